@@ -1,0 +1,304 @@
+"""Typed AIS records and the columnar `Batch` that carries them downstream.
+
+Positions are the hot path (types 1-3 and 18 are most of all traffic), so a `Batch` holds them as
+numpy columns: the engine tests zone membership for a whole batch in one vectorised call and the
+store loads a batch with one COPY. `PositionReport` objects are made only on demand, for output
+and for tests. Static reports are rare (one per vessel every six minutes) and travel as objects.
+
+Unavailable values are `None` on the objects and NaN (floats) or -1 (small integer codes) in the
+columns. Times are event times in integer milliseconds since the Unix epoch, UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+#: Message types carried as positions. 9 is a SAR aircraft, kept so the map can show it.
+POSITION_TYPES = frozenset({1, 2, 3, 9, 18, 19, 27})
+#: Message types carried as static/voyage data.
+STATIC_TYPES = frozenset({5, 19, 24})
+
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+I16 = npt.NDArray[np.int16]
+I8 = npt.NDArray[np.int8]
+U8 = npt.NDArray[np.uint8]
+B = npt.NDArray[np.bool_]
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """Return the aware UTC datetime for epoch milliseconds."""
+    return datetime.fromtimestamp(ms / 1000.0, tz=UTC)
+
+
+def iso_utc(ms: int) -> str:
+    """Format epoch milliseconds as ISO 8601 UTC with a ``Z``, millisecond precision if needed."""
+    dt = ms_to_datetime(ms)
+    if ms % 1000:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class AisClass(StrEnum):
+    """Transponder class, which sets reporting rates and plausible speeds."""
+
+    A = "A"
+    B = "B"
+    AIRCRAFT = "aircraft"
+    LONG_RANGE = "long_range"  # type 27, class A over satellite: coarse by design
+
+
+def ais_class_of(msg_type: int) -> AisClass:
+    """Return the transponder class that sends a position message type."""
+    if msg_type in (18, 19):
+        return AisClass.B
+    if msg_type == 9:
+        return AisClass.AIRCRAFT
+    if msg_type == 27:
+        return AisClass.LONG_RANGE
+    return AisClass.A
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReport:
+    """One position fix (types 1, 2, 3, 9, 18, 19, 27)."""
+
+    time_ms: int
+    mmsi: int
+    msg_type: int
+    lat: float | None
+    lon: float | None
+    speed: float | None  # speed over ground, knots; None when not available (1023)
+    course: float | None  # course over ground, degrees; None when not available (3600)
+    heading: int | None  # true heading, degrees; None when not available (511)
+    status: int | None  # navigational status (class A, type 27); None for class B
+    turn: float | None  # rate of turn, degrees/minute, signed; None when not available (-128)
+    accuracy: bool
+    second: int | None  # UTC second of the fix; None when not available (60)
+    source: str = ""  # receiving station (tag block s:) or source name
+
+    @property
+    def time(self) -> datetime:
+        return ms_to_datetime(self.time_ms)
+
+    @property
+    def ais_class(self) -> AisClass:
+        return ais_class_of(self.msg_type)
+
+    @property
+    def is_aircraft(self) -> bool:
+        return self.msg_type == 9
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields by name with ISO 8601 UTC ``time``, as `mare decode` prints them."""
+        out: dict[str, Any] = {"time": iso_utc(self.time_ms)}
+        for f in fields(self):
+            if f.name != "time_ms":
+                out[f.name] = getattr(self, f.name)
+        out["ais_class"] = self.ais_class.value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class StaticReport:
+    """Static and voyage data (type 5, type 24 A+B merged per MMSI, type 19)."""
+
+    time_ms: int
+    mmsi: int
+    msg_type: int
+    name: str | None = None
+    callsign: str | None = None
+    imo: int | None = None
+    ship_type: int | None = None  # reserved codes keep their number
+    to_bow: int | None = None
+    to_stern: int | None = None
+    to_port: int | None = None
+    to_starboard: int | None = None
+    destination: str | None = None
+    eta: str | None = None  # "MM-DDTHH:MMZ" as broadcast (no year); None when not available
+    draught: float | None = None  # metres
+    vendor_id: str | None = None
+    source: str = ""
+
+    @property
+    def time(self) -> datetime:
+        return ms_to_datetime(self.time_ms)
+
+    @property
+    def ais_class(self) -> AisClass:
+        return AisClass.A if self.msg_type == 5 else AisClass.B
+
+    @property
+    def length(self) -> int | None:
+        if self.to_bow is None or self.to_stern is None:
+            return None
+        return self.to_bow + self.to_stern
+
+    @property
+    def beam(self) -> int | None:
+        if self.to_port is None or self.to_starboard is None:
+            return None
+        return self.to_port + self.to_starboard
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"time": iso_utc(self.time_ms)}
+        for f in fields(self):
+            if f.name != "time_ms":
+                out[f.name] = getattr(self, f.name)
+        return out
+
+
+Record = PositionReport | StaticReport
+
+#: Column name -> (dtype, value meaning "not available"). Order is the column order everywhere.
+POSITION_COLUMNS: dict[str, tuple[type[np.generic], float | int]] = {
+    "time_ms": (np.int64, 0),
+    "mmsi": (np.int64, 0),
+    "msg_type": (np.uint8, 0),
+    "lat": (np.float64, np.nan),
+    "lon": (np.float64, np.nan),
+    "speed": (np.float32, np.nan),
+    "course": (np.float32, np.nan),
+    "heading": (np.int16, -1),
+    "status": (np.int8, -1),
+    "turn": (np.float32, np.nan),
+    "accuracy": (np.bool_, False),
+    "second": (np.int8, -1),
+}
+
+
+@dataclass(slots=True)
+class PositionColumns:
+    """Position reports as equal-length numpy columns (see `POSITION_COLUMNS`)."""
+
+    time_ms: I64
+    mmsi: I64
+    msg_type: U8
+    lat: F64
+    lon: F64
+    speed: F32
+    course: F32
+    heading: I16
+    status: I8
+    turn: F32
+    accuracy: B
+    second: I8
+    #: Receiving station per row; one Python list because it is rarely more than a few values.
+    source: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.mmsi.shape[0])
+
+    @classmethod
+    def empty(cls, n: int = 0) -> PositionColumns:
+        cols = {
+            name: np.full(n, missing, dtype=dtype)
+            for name, (dtype, missing) in POSITION_COLUMNS.items()
+        }
+        return cls(**cols, source=[""] * n)
+
+    @classmethod
+    def from_reports(cls, reports: Sequence[PositionReport]) -> PositionColumns:
+        n = len(reports)
+        out = cls.empty(n)
+        for name, (_, missing) in POSITION_COLUMNS.items():
+            col = getattr(out, name)
+            for i, r in enumerate(reports):
+                v = getattr(r, name)
+                col[i] = missing if v is None else v
+        out.source = [r.source for r in reports]
+        return out
+
+    @classmethod
+    def concat(cls, parts: Iterable[PositionColumns]) -> PositionColumns:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        cols = {
+            name: np.concatenate([getattr(p, name) for p in parts]) for name in POSITION_COLUMNS
+        }
+        return cls(**cols, source=[s for p in parts for s in p.source])
+
+    def take(self, index: npt.NDArray[np.intp] | B) -> PositionColumns:
+        """Return the rows selected by an index or boolean mask, as a new `PositionColumns`."""
+        cols = {name: getattr(self, name)[index] for name in POSITION_COLUMNS}
+        idx = np.arange(len(self))[index]
+        return PositionColumns(**cols, source=[self.source[i] for i in idx])
+
+    def report(self, i: int) -> PositionReport:
+        """Return row ``i`` as a `PositionReport` with None for unavailable values."""
+        lat = float(self.lat[i])
+        lon = float(self.lon[i])
+        speed = float(self.speed[i])
+        course = float(self.course[i])
+        turn = float(self.turn[i])
+        heading = int(self.heading[i])
+        status = int(self.status[i])
+        second = int(self.second[i])
+        return PositionReport(
+            time_ms=int(self.time_ms[i]),
+            mmsi=int(self.mmsi[i]),
+            msg_type=int(self.msg_type[i]),
+            lat=None if lat != lat else lat,
+            lon=None if lon != lon else lon,
+            speed=None if speed != speed else round(speed, 1),
+            course=None if course != course else round(course, 1),
+            heading=None if heading < 0 else heading,
+            status=None if status < 0 else status,
+            turn=None if turn != turn else round(turn, 1),
+            accuracy=bool(self.accuracy[i]),
+            second=None if second < 0 else second,
+            source=self.source[i] if self.source else "",
+        )
+
+    def __iter__(self) -> Iterator[PositionReport]:
+        for i in range(len(self)):
+            yield self.report(i)
+
+
+@dataclass(slots=True)
+class Batch:
+    """A bounded group of decoded records, the unit every later stage consumes.
+
+    Positions and statics are separate lists, each in arrival order; `records()` merges them back
+    by event time (stable), which is the order a per-record consumer wants.
+    """
+
+    positions: PositionColumns = field(default_factory=PositionColumns.empty)
+    statics: list[StaticReport] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.positions) + len(self.statics)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Record]) -> Batch:
+        pos: list[PositionReport] = []
+        sta: list[StaticReport] = []
+        for r in records:
+            (pos if isinstance(r, PositionReport) else sta).append(r)  # type: ignore[arg-type]
+        return cls(PositionColumns.from_reports(pos), sta)
+
+    @classmethod
+    def concat(cls, batches: Iterable[Batch]) -> Batch:
+        batches = list(batches)
+        return cls(
+            PositionColumns.concat(b.positions for b in batches),
+            [s for b in batches for s in b.statics],
+        )
+
+    def records(self) -> list[Record]:
+        """Return all records ordered by event time (stable: arrival order breaks ties)."""
+        out: list[Record] = list(self.positions)
+        out.extend(self.statics)
+        out.sort(key=lambda r: r.time_ms)
+        return out

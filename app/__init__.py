@@ -1,0 +1,1 @@
+"""Mare's application layer: settings, pipeline, store, API and the `mare` command line."""
