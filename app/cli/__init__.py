@@ -15,7 +15,7 @@ cli = typer.Typer(
 
 def main() -> None:
     """Entry point of the ``mare`` console script."""
-    # Command modules register themselves on import.
-    from app.cli import decode  # noqa: F401
+    # Command modules register themselves on the shared `cli` when imported.
+    import app.cli.commands  # noqa: F401
 
     cli()
