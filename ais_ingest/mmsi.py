@@ -270,39 +270,42 @@ def _as_int64(mmsi: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return arr.astype(np.int64, copy=False)
 
 
+def _layout_tables() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Per-code MID divisors, and the layout of every nine-digit number by its first 3 digits."""
+    by_top3 = np.array([_layout(t * 1_000_000)[0] for t in range(1000)], dtype=np.uint8)
+    divisor = np.zeros(len(KIND_BY_CODE), dtype=np.int64)  # 0: the layout has no MID
+    for code, div in ((_COAST, 10_000), (_GROUP, 100_000), (_SHIP, 1_000_000)):
+        divisor[code] = div
+    for code, div in ((_HANDHELD, 100_000), (_SAR, 1000), (_ATON, 10_000), (_CRAFT, 10_000)):
+        divisor[code] = div
+    by_top3.flags.writeable = False
+    divisor.flags.writeable = False
+    return by_top3, divisor
+
+
+#: The scalar `_layout` evaluated once for each 3-digit prefix, so the batch form cannot drift.
+_LAYOUT_BY_TOP3, _MID_DIVISOR = _layout_tables()
+
+
 def _classify_array(
     mmsi: npt.ArrayLike,
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """Vectorised `_classify`: (codes, MID or -1), the same rules as the scalar form."""
     m = _as_int64(mmsi)
-    top3 = m // 1_000_000
-    first = top3 // 100
-    top2 = top3 // 10
     nine = (m >= 100_000_000) & (m < 1_000_000_000)
-    conditions = [
-        (m >= 1_000_000) & (m < 10_000_000),
-        (m >= 10_000_000) & (m < 100_000_000),
-        nine & (first >= 2) & (first <= 7),
-        nine & (first == 8),
-        nine & (top3 == 111),
-        nine & (top2 == 99),
-        nine & (top2 == 98),
-        nine & np.isin(top3, _DEVICE_PREFIXES),
-        nine & (top3 == _AMRD_PREFIX),
-    ]
-    codes = [_COAST, _GROUP, _SHIP, _HANDHELD, _SAR, _ATON, _CRAFT, _DEVICE, _AMRD]
-    by_10k = (m // 10_000) % 1000
-    mids = [m // 10_000, m // 100_000, top3, (m // 100_000) % 1000, (m // 1000) % 1000]
-    mids += [by_10k, by_10k, np.full_like(m, -1), np.full_like(m, -1)]
-    code = np.select(conditions, codes, default=_INVALID).astype(np.uint8)
-    mid = np.select(conditions, mids, default=-1).astype(np.int64)
-    has_mid = mid >= 0
-    allocated = _ALLOCATED[np.where(has_mid, mid, 0)] & has_mid
+    code = _LAYOUT_BY_TOP3[np.where(nine, m // 1_000_000, 0)]
+    code = np.where(nine, code, _INVALID)
+    code[(m >= 10_000_000) & (m < 100_000_000)] = _GROUP
+    code[(m >= 1_000_000) & (m < 10_000_000)] = _COAST
+    divisor = _MID_DIVISOR[code]
+    has_mid = divisor > 0
+    mid = np.where(has_mid, (m // np.where(has_mid, divisor, 1)) % 1000, -1)
+    allocated = _ALLOCATED[np.where(has_mid, mid, 0)]
     device = (code == _DEVICE) | (code == _AMRD)
     bad = (has_mid & ~allocated) | (device & ((m // 10_000) % 100 == 0))
     code[bad] = _INVALID
     mid[bad] = -1
-    return code, mid
+    return code.astype(np.uint8, copy=False), mid
 
 
 def classify_mmsi_array(mmsi: npt.ArrayLike) -> npt.NDArray[np.uint8]:
