@@ -26,9 +26,10 @@ and every layout whose MID is not allocated by the ITU (``mid_table.csv``, which
 layout, MID 111), ``123456789`` (MID 123) and ``999999999`` (AtoN layout, MID 999) are invalid.
 Invalid identities are kept and marked by the ingest, never dropped.
 
-Diver radios (added to M.585 in its latest revisions) use the same ``8MIDXXXXX`` layout as handheld
-VHF transceivers, so the two cannot be told apart from the number: ``MmsiKind.DIVER`` is an alias of
-``MmsiKind.HANDHELD_VHF``.
+Diver radios are taken to use the ``8MIDXXXXX`` layout of handheld VHF transceivers (Signal K reads
+it the same way; the M.585-9 text itself was not at hand to confirm), so the two cannot be told
+apart from the number: ``MmsiKind.DIVER`` is an alias of ``MmsiKind.HANDHELD_VHF``. The AMRD
+prefix 979 (group A autonomous maritime radio devices) is likewise from memory of M.585-8/-9.
 
 The scalar functions are plain integer arithmetic; the ``*_array`` forms do the same on a whole
 batch with numpy and lookup tables indexed by MID (0..999), with no Python loop per element.
