@@ -1,0 +1,135 @@
+"""What every source is: an async iterator of ``(received_at, line)`` with a start and a close.
+
+A source binds or opens in :meth:`LineSource.start` (so that "port in use" or "no such file"
+is a :class:`~ais_ingest.errors.SourceError` before anything streams, and so that a listener
+bound to port 0 can say which port it got), then yields lines until its input ends (files,
+stdin) or for ever (network). Closing it, or cancelling the task iterating it, closes its
+sockets and files and cancels its tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import NamedTuple, Self
+
+from ais_ingest.sources.lines import MAX_LINE
+from ais_ingest.sources.spec import SourceSpec
+
+log = logging.getLogger("ais_ingest.sources")
+
+
+class TaggedLine(NamedTuple):
+    """A line with where it came from: the source's name, plus ``#peer`` for listeners.
+
+    The peer matters for multipart reassembly: two receivers pushing to one port number their
+    fragments independently, so their sequence ids must not be mixed.
+    """
+
+    received_at: float
+    line: str
+    source: str
+
+
+@dataclass
+class SourceStats:
+    """Counters a status line shows; sources only ever add to them."""
+
+    lines: int = 0
+    bytes: int = 0
+    #: Lines cut at the line length cap.
+    truncated: int = 0
+    #: Datagrams dropped because the consumer fell behind (UDP only).
+    dropped: int = 0
+    connects: int = 0
+    disconnects: int = 0
+    last_error: str = ""
+
+
+class LineSource(AsyncIterator[tuple[float, str]]):
+    """Base of every source: subclasses implement :meth:`_produce` and maybe :meth:`_open`."""
+
+    def __init__(self, spec: SourceSpec, *, max_line: int = MAX_LINE) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.max_line = max_line
+        self.stats = SourceStats()
+        self._started = False
+        self._closed = False
+        self._gen: AsyncGenerator[tuple[float, str, str | None], None] | None = None
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """The local address a listener is bound to once started, else None."""
+        return None
+
+    async def start(self) -> None:
+        """Open files or bind sockets; idempotent. Raise ``SourceError`` if that fails."""
+        if self._closed:
+            raise RuntimeError(f"source {self.name} is closed")
+        if not self._started:
+            await self._open()
+            self._started = True
+
+    async def _open(self) -> None:
+        """Acquire what must exist before streaming; default: nothing."""
+
+    async def _close(self) -> None:
+        """Release what :meth:`_open` acquired; must be idempotent."""
+
+    def _produce(self) -> AsyncGenerator[tuple[float, str, str | None], None]:
+        """Yield ``(received_at, line, peer or None)``; release resources in ``finally``."""
+        raise NotImplementedError
+
+    async def _next_raw(self) -> tuple[float, str, str | None]:
+        if self._gen is None:
+            await self.start()
+            self._gen = self._produce()
+        item = await self._gen.__anext__()
+        self.stats.lines += 1
+        return item
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> tuple[float, str]:
+        received_at, line, _peer = await self._next_raw()
+        return received_at, line
+
+    async def tagged(self) -> AsyncIterator[TaggedLine]:
+        """Yield the lines with their source name (``name#peer`` for listeners)."""
+        name = self.name
+        while True:
+            try:
+                received_at, line, peer = await self._next_raw()
+            except StopAsyncIteration:
+                return
+            yield TaggedLine(received_at, line, name if peer is None else f"{name}#{peer}")
+
+    async def aclose(self) -> None:
+        """Stop: close the generator, sockets and files. Safe to call twice."""
+        self._closed = True
+        gen, self._gen = self._gen, None
+        try:
+            if gen is not None:
+                await gen.aclose()
+        finally:
+            await self._close()
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self.start()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
