@@ -1,0 +1,339 @@
+"""From raw lines to `Batch`es: framing, checksums, multipart, dedupe, decoding, counting.
+
+A chunk of lines goes through two passes. The first splits each line (tag block, logger
+timestamp, sentence fields, receiver metadata) with str methods only and collects the sentence
+bodies; all checksums are then verified at once with numpy (prefix XOR over the concatenated
+bodies). The second pass runs the stateful steps in line order (multipart reassembly, duplicate
+suppression) and routes each message: standard-length types 1-3/18 to the vectorised fast path,
+other record types to pyais, the rest to a counter. Per-line Python work is kept to the few str
+operations that cannot be batched.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ais_ingest.assembler import Assembler
+from ais_ingest.decode import DecodeFailure, StaticMerger, UnsupportedType, decode_message
+from ais_ingest.dedupe import Deduplicator
+from ais_ingest.fastpath import (
+    FAST_TYPE_CHARS,
+    MIN_POSITION_CHARS,
+    MIN_TYPE5_CHARS,
+    decode_positions,
+    decode_type5,
+)
+from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
+from ais_ingest.stats import IngestStats
+from ais_ingest.timestamps import (
+    parse_leading_timestamp,
+    parse_tag_block,
+    parse_trailing_metadata,
+)
+
+_HEX = {f"{i:02X}": i for i in range(256)} | {f"{i:02x}": i for i in range(256)}
+_SENTENCE_TYPES = frozenset({"VDM", "VDO"})
+_FILL_BITS = frozenset("0123456789")  # 0-5 per NMEA; gpsd accepts more, so do we
+
+# One framed sentence from pass 1: (body, given checksum, time_ms, station, group, line).
+_Framed = tuple[str, int, int, str, tuple[int, int, str] | None, str]
+
+
+class Decoder:
+    """Stateful line decoder: feed chunks of lines, get `Batch`es; ``stats`` counts every line.
+
+    Parameters
+    ----------
+    dedupe_seconds
+        Window for duplicate suppression (event time); 0 disables it.
+    fragment_timeout_seconds
+        A multipart message not completed within this time (event time of its lines) is
+        dropped and its fragments counted as orphans.
+    """
+
+    def __init__(
+        self, *, dedupe_seconds: float = 10.0, fragment_timeout_seconds: float = 5.0
+    ) -> None:
+        self.stats = IngestStats()
+        self._assembler = Assembler(timeout_ms=int(fragment_timeout_seconds * 1000))
+        self._dedupe = Deduplicator(int(dedupe_seconds * 1000))
+        self._merger = StaticMerger()
+        self._orphans_counted = 0
+
+    # ------------------------------------------------------------------ pass 1: framing
+    def _frame(
+        self, lines: Sequence[str], received_ms: int | Sequence[int], source: str
+    ) -> list[_Framed]:
+        """Split lines into sentence parts; count and drop what is not an AIS sentence."""
+        framed: list[_Framed] = []
+        append = framed.append
+        bad = 0
+        hexmap = _HEX
+        per_line = not isinstance(received_ms, int)
+        rx_ms = received_ms if isinstance(received_ms, int) else 0
+        for n, line in enumerate(lines):
+            if per_line:
+                rx_ms = received_ms[n]  # type: ignore[index]
+            t_ms = rx_ms
+            has_time = False
+            station = source
+            group: tuple[int, int, str] | None = None
+            if line[:1] == "!":
+                rest = line
+            else:
+                i = line.find("!")
+                if i < 0:
+                    bad += 1
+                    continue
+                rest = line[i:]
+                prefix = line[:i].rstrip()
+                if prefix:
+                    if prefix[0] == "\\" or prefix[-1] == "\\":
+                        start = prefix.find("\\")
+                        end = prefix.rfind("\\")
+                        tag = parse_tag_block(prefix[start + 1 : end]) if end > start else None
+                        if tag is None:
+                            self.stats.add("bad_checksum" if end > start else "bad_framing")
+                            continue
+                        if tag.time_ms is not None:
+                            t_ms = tag.time_ms
+                            has_time = True
+                        if tag.station:
+                            station = tag.station
+                        group = tag.group
+                        prefix = prefix[:start]
+                    if prefix.strip():
+                        ts = parse_leading_timestamp(prefix)
+                        if ts is None:
+                            bad += 1
+                            continue
+                        t_ms = ts
+                        has_time = True
+            star = rest.find("*")
+            if star < 0:
+                bad += 1
+                continue
+            cs = hexmap.get(rest[star + 1 : star + 3])
+            if cs is None:
+                bad += 1
+                continue
+            tail = rest[star + 3 :]
+            if tail:
+                tail = tail.rstrip()
+                if tail:
+                    if tail[0] != ",":
+                        bad += 1
+                        continue
+                    meta_ms, meta_station = parse_trailing_metadata(tail[1:])
+                    if meta_ms is not None and not has_time:
+                        t_ms = meta_ms
+                    if meta_station and station == source:
+                        station = meta_station
+            append((rest[1:star], cs, t_ms, station, group, line))
+        self.stats.add("bad_framing", bad)
+        return framed
+
+    # ------------------------------------------------------------------ checksums at once
+    @staticmethod
+    def _checksums_ok(framed: list[_Framed]) -> npt.NDArray[np.bool_]:
+        bodies = [f[0] for f in framed]
+        data = np.frombuffer("".join(bodies).encode("ascii", "replace"), dtype=np.uint8)
+        ends = np.cumsum(np.fromiter((len(b) for b in bodies), dtype=np.int64, count=len(bodies)))
+        px = (
+            np.concatenate(([0], np.bitwise_xor.accumulate(data)))
+            if data.size
+            else np.zeros(1, dtype=np.uint8)
+        )
+        starts = np.concatenate(([0], ends[:-1]))
+        computed = px[ends] ^ px[starts]
+        given = np.fromiter((f[1] for f in framed), dtype=np.int64, count=len(framed))
+        return np.asarray(computed == given)
+
+    # ------------------------------------------------------------------ pass 2: messages
+    def decode(
+        self, lines: Sequence[str], received_ms: int | Sequence[int], source: str = ""
+    ) -> Batch:
+        """Decode a chunk of lines (without line endings) received at ``received_ms``.
+
+        ``received_ms`` (one value, or one per line) is the event time of lines that carry none
+        of their own; ``source`` names the feed for lines without a station of their own.
+        """
+        stats = self.stats
+        stats.lines += len(lines)
+        framed = self._frame(lines, received_ms, source)
+        if not framed:
+            return Batch()
+        ok = self._checksums_ok(framed).tolist()
+        fast_payloads: list[str] = []
+        fast_times: list[int] = []
+        fast_sources: list[str] = []
+        slow_pos: list[PositionReport] = []
+        slow_static: list[StaticReport] = []
+        t5_payloads: list[str] = []
+        t5_times: list[int] = []
+        t5_sources: list[str] = []
+        counts = stats.counts
+        assembler = self._assembler
+        is_dup = self._dedupe.is_duplicate
+        for k, (body, _cs, t_ms, station, group, line) in enumerate(framed):
+            if not ok[k]:
+                counts["bad_checksum"] += 1
+                continue
+            parts = body.split(",")
+            if len(parts) != 7 or parts[0][2:] not in _SENTENCE_TYPES:
+                counts["bad_framing"] += 1
+                continue
+            _talker, total_s, num_s, seq, channel, payload, fill_s = parts
+            if fill_s not in _FILL_BITS:
+                counts["bad_framing"] += 1
+                continue
+            if total_s == "1" and num_s == "1" and group is None:
+                nlines = 1
+            else:
+                if not (total_s.isdigit() and num_s.isdigit()):
+                    counts["bad_framing"] += 1
+                    continue
+                total, num = int(total_s), int(num_s)
+                if group is not None:
+                    num, total = group[0], group[1]
+                    key: tuple[str, ...] = (station, group[2])
+                else:
+                    key = (station, _talker[:2], channel, seq)
+                if not 1 <= num <= total <= 9:
+                    counts["bad_framing"] += 1
+                    continue
+                if total > 1:
+                    done = assembler.add(key, num, total, payload, int(fill_s), t_ms, line)
+                    if done is None:
+                        continue
+                    payload = done.payload
+                    fill_s = str(done.fill)
+                    nlines = len(done.lines)
+                else:
+                    nlines = 1
+            if not payload:
+                counts["decode_error"] += nlines
+                continue
+            if is_dup(payload, t_ms):
+                counts["duplicate"] += nlines
+                continue
+            head = payload[0]
+            if head in FAST_TYPE_CHARS and len(payload) >= MIN_POSITION_CHARS:
+                fast_payloads.append(payload)
+                fast_times.append(t_ms)
+                fast_sources.append(station)
+                counts["multipart_joined"] += nlines - 1
+                continue
+            if head == "5" and len(payload) >= MIN_TYPE5_CHARS:
+                t5_payloads.append(payload)
+                t5_times.append(t_ms)
+                t5_sources.append(station)
+                counts["multipart_joined"] += nlines - 1
+                continue
+            try:
+                pos, sta = decode_message(payload, int(fill_s), t_ms, station, self._merger)
+            except UnsupportedType:
+                counts["unsupported_type"] += nlines
+                continue
+            except DecodeFailure:
+                counts["decode_error"] += nlines
+                continue
+            counts["records"] += 1
+            counts["multipart_joined"] += nlines - 1
+            slow_pos.extend(pos)
+            slow_static.extend(sta)
+        if t5_payloads:
+            reports, t5_ok = decode_type5(t5_payloads, t5_times, t5_sources)
+            counts["decode_error"] += len(t5_payloads) - len(reports)
+            counts["records"] += len(reports)
+            slow_static.extend(reports)
+        return self._finish(fast_payloads, fast_times, fast_sources, slow_pos, slow_static)
+
+    def _finish(
+        self,
+        fast_payloads: list[str],
+        fast_times: list[int],
+        fast_sources: list[str],
+        slow_pos: list[PositionReport],
+        slow_static: list[StaticReport],
+    ) -> Batch:
+        cols, valid = decode_positions(
+            fast_payloads, np.asarray(fast_times, dtype=np.int64), fast_sources
+        )
+        n_bad = int(len(valid) - valid.sum())
+        if n_bad:
+            cols = cols.take(valid)
+            self.stats.add("decode_error", n_bad)
+        self.stats.add("records", len(cols))
+        self._sync_orphans()
+        if slow_pos:
+            cols = PositionColumns.concat([cols, PositionColumns.from_reports(slow_pos)])
+        return Batch(cols, slow_static)
+
+    def _sync_orphans(self) -> None:
+        new = self._assembler.orphaned - self._orphans_counted
+        if new:
+            self.stats.add("orphan_fragment", new)
+            self._orphans_counted = self._assembler.orphaned
+
+    def expire(self, now_ms: int) -> None:
+        """Drop multipart messages left unfinished for longer than the timeout (live streams)."""
+        self._assembler.expire(now_ms)
+        self._sync_orphans()
+
+    def flush(self) -> Batch:
+        """End of stream: unfinished multipart messages become orphans; returns an empty batch.
+
+        After ``flush()`` every line read is accounted for in ``stats``.
+        """
+        self._assembler.flush()
+        self._sync_orphans()
+        return Batch()
+
+
+def read_lines(path: str | Path) -> Iterator[str]:
+    """Yield the lines of a capture (plain or .gz), without line endings, CRLF or LF."""
+    p = Path(path)
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "rt", encoding="ascii", errors="replace", newline=None) as fh:
+        for line in fh:
+            yield line.rstrip("\r\n")
+
+
+def chunked(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Group lines into lists of at most ``size``."""
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def decode_files(
+    paths: Sequence[str | Path],
+    *,
+    batch_lines: int = 8192,
+    decoder: Decoder | None = None,
+    received_ms: int = 0,
+) -> Iterator[Batch]:
+    """Decode captures in order into batches; the decoder's ``stats`` count every line.
+
+    Lines without a time of their own get ``received_ms`` (0 unless given): a file has no
+    receive time, and a clock reading here would make replays differ from run to run.
+    """
+    dec = decoder if decoder is not None else Decoder()
+    for path in paths:
+        name = Path(path).name
+        for chunk in chunked(read_lines(path), batch_lines):
+            batch = dec.decode(chunk, received_ms, source=name)
+            if len(batch):
+                yield batch
+    dec.flush()

@@ -1,0 +1,208 @@
+"""Vectorised decoding of the frequent message types a whole batch at a time.
+
+Position reports (types 1, 2, 3 and 18) are most of all AIS traffic and type 5 most of the rest.
+Each has a fixed layout, so a batch of payloads is a character matrix (padded with zero bits to
+the standard length): numpy turns it into a bit matrix and every field into one matrix-vector
+product, instead of Python work per message. Values are the same as pyais gives (the tests check
+message by message on every capture and on Hypothesis cases); unavailable values become NaN / -1
+(columns) or None (objects) as `ais_ingest.records` defines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ais_ingest.records import PositionColumns, StaticReport
+
+PAYLOAD_CHARS = 28
+FAST_TYPE_CHARS = frozenset("123B")  # first payload character of types 1, 2, 3 and 18
+#: Shortest position payload decoded: 25 characters hold every field up to RAIM (bit 148).
+MIN_POSITION_CHARS = 25
+TYPE5_CHARS = 71  # 424 bits + 2 fill
+#: Shortest type 5 decoded: 70 characters hold every field up to the destination (bit 421).
+MIN_TYPE5_CHARS = 70
+
+# ASCII -> six-bit value; 255 marks characters outside the AIS armouring alphabet.
+_SIXBIT = np.full(256, 255, dtype=np.uint8)
+for _c in range(48, 88):
+    _SIXBIT[_c] = _c - 48
+for _c in range(96, 120):
+    _SIXBIT[_c] = _c - 56
+
+_WEIGHTS = {n: (1 << np.arange(n - 1, -1, -1, dtype=np.int64)) for n in range(1, 33)}
+
+
+def _bits(payloads: list[str], nchars: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+    """Return the (n, 6*nchars) bit matrix and a mask of rows whose characters are all valid.
+
+    Payloads are cut or padded with ``0`` (zero bits) to ``nchars``: trailing bits past the last
+    field Mare reads (radio state, spare) may be missing without changing any value.
+    """
+    if any(len(p) != nchars for p in payloads):
+        payloads = [p[:nchars].ljust(nchars, "0") for p in payloads]
+    raw = np.frombuffer("".join(payloads).encode("ascii", "replace"), dtype=np.uint8)
+    six = _SIXBIT[raw.reshape(-1, nchars)]
+    ok = (six != 255).all(axis=1)
+    bits = np.unpackbits(six[:, :, None], axis=2)[:, :, 2:].reshape(six.shape[0], -1)
+    return bits, ok
+
+
+def _field(bits: npt.NDArray[np.uint8], start: int, width: int) -> npt.NDArray[np.int64]:
+    return bits[:, start : start + width] @ _WEIGHTS[width]
+
+
+def _signed(bits: npt.NDArray[np.uint8], start: int, width: int) -> npt.NDArray[np.int64]:
+    u = _field(bits, start, width)
+    return u - (bits[:, start].astype(np.int64) << width)
+
+
+def _lat_lon(raw: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    # pyais's exact rounding of raw/600000 to 6 decimals: round(5*raw/3)/1e6 in integers.
+    return ((10 * raw + 3) // 6) / 1e6
+
+
+_TEXT_WEIGHTS = np.array([32, 16, 8, 4, 2, 1], dtype=np.uint8)
+# Six-bit value -> ASCII (ITU-R M.1371 table 47): 0-31 are '@A-Z[\\]^_', 32-63 are ' !"#...?'.
+_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
+
+
+def _text(bits: npt.NDArray[np.uint8], start: int, nchars: int) -> list[str | None]:
+    """Six-bit text fields of every row, cut at the first '@' (ITU-R M.1371), blanks trimmed."""
+    n = bits.shape[0]
+    six = bits[:, start : start + 6 * nchars].reshape(n, nchars, 6) @ _TEXT_WEIGHTS
+    chars = np.ascontiguousarray(_ASCII[six]).view(f"S{nchars}").ravel()
+    out: list[str | None] = []
+    for raw in chars.tolist():
+        text = raw.decode("ascii").split("@", 1)[0].strip()
+        out.append(text or None)
+    return out
+
+
+def decode_type5(
+    payloads: list[str], time_ms: list[int], sources: list[str]
+) -> tuple[list[StaticReport], npt.NDArray[np.bool_]]:
+    """Decode type 5 (static and voyage data) payloads; return reports and a row-valid mask.
+
+    Rows with characters outside the six-bit alphabet are left out of the reports.
+    """
+    n = len(payloads)
+    if n == 0:
+        return [], np.zeros(0, dtype=np.bool_)
+    bits, ok = _bits(payloads, TYPE5_CHARS)
+    mmsi = _field(bits, 8, 30).tolist()
+    imo = _field(bits, 40, 30).tolist()
+    callsign = _text(bits, 70, 7)
+    name = _text(bits, 112, 20)
+    ship_type = _field(bits, 232, 8).tolist()
+    to_bow = _field(bits, 240, 9).tolist()
+    to_stern = _field(bits, 249, 9).tolist()
+    to_port = _field(bits, 258, 6).tolist()
+    to_starboard = _field(bits, 264, 6).tolist()
+    month = _field(bits, 274, 4).tolist()
+    day = _field(bits, 278, 5).tolist()
+    hour = _field(bits, 283, 5).tolist()
+    minute = _field(bits, 288, 6).tolist()
+    draught = _field(bits, 294, 8).tolist()
+    destination = _text(bits, 302, 20)
+    valid = ok.tolist()
+    reports = []
+    for i in range(n):
+        if not valid[i]:
+            continue
+        eta = (
+            f"{month[i]:02d}-{day[i]:02d}T{hour[i]:02d}:{minute[i]:02d}Z"
+            if month[i] and day[i]
+            else None
+        )
+        reports.append(
+            StaticReport(
+                time_ms=time_ms[i],
+                mmsi=mmsi[i],
+                msg_type=5,
+                name=name[i],
+                callsign=callsign[i],
+                imo=imo[i] or None,
+                ship_type=ship_type[i] or None,
+                to_bow=to_bow[i] or None,
+                to_stern=to_stern[i] or None,
+                to_port=to_port[i] or None,
+                to_starboard=to_starboard[i] or None,
+                destination=destination[i],
+                eta=eta,
+                draught=draught[i] / 10.0 if draught[i] else None,
+                source=sources[i],
+            )
+        )
+    return reports, ok
+
+
+def decode_positions(
+    payloads: list[str], time_ms: npt.NDArray[np.int64], sources: list[str]
+) -> tuple[PositionColumns, npt.NDArray[np.bool_]]:
+    """Decode type 1/2/3/18 payloads; return the columns and a row-valid mask.
+
+    Rows whose payload holds characters outside the six-bit alphabet are invalid: the caller
+    counts them as decode errors and drops them with ``columns.take(ok)``.
+    """
+    n = len(payloads)
+    if n == 0:
+        return PositionColumns.empty(), np.zeros(0, dtype=np.bool_)
+    bits, ok = _bits(payloads, PAYLOAD_CHARS)
+    msg_type = _field(bits, 0, 6)
+    is_b = msg_type == 18
+    any_b = bool(is_b.any())
+    all_b = bool(is_b.all())
+
+    def pick(start_a: int, start_b: int, width: int, signed: bool = False) -> npt.NDArray[np.int64]:
+        get = _signed if signed else _field
+        if not any_b:
+            return get(bits, start_a, width)
+        if all_b:
+            return get(bits, start_b, width)
+        return np.where(is_b, get(bits, start_b, width), get(bits, start_a, width))
+
+    speed_raw = pick(50, 46, 10)
+    acc = pick(60, 56, 1)
+    lon_raw = pick(61, 57, 28, signed=True)
+    lat_raw = pick(89, 85, 27, signed=True)
+    course_raw = pick(116, 112, 12)
+    heading_raw = pick(128, 124, 9)
+    second_raw = pick(137, 133, 6)
+    status_raw = _field(bits, 38, 4)
+    turn_raw = _signed(bits, 42, 8)
+
+    lon = _lat_lon(lon_raw)
+    lat = _lat_lon(lat_raw)
+    lon[(lon_raw > 108_000_000) | (lon_raw < -108_000_000)] = np.nan  # 181 = not available
+    lat[(lat_raw > 54_000_000) | (lat_raw < -54_000_000)] = np.nan  # 91 = not available
+    speed = (speed_raw / 10.0).astype(np.float32)
+    speed[speed_raw == 1023] = np.nan
+    course = (course_raw / 10.0).astype(np.float32)
+    course[course_raw >= 3600] = np.nan
+    heading = heading_raw.astype(np.int16)
+    heading[heading_raw > 359] = -1  # 511 = not available; 360-510 are not headings
+    second = second_raw.astype(np.int8)
+    second[second_raw >= 60] = -1  # 60 = not available, 61-63 are positioning-system states
+    status = np.where(is_b, -1, status_raw).astype(np.int8)
+    # ROT: sign * round((raw/4.733)^2) deg/min as ITU-R M.1371 and pyais; -128 = not available
+    # and +-127 = turning faster than 10 deg/min with no turn indicator (magnitude unknown).
+    turn = (np.sign(turn_raw) * np.round((turn_raw / 4.733) ** 2)).astype(np.float32)
+    turn[(np.abs(turn_raw) >= 127) | is_b] = np.nan
+
+    cols = PositionColumns(
+        time_ms=np.asarray(time_ms, dtype=np.int64),
+        mmsi=_field(bits, 8, 30),
+        msg_type=msg_type.astype(np.uint8),
+        lat=lat,
+        lon=lon,
+        speed=speed,
+        course=course,
+        heading=heading,
+        status=status,
+        turn=turn,
+        accuracy=acc.astype(np.bool_),
+        second=second,
+        source=sources,
+    )
+    return cols, ok
