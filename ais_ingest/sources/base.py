@@ -65,6 +65,14 @@ class LineSource(AsyncIterator[tuple[float, str]]):
         """The local address a listener is bound to once started, else None."""
         return None
 
+    def _rename_if_ephemeral(self) -> None:
+        """Name a listener asked for port 0 by the port it got, unless named explicitly."""
+        address = self.address
+        if address is None or self.spec.port != 0 or "name" in self.spec.options:
+            return
+        host = f"[{address[0]}]" if ":" in address[0] else address[0]
+        self.name = f"{self.spec.kind}://{host}:{address[1]}"
+
     async def start(self) -> None:
         """Open files or bind sockets; idempotent. Raise ``SourceError`` if that fails."""
         if self._closed:
@@ -98,7 +106,7 @@ class LineSource(AsyncIterator[tuple[float, str]]):
         received_at, line, _peer = await self._next_raw()
         return received_at, line
 
-    async def tagged(self) -> AsyncIterator[TaggedLine]:
+    async def tagged(self) -> AsyncGenerator[TaggedLine, None]:
         """Yield the lines with their source name (``name#peer`` for listeners)."""
         name = self.name
         while True:

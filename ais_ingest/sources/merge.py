@@ -9,7 +9,7 @@ way) stops the merge with its error, after the others are closed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 
 from ais_ingest.sources.base import LineSource, TaggedLine
 from ais_ingest.sources.open import open_source
@@ -28,7 +28,7 @@ class _Finished:
 
 async def merge_sources(
     sources: Iterable[SourceSpec | str | LineSource], *, queue_size: int = MERGE_QUEUE
-) -> AsyncIterator[TaggedLine]:
+) -> AsyncGenerator[TaggedLine, None]:
     """Yield ``(received_at, line, source_name)`` from all ``sources`` as lines arrive.
 
     Every source is started before any line is yielded, so a port in use or a missing file is

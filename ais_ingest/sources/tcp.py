@@ -152,6 +152,7 @@ class TcpServerSource(LineSource):
         except OSError as exc:
             why = "address already in use" if exc.errno == errno.EADDRINUSE else _describe(exc)
             raise SourceError(f"cannot listen on {self.name}: {why}") from exc
+        self._rename_if_ephemeral()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -178,6 +179,10 @@ class TcpServerSource(LineSource):
                 await self._queue.put((time.time(), line, peer))
         except (OSError, TimeoutError) as exc:
             why = _describe(exc)
+        except asyncio.CancelledError:
+            # Only _close cancels these tasks. Ending normally matters on Python 3.11, whose
+            # start_server callback logs an error for a cancelled connection task.
+            why = "source closed"
         finally:
             writer.close()
             stats.disconnects += 1

@@ -86,6 +86,7 @@ class UdpSource(LineSource):
             raise SourceError(f"cannot listen on {self.name}: {why or exc}") from exc
         transport, _ = await loop.create_datagram_endpoint(lambda: _Receiver(self), sock=sock)
         self._transport = transport
+        self._rename_if_ephemeral()
 
     async def _close(self) -> None:
         transport, self._transport = self._transport, None
