@@ -1,0 +1,149 @@
+"""Every threshold of the behaviour engine, with the published practice each default comes from.
+
+The defaults are tuned for terrestrial AIS coverage of the central Mediterranean (the Sicily
+channel and the waters off Libya and Tunisia), where the question is "did a mothership meet a
+boat, or switch its transponder off", not "did a reefer tranship fish mid-ocean".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+KNOT_MS = 1852.0 / 3600.0  # metres per second in one knot
+NM_M = 1852.0  # metres in one nautical mile
+
+
+def _default_risk_weights() -> dict[str, float]:
+    return {
+        "watchlist_match": 40.0,
+        "encounter": 30.0,
+        "ais_gap": 20.0,
+        "loitering": 15.0,
+        "position_jump": 15.0,
+        "identity_change": 15.0,
+        "invalid_mmsi": 10.0,
+        "zone_entry": 5.0,
+        "zone_dwell": 5.0,
+        "zone_exit": 0.0,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Thresholds of the engine; all times in seconds, distances in metres, speeds in knots.
+
+    Attributes
+    ----------
+    slice_s
+        Length of the event-time slice at whose end encounters, "went dark" alerts and dwell
+        timers are evaluated. One minute resolves a 20-minute encounter to 5 % and keeps the
+        per-slice work small.
+    live_lateness_s
+        In live mode `Engine.advance(now)` closes only slices that ended this long before
+        ``now``, so records delayed in the network still land in their slice and live alerts
+        equal the replayed ones.
+    jump_speed_a_kn, jump_speed_b_kn
+        Implied speed between two fixes above which the second is an outlier. Global Fishing
+        Watch's segmenter splits tracks above 25 kn, which suits fishing vessels; the central
+        Mediterranean has high-speed ferries (Malta-Sicily HSC at ~38 kn) on class A and fast
+        RIBs and speedboats on class B, so the limits are class-aware and higher.
+    fix_tolerance_m, long_range_tolerance_m
+        Position uncertainty subtracted from the distance before computing implied speed: about
+        30 m for a GNSS fix; type 27 long-range positions are rounded to 1/10 minute (~185 m)
+        and may be minutes old, so one nautical mile, which is why type 27 is never a jump by
+        itself.
+    time_tolerance_s
+        Added to the time between fixes: two stations stamp the same message a second or two
+        apart.
+    jump_min_distance_m
+        A rejected fix closer than this to the track is dropped silently as noise, not reported.
+    track_confirm_fixes
+        Mutually consistent fixes away from the track needed before the track is declared moved
+        (one jump event) or, interleaved with the track's own fixes, two transmitters on one
+        MMSI (one event).
+    alt_timeout_s
+        A lone outlier is forgotten after this long.
+    jump_return_window_s
+        A vessel whose position jumps back to where it was before a jump within this window is
+        the same episode (a spoofing interval), reported as an update of the first event.
+    gap_k, gap_floor_s, gap_long_range_floor_s
+        A vessel is dark when silent for more than ``max(gap_k x expected interval, floor)``
+        with the expected interval from ITU-R M.1371 by class, speed and navigational status
+        (class A: 2 s above 23 kn, 6 s at 14-23 kn, 10 s below 14 kn, 3 min at anchor or moored;
+        class B "CS": 30 s above 2 kn, 3 min below). ``k = 20``: twenty reports in a row lost at
+        50 % independent loss happens once in a million. The floor of 30 min covers correlated
+        loss (a vessel passing between the ranges of two shore stations, ~40 nm each); it is
+        half of MarineTraffic's 1 h "out of range", far below Skylight's 6 h and Global Fishing
+        Watch's 12 h, which are set for satellite revisit times. Type 27 (long-range, often via
+        satellite) gets 6 h, as Skylight. Vessels last seen in a port or anchorage zone are not
+        gaps.
+    loiter_speed_kn, loiter_min_s
+        Loitering: speed over ground below 2 kn for at least 1 h at sea, outside port and
+        anchorage zones (the issue's defaults; Global Fishing Watch's loitering events also use
+        2 kn).
+    encounter_distance_m, encounter_speed_kn, encounter_min_s
+        Global Fishing Watch: within 500 m, both under 2 kn, for at least 2 h; AI2 Skylight:
+        within 250 m for over 30 min. A mothership handing over a boat off Libya takes tens of
+        minutes, not the hours of a fish transshipment, so 20 min; the distance stays at GFW's
+        500 m because two vessels alongside are reported up to a few hundred metres apart (GNSS
+        antenna offsets and a class B boat reporting every 3 min while drifting).
+    encounter_stale_s
+        A vessel's last position counts in a slice if it is at most this old (a slow class B
+        reports every 3 min; 10 min allows two lost reports).
+    encounter_break_s
+        A pair apart (or unseen) for longer than this ends the episode.
+    zone_confirm_fixes, zone_confirm_s
+        Hysteresis: a zone transition is committed after this many consecutive fixes on the new
+        side spanning at least this long, so a vessel jittering on a boundary gives one entry.
+    identity_confirm
+        A changed name, callsign, IMO or ship type counts after this many consecutive static
+        reports carrying the same new value, so one corrupt static report cannot flip-flop it.
+    risk_half_life_s, risk_weights
+        Risk contributions halve every 24 h: yesterday's encounter still matters, last week's
+        barely.
+    """
+
+    slice_s: float = 60.0
+    live_lateness_s: float = 30.0
+
+    jump_speed_a_kn: float = 50.0
+    jump_speed_b_kn: float = 60.0
+    fix_tolerance_m: float = 30.0
+    long_range_tolerance_m: float = 1852.0
+    time_tolerance_s: float = 2.0
+    jump_min_distance_m: float = 1852.0
+    track_confirm_fixes: int = 3
+    alt_timeout_s: float = 1800.0
+    jump_return_window_s: float = 6 * 3600.0
+
+    gap_k: float = 20.0
+    gap_floor_s: float = 1800.0
+    gap_long_range_floor_s: float = 6 * 3600.0
+
+    loiter_speed_kn: float = 2.0
+    loiter_min_s: float = 3600.0
+
+    encounter_distance_m: float = 500.0
+    encounter_speed_kn: float = 2.0
+    encounter_min_s: float = 1200.0
+    encounter_stale_s: float = 600.0
+    encounter_break_s: float = 600.0
+
+    zone_confirm_fixes: int = 2
+    zone_confirm_s: float = 20.0
+
+    identity_confirm: int = 2
+
+    risk_half_life_s: float = 24 * 3600.0
+    risk_weights: dict[str, float] = field(default_factory=_default_risk_weights)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain JSON-able values."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> EngineConfig:
+        """Build a configuration from `to_dict` output, ignoring unknown keys."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in obj.items() if k in names})

@@ -1,0 +1,176 @@
+"""``loitering``: a vessel slow for a long time at sea, outside port and anchorage zones.
+
+"Slow" is speed over ground under ``loiter_speed_kn`` (the implied speed from the previous fix
+when SOG is unavailable). An episode opens at the first slow fix at sea and is reported, as an
+open event, once it has lasted ``loiter_min_s``; the first fix that is fast, in a port or
+anchorage, or after an AIS gap closes it (an update with the same episode key). Episodes that
+end sooner are forgotten: one event per episode, never one per message.
+
+Vessels that stay in the same state (cruising, or already loitering) are handled in numpy;
+Python runs only for the vessels whose state changes in a slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from geo.config import KNOT_MS, EngineConfig
+from geo.detectors.base import B, SliceContext, distance_m, format_duration, haversine_m, nm
+from geo.events import Event, EventKind, Severity
+from geo.tracker import Fleet
+
+
+@dataclass(slots=True)
+class Episode:
+    """An open slow run of one vessel."""
+
+    since: int
+    last: int
+    lon0: float
+    lat0: float
+    sum_lon: float
+    sum_lat: float
+    n: int
+    max_drift_m: float = 0.0
+    emitted: bool = False
+    zones: list[str] | None = None
+    near: Any = None
+
+
+def slow_mask(ctx: SliceContext, cfg: EngineConfig) -> B:
+    """Slow fixes at sea: SOG (or implied speed) under the threshold, not in port or anchorage."""
+    dt = (ctx.t - ctx.prev_t) / 1000.0
+    implied = np.where(
+        (ctx.prev_t >= 0) & (dt > 0),
+        haversine_m(ctx.prev_lon, ctx.prev_lat, ctx.lon, ctx.lat) / np.maximum(dt, 1e-9) / KNOT_MS,
+        np.inf,
+    )
+    speed = np.where(np.isnan(ctx.sog), implied, ctx.sog)
+    return (speed < cfg.loiter_speed_kn) & ~ctx.supp
+
+
+class LoiterDetector:
+    """Open slow runs per vessel; see the module docstring."""
+
+    def __init__(self, cfg: EngineConfig) -> None:
+        self.cfg = cfg
+        self.runs: dict[int, Episode] = {}
+        self.in_run = np.zeros(256, dtype=np.bool_)
+
+    def _ensure(self, n: int) -> None:
+        if n > len(self.in_run):
+            grown = np.zeros(max(n, 2 * len(self.in_run)), dtype=np.bool_)
+            grown[: len(self.in_run)] = self.in_run
+            self.in_run = grown
+
+    def process(
+        self, ctx: SliceContext, fleet: Fleet, describe: Callable[[float, float], Any]
+    ) -> list[Event]:
+        """Return loitering events (opened or closed) of a slice part."""
+        self._ensure(len(fleet))
+        cfg = self.cfg
+        slow = slow_mask(ctx, cfg)
+        running = self.in_run[ctx.slot]
+        change = (slow != running) | ctx.gap
+        if running.any():
+            since_by_slot = np.full(len(fleet), np.iinfo(np.int64).max, dtype=np.int64)
+            for s, ep in self.runs.items():
+                if not ep.emitted:
+                    since_by_slot[s] = ep.since
+            since = since_by_slot[ctx.slot]
+            change |= running & (ctx.t - since >= cfg.loiter_min_s * 1000)
+        events: list[Event] = []
+        handled = np.zeros(len(ctx), dtype=np.bool_)
+        for a, b in ctx.groups_with(change):
+            handled[a:b] = True
+            for i in range(a, b):
+                self._step(ctx, i, bool(slow[i]), describe, events)
+        quiet = running & ~handled
+        if quiet.any():
+            for i in np.flatnonzero(quiet).tolist():
+                ep = self.runs[int(ctx.slot[i])]
+                self._extend(ep, ctx, i)
+        return events
+
+    @staticmethod
+    def _extend(ep: Episode, ctx: SliceContext, i: int) -> None:
+        lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
+        ep.last = int(ctx.t[i])
+        ep.sum_lon += lon
+        ep.sum_lat += lat
+        ep.n += 1
+        ep.max_drift_m = max(ep.max_drift_m, distance_m(ep.lon0, ep.lat0, lon, lat))
+
+    def _step(
+        self,
+        ctx: SliceContext,
+        i: int,
+        slow: bool,
+        describe: Callable[[float, float], Any],
+        events: list[Event],
+    ) -> None:
+        s = int(ctx.slot[i])
+        ep = self.runs.get(s)
+        if ep is not None and (ctx.gap[i] or not slow):
+            self._close(s, ep, int(ctx.mmsi[i]), events)
+            ep = None
+        if not slow:
+            return
+        t = int(ctx.t[i])
+        lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
+        if ep is None:
+            self.runs[s] = ep = Episode(t, t, lon, lat, lon, lat, 1)
+            self.in_run[s] = True
+        else:
+            self._extend(ep, ctx, i)
+        if not ep.emitted and t - ep.since >= self.cfg.loiter_min_s * 1000:
+            ep.emitted = True
+            ep.zones = ctx.zone_names(i)
+            ep.near = describe(ep.sum_lon / ep.n, ep.sum_lat / ep.n)
+            events.append(self._event(ep, int(ctx.mmsi[i]), None))
+
+    def _close(self, s: int, ep: Episode, mmsi: int, events: list[Event]) -> None:
+        del self.runs[s]
+        self.in_run[s] = False
+        if ep.emitted:
+            events.append(self._event(ep, mmsi, ep.last))
+
+    def _event(self, ep: Episode, mmsi: int, end: int | None) -> Event:
+        dur = ((end if end is not None else ep.last) - ep.since) / 1000.0
+        lat, lon = ep.sum_lat / ep.n, ep.sum_lon / ep.n
+        where = ", ".join(ep.zones or []) or "open sea"
+        details: dict[str, Any] = {
+            "duration_s": round(dur, 1),
+            "duration": format_duration(dur),
+            "fixes": ep.n,
+            "max_drift_nm": nm(ep.max_drift_m),
+            "speed_threshold_kn": self.cfg.loiter_speed_kn,
+            "zones": ep.zones or [],
+            "near": ep.near,
+            "summary": (
+                f"slow (< {self.cfg.loiter_speed_kn:g} kn) for {format_duration(dur)} in {where}"
+            ),
+        }
+        if end is None:
+            details["summary"] += " (ongoing)"
+        return Event(
+            EventKind.LOITERING, mmsi, ep.since, end, lat, lon, Severity.MEDIUM, details=details
+        )
+
+    def open_since(self, slot: int) -> int | None:
+        """Start of a vessel's open slow run, if any."""
+        ep = self.runs.get(slot)
+        return ep.since if ep else None
+
+    def to_state(self) -> dict[str, Any]:
+        return {"runs": {str(s): asdict(ep) for s, ep in self.runs.items()}}
+
+    def load_state(self, obj: dict[str, Any], n_slots: int) -> None:
+        self._ensure(n_slots)
+        self.runs = {int(s): Episode(**ep) for s, ep in obj["runs"].items()}
+        for s in self.runs:
+            self.in_run[s] = True

@@ -1,0 +1,285 @@
+"""``zone_entry``, ``zone_exit`` and ``zone_dwell``, with hysteresis on boundaries.
+
+A transition is committed only after ``zone_confirm_fixes`` consecutive fixes on the new side
+spanning ``zone_confirm_s``; it is dated at the first of them. A vessel jittering across a
+boundary therefore gives one entry (and no exit until it is really out). A vessel first seen
+inside a zone is not an entry (its transponder came on there): its membership is taken as is,
+and leaving is reported. Dwell is timed from the entry and reported once per visit, as an open
+event that the exit closes.
+
+Membership per fix comes from one vectorised `ZoneIndex.query` per batch; a per-point hash of
+the zones containing it lets a slice skip, in numpy, every vessel whose zones did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from geo.config import EngineConfig
+from geo.detectors.base import U64, SliceContext, format_duration
+from geo.events import Event, EventKind
+from geo.tracker import Fleet
+from geo.zones import Zone, ZoneAlert
+
+
+def zone_key(zone_id: str) -> int:
+    """Stable 64-bit key of a zone id; a vessel's zone set hashes to the sum of its keys."""
+    return int.from_bytes(hashlib.blake2b(zone_id.encode(), digest_size=8).digest(), "little")
+
+
+def zone_keys(zones: Sequence[Zone]) -> U64:
+    """Keys of the zones, in index order."""
+    return np.array([zone_key(z.id) for z in zones], dtype=np.uint64)
+
+
+@dataclass(slots=True)
+class Pending:
+    """A transition seen but not yet confirmed."""
+
+    since: int
+    lon: float
+    lat: float
+    count: int = 1
+
+
+@dataclass(slots=True)
+class Membership:
+    """Committed zones of one vessel (zone id -> entry time) and pending transitions."""
+
+    inside: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, Pending] = field(default_factory=dict)
+
+
+class ZoneDetector:
+    """Per-vessel zone membership with hysteresis and dwell timers."""
+
+    def __init__(self, cfg: EngineConfig, zones: Sequence[Zone]) -> None:
+        self.cfg = cfg
+        self.members: dict[int, Membership] = {}  # by slot
+        self.hash = np.zeros(256, dtype=np.uint64)  # committed-set hash by slot
+        self.flag = np.zeros(256, dtype=np.bool_)  # slot has pending transitions or no state yet
+        self.flag[:] = True
+        self.timers: list[tuple[int, int, str, int]] = []  # (deadline, slot, zone id, entry)
+        self.dwell_open: dict[tuple[int, str], dict[str, Any]] = {}
+        self.set_zones(zones)
+
+    def set_zones(self, zones: Sequence[Zone]) -> None:
+        """Adopt a new zone set: vessels leave removed zones silently, hashes are recomputed."""
+        self.zones = list(zones)
+        self.by_id = {z.id: z for z in self.zones}
+        for slot, m in self.members.items():
+            for zid in [z for z in m.inside if z not in self.by_id]:
+                del m.inside[zid]
+                self.dwell_open.pop((slot, zid), None)
+            for zid in [z for z in m.pending if z not in self.by_id]:
+                del m.pending[zid]
+            self._rehash(slot, m)
+
+    def _ensure(self, n: int) -> None:
+        if n > len(self.hash):
+            cap = max(n, 2 * len(self.hash))
+            self.hash = np.concatenate([self.hash, np.zeros(cap - len(self.hash), dtype=np.uint64)])
+            self.flag = np.concatenate([self.flag, np.ones(cap - len(self.flag), dtype=np.bool_)])
+
+    def _rehash(self, slot: int, m: Membership) -> None:
+        h = sum(zone_key(z) for z in m.inside) % (1 << 64)
+        self.hash[slot] = np.uint64(h)
+        self.flag[slot] = bool(m.pending)
+
+    def process(
+        self, ctx: SliceContext, fleet: Fleet, describe: Callable[[float, float], Any]
+    ) -> list[Event]:
+        """Return the transitions of a slice part."""
+        self._ensure(len(fleet))
+        need = (ctx.zhash != self.hash[ctx.slot]) | self.flag[ctx.slot]
+        events: list[Event] = []
+        for a, b in ctx.groups_with(need):
+            slot = int(ctx.slot[a])
+            m = self.members.get(slot)
+            for i in range(a, b):
+                here = {self.zones[j].id for j in ctx.zones_at(i)}
+                if m is None:
+                    m = Membership({zid: int(ctx.t[i]) for zid in sorted(here)})
+                    self.members[slot] = m
+                    for zid in sorted(here):
+                        self._arm_dwell(slot, zid, int(ctx.t[i]))
+                    continue
+                self._step(slot, m, here, ctx, i, describe, events)
+            assert m is not None
+            self._rehash(slot, m)
+        return events
+
+    def _step(
+        self,
+        slot: int,
+        m: Membership,
+        here: set[str],
+        ctx: SliceContext,
+        i: int,
+        describe: Callable[[float, float], Any],
+        events: list[Event],
+    ) -> None:
+        cfg = self.cfg
+        t = int(ctx.t[i])
+        for zid in sorted(here | m.inside.keys() | m.pending.keys()):
+            now_in = zid in here
+            if now_in == (zid in m.inside):
+                m.pending.pop(zid, None)
+                continue
+            p = m.pending.get(zid)
+            if p is None:
+                m.pending[zid] = p = Pending(t, float(ctx.lon[i]), float(ctx.lat[i]), 0)
+            p.count += 1
+            if p.count < cfg.zone_confirm_fixes or t - p.since < cfg.zone_confirm_s * 1000:
+                continue
+            del m.pending[zid]
+            zone = self.by_id[zid]
+            mmsi = int(ctx.mmsi[i])
+            base = {
+                "zone_name": zone.name,
+                "zone_kind": str(zone.kind),
+                "country": zone.country,
+                "speed_kn": None if ctx.sog[i] != ctx.sog[i] else round(float(ctx.sog[i]), 1),
+                "course": None if ctx.cog[i] != ctx.cog[i] else round(float(ctx.cog[i]), 1),
+                "near": describe(p.lon, p.lat),
+            }
+            if now_in:
+                m.inside[zid] = p.since
+                self._arm_dwell(slot, zid, p.since)
+                if ZoneAlert.ENTRY in zone.alerts:
+                    base["summary"] = f"entered {zone.name}"
+                    events.append(
+                        Event(
+                            EventKind.ZONE_ENTRY,
+                            mmsi,
+                            p.since,
+                            p.since,
+                            p.lat,
+                            p.lon,
+                            zone.severity,
+                            zone=zid,
+                            details=base,
+                        )
+                    )
+            else:
+                entered = m.inside.pop(zid)
+                inside_s = (p.since - entered) / 1000.0
+                opened = self.dwell_open.pop((slot, zid), None)
+                if opened is not None:
+                    d = dict(opened["details"])
+                    d["duration_s"] = round(inside_s, 1)
+                    d["summary"] = f"stayed {format_duration(inside_s)} in {zone.name}"
+                    events.append(
+                        Event(
+                            EventKind.ZONE_DWELL,
+                            mmsi,
+                            entered,
+                            p.since,
+                            opened["lat"],
+                            opened["lon"],
+                            zone.severity,
+                            zone=zid,
+                            details=d,
+                        )
+                    )
+                if ZoneAlert.EXIT in zone.alerts:
+                    base["inside_s"] = round(inside_s, 1)
+                    base["summary"] = f"left {zone.name} after {format_duration(inside_s)}"
+                    events.append(
+                        Event(
+                            EventKind.ZONE_EXIT,
+                            mmsi,
+                            p.since,
+                            p.since,
+                            p.lat,
+                            p.lon,
+                            zone.severity,
+                            zone=zid,
+                            details=base,
+                        )
+                    )
+
+    def _arm_dwell(self, slot: int, zid: str, entered: int) -> None:
+        zone = self.by_id[zid]
+        if ZoneAlert.DWELL in zone.alerts and zone.dwell_minutes:
+            deadline = entered + int(zone.dwell_minutes * 60_000)
+            heapq.heappush(self.timers, (deadline, slot, zid, entered))
+
+    def tick(
+        self, boundary_ms: int, fleet: Fleet, describe: Callable[[float, float], Any]
+    ) -> list[Event]:
+        """Raise dwell alerts whose time has come by ``boundary_ms``."""
+        events: list[Event] = []
+        while self.timers and self.timers[0][0] <= boundary_ms:
+            deadline, slot, zid, entered = heapq.heappop(self.timers)
+            m = self.members.get(slot)
+            zone = self.by_id.get(zid)
+            if m is None or zone is None or m.inside.get(zid) != entered:
+                continue
+            lon, lat = float(fleet.lon[slot]), float(fleet.lat[slot])
+            details = {
+                "zone_name": zone.name,
+                "zone_kind": str(zone.kind),
+                "country": zone.country,
+                "dwell_minutes": zone.dwell_minutes,
+                "near": describe(lon, lat),
+                "summary": (
+                    f"in {zone.name} for more than {format_duration((deadline - entered) / 1000)}"
+                ),
+            }
+            self.dwell_open[(slot, zid)] = {"details": details, "lat": lat, "lon": lon}
+            events.append(
+                Event(
+                    EventKind.ZONE_DWELL,
+                    fleet.mmsi[slot],
+                    entered,
+                    None,
+                    lat,
+                    lon,
+                    zone.severity,
+                    zone=zid,
+                    details=details,
+                )
+            )
+        return events
+
+    def inside(self, slot: int) -> list[str]:
+        """Zone ids a vessel is committed inside."""
+        m = self.members.get(slot)
+        return sorted(m.inside) if m else []
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "members": {
+                str(s): {
+                    "inside": m.inside,
+                    "pending": {k: asdict(p) for k, p in m.pending.items()},
+                }
+                for s, m in self.members.items()
+            },
+            "timers": [list(x) for x in self.timers],
+            "dwell_open": [[s, z, v] for (s, z), v in self.dwell_open.items()],
+        }
+
+    def load_state(self, obj: dict[str, Any], n_slots: int) -> None:
+        self._ensure(n_slots)
+        self.members = {
+            int(s): Membership(
+                {k: int(v) for k, v in m["inside"].items()},
+                {k: Pending(**p) for k, p in m["pending"].items()},
+            )
+            for s, m in obj["members"].items()
+        }
+        self.timers = [(int(a), int(b), str(c), int(d)) for a, b, c, d in obj["timers"]]
+        heapq.heapify(self.timers)
+        self.dwell_open = {(int(s), str(z)): v for s, z, v in obj["dwell_open"]}
+        self.set_zones(self.zones)
+        for s in range(n_slots):
+            if s not in self.members:
+                self.flag[s] = True

@@ -1,0 +1,151 @@
+"""The watchlist contract of DESIGN.md: CSV ``mmsi,imo,name,callsign,note``.
+
+Any of the first four may be empty, but not all of them. Names and callsigns match case- and
+whitespace-insensitively and ignore the ``@`` padding of AIS six-bit text, so ``"SEA  STAR@@"``
+matches ``"sea star"``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.errors import GeoError
+
+HEADER = ("mmsi", "imo", "name", "callsign", "note")
+_SPACES = re.compile(r"\s+")
+
+
+class WatchlistError(GeoError):
+    """A watchlist file that breaks the contract; the message names the line and why."""
+
+
+def normalise_text(value: str | None) -> str | None:
+    """Upper-case, ``@`` padding removed, runs of whitespace collapsed; None when empty.
+
+    Examples
+    --------
+    >>> normalise_text("  sea   Star@@@ ")
+    'SEA STAR'
+    >>> normalise_text("@@@") is None
+    True
+    """
+    if value is None:
+        return None
+    text = _SPACES.sub(" ", value.replace("@", " ")).strip().upper()
+    return text or None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEntry:
+    """One line of the watchlist (``line`` is its number in the file, header = 1)."""
+
+    line: int
+    mmsi: int | None = None
+    imo: int | None = None
+    name: str | None = None
+    callsign: str | None = None
+    note: str = ""
+
+    def label(self) -> str:
+        """How the entry reads in an alert."""
+        parts = [p for p in (self.name, self.callsign) if p]
+        if self.mmsi:
+            parts.append(f"MMSI {self.mmsi}")
+        if self.imo:
+            parts.append(f"IMO {self.imo}")
+        return " / ".join(parts) or f"line {self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Watchlist:
+    """Entries with lookups by every identifier."""
+
+    entries: Sequence[WatchEntry] = ()
+    by_mmsi: dict[int, list[WatchEntry]] = field(default_factory=dict, init=False, repr=False)
+    by_imo: dict[int, list[WatchEntry]] = field(default_factory=dict, init=False, repr=False)
+    by_name: dict[str, list[WatchEntry]] = field(default_factory=dict, init=False, repr=False)
+    by_callsign: dict[str, list[WatchEntry]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for e in self.entries:
+            if e.mmsi is not None:
+                self.by_mmsi.setdefault(e.mmsi, []).append(e)
+            if e.imo is not None:
+                self.by_imo.setdefault(e.imo, []).append(e)
+            if e.name is not None:
+                self.by_name.setdefault(e.name, []).append(e)
+            if e.callsign is not None:
+                self.by_callsign.setdefault(e.callsign, []).append(e)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def match(
+        self,
+        *,
+        mmsi: int | None = None,
+        imo: int | None = None,
+        name: str | None = None,
+        callsign: str | None = None,
+    ) -> list[tuple[WatchEntry, str]]:
+        """Return ``(entry, matched_on)`` for every entry the identifiers hit, once per entry."""
+        out: dict[int, tuple[WatchEntry, str]] = {}
+        probes: Iterable[tuple[str, list[WatchEntry]]] = (
+            ("mmsi", self.by_mmsi.get(mmsi, []) if mmsi is not None else []),
+            ("imo", self.by_imo.get(imo, []) if imo else []),
+            ("callsign", self.by_callsign.get(normalise_text(callsign) or "", [])),
+            ("name", self.by_name.get(normalise_text(name) or "", [])),
+        )
+        for how, hits in probes:
+            for e in hits:
+                out.setdefault(e.line, (e, how))
+        return [out[k] for k in sorted(out)]
+
+
+def _int_field(raw: str, what: str, line: int) -> int | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise WatchlistError(f"watchlist line {line}: {what} {raw!r} is not a number")
+    return int(raw)
+
+
+def parse_watchlist(text: str) -> Watchlist:
+    """Parse watchlist CSV text; raises `WatchlistError` naming the line at fault."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        raise WatchlistError("watchlist is empty: expected the header mmsi,imo,name,callsign,note")
+    header = tuple(h.strip().lower() for h in rows[0])
+    if header[: len(HEADER)] != HEADER:
+        raise WatchlistError(
+            f"watchlist header is {','.join(header)!r}, expected {','.join(HEADER)}"
+        )
+    entries: list[WatchEntry] = []
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        row = (row + [""] * len(HEADER))[: len(HEADER)]
+        mmsi = _int_field(row[0], "mmsi", n)
+        if mmsi is not None and not 0 < mmsi <= 999_999_999:
+            raise WatchlistError(f"watchlist line {n}: mmsi {mmsi} is not nine digits")
+        imo = _int_field(row[1], "imo", n)
+        name, callsign = normalise_text(row[2]), normalise_text(row[3])
+        if mmsi is None and imo is None and name is None and callsign is None:
+            raise WatchlistError(f"watchlist line {n}: no mmsi, imo, name or callsign")
+        entries.append(WatchEntry(n, mmsi, imo, name, callsign, row[4].strip()))
+    return Watchlist(entries)
+
+
+def load_watchlist(path: str | Path) -> Watchlist:
+    """Read a watchlist file (the one place geo reads a file, as `load_zone_file` does)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WatchlistError(f"cannot read watchlist {path}: {exc}") from exc
+    return parse_watchlist(text)
