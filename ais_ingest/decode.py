@@ -125,7 +125,7 @@ def decode_message(
         raise DecodeFailure(f"type {msg_type}: {exc}") from exc
     mmsi = int(msg.mmsi)
     if msg_type in (1, 2, 3, 18, 19, 9, 27):
-        pos = _position(msg_type, msg, mmsi, time_ms, source)
+        pos = _position(msg_type, msg, bv, mmsi, time_ms, source)
         statics: list[StaticReport] = []
         if msg_type == 19:
             statics.append(
@@ -176,15 +176,19 @@ def decode_message(
     return [], [merger.merge(half)]
 
 
-def _position(msg_type: int, msg: Any, mmsi: int, time_ms: int, source: str) -> PositionReport:
+def _position(
+    msg_type: int, msg: Any, bv: Any, mmsi: int, time_ms: int, source: str
+) -> PositionReport:
     lat, lon = _latlon(msg.lat, msg.lon)
     status: int | None = None
     turn: float | None = None
     heading: int | None = None
     if msg_type in (1, 2, 3):
         status = int(msg.status)
-        raw_turn = float(msg.turn)
-        turn = None if abs(raw_turn) >= 127 else raw_turn
+        # -128 = not available, +-127 = turning fast without a turn indicator: judged on the
+        # raw ROT, since the scaled rate (deg/min) legitimately exceeds 127.
+        raw_turn = bv.get_num(42, 8, signed=True)
+        turn = None if abs(raw_turn) >= 127 else float(msg.turn)
     if msg_type in (1, 2, 3, 18, 19):
         speed = _opt(msg.speed, 102.3)
         course = _opt(msg.course, 360.0)
