@@ -1,0 +1,23 @@
+"""Run the `Examples` sections of the reach/intercept geometry modules as doctests."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "geo.geodesy",
+    "geo.land",
+    "geo.reach",
+    "geo.vessel_speeds",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no runnable examples"
+    assert result.failed == 0
