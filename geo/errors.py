@@ -1,0 +1,9 @@
+"""Exceptions of the geo package; the API and CLI map them to clear one-line messages."""
+
+
+class GeoError(Exception):
+    """Base of every error the geo package raises on purpose."""
+
+
+class ZoneFileError(GeoError):
+    """A zone file that breaks the contract of DESIGN.md; the message names the feature and why."""
