@@ -67,7 +67,7 @@ class Decoder:
 
     # ------------------------------------------------------------------ pass 1: framing
     def _frame(
-        self, lines: Sequence[str], received_ms: int | Sequence[int], source: str
+        self, lines: Sequence[str], received_ms: int | Sequence[int], source: str | Sequence[str]
     ) -> list[_Framed]:
         """Split lines into sentence parts; count and drop what is not an AIS sentence."""
         framed: list[_Framed] = []
@@ -76,12 +76,16 @@ class Decoder:
         hexmap = _HEX
         per_line = not isinstance(received_ms, int)
         rx_ms = received_ms if isinstance(received_ms, int) else 0
+        per_source = not isinstance(source, str)
+        src = source if isinstance(source, str) else ""
         for n, line in enumerate(lines):
             if per_line:
                 rx_ms = received_ms[n]  # type: ignore[index]
+            if per_source:
+                src = source[n]
             t_ms = rx_ms
             has_time = False
-            station = source
+            station = src
             group: tuple[int, int, str] | None = None
             if line[:1] == "!":
                 rest = line
@@ -132,7 +136,7 @@ class Decoder:
                     meta_ms, meta_station = parse_trailing_metadata(tail[1:])
                     if meta_ms is not None and not has_time:
                         t_ms = meta_ms
-                    if meta_station and station == source:
+                    if meta_station and station == src:
                         station = meta_station
             append((rest[1:star], cs, t_ms, station, group, line))
         self.stats.add("bad_framing", bad)
@@ -156,12 +160,16 @@ class Decoder:
 
     # ------------------------------------------------------------------ pass 2: messages
     def decode(
-        self, lines: Sequence[str], received_ms: int | Sequence[int], source: str = ""
+        self,
+        lines: Sequence[str],
+        received_ms: int | Sequence[int],
+        source: str | Sequence[str] = "",
     ) -> Batch:
         """Decode a chunk of lines (without line endings) received at ``received_ms``.
 
         ``received_ms`` (one value, or one per line) is the event time of lines that carry none
-        of their own; ``source`` names the feed for lines without a station of their own.
+        of their own; ``source`` (one name, or one per line) names the feed for lines without a
+        station of their own, and keeps fragments of different feeds apart.
         """
         stats = self.stats
         stats.lines += len(lines)
@@ -317,23 +325,33 @@ def chunked(lines: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
+def capture_time_ms(path: str | Path) -> int:
+    """Receive time for a capture's lines that carry no time: the file's modification time.
+
+    A file has no receive time; its mtime (when recording ended) is the closest stand-in and,
+    unlike a clock reading, gives the same records every time the same file is decoded.
+    """
+    return int(Path(path).stat().st_mtime * 1000)
+
+
 def decode_files(
     paths: Sequence[str | Path],
     *,
     batch_lines: int = 8192,
     decoder: Decoder | None = None,
-    received_ms: int = 0,
+    received_ms: int | None = None,
 ) -> Iterator[Batch]:
     """Decode captures in order into batches; the decoder's ``stats`` count every line.
 
-    Lines without a time of their own get ``received_ms`` (0 unless given): a file has no
-    receive time, and a clock reading here would make replays differ from run to run.
+    Lines without a time of their own get ``received_ms``, by default the capture's
+    modification time (`capture_time_ms`).
     """
     dec = decoder if decoder is not None else Decoder()
     for path in paths:
         name = Path(path).name
+        rx_ms = capture_time_ms(path) if received_ms is None else received_ms
         for chunk in chunked(read_lines(path), batch_lines):
-            batch = dec.decode(chunk, received_ms, source=name)
+            batch = dec.decode(chunk, rx_ms, source=name)
             if len(batch):
                 yield batch
     dec.flush()

@@ -1,0 +1,172 @@
+"""`mare decode` (captures to records) and `mare ingest` (live sources to records and store)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
+from ais_ingest.errors import IngestError
+from ais_ingest.sources import SourceSpec, merge_sources, parse_source_url
+from ais_ingest.stats import IngestStats
+from ais_ingest.stream import decode_stream
+from app.cli import cli
+from app.record_output import RecordWriter
+from app.settings import get_settings
+
+err = Console(stderr=True)
+
+StatsOpt = Annotated[
+    Path | None, typer.Option("--stats", help="Write the final counters as JSON to this file.")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+def _summary(stats: IngestStats, seconds: float) -> Table:
+    table = Table(title="Lines by outcome", show_header=True)
+    table.add_column("outcome")
+    table.add_column("lines", justify="right")
+    for key, value in stats.as_dict().items():
+        if value or key in ("lines", "records"):
+            table.add_row(key, f"{value:,}")
+    rate = stats.lines / seconds if seconds > 0 else 0.0
+    table.caption = f"{stats.lines:,} lines in {seconds:.2f} s ({rate:,.0f} lines/s)"
+    return table
+
+
+def _write_stats(path: Path | None, stats: IngestStats) -> None:
+    if path is not None:
+        path.write_text(json.dumps(stats.as_dict(), indent=2) + "\n")
+
+
+def _decoder() -> Decoder:
+    s = get_settings()
+    return Decoder(
+        dedupe_seconds=s.dedupe_seconds, fragment_timeout_seconds=s.fragment_timeout_seconds
+    )
+
+
+@cli.command()
+def decode(
+    captures: Annotated[list[Path], typer.Argument(help="Capture files, plain or .gz.")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or none.")] = "jsonl",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write records here, not stdout.")
+    ] = None,
+    stats_file: StatsOpt = None,
+) -> None:
+    """Decode AIS captures into records; every line is counted once in the summary."""
+    for path in captures:
+        if not path.is_file():
+            raise _fail(f"no such capture: {path}")
+    dec = _decoder()
+    sink = out.open("w", newline="") if out is not None else sys.stdout
+    try:
+        writer = RecordWriter(sink, fmt)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    total = sum(p.stat().st_size for p in captures)
+    started = time.perf_counter()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    try:
+        with progress:
+            task = progress.add_task("decoding", total=total)
+            for path in captures:
+                progress.update(task, description=f"decoding {path.name}")
+                received_ms = capture_time_ms(path)
+                for chunk in chunked(read_lines(path), 8192):
+                    batch = dec.decode(chunk, received_ms, path.name)
+                    writer.write(batch.records())
+                    progress.advance(task, sum(len(line) + 1 for line in chunk))
+            dec.flush()
+    except BrokenPipeError:  # `mare decode x | head`: the reader has all it wants
+        sys.stderr.close()
+        raise typer.Exit(0) from None
+    except (OSError, EOFError) as exc:
+        raise _fail(f"cannot read capture: {exc}") from None
+    finally:
+        if out is not None:
+            sink.close()
+    err.print(_summary(dec.stats, time.perf_counter() - started))
+    _write_stats(stats_file, dec.stats)
+
+
+@cli.command()
+def ingest(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="udp://0.0.0.0:10110, tcp://host:port, tcp-listen://0.0.0.0:port, "
+            "gpsd://host:2947, file:capture.nmea.gz?speed=10, or - for stdin."
+        ),
+    ],
+    stats_file: StatsOpt = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Only decode and count; store nothing.")
+    ] = False,
+) -> None:
+    """Run live sources through the decoder, showing a status line; Ctrl-C stops."""
+    try:
+        specs = [parse_source_url(s) for s in sources]
+    except IngestError as exc:
+        raise _fail(str(exc)) from None
+    dec = _decoder()
+    started = time.perf_counter()
+    try:
+        asyncio.run(_run_ingest(specs, dec))
+    except KeyboardInterrupt:
+        pass
+    except IngestError as exc:
+        _write_stats(stats_file, dec.stats)
+        raise _fail(str(exc)) from None
+    err.print(_summary(dec.stats, time.perf_counter() - started))
+    _write_stats(stats_file, dec.stats)
+
+
+def _status(dec: Decoder, started: float, positions: int, statics: int) -> str:
+    elapsed = max(time.perf_counter() - started, 1e-9)
+    c = dec.stats.counts
+    failed = sum(v for k, v in c.items() if k not in ("records", "multipart_joined"))
+    return (
+        f"{dec.stats.lines:,} lines  {dec.stats.lines / elapsed:,.0f} lines/s  "
+        f"records {c['records']:,} (positions {positions:,}, static {statics:,})  "
+        f"duplicates {c['duplicate']:,}  not decoded {failed - c['duplicate']:,}"
+    )
+
+
+async def _run_ingest(specs: list[SourceSpec], dec: Decoder) -> None:
+    settings = get_settings()
+    started = time.perf_counter()
+    positions = statics = 0
+    with Live(console=err, refresh_per_second=4, transient=True) as live:
+        lines = merge_sources(specs)
+        stream = decode_stream(
+            lines, dec, batch_lines=settings.batch_size, batch_seconds=settings.batch_seconds
+        )
+        with contextlib.suppress(asyncio.CancelledError):
+            async for batch in stream:
+                positions += len(batch.positions)
+                statics += len(batch.statics)
+                live.update(_status(dec, started, positions, statics))
