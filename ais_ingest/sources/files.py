@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import glob
-import lzma
 import os
 import time
-import zlib
 from collections.abc import AsyncGenerator
 
 from ais_ingest.errors import SourceError
@@ -22,11 +20,8 @@ from ais_ingest.sources.base import LineSource, SourceStats
 from ais_ingest.sources.eventtime import line_event_time
 from ais_ingest.sources.lines import MAX_LINE, LineSplitter
 from ais_ingest.sources.pacing import Pacer
-from ais_ingest.sources.reading import ChunkReader, open_capture, run_blocking
+from ais_ingest.sources.reading import READ_ERRORS, ChunkReader, open_capture, run_blocking
 from ais_ingest.sources.spec import SourceSpec
-
-#: What a damaged capture raises while being read (gzip's BadGzipFile is an OSError).
-READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
 
 
 def expand_paths(paths: tuple[str, ...]) -> list[str]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import bz2
 import gzip
-import io
 import lzma
 import threading
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol, TypeVar
@@ -25,6 +25,9 @@ CHUNK = 256 * 1024
 #: Reads from pipes return what is there; this only bounds one read.
 READ_SIZE_PIPE = 65536
 
+#: What a damaged capture raises while being read (gzip's BadGzipFile is an OSError).
+READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
+
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
@@ -32,13 +35,13 @@ _executor_lock = threading.Lock()
 class ByteStream(Protocol):
     """What a capture is read through: plain, gzip, bzip2 and xz files all fit."""
 
-    def read(self, size: int = -1, /) -> bytes: ...
+    def read1(self, size: int = -1, /) -> bytes: ...
 
     def close(self) -> None: ...
 
 
-_MAGIC: tuple[tuple[bytes, Callable[[io.BufferedReader], ByteStream]], ...] = (
-    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
+_MAGIC: tuple[tuple[bytes, Callable[[str], ByteStream]], ...] = (
+    (b"\x1f\x8b", lambda path: gzip.GzipFile(path, "rb")),
     (b"BZh", bz2.BZ2File),
     (b"\xfd7zXZ\x00", lzma.LZMAFile),
 )
@@ -58,16 +61,13 @@ def open_capture(path: str) -> ByteStream:
     The content decides, not the name: captures get renamed, and ``.gz`` files that are not
     compressed exist. Blocking; call it through :func:`run_blocking`.
     """
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller or by the wrapper
-    try:
-        head = raw.peek(6)[:6]
-        for magic, wrap in _MAGIC:
-            if head.startswith(magic):
-                return wrap(raw)
-        return raw
-    except BaseException:
-        raw.close()
-        raise
+    with open(path, "rb") as probe:
+        head = probe.read(6)
+    for magic, opener in _MAGIC:
+        if head.startswith(magic):
+            # Opened by name, so that closing the decompressor closes the file too.
+            return opener(path)
+    return open(path, "rb")  # noqa: SIM115 - closed by ChunkReader.close
 
 
 async def run_blocking(func: Callable[[], T]) -> T:
@@ -81,10 +81,31 @@ class ChunkReader:
     def __init__(self, stream: ByteStream) -> None:
         self._stream = stream
         self._inflight: Future[bytes] | None = None
+        self._error: Exception | None = None
+
+    def _read(self, size: int) -> bytes:
+        # read1 piece by piece, so that the lines before a damaged spot are delivered: a
+        # plain read(size) of a truncated gzip raises and loses everything it had decoded.
+        if self._error is not None:
+            raise self._error
+        parts: list[bytes] = []
+        got = 0
+        try:
+            while got < size:
+                data = self._stream.read1(size - got)
+                if not data:
+                    break
+                parts.append(data)
+                got += len(data)
+        except READ_ERRORS as exc:
+            if not parts:
+                raise
+            self._error = exc
+        return b"".join(parts)
 
     async def read(self, size: int = CHUNK) -> bytes:
-        """Return up to ``size`` bytes; ``b""`` at the end."""
-        future = _pool().submit(self._stream.read, size)
+        """Return up to ``size`` bytes; ``b""`` at the end; a damaged stream raises."""
+        future = _pool().submit(self._read, size)
         self._inflight = future
         data = await asyncio.wrap_future(future)
         self._inflight = None
