@@ -84,7 +84,11 @@ def format_duration(seconds: float) -> str:
     '2 h 40 min'
     >>> format_duration(125)
     '2 min'
+    >>> format_duration(10)
+    '10 s'
     """
+    if seconds < 59.5:
+        return f"{max(0, int(round(seconds)))} s"
     minutes = int(round(seconds / 60.0))
     if minutes < 60:
         return f"{minutes} min"

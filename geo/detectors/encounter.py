@@ -95,7 +95,7 @@ class EncounterDetector:
             for (sa, sb), dist in zip(pairs, dists, strict=True):
                 key = (fleet.mmsi[sa], fleet.mmsi[sb])
                 seen.add(key)
-                tj = int(max(fleet.t[sa], fleet.t[sb]))
+                tj = int(min(fleet.t[sa], fleet.t[sb]))  # both known there at this time
                 lon = (float(fleet.lon[sa]) + float(fleet.lon[sb])) / 2.0
                 lat = (float(fleet.lat[sa]) + float(fleet.lat[sb])) / 2.0
                 p = self.pairs.get(key)

@@ -1,0 +1,44 @@
+from geo.events import EventKind
+from geo.zones import ZoneKind
+from tests.geo.engine_scenarios import of_kind, run, static, track, zone
+
+MOTHER, BOAT = 642100001, 642100002
+
+
+def test_two_slow_vessels_alongside_for_half_an_hour_are_one_encounter() -> None:
+    recs = track(MOTHER, 0, 3600, 10, 33.40, 12.30, 0.5, 90.0)
+    recs += track(BOAT, 600, 2400, 30, 33.401, 12.30, 1.0, 90.0, msg_type=18)
+    recs += track(BOAT, 2400, 5000, 30, 33.5, 12.5, 15.0, 0.0, msg_type=18)[1:]
+    recs.append(static(5, BOAT, name="DAWN@@", callsign="5AB12", msg_type=24))
+    events = run(recs)
+    (enc,) = of_kind(events, EventKind.ENCOUNTER)
+    assert (enc.mmsi, enc.other_mmsi) == (MOTHER, BOAT)
+    assert enc.end_ms is not None and 25 * 60_000 <= enc.end_ms - enc.start_ms <= 31 * 60_000
+    assert enc.details["other"]["name"] == "DAWN"
+    assert enc.details["min_distance_m"] < 200
+    assert "Zuwara" in enc.details["summary"]
+
+
+def test_ferry_passing_close_at_15_knots_is_not_an_encounter() -> None:
+    recs = track(MOTHER, 0, 3600, 10, 33.40, 12.30, 0.5, 90.0)
+    recs += track(247000009, 0, 3600, 10, 33.40, 12.25, 15.0, 90.0)  # passes right over it
+    assert of_kind(run(recs), EventKind.ENCOUNTER) == []
+
+
+def test_slow_vessels_a_kilometre_apart_are_not_an_encounter() -> None:
+    recs = track(MOTHER, 0, 3600, 10, 33.40, 12.30, 0.5, 90.0)
+    recs += track(BOAT, 0, 3600, 10, 33.409, 12.30, 0.5, 90.0)
+    assert of_kind(run(recs), EventKind.ENCOUNTER) == []
+
+
+def test_meeting_shorter_than_twenty_minutes_is_not_an_encounter() -> None:
+    recs = track(MOTHER, 0, 3600, 10, 33.40, 12.30, 0.5, 90.0)
+    recs += track(BOAT, 600, 1500, 30, 33.401, 12.30, 1.0, 90.0, msg_type=18)
+    assert of_kind(run(recs), EventKind.ENCOUNTER) == []
+
+
+def test_vessels_moored_together_in_port_are_not_an_encounter() -> None:
+    port = zone("port", ZoneKind.PORT, (12.2, 33.3, 12.4, 33.5))
+    recs = track(MOTHER, 0, 7200, 60, 33.40, 12.30, 0.0, 90.0, status=5)
+    recs += track(BOAT, 0, 7200, 60, 33.4005, 12.30, 0.0, 90.0, status=5)
+    assert of_kind(run(recs, [port]), EventKind.ENCOUNTER) == []

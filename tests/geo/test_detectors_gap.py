@@ -1,0 +1,67 @@
+import numpy as np
+
+from geo.config import EngineConfig
+from geo.detectors.gap import gap_threshold_s
+from geo.events import EventKind
+from geo.zones import ZoneKind
+from tests.geo.engine_scenarios import batches, make_engine, ms, of_kind, run, run_raw, track, zone
+
+
+def test_threshold_is_class_and_speed_aware() -> None:
+    cfg = EngineConfig()
+    thr = gap_threshold_s(
+        np.array([1, 1, 18, 18, 27], dtype=np.uint8),
+        np.array([12.0, 0.1, 8.0, 0.5, 10.0]),
+        np.array([0, 1, -1, -1, 0], dtype=np.int8),
+        cfg,
+    )
+    # class A underway: the 30-min floor; at anchor: 20 x 3 min; class B slow: 20 x 3 min;
+    # type 27 (long range): Skylight's 6 h.
+    assert thr.tolist() == [1800.0, 3600.0, 1800.0, 3600.0, 6 * 3600.0]
+
+
+def test_class_a_underway_silent_for_an_hour_at_sea_is_one_gap() -> None:
+    recs = track(247000001, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += track(247000001, 5400, 7200, 10, 34.0, 12.5, 12.0, 90.0)
+    events = run(recs)
+    (gap,) = of_kind(events, EventKind.AIS_GAP)
+    assert gap.start_ms == ms(1800) and gap.end_ms == ms(5400)
+    assert gap.details["duration"] == "1 h"
+    assert 15 < gap.details["distance_nm"] < 25
+    assert 15 < gap.details["implied_speed_kn"] < 25
+    assert gap.details["threshold_s"] == 1800.0
+
+
+def test_anchored_vessel_silent_for_forty_minutes_is_not_a_gap() -> None:
+    recs = track(247000002, 0, 1800, 180, 34.0, 12.0, 0.1, 0.0, status=1)
+    recs += track(247000002, 1800 + 2400, 7200, 180, 34.0, 12.0, 0.1, 0.0, status=1)
+    assert of_kind(run(recs), EventKind.AIS_GAP) == []
+
+
+def test_silence_in_port_is_not_a_gap() -> None:
+    port = zone("port", ZoneKind.PORT, (11.9, 33.9, 12.1, 34.1))
+    recs = track(247000003, 0, 1800, 10, 34.0, 12.0, 0.0, 0.0, status=5)
+    recs += track(247000003, 20_000, 22_000, 10, 34.0, 12.0, 0.0, 0.0, status=5)
+    assert of_kind(run(recs, [port]), EventKind.AIS_GAP) == []
+
+
+def test_live_mode_raises_an_open_went_dark_alert_that_the_reappearance_closes() -> None:
+    eng = make_engine()
+    first = track(247000004, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    events = eng.process(batches(first)[0])
+    assert events == []
+    assert eng.advance(ms(1800 + 1700)) == []
+    dark = eng.advance(ms(1800 + 1900))
+    assert [e.kind for e in dark] == [EventKind.AIS_GAP] and dark[0].open
+    assert eng.advance(ms(1800 + 3000)) == []  # still one alert, not one per minute
+    back = eng.process(batches(track(247000004, 7200, 7300, 10, 34.0, 12.6, 12.0, 90.0))[0])
+    closed = of_kind(back, EventKind.AIS_GAP)
+    assert len(closed) == 1 and closed[0].key() == dark[0].key() and not closed[0].open
+
+
+def test_batch_run_reports_the_same_episode_as_live() -> None:
+    recs = track(247000004, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += track(247000005, 0, 7200, 10, 34.5, 12.0, 12.0, 90.0)  # keeps time moving
+    recs += track(247000004, 7200, 7300, 10, 34.0, 12.6, 12.0, 90.0)
+    raw = of_kind(run_raw(recs), EventKind.AIS_GAP)
+    assert [e.open for e in raw] == [True, False] and raw[0].key() == raw[1].key()

@@ -1,0 +1,50 @@
+from geo.events import EventKind
+from tests.geo.engine_scenarios import of_kind, run, static, track
+
+V = 642000001
+
+
+def base() -> list:  # type: ignore[type-arg]
+    return track(V, 0, 3600, 10, 33.5, 12.5, 10.0)
+
+
+def test_first_static_report_is_not_a_change() -> None:
+    recs = base() + [static(5, V, name="SEA STAR", callsign="5AAA1", imo=9123456, ship_type=70)]
+    assert run(recs) == []
+
+
+def test_confirmed_name_change_gives_one_event_ignoring_spaces_and_padding() -> None:
+    recs = base() + [
+        static(5, V, name="SEA STAR", callsign="5AAA1"),
+        static(365, V, name="SEA  STAR@@@", callsign="5AAA1"),  # same name, padded
+        static(725, V, name="NOUR", callsign="5BBB2"),
+        static(1085, V, name="NOUR", callsign="5BBB2"),
+        static(1445, V, name="NOUR", callsign="5BBB2"),
+    ]
+    (ev,) = of_kind(run(recs), EventKind.IDENTITY_CHANGE)
+    assert ev.details["changes"] == {
+        "name": {"from": "SEA STAR", "to": "NOUR"},
+        "callsign": {"from": "5AAA1", "to": "5BBB2"},
+    }
+    assert ev.lat is not None  # placed at the vessel's position
+    assert ev.start_ms == recs[-2].time_ms  # dated at the confirming report
+
+
+def test_single_corrupt_static_does_not_flip_flop() -> None:
+    recs = base() + [
+        static(5, V, name="SEA STAR"),
+        static(365, V, name="SEA STAQ"),
+        static(725, V, name="SEA STAR"),
+        static(1085, V, name="SEA STAR"),
+    ]
+    assert of_kind(run(recs), EventKind.IDENTITY_CHANGE) == []
+
+
+def test_imo_change_is_high_severity() -> None:
+    recs = base() + [
+        static(5, V, imo=9123456),
+        static(365, V, imo=9999999),
+        static(725, V, imo=9999999),
+    ]
+    (ev,) = of_kind(run(recs), EventKind.IDENTITY_CHANGE)
+    assert ev.severity.value == "high"

@@ -1,0 +1,66 @@
+from ais_ingest.records import PositionReport, Record
+from geo.events import EventKind
+from geo.zones import ZoneKind
+from tests.geo.engine_scenarios import of_kind, pos, run, track, zone
+
+V = 247000001
+
+
+def test_single_outlier_is_dropped_and_does_not_corrupt_the_track() -> None:
+    far = zone("far", ZoneKind.PATROL_AREA, (14.9, 35.9, 15.1, 36.1))
+    recs = track(V, 0, 3600, 10, 34.0, 12.0, 12.0, 90.0)
+    recs = [r for r in recs if r.time_ms != recs[100].time_ms]
+    recs.append(pos(1000, V, 36.0, 15.0, 12.0))  # 150 nm off, one fix
+    events = run(recs, [far])
+    assert events == []  # no jump storm, no zone entry, no gap
+
+
+def test_track_that_really_moved_gives_one_jump() -> None:
+    recs = track(V, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += track(V, 1810, 3600, 10, 34.0, 13.5, 12.0, 90.0)  # 75 nm east in 10 s
+    events = run(recs)
+    (jump,) = of_kind(events, EventKind.POSITION_JUMP)
+    assert jump.details["cause"] == "position_jump"
+    assert 60 < jump.details["distance_nm"] < 80
+    assert jump.details["from"]["lon"] < 12.2 and jump.details["to"]["lon"] > 13.4
+    assert of_kind(events, EventKind.AIS_GAP) == []
+
+
+def test_two_transmitters_sharing_one_mmsi_give_one_event_with_both_positions() -> None:
+    a = track(V, 0, 7200, 30, 34.0, 12.0, 10.0, 90.0)
+    b = track(V, 15, 7215, 30, 36.5, 14.5, 8.0, 180.0, msg_type=18)  # another boat, same number
+    events = run(a + b)
+    jumps = of_kind(events, EventKind.POSITION_JUMP)
+    assert len(jumps) == 1
+    d = jumps[0].details
+    assert d["cause"] == "two_transmitters"
+    assert d["track_a"]["lat"] < 34.1 and d["track_b"]["lat"] > 36.0
+    assert d["distance_nm"] > 100
+
+
+def test_type_27_coarse_positions_are_never_a_jump_by_themselves() -> None:
+    recs = track(V, 0, 3600, 10, 34.0, 12.0, 12.0, 90.0)
+    extra: list[Record] = []
+    for r in recs[::18]:
+        # a long-range report every 3 min, rounded to 1/10 minute
+        assert isinstance(r, PositionReport) and r.lat is not None and r.lon is not None
+        extra.append(
+            pos(
+                r.time_ms / 1000 - 1_780_000_000 + 1,
+                V,
+                round(r.lat * 600) / 600 + 1 / 600,
+                round(r.lon * 600) / 600,
+                12.0,
+                msg_type=27,
+            )
+        )
+    assert of_kind(run(recs + extra), EventKind.POSITION_JUMP) == []
+
+
+def test_spoofed_interval_and_return_is_one_episode() -> None:
+    recs = track(V, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += track(V, 1810, 2400, 10, 35.5, 12.1, 12.0, 90.0)  # spoofed far north for 10 min
+    recs += track(V, 2410, 3600, 10, 34.0, 12.14, 12.0, 90.0)  # back on its real track
+    jumps = of_kind(run(recs), EventKind.POSITION_JUMP)
+    assert len(jumps) == 1
+    assert "returned" in jumps[0].details

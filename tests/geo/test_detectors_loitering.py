@@ -1,0 +1,40 @@
+from geo.events import EventKind
+from geo.zones import ZoneKind
+from tests.geo.engine_scenarios import ms, of_kind, run, run_raw, track, zone
+
+PORT = zone("port", ZoneKind.PORT, (12.50, 35.00, 12.60, 35.10))
+
+
+def test_slow_vessel_at_sea_for_more_than_an_hour_loiters_once() -> None:
+    recs = track(642000001, 0, 2 * 3600, 30, 33.5, 12.5, 0.8, 45.0, msg_type=18)
+    raw = run_raw(recs)
+    loiter = of_kind(raw, EventKind.LOITERING)
+    assert len(loiter) == 1 and loiter[0].open  # ongoing at the end of the capture
+    assert loiter[0].start_ms == ms(0)
+    assert loiter[0].details["near"]["name"] == "Zuwara"
+
+
+def test_loitering_closes_when_the_vessel_gets_under_way() -> None:
+    recs = track(642000001, 0, 5400, 30, 33.5, 12.5, 0.8, 45.0)
+    recs += track(642000001, 5410, 7200, 10, 33.52, 12.52, 14.0, 45.0)
+    events = run(recs)
+    (loiter,) = of_kind(events, EventKind.LOITERING)
+    assert loiter.end_ms == ms(5400)
+    assert loiter.details["duration"] == "1 h 30 min"
+
+
+def test_ship_at_anchor_in_a_port_zone_is_not_loitering() -> None:
+    recs = track(247000001, 0, 4 * 3600, 180, 35.05, 12.55, 0.1, 0.0, status=1)
+    assert of_kind(run(recs, [PORT]), EventKind.LOITERING) == []
+
+
+def test_slow_spell_shorter_than_an_hour_is_not_loitering() -> None:
+    recs = track(247000002, 0, 3000, 30, 33.5, 12.5, 1.0)
+    recs += track(247000002, 3010, 6000, 10, 33.6, 12.6, 12.0)
+    assert of_kind(run(recs), EventKind.LOITERING) == []
+
+
+def test_unavailable_speed_falls_back_to_implied_speed() -> None:
+    recs = track(247000003, 0, 2 * 3600, 60, 33.5, 12.5, 0.5)
+    recs = [r.__class__(**{**{f: getattr(r, f) for f in r.__slots__}, "speed": None}) for r in recs]
+    assert len(of_kind(run(recs), EventKind.LOITERING)) == 1

@@ -1,0 +1,76 @@
+from geo.config import EngineConfig
+from geo.events import Event, EventKind, Severity
+from geo.risk import describe, risk_score
+
+H = 3_600_000
+NEAR = {"name": "Zuwara", "country": "LY", "distance_nm": 38.2, "direction": "N"}
+
+
+def enc(start: int, end: int | None) -> Event:
+    return Event(
+        EventKind.ENCOUNTER,
+        642123456,
+        start,
+        end,
+        33.4,
+        12.1,
+        Severity.HIGH,
+        other_mmsi=672654321,
+        details={"near": NEAR, "duration": "2 h 40 min"},
+    )
+
+
+def test_every_contribution_is_explained_in_words() -> None:
+    r = risk_score(672654321, [enc(0, 9_600_000)], now_ms=9_600_000)
+    assert r.score == 30
+    assert r.explain() == ["encounter with 642123456 for 2 h 40 min, 38 nm N of Zuwara: +30"]
+
+
+def test_contributions_decay_with_a_24_hour_half_life_but_open_episodes_do_not() -> None:
+    closed = risk_score(642123456, [enc(0, H)], now_ms=H + 24 * H)
+    assert closed.score == 15
+    still_open = risk_score(642123456, [enc(0, None)], now_ms=H + 24 * H)
+    assert still_open.score == 30
+
+
+def test_later_version_of_an_episode_replaces_the_open_one() -> None:
+    r = risk_score(642123456, [enc(0, None), enc(0, 2 * H)], now_ms=2 * H)
+    assert len(r.contributions) == 1
+
+
+def test_score_is_capped_at_100_and_sorted_strongest_first() -> None:
+    events = [
+        Event(
+            EventKind.WATCHLIST_MATCH,
+            1,
+            0,
+            0,
+            None,
+            None,
+            Severity.HIGH,
+            details={"summary": "watchlist match on mmsi: MMSI 1"},
+        ),
+        *[
+            Event(EventKind.AIS_GAP, 1, i * H, i * H + H, None, None, Severity.MEDIUM)
+            for i in range(5)
+        ],
+    ]
+    r = risk_score(1, events, now_ms=6 * H)
+    assert r.score == 100
+    assert r.contributions[0].kind == "watchlist_match"
+
+
+def test_zone_events_weigh_by_zone_severity_and_ports_count_nothing() -> None:
+    def entry(sev: Severity) -> Event:
+        return Event(
+            EventKind.ZONE_ENTRY, 1, 0, 0, None, None, sev, zone="z", details={"zone_name": "Z"}
+        )
+
+    assert risk_score(1, [entry(Severity.HIGH)], 0).score == 10
+    assert risk_score(1, [entry(Severity.INFO)], 0).score == 0
+    assert describe(entry(Severity.HIGH), 1) == "entered Z"
+
+
+def test_weights_are_configurable() -> None:
+    cfg = EngineConfig(risk_weights={"encounter": 50.0})
+    assert risk_score(642123456, [enc(0, H)], H, cfg).score == 50
