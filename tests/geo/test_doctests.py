@@ -11,6 +11,7 @@ MODULES = [
     "geo.geodesy",
     "geo.land",
     "geo.reach",
+    "geo.intercept",
     "geo.vessel_speeds",
 ]
 

@@ -14,6 +14,7 @@ from shapely.geometry import LineString, Point, box, shape
 from geo.geodesy import EARTH_RADIUS_NM, LocalFrame, geodesic_area_nm2, haversine_nm
 from geo.land import load_land
 from geo.reach import MAX_RADIUS_NM, reachable_area
+from geo.vessel_speeds import GO_FAST, UNKNOWN, max_speed_kn, speed_class
 
 HOUR = 3_600_000
 COAST = Path(__file__).resolve().parents[2] / "data" / "coast" / "land_gshhg_h.geojson"
@@ -278,3 +279,44 @@ def test_geojson_has_the_area_the_likely_sector_and_the_fix() -> None:
     assert gj["features"][0]["geometry"]["type"] == "Polygon"
     assert gj["features"][2]["geometry"]["coordinates"] == [12.0, 35.0]
     assert np.allclose(shape(gj["features"][0]["geometry"]).area, a.geometry.area, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("ship_type", "name"),
+    [
+        (30, "fishing"),
+        (37, "pleasure craft"),
+        (36, "sailing"),
+        (40, "high-speed craft"),
+        (49, "high-speed craft"),
+        (51, "search and rescue / pilot / law enforcement"),
+        (52, "towing / tug"),
+        (60, "passenger"),
+        (69, "passenger"),
+        (70, "cargo"),
+        (79, "cargo"),
+        (80, "tanker"),
+        (89, "tanker"),
+        (25, "wing in ground"),
+    ],
+)
+def test_ais_ship_types_map_to_their_classes(ship_type: int, name: str) -> None:
+    assert speed_class(ship_type).name == name
+
+
+@pytest.mark.parametrize("ship_type", [None, 0, 19, 38, 39, 56, 90, 99, 100, 255])
+def test_unknown_reserved_and_other_types_get_the_conservative_bound(
+    ship_type: int | None,
+) -> None:
+    assert speed_class(ship_type) is UNKNOWN
+    assert UNKNOWN.max_speed_kn >= GO_FAST.max_speed_kn
+
+
+def test_caller_override_of_the_class_speed_drives_the_reach() -> None:
+    with pytest.raises(ValueError):
+        max_speed_kn(30, override_kn=-1.0)
+    fishing = reachable_area(*FIX, 0, HOUR, last_speed_kn=4.0, max_speed_kn=max_speed_kn(30))
+    go_fast = reachable_area(
+        *FIX, 0, HOUR, last_speed_kn=4.0, max_speed_kn=max_speed_kn(30, override_kn=45.0)
+    )
+    assert (fishing.radius_nm, go_fast.radius_nm) == (15.0, 45.0)

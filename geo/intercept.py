@@ -1,0 +1,460 @@
+"""Who gets there first? Intercepts, time to a dark vessel's area, time to a zone.
+
+Intercept model: the asset runs at its maximum speed on a single straight (great-circle) leg;
+the target holds its course and speed. In a `LocalFrame` centred on the target (so the target's
+track is a straight line through the origin and its length is exact), the earliest time t >= 0
+with ``|P_T + V_T t - P_A| = v_A t`` solves the quadratic
+
+    (v_T² - v_A²) t² + 2 (d · V_T) t + |d|² = 0,    d = P_T - P_A,
+
+and is then refined on the sphere (a few Newton steps on the great-circle distance) so that the
+returned point is exactly ``v_A t`` from the asset and ``v_T t`` along the target's track by
+`geo.geodesy.haversine_nm`. For the tens of miles of a real intercept the plane and the sphere
+agree to well under 0.1 %. No solution exists when the target opens faster than the asset can
+close (it is faster and not coming towards it).
+
+The target's constant course is taken as a great circle; the rhumb line it really follows
+differs by about 0.25 nm over 100 nm east-west at 35°N, well inside the uncertainty of a
+suspect's intentions. `time_to_zone` uses the rhumb line, because over its 48 h horizon the
+difference grows to tens of miles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point
+
+from geo.geodesy import (
+    LocalFrame,
+    destination_point,
+    haversine_nm,
+    initial_bearing_deg,
+    rhumb_points,
+)
+from geo.reach import ReachableArea
+
+NO_SPEED = "asset has no speed"
+TOO_SLOW = "asset too slow: the target opens faster than the asset can close"
+SAME_SPEED_OPENING = "asset no faster than the target, which is not closing"
+AREA_OUTGROWS = "asset no faster than the dark vessel: its area grows faster than it can be covered"
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """An own patrol vessel or aircraft: where it is and how fast it can go (knots)."""
+
+    name: str
+    lat: float
+    lon: float
+    max_speed_kn: float
+    mmsi: int | None = None
+    kind: str = "vessel"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A suspect as last seen: position, course over ground and speed over ground (knots)."""
+
+    lat: float
+    lon: float
+    course_deg: float
+    speed_kn: float
+    mmsi: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Intercept:
+    """Where and when the asset meets the target, the heading to steer and the distance run.
+
+    ``planar_time_h`` is the flat-frame solution before the spherical refinement, kept so a
+    reader can see how little the refinement moved it.
+    """
+
+    lat: float
+    lon: float
+    time_h: float
+    heading_deg: float
+    distance_nm: float
+    target_run_nm: float
+    planar_time_h: float
+
+    @property
+    def minutes(self) -> float:
+        return self.time_h * 60.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lat": round(self.lat, 6),
+            "lon": round(self.lon, 6),
+            "time_h": round(self.time_h, 6),
+            "minutes": round(self.minutes, 2),
+            "heading_deg": round(self.heading_deg, 2),
+            "distance_nm": round(self.distance_nm, 4),
+            "target_run_nm": round(self.target_run_nm, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RankedIntercept:
+    """One asset's answer: its intercept, or None with the reason there is none."""
+
+    asset: Asset
+    intercept: Intercept | None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "asset": self.asset.name,
+            "mmsi": self.asset.mmsi,
+            "kind": self.asset.kind,
+            "max_speed_kn": self.asset.max_speed_kn,
+            "intercept": None if self.intercept is None else self.intercept.to_dict(),
+            "reason": self.reason,
+        }
+
+
+def _planar_time(
+    ax: float, ay: float, va: float, course_deg: float, vt: float
+) -> tuple[float | None, str | None]:
+    """Earliest t >= 0 for an asset at (ax, ay) and a target leaving the origin on course."""
+    c_rad = math.radians(course_deg)
+    vx, vy = vt * math.sin(c_rad), vt * math.cos(c_rad)
+    dx, dy = -ax, -ay
+    c = dx * dx + dy * dy
+    if c <= 1e-18:
+        return 0.0, None
+    a = vt * vt - va * va
+    b = 2.0 * (dx * vx + dy * vy)
+    if va <= 0.0:
+        # Met only if the target runs straight into the asset.
+        cross = dx * vy - dy * vx
+        on_track = abs(cross) <= 1e-9 * math.sqrt(c) * max(vt, 1e-300)
+        return (math.sqrt(c) / vt, None) if b < 0.0 and on_track else (None, NO_SPEED)
+    if abs(a) <= 1e-12 * max(1.0, va * va):
+        return (-c / b, None) if b < 0.0 else (None, SAME_SPEED_OPENING)
+    disc = b * b - 4.0 * a * c
+    if disc < 0.0:
+        return None, TOO_SLOW
+    # Numerically stable pair of roots.
+    q = -0.5 * (b + math.copysign(math.sqrt(disc), b))
+    roots = [r for r in (q / a, c / q if q != 0.0 else math.inf) if 0.0 <= r < math.inf]
+    if not roots:
+        return None, TOO_SLOW
+    return min(roots), None
+
+
+def _refine_on_sphere(
+    asset_lat: float,
+    asset_lon: float,
+    va: float,
+    target_lat: float,
+    target_lon: float,
+    course_deg: float,
+    vt: float,
+    t0: float,
+) -> float:
+    """Newton steps on f(t) = gc(asset, target(t)) - v_A t from the planar root."""
+
+    def f(t: float) -> float:
+        p = destination_point(target_lat, target_lon, course_deg, vt * t)
+        return float(haversine_nm(asset_lat, asset_lon, *p)) - va * t
+
+    t = t0
+    for _ in range(12):
+        ft = f(t)
+        if abs(ft) < 1e-10:
+            return t
+        h = max(1e-7, 1e-7 * t)
+        slope = (f(t + h) - ft) / h
+        if slope == 0.0:
+            break
+        step = ft / slope
+        t_new = t - step
+        if t_new < 0.0:
+            break
+        t = t_new
+    return t if abs(f(t)) < 1e-6 else t0
+
+
+def solve_intercept(
+    asset_lat: float,
+    asset_lon: float,
+    asset_speed_kn: float,
+    target_lat: float,
+    target_lon: float,
+    target_course_deg: float,
+    target_speed_kn: float,
+) -> tuple[Intercept | None, str | None]:
+    """Like `intercept`, but say why when there is no solution: ``(result, reason)``."""
+    if asset_speed_kn < 0 or target_speed_kn < 0:
+        raise ValueError("speeds must be >= 0")
+    frame = LocalFrame(target_lat, target_lon)
+    ax, ay = frame.forward(asset_lat, asset_lon)
+    t_plane, reason = _planar_time(
+        float(ax), float(ay), asset_speed_kn, target_course_deg, target_speed_kn
+    )
+    if t_plane is None:
+        return None, reason
+    if t_plane == 0.0:
+        t = 0.0
+    else:
+        t = _refine_on_sphere(
+            asset_lat,
+            asset_lon,
+            asset_speed_kn,
+            target_lat,
+            target_lon,
+            target_course_deg,
+            target_speed_kn,
+            t_plane,
+        )
+    run = target_speed_kn * t
+    lat, lon = destination_point(target_lat, target_lon, target_course_deg, run)
+    dist = float(haversine_nm(asset_lat, asset_lon, lat, lon))
+    heading = (
+        initial_bearing_deg(asset_lat, asset_lon, lat, lon)
+        if dist > 1e-9
+        else target_course_deg % 360.0
+    )
+    return Intercept(lat, lon, t, heading, dist, run, t_plane), None
+
+
+def intercept(
+    asset_lat: float,
+    asset_lon: float,
+    asset_speed_kn: float,
+    target_lat: float,
+    target_lon: float,
+    target_course_deg: float,
+    target_speed_kn: float,
+) -> Intercept | None:
+    """Earliest constant-velocity intercept of a target by an asset at its maximum speed.
+
+    Returns None when no intercept exists (the asset is too slow for this geometry); see
+    `solve_intercept` for the reason.
+
+    Examples
+    --------
+    Stern chase: the target 20 nm dead ahead (due north) making 10 kn north; the asset at
+    30 kn closes at 20 kn, so 1 h, 30 nm run, 10 nm beyond the target's position:
+
+    >>> from geo.geodesy import destination_point
+    >>> t_lat, t_lon = destination_point(35.0, 12.0, 0.0, 20.0)
+    >>> i = intercept(35.0, 12.0, 30.0, t_lat, t_lon, 0.0, 10.0)
+    >>> round(i.time_h, 6), round(i.distance_nm, 4), round(i.heading_deg, 3)
+    (1.0, 30.0, 0.0)
+
+    Too slow: a 10 kn asset cannot catch a 20 kn target running away from it:
+
+    >>> intercept(35.0, 12.0, 10.0, t_lat, t_lon, 0.0, 20.0) is None
+    True
+    """
+    return solve_intercept(
+        asset_lat,
+        asset_lon,
+        asset_speed_kn,
+        target_lat,
+        target_lon,
+        target_course_deg,
+        target_speed_kn,
+    )[0]
+
+
+def rank_intercepts(assets: Iterable[Asset], target: Target) -> list[RankedIntercept]:
+    """Every asset's intercept of the target, soonest first; those that cannot, last, with why.
+
+    Ties (times equal to about 4 ms) keep the order the assets were given in, so a
+    configuration can list its preferred asset first.
+
+    Examples
+    --------
+    >>> from geo.geodesy import destination_point
+    >>> tgt = Target(*destination_point(35.0, 12.0, 90.0, 30.0), course_deg=90.0, speed_kn=15.0)
+    >>> ranked = rank_intercepts([Asset("slow", 35.0, 12.0, 10.0),
+    ...                           Asset("fast", 35.0, 12.0, 45.0)], tgt)
+    >>> [(r.asset.name, None if r.intercept is None else round(r.intercept.time_h, 3))
+    ...  for r in ranked]
+    [('fast', 1.0), ('slow', None)]
+    """
+    results = [
+        RankedIntercept(
+            a,
+            *solve_intercept(
+                a.lat,
+                a.lon,
+                a.max_speed_kn,
+                target.lat,
+                target.lon,
+                target.course_deg,
+                target.speed_kn,
+            ),
+        )
+        for a in assets
+    ]
+    return sorted(
+        results,
+        key=lambda r: (
+            r.intercept is None,
+            math.inf if r.intercept is None else round(r.intercept.time_h, 6),
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AreaReach:
+    """How soon an asset reaches a dark vessel's reachable area, and covers all of it.
+
+    Times are hours from the area's ``now_ms``. ``cover_h`` is None, with ``reason``, when the
+    asset is no faster than the dark vessel (its area outgrows the asset).
+    """
+
+    nearest_h: float
+    cover_h: float | None
+    nearest_nm: float
+    farthest_nm: float
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nearest_h": round(self.nearest_h, 4),
+            "cover_h": None if self.cover_h is None else round(self.cover_h, 4),
+            "nearest_nm": round(self.nearest_nm, 3),
+            "farthest_nm": round(self.farthest_nm, 3),
+            "reason": self.reason,
+        }
+
+
+def time_to_reach_area(asset: Asset, area: ReachableArea) -> AreaReach:
+    """Time for an asset to reach the nearest point of a dark vessel's area, and to cover it all.
+
+    The model: the area keeps growing at the dark vessel's maximum speed ``v`` while the asset
+    runs straight at ``v_A`` (an aircraft exactly; a patrol vessel as long as no land is in its
+    way).
+
+    - Nearest: the near edge, ``d_near`` away now, comes towards the asset at up to ``v``, so
+      they meet after ``d_near / (v_A + v)``. Exact in open water; where the coast shields that
+      edge it is optimistic, and never more than ``d_near / v_A`` late.
+    - Cover: every point of the area at a later time is within ``v * tau`` of the area now, so
+      the farthest point is at most ``d_far + v * tau`` away, and the asset's own reach
+      ``v_A * tau`` covers the whole area once ``tau = d_far / (v_A - v)``. Exact for an
+      open-water disc (``d_far`` = distance to the fix + radius), an upper bound otherwise; it
+      exists only if ``v_A > v``.
+
+    Examples
+    --------
+    A fix 100 nm east of the asset, dark for 2 h at up to 15 kn (a 30 nm disc); a 40 kn asset
+    meets its near edge after 70 / 55 h and covers it after 130 / 25 = 5.2 h:
+
+    >>> from geo.geodesy import destination_point
+    >>> from geo.reach import reachable_area
+    >>> lat, lon = destination_point(35.0, 12.0, 90.0, 100.0)
+    >>> area = reachable_area(lat, lon, 0, 7_200_000, last_speed_kn=10.0, max_speed_kn=15.0)
+    >>> r = time_to_reach_area(Asset("patrol", 35.0, 12.0, 40.0), area)
+    >>> round(r.nearest_h, 2), round(r.cover_h, 2)
+    (1.27, 5.2)
+    """
+    frame = LocalFrame(asset.lat, asset.lon)
+    local = frame.to_local(area.geometry)
+    origin = Point(0.0, 0.0)
+    nearest = 0.0 if shapely.covers(local, origin) else float(shapely.distance(local, origin))
+    coords = shapely.get_coordinates(local)
+    farthest = float(np.max(np.hypot(coords[:, 0], coords[:, 1]))) if len(coords) else 0.0
+    # The polygon circumscribes its circles; do not report beyond the modelled radius.
+    fix_x, fix_y = frame.forward(area.lat, area.lon)
+    farthest = min(farthest, math.hypot(float(fix_x), float(fix_y)) + area.radius_nm)
+    v, va = area.max_speed_kn, asset.max_speed_kn
+    if nearest == 0.0:
+        nearest_h = 0.0
+    elif va + v > 0.0:
+        nearest_h = nearest / (va + v)
+    else:
+        nearest_h = math.inf
+    if va > v:
+        return AreaReach(nearest_h, farthest / (va - v), nearest, farthest)
+    return AreaReach(nearest_h, None, nearest, farthest, AREA_OUTGROWS)
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneEntry:
+    """When and where a vessel holding its course first enters a zone (hours from now)."""
+
+    time_h: float
+    lat: float
+    lon: float
+    distance_nm: float
+
+
+def zone_entry(
+    lat: float,
+    lon: float,
+    course_deg: float,
+    speed_kn: float,
+    zone: Any,
+    horizon_h: float = 48.0,
+    *,
+    sample_nm: float = 1.0,
+) -> ZoneEntry | None:
+    """First entry into `zone` (lon/lat polygons) along the rhumb line, within the horizon.
+
+    The track is sampled every ``sample_nm`` along the rhumb line and the first crossing found
+    exactly on that polyline; between samples the polyline and the rhumb line differ by
+    millimetres. Already inside (boundary included) means entry at 0.
+    """
+    here = Point(lon, lat)
+    if shapely.covers(zone, here):
+        return ZoneEntry(0.0, lat, lon, 0.0)
+    total = speed_kn * horizon_h
+    if total <= 0.0:
+        return None
+    n = int(min(20_000, max(16, math.ceil(total / sample_nm))))
+    dist = np.linspace(0.0, total, n + 1)
+    lats, lons = rhumb_points(lat, lon, course_deg, dist)
+    track = LineString(np.column_stack([lons, lats]))
+    crossing = shapely.intersection(track, zone)
+    if crossing.is_empty:
+        return None
+    pts = shapely.points(shapely.get_coordinates(crossing))
+    along = shapely.line_locate_point(track, pts)
+    first = float(np.min(along))
+    seg = np.hypot(np.diff(lons), np.diff(lats))
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    i = int(np.clip(np.searchsorted(cum, first, side="right") - 1, 0, n - 1))
+    frac = 0.0 if seg[i] == 0.0 else (first - cum[i]) / seg[i]
+    d_nm = float(dist[i] + frac * (dist[i + 1] - dist[i]))
+    p = track.interpolate(first)
+    return ZoneEntry(d_nm / speed_kn, float(p.y), float(p.x), d_nm)
+
+
+def time_to_zone(
+    target_lat: float,
+    target_lon: float,
+    course_deg: float,
+    speed_kn: float,
+    zone_geometry: Any,
+    horizon_h: float = 48.0,
+) -> float | None:
+    """Return hours until a vessel on its course and speed enters a zone (0 if inside).
+
+    None when it does not enter within ``horizon_h``. For a territorial sea or SAR region
+    polygon in lon/lat; see `zone_entry` for the entry point.
+
+    Examples
+    --------
+    A 10 kn vessel heading due east, 30 nm short of a box: 3 h.
+
+    >>> from shapely.geometry import box
+    >>> from geo.geodesy import rhumb_points
+    >>> _, (west,) = rhumb_points(35.0, 12.0, 90.0, np.array([30.0]))
+    >>> round(time_to_zone(35.0, 12.0, 90.0, 10.0, box(west, 34.5, west + 1, 35.5)), 6)
+    3.0
+    >>> time_to_zone(35.0, 12.0, 270.0, 10.0, box(west, 34.5, west + 1, 35.5)) is None
+    True
+    """
+    entry = zone_entry(target_lat, target_lon, course_deg, speed_kn, zone_geometry, horizon_h)
+    return None if entry is None else entry.time_h
