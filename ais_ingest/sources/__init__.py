@@ -10,18 +10,20 @@ Public API::
     async with open_source(spec) as lines:              # SourceError if it cannot open
         async for received_at, line in lines: ...
     async for received_at, line, name in merge_sources(["udp://:10110", "file:x.nmea"]): ...
+    async for received_at, lines, name in merge_chunks([...]): ...   # one await per read
 """
 
-from ais_ingest.sources.base import LineSource, SourceStats, TaggedLine
+from ais_ingest.sources.base import LineChunk, LineSource, SourceStats, TaggedLine
 from ais_ingest.sources.eventtime import line_event_time
 from ais_ingest.sources.lines import MAX_LINE, LineSplitter
-from ais_ingest.sources.merge import merge_sources
+from ais_ingest.sources.merge import merge_chunks, merge_sources
 from ais_ingest.sources.open import open_source
 from ais_ingest.sources.pacing import Pacer
 from ais_ingest.sources.spec import SourceKind, SourceSpec, parse_source_url
 
 __all__ = [
     "MAX_LINE",
+    "LineChunk",
     "LineSource",
     "LineSplitter",
     "Pacer",
@@ -30,6 +32,7 @@ __all__ = [
     "SourceStats",
     "TaggedLine",
     "line_event_time",
+    "merge_chunks",
     "merge_sources",
     "open_source",
     "parse_source_url",

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncGenerator
 
 from ais_ingest.errors import SourceError
-from ais_ingest.sources.base import LineSource, SourceStats
+from ais_ingest.sources.base import LineSource, RawChunk, SourceStats
 from ais_ingest.sources.eventtime import line_event_time
 from ais_ingest.sources.lines import MAX_LINE, LineSplitter
 from ais_ingest.sources.pacing import Pacer
@@ -54,7 +54,7 @@ async def stream_lines(
     splitter: LineSplitter,
     stats: SourceStats,
     pacer: Pacer | None,
-) -> AsyncGenerator[tuple[float, str, str | None], None]:
+) -> AsyncGenerator[RawChunk, None]:
     """Yield the lines of one stream, paced if ``pacer`` is given; the caller closes ``reader``."""
     while True:
         data = await reader.read()
@@ -65,15 +65,13 @@ async def stream_lines(
             lines = splitter.flush()
         stats.truncated = splitter.truncated
         if pacer is None:
-            now = time.time()
-            for line in lines:
-                yield now, line, None
+            yield time.time(), lines, None
         else:
             for line in lines:
                 wait = pacer.delay(line_event_time(line), time.monotonic())
                 if wait > 0:
                     await asyncio.sleep(wait)
-                yield time.time(), line, None
+                yield time.time(), [line], None
         if not data:
             return
 
@@ -88,7 +86,7 @@ class FileSource(LineSource):
     async def _open(self) -> None:
         self.files = expand_paths(self.spec.paths)
 
-    async def _produce(self) -> AsyncGenerator[tuple[float, str, str | None], None]:
+    async def _produce(self) -> AsyncGenerator[RawChunk, None]:
         pacer = Pacer(self.spec.speed) if self.spec.speed else None
         splitter = LineSplitter(self.max_line)
         for path in self.files:

@@ -25,14 +25,16 @@ class GpsdSource(TcpClientSource):
         writer.write(WATCH)
         await writer.drain()
 
-    def _keep(self, line: str) -> bool:
-        if not line.startswith("{"):
-            return True
-        if '"ERROR"' in line:
-            try:
-                message = json.loads(line).get("message", line)
-            except (ValueError, AttributeError):
-                message = line
-            self.stats.last_error = f"gpsd: {message}"
-            log.warning("%s: gpsd says: %s", self.name, message)
-        return False
+    def _keep(self, lines: list[str]) -> list[str]:
+        kept = []
+        for line in lines:
+            if not line.startswith("{"):
+                kept.append(line)
+            elif '"ERROR"' in line:
+                try:
+                    message = json.loads(line).get("message", line)
+                except (ValueError, AttributeError):
+                    message = line
+                self.stats.last_error = f"gpsd: {message}"
+                log.warning("%s: gpsd says: %s", self.name, message)
+        return kept

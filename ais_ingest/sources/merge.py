@@ -1,9 +1,11 @@
 """Several sources at once (``mare ingest A B C``), as one stream of tagged lines.
 
-Each source runs in its own task and puts lines into one bounded queue: a source faster than
-the consumer waits (TCP then slows its peer down) instead of filling memory. File sources end;
-the merge ends when all its sources have ended. A source that fails (a capture damaged half
-way) stops the merge with its error, after the others are closed.
+Each source runs in its own task and puts what it reads into one bounded queue: a source
+faster than the consumer waits (TCP then slows its peer down) instead of filling memory. The
+queue holds chunks (the lines of one read or datagram), so a fast file costs one queue hand-off
+per read, not per line. File sources end; the merge ends when all its sources have ended. A
+source that fails (a capture damaged half way) stops the merge with its error, after the
+others are closed.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Iterable
 
-from ais_ingest.sources.base import LineSource, TaggedLine
+from ais_ingest.sources.base import LineChunk, LineSource, TaggedLine
 from ais_ingest.sources.open import open_source
 from ais_ingest.sources.spec import SourceSpec
 
-#: Lines between the sources and the consumer; a few milliseconds of a national feed.
-MERGE_QUEUE = 4096
+#: Chunks between the sources and the consumer; a chunk is at most one read (256 KiB), so
+#: this bounds the merge to a few MB while keeping every source busy.
+MERGE_QUEUE = 16
 
 
 class _Finished:
@@ -26,23 +29,24 @@ class _Finished:
         self.error = error
 
 
-async def merge_sources(
+async def merge_chunks(
     sources: Iterable[SourceSpec | str | LineSource], *, queue_size: int = MERGE_QUEUE
-) -> AsyncGenerator[TaggedLine, None]:
-    """Yield ``(received_at, line, source_name)`` from all ``sources`` as lines arrive.
+) -> AsyncGenerator[LineChunk, None]:
+    """Yield ``(received_at, lines, source_name)`` chunks from all ``sources`` as they arrive.
 
-    Every source is started before any line is yielded, so a port in use or a missing file is
+    Every source is started before anything is yielded, so a port in use or a missing file is
     a ``SourceError`` up front. Closing the iterator (or cancelling its consumer) closes all.
+    Lines of one source keep their order; sources interleave by arrival.
     """
     opened = [s if isinstance(s, LineSource) else open_source(s) for s in sources]
-    queue: asyncio.Queue[TaggedLine | _Finished] = asyncio.Queue(queue_size)
+    queue: asyncio.Queue[LineChunk | _Finished] = asyncio.Queue(queue_size)
     tasks: list[asyncio.Task[None]] = []
 
     async def pump(source: LineSource) -> None:
         error: BaseException | None = None
         try:
-            async for item in source.tagged():
-                await queue.put(item)
+            async for chunk in source.chunks():
+                await queue.put(chunk)
         except Exception as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             error = exc
         finally:
@@ -69,3 +73,20 @@ async def merge_sources(
             await asyncio.gather(*tasks, return_exceptions=True)
         for source in opened:
             await source.aclose()
+
+
+async def merge_sources(
+    sources: Iterable[SourceSpec | str | LineSource], *, queue_size: int = MERGE_QUEUE
+) -> AsyncGenerator[TaggedLine, None]:
+    """Yield ``(received_at, line, source_name)`` from all ``sources``, line by line.
+
+    ``source_name`` is the source's name (its URL or ``name=`` option), with ``#host:port`` of
+    the sender for listeners: the key multipart reassembly needs. See :func:`merge_chunks`.
+    """
+    chunks = merge_chunks(sources, queue_size=queue_size)
+    try:
+        async for received_at, lines, source in chunks:
+            for line in lines:
+                yield TaggedLine(received_at, line, source)
+    finally:
+        await chunks.aclose()

@@ -13,7 +13,7 @@ import stat
 import time
 from collections.abc import AsyncGenerator
 
-from ais_ingest.sources.base import LineSource
+from ais_ingest.sources.base import LineSource, RawChunk
 from ais_ingest.sources.files import stream_lines
 from ais_ingest.sources.lines import MAX_LINE, LineSplitter
 from ais_ingest.sources.reading import READ_SIZE_PIPE, ChunkReader
@@ -27,7 +27,7 @@ class StdinSource(LineSource):
         super().__init__(spec, max_line=max_line)
         self.fd = fd
 
-    async def _produce(self) -> AsyncGenerator[tuple[float, str, str | None], None]:
+    async def _produce(self) -> AsyncGenerator[RawChunk, None]:
         splitter = LineSplitter(self.max_line)
         fd = os.dup(self.fd)
         stream = os.fdopen(fd, "rb")
@@ -55,10 +55,8 @@ class StdinSource(LineSource):
                 now = time.time()
                 lines = splitter.feed(data)
                 self.stats.truncated = splitter.truncated
-                for line in lines:
-                    yield now, line, None
-            for line in splitter.flush():
-                yield time.time(), line, None
+                yield now, lines, None
+            yield time.time(), splitter.flush(), None
         finally:
             transport.close()
             # The loop made the shared file description non-blocking; give it back as found.

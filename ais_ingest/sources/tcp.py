@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncGenerator
 
 from ais_ingest.errors import SourceError
-from ais_ingest.sources.base import LineSource, log
+from ais_ingest.sources.base import LineSource, RawChunk, log
 from ais_ingest.sources.lines import MAX_LINE, LineSplitter
 from ais_ingest.sources.spec import SourceSpec
 
@@ -28,9 +28,9 @@ BACKOFF_MAX = 30.0
 #: A feed that does not accept within this is down for this attempt.
 CONNECT_TIMEOUT = 10.0
 READ_SIZE = 65536
-#: Lines waiting between the connections of a server and its consumer; a full queue stops
-#: reading, and TCP flow control then slows the pushing receivers down.
-SERVER_QUEUE = 10_000
+#: Reads (of up to READ_SIZE bytes) waiting between a server's connections and its consumer;
+#: a full queue stops reading, and TCP flow control then slows the pushing receivers down.
+SERVER_QUEUE = 256
 
 
 def backoff_delay(attempt: int, cap: float, rng: random.Random | None = None) -> float:
@@ -75,11 +75,11 @@ class TcpClientSource(LineSource):
     async def _greet(self, writer: asyncio.StreamWriter) -> None:
         """Send what the server needs after connecting; a raw feed needs nothing."""
 
-    def _keep(self, line: str) -> bool:
-        """Whether a received line is NMEA for the consumer; every line of a raw feed is."""
-        return True
+    def _keep(self, lines: list[str]) -> list[str]:
+        """Return the received lines that are NMEA for the consumer: all, from a raw feed."""
+        return lines
 
-    async def _produce(self) -> AsyncGenerator[tuple[float, str, str | None], None]:
+    async def _produce(self) -> AsyncGenerator[RawChunk, None]:
         host, port = self.spec.host or "localhost", self.spec.port or 0
         stats, attempt = self.stats, 0
         while True:
@@ -104,9 +104,7 @@ class TcpClientSource(LineSource):
                         now = time.time()
                         lines = splitter.feed(data)
                         stats.truncated = splitter.truncated
-                        for line in lines:
-                            if self._keep(line):
-                                yield now, line, None
+                        yield now, self._keep(lines), None
                     stats.last_error = "closed by peer"
                 except (OSError, TimeoutError) as exc:
                     stats.last_error = _describe(exc)
@@ -114,9 +112,7 @@ class TcpClientSource(LineSource):
                     writer.close()
                 stats.disconnects += 1
                 log.warning("%s: disconnected: %s", self.name, stats.last_error)
-                for line in splitter.flush():
-                    if self._keep(line):
-                        yield time.time(), line, None
+                yield time.time(), self._keep(splitter.flush()), None
             if delivered:
                 attempt = 0
             await asyncio.sleep(backoff_delay(attempt, self.backoff_max))
@@ -134,7 +130,7 @@ class TcpServerSource(LineSource):
         super().__init__(spec, max_line=max_line)
         self.idle_timeout = spec.option_float("idle_timeout")
         self._server: asyncio.Server | None = None
-        self._queue: asyncio.Queue[tuple[float, str, str | None]] = asyncio.Queue(SERVER_QUEUE)
+        self._queue: asyncio.Queue[RawChunk] = asyncio.Queue(SERVER_QUEUE)
         self._handlers: set[asyncio.Task[None]] = set()
 
     @property
@@ -173,10 +169,10 @@ class TcpServerSource(LineSource):
                 lines = splitter.feed(data)
                 stats.truncated += splitter.truncated
                 splitter.truncated = 0
-                for line in lines:
-                    await self._queue.put((now, line, peer))
-            for line in splitter.flush():
-                await self._queue.put((time.time(), line, peer))
+                if lines:
+                    await self._queue.put((now, lines, peer))
+            if lines := splitter.flush():
+                await self._queue.put((time.time(), lines, peer))
         except (OSError, TimeoutError) as exc:
             why = _describe(exc)
         except asyncio.CancelledError:
@@ -202,7 +198,7 @@ class TcpServerSource(LineSource):
         if server is not None:
             await server.wait_closed()
 
-    async def _produce(self) -> AsyncGenerator[tuple[float, str, str | None], None]:
+    async def _produce(self) -> AsyncGenerator[RawChunk, None]:
         queue = self._queue
         try:
             while True:

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import AsyncGenerator
 
 from ais_ingest.errors import SourceError
-from ais_ingest.sources.base import LineSource, log
+from ais_ingest.sources.base import LineSource, RawChunk, log
 from ais_ingest.sources.lines import MAX_LINE, LineSplitter
 from ais_ingest.sources.spec import SourceSpec
 
@@ -93,7 +93,7 @@ class UdpSource(LineSource):
         if transport is not None:
             transport.close()
 
-    async def _produce(self) -> AsyncGenerator[tuple[float, str, str | None], None]:
+    async def _produce(self) -> AsyncGenerator[RawChunk, None]:
         queue, stats = self._queue, self.stats
         # One splitter, flushed after each datagram: a datagram never continues the last one.
         splitter = LineSplitter(self.max_line)
@@ -107,7 +107,6 @@ class UdpSource(LineSource):
                 lines = splitter.feed(data)
                 lines.extend(splitter.flush())
                 stats.truncated = splitter.truncated
-                for line in lines:
-                    yield now, line, peer
+                yield now, lines, peer
         finally:
             await self._close()

@@ -197,3 +197,15 @@ def test_stdin_from_dev_null_is_empty() -> None:
     )
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout == b""
+
+
+async def test_reading_by_chunks_after_some_lines_loses_and_repeats_nothing(
+    src_data_dir: Path,
+) -> None:
+    path = src_data_dir / "aishub" / "aishub_2015_3min.nmea"
+    expected = text_lines(path)
+    async with asyncio.timeout(20), open_source(str(path)) as source:
+        first = [line for _, line in [await anext(source), await anext(source)]]
+        rest = [line async for chunk in source.chunks() for line in chunk.lines]
+        assert source.stats.lines == len(expected)
+    assert first + rest == expected

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from ais_ingest.errors import SourceError
-from ais_ingest.sources import LineSource, TaggedLine, merge_sources, open_source
+from ais_ingest.sources import (
+    LineChunk,
+    LineSource,
+    TaggedLine,
+    merge_chunks,
+    merge_sources,
+    open_source,
+)
 from ais_ingest.sources.tcp import backoff_delay
 
 # A type 5 in two fragments and single-sentence position reports (gpsd's sample.aivdm).
@@ -361,3 +368,54 @@ async def test_merge_reports_a_missing_file_before_streaming(tmp_path: Path) -> 
     with pytest.raises(SourceError, match="missing.nmea"):
         await anext(merged)
     assert udp.address is None
+
+
+async def test_merge_chunks_hands_over_whole_reads_with_their_source(tmp_path: Path) -> None:
+    capture = tmp_path / "c.nmea"
+    capture.write_text("".join(f"{POS[i % 4]}\n" for i in range(10_000)))
+    udp = open_source("udp://127.0.0.1:0?name=udp-in")
+    chunks = merge_chunks([udp, str(capture)])
+    async with contextlib.aclosing(chunks):
+        got: list[LineChunk] = []
+        async with asyncio.timeout(TIMEOUT):
+            while sum(len(c.lines) for c in got) < 10_000:
+                got.append(await anext(chunks))
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                sender.sendto(
+                    f"{POS[0]}\r\n{POS[1]}\r\n".encode(), ("127.0.0.1", listening_port(udp))
+                )
+            datagram = await anext(chunks)
+    assert all(c.source == f"file:{capture}" for c in got) and len(got) < 100
+    assert [line for c in got for line in c.lines] == [POS[i % 4] for i in range(10_000)]
+    assert datagram.lines == [POS[0], POS[1]] and datagram.source.startswith("udp-in#127.0.0.1:")
+
+
+# --- gpsd protocol (a real TCP server speaking gpsd's protocol; the real gpsd is in
+# test_sources_gpsd.py) ---------------------------------------------------------------------
+
+
+async def test_gpsd_source_sends_the_watch_and_drops_gpsd_json() -> None:
+    commands: list[bytes] = []
+
+    async def gpsd(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            writer.write(b'{"class":"VERSION","release":"3.22","proto_major":3}\r\n')
+            commands.append(await reader.readline())
+            writer.write(b'{"class":"DEVICES","devices":[]}\r\n{"class":"WATCH","nmea":true}\r\n')
+            writer.write(f"{POS[0]}\r\n".encode())
+            writer.write(b'{"class":"ERROR","message":"Unrecognized request"}\r\n')
+            writer.write(f"{FRAG1}\r\n{FRAG2}\r\n".encode())
+            await writer.drain()
+            await reader.read()
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(gpsd, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with open_source(f"gpsd://127.0.0.1:{port}") as source:
+        got = await take(source, 3)
+        assert source.stats.last_error == "gpsd: Unrecognized request"
+    server.close()
+    await server.wait_closed()
+    assert commands == [b'?WATCH={"enable":true,"nmea":true}\n']
+    assert [line for _, line in got] == [POS[0], FRAG1, FRAG2]
