@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from geo.geodesy import (
@@ -285,3 +287,32 @@ def test_time_to_zone_is_zero_inside_and_none_when_missed_or_too_far() -> None:
     assert time_to_zone(*A, 0.0, 0.0, zone) is None  # stopped outside
     assert time_to_zone(*A, 0.0, 10.0, zone, horizon_h=2.0) is None  # 3 h away
     assert time_to_zone(*A, 0.0, 10.0, zone, horizon_h=3.5) == pytest.approx(3.0, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    bearing=st.floats(0.0, 360.0),
+    dist=st.floats(0.5, 80.0),
+    course=st.floats(0.0, 360.0),
+    vt=st.floats(0.0, 40.0),
+    va=st.floats(1.0, 60.0),
+)
+def test_intercept_is_the_earliest_meeting_on_the_sphere(
+    bearing: float, dist: float, course: float, vt: float, va: float
+) -> None:
+    t_lat, t_lon = ahead(bearing, dist)
+    i, reason = solve_intercept(*A, va, t_lat, t_lon, course, vt)
+
+    def gap(t: float) -> float:
+        """Target's distance from the asset minus how far the asset can run by time t."""
+        p = destination_point(t_lat, t_lon, course, vt * t)
+        return float(haversine_nm(A[0], A[1], *p)) - va * t
+
+    if i is None:
+        assert reason is not None
+        # Never caught: over a long look-ahead the target stays out of the asset's reach.
+        assert all(gap(t) > -1e-6 for t in np.linspace(0.0, 100.0, 201))
+        return
+    assert_consistent_on_the_sphere(i, va, t_lat, t_lon, course, vt)
+    # Earliest: before it, the target was always out of reach.
+    assert all(gap(t) > -1e-6 for t in np.linspace(0.0, i.time_h, 50)[:-1])
