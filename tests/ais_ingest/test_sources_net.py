@@ -261,6 +261,33 @@ async def test_tcp_over_long_garbage_is_cut_and_the_feed_goes_on() -> None:
     assert got[1][1] == POS[0]
 
 
+async def test_tcp_client_drops_a_silent_connection_after_idle_timeout() -> None:
+    sessions: list[int] = []
+    release = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sessions.append(len(sessions))
+        try:
+            writer.write(f"{POS[len(sessions) - 1]}\n".encode())
+            await writer.drain()
+            await release.wait()  # then silence, connection open: a half-dead feed
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with open_source(f"tcp://127.0.0.1:{port}?idle_timeout=0.2&backoff_max=0.1") as src:
+            got = await take(src, 2)
+            assert src.stats.disconnects >= 1 and src.stats.last_error == "timed out"
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+    assert [line for _, line in got] == [POS[0], POS[1]]
+    assert len(sessions) >= 2
+
+
 def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
     rng = random.Random(7)
     for attempt in range(40):
