@@ -103,7 +103,8 @@ class TcpClientSource(LineSource):
                         stats.bytes += len(data)
                         now = time.time()
                         lines = splitter.feed(data)
-                        stats.truncated = splitter.truncated
+                        stats.truncated += splitter.truncated
+                        splitter.truncated = 0
                         yield now, self._keep(lines), None
                     stats.last_error = "closed by peer"
                 except (OSError, TimeoutError) as exc:
