@@ -31,13 +31,16 @@ from ais_ingest.fastpath import (
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
 from ais_ingest.stats import IngestStats
 from ais_ingest.timestamps import (
+    TagBlock,
     parse_leading_timestamp,
-    parse_tag_block,
+    parse_tag_fields,
     parse_trailing_metadata,
+    split_tag_block,
 )
 
 _HEX = {f"{i:02X}": i for i in range(256)} | {f"{i:02x}": i for i in range(256)}
 _SENTENCE_TYPES = frozenset({"VDM", "VDO"})
+_TAG_CACHE_SIZE = 4096
 _FILL_BITS = frozenset("0123456789")  # 0-5 per NMEA; gpsd accepts more, so do we
 
 # One framed sentence from pass 1: (body, given checksum, time_ms, station, group, line).
@@ -64,14 +67,36 @@ class Decoder:
         self._dedupe = Deduplicator(int(dedupe_seconds * 1000))
         self._merger = StaticMerger()
         self._orphans_counted = 0
+        self._tag_cache: dict[str, tuple[str, int, TagBlock] | None] = {}
 
     # ------------------------------------------------------------------ pass 1: framing
+    def _tag(self, text: str) -> tuple[str, int, TagBlock] | None:
+        """Parse tag block text (cached: a station's lines within one second share it)."""
+        cache = self._tag_cache
+        hit = cache.get(text)
+        if hit is not None or text in cache:
+            return hit
+        split = split_tag_block(text)
+        fields = parse_tag_fields(split[0]) if split is not None else None
+        result = None if split is None or fields is None else (split[0], _HEX[split[1]], fields)
+        if len(cache) >= _TAG_CACHE_SIZE:
+            cache.clear()
+        cache[text] = result
+        return result
+
     def _frame(
         self, lines: Sequence[str], received_ms: int | Sequence[int], source: str | Sequence[str]
-    ) -> list[_Framed]:
-        """Split lines into sentence parts; count and drop what is not an AIS sentence."""
+    ) -> tuple[list[_Framed], list[int], list[str], list[int]]:
+        """Split lines into sentence parts; count and drop what is not an AIS sentence.
+
+        Returns the framed sentences and, for those with a tag block, the row, the tag block
+        body and its given checksum, so that all checksums are verified at once.
+        """
         framed: list[_Framed] = []
         append = framed.append
+        tag_rows: list[int] = []
+        tag_bodies: list[str] = []
+        tag_given: list[int] = []
         bad = 0
         hexmap = _HEX
         per_line = not isinstance(received_ms, int)
@@ -87,43 +112,72 @@ class Decoder:
             has_time = False
             station = src
             group: tuple[int, int, str] | None = None
-            if line[:1] == "!":
+            head = line[:1]
+            if head == "!":
                 rest = line
             else:
-                i = line.find("!")
-                if i < 0:
-                    bad += 1
-                    continue
-                rest = line[i:]
-                prefix = line[:i].rstrip()
-                if prefix:
-                    if prefix[0] == "\\" or prefix[-1] == "\\":
+                prefix = ""
+                if head == "\\":
+                    end = line.find("\\", 1)
+                    tag = self._tag(line[1:end]) if end > 0 else None
+                    rest = line[end + 1 :]
+                    if tag is None:
+                        bad += 1
+                        continue
+                else:  # a logger's timestamp, maybe then a tag block, before the sentence
+                    i = line.find("!")
+                    if i < 0:
+                        bad += 1
+                        continue
+                    prefix, rest = line[:i].rstrip(), line[i:]
+                    tag = None
+                    if prefix.endswith("\\"):
                         start = prefix.find("\\")
-                        end = prefix.rfind("\\")
-                        tag = parse_tag_block(prefix[start + 1 : end]) if end > start else None
+                        tag = self._tag(prefix[start + 1 : -1]) if start < len(prefix) - 1 else None
                         if tag is None:
-                            self.stats.add("bad_checksum" if end > start else "bad_framing")
-                            continue
-                        if tag.time_ms is not None:
-                            t_ms = tag.time_ms
-                            has_time = True
-                        if tag.station:
-                            station = tag.station
-                        group = tag.group
-                        prefix = prefix[:start]
-                    if prefix.strip():
-                        ts = parse_leading_timestamp(prefix)
-                        if ts is None:
                             bad += 1
                             continue
+                        prefix = prefix[:start]
+                if tag is not None:
+                    tag_rows.append(len(framed))
+                    tag_bodies.append(tag[0])
+                    tag_given.append(tag[1])
+                    fields = tag[2]
+                    if fields.time_ms is not None:
+                        t_ms = fields.time_ms
+                        has_time = True
+                    if fields.station:
+                        station = fields.station
+                    group = fields.group
+                if rest[:1] != "!":
+                    i = rest.find("!")
+                    if i < 0:
+                        if tag is not None:
+                            tag_rows.pop()
+                            tag_bodies.pop()
+                            tag_given.pop()
+                        bad += 1
+                        continue
+                    prefix, rest = prefix + rest[:i], rest[i:]
+                if prefix.strip():
+                    ts = parse_leading_timestamp(prefix)
+                    if ts is None:
+                        if tag is not None:
+                            tag_rows.pop()
+                            tag_bodies.pop()
+                            tag_given.pop()
+                        bad += 1
+                        continue
+                    if not has_time:
                         t_ms = ts
                         has_time = True
             star = rest.find("*")
-            if star < 0:
-                bad += 1
-                continue
-            cs = hexmap.get(rest[star + 1 : star + 3])
+            cs = hexmap.get(rest[star + 1 : star + 3]) if star > 0 else None
             if cs is None:
+                if tag_rows and tag_rows[-1] == len(framed):
+                    tag_rows.pop()
+                    tag_bodies.pop()
+                    tag_given.pop()
                 bad += 1
                 continue
             tail = rest[star + 3 :]
@@ -131,6 +185,10 @@ class Decoder:
                 tail = tail.rstrip()
                 if tail:
                     if tail[0] != ",":
+                        if tag_rows and tag_rows[-1] == len(framed):
+                            tag_rows.pop()
+                            tag_bodies.pop()
+                            tag_given.pop()
                         bad += 1
                         continue
                     meta_ms, meta_station = parse_trailing_metadata(tail[1:])
@@ -140,23 +198,20 @@ class Decoder:
                         station = meta_station
             append((rest[1:star], cs, t_ms, station, group, line))
         self.stats.add("bad_framing", bad)
-        return framed
+        return framed, tag_rows, tag_bodies, tag_given
 
     # ------------------------------------------------------------------ checksums at once
     @staticmethod
-    def _checksums_ok(framed: list[_Framed]) -> npt.NDArray[np.bool_]:
-        bodies = [f[0] for f in framed]
+    def _checksums_ok(bodies: list[str], given: list[int]) -> npt.NDArray[np.bool_]:
+        """NMEA checksums of all bodies at once: XOR over each span of one prefix-XOR array."""
         data = np.frombuffer("".join(bodies).encode("ascii", "replace"), dtype=np.uint8)
-        ends = np.cumsum(np.fromiter((len(b) for b in bodies), dtype=np.int64, count=len(bodies)))
-        px = (
-            np.concatenate(([0], np.bitwise_xor.accumulate(data)))
-            if data.size
-            else np.zeros(1, dtype=np.uint8)
-        )
-        starts = np.concatenate(([0], ends[:-1]))
-        computed = px[ends] ^ px[starts]
-        given = np.fromiter((f[1] for f in framed), dtype=np.int64, count=len(framed))
-        return np.asarray(computed == given)
+        lengths = np.fromiter((len(b) for b in bodies), dtype=np.int64, count=len(bodies))
+        ends = np.cumsum(lengths)
+        px = np.zeros(data.size + 1, dtype=np.uint8)
+        if data.size:
+            np.bitwise_xor.accumulate(data, out=px[1:])
+        computed = px[ends] ^ px[ends - lengths]
+        return np.asarray(computed == np.asarray(given, dtype=np.uint8))
 
     # ------------------------------------------------------------------ pass 2: messages
     def decode(
@@ -173,10 +228,13 @@ class Decoder:
         """
         stats = self.stats
         stats.lines += len(lines)
-        framed = self._frame(lines, received_ms, source)
+        framed, tag_rows, tag_bodies, tag_given = self._frame(lines, received_ms, source)
         if not framed:
             return Batch()
-        ok = self._checksums_ok(framed).tolist()
+        ok_array = self._checksums_ok([f[0] for f in framed], [f[1] for f in framed])
+        if tag_rows:
+            ok_array[np.asarray(tag_rows)] &= self._checksums_ok(tag_bodies, tag_given)
+        ok = ok_array.tolist()
         fast_payloads: list[str] = []
         fast_times: list[int] = []
         fast_sources: list[str] = []

@@ -8,42 +8,41 @@ a vessel's next report differs from the last one.
 
 from __future__ import annotations
 
+from collections import deque
+
 
 class Deduplicator:
-    """Remembers payloads for one window; memory is bounded by the traffic of one window."""
+    """Remembers payloads for one window; memory is bounded by the traffic of one window.
 
-    __slots__ = ("window_ms", "_seen", "_ops")
+    Expiry runs off a FIFO of (time, payload): popping from the front of a dict instead would
+    cost O(n) per pop in CPython (iteration skips the deleted slots).
+    """
+
+    __slots__ = ("window_ms", "_seen", "_order")
 
     def __init__(self, window_ms: int = 10_000) -> None:
         self.window_ms = window_ms
         self._seen: dict[str, int] = {}
-        self._ops = 0
+        self._order: deque[tuple[int, str]] = deque()
 
     def __len__(self) -> int:
         return len(self._seen)
 
     def is_duplicate(self, payload: str, t_ms: int) -> bool:
         """Return True if the payload was seen within the window; otherwise remember it."""
-        if self.window_ms <= 0:
+        window = self.window_ms
+        if window <= 0:
             return False
         seen = self._seen
         last = seen.get(payload)
-        if last is not None and abs(t_ms - last) < self.window_ms:
+        if last is not None and abs(t_ms - last) < window:
             return True
-        if last is not None:
-            del seen[payload]  # re-insert so insertion order stays roughly time order
         seen[payload] = t_ms
-        self._ops += 1
-        if self._ops >= 4096:
-            self._ops = 0
-            self._prune(t_ms)
+        order = self._order
+        order.append((t_ms, payload))
+        limit = t_ms - window
+        while order[0][0] < limit:
+            old_t, old_payload = order.popleft()
+            if seen.get(old_payload) == old_t:
+                del seen[old_payload]
         return False
-
-    def _prune(self, now_ms: int) -> None:
-        limit = now_ms - self.window_ms
-        seen = self._seen
-        while seen:
-            key = next(iter(seen))
-            if seen[key] >= limit:
-                break
-            del seen[key]

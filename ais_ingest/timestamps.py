@@ -45,15 +45,27 @@ def parse_tag_block(text: str) -> TagBlock | None:
     The ``c:`` field is Unix time in seconds (NMEA 4.10); some receivers write milliseconds, which
     is told apart by magnitude.
     """
+    split = split_tag_block(text)
+    if split is None or int(split[1], 16) != nmea_checksum(split[0]):
+        return None
+    return parse_tag_fields(split[0])
+
+
+def split_tag_block(text: str) -> tuple[str, str] | None:
+    """Split tag block text into (fields, two hex checksum digits); None if malformed."""
     star = text.rfind("*")
     if star < 0 or len(text) - star != 3:
         return None
-    body = text[:star]
+    digits = text[star + 1 :]
     try:
-        if int(text[star + 1 :], 16) != nmea_checksum(body):
-            return None
+        int(digits, 16)
     except ValueError:
         return None
+    return text[:star], digits
+
+
+def parse_tag_fields(body: str) -> TagBlock | None:
+    """Parse the fields of a tag block (the text before ``*``); None if malformed."""
     time_ms: int | None = None
     station = ""
     group: tuple[int, int, str] | None = None

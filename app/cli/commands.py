@@ -1,4 +1,3 @@
 """Imports every command module so that each registers its commands on `app.cli.cli`."""
 
 import app.cli.decode  # noqa: F401
-import app.cli.simulate  # noqa: F401
