@@ -1,0 +1,1 @@
+"""Synthetic central-Mediterranean AIS traffic with truth labels (`mare simulate`)."""

@@ -1,0 +1,191 @@
+"""When a transponder transmits, and which shore stations hear it.
+
+Reporting intervals follow ITU-R M.1371-5 Annex 1 Table 1 (class A) and Table 2 (class B):
+
+- class A at anchor or moored, not faster than 3 kn: 3 min; 0-14 kn: 10 s (3 1/3 s when
+  changing course); 14-23 kn: 6 s (2 s changing course); over 23 kn: 2 s;
+- class B "CS" (type 18): 30 s above 2 kn, 3 min at or below 2 kn;
+- SAR aircraft (type 9): 10 s;
+- static and voyage data (type 5, type 24 A+B): every 6 min.
+
+Reception: every transmission is heard by the nearest station with a loss that grows with
+distance (slot collisions and fading, independent per message), and, within range, by the second
+nearest one too (the duplicates an aggregated feed carries). A few received lines are corrupted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from app.simulate.agent import Agent
+from app.simulate.world import KM_PER_DEG_LAT, NM
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+STATIC_INTERVAL_MS = 360_000
+CLASS_B_SLOW_KN = 2.0
+
+
+def class_a_interval_ms(sog: F64, status: npt.NDArray[np.int8], turning: B) -> I64:
+    """Class A reporting interval (ms) per ITU-R M.1371-5 Table 1."""
+    out = np.full(len(sog), 10_000, np.int64)
+    out = np.where(turning, 3_333, out)
+    out = np.where(sog > 14.0, np.where(turning, 2_000, 6_000), out)
+    out = np.where(sog > 23.0, 2_000, out)
+    parked = ((status == 1) | (status == 5)) & (sog <= 3.0)
+    return np.asarray(np.where(parked, 180_000, out), np.int64)
+
+
+def class_b_interval_ms(sog: F64) -> I64:
+    """Class B CS reporting interval (ms) per ITU-R M.1371-5 Table 2."""
+    return np.asarray(np.where(sog > CLASS_B_SLOW_KN, 30_000, 180_000), np.int64)
+
+
+def interval_ms(agent: Agent, sog: F64, status: npt.NDArray[np.int8], turning: B) -> I64:
+    """Return reporting interval for an agent's class at given kinematics."""
+    cls = agent.vessel.ais_class
+    if cls == "aircraft":
+        return np.full(len(sog), 10_000, np.int64)
+    if cls == "B":
+        return class_b_interval_ms(sog)
+    return class_a_interval_ms(sog, status, turning)
+
+
+def position_times(agent: Agent, start: int, end: int, rng: np.random.Generator) -> I64:
+    """Transmission times (ms) of an agent's position reports in [start, end), in order.
+
+    The interval is constant between breakpoints (track knots, manoeuvre windows, dark
+    intervals), so times are generated piecewise with `numpy.arange`; a small jitter stands in
+    for slot selection. Nothing is sent while dark.
+    """
+    lo, hi = max(start, agent.on, agent.track.start), min(end, agent.off, agent.track.end)
+    if hi <= lo:
+        return np.zeros(0, np.int64)
+    tr = agent.track
+    bps = [lo, hi]
+    bps.extend(int(t) for t in tr.t if lo < t < hi)
+    for t in tr.turn_at.tolist():
+        for b in (t - 30_000, t + 30_001):
+            if lo < b < hi:
+                bps.append(int(b))
+    for a, b in agent.dark:
+        bps.extend(x for x in (a, b) if lo < x < hi)
+    edges = np.unique(np.array(bps, np.int64))
+    mids = (edges[:-1] + edges[1:]) // 2
+    s = tr.sample(mids)
+    iv = interval_ms(agent, s.sog, s.status, s.turning)
+    parts: list[I64] = []
+    cursor = lo + int(rng.integers(0, int(iv[0]) if len(iv) else 1))
+    for i in range(len(mids)):
+        a, b = int(edges[i]), int(edges[i + 1])
+        if agent.is_dark(int(mids[i])):
+            cursor = b
+            continue
+        step = int(iv[i])
+        cursor = max(a, min(cursor, a + step))
+        if cursor < b:
+            ts = np.arange(cursor, b, step, dtype=np.int64)
+            parts.append(ts)
+            cursor = int(ts[-1]) + step
+    if not parts:
+        return np.zeros(0, np.int64)
+    out = np.concatenate(parts)
+    out = out + rng.integers(-150, 150, len(out))
+    out = np.clip(out, lo, hi - 1)
+    return np.sort(out)
+
+
+def static_times(agent: Agent, start: int, end: int, rng: np.random.Generator) -> I64:
+    """Return times of static/voyage broadcasts: every 6 min, none while dark or for aircraft."""
+    if not agent.send_statics or agent.vessel.ais_class == "aircraft":
+        return np.zeros(0, np.int64)
+    lo, hi = max(start, agent.on, agent.track.start), min(end, agent.off, agent.track.end)
+    if hi <= lo:
+        return np.zeros(0, np.int64)
+    ts = np.arange(lo + int(rng.integers(0, STATIC_INTERVAL_MS)), hi, STATIC_INTERVAL_MS)
+    ts = np.asarray(ts, np.int64)
+    keep = np.array([not agent.is_dark(int(t)) for t in ts], bool)
+    return ts[keep] if len(ts) else ts
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    """A shore receiver: name (tag block ``s:``), position, nominal VHF range."""
+
+    name: str
+    lon: float
+    lat: float
+    range_nm: float
+    groups: bool  # multipart sentences tagged with NMEA 4.10 ``g:`` groups (else sequence ids)
+
+
+#: A coastal network with some coverage of the Libyan coast (terminals and the offshore fields
+#: carry receivers in real networks); ranges are typical of a mast at 50-100 m.
+STATIONS: tuple[Station, ...] = (
+    Station("lampedusa", 12.60, 35.51, 75, True),
+    Station("malta", 14.42, 35.92, 70, False),
+    Station("pantelleria", 11.95, 36.80, 70, True),
+    Station("pozzallo", 14.85, 36.72, 60, False),
+    Station("mazara", 12.59, 37.64, 60, False),
+    Station("kelibia", 11.10, 36.85, 60, True),
+    Station("sfax", 10.90, 34.75, 70, False),
+    Station("zarzis", 11.12, 33.51, 65, True),
+    Station("tripoli", 13.19, 32.90, 80, False),
+    Station("misrata", 15.10, 32.38, 70, True),
+    Station("augusta", 15.22, 37.24, 60, False),
+    Station("bouri", 12.65, 33.90, 60, True),
+)
+_ST_LON = np.array([s.lon for s in STATIONS])
+_ST_LAT = np.array([s.lat for s in STATIONS])
+_ST_RANGE_M = np.array([s.range_nm * NM for s in STATIONS])
+
+
+@dataclass(slots=True)
+class Reception:
+    """Which station heard each transmission, and when (ms)."""
+
+    primary: npt.NDArray[np.intp]
+    primary_ok: B
+    primary_rx: I64
+    secondary: npt.NDArray[np.intp]
+    secondary_ok: B
+    secondary_rx: I64
+
+
+def receive(
+    tx_ms: I64,
+    lon: F64,
+    lat: F64,
+    rng: np.random.Generator,
+    *,
+    base_loss: float,
+    dup_prob: float,
+) -> Reception:
+    """Decide reception of transmissions by the two nearest stations.
+
+    Loss is ``base_loss`` near a station, rising by 0.15 at the edge of its range; the second
+    station hears a message with ``dup_prob`` near it, falling to zero at the edge of its range.
+    """
+    n = len(tx_ms)
+    coslat = np.cos(np.radians(35.0))
+    dx = (lon[:, None] - _ST_LON[None, :]) * coslat
+    dy = lat[:, None] - _ST_LAT[None, :]
+    d = np.sqrt(dx * dx + dy * dy) * KM_PER_DEG_LAT * 1000.0
+    rel = d / _ST_RANGE_M[None, :]
+    order = np.argsort(rel, axis=1)
+    p = order[:, 0]
+    q = order[:, 1]
+    rows = np.arange(n)
+    rp = np.minimum(rel[rows, p], 1.5)
+    rq = rel[rows, q]
+    u = rng.random((n, 4))
+    primary_ok = u[:, 0] >= base_loss + 0.15 * np.minimum(rp, 1.0) ** 2
+    secondary_ok = (rq < 1.0) & (u[:, 1] < dup_prob * (1.0 - rq))
+    primary_rx = tx_ms + (40 + u[:, 2] * 400).astype(np.int64)
+    secondary_rx = tx_ms + (300 + u[:, 3] * 1500).astype(np.int64)
+    return Reception(p, primary_ok, primary_rx, q, secondary_ok, secondary_rx)

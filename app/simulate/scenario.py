@@ -1,0 +1,464 @@
+"""A run: plan the traffic and behaviours, then emit the capture window by window, lazily.
+
+`simulate` and `iter_simulation` are the two entry points. Both yield ``(event_time_ms, line)``
+in time order, where the event time is the tag block's ``c:`` (whole seconds, in ms), the time a
+decoder gives the line. The same seed gives the same bytes: every random draw comes from
+generators seeded by (seed, purpose, index), never from shared global state.
+
+Per window (15 simulated minutes) the work is vectorised: every agent's report times are sliced
+from a schedule computed once, its track sampled in one call, all position payloads of the window
+packed in one numpy call per message type. Python touches each line once, to format it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from app.simulate import behaviours as bh
+from app.simulate.agent import Plan
+from app.simulate.fleet import Registry
+from app.simulate.nmea import (
+    Framer,
+    corrupt,
+    encode_type1,
+    encode_type9,
+    encode_type18,
+    rot_raw,
+    single_lines,
+    static_payloads,
+)
+from app.simulate.reporting import STATIONS, position_times, receive, static_times
+from app.simulate.traffic import add_background
+from app.simulate.truth import Label, RxLog, ZoneTruth, load_zones, refine
+from app.simulate.watchlist import reserve_all
+from app.simulate.world import KM_PER_DEG_LAT, ROOT, world
+from geo.events import parse_time
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+WINDOW_MS = 15 * 60_000
+DEFAULT_START = "2026-06-01T00:00:00Z"
+DEFAULT_ZONES = ROOT / "data" / "zones" / "central_med.geojson"
+_STATION_NAMES = [s.name for s in STATIONS]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Knobs of a run. Held-out scenarios are never used to tune the engine."""
+
+    name: str
+    vessels: int
+    density: tuple[int, int]  # labelled episodes of each kind per 6 h
+    base_loss: float
+    dup_prob: float
+    corrupt_rate: float
+    holdout: bool
+    description: str
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("default", 300, (3, 6), 0.05, 0.35, 2e-4, False,
+                 "ordinary traffic with a realistic sprinkling of every behaviour"),
+        Scenario("smuggling", 160, (5, 8), 0.07, 0.3, 2e-4, False,
+                 "fewer ships, more motherships, encounters, gaps and departures"),
+        Scenario("busy", 480, (3, 5), 0.08, 0.5, 3e-4, True,
+                 "held out: dense traffic, more duplicates"),
+        Scenario("degraded", 260, (3, 6), 0.2, 0.15, 1e-3, True,
+                 "held out: poor reception, many corrupt lines"),
+    )
+}  # fmt: skip
+
+
+class Simulation:
+    """One planned run; iterate it for lines, then read `labels` and `summary`.
+
+    Parameters
+    ----------
+    hours, seed, start_ms
+        Length, seed and start (epoch ms) of the capture.
+    vessels
+        Ordinary vessels at once (the scenario's default if None); labelled ones come on top.
+    scenario
+        A name of `SCENARIOS`.
+    zones
+        Zone file for zone entry/exit labels and port/anchorage exclusion of loitering; None
+        for none. Defaults to the shipped central-Med set when it exists.
+    truth
+        False skips the bookkeeping of labels (the demo's live feed needs none).
+    """
+
+    def __init__(
+        self,
+        *,
+        hours: float,
+        seed: int,
+        start_ms: int | None = None,
+        vessels: int | None = None,
+        scenario: str = "default",
+        zones: Path | None = DEFAULT_ZONES,
+        truth: bool = True,
+    ) -> None:
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
+        if hours <= 0:
+            raise ValueError("hours must be positive")
+        self.scenario = SCENARIOS[scenario]
+        self.hours = hours
+        self.seed = seed
+        self.start = parse_time(DEFAULT_START) if start_ms is None else start_ms
+        self.end = self.start + int(hours * 3_600_000)
+        self.zones = load_zones(zones) if zones is not None and zones.exists() else None
+        self.truth = truth
+        rng = random.Random(seed)
+        registry = Registry(rng)
+        reserve_all(registry)
+        self.plan = Plan(world(), rng, registry, self.start, self.end)
+        self._build(vessels if vessels is not None else self.scenario.vessels)
+        self.labels: list[Label] = []
+        self.summary: dict[str, Any] = {}
+
+    def _build(self, vessels: int) -> None:
+        plan, h = self.plan, self.hours
+        lo, hi = self.scenario.density
+        add_background(plan, vessels, h)
+        bh.add_motherships(plan, bh.count(plan, h, 2, 3), bh.count(plan, h, lo, hi))
+        bh.add_gaps(plan, bh.count(plan, h, lo, hi))
+        bh.add_spoofs(plan, bh.count(plan, h, lo, hi))
+        bh.add_identity_changes(plan, bh.count(plan, h, lo, hi))
+        bh.add_invalid_mmsis(plan, bh.count(plan, h, lo, hi))
+        bh.add_watchlisted(plan, bh.count(plan, h, lo, hi))
+        bh.add_departures(plan, bh.count(plan, h, lo, hi))
+        bh.add_ngo(plan, bh.count(plan, h, 1, 1))
+        bh.plan_loitering(plan, self.zones)
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.plan.agents)
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return self.lines()
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """Generate the capture: ``(event_time_ms, line)`` in time order."""
+        plan = self.plan
+        agents = plan.agents
+        labelled = {p.agent for p in plan.labels} | {p.other for p in plan.labels if p.other}
+        log = RxLog(labelled if self.truth else set())
+        zt = ZoneTruth(self.zones or []) if self.truth else None
+        pos_t: list[I64] = []
+        sta_t: list[I64] = []
+        for i, ag in enumerate(agents):
+            r = np.random.default_rng([self.seed, 7, i])
+            pos_t.append(position_times(ag, self.start, self.end, r))
+            sta_t.append(static_times(ag, self.start, self.end, r))
+        bias = np.random.default_rng([self.seed, 11]).normal(0, 2.5, len(agents))
+        has_rot = np.random.default_rng([self.seed, 12]).random(len(agents)) < 0.7
+        framer = Framer()
+        counts: Counter[str] = Counter()
+        seen: set[int] = set()
+        pending: list[tuple[int, int, str]] = []
+        seq = 0
+        for w, w0 in enumerate(range(self.start, self.end, WINDOW_MS)):
+            w1 = min(w0 + WINDOW_MS, self.end)
+            rng = np.random.default_rng([self.seed, 13, w])
+            out: list[tuple[int, int, str]] = []
+            cols = self._positions(w0, w1, pos_t, bias, has_rot, rng)
+            if cols is not None:
+                seq = self._emit_positions(cols, rng, log, zt, counts, seen, out, seq)
+            seq = self._emit_statics(w0, w1, sta_t, rng, framer, log, counts, out, seq)
+            out.extend(pending)
+            out.sort()
+            pending = [x for x in out if x[0] >= w1] if w1 < self.end else []
+            for rx, _, line in out:
+                if rx < w1 or w1 >= self.end:
+                    yield rx // 1000 * 1000, line
+        counts["vessels"] = len(seen)
+        if self.truth:
+            self._finish(log, zt, counts)
+
+    # -- positions ---------------------------------------------------------------------------
+    def _positions(
+        self,
+        w0: int,
+        w1: int,
+        pos_t: list[I64],
+        bias: F64,
+        has_rot: npt.NDArray[np.bool_],
+        rng: np.random.Generator,
+    ) -> dict[str, Any] | None:
+        keys = ("agent", "t", "lon", "lat", "sog", "cog", "status", "rot", "turning", "genuine")
+        parts: dict[str, list[Any]] = {k: [] for k in keys}
+        for i, ag in enumerate(self.plan.agents):
+            ts = pos_t[i]
+            if not len(ts) or ts[0] >= w1 or ts[-1] < w0:
+                continue
+            a, b = np.searchsorted(ts, [w0, w1])
+            if a == b:
+                continue
+            t = ts[a:b]
+            s = ag.track.sample(t)
+            genuine = np.full(len(t), ag.log_as is None)
+            lon, lat = s.lon.copy(), s.lat.copy()
+            for sp in ag.spoofs:
+                m = (t >= sp.start) & (t < sp.end)
+                lon[m], lat[m] = sp.point
+                genuine &= ~m
+            parts["agent"].append(np.full(len(t), i))
+            parts["t"].append(t)
+            parts["lon"].append(lon)
+            parts["lat"].append(lat)
+            parts["sog"].append(s.sog)
+            parts["cog"].append(s.cog)
+            parts["status"].append(s.status.astype(np.int64))
+            parts["rot"].append(np.where(s.turning, s.rot, 0.0))
+            parts["turning"].append(s.turning)
+            parts["genuine"].append(genuine)
+        if not parts["t"]:
+            return None
+        c = {k: np.concatenate(v) for k, v in parts.items()}
+        n = len(c["t"])
+        noise_m = rng.normal(0.0, 4.0, (n, 2))
+        c["lat"] = c["lat"] + noise_m[:, 0] / (KM_PER_DEG_LAT * 1000)
+        c["lon"] = c["lon"] + noise_m[:, 1] / (KM_PER_DEG_LAT * 1000 * np.cos(np.radians(c["lat"])))
+        moving = c["sog"] > 0.05
+        c["sog_rep"] = np.where(
+            moving,
+            np.maximum(c["sog"] + rng.normal(0, 0.12, n), 0.0),
+            np.abs(rng.normal(0, 0.04, n)),
+        )
+        c["cog_rep"] = np.where(
+            moving, (c["cog"] + rng.normal(0, 1.2, n)) % 360.0, rng.uniform(0, 360, n)
+        )
+        c["heading"] = (
+            np.rint(c["cog"] + bias[c["agent"]] + rng.normal(0, 0.8, n)).astype(np.int64) % 360
+        )
+        c["rot_raw"] = np.where(has_rot[c["agent"]], rot_raw(c["rot"]), -128)
+        c["channel"] = np.where(rng.random(n) < 0.5, "A", "B")
+        return c
+
+    def _emit_positions(
+        self,
+        c: dict[str, Any],
+        rng: np.random.Generator,
+        log: RxLog,
+        zt: ZoneTruth | None,
+        counts: Counter[str],
+        seen: set[int],
+        out: list[tuple[int, int, str]],
+        seq: int,
+    ) -> int:
+        agents = self.plan.agents
+        n = len(c["t"])
+        agent = c["agent"]
+        cls = np.array([agents[i].vessel.ais_class for i in agent.tolist()])
+        mmsi = np.array([agents[i].mmsi for i in agent.tolist()], np.int64)
+        payload = np.zeros((n, 28), np.uint8)
+        t = c["t"]
+        second = (t // 1000) % 60
+        speed10 = np.clip(np.rint(c["sog_rep"] * 10), 0, 1022).astype(np.int64)
+        course10 = np.rint(c["cog_rep"] * 10).astype(np.int64) % 3600
+        for kind in ("A", "B", "aircraft"):
+            m = cls == kind
+            if not m.any():
+                continue
+            if kind == "A":
+                payload[m] = encode_type1(
+                    mmsi[m], c["status"][m], c["rot_raw"][m], speed10[m], c["lon"][m],
+                    c["lat"][m], course10[m], c["heading"][m], second[m],
+                    np.ones(int(m.sum()), np.int64))  # fmt: skip
+            elif kind == "B":
+                payload[m] = encode_type18(
+                    mmsi[m], speed10[m], c["lon"][m], c["lat"][m], course10[m],
+                    np.full(int(m.sum()), 511), second[m])  # fmt: skip
+            else:
+                alt = np.array([agents[i].altitude for i in agent[m].tolist()], np.int64)
+                payload[m] = encode_type9(
+                    mmsi[m], alt, np.clip(np.rint(c["sog_rep"][m]), 0, 1022).astype(np.int64),
+                    c["lon"][m], c["lat"][m], course10[m], second[m])  # fmt: skip
+        sc = self.scenario
+        rec = receive(t, c["lon"], c["lat"], rng, base_loss=sc.base_loss, dup_prob=sc.dup_prob)
+        bad_p = rec.primary_ok & (rng.random(n) < sc.corrupt_rate)
+        bad_q = rec.secondary_ok & (rng.random(n) < sc.corrupt_rate)
+        idx = np.concatenate([np.nonzero(rec.primary_ok)[0], np.nonzero(rec.secondary_ok)[0]])
+        st = np.concatenate([rec.primary[rec.primary_ok], rec.secondary[rec.secondary_ok]])
+        rx = np.concatenate([rec.primary_rx[rec.primary_ok], rec.secondary_rx[rec.secondary_ok]])
+        bad = np.concatenate([bad_p[rec.primary_ok], bad_q[rec.secondary_ok]])
+        stations = [_STATION_NAMES[s] for s in st.tolist()]
+        lines = single_lines(payload[idx], c["channel"][idx], stations, rx // 1000)
+        for k, (r, line, b) in enumerate(zip(rx.tolist(), lines, bad.tolist(), strict=True)):
+            if b:
+                line = corrupt(line, k)
+            out.append((r, seq, line))
+            seq += 1
+        n_dup = int(rec.secondary_ok.sum())
+        counts["lines"] += len(lines)
+        counts["position_lines"] += len(lines)
+        counts["duplicate_lines"] += n_dup
+        counts["corrupt_lines"] += int(bad.sum())
+        counts["transmissions"] += n
+        valid_p = rec.primary_ok & ~bad_p
+        valid_q = rec.secondary_ok & ~bad_q
+        got = valid_p | valid_q
+        counts["lost_transmissions"] += int((~got).sum())
+        first = np.where(valid_p, rec.primary_rx, rec.secondary_rx)
+        first = np.where(valid_p & valid_q, np.minimum(rec.primary_rx, rec.secondary_rx), first)
+        fix_t = first // 1000 * 1000
+        seen.update(np.unique(mmsi[got]).tolist())
+        if log.agents:
+            log_agent = np.array(
+                [agents[i].log_as if agents[i].log_as is not None else i for i in agent.tolist()],
+                np.int64,
+            )
+            log.positions(log_agent[got], fix_t[got], c["genuine"][got], c["lon"][got],
+                          c["lat"][got])  # fmt: skip
+        if zt is not None:
+            g = got & c["genuine"]
+            o = np.argsort(fix_t[g], kind="stable")
+            scen = [agents[i].scenario for i in agent[g][o].tolist()]
+            zt.observe(mmsi[g][o], fix_t[g][o], c["lon"][g][o], c["lat"][g][o], scen)
+        return seq
+
+    # -- statics -----------------------------------------------------------------------------
+    def _emit_statics(
+        self,
+        w0: int,
+        w1: int,
+        sta_t: list[I64],
+        rng: np.random.Generator,
+        framer: Framer,
+        log: RxLog,
+        counts: Counter[str],
+        out: list[tuple[int, int, str]],
+        seq: int,
+    ) -> int:
+        msgs: list[tuple[int, int, list[tuple[str, str]]]] = []
+        lons: list[float] = []
+        lats: list[float] = []
+        for i, ag in enumerate(self.plan.agents):
+            ts = sta_t[i]
+            if not len(ts):
+                continue
+            a, b = np.searchsorted(ts, [w0, w1])
+            for t in ts[a:b].tolist():
+                p = ag.track.position_at(t)
+                for parts in static_payloads(ag.identity_at(t)):
+                    msgs.append((i, t, parts))
+                    lons.append(p[0])
+                    lats.append(p[1])
+        if not msgs:
+            return seq
+        tx = np.array([m[1] for m in msgs], np.int64)
+        sc = self.scenario
+        rec = receive(tx, np.array(lons), np.array(lats), rng, base_loss=sc.base_loss,
+                      dup_prob=sc.dup_prob)  # fmt: skip
+        chan = rng.random(len(msgs)) < 0.5
+        for k, (i, _, parts) in enumerate(msgs):
+            first: int | None = None
+            ch = "A" if chan[k] else "B"
+            for ok, st, rx in (
+                (rec.primary_ok[k], rec.primary[k], rec.primary_rx[k]),
+                (rec.secondary_ok[k], rec.secondary[k], rec.secondary_rx[k]),
+            ):
+                if not ok:
+                    continue
+                station = STATIONS[int(st)]
+                lines = framer.frame(parts, station.name, int(rx) // 1000, ch, station.groups)
+                for line in lines:
+                    out.append((int(rx), seq, line))
+                    seq += 1
+                counts["lines"] += len(lines)
+                counts["static_lines"] += len(lines)
+                first = int(rx) if first is None else min(first, int(rx))
+            if first is not None:
+                log.static(i, first // 1000 * 1000, tuple(p for p, _ in parts))
+        return seq
+
+    # -- truth -------------------------------------------------------------------------------
+    def _finish(self, log: RxLog, zt: ZoneTruth | None, counts: Counter[str]) -> None:
+        mmsi_of = {i: ag.mmsi for i, ag in enumerate(self.plan.agents)}
+        labels = []
+        for p in self.plan.labels:
+            lab = refine(p, log, mmsi_of)
+            if lab is None:
+                continue
+            if lab.kind == "loitering" and lab.end_ms - lab.start_ms < bh.LOITER_MIN_MS:
+                continue
+            labels.append(lab)
+        if zt is not None:
+            labels.extend(zt.labels)
+        labels.sort(key=lambda x: (x.start_ms, x.kind, x.mmsi))
+        self.labels = labels
+        by_kind = Counter(lab.kind for lab in labels)
+        self.summary = {
+            "scenario": self.scenario.name,
+            "holdout": self.scenario.holdout,
+            "seed": self.seed,
+            "hours": self.hours,
+            "agents": len(self.plan.agents),
+            **{
+                k: counts[k]
+                for k in (
+                    "lines",
+                    "position_lines",
+                    "static_lines",
+                    "duplicate_lines",
+                    "corrupt_lines",
+                    "transmissions",
+                    "lost_transmissions",
+                    "vessels",
+                )
+            },  # fmt: skip
+            "labels": dict(sorted(by_kind.items())),
+            "zones": self.zones is not None,
+        }
+
+
+def simulate(
+    hours: float,
+    seed: int,
+    start_ms: int | None = None,
+    *,
+    vessels: int | None = None,
+    scenario: str = "default",
+    zones: Path | None = DEFAULT_ZONES,
+) -> Simulation:
+    """Plan a labelled run.
+
+    Iterate the result for ``(event_time_ms, line)``; afterwards its ``labels`` and ``summary``
+    hold the truth and the counts.
+    """
+    return Simulation(
+        hours=hours, seed=seed, start_ms=start_ms, vessels=vessels, scenario=scenario, zones=zones
+    )
+
+
+def iter_simulation(
+    hours: float,
+    seed: int,
+    start_ms: int | None = None,
+    *,
+    vessels: int | None = None,
+    scenario: str = "default",
+) -> Iterator[tuple[int, str]]:
+    """Lines of a run, lazily and in time order, without truth bookkeeping (the demo's feed)."""
+    sim = Simulation(
+        hours=hours,
+        seed=seed,
+        start_ms=start_ms,
+        vessels=vessels,
+        scenario=scenario,
+        zones=None,
+        truth=False,
+    )
+    return sim.lines()

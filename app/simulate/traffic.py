@@ -1,0 +1,291 @@
+"""Ordinary traffic of the central Mediterranean, all of it already under way at the start.
+
+- Transits between the Strait of Sicily's gates (Gibraltar-Suez through the channel between
+  Sicily and Tunisia/Malta, the Ionian for Greece and the Adriatic, the Tyrrhenian) and the
+  region's ports (Marsaxlokk, Augusta, Tripoli, Misrata, Sfax, Gabes...); when a voyage ends a
+  new vessel enters, so the count stays steady.
+- Ferries shuttling on real routes: Valletta-Pozzallo (fast craft), Palermo-Tunis,
+  Trapani-Pantelleria, Porto Empedocle-Linosa-Lampedusa, Sfax-Kerkennah.
+- Fishing: Mazara del Vallo trawlers (class A) on the Strait's grounds, Tunisian and Libyan
+  class B boats off their coasts, all in slow zig-zags.
+- Ships at anchor: Hurd's Bank off Malta, Augusta roads, tankers off the Libyan terminals
+  (Zawiya, Mellitah, Tripoli, Misrata, the Bouri field).
+- Patrol vessels in their areas, SAR aircraft sorties (type 9), NGO rescue ships.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import replace
+from typing import Any
+
+from app.simulate.agent import Agent, Plan
+from app.simulate.fleet import Role, Vessel
+from app.simulate.motion import MOORED, TrackBuilder
+from app.simulate.world import NM, NoRoute, Point, World, distance_m, offset
+
+HOUR = 3_600_000
+MIN = 60_000
+
+#: Where lanes leave the simulated area.
+GATES: dict[str, Point] = {
+    "GIBRALTAR": (9.85, 37.75),
+    "PORT SAID": (17.15, 34.3),
+    "PIRAEUS": (17.15, 36.8),
+    "GENOVA": (12.2, 38.55),
+}
+#: The Gibraltar-Suez lane: round Cape Bon, between Pantelleria and Sicily, south of Malta.
+MAIN_LANE: list[Point] = [(11.2, 37.5), (12.3, 37.15), (13.9, 36.1), (14.6, 35.55)]
+
+PORTS = ["Marsaxlokk", "Valletta", "Augusta", "Catania", "Tripoli", "Misrata", "Al Khums",
+         "Sfax", "Gabes", "Zarzis", "Sousse", "Porto Empedocle", "Licata", "Siracusa"]  # fmt: skip
+
+#: (origin, destination, weight); each is used in both directions.
+VOYAGES: list[tuple[str, str, int]] = [
+    ("GIBRALTAR", "PORT SAID", 34),
+    ("GIBRALTAR", "PIRAEUS", 10),
+    ("GIBRALTAR", "Marsaxlokk", 8),
+    ("PORT SAID", "Marsaxlokk", 6),
+    ("PORT SAID", "GENOVA", 5),
+    ("Tripoli", "Marsaxlokk", 4),
+    ("Misrata", "Augusta", 3),
+    ("Tripoli", "GENOVA", 3),
+    ("Sfax", "Valletta", 2),
+    ("Augusta", "PORT SAID", 4),
+    ("Gabes", "GIBRALTAR", 2),
+    ("Misrata", "PIRAEUS", 2),
+    ("Tripoli", "GIBRALTAR", 3),
+    ("Al Khums", "Valletta", 2),
+    ("Sousse", "Catania", 1),
+    ("Zarzis", "Licata", 1),
+    ("Siracusa", "PORT SAID", 2),
+]
+
+FERRIES: list[tuple[list[str], float, str]] = [
+    (["Valletta", "Pozzallo"], 34.0, "MT"),
+    (["Palermo", "Tunis (La Goulette)"], 21.0, "IT"),
+    (["Trapani", "Pantelleria"], 15.0, "IT"),
+    (["Porto Empedocle", "Linosa", "Lampedusa"], 15.0, "IT"),
+    (["Sfax", "Kerkennah Islands"], 10.0, "TN"),
+    (["Valletta", "Catania"], 30.0, "MT"),
+]
+
+TRAWL_GROUNDS: list[Point] = [(12.25, 37.0), (12.0, 36.45), (12.9, 36.55), (13.5, 36.0),
+                              (12.8, 35.2), (11.6, 37.35), (13.2, 36.75)]  # fmt: skip
+TN_GROUNDS: list[Point] = [(11.5, 34.55), (11.35, 35.45), (11.45, 33.7), (11.35, 36.95),
+                           (11.4, 35.15), (11.05, 35.78), (11.8, 34.9)]  # fmt: skip
+LY_GROUNDS: list[Point] = [(12.1, 33.05), (12.45, 32.95), (13.3, 33.05), (14.3, 32.82),
+                           (14.65, 32.62), (13.75, 32.92)]  # fmt: skip
+ANCHORAGES: list[tuple[str, Point, float, str]] = [
+    ("Hurd's Bank", (14.645, 35.875), 2500.0, "MT"),
+    ("Augusta roads", (15.27, 37.18), 2500.0, "IT"),
+    ("Zawiya terminal", (12.70, 32.88), 2000.0, "LY"),
+    ("Mellitah terminal", (12.24, 32.96), 2000.0, "LY"),
+    ("Tripoli anchorage", (13.20, 32.96), 2000.0, "LY"),
+    ("Misrata anchorage", (15.20, 32.46), 2000.0, "LY"),
+    ("Bouri field", (12.65, 33.90), 1500.0, "LY"),
+]
+PATROL_AREAS: list[tuple[tuple[float, float, float, float], str]] = [
+    ((12.0, 35.1, 13.2, 35.95), "IT"),
+    ((14.0, 35.4, 15.0, 36.2), "MT"),
+    ((12.3, 32.95, 13.9, 33.5), "LY"),
+    ((10.9, 34.3, 11.9, 35.2), "TN"),
+]
+
+
+def endpoint(world: World, name: str) -> Point:
+    """Return a gate or a port's harbour point."""
+    return GATES[name] if name in GATES else world.place(name).sea
+
+
+def voyage_route(world: World, a: str, b: str) -> list[Point]:
+    """Waypoints of a voyage; the Gibraltar-Suez lane follows the channel's via points."""
+    pa, pb = endpoint(world, a), endpoint(world, b)
+    if {a, b} == {"GIBRALTAR", "PORT SAID"}:
+        via = MAIN_LANE if a == "GIBRALTAR" else MAIN_LANE[::-1]
+        return world.route_via([pa, *via, pb])
+    return world.route(pa, pb)
+
+
+def lane_offset(world: World, pts: list[Point], rng: random.Random) -> list[Point]:
+    """Shift interior waypoints sideways up to 2 nm so ships do not sail in single file."""
+    if len(pts) <= 2:
+        return pts
+    d = rng.uniform(-2, 2) * NM
+    out = [pts[0]] + [offset(p, rng.uniform(0, 360), abs(d)) for p in pts[1:-1]] + [pts[-1]]
+    return out if world.path_at_sea(out) else pts
+
+
+def random_sea_point(
+    plan: Plan, centre: Point, radius_m: float, min_land_km: float = 1.0
+) -> Point | None:
+    """Return a random point within ``radius_m`` of ``centre``, ``min_land_km`` clear of land."""
+    w = plan.world
+    for _ in range(40):
+        p = offset(centre, plan.rng.uniform(0, 360), radius_m * math.sqrt(plan.rng.random()))
+        if w.in_bbox(p) and w.leg_at_sea(p, p) and w.nearest_sea(p, min_land_km) == p:
+            return p
+    return None
+
+
+def add_transits(plan: Plan, n: int) -> None:
+    """``n`` lanes of transits, each a chain of voyages by successive vessels."""
+    names = [(a, b) for a, b, _ in VOYAGES] + [(b, a) for a, b, _ in VOYAGES]
+    weights = [w for _, _, w in VOYAGES] * 2
+    for _ in range(n):
+        t = plan.start
+        first = True
+        while t < plan.end:
+            a, b = plan.rng.choices(names, weights)[0]
+            role = plan.rng.choice((Role.CARGO, Role.CARGO, Role.TANKER))
+            v = plan.registry.vessel(role)
+            speed = plan.rng.uniform(12, 18) if role is Role.CARGO else plan.rng.uniform(10, 14)
+            pts = lane_offset(plan.world, voyage_route(plan.world, a, b), plan.rng)
+            dest = b.upper()[:20]
+            v = _with(v, destination=dest, max_speed=max(v.max_speed, speed + 2))
+            length = sum(distance_m(p, q) for p, q in zip(pts, pts[1:], strict=False))
+            dur = int(length / (speed * NM / 3600) * 1000)
+            t0 = t - int(plan.rng.random() * dur) if first else t
+            track = TrackBuilder(plan.world, t0, pts[0], plan.rng).sail(pts[1:], speed).build()
+            plan.add(Agent(v, track, on=max(plan.start, t0), off=track.end))
+            t = track.end + plan.rng.randint(1, 20) * MIN
+            first = False
+
+
+def _with(v: Vessel, **changes: Any) -> Vessel:
+    return replace(v, **changes)
+
+
+def add_ferries(plan: Plan) -> None:
+    """Return the scheduled ferries, each at a random point of its cycle at the start."""
+    for stops, speed, flag in FERRIES:
+        v = plan.registry.vessel(Role.FERRY, flag)
+        v = _with(v, max_speed=speed + 3, destination=stops[-1].upper()[:20])
+        pts = [plan.world.place(s).sea for s in stops]
+        cycle = pts + pts[-2:0:-1]
+        rng = plan.rng
+        t0 = plan.start - rng.randint(0, 10) * HOUR
+        b = TrackBuilder(plan.world, t0, cycle[0], rng)
+        i = 0
+        while b.now < plan.end:
+            b.stay(rng.randint(40, 120) * MIN, MOORED)
+            i = (i + 1) % len(cycle)
+            b.sail_to(cycle[i], speed * rng.uniform(0.93, 1.0))
+        plan.add(Agent(v, b.build(), on=plan.start, off=plan.end))
+
+
+def add_fishing(plan: Plan, n_trawlers: int, n_tn: int, n_ly: int) -> None:
+    """Trawlers from Mazara and class B boats off Tunisia and Libya, trawling in zig-zags."""
+    rng = plan.rng
+    mazara = plan.world.place("Mazara del Vallo").sea
+    for role, n, grounds, flag in (
+        (Role.TRAWLER, n_trawlers, TRAWL_GROUNDS, "IT"),
+        (Role.FISHING_B, n_tn, TN_GROUNDS, "TN"),
+        (Role.FISHING_B, n_ly, LY_GROUNDS, "LY"),
+    ):
+        for _ in range(n):
+            v = plan.registry.vessel(role, flag)
+            ground = rng.choice(grounds)
+            radius = rng.uniform(5000, 12000)
+            t0 = plan.start - rng.randint(10, 120) * MIN
+            if role is Role.TRAWLER and rng.random() < 0.25:
+                b = TrackBuilder(plan.world, t0, mazara, rng)
+                b.stay(rng.randint(30, 240) * MIN, MOORED)
+                target = random_sea_point(plan, ground, radius) or ground
+                b.sail_to(target, rng.uniform(8, 10))
+            else:
+                p = random_sea_point(plan, ground, radius)
+                if p is None:
+                    continue
+                b = TrackBuilder(plan.world, t0, p, rng)
+            b.zigzag(ground, radius, plan.end - b.now + 10 * MIN)
+            plan.add(Agent(v, b.build(), on=plan.start, off=plan.end))
+
+
+def add_anchored(plan: Plan, n: int) -> None:
+    """Ships at anchor, spread over the anchorages at least 700 m apart."""
+    rng = plan.rng
+    placed: list[Point] = []
+    for k in range(n):
+        name, centre, radius, flag = ANCHORAGES[k % len(ANCHORAGES)]
+        for _ in range(30):
+            p = random_sea_point(plan, centre, radius, 0.8)
+            if p is not None and all(distance_m(p, q) > 700 for q in placed):
+                break
+        else:
+            continue
+        placed.append(p)
+        role_flag = None if flag in ("MT", "IT") else rng.choice((None, "LY", "MT"))
+        v = plan.registry.vessel(Role.ANCHORED, role_flag)
+        if name.endswith("terminal") or name == "Bouri field":
+            v = _with(v, ship_type=rng.choice((80, 81, 84)))
+        v = _with(v, destination=name.upper()[:20])
+        t0 = plan.start - rng.randint(1, 20) * HOUR
+        track = TrackBuilder(plan.world, t0, p, rng).swing(plan.end - t0 + 10 * MIN).build()
+        plan.add(Agent(v, track, on=plan.start, off=plan.end))
+
+
+def add_patrols(plan: Plan, n: int) -> None:
+    """Patrol vessels sweeping their areas between random waypoints at 8-16 kn."""
+    rng = plan.rng
+    for k in range(n):
+        (x0, y0, x1, y1), flag = PATROL_AREAS[k % len(PATROL_AREAS)]
+        v = plan.registry.vessel(Role.PATROL, flag)
+        start = _box_point(plan, (x0, y0, x1, y1))
+        if start is None:
+            continue
+        b = TrackBuilder(plan.world, plan.start - rng.randint(0, 60) * MIN, start, rng)
+        while b.now < plan.end:
+            p = _box_point(plan, (x0, y0, x1, y1))
+            if p is None:
+                break
+            try:
+                b.sail_to(p, rng.uniform(8, 16))
+            except NoRoute:
+                continue
+        plan.add(Agent(v, b.build(), on=plan.start, off=plan.end))
+
+
+def _box_point(plan: Plan, box: tuple[float, float, float, float]) -> Point | None:
+    for _ in range(40):
+        p = (plan.rng.uniform(box[0], box[2]), plan.rng.uniform(box[1], box[3]))
+        if plan.world.nearest_sea(p, 2.0) == p and plan.world.leg_at_sea(p, p):
+            return p
+    return None
+
+
+def add_sar_aircraft(plan: Plan, sorties: int) -> None:
+    """SAR aircraft sorties over the sea south of Lampedusa and Malta (type 9, 10 s)."""
+    rng = plan.rng
+    box = (11.5, 33.4, 14.8, 35.9)
+    for _ in range(sorties):
+        v = plan.registry.vessel(Role.SAR_AIRCRAFT)
+        t0 = rng.randint(plan.start - HOUR, max(plan.start, plan.end - 2 * HOUR))
+        p = _box_point(plan, box)
+        if p is None:
+            continue
+        b = TrackBuilder(plan.world, t0, p, rng)
+        end = t0 + rng.randint(120, 240) * MIN
+        while b.now < end:
+            q = _box_point(plan, box)
+            if (
+                q is not None
+                and distance_m(b.here, q) > 20_000
+                and plan.world.leg_at_sea(b.here, q)
+            ):
+                b.sail([q], rng.uniform(130, 165))
+        alt = rng.randint(300, 1500)
+        plan.add(Agent(v, b.build(), on=max(t0, plan.start), off=end, altitude=alt))
+
+
+def add_background(plan: Plan, n_vessels: int, hours: float) -> None:
+    """Return the whole ordinary traffic for about ``n_vessels`` at once."""
+    n_ferry = len(FERRIES)
+    rest = max(0, n_vessels - n_ferry)
+    add_ferries(plan)
+    add_transits(plan, int(rest * 0.42))
+    add_fishing(plan, int(rest * 0.12), int(rest * 0.12), int(rest * 0.08))
+    add_anchored(plan, int(rest * 0.16))
+    add_patrols(plan, max(2, int(rest * 0.04)))
+    add_sar_aircraft(plan, max(1, round(hours / 6 * plan.rng.uniform(1, 2))))
