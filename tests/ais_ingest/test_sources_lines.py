@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -145,3 +147,20 @@ def test_pacer_small_step_back_is_early_and_big_step_back_reanchors() -> None:
 def test_pacer_rejects_non_positive_speed() -> None:
     with pytest.raises(ValueError):
         Pacer(0.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.one_of(
+        st.text(max_size=40),
+        st.datetimes().map(lambda d: d.isoformat()),
+        st.floats(allow_nan=True).map(str),
+        st.text(alphabet="0123456789-:T.Z+ ", max_size=40),
+    ),
+    sep=st.sampled_from([" ", ",", "", "\\c:", "\\s:x,c:"]),
+    tail=st.text(max_size=40),
+)
+def test_line_event_time_never_raises(prefix: str, sep: str, tail: str) -> None:
+    for line in (prefix + sep + SENTENCE + tail, sep + prefix + "*00\\" + SENTENCE, prefix):
+        when = line_event_time(line)
+        assert when is None or math.isfinite(when)
