@@ -1,3 +1,4 @@
 """Imports every command module so that each registers its commands on `app.cli.cli`."""
 
 import app.cli.decode  # noqa: F401
+import app.cli.simulate  # noqa: F401
