@@ -18,7 +18,7 @@ from rich.table import Table
 
 from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
 from ais_ingest.errors import IngestError
-from ais_ingest.sources import SourceSpec, merge_sources, parse_source_url
+from ais_ingest.sources import SourceSpec, merge_chunks, parse_source_url
 from ais_ingest.stats import IngestStats
 from ais_ingest.stream import decode_stream
 from app.cli import cli
@@ -161,9 +161,9 @@ async def _run_ingest(specs: list[SourceSpec], dec: Decoder) -> None:
     started = time.perf_counter()
     positions = statics = 0
     with Live(console=err, refresh_per_second=4, transient=True) as live:
-        lines = merge_sources(specs)
+        chunks = merge_chunks(specs)
         stream = decode_stream(
-            lines, dec, batch_lines=settings.batch_size, batch_seconds=settings.batch_seconds
+            chunks, dec, batch_lines=settings.batch_size, batch_seconds=settings.batch_seconds
         )
         with contextlib.suppress(asyncio.CancelledError):
             async for batch in stream:

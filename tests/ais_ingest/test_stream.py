@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.records import Batch
-from ais_ingest.sources import merge_sources, open_source
+from ais_ingest.sources import merge_chunks, open_source
 from ais_ingest.stream import decode_stream
 
 LINES = Path("tests/data/ais/pyais/nmea_data_sample.txt").read_text().splitlines()
@@ -22,7 +22,7 @@ async def test_batches_over_real_udp_close_on_time_when_traffic_is_light() -> No
 
     async def consume() -> None:
         async for batch in decode_stream(
-            merge_sources([source]), dec, batch_lines=10_000, batch_seconds=0.05
+            merge_chunks([source]), dec, batch_lines=10_000, batch_seconds=0.05
         ):
             batches.append(batch)
             if sum(len(b) for b in batches) >= 40:
@@ -46,7 +46,7 @@ async def test_size_bound_splits_a_fast_stream_and_every_line_is_counted(tmp_pat
     sizes = [
         len(b)
         async for b in decode_stream(
-            merge_sources([f"file:{capture}"]), dec, batch_lines=100, batch_seconds=5
+            merge_chunks([f"file:{capture}"]), dec, batch_lines=100, batch_seconds=5
         )
     ]
     assert len(sizes) >= 7 and max(sizes) <= 100
