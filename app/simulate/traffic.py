@@ -94,6 +94,16 @@ PATROL_AREAS: list[tuple[tuple[float, float, float, float], str]] = [
 ]
 
 
+def berth(plan: Plan, name: str) -> Point:
+    """Return a mooring spot within 350 m of a harbour's sea point, so ships do not stack up."""
+    sea = plan.world.place(name).sea
+    for _ in range(30):
+        p = offset(sea, plan.rng.uniform(0, 360), plan.rng.uniform(60, 350))
+        if plan.world.leg_at_sea(sea, p):
+            return p
+    return sea
+
+
 def endpoint(world: World, name: str) -> Point:
     """Return a gate or a port's harbour point."""
     return GATES[name] if name in GATES else world.place(name).sea
@@ -162,7 +172,7 @@ def add_ferries(plan: Plan) -> None:
     for stops, speed, flag in FERRIES:
         v = plan.registry.vessel(Role.FERRY, flag)
         v = _with(v, max_speed=speed + 3, destination=stops[-1].upper()[:20])
-        pts = [plan.world.place(s).sea for s in stops]
+        pts = [berth(plan, s) for s in stops]
         cycle = pts + pts[-2:0:-1]
         rng = plan.rng
         t0 = plan.start - rng.randint(0, 10) * HOUR
@@ -178,7 +188,6 @@ def add_ferries(plan: Plan) -> None:
 def add_fishing(plan: Plan, n_trawlers: int, n_tn: int, n_ly: int) -> None:
     """Trawlers from Mazara and class B boats off Tunisia and Libya, trawling in zig-zags."""
     rng = plan.rng
-    mazara = plan.world.place("Mazara del Vallo").sea
     for role, n, grounds, flag in (
         (Role.TRAWLER, n_trawlers, TRAWL_GROUNDS, "IT"),
         (Role.FISHING_B, n_tn, TN_GROUNDS, "TN"),
@@ -190,7 +199,7 @@ def add_fishing(plan: Plan, n_trawlers: int, n_tn: int, n_ly: int) -> None:
             radius = rng.uniform(5000, 12000)
             t0 = plan.start - rng.randint(10, 120) * MIN
             if role is Role.TRAWLER and rng.random() < 0.25:
-                b = TrackBuilder(plan.world, t0, mazara, rng)
+                b = TrackBuilder(plan.world, t0, berth(plan, "Mazara del Vallo"), rng)
                 b.stay(rng.randint(30, 240) * MIN, MOORED)
                 target = random_sea_point(plan, ground, radius) or ground
                 b.sail_to(target, rng.uniform(8, 10))

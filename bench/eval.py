@@ -1,0 +1,305 @@
+"""`make eval`: detection quality of the engine against `mare simulate`'s truth, per kind.
+
+Simulates several seeds and scenarios, runs the same pipeline as `mare detect` (the ingest
+`Decoder`, then `geo.engine.Engine` with the shipped zones and the sample watchlist) over each
+capture in memory, matches events to truth labels and prints recall and precision per kind, as
+JSON on stdout and as a table on stderr.
+
+Matching: an event matches a label of the same kind and MMSI (for encounters the unordered pair
+of MMSIs; for zone events also the zone id) whose time window overlaps the event's, widened by a
+per-kind tolerance. Matching is one to one, closest start first. Events still open at the end of
+the capture (``end`` null: a vessel that left the area looks like one that went dark) are not
+counted against precision; they are reported as ``open``.
+
+Held-out runs (scenarios ``busy`` and ``degraded``, and seeds >= 1000) are never to be used for
+tuning the engine: they are reported apart, flagged ``holdout``.
+
+Usage: ``python -m bench.eval [--quick] [--json-only]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo.events import parse_time
+
+MIN = 60_000
+#: Slack added to both ends of a label's window, per kind, ms. Zone transitions and jumps are
+#: instants a detector may time one fix apart (class B: 3 min); loiters, encounters and gaps are
+#: long, and detectors legitimately differ on when exactly they begin.
+TOLERANCE_MS: dict[str, int] = {
+    "zone_entry": 5 * MIN,
+    "zone_exit": 5 * MIN,
+    "zone_dwell": 10 * MIN,
+    "loitering": 20 * MIN,
+    "encounter": 20 * MIN,
+    "ais_gap": 10 * MIN,
+    "position_jump": 10 * MIN,
+    "identity_change": 15 * MIN,
+    "invalid_mmsi": 10 * MIN,
+    "watchlist_match": 10 * MIN,
+}
+DEFAULT_TOLERANCE_MS = 10 * MIN
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """One evaluation run."""
+
+    scenario: str
+    seed: int
+    hours: float
+    vessels: int | None = None
+
+    @property
+    def holdout(self) -> bool:
+        return self.scenario in ("busy", "degraded") or self.seed >= 1000
+
+    @property
+    def name(self) -> str:
+        return f"{self.scenario}/seed={self.seed}/{self.hours:g}h"
+
+
+RUNS: tuple[RunSpec, ...] = (
+    RunSpec("default", 1, 6),
+    RunSpec("default", 2, 6),
+    RunSpec("smuggling", 3, 6),
+    RunSpec("smuggling", 4, 6),
+    RunSpec("default", 1001, 6),
+    RunSpec("busy", 2001, 4),
+    RunSpec("degraded", 3001, 6),
+    RunSpec("smuggling", 4001, 6),
+)
+QUICK_RUNS: tuple[RunSpec, ...] = (
+    RunSpec("smuggling", 3, 3, 120),
+    RunSpec("degraded", 3001, 3, 120),
+)
+
+
+@dataclass(slots=True)
+class KindScore:
+    """Counts for one kind: labels found, events that were right."""
+
+    labels: int = 0
+    events: int = 0
+    open_events: int = 0
+    labels_found: int = 0
+    events_right: int = 0
+    missed: list[dict[str, Any]] = field(default_factory=list)
+    false: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: KindScore) -> None:
+        self.labels += other.labels
+        self.events += other.events
+        self.open_events += other.open_events
+        self.labels_found += other.labels_found
+        self.events_right += other.events_right
+        self.missed.extend(other.missed)
+        self.false.extend(other.false)
+
+    @property
+    def recall(self) -> float | None:
+        return None if self.labels == 0 else self.labels_found / self.labels
+
+    @property
+    def precision(self) -> float | None:
+        return None if self.events == 0 else self.events_right / self.events
+
+    def to_dict(self, examples: int = 3) -> dict[str, Any]:
+        r, p = self.recall, self.precision
+        return {
+            "labels": self.labels,
+            "events": self.events,
+            "open_events": self.open_events,
+            "recall": None if r is None else round(r, 4),
+            "precision": None if p is None else round(p, 4),
+            "missed_examples": self.missed[:examples],
+            "false_examples": self.false[:examples],
+        }
+
+
+def _window(obj: dict[str, Any]) -> tuple[int, int]:
+    start = parse_time(obj["start"])
+    end = parse_time(obj["end"]) if obj.get("end") else start
+    return start, max(start, end)
+
+
+def _key(obj: dict[str, Any]) -> tuple[Any, ...]:
+    kind = obj["kind"]
+    if kind == "encounter":
+        pair = sorted(int(x) for x in (obj["mmsi"], obj.get("other_mmsi") or 0))
+        return (kind, *pair)
+    if kind.startswith("zone_"):
+        return (kind, int(obj["mmsi"]), obj.get("zone"))
+    return (kind, int(obj["mmsi"]))
+
+
+def match(
+    events: Sequence[dict[str, Any]],
+    labels: Sequence[dict[str, Any]],
+    tolerance_ms: dict[str, int] | None = None,
+) -> dict[str, KindScore]:
+    """Score events against labels per kind (see the module docstring for the rule)."""
+    tol = TOLERANCE_MS if tolerance_ms is None else tolerance_ms
+    scores: dict[str, KindScore] = defaultdict(KindScore)
+    by_key: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for j, lab in enumerate(labels):
+        scores[lab["kind"]].labels += 1
+        by_key[_key(lab)].append(j)
+    closed: list[int] = []
+    for i, ev in enumerate(events):
+        if ev.get("end") is None:
+            scores[ev["kind"]].open_events += 1
+        else:
+            scores[ev["kind"]].events += 1
+            closed.append(i)
+    pairs: list[tuple[int, int, int]] = []
+    for i in closed:
+        ev = events[i]
+        e0, e1 = _window(ev)
+        t = tol.get(ev["kind"], DEFAULT_TOLERANCE_MS)
+        for j in by_key.get(_key(ev), []):
+            l0, l1 = _window(labels[j])
+            if e0 <= l1 + t and l0 - t <= e1:
+                pairs.append((abs(e0 - l0), i, j))
+    pairs.sort()
+    used_e: set[int] = set()
+    used_l: set[int] = set()
+    for _, i, j in pairs:
+        if i in used_e or j in used_l:
+            continue
+        used_e.add(i)
+        used_l.add(j)
+        scores[events[i]["kind"]].events_right += 1
+        scores[labels[j]["kind"]].labels_found += 1
+    for j, lab in enumerate(labels):
+        if j not in used_l:
+            scores[lab["kind"]].missed.append(lab)
+    for i in closed:
+        if i not in used_e:
+            scores[events[i]["kind"]].false.append(events[i])
+    return dict(scores)
+
+
+def merge_scores(parts: Iterable[dict[str, KindScore]]) -> dict[str, KindScore]:
+    """Add up per-kind scores of several runs."""
+    out: dict[str, KindScore] = defaultdict(KindScore)
+    for part in parts:
+        for kind, s in part.items():
+            out[kind].add(s)
+    return dict(sorted(out.items()))
+
+
+def run_one(spec: RunSpec) -> tuple[dict[str, KindScore], dict[str, Any]]:
+    """Simulate, detect and score one run."""
+    from ais_ingest.decoder import Decoder
+    from app.simulate.scenario import Simulation
+    from app.simulate.watchlist import SAMPLE_FILE
+    from geo.engine import Engine
+    from geo.watchlist import load_watchlist
+    from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
+
+    zones_file = SHIPPED_ZONE_FILE if SHIPPED_ZONE_FILE.exists() else None
+    zones = load_zone_file(zones_file) if zones_file is not None else []
+    t0 = time.perf_counter()
+    sim = Simulation(
+        hours=spec.hours, seed=spec.seed, vessels=spec.vessels, scenario=spec.scenario,
+        zones=zones_file,
+    )  # fmt: skip
+    engine = Engine(zones, watchlist=load_watchlist(SAMPLE_FILE))
+    decoder = Decoder()
+    events: list[dict[str, Any]] = []
+    chunk: list[str] = []
+    last = sim.start
+    lines = 0
+    for t, line in sim:
+        chunk.append(line)
+        last = t
+        if len(chunk) == 8192:
+            events.extend(e.to_dict() for e in engine.process(decoder.decode(chunk, last)))
+            lines += len(chunk)
+            chunk = []
+    if chunk:
+        events.extend(e.to_dict() for e in engine.process(decoder.decode(chunk, last)))
+        lines += len(chunk)
+    events.extend(e.to_dict() for e in engine.process(decoder.flush()))
+    events.extend(e.to_dict() for e in engine.flush())
+    events = _episodes(events)
+    labels = [lab.to_dict() for lab in sim.labels]
+    scores = match(events, labels)
+    info = {
+        "run": spec.name,
+        "holdout": spec.holdout,
+        "lines": lines,
+        "labels": len(labels),
+        "events": len(events),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "zones": zones_file is not None,
+    }
+    return scores, info
+
+
+def _episodes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep the last version of each episode (an open event later closed is one episode)."""
+    last: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for ev in events:
+        key = (ev["kind"], ev["mmsi"], ev.get("other_mmsi"), ev.get("zone"), ev["start"])
+        last[key] = ev
+    return list(last.values())
+
+
+def _table(title: str, scores: dict[str, KindScore]) -> str:
+    rows = [
+        f"{title}",
+        f"{'kind':<17}{'labels':>7}{'events':>7}{'open':>6}{'recall':>8}{'prec':>8}",
+    ]
+    for kind, s in scores.items():
+        r = "-" if s.recall is None else f"{s.recall:.3f}"
+        p = "-" if s.precision is None else f"{s.precision:.3f}"
+        rows.append(f"{kind:<17}{s.labels:>7}{s.events:>7}{s.open_events:>6}{r:>8}{p:>8}")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="two short runs (a smoke test)")
+    ap.add_argument("--out", type=Path, help="also write the JSON report here")
+    args = ap.parse_args(argv)
+    specs = QUICK_RUNS if args.quick else RUNS
+    per_run = []
+    tuned: list[dict[str, KindScore]] = []
+    held: list[dict[str, KindScore]] = []
+    for spec in specs:
+        print(f"eval {spec.name}{' (holdout)' if spec.holdout else ''} ...", file=sys.stderr)
+        scores, info = run_one(spec)
+        (held if spec.holdout else tuned).append(scores)
+        info["kinds"] = {k: s.to_dict(0) for k, s in sorted(scores.items())}
+        per_run.append(info)
+        print(_table(spec.name, dict(sorted(scores.items()))), file=sys.stderr)
+    tuning = merge_scores(tuned)
+    holdout = merge_scores(held)
+    report = {
+        "runs": per_run,
+        "tuning": {k: s.to_dict() for k, s in tuning.items()},
+        "holdout": {k: s.to_dict() for k, s in holdout.items()},
+        "note": "holdout runs must not be used to tune the engine",
+    }
+    text = json.dumps(report, indent=2, default=str)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    print(_table("== tuning runs ==", tuning), file=sys.stderr)
+    print(_table("== HELD-OUT runs (never tune on these) ==", holdout), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

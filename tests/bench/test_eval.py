@@ -1,0 +1,81 @@
+from typing import Any
+
+from bench.eval import RunSpec, match, merge_scores
+
+
+def _obj(kind: str, mmsi: int, start: str, end: str | None, **kw: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "mmsi": mmsi,
+        "other_mmsi": kw.get("other"),
+        "zone": kw.get("zone"),
+        "start": f"2026-06-01T{start}Z",
+        "end": None if end is None else f"2026-06-01T{end}Z",
+    }
+
+
+def test_event_overlapping_its_label_counts_for_recall_and_precision() -> None:
+    labels = [_obj("ais_gap", 1, "01:00:00", "03:00:00")]
+    events = [_obj("ais_gap", 1, "01:00:10", "03:00:05")]
+    s = match(events, labels)["ais_gap"]
+    assert (s.recall, s.precision) == (1.0, 1.0)
+
+
+def test_wrong_mmsi_or_far_away_time_does_not_match() -> None:
+    labels = [_obj("ais_gap", 1, "01:00:00", "03:00:00")]
+    events = [
+        _obj("ais_gap", 2, "01:00:00", "03:00:00"),
+        _obj("ais_gap", 1, "05:00:00", "06:00:00"),
+    ]
+    s = match(events, labels)["ais_gap"]
+    assert (s.recall, s.precision) == (0.0, 0.0)
+    assert len(s.missed) == 1 and len(s.false) == 2
+
+
+def test_tolerance_widens_the_window_per_kind() -> None:
+    labels = [_obj("position_jump", 7, "01:00:00", "01:00:30")]
+    near = [_obj("position_jump", 7, "01:09:00", "01:09:00")]
+    far = [_obj("position_jump", 7, "01:11:00", "01:11:00")]
+    assert match(near, labels)["position_jump"].recall == 1.0
+    assert match(far, labels)["position_jump"].recall == 0.0
+    assert match(far, labels, {"position_jump": 15 * 60_000})["position_jump"].recall == 1.0
+
+
+def test_encounter_pairs_match_in_either_order() -> None:
+    labels = [_obj("encounter", 1, "01:00:00", "01:40:00", other=2)]
+    events = [_obj("encounter", 2, "01:05:00", "01:35:00", other=1)]
+    assert match(events, labels)["encounter"].recall == 1.0
+
+
+def test_zone_events_must_name_the_same_zone() -> None:
+    labels = [_obj("zone_exit", 1, "01:00:00", "01:00:00", zone="dep-zuwara")]
+    right = [_obj("zone_exit", 1, "01:01:00", "01:01:00", zone="dep-zuwara")]
+    wrong = [_obj("zone_exit", 1, "01:01:00", "01:01:00", zone="ts-libya")]
+    assert match(right, labels)["zone_exit"].precision == 1.0
+    assert match(wrong, labels)["zone_exit"].precision == 0.0
+
+
+def test_matching_is_one_to_one_so_a_storm_of_events_costs_precision() -> None:
+    labels = [_obj("position_jump", 1, "01:00:00", "01:30:00")]
+    events = [_obj("position_jump", 1, f"01:{m:02d}:00", f"01:{m:02d}:00") for m in (0, 10, 20)]
+    s = match(events, labels)["position_jump"]
+    assert s.recall == 1.0 and abs((s.precision or 0) - 1 / 3) < 1e-9
+
+
+def test_open_events_are_reported_but_not_counted_against_precision() -> None:
+    labels: list[dict[str, Any]] = []
+    events = [_obj("ais_gap", 1, "01:00:00", None)]
+    s = match(events, labels)["ais_gap"]
+    assert s.open_events == 1 and s.events == 0 and s.precision is None
+
+
+def test_scores_add_up_over_runs_and_holdout_runs_are_flagged() -> None:
+    a = match(
+        [_obj("loitering", 1, "01:00:00", "03:00:00")],
+        [_obj("loitering", 1, "01:00:00", "03:00:00")],
+    )
+    b = match([], [_obj("loitering", 2, "01:00:00", "03:00:00")])
+    total = merge_scores([a, b])["loitering"]
+    assert (total.labels, total.labels_found, total.recall) == (2, 1, 0.5)
+    assert RunSpec("degraded", 1, 6).holdout and RunSpec("default", 1001, 6).holdout
+    assert not RunSpec("default", 1, 6).holdout
