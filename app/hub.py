@@ -1,0 +1,438 @@
+"""Live hub: the one place where vessel changes and alerts fan out to push consumers.
+
+The pipeline publishes; WebSocket, SSE and webhook consumers each hold a `Subscription` and pull
+at their own pace. Publishing never waits on a consumer: it appends to two bounded shared logs
+and wakes the subscribers, so its cost does not grow with the number of clients.
+
+- Vessel changes go to a change log of batches (bounded by ``vessel_log_size`` vessel states)
+  beside a latest-state map. A subscriber that reads late takes only the newest state of each
+  vessel (intermediate states of a slow client are dropped by design and counted); one that
+  falls behind the log altogether is resynchronised from the latest-state map (counted too).
+- Alerts go to a ring (bounded by ``alert_ring_size``) with a strictly increasing sequence id,
+  which is the SSE event id. Alerts are never coalesced: a subscriber loses alerts only if it
+  falls more than a whole ring behind, and every lost alert is counted. The sequence id is the
+  publish wall-clock time in milliseconds, bumped by one where needed to stay strictly
+  increasing, so ids keep increasing across restarts and an id older than the ring can be
+  resumed from the store through `Hub.alert_history` (alerts recorded after that instant).
+
+`publish_vessels`, `remove_vessels` and `publish_alert` may be called from any thread; the
+subscribers' wake-ups are handed to their event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: ``(min_lon, min_lat, max_lon, max_lat)``; ``min_lon > max_lon`` crosses the antimeridian.
+Bbox = tuple[float, float, float, float]
+VesselFilter = Callable[[dict[str, Any]], bool]
+AlertFilter = Callable[[dict[str, Any]], bool]
+#: Alerts recorded after the given epoch milliseconds, oldest first (from the store).
+AlertHistory = Callable[[int], Awaitable[list[dict[str, Any]]]]
+LatencyObserver = Callable[[str, float], None]
+
+#: Defaults sized for the central Med picture: ~5,000 live vessels reporting every few seconds
+#: make ~2,000 states/s, so 200k states is ~100 s of history before a reader is resynchronised;
+#: 10,000 alerts is days of alerts at the rates the engine produces.
+VESSEL_LOG_SIZE = 200_000
+ALERT_RING_SIZE = 10_000
+
+
+def in_bbox(vessel: dict[str, Any], bbox: Bbox | None) -> bool:
+    """Return whether the vessel's last position lies in ``bbox`` (edges inclusive).
+
+    A vessel without a position is inside only the unbounded view (``bbox=None``).
+    """
+    if bbox is None:
+        return True
+    lon, lat = vessel.get("lon"), vessel.get("lat")
+    if lon is None or lat is None:
+        return False
+    min_lon, min_lat, max_lon, max_lat = bbox
+    if not min_lat <= lat <= max_lat:
+        return False
+    if min_lon <= max_lon:
+        return bool(min_lon <= lon <= max_lon)
+    return bool(lon >= min_lon or lon <= max_lon)
+
+
+@dataclass(slots=True)
+class _Change:
+    seq: int
+    vessels: list[dict[str, Any]]
+    removed: list[int]
+    at: float  # monotonic publish time, for latency
+
+
+@dataclass(slots=True)
+class Diff:
+    """What changed in one subscriber's view since its last read."""
+
+    upsert: list[dict[str, Any]]
+    remove: list[int]
+    #: Monotonic time at which the oldest change in this diff was published (None if empty).
+    oldest: float | None = None
+
+
+@dataclass(slots=True)
+class AlertEntry:
+    """One alert in the ring with its sequence id and monotonic publish time."""
+
+    seq: int
+    alert: dict[str, Any]
+    at: float
+    #: Ordinal of the alert since the hub started (1, 2, ...): counts what a late reader lost.
+    n: int = 0
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One consumer's cursor into the hub; pull with `take_diff` / `take_alerts`.
+
+    The view (``bbox`` and ``vessel_filter``) decides which vessels the consumer holds;
+    ``alert_filter`` which alerts it gets (liaison scoping plugs in here).
+    """
+
+    hub: Hub
+    kind: str
+    bbox: Bbox | None = None
+    vessel_filter: VesselFilter | None = None
+    alert_filter: AlertFilter | None = None
+    vessel_cursor: int = 0
+    alert_cursor: int = 0
+    #: Ordinal of the last alert read; None when the cursor came from outside (SSE resume).
+    alert_n: int | None = None
+    known: set[int] = field(default_factory=set)
+    #: Vessels to send on the next diff whatever changed (e.g. newly revealed to a liaison).
+    reveal: set[int] = field(default_factory=set)
+    closed: bool = False
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def sees(self, vessel: dict[str, Any]) -> bool:
+        """Return whether ``vessel`` belongs in this subscriber's view."""
+        if not in_bbox(vessel, self.bbox):
+            return False
+        return self.vessel_filter is None or self.vessel_filter(vessel)
+
+    def set_view(self, bbox: Bbox | None, vessel_filter: VesselFilter | None = None) -> None:
+        """Change the view; call `snapshot` next so the consumer starts from a full picture."""
+        self.bbox = bbox
+        self.vessel_filter = vessel_filter
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Return every vessel in view now, and restart the diff cursor from here."""
+        return self.hub._snapshot(self)
+
+    def take_diff(self) -> Diff:
+        """Return the newest state of each vessel in view that changed since the last read."""
+        return self.hub._take_diff(self)
+
+    def take_alerts(self) -> list[AlertEntry]:
+        """Return the alerts this subscriber has not had yet, oldest first (filtered)."""
+        return self.hub._take_alerts(self)
+
+    def has_vessel_changes(self) -> bool:
+        return bool(self.reveal) or self.vessel_cursor < self.hub._vessel_seq
+
+    def has_alerts(self) -> bool:
+        return self.alert_cursor < self.hub._alert_seq
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Wait until something was published (True) or ``timeout`` passed (False).
+
+        Returns at once if there is already something unread; raises `HubClosed` once the hub
+        or this subscription is closed.
+        """
+        if self.closed:
+            raise HubClosed
+        if self.has_alerts() or self.has_vessel_changes():
+            return True
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            return False
+        if self.closed:
+            raise HubClosed
+        return True
+
+    def close(self) -> None:
+        """Leave the hub; a pending `wait` raises `HubClosed`."""
+        self.hub._unsubscribe(self)
+
+    def _notify(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
+
+class HubClosed(Exception):
+    """The hub (or the subscription) was closed; the consumer should end."""
+
+
+class Hub:
+    """Fan-out of vessel changes and alerts to push consumers; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        vessel_log_size: int = VESSEL_LOG_SIZE,
+        alert_ring_size: int = ALERT_RING_SIZE,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._vessel_log_size = vessel_log_size
+        self._vessels: dict[int, tuple[int, dict[str, Any]]] = {}
+        self._log: deque[_Change] = deque()
+        self._log_states = 0
+        self._vessel_seq = 0
+        #: Highest vessel seq no longer in the log; a cursor below it must resynchronise.
+        self._log_floor = 0
+        self._ring: deque[AlertEntry] = deque(maxlen=alert_ring_size)
+        self._alert_seq = int(time.time() * 1000)
+        self._alert_n = 0
+        #: Highest alert seq no longer in the ring (the start seq before any eviction).
+        self._alert_floor = self._alert_seq
+        self._subs: set[Subscription] = set()
+        self._closed = False
+        #: Optional store-backed history for SSE resumption older than the ring.
+        self.alert_history: AlertHistory | None = None
+        #: Counts for /metrics: items dropped per stage, alerts by kind, states published.
+        self.drops: Counter[str] = Counter()
+        self.alerts_by_kind: Counter[str] = Counter()
+        self.vessel_states_published = 0
+        self._latency_observers: list[LatencyObserver] = []
+
+    # -- publishing (pipeline side) ---------------------------------------------------------
+
+    def publish_vessels(self, vessels: list[dict[str, Any]]) -> None:
+        """Record the Vessel JSON of vessels that changed; wakes subscribers, never waits."""
+        if not vessels or self._closed:
+            return
+        with self._lock:
+            self._vessel_seq += 1
+            seq = self._vessel_seq
+            for v in vessels:
+                self._vessels[int(v["mmsi"])] = (seq, v)
+            self._append(_Change(seq, list(vessels), [], time.monotonic()))
+            self.vessel_states_published += len(vessels)
+        self._notify_all()
+
+    def remove_vessels(self, mmsis: Iterable[int]) -> None:
+        """Forget vessels that left the live picture; subscribers holding them get a remove."""
+        gone = [m for m in mmsis if m in self._vessels]
+        if not gone or self._closed:
+            return
+        with self._lock:
+            self._vessel_seq += 1
+            for m in gone:
+                self._vessels.pop(m, None)
+            self._append(_Change(self._vessel_seq, [], gone, time.monotonic()))
+        self._notify_all()
+
+    def publish_alert(self, alert: dict[str, Any]) -> None:
+        """Append the Alert JSON to the ring with the next sequence id; never waits."""
+        if self._closed:
+            return
+        with self._lock:
+            seq = max(self._alert_seq + 1, int(time.time() * 1000))
+            self._alert_seq = seq
+            self._alert_n += 1
+            if len(self._ring) == self._ring.maxlen:
+                self._alert_floor = self._ring[0].seq
+            self._ring.append(AlertEntry(seq, alert, time.monotonic(), self._alert_n))
+            self.alerts_by_kind[str(alert.get("kind"))] += 1
+        self._notify_all()
+
+    def _append(self, change: _Change) -> None:
+        self._log.append(change)
+        self._log_states += len(change.vessels) + len(change.removed)
+        while self._log_states > self._vessel_log_size and len(self._log) > 1:
+            old = self._log.popleft()
+            self._log_states -= len(old.vessels) + len(old.removed)
+            self._log_floor = old.seq
+
+    def _notify_all(self) -> None:
+        for sub in list(self._subs):
+            sub._notify()
+
+    # -- reading (consumer side) ------------------------------------------------------------
+
+    def subscribe(
+        self,
+        kind: str,
+        *,
+        bbox: Bbox | None = None,
+        vessel_filter: VesselFilter | None = None,
+        alert_filter: AlertFilter | None = None,
+        alerts_after: int | None = None,
+    ) -> Subscription:
+        """Register a consumer (``kind`` labels it in /metrics: ``websocket``, ``sse``, ...).
+
+        Alerts are delivered from ``alerts_after`` (a sequence id) on, else from now. Call from
+        the event loop that will `Subscription.wait`.
+        """
+        if self._closed:
+            raise HubClosed
+        with self._lock:
+            sub = Subscription(
+                hub=self,
+                kind=kind,
+                bbox=bbox,
+                vessel_filter=vessel_filter,
+                alert_filter=alert_filter,
+                vessel_cursor=self._vessel_seq,
+                alert_cursor=self._alert_seq if alerts_after is None else alerts_after,
+                alert_n=self._alert_n if alerts_after is None else None,
+                _loop=asyncio.get_running_loop(),
+            )
+            self._subs.add(sub)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        sub.closed = True
+        with self._lock:
+            self._subs.discard(sub)
+        sub._notify()
+
+    def _snapshot(self, sub: Subscription) -> list[dict[str, Any]]:
+        with self._lock:
+            out = [v for _, v in self._vessels.values() if sub.sees(v)]
+            sub.vessel_cursor = self._vessel_seq
+        sub.known = {int(v["mmsi"]) for v in out}
+        sub.reveal.clear()
+        return out
+
+    def _take_diff(self, sub: Subscription) -> Diff:
+        with self._lock:
+            cursor, head = sub.vessel_cursor, self._vessel_seq
+            changed: dict[int, dict[str, Any]] = {}
+            removed: set[int] = set()
+            oldest: float | None = None
+            if cursor < self._log_floor:
+                self.drops[f"{sub.kind}_resync"] += 1
+                changed = {m: v for m, (s, v) in self._vessels.items() if s > cursor}
+                removed = {m for m in sub.known if m not in self._vessels}
+            else:
+                superseded = 0
+                for ch in reversed(self._log):
+                    if ch.seq <= cursor:
+                        break
+                    oldest = ch.at
+                    for v in ch.vessels:
+                        m = int(v["mmsi"])
+                        if m in changed or m in removed:
+                            superseded += 1
+                        else:
+                            changed[m] = v
+                    for m in ch.removed:
+                        if m not in changed:
+                            removed.add(m)
+                if superseded:
+                    self.drops[f"{sub.kind}_superseded"] += superseded
+            for m in sub.reveal:
+                if m not in changed and m in self._vessels:
+                    changed[m] = self._vessels[m][1]
+            sub.reveal.clear()
+            sub.vessel_cursor = head
+        upsert: list[dict[str, Any]] = []
+        remove: list[int] = []
+        for m, v in changed.items():
+            if sub.sees(v):
+                upsert.append(v)
+                sub.known.add(m)
+            elif m in sub.known:
+                remove.append(m)
+                sub.known.discard(m)
+        for m in removed:
+            if m in sub.known:
+                remove.append(m)
+                sub.known.discard(m)
+        return Diff(upsert, remove, oldest if (upsert or remove) else None)
+
+    def _take_alerts(self, sub: Subscription) -> list[AlertEntry]:
+        with self._lock:
+            cursor = sub.alert_cursor
+            if cursor >= self._alert_seq:
+                return []
+            if cursor < self._alert_floor and sub.alert_n is not None and self._ring:
+                self.drops[f"{sub.kind}_alerts"] += self._ring[0].n - sub.alert_n - 1
+            entries = self._ring_after(cursor)
+            sub.alert_cursor = self._alert_seq
+            sub.alert_n = self._alert_n
+        if sub.alert_filter is None:
+            return entries
+        return [e for e in entries if sub.alert_filter(e.alert)]
+
+    def alerts_since(self, seq: int) -> tuple[list[AlertEntry], bool]:
+        """Return ring alerts after ``seq`` and whether the ring alone covers everything since."""
+        with self._lock:
+            return self._ring_after(seq), seq >= self._alert_floor
+
+    def _ring_after(self, seq: int) -> list[AlertEntry]:
+        out: list[AlertEntry] = []
+        for e in reversed(self._ring):
+            if e.seq <= seq:
+                break
+            out.append(e)
+        out.reverse()
+        return out
+
+    @property
+    def alert_seq(self) -> int:
+        """The sequence id of the newest alert (the start value if none yet)."""
+        return self._alert_seq
+
+    def vessel(self, mmsi: int) -> dict[str, Any] | None:
+        """Return the latest published state of one vessel."""
+        got = self._vessels.get(mmsi)
+        return None if got is None else got[1]
+
+    # -- observation ------------------------------------------------------------------------
+
+    def clients(self) -> Counter[str]:
+        """Return connected consumers by kind."""
+        with self._lock:
+            return Counter(s.kind for s in self._subs)
+
+    def queue_depths(self) -> dict[str, int]:
+        """Return the fill of the shared logs (states in the change log, alerts in the ring)."""
+        return {"hub_vessel_log": self._log_states, "hub_alert_ring": len(self._ring)}
+
+    def add_latency_observer(self, observer: LatencyObserver) -> None:
+        """Register ``observer(stage, seconds)``, called by consumers as they deliver."""
+        self._latency_observers.append(observer)
+
+    def observe_latency(self, stage: str, seconds: float) -> None:
+        """Report one publish-to-delivery latency (``stage`` e.g. ``websocket_alert``)."""
+        for obs in self._latency_observers:
+            obs(stage, seconds)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Stop accepting publications and end every subscriber's `wait` with `HubClosed`."""
+        self._closed = True
+        with self._lock:
+            subs = list(self._subs)
+            self._subs.clear()
+        for sub in subs:
+            sub.closed = True
+            sub._notify()
+        await asyncio.sleep(0)
