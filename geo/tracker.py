@@ -9,7 +9,8 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   position becomes the track (and a move back to where it was before, within
   ``jump_return_window_s``, updates that same event instead of raising a second one);
 - the outlier's track keeps reporting *interleaved* with the old track: two transmitters share
-  the MMSI, one ``position_jump`` event (cause ``two_transmitters``) with both positions; the
+  the MMSI, one ``position_jump`` episode (cause ``two_transmitters``) with both positions, at
+  the second transmitter's position, open until it has been silent for ``alt_timeout_s``; the
   first track stays the one the detectors follow.
 
 Hot state (last fix per vessel) lives in numpy arrays indexed by a slot per MMSI so that a whole
@@ -171,6 +172,18 @@ class AltTrack:
     last: Fix
     count: int = 1
     interleaved: int = 0  # fixes of the main track received since `first`
+    anchor_t: int = -1  # time of the main track's last fix when `first` arrived
+
+
+@dataclass(slots=True)
+class SharedEpisode:
+    """Two transmitters on one MMSI: open while the second keeps reporting."""
+
+    start: int
+    track_a: Fix
+    first_b: Fix
+    last_b: Fix
+    fixes_b: int
 
 
 @dataclass(slots=True)
@@ -195,7 +208,7 @@ class Tracker:
         self.cfg = cfg
         self.alt: dict[int, AltTrack] = {}  # by slot
         self.memory: dict[int, JumpMemory] = {}
-        self.shared_until: dict[int, int] = {}  # slot -> time a new shared episode may start
+        self.shared: dict[int, SharedEpisode] = {}
         self.rejected = 0
 
     def _plausible(self, a: Fix, b: Fix) -> bool:
@@ -252,8 +265,9 @@ class Tracker:
             cfg,
         )
         bad = has_prev & (speed > speed_limit_kn(msg_type, cfg))
-        if self.alt:
-            bad |= np.isin(slot, np.fromiter(self.alt, dtype=np.int64, count=len(self.alt)))
+        if self.alt or self.shared:
+            watched = set(self.alt) | set(self.shared)
+            bad |= np.isin(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
         accepted = np.ones(n, dtype=np.bool_)
         events: list[Event] = []
         if not bad.any():
@@ -286,6 +300,11 @@ class Tracker:
         if alt is not None and fix.t - alt.last.t > cfg.alt_timeout_s * 1000:
             del self.alt[s]
             alt = None
+        ep = self.shared.get(s)
+        if ep is not None and fix.t - ep.last_b.t > cfg.alt_timeout_s * 1000:
+            del self.shared[s]
+            events.append(self._shared_event(mmsi, ep, closed=True))
+            ep = None
         if primary is None or self._plausible(primary, fix):
             if alt is not None:
                 alt.interleaved += 1
@@ -293,19 +312,23 @@ class Tracker:
         if alt is not None and self._plausible(alt.last, fix):
             alt.count += 1
             alt.last = fix
+            if ep is not None:
+                ep.last_b = fix
+                ep.fixes_b += 1
+                return False, primary, n_fixes
             if alt.count < cfg.track_confirm_fixes:
                 return False, primary, n_fixes
             if alt.interleaved > 0:
-                if fix.t >= self.shared_until.get(s, -1):
-                    events.append(self._shared_event(mmsi, primary, alt))
-                self.shared_until[s] = fix.t + int(2 * cfg.alt_timeout_s * 1000)
+                ep = SharedEpisode(alt.anchor_t, primary, alt.first, fix, alt.count)
+                self.shared[s] = ep
+                events.append(self._shared_event(mmsi, ep, closed=False))
                 return False, primary, n_fixes
             del self.alt[s]
             self._moved(s, mmsi, primary, n_fixes, alt, fix, events)
             return True, fix, 1
         if distance_m(primary.lon, primary.lat, fix.lon, fix.lat) < cfg.jump_min_distance_m:
             return False, primary, n_fixes
-        self.alt[s] = AltTrack(first=fix, last=fix)
+        self.alt[s] = AltTrack(first=fix, last=fix, anchor_t=primary.t)
         return False, primary, n_fixes
 
     def _moved(
@@ -384,31 +407,32 @@ class Tracker:
         )
         self.memory[s] = JumpMemory(before, before.t, info, alt.first.lat, alt.first.lon)
 
-    def _shared_event(self, mmsi: int, primary: Fix, alt: AltTrack) -> Event:
-        d = distance_m(primary.lon, primary.lat, alt.last.lon, alt.last.lat)
+    def _shared_event(self, mmsi: int, ep: SharedEpisode, *, closed: bool) -> Event:
+        a, b = ep.track_a, ep.first_b
+        d = distance_m(a.lon, a.lat, b.lon, b.lat)
         details: dict[str, Any] = {
             "cause": "two_transmitters",
-            "track_a": {
-                "time_ms": primary.t,
-                "lat": round(primary.lat, 5),
-                "lon": round(primary.lon, 5),
-            },
-            "track_b": {
-                "time_ms": alt.last.t,
-                "lat": round(alt.last.lat, 5),
-                "lon": round(alt.last.lon, 5),
-                "fixes": alt.count,
-            },
+            "track_a": {"time_ms": a.t, "lat": round(a.lat, 5), "lon": round(a.lon, 5)},
+            "track_b": {"time_ms": b.t, "lat": round(b.lat, 5), "lon": round(b.lon, 5)},
             "distance_nm": nm(d),
             "summary": f"two transmitters share this MMSI, {nm(d)} nm apart",
         }
+        if closed:
+            last = ep.last_b
+            details["track_b_last"] = {
+                "time_ms": last.t,
+                "lat": round(last.lat, 5),
+                "lon": round(last.lon, 5),
+            }
+            details["track_b_fixes"] = ep.fixes_b
+            details["summary"] += f", for {format_duration((last.t - ep.start) / 1000.0)}"
         return Event(
             EventKind.POSITION_JUMP,
             mmsi,
-            alt.first.t,
-            alt.last.t,
-            primary.lat,
-            primary.lon,
+            ep.start,
+            ep.last_b.t if closed else None,
+            b.lat,
+            b.lon,
             Severity.HIGH,
             details=details,
         )
@@ -417,14 +441,18 @@ class Tracker:
         return {
             "alt": {str(k): asdict(v) for k, v in self.alt.items()},
             "memory": {str(k): asdict(v) for k, v in self.memory.items()},
-            "shared_until": {str(k): v for k, v in self.shared_until.items()},
+            "shared": {str(k): asdict(v) for k, v in self.shared.items()},
             "rejected": self.rejected,
         }
 
     def load_state(self, obj: dict[str, Any]) -> None:
         self.alt = {
             int(k): AltTrack(
-                _fix_from(v["first"]), _fix_from(v["last"]), v["count"], v["interleaved"]
+                _fix_from(v["first"]),
+                _fix_from(v["last"]),
+                v["count"],
+                v["interleaved"],
+                v["anchor_t"],
             )
             for k, v in obj["alt"].items()
         }
@@ -434,5 +462,14 @@ class Tracker:
             )
             for k, v in obj["memory"].items()
         }
-        self.shared_until = {int(k): int(v) for k, v in obj["shared_until"].items()}
+        self.shared = {
+            int(k): SharedEpisode(
+                v["start"],
+                _fix_from(v["track_a"]),
+                _fix_from(v["first_b"]),
+                _fix_from(v["last_b"]),
+                v["fixes_b"],
+            )
+            for k, v in obj["shared"].items()
+        }
         self.rejected = int(obj["rejected"])

@@ -1,4 +1,5 @@
 """Imports every command module so that each registers its commands on `app.cli.cli`."""
 
 import app.cli.decode  # noqa: F401
+import app.cli.detect  # noqa: F401
 import app.cli.simulate  # noqa: F401

@@ -4,7 +4,8 @@ The first static report sets the identity without an event. Text is compared aft
 `normalise_text` (upper case, ``@`` padding and extra spaces removed), IMO 0 and ship type 0 mean
 "not available". A new value must arrive in ``identity_confirm`` consecutive static reports
 (debounce) before it counts, so a single corrupt report neither raises an event nor flips the
-identity back and forth. Fields confirmed by the same report make one event.
+identity back and forth. Fields confirmed by the same report make one event, which starts at the
+first report that carried the new value and ends at the confirming one.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Identity:
     """Accepted identity of one vessel and the changes waiting for confirmation."""
 
     accepted: dict[str, Value] = field(default_factory=dict)
-    candidate: dict[str, list[Any]] = field(default_factory=dict)  # field -> [value, count]
+    candidate: dict[str, list[Any]] = field(default_factory=dict)  # field -> [value, n, first ms]
     last_type: int = 0  # message type of the last static report (5 class A, 24/19 class B)
 
 
@@ -61,6 +62,7 @@ class IdentityDetector:
             return []
         ident.last_type = rep.msg_type
         changes: dict[str, dict[str, Value | None]] = {}
+        first_seen = rep.time_ms
         for name, value in values.items():
             old = ident.accepted.get(name)
             if old is None:
@@ -71,18 +73,20 @@ class IdentityDetector:
                 continue
             cand = ident.candidate.get(name)
             if cand is None or cand[0] != value:
-                ident.candidate[name] = cand = [value, 0]
+                ident.candidate[name] = cand = [value, 0, rep.time_ms]
             cand[1] += 1
             if cand[1] >= self.cfg.identity_confirm:
                 del ident.candidate[name]
                 ident.accepted[name] = value
                 changes[name] = {"from": old, "to": value}
+                first_seen = min(first_seen, int(cand[2]))
         if not changes:
             return []
         words = "; ".join(f"{k} {v['from']} -> {v['to']}" for k, v in changes.items())
         details: dict[str, Any] = {
             "changes": changes,
             "identity": dict(ident.accepted),
+            "confirmed_ms": rep.time_ms,
             "summary": f"identity changed: {words}",
         }
         sev = Severity.HIGH if ("imo" in changes or len(changes) > 1) else Severity.MEDIUM
@@ -90,7 +94,7 @@ class IdentityDetector:
             Event(
                 EventKind.IDENTITY_CHANGE,
                 rep.mmsi,
-                rep.time_ms,
+                first_seen,
                 rep.time_ms,
                 lat,
                 lon,

@@ -27,7 +27,8 @@ def test_confirmed_name_change_gives_one_event_ignoring_spaces_and_padding() -> 
         "callsign": {"from": "5AAA1", "to": "5BBB2"},
     }
     assert ev.lat is not None  # placed at the vessel's position
-    assert ev.start_ms == recs[-2].time_ms  # dated at the confirming report
+    # from the first report carrying the new identity to the one confirming it
+    assert (ev.start_ms, ev.end_ms) == (recs[-3].time_ms, recs[-2].time_ms)
 
 
 def test_single_corrupt_static_does_not_flip_flop() -> None:

@@ -32,6 +32,7 @@ def test_two_transmitters_sharing_one_mmsi_give_one_event_with_both_positions() 
     events = run(a + b)
     jumps = of_kind(events, EventKind.POSITION_JUMP)
     assert len(jumps) == 1
+    assert jumps[0].open  # the second transmitter was still on the air at the end
     d = jumps[0].details
     assert d["cause"] == "two_transmitters"
     assert d["track_a"]["lat"] < 34.1 and d["track_b"]["lat"] > 36.0
@@ -64,3 +65,13 @@ def test_spoofed_interval_and_return_is_one_episode() -> None:
     jumps = of_kind(run(recs), EventKind.POSITION_JUMP)
     assert len(jumps) == 1
     assert "returned" in jumps[0].details
+
+
+def test_shared_mmsi_episode_closes_when_the_second_transmitter_falls_silent() -> None:
+    a = track(V, 0, 7200, 30, 34.0, 12.0, 10.0, 90.0)
+    b = track(V, 15, 1815, 30, 36.5, 14.5, 8.0, 180.0)
+    (ev,) = of_kind(run(a + b), EventKind.POSITION_JUMP)
+    assert ev.end_ms is not None and ev.end_ms == b[-1].time_ms
+    assert ev.start_ms == a[0].time_ms  # the track's last fix before the second one appeared
+    assert ev.lat is not None and ev.lat > 36.0  # placed at the intruding transmitter
+    assert ev.details["track_b_fixes"] == len(b)

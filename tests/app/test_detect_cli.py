@@ -1,0 +1,158 @@
+import json
+import math
+from pathlib import Path
+
+import pyais
+from typer.testing import CliRunner
+
+import app.cli.commands  # noqa: F401  (registers the commands)
+from ais_ingest.timestamps import nmea_checksum
+from app.cli import cli
+from geo.events import Event
+
+T0 = 1_780_000_000  # seconds
+runner = CliRunner()
+
+ZONES = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"id": "zuwara", "name": "Off Zuwara", "kind": "departure_hotspot"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[11.9, 32.9], [12.4, 32.9], [12.4, 33.3], [11.9, 33.3], [11.9, 32.9]]
+                ],
+            },
+        }
+    ],
+}
+
+
+def tagged(t_s: int, sentence: str) -> str:
+    tag = f"s:test,c:{t_s}"
+    return f"\\{tag}*{nmea_checksum(tag):02X}\\{sentence}"
+
+
+def position(t_s: int, mmsi: int, lat: float, lon: float, sog: float) -> str:
+    msg: dict[str, str | int | float | bytes | bool] = {
+        "type": 1,
+        "mmsi": mmsi,
+        "lat": lat,
+        "lon": lon,
+        "speed": sog,
+        "course": 0.0,
+    }
+    return tagged(t_s, pyais.encode_dict(msg, talker_id="AI")[0])
+
+
+def capture(tmp_path: Path) -> Path:
+    """A boat leaves the Zuwara departure area northbound, goes dark for 1 h, then reappears."""
+    lines: list[str] = []
+    for k in range(0, 360):  # one hour at 10 s
+        t = T0 + k * 10
+        lat = 33.2 + 12.0 * 1852 / 3600 * k * 10 / 111_320
+        lines.append(position(t, 642000001, lat, 12.1, 12.0))
+    for k in range(0, 180):
+        t = T0 + 3600 + 3600 + k * 10
+        lines.append(position(t, 642000001, 33.6 + k * 0.0006, 12.1, 12.0))
+    # an invalid MMSI somewhere else, to see more than one kind
+    for k in range(0, 150):  # reporting every minute for the whole capture
+        lines.append(position(T0 + k * 60, 123456789, 34.5, 13.0 + k * 0.0015, 5.0))
+    lines.sort(key=lambda s: int(s.split("c:")[1].split("*")[0]))
+    path = tmp_path / "capture.nmea"
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    return path
+
+
+def zones_file(tmp_path: Path) -> Path:
+    p = tmp_path / "zones.geojson"
+    p.write_text(json.dumps(ZONES), encoding="utf-8")
+    return p
+
+
+def test_detect_writes_one_contract_line_per_episode(tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    res = runner.invoke(
+        cli,
+        ["detect", str(capture(tmp_path)), "--zones", str(zones_file(tmp_path)), "--out", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    objs = [json.loads(line) for line in out.read_text().splitlines()]
+    kinds = [o["kind"] for o in objs]
+    assert sorted(kinds) == ["ais_gap", "invalid_mmsi", "zone_exit"]
+    gap = next(o for o in objs if o["kind"] == "ais_gap")
+    assert gap["end"] is not None and gap["details"]["duration"].startswith("1 h")
+    assert gap["start"].endswith("Z")
+    assert all(Event.from_dict(o).to_dict() == o for o in objs)  # contract round trip
+    assert "Events by kind" in res.output and "ais_gap" in res.output
+
+
+def test_detect_matches_a_watchlist(tmp_path: Path) -> None:
+    wl = tmp_path / "w.csv"
+    wl.write_text("mmsi,imo,name,callsign,note\n642000001,,,,suspected mothership\n")
+    out = tmp_path / "events.jsonl"
+    res = runner.invoke(
+        cli,
+        [
+            "detect",
+            str(capture(tmp_path)),
+            "--zones",
+            str(zones_file(tmp_path)),
+            "--watchlist",
+            str(wl),
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    matches = [json.loads(x) for x in out.read_text().splitlines() if "watchlist_match" in x]
+    assert len(matches) == 1 and matches[0]["details"]["note"] == "suspected mothership"
+    assert not math.isnan(matches[0]["lat"])
+
+
+def test_missing_capture_is_one_clear_error(tmp_path: Path) -> None:
+    res = runner.invoke(
+        cli,
+        [
+            "detect",
+            str(tmp_path / "nope.nmea"),
+            "--zones",
+            str(zones_file(tmp_path)),
+            "--out",
+            str(tmp_path / "e.jsonl"),
+        ],
+    )
+    assert res.exit_code == 2
+    assert "no such capture" in res.output and "Traceback" not in res.output
+
+
+def test_bad_zone_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature"}]}')
+    res = runner.invoke(
+        cli, ["detect", str(capture(tmp_path)), "--zones", str(bad), "--out", str(tmp_path / "e")]
+    )
+    assert res.exit_code == 2
+    assert "error" in res.output and "Traceback" not in res.output
+
+
+def test_bad_watchlist_is_refused_naming_the_line(tmp_path: Path) -> None:
+    wl = tmp_path / "w.csv"
+    wl.write_text("mmsi,imo,name,callsign,note\nxyz,,,,\n")
+    res = runner.invoke(
+        cli,
+        [
+            "detect",
+            str(capture(tmp_path)),
+            "--zones",
+            str(zones_file(tmp_path)),
+            "--watchlist",
+            str(wl),
+            "--out",
+            str(tmp_path / "e"),
+        ],
+    )
+    assert res.exit_code == 2
+    assert "line 2" in res.output
