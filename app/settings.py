@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     dedupe_seconds: float = Field(default=10.0, ge=0)
     #: An unfinished multipart message is dropped after this many seconds (receive time).
     fragment_timeout_seconds: float = Field(default=5.0, gt=0)
+    #: Webhook targets an admin allows, comma-separated URL prefixes (``https://hooks.example.org,
+    #: http://10.0.0.5:8080/mare``); a subscription elsewhere is refused. Empty allows none.
+    webhook_allowlist: str = ""
 
 
 @lru_cache(maxsize=1)
