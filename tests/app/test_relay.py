@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from app.relay import NmeaRelay, strip_tag_block
+
+TAGGED = "\\s:r1,c:1700000000*5C\\!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
+BARE = "!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24"
+
+
+def test_strip_tag_block_leaves_bare_sentences_alone() -> None:
+    assert strip_tag_block(TAGGED) == "!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
+    assert strip_tag_block(BARE) == BARE
+
+
+async def _wait_clients(relay: NmeaRelay, n: int) -> None:
+    while relay.clients < n:
+        await asyncio.sleep(0.01)
+
+
+async def test_every_client_gets_the_sentences_with_crlf_and_no_tag_block() -> None:
+    relay = NmeaRelay(port=0)
+    await relay.start()
+    try:
+        addr = relay.address
+        assert addr is not None
+        conns = [await asyncio.open_connection(*addr) for _ in range(2)]
+        await _wait_clients(relay, 2)
+        relay.feed([TAGGED, BARE + "\n"])
+        for reader, _ in conns:
+            got = [await reader.readuntil(b"\r\n") for _ in range(2)]
+            assert got == [strip_tag_block(TAGGED).encode() + b"\r\n", BARE.encode() + b"\r\n"]
+        for _, writer in conns:
+            writer.close()
+        while relay.clients:
+            await asyncio.sleep(0.01)
+        relay.feed([BARE])
+        assert relay.lines_sent == 4
+    finally:
+        await relay.stop()
+
+
+async def test_tag_blocks_kept_on_request_and_feed_from_another_thread() -> None:
+    relay = NmeaRelay(port=0, keep_tag_blocks=True)
+    await relay.start()
+    try:
+        addr = relay.address
+        assert addr is not None
+        reader, writer = await asyncio.open_connection(*addr)
+        await _wait_clients(relay, 1)
+        await asyncio.to_thread(relay.feed, [TAGGED])
+        assert await reader.readuntil(b"\r\n") == TAGGED.encode() + b"\r\n"
+        writer.close()
+    finally:
+        await relay.stop()
+
+
+async def test_a_client_that_never_reads_loses_lines_the_others_get_all() -> None:
+    relay = NmeaRelay(port=0, max_buffer_bytes=64 * 1024)
+    await relay.start()
+    try:
+        addr = relay.address
+        assert addr is not None
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(addr)
+        reader, writer = await asyncio.open_connection(*addr)
+        await _wait_clients(relay, 2)
+        line = BARE.encode() + b"\r\n"
+        sent = 0
+        for _ in range(400):
+            relay.feed([BARE] * 1000)
+            sent += 1000
+            got = await reader.readexactly(len(line) * 1000)
+            assert got == line * 1000
+            if relay.lines_dropped:
+                break
+        assert relay.lines_dropped > 0
+        assert relay.lines_sent + relay.lines_dropped == 2 * sent
+        writer.close()
+        slow.close()
+    finally:
+        await relay.stop()
