@@ -99,15 +99,15 @@ class Track:
     def sample(self, times: I64) -> Sample:
         """Positions, speed, course, status and manoeuvre flags at sorted times (ms)."""
         n = len(self.t)
-        idx = np.clip(np.searchsorted(self.t, times, side="right") - 1, 0, n - 2)
+        idx = np.minimum(np.maximum(np.searchsorted(self.t, times, side="right") - 1, 0), n - 2)
         dt = (self.t[idx + 1] - self.t[idx]).astype(np.float64)
-        frac = np.clip((times - self.t[idx]) / np.maximum(dt, 1.0), 0.0, 1.0)
+        frac = np.minimum(np.maximum((times - self.t[idx]) / np.maximum(dt, 1.0), 0.0), 1.0)
         lon = self.lon[idx] + frac * (self.lon[idx + 1] - self.lon[idx])
         lat = self.lat[idx] + frac * (self.lat[idx + 1] - self.lat[idx])
         turning = np.zeros(len(times), bool)
         rot = np.zeros(len(times))
         if len(self.turn_at):
-            k = np.clip(np.searchsorted(self.turn_at, times), 0, len(self.turn_at) - 1)
+            k = np.minimum(np.searchsorted(self.turn_at, times), len(self.turn_at) - 1)
             for kk in (k, np.maximum(k - 1, 0)):
                 near = np.abs(times - self.turn_at[kk]) <= TURN_HALF_MS
                 turning |= near

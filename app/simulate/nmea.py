@@ -12,7 +12,8 @@ backslashes before ``*`` (NMEA 4.10, the same checksum as a sentence).
 
 from __future__ import annotations
 
-from functools import reduce
+from functools import lru_cache, reduce
+from operator import xor
 
 import numpy as np
 import numpy.typing as npt
@@ -25,27 +26,38 @@ F64 = npt.NDArray[np.float64]
 U8 = npt.NDArray[np.uint8]
 
 _ASCII = np.array([v + 48 if v < 40 else v + 56 for v in range(64)], np.uint8)
-_SEXTET_W = np.array([32, 16, 8, 4, 2, 1], np.int64)
 
 
 def xor_checksum(text: str) -> int:
     """NMEA checksum: XOR of the characters (without the delimiters)."""
-    return reduce(lambda a, c: a ^ ord(c), text, 0)
+    return reduce(xor, text.encode("latin-1"), 0)
 
 
 def pack(fields: list[tuple[I64, int]]) -> U8:
     """Pack integer columns of given bit widths (two's complement) into 6-bit ASCII payloads.
 
     The widths must add up to a multiple of 6; returns an (n, width/6) array of ASCII codes.
+    Bits go into 60-bit words (ten sextets each) with shifts on whole columns, so the work is a
+    few vector operations per field and per sextet, whatever the batch size.
     """
     n = len(fields[0][0])
-    cols = []
+    total = sum(w for _, w in fields)
+    words = [np.zeros(n, np.int64) for _ in range(-(-total // 60))]
+    off = 0
     for values, width in fields:
         v = np.asarray(values, np.int64) & ((1 << width) - 1)
-        shifts = np.arange(width - 1, -1, -1, dtype=np.int64)
-        cols.append(((v[:, None] >> shifts[None, :]) & 1).astype(np.int64))
-    bits = np.concatenate(cols, axis=1) if n else np.zeros((0, sum(w for _, w in fields)))
-    sextets = bits.reshape(n, -1, 6) @ _SEXTET_W
+        left = width
+        while left:
+            wi, pos = divmod(off, 60)
+            take = min(left, 60 - pos)
+            part = (v >> (left - take)) & ((1 << take) - 1)
+            words[wi] |= part << (60 - pos - take)
+            off += take
+            left -= take
+    sextets = np.empty((n, total // 6), np.int64)
+    for k in range(total // 6):
+        wi, pos = divmod(6 * k, 60)
+        sextets[:, k] = (words[wi] >> (54 - pos)) & 63
     return np.asarray(_ASCII[sextets], np.uint8)
 
 
@@ -167,8 +179,16 @@ def payload_checksums(payloads: U8, channel: npt.NDArray[np.str_]) -> I64:
     return np.asarray(body ^ np.where(channel == "A", const_a, const_b), np.int64)
 
 
+@lru_cache(maxsize=4096)
+def _tag_sc(station: str, c_sec: int) -> str:
+    body = f"s:{station},c:{c_sec}"
+    return f"\\{body}*{xor_checksum(body):02X}\\"
+
+
 def tag_block(station: str, c_sec: int, group: str | None = None) -> str:
     r"""Return the NMEA 4.10 tag block ``\g:..,s:..,c:..*hh\`` (group first when given)."""
+    if group is None:
+        return _tag_sc(station, c_sec)
     parts = []
     if group is not None:
         parts.append(f"g:{group}")
@@ -185,18 +205,12 @@ def single_lines(
     cks = payload_checksums(payloads, channels)
     texts = payloads.tobytes().decode("ascii")
     w = payloads.shape[1] if len(payloads) else 0
-    out = []
-    tag_cache: dict[tuple[str, int], str] = {}
-    for i, (st, c, ch, ck) in enumerate(
-        zip(stations, c_sec.tolist(), channels.tolist(), cks.tolist(), strict=True)
-    ):
-        key = (st, c)
-        tb = tag_cache.get(key)
-        if tb is None:
-            tb = tag_block(st, c)
-            tag_cache[key] = tb
-        out.append(f"{tb}!AIVDM,1,1,,{ch},{texts[i * w : (i + 1) * w]},0*{ck:02X}")
-    return out
+    return [
+        f"{_tag_sc(st, c)}!AIVDM,1,1,,{ch},{texts[i * w : (i + 1) * w]},0*{ck:02X}"
+        for i, (st, c, ch, ck) in enumerate(
+            zip(stations, c_sec.tolist(), channels.tolist(), cks.tolist(), strict=True)
+        )
+    ]
 
 
 # -- static reports (pyais, cached per identity) ------------------------------------------------

@@ -296,11 +296,10 @@ class Simulation:
         bad = np.concatenate([bad_p[rec.primary_ok], bad_q[rec.secondary_ok]])
         stations = [_STATION_NAMES[s] for s in st.tolist()]
         lines = single_lines(payload[idx], c["channel"][idx], stations, rx // 1000)
-        for k, (r, line, b) in enumerate(zip(rx.tolist(), lines, bad.tolist(), strict=True)):
-            if b:
-                line = corrupt(line, k)
-            out.append((r, seq, line))
-            seq += 1
+        for k in np.nonzero(bad)[0].tolist():
+            lines[k] = corrupt(lines[k], k)
+        out.extend(zip(rx.tolist(), range(seq, seq + len(lines)), lines, strict=True))
+        seq += len(lines)
         n_dup = int(rec.secondary_ok.sum())
         counts["lines"] += len(lines)
         counts["position_lines"] += len(lines)
@@ -350,12 +349,14 @@ class Simulation:
             if not len(ts):
                 continue
             a, b = np.searchsorted(ts, [w0, w1])
-            for t in ts[a:b].tolist():
-                p = ag.track.position_at(t)
+            if a == b:
+                continue
+            s = ag.track.sample(ts[a:b])
+            for t, lon, lat in zip(ts[a:b].tolist(), s.lon.tolist(), s.lat.tolist(), strict=True):
                 for parts in static_payloads(ag.identity_at(t)):
                     msgs.append((i, t, parts))
-                    lons.append(p[0])
-                    lats.append(p[1])
+                    lons.append(lon)
+                    lats.append(lat)
         if not msgs:
             return seq
         tx = np.array([m[1] for m in msgs], np.int64)
