@@ -1,0 +1,119 @@
+import json
+from pathlib import Path
+
+import numpy as np
+
+from app.simulate.agent import PlannedLabel
+from app.simulate.truth import RxLog, ZoneTruth, load_zones, refine
+
+T0 = 1_780_272_000_000
+MIN = 60_000
+
+
+def _log(times: list[int], genuine: list[bool] | None = None) -> RxLog:
+    log = RxLog({0})
+    t = np.array(times, np.int64)
+    g = np.array(genuine if genuine is not None else [True] * len(times))
+    log.positions(np.zeros(len(t), np.int64), t, g, np.full(len(t), 12.0), np.full(len(t), 34.0))
+    return log
+
+
+def test_gap_runs_from_last_fix_before_dark_to_first_fix_after() -> None:
+    fixes = [T0, T0 + 10_000, T0 + 20_000, T0 + 3 * 3_600_000 + 7_000, T0 + 3 * 3_600_000 + 17_000]
+    p = PlannedLabel("ais_gap", "dark", 0, T0 + 25_000, T0 + 3 * 3_600_000, "gap")
+    lab = refine(p, _log(fixes), {0: 247000001})
+    assert lab is not None
+    assert (lab.start_ms, lab.end_ms) == (T0 + 20_000, T0 + 3 * 3_600_000 + 7_000)
+    assert lab.mmsi == 247000001
+
+
+def test_gap_without_a_fix_after_it_is_not_labelled() -> None:
+    p = PlannedLabel("ais_gap", "dark", 0, T0 + 25_000, T0 + 3_600_000, "gap")
+    assert refine(p, _log([T0, T0 + 10_000]), {0: 1}) is None
+
+
+def test_spoof_label_spans_the_genuine_fixes_around_the_false_ones() -> None:
+    fixes = [T0, T0 + 10_000, T0 + 20_000, T0 + 30_000]
+    p = PlannedLabel("position_jump", "spoof_jump", 0, T0 + 5_000, T0 + 25_000, "spoof")
+    lab = refine(p, _log(fixes, [True, False, False, True]), {0: 1})
+    assert lab is not None and (lab.start_ms, lab.end_ms) == (T0, T0 + 30_000)
+    lost = refine(p, _log([T0, T0 + 30_000]), {0: 1})
+    assert lost is None  # every spoofed fix was lost: nothing to detect
+
+
+def test_identity_change_runs_from_last_old_static_to_first_new_one() -> None:
+    log = RxLog({0})
+    for k, key in enumerate(["A", "B", "A", "B", "A2", "B"]):
+        log.static(0, T0 + k * 3 * MIN, (key,))
+    p = PlannedLabel(
+        "identity_change", "identity", 0, T0 + 10 * MIN, T0 + 10 * MIN, "static_change"
+    )
+    lab = refine(p, log, {0: 1})
+    assert lab is not None and (lab.start_ms, lab.end_ms) == (T0 + 9 * MIN, T0 + 12 * MIN)
+
+
+def test_zone_transitions_need_a_known_state_before(tmp_path: Path) -> None:
+    square = [[12.0, 34.0], [12.1, 34.0], [12.1, 34.1], [12.0, 34.1], [12.0, 34.0]]
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": "dep-test",
+                    "name": "test",
+                    "kind": "departure_hotspot",
+                    "alerts": ["exit"],
+                },
+                "geometry": {"type": "Polygon", "coordinates": [square]},
+            }
+        ],
+    }
+    path = tmp_path / "z.geojson"
+    path.write_text(json.dumps(fc))
+    zt = ZoneTruth(load_zones(path))
+    m = np.array([1, 1, 2, 2, 2], np.int64)
+    t = np.array([T0, T0 + MIN, T0, T0 + MIN, T0 + 2 * MIN], np.int64)
+    lon = np.array([12.05, 12.2, 12.2, 12.05, 12.2])
+    lat = np.full(5, 34.05)
+    zt.observe(m, t, lon, lat, ["departure"] * 5)
+    exits = [(lab.mmsi, lab.start_ms) for lab in zt.labels]
+    # vessel 1 starts inside and leaves; vessel 2 enters (no entry alert) then leaves
+    assert exits == [(1, T0 + MIN), (2, T0 + 2 * MIN)]
+    assert all(lab.kind == "zone_exit" and lab.zone == "dep-test" for lab in zt.labels)
+
+
+def test_departures_are_labelled_leaving_their_departure_area(tmp_path: Path) -> None:
+    import shapely
+    from shapely.geometry import mapping
+
+    from app.simulate.behaviours import LY_DEPARTURES, TN_DEPARTURES
+    from app.simulate.scenario import Simulation
+    from app.simulate.world import world
+
+    feats = []
+    for name in LY_DEPARTURES + TN_DEPARTURES:
+        p = world().place(name).sea
+        geom = shapely.Point(p).buffer(0.12)
+        slug = "dep-" + name.lower().replace(" ", "-")
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(geom),
+                "properties": {
+                    "id": slug,
+                    "name": name,
+                    "kind": "departure_hotspot",
+                    "alerts": ["entry", "exit"],
+                },
+            }
+        )
+    path = tmp_path / "zones.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    sim = Simulation(hours=3, seed=21, start_ms=T0, vessels=15, scenario="smuggling", zones=path)
+    for _ in sim:
+        pass
+    exits = [lab for lab in sim.labels if lab.kind == "zone_exit" and lab.scenario == "departure"]
+    assert exits
+    assert all(lab.zone is not None and lab.zone.startswith("dep-") for lab in exits)
+    assert sim.summary["zones"] is True
