@@ -1,0 +1,1 @@
+"""Push to clients: WebSocket live picture, SSE alert stream, signed webhooks."""
