@@ -126,9 +126,14 @@ class Subscription:
         self.bbox = bbox
         self.vessel_filter = vessel_filter
 
-    def snapshot(self) -> list[dict[str, Any]]:
-        """Return every vessel in view now, and restart the diff cursor from here."""
-        return self.hub._snapshot(self)
+    def snapshot(self, source: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Return every vessel in view now, and restart the diff cursor from here.
+
+        ``source`` is the full live picture when the caller has one (the hub knows only the
+        vessels published since it started); read it on the loop right before this call so no
+        change falls between the two.
+        """
+        return self.hub._snapshot(self, source)
 
     def take_diff(self) -> Diff:
         """Return the newest state of each vessel in view that changed since the last read."""
@@ -144,15 +149,16 @@ class Subscription:
     def has_alerts(self) -> bool:
         return self.alert_cursor < self.hub._alert_seq
 
-    async def wait(self, timeout: float | None = None) -> bool:
+    async def wait(self, timeout: float | None = None, *, vessels: bool = True) -> bool:
         """Wait until something was published (True) or ``timeout`` passed (False).
 
-        Returns at once if there is already something unread; raises `HubClosed` once the hub
-        or this subscription is closed.
+        Returns at once if there is already something unread (with ``vessels=False``, only
+        unread alerts count: a throttled reader waiting for its next diff); raises `HubClosed`
+        once the hub or this subscription is closed.
         """
         if self.closed:
             raise HubClosed
-        if self.has_alerts() or self.has_vessel_changes():
+        if self.has_alerts() or (vessels and self.has_vessel_changes()):
             return True
         self._wake.clear()
         try:
@@ -162,6 +168,10 @@ class Subscription:
         if self.closed:
             raise HubClosed
         return True
+
+    def poke(self) -> None:
+        """Wake a pending `wait` (from the subscriber's own loop), e.g. after a view change."""
+        self._wake.set()
 
     def close(self) -> None:
         """Leave the hub; a pending `wait` raises `HubClosed`."""
@@ -309,9 +319,13 @@ class Hub:
             self._subs.discard(sub)
         sub._notify()
 
-    def _snapshot(self, sub: Subscription) -> list[dict[str, Any]]:
+    def _snapshot(
+        self, sub: Subscription, source: list[dict[str, Any]] | None
+    ) -> list[dict[str, Any]]:
         with self._lock:
-            out = [v for _, v in self._vessels.values() if sub.sees(v)]
+            if source is None:
+                source = [v for _, v in self._vessels.values()]
+            out = [v for v in source if sub.sees(v)]
             sub.vessel_cursor = self._vessel_seq
         sub.known = {int(v["mmsi"]) for v in out}
         sub.reveal.clear()

@@ -128,3 +128,24 @@ async def test_clients_are_counted_by_kind_until_they_leave() -> None:
     assert hub.clients() == {"websocket": 1, "sse": 1}
     a.close()
     assert hub.clients() == {"sse": 1}
+
+
+async def test_snapshot_from_the_full_live_picture_then_diffs_from_there() -> None:
+    hub = Hub()
+    sub = hub.subscribe("websocket", bbox=(10.0, 30.0, 20.0, 40.0))
+    picture = [vessel(1, 12.0, 35.0), vessel(2, 0.0, 0.0), vessel(3, 13.0, 36.0)]
+    assert [v["mmsi"] for v in sub.snapshot(picture)] == [1, 3]
+    hub.publish_vessels([vessel(3, 30.0, 36.0)])
+    assert sub.take_diff().remove == [3]
+
+
+async def test_throttled_wait_ignores_vessel_changes_but_not_alerts_or_pokes() -> None:
+    hub = Hub()
+    sub = hub.subscribe("websocket")
+    hub.publish_vessels([vessel(1, 1.0, 1.0)])
+    assert await sub.wait(0.0)
+    assert not await sub.wait(0.01, vessels=False)
+    sub.poke()
+    assert await sub.wait(1.0, vessels=False)
+    hub.publish_alert(alert())
+    assert await sub.wait(0.0, vessels=False)
