@@ -238,11 +238,15 @@ class Decoder:
         fast_payloads: list[str] = []
         fast_times: list[int] = []
         fast_sources: list[str] = []
+        fast_order: list[int] = []
         slow_pos: list[PositionReport] = []
+        slow_pos_order: list[int] = []
         slow_static: list[StaticReport] = []
+        slow_static_order: list[int] = []
         t5_payloads: list[str] = []
         t5_times: list[int] = []
         t5_sources: list[str] = []
+        t5_order: list[int] = []
         counts = stats.counts
         assembler = self._assembler
         is_dup = self._dedupe.is_duplicate
@@ -293,12 +297,14 @@ class Decoder:
                 fast_payloads.append(payload)
                 fast_times.append(t_ms)
                 fast_sources.append(station)
+                fast_order.append(k)
                 counts["multipart_joined"] += nlines - 1
                 continue
             if head == "5" and len(payload) >= MIN_TYPE5_CHARS:
                 t5_payloads.append(payload)
                 t5_times.append(t_ms)
                 t5_sources.append(station)
+                t5_order.append(k)
                 counts["multipart_joined"] += nlines - 1
                 continue
             try:
@@ -312,34 +318,41 @@ class Decoder:
             counts["records"] += 1
             counts["multipart_joined"] += nlines - 1
             slow_pos.extend(pos)
+            slow_pos_order.extend([k] * len(pos))
             slow_static.extend(sta)
+            slow_static_order.extend([k] * len(sta))
+        statics = slow_static
         if t5_payloads:
             reports, t5_ok = decode_type5(t5_payloads, t5_times, t5_sources)
             counts["decode_error"] += len(t5_payloads) - len(reports)
             counts["records"] += len(reports)
-            slow_static.extend(reports)
-        return self._finish(fast_payloads, fast_times, fast_sources, slow_pos, slow_static)
-
-    def _finish(
-        self,
-        fast_payloads: list[str],
-        fast_times: list[int],
-        fast_sources: list[str],
-        slow_pos: list[PositionReport],
-        slow_static: list[StaticReport],
-    ) -> Batch:
+            if slow_static:  # keep arrival order across the two static paths
+                kept = [k for k, good in zip(t5_order, t5_ok.tolist(), strict=True) if good]
+                pairs = sorted(
+                    zip(slow_static_order + kept, range(len(kept) + len(slow_static)), strict=True)
+                )
+                merged = slow_static + reports
+                statics = [merged[i] for _, i in pairs]
+            else:
+                statics = reports
         cols, valid = decode_positions(
             fast_payloads, np.asarray(fast_times, dtype=np.int64), fast_sources
         )
         n_bad = int(len(valid) - valid.sum())
         if n_bad:
             cols = cols.take(valid)
-            self.stats.add("decode_error", n_bad)
-        self.stats.add("records", len(cols))
+            counts["decode_error"] += n_bad
+        counts["records"] += len(cols)
         self._sync_orphans()
         if slow_pos:
+            # Rows stay in arrival order: downstream expects each vessel's fixes in time order,
+            # and a class B unit's type 18 (fast path) and 19 (pyais) interleave.
+            order = np.concatenate(
+                [np.asarray(fast_order, dtype=np.int64)[valid], np.asarray(slow_pos_order)]
+            )
             cols = PositionColumns.concat([cols, PositionColumns.from_reports(slow_pos)])
-        return Batch(cols, slow_static)
+            cols = cols.take(np.argsort(order, kind="stable"))
+        return Batch(cols, statics)
 
     def _sync_orphans(self) -> None:
         new = self._assembler.orphaned - self._orphans_counted

@@ -271,3 +271,18 @@ def test_static_records_keep_arrival_order_in_the_batch() -> None:
     batch, _ = run(lines, dedupe_seconds=0)
     assert [s.name for s in batch.statics] == ["ONE", "TWO"]
     assert all(isinstance(s, StaticReport) for s in batch.statics)
+
+
+def test_records_keep_arrival_order_across_fast_and_pyais_paths() -> None:
+    class_b = {"mmsi": 247000011, "lat": 36.0, "lon": 14.0, "speed": 5.0}
+    lines = [
+        sentences({"type": 18, **class_b, "second": 1})[0],
+        sentences({"type": 19, **class_b, "shipname": "NINA", "second": 2})[0],
+        sentences({"type": 18, **class_b, "second": 3})[0],
+        *sentences(static5("FIRST")),
+        sentences({"type": 24, "mmsi": 247000012, "partno": 0, "shipname": "SECOND"})[0],
+        *sentences(static5("THIRD", mmsi=247000013)),
+    ]
+    batch, _ = run(lines, dedupe_seconds=0)
+    assert [p.second for p in batch.positions] == [1, 2, 3]
+    assert [s.name for s in batch.statics] == ["NINA", "FIRST", "SECOND", "THIRD"]
