@@ -153,18 +153,20 @@ class Subscription:
         """Wait until something was published (True) or ``timeout`` passed (False).
 
         Returns at once if there is already something unread (with ``vessels=False``, only
-        unread alerts count: a throttled reader waiting for its next diff); raises `HubClosed`
-        once the hub or this subscription is closed.
+        unread alerts count: a throttled reader waiting for its next diff) or if woken since
+        the last wait (a wake-up is never lost; a stale one costs one empty round); raises
+        `HubClosed` once the hub or this subscription is closed.
         """
         if self.closed:
             raise HubClosed
         if self.has_alerts() or (vessels and self.has_vessel_changes()):
             return True
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
         except TimeoutError:
             return False
+        finally:
+            self._wake.clear()
         if self.closed:
             raise HubClosed
         return True

@@ -144,6 +144,7 @@ async def test_throttled_wait_ignores_vessel_changes_but_not_alerts_or_pokes() -
     sub = hub.subscribe("websocket")
     hub.publish_vessels([vessel(1, 1.0, 1.0)])
     assert await sub.wait(0.0)
+    await sub.wait(0.01, vessels=False)  # the publish's wake-up, not yet consumed
     assert not await sub.wait(0.01, vessels=False)
     sub.poke()
     assert await sub.wait(1.0, vessels=False)
