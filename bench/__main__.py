@@ -8,7 +8,13 @@ import sys
 from typing import Any
 
 #: Benchmark modules, each with ``run() -> dict``; a module not yet present is reported as such.
-MODULES = ("bench.ingest", "bench.store", "bench.engine")
+MODULES = (
+    "bench.ingest",
+    "bench.store",
+    "bench.engine",
+    "bench.service",
+    "bench.dashboard",
+)
 
 
 def main(argv: list[str]) -> int:
