@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.live import Live
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
@@ -22,19 +20,13 @@ from ais_ingest.sources import SourceSpec, merge_chunks, parse_source_url
 from ais_ingest.stats import IngestStats
 from ais_ingest.stream import decode_stream
 from app.cli import cli
+from app.cli.console import decoder_from_settings, err, fail, file_progress
 from app.record_output import RecordWriter
 from app.settings import get_settings
-
-err = Console(stderr=True)
 
 StatsOpt = Annotated[
     Path | None, typer.Option("--stats", help="Write the final counters as JSON to this file.")
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(2)
 
 
 def _summary(stats: IngestStats, seconds: float) -> Table:
@@ -54,13 +46,6 @@ def _write_stats(path: Path | None, stats: IngestStats) -> None:
         path.write_text(json.dumps(stats.as_dict(), indent=2) + "\n")
 
 
-def _decoder() -> Decoder:
-    s = get_settings()
-    return Decoder(
-        dedupe_seconds=s.dedupe_seconds, fragment_timeout_seconds=s.fragment_timeout_seconds
-    )
-
-
 @cli.command()
 def decode(
     captures: Annotated[list[Path], typer.Argument(help="Capture files, plain or .gz.")],
@@ -73,23 +58,16 @@ def decode(
     """Decode AIS captures into records; every line is counted once in the summary."""
     for path in captures:
         if not path.is_file():
-            raise _fail(f"no such capture: {path}")
-    dec = _decoder()
+            raise fail(f"no such capture: {path}")
+    dec = decoder_from_settings()
     sink = out.open("w", newline="") if out is not None else sys.stdout
     try:
         writer = RecordWriter(sink, fmt)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     total = sum(p.stat().st_size for p in captures)
     started = time.perf_counter()
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
+    progress = file_progress()
     try:
         with progress:
             task = progress.add_task("decoding", total=total)
@@ -105,7 +83,7 @@ def decode(
         sys.stderr.close()
         raise typer.Exit(0) from None
     except (OSError, EOFError) as exc:
-        raise _fail(f"cannot read capture: {exc}") from None
+        raise fail(f"cannot read capture: {exc}") from None
     finally:
         if out is not None:
             sink.close()
@@ -131,8 +109,8 @@ def ingest(
     try:
         specs = [parse_source_url(s) for s in sources]
     except IngestError as exc:
-        raise _fail(str(exc)) from None
-    dec = _decoder()
+        raise fail(str(exc)) from None
+    dec = decoder_from_settings()
     started = time.perf_counter()
     try:
         asyncio.run(_run_ingest(specs, dec))
@@ -140,7 +118,7 @@ def ingest(
         pass
     except IngestError as exc:
         _write_stats(stats_file, dec.stats)
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(_summary(dec.stats, time.perf_counter() - started))
     _write_stats(stats_file, dec.stats)
 

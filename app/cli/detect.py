@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
 from app.cli import cli
-from app.settings import get_settings
+from app.cli.console import decoder_from_settings, err, fail, file_progress
 from geo.detectors.base import Place
 from geo.engine import Engine
 from geo.errors import GeoError
@@ -31,13 +30,7 @@ from geo.events import Event
 from geo.watchlist import Watchlist, load_watchlist
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
-err = Console(stderr=True)
 SHIPPED_PLACES = Path(__file__).resolve().parents[2] / "data" / "places.csv"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(2)
 
 
 def load_places(path: Path) -> list[Place]:
@@ -103,22 +96,22 @@ def _load_inputs(
 ) -> tuple[list[Zone], Watchlist | None, list[Place]]:
     for path in captures:
         if not path.is_file():
-            raise _fail(f"no such capture: {path}")
+            raise fail(f"no such capture: {path}")
     zpath = zones_path or SHIPPED_ZONE_FILE
     if not zpath.is_file():
-        raise _fail(f"no such zone file: {zpath}")
+        raise fail(f"no such zone file: {zpath}")
     try:
         zones = load_zone_file(zpath)
         watchlist = load_watchlist(watchlist_path) if watchlist_path is not None else None
     except GeoError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     places: list[Place] = []
     ppath = places_path or (SHIPPED_PLACES if SHIPPED_PLACES.is_file() else None)
     if ppath is not None:
         try:
             places = load_places(ppath)
         except (OSError, ValueError) as exc:
-            raise _fail(f"cannot read places: {exc}") from None
+            raise fail(f"cannot read places: {exc}") from None
     return zones, watchlist, places
 
 
@@ -166,24 +159,14 @@ def detect(
     """Run the behaviour engine over captures and write one event per episode."""
     zone_list, wl, place_list = _load_inputs(captures, zones, watchlist, places)
     engine = Engine(zone_list, watchlist=wl, places=place_list)
-    s = get_settings()
-    decoder = Decoder(
-        dedupe_seconds=s.dedupe_seconds, fragment_timeout_seconds=s.fragment_timeout_seconds
-    )
+    decoder = decoder_from_settings()
     started = time.perf_counter()
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
+    progress = file_progress()
     try:
         with progress:
             events, lines = run_detect(captures, engine, decoder, progress)
     except (OSError, EOFError) as exc:
-        raise _fail(f"cannot read capture: {exc}") from None
+        raise fail(f"cannot read capture: {exc}") from None
     try:
         if str(out) == "-":
             write_events(sys.stdout, events)
@@ -191,5 +174,5 @@ def detect(
             with out.open("w", encoding="utf-8") as sink:
                 write_events(sink, events)
     except OSError as exc:
-        raise _fail(f"cannot write {out}: {exc}") from None
+        raise fail(f"cannot write {out}: {exc}") from None
     err.print(_summary(events, lines, engine.records, time.perf_counter() - started))
