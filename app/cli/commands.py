@@ -2,4 +2,5 @@
 
 import app.cli.decode  # noqa: F401
 import app.cli.detect  # noqa: F401
+import app.cli.serve  # noqa: F401
 import app.cli.simulate  # noqa: F401

@@ -1,0 +1,28 @@
+"""Exceptions of authentication and authorisation; `app.errors` maps them to 401/403/404."""
+
+from __future__ import annotations
+
+
+class AuthError(Exception):
+    """Base: a request that may not proceed. ``code`` is the API's stable error code."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Unauthorized(AuthError):
+    """No token, an unknown, expired or revoked token, or a wrong password."""
+
+
+class Forbidden(AuthError):
+    """A valid identity without the role the action needs."""
+
+    code = "forbidden"
+    status = 403
+
+
+class WeakSecretError(AuthError):
+    """A default or empty secret offered in serve mode (refused at start, never served)."""
+
+    code = "weak_secret"
+    status = 500

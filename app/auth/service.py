@@ -1,0 +1,194 @@
+"""Authentication against the store: passwords, login and API tokens, bootstrap, tickets.
+
+Tokens are kept only as SHA-256 hashes (`app.auth.tokens`), each with an expiry and a
+revocation time; a token's user is looked up on every request, so a user removed or demoted
+loses access at once, not at token expiry. The clock read here is the wall clock in aware
+UTC: expiry is a real-world deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.auth.errors import Unauthorized, WeakSecretError
+from app.auth.models import Role, User
+from app.auth.passwords import hash_password, verify_password
+from app.auth.tickets import TICKETS
+from app.auth.tokens import API_PREFIX, LOGIN_PREFIX, hash_token, new_token
+from app.service.repo import Repo, TokenRow
+from app.service.settings import WEAK_SECRETS
+
+log = logging.getLogger("app.auth")
+
+#: A bootstrap token shorter than this is refused in serve mode (it would be guessable).
+MIN_SECRET_LENGTH = 24
+#: Bootstrap tokens live long: automation must not break at night; revoke to end them.
+BOOTSTRAP_DAYS = 365
+#: A fixed argon2 hash to verify against when the user does not exist, so that a login for an
+#: unknown name costs the same as one with a wrong password (no user enumeration by timing).
+_DUMMY_HASH = hash_password("not a real password, only here for constant time")
+
+
+def utcnow() -> datetime:
+    """Return the wall clock as an aware UTC datetime."""
+    return datetime.now(tz=UTC)
+
+
+def check_secret(name: str, value: str | None, *, mode: str) -> None:
+    """Refuse an empty, default or short secret in serve mode (`WeakSecretError`)."""
+    if mode != "serve" or value is None:
+        return
+    if value.strip().lower() in WEAK_SECRETS or len(value) < MIN_SECRET_LENGTH:
+        raise WeakSecretError(
+            f"{name} is empty, a default or shorter than {MIN_SECRET_LENGTH} characters; "
+            "set a long random value (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`)"
+        )
+
+
+class AuthService:
+    """The service's authentication, over `Repo` (users and tokens tables)."""
+
+    def __init__(self, repo: Repo, *, token_hours: float = 12.0) -> None:
+        self.repo = repo
+        self.token_hours = token_hours
+
+    # -- users --------------------------------------------------------------------------------
+
+    def create_user(
+        self, username: str, password: str, role: Role, zones: list[str] | None = None
+    ) -> User:
+        """Create a user with an argon2 hash of the password (`Repo` refuses duplicates)."""
+        return self.repo.create_user(
+            username=username,
+            password_hash=hash_password(password),
+            role=role,
+            zones=zones if role is Role.LIAISON else None,
+        )
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> User | None:
+        """Return the user a token stands for, or None if unknown, expired or revoked."""
+        if not token or len(token) > 512:
+            return None
+        row = self.repo.token_by_hash(hash_token(token))
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.expires_at is not None and row.expires_at <= utcnow():
+            return None
+        return self._user_of(row)
+
+    def _user_of(self, row: TokenRow) -> User | None:
+        user = self.repo.get_user(row.username)
+        if user is None:
+            return None
+        role = Role(row.role) if row.role else user.role
+        zones = user.zones if role is Role.LIAISON else None
+        if role is Role.LIAISON and zones is None:
+            zones = ()
+        return User(user.username, role, zones, str(row.id))
+
+    def login(self, username: str, password: str) -> tuple[str, datetime, User]:
+        """Check the password; return a new login token, its expiry and the user."""
+        stored = self.repo.password_hash(username)
+        ok = verify_password(stored or _DUMMY_HASH, password)
+        if stored is None or not ok:
+            raise Unauthorized("wrong username or password")
+        expires = utcnow() + timedelta(hours=self.token_hours)
+        token = new_token(LOGIN_PREFIX)
+        row = self.repo.add_token(
+            username=username,
+            name="login",
+            kind="login",
+            role=None,
+            token_hash=hash_token(token),
+            expires_at=expires,
+        )
+        user = self._user_of(row)
+        if user is None:  # removed between the two calls
+            raise Unauthorized("wrong username or password")
+        return token, expires, user
+
+    def create_api_token(
+        self, owner: User, name: str, role: Role | None, expires_in_days: float | None
+    ) -> tuple[str, TokenRow]:
+        """Return a new API token (shown once) and its stored row."""
+        expires = None if expires_in_days is None else utcnow() + timedelta(days=expires_in_days)
+        token = new_token(API_PREFIX)
+        row = self.repo.add_token(
+            username=owner.username,
+            name=name,
+            kind="api",
+            role=None if role is None else role.value,
+            token_hash=hash_token(token),
+            expires_at=expires,
+        )
+        return token, row
+
+    def revoke(self, token_id: str) -> bool:
+        """Revoke a token by id; False if there is no such live token."""
+        return self.repo.revoke_token(token_id, utcnow())
+
+    def bootstrap_admin(self, token: str) -> None:
+        """Make ``token`` a valid admin token (user ``admin`` created if missing); idempotent."""
+        if self.repo.get_user("admin") is None:
+            self.repo.create_user(
+                username="admin", password_hash=hash_password(new_token()), role=Role.ADMIN
+            )
+        if self.repo.token_by_hash(hash_token(token)) is None:
+            self.repo.add_token(
+                username="admin",
+                name="bootstrap",
+                kind="api",
+                role=Role.ADMIN.value,
+                token_hash=hash_token(token),
+                expires_at=utcnow() + timedelta(days=BOOTSTRAP_DAYS),
+            )
+
+    # -- stream tickets -----------------------------------------------------------------------
+
+    def issue_ticket(self, user: User) -> tuple[str, datetime]:
+        """Return a single-use stream ticket for ``user`` and when it expires."""
+        value, seconds = TICKETS.issue(user)
+        return value, utcnow() + timedelta(seconds=seconds)
+
+    def redeem_ticket(self, value: str) -> User | None:
+        """Return the user of a ticket (consumed), re-checking that its token is still live."""
+        ticket = TICKETS.redeem(value)
+        if ticket is None:
+            return None
+        if ticket.user.token_id is not None:
+            row = self.repo.token_by_id(ticket.user.token_id)
+            if row is None or row.revoked_at is not None:
+                return None
+            if row.expires_at is not None and row.expires_at <= utcnow():
+                return None
+            return self._user_of(row)
+        user: User = ticket.user
+        return user
+
+
+async def user_from_token(token: str, request_or_ws: Any) -> User | None:
+    """Return the user of a bearer token (for WebSocket/SSE handlers), None if not valid."""
+    from starlette.concurrency import run_in_threadpool
+
+    auth: AuthService = request_or_ws.app.state.auth
+    return await run_in_threadpool(auth.authenticate, token)
+
+
+async def user_from_ticket(ticket: str, request_or_ws: Any = None) -> User | None:
+    """Return the user of a stream ticket (single use), None if unknown, used or expired.
+
+    With ``request_or_ws`` the ticket's token is re-checked (revoked since → None); without,
+    the identity captured when the ticket was issued (at most 60 s old) is returned.
+    """
+    from starlette.concurrency import run_in_threadpool
+
+    if request_or_ws is None:
+        found = TICKETS.redeem(ticket)
+        return None if found is None else found.user
+    auth: AuthService = request_or_ws.app.state.auth
+    return await run_in_threadpool(auth.redeem_ticket, ticket)

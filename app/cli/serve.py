@@ -1,0 +1,203 @@
+"""``mare serve``, ``mare demo`` and ``mare users add``: the live service from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import secrets
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from app.cli import cli
+
+err = Console(stderr=True)
+out = Console()
+
+users_cli = typer.Typer(help="Manage users.", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
+
+HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+PortOpt = Annotated[int, typer.Option("--port", min=0, max=65535, help="HTTP port.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+def _check_port(host: str, port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+async def _serve(app: object, host: str, port: int, on_started: object = None) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.05)
+    if server.started and callable(on_started):
+        on_started(server)
+    await task
+    if not server.started:
+        raise RuntimeError("the service did not start (see the log above)")
+
+
+@cli.command()
+def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+    """Run the API, the dashboard and the ingest sources of the configuration (MARE_*)."""
+    from app.auth.errors import WeakSecretError
+    from app.main import create_app
+    from app.service.settings import ServiceSettings
+    from app.service.startup import check_secrets
+
+    settings = ServiceSettings(mode="serve")
+    try:
+        check_secrets(settings)
+    except WeakSecretError as exc:
+        raise _fail(str(exc)) from None
+    _check_port(host, port)
+    err.print(f"Mare on http://{host}:{port}  (database: {settings.resolved_database_url})")
+    with contextlib.suppress(KeyboardInterrupt):
+        try:
+            asyncio.run(_serve(create_app(settings), host, port))
+        except RuntimeError as exc:
+            raise _fail(str(exc)) from None
+
+
+@cli.command()
+def demo(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    speed: Annotated[float, typer.Option("--speed", min=0.01, help="Simulated time factor.")] = 1.0,
+    hours: Annotated[float, typer.Option("--hours", min=0.1, help="Simulated hours.")] = 24.0,
+    seed: Annotated[int, typer.Option("--seed", help="Simulation seed.")] = 1,
+    vessels: Annotated[
+        int | None, typer.Option("--vessels", min=1, help="Ordinary vessels at once.")
+    ] = None,
+    var_dir: Annotated[Path, typer.Option("--var", help="Where the SQLite file lives.")] = Path(
+        "var/demo"
+    ),
+) -> None:
+    """Run simulated central-Med traffic over real UDP through the real pipeline, on SQLite."""
+    from app.demo import UdpFeeder, demo_password
+    from app.main import create_app
+    from app.service.settings import ROOT, ServiceSettings
+
+    _check_port(host, port)
+    token = "mare_t_" + secrets.token_urlsafe(32)
+    password = demo_password()
+    settings = ServiceSettings(
+        mode="demo",
+        database_url=f"sqlite:///{var_dir / 'mare.sqlite'}",
+        var_dir=var_dir,
+        sources=["udp://127.0.0.1:0"],
+        zone_file=ROOT / "data" / "zones" / "central_med.geojson",
+        watchlist_file=ROOT / "data" / "watchlist_sample.csv",
+        bootstrap_admin_token=token,
+    )
+    app = create_app(settings)
+    feeder: list[UdpFeeder] = []
+
+    def started(server: object) -> None:
+        auth = app.state.auth
+        if auth.repo.password_hash("admin") is not None:
+            auth.repo.update_user("admin", password_hash=_hash(password), role=None, zones=None)
+        address = app.state.pipeline.address
+        if address is None:
+            raise RuntimeError("the demo's UDP source did not bind")
+        f = UdpFeeder("127.0.0.1", address[1], speed=speed, hours=hours, seed=seed, vessels=vessels)
+        f.start()
+        feeder.append(f)
+        bound = _bound_port(server) or port
+        out.print(f"Mare demo: http://{host}:{bound}/")
+        out.print(f"  login: admin / {password}")
+        out.print(f"  token: {token}")
+        out.print(f"  wall display: http://{host}:{bound}/#token={token}")
+        out.print(f"  AIS over UDP on 127.0.0.1:{address[1]} (speed x{speed:g}); Ctrl-C stops")
+
+    with contextlib.suppress(KeyboardInterrupt):
+        try:
+            asyncio.run(_serve(app, host, port, started))
+        except RuntimeError as exc:
+            raise _fail(str(exc)) from None
+        finally:
+            for f in feeder:
+                f.stop()
+
+
+def _hash(password: str) -> str:
+    from app.auth.passwords import hash_password
+
+    return hash_password(password)
+
+
+def _bound_port(server: object) -> int | None:
+    for srv in getattr(server, "servers", []):
+        for sock in getattr(srv, "sockets", []):
+            return int(sock.getsockname()[1])
+    return None
+
+
+@users_cli.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option("--role", help="admin, officer, analyst or liaison.")],
+    zones: Annotated[
+        str | None, typer.Option("--zones", help="Liaison's zone ids, comma-separated.")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Password (prompted when omitted).")
+    ] = None,
+) -> None:
+    """Create a user in the configured database (MARE_DATABASE_URL)."""
+    from app.auth.models import Role
+    from app.auth.passwords import MIN_PASSWORD
+    from app.auth.service import AuthService
+    from app.service.repo import Repo
+    from app.service.settings import ServiceSettings
+
+    try:
+        r = Role(role)
+    except ValueError:
+        raise _fail(f"unknown role {role!r} (admin, officer, analyst, liaison)") from None
+    zone_ids = [z.strip() for z in (zones or "").split(",") if z.strip()]
+    if r is Role.LIAISON and not zone_ids:
+        raise _fail("a liaison needs --zones")
+    if r is not Role.LIAISON and zone_ids:
+        raise _fail("only a liaison takes --zones")
+    if password is None:
+        password = getpass.getpass(f"password for {username}: ")
+        if getpass.getpass("again: ") != password:
+            raise _fail("the passwords differ")
+    if len(password) < MIN_PASSWORD:
+        raise _fail(f"the password must have at least {MIN_PASSWORD} characters")
+    settings = ServiceSettings()
+    try:
+        repo = Repo.open(settings.resolved_database_url)
+    except Exception as exc:  # noqa: BLE001 - one clear line, whatever the driver raised
+        raise _fail(f"cannot open the database: {exc}") from None
+    try:
+        if repo.get_user(username) is not None:
+            raise _fail(f"user {username} already exists")
+        known = {z.id for z in repo.list_zones()}
+        unknown = sorted(set(zone_ids) - known)
+        if unknown:
+            raise _fail(f"unknown zones: {', '.join(unknown)}")
+        AuthService(repo).create_user(username, password, r, zone_ids or None)
+    finally:
+        repo.close()
+    out.print(f"user {username} ({r.value}) created")

@@ -1,0 +1,126 @@
+"""``mare demo``: simulated central-Med traffic through the real pipeline, live on the map.
+
+The feed is `app.simulate` traffic starting at the wall clock's now, sent in real time (times a
+speed factor) as UDP datagrams to 127.0.0.1, into the service's own UDP source: the same path
+a receiver on the LAN would take, not a shortcut into the engine. It runs in its own thread
+because planning a run and packing each 15-minute window are CPU work that must not hold up
+the event loop serving the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+log = logging.getLogger("app.demo")
+
+#: A datagram stays under the Ethernet MTU, as AIS receivers' UDP output does.
+DATAGRAM_BYTES = 1400
+#: How often the feeder wakes to send what is due (seconds).
+PACE_SECONDS = 0.05
+
+
+def demo_password() -> str:
+    """Return a fresh password for the demo's admin (printed, never stored in clear)."""
+    return secrets.token_urlsafe(12)
+
+
+class UdpFeeder:
+    """Sends a simulated capture to ``(host, port)`` over UDP at ``speed`` times real time.
+
+    The simulation starts at the moment `start` is called, so event times (tag block ``c:``)
+    track the wall clock at speed 1 and live "went dark" alerts fire when they would at sea.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        speed: float = 1.0,
+        hours: float = 24.0,
+        seed: int = 1,
+        vessels: int | None = None,
+        scenario: str = "default",
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.address = (host, port)
+        self.speed = speed
+        self.hours = hours
+        self.seed = seed
+        self.vessels = vessels
+        self.scenario = scenario
+        self.lines_sent = 0
+        self.datagrams_sent = 0
+        self.ready = threading.Event()
+        self.finished = threading.Event()
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo feeder", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _lines(self, start_ms: int) -> Iterator[tuple[int, str]]:
+        from app.simulate.scenario import iter_simulation
+
+        return iter_simulation(
+            self.hours, self.seed, start_ms, vessels=self.vessels, scenario=self.scenario
+        )
+
+    def _run(self) -> None:
+        try:
+            self._feed()
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller, thread must end
+            self.error = exc
+            log.exception("demo feed stopped")
+        finally:
+            self.finished.set()
+
+    def _feed(self) -> None:
+        start_ms = int(time.time() * 1000)
+        lines = self._lines(start_ms)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            pending: tuple[int, str] | None = next(lines, None)
+            self.ready.set()
+            t0 = time.monotonic()
+            # Planning took a while: start the clock at the first line, not before it.
+            first_ms = pending[0] if pending is not None else start_ms
+            while pending is not None and not self._stop.is_set():
+                due = first_ms + int((time.monotonic() - t0) * 1000 * self.speed)
+                buf: list[str] = []
+                size = 0
+                while pending is not None and pending[0] <= due:
+                    line = pending[1]
+                    if size + len(line) + 2 > DATAGRAM_BYTES and buf:
+                        self._send(sock, buf)
+                        buf, size = [], 0
+                    buf.append(line)
+                    size += len(line) + 2
+                    pending = next(lines, None)
+                if buf:
+                    self._send(sock, buf)
+                self._stop.wait(PACE_SECONDS)
+        finally:
+            sock.close()
+
+    def _send(self, sock: socket.socket, lines: list[str]) -> None:
+        data = ("\r\n".join(lines) + "\r\n").encode("ascii", "replace")
+        try:
+            sock.sendto(data, self.address)
+        except OSError as exc:  # the service is stopping; the next wake sees the stop flag
+            log.debug("demo datagram not sent: %s", exc)
+            return
+        self.lines_sent += len(lines)
+        self.datagrams_sent += 1

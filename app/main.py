@@ -1,0 +1,55 @@
+"""The FastAPI application: `create_app(settings)` wires routes, errors and the lifespan.
+
+The lifespan starts the whole service (store, engine, pipeline, hub; `app.service.startup`)
+and stops it in reverse, so `uvicorn` serving `create_app()` is all of Mare in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from app.errors import add_exception_handlers
+from app.service.settings import ROOT, ServiceSettings
+
+FRONTEND = ROOT / "frontend"
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """Return the application for ``settings`` (default: read from ``MARE_*``)."""
+    from app.routes import ROUTERS
+    from app.service.startup import start_service, stop_service
+
+    cfg = settings if settings is not None else ServiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await start_service(app, cfg)
+        try:
+            yield
+        finally:
+            await stop_service(app)
+
+    app = FastAPI(
+        title="Mare",
+        version="1",
+        summary="AIS vessel tracking and interdiction for the central Mediterranean",
+        lifespan=lifespan,
+    )
+    app.state.settings = cfg
+    add_exception_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    _mount_frontend(app, FRONTEND)
+    return app
+
+
+def _mount_frontend(app: FastAPI, directory: Path) -> None:
+    """Serve the dashboard's static files at ``/`` (after every API route)."""
+    if (directory / "index.html").is_file():
+        from starlette.staticfiles import StaticFiles
+
+        app.mount("/", StaticFiles(directory=directory, html=True), name="frontend")

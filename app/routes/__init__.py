@@ -1,0 +1,35 @@
+"""The HTTP routes, one module per resource; `ROUTERS` is what `create_app` includes.
+
+Other modules (push, OGC, metrics) append their routers to `ROUTERS`; order matters only where
+paths overlap, and typed path converters (``{id:int}``) keep those apart.
+"""
+
+from fastapi import APIRouter
+
+from app.routes import (
+    alerts,
+    assets,
+    auth,
+    export,
+    replay,
+    stats,
+    tokens,
+    users,
+    vessels,
+    watchlist,
+    zones,
+)
+
+ROUTERS: list[APIRouter] = [
+    stats.router,
+    auth.router,
+    users.router,
+    tokens.router,
+    vessels.router,
+    zones.router,
+    alerts.router,
+    watchlist.router,
+    assets.router,
+    replay.router,
+    export.router,
+]

@@ -1,0 +1,79 @@
+"""``/api/v1/assets``: own patrol vessels and aircraft, the candidates for an intercept.
+
+An asset with an MMSI takes its position from the live feed (it carries AIS like everyone);
+one without (an aircraft, a warship running silent) from its last PUT.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from app.auth.models import EDITORS, READERS
+from app.deps import CurrentUser, LiveDep, RepoDep, allow
+from app.errors import bad_request, not_found
+from app.service.intercepts import asset_position
+
+router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+
+
+class AssetIn(BaseModel):
+    """An own asset; a position is needed unless the MMSI will give one."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    kind: Literal["vessel", "aircraft"] = "vessel"
+    mmsi: Annotated[int | None, Field(ge=1, le=999_999_999)] = None
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    max_speed_kn: Annotated[float, Field(gt=0, le=1000)]
+
+
+def _with_position(row: dict[str, Any], live: Any) -> dict[str, Any]:
+    pos = asset_position(row, live)
+    if pos is not None:
+        return {**row, "lat": pos[0], "lon": pos[1]}
+    return row
+
+
+def _check(body: AssetIn) -> None:
+    if body.mmsi is None and (body.lat is None or body.lon is None):
+        raise bad_request("an asset without an MMSI needs lat and lon")
+
+
+@router.get("", dependencies=[allow(*READERS)])
+def list_assets(repo: RepoDep, live: LiveDep) -> list[dict[str, Any]]:
+    """Return every asset, with its live position when it has an MMSI."""
+    return [_with_position(a, live) for a in repo.list_assets()]
+
+
+@router.post("", status_code=201, dependencies=[allow(*EDITORS)])
+def add_asset(body: AssetIn, user: CurrentUser, repo: RepoDep, live: LiveDep) -> dict[str, Any]:
+    """Add an asset."""
+    _check(body)
+    row = repo.add_asset(body.model_dump())
+    repo.audit(user.username, "asset.add", target=f"asset:{row['id']}")
+    return _with_position(row, live)
+
+
+@router.put("/{asset_id:int}", dependencies=[allow(*EDITORS)])
+def update_asset(
+    asset_id: int, body: AssetIn, user: CurrentUser, repo: RepoDep, live: LiveDep
+) -> dict[str, Any]:
+    """Replace an asset (its position, say)."""
+    _check(body)
+    row = repo.update_asset(asset_id, body.model_dump())
+    if row is None:
+        raise not_found(f"asset {asset_id}")
+    repo.audit(user.username, "asset.update", target=f"asset:{asset_id}")
+    return _with_position(row, live)
+
+
+@router.delete("/{asset_id:int}", status_code=204, dependencies=[allow(*EDITORS)])
+def delete_asset(asset_id: int, user: CurrentUser, repo: RepoDep) -> Response:
+    """Delete an asset."""
+    if not repo.delete_asset(asset_id):
+        raise not_found(f"asset {asset_id}")
+    repo.audit(user.username, "asset.delete", target=f"asset:{asset_id}")
+    return Response(status_code=204)

@@ -1,0 +1,86 @@
+"""``/api/v1/auth``: password login, logout, who am I, stream tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.models import ALL_ROLES, User
+from app.auth.service import AuthService
+from app.deps import CurrentUser, allow
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    """Credentials of a person (machines use API tokens)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserOut(BaseModel):
+    """The API's ``User``."""
+
+    username: str
+    role: str
+    zones: list[str] | None
+
+
+class LoginOut(BaseModel):
+    """A login token, when it expires, and who it is for."""
+
+    token: str
+    expires_at: datetime
+    user: UserOut
+
+
+class TicketOut(BaseModel):
+    """A single-use stream ticket (60 s) for ``EventSource`` and WebSocket from a browser."""
+
+    ticket: str
+    expires_at: datetime
+
+
+def _auth(request: Request) -> AuthService:
+    return request.app.state.auth  # type: ignore[no-any-return]
+
+
+AuthDep = Annotated[AuthService, Depends(_auth)]
+
+
+@router.post("/login", response_model=LoginOut)
+async def login(body: LoginIn, auth: AuthDep) -> dict[str, Any]:
+    """Exchange a username and password for a bearer token (argon2-checked)."""
+    token, expires, user = await run_in_threadpool(auth.login, body.username, body.password)
+    return {"token": token, "expires_at": expires, "user": user.to_json()}
+
+
+@router.post("/logout", status_code=204, dependencies=[allow(*ALL_ROLES)])
+def logout(user: CurrentUser, auth: AuthDep) -> Response:
+    """Revoke the token this request came with."""
+    if user.token_id is not None:
+        auth.revoke(user.token_id)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut, dependencies=[allow(*ALL_ROLES)])
+def me(user: CurrentUser) -> dict[str, Any]:
+    """Return who the token belongs to."""
+    return user.to_json()
+
+
+@router.post("/ticket", response_model=TicketOut, dependencies=[allow(*ALL_ROLES)])
+def ticket(user: CurrentUser, auth: AuthDep) -> dict[str, Any]:
+    """Issue a stream ticket: tokens never travel in URLs, a ticket may (once, for 60 s)."""
+    value, expires = auth.issue_ticket(user)
+    return {"ticket": value, "expires_at": expires}
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """Return the API's ``User`` for a user."""
+    return user.to_json()

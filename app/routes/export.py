@@ -1,0 +1,126 @@
+"""``/api/v1/export``: a track or an alert set as a GeoJSON or CSV file to take away."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from app.auth.models import READERS
+from app.deps import CurrentUser, RepoDep, allow
+from app.errors import bad_request
+from app.routes.alerts import alert_filter
+from app.routes.common import MAX_LIMIT, parse_time
+from geo.events import Severity, format_time
+
+router = APIRouter(prefix="/api/v1/export", tags=["export"], dependencies=[allow(*READERS)])
+
+Fmt = Annotated[str, Query(pattern="^(geojson|csv)$")]
+GEOJSON = "application/geo+json"
+
+
+def _file(body: str, media: str, name: str) -> Response:
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+@router.get("/track/{mmsi:int}")
+def export_track(
+    mmsi: int,
+    repo: RepoDep,
+    start: str | None = None,
+    end: str | None = None,
+    format: Fmt = "geojson",
+) -> Response:
+    """Return a vessel's positions in a window (default: its last 24 h) as GeoJSON or CSV."""
+    e = parse_time(end, "end")
+    if e is None:
+        e = repo.last_position_ms(mmsi) or 0
+    s = parse_time(start, "start")
+    if s is None:
+        s = e - 24 * 3_600_000
+    if s > e:
+        raise bad_request("start is after end")
+    cols = repo.track(mmsi, s, e)
+    n = len(cols["time_ms"])
+    if format == "csv":
+        rows = [
+            [mmsi, format_time(cols["time_ms"][i]), cols["lat"][i], cols["lon"][i],
+             cols["speed"][i], cols["course"][i]]
+            for i in range(n)
+        ]  # fmt: skip
+        return _file(
+            _csv(["mmsi", "time", "lat", "lon", "speed", "course"], rows),
+            "text/csv",
+            f"track_{mmsi}.csv",
+        )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [cols["lon"][i], cols["lat"][i]]},
+            "properties": {
+                "mmsi": mmsi,
+                "time": format_time(cols["time_ms"][i]),
+                "speed": cols["speed"][i],
+                "course": cols["course"][i],
+            },
+        }
+        for i in range(n)
+    ]
+    body = json.dumps({"type": "FeatureCollection", "features": features})
+    return _file(body, GEOJSON, f"track_{mmsi}.geojson")
+
+
+ALERT_COLUMNS = [
+    "id", "kind", "mmsi", "other_mmsi", "zone", "start", "end", "lat", "lon", "severity",
+    "state", "assignee", "vessel_name",
+]  # fmt: skip
+
+
+@router.get("/alerts")
+def export_alerts(
+    user: CurrentUser,
+    repo: RepoDep,
+    kind: str | None = None,
+    zone: str | None = None,
+    mmsi: Annotated[int | None, Query(ge=0, le=999_999_999)] = None,
+    severity: Severity | None = None,
+    state: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+    format: Fmt = "geojson",
+) -> Response:
+    """Return the alerts matching the filters (as ``GET /alerts``) as GeoJSON or CSV."""
+    f = alert_filter(
+        user, kind=kind, zone=zone, mmsi=mmsi, severity=severity, state=state, start=start, end=end
+    )
+    alerts = repo.list_alerts(f, limit=limit)
+    if format == "csv":
+        rows = [[a.get(c) for c in ALERT_COLUMNS] for a in alerts]
+        return _file(_csv(ALERT_COLUMNS, rows), "text/csv", "alerts.csv")
+    features = [
+        {
+            "type": "Feature",
+            "geometry": None
+            if a["lat"] is None
+            else {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
+            "properties": {k: v for k, v in a.items() if k not in ("lat", "lon")},
+        }
+        for a in alerts
+    ]
+    return _file(
+        json.dumps({"type": "FeatureCollection", "features": features}), GEOJSON, "alerts.geojson"
+    )

@@ -1,0 +1,182 @@
+"""The live picture: every vessel's latest state as the API's ``Vessel`` JSON, kept in memory.
+
+The pipeline updates it per batch (one vectorised pass picks each vessel's latest fix) before
+anything is stored, so the WebSocket and the vessel list show a fix as soon as the engine has
+seen it, whatever the database's pace. At start it is reloaded from the store, so a restart
+does not empty the map. Routes read it from worker threads while the event loop writes it,
+hence the lock; every value handed out is a copy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ais_ingest.mmsi import classify_mmsi, flag_of
+from ais_ingest.records import Batch, ais_class_of, iso_utc
+from app.service.shiptypes import ship_type_text
+from geo.events import Event, EventKind
+
+#: Fields of the API's Vessel object, in the order docs/api.md lists them.
+VESSEL_FIELDS = (
+    "mmsi", "name", "callsign", "imo", "ship_type", "ship_type_text", "flag", "mmsi_kind",
+    "ais_class", "lat", "lon", "speed", "course", "heading", "status", "last_seen", "dark",
+    "dark_since", "risk", "length", "beam",
+)  # fmt: skip
+
+
+def _num(v: float, digits: int) -> float | None:
+    return None if v != v else round(float(v), digits)
+
+
+def new_vessel(mmsi: int) -> dict[str, Any]:
+    """Return an empty Vessel for an MMSI, with the flag and kind its digits give."""
+    flag = flag_of(mmsi)
+    out: dict[str, Any] = dict.fromkeys(VESSEL_FIELDS)
+    out.update(
+        mmsi=mmsi,
+        flag=flag.iso_alpha2 if flag is not None else None,
+        mmsi_kind=classify_mmsi(mmsi).value,
+        dark=False,
+        risk=0,
+        last_seen_ms=None,
+        destination=None,
+    )
+    return out
+
+
+def public(v: dict[str, Any]) -> dict[str, Any]:
+    """Return the Vessel JSON of a stored entry (internal keys dropped)."""
+    return {k: v[k] for k in VESSEL_FIELDS}
+
+
+class LivePicture:
+    """Latest state per MMSI; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._v: dict[int, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._v)
+
+    def get(self, mmsi: int) -> dict[str, Any] | None:
+        with self._lock:
+            v = self._v.get(mmsi)
+            return None if v is None else dict(v)
+
+    def all(self) -> list[dict[str, Any]]:
+        """Return copies of every entry (internal keys kept: ``last_seen_ms``, ``destination``)."""
+        with self._lock:
+            return [dict(v) for v in self._v.values()]
+
+    def load(self, vessels: Iterable[dict[str, Any]]) -> None:
+        """Seed from stored vessels (at start); entries carry the Vessel fields."""
+        with self._lock:
+            for row in vessels:
+                v = new_vessel(int(row["mmsi"]))
+                v.update({k: row[k] for k in row if k in v})
+                self._v[v["mmsi"]] = v
+
+    def apply_batch(self, batch: Batch) -> set[int]:
+        """Take each vessel's latest fix and any static data; return the MMSIs changed."""
+        changed: set[int] = set()
+        pos = batch.positions
+        with self._lock:
+            if len(pos):
+                ok = np.isfinite(pos.lat) & np.isfinite(pos.lon) & (pos.mmsi > 0)
+                rows = np.flatnonzero(ok)
+                if len(rows):
+                    order = rows[np.lexsort((pos.time_ms[rows], pos.mmsi[rows]))]
+                    mm = pos.mmsi[order]
+                    last = order[np.r_[mm[1:] != mm[:-1], True]]
+                    for i in last.tolist():
+                        self._apply_fix(pos, i, changed)
+            for rep in batch.statics:
+                v = self._v.get(rep.mmsi)
+                if v is None:
+                    v = self._v[rep.mmsi] = new_vessel(rep.mmsi)
+                for key, value in (
+                    ("name", rep.name),
+                    ("callsign", rep.callsign),
+                    ("imo", rep.imo),
+                    ("ship_type", rep.ship_type),
+                    ("length", rep.length),
+                    ("beam", rep.beam),
+                    ("destination", rep.destination),
+                ):
+                    if value is not None and value != "":
+                        v[key] = value
+                v["ship_type_text"] = ship_type_text(v["ship_type"])
+                if v["ais_class"] is None:
+                    v["ais_class"] = rep.ais_class.value
+                changed.add(rep.mmsi)
+        return changed
+
+    def _apply_fix(self, pos: Any, i: int, changed: set[int]) -> None:
+        mmsi = int(pos.mmsi[i])
+        t = int(pos.time_ms[i])
+        v = self._v.get(mmsi)
+        if v is None:
+            v = self._v[mmsi] = new_vessel(mmsi)
+        if v["last_seen_ms"] is not None and t <= v["last_seen_ms"]:
+            return
+        heading = int(pos.heading[i])
+        status = int(pos.status[i])
+        v.update(
+            lat=round(float(pos.lat[i]), 6),
+            lon=round(float(pos.lon[i]), 6),
+            speed=_num(pos.speed[i], 1),
+            course=_num(pos.course[i], 1),
+            heading=None if heading < 0 else heading,
+            status=None if status < 0 else status,
+            last_seen=iso_utc(t - t % 1000),
+            last_seen_ms=t,
+            ais_class=ais_class_of(int(pos.msg_type[i])).value,
+            dark=False,
+            dark_since=None,
+        )
+        changed.add(mmsi)
+
+    def apply_events(self, events: Iterable[Event]) -> set[int]:
+        """Mark vessels dark on an open ``ais_gap`` and back when it closes."""
+        changed: set[int] = set()
+        with self._lock:
+            for ev in events:
+                if ev.kind is not EventKind.AIS_GAP:
+                    continue
+                v = self._v.get(ev.mmsi)
+                if v is None:
+                    continue
+                if ev.end_ms is None:
+                    v["dark"] = True
+                    v["dark_since"] = iso_utc(ev.start_ms - ev.start_ms % 1000)
+                elif v["dark"]:
+                    v["dark"] = False
+                    v["dark_since"] = None
+                changed.add(ev.mmsi)
+        return changed
+
+    def set_risk(self, scores: dict[int, int]) -> set[int]:
+        """Store new risk scores; return the MMSIs whose score changed."""
+        changed: set[int] = set()
+        with self._lock:
+            for mmsi, score in scores.items():
+                v = self._v.get(mmsi)
+                if v is not None and v["risk"] != score:
+                    v["risk"] = score
+                    changed.add(mmsi)
+        return changed
+
+    def entries(self, mmsis: Iterable[int]) -> list[dict[str, Any]]:
+        """Return full copies (internal keys kept) of the given MMSIs' entries, for storage."""
+        with self._lock:
+            return [dict(self._v[m]) for m in sorted(mmsis) if m in self._v]
+
+    def vessels(self, mmsis: Iterable[int]) -> list[dict[str, Any]]:
+        """Return the Vessel JSON of the given MMSIs (those known)."""
+        with self._lock:
+            return [public(self._v[m]) for m in sorted(mmsis) if m in self._v]

@@ -1,0 +1,61 @@
+"""Settings of the live service (``mare serve``/``mare demo``), on top of the process settings.
+
+They extend `app.settings.Settings` (same ``MARE_`` prefix, same single reader of the
+environment) with what only the service needs: where it listens for AIS, how long tokens live,
+how often the engine is snapshotted, and the secrets that serve mode refuses to run without.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Secrets that are never acceptable in serve mode: empty, or copied from an example.
+WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "admin", "password", "mare"})
+
+
+class ServiceSettings(Settings):
+    """Process settings plus the service's own (``MARE_*`` environment variables)."""
+
+    #: Ingest sources the pipeline reads (``udp://0.0.0.0:10110``, ``tcp://...``), comma list.
+    sources: list[str] = Field(default_factory=list)
+    #: Zone file loaded into an empty database at start (the shipped central-Med set).
+    zone_file: Path = ROOT / "data" / "zones" / "central_med.geojson"
+    #: Watchlist CSV loaded into an empty database at start; None for none.
+    watchlist_file: Path | None = None
+    #: Land polygons for reachable areas and the basemap (GSHHG "h", about 200 m).
+    land_file: Path = ROOT / "data" / "coast" / "land_gshhg_h.geojson"
+    #: Coarser land for the dashboard basemap (GSHHG "i"): a tenth of the bytes, same picture
+    #: at the scale of the central Mediterranean.
+    basemap_file: Path = ROOT / "data" / "coast" / "land_gshhg_i.geojson"
+    #: Places for the engine's "38 nm N of Zuwara" wording.
+    places_file: Path = ROOT / "data" / "places.csv"
+    #: Lifetime of a login token; API tokens choose their own.
+    token_hours: float = Field(default=12.0, gt=0)
+    #: An admin token created at start for automation; refused when weak in serve mode.
+    bootstrap_admin_token: str | None = None
+    #: Token that may read /metrics besides admins.
+    metrics_token: str | None = None
+    #: Engine snapshot period in seconds; also written at shutdown.
+    snapshot_seconds: float = Field(default=60.0, gt=0)
+    #: Capacity of each queue between pipeline stages, in batches.
+    queue_batches: int = Field(default=64, ge=1)
+    #: "serve" refuses weak secrets; "demo" and "test" generate or accept them.
+    mode: str = "serve"
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Return where the engine snapshot lives (next to the SQLite file by default)."""
+        return self.var_dir / "engine.snapshot"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return the database URL, SQLite under ``var_dir`` when unset."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'mare.sqlite'}"

@@ -1,0 +1,146 @@
+"""Start and stop the service's parts in order; `app.main`'s lifespan calls these two.
+
+Order matters: the store first (everything else reads it), then zones and watchlist (seeded
+from the shipped files into an empty database, so a first `mare demo` has the central-Med
+set), land (loaded once: a reachable area must not re-read 170 kB of coastline), the engine
+(from its snapshot when there is one), the live picture (from stored vessels), auth (the
+bootstrap token), and last the pipeline, whose sources start streaming at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.auth.service import AuthService, check_secret
+from app.hub import Hub
+from app.pipeline import Pipeline
+from app.pipeline.snapshot import restore_or_new
+from app.routes.watchlist import engine_watchlist
+from app.service.live import LivePicture
+from app.service.repo import Repo
+from app.service.settings import ServiceSettings
+from geo.detectors.base import Place
+from geo.land import load_land
+from geo.watchlist import load_watchlist
+from geo.zones import load_zone_file
+
+log = logging.getLogger("app.service")
+
+
+def load_places(path: Path) -> list[Place]:
+    """Read places.csv (``name,country,role,lon,lat,...``) for the engine's wording."""
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [
+            Place(
+                r["name"], float(r["lon"]), float(r["lat"]), r.get("country", ""), r.get("role", "")
+            )
+            for r in csv.DictReader(fh)
+        ]
+
+
+def check_secrets(settings: ServiceSettings) -> None:
+    """Refuse weak secrets in serve mode before anything opens (`WeakSecretError`)."""
+    check_secret("MARE_BOOTSTRAP_ADMIN_TOKEN", settings.bootstrap_admin_token, mode=settings.mode)
+    check_secret("MARE_METRICS_TOKEN", settings.metrics_token, mode=settings.mode)
+
+
+def _prepare(settings: ServiceSettings) -> dict[str, Any]:
+    """Blocking part of the start (store, seeds, land, engine), run in a worker thread."""
+    repo = Repo.open(settings.resolved_database_url)
+    if not repo.list_zones() and settings.zone_file.is_file():
+        repo.put_zones(load_zone_file(settings.zone_file))
+        log.info("zones seeded from %s", settings.zone_file)
+    if settings.watchlist_file is not None and not repo.list_watch():
+        wl = load_watchlist(settings.watchlist_file)
+        repo.import_watch(
+            [
+                {
+                    "mmsi": e.mmsi,
+                    "imo": e.imo,
+                    "name": e.name,
+                    "callsign": e.callsign,
+                    "note": e.note,
+                }
+                for e in wl.entries
+            ]
+        )
+    zones = repo.list_zones()
+    land = load_land(settings.land_file) if settings.land_file.is_file() else None
+    engine, restored = restore_or_new(
+        settings.snapshot_path,
+        zones,
+        watchlist=engine_watchlist(repo.list_watch()),
+        places=load_places(settings.places_file),
+    )
+    live = LivePicture()
+    live.load(repo.load_vessels())
+    scores = {m: engine.vessel_risk(m).score for m in engine.book}
+    live.set_risk(scores)
+    return {"repo": repo, "land": land, "engine": engine, "restored": restored, "live": live}
+
+
+async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
+    """Open everything and start the pipeline; parts land in ``app.state``."""
+    check_secrets(settings)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    parts = await asyncio.to_thread(_prepare, settings)
+    repo: Repo = parts["repo"]
+    auth = AuthService(repo, token_hours=settings.token_hours)
+    if settings.bootstrap_admin_token:
+        await asyncio.to_thread(auth.bootstrap_admin, settings.bootstrap_admin_token)
+    hub = Hub()
+
+    async def history(after_ms: int) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(repo.alerts_recorded_after, after_ms)
+
+    hub.alert_history = history
+    from ais_ingest.decoder import Decoder
+
+    pipeline = Pipeline(
+        engine=parts["engine"],
+        live=parts["live"],
+        sink=repo,
+        hub=hub,
+        sources=list(settings.sources),
+        decoder=Decoder(
+            dedupe_seconds=settings.dedupe_seconds,
+            fragment_timeout_seconds=settings.fragment_timeout_seconds,
+        ),
+        snapshot_path=settings.snapshot_path,
+        snapshot_seconds=settings.snapshot_seconds,
+        queue_batches=settings.queue_batches,
+        batch_lines=settings.batch_size,
+        batch_seconds=settings.batch_seconds,
+    )
+    app.state.settings = settings
+    app.state.repo = repo
+    app.state.store = repo.store
+    app.state.auth = auth
+    app.state.land = parts["land"]
+    app.state.engine = parts["engine"]
+    app.state.engine_restored = parts["restored"]
+    app.state.live = parts["live"]
+    app.state.hub = hub
+    app.state.pipeline = pipeline
+    try:
+        await pipeline.start()
+    except BaseException:
+        await hub.close()
+        repo.close()
+        raise
+
+
+async def stop_service(app: FastAPI) -> None:
+    """Stop the pipeline (draining, snapshot), the hub and the store."""
+    pipeline: Pipeline = app.state.pipeline
+    await pipeline.stop()
+    await app.state.hub.close()
+    await asyncio.to_thread(app.state.repo.close)

@@ -1,0 +1,158 @@
+"""The service's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
+
+Written here because the shared store (`app/store`, issue 4) had not landed when the service
+was built; every query of the service goes through `app.service.repo.Repo`, so moving to the
+store's tables touches that module only. Times are epoch milliseconds (``BigInteger``) on the
+hot tables, as in the record contract; aware UTC datetimes where people read them (tokens).
+Positions keep plain lon/lat columns with a (time, lon, lat) index: the bounding-box prefilter
+that the store refines with shapely or PostGIS.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+users = Table(
+    "svc_users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("zones", JSON, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "svc_api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "username",
+        String(64),
+        ForeignKey("svc_users.username", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(8), nullable=False),  # login | api
+    Column("role", String(16), nullable=True),  # narrower role of an API token
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+zones = Table(
+    "svc_zones",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("feature", JSON, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+watchlist = Table(
+    "svc_watchlist",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mmsi", BigInteger, nullable=True),
+    Column("imo", BigInteger, nullable=True),
+    Column("name", String(120), nullable=True),
+    Column("callsign", String(20), nullable=True),
+    Column("note", Text, nullable=False, default=""),
+)
+
+assets = Table(
+    "svc_assets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("mmsi", BigInteger, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("max_speed_kn", Float, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+events = Table(
+    "svc_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("mmsi", BigInteger, nullable=False),
+    Column("other_mmsi", BigInteger, nullable=True),
+    Column("zone", String(64), nullable=True),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("severity", String(16), nullable=False),
+    Column("severity_rank", SmallInteger, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("assignee", String(64), nullable=True),
+    Column("acknowledged_by", String(64), nullable=True),
+    Column("acknowledged_ms", BigInteger, nullable=True),
+    Column("resolved_by", String(64), nullable=True),
+    Column("resolved_ms", BigInteger, nullable=True),
+    Column("comments", JSON, nullable=False),
+    Column("recorded_ms", BigInteger, nullable=False),
+    Index("ix_svc_events_mmsi", "mmsi"),
+    Index("ix_svc_events_zone", "zone"),
+    Index("ix_svc_events_recorded", "recorded_ms"),
+)
+
+audit_log = Table(
+    "svc_audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", String(100), nullable=False),
+    Column("detail", JSON, nullable=True),
+    Index("ix_svc_audit_target", "target"),
+)
+
+vessels = Table(
+    "svc_vessels",
+    metadata,
+    Column("mmsi", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(40), nullable=True),
+    Column("last_seen_ms", BigInteger, nullable=True),
+    Column("data", JSON, nullable=False),
+)
+
+positions = Table(
+    "svc_positions",
+    metadata,
+    Column("mmsi", BigInteger, nullable=False),
+    Column("time_ms", BigInteger, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("speed", Float, nullable=True),
+    Column("course", Float, nullable=True),
+    Column("heading", SmallInteger, nullable=True),
+    Column("msg_type", SmallInteger, nullable=False),
+    # The natural key of issue 4: a re-ingested position is neither lost nor duplicated.
+    PrimaryKeyConstraint("mmsi", "time_ms", "lon", "lat", name="pk_svc_positions"),
+    Index("ix_svc_positions_time", "time_ms", "lon", "lat"),
+)
