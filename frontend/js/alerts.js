@@ -1,0 +1,182 @@
+// The alert feed: newest first, live over the WebSocket, with the lifecycle actions the role
+// allows (docs/api.md, Roles): officers and admins acknowledge, assign and resolve; liaisons
+// acknowledge and comment on their zones' alerts; analysts comment.
+
+import { api, download } from "./api.js";
+import { openDialog } from "./dialog.js";
+import { fmtAgo, fmtUtc, h, kindText, toast } from "./format.js";
+
+const CAN = {
+  acknowledge: new Set(["admin", "officer", "liaison"]),
+  assign: new Set(["admin", "officer"]),
+  resolve: new Set(["admin", "officer"]),
+  comment: new Set(["admin", "officer", "analyst", "liaison"]),
+};
+
+export function allowed(role, action) {
+  return CAN[action]?.has(role) ?? false;
+}
+
+export class AlertFeed {
+  constructor({ list, user, zoneName, onFocus, onChange }) {
+    this.list = list;
+    this.user = user;
+    this.zoneName = zoneName;
+    this.onFocus = onFocus;
+    this.onChange = onChange || (() => {});
+    this.alerts = new Map(); // id -> Alert
+    this.filter = "open";
+    this.max = 300;
+  }
+
+  async load() {
+    const params = { limit: 200 };
+    const page = await api("/alerts", { params });
+    this.alerts.clear();
+    for (const a of page.items) this.alerts.set(a.id, a);
+    this.draw();
+  }
+
+  setFilter(which) {
+    this.filter = which;
+    this.draw();
+  }
+
+  sorted() {
+    return [...this.alerts.values()].sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : b.id - a.id));
+  }
+
+  visible() {
+    const all = this.sorted();
+    return this.filter === "open" ? all.filter((a) => a.state !== "resolved") : all;
+  }
+
+  openCount() {
+    let n = 0;
+    for (const a of this.alerts.values()) if (a.state === "new") n++;
+    return n;
+  }
+
+  /** A new or updated alert from the WebSocket. */
+  push(alert) {
+    const known = this.alerts.has(alert.id);
+    this.alerts.set(alert.id, { ...(this.alerts.get(alert.id) || {}), ...alert });
+    if (this.alerts.size > this.max) {
+      const oldest = this.sorted().slice(this.max);
+      for (const a of oldest) this.alerts.delete(a.id);
+    }
+    this.draw(known ? null : alert.id);
+  }
+
+  replace(alert) {
+    this.alerts.set(alert.id, alert);
+    this.draw();
+  }
+
+  draw(freshId = null) {
+    const items = this.visible().slice(0, 200);
+    const focused = document.activeElement?.closest?.(".alert")?.dataset.id;
+    this.list.replaceChildren(...items.map((a) => this.item(a, a.id === freshId)));
+    if (focused) this.list.querySelector(`.alert[data-id="${focused}"] .what`)?.focus();
+    this.onChange(this);
+  }
+
+  item(a, fresh) {
+    const role = this.user.role;
+    const vessel = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : String(a.mmsi);
+    const zone = a.zone ? this.zoneName(a.zone) : null;
+    const acts = [];
+    if (a.state === "new" && allowed(role, "acknowledge")) {
+      acts.push(h("button", { type: "button", onclick: () => this.act(a, "acknowledge") }, "Acknowledge"));
+    }
+    if (a.state !== "resolved" && allowed(role, "assign")) {
+      acts.push(h("button", { type: "button", onclick: () => this.assign(a) }, a.assignee ? "Reassign" : "Assign"));
+    }
+    if (a.state !== "resolved" && allowed(role, "resolve")) {
+      acts.push(h("button", { type: "button", onclick: () => this.resolve(a) }, "Resolve"));
+    }
+    if (allowed(role, "comment")) {
+      acts.push(h("button", { type: "button", onclick: () => this.comment(a) }, "Comment"));
+    }
+    const state =
+      a.state === "new"
+        ? "new"
+        : a.state === "acknowledged"
+          ? `ack ${a.acknowledged_by || ""}`.trim()
+          : `resolved ${a.resolved_by || ""}`.trim();
+    return h(
+      "li",
+      { class: `alert${fresh ? " fresh" : ""}`, dataset: { id: a.id, state: a.state } },
+      h(
+        "div",
+        { class: "row" },
+        h("span", { class: `pill sev-${a.severity}` }, a.severity),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "what",
+            title: "Show on the map",
+            onclick: () => this.onFocus(a),
+          },
+          kindText(a.kind),
+        ),
+        h("time", { class: "when", datetime: a.start, title: fmtUtc(a.start) }, fmtAgo(a.start)),
+      ),
+      h(
+        "div",
+        { class: "meta" },
+        vessel,
+        zone ? ` · ${zone}` : "",
+        ` · ${state}`,
+        a.assignee ? ` · → ${a.assignee}` : "",
+      ),
+      a.comments?.length
+        ? h("ul", { class: "comments" }, a.comments.slice(-3).map((c) => h("li", {}, `${c.user}: ${c.text}`)))
+        : null,
+      acts.length ? h("div", { class: "acts" }, acts) : null,
+    );
+  }
+
+  async act(a, action, body) {
+    try {
+      const updated = await api(`/alerts/${a.id}/${action}`, { method: "POST", body: body ?? {} });
+      this.replace(updated);
+      toast(`Alert ${a.id}: ${action === "comments" ? "comment added" : action + "d"}`);
+    } catch (err) {
+      toast(`Could not ${action} alert ${a.id}: ${err.message}`);
+    }
+  }
+
+  async assign(a) {
+    const v = await openDialog({
+      title: `Assign alert ${a.id}`,
+      fields: [{ name: "assignee", label: "Assign to (user name)", value: a.assignee || this.user.username, required: true }],
+      submitLabel: "Assign",
+    });
+    if (v) await this.act(a, "assign", { assignee: v.assignee.trim() });
+  }
+
+  async resolve(a) {
+    const v = await openDialog({
+      title: `Resolve alert ${a.id}`,
+      fields: [{ name: "note", label: "Note (optional)", type: "textarea" }],
+      submitLabel: "Resolve",
+    });
+    if (v) await this.act(a, "resolve", v.note ? { note: v.note } : {});
+  }
+
+  async comment(a) {
+    const v = await openDialog({
+      title: `Comment on alert ${a.id}`,
+      fields: [{ name: "text", label: "Comment", type: "textarea", required: true }],
+      submitLabel: "Add comment",
+    });
+    if (v && v.text.trim()) await this.act(a, "comments", { text: v.text.trim() });
+  }
+
+  exportAlerts() {
+    const params = this.filter === "open" ? { state: "new,acknowledged", format: "geojson" } : { format: "geojson" };
+    return download("/export/alerts", params, "mare-alerts.geojson").catch((err) => toast(`Export failed: ${err.message}`));
+  }
+}

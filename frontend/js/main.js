@@ -1,0 +1,347 @@
+// Boot: sign-in (form or `#token=`), then the map, the live feed, the alert feed and the tools.
+
+import {
+  adoptFragmentToken,
+  api,
+  login,
+  logout,
+  setStoredUser,
+  setUnauthorizedHandler,
+  storedUser,
+  token,
+} from "./api.js";
+import { AlertFeed } from "./alerts.js";
+import { Drawing } from "./draw.js";
+import { Filters, Search, loadZones } from "./filters.js";
+import { fmtNum, fmtUtc, h, kindText, toast } from "./format.js";
+import { LiveFeed } from "./live.js";
+import { MareMap } from "./map.js";
+import { VesselPanel } from "./panel.js";
+import { Replay } from "./replay.js";
+import { VesselStore } from "./store.js";
+
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  store: new VesselStore(),
+  user: null,
+  map: null,
+  feed: null,
+  alerts: null,
+  panel: null,
+  zones: null,
+  mode: "live",
+};
+window.mare = app;
+
+async function boot() {
+  adoptFragmentToken();
+  setUnauthorizedHandler(() => signOut("Your session has ended; please sign in again."));
+  const description = await fetch("/static/map.json").then((r) => r.json());
+  app.map = new MareMap($("map"), description, app.store, {
+    onHover: showTooltip,
+    onClick: onMapClick,
+  });
+  $("login-form").addEventListener("submit", onLogin);
+  $("logout").addEventListener("click", () => signOut());
+  if (token()) {
+    try {
+      const me = await api("/auth/me");
+      setStoredUser(me);
+      return start(me);
+    } catch {
+      /* fall through to the form */
+    }
+  }
+  showLogin();
+}
+
+function showLogin(message = "") {
+  $("login").hidden = false;
+  $("login-error").textContent = message;
+  $("login-user").focus();
+}
+
+async function onLogin(ev) {
+  ev.preventDefault();
+  const btn = ev.submitter || ev.target.querySelector("button");
+  btn.disabled = true;
+  try {
+    const user = await login($("login-user").value.trim(), $("login-pass").value);
+    $("login-pass").value = "";
+    await start(user);
+  } catch (err) {
+    $("login-error").textContent = err.status === 401 ? "Wrong user name or password." : err.message;
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function signOut(message) {
+  app.feed?.stop();
+  await logout();
+  app.user = null;
+  location.hash = "";
+  if (message || app.started) location.reload();
+  else showLogin(message);
+}
+
+async function start(user) {
+  if (app.started) return;
+  app.started = true;
+  app.user = user || storedUser();
+  $("login").hidden = true;
+  $("user-name").textContent = `${app.user.username} · ${app.user.role}`;
+  const map = app.map;
+
+  app.panel = new VesselPanel({
+    root: $("panel"),
+    body: $("panel-body"),
+    map,
+    store: app.store,
+    user: app.user,
+  });
+  $("panel-close").addEventListener("click", () => app.panel.close());
+
+  app.alerts = new AlertFeed({
+    list: $("alert-list"),
+    user: app.user,
+    zoneName: (id) => zoneName(id),
+    onFocus: focusAlert,
+    onChange: (feed) => {
+      $("stat-open").textContent = String(feed.openCount());
+      map.set({ alerts: [...feed.alerts.values()] });
+    },
+  });
+  document.querySelectorAll("[data-alerts]").forEach((b) =>
+    b.addEventListener("click", () => {
+      document.querySelectorAll("[data-alerts]").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+      app.alerts.setFilter(b.dataset.alerts);
+    }),
+  );
+  $("export-alerts").addEventListener("click", (ev) => {
+    ev.preventDefault();
+    app.alerts.exportAlerts();
+  });
+
+  const filters = new Filters({ store: app.store, onChange: () => map.render() });
+  filters.mount();
+  app.filters = filters;
+  $("filters-toggle").addEventListener("click", () => {
+    const box = $("filters");
+    box.hidden = !box.hidden;
+    $("filters-toggle").setAttribute("aria-expanded", String(!box.hidden));
+  });
+  $("filter-dark").addEventListener("change", (e) => map.set({ showDark: e.target.checked }));
+  $("filter-zones").addEventListener("change", (e) => map.set({ showZones: e.target.checked }));
+
+  new Search({
+    input: $("search"),
+    results: $("search-results"),
+    onPick: (v) => {
+      if (Number.isFinite(v.lon)) map.flyTo(v.lon, v.lat, 8);
+      app.panel.open(v.mmsi);
+    },
+  }).mount();
+
+  app.replay = new Replay({
+    map,
+    els: {
+      bar: $("replay-bar"),
+      form: $("replay-form"),
+      start: $("replay-start"),
+      end: $("replay-end"),
+      inView: $("replay-view"),
+      play: $("replay-play"),
+      speed: $("replay-speed"),
+      time: $("replay-time"),
+      marks: $("replay-marks"),
+      clock: $("replay-clock"),
+      status: $("replay-status"),
+      exportLink: $("replay-export"),
+    },
+  });
+  app.replay.mount();
+
+  app.drawing = new Drawing({
+    map,
+    user: app.user,
+    bar: $("draw-bar"),
+    hint: $("draw-hint"),
+    onZoneSaved: () => refreshZones(),
+    onDone: () => setMode("live"),
+    showResults: (node) => {
+      app.panel.root.hidden = false;
+      app.panel.mmsi = null;
+      app.panel.body.replaceChildren(node);
+    },
+  });
+  $("draw-undo").addEventListener("click", () => app.drawing.undo());
+  $("draw-cancel").addEventListener("click", () => app.drawing.cancel());
+
+  document.querySelectorAll(".modes [data-mode]").forEach((b) => b.addEventListener("click", () => setMode(b.dataset.mode)));
+  const canReplay = app.user.role !== "liaison";
+  document.querySelector('[data-mode="replay"]').hidden = !canReplay;
+  document.querySelector('[data-mode="draw"]').hidden = app.user.role === "liaison";
+
+  document.addEventListener("keydown", onKey);
+
+  const [land] = await Promise.all([
+    api("/basemap").catch((err) => {
+      toast(`Coastline unavailable: ${err.message}`);
+      return null;
+    }),
+    refreshZones(),
+    app.alerts.load().catch((err) => toast(`Alerts unavailable: ${err.message}`)),
+  ]);
+  map.set({ land });
+
+  app.feed = new LiveFeed({
+    getToken: token,
+    onSnapshot: (vessels) => {
+      app.store.reset(vessels);
+      afterVesselsChanged();
+    },
+    onDiff: (upsert, remove) => {
+      app.store.applyDiff(upsert, remove);
+      afterVesselsChanged(upsert);
+    },
+    onAlert: (alert) => {
+      app.alerts.push(alert);
+      if (["high", "critical"].includes(alert.severity)) toast(`${kindText(alert.kind)}: ${alert.vessel_name || alert.mmsi}`);
+    },
+    onState: (s) => {
+      const el = $("link-state");
+      el.dataset.state = s;
+      el.textContent = s;
+    },
+    onAuthFailed: () => signOut("The live feed refused the session; please sign in again."),
+  });
+  app.feed.start();
+  refreshStats();
+  setInterval(refreshStats, 15_000);
+}
+
+function afterVesselsChanged(upsert) {
+  const st = app.store;
+  $("stat-live").textContent = String(st.length - st.countWith(1));
+  $("stat-dark").textContent = String(st.countWith(1));
+  if (app.panel?.following && upsert) {
+    const v = st.get(app.panel.mmsi);
+    if (v) app.panel.onVesselUpdate(v);
+  }
+  app.map.render();
+}
+
+async function refreshStats() {
+  try {
+    const s = await api("/stats");
+    $("stat-open").textContent = String(s.alerts_open ?? app.alerts.openCount());
+  } catch {
+    /* the feed shows the count it knows */
+  }
+}
+
+async function refreshZones() {
+  try {
+    app.zones = await loadZones();
+    app.map.setZones(app.zones);
+    app.filters?.setZoneOptions(app.zones);
+  } catch (err) {
+    toast(`Zones unavailable: ${err.message}`);
+  }
+}
+
+function zoneName(id) {
+  const f = app.zones?.features?.find((z) => z.properties?.id === id);
+  return f?.properties?.name || id;
+}
+
+function focusAlert(a) {
+  if (Number.isFinite(a.lon) && Number.isFinite(a.lat)) app.map.flyTo(a.lon, a.lat, 9);
+  if (a.mmsi) app.panel.open(a.mmsi);
+}
+
+function setMode(mode) {
+  if (mode === app.mode && mode !== "draw") return;
+  const prev = app.mode;
+  app.mode = mode;
+  document.querySelectorAll(".modes [data-mode]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === mode)));
+  if (prev === "replay" && mode !== "replay") app.replay.stop();
+  if (prev === "draw" && mode !== "draw" && app.drawing.active) app.drawing.cancel();
+  $("replay-bar").hidden = mode !== "replay";
+  if (mode === "draw") app.drawing.start();
+  app.map.set({ mode, retroTracks: mode === "draw" ? [] : app.map.state.retroTracks });
+  if (mode === "live") app.map.set({ draw: null });
+}
+
+function onMapClick(info) {
+  if (app.mode === "draw" && app.drawing.active) {
+    app.drawing.click(info);
+    return;
+  }
+  const id = info.layer?.id;
+  if (id === "vessels" && info.index >= 0) {
+    app.panel.open(app.store.mmsi[info.index]);
+  } else if ((id === "alerts" || id === "replay-alerts") && info.object) {
+    app.panel.open(info.object.mmsi);
+  } else if ((id === "replay-heads" || id === "replay-trips" || id === "retro-tracks") && info.object) {
+    app.panel.open(info.object.mmsi);
+  }
+}
+
+function showTooltip(info) {
+  const tip = $("tooltip");
+  const id = info.layer?.id;
+  let lines = null;
+  if (id === "vessels" && info.index >= 0) {
+    const v = app.store.objects[info.index];
+    if (v) {
+      lines = [
+        h("b", {}, v.name || `MMSI ${v.mmsi}`),
+        h("div", { class: "muted" }, `${v.ship_type_text || "–"} · ${v.flag || "?"} · risk ${v.risk ?? 0}`),
+        h("div", {}, v.dark ? `dark since ${fmtUtc(v.dark_since || v.last_seen)}` : `${fmtNum(v.speed, 1)} kn, ${fmtNum(v.course, 0)}°`),
+      ];
+    }
+  } else if (id === "zones" && info.object) {
+    const p = info.object.properties || {};
+    lines = [h("b", {}, p.name || p.id), h("div", { class: "muted" }, String(p.kind || "").replaceAll("_", " "))];
+  } else if ((id === "alerts" || id === "replay-alerts") && info.object) {
+    const a = info.object;
+    lines = [h("b", {}, kindText(a.kind)), h("div", { class: "muted" }, `${a.vessel_name || a.mmsi} · ${fmtUtc(a.start)}`)];
+  } else if ((id === "replay-heads" || id === "replay-trips" || id === "retro-tracks") && info.object) {
+    lines = [h("b", {}, info.object.name || `MMSI ${info.object.mmsi}`)];
+  } else if (id === "intercept-points" && info.object?.label) {
+    lines = [h("b", {}, info.object.label)];
+  }
+  if (!lines) {
+    tip.hidden = true;
+    return;
+  }
+  tip.replaceChildren(...lines);
+  tip.style.left = `${info.x + 14}px`;
+  tip.style.top = `${info.y + 14}px`;
+  tip.hidden = false;
+}
+
+function onKey(ev) {
+  const typing = ev.target.closest?.("input, select, textarea");
+  if (ev.key === "/" && !typing) {
+    ev.preventDefault();
+    $("search").focus();
+  } else if (ev.key === "Escape" && !document.querySelector(".dialog-backdrop")) {
+    if (app.mode === "draw") setMode("live");
+    else if (!app.panel.root.hidden) {
+      app.panel.close();
+      $("map").focus();
+    }
+  } else if (ev.key === "Enter" && app.mode === "draw" && app.drawing.active && !typing) {
+    ev.preventDefault();
+    app.drawing.finish();
+  }
+}
+
+boot().catch((err) => {
+  console.error(err);
+  toast(`Mare could not start: ${err.message}`);
+});

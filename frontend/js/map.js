@@ -1,0 +1,521 @@
+// The deck.gl map: one Deck, no base map library; the coastline is a layer like any other.
+//
+// Layers are rebuilt at most once per animation frame (render() only schedules), and a layer
+// whose inputs did not change is handed back to deck.gl as the same instance, so deck.gl does no
+// work for it. The vessel layer reads the store's typed arrays (binary attributes); the small
+// layers that derive from it (suspect rings, dark labels) are keyed by versions the store bumps
+// only when their membership changes.
+
+import { ICON_NAMES, SELECTED_COLOR, buildIconAtlas, severityColor, zoneColor } from "./style.js";
+import { fmtDuration, parseTime } from "./format.js";
+
+const {
+  Deck,
+  JSONConverter,
+  IconLayer,
+  ScatterplotLayer,
+  TextLayer,
+  PathLayer,
+  LineLayer,
+  PolygonLayer,
+  GeoJsonLayer,
+  TripsLayer,
+  FlyToInterpolator,
+  MapView,
+} = window.deck;
+
+export function ringCentroid(ring) {
+  let a = 0;
+  let cx = 0;
+  let cy = 0;
+  for (let i = 0, n = ring.length; i < n; i++) {
+    const [x0, y0] = ring[i];
+    const [x1, y1] = ring[(i + 1) % n];
+    const f = x0 * y1 - x1 * y0;
+    a += f;
+    cx += (x0 + x1) * f;
+    cy += (y0 + y1) * f;
+  }
+  if (Math.abs(a) < 1e-12) return ring[0];
+  return [cx / (3 * a), cy / (3 * a)];
+}
+
+function largestRing(geometry) {
+  if (!geometry) return null;
+  const polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates || [];
+  let best = null;
+  let bestArea = -1;
+  for (const p of polys) {
+    const r = p[0];
+    let a = 0;
+    for (let i = 0; i < r.length - 1; i++) a += r[i][0] * r[i + 1][1] - r[i + 1][0] * r[i][1];
+    if (Math.abs(a) > bestArea) {
+      bestArea = Math.abs(a);
+      best = r;
+    }
+  }
+  return best;
+}
+
+export class MareMap {
+  constructor(container, description, store, handlers) {
+    this.store = store;
+    this.handlers = handlers;
+    this.cache = new Map();
+    this.state = {
+      mode: "live",
+      land: null,
+      zones: null,
+      zoneLabels: [],
+      showZones: true,
+      showDark: true,
+      track: null,
+      reach: null,
+      intercepts: null,
+      alerts: [],
+      replay: null,
+      replayTime: 0,
+      draw: null,
+      retroTracks: [],
+      minuteTick: 0,
+    };
+    const converted = new JSONConverter({
+      configuration: { classes: { GeoJsonLayer, TextLayer, MapView } },
+    }).convert(description);
+    this.templates = Object.fromEntries(converted.layers.map((l) => [l.id, l]));
+    this.viewState = { ...converted.initialViewState, pitch: 0, bearing: 0 };
+    const { atlas, mapping } = buildIconAtlas();
+    this.iconAtlas = atlas;
+    this.iconMapping = mapping;
+    this.pending = 0;
+    this.firstDrawn = null;
+    this.deck = new Deck({
+      parent: container,
+      views: converted.views,
+      initialViewState: this.viewState,
+      controller: { doubleClickZoom: false, keyboard: true },
+      layers: [],
+      useDevicePixels: 1,
+      getCursor: ({ isDragging, isHovering }) =>
+        this.state.mode === "draw" ? "crosshair" : isDragging ? "grabbing" : isHovering ? "pointer" : "grab",
+      onViewStateChange: ({ viewState }) => {
+        this.viewState = viewState;
+        this.handlers.onView?.(viewState);
+      },
+      onHover: (info) => this.handlers.onHover?.(info),
+      onClick: (info, event) => this.handlers.onClick?.(info, event),
+      onAfterRender: () => {
+        if (this.firstDrawn === null && this.store.length > 0 && this.drewVessels) {
+          this.firstDrawn = performance.now();
+          window.dispatchEvent(new CustomEvent("mare:first-vessels", { detail: this.firstDrawn }));
+        }
+        window.__mareFrames = (window.__mareFrames || 0) + 1;
+      },
+    });
+    setInterval(() => {
+      this.state.minuteTick++;
+      this.render();
+    }, 30_000);
+  }
+
+  set(patch) {
+    Object.assign(this.state, patch);
+    this.render();
+  }
+
+  render() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = 0;
+      this.deck.setProps({ layers: this.layers() });
+    });
+  }
+
+  /** The same layer instance while `key` is unchanged; a new one (from make()) when it changes. */
+  memo(id, key, make) {
+    const hit = this.cache.get(id);
+    if (hit && hit.key.length === key.length && hit.key.every((k, i) => k === key[i])) return hit.layer;
+    const layer = make();
+    this.cache.set(id, { key, layer });
+    return layer;
+  }
+
+  flyTo(lon, lat, zoom) {
+    const vs = this.viewState;
+    this.deck.setProps({
+      initialViewState: {
+        longitude: lon,
+        latitude: lat,
+        zoom: Math.max(zoom ?? vs.zoom, vs.zoom),
+        pitch: 0,
+        bearing: 0,
+        transitionDuration: "auto",
+        transitionInterpolator: new FlyToInterpolator({ speed: 2 }),
+      },
+    });
+  }
+
+  panTo(lon, lat) {
+    this.deck.setProps({ initialViewState: { ...this.viewState, longitude: lon, latitude: lat } });
+  }
+
+  bbox() {
+    const vp = this.deck.getViewports()[0];
+    if (!vp) return null;
+    const [w, s] = vp.unproject([0, vp.height]);
+    const [e, n] = vp.unproject([vp.width, 0]);
+    return [w, s, e, n].map((v) => Math.round(v * 1e4) / 1e4);
+  }
+
+  project(lon, lat) {
+    const vp = this.deck.getViewports()[0];
+    return vp ? vp.project([lon, lat]) : null;
+  }
+
+  setZones(fc) {
+    const labels = [];
+    for (const f of fc?.features || []) {
+      const ring = largestRing(f.geometry);
+      if (ring) labels.push({ position: ringCentroid(ring), text: f.properties?.name || f.properties?.id || "" });
+    }
+    this.set({ zones: fc, zoneLabels: labels });
+  }
+
+  layers() {
+    const s = this.state;
+    const out = [];
+    if (s.land) {
+      out.push(this.memo("land", [s.land], () => this.templates.land.clone({ data: s.land })));
+    }
+    if (s.zones && s.showZones) {
+      out.push(
+        this.memo("zones", [s.zones], () =>
+          this.templates.zones.clone({
+            data: s.zones,
+            getFillColor: (f) => [...zoneColor(f.properties?.kind), 28],
+            getLineColor: (f) => [...zoneColor(f.properties?.kind), 190],
+          }),
+        ),
+        this.memo("zone-names", [s.zoneLabels], () =>
+          this.templates["zone-names"].clone({
+            data: s.zoneLabels,
+            getPosition: (d) => d.position,
+            getText: (d) => d.text,
+            characterSet: "auto",
+          }),
+        ),
+      );
+    }
+    if (s.reach) {
+      out.push(
+        this.memo("reach", [s.reach], () =>
+          new GeoJsonLayer({
+            id: "reach",
+            data: s.reach,
+            filled: true,
+            stroked: true,
+            lineWidthUnits: "pixels",
+            getLineWidth: (f) => (f.properties.kind === "likely" ? 1 : 2),
+            getFillColor: (f) => (f.properties.kind === "likely" ? [255, 209, 102, 50] : [138, 170, 220, 45]),
+            getLineColor: (f) => (f.properties.kind === "likely" ? [255, 209, 102, 200] : [138, 170, 220, 230]),
+            pointType: "circle",
+            getPointRadius: 5,
+            pointRadiusUnits: "pixels",
+          }),
+        ),
+      );
+    }
+    if (s.retroTracks.length) {
+      out.push(
+        this.memo("retro-tracks", [s.retroTracks], () =>
+          new PathLayer({
+            id: "retro-tracks",
+            data: s.retroTracks,
+            getPath: (d) => d.path,
+            getColor: [190, 120, 230, 220],
+            widthUnits: "pixels",
+            getWidth: 2,
+            pickable: true,
+          }),
+        ),
+      );
+    }
+    if (s.track) {
+      out.push(
+        this.memo("track", [s.track], () =>
+          new PathLayer({
+            id: "track",
+            data: [s.track],
+            getPath: (d) => d.path,
+            getColor: [255, 255, 255, 170],
+            widthUnits: "pixels",
+            getWidth: 2,
+            jointRounded: true,
+          }),
+        ),
+      );
+    }
+    if (s.mode === "replay" && s.replay) {
+      out.push(...this.replayLayers());
+    } else {
+      out.push(...this.liveLayers());
+    }
+    if (s.intercepts) out.push(...this.interceptLayers());
+    if (s.draw) out.push(...this.drawLayers());
+    return out;
+  }
+
+  liveLayers() {
+    const s = this.state;
+    const st = this.store;
+    const out = [];
+    if (s.alerts.length) {
+      out.push(
+        this.memo("alerts", [s.alerts], () =>
+          new ScatterplotLayer({
+            id: "alerts",
+            data: s.alerts.filter((a) => Number.isFinite(a.lon) && Number.isFinite(a.lat) && a.state !== "resolved"),
+            getPosition: (a) => [a.lon, a.lat],
+            getRadius: 11,
+            radiusUnits: "pixels",
+            stroked: true,
+            filled: false,
+            lineWidthUnits: "pixels",
+            getLineWidth: 1.5,
+            getLineColor: (a) => [...severityColor(a.severity), 160],
+            pickable: true,
+          }),
+        ),
+      );
+    }
+    const suspects = this.memo("suspect-list", [st.suspectVersion, st.styleVersion], () => ({
+      list: st.slotsWith(2),
+    }));
+    out.push(
+      this.memo("suspects", [suspects, st.version], () =>
+        new ScatterplotLayer({
+          id: "suspects",
+          data: suspects.list,
+          getPosition: (m) => {
+            const i = st.slot.get(m);
+            return i === undefined ? [0, 0] : [st.positions[2 * i], st.positions[2 * i + 1]];
+          },
+          getRadius: 14,
+          radiusUnits: "pixels",
+          stroked: true,
+          filled: false,
+          lineWidthUnits: "pixels",
+          getLineWidth: 2,
+          getLineColor: [255, 209, 102, 230],
+          updateTriggers: { getPosition: st.version },
+        }),
+      ),
+    );
+    out.push(
+      this.memo("vessels", [st.version, st.styleVersion], () => {
+        this.drewVessels = st.length > 0;
+        return new IconLayer({
+          id: "vessels",
+          data: st.binary(),
+          iconAtlas: this.iconAtlas,
+          iconMapping: this.iconMapping,
+          getIcon: (_, { index }) => ICON_NAMES[st.icons[index]],
+          sizeUnits: "pixels",
+          sizeMinPixels: 6,
+          billboard: false,
+          pickable: true,
+          updateTriggers: { getIcon: st.styleVersion },
+        });
+      }),
+    );
+    if (s.showDark) {
+      const dark = this.memo("dark-list", [st.darkVersion, st.styleVersion], () => ({ list: st.slotsWith(1) }));
+      out.push(
+        this.memo("dark-labels", [dark, st.version, s.minuteTick], () => {
+          const now = Date.now();
+          return new TextLayer({
+            id: "dark-labels",
+            data: dark.list,
+            getPosition: (m) => {
+              const i = st.slot.get(m);
+              return i === undefined ? [0, 0] : [st.positions[2 * i], st.positions[2 * i + 1]];
+            },
+            getText: (m) => {
+              const v = st.get(m);
+              const since = parseTime(v?.dark_since || v?.last_seen);
+              return `dark ${fmtDuration(now - since)}`;
+            },
+            getSize: 11,
+            sizeUnits: "pixels",
+            getColor: [170, 178, 190, 230],
+            getPixelOffset: [0, 17],
+            fontFamily: "system-ui, sans-serif",
+            background: true,
+            getBackgroundColor: [11, 16, 22, 170],
+            backgroundPadding: [3, 1],
+            updateTriggers: { getPosition: st.version, getText: [st.version, s.minuteTick] },
+          });
+        }),
+      );
+    }
+    if (st.selected !== null) {
+      out.push(
+        this.memo("selected", [st.selected, st.version], () =>
+          new ScatterplotLayer({
+            id: "selected",
+            data: [st.selected],
+            getPosition: (m) => {
+              const i = st.slot.get(m);
+              return i === undefined ? [0, 0] : [st.positions[2 * i], st.positions[2 * i + 1]];
+            },
+            getRadius: 17,
+            radiusUnits: "pixels",
+            stroked: true,
+            filled: false,
+            lineWidthUnits: "pixels",
+            getLineWidth: 2,
+            getLineColor: [...SELECTED_COLOR, 255],
+          }),
+        ),
+      );
+    }
+    return out;
+  }
+
+  replayLayers() {
+    const s = this.state;
+    const r = s.replay;
+    const t = s.replayTime;
+    return [
+      new TripsLayer({
+        id: "replay-trips",
+        data: r.vessels,
+        getPath: (d) => d.path,
+        getTimestamps: (d) => d.timestamps,
+        getColor: (d) => (d.risk >= 50 ? [240, 140, 60] : [95, 196, 214]),
+        widthUnits: "pixels",
+        getWidth: 2,
+        widthMinPixels: 2,
+        trailLength: 1800,
+        fadeTrail: true,
+        currentTime: t,
+        capRounded: true,
+        jointRounded: true,
+        pickable: true,
+      }),
+      new ScatterplotLayer({
+        id: "replay-heads",
+        data: r.heads,
+        getPosition: (d) => d.position,
+        getRadius: 4,
+        radiusUnits: "pixels",
+        getFillColor: (d) => (d.risk >= 50 ? [240, 140, 60] : [95, 196, 214]),
+        pickable: true,
+        updateTriggers: { getPosition: t },
+      }),
+      new ScatterplotLayer({
+        id: "replay-alerts",
+        data: r.alertMarks.filter((a) => a.t <= t && t - a.t < 3600),
+        getPosition: (a) => [a.lon, a.lat],
+        getRadius: 12,
+        radiusUnits: "pixels",
+        stroked: true,
+        filled: false,
+        lineWidthUnits: "pixels",
+        getLineWidth: 2,
+        getLineColor: (a) => severityColor(a.severity),
+        pickable: true,
+      }),
+    ];
+  }
+
+  interceptLayers() {
+    const x = this.state.intercepts;
+    return [
+      this.memo("intercept-lines", [x], () =>
+        new LineLayer({
+          id: "intercept-lines",
+          data: x.lines,
+          getSourcePosition: (d) => d.from,
+          getTargetPosition: (d) => d.to,
+          getColor: (d) => d.color,
+          getWidth: 2,
+          widthUnits: "pixels",
+        }),
+      ),
+      this.memo("intercept-points", [x], () =>
+        new ScatterplotLayer({
+          id: "intercept-points",
+          data: x.points,
+          getPosition: (d) => d.position,
+          getRadius: (d) => d.radius,
+          radiusUnits: "pixels",
+          getFillColor: (d) => d.color,
+          stroked: true,
+          getLineColor: [11, 16, 22],
+          lineWidthUnits: "pixels",
+          getLineWidth: 1,
+          pickable: true,
+        }),
+      ),
+      this.memo("intercept-labels", [x], () =>
+        new TextLayer({
+          id: "intercept-labels",
+          data: x.points.filter((p) => p.label),
+          getPosition: (d) => d.position,
+          getText: (d) => d.label,
+          getSize: 11,
+          sizeUnits: "pixels",
+          getColor: [230, 236, 242],
+          getPixelOffset: [0, -16],
+          fontFamily: "system-ui, sans-serif",
+          characterSet: "auto",
+          background: true,
+          getBackgroundColor: [11, 16, 22, 210],
+          backgroundPadding: [4, 2],
+        }),
+      ),
+    ];
+  }
+
+  drawLayers() {
+    const d = this.state.draw;
+    const pts = d.points;
+    const out = [];
+    if (pts.length >= 3) {
+      out.push(
+        new PolygonLayer({
+          id: "draw-poly",
+          data: [pts],
+          getPolygon: (p) => p,
+          getFillColor: [95, 196, 214, 40],
+          getLineColor: [95, 196, 214, 230],
+          lineWidthUnits: "pixels",
+          getLineWidth: 2,
+        }),
+      );
+    } else if (pts.length === 2) {
+      out.push(
+        new PathLayer({
+          id: "draw-line",
+          data: [pts],
+          getPath: (p) => p,
+          getColor: [95, 196, 214, 230],
+          widthUnits: "pixels",
+          getWidth: 2,
+        }),
+      );
+    }
+    out.push(
+      new ScatterplotLayer({
+        id: "draw-vertices",
+        data: pts,
+        getPosition: (p) => p,
+        getRadius: 4,
+        radiusUnits: "pixels",
+        getFillColor: [255, 255, 255],
+      }),
+    );
+    return out;
+  }
+}

@@ -1,0 +1,201 @@
+// The live vessels, kept as columns in typed arrays that deck.gl reads directly.
+//
+// A diff touches only the vessels it names: each one is written in place at its slot (a Map
+// from MMSI to slot), a removal moves the last slot into the hole. The map layer is then given
+// views of the same buffers (deck.gl uploads them to the GPU in one go), so a diff of 10,000
+// vessels costs one pass over the diff, never a rebuild of JavaScript objects for every vessel.
+
+import { DARK_COLOR, ICON, SUSPECT_RISK, iconAngle, riskColor, vesselSize } from "./style.js";
+
+export class VesselStore {
+  constructor(capacity = 16384) {
+    this.length = 0;
+    this.slot = new Map(); // mmsi -> slot
+    this.objects = []; // slot -> Vessel JSON (the latest the server sent)
+    this.visible = () => true; // filter predicate
+    this.version = 0; // bumps on any change
+    this.styleVersion = 0; // bumps when colours/sizes/icons may have changed
+    this.darkVersion = 0; // bumps when the set of dark vessels changes
+    this.suspectVersion = 0;
+    this.selected = null;
+    this.allocate(capacity);
+  }
+
+  allocate(capacity) {
+    const grow = (Old, n) => {
+      const a = new Old.constructor(n);
+      a.set(Old.subarray(0, Math.min(Old.length, n)));
+      return a;
+    };
+    if (!this.positions) {
+      this.capacity = capacity;
+      this.mmsi = new Uint32Array(capacity);
+      this.positions = new Float32Array(capacity * 2);
+      this.angles = new Float32Array(capacity);
+      this.sizes = new Float32Array(capacity);
+      this.colors = new Uint8ClampedArray(capacity * 4);
+      this.icons = new Uint8Array(capacity);
+      this.flags = new Uint8Array(capacity); // 1 dark, 2 suspect, 4 hidden
+      return;
+    }
+    this.capacity = capacity;
+    this.mmsi = grow(this.mmsi, capacity);
+    this.positions = grow(this.positions, capacity * 2);
+    this.angles = grow(this.angles, capacity);
+    this.sizes = grow(this.sizes, capacity);
+    this.colors = grow(this.colors, capacity * 4);
+    this.icons = grow(this.icons, capacity);
+    this.flags = grow(this.flags, capacity);
+  }
+
+  get(mmsi) {
+    const i = this.slot.get(Number(mmsi));
+    return i === undefined ? null : this.objects[i];
+  }
+
+  clear() {
+    this.length = 0;
+    this.slot.clear();
+    this.objects.length = 0;
+    this.touch(true);
+  }
+
+  touch(membership = false) {
+    this.version++;
+    this.styleVersion++;
+    if (membership) {
+      this.darkVersion++;
+      this.suspectVersion++;
+    }
+  }
+
+  /** Write one vessel into its slot; returns the slot. */
+  write(v) {
+    const mmsi = Number(v.mmsi);
+    let i = this.slot.get(mmsi);
+    let prevFlags = 0;
+    if (i === undefined) {
+      if (this.length >= this.capacity) this.allocate(this.capacity * 2);
+      i = this.length++;
+      this.slot.set(mmsi, i);
+      this.mmsi[i] = mmsi;
+    } else {
+      prevFlags = this.flags[i];
+    }
+    const old = this.objects[i];
+    const merged = old && old.mmsi === mmsi ? Object.assign(old, v) : v;
+    this.objects[i] = merged;
+    this.paint(i, merged);
+    const changed = (prevFlags ^ this.flags[i]) & 3;
+    if (changed & 1) this.darkVersion++;
+    if (changed & 2) this.suspectVersion++;
+    return i;
+  }
+
+  /** Recompute position, angle, icon, colour, size and flags of one slot. */
+  paint(i, v) {
+    const lon = Number(v.lon);
+    const lat = Number(v.lat);
+    const p = i * 2;
+    this.positions[p] = lon;
+    this.positions[p + 1] = lat;
+    const dark = !!v.dark;
+    const angle = iconAngle(v);
+    const still = Number.isNaN(angle) || (v.speed !== null && v.speed !== undefined && v.speed < 0.5);
+    let icon = still ? ICON.dot : ICON.arrow;
+    if (dark) icon = still ? ICON.dotHollow : ICON.arrowHollow;
+    this.icons[i] = icon;
+    this.angles[i] = Number.isNaN(angle) ? 0 : angle;
+    const suspect = (Number(v.risk) || 0) >= SUSPECT_RISK;
+    const hidden = !Number.isFinite(lon) || !Number.isFinite(lat) || !this.visible(v);
+    this.flags[i] = (dark ? 1 : 0) | (suspect ? 2 : 0) | (hidden ? 4 : 0);
+    this.sizes[i] = hidden ? 0 : vesselSize(v);
+    const c = dark ? DARK_COLOR : riskColor(v.risk);
+    const q = i * 4;
+    this.colors[q] = c[0];
+    this.colors[q + 1] = c[1];
+    this.colors[q + 2] = c[2];
+    this.colors[q + 3] = dark ? 200 : 255;
+  }
+
+  remove(mmsi) {
+    const key = Number(mmsi);
+    const i = this.slot.get(key);
+    if (i === undefined) return false;
+    const last = this.length - 1;
+    const flags = this.flags[i];
+    if (i !== last) {
+      const lastMmsi = this.mmsi[last];
+      this.mmsi[i] = lastMmsi;
+      this.positions[i * 2] = this.positions[last * 2];
+      this.positions[i * 2 + 1] = this.positions[last * 2 + 1];
+      this.angles[i] = this.angles[last];
+      this.sizes[i] = this.sizes[last];
+      this.colors.copyWithin(i * 4, last * 4, last * 4 + 4);
+      this.icons[i] = this.icons[last];
+      this.flags[i] = this.flags[last];
+      this.objects[i] = this.objects[last];
+      this.slot.set(lastMmsi, i);
+    }
+    this.objects.length = last;
+    this.slot.delete(key);
+    this.length = last;
+    if (flags & 1) this.darkVersion++;
+    if (flags & 2) this.suspectVersion++;
+    // Slots moved: every layer that reads by slot must look again.
+    this.darkVersion++;
+    this.suspectVersion++;
+    return true;
+  }
+
+  /** Replace everything (the WebSocket's snapshot). */
+  reset(vessels) {
+    this.clear();
+    if (vessels.length > this.capacity) this.allocate(Math.max(vessels.length * 2, 1024));
+    for (const v of vessels) this.write(v);
+    this.touch(true);
+  }
+
+  /** Apply a diff: upserts written in place, removals swapped out. */
+  applyDiff(upsert = [], remove = []) {
+    for (const m of remove) this.remove(m);
+    for (const v of upsert) this.write(v);
+    if (upsert.length || remove.length) this.touch(false);
+  }
+
+  /** Re-run the filter over every vessel (after the user changed a filter). */
+  restyle() {
+    for (let i = 0; i < this.length; i++) this.paint(i, this.objects[i]);
+    this.touch(true);
+  }
+
+  /** Slots of vessels whose flag bit is set and that are not hidden. */
+  slotsWith(bit) {
+    const out = [];
+    for (let i = 0; i < this.length; i++) {
+      const f = this.flags[i];
+      if (f & bit && !(f & 4)) out.push(this.mmsi[i]);
+    }
+    return out;
+  }
+
+  countWith(bit) {
+    let n = 0;
+    for (let i = 0; i < this.length; i++) if (this.flags[i] & bit) n++;
+    return n;
+  }
+
+  /** The binary data object deck.gl layers read; new views each time so deck re-uploads. */
+  binary() {
+    const n = this.length;
+    return {
+      length: n,
+      attributes: {
+        getPosition: { value: this.positions.subarray(0, n * 2), size: 2 },
+        getAngle: { value: this.angles.subarray(0, n), size: 1 },
+        getSize: { value: this.sizes.subarray(0, n), size: 1 },
+        getColor: { value: this.colors.subarray(0, n * 4), size: 4, normalized: true },
+      },
+    };
+  }
+}
