@@ -11,6 +11,7 @@ from app.routes import (
     assets,
     auth,
     export,
+    frontend,
     replay,
     stats,
     tokens,
@@ -32,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     assets.router,
     replay.router,
     export.router,
+    frontend.router,
 ]
