@@ -111,6 +111,8 @@ class Subscription:
     known: set[int] = field(default_factory=set)
     #: Vessels to send on the next diff whatever changed (e.g. newly revealed to a liaison).
     reveal: set[int] = field(default_factory=set)
+    #: Whether vessel changes wake this subscriber (alert-only consumers: SSE, webhooks).
+    vessels: bool = True
     closed: bool = False
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -149,7 +151,7 @@ class Subscription:
     def has_alerts(self) -> bool:
         return self.alert_cursor < self.hub._alert_seq
 
-    async def wait(self, timeout: float | None = None, *, vessels: bool = True) -> bool:
+    async def wait(self, timeout: float | None = None, *, vessels: bool | None = None) -> bool:
         """Wait until something was published (True) or ``timeout`` passed (False).
 
         Returns at once if there is already something unread (with ``vessels=False``, only
@@ -159,6 +161,8 @@ class Subscription:
         """
         if self.closed:
             raise HubClosed
+        if vessels is None:
+            vessels = self.vessels
         if self.has_alerts() or (vessels and self.has_vessel_changes()):
             return True
         try:
@@ -242,7 +246,7 @@ class Hub:
                 self._vessels[int(v["mmsi"])] = (seq, v)
             self._append(_Change(seq, list(vessels), [], time.monotonic()))
             self.vessel_states_published += len(vessels)
-        self._notify_all()
+        self._notify_all(vessels=True)
 
     def remove_vessels(self, mmsis: Iterable[int]) -> None:
         """Forget vessels that left the live picture; subscribers holding them get a remove."""
@@ -254,7 +258,7 @@ class Hub:
             for m in gone:
                 self._vessels.pop(m, None)
             self._append(_Change(self._vessel_seq, [], gone, time.monotonic()))
-        self._notify_all()
+        self._notify_all(vessels=True)
 
     def publish_alert(self, alert: dict[str, Any]) -> None:
         """Append the Alert JSON to the ring with the next sequence id; never waits."""
@@ -278,9 +282,10 @@ class Hub:
             self._log_states -= len(old.vessels) + len(old.removed)
             self._log_floor = old.seq
 
-    def _notify_all(self) -> None:
+    def _notify_all(self, vessels: bool = False) -> None:
         for sub in list(self._subs):
-            sub._notify()
+            if sub.vessels or not vessels:
+                sub._notify()
 
     # -- reading (consumer side) ------------------------------------------------------------
 
@@ -292,11 +297,13 @@ class Hub:
         vessel_filter: VesselFilter | None = None,
         alert_filter: AlertFilter | None = None,
         alerts_after: int | None = None,
+        vessels: bool = True,
     ) -> Subscription:
         """Register a consumer (``kind`` labels it in /metrics: ``websocket``, ``sse``, ...).
 
-        Alerts are delivered from ``alerts_after`` (a sequence id) on, else from now. Call from
-        the event loop that will `Subscription.wait`.
+        Alerts are delivered from ``alerts_after`` (a sequence id) on, else from now. With
+        ``vessels=False`` (an alert-only consumer) vessel changes neither wake it nor count as
+        unread. Call from the event loop that will `Subscription.wait`.
         """
         if self._closed:
             raise HubClosed
@@ -310,6 +317,7 @@ class Hub:
                 vessel_cursor=self._vessel_seq,
                 alert_cursor=self._alert_seq if alerts_after is None else alerts_after,
                 alert_n=self._alert_n if alerts_after is None else None,
+                vessels=vessels,
                 _loop=asyncio.get_running_loop(),
             )
             self._subs.add(sub)

@@ -93,7 +93,7 @@ class WebhookDispatcher:
         self._client = httpx.AsyncClient(
             timeout=self.timeout, follow_redirects=False, trust_env=False
         )
-        sub = self.hub.subscribe("webhook")
+        sub = self.hub.subscribe("webhook", vessels=False)
         self._task = asyncio.get_running_loop().create_task(self._run(sub), name="webhooks")
 
     async def stop(self) -> None:

@@ -150,3 +150,12 @@ async def test_throttled_wait_ignores_vessel_changes_but_not_alerts_or_pokes() -
     assert await sub.wait(1.0, vessels=False)
     hub.publish_alert(alert())
     assert await sub.wait(0.0, vessels=False)
+
+
+async def test_alert_only_subscriber_is_not_woken_by_vessel_changes() -> None:
+    hub = Hub()
+    sub = hub.subscribe("sse", vessels=False)
+    hub.publish_vessels([vessel(1, 1.0, 1.0)])
+    assert not await sub.wait(0.01)
+    hub.publish_alert(alert())
+    assert await sub.wait(0.0)
