@@ -317,7 +317,7 @@ def _polygons(draw: st.DrawFn) -> MultiPolygon:
     return mp
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     polys=st.lists(_polygons(), min_size=1, max_size=4),
     seed=st.integers(0, 2**32 - 1),
