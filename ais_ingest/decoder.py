@@ -78,7 +78,7 @@ class Decoder:
             return hit
         split = split_tag_block(text)
         fields = parse_tag_fields(split[0]) if split is not None else None
-        result = None if split is None or fields is None else (split[0], _HEX[split[1]], fields)
+        result = None if split is None or fields is None else (split[0], int(split[1], 16), fields)
         if len(cache) >= _TAG_CACHE_SIZE:
             cache.clear()
         cache[text] = result

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 #: Epoch values above this are milliseconds (1e11 s is the year 5138).
 _MS_THRESHOLD = 100_000_000_000
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def epoch_to_ms(value: float) -> int:
@@ -57,9 +58,8 @@ def split_tag_block(text: str) -> tuple[str, str] | None:
     if star < 0 or len(text) - star != 3:
         return None
     digits = text[star + 1 :]
-    try:
-        int(digits, 16)
-    except ValueError:
+    # Two hex digits exactly: int(..., 16) alone would also take " 1", "-1" or "+1".
+    if not (digits[0] in _HEX_DIGITS and digits[1] in _HEX_DIGITS):
         return None
     return text[:star], digits
 

@@ -286,3 +286,17 @@ def test_records_keep_arrival_order_across_fast_and_pyais_paths() -> None:
     batch, _ = run(lines, dedupe_seconds=0)
     assert [p.second for p in batch.positions] == [1, 2, 3]
     assert [s.name for s in batch.statics] == ["NINA", "FIRST", "SECOND", "THIRD"]
+
+
+def test_tag_block_checksum_that_is_not_two_hex_digits_is_bad_framing_not_an_error() -> None:
+    line = sentences({"type": 1, "mmsi": MMSI, "lat": 35.5, "lon": 12.6})[0]
+    bad = [f"\\c:1718000000*{digits}\\{line}" for digits in ("1 ", "-1", "+1", " 1", "G1")]
+    batch, dec = run(bad)
+    assert len(batch) == 0 and dec.stats.counts["bad_framing"] == len(bad)
+
+
+def test_tag_block_checksum_in_mixed_case_hex_is_counted_not_raised() -> None:
+    # ASCII XORs to < 0x80, so "aF" can never match: a bad checksum, not an exception.
+    line = sentences({"type": 1, "mmsi": MMSI, "lat": 35.5, "lon": 12.6})[0]
+    batch, dec = run([f"\\c:1718000000*aF\\{line}"])
+    assert len(batch) == 0 and dec.stats.counts["bad_checksum"] == 1
