@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
 from app.errors import add_exception_handlers
-from app.service.settings import ROOT, ServiceSettings
-
-FRONTEND = ROOT / "frontend"
+from app.service.settings import ServiceSettings
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -43,13 +40,4 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     add_exception_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    _mount_frontend(app, FRONTEND)
     return app
-
-
-def _mount_frontend(app: FastAPI, directory: Path) -> None:
-    """Serve the dashboard's static files at ``/`` (after every API route)."""
-    if (directory / "index.html").is_file():
-        from starlette.staticfiles import StaticFiles
-
-        app.mount("/", StaticFiles(directory=directory, html=True), name="frontend")

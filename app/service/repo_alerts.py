@@ -86,11 +86,12 @@ class AlertsRepo(RepoBase):
         keys = list(latest)
         recorded = now_ms()
         with self.engine.begin() as c:
-            known = dict(
-                c.execute(select(t.events.c.key, t.events.c.id).where(t.events.c.key.in_(keys)))
-                .tuples()
-                .all()
-            )
+            known = {
+                k: i
+                for k, i in c.execute(
+                    select(t.events.c.key, t.events.c.id).where(t.events.c.key.in_(keys))
+                )
+            }
             for key, ev in latest.items():
                 values = {
                     "end_ms": ev.end_ms,

@@ -204,3 +204,47 @@ def pg_service(tmp_path: Path, postgis_url: str) -> Iterator[Service]:
     metadata.drop_all(eng)
     eng.dispose()
     yield from start(make_settings(tmp_path, postgis_url))
+
+
+#: Event time of the scenario's first fix (2026-09-21T14:13:20Z); the live clock follows it.
+T0 = 1_790_000_000
+IN_ALPHA = 247_000_001
+IN_BETA = 247_000_002
+
+
+def crossing(mmsi: int, lon0: float, lat: float, steps: int = 12, t0: int = T0) -> list[str]:
+    """Lines of a vessel at 10 kn due east, one fix every 3 min (0.01° of longitude)."""
+    from tests.app.api.nmea import position
+
+    return [position(mmsi, lon0 + 0.01 * i, lat, t0 + 180 * i) for i in range(steps)]
+
+
+def feed_scenario(svc: Service) -> dict[str, int]:
+    """Vessel IN_ALPHA enters zone alpha, IN_BETA enters beta; return their alert ids."""
+    from tests.app.api.nmea import static
+
+    lines = static(IN_ALPHA, "ALFA STAR", T0, callsign="IABC")
+    lines += static(IN_BETA, "BRAVO", T0, callsign="IBCD")
+    lines += crossing(IN_ALPHA, 11.95, 35.2) + crossing(IN_BETA, 12.95, 35.2)
+    svc.send(lines)
+
+    def alerts() -> dict[str, int] | None:
+        items = svc.get("/api/v1/alerts?kind=zone_entry").json()["items"]
+        found = {a["zone"]: a["id"] for a in items}
+        return found if {"alpha", "beta"} <= set(found) else None
+
+    found = svc.wait_for(alerts)
+    return {"alpha": found["alpha"], "beta": found["beta"]}
+
+
+@pytest.fixture(scope="module")
+def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One service on SQLite for a whole module (tests that only read, or clean up)."""
+    tmp = tmp_path_factory.mktemp("svc")
+    yield from start(make_settings(tmp, f"sqlite:///{tmp / 'mare.sqlite'}"))
+
+
+@pytest.fixture(scope="module")
+def scenario(shared_service: Service) -> dict[str, int]:
+    """The shared service with the two-vessel scenario fed in."""
+    return feed_scenario(shared_service)
