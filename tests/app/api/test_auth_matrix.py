@@ -31,7 +31,9 @@ def _public(method: str, path: str) -> bool:
     """The dashboard's page and static files are public (the token lives in the page)."""
     from app.routes.frontend import router as frontend
 
-    static = {(m, r.path) for r in frontend.routes for m in getattr(r, "methods", ())}
+    static = {
+        (m, str(getattr(r, "path", ""))) for r in frontend.routes for m in getattr(r, "methods", ())
+    }
     return (method, path) in PUBLIC or (method, path) in static
 
 
@@ -59,7 +61,7 @@ def _concrete(path: str) -> str:
 
 def _status(svc: Service, method: str, path: str, token: str | None) -> int:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = None if method in ("GET", "DELETE") else {}
+    body: dict[str, Any] | None = None if method in ("GET", "DELETE") else {}
     # Streamed: an admitted stream (SSE) answers headers and is closed at once.
     with svc.client.stream(method, path, headers=headers, json=body, timeout=10) as r:
         return r.status_code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.app.api.conftest import IN_ALPHA, IN_BETA, T0, Service
 from tests.app.api.nmea import position
 
@@ -90,8 +92,10 @@ def test_alert_lifecycle_is_audited_with_who_and_when(
 
 
 def test_zone_change_reaches_the_running_engine(shared_service: Service) -> None:
-    engine_zones = lambda: [z.id for z in shared_service.app.state.engine.zones]  # noqa: E731
-    feature = {
+    def engine_zones() -> list[str]:
+        return [z.id for z in shared_service.app.state.engine.zones]
+
+    feature: dict[str, Any] = {
         "type": "Feature",
         "properties": {"id": "gamma", "name": "Gamma", "kind": "custom"},
         "geometry": {
