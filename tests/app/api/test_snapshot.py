@@ -1,0 +1,59 @@
+"""A restart resumes the engine from its snapshot: an open loitering candidate is not forgotten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geo.events import format_time
+from tests.app.api.conftest import T0, Service, make_settings, start
+from tests.app.api.nmea import position
+
+MMSI = 636_000_123  # Liberia: a tanker idling south of Lampedusa
+MINUTES_BEFORE = 40  # under the 60 min loitering threshold: only a candidate at shutdown
+MINUTES_AFTER = 35
+
+
+def _drift(minute: int) -> str:
+    # 0.5 kn, drifting a few hundred metres: slow at sea, never a jump.
+    return position(MMSI, 12.3 + 0.0001 * minute, 35.3, T0 + 60 * minute, speed=0.5, course=10.0)
+
+
+def _seen(svc: Service, minute: int) -> bool:
+    v = svc.app.state.live.get(MMSI)
+    return v is not None and v["last_seen_ms"] == (T0 + 60 * minute) * 1000
+
+
+def test_restart_keeps_an_open_loitering_candidate(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'mare.sqlite'}")
+    run = start(settings)
+    svc = next(run)
+    svc.send([_drift(m) for m in range(MINUTES_BEFORE)])
+    svc.wait_for(lambda: _seen(svc, MINUTES_BEFORE - 1))
+    state = svc.app.state.engine.vessel_state(MMSI)
+    assert state is not None and state.loitering_since_ms == T0 * 1000
+    assert svc.get(f"/api/v1/alerts?mmsi={MMSI}").json()["items"] == []
+    for _ in run:  # stop: the pipeline drains and writes the snapshot
+        pass
+    assert settings.snapshot_path.is_file()
+
+    run = start(settings)
+    svc = next(run)
+    try:
+        assert svc.app.state.engine_restored
+        restored = svc.app.state.engine.vessel_state(MMSI)
+        assert restored is not None and restored.loitering_since_ms == T0 * 1000
+        # The map is not empty after the restart either.
+        assert svc.get(f"/api/v1/vessels/{MMSI}").json()["speed"] == 0.5
+        total = MINUTES_BEFORE + MINUTES_AFTER
+        svc.send([_drift(m) for m in range(MINUTES_BEFORE, total)])
+
+        def loitering() -> list[dict[str, object]]:
+            items = svc.get(f"/api/v1/alerts?kind=loitering&mmsi={MMSI}").json()["items"]
+            return list(items)
+
+        (alert,) = svc.wait_for(loitering)
+        # The episode starts at the first slow fix, before the restart.
+        assert alert["start"] == format_time(T0 * 1000)
+    finally:
+        for _ in run:
+            pass
