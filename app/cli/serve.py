@@ -16,7 +16,7 @@ from rich.console import Console
 from app.cli import cli
 
 err = Console(stderr=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 users_cli = typer.Typer(help="Manage users.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users")
@@ -128,6 +128,7 @@ def demo(
         out.print(f"  token: {token}")
         out.print(f"  wall display: http://{host}:{bound}/#token={token}")
         out.print(f"  AIS over UDP on 127.0.0.1:{address[1]} (speed x{speed:g}); Ctrl-C stops")
+        out.file.flush()  # a pipe (a test, a log collector) must see the login at once
 
     with contextlib.suppress(KeyboardInterrupt):
         try:
