@@ -6,6 +6,9 @@ paths overlap, and typed path converters (``{id:int}``) keep those apart.
 
 from fastapi import APIRouter
 
+from app import metrics
+from app.ogc import routes as ogc
+from app.push import sse, webhooks, websocket
 from app.routes import (
     alerts,
     assets,
@@ -33,5 +36,10 @@ ROUTERS: list[APIRouter] = [
     assets.router,
     replay.router,
     export.router,
+    sse.router,
+    websocket.router,
+    webhooks.router,
+    ogc.router,
+    metrics.router,
     frontend.router,
 ]
