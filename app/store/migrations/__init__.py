@@ -1,0 +1,1 @@
+"""Alembic migrations, packaged with the app so ``mare db upgrade`` works from an install."""

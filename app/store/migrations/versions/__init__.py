@@ -1,0 +1,1 @@
+"""Alembic revisions; each branches on the dialect where PostGIS needs more than SQLite."""

@@ -1,0 +1,296 @@
+"""The tables, built per backend: PostGIS gets geometry columns, SQLite plain lon/lat and WKB.
+
+SQLite here has no SpatiaLite, so spatial work there is a bounding-box prefilter in SQL refined by
+shapely; PostGIS stores real geometries with GiST indexes. Both carry the same columns otherwise
+and the same answers come out of `app.store.queries`.
+
+Times are `EpochMs` on the Python side (integer milliseconds, as in the record contract); on
+PostGIS they are ``timestamptz`` (daily partitions, readable in psql), on SQLite integers.
+
+Index design of ``positions`` on PostGIS (measured, see bench/store.py): BRIN on (time, mmsi)
+and GiST on geom, no btree. A GiST insert costs ~10-15 us of server CPU per row and a btree
+on (mmsi, time, lat, lon) adds a third more (random leaf per vessel); BRIN costs almost nothing.
+The natural key (mmsi, time, lat, lon) is kept unique by the writer instead: each batch goes
+through a staging table and is inserted with an anti-join against the rows of its own time
+ranges (found through BRIN), under a transaction advisory lock (see `app.store.positions`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB, REAL
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class EpochMs(TypeDecorator[int]):
+    """Integer epoch milliseconds in Python; ``timestamptz`` on PostgreSQL, integer on SQLite."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))
+        return dialect.type_descriptor(BigInteger())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "postgresql":
+            return None if value is None else int(value)
+        return datetime.fromtimestamp(int(value) // 1000, tz=UTC).replace(
+            microsecond=(int(value) % 1000) * 1000
+        )
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            delta = value - EPOCH
+            return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+        return int(value)
+
+
+Real = Float().with_variant(REAL(), "postgresql")
+Json = JSON().with_variant(JSONB(), "postgresql")
+POINT_EXPR = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)"
+
+
+def _position_columns(postgis: bool) -> list[Any]:
+    cols: list[Any] = [
+        Column("time", EpochMs(), nullable=False),
+        Column("mmsi", Integer, nullable=False),
+        Column("lat", Float, nullable=False),
+        Column("lon", Float, nullable=False),
+        Column("sog", Real),
+        Column("cog", Real),
+        Column("heading", SmallInteger),
+        Column("status", SmallInteger),
+        Column("turn", Real),
+        Column("accuracy", Boolean),
+        Column("msg_type", SmallInteger, nullable=False),
+        Column("second", SmallInteger),
+        Column("source", Text),
+    ]
+    if postgis:
+        cols.append(
+            Column(
+                "geom",
+                Geometry("POINT", srid=4326, spatial_index=False),
+                Computed(POINT_EXPR, persisted=True),
+            )
+        )
+    return cols
+
+
+@cache
+def make_metadata(postgis: bool) -> MetaData:
+    """Return the tables for PostGIS (``postgis=True``) or SQLite; the migrations match these."""
+    md = MetaData()
+    pos = Table(
+        "positions",
+        md,
+        *_position_columns(postgis),
+        postgresql_partition_by="RANGE (time)",
+    )
+    if postgis:
+        Index(
+            "ix_positions_time_mmsi",
+            pos.c.time,
+            pos.c.mmsi,
+            postgresql_using="brin",
+            postgresql_with={"pages_per_range": 16},
+        )
+        Index("ix_positions_geom", pos.c.geom, postgresql_using="gist")
+    else:
+        Index("ux_positions_key", pos.c.mmsi, pos.c.time, pos.c.lat, pos.c.lon, unique=True)
+        Index("ix_positions_time", pos.c.time)
+
+    vessel_cols: list[Any] = [
+        Column("mmsi", Integer, primary_key=True, autoincrement=False),
+        Column("first_seen", EpochMs(), nullable=False),
+        Column("last_seen", EpochMs(), nullable=False),
+        Column("time", EpochMs()),  # time of the latest fix with a position
+        Column("lat", Float),
+        Column("lon", Float),
+        Column("sog", Real),
+        Column("cog", Real),
+        Column("heading", SmallInteger),
+        Column("status", SmallInteger),
+        Column("msg_type", SmallInteger),
+        Column("static_time", EpochMs()),
+        Column("name", String(32)),
+        Column("callsign", String(16)),
+        Column("imo", Integer),
+        Column("ship_type", SmallInteger),
+        Column("to_bow", SmallInteger),
+        Column("to_stern", SmallInteger),
+        Column("to_port", SmallInteger),
+        Column("to_starboard", SmallInteger),
+        Column("destination", String(32)),
+        Column("eta", String(16)),
+        Column("draught", Real),
+        Column("flag", String(2)),
+        Column("risk", Real),
+    ]
+    if postgis:
+        vessel_cols.append(
+            Column(
+                "geom",
+                Geometry("POINT", srid=4326, spatial_index=False),
+                Computed(POINT_EXPR, persisted=True),
+            )
+        )
+    ves = Table("vessels", md, *vessel_cols)
+    Index("ix_vessels_lat_lon", ves.c.lat, ves.c.lon)
+    if postgis:
+        Index("ix_vessels_geom", ves.c.geom, postgresql_using="gist")
+
+    ident = Table(
+        "vessel_identities",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("mmsi", Integer, nullable=False),
+        Column("time", EpochMs(), nullable=False),
+        Column("name", String(32)),
+        Column("callsign", String(16)),
+        Column("imo", Integer),
+        Column("ship_type", SmallInteger),
+    )
+    Index("ix_vessel_identities_mmsi_time", ident.c.mmsi, ident.c.time)
+
+    zones = Table(
+        "zones",
+        md,
+        Column("id", String(64), primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("kind", String(32), nullable=False),
+        Column("alerts", Json, nullable=False),
+        Column("dwell_minutes", Float),
+        Column("severity", String(16), nullable=False),
+        Column("note", Text, nullable=False),
+        Column("country", String(8)),
+        Column(
+            "geom",
+            Geometry("MULTIPOLYGON", srid=4326, spatial_index=False) if postgis else LargeBinary,
+            nullable=False,
+        ),
+        Column("minx", Float, nullable=False),
+        Column("miny", Float, nullable=False),
+        Column("maxx", Float, nullable=False),
+        Column("maxy", Float, nullable=False),
+        Column("updated_at", EpochMs(), nullable=False),
+    )
+    if postgis:
+        Index("ix_zones_geom", zones.c.geom, postgresql_using="gist")
+    Table(
+        "store_meta",
+        md,
+        Column("key", String(64), primary_key=True),
+        Column("value", BigInteger, nullable=False),
+    )
+
+    ev = Table(
+        "events",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("key", String(200), nullable=False, unique=True),
+        Column("kind", String(32), nullable=False),
+        Column("mmsi", Integer, nullable=False),
+        Column("other_mmsi", Integer),
+        Column("zone", String(64)),
+        Column("start_time", EpochMs(), nullable=False),
+        Column("end_time", EpochMs()),
+        Column("lat", Float),
+        Column("lon", Float),
+        Column("severity", String(16), nullable=False),
+        Column("details", Json, nullable=False),
+        # The alert lifecycle: new -> acknowledged -> resolved (or new -> resolved), who and when.
+        Column("state", String(16), nullable=False),
+        Column("acknowledged_by", String(64)),
+        Column("acknowledged_at", EpochMs()),
+        Column("resolved_by", String(64)),
+        Column("resolved_at", EpochMs()),
+        Column("created_at", EpochMs(), nullable=False),
+        Column("updated_at", EpochMs(), nullable=False),
+    )
+    Index("ix_events_start_time", ev.c.start_time)
+    Index("ix_events_mmsi", ev.c.mmsi)
+    Index("ix_events_zone", ev.c.zone)
+    Index("ix_events_state", ev.c.state)
+
+    Table(
+        "watchlist",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("mmsi", Integer),
+        Column("imo", Integer),
+        Column("name", String(64)),
+        Column("callsign", String(16)),
+        Column("note", Text, nullable=False),
+        Column("created_at", EpochMs(), nullable=False),
+    )
+    Table(
+        "users",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("username", String(64), nullable=False, unique=True),
+        Column("password_hash", Text, nullable=False),
+        Column("role", String(16), nullable=False),
+        Column("disabled", Boolean, nullable=False),
+        Column("created_at", EpochMs(), nullable=False),
+    )
+    Table(
+        "api_tokens",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        Column("name", String(100), nullable=False),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("prefix", String(16), nullable=False),
+        Column("created_at", EpochMs(), nullable=False),
+        Column("expires_at", EpochMs()),
+        Column("last_used_at", EpochMs()),
+        Column("revoked_at", EpochMs()),
+    )
+    audit = Table(
+        "audit_log",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("time", EpochMs(), nullable=False),
+        Column("actor", String(64), nullable=False),
+        Column("action", String(64), nullable=False),
+        Column("target", String(200), nullable=False),
+        Column("details", Json, nullable=False),
+    )
+    Index("ix_audit_log_time", audit.c.time)
+    return md
+
+
+def tables(postgis: bool) -> dict[str, Table]:
+    """Return the tables by name for one backend."""
+    return dict(make_metadata(postgis).tables)

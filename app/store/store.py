@@ -1,0 +1,176 @@
+"""`Store`: the one object the service and the CLI hold; opens, upgrades, writes batches.
+
+``write_batch`` returns only after its transaction committed: a `WriteResult` means stored.
+Connection failures are retried with backoff (the write is idempotent on natural keys, so a
+retry never duplicates); when the retries are spent it raises `StoreUnavailable` and nothing of
+that batch is acknowledged.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, text
+
+from ais_ingest.records import Batch
+from app.store import migrate, partitions
+from app.store.engine import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_BACKOFF_S,
+    make_engine,
+    redact,
+    with_retries,
+)
+from app.store.errors import SchemaOutOfDate
+from app.store.positions import insert_postgis, insert_sqlite, prepare
+from app.store.schema import tables
+from app.store.vessels import upsert_positions, upsert_statics
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one committed batch stored: new position rows, and vessels inserted or updated."""
+
+    positions_inserted: int
+    vessels_upserted: int
+
+
+class Store:
+    """A database behind the store's API (PostGIS or SQLite); thread-safe through its pool."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        backoff_s: float = DEFAULT_BACKOFF_S,
+    ) -> None:
+        self.engine = engine
+        self.postgis = engine.dialect.name == "postgresql"
+        self.tables: dict[str, Table] = tables(self.postgis)
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self.where = redact(engine.url.render_as_string(hide_password=True))
+        self._partitions: set[date] = set()
+
+    def retry(self, fn: Any, what: str) -> Any:
+        """Run ``fn()`` with this store's retry schedule (see `with_retries`)."""
+        return with_retries(
+            fn, what=what, where=self.where, attempts=self.attempts, backoff_s=self.backoff_s
+        )
+
+    def read(self, fn: Any, what: str = "reading") -> Any:
+        """Run ``fn(conn)`` in a read transaction, with retries."""
+
+        def run() -> Any:
+            with self.engine.connect() as conn:
+                return fn(conn)
+
+        return self.retry(run, what)
+
+    def write(self, fn: Any, what: str = "writing") -> Any:
+        """Run ``fn(conn)`` in one write transaction that commits before returning, with retries."""
+
+        def run() -> Any:
+            with self.engine.begin() as conn:
+                return fn(conn)
+
+        return self.retry(run, what)
+
+    def _ensure_days(self, days: set[date]) -> None:
+        missing = days - self._partitions
+        if missing:
+            partitions.create_partitions(self.engine, missing)
+            self._partitions |= missing
+
+    def write_batch(self, batch: Batch) -> WriteResult:
+        """Store a batch's positions and vessel updates in one transaction; return after commit.
+
+        Positions without lat/lon are not stored as positions but still move the vessel's
+        ``last_seen``. Raises `StoreUnavailable` if the database stays unreachable.
+        """
+        prepared = prepare(batch.positions)
+        t = self.tables
+
+        def run() -> WriteResult:
+            if self.postgis and len(prepared):
+                days = {partitions.day_of(int(ms)) for ms in set(prepared.cols.time_ms.tolist())}
+                self._ensure_days(days)
+            with self.engine.begin() as conn:
+                if self.postgis:
+                    inserted = insert_postgis(conn, prepared)
+                else:
+                    inserted = insert_sqlite(conn, prepared)
+                touched = upsert_positions(conn, t["vessels"], batch.positions)
+                touched |= upsert_statics(conn, t["vessels"], t["vessel_identities"], batch.statics)
+            return WriteResult(inserted, len(touched))
+
+        result: WriteResult = self.retry(run, "writing a batch")
+        return result
+
+    def maintain(self, now_ms: int, retention_days: int, days_ahead: int = 3) -> dict[str, Any]:
+        """Create partitions ahead and apply retention (call at start and then daily)."""
+        from app.store.retention import apply_retention
+
+        created: list[date] = []
+        if self.postgis:
+            created = self.retry(
+                lambda: partitions.ensure_ahead(self.engine, now_ms, days_ahead),
+                "creating partitions",
+            )
+            self._partitions |= set(created)
+        removed = apply_retention(self, now_ms, retention_days)
+        return {"partitions_created": [d.isoformat() for d in created], **removed}
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def _check_schema(conn: Connection) -> None:
+    head = migrate.head_revision()
+    try:
+        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:  # noqa: BLE001 - no alembic_version table: never migrated
+        current = None
+    if current != head:
+        raise SchemaOutOfDate(
+            f"database schema is at {current or 'nothing'}, this Mare needs {head}: "
+            "run `mare db upgrade`"
+        )
+
+
+def open_store(
+    url: str | None,
+    *,
+    upgrade: bool | None = None,
+    attempts: int = DEFAULT_ATTEMPTS,
+    backoff_s: float = DEFAULT_BACKOFF_S,
+) -> Store:
+    """Open the database of ``MARE_DATABASE_URL`` (None: SQLite under var_dir) and check it.
+
+    SQLite upgrades itself (the embedded desk has no DBA); PostGIS is upgraded by
+    ``mare db upgrade`` and refused with `SchemaOutOfDate` when behind. A database that cannot be
+    reached raises `StoreUnavailable` after the retries.
+    """
+    engine = make_engine(url)
+    store = Store(engine, attempts=attempts, backoff_s=backoff_s)
+    do_upgrade = (not store.postgis) if upgrade is None else upgrade
+    try:
+        if do_upgrade:
+            store.retry(lambda: migrate.upgrade(engine), "upgrading the schema")
+        store.read(_check_schema, "connecting")
+        if store.postgis:
+            store._partitions = set(store.read(partitions.list_partitions))
+    except BaseException:
+        engine.dispose()
+        raise
+    return store
+
+
+def now_ms() -> int:
+    """Wall-clock now in epoch ms; only maintenance uses it, never the record path."""
+    return int(time.time() * 1000)

@@ -1,0 +1,183 @@
+"""Vessel rows in bulk: latest fix, last seen, static data and the history of identities.
+
+One upsert per batch. The latest fix only moves forward in event time (a late, older report never
+overwrites a newer fix); ``last_seen`` counts every report, with or without a position. Static
+reports merge field by field: a newer report overwrites what it carries, an older one only fills
+gaps. Each change of identity (name, callsign, IMO, ship type) adds a row to
+``vessel_identities``, the first identity seen included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Table, and_, case, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ais_ingest.mmsi import flag_alpha2_array
+from ais_ingest.records import PositionColumns, StaticReport
+
+FIX_COLUMNS = ("time", "lat", "lon", "sog", "cog", "heading", "status", "msg_type")
+STATIC_FIELDS = (
+    "name",
+    "callsign",
+    "imo",
+    "ship_type",
+    "to_bow",
+    "to_stern",
+    "to_port",
+    "to_starboard",
+    "destination",
+    "eta",
+    "draught",
+)
+IDENTITY = ("name", "callsign", "imo", "ship_type")
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _opt(v: Any) -> Any:
+    return None if v is None or v != v or (isinstance(v, int) and v < 0) else v
+
+
+def _position_rows(cols: PositionColumns, has_fix: np.ndarray) -> dict[int, dict[str, Any]]:
+    rows: dict[int, dict[str, Any]] = {}
+    if not len(cols):
+        return rows
+    order = np.lexsort((cols.time_ms, cols.mmsi))
+    m = cols.mmsi[order]
+    first = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
+    last = np.r_[first[1:] - 1, m.size - 1]
+    for a, b in zip(first.tolist(), last.tolist(), strict=True):
+        mmsi = int(m[a])
+        rows[mmsi] = {
+            "mmsi": mmsi,
+            "first_seen": int(cols.time_ms[order[a]]),
+            "last_seen": int(cols.time_ms[order[b]]),
+        }
+        fixes = order[a : b + 1][has_fix[order[a : b + 1]]]
+        if fixes.size:
+            i = int(fixes[-1])
+            rows[mmsi].update(
+                time=int(cols.time_ms[i]),
+                lat=float(cols.lat[i]),
+                lon=float(cols.lon[i]),
+                sog=_opt(float(cols.speed[i])),
+                cog=_opt(float(cols.course[i])),
+                heading=_opt(int(cols.heading[i])),
+                status=_opt(int(cols.status[i])),
+                msg_type=int(cols.msg_type[i]),
+            )
+    return rows
+
+
+def _greatest(conn: Connection, a: Any, b: Any) -> Any:
+    return func.greatest(a, b) if conn.dialect.name == "postgresql" else func.max(a, b)
+
+
+def _least(conn: Connection, a: Any, b: Any) -> Any:
+    return func.least(a, b) if conn.dialect.name == "postgresql" else func.min(a, b)
+
+
+def upsert_positions(conn: Connection, t: Table, cols: PositionColumns) -> set[int]:
+    """Upsert last seen and latest fix of every vessel in the columns; return their MMSIs."""
+    has_fix = np.isfinite(cols.lat) & np.isfinite(cols.lon)
+    has_fix &= (np.abs(cols.lat) <= 90) & (np.abs(cols.lon) <= 180)
+    rows = _position_rows(cols, has_fix)
+    if not rows:
+        return set()
+    flags = flag_alpha2_array(np.fromiter(rows, dtype=np.int64, count=len(rows)))
+    values = []
+    for (mmsi, row), flag in zip(rows.items(), flags.tolist(), strict=True):
+        full = {c: None for c in FIX_COLUMNS} | row
+        full["flag"] = flag or None
+        values.append(full | {"mmsi": mmsi})
+    ins = _insert(conn, t)
+    ex = ins.excluded
+    newer = and_(ex.time.is_not(None), or_(t.c.time.is_(None), ex.time >= t.c.time))
+    set_: dict[str, Any] = {
+        "first_seen": _least(conn, t.c.first_seen, ex.first_seen),
+        "last_seen": _greatest(conn, t.c.last_seen, ex.last_seen),
+    }
+    for c in FIX_COLUMNS:
+        set_[c] = case((newer, ex[c]), else_=t.c[c])
+    conn.execute(ins.on_conflict_do_update(index_elements=["mmsi"], set_=set_), values)
+    return set(rows)
+
+
+def _merge_statics(statics: Sequence[StaticReport]) -> dict[int, list[StaticReport]]:
+    by: dict[int, list[StaticReport]] = {}
+    for s in sorted(statics, key=lambda r: r.time_ms):
+        by.setdefault(s.mmsi, []).append(s)
+    return by
+
+
+def upsert_statics(
+    conn: Connection, t: Table, ident: Table, statics: Sequence[StaticReport]
+) -> set[int]:
+    """Merge static reports into vessels and record identity changes; return their MMSIs."""
+    by = _merge_statics(statics)
+    if not by:
+        return set()
+    current = {
+        r.mmsi: r
+        for r in conn.execute(
+            select(t.c.mmsi, t.c.static_time, *[t.c[f] for f in STATIC_FIELDS]).where(
+                t.c.mmsi.in_(list(by))
+            )
+        )
+    }
+    values, history = [], []
+    for mmsi, reports in by.items():
+        cur = current.get(mmsi)
+        state = {f: (getattr(cur, f) if cur else None) for f in STATIC_FIELDS}
+        static_time = cur.static_time if cur else None
+        first = min(r.time_ms for r in reports)
+        for r in reports:
+            newer = static_time is None or r.time_ms >= static_time
+            before = tuple(state[f] for f in IDENTITY)
+            for f in STATIC_FIELDS:
+                v = getattr(r, f)
+                if v is not None and (newer or state[f] is None):
+                    state[f] = v
+            after = tuple(state[f] for f in IDENTITY)
+            if newer:
+                static_time = r.time_ms
+                if after != before and any(v is not None for v in after):
+                    history.append(
+                        {
+                            "mmsi": mmsi,
+                            "time": r.time_ms,
+                            **dict(zip(IDENTITY, after, strict=False)),
+                        }
+                    )
+        flag = flag_alpha2_array(np.array([mmsi], dtype=np.int64))[0] or None
+        values.append(
+            {
+                "mmsi": mmsi,
+                "first_seen": first,
+                "last_seen": max(r.time_ms for r in reports),
+                "flag": flag,
+            }
+            | {"static_time": static_time}
+            | state
+        )
+    ins = _insert(conn, t)
+    ex = ins.excluded
+    set_: dict[str, Any] = {
+        "first_seen": _least(conn, t.c.first_seen, ex.first_seen),
+        "last_seen": _greatest(conn, t.c.last_seen, ex.last_seen),
+        "static_time": _greatest(
+            conn, func.coalesce(t.c.static_time, ex.static_time), ex.static_time
+        ),
+    }
+    for f in STATIC_FIELDS:
+        set_[f] = ex[f]  # already merged against the stored row above, under this transaction
+    conn.execute(ins.on_conflict_do_update(index_elements=["mmsi"], set_=set_), values)
+    if history:
+        conn.execute(ident.insert(), history)
+    return set(by)
