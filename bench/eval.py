@@ -7,14 +7,15 @@ JSON on stdout and as a table on stderr.
 
 Matching: an event matches a label of the same kind and MMSI (for encounters the unordered pair
 of MMSIs; for zone events also the zone id) whose time window overlaps the event's, widened by a
-per-kind tolerance. Matching is one to one, closest start first. Events still open at the end of
-the capture (``end`` null: a vessel that left the area looks like one that went dark) are not
-counted against precision; they are reported as ``open``.
+per-kind tolerance. Matching is one to one, closest start first. An event still open at the end of
+the capture (``end`` null) lasts until the end of the capture, as its label does, and is scored
+like any other; only open ``ais_gap`` events that match no label are left out of precision and
+reported as ``open`` (a vessel that sailed out of coverage looks like one that went dark).
 
 Held-out runs (scenarios ``busy`` and ``degraded``, and seeds >= 1000) are never to be used for
 tuning the engine: they are reported apart, flagged ``holdout``.
 
-Usage: ``python -m bench.eval [--quick] [--json-only]``.
+Usage: ``python -m bench.eval [--quick] [--jobs N] [--only TEXT] [--dump DIR] [--out FILE]``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,11 @@ TOLERANCE_MS: dict[str, int] = {
     "watchlist_match": 10 * MIN,
 }
 DEFAULT_TOLERANCE_MS = 10 * MIN
+#: Kinds whose events still open at the end of a capture and matching no label are left out of
+#: precision (reported as ``open``): a vessel that sailed out of coverage looks exactly like one
+#: that switched off, and nobody can label which. An open loiter, encounter or dwell is a claim
+#: about what the vessel is doing at the end of the capture, and counts like a closed one.
+OPEN_UNSCORED = frozenset({"ais_gap"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +133,12 @@ class KindScore:
         }
 
 
-def _window(obj: dict[str, Any]) -> tuple[int, int]:
+def _window(obj: dict[str, Any], end_ms: int | None = None) -> tuple[int, int]:
     start = parse_time(obj["start"])
-    end = parse_time(obj["end"]) if obj.get("end") else start
+    if obj.get("end"):
+        end = parse_time(obj["end"])
+    else:
+        end = start if end_ms is None else end_ms
     return start, max(start, end)
 
 
@@ -146,25 +156,21 @@ def match(
     events: Sequence[dict[str, Any]],
     labels: Sequence[dict[str, Any]],
     tolerance_ms: dict[str, int] | None = None,
+    end_ms: int | None = None,
 ) -> dict[str, KindScore]:
-    """Score events against labels per kind (see the module docstring for the rule)."""
+    """Score events against labels per kind (see the module docstring for the rule).
+
+    ``end_ms`` is the end of the capture: an event still open then is taken to last until it.
+    """
     tol = TOLERANCE_MS if tolerance_ms is None else tolerance_ms
     scores: dict[str, KindScore] = defaultdict(KindScore)
     by_key: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for j, lab in enumerate(labels):
         scores[lab["kind"]].labels += 1
         by_key[_key(lab)].append(j)
-    closed: list[int] = []
-    for i, ev in enumerate(events):
-        if ev.get("end") is None:
-            scores[ev["kind"]].open_events += 1
-        else:
-            scores[ev["kind"]].events += 1
-            closed.append(i)
     pairs: list[tuple[int, int, int]] = []
-    for i in closed:
-        ev = events[i]
-        e0, e1 = _window(ev)
+    for i, ev in enumerate(events):
+        e0, e1 = _window(ev, end_ms)
         t = tol.get(ev["kind"], DEFAULT_TOLERANCE_MS)
         for j in by_key.get(_key(ev), []):
             l0, l1 = _window(labels[j])
@@ -178,14 +184,20 @@ def match(
             continue
         used_e.add(i)
         used_l.add(j)
-        scores[events[i]["kind"]].events_right += 1
         scores[labels[j]["kind"]].labels_found += 1
     for j, lab in enumerate(labels):
         if j not in used_l:
             scores[lab["kind"]].missed.append(lab)
-    for i in closed:
-        if i not in used_e:
-            scores[events[i]["kind"]].false.append(events[i])
+    for i, ev in enumerate(events):
+        s = scores[ev["kind"]]
+        if i in used_e:
+            s.events += 1
+            s.events_right += 1
+        elif ev.get("end") is None and ev["kind"] in OPEN_UNSCORED:
+            s.open_events += 1
+        else:
+            s.events += 1
+            s.false.append(ev)
     return dict(scores)
 
 
@@ -198,8 +210,8 @@ def merge_scores(parts: Iterable[dict[str, KindScore]]) -> dict[str, KindScore]:
     return dict(sorted(out.items()))
 
 
-def run_one(spec: RunSpec) -> tuple[dict[str, KindScore], dict[str, Any]]:
-    """Simulate, detect and score one run."""
+def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScore], dict[str, Any]]:
+    """Simulate, detect and score one run; with ``dump``, write its events and labels there."""
     from ais_ingest.decoder import Decoder
     from app.simulate.scenario import Simulation
     from app.simulate.watchlist import SAMPLE_FILE
@@ -234,7 +246,13 @@ def run_one(spec: RunSpec) -> tuple[dict[str, KindScore], dict[str, Any]]:
     events.extend(e.to_dict() for e in engine.flush())
     events = _episodes(events)
     labels = [lab.to_dict() for lab in sim.labels]
-    scores = match(events, labels)
+    scores = match(events, labels, end_ms=sim.end)
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
+        stem = f"{spec.scenario}-{spec.seed}"
+        for name, objs in (("events", events), ("truth", labels)):
+            with (dump / f"{stem}.{name}.jsonl").open("w") as f:
+                f.writelines(json.dumps(o, default=str) + "\n" for o in objs)
     info = {
         "run": spec.name,
         "holdout": spec.holdout,
@@ -268,22 +286,37 @@ def _table(title: str, scores: dict[str, KindScore]) -> str:
     return "\n".join(rows)
 
 
+def _run_job(job: tuple[RunSpec, Path | None]) -> tuple[dict[str, KindScore], dict[str, Any]]:
+    return run_one(*job)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="two short runs (a smoke test)")
     ap.add_argument("--out", type=Path, help="also write the JSON report here")
+    ap.add_argument("--dump", type=Path, help="write each run's events and truth (JSONL) here")
+    ap.add_argument("--only", help="run only the runs whose name contains this text")
+    ap.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
     args = ap.parse_args(argv)
-    specs = QUICK_RUNS if args.quick else RUNS
+    pool_of = QUICK_RUNS if args.quick else RUNS
+    specs = [s for s in pool_of if not args.only or args.only in s.name]
+    names = ", ".join(s.name + (" (holdout)" if s.holdout else "") for s in specs)
+    print(f"eval: {len(specs)} runs on {args.jobs} processes: {names}", file=sys.stderr)
+    jobs = [(spec, args.dump) for spec in specs]
+    if args.jobs > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(_run_job, jobs))
+    else:
+        results = [_run_job(job) for job in jobs]
     per_run = []
     tuned: list[dict[str, KindScore]] = []
     held: list[dict[str, KindScore]] = []
-    for spec in specs:
-        print(f"eval {spec.name}{' (holdout)' if spec.holdout else ''} ...", file=sys.stderr)
-        scores, info = run_one(spec)
+    for spec, (scores, info) in zip(specs, results, strict=True):
         (held if spec.holdout else tuned).append(scores)
         info["kinds"] = {k: s.to_dict(0) for k, s in sorted(scores.items())}
         per_run.append(info)
-        print(_table(spec.name, dict(sorted(scores.items()))), file=sys.stderr)
+        print(_table(f"{spec.name} ({info['seconds']} s)", dict(sorted(scores.items()))),
+              file=sys.stderr)  # fmt: skip
     tuning = merge_scores(tuned)
     holdout = merge_scores(held)
     report = {

@@ -1,6 +1,7 @@
 from typing import Any
 
 from bench.eval import RunSpec, match, merge_scores
+from geo.events import parse_time
 
 
 def _obj(kind: str, mmsi: int, start: str, end: str | None, **kw: Any) -> dict[str, Any]:
@@ -79,3 +80,17 @@ def test_scores_add_up_over_runs_and_holdout_runs_are_flagged() -> None:
     assert (total.labels, total.labels_found, total.recall) == (2, 1, 0.5)
     assert RunSpec("degraded", 1, 6).holdout and RunSpec("default", 1001, 6).holdout
     assert not RunSpec("default", 1, 6).holdout
+
+
+def test_an_event_still_open_at_the_end_matches_a_label_that_runs_to_the_end() -> None:
+    labels = [_obj("loitering", 1, "04:00:00", "05:59:50")]
+    events = [_obj("loitering", 1, "04:01:00", None)]
+    end = parse_time("2026-06-01T06:00:00Z")
+    s = match(events, labels, end_ms=end)["loitering"]
+    assert (s.recall, s.precision, s.open_events) == (1.0, 1.0, 0)
+
+
+def test_an_open_loiter_matching_no_label_is_a_false_positive() -> None:
+    events = [_obj("loitering", 1, "04:01:00", None)]
+    s = match(events, [], end_ms=parse_time("2026-06-01T06:00:00Z"))["loitering"]
+    assert (s.events, s.precision) == (1, 0.0)
