@@ -1,12 +1,14 @@
 """From raw lines to `Batch`es: framing, checksums, multipart, dedupe, decoding, counting.
 
-A chunk of lines goes through two passes. The first splits each line (tag block, logger
-timestamp, sentence fields, receiver metadata) with str methods only and collects the sentence
-bodies; all checksums are then verified at once with numpy (prefix XOR over the concatenated
-bodies). The second pass runs the stateful steps in line order (multipart reassembly, duplicate
-suppression) and routes each message: standard-length types 1-3/18 to the vectorised fast path,
-other record types to pyais, the rest to a counter. Per-line Python work is kept to the few str
-operations that cannot be batched.
+A chunk of lines is framed at once (`ais_ingest.framing`): the common shape, a single-part
+sentence bare or behind a tag block, is recognised by field offsets in one byte array, its
+checksums verified with one prefix-XOR, and its payloads stay numpy spans. The other lines
+(multipart, logger timestamps, receiver metadata, anything odd) go through the per-line framer
+(`ais_ingest.lineframe`) and the multipart assembler. Both streams then meet in line order for the
+stateful steps: duplicate suppression over the whole chunk at once (`Deduplicator.duplicates`,
+equal to the sequential rule), then routing: standard-length types 1-3/18 and 5 to the vectorised
+decoders (single-part ones straight from the byte array, without a Python string), other record
+types to pyais, the rest to a counter. Records keep arrival order; every line is counted once.
 """
 
 from __future__ import annotations
@@ -19,32 +21,48 @@ import numpy as np
 import numpy.typing as npt
 
 from ais_ingest.assembler import Assembler
-from ais_ingest.decode import DecodeFailure, StaticMerger, UnsupportedType, decode_message
-from ais_ingest.dedupe import Deduplicator
+from ais_ingest.decode import (
+    RECORD_TYPES,
+    DecodeFailure,
+    StaticMerger,
+    UnsupportedType,
+    decode_message,
+)
+from ais_ingest.dedupe import Deduplicator, payload_key
 from ais_ingest.fastpath import (
     FAST_TYPE_CHARS,
     MIN_POSITION_CHARS,
     MIN_TYPE5_CHARS,
+    PAYLOAD_CHARS,
+    decode_position_chars,
     decode_positions,
     decode_type5,
 )
+from ais_ingest.framing import FramedChunk, TagInfo, frame_chunk, payload_matrix, tag_info_of
+from ais_ingest.lineframe import TagParser, checksums_ok, frame_lines
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
 from ais_ingest.stats import IngestStats
-from ais_ingest.timestamps import (
-    TagBlock,
-    parse_leading_timestamp,
-    parse_tag_fields,
-    parse_trailing_metadata,
-    split_tag_block,
-)
 
-_HEX = {f"{i:02X}": i for i in range(256)} | {f"{i:02x}": i for i in range(256)}
 _SENTENCE_TYPES = frozenset({"VDM", "VDO"})
-_TAG_CACHE_SIZE = 4096
 _FILL_BITS = frozenset("0123456789")  # 0-5 per NMEA; gpsd accepts more, so do we
+_TAG_INFO_CACHE_SIZE = 4096
 
-# One framed sentence from pass 1: (body, given checksum, time_ms, station, group, line).
-_Framed = tuple[str, int, int, str, tuple[int, int, str] | None, str]
+# First payload byte -> message type as `ais_ingest.decode.payload_type` computes it (255: it
+# raises), and which types become records; used to route single-part payloads without strings.
+_PTYPE = np.full(256, 255, dtype=np.uint8)
+for _b in range(256):
+    _v = _b - 48
+    if _v > 40:
+        _v -= 8
+    if 0 <= _v < 64:
+        _PTYPE[_b] = _v
+_RECORD = np.zeros(256, dtype=np.bool_)
+_RECORD[sorted(RECORD_TYPES)] = True
+_FAST_HEAD = np.zeros(256, dtype=np.bool_)
+_FAST_HEAD[[ord(c) for c in FAST_TYPE_CHARS]] = True
+
+# A message for the string paths: (line number, payload, fill, time_ms, station, lines).
+_Message = tuple[int, str, int, int, str, int]
 
 
 class Decoder:
@@ -59,6 +77,9 @@ class Decoder:
         dropped and its fragments counted as orphans.
     """
 
+    #: Chunks shorter than this go line by line: numpy's fixed cost per call exceeds the gain.
+    vector_min_lines = 24
+
     def __init__(
         self, *, dedupe_seconds: float = 10.0, fragment_timeout_seconds: float = 5.0
     ) -> None:
@@ -67,190 +88,47 @@ class Decoder:
         self._dedupe = Deduplicator(int(dedupe_seconds * 1000))
         self._merger = StaticMerger()
         self._orphans_counted = 0
-        self._tag_cache: dict[str, tuple[str, int, TagBlock] | None] = {}
+        self._tags = TagParser()
+        self._tag_infos: dict[bytes, TagInfo] = {}
 
-    # ------------------------------------------------------------------ pass 1: framing
-    def _tag(self, text: str) -> tuple[str, int, TagBlock] | None:
-        """Parse tag block text (cached: a station's lines within one second share it)."""
-        cache = self._tag_cache
-        hit = cache.get(text)
-        if hit is not None or text in cache:
-            return hit
-        split = split_tag_block(text)
-        fields = parse_tag_fields(split[0]) if split is not None else None
-        result = None if split is None or fields is None else (split[0], int(split[1], 16), fields)
-        if len(cache) >= _TAG_CACHE_SIZE:
+    def _tag_info(self, text: bytes) -> TagInfo:
+        """Return what a regular row needs from a tag block's text (cached per text)."""
+        cache = self._tag_infos
+        if text in cache:
+            return cache[text]
+        info = tag_info_of(self._tags(text.decode("ascii")))
+        if len(cache) >= _TAG_INFO_CACHE_SIZE:
             cache.clear()
-        cache[text] = result
-        return result
+        cache[text] = info
+        return info
 
-    def _frame(
-        self, lines: Sequence[str], received_ms: int | Sequence[int], source: str | Sequence[str]
-    ) -> tuple[list[_Framed], list[int], list[str], list[int]]:
-        """Split lines into sentence parts; count and drop what is not an AIS sentence.
-
-        Returns the framed sentences and, for those with a tag block, the row, the tag block
-        body and its given checksum, so that all checksums are verified at once.
-        """
-        framed: list[_Framed] = []
-        append = framed.append
-        tag_rows: list[int] = []
-        tag_bodies: list[str] = []
-        tag_given: list[int] = []
-        bad = 0
-        hexmap = _HEX
-        per_line = not isinstance(received_ms, int)
-        rx_ms = received_ms if isinstance(received_ms, int) else 0
-        per_source = not isinstance(source, str)
-        src = source if isinstance(source, str) else ""
-        for n, line in enumerate(lines):
-            if per_line:
-                rx_ms = received_ms[n]  # type: ignore[index]
-            if per_source:
-                src = source[n]
-            t_ms = rx_ms
-            has_time = False
-            station = src
-            group: tuple[int, int, str] | None = None
-            head = line[:1]
-            if head == "!":
-                rest = line
-            else:
-                prefix = ""
-                if head == "\\":
-                    end = line.find("\\", 1)
-                    tag = self._tag(line[1:end]) if end > 0 else None
-                    rest = line[end + 1 :]
-                    if tag is None:
-                        bad += 1
-                        continue
-                else:  # a logger's timestamp, maybe then a tag block, before the sentence
-                    i = line.find("!")
-                    if i < 0:
-                        bad += 1
-                        continue
-                    prefix, rest = line[:i].rstrip(), line[i:]
-                    tag = None
-                    if prefix.endswith("\\"):
-                        start = prefix.find("\\")
-                        tag = self._tag(prefix[start + 1 : -1]) if start < len(prefix) - 1 else None
-                        if tag is None:
-                            bad += 1
-                            continue
-                        prefix = prefix[:start]
-                if tag is not None:
-                    tag_rows.append(len(framed))
-                    tag_bodies.append(tag[0])
-                    tag_given.append(tag[1])
-                    fields = tag[2]
-                    if fields.time_ms is not None:
-                        t_ms = fields.time_ms
-                        has_time = True
-                    if fields.station:
-                        station = fields.station
-                    group = fields.group
-                if rest[:1] != "!":
-                    i = rest.find("!")
-                    if i < 0:
-                        if tag is not None:
-                            tag_rows.pop()
-                            tag_bodies.pop()
-                            tag_given.pop()
-                        bad += 1
-                        continue
-                    prefix, rest = prefix + rest[:i], rest[i:]
-                if prefix.strip():
-                    ts = parse_leading_timestamp(prefix)
-                    if ts is None:
-                        if tag is not None:
-                            tag_rows.pop()
-                            tag_bodies.pop()
-                            tag_given.pop()
-                        bad += 1
-                        continue
-                    if not has_time:
-                        t_ms = ts
-                        has_time = True
-            star = rest.find("*")
-            cs = hexmap.get(rest[star + 1 : star + 3]) if star > 0 else None
-            if cs is None:
-                if tag_rows and tag_rows[-1] == len(framed):
-                    tag_rows.pop()
-                    tag_bodies.pop()
-                    tag_given.pop()
-                bad += 1
-                continue
-            tail = rest[star + 3 :]
-            if tail:
-                tail = tail.rstrip()
-                if tail:
-                    if tail[0] != ",":
-                        if tag_rows and tag_rows[-1] == len(framed):
-                            tag_rows.pop()
-                            tag_bodies.pop()
-                            tag_given.pop()
-                        bad += 1
-                        continue
-                    meta_ms, meta_station = parse_trailing_metadata(tail[1:])
-                    if meta_ms is not None and not has_time:
-                        t_ms = meta_ms
-                    if meta_station and station == src:
-                        station = meta_station
-            append((rest[1:star], cs, t_ms, station, group, line))
-        self.stats.add("bad_framing", bad)
-        return framed, tag_rows, tag_bodies, tag_given
-
-    # ------------------------------------------------------------------ checksums at once
-    @staticmethod
-    def _checksums_ok(bodies: list[str], given: list[int]) -> npt.NDArray[np.bool_]:
-        """NMEA checksums of all bodies at once: XOR over each span of one prefix-XOR array."""
-        data = np.frombuffer("".join(bodies).encode("ascii", "replace"), dtype=np.uint8)
-        lengths = np.fromiter((len(b) for b in bodies), dtype=np.int64, count=len(bodies))
-        ends = np.cumsum(lengths)
-        px = np.zeros(data.size + 1, dtype=np.uint8)
-        if data.size:
-            np.bitwise_xor.accumulate(data, out=px[1:])
-        computed = px[ends] ^ px[ends - lengths]
-        return np.asarray(computed == np.asarray(given, dtype=np.uint8))
-
-    # ------------------------------------------------------------------ pass 2: messages
-    def decode(
+    # ------------------------------------------------------------------ irregular lines
+    def _line_messages(
         self,
         lines: Sequence[str],
+        numbers: Iterable[int],
         received_ms: int | Sequence[int],
-        source: str | Sequence[str] = "",
-    ) -> Batch:
-        """Decode a chunk of lines (without line endings) received at ``received_ms``.
+        source: str | Sequence[str],
+    ) -> list[_Message]:
+        """Frame lines one by one, verify checksums, assemble multipart; return the messages.
 
-        ``received_ms`` (one value, or one per line) is the event time of lines that carry none
-        of their own; ``source`` (one name, or one per line) names the feed for lines without a
-        station of their own, and keeps fragments of different feeds apart.
+        Lines that fail are counted here; a multipart message is returned once complete, at
+        the line number of its last fragment.
         """
-        stats = self.stats
-        stats.lines += len(lines)
-        framed, tag_rows, tag_bodies, tag_given = self._frame(lines, received_ms, source)
+        counts = self.stats.counts
+        framed, tag_rows, tag_bodies, tag_given, bad = frame_lines(
+            lines, numbers, received_ms, source, self._tags
+        )
+        counts["bad_framing"] += bad
         if not framed:
-            return Batch()
-        ok_array = self._checksums_ok([f[0] for f in framed], [f[1] for f in framed])
+            return []
+        ok_array = checksums_ok([f[0] for f in framed], [f[1] for f in framed])
         if tag_rows:
-            ok_array[np.asarray(tag_rows)] &= self._checksums_ok(tag_bodies, tag_given)
+            ok_array[np.asarray(tag_rows)] &= checksums_ok(tag_bodies, tag_given)
         ok = ok_array.tolist()
-        fast_payloads: list[str] = []
-        fast_times: list[int] = []
-        fast_sources: list[str] = []
-        fast_order: list[int] = []
-        slow_pos: list[PositionReport] = []
-        slow_pos_order: list[int] = []
-        slow_static: list[StaticReport] = []
-        slow_static_order: list[int] = []
-        t5_payloads: list[str] = []
-        t5_times: list[int] = []
-        t5_sources: list[str] = []
-        t5_order: list[int] = []
-        counts = stats.counts
         assembler = self._assembler
-        is_dup = self._dedupe.is_duplicate
-        for k, (body, _cs, t_ms, station, group, line) in enumerate(framed):
+        out: list[_Message] = []
+        for k, (body, _cs, t_ms, station, group, line, number) in enumerate(framed):
             if not ok[k]:
                 counts["bad_checksum"] += 1
                 continue
@@ -262,9 +140,9 @@ class Decoder:
             if fill_s not in _FILL_BITS:
                 counts["bad_framing"] += 1
                 continue
-            if total_s == "1" and num_s == "1" and group is None:
-                nlines = 1
-            else:
+            fill = int(fill_s)
+            nlines = 1
+            if not (total_s == "1" and num_s == "1" and group is None):
                 if not (total_s.isdigit() and num_s.isdigit()):
                     counts["bad_framing"] += 1
                     continue
@@ -278,37 +156,190 @@ class Decoder:
                     counts["bad_framing"] += 1
                     continue
                 if total > 1:
-                    done = assembler.add(key, num, total, payload, int(fill_s), t_ms, line)
+                    done = assembler.add(key, num, total, payload, fill, t_ms, line)
                     if done is None:
                         continue
-                    payload = done.payload
-                    fill_s = str(done.fill)
-                    nlines = len(done.lines)
-                else:
-                    nlines = 1
+                    payload, fill, nlines = done.payload, done.fill, len(done.lines)
             if not payload:
                 counts["decode_error"] += nlines
                 continue
-            if is_dup(payload, t_ms):
+            out.append((number, payload, fill, t_ms, station, nlines))
+        return out
+
+    # ------------------------------------------------------------------ one chunk
+    def decode(
+        self,
+        lines: Sequence[str],
+        received_ms: int | Sequence[int],
+        source: str | Sequence[str] = "",
+    ) -> Batch:
+        """Decode a chunk of lines (without line endings) received at ``received_ms``.
+
+        ``received_ms`` (one value, or one per line) is the event time of lines that carry none
+        of their own; ``source`` (one name, or one per line) names the feed for lines without a
+        station of their own, and keeps fragments of different feeds apart.
+        """
+        n = len(lines)
+        stats = self.stats
+        stats.lines += n
+        if n == 0:
+            return Batch()
+        counts = stats.counts
+        fr: FramedChunk | None = None
+        if n >= self.vector_min_lines:
+            fr = frame_chunk(lines, received_ms, source, self._tag_info)
+            irregular: Iterable[int] = fr.irregular.tolist()
+        else:
+            irregular = range(n)
+        messages = self._line_messages(lines, irregular, received_ms, source)
+        # Regular rows with both checksums right are messages too (payloads as numpy spans).
+        if fr is not None and fr.rows.size:
+            good = np.flatnonzero(fr.ok)
+            counts["bad_checksum"] += int(fr.rows.size - good.size)
+            rows = fr.rows[good]
+            start, length = fr.start[good], fr.length[good]
+            r_time = fr.time_ms[good]
+        else:
+            rows = start = length = r_time = np.zeros(0, dtype=np.int64)
+            good = rows
+        dup_reg, dup_msg = self._duplicates(fr, rows, start, length, r_time, messages)
+        # String paths: irregular messages that are not duplicates, in line order.
+        fast_msgs: list[_Message] = []
+        t5_msgs: list[_Message] = []
+        py_msgs: list[_Message] = []
+        for m, is_dup in zip(messages, dup_msg, strict=True):
+            payload, nlines = m[1], m[5]
+            if is_dup:
                 counts["duplicate"] += nlines
                 continue
             head = payload[0]
             if head in FAST_TYPE_CHARS and len(payload) >= MIN_POSITION_CHARS:
-                fast_payloads.append(payload)
-                fast_times.append(t_ms)
-                fast_sources.append(station)
-                fast_order.append(k)
-                counts["multipart_joined"] += nlines - 1
+                fast_msgs.append(m)
+            elif head == "5" and len(payload) >= MIN_TYPE5_CHARS:
+                t5_msgs.append(m)
+            else:
+                py_msgs.append(m)  # its joined lines are counted once it decodes
                 continue
-            if head == "5" and len(payload) >= MIN_TYPE5_CHARS:
-                t5_payloads.append(payload)
-                t5_times.append(t_ms)
-                t5_sources.append(station)
-                t5_order.append(k)
-                counts["multipart_joined"] += nlines - 1
-                continue
+            counts["multipart_joined"] += nlines - 1
+        # Regular rows: route by the first payload byte, without strings for the fast types.
+        pos_parts: list[tuple[PositionColumns, npt.NDArray[np.int64]]] = []
+        if fr is not None and rows.size:
+            keep = np.flatnonzero(~dup_reg)
+            counts["duplicate"] += int(rows.size - keep.size)
+            blob = fr.blob
+            head_b = blob[start[keep]]
+            length_k = length[keep]
+            fast = _FAST_HEAD[head_b] & (length_k >= MIN_POSITION_CHARS)
+            t5 = (head_b == ord("5")) & (length_k >= MIN_TYPE5_CHARS)
+            ptype = _PTYPE[head_b]
+            other = ~(fast | t5)
+            bad_head = other & (ptype == 255)
+            unsupported = other & (ptype != 255) & ~_RECORD[ptype]
+            counts["decode_error"] += int(bad_head.sum())
+            counts["unsupported_type"] += int(unsupported.sum())
+            f = keep[fast]
+            if f.size:
+                chars = payload_matrix(blob, start[f], length[f], PAYLOAD_CHARS, ord("0"))
+                stations = fr.station[good[f]].tolist()
+                cols, valid = decode_position_chars(chars, r_time[f], stations)
+                pos_parts.append(self._valid(cols, valid, rows[f]))
+            strings = keep[(t5 | (other & ~bad_head & ~unsupported))]
+            if strings.size:
+                fills = (fr.fill[good[strings]]).tolist()
+                st = fr.station[good[strings]].tolist()
+                for i, j in enumerate(strings.tolist()):
+                    a = int(start[j])
+                    payload = blob[a : a + int(length[j])].tobytes().decode("ascii")
+                    m = (int(rows[j]), payload, fills[i], int(r_time[j]), st[i], 1)
+                    if payload[0] == "5" and len(payload) >= MIN_TYPE5_CHARS:
+                        t5_msgs.append(m)
+                    else:
+                        py_msgs.append(m)
+                t5_msgs.sort()
+                py_msgs.sort()
+        if fast_msgs:
+            cols, valid = decode_positions(
+                [m[1] for m in fast_msgs],
+                np.array([m[3] for m in fast_msgs], dtype=np.int64),
+                [m[4] for m in fast_msgs],
+            )
+            pos_parts.append(
+                self._valid(cols, valid, np.array([m[0] for m in fast_msgs], dtype=np.int64))
+            )
+        statics, slow_pos = self._string_messages(t5_msgs, py_msgs)
+        if slow_pos[0]:
+            pos_parts.append(
+                (PositionColumns.from_reports(slow_pos[0]), np.asarray(slow_pos[1], dtype=np.int64))
+            )
+        self._sync_orphans()
+        if not pos_parts:
+            return Batch(PositionColumns.empty(), statics)
+        if len(pos_parts) == 1:
+            return Batch(pos_parts[0][0], statics)
+        # Rows stay in arrival order: downstream expects each vessel's fixes in time order, and
+        # a class B unit's type 18 (fast path) and 19 (pyais) interleave.
+        order = np.concatenate([o for _, o in pos_parts])
+        cols = PositionColumns.concat([c for c, _ in pos_parts])
+        return Batch(cols.take(np.argsort(order, kind="stable")), statics)
+
+    def _duplicates(
+        self,
+        fr: FramedChunk | None,
+        rows: npt.NDArray[np.int64],
+        start: npt.NDArray[np.int64],
+        length: npt.NDArray[np.int64],
+        r_time: npt.NDArray[np.int64],
+        messages: list[_Message],
+    ) -> tuple[npt.NDArray[np.bool_], list[bool]]:
+        """Duplicate flags of the regular rows and of the messages, decided in line order."""
+        dedupe = self._dedupe
+        if dedupe.window_ms <= 0:
+            return np.zeros(rows.size, dtype=np.bool_), [False] * len(messages)
+        keys: list[bytes] = []
+        if fr is not None and rows.size:
+            width = int(length.max())
+            matrix = payload_matrix(fr.blob, start, length, width, 0)
+            keys = matrix.view(f"S{width}").ravel().tolist()
+        if not messages:
+            return dedupe.duplicates(keys, r_time), []
+        m_keys = [payload_key(m[1]) for m in messages]
+        m_time = np.array([m[3] for m in messages], dtype=np.int64)
+        if not keys:
+            return np.zeros(0, dtype=np.bool_), dedupe.duplicates(m_keys, m_time).tolist()
+        m_rows = np.array([m[0] for m in messages], dtype=np.int64)
+        perm = np.argsort(np.concatenate([rows, m_rows]), kind="stable")
+        all_keys = keys + m_keys
+        merged = dedupe.duplicates(
+            [all_keys[i] for i in perm.tolist()], np.concatenate([r_time, m_time])[perm]
+        )
+        dup = np.empty_like(merged)
+        dup[perm] = merged
+        return dup[: rows.size], dup[rows.size :].tolist()
+
+    def _valid(
+        self, cols: PositionColumns, valid: npt.NDArray[np.bool_], order: npt.NDArray[np.int64]
+    ) -> tuple[PositionColumns, npt.NDArray[np.int64]]:
+        """Count fast-path rows: valid ones are records, bad characters decode errors."""
+        n_bad = int(valid.size - valid.sum())
+        counts = self.stats.counts
+        counts["records"] += int(valid.size) - n_bad
+        if n_bad:
+            counts["decode_error"] += n_bad
+            return cols.take(valid), order[valid]
+        return cols, order
+
+    def _string_messages(
+        self, t5_msgs: list[_Message], py_msgs: list[_Message]
+    ) -> tuple[list[StaticReport], tuple[list[PositionReport], list[int]]]:
+        """Decode type 5 (vectorised) and pyais messages; statics in arrival order."""
+        counts = self.stats.counts
+        slow_pos: list[PositionReport] = []
+        slow_pos_order: list[int] = []
+        slow_static: list[StaticReport] = []
+        slow_static_order: list[int] = []
+        for k, payload, fill, t_ms, station, nlines in py_msgs:
             try:
-                pos, sta = decode_message(payload, int(fill_s), t_ms, station, self._merger)
+                pos, sta = decode_message(payload, fill, t_ms, station, self._merger)
             except UnsupportedType:
                 counts["unsupported_type"] += nlines
                 continue
@@ -322,12 +353,14 @@ class Decoder:
             slow_static.extend(sta)
             slow_static_order.extend([k] * len(sta))
         statics = slow_static
-        if t5_payloads:
-            reports, t5_ok = decode_type5(t5_payloads, t5_times, t5_sources)
-            counts["decode_error"] += len(t5_payloads) - len(reports)
+        if t5_msgs:
+            reports, t5_ok = decode_type5(
+                [m[1] for m in t5_msgs], [m[3] for m in t5_msgs], [m[4] for m in t5_msgs]
+            )
+            counts["decode_error"] += len(t5_msgs) - len(reports)
             counts["records"] += len(reports)
             if slow_static:  # keep arrival order across the two static paths
-                kept = [k for k, good in zip(t5_order, t5_ok.tolist(), strict=True) if good]
+                kept = [m[0] for m, good in zip(t5_msgs, t5_ok.tolist(), strict=True) if good]
                 pairs = sorted(
                     zip(slow_static_order + kept, range(len(kept) + len(slow_static)), strict=True)
                 )
@@ -335,24 +368,7 @@ class Decoder:
                 statics = [merged[i] for _, i in pairs]
             else:
                 statics = reports
-        cols, valid = decode_positions(
-            fast_payloads, np.asarray(fast_times, dtype=np.int64), fast_sources
-        )
-        n_bad = int(len(valid) - valid.sum())
-        if n_bad:
-            cols = cols.take(valid)
-            counts["decode_error"] += n_bad
-        counts["records"] += len(cols)
-        self._sync_orphans()
-        if slow_pos:
-            # Rows stay in arrival order: downstream expects each vessel's fixes in time order,
-            # and a class B unit's type 18 (fast path) and 19 (pyais) interleave.
-            order = np.concatenate(
-                [np.asarray(fast_order, dtype=np.int64)[valid], np.asarray(slow_pos_order)]
-            )
-            cols = PositionColumns.concat([cols, PositionColumns.from_reports(slow_pos)])
-            cols = cols.take(np.argsort(order, kind="stable"))
-        return Batch(cols, statics)
+        return statics, (slow_pos, slow_pos_order)
 
     def _sync_orphans(self) -> None:
         new = self._assembler.orphaned - self._orphans_counted

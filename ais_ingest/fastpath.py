@@ -33,16 +33,21 @@ for _c in range(96, 120):
 _WEIGHTS = {n: (1 << np.arange(n - 1, -1, -1, dtype=np.int64)) for n in range(1, 33)}
 
 
-def _bits(payloads: list[str], nchars: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
-    """Return the (n, 6*nchars) bit matrix and a mask of rows whose characters are all valid.
-
-    Payloads are cut or padded with ``0`` (zero bits) to ``nchars``: trailing bits past the last
-    field Mare reads (radio state, spare) may be missing without changing any value.
-    """
+def _chars(payloads: list[str], nchars: int) -> npt.NDArray[np.uint8]:
+    """Payloads as an (n, nchars) byte matrix, cut or padded with ``0`` (zero bits)."""
     if any(len(p) != nchars for p in payloads):
         payloads = [p[:nchars].ljust(nchars, "0") for p in payloads]
     raw = np.frombuffer("".join(payloads).encode("ascii", "replace"), dtype=np.uint8)
-    six = _SIXBIT[raw.reshape(-1, nchars)]
+    return raw.reshape(-1, nchars)
+
+
+def _bits(chars: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+    """Return the (n, 6*nchars) bit matrix and a mask of rows whose characters are all valid.
+
+    Payloads are cut or padded with ``0`` (zero bits) to the standard length: trailing bits past
+    the last field Mare reads (radio state, spare) may be missing without changing any value.
+    """
+    six = _SIXBIT[chars]
     ok = (six != 255).all(axis=1)
     bits = np.unpackbits(six[:, :, None], axis=2)[:, :, 2:].reshape(six.shape[0], -1)
     return bits, ok
@@ -89,7 +94,7 @@ def decode_type5(
     n = len(payloads)
     if n == 0:
         return [], np.zeros(0, dtype=np.bool_)
-    bits, ok = _bits(payloads, TYPE5_CHARS)
+    bits, ok = _bits(_chars(payloads, TYPE5_CHARS))
     mmsi = _field(bits, 8, 30).tolist()
     imo = _field(bits, 40, 30).tolist()
     callsign = _text(bits, 70, 7)
@@ -145,10 +150,22 @@ def decode_positions(
     Rows whose payload holds characters outside the six-bit alphabet are invalid: the caller
     counts them as decode errors and drops them with ``columns.take(ok)``.
     """
-    n = len(payloads)
-    if n == 0:
+    if not payloads:
         return PositionColumns.empty(), np.zeros(0, dtype=np.bool_)
-    bits, ok = _bits(payloads, PAYLOAD_CHARS)
+    return decode_position_chars(_chars(payloads, PAYLOAD_CHARS), time_ms, sources)
+
+
+def decode_position_chars(
+    chars: npt.NDArray[np.uint8], time_ms: npt.NDArray[np.int64], sources: list[str]
+) -> tuple[PositionColumns, npt.NDArray[np.bool_]]:
+    """`decode_positions` from an (n, 28) matrix of payload bytes, padded with ``0``.
+
+    The whole-chunk framer cuts payloads out of the joined lines straight into this matrix,
+    so the hot path never makes a Python string per message.
+    """
+    if chars.shape[0] == 0:
+        return PositionColumns.empty(), np.zeros(0, dtype=np.bool_)
+    bits, ok = _bits(chars)
     msg_type = _field(bits, 0, 6)
     is_b = msg_type == 18
     any_b = bool(is_b.any())
