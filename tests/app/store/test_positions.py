@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import func, select
+
+from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
+from app.store import Store
+
+from .data import T0, traffic
+
+
+def count(store: Store, table: str) -> int:
+    t = store.tables[table]
+    return int(store.read(lambda c: c.execute(select(func.count()).select_from(t)).scalar()))
+
+
+def test_reingesting_a_batch_stores_nothing_twice(store: Store) -> None:
+    batch = traffic()
+    first = store.write_batch(batch)
+    again = store.write_batch(batch)
+    assert first.positions_inserted == len(batch.positions) == count(store, "positions")
+    assert again.positions_inserted == 0
+    assert count(store, "positions") == len(batch.positions)
+    assert first.vessels_upserted == again.vessels_upserted == 12
+
+
+def test_overlapping_tail_after_restart_adds_only_the_new_rows(store: Store) -> None:
+    cols = traffic().positions
+    half = len(cols) // 2
+    order = np.argsort(cols.time_ms, kind="stable")
+    store.write_batch(Batch(cols.take(order[: half + 50])))
+    res = store.write_batch(Batch(cols.take(order[half:])))
+    assert res.positions_inserted == len(cols) - half - 50
+    assert count(store, "positions") == len(cols)
+
+
+def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
+    cols = traffic(n_vessels=2, n_fixes=5).positions
+    doubled = PositionColumns.concat([cols, cols])
+    assert store.write_batch(Batch(doubled)).positions_inserted == len(cols)
+
+
+def test_position_without_fix_updates_last_seen_only(store: Store) -> None:
+    fix = PositionReport(T0, 247000001, 1, 35.0, 12.0, 5.0, 90.0, 90, 0, None, True, 0, "")
+    blind = PositionReport(
+        T0 + 60_000, 247000001, 1, None, None, None, None, None, None, None, False, None, ""
+    )
+    res = store.write_batch(Batch.from_records([fix, blind]))
+    assert res.positions_inserted == 1
+    v = store.tables["vessels"]
+    row = store.read(lambda c: c.execute(select(v).where(v.c.mmsi == 247000001)).one())
+    assert (row.time, row.last_seen, row.lat, row.lon) == (T0, T0 + 60_000, 35.0, 12.0)
+    assert row.flag == "IT"
+
+
+def test_late_older_fix_does_not_move_the_vessel_back(store: Store) -> None:
+    new = PositionReport(
+        T0 + 60_000, 247000001, 1, 35.1, 12.1, 5.0, 90.0, None, 0, None, True, 0, ""
+    )
+    old = PositionReport(T0, 247000001, 1, 35.0, 12.0, 5.0, 90.0, None, 0, None, True, 0, "")
+    store.write_batch(Batch.from_records([new]))
+    store.write_batch(Batch.from_records([old]))
+    v = store.tables["vessels"]
+    row = store.read(lambda c: c.execute(select(v).where(v.c.mmsi == 247000001)).one())
+    assert (row.time, row.lat, row.first_seen) == (T0 + 60_000, 35.1, T0)
+    assert count(store, "positions") == 2
+
+
+def test_identity_changes_are_kept_as_history(store: Store) -> None:
+    m = 247000001
+    store.write_batch(
+        Batch(statics=[StaticReport(T0, m, 5, name="ALPHA", callsign="IA1", imo=9000001)])
+    )
+    store.write_batch(Batch(statics=[StaticReport(T0 + 10, m, 24, name="ALPHA")]))  # same identity
+    store.write_batch(
+        Batch(statics=[StaticReport(T0 + 20, m, 5, name="BRAVO", callsign="IA1", imo=9000001)])
+    )
+    store.write_batch(Batch(statics=[StaticReport(T0 + 5, m, 5, name="OLD", callsign="X")]))  # late
+    h = store.tables["vessel_identities"]
+    rows = store.read(lambda c: c.execute(select(h.c.time, h.c.name).order_by(h.c.time)).all())
+    assert [tuple(r) for r in rows] == [(T0, "ALPHA"), (T0 + 20, "BRAVO")]
+    v = store.tables["vessels"]
+    row = store.read(lambda c: c.execute(select(v)).one())
+    assert (row.name, row.callsign, row.imo, row.static_time) == ("BRAVO", "IA1", 9000001, T0 + 20)
+
+
+def test_unavailable_values_come_back_as_null(store: Store) -> None:
+    r = PositionReport(T0, 247000001, 18, 35.0, 12.0, None, None, None, None, None, False, None, "")
+    store.write_batch(Batch.from_records([r]))
+    p = store.tables["positions"]
+    row = store.read(
+        lambda c: c.execute(
+            select(p.c.sog, p.c.cog, p.c.heading, p.c.status, p.c.second, p.c.source)
+        ).one()
+    )
+    assert tuple(row) == (None, None, None, None, None, None)
