@@ -257,11 +257,12 @@ class Engine:
         out: list[Event] = []
         for ev in self.deferred:
             slot = self.fleet.slot_of.get(ev.mmsi)
-            if slot is not None and self.fleet.t[slot] >= 0:
-                lat, lon = float(self.fleet.lat[slot]), float(self.fleet.lon[slot])
+            if ev.lat is None and slot is not None and self.fleet.t[slot] >= 0:
+                ev = replace(ev, lat=float(self.fleet.lat[slot]), lon=float(self.fleet.lon[slot]))
+            if ev.lat is not None and ev.lon is not None and "near" not in ev.details:
                 details = dict(ev.details)
-                details.setdefault("near", self._near(lon, lat))
-                ev = replace(ev, lat=lat, lon=lon, details=details)
+                details["near"] = self._near(ev.lon, ev.lat)
+                ev = replace(ev, details=details)
             out.append(ev)
         self.deferred = []
         return out
@@ -299,18 +300,31 @@ class Engine:
         }
 
     def _first_seen(self, batch: Batch, a: int, b: int, statics: list[StaticReport]) -> None:
+        """Once per MMSI, on its first record: invalid MMSI and watchlist-by-MMSI checks.
+
+        MMSI 0 is included: it is the commonest placeholder of an unconfigured transponder, so it
+        gets its `invalid_mmsi` event like any other impossible number (its positions are still
+        kept out of tracking, see `_prepare`). The event carries the first valid fix, if any.
+        """
         pos = batch.positions
         mm = pos.mmsi[a:b]
         cands = set(np.unique(mm).tolist()) | {r.mmsi for r in statics}
-        new = sorted(m for m in cands - self.seen if m > 0)
+        new = sorted(m for m in cands - self.seen if m >= 0)
         for m in new:
             self.seen.add(m)
-            times = pos.time_ms[a:b][mm == m]
+            sel = mm == m
+            times = pos.time_ms[a:b][sel]
             first = min(
                 ([int(times.min())] if len(times) else [])
                 + [r.time_ms for r in statics if r.mmsi == m]
             )
-            ev = invalid_mmsi_event(m, first, None, None)
+            lat = lon = None
+            if len(times):
+                la, lo = pos.lat[a:b][sel], pos.lon[a:b][sel]
+                ok = np.flatnonzero(np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90.0))
+                if len(ok):
+                    lat, lon = float(la[ok[0]]), float(lo[ok[0]])
+            ev = invalid_mmsi_event(m, first, lat, lon)
             if ev is not None:
                 self.deferred.append(ev)
             self.deferred += self.watch.check(m, first, None, None, check_mmsi=True)
@@ -320,7 +334,8 @@ class Engine:
     ) -> list[Event]:
         self._first_seen(batch, a, b, statics)
         for rep in statics:
-            self.deferred += self.identity.process(rep, None, None)
+            if rep.mmsi > 0:  # MMSI 0 is shared by unconfigured units: no identity to follow
+                self.deferred += self.identity.process(rep, None, None)
             self.deferred += self.watch.check(
                 rep.mmsi, rep.time_ms, None, None, imo=rep.imo, name=rep.name, callsign=rep.callsign
             )

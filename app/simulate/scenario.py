@@ -322,7 +322,9 @@ class Simulation:
             log.positions(log_agent[got], fix_t[got], c["genuine"][got], c["lon"][got],
                           c["lat"][got])  # fmt: skip
         if zt is not None:
-            g = got & c["genuine"]
+            # Zones concern vessels the engine tracks: not SAR aircraft, and not MMSI 0, the
+            # placeholder of unconfigured units that many unrelated transmitters share.
+            g = got & c["genuine"] & (cls != "aircraft") & (mmsi != 0)
             o = np.argsort(fix_t[g], kind="stable")
             scen = [agents[i].scenario for i in agent[g][o].tolist()]
             zt.observe(mmsi[g][o], fix_t[g][o], c["lon"][g][o], c["lat"][g][o], scen)
@@ -397,6 +399,7 @@ class Simulation:
                 continue
             labels.append(lab)
         if zt is not None:
+            zt.finish()
             labels.extend(zt.labels)
         labels.sort(key=lambda x: (x.start_ms, x.kind, x.mmsi))
         self.labels = labels

@@ -7,9 +7,11 @@ one; a loiter from the first to the last slow fix heard. A planned behaviour tha
 the capture (every spoofed fix lost, say) gets no label. Times are the tag block ``c:`` times
 (whole seconds), the event time a decoder gives each message.
 
-Zone transitions are labelled for every vessel, not only the scripted departures, so precision
-of `zone_entry`/`zone_exit` can be measured: the genuine fixes heard, in order, per MMSI, tested
-against each zone with those alerts; the first fix on the other side is the transition.
+Zone transitions are labelled for every vessel (not SAR aircraft, which the engine does not
+track), not only the scripted departures, so precision of `zone_entry`/`zone_exit` can be
+measured: the genuine fixes heard, in order, per MMSI, tested against each zone with those alerts;
+two consecutive fixes on the other side make a transition, dated at the first (`ZoneTruth`).
+Visits of zones with a dwell alert that last their ``dwell_minutes`` are ``zone_dwell`` labels.
 """
 
 from __future__ import annotations
@@ -195,10 +197,15 @@ class Zone:
     kind: str
     alerts: frozenset[str]
     geom: shapely.Geometry
+    dwell_minutes: float | None = None
 
 
 def load_zones(path: Path) -> list[Zone]:
-    """Read the zone file of DESIGN.md (GeoJSON FeatureCollection)."""
+    """Read the zone file of DESIGN.md (GeoJSON FeatureCollection).
+
+    ``alerts`` absent means the contract's default (entry and exit); an empty list means none
+    (ports and anchorages are there to suppress behaviour alerts, not to raise their own).
+    """
     with path.open() as f:
         features = json.load(f)["features"]
     out = []
@@ -206,28 +213,53 @@ def load_zones(path: Path) -> list[Zone]:
         props = ft.get("properties") or {}
         geom = shapely.make_valid(shape(ft["geometry"]))
         shapely.prepare(geom)
+        alerts = props.get("alerts")
+        dwell = props.get("dwell_minutes")
         out.append(
             Zone(
                 id=str(props["id"]),
                 kind=str(props.get("kind", "custom")),
-                alerts=frozenset(props.get("alerts") or ["entry", "exit"]),
+                alerts=frozenset(["entry", "exit"] if alerts is None else alerts),
                 geom=geom,
+                dwell_minutes=None if dwell is None else float(dwell),
             )
         )
     return out
 
 
+#: A vessel is on the other side of a boundary once two consecutive received fixes put it there.
+#: One fix across is not a transition: GNSS noise is several metres, and a vessel sailing along a
+#: boundary (a lane on the 12-nm line) flickers across it; the issue asks for one transition then.
+CONFIRM_FIXES = 2
+
+
+@dataclass(slots=True)
+class _Side:
+    """Committed side of every zone for one MMSI, the runs not yet confirmed, visit starts."""
+
+    inside: npt.NDArray[np.bool_]
+    entered: dict[int, int]  # zone index -> committed entry (or first fix) time
+    pending: dict[int, tuple[int, float, float, int, str]]  # zone -> (t, lon, lat, n, scenario)
+    last_t: int = 0
+    scenario: str = "traffic"
+
+
 class ZoneTruth:
-    """Zone entries and exits of every MMSI from its genuine received fixes, in order.
+    """Zone entries, exits and dwells of every vessel from its genuine received fixes, in order.
 
     The first fix of an MMSI sets its state without a transition: a vessel already inside a zone
-    when the capture begins has not entered it.
+    when the capture begins has not entered it (its visit, for dwell, starts at that fix). A
+    transition needs `CONFIRM_FIXES` consecutive fixes on the new side and is dated at the first.
+    A visit of a zone with a dwell alert that lasts ``dwell_minutes`` is a ``zone_dwell`` from
+    the entry to the exit, or to the vessel's last fix if it is still inside at the end
+    (`finish`).
     """
 
     def __init__(self, zones: list[Zone]) -> None:
-        self.zones = [z for z in zones if z.alerts & {"entry", "exit"}]
-        self.state: dict[int, npt.NDArray[np.bool_]] = {}
+        self.zones = [z for z in zones if z.alerts & {"entry", "exit", "dwell"}]
+        self.state: dict[int, _Side] = {}
         self.labels: list[Label] = []
+        self._dwell: dict[tuple[int, int], tuple[float, float]] = {}  # where each visit began
 
     def observe(self, mmsi: I64, t: I64, lon: F64, lat: F64, scenario: list[str]) -> None:
         """Feed the genuine fixes of one window (sorted by time)."""
@@ -240,33 +272,79 @@ class ZoneTruth:
             for_mmsi[int(mmsi[i])].append(i)
         for m, rows in for_mmsi.items():
             block = inside[rows]
-            prev = self.state.get(m)
-            if prev is None:
-                prev = block[0]
-            seq = np.vstack([prev[None, :], block])
-            change = seq[1:] != seq[:-1]
-            for r, z in zip(*np.nonzero(change), strict=True):
-                zone = self.zones[int(z)]
-                entered = bool(seq[r + 1, z])
-                kind = "zone_entry" if entered else "zone_exit"
-                if (entered and "entry" not in zone.alerts) or (
-                    not entered and "exit" not in zone.alerts
-                ):
-                    continue
-                i = rows[int(r)]
-                self.labels.append(
-                    Label(
-                        kind=kind,
-                        mmsi=m,
-                        zone=zone.id,
-                        start_ms=int(t[i]),
-                        end_ms=int(t[i]),
-                        scenario=scenario[i],
-                        lon=float(lon[i]),
-                        lat=float(lat[i]),
-                    )
-                )
-            self.state[m] = block[-1]
+            st = self.state.get(m)
+            if st is None:
+                i0 = rows[0]
+                st = _Side(block[0].copy(), {}, {})
+                for z in np.flatnonzero(block[0]).tolist():
+                    st.entered[z] = int(t[i0])
+                    self._dwell[(m, z)] = (float(lon[i0]), float(lat[i0]))
+                self.state[m] = st
+            st.last_t = int(t[rows[-1]])
+            st.scenario = scenario[rows[-1]]
+            if not st.pending and bool((block == st.inside[None, :]).all()):
+                continue
+            for r, i in enumerate(rows):
+                self._step(m, st, block[r], int(t[i]), float(lon[i]), float(lat[i]), scenario[i])
+
+    def _step(
+        self,
+        m: int,
+        st: _Side,
+        here: npt.NDArray[np.bool_],
+        t: int,
+        lon: float,
+        lat: float,
+        scen: str,
+    ) -> None:
+        for z in np.flatnonzero(here != st.inside).tolist():
+            p = st.pending.get(z)
+            p = (t, lon, lat, 1, scen) if p is None else (*p[:3], p[3] + 1, p[4])
+            st.pending[z] = p
+            if p[3] < CONFIRM_FIXES:
+                continue
+            del st.pending[z]
+            entered = bool(here[z])
+            st.inside[z] = entered
+            self._transition(m, st, z, entered, p)
+        for z in [z for z in st.pending if here[z] == st.inside[z]]:
+            del st.pending[z]
+
+    def _transition(
+        self, m: int, st: _Side, z: int, entered: bool, p: tuple[int, float, float, int, str]
+    ) -> None:
+        zone = self.zones[z]
+        t0, lon, lat, _, scen = p
+        if entered:
+            st.entered[z] = t0
+            self._dwell[(m, z)] = (lon, lat)
+        else:
+            since = st.entered.pop(z, None)
+            if since is not None:
+                self._dwell_label(m, z, since, t0, scen)
+        kind = "zone_entry" if entered else "zone_exit"
+        if (entered and "entry" in zone.alerts) or (not entered and "exit" in zone.alerts):
+            self.labels.append(Label(kind, m, t0, t0, scen, zone=zone.id, lon=lon, lat=lat))
+
+    def _dwell_label(self, m: int, z: int, since: int, until: int, scen: str) -> None:
+        zone = self.zones[z]
+        lon, lat = self._dwell.pop((m, z), (None, None))
+        if "dwell" not in zone.alerts or not zone.dwell_minutes:
+            return
+        if until - since < zone.dwell_minutes * 60_000:
+            return
+        details: dict[str, Any] = {"dwell_minutes": zone.dwell_minutes}
+        self.labels.append(
+            Label("zone_dwell", m, since, until, scen, zone=zone.id, lon=lon, lat=lat,
+                  details=details)
+        )  # fmt: skip
+
+    def finish(self) -> None:
+        """End of the capture: visits still going that passed their dwell time are dwells."""
+        for m, st in self.state.items():
+            for z, since in sorted(st.entered.items()):
+                self._dwell_label(m, z, since, st.last_t, st.scenario)
+            st.entered.clear()
 
 
 def write_truth(labels: list[Label], path: Path) -> None:

@@ -16,3 +16,14 @@ def test_coast_station_number_on_a_vessel_is_flagged_but_sart_is_not() -> None:
     assert mmsi_problem(2470003) is not None
     assert mmsi_problem(972011234) is None
     assert mmsi_problem(642123456) is None
+
+
+def test_mmsi_zero_gets_one_invalid_mmsi_event_at_its_first_fix_but_no_track() -> None:
+    recs = track(0, 0, 1800, 10, 33.5, 12.5, 10.0)
+    recs += track(0, 900, 1800, 10, 35.5, 14.5, 10.0)  # a second unconfigured unit
+    recs += [static(5, 0, name="ALPHA"), static(400, 0, name="BRAVO"), static(800, 0, name="BRAVO")]
+    events = run(sorted(recs, key=lambda r: r.time_ms))
+    (ev,) = of_kind(events, EventKind.INVALID_MMSI)
+    assert ev.mmsi == 0 and ev.lat == 33.5 and ev.lon == 12.5
+    assert of_kind(events, EventKind.POSITION_JUMP) == []
+    assert of_kind(events, EventKind.IDENTITY_CHANGE) == []

@@ -52,35 +52,69 @@ def test_identity_change_runs_from_last_old_static_to_first_new_one() -> None:
     assert lab is not None and (lab.start_ms, lab.end_ms) == (T0 + 9 * MIN, T0 + 12 * MIN)
 
 
-def test_zone_transitions_need_a_known_state_before(tmp_path: Path) -> None:
-    square = [[12.0, 34.0], [12.1, 34.0], [12.1, 34.1], [12.0, 34.1], [12.0, 34.0]]
+SQUARE = [[12.0, 34.0], [12.1, 34.0], [12.1, 34.1], [12.0, 34.1], [12.0, 34.0]]
+
+
+def _zone_file(tmp_path: Path, **props: object) -> Path:
     fc = {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "properties": {
-                    "id": "dep-test",
-                    "name": "test",
-                    "kind": "departure_hotspot",
-                    "alerts": ["exit"],
-                },
-                "geometry": {"type": "Polygon", "coordinates": [square]},
+                "properties": {"id": "dep-test", "name": "test", "kind": "departure_hotspot"}
+                | props,
+                "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
             }
         ],
     }
     path = tmp_path / "z.geojson"
     path.write_text(json.dumps(fc))
-    zt = ZoneTruth(load_zones(path))
-    m = np.array([1, 1, 2, 2, 2], np.int64)
-    t = np.array([T0, T0 + MIN, T0, T0 + MIN, T0 + 2 * MIN], np.int64)
-    lon = np.array([12.05, 12.2, 12.2, 12.05, 12.2])
-    lat = np.full(5, 34.05)
-    zt.observe(m, t, lon, lat, ["departure"] * 5)
-    exits = [(lab.mmsi, lab.start_ms) for lab in zt.labels]
+    return path
+
+
+def _observe(zt: ZoneTruth, m: list[int], minutes: list[float], lon: list[float]) -> None:
+    t = np.array([T0 + int(x * MIN) for x in minutes], np.int64)
+    zt.observe(np.array(m, np.int64), t, np.array(lon), np.full(len(m), 34.05), ["x"] * len(m))
+
+
+def test_zone_transitions_need_a_known_state_before(tmp_path: Path) -> None:
+    zt = ZoneTruth(load_zones(_zone_file(tmp_path, alerts=["exit"])))
     # vessel 1 starts inside and leaves; vessel 2 enters (no entry alert) then leaves
-    assert exits == [(1, T0 + MIN), (2, T0 + 2 * MIN)]
+    _observe(zt, [1, 1, 1, 2, 2, 2, 2, 2], [0, 1, 2, 0, 1, 2, 3, 4],
+             [12.05, 12.2, 12.2, 12.2, 12.05, 12.05, 12.2, 12.2])  # fmt: skip
+    exits = [(lab.mmsi, lab.start_ms) for lab in zt.labels]
+    assert exits == [(1, T0 + MIN), (2, T0 + 3 * MIN)]
     assert all(lab.kind == "zone_exit" and lab.zone == "dep-test" for lab in zt.labels)
+
+
+def test_one_fix_across_a_boundary_is_jitter_not_a_transition(tmp_path: Path) -> None:
+    zt = ZoneTruth(load_zones(_zone_file(tmp_path)))
+    _observe(zt, [1] * 6, [0, 1, 2, 3, 4, 5], [12.2, 12.2, 12.09, 12.2, 12.09, 12.09])
+    assert [(lab.kind, lab.start_ms) for lab in zt.labels] == [("zone_entry", T0 + 4 * MIN)]
+
+
+def test_a_zone_with_an_empty_alert_list_raises_no_labels(tmp_path: Path) -> None:
+    zones = load_zones(_zone_file(tmp_path, kind="port", alerts=[]))
+    assert zones[0].alerts == frozenset()
+    zt = ZoneTruth(zones)
+    _observe(zt, [1] * 4, [0, 1, 2, 3], [12.2, 12.05, 12.05, 12.05])
+    assert zt.labels == []
+
+
+def test_a_visit_longer_than_the_dwell_time_is_a_dwell_from_entry_to_exit(
+    tmp_path: Path,
+) -> None:
+    zt = ZoneTruth(load_zones(_zone_file(tmp_path, alerts=["dwell"], dwell_minutes=60)))
+    # vessel 1: in for 90 min then out; vessel 2: in for 30 min; vessel 3: inside at the end
+    out, inn = 12.2, 12.05
+    _observe(zt, [1] * 5, [0, 10, 11, 100, 101], [out, inn, inn, out, out])
+    _observe(zt, [2] * 5, [0, 10, 11, 40, 41], [out, inn, inn, out, out])
+    _observe(zt, [3] * 3, [0, 10, 11], [out, inn, inn])
+    _observe(zt, [3], [120], [12.05])
+    zt.finish()
+    dwells = sorted((lab.mmsi, lab.start_ms, lab.end_ms) for lab in zt.labels)
+    assert dwells == [(1, T0 + 10 * MIN, T0 + 100 * MIN), (3, T0 + 10 * MIN, T0 + 120 * MIN)]
+    assert all(lab.kind == "zone_dwell" for lab in zt.labels)
 
 
 def test_departures_are_labelled_leaving_their_departure_area(tmp_path: Path) -> None:
