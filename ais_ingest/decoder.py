@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -401,14 +402,9 @@ def read_lines(path: str | Path) -> Iterator[str]:
 
 
 def chunked(lines: Iterable[str], size: int) -> Iterator[list[str]]:
-    """Group lines into lists of at most ``size``."""
-    chunk: list[str] = []
-    for line in lines:
-        chunk.append(line)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
+    """Group lines into lists of at most ``size`` (sliced in C, not appended line by line)."""
+    it = iter(lines)
+    while chunk := list(islice(it, size)):
         yield chunk
 
 

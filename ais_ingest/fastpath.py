@@ -2,10 +2,10 @@
 
 Position reports (types 1, 2, 3 and 18) are most of all AIS traffic and type 5 most of the rest.
 Each has a fixed layout, so a batch of payloads is a character matrix (padded with zero bits to
-the standard length): numpy turns it into a bit matrix and every field into one matrix-vector
-product, instead of Python work per message. Values are the same as pyais gives (the tests check
-message by message on every capture and on Hypothesis cases); unavailable values become NaN / -1
-(columns) or None (objects) as `ais_ingest.records` defines.
+the standard length): numpy packs its six-bit values into 60-bit words and reads every field
+with a shift and a mask over all rows, instead of Python work per message. Values are the same
+as pyais gives (the tests check message by message on every capture and on Hypothesis cases);
+unavailable values become NaN / -1 (columns) or None (objects) as `ais_ingest.records` defines.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ for _c in range(48, 88):
 for _c in range(96, 120):
     _SIXBIT[_c] = _c - 56
 
-_WEIGHTS = {n: (1 << np.arange(n - 1, -1, -1, dtype=np.int64)) for n in range(1, 33)}
+_SHIFTS = np.arange(54, -1, -6, dtype=np.uint64)  # ten six-bit values per 60-bit word
 
 
 def _chars(payloads: list[str], nchars: int) -> npt.NDArray[np.uint8]:
@@ -41,25 +41,56 @@ def _chars(payloads: list[str], nchars: int) -> npt.NDArray[np.uint8]:
     return raw.reshape(-1, nchars)
 
 
-def _bits(chars: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
-    """Return the (n, 6*nchars) bit matrix and a mask of rows whose characters are all valid.
+class _Bits:
+    """The payload bits of every row, packed ten characters (60 bits) to a uint64 word.
 
-    Payloads are cut or padded with ``0`` (zero bits) to the standard length: trailing bits past
-    the last field Mare reads (radio state, spare) may be missing without changing any value.
+    A field is then a shift and a mask of one word, or of two when it straddles a boundary:
+    a few vector operations per field, whatever its width. Payloads are cut or padded with
+    ``0`` (zero bits) to the standard length: trailing bits past the last field Mare reads
+    (radio state, spare) may be missing without changing any value.
     """
-    six = _SIXBIT[chars]
-    ok = (six != 255).all(axis=1)
-    bits = np.unpackbits(six[:, :, None], axis=2)[:, :, 2:].reshape(six.shape[0], -1)
-    return bits, ok
 
+    __slots__ = ("words", "ok")
 
-def _field(bits: npt.NDArray[np.uint8], start: int, width: int) -> npt.NDArray[np.int64]:
-    return bits[:, start : start + width] @ _WEIGHTS[width]
+    def __init__(self, chars: npt.NDArray[np.uint8]) -> None:
+        six = _SIXBIT[chars]
+        n, nchars = six.shape
+        self.ok: npt.NDArray[np.bool_] = (six != 255).all(axis=1)
+        nwords = -(-nchars // 10)
+        padded = np.zeros((n, nwords * 10), dtype=np.uint64)
+        padded[:, :nchars] = six & 63
+        packed = (padded.reshape(n, nwords, 10) << _SHIFTS).sum(axis=2, dtype=np.uint64)
+        self.words = np.ascontiguousarray(packed.T)  # one contiguous row per word
 
+    def field(self, start: int, width: int) -> npt.NDArray[np.int64]:
+        """Unsigned field of ``width`` (<= 60) bits at bit ``start``, MSB first."""
+        k, offset = divmod(start, 60)
+        end = offset + width
+        mask = np.uint64((1 << width) - 1)
+        words: npt.NDArray[np.uint64] = self.words
+        if end <= 60:
+            value = (words[k] >> np.uint64(60 - end)) & mask
+        else:
+            low = end - 60
+            value = ((words[k] << np.uint64(low)) | (words[k + 1] >> np.uint64(60 - low))) & mask
+        out: npt.NDArray[np.int64] = value.astype(np.int64)
+        return out
 
-def _signed(bits: npt.NDArray[np.uint8], start: int, width: int) -> npt.NDArray[np.int64]:
-    u = _field(bits, start, width)
-    return u - (bits[:, start].astype(np.int64) << width)
+    def signed(self, start: int, width: int) -> npt.NDArray[np.int64]:
+        """Two's complement field."""
+        u = self.field(start, width)
+        negative: npt.NDArray[np.int64] = (u >> (width - 1)) << width
+        return u - negative
+
+    def text(self, start: int, nchars: int) -> list[str | None]:
+        """Six-bit text of every row, cut at the first '@' (ITU-R M.1371), blanks trimmed."""
+        six = np.stack([self.field(start + 6 * i, 6) for i in range(nchars)], axis=1)
+        chars = np.ascontiguousarray(_ASCII[six]).view(f"S{nchars}").ravel()
+        out: list[str | None] = []
+        for raw in chars.tolist():
+            text = raw.decode("ascii").split("@", 1)[0].strip()
+            out.append(text or None)
+        return out
 
 
 def _lat_lon(raw: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -67,21 +98,8 @@ def _lat_lon(raw: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     return ((10 * raw + 3) // 6) / 1e6
 
 
-_TEXT_WEIGHTS = np.array([32, 16, 8, 4, 2, 1], dtype=np.uint8)
 # Six-bit value -> ASCII (ITU-R M.1371 table 47): 0-31 are '@A-Z[\\]^_', 32-63 are ' !"#...?'.
 _ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
-
-
-def _text(bits: npt.NDArray[np.uint8], start: int, nchars: int) -> list[str | None]:
-    """Six-bit text fields of every row, cut at the first '@' (ITU-R M.1371), blanks trimmed."""
-    n = bits.shape[0]
-    six = bits[:, start : start + 6 * nchars].reshape(n, nchars, 6) @ _TEXT_WEIGHTS
-    chars = np.ascontiguousarray(_ASCII[six]).view(f"S{nchars}").ravel()
-    out: list[str | None] = []
-    for raw in chars.tolist():
-        text = raw.decode("ascii").split("@", 1)[0].strip()
-        out.append(text or None)
-    return out
 
 
 def decode_type5(
@@ -94,22 +112,23 @@ def decode_type5(
     n = len(payloads)
     if n == 0:
         return [], np.zeros(0, dtype=np.bool_)
-    bits, ok = _bits(_chars(payloads, TYPE5_CHARS))
-    mmsi = _field(bits, 8, 30).tolist()
-    imo = _field(bits, 40, 30).tolist()
-    callsign = _text(bits, 70, 7)
-    name = _text(bits, 112, 20)
-    ship_type = _field(bits, 232, 8).tolist()
-    to_bow = _field(bits, 240, 9).tolist()
-    to_stern = _field(bits, 249, 9).tolist()
-    to_port = _field(bits, 258, 6).tolist()
-    to_starboard = _field(bits, 264, 6).tolist()
-    month = _field(bits, 274, 4).tolist()
-    day = _field(bits, 278, 5).tolist()
-    hour = _field(bits, 283, 5).tolist()
-    minute = _field(bits, 288, 6).tolist()
-    draught = _field(bits, 294, 8).tolist()
-    destination = _text(bits, 302, 20)
+    bits = _Bits(_chars(payloads, TYPE5_CHARS))
+    ok = bits.ok
+    mmsi = bits.field(8, 30).tolist()
+    imo = bits.field(40, 30).tolist()
+    callsign = bits.text(70, 7)
+    name = bits.text(112, 20)
+    ship_type = bits.field(232, 8).tolist()
+    to_bow = bits.field(240, 9).tolist()
+    to_stern = bits.field(249, 9).tolist()
+    to_port = bits.field(258, 6).tolist()
+    to_starboard = bits.field(264, 6).tolist()
+    month = bits.field(274, 4).tolist()
+    day = bits.field(278, 5).tolist()
+    hour = bits.field(283, 5).tolist()
+    minute = bits.field(288, 6).tolist()
+    draught = bits.field(294, 8).tolist()
+    destination = bits.text(302, 20)
     valid = ok.tolist()
     reports = []
     for i in range(n):
@@ -165,19 +184,20 @@ def decode_position_chars(
     """
     if chars.shape[0] == 0:
         return PositionColumns.empty(), np.zeros(0, dtype=np.bool_)
-    bits, ok = _bits(chars)
-    msg_type = _field(bits, 0, 6)
+    bits = _Bits(chars)
+    ok = bits.ok
+    msg_type = bits.field(0, 6)
     is_b = msg_type == 18
     any_b = bool(is_b.any())
     all_b = bool(is_b.all())
 
     def pick(start_a: int, start_b: int, width: int, signed: bool = False) -> npt.NDArray[np.int64]:
-        get = _signed if signed else _field
+        get = bits.signed if signed else bits.field
         if not any_b:
-            return get(bits, start_a, width)
+            return get(start_a, width)
         if all_b:
-            return get(bits, start_b, width)
-        return np.where(is_b, get(bits, start_b, width), get(bits, start_a, width))
+            return get(start_b, width)
+        return np.where(is_b, get(start_b, width), get(start_a, width))
 
     speed_raw = pick(50, 46, 10)
     acc = pick(60, 56, 1)
@@ -186,8 +206,8 @@ def decode_position_chars(
     course_raw = pick(116, 112, 12)
     heading_raw = pick(128, 124, 9)
     second_raw = pick(137, 133, 6)
-    status_raw = _field(bits, 38, 4)
-    turn_raw = _signed(bits, 42, 8)
+    status_raw = bits.field(38, 4)
+    turn_raw = bits.signed(42, 8)
 
     lon = _lat_lon(lon_raw)
     lat = _lat_lon(lat_raw)
@@ -209,7 +229,7 @@ def decode_position_chars(
 
     cols = PositionColumns(
         time_ms=np.asarray(time_ms, dtype=np.int64),
-        mmsi=_field(bits, 8, 30),
+        mmsi=bits.field(8, 30),
         msg_type=msg_type.astype(np.uint8),
         lat=lat,
         lon=lon,
