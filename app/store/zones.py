@@ -27,15 +27,32 @@ VERSION_KEY = "zones_version"
 class ZoneLike(Protocol):
     """The attributes of the DESIGN.md zone contract that the store keeps."""
 
-    id: str
-    name: str
-    kind: Any
-    alerts: Any
-    dwell_minutes: float | None
-    severity: Any
-    note: str
-    country: str | None
-    geometry: Any
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> Any: ...
+
+    @property
+    def alerts(self) -> Any: ...
+
+    @property
+    def dwell_minutes(self) -> float | None: ...
+
+    @property
+    def severity(self) -> Any: ...
+
+    @property
+    def note(self) -> str: ...
+
+    @property
+    def country(self) -> str | None: ...
+
+    @property
+    def geometry(self) -> Any: ...
 
 
 def validate(zone: ZoneLike) -> MultiPolygon:
