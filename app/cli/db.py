@@ -1,0 +1,70 @@
+"""``mare db upgrade`` and ``mare db info``: the schema of the configured database."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import text
+
+from app.cli import cli
+from app.cli.console import fail
+from app.settings import get_settings
+from app.store.engine import make_engine, redact, resolve_url, with_retries
+from app.store.errors import StoreError
+
+db = typer.Typer(help="Database schema: upgrade it, show what it holds.", no_args_is_help=True)
+cli.add_typer(db, name="db")
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else SQLite in var/)."),
+]
+
+
+@db.command("upgrade")
+def upgrade_cmd(url: UrlOption = None) -> None:
+    """Upgrade the database schema to this version of Mare (PostGIS: run before serving)."""
+    from app.store import migrate
+
+    url = url or get_settings().database_url
+    try:
+        engine = make_engine(url)
+        where = redact(resolve_url(url))
+        before = with_retries(
+            lambda: migrate.current_revision(engine), what="connecting", where=where
+        )
+        with_retries(lambda: migrate.upgrade(engine), what="upgrading", where=where)
+        after = migrate.current_revision(engine)
+        engine.dispose()
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"{where}: schema {before or 'empty'} -> {after}")
+
+
+@db.command("info")
+def info_cmd(url: UrlOption = None) -> None:
+    """Show the schema revision, row counts and (PostGIS) the daily partitions."""
+    from app.store import migrate, partitions
+
+    url = url or get_settings().database_url
+    try:
+        engine = make_engine(url)
+        where = redact(resolve_url(url))
+        current = with_retries(
+            lambda: migrate.current_revision(engine), what="connecting", where=where
+        )
+        typer.echo(f"database: {where} ({engine.dialect.name})")
+        typer.echo(f"schema:   {current or 'empty'} (this Mare needs {migrate.head_revision()})")
+        if current:
+            with engine.connect() as conn:
+                for table in ("positions", "vessels", "zones", "events", "users"):
+                    n = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                    typer.echo(f"{table + ':':<10}{n}")
+                if engine.dialect.name == "postgresql":
+                    days = partitions.list_partitions(conn)
+                    span = f"{days[0]} .. {days[-1]}" if days else "none"
+                    typer.echo(f"partitions: {len(days)} ({span})")
+        engine.dispose()
+    except StoreError as exc:
+        raise fail(str(exc)) from None

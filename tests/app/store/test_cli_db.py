@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import app.cli.commands  # noqa: F401
+from app.cli import cli
+
+
+def test_db_upgrade_then_info_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/x.db"
+    up = CliRunner().invoke(cli, ["db", "upgrade", "--url", url])
+    assert up.exit_code == 0, up.output
+    assert "schema empty -> 0001" in up.output
+    info = CliRunner().invoke(cli, ["db", "info", "--url", url])
+    assert info.exit_code == 0 and "schema:   0001" in info.output and "positions:0" in info.output
+
+
+def test_db_upgrade_of_a_bad_url_is_one_line_and_exit_2() -> None:
+    res = CliRunner().invoke(cli, ["db", "upgrade", "--url", "oracle://x"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
