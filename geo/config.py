@@ -99,6 +99,16 @@ class EngineConfig:
     identity_confirm
         A changed name, callsign, IMO or ship type counts after this many consecutive static
         reports carrying the same new value, so one corrupt static report cannot flip-flop it.
+    future_max_s, future_confirm_records
+        A position stamped more than 5 min ahead of the engine's clock is held back; the next
+        record within the clock shows it was corrupt (dropped, counted), while 10 consecutive
+        records ahead, each within 5 min of the one before, show that time really moved (a
+        capture resuming after a hole) and are let through. A corrupt clock can then move the
+        engine's time by at most 5 min, a sixth of the 30-min dark floor, so it cannot raise a
+        "went dark" alert for a vessel that was not already silent for most of it. Five minutes
+        is far beyond the skew of a sane feed (tag-block times come from NTP-synchronised
+        receivers, seconds apart); ten records is under a minute of a busy feed, and an
+        isolated bad timestamp never makes ten in a row.
     risk_half_life_s, risk_weights
         Risk contributions halve every 24 h: yesterday's encounter still matters, last week's
         barely.
@@ -134,6 +144,9 @@ class EngineConfig:
     zone_confirm_s: float = 20.0
 
     identity_confirm: int = 2
+
+    future_max_s: float = 300.0
+    future_confirm_records: int = 10
 
     risk_half_life_s: float = 24 * 3600.0
     risk_weights: dict[str, float] = field(default_factory=_default_risk_weights)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ais_ingest.records import Record
+from ais_ingest.records import Batch, Record
 from geo.engine import Engine, SnapshotError
 from geo.events import EventKind
 from geo.watchlist import parse_watchlist
@@ -153,3 +153,51 @@ def test_records_out_of_time_order_for_a_vessel_are_dropped_not_travelled_back()
     assert eng.process(batches([late])[0]) == []
     st_ = eng.vessel_state(247000001)
     assert st_ is not None and st_.last_time_ms == ms(600)
+
+
+def _with_corrupt_clock() -> list[Record]:
+    """Two ships an hour at sea; one record in the middle is stamped a day ahead."""
+    a = track(247000011, 0, 3600, 10, 34.0, 12.0, 12.0, 90.0)
+    b = track(247000012, 0, 3600, 10, 34.5, 12.0, 12.0, 90.0)
+    recs: list[Record] = sorted(a + b, key=lambda r: r.time_ms)
+    recs.insert(len(recs) // 2, pos(86_400 + 1800, 247000011, 34.0, 12.5, 12.0))
+    return recs
+
+
+def test_a_record_stamped_a_day_ahead_is_dropped_and_raises_no_went_dark_alert() -> None:
+    eng = make_engine()
+    recs = _with_corrupt_clock()
+    out = eng.process(Batch.from_records(recs))
+    assert eng.now_ms() == ms(3600)
+    out += eng.flush()
+    assert [e for e in out if e.kind is EventKind.AIS_GAP] == []
+    assert eng.future_dropped == 1 and eng.clock_jumps == 0
+
+
+@pytest.mark.parametrize("size", [1, 7, 100, 400])
+def test_the_future_guard_does_not_depend_on_batch_sizes(size: int) -> None:
+    recs = _with_corrupt_clock()
+    whole = make_engine()
+    ref = whole.process(Batch.from_records(recs)) + whole.flush()
+    eng = make_engine()
+    out: list = []
+    for i in range(0, len(recs), size):
+        out += eng.process(Batch.from_records(recs[i : i + size]))
+    out += eng.flush()
+    assert canonical(out) == canonical(ref)
+    assert eng.future_dropped == whole.future_dropped == 1
+
+
+def test_a_clock_jump_several_vessels_agree_on_is_followed() -> None:
+    """A capture that resumes after a two-hour hole: the clock moves and no record is lost."""
+    ships = [247000021, 247000022, 247000023, 247000024]
+    before = [r for m in ships for r in track(m, 0, 600, 10, 34.0 + (m % 10) / 10, 12.0, 12.0)]
+    after = [r for m in ships for r in track(m, 7800, 8400, 10, 34.0 + (m % 10) / 10, 12.5, 12.0)]
+    recs = sorted(before, key=lambda r: r.time_ms) + sorted(after, key=lambda r: r.time_ms)
+    eng = make_engine()
+    out = eng.process(Batch.from_records(recs))
+    assert eng.now_ms() == ms(8400)
+    out = final(out + eng.flush())
+    assert eng.clock_jumps == 1 and eng.future_dropped == 0  # held back, then let through
+    gaps = [e for e in out if e.kind is EventKind.AIS_GAP]
+    assert sorted(e.mmsi for e in gaps) == ships  # silent two hours at sea: real gaps
