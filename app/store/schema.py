@@ -165,10 +165,9 @@ def make_metadata(postgis: bool) -> MetaData:
                 Computed(POINT_EXPR, persisted=True),
             )
         )
-    ves = Table("vessels", md, *vessel_cols)
-    Index("ix_vessels_lat_lon", ves.c.lat, ves.c.lon)
-    if postgis:
-        Index("ix_vessels_geom", ves.c.geom, postgresql_using="gist")
+    # No index beyond the key: a batch rewrites thousands of vessel rows, and without indexed
+    # columns changing those updates are HOT; a box query over ~10k rows is a fast scan anyway.
+    Table("vessels", md, *vessel_cols)
 
     ident = Table(
         "vessel_identities",

@@ -83,10 +83,84 @@ def _least(conn: Connection, a: Any, b: Any) -> Any:
     return func.least(a, b) if conn.dialect.name == "postgresql" else func.min(a, b)
 
 
+_PG_UPSERT = """
+INSERT INTO vessels AS v (mmsi, first_seen, last_seen, time, lat, lon, sog, cog, heading,
+                          status, msg_type, flag)
+SELECT u.mmsi, 'epoch'::timestamptz + u.f * interval '1 millisecond',
+       'epoch'::timestamptz + u.l * interval '1 millisecond',
+       'epoch'::timestamptz + u.t * interval '1 millisecond',
+       u.lat, u.lon, u.sog, u.cog, u.heading, u.status, u.msg_type, NULLIF(u.flag, '')
+FROM unnest(%(mmsi)s::int[], %(f)s::bigint[], %(l)s::bigint[], %(t)s::bigint[],
+            %(lat)s::float8[], %(lon)s::float8[], %(sog)s::real[], %(cog)s::real[],
+            %(heading)s::smallint[], %(status)s::smallint[], %(msg_type)s::smallint[],
+            %(flag)s::text[])
+     AS u(mmsi, f, l, t, lat, lon, sog, cog, heading, status, msg_type, flag)
+ON CONFLICT (mmsi) DO UPDATE SET
+    first_seen = LEAST(v.first_seen, EXCLUDED.first_seen),
+    last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen),
+""" + ",\n".join(
+    f"    {c} = CASE WHEN EXCLUDED.time IS NOT NULL AND (v.time IS NULL OR EXCLUDED.time >= v.time)"
+    f" THEN EXCLUDED.{c} ELSE v.{c} END"
+    for c in FIX_COLUMNS
+)
+
+
+def _groups(mmsi: np.ndarray, time_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (order, first index, last index) of each vessel's rows sorted by time."""
+    order = np.lexsort((time_ms, mmsi))
+    m = mmsi[order]
+    first = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
+    last = np.r_[first[1:] - 1, m.size - 1]
+    return order, first, last
+
+
+def _upsert_positions_pg(conn: Connection, cols: PositionColumns, has_fix: np.ndarray) -> set[int]:
+    """One ``INSERT ... SELECT FROM unnest(arrays)`` for the whole batch: no per-vessel Python."""
+    from app.store.positions import _nullable
+
+    order, first, last = _groups(cols.mmsi, cols.time_ms)
+    mmsi = cols.mmsi[order][first]
+    fi = np.flatnonzero(has_fix)
+    n = mmsi.size
+    fix_row = np.full(n, -1, dtype=np.int64)
+    if fi.size:
+        forder, _, flast = _groups(cols.mmsi[fi], cols.time_ms[fi])
+        fix_idx = fi[forder][flast]
+        fix_row[np.searchsorted(mmsi, cols.mmsi[fix_idx])] = fix_idx
+    has = fix_row >= 0
+    r = np.where(has, fix_row, 0)
+
+    def col(a: np.ndarray, missing: np.ndarray) -> list[Any]:
+        return _nullable(a[r], ~has | missing[r])
+
+    params = {
+        "mmsi": mmsi.tolist(),
+        "f": cols.time_ms[order][first].tolist(),
+        "l": cols.time_ms[order][last].tolist(),
+        "t": col(cols.time_ms, np.zeros(len(cols), dtype=bool)),
+        "lat": col(cols.lat, np.zeros(len(cols), dtype=bool)),
+        "lon": col(cols.lon, np.zeros(len(cols), dtype=bool)),
+        "sog": col(cols.speed.astype(np.float64), np.isnan(cols.speed)),
+        "cog": col(cols.course.astype(np.float64), np.isnan(cols.course)),
+        "heading": col(cols.heading, cols.heading < 0),
+        "status": col(cols.status, cols.status < 0),
+        "msg_type": col(cols.msg_type, np.zeros(len(cols), dtype=bool)),
+        "flag": flag_alpha2_array(mmsi).tolist(),
+    }
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(_PG_UPSERT, params)
+    return {int(x) for x in mmsi.tolist()}
+
+
 def upsert_positions(conn: Connection, t: Table, cols: PositionColumns) -> set[int]:
     """Upsert last seen and latest fix of every vessel in the columns; return their MMSIs."""
     has_fix = np.isfinite(cols.lat) & np.isfinite(cols.lon)
     has_fix &= (np.abs(cols.lat) <= 90) & (np.abs(cols.lon) <= 180)
+    if not len(cols):
+        return set()
+    if conn.dialect.name == "postgresql":
+        return _upsert_positions_pg(conn, cols, has_fix)
     rows = _position_rows(cols, has_fix)
     if not rows:
         return set()

@@ -108,9 +108,6 @@ def upgrade() -> None:
         *point(),
         sa.PrimaryKeyConstraint("mmsi"),
     )
-    op.create_index("ix_vessels_lat_lon", "vessels", ["lat", "lon"])
-    if pg:
-        op.create_index("ix_vessels_geom", "vessels", ["geom"], postgresql_using="gist")
 
     op.create_table(
         "vessel_identities",
