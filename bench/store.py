@@ -114,7 +114,7 @@ def run() -> dict[str, Any]:
                              "WHERE inhparent = 'positions'::regclass").fetchone()  # fmt: skip
         out["stored_positions"] = n_stored
         out["generate_and_index_s"] = round(time.perf_counter() - t, 1)
-        out["positions_size_mb"] = round(int(size[0]) / 2**20) if size else None  # type: ignore[index]
+        out["positions_size_mb"] = round(int(size[0]) / 2**20) if size else None
 
         # 2. Replay: one hour of the ~2,000-vessel box, in the middle of the stored span.
         store = open_store(url)
@@ -122,9 +122,9 @@ def run() -> dict[str, Any]:
         times, rows, vessels = [], 0, 0
         for _ in range(7):
             t = time.perf_counter()
-            cols = replay(store, mid, mid + 3_600_000, BOX)
+            got = replay(store, mid, mid + 3_600_000, BOX)
             times.append((time.perf_counter() - t) * 1000)
-            rows, vessels = int(cols["time"].size), int(np.unique(cols["mmsi"]).size)
+            rows, vessels = int(got["time"].size), int(np.unique(got["mmsi"]).size)
         out["replay_1h_box_ms_median"] = round(statistics.median(times[1:]), 1)
         out["replay_rows"] = rows
         out["replay_vessels"] = vessels
