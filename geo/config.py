@@ -62,6 +62,11 @@ class EngineConfig:
         Mutually consistent fixes away from the track needed before the track is declared moved
         (one jump event) or, interleaved with the track's own fixes, two transmitters on one
         MMSI (one event).
+    excursion_fixes
+        Fixes far off the track, consistent with each other, that make a short jump-and-back a
+        ``position_jump`` when the track resumes: two. One far fix is indistinguishable from a
+        corrupt message (dropped silently, as movingpandas' outlier cleaner and GFW's segmenter
+        drop lone points); two in the same impossible place are a spoofed interval.
     alt_timeout_s
         A lone outlier is forgotten after this long.
     jump_return_window_s
@@ -124,6 +129,7 @@ class EngineConfig:
     time_tolerance_s: float = 2.0
     jump_min_distance_m: float = 1852.0
     track_confirm_fixes: int = 3
+    excursion_fixes: int = 2
     alt_timeout_s: float = 1800.0
     jump_return_window_s: float = 6 * 3600.0
 

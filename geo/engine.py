@@ -447,15 +447,17 @@ class Engine:
                 return []
         starts = np.r_[np.flatnonzero(first), len(rows)].astype(np.int64)
         lon, lat, mtype = pos.lon[rows], pos.lat[rows], pos.msg_type[rows]
-        accepted, events = self.tracker.filter(fleet, slot, t, lon, lat, mtype, starts)
+        accepted, moved, events = self.tracker.filter(fleet, slot, t, lon, lat, mtype, starts)
         if not accepted.all():
             rows, mm, t, slot = rows[accepted], mm[accepted], t[accepted], slot[accepted]
             lon, lat, mtype = lon[accepted], lat[accepted], mtype[accepted]
+            moved = moved[accepted]
             if not len(rows):
                 return events
             first = np.r_[True, mm[1:] != mm[:-1]]
             starts = np.r_[np.flatnonzero(first), len(rows)].astype(np.int64)
         ctx = self._context(pos, pre, rows, slot, mm, t, lon, lat, mtype, first, starts)
+        ctx.moved = moved
         events += self.gaps.process(ctx, fleet, self._near)
         events += self.zone_det.process(ctx, fleet, self._near)
         events += self.loiter.process(ctx, fleet, self._near)

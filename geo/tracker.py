@@ -4,10 +4,15 @@ A fix whose implied speed from the vessel's last good fix is beyond what its cla
 outlier: it is held aside, never fed to the detectors. What happens next decides what it was:
 
 - nothing consistent follows: a lone bad fix, forgotten after ``alt_timeout_s``;
+- ``excursion_fixes`` (two) or more fixes consistent with each other but far off, then the old
+  track again: a short spoofed interval (two fixes in the same impossible place are not random
+  corruption), one ``position_jump`` event (cause ``excursion``) when the track comes back;
 - ``track_confirm_fixes`` fixes consistent with the outlier follow, and none from the old
   track: the vessel's reported position really moved, one ``position_jump`` event, the new
   position becomes the track (and a move back to where it was before, within
-  ``jump_return_window_s``, updates that same event instead of raising a second one);
+  ``jump_return_window_s``, updates that same event instead of raising a second one). The
+  first accepted fix of the new track is flagged ``moved``: the vessel did not sail there, so
+  the zone detector takes its zones as they are instead of reporting entries and exits;
 - the outlier's track keeps reporting *interleaved* with the old track: two transmitters share
   the MMSI, one ``position_jump`` episode (cause ``two_transmitters``) with both positions, at
   the second transmitter's position, open until it has been silent for ``alt_timeout_s``; the
@@ -173,6 +178,7 @@ class AltTrack:
     count: int = 1
     interleaved: int = 0  # fixes of the main track received since `first`
     anchor_t: int = -1  # time of the main track's last fix when `first` arrived
+    reported: bool = False  # reported as an excursion (a short jump and back)
 
 
 @dataclass(slots=True)
@@ -230,11 +236,12 @@ class Tracker:
         lat: F64,
         msg_type: U8,
         starts: I64,
-    ) -> tuple[B, list[Event]]:
-        """Return which fixes of a grouped slice part are accepted, and jump events.
+    ) -> tuple[B, B, list[Event]]:
+        """Return which fixes of a slice part are accepted, which start a new track, and events.
 
-        The arrays are grouped by vessel (``starts`` as in `SliceContext`), time-ordered within
-        each group.
+        A fix that starts a new track is one the vessel's reported position jumped to: there is
+        no path between it and the fix before. The arrays are grouped by vessel (``starts`` as in
+        `SliceContext`), time-ordered within each group.
         """
         n = len(t)
         cfg = self.cfg
@@ -269,9 +276,10 @@ class Tracker:
             watched = set(self.alt) | set(self.shared)
             bad |= np.isin(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
         accepted = np.ones(n, dtype=np.bool_)
+        moved = np.zeros(n, dtype=np.bool_)
         events: list[Event] = []
         if not bad.any():
-            return accepted, events
+            return accepted, moved, events
         hit = np.logical_or.reduceat(bad, starts[:-1])
         for g in np.flatnonzero(hit).tolist():
             a, b = int(starts[g]), int(starts[g + 1])
@@ -287,10 +295,12 @@ class Tracker:
             n_fixes = int(fleet.n_fixes[s])
             for i in range(a, b):
                 fix = Fix(int(t[i]), float(lon[i]), float(lat[i]), int(msg_type[i]))
+                n_before = n_fixes
                 ok, primary, n_fixes = self._one(s, fleet.mmsi[s], primary, n_fixes, fix, events)
                 accepted[i] = ok
+                moved[i] = ok and n_fixes == 1 and n_before > 0  # a new track, not the first fix
         self.rejected += int(n - accepted.sum())
-        return accepted, events
+        return accepted, moved, events
 
     def _one(
         self, s: int, mmsi: int, primary: Fix | None, n_fixes: int, fix: Fix, events: list[Event]
@@ -308,6 +318,14 @@ class Tracker:
         if primary is None or self._plausible(primary, fix):
             if alt is not None:
                 alt.interleaved += 1
+                if (
+                    alt.interleaved == 1
+                    and alt.count >= cfg.excursion_fixes
+                    and not alt.reported
+                    and ep is None
+                ):
+                    alt.reported = True
+                    events.append(self._excursion(mmsi, primary, alt, fix))
             return True, fix, n_fixes + 1
         if alt is not None and self._plausible(alt.last, fix):
             alt.count += 1
@@ -407,6 +425,45 @@ class Tracker:
         )
         self.memory[s] = JumpMemory(before, before.t, info, alt.first.lat, alt.first.lon)
 
+    def _excursion(self, mmsi: int, before: Fix | None, alt: AltTrack, back: Fix) -> Event:
+        """Report a short jump and back: consistent fixes far off, then the track again.
+
+        Keyed like the two-transmitter episode that the same fixes would open if the far track
+        went on interleaving (start at the track's last fix before the first far one), so such
+        an episode updates this event instead of adding a second.
+        """
+        a = before if before is not None else back
+        d = distance_m(a.lon, a.lat, alt.first.lon, alt.first.lat)
+        away = (back.t - alt.first.t) / 1000.0
+        details: dict[str, Any] = {
+            "cause": "excursion",
+            "from": {"time_ms": a.t, "lat": round(a.lat, 5), "lon": round(a.lon, 5)},
+            "to": {
+                "time_ms": alt.first.t,
+                "lat": round(alt.first.lat, 5),
+                "lon": round(alt.first.lon, 5),
+            },
+            "returned": {"time_ms": back.t, "lat": round(back.lat, 5), "lon": round(back.lon, 5)},
+            "distance_nm": nm(d),
+            "far_fixes": alt.count,
+            "summary": (
+                f"position jumped {nm(d)} nm for {format_duration(away)}"
+                f" ({alt.count} consistent fixes), then back on its track"
+            ),
+        }
+        severity = Severity.HIGH if d > 50 * 1852 else Severity.MEDIUM
+        start = alt.anchor_t if alt.anchor_t >= 0 else a.t
+        return Event(
+            EventKind.POSITION_JUMP,
+            mmsi,
+            start,
+            back.t,
+            alt.first.lat,
+            alt.first.lon,
+            severity,
+            details=details,
+        )
+
     def _shared_event(self, mmsi: int, ep: SharedEpisode, *, closed: bool) -> Event:
         a, b = ep.track_a, ep.first_b
         d = distance_m(a.lon, a.lat, b.lon, b.lat)
@@ -453,6 +510,7 @@ class Tracker:
                 v["count"],
                 v["interleaved"],
                 v["anchor_t"],
+                bool(v.get("reported", False)),
             )
             for k, v in obj["alt"].items()
         }

@@ -4,8 +4,8 @@ A label is planned in simulator time (`PlannedLabel`) and refined against the re
 runs from the last fix heard before the transmitter went dark to the first fix heard after; an
 identity change from the last static heard with the old identity to the first heard with the new
 one; a loiter from the first to the last slow fix heard. A planned behaviour that left no trace in
-the capture (every spoofed fix lost, say) gets no label. Times are the tag block ``c:`` times
-(whole seconds), the event time a decoder gives each message.
+the capture (every spoofed fix lost, say, or all but one) gets no label. Times are the tag block
+``c:`` times (whole seconds), the event time a decoder gives each message.
 
 Zone transitions are labelled for every vessel (not SAR aircraft, which the engine does not
 track), not only the scripted departures, so precision of `zone_entry`/`zone_exit` can be
@@ -112,6 +112,12 @@ class RxLog:
         return sorted(self._static.get(a, []), key=lambda x: x[0])
 
 
+#: A spoofed position is labelled once at least two false fixes were received: a single fix far
+#: off a track cannot be told from a corrupt message, which a detector must drop silently (issue
+#: 5: an outlier does not corrupt the track, and is not an alert by itself).
+SPOOF_MIN_FIXES = 2
+
+
 def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None:
     """Turn a planned label into what the capture shows, or None if it shows nothing."""
     t, genuine, lon, lat = log.pos(p.agent)
@@ -150,7 +156,7 @@ def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None
     elif p.rule == "spoof":
         spoofed = t[~genuine]
         spoofed = spoofed[(spoofed >= p.start) & (spoofed <= p.end)]
-        if len(spoofed):
+        if len(spoofed) >= SPOOF_MIN_FIXES:
             before, after = tg[tg < spoofed[0]], tg[tg > spoofed[-1]]
             start = int(before[-1]) if len(before) else int(spoofed[0])
             end = int(after[0]) if len(after) else int(spoofed[-1])

@@ -188,6 +188,8 @@ class SliceContext:
     prev_supp: B
     starts: I64
     gap: B = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    #: The fix starts the track somewhere else: the reported position jumped (see `geo.tracker`).
+    moved: B = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def __len__(self) -> int:
         return int(self.t.shape[0])

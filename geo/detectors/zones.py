@@ -4,8 +4,9 @@ A transition is committed only after ``zone_confirm_fixes`` consecutive fixes on
 spanning ``zone_confirm_s``; it is dated at the first of them. A vessel jittering across a
 boundary therefore gives one entry (and no exit until it is really out). A vessel first seen
 inside a zone is not an entry (its transponder came on there): its membership is taken as is,
-and leaving is reported. Dwell is timed from the entry and reported once per visit, as an open
-event that the exit closes.
+and leaving is reported. Likewise a fix where the vessel's position jumped (`geo.tracker`) takes
+its zones silently: no boundary was crossed. Dwell is timed from the entry and reported once per
+visit, as an open event that the exit closes.
 
 Membership per fix comes from one vectorised `ZoneIndex.query` per batch; a per-point hash of
 the zones containing it lets a slice skip, in numpy, every vessel whose zones did not change.
@@ -98,6 +99,8 @@ class ZoneDetector:
         """Return the transitions of a slice part."""
         self._ensure(len(fleet))
         need = (ctx.zhash != self.hash[ctx.slot]) | self.flag[ctx.slot]
+        moved = ctx.moved if len(ctx.moved) == len(ctx) else np.zeros(len(ctx), dtype=np.bool_)
+        need |= moved
         events: list[Event] = []
         for a, b in ctx.groups_with(need):
             slot = int(ctx.slot[a])
@@ -110,10 +113,58 @@ class ZoneDetector:
                     for zid in sorted(here):
                         self._arm_dwell(slot, zid, int(ctx.t[i]))
                     continue
+                if moved[i]:
+                    self._rebase(slot, m, here, ctx, i, events)
+                    continue
                 self._step(slot, m, here, ctx, i, describe, events)
             assert m is not None
             self._rehash(slot, m)
         return events
+
+    def _rebase(
+        self,
+        slot: int,
+        m: Membership,
+        here: set[str],
+        ctx: SliceContext,
+        i: int,
+        events: list[Event],
+    ) -> None:
+        """Take the zones of a fix the vessel's position jumped to as they are, silently.
+
+        The vessel did not sail across any boundary (the `position_jump` event says what
+        happened), so an entry or exit would be false, and for a spoofed interval doubly so.
+        A dwell alert already raised is closed at the jump.
+        """
+        t = int(ctx.t[i])
+        m.pending.clear()
+        for zid in sorted(set(m.inside) - here):
+            entered = m.inside.pop(zid)
+            opened = self.dwell_open.pop((slot, zid), None)
+            if opened is not None:
+                zone = self.by_id[zid]
+                d = dict(opened["details"])
+                d["duration_s"] = round((t - entered) / 1000.0, 1)
+                d["summary"] = (
+                    f"stayed {format_duration((t - entered) / 1000.0)} in {zone.name}"
+                    " (until its position jumped away)"
+                )
+                events.append(
+                    Event(
+                        EventKind.ZONE_DWELL,
+                        int(ctx.mmsi[i]),
+                        entered,
+                        t,
+                        opened["lat"],
+                        opened["lon"],
+                        zone.severity,
+                        zone=zid,
+                        details=d,
+                    )
+                )
+        for zid in sorted(here - set(m.inside)):
+            m.inside[zid] = t
+            self._arm_dwell(slot, zid, t)
 
     def _step(
         self,

@@ -1,7 +1,7 @@
 from ais_ingest.records import PositionReport, Record
 from geo.events import EventKind
 from geo.zones import ZoneKind
-from tests.geo.engine_scenarios import of_kind, pos, run, track, zone
+from tests.geo.engine_scenarios import final, ms, of_kind, pos, run, run_raw, track, zone
 
 V = 247000001
 
@@ -75,3 +75,33 @@ def test_shared_mmsi_episode_closes_when_the_second_transmitter_falls_silent() -
     assert ev.start_ms == a[0].time_ms  # the track's last fix before the second one appeared
     assert ev.lat is not None and ev.lat > 36.0  # placed at the intruding transmitter
     assert ev.details["track_b_fixes"] == len(b)
+
+
+def test_two_consistent_far_fixes_then_the_track_again_is_one_excursion_event() -> None:
+    recs = track(V, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    recs = [r for r in recs if r.time_ms not in (recs[90].time_ms, recs[91].time_ms)]
+    recs += [pos(900, V, 35.5, 13.0, 12.0), pos(910, V, 35.5, 13.0, 12.0)]  # 95 nm off, twice
+    (jump,) = of_kind(run(recs), EventKind.POSITION_JUMP)
+    assert jump.details["cause"] == "excursion" and jump.details["far_fixes"] == 2
+    assert jump.start_ms == ms(890) and jump.end_ms == ms(920)
+    assert jump.lat == 35.5 and jump.details["distance_nm"] > 90
+
+
+def test_an_excursion_that_goes_on_interleaving_becomes_one_two_transmitter_event() -> None:
+    a = track(V, 0, 3600, 30, 34.0, 12.0, 10.0, 90.0)
+    b = track(V, 905, 3605, 30, 36.5, 14.5, 8.0, 180.0)
+    b = [pos(915, V, 36.5, 14.5, 8.0)] + b  # two far fixes back to back, then interleaving
+    raw = of_kind(run_raw(a + b), EventKind.POSITION_JUMP)
+    assert raw[0].details["cause"] == "excursion"  # reported when the track came back
+    (ev,) = of_kind(final(raw), EventKind.POSITION_JUMP)
+    assert ev.details["cause"] == "two_transmitters" and ev.key() == raw[0].key()
+
+
+def test_a_spoofed_interval_raises_no_zone_entry_or_exit_at_the_false_place() -> None:
+    far = zone("far", ZoneKind.PATROL_AREA, (12.0, 35.4, 12.3, 35.6))
+    home = zone("home", ZoneKind.TERRITORIAL_SEA, (11.9, 33.9, 12.5, 34.1))
+    recs = track(V, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += track(V, 1810, 2400, 10, 35.5, 12.1, 12.0, 90.0)  # spoofed far north for 10 min
+    recs += track(V, 2410, 3600, 10, 34.0, 12.14, 12.0, 90.0)  # back on its real track
+    events = run(recs, [far, home])
+    assert [e.kind for e in events] == [EventKind.POSITION_JUMP]

@@ -41,6 +41,12 @@ def test_spoof_label_spans_the_genuine_fixes_around_the_false_ones() -> None:
     assert lost is None  # every spoofed fix was lost: nothing to detect
 
 
+def test_a_spoof_of_which_one_false_fix_was_heard_is_not_labelled() -> None:
+    p = PlannedLabel("position_jump", "spoof_jump", 0, T0 + 5_000, T0 + 25_000, "spoof")
+    fixes = [T0, T0 + 10_000, T0 + 30_000]
+    assert refine(p, _log(fixes, [True, False, True]), {0: 1}) is None
+
+
 def test_identity_change_runs_from_last_old_static_to_first_new_one() -> None:
     log = RxLog({0})
     for k, key in enumerate(["A", "B", "A", "B", "A2", "B"]):
