@@ -54,8 +54,13 @@ async def stream_lines(
     splitter: LineSplitter,
     stats: SourceStats,
     pacer: Pacer | None,
+    received_at: float | None = None,
 ) -> AsyncGenerator[RawChunk, None]:
-    """Yield the lines of one stream, paced if ``pacer`` is given; the caller closes ``reader``."""
+    """Yield the lines of one stream, paced if ``pacer`` is given; the caller closes ``reader``.
+
+    ``received_at`` fixes the receive time of unpaced lines (a capture's modification time);
+    otherwise it is the wall clock when the bytes were read.
+    """
     while True:
         data = await reader.read()
         if data:
@@ -65,7 +70,7 @@ async def stream_lines(
             lines = splitter.flush()
         stats.truncated = splitter.truncated
         if pacer is None:
-            yield time.time(), lines, None
+            yield (time.time() if received_at is None else received_at), lines, None
         else:
             for line in lines:
                 wait = pacer.delay(line_event_time(line), time.monotonic())
@@ -95,8 +100,12 @@ class FileSource(LineSource):
                 reader = ChunkReader(await run_blocking(functools.partial(open_capture, path)))
             except OSError as exc:
                 raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
+            # Read at full speed, a capture's lines that carry no time of their own get the
+            # file's modification time (as `mare decode` does), so ingesting the same capture
+            # twice stores the same positions once; a paced replay plays them as live.
+            mtime = None if pacer is not None else os.path.getmtime(path)
             try:
-                async for item in stream_lines(reader, splitter, self.stats, pacer):
+                async for item in stream_lines(reader, splitter, self.stats, pacer, mtime):
                     yield item
             except READ_ERRORS as exc:
                 raise SourceError(

@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from app.cli import cli
 from app.cli.console import decoder_from_settings, err, fail, file_progress
 from app.record_output import RecordWriter
 from app.settings import get_settings
+from app.store import Store, StoreError, open_store
 
 StatsOpt = Annotated[
     Path | None, typer.Option("--stats", help="Write the final counters as JSON to this file.")
@@ -105,36 +107,68 @@ def ingest(
         bool, typer.Option("--no-store", help="Only decode and count; store nothing.")
     ] = False,
 ) -> None:
-    """Run live sources through the decoder, showing a status line; Ctrl-C stops."""
+    """Run live sources through the decoder into the database, with a status line; Ctrl-C stops.
+
+    The database is ``MARE_DATABASE_URL`` (SQLite under var/ when unset). A batch counts as
+    stored only once its transaction has committed.
+    """
     try:
         specs = [parse_source_url(s) for s in sources]
     except IngestError as exc:
         raise fail(str(exc)) from None
+    store: Store | None = None
+    if not no_store:
+        try:
+            store = open_store(get_settings().database_url)
+        except StoreError as exc:
+            raise fail(str(exc)) from None
     dec = decoder_from_settings()
+    stored = Stored()
     started = time.perf_counter()
+    error: str | None = None
     try:
-        asyncio.run(_run_ingest(specs, dec))
+        asyncio.run(_run_ingest(specs, dec, store, stored))
     except KeyboardInterrupt:
         pass
-    except IngestError as exc:
-        _write_stats(stats_file, dec.stats)
-        raise fail(str(exc)) from None
+    except (IngestError, StoreError) as exc:
+        error = str(exc)
+    finally:
+        if store is not None:
+            store.close()
     err.print(_summary(dec.stats, time.perf_counter() - started))
+    if store is not None:
+        err.print(
+            f"stored {stored.positions:,} positions of {len(stored.vessels):,} vessels "
+            f"in {store.where}"
+        )
     _write_stats(stats_file, dec.stats)
+    if error is not None:
+        raise fail(error)
 
 
-def _status(dec: Decoder, started: float, positions: int, statics: int) -> str:
+@dataclass
+class Stored:
+    """What committed transactions stored (a batch is counted only after its commit)."""
+
+    positions: int = 0
+    vessels: set[int] = field(default_factory=set)
+
+
+def _status(dec: Decoder, started: float, positions: int, statics: int, stored: Stored) -> str:
     elapsed = max(time.perf_counter() - started, 1e-9)
     c = dec.stats.counts
     failed = sum(v for k, v in c.items() if k not in ("records", "multipart_joined"))
     return (
         f"{dec.stats.lines:,} lines  {dec.stats.lines / elapsed:,.0f} lines/s  "
         f"records {c['records']:,} (positions {positions:,}, static {statics:,})  "
-        f"duplicates {c['duplicate']:,}  not decoded {failed - c['duplicate']:,}"
+        f"duplicates {c['duplicate']:,}  not decoded {failed - c['duplicate']:,}  "
+        f"stored {stored.positions:,}"
     )
 
 
-async def _run_ingest(specs: list[SourceSpec], dec: Decoder) -> None:
+async def _run_ingest(
+    specs: list[SourceSpec], dec: Decoder, store: Store | None, stored: Stored
+) -> None:
     settings = get_settings()
     started = time.perf_counter()
     positions = statics = 0
@@ -147,4 +181,10 @@ async def _run_ingest(specs: list[SourceSpec], dec: Decoder) -> None:
             async for batch in stream:
                 positions += len(batch.positions)
                 statics += len(batch.statics)
-                live.update(_status(dec, started, positions, statics))
+                if store is not None:
+                    # In a worker thread: the sources keep reading while the database commits.
+                    result = await asyncio.to_thread(store.write_batch, batch)
+                    stored.positions += result.positions_inserted
+                    stored.vessels.update(batch.positions.mmsi.tolist())
+                    stored.vessels.update(s.mmsi for s in batch.statics)
+                live.update(_status(dec, started, positions, statics, stored))

@@ -1,0 +1,67 @@
+"""`mare ingest` stores what it decodes; a second ingest of the same capture adds nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.cli import commands as _commands  # noqa: F401  (registers the commands)
+from app.settings import get_settings
+from app.store import Store
+
+TAGGED = "tests/data/ais/libais/tagblock.nmea"
+UNTIMED = "tests/data/ais/pyais/nmea_data_sample.txt"
+
+
+@pytest.fixture
+def configured(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """Point MARE_DATABASE_URL at the (fresh) store the `store` fixture opened."""
+    monkeypatch.setenv("MARE_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    yield store
+    get_settings.cache_clear()
+
+
+def _count(store: Store, table: str) -> int:
+    t = store.tables[table]
+    return int(store.read(lambda conn: conn.execute(select(func.count()).select_from(t)).scalar()))
+
+
+def _ingest(*captures: str) -> str:
+    result = CliRunner().invoke(cli, ["ingest", *captures])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("capture", [TAGGED, UNTIMED])
+def test_reingesting_a_capture_neither_loses_nor_duplicates(
+    configured: Store, capture: str
+) -> None:
+    first = _ingest(capture)
+    positions = _count(configured, "positions")
+    assert positions > 0 and f"stored {positions:,} positions" in first
+    second = _ingest(capture)
+    assert "stored 0 positions" in second
+    assert _count(configured, "positions") == positions
+    assert _count(configured, "vessels") > 0
+
+
+def test_no_store_stores_nothing(configured: Store) -> None:
+    result = CliRunner().invoke(cli, ["ingest", "--no-store", UNTIMED])
+    assert result.exit_code == 0
+    assert _count(configured, "positions") == 0
+
+
+def test_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARE_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["ingest", UNTIMED])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and "error:" in result.output
+    assert "Traceback" not in result.output
