@@ -70,6 +70,12 @@ def store(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterato
         url = request.getfixturevalue("pg_url")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+            parts = conn.execute(
+                "SELECT inhrelid::regclass::text FROM pg_inherits "
+                "WHERE inhparent = 'positions'::regclass"
+            ).fetchall()
+            for (name,) in parts:  # each test starts with no partitions, as a fresh database
+                conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
         s = open_store(url, attempts=2, backoff_s=0.05)
     yield s
     s.close()
