@@ -34,12 +34,17 @@ from ais_ingest.fastpath import (
     FAST_TYPE_CHARS,
     MIN_POSITION_CHARS,
     MIN_TYPE5_CHARS,
-    PAYLOAD_CHARS,
     decode_position_chars,
     decode_positions,
     decode_type5,
 )
-from ais_ingest.framing import FramedChunk, TagInfo, frame_chunk, payload_matrix, tag_info_of
+from ais_ingest.framing import (
+    FramedChunk,
+    TagInfo,
+    frame_chunk,
+    payload_keys,
+    tag_info_of,
+)
 from ais_ingest.lineframe import TagParser, checksums_ok, frame_lines
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
 from ais_ingest.stats import IngestStats
@@ -64,6 +69,8 @@ _FAST_HEAD[[ord(c) for c in FAST_TYPE_CHARS]] = True
 
 # A message for the string paths: (line number, payload, fill, time_ms, station, lines).
 _Message = tuple[int, str, int, int, str, int]
+# A multipart fragment: (line number, key, num, total, payload, fill, time_ms, station, line).
+_Fragment = tuple[int, tuple[str, ...], int, int, str, int, int, str, str]
 
 
 class Decoder:
@@ -103,68 +110,120 @@ class Decoder:
         cache[text] = info
         return info
 
-    # ------------------------------------------------------------------ irregular lines
+    # ------------------------------------------------------------------ fragments, lines
+    @staticmethod
+    def _regular_fragments(
+        lines: Sequence[str], fr: FramedChunk, index: npt.NDArray[np.intp]
+    ) -> list[_Fragment]:
+        """Multipart fragments framed by the whole-chunk framer, as the assembler takes them."""
+        out: list[_Fragment] = []
+        rows = fr.rows[index]
+        base = fr.starts[rows]
+        for number, s, p, a, m, seq_at, ch_at, num, total, fill, t_ms, station in zip(
+            rows.tolist(),
+            base.tolist(),
+            (fr.sent[index] - base).tolist(),
+            (fr.start[index] - base).tolist(),
+            fr.length[index].tolist(),
+            fr.seq_at[index].tolist(),
+            fr.channel_at[index].tolist(),
+            fr.num[index].tolist(),
+            fr.total[index].tolist(),
+            fr.fill[index].tolist(),
+            fr.time_ms[index].tolist(),
+            fr.station[index].tolist(),
+            strict=True,
+        ):
+            line = lines[number]
+            seq = line[seq_at - s] if seq_at >= 0 else ""
+            channel = line[ch_at - s] if ch_at >= 0 else ""
+            key = (station, line[p + 1 : p + 3], channel, seq)
+            out.append((number, key, num, total, line[a : a + m], fill, t_ms, station, line))
+        return out
+
     def _line_messages(
         self,
         lines: Sequence[str],
         numbers: Iterable[int],
         received_ms: int | Sequence[int],
         source: str | Sequence[str],
+        fragments: list[_Fragment],
     ) -> list[_Message]:
         """Frame lines one by one, verify checksums, assemble multipart; return the messages.
 
-        Lines that fail are counted here; a multipart message is returned once complete, at
-        the line number of its last fragment.
+        ``fragments`` are the multipart fragments the whole-chunk framer found; they go through
+        the assembler together with these lines' fragments, in line order. Lines that fail are
+        counted here; a multipart message is returned once complete, at the line number of its
+        last fragment. Messages come out in line order.
         """
         counts = self.stats.counts
         framed, tag_rows, tag_bodies, tag_given, bad = frame_lines(
             lines, numbers, received_ms, source, self._tags
         )
         counts["bad_framing"] += bad
-        if not framed:
-            return []
-        ok_array = checksums_ok([f[0] for f in framed], [f[1] for f in framed])
-        if tag_rows:
-            ok_array[np.asarray(tag_rows)] &= checksums_ok(tag_bodies, tag_given)
-        ok = ok_array.tolist()
-        assembler = self._assembler
         out: list[_Message] = []
-        for k, (body, _cs, t_ms, station, group, line, number) in enumerate(framed):
-            if not ok[k]:
-                counts["bad_checksum"] += 1
-                continue
-            parts = body.split(",")
-            if len(parts) != 7 or parts[0][2:] not in _SENTENCE_TYPES:
-                counts["bad_framing"] += 1
-                continue
-            _talker, total_s, num_s, seq, channel, payload, fill_s = parts
-            if fill_s not in _FILL_BITS:
-                counts["bad_framing"] += 1
-                continue
-            fill = int(fill_s)
-            nlines = 1
-            if not (total_s == "1" and num_s == "1" and group is None):
-                if not (total_s.isdigit() and num_s.isdigit()):
+        if framed:
+            ok_array = checksums_ok([f[0] for f in framed], [f[1] for f in framed])
+            if tag_rows:
+                ok_array[np.asarray(tag_rows)] &= checksums_ok(tag_bodies, tag_given)
+            ok = ok_array.tolist()
+            line_fragments: list[_Fragment] = []
+            for k, (body, _cs, t_ms, station, group, line, number) in enumerate(framed):
+                if not ok[k]:
+                    counts["bad_checksum"] += 1
+                    continue
+                parts = body.split(",")
+                if len(parts) != 7 or parts[0][2:] not in _SENTENCE_TYPES:
                     counts["bad_framing"] += 1
                     continue
-                total, num = int(total_s), int(num_s)
-                if group is not None:
-                    num, total = group[0], group[1]
-                    key: tuple[str, ...] = (station, group[2])
-                else:
-                    key = (station, _talker[:2], channel, seq)
-                if not 1 <= num <= total <= 9:
+                _talker, total_s, num_s, seq, channel, payload, fill_s = parts
+                if fill_s not in _FILL_BITS:
                     counts["bad_framing"] += 1
                     continue
-                if total > 1:
-                    done = assembler.add(key, num, total, payload, fill, t_ms, line)
-                    if done is None:
+                fill = int(fill_s)
+                if not (total_s == "1" and num_s == "1" and group is None):
+                    if not (total_s.isdigit() and num_s.isdigit()):
+                        counts["bad_framing"] += 1
                         continue
-                    payload, fill, nlines = done.payload, done.fill, len(done.lines)
-            if not payload:
-                counts["decode_error"] += nlines
+                    total, num = int(total_s), int(num_s)
+                    if group is not None:
+                        num, total = group[0], group[1]
+                        key: tuple[str, ...] = (station, group[2])
+                    else:
+                        key = (station, _talker[:2], channel, seq)
+                    if not 1 <= num <= total <= 9:
+                        counts["bad_framing"] += 1
+                        continue
+                    if total > 1:
+                        line_fragments.append(
+                            (number, key, num, total, payload, fill, t_ms, station, line)
+                        )
+                        continue
+                if not payload:
+                    counts["decode_error"] += 1
+                    continue
+                out.append((number, payload, fill, t_ms, station, 1))
+            if line_fragments:
+                fragments = sorted(fragments + line_fragments) if fragments else line_fragments
+        if fragments:
+            assembled = self._assemble(fragments)
+            if assembled:
+                out = sorted(out + assembled) if out else assembled
+        return out
+
+    def _assemble(self, fragments: list[_Fragment]) -> list[_Message]:
+        """Run fragments (in line order) through the assembler; return completed messages."""
+        add = self._assembler.add
+        counts = self.stats.counts
+        out: list[_Message] = []
+        for number, key, num, total, payload, fill, t_ms, station, line in fragments:
+            done = add(key, num, total, payload, fill, t_ms, line)
+            if done is None:
                 continue
-            out.append((number, payload, fill, t_ms, station, nlines))
+            if not done.payload:
+                counts["decode_error"] += len(done.lines)
+                continue
+            out.append((number, done.payload, done.fill, t_ms, station, len(done.lines)))
         return out
 
     # ------------------------------------------------------------------ one chunk
@@ -187,24 +246,19 @@ class Decoder:
             return Batch()
         counts = stats.counts
         fr: FramedChunk | None = None
+        single = np.zeros(0, dtype=np.intp)
+        fragments: list[_Fragment] = []
+        irregular: Iterable[int] = range(n)
         if n >= self.vector_min_lines:
             fr = frame_chunk(lines, received_ms, source, self._tag_info)
-            irregular: Iterable[int] = fr.irregular.tolist()
-        else:
-            irregular = range(n)
-        messages = self._line_messages(lines, irregular, received_ms, source)
-        # Regular rows with both checksums right are messages too (payloads as numpy spans).
-        if fr is not None and fr.rows.size:
-            good = np.flatnonzero(fr.ok)
-            counts["bad_checksum"] += int(fr.rows.size - good.size)
-            rows = fr.rows[good]
-            start, length = fr.start[good], fr.length[good]
-            r_time = fr.time_ms[good]
-        else:
-            rows = start = length = r_time = np.zeros(0, dtype=np.int64)
-            good = rows
-        dup_reg, dup_msg = self._duplicates(fr, rows, start, length, r_time, messages)
-        # String paths: irregular messages that are not duplicates, in line order.
+            irregular = fr.irregular.tolist()
+            counts["bad_checksum"] += int(fr.ok.size - np.count_nonzero(fr.ok))
+            multi = fr.total > 1
+            single = np.flatnonzero(fr.ok & ~multi)
+            fragments = self._regular_fragments(lines, fr, np.flatnonzero(fr.ok & multi))
+        messages = self._line_messages(lines, irregular, received_ms, source, fragments)
+        dup_single, dup_msg = self._duplicates(fr, single, messages)
+        # String paths: messages that are not duplicates, in line order.
         fast_msgs: list[_Message] = []
         t5_msgs: list[_Message] = []
         py_msgs: list[_Message] = []
@@ -222,42 +276,10 @@ class Decoder:
                 py_msgs.append(m)  # its joined lines are counted once it decodes
                 continue
             counts["multipart_joined"] += nlines - 1
-        # Regular rows: route by the first payload byte, without strings for the fast types.
         pos_parts: list[tuple[PositionColumns, npt.NDArray[np.int64]]] = []
-        if fr is not None and rows.size:
-            keep = np.flatnonzero(~dup_reg)
-            counts["duplicate"] += int(rows.size - keep.size)
-            blob = fr.blob
-            head_b = blob[start[keep]]
-            length_k = length[keep]
-            fast = _FAST_HEAD[head_b] & (length_k >= MIN_POSITION_CHARS)
-            t5 = (head_b == ord("5")) & (length_k >= MIN_TYPE5_CHARS)
-            ptype = _PTYPE[head_b]
-            other = ~(fast | t5)
-            bad_head = other & (ptype == 255)
-            unsupported = other & (ptype != 255) & ~_RECORD[ptype]
-            counts["decode_error"] += int(bad_head.sum())
-            counts["unsupported_type"] += int(unsupported.sum())
-            f = keep[fast]
-            if f.size:
-                chars = payload_matrix(blob, start[f], length[f], PAYLOAD_CHARS, ord("0"))
-                stations = fr.station[good[f]].tolist()
-                cols, valid = decode_position_chars(chars, r_time[f], stations)
-                pos_parts.append(self._valid(cols, valid, rows[f]))
-            strings = keep[(t5 | (other & ~bad_head & ~unsupported))]
-            if strings.size:
-                fills = (fr.fill[good[strings]]).tolist()
-                st = fr.station[good[strings]].tolist()
-                for i, j in enumerate(strings.tolist()):
-                    a = int(start[j])
-                    payload = blob[a : a + int(length[j])].tobytes().decode("ascii")
-                    m = (int(rows[j]), payload, fills[i], int(r_time[j]), st[i], 1)
-                    if payload[0] == "5" and len(payload) >= MIN_TYPE5_CHARS:
-                        t5_msgs.append(m)
-                    else:
-                        py_msgs.append(m)
-                t5_msgs.sort()
-                py_msgs.sort()
+        if fr is not None and single.size:
+            counts["duplicate"] += int(np.count_nonzero(dup_single))
+            self._route_single(fr, single[~dup_single], pos_parts, t5_msgs, py_msgs)
         if fast_msgs:
             cols, valid = decode_positions(
                 [m[1] for m in fast_msgs],
@@ -283,30 +305,73 @@ class Decoder:
         cols = PositionColumns.concat([c for c, _ in pos_parts])
         return Batch(cols.take(np.argsort(order, kind="stable")), statics)
 
-    def _duplicates(
+    def _route_single(
         self,
-        fr: FramedChunk | None,
-        rows: npt.NDArray[np.int64],
-        start: npt.NDArray[np.int64],
-        length: npt.NDArray[np.int64],
-        r_time: npt.NDArray[np.int64],
-        messages: list[_Message],
+        fr: FramedChunk,
+        index: npt.NDArray[np.intp],
+        pos_parts: list[tuple[PositionColumns, npt.NDArray[np.int64]]],
+        t5_msgs: list[_Message],
+        py_msgs: list[_Message],
+    ) -> None:
+        """Route single-part regular rows by their first payload byte.
+
+        Types 1-3/18 are decoded from the head matrix without a string; unsupported types and
+        bad first characters are only counted; the rest join the string paths in line order.
+        """
+        counts = self.stats.counts
+        head_b = fr.head[index, 0]
+        length = fr.length[index]
+        fast = _FAST_HEAD[head_b] & (length >= MIN_POSITION_CHARS)
+        t5 = (head_b == ord("5")) & (length >= MIN_TYPE5_CHARS)
+        ptype = _PTYPE[head_b]
+        other = ~(fast | t5)
+        bad_head = other & (ptype == 255)
+        unsupported = other & (ptype != 255) & ~_RECORD[ptype]
+        counts["decode_error"] += int(np.count_nonzero(bad_head))
+        counts["unsupported_type"] += int(np.count_nonzero(unsupported))
+        f = index[fast]
+        if f.size:
+            chars = np.maximum(fr.head[f], np.uint8(48))  # zero padding -> '0' (zero bits)
+            cols, valid = decode_position_chars(chars, fr.time_ms[f], fr.station[f].tolist())
+            pos_parts.append(self._valid(cols, valid, fr.rows[f].astype(np.int64)))
+        strings = index[t5 | (other & ~bad_head & ~unsupported)]
+        if strings.size:
+            raw = fr.blob.data
+            for number, a, m, fill, t_ms, station in zip(
+                fr.rows[strings].tolist(),
+                fr.start[strings].tolist(),
+                fr.length[strings].tolist(),
+                fr.fill[strings].tolist(),
+                fr.time_ms[strings].tolist(),
+                fr.station[strings].tolist(),
+                strict=True,
+            ):
+                payload = bytes(raw[a : a + m]).decode("ascii")
+                msg = (number, payload, fill, t_ms, station, 1)
+                if payload[0] == "5" and m >= MIN_TYPE5_CHARS:
+                    t5_msgs.append(msg)
+                else:
+                    py_msgs.append(msg)
+            t5_msgs.sort()
+            py_msgs.sort()
+
+    def _duplicates(
+        self, fr: FramedChunk | None, single: npt.NDArray[np.intp], messages: list[_Message]
     ) -> tuple[npt.NDArray[np.bool_], list[bool]]:
-        """Duplicate flags of the regular rows and of the messages, decided in line order."""
+        """Duplicate flags of the single-part regular rows and of the messages, in line order."""
         dedupe = self._dedupe
         if dedupe.window_ms <= 0:
-            return np.zeros(rows.size, dtype=np.bool_), [False] * len(messages)
-        keys: list[bytes] = []
-        if fr is not None and rows.size:
-            width = int(length.max())
-            matrix = payload_matrix(fr.blob, start, length, width, 0)
-            keys = matrix.view(f"S{width}").ravel().tolist()
+            return np.zeros(single.size, dtype=np.bool_), [False] * len(messages)
+        keys = payload_keys(fr, single) if fr is not None and single.size else []
+        r_time = fr.time_ms[single] if fr is not None else np.zeros(0, dtype=np.int64)
         if not messages:
             return dedupe.duplicates(keys, r_time), []
         m_keys = [payload_key(m[1]) for m in messages]
         m_time = np.array([m[3] for m in messages], dtype=np.int64)
         if not keys:
             return np.zeros(0, dtype=np.bool_), dedupe.duplicates(m_keys, m_time).tolist()
+        assert fr is not None
+        rows = fr.rows[single]
         m_rows = np.array([m[0] for m in messages], dtype=np.int64)
         perm = np.argsort(np.concatenate([rows, m_rows]), kind="stable")
         all_keys = keys + m_keys

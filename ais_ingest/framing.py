@@ -1,17 +1,19 @@
 r"""Whole-chunk framing of the common sentence shape, with numpy instead of per-line str work.
 
-Nearly every line of a real feed is one single-part sentence, bare or behind a tag block::
+Nearly every line of a real feed is one sentence, bare or behind a tag block::
 
     \s:station,c:1700000000*hh\!AIVDM,1,1,,A,<payload>,0*hh
 
-`frame_chunk` joins a chunk into one byte array, finds the delimiters of every line at once
-(``np.flatnonzero`` and ``np.searchsorted`` over the positions of ``\`` ``!`` ``*`` ``,``), checks
-the shape by field offsets and verifies both checksums with one prefix-XOR. Rows of that shape
-come back as arrays (payload span, fill, event time, station, checksum verdict) and never become
-Python strings; every other line (multipart, ``g:`` groups, logger timestamps, receiver metadata,
-odd fields, non-ASCII, anything malformed) is listed as irregular, for the per-line framer, which
-decides it exactly as before. What counts as regular is deliberately narrow: for such a line
-both framers must agree on every field, and the equivalence tests check that they do.
+`frame_chunk` joins a chunk into one byte array and checks that shape for every line at once:
+the sentence header by fixed offsets (a one-character sequence id and channel at most), the
+payload by its alphabet (six-bit characters cannot be ``,`` or ``*``, so no delimiter search is
+needed), both checksums with one prefix-XOR. Rows of that shape come back as arrays (payload
+span, first 28 payload bytes, fill, event time, station, checksum verdict, fragment numbers);
+single-part payloads never become Python strings. Every other line (``g:`` groups, logger
+timestamps, receiver metadata, odd fields or characters, anything malformed) is listed as
+irregular, for the per-line framer, which decides it exactly as before. What counts as regular
+is deliberately narrow: for such a line both framers must agree on every field, and the
+equivalence tests check that they do.
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ais_ingest.fastpath import PAYLOAD_CHARS
 from ais_ingest.timestamps import TagBlock
 
 I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
 
 #: Longest tag block and payload taken by the whole-chunk framer; longer ones are irregular.
 MAX_TAG_CHARS = 120
 MAX_PAYLOAD_CHARS = 90
+_PAD = max(MAX_TAG_CHARS, MAX_PAYLOAD_CHARS) + 16  # windows past a line's end stay inside
 
-_BANG, _STAR, _COMMA, _BACKSLASH = (ord(c) for c in "!*,\\")
+_BANG, _STAR, _COMMA, _BACKSLASH, _NL = (ord(c) for c in "!*,\\\n")
 
 # Hex digit values: upper-case (with digits) and lower-case (with digits) apart, because the
 # per-line framer takes "3F" and "3f" but not "aF" (NMEA writes upper case).
@@ -41,6 +46,13 @@ for _i, _c in enumerate("0123456789ABCDEF"):
     _HEX_LOWER[ord(_c.lower())] = _i
 _IS_DIGIT = np.zeros(256, dtype=np.bool_)
 _IS_DIGIT[ord("0") : ord("9") + 1] = True
+# Payload bytes of a regular row: the six-bit armouring alphabet (0 is the matrices' padding).
+_PAYLOAD_OK = np.zeros(256, dtype=np.bool_)
+_PAYLOAD_OK[[0, *range(48, 88), *range(96, 120)]] = True
+# A one-character talker, sequence id or channel: anything but the delimiters around it.
+_FIELD_OK = np.ones(256, dtype=np.bool_)
+_FIELD_OK[[_COMMA, _STAR, _NL, 0]] = False
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)], dtype=np.uint64)
 
 #: What a tag block text gives a regular row: (tag checksum right, time_ms or None, station);
 #: None when the line must go to the per-line framer (malformed tag, or a ``g:`` group).
@@ -49,38 +61,100 @@ TagInfo = tuple[bool, int | None, str] | None
 
 @dataclass(slots=True)
 class FramedChunk:
-    """The regular rows of a chunk (arrays in line order) and the irregular line numbers."""
+    """The regular rows of a chunk (arrays in line order) and the irregular line numbers.
 
-    blob: npt.NDArray[np.uint8]  # the chunk's lines joined by "\n", ASCII
+    A regular row is one sentence: single-part (``total == 1``) or a multipart fragment.
+    """
+
+    blob: U8  # the chunk's lines joined by "\n", ASCII, padded
+    starts: I64  # where each line of the chunk starts in ``blob``
     rows: npt.NDArray[np.intp]  # line number of each regular row
+    sent: I64  # position of the sentence's '!' in ``blob``
     start: I64  # payload start in ``blob``
     length: I64  # payload length (>= 1)
+    head: U8  # (n, 28) first payload bytes, zero-padded
     fill: I64  # fill bits digit (0-9)
+    total: I64  # fragment count (1-9)
+    num: I64  # fragment number (1-total)
+    seq_at: I64  # position of the one-character sequence id, -1 if empty
+    channel_at: I64  # position of the one-character channel, -1 if empty
     time_ms: I64  # event time
     station: npt.NDArray[np.object_]  # station (tag ``s:``) or the line's source (str)
     ok: npt.NDArray[np.bool_]  # sentence checksum and tag block checksum both right
     irregular: npt.NDArray[np.intp]  # line numbers for the per-line framer
 
 
-def _run_ids(
-    blob: npt.NDArray[np.uint8], first: I64, length: I64
-) -> tuple[npt.NDArray[np.intp], list[bytes]]:
+def _gather(blob: U8, pos: I64, width: int) -> U8:
+    """Return the ``width`` bytes from each position as an (n, width) matrix (a copy).
+
+    Indexing a strided ``S{width}`` view copies each span in one go, several times faster than
+    a two-dimensional fancy index.
+    """
+    spans = np.ndarray((blob.size - width + 1,), dtype=f"S{width}", buffer=blob, strides=(1,))
+    return spans[pos].view(np.uint8).reshape(-1, width)
+
+
+def payload_matrix(blob: U8, start: I64, length: I64, width: int, pad: int) -> U8:
+    """Payload bytes as an (n, width) matrix: cut at ``width``, short rows filled with ``pad``."""
+    mat = _gather(blob, start, width)
+    short = np.flatnonzero(length < width)
+    if short.size:
+        sub = mat[short]
+        sub[np.arange(width) >= length[short, None]] = pad
+        mat[short] = sub
+    return mat
+
+
+def _valid_payload(mat: U8) -> npt.NDArray[np.bool_]:
+    """Rows whose bytes are all six-bit characters (48-87, 96-119) or padding (0)."""
+    x = mat - np.uint8(48)  # wraps: the two ranges become 0-39 and 48-71
+    bad = (x >= 40) & ((x - np.uint8(48)) >= 24) & (mat != 0)
+    return np.asarray(~bad.any(axis=1))
+
+
+def _run_ids(blob: U8, first: I64, length: I64) -> tuple[npt.NDArray[np.intp], list[bytes]]:
     """Group consecutive rows with the same text; return each row's group and the texts.
 
     Tag blocks repeat in runs (one station, one second), so comparing each row with the one
     before finds the few distinct texts without sorting or hashing.
     """
     width = int(length.max())
-    cols = np.arange(width)
-    idx = first[:, None] + cols
-    mat = np.where(cols < length[:, None], blob[np.minimum(idx, blob.size - 1)], 0).astype(np.uint8)
-    same = np.empty(len(first), dtype=np.bool_)
+    texts = payload_matrix(blob, first, length, width, 0).view(f"S{width}").ravel()
+    same = np.empty(texts.size, dtype=np.bool_)
     same[0] = False
-    if len(first) > 1:
-        same[1:] = (mat[1:] == mat[:-1]).all(axis=1)
+    same[1:] = texts[1:] == texts[:-1]
     heads = np.flatnonzero(~same)
-    texts = np.ascontiguousarray(mat[heads]).view(f"S{width}").ravel().tolist()
-    return np.cumsum(~same) - 1, texts
+    return np.cumsum(~same) - 1, texts[heads].tolist()
+
+
+def _xor_spans(blob: U8, a: I64, b: I64) -> I64:
+    """XOR of the bytes ``blob[a:b]`` of every span, eight bytes at a time.
+
+    A prefix XOR over 64-bit words gives whole words; the bytes before ``a`` in its word and up
+    to ``b`` in its word are masked in, and the eight bytes of the result folded into one.
+    """
+    words = blob[: blob.size // 8 * 8].view("<u8")
+    px = np.zeros(words.size + 1, dtype=np.uint64)
+    np.bitwise_xor.accumulate(words, out=px[1:])
+    wa, wb = a // 8, b // 8
+    x = px[wb] ^ px[wa] ^ (words[wa] & _LOW_BYTES[a % 8]) ^ (words[wb] & _LOW_BYTES[b % 8])
+    x ^= x >> np.uint64(32)
+    x ^= x >> np.uint64(16)
+    x ^= x >> np.uint64(8)
+    out: I64 = (x & np.uint64(255)).astype(np.int64)
+    return out
+
+
+def _line_starts(lines: Sequence[str], raw: bytes) -> I64:
+    n = len(lines)
+    starts = np.zeros(n, dtype=np.int64)
+    newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == _NL)
+    if newlines.size == n - 1:  # no line holds a newline of its own
+        starts[1:] = newlines + 1
+    else:
+        lens = np.fromiter(map(len, lines), dtype=np.int64, count=n)
+        np.cumsum(lens[:-1] + 1, out=starts[1:])
+    return starts
 
 
 def frame_chunk(
@@ -96,126 +170,139 @@ def frame_chunk(
     """
     n = len(lines)
     text = "\n".join(lines)
-    lens = np.fromiter(map(len, lines), dtype=np.int64, count=n)
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(lens[:-1] + 1, out=starts[1:])
-    ends = starts + lens
     regular = np.ones(n, dtype=np.bool_)
     if text.isascii():
         raw = text.encode("ascii")
     else:  # a non-ASCII line keys dedupe differently once encoded: the per-line path takes it
         raw = text.encode("ascii", "replace")
         regular &= np.fromiter(map(str.isascii, lines), dtype=np.bool_, count=n)
-    pad = 8  # reads a few bytes past a line's end stay inside the array
-    blob = np.frombuffer(raw + b"\n" * pad, dtype=np.uint8)
+    starts = _line_starts(lines, raw)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] - 1
+    ends[-1] = len(raw)
+    blob = np.frombuffer(raw + b"\n" * (_PAD + (-len(raw) % 8)), dtype=np.uint8)
     if b"\x00" in raw:  # NUL would vanish from the fixed-width texts used as keys
         nul = np.flatnonzero(blob == 0)
         regular[np.searchsorted(starts, nul, side="right") - 1] = False
-
-    def after(chars: I64, pos: I64) -> I64:
-        """Position of the first delimiter at or after ``pos`` (past the end if none)."""
-        i = np.searchsorted(chars, pos)
-        return np.append(chars, blob.size)[i]
-
-    head = blob[starts]
-    tagged = head == _BACKSLASH
-    regular &= tagged | (head == _BANG)
-    # Tag block: from the first backslash to the next one.
-    sent = starts.copy()
-    if tagged.any():
-        back = np.flatnonzero(blob == _BACKSLASH)
-        t_end = after(back, starts + 1)
+    b = blob
+    first = b[starts]
+    tagged = first == _BACKSLASH
+    regular &= tagged | (first == _BANG)
+    sent = starts
+    if tagged.any():  # tag block: from the first backslash to the next one
+        back = np.append(np.flatnonzero(b == _BACKSLASH), b.size)
+        t_end = back[np.searchsorted(back, starts + 1)]
         tag_len = t_end - starts - 1
         regular &= ~tagged | ((t_end < ends) & (tag_len >= 4) & (tag_len <= MAX_TAG_CHARS))
-        sent = np.where(tagged, t_end + 1, starts)
-        regular &= blob[np.minimum(sent, blob.size - 1)] == _BANG
-    # Sentence: '!' ... first '*' two hex digits, line end.
-    stars = np.flatnonzero(blob == _STAR)
-    star = after(stars, sent)
-    regular &= star + 3 == ends
-    # Exactly six commas between '!' and '*', at the offsets of "!ccVDM,1,1,s,c,p,f".
-    commas = np.flatnonzero(blob == _COMMA)
-    k0 = np.searchsorted(commas, sent)
-    regular &= np.searchsorted(commas, star) - k0 == 6
+        sent = np.where(regular & tagged, t_end + 1, starts)
     rows = np.flatnonzero(regular)
-    if rows.size:
-        p = sent[rows]
-        c = commas[np.minimum(k0[rows, None] + np.arange(6), commas.size - 1)]
-        b = blob
-        shape = (
-            (c[:, 0] == p + 6)
-            & (b[p + 3] == ord("V"))
-            & (b[p + 4] == ord("D"))
-            & ((b[p + 5] == ord("M")) | (b[p + 5] == ord("O")))
-            & (c[:, 1] == c[:, 0] + 2)
-            & (b[c[:, 0] + 1] == ord("1"))
-            & (c[:, 2] == c[:, 1] + 2)
-            & (b[c[:, 1] + 1] == ord("1"))
-            & (c[:, 5] > c[:, 4] + 1)
-            & (c[:, 5] - c[:, 4] - 1 <= MAX_PAYLOAD_CHARS)
-            & (c[:, 5] + 2 == star[rows])
-            & _IS_DIGIT[b[c[:, 5] + 1]]
+    # "!ccVDM,T,N,", sequence id and channel of at most one character each, then the payload;
+    # ",F*hh" and the end of the line.
+    p = sent[rows]
+    star = ends[rows] - 3
+    h = _gather(b, p, 14)
+    t = _gather(b, star - 2, 5)
+    total, num = h[:, 7].astype(np.int64) - 48, h[:, 9].astype(np.int64) - 48
+    seq_empty = h[:, 11] == _COMMA
+    chan = np.where(seq_empty, h[:, 12], h[:, 13])
+    chan_end = np.where(seq_empty, h[:, 13], b[p + 14])
+    chan_empty = chan == _COMMA
+    start = p + 15 - seq_empty - chan_empty  # after "!ccVDM,T,N," [s] "," [c] ","
+    length = star - 2 - start
+    shape = (
+        (h[:, 0] == _BANG)
+        & _FIELD_OK[h[:, 1]]
+        & _FIELD_OK[h[:, 2]]
+        & (h[:, 3] == ord("V"))
+        & (h[:, 4] == ord("D"))
+        & ((h[:, 5] == ord("M")) | (h[:, 5] == ord("O")))
+        & (h[:, 6] == _COMMA)
+        & (total >= 1)
+        & (total <= 9)
+        & (h[:, 8] == _COMMA)
+        & (num >= 1)
+        & (num <= total)
+        & (h[:, 10] == _COMMA)
+        & (seq_empty | (_FIELD_OK[h[:, 11]] & (h[:, 12] == _COMMA)))
+        & (chan_empty | (_FIELD_OK[chan] & (chan_end == _COMMA)))
+        & (length >= 1)
+        & (length <= MAX_PAYLOAD_CHARS)
+        & (t[:, 0] == _COMMA)
+        & _IS_DIGIT[t[:, 1]]
+        & (t[:, 2] == _STAR)
+    )
+    hi_u, lo_u = _HEX_UPPER[t[:, 3]], _HEX_UPPER[t[:, 4]]
+    hi_l, lo_l = _HEX_LOWER[t[:, 3]], _HEX_LOWER[t[:, 4]]
+    upper = (hi_u != 255) & (lo_u != 255)
+    shape &= upper | ((hi_l != 255) & (lo_l != 255))
+    # Payload alphabet: the first 28 bytes (the fast path's matrix) and the rest of longer ones.
+    head = payload_matrix(b, start, np.where(shape, length, 0), PAYLOAD_CHARS, 0)
+    shape &= _valid_payload(head)
+    longer = np.flatnonzero(shape & (length > PAYLOAD_CHARS))
+    if longer.size:
+        rest = payload_matrix(
+            b, start[longer] + PAYLOAD_CHARS, length[longer] - PAYLOAD_CHARS, 64, 0
         )
-        s = star[rows]
-        hi_u, lo_u = _HEX_UPPER[b[s + 1]], _HEX_UPPER[b[s + 2]]
-        hi_l, lo_l = _HEX_LOWER[b[s + 1]], _HEX_LOWER[b[s + 2]]
-        upper = (hi_u != 255) & (lo_u != 255)
-        shape &= upper | ((hi_l != 255) & (lo_l != 255))
-        keep = np.flatnonzero(shape)
-        rows, p, c, s = rows[keep], p[keep], c[keep], s[keep]
-        given = np.where(upper[keep], hi_u[keep] * 16 + lo_u[keep], hi_l[keep] * 16 + lo_l[keep])
-        regular[:] = False
-        regular[rows] = True
-    else:
-        p = c = s = given = np.zeros(0, dtype=np.int64)
+        shape[longer] &= _valid_payload(rest)
+    given = np.where(upper, hi_u.astype(np.int64) * 16 + lo_u, hi_l.astype(np.int64) * 16 + lo_l)
     # Event time and station: the tag block's, else the line's receive time and source.
     if isinstance(received_ms, int):
         time_ms = np.full(rows.size, received_ms, dtype=np.int64)
     else:
         time_ms = np.asarray(received_ms, dtype=np.int64)[rows]
-    if isinstance(source, str):
-        station_arr = np.full(rows.size, source, dtype=object)
-    else:
-        station_arr = np.asarray(source, dtype=object)[rows]
     tag_ok = np.ones(rows.size, dtype=np.bool_)
-    tag_rows = np.flatnonzero(tagged[rows]) if rows.size else rows
+    named = np.zeros(0, dtype=np.intp)
+    names: list[str] = []
+    name_of = np.zeros(0, dtype=np.intp)
+    tag_rows = np.flatnonzero(shape & tagged[rows])
     if tag_rows.size:
-        first = starts[rows[tag_rows]] + 1
-        run, texts = _run_ids(blob, first, sent[rows[tag_rows]] - first - 1)
+        t_first = starts[rows[tag_rows]] + 1
+        run, texts = _run_ids(b, t_first, p[tag_rows] - t_first - 1)
         infos = [tag_info(t) for t in texts]
         usable = np.array([i is not None for i in infos], dtype=np.bool_)
         run_ok = np.array([i is not None and i[0] for i in infos], dtype=np.bool_)
         run_time = np.array([-1 if i is None or i[1] is None else i[1] for i in infos])
         has_time = np.array([i is not None and i[1] is not None for i in infos])
-        run_station = np.array([None if i is None or not i[2] else i[2] for i in infos], object)
+        names = [i[2] if i is not None else "" for i in infos]
+        has_name = np.array([bool(name) for name in names], dtype=np.bool_)
         tag_ok[tag_rows] = run_ok[run]
         timed = has_time[run]
         time_ms[tag_rows[timed]] = run_time[run[timed]]
-        named = run_station[run]
-        has_name = named != None  # noqa: E711 - elementwise over an object array
-        station_arr[tag_rows[has_name]] = named[has_name]
-        bad = tag_rows[~usable[run]]
-        if bad.size:  # malformed tag or ``g:`` group: the per-line framer decides
-            regular[rows[bad]] = False
-            keep = np.ones(rows.size, dtype=np.bool_)
-            keep[bad] = False
-            rows, p, c, s, given = rows[keep], p[keep], c[keep], s[keep], given[keep]
-            time_ms, station_arr, tag_ok = time_ms[keep], station_arr[keep], tag_ok[keep]
-    # Sentence checksums: XOR of the bytes between '!' and '*' from one prefix-XOR array.
-    px = np.bitwise_xor.accumulate(blob)
-    body_ok = (px[s - 1] ^ px[p]) == given if rows.size else np.zeros(0, dtype=np.bool_)
-    start = c[:, 4] + 1 if rows.size else np.zeros(0, dtype=np.int64)
+        with_name = has_name[run]
+        named = tag_rows[with_name]
+        name_of = run[with_name]
+        shape[tag_rows] &= usable[run]  # malformed tag or ``g:`` group: per-line framer
+    keep = np.flatnonzero(shape)
+    regular[:] = False
+    regular[rows[keep]] = True
+    # Station: the tag block's ``s:``, else the line's source.
+    if isinstance(source, str):
+        station = np.full(keep.size, source, dtype=object)
+    else:
+        station = np.asarray(source, dtype=object)[rows[keep]]
+    if named.size:
+        pos = np.searchsorted(keep, named)  # named rows are all kept or all tag-unusable
+        hit = (pos < keep.size) & (keep[np.minimum(pos, keep.size - 1)] == named)
+        station[pos[hit]] = np.array(names, dtype=object)[name_of[hit]]
+    p, star = p[keep], star[keep]
+    # Sentence checksum: XOR of the bytes between '!' and '*'.
+    body_ok = _xor_spans(b, p + 1, star) == given[keep]
     return FramedChunk(
-        blob=blob,
-        rows=rows,
-        start=start,
-        length=c[:, 5] - start if rows.size else np.zeros(0, dtype=np.int64),
-        fill=blob[c[:, 5] + 1].astype(np.int64) - ord("0")
-        if rows.size
-        else np.zeros(0, dtype=np.int64),
-        time_ms=time_ms,
-        station=station_arr,
-        ok=body_ok & tag_ok,
+        blob=b,
+        starts=starts,
+        rows=rows[keep],
+        sent=p,
+        start=start[keep],
+        length=length[keep],
+        head=head[keep],
+        fill=t[keep, 1].astype(np.int64) - 48,
+        total=total[keep],
+        num=num[keep],
+        seq_at=np.where(seq_empty[keep], -1, p + 11),
+        channel_at=np.where(chan_empty[keep], -1, p + 13 - seq_empty[keep]),
+        time_ms=time_ms[keep],
+        station=station,
+        ok=body_ok & tag_ok[keep],
         irregular=np.flatnonzero(~regular),
     )
 
@@ -231,10 +318,19 @@ def tag_info_of(tag: tuple[str, int, TagBlock] | None) -> TagInfo:
     return (computed == given, fields.time_ms, fields.station)
 
 
-def payload_matrix(
-    blob: npt.NDArray[np.uint8], start: I64, length: I64, width: int, pad: int
-) -> npt.NDArray[np.uint8]:
-    """Payload bytes as an (n, width) matrix: cut at ``width``, short rows filled with ``pad``."""
-    cols = np.arange(width)
-    idx = np.minimum(start[:, None] + cols, blob.size - 1)
-    return np.where(cols < length[:, None], blob[idx], np.uint8(pad)).astype(np.uint8)
+def payload_keys(fr: FramedChunk, index: npt.NDArray[np.intp]) -> list[bytes]:
+    """Return the payloads of rows ``index`` as `bytes` (dedupe keys), in row order.
+
+    Most come straight from the 28-byte head matrix as ``S28`` (trailing NULs are dropped and
+    payloads hold none); the few longer ones are sliced from the byte array.
+    """
+    length = fr.length[index]
+    keys: list[bytes] = fr.head[index].view(f"S{PAYLOAD_CHARS}").ravel().tolist()
+    longer = np.flatnonzero(length > PAYLOAD_CHARS)
+    if longer.size:
+        raw = fr.blob.data
+        for i, a, m in zip(
+            longer.tolist(), fr.start[index[longer]].tolist(), length[longer].tolist(), strict=True
+        ):
+            keys[i] = bytes(raw[a : a + m])
+    return keys
