@@ -5,7 +5,7 @@ import threading
 import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
-from app.store import Store
+from app.store import Store, open_store
 from app.store.audit import recent
 from app.store.errors import InvalidTransition, ZoneInvalid
 from app.store.events import query_events, save_events, set_state
@@ -45,9 +45,9 @@ def test_invalid_zone_is_refused_with_id_and_reason_and_nothing_written(store: S
     assert [z.id for z in load_zones(store)] == ["alpha"] and zones_version(store) == 1
 
 
-def test_zone_change_is_announced_to_listeners(pg_url: str, store: Store) -> None:
-    if not store.postgis:
-        pytest.skip("LISTEN/NOTIFY is PostGIS only; SQLite readers poll zones_version")
+@pytest.mark.postgis
+def test_zone_change_is_announced_to_listeners(pg_url: str) -> None:
+    store = open_store(pg_url)  # LISTEN/NOTIFY is PostGIS only; SQLite readers poll the version
     listener = ZoneListener(pg_url)
     got: list[int] = []
     t = threading.Thread(target=lambda: got.extend(listener.wait(10)))
@@ -56,6 +56,7 @@ def test_zone_change_is_announced_to_listeners(pg_url: str, store: Store) -> Non
     t.join()
     listener.close()
     assert got == [zones_version(store)]
+    store.close()
 
 
 def ev(kind: EventKind, mmsi: int, start: int, end: int | None, zone: str | None = None,
