@@ -12,7 +12,8 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   position becomes the track (and a move back to where it was before, within
   ``jump_return_window_s``, updates that same event instead of raising a second one). The
   first accepted fix of the new track is flagged ``moved``: the vessel did not sail there, so
-  the zone detector takes its zones as they are instead of reporting entries and exits;
+  the zone detector takes its zones as they are instead of reporting entries and exits (and on
+  a jump back compares them with those before the first jump);
 - the outlier's track keeps reporting *interleaved* with the old track: two transmitters share
   the MMSI, one ``position_jump`` episode (cause ``two_transmitters``) with both positions, at
   the second transmitter's position, open until it has been silent for ``alt_timeout_s``; the
@@ -216,6 +217,7 @@ class Tracker:
         self.memory: dict[int, JumpMemory] = {}
         self.shared: dict[int, SharedEpisode] = {}
         self.rejected = 0
+        self._returned = False  # the last accepted jump went back to the track before a jump
 
     def _plausible(self, a: Fix, b: Fix) -> bool:
         cfg = self.cfg
@@ -236,7 +238,7 @@ class Tracker:
         lat: F64,
         msg_type: U8,
         starts: I64,
-    ) -> tuple[B, B, list[Event]]:
+    ) -> tuple[B, I8, list[Event]]:
         """Return which fixes of a slice part are accepted, which start a new track, and events.
 
         A fix that starts a new track is one the vessel's reported position jumped to: there is
@@ -276,7 +278,7 @@ class Tracker:
             watched = set(self.alt) | set(self.shared)
             bad |= np.isin(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
         accepted = np.ones(n, dtype=np.bool_)
-        moved = np.zeros(n, dtype=np.bool_)
+        moved = np.zeros(n, dtype=np.int8)
         events: list[Event] = []
         if not bad.any():
             return accepted, moved, events
@@ -296,9 +298,11 @@ class Tracker:
             for i in range(a, b):
                 fix = Fix(int(t[i]), float(lon[i]), float(lat[i]), int(msg_type[i]))
                 n_before = n_fixes
+                self._returned = False
                 ok, primary, n_fixes = self._one(s, fleet.mmsi[s], primary, n_fixes, fix, events)
                 accepted[i] = ok
-                moved[i] = ok and n_fixes == 1 and n_before > 0  # a new track, not the first fix
+                if ok and n_fixes == 1 and n_before > 0:  # a new track, not the first fix
+                    moved[i] = 2 if self._returned else 1
         self.rejected += int(n - accepted.sum())
         return accepted, moved, events
 
@@ -376,6 +380,7 @@ class Tracker:
             details["summary"] = (
                 details["summary"] + f"; back on its track after {details['returned']['after']}"
             )
+            self._returned = True
             events.append(
                 Event(
                     EventKind.POSITION_JUMP,

@@ -188,8 +188,9 @@ class SliceContext:
     prev_supp: B
     starts: I64
     gap: B = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
-    #: The fix starts the track somewhere else: the reported position jumped (see `geo.tracker`).
-    moved: B = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    #: 1 when the fix starts the track somewhere else (the reported position jumped there, see
+    #: `geo.tracker`), 2 when it jumped back near where it was before that jump; else 0.
+    moved: I8 = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
 
     def __len__(self) -> int:
         return int(self.t.shape[0])

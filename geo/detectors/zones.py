@@ -5,8 +5,10 @@ spanning ``zone_confirm_s``; it is dated at the first of them. A vessel jitterin
 boundary therefore gives one entry (and no exit until it is really out). A vessel first seen
 inside a zone is not an entry (its transponder came on there): its membership is taken as is,
 and leaving is reported. Likewise a fix where the vessel's position jumped (`geo.tracker`) takes
-its zones silently: no boundary was crossed. Dwell is timed from the entry and reported once per
-visit, as an open event that the exit closes.
+its zones silently: no boundary was crossed (see `ZoneDetector._rebase` for the jump back).
+Dwell is timed from the entry and reported once per visit, as an open event that the exit closes,
+once a fix shows the vessel still inside at or after the deadline (a vessel silent in the zone has
+not shown that it stayed).
 
 Membership per fix comes from one vectorised `ZoneIndex.query` per batch; a per-point hash of
 the zones containing it lets a slice skip, in numpy, every vessel whose zones did not change.
@@ -67,6 +69,8 @@ class ZoneDetector:
         self.flag = np.zeros(256, dtype=np.bool_)  # slot has pending transitions or no state yet
         self.flag[:] = True
         self.timers: list[tuple[int, int, str, int]] = []  # (deadline, slot, zone id, entry)
+        self.waiting: list[tuple[int, int, str, int]] = []  # past deadline, not yet seen there
+        self.parked: dict[int, dict[str, int]] = {}  # slot -> zones before its position jumped
         self.dwell_open: dict[tuple[int, str], dict[str, Any]] = {}
         self.set_zones(zones)
 
@@ -99,8 +103,8 @@ class ZoneDetector:
         """Return the transitions of a slice part."""
         self._ensure(len(fleet))
         need = (ctx.zhash != self.hash[ctx.slot]) | self.flag[ctx.slot]
-        moved = ctx.moved if len(ctx.moved) == len(ctx) else np.zeros(len(ctx), dtype=np.bool_)
-        need |= moved
+        moved = ctx.moved if len(ctx.moved) == len(ctx) else np.zeros(len(ctx), dtype=np.int8)
+        need |= moved > 0
         events: list[Event] = []
         for a, b in ctx.groups_with(need):
             slot = int(ctx.slot[a])
@@ -114,7 +118,7 @@ class ZoneDetector:
                         self._arm_dwell(slot, zid, int(ctx.t[i]))
                     continue
                 if moved[i]:
-                    self._rebase(slot, m, here, ctx, i, events)
+                    self._rebase(slot, m, here, ctx, i, describe, events)
                     continue
                 self._step(slot, m, here, ctx, i, describe, events)
             assert m is not None
@@ -128,43 +132,67 @@ class ZoneDetector:
         here: set[str],
         ctx: SliceContext,
         i: int,
+        describe: Callable[[float, float], Any],
         events: list[Event],
     ) -> None:
-        """Take the zones of a fix the vessel's position jumped to as they are, silently.
+        """Take the zones of a fix the vessel's position jumped to without sailing there.
 
-        The vessel did not sail across any boundary (the `position_jump` event says what
-        happened), so an entry or exit would be false, and for a spoofed interval doubly so.
-        A dwell alert already raised is closed at the jump.
+        No boundary was crossed on the way (the `position_jump` event says what happened), so
+        the zones are taken silently, and those of the track it left are kept aside. When the
+        position jumps back (``moved == 2``: the tracker found it plausible from the fix before
+        the jump), the zones are compared with those kept aside instead: a boundary the vessel
+        really crossed while its position was spoofed is an entry or exit, dated at the return.
+        Open dwell alerts are closed at a jump; a zone still inside after the return resumes its
+        visit from the original entry (the same dwell episode).
         """
         t = int(ctx.t[i])
         m.pending.clear()
-        for zid in sorted(set(m.inside) - here):
+        before = self.parked.pop(slot, None) if ctx.moved[i] == 2 else None
+        if before is None and ctx.moved[i] == 1:
+            self.parked[slot] = dict(m.inside)
+        for zid in sorted(m.inside):
             entered = m.inside.pop(zid)
-            opened = self.dwell_open.pop((slot, zid), None)
-            if opened is not None:
-                zone = self.by_id[zid]
-                d = dict(opened["details"])
-                d["duration_s"] = round((t - entered) / 1000.0, 1)
-                d["summary"] = (
-                    f"stayed {format_duration((t - entered) / 1000.0)} in {zone.name}"
-                    " (until its position jumped away)"
-                )
-                events.append(
-                    Event(
-                        EventKind.ZONE_DWELL,
-                        int(ctx.mmsi[i]),
-                        entered,
-                        t,
-                        opened["lat"],
-                        opened["lon"],
-                        zone.severity,
-                        zone=zid,
-                        details=d,
-                    )
-                )
-        for zid in sorted(here - set(m.inside)):
-            m.inside[zid] = t
-            self._arm_dwell(slot, zid, t)
+            self._close_dwell(slot, zid, entered, t, int(ctx.mmsi[i]), events, " (position jump)")
+        if before is None:
+            for zid in sorted(here):
+                m.inside[zid] = t
+                self._arm_dwell(slot, zid, t)
+            return
+        lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
+        for zid in sorted(here | (before.keys() & self.by_id.keys())):
+            if zid in here and zid in before:
+                m.inside[zid] = before[zid]
+                self._arm_dwell(slot, zid, before[zid])
+            elif zid in here:
+                self._commit(slot, m, zid, True, t, lon, lat, ctx, i, describe, events)
+            else:
+                m.inside[zid] = before[zid]
+                self._commit(slot, m, zid, False, t, lon, lat, ctx, i, describe, events)
+
+    def _close_dwell(
+        self, slot: int, zid: str, entered: int, t: int, mmsi: int, events: list[Event], why: str
+    ) -> None:
+        opened = self.dwell_open.pop((slot, zid), None)
+        if opened is None:
+            return
+        zone = self.by_id[zid]
+        inside_s = (t - entered) / 1000.0
+        d = dict(opened["details"])
+        d["duration_s"] = round(inside_s, 1)
+        d["summary"] = f"stayed {format_duration(inside_s)} in {zone.name}{why}"
+        events.append(
+            Event(
+                EventKind.ZONE_DWELL,
+                mmsi,
+                entered,
+                t,
+                opened["lat"],
+                opened["lon"],
+                zone.severity,
+                zone=zid,
+                details=d,
+            )
+        )
 
     def _step(
         self,
@@ -190,71 +218,71 @@ class ZoneDetector:
             if p.count < cfg.zone_confirm_fixes or t - p.since < cfg.zone_confirm_s * 1000:
                 continue
             del m.pending[zid]
-            zone = self.by_id[zid]
-            mmsi = int(ctx.mmsi[i])
-            base = {
-                "zone_name": zone.name,
-                "zone_kind": str(zone.kind),
-                "country": zone.country,
-                "speed_kn": None if ctx.sog[i] != ctx.sog[i] else round(float(ctx.sog[i]), 1),
-                "course": None if ctx.cog[i] != ctx.cog[i] else round(float(ctx.cog[i]), 1),
-                "near": describe(p.lon, p.lat),
-            }
-            if now_in:
-                m.inside[zid] = p.since
-                self._arm_dwell(slot, zid, p.since)
-                if ZoneAlert.ENTRY in zone.alerts:
-                    base["summary"] = f"entered {zone.name}"
-                    events.append(
-                        Event(
-                            EventKind.ZONE_ENTRY,
-                            mmsi,
-                            p.since,
-                            p.since,
-                            p.lat,
-                            p.lon,
-                            zone.severity,
-                            zone=zid,
-                            details=base,
-                        )
+            self._commit(slot, m, zid, now_in, p.since, p.lon, p.lat, ctx, i, describe, events)
+
+    def _commit(
+        self,
+        slot: int,
+        m: Membership,
+        zid: str,
+        now_in: bool,
+        since: int,
+        lon: float,
+        lat: float,
+        ctx: SliceContext,
+        i: int,
+        describe: Callable[[float, float], Any],
+        events: list[Event],
+    ) -> None:
+        """Record a confirmed entry or exit dated ``since`` at (lon, lat), with its events."""
+        zone = self.by_id[zid]
+        mmsi = int(ctx.mmsi[i])
+        base = {
+            "zone_name": zone.name,
+            "zone_kind": str(zone.kind),
+            "country": zone.country,
+            "speed_kn": None if ctx.sog[i] != ctx.sog[i] else round(float(ctx.sog[i]), 1),
+            "course": None if ctx.cog[i] != ctx.cog[i] else round(float(ctx.cog[i]), 1),
+            "near": describe(lon, lat),
+        }
+        if now_in:
+            m.inside[zid] = since
+            self._arm_dwell(slot, zid, since)
+            if ZoneAlert.ENTRY in zone.alerts:
+                base["summary"] = f"entered {zone.name}"
+                events.append(
+                    Event(
+                        EventKind.ZONE_ENTRY,
+                        mmsi,
+                        since,
+                        since,
+                        lat,
+                        lon,
+                        zone.severity,
+                        zone=zid,
+                        details=base,
                     )
-            else:
-                entered = m.inside.pop(zid)
-                inside_s = (p.since - entered) / 1000.0
-                opened = self.dwell_open.pop((slot, zid), None)
-                if opened is not None:
-                    d = dict(opened["details"])
-                    d["duration_s"] = round(inside_s, 1)
-                    d["summary"] = f"stayed {format_duration(inside_s)} in {zone.name}"
-                    events.append(
-                        Event(
-                            EventKind.ZONE_DWELL,
-                            mmsi,
-                            entered,
-                            p.since,
-                            opened["lat"],
-                            opened["lon"],
-                            zone.severity,
-                            zone=zid,
-                            details=d,
-                        )
-                    )
-                if ZoneAlert.EXIT in zone.alerts:
-                    base["inside_s"] = round(inside_s, 1)
-                    base["summary"] = f"left {zone.name} after {format_duration(inside_s)}"
-                    events.append(
-                        Event(
-                            EventKind.ZONE_EXIT,
-                            mmsi,
-                            p.since,
-                            p.since,
-                            p.lat,
-                            p.lon,
-                            zone.severity,
-                            zone=zid,
-                            details=base,
-                        )
-                    )
+                )
+            return
+        entered = m.inside.pop(zid)
+        inside_s = (since - entered) / 1000.0
+        self._close_dwell(slot, zid, entered, since, mmsi, events, "")
+        if ZoneAlert.EXIT in zone.alerts:
+            base["inside_s"] = round(inside_s, 1)
+            base["summary"] = f"left {zone.name} after {format_duration(inside_s)}"
+            events.append(
+                Event(
+                    EventKind.ZONE_EXIT,
+                    mmsi,
+                    since,
+                    since,
+                    lat,
+                    lon,
+                    zone.severity,
+                    zone=zid,
+                    details=base,
+                )
+            )
 
     def _arm_dwell(self, slot: int, zid: str, entered: int) -> None:
         zone = self.by_id[zid]
@@ -265,13 +293,24 @@ class ZoneDetector:
     def tick(
         self, boundary_ms: int, fleet: Fleet, describe: Callable[[float, float], Any]
     ) -> list[Event]:
-        """Raise dwell alerts whose time has come by ``boundary_ms``."""
+        """Raise dwell alerts whose time has come by ``boundary_ms``.
+
+        A dwell is raised once the vessel has been *seen* inside at or after its deadline (its
+        latest fix is that recent, and it has not left): a vessel that fell silent in the zone
+        (moored in a harbour with its transponder off, or gone dark) has not shown that it stayed;
+        its timer waits for its next fix inside.
+        """
         events: list[Event] = []
         while self.timers and self.timers[0][0] <= boundary_ms:
-            deadline, slot, zid, entered = heapq.heappop(self.timers)
+            self.waiting.append(heapq.heappop(self.timers))
+        still: list[tuple[int, int, str, int]] = []
+        for deadline, slot, zid, entered in self.waiting:
             m = self.members.get(slot)
             zone = self.by_id.get(zid)
             if m is None or zone is None or m.inside.get(zid) != entered:
+                continue
+            if fleet.t[slot] < deadline:
+                still.append((deadline, slot, zid, entered))
                 continue
             lon, lat = float(fleet.lon[slot]), float(fleet.lat[slot])
             details = {
@@ -298,6 +337,7 @@ class ZoneDetector:
                     details=details,
                 )
             )
+        self.waiting = still
         return events
 
     def inside(self, slot: int) -> list[str]:
@@ -315,6 +355,8 @@ class ZoneDetector:
                 for s, m in self.members.items()
             },
             "timers": [list(x) for x in self.timers],
+            "waiting": [list(x) for x in self.waiting],
+            "parked": {str(k): v for k, v in self.parked.items()},
             "dwell_open": [[s, z, v] for (s, z), v in self.dwell_open.items()],
         }
 
@@ -329,6 +371,10 @@ class ZoneDetector:
         }
         self.timers = [(int(a), int(b), str(c), int(d)) for a, b, c, d in obj["timers"]]
         heapq.heapify(self.timers)
+        self.waiting = [(int(a), int(b), str(c), int(d)) for a, b, c, d in obj.get("waiting", [])]
+        self.parked = {
+            int(k): {str(z): int(t) for z, t in v.items()} for k, v in obj.get("parked", {}).items()
+        }
         self.dwell_open = {(int(s), str(z)): v for s, z, v in obj["dwell_open"]}
         self.set_zones(self.zones)
         for s in range(n_slots):

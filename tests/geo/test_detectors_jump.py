@@ -105,3 +105,15 @@ def test_a_spoofed_interval_raises_no_zone_entry_or_exit_at_the_false_place() ->
     recs += track(V, 2410, 3600, 10, 34.0, 12.14, 12.0, 90.0)  # back on its real track
     events = run(recs, [far, home])
     assert [e.kind for e in events] == [EventKind.POSITION_JUMP]
+
+
+def test_a_boundary_crossed_while_the_position_was_spoofed_is_reported_at_the_return() -> None:
+    far = zone("far", ZoneKind.PATROL_AREA, (12.0, 35.4, 12.3, 35.6))
+    ahead = zone("ahead", ZoneKind.TERRITORIAL_SEA, (12.05, 33.9, 12.5, 34.1))
+    recs = track(V, 0, 1800, 10, 34.0, 11.9, 12.0, 90.0)  # outside, sailing east
+    recs += track(V, 1810, 2400, 10, 35.5, 12.1, 12.0, 90.0)  # spoofed far north for 10 min
+    recs += track(V, 2410, 3600, 10, 34.0, 12.14, 12.0, 90.0)  # back, now inside "ahead"
+    events = run(recs, [far, ahead])
+    (entry,) = of_kind(events, EventKind.ZONE_ENTRY)
+    assert entry.zone == "ahead" and ms(2410) <= entry.start_ms <= ms(2440)
+    assert {e.kind for e in events} == {EventKind.POSITION_JUMP, EventKind.ZONE_ENTRY}

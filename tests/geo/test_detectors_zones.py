@@ -64,3 +64,13 @@ def test_zone_alerts_choose_which_transitions_are_reported() -> None:
     events = run(recs, [entry_only])
     assert [e.kind for e in events] == [EventKind.ZONE_ENTRY]
     assert events[0].start_ms > T0
+
+
+def test_a_vessel_silent_inside_raises_no_dwell_until_a_fix_shows_it_stayed() -> None:
+    recs = track(247000005, 0, 600, 10, 35.05, 12.45, 12.0, 90.0)
+    recs += track(247000005, 610, 1200, 30, 35.05, 12.52, 0.3, 90.0)  # 10 min inside, then silent
+    recs += track(247000006, 0, 7200, 10, 34.0, 12.0, 12.0, 90.0)  # keeps the clock going
+    assert of_kind(run(recs, [DWELL]), EventKind.ZONE_DWELL) == []
+    late = recs + track(247000005, 4000, 4300, 30, 35.05, 12.53, 0.3, 90.0)  # seen again inside
+    (dwell,) = of_kind(run(late, [DWELL]), EventKind.ZONE_DWELL)
+    assert dwell.start_ms < T0 + 700_000 and dwell.open
