@@ -22,6 +22,7 @@ subscribers' wake-ups are handed to their event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections import Counter, deque
@@ -42,6 +43,11 @@ LatencyObserver = Callable[[str, float], None]
 #: 10,000 alerts is days of alerts at the rates the engine produces.
 VESSEL_LOG_SIZE = 200_000
 ALERT_RING_SIZE = 10_000
+
+
+def encode(obj: Any) -> str:
+    """Return compact JSON (the form every consumer sends)."""
+    return json.dumps(obj, separators=(",", ":"))
 
 
 def in_bbox(vessel: dict[str, Any], bbox: Bbox | None) -> bool:
@@ -66,6 +72,7 @@ def in_bbox(vessel: dict[str, Any], bbox: Bbox | None) -> bool:
 class _Change:
     seq: int
     vessels: list[dict[str, Any]]
+    encoded: list[str]  # each vessel's JSON, made once for every consumer
     removed: list[int]
     at: float  # monotonic publish time, for latency
 
@@ -78,6 +85,8 @@ class Diff:
     remove: list[int]
     #: Monotonic time at which the oldest change in this diff was published (None if empty).
     oldest: float | None = None
+    #: ``upsert`` as JSON texts (encoded once at publication, shared by all consumers).
+    upsert_json: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -212,7 +221,7 @@ class Hub:
     ) -> None:
         self._lock = threading.RLock()
         self._vessel_log_size = vessel_log_size
-        self._vessels: dict[int, tuple[int, dict[str, Any]]] = {}
+        self._vessels: dict[int, tuple[int, dict[str, Any], str]] = {}
         self._log: deque[_Change] = deque()
         self._log_states = 0
         self._vessel_seq = 0
@@ -242,9 +251,10 @@ class Hub:
         with self._lock:
             self._vessel_seq += 1
             seq = self._vessel_seq
-            for v in vessels:
-                self._vessels[int(v["mmsi"])] = (seq, v)
-            self._append(_Change(seq, list(vessels), [], time.monotonic()))
+            encoded = [encode(v) for v in vessels]
+            for v, e in zip(vessels, encoded, strict=True):
+                self._vessels[int(v["mmsi"])] = (seq, v, e)
+            self._append(_Change(seq, list(vessels), encoded, [], time.monotonic()))
             self.vessel_states_published += len(vessels)
         self._notify_all(vessels=True)
 
@@ -257,7 +267,7 @@ class Hub:
             self._vessel_seq += 1
             for m in gone:
                 self._vessels.pop(m, None)
-            self._append(_Change(self._vessel_seq, [], gone, time.monotonic()))
+            self._append(_Change(self._vessel_seq, [], [], gone, time.monotonic()))
         self._notify_all(vessels=True)
 
     def publish_alert(self, alert: dict[str, Any]) -> None:
@@ -334,7 +344,7 @@ class Hub:
     ) -> list[dict[str, Any]]:
         with self._lock:
             if source is None:
-                source = [v for _, v in self._vessels.values()]
+                source = [v for _, v, _ in self._vessels.values()]
             out = [v for v in source if sub.sees(v)]
             sub.vessel_cursor = self._vessel_seq
         sub.known = {int(v["mmsi"]) for v in out}
@@ -344,12 +354,12 @@ class Hub:
     def _take_diff(self, sub: Subscription) -> Diff:
         with self._lock:
             cursor, head = sub.vessel_cursor, self._vessel_seq
-            changed: dict[int, dict[str, Any]] = {}
+            changed: dict[int, tuple[dict[str, Any], str]] = {}
             removed: set[int] = set()
             oldest: float | None = None
             if cursor < self._log_floor:
                 self.drops[f"{sub.kind}_resync"] += 1
-                changed = {m: v for m, (s, v) in self._vessels.items() if s > cursor}
+                changed = {m: (v, e) for m, (s, v, e) in self._vessels.items() if s > cursor}
                 removed = {m for m in sub.known if m not in self._vessels}
             else:
                 superseded = 0
@@ -357,12 +367,12 @@ class Hub:
                     if ch.seq <= cursor:
                         break
                     oldest = ch.at
-                    for v in ch.vessels:
+                    for v, e in zip(ch.vessels, ch.encoded, strict=True):
                         m = int(v["mmsi"])
                         if m in changed or m in removed:
                             superseded += 1
                         else:
-                            changed[m] = v
+                            changed[m] = (v, e)
                     for m in ch.removed:
                         if m not in changed:
                             removed.add(m)
@@ -370,14 +380,17 @@ class Hub:
                     self.drops[f"{sub.kind}_superseded"] += superseded
             for m in sub.reveal:
                 if m not in changed and m in self._vessels:
-                    changed[m] = self._vessels[m][1]
+                    _, v, e = self._vessels[m]
+                    changed[m] = (v, e)
             sub.reveal.clear()
             sub.vessel_cursor = head
         upsert: list[dict[str, Any]] = []
+        texts: list[str] = []
         remove: list[int] = []
-        for m, v in changed.items():
+        for m, (v, e) in changed.items():
             if sub.sees(v):
                 upsert.append(v)
+                texts.append(e)
                 sub.known.add(m)
             elif m in sub.known:
                 remove.append(m)
@@ -386,7 +399,7 @@ class Hub:
             if m in sub.known:
                 remove.append(m)
                 sub.known.discard(m)
-        return Diff(upsert, remove, oldest if (upsert or remove) else None)
+        return Diff(upsert, remove, oldest if (upsert or remove) else None, texts)
 
     def _take_alerts(self, sub: Subscription) -> list[AlertEntry]:
         with self._lock:

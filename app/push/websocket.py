@@ -159,8 +159,11 @@ class LiveSession:
             self.sub.poke()
 
     async def send(self, obj: dict[str, Any]) -> None:
+        await self.send_text(json.dumps(obj, separators=(",", ":")))
+
+    async def send_text(self, text: str) -> None:
         await self.backlog.drained()
-        await self.ws.send_text(json.dumps(obj, separators=(",", ":")))
+        await self.ws.send_text(text)
 
     async def send_loop(self) -> None:
         """Send what the hub has for this client, diffs throttled to its rate."""
@@ -183,13 +186,11 @@ class LiveSession:
                 if now >= self.next_diff:
                     diff = sub.take_diff()
                     if diff.upsert or diff.remove:
-                        await self.send(
-                            {
-                                "type": "diff",
-                                "time": now_iso(),
-                                "upsert": diff.upsert,
-                                "remove": diff.remove,
-                            }
+                        # vessels were encoded once in the hub: 50 clients cost 50 joins
+                        await self.send_text(
+                            f'{{"type":"diff","time":"{now_iso()}",'
+                            f'"upsert":[{",".join(diff.upsert_json)}],'
+                            f'"remove":[{",".join(map(str, diff.remove))}]}}'
                         )
                         if diff.oldest is not None:
                             sent = time.monotonic()
