@@ -332,7 +332,9 @@ class Decoder:
         f = index[fast]
         if f.size:
             chars = np.maximum(fr.head[f], np.uint8(48))  # zero padding -> '0' (zero bits)
-            cols, valid = decode_position_chars(chars, fr.time_ms[f], fr.station[f].tolist())
+            cols, valid = decode_position_chars(
+                chars, fr.time_ms[f], fr.station[f].tolist(), checked=True
+            )
             pos_parts.append(self._valid(cols, valid, fr.rows[f].astype(np.int64)))
         strings = index[t5 | (other & ~bad_head & ~unsupported)]
         if strings.size:

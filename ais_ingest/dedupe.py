@@ -16,7 +16,7 @@ duplicates (seen before and still held, or repeated within the batch); see its d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
+from itertools import compress, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -81,12 +81,15 @@ class Deduplicator:
         if window <= 0 or n == 0:
             return dup
         times = np.asarray(times, dtype=np.int64)
-        rows = np.arange(n)
-        first_of = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))
-        first = np.fromiter(map(first_of.__getitem__, keys), dtype=np.intp, count=n)
-        repeated = first != rows
-        interesting = repeated.copy()
-        interesting[first[repeated]] = True
+        # Payloads repeated within the batch, by hash (a collision only costs a loop turn; the
+        # loop compares payloads themselves). Hashing here also caches it for the dict work.
+        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=n)
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        same = ordered[1:] == ordered[:-1]
+        interesting = np.zeros(n, dtype=np.bool_)
+        interesting[order[1:][same]] = True
+        interesting[order[:-1][same]] = True
         held = np.fromiter(map(self._index.get, keys, repeat(-1)), dtype=np.int64, count=n)
         ptr = self._ptr
         interesting |= held >= ptr
@@ -117,22 +120,23 @@ class Deduplicator:
         before = np.empty_like(sure)
         before[0] = _MIN
         np.maximum.accumulate(sure[:-1], out=before[1:])
-        t_list = times.tolist()
-        before_list = before.tolist()
-        held_list = held.tolist()
+        rows = np.flatnonzero(interesting)
+        t_list = times[rows].tolist()
+        before_list = before[rows].tolist()
+        held_list = held[rows].tolist()
         start = base + len(self._keys)
         # payload -> (time of its latest entry, running max at its first-to-go entry,
         #             number of that entry, its entries that may still be held)
         state: dict[bytes, tuple[int, int, int, list[tuple[int, int, int]]]] = {}
         mi_int = _MIN  # running max over the interesting payloads decoded so far
         ndup = 0
-        for r in np.flatnonzero(interesting).tolist():
+        for j, r in enumerate(rows.tolist()):
             key = keys[r]
-            t = t_list[r]
-            mi = before_list[r] if before_list[r] > mi_int else mi_int
+            t = t_list[j]
+            mi = before_list[j] if before_list[j] > mi_int else mi_int
             entry = state.get(key)
             if entry is None:
-                entry = self._held_entry(key, held_list[r], live, hist_pm)
+                entry = self._held_entry(key, held_list[j], live, hist_pm)
             if entry is not None:
                 t_last, pm_first, _, entries = entry
                 if mi <= pm_first + window and abs(t - t_last) < window:
@@ -183,9 +187,9 @@ class Deduplicator:
     ) -> None:
         """Record the batch's new payloads and move the front past the entries they release."""
         if dup.any():
-            kept = np.flatnonzero(~dup)
-            new_times = times[kept]
-            new_keys = [keys[i] for i in kept.tolist()]
+            fresh = ~dup
+            new_times = times[fresh]
+            new_keys = list(compress(keys, fresh.tolist()))
         else:
             new_times = times
             new_keys = list(keys)

@@ -2,7 +2,7 @@
 
 Position reports (types 1, 2, 3 and 18) are most of all AIS traffic and type 5 most of the rest.
 Each has a fixed layout, so a batch of payloads is a character matrix (padded with zero bits to
-the standard length): numpy packs its six-bit values into 60-bit words and reads every field
+the standard length): numpy packs its six-bit values into 64-bit words and reads every field
 with a shift and a mask over all rows, instead of Python work per message. Values are the same
 as pyais gives (the tests check message by message on every capture and on Hypothesis cases);
 unavailable values become NaN / -1 (columns) or None (objects) as `ais_ingest.records` defines.
@@ -30,8 +30,6 @@ for _c in range(48, 88):
 for _c in range(96, 120):
     _SIXBIT[_c] = _c - 56
 
-_SHIFTS = np.arange(54, -1, -6, dtype=np.uint64)  # ten six-bit values per 60-bit word
-
 
 def _chars(payloads: list[str], nchars: int) -> npt.NDArray[np.uint8]:
     """Payloads as an (n, nchars) byte matrix, cut or padded with ``0`` (zero bits)."""
@@ -42,37 +40,54 @@ def _chars(payloads: list[str], nchars: int) -> npt.NDArray[np.uint8]:
 
 
 class _Bits:
-    """The payload bits of every row, packed ten characters (60 bits) to a uint64 word.
+    """The payload bits of every row, packed into 64-bit words (four characters to 3 bytes).
 
     A field is then a shift and a mask of one word, or of two when it straddles a boundary:
     a few vector operations per field, whatever its width. Payloads are cut or padded with
     ``0`` (zero bits) to the standard length: trailing bits past the last field Mare reads
     (radio state, spare) may be missing without changing any value.
+
+    ``checked`` rows are known to hold only six-bit characters (the whole-chunk framer checks
+    them): their values are computed arithmetically instead of by table lookup.
     """
 
-    __slots__ = ("words", "ok")
+    __slots__ = ("packed", "words", "ok")
 
-    def __init__(self, chars: npt.NDArray[np.uint8]) -> None:
-        six = _SIXBIT[chars]
-        n, nchars = six.shape
-        self.ok: npt.NDArray[np.bool_] = (six != 255).all(axis=1)
-        nwords = -(-nchars // 10)
-        padded = np.zeros((n, nwords * 10), dtype=np.uint64)
-        padded[:, :nchars] = six & 63
-        packed = (padded.reshape(n, nwords, 10) << _SHIFTS).sum(axis=2, dtype=np.uint64)
-        self.words = np.ascontiguousarray(packed.T)  # one contiguous row per word
+    def __init__(self, chars: npt.NDArray[np.uint8], checked: bool = False) -> None:
+        n, nchars = chars.shape
+        if checked:
+            six = chars - np.uint8(48)
+            six -= (six > 40).view(np.uint8) * np.uint8(8)
+            self.ok: npt.NDArray[np.bool_] = np.ones(n, dtype=np.bool_)
+        else:
+            six = _SIXBIT[chars]
+            self.ok = (six != 255).all(axis=1)
+            six &= 63
+        quads = -(-nchars // 4)
+        nbytes = -(-(quads * 3) // 8) * 8
+        if nchars != quads * 4:
+            six = np.concatenate([six, np.zeros((n, quads * 4 - nchars), dtype=np.uint8)], axis=1)
+        q = six.reshape(n, quads, 4)
+        packed = np.zeros((n, nbytes), dtype=np.uint8)
+        out = packed[:, : quads * 3].reshape(n, quads, 3)
+        out[:, :, 0] = (q[:, :, 0] << 2) | (q[:, :, 1] >> 4)
+        out[:, :, 1] = (q[:, :, 1] << 4) | (q[:, :, 2] >> 2)
+        out[:, :, 2] = (q[:, :, 2] << 6) | q[:, :, 3]
+        self.packed = packed
+        # one contiguous row per 64-bit word, most significant bit first
+        self.words = np.ascontiguousarray(packed.view(">u8").T).astype(np.uint64)
 
     def field(self, start: int, width: int) -> npt.NDArray[np.int64]:
-        """Unsigned field of ``width`` (<= 60) bits at bit ``start``, MSB first."""
-        k, offset = divmod(start, 60)
+        """Unsigned field of ``width`` (<= 57) bits at bit ``start``, MSB first."""
+        k, offset = divmod(start, 64)
         end = offset + width
         mask = np.uint64((1 << width) - 1)
         words: npt.NDArray[np.uint64] = self.words
-        if end <= 60:
-            value = (words[k] >> np.uint64(60 - end)) & mask
+        if end <= 64:
+            value = (words[k] >> np.uint64(64 - end)) & mask
         else:
-            low = end - 60
-            value = ((words[k] << np.uint64(low)) | (words[k + 1] >> np.uint64(60 - low))) & mask
+            low = end - 64
+            value = ((words[k] << np.uint64(low)) | (words[k + 1] >> np.uint64(64 - low))) & mask
         out: npt.NDArray[np.int64] = value.astype(np.int64)
         return out
 
@@ -84,7 +99,9 @@ class _Bits:
 
     def text(self, start: int, nchars: int) -> list[str | None]:
         """Six-bit text of every row, cut at the first '@' (ITU-R M.1371), blanks trimmed."""
-        six = np.stack([self.field(start + 6 * i, 6) for i in range(nchars)], axis=1)
+        n = self.packed.shape[0]
+        bits = np.unpackbits(self.packed, axis=1)[:, start : start + 6 * nchars]
+        six = np.packbits(bits.reshape(n, nchars, 6), axis=2, bitorder="big")[:, :, 0] >> 2
         chars = np.ascontiguousarray(_ASCII[six]).view(f"S{nchars}").ravel()
         out: list[str | None] = []
         for raw in chars.tolist():
@@ -175,16 +192,21 @@ def decode_positions(
 
 
 def decode_position_chars(
-    chars: npt.NDArray[np.uint8], time_ms: npt.NDArray[np.int64], sources: list[str]
+    chars: npt.NDArray[np.uint8],
+    time_ms: npt.NDArray[np.int64],
+    sources: list[str],
+    *,
+    checked: bool = False,
 ) -> tuple[PositionColumns, npt.NDArray[np.bool_]]:
     """`decode_positions` from an (n, 28) matrix of payload bytes, padded with ``0``.
 
     The whole-chunk framer cuts payloads out of the joined lines straight into this matrix,
-    so the hot path never makes a Python string per message.
+    so the hot path never makes a Python string per message. ``checked``: every byte is
+    known to be a six-bit character (the framer checked), so no row is invalid.
     """
     if chars.shape[0] == 0:
         return PositionColumns.empty(), np.zeros(0, dtype=np.bool_)
-    bits = _Bits(chars)
+    bits = _Bits(chars, checked)
     ok = bits.ok
     msg_type = bits.field(0, 6)
     is_b = msg_type == 18

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ais_ingest.decode import StaticMerger, decode_message
 from ais_ingest.decoder import read_lines
-from ais_ingest.fastpath import decode_positions, decode_type5
+from ais_ingest.fastpath import decode_position_chars, decode_positions, decode_type5
 from ais_ingest.records import PositionReport, StaticReport
 
 ALPHABET = "".join(chr(c) for c in [*range(48, 88), *range(96, 120)])
@@ -98,3 +98,29 @@ def test_invalid_characters_are_flagged_not_decoded() -> None:
         ["1" + "~" * 27, "1" + "0" * 27], np.zeros(2, dtype=np.int64), ["", ""]
     )
     assert ok.tolist() == [False, True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("123B"), st.text(ALPHABET, min_size=24, max_size=27)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_checked_byte_matrix_path_equals_the_string_path(rows: list[tuple[str, str]]) -> None:
+    """The framer's path (bytes known valid, short rows zero-padded) decodes the same values."""
+    payloads = [head + tail for head, tail in rows]
+    n = len(payloads)
+    chars = np.full((n, 28), ord("0"), dtype=np.uint8)
+    for i, p in enumerate(payloads):
+        chars[i, : len(p)] = np.frombuffer(p.encode(), dtype=np.uint8)
+    times = np.arange(n, dtype=np.int64)
+    have, ok = decode_position_chars(chars, times, ["s"] * n, checked=True)
+    want, _ = decode_positions(payloads, times, ["s"] * n)
+    assert ok.all()
+    for i in range(n):
+        assert all(
+            same(x, y)
+            for x, y in zip(astuple(want.report(i)), astuple(have.report(i)), strict=True)
+        )
