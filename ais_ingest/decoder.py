@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,13 @@ from ais_ingest.framing import (
     tag_info_of,
 )
 from ais_ingest.lineframe import TagParser, checksums_ok, frame_lines
-from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
+from ais_ingest.records import (
+    POSITION_COLUMNS,
+    Batch,
+    PositionColumns,
+    PositionReport,
+    StaticReport,
+)
 from ais_ingest.stats import IngestStats
 
 _SENTENCE_TYPES = frozenset({"VDM", "VDO"})
@@ -131,7 +137,7 @@ class Decoder:
             fr.total[index].tolist(),
             fr.fill[index].tolist(),
             fr.time_ms[index].tolist(),
-            fr.station[index].tolist(),
+            fr.stations(index),
             strict=True,
         ):
             line = lines[number]
@@ -301,9 +307,13 @@ class Decoder:
             return Batch(pos_parts[0][0], statics)
         # Rows stay in arrival order: downstream expects each vessel's fixes in time order, and
         # a class B unit's type 18 (fast path) and 19 (pyais) interleave.
-        order = np.concatenate([o for _, o in pos_parts])
-        cols = PositionColumns.concat([c for c, _ in pos_parts])
-        return Batch(cols.take(np.argsort(order, kind="stable")), statics)
+        perm = np.argsort(np.concatenate([o for _, o in pos_parts]), kind="stable")
+        columns = {
+            name: np.concatenate([getattr(c, name) for c, _ in pos_parts])[perm]
+            for name in POSITION_COLUMNS
+        }
+        sources = np.array(list(chain.from_iterable(c.source for c, _ in pos_parts)), dtype=object)
+        return Batch(PositionColumns(**columns, source=sources[perm].tolist()), statics)
 
     def _route_single(
         self,
@@ -332,9 +342,7 @@ class Decoder:
         f = index[fast]
         if f.size:
             chars = np.maximum(fr.head[f], np.uint8(48))  # zero padding -> '0' (zero bits)
-            cols, valid = decode_position_chars(
-                chars, fr.time_ms[f], fr.station[f].tolist(), checked=True
-            )
+            cols, valid = decode_position_chars(chars, fr.time_ms[f], fr.stations(f), checked=True)
             pos_parts.append(self._valid(cols, valid, fr.rows[f].astype(np.int64)))
         strings = index[t5 | (other & ~bad_head & ~unsupported)]
         if strings.size:
@@ -345,7 +353,7 @@ class Decoder:
                 fr.length[strings].tolist(),
                 fr.fill[strings].tolist(),
                 fr.time_ms[strings].tolist(),
-                fr.station[strings].tolist(),
+                fr.stations(strings),
                 strict=True,
             ):
                 payload = bytes(raw[a : a + m]).decode("ascii")

@@ -79,9 +79,26 @@ class FramedChunk:
     seq_at: I64  # position of the one-character sequence id, -1 if empty
     channel_at: I64  # position of the one-character channel, -1 if empty
     time_ms: I64  # event time
-    station: npt.NDArray[np.object_]  # station (tag ``s:``) or the line's source (str)
+    name_code: I64  # index of the tag block's ``s:`` station in ``names``, -1 if none
+    names: list[str]  # station names of this chunk's tag blocks
+    source: str | Sequence[str]  # the chunk's source (one, or one per line)
     ok: npt.NDArray[np.bool_]  # sentence checksum and tag block checksum both right
     irregular: npt.NDArray[np.intp]  # line numbers for the per-line framer
+
+    def stations(self, index: npt.NDArray[np.intp]) -> list[str]:
+        """Return the station of rows ``index``: the tag block's ``s:``, else the source."""
+        code = self.name_code[index]
+        source = self.source
+        named = code >= 0
+        if isinstance(source, str):
+            if not named.any():
+                return [source] * index.size
+            table = np.array([*self.names, source], dtype=object)
+            return table[np.where(named, code, len(self.names))].tolist()  # type: ignore[no-any-return]
+        out = np.asarray(source, dtype=object)[self.rows[index]]
+        if named.any():
+            out[named] = np.array(self.names, dtype=object)[code[named]]
+        return out.tolist()  # type: ignore[no-any-return]
 
 
 def _gather(blob: U8, pos: I64, width: int) -> U8:
@@ -251,9 +268,8 @@ def frame_chunk(
     else:
         time_ms = np.asarray(received_ms, dtype=np.int64)[rows]
     tag_ok = np.ones(rows.size, dtype=np.bool_)
-    named = np.zeros(0, dtype=np.intp)
+    name_code = np.full(rows.size, -1, dtype=np.int64)
     names: list[str] = []
-    name_of = np.zeros(0, dtype=np.intp)
     tag_rows = np.flatnonzero(shape & tagged[rows])
     if tag_rows.size:
         t_first = starts[rows[tag_rows]] + 1
@@ -269,21 +285,11 @@ def frame_chunk(
         timed = has_time[run]
         time_ms[tag_rows[timed]] = run_time[run[timed]]
         with_name = has_name[run]
-        named = tag_rows[with_name]
-        name_of = run[with_name]
+        name_code[tag_rows[with_name]] = run[with_name]
         shape[tag_rows] &= usable[run]  # malformed tag or ``g:`` group: per-line framer
     keep = np.flatnonzero(shape)
     regular[:] = False
     regular[rows[keep]] = True
-    # Station: the tag block's ``s:``, else the line's source.
-    if isinstance(source, str):
-        station = np.full(keep.size, source, dtype=object)
-    else:
-        station = np.asarray(source, dtype=object)[rows[keep]]
-    if named.size:
-        pos = np.searchsorted(keep, named)  # named rows are all kept or all tag-unusable
-        hit = (pos < keep.size) & (keep[np.minimum(pos, keep.size - 1)] == named)
-        station[pos[hit]] = np.array(names, dtype=object)[name_of[hit]]
     p, star = p[keep], star[keep]
     # Sentence checksum: XOR of the bytes between '!' and '*'.
     body_ok = _xor_spans(b, p + 1, star) == given[keep]
@@ -301,7 +307,9 @@ def frame_chunk(
         seq_at=np.where(seq_empty[keep], -1, p + 11),
         channel_at=np.where(chan_empty[keep], -1, p + 13 - seq_empty[keep]),
         time_ms=time_ms[keep],
-        station=station,
+        name_code=name_code[keep],
+        names=names,
+        source=source,
         ok=body_ok & tag_ok[keep],
         irregular=np.flatnonzero(~regular),
     )
