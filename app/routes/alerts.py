@@ -16,7 +16,14 @@ from pydantic import BaseModel, Field
 from app.auth.models import ALL_ROLES, EDITORS, Role, User
 from app.deps import CurrentUser, RepoDep, allow
 from app.errors import ApiError, bad_request, not_found
-from app.routes.common import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, parse_time
+from app.routes.common import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    IdPath,
+    decode_cursor,
+    encode_cursor,
+    parse_time,
+)
 from app.routes.scope import alert_visible
 from app.service.repo import AlertFilter, Repo
 from geo.events import EventKind, Severity
@@ -123,7 +130,7 @@ def _changed(request: Request, alert: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/{alert_id:int}", dependencies=[allow(*ALL_ROLES)])
-def get_alert(alert_id: int, user: CurrentUser, repo: RepoDep) -> dict[str, Any]:
+def get_alert(alert_id: IdPath, user: CurrentUser, repo: RepoDep) -> dict[str, Any]:
     """Return one alert."""
     return _visible(user, repo, alert_id)
 
@@ -132,7 +139,7 @@ def get_alert(alert_id: int, user: CurrentUser, repo: RepoDep) -> dict[str, Any]
     "/{alert_id:int}/acknowledge", dependencies=[allow(Role.ADMIN, Role.OFFICER, Role.LIAISON)]
 )
 def acknowledge(
-    alert_id: int, user: CurrentUser, repo: RepoDep, request: Request
+    alert_id: IdPath, user: CurrentUser, repo: RepoDep, request: Request
 ) -> dict[str, Any]:
     """Acknowledge an alert (idempotent; a resolved alert is a 409)."""
     alert = _visible(user, repo, alert_id)
@@ -145,7 +152,7 @@ def acknowledge(
 
 @router.post("/{alert_id:int}/assign", dependencies=[allow(*EDITORS)])
 def assign(
-    alert_id: int, body: AssignIn, user: CurrentUser, repo: RepoDep, request: Request
+    alert_id: IdPath, body: AssignIn, user: CurrentUser, repo: RepoDep, request: Request
 ) -> dict[str, Any]:
     """Assign an alert to a user (or unassign with null)."""
     _visible(user, repo, alert_id)
@@ -156,7 +163,11 @@ def assign(
 
 @router.post("/{alert_id:int}/resolve", dependencies=[allow(*EDITORS)])
 def resolve(
-    alert_id: int, user: CurrentUser, repo: RepoDep, request: Request, body: ResolveIn | None = None
+    alert_id: IdPath,
+    user: CurrentUser,
+    repo: RepoDep,
+    request: Request,
+    body: ResolveIn | None = None,
 ) -> dict[str, Any]:
     """Resolve an alert, with an optional note (kept as a comment)."""
     alert = _visible(user, repo, alert_id)
@@ -168,7 +179,7 @@ def resolve(
 
 @router.post("/{alert_id:int}/comments", dependencies=[allow(*ALL_ROLES)])
 def comment(
-    alert_id: int, body: CommentIn, user: CurrentUser, repo: RepoDep, request: Request
+    alert_id: IdPath, body: CommentIn, user: CurrentUser, repo: RepoDep, request: Request
 ) -> dict[str, Any]:
     """Add a comment to an alert."""
     _visible(user, repo, alert_id)
@@ -176,7 +187,7 @@ def comment(
 
 
 @router.get("/{alert_id:int}/audit", dependencies=[allow(*ALL_ROLES)])
-def audit(alert_id: int, user: CurrentUser, repo: RepoDep) -> list[dict[str, Any]]:
+def audit(alert_id: IdPath, user: CurrentUser, repo: RepoDep) -> list[dict[str, Any]]:
     """Return who did what to an alert, and when, oldest first."""
     _visible(user, repo, alert_id)
     return repo.audit_of(f"alert:{alert_id}")

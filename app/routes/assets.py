@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from app.auth.models import EDITORS, READERS
 from app.deps import CurrentUser, LiveDep, RepoDep, allow
 from app.errors import bad_request, not_found
+from app.routes.common import IdPath
 from app.service.intercepts import asset_position
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
@@ -59,7 +60,7 @@ def add_asset(body: AssetIn, user: CurrentUser, repo: RepoDep, live: LiveDep) ->
 
 @router.put("/{asset_id:int}", dependencies=[allow(*EDITORS)])
 def update_asset(
-    asset_id: int, body: AssetIn, user: CurrentUser, repo: RepoDep, live: LiveDep
+    asset_id: IdPath, body: AssetIn, user: CurrentUser, repo: RepoDep, live: LiveDep
 ) -> dict[str, Any]:
     """Replace an asset (its position, say)."""
     _check(body)
@@ -71,7 +72,7 @@ def update_asset(
 
 
 @router.delete("/{asset_id:int}", status_code=204, dependencies=[allow(*EDITORS)])
-def delete_asset(asset_id: int, user: CurrentUser, repo: RepoDep) -> Response:
+def delete_asset(asset_id: IdPath, user: CurrentUser, repo: RepoDep) -> Response:
     """Delete an asset."""
     if not repo.delete_asset(asset_id):
         raise not_found(f"asset {asset_id}")

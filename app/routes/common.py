@@ -6,13 +6,19 @@ import base64
 import binascii
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel
 
 from app.errors import bad_request
 
 MAX_LIMIT = 10_000
+#: Row ids are 32-bit in the tables; a larger one names nothing (and must not reach the driver).
+MAX_ID = 2**31 - 1
+
+IdPath = Annotated[int, Path(ge=0, le=MAX_ID)]
+MmsiPath = Annotated[int, Path(ge=0, le=999_999_999)]
 DEFAULT_LIMIT = 100
 
 
@@ -85,9 +91,10 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         tag, _, number = text.partition(":")
-        if tag != "m1":
+        value = int(number)
+        if tag != "m1" or not 0 <= value <= 2**62:
             raise ValueError(tag)
-        return int(number)
+        return value
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad_request("cursor is not one this service gave out") from None
 

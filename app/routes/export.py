@@ -13,7 +13,7 @@ from app.auth.models import READERS
 from app.deps import CurrentUser, RepoDep, allow
 from app.errors import bad_request
 from app.routes.alerts import alert_filter
-from app.routes.common import MAX_LIMIT, parse_time
+from app.routes.common import MAX_LIMIT, MmsiPath, parse_time
 from geo.events import Severity, format_time
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"], dependencies=[allow(*READERS)])
@@ -38,7 +38,7 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
 
 @router.get("/track/{mmsi:int}")
 def export_track(
-    mmsi: int,
+    mmsi: MmsiPath,
     repo: RepoDep,
     start: str | None = None,
     end: str | None = None,

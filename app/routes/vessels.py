@@ -16,6 +16,7 @@ from app.errors import ApiError, bad_request, not_found
 from app.routes.common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    MmsiPath,
     csv_list,
     decode_cursor,
     encode_cursor,
@@ -175,7 +176,7 @@ def _vessel_or_404(live: Any, mmsi: int) -> dict[str, Any]:
 
 @router.get("/{mmsi:int}")
 async def vessel_detail(
-    mmsi: int, user: CurrentUser, repo: RepoDep, live: LiveDep, engine: EngineDep
+    mmsi: MmsiPath, user: CurrentUser, repo: RepoDep, live: LiveDep, engine: EngineDep
 ) -> dict[str, Any]:
     """Return a vessel's full picture: static data, identity history, risk, recent events."""
     await run_in_threadpool(check_vessel, user, repo, mmsi)
@@ -226,7 +227,7 @@ async def vessel_detail(
 
 @router.get("/{mmsi:int}/track")
 def vessel_track(
-    mmsi: int,
+    mmsi: MmsiPath,
     user: CurrentUser,
     repo: RepoDep,
     start: str | None = None,
@@ -268,7 +269,7 @@ def _now_ms(request: Request) -> int:
 
 @router.get("/{mmsi:int}/reach")
 async def vessel_reach(
-    mmsi: int, user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request,
+    mmsi: MmsiPath, user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request,
     at: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Return where a dark vessel could be now: reachable and likely areas, clipped by land."""
@@ -300,7 +301,7 @@ async def vessel_reach(
 
 @router.get("/{mmsi:int}/intercepts")
 async def vessel_intercepts(
-    mmsi: int, user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request
+    mmsi: MmsiPath, user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request
 ) -> dict[str, Any]:
     """Return which own asset meets the vessel first, and when it would enter territorial seas."""
     from app.service.intercepts import intercept_picture

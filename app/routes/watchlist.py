@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from app.auth.models import EDITORS, READERS
 from app.deps import CurrentUser, RepoDep, allow
 from app.errors import not_found
+from app.routes.common import IdPath
 from app.service.repo import Repo
 from geo.watchlist import WatchEntry, Watchlist, normalise_text, parse_watchlist
 
@@ -82,7 +83,7 @@ def add_watch(body: WatchIn, user: CurrentUser, repo: RepoDep, request: Request)
 
 @router.put("/{entry_id:int}", dependencies=[allow(*EDITORS)])
 def update_watch(
-    entry_id: int, body: WatchIn, user: CurrentUser, repo: RepoDep, request: Request
+    entry_id: IdPath, body: WatchIn, user: CurrentUser, repo: RepoDep, request: Request
 ) -> dict[str, Any]:
     """Replace an entry."""
     row = repo.update_watch(entry_id, body.model_dump())
@@ -94,7 +95,7 @@ def update_watch(
 
 
 @router.delete("/{entry_id:int}", status_code=204, dependencies=[allow(*EDITORS)])
-def delete_watch(entry_id: int, user: CurrentUser, repo: RepoDep, request: Request) -> Response:
+def delete_watch(entry_id: IdPath, user: CurrentUser, repo: RepoDep, request: Request) -> Response:
     """Delete an entry."""
     if not repo.delete_watch(entry_id):
         raise not_found(f"watchlist entry {entry_id}")

@@ -27,6 +27,13 @@ class TokenRow:
     revoked_at: datetime | None
 
 
+def _row_id(text: str) -> int | None:
+    """Return a token id from its text form, None if it cannot be one (not a 32-bit row id)."""
+    if not text.isdigit() or len(text) > 10 or int(text) > 2**31 - 1:
+        return None
+    return int(text)
+
+
 def _user(row: Any) -> User:
     zones = row.zones
     return User(row.username, Role(row.role), tuple(zones) if zones is not None else None)
@@ -135,10 +142,11 @@ class AccountsRepo(RepoBase):
         return None if row is None else _token(row)
 
     def token_by_id(self, token_id: str) -> TokenRow | None:
-        if not token_id.isdigit():
+        row_id = _row_id(token_id)
+        if row_id is None:
             return None
         with self.engine.connect() as c:
-            row = c.execute(select(t.api_tokens).where(t.api_tokens.c.id == int(token_id))).first()
+            row = c.execute(select(t.api_tokens).where(t.api_tokens.c.id == row_id)).first()
         return None if row is None else _token(row)
 
     def list_tokens(self, kind: str | None = None) -> list[TokenRow]:
@@ -149,12 +157,13 @@ class AccountsRepo(RepoBase):
             return [_token(r) for r in c.execute(q)]
 
     def revoke_token(self, token_id: str, at: datetime) -> bool:
-        if not token_id.isdigit():
+        row_id = _row_id(token_id)
+        if row_id is None:
             return False
         with self.engine.begin() as c:
             res = c.execute(
                 update(t.api_tokens)
-                .where(t.api_tokens.c.id == int(token_id), t.api_tokens.c.revoked_at.is_(None))
+                .where(t.api_tokens.c.id == row_id, t.api_tokens.c.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
         return bool(res.rowcount)

@@ -8,8 +8,10 @@ how often the engine is snapshotted, and the secrets that serve mode refuses to 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from app.settings import Settings
 
@@ -23,7 +25,7 @@ class ServiceSettings(Settings):
     """Process settings plus the service's own (``MARE_*`` environment variables)."""
 
     #: Ingest sources the pipeline reads (``udp://0.0.0.0:10110``, ``tcp://...``), comma list.
-    sources: list[str] = Field(default_factory=list)
+    sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Zone file loaded into an empty database at start (the shipped central-Med set).
     zone_file: Path = ROOT / "data" / "zones" / "central_med.geojson"
     #: Watchlist CSV loaded into an empty database at start; None for none.
@@ -47,6 +49,14 @@ class ServiceSettings(Settings):
     queue_batches: int = Field(default=64, ge=1)
     #: "serve" refuses weak secrets; "demo" and "test" generate or accept them.
     mode: str = "serve"
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: Any) -> Any:
+        """Accept ``MARE_SOURCES=udp://0.0.0.0:10110,tcp://host:4001`` (or a list)."""
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
 
     @property
     def snapshot_path(self) -> Path:

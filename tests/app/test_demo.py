@@ -33,7 +33,6 @@ def test_mare_demo_serves_vessels_and_alerts_with_the_printed_token(tmp_path: Pa
          "--hours", "2", "--speed", "4"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
         env=env,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -43,8 +42,8 @@ def test_mare_demo_serves_vessels_and_alerts_with_the_printed_token(tmp_path: Pa
         token = None
         while token is None and time.monotonic() < deadline and proc.poll() is None:
             ready, _, _ = select.select([proc.stdout], [], [], 1.0)
-            if ready:
-                output += proc.stdout.readline()
+            if ready:  # raw reads: a buffered readline would hide lines from select
+                output += os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
                 m = re.search(r"token: (\S+)", output)
                 token = m.group(1) if m else None
         assert token is not None, f"no token printed:\n{output}"
@@ -67,7 +66,7 @@ def test_mare_demo_serves_vessels_and_alerts_with_the_printed_token(tmp_path: Pa
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        output += proc.stdout.read()
+        output += proc.stdout.read().decode(errors="replace")
         proc.stdout.close()
     assert proc.returncode == 0, output
     assert (tmp_path / "engine.snapshot").is_file()

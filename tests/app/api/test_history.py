@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.app.api.checks import check_history
-from tests.app.api.conftest import T0, Service
+from tests.app.api.conftest import Service
 from tests.app.api.nmea import position, static
 
 
@@ -30,11 +30,12 @@ def test_watchlist_import_reaches_the_engine_and_raises_a_match(shared_service: 
     entries = shared_service.get("/api/v1/watchlist", "analyst").json()
     assert [e["name"] for e in entries] == ["SEA SERPENT"]
     mmsi = 642_000_555
+    t = shared_service.event_time()
     # Matches are placed at the vessel's position when the engine's minute slice closes: the
     # next minute's traffic (here another vessel two minutes later) closes it.
     shared_service.send(
-        static(mmsi, "SEA SERPENT", T0 + 5000)
-        + [position(mmsi, 12.8, 34.9, T0 + 5000), position(247_000_555, 13.8, 34.9, T0 + 5120)]
+        static(mmsi, "SEA SERPENT", t)
+        + [position(mmsi, 12.8, 34.9, t), position(247_000_555, 13.8, 34.9, t + 120)]
     )
     hit = shared_service.wait_for(
         lambda: shared_service.get(f"/api/v1/alerts?kind=watchlist_match&mmsi={mmsi}").json()[
@@ -59,7 +60,7 @@ def test_watchlist_import_reaches_the_engine_and_raises_a_match(shared_service: 
 
 def test_intercepts_rank_own_assets_and_time_zone_entries(shared_service: Service) -> None:
     target = 247_000_321  # heading 090 at 10 kn along 35.4 N, starting at 12.2 E
-    start = T0 + 6000
+    start = shared_service.event_time()
     shared_service.send(
         [position(target, 12.2 + 0.01 * i, 35.4, start + 180 * i) for i in range(3)]
     )
@@ -110,7 +111,7 @@ def test_reach_is_refused_for_a_reporting_vessel_and_given_for_a_dark_one(
     shared_service: Service,
 ) -> None:
     # A vessel falls silent at sea; event time moves on with another one (45 min more).
-    t1 = T0 + 9000
+    t1 = shared_service.event_time()
     dark, other = 247_000_900, 247_000_901
     shared_service.send([position(dark, 12.6 + 0.01 * i, 34.6, t1 + 180 * i) for i in range(5)])
     shared_service.wait_for(lambda: shared_service.app.state.live.get(dark))
