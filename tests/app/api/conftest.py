@@ -92,7 +92,8 @@ class Service:
         The engine holds back records stamped minutes ahead of its clock (a corrupt clock must
         not fire false alerts), so a test that moves on continues from the engine's time.
         """
-        return max(T0, self.app.state.engine.now_ms() // 1000) + 60
+        now: int = self.app.state.engine.now_ms() // 1000
+        return max(T0, now) + 60
 
     def send(self, lines: list[str]) -> None:
         """Send NMEA lines to the service's UDP source, one datagram per line."""
