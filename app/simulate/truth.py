@@ -248,6 +248,7 @@ class _Side:
     pending: dict[int, tuple[int, float, float, int, str]]  # zone -> (t, lon, lat, n, scenario)
     last_t: int = 0
     scenario: str = "traffic"
+    seen_in: dict[int, int] = field(default_factory=dict)  # zone -> last fix inside this visit
 
 
 class ZoneTruth:
@@ -256,9 +257,9 @@ class ZoneTruth:
     The first fix of an MMSI sets its state without a transition: a vessel already inside a zone
     when the capture begins has not entered it (its visit, for dwell, starts at that fix). A
     transition needs `CONFIRM_FIXES` consecutive fixes on the new side and is dated at the first.
-    A visit of a zone with a dwell alert that lasts ``dwell_minutes`` is a ``zone_dwell`` from
-    the entry to the exit, or to the vessel's last fix if it is still inside at the end
-    (`finish`).
+    A visit of a zone with a dwell alert in which a fix shows the vessel still inside
+    ``dwell_minutes`` after the entry is a ``zone_dwell`` from the entry to the exit, or to the
+    vessel's last fix if it is still inside at the end (`finish`).
     """
 
     def __init__(self, zones: list[Zone]) -> None:
@@ -284,11 +285,14 @@ class ZoneTruth:
                 st = _Side(block[0].copy(), {}, {})
                 for z in np.flatnonzero(block[0]).tolist():
                     st.entered[z] = int(t[i0])
+                    st.seen_in[z] = int(t[i0])
                     self._dwell[(m, z)] = (float(lon[i0]), float(lat[i0]))
                 self.state[m] = st
             st.last_t = int(t[rows[-1]])
             st.scenario = scenario[rows[-1]]
             if not st.pending and bool((block == st.inside[None, :]).all()):
+                for z in st.entered:
+                    st.seen_in[z] = st.last_t
                 continue
             for r, i in enumerate(rows):
                 self._step(m, st, block[r], int(t[i]), float(lon[i]), float(lat[i]), scenario[i])
@@ -315,6 +319,9 @@ class ZoneTruth:
             self._transition(m, st, z, entered, p)
         for z in [z for z in st.pending if here[z] == st.inside[z]]:
             del st.pending[z]
+        for z in st.entered:
+            if here[z]:
+                st.seen_in[z] = t
 
     def _transition(
         self, m: int, st: _Side, z: int, entered: bool, p: tuple[int, float, float, int, str]
@@ -323,21 +330,28 @@ class ZoneTruth:
         t0, lon, lat, _, scen = p
         if entered:
             st.entered[z] = t0
+            st.seen_in[z] = t0
             self._dwell[(m, z)] = (lon, lat)
         else:
             since = st.entered.pop(z, None)
             if since is not None:
-                self._dwell_label(m, z, since, t0, scen)
+                self._dwell_label(m, z, since, t0, st.seen_in.pop(z, since), scen)
         kind = "zone_entry" if entered else "zone_exit"
         if (entered and "entry" in zone.alerts) or (not entered and "exit" in zone.alerts):
             self.labels.append(Label(kind, m, t0, t0, scen, zone=zone.id, lon=lon, lat=lat))
 
-    def _dwell_label(self, m: int, z: int, since: int, until: int, scen: str) -> None:
+    def _dwell_label(self, m: int, z: int, since: int, until: int, seen: int, scen: str) -> None:
+        """Label a visit from ``since`` to ``until`` as a dwell if a fix shows it lasted.
+
+        The last fix inside (at ``seen``) must be ``dwell_minutes`` after the entry: a vessel
+        that fell silent in the zone and reappeared outside has not shown it stayed (nor could a
+        detector know).
+        """
         zone = self.zones[z]
         lon, lat = self._dwell.pop((m, z), (None, None))
         if "dwell" not in zone.alerts or not zone.dwell_minutes:
             return
-        if until - since < zone.dwell_minutes * 60_000:
+        if seen - since < zone.dwell_minutes * 60_000:
             return
         details: dict[str, Any] = {"dwell_minutes": zone.dwell_minutes}
         self.labels.append(
@@ -349,8 +363,9 @@ class ZoneTruth:
         """End of the capture: visits still going that passed their dwell time are dwells."""
         for m, st in self.state.items():
             for z, since in sorted(st.entered.items()):
-                self._dwell_label(m, z, since, st.last_t, st.scenario)
+                self._dwell_label(m, z, since, st.last_t, st.seen_in.get(z, since), st.scenario)
             st.entered.clear()
+            st.seen_in.clear()
 
 
 def write_truth(labels: list[Label], path: Path) -> None:

@@ -113,7 +113,7 @@ def test_a_visit_longer_than_the_dwell_time_is_a_dwell_from_entry_to_exit(
     zt = ZoneTruth(load_zones(_zone_file(tmp_path, alerts=["dwell"], dwell_minutes=60)))
     # vessel 1: in for 90 min then out; vessel 2: in for 30 min; vessel 3: inside at the end
     out, inn = 12.2, 12.05
-    _observe(zt, [1] * 5, [0, 10, 11, 100, 101], [out, inn, inn, out, out])
+    _observe(zt, [1] * 6, [0, 10, 11, 80, 100, 101], [out, inn, inn, inn, out, out])
     _observe(zt, [2] * 5, [0, 10, 11, 40, 41], [out, inn, inn, out, out])
     _observe(zt, [3] * 3, [0, 10, 11], [out, inn, inn])
     _observe(zt, [3], [120], [12.05])
@@ -157,3 +157,14 @@ def test_departures_are_labelled_leaving_their_departure_area(tmp_path: Path) ->
     assert exits
     assert all(lab.zone is not None and lab.zone.startswith("dep-") for lab in exits)
     assert sim.summary["zones"] is True
+
+
+def test_a_vessel_silent_inside_and_seen_again_outside_has_no_dwell(tmp_path: Path) -> None:
+    zt = ZoneTruth(load_zones(_zone_file(tmp_path, alerts=["dwell"], dwell_minutes=60)))
+    out, inn = 12.2, 12.05
+    _observe(zt, [1] * 6, [0, 10, 11, 100, 101, 102], [out, inn, inn, out, out, out])  # dark 89 min
+    _observe(zt, [2] * 6, [0, 10, 11, 75, 100, 101], [out, inn, inn, inn, out, out])  # seen at 75
+    zt.finish()
+    assert [(lab.mmsi, lab.start_ms, lab.end_ms) for lab in zt.labels] == [
+        (2, T0 + 10 * MIN, T0 + 100 * MIN)
+    ]
