@@ -186,16 +186,6 @@ async function start(user) {
 
   document.addEventListener("keydown", onKey);
 
-  const [land] = await Promise.all([
-    api("/basemap").catch((err) => {
-      toast(`Coastline unavailable: ${err.message}`);
-      return null;
-    }),
-    refreshZones(),
-    app.alerts.load().catch((err) => toast(`Alerts unavailable: ${err.message}`)),
-  ]);
-  map.set({ land });
-
   app.feed = new LiveFeed({
     getToken: token,
     onSnapshot: (vessels) => {
@@ -215,9 +205,27 @@ async function start(user) {
       el.dataset.state = s;
       el.textContent = s;
     },
-    onAuthFailed: () => signOut("The live feed refused the session; please sign in again."),
+    onAuthFailed: async () => {
+      // The socket refuses a token it cannot check in time too: ask the API before signing out.
+      try {
+        await api("/auth/me");
+        setTimeout(() => app.feed.start(), 2000);
+      } catch {
+        /* a 401 signs out through the unauthorized handler */
+      }
+    },
   });
   app.feed.start();
+  const [land] = await Promise.all([
+    api("/basemap").catch((err) => {
+      toast(`Coastline unavailable: ${err.message}`);
+      return null;
+    }),
+    refreshZones(),
+    app.alerts.load().catch((err) => toast(`Alerts unavailable: ${err.message}`)),
+  ]);
+  map.set({ land });
+
   refreshStats();
   setInterval(refreshStats, 15_000);
 }
@@ -303,7 +311,7 @@ function showTooltip(info) {
         h("div", {}, v.dark ? `dark since ${fmtUtc(v.dark_since || v.last_seen)}` : `${fmtNum(v.speed, 1)} kn, ${fmtNum(v.course, 0)}°`),
       ];
     }
-  } else if (id === "zones" && info.object) {
+  } else if ((id === "zones" || id === "zone-fills") && info.object) {
     const p = info.object.properties || {};
     lines = [h("b", {}, p.name || p.id), h("div", { class: "muted" }, String(p.kind || "").replaceAll("_", " "))];
   } else if ((id === "alerts" || id === "replay-alerts") && info.object) {

@@ -24,6 +24,75 @@ const {
   MapView,
 } = window.deck;
 
+/** Large sovereign and SAR areas are drawn as outlines only: filling them would hide the sea
+ * picture, and tessellating their tens of thousands of vertices would stall the page. */
+const OUTLINE_ONLY = new Set(["territorial_sea", "contiguous_zone", "sar_region"]);
+const BAND_KINDS = new Set(["territorial_sea", "contiguous_zone"]);
+
+const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("");
+
+/** A fixed character set for a TextLayer: ASCII plus what the labels use. deck.gl's "auto"
+ * set re-checks the atlas on every update, which in software WebGL cost seconds per frame. */
+export function charsetOf(items) {
+  const set = new Set(ASCII);
+  for (const it of items) for (const ch of it.text || "") set.add(ch);
+  return [...set];
+}
+
+/** Douglas-Peucker on one ring (tolerance in degrees); keeps the ends. */
+export function simplifyRing(ring, tol) {
+  if (ring.length <= 8) return ring;
+  const keep = new Uint8Array(ring.length);
+  keep[0] = 1;
+  keep[ring.length - 1] = 1;
+  const stack = [[0, ring.length - 1]];
+  const tol2 = tol * tol;
+  while (stack.length) {
+    const [a, b] = stack.pop();
+    const [ax, ay] = ring[a];
+    const [bx, by] = ring[b];
+    const dx = bx - ax;
+    const dy = by - ay;
+    const len2 = dx * dx + dy * dy;
+    let worst = -1;
+    let worstD = tol2;
+    for (let i = a + 1; i < b; i++) {
+      const [px, py] = ring[i];
+      let t = len2 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
+      t = Math.max(0, Math.min(1, t));
+      const ex = px - (ax + t * dx);
+      const ey = py - (ay + t * dy);
+      const d = ex * ex + ey * ey;
+      if (d > worstD) {
+        worstD = d;
+        worst = i;
+      }
+    }
+    if (worst > 0) {
+      keep[worst] = 1;
+      stack.push([a, worst], [worst, b]);
+    }
+  }
+  const out = ring.filter((_, i) => keep[i]);
+  return out.length >= 4 ? out : ring;
+}
+
+/** A zone collection with every ring simplified for drawing (never for membership tests:
+ * the engine decides entries on the exact geometry). */
+export function simplifyZones(fc, tol = 0.003) {
+  const simplifyPolys = (polys) => polys.map((poly) => poly.map((ring) => simplifyRing(ring, tol)));
+  return {
+    type: "FeatureCollection",
+    features: (fc?.features || []).map((f) => {
+      const g = f.geometry;
+      if (!g) return f;
+      const coordinates =
+        g.type === "Polygon" ? simplifyPolys([g.coordinates])[0] : g.type === "MultiPolygon" ? simplifyPolys(g.coordinates) : g.coordinates;
+      return { ...f, geometry: { type: g.type, coordinates } };
+    }),
+  };
+}
+
 export function ringCentroid(ring) {
   let a = 0;
   let cx = 0;
@@ -67,6 +136,7 @@ export class MareMap {
       land: null,
       zones: null,
       zoneLabels: [],
+      zoneFills: null,
       showZones: true,
       showDark: true,
       track: null,
@@ -172,13 +242,32 @@ export class MareMap {
     return vp ? vp.project([lon, lat]) : null;
   }
 
-  setZones(fc) {
+  setZones(exact) {
+    const fc = simplifyZones(exact);
     const labels = [];
+    const small = [];
     for (const f of fc?.features || []) {
+      const kind = f.properties?.kind;
+      if (!OUTLINE_ONLY.has(kind)) small.push(f);
       const ring = largestRing(f.geometry);
-      if (ring) labels.push({ position: ringCentroid(ring), text: f.properties?.name || f.properties?.id || "" });
+      if (!ring) continue;
+      let at = ringCentroid(ring);
+      if (BAND_KINDS.has(kind)) {
+        // A band along a coast has its centroid inland: label it at its vertex nearest to that.
+        let best = ring[0];
+        let bestD = Infinity;
+        for (const p of ring) {
+          const d = (p[0] - at[0]) ** 2 + (p[1] - at[1]) ** 2;
+          if (d < bestD) {
+            bestD = d;
+            best = p;
+          }
+        }
+        at = best;
+      }
+      labels.push({ position: at, text: f.properties?.name || f.properties?.id || "", kind });
     }
-    this.set({ zones: fc, zoneLabels: labels });
+    this.set({ zones: fc, zoneFills: { type: "FeatureCollection", features: small }, zoneLabels: labels });
   }
 
   layers() {
@@ -189,10 +278,19 @@ export class MareMap {
     }
     if (s.zones && s.showZones) {
       out.push(
+        this.memo("zone-fills", [s.zoneFills], () =>
+          this.templates.zones.clone({
+            id: "zone-fills",
+            data: s.zoneFills,
+            stroked: false,
+            getFillColor: (f) => [...zoneColor(f.properties?.kind), 34],
+          }),
+        ),
         this.memo("zones", [s.zones], () =>
           this.templates.zones.clone({
             data: s.zones,
-            getFillColor: (f) => [...zoneColor(f.properties?.kind), 28],
+            filled: false,
+            pickable: false,
             getLineColor: (f) => [...zoneColor(f.properties?.kind), 190],
           }),
         ),
@@ -201,7 +299,7 @@ export class MareMap {
             data: s.zoneLabels,
             getPosition: (d) => d.position,
             getText: (d) => d.text,
-            characterSet: "auto",
+            characterSet: charsetOf(s.zoneLabels),
           }),
         ),
       );
@@ -469,7 +567,7 @@ export class MareMap {
           getColor: [230, 236, 242],
           getPixelOffset: [0, -16],
           fontFamily: "system-ui, sans-serif",
-          characterSet: "auto",
+          characterSet: charsetOf(x.points.map((p) => ({ text: p.label || "" }))),
           background: true,
           getBackgroundColor: [11, 16, 22, 210],
           backgroundPadding: [4, 2],
