@@ -102,12 +102,10 @@ class _Bits:
         n = self.packed.shape[0]
         bits = np.unpackbits(self.packed, axis=1)[:, start : start + 6 * nchars]
         six = np.packbits(bits.reshape(n, nchars, 6), axis=2, bitorder="big")[:, :, 0] >> 2
-        chars = np.ascontiguousarray(_ASCII[six]).view(f"S{nchars}").ravel()
-        out: list[str | None] = []
-        for raw in chars.tolist():
-            text = raw.decode("ascii").split("@", 1)[0].strip()
-            out.append(text or None)
-        return out
+        chars = _ASCII[six]
+        chars[np.cumsum(six == 0, axis=1) > 0] = 0  # '@' and all after it: NUL, dropped below
+        text = np.strings.strip(np.ascontiguousarray(chars).view(f"S{nchars}").ravel().astype(str))
+        return [t or None for t in text.tolist()]
 
 
 def _lat_lon(raw: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -117,6 +115,14 @@ def _lat_lon(raw: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
 
 # Six-bit value -> ASCII (ITU-R M.1371 table 47): 0-31 are '@A-Z[\\]^_', 32-63 are ' !"#...?'.
 _ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
+
+
+def _or_none(values: npt.NDArray[np.int64]) -> list[int | None]:
+    """Values as a list, 0 ("not available" in ITU-R M.1371 for these fields) as None."""
+    out = values.astype(object)
+    out[values == 0] = None
+    listed: list[int | None] = out.tolist()
+    return listed
 
 
 def decode_type5(
@@ -131,51 +137,39 @@ def decode_type5(
         return [], np.zeros(0, dtype=np.bool_)
     bits = _Bits(_chars(payloads, TYPE5_CHARS))
     ok = bits.ok
-    mmsi = bits.field(8, 30).tolist()
-    imo = bits.field(40, 30).tolist()
-    callsign = bits.text(70, 7)
-    name = bits.text(112, 20)
-    ship_type = bits.field(232, 8).tolist()
-    to_bow = bits.field(240, 9).tolist()
-    to_stern = bits.field(249, 9).tolist()
-    to_port = bits.field(258, 6).tolist()
-    to_starboard = bits.field(264, 6).tolist()
-    month = bits.field(274, 4).tolist()
-    day = bits.field(278, 5).tolist()
-    hour = bits.field(283, 5).tolist()
-    minute = bits.field(288, 6).tolist()
-    draught = bits.field(294, 8).tolist()
-    destination = bits.text(302, 20)
-    valid = ok.tolist()
-    reports = []
-    for i in range(n):
-        if not valid[i]:
-            continue
-        eta = (
-            f"{month[i]:02d}-{day[i]:02d}T{hour[i]:02d}:{minute[i]:02d}Z"
-            if month[i] and day[i]
-            else None
-        )
-        reports.append(
-            StaticReport(
-                time_ms=time_ms[i],
-                mmsi=mmsi[i],
-                msg_type=5,
-                name=name[i],
-                callsign=callsign[i],
-                imo=imo[i] or None,
-                ship_type=ship_type[i] or None,
-                to_bow=to_bow[i] or None,
-                to_stern=to_stern[i] or None,
-                to_port=to_port[i] or None,
-                to_starboard=to_starboard[i] or None,
-                destination=destination[i],
-                eta=eta,
-                draught=draught[i] / 10.0 if draught[i] else None,
-                source=sources[i],
-            )
-        )
-    return reports, ok
+    month, day = bits.field(274, 4), bits.field(278, 5)
+    hour, minute = bits.field(283, 5).tolist(), bits.field(288, 6).tolist()
+    has_eta = ((month != 0) & (day != 0)).tolist()
+    eta = [
+        f"{mo:02d}-{d:02d}T{h:02d}:{mi:02d}Z" if e else None
+        for e, mo, d, h, mi in zip(has_eta, month.tolist(), day.tolist(), hour, minute, strict=True)
+    ]
+    draught_raw = bits.field(294, 8)
+    draught_obj = (draught_raw / 10.0).astype(object)
+    draught_obj[draught_raw == 0] = None
+    draught = draught_obj.tolist()
+    columns = zip(
+        time_ms,
+        bits.field(8, 30).tolist(),
+        [5] * n,
+        bits.text(112, 20),
+        bits.text(70, 7),
+        _or_none(bits.field(40, 30)),
+        _or_none(bits.field(232, 8)),
+        _or_none(bits.field(240, 9)),
+        _or_none(bits.field(249, 9)),
+        _or_none(bits.field(258, 6)),
+        _or_none(bits.field(264, 6)),
+        bits.text(302, 20),
+        eta,
+        draught,
+        [None] * n,
+        sources,
+        strict=True,
+    )
+    if ok.all():
+        return [StaticReport(*row) for row in columns], ok
+    return [StaticReport(*row) for row, good in zip(columns, ok.tolist(), strict=True) if good], ok
 
 
 def decode_positions(
