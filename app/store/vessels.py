@@ -83,25 +83,46 @@ def _least(conn: Connection, a: Any, b: Any) -> Any:
     return func.least(a, b) if conn.dialect.name == "postgresql" else func.min(a, b)
 
 
-_PG_UPSERT = """
+_VSTAGE_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS mare_vstage (
+    mmsi integer, f bigint, l bigint, t bigint, lat float8, lon float8, sog real, cog real,
+    heading smallint, status smallint, msg_type smallint, flag text
+) ON COMMIT DELETE ROWS
+"""
+_MS = "'epoch'::timestamptz + {} * interval '1 millisecond'"
+_PG_UPSERT = (
+    """
 INSERT INTO vessels AS v (mmsi, first_seen, last_seen, time, lat, lon, sog, cog, heading,
                           status, msg_type, flag)
-SELECT u.mmsi, 'epoch'::timestamptz + u.f * interval '1 millisecond',
-       'epoch'::timestamptz + u.l * interval '1 millisecond',
-       'epoch'::timestamptz + u.t * interval '1 millisecond',
-       u.lat, u.lon, u.sog, u.cog, u.heading, u.status, u.msg_type, NULLIF(u.flag, '')
-FROM unnest(%(mmsi)s::int[], %(f)s::bigint[], %(l)s::bigint[], %(t)s::bigint[],
-            %(lat)s::float8[], %(lon)s::float8[], %(sog)s::real[], %(cog)s::real[],
-            %(heading)s::smallint[], %(status)s::smallint[], %(msg_type)s::smallint[],
-            %(flag)s::text[])
-     AS u(mmsi, f, l, t, lat, lon, sog, cog, heading, status, msg_type, flag)
+SELECT u.mmsi, """
+    + _MS.format("u.f")
+    + ", "
+    + _MS.format("u.l")
+    + ", CASE WHEN u.t >= 0 THEN "
+    + _MS.format("u.t")
+    + """ END,
+       CASE WHEN u.t >= 0 THEN u.lat END, CASE WHEN u.t >= 0 THEN u.lon END,
+       NULLIF(u.sog, 'NaN'), NULLIF(u.cog, 'NaN'), NULLIF(u.heading, -1),
+       NULLIF(u.status, -1), NULLIF(u.msg_type, -1), NULLIF(u.flag, '--')
+FROM mare_vstage u
 ON CONFLICT (mmsi) DO UPDATE SET
     first_seen = LEAST(v.first_seen, EXCLUDED.first_seen),
     last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen),
-""" + ",\n".join(
-    f"    {c} = CASE WHEN EXCLUDED.time IS NOT NULL AND (v.time IS NULL OR EXCLUDED.time >= v.time)"
-    f" THEN EXCLUDED.{c} ELSE v.{c} END"
-    for c in FIX_COLUMNS
+"""
+    + ",\n".join(
+        f"    {c} = CASE WHEN EXCLUDED.time IS NOT NULL"
+        f" AND (v.time IS NULL OR EXCLUDED.time >= v.time) THEN EXCLUDED.{c} ELSE v.{c} END"
+        for c in FIX_COLUMNS
+    )
+)
+_VSTAGE_FIELDS = [
+    ("mmsi", ">i4"), ("f", ">i8"), ("l", ">i8"), ("t", ">i8"), ("lat", ">f8"), ("lon", ">f8"),
+    ("sog", ">f4"), ("cog", ">f4"), ("heading", ">i2"), ("status", ">i2"), ("msg_type", ">i2"),
+    ("flag", "S2"),
+]  # fmt: skip
+_VSTAGE_DTYPE = np.dtype(
+    [("n", ">i2")]
+    + [x for name, fmt in _VSTAGE_FIELDS for x in (("l_" + name, ">i4"), (name, fmt))]
 )
 
 
@@ -115,9 +136,7 @@ def _groups(mmsi: np.ndarray, time_ms: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _upsert_positions_pg(conn: Connection, cols: PositionColumns, has_fix: np.ndarray) -> set[int]:
-    """One ``INSERT ... SELECT FROM unnest(arrays)`` for the whole batch: no per-vessel Python."""
-    from app.store.positions import _nullable
-
+    """Binary COPY of one row per vessel (built by numpy) then one upsert: no per-row Python."""
     order, first, last = _groups(cols.mmsi, cols.time_ms)
     mmsi = cols.mmsi[order][first]
     fi = np.flatnonzero(has_fix)
@@ -129,27 +148,30 @@ def _upsert_positions_pg(conn: Connection, cols: PositionColumns, has_fix: np.nd
         fix_row[np.searchsorted(mmsi, cols.mmsi[fix_idx])] = fix_idx
     has = fix_row >= 0
     r = np.where(has, fix_row, 0)
-
-    def col(a: np.ndarray, missing: np.ndarray) -> list[Any]:
-        return _nullable(a[r], ~has | missing[r])
-
-    params = {
-        "mmsi": mmsi.tolist(),
-        "f": cols.time_ms[order][first].tolist(),
-        "l": cols.time_ms[order][last].tolist(),
-        "t": col(cols.time_ms, np.zeros(len(cols), dtype=bool)),
-        "lat": col(cols.lat, np.zeros(len(cols), dtype=bool)),
-        "lon": col(cols.lon, np.zeros(len(cols), dtype=bool)),
-        "sog": col(cols.speed.astype(np.float64), np.isnan(cols.speed)),
-        "cog": col(cols.course.astype(np.float64), np.isnan(cols.course)),
-        "heading": col(cols.heading, cols.heading < 0),
-        "status": col(cols.status, cols.status < 0),
-        "msg_type": col(cols.msg_type, np.zeros(len(cols), dtype=bool)),
-        "flag": flag_alpha2_array(mmsi).tolist(),
-    }
+    a = np.zeros(n, dtype=_VSTAGE_DTYPE)
+    a["n"] = len(_VSTAGE_FIELDS)
+    for name, fmt in _VSTAGE_FIELDS:
+        a["l_" + name] = np.dtype(fmt).itemsize
+    a["mmsi"] = mmsi
+    a["f"] = cols.time_ms[order][first]
+    a["l"] = cols.time_ms[order][last]
+    a["t"] = np.where(has, cols.time_ms[r], -1)
+    a["lat"] = np.where(has, cols.lat[r], 0.0)
+    a["lon"] = np.where(has, cols.lon[r], 0.0)
+    a["sog"] = np.where(has, cols.speed[r], np.nan)
+    a["cog"] = np.where(has, cols.course[r], np.nan)
+    a["heading"] = np.where(has, cols.heading[r], -1)
+    a["status"] = np.where(has, cols.status[r], -1)
+    a["msg_type"] = np.where(has, cols.msg_type[r].astype(np.int16), -1)
+    flags = flag_alpha2_array(mmsi)
+    a["flag"] = np.where(flags == "", "--", flags).astype("S2")
     raw: Any = conn.connection.driver_connection
     with raw.cursor() as cur:
-        cur.execute(_PG_UPSERT, params)
+        cur.execute(_VSTAGE_DDL)
+        cur.execute("TRUNCATE mare_vstage")
+        with cur.copy("COPY mare_vstage FROM STDIN (FORMAT binary)") as copy:
+            copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8 + a.tobytes() + b"\xff\xff")
+        cur.execute(_PG_UPSERT)
     return {int(x) for x in mmsi.tolist()}
 
 
