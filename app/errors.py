@@ -17,6 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ais_ingest.errors import IngestError, SourceError, SourceURLError
 from app.auth.errors import AuthError
+from app.store.errors import (
+    InvalidTransition,
+    NotFound,
+    SchemaOutOfDate,
+    StoreError,
+    StoreUnavailable,
+    ZoneInvalid,
+)
 from geo.engine import SnapshotError
 from geo.errors import GeoError, ZoneFileError
 from geo.watchlist import WatchlistError
@@ -47,9 +55,15 @@ def bad_request(message: str, detail: dict[str, Any] | None = None) -> ApiError:
     return ApiError(422, "invalid_request", message, detail)
 
 
-#: (exception type, status, code), first match wins. `StoreError` rows are added by
-#: `register_store_errors` so this module does not depend on the store's import order.
+#: (exception type, status, code), first match wins.
 TABLE: list[tuple[type[Exception], int, str]] = [
+    (ZoneInvalid, 422, "invalid_zone"),
+    (NotFound, 404, "not_found"),
+    (InvalidTransition, 409, "conflict"),
+    # Not the caller's fault, and not a bug either: the database is away or behind.
+    (StoreUnavailable, 503, "store_unavailable"),
+    (SchemaOutOfDate, 503, "store_unavailable"),
+    (StoreError, 503, "store_unavailable"),
     (ZoneFileError, 422, "invalid_zone"),
     (WatchlistError, 422, "invalid_watchlist"),
     (SnapshotError, 422, "invalid_snapshot"),
@@ -58,11 +72,6 @@ TABLE: list[tuple[type[Exception], int, str]] = [
     (SourceError, 409, "source_unavailable"),
     (IngestError, 422, "invalid_request"),
 ]
-
-
-def register(exc_type: type[Exception], status: int, code: str) -> None:
-    """Add a row (before the general rows of the same package): used for store errors."""
-    TABLE.insert(0, (exc_type, status, code))
 
 
 def _body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
@@ -144,10 +153,5 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for base in (GeoError, IngestError):
+    for base in (GeoError, IngestError, StoreError):
         app.add_exception_handler(base, _table_error)
-
-
-def add_store_errors(app: FastAPI, base: type[Exception]) -> None:
-    """Answer the store's exceptions through the table too (rows added with `register`)."""
-    app.add_exception_handler(base, _table_error)

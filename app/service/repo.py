@@ -17,6 +17,7 @@ from app.service.repo_alerts import AlertFilter, AlertsRepo
 from app.service.repo_data import DataRepo
 from app.service.repo_positions import PositionsRepo
 from app.service.tables import metadata
+from app.store import Store, open_store
 
 __all__ = ["AlertFilter", "Repo", "TokenRow"]
 
@@ -33,12 +34,27 @@ def engine_url(url: str) -> str:
 class Repo(AccountsRepo, AlertsRepo, DataRepo, PositionsRepo):
     """The service's data functions; see the module docstring."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, positions: Store) -> None:
         self.engine = engine
-        self.store = engine
+        self.positions = positions
+        self.store = positions
 
     @classmethod
-    def open(cls, url: str) -> Repo:
+    def open(cls, url: str, *, upgrade: bool | None = None) -> Repo:
+        """Open the shared store and the service's own tables on the same database.
+
+        The store upgrades SQLite itself and refuses a PostGIS schema that is behind
+        (``mare db upgrade``), unless ``upgrade`` says otherwise.
+        """
+        store = open_store(url, upgrade=upgrade)
+        try:
+            return cls(cls._own_engine(url), store)
+        except BaseException:
+            store.close()
+            raise
+
+    @staticmethod
+    def _own_engine(url: str) -> Any:
         """Connect, create missing tables, and for SQLite turn on WAL and a busy timeout."""
         full = engine_url(url)
         if full.startswith("sqlite:///"):
@@ -58,7 +74,8 @@ class Repo(AccountsRepo, AlertsRepo, DataRepo, PositionsRepo):
                 cur.close()
 
         metadata.create_all(engine)
-        return cls(engine)
+        return engine
 
     def close(self) -> None:
         self.engine.dispose()
+        self.positions.close()

@@ -1,11 +1,12 @@
 """The service's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
 
 Written here because the shared store (`app/store`, issue 4) had not landed when the service
-was built; every query of the service goes through `app.service.repo.Repo`, so moving to the
-store's tables touches that module only. Times are epoch milliseconds (``BigInteger``) on the
-hot tables, as in the record contract; aware UTC datetimes where people read them (tokens).
-Positions keep plain lon/lat columns with a (time, lon, lat) index: the bounding-box prefilter
-that the store refines with shapely or PostGIS.
+was built; every query of the service goes through `app.service.repo.Repo`, so moving more of
+them to the store's tables touches that package only. Times are epoch milliseconds
+(``BigInteger``) on the hot tables, as in the record contract; aware UTC datetimes where
+people read them (tokens).
+Positions are not here: they live in the shared store (`app.store`), whose bulk path and
+partitions they need.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -139,20 +139,4 @@ vessels = Table(
     Column("name", String(40), nullable=True),
     Column("last_seen_ms", BigInteger, nullable=True),
     Column("data", JSON, nullable=False),
-)
-
-positions = Table(
-    "svc_positions",
-    metadata,
-    Column("mmsi", BigInteger, nullable=False),
-    Column("time_ms", BigInteger, nullable=False),
-    Column("lon", Float, nullable=False),
-    Column("lat", Float, nullable=False),
-    Column("speed", Float, nullable=True),
-    Column("course", Float, nullable=True),
-    Column("heading", SmallInteger, nullable=True),
-    Column("msg_type", SmallInteger, nullable=False),
-    # The natural key of issue 4: a re-ingested position is neither lost nor duplicated.
-    PrimaryKeyConstraint("mmsi", "time_ms", "lon", "lat", name="pk_svc_positions"),
-    Index("ix_svc_positions_time", "time_ms", "lon", "lat"),
 )

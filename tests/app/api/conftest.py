@@ -208,10 +208,12 @@ def pg_service(tmp_path: Path, postgis_url: str) -> Iterator[Service]:
 
     from app.service.repo import engine_url
     from app.service.tables import metadata
+    from app.store import open_store
 
     eng = create_engine(engine_url(postgis_url))
     metadata.drop_all(eng)
     eng.dispose()
+    open_store(postgis_url, upgrade=True).close()  # `mare db upgrade`, as a deployment runs it
     yield from start(make_settings(tmp_path, postgis_url))
 
 
