@@ -96,8 +96,11 @@ class EngineConfig:
     encounter_stale_s
         A vessel's last position counts in a slice if it is at most this old (a slow class B
         reports every 3 min; 10 min allows two lost reports).
-    encounter_break_s
-        A pair apart (or unseen) for longer than this ends the episode.
+    encounter_break_s, encounter_unseen_s
+        A pair seen apart for longer than ``encounter_break_s`` (10 min) ends the episode. A pair
+        of which one vessel is unheard is not apart: absence of reports is not evidence of
+        separation, so the episode waits ``encounter_unseen_s``, 30 min, the floor below which
+        a silent vessel at sea is not dark (``gap_floor_s``), before it ends.
     zone_confirm_fixes, zone_confirm_s
         Hysteresis: a zone transition is committed after this many consecutive fixes on the new
         side spanning at least this long, so a vessel jittering on a boundary gives one entry.
@@ -145,6 +148,7 @@ class EngineConfig:
     encounter_min_s: float = 1200.0
     encounter_stale_s: float = 600.0
     encounter_break_s: float = 600.0
+    encounter_unseen_s: float = 1800.0
 
     zone_confirm_fixes: int = 2
     zone_confirm_s: float = 20.0

@@ -6,8 +6,11 @@ At the end of every slice with data, the latest fix of every vessel that is fres
 great-circle distance. Never all pairs: the tree makes it O(n log n) in the slow vessels.
 
 A pair seen close starts an episode; it is reported (open) once it has lasted
-``encounter_min_s`` and closed (an update of the same episode key) when the pair has not been
-seen close for ``encounter_break_s``. The event is keyed on the lower MMSI, ``other_mmsi`` is the
+``encounter_min_s`` and closed (an update of the same episode key) when the pair has been seen
+apart (both fresh, not close or not slow) for ``encounter_break_s``. A pair of which one vessel
+is simply unheard (three class B reports lost in a row under poor reception is a 12-minute
+silence) is not apart: the episode waits up to ``encounter_unseen_s`` for them to be seen
+together again. The event is keyed on the lower MMSI, ``other_mmsi`` is the
 higher, and ``details`` carries both identities.
 """
 
@@ -113,11 +116,23 @@ class EncounterDetector:
                     events.append(self._event(key, p, None))
         for key in sorted(k for k, p in self.pairs.items() if k not in seen):
             p = self.pairs[key]
-            if boundary_ms - p.last > cfg.encounter_break_s * 1000:
+            limit = cfg.encounter_break_s
+            if not self._both_fresh(key, boundary_ms, fleet):
+                limit = max(limit, cfg.encounter_unseen_s)  # unseen is not apart
+            if boundary_ms - p.last > limit * 1000:
                 del self.pairs[key]
                 if p.emitted:
                     events.append(self._event(key, p, p.last))
         return events
+
+    def _both_fresh(self, key: tuple[int, int], boundary_ms: int, fleet: Fleet) -> bool:
+        """Whether both vessels have a fix recent enough to say where they are now."""
+        stale = self.cfg.encounter_stale_s * 1000
+        for m in key:
+            slot = fleet.slot_of.get(m)
+            if slot is None or boundary_ms - int(fleet.t[slot]) > stale:
+                return False
+        return True
 
     def _details(self, key: tuple[int, int], p: Pair, say: Describer) -> dict[str, Any]:
         lon, lat = p.sum_lon / p.n, p.sum_lat / p.n

@@ -42,3 +42,21 @@ def test_vessels_moored_together_in_port_are_not_an_encounter() -> None:
     recs = track(MOTHER, 0, 7200, 60, 33.40, 12.30, 0.0, 90.0, status=5)
     recs += track(BOAT, 0, 7200, 60, 33.4005, 12.30, 0.0, 90.0, status=5)
     assert of_kind(run(recs, [port]), EventKind.ENCOUNTER) == []
+
+
+def test_three_lost_reports_in_a_row_do_not_split_or_lose_an_encounter() -> None:
+    recs = track(MOTHER, 0, 4200, 10, 33.40, 12.30, 0.5, 90.0)
+    boat = track(BOAT, 600, 3000, 180, 33.401, 12.30, 0.5, 90.0, msg_type=18)
+    boat = [r for k, r in enumerate(boat) if k not in (5, 6, 7)]  # a 12-minute silence
+    recs += boat + track(BOAT, 3180, 4200, 30, 33.41, 12.31, 15.0, 0.0, msg_type=18)
+    (enc,) = of_kind(run(recs), EventKind.ENCOUNTER)
+    assert enc.end_ms is not None and enc.end_ms - enc.start_ms >= 38 * 60_000
+
+
+def test_a_pair_seen_apart_ends_the_episode_even_if_it_meets_again_later() -> None:
+    recs = track(MOTHER, 0, 7200, 10, 33.40, 12.30, 0.0, 90.0)  # stopped
+    recs += track(BOAT, 0, 1800, 30, 33.401, 12.30, 0.0, 90.0, msg_type=18)
+    recs += track(BOAT, 1830, 2700, 30, 33.401, 12.30, 15.0, 0.0, msg_type=18)  # off north
+    recs += track(BOAT, 2730, 3600, 30, 33.462, 12.30, 15.0, 180.0, msg_type=18)  # and back
+    recs += track(BOAT, 3630, 5400, 30, 33.401, 12.30, 0.0, 90.0, msg_type=18)
+    assert len(of_kind(run(recs), EventKind.ENCOUNTER)) == 2
