@@ -50,6 +50,8 @@ TOLERANCE_MS: dict[str, int] = {
     "watchlist_match": 10 * MIN,
 }
 DEFAULT_TOLERANCE_MS = 10 * MIN
+#: Issue 5's target: recall and precision of at least 0.95 for every kind.
+TARGET = 0.95
 #: Kinds whose events still open at the end of a capture and matching no label are left out of
 #: precision (reported as ``open``): a vessel that sailed out of coverage looks exactly like one
 #: that switched off, and nobody can label which. An open loiter, encounter or dwell is a claim
@@ -84,6 +86,10 @@ RUNS: tuple[RunSpec, ...] = (
     RunSpec("busy", 2001, 4),
     RunSpec("degraded", 3001, 6),
     RunSpec("smuggling", 4001, 6),
+    # Added after the held-out runs above had been looked at (to find causes, not to tune):
+    # runs nobody has examined, so the held-out figures keep meaning "never seen".
+    RunSpec("busy", 2002, 4),
+    RunSpec("degraded", 3002, 6),
 )
 QUICK_RUNS: tuple[RunSpec, ...] = (
     RunSpec("smuggling", 3, 3, 120),
@@ -222,6 +228,7 @@ def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScor
     zones_file = SHIPPED_ZONE_FILE if SHIPPED_ZONE_FILE.exists() else None
     zones = load_zone_file(zones_file) if zones_file is not None else []
     t0 = time.perf_counter()
+    c0 = time.process_time()
     sim = Simulation(
         hours=spec.hours, seed=spec.seed, vessels=spec.vessels, scenario=spec.scenario,
         zones=zones_file,
@@ -260,6 +267,7 @@ def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScor
         "labels": len(labels),
         "events": len(events),
         "seconds": round(time.perf_counter() - t0, 1),
+        "cpu_seconds": round(time.process_time() - c0, 1),
         "zones": zones_file is not None,
     }
     return scores, info
@@ -275,15 +283,29 @@ def _episodes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _table(title: str, scores: dict[str, KindScore]) -> str:
+    """Per-kind table; ``!`` marks a figure under `TARGET`."""
     rows = [
         f"{title}",
-        f"{'kind':<17}{'labels':>7}{'events':>7}{'open':>6}{'recall':>8}{'prec':>8}",
+        f"{'kind':<17}{'labels':>7}{'events':>7}{'open':>6}{'recall':>9}{'prec':>9}",
     ]
     for kind, s in scores.items():
-        r = "-" if s.recall is None else f"{s.recall:.3f}"
-        p = "-" if s.precision is None else f"{s.precision:.3f}"
-        rows.append(f"{kind:<17}{s.labels:>7}{s.events:>7}{s.open_events:>6}{r:>8}{p:>8}")
+        cells = []
+        for v in (s.recall, s.precision):
+            cells.append("-" if v is None else f"{v:.3f}" + ("!" if v < TARGET else " "))
+        rows.append(
+            f"{kind:<17}{s.labels:>7}{s.events:>7}{s.open_events:>6}{cells[0]:>9}{cells[1]:>9}"
+        )
     return "\n".join(rows)
+
+
+def below_target(scores: dict[str, KindScore]) -> list[str]:
+    """Kinds whose recall or precision is under `TARGET` (kinds without labels or events skip)."""
+    out = []
+    for kind, s in scores.items():
+        for what, v in (("recall", s.recall), ("precision", s.precision)):
+            if v is not None and v < TARGET:
+                out.append(f"{kind} {what} {v:.3f}")
+    return out
 
 
 def _run_job(job: tuple[RunSpec, Path | None]) -> tuple[dict[str, KindScore], dict[str, Any]]:
@@ -315,22 +337,30 @@ def main(argv: list[str] | None = None) -> int:
         (held if spec.holdout else tuned).append(scores)
         info["kinds"] = {k: s.to_dict(0) for k, s in sorted(scores.items())}
         per_run.append(info)
-        print(_table(f"{spec.name} ({info['seconds']} s)", dict(sorted(scores.items()))),
-              file=sys.stderr)  # fmt: skip
+        title = f"{spec.name}{' (holdout)' if spec.holdout else ''} ({info['cpu_seconds']} s CPU)"
+        print(_table(title, dict(sorted(scores.items()))), file=sys.stderr)
     tuning = merge_scores(tuned)
     holdout = merge_scores(held)
     report = {
         "runs": per_run,
         "tuning": {k: s.to_dict() for k, s in tuning.items()},
         "holdout": {k: s.to_dict() for k, s in holdout.items()},
+        "target": TARGET,
+        "below_target": {"tuning": below_target(tuning), "holdout": below_target(holdout)},
         "note": "holdout runs must not be used to tune the engine",
     }
     text = json.dumps(report, indent=2, default=str)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
+    cpu = sum(r["cpu_seconds"] for r in per_run)
     print(_table("== tuning runs ==", tuning), file=sys.stderr)
     print(_table("== HELD-OUT runs (never tune on these) ==", holdout), file=sys.stderr)
+    for name, part in (("tuning", tuning), ("held-out", holdout)):
+        low = below_target(part)
+        print(f"{name}: " + ("every kind >= target" if not low else "below target (!): "
+              + ", ".join(low)), file=sys.stderr)  # fmt: skip
+    print(f"{len(per_run)} runs, {cpu:.0f} s of CPU", file=sys.stderr)
     return 0
 
 

@@ -1,6 +1,6 @@
 from typing import Any
 
-from bench.eval import RunSpec, match, merge_scores
+from bench.eval import RunSpec, below_target, match, merge_scores
 from geo.events import parse_time
 
 
@@ -94,3 +94,10 @@ def test_an_open_loiter_matching_no_label_is_a_false_positive() -> None:
     events = [_obj("loitering", 1, "04:01:00", None)]
     s = match(events, [], end_ms=parse_time("2026-06-01T06:00:00Z"))["loitering"]
     assert (s.events, s.precision) == (1, 0.0)
+
+
+def test_kinds_under_the_target_are_listed_and_kinds_without_labels_are_not() -> None:
+    labels = [_obj("ais_gap", 1, "01:00:00", "03:00:00"), _obj("ais_gap", 2, "01:00:00", "02:00")]
+    events = [_obj("ais_gap", 1, "01:00:10", "03:00:05"), _obj("zone_dwell", 3, "01:00:00", None)]
+    low = below_target(match(events, labels, end_ms=parse_time("2026-06-01T06:00:00Z")))
+    assert low == ["ais_gap recall 0.500", "zone_dwell precision 0.000"]
