@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
+from ais_ingest.records import Batch, StaticReport
+from geo.clock import ClockGuard
 from geo.config import EngineConfig
 from geo.detectors.base import Describer, Place, PlaceIndex, SliceContext
 from geo.detectors.encounter import EncounterDetector
@@ -130,9 +131,7 @@ class Engine:
         self.deferred: list[Event] = []  # identity-type events waiting for a position
         self.book: dict[int, dict[tuple[Any, ...], Event]] = {}
         self.records = 0
-        self.future_dropped = 0  # records stamped too far ahead of the clock (see _drop_future)
-        self.clock_jumps = 0
-        self.future_held = PositionColumns.empty()  # records ahead of the clock, not yet judged
+        self.clock = ClockGuard(config)  # records stamped too far ahead of event time
         zone_list = list(zones)
         self.zone_det = ZoneDetector(config, zone_list)
         self.set_zones(zone_list)
@@ -168,7 +167,7 @@ class Engine:
     def process(self, batch: Batch) -> list[Event]:
         """Consume one batch of records; return the events (new or updated episodes) it caused."""
         self.records += len(batch)
-        batch = self._drop_future(batch)
+        batch = self.clock.filter(batch, self.watermark)
         pos = batch.positions
         n = len(pos)
         s_ms = self._slice_ms
@@ -211,80 +210,6 @@ class Engine:
         self._remember(events)
         return events
 
-    def _drop_future(self, batch: Batch) -> Batch:
-        """Hold back records stamped too far ahead of the engine's clock; drop corrupt ones.
-
-        Event time only moves forward, so one record from a receiver or logger with a wrong clock
-        would otherwise drag every timer with it: each vessel would look silent and get a false
-        "went dark" alert. A position more than ``future_max_s`` ahead of the running watermark
-        (the latest accepted time, in arrival order) is held back. If a record within the clock
-        arrives next, the held ones were corrupt: dropped and counted in ``future_dropped``. If
-        ``future_confirm_records`` consecutive records are all ahead, each within
-        ``future_max_s`` of the one before (a capture resuming after a hole, or a quiet feed
-        without a live clock), the clock really moved: the held records are let through in
-        their arrival order (``clock_jumps``). Static reports stamped that far ahead of the
-        clock are dropped. Decisions are taken record by record in arrival order, so they do
-        not depend on batch sizes. The first record ever seen sets the clock.
-        """
-        pos = batch.positions
-        n = len(pos)
-        ahead = int(self.config.future_max_s * 1000)
-        t = pos.time_ms
-        clock = self.watermark if self.watermark is not None else (int(t[0]) if n else None)
-        if n:
-            assert clock is not None
-            run = np.maximum.accumulate(np.r_[np.int64(clock), t[:-1]])
-            suspect = np.flatnonzero(t > run + ahead)
-            if len(suspect) or len(self.future_held):
-                start = 0 if len(self.future_held) else int(suspect[0])
-                pos, clock = self._future_scan(pos, start, int(run[start]))
-            else:
-                clock = max(clock, int(t.max()))
-        statics = batch.statics
-        if clock is not None and any(r.time_ms > clock + ahead for r in statics):
-            statics = [r for r in statics if r.time_ms <= clock + ahead]
-            self.future_dropped += len(batch.statics) - len(statics)
-        if pos is batch.positions and statics is batch.statics:
-            return batch
-        return Batch(pos, statics)
-
-    def _future_scan(
-        self, pos: PositionColumns, start: int, clock: int
-    ) -> tuple[PositionColumns, int]:
-        """Sequential part of `_drop_future` from row ``start``; returns rows to use and clock."""
-        cfg = self.config
-        ahead = int(cfg.future_max_s * 1000)
-        held = self.future_held
-        h = len(held)
-        both = PositionColumns.concat([held, pos]) if h else pos
-        t = both.time_ms.tolist()
-        order: list[int] = list(range(h, h + start))
-        pending: list[int] = list(range(h))
-        for i in range(h + start, len(t)):
-            ti = t[i]
-            if ti <= clock + ahead:
-                self.future_dropped += len(pending)
-                pending = []
-                clock = max(clock, ti)
-                order.append(i)
-                continue
-            if pending and abs(ti - t[pending[-1]]) > ahead:
-                self.future_dropped += len(pending)  # not a run: the earlier one was corrupt
-                pending = []
-            pending.append(i)
-            if len(pending) >= cfg.future_confirm_records:
-                self.clock_jumps += 1
-                order += pending
-                clock = max(t[j] for j in pending)
-                pending = []
-        self.future_held = both.take(np.array(pending, dtype=np.intp))
-        return both.take(np.array(order, dtype=np.intp)), clock
-
-    def _drop_held(self) -> None:
-        """Drop the records still held back at the end of a stream: never confirmed."""
-        self.future_dropped += len(self.future_held)
-        self.future_held = PositionColumns.empty()
-
     def advance(self, now_ms: int) -> list[Event]:
         """Let event time pass to ``now_ms`` (live mode): close slices, fire timers.
 
@@ -305,7 +230,7 @@ class Engine:
 
     def flush(self) -> list[Event]:
         """Close the current slice, as live mode would a minute later (end of a capture)."""
-        self._drop_held()
+        self.clock.drop_held()
         if self.slice is None:
             return []
         return self.advance(
@@ -543,6 +468,16 @@ class Engine:
                 if m is not None:
                     self.book.setdefault(m, {})[ev.key()] = ev
 
+    @property
+    def future_dropped(self) -> int:
+        """Records dropped for a time stamp too far ahead of the clock (see `geo.clock`)."""
+        return self.clock.dropped
+
+    @property
+    def clock_jumps(self) -> int:
+        """Confirmed forward jumps of event time (a capture resuming after a hole)."""
+        return self.clock.jumps
+
     def now_ms(self) -> int:
         """Event time the engine has reached (the watermark), 0 before any record."""
         return self.watermark or 0
@@ -589,11 +524,7 @@ class Engine:
             "watermark": self.watermark,
             "had_data": self.had_data,
             "records": self.records,
-            "future_dropped": self.future_dropped,
-            "clock_jumps": self.clock_jumps,
-            "future_held": [
-                asdict(self.future_held.report(i)) for i in range(len(self.future_held))
-            ],
+            "clock": self.clock.to_state(),
             "seen": sorted(self.seen),
             "deferred": [event_to_state(e) for e in self.deferred],
             "fleet": self.fleet.to_state(),
@@ -635,11 +566,7 @@ class Engine:
         eng.watermark = state["watermark"]
         eng.had_data = state["had_data"]
         eng.records = state["records"]
-        eng.future_dropped = int(state.get("future_dropped", 0))
-        eng.clock_jumps = int(state.get("clock_jumps", 0))
-        eng.future_held = PositionColumns.from_reports(
-            [PositionReport(**r) for r in state.get("future_held", [])]
-        )
+        eng.clock.load_state(state.get("clock", {}))
         eng.seen = set(state["seen"])
         eng.deferred = [event_from_state(e) for e in state["deferred"]]
         eng.fleet = Fleet.from_state(state["fleet"])

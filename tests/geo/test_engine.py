@@ -201,3 +201,16 @@ def test_a_clock_jump_several_vessels_agree_on_is_followed() -> None:
     assert eng.clock_jumps == 1 and eng.future_dropped == 0  # held back, then let through
     gaps = [e for e in out if e.kind is EventKind.AIS_GAP]
     assert sorted(e.mmsi for e in gaps) == ships  # silent two hours at sea: real gaps
+
+
+def test_records_held_back_by_the_clock_guard_survive_a_snapshot() -> None:
+    recs = _with_corrupt_clock()
+    k = len(recs) // 2 + 1  # just after the record stamped a day ahead
+    whole = make_engine()
+    ref = whole.process(Batch.from_records(recs)) + whole.flush()
+    eng = make_engine()
+    out = eng.process(Batch.from_records(recs[:k]))
+    assert len(eng.clock.held) == 1
+    eng2 = Engine.restore(eng.snapshot(), [], places=PLACES)
+    out += eng2.process(Batch.from_records(recs[k:])) + eng2.flush()
+    assert canonical(out) == canonical(ref) and eng2.future_dropped == 1
