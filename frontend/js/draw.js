@@ -51,23 +51,27 @@ export class Drawing {
     this.map.set({ draw: { points: [...this.points] } });
   }
 
-  /** A click on the map while drawing; a click on the first corner closes the polygon. */
-  click(info) {
-    if (!this.active || !info.coordinate) return;
-    const [lon, lat] = info.coordinate;
-    if (this.points.length >= 3) {
-      const first = this.map.project(...this.points[0]);
-      if (first && Math.hypot(first[0] - info.x, first[1] - info.y) < 10) {
-        this.finish();
-        return;
-      }
+  /** A click on the map while drawing, at pixel (x, y) of the map; a click on the first
+   * corner closes the polygon, a second click on the last corner (a double-click) too. */
+  clickAt(x, y) {
+    if (!this.active) return;
+    const coord = this.map.unproject(x, y);
+    if (!coord) return;
+    const near = (p) => {
+      const q = this.map.project(...p);
+      return q && Math.hypot(q[0] - x, q[1] - y) < 8;
+    };
+    if (this.points.length >= 3 && (near(this.points[0]) || near(this.points[this.points.length - 1]))) {
+      this.finish();
+      return;
     }
-    this.points.push([Math.round(lon * 1e5) / 1e5, Math.round(lat * 1e5) / 1e5]);
+    if (this.points.length && near(this.points[this.points.length - 1])) return;
+    this.points.push([Math.round(coord[0] * 1e5) / 1e5, Math.round(coord[1] * 1e5) / 1e5]);
     this.map.set({ draw: { points: [...this.points] } });
     this.hint.textContent =
       this.points.length < 3
         ? `${this.points.length} corner${this.points.length === 1 ? "" : "s"}: add at least 3.`
-        : `${this.points.length} corners. Click the first corner, or press Enter, to close.`;
+        : `${this.points.length} corners. Click the first corner, double-click, or press Enter to close.`;
   }
 
   polygon() {

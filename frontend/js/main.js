@@ -177,6 +177,11 @@ async function start(user) {
     },
   });
   $("draw-undo").addEventListener("click", () => app.drawing.undo());
+  $("map").addEventListener("click", (ev) => {
+    if (app.mode !== "draw" || !app.drawing.active) return;
+    const r = $("map").getBoundingClientRect();
+    app.drawing.clickAt(ev.clientX - r.left, ev.clientY - r.top);
+  });
   $("draw-cancel").addEventListener("click", () => app.drawing.cancel());
 
   document.querySelectorAll(".modes [data-mode]").forEach((b) => b.addEventListener("click", () => setMode(b.dataset.mode)));
@@ -284,10 +289,7 @@ function setMode(mode) {
 }
 
 function onMapClick(info) {
-  if (app.mode === "draw" && app.drawing.active) {
-    app.drawing.click(info);
-    return;
-  }
+  if (app.mode === "draw") return; // drawing reads the DOM's own clicks (no tap delay)
   const id = info.layer?.id;
   if (id === "vessels" && info.index >= 0) {
     app.panel.open(app.store.mmsi[info.index]);

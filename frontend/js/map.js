@@ -237,6 +237,11 @@ export class MareMap {
     return [w, s, e, n].map((v) => Math.round(v * 1e4) / 1e4);
   }
 
+  unproject(x, y) {
+    const vp = this.deck.getViewports()[0];
+    return vp ? vp.unproject([x, y]) : null;
+  }
+
   project(lon, lat) {
     const vp = this.deck.getViewports()[0];
     return vp ? vp.project([lon, lat]) : null;

@@ -293,15 +293,21 @@ export class VesselPanel {
         ),
       );
     });
-    const area = (data.area_reach || []).map((a) =>
-      h(
+    const area = (data.area_reach || []).map((a, rank) => {
+      const asset = byName.get(a.asset);
+      if (asset) {
+        const color = ASSET_COLORS[rank % ASSET_COLORS.length];
+        points.push({ position: [asset.lon, asset.lat], color: [...color, 255], radius: 6, label: `${a.asset}: ${fmtHours(a.nearest_h)}`, kind: "asset" });
+        if (Number.isFinite(target.lon)) lines.push({ from: [asset.lon, asset.lat], to: [target.lon, target.lat], color: [...color, 160] });
+      }
+      return h(
         "li",
         {},
         h("b", {}, a.asset || a.name || "asset"),
         `: reaches the area in ${fmtHours(a.nearest_h)}; `,
         a.cover_h === null || a.cover_h === undefined ? h("span", { class: "muted" }, a.reason || "cannot cover it") : `covers all of it in ${fmtHours(a.cover_h)}`,
-      ),
-    );
+      );
+    });
     const entries = (data.zone_entries || []).map((z) => {
       if (Number.isFinite(z.lon) && Number.isFinite(z.lat)) {
         points.push({ position: [z.lon, z.lat], color: [84, 140, 220, 255], radius: 4, label: `${z.name || z.zone} in ${fmtHours(z.hours)}` });
@@ -314,9 +320,10 @@ export class VesselPanel {
     el.replaceChildren(
       ...[
         h("h3", {}, "Who gets there first"),
-        rows.length ? h("ol", { class: "intercepts", id: "intercept-list" }, rows) : h("p", { class: "muted" }, "No own asset configured."),
-        area.length ? h("h3", {}, "Time to reach the dark area") : null,
-        area.length ? h("ul", { class: "intercepts" }, area) : null,
+        rows.length ? h("ol", { class: "intercepts", id: "intercept-list" }, rows) : null,
+        area.length ? h("p", { class: "muted" }, "Time to reach its reachable area (dark: no course to meet):") : null,
+        area.length ? h("ol", { class: "intercepts", id: "area-reach" }, area) : null,
+        rows.length || area.length ? null : h("p", { class: "muted" }, "No own asset configured."),
         h("h3", {}, "Territorial sea / SAR entry"),
         entries.length
           ? h("ul", { class: "intercepts", id: "zone-entries" }, entries)
