@@ -7,8 +7,8 @@ inside a zone is not an entry (its transponder came on there): its membership is
 and leaving is reported. Likewise a fix where the vessel's position jumped (`geo.tracker`) takes
 its zones silently: no boundary was crossed (see `ZoneDetector._rebase` for the jump back).
 Dwell is timed from the entry and reported once per visit, as an open event that the exit closes,
-once a fix shows the vessel still inside at or after the deadline (a vessel silent in the zone has
-not shown that it stayed).
+by the first fix inside at or after the deadline (a vessel silent in the zone has not shown that it
+stayed); a per-slot deadline array lets numpy skip every other fix.
 
 Membership per fix comes from one vectorised `ZoneIndex.query` per batch; a per-point hash of
 the zones containing it lets a slice skip, in numpy, every vessel whose zones did not change.
@@ -17,7 +17,6 @@ the zones containing it lets a slice skip, in numpy, every vessel whose zones di
 from __future__ import annotations
 
 import hashlib
-import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -39,6 +38,9 @@ def zone_key(zone_id: str) -> int:
 def zone_keys(zones: Sequence[Zone]) -> U64:
     """Keys of the zones, in index order."""
     return np.array([zone_key(z.id) for z in zones], dtype=np.uint64)
+
+
+_NEVER = np.iinfo(np.int64).max
 
 
 @dataclass(slots=True)
@@ -68,8 +70,8 @@ class ZoneDetector:
         self.hash = np.zeros(256, dtype=np.uint64)  # committed-set hash by slot
         self.flag = np.zeros(256, dtype=np.bool_)  # slot has pending transitions or no state yet
         self.flag[:] = True
-        self.timers: list[tuple[int, int, str, int]] = []  # (deadline, slot, zone id, entry)
-        self.waiting: list[tuple[int, int, str, int]] = []  # past deadline, not yet seen there
+        self.timers: dict[int, list[tuple[int, str, int]]] = {}  # slot -> (deadline, zone, entry)
+        self.due = np.full(256, _NEVER, dtype=np.int64)  # earliest dwell deadline by slot
         self.parked: dict[int, dict[str, int]] = {}  # slot -> zones before its position jumped
         self.dwell_open: dict[tuple[int, str], dict[str, Any]] = {}
         self.set_zones(zones)
@@ -91,6 +93,7 @@ class ZoneDetector:
             cap = max(n, 2 * len(self.hash))
             self.hash = np.concatenate([self.hash, np.zeros(cap - len(self.hash), dtype=np.uint64)])
             self.flag = np.concatenate([self.flag, np.ones(cap - len(self.flag), dtype=np.bool_)])
+            self.due = np.concatenate([self.due, np.full(cap - len(self.due), _NEVER, np.int64)])
 
     def _rehash(self, slot: int, m: Membership) -> None:
         h = sum(zone_key(z) for z in m.inside) % (1 << 64)
@@ -104,7 +107,7 @@ class ZoneDetector:
         self._ensure(len(fleet))
         need = (ctx.zhash != self.hash[ctx.slot]) | self.flag[ctx.slot]
         moved = ctx.moved if len(ctx.moved) == len(ctx) else np.zeros(len(ctx), dtype=np.int8)
-        need |= moved > 0
+        need |= (moved > 0) | (ctx.t >= self.due[ctx.slot])
         events: list[Event] = []
         for a, b in ctx.groups_with(need):
             slot = int(ctx.slot[a])
@@ -116,11 +119,12 @@ class ZoneDetector:
                     self.members[slot] = m
                     for zid in sorted(here):
                         self._arm_dwell(slot, zid, int(ctx.t[i]))
-                    continue
-                if moved[i]:
+                elif moved[i]:
                     self._rebase(slot, m, here, ctx, i, describe, events)
-                    continue
-                self._step(slot, m, here, ctx, i, describe, events)
+                else:
+                    self._step(slot, m, here, ctx, i, describe, events)
+                if ctx.t[i] >= self.due[slot]:
+                    self._prove(slot, m, here, ctx, i, describe, events)
             assert m is not None
             self._rehash(slot, m)
         return events
@@ -288,31 +292,37 @@ class ZoneDetector:
         zone = self.by_id[zid]
         if ZoneAlert.DWELL in zone.alerts and zone.dwell_minutes:
             deadline = entered + int(zone.dwell_minutes * 60_000)
-            heapq.heappush(self.timers, (deadline, slot, zid, entered))
+            timers = self.timers.setdefault(slot, [])
+            if (deadline, zid, entered) not in timers:
+                timers.append((deadline, zid, entered))
+            self.due[slot] = min(int(self.due[slot]), deadline)
 
-    def tick(
-        self, boundary_ms: int, fleet: Fleet, describe: Callable[[float, float], Any]
-    ) -> list[Event]:
-        """Raise dwell alerts whose time has come by ``boundary_ms``.
+    def _prove(
+        self,
+        slot: int,
+        m: Membership,
+        here: set[str],
+        ctx: SliceContext,
+        i: int,
+        describe: Callable[[float, float], Any],
+        events: list[Event],
+    ) -> None:
+        """Raise the dwell alerts that fix ``i`` proves: inside, at or after the deadline.
 
-        A dwell is raised once the vessel has been *seen* inside at or after its deadline (its
-        latest fix is that recent, and it has not left): a vessel that fell silent in the zone
-        (moored in a harbour with its transponder off, or gone dark) has not shown that it stayed;
-        its timer waits for its next fix inside.
+        Only a fix shows that a vessel stayed: one that fell silent in the zone (moored in a
+        harbour with its transponder off, or gone dark) and was next seen outside has not, so
+        a timer waits for a fix inside rather than firing on the clock alone.
         """
-        events: list[Event] = []
-        while self.timers and self.timers[0][0] <= boundary_ms:
-            self.waiting.append(heapq.heappop(self.timers))
-        still: list[tuple[int, int, str, int]] = []
-        for deadline, slot, zid, entered in self.waiting:
-            m = self.members.get(slot)
+        t = int(ctx.t[i])
+        keep: list[tuple[int, str, int]] = []
+        for deadline, zid, entered in self.timers.get(slot, []):
             zone = self.by_id.get(zid)
-            if m is None or zone is None or m.inside.get(zid) != entered:
+            if zone is None or m.inside.get(zid) != entered:
+                continue  # left (or the zone was removed): this visit is over
+            if deadline > t or zid not in here:
+                keep.append((deadline, zid, entered))
                 continue
-            if fleet.t[slot] < deadline:
-                still.append((deadline, slot, zid, entered))
-                continue
-            lon, lat = float(fleet.lon[slot]), float(fleet.lat[slot])
+            lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
             details = {
                 "zone_name": zone.name,
                 "zone_kind": str(zone.kind),
@@ -327,7 +337,7 @@ class ZoneDetector:
             events.append(
                 Event(
                     EventKind.ZONE_DWELL,
-                    fleet.mmsi[slot],
+                    int(ctx.mmsi[i]),
                     entered,
                     None,
                     lat,
@@ -337,8 +347,21 @@ class ZoneDetector:
                     details=details,
                 )
             )
-        self.waiting = still
-        return events
+        self._set_timers(slot, keep)
+
+    def _set_timers(self, slot: int, timers: list[tuple[int, str, int]]) -> None:
+        if timers:
+            self.timers[slot] = timers
+            self.due[slot] = min(d for d, _, _ in timers)
+        else:
+            self.timers.pop(slot, None)
+            self.due[slot] = _NEVER
+
+    def tick(
+        self, boundary_ms: int, fleet: Fleet, describe: Callable[[float, float], Any]
+    ) -> list[Event]:
+        """Fire nothing: a dwell is proven by a fix (see `_prove`), not by the clock alone."""
+        return []
 
     def inside(self, slot: int) -> list[str]:
         """Zone ids a vessel is committed inside."""
@@ -354,8 +377,7 @@ class ZoneDetector:
                 }
                 for s, m in self.members.items()
             },
-            "timers": [list(x) for x in self.timers],
-            "waiting": [list(x) for x in self.waiting],
+            "timers": [[s, *x] for s, xs in self.timers.items() for x in xs],
             "parked": {str(k): v for k, v in self.parked.items()},
             "dwell_open": [[s, z, v] for (s, z), v in self.dwell_open.items()],
         }
@@ -369,9 +391,12 @@ class ZoneDetector:
             )
             for s, m in obj["members"].items()
         }
-        self.timers = [(int(a), int(b), str(c), int(d)) for a, b, c, d in obj["timers"]]
-        heapq.heapify(self.timers)
-        self.waiting = [(int(a), int(b), str(c), int(d)) for a, b, c, d in obj.get("waiting", [])]
+        self.timers = {}
+        self.due[:] = _NEVER
+        for slot, deadline, zid, entered in obj["timers"]:
+            self.timers.setdefault(int(slot), []).append((int(deadline), str(zid), int(entered)))
+        for slot, timers in self.timers.items():
+            self.due[slot] = min(d for d, _, _ in timers)
         self.parked = {
             int(k): {str(z): int(t) for z, t in v.items()} for k, v in obj.get("parked", {}).items()
         }

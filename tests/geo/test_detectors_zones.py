@@ -1,3 +1,4 @@
+from ais_ingest.records import Record
 from geo.events import EventKind
 from geo.zones import ZoneKind
 from tests.geo.engine_scenarios import T0, of_kind, pos, run, track, zone
@@ -74,3 +75,16 @@ def test_a_vessel_silent_inside_raises_no_dwell_until_a_fix_shows_it_stayed() ->
     late = recs + track(247000005, 4000, 4300, 30, 35.05, 12.53, 0.3, 90.0)  # seen again inside
     (dwell,) = of_kind(run(late, [DWELL]), EventKind.ZONE_DWELL)
     assert dwell.start_ms < T0 + 700_000 and dwell.open
+
+
+def test_dwell_is_proven_by_a_fix_inside_after_the_deadline_not_by_one_outside() -> None:
+    def visit(mmsi: int, last_inside_s: float) -> list[Record]:
+        recs = track(mmsi, 0, 900, 10, 35.05, 12.45, 12.0, 90.0)  # enters at ~740 s
+        recs += track(mmsi, 1020, last_inside_s, 120, 35.05, 12.5115, 0.3, 90.0)
+        return recs + track(mmsi, 3400, 3600, 10, 35.05, 12.65, 12.0, 90.0)  # next seen outside
+
+    entry = of_kind(run(visit(247000007, 2600), [DWELL]), EventKind.ZONE_ENTRY)[0]
+    assert entry.start_ms < T0 + 760_000  # deadline: about 2540 s
+    (dwell,) = of_kind(run(visit(247000007, 2600), [DWELL]), EventKind.ZONE_DWELL)
+    assert dwell.end_ms is not None and dwell.start_ms == entry.start_ms
+    assert of_kind(run(visit(247000008, 2460), [DWELL]), EventKind.ZONE_DWELL) == []
