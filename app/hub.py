@@ -157,6 +157,11 @@ class Subscription:
     def has_vessel_changes(self) -> bool:
         return bool(self.reveal) or self.vessel_cursor < self.hub._vessel_seq
 
+    @property
+    def lag(self) -> int:
+        """Return how many vessel publications this subscriber has not read yet."""
+        return self.hub._vessel_seq - self.vessel_cursor
+
     def has_alerts(self) -> bool:
         return self.alert_cursor < self.hub._alert_seq
 
@@ -440,6 +445,11 @@ class Hub:
         return None if got is None else got[1]
 
     # -- observation ------------------------------------------------------------------------
+
+    def subscriptions(self, kind: str | None = None) -> list[Subscription]:
+        """Return the current subscriptions (of one kind), e.g. to see who lags."""
+        with self._lock:
+            return [s for s in self._subs if kind is None or s.kind == kind]
 
     def clients(self) -> Counter[str]:
         """Return connected consumers by kind."""
