@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.store import Store
+
 
 def now_ms() -> int:
     """Return the wall clock in epoch milliseconds (records of who did what, and when)."""
@@ -26,6 +28,7 @@ class RepoBase:
     """Holds the SQLAlchemy engine; parts add their queries."""
 
     engine: Engine
+    store: Store  # the shared store: tables the service has moved onto (watchlist, ...)
 
     @property
     def dialect(self) -> str:

@@ -23,6 +23,14 @@ def _watch(r: Any) -> dict[str, Any]:
     }
 
 
+def _watch_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Return the entry's columns; the store's ``note`` is never NULL (empty when not given)."""
+    out = dict(values)
+    if "note" in out and out["note"] is None:
+        out["note"] = ""
+    return out
+
+
 def _asset(r: Any) -> dict[str, Any]:
     from geo.events import format_time
 
@@ -78,36 +86,37 @@ class DataRepo(RepoBase):
         with self.engine.begin() as c:
             return bool(c.execute(delete(t.zones).where(t.zones.c.id == zone_id)).rowcount)
 
-    # -- watchlist -----------------------------------------------------------------------------
+    # -- watchlist (the store's ``watchlist`` table) --------------------------------------------
 
     def list_watch(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as c:
-            return [_watch(r) for r in c.execute(select(t.watchlist).order_by(t.watchlist.c.id))]
+        w = self.store.tables["watchlist"]
+        rows = self.store.read(lambda c: c.execute(select(w).order_by(w.c.id)).all())
+        return [_watch(r) for r in rows]
 
     def add_watch(self, values: dict[str, Any]) -> dict[str, Any]:
-        with self.engine.begin() as c:
-            row = c.execute(t.watchlist.insert().values(**values).returning(*t.watchlist.c)).one()
-        return _watch(row)
+        w = self.store.tables["watchlist"]
+        stmt = w.insert().values(**_watch_values(values), created_at=now_ms()).returning(*w.c)
+        return _watch(self.store.write(lambda c: c.execute(stmt).one(), "adding to the watchlist"))
 
     def update_watch(self, entry_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
-        with self.engine.begin() as c:
-            row = c.execute(
-                update(t.watchlist)
-                .where(t.watchlist.c.id == entry_id)
-                .values(**values)
-                .returning(*t.watchlist.c)
-            ).first()
+        w = self.store.tables["watchlist"]
+        stmt = update(w).where(w.c.id == entry_id).values(**_watch_values(values)).returning(*w.c)
+        row = self.store.write(lambda c: c.execute(stmt).first(), "updating the watchlist")
         return None if row is None else _watch(row)
 
     def delete_watch(self, entry_id: int) -> bool:
-        with self.engine.begin() as c:
-            return bool(c.execute(delete(t.watchlist).where(t.watchlist.c.id == entry_id)).rowcount)
+        w = self.store.tables["watchlist"]
+        stmt = delete(w).where(w.c.id == entry_id)
+        return bool(self.store.write(lambda c: c.execute(stmt).rowcount, "deleting from it"))
 
     def import_watch(self, rows: list[dict[str, Any]]) -> int:
+        """Add ``rows`` in one transaction: all of them or none."""
         if not rows:
             return 0
-        with self.engine.begin() as c:
-            c.execute(t.watchlist.insert(), rows)
+        w = self.store.tables["watchlist"]
+        at = now_ms()
+        values = [{**_watch_values(r), "created_at": at} for r in rows]
+        self.store.write(lambda c: c.execute(w.insert(), values), "importing a watchlist")
         return len(rows)
 
     # -- assets --------------------------------------------------------------------------------

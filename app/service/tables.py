@@ -67,17 +67,6 @@ zones = Table(
     Column("updated_ms", BigInteger, nullable=False),
 )
 
-watchlist = Table(
-    "svc_watchlist",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("mmsi", BigInteger, nullable=True),
-    Column("imo", BigInteger, nullable=True),
-    Column("name", String(120), nullable=True),
-    Column("callsign", String(20), nullable=True),
-    Column("note", Text, nullable=False, default=""),
-)
-
 assets = Table(
     "svc_assets",
     metadata,

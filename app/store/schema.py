@@ -248,8 +248,8 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("id", Integer, primary_key=True),
         Column("mmsi", Integer),
         Column("imo", Integer),
-        Column("name", String(64)),
-        Column("callsign", String(16)),
+        Column("name", String(120)),  # the API's limits (migration 0002)
+        Column("callsign", String(20)),
         Column("note", Text, nullable=False),
         Column("created_at", EpochMs(), nullable=False),
     )

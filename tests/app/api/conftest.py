@@ -201,10 +201,14 @@ def postgis_url() -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+#: The store's tables that hold service data (emptied per test, like the service's own).
+MOVED_TABLES = ("watchlist",)
+
+
 @pytest.fixture
 def pg_service(tmp_path: Path, postgis_url: str) -> Iterator[Service]:
     """The service on PostGIS (tables emptied first: the database lives for the session)."""
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
 
     from app.service.repo import engine_url
     from app.service.tables import metadata
@@ -213,7 +217,10 @@ def pg_service(tmp_path: Path, postgis_url: str) -> Iterator[Service]:
     eng = create_engine(engine_url(postgis_url))
     metadata.drop_all(eng)
     eng.dispose()
-    open_store(postgis_url, upgrade=True).close()  # `mare db upgrade`, as a deployment runs it
+    store = open_store(postgis_url, upgrade=True)  # `mare db upgrade`, as a deployment runs it
+    with store.engine.begin() as conn:  # the store's tables the service moved onto
+        conn.execute(text(f"TRUNCATE {', '.join(MOVED_TABLES)} RESTART IDENTITY CASCADE"))
+    store.close()
     yield from start(make_settings(tmp_path, postgis_url))
 
 
