@@ -7,7 +7,7 @@ change the view) answers with a ``snapshot`` of the vessels in view, then ``diff
 most ``max_rate_hz`` times a second carrying only what changed since the last message.
 
 Each client is one hub `Subscription` read by its own task, so a client that reads slowly only
-holds up its own sends (`app.push.backpressure`: they wait while its socket buffer is full):
+holds up its own sends (uvicorn's send waits while the socket's buffers are full, a few MB):
 meanwhile its vessel changes coalesce in the hub to the newest state per vessel, and its alerts
 wait in the hub's ring. A liaison gets only alerts of its zones and only the vessels bearing
 such alerts; a vessel that comes to bear one while connected is sent at the next diff.
@@ -30,7 +30,6 @@ from starlette.websockets import WebSocketState
 
 from app.auth.models import User
 from app.hub import Bbox, Hub, HubClosed, Subscription
-from app.push.backpressure import Backlog
 
 router = APIRouter(tags=["live"])
 
@@ -128,7 +127,6 @@ class LiveSession:
         self.rate = DEFAULT_RATE_HZ
         self.next_diff = 0.0
         self.errors: list[str] = []
-        self.backlog = Backlog(ws._send)
 
     def vessel_filter(self) -> Callable[[dict[str, Any]], bool] | None:
         allowed = self.allowed
@@ -162,7 +160,6 @@ class LiveSession:
         await self.send_text(json.dumps(obj, separators=(",", ":")))
 
     async def send_text(self, text: str) -> None:
-        await self.backlog.drained()
         await self.ws.send_text(text)
 
     async def send_loop(self) -> None:
