@@ -1,16 +1,16 @@
-"""Users, tokens and the audit log."""
+"""Users and tokens (the store's tables), and the audit log."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
 from app.auth.models import Role, User
 from app.service import tables as t
-from app.service.repo_base import RepoBase, aware, now_ms
+from app.service.repo_base import RepoBase, now_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +39,16 @@ def _user(row: Any) -> User:
     return User(row.username, Role(row.role), tuple(zones) if zones is not None else None)
 
 
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _ms(dt: datetime | None) -> int | None:
+    return None if dt is None else round(dt.timestamp() * 1000)
+
+
 def _token(row: Any) -> TokenRow:
-    created = aware(row.created_at)
+    created = _dt(row.created_at)
     assert created is not None
     return TokenRow(
         row.id,
@@ -49,43 +57,48 @@ def _token(row: Any) -> TokenRow:
         row.kind,
         row.role,
         created,
-        aware(row.expires_at),
-        aware(row.revoked_at),
+        _dt(row.expires_at),
+        _dt(row.revoked_at),
     )
 
 
 class AccountsRepo(RepoBase):
-    """Users, tokens and audit entries."""
+    """Users and tokens (the store's ``users`` and ``api_tokens``), audit entries."""
+
+    def _tokens_query(self) -> Any:
+        tok, u = self.store.tables["api_tokens"], self.store.tables["users"]
+        return select(tok, u.c.username).join(u, u.c.id == tok.c.user_id)
 
     def create_user(
         self, *, username: str, password_hash: str, role: Role, zones: list[str] | None = None
     ) -> User:
-        with self.engine.begin() as c:
-            c.execute(
-                t.users.insert().values(
-                    username=username,
-                    password_hash=password_hash,
-                    role=role.value,
-                    zones=zones,
-                    created_ms=now_ms(),
-                )
-            )
+        u = self.store.tables["users"]
+        stmt = u.insert().values(
+            username=username,
+            password_hash=password_hash,
+            role=role.value,
+            zones=zones,
+            disabled=False,
+            created_at=now_ms(),
+        )
+        self.store.write(lambda c: c.execute(stmt), "creating a user")
         return User(username, role, tuple(zones) if zones is not None else None)
 
     def get_user(self, username: str) -> User | None:
-        with self.engine.connect() as c:
-            row = c.execute(select(t.users).where(t.users.c.username == username)).first()
+        u = self.store.tables["users"]
+        q = select(u).where(u.c.username == username)
+        row = self.store.read(lambda c: c.execute(q).first())
         return None if row is None else _user(row)
 
     def password_hash(self, username: str) -> str | None:
-        with self.engine.connect() as c:
-            return c.execute(
-                select(t.users.c.password_hash).where(t.users.c.username == username)
-            ).scalar()
+        u = self.store.tables["users"]
+        q = select(u.c.password_hash).where(u.c.username == username)
+        return self.store.read(lambda c: c.execute(q).scalar())  # type: ignore[no-any-return]
 
     def list_users(self) -> list[User]:
-        with self.engine.connect() as c:
-            return [_user(r) for r in c.execute(select(t.users).order_by(t.users.c.username))]
+        u = self.store.tables["users"]
+        rows = self.store.read(lambda c: c.execute(select(u).order_by(u.c.username)).all())
+        return [_user(r) for r in rows]
 
     def update_user(
         self,
@@ -101,9 +114,10 @@ class AccountsRepo(RepoBase):
         if role is not None:
             values["role"] = role.value
             values["zones"] = zones if role is Role.LIAISON else None
-        with self.engine.begin() as c:
-            if values:
-                c.execute(update(t.users).where(t.users.c.username == username).values(**values))
+        if values:
+            u = self.store.tables["users"]
+            stmt = update(u).where(u.c.username == username).values(**values)
+            self.store.write(lambda c: c.execute(stmt), "updating a user")
         return self.get_user(username)
 
     def add_token(
@@ -118,55 +132,61 @@ class AccountsRepo(RepoBase):
     ) -> TokenRow:
         from app.auth.service import utcnow
 
-        with self.engine.begin() as c:
-            row = c.execute(
-                t.api_tokens.insert()
-                .values(
-                    username=username,
-                    name=name,
-                    kind=kind,
-                    role=role,
-                    token_hash=token_hash,
-                    created_at=utcnow(),
-                    expires_at=expires_at,
-                )
-                .returning(*t.api_tokens.c)
-            ).one()
-        return _token(row)
+        tok, u = self.store.tables["api_tokens"], self.store.tables["users"]
+        owner = select(u.c.id).where(u.c.username == username).scalar_subquery()
+        stmt = (
+            tok.insert()
+            .values(
+                user_id=owner,
+                name=name,
+                kind=kind,
+                role=role,
+                token_hash=token_hash,
+                created_at=_ms(utcnow()),
+                expires_at=_ms(expires_at),
+            )
+            .returning(tok.c.id)
+        )
+
+        def run(c: Any) -> Any:
+            token_id = c.execute(stmt).scalar_one()
+            return c.execute(self._tokens_query().where(tok.c.id == token_id)).one()
+
+        return _token(self.store.write(run, "creating a token"))
 
     def token_by_hash(self, token_hash: str) -> TokenRow | None:
-        with self.engine.connect() as c:
-            row = c.execute(
-                select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
-            ).first()
+        tok = self.store.tables["api_tokens"]
+        q = self._tokens_query().where(tok.c.token_hash == token_hash)
+        row = self.store.read(lambda c: c.execute(q).first())
         return None if row is None else _token(row)
 
     def token_by_id(self, token_id: str) -> TokenRow | None:
         row_id = _row_id(token_id)
         if row_id is None:
             return None
-        with self.engine.connect() as c:
-            row = c.execute(select(t.api_tokens).where(t.api_tokens.c.id == row_id)).first()
+        tok = self.store.tables["api_tokens"]
+        q = self._tokens_query().where(tok.c.id == row_id)
+        row = self.store.read(lambda c: c.execute(q).first())
         return None if row is None else _token(row)
 
     def list_tokens(self, kind: str | None = None) -> list[TokenRow]:
-        q = select(t.api_tokens).order_by(t.api_tokens.c.id)
+        tok = self.store.tables["api_tokens"]
+        q = self._tokens_query().order_by(tok.c.id)
         if kind is not None:
-            q = q.where(t.api_tokens.c.kind == kind)
-        with self.engine.connect() as c:
-            return [_token(r) for r in c.execute(q)]
+            q = q.where(tok.c.kind == kind)
+        return [_token(r) for r in self.store.read(lambda c: c.execute(q).all())]
 
     def revoke_token(self, token_id: str, at: datetime) -> bool:
         row_id = _row_id(token_id)
         if row_id is None:
             return False
-        with self.engine.begin() as c:
-            res = c.execute(
-                update(t.api_tokens)
-                .where(t.api_tokens.c.id == row_id, t.api_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=at)
-            )
-        return bool(res.rowcount)
+        tok = self.store.tables["api_tokens"]
+        stmt = (
+            update(tok)
+            .where(tok.c.id == row_id, tok.c.revoked_at.is_(None))
+            .values(revoked_at=_ms(at))
+        )
+        return bool(self.store.write(lambda c: c.execute(stmt).rowcount, "revoking a token"))
 
     def audit(
         self, username: str, action: str, *, target: str, detail: dict[str, Any] | None = None

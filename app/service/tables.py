@@ -3,10 +3,9 @@
 Written here because the shared store (`app/store`, issue 4) had not landed when the service
 was built; every query of the service goes through `app.service.repo.Repo`, so moving more of
 them to the store's tables touches that package only. Times are epoch milliseconds
-(``BigInteger``) on the hot tables, as in the record contract; aware UTC datetimes where
-people read them (tokens).
-Positions are not here: they live in the shared store (`app.store`), whose bulk path and
-partitions they need.
+(``BigInteger``) on the hot tables, as in the record contract.
+Positions, the watchlist, users and API tokens are not here: they live in the shared store
+(`app.store`), which the service is moving onto table family by table family.
 """
 
 from __future__ import annotations
@@ -15,48 +14,16 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Float,
-    ForeignKey,
     Index,
     Integer,
     MetaData,
     SmallInteger,
     String,
     Table,
-    Text,
 )
 
 metadata = MetaData()
-
-users = Table(
-    "svc_users",
-    metadata,
-    Column("username", String(64), primary_key=True),
-    Column("password_hash", Text, nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("zones", JSON, nullable=True),
-    Column("created_ms", BigInteger, nullable=False),
-)
-
-api_tokens = Table(
-    "svc_api_tokens",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "username",
-        String(64),
-        ForeignKey("svc_users.username", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("name", String(100), nullable=False),
-    Column("kind", String(8), nullable=False),  # login | api
-    Column("role", String(16), nullable=True),  # narrower role of an API token
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=True),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
-)
 
 zones = Table(
     "svc_zones",

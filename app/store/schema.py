@@ -262,6 +262,7 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("role", String(16), nullable=False),
         Column("disabled", Boolean, nullable=False),
         Column("created_at", EpochMs(), nullable=False),
+        Column("zones", Json),  # zone ids a liaison may see; NULL for other roles (0003)
     )
     Table(
         "api_tokens",
@@ -270,11 +271,13 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
         Column("name", String(100), nullable=False),
         Column("token_hash", String(64), nullable=False, unique=True),
-        Column("prefix", String(16), nullable=False),
+        Column("prefix", String(16)),  # NULL where only the hash was ever seen (the service)
         Column("created_at", EpochMs(), nullable=False),
         Column("expires_at", EpochMs()),
         Column("last_used_at", EpochMs()),
         Column("revoked_at", EpochMs()),
+        Column("kind", String(8), nullable=False, server_default="api"),  # login | api (0003)
+        Column("role", String(16)),  # an API token's narrower role, NULL: its owner's (0003)
     )
     audit = Table(
         "audit_log",

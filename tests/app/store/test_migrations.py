@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from app.store import Store
 from app.store.autogen import include_object
@@ -67,5 +67,63 @@ def test_service_watchlist_moves_onto_the_store_table_with_its_ids(fresh_url: st
                 w.insert().values(name="C", note="", created_at=1).returning(w.c.id)
             ).scalar()
         assert new_id == 10
+    finally:
+        engine.dispose()
+
+
+def test_service_accounts_move_onto_the_store_tables_with_token_ids(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    pg = engine.dialect.name == "postgresql"
+    stamp = "TIMESTAMP WITH TIME ZONE" if pg else "DATETIME"
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as conn:  # a database the service used before the move
+            conn.execute(
+                text(
+                    "CREATE TABLE svc_users (username VARCHAR(64) PRIMARY KEY, password_hash TEXT, "
+                    "role VARCHAR(16), zones JSON, created_ms BIGINT)"
+                )
+            )
+            conn.execute(
+                text(
+                    f"CREATE TABLE svc_api_tokens (id INTEGER PRIMARY KEY, username VARCHAR(64), "
+                    f"name VARCHAR(100), kind VARCHAR(8), role VARCHAR(16), "
+                    f"token_hash VARCHAR(64), created_at {stamp}, expires_at {stamp}, "
+                    f"revoked_at {stamp})"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO svc_users VALUES ('ann', 'h1', 'liaison', '[\"alpha\"]', 1000), "
+                    "('bob', 'h2', 'admin', NULL, 2000)"
+                )
+            )
+            created = "2026-11-23 10:00:00.250000" + ("+00" if pg else "")
+            conn.execute(
+                text(
+                    "INSERT INTO svc_api_tokens VALUES "
+                    "(5, 'ann', 'login', 'login', NULL, 'aa', :c, NULL, NULL), "
+                    "(8, 'bob', 'ci', 'api', 'viewer', 'bb', :c, :c, NULL)"
+                ),
+                {"c": created},
+            )
+        upgrade(engine)
+        assert not inspect(engine).has_table("svc_users")
+        assert not inspect(engine).has_table("svc_api_tokens")
+        store = Store(engine)
+        u, tok = store.tables["users"], store.tables["api_tokens"]
+        with engine.connect() as conn:
+            users = conn.execute(select(u.c.username, u.c.role, u.c.zones).order_by(u.c.id)).all()
+            tokens = conn.execute(
+                select(tok.c.id, u.c.username, tok.c.kind, tok.c.role, tok.c.created_at)
+                .join(u, u.c.id == tok.c.user_id)
+                .order_by(tok.c.id)
+            ).all()
+        assert [tuple(r) for r in users] == [("ann", "liaison", ["alpha"]), ("bob", "admin", None)]
+        ms = 1_795_428_000_250  # 2026-11-23T10:00:00.250Z
+        assert [tuple(r) for r in tokens] == [
+            (5, "ann", "login", None, ms),
+            (8, "bob", "api", "viewer", ms),
+        ]
     finally:
         engine.dispose()
