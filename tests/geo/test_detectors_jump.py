@@ -90,7 +90,7 @@ def test_two_consistent_far_fixes_then_the_track_again_is_one_excursion_event() 
 def test_an_excursion_that_goes_on_interleaving_becomes_one_two_transmitter_event() -> None:
     a = track(V, 0, 3600, 30, 34.0, 12.0, 10.0, 90.0)
     b = track(V, 905, 3605, 30, 36.5, 14.5, 8.0, 180.0)
-    b = [pos(915, V, 36.5, 14.5, 8.0)] + b  # two far fixes back to back, then interleaving
+    b = [pos(915, V, 36.5, 14.5, 8.0), *b]  # two far fixes back to back, then interleaving
     raw = of_kind(run_raw(a + b), EventKind.POSITION_JUMP)
     assert raw[0].details["cause"] == "excursion"  # reported when the track came back
     (ev,) = of_kind(final(raw), EventKind.POSITION_JUMP)

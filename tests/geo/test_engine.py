@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from ais_ingest.records import Batch, Record
 from geo.engine import Engine, SnapshotError
-from geo.events import EventKind
+from geo.events import Event, EventKind
 from geo.watchlist import parse_watchlist
 from geo.zones import ZoneKind
 from tests.geo.engine_scenarios import (
@@ -180,7 +180,7 @@ def test_the_future_guard_does_not_depend_on_batch_sizes(size: int) -> None:
     whole = make_engine()
     ref = whole.process(Batch.from_records(recs)) + whole.flush()
     eng = make_engine()
-    out: list = []
+    out: list[Event] = []
     for i in range(0, len(recs), size):
         out += eng.process(Batch.from_records(recs[i : i + size]))
     out += eng.flush()
