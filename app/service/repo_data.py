@@ -42,7 +42,7 @@ def _asset(r: Any) -> dict[str, Any]:
         "lat": r.lat,
         "lon": r.lon,
         "max_speed_kn": r.max_speed_kn,
-        "updated_at": format_time(r.updated_ms),
+        "updated_at": format_time(r.updated_at),
     }
 
 
@@ -119,29 +119,30 @@ class DataRepo(RepoBase):
         self.store.write(lambda c: c.execute(w.insert(), values), "importing a watchlist")
         return len(rows)
 
-    # -- assets --------------------------------------------------------------------------------
+    # -- assets (the store's ``assets`` table) ----------------------------------------------------
 
     def list_assets(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as c:
-            return [_asset(r) for r in c.execute(select(t.assets).order_by(t.assets.c.id))]
+        a = self.store.tables["assets"]
+        rows = self.store.read(lambda c: c.execute(select(a).order_by(a.c.id)).all())
+        return [_asset(r) for r in rows]
 
     def add_asset(self, values: dict[str, Any]) -> dict[str, Any]:
-        with self.engine.begin() as c:
-            row = c.execute(
-                t.assets.insert().values(**values, updated_ms=now_ms()).returning(*t.assets.c)
-            ).one()
-        return _asset(row)
+        a = self.store.tables["assets"]
+        stmt = a.insert().values(**values, updated_at=now_ms()).returning(*a.c)
+        return _asset(self.store.write(lambda c: c.execute(stmt).one(), "adding an asset"))
 
     def update_asset(self, asset_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
-        with self.engine.begin() as c:
-            row = c.execute(
-                update(t.assets)
-                .where(t.assets.c.id == asset_id)
-                .values(**values, updated_ms=now_ms())
-                .returning(*t.assets.c)
-            ).first()
+        a = self.store.tables["assets"]
+        stmt = (
+            update(a)
+            .where(a.c.id == asset_id)
+            .values(**values, updated_at=now_ms())
+            .returning(*a.c)
+        )
+        row = self.store.write(lambda c: c.execute(stmt).first(), "updating an asset")
         return None if row is None else _asset(row)
 
     def delete_asset(self, asset_id: int) -> bool:
-        with self.engine.begin() as c:
-            return bool(c.execute(delete(t.assets).where(t.assets.c.id == asset_id)).rowcount)
+        a = self.store.tables["assets"]
+        stmt = delete(a).where(a.c.id == asset_id)
+        return bool(self.store.write(lambda c: c.execute(stmt).rowcount, "deleting an asset"))

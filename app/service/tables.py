@@ -4,7 +4,7 @@ Written here because the shared store (`app/store`, issue 4) had not landed when
 was built; every query of the service goes through `app.service.repo.Repo`, so moving more of
 them to the store's tables touches that package only. Times are epoch milliseconds
 (``BigInteger``) on the hot tables, as in the record contract.
-Positions, the watchlist, users and API tokens are not here: they live in the shared store
+Positions, the watchlist, users, API tokens and assets are not here: they live in the shared store
 (`app.store`), which the service is moving onto table family by table family.
 """
 
@@ -31,19 +31,6 @@ zones = Table(
     Column("id", String(64), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("feature", JSON, nullable=False),
-    Column("updated_ms", BigInteger, nullable=False),
-)
-
-assets = Table(
-    "svc_assets",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(100), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("mmsi", BigInteger, nullable=True),
-    Column("lat", Float, nullable=True),
-    Column("lon", Float, nullable=True),
-    Column("max_speed_kn", Float, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
 )
 

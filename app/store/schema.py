@@ -279,6 +279,18 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("kind", String(8), nullable=False, server_default="api"),  # login | api (0003)
         Column("role", String(16)),  # an API token's narrower role, NULL: its owner's (0003)
     )
+    Table(
+        "assets",  # own patrol vessels/aircraft: on their AIS (mmsi) or at a fixed lat/lon (0004)
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(100), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("mmsi", Integer),
+        Column("lat", Float),
+        Column("lon", Float),
+        Column("max_speed_kn", Float, nullable=False),
+        Column("updated_at", EpochMs(), nullable=False),
+    )
     audit = Table(
         "audit_log",
         md,

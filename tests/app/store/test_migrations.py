@@ -127,3 +127,40 @@ def test_service_accounts_move_onto_the_store_tables_with_token_ids(fresh_url: s
         ]
     finally:
         engine.dispose()
+
+
+def test_service_assets_move_onto_the_store_table_with_their_ids(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine, "0003")
+        with engine.begin() as conn:  # a database the service used before the move
+            conn.execute(
+                text(
+                    "CREATE TABLE svc_assets (id INTEGER PRIMARY KEY, name VARCHAR(100), "
+                    "kind VARCHAR(16), mmsi BIGINT, lat FLOAT, lon FLOAT, max_speed_kn FLOAT, "
+                    "updated_ms BIGINT)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO svc_assets VALUES (3, 'P1', 'vessel', 247000009, NULL, NULL, "
+                    "25.0, 1795428000250), (6, 'Heli', 'aircraft', NULL, 35.5, 12.5, 120.0, 5)"
+                )
+            )
+        upgrade(engine)
+        assert not inspect(engine).has_table("svc_assets")
+        a = Store(engine).tables["assets"]
+        with engine.begin() as conn:
+            rows = conn.execute(select(a).order_by(a.c.id)).all()
+            new_id = conn.execute(
+                a.insert()
+                .values(name="P2", kind="vessel", max_speed_kn=20.0, updated_at=1)
+                .returning(a.c.id)
+            ).scalar()
+        assert [tuple(r) for r in rows] == [
+            (3, "P1", "vessel", 247000009, None, None, 25.0, 1795428000250),
+            (6, "Heli", "aircraft", None, 35.5, 12.5, 120.0, 5),
+        ]
+        assert new_id == 7  # new assets continue after the moved ids
+    finally:
+        engine.dispose()
