@@ -1,4 +1,4 @@
-"""Zones, watchlist, assets: the reference data people edit."""
+"""Zones, watchlist, assets: the reference data people edit (the store's tables)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from app.service import tables as t
 from app.service.repo_base import RepoBase, now_ms
-from geo.zones import Zone, parse_zones, zone_to_feature
+from app.store.zones import delete_zones, load_zones, save_zones
+from geo.zones import Zone
 
 
 def _watch(r: Any) -> dict[str, Any]:
@@ -49,42 +49,29 @@ def _asset(r: Any) -> dict[str, Any]:
 class DataRepo(RepoBase):
     """Zones (stored as contract Features, parsed back strictly), watchlist, assets."""
 
-    # -- zones ---------------------------------------------------------------------------------
+    # -- zones (the store's ``zones``: validated, versioned, NOTIFY on PostGIS) -------------------
 
     def list_zones(self) -> list[Zone]:
-        with self.engine.connect() as c:
-            feats = [r.feature for r in c.execute(select(t.zones).order_by(t.zones.c.id))]
-        return parse_zones({"type": "FeatureCollection", "features": feats}) if feats else []
+        return load_zones(self.store)
 
     def get_zone(self, zone_id: str) -> Zone | None:
-        with self.engine.connect() as c:
-            row = c.execute(select(t.zones).where(t.zones.c.id == zone_id)).first()
-        if row is None:
-            return None
-        return parse_zones({"type": "FeatureCollection", "features": [row.feature]})[0]
+        found = load_zones(self.store, [zone_id])
+        return found[0] if found else None
 
     def put_zone(self, zone: Zone) -> None:
         self.put_zones([zone])
 
     def put_zones(self, zones: Sequence[Zone]) -> None:
         """Insert or replace zones in one transaction (all or nothing)."""
-        rows = [
-            {
-                "id": z.id,
-                "kind": z.kind.value,
-                "feature": zone_to_feature(z),
-                "updated_ms": now_ms(),
-            }
-            for z in zones
-        ]
-        if not rows:
-            return
-        with self.engine.begin() as c:
-            c.execute(self.upsert(t.zones, ["id"], ["kind", "feature", "updated_ms"]), rows)
+        if zones:
+            save_zones(self.store, zones, now_ms=now_ms())
 
     def delete_zone(self, zone_id: str) -> bool:
-        with self.engine.begin() as c:
-            return bool(c.execute(delete(t.zones).where(t.zones.c.id == zone_id)).rowcount)
+        """Delete a zone; False (and no version bump) if there is none with that id."""
+        if not load_zones(self.store, [zone_id]):
+            return False
+        delete_zones(self.store, [zone_id])
+        return True
 
     # -- watchlist (the store's ``watchlist`` table) --------------------------------------------
 

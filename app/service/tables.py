@@ -4,8 +4,8 @@ Written here because the shared store (`app/store`, issue 4) had not landed when
 was built; every query of the service goes through `app.service.repo.Repo`, so moving more of
 them to the store's tables touches that package only. Times are epoch milliseconds
 (``BigInteger``) on the hot tables, as in the record contract.
-Positions, the watchlist, users, API tokens and assets are not here: they live in the shared store
-(`app.store`), which the service is moving onto table family by table family.
+Positions, zones, the watchlist, users, API tokens and assets are not here: they live in the
+shared store (`app.store`), which the service is moving onto table family by table family.
 """
 
 from __future__ import annotations
@@ -24,15 +24,6 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
-
-zones = Table(
-    "svc_zones",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("kind", String(32), nullable=False),
-    Column("feature", JSON, nullable=False),
-    Column("updated_ms", BigInteger, nullable=False),
-)
 
 events = Table(
     "svc_events",

@@ -156,14 +156,16 @@ def zones_version(store: Store) -> int:
     return int(store.read(lambda c: c.execute(q).scalar()) or 0)
 
 
-def load_zones(store: Store) -> list[Any]:
-    """Return the stored zones as ``geo.zones.Zone`` objects, ordered by id."""
+def load_zones(store: Store, ids: Sequence[str] | None = None) -> list[Any]:
+    """Return the stored zones (only ``ids`` if given) as ``geo.zones.Zone`` objects, by id."""
     from geo.events import Severity
     from geo.zones import Zone, ZoneAlert, ZoneKind
 
     t = store.tables["zones"]
     geom_col = func.ST_AsBinary(t.c.geom).label("wkb") if store.postgis else t.c.geom.label("wkb")
     q = select(*[c for c in t.c if c.name != "geom"], geom_col).order_by(t.c.id)
+    if ids is not None:
+        q = q.where(t.c.id.in_(list(ids)))
     rows = store.read(lambda c: c.execute(q).all())
     return [
         Zone(

@@ -202,7 +202,7 @@ def postgis_url() -> Iterator[str]:
 
 
 #: The store's tables that hold service data (emptied per test, like the service's own).
-MOVED_TABLES = ("watchlist", "api_tokens", "users", "assets")
+MOVED_TABLES = ("watchlist", "api_tokens", "users", "assets", "zones")
 
 
 @pytest.fixture

@@ -164,3 +164,45 @@ def test_service_assets_move_onto_the_store_table_with_their_ids(fresh_url: str)
         assert new_id == 7  # new assets continue after the moved ids
     finally:
         engine.dispose()
+
+
+def test_service_zones_move_onto_the_store_table_as_the_same_zones(fresh_url: str) -> None:
+    import json
+
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from app.store.zones import load_zones
+    from geo.events import Severity
+    from geo.zones import Zone, ZoneAlert, ZoneKind, zone_to_feature
+
+    zone = Zone(
+        id="alpha",
+        name="Alpha box",
+        kind=ZoneKind.SAR_REGION,
+        geometry=MultiPolygon([Polygon([(11.9, 35.1), (12.3, 35.1), (12.3, 35.3), (11.9, 35.3)])]),
+        alerts=frozenset({ZoneAlert.ENTRY, ZoneAlert.DWELL}),
+        dwell_minutes=12.5,
+        severity=Severity.HIGH,
+        note="test",
+        country="MT",
+    )
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine, "0004")
+        with engine.begin() as conn:  # a database the service used before the move
+            conn.execute(
+                text(
+                    "CREATE TABLE svc_zones (id VARCHAR(64) PRIMARY KEY, kind VARCHAR(32), "
+                    "feature JSON, updated_ms BIGINT)"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO svc_zones VALUES ('alpha', 'sar_region', :f, 1795428000250)"),
+                {"f": json.dumps(zone_to_feature(zone))},
+            )
+        upgrade(engine)
+        assert not inspect(engine).has_table("svc_zones")
+        (back,) = load_zones(Store(engine))
+        assert back == zone
+    finally:
+        engine.dispose()
