@@ -20,17 +20,23 @@ class _Pending:
     total: int
     next_num: int
     started_ms: int
+    station: str
     payloads: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class Assembled:
-    """A complete message: its payload, fill bits of the last fragment, and the raw lines."""
+    """A complete message: payload, last fragment's fill bits, raw lines, first fragment's time.
+
+    The time and station are the first fragment's: NMEA 4.10 groups often tag only the first line.
+    """
 
     payload: str
     fill: int
     lines: tuple[str, ...]
+    time_ms: int = 0
+    station: str = ""
 
 
 class Assembler:
@@ -49,7 +55,15 @@ class Assembler:
         return len(self._pending)
 
     def add(
-        self, key: Key, num: int, total: int, payload: str, fill: int, now_ms: int, line: str
+        self,
+        key: Key,
+        num: int,
+        total: int,
+        payload: str,
+        fill: int,
+        now_ms: int,
+        line: str,
+        station: str = "",
     ) -> Assembled | None:
         """Add fragment ``num`` of ``total``; return the message when it is complete."""
         pend = self._pending.get(key)
@@ -59,7 +73,7 @@ class Assembler:
                 del self._pending[key]
             if len(self._pending) >= self.max_pending:
                 self._evict_oldest()
-            self._pending[key] = _Pending(total, 2, now_ms, [payload], [line])
+            self._pending[key] = _Pending(total, 2, now_ms, station, [payload], [line])
             self._maybe_sweep(now_ms)
             return None
         if pend is None or pend.next_num != num or pend.total != total:
@@ -74,7 +88,9 @@ class Assembler:
             pend.next_num += 1
             return None
         del self._pending[key]
-        return Assembled("".join(pend.payloads), fill, tuple(pend.lines))
+        return Assembled(
+            "".join(pend.payloads), fill, tuple(pend.lines), pend.started_ms, pend.station
+        )
 
     def _evict_oldest(self) -> None:
         key = next(iter(self._pending))  # dicts keep insertion order: the first is the oldest

@@ -194,7 +194,9 @@ class Decoder:
                     total, num = int(total_s), int(num_s)
                     if group is not None:
                         num, total = group[0], group[1]
-                        key: tuple[str, ...] = (station, group[2])
+                        # The group id arrives qualified by the feed (see frame_lines): only the
+                        # first line of a group usually names the station in s:.
+                        key: tuple[str, ...] = ("g", group[2])
                     else:
                         key = (station, _talker[:2], channel, seq)
                     if not 1 <= num <= total <= 9:
@@ -223,13 +225,17 @@ class Decoder:
         counts = self.stats.counts
         out: list[_Message] = []
         for number, key, num, total, payload, fill, t_ms, station, line in fragments:
-            done = add(key, num, total, payload, fill, t_ms, line)
+            done = add(key, num, total, payload, fill, t_ms, line, station)
             if done is None:
                 continue
             if not done.payload:
                 counts["decode_error"] += len(done.lines)
                 continue
-            out.append((number, done.payload, done.fill, t_ms, station, len(done.lines)))
+            # The message is dated and attributed by its first fragment, which carries the tag
+            # block's c: and s: when later ones do not.
+            out.append(
+                (number, done.payload, done.fill, done.time_ms, done.station, len(done.lines))
+            )
         return out
 
     # ------------------------------------------------------------------ one chunk

@@ -126,7 +126,9 @@ def frame_lines(
                     has_time = True
                 if fields.station:
                     station = fields.station
-                group = fields.group
+                if fields.group is not None:  # a group id is only unique within one feed
+                    num, total, gid = fields.group
+                    group = (num, total, f"{src}\x1f{gid}")
             if rest[:1] != "!":
                 i = rest.find("!")
                 if i < 0:

@@ -88,6 +88,7 @@ class _Pending:
     total: int
     next_num: int
     started_ms: int
+    station: str
     payloads: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
@@ -99,6 +100,8 @@ class Assembled:
     payload: str
     fill: int
     lines: tuple[str, ...]
+    time_ms: int = 0
+    station: str = ""
 
 
 class ReferenceAssembler:
@@ -117,7 +120,15 @@ class ReferenceAssembler:
         return len(self._pending)
 
     def add(
-        self, key: Key, num: int, total: int, payload: str, fill: int, now_ms: int, line: str
+        self,
+        key: Key,
+        num: int,
+        total: int,
+        payload: str,
+        fill: int,
+        now_ms: int,
+        line: str,
+        station: str = "",
     ) -> Assembled | None:
         """Add fragment ``num`` of ``total``; return the message when it is complete."""
         pend = self._pending.get(key)
@@ -127,7 +138,7 @@ class ReferenceAssembler:
                 del self._pending[key]
             if len(self._pending) >= self.max_pending:
                 self._evict_oldest()
-            self._pending[key] = _Pending(total, 2, now_ms, [payload], [line])
+            self._pending[key] = _Pending(total, 2, now_ms, station, [payload], [line])
             self._maybe_sweep(now_ms)
             return None
         if pend is None or pend.next_num != num or pend.total != total:
@@ -142,7 +153,9 @@ class ReferenceAssembler:
             pend.next_num += 1
             return None
         del self._pending[key]
-        return Assembled("".join(pend.payloads), fill, tuple(pend.lines))
+        return Assembled(
+            "".join(pend.payloads), fill, tuple(pend.lines), pend.started_ms, pend.station
+        )
 
     def _evict_oldest(self) -> None:
         key = next(iter(self._pending))  # dicts keep insertion order: the first is the oldest
@@ -269,7 +282,9 @@ class ReferenceDecoder:
                         has_time = True
                     if fields.station:
                         station = fields.station
-                    group = fields.group
+                    if fields.group is not None:
+                        num, total, gid = fields.group
+                        group = (num, total, f"{src}\x1f{gid}")
                 if rest[:1] != "!":
                     i = rest.find("!")
                     if i < 0:
@@ -392,16 +407,17 @@ class ReferenceDecoder:
                 total, num = int(total_s), int(num_s)
                 if group is not None:
                     num, total = group[0], group[1]
-                    key: tuple[str, ...] = (station, group[2])
+                    key: tuple[str, ...] = ("g", group[2])
                 else:
                     key = (station, _talker[:2], channel, seq)
                 if not 1 <= num <= total <= 9:
                     counts["bad_framing"] += 1
                     continue
                 if total > 1:
-                    done = assembler.add(key, num, total, payload, int(fill_s), t_ms, line)
+                    done = assembler.add(key, num, total, payload, int(fill_s), t_ms, line, station)
                     if done is None:
                         continue
+                    t_ms, station = done.time_ms, done.station
                     payload = done.payload
                     fill_s = str(done.fill)
                     nlines = len(done.lines)

@@ -171,8 +171,11 @@ def _check_capture(name: str) -> tuple[int, Counter[str], Counter[str], list[str
             continue
         if "warning" in exp:  # gpsd joined fragments with different sequence ids (see SOURCES.md)
             continue
+        # Decoded line by line, a record appears at its last line; decoded in chunks with line
+        # numbers as receive times, it carries its first line's time (messages are dated by
+        # their first fragment).
         line = exp["lines"][-1]
-        recs = records.get(line, [])
+        recs = records.get(line) or records.get(exp["lines"][0], [])
         if not recs:
             missing.append(f"line {line} type {t}")
             continue

@@ -300,3 +300,29 @@ def test_tag_block_checksum_in_mixed_case_hex_is_counted_not_raised() -> None:
     line = sentences({"type": 1, "mmsi": MMSI, "lat": 35.5, "lon": 12.6})[0]
     batch, dec = run([f"\\c:1718000000*aF\\{line}"])
     assert len(batch) == 0 and dec.stats.counts["bad_checksum"] == 1
+
+
+def test_group_whose_later_lines_carry_no_station_or_time_is_assembled_at_the_first_time() -> None:
+    # NMEA 4.10 as receivers write it (and gpsd's AIVDM notes show): only the first line of a
+    # g: group names the station and the time.
+    p1, p2 = sentences(static5("ROSINANTE"), seq=6)
+    lines = [tag("g:1-2-1604,s:rORBCOMM008,c:1418169601") + p1, tag("g:2-2-1604") + p2]
+    batch, dec = run(lines, received_ms=1_700_000_000_000)
+    (report,) = batch.statics
+    assert report.name == "ROSINANTE"
+    assert report.time_ms == 1_418_169_601_000 and report.source == "rORBCOMM008"
+    assert dec.stats.counts["orphan_fragment"] == 0
+
+
+def test_equal_group_ids_from_different_feeds_do_not_mix() -> None:
+    a1, a2 = sentences(static5("ALFA"), seq=1)
+    b1, b2 = sentences({**static5("BRAVO"), "mmsi": 247000002}, seq=1)
+    lines = [
+        tag("g:1-2-9,c:1") + a1,
+        tag("g:1-2-9,c:1") + b1,
+        tag("g:2-2-9") + a2,
+        tag("g:2-2-9") + b2,
+    ]
+    dec = Decoder()
+    batch = dec.decode(lines, 0, ["feed-a", "feed-b", "feed-a", "feed-b"])
+    assert sorted(s.name or "" for s in batch.statics) == ["ALFA", "BRAVO"]
