@@ -1,4 +1,4 @@
-"""Users and tokens (the store's tables), and the audit log."""
+"""Users, tokens and the audit log (the store's tables)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.auth.models import Role, User
-from app.service import tables as t
 from app.service.repo_base import RepoBase, now_ms
 
 
@@ -191,31 +190,33 @@ class AccountsRepo(RepoBase):
     def audit(
         self, username: str, action: str, *, target: str, detail: dict[str, Any] | None = None
     ) -> None:
-        with self.engine.begin() as c:
-            self._audit(c, username, action, target, detail)
+        self.store.write(
+            lambda c: self._audit(c, username, action, target, detail), "writing the audit log"
+        )
 
     def _audit(
         self, c: Any, username: str, action: str, target: str, detail: dict[str, Any] | None
     ) -> None:
+        """Append an entry on ``c`` (the store's ``audit_log``; no detail is stored as ``{}``)."""
+        a = self.store.tables["audit_log"]
         c.execute(
-            t.audit_log.insert().values(
-                time_ms=now_ms(), username=username, action=action, target=target, detail=detail
+            a.insert().values(
+                time=now_ms(), actor=username, action=action, target=target, details=detail or {}
             )
         )
 
     def audit_of(self, target: str) -> list[dict[str, Any]]:
         from geo.events import format_time
 
-        with self.engine.connect() as c:
-            rows = c.execute(
-                select(t.audit_log).where(t.audit_log.c.target == target).order_by(t.audit_log.c.id)
-            ).all()
+        a = self.store.tables["audit_log"]
+        q = select(a).where(a.c.target == target).order_by(a.c.id)
+        rows = self.store.read(lambda c: c.execute(q).all())
         return [
             {
-                "time": format_time(r.time_ms),
-                "user": r.username,
+                "time": format_time(r.time),
+                "user": r.actor,
                 "action": r.action,
-                "detail": r.detail,
+                "detail": r.details or None,
             }
             for r in rows
         ]

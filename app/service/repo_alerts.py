@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, case, func, or_, select, update
 
 from app.service import tables as t
 from app.service.repo_base import RepoBase, now_ms
@@ -50,8 +50,8 @@ def alert_json(r: Any) -> dict[str, Any]:
         "mmsi": r.mmsi,
         "other_mmsi": r.other_mmsi,
         "zone": r.zone,
-        "start": format_time(r.start_ms),
-        "end": _iso(r.end_ms),
+        "start": format_time(r.start_time),
+        "end": _iso(r.end_time),
         "lat": r.lat,
         "lon": r.lon,
         "severity": r.severity,
@@ -59,22 +59,31 @@ def alert_json(r: Any) -> dict[str, Any]:
         "state": r.state,
         "assignee": r.assignee,
         "acknowledged_by": r.acknowledged_by,
-        "acknowledged_at": _iso(r.acknowledged_ms),
+        "acknowledged_at": _iso(r.acknowledged_at),
         "resolved_by": r.resolved_by,
-        "resolved_at": _iso(r.resolved_ms),
+        "resolved_at": _iso(r.resolved_at),
         "comments": r.comments,
         "vessel_name": r.vessel_name,
     }
 
 
-def _alert_select() -> Any:
-    return select(*t.events.c, t.vessels.c.name.label("vessel_name")).select_from(
-        t.events.outerjoin(t.vessels, t.vessels.c.mmsi == t.events.c.mmsi)
+def _alert_select(ev: Table) -> Any:
+    return select(*ev.c, t.vessels.c.name.label("vessel_name")).select_from(
+        ev.outerjoin(t.vessels, t.vessels.c.mmsi == ev.c.mmsi)
     )
 
 
+def _rank(ev: Table) -> Any:
+    """Return the severity's rank as SQL (low < medium < high < critical)."""
+    return case(SEVERITY_RANK, value=ev.c.severity, else_=-1)
+
+
 class AlertsRepo(RepoBase):
-    """Alerts: written by the pipeline, read and acted on through the API."""
+    """Alerts (the store's ``events``): written by the pipeline, read and acted on by people."""
+
+    @property
+    def _events(self) -> Table:
+        return self.store.tables["events"]
 
     def write_events(self, evs: list[Event]) -> list[dict[str, Any]]:
         """Insert new episodes, update known ones; return their alerts (with ids)."""
@@ -85,45 +94,45 @@ class AlertsRepo(RepoBase):
             latest[event_key(ev)] = ev
         keys = list(latest)
         recorded = now_ms()
-        with self.engine.begin() as c:
-            known = {
-                k: i
-                for k, i in c.execute(
-                    select(t.events.c.key, t.events.c.id).where(t.events.c.key.in_(keys))
-                )
-            }
+        e = self._events
+
+        def run(c: Any) -> list[Any]:
+            known = {k: i for k, i in c.execute(select(e.c.key, e.c.id).where(e.c.key.in_(keys)))}
             for key, ev in latest.items():
                 values = {
-                    "end_ms": ev.end_ms,
+                    "end_time": ev.end_ms,
                     "lat": ev.lat,
                     "lon": ev.lon,
                     "severity": ev.severity.value,
-                    "severity_rank": SEVERITY_RANK[ev.severity.value],
                     "details": ev.details,
+                    "updated_at": recorded,
                 }
                 if key in known:
-                    c.execute(update(t.events).where(t.events.c.id == known[key]).values(**values))
+                    c.execute(update(e).where(e.c.id == known[key]).values(**values))
                 else:
                     c.execute(
-                        t.events.insert().values(
+                        e.insert().values(
                             key=key,
                             kind=ev.kind.value,
                             mmsi=ev.mmsi,
                             other_mmsi=ev.other_mmsi,
                             zone=ev.zone,
-                            start_ms=ev.start_ms,
+                            start_time=ev.start_ms,
                             state="new",
                             comments=[],
-                            recorded_ms=recorded,
+                            created_at=recorded,
                             **values,
                         )
                     )
-            rows = c.execute(_alert_select().where(t.events.c.key.in_(keys))).all()
+            return list(c.execute(_alert_select(e).where(e.c.key.in_(keys))).all())
+
+        rows = self.store.write(run, "writing alerts")
         by_key = {r.key: r for r in rows}
         return [alert_json(by_key[k]) for k in keys if k in by_key]
 
     def _where(self, q: Any, f: AlertFilter) -> Any:
-        e = t.events.c
+        ev = self._events
+        e = ev.c
         if f.kinds:
             q = q.where(e.kind.in_(f.kinds))
         if f.zones:
@@ -131,45 +140,47 @@ class AlertsRepo(RepoBase):
         if f.mmsi is not None:
             q = q.where(or_(e.mmsi == f.mmsi, e.other_mmsi == f.mmsi))
         if f.min_severity is not None:
-            q = q.where(e.severity_rank >= SEVERITY_RANK[f.min_severity])
+            q = q.where(_rank(ev) >= SEVERITY_RANK[f.min_severity])
         if f.states:
             q = q.where(e.state.in_(f.states))
         if f.start_ms is not None:  # overlaps the window: still open or ended after its start
-            q = q.where(or_(e.end_ms.is_(None), e.end_ms >= f.start_ms))
+            q = q.where(or_(e.end_time.is_(None), e.end_time >= f.start_ms))
         if f.end_ms is not None:
-            q = q.where(e.start_ms <= f.end_ms)
+            q = q.where(e.start_time <= f.end_ms)
         return q
+
+    def _rows(self, q: Any) -> list[Any]:
+        return list(self.store.read(lambda c: c.execute(q).all()))
 
     def list_alerts(
         self, f: AlertFilter, *, limit: int, before_id: int | None = None
     ) -> list[dict[str, Any]]:
-        q = self._where(_alert_select(), f)
+        e = self._events
+        q = self._where(_alert_select(e), f)
         if before_id is not None:
-            q = q.where(t.events.c.id < before_id)
-        q = q.order_by(t.events.c.id.desc()).limit(limit)
-        with self.engine.connect() as c:
-            return [alert_json(r) for r in c.execute(q)]
+            q = q.where(e.c.id < before_id)
+        q = q.order_by(e.c.id.desc()).limit(limit)
+        return [alert_json(r) for r in self._rows(q)]
 
     def get_alert(self, alert_id: int) -> dict[str, Any] | None:
-        with self.engine.connect() as c:
-            row = c.execute(_alert_select().where(t.events.c.id == alert_id)).first()
-        return None if row is None else alert_json(row)
+        e = self._events
+        rows = self._rows(_alert_select(e).where(e.c.id == alert_id))
+        return alert_json(rows[0]) if rows else None
 
     def alerts_for_vessel(self, mmsi: int, limit: int) -> list[dict[str, Any]]:
         return self.list_alerts(AlertFilter(mmsi=mmsi), limit=limit)
 
     def alerts_recorded_after(self, after_ms: int) -> list[dict[str, Any]]:
         """Return alerts first stored after ``after_ms``, oldest first (SSE resumption)."""
-        q = _alert_select().where(t.events.c.recorded_ms > after_ms).order_by(t.events.c.id)
-        with self.engine.connect() as c:
-            return [alert_json(r) for r in c.execute(q.limit(10_000))]
+        e = self._events
+        q = _alert_select(e).where(e.c.created_at > after_ms).order_by(e.c.id)
+        return [alert_json(r) for r in self._rows(q.limit(10_000))]
 
     def mmsis_with_alerts(self, zones: frozenset[str]) -> set[int]:
         if not zones:
             return set()
-        e = t.events.c
-        with self.engine.connect() as c:
-            rows = c.execute(select(e.mmsi, e.other_mmsi).where(e.zone.in_(sorted(zones)))).all()
+        e = self._events.c
+        rows = self._rows(select(e.mmsi, e.other_mmsi).where(e.zone.in_(sorted(zones))))
         out: set[int] = set()
         for m, o in rows:
             out.add(int(m))
@@ -179,17 +190,16 @@ class AlertsRepo(RepoBase):
 
     def alert_counts(self, zones: frozenset[str] | None) -> tuple[dict[str, int], int]:
         """Return alerts by kind and how many are not resolved (within ``zones`` if given)."""
-        e = t.events.c
+        e = self._events.c
         q = select(e.kind, e.state, func.count()).group_by(e.kind, e.state)
         if zones is not None:
             q = q.where(e.zone.in_(sorted(zones)))
         by_kind: Counter[str] = Counter()
         open_n = 0
-        with self.engine.connect() as c:
-            for kind, state, n in c.execute(q):
-                by_kind[kind] += n
-                if state != "resolved":
-                    open_n += n
+        for kind, state, n in self._rows(q):
+            by_kind[kind] += n
+            if state != "resolved":
+                open_n += n
         return dict(by_kind), open_n
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -197,10 +207,16 @@ class AlertsRepo(RepoBase):
     def _change(
         self, alert_id: int, user: str, action: str, values: dict[str, Any], detail: Any = None
     ) -> dict[str, Any]:
-        with self.engine.begin() as c:
+        """Apply a person's change and its audit entry in one transaction."""
+        e = self._events
+
+        def run(c: Any) -> None:
             if values:
-                c.execute(update(t.events).where(t.events.c.id == alert_id).values(**values))
+                stmt = update(e).where(e.c.id == alert_id)
+                c.execute(stmt.values(**values, updated_at=now_ms()))
             self._audit(c, user, action, f"alert:{alert_id}", detail)  # type: ignore[attr-defined]
+
+        self.store.write(run, "changing an alert")
         alert = self.get_alert(alert_id)
         assert alert is not None
         return alert
@@ -210,7 +226,7 @@ class AlertsRepo(RepoBase):
             alert_id,
             user,
             "acknowledge",
-            {"state": "acknowledged", "acknowledged_by": user, "acknowledged_ms": now_ms()},
+            {"state": "acknowledged", "acknowledged_by": user, "acknowledged_at": now_ms()},
         )
 
     def assign(self, alert_id: int, user: str, assignee: str | None) -> dict[str, Any]:
@@ -222,9 +238,9 @@ class AlertsRepo(RepoBase):
         current = self.get_alert(alert_id)
         assert current is not None
         ms = now_ms()
-        values: dict[str, Any] = {"state": "resolved", "resolved_by": user, "resolved_ms": ms}
+        values: dict[str, Any] = {"state": "resolved", "resolved_by": user, "resolved_at": ms}
         if current["acknowledged_by"] is None:
-            values.update(acknowledged_by=user, acknowledged_ms=ms)
+            values.update(acknowledged_by=user, acknowledged_at=ms)
         if note:
             values["comments"] = [
                 *current["comments"],

@@ -40,6 +40,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, REAL
 from sqlalchemy.engine import Dialect
@@ -236,6 +237,8 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("resolved_at", EpochMs()),
         Column("created_at", EpochMs(), nullable=False),
         Column("updated_at", EpochMs(), nullable=False),
+        Column("assignee", String(64)),  # who is on it (0006)
+        Column("comments", Json, nullable=False, server_default=text("'[]'")),  # [{user,time,text}]
     )
     Index("ix_events_start_time", ev.c.start_time)
     Index("ix_events_mmsi", ev.c.mmsi)

@@ -202,7 +202,7 @@ def postgis_url() -> Iterator[str]:
 
 
 #: The store's tables that hold service data (emptied per test, like the service's own).
-MOVED_TABLES = ("watchlist", "api_tokens", "users", "assets", "zones")
+MOVED_TABLES = ("watchlist", "api_tokens", "users", "assets", "zones", "events", "audit_log")
 
 
 @pytest.fixture

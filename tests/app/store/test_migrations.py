@@ -206,3 +206,66 @@ def test_service_zones_move_onto_the_store_table_as_the_same_zones(fresh_url: st
         assert back == zone
     finally:
         engine.dispose()
+
+
+def test_service_alerts_and_audit_move_onto_the_store_tables(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine, "0005")
+        with engine.begin() as conn:  # a database the service used before the move
+            conn.execute(
+                text(
+                    "CREATE TABLE svc_events (id INTEGER PRIMARY KEY, key VARCHAR(200), "
+                    "kind VARCHAR(32), mmsi BIGINT, other_mmsi BIGINT, zone VARCHAR(64), "
+                    "start_ms BIGINT, end_ms BIGINT, lat FLOAT, lon FLOAT, severity VARCHAR(16), "
+                    "severity_rank SMALLINT, details JSON, state VARCHAR(16), "
+                    "assignee VARCHAR(64), acknowledged_by VARCHAR(64), acknowledged_ms BIGINT, "
+                    "resolved_by VARCHAR(64), resolved_ms BIGINT, comments JSON, "
+                    "recorded_ms BIGINT)"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TABLE svc_audit_log (id INTEGER PRIMARY KEY, time_ms BIGINT, "
+                    "username VARCHAR(64), action VARCHAR(40), target VARCHAR(100), detail JSON)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO svc_events VALUES (4, 'zone_entry|1|||1000', 'zone_entry', 1, "
+                    "NULL, 'alpha', 1000, NULL, 35.0, 12.0, 'high', 2, '{\"a\": 1}', "
+                    "'acknowledged', 'ann', 'bob', 2000, NULL, NULL, :c, 1500)"
+                ),
+                {"c": '[{"user": "bob", "time": "t", "text": "on it"}]'},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO svc_audit_log VALUES (1, 2000, 'bob', 'acknowledge', 'alert:4', "
+                    "NULL), (2, 2100, 'bob', 'assign', 'alert:4', '{\"assignee\": \"ann\"}')"
+                )
+            )
+        upgrade(engine)
+        assert not inspect(engine).has_table("svc_events")
+        assert not inspect(engine).has_table("svc_audit_log")
+        store = Store(engine)
+        e, a = store.tables["events"], store.tables["audit_log"]
+        with engine.connect() as conn:
+            ev = conn.execute(select(e)).one()
+            audit = conn.execute(
+                select(a.c.time, a.c.actor, a.c.action, a.c.details).order_by(a.c.id)
+            ).all()
+        assert (ev.id, ev.start_time, ev.end_time, ev.acknowledged_at, ev.created_at) == (
+            4,
+            1000,
+            None,
+            2000,
+            1500,
+        )
+        assert (ev.state, ev.assignee, ev.details) == ("acknowledged", "ann", {"a": 1})
+        assert ev.comments == [{"user": "bob", "time": "t", "text": "on it"}]
+        assert [tuple(r) for r in audit] == [
+            (2000, "bob", "acknowledge", {}),
+            (2100, "bob", "assign", {"assignee": "ann"}),
+        ]
+    finally:
+        engine.dispose()
