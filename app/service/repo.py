@@ -1,4 +1,4 @@
-"""`Repo`: every query of the service, over its SQLAlchemy tables (`app.service.tables`).
+"""`Repo`: every query of the service, over the shared store's tables (`app.store`).
 
 One class so that routes and the pipeline depend on one object (``app.state.repo``) and a
 change of storage touches this package only. All methods are blocking: call them from worker
@@ -7,16 +7,10 @@ threads (sync routes, `asyncio.to_thread`), never on the event loop's hot path.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from sqlalchemy import create_engine, event
-
 from app.service.repo_accounts import AccountsRepo, TokenRow
 from app.service.repo_alerts import AlertFilter, AlertsRepo
 from app.service.repo_data import DataRepo
 from app.service.repo_positions import PositionsRepo
-from app.service.tables import metadata
 from app.store import Store, open_store
 
 __all__ = ["AlertFilter", "Repo", "TokenRow"]
@@ -34,48 +28,19 @@ def engine_url(url: str) -> str:
 class Repo(AccountsRepo, AlertsRepo, DataRepo, PositionsRepo):
     """The service's data functions; see the module docstring."""
 
-    def __init__(self, engine: Any, positions: Store) -> None:
-        self.engine = engine
-        self.positions = positions
-        self.store = positions
+    def __init__(self, store: Store) -> None:
+        self.engine = store.engine
+        self.positions = store
+        self.store = store
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool | None = None) -> Repo:
-        """Open the shared store and the service's own tables on the same database.
+        """Open the shared store, the one schema of the service.
 
         The store upgrades SQLite itself and refuses a PostGIS schema that is behind
         (``mare db upgrade``), unless ``upgrade`` says otherwise.
         """
-        store = open_store(url, upgrade=upgrade)
-        try:
-            return cls(cls._own_engine(url), store)
-        except BaseException:
-            store.close()
-            raise
-
-    @staticmethod
-    def _own_engine(url: str) -> Any:
-        """Connect, create missing tables, and for SQLite turn on WAL and a busy timeout."""
-        full = engine_url(url)
-        if full.startswith("sqlite:///"):
-            path = Path(full[len("sqlite:///") :])
-            if str(path) not in ("", ":memory:"):
-                path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(full, pool_pre_ping=True)
-        if engine.dialect.name == "sqlite":
-
-            @event.listens_for(engine, "connect")
-            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA busy_timeout=10000")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.close()
-
-        metadata.create_all(engine)
-        return engine
+        return cls(open_store(url, upgrade=upgrade))
 
     def close(self) -> None:
-        self.engine.dispose()
-        self.positions.close()
+        self.store.close()

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Table, case, func, or_, select, update
 
-from app.service import tables as t
 from app.service.repo_base import RepoBase, now_ms
 from geo.events import Event, Severity, format_time
 
@@ -67,9 +66,9 @@ def alert_json(r: Any) -> dict[str, Any]:
     }
 
 
-def _alert_select(ev: Table) -> Any:
-    return select(*ev.c, t.vessels.c.name.label("vessel_name")).select_from(
-        ev.outerjoin(t.vessels, t.vessels.c.mmsi == ev.c.mmsi)
+def _alert_select(ev: Table, vs: Table) -> Any:
+    return select(*ev.c, vs.c.name.label("vessel_name")).select_from(
+        ev.outerjoin(vs, vs.c.mmsi == ev.c.mmsi)
     )
 
 
@@ -124,7 +123,11 @@ class AlertsRepo(RepoBase):
                             **values,
                         )
                     )
-            return list(c.execute(_alert_select(e).where(e.c.key.in_(keys))).all())
+            return list(
+                c.execute(
+                    _alert_select(e, self.store.tables["vessel_states"]).where(e.c.key.in_(keys))
+                ).all()
+            )
 
         rows = self.store.write(run, "writing alerts")
         by_key = {r.key: r for r in rows}
@@ -156,7 +159,7 @@ class AlertsRepo(RepoBase):
         self, f: AlertFilter, *, limit: int, before_id: int | None = None
     ) -> list[dict[str, Any]]:
         e = self._events
-        q = self._where(_alert_select(e), f)
+        q = self._where(_alert_select(e, self.store.tables["vessel_states"]), f)
         if before_id is not None:
             q = q.where(e.c.id < before_id)
         q = q.order_by(e.c.id.desc()).limit(limit)
@@ -164,7 +167,9 @@ class AlertsRepo(RepoBase):
 
     def get_alert(self, alert_id: int) -> dict[str, Any] | None:
         e = self._events
-        rows = self._rows(_alert_select(e).where(e.c.id == alert_id))
+        rows = self._rows(
+            _alert_select(e, self.store.tables["vessel_states"]).where(e.c.id == alert_id)
+        )
         return alert_json(rows[0]) if rows else None
 
     def alerts_for_vessel(self, mmsi: int, limit: int) -> list[dict[str, Any]]:
@@ -173,7 +178,11 @@ class AlertsRepo(RepoBase):
     def alerts_recorded_after(self, after_ms: int) -> list[dict[str, Any]]:
         """Return alerts first stored after ``after_ms``, oldest first (SSE resumption)."""
         e = self._events
-        q = _alert_select(e).where(e.c.created_at > after_ms).order_by(e.c.id)
+        q = (
+            _alert_select(e, self.store.tables["vessel_states"])
+            .where(e.c.created_at > after_ms)
+            .order_by(e.c.id)
+        )
         return [alert_json(r) for r in self._rows(q.limit(10_000))]
 
     def mmsis_with_alerts(self, zones: frozenset[str]) -> set[int]:

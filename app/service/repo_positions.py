@@ -3,8 +3,8 @@
 Positions, tracks, replay and the retroactive geofence are the store's (bulk COPY and daily
 partitions on PostGIS, the same answers on SQLite). What the store does not keep is the API's
 whole ``Vessel`` object (dark flag, risk, AIS class as the live picture has them), which is
-saved in ``svc_vessels`` so a restart refills the map exactly. Store windows are half-open
-``[t0, t1)``; the API's are closed, hence the ``+ 1``.
+saved in the store's ``vessel_states`` so a restart refills the map exactly. Store windows are
+half-open ``[t0, t1)``; the API's are closed, hence the ``+ 1``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import shapely
 from sqlalchemy import select
 
 from ais_ingest.records import Batch
-from app.service import tables as t
 from app.service.live import VESSEL_FIELDS
 from app.service.repo_base import RepoBase
 from app.store import Store
@@ -28,7 +27,7 @@ def _opt(values: Any) -> list[float | None]:
 
 
 class PositionsRepo(RepoBase):
-    """Positions (the store's) and the latest Vessel JSON (``svc_vessels``)."""
+    """Positions and the latest Vessel JSON (``vessel_states``), both the store's."""
 
     positions: Store
 
@@ -42,25 +41,27 @@ class PositionsRepo(RepoBase):
                 {
                     "mmsi": v["mmsi"],
                     "name": v.get("name"),
-                    "last_seen_ms": v.get("last_seen_ms"),
+                    "last_seen": v.get("last_seen_ms"),
                     "data": {k: v.get(k) for k in (*VESSEL_FIELDS, "last_seen_ms", "destination")},
                 }
                 for v in vessels
             ]
-            with self.engine.begin() as c:
-                c.execute(self.upsert(t.vessels, ["mmsi"], ["name", "last_seen_ms", "data"]), rows)
+            stmt = self.upsert(
+                self.store.tables["vessel_states"], ["mmsi"], ["name", "last_seen", "data"]
+            )
+            self.store.write(lambda c: c.execute(stmt, rows), "saving vessel states")
         return inserted
 
     def load_vessels(self) -> list[dict[str, Any]]:
         """Return the stored vessel states (to refill the live picture at start)."""
-        with self.engine.connect() as c:
-            return [dict(r.data) for r in c.execute(select(t.vessels.c.data))]
+        vs = self.store.tables["vessel_states"]
+        rows = self.store.read(lambda c: c.execute(select(vs.c.data)).all())
+        return [dict(r.data) for r in rows]
 
     def last_position_ms(self, mmsi: int) -> int | None:
-        with self.engine.connect() as c:
-            value = c.execute(
-                select(t.vessels.c.last_seen_ms).where(t.vessels.c.mmsi == mmsi)
-            ).scalar()
+        vs = self.store.tables["vessel_states"]
+        q = select(vs.c.last_seen).where(vs.c.mmsi == mmsi)
+        value = self.store.read(lambda c: c.execute(q).scalar())
         return None if value is None else int(value)
 
     def track(self, mmsi: int, start_ms: int, end_ms: int) -> dict[str, list[Any]]:

@@ -170,6 +170,15 @@ def make_metadata(postgis: bool) -> MetaData:
     # columns changing those updates are HOT; a box query over ~10k rows is a fast scan anyway.
     Table("vessels", md, *vessel_cols)
 
+    Table(  # the live picture's Vessel object, apart from the narrow hot ``vessels`` (0007)
+        "vessel_states",
+        md,
+        Column("mmsi", Integer, primary_key=True, autoincrement=False),
+        Column("name", String(40)),
+        Column("last_seen", EpochMs()),
+        Column("data", Json, nullable=False),
+    )
+
     ident = Table(
         "vessel_identities",
         md,

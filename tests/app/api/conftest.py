@@ -201,22 +201,26 @@ def postgis_url() -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-#: The store's tables that hold service data (emptied per test, like the service's own).
-MOVED_TABLES = ("watchlist", "api_tokens", "users", "assets", "zones", "events", "audit_log")
+#: The store's tables that hold the service's data (emptied per test).
+MOVED_TABLES = (
+    "watchlist",
+    "api_tokens",
+    "users",
+    "assets",
+    "zones",
+    "events",
+    "audit_log",
+    "vessel_states",
+)
 
 
 @pytest.fixture
 def pg_service(tmp_path: Path, postgis_url: str) -> Iterator[Service]:
     """The service on PostGIS (tables emptied first: the database lives for the session)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    from app.service.repo import engine_url
-    from app.service.tables import metadata
     from app.store import open_store
 
-    eng = create_engine(engine_url(postgis_url))
-    metadata.drop_all(eng)
-    eng.dispose()
     store = open_store(postgis_url, upgrade=True)  # `mare db upgrade`, as a deployment runs it
     with store.engine.begin() as conn:  # the store's tables the service moved onto
         conn.execute(text(f"TRUNCATE {', '.join(MOVED_TABLES)} RESTART IDENTITY CASCADE"))

@@ -22,6 +22,10 @@ def test_service_on_postgis_stores_and_answers_like_sqlite(pg_service: Service) 
     ack = pg_service.post(f"/api/v1/alerts/{ids['alpha']}/acknowledge", "officer").json()
     assert ack["state"] == "acknowledged"
     assert pg_service.get(f"/api/v1/alerts/{ids['alpha']}/audit").json()[0]["user"] == "officer1"
+    # Positions and alerts are stored by separate queues: wait for the track before reading it.
+    pg_service.wait_for(
+        lambda: len(pg_service.get(f"/api/v1/vessels/{IN_BETA}/track").json()["times"]) == 12
+    )
     assert pg_service.get(f"/api/v1/vessels/{IN_BETA}/track").json()["lon"][0] == 12.95
 
     def stored() -> bool:

@@ -269,3 +269,33 @@ def test_service_alerts_and_audit_move_onto_the_store_tables(fresh_url: str) -> 
         ]
     finally:
         engine.dispose()
+
+
+def test_service_vessel_states_move_onto_the_store_table(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine, "0006")
+        with engine.begin() as conn:  # a database the service used before the move
+            conn.execute(
+                text(
+                    "CREATE TABLE svc_vessels (mmsi BIGINT PRIMARY KEY, name VARCHAR(40), "
+                    "last_seen_ms BIGINT, data JSON)"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO svc_vessels VALUES (247000001, 'ALFA', 1795428000250, :d)"),
+                {"d": '{"mmsi": 247000001, "dark": true, "risk": 0.5}'},
+            )
+        upgrade(engine)
+        assert not inspect(engine).has_table("svc_vessels")
+        vs = Store(engine).tables["vessel_states"]
+        with engine.connect() as conn:
+            row = conn.execute(select(vs)).one()
+        assert tuple(row) == (
+            247000001,
+            "ALFA",
+            1795428000250,
+            {"mmsi": 247000001, "dark": True, "risk": 0.5},
+        )
+    finally:
+        engine.dispose()
