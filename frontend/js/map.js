@@ -391,7 +391,7 @@ export class MareMap {
         ),
       );
     }
-    const suspects = this.memo("suspect-list", [st.suspectVersion, st.styleVersion], () => ({
+    const suspects = this.memo("suspect-list", [st.suspectVersion], () => ({
       list: st.slotsWith(2),
     }));
     out.push(
@@ -427,12 +427,12 @@ export class MareMap {
           sizeMinPixels: 6,
           billboard: false,
           pickable: true,
-          updateTriggers: { getIcon: st.styleVersion },
+          updateTriggers: { getIcon: st.styleVersion, getPosition: st.version },
         });
       }),
     );
     if (s.showDark) {
-      const dark = this.memo("dark-list", [st.darkVersion, st.styleVersion], () => ({ list: st.slotsWith(1) }));
+      const dark = this.memo("dark-list", [st.darkVersion], () => ({ list: st.slotsWith(1) }));
       out.push(
         this.memo("dark-labels", [dark, st.version, s.minuteTick], () => {
           const now = Date.now();

@@ -14,10 +14,15 @@ export class VesselStore {
     this.objects = []; // slot -> Vessel JSON (the latest the server sent)
     this.visible = () => true; // filter predicate
     this.version = 0; // bumps on any change
-    this.styleVersion = 0; // bumps when colours/sizes/icons may have changed
+    this.styleVersion = 0; // bumps when some icon changed or slots were added/moved (getIcon reruns)
+    this.styleDirty = false; // an icon changed or a slot appeared/moved since the last touch
     this.darkVersion = 0; // bumps when the set of dark vessels changes
     this.suspectVersion = 0;
     this.selected = null;
+    // One data object for the layer's whole life: deck.gl treats a new `data` as "everything
+    // changed" and re-runs every accessor; the same object with fresh attribute views only
+    // re-uploads those buffers.
+    this.data = { length: 0, attributes: {} };
     this.allocate(capacity);
   }
 
@@ -62,7 +67,8 @@ export class VesselStore {
 
   touch(membership = false) {
     this.version++;
-    this.styleVersion++;
+    if (membership || this.styleDirty) this.styleVersion++;
+    this.styleDirty = false;
     if (membership) {
       this.darkVersion++;
       this.suspectVersion++;
@@ -79,16 +85,22 @@ export class VesselStore {
       i = this.length++;
       this.slot.set(mmsi, i);
       this.mmsi[i] = mmsi;
+      this.styleDirty = true;
     } else {
       prevFlags = this.flags[i];
     }
+    const prevIcon = this.icons[i];
     const old = this.objects[i];
     const merged = old && old.mmsi === mmsi ? Object.assign(old, v) : v;
     this.objects[i] = merged;
     this.paint(i, merged);
-    const changed = (prevFlags ^ this.flags[i]) & 3;
-    if (changed & 1) this.darkVersion++;
-    if (changed & 2) this.suspectVersion++;
+    if (this.icons[i] !== prevIcon) this.styleDirty = true;
+    const flags = this.flags[i];
+    const changed = prevFlags ^ flags;
+    // Hidden (bit 4) toggling changes the lists the vessel belongs to.
+    const lists = changed & 4 ? (prevFlags | flags) & 3 : changed & 3;
+    if (lists & 1) this.darkVersion++;
+    if (lists & 2) this.suspectVersion++;
     return i;
   }
 
@@ -140,6 +152,7 @@ export class VesselStore {
     this.objects.length = last;
     this.slot.delete(key);
     this.length = last;
+    this.styleDirty = true;
     if (flags & 1) this.darkVersion++;
     if (flags & 2) this.suspectVersion++;
     // Slots moved: every layer that reads by slot must look again.
@@ -185,17 +198,20 @@ export class VesselStore {
     return n;
   }
 
-  /** The binary data object deck.gl layers read; new views each time so deck re-uploads. */
+  /**
+   * The binary data object deck.gl layers read: always the same object (so deck.gl does not
+   * re-run accessors), with new views each time so deck.gl re-uploads the buffers.
+   */
   binary() {
     const n = this.length;
-    return {
-      length: n,
-      attributes: {
-        getPosition: { value: this.positions.subarray(0, n * 2), size: 2 },
-        getAngle: { value: this.angles.subarray(0, n), size: 1 },
-        getSize: { value: this.sizes.subarray(0, n), size: 1 },
-        getColor: { value: this.colors.subarray(0, n * 4), size: 4, normalized: true },
-      },
+    // A new count gets a new object: deck.gl then re-sizes every attribute (picking colours too).
+    if (n !== this.data.length) this.data = { length: n, attributes: {} };
+    this.data.attributes = {
+      getPosition: { value: this.positions.subarray(0, n * 2), size: 2 },
+      getAngle: { value: this.angles.subarray(0, n), size: 1 },
+      getSize: { value: this.sizes.subarray(0, n), size: 1 },
+      getColor: { value: this.colors.subarray(0, n * 4), size: 4, normalized: true },
     };
+    return this.data;
   }
 }
