@@ -136,11 +136,22 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         await hub.close()
         repo.close()
         raise
+    app.state.zone_watch = None
+    if repo.store.postgis:  # zone changes by other processes (mare CLI, another service)
+        from app.service.zone_watch import ZoneWatcher
+
+        watch = await asyncio.to_thread(
+            ZoneWatcher, settings.resolved_database_url, repo.list_zones, pipeline.set_zones
+        )
+        watch.start()
+        app.state.zone_watch = watch
 
 
 async def stop_service(app: FastAPI) -> None:
     """Stop the pipeline (draining, snapshot), the hub and the store."""
     pipeline: Pipeline = app.state.pipeline
+    if getattr(app.state, "zone_watch", None) is not None:
+        await asyncio.to_thread(app.state.zone_watch.stop)
     await pipeline.stop()
     await app.state.hub.close()
     await asyncio.to_thread(app.state.repo.close)

@@ -33,3 +33,29 @@ def test_service_on_postgis_stores_and_answers_like_sqlite(pg_service: Service) 
 
     pg_service.wait_for(stored)
     check_history(pg_service)
+
+
+def test_zone_saved_by_another_process_reaches_the_running_engine(
+    pg_service: Service, postgis_url: str
+) -> None:
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from app.store import open_store
+    from app.store.zones import load_zones, save_zones
+    from geo.zones import Zone, ZoneKind
+
+    engine = pg_service.app.state.engine
+    assert "gamma" not in {z.id for z in engine.zones}
+    other = open_store(postgis_url)  # another process's store: its own connections
+    try:
+        gamma = Zone(
+            id="gamma",
+            name="Gamma",
+            kind=ZoneKind.PORT,
+            geometry=MultiPolygon([Polygon([(14.0, 35.0), (14.2, 35.0), (14.2, 35.2)])]),
+        )
+        save_zones(other, [*load_zones(other), gamma], now_ms=1)
+    finally:
+        other.close()
+    pg_service.wait_for(lambda: "gamma" in {z.id for z in engine.zones})
+    assert pg_service.app.state.zone_watch.reloads >= 1
