@@ -92,7 +92,7 @@ class Decoder:
     """
 
     #: Chunks shorter than this go line by line: numpy's fixed cost per call exceeds the gain.
-    vector_min_lines = 24
+    vector_min_lines = 384
 
     def __init__(
         self, *, dedupe_seconds: float = 10.0, fragment_timeout_seconds: float = 5.0
@@ -378,7 +378,10 @@ class Decoder:
         dedupe = self._dedupe
         if dedupe.window_ms <= 0:
             return np.zeros(single.size, dtype=np.bool_), [False] * len(messages)
-        keys = payload_keys(fr, single) if fr is not None and single.size else []
+        if fr is None or not single.size:  # line by line: no arrays for a few messages
+            m_keys = [payload_key(m[1]) for m in messages]
+            return np.zeros(0, dtype=np.bool_), dedupe.sequential(m_keys, [m[3] for m in messages])
+        keys = payload_keys(fr, single)
         r_time = fr.time_ms[single] if fr is not None else np.zeros(0, dtype=np.int64)
         if not messages:
             return dedupe.duplicates(keys, r_time), []

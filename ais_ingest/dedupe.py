@@ -36,14 +36,27 @@ class Deduplicator:
     (`_compact`), so expiry costs no Python work per entry.
     """
 
-    __slots__ = ("window_ms", "_index", "_extra", "_times", "_keys", "_base", "_ptr")
+    __slots__ = (
+        "window_ms",
+        "sequential_below",
+        "_index",
+        "_extra",
+        "_times",
+        "_tail",
+        "_keys",
+        "_base",
+        "_ptr",
+    )
 
     def __init__(self, window_ms: int = 10_000) -> None:
         self.window_ms = window_ms
+        #: Batches smaller than this go one payload at a time: numpy's fixed cost exceeds the gain.
+        self.sequential_below = 256
         self._index: dict[bytes, int] = {}
         # Payloads with several held entries: latest -> (latest, first-to-go entry, entries).
         self._extra: dict[bytes, tuple[int, int, list[int]]] = {}
         self._times = np.zeros(0, dtype=np.int64)
+        self._tail: list[int] = []  # times of entries after ``_times`` (added one by one)
         self._keys: list[bytes] = []
         self._base = 0
         self._ptr = 0
@@ -81,6 +94,9 @@ class Deduplicator:
         if window <= 0 or n == 0:
             return dup
         times = np.asarray(times, dtype=np.int64)
+        if n < self.sequential_below:
+            return np.array(self.sequential(keys, times.tolist()), dtype=np.bool_)
+        self._flush_tail()
         # Payloads repeated within the batch, by hash (a collision only costs a loop turn; the
         # loop compares payloads themselves). Hashing here also caches it for the dict work.
         hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=n)
@@ -210,6 +226,62 @@ class Deduplicator:
         limit = int(new_times.max()) - self.window_ms
         self._ptr += int(np.searchsorted(np.maximum.accumulate(held), limit, side="left"))
         self._compact()
+
+    def sequential(self, keys: Sequence[bytes], times: list[int]) -> list[bool]:
+        """Apply the rule one payload at a time on the same state (small batches: no numpy).
+
+        Same result as `duplicates`, which calls it for batches below ``sequential_below``.
+        """
+        window = self.window_ms
+        if window <= 0:
+            return [False] * len(keys)
+        index, extra, tail, all_keys = self._index, self._extra, self._tail, self._keys
+        arr, base = self._times, self._base
+        narr = arr.size
+
+        def time_of(g: int) -> int:
+            i = g - base
+            return int(arr[i]) if i < narr else tail[i - narr]
+
+        ptr = self._ptr
+        g = base + len(all_keys)
+        out: list[bool] = []
+        for key, t in zip(keys, times, strict=True):
+            latest = index.get(key, -1)
+            held: list[int] = []
+            if latest >= ptr:
+                more = extra.get(key)
+                first, numbers = (
+                    (more[1], more[2]) if more and more[0] == latest else (latest, [latest])
+                )
+                if first >= ptr and abs(t - time_of(latest)) < window:
+                    out.append(True)
+                    continue
+                held = [e for e in numbers if e >= ptr]
+            index[key] = g
+            all_keys.append(key)
+            tail.append(t)
+            if held:
+                same_time = [e for e in held if time_of(e) == t]
+                held.append(g)
+                extra[key] = (g, same_time[0] if same_time else g, held)
+            elif key in extra:
+                del extra[key]
+            limit = t - window
+            while time_of(ptr) < limit:
+                ptr += 1
+            g += 1
+            out.append(False)
+        self._ptr = ptr
+        if len(tail) > _COMPACT:
+            self._flush_tail()
+            self._compact()
+        return out
+
+    def _flush_tail(self) -> None:
+        if self._tail:
+            self._times = np.concatenate([self._times, np.array(self._tail, dtype=np.int64)])
+            self._tail.clear()
 
     def _compact(self) -> None:
         """Drop released entries from the FIFO, and stale keys from the index (amortised)."""

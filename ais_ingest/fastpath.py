@@ -39,6 +39,10 @@ def _chars(payloads: list[str], nchars: int) -> npt.NDArray[np.uint8]:
     return raw.reshape(-1, nchars)
 
 
+_WEIGHTS = {n: (1 << np.arange(n - 1, -1, -1, dtype=np.int64)) for n in range(1, 58)}
+_BIT_MATRIX_BELOW = 64
+
+
 class _Bits:
     """The payload bits of every row, packed into 64-bit words (four characters to 3 bytes).
 
@@ -51,7 +55,7 @@ class _Bits:
     them): their values are computed arithmetically instead of by table lookup.
     """
 
-    __slots__ = ("packed", "words", "ok")
+    __slots__ = ("packed", "words", "ok", "bits")
 
     def __init__(self, chars: npt.NDArray[np.uint8], checked: bool = False) -> None:
         n, nchars = chars.shape
@@ -74,11 +78,16 @@ class _Bits:
         out[:, :, 1] = (q[:, :, 1] << 4) | (q[:, :, 2] >> 2)
         out[:, :, 2] = (q[:, :, 2] << 6) | q[:, :, 3]
         self.packed = packed
+        # Few rows: one bit-matrix product per field costs fewer numpy calls than shifts.
+        self.bits = np.unpackbits(packed, axis=1) if n < _BIT_MATRIX_BELOW else None
         # one contiguous row per 64-bit word, most significant bit first
         self.words = np.ascontiguousarray(packed.view(">u8").T).astype(np.uint64)
 
     def field(self, start: int, width: int) -> npt.NDArray[np.int64]:
         """Unsigned field of ``width`` (<= 57) bits at bit ``start``, MSB first."""
+        if self.bits is not None:
+            product: npt.NDArray[np.int64] = self.bits[:, start : start + width] @ _WEIGHTS[width]
+            return product
         k, offset = divmod(start, 64)
         end = offset + width
         mask = np.uint64((1 << width) - 1)

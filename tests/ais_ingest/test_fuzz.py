@@ -217,14 +217,19 @@ def test_decoder_equals_the_sequential_reference_on_mixed_feeds_in_random_chunks
     st.lists(st.tuples(st.sampled_from("abcdefg"), st.integers(0, 60)), max_size=80),
     st.lists(st.integers(0, 80), max_size=5),
     st.sampled_from([0, 1, 5, 10, 25]),
+    st.sampled_from([0, 0, 3, 10**9]),
 )
 def test_batched_dedupe_equals_the_sequential_rule(
-    events: list[tuple[str, int]], cuts: list[int], window: int
+    events: list[tuple[str, int]], cuts: list[int], window: int, sequential_below: int
 ) -> None:
-    """Times jump back and forth (several stations' clocks), so entries expire out of order."""
+    """Times jump back and forth (several stations' clocks), so entries expire out of order.
+
+    Batches go through the vectorised path, the one-by-one path, or a mix (both share state).
+    """
     ref = ReferenceDeduplicator(window)
     want = [ref.is_duplicate(p, t) for p, t in events]
     new = Deduplicator(window)
+    new.sequential_below = sequential_below
     have: list[bool] = []
     bounds = [0, *sorted(c for c in cuts if c <= len(events)), len(events)]
     for a, b in zip(bounds, bounds[1:], strict=False):
