@@ -391,18 +391,23 @@ export class MareMap {
         ),
       );
     }
-    const suspects = this.memo("suspect-list", [st.suspectVersion], () => ({
-      list: st.slotsWith(2),
-    }));
+    // The ring list changes only when some vessel enters or leaves it (or slots move); between
+    // those, a diff only rewrites the rings' positions, copied from the store by slot.
+    const suspects = this.memo("suspect-list", [st.suspectVersion], () => {
+      const list = st.slotsWith(2);
+      const slots = Int32Array.from(list, (m) => st.slot.get(m));
+      return { list, slots, positions: new Float32Array(slots.length * 2) };
+    });
     out.push(
-      this.memo("suspects", [suspects, st.version], () =>
-        new ScatterplotLayer({
+      this.memo("suspects", [suspects, st.version], () => {
+        const { slots, positions } = suspects;
+        for (let k = 0; k < slots.length; k++) {
+          positions[2 * k] = st.positions[2 * slots[k]];
+          positions[2 * k + 1] = st.positions[2 * slots[k] + 1];
+        }
+        return new ScatterplotLayer({
           id: "suspects",
-          data: suspects.list,
-          getPosition: (m) => {
-            const i = st.slot.get(m);
-            return i === undefined ? [0, 0] : [st.positions[2 * i], st.positions[2 * i + 1]];
-          },
+          data: { length: slots.length, attributes: { getPosition: { value: positions.subarray(0), size: 2 } } },
           getRadius: 14,
           radiusUnits: "pixels",
           stroked: true,
@@ -411,8 +416,8 @@ export class MareMap {
           getLineWidth: 2,
           getLineColor: [255, 209, 102, 230],
           updateTriggers: { getPosition: st.version },
-        }),
-      ),
+        });
+      }),
     );
     out.push(
       this.memo("vessels", [st.version, st.styleVersion], () => {
