@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from app.auth.models import ALL_ROLES, EDITORS, Role, User
@@ -91,10 +91,8 @@ def alert_filter(
     )
 
 
-@router.get("", dependencies=[allow(*ALL_ROLES)])
-def list_alerts(
+def alert_filter_query(
     user: CurrentUser,
-    repo: RepoDep,
     kind: str | None = None,
     zone: str | None = None,
     mmsi: Annotated[int | None, Query(ge=0, le=999_999_999)] = None,
@@ -102,13 +100,28 @@ def list_alerts(
     state: str | None = None,
     start: str | None = None,
     end: str | None = None,
+) -> AlertFilter:
+    """Read the alert filters of docs/api.md from the query, scoped to the user.
+
+    One dependency for every route that filters alerts (list, export), so they take the same
+    parameters with the same validation.
+    """
+    return alert_filter(
+        user, kind=kind, zone=zone, mmsi=mmsi, severity=severity, state=state, start=start, end=end
+    )
+
+
+AlertFilterDep = Annotated[AlertFilter, Depends(alert_filter_query)]
+
+
+@router.get("", dependencies=[allow(*ALL_ROLES)])
+def list_alerts(
+    repo: RepoDep,
+    f: AlertFilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Return alerts matching the filters, newest first (``severity`` is a minimum)."""
-    f = alert_filter(
-        user, kind=kind, zone=zone, mmsi=mmsi, severity=severity, state=state, start=start, end=end
-    )
     items = repo.list_alerts(f, limit=limit + 1, before_id=decode_cursor(cursor))
     more = len(items) > limit
     items = items[:limit]

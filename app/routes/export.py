@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from app.auth.models import READERS
-from app.deps import CurrentUser, RepoDep, allow
+from app.deps import RepoDep, allow
 from app.errors import bad_request
-from app.routes.alerts import alert_filter
+from app.routes.alerts import AlertFilterDep
 from app.routes.common import MAX_LIMIT, MmsiPath, parse_time
-from geo.events import Severity, format_time
+from geo.events import format_time
 
 router = APIRouter(prefix="/api/v1/export", tags=["export"], dependencies=[allow(*READERS)])
 
@@ -91,22 +91,12 @@ ALERT_COLUMNS = [
 
 @router.get("/alerts")
 def export_alerts(
-    user: CurrentUser,
     repo: RepoDep,
-    kind: str | None = None,
-    zone: str | None = None,
-    mmsi: Annotated[int | None, Query(ge=0, le=999_999_999)] = None,
-    severity: Severity | None = None,
-    state: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    f: AlertFilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
     format: Fmt = "geojson",
 ) -> Response:
     """Return the alerts matching the filters (as ``GET /alerts``) as GeoJSON or CSV."""
-    f = alert_filter(
-        user, kind=kind, zone=zone, mmsi=mmsi, severity=severity, state=state, start=start, end=end
-    )
     alerts = repo.list_alerts(f, limit=limit)
     if format == "csv":
         rows = [[a.get(c) for c in ALERT_COLUMNS] for a in alerts]
