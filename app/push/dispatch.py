@@ -89,7 +89,6 @@ class WebhookDispatcher:
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
-        await asyncio.to_thread(table.ensure_tables, self.engine)
         self._client = httpx.AsyncClient(
             timeout=self.timeout, follow_redirects=False, trust_env=False
         )

@@ -1,9 +1,10 @@
 """Webhook subscriptions and their delivery log, in the service's database.
 
-Two small tables of their own (SQLAlchemy Core, same on SQLite and PostgreSQL), created if
-missing: they hold only push configuration and a bounded log, nothing the store's queries
-join with. Times are epoch milliseconds (aware UTC ISO strings on the way out). The secret is
-kept in clear because every delivery must be signed with it; it is shown once, at creation.
+Two small tables (SQLAlchemy Core, same on SQLite and PostgreSQL) that the store's schema and
+migrations own (0008): they hold only push configuration and a bounded log, nothing the store's
+queries join with. Times are epoch milliseconds (aware UTC ISO strings on the way out). The
+secret is kept in clear because every delivery must be signed with it; it is shown once, at
+creation.
 """
 
 from __future__ import annotations
@@ -13,47 +14,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.store.schema import tables
 from geo.events import format_time
 
-metadata = sa.MetaData()
-
-subscriptions = sa.Table(
-    "webhook_subscriptions",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("url", sa.String(2000), nullable=False),
-    sa.Column("secret", sa.String(200), nullable=False),
-    sa.Column("owner", sa.String(200), nullable=False),
-    sa.Column("zones", sa.JSON, nullable=True),
-    sa.Column("kinds", sa.JSON, nullable=True),
-    sa.Column("min_severity", sa.String(20), nullable=True),
-    sa.Column("active", sa.Boolean, nullable=False, default=True),
-    sa.Column("created_ms", sa.BigInteger, nullable=False),
-)
-
-deliveries = sa.Table(
-    "webhook_deliveries",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("subscription_id", sa.Integer, nullable=False, index=True),
-    sa.Column("delivery", sa.String(64), nullable=False),
-    sa.Column("alert_id", sa.BigInteger, nullable=True),
-    sa.Column("attempt", sa.Integer, nullable=False),
-    sa.Column("ok", sa.Boolean, nullable=False),
-    sa.Column("status_code", sa.Integer, nullable=True),
-    sa.Column("error", sa.String(500), nullable=True),
-    sa.Column("duration_ms", sa.Float, nullable=False),
-    sa.Column("time_ms", sa.BigInteger, nullable=False),
-)
+_TABLES = tables(postgis=False)  # plain columns only: the same Core tables serve both backends
+subscriptions = _TABLES["webhook_subscriptions"]
+deliveries = _TABLES["webhook_deliveries"]
 
 #: Delivery log rows kept, all subscriptions together (older ones pruned as new ones arrive).
 LOG_KEEP = 20_000
-
-
-def ensure_tables(engine: sa.Engine) -> None:
-    """Create the two tables where missing."""
-    metadata.create_all(engine, checkfirst=True)
 
 
 def _public(row: Any) -> dict[str, Any]:

@@ -314,7 +314,45 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("details", Json, nullable=False),
     )
     Index("ix_audit_log_time", audit.c.time)
+    _webhook_tables(md)
     return md
+
+
+def _webhook_tables(md: MetaData) -> None:
+    """Webhook subscriptions and their bounded delivery log (0008), written by `app.push`.
+
+    Times are integer epoch milliseconds and the filters plain JSON on both backends: the
+    tables were first made by the service itself, and 0008 adopts those as they are.
+    """
+    Table(
+        "webhook_subscriptions",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(200), nullable=False),
+        Column("url", String(2000), nullable=False),
+        Column("secret", String(200), nullable=False),
+        Column("owner", String(200), nullable=False),
+        Column("zones", JSON),
+        Column("kinds", JSON),
+        Column("min_severity", String(20)),
+        Column("active", Boolean, nullable=False, default=True),
+        Column("created_ms", BigInteger, nullable=False),
+    )
+    deliveries = Table(
+        "webhook_deliveries",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subscription_id", Integer, nullable=False),
+        Column("delivery", String(64), nullable=False),
+        Column("alert_id", BigInteger),
+        Column("attempt", Integer, nullable=False),
+        Column("ok", Boolean, nullable=False),
+        Column("status_code", Integer),
+        Column("error", String(500)),
+        Column("duration_ms", Float, nullable=False),
+        Column("time_ms", BigInteger, nullable=False),
+    )
+    Index("ix_webhook_deliveries_subscription_id", deliveries.c.subscription_id)
 
 
 def tables(postgis: bool) -> dict[str, Table]:

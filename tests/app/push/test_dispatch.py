@@ -16,6 +16,8 @@ from app.hub import Hub
 from app.push import webhook_table as table
 from app.push.dispatch import WebhookDispatcher, matches
 from app.push.signing import Allowlist, sign, verify
+from app.store.engine import make_engine
+from app.store.migrate import upgrade
 from tests.app.push.servers import Receiver, serve
 
 SECRET = "s3cret-for-tests-only"
@@ -31,8 +33,8 @@ ALERT = {
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'hooks.sqlite'}")
-    table.ensure_tables(engine)
+    engine = make_engine(f"sqlite:///{tmp_path / 'hooks.sqlite'}")
+    upgrade(engine)
     yield engine
     engine.dispose()
 

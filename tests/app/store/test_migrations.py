@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import MetaData, inspect, select, text
 
 from app.store import Store
 from app.store.autogen import include_object
@@ -297,5 +297,34 @@ def test_service_vessel_states_move_onto_the_store_table(fresh_url: str) -> None
             1795428000250,
             {"mmsi": 247000001, "dark": True, "risk": 0.5},
         )
+    finally:
+        engine.dispose()
+
+
+def test_webhook_tables_the_service_made_are_adopted_with_their_rows(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    try:
+        upgrade(engine, "0007")
+        old = MetaData()  # what the dispatcher created with create_all before 0008
+        for t in make_metadata(False).tables.values():
+            if t.name.startswith("webhook_"):
+                t.to_metadata(old)
+        old.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO webhook_subscriptions (name, url, secret, owner, active, "
+                    "created_ms) VALUES ('ops', 'http://127.0.0.1:9/h', 's', 'ann', true, 5)"
+                )
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT name FROM webhook_subscriptions")).scalars().all()
+        assert names == ["ops"]
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(
+                conn, opts={"include_object": include_object, "compare_type": True}
+            )
+            assert compare_metadata(ctx, make_metadata(engine.dialect.name == "postgresql")) == []
     finally:
         engine.dispose()
