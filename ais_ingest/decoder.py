@@ -9,13 +9,25 @@ stateful steps: duplicate suppression over the whole chunk at once (`Deduplicato
 equal to the sequential rule), then routing: standard-length types 1-3/18 and 5 to the vectorised
 decoders (single-part ones straight from the byte array, without a Python string), other record
 types to pyais, the rest to a counter. Records keep arrival order; every line is counted once.
+
+An optional ``on_accepted`` hook (the NMEA relay, `app.relay`) gets, per `Decoder.decode` call,
+the raw lines that passed the line-level checks: well framed, checksums right (sentence and tag
+block), not a duplicate. What Mare then makes of the payload does not matter: an unsupported
+type (4, 8, 21, ...) or a payload pyais rejects may still mean something to a chart plotter, and
+what the relay must not pass on is only what a receiver mangled or what it already sent. A
+multipart message is passed on whole, its fragments together and in order, in the call where
+its last fragment arrives (at that fragment's place in arrival order), once it is assembled
+and not a duplicate, whether or not it then decodes; fragments that never make a message
+(orphans, timed out) are never passed on, since a plotter could not use them either.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -89,15 +101,27 @@ class Decoder:
     fragment_timeout_seconds
         A multipart message not completed within this time (event time of its lines) is
         dropped and its fragments counted as orphans.
+    on_accepted
+        Called once per `decode` call that accepted any line, with the accepted raw lines in
+        arrival order (see the module docstring); runs inline, so it must be quick and must not
+        raise. None (the default) costs nothing. It may be set after construction.
     """
 
     #: Chunks shorter than this go line by line: numpy's fixed cost per call exceeds the gain.
     vector_min_lines = 384
 
     def __init__(
-        self, *, dedupe_seconds: float = 10.0, fragment_timeout_seconds: float = 5.0
+        self,
+        *,
+        dedupe_seconds: float = 10.0,
+        fragment_timeout_seconds: float = 5.0,
+        on_accepted: Callable[[Sequence[str]], None] | None = None,
     ) -> None:
         self.stats = IngestStats()
+        self.on_accepted = on_accepted
+        # Raw lines of the multipart messages assembled in this call, by their last line's
+        # number; kept only while ``on_accepted`` is set.
+        self._joined: dict[int, tuple[str, ...]] = {}
         self._assembler = Assembler(timeout_ms=int(fragment_timeout_seconds * 1000))
         self._dedupe = Deduplicator(int(dedupe_seconds * 1000))
         self._merger = StaticMerger()
@@ -231,6 +255,8 @@ class Decoder:
             if not done.payload:
                 counts["decode_error"] += len(done.lines)
                 continue
+            if self.on_accepted is not None:
+                self._joined[number] = done.lines
             # The message is dated and attributed by its first fragment, which carries the tag
             # block's c: and s: when later ones do not.
             out.append(
@@ -270,6 +296,8 @@ class Decoder:
             fragments = self._regular_fragments(lines, fr, np.flatnonzero(fr.ok & multi))
         messages = self._line_messages(lines, irregular, received_ms, source, fragments)
         dup_single, dup_msg = self._duplicates(fr, single, messages)
+        if self.on_accepted is not None:
+            self._accept(lines, fr, single, dup_single, messages, dup_msg)
         # String paths: messages that are not duplicates, in line order.
         fast_msgs: list[_Message] = []
         t5_msgs: list[_Message] = []
@@ -320,6 +348,52 @@ class Decoder:
         }
         sources = np.array(list(chain.from_iterable(c.source for c, _ in pos_parts)), dtype=object)
         return Batch(PositionColumns(**columns, source=sources[perm].tolist()), statics)
+
+    def _accept(
+        self,
+        lines: Sequence[str],
+        fr: FramedChunk | None,
+        single: npt.NDArray[np.intp],
+        dup_single: npt.NDArray[np.bool_],
+        messages: list[_Message],
+        dup_msg: list[bool],
+    ) -> None:
+        """Hand the accepted raw lines to ``on_accepted``, in arrival order (module docstring).
+
+        Single-part regular rows and messages are each in line order and never share a line, so
+        one merge by line number orders them; a multipart message sits at its last fragment.
+        """
+        joined, self._joined = self._joined, {}
+        kept = [m[0] for m, dup in zip(messages, dup_msg, strict=True) if not dup]
+        if fr is not None and single.size:
+            rows: list[int] = fr.rows[single[~dup_single]].tolist()
+            if kept:
+                rows = sorted(rows + kept)
+        else:
+            rows = kept
+        if not rows:
+            return
+        picked = itemgetter(*rows)(lines) if len(rows) > 1 else (lines[rows[0]],)
+        # A multipart message's earlier fragments go in front of its last line (few per chunk:
+        # slices between them keep the per-line work in C).
+        at: list[tuple[int, tuple[str, ...]]] = []
+        for k, parts in joined.items():  # a duplicate message is not in rows
+            i = bisect_left(rows, k)
+            if i < len(rows) and rows[i] == k:
+                at.append((i, parts))
+        hook = self.on_accepted
+        assert hook is not None
+        if not at:
+            hook(picked)
+            return
+        out: list[str] = []
+        prev = 0
+        for i, parts in sorted(at):
+            out.extend(picked[prev:i])
+            out.extend(parts)
+            prev = i + 1
+        out.extend(picked[prev:])
+        hook(out)
 
     def _route_single(
         self,
