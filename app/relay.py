@@ -3,7 +3,10 @@
 OpenCPN and most plotters read a plain TCP stream of ``!AIVDM`` sentences. The relay gets the
 deduplicated, checksum-valid lines from the decoder (a callback, `NmeaRelay.feed`) and writes
 them to every connected client, each line ending in CR LF as NMEA 0183 says. NMEA 4.10 tag
-blocks are stripped by default: few plotters parse them, and some reject the whole line.
+blocks are stripped by default: few plotters parse them, and some reject the whole line. What a
+logger or a receiver network put around a sentence (a leading timestamp, USCG metadata after
+the checksum) is always cut: the decoder accepts those lines, a plotter expects ``!`` first and
+the line to end at the checksum.
 
 A client that reads too slowly never holds the others back: writes go to its transport's
 buffer, and once that holds more than ``max_buffer_bytes`` the lines meant for it are dropped
@@ -31,6 +34,25 @@ def strip_tag_block(line: str) -> str:
         if end > 0:
             return line[end + 1 :]
     return line
+
+
+def relay_sentence(line: str, keep_tag_block: bool = False) -> str:
+    r"""Return what a plotter reads of an accepted line: ``[\tag\]!...*hh``, nothing around it."""
+    line = line.rstrip("\r\n")
+    tag = ""
+    rest = line
+    if line.startswith("\\"):
+        end = line.find("\\", 1)
+        if end > 0:
+            tag, rest = line[: end + 1], line[end + 1 :]
+    if not rest.startswith("!"):  # a logger's timestamp (maybe then a tag block, cut too)
+        bang = rest.find("!")
+        if bang > 0:
+            rest = rest[bang:]
+    star = rest.find("*")
+    if 0 < star < len(rest) - 3:  # receiver metadata after the checksum
+        rest = rest[: star + 3]
+    return tag + rest if keep_tag_block else rest
 
 
 class NmeaRelay:
@@ -117,10 +139,8 @@ class NmeaRelay:
             self._write(lines)
 
     def _write(self, lines: Sequence[str]) -> None:
-        if self.keep_tag_blocks:
-            text = "".join(line.rstrip("\r\n") + "\r\n" for line in lines)
-        else:
-            text = "".join(strip_tag_block(line.rstrip("\r\n")) + "\r\n" for line in lines)
+        keep = self.keep_tag_blocks
+        text = "".join(relay_sentence(line, keep) + "\r\n" for line in lines)
         data = text.encode("ascii", "replace")
         for w in list(self._clients):
             if w.is_closing():

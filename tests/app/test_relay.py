@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from app.relay import NmeaRelay, strip_tag_block
+from app.relay import NmeaRelay, relay_sentence, strip_tag_block
 
 TAGGED = "\\s:r1,c:1700000000*5C\\!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
 BARE = "!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24"
@@ -12,6 +12,19 @@ BARE = "!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24"
 def test_strip_tag_block_leaves_bare_sentences_alone() -> None:
     assert strip_tag_block(TAGGED) == "!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
     assert strip_tag_block(BARE) == BARE
+
+
+def test_relay_sentence_cuts_logger_timestamps_and_receiver_metadata() -> None:
+    sentence = strip_tag_block(TAGGED)
+    for line in (
+        TAGGED + "\r\n",
+        "2026-06-01T03:10:00Z " + sentence,
+        "1780283400.123 " + TAGGED,
+        sentence + ",s22,d-105,T45.1,x1,r003669945,1780283400",
+    ):
+        assert relay_sentence(line) == sentence
+    assert relay_sentence(TAGGED, keep_tag_block=True) == TAGGED
+    assert relay_sentence(BARE, keep_tag_block=True) == BARE
 
 
 async def _wait_clients(relay: NmeaRelay, n: int) -> None:
