@@ -21,11 +21,24 @@ ROOT = Path(__file__).resolve().parents[2]
 WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "admin", "password", "mare"})
 
 
+def parse_listen(value: str) -> tuple[str, int]:
+    """Split ``host:port`` (``[v6]:port`` for IPv6) into a bind address; ValueError if not one."""
+    host, sep, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected host:port (e.g. 127.0.0.1:10111), got {value!r}")
+    return host, int(port)
+
+
 class ServiceSettings(Settings):
     """Process settings plus the service's own (``MARE_*`` environment variables)."""
 
     #: Ingest sources the pipeline reads (``udp://0.0.0.0:10110``, ``tcp://...``), comma list.
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: ``host:port`` on which the NMEA relay re-serves the accepted sentences over TCP
+    #: (``127.0.0.1:10111``, ``[::1]:10111``; port 0 takes a free one); empty: no relay.
+    relay_listen: str = ""
     #: Zone file loaded into an empty database at start (the shipped central-Med set).
     zone_file: Path = ROOT / "data" / "zones" / "central_med.geojson"
     #: Watchlist CSV loaded into an empty database at start; None for none.
@@ -57,6 +70,19 @@ class ServiceSettings(Settings):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    @field_validator("relay_listen")
+    @classmethod
+    def _check_relay_listen(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            parse_listen(value)
+        return value
+
+    @property
+    def relay_address(self) -> tuple[str, int] | None:
+        """Return where the NMEA relay listens, or None when it is off."""
+        return parse_listen(self.relay_listen) if self.relay_listen else None
 
     @property
     def snapshot_path(self) -> Path:

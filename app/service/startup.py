@@ -4,7 +4,9 @@ Order matters: the store first (everything else reads it), then zones and watchl
 from the shipped files into an empty database, so a first `mare demo` has the central-Med
 set), land (loaded once: a reachable area must not re-read 170 kB of coastline), the engine
 (from its snapshot when there is one), the live picture (from stored vessels), auth (the
-bootstrap token), and last the pipeline, whose sources start streaming at once.
+bootstrap token), the NMEA relay when ``MARE_RELAY_LISTEN`` asks for one (fed by the decoder's
+`on_accepted` hook, so it listens before the first line is decoded), and last the pipeline,
+whose sources start streaming at once.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from ais_ingest.decoder import Decoder
 from app.auth.service import AuthService, check_secret
 from app.hub import Hub
 from app.pipeline import Pipeline
 from app.pipeline.snapshot import restore_or_new
+from app.relay import NmeaRelay
 from app.routes.watchlist import engine_watchlist
 from app.service.live import LivePicture
 from app.service.repo import Repo
@@ -102,8 +106,6 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         return await asyncio.to_thread(repo.alerts_recorded_after, after_ms)
 
     hub.alert_history = history
-    from ais_ingest.decoder import Decoder
-
     pipeline = Pipeline(
         engine=parts["engine"],
         live=parts["live"],
@@ -130,9 +132,13 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
     app.state.live = parts["live"]
     app.state.hub = hub
     app.state.pipeline = pipeline
+    app.state.relay = None
     try:
+        app.state.relay = await start_relay(settings, pipeline.decoder)
         await pipeline.start()
     except BaseException:
+        if app.state.relay is not None:
+            await app.state.relay.stop()
         await hub.close()
         repo.close()
         raise
@@ -147,11 +153,37 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         app.state.zone_watch = watch
 
 
+async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay | None:
+    """Start the NMEA relay if configured and hook it to ``decoder``; None when it is off.
+
+    The decoder runs on the event loop, so `NmeaRelay.feed` writes to the clients at once.
+    """
+    address = settings.relay_address
+    if address is None:
+        return None
+    relay = NmeaRelay(*address)
+    try:
+        await relay.start()
+    except OSError as exc:
+        host, port = address
+        raise RuntimeError(
+            f"cannot listen for the NMEA relay on {host}:{port} (MARE_RELAY_LISTEN): "
+            f"{exc.strerror or exc}"
+        ) from exc
+    decoder.on_accepted = relay.feed
+    log.info("NMEA relay on %s:%d", *(relay.address or address))
+    return relay
+
+
 async def stop_service(app: FastAPI) -> None:
-    """Stop the pipeline (draining, snapshot), the hub and the store."""
+    """Stop the pipeline (draining, snapshot), the relay, the hub and the store."""
     pipeline: Pipeline = app.state.pipeline
     if getattr(app.state, "zone_watch", None) is not None:
         await asyncio.to_thread(app.state.zone_watch.stop)
     await pipeline.stop()
+    relay: NmeaRelay | None = getattr(app.state, "relay", None)
+    if relay is not None:
+        pipeline.decoder.on_accepted = None
+        await relay.stop()
     await app.state.hub.close()
     await asyncio.to_thread(app.state.repo.close)
