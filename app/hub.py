@@ -78,6 +78,28 @@ class _Change:
 
 
 @dataclass(slots=True)
+class _View:
+    """Changes after a cursor as one view sees them (shared by consumers with that view)."""
+
+    upsert: list[dict[str, Any]]
+    texts: list[str]
+    mmsis: list[int]
+    #: Changed vessels out of view and removed vessels: removed from a consumer holding them.
+    gone: list[int]
+    oldest: float | None
+    superseded: int = 0
+    #: Wall-clock time at which the changes were collected (the diff's ``time``).
+    made: float = field(default_factory=time.time)
+    _joined: str | None = None
+
+    def joined(self) -> str:
+        """Return the upsert JSON texts joined by commas (made once per view)."""
+        if self._joined is None:
+            self._joined = ",".join(self.texts)
+        return self._joined
+
+
+@dataclass(slots=True)
 class Diff:
     """What changed in one subscriber's view since its last read."""
 
@@ -87,6 +109,11 @@ class Diff:
     oldest: float | None = None
     #: ``upsert`` as JSON texts (encoded once at publication, shared by all consumers).
     upsert_json: list[str] = field(default_factory=list)
+    #: ``upsert_json`` joined by commas, the inside of a JSON array (shared by all consumers
+    #: that read the same changes with the same view).
+    upsert_joined: str = ""
+    #: Wall-clock time at which the changes were collected (the same for those consumers).
+    made: float = 0.0
 
 
 @dataclass(slots=True)
@@ -238,6 +265,9 @@ class Hub:
         #: Highest alert seq no longer in the ring (the start seq before any eviction).
         self._alert_floor = self._alert_seq
         self._subs: set[Subscription] = set()
+        #: Diffs already collected for the head ``_views_head``, by (cursor, bbox).
+        self._views: dict[tuple[int, Bbox | None], _View] = {}
+        self._views_head = -1
         self._closed = False
         #: Optional store-backed history for SSE resumption older than the ring.
         self.alert_history: AlertHistory | None = None
@@ -359,52 +389,101 @@ class Hub:
     def _take_diff(self, sub: Subscription) -> Diff:
         with self._lock:
             cursor, head = sub.vessel_cursor, self._vessel_seq
-            changed: dict[int, tuple[dict[str, Any], str]] = {}
-            removed: set[int] = set()
-            oldest: float | None = None
             if cursor < self._log_floor:
                 self.drops[f"{sub.kind}_resync"] += 1
                 changed = {m: (v, e) for m, (s, v, e) in self._vessels.items() if s > cursor}
                 removed = {m for m in sub.known if m not in self._vessels}
+                view = self._view(changed, removed, None, sub)
+            elif sub.vessel_filter is None and not sub.reveal:
+                # Consumers reading at the same ticks share one walk of the log per view.
+                if self._views_head != head:
+                    self._views.clear()
+                    self._views_head = head
+                key = (cursor, sub.bbox)
+                shared = self._views.get(key)
+                if shared is None:
+                    shared = self._views[key] = self._walk(cursor, sub)
+                view = shared
             else:
-                superseded = 0
-                for ch in reversed(self._log):
-                    if ch.seq <= cursor:
-                        break
-                    oldest = ch.at
-                    for v, e in zip(ch.vessels, ch.encoded, strict=True):
-                        m = int(v["mmsi"])
-                        if m in changed or m in removed:
-                            superseded += 1
-                        else:
-                            changed[m] = (v, e)
-                    for m in ch.removed:
-                        if m not in changed:
-                            removed.add(m)
-                if superseded:
-                    self.drops[f"{sub.kind}_superseded"] += superseded
-            for m in sub.reveal:
-                if m not in changed and m in self._vessels:
-                    _, v, e = self._vessels[m]
-                    changed[m] = (v, e)
+                view = self._walk(cursor, sub)
+            if view.superseded:
+                self.drops[f"{sub.kind}_superseded"] += view.superseded
+            if sub.reveal:
+                has = {*view.mmsis, *view.gone}
+                extra = {
+                    m: self._vessels[m][1:]
+                    for m in sub.reveal
+                    if m not in has and m in self._vessels
+                }
+                if extra:
+                    more = self._view(extra, set(), None, sub)
+                    view = _View(
+                        view.upsert + more.upsert,
+                        view.texts + more.texts,
+                        view.mmsis + more.mmsis,
+                        view.gone + more.gone,
+                        view.oldest,
+                        view.superseded,
+                    )
             sub.reveal.clear()
             sub.vessel_cursor = head
-        upsert: list[dict[str, Any]] = []
-        texts: list[str] = []
-        remove: list[int] = []
+        known = sub.known
+        remove = [m for m in view.gone if m in known]
+        known.difference_update(remove)
+        known.update(view.mmsis)
+        return Diff(
+            view.upsert,
+            remove,
+            view.oldest if (view.upsert or remove) else None,
+            view.texts,
+            view.joined(),
+            view.made,
+        )
+
+    def _walk(self, cursor: int, sub: Subscription) -> _View:
+        """Collect the newest state of each vessel changed after ``cursor``, in ``sub``'s view."""
+        changed: dict[int, tuple[dict[str, Any], str]] = {}
+        removed: set[int] = set()
+        oldest: float | None = None
+        superseded = 0
+        for ch in reversed(self._log):
+            if ch.seq <= cursor:
+                break
+            oldest = ch.at
+            for v, e in zip(ch.vessels, ch.encoded, strict=True):
+                m = int(v["mmsi"])
+                if m in changed or m in removed:
+                    superseded += 1
+                else:
+                    changed[m] = (v, e)
+            for m in ch.removed:
+                if m not in changed:
+                    removed.add(m)
+        view = self._view(changed, removed, oldest, sub)
+        view.superseded = superseded
+        return view
+
+    @staticmethod
+    def _view(
+        changed: dict[int, tuple[dict[str, Any], str]],
+        removed: set[int],
+        oldest: float | None,
+        sub: Subscription,
+    ) -> _View:
+        """Split changes into upserts in ``sub``'s view and vessels to remove if it holds them.
+
+        Depends on the view only (bbox, filter), not on what ``sub`` holds, so it can be shared.
+        """
+        view = _View([], [], [], [], oldest)
         for m, (v, e) in changed.items():
             if sub.sees(v):
-                upsert.append(v)
-                texts.append(e)
-                sub.known.add(m)
-            elif m in sub.known:
-                remove.append(m)
-                sub.known.discard(m)
-        for m in removed:
-            if m in sub.known:
-                remove.append(m)
-                sub.known.discard(m)
-        return Diff(upsert, remove, oldest if (upsert or remove) else None, texts)
+                view.upsert.append(v)
+                view.texts.append(e)
+                view.mmsis.append(m)
+            else:
+                view.gone.append(m)
+        view.gone.extend(removed)
+        return view
 
     def _take_alerts(self, sub: Subscription) -> list[AlertEntry]:
         with self._lock:

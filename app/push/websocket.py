@@ -73,7 +73,23 @@ def parse_subscribe(msg: dict[str, Any]) -> tuple[Bbox | None, float]:
 
 def now_iso() -> str:
     """Return the wall clock as the contract's ISO 8601 UTC with ``Z`` (milliseconds)."""
-    return datetime.now(tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(time.time())
+
+
+def iso(epoch: float) -> str:
+    """Return epoch seconds as the contract's ISO 8601 UTC with ``Z`` (milliseconds)."""
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def next_tick(now: float, rate: float) -> float:
+    """Return when the next diff may go: the first tick of a ``rate`` Hz grid from now + 3/4 period.
+
+    Every client at the same rate sends on the same ticks (of the monotonic clock), so clients
+    with one view read the same changes and get byte-identical diffs: the hub collects them once
+    and compression (`app.push.deflate`) compresses them once. One diff per tick keeps a client
+    within ``rate`` diffs a second; two diffs are at least 3/4 of a period apart.
+    """
+    return math.ceil((now + 0.75 / rate) * rate) / rate
 
 
 async def authenticate(ws: WebSocket, msg: dict[str, Any]) -> User | None:
@@ -177,22 +193,22 @@ class LiveSession:
                 self.want_snapshot = False
                 vessels = sub.snapshot(live_vessels(self.ws))
                 await self.send({"type": "snapshot", "vessels": vessels})
-                self.next_diff = time.monotonic() + 1 / self.rate
+                self.next_diff = next_tick(time.monotonic(), self.rate)
             elif self.subscribed and sub.has_vessel_changes():
                 now = time.monotonic()
                 if now >= self.next_diff:
                     diff = sub.take_diff()
                     if diff.upsert or diff.remove:
-                        # vessels were encoded once in the hub: 50 clients cost 50 joins
+                        # vessels were encoded and joined once in the hub for all clients
                         await self.send_text(
-                            f'{{"type":"diff","time":"{now_iso()}",'
-                            f'"upsert":[{",".join(diff.upsert_json)}],'
+                            f'{{"type":"diff","time":"{iso(diff.made)}",'
+                            f'"upsert":[{diff.upsert_joined}],'
                             f'"remove":[{",".join(map(str, diff.remove))}]}}'
                         )
                         if diff.oldest is not None:
                             sent = time.monotonic()
                             self.hub.observe_latency("websocket_vessels", sent - diff.oldest)
-                        self.next_diff = now + 1 / self.rate
+                        self.next_diff = next_tick(now, self.rate)
                     continue
                 timeout = self.next_diff - now
             if self.errors or self.want_snapshot:

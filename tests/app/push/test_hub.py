@@ -54,6 +54,21 @@ async def test_vessel_leaving_the_view_or_the_picture_is_removed_once() -> None:
     assert sub.take_diff().remove == []
 
 
+async def test_readers_with_one_view_share_the_diff_but_each_removes_what_it_holds() -> None:
+    hub = Hub()
+    box = (10.0, 30.0, 20.0, 40.0)
+    a = hub.subscribe("websocket", bbox=box)
+    b = hub.subscribe("websocket", bbox=box)
+    a.snapshot([vessel(9, 12.0, 35.0)])  # a holds vessel 9, b does not
+    b.snapshot([])
+    hub.publish_vessels([vessel(1, 12.0, 35.0), vessel(9, 25.0, 35.0)])
+    da, db = a.take_diff(), b.take_diff()
+    assert da.upsert_joined is db.upsert_joined
+    assert da.upsert_joined == '{"mmsi":1,"lon":12.0,"lat":35.0}'
+    assert (da.remove, db.remove) == ([9], [])
+    assert hub.drops["websocket_superseded"] == 0
+
+
 async def test_reader_behind_the_log_is_resynchronised_from_latest_states() -> None:
     hub = Hub(vessel_log_size=4)
     sub = hub.subscribe("websocket")
