@@ -133,6 +133,15 @@ def echo_main(http_port: int, udp_port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=http_port, log_level="warning")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """Return the CPU time (user + system, all threads) a process has used, None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_http(url: str, proc: subprocess.Popen[bytes], seconds: float = 90.0) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -170,7 +179,8 @@ def processes(tmp: Path, batch_seconds: float) -> Iterator[dict[str, int]]:
     (tmp / "zones.geojson").write_text(json.dumps(ZONE))
     service = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(ports["http"]), "--log-level", "warning"],
+         "127.0.0.1", "--port", str(ports["http"]), "--log-level", "warning",
+         "--ws", "app.push.deflate:SharedDeflateProtocol"],  # as `mare serve` runs it
         cwd=ROOT, env=env,
     )  # fmt: skip
     code = (
@@ -179,6 +189,7 @@ def processes(tmp: Path, batch_seconds: float) -> Iterator[dict[str, int]]:
     echo = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     try:
         wait_http(f"http://127.0.0.1:{ports['http']}/healthz", service)
+        ports["service_pid"] = service.pid
         time.sleep(0.5)  # the echo has no health route; its port opens within a second
         yield ports
     finally:
@@ -204,6 +215,12 @@ class Sender(threading.Thread):
         self.echo_sent: dict[int, float] = {}
         self.sent = 0
         self.late_ticks = 0
+        #: CPU seconds of (the service, this bench process) when probing starts and at the end.
+        self.cpu: list[tuple[float | None, float]] = []
+        self.measured_sent = 0
+
+    def _cpu_mark(self) -> None:
+        self.cpu.append((cpu_seconds(self.ports["service_pid"]), time.process_time()))
 
     def run(self) -> None:
         rng = np.random.default_rng(7)
@@ -231,6 +248,9 @@ class Sender(threading.Thread):
             del batch[:per_tick]
             self.sent += per_tick
             if elapsed >= self.probe_from:
+                if not self.cpu:
+                    self._cpu_mark()
+                self.measured_sent += per_tick
                 self._probes(sock, target, echo, k)
             k += 1
             next_at = start + k * tick
@@ -239,6 +259,7 @@ class Sender(threading.Thread):
                 time.sleep(delay)
             else:
                 self.late_ticks += 1
+        self._cpu_mark()
         sock.close()
 
     def _probes(self, sock: socket.socket, target: Any, echo: Any, k: int) -> None:
@@ -345,7 +366,26 @@ async def measure(
         "udp_to_websocket_echo_ms": stats(echo, len(sender.echo_sent)),
         "sentences_sent": sender.sent,
         "sender_late_ticks": sender.late_ticks,
+        **cpu_use(sender, seconds),
     }
+
+
+def cpu_use(sender: Sender, seconds: float) -> dict[str, Any]:
+    """CPU used while probing, per 1,000 sentences and as a share of one core.
+
+    Less noisy than latency on a shared machine: a service starved of CPU by other processes
+    shows long latencies but the same CPU per sentence. The bench process (50 clients and the
+    sender) must stay well below one core, or the bench, not the service, sets the latency.
+    """
+    if len(sender.cpu) < 2 or not sender.measured_sent:
+        return {}
+    (svc0, own0), (svc1, own1) = sender.cpu[0], sender.cpu[-1]
+    out: dict[str, Any] = {}
+    for name, a, b in (("service", svc0, svc1), ("bench", own0, own1)):
+        if a is not None and b is not None:
+            out[f"{name}_cpu_ms_per_1000_msgs"] = round((b - a) * 1e6 / sender.measured_sent, 1)
+            out[f"{name}_cpu_share_of_core"] = round((b - a) / seconds, 2)
+    return out
 
 
 def server_counters(port: int) -> dict[str, Any]:

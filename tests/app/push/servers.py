@@ -12,6 +12,8 @@ from typing import Any
 
 import uvicorn
 
+from app.push.deflate import SharedDeflateProtocol
+
 
 @contextmanager
 def serve(app: Any) -> Iterator[int]:
@@ -20,7 +22,7 @@ def serve(app: Any) -> Iterator[int]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws=SharedDeflateProtocol)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
