@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger("app.relay")
 
@@ -65,7 +65,13 @@ class NmeaRelay:
         *,
         keep_tag_blocks: bool = False,
         max_buffer_bytes: int = MAX_BUFFER_BYTES,
+        on_clients: Callable[[int], None] | None = None,
     ) -> None:
+        """Set up; ``on_clients`` hears the client count whenever it changes (on the loop).
+
+        The service hooks the decoder only while someone listens, so an idle relay costs nothing.
+        """
+        self.on_clients = on_clients
         self.host = host
         self.port = port
         self.keep_tag_blocks = keep_tag_blocks
@@ -104,10 +110,13 @@ class NmeaRelay:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
-        self._clients.clear()
+        if self._clients:
+            self._clients.clear()
+            self._changed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._clients.add(writer)
+        self._changed()
         task = asyncio.current_task()
         if task is not None:
             self._readers.add(task)
@@ -117,12 +126,18 @@ class NmeaRelay:
         except (ConnectionError, OSError):
             pass
         finally:
-            self._clients.discard(writer)
+            if writer in self._clients:
+                self._clients.discard(writer)
+                self._changed()
             if task is not None:
                 self._readers.discard(task)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
                 await writer.wait_closed()
+
+    def _changed(self) -> None:
+        if self.on_clients is not None:
+            self.on_clients(len(self._clients))
 
     def feed(self, lines: Sequence[str]) -> None:
         """Send accepted lines to every client; safe to call from any thread, never blocks."""

@@ -156,12 +156,18 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
 async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay | None:
     """Start the NMEA relay if configured and hook it to ``decoder``; None when it is off.
 
-    The decoder runs on the event loop, so `NmeaRelay.feed` writes to the clients at once.
+    The hook is set only while a client is connected: collecting the accepted lines costs the
+    decoder a few per cent, for nothing when no plotter listens. The decoder runs on the event
+    loop, as the relay does, so `NmeaRelay.feed` writes to the clients at once.
     """
     address = settings.relay_address
     if address is None:
         return None
-    relay = NmeaRelay(*address)
+
+    def listened(clients: int) -> None:
+        decoder.on_accepted = relay.feed if clients else None
+
+    relay = NmeaRelay(*address, on_clients=listened)
     try:
         await relay.start()
     except OSError as exc:
@@ -170,7 +176,6 @@ async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay 
             f"cannot listen for the NMEA relay on {host}:{port} (MARE_RELAY_LISTEN): "
             f"{exc.strerror or exc}"
         ) from exc
-    decoder.on_accepted = relay.feed
     log.info("NMEA relay on %s:%d", *(relay.address or address))
     return relay
 

@@ -33,7 +33,8 @@ async def _wait_clients(relay: NmeaRelay, n: int) -> None:
 
 
 async def test_every_client_gets_the_sentences_with_crlf_and_no_tag_block() -> None:
-    relay = NmeaRelay(port=0)
+    counts: list[int] = []
+    relay = NmeaRelay(port=0, on_clients=counts.append)
     await relay.start()
     try:
         addr = relay.address
@@ -50,6 +51,7 @@ async def test_every_client_gets_the_sentences_with_crlf_and_no_tag_block() -> N
             await asyncio.sleep(0.01)
         relay.feed([BARE])
         assert relay.lines_sent == 4
+        assert counts == [1, 2, 1, 0]
     finally:
         await relay.stop()
 

@@ -97,8 +97,11 @@ def test_a_tcp_client_gets_the_valid_deduplicated_sentences_with_crlf(app: FastA
     bad = f"{first[:-2]}{int(first[-2:], 16) ^ 1:02X}"
     tag = f"s:other,c:{int(time.time())}"
     heard_again = f"\\{tag}*{nmea_checksum(tag):02X}\\{first}"  # another station's copy
+    decoder = app.state.pipeline.decoder
+    assert decoder.on_accepted is None  # nobody listens: the decoder collects nothing
     with socket.create_connection(relay_address, timeout=10) as client:
         until(lambda: relay.clients == 1)
+        assert decoder.on_accepted == relay.feed
         assert metrics(app)['mare_clients_connected{kind="relay"}'] == 1
         lines = [first, bad, first, part1, part2, last]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
@@ -117,6 +120,7 @@ def test_a_tcp_client_gets_the_valid_deduplicated_sentences_with_crlf(app: FastA
             received += chunk
     assert received == expected
     until(lambda: relay.clients == 0)
+    assert decoder.on_accepted is None
     samples = metrics(app)
     assert samples["mare_relay_lines_sent_total"] == len(want)
     assert samples['mare_clients_connected{kind="relay"}'] == 0
