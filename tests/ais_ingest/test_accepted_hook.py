@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyais import encode_dict
 
 from ais_ingest.decoder import Decoder, chunked, read_lines
 from ais_ingest.timestamps import nmea_checksum
+from tests.ais_ingest.test_fuzz import _feed
 
 T0 = 1_700_000_000
 CAPTURE = Path(__file__).resolve().parents[1] / "data/ais/aishub/aishub_2015_3min.nmea"
@@ -210,3 +213,26 @@ def test_both_framing_paths_relay_the_same_lines_from_a_real_feed(small: int) ->
         assert len(got.lines) == len(lines) - sum(counts[k] for k in dropped)
     assert seen[0] == seen[1]
     assert len(seen[0]) > len(src) // 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(_feed(), st.sampled_from([0, 5, 10]))
+def test_both_framing_paths_relay_the_same_lines_from_random_feeds(
+    feed: tuple[list[str], list[int], list[int | list[int]], list[str | list[str]]],
+    dedupe_seconds: int,
+) -> None:
+    """The fuzz feeds of `test_fuzz` (every line shape, interleaved fragments, random chunks)."""
+    lines, sizes, rx, src = feed
+    seen = []
+    for vector_min_lines in (1, 10**9):
+        got = Collector()
+        dec = Decoder(dedupe_seconds=dedupe_seconds, on_accepted=got)
+        dec.vector_min_lines = vector_min_lines
+        start = 0
+        for n, r, s in zip(sizes, rx, src, strict=True):
+            dec.decode(lines[start : start + n], r, s)
+            start += n
+        seen.append(got.lines)
+        counts = dec.stats.counts
+        assert len(got.lines) <= len(lines) - counts["bad_checksum"] - counts["duplicate"]
+    assert seen[0] == seen[1]
