@@ -277,6 +277,8 @@ class Decoder:
         of their own; ``source`` (one name, or one per line) names the feed for lines without a
         station of their own, and keeps fragments of different feeds apart.
         """
+        if self._joined:  # left by a call that raised, or a hook unset from another thread
+            self._joined = {}
         n = len(lines)
         stats = self.stats
         stats.lines += n
