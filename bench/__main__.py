@@ -14,6 +14,7 @@ MODULES = (
     "bench.engine",
     "bench.service",
     "bench.dashboard",
+    "bench.demo",
 )
 
 
