@@ -1,8 +1,12 @@
-"""Daily partitions of ``positions`` on PostGIS: created ahead of time, dropped for retention.
+"""Daily partitions of ``positions`` on PostGIS: created ahead, spatially indexed once closed.
 
 A partition is named ``positions_pYYYYMMDD`` and holds [day 00:00 UTC, next day 00:00 UTC).
 There is no DEFAULT partition: a row for a day without a partition would land there and block
 creating that day's partition later, so the writer creates the days a batch needs first.
+
+A day is written with only the table's BRIN on (time, mmsi); its GiST on ``geom``
+(``positions_pYYYYMMDD_geom``) is built by `index_closed` once the day is over, in one sorted
+build instead of one GiST insert per row (the measurements are in `app.store.schema`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ def day_of(ms: int) -> date:
 def partition_name(day: date) -> str:
     """Return the partition's table name for a UTC day."""
     return f"positions_p{day:%Y%m%d}"
+
+
+def gist_name(day: date) -> str:
+    """Return the name of a day partition's GiST index on ``geom``."""
+    return f"{partition_name(day)}_geom"
 
 
 def list_partitions(conn: Connection) -> list[date]:
@@ -74,6 +83,44 @@ def ensure_ahead(engine: Engine, now_ms: int, days_ahead: int = 3) -> list[date]
     """Create today's partition and the next ``days_ahead`` days'; return those created."""
     today = day_of(now_ms)
     return create_partitions(engine, [today + timedelta(days=i) for i in range(days_ahead + 1)])
+
+
+def unindexed(conn: Connection) -> list[date]:
+    """Return the days whose partition has no valid GiST on ``geom`` yet, oldest first."""
+    valid = set(
+        conn.execute(
+            text(
+                "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+                "JOIN pg_inherits i ON i.inhrelid = x.indrelid "
+                "WHERE i.inhparent = 'positions'::regclass AND x.indisvalid"
+            )
+        ).scalars()
+    )
+    return [d for d in list_partitions(conn) if gist_name(d) not in valid]
+
+
+def index_closed(engine: Engine, now_ms: int) -> list[date]:
+    """Build the GiST of every partition whose day ended at or before ``now_ms``; return days.
+
+    ``CREATE INDEX CONCURRENTLY`` (outside a transaction) so late rows for that day are not
+    blocked while it builds; an invalid index left by an interrupted build is dropped first.
+    """
+    with engine.connect() as conn:
+        days = unindexed(conn)
+    built = []
+    prep = engine.dialect.identifier_preparer
+    for day in days:
+        end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        if int(end.timestamp() * 1000) > now_ms:
+            continue
+        name, table = prep.quote(gist_name(day)), prep.quote(partition_name(day))
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            conn.exec_driver_sql(
+                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} USING gist (geom)"
+            )
+        built.append(day)
+    return built
 
 
 def drop_before(engine: Engine, cutoff_ms: int) -> list[date]:

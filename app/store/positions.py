@@ -26,6 +26,8 @@ PG_EPOCH_MS = 946_684_800_000
 #: Rows further apart in time than this start a new range for the duplicate check (one BRIN
 #: range scan each); a minute keeps one range for a live batch and splits out a late straggler.
 RANGE_GAP_MS = 60_000
+#: The most ranges a batch's duplicate check scans; wider batches merge their closest ranges.
+MAX_RANGES = 16
 #: Any constant: the advisory lock key under which batches of positions are inserted.
 ADVISORY_KEY = 0x4D415245  # "MARE"
 
@@ -37,26 +39,29 @@ CREATE TEMP TABLE IF NOT EXISTS mare_stage (
 ) ON COMMIT DELETE ROWS
 """
 
-INSERT_SQL = """
-WITH ranges AS (
-    SELECT lo, hi FROM unnest(%(lo)s::timestamptz[], %(hi)s::timestamptz[]) AS r(lo, hi)
-), existing AS MATERIALIZED (
-    SELECT p.mmsi, p.time, p.lat, p.lon
-    FROM ranges r CROSS JOIN LATERAL (
-        SELECT mmsi, time, lat, lon FROM positions WHERE time >= r.lo AND time <= r.hi
-    ) p
-)
+_COLUMNS = """
 INSERT INTO positions (time, mmsi, lat, lon, sog, cog, heading, status, turn, accuracy,
                        msg_type, second, source)
 SELECT s.time, s.mmsi, s.lat, s.lon, NULLIF(s.sog, 'NaN'), NULLIF(s.cog, 'NaN'),
        NULLIF(s.heading, -1), NULLIF(s.status, -1), NULLIF(s.turn, 'NaN'), s.accuracy,
        s.msg_type, NULLIF(s.second, -1), NULLIF((%(sources)s::text[])[s.src + 1], '')
 FROM mare_stage s
-LEFT JOIN existing e
+"""
+#: The batch when no stored row shares its time ranges (a live feed, nearly always).
+INSERT_NEW_SQL = _COLUMNS
+#: The batch less the rows already stored (re-ingest, replay of a tail, overlapping captures).
+INSERT_ANTI_SQL = (
+    """
+WITH existing AS MATERIALIZED (
+    SELECT mmsi, time, lat, lon FROM positions WHERE {ranges}
+)"""
+    + _COLUMNS
+    + """LEFT JOIN existing e
   ON e.mmsi = s.mmsi AND e.time = s.time AND e.lat = s.lat AND e.lon = s.lon
 WHERE e.mmsi IS NULL
-ORDER BY s.mmsi, s.time
 """
+)
+ANY_SQL = "SELECT EXISTS (SELECT 1 FROM positions WHERE {ranges})"
 
 _STAGE_DTYPE = np.dtype(
     [
@@ -173,12 +178,20 @@ def copy_buffer(p: Prepared) -> bytes:
     return _COPY_HEADER + a.tobytes() + _COPY_TRAILER
 
 
-def time_ranges(time_ms: npt.NDArray[np.int64]) -> tuple[list[datetime], list[datetime]]:
-    """Split the batch's times into ranges at gaps over `RANGE_GAP_MS` (for the duplicate check)."""
+def time_ranges(
+    time_ms: npt.NDArray[np.int64], max_ranges: int = MAX_RANGES
+) -> tuple[list[datetime], list[datetime]]:
+    """Split the batch's times into ranges at gaps over `RANGE_GAP_MS` (for the duplicate check).
+
+    At most ``max_ranges``: only the widest gaps split when there would be more.
+    """
     t = np.unique(time_ms)
     if t.size == 0:
         return [], []
-    cut = np.flatnonzero(np.diff(t) > RANGE_GAP_MS)
+    gaps = np.diff(t)
+    cut = np.flatnonzero(gaps > RANGE_GAP_MS)
+    if cut.size >= max_ranges:
+        cut = np.sort(cut[np.argsort(gaps[cut], kind="stable")[cut.size - max_ranges + 1 :]])
     starts = np.concatenate(([0], cut + 1))
     ends = np.concatenate((cut, [t.size - 1]))
 
@@ -188,19 +201,40 @@ def time_ranges(time_ms: npt.NDArray[np.int64]) -> tuple[list[datetime], list[da
     return [dt(int(t[i])) for i in starts], [dt(int(t[i])) for i in ends]
 
 
+def _ranges(lo: list[datetime], hi: list[datetime]) -> tuple[str, dict[str, Any]]:
+    """Return the ranges as a predicate on ``time`` with its parameters.
+
+    Literal bounds rather than an unnested array: the planner sees them, prunes partitions at
+    plan time and estimates the BRIN scan from them.
+    """
+    preds = [f"(time >= %(lo{i})s AND time <= %(hi{i})s)" for i in range(len(lo))]
+    params = {f"lo{i}": a for i, a in enumerate(lo)} | {f"hi{i}": b for i, b in enumerate(hi)}
+    return " OR ".join(preds), params
+
+
 def insert_postgis(conn: Connection, p: Prepared) -> int:
-    """Insert prepared rows on PostGIS inside the caller's transaction; return rows inserted."""
+    """Insert prepared rows on PostGIS inside the caller's transaction; return rows inserted.
+
+    Under the advisory lock, a look through BRIN tells whether any row is stored in the batch's
+    time ranges; only then is the batch anti-joined against those rows. The lock keeps another
+    writer from storing a row of these ranges between the look and the insert.
+    """
     if not len(p):
         return 0
     raw: Any = conn.connection.driver_connection
-    lo, hi = time_ranges(p.cols.time_ms)
+    ranges, params = _ranges(*time_ranges(p.cols.time_ms))
     with raw.cursor() as cur:
         cur.execute(STAGE_DDL)
         cur.execute("TRUNCATE mare_stage")
         with cur.copy("COPY mare_stage FROM STDIN (FORMAT binary)") as copy:
             copy.write(copy_buffer(p))
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
-        cur.execute(INSERT_SQL, {"lo": lo, "hi": hi, "sources": p.sources})
+        row = cur.execute(ANY_SQL.format(ranges=ranges), params).fetchone()
+        if row is not None and row[0]:
+            cur.execute("SET LOCAL work_mem = '64MB'")
+            cur.execute(INSERT_ANTI_SQL.format(ranges=ranges), params | {"sources": p.sources})
+        else:
+            cur.execute(INSERT_NEW_SQL, {"sources": p.sources})
         return int(cur.rowcount)
 
 

@@ -7,12 +7,15 @@ and the same answers come out of `app.store.queries`.
 Times are `EpochMs` on the Python side (integer milliseconds, as in the record contract); on
 PostGIS they are ``timestamptz`` (daily partitions, readable in psql), on SQLite integers.
 
-Index design of ``positions`` on PostGIS (measured, see bench/store.py): BRIN on (time, mmsi)
-and GiST on geom, no btree. A GiST insert costs ~10-15 us of server CPU per row and a btree
-on (mmsi, time, lat, lon) adds a third more (random leaf per vessel); BRIN costs almost nothing.
-The natural key (mmsi, time, lat, lon) is kept unique by the writer instead: each batch goes
-through a staging table and is inserted with an anti-join against the rows of its own time
-ranges (found through BRIN), under a transaction advisory lock (see `app.store.positions`).
+Index design of ``positions`` on PostGIS (measured with bench/store.py and server CPU per row):
+BRIN on (time, mmsi) on the table, and a GiST on geom per day partition built once the day is
+over (`partitions.index_closed`), no btree. The GiST is what a row's insert costs most: a
+GiST insert is ~3-5 us of server CPU per row on its own, several times the heap insert, where
+BRIN costs almost nothing and a sorted GiST build of a closed day costs a fraction of the
+inserts. Every time-bounded query (replay, tracks, the geofence over hours) runs off BRIN and
+needs no GiST on the day being written; a geofence over weeks gets the closed days' GiSTs.
+The natural key (mmsi, time, lat, lon) is kept unique by the writer instead of by a unique
+btree (~+3 us per row): see `app.store.positions`.
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ def make_metadata(postgis: bool) -> MetaData:
             postgresql_using="brin",
             postgresql_with={"pages_per_range": 16},
         )
-        Index("ix_positions_geom", pos.c.geom, postgresql_using="gist")
+        # GiST on geom: per partition, built once its day is over (`partitions.index_closed`).
     else:
         Index("ux_positions_key", pos.c.mmsi, pos.c.time, pos.c.lat, pos.c.lon, unique=True)
         Index("ix_positions_time", pos.c.time)

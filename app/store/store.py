@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine, Table, text
 
 from ais_ingest.records import Batch
@@ -97,7 +98,8 @@ class Store:
 
         def run() -> WriteResult:
             if self.postgis and len(prepared):
-                days = {partitions.day_of(int(ms)) for ms in set(prepared.cols.time_ms.tolist())}
+                first_ms = np.unique(prepared.cols.time_ms // partitions.DAY_MS) * partitions.DAY_MS
+                days = {partitions.day_of(int(ms)) for ms in first_ms.tolist()}
                 self._ensure_days(days)
             with self.engine.begin() as conn:
                 if self.postgis:
@@ -112,10 +114,15 @@ class Store:
         return result
 
     def maintain(self, now_ms: int, retention_days: int, days_ahead: int = 3) -> dict[str, Any]:
-        """Create partitions ahead and apply retention (call at start and then daily)."""
+        """Create partitions ahead, index closed days, apply retention (at start, then daily).
+
+        Until a closed day's GiST is built, queries over that day still answer (through BRIN on
+        time), only slower for long windows over small areas.
+        """
         from app.store.retention import apply_retention
 
         created: list[date] = []
+        indexed: list[date] = []
         if self.postgis:
             created = self.retry(
                 lambda: partitions.ensure_ahead(self.engine, now_ms, days_ahead),
@@ -123,7 +130,15 @@ class Store:
             )
             self._partitions |= set(created)
         removed = apply_retention(self, now_ms, retention_days)
-        return {"partitions_created": [d.isoformat() for d in created], **removed}
+        if self.postgis:
+            indexed = self.retry(
+                lambda: partitions.index_closed(self.engine, now_ms), "indexing closed days"
+            )
+        return {
+            "partitions_created": [d.isoformat() for d in created],
+            "partitions_indexed": [d.isoformat() for d in indexed],
+            **removed,
+        }
 
     def close(self) -> None:
         """Release every pooled connection."""

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
 from app.store import Store
+from app.store.positions import time_ranges
 
 from .data import T0, traffic
 
@@ -94,3 +95,20 @@ def test_unavailable_values_come_back_as_null(store: Store) -> None:
         ).one()
     )
     assert tuple(row) == (None, None, None, None, None, None)
+
+
+def test_reingest_of_a_batch_with_many_time_gaps_stores_nothing_twice(store: Store) -> None:
+    cols = traffic(n_vessels=3, n_fixes=40, step_ms=600_000).positions  # 10 min apart: 40 ranges
+    first = store.write_batch(Batch(cols)).positions_inserted
+    odd = cols.take(np.arange(1, len(cols), 2))
+    assert store.write_batch(Batch(odd)).positions_inserted == 0
+    assert first == len(cols) == count(store, "positions")
+
+
+def test_time_ranges_split_at_the_widest_gaps_only_up_to_the_cap() -> None:
+    t = np.array([0, 1, 100_000, 100_001, 1_000_000, 5_000_000], dtype=np.int64)
+    lo, hi = time_ranges(t, max_ranges=3)
+    ms = [int(x.timestamp() * 1000) for x in lo], [int(x.timestamp() * 1000) for x in hi]
+    assert ms == ([0, 1_000_000, 5_000_000], [100_001, 1_000_000, 5_000_000])
+    lo, hi = time_ranges(t)
+    assert len(lo) == len(hi) == 4

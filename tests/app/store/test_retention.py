@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ais_ingest.records import Batch
 from app.store import Store, open_store
 from app.store.errors import SchemaOutOfDate
-from app.store.partitions import list_partitions
+from app.store.partitions import list_partitions, unindexed
 
 from .conftest import create_database, drop_database
 from .data import T0, traffic
@@ -51,3 +51,24 @@ def test_postgis_behind_the_code_is_refused_until_db_upgrade() -> None:
         store.close()
     finally:
         drop_database(url)
+
+
+def test_maintenance_builds_the_gist_of_closed_days_only(store: Store) -> None:
+    cols = traffic(n_vessels=2, n_fixes=3).positions
+    for d in range(3):
+        shifted = cols.take(np.arange(len(cols)))
+        shifted.time_ms = shifted.time_ms + d * DAY
+        store.write_batch(Batch(shifted))
+    now = T0 + 2 * DAY + 3_600_000  # during the third day
+    summary = store.maintain(now, retention_days=30)
+    if store.postgis:
+        assert summary["partitions_indexed"] == ["2026-06-01", "2026-06-02"]
+        left = [d.isoformat() for d in store.read(unindexed)]
+        assert left[0] == "2026-06-03" and "2026-06-02" not in left
+    else:
+        assert summary["partitions_indexed"] == []
+    assert store.maintain(now, retention_days=30)["partitions_indexed"] == []
+    late = cols.take(np.arange(len(cols)))  # late rows for a closed day go in beside its GiST
+    late.lat = late.lat + 0.5
+    assert store.write_batch(Batch(late)).positions_inserted == len(cols)
+    assert store.write_batch(Batch(late)).positions_inserted == 0
