@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.records import Batch
@@ -38,7 +39,14 @@ from geo.zones import Zone
 
 log = logging.getLogger("app.pipeline")
 
+T = TypeVar("T")
+
 TICK_SECONDS = 1.0
+#: The position writer stores at most this often, all that was queued meanwhile in one go: on
+#: SQLite a write of 1,000 rows costs ~34 µs a row, of 200 rows ~48 (two commits and
+#: per-statement work; measured), in a thread that holds the GIL for much of it. Positions
+#: reach the live picture and the clients before storage; only history queries see the delay.
+STORE_SECONDS = 0.5
 
 
 class Sink(Protocol):
@@ -74,6 +82,7 @@ class Pipeline:
         queue_batches: int = 64,
         batch_lines: int = 2048,
         batch_seconds: float = 0.25,
+        store_seconds: float = STORE_SECONDS,
     ) -> None:
         self.engine = engine
         self.live = live
@@ -85,6 +94,7 @@ class Pipeline:
         self.snapshot_seconds = snapshot_seconds
         self.batch_lines = batch_lines
         self.batch_seconds = batch_seconds
+        self.store_seconds = store_seconds
         self.clock = LiveClock()
         self.counters = PipelineCounters(ingest=self.decoder.stats)
         self.engine_q: asyncio.Queue[Batch] = asyncio.Queue(queue_batches)
@@ -94,6 +104,10 @@ class Pipeline:
         self.alerts_q: asyncio.Queue[list[Event]] = asyncio.Queue(queue_batches * 4)
         self.counters.queues.update(engine=self.engine_q, store=self.store_q, alerts=self.alerts_q)
         self._tasks: list[asyncio.Task[None]] = []
+        #: One thread writes positions and alerts (made in `start`): SQLite has one writer at a
+        #: time, and a writer waiting in SQLite's busy handler sleeps in steps of up to 100 ms,
+        #: which an alert queued here behind a position write does not.
+        self._writer: ThreadPoolExecutor | None = None
         self._ingest: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._chunks: Any = None
@@ -114,6 +128,7 @@ class Pipeline:
             for s in self.opened:
                 await s.aclose()
             raise
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="pipeline-store")
         spawn = self._loop.create_task
         if self.opened:
             self._ingest = spawn(self._run_ingest(), name="pipeline ingest")
@@ -140,6 +155,9 @@ class Pipeline:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.shutdown)
+            self._writer = None
         for s in self.opened:
             await s.aclose()
         if self.snapshot_path is not None:
@@ -276,9 +294,16 @@ class Pipeline:
                 log.exception("engine tick failed")
 
     async def _run_store(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = -self.store_seconds
         while True:
             items = [await self.store_q.get()]
-            while not self.store_q.empty() and len(items) < 32:
+            # gather for up to store_seconds since the last write, less if the queue fills up
+            due = last + self.store_seconds
+            while loop.time() < due and self.store_q.qsize() * 2 < self.store_q.maxsize:
+                await asyncio.sleep(min(due - loop.time(), 0.05))
+            last = loop.time()
+            while not self.store_q.empty():
                 items.append(self.store_q.get_nowait())
             batches = [b for b, _ in items]
             merged = Batch.concat(batches) if len(batches) > 1 else batches[0]
@@ -287,9 +312,7 @@ class Pipeline:
                 for v in vs:
                     latest[v["mmsi"]] = v
             try:
-                n = await asyncio.to_thread(
-                    self.sink.write_positions, merged, list(latest.values())
-                )
+                n = await self._write(self.sink.write_positions, merged, list(latest.values()))
                 self.counters.positions_stored += n
             except Exception:
                 self.counters.store_errors += 1
@@ -302,7 +325,7 @@ class Pipeline:
         while True:
             events = await self.alerts_q.get()
             try:
-                alerts = await asyncio.to_thread(self.sink.write_events, events)
+                alerts = await self._write(self.sink.write_events, events)
                 self.counters.events_stored += len(alerts)
                 for alert in alerts:
                     self.hub.publish_alert(alert)
@@ -312,6 +335,10 @@ class Pipeline:
                 log.exception("storing %d events failed", len(events))
             finally:
                 self.alerts_q.task_done()
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store write in the pipeline's writer thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
 
     async def _run_snapshots(self) -> None:
         while True:
