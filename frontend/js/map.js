@@ -1,4 +1,11 @@
-// The deck.gl map: one Deck, no base map library; the coastline is a layer like any other.
+// The deck.gl map: no base map library; the coastline is a layer like any other.
+//
+// Two Decks share one view: the static picture (land, zones, zone names) is drawn by a base Deck
+// on its own canvas underneath, redrawn only when the view or that picture changes; everything
+// else (vessels, tracks, tools) by the Deck on top, which takes the pointer. deck.gl redraws every
+// layer of a Deck whenever any of them changes, and under software WebGL (SwiftShader, which runs
+// every instance of an instanced draw as a draw of its own) the zones and coastline cost more
+// than the vessels on each once-a-second diff; split, a diff redraws only the vessel canvas.
 //
 // Layers are rebuilt at most once per animation frame (render() only schedules), and a layer
 // whose inputs did not change is handed back to deck.gl as the same instance, so deck.gl does no
@@ -148,6 +155,7 @@ export class MareMap {
       draw: null,
       retroTracks: [],
       minuteTick: 0,
+      zoneHover: -1,
     };
     const converted = new JSONConverter({
       configuration: { classes: { GeoJsonLayer, TextLayer, MapView } },
@@ -159,6 +167,18 @@ export class MareMap {
     this.iconMapping = mapping;
     this.pending = 0;
     this.firstDrawn = null;
+    this.baseLayerList = [];
+    // Created first, so its canvas lies under the top one; it never takes pointer events.
+    this.base = new Deck({
+      parent: container,
+      // Views of its own: a Deck writes its controller into its first view's props.
+      views: converted.views.map((v) => new v.constructor({ ...v.props, controller: false })),
+      viewState: this.viewState,
+      controller: false,
+      layers: [],
+      useDevicePixels: 1,
+      style: { left: "0", top: "0", pointerEvents: "none" },
+    });
     this.deck = new Deck({
       parent: container,
       views: converted.views,
@@ -166,13 +186,21 @@ export class MareMap {
       controller: { doubleClickZoom: false, keyboard: true },
       layers: [],
       useDevicePixels: 1,
+      style: { left: "0", top: "0" },
       getCursor: ({ isDragging, isHovering }) =>
-        this.state.mode === "draw" ? "crosshair" : isDragging ? "grabbing" : isHovering ? "pointer" : "grab",
+        this.state.mode === "draw"
+          ? "crosshair"
+          : isDragging
+            ? "grabbing"
+            : isHovering || this.state.zoneHover >= 0
+              ? "pointer"
+              : "grab",
       onViewStateChange: ({ viewState }) => {
         this.viewState = viewState;
+        this.base.setProps({ viewState });
         this.handlers.onView?.(viewState);
       },
-      onHover: (info) => this.handlers.onHover?.(info),
+      onHover: (info) => this.handlers.onHover?.(this.pickZone(info)),
       onClick: (info, event) => this.handlers.onClick?.(info, event),
       onAfterRender: () => {
         if (this.firstDrawn === null && this.store.length > 0 && this.drewVessels) {
@@ -197,8 +225,27 @@ export class MareMap {
     if (this.pending) return;
     this.pending = requestAnimationFrame(() => {
       this.pending = 0;
+      const base = this.baseLayers();
+      const prev = this.baseLayerList;
+      if (base.length !== prev.length || base.some((l, i) => l !== prev[i])) {
+        this.baseLayerList = base;
+        this.base.setProps({ layers: base });
+      }
       this.deck.setProps({ layers: this.layers() });
     });
+  }
+
+  /** Hover over the top canvas: when it has nothing there, the zone under the pointer (the base
+   * Deck takes no events of its own), highlighted by hand as autoHighlight would. */
+  pickZone(info) {
+    const s = this.state;
+    let zone = null;
+    if (!info.layer && info.x >= 0 && info.y >= 0 && s.zones && s.showZones && s.mode !== "draw") {
+      zone = this.base.pickObject({ x: info.x, y: info.y, layerIds: ["zone-fills"] });
+    }
+    const index = zone ? zone.index : -1;
+    if (index !== s.zoneHover) this.set({ zoneHover: index });
+    return zone ? { ...info, layer: zone.layer, object: zone.object, index, picked: true } : info;
   }
 
   /** The same layer instance while `key` is unchanged; a new one (from make()) when it changes. */
@@ -226,7 +273,9 @@ export class MareMap {
   }
 
   panTo(lon, lat) {
-    this.deck.setProps({ initialViewState: { ...this.viewState, longitude: lon, latitude: lat } });
+    this.viewState = { ...this.viewState, longitude: lon, latitude: lat };
+    this.deck.setProps({ initialViewState: this.viewState });
+    this.base.setProps({ viewState: this.viewState });
   }
 
   bbox() {
@@ -272,10 +321,11 @@ export class MareMap {
       }
       labels.push({ position: at, text: f.properties?.name || f.properties?.id || "", kind });
     }
-    this.set({ zones: fc, zoneFills: { type: "FeatureCollection", features: small }, zoneLabels: labels });
+    this.set({ zones: fc, zoneFills: { type: "FeatureCollection", features: small }, zoneLabels: labels, zoneHover: -1 });
   }
 
-  layers() {
+  /** The base Deck's layers: the static picture under everything else. */
+  baseLayers() {
     const s = this.state;
     const out = [];
     if (s.land) {
@@ -283,12 +333,14 @@ export class MareMap {
     }
     if (s.zones && s.showZones) {
       out.push(
-        this.memo("zone-fills", [s.zoneFills], () =>
+        this.memo("zone-fills", [s.zoneFills, s.zoneHover], () =>
           this.templates.zones.clone({
             id: "zone-fills",
             data: s.zoneFills,
             stroked: false,
             getFillColor: (f) => [...zoneColor(f.properties?.kind), 34],
+            autoHighlight: false,
+            highlightedObjectIndex: s.zoneHover,
           }),
         ),
         this.memo("zones", [s.zones], () =>
@@ -309,6 +361,13 @@ export class MareMap {
         ),
       );
     }
+    return out;
+  }
+
+  /** The top Deck's layers: vessels, tracks, reach and the tools. */
+  layers() {
+    const s = this.state;
+    const out = [];
     if (s.reach) {
       out.push(
         this.memo("reach", [s.reach], () =>
