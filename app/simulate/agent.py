@@ -8,12 +8,19 @@ simulator terms and refined against what was actually received (see `app.simulat
 
 from __future__ import annotations
 
+import heapq
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.simulate.fleet import Registry, Vessel
-from app.simulate.motion import Track
+from app.simulate.motion import Track, TrackBuilder
 from app.simulate.world import Point, World
+
+#: A growing track is extended when it ends less than this past the planned horizon...
+GROW_MARGIN_MS = 10 * 60_000
+#: ...by this much past the horizon, so a track is rebuilt about once an hour, not per window.
+GROW_STEP_MS = 60 * 60_000
 
 
 @dataclass(slots=True)
@@ -63,6 +70,7 @@ class Agent:
     altitude: int = 0  # metres, SAR aircraft only
     scenario: str = "traffic"
     log_as: int | None = None  # a second transmitter: its fixes count as spoofs of this agent
+    growing: bool = False  # the track is extended slice by slice until ``off``
 
     @property
     def mmsi(self) -> int:
@@ -81,9 +89,28 @@ class Agent:
         return any(a <= t_ms < b for a, b in self.dark)
 
 
+#: Extends a growing track until at least the given time (ms), drawing from the plan's rng.
+Extend = Callable[[TrackBuilder, int], object]
+#: A piece of planning due at a time: it may add agents, labels and further tasks.
+Task = Callable[["Plan"], object]
+
+
+@dataclass(slots=True)
+class _Grower:
+    agent: int
+    builder: TrackBuilder
+    extend: Extend
+
+
 @dataclass(slots=True)
 class Plan:
-    """Everything a run will do, decided up front: agents and their planned labels."""
+    """Everything a run will do, decided slice by slice as the capture is emitted.
+
+    `advance` plans up to a time: it grows the open tracks (anchor swings, trawls, ferry
+    cycles, patrols) past it and runs the tasks due before it (a transit lane's next voyage,
+    a behaviour episode choosing its vessel), in a fixed order, so a run is the same whether
+    its lines are read at once or one by one, and the first lines need only the first slice.
+    """
 
     world: World
     rng: random.Random
@@ -93,12 +120,58 @@ class Plan:
     agents: list[Agent] = field(default_factory=list)
     labels: list[PlannedLabel] = field(default_factory=list)
     busy: set[int] = field(default_factory=set)  # agents already carrying a scripted behaviour
+    planned_until: int = 0  # every task due before this has run; open tracks reach past it
+    _tasks: list[tuple[int, int, Task]] = field(default_factory=list)
+    _seq: int = 0
+    _growers: list[_Grower] = field(default_factory=list)
 
     def add(self, agent: Agent) -> int:
         """Add an agent and return its index."""
         self.agents.append(agent)
         return len(self.agents) - 1
 
+    def add_growing(
+        self, builder: TrackBuilder, extend: Extend, make: Callable[[Track], Agent]
+    ) -> int:
+        """Add the agent ``make`` returns for a track that ``extend`` grows until the run ends."""
+        g = _Grower(len(self.agents), builder, extend)
+        self._extend(g)
+        agent = make(builder.build())
+        agent.growing = True
+        self._growers.append(g)
+        return self.add(agent)
+
     def label(self, label: PlannedLabel) -> None:
         """Plan a label."""
         self.labels.append(label)
+
+    def schedule(self, due: int, task: Task) -> None:
+        """Run ``task`` when the plan reaches ``due`` (ms); same-time tasks in schedule order."""
+        heapq.heappush(self._tasks, (due, self._seq, task))
+        self._seq += 1
+
+    @property
+    def pending_tasks(self) -> int:
+        return len(self._tasks)
+
+    def advance(self, until: int) -> None:
+        """Plan everything that starts before ``until`` and grow open tracks past it."""
+        if until <= self.planned_until:
+            return
+        self.planned_until = until
+        for g in self._growers:
+            self._grow(g)
+        while self._tasks and self._tasks[0][0] < until:
+            _, _, task = heapq.heappop(self._tasks)
+            task(self)
+
+    def _grow(self, g: _Grower) -> None:
+        if self._extend(g):
+            self.agents[g.agent].track = g.builder.build()
+
+    def _extend(self, g: _Grower) -> bool:
+        end = self.end + GROW_MARGIN_MS
+        if g.builder.now >= min(self.planned_until + GROW_MARGIN_MS, end):
+            return False
+        g.extend(g.builder, min(self.planned_until + GROW_STEP_MS, end))
+        return True

@@ -13,6 +13,7 @@ far beyond any class- and speed-aware silence threshold under terrestrial covera
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import shapely
@@ -46,7 +47,15 @@ def count(plan: Plan, hours: float, lo: int, hi: int) -> int:
 
 
 def add_motherships(plan: Plan, n: int, encounters: int) -> None:
-    """Motherships drifting off Libya for hours; small boats come out to meet them."""
+    """Motherships drifting off Libya for hours; small boats come out to meet them.
+
+    Planned at the start with their encounters: a mothership sails in from the east for many
+    hours before it loiters, so it is under way from the first minutes.
+    """
+    plan.schedule(plan.start, lambda plan: _motherships(plan, n, encounters))
+
+
+def _motherships(plan: Plan, n: int, encounters: int) -> None:
     rng = plan.rng
     span = plan.end - plan.start
     ships: list[tuple[int, int, int]] = []
@@ -140,7 +149,9 @@ def _candidates(plan: Plan, roles: tuple[Role, ...], t0: int, t1: int) -> list[i
     for i, ag in enumerate(plan.agents):
         if i in plan.busy or ag.vessel.role not in roles or ag.log_as is not None:
             continue
-        if ag.on > t0 or ag.off < t1 or ag.track.start > t0 or ag.track.end < t1:
+        # a growing track will reach t1: its last leg stands for what it will be doing then
+        end = ag.off if ag.growing else ag.track.end
+        if ag.on > t0 or ag.off < t1 or ag.track.start > t0 or end < t1:
             continue
         s = ag.track.sample(np.array([t0, t1], np.int64))
         if np.any(np.isin(s.status, (MOORED, AT_ANCHOR))):
@@ -150,31 +161,42 @@ def _candidates(plan: Plan, roles: tuple[Role, ...], t0: int, t1: int) -> list[i
 
 
 def add_gaps(plan: Plan, n: int) -> None:
-    """Vessels going dark for 1-6 hours at sea and reappearing where their speed took them."""
+    """Vessels going dark for 1-6 hours at sea and reappearing where their speed took them.
+
+    The times are drawn now; each gap picks its vessel when the plan reaches half an hour
+    before it, among the vessels then at sea.
+    """
     rng = plan.rng
-    roles = (Role.CARGO, Role.TANKER, Role.TRAWLER, Role.FISHING_B)
     for _ in range(n):
         room = plan.end - plan.start - 60 * MIN
         if room < 60 * MIN:
             return
         dur = min(rng.randint(60, 360) * MIN, room)
         d0 = rng.randint(plan.start + 30 * MIN, plan.end - dur - 30 * MIN)
-        cands = _candidates(plan, roles, d0 - 30 * MIN, d0 + dur + 30 * MIN)
-        if not cands:
-            continue
-        i = rng.choice(cands)
-        plan.busy.add(i)
-        plan.agents[i].dark.append((d0, d0 + dur))
-        plan.agents[i].scenario = "dark"
-        plan.label(
-            PlannedLabel(
-                "ais_gap", "dark", i, d0, d0 + dur, "gap", details={"planned_minutes": dur // MIN}
-            )  # fmt: skip
-        )
+        plan.schedule(d0 - 30 * MIN, partial(_gap, d0=d0, dur=dur))
+
+
+def _gap(plan: Plan, d0: int, dur: int) -> None:
+    roles = (Role.CARGO, Role.TANKER, Role.TRAWLER, Role.FISHING_B)
+    cands = _candidates(plan, roles, d0 - 30 * MIN, d0 + dur + 30 * MIN)
+    if not cands:
+        return
+    i = plan.rng.choice(cands)
+    plan.busy.add(i)
+    plan.agents[i].dark.append((d0, d0 + dur))
+    plan.agents[i].scenario = "dark"
+    plan.label(
+        PlannedLabel(
+            "ais_gap", "dark", i, d0, d0 + dur, "gap", details={"planned_minutes": dur // MIN}
+        )  # fmt: skip
+    )
 
 
 def add_spoofs(plan: Plan, n: int) -> None:
-    """Position spoofing: a jump to an impossible place, or a second transmitter on the MMSI."""
+    """Position spoofing: a jump to an impossible place, or a second transmitter on the MMSI.
+
+    Each picks its vessel when the plan reaches ten minutes before it.
+    """
     rng = plan.rng
     for k in range(n):
         if plan.end - plan.start < 50 * MIN:
@@ -182,105 +204,119 @@ def add_spoofs(plan: Plan, n: int) -> None:
         if k % 2 == 0:
             ts = rng.randint(plan.start + 20 * MIN, plan.end - 20 * MIN)
             dur = rng.randint(30, 120) * 1000
-            cands = _candidates(plan, (Role.CARGO, Role.TANKER), ts - 10 * MIN, ts + 10 * MIN)
-            if not cands:
-                continue
-            i = rng.choice(cands)
-            here = plan.agents[i].track.position_at(ts)
-            for _ in range(40):
-                p = offset(here, rng.uniform(0, 360), rng.uniform(100_000, 300_000))
-                if plan.world.in_bbox(p) and plan.world.leg_at_sea(p, p):
-                    break
-            else:
-                continue
-            plan.busy.add(i)
-            plan.agents[i].spoofs.append(Spoof(ts, ts + dur, p))
-            plan.label(
-                PlannedLabel(
-                    "position_jump",
-                    "spoof_jump",
-                    i,
-                    ts,
-                    ts + dur,
-                    "spoof",
-                    point=p,
-                    details={"jump_km": round(distance_m(here, p) / 1000, 1)},
-                )  # fmt: skip
-            )
+            plan.schedule(ts - 10 * MIN, partial(_jump, ts=ts, dur=dur))
         else:
             dur = rng.randint(20, 60) * MIN
             c0 = rng.randint(
                 plan.start + 15 * MIN, max(plan.start + 15 * MIN, plan.end - dur - 15 * MIN)
             )
-            cands = _candidates(plan, (Role.CARGO, Role.TANKER), c0 - 10 * MIN, c0 + dur + 10 * MIN)
-            if not cands:
-                continue
-            i = rng.choice(cands)
-            ground = rng.choice(LY_GROUNDS + TN_GROUNDS)
-            q = random_sea_point(plan, ground, 8000)
-            if q is None:
-                continue
-            p = q
-            target = plan.agents[i]
-            track = (
-                TrackBuilder(plan.world, c0, p, rng).zigzag(ground, 8000, dur + MIN, (3, 6)).build()
-            )
-            clone = Agent(
-                target.vessel,
-                track,
-                on=c0,
-                off=c0 + dur,
-                send_statics=False,
-                log_as=i,
-                scenario="spoof_clone",
-            )
-            plan.add(clone)
-            plan.busy.add(i)
-            plan.label(
-                PlannedLabel(
-                    "position_jump",
-                    "spoof_clone",
-                    i,
-                    c0,
-                    c0 + dur,
-                    "spoof",
-                    point=p,
-                    details={"second_transmitter": True},
-                )  # fmt: skip
-            )
+            plan.schedule(c0 - 10 * MIN, partial(_clone, c0=c0, dur=dur))
+
+
+def _jump(plan: Plan, ts: int, dur: int) -> None:
+    rng = plan.rng
+    cands = _candidates(plan, (Role.CARGO, Role.TANKER), ts - 10 * MIN, ts + 10 * MIN)
+    if not cands:
+        return
+    i = rng.choice(cands)
+    here = plan.agents[i].track.position_at(ts)
+    for _ in range(40):
+        p = offset(here, rng.uniform(0, 360), rng.uniform(100_000, 300_000))
+        if plan.world.in_bbox(p) and plan.world.leg_at_sea(p, p):
+            break
+    else:
+        return
+    plan.busy.add(i)
+    plan.agents[i].spoofs.append(Spoof(ts, ts + dur, p))
+    plan.label(
+        PlannedLabel(
+            "position_jump",
+            "spoof_jump",
+            i,
+            ts,
+            ts + dur,
+            "spoof",
+            point=p,
+            details={"jump_km": round(distance_m(here, p) / 1000, 1)},
+        )  # fmt: skip
+    )
+
+
+def _clone(plan: Plan, c0: int, dur: int) -> None:
+    rng = plan.rng
+    cands = _candidates(plan, (Role.CARGO, Role.TANKER), c0 - 10 * MIN, c0 + dur + 10 * MIN)
+    if not cands:
+        return
+    i = rng.choice(cands)
+    ground = rng.choice(LY_GROUNDS + TN_GROUNDS)
+    p = random_sea_point(plan, ground, 8000)
+    if p is None:
+        return
+    target = plan.agents[i]
+    track = TrackBuilder(plan.world, c0, p, rng).zigzag(ground, 8000, dur + MIN, (3, 6)).build()
+    clone = Agent(
+        target.vessel,
+        track,
+        on=c0,
+        off=c0 + dur,
+        send_statics=False,
+        log_as=i,
+        scenario="spoof_clone",
+    )
+    plan.add(clone)
+    plan.busy.add(i)
+    plan.label(
+        PlannedLabel(
+            "position_jump",
+            "spoof_clone",
+            i,
+            c0,
+            c0 + dur,
+            "spoof",
+            point=p,
+            details={"second_transmitter": True},
+        )  # fmt: skip
+    )
 
 
 def add_identity_changes(plan: Plan, n: int) -> None:
     """Name, callsign, IMO or type changes on the same MMSI (reflagging, disguise)."""
     rng = plan.rng
-    roles = (Role.CARGO, Role.TANKER, Role.TRAWLER, Role.FISHING_B)
     for _ in range(n):
         if plan.end - plan.start < 90 * MIN:
             return
         tc = rng.randint(plan.start + 40 * MIN, plan.end - 40 * MIN)
-        cands = _candidates(plan, roles, tc - 40 * MIN, tc + 40 * MIN)
-        if not cands:
-            continue
-        i = rng.choice(cands)
-        ag = plan.agents[i]
-        old = ag.vessel
-        fields = ["name", "callsign", "ship_type"] + (["imo"] if old.ais_class == "A" else [])
-        what = rng.choice(fields)
-        new = _changed(plan, old, what)
-        plan.busy.add(i)
-        ag.identities.append((tc, new))
-        ag.scenario = "identity"
-        plan.label(
-            PlannedLabel(
-                "identity_change",
-                "identity",
-                i,
-                tc,
-                tc,
-                "static_change",
-                details={"field": what, "old": getattr(old, what), "new": getattr(new, what)},
-            )  # fmt: skip
-        )
+        plan.schedule(tc - 40 * MIN, partial(_identity_change, tc=tc))
+
+
+def _identity_change(plan: Plan, tc: int) -> None:
+    roles = (Role.CARGO, Role.TANKER, Role.TRAWLER, Role.FISHING_B)
+    cands = _candidates(plan, roles, tc - 40 * MIN, tc + 40 * MIN)
+    if not cands:
+        return
+    i = plan.rng.choice(cands)
+    ag = plan.agents[i]
+    old = ag.vessel
+    # an IMO number appearing where none was sent (0) fills a gap, it does not change one
+    fields = ["name", "callsign", "ship_type"] + (
+        ["imo"] if old.ais_class == "A" and old.imo else []
+    )
+    what = plan.rng.choice(fields)
+    new = _changed(plan, old, what)
+    plan.busy.add(i)
+    ag.identities.append((tc, new))
+    ag.scenario = "identity"
+    plan.label(
+        PlannedLabel(
+            "identity_change",
+            "identity",
+            i,
+            tc,
+            tc,
+            "static_change",
+            details={"field": what, "old": getattr(old, what), "new": getattr(new, what)},
+        )  # fmt: skip
+    )
 
 
 def _changed(plan: Plan, v: Vessel, what: str) -> Vessel:
@@ -296,30 +332,43 @@ def _changed(plan: Plan, v: Vessel, what: str) -> Vessel:
 
 
 def add_invalid_mmsis(plan: Plan, n: int) -> None:
-    """Boats broadcasting placeholder or malformed MMSIs, fishing off Tunisia and Libya."""
+    """Boats broadcasting placeholder or malformed MMSIs, fishing off Tunisia and Libya.
+
+    Each is planned when the plan reaches the moment it switches on.
+    """
     rng = plan.rng
     pool = [m for m in INVALID_MMSIS if m not in plan.registry.used_mmsi]
     rng.shuffle(pool)
     for mmsi in pool[:n]:
-        flag = rng.choice(("TN", "LY"))
-        v = replace(plan.registry.vessel(Role.FISHING_B, flag), mmsi=mmsi)
         plan.registry.used_mmsi.add(mmsi)
-        ground = rng.choice(TN_GROUNDS if flag == "TN" else LY_GROUNDS)
-        p = random_sea_point(plan, ground, 8000)
-        if p is None:
-            continue
-        t0 = plan.start - rng.randint(0, 60) * MIN
-        track = (
-            TrackBuilder(plan.world, t0, p, rng).zigzag(ground, 9000, plan.end - t0 + MIN).build()
-        )
         on = rng.randint(plan.start, max(plan.start, plan.end - 60 * MIN))
-        i = plan.add(Agent(v, track, on=on, off=plan.end, scenario="invalid_mmsi"))
-        plan.busy.add(i)
-        plan.label(PlannedLabel("invalid_mmsi", "invalid_mmsi", i, on, plan.end, "seen"))
+        plan.schedule(on, partial(_invalid, mmsi=mmsi, on=on))
+
+
+def _invalid(plan: Plan, mmsi: int, on: int) -> None:
+    rng = plan.rng
+    flag = rng.choice(("TN", "LY"))
+    v = replace(plan.registry.vessel(Role.FISHING_B, flag), mmsi=mmsi)
+    ground = rng.choice(TN_GROUNDS if flag == "TN" else LY_GROUNDS)
+    p = random_sea_point(plan, ground, 8000)
+    if p is None:
+        return
+    b = TrackBuilder(plan.world, on - rng.randint(0, 60) * MIN, p, rng)
+    i = plan.add_growing(
+        b,
+        lambda b, until: b.zigzag(ground, 9000, until - b.now, resume=True),
+        lambda tr: Agent(v, tr, on=on, off=plan.end, scenario="invalid_mmsi"),
+    )
+    plan.busy.add(i)
+    plan.label(PlannedLabel("invalid_mmsi", "invalid_mmsi", i, on, plan.end, "seen"))
 
 
 def add_watchlisted(plan: Plan, n: int) -> None:
     """Vessels from the sample watchlist, each matching it by MMSI, IMO, callsign or name."""
+    plan.schedule(plan.start, lambda plan: _watchlisted(plan, n))
+
+
+def _watchlisted(plan: Plan, n: int) -> None:
     rng = plan.rng
     present = [e for e in WATCHLIST if e.role]
     rng.shuffle(present)
@@ -361,14 +410,17 @@ def _watch_agent(plan: Plan, e: WatchEntry) -> int | None:
         p = random_sea_point(plan, ground, 8000)
         if p is None:
             return None
-        track = (
-            TrackBuilder(plan.world, t0, p, rng).zigzag(ground, 9000, plan.end - t0 + MIN).build()
+        i = plan.add_growing(
+            TrackBuilder(plan.world, t0, p, rng),
+            lambda b, until: b.zigzag(ground, 9000, until - b.now, resume=True),
+            lambda tr: Agent(v, tr, on=plan.start, off=plan.end, scenario="watchlist"),
         )
-    else:
-        a, b = rng.choice([("GIBRALTAR", "PORT SAID"), ("PORT SAID", "GIBRALTAR")])
-        pts = plan.world.route(GATES[a], GATES[b])
-        t0 = plan.start - rng.randint(2, 20) * HOUR
-        track = TrackBuilder(plan.world, t0, pts[0], rng).sail(pts[1:], rng.uniform(11, 15)).build()
+        plan.busy.add(i)
+        return i
+    a, b = rng.choice([("GIBRALTAR", "PORT SAID"), ("PORT SAID", "GIBRALTAR")])
+    pts = plan.world.route(GATES[a], GATES[b])
+    t0 = plan.start - rng.randint(2, 20) * HOUR
+    track = TrackBuilder(plan.world, t0, pts[0], rng).sail(pts[1:], rng.uniform(11, 15)).build()
     if track.end <= plan.start + 30 * MIN:
         return None
     i = plan.add(Agent(v, track, on=plan.start, off=min(plan.end, track.end), scenario="watchlist"))
@@ -377,25 +429,36 @@ def _watch_agent(plan: Plan, e: WatchEntry) -> int | None:
 
 
 def add_departures(plan: Plan, n: int) -> None:
-    """Small boats leaving Libyan and Tunisian departure areas, heading north at 5-8 kn."""
-    rng = plan.rng
+    """Small boats leaving Libyan and Tunisian departure areas, heading north at 5-8 kn.
+
+    Each is planned when the plan reaches its departure.
+    """
     for _ in range(n):
-        libya = rng.random() < 0.7
-        origin = plan.world.place(rng.choice(LY_DEPARTURES if libya else TN_DEPARTURES)).sea
-        dest = plan.world.place(rng.choice(ARRIVALS_FROM_LY if libya else ARRIVALS_FROM_TN)).sea
-        t0 = rng.randint(plan.start - HOUR, max(plan.start, plan.end - 2 * HOUR))
-        try:
-            b = TrackBuilder(plan.world, t0, origin, rng).sail_to(dest, rng.uniform(5, 8))
-        except NoRoute:
-            continue
-        track = b.build()
-        v = plan.registry.vessel(Role.SMALL_BOAT, "LY" if libya else "TN")
-        i = plan.add(Agent(v, track, on=max(t0, plan.start), off=track.end, scenario="departure"))
-        plan.busy.add(i)
+        t0 = plan.rng.randint(plan.start - HOUR, max(plan.start, plan.end - 2 * HOUR))
+        plan.schedule(max(t0, plan.start), partial(_departure, t0=t0))
+
+
+def _departure(plan: Plan, t0: int) -> None:
+    rng = plan.rng
+    libya = rng.random() < 0.7
+    origin = plan.world.place(rng.choice(LY_DEPARTURES if libya else TN_DEPARTURES)).sea
+    dest = plan.world.place(rng.choice(ARRIVALS_FROM_LY if libya else ARRIVALS_FROM_TN)).sea
+    try:
+        b = TrackBuilder(plan.world, t0, origin, rng).sail_to(dest, rng.uniform(5, 8))
+    except NoRoute:
+        return
+    track = b.build()
+    v = plan.registry.vessel(Role.SMALL_BOAT, "LY" if libya else "TN")
+    i = plan.add(Agent(v, track, on=max(t0, plan.start), off=track.end, scenario="departure"))
+    plan.busy.add(i)
 
 
 def add_ngo(plan: Plan, n: int) -> None:
     """NGO rescue ships: out to the Libyan SAR region, a rescue stop of 1.5-3 h, back north."""
+    plan.schedule(plan.start, lambda plan: _ngo(plan, n))
+
+
+def _ngo(plan: Plan, n: int) -> None:
     rng = plan.rng
     for _ in range(n):
         spot = random_sea_point(plan, (rng.uniform(12.0, 13.8), rng.uniform(33.6, 34.0)), 10_000)

@@ -129,6 +129,7 @@ class TrackBuilder:
         self.t: list[int] = [t0]
         self.pts: list[Point] = [start]
         self.status: list[int] = []
+        self.heading: float | None = None  # where the last zig-zag leg pointed
 
     @property
     def now(self) -> int:
@@ -173,12 +174,22 @@ class TrackBuilder:
         self._leg(self.here, duration_ms, status)
         return self
 
-    def swing(self, duration_ms: int, status: int = AT_ANCHOR) -> TrackBuilder:
-        """Swing at anchor: slow moves of tens of metres around the anchor (SOG 0-0.3 kn)."""
-        anchor = self.here
+    def swing(
+        self, duration_ms: int, status: int = AT_ANCHOR, *, anchor: Point | None = None
+    ) -> TrackBuilder:
+        """Swing at anchor: slow moves of tens of metres around the anchor (SOG 0-0.3 kn).
+
+        The anchor is where the ship is, unless given: a swing continued slice after slice keeps
+        its anchor and lets its last move run past ``duration_ms`` (cut short, a move of tens of
+        metres in a second would be a dash at tens of knots).
+        """
+        resume = anchor is not None
+        anchor = self.here if anchor is None else anchor
         end = self.now + duration_ms
         while self.now < end:
-            step = min(end - self.now, self.rng.randint(8, 20) * 60_000)
+            step = self.rng.randint(8, 20) * 60_000
+            if not resume:
+                step = min(end - self.now, step)
             p = offset(anchor, self.rng.uniform(0, 360), self.rng.uniform(5, 60))
             if not self.world.leg_at_sea(self.here, p):
                 p = anchor
@@ -213,12 +224,20 @@ class TrackBuilder:
         speed: tuple[float, float] = (2.6, 4.5),
         leg_min: tuple[int, int] = (15, 50),
         status: int = FISHING,
+        *,
+        resume: bool = False,
     ) -> TrackBuilder:
-        """Trawl back and forth around a fishing ground: long legs, sharp turns, slow speed."""
+        """Trawl back and forth around a fishing ground: long legs, sharp turns, slow speed.
+
+        ``resume`` continues in the heading the previous zig-zag ended with, when there was one,
+        and lets the last leg run past ``duration_ms`` (a trawl grown slice after slice).
+        """
         end = self.now + duration_ms
-        heading = self.rng.uniform(0, 360)
+        heading = self.rng.uniform(0, 360) if not resume or self.heading is None else self.heading
         while self.now < end:
-            step = min(end - self.now, self.rng.randint(*leg_min) * 60_000)
+            step = self.rng.randint(*leg_min) * 60_000
+            if not resume:  # a resumed trawl runs its last leg out rather than cut it short
+                step = min(end - self.now, step)
             kn = self.rng.uniform(*speed)
             dist = kn * NM * step / 3_600_000
             for attempt in range(16):
@@ -231,6 +250,7 @@ class TrackBuilder:
                 p = self.here
             self._leg(p, step, status)
             heading = (heading + 180 + self.rng.uniform(-35, 35)) % 360
+        self.heading = heading
         return self
 
     def build(self) -> Track:

@@ -57,30 +57,34 @@ def interval_ms(agent: Agent, sog: F64, status: npt.NDArray[np.int8], turning: B
 
 
 def position_times(agent: Agent, start: int, end: int, rng: np.random.Generator) -> I64:
-    """Transmission times (ms) of an agent's position reports in [start, end), in order.
+    """Transmission times (ms) of an agent's position reports in [start, end), in order."""
+    return _position_times(agent, start, end, rng, None)[0]
+
+
+def _position_times(
+    agent: Agent, start: int, end: int, rng: np.random.Generator, cursor: int | None
+) -> tuple[I64, int | None]:
+    """Position report times in [start, end) and the next nominal time after them.
 
     The interval is constant between breakpoints (track knots, manoeuvre windows, dark
     intervals), so times are generated piecewise with `numpy.arange`; a small jitter stands in
-    for slot selection. Nothing is sent while dark.
+    for slot selection. Nothing is sent while dark. ``cursor`` is the next nominal time the
+    previous window left (None: a random phase), so reports run on across windows.
     """
     lo, hi = max(start, agent.on, agent.track.start), min(end, agent.off, agent.track.end)
     if hi <= lo:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), cursor
     tr = agent.track
-    bps = [lo, hi]
-    bps.extend(int(t) for t in tr.t if lo < t < hi)
-    for t in tr.turn_at.tolist():
-        for b in (t - 30_000, t + 30_001):
-            if lo < b < hi:
-                bps.append(int(b))
-    for a, b in agent.dark:
-        bps.extend(x for x in (a, b) if lo < x < hi)
-    edges = np.unique(np.array(bps, np.int64))
+    turns = np.concatenate([tr.turn_at - 30_000, tr.turn_at + 30_001])
+    dark = np.array([x for ab in agent.dark for x in ab], np.int64)
+    inner = np.concatenate([tr.t, turns, dark])
+    edges = np.unique(np.concatenate([[lo, hi], inner[(inner > lo) & (inner < hi)]]))
     mids = (edges[:-1] + edges[1:]) // 2
     s = tr.sample(mids)
     iv = interval_ms(agent, s.sog, s.status, s.turning)
     parts: list[I64] = []
-    cursor = lo + int(rng.integers(0, int(iv[0]) if len(iv) else 1))
+    if cursor is None:
+        cursor = lo + int(rng.integers(0, int(iv[0]) if len(iv) else 1))
     for i in range(len(mids)):
         a, b = int(edges[i]), int(edges[i + 1])
         if agent.is_dark(int(mids[i])):
@@ -93,24 +97,50 @@ def position_times(agent: Agent, start: int, end: int, rng: np.random.Generator)
             parts.append(ts)
             cursor = int(ts[-1]) + step
     if not parts:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), cursor
     out = np.concatenate(parts)
     out = out + rng.integers(-150, 150, len(out))
     out = np.clip(out, lo, hi - 1)
-    return np.sort(out)
+    return np.sort(out), cursor
 
 
-def static_times(agent: Agent, start: int, end: int, rng: np.random.Generator) -> I64:
-    """Return times of static/voyage broadcasts: every 6 min, none while dark or for aircraft."""
-    if not agent.send_statics or agent.vessel.ais_class == "aircraft":
-        return np.zeros(0, np.int64)
-    lo, hi = max(start, agent.on, agent.track.start), min(end, agent.off, agent.track.end)
-    if hi <= lo:
-        return np.zeros(0, np.int64)
-    ts = np.arange(lo + int(rng.integers(0, STATIC_INTERVAL_MS)), hi, STATIC_INTERVAL_MS)
-    ts = np.asarray(ts, np.int64)
-    keep = np.array([not agent.is_dark(int(t)) for t in ts], bool)
-    return ts[keep] if len(ts) else ts
+class Transponder:
+    """One agent's transmissions window by window, its reporting phase kept between windows.
+
+    Windows must come in time order; each draws from the agent's own generator, so what an
+    agent sends does not depend on the other agents.
+    """
+
+    def __init__(self, agent: Agent, rng: np.random.Generator) -> None:
+        self.agent = agent
+        self.rng = rng
+        self._cursor: int | None = None
+        self._static_phase: int | None = None
+
+    def positions(self, start: int, end: int) -> I64:
+        """Position report times in [start, end)."""
+        ts, self._cursor = _position_times(self.agent, start, end, self.rng, self._cursor)
+        return ts
+
+    def statics(self, start: int, end: int) -> I64:
+        """Static/voyage broadcast times in [start, end).
+
+        Every 6 min, none while dark or for aircraft, the first at a random moment of the first
+        6 minutes on the air.
+        """
+        ag = self.agent
+        if not ag.send_statics or ag.vessel.ais_class == "aircraft":
+            return np.zeros(0, np.int64)
+        lo, hi = max(start, ag.on, ag.track.start), min(end, ag.off, ag.track.end)
+        if hi <= lo:
+            return np.zeros(0, np.int64)
+        if self._static_phase is None:
+            self._static_phase = lo + int(self.rng.integers(0, STATIC_INTERVAL_MS))
+        phase = self._static_phase
+        first = phase + max(0, -(-(lo - phase) // STATIC_INTERVAL_MS)) * STATIC_INTERVAL_MS
+        ts = np.arange(first, hi, STATIC_INTERVAL_MS, dtype=np.int64)
+        keep = np.array([not ag.is_dark(int(t)) for t in ts], bool)
+        return ts[keep] if len(ts) else ts
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,20 @@
-"""A run: plan the traffic and behaviours, then emit the capture window by window, lazily.
+"""A run: plan the traffic and behaviours slice by slice while emitting the capture, lazily.
 
 `simulate` and `iter_simulation` are the two entry points. Both yield ``(event_time_ms, line)``
 in time order, where the event time is the tag block's ``c:`` (whole seconds, in ms), the time a
 decoder gives the line. The same seed gives the same bytes: every random draw comes from
-generators seeded by (seed, purpose, index), never from shared global state.
+generators seeded by (seed, purpose, index), never from shared global state, and the plan is
+made in a fixed order (`Plan.advance`) whatever pace the lines are read at.
 
-Per window (15 simulated minutes) the work is vectorised: every agent's report times are sliced
-from a schedule computed once, its track sampled in one call, all position payloads of the window
-packed in one numpy call per message type. Python touches each line once, to format it.
+Nothing is planned up front but the schedule: before each window the plan is advanced to the
+window's end (open tracks grown past it, voyages and behaviour episodes starting in it planned),
+so the first lines of a day-long run come after one slice of planning, not the whole day's
+(the live demo starts at once).
+
+Per window (15 simulated minutes) the work is vectorised: every agent's report times run on from
+where the last window left them (`Transponder`), its track is sampled in one call, all position
+payloads of the window are packed in one numpy call per message type. Python touches each line
+once, to format it.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from app.simulate.nmea import (
     single_lines,
     static_payloads,
 )
-from app.simulate.reporting import STATIONS, position_times, receive, static_times
+from app.simulate.reporting import STATIONS, Transponder, receive
 from app.simulate.traffic import add_background
 from app.simulate.truth import Label, RxLog, ZoneTruth, load_zones, refine
 from app.simulate.watchlist import reserve_all
@@ -124,11 +131,11 @@ class Simulation:
         registry = Registry(rng)
         reserve_all(registry)
         self.plan = Plan(world(), rng, registry, self.start, self.end)
-        self._build(vessels if vessels is not None else self.scenario.vessels)
+        self._schedule(vessels if vessels is not None else self.scenario.vessels)
         self.labels: list[Label] = []
         self.summary: dict[str, Any] = {}
 
-    def _build(self, vessels: int) -> None:
+    def _schedule(self, vessels: int) -> None:
         plan, h = self.plan, self.hours
         lo, hi = self.scenario.density
         add_background(plan, vessels, h)
@@ -140,7 +147,6 @@ class Simulation:
         bh.add_watchlisted(plan, bh.count(plan, h, lo, hi))
         bh.add_departures(plan, bh.count(plan, h, lo, hi))
         bh.add_ngo(plan, bh.count(plan, h, 1, 1))
-        bh.plan_loitering(plan, self.zones)
 
     @property
     def n_agents(self) -> int:
@@ -152,18 +158,11 @@ class Simulation:
     def lines(self) -> Iterator[tuple[int, str]]:
         """Generate the capture: ``(event_time_ms, line)`` in time order."""
         plan = self.plan
-        agents = plan.agents
-        labelled = {p.agent for p in plan.labels} | {p.other for p in plan.labels if p.other}
-        log = RxLog(labelled if self.truth else set())
+        log = RxLog(None if self.truth else set())
         zt = ZoneTruth(self.zones or []) if self.truth else None
-        pos_t: list[I64] = []
-        sta_t: list[I64] = []
-        for i, ag in enumerate(agents):
-            r = np.random.default_rng([self.seed, 7, i])
-            pos_t.append(position_times(ag, self.start, self.end, r))
-            sta_t.append(static_times(ag, self.start, self.end, r))
-        bias = np.random.default_rng([self.seed, 11]).normal(0, 2.5, len(agents))
-        has_rot = np.random.default_rng([self.seed, 12]).random(len(agents)) < 0.7
+        tx: list[Transponder] = []
+        bias: list[float] = []
+        has_rot: list[bool] = []
         framer = Framer()
         counts: Counter[str] = Counter()
         seen: set[int] = set()
@@ -171,12 +170,18 @@ class Simulation:
         seq = 0
         for w, w0 in enumerate(range(self.start, self.end, WINDOW_MS)):
             w1 = min(w0 + WINDOW_MS, self.end)
+            plan.advance(w1)
+            for i in range(len(tx), len(plan.agents)):  # agents planned in this slice
+                r = np.random.default_rng([self.seed, 7, i])
+                tx.append(Transponder(plan.agents[i], r))
+                bias.append(float(r.normal(0, 2.5)))
+                has_rot.append(bool(r.random() < 0.7))
             rng = np.random.default_rng([self.seed, 13, w])
             out: list[tuple[int, int, str]] = []
-            cols = self._positions(w0, w1, pos_t, bias, has_rot, rng)
+            cols = self._positions(w0, w1, tx, np.array(bias), np.array(has_rot), rng)
             if cols is not None:
                 seq = self._emit_positions(cols, rng, log, zt, counts, seen, out, seq)
-            seq = self._emit_statics(w0, w1, sta_t, rng, framer, log, counts, out, seq)
+            seq = self._emit_statics(w0, w1, tx, rng, framer, log, counts, out, seq)
             out.extend(pending)
             out.sort()
             pending = [x for x in out if x[0] >= w1] if w1 < self.end else []
@@ -185,6 +190,7 @@ class Simulation:
                     yield rx // 1000 * 1000, line
         counts["vessels"] = len(seen)
         if self.truth:
+            bh.plan_loitering(plan, self.zones)
             self._finish(log, zt, counts)
 
     # -- positions ---------------------------------------------------------------------------
@@ -192,7 +198,7 @@ class Simulation:
         self,
         w0: int,
         w1: int,
-        pos_t: list[I64],
+        tx: list[Transponder],
         bias: F64,
         has_rot: npt.NDArray[np.bool_],
         rng: np.random.Generator,
@@ -200,13 +206,9 @@ class Simulation:
         keys = ("agent", "t", "lon", "lat", "sog", "cog", "status", "rot", "turning", "genuine")
         parts: dict[str, list[Any]] = {k: [] for k in keys}
         for i, ag in enumerate(self.plan.agents):
-            ts = pos_t[i]
-            if not len(ts) or ts[0] >= w1 or ts[-1] < w0:
+            t = tx[i].positions(w0, w1)
+            if not len(t):
                 continue
-            a, b = np.searchsorted(ts, [w0, w1])
-            if a == b:
-                continue
-            t = ts[a:b]
             s = ag.track.sample(t)
             genuine = np.full(len(t), ag.log_as is None)
             lon, lat = s.lon.copy(), s.lat.copy()
@@ -314,7 +316,7 @@ class Simulation:
         first = np.where(valid_p & valid_q, np.minimum(rec.primary_rx, rec.secondary_rx), first)
         fix_t = first // 1000 * 1000
         seen.update(np.unique(mmsi[got]).tolist())
-        if log.agents:
+        if log.enabled:
             log_agent = np.array(
                 [agents[i].log_as if agents[i].log_as is not None else i for i in agent.tolist()],
                 np.int64,
@@ -335,7 +337,7 @@ class Simulation:
         self,
         w0: int,
         w1: int,
-        sta_t: list[I64],
+        tx: list[Transponder],
         rng: np.random.Generator,
         framer: Framer,
         log: RxLog,
@@ -347,23 +349,20 @@ class Simulation:
         lons: list[float] = []
         lats: list[float] = []
         for i, ag in enumerate(self.plan.agents):
-            ts = sta_t[i]
+            ts = tx[i].statics(w0, w1)
             if not len(ts):
                 continue
-            a, b = np.searchsorted(ts, [w0, w1])
-            if a == b:
-                continue
-            s = ag.track.sample(ts[a:b])
-            for t, lon, lat in zip(ts[a:b].tolist(), s.lon.tolist(), s.lat.tolist(), strict=True):
+            s = ag.track.sample(ts)
+            for t, lon, lat in zip(ts.tolist(), s.lon.tolist(), s.lat.tolist(), strict=True):
                 for parts in static_payloads(ag.identity_at(t)):
                     msgs.append((i, t, parts))
                     lons.append(lon)
                     lats.append(lat)
         if not msgs:
             return seq
-        tx = np.array([m[1] for m in msgs], np.int64)
+        sent = np.array([m[1] for m in msgs], np.int64)
         sc = self.scenario
-        rec = receive(tx, np.array(lons), np.array(lats), rng, base_loss=sc.base_loss,
+        rec = receive(sent, np.array(lons), np.array(lats), rng, base_loss=sc.base_loss,
                       dup_prob=sc.dup_prob)  # fmt: skip
         chan = rng.random(len(msgs)) < 0.5
         for k, (i, _, parts) in enumerate(msgs):

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from app.simulate.agent import Agent, Plan
 from app.simulate.fleet import Role, Vessel
-from app.simulate.motion import MOORED, TrackBuilder
+from app.simulate.motion import MOORED, Track, TrackBuilder
 from app.simulate.world import NM, NoRoute, Point, World, distance_m, offset
 
 HOUR = 3_600_000
@@ -140,27 +142,42 @@ def random_sea_point(
 
 
 def add_transits(plan: Plan, n: int) -> None:
-    """``n`` lanes of transits, each a chain of voyages by successive vessels."""
-    names = [(a, b) for a, b, _ in VOYAGES] + [(b, a) for a, b, _ in VOYAGES]
-    weights = [w for _, _, w in VOYAGES] * 2
+    """``n`` lanes of transits, each a chain of voyages by successive vessels.
+
+    A lane plans its next voyage when the plan reaches the time it sets off; the first voyage
+    of each is already under way at the start.
+    """
     for _ in range(n):
-        t = plan.start
-        first = True
-        while t < plan.end:
-            a, b = plan.rng.choices(names, weights)[0]
-            role = plan.rng.choice((Role.CARGO, Role.CARGO, Role.TANKER))
-            v = plan.registry.vessel(role)
-            speed = plan.rng.uniform(12, 18) if role is Role.CARGO else plan.rng.uniform(10, 14)
-            pts = lane_offset(plan.world, voyage_route(plan.world, a, b), plan.rng)
-            dest = b.upper()[:20]
-            v = _with(v, destination=dest, max_speed=max(v.max_speed, speed + 2))
-            length = sum(distance_m(p, q) for p, q in zip(pts, pts[1:], strict=False))
-            dur = int(length / (speed * NM / 3600) * 1000)
-            t0 = t - int(plan.rng.random() * dur) if first else t
-            track = TrackBuilder(plan.world, t0, pts[0], plan.rng).sail(pts[1:], speed).build()
-            plan.add(Agent(v, track, on=max(plan.start, t0), off=track.end))
-            t = track.end + plan.rng.randint(1, 20) * MIN
-            first = False
+        plan.schedule(plan.start, _Lane().voyage)
+
+
+class _Lane:
+    """One lane's chain: the next vessel sets off 1-20 minutes after the last one arrives."""
+
+    def __init__(self) -> None:
+        self.first = True
+        self.t = 0
+
+    def voyage(self, plan: Plan) -> None:
+        names = [(a, b) for a, b, _ in VOYAGES] + [(b, a) for a, b, _ in VOYAGES]
+        weights = [w for _, _, w in VOYAGES] * 2
+        t = plan.start if self.first else self.t
+        a, b = plan.rng.choices(names, weights)[0]
+        role = plan.rng.choice((Role.CARGO, Role.CARGO, Role.TANKER))
+        v = plan.registry.vessel(role)
+        speed = plan.rng.uniform(12, 18) if role is Role.CARGO else plan.rng.uniform(10, 14)
+        pts = lane_offset(plan.world, voyage_route(plan.world, a, b), plan.rng)
+        dest = b.upper()[:20]
+        v = _with(v, destination=dest, max_speed=max(v.max_speed, speed + 2))
+        length = sum(distance_m(p, q) for p, q in zip(pts, pts[1:], strict=False))
+        dur = int(length / (speed * NM / 3600) * 1000)
+        t0 = t - int(plan.rng.random() * dur) if self.first else t
+        track = TrackBuilder(plan.world, t0, pts[0], plan.rng).sail(pts[1:], speed).build()
+        plan.add(Agent(v, track, on=max(plan.start, t0), off=track.end))
+        self.t = track.end + plan.rng.randint(1, 20) * MIN
+        self.first = False
+        if self.t < plan.end:
+            plan.schedule(self.t, self.voyage)
 
 
 def _with(v: Vessel, **changes: Any) -> Vessel:
@@ -168,7 +185,7 @@ def _with(v: Vessel, **changes: Any) -> Vessel:
 
 
 def add_ferries(plan: Plan) -> None:
-    """Return the scheduled ferries, each at a random point of its cycle at the start."""
+    """Plan the scheduled ferries, each at a random point of its cycle at the start."""
     for stops, speed, flag in FERRIES:
         v = plan.registry.vessel(Role.FERRY, flag)
         v = _with(v, max_speed=speed + 3, destination=stops[-1].upper()[:20])
@@ -177,12 +194,37 @@ def add_ferries(plan: Plan) -> None:
         rng = plan.rng
         t0 = plan.start - rng.randint(0, 10) * HOUR
         b = TrackBuilder(plan.world, t0, cycle[0], rng)
-        i = 0
-        while b.now < plan.end:
-            b.stay(rng.randint(40, 120) * MIN, MOORED)
-            i = (i + 1) % len(cycle)
-            b.sail_to(cycle[i], speed * rng.uniform(0.93, 1.0))
-        plan.add(Agent(v, b.build(), on=plan.start, off=plan.end))
+        plan.add_growing(b, _FerryCycle(cycle, speed).extend, _all_run(plan, v))
+
+
+class _FerryCycle:
+    """A ferry's round: 40-120 minutes alongside, then on to the next stop of the cycle."""
+
+    def __init__(self, cycle: list[Point], speed: float) -> None:
+        self.cycle = cycle
+        self.speed = speed
+        self.i = 0
+
+    def extend(self, b: TrackBuilder, until: int) -> None:
+        while b.now < until:
+            b.stay(b.rng.randint(40, 120) * MIN, MOORED)
+            self.i = (self.i + 1) % len(self.cycle)
+            b.sail_to(self.cycle[self.i], self.speed * b.rng.uniform(0.93, 1.0))
+
+
+def _all_run(plan: Plan, v: Vessel) -> Callable[[Track], Agent]:
+    """Return a maker of agents on the air for the whole run, on the track given."""
+    return lambda track: Agent(v, track, plan.start, plan.end)
+
+
+def _zigzag(ground: Point, radius: float) -> Callable[[TrackBuilder, int], object]:
+    """Trawl on around a ground, in the heading the last slice ended with."""
+    return lambda b, until: b.zigzag(ground, radius, until - b.now, resume=True)
+
+
+def _swing(anchor: Point) -> Callable[[TrackBuilder, int], object]:
+    """Swing on around the same anchor."""
+    return lambda b, until: b.swing(until - b.now, anchor=anchor)
 
 
 def add_fishing(plan: Plan, n_trawlers: int, n_tn: int, n_ly: int) -> None:
@@ -208,8 +250,7 @@ def add_fishing(plan: Plan, n_trawlers: int, n_tn: int, n_ly: int) -> None:
                 if p is None:
                     continue
                 b = TrackBuilder(plan.world, t0, p, rng)
-            b.zigzag(ground, radius, plan.end - b.now + 10 * MIN)
-            plan.add(Agent(v, b.build(), on=plan.start, off=plan.end))
+            plan.add_growing(b, _zigzag(ground, radius), _all_run(plan, v))
 
 
 def add_anchored(plan: Plan, n: int) -> None:
@@ -231,29 +272,39 @@ def add_anchored(plan: Plan, n: int) -> None:
             v = _with(v, ship_type=rng.choice((80, 81, 84)))
         v = _with(v, destination=name.upper()[:20])
         t0 = plan.start - rng.randint(1, 20) * HOUR
-        track = TrackBuilder(plan.world, t0, p, rng).swing(plan.end - t0 + 10 * MIN).build()
-        plan.add(Agent(v, track, on=plan.start, off=plan.end))
+        b = TrackBuilder(plan.world, t0, p, rng)
+        plan.add_growing(b, _swing(p), _all_run(plan, v))
 
 
 def add_patrols(plan: Plan, n: int) -> None:
     """Patrol vessels sweeping their areas between random waypoints at 8-16 kn."""
     rng = plan.rng
     for k in range(n):
-        (x0, y0, x1, y1), flag = PATROL_AREAS[k % len(PATROL_AREAS)]
+        box, flag = PATROL_AREAS[k % len(PATROL_AREAS)]
         v = plan.registry.vessel(Role.PATROL, flag)
-        start = _box_point(plan, (x0, y0, x1, y1))
+        start = _box_point(plan, box)
         if start is None:
             continue
         b = TrackBuilder(plan.world, plan.start - rng.randint(0, 60) * MIN, start, rng)
-        while b.now < plan.end:
-            p = _box_point(plan, (x0, y0, x1, y1))
+        plan.add_growing(b, _Sweep(plan, box).extend, _all_run(plan, v))
+
+
+class _Sweep:
+    """A patrol's sweep: on to a random point of its area, and again."""
+
+    def __init__(self, plan: Plan, box: tuple[float, float, float, float]) -> None:
+        self.plan = plan
+        self.box = box
+
+    def extend(self, b: TrackBuilder, until: int) -> None:
+        while b.now < until:
+            p = _box_point(self.plan, self.box)
             if p is None:
                 break
             try:
-                b.sail_to(p, rng.uniform(8, 16))
+                b.sail_to(p, b.rng.uniform(8, 16))
             except NoRoute:
                 continue
-        plan.add(Agent(v, b.build(), on=plan.start, off=plan.end))
 
 
 def _box_point(plan: Plan, box: tuple[float, float, float, float]) -> Point | None:
@@ -265,36 +316,42 @@ def _box_point(plan: Plan, box: tuple[float, float, float, float]) -> Point | No
 
 
 def add_sar_aircraft(plan: Plan, sorties: int) -> None:
-    """SAR aircraft sorties over the sea south of Lampedusa and Malta (type 9, 10 s)."""
+    """SAR aircraft sorties over the sea south of Lampedusa and Malta (type 9, 10 s).
+
+    Each sortie is planned when the plan reaches its take-off.
+    """
+    for _ in range(sorties):
+        t0 = plan.rng.randint(plan.start - HOUR, max(plan.start, plan.end - 2 * HOUR))
+        plan.schedule(max(t0, plan.start), partial(_sortie, t0=t0))
+
+
+def _sortie(plan: Plan, t0: int) -> None:
     rng = plan.rng
     box = (11.5, 33.4, 14.8, 35.9)
-    for _ in range(sorties):
-        v = plan.registry.vessel(Role.SAR_AIRCRAFT)
-        t0 = rng.randint(plan.start - HOUR, max(plan.start, plan.end - 2 * HOUR))
-        p = _box_point(plan, box)
-        if p is None:
-            continue
-        b = TrackBuilder(plan.world, t0, p, rng)
-        end = t0 + rng.randint(120, 240) * MIN
-        while b.now < end:
-            q = _box_point(plan, box)
-            if (
-                q is not None
-                and distance_m(b.here, q) > 20_000
-                and plan.world.leg_at_sea(b.here, q)
-            ):
-                b.sail([q], rng.uniform(130, 165))
-        alt = rng.randint(300, 1500)
-        plan.add(Agent(v, b.build(), on=max(t0, plan.start), off=end, altitude=alt))
+    v = plan.registry.vessel(Role.SAR_AIRCRAFT)
+    p = _box_point(plan, box)
+    if p is None:
+        return
+    b = TrackBuilder(plan.world, t0, p, rng)
+    end = t0 + rng.randint(120, 240) * MIN
+    while b.now < end:
+        q = _box_point(plan, box)
+        if q is not None and distance_m(b.here, q) > 20_000 and plan.world.leg_at_sea(b.here, q):
+            b.sail([q], rng.uniform(130, 165))
+    alt = rng.randint(300, 1500)
+    plan.add(Agent(v, b.build(), on=max(t0, plan.start), off=end, altitude=alt))
 
 
 def add_background(plan: Plan, n_vessels: int, hours: float) -> None:
-    """Return the whole ordinary traffic for about ``n_vessels`` at once."""
+    """Schedule the ordinary traffic for about ``n_vessels`` at once."""
     n_ferry = len(FERRIES)
     rest = max(0, n_vessels - n_ferry)
-    add_ferries(plan)
+    plan.schedule(plan.start, add_ferries)
     add_transits(plan, int(rest * 0.42))
-    add_fishing(plan, int(rest * 0.12), int(rest * 0.12), int(rest * 0.08))
-    add_anchored(plan, int(rest * 0.16))
-    add_patrols(plan, max(2, int(rest * 0.04)))
+    plan.schedule(
+        plan.start,
+        lambda plan: add_fishing(plan, int(rest * 0.12), int(rest * 0.12), int(rest * 0.08)),
+    )
+    plan.schedule(plan.start, lambda plan: add_anchored(plan, int(rest * 0.16)))
+    plan.schedule(plan.start, lambda plan: add_patrols(plan, max(2, int(rest * 0.04))))
     add_sar_aircraft(plan, max(1, round(hours / 6 * plan.rng.uniform(1, 2))))

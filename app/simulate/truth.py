@@ -67,46 +67,57 @@ class Label:
 
 
 class RxLog:
-    """Receive times (event time, ms) of the agents that carry labels."""
+    """Receive times (event time, ms) of the agents that may carry labels.
 
-    def __init__(self, agents: set[int]) -> None:
+    ``agents`` None keeps every agent's: labels are planned while the capture is emitted, and a
+    gap or a spoof is refined against fixes received before it was planned.
+    """
+
+    def __init__(self, agents: set[int] | None) -> None:
         self.agents = agents
-        self._pos: dict[int, list[I64]] = defaultdict(list)
-        self._pos_genuine: dict[int, list[npt.NDArray[np.bool_]]] = defaultdict(list)
-        self._pos_lon: dict[int, list[F64]] = defaultdict(list)
-        self._pos_lat: dict[int, list[F64]] = defaultdict(list)
+        self.enabled = agents is None or bool(agents)
+        self._chunks: list[tuple[I64, I64, npt.NDArray[np.bool_], F64, F64]] = []
+        self._by_agent: dict[int, tuple[I64, npt.NDArray[np.bool_], F64, F64]] | None = None
         self._static: dict[int, list[tuple[int, tuple[object, ...]]]] = defaultdict(list)
 
     def positions(
         self, agent: I64, t: I64, genuine: npt.NDArray[np.bool_], lon: F64, lat: F64
     ) -> None:
         """Record received position fixes (arrays, any order within a window)."""
-        for a in np.unique(agent).tolist():
-            if a in self.agents:
-                sel = agent == a
-                self._pos[a].append(t[sel])
-                self._pos_genuine[a].append(genuine[sel])
-                self._pos_lon[a].append(lon[sel])
-                self._pos_lat[a].append(lat[sel])
+        if self.agents is not None:
+            keep = np.isin(agent, np.fromiter(self.agents, np.int64, len(self.agents)))
+            agent, t, genuine, lon, lat = agent[keep], t[keep], genuine[keep], lon[keep], lat[keep]
+        if len(agent):
+            self._chunks.append((agent, t, genuine, lon, lat))
+            self._by_agent = None
 
     def static(self, agent: int, t: int, identity: tuple[object, ...]) -> None:
         """Record a received static message and the identity it carried."""
-        if agent in self.agents:
+        if self.agents is None or agent in self.agents:
             self._static[agent].append((t, identity))
 
     def pos(self, a: int) -> tuple[I64, npt.NDArray[np.bool_], F64, F64]:
         """All received fixes of an agent, time-ordered: (t, genuine, lon, lat)."""
-        if not self._pos.get(a):
+        if self._by_agent is None:
+            self._by_agent = self._index()
+        got = self._by_agent.get(a)
+        if got is None:
             e = np.zeros(0)
             return np.zeros(0, np.int64), np.zeros(0, bool), e, e
-        t = np.concatenate(self._pos[a])
-        o = np.argsort(t, kind="stable")
-        return (
-            t[o],
-            np.concatenate(self._pos_genuine[a])[o],
-            np.concatenate(self._pos_lon[a])[o],
-            np.concatenate(self._pos_lat[a])[o],
-        )
+        return got
+
+    def _index(self) -> dict[int, tuple[I64, npt.NDArray[np.bool_], F64, F64]]:
+        if not self._chunks:
+            return {}
+        agent, t, genuine, lon, lat = (np.concatenate(c) for c in zip(*self._chunks, strict=True))
+        o = np.lexsort((t, agent))  # stable: equal times keep the order they were received in
+        agent, t, genuine, lon, lat = agent[o], t[o], genuine[o], lon[o], lat[o]
+        ids, first = np.unique(agent, return_index=True)
+        bounds = [*first.tolist(), len(agent)]
+        return {
+            int(a): (t[i:j], genuine[i:j], lon[i:j], lat[i:j])
+            for a, i, j in zip(ids.tolist(), bounds[:-1], bounds[1:], strict=True)
+        }
 
     def statics(self, a: int) -> list[tuple[int, tuple[object, ...]]]:
         return sorted(self._static.get(a, []), key=lambda x: x[0])
