@@ -244,10 +244,13 @@ def load_zones(path: Path) -> list[Zone]:
     return out
 
 
-#: A vessel is on the other side of a boundary once two consecutive received fixes put it there.
-#: One fix across is not a transition: GNSS noise is several metres, and a vessel sailing along a
-#: boundary (a lane on the 12-nm line) flickers across it; the issue asks for one transition then.
+#: A vessel is on the other side of a boundary once two consecutive received fixes at least 20 s
+#: apart put it there. One fix across is not a transition: GNSS noise is several metres, and a
+#: vessel sailing along a boundary (a lane on the 12-nm line) flickers across it; the issue asks
+#: for one transition then. Nor is a few seconds across, as a ship turning at a boundary reports
+#: every 2-3 s (the engine's ``zone_confirm_fixes`` and ``zone_confirm_s``).
 CONFIRM_FIXES = 2
+CONFIRM_MS = 20_000
 
 
 @dataclass(slots=True)
@@ -267,7 +270,8 @@ class ZoneTruth:
 
     The first fix of an MMSI sets its state without a transition: a vessel already inside a zone
     when the capture begins has not entered it (its visit, for dwell, starts at that fix). A
-    transition needs `CONFIRM_FIXES` consecutive fixes on the new side and is dated at the first.
+    transition needs `CONFIRM_FIXES` consecutive fixes on the new side spanning `CONFIRM_MS`
+    and is dated at the first.
     A visit of a zone with a dwell alert in which a fix shows the vessel still inside
     ``dwell_minutes`` after the entry is a ``zone_dwell`` from the entry to the exit, or to the
     vessel's last fix if it is still inside at the end (`finish`).
@@ -322,7 +326,7 @@ class ZoneTruth:
             p = st.pending.get(z)
             p = (t, lon, lat, 1, scen) if p is None else (*p[:3], p[3] + 1, p[4])
             st.pending[z] = p
-            if p[3] < CONFIRM_FIXES:
+            if p[3] < CONFIRM_FIXES or t - p[0] < CONFIRM_MS:
                 continue
             del st.pending[z]
             entered = bool(here[z])
