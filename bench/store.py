@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,8 @@ ADMIN = os.environ.get("MARE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.
 T0 = 1_780_272_000_000  # 2026-06-01T00:00Z
 VESSELS = 10_000
 STEP_S = 120
+#: Alternations of bulk path and executemany in the comparison.
+ROUNDS = 3
 BOX = (12.0, 33.0, 16.0, 37.0)  # 16 of the 80 square degrees: ~2,000 of 10,000 vessels
 
 GENERATE = """
@@ -98,32 +101,96 @@ def _backend_cpu_s(url: str) -> float:
     return total
 
 
-def _load_rate(store: Any, cols: PositionColumns, batch: int) -> dict[str, float]:
-    """Load through ``write_batch``: rows offered per second, rows stored, CPU us per row."""
-    url = store.engine.url.render_as_string(hide_password=False)
-    url = url.replace("postgresql+psycopg://", "postgresql://")
-    pg = store.postgis
-    store.read(lambda c: c.exec_driver_sql("SELECT 1").scalar())  # the pooled backend exists
-    server0 = _backend_cpu_s(url) if pg else 0.0
+@dataclass
+class Timed:
+    """Rows, wall seconds and CPU seconds (this process, the database backends) of a load."""
+
+    rows: int = 0
+    stored: int = 0
+    wall_s: float = 0.0
+    client_s: float = 0.0
+    server_s: float = 0.0
+
+    def add(self, other: Timed) -> None:
+        self.rows += other.rows
+        self.stored += other.stored
+        self.wall_s += other.wall_s
+        self.client_s += other.client_s
+        self.server_s += other.server_s
+
+    @property
+    def per_s(self) -> float:
+        return self.rows / self.wall_s
+
+    def cpu_us(self) -> dict[str, float]:
+        out = {"client_cpu_us": round(self.client_s / self.rows * 1e6, 1)}
+        if self.server_s:
+            out["server_cpu_us"] = round(self.server_s / self.rows * 1e6, 1)
+        return out
+
+
+def _timed(url: str | None, n: int, fn: Any) -> Timed:
+    """Run ``fn()`` (returning rows stored) and time it: wall, our CPU, the backends' CPU."""
+    server0 = _backend_cpu_s(url) if url else 0.0
     client0 = time.process_time()
     t = time.perf_counter()
-    stored = 0
-    for i in range(0, len(cols), batch):
-        part = cols.take(np.arange(i, min(i + batch, len(cols))))
-        stored += store.write_batch(Batch(part)).positions_inserted
+    stored = int(fn())
     wall = time.perf_counter() - t
-    out = {
-        "per_s": len(cols) / wall,
-        "stored": stored,
-        "client_cpu_us": (time.process_time() - client0) / len(cols) * 1e6,
-    }
-    if pg:
-        out["server_cpu_us"] = (_backend_cpu_s(url) - server0) / len(cols) * 1e6
-    return out
+    client = time.process_time() - client0
+    server = _backend_cpu_s(url) - server0 if url else 0.0
+    return Timed(n, stored, wall, client, server)
 
 
-def _cpu(r: dict[str, float]) -> dict[str, float]:
-    return {k: round(r[k], 1) for k in ("client_cpu_us", "server_cpu_us") if k in r}
+def _batches(cols: PositionColumns, batch: int = 50_000) -> list[PositionColumns]:
+    return [cols.take(np.arange(i, min(i + batch, len(cols)))) for i in range(0, len(cols), batch)]
+
+
+def _load(store: Any, parts: list[PositionColumns]) -> Timed:
+    """Load batches through ``write_batch`` (the bulk path); the batches are cut beforehand."""
+    url = None
+    if store.postgis:
+        url = store.engine.url.render_as_string(hide_password=False)
+        url = url.replace("postgresql+psycopg://", "postgresql://")
+        store.read(lambda c: c.exec_driver_sql("SELECT 1").scalar())  # the pooled backend exists
+    n = sum(len(p) for p in parts)
+    return _timed(
+        url, n, lambda: sum(store.write_batch(Batch(p)).positions_inserted for p in parts)
+    )
+
+
+def _executemany_rows(cols: PositionColumns) -> list[tuple[Any, ...]]:
+    """The same rows as Python values for a plain INSERT (NULL where the bulk path has NULL)."""
+
+    def opt(a: Any, missing: Any) -> list[Any]:
+        return [None if m else v for v, m in zip(a.tolist(), missing.tolist(), strict=True)]
+
+    return list(zip(
+        [datetime.fromtimestamp(x / 1000, tz=UTC) for x in cols.time_ms.tolist()],
+        cols.mmsi.tolist(), cols.lat.tolist(), cols.lon.tolist(),
+        opt(cols.speed.astype(float), np.isnan(cols.speed)),
+        opt(cols.course.astype(float), np.isnan(cols.course)),
+        opt(cols.heading, cols.heading < 0), opt(cols.status, cols.status < 0),
+        opt(cols.turn.astype(float), np.isnan(cols.turn)), cols.accuracy.tolist(),
+        cols.msg_type.tolist(), opt(cols.second, cols.second < 0), cols.source, strict=True,
+    ))  # fmt: skip
+
+
+def _executemany(url: str, rows: list[tuple[Any, ...]]) -> Timed:
+    """Plain ``executemany`` INSERTs of the rows and one commit (psycopg pipelines them)."""
+    with psycopg.connect(url) as c:
+
+        def run() -> int:
+            with c.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO positions (time, mmsi, lat, lon, sog, cog, heading, status, "
+                    "turn, accuracy, msg_type, second, source) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    rows,
+                )
+            c.commit()
+            return len(rows)
+
+        return _timed(url, len(rows), run)
 
 
 def run() -> dict[str, Any]:
@@ -194,67 +261,52 @@ def run() -> dict[str, Any]:
         out["replay_vessels"] = vessels
 
         # 4. Bulk path (COPY) into the day being written: partitioned, BRIN-indexed, millions of
-        #    rows already in it, then the same rows again (must store nothing).
+        #    rows already in it. 6. beside plain executemany INSERTs of rows of the same kind into
+        #    the same partition (the minutes right after). The two alternate in ROUNDS so both
+        #    see the machine's load alike; each round's ratio is kept for the spread.
         cols = _traffic(n_load, load_t0, seed=1)
-        days_load = np.unique(cols.time_ms // DAY_MS) * DAY_MS
+        n_many = min(50_000, n_load)
+        many = _traffic(n_many, load_t0 + (n_load // VESSELS + 1) * STEP_S * 1000, seed=2)
+        days_load = np.unique(np.r_[cols.time_ms, many.time_ms] // DAY_MS) * DAY_MS
         create_partitions(store.engine, {day_of(int(x)) for x in days_load})
-        bulk = _load_rate(store, cols, 50_000)
-        rate = bulk["per_s"]
+        parts = _batches(cols)
+        rows_many = _executemany_rows(many)
+        bulk, plain, ratios = Timed(), Timed(), []
+        for r in range(ROUNDS):
+            b = _load(store, parts[r::ROUNDS])
+            m = _executemany(url, rows_many[r::ROUNDS])
+            bulk.add(b)
+            plain.add(m)
+            ratios.append(round(b.per_s / m.per_s, 1))
+        rate = bulk.per_s
         out["postgis_copy_positions_per_s"] = round(rate)
-        out["postgis_copy_stored"] = int(bulk["stored"])
-        out["postgis_copy_cpu_us_per_position"] = _cpu(bulk)
-        again = _load_rate(store, cols.take(np.arange(min(100_000, n_load))), 50_000)
-        out["postgis_reingest_positions_per_s"] = round(again["per_s"])
-        out["postgis_reingest_stored"] = int(again["stored"])  # must be 0: the natural key holds
+        out["postgis_copy_stored"] = bulk.stored
+        out["postgis_copy_cpu_us_per_position"] = bulk.cpu_us()
+        out["postgis_executemany_positions_per_s"] = round(plain.per_s)
+        out["postgis_executemany_cpu_us_per_position"] = plain.cpu_us()
+        out["copy_over_executemany"] = round(rate / plain.per_s, 1)
+        out["copy_over_executemany_per_round"] = ratios
+        cpu_bulk = sum(bulk.cpu_us().values())
+        out["copy_over_executemany_by_cpu"] = round(sum(plain.cpu_us().values()) / cpu_bulk, 1)
 
-        # 5. Late rows for a closed day (its GiST built, stored rows in the same minutes): the
+        # 5. The same rows again: the anti-join path, must store nothing.
+        again = _load(store, _batches(cols.take(np.arange(min(100_000, n_load)))))
+        out["postgis_reingest_positions_per_s"] = round(again.per_s)
+        out["postgis_reingest_stored"] = again.stored  # must be 0: the natural key holds
+
+        # 6. Late rows for a closed day (its GiST built, stored rows in the same minutes): the
         #    anti-join and the GiST inserts both run, e.g. re-ingesting an old capture.
         if built:
             late_t0 = load_t0 // DAY_MS * DAY_MS - DAY_MS + 6 * 3_600_000
-            late = _traffic(min(100_000, n_load), late_t0, seed=3)
-            late_r = _load_rate(store, late, 50_000)
-            out["postgis_copy_late_into_closed_day_positions_per_s"] = round(late_r["per_s"])
-            out["postgis_copy_late_cpu_us_per_position"] = _cpu(late_r)
+            late = _load(store, _batches(_traffic(min(100_000, n_load), late_t0, seed=3)))
+            out["postgis_copy_late_into_closed_day_positions_per_s"] = round(late.per_s)
+            out["postgis_copy_late_cpu_us_per_position"] = late.cpu_us()
         store.close()
-
-        # 6. Plain executemany INSERTs of the same kind of rows, same server, same run.
-        n_many = min(50_000, n_load)
-        # Same day (the partition the bulk path wrote), the minutes right after the bulk rows.
-        many = _traffic(n_many, load_t0 + (n_load // VESSELS + 1) * STEP_S * 1000, seed=2)
-        edge = {day_of(int(many.time_ms[0])), day_of(int(many.time_ms[-1]))}
-        create_partitions(make_engine(url), edge)
-        rows_many = list(zip(
-            [datetime.fromtimestamp(x / 1000, tz=UTC) for x in many.time_ms.tolist()],
-            many.mmsi.tolist(), many.lat.tolist(), many.lon.tolist(),
-            many.speed.astype(float).tolist(), many.course.astype(float).tolist(),
-            [1] * n_many, ["rBENCH"] * n_many, strict=True,
-        ))  # fmt: skip
-        with psycopg.connect(url) as c:
-            server0 = _backend_cpu_s(url)
-            client0 = time.process_time()
-            t = time.perf_counter()
-            with c.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO positions (time, mmsi, lat, lon, sog, cog, msg_type, source) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    rows_many,
-                )
-            c.commit()
-            many_rate = n_many / (time.perf_counter() - t)
-            many_cpu = {
-                "client_cpu_us": (time.process_time() - client0) / n_many * 1e6,
-                "server_cpu_us": (_backend_cpu_s(url) - server0) / n_many * 1e6,
-            }
-        out["postgis_executemany_positions_per_s"] = round(many_rate)
-        out["postgis_executemany_cpu_us_per_position"] = _cpu(many_cpu)
-        out["copy_over_executemany"] = round(rate / many_rate, 1)
-        cpu_bulk = sum(_cpu(bulk).values())
-        out["copy_over_executemany_by_cpu"] = round(sum(_cpu(many_cpu).values()) / cpu_bulk, 1)
 
         # 7. SQLite through the same bulk API.
         with tempfile.TemporaryDirectory() as tmp:
             lite = open_store(f"sqlite:///{tmp}/bench.db")
-            lite_rate = _load_rate(lite, cols, 50_000)["per_s"]
+            lite_rate = _load(lite, parts).per_s
             lite.close()
         out["sqlite_positions_per_s"] = round(lite_rate)
         out["load_avg_at_end"] = os.getloadavg()[0]

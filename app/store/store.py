@@ -26,7 +26,7 @@ from app.store.engine import (
     with_retries,
 )
 from app.store.errors import SchemaOutOfDate
-from app.store.positions import insert_postgis, insert_sqlite, prepare
+from app.store.positions import insert_postgis, insert_sqlite, prepare, summarize
 from app.store.schema import tables
 from app.store.vessels import upsert_positions, upsert_statics
 
@@ -108,6 +108,8 @@ class Store:
                     inserted = insert_sqlite(conn, prepared)
                 touched = upsert_positions(conn, t["vessels"], batch.positions)
                 touched |= upsert_statics(conn, t["vessels"], t["vessel_identities"], batch.statics)
+                if self.postgis and inserted:
+                    summarize(conn, prepared.cols.time_ms)
             return WriteResult(inserted, len(touched))
 
         result: WriteResult = self.retry(run, "writing a batch")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import numpy as np
+import psycopg
+import pytest
 from sqlalchemy import func, select
 
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
-from app.store import Store
+from app.store import Store, open_store
 from app.store.positions import time_ranges
 
 from .data import T0, traffic
@@ -112,3 +114,67 @@ def test_time_ranges_split_at_the_widest_gaps_only_up_to_the_cap() -> None:
     assert ms == ([0, 1_000_000, 5_000_000], [100_001, 1_000_000, 5_000_000])
     lo, hi = time_ranges(t)
     assert len(lo) == len(hi) == 4
+
+
+def _mixed_rows() -> list[PositionReport]:
+    """Rows whose missing values and sources differ row to row (several COPY row layouts)."""
+    out = []
+    for i in range(24):
+        out.append(
+            PositionReport(
+                T0 + i * 1000, 247000001 + i % 5, 1 + i % 3, 35.0 + i / 100, 12.0 - i / 100,
+                None if i % 2 else 10.5, None if i % 3 else 90.25, None if i % 4 else i,
+                None if i % 5 else i % 16, None if i % 7 else -2.5, bool(i % 2),
+                None if i % 6 else i % 60, ("", "rA", "r\u00e9B")[i % 3],
+            )
+        )  # fmt: skip
+    return out
+
+
+def _stored(store: Store) -> list[tuple[object, ...]]:
+    p = store.tables["positions"]
+    cols = [p.c[n] for n in ("time", "mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading",
+                             "status", "turn", "accuracy", "second", "source")]  # fmt: skip
+    return [tuple(r) for r in store.read(lambda c: c.execute(select(*cols).order_by(*cols)).all())]
+
+
+def test_missing_values_and_sources_are_stored_row_by_row(store: Store) -> None:
+    rows = _mixed_rows()
+    want = sorted(
+        (r.time_ms, r.mmsi, r.msg_type, r.lat, r.lon, r.speed, r.course, r.heading, r.status,
+         r.turn, r.accuracy, r.second, r.source or None)
+        for r in rows
+    )  # fmt: skip
+    assert store.write_batch(Batch.from_records(rows[::2])).positions_inserted == 12
+    # overlapping the stored rows' minutes: the anti-join path, not the straight COPY
+    assert store.write_batch(Batch.from_records(rows)).positions_inserted == 12
+    assert _stored(store) == want
+
+
+BRIN_LEFT = (
+    "SELECT sum(brin_summarize_new_values(i.inhrelid)) FROM pg_inherits i "
+    "WHERE i.inhparent = 'ix_positions_time_mmsi'::regclass"
+)
+
+
+@pytest.mark.postgis
+def test_the_brin_ranges_written_are_summarized_unless_the_partition_is_busy(
+    pg_url: str,
+) -> None:
+    store = open_store(pg_url, attempts=1)
+    try:
+        with psycopg.connect(pg_url, autocommit=True) as c:
+            c.execute("TRUNCATE positions, vessels")
+        cols = traffic(n_vessels=40, n_fixes=60).positions  # a few hundred heap pages
+        first = cols.take(np.flatnonzero(cols.time_ms < T0 + 30 * 60_000))
+        rest = cols.take(np.flatnonzero(cols.time_ms >= T0 + 30 * 60_000))
+        store.write_batch(Batch(first))
+        with psycopg.connect(pg_url, autocommit=True) as c:
+            assert c.execute(BRIN_LEFT).fetchone() == (0,)  # the writer summarized them
+            with c.transaction():  # as vacuum or an index build would: the batch still goes in
+                c.execute("LOCK TABLE positions_p20260601 IN SHARE UPDATE EXCLUSIVE MODE")
+                assert store.write_batch(Batch(rest)).positions_inserted == len(rest)
+            assert c.execute(BRIN_LEFT).fetchone()[0] > 0  # type: ignore[index]
+        assert store.write_batch(Batch(cols)).positions_inserted == 0
+    finally:
+        store.close()
