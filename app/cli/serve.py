@@ -109,8 +109,10 @@ def demo(
         watchlist_file=ROOT / "data" / "watchlist_sample.csv",
         bootstrap_admin_token=token,
     )
+    # Planning starts now, while the service starts; lines go out once its UDP port is known.
+    feeder = UdpFeeder(speed=speed, hours=hours, seed=seed, vessels=vessels)
+    feeder.start()
     app = create_app(settings)
-    feeder: list[UdpFeeder] = []
 
     def started(server: object) -> None:
         auth = app.state.auth
@@ -119,9 +121,7 @@ def demo(
         address = app.state.pipeline.address
         if address is None:
             raise RuntimeError("the demo's UDP source did not bind")
-        f = UdpFeeder("127.0.0.1", address[1], speed=speed, hours=hours, seed=seed, vessels=vessels)
-        f.start()
-        feeder.append(f)
+        feeder.aim("127.0.0.1", address[1])
         bound = _bound_port(server) or port
         out.print(f"Mare demo: http://{host}:{bound}/")
         out.print(f"  login: admin / {password}")
@@ -136,8 +136,7 @@ def demo(
         except RuntimeError as exc:
             raise _fail(str(exc)) from None
         finally:
-            for f in feeder:
-                f.stop()
+            feeder.stop()
 
 
 def _hash(password: str) -> str:

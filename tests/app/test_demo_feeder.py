@@ -1,0 +1,41 @@
+"""The demo's feeder: plans before it knows where to send, then sends the lead minutes at once."""
+
+from __future__ import annotations
+
+import socket
+
+from app.demo import UdpFeeder
+
+
+def _c(line: str) -> int:
+    return int(line.split("c:")[1].split("*")[0])
+
+
+def test_the_lead_minutes_arrive_at_once_then_the_feed_runs_in_real_time() -> None:
+    lead = 240.0
+    feeder = UdpFeeder(speed=1.0, hours=0.5, seed=2, vessels=30, lead=lead)
+    feeder.start()  # planning, nowhere to send yet
+    assert feeder.ready.wait(120)
+    assert feeder.datagrams_sent == 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        # At speed 1 the lead's 4 simulated minutes would take 4 minutes in real time; the
+        # receive timeout below is far shorter, so they can only have come as a burst.
+        sock.settimeout(60)
+        feeder.aim("127.0.0.1", sock.getsockname()[1])
+        try:
+            times: list[int] = []
+            mmsis: set[str] = set()
+            while not times or times[-1] - times[0] < lead - 30:
+                data, _ = sock.recvfrom(65536)
+                for line in data.decode("ascii").splitlines():
+                    if "c:" in line:
+                        times.append(_c(line))
+                    sentence = line.split("\\")[-1]
+                    if sentence.startswith("!AIVDM,1,1,"):
+                        mmsis.add(sentence.split(",")[5][:7])  # type and MMSI bits
+        finally:
+            feeder.stop()
+    assert feeder.error is None
+    assert times == sorted(times)
+    assert len(mmsis) >= 30  # every vessel reported in the lead, ships at anchor (3 min) too
