@@ -251,7 +251,8 @@ def insert_postgis(conn: Connection, p: Prepared) -> int:
         cur.execute("TRUNCATE mare_stage_rows")
         with cur.copy(f"COPY mare_stage_rows ({COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
             copy.write(data)
-        cur.execute("SET LOCAL work_mem = '64MB'")
+        cur.execute("SET LOCAL work_mem = '64MB'")  # the anti-join hashes in memory
+        cur.execute("SET LOCAL jit = off")  # compiling costs more than this query runs
         cur.execute(INSERT_ANTI_SQL.format(ranges=ranges), params)
         return int(cur.rowcount)
 

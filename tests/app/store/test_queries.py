@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry import Polygon
 
 from app.store import Store
-from app.store.queries import latest_vessels, replay, set_risk, track, track_line, vessels_in_area
+from app.store.queries import (
+    _ordered,
+    latest_vessels,
+    replay,
+    set_risk,
+    track,
+    track_line,
+    vessels_in_area,
+)
 
 from .data import HOUR, T0, traffic
 
@@ -108,3 +119,18 @@ def test_point_on_the_zone_boundary_counts_as_inside(store: Store) -> None:
     area = Polygon([(x, y), (x + 0.001, y - 0.05), (x + 0.05, y - 0.05)])  # (x, y) is a vertex
     got = vessels_in_area(store, area, T0, T0 + HOUR)
     assert int(cols.mmsi[0]) in [v.mmsi for v in got]
+
+
+def test_rows_are_ordered_by_time_mmsi_lat_lon_with_or_without_shared_keys() -> None:
+    rng = np.random.default_rng(3)
+    n = 5000
+    cols: dict[str, npt.NDArray[Any]] = {
+        "time": rng.integers(T0, T0 + HOUR, n), "mmsi": rng.integers(200_000_000, 210_000_000, n),
+        "lat": rng.random(n), "lon": rng.random(n), "sog": rng.random(n).astype(np.float32),
+    }  # fmt: skip
+    for shared in (False, True):
+        if shared:  # rows sharing (time, mmsi): the order falls back on lat and lon
+            cols["time"][:50], cols["mmsi"][:50] = cols["time"][50:100], cols["mmsi"][50:100]
+        want = np.lexsort((cols["lon"], cols["lat"], cols["mmsi"], cols["time"]))
+        got = _ordered(cols)
+        assert all(np.array_equal(got[k], v[want]) for k, v in cols.items())
