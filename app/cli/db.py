@@ -68,3 +68,28 @@ def info_cmd(url: UrlOption = None) -> None:
         engine.dispose()
     except StoreError as exc:
         raise fail(str(exc)) from None
+
+
+@db.command("maintain")
+def maintain_cmd(url: UrlOption = None) -> None:
+    """Create days ahead, build the GiST of days that are over, apply retention (run daily).
+
+    On PostGIS the day being written has no GiST (it costs most of a row's insert); queries
+    over a closed day without one still answer, through BRIN on time, only slower over long
+    windows. MARE_RETENTION_DAYS says how many days of positions to keep.
+    """
+    from app.store import open_store
+    from app.store.store import now_ms
+
+    settings = get_settings()
+    try:
+        store = open_store(url or settings.database_url)
+        try:
+            done = store.maintain(now_ms(), settings.retention_days)
+        finally:
+            store.close()
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    for key, value in done.items():
+        shown = ", ".join(value) if isinstance(value, list) else str(value)
+        typer.echo(f"{key.replace('_', ' ')}: {shown or 'none'}")

@@ -24,3 +24,10 @@ def test_db_upgrade_then_info_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
 def test_db_upgrade_of_a_bad_url_is_one_line_and_exit_2() -> None:
     res = CliRunner().invoke(cli, ["db", "upgrade", "--url", "oracle://x"])
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_db_maintain_says_what_it_did(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/x.db"
+    res = CliRunner().invoke(cli, ["db", "maintain", "--url", url])
+    assert res.exit_code == 0, res.output
+    assert "partitions indexed: none" in res.output and "positions deleted: 0" in res.output
