@@ -28,10 +28,6 @@ VESSEL_FIELDS = (
 )  # fmt: skip
 
 
-def _num(v: float, digits: int) -> float | None:
-    return None if v != v else round(float(v), digits)
-
-
 def new_vessel(mmsi: int) -> dict[str, Any]:
     """Return an empty Vessel for an MMSI, with the flag and kind its digits give."""
     flag = flag_of(mmsi)
@@ -93,8 +89,7 @@ class LivePicture:
                     order = rows[np.lexsort((pos.time_ms[rows], pos.mmsi[rows]))]
                     mm = pos.mmsi[order]
                     last = order[np.r_[mm[1:] != mm[:-1], True]]
-                    for i in last.tolist():
-                        self._apply_fix(pos, i, changed)
+                    self._apply_fixes(pos, last, changed)
             for rep in batch.statics:
                 v = self._v.get(rep.mmsi)
                 if v is None:
@@ -116,30 +111,53 @@ class LivePicture:
                 changed.add(rep.mmsi)
         return changed
 
-    def _apply_fix(self, pos: Any, i: int, changed: set[int]) -> None:
-        mmsi = int(pos.mmsi[i])
-        t = int(pos.time_ms[i])
-        v = self._v.get(mmsi)
-        if v is None:
-            v = self._v[mmsi] = new_vessel(mmsi)
-        if v["last_seen_ms"] is not None and t <= v["last_seen_ms"]:
-            return
-        heading = int(pos.heading[i])
-        status = int(pos.status[i])
-        v.update(
-            lat=round(float(pos.lat[i]), 6),
-            lon=round(float(pos.lon[i]), 6),
-            speed=_num(pos.speed[i], 1),
-            course=_num(pos.course[i], 1),
-            heading=None if heading < 0 else heading,
-            status=None if status < 0 else status,
-            last_seen=iso_utc(t - t % 1000),
-            last_seen_ms=t,
-            ais_class=ais_class_of(int(pos.msg_type[i])).value,
-            dark=False,
-            dark_since=None,
-        )
-        changed.add(mmsi)
+    def _apply_fixes(self, pos: Any, rows: np.ndarray[Any, Any], changed: set[int]) -> None:
+        """Apply the fixes at ``rows`` (one per vessel), skipping any not newer than held.
+
+        Columns are read as lists once: per-item numpy access, a datetime per fix and a class
+        lookup per fix were most of this loop (py-spy, bench.service at 2,000 fixes/s).
+        """
+        seconds: dict[int, str] = {}
+        classes: dict[int, str] = {}
+        held = self._v
+        for mmsi, t, lat, lon, speed, course, heading, status, msg_type in zip(
+            pos.mmsi[rows].tolist(),
+            pos.time_ms[rows].tolist(),
+            pos.lat[rows].tolist(),
+            pos.lon[rows].tolist(),
+            pos.speed[rows].tolist(),
+            pos.course[rows].tolist(),
+            pos.heading[rows].tolist(),
+            pos.status[rows].tolist(),
+            pos.msg_type[rows].tolist(),
+            strict=True,
+        ):
+            v = held.get(mmsi)
+            if v is None:
+                v = held[mmsi] = new_vessel(mmsi)
+            if v["last_seen_ms"] is not None and t <= v["last_seen_ms"]:
+                continue
+            second = t - t % 1000
+            last_seen = seconds.get(second)
+            if last_seen is None:
+                last_seen = seconds[second] = iso_utc(second)
+            ais_class = classes.get(msg_type)
+            if ais_class is None:
+                ais_class = classes[msg_type] = ais_class_of(msg_type).value
+            v.update(
+                lat=round(lat, 6),
+                lon=round(lon, 6),
+                speed=None if speed != speed else round(speed, 1),
+                course=None if course != course else round(course, 1),
+                heading=None if heading < 0 else heading,
+                status=None if status < 0 else status,
+                last_seen=last_seen,
+                last_seen_ms=t,
+                ais_class=ais_class,
+                dark=False,
+                dark_since=None,
+            )
+            changed.add(mmsi)
 
     def apply_events(self, events: Iterable[Event]) -> set[int]:
         """Mark vessels dark on an open ``ais_gap`` and back when it closes."""
