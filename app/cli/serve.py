@@ -23,6 +23,8 @@ cli.add_typer(users_cli, name="users")
 
 HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 PortOpt = Annotated[int, typer.Option("--port", min=0, max=65535, help="HTTP port.")]
+#: Where `mare demo` puts its NMEA relay: 10110, the port AIS tools use by habit, or the next.
+RELAY_PORTS = range(10110, 10130)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -71,9 +73,16 @@ def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
         raise _fail(str(exc)) from None
     _check_port(host, port)
     err.print(f"Mare on http://{host}:{port}  (database: {settings.resolved_database_url})")
+    app = create_app(settings)
+
+    def started(server: object) -> None:
+        relay = _relay_url(app)
+        if relay is not None:
+            err.print(f"NMEA relay on {relay} (OpenCPN: add a TCP network connection to it)")
+
     with contextlib.suppress(KeyboardInterrupt):
         try:
-            asyncio.run(_serve(create_app(settings), host, port))
+            asyncio.run(_serve(app, host, port, started))
         except RuntimeError as exc:
             raise _fail(str(exc)) from None
 
@@ -109,6 +118,8 @@ def demo(
         watchlist_file=ROOT / "data" / "watchlist_sample.csv",
         bootstrap_admin_token=token,
     )
+    if not settings.relay_listen:  # MARE_RELAY_LISTEN chooses; else the first free of a few
+        settings.relay_listen = f"127.0.0.1:{_free_tcp_port('127.0.0.1', RELAY_PORTS)}"
     # Planning starts now, while the service starts; lines go out once its UDP port is known.
     feeder = UdpFeeder(speed=speed, hours=hours, seed=seed, vessels=vessels)
     feeder.start()
@@ -128,6 +139,9 @@ def demo(
         out.print(f"  token: {token}")
         out.print(f"  wall display: http://{host}:{bound}/#token={token}")
         out.print(f"  AIS over UDP on 127.0.0.1:{address[1]} (speed x{speed:g}); Ctrl-C stops")
+        relay = _relay_url(app)
+        if relay is not None:
+            out.print(f"  NMEA relay: {relay} (OpenCPN: add a TCP network connection to it)")
         out.file.flush()  # a pipe (a test, a log collector) must see the login at once
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -143,6 +157,29 @@ def _hash(password: str) -> str:
     from app.auth.passwords import hash_password
 
     return hash_password(password)
+
+
+def _free_tcp_port(host: str, ports: range) -> int:
+    """Return the first port of ``ports`` free on ``host`` a moment ago; 0 (any) if none is."""
+    for port in ports:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    return 0
+
+
+def _relay_url(app: object) -> str | None:
+    """Return ``tcp://host:port`` of the running NMEA relay; None when it is off."""
+    relay = getattr(getattr(app, "state", None), "relay", None)
+    address = relay.address if relay is not None else None
+    if address is None:
+        return None
+    host, port = address
+    return f"tcp://[{host}]:{port}" if ":" in host else f"tcp://{host}:{port}"
 
 
 def _bound_port(server: object) -> int | None:

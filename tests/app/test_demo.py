@@ -59,6 +59,17 @@ def test_mare_demo_serves_vessels_and_alerts_with_the_printed_token(tmp_path: Pa
             zones = client.get("/api/v1/zones").json()["features"]
             assert zones, "the shipped zones were not loaded"
             assert client.get("/api/v1/watchlist").json(), "the sample watchlist was not loaded"
+        while "NMEA relay:" not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                output += os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
+        relay = re.search(r"NMEA relay: tcp://([\d.]+):(\d+)", output)
+        assert relay is not None, f"no relay printed:\n{output}"
+        with socket.create_connection((relay[1], int(relay[2])), timeout=30) as plotter:
+            got = b""
+            while b"\r\n" not in got and time.monotonic() < deadline:
+                got += plotter.recv(4096)
+        assert got.startswith(b"!AIVDM,") and b"\r\n" in got, got[:200]
     finally:
         proc.send_signal(signal.SIGINT)
         try:
