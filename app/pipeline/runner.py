@@ -2,10 +2,13 @@
 
 Stages and queues::
 
-    ingest ──engine_q──▶ engine ──store_q──▶ position writer (thread)
-                           │    └─alerts_q─▶ event writer (thread) ──▶ hub.publish_alert
+    ingest ──engine_q──▶ engine ──store_q──▶ position writer ─┐ one writer thread
+                           │    └─alerts_q─▶ event writer ────┴─▶ hub.publish_alert
                            └──────────────▶ hub.publish_vessels (at once, before storage)
     tick (1 s): engine.advance(clock) ──▶ same as the engine's events
+
+Positions are written every STORE_SECONDS (or sooner when an alert waits); an alert is written
+after the positions and vessel states of its batch, so its vessel name and track are stored.
 
 Every ``put`` is non-blocking: a queue that is full drops the item and counts it for its stage,
 so a slow database never stalls ingest (the UDP socket then never backs up into the kernel).
@@ -47,6 +50,8 @@ TICK_SECONDS = 1.0
 #: per-statement work; measured), in a thread that holds the GIL for much of it. Positions
 #: reach the live picture and the clients before storage; only history queries see the delay.
 STORE_SECONDS = 0.5
+#: How long an alert waits for its batch's positions to be written before it is written anyway.
+STORE_WAIT_SECONDS = 5.0
 
 
 class Sink(Protocol):
@@ -101,7 +106,14 @@ class Pipeline:
         self.store_q: asyncio.Queue[tuple[Batch, list[dict[str, Any]]]] = asyncio.Queue(
             queue_batches
         )
-        self.alerts_q: asyncio.Queue[list[Event]] = asyncio.Queue(queue_batches * 4)
+        #: Events with the number of store items that must be written before them.
+        self.alerts_q: asyncio.Queue[tuple[int, list[Event]]] = asyncio.Queue(queue_batches * 4)
+        #: Store items queued so far, and written (or failed) so far: an alert is stored after
+        #: the positions and vessel states of its batch, so its vessel name and track are there.
+        self._store_seq = 0
+        self._stored_seq = 0
+        self._stored = asyncio.Event()
+        self._store_now = asyncio.Event()
         self.counters.queues.update(engine=self.engine_q, store=self.store_q, alerts=self.alerts_q)
         self._tasks: list[asyncio.Task[None]] = []
         #: One thread writes positions and alerts (made in `start`): SQLite has one writer at a
@@ -257,10 +269,23 @@ class Pipeline:
         self.clock.saw(self.engine.now_ms())
         changed = self.live.apply_batch(batch)
         touched = self._after(events, changed)
-        self._put(self.store_q, (batch, self.live.entries(touched)), "store", len(batch))
+        self._put_store(batch, touched)
+        self._queue_events(events)
+
+    def _put_store(self, batch: Batch, touched: set[int]) -> None:
+        try:
+            self.store_q.put_nowait((batch, self.live.entries(touched)))
+        except asyncio.QueueFull:
+            self.counters.drop("store", len(batch))
+        else:
+            self._store_seq += 1
+
+    def _queue_events(self, events: list[Event]) -> None:
+        if events:
+            self._put(self.alerts_q, (self._store_seq, events), "alerts", len(events))
 
     def _after(self, events: list[Event], changed: set[int]) -> set[int]:
-        """Dark flags and risk of touched vessels, then publish vessels and queue events."""
+        """Dark flags and risk of touched vessels, then publish vessels; return them."""
         if events:
             self.counters.events += len(events)
             changed |= self.live.apply_events(events)
@@ -268,7 +293,6 @@ class Pipeline:
                 changed.add(ev.mmsi)
                 if ev.other_mmsi is not None:
                     changed.add(ev.other_mmsi)
-            self._put(self.alerts_q, events, "alerts", len(events))
         book = self.engine.book
         scores = {m: self.engine.vessel_risk(m).score for m in changed if m in book}
         self.live.set_risk(scores)
@@ -288,8 +312,8 @@ class Pipeline:
             try:
                 events = self.engine.advance(now)
                 if events:
-                    touched = self._after(events, set())
-                    self._put(self.store_q, (Batch(), self.live.entries(touched)), "store", 0)
+                    self._put_store(Batch(), self._after(events, set()))
+                    self._queue_events(events)
             except Exception:
                 log.exception("engine tick failed")
 
@@ -298,10 +322,16 @@ class Pipeline:
         last = -self.store_seconds
         while True:
             items = [await self.store_q.get()]
-            # gather for up to store_seconds since the last write, less if the queue fills up
+            # gather for up to store_seconds since the last write; less if the queue fills up
+            # or an alert waits for what is queued
             due = last + self.store_seconds
-            while loop.time() < due and self.store_q.qsize() * 2 < self.store_q.maxsize:
-                await asyncio.sleep(min(due - loop.time(), 0.05))
+            while (
+                loop.time() < due
+                and not self._store_now.is_set()
+                and self.store_q.qsize() * 2 < self.store_q.maxsize
+            ):
+                await asyncio.sleep(min(due - loop.time(), 0.02))
+            self._store_now.clear()
             last = loop.time()
             while not self.store_q.empty():
                 items.append(self.store_q.get_nowait())
@@ -318,12 +348,21 @@ class Pipeline:
                 self.counters.store_errors += 1
                 log.exception("storing %d records failed", len(merged))
             finally:
+                self._stored_seq += len(items)
+                self._stored.set()
                 for _ in items:
                     self.store_q.task_done()
 
     async def _run_alerts(self) -> None:
         while True:
-            events = await self.alerts_q.get()
+            upto, events = await self.alerts_q.get()
+            while self._stored_seq < upto:  # the batch's positions and states first
+                self._store_now.set()
+                self._stored.clear()
+                try:
+                    await asyncio.wait_for(self._stored.wait(), STORE_WAIT_SECONDS)
+                except TimeoutError:
+                    break
             try:
                 alerts = await self._write(self.sink.write_events, events)
                 self.counters.events_stored += len(alerts)
