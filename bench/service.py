@@ -389,7 +389,11 @@ def cpu_use(sender: Sender, seconds: float) -> dict[str, Any]:
 
 
 def server_counters(port: int) -> dict[str, Any]:
-    """Return the service's drops and ingest outcome from /metrics (parsed)."""
+    """Return the service's drops, ingest outcome and mean publish-to-send latency (/metrics).
+
+    The latency is the service's own view of the hub-to-socket part (whole run, warm-up
+    included), free of the bench's scheduling: what it adds to the pipeline's part.
+    """
     from prometheus_client.parser import text_string_to_metric_families
 
     req = urllib.request.Request(
@@ -407,6 +411,12 @@ def server_counters(port: int) -> dict[str, Any]:
             for s in fam.samples:
                 label = next(iter(s.labels.values()), "")
                 out[f"{fam.name}:{label}"] = int(s.value)
+        elif fam.name == "mare_delivery_latency_seconds":
+            sums = {x.labels["stage"]: x.value for x in fam.samples if x.name.endswith("_sum")}
+            for x in fam.samples:
+                stage = x.labels["stage"]
+                if x.name.endswith("_count") and x.value and stage in sums:
+                    out[f"publish_to_send_mean_ms:{stage}"] = round(sums[stage] / x.value * 1000, 1)
     return out
 
 

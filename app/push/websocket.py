@@ -81,15 +81,18 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
-def next_tick(now: float, rate: float) -> float:
-    """Return when the next diff may go: the first tick of a ``rate`` Hz grid from now + 3/4 period.
+def next_diff_at(sent: float, rate: float) -> float:
+    """Return when the diff after one sent at ``sent`` may go, at ``rate`` diffs a second.
 
-    Every client at the same rate sends on the same ticks (of the monotonic clock), so clients
-    with one view read the same changes and get byte-identical diffs: the hub collects them once
-    and compression (`app.push.deflate`) compresses them once. One diff per tick keeps a client
-    within ``rate`` diffs a second; two diffs are at least 3/4 of a period apart.
+    At most one diff per slot of a ``rate`` Hz grid (monotonic clock), so a client stays within
+    ``rate`` diffs a second, and two diffs at least 3/4 of a period apart. Within those bounds a
+    diff goes as soon as the hub has changes: with the pipeline publishing about once a period,
+    each publication goes out at once instead of waiting for the client's next tick (up to a
+    period). Clients woken by one publication read the same changes, so clients with one view
+    get byte-identical diffs: the hub collects them once and `app.push.deflate` compresses them
+    once.
     """
-    return math.ceil((now + 0.75 / rate) * rate) / rate
+    return max(sent + 0.75 / rate, (math.floor(sent * rate) + 1) / rate)
 
 
 async def authenticate(ws: WebSocket, msg: dict[str, Any]) -> User | None:
@@ -193,7 +196,7 @@ class LiveSession:
                 self.want_snapshot = False
                 vessels = sub.snapshot(live_vessels(self.ws))
                 await self.send({"type": "snapshot", "vessels": vessels})
-                self.next_diff = next_tick(time.monotonic(), self.rate)
+                self.next_diff = next_diff_at(time.monotonic(), self.rate)
             elif self.subscribed and sub.has_vessel_changes():
                 now = time.monotonic()
                 if now >= self.next_diff:
@@ -208,7 +211,7 @@ class LiveSession:
                         if diff.oldest is not None:
                             sent = time.monotonic()
                             self.hub.observe_latency("websocket_vessels", sent - diff.oldest)
-                        self.next_diff = next_tick(now, self.rate)
+                        self.next_diff = next_diff_at(now, self.rate)
                     continue
                 timeout = self.next_diff - now
             if self.errors or self.want_snapshot:
