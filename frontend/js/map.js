@@ -14,6 +14,7 @@
 // only when their membership changes.
 
 import { ICON_NAMES, SELECTED_COLOR, buildIconAtlas, severityColor, zoneColor } from "./style.js";
+import { VERTICES_PER_MARK, expand, flatLayer } from "./flat.js";
 import { fmtDuration, parseTime } from "./format.js";
 
 const {
@@ -30,6 +31,9 @@ const {
   FlyToInterpolator,
   MapView,
 } = window.deck;
+
+const FlatIconLayer = flatLayer(IconLayer, 2);
+const FlatScatterplotLayer = flatLayer(ScatterplotLayer, 3);
 
 /** Large sovereign and SAR areas are drawn as outlines only: filling them would hide the sea
  * picture, and tessellating their tens of thousands of vertices would stall the page. */
@@ -452,21 +456,30 @@ export class MareMap {
     }
     // The ring list changes only when some vessel enters or leaves it (or slots move); between
     // those, a diff only rewrites the rings' positions, copied from the store by slot.
+    // Rings and vessels are drawn without instancing (flat.js): one entry per vertex, six per mark.
     const suspects = this.memo("suspect-list", [st.suspectVersion], () => {
       const list = st.slotsWith(2);
       const slots = Int32Array.from(list, (m) => st.slot.get(m));
-      return { list, slots, positions: new Float32Array(slots.length * 2) };
+      return { list, slots, positions: new Float32Array(slots.length * 2 * VERTICES_PER_MARK) };
     });
     out.push(
       this.memo("suspects", [suspects, st.version], () => {
         const { slots, positions } = suspects;
+        let o = 0;
         for (let k = 0; k < slots.length; k++) {
-          positions[2 * k] = st.positions[2 * slots[k]];
-          positions[2 * k + 1] = st.positions[2 * slots[k] + 1];
+          const x = st.positions[2 * slots[k]];
+          const y = st.positions[2 * slots[k] + 1];
+          for (let v = 0; v < VERTICES_PER_MARK; v++) {
+            positions[o++] = x;
+            positions[o++] = y;
+          }
         }
-        return new ScatterplotLayer({
+        return new FlatScatterplotLayer({
           id: "suspects",
-          data: { length: slots.length, attributes: { getPosition: { value: positions.subarray(0), size: 2 } } },
+          data: {
+            length: slots.length * VERTICES_PER_MARK,
+            attributes: { getPosition: { value: positions.subarray(0), size: 2 } },
+          },
           getRadius: 14,
           radiusUnits: "pixels",
           stroked: true,
@@ -481,12 +494,12 @@ export class MareMap {
     out.push(
       this.memo("vessels", [st.version, st.styleVersion], () => {
         this.drewVessels = st.length > 0;
-        return new IconLayer({
+        return new FlatIconLayer({
           id: "vessels",
-          data: st.binary(),
+          data: this.vesselData(),
           iconAtlas: this.iconAtlas,
           iconMapping: this.iconMapping,
-          getIcon: (_, { index }) => ICON_NAMES[st.icons[index]],
+          getIcon: (_, { index }) => ICON_NAMES[st.icons[(index / VERTICES_PER_MARK) | 0]],
           sizeUnits: "pixels",
           sizeMinPixels: 6,
           billboard: false,
@@ -547,6 +560,28 @@ export class MareMap {
       );
     }
     return out;
+  }
+
+  /** The store's columns with every vessel's values repeated for the six vertices of its
+   * mark. The same data object while the count holds (deck.gl then re-uploads the buffers
+   * without re-running getIcon); a new one when it changes. */
+  vesselData() {
+    const st = this.store;
+    const n = st.length;
+    const x = this.flat || (this.flat = { data: { length: -1, attributes: {} } });
+    x.positions = expand(st.positions, n, 2, x.positions);
+    x.angles = expand(st.angles, n, 1, x.angles);
+    x.sizes = expand(st.sizes, n, 1, x.sizes);
+    x.colors = expand(st.colors, n, 4, x.colors);
+    const m = n * VERTICES_PER_MARK;
+    if (x.data.length !== m) x.data = { length: m, attributes: {} };
+    x.data.attributes = {
+      getPosition: { value: x.positions.subarray(0, m * 2), size: 2 },
+      getAngle: { value: x.angles.subarray(0, m), size: 1 },
+      getSize: { value: x.sizes.subarray(0, m), size: 1 },
+      getColor: { value: x.colors.subarray(0, m * 4), size: 4, normalized: true },
+    };
+    return x.data;
   }
 
   replayLayers() {

@@ -1,9 +1,9 @@
 // The live vessels, kept as columns in typed arrays that deck.gl reads directly.
 //
 // A diff touches only the vessels it names: each one is written in place at its slot (a Map
-// from MMSI to slot), a removal moves the last slot into the hole. The map layer is then given
-// views of the same buffers (deck.gl uploads them to the GPU in one go), so a diff of 10,000
-// vessels costs one pass over the diff, never a rebuild of JavaScript objects for every vessel.
+// from MMSI to slot), a removal moves the last slot into the hole. The map layer reads these
+// columns (map.js vesselData() repeats them per vertex and deck.gl uploads them in one go), so a
+// diff of 10,000 vessels costs one pass over the diff, never a rebuild of JavaScript objects.
 
 import { DARK_COLOR, ICON, SUSPECT_RISK, iconAngle, riskColor, vesselSize } from "./style.js";
 
@@ -19,10 +19,6 @@ export class VesselStore {
     this.darkVersion = 0; // bumps when the set of dark vessels changes
     this.suspectVersion = 0;
     this.selected = null;
-    // One data object for the layer's whole life: deck.gl treats a new `data` as "everything
-    // changed" and re-runs every accessor; the same object with fresh attribute views only
-    // re-uploads those buffers.
-    this.data = { length: 0, attributes: {} };
     this.allocate(capacity);
   }
 
@@ -196,22 +192,5 @@ export class VesselStore {
     let n = 0;
     for (let i = 0; i < this.length; i++) if (this.flags[i] & bit) n++;
     return n;
-  }
-
-  /**
-   * The binary data object deck.gl layers read: always the same object (so deck.gl does not
-   * re-run accessors), with new views each time so deck.gl re-uploads the buffers.
-   */
-  binary() {
-    const n = this.length;
-    // A new count gets a new object: deck.gl then re-sizes every attribute (picking colours too).
-    if (n !== this.data.length) this.data = { length: n, attributes: {} };
-    this.data.attributes = {
-      getPosition: { value: this.positions.subarray(0, n * 2), size: 2 },
-      getAngle: { value: this.angles.subarray(0, n), size: 1 },
-      getSize: { value: this.sizes.subarray(0, n), size: 1 },
-      getColor: { value: this.colors.subarray(0, n * 4), size: 4, normalized: true },
-    };
-    return this.data;
   }
 }
