@@ -190,6 +190,9 @@ export class MareMap {
       controller: { doubleClickZoom: false, keyboard: true },
       layers: [],
       useDevicePixels: 1,
+      // No multisampling on the vessel canvas: icons are smoothed by their atlas and circles by
+      // deck.gl's shader; under SwiftShader 4x MSAA doubled the cost of each diff's redraw.
+      deviceProps: { webgl: { antialias: false } },
       style: { left: "0", top: "0" },
       getCursor: ({ isDragging, isHovering }) =>
         this.state.mode === "draw"
