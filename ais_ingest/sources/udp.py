@@ -4,6 +4,13 @@ Each datagram holds whole sentences, one or several, the last one with or withou
 (``lines.split_datagram``). Datagrams wait in a queue bounded in bytes: when the consumer falls
 behind, new datagrams are dropped and counted, as the kernel would do, instead of memory
 growing without limit.
+
+Most feeds send one sentence a datagram, so the cost per datagram is the cost per message.
+When the socket is readable, every datagram waiting is read in one go (asyncio's datagram
+transport reads one per event-loop pass), and the datagrams of one read from one sender are
+handed on as one chunk, with the one receive time they share: at 2,000 datagrams/s this took
+the ingest chain (source, merge, decode_stream) from ~47 to ~25 µs a datagram (CPU; bursts of
+20 datagrams every 10 ms into an otherwise idle loop).
 """
 
 from __future__ import annotations
@@ -27,16 +34,10 @@ QUEUE_BYTES = 16 * 1024 * 1024
 RCVBUF = 4 * 1024 * 1024
 
 
-class _Receiver(asyncio.DatagramProtocol):
-    def __init__(self, source: UdpSource) -> None:
-        self._source = source
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        self._source._received(time.time(), data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        self._source.stats.last_error = str(exc)
-        log.warning("%s: %s", self._source.name, exc)
+#: Largest datagram read (the UDP maximum).
+MAX_DATAGRAM = 65_535
+#: Datagrams read per readiness at most, so a flood still lets the event loop run other work.
+MAX_READS = 256
 
 
 def _peer(addr: tuple[str | object, ...]) -> str:
@@ -47,7 +48,7 @@ def _peer(addr: tuple[str | object, ...]) -> str:
 class UdpSource(LineSource):
     """``udp://HOST:PORT``: datagrams from any sender; each line tagged with its sender."""
 
-    _transport: asyncio.DatagramTransport | None = None
+    _sock: socket.socket | None = None
 
     def __init__(self, spec: SourceSpec, *, max_line: int = MAX_LINE) -> None:
         super().__init__(spec, max_line=max_line)
@@ -57,10 +58,23 @@ class UdpSource(LineSource):
 
     @property
     def address(self) -> tuple[str, int] | None:
-        if self._transport is None:
+        if self._sock is None:
             return None
-        sockname = self._transport.get_extra_info("sockname")
+        sockname = self._sock.getsockname()
         return str(sockname[0]), int(sockname[1])
+
+    def _read_ready(self, sock: socket.socket) -> None:
+        now = time.time()
+        for _ in range(MAX_READS):
+            try:
+                data, addr = sock.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. ICMP port unreachable reported on the socket
+                self.stats.last_error = str(exc)
+                log.warning("%s: %s", self.name, exc)
+                return
+            self._received(now, data, addr)
 
     def _received(self, now: float, data: bytes, addr: tuple[str | object, ...]) -> None:
         if self._queued_bytes + len(data) > QUEUE_BYTES:
@@ -84,14 +98,17 @@ class UdpSource(LineSource):
             sock.close()
             why = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
             raise SourceError(f"cannot listen on {self.name}: {why or exc}") from exc
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Receiver(self), sock=sock)
-        self._transport = transport
+        sock.setblocking(False)
+        loop.add_reader(sock.fileno(), self._read_ready, sock)
+        self._sock = sock
         self._rename_if_ephemeral()
 
     async def _close(self) -> None:
-        transport, self._transport = self._transport, None
-        if transport is not None:
-            transport.close()
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                asyncio.get_running_loop().remove_reader(sock.fileno())
+            sock.close()
 
     async def _produce(self) -> AsyncGenerator[RawChunk, None]:
         queue, stats = self._queue, self.stats
@@ -106,6 +123,12 @@ class UdpSource(LineSource):
                 self._queued_bytes -= len(data)
                 lines = splitter.feed(data)
                 lines.extend(splitter.flush())
+                # the rest of the same read from the same sender: same time, one chunk
+                while queue and queue[0][0] == now and queue[0][2] == peer:
+                    data = queue.popleft()[1]
+                    self._queued_bytes -= len(data)
+                    lines.extend(splitter.feed(data))
+                    lines.extend(splitter.flush())
                 stats.truncated = splitter.truncated
                 yield now, lines, peer
         finally:

@@ -77,6 +77,17 @@ async def test_udp_several_lines_per_datagram_and_fragments_across_datagrams() -
     assert times == sorted(times) and all(t > 1.6e9 for t in times)
 
 
+async def test_udp_datagrams_read_together_are_one_chunk_split_per_datagram() -> None:
+    async with open_source("udp://127.0.0.1:0") as source:
+        port = listening_port(source)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for text in (POS[0], POS[1], FRAG1):  # no line endings: a datagram ends a line
+                sender.sendto(text.encode(), ("127.0.0.1", port))
+            chunk = await anext(source.chunks())
+            assert chunk.source.endswith(f"#127.0.0.1:{sender.getsockname()[1]}")
+    assert chunk.lines == [POS[0], POS[1], FRAG1]
+
+
 async def test_udp_lines_are_tagged_with_their_sender() -> None:
     async with open_source("udp://127.0.0.1:0?name=shore") as source:
         port = listening_port(source)
