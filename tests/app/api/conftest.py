@@ -255,7 +255,11 @@ def feed_scenario(svc: Service) -> dict[str, int]:
         found = {a["zone"]: a["id"] for a in items}
         return found if {"alpha", "beta"} <= set(found) else None
 
+    def stored(mmsi: int) -> bool:  # the store stage runs apart from the alerts': wait for both
+        return len(svc.get(f"/api/v1/vessels/{mmsi}/track").json()["times"]) == 12
+
     found = svc.wait_for(alerts)
+    svc.wait_for(lambda: stored(IN_ALPHA) and stored(IN_BETA))
     return {"alpha": found["alpha"], "beta": found["beta"]}
 
 

@@ -130,6 +130,8 @@ def test_reach_is_refused_for_a_reporting_vessel_and_given_for_a_dark_one(
     kinds = [f["properties"]["kind"] for f in fc["features"]]
     assert kinds[0] == "reachable" and kinds[-1] == "last_fix"
     assert fc["features"][0]["properties"]["radius_nm"] > 0
-    gaps = shared_service.get(f"/api/v1/alerts?kind=ais_gap&mmsi={dark}").json()["items"]
-    assert gaps and gaps[0]["end"] is None  # an open "went dark" alert
+    gaps = shared_service.wait_for(  # alerts are stored by their own stage, maybe a bit later
+        lambda: shared_service.get(f"/api/v1/alerts?kind=ais_gap&mmsi={dark}").json()["items"]
+    )
+    assert gaps[0]["end"] is None  # an open "went dark" alert
     assert shared_service.get("/api/v1/vessels?dark=true").json()["items"]
