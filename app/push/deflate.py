@@ -15,7 +15,7 @@ Serve with ``uvicorn --ws app.push.deflate:SharedDeflateProtocol`` (as ``bench.s
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import deque
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -26,13 +26,15 @@ from websockets.extensions.permessage_deflate import (
 from websockets.frames import Frame, Opcode
 from websockets.typing import ExtensionParameter
 
-#: Recent messages (payload bytes → compressed bytes) per compression setting. Copies of one
-#: message are sent within one event-loop pass, so a few entries suffice.
+#: Recent messages (payload bytes, compressed bytes) per compression setting, newest first.
+#: Copies of one message are sent within one event-loop pass, so a few entries suffice, and
+#: they are found by comparing bytes (sizes first): hashing each client's copy of a 60 kB diff
+#: would cost ~17 µs, comparing it ~1 µs.
 CACHE_ENTRIES = 16
 #: Larger messages (big snapshots) are compressed per client rather than held in the cache.
 CACHE_MAX_BYTES = 4 * 1024 * 1024
 
-_caches: dict[tuple[Any, ...], OrderedDict[bytes, bytes]] = {}
+_caches: dict[tuple[Any, ...], deque[tuple[bytes, bytes]]] = {}
 
 
 class SharedDeflate(PerMessageDeflate):
@@ -47,7 +49,7 @@ class SharedDeflate(PerMessageDeflate):
             negotiated.compress_settings,
         )
         key = (self.local_max_window_bits, *sorted(self.compress_settings.items()))
-        self._cache = _caches.setdefault(key, OrderedDict())
+        self._cache = _caches.setdefault(key, deque(maxlen=CACHE_ENTRIES))
 
     def encode(self, frame: Frame) -> Frame:
         data = frame.data
@@ -58,15 +60,11 @@ class SharedDeflate(PerMessageDeflate):
             or len(data) > CACHE_MAX_BYTES
         ):
             return super().encode(frame)
-        cache = self._cache
-        packed = cache.get(data)
+        size = len(data)
+        packed = next((p for k, p in self._cache if len(k) == size and k == data), None)
         if packed is None:
             packed = bytes(super().encode(frame).data)
-            cache[data] = packed
-            if len(cache) > CACHE_ENTRIES:
-                cache.popitem(last=False)
-        else:
-            cache.move_to_end(data)
+            self._cache.appendleft((data, packed))
         return Frame(frame.opcode, packed, True, True, frame.rsv2, frame.rsv3)
 
 
