@@ -108,8 +108,9 @@ class Pipeline:
         )
         #: Events with the number of store items that must be written before them.
         self.alerts_q: asyncio.Queue[tuple[int, list[Event]]] = asyncio.Queue(queue_batches * 4)
-        #: Store items queued so far, and written (or failed) so far: an alert is stored after
-        #: the positions and vessel states of its batch, so its vessel name and track are there.
+        #: Store items queued so far, and handed to the writer thread so far: an alert is handed
+        #: over after the positions and vessel states of its batch (the thread writes in order),
+        #: so its vessel name and track are stored before it.
         self._store_seq = 0
         self._stored_seq = 0
         self._stored = asyncio.Event()
@@ -330,7 +331,8 @@ class Pipeline:
                 and not self._store_now.is_set()
                 and self.store_q.qsize() * 2 < self.store_q.maxsize
             ):
-                await asyncio.sleep(min(due - loop.time(), 0.02))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._store_now.wait(), min(due - loop.time(), 0.05))
             self._store_now.clear()
             last = loop.time()
             while not self.store_q.empty():
@@ -342,14 +344,15 @@ class Pipeline:
                 for v in vs:
                     latest[v["mmsi"]] = v
             try:
-                n = await self._write(self.sink.write_positions, merged, list(latest.values()))
+                job = self._write(self.sink.write_positions, merged, list(latest.values()))
+                self._stored_seq += len(items)  # handed over: alerts may follow it now
+                self._stored.set()
+                n = await job
                 self.counters.positions_stored += n
             except Exception:
                 self.counters.store_errors += 1
                 log.exception("storing %d records failed", len(merged))
             finally:
-                self._stored_seq += len(items)
-                self._stored.set()
                 for _ in items:
                     self.store_q.task_done()
 
@@ -375,9 +378,9 @@ class Pipeline:
             finally:
                 self.alerts_q.task_done()
 
-    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a store write in the pipeline's writer thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+    def _write(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Hand a store write to the pipeline's writer thread (now); await the result."""
+        return asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
 
     async def _run_snapshots(self) -> None:
         while True:
