@@ -19,6 +19,12 @@ whole area at the highest diff rate (10 Hz). Probes ride on that load:
 
 Clients find the probes with a regex rather than parsing every diff, so the bench process
 does not steal the CPU that the service needs (the machine has two cores).
+
+Latency on a shared machine swings with what else runs (a starved service falls behind and
+its p99 grows by seconds), so the result also gives CPU per 1,000 sentences of the service and
+of the bench process over the probed window (``/proc``), and the service's own mean
+publish-to-send latency (``/metrics``). The service runs with ``--ws
+app.push.deflate:SharedDeflateProtocol``, as it is meant to be served.
 """
 
 from __future__ import annotations
