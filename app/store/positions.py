@@ -248,7 +248,8 @@ def insert_postgis(conn: Connection, p: Prepared) -> int:
                 copy.write(data)
             return len(p)
         cur.execute(STAGE_DDL)
-        cur.execute("TRUNCATE mare_stage_rows")
+        cur.execute("DELETE FROM mare_stage_rows")  # empty unless used twice in one transaction; a
+        # TRUNCATE gives the table a new file each time, ~2 ms a batch (measured)
         with cur.copy(f"COPY mare_stage_rows ({COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
             copy.write(data)
         cur.execute("SET LOCAL work_mem = '64MB'")  # the anti-join hashes in memory

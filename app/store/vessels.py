@@ -168,7 +168,8 @@ def _upsert_positions_pg(conn: Connection, cols: PositionColumns, has_fix: np.nd
     raw: Any = conn.connection.driver_connection
     with raw.cursor() as cur:
         cur.execute(_VSTAGE_DDL)
-        cur.execute("TRUNCATE mare_vstage")
+        cur.execute("DELETE FROM mare_vstage")  # empty unless used twice in one transaction; a
+        # TRUNCATE gives the table a new file each time, ~2 ms a batch (measured)
         with cur.copy("COPY mare_vstage FROM STDIN (FORMAT binary)") as copy:
             copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8 + a.tobytes() + b"\xff\xff")
         cur.execute(_PG_UPSERT)
