@@ -5,11 +5,12 @@ after a restart stores nothing twice. SQLite enforces it with a unique index and
 ``INSERT OR IGNORE``. PostGIS keeps no btree on ``positions`` (see `app.store.schema` for the
 measurements), so the writer enforces it, under a transaction-scoped advisory lock that
 serialises writers of positions: it looks through BRIN for stored rows in the batch's own time
-ranges (a live batch looks at a few pages). None -- a live feed, nearly always -- and the batch
-is COPied straight into ``positions`` (binary, built by numpy, no per-row Python; COPY inserts
-a page of rows at a time, ~2 us of server CPU per row against ~4.5 for a COPY into a staging
-table and an INSERT ... SELECT from it). Some, and it goes through a session temp table and is
-inserted with an anti-join against those rows.
+ranges (a live batch looks at a few pages). None -- a bulk load, a feed in time order -- and
+the batch is COPied straight into ``positions`` (binary, built by numpy, no per-row Python;
+COPY inserts a page of rows at a time, ~2 us of server CPU per row against ~4.5 for a COPY into
+a staging table and an INSERT ... SELECT from it). Some -- re-ingest, overlapping captures, a
+live batch whose times reach back into the previous one's -- and it goes through a session temp
+table and is inserted with an anti-join against those rows.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ CREATE TEMP TABLE IF NOT EXISTS mare_stage_rows (
     second smallint, source text
 ) ON COMMIT DELETE ROWS
 """
-#: The batch less the rows already stored (re-ingest, replay of a tail, overlapping captures).
+#: The batch less the rows already stored in its time ranges.
 INSERT_ANTI_SQL = f"""
 WITH existing AS MATERIALIZED (
     SELECT mmsi, time, lat, lon FROM positions WHERE {{ranges}}
