@@ -43,6 +43,9 @@ class ServiceSettings(Settings):
     zone_file: Path = ROOT / "data" / "zones" / "central_med.geojson"
     #: Watchlist CSV loaded into an empty database at start; None for none.
     watchlist_file: Path | None = None
+    #: Own assets (CSV or JSON: name, kind, mmsi and/or lat/lon, max_speed_kn) upserted by name
+    #: at every start (`app.service.assets`); None for none. An invalid file stops the start.
+    assets_file: Path | None = None
     #: Land polygons for reachable areas and the basemap (GSHHG "h", about 200 m).
     land_file: Path = ROOT / "data" / "coast" / "land_gshhg_h.geojson"
     #: Coarser land for the dashboard basemap (GSHHG "i"): a tenth of the bytes, same picture
