@@ -7,8 +7,9 @@ Stages and queues::
                            └──────────────▶ hub.publish_vessels (at once, before storage)
     tick (1 s): engine.advance(clock) ──▶ same as the engine's events
 
-Positions are written every STORE_SECONDS (or sooner when an alert waits); an alert is written
-after the positions and vessel states of its batch, so its vessel name and track are stored.
+Positions are written every STORE_SECONDS, at once after an alert. An alert is written first,
+with the vessel states of its vessels (its vessel name comes from them), and its batch's
+positions right after it in the same thread.
 
 Every ``put`` is non-blocking: a queue that is full drops the item and counts it for its stage,
 so a slow database never stalls ingest (the UDP socket then never backs up into the kernel).
@@ -50,8 +51,6 @@ TICK_SECONDS = 1.0
 #: per-statement work; measured), in a thread that holds the GIL for much of it. Positions
 #: reach the live picture and the clients before storage; only history queries see the delay.
 STORE_SECONDS = 0.5
-#: How long an alert waits for its batch's positions to be written before it is written anyway.
-STORE_WAIT_SECONDS = 5.0
 
 
 class Sink(Protocol):
@@ -106,14 +105,11 @@ class Pipeline:
         self.store_q: asyncio.Queue[tuple[Batch, list[dict[str, Any]]]] = asyncio.Queue(
             queue_batches
         )
-        #: Events with the number of store items that must be written before them.
-        self.alerts_q: asyncio.Queue[tuple[int, list[Event]]] = asyncio.Queue(queue_batches * 4)
-        #: Store items queued so far, and handed to the writer thread so far: an alert is handed
-        #: over after the positions and vessel states of its batch (the thread writes in order),
-        #: so its vessel name and track are stored before it.
-        self._store_seq = 0
-        self._stored_seq = 0
-        self._stored = asyncio.Event()
+        #: Events with the states of their vessels, written together before the events.
+        self.alerts_q: asyncio.Queue[tuple[list[Event], list[dict[str, Any]]]] = asyncio.Queue(
+            queue_batches * 4
+        )
+        #: Set by an alert: the position writer writes what is queued now.
         self._store_now = asyncio.Event()
         self.counters.queues.update(engine=self.engine_q, store=self.store_q, alerts=self.alerts_q)
         self._tasks: list[asyncio.Task[None]] = []
@@ -274,16 +270,13 @@ class Pipeline:
         self._queue_events(events)
 
     def _put_store(self, batch: Batch, touched: set[int]) -> None:
-        try:
-            self.store_q.put_nowait((batch, self.live.entries(touched)))
-        except asyncio.QueueFull:
-            self.counters.drop("store", len(batch))
-        else:
-            self._store_seq += 1
+        self._put(self.store_q, (batch, self.live.entries(touched)), "store", len(batch))
 
     def _queue_events(self, events: list[Event]) -> None:
         if events:
-            self._put(self.alerts_q, (self._store_seq, events), "alerts", len(events))
+            mmsis = {m for ev in events for m in (ev.mmsi, ev.other_mmsi) if m is not None}
+            item = (events, self.live.entries(mmsis))
+            self._put(self.alerts_q, item, "alerts", len(events))
 
     def _after(self, events: list[Event], changed: set[int]) -> set[int]:
         """Dark flags and risk of touched vessels, then publish vessels; return them."""
@@ -344,10 +337,7 @@ class Pipeline:
                 for v in vs:
                     latest[v["mmsi"]] = v
             try:
-                job = self._write(self.sink.write_positions, merged, list(latest.values()))
-                self._stored_seq += len(items)  # handed over: alerts may follow it now
-                self._stored.set()
-                n = await job
+                n = await self._write(self.sink.write_positions, merged, list(latest.values()))
                 self.counters.positions_stored += n
             except Exception:
                 self.counters.store_errors += 1
@@ -358,16 +348,11 @@ class Pipeline:
 
     async def _run_alerts(self) -> None:
         while True:
-            upto, events = await self.alerts_q.get()
-            while self._stored_seq < upto:  # the batch's positions and states first
-                self._store_now.set()
-                self._stored.clear()
-                try:
-                    await asyncio.wait_for(self._stored.wait(), STORE_WAIT_SECONDS)
-                except TimeoutError:
-                    break
+            events, states = await self.alerts_q.get()
             try:
-                alerts = await self._write(self.sink.write_events, events)
+                job = self._write(self._store_alerts, events, states)
+                self._store_now.set()  # the batch's positions next, in the same thread
+                alerts = await job
                 self.counters.events_stored += len(alerts)
                 for alert in alerts:
                     self.hub.publish_alert(alert)
@@ -377,6 +362,14 @@ class Pipeline:
                 log.exception("storing %d events failed", len(events))
             finally:
                 self.alerts_q.task_done()
+
+    def _store_alerts(
+        self, events: list[Event], states: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Write the events' vessel states, then the events (in the writer thread)."""
+        if states:
+            self.sink.write_positions(Batch(), states)
+        return self.sink.write_events(events)
 
     def _write(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Hand a store write to the pipeline's writer thread (now); await the result."""
