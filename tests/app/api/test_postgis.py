@@ -35,27 +35,64 @@ def test_service_on_postgis_stores_and_answers_like_sqlite(pg_service: Service) 
     check_history(pg_service)
 
 
-def test_zone_saved_by_another_process_reaches_the_running_engine(
-    pg_service: Service, postgis_url: str
-) -> None:
+def save_zone_elsewhere(url: str, zid: str, lon: float) -> None:
+    """Add a zone through another process's store (its own connections), as `mare` would."""
     from shapely.geometry import MultiPolygon, Polygon
 
     from app.store import open_store
     from app.store.zones import load_zones, save_zones
     from geo.zones import Zone, ZoneKind
 
-    engine = pg_service.app.state.engine
-    assert "gamma" not in {z.id for z in engine.zones}
-    other = open_store(postgis_url)  # another process's store: its own connections
+    other = open_store(url)
     try:
-        gamma = Zone(
-            id="gamma",
-            name="Gamma",
-            kind=ZoneKind.PORT,
-            geometry=MultiPolygon([Polygon([(14.0, 35.0), (14.2, 35.0), (14.2, 35.2)])]),
+        ring = [(lon, 35.0), (lon + 0.2, 35.0), (lon + 0.2, 35.2)]
+        z = Zone(
+            id=zid, name=zid.title(), kind=ZoneKind.PORT, geometry=MultiPolygon([Polygon(ring)])
         )
-        save_zones(other, [*load_zones(other), gamma], now_ms=1)
+        save_zones(other, [*load_zones(other), z], now_ms=1)
     finally:
         other.close()
+
+
+def test_zone_saved_by_another_process_reaches_the_running_engine(
+    pg_service: Service, postgis_url: str
+) -> None:
+    engine = pg_service.app.state.engine
+    assert "gamma" not in {z.id for z in engine.zones}
+    save_zone_elsewhere(postgis_url, "gamma", 14.0)
     pg_service.wait_for(lambda: "gamma" in {z.id for z in engine.zones})
     assert pg_service.app.state.zone_watch.reloads >= 1
+
+
+def test_zone_listener_reconnects_and_catches_up_after_losing_its_connection(
+    pg_service: Service, postgis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    import psycopg
+
+    from app.store.notify import APPLICATION_NAME
+
+    caplog.set_level(logging.WARNING, logger="app.service.zone_watch")
+    engine = pg_service.app.state.engine
+    watch = pg_service.app.state.zone_watch
+
+    with psycopg.connect(postgis_url, autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",
+            (APPLICATION_NAME,),
+        ).fetchall()
+    assert killed == [(True,)]
+    # Saved while the listener may be down: its notification can be lost; the reload that
+    # follows the reconnection must still bring it in.
+    save_zone_elsewhere(postgis_url, "delta", 14.5)
+    pg_service.wait_for(lambda: watch.reconnects == 1)
+    pg_service.wait_for(lambda: "delta" in {z.id for z in engine.zones})
+    # Listening again: a later change arrives by notification.
+    save_zone_elsewhere(postgis_url, "epsilon", 15.0)
+    pg_service.wait_for(lambda: "epsilon" in {z.id for z in engine.zones})
+    outage = [r for r in caplog.records if r.name == "app.service.zone_watch"]
+    assert len(outage) == 2, [r.getMessage() for r in outage]  # one outage: two lines
+    assert outage[0].getMessage().startswith("zone listener lost its connection")
+    assert outage[1].getMessage().startswith("zone listener reconnected")
