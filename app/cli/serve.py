@@ -116,6 +116,7 @@ def demo(
         sources=["udp://127.0.0.1:0"],
         zone_file=ROOT / "data" / "zones" / "central_med.geojson",
         watchlist_file=ROOT / "data" / "watchlist_sample.csv",
+        assets_file=ROOT / "data" / "assets_sample.csv",
         bootstrap_admin_token=token,
     )
     if not settings.relay_listen:  # MARE_RELAY_LISTEN chooses; else the first free of a few

@@ -6,41 +6,28 @@ one without (an aircraft, a warship running silent) from its last PUT.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
 
 from app.auth.models import EDITORS, READERS
 from app.deps import CurrentUser, LiveDep, RepoDep, allow
-from app.errors import bad_request, not_found
+from app.errors import not_found
 from app.routes.common import IdPath
+from app.service.assets import AssetIn
 from app.service.intercepts import asset_position
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 
 
-class AssetIn(BaseModel):
-    """An own asset; a position is needed unless the MMSI will give one."""
-
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    kind: Literal["vessel", "aircraft"] = "vessel"
-    mmsi: Annotated[int | None, Field(ge=1, le=999_999_999)] = None
-    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
-    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
-    max_speed_kn: Annotated[float, Field(gt=0, le=1000)]
-
-
 def _with_position(row: dict[str, Any], live: Any) -> dict[str, Any]:
+    """Return the asset where it is now; ``on_ais``: its AIS moves it, not a PUT."""
+    heard = live.get(int(row["mmsi"])) if row.get("mmsi") else None
+    out = {**row, "on_ais": heard is not None and heard["lat"] is not None}
     pos = asset_position(row, live)
     if pos is not None:
-        return {**row, "lat": pos[0], "lon": pos[1]}
-    return row
-
-
-def _check(body: AssetIn) -> None:
-    if body.mmsi is None and (body.lat is None or body.lon is None):
-        raise bad_request("an asset without an MMSI needs lat and lon")
+        out["lat"], out["lon"] = pos
+    return out
 
 
 @router.get("", dependencies=[allow(*READERS)])
@@ -52,7 +39,6 @@ def list_assets(repo: RepoDep, live: LiveDep) -> list[dict[str, Any]]:
 @router.post("", status_code=201, dependencies=[allow(*EDITORS)])
 def add_asset(body: AssetIn, user: CurrentUser, repo: RepoDep, live: LiveDep) -> dict[str, Any]:
     """Add an asset."""
-    _check(body)
     row = repo.add_asset(body.model_dump())
     repo.audit(user.username, "asset.add", target=f"asset:{row['id']}")
     return _with_position(row, live)
@@ -63,7 +49,6 @@ def update_asset(
     asset_id: IdPath, body: AssetIn, user: CurrentUser, repo: RepoDep, live: LiveDep
 ) -> dict[str, Any]:
     """Replace an asset (its position, say)."""
-    _check(body)
     row = repo.update_asset(asset_id, body.model_dump())
     if row is None:
         raise not_found(f"asset {asset_id}")

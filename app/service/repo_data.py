@@ -129,6 +129,31 @@ class DataRepo(RepoBase):
         row = self.store.write(lambda c: c.execute(stmt).first(), "updating an asset")
         return None if row is None else _asset(row)
 
+    def upsert_assets(self, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+        """Update the asset of each row's name, or add it; one transaction; (added, updated).
+
+        A name given twice by hand updates the first of them: the file names one asset.
+        """
+        a = self.store.tables["assets"]
+        at = now_ms()
+
+        def run(c: Any) -> tuple[int, int]:
+            added = updated = 0
+            for values in rows:
+                found = c.execute(
+                    select(a.c.id).where(a.c.name == values["name"]).order_by(a.c.id).limit(1)
+                ).first()
+                if found is None:
+                    c.execute(a.insert().values(**values, updated_at=at))
+                    added += 1
+                else:
+                    c.execute(update(a).where(a.c.id == found.id).values(**values, updated_at=at))
+                    updated += 1
+            return added, updated
+
+        result: tuple[int, int] = self.store.write(run, "loading the assets file")
+        return result
+
     def delete_asset(self, asset_id: int) -> bool:
         a = self.store.tables["assets"]
         stmt = delete(a).where(a.c.id == asset_id)

@@ -2,7 +2,8 @@
 
 Order matters: the store first (everything else reads it), then zones and watchlist (seeded
 from the shipped files into an empty database, so a first `mare demo` has the central-Med
-set), land (loaded once: a reachable area must not re-read 170 kB of coastline), the engine
+set) and own assets (``MARE_ASSETS_FILE``, upserted by name at every start), land (loaded
+once: a reachable area must not re-read 170 kB of coastline), the engine
 (from its snapshot when there is one), the live picture (from stored vessels), auth (the
 bootstrap token), the NMEA relay when ``MARE_RELAY_LISTEN`` asks for one (fed by the decoder's
 `on_accepted` hook, so it listens before the first line is decoded), and last the pipeline,
@@ -26,6 +27,7 @@ from app.pipeline import Pipeline
 from app.pipeline.snapshot import restore_or_new
 from app.relay import NmeaRelay
 from app.routes.watchlist import engine_watchlist
+from app.service.assets import load_assets_file
 from app.service.live import LivePicture
 from app.service.repo import Repo
 from app.service.settings import ServiceSettings
@@ -58,6 +60,8 @@ def check_secrets(settings: ServiceSettings) -> None:
 
 def _prepare(settings: ServiceSettings) -> dict[str, Any]:
     """Blocking part of the start (store, seeds, land, engine), run in a worker thread."""
+    # Read before the store opens: a refused file stops the start with nothing to close.
+    assets = load_assets_file(settings.assets_file) if settings.assets_file is not None else None
     repo = Repo.open(settings.resolved_database_url)
     if not repo.list_zones() and settings.zone_file.is_file():
         repo.put_zones(load_zone_file(settings.zone_file))
@@ -76,6 +80,9 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
                 for e in wl.entries
             ]
         )
+    if assets is not None:
+        added, updated = repo.upsert_assets([a.model_dump() for a in assets])
+        log.info("assets from %s: %d added, %d updated", settings.assets_file, added, updated)
     zones = repo.list_zones()
     land = load_land(settings.land_file) if settings.land_file.is_file() else None
     engine, restored = restore_or_new(
