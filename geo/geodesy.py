@@ -136,6 +136,27 @@ def rhumb_points(
     return np.degrees(p2), lon + np.degrees(dl)
 
 
+def rhumb_destination(
+    lat: float, lon: float, course_deg: float, distance_nm: float
+) -> tuple[float, float]:
+    """Point reached by holding a true course for a distance (dead reckoning), ``(lat, lon)``.
+
+    The scalar form of `rhumb_points`, longitude normalised to [-180, 180). A vessel holding its
+    course keeps it along the rhumb line, so a projected fix keeps the course it was reported
+    with (on a great circle the course would drift by ``d * tan(lat) / R`` radians).
+
+    Examples
+    --------
+    Five minutes at 20 kn on course 090 from 35°N: 1.667 nm east, on the same parallel:
+
+    >>> lat, lon = rhumb_destination(35.0, 12.0, 90.0, 20.0 * 5 / 60)
+    >>> lat, round(float(haversine_nm(35.0, 12.0, lat, lon)), 4)
+    (35.0, 1.6667)
+    """
+    lats, lons = rhumb_points(lat, lon, course_deg, np.array([distance_nm], dtype=float))
+    return float(lats[0]), (float(lons[0]) + 180.0) % 360.0 - 180.0
+
+
 @dataclass(frozen=True, slots=True)
 class LocalFrame:
     """Spherical azimuthal equidistant frame centred on (lat0, lon0), x east and y north in nm.

@@ -13,10 +13,20 @@ returned point is exactly ``v_A t`` from the asset and ``v_T t`` along the targe
 agree to well under 0.1 %. No solution exists when the target opens faster than the asset can
 close (it is faster and not coming towards it).
 
-The target's constant course is taken as a great circle; the rhumb line it really follows
-differs by about 0.25 nm over 100 nm east-west at 35°N, well inside the uncertainty of a
-suspect's intentions. `time_to_zone` uses the rhumb line, because over its 48 h horizon the
-difference grows to tens of miles.
+The plane is only the starting guess: the answer is the great-circle one whatever the range
+(at 200 nm the planar guess is off by up to 0.03 h, about 0.7 nm of the asset's run, and the
+refinement removes it). What remains approximate is the model: the sphere, not the ellipsoid
+(at most about 0.5 % in distance), and the target's constant course taken as a great circle
+from its position, while a vessel holding a course follows the rhumb line. With the same
+initial course the two end ``d² tan(lat) / (2 R)`` apart after ``d`` miles: east-west at 35°N
+0.25 nm after a 50 nm run, 1.0 nm after 100 nm and 4.1 nm after 200 nm of the *target's* run
+(north-south, none). A 200 nm target run is ten hours at 20 kn, by which time the suspect's
+intentions matter far more. `time_to_zone` and `dead_reckon` use the rhumb line.
+
+The target is where it is *now*: `dead_reckon` moves its last fix along its course over ground
+at its speed to the time asked about, and refuses (with the reason) when the course or the
+speed is unknown or the fix too old to trust, rather than solve for a guessed course. A target
+slower than `STATIONARY_KN` is taken as stopped at its fix.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from geo.geodesy import (
     destination_point,
     haversine_nm,
     initial_bearing_deg,
+    rhumb_destination,
     rhumb_points,
 )
 from geo.reach import ReachableArea
@@ -42,7 +53,26 @@ from geo.reach import ReachableArea
 NO_SPEED = "asset has no speed"
 TOO_SLOW = "asset too slow: the target opens faster than the asset can close"
 SAME_SPEED_OPENING = "asset no faster than the target, which is not closing"
-AREA_OUTGROWS = "asset no faster than the dark vessel: its area grows faster than it can be covered"
+AREA_OUTGROWS = (
+    "asset no faster than the vessel can go: its area grows faster than it can be covered"
+)
+COURSE_UNKNOWN = "course unknown: no intercept from a guessed course"
+SPEED_UNKNOWN = "speed unknown: no intercept from a guessed speed"
+FIX_TOO_OLD = "last fix too old to dead-reckon"
+
+STATIONARY_KN = 0.5
+"""Below this speed over ground a target is taken as stopped at its fix.
+
+A vessel at anchor or drifting reports 0-0.5 kn with a course over ground that wanders all
+round the compass (often "not available"); the position it drifts from its fix is at most
+0.5 nm an hour, less than the asset's approach will show anyway."""
+
+MAX_DEAD_RECKONING_H = 1.0
+"""Oldest fix moved forward along its course: beyond it, no intercept from dead reckoning.
+
+A vessel reporting normally is at most 30 minutes silent at sea before it counts as dark (the
+``ais_gap`` floor), so this only refuses long-range (message 27) reporters and a picture
+whose clock ran far past its fixes (a restart on stored positions)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +96,114 @@ class Target:
     course_deg: float
     speed_kn: float
     mmsi: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadReckoning:
+    """A target's last fix moved to the time asked about, or why it cannot be.
+
+    ``lat``/``lon`` is where the target is taken to be at ``now_ms``: the projected position
+    when ``projected``, else the fix itself. ``reason`` is None when an intercept can be
+    solved from it (`target`), else says why not (course or speed unknown, fix too old).
+    ``motion`` names the case: "underway", "stationary", "course_unknown", "speed_unknown",
+    "stale_fix".
+    """
+
+    lat: float
+    lon: float
+    fix_lat: float
+    fix_lon: float
+    fix_ms: int
+    now_ms: int
+    course_deg: float | None
+    speed_kn: float | None
+    motion: str
+    run_nm: float = 0.0
+    reason: str | None = None
+
+    @property
+    def age_s(self) -> float:
+        """Age of the fix at ``now_ms`` in seconds (0 when the clock is behind the fix)."""
+        return max(0, self.now_ms - self.fix_ms) / 1000.0
+
+    @property
+    def projected(self) -> bool:
+        return self.run_nm > 0.0
+
+    def target(self, mmsi: int | None = None) -> Target | None:
+        """Return the intercept target at ``now_ms``, or None when ``reason`` says why not."""
+        if self.reason is not None:
+            return None
+        if self.motion == "stationary":
+            return Target(self.lat, self.lon, 0.0, 0.0, mmsi)
+        assert self.course_deg is not None and self.speed_kn is not None
+        return Target(self.lat, self.lon, self.course_deg, self.speed_kn, mmsi)
+
+
+def known_course(course_deg: float | None) -> float | None:
+    """Return a usable course over ground in [0, 360), or None (AIS 360 = not available)."""
+    if course_deg is None or not math.isfinite(course_deg) or not 0.0 <= course_deg < 360.0:
+        return None
+    return float(course_deg)
+
+
+def dead_reckon(
+    lat: float,
+    lon: float,
+    course_deg: float | None,
+    speed_kn: float | None,
+    fix_ms: int,
+    now_ms: int,
+    *,
+    max_age_h: float = MAX_DEAD_RECKONING_H,
+) -> DeadReckoning:
+    """Move a fix along its course over ground at its speed to ``now_ms`` (rhumb line).
+
+    A moving target with an unknown course or speed is not moved, and ``reason`` says so:
+    a course taken as 0° would send the intercept north of a vessel going anywhere else. A
+    target slower than `STATIONARY_KN` stays at its fix. A clock behind the fix projects by
+    nothing.
+
+    Examples
+    --------
+    A fix five minutes old at 20 kn on 090: the target is now 1.667 nm further east.
+
+    >>> dr = dead_reckon(35.0, 12.0, 90.0, 20.0, 0, 300_000)
+    >>> dr.motion, dr.age_s, round(dr.run_nm, 4), dr.lat
+    ('underway', 300.0, 1.6667, 35.0)
+    >>> dead_reckon(35.0, 12.0, None, 20.0, 0, 300_000).reason
+    'course unknown: no intercept from a guessed course'
+    >>> dead_reckon(35.0, 12.0, None, 0.2, 0, 300_000).target(1).speed_kn
+    0.0
+    """
+    course = known_course(course_deg)
+    speed = None if speed_kn is None or not math.isfinite(speed_kn) else float(speed_kn)
+    if speed is not None and speed < 0:
+        raise ValueError("speed must be >= 0")
+
+    def made(
+        motion: str,
+        reason: str | None = None,
+        at: tuple[float, float] = (lat, lon),
+        run: float = 0.0,
+    ) -> DeadReckoning:
+        return DeadReckoning(
+            at[0], at[1], lat, lon, fix_ms, now_ms, course, speed, motion, run, reason
+        )
+
+    age_h = max(0, now_ms - fix_ms) / 3_600_000.0
+    if speed is None:
+        return made("speed_unknown", SPEED_UNKNOWN)
+    if age_h > max_age_h:
+        return made("stale_fix", f"{FIX_TOO_OLD} ({round(age_h * 60.0)} min old)")
+    if speed < STATIONARY_KN:
+        return made("stationary")
+    if course is None:
+        return made("course_unknown", COURSE_UNKNOWN)
+    run = speed * age_h
+    if run == 0.0:
+        return made("underway")
+    return made("underway", at=rhumb_destination(lat, lon, course, run), run=run)
 
 
 @dataclass(frozen=True, slots=True)
