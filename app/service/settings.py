@@ -55,6 +55,11 @@ class ServiceSettings(Settings):
     places_file: Path = ROOT / "data" / "places.csv"
     #: Lifetime of a login token; API tokens choose their own.
     token_hours: float = Field(default=12.0, gt=0)
+    #: Login throttling (OWASP: lock a username after a few failures, a client after more):
+    #: failures allowed per username and per client address within the window, in seconds.
+    login_user_failures: int = Field(default=5, ge=1)
+    login_client_failures: int = Field(default=50, ge=1)
+    login_window_seconds: float = Field(default=900.0, gt=0)
     #: An admin token created at start for automation; refused when weak in serve mode.
     bootstrap_admin_token: str | None = None
     #: Token that may read /metrics besides admins.
