@@ -8,15 +8,18 @@ back that far, else first from the store (`Hub.alert_history`, events without an
 the resume point stays put), then from the ring.
 
 Auth is the bearer header, or ``?ticket=`` (single use, 60 s) for a browser's ``EventSource``,
-which cannot set headers. A liaison gets only alerts of its zones. A comment line every
+which cannot set headers. A liaison gets only alerts of its zones. The identity stays checked
+while the stream is open (`app.push.stream_auth`): a revoked or expired token ends the stream, a
+liaison whose zones change gets alerts of its new zones. A comment line every
 ``HEARTBEAT_SECONDS`` keeps proxies from closing an idle stream and notices a client that left.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -26,6 +29,7 @@ from app.auth.errors import Unauthorized
 from app.auth.models import ALL_ROLES, User
 from app.deps import RoleGate
 from app.hub import AlertEntry, Hub, HubClosed, Subscription
+from app.push.stream_auth import StreamGuard, alert_filter_for, stream_auth
 
 router = APIRouter(tags=["alerts"])
 
@@ -78,10 +82,15 @@ def parse_last_id(header: str | None, query: str | None) -> int | None:
 
 
 async def events(
-    hub: Hub, sub: Subscription, user: User, last_id: int | None
+    hub: Hub, sub: Subscription, user: User, last_id: int | None, guard: StreamGuard | None = None
 ) -> AsyncIterator[bytes]:
-    """Yield the stream: retry hint, missed alerts, then live alerts and heartbeats."""
+    """Yield the stream: retry hint, missed alerts, then live alerts and heartbeats.
+
+    ``guard`` re-checks the identity meanwhile: it closes ``sub`` (ending the stream) when the
+    token is revoked or expires, and narrows or widens the alert filter when the scope changes.
+    """
     zones = user.zone_scope
+    watch = None if guard is None else asyncio.ensure_future(guard.run(sub))
     try:
         yield f"retry: {RETRY_MS}\n\n".encode()
         if last_id is not None:
@@ -104,6 +113,8 @@ async def events(
         return
     finally:
         sub.close()
+        if watch is not None:
+            watch.cancel()
 
 
 def _since(entry: AlertEntry) -> float:
@@ -130,11 +141,12 @@ async def alert_stream(
     last_id = parse_last_id(last_event_id, last_event_id_query)
     if last_id is not None:
         last_id = min(last_id, hub.alert_seq)  # an id from a clock ahead of ours
-    zones = user.zone_scope
-    alert_filter: Any = None if zones is None else (lambda a: a.get("zone") in zones)
-    sub = hub.subscribe("sse", alert_filter=alert_filter, alerts_after=last_id, vessels=False)
+    sub = hub.subscribe(
+        "sse", alert_filter=alert_filter_for(user), alerts_after=last_id, vessels=False
+    )
+    guard = StreamGuard(stream_auth(request.app), user)
     return StreamingResponse(
-        events(hub, sub, user, last_id),
+        events(hub, sub, user, last_id, guard),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

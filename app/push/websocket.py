@@ -2,9 +2,12 @@
 
 Protocol: the first client message authenticates (``{"type":"auth","token"|"ticket":...}``;
 tokens never travel in URLs); a bad one gets ``{"type":"error"}`` and close code 4401. Alerts
-flow from then on. ``{"type":"subscribe","bbox":...,"max_rate_hz":...}`` (any time, again to
-change the view) answers with a ``snapshot`` of the vessels in view, then ``diff`` messages at
-most ``max_rate_hz`` times a second carrying only what changed since the last message.
+flow from then on. The identity stays checked while connected (`app.push.stream_auth`): a token
+revoked or expired, or a user removed, gets the same error and 4401; a liaison whose zones
+change gets alerts of its new zones and a fresh ``snapshot`` of what it may now see.
+``{"type":"subscribe","bbox":...,"max_rate_hz":...}`` (any time, again to change the view)
+answers with a ``snapshot`` of the vessels in view, then ``diff`` messages at most
+``max_rate_hz`` times a second carrying only what changed since the last message.
 
 Each client is one hub `Subscription` read by its own task, so a client that reads slowly only
 holds up its own sends (uvicorn's send waits while the socket's buffers are full, a few MB):
@@ -30,6 +33,7 @@ from starlette.websockets import WebSocketState
 
 from app.auth.models import User
 from app.hub import Bbox, Hub, HubClosed, Subscription
+from app.push.stream_auth import StreamGuard, alert_filter_for, stream_auth
 
 router = APIRouter(tags=["live"])
 
@@ -136,11 +140,7 @@ class LiveSession:
         self.hub = hub
         self.user = user
         self.allowed = allowed
-        zones = user.zone_scope
-        self.sub: Subscription = hub.subscribe(
-            "websocket",
-            alert_filter=None if zones is None else (lambda a: a.get("zone") in zones),
-        )
+        self.sub: Subscription = hub.subscribe("websocket", alert_filter=alert_filter_for(user))
         self.subscribed = False
         self.want_snapshot = False
         self.rate = DEFAULT_RATE_HZ
@@ -218,6 +218,18 @@ class LiveSession:
                 continue
             await sub.wait(timeout, vessels=False)
 
+    async def rescope(self, user: User) -> None:
+        """Apply a changed scope (a liaison's zones, a role): a new snapshot of the new view.
+
+        The hub subscription's alert filter was changed already (`StreamGuard`).
+        """
+        allowed = await liaison_mmsis(self.ws, user)
+        self.user, self.allowed = user, allowed
+        if self.subscribed:
+            self.sub.set_view(self.sub.bbox, self.vessel_filter())
+            self.want_snapshot = True
+        self.sub.poke()
+
     def _reveal(self, alert: dict[str, Any]) -> None:
         """Make the vessels of a liaison's alert visible to that liaison from now on."""
         if self.allowed is None:
@@ -251,16 +263,22 @@ async def live(ws: WebSocket) -> None:
     except HubClosed:
         await ws.close(1001)
         return
-    reader = asyncio.ensure_future(session.read_loop())
-    sender = asyncio.ensure_future(session.send_loop())
+    guard = StreamGuard(stream_auth(ws.app), user, session.rescope)
+    tasks = [
+        asyncio.ensure_future(session.read_loop()),
+        asyncio.ensure_future(session.send_loop()),
+        asyncio.ensure_future(guard.run(session.sub)),  # closes the subscription if revoked
+    ]
     try:
-        await asyncio.wait({reader, sender}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for t in (reader, sender):
+        for t in tasks:
             t.cancel()
-        await asyncio.gather(reader, sender, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         session.sub.close()
-        if ws.application_state is WebSocketState.CONNECTED:
+        if guard.ended is not None and ws.application_state is WebSocketState.CONNECTED:
+            await _reject(ws, f"{guard.ended}: authenticate again")
+        elif ws.application_state is WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await ws.close(1001 if hub.closed else 1000)
 

@@ -11,6 +11,7 @@ from app.auth.models import Role
 from app.auth.service import AuthService
 from app.deps import CurrentUser, RepoDep, allow
 from app.errors import not_found
+from app.push.stream_auth import notify_auth_changed
 from app.service.repo import TokenRow
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], dependencies=[allow(Role.ADMIN)])
@@ -54,8 +55,9 @@ def create_token(body: TokenIn, user: CurrentUser, request: Request) -> dict[str
 
 @router.delete("/{token_id}", status_code=204)
 def revoke_token(token_id: str, request: Request) -> Response:
-    """Revoke a token: it stops working at once."""
+    """Revoke a token: it stops working at once, open streams on it included."""
     auth: AuthService = request.app.state.auth
     if not auth.revoke(token_id):
         raise not_found(f"token {token_id}")
+    notify_auth_changed(request.app)
     return Response(status_code=204)

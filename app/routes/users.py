@@ -12,6 +12,7 @@ from app.auth.passwords import MIN_PASSWORD, hash_password
 from app.auth.service import AuthService
 from app.deps import RepoDep, allow
 from app.errors import ApiError, bad_request, not_found
+from app.push.stream_auth import notify_auth_changed
 from app.routes.auth import UserOut
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], dependencies=[allow(Role.ADMIN)])
@@ -74,8 +75,8 @@ def get_user(username: str, repo: RepoDep) -> dict[str, Any]:
 
 
 @router.patch("/{username}", response_model=UserOut)
-def update_user(username: str, body: UserPatch, repo: RepoDep) -> dict[str, Any]:
-    """Change a user's password, role or zones."""
+def update_user(username: str, body: UserPatch, repo: RepoDep, request: Request) -> dict[str, Any]:
+    """Change a user's password, role or zones (open streams of the user follow at once)."""
     user = repo.get_user(username)
     if user is None:
         raise not_found(f"user {username}")
@@ -92,4 +93,5 @@ def update_user(username: str, body: UserPatch, repo: RepoDep) -> dict[str, Any]
     )
     if updated is None:
         raise not_found(f"user {username}")
+    notify_auth_changed(request.app)
     return updated.to_json()
