@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ais_ingest.errors import IngestError, SourceError, SourceURLError
-from app.auth.errors import AuthError
+from app.auth.errors import AuthError, TooManyAttempts
 from app.store.errors import (
     InvalidTransition,
     NotFound,
@@ -93,7 +93,9 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _auth_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse(_body(exc.code, _first_line(exc)), status_code=exc.status, headers=headers)
 
 

@@ -42,6 +42,7 @@ class ServiceCollector(Collector):
         yield from self._pipeline()
         yield from self._hub()
         yield from self._push()
+        yield from self._login()
 
     def _pipeline(self) -> Iterator[Metric]:
         pipeline = getattr(self.state, "pipeline", None)
@@ -165,6 +166,34 @@ class ServiceCollector(Collector):
             sent = CounterMetricFamily("mare_relay_lines_sent", "NMEA lines relayed (per client)")
             sent.add_metric([], relay.lines_sent)
             yield sent
+
+    def _login(self) -> Iterator[Metric]:
+        auth = getattr(self.state, "auth", None)
+        throttle = getattr(auth, "throttle", None)
+        if throttle is None:
+            return
+        counts = dict(throttle.counts)
+        attempts = CounterMetricFamily(
+            "mare_login_attempts",
+            "Password logins by outcome: ok, failed (wrong password or unknown user), "
+            "locked_user / locked_client (refused unchecked during a lockout)",
+            labels=["outcome"],
+        )
+        for outcome in ("ok", "failed", "locked_user", "locked_client"):
+            attempts.add_metric([outcome], counts.get(outcome, 0))
+        yield attempts
+        lockouts = CounterMetricFamily(
+            "mare_login_lockouts", "Lockouts started, by scope (user, client)", labels=["scope"]
+        )
+        for scope in ("user", "client"):
+            lockouts.add_metric([scope], counts.get(f"lockout_{scope}", 0))
+        yield lockouts
+        locked = GaugeMetricFamily(
+            "mare_login_locked", "Usernames and clients locked now (this process)", labels=["scope"]
+        )
+        for scope, n in sorted(throttle.locked_now().items()):
+            locked.add_metric([scope], n)
+        yield locked
 
 
 class ServiceMetrics:

@@ -1,4 +1,4 @@
-"""Exceptions of authentication and authorisation; `app.errors` maps them to 401/403/404."""
+"""Exceptions of authentication and authorisation; `app.errors` maps them to 401/403/429."""
 
 from __future__ import annotations
 
@@ -26,3 +26,14 @@ class WeakSecretError(AuthError):
 
     code = "weak_secret"
     status = 500
+
+
+class TooManyAttempts(AuthError):
+    """Login refused for a while after too many failures (``Retry-After`` says how long)."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

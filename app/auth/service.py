@@ -1,5 +1,7 @@
 """Authentication against the store: passwords, login and API tokens, bootstrap, tickets.
 
+Password login is throttled per username and per client (`app.auth.throttle`).
+
 Tokens are kept only as SHA-256 hashes (`app.auth.tokens`), each with an expiry and a
 revocation time; a token's user is looked up on every request, so a user removed or demoted
 loses access at once, not at token expiry. The clock read here is the wall clock in aware
@@ -12,9 +14,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.auth.errors import Unauthorized, WeakSecretError
+from app.auth.errors import TooManyAttempts, Unauthorized, WeakSecretError
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password, verify_password
+from app.auth.throttle import Attempt, Locked, LoginThrottle
 from app.auth.tickets import TICKETS
 from app.auth.tokens import API_PREFIX, LOGIN_PREFIX, hash_token, new_token
 from app.service.repo import Repo, TokenRow
@@ -26,6 +29,8 @@ log = logging.getLogger("app.auth")
 MIN_SECRET_LENGTH = 24
 #: Bootstrap tokens live long: automation must not break at night; revoke to end them.
 BOOTSTRAP_DAYS = 365
+#: The audit actor of a failed login: nobody proved an identity.
+ANONYMOUS = "anonymous"
 #: A fixed argon2 hash to verify against when the user does not exist, so that a login for an
 #: unknown name costs the same as one with a wrong password (no user enumeration by timing).
 _DUMMY_HASH = hash_password("not a real password, only here for constant time")
@@ -51,9 +56,12 @@ def check_secret(name: str, value: str | None, *, mode: str) -> None:
 class AuthService:
     """The service's authentication, over `Repo` (users and tokens tables)."""
 
-    def __init__(self, repo: Repo, *, token_hours: float = 12.0) -> None:
+    def __init__(
+        self, repo: Repo, *, token_hours: float = 12.0, throttle: LoginThrottle | None = None
+    ) -> None:
         self.repo = repo
         self.token_hours = token_hours
+        self.throttle = throttle or LoginThrottle()
 
     # -- users --------------------------------------------------------------------------------
 
@@ -91,12 +99,36 @@ class AuthService:
             zones = ()
         return User(user.username, role, zones, str(row.id))
 
-    def login(self, username: str, password: str) -> tuple[str, datetime, User]:
-        """Check the password; return a new login token, its expiry and the user."""
-        stored = self.repo.password_hash(username)
-        ok = verify_password(stored or _DUMMY_HASH, password)
-        if stored is None or not ok:
+    def login(
+        self, username: str, password: str, client: str = "unknown"
+    ) -> tuple[str, datetime, User]:
+        """Check the password; return a new login token, its expiry and the user.
+
+        ``client`` is the caller's address (`app.auth.throttle.client_key`). Too many failures
+        for the username or from the client answer `TooManyAttempts` before any password is
+        checked; every failure and lockout goes to the audit log (never the password).
+        """
+        attempt = self.throttle.begin(username, client)
+        if isinstance(attempt, Locked):
+            raise TooManyAttempts(
+                f"too many failed logins; try again in {attempt.retry_after} s",
+                attempt.retry_after,
+            )
+        try:
+            stored = self.repo.password_hash(username)
+            ok = verify_password(stored or _DUMMY_HASH, password)
+            user = self._issue_login(username) if stored is not None and ok else None
+        except BaseException:
+            self.throttle.abandon(attempt)
+            raise
+        if user is None:
+            self._failed(attempt, known=stored is not None)
             raise Unauthorized("wrong username or password")
+        self.throttle.succeeded(attempt)
+        self.repo.audit(username, "login.ok", target=f"user:{username}", detail={"client": client})
+        return user
+
+    def _issue_login(self, username: str) -> tuple[str, datetime, User] | None:
         expires = utcnow() + timedelta(hours=self.token_hours)
         token = new_token(LOGIN_PREFIX)
         row = self.repo.add_token(
@@ -108,9 +140,38 @@ class AuthService:
             expires_at=expires,
         )
         user = self._user_of(row)
-        if user is None:  # removed between the two calls
-            raise Unauthorized("wrong username or password")
-        return token, expires, user
+        return None if user is None else (token, expires, user)  # None: removed meanwhile
+
+    def _failed(self, attempt: Attempt, *, known: bool) -> None:
+        """Count a failure, audit it and any lockout it caused, and log the lockout.
+
+        The actor is ``anonymous``: nobody proved who they are, and an admin reading a user's
+        acts must not see an attacker's guesses among them. The target names the username
+        tried (or the client, for a client lockout).
+        """
+        locked = self.throttle.failed(attempt)
+        name, client = attempt.username, attempt.client
+        detail: dict[str, Any] = {"client": client, "username": name, "known_user": known}
+        self.repo.audit(ANONYMOUS, "login.failed", target=f"user:{name}", detail=detail)
+        policy = self.throttle.policy
+        for scope in locked:
+            limit = policy.user_failures if scope == "user" else policy.client_failures
+            target = f"user:{name}" if scope == "user" else f"client:{client}"
+            detail = {
+                "scope": scope,
+                "client": client,
+                "username": name,
+                "failures": limit,
+                "window_s": policy.window,
+            }
+            self.repo.audit(ANONYMOUS, "login.lockout", target=target, detail=detail)
+            log.warning(
+                "login locked for %s %r: %d failures in %.0f s",
+                scope,
+                target.partition(":")[2],
+                limit,
+                policy.window,
+            )
 
     def create_api_token(
         self, owner: User, name: str, role: Role | None, expires_in_days: float | None

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.models import ALL_ROLES, User
 from app.auth.service import AuthService
+from app.auth.throttle import client_key
 from app.deps import CurrentUser, allow
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -53,10 +54,20 @@ def _auth(request: Request) -> AuthService:
 AuthDep = Annotated[AuthService, Depends(_auth)]
 
 
-@router.post("/login", response_model=LoginOut)
-async def login(body: LoginIn, auth: AuthDep) -> dict[str, Any]:
-    """Exchange a username and password for a bearer token (argon2-checked)."""
-    token, expires, user = await run_in_threadpool(auth.login, body.username, body.password)
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    responses={429: {"description": "Too many failed logins for the user or from the client"}},
+)
+async def login(body: LoginIn, auth: AuthDep, request: Request) -> dict[str, Any]:
+    """Exchange a username and password for a bearer token (argon2-checked, throttled).
+
+    The client is the peer address as uvicorn reports it: behind a reverse proxy that is the
+    proxy, unless uvicorn trusts the proxy's ``X-Forwarded-For`` (``--forwarded-allow-ips``,
+    ``FORWARDED_ALLOW_IPS``; loopback is trusted by default).
+    """
+    client = client_key(request.client.host if request.client else None)
+    token, expires, user = await run_in_threadpool(auth.login, body.username, body.password, client)
     return {"token": token, "expires_at": expires, "user": user.to_json()}
 
 

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from ais_ingest.decoder import Decoder
 from app.auth.service import AuthService, check_secret
+from app.auth.throttle import LoginThrottle, Policy
 from app.hub import Hub
 from app.pipeline import Pipeline
 from app.pipeline.snapshot import restore_or_new
@@ -104,7 +105,12 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     parts = await asyncio.to_thread(_prepare, settings)
     repo: Repo = parts["repo"]
-    auth = AuthService(repo, token_hours=settings.token_hours)
+    policy = Policy(
+        user_failures=settings.login_user_failures,
+        client_failures=settings.login_client_failures,
+        window=settings.login_window_seconds,
+    )
+    auth = AuthService(repo, token_hours=settings.token_hours, throttle=LoginThrottle(policy))
     if settings.bootstrap_admin_token:
         await asyncio.to_thread(auth.bootstrap_admin, settings.bootstrap_admin_token)
     hub = Hub()
