@@ -13,6 +13,9 @@ const CAN = {
   comment: new Set(["admin", "officer", "analyst", "liaison"]),
 };
 
+/** Severities in rising order; the feed's filter and the API's `severity` are a minimum. */
+export const SEVERITIES = ["info", "low", "medium", "high", "critical"];
+
 export function allowed(role, action) {
   return CAN[action]?.has(role) ?? false;
 }
@@ -26,11 +29,20 @@ export class AlertFeed {
     this.onChange = onChange || (() => {});
     this.alerts = new Map(); // id -> Alert
     this.filter = "open";
+    this.minSeverity = "";
     this.max = 300;
   }
 
+  /** The feed's filters as the API's alert filters (GET /alerts and its export take the same). */
+  query() {
+    const q = {};
+    if (this.filter === "open") q.state = "new,acknowledged";
+    if (this.minSeverity) q.severity = this.minSeverity;
+    return q;
+  }
+
   async load() {
-    const params = { limit: 200 };
+    const params = { limit: 200, ...(this.minSeverity ? { severity: this.minSeverity } : {}) };
     const page = await api("/alerts", { params });
     this.alerts.clear();
     for (const a of page.items) this.alerts.set(a.id, a);
@@ -42,13 +54,20 @@ export class AlertFeed {
     this.draw();
   }
 
+  setMinSeverity(sev) {
+    this.minSeverity = sev;
+    this.load().catch((err) => toast(`Alerts unavailable: ${err.message}`));
+  }
+
   sorted() {
     return [...this.alerts.values()].sort((a, b) => (b.start > a.start ? 1 : b.start < a.start ? -1 : b.id - a.id));
   }
 
   visible() {
-    const all = this.sorted();
-    return this.filter === "open" ? all.filter((a) => a.state !== "resolved") : all;
+    const floor = this.minSeverity ? SEVERITIES.indexOf(this.minSeverity) : 0;
+    return this.sorted().filter(
+      (a) => (this.filter !== "open" || a.state !== "resolved") && SEVERITIES.indexOf(a.severity) >= floor,
+    );
   }
 
   openCount() {
@@ -175,8 +194,21 @@ export class AlertFeed {
     if (v && v.text.trim()) await this.act(a, "comments", { text: v.text.trim() });
   }
 
-  exportAlerts() {
-    const params = this.filter === "open" ? { state: "new,acknowledged", format: "geojson" } : { format: "geojson" };
-    return download("/export/alerts", params, "mare-alerts.geojson").catch((err) => toast(`Export failed: ${err.message}`));
+  /** Download the alerts the feed's filters select (all of them, not only the 200 listed). */
+  async exportAlerts() {
+    const q = this.query();
+    const which = [this.filter === "open" ? "open alerts" : "all alerts", q.severity ? `${q.severity} or worse` : null];
+    const vals = await openDialog({
+      title: "Export alerts",
+      body: h("p", { class: "muted" }, `The feed's filter: ${which.filter(Boolean).join(", ")}.`),
+      fields: [
+        { name: "format", label: "Format", type: "select", value: "geojson", options: [{ value: "geojson", label: "GeoJSON" }, { value: "csv", label: "CSV" }] },
+      ],
+      submitLabel: "Download",
+    });
+    if (!vals) return null;
+    return download("/export/alerts", { ...q, format: vals.format }, `mare-alerts.${vals.format}`).catch((err) =>
+      toast(`Export failed: ${err.message}`),
+    );
   }
 }

@@ -11,6 +11,7 @@ import {
   token,
 } from "./api.js";
 import { AlertFeed } from "./alerts.js";
+import { Assets } from "./assets.js";
 import { Drawing } from "./draw.js";
 import { Filters, Search, loadZones } from "./filters.js";
 import { fmtNum, fmtUtc, h, kindText, toast } from "./format.js";
@@ -119,9 +120,22 @@ async function start(user) {
       app.alerts.setFilter(b.dataset.alerts);
     }),
   );
+  $("alert-severity").addEventListener("change", (ev) => app.alerts.setMinSeverity(ev.target.value));
+  // The export is for those who may read everything (the API refuses liaisons).
+  $("export-alerts").hidden = app.user.role === "liaison";
   $("export-alerts").addEventListener("click", (ev) => {
     ev.preventDefault();
     app.alerts.exportAlerts();
+  });
+
+  app.assets = new Assets({ map, user: app.user });
+  app.assets.start();
+  $("map").addEventListener("contextmenu", (ev) => {
+    if (app.mode !== "live" || !app.assets.canEdit) return;
+    ev.preventDefault();
+    const r = $("map").getBoundingClientRect();
+    const at = map.unproject(ev.clientX - r.left, ev.clientY - r.top);
+    if (at) app.assets.contextAt(at[0], at[1]);
   });
 
   const filters = new Filters({ store: app.store, onChange: () => map.render() });
@@ -295,6 +309,9 @@ function onMapClick(info) {
     app.panel.open(app.store.mmsi[info.index]);
   } else if ((id === "alerts" || id === "replay-alerts") && info.object) {
     app.panel.open(info.object.mmsi);
+  } else if (id === "assets" && info.object) {
+    const { position, text, ...asset } = info.object;
+    app.assets.open(asset);
   } else if ((id === "replay-heads" || id === "replay-trips" || id === "retro-tracks") && info.object) {
     app.panel.open(info.object.mmsi);
   }
@@ -321,6 +338,13 @@ function showTooltip(info) {
     lines = [h("b", {}, kindText(a.kind)), h("div", { class: "muted" }, `${a.vessel_name || a.mmsi} · ${fmtUtc(a.start)}`)];
   } else if ((id === "replay-heads" || id === "replay-trips" || id === "retro-tracks") && info.object) {
     lines = [h("b", {}, info.object.name || `MMSI ${info.object.mmsi}`)];
+  } else if (id === "assets" && info.object) {
+    const a = info.object;
+    lines = [
+      h("b", {}, a.name),
+      h("div", { class: "muted" }, `own ${a.kind === "aircraft" ? "aircraft" : "patrol vessel"} · up to ${fmtNum(a.max_speed_kn, 0)} kn`),
+      h("div", {}, a.on_ais ? `on its AIS (MMSI ${a.mmsi})` : "position set by hand"),
+    ];
   } else if (id === "intercept-points" && info.object?.label) {
     lines = [h("b", {}, info.object.label)];
   }
@@ -345,6 +369,10 @@ function onKey(ev) {
       app.panel.close();
       $("map").focus();
     }
+  } else if (ev.key === "a" && !typing && app.mode === "live" && ev.target === $("map") && app.assets?.canEdit) {
+    // The keyboard's way to the map's context menu: an asset at the centre of the view.
+    ev.preventDefault();
+    app.assets.contextAt(app.map.viewState.longitude, app.map.viewState.latitude);
   } else if (ev.key === "Enter" && app.mode === "draw" && app.drawing.active && !typing) {
     ev.preventDefault();
     app.drawing.finish();

@@ -16,6 +16,7 @@
 import { ICON_NAMES, SELECTED_COLOR, buildIconAtlas, severityColor, zoneColor } from "./style.js";
 import { VERTICES_PER_MARK, expand, flatLayer } from "./flat.js";
 import { fmtDuration, parseTime } from "./format.js";
+import { ASSET_COLOR, buildAssetAtlas } from "./assets.js";
 
 const {
   Deck,
@@ -154,6 +155,7 @@ export class MareMap {
       reach: null,
       intercepts: null,
       alerts: [],
+      assets: [],
       replay: null,
       replayTime: 0,
       draw: null,
@@ -429,6 +431,7 @@ export class MareMap {
     } else {
       out.push(...this.liveLayers());
     }
+    if (s.mode !== "replay" && s.assets.length) out.push(...this.assetLayers());
     if (s.intercepts) out.push(...this.interceptLayers());
     if (s.draw) out.push(...this.drawLayers());
     return out;
@@ -631,6 +634,57 @@ export class MareMap {
         getLineColor: (a) => severityColor(a.severity),
         pickable: true,
       }),
+    ];
+  }
+
+  /** Own assets: a handful of marks in layers of their own, so the vessel layer's per-diff cost
+   * is untouched. Rebuilt on a diff only when some asset follows a vessel of the store. */
+  assetLayers() {
+    const s = this.state;
+    const st = this.store;
+    const tracked = s.assets.some((a) => a.mmsi && st.slot.has(a.mmsi));
+    const items = this.memo("asset-items", [s.assets, tracked ? st.version : -1], () =>
+      s.assets
+        .map((a) => {
+          const i = a.mmsi ? st.slot.get(a.mmsi) : undefined;
+          const position = i === undefined ? [a.lon, a.lat] : [st.positions[2 * i], st.positions[2 * i + 1]];
+          return { ...a, position, text: a.name };
+        })
+        .filter((a) => Number.isFinite(a.position[0]) && Number.isFinite(a.position[1])),
+    );
+    if (!this.assetAtlas) this.assetAtlas = buildAssetAtlas();
+    return [
+      this.memo("assets", [items], () =>
+        new IconLayer({
+          id: "assets",
+          data: items,
+          iconAtlas: this.assetAtlas.atlas,
+          iconMapping: this.assetAtlas.mapping,
+          getIcon: (a) => (a.kind === "aircraft" ? "aircraft" : "vessel"),
+          getPosition: (a) => a.position,
+          getSize: 20,
+          sizeUnits: "pixels",
+          billboard: false,
+          pickable: true,
+        }),
+      ),
+      this.memo("asset-names", [items], () =>
+        new TextLayer({
+          id: "asset-names",
+          data: items,
+          getPosition: (a) => a.position,
+          getText: (a) => a.text,
+          getSize: 11,
+          sizeUnits: "pixels",
+          getColor: [...ASSET_COLOR, 255],
+          getPixelOffset: [0, 17],
+          fontFamily: "system-ui, sans-serif",
+          characterSet: charsetOf(items),
+          background: true,
+          getBackgroundColor: [11, 16, 22, 190],
+          backgroundPadding: [3, 1],
+        }),
+      ),
     ];
   }
 
