@@ -268,18 +268,22 @@ export class VesselPanel {
     if (seq !== this.seq) return;
     const byName = new Map(assets.map((a) => [a.name, a]));
     const target = data.target || v;
+    // Where the suspect is taken to be now (its fix moved on along its course), else its fix.
+    const here = target.position || target;
     const lines = [];
     const points = [];
     const rows = [];
     (data.intercepts || []).forEach((r, rank) => {
       const color = ASSET_COLORS[rank % ASSET_COLORS.length];
-      const asset = byName.get(r.asset);
+      const asset = r.position || byName.get(r.asset);
       const x = r.intercept;
-      if (asset) points.push({ position: [asset.lon, asset.lat], color: [...color, 255], radius: 6, label: r.asset, kind: "asset" });
+      // Without an intercept but with area times, the area list below marks the asset.
+      const marked = x || !(data.area_reach || []).length;
+      if (asset && marked && Number.isFinite(asset.lon)) points.push({ position: [asset.lon, asset.lat], color: [...color, 255], radius: 6, label: r.asset, kind: "asset" });
       if (x) {
         points.push({ position: [x.lon, x.lat], color: [255, 255, 255, 255], radius: 5, label: rank === 0 ? `${r.asset} meets in ${fmtHours(x.time_h)}` : null, kind: "intercept" });
         if (asset) lines.push({ from: [asset.lon, asset.lat], to: [x.lon, x.lat], color: [...color, 220] });
-        if (rank === 0 && Number.isFinite(target.lon)) lines.push({ from: [target.lon, target.lat], to: [x.lon, x.lat], color: [255, 209, 102, 200] });
+        if (rank === 0 && Number.isFinite(here.lon)) lines.push({ from: [here.lon, here.lat], to: [x.lon, x.lat], color: [255, 209, 102, 200] });
       }
       rows.push(
         h(
@@ -294,7 +298,7 @@ export class VesselPanel {
       );
     });
     const area = (data.area_reach || []).map((a, rank) => {
-      const asset = byName.get(a.asset);
+      const asset = a.position || byName.get(a.asset);
       if (asset) {
         const color = ASSET_COLORS[rank % ASSET_COLORS.length];
         points.push({ position: [asset.lon, asset.lat], color: [...color, 255], radius: 6, label: `${a.asset}: ${fmtHours(a.nearest_h)}`, kind: "asset" });
@@ -308,6 +312,15 @@ export class VesselPanel {
         a.cover_h === null || a.cover_h === undefined ? h("span", { class: "muted" }, a.reason || "cannot cover it") : `covers all of it in ${fmtHours(a.cover_h)}`,
       );
     });
+    const fixNote = Number.isFinite(target.fix_age_s)
+      ? h(
+          "p",
+          { class: "muted", id: "intercept-fix" },
+          `From its fix ${fmtDuration(target.fix_age_s * 1000)} old` +
+            (target.projected_nm > 0 && !target.dark ? `, moved on ${fmtNum(target.projected_nm, 1)} nm along its course to ${fmtUtc(target.at)}` : "") +
+            (target.reason && !target.dark ? `: ${target.reason}` : "."),
+        )
+      : null;
     const entries = (data.zone_entries || []).map((z) => {
       if (Number.isFinite(z.lon) && Number.isFinite(z.lat)) {
         points.push({ position: [z.lon, z.lat], color: [84, 140, 220, 255], radius: 4, label: `${z.name || z.zone} in ${fmtHours(z.hours)}` });
@@ -320,14 +333,15 @@ export class VesselPanel {
     el.replaceChildren(
       ...[
         h("h3", {}, "Who gets there first"),
+        fixNote,
         rows.length ? h("ol", { class: "intercepts", id: "intercept-list" }, rows) : null,
-        area.length ? h("p", { class: "muted" }, "Time to reach its reachable area (dark: no course to meet):") : null,
+        area.length ? h("p", { class: "muted" }, `Time to reach its reachable area (${target.dark ? "dark" : "no course to meet"}):`) : null,
         area.length ? h("ol", { class: "intercepts", id: "area-reach" }, area) : null,
         rows.length || area.length ? null : h("p", { class: "muted" }, "No own asset configured."),
         h("h3", {}, "Territorial sea / SAR entry"),
         entries.length
           ? h("ul", { class: "intercepts", id: "zone-entries" }, entries)
-          : h("p", { class: "muted" }, "Enters none within 48 h on its present course."),
+          : h("p", { class: "muted" }, data.zone_entries_reason ? `None given: ${data.zone_entries_reason}.` : "Enters none within 24 h on its present course."),
       ].filter(Boolean),
     );
   }
