@@ -2,7 +2,8 @@
 
 Everything but the latency histograms is read at scrape time from the objects that already
 count (the pipeline's `PipelineCounters` with the decoder's line accounting, the hub, the
-webhook dispatcher, the relay): nothing is counted twice, and a scrape costs a few dict reads.
+webhook dispatcher, the relay, the maintenance thread's status): nothing is counted twice,
+and a scrape costs a few dict reads.
 Each app has its own registry, so several apps in one process (tests) never collide.
 
 Auth: an admin token, or ``MARE_METRICS_TOKEN`` for a scraper that should not hold an admin
@@ -43,6 +44,7 @@ class ServiceCollector(Collector):
         yield from self._hub()
         yield from self._push()
         yield from self._login()
+        yield from self._maintenance()
 
     def _pipeline(self) -> Iterator[Metric]:
         pipeline = getattr(self.state, "pipeline", None)
@@ -166,6 +168,50 @@ class ServiceCollector(Collector):
             sent = CounterMetricFamily("mare_relay_lines_sent", "NMEA lines relayed (per client)")
             sent.add_metric([], relay.lines_sent)
             yield sent
+
+    def _maintenance(self) -> Iterator[Metric]:
+        maintainer = getattr(self.state, "maintenance", None)
+        if maintainer is None:
+            return
+        st = maintainer.status
+        for name, help_text, label, counts in (
+            (
+                "mare_maintenance_runs",
+                "Database maintenance runs by outcome: ok, skipped (another process was running "
+                "it on the same PostGIS), failed (logged, tried again next period)",
+                "outcome",
+                st.runs,
+            ),
+            (
+                "mare_maintenance_done",
+                "What maintenance did: partitions_created, partitions_indexed (GiST of a closed "
+                "day), partitions_dropped (PostGIS retention), positions_deleted (SQLite "
+                "retention)",
+                "action",
+                st.done,
+            ),
+        ):
+            fam = CounterMetricFamily(name, help_text, labels=[label])
+            for key, n in sorted(counts.items()):
+                fam.add_metric([key], n)
+            yield fam
+        last = GaugeMetricFamily(
+            "mare_maintenance_last_outcome",
+            "1 for the outcome of the last maintenance run, 0 for the others",
+            labels=["outcome"],
+        )
+        for outcome in sorted(st.runs):
+            last.add_metric([outcome], 1.0 if st.last_outcome == outcome else 0.0)
+        yield last
+        for name, value, help_text in (
+            ("last_run_timestamp_seconds", st.last_started_s, "Start of the last run (epoch s)"),
+            ("last_duration_seconds", st.last_duration_s, "Duration of the last run"),
+            ("last_success_timestamp_seconds", st.last_ok_s, "Start of the last ok run (epoch s)"),
+        ):
+            if value is not None:
+                gauge = GaugeMetricFamily(f"mare_maintenance_{name}", help_text)
+                gauge.add_metric([], value)
+                yield gauge
 
     def _login(self) -> Iterator[Metric]:
         auth = getattr(self.state, "auth", None)

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import text
 
 from app.cli import cli
-from app.cli.console import fail
+from app.cli.console import fail, warn_legacy_database
 from app.settings import get_settings
 from app.store.engine import make_engine, redact, resolve_url, with_retries
 from app.store.errors import StoreError
@@ -16,9 +16,15 @@ from app.store.errors import StoreError
 db = typer.Typer(help="Database schema: upgrade it, show what it holds.", no_args_is_help=True)
 cli.add_typer(db, name="db")
 
+
+@db.callback()
+def _db_group() -> None:
+    warn_legacy_database(get_settings())
+
+
 UrlOption = Annotated[
     str | None,
-    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else SQLite in var/)."),
+    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else var/mare.sqlite)."),
 ]
 
 
@@ -76,20 +82,25 @@ def maintain_cmd(url: UrlOption = None) -> None:
 
     On PostGIS the day being written has no GiST (it costs most of a row's insert); queries
     over a closed day without one still answer, through BRIN on time, only slower over long
-    windows. MARE_RETENTION_DAYS says how many days of positions to keep.
+    windows. MARE_RETENTION_DAYS says how many days of positions to keep. A running service
+    does this itself (at start, hourly, after midnight UTC); one process at a time on PostGIS.
     """
     from app.store import open_store
+    from app.store.maintenance import maintain_exclusive
     from app.store.store import now_ms
 
     settings = get_settings()
     try:
         store = open_store(url or settings.database_url)
         try:
-            done = store.maintain(now_ms(), settings.retention_days)
+            done = maintain_exclusive(store, now_ms(), settings.retention_days)
         finally:
             store.close()
     except StoreError as exc:
         raise fail(str(exc)) from None
+    if done is None:
+        typer.echo("skipped: another process is maintaining this database now")
+        return
     for key, value in done.items():
         shown = ", ".join(value) if isinstance(value, list) else str(value)
         typer.echo(f"{key.replace('_', ' ')}: {shown or 'none'}")

@@ -66,6 +66,9 @@ class ServiceSettings(Settings):
     metrics_token: str | None = None
     #: Engine snapshot period in seconds; also written at shutdown.
     snapshot_seconds: float = Field(default=60.0, gt=0)
+    #: Database maintenance period in seconds (partitions ahead, GiST of closed days,
+    #: retention); it also runs at start and just after each UTC midnight.
+    maintenance_seconds: float = Field(default=3600.0, gt=0)
     #: Capacity of each queue between pipeline stages, in batches.
     queue_batches: int = Field(default=64, ge=1)
     #: "serve" refuses weak secrets; "demo" and "test" generate or accept them.
@@ -96,10 +99,3 @@ class ServiceSettings(Settings):
     def snapshot_path(self) -> Path:
         """Return where the engine snapshot lives (next to the SQLite file by default)."""
         return self.var_dir / "engine.snapshot"
-
-    @property
-    def resolved_database_url(self) -> str:
-        """Return the database URL, SQLite under ``var_dir`` when unset."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.var_dir / 'mare.sqlite'}"
