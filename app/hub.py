@@ -12,8 +12,11 @@ and wakes the subscribers, so its cost does not grow with the number of clients.
   which is the SSE event id. Alerts are never coalesced: a subscriber loses alerts only if it
   falls more than a whole ring behind, and every lost alert is counted. The sequence id is the
   publish wall-clock time in milliseconds, bumped by one where needed to stay strictly
-  increasing, so ids keep increasing across restarts and an id older than the ring can be
-  resumed from the store through `Hub.alert_history` (alerts recorded after that instant).
+  increasing (and past the highest id stored, `alert_seq_start`), so ids keep increasing across
+  restarts. Alert observers (`add_alert_observer`, `app.push.seq_recorder`) get each numbered
+  alert in order, so the store can record each alert's latest id and a stream resuming from an
+  id older than the ring reads the rest from the store on the same clock (`Hub.alert_history`
+  and `Subscription.take_alert_window`, which says how far back the ring still reaches).
 
 `publish_vessels`, `remove_vessels` and `publish_alert` may be called from any thread; the
 subscribers' wake-ups are handed to their event loop.
@@ -34,8 +37,11 @@ from typing import Any
 Bbox = tuple[float, float, float, float]
 VesselFilter = Callable[[dict[str, Any]], bool]
 AlertFilter = Callable[[dict[str, Any]], bool]
-#: Alerts recorded after the given epoch milliseconds, oldest first (from the store).
-AlertHistory = Callable[[int], Awaitable[list[dict[str, Any]]]]
+#: ``(after, upto)`` -> the stored alerts whose latest publication has a sequence id in
+#: ``(after, upto]``, as ``(seq, alert)`` in sequence order (SSE resumption from the store).
+AlertHistory = Callable[[int, int], Awaitable[list[tuple[int, dict[str, Any]]]]]
+#: Called with every alert entry as it enters the ring (under the hub's lock: must not block).
+AlertObserver = Callable[["AlertEntry"], None]
 LatencyObserver = Callable[[str, float], None]
 
 #: Defaults sized for the central Med picture: ~5,000 live vessels reporting every few seconds
@@ -179,7 +185,16 @@ class Subscription:
 
     def take_alerts(self) -> list[AlertEntry]:
         """Return the alerts this subscriber has not had yet, oldest first (filtered)."""
-        return self.hub._take_alerts(self)
+        return self.hub._take_alerts(self)[0]
+
+    def take_alert_window(self) -> AlertWindow:
+        """Like `take_alerts`, with what a reader resuming from the store needs to know.
+
+        The ring's floor and the new cursor are read under the same lock as the entries, so
+        ``(cursor before, floor]`` is exactly what the ring could no longer give.
+        """
+        entries, floor, head = self.hub._take_alerts(self)
+        return AlertWindow(entries, floor, head)
 
     def has_vessel_changes(self) -> bool:
         return bool(self.reveal) or self.vessel_cursor < self.hub._vessel_seq
@@ -238,6 +253,17 @@ class Subscription:
             loop.call_soon_threadsafe(self._wake.set)
 
 
+@dataclass(slots=True)
+class AlertWindow:
+    """One read of a subscriber's alerts (`Subscription.take_alert_window`)."""
+
+    entries: list[AlertEntry]
+    #: Highest sequence id no longer in the ring when read: older ones only in the store.
+    floor: int
+    #: The subscriber's cursor after the read: every alert up to it was considered.
+    head: int
+
+
 class HubClosed(Exception):
     """The hub (or the subscription) was closed; the consumer should end."""
 
@@ -250,7 +276,9 @@ class Hub:
         *,
         vessel_log_size: int = VESSEL_LOG_SIZE,
         alert_ring_size: int = ALERT_RING_SIZE,
+        alert_seq_start: int | None = None,
     ) -> None:
+        """``alert_seq_start``: the highest sequence id already used (e.g. stored), if known."""
         self._lock = threading.RLock()
         self._vessel_log_size = vessel_log_size
         self._vessels: dict[int, tuple[int, dict[str, Any], str]] = {}
@@ -260,7 +288,7 @@ class Hub:
         #: Highest vessel seq no longer in the log; a cursor below it must resynchronise.
         self._log_floor = 0
         self._ring: deque[AlertEntry] = deque(maxlen=alert_ring_size)
-        self._alert_seq = int(time.time() * 1000)
+        self._alert_seq = max(int(time.time() * 1000), alert_seq_start or 0)
         self._alert_n = 0
         #: Highest alert seq no longer in the ring (the start seq before any eviction).
         self._alert_floor = self._alert_seq
@@ -276,6 +304,7 @@ class Hub:
         self.alerts_by_kind: Counter[str] = Counter()
         self.vessel_states_published = 0
         self._latency_observers: list[LatencyObserver] = []
+        self._alert_observers: list[AlertObserver] = []
 
     # -- publishing (pipeline side) ---------------------------------------------------------
 
@@ -315,8 +344,11 @@ class Hub:
             self._alert_n += 1
             if len(self._ring) == self._ring.maxlen:
                 self._alert_floor = self._ring[0].seq
-            self._ring.append(AlertEntry(seq, alert, time.monotonic(), self._alert_n))
+            entry = AlertEntry(seq, alert, time.monotonic(), self._alert_n)
+            self._ring.append(entry)
             self.alerts_by_kind[str(alert.get("kind"))] += 1
+            for observe in self._alert_observers:  # in sequence order: under the lock
+                observe(entry)
         self._notify_all()
 
     def _append(self, change: _Change) -> None:
@@ -485,19 +517,19 @@ class Hub:
         view.gone.extend(removed)
         return view
 
-    def _take_alerts(self, sub: Subscription) -> list[AlertEntry]:
+    def _take_alerts(self, sub: Subscription) -> tuple[list[AlertEntry], int, int]:
         with self._lock:
-            cursor = sub.alert_cursor
+            cursor, floor = sub.alert_cursor, self._alert_floor
             if cursor >= self._alert_seq:
-                return []
-            if cursor < self._alert_floor and sub.alert_n is not None and self._ring:
+                return [], floor, cursor
+            if cursor < floor and sub.alert_n is not None and self._ring:
                 self.drops[f"{sub.kind}_alerts"] += self._ring[0].n - sub.alert_n - 1
             entries = self._ring_after(cursor)
-            sub.alert_cursor = self._alert_seq
+            sub.alert_cursor = head = self._alert_seq
             sub.alert_n = self._alert_n
         if sub.alert_filter is None:
-            return entries
-        return [e for e in entries if sub.alert_filter(e.alert)]
+            return entries, floor, head
+        return [e for e in entries if sub.alert_filter(e.alert)], floor, head
 
     def alerts_since(self, seq: int) -> tuple[list[AlertEntry], bool]:
         """Return ring alerts after ``seq`` and whether the ring alone covers everything since."""
@@ -512,6 +544,10 @@ class Hub:
             out.append(e)
         out.reverse()
         return out
+
+    def add_alert_observer(self, observer: AlertObserver) -> None:
+        """Register ``observer(entry)``, called for every alert as it is numbered (in order)."""
+        self._alert_observers.append(observer)
 
     @property
     def alert_seq(self) -> int:

@@ -1,11 +1,15 @@
 """``/api/v1/alerts/stream``: alerts as Server-Sent Events, resumable with ``Last-Event-ID``.
 
-Each event is ``event: alert`` / ``id: <seq>`` / ``data: <Alert JSON>``, ``seq`` being the hub's
-alert sequence id. A client that reconnects with ``Last-Event-ID`` (the header ``EventSource``
-sends by itself, or ``?last_event_id=`` for a client that must open a new connection, e.g. with
-a fresh ticket) gets every alert it missed: from the hub's ring when the ring still reaches
-back that far, else first from the store (`Hub.alert_history`, events without an id so that
-the resume point stays put), then from the ring.
+Each event is ``id: <seq>`` / ``event: alert`` / ``data: <Alert JSON>``, ``seq`` being the hub's
+alert sequence id: the publish time in ms, kept strictly increasing, also across restarts. A
+client that reconnects with ``Last-Event-ID`` (the header ``EventSource`` sends by itself, or
+``?last_event_id=`` for a client that must open a new connection, e.g. with a fresh ticket)
+gets every alert published after that id, each once: from the hub's ring while it reaches back
+that far, else first from the store (`Hub.alert_history`: every row carries the id of its
+latest publication, `app.push.seq_recorder`), then from the ring. Replayed alerts carry their
+ids like live ones, so a second reconnect resumes from where the first left off. An alert
+published several times (created, closed, acknowledged...) is replayed once, as its latest
+version, under its latest id.
 
 Auth is the bearer header, or ``?ticket=`` (single use, 60 s) for a browser's ``EventSource``,
 which cannot set headers. A liaison gets only alerts of its zones. The identity stays checked
@@ -19,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -67,10 +71,10 @@ class StreamGate(RoleGate):
         return super().__call__(user)
 
 
-def frame(entry: AlertEntry) -> bytes:
-    """Return one SSE event for an alert."""
-    data = json.dumps(entry.alert, separators=(",", ":"))
-    return f"id: {entry.seq}\nevent: alert\ndata: {data}\n\n".encode()
+def frame(seq: int, alert: dict[str, Any]) -> bytes:
+    """Return one SSE event for an alert published under sequence id ``seq``."""
+    data = json.dumps(alert, separators=(",", ":"))
+    return f"id: {seq}\nevent: alert\ndata: {data}\n\n".encode()
 
 
 def parse_last_id(header: str | None, query: str | None) -> int | None:
@@ -82,31 +86,33 @@ def parse_last_id(header: str | None, query: str | None) -> int | None:
 
 
 async def events(
-    hub: Hub, sub: Subscription, user: User, last_id: int | None, guard: StreamGuard | None = None
+    hub: Hub, sub: Subscription, last_id: int | None, guard: StreamGuard | None = None
 ) -> AsyncIterator[bytes]:
     """Yield the stream: retry hint, missed alerts, then live alerts and heartbeats.
+
+    ``upto`` is the id up to which every alert was sent or is not for this client. Each read
+    of the hub says how far back its ring still reaches (``floor``); whatever lies between
+    ``upto`` and the floor comes from the store first, under the ids those alerts were
+    published with, then the ring's newer ones: one clock, nothing twice, nothing skipped, on
+    a resume as well as for a client that fell more than a ring behind.
 
     ``guard`` re-checks the identity meanwhile: it closes ``sub`` (ending the stream) when the
     token is revoked or expires, and narrows or widens the alert filter when the scope changes.
     """
-    zones = user.zone_scope
     watch = None if guard is None else asyncio.ensure_future(guard.run(sub))
     try:
         yield f"retry: {RETRY_MS}\n\n".encode()
-        if last_id is not None:
-            ring, complete = hub.alerts_since(last_id)
-            if not complete and hub.alert_history is not None:
-                in_ring = {e.alert.get("id") for e in ring}
-                for alert in await hub.alert_history(last_id):
-                    if alert.get("id") in in_ring and alert.get("id") is not None:
-                        continue
-                    if zones is None or alert.get("zone") in zones:
-                        data = json.dumps(alert, separators=(",", ":"))
-                        yield f"event: alert\ndata: {data}\n\n".encode()
+        upto = last_id
         while True:
-            for entry in sub.take_alerts():
-                yield frame(entry)
+            window = sub.take_alert_window()
+            if upto is not None and window.floor > upto and hub.alert_history is not None:
+                for seq, alert in await hub.alert_history(upto, window.floor):
+                    if sub.alert_filter is None or sub.alert_filter(alert):
+                        yield frame(seq, alert)
+            for entry in window.entries:
+                yield frame(entry.seq, entry.alert)
                 hub.observe_latency("sse_alert", _since(entry))
+            upto = window.head
             if not await sub.wait(HEARTBEAT_SECONDS):
                 yield b": keepalive\n\n"
     except HubClosed:
@@ -146,7 +152,7 @@ async def alert_stream(
     )
     guard = StreamGuard(stream_auth(request.app), user)
     return StreamingResponse(
-        events(hub, sub, user, last_id, guard),
+        events(hub, sub, last_id, guard),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

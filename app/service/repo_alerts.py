@@ -10,12 +10,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 
 from app.service.repo_base import RepoBase, now_ms
 from geo.events import Event, Severity, format_time
 
 SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
+#: Most stored alerts one stream resumption replays (the most recently written).
+RESUME_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +177,67 @@ class AlertsRepo(RepoBase):
     def alerts_for_vessel(self, mmsi: int, limit: int) -> list[dict[str, Any]]:
         return self.list_alerts(AlertFilter(mmsi=mmsi), limit=limit)
 
-    def alerts_recorded_after(self, after_ms: int) -> list[dict[str, Any]]:
-        """Return alerts first stored after ``after_ms``, oldest first (SSE resumption)."""
+    def alerts_published_between(
+        self, after: int, upto: int, fresh_from: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Return ``(seq, alert)`` for alerts last published in ``(after, upto]``, in seq order.
+
+        A row's publication is its ``stream_seq`` (`record_stream_seqs`). A row without one, or
+        written again since (``updated_at`` past it: a publication lost in a crash, a row from
+        before migration 0010 or from a program without a hub), counts as published at its
+        ``updated_at`` unless that is ``fresh_from`` or later (the running hub's start: this
+        process is about to publish it). At most `RESUME_LIMIT` rows, the most recently
+        written: a resume point further back gets only those.
+        """
         e = self._events
+        c = e.c
         q = (
             _alert_select(e, self.store.tables["vessel_states"])
-            .where(e.c.created_at > after_ms)
-            .order_by(e.c.id)
+            .add_columns(c.stream_seq.label("pub_seq"), c.updated_at.label("written_ms"))
+            .where(
+                or_(
+                    and_(c.stream_seq > after, c.stream_seq <= upto),
+                    and_(c.updated_at > after, c.updated_at <= upto, c.updated_at < fresh_from),
+                )
+            )
+            .order_by(c.updated_at.desc(), c.id.desc())
+            .limit(RESUME_LIMIT)
         )
-        return [alert_json(r) for r in self._rows(q.limit(10_000))]
+        out: list[tuple[int, int, dict[str, Any]]] = []
+        for r in self._rows(q):
+            seq = r.pub_seq
+            if seq is None or seq < r.written_ms:
+                if r.written_ms >= fresh_from:
+                    continue
+                seq = r.written_ms
+            if after < seq <= upto:
+                out.append((seq, r.id, alert_json(r)))
+        out.sort(key=lambda t: (t[0], t[1]))
+        return [(seq, alert) for seq, _, alert in out]
+
+    def record_stream_seqs(self, published: list[tuple[int, int]]) -> None:
+        """Record ``(alert id, seq)`` publications; a row keeps the highest seq it was given."""
+        latest: dict[int, int] = {}
+        for alert_id, seq in published:
+            latest[alert_id] = max(seq, latest.get(alert_id, seq))
+        if not latest:
+            return
+        e = self._events
+        stmt = (
+            update(e)
+            .where(e.c.id == bindparam("aid"))
+            .where(or_(e.c.stream_seq.is_(None), e.c.stream_seq < bindparam("seq")))
+            .values(stream_seq=bindparam("seq"))
+        )
+        rows = [{"aid": a, "seq": s} for a, s in latest.items()]
+        self.store.write(lambda conn: conn.execute(stmt, rows), "recording alert sequence ids")
+
+    def max_stream_seq(self) -> int | None:
+        """Return the highest sequence id recorded (a new hub numbers on from there)."""
+        c = self._events.c
+        return self.store.read(  # type: ignore[no-any-return]
+            lambda conn: conn.execute(select(func.max(c.stream_seq))).scalar()
+        )
 
     def mmsis_with_alerts(self, zones: frozenset[str]) -> set[int]:
         if not zones:

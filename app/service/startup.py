@@ -26,6 +26,7 @@ from app.auth.throttle import LoginThrottle, Policy
 from app.hub import Hub
 from app.pipeline import Pipeline
 from app.pipeline.snapshot import restore_or_new
+from app.push.seq_recorder import attach as attach_seq_recorder
 from app.relay import NmeaRelay
 from app.routes.watchlist import engine_watchlist
 from app.service.assets import load_assets_file
@@ -113,12 +114,8 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
     auth = AuthService(repo, token_hours=settings.token_hours, throttle=LoginThrottle(policy))
     if settings.bootstrap_admin_token:
         await asyncio.to_thread(auth.bootstrap_admin, settings.bootstrap_admin_token)
-    hub = Hub()
-
-    async def history(after_ms: int) -> list[dict[str, Any]]:
-        return await asyncio.to_thread(repo.alerts_recorded_after, after_ms)
-
-    hub.alert_history = history
+    hub = Hub(alert_seq_start=await asyncio.to_thread(repo.max_stream_seq))
+    recorder = attach_seq_recorder(hub, repo)  # SSE resumption from the store on hub ids
     pipeline = Pipeline(
         engine=parts["engine"],
         live=parts["live"],
@@ -144,6 +141,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
     app.state.engine_restored = parts["restored"]
     app.state.live = parts["live"]
     app.state.hub = hub
+    app.state.seq_recorder = recorder
     app.state.pipeline = pipeline
     app.state.relay = None
     try:
@@ -153,6 +151,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         if app.state.relay is not None:
             await app.state.relay.stop()
         await hub.close()
+        await asyncio.to_thread(recorder.stop)
         repo.close()
         raise
     app.state.zone_watch = None
@@ -204,4 +203,5 @@ async def stop_service(app: FastAPI) -> None:
         pipeline.decoder.on_accepted = None
         await relay.stop()
     await app.state.hub.close()
+    await asyncio.to_thread(app.state.seq_recorder.stop)
     await asyncio.to_thread(app.state.repo.close)

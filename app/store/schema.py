@@ -252,8 +252,12 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("updated_at", EpochMs(), nullable=False),
         Column("assignee", String(64)),  # who is on it (0006)
         Column("comments", Json, nullable=False, server_default=text("'[]'")),  # [{user,time,text}]
+        # The live hub's sequence id (the SSE event id) of the row's latest published version;
+        # NULL until published (0010). Alert streams resume from the store by it.
+        Column("stream_seq", BigInteger),
     )
     Index("ix_events_start_time", ev.c.start_time)
+    Index("ix_events_stream_seq", ev.c.stream_seq)
     Index("ix_events_mmsi", ev.c.mmsi)
     Index("ix_events_zone", ev.c.zone)
     Index("ix_events_state", ev.c.state)

@@ -10,6 +10,7 @@ import json
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,16 +149,19 @@ def until(cond: Callable[[], Any], seconds: float = 10.0) -> Any:
         time.sleep(0.02)
 
 
-@pytest.fixture(scope="module", name="service")
-def service_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    tmp: Path = tmp_path_factory.mktemp("push")
+@contextmanager
+def running(tmp: Path, database_url: str | None = None) -> Iterator[Service]:
+    """Run the whole service in uvicorn (SQLite in ``tmp`` unless ``database_url``).
+
+    Starting it again on the same database is a restart: users are kept, tokens added.
+    """
     zone_file = tmp / "zones.geojson"
     zone_file.write_text(json.dumps(ZONES))
     receiver = Receiver()
     with serve(receiver) as rport:
         settings = ServiceSettings(
             mode="test",
-            database_url=f"sqlite:///{tmp / 'mare.sqlite'}",
+            database_url=database_url or f"sqlite:///{tmp / 'mare.sqlite'}",
             var_dir=tmp / "var",
             sources=["udp://127.0.0.1:0"],
             zone_file=zone_file,
@@ -176,8 +180,15 @@ def service_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servic
             for role in (Role.OFFICER, Role.ANALYST, Role.LIAISON):
                 name = f"{role.value}1"
                 zones = ["alpha"] if role is Role.LIAISON else None
-                auth.create_user(name, "correct horse battery", role, zones)
+                if auth.repo.get_user(name) is None:
+                    auth.create_user(name, "correct horse battery", role, zones)
                 owner = User(name, role, tuple(zones) if zones else None)
                 token, _ = auth.create_api_token(owner, "tests", None, 1)
                 tokens[role.value] = token
             yield Service(f"http://127.0.0.1:{port}", port, app, tokens, receiver, rport)
+
+
+@pytest.fixture(scope="module", name="service")
+def service_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    with running(tmp_path_factory.mktemp("push")) as svc:
+        yield svc

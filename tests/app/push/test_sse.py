@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from app.push.sse import parse_last_id
+from app.store import open_store
 from geo.events import Event, EventKind, Severity
-from tests.app.push.conftest import Service, until
+from tests.app.push.conftest import Service, running, until
+from tests.app.store.conftest import create_database, drop_database
 
 
 def events(lines: Iterator[str], n: int) -> list[dict[str, Any]]:
@@ -84,20 +88,83 @@ def test_alerts_have_ids_and_a_reconnect_resumes_after_the_last_one(service: Ser
         assert events(opened(resp), 1)[0]["data"]["mmsi"] == 302000003
 
 
-def test_resuming_from_before_the_ring_replays_stored_alerts(service: Service) -> None:
-    stored = service.app.state.repo.write_events(
-        [
-            Event(EventKind.LOITERING, 303000001, 1_780_000_000_000, None, 35.2, 12.2,
-                  Severity.MEDIUM, zone="alpha"),
-            Event(EventKind.ZONE_ENTRY, 303000002, 1_780_000_000_000, None, 35.2, 13.2,
-                  Severity.HIGH, zone="beta"),
-        ]
-    )  # fmt: skip
-    assert all(a["id"] is not None for a in stored)
-    with stream(service, "liaison", headers={**service.headers("liaison"), "Last-Event-ID": "1"}
-                ) as resp:  # fmt: skip
-        got = events(opened(resp), 1)[0]
-    assert got["data"]["mmsi"] == 303000001 and "id" not in got
+def store_and_publish(svc: Service, evs: list[Event]) -> list[dict[str, Any]]:
+    """Store episodes and publish their alerts, as the pipeline's alert stage does."""
+    alerts: list[dict[str, Any]] = svc.app.state.repo.write_events(evs)
+    for alert in alerts:
+        svc.app.state.hub.publish_alert(alert)
+    return alerts
+
+
+def episode(mmsi: int, zone: str = "alpha") -> Event:
+    lon = 12.2 if zone == "alpha" else 13.2
+    return Event(EventKind.LOITERING, mmsi, 1_780_000_000_000, None, 35.2, lon, Severity.MEDIUM,
+                 zone=zone)  # fmt: skip
+
+
+def seen(got: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    return [(e["data"]["mmsi"], e["data"]["state"]) for e in got]
+
+
+def resume(svc: Service, last_id: str, n: int, then: list[int], role: str = "admin") -> Any:
+    """Reconnect from ``last_id``, publish live alerts for ``then`` MMSIs, read ``n`` events."""
+    headers = {**svc.headers(role), "Last-Event-ID": last_id}
+    with stream(svc, role, headers=headers) as resp:
+        lines = opened(resp)  # subscribed: what is published from here on is live
+        for mmsi in then:
+            svc.publish_alert(mmsi=mmsi, state="live")
+        got = events(lines, n)
+    ids = [int(e["id"]) for e in got]
+    assert ids == sorted(set(ids)) and ids[0] > int(last_id), ids  # one clock, increasing
+    return got
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def test_resuming_across_a_restart_replays_stored_alerts_with_ids_exactly_once(
+    backend: str, tmp_path: Path
+) -> None:
+    url = None
+    if backend == "postgis":
+        url = create_database("mare_sse")
+        open_store(url, upgrade=True).close()
+    try:
+        with running(tmp_path, url) as a:
+            with stream(a) as resp:
+                lines = opened(resp)
+                first = store_and_publish(a, [episode(501000001), episode(501000002)])
+                before = events(lines, 2)
+            assert seen(before) == [(501000001, "new"), (501000002, "new")]
+            # while the client is away: created alerts, and an update of one it has already
+            store_and_publish(a, [episode(501000003), episode(501000004, "beta")])
+            with a.client("officer") as c:
+                assert c.post(f"/api/v1/alerts/{first[0]['id']}/acknowledge").status_code == 200
+        with running(tmp_path, url) as b:  # a restart: the hub's ring starts empty
+            with b.client("officer") as c:  # updated after the restart: in the new ring
+                assert c.post(f"/api/v1/alerts/{first[1]['id']}/acknowledge").status_code == 200
+            after = resume(b, before[-1]["id"], 5, [501000009])
+            assert seen(after) == [
+                (501000003, "new"),  # from the store ...
+                (501000004, "new"),
+                (501000001, "acknowledged"),  # ... its latest version only
+                (501000002, "acknowledged"),  # from the ring: not again from the store
+                (501000009, "live"),
+            ]
+            # a second reconnect from within the stored part: the rest, nothing twice
+            again = resume(b, after[1]["id"], 4, [501000010])
+            assert again[:3] == after[2:] and seen(again[3:]) == [(501000010, "live")]
+            # from within the ring part
+            ring = resume(b, after[3]["id"], 3, [501000011])
+            assert ring[:2] == [after[4], again[3]] and seen(ring[2:]) == [(501000011, "live")]
+            # a liaison's resumption: the same ids, less the other zones' alerts, stored or not
+            sent = [*after, again[3], ring[2]]
+            scoped = resume(b, before[-1]["id"], 7, [501000012], "liaison")
+            assert [e["id"] for e in scoped[:6]] == [
+                e["id"] for e in sent if e["data"]["zone"] == "alpha"
+            ]
+            assert seen(scoped[6:]) == [(501000012, "live")]
+    finally:
+        if url is not None:
+            drop_database(url)
 
 
 def test_a_liaison_stream_carries_only_its_zones(service: Service) -> None:
