@@ -15,6 +15,7 @@ from app.routes import (
     auth,
     export,
     frontend,
+    health,
     replay,
     stats,
     tokens,
@@ -25,6 +26,7 @@ from app.routes import (
 )
 
 ROUTERS: list[APIRouter] = [
+    health.router,
     stats.router,
     auth.router,
     users.router,

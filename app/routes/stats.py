@@ -1,4 +1,4 @@
-"""``/api/v1/stats``, ``/api/v1/basemap`` and ``/healthz``: the small read-only answers."""
+"""``/api/v1/stats`` and ``/api/v1/basemap``: the small read-only answers (probes: `health`)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,6 @@ router = APIRouter(tags=["stats"])
 
 #: A vessel not heard for this long is not "live" (a class B at anchor reports every 3 min).
 LIVE_WINDOW_MS = 10 * 60_000
-
-
-@router.get("/healthz", tags=["health"])
-def healthz() -> dict[str, str]:
-    """Say the process is up (no auth: for load balancers and probes)."""
-    return {"status": "ok"}
 
 
 @router.get("/api/v1/stats", dependencies=[allow(*ALL_ROLES)])

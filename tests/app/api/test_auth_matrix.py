@@ -19,6 +19,7 @@ from tests.app.api.conftest import Service
 
 PUBLIC = {
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("POST", "/api/v1/auth/login"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),

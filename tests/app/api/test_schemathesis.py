@@ -26,7 +26,7 @@ OWN = tuple(
         "auth", "users", "tokens", "vessels", "zones", "watchlist", "assets",
         "replay", "geofence", "export", "stats", "basemap", "alerts",
     )
-) + ("/healthz",)  # fmt: skip
+) + ("/healthz", "/readyz")  # fmt: skip
 #: Skipped: logout would revoke the token every case uses; the SSE stream never ends.
 SKIP = {"/api/v1/auth/logout", "/api/v1/alerts/stream"}
 
