@@ -21,7 +21,13 @@ from ais_ingest.sources import SourceSpec, merge_chunks, parse_source_url
 from ais_ingest.stats import IngestStats
 from ais_ingest.stream import decode_stream
 from app.cli import cli
-from app.cli.console import decoder_from_settings, err, fail, file_progress
+from app.cli.console import (
+    decoder_from_settings,
+    err,
+    fail,
+    file_progress,
+    warn_legacy_database,
+)
 from app.record_output import RecordWriter
 from app.settings import get_settings
 from app.store import Store, StoreError, open_store
@@ -109,7 +115,8 @@ def ingest(
 ) -> None:
     """Run live sources through the decoder into the database, with a status line; Ctrl-C stops.
 
-    The database is ``MARE_DATABASE_URL`` (SQLite under var/ when unset). A batch counts as
+    The database is ``MARE_DATABASE_URL`` (var/mare.sqlite when unset, as for every command:
+    `Settings.resolved_database_url`). A batch counts as
     stored only once its transaction has committed.
     """
     try:
@@ -118,6 +125,7 @@ def ingest(
         raise fail(str(exc)) from None
     store: Store | None = None
     if not no_store:
+        warn_legacy_database(get_settings())
         try:
             store = open_store(get_settings().database_url)
         except StoreError as exc:

@@ -7,13 +7,16 @@ import contextlib
 import getpass
 import secrets
 import socket
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from app.cli import cli
+from app.cli.console import warn_legacy_database
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -25,11 +28,60 @@ HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 PortOpt = Annotated[int, typer.Option("--port", min=0, max=65535, help="HTTP port.")]
 #: Where `mare demo` puts its NMEA relay: 10110, the port AIS tools use by habit, or the next.
 RELAY_PORTS = range(10110, 10130)
+#: How long a start waits for a database that is down, retrying with backoff (0.5 s doubling,
+#: at most 8 s apart): a PostgreSQL restart or a container starting beside Mare fits in it.
+DB_WAIT_S = 30.0
+DbWaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--db-wait", min=0, help="Seconds to keep retrying a database that is down at start."
+    ),
+]
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(2)
+
+
+def _check_database(url: str, wait_s: float) -> str:
+    """Open the store once before uvicorn starts; return the URL to show (no password).
+
+    A database that is down is retried with backoff for ``wait_s`` seconds, one line a retry,
+    and a PostGIS schema that is behind is refused at once: each ends in one error line rather
+    than the lifespan's tracebacks. The service opens the store again when it starts.
+    """
+    from app.store import open_store
+    from app.store.engine import one_line, redact, resolve_url
+    from app.store.errors import StoreError, StoreUnavailable
+
+    try:
+        where = redact(resolve_url(url))
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    deadline = time.monotonic() + wait_s
+    delay = 0.5
+    while True:
+        try:
+            open_store(url, attempts=1).close()
+            return where
+        except StoreUnavailable as exc:
+            reason = one_line(exc.__cause__) if exc.__cause__ is not None else str(exc)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _fail(
+                    f"database at {where} unavailable (waited {wait_s:g} s, --db-wait): {reason}"
+                ) from None
+            pause = min(delay, left)
+            err.print(
+                f"database at {where} unavailable, retrying in {pause:.1f} s: {reason}",
+                soft_wrap=True,
+                markup=False,
+            )
+            time.sleep(pause)
+            delay = min(delay * 2, 8.0)
+        except StoreError as exc:  # SchemaOutOfDate says to run `mare db upgrade`
+            raise _fail(str(exc)) from None
 
 
 def _check_port(host: str, port: int) -> None:
@@ -59,7 +111,9 @@ async def _serve(app: object, host: str, port: int, on_started: object = None) -
 
 
 @cli.command()
-def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+def serve(
+    host: HostOpt = "127.0.0.1", port: PortOpt = 8000, db_wait: DbWaitOpt = DB_WAIT_S
+) -> None:
     """Run the API, the dashboard and the ingest sources of the configuration (MARE_*)."""
     from app.auth.errors import WeakSecretError
     from app.main import create_app
@@ -72,7 +126,15 @@ def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     except WeakSecretError as exc:
         raise _fail(str(exc)) from None
     _check_port(host, port)
-    err.print(f"Mare on http://{host}:{port}  (database: {settings.resolved_database_url})")
+    warn_legacy_database(settings)
+    where = _check_database(settings.resolved_database_url, db_wait)
+    err.print(f"Mare on http://{host}:{port}  (database: {where})", soft_wrap=True, markup=False)
+    if not settings.sources:
+        err.print(
+            "[yellow]warning:[/] no AIS source configured, nothing will be ingested: set "
+            "MARE_SOURCES (comma-separated, e.g. MARE_SOURCES=udp://0.0.0.0:10110)",
+            soft_wrap=True,
+        )
     app = create_app(settings)
 
     def started(server: object) -> None:
@@ -109,9 +171,8 @@ def demo(
     _check_port(host, port)
     token = "mare_t_" + secrets.token_urlsafe(32)
     password = demo_password()
-    settings = ServiceSettings(
+    settings = ServiceSettings(  # MARE_DATABASE_URL when set, else a SQLite file in --var
         mode="demo",
-        database_url=f"sqlite:///{var_dir / 'mare.sqlite'}",
         var_dir=var_dir,
         sources=["udp://127.0.0.1:0"],
         zone_file=ROOT / "data" / "zones" / "central_med.geojson",
@@ -119,6 +180,7 @@ def demo(
         assets_file=ROOT / "data" / "assets_sample.csv",
         bootstrap_admin_token=token,
     )
+    where = _check_database(settings.resolved_database_url, DB_WAIT_S)
     if not settings.relay_listen:  # MARE_RELAY_LISTEN chooses; else the first free of a few
         settings.relay_listen = f"127.0.0.1:{_free_tcp_port('127.0.0.1', RELAY_PORTS)}"
     # Planning starts now, while the service starts; lines go out once its UDP port is known.
@@ -135,7 +197,7 @@ def demo(
             raise RuntimeError("the demo's UDP source did not bind")
         feeder.aim("127.0.0.1", address[1])
         bound = _bound_port(server) or port
-        out.print(f"Mare demo: http://{host}:{bound}/")
+        out.print(f"Mare demo: http://{host}:{bound}/  (database: {where})", markup=False)
         out.print(f"  login: admin / {password}")
         out.print(f"  token: {token}")
         out.print(f"  wall display: http://{host}:{bound}/#token={token}")
@@ -224,6 +286,7 @@ def users_add(
     if len(password) < MIN_PASSWORD:
         raise _fail(f"the password must have at least {MIN_PASSWORD} characters")
     settings = ServiceSettings()
+    warn_legacy_database(settings)
     try:
         repo = Repo.open(settings.resolved_database_url)
     except Exception as exc:  # noqa: BLE001 - one clear line, whatever the driver raised

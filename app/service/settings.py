@@ -99,10 +99,3 @@ class ServiceSettings(Settings):
     def snapshot_path(self) -> Path:
         """Return where the engine snapshot lives (next to the SQLite file by default)."""
         return self.var_dir / "engine.snapshot"
-
-    @property
-    def resolved_database_url(self) -> str:
-        """Return the database URL, SQLite under ``var_dir`` when unset."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.var_dir / 'mare.sqlite'}"

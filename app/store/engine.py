@@ -27,10 +27,13 @@ DEFAULT_BACKOFF_S = 0.5
 
 
 def resolve_url(url: str | None, settings: Settings | None = None) -> str:
-    """Return the SQLAlchemy URL for a ``MARE_DATABASE_URL`` value (None: SQLite under var_dir)."""
+    """Return the SQLAlchemy URL for a ``MARE_DATABASE_URL`` value.
+
+    None (or empty) means the configured database, `Settings.resolved_database_url`: the same
+    default for every command.
+    """
     if url is None or not url.strip():
-        s = settings or get_settings()
-        return f"sqlite:///{Path(s.var_dir) / 'mare.db'}"
+        url = (settings or get_settings()).resolved_database_url
     url = url.strip()
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
         if url.startswith(prefix):

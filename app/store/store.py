@@ -167,7 +167,7 @@ def open_store(
     attempts: int = DEFAULT_ATTEMPTS,
     backoff_s: float = DEFAULT_BACKOFF_S,
 ) -> Store:
-    """Open the database of ``MARE_DATABASE_URL`` (None: SQLite under var_dir) and check it.
+    """Open the database of ``url`` (None: the configured one, as every command) and check it.
 
     SQLite upgrades itself (the embedded desk has no DBA); PostGIS is upgraded by
     ``mare db upgrade`` and refused with `SchemaOutOfDate` when behind. A database that cannot be
