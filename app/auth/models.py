@@ -31,6 +31,8 @@ class User:
     role: Role
     zones: tuple[str, ...] | None = None
     token_id: str | None = None
+    #: A disabled user keeps its row (audit history, tokens) but no token or password works.
+    disabled: bool = False
 
     @property
     def is_liaison(self) -> bool:
@@ -49,4 +51,5 @@ class User:
             "username": self.username,
             "role": self.role.value,
             "zones": list(self.zones) if self.zones is not None else None,
+            "disabled": self.disabled,
         }

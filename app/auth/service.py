@@ -91,7 +91,7 @@ class AuthService:
 
     def _user_of(self, row: TokenRow) -> User | None:
         user = self.repo.get_user(row.username)
-        if user is None:
+        if user is None or user.disabled:
             return None
         role = Role(row.role) if row.role else user.role
         zones = user.zones if role is Role.LIAISON else None

@@ -30,6 +30,7 @@ class UserOut(BaseModel):
     username: str
     role: str
     zones: list[str] | None
+    disabled: bool = False
 
 
 class LoginOut(BaseModel):

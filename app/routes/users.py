@@ -35,6 +35,9 @@ class UserPatch(BaseModel):
     password: str | None = Field(default=None, min_length=MIN_PASSWORD, max_length=1024)
     role: Role | None = None
     zones: list[str] | None = None
+    #: True stops every token and the password of the user at once (streams close); False
+    #: lets them work again. The row, its tokens and its audit history stay.
+    disabled: bool | None = None
 
 
 def _check_zones(repo: Any, role: Role, zones: list[str] | None) -> None:
@@ -76,7 +79,7 @@ def get_user(username: str, repo: RepoDep) -> dict[str, Any]:
 
 @router.patch("/{username}", response_model=UserOut)
 def update_user(username: str, body: UserPatch, repo: RepoDep, request: Request) -> dict[str, Any]:
-    """Change a user's password, role or zones (open streams of the user follow at once)."""
+    """Change a user's password, role, zones or disabled flag (open streams follow at once)."""
     user = repo.get_user(username)
     if user is None:
         raise not_found(f"user {username}")
@@ -90,6 +93,7 @@ def update_user(username: str, body: UserPatch, repo: RepoDep, request: Request)
         password_hash=None if body.password is None else hash_password(body.password),
         role=role,
         zones=zones,
+        disabled=body.disabled,
     )
     if updated is None:
         raise not_found(f"user {username}")

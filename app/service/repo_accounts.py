@@ -35,7 +35,12 @@ def _row_id(text: str) -> int | None:
 
 def _user(row: Any) -> User:
     zones = row.zones
-    return User(row.username, Role(row.role), tuple(zones) if zones is not None else None)
+    return User(
+        row.username,
+        Role(row.role),
+        tuple(zones) if zones is not None else None,
+        disabled=bool(row.disabled),
+    )
 
 
 def _dt(ms: int | None) -> datetime | None:
@@ -90,8 +95,9 @@ class AccountsRepo(RepoBase):
         return None if row is None else _user(row)
 
     def password_hash(self, username: str) -> str | None:
+        """Return the hash to check a login against; None for unknown and disabled users."""
         u = self.store.tables["users"]
-        q = select(u.c.password_hash).where(u.c.username == username)
+        q = select(u.c.password_hash).where(u.c.username == username, u.c.disabled.is_(False))
         return self.store.read(lambda c: c.execute(q).scalar())  # type: ignore[no-any-return]
 
     def list_users(self) -> list[User]:
@@ -106,10 +112,13 @@ class AccountsRepo(RepoBase):
         password_hash: str | None,
         role: Role | None,
         zones: list[str] | None,
+        disabled: bool | None = None,
     ) -> User | None:
         values: dict[str, Any] = {}
         if password_hash is not None:
             values["password_hash"] = password_hash
+        if disabled is not None:
+            values["disabled"] = disabled
         if role is not None:
             values["role"] = role.value
             values["zones"] = zones if role is Role.LIAISON else None

@@ -9,5 +9,6 @@ def test_healthz_needs_no_token_and_me_names_the_role(service: Service) -> None:
         "username": "liaison1",
         "role": "liaison",
         "zones": ["alpha"],
+        "disabled": False,
     }
     assert service.client.get("/api/v1/vessels").status_code == 401

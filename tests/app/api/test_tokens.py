@@ -143,6 +143,35 @@ def test_users_can_be_created_listed_and_changed_by_an_admin(shared_service: Ser
         json={"role": "analyst"},
         headers=shared_service.headers("admin"),
     )
-    assert p.json() == {"username": "liaison2", "role": "analyst", "zones": None}
+    assert p.json() == {"username": "liaison2", "role": "analyst", "zones": None, "disabled": False}
     names = [u["username"] for u in shared_service.get("/api/v1/users").json()]
     assert "liaison2" in names and "admin" in names
+
+
+def test_a_disabled_user_has_no_working_token_or_password_until_enabled(
+    shared_service: Service,
+) -> None:
+    r = shared_service.post(
+        "/api/v1/users", json={"username": "leaver", "password": PASSWORD, "role": "officer"}
+    )
+    assert r.status_code == 201, r.text
+    login = {"username": "leaver", "password": PASSWORD}
+    token = shared_service.client.post("/api/v1/auth/login", json=login).json()["token"]
+    mine = {"Authorization": f"Bearer {token}"}
+    assert shared_service.client.get("/api/v1/auth/me", headers=mine).status_code == 200
+
+    def set_disabled(flag: bool) -> dict[str, object]:
+        p = shared_service.client.patch(
+            "/api/v1/users/leaver", json={"disabled": flag}, headers=shared_service.headers("admin")
+        )
+        assert p.status_code == 200, p.text
+        return dict(p.json())
+
+    assert set_disabled(True)["disabled"] is True
+    assert shared_service.client.get("/api/v1/auth/me", headers=mine).status_code == 401
+    refused = shared_service.client.post("/api/v1/auth/login", json=login)
+    assert refused.status_code == 401  # answered like a wrong password: nothing to probe
+    assert refused.json()["error"] == "unauthorized"
+    assert set_disabled(False)["disabled"] is False
+    assert shared_service.client.get("/api/v1/auth/me", headers=mine).status_code == 200
+    assert shared_service.client.post("/api/v1/auth/login", json=login).status_code == 200
