@@ -98,7 +98,16 @@ def _check_port(host: str, port: int) -> None:
 async def _serve(app: object, host: str, port: int, on_started: object = None) -> None:
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    from app.push.deflate import SharedDeflateProtocol
+
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws=SharedDeflateProtocol,  # one compression of a diff for all clients (bench.service)
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():

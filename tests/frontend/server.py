@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from app.push.deflate import SharedDeflateProtocol
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -24,7 +26,14 @@ def serve(app: Any, *, timeout: float = 60.0) -> Iterator[str]:
     """Serve ``app`` until the block ends; yields its base URL (lifespan runs as in production)."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="auto",
+            ws=SharedDeflateProtocol,  # as `mare serve` runs it: Chromium must read its frames
+        )
     )
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

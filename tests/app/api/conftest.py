@@ -26,6 +26,7 @@ import uvicorn
 from app.auth.models import Role
 from app.auth.passwords import use_fast_hasher
 from app.main import create_app
+from app.push.deflate import SharedDeflateProtocol
 from app.service.settings import ServiceSettings
 
 use_fast_hasher()
@@ -137,7 +138,14 @@ def make_settings(tmp: Path, database_url: str, **extra: Any) -> ServiceSettings
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """Run ``app`` in uvicorn on a free port of 127.0.0.1; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        ws=SharedDeflateProtocol,  # as `mare serve` runs it
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
