@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import text
 
 from app.cli import cli
-from app.cli.console import fail
+from app.cli.console import fail, warn_legacy_database
 from app.settings import get_settings
 from app.store.engine import make_engine, redact, resolve_url, with_retries
 from app.store.errors import StoreError
@@ -16,9 +16,15 @@ from app.store.errors import StoreError
 db = typer.Typer(help="Database schema: upgrade it, show what it holds.", no_args_is_help=True)
 cli.add_typer(db, name="db")
 
+
+@db.callback()
+def _db_group() -> None:
+    warn_legacy_database(get_settings())
+
+
 UrlOption = Annotated[
     str | None,
-    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else SQLite in var/)."),
+    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else var/mare.sqlite)."),
 ]
 
 
