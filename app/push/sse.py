@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -87,7 +87,7 @@ def parse_last_id(header: str | None, query: str | None) -> int | None:
 
 async def events(
     hub: Hub, sub: Subscription, last_id: int | None, guard: StreamGuard | None = None
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Yield the stream: retry hint, missed alerts, then live alerts and heartbeats.
 
     ``upto`` is the id up to which every alert was sent or is not for this client. Each read
@@ -102,10 +102,10 @@ async def events(
     watch = None if guard is None else asyncio.ensure_future(guard.run(sub))
     try:
         yield f"retry: {RETRY_MS}\n\n".encode()
-        upto = last_id
+        upto = sub.alert_cursor  # the resume point, or where the subscription started
         while True:
             window = sub.take_alert_window()
-            if upto is not None and window.floor > upto and hub.alert_history is not None:
+            if window.floor > upto and hub.alert_history is not None:
                 for seq, alert in await hub.alert_history(upto, window.floor):
                     if sub.alert_filter is None or sub.alert_filter(alert):
                         yield frame(seq, alert)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,3 +178,60 @@ def test_a_liaison_stream_carries_only_its_zones(service: Service) -> None:
     assert got[0]["data"]["mmsi"] == 304000003
     # the server notices the client left and drops its subscription
     until(lambda: service.app.state.hub.clients().get("sse", 0) == 0)
+
+
+async def test_a_reader_the_ring_left_behind_is_refilled_from_the_store(tmp_path: Path) -> None:
+    """In one process: a ring of 3, so the store answers for what it evicted, same ids."""
+    from app.hub import Hub
+    from app.push.seq_recorder import attach
+    from app.push.sse import events as sse_events
+    from app.service.repo import Repo
+
+    repo = Repo.open(f"sqlite:///{tmp_path / 'mare.sqlite'}")
+    hub = Hub(alert_ring_size=3)
+    recorder = attach(hub, repo)
+
+    def publish(mmsis: list[int]) -> list[dict[str, Any]]:
+        alerts: list[dict[str, Any]] = repo.write_events([episode(m) for m in mmsis])
+        for alert in alerts:  # published before the recorder wrote their ids: it must catch up
+            hub.publish_alert(alert)
+        return alerts
+
+    async def read(last_id: int | None, n: int, between: Any = None) -> list[tuple[int, int, str]]:
+        sub = hub.subscribe("sse", alerts_after=last_id, vessels=False)
+        stream = sse_events(hub, sub, last_id)
+        assert (await anext(stream)).startswith(b"retry:")
+        if between is not None:
+            between()  # published while the stream is open but not read: more than a ring
+        got: list[tuple[int, int, str]] = []
+        async with asyncio.timeout(20):
+            while len(got) < n:
+                text = (await anext(stream)).decode()
+                if text.startswith(":"):
+                    continue
+                fields = dict(line.split(": ", 1) for line in text.strip().split("\n"))
+                alert = json.loads(fields["data"])
+                got.append((int(fields["id"]), alert["mmsi"], alert["state"]))
+        await stream.aclose()
+        return got
+
+    try:
+        start = hub.alert_seq
+        first = publish([601000001 + i for i in range(8)])
+        everything = await read(start, 8)
+        assert [m for _, m, _ in everything] == [a["mmsi"] for a in first]
+        # an update of an early alert while the client is away: in the ring, not the store
+        acked = repo.acknowledge(first[2]["id"], "officer1")
+        hub.publish_alert(acked)
+        resumed = await read(everything[1][0], 6)
+        ids = [i for i, _, _ in resumed]
+        assert ids == sorted(set(ids)) and ids[:5] == [i for i, _, _ in everything[3:]]
+        assert resumed[5][1:] == (601000003, "acknowledged")
+        # a live reader that lets more than a ring go by is refilled, ids and all
+        late = await read(None, 5, lambda: publish([602000001 + i for i in range(5)]))
+        assert [m for _, m, _ in late] == [602000001 + i for i in range(5)]
+        assert [i for i, _, _ in late] == sorted({i for i, _, _ in late})
+    finally:
+        await hub.close()
+        recorder.stop()
+        repo.close()
