@@ -76,6 +76,8 @@ class ServiceCollector(Collector):
             ("positions_stored", "Positions written to the store"),
             ("events_stored", "Events written to the store"),
             ("store_errors", "Failed store writes"),
+            ("alerts_unstored", "Alerts published before the store took them (stored: false)"),
+            ("store_retries", "Failed attempts to write the backlog while the database was away"),
             ("snapshots", "Engine snapshots written"),
         ):
             fam = CounterMetricFamily(f"mare_pipeline_{key}", help_text, labels=[])
@@ -83,7 +85,8 @@ class ServiceCollector(Collector):
             yield fam
         dropped = CounterMetricFamily(
             "mare_pipeline_dropped_records",
-            "Records dropped in front of a full pipeline stage",
+            "Records dropped in front of a full pipeline stage (its queue, or for store and alerts "
+            "the backlog kept while the database is away)",
             labels=["stage"],
         )
         for stage, n in sorted(c["dropped_records"].items()):
@@ -97,6 +100,19 @@ class ServiceCollector(Collector):
         for stage, n in sorted(c["dropped_batches"].items()):
             batches.add_metric([stage], n)
         yield batches
+        down = GaugeMetricFamily(
+            "mare_store_down", "1 while the database is away and writes wait in the backlog"
+        )
+        down.add_metric([], c["store_down"])
+        yield down
+        backlog = GaugeMetricFamily(
+            "mare_store_backlog_records",
+            "Records (positions for store, events for alerts) waiting for the database",
+            labels=["stage"],
+        )
+        for stage, n in sorted(c["store_backlog"].items()):
+            backlog.add_metric([stage], n)
+        yield backlog
         depth = GaugeMetricFamily(
             "mare_queue_depth", "Items waiting in a pipeline queue or hub buffer", labels=["queue"]
         )

@@ -33,6 +33,14 @@ class PipelineCounters:
     positions_stored: int = 0
     events_stored: int = 0
     store_errors: int = 0
+    #: Alerts published before the store took them (database slow or away; ``stored: false``).
+    alerts_unstored: int = 0
+    #: Failed attempts to write the backlog again while the database was away.
+    store_retries: int = 0
+    #: 1 while the database is away (writes go to the backlog), else 0.
+    store_down: int = 0
+    #: Records (positions; events) waiting in the backlog, by stage.
+    store_backlog: dict[str, int] = field(default_factory=lambda: {"store": 0, "alerts": 0})
     snapshots: int = 0
     dropped_batches: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
     dropped_records: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
@@ -72,6 +80,10 @@ class PipelineCounters:
             "positions_stored": self.positions_stored,
             "events_stored": self.events_stored,
             "store_errors": self.store_errors,
+            "alerts_unstored": self.alerts_unstored,
+            "store_retries": self.store_retries,
+            "store_down": self.store_down,
+            "store_backlog": dict(self.store_backlog),
             "snapshots": self.snapshots,
             "dropped_batches": dict(self.dropped_batches),
             "dropped_records": dict(self.dropped_records),

@@ -13,6 +13,15 @@ positions right after it in the same thread.
 
 Every ``put`` is non-blocking: a queue that is full drops the item and counts it for its stage,
 so a slow database never stalls ingest (the UDP socket then never backs up into the kernel).
+
+A database that is away (a write refused after the store's own retries) starts an outage: the
+refused write and every later one go, in order, to a bounded `Backlog` instead of the database,
+and one task writes them again, oldest first, retrying with backoff until the database is back
+(one log line when the outage starts, one when it ends). Alerts never wait for it: an alert not
+stored within ``alert_max_delay`` (a slow or lost database) is published unstored
+(`provisional_alert`, ``stored: false``, no id), and again with its id once stored; while an
+alert's write is late, later alerts are published at once (their writes queue behind it).
+
 The engine runs on the event loop, so zone and watchlist changes, which also arrive on the
 loop (`call_soon_threadsafe`), never race with `Engine.process`.
 """
@@ -21,9 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -32,10 +43,13 @@ from ais_ingest.records import Batch
 from ais_ingest.sources import LineSource, merge_chunks
 from ais_ingest.sources.base import LineChunk
 from ais_ingest.stream import decode_stream
+from app.pipeline.backlog import Backlog, Pending
 from app.pipeline.clock import LiveClock
 from app.pipeline.counters import PipelineCounters
 from app.pipeline.snapshot import write_snapshot
 from app.service.live import LivePicture
+from app.service.repo_alerts import event_key, provisional_alert
+from app.store.errors import StoreUnavailable
 from geo.engine import Engine
 from geo.events import Event
 from geo.watchlist import Watchlist
@@ -51,6 +65,12 @@ TICK_SECONDS = 1.0
 #: per-statement work; measured), in a thread that holds the GIL for much of it. Positions
 #: reach the live picture and the clients before storage; only history queries see the delay.
 STORE_SECONDS = 0.5
+#: Longest an alert waits for the store before it is published unstored: the store's own
+#: retries of a lost connection take 7.5 s, and a locked table can hold a write for minutes.
+ALERT_MAX_DELAY_S = 2.0
+#: Backoff between attempts to write the backlog again (each attempt is the store's retries).
+BACKLOG_RETRY_MIN_S = 0.5
+BACKLOG_RETRY_MAX_S = 5.0
 
 
 class Sink(Protocol):
@@ -87,6 +107,8 @@ class Pipeline:
         batch_lines: int = 2048,
         batch_seconds: float = 0.25,
         store_seconds: float = STORE_SECONDS,
+        alert_max_delay: float = ALERT_MAX_DELAY_S,
+        backlog: Backlog | None = None,
     ) -> None:
         self.engine = engine
         self.live = live
@@ -99,6 +121,20 @@ class Pipeline:
         self.batch_lines = batch_lines
         self.batch_seconds = batch_seconds
         self.store_seconds = store_seconds
+        self.alert_max_delay = alert_max_delay
+        #: Writes refused while the database is away, written again in order once it is back.
+        self.backlog = backlog or Backlog()
+        self._backlog_ready = asyncio.Event()
+        #: Since when (loop time) the database is away, and what the outage has cost so far.
+        self._outage_since: float | None = None
+        self._outage: dict[str, int] = {}
+        #: Order of writes as they are made (a refused one keeps its place in the backlog).
+        self._seq = itertools.count()
+        #: Set by the writer thread when a write is refused: later ones then go to the backlog
+        #: behind it without trying (cleared when the backlog is written).
+        self._behind = False
+        #: Alert writes past ``alert_max_delay`` and not done yet (their alerts went unstored).
+        self._late_alerts = 0
         self.clock = LiveClock()
         self.counters = PipelineCounters(ingest=self.decoder.stats)
         self.engine_q: asyncio.Queue[Batch] = asyncio.Queue(queue_batches)
@@ -146,6 +182,7 @@ class Pipeline:
             spawn(self._run_tick(), name="pipeline tick"),
             spawn(self._run_store(), name="pipeline store"),
             spawn(self._run_alerts(), name="pipeline alerts"),
+            spawn(self._run_backlog(), name="pipeline backlog"),
         ]
         if self.snapshot_path is not None:
             self._tasks.append(spawn(self._run_snapshots(), name="pipeline snapshots"))
@@ -164,6 +201,12 @@ class Pipeline:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if len(self.backlog):
+            log.error(
+                "stopping with the database still away: %d records and %d events not stored",
+                self.backlog.records["store"],
+                self.backlog.records["alerts"],
+            )
         if self._writer is not None:
             await asyncio.to_thread(self._writer.shutdown)
             self._writer = None
@@ -336,9 +379,16 @@ class Pipeline:
             for _, vs in items:
                 for v in vs:
                     latest[v["mmsi"]] = v
+            pending = Pending(next(self._seq), "store", len(merged), self.sink.write_positions,
+                              (merged, list(latest.values())))  # fmt: skip
             try:
-                n = await self._write(self.sink.write_positions, merged, list(latest.values()))
-                self.counters.positions_stored += n
+                if self._outage_since is not None:
+                    self._keep(pending)  # after what is kept already: in order
+                    continue
+                n = await self._write(self._in_order, pending.fn, *pending.args)
+                self._stored(pending, n)
+            except StoreUnavailable as exc:
+                self._keep(pending, exc)
             except Exception:
                 self.counters.store_errors += 1
                 log.exception("storing %d records failed", len(merged))
@@ -349,19 +399,131 @@ class Pipeline:
     async def _run_alerts(self) -> None:
         while True:
             events, states = await self.alerts_q.get()
+            pending = Pending(next(self._seq), "alerts", len(events), self._store_alerts,
+                              (events, states))  # fmt: skip
             try:
-                job = self._write(self._store_alerts, events, states)
+                if self._outage_since is not None:
+                    self._publish_unstored(events, states)
+                    self._keep(pending)
+                    continue
+                job = self._write(self._in_order, self._store_alerts, events, states)
                 self._store_now.set()  # the batch's positions next, in the same thread
-                alerts = await job
-                self.counters.events_stored += len(alerts)
-                for alert in alerts:
-                    self.hub.publish_alert(alert)
-                    self.counters.alerts_published += 1
-            except Exception:
-                self.counters.store_errors += 1
-                log.exception("storing %d events failed", len(events))
+                if not self._late_alerts:
+                    await asyncio.wait({job}, timeout=self.alert_max_delay)
+                if job.done():
+                    self._alerts_written(job, pending, published=False)
+                    continue
+                # the people on watch do not wait for a slow or lost database
+                self._publish_unstored(events, states)
+                self._late_alerts += 1
+                job.add_done_callback(
+                    partial(self._alerts_written, pending=pending, published=True)
+                )
             finally:
                 self.alerts_q.task_done()
+
+    def _alerts_written(
+        self, job: asyncio.Future[list[dict[str, Any]]], pending: Pending, *, published: bool
+    ) -> None:
+        """Publish a written alert write's alerts, or keep it (published unstored) if refused."""
+        if published:
+            self._late_alerts -= 1
+        if job.cancelled():
+            return
+        exc = job.exception()
+        if exc is None:
+            self._stored(pending, job.result())
+            return
+        if not published:
+            self._publish_unstored(*pending.args)
+        if isinstance(exc, StoreUnavailable):
+            self._keep(pending, exc)
+            return
+        self.counters.store_errors += 1
+        log.error("storing %d events failed", pending.records, exc_info=exc)
+
+    def _publish_unstored(self, events: list[Event], states: list[dict[str, Any]]) -> None:
+        names = {v["mmsi"]: v.get("name") for v in states}
+        latest = {event_key(ev): ev for ev in events}  # one alert an episode, as stored
+        for ev in latest.values():
+            self.hub.publish_alert(provisional_alert(ev, names.get(ev.mmsi)))
+            self.counters.alerts_published += 1
+            self.counters.alerts_unstored += 1
+
+    def _stored(self, pending: Pending, result: Any) -> None:
+        """Count a write that the store took; publish the alerts it returned (with ids)."""
+        if pending.stage == "store":
+            self.counters.positions_stored += int(result)
+            return
+        self.counters.events_stored += len(result)
+        for alert in result:
+            self.hub.publish_alert(alert)
+            self.counters.alerts_published += 1
+
+    def _keep(self, pending: Pending, exc: StoreUnavailable | None = None) -> None:
+        """Put a refused write in the backlog (starting an outage: one log line)."""
+        if self._outage_since is None:
+            self._outage_since = asyncio.get_running_loop().time()
+            self._outage = {"kept_store": 0, "kept_alerts": 0}
+            self._outage.update(dropped_store=0, dropped_alerts=0)
+            self.counters.store_down = 1
+            log.error(
+                "%s; keeping writes in memory (up to %d records, %d events) and publishing "
+                "alerts unstored until it is back",
+                exc or "database unavailable",
+                self.backlog.limits["store"],
+                self.backlog.limits["alerts"],
+            )
+        self._outage[f"kept_{pending.stage}"] += pending.records
+        for old in self.backlog.add(pending):
+            self.counters.drop(old.stage, old.records)
+            self._outage[f"dropped_{old.stage}"] += old.records
+        self.counters.store_backlog = dict(self.backlog.records)
+        self._backlog_ready.set()
+
+    async def _run_backlog(self) -> None:
+        """Write the backlog again, oldest first, with backoff, until it is empty."""
+        while True:
+            await self._backlog_ready.wait()
+            delay = BACKLOG_RETRY_MIN_S
+            while len(self.backlog):
+                pending = self.backlog.first()
+                try:
+                    result = await self._write(pending.fn, *pending.args)
+                except StoreUnavailable:
+                    self.counters.store_retries += 1
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, BACKLOG_RETRY_MAX_S)
+                    continue
+                except Exception:
+                    self.counters.store_errors += 1
+                    log.exception("writing a kept %s write failed; dropped", pending.stage)
+                    self.counters.drop(pending.stage, pending.records)
+                    self._outage[f"dropped_{pending.stage}"] += pending.records
+                    result = None
+                self.backlog.remove(pending)
+                if result is not None:
+                    self._stored(pending, result)
+                self.counters.store_backlog = dict(self.backlog.records)
+            self._backlog_ready.clear()
+            self._behind = False
+            self._end_outage()
+
+    def _end_outage(self) -> None:
+        if self._outage_since is None:
+            return
+        o = self._outage
+        log.warning(
+            "database back after %.0f s: wrote %d records and %d events kept meanwhile; "
+            "dropped %d records and %d events (backlog full)",
+            asyncio.get_running_loop().time() - self._outage_since,
+            o["kept_store"] - o["dropped_store"],
+            o["kept_alerts"] - o["dropped_alerts"],
+            o["dropped_store"],
+            o["dropped_alerts"],
+        )
+        self._outage_since = None
+        self.counters.store_down = 0
 
     def _store_alerts(
         self, events: list[Event], states: list[dict[str, Any]]
@@ -370,6 +532,21 @@ class Pipeline:
         if states:
             self.sink.write_positions(Batch(), states)
         return self.sink.write_events(events)
+
+    def _in_order(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a new write unless older ones wait in the backlog (in the writer thread).
+
+        Refusing it at once keeps the order: it goes to the backlog behind them instead of
+        reaching the database first (a vessel state or an episode would otherwise regress when
+        the older ones are written again).
+        """
+        if self._behind:
+            raise StoreUnavailable("the database was unavailable a moment ago")
+        try:
+            return fn(*args)
+        except StoreUnavailable:
+            self._behind = True
+            raise
 
     def _write(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Hand a store write to the pipeline's writer thread (now); await the result."""

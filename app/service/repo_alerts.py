@@ -68,6 +68,37 @@ def alert_json(r: Any) -> dict[str, Any]:
     }
 
 
+def provisional_alert(ev: Event, vessel_name: str | None) -> dict[str, Any]:
+    """Return the Alert JSON of an event the store has not taken yet (the database is away).
+
+    It has no ``id`` (ids are the store's) and says ``stored: false``; its stored version
+    follows, with its id, once the database is back. Clients tell the two apart, and match
+    them, by the episode: ``kind``, ``mmsi``, ``other_mmsi``, ``zone`` and ``start``.
+    """
+    return {
+        "id": None,
+        "stored": False,
+        "kind": ev.kind.value,
+        "mmsi": ev.mmsi,
+        "other_mmsi": ev.other_mmsi,
+        "zone": ev.zone,
+        "start": format_time(ev.start_ms),
+        "end": _iso(ev.end_ms),
+        "lat": ev.lat,
+        "lon": ev.lon,
+        "severity": ev.severity.value,
+        "details": ev.details,
+        "state": "new",
+        "assignee": None,
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+        "resolved_by": None,
+        "resolved_at": None,
+        "comments": [],
+        "vessel_name": vessel_name,
+    }
+
+
 def _alert_select(ev: Table, vs: Table) -> Any:
     return select(*ev.c, vs.c.name.label("vessel_name")).select_from(
         ev.outerjoin(vs, vs.c.mmsi == ev.c.mmsi)
