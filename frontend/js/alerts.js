@@ -20,6 +20,16 @@ export function allowed(role, action) {
   return CAN[action]?.has(role) ?? false;
 }
 
+/** The episode an alert is a version of: what its stored and unstored versions share. */
+function episode(a) {
+  return `${a.kind}|${a.mmsi}|${a.other_mmsi ?? ""}|${a.zone ?? ""}|${a.start}`;
+}
+
+/** An alert's key in the list: its id, or its episode while the database has not stored it. */
+function keyOf(a) {
+  return a.id ?? `p:${episode(a)}`;
+}
+
 export class AlertFeed {
   constructor({ list, user, zoneName, onFocus, onChange }) {
     this.list = list;
@@ -76,15 +86,23 @@ export class AlertFeed {
     return n;
   }
 
-  /** A new or updated alert from the WebSocket. */
+  /**
+   * A new or updated alert from the WebSocket; returns whether its episode is new to the list.
+   * An alert the database has not stored yet comes without an id (`stored: false`) and is
+   * replaced by its stored version, the same episode with an id, when that arrives.
+   */
   push(alert) {
-    const known = this.alerts.has(alert.id);
-    this.alerts.set(alert.id, { ...(this.alerts.get(alert.id) || {}), ...alert });
+    const key = keyOf(alert);
+    const provisional = `p:${episode(alert)}`;
+    const known = this.alerts.has(key) || this.alerts.has(provisional);
+    if (alert.id != null) this.alerts.delete(provisional);
+    this.alerts.set(key, { ...(this.alerts.get(key) || {}), ...alert });
     if (this.alerts.size > this.max) {
       const oldest = this.sorted().slice(this.max);
-      for (const a of oldest) this.alerts.delete(a.id);
+      for (const a of oldest) this.alerts.delete(keyOf(a));
     }
-    this.draw(known ? null : alert.id);
+    this.draw(known ? null : key);
+    return !known;
   }
 
   replace(alert) {
@@ -95,7 +113,7 @@ export class AlertFeed {
   draw(freshId = null) {
     const items = this.visible().slice(0, 200);
     const focused = document.activeElement?.closest?.(".alert")?.dataset.id;
-    this.list.replaceChildren(...items.map((a) => this.item(a, a.id === freshId)));
+    this.list.replaceChildren(...items.map((a) => this.item(a, keyOf(a) === freshId)));
     if (focused) this.list.querySelector(`.alert[data-id="${focused}"] .what`)?.focus();
     this.onChange(this);
   }
@@ -105,27 +123,29 @@ export class AlertFeed {
     const vessel = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : String(a.mmsi);
     const zone = a.zone ? this.zoneName(a.zone) : null;
     const acts = [];
-    if (a.state === "new" && allowed(role, "acknowledge")) {
+    const stored = a.stored !== false; // nothing to act on before the database has it
+    if (stored && a.state === "new" && allowed(role, "acknowledge")) {
       acts.push(h("button", { type: "button", onclick: () => this.act(a, "acknowledge") }, "Acknowledge"));
     }
-    if (a.state !== "resolved" && allowed(role, "assign")) {
+    if (stored && a.state !== "resolved" && allowed(role, "assign")) {
       acts.push(h("button", { type: "button", onclick: () => this.assign(a) }, a.assignee ? "Reassign" : "Assign"));
     }
-    if (a.state !== "resolved" && allowed(role, "resolve")) {
+    if (stored && a.state !== "resolved" && allowed(role, "resolve")) {
       acts.push(h("button", { type: "button", onclick: () => this.resolve(a) }, "Resolve"));
     }
-    if (allowed(role, "comment")) {
+    if (stored && allowed(role, "comment")) {
       acts.push(h("button", { type: "button", onclick: () => this.comment(a) }, "Comment"));
     }
-    const state =
-      a.state === "new"
+    const state = !stored
+      ? "not stored yet"
+      : a.state === "new"
         ? "new"
         : a.state === "acknowledged"
           ? `ack ${a.acknowledged_by || ""}`.trim()
           : `resolved ${a.resolved_by || ""}`.trim();
     return h(
       "li",
-      { class: `alert${fresh ? " fresh" : ""}`, dataset: { id: a.id, state: a.state } },
+      { class: `alert${fresh ? " fresh" : ""}`, dataset: { id: keyOf(a), state: a.state } },
       h(
         "div",
         { class: "row" },

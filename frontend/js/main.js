@@ -216,8 +216,8 @@ async function start(user) {
       afterVesselsChanged(upsert);
     },
     onAlert: (alert) => {
-      app.alerts.push(alert);
-      if (["high", "critical"].includes(alert.severity)) toast(`${kindText(alert.kind)}: ${alert.vessel_name || alert.mmsi}`);
+      const fresh = app.alerts.push(alert); // a stored version of an unstored one is not news
+      if (fresh && ["high", "critical"].includes(alert.severity)) toast(`${kindText(alert.kind)}: ${alert.vessel_name || alert.mmsi}`);
     },
     onState: (s) => {
       const el = $("link-state");
