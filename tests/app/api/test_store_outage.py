@@ -147,11 +147,11 @@ def test_alerts_reach_the_watch_while_the_database_is_away_and_are_stored_when_i
     assert not [m for m in said if m.startswith("storing")], said  # no line a failed write
 
 
-def test_a_locked_table_never_stalls_ingest_and_drops_only_beyond_the_queue(
+def test_a_locked_table_never_stalls_ingest_or_alerts_and_drops_only_beyond_the_queue(
     tmp_path: Path, db_url: str
 ) -> None:
     settings = make_settings(
-        tmp_path, db_url, metrics_token=METRICS_TOKEN, queue_batches=4, batch_size=5
+        tmp_path, db_url, metrics_token=METRICS_TOKEN, queue_batches=8, batch_size=5
     )
     with running(settings) as svc:
         svc.wait_for(lambda: maintained(svc), 30)
@@ -161,34 +161,45 @@ def test_a_locked_table_never_stalls_ingest_and_drops_only_beyond_the_queue(
 
         def burst(n_vessels: int) -> None:
             """Send one fix of each of ``n_vessels`` and wait until the engine took them."""
-            nonlocal t, mmsi
+            nonlocal t
             t += 60
             seen = counters.positions
             svc.send([position(mmsi + i, 14.0 + i * 0.001, 36.0, t) for i in range(n_vessels)])
             svc.wait_for(lambda: counters.positions >= seen + n_vessels, WAIT)
 
-        with psycopg.connect(db_url) as locker:
+        headers = svc.headers("officer")
+        with (
+            svc.client.stream("GET", "/api/v1/alerts/stream", headers=headers) as resp,
+            psycopg.connect(db_url) as locker,
+        ):
+            lines = resp.iter_lines()
+            svc.wait_for(lambda: svc.app.state.stream_auth._cache)
             locker.execute("LOCK TABLE positions IN ACCESS EXCLUSIVE MODE")
+            svc.send(crossing(IN_ALPHA, 11.95, 35.2))  # positions only: every record a position
+            _, alert = next_alert(lines)  # its write waits behind the positions: sent unstored
+            assert (alert["id"], alert["stored"], alert["zone"]) == (None, False, "alpha")
             # within the queue: the writer is stuck, nothing is dropped
             for _ in range(2):
                 burst(5)
             assert metric(svc, "mare_pipeline_dropped_records_total", stage="store") == 0
             # well beyond it: ingest goes on, what does not fit is dropped and counted
-            for _ in range(20):
+            for _ in range(30):
                 burst(5)
             dropped = metric(svc, "mare_pipeline_dropped_records_total", stage="store")
             assert dropped > 0
             assert metric(svc, "mare_store_down") == 0  # slow, not away: nothing to keep
             locker.rollback()  # the lock goes
+            _, stored = next_alert(lines)
+            assert isinstance(stored["id"], int) and stored["start"] == alert["start"]
 
         through: int = counters.positions
-        stored = "SELECT count(*) FROM positions WHERE mmsi >= %s"
 
         def settled() -> bool:
-            kept = count(db_url, stored, mmsi)
+            kept = count(db_url, "SELECT count(*) FROM positions")
             lost = metric(svc, "mare_pipeline_dropped_records_total", stage="store")
             return kept + lost == through
 
         svc.wait_for(settled, WAIT)
         assert metric(svc, "mare_pipeline_dropped_records_total", stage="engine") == 0
-        assert count(db_url, stored, mmsi) == through - dropped  # dropped no more meanwhile
+        assert count(db_url, "SELECT count(*) FROM positions") == through - dropped
+        assert count(db_url, "SELECT count(*) FROM events") == 1
