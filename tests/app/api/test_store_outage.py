@@ -4,8 +4,9 @@ Away: the database refuses connections mid-run (``ALLOW_CONNECTIONS false``, ses
 Ingest goes on, an alert still reaches an SSE client (unstored, ``stored: false``), /metrics
 shows the backlog; once the database accepts connections again the positions and the alert are
 stored exactly once and the alert is published again with its id. Slow: a table lock held by
-another session blocks every position write; ingest goes on and drops are counted only beyond
-the store queue, every position either stored or counted as dropped.
+another session blocks every position write; ingest goes on, an alert queued behind the blocked
+write goes out unstored, drops are counted only beyond the store queue, and every position is
+either stored or counted as dropped.
 """
 
 from __future__ import annotations
