@@ -190,6 +190,7 @@ def demo(
         bootstrap_admin_token=token,
     )
     where = _check_database(settings.resolved_database_url, DB_WAIT_S)
+    _refuse_foreign_database(settings.resolved_database_url, where)
     if not settings.relay_listen:  # MARE_RELAY_LISTEN chooses; else the first free of a few
         settings.relay_listen = f"127.0.0.1:{_free_tcp_port('127.0.0.1', RELAY_PORTS)}"
     # Planning starts now, while the service starts; lines go out once its UDP port is known.
@@ -199,6 +200,7 @@ def demo(
 
     def started(server: object) -> None:
         auth = app.state.auth
+        auth.repo.audit("demo", DEMO_MARK, target="database", detail={"seed": seed})
         if auth.repo.password_hash("admin") is not None:
             auth.repo.update_user("admin", password_hash=_hash(password), role=None, zones=None)
         address = app.state.pipeline.address
@@ -223,6 +225,40 @@ def demo(
             raise _fail(str(exc)) from None
         finally:
             feeder.stop()
+
+
+#: The audit action a demo leaves in its database: a database with users and without it is
+#: someone's real one, which the demo refuses (see `_refuse_foreign_database`).
+DEMO_MARK = "demo.start"
+
+
+def _refuse_foreign_database(url: str, where: str) -> None:
+    """Refuse a database that holds users but was never a demo's.
+
+    The demo loads its zones, watchlist and assets, writes simulated traffic and resets the
+    admin's password: harmless in a fresh or earlier demo database, a disaster in an
+    operations room's one that MARE_DATABASE_URL happens to point at.
+    """
+    from sqlalchemy import func, select
+
+    from app.store import open_store
+
+    store = open_store(url, attempts=1)
+    try:
+        users, audit = store.tables["users"], store.tables["audit_log"]
+        with store.engine.connect() as c:
+            people = c.execute(select(func.count()).select_from(users)).scalar_one()
+            demo = c.execute(
+                select(func.count()).select_from(audit).where(audit.c.action == DEMO_MARK)
+            ).scalar_one()
+    finally:
+        store.close()
+    if people and not demo:
+        raise _fail(
+            f"the database at {where} has users and was never a demo's: the demo would load "
+            "its zones and simulated traffic there and reset admin's password; point "
+            "MARE_DATABASE_URL at a fresh database (or unset it for the demo's own SQLite)"
+        )
 
 
 def _hash(password: str) -> str:

@@ -262,3 +262,24 @@ def test_demo_uses_mare_database_url_when_set(tmp_path: Path) -> None:
         assert repo.get_user("admin") is not None  # the demo's admin went to the configured file
     finally:
         repo.close()
+    again, _ = run_until(args, env, r"token: \S+")  # its own database again: welcome
+    assert f"(database: sqlite:///{elsewhere})" in again
+
+
+def test_demo_refuses_a_database_with_users_that_was_never_a_demos(
+    var_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = var_dir / "ops.sqlite"
+    monkeypatch.setenv("MARE_DATABASE_URL", f"sqlite:///{real}")
+    get_settings.cache_clear()
+    made = invoke("users", "add", "watch1", "--role", "officer", "--password", "x" * 16)
+    assert made.exit_code == 0, made.output
+    result = invoke("demo", "--port", "0", "--var", str(var_dir / "demo"))
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "has users and was never a demo's" in lines[-1]
+    store = open_store(f"sqlite:///{real}")
+    try:  # nothing of the demo's went in: no zones, no admin
+        assert count(store, "zones") == 0 and count(store, "users") == 1
+    finally:
+        store.close()
