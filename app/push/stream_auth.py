@@ -19,6 +19,7 @@ stream); a liaison whose zones changed gets the new alert filter at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,8 @@ from typing import Any
 
 from app.auth.models import User
 from app.hub import AlertFilter, Subscription
+
+log = logging.getLogger("app.push.stream_auth")
 
 #: Longest time between two checks of one stream (seconds).
 RECHECK_S = 5.0
@@ -168,9 +171,30 @@ class StreamGuard:
         """Re-check until the identity is no longer valid, then close ``sub`` and return."""
         from app.auth.service import utcnow
 
+        expires = None  # the last expiry read: enforced even while the store cannot be read
+        failing = False
         while True:
             seen = self.streams.generation
-            standing = await asyncio.to_thread(self.streams.lookup, self.user)
+            try:
+                standing = await asyncio.to_thread(self.streams.lookup, self.user)
+            except Exception as exc:  # the store is down: keep the stream, re-check later
+                if not failing:
+                    log.warning(
+                        "stream re-check of %s failed, retrying: %s", self.user.username, exc
+                    )
+                failing = True
+                now = utcnow()
+                if expires is not None and expires <= now:
+                    self.ended = "the token expired"
+                    sub.close()
+                    return
+                wait = RECHECK_S if expires is None else (expires - now).total_seconds()
+                await self.streams.wait_change(seen, max(min(wait, RECHECK_S), 0.0))
+                continue
+            if failing:
+                log.info("stream re-check of %s works again", self.user.username)
+                failing = False
+            expires = standing.expires
             now = utcnow()
             problem = standing.problem(now)
             if problem is not None:

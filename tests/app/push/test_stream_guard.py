@@ -1,0 +1,67 @@
+"""A stream's re-check survives a store that cannot be read, and still ends it at expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from app.auth.models import Role, User
+from app.auth.service import utcnow
+from app.hub import Hub
+from app.push import stream_auth
+from app.push.stream_auth import StreamAuth, StreamGuard
+from app.service.repo_accounts import TokenRow
+from app.store.errors import StoreUnavailable
+
+
+class OutageRepo:
+    """The token store of one user, readable or down as the test says."""
+
+    def __init__(self, expires_in: timedelta) -> None:
+        self.down = False
+        self.reads = 0
+        now = utcnow()
+        self.row = TokenRow(1, "ann", "login", "login", None, now, now + expires_in, None)
+
+    def token_by_id(self, token_id: str) -> TokenRow:
+        self.reads += 1
+        if self.down:
+            raise StoreUnavailable("database at sqlite:///x unavailable")
+        return self.row
+
+
+def auth_over(repo: OutageRepo) -> Any:
+    def user_of(row: TokenRow) -> User:
+        return User(row.username, Role.OFFICER, None, str(row.id))
+
+    return SimpleNamespace(repo=repo, _user_of=user_of)
+
+
+async def test_a_store_outage_keeps_streams_checked_and_expiry_still_ends_them(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(stream_auth, "RECHECK_S", 0.05)
+    monkeypatch.setattr(stream_auth, "CACHE_S", 0.0)
+    repo = OutageRepo(expires_in=timedelta(seconds=1.5))
+    hub = Hub()
+    sub = hub.subscribe("websocket")
+    guard = StreamGuard(StreamAuth(auth_over(repo)), User("ann", Role.OFFICER, None, "1"))
+    task = asyncio.create_task(guard.run(sub))
+    while repo.reads < 2:  # checked while the store answers
+        await asyncio.sleep(0.01)
+    repo.down = True
+    with caplog.at_level(logging.WARNING, logger="app.push.stream_auth"):
+        seen = repo.reads
+        while repo.reads < seen + 3:  # the guard keeps trying through the outage
+            await asyncio.sleep(0.01)
+        assert not task.done() and guard.ended is None
+        await asyncio.wait_for(task, timeout=30)  # the expiry read before the outage holds
+    assert guard.ended == "the token expired"
+    warnings = [r for r in caplog.records if "re-check" in r.getMessage()]
+    assert len(warnings) == 1  # one line for the outage, not one per try
+    await hub.close()
