@@ -218,6 +218,7 @@ class Sender(threading.Thread):
         self.probe_from = probe_from
         self.vessel_sent: dict[tuple[int, float], float] = {}
         self.alert_sent: dict[int, float] = {}
+        self.alert_begun: set[int] = set()
         self.echo_sent: dict[int, float] = {}
         self.sent = 0
         self.late_ticks = 0
@@ -280,13 +281,15 @@ class Sender(threading.Thread):
             sock.sendto(b"%d" % n, echo)
         if k % 10 == 5:  # every 100 ms: the crossing of vessel n + 10 begins, n's completes
             n = k // 10
-            if n >= 10:
-                m = ALERT_MMSI0 + n - 10
+            m = ALERT_MMSI0 + n - 10
+            if m in self.alert_begun:  # only crossings whose first fixes went out (not the
+                # first second of probing): the others cannot raise an alert
                 (line,) = lines(np.array([m]), np.array([17.004]), np.array([35.2]))
                 c = int(time.time()) - 10
                 self.alert_sent[m] = time.perf_counter()
                 sock.sendto((tag_block("bench", c) + line).encode() + b"\r\n", target)
             m = ALERT_MMSI0 + n
+            self.alert_begun.add(m)
             c = int(time.time()) + 1 - 10  # the crossing completes a second from now
             for lon, dt in ((16.998, -110), (17.002, -50)):
                 (line,) = lines(np.array([m]), np.array([lon]), np.array([35.2]))
