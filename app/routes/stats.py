@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from app.auth.models import ALL_ROLES
 from app.deps import CurrentUser, LiveDep, RepoDep, allow
 from app.routes.scope import visible_mmsis
+from geo.events import format_time
 
 router = APIRouter(tags=["stats"])
 
@@ -40,6 +41,9 @@ def stats(user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request) -> 
         "messages_per_s": round(pipeline.counters.messages_per_s(), 2),
         "alerts_by_kind": by_kind,
         "alerts_open": open_n,
+        # The engine's clock (event time): ages on the map count from it, not from the
+        # browser's clock, which is wrong by days when the service replays an old capture.
+        "event_time": None if now is None else format_time(now),
     }
 
 

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { openDialog } from "./dialog.js";
-import { fmtUtc, h, isoToLocalInput, localInputToIso, toast } from "./format.js";
+import { eventNow, fmtUtc, h, isoToLocalInput, localInputToIso, toast } from "./format.js";
 import { ZONE_KINDS } from "./style.js";
 
 /** Slug for a zone id from its name (the zone file's `id` is a unique slug). */
@@ -156,7 +156,7 @@ export class Drawing {
   }
 
   async retro(polygon) {
-    const now = Date.now();
+    const now = eventNow(); // the engine's clock: a replayed capture's window, not today
     const v = await openDialog({
       title: "Who was inside, and when",
       fields: [

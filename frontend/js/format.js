@@ -37,7 +37,20 @@ export function fmtHours(hours) {
   return Number.isFinite(hours) ? fmtDuration(hours * 3_600_000) : "–";
 }
 
-export function fmtAgo(iso, now = Date.now()) {
+let clockOffsetMs = 0;
+
+/** Follow the service's event time (``/stats`` event_time): ages count from it. */
+export function setEventTime(iso) {
+  const t = parseTime(iso);
+  if (Number.isFinite(t)) clockOffsetMs = t - Date.now();
+}
+
+/** "Now" on the engine's clock: the browser's clock moved to the service's event time. */
+export function eventNow() {
+  return Date.now() + clockOffsetMs;
+}
+
+export function fmtAgo(iso, now = eventNow()) {
   const t = parseTime(iso);
   return Number.isFinite(t) ? `${fmtDuration(now - t)} ago` : "–";
 }

@@ -14,7 +14,7 @@ import { AlertFeed } from "./alerts.js";
 import { Assets } from "./assets.js";
 import { Drawing } from "./draw.js";
 import { Filters, Search, loadZones } from "./filters.js";
-import { fmtNum, fmtUtc, h, kindText, toast } from "./format.js";
+import { fmtNum, fmtUtc, h, kindText, setEventTime, toast } from "./format.js";
 import { LiveFeed } from "./live.js";
 import { MareMap } from "./map.js";
 import { VesselPanel } from "./panel.js";
@@ -263,6 +263,7 @@ function afterVesselsChanged(upsert) {
 async function refreshStats() {
   try {
     const s = await api("/stats");
+    setEventTime(s.event_time);
     $("stat-open").textContent = String(s.alerts_open ?? app.alerts.openCount());
   } catch {
     /* the feed shows the count it knows */

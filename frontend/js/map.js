@@ -15,7 +15,7 @@
 
 import { ICON_NAMES, SELECTED_COLOR, buildIconAtlas, severityColor, zoneColor } from "./style.js";
 import { VERTICES_PER_MARK, expand, flatLayer } from "./flat.js";
-import { fmtDuration, parseTime } from "./format.js";
+import { eventNow, fmtDuration, parseTime } from "./format.js";
 import { ASSET_COLOR, buildAssetAtlas } from "./assets.js";
 
 const {
@@ -518,7 +518,7 @@ export class MareMap {
       const dark = this.memo("dark-list", [st.darkVersion], () => ({ list: st.slotsWith(1) }));
       out.push(
         this.memo("dark-labels", [dark, st.version, s.minuteTick], () => {
-          const now = Date.now();
+          const now = eventNow();
           return new TextLayer({
             id: "dark-labels",
             data: dark.list,

@@ -5,6 +5,7 @@
 import { ApiError, api, download } from "./api.js";
 import { openDialog } from "./dialog.js";
 import {
+  eventNow,
   flagName,
   fmtAgo,
   fmtDuration,
@@ -96,7 +97,7 @@ export class VesselPanel {
             "div",
             { class: "dark-note", id: "dark-note" },
             h("b", {}, "Dark: "),
-            `no report for ${fmtDuration(Date.now() - parseTime(v.dark_since || v.last_seen))}`,
+            `no report for ${fmtDuration(eventNow() - parseTime(v.dark_since || v.last_seen))}`,
             ` (last fix ${fmtUtc(v.last_seen)}).`,
             h("div", { id: "reach-info", class: "muted" }, "Computing the reachable area…"),
           )

@@ -42,6 +42,8 @@ def test_udp_lines_become_vessels_with_static_data_and_zone_alerts(
     )
     stats = shared_service.get("/api/v1/stats").json()
     assert stats["alerts_by_kind"]["zone_entry"] >= 2 and stats["vessels_live"] >= 2
+    # the engine's clock, from the capture's times (the map's ages count from it, not today)
+    assert "2026-09-21T14:46:20Z" <= stats["event_time"] < "2026-09-22"
 
 
 def test_vessel_filters_and_pagination(shared_service: Service, scenario: dict[str, int]) -> None:
