@@ -44,6 +44,42 @@ def new_vessel(mmsi: int) -> dict[str, Any]:
     return out
 
 
+def vessel_from_row(row: Any) -> dict[str, Any]:
+    """Return a Vessel entry from a store ``vessels`` row (latest fix and static data).
+
+    For vessels the store holds but the live picture never saved (stored by ``mare ingest``,
+    or before ``vessel_states`` existed): without this they would be missing from the map
+    until they report again.
+    """
+    v = new_vessel(int(row.mmsi))
+    t = row.time if row.time is not None else row.last_seen
+    length = None if row.to_bow is None or row.to_stern is None else row.to_bow + row.to_stern
+    beam = (
+        None if row.to_port is None or row.to_starboard is None else row.to_port + row.to_starboard
+    )
+    v.update(
+        name=row.name or None,
+        callsign=row.callsign or None,
+        imo=row.imo,
+        ship_type=row.ship_type,
+        ship_type_text=ship_type_text(row.ship_type),
+        ais_class=None if row.msg_type is None else ais_class_of(int(row.msg_type)).value,
+        lat=None if row.lat is None else round(row.lat, 6),
+        lon=None if row.lon is None else round(row.lon, 6),
+        speed=None if row.sog is None else round(row.sog, 1),
+        course=None if row.cog is None else round(row.cog, 1),
+        heading=row.heading,
+        status=row.status,
+        last_seen=None if t is None else iso_utc(t - t % 1000),
+        last_seen_ms=t,
+        length=length or None,
+        beam=beam or None,
+        destination=row.destination or None,
+        risk=0 if row.risk is None else round(row.risk),
+    )
+    return v
+
+
 def public(v: dict[str, Any]) -> dict[str, Any]:
     """Return the Vessel JSON of a stored entry (internal keys dropped)."""
     return {k: v[k] for k in VESSEL_FIELDS}

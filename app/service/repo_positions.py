@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy import select
 
 from ais_ingest.records import Batch
-from app.service.live import VESSEL_FIELDS
+from app.service.live import VESSEL_FIELDS, vessel_from_row
 from app.service.repo_base import RepoBase
 from app.store import Store
 from app.store import queries as q
@@ -53,10 +53,17 @@ class PositionsRepo(RepoBase):
         return inserted
 
     def load_vessels(self) -> list[dict[str, Any]]:
-        """Return the stored vessel states (to refill the live picture at start)."""
-        vs = self.store.tables["vessel_states"]
+        """Return the stored vessel states (to refill the live picture at start).
+
+        Vessels with a ``vessels`` row but no saved state (stored by ``mare ingest``) come
+        from that row, so everything the store knows is on the map at start.
+        """
+        vs, ves = self.store.tables["vessel_states"], self.store.tables["vessels"]
         rows = self.store.read(lambda c: c.execute(select(vs.c.data)).all())
-        return [dict(r.data) for r in rows]
+        cols = [c for c in ves.c if c.name != "geom"]
+        only = select(*cols).where(~ves.c.mmsi.in_(select(vs.c.mmsi)))
+        rest = self.store.read(lambda c: c.execute(only).all())
+        return [dict(r.data) for r in rows] + [vessel_from_row(r) for r in rest]
 
     def last_position_ms(self, mmsi: int) -> int | None:
         vs = self.store.tables["vessel_states"]

@@ -97,6 +97,18 @@ def test_ingest_stores_where_the_service_reads(var_dir: Path) -> None:
         mmsi, n = repo.store.read(lambda conn: conn.execute(q).one())
         track = repo.track(int(mmsi), 0, 2**62)  # the service's track query sees the rows
         assert len(track["time_ms"]) == n
+        # and the live map at start has every stored vessel, at its latest stored fix
+        live = {v["mmsi"]: v for v in repo.load_vessels()}
+        assert len(live) == count(repo.store, "vessels")
+        ves = repo.store.tables["vessels"]
+        last = repo.store.read(
+            lambda conn: conn.execute(
+                sql_select(ves.c.lat, ves.c.lon, ves.c.time).where(ves.c.mmsi == int(mmsi))
+            ).one()
+        )
+        entry = live[int(mmsi)]
+        assert entry["last_seen_ms"] == last.time
+        assert (entry["lat"], entry["lon"]) == (round(last.lat, 6), round(last.lon, 6))
     finally:
         repo.close()
     assert database_files(var_dir) == ["mare.sqlite"]
