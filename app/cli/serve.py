@@ -9,7 +9,7 @@ import secrets
 import socket
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from rich.markup import escape
 
 from app.cli import cli
 from app.cli.console import warn_legacy_database
+
+if TYPE_CHECKING:
+    from app.service.settings import ServiceSettings
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -42,6 +45,28 @@ DbWaitOpt = Annotated[
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(2)
+
+
+def _check_files(settings: ServiceSettings) -> None:
+    """Read the zone, watchlist and assets files before uvicorn starts.
+
+    The service reads them again at start; a bad one found there ends in the lifespan's
+    tracebacks, with the feature and reason buried in them. Here it is one line naming both.
+    """
+    from app.service.assets import AssetFileError, load_assets_file
+    from geo.errors import GeoError
+    from geo.watchlist import load_watchlist
+    from geo.zones import load_zone_file
+
+    try:
+        if settings.zone_file.is_file():
+            load_zone_file(settings.zone_file)
+        if settings.watchlist_file is not None:
+            load_watchlist(settings.watchlist_file)
+        if settings.assets_file is not None:
+            load_assets_file(settings.assets_file)
+    except (GeoError, AssetFileError) as exc:
+        raise _fail(str(exc)) from None
 
 
 def _check_database(url: str, wait_s: float) -> str:
@@ -136,6 +161,7 @@ def serve(
         raise _fail(str(exc)) from None
     _check_port(host, port)
     warn_legacy_database(settings)
+    _check_files(settings)
     where = _check_database(settings.resolved_database_url, db_wait)
     err.print(f"Mare on http://{host}:{port}  (database: {where})", soft_wrap=True, markup=False)
     if not settings.sources:
@@ -189,6 +215,7 @@ def demo(
         assets_file=ROOT / "data" / "assets_sample.csv",
         bootstrap_admin_token=token,
     )
+    _check_files(settings)
     where = _check_database(settings.resolved_database_url, DB_WAIT_S)
     _refuse_foreign_database(settings.resolved_database_url, where)
     if not settings.relay_listen:  # MARE_RELAY_LISTEN chooses; else the first free of a few

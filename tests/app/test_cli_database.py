@@ -295,3 +295,31 @@ def test_demo_refuses_a_database_with_users_that_was_never_a_demos(
         assert count(store, "zones") == 0 and count(store, "users") == 1
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("setting", "text", "named"),
+    [
+        (
+            "MARE_ZONE_FILE",
+            '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"z9"},'
+            '"geometry":null}]}',
+            "zone 'z9'",
+        ),
+        ("MARE_ASSETS_FILE", "name,kind,mmsi,lat,lon,max_speed_kn\nX,vessel,,,,-3\n", "row 1"),
+        ("MARE_WATCHLIST_FILE", "mmsi,imo\nnot-a-number,\n", "watchlist"),
+    ],
+)
+def test_serve_refuses_a_bad_zone_watchlist_or_assets_file_in_one_line(
+    var_dir: Path, monkeypatch: pytest.MonkeyPatch, setting: str, text: str, named: str
+) -> None:
+    bad = var_dir.parent / "bad.file"
+    bad.write_text(text)
+    monkeypatch.setenv(setting, str(bad))
+    monkeypatch.setenv("MARE_BOOTSTRAP_ADMIN_TOKEN", "mare_t_" + secrets.token_urlsafe(32))
+    get_settings.cache_clear()
+    result = invoke("serve", "--port", "0")
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and named in lines[0], lines
+    assert "Traceback" not in result.output
