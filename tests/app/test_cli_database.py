@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from app.settings import get_settings
 from app.store import Store, open_store
 from app.store.migrate import head_revision
 from geo.zones import load_zone_file
+from tests.app.processes import interrupt
 from tests.app.store.conftest import create_database, drop_database
 
 MARE = Path(sys.executable).with_name("mare")
@@ -236,14 +236,7 @@ def run_until(args: list[str], env: dict[str, str], pattern: str) -> tuple[str, 
                 output += os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
                 found = re.search(pattern, output)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        output += proc.stdout.read().decode(errors="replace")
-        proc.stdout.close()
+        output += interrupt(proc)
     assert found is not None, f"{pattern!r} never printed:\n{output}"
     return output, found
 

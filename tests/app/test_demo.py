@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import select
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.app.processes import interrupt
 
 MARE = Path(sys.executable).with_name("mare")
 
@@ -71,13 +72,6 @@ def test_mare_demo_serves_vessels_and_alerts_with_the_printed_token(tmp_path: Pa
                 got += plotter.recv(4096)
         assert got.startswith(b"!AIVDM,") and b"\r\n" in got, got[:200]
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        output += proc.stdout.read().decode(errors="replace")
-        proc.stdout.close()
+        output += interrupt(proc)
     assert proc.returncode == 0, output
     assert (tmp_path / "engine.snapshot").is_file()
