@@ -531,11 +531,6 @@ class Hub:
             return entries, floor, head
         return [e for e in entries if sub.alert_filter(e.alert)], floor, head
 
-    def alerts_since(self, seq: int) -> tuple[list[AlertEntry], bool]:
-        """Return ring alerts after ``seq`` and whether the ring alone covers everything since."""
-        with self._lock:
-            return self._ring_after(seq), seq >= self._alert_floor
-
     def _ring_after(self, seq: int) -> list[AlertEntry]:
         out: list[AlertEntry] = []
         for e in reversed(self._ring):

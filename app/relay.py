@@ -27,15 +27,6 @@ log = logging.getLogger("app.relay")
 MAX_BUFFER_BYTES = 1 << 20
 
 
-def strip_tag_block(line: str) -> str:
-    r"""Return the sentence without a leading NMEA 4.10 tag block (``\s:r1,c:1*hh\``)."""
-    if line.startswith("\\"):
-        end = line.find("\\", 1)
-        if end > 0:
-            return line[end + 1 :]
-    return line
-
-
 def relay_sentence(line: str, keep_tag_block: bool = False) -> str:
     r"""Return what a plotter reads of an accepted line: ``[\tag\]!...*hh``, nothing around it."""
     line = line.rstrip("\r\n")

@@ -3,19 +3,16 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from app.relay import NmeaRelay, relay_sentence, strip_tag_block
+from app.relay import NmeaRelay, relay_sentence
 
 TAGGED = "\\s:r1,c:1700000000*5C\\!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
+SENTENCE = "!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"  # TAGGED without its tag block
 BARE = "!AIVDM,1,1,,B,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24"
 
 
-def test_strip_tag_block_leaves_bare_sentences_alone() -> None:
-    assert strip_tag_block(TAGGED) == "!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
-    assert strip_tag_block(BARE) == BARE
-
-
-def test_relay_sentence_cuts_logger_timestamps_and_receiver_metadata() -> None:
-    sentence = strip_tag_block(TAGGED)
+def test_relay_sentence_cuts_tag_blocks_logger_timestamps_and_receiver_metadata() -> None:
+    sentence = SENTENCE
+    assert relay_sentence(BARE) == BARE
     for line in (
         TAGGED + "\r\n",
         "2026-06-01T03:10:00Z " + sentence,
@@ -44,7 +41,7 @@ async def test_every_client_gets_the_sentences_with_crlf_and_no_tag_block() -> N
         relay.feed([TAGGED, BARE + "\n"])
         for reader, _ in conns:
             got = [await reader.readuntil(b"\r\n") for _ in range(2)]
-            assert got == [strip_tag_block(TAGGED).encode() + b"\r\n", BARE.encode() + b"\r\n"]
+            assert got == [SENTENCE.encode() + b"\r\n", BARE.encode() + b"\r\n"]
         for _, writer in conns:
             writer.close()
         while relay.clients:

@@ -91,8 +91,8 @@ async def test_alerts_are_never_coalesced_and_filtered_per_subscriber() -> None:
     got = mine.take_alerts()
     assert [e.alert["kind"] for e in got] == ["zone_entry", "zone_exit"]
     assert len(every.take_alerts()) == 3
-    seqs = [e.seq for e in hub.alerts_since(0)[0]]
-    assert seqs == sorted(set(seqs))
+    seqs = [e.seq for e in hub.subscribe("sse", alerts_after=0).take_alerts()]
+    assert len(seqs) == 3 and seqs == sorted(set(seqs))
     assert hub.alerts_by_kind == {"zone_entry": 2, "zone_exit": 1}
 
 
@@ -105,10 +105,10 @@ async def test_alert_ring_overflow_is_counted_and_resumption_says_incomplete() -
     got = sub.take_alerts()
     assert [e.alert["mmsi"] for e in got] == [2, 3, 4]
     assert hub.drops["sse_alerts"] == 2
-    entries, complete = hub.alerts_since(start)
-    assert len(entries) == 3 and not complete
-    entries, complete = hub.alerts_since(got[0].seq)
-    assert [e.alert["mmsi"] for e in entries] == [3, 4] and complete
+    window = hub.subscribe("sse", alerts_after=start).take_alert_window()
+    assert len(window.entries) == 3 and window.floor > start  # the ring lost the first two
+    window = hub.subscribe("sse", alerts_after=got[0].seq).take_alert_window()
+    assert [e.alert["mmsi"] for e in window.entries] == [3, 4] and window.floor <= got[0].seq
 
 
 async def test_wait_wakes_on_publish_from_another_thread() -> None:
