@@ -87,9 +87,14 @@ class AuthService:
             return None
         if row.expires_at is not None and row.expires_at <= utcnow():
             return None
-        return self._user_of(row)
+        return self.user_of_token(row)
 
-    def _user_of(self, row: TokenRow) -> User | None:
+    def user_of_token(self, row: TokenRow) -> User | None:
+        """Return who a stored token stands for now (role and zones as at login), None if gone.
+
+        Public because open streams re-check with it (`app.push.stream_auth`): one rule for
+        requests and streams.
+        """
         user = self.repo.get_user(row.username)
         if user is None or user.disabled:
             return None
@@ -139,7 +144,7 @@ class AuthService:
             token_hash=hash_token(token),
             expires_at=expires,
         )
-        user = self._user_of(row)
+        user = self.user_of_token(row)
         return None if user is None else (token, expires, user)  # None: removed meanwhile
 
     def _failed(self, attempt: Attempt, *, known: bool) -> None:
@@ -227,7 +232,7 @@ class AuthService:
                 return None
             if row.expires_at is not None and row.expires_at <= utcnow():
                 return None
-            return self._user_of(row)
+            return self.user_of_token(row)
         user: User = ticket.user
         return user
 

@@ -105,7 +105,7 @@ class StreamAuth:
         if row is None or row.revoked_at is not None:
             return Standing(None, reason="the token was revoked")
         # the same resolution of role and zones as at connect (token role over user role)
-        fresh: User | None = self._auth._user_of(row)
+        fresh: User | None = self._auth.user_of_token(row)
         if fresh is None:
             return Standing(None, reason="the user was removed")
         return Standing(fresh, row.expires_at)

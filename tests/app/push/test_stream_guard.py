@@ -39,7 +39,7 @@ def auth_over(repo: OutageRepo) -> Any:
     def user_of(row: TokenRow) -> User:
         return User(row.username, Role.OFFICER, None, str(row.id))
 
-    return SimpleNamespace(repo=repo, _user_of=user_of)
+    return SimpleNamespace(repo=repo, user_of_token=user_of)
 
 
 async def test_a_store_outage_keeps_streams_checked_and_expiry_still_ends_them(
