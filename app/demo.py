@@ -1,6 +1,6 @@
 """``mare demo``: simulated central-Med traffic through the real pipeline, live on the map.
 
-The feed is `app.simulate` traffic sent in real time (times a speed factor) as UDP datagrams to
+The feed is `simulate` traffic sent in real time (times a speed factor) as UDP datagrams to
 127.0.0.1, into the service's own UDP source: the same path a receiver on the LAN would take,
 not a shortcut into the engine. It runs in its own thread because planning a run and packing
 each 15-minute window are CPU work that must not hold up the event loop serving the API.
@@ -97,7 +97,7 @@ class UdpFeeder:
             self._thread.join(timeout)
 
     def _lines(self, start_ms: int) -> Iterator[tuple[int, str]]:
-        from app.simulate.scenario import iter_simulation
+        from simulate.scenario import iter_simulation
 
         return iter_simulation(
             self.hours, self.seed, start_ms, vessels=self.vessels, scenario=self.scenario

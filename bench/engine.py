@@ -1,6 +1,6 @@
 """Engine throughput and `mare detect` end-to-end, beside bare `pyais.decode` of the same lines.
 
-The capture is a simulated central-Mediterranean run (`app.simulate.iter_simulation`, fixed seed,
+The capture is a simulated central-Mediterranean run (`simulate.iter_simulation`, fixed seed,
 >= 300k lines, written once to ``bench/out/`` and reused). Three figures, each the best of
 ``repeats`` runs (noise only slows):
 
@@ -36,7 +36,7 @@ MIN_LINES = 300_000
 
 def build_capture(seed: int = 1, min_lines: int = MIN_LINES) -> Path:
     """Write (once) and return a simulated capture of at least ``min_lines`` lines."""
-    from app.simulate.scenario import iter_simulation
+    from simulate.scenario import iter_simulation
 
     path = OUT / f"engine_sim_seed{seed}_{min_lines}.nmea"
     if path.is_file():

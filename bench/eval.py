@@ -221,11 +221,11 @@ def merge_scores(parts: Iterable[dict[str, KindScore]]) -> dict[str, KindScore]:
 def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScore], dict[str, Any]]:
     """Simulate, detect and score one run; with ``dump``, write its events and labels there."""
     from ais_ingest.decoder import Decoder
-    from app.simulate.scenario import Simulation
-    from app.simulate.watchlist import SAMPLE_FILE
     from geo.engine import Engine
     from geo.watchlist import load_watchlist
     from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
+    from simulate.scenario import Simulation
+    from simulate.watchlist import SAMPLE_FILE
 
     zones_file = SHIPPED_ZONE_FILE if SHIPPED_ZONE_FILE.exists() else None
     zones = load_zone_file(zones_file) if zones_file is not None else []

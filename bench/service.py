@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
-from app.simulate.nmea import encode_type1, payload_checksums, tag_block
+from simulate.nmea import encode_type1, payload_checksums, tag_block
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "mare_t_bench_" + "b" * 32

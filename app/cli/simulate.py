@@ -45,9 +45,9 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Simulate labelled AIS traffic (lanes, ferries, fishing, anchorages, smuggling patterns)."""
-    from app.simulate.scenario import DEFAULT_ZONES, SCENARIOS, Simulation
-    from app.simulate.truth import write_truth
-    from app.simulate.watchlist import write_watchlist
+    from simulate.scenario import DEFAULT_ZONES, SCENARIOS, Simulation
+    from simulate.truth import write_truth
+    from simulate.watchlist import write_watchlist
 
     if scenario not in SCENARIOS:
         console.print(

@@ -36,8 +36,8 @@ def test_the_shipped_sample_is_valid_and_has_a_tracked_vessel_and_an_aircraft() 
 def test_the_samples_tracked_assets_are_patrols_of_the_demo_simulation() -> None:
     """`mare demo` feeds seed 1 over 24 h: its patrols must be the sample's MMSIs, or the demo's
     assets would sit at their fallback fixes instead of moving with the feed."""
-    from app.simulate.fleet import Role
-    from app.simulate.scenario import Simulation
+    from simulate.fleet import Role
+    from simulate.scenario import Simulation
 
     sim = Simulation(hours=24.0, seed=1, start_ms=1_790_000_000_000, zones=None, truth=False)
     next(sim.lines())  # plans the first window, where the patrols start their sweeps

@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from app.simulate import behaviours as bh
-from app.simulate.agent import Plan
-from app.simulate.fleet import Registry
-from app.simulate.nmea import (
+from geo.events import parse_time
+from simulate import behaviours as bh
+from simulate.agent import Plan
+from simulate.fleet import Registry
+from simulate.nmea import (
     Framer,
     corrupt,
     encode_type1,
@@ -42,12 +43,11 @@ from app.simulate.nmea import (
     single_lines,
     static_payloads,
 )
-from app.simulate.reporting import STATIONS, Transponder, receive
-from app.simulate.traffic import add_background
-from app.simulate.truth import Label, RxLog, ZoneTruth, load_zones, refine
-from app.simulate.watchlist import reserve_all
-from app.simulate.world import KM_PER_DEG_LAT, ROOT, world
-from geo.events import parse_time
+from simulate.reporting import STATIONS, Transponder, receive
+from simulate.traffic import add_background
+from simulate.truth import Label, RxLog, ZoneTruth, load_zones, refine
+from simulate.watchlist import reserve_all
+from simulate.world import KM_PER_DEG_LAT, ROOT, world
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

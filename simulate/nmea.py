@@ -3,7 +3,7 @@ r"""AIVDM sentences with NMEA 4.10 tag blocks, position reports encoded in bulk.
 Position reports (types 1, 18 and 9, all 168 bits, one sentence) are most of a capture, and
 pyais' `encode_dict` costs about 130 us each, so they are packed here with numpy, a whole batch
 at once, field by field per ITU-R M.1371 (the same layouts as pyais' MessageType1/18/9;
-`tests/app/simulate/test_nmea.py` checks both agree bit for bit). Static reports are rare and
+`tests/simulate/test_nmea.py` checks both agree bit for bit). Static reports are rare and
 constant per identity, so they are encoded once with `pyais.encode_dict` and cached.
 
 Tag block: ``\s:STATION,c:EPOCH*hh\`` where hh is the XOR of the characters between the
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from pyais import encode_dict
 
-from app.simulate.fleet import Vessel
+from simulate.fleet import Vessel
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from app.simulate.world import NM, Point, World, bearing_deg, haversine_m, offset
+from simulate.world import NM, Point, World, bearing_deg, haversine_m, offset
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

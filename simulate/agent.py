@@ -3,7 +3,7 @@
 Behaviours are expressed as changes to what the transmitter sends, never to the truth track:
 dark intervals (transmitter off), identity changes from a time on, spoofed positions in an
 interval, or a second agent broadcasting someone else's MMSI. Labels are planned here in
-simulator terms and refined against what was actually received (see `app.simulate.truth`).
+simulator terms and refined against what was actually received (see `simulate.truth`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.simulate.fleet import Registry, Vessel
-from app.simulate.motion import Track, TrackBuilder
-from app.simulate.world import Point, World
+from simulate.fleet import Registry, Vessel
+from simulate.motion import Track, TrackBuilder
+from simulate.world import Point, World
 
 #: A growing track is extended when it ends less than this past the planned horizon...
 GROW_MARGIN_MS = 10 * 60_000

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from pyais import decode as _pyais_decode
 
-from app.simulate import nmea
-from app.simulate.reporting import position_times
-from app.simulate.scenario import Simulation, iter_simulation
-from app.simulate.world import distance_m, world
 from geo.events import parse_time
+from simulate import nmea
+from simulate.reporting import position_times
+from simulate.scenario import Simulation, iter_simulation
+from simulate.world import distance_m, world
 
 Decoded = dict[int, list[tuple[int, Any]]]
 START = parse_time("2026-06-01T00:00:00Z")

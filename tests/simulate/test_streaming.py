@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 
-from app.simulate.agent import GROW_STEP_MS
-from app.simulate.scenario import WINDOW_MS, Simulation, iter_simulation
 from geo.events import parse_time
+from simulate.agent import GROW_STEP_MS
+from simulate.scenario import WINDOW_MS, Simulation, iter_simulation
 
 START = parse_time("2026-06-01T00:00:00Z")
 

@@ -27,9 +27,9 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import shape
 
-from app.simulate.agent import PlannedLabel
-from app.simulate.world import haversine_m
 from geo.events import format_time
+from simulate.agent import PlannedLabel
+from simulate.world import haversine_m
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

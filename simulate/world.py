@@ -25,7 +25,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import LineString, shape
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 LAND_FILE = ROOT / "data" / "coast" / "land_gshhg_h.geojson"
 PLACES_FILE = ROOT / "data" / "places.csv"
 

@@ -12,9 +12,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.simulate.fleet import Registry
+from simulate.fleet import Registry
 
-SAMPLE_FILE = Path(__file__).resolve().parents[2] / "data" / "watchlist_sample.csv"
+SAMPLE_FILE = Path(__file__).resolve().parents[1] / "data" / "watchlist_sample.csv"
 HEADER = ("mmsi", "imo", "name", "callsign", "note")
 
 

@@ -2,7 +2,7 @@
 
 Densities are per 6 hours of simulated time (3-6 of each kind by default), enough to measure
 recall and precision per kind without turning the channel into a crime scene. Each behaviour
-plans its labels in simulator time; `app.simulate.truth.refine` turns them into what the capture
+plans its labels in simulator time; `simulate.truth.refine` turns them into what the capture
 actually shows.
 
 Durations avoid the detectors' decision boundaries: encounters last 30-50 or 70-90 minutes, so a
@@ -18,13 +18,13 @@ from functools import partial
 import numpy as np
 import shapely
 
-from app.simulate.agent import Agent, Plan, PlannedLabel, Spoof
-from app.simulate.fleet import INVALID_MMSIS, Role, Vessel
-from app.simulate.motion import AT_ANCHOR, MOORED, TrackBuilder
-from app.simulate.traffic import GATES, LY_GROUNDS, TN_GROUNDS, random_sea_point
-from app.simulate.truth import Zone
-from app.simulate.watchlist import WATCHLIST, WatchEntry
-from app.simulate.world import NM, NoRoute, Point, distance_m, offset
+from simulate.agent import Agent, Plan, PlannedLabel, Spoof
+from simulate.fleet import INVALID_MMSIS, Role, Vessel
+from simulate.motion import AT_ANCHOR, MOORED, TrackBuilder
+from simulate.traffic import GATES, LY_GROUNDS, TN_GROUNDS, random_sea_point
+from simulate.truth import Zone
+from simulate.watchlist import WATCHLIST, WatchEntry
+from simulate.world import NM, NoRoute, Point, distance_m, offset
 
 HOUR = 3_600_000
 MIN = 60_000

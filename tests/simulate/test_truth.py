@@ -3,8 +3,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.simulate.agent import PlannedLabel
-from app.simulate.truth import RxLog, ZoneTruth, load_zones, refine
+from simulate.agent import PlannedLabel
+from simulate.truth import RxLog, ZoneTruth, load_zones, refine
 
 T0 = 1_780_272_000_000
 MIN = 60_000
@@ -127,9 +127,9 @@ def test_departures_are_labelled_leaving_their_departure_area(tmp_path: Path) ->
     import shapely
     from shapely.geometry import mapping
 
-    from app.simulate.behaviours import LY_DEPARTURES, TN_DEPARTURES
-    from app.simulate.scenario import Simulation
-    from app.simulate.world import world
+    from simulate.behaviours import LY_DEPARTURES, TN_DEPARTURES
+    from simulate.scenario import Simulation
+    from simulate.world import world
 
     feats = []
     for name in LY_DEPARTURES + TN_DEPARTURES:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from app.simulate.world import NoRoute, World, distance_m, world
+from simulate.world import NoRoute, World, distance_m, world
 
 
 @pytest.fixture(scope="module")

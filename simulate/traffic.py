@@ -22,10 +22,10 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from app.simulate.agent import Agent, Plan
-from app.simulate.fleet import Role, Vessel
-from app.simulate.motion import MOORED, Track, TrackBuilder
-from app.simulate.world import NM, NoRoute, Point, World, distance_m, offset
+from simulate.agent import Agent, Plan
+from simulate.fleet import Role, Vessel
+from simulate.motion import MOORED, Track, TrackBuilder
+from simulate.world import NM, NoRoute, Point, World, distance_m, offset
 
 HOUR = 3_600_000
 MIN = 60_000

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from app.simulate.agent import Agent
-from app.simulate.world import KM_PER_DEG_LAT, NM
+from simulate.agent import Agent
+from simulate.world import KM_PER_DEG_LAT, NM
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

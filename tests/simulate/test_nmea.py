@@ -6,8 +6,8 @@ import pytest
 from pyais import decode as _pyais_decode
 from pyais import encode_dict
 
-from app.simulate import nmea
-from app.simulate.fleet import Role, Vessel
+from simulate import nmea
+from simulate.fleet import Role, Vessel
 
 
 def _t1(*values: Any) -> Any:
