@@ -10,7 +10,7 @@ equal to the sequential rule), then routing: standard-length types 1-3/18 and 5 
 decoders (single-part ones straight from the byte array, without a Python string), other record
 types to pyais, the rest to a counter. Records keep arrival order; every line is counted once.
 
-An optional ``on_accepted`` hook (the NMEA relay, `app.relay`) gets, per `Decoder.decode` call,
+An optional ``on_accepted`` hook (the NMEA relay, `app.live.relay`) gets, per `Decoder.decode` call,
 the raw lines that passed the line-level checks: well framed, checksums right (sentence and tag
 block), not a duplicate. What Mare then makes of the payload does not matter: an unsupported
 type (4, 8, 21, ...) or a payload pyais rejects may still mean something to a chart plotter, and

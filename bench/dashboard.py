@@ -144,8 +144,8 @@ def run() -> dict[str, Any]:
     import uvicorn
     from playwright.sync_api import sync_playwright
 
-    from app.main import create_app
-    from app.service.settings import ServiceSettings
+    from app.settings import ServiceSettings
+    from app.wiring import create_app
 
     tmp = Path(tempfile.mkdtemp(prefix="mare-bench-dash-"))
     settings = ServiceSettings(

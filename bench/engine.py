@@ -5,7 +5,7 @@ The capture is a simulated central-Mediterranean run (`simulate.iter_simulation`
 ``repeats`` runs (noise only slows):
 
 - ``engine``: records/s through `Engine.process` alone, batches decoded beforehand (batch in,
-  events out), against the shipped zone set (or none if it is absent) and data/places.csv;
+  events out), against the shipped zone set (or none if it is absent) and geo/data/places.csv;
 - ``detect_end_to_end``: file to events (decoder + engine + episode log + JSON lines), the work
   `mare detect` does without the progress bar;
 - ``pyais_decode``: one `pyais.decode(line)` per line of the same capture, nothing else.

@@ -1,6 +1,6 @@
 """Service latency: a sentence on UDP to the vessel update and to the alert on WebSocket clients.
 
-The service runs as its own process (uvicorn serving ``app.main:create_app`` on a fresh
+The service runs as its own process (uvicorn serving ``app.wiring:create_app`` on a fresh
 SQLite, ingest on a real UDP socket), fed 2,000 position reports a second (2,000 vessels
 reporting once a second, each datagram one sentence) while 50 WebSocket clients watch the
 whole area at the highest diff rate (10 Hz). Probes ride on that load:
@@ -24,7 +24,7 @@ Latency on a shared machine swings with what else runs (a starved service falls 
 its p99 grows by seconds), so the result also gives CPU per 1,000 sentences of the service and
 of the bench process over the probed window (``/proc``), and the service's own mean
 publish-to-send latency (``/metrics``). The service runs with ``--ws
-app.push.deflate:SharedDeflateProtocol``, as it is meant to be served.
+app.api.push.deflate:SharedDeflateProtocol``, as it is meant to be served.
 """
 
 from __future__ import annotations
@@ -184,9 +184,9 @@ def processes(tmp: Path, batch_seconds: float) -> Iterator[dict[str, int]]:
     }
     (tmp / "zones.geojson").write_text(json.dumps(ZONE))
     service = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
+        [sys.executable, "-m", "uvicorn", "app.wiring:create_app", "--factory", "--host",
          "127.0.0.1", "--port", str(ports["http"]), "--log-level", "warning",
-         "--ws", "app.push.deflate:SharedDeflateProtocol"],  # as `mare serve` runs it
+         "--ws", "app.api.push.deflate:SharedDeflateProtocol"],  # as `mare serve` runs it
         cwd=ROOT, env=env,
     )  # fmt: skip
     code = (

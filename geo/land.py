@@ -47,7 +47,7 @@ def land_from_geojson(obj: dict[str, Any]) -> Any:
 
 
 def load_land(path: str | Path) -> Any:
-    """Read a land GeoJSON file (e.g. ``data/coast/land_gshhg_h.geojson``) into one geometry.
+    """Read a land GeoJSON file (e.g. ``geo/data/coast/land_gshhg_h.geojson``) into one geometry.
 
     Build it once and reuse it: see `land_from_geojson`. The GSHHG "h" resolution (about 200 m
     along the coast) is the right trade-off for reachability: "f" is five times the vertices for

@@ -33,6 +33,7 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
+from geo import shipped
 from geo.errors import ZoneFileError
 from geo.events import Severity
 
@@ -51,7 +52,7 @@ __all__ = [
 
 #: The central-Mediterranean zone set built by ``scripts/build_zones.py`` (a repository file,
 #: present in a source checkout; `mare detect` uses it when no ``--zones`` is given).
-SHIPPED_ZONE_FILE = Path(__file__).resolve().parents[1] / "data" / "zones" / "central_med.geojson"
+SHIPPED_ZONE_FILE = shipped.ZONE_FILE
 
 
 class ZoneKind(StrEnum):

@@ -1,10 +1,10 @@
-"""Build Mare's shipped central-Mediterranean zone set (data/zones/central_med.geojson).
+"""Build Mare's shipped central-Mediterranean zone set (geo/data/zones/central_med.geojson).
 
 Run ``.venv/bin/python scripts/build_zones.py`` from the repository root; ``--check`` rebuilds
-and fails when the committed file differs. Every input is in ``data/`` (see data/README.md and
-tests/data/SOURCES.md sections 2-4); data/zones/README.md documents each zone family.
+and fails when the committed file differs. Every input is in ``geo/data/`` (see its README.md and
+tests/data/SOURCES.md sections 2-4); geo/data/zones/README.md documents each zone family.
 
-Method in brief (the why is in data/zones/README.md):
+Method in brief (the why is in geo/data/zones/README.md):
 
 - Distances are true: every buffer is computed in a local azimuthal equidistant projection
   centred on the thing being buffered (a country's land, a place), 1 nm = 1852 m.
@@ -39,6 +39,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, MultiPoint, Point, box
 from shapely.geometry.base import BaseGeometry
 
+from geo import shipped
 from geo.events import Severity
 from geo.zones import (
     Zone,
@@ -362,7 +363,7 @@ def sar_zones(land: Land, sar_obj: Mapping[str, Any]) -> list[Zone]:
 
 @dataclass(frozen=True)
 class Place:
-    """One row of data/places.csv."""
+    """One row of geo/data/places.csv."""
 
     name: str
     country: str
@@ -580,8 +581,8 @@ def render(zones: Iterable[Zone]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=ROOT / "data")
-    parser.add_argument("--out", type=Path, default=ROOT / "data" / "zones" / "central_med.geojson")
+    parser.add_argument("--data", type=Path, default=shipped.DATA_DIR)
+    parser.add_argument("--out", type=Path, default=shipped.ZONE_FILE)
     parser.add_argument("--check", action="store_true", help="fail if --out differs from a build")
     args = parser.parse_args(argv)
     data: Path = args.data

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from geo import shipped
 from geo.events import parse_time
 from simulate import behaviours as bh
 from simulate.agent import Plan
@@ -47,14 +48,14 @@ from simulate.reporting import STATIONS, Transponder, receive
 from simulate.traffic import add_background
 from simulate.truth import Label, RxLog, ZoneTruth, load_zones, refine
 from simulate.watchlist import reserve_all
-from simulate.world import KM_PER_DEG_LAT, ROOT, world
+from simulate.world import KM_PER_DEG_LAT, world
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 WINDOW_MS = 15 * 60_000
 DEFAULT_START = "2026-06-01T00:00:00Z"
-DEFAULT_ZONES = ROOT / "data" / "zones" / "central_med.geojson"
+DEFAULT_ZONES = shipped.ZONE_FILE
 _STATION_NAMES = [s.name for s in STATIONS]
 
 

@@ -1,4 +1,4 @@
-"""The sample watchlist (``data/watchlist_sample.csv``) and the vessels of it the simulator sails.
+"""The sample watchlist (``geo/data/watchlist_sample.csv``) and the vessels the simulator sails.
 
 Entries match on one field each, or on two, as real watchlists mix them: by MMSI, by IMO, by
 callsign, by name (normalised: the broadcast name carries extra spaces and the list writes it in
@@ -12,9 +12,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from geo import shipped
 from simulate.fleet import Registry
 
-SAMPLE_FILE = Path(__file__).resolve().parents[1] / "data" / "watchlist_sample.csv"
+SAMPLE_FILE = shipped.WATCHLIST_SAMPLE
 HEADER = ("mmsi", "imo", "name", "callsign", "note")
 
 

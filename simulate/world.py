@@ -1,6 +1,6 @@
 """The simulated world: land and sea, named places, sea routes that never touch the coast.
 
-Land is GSHHG high resolution (``data/coast/land_gshhg_h.geojson``): it keeps Lampedusa, Linosa,
+Land is GSHHG high resolution (``geo/data/coast/land_gshhg_h.geojson``): it keeps Lampedusa, Linosa,
 Lampione, Filfla and the Kerkennah islands, which a route between Libya and Sicily must avoid.
 Routes are planned on a sea grid (A*, 8-connected) whose cells keep a clearance from the coast,
 then shortened by line of sight; every leg of every route is checked against the land buffered by
@@ -25,9 +25,10 @@ import shapely
 import shapely.ops
 from shapely.geometry import LineString, shape
 
-ROOT = Path(__file__).resolve().parents[1]
-LAND_FILE = ROOT / "data" / "coast" / "land_gshhg_h.geojson"
-PLACES_FILE = ROOT / "data" / "places.csv"
+from geo import shipped
+
+LAND_FILE = shipped.LAND_FILE
+PLACES_FILE = shipped.PLACES_FILE
 
 #: The simulated area (lon0, lat0, lon1, lat1): the Sicily channel, Malta, Tunisia east coast and
 #: Tripolitania, with room for lanes to enter and leave.
@@ -86,7 +87,7 @@ def offset(p: Point, bearing: float, dist_m: float) -> Point:
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A named coastal place of ``data/places.csv`` with a harbour point at sea."""
+    """A named coastal place of ``geo/data/places.csv`` with a harbour point at sea."""
 
     name: str
     country: str
@@ -162,7 +163,7 @@ class World:
     # -- places ------------------------------------------------------------------------------
     @cached_property
     def places(self) -> dict[str, Place]:
-        """Places of ``data/places.csv`` inside the area, keyed by name."""
+        """Places of ``geo/data/places.csv`` inside the area, keyed by name."""
         out: dict[str, Place] = {}
         with self._places_file.open(newline="") as f:
             for row in csv.DictReader(f):

@@ -1,4 +1,4 @@
-"""Exceptions of authentication and authorisation; `app.errors` maps them to 401/403/429."""
+"""Exceptions of authentication and authorisation; `app.api.errors` maps them to 401/403/429."""
 
 from __future__ import annotations
 

@@ -15,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.auth.errors import TooManyAttempts, Unauthorized, WeakSecretError
-from app.auth.models import Role, User
 from app.auth.passwords import hash_password, verify_password
 from app.auth.throttle import Attempt, Locked, LoginThrottle
 from app.auth.tickets import TICKETS
 from app.auth.tokens import API_PREFIX, LOGIN_PREFIX, hash_token, new_token
-from app.service.repo import Repo, TokenRow
-from app.service.settings import WEAK_SECRETS
+from app.identity import Role, User
+from app.settings import WEAK_SECRETS
+from app.store.repo import Repo, TokenRow
 
 log = logging.getLogger("app.auth")
 
@@ -92,7 +92,7 @@ class AuthService:
     def user_of_token(self, row: TokenRow) -> User | None:
         """Return who a stored token stands for now (role and zones as at login), None if gone.
 
-        Public because open streams re-check with it (`app.push.stream_auth`): one rule for
+        Public because open streams re-check with it (`app.api.push.stream_auth`): one rule for
         requests and streams.
         """
         user = self.repo.get_user(row.username)

@@ -20,7 +20,7 @@ TICKET_SECONDS = 60.0
 class Ticket:
     """Who a ticket stands for and until when (monotonic clock)."""
 
-    user: Any  # app.auth.models.User (Any: no import cycle, tickets know nothing of users)
+    user: Any  # app.identity.User (Any: no import cycle, tickets know nothing of users)
     expires: float
 
 

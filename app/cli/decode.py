@@ -28,7 +28,7 @@ from app.cli.console import (
     file_progress,
     warn_legacy_database,
 )
-from app.record_output import RecordWriter
+from app.cli.output import RecordWriter
 from app.settings import get_settings
 from app.store import Store, StoreError, open_store
 

@@ -23,6 +23,7 @@ from rich.table import Table
 from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
 from app.cli import cli
 from app.cli.console import decoder_from_settings, err, fail, file_progress
+from geo import shipped
 from geo.detectors.base import Place
 from geo.engine import Engine
 from geo.errors import GeoError
@@ -30,7 +31,7 @@ from geo.events import Event
 from geo.watchlist import Watchlist, load_watchlist
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
-SHIPPED_PLACES = Path(__file__).resolve().parents[2] / "data" / "places.csv"
+SHIPPED_PLACES = shipped.PLACES_FILE
 
 
 def load_places(path: Path) -> list[Place]:
@@ -153,7 +154,7 @@ def detect(
     ] = None,
     places: Annotated[
         Path | None,
-        typer.Option("--places", help="Places CSV for wording (default: data/places.csv)."),
+        typer.Option("--places", help="Places CSV for wording (default: geo/data/places.csv)."),
     ] = None,
 ) -> None:
     """Run the behaviour engine over captures and write one event per episode."""

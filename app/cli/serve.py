@@ -19,7 +19,7 @@ from app.cli import cli
 from app.cli.console import warn_legacy_database
 
 if TYPE_CHECKING:
-    from app.service.settings import ServiceSettings
+    from app.settings import ServiceSettings
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -53,7 +53,7 @@ def _check_files(settings: ServiceSettings) -> None:
     The service reads them again at start; a bad one found there ends in the lifespan's
     tracebacks, with the feature and reason buried in them. Here it is one line naming both.
     """
-    from app.service.assets import AssetFileError, load_assets_file
+    from app.live.assets import AssetFileError, load_assets_file
     from geo.errors import GeoError
     from geo.watchlist import load_watchlist
     from geo.zones import load_zone_file
@@ -123,7 +123,7 @@ def _check_port(host: str, port: int) -> None:
 async def _serve(app: object, host: str, port: int, on_started: object = None) -> None:
     import uvicorn
 
-    from app.push.deflate import SharedDeflateProtocol
+    from app.api.push.deflate import SharedDeflateProtocol
 
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
@@ -150,9 +150,8 @@ def serve(
 ) -> None:
     """Run the API, the dashboard and the ingest sources of the configuration (MARE_*)."""
     from app.auth.errors import WeakSecretError
-    from app.main import create_app
-    from app.service.settings import ServiceSettings
-    from app.service.startup import check_secrets
+    from app.settings import ServiceSettings
+    from app.wiring import check_secrets, create_app
 
     settings = ServiceSettings(mode="serve")
     try:
@@ -199,9 +198,10 @@ def demo(
     ),
 ) -> None:
     """Run simulated central-Med traffic over real UDP through the real pipeline, on SQLite."""
-    from app.demo import UdpFeeder, demo_password
-    from app.main import create_app
-    from app.service.settings import ROOT, ServiceSettings
+    from app.cli.demo_feed import UdpFeeder, demo_password
+    from app.settings import ServiceSettings
+    from app.wiring import create_app
+    from geo import shipped
 
     _check_port(host, port)
     token = "mare_t_" + secrets.token_urlsafe(32)
@@ -210,9 +210,9 @@ def demo(
         mode="demo",
         var_dir=var_dir,
         sources=["udp://127.0.0.1:0"],
-        zone_file=ROOT / "data" / "zones" / "central_med.geojson",
-        watchlist_file=ROOT / "data" / "watchlist_sample.csv",
-        assets_file=ROOT / "data" / "assets_sample.csv",
+        zone_file=shipped.ZONE_FILE,
+        watchlist_file=shipped.WATCHLIST_SAMPLE,
+        assets_file=shipped.ASSETS_SAMPLE,
         bootstrap_admin_token=token,
     )
     _check_files(settings)
@@ -336,11 +336,11 @@ def users_add(
     ] = None,
 ) -> None:
     """Create a user in the configured database (MARE_DATABASE_URL)."""
-    from app.auth.models import Role
     from app.auth.passwords import MIN_PASSWORD
     from app.auth.service import AuthService
-    from app.service.repo import Repo
-    from app.service.settings import ServiceSettings
+    from app.identity import Role
+    from app.settings import ServiceSettings
+    from app.store.repo import Repo
 
     try:
         r = Role(role)

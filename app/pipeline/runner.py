@@ -43,12 +43,12 @@ from ais_ingest.records import Batch
 from ais_ingest.sources import LineSource, merge_chunks
 from ais_ingest.sources.base import LineChunk
 from ais_ingest.stream import decode_stream
+from app.live.picture import LivePicture
 from app.pipeline.backlog import Backlog, Pending
 from app.pipeline.clock import LiveClock
 from app.pipeline.counters import PipelineCounters
 from app.pipeline.snapshot import write_snapshot
-from app.service.live import LivePicture
-from app.service.repo_alerts import event_key, provisional_alert
+from app.store.alerts import event_key, provisional_alert
 from app.store.errors import StoreUnavailable
 from geo.engine import Engine
 from geo.events import Event

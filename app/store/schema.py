@@ -327,7 +327,7 @@ def make_metadata(postgis: bool) -> MetaData:
 
 
 def _webhook_tables(md: MetaData) -> None:
-    """Webhook subscriptions and their bounded delivery log (0008), written by `app.push`.
+    """Webhook subscriptions and their bounded delivery log (0008), written by `app.api.push`.
 
     Times are integer epoch milliseconds and the filters plain JSON on both backends: the
     tables were first made by the service itself, and 0008 adopts those as they are.

@@ -21,15 +21,15 @@ from sqlalchemy import func
 from sqlalchemy import select as sql_select
 from typer.testing import CliRunner, Result
 
-from app.auth.models import Role
 from app.auth.passwords import verify_password
 from app.cli import cli
 from app.cli import commands as _commands  # noqa: F401  (registers the commands)
-from app.service.repo import Repo
-from app.service.settings import ROOT, ServiceSettings
-from app.settings import get_settings
+from app.identity import Role
+from app.settings import ServiceSettings, get_settings
 from app.store import Store, open_store
 from app.store.migrate import head_revision
+from app.store.repo import Repo
+from geo import shipped
 from geo.zones import load_zone_file
 from tests.app.processes import interrupt
 from tests.app.store.conftest import create_database, drop_database
@@ -141,7 +141,7 @@ def test_users_add_creates_a_liaison_for_its_zones(var_dir: Path) -> None:
     url = ServiceSettings(mode="test").resolved_database_url
     repo = Repo.open(url)
     try:
-        repo.put_zones(load_zone_file(ROOT / "data" / "zones" / "central_med.geojson"))
+        repo.put_zones(load_zone_file(shipped.ZONE_FILE))
     finally:
         repo.close()
     zones = "mlt-territorial-sea,ita-territorial-sea"

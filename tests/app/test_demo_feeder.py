@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from app.demo import UdpFeeder
+from app.cli.demo_feed import UdpFeeder
 
 
 def _c(line: str) -> int:

@@ -4,7 +4,7 @@ import numpy as np
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.records import Batch
-from app.service.live import LivePicture
+from app.live.picture import LivePicture
 from bench.service import lines
 
 T0 = 1_790_000_000_000  # 2026-09-21T14:13:20Z

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.ogc.params import parse_bbox, parse_datetime
+from app.api.ogc.params import parse_bbox, parse_datetime
 from tests.app.push.conftest import Service, position, service_fixture, until  # noqa: F401
 
 MMSIS = [310000000 + i for i in range(12)]

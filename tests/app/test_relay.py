@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from app.relay import NmeaRelay, relay_sentence
+from app.live.relay import NmeaRelay, relay_sentence
 
 TAGGED = "\\s:r1,c:1700000000*5C\\!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
 SENTENCE = "!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"  # TAGGED without its tag block

@@ -19,10 +19,9 @@ from pyais import encode_dict
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.timestamps import nmea_checksum
-from app.main import create_app
-from app.relay import NmeaRelay
-from app.service.settings import ServiceSettings
-from app.service.startup import start_relay
+from app.live.relay import NmeaRelay
+from app.settings import ServiceSettings
+from app.wiring import create_app, start_relay
 from tests.app.push.servers import serve
 
 METRICS_TOKEN = "metrics-" + "r" * 30

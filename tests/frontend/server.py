@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-from app.push.deflate import SharedDeflateProtocol
+from app.api.push.deflate import SharedDeflateProtocol
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.routes.frontend import CONTENT_SECURITY_POLICY, deck_bundle_path, router
+from app.api.routes.frontend import CONTENT_SECURITY_POLICY, deck_bundle_path, router
 from tests.frontend.server import serve
 
 

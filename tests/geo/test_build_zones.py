@@ -1,4 +1,4 @@
-"""The shipped zone set (data/zones/central_med.geojson) and the functions that build it.
+"""The shipped zone set (geo/data/zones/central_med.geojson) and the functions that build it.
 
 The full build takes about half a minute, so the shipped file is checked as committed and the
 build functions run on a small region (Malta, the Pelagie islands and south-east Sicily, GSHHG
@@ -16,6 +16,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
+from geo import shipped
 from geo.zone_index import ZoneIndex
 from geo.zones import SHIPPED_ZONE_FILE, Zone, ZoneKind, load_zone_file, parse_zones
 from scripts.build_zones import (
@@ -31,7 +32,7 @@ from scripts.build_zones import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "data"
+DATA = shipped.DATA_DIR
 GEOD = Geod(ellps="WGS84")
 SMALL_BOX = (11.8, 34.9, 15.4, 37.0)
 

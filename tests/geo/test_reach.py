@@ -3,7 +3,6 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,13 +10,14 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box, shape
 
+from geo import shipped
 from geo.geodesy import EARTH_RADIUS_NM, LocalFrame, geodesic_area_nm2, haversine_nm
 from geo.land import load_land
 from geo.reach import MAX_RADIUS_NM, reachable_area
 from geo.vessel_speeds import GO_FAST, UNKNOWN, max_speed_kn, speed_class
 
 HOUR = 3_600_000
-COAST = Path(__file__).resolve().parents[2] / "data" / "coast" / "land_gshhg_h.geojson"
+COAST = shipped.LAND_FILE
 FIX = (35.0, 12.0)  # open water south-west of Malta, used for the synthetic coasts
 FRAME = LocalFrame(*FIX)
 

@@ -23,11 +23,11 @@ import httpx
 import pytest
 import uvicorn
 
-from app.auth.models import Role
+from app.api.push.deflate import SharedDeflateProtocol
 from app.auth.passwords import use_fast_hasher
-from app.main import create_app
-from app.push.deflate import SharedDeflateProtocol
-from app.service.settings import ServiceSettings
+from app.identity import Role
+from app.settings import ServiceSettings
+from app.wiring import create_app
 
 use_fast_hasher()
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from app.service.assets import AssetFileError, load_assets_file, parse_assets
-from app.service.settings import ROOT
-from app.service.startup import start_service
+from app.live.assets import AssetFileError, load_assets_file, parse_assets
+from app.wiring import start_service
+from geo import shipped
 from tests.app.api.conftest import Service, make_settings, start
 from tests.app.api.nmea import position
 
@@ -27,7 +27,7 @@ def _names(svc: Service) -> dict[str, dict[str, object]]:
 
 
 def test_the_shipped_sample_is_valid_and_has_a_tracked_vessel_and_an_aircraft() -> None:
-    assets = load_assets_file(ROOT / "data" / "assets_sample.csv")
+    assets = load_assets_file(shipped.ASSETS_SAMPLE)
     assert len(assets) >= 3
     assert any(a.mmsi is not None for a in assets)
     assert any(a.kind == "aircraft" and a.lat is not None for a in assets)
@@ -42,7 +42,7 @@ def test_the_samples_tracked_assets_are_patrols_of_the_demo_simulation() -> None
     sim = Simulation(hours=24.0, seed=1, start_ms=1_790_000_000_000, zones=None, truth=False)
     next(sim.lines())  # plans the first window, where the patrols start their sweeps
     patrols = {a.vessel.mmsi for a in sim.plan.agents if a.vessel.role is Role.PATROL}
-    tracked = {a.mmsi for a in load_assets_file(ROOT / "data" / "assets_sample.csv") if a.mmsi}
+    tracked = {a.mmsi for a in load_assets_file(shipped.ASSETS_SAMPLE) if a.mmsi}
     assert tracked and tracked <= patrols
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 
-from app.auth.models import Role
-from app.deps import gate_of
+from app.api.deps import gate_of
+from app.identity import Role
 from tests.app.api.conftest import Service
 
 PUBLIC = {
@@ -30,7 +30,7 @@ PUBLIC = {
 
 def _public(method: str, path: str) -> bool:
     """The dashboard's page and static files are public (the token lives in the page)."""
-    from app.routes.frontend import router as frontend
+    from app.api.routes.frontend import router as frontend
 
     static = {
         (m, str(getattr(r, "path", ""))) for r in frontend.routes for m in getattr(r, "methods", ())

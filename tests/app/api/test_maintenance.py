@@ -1,7 +1,7 @@
 """The service maintains its own database from its start, on both backends.
 
 Retention, partitions ahead and the GiST of closed days run in a worker thread of the service
-(`app.service.maintenance`); processes sharing one PostGIS take turns; a failed run is logged
+(`app.store.maintainer`); processes sharing one PostGIS take turns; a failed run is logged
 in one line and tried again at the next period.
 """
 
@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
-from app.service.maintenance import Maintainer
 from app.store import open_store
+from app.store.maintainer import Maintainer
 from app.store.maintenance import MAINTENANCE_KEY, maintain_exclusive
 from app.store.partitions import day_of, list_partitions, unindexed
 from app.store.store import now_ms

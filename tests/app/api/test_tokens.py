@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from app.auth.errors import WeakSecretError
 from app.auth.service import user_from_ticket, user_from_token, utcnow
 from app.auth.tokens import hash_token, new_token
-from app.service.settings import ServiceSettings
-from app.service.startup import check_secrets
+from app.settings import ServiceSettings
+from app.wiring import check_secrets
 from tests.app.api.conftest import PASSWORD, Service
 
 

@@ -20,10 +20,10 @@ import pytest
 from fastapi import FastAPI
 from pyais import encode_dict
 
-from app.auth.models import Role, User
 from app.auth.passwords import use_fast_hasher
-from app.main import create_app
-from app.service.settings import ServiceSettings
+from app.identity import Role, User
+from app.settings import ServiceSettings
+from app.wiring import create_app
 from tests.app.push.servers import Receiver, serve
 
 use_fast_hasher()
@@ -49,20 +49,20 @@ ZONES = {
 
 
 def push_routers() -> list[Any]:
-    from app.metrics import router as metrics_router
-    from app.ogc.routes import router as ogc_router
-    from app.push.sse import router as sse_router
-    from app.push.webhooks import router as webhooks_router
-    from app.push.websocket import router as ws_router
+    from app.api.metrics import router as metrics_router
+    from app.api.ogc.routes import router as ogc_router
+    from app.api.push.sse import router as sse_router
+    from app.api.push.webhooks import router as webhooks_router
+    from app.api.push.websocket import router as ws_router
 
     return [sse_router, ws_router, webhooks_router, ogc_router, metrics_router]
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
-    """Return create_app(settings) with the push routers (once app.routes lists them itself)."""
+    """Return create_app(settings) with the push routers (once app.api.routes lists them itself)."""
     from starlette.routing import Mount
 
-    from app.routes import ROUTERS
+    from app.api.routers import ROUTERS
 
     app = create_app(settings)
     for router in push_routers():

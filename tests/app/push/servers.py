@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from app.push.deflate import SharedDeflateProtocol
+from app.api.push.deflate import SharedDeflateProtocol
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import zlib
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 
-from app.push.deflate import SharedDeflate, shared
+from app.api.push.deflate import SharedDeflate, shared
 
 #: uvicorn's settings for its permessage-deflate factory.
 UVICORN = {

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from app.hub import Hub
-from app.push import webhook_table as table
-from app.push.dispatch import WebhookDispatcher, matches
-from app.push.signing import Allowlist, sign, verify
+from app.api.push.dispatch import WebhookDispatcher, matches
+from app.api.push.signing import Allowlist, sign, verify
+from app.live.hub import Hub
+from app.store import webhooks as table
 from app.store.engine import make_engine
 from app.store.migrate import upgrade
 from tests.app.push.servers import Receiver, serve

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.hub import Hub, HubClosed, in_bbox
+from app.live.hub import Hub, HubClosed, in_bbox
 
 
 def vessel(mmsi: int, lon: float, lat: float, **extra: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.push.sse import parse_last_id
+from app.api.push.sse import parse_last_id
 from app.store import open_store
 from geo.events import Event, EventKind, Severity
 from tests.app.push.conftest import Service, running, until
@@ -182,10 +182,10 @@ def test_a_liaison_stream_carries_only_its_zones(service: Service) -> None:
 
 async def test_a_reader_the_ring_left_behind_is_refilled_from_the_store(tmp_path: Path) -> None:
     """In one process: a ring of 3, so the store answers for what it evicted, same ids."""
-    from app.hub import Hub
-    from app.push.seq_recorder import attach
-    from app.push.sse import events as sse_events
-    from app.service.repo import Repo
+    from app.api.push.seq_recorder import attach
+    from app.api.push.sse import events as sse_events
+    from app.live.hub import Hub
+    from app.store.repo import Repo
 
     repo = Repo.open(f"sqlite:///{tmp_path / 'mare.sqlite'}")
     hub = Hub(alert_ring_size=3)

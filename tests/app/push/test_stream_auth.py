@@ -1,4 +1,4 @@
-"""Open WebSocket and SSE streams re-check their token and scope (app.push.stream_auth)."""
+"""Open WebSocket and SSE streams re-check their token and scope (app.api.push.stream_auth)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.auth.models import Role, User
 from app.auth.service import utcnow
 from app.auth.tokens import API_PREFIX, hash_token, new_token
+from app.identity import Role, User
 from tests.app.push.conftest import Service
 
 PASSWORD = "correct horse battery"

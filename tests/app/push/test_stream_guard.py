@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from app.auth.models import Role, User
+from app.api.push import stream_auth
+from app.api.push.stream_auth import StreamAuth, StreamGuard
 from app.auth.service import utcnow
-from app.hub import Hub
-from app.push import stream_auth
-from app.push.stream_auth import StreamAuth, StreamGuard
-from app.service.repo_accounts import TokenRow
+from app.identity import Role, User
+from app.live.hub import Hub
+from app.store.accounts import TokenRow
 from app.store.errors import StoreUnavailable
 
 
@@ -55,7 +55,7 @@ async def test_a_store_outage_keeps_streams_checked_and_expiry_still_ends_them(
     while repo.reads < 2:  # checked while the store answers
         await asyncio.sleep(0.01)
     repo.down = True
-    with caplog.at_level(logging.WARNING, logger="app.push.stream_auth"):
+    with caplog.at_level(logging.WARNING, logger="app.api.push.stream_auth"):
         seen = repo.reads
         while repo.reads < seen + 3:  # the guard keeps trying through the outage
             await asyncio.sleep(0.01)

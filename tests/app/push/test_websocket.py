@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.push.websocket import ProtocolError, parse_subscribe
+from app.api.push.websocket import ProtocolError, parse_subscribe
 from tests.app.push.conftest import Service, position, vessel
 
 BOX = [12.0, 35.0, 12.5, 35.5]

@@ -1,0 +1,1 @@
+"""The HTTP side: routes, OGC API, push (WebSocket, SSE, webhooks), errors and metrics."""

@@ -1,0 +1,116 @@
+"""``/api/v1/export``: a track or an alert set as a GeoJSON or CSV file to take away."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import RepoDep, allow
+from app.api.errors import bad_request
+from app.api.routes.alerts import AlertFilterDep
+from app.api.routes.common import MAX_LIMIT, MmsiPath, parse_time
+from app.identity import READERS
+from geo.events import format_time
+
+router = APIRouter(prefix="/api/v1/export", tags=["export"], dependencies=[allow(*READERS)])
+
+Fmt = Annotated[str, Query(pattern="^(geojson|csv)$")]
+GEOJSON = "application/geo+json"
+
+
+def _file(body: str, media: str, name: str) -> Response:
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+@router.get("/track/{mmsi:int}")
+def export_track(
+    mmsi: MmsiPath,
+    repo: RepoDep,
+    start: str | None = None,
+    end: str | None = None,
+    format: Fmt = "geojson",
+) -> Response:
+    """Return a vessel's positions in a window (default: its last 24 h) as GeoJSON or CSV."""
+    e = parse_time(end, "end")
+    if e is None:
+        e = repo.last_position_ms(mmsi) or 0
+    s = parse_time(start, "start")
+    if s is None:
+        s = e - 24 * 3_600_000
+    if s > e:
+        raise bad_request("start is after end")
+    cols = repo.track(mmsi, s, e)
+    n = len(cols["time_ms"])
+    if format == "csv":
+        rows = [
+            [mmsi, format_time(cols["time_ms"][i]), cols["lat"][i], cols["lon"][i],
+             cols["speed"][i], cols["course"][i]]
+            for i in range(n)
+        ]  # fmt: skip
+        return _file(
+            _csv(["mmsi", "time", "lat", "lon", "speed", "course"], rows),
+            "text/csv",
+            f"track_{mmsi}.csv",
+        )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [cols["lon"][i], cols["lat"][i]]},
+            "properties": {
+                "mmsi": mmsi,
+                "time": format_time(cols["time_ms"][i]),
+                "speed": cols["speed"][i],
+                "course": cols["course"][i],
+            },
+        }
+        for i in range(n)
+    ]
+    body = json.dumps({"type": "FeatureCollection", "features": features})
+    return _file(body, GEOJSON, f"track_{mmsi}.geojson")
+
+
+ALERT_COLUMNS = [
+    "id", "kind", "mmsi", "other_mmsi", "zone", "start", "end", "lat", "lon", "severity",
+    "state", "assignee", "vessel_name",
+]  # fmt: skip
+
+
+@router.get("/alerts")
+def export_alerts(
+    repo: RepoDep,
+    f: AlertFilterDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+    format: Fmt = "geojson",
+) -> Response:
+    """Return the alerts matching the filters (as ``GET /alerts``) as GeoJSON or CSV."""
+    alerts = repo.list_alerts(f, limit=limit)
+    if format == "csv":
+        rows = [[a.get(c) for c in ALERT_COLUMNS] for a in alerts]
+        return _file(_csv(ALERT_COLUMNS, rows), "text/csv", "alerts.csv")
+    features = [
+        {
+            "type": "Feature",
+            "geometry": None
+            if a["lat"] is None
+            else {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
+            "properties": {k: v for k, v in a.items() if k not in ("lat", "lon")},
+        }
+        for a in alerts
+    ]
+    return _file(
+        json.dumps({"type": "FeatureCollection", "features": features}), GEOJSON, "alerts.geojson"
+    )

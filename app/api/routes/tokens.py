@@ -1,0 +1,63 @@
+"""``/api/v1/tokens``: API tokens for machines (admin only; the token is shown once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from app.api.deps import CurrentUser, RepoDep, allow
+from app.api.errors import not_found
+from app.api.push.stream_auth import notify_auth_changed
+from app.auth.service import AuthService
+from app.identity import Role
+from app.store.repo import TokenRow
+
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], dependencies=[allow(Role.ADMIN)])
+
+
+class TokenIn(BaseModel):
+    """A new API token: a name, optionally a narrower role, and a lifetime."""
+
+    name: str = Field(min_length=1, max_length=100)
+    role: Role | None = None
+    expires_in_days: float | None = Field(default=90.0, gt=0, le=3650)
+
+
+def token_json(row: TokenRow) -> dict[str, Any]:
+    """Return a token's public fields (never its hash)."""
+    return {
+        "id": str(row.id),
+        "name": row.name,
+        "username": row.username,
+        "kind": row.kind,
+        "role": row.role,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+    }
+
+
+@router.get("")
+def list_tokens(repo: RepoDep) -> list[dict[str, Any]]:
+    """Return the API tokens (no secrets)."""
+    return [token_json(r) for r in repo.list_tokens(kind="api")]
+
+
+@router.post("", status_code=201)
+def create_token(body: TokenIn, user: CurrentUser, request: Request) -> dict[str, Any]:
+    """Create an API token; the ``token`` field is shown this once."""
+    auth: AuthService = request.app.state.auth
+    token, row = auth.create_api_token(user, body.name, body.role, body.expires_in_days)
+    return {**token_json(row), "token": token}
+
+
+@router.delete("/{token_id}", status_code=204)
+def revoke_token(token_id: str, request: Request) -> Response:
+    """Revoke a token: it stops working at once, open streams on it included."""
+    auth: AuthService = request.app.state.auth
+    if not auth.revoke(token_id):
+        raise not_found(f"token {token_id}")
+    notify_auth_changed(request.app)
+    return Response(status_code=204)

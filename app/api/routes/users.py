@@ -1,0 +1,101 @@
+"""``/api/v1/users``: people and their roles (admin only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from app.api.deps import RepoDep, allow
+from app.api.errors import ApiError, bad_request, not_found
+from app.api.push.stream_auth import notify_auth_changed
+from app.api.routes.auth import UserOut
+from app.auth.passwords import MIN_PASSWORD, hash_password
+from app.auth.service import AuthService
+from app.identity import Role
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"], dependencies=[allow(Role.ADMIN)])
+
+USERNAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+
+
+class UserIn(BaseModel):
+    """A new user; ``zones`` only for liaisons (the zones whose alerts they see)."""
+
+    username: str = Field(pattern=USERNAME)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=1024)
+    role: Role
+    zones: list[str] | None = None
+
+
+class UserPatch(BaseModel):
+    """Fields to change; absent ones stay."""
+
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD, max_length=1024)
+    role: Role | None = None
+    zones: list[str] | None = None
+    #: True stops every token and the password of the user at once (streams close); False
+    #: lets them work again. The row, its tokens and its audit history stay.
+    disabled: bool | None = None
+
+
+def _check_zones(repo: Any, role: Role, zones: list[str] | None) -> None:
+    if role is Role.LIAISON:
+        if not zones:
+            raise bad_request("a liaison needs at least one zone")
+        known = {z.id for z in repo.list_zones()}
+        unknown = sorted(set(zones) - known)
+        if unknown:
+            raise bad_request(f"unknown zones: {', '.join(unknown)}")
+    elif zones:
+        raise bad_request("only a liaison is scoped to zones")
+
+
+@router.get("", response_model=list[UserOut])
+def list_users(repo: RepoDep) -> list[dict[str, Any]]:
+    """Return every user."""
+    return [u.to_json() for u in repo.list_users()]
+
+
+@router.post("", response_model=UserOut, status_code=201)
+def create_user(body: UserIn, repo: RepoDep, request: Request) -> dict[str, Any]:
+    """Create a user (409 if the name is taken)."""
+    _check_zones(repo, body.role, body.zones)
+    if repo.get_user(body.username) is not None:
+        raise ApiError(409, "conflict", f"user {body.username} already exists")
+    auth: AuthService = request.app.state.auth
+    return auth.create_user(body.username, body.password, body.role, body.zones).to_json()
+
+
+@router.get("/{username}", response_model=UserOut)
+def get_user(username: str, repo: RepoDep) -> dict[str, Any]:
+    """Return one user."""
+    user = repo.get_user(username)
+    if user is None:
+        raise not_found(f"user {username}")
+    return user.to_json()
+
+
+@router.patch("/{username}", response_model=UserOut)
+def update_user(username: str, body: UserPatch, repo: RepoDep, request: Request) -> dict[str, Any]:
+    """Change a user's password, role, zones or disabled flag (open streams follow at once)."""
+    user = repo.get_user(username)
+    if user is None:
+        raise not_found(f"user {username}")
+    role = body.role or user.role
+    zones = body.zones if body.zones is not None else (list(user.zones or []) or None)
+    if role is not Role.LIAISON:
+        zones = None
+    _check_zones(repo, role, zones)
+    updated = repo.update_user(
+        username,
+        password_hash=None if body.password is None else hash_password(body.password),
+        role=role,
+        zones=zones,
+        disabled=body.disabled,
+    )
+    if updated is None:
+        raise not_found(f"user {username}")
+    notify_auth_changed(request.app)
+    return updated.to_json()

@@ -1,0 +1,1 @@
+"""What the service holds in memory: the live picture, the hub, intercepts, the relay."""

@@ -1,1 +1,0 @@
-"""The live service's own pieces that sit beside the store: settings, live state, data helpers."""

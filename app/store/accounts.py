@@ -1,0 +1,231 @@
+"""Users, tokens and the audit log (the store's tables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.identity import Role, User
+from app.store.repo_base import RepoBase, now_ms
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    """A stored token (its hash only) and its lifecycle."""
+
+    id: int
+    username: str
+    name: str
+    kind: str
+    role: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _row_id(text: str) -> int | None:
+    """Return a token id from its text form, None if it cannot be one (not a 32-bit row id)."""
+    if not text.isdigit() or len(text) > 10 or int(text) > 2**31 - 1:
+        return None
+    return int(text)
+
+
+def _user(row: Any) -> User:
+    zones = row.zones
+    return User(
+        row.username,
+        Role(row.role),
+        tuple(zones) if zones is not None else None,
+        disabled=bool(row.disabled),
+    )
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _ms(dt: datetime | None) -> int | None:
+    return None if dt is None else round(dt.timestamp() * 1000)
+
+
+def _token(row: Any) -> TokenRow:
+    created = _dt(row.created_at)
+    assert created is not None
+    return TokenRow(
+        row.id,
+        row.username,
+        row.name,
+        row.kind,
+        row.role,
+        created,
+        _dt(row.expires_at),
+        _dt(row.revoked_at),
+    )
+
+
+class AccountsRepo(RepoBase):
+    """Users and tokens (the store's ``users`` and ``api_tokens``), audit entries."""
+
+    def _tokens_query(self) -> Any:
+        tok, u = self.store.tables["api_tokens"], self.store.tables["users"]
+        return select(tok, u.c.username).join(u, u.c.id == tok.c.user_id)
+
+    def create_user(
+        self, *, username: str, password_hash: str, role: Role, zones: list[str] | None = None
+    ) -> User:
+        u = self.store.tables["users"]
+        stmt = u.insert().values(
+            username=username,
+            password_hash=password_hash,
+            role=role.value,
+            zones=zones,
+            disabled=False,
+            created_at=now_ms(),
+        )
+        self.store.write(lambda c: c.execute(stmt), "creating a user")
+        return User(username, role, tuple(zones) if zones is not None else None)
+
+    def get_user(self, username: str) -> User | None:
+        u = self.store.tables["users"]
+        q = select(u).where(u.c.username == username)
+        row = self.store.read(lambda c: c.execute(q).first())
+        return None if row is None else _user(row)
+
+    def password_hash(self, username: str) -> str | None:
+        """Return the hash to check a login against; None for unknown and disabled users."""
+        u = self.store.tables["users"]
+        q = select(u.c.password_hash).where(u.c.username == username, u.c.disabled.is_(False))
+        return self.store.read(lambda c: c.execute(q).scalar())  # type: ignore[no-any-return]
+
+    def list_users(self) -> list[User]:
+        u = self.store.tables["users"]
+        rows = self.store.read(lambda c: c.execute(select(u).order_by(u.c.username)).all())
+        return [_user(r) for r in rows]
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        password_hash: str | None,
+        role: Role | None,
+        zones: list[str] | None,
+        disabled: bool | None = None,
+    ) -> User | None:
+        values: dict[str, Any] = {}
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        if disabled is not None:
+            values["disabled"] = disabled
+        if role is not None:
+            values["role"] = role.value
+            values["zones"] = zones if role is Role.LIAISON else None
+        if values:
+            u = self.store.tables["users"]
+            stmt = update(u).where(u.c.username == username).values(**values)
+            self.store.write(lambda c: c.execute(stmt), "updating a user")
+        return self.get_user(username)
+
+    def add_token(
+        self,
+        *,
+        username: str,
+        name: str,
+        kind: str,
+        role: str | None,
+        token_hash: str,
+        expires_at: datetime | None,
+    ) -> TokenRow:
+        from app.auth.service import utcnow
+
+        tok, u = self.store.tables["api_tokens"], self.store.tables["users"]
+        owner = select(u.c.id).where(u.c.username == username).scalar_subquery()
+        stmt = (
+            tok.insert()
+            .values(
+                user_id=owner,
+                name=name,
+                kind=kind,
+                role=role,
+                token_hash=token_hash,
+                created_at=_ms(utcnow()),
+                expires_at=_ms(expires_at),
+            )
+            .returning(tok.c.id)
+        )
+
+        def run(c: Any) -> Any:
+            token_id = c.execute(stmt).scalar_one()
+            return c.execute(self._tokens_query().where(tok.c.id == token_id)).one()
+
+        return _token(self.store.write(run, "creating a token"))
+
+    def token_by_hash(self, token_hash: str) -> TokenRow | None:
+        tok = self.store.tables["api_tokens"]
+        q = self._tokens_query().where(tok.c.token_hash == token_hash)
+        row = self.store.read(lambda c: c.execute(q).first())
+        return None if row is None else _token(row)
+
+    def token_by_id(self, token_id: str) -> TokenRow | None:
+        row_id = _row_id(token_id)
+        if row_id is None:
+            return None
+        tok = self.store.tables["api_tokens"]
+        q = self._tokens_query().where(tok.c.id == row_id)
+        row = self.store.read(lambda c: c.execute(q).first())
+        return None if row is None else _token(row)
+
+    def list_tokens(self, kind: str | None = None) -> list[TokenRow]:
+        tok = self.store.tables["api_tokens"]
+        q = self._tokens_query().order_by(tok.c.id)
+        if kind is not None:
+            q = q.where(tok.c.kind == kind)
+        return [_token(r) for r in self.store.read(lambda c: c.execute(q).all())]
+
+    def revoke_token(self, token_id: str, at: datetime) -> bool:
+        row_id = _row_id(token_id)
+        if row_id is None:
+            return False
+        tok = self.store.tables["api_tokens"]
+        stmt = (
+            update(tok)
+            .where(tok.c.id == row_id, tok.c.revoked_at.is_(None))
+            .values(revoked_at=_ms(at))
+        )
+        return bool(self.store.write(lambda c: c.execute(stmt).rowcount, "revoking a token"))
+
+    def audit(
+        self, username: str, action: str, *, target: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        self.store.write(
+            lambda c: self._audit(c, username, action, target, detail), "writing the audit log"
+        )
+
+    def _audit(
+        self, c: Any, username: str, action: str, target: str, detail: dict[str, Any] | None
+    ) -> None:
+        """Append an entry on ``c`` (the store's ``audit_log``; no detail is stored as ``{}``)."""
+        a = self.store.tables["audit_log"]
+        c.execute(
+            a.insert().values(
+                time=now_ms(), actor=username, action=action, target=target, details=detail or {}
+            )
+        )
+
+    def audit_of(self, target: str) -> list[dict[str, Any]]:
+        from geo.events import format_time
+
+        a = self.store.tables["audit_log"]
+        q = select(a).where(a.c.target == target).order_by(a.c.id)
+        rows = self.store.read(lambda c: c.execute(q).all())
+        return [
+            {
+                "time": format_time(r.time),
+                "user": r.actor,
+                "action": r.action,
+                "detail": r.details or None,
+            }
+            for r in rows
+        ]

@@ -1,0 +1,352 @@
+"""Events as alerts: one row per episode (`Event.key`), its lifecycle and comments.
+
+The engine emits an open episode and later its closed version under the same key; the second
+updates the row (end, details, severity) and keeps the lifecycle a person gave it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+
+from app.store.repo_base import RepoBase, now_ms
+from geo.events import Event, Severity, format_time
+
+SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
+#: Most stored alerts one stream resumption replays (the most recently written).
+RESUME_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    """Filters of ``GET /alerts`` (all optional; lists are OR, fields AND)."""
+
+    kinds: list[str] = field(default_factory=list)
+    zones: list[str] = field(default_factory=list)
+    mmsi: int | None = None
+    min_severity: str | None = None
+    states: list[str] = field(default_factory=list)
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+def event_key(ev: Event) -> str:
+    """Return the row key of an episode."""
+    kind, mmsi, other, zone, start = ev.key()
+    return f"{kind}|{mmsi}|{other if other is not None else ''}|{zone or ''}|{start}"
+
+
+def _iso(ms: int | None) -> str | None:
+    return None if ms is None else format_time(ms)
+
+
+def alert_json(r: Any) -> dict[str, Any]:
+    """Return the API's ``Alert`` for a row (joined with the vessel name)."""
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "mmsi": r.mmsi,
+        "other_mmsi": r.other_mmsi,
+        "zone": r.zone,
+        "start": format_time(r.start_time),
+        "end": _iso(r.end_time),
+        "lat": r.lat,
+        "lon": r.lon,
+        "severity": r.severity,
+        "details": r.details,
+        "state": r.state,
+        "assignee": r.assignee,
+        "acknowledged_by": r.acknowledged_by,
+        "acknowledged_at": _iso(r.acknowledged_at),
+        "resolved_by": r.resolved_by,
+        "resolved_at": _iso(r.resolved_at),
+        "comments": r.comments,
+        "vessel_name": r.vessel_name,
+    }
+
+
+def provisional_alert(ev: Event, vessel_name: str | None) -> dict[str, Any]:
+    """Return the Alert JSON of an event the store has not taken yet (the database is away).
+
+    It has no ``id`` (ids are the store's) and says ``stored: false``; its stored version
+    follows, with its id, once the database is back. Clients tell the two apart, and match
+    them, by the episode: ``kind``, ``mmsi``, ``other_mmsi``, ``zone`` and ``start``.
+    """
+    return {
+        "id": None,
+        "stored": False,
+        "kind": ev.kind.value,
+        "mmsi": ev.mmsi,
+        "other_mmsi": ev.other_mmsi,
+        "zone": ev.zone,
+        "start": format_time(ev.start_ms),
+        "end": _iso(ev.end_ms),
+        "lat": ev.lat,
+        "lon": ev.lon,
+        "severity": ev.severity.value,
+        "details": ev.details,
+        "state": "new",
+        "assignee": None,
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+        "resolved_by": None,
+        "resolved_at": None,
+        "comments": [],
+        "vessel_name": vessel_name,
+    }
+
+
+def _alert_select(ev: Table, vs: Table) -> Any:
+    return select(*ev.c, vs.c.name.label("vessel_name")).select_from(
+        ev.outerjoin(vs, vs.c.mmsi == ev.c.mmsi)
+    )
+
+
+def _rank(ev: Table) -> Any:
+    """Return the severity's rank as SQL (low < medium < high < critical)."""
+    return case(SEVERITY_RANK, value=ev.c.severity, else_=-1)
+
+
+class AlertsRepo(RepoBase):
+    """Alerts (the store's ``events``): written by the pipeline, read and acted on by people."""
+
+    @property
+    def _events(self) -> Table:
+        return self.store.tables["events"]
+
+    def write_events(self, evs: list[Event]) -> list[dict[str, Any]]:
+        """Insert new episodes, update known ones; return their alerts (with ids)."""
+        if not evs:
+            return []
+        latest: dict[str, Event] = {}
+        for ev in evs:
+            latest[event_key(ev)] = ev
+        keys = list(latest)
+        recorded = now_ms()
+        e = self._events
+
+        def run(c: Any) -> list[Any]:
+            known = {k: i for k, i in c.execute(select(e.c.key, e.c.id).where(e.c.key.in_(keys)))}
+            for key, ev in latest.items():
+                values = {
+                    "end_time": ev.end_ms,
+                    "lat": ev.lat,
+                    "lon": ev.lon,
+                    "severity": ev.severity.value,
+                    "details": ev.details,
+                    "updated_at": recorded,
+                }
+                if key in known:
+                    c.execute(update(e).where(e.c.id == known[key]).values(**values))
+                else:
+                    c.execute(
+                        e.insert().values(
+                            key=key,
+                            kind=ev.kind.value,
+                            mmsi=ev.mmsi,
+                            other_mmsi=ev.other_mmsi,
+                            zone=ev.zone,
+                            start_time=ev.start_ms,
+                            state="new",
+                            comments=[],
+                            created_at=recorded,
+                            **values,
+                        )
+                    )
+            return list(
+                c.execute(
+                    _alert_select(e, self.store.tables["vessel_states"]).where(e.c.key.in_(keys))
+                ).all()
+            )
+
+        rows = self.store.write(run, "writing alerts")
+        by_key = {r.key: r for r in rows}
+        return [alert_json(by_key[k]) for k in keys if k in by_key]
+
+    def _where(self, q: Any, f: AlertFilter) -> Any:
+        ev = self._events
+        e = ev.c
+        if f.kinds:
+            q = q.where(e.kind.in_(f.kinds))
+        if f.zones:
+            q = q.where(e.zone.in_(f.zones))
+        if f.mmsi is not None:
+            q = q.where(or_(e.mmsi == f.mmsi, e.other_mmsi == f.mmsi))
+        if f.min_severity is not None:
+            q = q.where(_rank(ev) >= SEVERITY_RANK[f.min_severity])
+        if f.states:
+            q = q.where(e.state.in_(f.states))
+        if f.start_ms is not None:  # overlaps the window: still open or ended after its start
+            q = q.where(or_(e.end_time.is_(None), e.end_time >= f.start_ms))
+        if f.end_ms is not None:
+            q = q.where(e.start_time <= f.end_ms)
+        return q
+
+    def _rows(self, q: Any) -> list[Any]:
+        return list(self.store.read(lambda c: c.execute(q).all()))
+
+    def list_alerts(
+        self, f: AlertFilter, *, limit: int, before_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        e = self._events
+        q = self._where(_alert_select(e, self.store.tables["vessel_states"]), f)
+        if before_id is not None:
+            q = q.where(e.c.id < before_id)
+        q = q.order_by(e.c.id.desc()).limit(limit)
+        return [alert_json(r) for r in self._rows(q)]
+
+    def get_alert(self, alert_id: int) -> dict[str, Any] | None:
+        e = self._events
+        rows = self._rows(
+            _alert_select(e, self.store.tables["vessel_states"]).where(e.c.id == alert_id)
+        )
+        return alert_json(rows[0]) if rows else None
+
+    def alerts_for_vessel(self, mmsi: int, limit: int) -> list[dict[str, Any]]:
+        return self.list_alerts(AlertFilter(mmsi=mmsi), limit=limit)
+
+    def alerts_published_between(
+        self, after: int, upto: int, fresh_from: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Return ``(seq, alert)`` for alerts last published in ``(after, upto]``, in seq order.
+
+        A row's publication is its ``stream_seq`` (`record_stream_seqs`). A row without one, or
+        written again since (``updated_at`` past it: a publication lost in a crash, a row from
+        before migration 0010 or from a program without a hub), counts as published at its
+        ``updated_at`` unless that is ``fresh_from`` or later (the running hub's start: this
+        process is about to publish it). At most `RESUME_LIMIT` rows, the most recently
+        written: a resume point further back gets only those.
+        """
+        e = self._events
+        c = e.c
+        q = (
+            _alert_select(e, self.store.tables["vessel_states"])
+            .add_columns(c.stream_seq.label("pub_seq"), c.updated_at.label("written_ms"))
+            .where(
+                or_(
+                    and_(c.stream_seq > after, c.stream_seq <= upto),
+                    and_(c.updated_at > after, c.updated_at <= upto, c.updated_at < fresh_from),
+                )
+            )
+            .order_by(c.updated_at.desc(), c.id.desc())
+            .limit(RESUME_LIMIT)
+        )
+        out: list[tuple[int, int, dict[str, Any]]] = []
+        for r in self._rows(q):
+            seq = r.pub_seq
+            if seq is None or seq < r.written_ms:
+                if r.written_ms >= fresh_from:
+                    continue
+                seq = r.written_ms
+            if after < seq <= upto:
+                out.append((seq, r.id, alert_json(r)))
+        out.sort(key=lambda t: (t[0], t[1]))
+        return [(seq, alert) for seq, _, alert in out]
+
+    def record_stream_seqs(self, published: list[tuple[int, int]]) -> None:
+        """Record ``(alert id, seq)`` publications; a row keeps the highest seq it was given."""
+        latest: dict[int, int] = {}
+        for alert_id, seq in published:
+            latest[alert_id] = max(seq, latest.get(alert_id, seq))
+        if not latest:
+            return
+        e = self._events
+        stmt = (
+            update(e)
+            .where(e.c.id == bindparam("aid"))
+            .where(or_(e.c.stream_seq.is_(None), e.c.stream_seq < bindparam("seq")))
+            .values(stream_seq=bindparam("seq"))
+        )
+        rows = [{"aid": a, "seq": s} for a, s in latest.items()]
+        self.store.write(lambda conn: conn.execute(stmt, rows), "recording alert sequence ids")
+
+    def max_stream_seq(self) -> int | None:
+        """Return the highest sequence id recorded (a new hub numbers on from there)."""
+        c = self._events.c
+        return self.store.read(  # type: ignore[no-any-return]
+            lambda conn: conn.execute(select(func.max(c.stream_seq))).scalar()
+        )
+
+    def mmsis_with_alerts(self, zones: frozenset[str]) -> set[int]:
+        if not zones:
+            return set()
+        e = self._events.c
+        rows = self._rows(select(e.mmsi, e.other_mmsi).where(e.zone.in_(sorted(zones))))
+        out: set[int] = set()
+        for m, o in rows:
+            out.add(int(m))
+            if o is not None:
+                out.add(int(o))
+        return out
+
+    def alert_counts(self, zones: frozenset[str] | None) -> tuple[dict[str, int], int]:
+        """Return alerts by kind and how many are not resolved (within ``zones`` if given)."""
+        e = self._events.c
+        q = select(e.kind, e.state, func.count()).group_by(e.kind, e.state)
+        if zones is not None:
+            q = q.where(e.zone.in_(sorted(zones)))
+        by_kind: Counter[str] = Counter()
+        open_n = 0
+        for kind, state, n in self._rows(q):
+            by_kind[kind] += n
+            if state != "resolved":
+                open_n += n
+        return dict(by_kind), open_n
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def _change(
+        self, alert_id: int, user: str, action: str, values: dict[str, Any], detail: Any = None
+    ) -> dict[str, Any]:
+        """Apply a person's change and its audit entry in one transaction."""
+        e = self._events
+
+        def run(c: Any) -> None:
+            if values:
+                stmt = update(e).where(e.c.id == alert_id)
+                c.execute(stmt.values(**values, updated_at=now_ms()))
+            self._audit(c, user, action, f"alert:{alert_id}", detail)  # type: ignore[attr-defined]
+
+        self.store.write(run, "changing an alert")
+        alert = self.get_alert(alert_id)
+        assert alert is not None
+        return alert
+
+    def acknowledge(self, alert_id: int, user: str) -> dict[str, Any]:
+        return self._change(
+            alert_id,
+            user,
+            "acknowledge",
+            {"state": "acknowledged", "acknowledged_by": user, "acknowledged_at": now_ms()},
+        )
+
+    def assign(self, alert_id: int, user: str, assignee: str | None) -> dict[str, Any]:
+        return self._change(
+            alert_id, user, "assign", {"assignee": assignee}, {"assignee": assignee}
+        )
+
+    def resolve(self, alert_id: int, user: str, note: str | None) -> dict[str, Any]:
+        current = self.get_alert(alert_id)
+        assert current is not None
+        ms = now_ms()
+        values: dict[str, Any] = {"state": "resolved", "resolved_by": user, "resolved_at": ms}
+        if current["acknowledged_by"] is None:
+            values.update(acknowledged_by=user, acknowledged_at=ms)
+        if note:
+            values["comments"] = [
+                *current["comments"],
+                {"user": user, "time": format_time(ms), "text": note},
+            ]
+        return self._change(alert_id, user, "resolve", values, {"note": note} if note else None)
+
+    def comment(self, alert_id: int, user: str, text: str) -> dict[str, Any]:
+        current = self.get_alert(alert_id)
+        assert current is not None
+        comments = [
+            *current["comments"],
+            {"user": user, "time": format_time(now_ms()), "text": text},
+        ]
+        return self._change(alert_id, user, "comment", {"comments": comments}, {"text": text})

@@ -1,0 +1,46 @@
+"""`Repo`: every query of the service, over the shared store's tables (`app.store`).
+
+One class so that routes and the pipeline depend on one object (``app.state.repo``) and a
+change of storage touches this package only. All methods are blocking: call them from worker
+threads (sync routes, `asyncio.to_thread`), never on the event loop's hot path.
+"""
+
+from __future__ import annotations
+
+from app.store import Store, open_store
+from app.store.accounts import AccountsRepo, TokenRow
+from app.store.alerts import AlertFilter, AlertsRepo
+from app.store.history import PositionsRepo
+from app.store.reference import DataRepo
+
+__all__ = ["AlertFilter", "Repo", "TokenRow"]
+
+
+def engine_url(url: str) -> str:
+    """Return the SQLAlchemy URL: plain ``postgresql://`` gets the psycopg 3 driver."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    return url
+
+
+class Repo(AccountsRepo, AlertsRepo, DataRepo, PositionsRepo):
+    """The service's data functions; see the module docstring."""
+
+    def __init__(self, store: Store) -> None:
+        self.engine = store.engine
+        self.positions = store
+        self.store = store
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool | None = None) -> Repo:
+        """Open the shared store, the one schema of the service.
+
+        The store upgrades SQLite itself and refuses a PostGIS schema that is behind
+        (``mare db upgrade``), unless ``upgrade`` says otherwise.
+        """
+        return cls(open_store(url, upgrade=upgrade))
+
+    def close(self) -> None:
+        self.store.close()

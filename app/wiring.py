@@ -1,0 +1,244 @@
+"""The composition root: the one module that knows every part of the service.
+
+`create_app(settings)` builds the FastAPI application, whose lifespan starts the parts in order
+(`start_service`) and stops them in reverse (`stop_service`), so `uvicorn` serving
+``app.wiring:create_app`` is all of Mare in one process. Routes, streams and webhooks receive
+their parts through the typed dependencies of `app.api.deps`, never from here directly.
+
+Order matters: the store first (everything else reads it), then zones and watchlist (seeded
+from the shipped files into an empty database, so a first `mare demo` has the central-Med
+set) and own assets (``MARE_ASSETS_FILE``, upserted by name at every start), land (loaded
+once: a reachable area must not re-read 170 kB of coastline), the engine
+(from its snapshot when there is one), the live picture (from stored vessels), auth (the
+bootstrap token), the NMEA relay when ``MARE_RELAY_LISTEN`` asks for one (fed by the decoder's
+`on_accepted` hook, so it listens before the first line is decoded), and last the pipeline,
+whose sources start streaming at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from ais_ingest.decoder import Decoder
+from app.api.errors import add_exception_handlers
+from app.api.push.seq_recorder import attach as attach_seq_recorder
+from app.api.routers import ROUTERS
+from app.api.routes.watchlist import engine_watchlist
+from app.auth.service import AuthService, check_secret
+from app.auth.throttle import LoginThrottle, Policy
+from app.live.assets import load_assets_file
+from app.live.hub import Hub
+from app.live.picture import LivePicture
+from app.live.relay import NmeaRelay
+from app.pipeline import Pipeline
+from app.pipeline.snapshot import restore_or_new
+from app.settings import ServiceSettings
+from app.store.maintainer import start_maintenance, stop_maintenance
+from app.store.repo import Repo
+from geo.detectors.base import Place
+from geo.land import load_land
+from geo.watchlist import load_watchlist
+from geo.zones import load_zone_file
+
+log = logging.getLogger("app.service")
+
+
+def load_places(path: Path) -> list[Place]:
+    """Read places.csv (``name,country,role,lon,lat,...``) for the engine's wording."""
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [
+            Place(
+                r["name"], float(r["lon"]), float(r["lat"]), r.get("country", ""), r.get("role", "")
+            )
+            for r in csv.DictReader(fh)
+        ]
+
+
+def check_secrets(settings: ServiceSettings) -> None:
+    """Refuse weak secrets in serve mode before anything opens (`WeakSecretError`)."""
+    check_secret("MARE_BOOTSTRAP_ADMIN_TOKEN", settings.bootstrap_admin_token, mode=settings.mode)
+    check_secret("MARE_METRICS_TOKEN", settings.metrics_token, mode=settings.mode)
+
+
+def _prepare(settings: ServiceSettings) -> dict[str, Any]:
+    """Blocking part of the start (store, seeds, land, engine), run in a worker thread."""
+    # Read before the store opens: a refused file stops the start with nothing to close.
+    assets = load_assets_file(settings.assets_file) if settings.assets_file is not None else None
+    repo = Repo.open(settings.resolved_database_url)
+    if not repo.list_zones() and settings.zone_file.is_file():
+        repo.put_zones(load_zone_file(settings.zone_file))
+        log.info("zones seeded from %s", settings.zone_file)
+    if settings.watchlist_file is not None and not repo.list_watch():
+        wl = load_watchlist(settings.watchlist_file)
+        repo.import_watch(
+            [
+                {
+                    "mmsi": e.mmsi,
+                    "imo": e.imo,
+                    "name": e.name,
+                    "callsign": e.callsign,
+                    "note": e.note,
+                }
+                for e in wl.entries
+            ]
+        )
+    if assets is not None:
+        added, updated = repo.upsert_assets([a.model_dump() for a in assets])
+        log.info("assets from %s: %d added, %d updated", settings.assets_file, added, updated)
+    zones = repo.list_zones()
+    land = load_land(settings.land_file) if settings.land_file.is_file() else None
+    engine, restored = restore_or_new(
+        settings.snapshot_path,
+        zones,
+        watchlist=engine_watchlist(repo.list_watch()),
+        places=load_places(settings.places_file),
+    )
+    live = LivePicture()
+    live.load(repo.load_vessels())
+    scores = {m: engine.vessel_risk(m).score for m in engine.book}
+    live.set_risk(scores)
+    return {"repo": repo, "land": land, "engine": engine, "restored": restored, "live": live}
+
+
+async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
+    """Open everything and start the pipeline; parts land in ``app.state``."""
+    check_secrets(settings)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    parts = await asyncio.to_thread(_prepare, settings)
+    repo: Repo = parts["repo"]
+    policy = Policy(
+        user_failures=settings.login_user_failures,
+        client_failures=settings.login_client_failures,
+        window=settings.login_window_seconds,
+    )
+    auth = AuthService(repo, token_hours=settings.token_hours, throttle=LoginThrottle(policy))
+    if settings.bootstrap_admin_token:
+        await asyncio.to_thread(auth.bootstrap_admin, settings.bootstrap_admin_token)
+    hub = Hub(alert_seq_start=await asyncio.to_thread(repo.max_stream_seq))
+    recorder = attach_seq_recorder(hub, repo)  # SSE resumption from the store on hub ids
+    pipeline = Pipeline(
+        engine=parts["engine"],
+        live=parts["live"],
+        sink=repo,
+        hub=hub,
+        sources=list(settings.sources),
+        decoder=Decoder(
+            dedupe_seconds=settings.dedupe_seconds,
+            fragment_timeout_seconds=settings.fragment_timeout_seconds,
+        ),
+        snapshot_path=settings.snapshot_path,
+        snapshot_seconds=settings.snapshot_seconds,
+        queue_batches=settings.queue_batches,
+        batch_lines=settings.batch_size,
+        batch_seconds=settings.batch_seconds,
+    )
+    app.state.settings = settings
+    app.state.repo = repo
+    app.state.store = repo.store
+    app.state.auth = auth
+    app.state.land = parts["land"]
+    app.state.engine = parts["engine"]
+    app.state.engine_restored = parts["restored"]
+    app.state.live = parts["live"]
+    app.state.hub = hub
+    app.state.seq_recorder = recorder
+    app.state.pipeline = pipeline
+    app.state.relay = None
+    try:
+        app.state.relay = await start_relay(settings, pipeline.decoder)
+        await pipeline.start()
+    except BaseException:
+        if app.state.relay is not None:
+            await app.state.relay.stop()
+        await hub.close()
+        await asyncio.to_thread(recorder.stop)
+        repo.close()
+        raise
+    app.state.zone_watch = None
+    if repo.store.postgis:  # zone changes by other processes (mare CLI, another service)
+        from app.live.zone_watch import ZoneWatcher
+
+        watch = await asyncio.to_thread(
+            ZoneWatcher, settings.resolved_database_url, repo.list_zones, pipeline.set_zones
+        )
+        watch.start()
+        app.state.zone_watch = watch
+
+
+async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay | None:
+    """Start the NMEA relay if configured and hook it to ``decoder``; None when it is off.
+
+    The hook is set only while a client is connected: collecting the accepted lines costs the
+    decoder a few per cent, for nothing when no plotter listens. The decoder runs on the event
+    loop, as the relay does, so `NmeaRelay.feed` writes to the clients at once.
+    """
+    address = settings.relay_address
+    if address is None:
+        return None
+
+    def listened(clients: int) -> None:
+        decoder.on_accepted = relay.feed if clients else None
+
+    relay = NmeaRelay(*address, on_clients=listened)
+    try:
+        await relay.start()
+    except OSError as exc:
+        host, port = address
+        raise RuntimeError(
+            f"cannot listen for the NMEA relay on {host}:{port} (MARE_RELAY_LISTEN): "
+            f"{exc.strerror or exc}"
+        ) from exc
+    log.info("NMEA relay on %s:%d", *(relay.address or address))
+    return relay
+
+
+async def stop_service(app: FastAPI) -> None:
+    """Stop the pipeline (draining, snapshot), the relay, the hub and the store."""
+    pipeline: Pipeline = app.state.pipeline
+    if getattr(app.state, "zone_watch", None) is not None:
+        await asyncio.to_thread(app.state.zone_watch.stop)
+    await pipeline.stop()
+    relay: NmeaRelay | None = getattr(app.state, "relay", None)
+    if relay is not None:
+        pipeline.decoder.on_accepted = None
+        await relay.stop()
+    await app.state.hub.close()
+    await asyncio.to_thread(app.state.seq_recorder.stop)
+    await asyncio.to_thread(app.state.repo.close)
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """Return the application for ``settings`` (default: read from ``MARE_*``)."""
+    cfg = settings if settings is not None else ServiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await start_service(app, cfg)
+        try:
+            await start_maintenance(app, cfg)  # in its own thread: the API is ready meanwhile
+            yield
+        finally:
+            await stop_maintenance(app)
+            await stop_service(app)
+
+    app = FastAPI(
+        title="Mare",
+        version="1",
+        summary="AIS vessel tracking and interdiction for the central Mediterranean",
+        lifespan=lifespan,
+    )
+    app.state.settings = cfg
+    add_exception_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
