@@ -1,0 +1,1 @@
+"""Sharing Mare's picture with other systems in their exchange models (CISE first)."""
