@@ -10,6 +10,7 @@ from __future__ import annotations
 from app.store import Store, open_store
 from app.store.accounts import AccountsRepo, TokenRow
 from app.store.alerts import AlertFilter, AlertsRepo
+from app.store.contacts import ContactsRepo
 from app.store.history import PositionsRepo
 from app.store.reference import DataRepo
 
@@ -25,7 +26,7 @@ def engine_url(url: str) -> str:
     return url
 
 
-class Repo(AccountsRepo, AlertsRepo, DataRepo, PositionsRepo):
+class Repo(AccountsRepo, AlertsRepo, ContactsRepo, DataRepo, PositionsRepo):
     """The service's data functions; see the module docstring."""
 
     def __init__(self, store: Store) -> None:

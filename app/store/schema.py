@@ -311,6 +311,7 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("max_speed_kn", Float, nullable=False),
         Column("updated_at", EpochMs(), nullable=False),
     )
+    _contacts_table(md, postgis)
     audit = Table(
         "audit_log",
         md,
@@ -361,6 +362,46 @@ def _webhook_tables(md: MetaData) -> None:
         Column("time_ms", BigInteger, nullable=False),
     )
     Index("ix_webhook_deliveries_subscription_id", deliveries.c.subscription_id)
+
+
+def _contacts_table(md: MetaData, postgis: bool) -> None:
+    """Contacts: boats seen without AIS (0011), `geo.contacts.Contact` with who entered them.
+
+    ``mmsi`` is the AIS vessel the engine attached the contact to, ``target`` the dark target
+    number it started or continued; both NULL until fused (and both NULL if never fused).
+    """
+    cols: list[Any] = [
+        Column("id", Integer, primary_key=True),
+        Column("time", EpochMs(), nullable=False),
+        Column("lat", Float, nullable=False),
+        Column("lon", Float, nullable=False),
+        Column("radius_m", Float),
+        Column("kind", String(16), nullable=False),
+        Column("source", String(100), nullable=False),
+        Column("course", Float),
+        Column("speed_kn", Float),
+        Column("length_m", Float),
+        Column("people", Integer),
+        Column("confidence", Float),
+        Column("note", Text, nullable=False),
+        Column("ref", String(100)),
+        Column("mmsi", Integer),
+        Column("target", BigInteger),
+        Column("created_at", EpochMs(), nullable=False),
+        Column("created_by", String(64), nullable=False),
+    ]
+    if postgis:
+        cols.append(
+            Column(
+                "geom",
+                Geometry("POINT", srid=4326, spatial_index=False),
+                Computed(POINT_EXPR, persisted=True),
+            )
+        )
+    t = Table("contacts", md, *cols)
+    Index("ix_contacts_time", t.c.time)
+    if postgis:
+        Index("ix_contacts_geom", t.c.geom, postgresql_using="gist")
 
 
 def tables(postgis: bool) -> dict[str, Table]:

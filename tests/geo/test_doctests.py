@@ -13,6 +13,8 @@ MODULES = [
     "geo.reach",
     "geo.intercept",
     "geo.vessel_speeds",
+    "geo.contacts",
+    "geo.contact_files",
 ]
 
 

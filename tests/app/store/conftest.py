@@ -24,7 +24,7 @@ ADMIN_URL = os.environ.get(
 )
 TABLES = (
     "positions, vessels, vessel_identities, zones, store_meta, events, watchlist, api_tokens, "
-    "users, audit_log, assets, vessel_states"
+    "users, audit_log, assets, vessel_states, contacts"
 )
 
 

@@ -1,0 +1,111 @@
+"""``mare contacts import|export``: contacts (boats seen without AIS) in and out of the database.
+
+An import takes whole files: every file is parsed first, and one bad row anywhere refuses the
+lot (each problem named by file, row and field) before anything is stored; the files that pass
+are stored in one transaction with one audit entry naming who ran the command.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli import cli
+from app.cli.console import err, fail
+from app.settings import get_settings
+from app.store.errors import StoreError
+from geo.contact_files import ContactFileError, parse_text, to_csv, to_geojson
+from geo.contacts import Contact
+
+contacts_cli = typer.Typer(
+    help="Contacts (sightings, radar, satellite detections, hotline calls).", no_args_is_help=True
+)
+cli.add_typer(contacts_cli, name="contacts")
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else var/mare.sqlite)."),
+]
+
+
+def read_contact_files(paths: list[Path]) -> list[Contact]:
+    """Parse contact files (CSV or GeoJSON, by content), all or nothing; exit 2 on any fault."""
+    out: list[Contact] = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"cannot read {path}: {exc}") from None
+        try:
+            out += parse_text(text, str(path))
+        except ContactFileError as exc:
+            for p in exc.problems:
+                err.print(f"{path}: {p}", soft_wrap=True, markup=False)
+            raise fail(str(exc)) from None
+    return out
+
+
+@contacts_cli.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="CSV or GeoJSON contact files.")],
+    url: UrlOption = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Who is importing (default: the OS user).")
+    ] = None,
+) -> None:
+    """Import contacts; nothing is stored unless every row of every file is valid."""
+    from app.store import open_store
+    from app.store.contacts import add_contacts
+
+    contacts = read_contact_files(files)
+    who = actor or f"cli:{getpass.getuser()}"
+    via = ",".join(p.name for p in files)[:200]
+    try:
+        store = open_store(url or get_settings().database_url)
+        try:
+            stored = add_contacts(
+                store, contacts, actor=who, via=via, now_ms=int(time.time() * 1000)
+            )
+        finally:
+            store.close()
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    span = f" (ids {stored[0].id}-{stored[-1].id})" if stored else ""
+    typer.echo(f"imported {len(stored)} contacts{span}")
+
+
+@contacts_cli.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help=".csv or .geojson (- : CSV on stdout).")],
+    url: UrlOption = None,
+) -> None:
+    """Write every stored contact as CSV (the import format) or GeoJSON."""
+    from app.store import open_store
+    from app.store.contacts import list_contacts
+
+    try:
+        store = open_store(url or get_settings().database_url)
+        try:
+            rows = list_contacts(store, limit=10_000_000)
+        finally:
+            store.close()
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    contacts = [r.contact for r in rows]
+    if out.suffix.lower() in (".geojson", ".json"):
+        body = json.dumps(to_geojson(contacts))
+    else:
+        body = to_csv(contacts)
+    if str(out) == "-":
+        typer.echo(body, nl=False)
+        return
+    try:
+        out.write_text(body, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc}") from None
+    typer.echo(f"wrote {len(contacts)} contacts to {out}")
