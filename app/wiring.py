@@ -103,6 +103,10 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
         watchlist=engine_watchlist(repo.list_watch()),
         places=load_places(settings.places_file),
     )
+    # Contacts stored but not fused before a stop (after the snapshot, or with none): the
+    # engine takes them again; those its snapshot still holds are not queued twice.
+    since = engine.now_ms() - int(engine.config.contact_history_s * 1000)
+    engine.add_contacts(repo.unfused_contacts(since if engine.now_ms() else 0))
     live = LivePicture()
     live.load(repo.load_vessels())
     scores = {m: engine.vessel_risk(m).score for m in engine.book}

@@ -26,6 +26,8 @@ def _default_risk_weights() -> dict[str, float]:
         "zone_entry": 5.0,
         "zone_dwell": 5.0,
         "zone_exit": 0.0,
+        "contact_association": 35.0,
+        "dark_target": 0.0,
     }
 
 
@@ -119,7 +121,44 @@ class EngineConfig:
         isolated bad timestamp never makes ten in a row.
     risk_half_life_s, risk_weights
         Risk contributions halve every 24 h: yesterday's encounter still matters, last week's
-        barely.
+        barely. A ``contact_association`` (an AIS vessel met or escorted a boat without AIS)
+        weighs more than an encounter of two AIS vessels: it is the mothership pattern itself.
+    contact_settle_s
+        A contact is fused once event time is this far past it, so that the AIS fixes after it
+        (a class B vessel reports every 3 min at low speed, and two may be lost) are in: the
+        position of each vessel is then interpolated to the contact's time, not extrapolated.
+    contact_interp_max_s
+        AIS fixes up to this far before and after a contact are used; a vessel heard only on one
+        side of it is dead-reckoned from its speed and course (with ``contact_drift_ms`` of
+        allowance a second for the unknown manoeuvre).
+    contact_match_margin_m
+        A contact is explained by an AIS vessel whose interpolated position is within the
+        contact's uncertainty radius plus this margin: the AIS position error, the vessel's own
+        size (GNSS antenna offsets up to 300 m on a large ship) and interpolation across a turn.
+        Skylight matches Sentinel-1 detections to AIS within 1.5 km all told; with SAR's default
+        radius of 500 m, the 1 km margin is the same. A vessel whose reported length is less than
+        half or more than twice the contact's (plus 10 m) does not explain it: an inflatable
+        seen alongside a fishing vessel is not the fishing vessel. Hotline contacts (a boat in
+        distress relayed by phone) are never matched: they are about boats without AIS.
+    contact_history_s
+        How long AIS history (each vessel's position at each slice end) is kept to fuse late
+        contacts: a contact later than this (a SAR detection delivered hours after the pass)
+        is fused against what is left, and counted as late.
+    dark_track_gap_s, dark_track_close_s
+        A dark contact joins an existing dark target seen within ``dark_track_gap_s`` (6 h: an
+        aircraft's patrol revisit) if the boat could have covered the distance at its class's
+        speed (`geo.contacts.speed_bound_kn`) plus both contacts' radii; a dark target unseen for
+        ``dark_track_close_s`` is closed.
+    association_near_m, association_slow_kn
+        An AIS vessel within this distance (plus the contact's radius) of a dark target, both
+        at or under this speed, met it: the encounter rule's "near and slow together", with
+        the distance widened from 500 m to a nautical mile because the boat's position is a
+        sighting, not a GNSS fix. One such contact is evidence enough: in open water far from
+        port, a boat without AIS stopped beside a vessel is the pattern itself.
+    association_escort_m, association_escort_course_deg, association_escort_speed_kn
+        An AIS vessel within 3 nm of a moving dark target at two contacts at least
+        ``association_escort_min_s`` apart, on a course within 30 deg and at a speed within
+        3 kn of the target's, escorted it.
     """
 
     slice_s: float = 60.0
@@ -160,6 +199,20 @@ class EngineConfig:
 
     risk_half_life_s: float = 24 * 3600.0
     risk_weights: dict[str, float] = field(default_factory=_default_risk_weights)
+
+    contact_settle_s: float = 600.0
+    contact_interp_max_s: float = 1200.0
+    contact_drift_ms: float = 0.5
+    contact_match_margin_m: float = 1000.0
+    contact_history_s: float = 2 * 3600.0
+    dark_track_gap_s: float = 6 * 3600.0
+    dark_track_close_s: float = 12 * 3600.0
+    association_near_m: float = 1852.0
+    association_slow_kn: float = 3.0
+    association_escort_m: float = 3 * 1852.0
+    association_escort_course_deg: float = 30.0
+    association_escort_speed_kn: float = 3.0
+    association_escort_min_s: float = 600.0
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as plain JSON-able values."""

@@ -27,7 +27,9 @@ import numpy as np
 from ais_ingest.records import Batch, StaticReport
 from geo.clock import ClockGuard
 from geo.config import EngineConfig
+from geo.contacts import Contact
 from geo.detectors.base import Describer, Place, PlaceIndex, SliceContext
+from geo.detectors.contacts import ContactFusion
 from geo.detectors.encounter import EncounterDetector
 from geo.detectors.gap import GapDetector
 from geo.detectors.identity import IdentityDetector
@@ -124,6 +126,7 @@ class Engine:
         self.encounters = EncounterDetector(config)
         self.identity = IdentityDetector(config)
         self.watch = WatchlistDetector(watchlist)
+        self.contacts = ContactFusion(config)
         self.seen: set[int] = set()
         self.slice: int | None = None
         self.watermark: int | None = None
@@ -161,6 +164,23 @@ class Engine:
 
     def _zone_names_at_point(self, lon: float, lat: float) -> list[str]:
         return [z.name for z in self.index.zones_at(lon, lat)]
+
+    def _zone_of(self, lon: float, lat: float) -> str | None:
+        """Return the smallest zone holding a point: the most specific place it is in."""
+        zones = self.index.zones_at(lon, lat)
+        if not zones:
+            return None
+        return min(zones, key=lambda z: (z.geometry.area, z.id)).id
+
+    # -- contacts ------------------------------------------------------------------------------
+
+    def add_contacts(self, contacts: Iterable[Contact]) -> None:
+        """Queue contacts for fusion: each is fused once event time passes it by the settle time.
+
+        Arrival order does not matter (see `geo.detectors.contacts`); the events come out of
+        `process`, `advance` or `flush` like every other.
+        """
+        self.contacts.add(contacts)
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -232,10 +252,13 @@ class Engine:
         """Close the current slice, as live mode would a minute later (end of a capture)."""
         self.clock.drop_held()
         if self.slice is None:
-            return []
-        return self.advance(
+            return self.contacts.flush(self._near, self._zone_of)
+        events = self.advance(
             int((self.slice + 1) * self._slice_ms + self.config.live_lateness_s * 1000)
         )
+        events += self.contacts.flush(self._near, self._zone_of)
+        self._remember(events)
+        return events
 
     def _close(self, new_sid: int) -> list[Event]:
         assert self.slice is not None
@@ -245,6 +268,7 @@ class Engine:
         if self.had_data:
             events += self.encounters.tick(end, self.fleet, True, self.say)
         events += self._timers(end)
+        events += self.contacts.tick(end, self.fleet, self._near, self._zone_of)
         if new_sid > self.slice + 1:
             events += self._timers(new_sid * s_ms)
         self.had_data = False
@@ -340,6 +364,7 @@ class Engine:
         for rep in statics:
             if rep.mmsi > 0:  # MMSI 0 is shared by unconfigured units: no identity to follow
                 self.deferred += self.identity.process(rep, None, None)
+                self.contacts.note_length(rep.mmsi, rep.length)
             self.deferred += self.watch.check(
                 rep.mmsi, rep.time_ms, None, None, imo=rep.imo, name=rep.name, callsign=rep.callsign
             )
@@ -535,6 +560,7 @@ class Engine:
             "encounters": self.encounters.to_state(),
             "identity": self.identity.to_state(),
             "watch": self.watch.to_state(),
+            "contacts": self.contacts.to_state(),
             "book": [event_to_state(e) for evs in self.book.values() for e in evs.values()],
         }
         return json.dumps(state, separators=(",", ":"), allow_nan=False).encode()
@@ -578,5 +604,6 @@ class Engine:
         eng.encounters.load_state(state["encounters"])
         eng.identity.load_state(state["identity"])
         eng.watch.load_state(state["watch"])
+        eng.contacts.load_state(state.get("contacts", {}))
         eng._remember([event_from_state(e) for e in state["book"]])
         return eng

@@ -24,6 +24,8 @@ class EventKind(StrEnum):
     IDENTITY_CHANGE = "identity_change"
     INVALID_MMSI = "invalid_mmsi"
     WATCHLIST_MATCH = "watchlist_match"
+    DARK_TARGET = "dark_target"
+    CONTACT_ASSOCIATION = "contact_association"
 
 
 class Severity(StrEnum):

@@ -6,11 +6,15 @@ liaison that a vessel or alert is there.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from shapely.geometry import Point
 
 from app.api.errors import not_found
 from app.identity import User
 from app.store.repo import Repo
+from geo.zones import Zone
 
 
 def visible_mmsis(user: User, repo: Repo) -> set[int] | None:
@@ -32,3 +36,19 @@ def alert_visible(user: User, alert: dict[str, Any]) -> bool:
     """Return whether the user may see an alert."""
     zones = user.zone_scope
     return zones is None or alert.get("zone") in zones
+
+
+def zone_ids_at(zones: Iterable[Zone], lon: float, lat: float) -> list[str]:
+    """Return the ids of the zones holding a point (a contact's place, for the rule below)."""
+    pt = Point(lon, lat)
+    return [z.id for z in zones if z.geometry.covers(pt)]
+
+
+def contact_visible(user: User, zones_at_point: Iterable[str]) -> bool:
+    """Return whether the user may see a contact lying in ``zones_at_point``.
+
+    The same rule as alerts: a liaison sees what lies in its zones. A contact in none of them
+    is not shown, as an alert of another zone is not.
+    """
+    scope = user.zone_scope
+    return scope is None or any(z in scope for z in zones_at_point)

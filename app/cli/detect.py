@@ -156,10 +156,21 @@ def detect(
         Path | None,
         typer.Option("--places", help="Places CSV for wording (default: geo/data/places.csv)."),
     ] = None,
+    contacts: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--contacts",
+            help="Contacts (CSV or GeoJSON, repeatable) fused with the AIS on event time.",
+        ),
+    ] = None,
 ) -> None:
     """Run the behaviour engine over captures and write one event per episode."""
+    from app.cli.contacts import read_contact_files
+
     zone_list, wl, place_list = _load_inputs(captures, zones, watchlist, places)
     engine = Engine(zone_list, watchlist=wl, places=place_list)
+    if contacts:
+        engine.add_contacts(read_contact_files(contacts))
     decoder = decoder_from_settings()
     started = time.perf_counter()
     progress = file_progress()

@@ -50,6 +50,7 @@ from app.pipeline.counters import PipelineCounters
 from app.pipeline.snapshot import write_snapshot
 from app.store.alerts import event_key, provisional_alert
 from app.store.errors import StoreUnavailable
+from geo.contacts import Contact
 from geo.engine import Engine
 from geo.events import Event
 from geo.watchlist import Watchlist
@@ -79,6 +80,8 @@ class Sink(Protocol):
     def write_positions(self, batch: Batch, vessels: list[dict[str, Any]] | None = None) -> int: ...
 
     def write_events(self, events: list[Event]) -> list[dict[str, Any]]: ...
+
+    def set_contact_fusion(self, outcomes: list[tuple[int, int | None, int | None]]) -> int: ...
 
 
 class Publisher(Protocol):
@@ -258,6 +261,10 @@ class Pipeline:
 
         self._on_loop(apply)
 
+    def add_contacts(self, contacts: Sequence[Contact]) -> None:
+        """Give the running engine stored contacts to fuse (on event time, like its AIS)."""
+        self._on_loop(self.engine.add_contacts, list(contacts))
+
     def feed(self, batch: Batch) -> None:
         """Hand a decoded batch to the engine stage (from the loop); dropped if it is full."""
         self._put(self.engine_q, batch, "engine", len(batch))
@@ -306,11 +313,32 @@ class Pipeline:
         c.positions += len(batch.positions)
         c.statics += len(batch.statics)
         events = self.engine.process(batch)
+        self._contact_outcomes()
         self.clock.saw(self.engine.now_ms())
         changed = self.live.apply_batch(batch)
         touched = self._after(events, changed)
         self._put_store(batch, touched)
         self._queue_events(events)
+
+    def _contact_outcomes(self) -> None:
+        """Record, in the writer thread, what fusion made of stored contacts (vessel, target)."""
+        rows = [
+            (o.contact.id, o.mmsi, o.target)
+            for o in self.engine.contacts.take_outcomes()
+            if o.contact.id is not None
+        ]
+        if not rows or self._writer is None:
+            return
+        self.counters.contacts_fused += len(rows)
+        job = self._write(self.sink.set_contact_fusion, rows)
+
+        def done(f: asyncio.Future[int]) -> None:
+            if not f.cancelled() and f.exception() is not None:
+                self.counters.store_errors += 1
+                log.error("recording the fusion of %d contacts failed: %s", len(rows),
+                          f.exception())  # fmt: skip
+
+        job.add_done_callback(done)
 
     def _put_store(self, batch: Batch, touched: set[int]) -> None:
         self._put(self.store_q, (batch, self.live.entries(touched)), "store", len(batch))
@@ -348,6 +376,7 @@ class Pipeline:
                 continue
             try:
                 events = self.engine.advance(now)
+                self._contact_outcomes()
                 if events:
                     self._put_store(Batch(), self._after(events, set()))
                     self._queue_events(events)

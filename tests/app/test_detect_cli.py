@@ -156,3 +156,48 @@ def test_bad_watchlist_is_refused_naming_the_line(tmp_path: Path) -> None:
     )
     assert res.exit_code == 2
     assert "line 2" in res.output
+
+
+CONTACT_HEADER = (
+    "time,lat,lon,radius_m,kind,source,course,speed_kn,length_m,people,confidence,note\n"
+)
+
+
+def _iso(t_s: int) -> str:
+    from geo.events import format_time
+
+    return format_time(t_s * 1000)
+
+
+def test_detect_fuses_contacts_dark_and_matched(tmp_path: Path) -> None:
+    # one sighting on the northbound boat at 30 min (matched), one far from any AIS (dark)
+    lat_30 = 33.2 + 12.0 * 1852 / 3600 * 1800 / 111_320
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        CONTACT_HEADER
+        + f"{_iso(T0 + 1800)},{lat_30:.5f},12.1,300,aircraft,Eagle 1,,,,,,\n"
+        + f"{_iso(T0 + 1800)},34.9,11.5,,sar,S1A,,,,45,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "events.jsonl"
+    res = runner.invoke(
+        cli,
+        ["detect", str(capture(tmp_path)), "--zones", str(zones_file(tmp_path)),
+         "--contacts", str(contacts), "--out", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    objs = [json.loads(line) for line in out.read_text().splitlines()]
+    dark = [o for o in objs if o["kind"] == "dark_target"]
+    assert len(dark) == 1 and dark[0]["lat"] == 34.9 and dark[0]["details"]["people"] == 45
+    assert dark[0]["start"] == _iso(T0 + 1800)
+    assert all(Event.from_dict(o).to_dict() == o for o in objs)
+
+
+def test_detect_refuses_a_bad_contact_file_naming_row_and_field(tmp_path: Path) -> None:
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(CONTACT_HEADER + f"{_iso(T0)},34.9,11.5,,balloon,,,,,,,\n", "utf-8")
+    res = runner.invoke(
+        cli, ["detect", str(capture(tmp_path)), "--contacts", str(contacts), "--out", "-"]
+    )
+    assert res.exit_code == 2
+    assert "row 1, kind: 'balloon' is not one of" in res.output

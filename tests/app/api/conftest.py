@@ -222,6 +222,7 @@ MOVED_TABLES = (
     "events",
     "audit_log",
     "vessel_states",
+    "contacts",
 )
 
 

@@ -1,0 +1,205 @@
+"""Recent AIS positions of every vessel, kept to place each vessel at a contact's time.
+
+At each slice end the engine records every vessel that had a fix in the slice (its last fix:
+a vessel reporting every 10 s keeps one row a minute), and rows older than the retention are
+dropped. `positions_at` then interpolates each nearby vessel to a given time between its fixes
+before and after, or dead-reckons it from one side, with an allowance for the unknown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from geo.config import KNOT_MS
+from geo.tracker import Fleet
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+_M_PER_DEG = 111_195.0
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """The fixes of one slice: one row per vessel that had a fix in it."""
+
+    end_ms: int
+    mmsi: I64
+    t: I64
+    lat: F64
+    lon: F64
+    sog: F64
+    cog: F64
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Vessels placed at one time: position, speed, course and the allowance in metres."""
+
+    mmsi: I64
+    lat: F64
+    lon: F64
+    sog: F64
+    cog: F64
+    allowance_m: F64
+
+
+def _empty() -> Placed:
+    z = np.zeros(0)
+    return Placed(np.zeros(0, dtype=np.int64), z, z, z, z, z)
+
+
+class AisHistory:
+    """A ring of per-slice fixes; see the module docstring."""
+
+    def __init__(self, retention_s: float) -> None:
+        self.retention_ms = int(retention_s * 1000)
+        self.chunks: deque[Chunk] = deque()
+        self.last_ms: int | None = None
+
+    def record(self, end_ms: int, fleet: Fleet) -> None:
+        """Keep the fixes that arrived since the last call (the slice ending at ``end_ms``)."""
+        n = len(fleet)
+        t = fleet.t[:n]
+        since = self.last_ms if self.last_ms is not None else -1
+        sel = np.flatnonzero((t > since) & (t <= end_ms))
+        if len(sel):
+            self.chunks.append(
+                Chunk(end_ms, fleet.mmsi_col[sel].copy(), t[sel].copy(),
+                      fleet.lat[sel].copy(), fleet.lon[sel].copy(),
+                      fleet.sog[sel].astype(np.float64), fleet.cog[sel].astype(np.float64))
+            )  # fmt: skip
+        self.last_ms = end_ms if self.last_ms is None else max(self.last_ms, end_ms)
+        floor = end_ms - self.retention_ms
+        while self.chunks and self.chunks[0].end_ms < floor:
+            self.chunks.popleft()
+
+    @property
+    def oldest_ms(self) -> int | None:
+        """Return the end of the oldest slice kept (None when empty)."""
+        return self.chunks[0].end_ms if self.chunks else None
+
+    def positions_at(
+        self,
+        t_ms: int,
+        lon: float,
+        lat: float,
+        within_m: float,
+        window_s: float,
+        drift_ms: float,
+        until_ms: int,
+    ) -> Placed:
+        """Place every vessel heard within ``window_s`` of ``t_ms`` near (lon, lat) at ``t_ms``.
+
+        Between a fix before and one after: linear interpolation, no allowance. From one side
+        only: dead reckoning at the fix's speed and course, with ``drift_ms`` metres a second
+        of allowance (a vessel without speed stays where it was, with the same allowance).
+        Only fixes up to ``until_ms`` count (the contact's settle time), so the answer does not
+        depend on how far the history had grown when the question was asked. Rows are in MMSI
+        order, so callers' choices do not depend on storage order.
+        """
+        w = int(window_s * 1000)
+        parts = [c for c in self.chunks if t_ms - w <= c.end_ms and c.end_ms - 60_000 <= t_ms + w]
+        if not parts:
+            return _empty()
+        mm = np.concatenate([c.mmsi for c in parts])
+        tt = np.concatenate([c.t for c in parts])
+        la = np.concatenate([c.lat for c in parts])
+        lo = np.concatenate([c.lon for c in parts])
+        sg = np.concatenate([c.sog for c in parts])
+        cg = np.concatenate([c.cog for c in parts])
+        reach_m = within_m + window_s * 30.0 * KNOT_MS  # a vessel at 30 kn over the window
+        dlat = reach_m / _M_PER_DEG
+        dlon = dlat / max(0.05, math.cos(math.radians(lat)))
+        keep = (
+            (np.abs(tt - t_ms) <= w)
+            & (tt <= until_ms)
+            & (np.abs(la - lat) <= dlat)
+            & (np.abs(lo - lon) <= dlon)
+        )
+        if not keep.any():
+            return _empty()
+        mm, tt, la, lo, sg, cg = mm[keep], tt[keep], la[keep], lo[keep], sg[keep], cg[keep]
+        order = np.lexsort((tt, mm))
+        mm, tt, la, lo, sg, cg = mm[order], tt[order], la[order], lo[order], sg[order], cg[order]
+        out_m: list[int] = []
+        out_lat: list[float] = []
+        out_lon: list[float] = []
+        out_sog: list[float] = []
+        out_cog: list[float] = []
+        out_allow: list[float] = []
+        starts = np.r_[0, np.flatnonzero(mm[1:] != mm[:-1]) + 1, len(mm)]
+        for a, b in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+            k = a + int(np.searchsorted(tt[a:b], t_ms, "right"))  # first fix after t
+            before = k - 1 if k - 1 >= a else None
+            after = k if k < b else None
+            if before is not None and after is not None:
+                t0, t1 = int(tt[before]), int(tt[after])
+                f = (t_ms - t0) / (t1 - t0) if t1 > t0 else 0.0
+                p_lat = float(la[before] + f * (la[after] - la[before]))
+                p_lon = float(lo[before] + f * (lo[after] - lo[before]))
+                s = sg[after] if math.isfinite(sg[after]) else sg[before]
+                c = cg[after] if math.isfinite(cg[after]) else cg[before]
+                allow = 0.0
+            else:
+                i = before if before is not None else after
+                assert i is not None
+                dt = (t_ms - int(tt[i])) / 1000.0
+                s, c = sg[i], cg[i]
+                p_lat, p_lon = float(la[i]), float(lo[i])
+                if math.isfinite(s) and math.isfinite(c) and s > 0.5:
+                    run = s * KNOT_MS * dt
+                    p_lat += run * math.cos(math.radians(c)) / _M_PER_DEG
+                    p_lon += (
+                        run * math.sin(math.radians(c))
+                        / (_M_PER_DEG * max(0.05, math.cos(math.radians(p_lat))))
+                    )  # fmt: skip
+                allow = abs(dt) * drift_ms
+            out_m.append(int(mm[a]))
+            out_lat.append(p_lat)
+            out_lon.append(p_lon)
+            out_sog.append(float(s))
+            out_cog.append(float(c))
+            out_allow.append(allow)
+        return Placed(
+            np.array(out_m, dtype=np.int64),
+            np.array(out_lat),
+            np.array(out_lon),
+            np.array(out_sog),
+            np.array(out_cog),
+            np.array(out_allow),
+        )
+
+    def to_state(self, keep_s: float) -> dict[str, Any]:
+        """Return the last ``keep_s`` of history (what pending contacts need) as JSON values."""
+        floor = (self.last_ms or 0) - int(keep_s * 1000)
+        chunks = [c for c in self.chunks if c.end_ms >= floor]
+
+        def col(a: Any) -> list[Any]:
+            return [None if isinstance(v, float) and v != v else v for v in a.tolist()]
+
+        return {
+            "last_ms": self.last_ms,
+            "chunks": [
+                [c.end_ms, c.mmsi.tolist(), c.t.tolist(), c.lat.tolist(), c.lon.tolist(),
+                 col(c.sog), col(c.cog)]
+                for c in chunks
+            ],
+        }  # fmt: skip
+
+    def load_state(self, obj: dict[str, Any]) -> None:
+        def fcol(a: list[Any]) -> F64:
+            return np.array([np.nan if v is None else v for v in a], dtype=np.float64)
+
+        self.last_ms = obj.get("last_ms")
+        self.chunks = deque(
+            Chunk(int(e), np.array(m, dtype=np.int64), np.array(t, dtype=np.int64),
+                  fcol(la), fcol(lo), fcol(s), fcol(c))
+            for e, m, t, la, lo, s, c in obj.get("chunks", [])
+        )  # fmt: skip

@@ -1,0 +1,497 @@
+"""Contact fusion: which AIS vessel explains a contact, which boats have none, who met them.
+
+Contacts wait until event time is ``contact_settle_s`` past them, then are fused in a total
+order (time, position, kind, source), never in arrival order, so a capture with its contacts
+gives the same answers however it is cut into batches, and live equals ``mare detect`` for
+contacts that arrive within the settle time. For each contact:
+
+1. Every AIS vessel heard near it is placed at the contact's time (`AisHistory.positions_at`).
+   The nearest whose distance is within the contact's radius plus ``contact_match_margin_m``
+   (plus a dead-reckoning allowance), and whose length does not contradict the contact's,
+   explains it: the contact is attached to that vessel, and that is all.
+2. Otherwise the contact is dark. It joins the dark target it is consistent with (seen within
+   ``dark_track_gap_s``, reachable at the boat's speed bound), else starts one. Each target is
+   one ``dark_target`` event, updated with each contact and closed when unseen for
+   ``dark_track_close_s``. A target's number (its event's ``mmsi``) is derived from its first
+   contact: ten digits from 1,000,000,000 up, never a real MMSI (nine digits), and the same in
+   every run that sees the same first contact.
+3. AIS vessels placed near a dark contact are its mothership candidates: near (within
+   ``association_near_m`` plus the contact's radius) and both slow, or escorting (within
+   ``association_escort_m`` at matched course and speed at two contacts). That is a
+   ``contact_association`` event naming the vessel (``mmsi``) and the target (``other_mmsi``),
+   with the evidence in ``details``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from geo.ais_history import AisHistory, Placed
+from geo.config import KNOT_MS, EngineConfig
+from geo.contacts import Contact, boat_class, speed_bound_kn
+from geo.detectors.base import bearing_deg, describe_place, distance_m, haversine_m, nm
+from geo.events import Event, EventKind, Severity, format_time
+
+TARGET_BASE = 1_000_000_000
+TARGET_SPAN = 2**31 - 1 - TARGET_BASE
+_KEEP_CONTACTS = 20  # contacts listed in a dark_target's details (the latest)
+
+Near = Callable[[float, float], dict[str, object] | None]
+ZoneOf = Callable[[float, float], str | None]
+
+
+def target_number(first: Contact) -> int:
+    """Return the number of a dark target started by ``first`` (deterministic, not an MMSI).
+
+    Examples
+    --------
+    >>> from geo.contacts import ContactKind
+    >>> n = target_number(Contact(1_780_000_000_000, 33.9, 12.1, ContactKind.SAR))
+    >>> TARGET_BASE <= n < 2**31, n == target_number(Contact(1_780_000_000_000, 33.9, 12.1,
+    ...                                                       ContactKind.SAR))
+    (True, True)
+    """
+    key = f"{first.time_ms}|{first.lat:.6f}|{first.lon:.6f}|{first.kind.value}|{first.source}"
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return TARGET_BASE + int.from_bytes(digest, "big") % TARGET_SPAN
+
+
+def target_label(number: int) -> str:
+    """Return how a dark target is named to people: ``DT-`` and its last six digits."""
+    return f"DT-{number % 1_000_000:06d}"
+
+
+def lengths_agree(seen: float | None, known: float | None) -> bool:
+    """Return whether a seen length may be a boat of the known length (unknown: it may).
+
+    Half to twice the known length, plus 10 m for a sighting's estimate.
+
+    Examples
+    --------
+    >>> lengths_agree(9, 24), lengths_agree(20, 24), lengths_agree(None, 24)
+    (False, True, True)
+    """
+    if seen is None or known is None:
+        return True
+    return 0.5 * known <= seen <= 2.0 * known + 10.0
+
+
+def _angle_diff(a: float, b: float) -> float:
+    d = abs(a - b) % 360.0
+    return min(d, 360.0 - d)
+
+
+@dataclass(slots=True)
+class DarkTrack:
+    """A boat without AIS: its contacts in time order and what they say about it."""
+
+    number: int
+    zone: str | None
+    contacts: list[Contact]
+    closed: bool = False
+    nearest_ais: dict[str, Any] | None = None
+    #: mmsi -> evidence items (dicts) of meeting or escorting this target
+    evidence: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def first(self) -> Contact:
+        return self.contacts[0]
+
+    @property
+    def last(self) -> Contact:
+        return self.contacts[-1]
+
+    @property
+    def length_m(self) -> float | None:
+        known = [c.length_m for c in self.contacts if c.length_m is not None]
+        return max(known) if known else None
+
+    @property
+    def people(self) -> int | None:
+        known = [c.people for c in self.contacts if c.people is not None]
+        return max(known) if known else None
+
+    def velocity(self) -> tuple[float | None, float | None]:
+        """Return (speed kn, course) from the last two contacts 5+ min apart, else reported."""
+        last = self.last
+        for prev in reversed(self.contacts[:-1]):
+            dt = (last.time_ms - prev.time_ms) / 1000.0
+            if dt >= 300.0:
+                d = distance_m(prev.lon, prev.lat, last.lon, last.lat)
+                if d <= prev.radius + last.radius:
+                    return 0.0, None
+                return d / dt / KNOT_MS, bearing_deg(prev.lon, prev.lat, last.lon, last.lat)
+        return last.speed_kn, last.course
+
+    def max_speed_kn(self) -> float:
+        observed = [c.speed_kn for c in self.contacts if c.speed_kn is not None]
+        return speed_bound_kn(self.length_m, max(observed) if observed else None)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "zone": self.zone,
+            "contacts": [c.to_state() for c in self.contacts],
+            "closed": self.closed,
+            "nearest_ais": self.nearest_ais,
+            "evidence": {str(k): v for k, v in self.evidence.items()},
+        }
+
+    @classmethod
+    def from_state(cls, obj: dict[str, Any]) -> DarkTrack:
+        return cls(
+            number=int(obj["number"]),
+            zone=obj.get("zone"),
+            contacts=[Contact.from_state(c) for c in obj["contacts"]],
+            closed=bool(obj.get("closed")),
+            nearest_ais=obj.get("nearest_ais"),
+            evidence={int(k): list(v) for k, v in obj.get("evidence", {}).items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What fusion made of one contact: attached to ``mmsi``, or part of dark ``target``."""
+
+    contact: Contact
+    mmsi: int | None
+    target: int | None
+    distance_m: float | None
+
+
+class ContactFusion:
+    """Pending contacts, AIS history, dark targets and their associations; see module doc."""
+
+    def __init__(self, cfg: EngineConfig) -> None:
+        self.cfg = cfg
+        self.history = AisHistory(cfg.contact_history_s)
+        self.pending: list[tuple[tuple[Any, ...], Contact]] = []
+        self.tracks: dict[int, DarkTrack] = {}
+        self.lengths: dict[int, float] = {}
+        self.outcomes: list[Outcome] = []
+        self.late = 0
+        self.fused = 0
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def add(self, contacts: Iterable[Contact]) -> None:
+        """Queue contacts for fusion (in their total order, whatever the arrival order)."""
+        known = {c.id for _, c in self.pending if c.id is not None}
+        for c in contacts:
+            if c.id is not None and c.id in known:
+                continue  # the same stored contact again (a restart refilling the queue)
+            key = (*c.order_key(), c.id if c.id is not None else -1)
+            bisect.insort(self.pending, (key, c), key=lambda kc: kc[0])
+
+    def note_length(self, mmsi: int, length_m: int | None) -> None:
+        """Remember a vessel's reported length (from its static reports)."""
+        if length_m is not None and length_m > 0:
+            self.lengths[mmsi] = float(length_m)
+
+    def take_outcomes(self) -> list[Outcome]:
+        """Return and forget the outcomes since the last call (for the store)."""
+        out, self.outcomes = self.outcomes, []
+        return out
+
+    # -- the slice clock -----------------------------------------------------------------------
+
+    def tick(self, end_ms: int, fleet: Any, near: Near, zone_of: ZoneOf) -> list[Event]:
+        """At a slice end: record AIS history, fuse settled contacts, close quiet targets."""
+        self.history.record(end_ms, fleet)
+        return self.fuse_until(end_ms - int(self.cfg.contact_settle_s * 1000), near, zone_of)
+
+    def fuse_until(self, until_ms: int, near: Near, zone_of: ZoneOf) -> list[Event]:
+        """Fuse every pending contact at or before ``until_ms``; close targets quiet since."""
+        events: list[Event] = []
+        while self.pending and self.pending[0][1].time_ms <= until_ms:
+            _, c = self.pending.pop(0)
+            events += self._fuse(c, near, zone_of)
+        close_ms = int(self.cfg.dark_track_close_s * 1000)
+        for tr in sorted(self.tracks.values(), key=lambda t: t.number):
+            if not tr.closed and tr.last.time_ms + close_ms <= until_ms:
+                tr.closed = True
+                events.append(self._dark_event(tr, near))
+            elif tr.closed and tr.last.time_ms + 2 * close_ms <= until_ms:
+                del self.tracks[tr.number]  # long over: no contact can join it any more
+        return events
+
+    def flush(self, near: Near, zone_of: ZoneOf) -> list[Event]:
+        """Fuse every contact still pending (the end of a capture: nothing more will come)."""
+        if not self.pending:
+            return []
+        return self.fuse_until(self.pending[-1][1].time_ms, near, zone_of)
+
+    # -- fusion of one contact -----------------------------------------------------------------
+
+    def _fuse(self, c: Contact, near: Near, zone_of: ZoneOf) -> list[Event]:
+        cfg = self.cfg
+        self.fused += 1
+        oldest = self.history.oldest_ms
+        if oldest is None or c.time_ms < oldest + cfg.contact_interp_max_s * 1000:
+            self.late += 1
+        reach = max(cfg.association_escort_m, cfg.contact_match_margin_m) + c.radius
+        placed = self.history.positions_at(
+            c.time_ms,
+            c.lon,
+            c.lat,
+            reach,
+            cfg.contact_interp_max_s,
+            cfg.contact_drift_ms,
+            c.time_ms + int(cfg.contact_settle_s * 1000),
+        )
+        d = (
+            haversine_m(placed.lon, placed.lat, np.full(len(placed.lon), c.lon),
+                        np.full(len(placed.lat), c.lat))
+            if len(placed.mmsi) else np.zeros(0)
+        )  # fmt: skip
+        match = self._match(c, placed, d)
+        if match is not None:
+            i, dist = match
+            self.outcomes.append(Outcome(c, int(placed.mmsi[i]), None, dist))
+            return []
+        track, is_new = self._track_for(c, zone_of)
+        if is_new and len(d):
+            j = int(np.argmin(d))
+            track.nearest_ais = {"mmsi": int(placed.mmsi[j]), "distance_nm": nm(float(d[j]))}
+        self.outcomes.append(Outcome(c, None, track.number, None))
+        assoc = self._associate(track, c, placed, d, near)
+        return [self._dark_event(track, near), *assoc]
+
+    def _length_ok(self, c_len: float | None, mmsi: int) -> bool:
+        return lengths_agree(c_len, self.lengths.get(mmsi))
+
+    def _match(self, c: Contact, placed: Placed, d: Any) -> tuple[int, float] | None:
+        from geo.contacts import ContactKind
+
+        if c.kind is ContactKind.HOTLINE or not len(d):
+            return None
+        gate = c.radius + self.cfg.contact_match_margin_m + placed.allowance_m
+        ratio = d / gate
+        best: tuple[float, int, int] | None = None
+        for i in np.flatnonzero(ratio <= 1.0).tolist():
+            mmsi = int(placed.mmsi[i])
+            if not self._length_ok(c.length_m, mmsi):
+                continue
+            cand = (float(ratio[i]), mmsi, i)
+            if best is None or cand < best:
+                best = cand
+        if best is None:
+            return None
+        return best[2], float(d[best[2]])
+
+    def _track_for(self, c: Contact, zone_of: ZoneOf) -> tuple[DarkTrack, bool]:
+        gap_ms = self.cfg.dark_track_gap_s * 1000
+        best: tuple[float, int] | None = None
+        if c.ref is not None:  # a radar's own track number ties its updates together
+            for tr in self.tracks.values():
+                if (
+                    not tr.closed
+                    and tr.last.ref == c.ref
+                    and abs(c.time_ms - tr.last.time_ms) <= gap_ms
+                ):
+                    tr.contacts.append(c)
+                    return tr, False
+        for tr in self.tracks.values():
+            if tr.closed:
+                continue
+            dt = abs(c.time_ms - tr.last.time_ms) / 1000.0
+            if dt > self.cfg.dark_track_gap_s:
+                continue
+            if not lengths_agree(c.length_m, tr.length_m):
+                continue
+            v = max(tr.max_speed_kn(), speed_bound_kn(c.length_m, c.speed_kn)) * KNOT_MS
+            allowed = v * dt + tr.last.radius + c.radius
+            score = distance_m(tr.last.lon, tr.last.lat, c.lon, c.lat) / allowed
+            if score <= 1.0 and (best is None or (score, tr.number) < best):
+                best = (score, tr.number)
+        if best is not None:
+            tr = self.tracks[best[1]]
+            tr.contacts.append(c)
+            tr.contacts.sort(key=lambda x: x.order_key())
+            return tr, False
+        number = target_number(c)
+        while number in self.tracks:  # the same first contact twice: a duplicate report
+            number = TARGET_BASE + (number - TARGET_BASE + 1) % TARGET_SPAN
+        tr = DarkTrack(number, zone_of(c.lon, c.lat), [c])
+        self.tracks[number] = tr
+        return tr, True
+
+    # -- associations --------------------------------------------------------------------------
+
+    def _associate(
+        self, tr: DarkTrack, c: Contact, placed: Placed, d: Any, near: Near
+    ) -> list[Event]:
+        cfg = self.cfg
+        if not len(d):
+            return []
+        t_speed, t_course = tr.velocity()
+        events: list[Event] = []
+        for i in np.argsort(d, kind="stable").tolist():
+            mmsi = int(placed.mmsi[i])
+            dist = float(d[i])
+            sog = float(placed.sog[i])
+            cog = float(placed.cog[i])
+            sog_ok = math.isfinite(sog)
+            base = {"contact": c.id, "time": format_time(c.time_ms), "time_ms": c.time_ms,
+                    "distance_m": round(dist), "vessel_speed_kn": round(sog, 1) if sog_ok else None,
+                    "target_speed_kn": None if t_speed is None else round(t_speed, 1)}  # fmt: skip
+            item: dict[str, Any] | None = None
+            slow_target = t_speed is None or t_speed <= cfg.association_slow_kn
+            if (dist <= cfg.association_near_m + c.radius and sog_ok
+                    and sog <= cfg.association_slow_kn and slow_target):  # fmt: skip
+                item = {"how": "met", **base}
+            elif (dist <= cfg.association_escort_m + c.radius and sog_ok
+                  and sog > cfg.association_slow_kn and t_speed is not None
+                  and t_course is not None and math.isfinite(cog)
+                  and abs(sog - t_speed) <= cfg.association_escort_speed_kn
+                  and _angle_diff(cog, t_course) <= cfg.association_escort_course_deg):  # fmt: skip
+                item = {"how": "escorted", **base, "vessel_course": round(cog),
+                        "target_course": round(t_course)}  # fmt: skip
+            if item is None:
+                continue
+            ev_list = tr.evidence.setdefault(mmsi, [])
+            if any(e["time_ms"] == c.time_ms and e["contact"] == c.id for e in ev_list):
+                continue
+            ev_list.append(item)
+            ev_list.sort(key=lambda e: (e["time_ms"], e["how"]))
+            ev = self._association_event(tr, mmsi, ev_list, placed, i, near)
+            if ev is not None:
+                events.append(ev)
+        return events
+
+    def _association_event(
+        self,
+        tr: DarkTrack,
+        mmsi: int,
+        evidence: list[dict[str, Any]],
+        placed: Placed,
+        i: int,
+        near: Near,
+    ) -> Event | None:
+        met = [e for e in evidence if e["how"] == "met"]
+        escorts = [e for e in evidence if e["how"] == "escorted"]
+        span_s = (escorts[-1]["time_ms"] - escorts[0]["time_ms"]) / 1000.0 if escorts else 0.0
+        escorted = len(escorts) >= 2 and span_s >= self.cfg.association_escort_min_s
+        if not met and not escorted:
+            return None
+        first = met[0] if met else escorts[0]
+        start = min(e["time_ms"] for e in (met + (escorts if escorted else [])))
+        end = max(e["time_ms"] for e in (met + (escorts if escorted else [])))
+        lat, lon = float(placed.lat[i]), float(placed.lon[i])
+        place = near(tr.first.lon, tr.first.lat)
+        label = target_label(tr.number)
+        how = "met" if met else "escorted"
+        closest = min(e["distance_m"] for e in evidence)
+        seen = f"{tr.first.kind.value} {tr.first.source}".strip()
+        people = f", {tr.people} people" if tr.people else ""
+        where = describe_place(place)
+        summary = (
+            f"{how} boat without AIS {label} ({seen}{people}): "
+            f"{closest} m apart"
+            + (", both slow" if met else ", same course and speed")
+            + (f", {where}" if where else "")
+        )
+        details: dict[str, Any] = {
+            "target": label,
+            "target_number": tr.number,
+            "how": how,
+            "evidence": [{k: v for k, v in e.items() if k != "time_ms"} for e in evidence],
+            "contacts": sorted({e["contact"] for e in evidence if e["contact"] is not None}),
+            "first_evidence": first["time"],
+            "closest_m": closest,
+            "target_people": tr.people,
+            "target_length_m": tr.length_m,
+            "near": place,
+            "summary": summary,
+            "why": (
+                "an AIS vessel near and slow beside a boat no AIS explains"
+                if met
+                else "an AIS vessel keeping course and speed with a boat no AIS explains"
+            ),
+        }
+        return Event(
+            EventKind.CONTACT_ASSOCIATION, mmsi, start, end, lat, lon, Severity.HIGH,
+            other_mmsi=tr.number, zone=tr.zone, details=details,
+        )  # fmt: skip
+
+    # -- the dark_target event -----------------------------------------------------------------
+
+    def _dark_event(self, tr: DarkTrack, near: Near) -> Event:
+        last = tr.last
+        speed, course = tr.velocity()
+        kinds = sorted({c.kind.value for c in tr.contacts})
+        sources = sorted({c.source for c in tr.contacts if c.source})
+        place = near(last.lon, last.lat)
+        label = target_label(tr.number)
+        people = tr.people
+        by = ", ".join(f"{c.kind.value} {c.source}".strip() for c in tr.contacts[-3:])
+        where = describe_place(place)
+        summary = (
+            f"boat without AIS {label}"
+            + (f", {people} people" if people else "")
+            + f", seen by {by}"
+            + (f", {where}" if where else "")
+        )
+        details: dict[str, Any] = {
+            "target": label,
+            "target_number": tr.number,
+            "contacts": [c.to_dict() for c in tr.contacts[-_KEEP_CONTACTS:]],
+            "n_contacts": len(tr.contacts),
+            "kinds": kinds,
+            "sources": sources,
+            "people": people,
+            "length_m": tr.length_m,
+            "boat_class": boat_class(tr.length_m).name,
+            "max_speed_kn": tr.max_speed_kn(),
+            "speed_kn": None if speed is None else round(speed, 1),
+            "course": None if course is None else round(course),
+            "last_seen": format_time(last.time_ms),
+            "radius_m": last.radius,
+            "nearest_ais": tr.nearest_ais,
+            "associated": sorted(tr.evidence),
+            "near": place,
+            "summary": summary,
+            "why": "no AIS vessel within the contact's uncertainty and margin at its time",
+        }
+        severity = Severity.HIGH if people else Severity.MEDIUM
+        return Event(
+            EventKind.DARK_TARGET, tr.number, tr.first.time_ms,
+            last.time_ms if tr.closed else None, last.lat, last.lon, severity,
+            zone=tr.zone, details=details,
+        )  # fmt: skip
+
+    # -- queries and snapshot ------------------------------------------------------------------
+
+    def open_tracks(self) -> list[DarkTrack]:
+        """Return the dark targets not closed, by number."""
+        return [self.tracks[n] for n in sorted(self.tracks) if not self.tracks[n].closed]
+
+    def to_state(self) -> dict[str, Any]:
+        keep = self.cfg.contact_settle_s + self.cfg.contact_interp_max_s * 2
+        return {
+            "history": self.history.to_state(keep),
+            "pending": [c.to_state() for _, c in self.pending],
+            "tracks": [self.tracks[n].to_state() for n in sorted(self.tracks)],
+            "lengths": {str(k): v for k, v in self.lengths.items()},
+            "late": self.late,
+            "fused": self.fused,
+        }
+
+    def load_state(self, obj: dict[str, Any]) -> None:
+        self.history.load_state(obj.get("history", {}))
+        self.pending = []
+        self.add(Contact.from_state(c) for c in obj.get("pending", []))
+        self.tracks = {}
+        for t in obj.get("tracks", []):
+            tr = DarkTrack.from_state(t)
+            self.tracks[tr.number] = tr
+        self.lengths = {int(k): float(v) for k, v in obj.get("lengths", {}).items()}
+        self.late = int(obj.get("late", 0))
+        self.fused = int(obj.get("fused", 0))

@@ -1,0 +1,102 @@
+"""``/api/v1/contacts``: bulk import (all or nothing, audited), liaison scope, live fusion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from geo.events import format_time
+from tests.app.api.conftest import T0, Service
+from tests.app.api.nmea import position, static
+
+HEADER = "time,lat,lon,radius_m,kind,source,course,speed_kn,length_m,people,confidence,note\n"
+
+
+def _iso(t_s: int) -> str:
+    return format_time(t_s * 1000)
+
+
+def post_csv(svc: Service, role: str, *rows: str) -> Any:
+    body = HEADER + "".join(r + "\n" for r in rows)
+    return svc.client.post(
+        "/api/v1/contacts",
+        content=body.encode(),
+        headers={**svc.headers(role), "Content-Type": "text/csv"},
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgis"])
+def test_bulk_import_scope_and_audit(backend: str, request: pytest.FixtureRequest) -> None:
+    svc: Service = request.getfixturevalue("service" if backend == "sqlite" else "pg_service")
+    r = post_csv(
+        svc, "officer",
+        f"{_iso(T0)},35.2,12.2,400,aircraft,Eagle 1,,,10,60,0.9,grey rubber boat",
+        f"{_iso(T0 + 60)},35.2,13.2,,sar,S1A,,,,,,",
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["imported"] == 2 and [c["id"] for c in body["contacts"]] == [1, 2]
+    everything = svc.get("/api/v1/contacts").json()
+    assert [(c["kind"], c["zones"]) for c in everything] == [("aircraft", ["alpha"]),
+                                                            ("sar", ["beta"])]  # fmt: skip
+    assert everything[0]["created_by"] == "officer1" and everything[0]["people"] == 60
+    mine = svc.get("/api/v1/contacts", "liaison").json()
+    assert [c["id"] for c in mine] == [1]  # only what lies in its zone
+    fc = svc.get("/api/v1/contacts?format=geojson", "liaison").json()
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 1
+    # the import is in the audit log, under who made it
+    audit = svc.app.state.repo.audit_of("contacts:1-2")
+    assert [(a["user"], a["action"]) for a in audit] == [("officer1", "contacts.import")]
+
+
+def test_bad_rows_are_refused_by_row_and_field_and_nothing_is_stored(service: Service) -> None:
+    r = post_csv(
+        service, "officer",
+        f"{_iso(T0)},35.2,12.2,,aircraft,,,,,,,",
+        f"{_iso(T0)},35.2,192.2,,aircraft,,,,,,,",
+        f"{_iso(T0)},35.2,12.2,,ufo,,,,,,,",
+    )  # fmt: skip
+    assert r.status_code == 422
+    err = r.json()
+    assert err["error"] == "invalid_contacts"
+    assert [(p["row"], p["field"]) for p in err["detail"]["problems"]] == [(2, "lon"), (3, "kind")]
+    assert service.get("/api/v1/contacts").json() == []
+    # JSON and GeoJSON bodies, and a non-contact body
+    one = {"time": _iso(T0), "lat": 35.1, "lon": 12.1, "kind": "hotline", "people": 45}
+    assert service.post("/api/v1/contacts", "officer", json=one).status_code == 201
+    feat = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [12.1, 35.1]},
+            "properties": {"time": _iso(T0), "kind": "optical"}}  # fmt: skip
+    assert service.post("/api/v1/contacts", "officer", json=feat).status_code == 201
+    assert service.post("/api/v1/contacts", "officer", json=[]).status_code == 422
+    assert service.post("/api/v1/contacts", "officer", json=7).status_code == 422
+    assert service.post("/api/v1/contacts", "liaison", json=one).status_code == 403
+    assert service.post("/api/v1/contacts", "analyst", json=one).status_code == 403
+    assert len(service.get("/api/v1/contacts").json()) == 2
+
+
+def test_live_fusion_dark_target_and_mothership(service: Service) -> None:
+    mother = 247_000_009
+    t0 = service.event_time()
+    # a slow 70 m vessel in alpha for 25 min, a fix a minute; the clock moves with it
+    lines = static(mother, "SEA STAR", t0, ship_type=30)
+    lines += [position(mother, 12.2, 35.2, t0 + 60 * k, speed=0.5, course=0.0) for k in range(26)]
+    boat = {"time": _iso(t0 + 300), "lat": 35.2012, "lon": 12.2, "kind": "aircraft",
+            "length_m": 9, "people": 50, "source": "Eagle 1"}  # fmt: skip
+    r = service.post("/api/v1/contacts", "officer", json=[boat])
+    assert r.status_code == 201, r.text
+    service.send(lines)
+
+    def alerts(kind: str, role: str = "admin") -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = service.get(f"/api/v1/alerts?kind={kind}", role).json()["items"]
+        return got
+
+    dark = service.wait_for(lambda: alerts("dark_target"), timeout=20)
+    assoc = service.wait_for(lambda: alerts("contact_association"), timeout=20)
+    assert dark[0]["zone"] == "alpha" and dark[0]["details"]["people"] == 50
+    assert assoc[0]["mmsi"] == mother and assoc[0]["other_mmsi"] == dark[0]["mmsi"]
+    assert alerts("contact_association", "liaison")  # in its zone
+    stored = service.wait_for(
+        lambda: [c for c in service.get("/api/v1/contacts").json() if c["target"]]
+    )
+    assert stored[0]["target"] == dark[0]["mmsi"] and stored[0]["mmsi"] is None
