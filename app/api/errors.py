@@ -96,7 +96,10 @@ async def _auth_error(request: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     if isinstance(exc, TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after)
-    return JSONResponse(_body(exc.code, _first_line(exc)), status_code=exc.status, headers=headers)
+    detail = getattr(exc, "detail", None)
+    return JSONResponse(
+        _body(exc.code, _first_line(exc), detail), status_code=exc.status, headers=headers
+    )
 
 
 async def _table_error(request: Request, exc: Exception) -> JSONResponse:

@@ -37,3 +37,24 @@ class TooManyAttempts(AuthError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class OutOfScope(AuthError):
+    """An object outside the caller's scope: answered as if it did not exist (404)."""
+
+    code = "not_found"
+    status = 404
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+
+
+class ClaimOutsideScope(AuthError):
+    """A subscription asking for zones outside the caller's scope (422, naming them)."""
+
+    code = "invalid_request"
+    status = 422
+
+    def __init__(self, message: str, outside: list[str]) -> None:
+        super().__init__(message)
+        self.detail: dict[str, list[str]] = {"outside": outside}

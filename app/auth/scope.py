@@ -1,54 +1,121 @@
-"""Liaison scoping: a liaison sees only alerts of its zones and the vessels that bear them.
+"""The liaison rule, in one place: what a user may see.
 
-Out-of-scope objects answer 404, as if they did not exist (docs/api.md): a 403 would tell a
-liaison that a vessel or alert is there.
+A coastguard liaison sees the alerts of its zones, the zones themselves, and the vessels that
+bear an alert of those zones (both vessels of an encounter); every other role sees everything.
+Every route, stream, webhook and OGC collection asks a `Scope` and never ``user.zones``
+directly, so the rule cannot drift between copies: ``tests/app/api/test_scope_rule.py`` walks
+every endpoint with a liaison and fails on any that shows it something outside.
+
+Out-of-scope objects are answered as if they did not exist (`OutOfScope` is a 404, docs/api.md):
+a 403 would tell a liaison that a vessel or alert is there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from shapely.geometry import Point
 
-from app.api.errors import not_found
+from app.auth.errors import ClaimOutsideScope, OutOfScope
 from app.identity import User
-from app.store.repo import Repo
 from geo.zones import Zone
 
 
-def visible_mmsis(user: User, repo: Repo) -> set[int] | None:
-    """Return the MMSIs a liaison may see (None: everything)."""
-    zones = user.zone_scope
-    if zones is None:
-        return None
-    return repo.mmsis_with_alerts(zones)
-
-
-def check_vessel(user: User, repo: Repo, mmsi: int) -> None:
-    """Raise 404 when ``mmsi`` is outside the user's scope."""
-    scope = visible_mmsis(user, repo)
-    if scope is not None and mmsi not in scope:
-        raise not_found(f"vessel {mmsi}")
-
-
-def alert_visible(user: User, alert: dict[str, Any]) -> bool:
-    """Return whether the user may see an alert."""
-    zones = user.zone_scope
-    return zones is None or alert.get("zone") in zones
-
-
 def zone_ids_at(zones: Iterable[Zone], lon: float, lat: float) -> list[str]:
-    """Return the ids of the zones holding a point (a contact's place, for the rule below)."""
+    """Return the ids of the zones holding a point (a contact's place, for `sees_any_zone`)."""
     pt = Point(lon, lat)
     return [z.id for z in zones if z.geometry.covers(pt)]
 
 
-def contact_visible(user: User, zones_at_point: Iterable[str]) -> bool:
-    """Return whether the user may see a contact lying in ``zones_at_point``.
+class AlertedVessels(Protocol):
+    """The store's answer to "which vessels bear an alert of these zones"."""
 
-    The same rule as alerts: a liaison sees what lies in its zones. A contact in none of them
-    is not shown, as an alert of another zone is not.
-    """
-    scope = user.zone_scope
-    return scope is None or any(z in scope for z in zones_at_point)
+    def mmsis_with_alerts(self, zones: frozenset[str]) -> set[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one user may see: ``zones`` None for everything, else only those zones."""
+
+    zones: frozenset[str] | None
+
+    @classmethod
+    def of(cls, user: User) -> Scope:
+        """Return the scope of ``user`` (a liaison: its zones; anyone else: everything)."""
+        return cls(user.zone_scope)
+
+    @property
+    def unlimited(self) -> bool:
+        """Return whether nothing is hidden from this scope."""
+        return self.zones is None
+
+    # Zones ------------------------------------------------------------------------------------
+
+    def sees_zone(self, zone_id: str | None) -> bool:
+        """Return whether the zone (an alert's zone, which may be None) is in scope."""
+        return self.zones is None or (zone_id is not None and zone_id in self.zones)
+
+    def check_zone(self, zone_id: str) -> None:
+        """Raise `OutOfScope` (a 404) for a zone outside the scope."""
+        if not self.sees_zone(zone_id):
+            raise OutOfScope(f"zone {zone_id}")
+
+    def narrow_zones(self, requested: Iterable[str] | None) -> list[str] | None:
+        """Return the zones a query may cover: ``requested`` within scope.
+
+        None means no zone filter (an unlimited scope that asked for none); an empty list
+        means nothing at all (a liaison that asked only for zones outside its scope).
+        """
+        asked = sorted({z for z in requested or () if z})
+        if self.zones is None:
+            return asked or None
+        return [z for z in asked if z in self.zones] if asked else sorted(self.zones)
+
+    def sees_any_zone(self, zone_ids: Iterable[str]) -> bool:
+        """Return whether any of ``zone_ids`` is in scope (the zones holding a contact, say).
+
+        Something in none of a liaison's zones is not shown, as an alert of another zone is not.
+        """
+        return self.zones is None or any(z in self.zones for z in zone_ids)
+
+    def claim_zones(self, requested: Iterable[str] | None) -> list[str] | None:
+        """Return the zones a subscription covers; `ClaimOutsideScope` names any outside.
+
+        Unlike `narrow_zones`, which filters a read, a claim (a liaison's webhook) must not be
+        silently cut down: the caller would believe it covers zones it does not.
+        """
+        asked = None if requested is None else sorted(set(requested))
+        if self.zones is None:
+            return asked
+        if asked is None:
+            asked = sorted(self.zones)
+        outside = [z for z in asked if z not in self.zones]
+        if outside or not asked:
+            raise ClaimOutsideScope("a liaison's subscription covers only its own zones", outside)
+        return asked
+
+    # Alerts -----------------------------------------------------------------------------------
+
+    def sees_alert(self, alert: Mapping[str, Any]) -> bool:
+        """Return whether an alert (the API's Alert JSON or an event's dict) is in scope."""
+        return self.sees_zone(alert.get("zone"))
+
+    def alert_filter(self) -> Callable[[Mapping[str, Any]], bool] | None:
+        """Return a predicate for the hub's alert streams (None: every alert)."""
+        return None if self.zones is None else self.sees_alert
+
+    # Vessels ----------------------------------------------------------------------------------
+
+    def mmsis(self, store: AlertedVessels) -> set[int] | None:
+        """Return the MMSIs in scope (None: every vessel)."""
+        if self.zones is None:
+            return None
+        return set(store.mmsis_with_alerts(self.zones))
+
+    def check_vessel(self, store: AlertedVessels, mmsi: int) -> None:
+        """Raise `OutOfScope` (a 404) for a vessel outside the scope."""
+        allowed = self.mmsis(store)
+        if allowed is not None and mmsi not in allowed:
+            raise OutOfScope(f"vessel {mmsi}")

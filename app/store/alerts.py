@@ -25,7 +25,8 @@ class AlertFilter:
     """Filters of ``GET /alerts`` (all optional; lists are OR, fields AND)."""
 
     kinds: list[str] = field(default_factory=list)
-    zones: list[str] = field(default_factory=list)
+    #: None: any zone; an empty list: none at all (a liaison asking outside its scope).
+    zones: list[str] | None = None
     mmsi: int | None = None
     min_severity: str | None = None
     states: list[str] = field(default_factory=list)
@@ -171,7 +172,7 @@ class AlertsRepo(RepoBase):
         e = ev.c
         if f.kinds:
             q = q.where(e.kind.in_(f.kinds))
-        if f.zones:
+        if f.zones is not None:
             q = q.where(e.zone.in_(f.zones))
         if f.mmsi is not None:
             q = q.where(or_(e.mmsi == f.mmsi, e.other_mmsi == f.mmsi))

@@ -88,6 +88,14 @@ def list_subscriptions(
     return out
 
 
+def owner_identities(engine: sa.Engine) -> dict[str, tuple[str, list[str] | None, bool]]:
+    """Return each user's (role, zones, disabled), to scope the subscriptions they own."""
+    users = _TABLES["users"].c
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(users.username, users.role, users.zones, users.disabled))
+        return {r.username: (r.role, r.zones, bool(r.disabled)) for r in rows}
+
+
 def get_subscription(engine: sa.Engine, sub_id: int) -> dict[str, Any] | None:
     """Return one subscription's public form."""
     with engine.connect() as conn:

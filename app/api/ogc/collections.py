@@ -16,6 +16,7 @@ import shapely
 
 from app.api.ogc.params import Bbox, overlaps
 from app.api.routes.common import in_bbox
+from app.auth.scope import Scope
 from app.identity import User
 from app.store.alerts import AlertFilter
 from geo.events import parse_time
@@ -68,13 +69,6 @@ ALERTS = Collection(
 COLLECTIONS = {c.id: c for c in (VESSELS, ZONES, ALERTS)}
 
 
-def _liaison_mmsis(state: Any, user: User) -> set[int] | None:
-    zones = user.zone_scope
-    if zones is None:
-        return None
-    return set(state.repo.mmsis_with_alerts(zones))
-
-
 def vessel_feature(v: dict[str, Any]) -> dict[str, Any]:
     """Return a Vessel as a GeoJSON Feature (id: the MMSI)."""
     return {
@@ -91,7 +85,7 @@ def vessels(
     """Return the live vessels in scope matching the filters, by MMSI."""
     from app.live.picture import public
 
-    allowed = _liaison_mmsis(state, user)
+    allowed = Scope.of(user).mmsis(state.repo)
     out = []
     for raw in sorted(state.live.all(), key=lambda v: v["mmsi"]):
         v = public(raw)
@@ -116,17 +110,17 @@ def vessel(state: Any, user: User, fid: str) -> dict[str, Any] | None:
     raw = state.live.get(int(fid))
     if raw is None:
         return None
-    allowed = _liaison_mmsis(state, user)
+    allowed = Scope.of(user).mmsis(state.repo)
     if allowed is not None and raw["mmsi"] not in allowed:
         return None
     return vessel_feature(public(raw))
 
 
 def _zone_features(state: Any, user: User) -> list[tuple[Any, dict[str, Any]]]:
-    scope = user.zone_scope
+    scope = Scope.of(user)
     out = []
     for z in sorted(state.repo.list_zones(), key=lambda z: z.id):
-        if scope is not None and z.id not in scope:
+        if not scope.sees_zone(z.id):
             continue
         feat = zone_to_feature(z)
         out.append((z, {"type": "Feature", "id": z.id, **feat}))
@@ -174,15 +168,8 @@ def alerts(
     state: Any, user: User, bbox: Bbox | None, window: tuple[int | None, int | None] | None
 ) -> list[dict[str, Any]]:
     """Return alerts in scope matching the filters, newest first."""
-    scope = user.zone_scope
     start, end = window if window is not None else (None, None)
-    f = AlertFilter(
-        zones=sorted(scope) if scope is not None else [],
-        start_ms=start,
-        end_ms=end,
-    )
-    if scope is not None and not scope:
-        return []
+    f = AlertFilter(zones=Scope.of(user).narrow_zones(None), start_ms=start, end_ms=end)
     rows = state.repo.list_alerts(f, limit=MAX_ALERTS)
     out = []
     for a in rows:
@@ -199,8 +186,7 @@ def alert(state: Any, user: User, fid: str) -> dict[str, Any] | None:
     a = state.repo.get_alert(int(fid))
     if a is None:
         return None
-    scope = user.zone_scope
-    if scope is not None and a.get("zone") not in scope:
+    if not Scope.of(user).sees_alert(a):
         return None
     return alert_feature(a)
 

@@ -30,6 +30,8 @@ from app.api.push.signing import (
     Allowlist,
     sign,
 )
+from app.auth.scope import Scope
+from app.identity import Role, User
 from app.live.hub import Hub, HubClosed
 from app.store import webhooks as table
 
@@ -41,9 +43,27 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 RELOAD_SECONDS = 30.0
 
 
+def owner_scope(identity: tuple[str, list[str] | None, bool] | None) -> Scope | None:
+    """Return the scope of a subscription's owner as the store has it now (None: delivers nothing).
+
+    A subscription delivers what its owner may see today, not what it could when it subscribed:
+    a liaison moved to other zones, or disabled, stops receiving the old zones' alerts.
+    """
+    if identity is None:
+        return None
+    role, zones, disabled = identity
+    if disabled:
+        return None
+    user = User("", Role(role), tuple(zones) if zones is not None else None)
+    return Scope.of(user)
+
+
 def matches(sub: dict[str, Any], alert: dict[str, Any]) -> bool:
-    """Return whether a subscription wants an alert (zones, kinds, minimum severity)."""
+    """Return whether a subscription wants an alert (owner's scope, zones, kinds, severity)."""
     if not sub["active"]:
+        return False
+    scope: Scope | None = sub.get("owner_scope")
+    if scope is None or not scope.sees_alert(alert):
         return False
     if sub["zones"] is not None and alert.get("zone") not in sub["zones"]:
         return False
@@ -115,11 +135,18 @@ class WebhookDispatcher:
 
     async def _subscriptions(self) -> list[dict[str, Any]]:
         if self._subs is None or time.monotonic() - self._loaded > RELOAD_SECONDS:
-            self._subs = await asyncio.to_thread(
-                table.list_subscriptions, self.engine, with_secret=True
-            )
+            subs, owners = await asyncio.to_thread(self._read_subscriptions)
+            self._subs = subs
+            for s in subs:
+                s["owner_scope"] = owner_scope(owners.get(s["owner"]))
             self._loaded = time.monotonic()
         return self._subs
+
+    def _read_subscriptions(
+        self,
+    ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, list[str] | None, bool]]]:
+        subs = table.list_subscriptions(self.engine, with_secret=True)
+        return subs, table.owner_identities(self.engine)
 
     async def _run(self, sub: Any) -> None:
         try:

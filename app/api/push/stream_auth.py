@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.auth.scope import Scope
 from app.identity import User
 from app.live.hub import AlertFilter, Subscription
 
@@ -40,10 +41,7 @@ CACHE_S = 2.0
 
 def alert_filter_for(user: User) -> AlertFilter | None:
     """Return the hub filter of the alerts ``user`` may see (None: all of them)."""
-    zones = user.zone_scope
-    if zones is None:
-        return None
-    return lambda a: a.get("zone") in zones
+    return Scope.of(user).alert_filter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +144,13 @@ def stream_auth(app: Any) -> StreamAuth:
 
 
 def notify_auth_changed(app: Any) -> None:
-    """Make open streams re-check at once (from any thread; nothing to do if none opened)."""
+    """Make open streams and webhook subscriptions re-read identities and scopes at once."""
     got: StreamAuth | None = getattr(app.state, "stream_auth", None)
     if got is not None:
         got.changed()
+    webhooks = getattr(app.state, "webhooks", None)
+    if webhooks is not None:
+        webhooks.invalidate()
 
 
 class StreamGuard:
@@ -203,7 +204,7 @@ class StreamGuard:
                 return
             fresh = standing.user
             assert fresh is not None
-            if fresh.zone_scope != self.user.zone_scope or fresh.role is not self.user.role:
+            if Scope.of(fresh) != Scope.of(self.user) or fresh.role is not self.user.role:
                 self.user = fresh
                 sub.alert_filter = alert_filter_for(fresh)
                 if self.on_scope is not None:

@@ -25,6 +25,7 @@ from app.api.deps import CurrentUser, allow
 from app.api.errors import ApiError, not_found
 from app.api.push.dispatch import SEVERITIES, WebhookDispatcher
 from app.api.push.signing import Allowlist
+from app.auth.scope import Scope
 from app.identity import Role, User
 from app.live.hub import Hub
 from app.store import webhooks as table
@@ -101,19 +102,7 @@ async def create_webhook(request: Request, user: CurrentUser, body: WebhookIn) -
             "the target is not in the allow-list an admin set (MARE_WEBHOOK_ALLOWLIST)",
             {"url": body.url},
         )
-    zones = body.zones
-    scope = user.zone_scope
-    if scope is not None:
-        if zones is None:
-            zones = sorted(scope)
-        outside = sorted(set(zones) - scope)
-        if outside or not zones:
-            raise ApiError(
-                422,
-                "invalid_request",
-                "a liaison's webhook covers only its own zones",
-                {"outside": outside},
-            )
+    zones = Scope.of(user).claim_zones(body.zones)
     secret = body.secret or secrets.token_urlsafe(32)
     created = await run_in_threadpool(
         lambda: table.create_subscription(

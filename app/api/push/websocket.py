@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
 
 from app.api.push.stream_auth import StreamGuard, alert_filter_for, stream_auth
+from app.auth.scope import Scope
 from app.identity import User
 from app.live.hub import Bbox, Hub, HubClosed, Subscription
 
@@ -115,11 +116,8 @@ async def authenticate(ws: WebSocket, msg: dict[str, Any]) -> User | None:
 
 async def liaison_mmsis(ws: WebSocket, user: User) -> set[int] | None:
     """Return the MMSIs bearing an alert of a liaison's zones (None: unscoped user)."""
-    zones = user.zone_scope
-    if zones is None:
-        return None
     repo = ws.app.state.repo
-    return set(await run_in_threadpool(repo.mmsis_with_alerts, zones))
+    return await run_in_threadpool(Scope.of(user).mmsis, repo)
 
 
 def live_vessels(ws: WebSocket) -> list[dict[str, Any]] | None:

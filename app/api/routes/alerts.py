@@ -23,7 +23,7 @@ from app.api.routes.common import (
     encode_cursor,
     parse_time,
 )
-from app.auth.scope import alert_visible
+from app.auth.scope import Scope
 from app.identity import ALL_ROLES, EDITORS, Role, User
 from app.store.repo import AlertFilter, Repo
 from geo.events import EventKind, Severity
@@ -71,12 +71,7 @@ def alert_filter(
     for s in states:
         if s not in STATES:
             raise bad_request(f"state {s!r}: one of {', '.join(STATES)}")
-    zones = [z.strip() for z in (zone or "").split(",") if z.strip()]
-    scope = user.zone_scope
-    if scope is not None:
-        zones = [z for z in zones if z in scope] if zones else sorted(scope)
-        if not zones:
-            zones = ["\x00none"]  # asked only for zones outside its scope: nothing
+    zones = Scope.of(user).narrow_zones(z.strip() for z in (zone or "").split(","))
     start_ms, end_ms = parse_time(start, "start"), parse_time(end, "end")
     if start_ms is not None and end_ms is not None and start_ms > end_ms:
         raise bad_request("start is after end")
@@ -130,7 +125,7 @@ def list_alerts(
 
 def _visible(user: User, repo: Repo, alert_id: int) -> dict[str, Any]:
     alert = repo.get_alert(alert_id)
-    if alert is None or not alert_visible(user, alert):
+    if alert is None or not Scope.of(user).sees_alert(alert):
         raise not_found(f"alert {alert_id}")
     return alert
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CurrentUser, RepoDep, allow
 from app.api.errors import ApiError
 from app.api.routes.common import parse_bbox, parse_time
-from app.auth.scope import contact_visible, zone_ids_at
+from app.auth.scope import Scope, zone_ids_at
 from app.identity import ALL_ROLES, EDITORS
 from app.store.contacts import add_contacts, list_contacts
 from app.store.repo_base import now_ms
@@ -154,7 +154,7 @@ def get_contacts(
     out = []
     for r in rows:
         at = zone_ids_at(zones, r.contact.lon, r.contact.lat)
-        if contact_visible(user, at):
+        if Scope.of(user).sees_any_zone(at):
             d = r.to_dict()
             d["zones"] = at
             out.append((r, d))

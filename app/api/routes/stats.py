@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import CurrentUser, LiveDep, RepoDep, allow
-from app.auth.scope import visible_mmsis
+from app.auth.scope import Scope
 from app.identity import ALL_ROLES
 from geo.events import format_time
 
@@ -25,7 +25,7 @@ def stats(user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request) -> 
     """Return vessels live and dark, message rate, alerts by kind and open alerts."""
     pipeline = request.app.state.pipeline
     now = pipeline.clock.now_ms()
-    scope = visible_mmsis(user, repo)
+    scope = Scope.of(user).mmsis(repo)
     vessels = [v for v in live.all() if scope is None or v["mmsi"] in scope]
     live_n = sum(
         1
@@ -33,7 +33,7 @@ def stats(user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request) -> 
         if v["last_seen_ms"] is not None
         and (now is None or now - v["last_seen_ms"] <= LIVE_WINDOW_MS)
     )
-    by_kind, open_n = repo.alert_counts(user.zone_scope)
+    by_kind, open_n = repo.alert_counts(Scope.of(user).zones)
     return {
         "vessels_live": live_n,
         "vessels_dark": sum(1 for v in vessels if v["dark"]),

@@ -23,7 +23,7 @@ from app.api.routes.common import (
     parse_bbox,
     parse_time,
 )
-from app.auth.scope import alert_visible, check_vessel, visible_mmsis
+from app.auth.scope import Scope
 from app.identity import ALL_ROLES
 from app.live.picture import public
 from app.live.shiptypes import FAMILIES, ship_family
@@ -80,15 +80,14 @@ def list_vessels(
     flags = {f.upper() for f in csv_list(flag)}
     since = parse_time(updated_since, "updated_since")
     after = decode_cursor(cursor)
-    scope = visible_mmsis(user, repo)
+    scope = Scope.of(user).mmsis(repo)
     rows = live.all()
     if zone:
         engine = request.app.state.engine
         z = next((z for z in engine.zones if z.id == zone), None)
         if z is None:
             raise not_found(f"zone {zone}")
-        if user.zone_scope is not None and zone not in user.zone_scope:
-            raise not_found(f"zone {zone}")
+        Scope.of(user).check_zone(zone)
         pts = [r for r in rows if r["lon"] is not None]
         inside = shapely.contains_xy(
             z.geometry,
@@ -155,7 +154,7 @@ def search_vessels(
     if re.fullmatch(r"(?i)imo\s*\d+", text):
         text = re.sub(r"\D", "", text)
     qn = normalise_text(text)
-    scope = visible_mmsis(user, repo)
+    scope = Scope.of(user).mmsis(repo)
     ranked: list[tuple[int, int, dict[str, Any]]] = []
     for v in live.all():
         if scope is not None and v["mmsi"] not in scope:
@@ -179,7 +178,7 @@ async def vessel_detail(
     mmsi: MmsiPath, user: CurrentUser, repo: RepoDep, live: LiveDep, engine: EngineDep
 ) -> dict[str, Any]:
     """Return a vessel's full picture: static data, identity history, risk, recent events."""
-    await run_in_threadpool(check_vessel, user, repo, mmsi)
+    await run_in_threadpool(Scope.of(user).check_vessel, repo, mmsi)
     v = _vessel_or_404(live, mmsi)
     # Engine state is read on the event loop, where the pipeline also runs it: no race.
     risk = engine.vessel_risk(mmsi)
@@ -221,7 +220,7 @@ async def vessel_detail(
                 for c in risk.contributions
             ],
         },
-        "recent_events": [a for a in alerts if alert_visible(user, a)],
+        "recent_events": [a for a in alerts if Scope.of(user).sees_alert(a)],
     }
 
 
@@ -236,7 +235,7 @@ def vessel_track(
     tolerance_m: Annotated[float, Query(ge=0, le=100_000)] = 50.0,
 ) -> dict[str, Any]:
     """Return a vessel's positions in a window (default: the last 24 h) as points or a line."""
-    check_vessel(user, repo, mmsi)
+    Scope.of(user).check_vessel(repo, mmsi)
     end_ms = parse_time(end, "end")
     start_ms = parse_time(start, "start")
     if end_ms is None:
@@ -276,7 +275,7 @@ async def vessel_reach(
     from geo.reach import reachable_area
     from geo.vessel_speeds import max_speed_kn
 
-    await run_in_threadpool(check_vessel, user, repo, mmsi)
+    await run_in_threadpool(Scope.of(user).check_vessel, repo, mmsi)
     v = _vessel_or_404(live, mmsi)
     if not v["dark"]:
         raise ApiError(409, "not_dark", f"vessel {mmsi} reports normally; it is not dark")
@@ -306,7 +305,7 @@ async def vessel_intercepts(
     """Return which own asset meets the vessel first, and when it would enter territorial seas."""
     from app.live.intercepts import intercept_picture
 
-    await run_in_threadpool(check_vessel, user, repo, mmsi)
+    await run_in_threadpool(Scope.of(user).check_vessel, repo, mmsi)
     v = _vessel_or_404(live, mmsi)
     if v["lat"] is None:
         raise ApiError(409, "no_position", f"vessel {mmsi} has no known position")

@@ -16,6 +16,7 @@ from app.api.deps import CurrentUser, RepoDep, allow
 from app.api.errors import ApiError, bad_request, not_found
 from app.api.routes.common import parse_bbox
 from app.auth.errors import Forbidden
+from app.auth.scope import Scope
 from app.identity import ALL_ROLES, READERS, Role, User
 from app.store.repo import Repo
 from geo.zones import Zone, ZoneKind, parse_zones, zone_to_feature, zones_to_geojson
@@ -64,11 +65,11 @@ def list_zones(
 ) -> dict[str, Any]:
     """Return zones as a FeatureCollection (a liaison: only its zones)."""
     box = parse_bbox(bbox)
-    scope = user.zone_scope
+    scope = Scope.of(user)
     zones = [
         z
         for z in repo.list_zones()
-        if (scope is None or z.id in scope)
+        if scope.sees_zone(z.id)
         and (kind is None or z.kind is kind)
         and (box is None or _overlaps(z.bounds, box))
     ]
@@ -86,9 +87,9 @@ def _overlaps(b: tuple[float, float, float, float], box: tuple[float, float, flo
 @router.get("/{zone_id}", dependencies=[allow(*ALL_ROLES)])
 def get_zone(zone_id: str, user: CurrentUser, repo: RepoDep) -> dict[str, Any]:
     """Return one zone as a Feature."""
-    scope = user.zone_scope
+    Scope.of(user).check_zone(zone_id)
     zone = repo.get_zone(zone_id)
-    if zone is None or (scope is not None and zone_id not in scope):
+    if zone is None:
         raise not_found(f"zone {zone_id}")
     return zone_to_feature(zone)
 

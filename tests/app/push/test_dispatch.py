@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from app.api.push.dispatch import WebhookDispatcher, matches
+from app.api.push.dispatch import WebhookDispatcher, matches, owner_scope
 from app.api.push.signing import Allowlist, sign, verify
 from app.live.hub import Hub
 from app.store import webhooks as table
 from app.store.engine import make_engine
 from app.store.migrate import upgrade
+from app.store.schema import tables
 from tests.app.push.servers import Receiver, serve
 
 SECRET = "s3cret-for-tests-only"
@@ -35,6 +36,18 @@ ALERT = {
 def db(tmp_path: Path) -> Iterator[sa.Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'hooks.sqlite'}")
     upgrade(engine)
+    users = tables(postgis=False)["users"]
+    with engine.begin() as conn:  # the subscriptions' owner: a subscription delivers its scope
+        conn.execute(
+            users.insert().values(
+                username="liaison1",
+                password_hash="x",
+                role="liaison",
+                disabled=False,
+                created_at=0,
+                zones=["lampedusa_ts", "malta_ts"],
+            )
+        )
     yield engine
     engine.dispose()
 
@@ -221,11 +234,22 @@ def test_matches_by_zone_kind_and_minimum_severity() -> None:
         "zones": ["a"],
         "kinds": None,
         "min_severity": "medium",
+        "owner_scope": owner_scope(("officer", None, False)),
     }
     assert matches(sub, {"zone": "a", "kind": "zone_entry", "severity": "high"})
     assert not matches(sub, {"zone": "a", "kind": "zone_entry", "severity": "low"})
     assert not matches(sub, {"zone": "b", "kind": "zone_entry", "severity": "high"})
     assert not matches({**sub, "active": False}, {"zone": "a", "severity": "high"})
+
+
+def test_a_subscription_delivers_only_what_its_owner_may_see_now() -> None:
+    sub: dict[str, Any] = {"active": True, "zones": None, "kinds": None, "min_severity": None}
+    alert = {"zone": "a", "kind": "zone_entry", "severity": "high"}
+    assert matches({**sub, "owner_scope": owner_scope(("liaison", ["a"], False))}, alert)
+    # moved to other zones, disabled, or gone: the old subscription stops delivering
+    assert not matches({**sub, "owner_scope": owner_scope(("liaison", ["b"], False))}, alert)
+    assert not matches({**sub, "owner_scope": owner_scope(("liaison", ["a"], True))}, alert)
+    assert not matches({**sub, "owner_scope": owner_scope(None)}, alert)
 
 
 def test_allowlist_matches_scheme_host_port_and_path_segments() -> None:
