@@ -40,18 +40,6 @@ class TagBlock:
     group: tuple[int, int, str] | None  # (sentence number, total, group id) from ``g:``
 
 
-def parse_tag_block(text: str) -> TagBlock | None:
-    """Parse the text between the backslashes; None if malformed or its checksum is wrong.
-
-    The ``c:`` field is Unix time in seconds (NMEA 4.10); some receivers write milliseconds, which
-    is told apart by magnitude.
-    """
-    split = split_tag_block(text)
-    if split is None or int(split[1], 16) != nmea_checksum(split[0]):
-        return None
-    return parse_tag_fields(split[0])
-
-
 def split_tag_block(text: str) -> tuple[str, str] | None:
     """Split tag block text into (fields, two hex checksum digits); None if malformed."""
     star = text.rfind("*")

@@ -40,6 +40,7 @@ from app.live.picture import LivePicture
 from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.snapshot import restore_or_new
+from app.pipeline.zone_watch import ZoneWatcher
 from app.settings import ServiceSettings
 from app.store.maintainer import start_maintenance, stop_maintenance
 from app.store.repo import Repo
@@ -170,8 +171,6 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         raise
     app.state.zone_watch = None
     if repo.store.postgis:  # zone changes by other processes (mare CLI, another service)
-        from app.live.zone_watch import ZoneWatcher
-
         watch = await asyncio.to_thread(
             ZoneWatcher, settings.resolved_database_url, repo.list_zones, pipeline.set_zones
         )

@@ -150,6 +150,10 @@ class Engine:
         self._supp_zone = np.array([z.suppresses_behaviour for z in self.zones], dtype=np.bool_)
         self.zone_det.set_zones(self.zones)
 
+    def set_watchlist(self, watchlist: Watchlist) -> None:
+        """Swap the watchlist (hot reload): later records are checked against the new entries."""
+        self.watch.watchlist = watchlist
+
     @property
     def _slice_ms(self) -> int:
         return int(self.config.slice_s * 1000)

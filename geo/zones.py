@@ -23,7 +23,7 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -407,8 +407,3 @@ def zones_to_geojson(
         out["metadata"] = dict(metadata)
     out["features"] = [zone_to_feature(z, ndigits=ndigits) for z in zones]
     return out
-
-
-def zones_by_id(zones: Sequence[Zone]) -> dict[str, Zone]:
-    """Map zone id to zone (ids are unique in a parsed file)."""
-    return {z.id: z for z in zones}

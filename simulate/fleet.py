@@ -90,11 +90,6 @@ def make_imo(rng: random.Random) -> int:
     return six * 10 + imo_check_digit(six)
 
 
-def imo_valid(imo: int) -> bool:
-    """Return True if a seven-digit IMO number has the right check digit."""
-    return 1000000 <= imo <= 9999999 and imo_check_digit(imo // 10) == imo % 10
-
-
 @dataclass(frozen=True, slots=True)
 class Vessel:
     """The identity a transponder broadcasts (type 5 / type 24), plus the simulator's role."""

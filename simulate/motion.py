@@ -8,7 +8,6 @@ a turn, during which class A transponders report faster (ITU-R M.1371-5, Annex 1
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 
@@ -276,8 +275,3 @@ def bearing_to(a: Point, b: Point) -> float:
     return float(
         bearing_deg(np.array([a[0]]), np.array([a[1]]), np.array([b[0]]), np.array([b[1]]))[0]
     )
-
-
-def knots_to_ms(speed_kn: float, dist_m: float) -> int:
-    """Milliseconds to cover ``dist_m`` at ``speed_kn``."""
-    return int(math.ceil(dist_m / (speed_kn * NM / 3600.0) * 1000.0))

@@ -428,25 +428,6 @@ class Simulation:
         }
 
 
-def simulate(
-    hours: float,
-    seed: int,
-    start_ms: int | None = None,
-    *,
-    vessels: int | None = None,
-    scenario: str = "default",
-    zones: Path | None = DEFAULT_ZONES,
-) -> Simulation:
-    """Plan a labelled run.
-
-    Iterate the result for ``(event_time_ms, line)``; afterwards its ``labels`` and ``summary``
-    hold the truth and the counts.
-    """
-    return Simulation(
-        hours=hours, seed=seed, start_ms=start_ms, vessels=vessels, scenario=scenario, zones=zones
-    )
-
-
 def iter_simulation(
     hours: float,
     seed: int,

@@ -388,9 +388,3 @@ def write_truth(labels: list[Label], path: Path) -> None:
     with path.open("w") as f:
         for lab in sorted(labels, key=lambda x: (x.start_ms, x.kind, x.mmsi)):
             f.write(json.dumps(lab.to_dict(), sort_keys=False) + "\n")
-
-
-def read_truth(path: Path) -> list[dict[str, Any]]:
-    """Read a truth file back as JSON objects."""
-    with path.open() as f:
-        return [json.loads(line) for line in f if line.strip()]

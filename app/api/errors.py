@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ais_ingest.errors import IngestError, SourceError, SourceURLError
 from app.auth.errors import AuthError, TooManyAttempts
 from app.store.errors import (
+    AlreadyExists,
     InvalidTransition,
     NotFound,
     SchemaOutOfDate,
@@ -60,6 +61,7 @@ TABLE: list[tuple[type[Exception], int, str]] = [
     (ZoneInvalid, 422, "invalid_zone"),
     (NotFound, 404, "not_found"),
     (InvalidTransition, 409, "conflict"),
+    (AlreadyExists, 409, "conflict"),
     # Not the caller's fault, and not a bug either: the database is away or behind.
     (StoreUnavailable, 503, "store_unavailable"),
     (SchemaOutOfDate, 503, "store_unavailable"),

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 
 from app.api.deps import RoleGate
 from app.auth.errors import Forbidden, Unauthorized
+from app.auth.service import user_from_token
 from app.identity import Role, User
 
 #: Publish-to-delivery latencies span sub-millisecond (local WebSocket) to seconds (a webhook
@@ -301,8 +302,6 @@ async def metrics_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     """Return who scrapes: the metrics token (as an admin-level scraper) or a token's user."""
-    from app.auth.service import user_from_token
-
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required (admin or MARE_METRICS_TOKEN)")
     token = credentials.credentials

@@ -46,11 +46,6 @@ class Scope:
         """Return the scope of ``user`` (a liaison: its zones; anyone else: everything)."""
         return cls(user.zone_scope)
 
-    @property
-    def unlimited(self) -> bool:
-        """Return whether nothing is hidden from this scope."""
-        return self.zones is None
-
     # Zones ------------------------------------------------------------------------------------
 
     def sees_zone(self, zone_id: str | None) -> bool:

@@ -11,8 +11,10 @@ UTC: expiry is a real-world deadline.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.errors import TooManyAttempts, Unauthorized, WeakSecretError
 from app.auth.passwords import hash_password, verify_password
@@ -22,6 +24,7 @@ from app.auth.tokens import API_PREFIX, LOGIN_PREFIX, hash_token, new_token
 from app.identity import Role, User
 from app.settings import WEAK_SECRETS
 from app.store.repo import Repo, TokenRow
+from app.wallclock import utcnow
 
 log = logging.getLogger("app.auth")
 
@@ -34,11 +37,6 @@ ANONYMOUS = "anonymous"
 #: A fixed argon2 hash to verify against when the user does not exist, so that a login for an
 #: unknown name costs the same as one with a wrong password (no user enumeration by timing).
 _DUMMY_HASH = hash_password("not a real password, only here for constant time")
-
-
-def utcnow() -> datetime:
-    """Return the wall clock as an aware UTC datetime."""
-    return datetime.now(tz=UTC)
 
 
 def check_secret(name: str, value: str | None, *, mode: str) -> None:
@@ -239,8 +237,6 @@ class AuthService:
 
 async def user_from_token(token: str, request_or_ws: Any) -> User | None:
     """Return the user of a bearer token (for WebSocket/SSE handlers), None if not valid."""
-    from starlette.concurrency import run_in_threadpool
-
     auth: AuthService = request_or_ws.app.state.auth
     return await run_in_threadpool(auth.authenticate, token)
 
@@ -251,8 +247,6 @@ async def user_from_ticket(ticket: str, request_or_ws: Any = None) -> User | Non
     With ``request_or_ws`` the ticket's token is re-checked (revoked since → None); without,
     the identity captured when the ticket was issued (at most 60 s old) is returned.
     """
-    from starlette.concurrency import run_in_threadpool
-
     if request_or_ws is None:
         found = TICKETS.redeem(ticket)
         return None if found is None else found.user

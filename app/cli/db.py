@@ -87,7 +87,7 @@ def maintain_cmd(url: UrlOption = None) -> None:
     """
     from app.store import open_store
     from app.store.maintenance import maintain_exclusive
-    from app.store.store import now_ms
+    from app.wallclock import now_ms
 
     settings = get_settings()
     try:

@@ -255,11 +255,18 @@ class Pipeline:
 
     def set_watchlist(self, watchlist: Watchlist) -> None:
         """Give the running engine a new watchlist (entries keep their ids as line numbers)."""
+        self._on_loop(self.engine.set_watchlist, watchlist)
 
-        def apply() -> None:
-            self.engine.watch.watchlist = watchlist
+    def stopped_stages(self) -> list[str]:
+        """Return the stages whose tasks have ended (readiness), or that it is not running.
 
-        self._on_loop(apply)
+        The stages loop until cancelled, so a task that is done has died (ingest ends when its
+        sources fail; the others only on an error they do not catch).
+        """
+        tasks = [*self._tasks, *([self._ingest] if self._ingest is not None else [])]
+        if not tasks:
+            return ["pipeline not running"]
+        return [f"{t.get_name()} stopped" for t in tasks if t.done()]
 
     def add_contacts(self, contacts: Sequence[Contact]) -> None:
         """Give the running engine stored contacts to fuse (on event time, like its AIS)."""

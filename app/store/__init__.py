@@ -1,7 +1,9 @@
 """Storage: PostGIS in production, SQLite embedded, the same tables and the same answers.
 
-Entry point: ``store = open_store(url)``, then ``store.write_batch(batch)``, the query functions
-of `app.store.queries`, `app.store.zones`, `app.store.events` and friends, ``store.close()``.
+Two levels: `Store` (``open_store(url)``) owns the connection, the schema and the bulk
+position path (``store.write_batch(batch)``, `app.store.queries`); `app.store.repo.Repo` is
+every other query the service makes (accounts, alerts, zones, watchlist, assets, vessel
+states), over the same store. Nothing else in Mare talks SQL.
 """
 
 from app.store.errors import StoreError, StoreUnavailable

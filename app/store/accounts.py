@@ -7,9 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.identity import Role, User
-from app.store.repo_base import RepoBase, now_ms
+from app.store.errors import AlreadyExists
+from app.store.repo_base import RepoBase
+from app.wallclock import now_ms, utcnow
+from geo.events import format_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +89,10 @@ class AccountsRepo(RepoBase):
             disabled=False,
             created_at=now_ms(),
         )
-        self.store.write(lambda c: c.execute(stmt), "creating a user")
+        try:
+            self.store.write(lambda c: c.execute(stmt), "creating a user")
+        except IntegrityError as exc:  # two admins creating one name at once: a 409, not a 500
+            raise AlreadyExists(f"user {username} already exists") from exc
         return User(username, role, tuple(zones) if zones is not None else None)
 
     def get_user(self, username: str) -> User | None:
@@ -138,8 +145,6 @@ class AccountsRepo(RepoBase):
         token_hash: str,
         expires_at: datetime | None,
     ) -> TokenRow:
-        from app.auth.service import utcnow
-
         tok, u = self.store.tables["api_tokens"], self.store.tables["users"]
         owner = select(u.c.id).where(u.c.username == username).scalar_subquery()
         stmt = (
@@ -215,7 +220,6 @@ class AccountsRepo(RepoBase):
         )
 
     def audit_of(self, target: str) -> list[dict[str, Any]]:
-        from geo.events import format_time
 
         a = self.store.tables["audit_log"]
         q = select(a).where(a.c.target == target).order_by(a.c.id)

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 
-from app.store.repo_base import RepoBase, now_ms
+from app.store.repo_base import RepoBase
+from app.wallclock import now_ms
 from geo.events import Event, Severity, format_time
 
 SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}

@@ -36,5 +36,9 @@ class NotFound(StoreError):
     """A row asked for by id that does not exist."""
 
 
+class AlreadyExists(StoreError):
+    """A row whose natural key is taken (a username, say): the caller's conflict, not a bug."""
+
+
 class InvalidTransition(StoreError):
     """An alert state change the lifecycle does not allow (resolved is final)."""

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from app.store.engine import resolve_url
+
 CHANNEL = "mare_zones"
 #: ``application_name`` of the listening session (find it in ``pg_stat_activity``).
 APPLICATION_NAME = "mare-zone-listener"
@@ -33,7 +35,6 @@ class ZoneListener:
     """A dedicated autocommit connection LISTENing on `CHANNEL`; ``wait`` returns versions."""
 
     def __init__(self, url: str) -> None:
-        from app.store.engine import resolve_url
 
         self._dsn = resolve_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
         self._conn: Any = None

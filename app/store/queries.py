@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, select, text
 
-from app.store.positions import PG_EPOCH_MS
+from app.store.positions import PG_EPOCH_MS, time_ranges
 from app.store.schema import EpochMs
 from app.store.store import Store
 
@@ -121,8 +121,6 @@ def set_risk(store: Store, scores: dict[int, float]) -> None:
     v = store.tables["vessels"]
     rows = [{"m": m, "r": float(s)} for m, s in scores.items()]
     if rows:
-        from sqlalchemy import bindparam
-
         stmt = v.update().where(v.c.mmsi == bindparam("m")).values(risk=bindparam("r"))
         store.write(lambda c: c.execute(stmt, rows))
 
@@ -231,7 +229,6 @@ def _sqlite_columns(conn: Connection, where: str, params: dict[str, Any]) -> Col
 
 
 def _dt(ms: int) -> Any:
-    from app.store.positions import time_ranges
 
     return time_ranges(np.array([ms], dtype=np.int64))[0][0]
 

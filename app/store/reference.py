@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from app.store.repo_base import RepoBase, now_ms
+from app.store.repo_base import RepoBase
 from app.store.zones import delete_zones, load_zones, save_zones
+from app.wallclock import now_ms
+from geo.events import format_time
 from geo.zones import Zone
 
 
@@ -32,7 +34,6 @@ def _watch_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _asset(r: Any) -> dict[str, Any]:
-    from geo.events import format_time
 
     return {
         "id": r.id,

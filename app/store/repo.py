@@ -17,15 +17,6 @@ from app.store.reference import DataRepo
 __all__ = ["AlertFilter", "Repo", "TokenRow"]
 
 
-def engine_url(url: str) -> str:
-    """Return the SQLAlchemy URL: plain ``postgresql://`` gets the psycopg 3 driver."""
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://") :]
-    if url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url[len("postgres://") :]
-    return url
-
-
 class Repo(AccountsRepo, AlertsRepo, ContactsRepo, DataRepo, PositionsRepo):
     """The service's data functions; see the module docstring."""
 

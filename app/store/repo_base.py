@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.store import Store
-
-
-def now_ms() -> int:
-    """Return the wall clock in epoch milliseconds (records of who did what, and when)."""
-    return int(time.time() * 1000)
 
 
 class RepoBase:

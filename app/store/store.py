@@ -8,13 +8,13 @@ that batch is acknowledged.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Connection, Engine, Table, delete, text
 
 from ais_ingest.records import Batch
 from app.store import migrate, partitions
@@ -81,6 +81,10 @@ class Store:
 
         return self.retry(run, what)
 
+    def known_partitions(self, days: Iterable[date]) -> None:
+        """Note day partitions that exist (read at open), so writes do not create them again."""
+        self._partitions |= set(days)
+
     def _ensure_days(self, days: set[date]) -> None:
         missing = days - self._partitions
         if missing:
@@ -115,14 +119,30 @@ class Store:
         result: WriteResult = self.retry(run, "writing a batch")
         return result
 
+    def apply_retention(self, now_ms: int, days: int) -> dict[str, Any]:
+        """Remove positions older than ``days`` before ``now_ms``; say what went.
+
+        PostGIS drops a day's partition once the whole day is past the cutoff (no vacuum debt,
+        instant); SQLite deletes rows older than the cutoff. So PostGIS may keep up to one extra
+        day of rows.
+        """
+        cutoff = now_ms - days * partitions.DAY_MS
+        if self.postgis:
+            dropped = self.retry(
+                lambda: partitions.drop_before(self.engine, cutoff), "dropping partitions"
+            )
+            self._partitions -= set(dropped)
+            return {"partitions_dropped": [d.isoformat() for d in dropped]}
+        pos = self.tables["positions"]
+        n = self.write(lambda c: c.execute(delete(pos).where(pos.c.time < cutoff)).rowcount)
+        return {"positions_deleted": int(n)}
+
     def maintain(self, now_ms: int, retention_days: int, days_ahead: int = 3) -> dict[str, Any]:
         """Create partitions ahead, index closed days, apply retention (at start, then daily).
 
         Until a closed day's GiST is built, queries over that day still answer (through BRIN on
         time), only slower for long windows over small areas.
         """
-        from app.store.retention import apply_retention
-
         created: list[date] = []
         indexed: list[date] = []
         if self.postgis:
@@ -131,7 +151,7 @@ class Store:
                 "creating partitions",
             )
             self._partitions |= set(created)
-        removed = apply_retention(self, now_ms, retention_days)
+        removed = self.apply_retention(now_ms, retention_days)
         if self.postgis:
             indexed = self.retry(
                 lambda: partitions.index_closed(self.engine, now_ms), "indexing closed days"
@@ -181,13 +201,8 @@ def open_store(
             store.retry(lambda: migrate.upgrade(engine), "upgrading the schema")
         store.read(_check_schema, "connecting")
         if store.postgis:
-            store._partitions = set(store.read(partitions.list_partitions))
+            store.known_partitions(store.read(partitions.list_partitions))
     except BaseException:
         engine.dispose()
         raise
     return store
-
-
-def now_ms() -> int:
-    """Wall-clock now in epoch ms; only maintenance uses it, never the record path."""
-    return int(time.time() * 1000)

@@ -20,6 +20,8 @@ from sqlalchemy import Connection, delete, func, select
 from app.store.errors import ZoneInvalid
 from app.store.notify import announce_zones
 from app.store.store import Store
+from geo.events import Severity
+from geo.zones import Zone, ZoneAlert, ZoneKind
 
 VERSION_KEY = "zones_version"
 
@@ -158,9 +160,6 @@ def zones_version(store: Store) -> int:
 
 def load_zones(store: Store, ids: Sequence[str] | None = None) -> list[Any]:
     """Return the stored zones (only ``ids`` if given) as ``geo.zones.Zone`` objects, by id."""
-    from geo.events import Severity
-    from geo.zones import Zone, ZoneAlert, ZoneKind
-
     t = store.tables["zones"]
     geom_col = func.ST_AsBinary(t.c.geom).label("wkb") if store.postgis else t.c.geom.label("wkb")
     q = select(*[c for c in t.c if c.name != "geom"], geom_col).order_by(t.c.id)

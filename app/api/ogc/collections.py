@@ -18,6 +18,7 @@ from app.api.ogc.params import Bbox, overlaps
 from app.api.routes.common import in_bbox
 from app.auth.scope import Scope
 from app.identity import User
+from app.live.picture import public
 from app.store.alerts import AlertFilter
 from geo.events import parse_time
 from geo.zones import zone_to_feature
@@ -83,8 +84,6 @@ def vessels(
     state: Any, user: User, bbox: Bbox | None, window: tuple[int | None, int | None] | None
 ) -> list[dict[str, Any]]:
     """Return the live vessels in scope matching the filters, by MMSI."""
-    from app.live.picture import public
-
     allowed = Scope.of(user).mmsis(state.repo)
     out = []
     for raw in sorted(state.live.all(), key=lambda v: v["mmsi"]):
@@ -103,8 +102,6 @@ def vessels(
 
 def vessel(state: Any, user: User, fid: str) -> dict[str, Any] | None:
     """Return one vessel by MMSI."""
-    from app.live.picture import public
-
     if not fid.isdigit():
         return None
     raw = state.live.get(int(fid))

@@ -9,7 +9,6 @@ than refused (GDAL adds its own, e.g. ``f``). Built to the standard's requiremen
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -29,6 +28,7 @@ from app.api.ogc.params import (
     parse_datetime,
 )
 from app.identity import ALL_ROLES
+from app.wallclock import now_iso
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], dependencies=[allow(*ALL_ROLES)])
 
@@ -116,10 +116,6 @@ def collection(request: Request, user: CurrentUser, collection_id: str) -> dict[
     return _describe(request, _collection(collection_id))
 
 
-def _now() -> str:
-    return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @router.get("/collections/{collection_id}/items", response_class=JSONResponse)
 def items(
     request: Request,
@@ -146,7 +142,7 @@ def items(
         "type": "FeatureCollection",
         "features": page,
         "links": links,
-        "timeStamp": _now(),
+        "timeStamp": now_iso(),
         "numberMatched": len(feats),
         "numberReturned": len(page),
     }

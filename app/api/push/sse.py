@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.api.deps import RoleGate
 from app.api.push.stream_auth import StreamGuard, alert_filter_for, stream_auth
 from app.auth.errors import Unauthorized
+from app.auth.service import user_from_ticket, user_from_token
 from app.identity import ALL_ROLES, User
 from app.live.hub import AlertEntry, Hub, HubClosed, Subscription
 
@@ -50,8 +52,6 @@ async def stream_user(
     ticket: Annotated[str | None, Query(description="Stream ticket (single use).")] = None,
 ) -> User:
     """Return the user of the bearer header or of a stream ticket; 401 otherwise."""
-    from app.auth.service import user_from_ticket, user_from_token
-
     user: User | None = None
     if credentials is not None and credentials.scheme.lower() == "bearer":
         user = await user_from_token(credentials.credentials, request)
@@ -124,7 +124,6 @@ async def events(
 
 
 def _since(entry: AlertEntry) -> float:
-    import time
 
     return time.monotonic() - entry.at
 

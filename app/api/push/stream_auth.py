@@ -30,6 +30,7 @@ from typing import Any
 from app.auth.scope import Scope
 from app.identity import User
 from app.live.hub import AlertFilter, Subscription
+from app.wallclock import utcnow
 
 log = logging.getLogger("app.api.push.stream_auth")
 
@@ -170,8 +171,6 @@ class StreamGuard:
 
     async def run(self, sub: Subscription) -> None:
         """Re-check until the identity is no longer valid, then close ``sub`` and return."""
-        from app.auth.service import utcnow
-
         expires = None  # the last expiry read: enforced even while the store cannot be read
         failing = False
         while True:

@@ -33,8 +33,10 @@ from starlette.websockets import WebSocketState
 
 from app.api.push.stream_auth import StreamGuard, alert_filter_for, stream_auth
 from app.auth.scope import Scope
+from app.auth.service import user_from_ticket, user_from_token
 from app.identity import User
 from app.live.hub import Bbox, Hub, HubClosed, Subscription
+from app.live.picture import public
 
 router = APIRouter(tags=["live"])
 
@@ -102,8 +104,6 @@ def next_diff_at(sent: float, rate: float) -> float:
 
 async def authenticate(ws: WebSocket, msg: dict[str, Any]) -> User | None:
     """Return the user of an auth message (token or single-use ticket), None if not valid."""
-    from app.auth.service import user_from_ticket, user_from_token
-
     if msg.get("type") != "auth":
         return None
     token, ticket = msg.get("token"), msg.get("ticket")
@@ -125,7 +125,6 @@ def live_vessels(ws: WebSocket) -> list[dict[str, Any]] | None:
     live = getattr(ws.app.state, "live", None)
     if live is None:
         return None
-    from app.live.picture import public
 
     return [public(v) for v in live.all()]
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CurrentUser, allow
 from app.auth.service import AuthService
 from app.auth.throttle import client_key
-from app.identity import ALL_ROLES, User
+from app.identity import ALL_ROLES
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -91,8 +91,3 @@ def ticket(user: CurrentUser, auth: AuthDep) -> dict[str, Any]:
     """Issue a stream ticket: tokens never travel in URLs, a ticket may (once, for 60 s)."""
     value, expires = auth.issue_ticket(user)
     return {"ticket": value, "expires_at": expires}
-
-
-def user_json(user: User) -> dict[str, Any]:
-    """Return the API's ``User`` for a user."""
-    return user.to_json()

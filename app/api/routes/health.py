@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -66,22 +65,6 @@ class Readiness:
         return None
 
 
-def stopped_stages(pipeline: Any) -> list[str]:
-    """Return the names of the pipeline's stage tasks that have ended.
-
-    The stages loop until cancelled, so a task that is done has died (ingest ends when its
-    sources fail; the others only on an error they do not catch). The task handles are read
-    from outside the `Pipeline`, which has no public view of them.
-    """
-    tasks = list(getattr(pipeline, "_tasks", None) or [])
-    ingest = getattr(pipeline, "_ingest", None)
-    if ingest is not None:
-        tasks.append(ingest)
-    if not tasks:
-        return ["pipeline not running"]
-    return [f"{t.get_name()} stopped" for t in tasks if t.done()]
-
-
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """Say the process is up (liveness; no auth: for load balancers and probes)."""
@@ -98,7 +81,7 @@ async def readyz(request: Request) -> JSONResponse:
     probe: Readiness | None = getattr(state, "readiness", None)
     if probe is None:
         probe = state.readiness = Readiness(state.store)
-    reasons = stopped_stages(state.pipeline)
+    reasons = state.pipeline.stopped_stages()
     db = await probe.database()
     if db is not None:
         reasons.insert(0, db)

@@ -16,7 +16,7 @@ from shapely.geometry import shape
 
 from app.api.deps import LiveDep, RepoDep, allow
 from app.api.errors import bad_request
-from app.api.routes.common import parse_bbox, parse_time
+from app.api.routes.common import in_bbox, parse_bbox, parse_time
 from app.identity import READERS
 from app.store.repo import AlertFilter
 from geo.events import format_time
@@ -64,8 +64,6 @@ def replay(
         )
     alerts = repo.list_alerts(AlertFilter(start_ms=s, end_ms=e), limit=MAX_ALERTS)
     if box is not None:
-        from app.api.routes.common import in_bbox
-
         alerts = [a for a in alerts if a["lat"] is None or in_bbox(a["lon"], a["lat"], box)]
     return {"start": format_time(s), "end": format_time(e), "vessels": vessels, "alerts": alerts}
 

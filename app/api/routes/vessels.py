@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Annotated, Any
 
 import numpy as np
@@ -25,10 +26,13 @@ from app.api.routes.common import (
 )
 from app.auth.scope import Scope
 from app.identity import ALL_ROLES
+from app.live.intercepts import intercept_picture
 from app.live.picture import public
 from app.live.shiptypes import FAMILIES, ship_family
 from app.live.tracks import simplify_track
 from geo.events import EventKind, format_time
+from geo.reach import reachable_area
+from geo.vessel_speeds import max_speed_kn
 from geo.watchlist import normalise_text
 
 router = APIRouter(prefix="/api/v1/vessels", tags=["vessels"], dependencies=[allow(*ALL_ROLES)])
@@ -260,8 +264,6 @@ def vessel_track(
 def _now_ms(request: Request) -> int:
     now: int | None = request.app.state.pipeline.clock.now_ms()
     if now is None:
-        import time
-
         now = int(time.time() * 1000)
     return now
 
@@ -272,9 +274,6 @@ async def vessel_reach(
     at: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Return where a dark vessel could be now: reachable and likely areas, clipped by land."""
-    from geo.reach import reachable_area
-    from geo.vessel_speeds import max_speed_kn
-
     await run_in_threadpool(Scope.of(user).check_vessel, repo, mmsi)
     v = _vessel_or_404(live, mmsi)
     if not v["dark"]:
@@ -303,8 +302,6 @@ async def vessel_intercepts(
     mmsi: MmsiPath, user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request
 ) -> dict[str, Any]:
     """Return which own asset meets the vessel first, and when it would enter territorial seas."""
-    from app.live.intercepts import intercept_picture
-
     await run_in_threadpool(Scope.of(user).check_vessel, repo, mmsi)
     v = _vessel_or_404(live, mmsi)
     if v["lat"] is None:

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, model_validator
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, RepoDep, allow
-from app.api.errors import not_found
+from app.api.errors import ApiError, not_found
 from app.api.routes.common import IdPath
 from app.identity import EDITORS, READERS
 from app.store.repo import Repo
@@ -116,14 +117,10 @@ def delete_watch(entry_id: IdPath, user: CurrentUser, repo: RepoDep, request: Re
 )
 async def import_watch(user: CurrentUser, repo: RepoDep, request: Request) -> dict[str, int]:
     """Add the entries of a watchlist CSV (``mmsi,imo,name,callsign,note``), all or nothing."""
-    from starlette.concurrency import run_in_threadpool
-
     raw = await request.body()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        from app.api.errors import ApiError
-
         raise ApiError(422, "invalid_watchlist", "the watchlist is not UTF-8 text") from None
     parsed = parse_watchlist(text)
     rows = [

@@ -17,7 +17,7 @@ from psycopg import sql
 
 from ais_ingest.records import Batch
 from app.store import open_store
-from app.store.store import now_ms
+from app.wallclock import now_ms
 from tests.app.api.conftest import Service, start
 from tests.app.store.conftest import ADMIN_URL
 from tests.app.store.data import T0 as DATA_T0

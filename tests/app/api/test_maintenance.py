@@ -21,7 +21,7 @@ from app.store import open_store
 from app.store.maintainer import Maintainer
 from app.store.maintenance import MAINTENANCE_KEY, maintain_exclusive
 from app.store.partitions import day_of, list_partitions, unindexed
-from app.store.store import now_ms
+from app.wallclock import now_ms
 from tests.app.api.conftest import make_settings
 from tests.app.api.dbstate import (
     DAY,

@@ -73,7 +73,7 @@ def test_zone_listener_reconnects_and_catches_up_after_losing_its_connection(
 
     from app.store.notify import APPLICATION_NAME
 
-    caplog.set_level(logging.WARNING, logger="app.live.zone_watch")
+    caplog.set_level(logging.WARNING, logger="app.pipeline.zone_watch")
     engine = pg_service.app.state.engine
     watch = pg_service.app.state.zone_watch
 
@@ -92,7 +92,7 @@ def test_zone_listener_reconnects_and_catches_up_after_losing_its_connection(
     # Listening again: a later change arrives by notification.
     save_zone_elsewhere(postgis_url, "epsilon", 15.0)
     pg_service.wait_for(lambda: "epsilon" in {z.id for z in engine.zones})
-    outage = [r for r in caplog.records if r.name == "app.live.zone_watch"]
+    outage = [r for r in caplog.records if r.name == "app.pipeline.zone_watch"]
     assert len(outage) == 2, [r.getMessage() for r in outage]  # one outage: two lines
     assert outage[0].getMessage().startswith("zone listener lost its connection")
     assert outage[1].getMessage().startswith("zone listener reconnected")

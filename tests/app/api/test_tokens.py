@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from app.auth.errors import WeakSecretError
-from app.auth.service import user_from_ticket, user_from_token, utcnow
+from app.auth.service import user_from_ticket, user_from_token
 from app.auth.tokens import hash_token, new_token
 from app.settings import ServiceSettings
+from app.wallclock import utcnow
 from app.wiring import check_secrets
 from tests.app.api.conftest import PASSWORD, Service
 

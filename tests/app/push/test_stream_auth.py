@@ -14,9 +14,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.auth.service import utcnow
 from app.auth.tokens import API_PREFIX, hash_token, new_token
 from app.identity import Role, User
+from app.wallclock import utcnow
 from tests.app.push.conftest import Service
 
 PASSWORD = "correct horse battery"

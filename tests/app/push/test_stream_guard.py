@@ -12,11 +12,11 @@ import pytest
 
 from app.api.push import stream_auth
 from app.api.push.stream_auth import StreamAuth, StreamGuard
-from app.auth.service import utcnow
 from app.identity import Role, User
 from app.live.hub import Hub
 from app.store.accounts import TokenRow
 from app.store.errors import StoreUnavailable
+from app.wallclock import utcnow
 
 
 class OutageRepo:

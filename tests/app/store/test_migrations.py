@@ -12,8 +12,8 @@ from app.store import Store
 from app.store.autogen import include_object
 from app.store.engine import make_engine
 from app.store.migrate import upgrade
+from app.store.repo import Repo
 from app.store.schema import make_metadata
-from app.store.watchlist import WatchEntry, load_watchlist
 from tests.app.store.conftest import create_database, drop_database
 
 
@@ -57,9 +57,12 @@ def test_service_watchlist_moves_onto_the_store_table_with_its_ids(fresh_url: st
         upgrade(engine)
         assert not inspect(engine).has_table("svc_watchlist")
         store = Store(engine)
-        assert load_watchlist(store) == [
-            WatchEntry(247000001, None, "N" * 100, "IABCDEFGHIJK", ""),
-            WatchEntry(None, 9074729, "B", None, "x"),
+        assert [
+            (w["id"], w["mmsi"], w["imo"], w["name"], w["callsign"], w["note"])
+            for w in Repo(store).list_watch()
+        ] == [
+            (7, 247000001, None, "N" * 100, "IABCDEFGHIJK", ""),
+            (9, None, 9074729, "B", None, "x"),
         ]
         w = store.tables["watchlist"]
         with engine.begin() as conn:  # new entries continue after the moved ids

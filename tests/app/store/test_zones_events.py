@@ -6,15 +6,13 @@ import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
 from app.store import Store, open_store
-from app.store.audit import recent
-from app.store.errors import InvalidTransition, ZoneInvalid
-from app.store.events import query_events, save_events, set_state
+from app.store.errors import ZoneInvalid
 from app.store.notify import ZoneListener
 from app.store.zones import load_zones, save_zones, zones_version
-from geo.events import Event, EventKind, Severity
+from geo.events import Severity
 from geo.zones import Zone, ZoneAlert, ZoneKind
 
-from .data import HOUR, T0
+from .data import T0
 
 BOX = Polygon([(12, 35), (12.5, 35), (12.5, 35.5), (12, 35.5)])
 BOWTIE = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
@@ -57,49 +55,3 @@ def test_zone_change_is_announced_to_listeners(pg_url: str) -> None:
     listener.close()
     assert got == [zones_version(store)]
     store.close()
-
-
-def ev(kind: EventKind, mmsi: int, start: int, end: int | None, zone: str | None = None,
-       sev: Severity = Severity.MEDIUM) -> Event:  # fmt: skip
-    return Event(kind, mmsi, start, end, 35.0, 12.0, sev, zone=zone, details={"n": 1})
-
-
-def test_event_updates_keep_one_row_and_its_lifecycle(store: Store) -> None:
-    open_ = ev(EventKind.AIS_GAP, 1, T0, None)
-    save_events(store, [open_], now_ms=T0)
-    [stored] = query_events(store)
-    set_state(store, stored.id, "acknowledged", actor="officer1", now_ms=T0 + 5)
-    save_events(store, [ev(EventKind.AIS_GAP, 1, T0, T0 + HOUR)], now_ms=T0 + 10)
-    [again] = query_events(store)
-    assert again.id == stored.id and again.event.end_ms == T0 + HOUR
-    assert (again.state, again.acknowledged_by, again.acknowledged_at_ms) == (
-        "acknowledged",
-        "officer1",
-        T0 + 5,
-    )
-    done = set_state(store, stored.id, "resolved", actor="officer2", now_ms=T0 + 20)
-    assert (done.state, done.resolved_by) == ("resolved", "officer2")
-    with pytest.raises(InvalidTransition):
-        set_state(store, stored.id, "acknowledged", actor="x", now_ms=T0 + 30)
-    assert [e.action for e in recent(store)] == ["alert.resolved", "alert.acknowledged"]
-
-
-def test_events_filtered_by_kind_zone_vessel_severity_state_and_window(store: Store) -> None:
-    save_events(store, [
-        ev(EventKind.ZONE_ENTRY, 1, T0, T0, "alpha", Severity.HIGH),
-        ev(EventKind.ZONE_ENTRY, 2, T0 + HOUR, T0 + HOUR, "beta"),
-        ev(EventKind.LOITERING, 1, T0 + 2 * HOUR, T0 + 3 * HOUR),
-        ev(EventKind.AIS_GAP, 3, T0 + 4 * HOUR, None, sev=Severity.LOW),
-    ], now_ms=T0)  # fmt: skip
-
-    def keys(**kw: object) -> list[tuple[str, int]]:
-        return [(e.event.kind.value, e.event.mmsi) for e in query_events(store, **kw)]  # type: ignore[arg-type]
-
-    assert keys(kinds=["zone_entry"]) == [("zone_entry", 1), ("zone_entry", 2)]
-    assert keys(zones=["beta"]) == [("zone_entry", 2)]
-    assert keys(mmsi=1) == [("zone_entry", 1), ("loitering", 1)]
-    assert keys(severities=["high", "low"]) == [("zone_entry", 1), ("ais_gap", 3)]
-    assert keys(t0_ms=T0 + 2 * HOUR + 1, t1_ms=T0 + 10 * HOUR) == [("loitering", 1), ("ais_gap", 3)]
-    first = query_events(store, kinds=["ais_gap"])[0]
-    set_state(store, first.id, "acknowledged", actor="a", now_ms=T0)
-    assert keys(states=["new"]) == [("zone_entry", 1), ("zone_entry", 2), ("loitering", 1)]
