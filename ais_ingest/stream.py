@@ -1,6 +1,6 @@
 """Live decoding: chunks of lines from sources in, `Batch`es bounded by size and by time out.
 
-A batch closes when it holds ``batch_lines`` lines or when its first line has waited
+A batch closes when it holds ``batch_size`` lines or when its first line has waited
 ``batch_seconds``: big batches when traffic is heavy (vectorised stages stay efficient), short
 waits when it is light (an alert is never held back for long). A quiet feed yields nothing.
 Sources hand over whole reads (`LineChunk`), so the per-item asyncio cost is per read, not per
@@ -22,8 +22,8 @@ async def decode_stream(
     chunks: AsyncIterable[LineChunk],
     decoder: Decoder,
     *,
-    batch_lines: int = 2048,
-    batch_seconds: float = 0.25,
+    batch_size: int,
+    batch_seconds: float,
 ) -> AsyncIterator[Batch]:
     """Decode chunks as they arrive into batches; empty decodes are not yielded."""
     queue: asyncio.Queue[LineChunk | None] = asyncio.Queue(maxsize=64)
@@ -57,11 +57,9 @@ async def decode_stream(
                 times.extend([int(item.received_at * 1000)] * n)
                 sources.extend([item.source] * n)
             ended = item is None and not timed_out
-            while len(texts) >= batch_lines:  # a big read is cut into full batches
-                batch = decoder.decode(
-                    texts[:batch_lines], times[:batch_lines], sources[:batch_lines]
-                )
-                del texts[:batch_lines], times[:batch_lines], sources[:batch_lines]
+            while len(texts) >= batch_size:  # a big read is cut into full batches
+                batch = decoder.decode(texts[:batch_size], times[:batch_size], sources[:batch_size])
+                del texts[:batch_size], times[:batch_size], sources[:batch_size]
                 deadline = time.monotonic() + batch_seconds
                 if len(batch):
                     yield batch

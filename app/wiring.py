@@ -18,11 +18,9 @@ whose sources start streaming at once.
 from __future__ import annotations
 
 import asyncio
-import csv
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -32,6 +30,7 @@ from app.api.errors import add_exception_handlers
 from app.api.push.seq_recorder import attach as attach_seq_recorder
 from app.api.routers import ROUTERS
 from app.api.routes.watchlist import engine_watchlist
+from app.api.services import Services, install, services_of
 from app.auth.service import AuthService, check_secret
 from app.auth.throttle import LoginThrottle, Policy
 from app.live.assets import load_assets_file
@@ -42,27 +41,14 @@ from app.pipeline import Pipeline
 from app.pipeline.snapshot import restore_or_new
 from app.pipeline.zone_watch import ZoneWatcher
 from app.settings import ServiceSettings
-from app.store.maintainer import start_maintenance, stop_maintenance
+from app.store.maintainer import Maintainer
 from app.store.repo import Repo
-from geo.detectors.base import Place
 from geo.land import load_land
+from geo.places import load_places
 from geo.watchlist import load_watchlist
 from geo.zones import load_zone_file
 
 log = logging.getLogger("app.service")
-
-
-def load_places(path: Path) -> list[Place]:
-    """Read places.csv (``name,country,role,lon,lat,...``) for the engine's wording."""
-    if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as fh:
-        return [
-            Place(
-                r["name"], float(r["lon"]), float(r["lat"]), r.get("country", ""), r.get("role", "")
-            )
-            for r in csv.DictReader(fh)
-        ]
 
 
 def check_secrets(settings: ServiceSettings) -> None:
@@ -102,7 +88,7 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
         settings.snapshot_path,
         zones,
         watchlist=engine_watchlist(repo.list_watch()),
-        places=load_places(settings.places_file),
+        places=load_places(settings.places_file) if settings.places_file.is_file() else [],
     )
     # Contacts stored but not fused before a stop (after the snapshot, or with none): the
     # engine takes them again; those its snapshot still holds are not queued twice.
@@ -116,7 +102,7 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
 
 
 async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
-    """Open everything and start the pipeline; parts land in ``app.state``."""
+    """Open everything and start the pipeline; the parts are the app's `Services`."""
     check_secrets(settings)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     parts = await asyncio.to_thread(_prepare, settings)
@@ -144,38 +130,38 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         snapshot_path=settings.snapshot_path,
         snapshot_seconds=settings.snapshot_seconds,
         queue_batches=settings.queue_batches,
-        batch_lines=settings.batch_size,
+        batch_size=settings.batch_size,
         batch_seconds=settings.batch_seconds,
     )
-    app.state.settings = settings
-    app.state.repo = repo
-    app.state.store = repo.store
-    app.state.auth = auth
-    app.state.land = parts["land"]
-    app.state.engine = parts["engine"]
-    app.state.engine_restored = parts["restored"]
-    app.state.live = parts["live"]
-    app.state.hub = hub
-    app.state.seq_recorder = recorder
-    app.state.pipeline = pipeline
-    app.state.relay = None
+    services = Services(
+        settings=settings,
+        repo=repo,
+        auth=auth,
+        hub=hub,
+        live=parts["live"],
+        engine=parts["engine"],
+        engine_restored=parts["restored"],
+        pipeline=pipeline,
+        land=parts["land"],
+        seq_recorder=recorder,
+    )
+    install(app, services)
     try:
-        app.state.relay = await start_relay(settings, pipeline.decoder)
+        services.relay = await start_relay(settings, pipeline.decoder)
         await pipeline.start()
     except BaseException:
-        if app.state.relay is not None:
-            await app.state.relay.stop()
+        if services.relay is not None:
+            await services.relay.stop()
         await hub.close()
         await asyncio.to_thread(recorder.stop)
         repo.close()
         raise
-    app.state.zone_watch = None
     if repo.store.postgis:  # zone changes by other processes (mare CLI, another service)
         watch = await asyncio.to_thread(
             ZoneWatcher, settings.resolved_database_url, repo.list_zones, pipeline.set_zones
         )
         watch.start()
-        app.state.zone_watch = watch
+        services.zone_watch = watch
 
 
 async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay | None:
@@ -207,17 +193,16 @@ async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay 
 
 async def stop_service(app: FastAPI) -> None:
     """Stop the pipeline (draining, snapshot), the relay, the hub and the store."""
-    pipeline: Pipeline = app.state.pipeline
-    if getattr(app.state, "zone_watch", None) is not None:
-        await asyncio.to_thread(app.state.zone_watch.stop)
-    await pipeline.stop()
-    relay: NmeaRelay | None = getattr(app.state, "relay", None)
-    if relay is not None:
-        pipeline.decoder.on_accepted = None
-        await relay.stop()
-    await app.state.hub.close()
-    await asyncio.to_thread(app.state.seq_recorder.stop)
-    await asyncio.to_thread(app.state.repo.close)
+    services = services_of(app)
+    if services.zone_watch is not None:
+        await asyncio.to_thread(services.zone_watch.stop)
+    await services.pipeline.stop()
+    if services.relay is not None:
+        services.pipeline.decoder.on_accepted = None
+        await services.relay.stop()
+    await services.hub.close()
+    await asyncio.to_thread(services.seq_recorder.stop)
+    await asyncio.to_thread(services.repo.close)
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -227,11 +212,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await start_service(app, cfg)
+        services = services_of(app)
         try:
-            await start_maintenance(app, cfg)  # in its own thread: the API is ready meanwhile
+            # in its own thread: the API is ready meanwhile
+            services.maintenance = Maintainer(
+                services.store, cfg.retention_days, cfg.maintenance_seconds
+            )
+            services.maintenance.start()
             yield
         finally:
-            await stop_maintenance(app)
+            if services.maintenance is not None:  # before the store closes
+                await asyncio.to_thread(services.maintenance.stop)
             await stop_service(app)
 
     app = FastAPI(
@@ -240,7 +231,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         summary="AIS vessel tracking and interdiction for the central Mediterranean",
         lifespan=lifespan,
     )
-    app.state.settings = cfg
     add_exception_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -22,6 +22,8 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+from app.api.services import services_of
+
 N_VESSELS = 10_000
 SECONDS = 10.0
 CHROMIUM_ARGS = [
@@ -167,9 +169,11 @@ def run() -> dict[str, Any]:
     base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     result: dict[str, Any] = {"vessels": N_VESSELS, "seconds": SECONDS}
     try:
-        _send_vessels(app.state.pipeline.address[1], 500)
+        address = services_of(app).pipeline.address
+        assert address is not None
+        _send_vessels(address[1], 500)
         deadline = time.monotonic() + 30
-        while len(app.state.live) < 400 and time.monotonic() < deadline:
+        while len(services_of(app).live) < 400 and time.monotonic() < deadline:
             time.sleep(0.1)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

@@ -26,8 +26,9 @@ import pyais
 
 from ais_ingest.decoder import Decoder, chunked, read_lines
 from ais_ingest.records import Batch
-from app.cli.detect import SHIPPED_PLACES, load_places, run_detect, write_events
+from app.cli.detect import SHIPPED_PLACES, run_detect, write_events
 from geo.engine import Engine
+from geo.places import load_places
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
 OUT = Path(__file__).parent / "out"

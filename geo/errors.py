@@ -7,3 +7,7 @@ class GeoError(Exception):
 
 class ZoneFileError(GeoError):
     """A zone file that breaks the contract of DESIGN.md; the message names the feature and why."""
+
+
+class PlacesFileError(GeoError, ValueError):
+    """A places CSV that cannot be read; the message names the file, the row and why."""

@@ -45,7 +45,7 @@ def format_time(ms: int) -> str:
 
 def parse_time(text: str) -> int:
     """Parse an ISO 8601 time (``Z`` or offset) into epoch milliseconds."""
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return int(round(dt.timestamp() * 1000))

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.api.services import Services, services_of
 from app.auth.errors import Forbidden, Unauthorized
 from app.identity import Role, User
 from app.live.picture import LivePicture
@@ -24,30 +25,36 @@ _bearer = HTTPBearer(auto_error=False, description="A login token or an API toke
 
 
 def get_repo(request: Request) -> Repo:
-    """Return the data functions over the store (held in ``app.state``)."""
-    return request.app.state.repo  # type: ignore[no-any-return]
+    """Return the data functions over the store."""
+    return services_of(request.app).repo
 
 
 def get_settings(request: Request) -> ServiceSettings:
-    """Return the service settings (held in ``app.state``)."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    """Return the service settings."""
+    return services_of(request.app).settings
 
 
 def get_live(request: Request) -> LivePicture:
-    """Return the live picture (held in ``app.state``)."""
-    return request.app.state.live  # type: ignore[no-any-return]
+    """Return the live picture."""
+    return services_of(request.app).live
 
 
 def get_engine(request: Request) -> Engine:
-    """Return the running engine (held in ``app.state``)."""
-    return request.app.state.engine  # type: ignore[no-any-return]
+    """Return the running engine."""
+    return services_of(request.app).engine
 
 
 def get_pipeline(request: Request) -> Pipeline:
-    """Return the pipeline (held in ``app.state``)."""
-    return request.app.state.pipeline  # type: ignore[no-any-return]
+    """Return the pipeline."""
+    return services_of(request.app).pipeline
 
 
+def get_services(request: Request) -> Services:
+    """Return every part of the running service (for routes that need several)."""
+    return services_of(request.app)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
 RepoDep = Annotated[Repo, Depends(get_repo)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 LiveDep = Annotated[LivePicture, Depends(get_live)]
@@ -66,10 +73,10 @@ def current_user(
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
-    user = request.app.state.auth.authenticate(credentials.credentials)
+    user = services_of(request.app).auth.authenticate(credentials.credentials)
     if user is None:
         raise Unauthorized("the token is unknown, expired or revoked")
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

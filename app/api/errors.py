@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ais_ingest.errors import IngestError, SourceError, SourceURLError
+from app.api.services import NotStarted
 from app.auth.errors import AuthError, TooManyAttempts
 from app.store.errors import (
     AlreadyExists,
@@ -104,6 +105,10 @@ async def _auth_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _not_started(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(_body("not_ready", _first_line(exc)), status_code=503)
+
+
 async def _table_error(request: Request, exc: Exception) -> JSONResponse:
     for exc_type, status, code in TABLE:
         if isinstance(exc, exc_type):
@@ -158,6 +163,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     """Install the handlers: `ApiError`, auth, the package table, validation and HTTP errors."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(NotStarted, _not_started)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for base in (GeoError, IngestError, StoreError):

@@ -13,283 +13,29 @@ token.
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.registry import Collector
 
+from app.api.collector import ServiceMetrics
 from app.api.deps import RoleGate
+from app.api.services import NotStarted, services_of
 from app.auth.errors import Forbidden, Unauthorized
 from app.auth.service import user_from_token
 from app.identity import Role, User
-
-#: Publish-to-delivery latencies span sub-millisecond (local WebSocket) to seconds (a webhook
-#: to a slow receiver); the 250 ms target of the service benchmark sits on a bucket edge.
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-
-class ServiceCollector(Collector):
-    """Reads the live objects in ``app.state`` at each scrape."""
-
-    def __init__(self, state: Any) -> None:
-        self.state = state
-
-    def collect(self) -> Iterator[Metric]:
-        yield from self._pipeline()
-        yield from self._hub()
-        yield from self._push()
-        yield from self._login()
-        yield from self._maintenance()
-
-    def _pipeline(self) -> Iterator[Metric]:
-        pipeline = getattr(self.state, "pipeline", None)
-        if pipeline is None:
-            return
-        c = pipeline.counters.as_dict()
-        ingest = dict(c["ingest"])
-        lines = CounterMetricFamily(
-            "mare_ingest_lines", "NMEA lines read by the decoder", labels=[]
-        )
-        lines.add_metric([], ingest.pop("lines", 0))
-        yield lines
-        outcome = CounterMetricFamily(
-            "mare_ingest_outcome",
-            "Lines by outcome: records, multipart_joined, or the reason a line was dropped",
-            labels=["outcome"],
-        )
-        for name, n in sorted(ingest.items()):
-            outcome.add_metric([name], n)
-        yield outcome
-        for key, help_text in (
-            ("batches", "Decoded batches through the engine"),
-            ("records", "Records through the engine"),
-            ("positions", "Position records through the engine"),
-            ("statics", "Static records through the engine"),
-            ("events", "Events the engine emitted"),
-            ("alerts_published", "Alerts published to the hub"),
-            ("vessel_updates_published", "Vessel states published to the hub"),
-            ("positions_stored", "Positions written to the store"),
-            ("events_stored", "Events written to the store"),
-            ("store_errors", "Failed store writes"),
-            ("alerts_unstored", "Alerts published before the store took them (stored: false)"),
-            ("store_retries", "Failed attempts to write the backlog while the database was away"),
-            ("snapshots", "Engine snapshots written"),
-            ("contacts_fused", "Stored contacts the engine fused (to a vessel or a dark target)"),
-        ):
-            fam = CounterMetricFamily(f"mare_pipeline_{key}", help_text, labels=[])
-            fam.add_metric([], c[key])
-            yield fam
-        dropped = CounterMetricFamily(
-            "mare_pipeline_dropped_records",
-            "Records dropped in front of a full pipeline stage (its queue, or for store and alerts "
-            "the backlog kept while the database is away)",
-            labels=["stage"],
-        )
-        for stage, n in sorted(c["dropped_records"].items()):
-            dropped.add_metric([stage], n)
-        yield dropped
-        batches = CounterMetricFamily(
-            "mare_pipeline_dropped_batches",
-            "Batches dropped in front of a full pipeline stage",
-            labels=["stage"],
-        )
-        for stage, n in sorted(c["dropped_batches"].items()):
-            batches.add_metric([stage], n)
-        yield batches
-        down = GaugeMetricFamily(
-            "mare_store_down", "1 while the database is away and writes wait in the backlog"
-        )
-        down.add_metric([], c["store_down"])
-        yield down
-        backlog = GaugeMetricFamily(
-            "mare_store_backlog_records",
-            "Records (positions for store, events for alerts) waiting for the database",
-            labels=["stage"],
-        )
-        for stage, n in sorted(c["store_backlog"].items()):
-            backlog.add_metric([stage], n)
-        yield backlog
-        depth = GaugeMetricFamily(
-            "mare_queue_depth", "Items waiting in a pipeline queue or hub buffer", labels=["queue"]
-        )
-        for name, n in sorted(c["queue_depths"].items()):
-            depth.add_metric([name], n)
-        hub = getattr(self.state, "hub", None)
-        if hub is not None:
-            for name, n in sorted(hub.queue_depths().items()):
-                depth.add_metric([name], n)
-        yield depth
-        rate = GaugeMetricFamily(
-            "mare_messages_per_second", "Decoded records per second (10 s window)"
-        )
-        rate.add_metric([], c["messages_per_s"])
-        yield rate
-        live = getattr(self.state, "live", None)
-        if live is not None:
-            vessels = GaugeMetricFamily("mare_vessels_live", "Vessels in the live picture")
-            vessels.add_metric([], len(live))
-            yield vessels
-
-    def _hub(self) -> Iterator[Metric]:
-        hub = getattr(self.state, "hub", None)
-        if hub is None:
-            return
-        drops = CounterMetricFamily(
-            "mare_push_dropped",
-            "Items a push consumer did not get: <kind>_superseded (an intermediate vessel state "
-            "replaced by a newer one), <kind>_resync (a reader resynchronised after falling "
-            "behind), <kind>_alerts (alerts lost past the ring), webhook (delivery dropped)",
-            labels=["stage"],
-        )
-        for stage, n in sorted(hub.drops.items()):
-            drops.add_metric([stage], n)
-        relay = getattr(self.state, "relay", None)
-        if relay is not None:
-            drops.add_metric(["relay"], relay.lines_dropped)
-        yield drops
-        alerts = CounterMetricFamily("mare_alerts", "Alerts published, by kind", labels=["kind"])
-        for kind, n in sorted(hub.alerts_by_kind.items()):
-            alerts.add_metric([kind], n)
-        yield alerts
-        clients = GaugeMetricFamily(
-            "mare_clients_connected", "Connected push consumers by kind", labels=["kind"]
-        )
-        counts = hub.clients()
-        for kind in ("websocket", "sse", "webhook"):
-            clients.add_metric([kind], counts.get(kind, 0))
-        if relay is not None:
-            clients.add_metric(["relay"], relay.clients)
-        yield clients
-
-    def _push(self) -> Iterator[Metric]:
-        webhooks = getattr(self.state, "webhooks", None)
-        if webhooks is not None:
-            fam = CounterMetricFamily(
-                "mare_webhook_attempts",
-                "Webhook delivery attempts by outcome (ok, failed, retried, gave_up, dropped)",
-                labels=["outcome"],
-            )
-            for outcome in ("ok", "failed", "retried", "gave_up", "dropped"):
-                fam.add_metric([outcome], webhooks.counts.get(outcome, 0))
-            yield fam
-            pending = GaugeMetricFamily("mare_webhook_pending", "Webhook deliveries in flight")
-            pending.add_metric([], webhooks.pending)
-            yield pending
-        relay = getattr(self.state, "relay", None)
-        if relay is not None:
-            sent = CounterMetricFamily("mare_relay_lines_sent", "NMEA lines relayed (per client)")
-            sent.add_metric([], relay.lines_sent)
-            yield sent
-
-    def _maintenance(self) -> Iterator[Metric]:
-        maintainer = getattr(self.state, "maintenance", None)
-        if maintainer is None:
-            return
-        st = maintainer.status
-        for name, help_text, label, counts in (
-            (
-                "mare_maintenance_runs",
-                "Database maintenance runs by outcome: ok, skipped (another process was running "
-                "it on the same PostGIS), failed (logged, tried again next period)",
-                "outcome",
-                st.runs,
-            ),
-            (
-                "mare_maintenance_done",
-                "What maintenance did: partitions_created, partitions_indexed (GiST of a closed "
-                "day), partitions_dropped (PostGIS retention), positions_deleted (SQLite "
-                "retention)",
-                "action",
-                st.done,
-            ),
-        ):
-            fam = CounterMetricFamily(name, help_text, labels=[label])
-            for key, n in sorted(counts.items()):
-                fam.add_metric([key], n)
-            yield fam
-        last = GaugeMetricFamily(
-            "mare_maintenance_last_outcome",
-            "1 for the outcome of the last maintenance run, 0 for the others",
-            labels=["outcome"],
-        )
-        for outcome in sorted(st.runs):
-            last.add_metric([outcome], 1.0 if st.last_outcome == outcome else 0.0)
-        yield last
-        for name, value, help_text in (
-            ("last_run_timestamp_seconds", st.last_started_s, "Start of the last run (epoch s)"),
-            ("last_duration_seconds", st.last_duration_s, "Duration of the last run"),
-            ("last_success_timestamp_seconds", st.last_ok_s, "Start of the last ok run (epoch s)"),
-        ):
-            if value is not None:
-                gauge = GaugeMetricFamily(f"mare_maintenance_{name}", help_text)
-                gauge.add_metric([], value)
-                yield gauge
-
-    def _login(self) -> Iterator[Metric]:
-        auth = getattr(self.state, "auth", None)
-        throttle = getattr(auth, "throttle", None)
-        if throttle is None:
-            return
-        counts = dict(throttle.counts)
-        attempts = CounterMetricFamily(
-            "mare_login_attempts",
-            "Password logins by outcome: ok, failed (wrong password or unknown user), "
-            "locked_user / locked_client (refused unchecked during a lockout)",
-            labels=["outcome"],
-        )
-        for outcome in ("ok", "failed", "locked_user", "locked_client"):
-            attempts.add_metric([outcome], counts.get(outcome, 0))
-        yield attempts
-        lockouts = CounterMetricFamily(
-            "mare_login_lockouts", "Lockouts started, by scope (user, client)", labels=["scope"]
-        )
-        for scope in ("user", "client"):
-            lockouts.add_metric([scope], counts.get(f"lockout_{scope}", 0))
-        yield lockouts
-        locked = GaugeMetricFamily(
-            "mare_login_locked", "Usernames and clients locked now (this process)", labels=["scope"]
-        )
-        for scope, n in sorted(throttle.locked_now().items()):
-            locked.add_metric([scope], n)
-        yield locked
-
-
-class ServiceMetrics:
-    """One app's registry: the scrape-time collector and the latency histogram."""
-
-    def __init__(self, state: Any) -> None:
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(ServiceCollector(state))
-        self.latency = Histogram(
-            "mare_delivery_latency_seconds",
-            "From publication in the hub to delivery to a consumer, by stage "
-            "(websocket_vessels, websocket_alert, sse_alert, webhook_alert)",
-            labelnames=["stage"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-
-    def observe(self, stage: str, seconds: float) -> None:
-        self.latency.labels(stage=stage).observe(max(seconds, 0.0))
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Build the registry once the app's lifespan made the hub; hook the latencies in."""
-    metrics = ServiceMetrics(app.state)
-    hub = getattr(app.state, "hub", None)
-    if hub is not None:
-        hub.add_latency_observer(metrics.observe)
-    app.state.metrics = metrics
+    services = services_of(app)
+    metrics = ServiceMetrics(services)
+    services.hub.add_latency_observer(metrics.observe)
+    services.metrics = metrics
     yield
 
 
@@ -305,10 +51,10 @@ async def metrics_user(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required (admin or MARE_METRICS_TOKEN)")
     token = credentials.credentials
-    expected = getattr(request.app.state.settings, "metrics_token", None)
+    expected = services_of(request.app).settings.metrics_token
     if expected and hmac.compare_digest(token.encode(), expected.encode()):
         return User("metrics", Role.ADMIN)
-    user = await user_from_token(token, request)
+    user = await user_from_token(token, services_of(request.app).auth)
     if user is None:
         raise Unauthorized("the token is unknown, expired or revoked")
     return user
@@ -331,5 +77,7 @@ class MetricsGate(RoleGate):
 )
 async def metrics(request: Request) -> Response:
     """Prometheus text format: ingest, pipeline, push, latencies."""
-    m: ServiceMetrics = request.app.state.metrics
+    m = services_of(request.app).metrics
+    if m is None:
+        raise NotStarted("metrics are not ready yet")
     return Response(m.render(), media_type=CONTENT_TYPE_LATEST)

@@ -235,20 +235,18 @@ class AuthService:
         return user
 
 
-async def user_from_token(token: str, request_or_ws: Any) -> User | None:
+async def user_from_token(token: str, auth: AuthService) -> User | None:
     """Return the user of a bearer token (for WebSocket/SSE handlers), None if not valid."""
-    auth: AuthService = request_or_ws.app.state.auth
     return await run_in_threadpool(auth.authenticate, token)
 
 
-async def user_from_ticket(ticket: str, request_or_ws: Any = None) -> User | None:
+async def user_from_ticket(ticket: str, auth: AuthService | None = None) -> User | None:
     """Return the user of a stream ticket (single use), None if unknown, used or expired.
 
-    With ``request_or_ws`` the ticket's token is re-checked (revoked since → None); without,
-    the identity captured when the ticket was issued (at most 60 s old) is returned.
+    With ``auth`` the ticket's token is re-checked (revoked since → None); without, the
+    identity captured when the ticket was issued (at most 60 s old) is returned.
     """
-    if request_or_ws is None:
+    if auth is None:
         found = TICKETS.redeem(ticket)
         return None if found is None else found.user
-    auth: AuthService = request_or_ws.app.state.auth
     return await run_in_threadpool(auth.redeem_ticket, ticket)

@@ -183,7 +183,7 @@ async def _run_ingest(
     with Live(console=err, refresh_per_second=4, transient=True) as live:
         chunks = merge_chunks(specs)
         stream = decode_stream(
-            chunks, dec, batch_lines=settings.batch_size, batch_seconds=settings.batch_seconds
+            chunks, dec, batch_size=settings.batch_size, batch_seconds=settings.batch_seconds
         )
         with contextlib.suppress(asyncio.CancelledError):
             async for batch in stream:

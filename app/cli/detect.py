@@ -7,7 +7,6 @@ episode, so it holds one line per episode, ordered by start time.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import time
@@ -28,25 +27,11 @@ from geo.detectors.base import Place
 from geo.engine import Engine
 from geo.errors import GeoError
 from geo.events import Event
+from geo.places import load_places
 from geo.watchlist import Watchlist, load_watchlist
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
 SHIPPED_PLACES = shipped.PLACES_FILE
-
-
-def load_places(path: Path) -> list[Place]:
-    """Read places.csv (``name,country,role,lon,lat,...``) for event wording."""
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    try:
-        return [
-            Place(
-                r["name"], float(r["lon"]), float(r["lat"]), r.get("country", ""), r.get("role", "")
-            )
-            for r in rows
-        ]
-    except (KeyError, ValueError) as exc:
-        raise ValueError(f"places file {path}: {exc}") from exc
 
 
 class EpisodeLog:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from app.api.services import services_of
 from app.cli import cli
 from app.cli.console import warn_legacy_database
 
@@ -226,11 +227,11 @@ def demo(
     app = create_app(settings)
 
     def started(server: object) -> None:
-        auth = app.state.auth
+        auth = services_of(app).auth
         auth.repo.audit("demo", DEMO_MARK, target="database", detail={"seed": seed})
         if auth.repo.password_hash("admin") is not None:
             auth.repo.update_user("admin", password_hash=_hash(password), role=None, zones=None)
-        address = app.state.pipeline.address
+        address = services_of(app).pipeline.address
         if address is None:
             raise RuntimeError("the demo's UDP source did not bind")
         feeder.aim("127.0.0.1", address[1])

@@ -33,8 +33,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from geo.bbox import Bbox, contains
+
 #: ``(min_lon, min_lat, max_lon, max_lat)``; ``min_lon > max_lon`` crosses the antimeridian.
-Bbox = tuple[float, float, float, float]
 VesselFilter = Callable[[dict[str, Any]], bool]
 AlertFilter = Callable[[dict[str, Any]], bool]
 #: ``(after, upto)`` -> the stored alerts whose latest publication has a sequence id in
@@ -61,17 +62,7 @@ def in_bbox(vessel: dict[str, Any], bbox: Bbox | None) -> bool:
 
     A vessel without a position is inside only the unbounded view (``bbox=None``).
     """
-    if bbox is None:
-        return True
-    lon, lat = vessel.get("lon"), vessel.get("lat")
-    if lon is None or lat is None:
-        return False
-    min_lon, min_lat, max_lon, max_lat = bbox
-    if not min_lat <= lat <= max_lat:
-        return False
-    if min_lon <= max_lon:
-        return bool(min_lon <= lon <= max_lon)
-    return bool(lon >= min_lon or lon <= max_lon)
+    return bbox is None or contains(bbox, vessel.get("lon"), vessel.get("lat"))
 
 
 @dataclass(slots=True)

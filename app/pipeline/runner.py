@@ -105,10 +105,10 @@ class Pipeline:
         sources: Sequence[str | LineSource] = (),
         decoder: Decoder | None = None,
         snapshot_path: Path | None = None,
-        snapshot_seconds: float = 60.0,
-        queue_batches: int = 64,
-        batch_lines: int = 2048,
-        batch_seconds: float = 0.25,
+        snapshot_seconds: float,
+        queue_batches: int,
+        batch_size: int,
+        batch_seconds: float,
         store_seconds: float = STORE_SECONDS,
         alert_max_delay: float = ALERT_MAX_DELAY_S,
         backlog: Backlog | None = None,
@@ -121,7 +121,7 @@ class Pipeline:
         self.decoder = decoder or Decoder()
         self.snapshot_path = snapshot_path
         self.snapshot_seconds = snapshot_seconds
-        self.batch_lines = batch_lines
+        self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self.store_seconds = store_seconds
         self.alert_max_delay = alert_max_delay
@@ -289,7 +289,7 @@ class Pipeline:
         stream: Any = decode_stream(
             _chunks(chunks),
             self.decoder,
-            batch_lines=self.batch_lines,
+            batch_size=self.batch_size,
             batch_seconds=self.batch_seconds,
         )
         try:

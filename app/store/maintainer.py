@@ -15,7 +15,6 @@ finds another one going is counted as ``skipped``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -28,9 +27,7 @@ from app.store.maintenance import maintain_exclusive
 from app.store.store import Store
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-    from app.settings import ServiceSettings
+    pass
 
 log = logging.getLogger("app.maintenance")
 
@@ -134,18 +131,3 @@ def _describe(summary: dict[str, Any]) -> str:
         if shown and shown != "0":
             parts.append(f"{key.replace('_', ' ')} {shown}")
     return "; ".join(parts)
-
-
-async def start_maintenance(app: FastAPI, settings: ServiceSettings) -> Maintainer:
-    """Start maintenance over the started service's store (``app.state.maintenance``)."""
-    maintainer = Maintainer(app.state.store, settings.retention_days, settings.maintenance_seconds)
-    maintainer.start()
-    app.state.maintenance = maintainer
-    return maintainer
-
-
-async def stop_maintenance(app: FastAPI) -> None:
-    """Stop the maintenance thread (before the store closes); a no-op if none started."""
-    maintainer: Maintainer | None = getattr(app.state, "maintenance", None)
-    if maintainer is not None:
-        await asyncio.to_thread(maintainer.stop)

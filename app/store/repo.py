@@ -1,6 +1,6 @@
 """`Repo`: every query of the service, over the shared store's tables (`app.store`).
 
-One class so that routes and the pipeline depend on one object (``app.state.repo``) and a
+One class so that routes and the pipeline depend on one object (`Services.repo`) and a
 change of storage touches this package only. All methods are blocking: call them from worker
 threads (sync routes, `asyncio.to_thread`), never on the event loop's hot path.
 """

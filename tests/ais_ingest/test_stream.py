@@ -22,7 +22,7 @@ async def test_batches_over_real_udp_close_on_time_when_traffic_is_light() -> No
 
     async def consume() -> None:
         async for batch in decode_stream(
-            merge_chunks([source]), dec, batch_lines=10_000, batch_seconds=0.05
+            merge_chunks([source]), dec, batch_size=10_000, batch_seconds=0.05
         ):
             batches.append(batch)
             if sum(len(b) for b in batches) >= 40:
@@ -34,7 +34,7 @@ async def test_batches_over_real_udp_close_on_time_when_traffic_is_light() -> No
             tx.sendto((line + "\n").encode(), ("127.0.0.1", port))
             await asyncio.sleep(0.002)
     await asyncio.wait_for(task, 10)
-    # far fewer lines than batch_lines arrived, so only the time bound can have closed batches
+    # far fewer lines than batch_size arrived, so only the time bound can have closed batches
     assert sum(len(b) for b in batches) >= 40
     assert dec.stats.lines >= 40
 
@@ -46,7 +46,7 @@ async def test_size_bound_splits_a_fast_stream_and_every_line_is_counted(tmp_pat
     sizes = [
         len(b)
         async for b in decode_stream(
-            merge_chunks([f"file:{capture}"]), dec, batch_lines=100, batch_seconds=5
+            merge_chunks([f"file:{capture}"]), dec, batch_size=100, batch_seconds=5
         )
     ]
     assert len(sizes) >= 7 and max(sizes) <= 100

@@ -7,6 +7,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
+from app.api.services import services_of
 from tests.app.push.conftest import Service, position, service_fixture, until  # noqa: F401
 
 Metrics = dict[str, dict[tuple[tuple[str, str], ...], float]]
@@ -35,7 +36,7 @@ def test_metrics_need_an_admin_or_the_metrics_token(service: Service) -> None:
     for role in ("officer", "analyst", "liaison"):
         r = httpx.get(url, headers=service.headers(role), timeout=10)
         assert r.status_code == 403, role
-    token = service.app.state.settings.metrics_token
+    token = services_of(service.app).settings.metrics_token
     assert "mare_ingest_lines_total" in scrape(service, token)
 
 

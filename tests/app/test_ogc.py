@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.api.ogc.params import parse_bbox, parse_datetime
+from app.api.services import services_of
 from tests.app.push.conftest import Service, position, service_fixture, until  # noqa: F401
 
 MMSIS = [310000000 + i for i in range(12)]
@@ -17,7 +18,7 @@ MMSIS = [310000000 + i for i in range(12)]
 def fed(service: Service) -> Service:
     """The service with a dozen vessels in zone alpha, sent over UDP through the pipeline."""
     service.send_udp([position(m, 12.1 + 0.01 * i, 35.1) for i, m in enumerate(MMSIS)])
-    live = service.app.state.live
+    live = services_of(service.app).live
     until(lambda: all(live.get(m) is not None for m in MMSIS))
     return service
 
@@ -102,7 +103,7 @@ def test_datetime_filters_vessels_by_last_report(fed: Service) -> None:
 def test_liaison_sees_its_zone_and_only_vessels_bearing_its_alerts(fed: Service) -> None:
     from geo.events import Event, EventKind, Severity
 
-    fed.app.state.repo.write_events(
+    services_of(fed.app).repo.write_events(
         [Event(EventKind.ZONE_ENTRY, MMSIS[0], 1_780_000_000_000, None, 35.1, 12.1,
                Severity.HIGH, zone="alpha")]
     )  # fmt: skip

@@ -19,6 +19,7 @@ from pyais import encode_dict
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.timestamps import nmea_checksum
+from app.api.services import services_of
 from app.live.relay import NmeaRelay
 from app.settings import ServiceSettings
 from app.wiring import create_app, start_relay
@@ -62,10 +63,12 @@ def app_fixture(tmp_path: Path) -> Iterator[FastAPI]:
     app = create_app(settings)
     with serve(app) as port:
         app.state.test_port = port
-        address = app.state.relay.address
+        relay = services_of(app).relay
+        assert relay is not None
+        address = relay.address
         assert address is not None and address[1] != 0
         yield app
-    assert app.state.relay.address is None  # stopped with the service: the port is closed
+    assert relay.address is None  # stopped with the service: the port is closed
     with pytest.raises(OSError):
         socket.create_connection(address, timeout=5).close()
 
@@ -87,16 +90,17 @@ def metrics(app: FastAPI) -> dict[str, float]:
 
 
 def test_a_tcp_client_gets_the_valid_deduplicated_sentences_with_crlf(app: FastAPI) -> None:
-    relay: NmeaRelay = app.state.relay
+    relay = services_of(app).relay
+    assert isinstance(relay, NmeaRelay)
     relay_address = relay.address
-    udp_address = app.state.pipeline.address
+    udp_address = services_of(app).pipeline.address
     assert relay_address is not None and udp_address is not None
     first, last = position(247_100_001), position(247_100_002)
     part1, part2 = encode({"msg_type": 5, "mmsi": 247_100_003, "shipname": "ALFA"}, seq=2)
     bad = f"{first[:-2]}{int(first[-2:], 16) ^ 1:02X}"
     tag = f"s:other,c:{int(time.time())}"
     heard_again = f"\\{tag}*{nmea_checksum(tag):02X}\\{first}"  # another station's copy
-    decoder = app.state.pipeline.decoder
+    decoder = services_of(app).pipeline.decoder
     assert decoder.on_accepted is None  # nobody listens: the decoder collects nothing
     with socket.create_connection(relay_address, timeout=10) as client:
         until(lambda: relay.clients == 1)
@@ -124,7 +128,7 @@ def test_a_tcp_client_gets_the_valid_deduplicated_sentences_with_crlf(app: FastA
     assert samples["mare_relay_lines_sent_total"] == len(want)
     assert samples['mare_clients_connected{kind="relay"}'] == 0
     assert samples['mare_push_dropped_total{stage="relay"}'] == 0
-    counts = app.state.pipeline.decoder.stats.counts
+    counts = services_of(app).pipeline.decoder.stats.counts
     assert counts["duplicate"] == 3 and counts["bad_checksum"] == 1
 
 
@@ -140,8 +144,8 @@ def test_without_the_setting_there_is_no_relay(tmp_path: Path) -> None:
     assert settings.relay_address is None
     app = create_app(settings)
     with serve(app):
-        assert app.state.relay is None
-        assert app.state.pipeline.decoder.on_accepted is None
+        assert services_of(app).relay is None
+        assert services_of(app).pipeline.decoder.on_accepted is None
 
 
 def test_relay_listen_is_checked() -> None:

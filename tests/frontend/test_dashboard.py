@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
+from app.api.services import services_of
 from tests.app.api.conftest import (
     IN_ALPHA,
     PASSWORD,
@@ -72,7 +73,7 @@ def _seed(s: Service) -> Service:
     # A vessel falls silent while another keeps reporting: the first goes dark.
     t1 = s.event_time()
     s.send([position(DARK, 12.6 + 0.01 * i, 34.6, t1 + 180 * i) for i in range(5)])
-    s.wait_for(lambda: s.app.state.live.get(DARK))
+    s.wait_for(lambda: services_of(s.app).live.get(DARK))
     s.send([position(OTHER, 13.6 + 0.01 * i, 34.2, t1 + 720 + 180 * i) for i in range(16)])
     s.wait_for(lambda: s.get(f"/api/v1/vessels/{DARK}").json()["dark"], timeout=20)
     r = s.post(

@@ -15,6 +15,7 @@ MODULES = [
     "geo.vessel_speeds",
     "geo.contacts",
     "geo.contact_files",
+    "geo.bbox",
 ]
 
 

@@ -14,12 +14,13 @@ from typing import Any
 
 import shapely
 
-from app.api.ogc.params import Bbox, overlaps
-from app.api.routes.common import in_bbox
+from app.api.ogc.params import overlaps
+from app.api.services import Services
 from app.auth.scope import Scope
 from app.identity import User
 from app.live.picture import public
 from app.store.alerts import AlertFilter
+from geo.bbox import Bbox, contains, pieces
 from geo.events import parse_time
 from geo.zones import zone_to_feature
 
@@ -81,7 +82,7 @@ def vessel_feature(v: dict[str, Any]) -> dict[str, Any]:
 
 
 def vessels(
-    state: Any, user: User, bbox: Bbox | None, window: tuple[int | None, int | None] | None
+    state: Services, user: User, bbox: Bbox | None, window: tuple[int | None, int | None] | None
 ) -> list[dict[str, Any]]:
     """Return the live vessels in scope matching the filters, by MMSI."""
     allowed = Scope.of(user).mmsis(state.repo)
@@ -90,7 +91,7 @@ def vessels(
         v = public(raw)
         if allowed is not None and v["mmsi"] not in allowed:
             continue
-        if bbox is not None and not in_bbox(v.get("lon"), v.get("lat"), bbox):
+        if bbox is not None and not contains(bbox, v.get("lon"), v.get("lat")):
             continue
         if window is not None:
             seen = _ms(v.get("last_seen"))
@@ -100,7 +101,7 @@ def vessels(
     return out
 
 
-def vessel(state: Any, user: User, fid: str) -> dict[str, Any] | None:
+def vessel(state: Services, user: User, fid: str) -> dict[str, Any] | None:
     """Return one vessel by MMSI."""
     if not fid.isdigit():
         return None
@@ -113,7 +114,7 @@ def vessel(state: Any, user: User, fid: str) -> dict[str, Any] | None:
     return vessel_feature(public(raw))
 
 
-def _zone_features(state: Any, user: User) -> list[tuple[Any, dict[str, Any]]]:
+def _zone_features(state: Services, user: User) -> list[tuple[Any, dict[str, Any]]]:
     scope = Scope.of(user)
     out = []
     for z in sorted(state.repo.list_zones(), key=lambda z: z.id):
@@ -125,25 +126,17 @@ def _zone_features(state: Any, user: User) -> list[tuple[Any, dict[str, Any]]]:
 
 
 def zones(
-    state: Any, user: User, bbox: Bbox | None, window: tuple[int | None, int | None] | None
+    state: Services, user: User, bbox: Bbox | None, window: tuple[int | None, int | None] | None
 ) -> list[dict[str, Any]]:
     """Return zones in scope meeting ``bbox`` (zones carry no time: ``datetime`` is ignored)."""
     feats = _zone_features(state, user)
     if bbox is None:
         return [f for _, f in feats]
-    a, b, c, d = bbox
-    boxes = (
-        [shapely.box(a, b, c, d)]
-        if a <= c
-        else [
-            shapely.box(a, b, 180, d),
-            shapely.box(-180, b, c, d),
-        ]
-    )
+    boxes = [shapely.box(*p) for p in pieces(bbox)]
     return [f for z, f in feats if any(z.geometry.intersects(box) for box in boxes)]
 
 
-def zone(state: Any, user: User, fid: str) -> dict[str, Any] | None:
+def zone(state: Services, user: User, fid: str) -> dict[str, Any] | None:
     """Return one zone by id."""
     for z, f in _zone_features(state, user):
         if z.id == fid:
@@ -162,7 +155,7 @@ def alert_feature(a: dict[str, Any]) -> dict[str, Any]:
 
 
 def alerts(
-    state: Any, user: User, bbox: Bbox | None, window: tuple[int | None, int | None] | None
+    state: Services, user: User, bbox: Bbox | None, window: tuple[int | None, int | None] | None
 ) -> list[dict[str, Any]]:
     """Return alerts in scope matching the filters, newest first."""
     start, end = window if window is not None else (None, None)
@@ -170,13 +163,13 @@ def alerts(
     rows = state.repo.list_alerts(f, limit=MAX_ALERTS)
     out = []
     for a in rows:
-        if bbox is not None and not in_bbox(a.get("lon"), a.get("lat"), bbox):
+        if bbox is not None and not contains(bbox, a.get("lon"), a.get("lat")):
             continue
         out.append(alert_feature(a))
     return out
 
 
-def alert(state: Any, user: User, fid: str) -> dict[str, Any] | None:
+def alert(state: Services, user: User, fid: str) -> dict[str, Any] | None:
     """Return one alert by id."""
     if not fid.isdigit():
         return None
@@ -188,7 +181,7 @@ def alert(state: Any, user: User, fid: str) -> dict[str, Any] | None:
     return alert_feature(a)
 
 
-def spatial_extent(state: Any, cid: str) -> list[float]:
+def spatial_extent(state: Services, cid: str) -> list[float]:
     """Return the bbox of a collection's data (the world when it has none yet)."""
     if cid == "zones":
         zs = state.repo.list_zones()

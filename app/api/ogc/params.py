@@ -6,16 +6,15 @@ API): generic clients such as GDAL expect the standard's status codes.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 
 from app.api.errors import ApiError
+from geo.bbox import Bbox, make_bbox
+from geo.events import parse_time
 
-Bbox = tuple[float, float, float, float]
 #: WGS84 longitude/latitude axis order, the default CRS of OGC API - Features.
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOJSON = "application/geo+json"
@@ -38,12 +37,11 @@ def parse_bbox(value: str | None) -> Bbox | None:
         nums = [float(p) for p in parts]
     except ValueError:
         raise invalid("bbox must be numbers") from None
-    if not all(math.isfinite(x) for x in nums):
-        raise invalid("bbox must be finite numbers")
     a, b, c, d = (nums[0], nums[1], nums[3], nums[4]) if len(nums) == 6 else nums
-    if not (-180 <= a <= 180 and -180 <= c <= 180 and -90 <= b <= d <= 90):
-        raise invalid("bbox is out of range or has minLat > maxLat")
-    return (a, b, c, d)
+    try:
+        return make_bbox(a, b, c, d)
+    except ValueError as exc:
+        raise invalid(str(exc)) from None
 
 
 def _instant(text: str) -> int | None:
@@ -51,12 +49,9 @@ def _instant(text: str) -> int | None:
     if text in ("", ".."):
         return None
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_time(text)
     except ValueError:
         raise invalid(f"datetime: {text!r} is not RFC 3339") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(round(dt.timestamp() * 1000))
 
 
 def parse_datetime(value: str | None) -> tuple[int | None, int | None] | None:

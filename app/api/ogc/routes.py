@@ -27,6 +27,7 @@ from app.api.ogc.params import (
     parse_bbox,
     parse_datetime,
 )
+from app.api.services import services_of
 from app.identity import ALL_ROLES
 from app.wallclock import now_iso
 
@@ -50,7 +51,7 @@ def _describe(request: Request, c: col.Collection) -> dict[str, Any]:
         "itemType": "feature",
         "crs": [CRS84],
         "extent": {
-            "spatial": {"bbox": [col.spatial_extent(request.app.state, c.id)], "crs": CRS84}
+            "spatial": {"bbox": [col.spatial_extent(services_of(request.app), c.id)], "crs": CRS84}
         },
         "links": [
             link(f"{base}/collections/{c.id}", "self", JSON, c.title),
@@ -130,7 +131,9 @@ def items(
 ) -> JSONResponse:
     """Return a page of features as a GeoJSON FeatureCollection with paging links."""
     c = _collection(collection_id)
-    feats = col.ITEMS[c.id](request.app.state, user, parse_bbox(bbox), parse_datetime(datetime_))
+    feats = col.ITEMS[c.id](
+        services_of(request.app), user, parse_bbox(bbox), parse_datetime(datetime_)
+    )
     page = feats[offset : offset + limit]
     links = [link(str(request.url), "self", GEOJSON, "This page")]
     if offset + limit < len(feats):
@@ -153,7 +156,7 @@ def items(
 def item(request: Request, user: CurrentUser, collection_id: str, feature_id: str) -> JSONResponse:
     """Return one feature (404 if absent or outside a liaison's scope)."""
     c = _collection(collection_id)
-    feat = col.ITEM[c.id](request.app.state, user, feature_id)
+    feat = col.ITEM[c.id](services_of(request.app), user, feature_id)
     if feat is None:
         raise not_found(f"{c.id} feature {feature_id}")
     base = base_url(request)

@@ -31,7 +31,8 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import RoleGate
-from app.api.push.stream_auth import StreamGuard, alert_filter_for, stream_auth
+from app.api.push.stream_auth import StreamGuard, alert_filter_for
+from app.api.services import services_of
 from app.auth.errors import Unauthorized
 from app.auth.service import user_from_ticket, user_from_token
 from app.identity import ALL_ROLES, User
@@ -54,9 +55,9 @@ async def stream_user(
     """Return the user of the bearer header or of a stream ticket; 401 otherwise."""
     user: User | None = None
     if credentials is not None and credentials.scheme.lower() == "bearer":
-        user = await user_from_token(credentials.credentials, request)
+        user = await user_from_token(credentials.credentials, services_of(request.app).auth)
     elif ticket:
-        user = await user_from_ticket(ticket, request)
+        user = await user_from_ticket(ticket, services_of(request.app).auth)
     else:
         raise Unauthorized("a bearer token or a stream ticket (?ticket=) is required")
     if user is None:
@@ -142,14 +143,14 @@ async def alert_stream(
     ] = None,
 ) -> StreamingResponse:
     """Alerts as they happen (liaison: its zones only), resumable with ``Last-Event-ID``."""
-    hub: Hub = request.app.state.hub
+    hub = services_of(request.app).hub
     last_id = parse_last_id(last_event_id, last_event_id_query)
     if last_id is not None:
         last_id = min(last_id, hub.alert_seq)  # an id from a clock ahead of ours
     sub = hub.subscribe(
         "sse", alert_filter=alert_filter_for(user), alerts_after=last_id, vessels=False
     )
-    guard = StreamGuard(stream_auth(request.app), user)
+    guard = StreamGuard(services_of(request.app).streams(), user)
     return StreamingResponse(
         events(hub, sub, last_id, guard),
         media_type="text/event-stream",

@@ -7,7 +7,7 @@ that re-reads its token and user:
 
 - every `RECHECK_S`, so a change made by another process (the ``mare`` CLI) lands within that;
 - at the token's expiry, so an expiring token stops at its deadline, not up to a period later;
-- at once when this process revokes a token or changes a user (`notify_auth_changed`, called
+- at once when this process revokes a token or changes a user (`Services.identities_changed`, called
   by those routes).
 
 Reads are cached per token for `CACHE_S` (and the cache is dropped on a change), so many
@@ -134,24 +134,6 @@ class StreamAuth:
         finally:
             with self._lock:
                 self._waiters.discard(waiter)
-
-
-def stream_auth(app: Any) -> StreamAuth:
-    """Return the app's `StreamAuth`, made on first use (call on the event loop)."""
-    got: StreamAuth | None = getattr(app.state, "stream_auth", None)
-    if got is None:
-        got = app.state.stream_auth = StreamAuth(app.state.auth)
-    return got
-
-
-def notify_auth_changed(app: Any) -> None:
-    """Make open streams and webhook subscriptions re-read identities and scopes at once."""
-    got: StreamAuth | None = getattr(app.state, "stream_auth", None)
-    if got is not None:
-        got.changed()
-    webhooks = getattr(app.state, "webhooks", None)
-    if webhooks is not None:
-        webhooks.invalidate()
 
 
 class StreamGuard:

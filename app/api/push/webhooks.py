@@ -25,27 +25,27 @@ from app.api.deps import CurrentUser, allow
 from app.api.errors import ApiError, not_found
 from app.api.push.dispatch import SEVERITIES, WebhookDispatcher
 from app.api.push.signing import Allowlist
+from app.api.services import NotStarted, services_of
 from app.auth.scope import Scope
 from app.identity import Role, User
-from app.live.hub import Hub
 from app.store import webhooks as table
 from geo.events import EventKind
 
 
 def sql_engine(app: Any) -> sa.Engine:
     """Return the service's SQLAlchemy engine (the store's)."""
-    return app.state.repo.engine  # type: ignore[no-any-return]
+    return services_of(app).repo.engine
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the dispatcher beside the API (after the app's lifespan made hub and store)."""
-    hub: Hub = app.state.hub
+    services = services_of(app)
     dispatcher = WebhookDispatcher(
-        hub, sql_engine(app), Allowlist(app.state.settings.webhook_allowlist)
+        services.hub, services.repo.engine, Allowlist(services.settings.webhook_allowlist)
     )
     await dispatcher.start()
-    app.state.webhooks = dispatcher
+    services.webhooks = dispatcher
     try:
         yield
     finally:
@@ -73,7 +73,10 @@ class WebhookIn(BaseModel):
 
 def dispatcher_of(request: Request) -> WebhookDispatcher:
     """Return the running dispatcher (started by this router's lifespan)."""
-    return request.app.state.webhooks  # type: ignore[no-any-return]
+    dispatcher = services_of(request.app).webhooks
+    if dispatcher is None:
+        raise NotStarted("webhooks are not ready yet")
+    return dispatcher
 
 
 async def _owned(request: Request, user: User, sub_id: int) -> dict[str, Any]:

@@ -31,12 +31,14 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
 
-from app.api.push.stream_auth import StreamGuard, alert_filter_for, stream_auth
+from app.api.push.stream_auth import StreamGuard, alert_filter_for
+from app.api.services import services_of
 from app.auth.scope import Scope
 from app.auth.service import user_from_ticket, user_from_token
 from app.identity import User
-from app.live.hub import Bbox, Hub, HubClosed, Subscription
+from app.live.hub import Hub, HubClosed, Subscription
 from app.live.picture import public
+from geo.bbox import Bbox, make_bbox
 
 router = APIRouter(tags=["live"])
 
@@ -66,10 +68,10 @@ def parse_subscribe(msg: dict[str, Any]) -> tuple[Bbox | None, float]:
             a, b, c, d = (float(x) for x in raw)
         except (TypeError, ValueError):
             raise ProtocolError("bbox must be four numbers") from None
-        finite = all(math.isfinite(x) for x in (a, b, c, d))
-        if not finite or not (-180 <= a <= 180 and -180 <= c <= 180 and -90 <= b <= d <= 90):
-            raise ProtocolError("bbox is out of range or has minLat > maxLat")
-        bbox = (a, b, c, d)
+        try:
+            bbox = make_bbox(a, b, c, d)
+        except ValueError as exc:
+            raise ProtocolError(str(exc)) from None
     rate = msg.get("max_rate_hz", DEFAULT_RATE_HZ)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
         raise ProtocolError("max_rate_hz must be a number")
@@ -108,23 +110,21 @@ async def authenticate(ws: WebSocket, msg: dict[str, Any]) -> User | None:
         return None
     token, ticket = msg.get("token"), msg.get("ticket")
     if isinstance(token, str) and token:
-        return await user_from_token(token, ws)
+        return await user_from_token(token, services_of(ws.app).auth)
     if isinstance(ticket, str) and ticket:
-        return await user_from_ticket(ticket, ws)
+        return await user_from_ticket(ticket, services_of(ws.app).auth)
     return None
 
 
 async def liaison_mmsis(ws: WebSocket, user: User) -> set[int] | None:
     """Return the MMSIs bearing an alert of a liaison's zones (None: unscoped user)."""
-    repo = ws.app.state.repo
+    repo = services_of(ws.app).repo
     return await run_in_threadpool(Scope.of(user).mmsis, repo)
 
 
 def live_vessels(ws: WebSocket) -> list[dict[str, Any]] | None:
-    """Return every vessel of the live picture as Vessel JSON (None if the app has none)."""
-    live = getattr(ws.app.state, "live", None)
-    if live is None:
-        return None
+    """Return every vessel of the live picture as Vessel JSON."""
+    live = services_of(ws.app).live
 
     return [public(v) for v in live.all()]
 
@@ -254,13 +254,13 @@ async def live(ws: WebSocket) -> None:
     if user is None:
         await _reject(ws, "authentication failed: send {type: auth, token|ticket} first")
         return
-    hub: Hub = ws.app.state.hub
+    hub = services_of(ws.app).hub
     try:
         session = LiveSession(ws, hub, user, await liaison_mmsis(ws, user))
     except HubClosed:
         await ws.close(1001)
         return
-    guard = StreamGuard(stream_auth(ws.app), user, session.rescope)
+    guard = StreamGuard(services_of(ws.app).streams(), user, session.rescope)
     tasks = [
         asyncio.ensure_future(session.read_loop()),
         asyncio.ensure_future(session.send_loop()),

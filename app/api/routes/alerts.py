@@ -23,6 +23,7 @@ from app.api.routes.common import (
     encode_cursor,
     parse_time,
 )
+from app.api.services import services_of
 from app.auth.scope import Scope
 from app.identity import ALL_ROLES, EDITORS, Role, User
 from app.store.repo import AlertFilter, Repo
@@ -131,7 +132,7 @@ def _visible(user: User, repo: Repo, alert_id: int) -> dict[str, Any]:
 
 
 def _changed(request: Request, alert: dict[str, Any]) -> dict[str, Any]:
-    hub = getattr(request.app.state, "hub", None)
+    hub = services_of(request.app).hub
     if hub is not None:
         hub.publish_alert(alert)
     return alert

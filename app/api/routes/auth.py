@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, allow
+from app.api.services import services_of
 from app.auth.service import AuthService
 from app.auth.throttle import client_key
 from app.identity import ALL_ROLES
@@ -49,7 +50,7 @@ class TicketOut(BaseModel):
 
 
 def _auth(request: Request) -> AuthService:
-    return request.app.state.auth  # type: ignore[no-any-return]
+    return services_of(request.app).auth
 
 
 AuthDep = Annotated[AuthService, Depends(_auth)]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import BaseModel
 
 from app.api.errors import bad_request
+from geo.bbox import make_bbox
+from geo.events import parse_time as parse_time_text
 
 MAX_LIMIT = 10_000
 #: Row ids are 32-bit in the tables; a larger one names nothing (and must not reach the driver).
@@ -43,12 +44,9 @@ def parse_time(value: str | None, name: str) -> int | None:
             raise bad_request(f"{name}: {value!r} is not a time")
         return int(round(seconds * 1000))
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_time_text(text)
     except ValueError:
         raise bad_request(f"{name}: {value!r} is neither ISO 8601 nor epoch seconds") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(round(dt.timestamp() * 1000))
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
@@ -62,21 +60,10 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
         a, b, c, d = (float(p) for p in parts)
     except ValueError:
         raise bad_request("bbox must be four numbers") from None
-    if not all(math.isfinite(x) for x in (a, b, c, d)):
-        raise bad_request("bbox must be four finite numbers")
-    if not (-180 <= a <= 180 and -180 <= c <= 180 and -90 <= b <= d <= 90):
-        raise bad_request("bbox is out of range or has minLat > maxLat")
-    return (a, b, c, d)
-
-
-def in_bbox(lon: float | None, lat: float | None, bbox: tuple[float, float, float, float]) -> bool:
-    """Return whether a point is in the box (a box with minLon > maxLon crosses 180°)."""
-    if lon is None or lat is None:
-        return False
-    a, b, c, d = bbox
-    if not b <= lat <= d:
-        return False
-    return a <= lon <= c if a <= c else (lon >= a or lon <= c)
+    try:
+        return make_bbox(a, b, c, d)
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
 
 
 def encode_cursor(value: int) -> str:

@@ -16,9 +16,10 @@ from shapely.geometry import shape
 
 from app.api.deps import LiveDep, RepoDep, allow
 from app.api.errors import bad_request
-from app.api.routes.common import in_bbox, parse_bbox, parse_time
+from app.api.routes.common import parse_bbox, parse_time
 from app.identity import READERS
 from app.store.repo import AlertFilter
+from geo.bbox import contains
 from geo.events import format_time
 
 router = APIRouter(prefix="/api/v1", tags=["replay"], dependencies=[allow(*READERS)])
@@ -64,7 +65,7 @@ def replay(
         )
     alerts = repo.list_alerts(AlertFilter(start_ms=s, end_ms=e), limit=MAX_ALERTS)
     if box is not None:
-        alerts = [a for a in alerts if a["lat"] is None or in_bbox(a["lon"], a["lat"], box)]
+        alerts = [a for a in alerts if a["lat"] is None or contains(box, a["lon"], a["lat"])]
     return {"start": format_time(s), "end": format_time(e), "vessels": vessels, "alerts": alerts}
 
 

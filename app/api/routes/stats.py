@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import CurrentUser, LiveDep, RepoDep, allow
+from app.api.services import services_of
 from app.auth.scope import Scope
 from app.identity import ALL_ROLES
 from geo.events import format_time
@@ -23,7 +24,7 @@ LIVE_WINDOW_MS = 10 * 60_000
 @router.get("/api/v1/stats", dependencies=[allow(*ALL_ROLES)])
 def stats(user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request) -> dict[str, Any]:
     """Return vessels live and dark, message rate, alerts by kind and open alerts."""
-    pipeline = request.app.state.pipeline
+    pipeline = services_of(request.app).pipeline
     now = pipeline.clock.now_ms()
     scope = Scope.of(user).mmsis(repo)
     vessels = [v for v in live.all() if scope is None or v["mmsi"] in scope]
@@ -56,7 +57,7 @@ def _basemap_bytes(path: str) -> bytes:
 @router.get("/api/v1/basemap", dependencies=[allow(*ALL_ROLES)])
 def basemap(request: Request) -> Response:
     """Return land polygons (GSHHG) for the map: the basemap needs no tile server."""
-    body = _basemap_bytes(str(request.app.state.settings.basemap_file))
+    body = _basemap_bytes(str(services_of(request.app).settings.basemap_file))
     return Response(
         body,
         media_type="application/geo+json",

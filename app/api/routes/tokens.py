@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentUser, RepoDep, allow
 from app.api.errors import not_found
-from app.api.push.stream_auth import notify_auth_changed
+from app.api.services import services_of
 from app.auth.service import AuthService
 from app.identity import Role
 from app.store.repo import TokenRow
@@ -48,7 +48,7 @@ def list_tokens(repo: RepoDep) -> list[dict[str, Any]]:
 @router.post("", status_code=201)
 def create_token(body: TokenIn, user: CurrentUser, request: Request) -> dict[str, Any]:
     """Create an API token; the ``token`` field is shown this once."""
-    auth: AuthService = request.app.state.auth
+    auth: AuthService = services_of(request.app).auth
     token, row = auth.create_api_token(user, body.name, body.role, body.expires_in_days)
     return {**token_json(row), "token": token}
 
@@ -56,8 +56,8 @@ def create_token(body: TokenIn, user: CurrentUser, request: Request) -> dict[str
 @router.delete("/{token_id}", status_code=204)
 def revoke_token(token_id: str, request: Request) -> Response:
     """Revoke a token: it stops working at once, open streams on it included."""
-    auth: AuthService = request.app.state.auth
+    auth: AuthService = services_of(request.app).auth
     if not auth.revoke(token_id):
         raise not_found(f"token {token_id}")
-    notify_auth_changed(request.app)
+    services_of(request.app).identities_changed()
     return Response(status_code=204)

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import RepoDep, allow
 from app.api.errors import ApiError, bad_request, not_found
-from app.api.push.stream_auth import notify_auth_changed
 from app.api.routes.auth import UserOut
+from app.api.services import services_of
 from app.auth.passwords import MIN_PASSWORD, hash_password
 from app.auth.service import AuthService
 from app.identity import Role
@@ -64,7 +64,7 @@ def create_user(body: UserIn, repo: RepoDep, request: Request) -> dict[str, Any]
     _check_zones(repo, body.role, body.zones)
     if repo.get_user(body.username) is not None:
         raise ApiError(409, "conflict", f"user {body.username} already exists")
-    auth: AuthService = request.app.state.auth
+    auth: AuthService = services_of(request.app).auth
     return auth.create_user(body.username, body.password, body.role, body.zones).to_json()
 
 
@@ -97,5 +97,5 @@ def update_user(username: str, body: UserPatch, repo: RepoDep, request: Request)
     )
     if updated is None:
         raise not_found(f"user {username}")
-    notify_auth_changed(request.app)
+    services_of(request.app).identities_changed()
     return updated.to_json()

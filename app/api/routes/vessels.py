@@ -20,16 +20,17 @@ from app.api.routes.common import (
     csv_list,
     decode_cursor,
     encode_cursor,
-    in_bbox,
     parse_bbox,
     parse_time,
 )
+from app.api.services import services_of
 from app.auth.scope import Scope
 from app.identity import ALL_ROLES
 from app.live.intercepts import intercept_picture
 from app.live.picture import public
 from app.live.shiptypes import FAMILIES, ship_family
 from app.live.tracks import simplify_track
+from geo.bbox import contains
 from geo.events import EventKind, format_time
 from geo.reach import reachable_area
 from geo.vessel_speeds import max_speed_kn
@@ -87,7 +88,7 @@ def list_vessels(
     scope = Scope.of(user).mmsis(repo)
     rows = live.all()
     if zone:
-        engine = request.app.state.engine
+        engine = services_of(request.app).engine
         z = next((z for z in engine.zones if z.id == zone), None)
         if z is None:
             raise not_found(f"zone {zone}")
@@ -105,7 +106,7 @@ def list_vessels(
             continue
         if scope is not None and v["mmsi"] not in scope:
             continue
-        if box is not None and not in_bbox(v["lon"], v["lat"], box):
+        if box is not None and not contains(box, v["lon"], v["lat"]):
             continue
         if types is not None and not types(v["ship_type"]):
             continue
@@ -262,7 +263,7 @@ def vessel_track(
 
 
 def _now_ms(request: Request) -> int:
-    now: int | None = request.app.state.pipeline.clock.now_ms()
+    now: int | None = services_of(request.app).pipeline.clock.now_ms()
     if now is None:
         now = int(time.time() * 1000)
     return now
@@ -290,7 +291,7 @@ async def vessel_reach(
             now,
             last_speed_kn=v["speed"],
             max_speed_kn=max_speed_kn(v["ship_type"]),
-            land=request.app.state.land,
+            land=services_of(request.app).land,
             course_deg=v["course"],
         )
     )
@@ -307,8 +308,8 @@ async def vessel_intercepts(
     if v["lat"] is None:
         raise ApiError(409, "no_position", f"vessel {mmsi} has no known position")
     assets = await run_in_threadpool(repo.list_assets)
-    zones = request.app.state.engine.zones
+    zones = services_of(request.app).engine.zones
     now = _now_ms(request)
     return await run_in_threadpool(
-        intercept_picture, v, assets, zones, live, request.app.state.land, now
+        intercept_picture, v, assets, zones, live, services_of(request.app).land, now
     )

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CurrentUser, RepoDep, allow
 from app.api.errors import ApiError, not_found
 from app.api.routes.common import IdPath
+from app.api.services import services_of
 from app.identity import EDITORS, READERS
 from app.store.repo import Repo
 from geo.watchlist import WatchEntry, Watchlist, normalise_text, parse_watchlist
@@ -62,7 +63,7 @@ def engine_watchlist(rows: list[dict[str, Any]]) -> Watchlist:
 
 def reload_engine(request: Request, repo: Repo) -> None:
     """Hand the stored watchlist to the running engine."""
-    pipeline = getattr(request.app.state, "pipeline", None)
+    pipeline = services_of(request.app).pipeline
     if pipeline is not None:
         pipeline.set_watchlist(engine_watchlist(repo.list_watch()))
 

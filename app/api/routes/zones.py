@@ -15,10 +15,12 @@ from fastapi import APIRouter, Body, Request, Response
 from app.api.deps import CurrentUser, RepoDep, allow
 from app.api.errors import ApiError, bad_request, not_found
 from app.api.routes.common import parse_bbox
+from app.api.services import services_of
 from app.auth.errors import Forbidden
 from app.auth.scope import Scope
 from app.identity import ALL_ROLES, READERS, Role, User
 from app.store.repo import Repo
+from geo.bbox import meets
 from geo.zones import Zone, ZoneKind, parse_zones, zone_to_feature, zones_to_geojson
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
@@ -54,7 +56,7 @@ def _may_edit(user: User, kind: ZoneKind) -> None:
 
 def reload_engine(request: Request, repo: Repo) -> None:
     """Hand the stored zone set to the running engine."""
-    pipeline = getattr(request.app.state, "pipeline", None)
+    pipeline = services_of(request.app).pipeline
     if pipeline is not None:
         pipeline.set_zones(repo.list_zones())
 
@@ -71,17 +73,9 @@ def list_zones(
         for z in repo.list_zones()
         if scope.sees_zone(z.id)
         and (kind is None or z.kind is kind)
-        and (box is None or _overlaps(z.bounds, box))
+        and (box is None or meets(z.bounds, box))
     ]
     return zones_to_geojson(zones)
-
-
-def _overlaps(b: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
-    if box[0] > box[2]:  # crosses 180°: two boxes
-        return _overlaps(b, (box[0], box[1], 180.0, box[3])) or _overlaps(
-            b, (-180.0, box[1], box[2], box[3])
-        )
-    return not (b[2] < box[0] or b[0] > box[2] or b[3] < box[1] or b[1] > box[3])
 
 
 @router.get("/{zone_id}", dependencies=[allow(*ALL_ROLES)])

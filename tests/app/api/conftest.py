@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 
 from app.api.push.deflate import SharedDeflateProtocol
+from app.api.services import services_of
 from app.auth.passwords import use_fast_hasher
 from app.identity import Role
 from app.settings import ServiceSettings
@@ -93,7 +94,7 @@ class Service:
         The engine holds back records stamped minutes ahead of its clock (a corrupt clock must
         not fire false alerts), so a test that moves on continues from the engine's time.
         """
-        now: int = self.app.state.engine.now_ms() // 1000
+        now: int = services_of(self.app).engine.now_ms() // 1000
         return max(T0, now) + 60
 
     def send(self, lines: list[str]) -> None:
@@ -166,7 +167,7 @@ def start(settings: ServiceSettings) -> Iterator[Service]:
     """Run the service for the duration of a test, with a user and a login token per role."""
     app = create_app(settings)
     with serving(app) as base, httpx.Client(base_url=base, timeout=30) as client:
-        auth = app.state.auth
+        auth = services_of(app).auth
         tokens = {"admin": ADMIN_TOKEN}
         for role in (Role.OFFICER, Role.ANALYST, Role.LIAISON):
             name = f"{role.value}1"
@@ -175,7 +176,7 @@ def start(settings: ServiceSettings) -> Iterator[Service]:
             r = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
             assert r.status_code == 200, r.text
             tokens[role.value] = r.json()["token"]
-        address = app.state.pipeline.address
+        address = services_of(app).pipeline.address
         assert address is not None
         yield Service(client, tokens, address[1], app)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
+from app.api.services import services_of
 from app.live.assets import AssetFileError, load_assets_file, parse_assets
 from app.wiring import start_service
 from geo import shipped
@@ -157,7 +158,7 @@ def test_officers_and_admins_add_move_and_delete_an_asset_with_an_audit_trail(
     assert svc.client.delete(path, headers=svc.headers(role)).status_code == 204
     assert svc.client.delete(path, headers=svc.headers(role)).status_code == 404
     # SQLite hands a deleted row's id to the next asset: this one's trail is the last three.
-    audit = svc.app.state.repo.audit_of(f"asset:{asset['id']}")[-3:]
+    audit = services_of(svc.app).repo.audit_of(f"asset:{asset['id']}")[-3:]
     assert [a["action"] for a in audit] == ["asset.add", "asset.update", "asset.delete"]
     assert len({a["user"] for a in audit}) == 1
     if role == "officer":

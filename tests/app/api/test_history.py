@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.api.services import services_of
 from tests.app.api.checks import check_history
 from tests.app.api.conftest import Service
 from tests.app.api.nmea import position, static
@@ -64,7 +65,7 @@ def test_intercepts_rank_own_assets_and_time_zone_entries(shared_service: Servic
     shared_service.send(
         [position(target, 12.2 + 0.01 * i, 35.4, start + 180 * i) for i in range(3)]
     )
-    shared_service.wait_for(lambda: shared_service.app.state.live.get(target))
+    shared_service.wait_for(lambda: services_of(shared_service.app).live.get(target))
     tsea = {
         "type": "Feature",
         "properties": {"id": "tsea", "name": "Test sea", "kind": "territorial_sea"},
@@ -114,7 +115,7 @@ def test_reach_is_refused_for_a_reporting_vessel_and_given_for_a_dark_one(
     t1 = shared_service.event_time()
     dark, other = 247_000_900, 247_000_901
     shared_service.send([position(dark, 12.6 + 0.01 * i, 34.6, t1 + 180 * i) for i in range(5)])
-    shared_service.wait_for(lambda: shared_service.app.state.live.get(dark))
+    shared_service.wait_for(lambda: services_of(shared_service.app).live.get(dark))
     r = shared_service.get(f"/api/v1/vessels/{dark}/reach")
     assert r.status_code == 409 and r.json()["error"] == "not_dark"
     shared_service.send(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from app.api.services import services_of
 from geo.geodesy import haversine_nm, initial_bearing_deg
 from geo.intercept import COURSE_UNKNOWN
 from tests.app.api.conftest import Service
@@ -35,8 +36,10 @@ def _report(svc: Service, mmsi: int, lon: float, lat: float, **kw: float) -> int
     """Send one fix of ``mmsi`` and one of a bystander 180 s later; return the fix's time (s)."""
     t = svc.event_time()
     svc.send([position(mmsi, lon, lat, t, **kw), position(247_000_999, 14.5, 34.0, t + 180)])
-    svc.wait_for(lambda: (svc.app.state.live.get(mmsi) or {}).get("last_seen_ms") == t * 1000)
-    svc.wait_for(lambda: svc.app.state.engine.now_ms() >= (t + 180) * 1000)
+    svc.wait_for(
+        lambda: (services_of(svc.app).live.get(mmsi) or {}).get("last_seen_ms") == t * 1000
+    )
+    svc.wait_for(lambda: services_of(svc.app).engine.now_ms() >= (t + 180) * 1000)
     return t
 
 
@@ -127,10 +130,12 @@ def test_an_asset_on_ais_is_taken_where_its_own_fix_puts_it_now(
             position(247_000_999, 14.5, 34.0, t + 180),
         ]
     )
-    live = shared_service.app.state.live
+    live = services_of(shared_service.app).live
     shared_service.wait_for(lambda: (live.get(patrol) or {}).get("last_seen_ms") == t * 1000)
     shared_service.wait_for(lambda: (live.get(suspect) or {}).get("last_seen_ms") == t * 1000)
-    shared_service.wait_for(lambda: shared_service.app.state.engine.now_ms() >= (t + 180) * 1000)
+    shared_service.wait_for(
+        lambda: services_of(shared_service.app).engine.now_ms() >= (t + 180) * 1000
+    )
     r = shared_service.get(f"/api/v1/vessels/{suspect}/intercepts").json()
     assert r["target"]["motion"] == "stationary" and r["target"]["reason"] is None
     row = next(i for i in r["intercepts"] if i["asset"] == "Patrol AIS")

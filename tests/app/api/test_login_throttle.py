@@ -16,6 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.api.services import services_of
 from app.auth.throttle import LoginThrottle
 from tests.app.api.conftest import ADMIN_TOKEN, PASSWORD, Service, make_settings, start
 
@@ -39,7 +40,7 @@ def svc(tmp_path: Path) -> Iterator[tuple[Service, Clock]]:
         tmp_path, f"sqlite:///{tmp_path / 'mare.sqlite'}", login_client_failures=8
     )
     for service in start(settings):
-        throttle: LoginThrottle = service.app.state.auth.throttle
+        throttle: LoginThrottle = services_of(service.app).auth.throttle
         clock = Clock()
         throttle.clock = clock
         yield service, clock
@@ -51,7 +52,7 @@ def login(s: Service, username: str, password: str, client: str | None = None) -
 
 
 def audit(s: Service, target: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = s.app.state.repo.audit_of(target)
+    rows: list[dict[str, Any]] = services_of(s.app).repo.audit_of(target)
     return rows
 
 

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
+from app.api.services import services_of
 from app.store import open_store
 from app.store.maintainer import Maintainer
 from app.store.maintenance import MAINTENANCE_KEY, maintain_exclusive
@@ -59,7 +60,7 @@ def test_the_service_maintains_its_database_from_its_start(db_url: str, tmp_path
         assert m["mare_maintenance_last_run_timestamp_seconds"][()] >= today / 1000
         assert m["mare_maintenance_last_duration_seconds"][()] >= 0
         done = {k[0][1]: v for k, v in m["mare_maintenance_done_total"].items()}
-        store = svc.app.state.store
+        store = services_of(svc.app).store
         pos = store.tables["positions"]
         times = store.read(lambda c: c.execute(select(pos.c.time)).scalars().all())
         assert len(times) == 2 * N_FIXES and min(times) >= today - DAY  # day -10 went

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.services import services_of
 from tests.app.api.conftest import IN_ALPHA, IN_BETA, T0, Service
 from tests.app.api.nmea import position
 
@@ -95,7 +96,7 @@ def test_alert_lifecycle_is_audited_with_who_and_when(
 
 def test_zone_change_reaches_the_running_engine(shared_service: Service) -> None:
     def engine_zones() -> list[str]:
-        return [z.id for z in shared_service.app.state.engine.zones]
+        return [z.id for z in services_of(shared_service.app).engine.zones]
 
     feature: dict[str, Any] = {
         "type": "Feature",

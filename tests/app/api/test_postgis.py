@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.api.services import services_of
 from tests.app.api.checks import check_history
 from tests.app.api.conftest import IN_ALPHA, IN_BETA, Service, feed_scenario
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.postgis
 
 
 def test_service_on_postgis_stores_and_answers_like_sqlite(pg_service: Service) -> None:
-    assert pg_service.app.state.repo.dialect == "postgresql"
+    assert services_of(pg_service.app).repo.dialect == "postgresql"
     ids = feed_scenario(pg_service)
     vessels = {v["mmsi"]: v for v in pg_service.get("/api/v1/vessels").json()["items"]}
     assert vessels[IN_ALPHA]["name"] == "ALFA STAR"
@@ -57,11 +58,12 @@ def save_zone_elsewhere(url: str, zid: str, lon: float) -> None:
 def test_zone_saved_by_another_process_reaches_the_running_engine(
     pg_service: Service, postgis_url: str
 ) -> None:
-    engine = pg_service.app.state.engine
+    engine = services_of(pg_service.app).engine
     assert "gamma" not in {z.id for z in engine.zones}
     save_zone_elsewhere(postgis_url, "gamma", 14.0)
     pg_service.wait_for(lambda: "gamma" in {z.id for z in engine.zones})
-    assert pg_service.app.state.zone_watch.reloads >= 1
+    watch = services_of(pg_service.app).zone_watch
+    assert watch is not None and watch.reloads >= 1
 
 
 def test_zone_listener_reconnects_and_catches_up_after_losing_its_connection(
@@ -74,8 +76,9 @@ def test_zone_listener_reconnects_and_catches_up_after_losing_its_connection(
     from app.store.notify import APPLICATION_NAME
 
     caplog.set_level(logging.WARNING, logger="app.pipeline.zone_watch")
-    engine = pg_service.app.state.engine
-    watch = pg_service.app.state.zone_watch
+    engine = services_of(pg_service.app).engine
+    watch = services_of(pg_service.app).zone_watch
+    assert watch is not None
 
     with psycopg.connect(postgis_url, autocommit=True) as admin:
         killed = admin.execute(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from app.api.services import services_of
 from tests.app.api.conftest import Service, make_settings
 from tests.app.api.dbstate import maintained, refuse_connections, running, seed
 from tests.app.store.conftest import create_database, drop_database
@@ -18,7 +19,7 @@ from tests.app.store.conftest import create_database, drop_database
 def test_readiness_fails_while_the_sqlite_file_is_gone(service: Service) -> None:
     assert service.client.get("/readyz").json() == {"status": "ready"}
     service.wait_for(lambda: maintained(service), 30)  # its run opens connections: not meanwhile
-    path = Path(service.app.state.store.engine.url.database)
+    path = Path(services_of(service.app).store.engine.url.database)
     moved = path.with_name(path.name + ".moved")
     os.rename(path, moved)
     try:
@@ -53,9 +54,11 @@ def test_readiness_fails_while_postgis_refuses_connections(tmp_path: Path) -> No
 
 
 def test_readiness_fails_when_a_pipeline_stage_died(service: Service) -> None:
-    pipeline = service.app.state.pipeline
+    pipeline = services_of(service.app).pipeline
     engine_task = next(t for t in pipeline._tasks if t.get_name() == "pipeline engine")
-    pipeline._loop.call_soon_threadsafe(engine_task.cancel)
+    loop = pipeline._loop
+    assert loop is not None
+    loop.call_soon_threadsafe(engine_task.cancel)
     r = service.wait_for(lambda: (r := service.client.get("/readyz")).status_code == 503 and r)
     assert r.json() == {"status": "not ready", "reasons": ["pipeline engine stopped"]}
     assert service.client.get("/healthz").json() == {"status": "ok"}

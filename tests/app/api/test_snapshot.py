@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.api.services import services_of
 from geo.events import format_time
 from tests.app.api.conftest import T0, Service, make_settings, start
 from tests.app.api.nmea import position
@@ -19,7 +20,7 @@ def _drift(minute: int) -> str:
 
 
 def _seen(svc: Service, minute: int) -> bool:
-    v = svc.app.state.live.get(MMSI)
+    v = services_of(svc.app).live.get(MMSI)
     return v is not None and v["last_seen_ms"] == (T0 + 60 * minute) * 1000
 
 
@@ -29,7 +30,7 @@ def test_restart_keeps_an_open_loitering_candidate(tmp_path: Path) -> None:
     svc = next(run)
     svc.send([_drift(m) for m in range(MINUTES_BEFORE)])
     svc.wait_for(lambda: _seen(svc, MINUTES_BEFORE - 1))
-    state = svc.app.state.engine.vessel_state(MMSI)
+    state = services_of(svc.app).engine.vessel_state(MMSI)
     assert state is not None and state.loitering_since_ms == T0 * 1000
     assert svc.get(f"/api/v1/alerts?mmsi={MMSI}").json()["items"] == []
     for _ in run:  # stop: the pipeline drains and writes the snapshot
@@ -39,8 +40,8 @@ def test_restart_keeps_an_open_loitering_candidate(tmp_path: Path) -> None:
     run = start(settings)
     svc = next(run)
     try:
-        assert svc.app.state.engine_restored
-        restored = svc.app.state.engine.vessel_state(MMSI)
+        assert services_of(svc.app).engine_restored
+        restored = services_of(svc.app).engine.vessel_state(MMSI)
         assert restored is not None and restored.loitering_since_ms == T0 * 1000
         # The map is not empty after the restart either.
         assert svc.get(f"/api/v1/vessels/{MMSI}").json()["speed"] == 0.5

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from app.api.services import services_of
 from tests.app.api.conftest import IN_ALPHA, T0, Service, crossing, make_settings
 from tests.app.api.dbstate import maintained, refuse_connections, running
 from tests.app.api.nmea import position, static
@@ -90,7 +91,7 @@ def test_alerts_reach_the_watch_while_the_database_is_away_and_are_stored_when_i
             lines = resp.iter_lines()
             # the stream's first identity check reads the store: not while sessions are ended
             # (a connection made as its session is ended is never closed by the pool)
-            svc.wait_for(lambda: svc.app.state.stream_auth._cache)
+            svc.wait_for(lambda: getattr(services_of(svc.app).stream_auth, "_cache", None))
             refuse_connections(db_url, True)
             try:
                 before = metric(svc, "mare_pipeline_records_total")
@@ -156,7 +157,7 @@ def test_a_locked_table_never_stalls_ingest_or_alerts_and_drops_only_beyond_the_
     )
     with running(settings) as svc:
         svc.wait_for(lambda: maintained(svc), 30)
-        counters = svc.app.state.pipeline.counters
+        counters = services_of(svc.app).pipeline.counters
         t = T0
         mmsi = 248_000_000
 
@@ -174,7 +175,7 @@ def test_a_locked_table_never_stalls_ingest_or_alerts_and_drops_only_beyond_the_
             psycopg.connect(db_url) as locker,
         ):
             lines = resp.iter_lines()
-            svc.wait_for(lambda: svc.app.state.stream_auth._cache)
+            svc.wait_for(lambda: getattr(services_of(svc.app).stream_auth, "_cache", None))
             locker.execute("LOCK TABLE positions IN ACCESS EXCLUSIVE MODE")
             svc.send(crossing(IN_ALPHA, 11.95, 35.2))  # positions only: every record a position
             _, alert = next_alert(lines)  # its write waits behind the positions: sent unstored

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
 
+from app.api.services import services_of
 from app.auth.errors import WeakSecretError
 from app.auth.service import user_from_ticket, user_from_token
 from app.auth.tokens import hash_token, new_token
@@ -19,7 +19,7 @@ from tests.app.api.conftest import PASSWORD, Service
 
 
 def test_expired_token_is_refused(shared_service: Service) -> None:
-    repo = shared_service.app.state.repo
+    repo = services_of(shared_service.app).repo
     token = new_token()
     repo.add_token(
         username="officer1",
@@ -45,9 +45,10 @@ def test_api_token_is_shown_once_hashed_at_rest_and_revocable(shared_service: Se
     listed = shared_service.get("/api/v1/tokens").json()
     assert any(t["id"] == token_id for t in listed)
     assert all("token" not in t and "token_hash" not in t for t in listed)
-    row = shared_service.app.state.repo.token_by_id(token_id)
+    row = services_of(shared_service.app).repo.token_by_id(token_id)
     assert row is not None  # stored by its hash only: the plain token finds it through the hash
-    assert shared_service.app.state.repo.token_by_hash(hash_token(token)).id == row.id
+    found = services_of(shared_service.app).repo.token_by_hash(hash_token(token))
+    assert found is not None and found.id == row.id
     h = {"Authorization": f"Bearer {token}"}
     assert shared_service.client.get("/api/v1/auth/me", headers=h).json()["role"] == "analyst"
     # The narrower role holds: an analyst token of an admin cannot manage users.
@@ -85,7 +86,7 @@ def test_wrong_password_and_unknown_user_look_the_same(shared_service: Service) 
 
 
 def test_stream_ticket_is_single_use_and_dies_with_its_token(shared_service: Service) -> None:
-    holder = SimpleNamespace(app=shared_service.app)
+    holder = services_of(shared_service.app).auth
     r = shared_service.post("/api/v1/auth/ticket", role="liaison")
     assert r.status_code == 200
     ticket = r.json()["ticket"]

@@ -20,6 +20,7 @@ import pytest
 from fastapi import FastAPI
 from pyais import encode_dict
 
+from app.api.services import services_of
 from app.auth.passwords import use_fast_hasher
 from app.identity import Role, User
 from app.settings import ServiceSettings
@@ -90,7 +91,7 @@ class Service:
 
     @property
     def udp_port(self) -> int:
-        address = self.app.state.pipeline.address
+        address = services_of(self.app).pipeline.address
         assert address is not None
         return int(address[1])
 
@@ -115,14 +116,18 @@ class Service:
             "state": "new",
         }
         alert.update(fields)
-        self.app.state.hub.publish_alert(alert)
+        services_of(self.app).hub.publish_alert(alert)
 
     def publish_vessels(self, vessels: list[dict[str, Any]]) -> None:
         """Change vessels as the pipeline does: the live picture, then the hub."""
-        live = self.app.state.live
+        live = services_of(self.app).live
         live.load(vessels)
-        extra = {v["mmsi"]: {k: v[k] for k in ("note", "round") if k in v} for v in vessels}
-        self.app.state.hub.publish_vessels([{**v, **extra[v["mmsi"]]} for v in live.vessels(extra)])
+        extra: dict[int, dict[str, Any]] = {
+            v["mmsi"]: {k: v[k] for k in ("note", "round") if k in v} for v in vessels
+        }
+        services_of(self.app).hub.publish_vessels(
+            [{**v, **extra[v["mmsi"]]} for v in live.vessels(extra)]
+        )
 
 
 def position(mmsi: int, lon: float, lat: float, speed: float = 5.0) -> str:
@@ -175,7 +180,7 @@ def running(tmp: Path, database_url: str | None = None) -> Iterator[Service]:
         )
         app = build_app(settings)
         with serve(app) as port:
-            auth = app.state.auth
+            auth = services_of(app).auth
             tokens = {"admin": ADMIN_TOKEN}
             for role in (Role.OFFICER, Role.ANALYST, Role.LIAISON):
                 name = f"{role.value}1"

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from app.api.push.sse import parse_last_id
+from app.api.services import services_of
 from app.store import open_store
 from geo.events import Event, EventKind, Severity
 from tests.app.push.conftest import Service, running, until
@@ -91,9 +92,9 @@ def test_alerts_have_ids_and_a_reconnect_resumes_after_the_last_one(service: Ser
 
 def store_and_publish(svc: Service, evs: list[Event]) -> list[dict[str, Any]]:
     """Store episodes and publish their alerts, as the pipeline's alert stage does."""
-    alerts: list[dict[str, Any]] = svc.app.state.repo.write_events(evs)
+    alerts: list[dict[str, Any]] = services_of(svc.app).repo.write_events(evs)
     for alert in alerts:
-        svc.app.state.hub.publish_alert(alert)
+        services_of(svc.app).hub.publish_alert(alert)
     return alerts
 
 
@@ -177,7 +178,7 @@ def test_a_liaison_stream_carries_only_its_zones(service: Service) -> None:
         got = events(lines, 1)
     assert got[0]["data"]["mmsi"] == 304000003
     # the server notices the client left and drops its subscription
-    until(lambda: service.app.state.hub.clients().get("sse", 0) == 0)
+    until(lambda: services_of(service.app).hub.clients().get("sse", 0) == 0)
 
 
 async def test_a_reader_the_ring_left_behind_is_refilled_from_the_store(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from app.api.services import services_of
 from app.auth.tokens import API_PREFIX, hash_token, new_token
 from app.identity import Role, User
 from app.wallclock import utcnow
@@ -23,17 +24,17 @@ PASSWORD = "correct horse battery"
 
 
 def new_user(svc: Service, name: str, role: Role, zones: list[str] | None = None) -> User:
-    svc.app.state.auth.create_user(name, PASSWORD, role, zones)
+    services_of(svc.app).auth.create_user(name, PASSWORD, role, zones)
     return User(name, role, tuple(zones) if zones else None)
 
 
 def api_token(svc: Service, owner: User, seconds: float | None = None) -> tuple[str, str]:
     """Return a new API token of ``owner`` and its id; ``seconds``: expiring that soon."""
     if seconds is None:
-        token, row = svc.app.state.auth.create_api_token(owner, "stream tests", None, 1)
+        token, row = services_of(svc.app).auth.create_api_token(owner, "stream tests", None, 1)
         return token, str(row.id)
     token = new_token(API_PREFIX)
-    row = svc.app.state.repo.add_token(
+    row = services_of(svc.app).repo.add_token(
         username=owner.username,
         name="short",
         kind="api",
@@ -124,7 +125,7 @@ async def admin(svc: Service, method: str, path: str, **kw: Any) -> httpx.Respon
 async def sse_subscribed(svc: Service, n: int) -> None:
     """Wait until ``n`` SSE streams hold a hub subscription (the stream is live)."""
     async with asyncio.timeout(20):
-        while svc.app.state.hub.clients().get("sse", 0) < n:
+        while services_of(svc.app).hub.clients().get("sse", 0) < n:
             await asyncio.sleep(0.02)
 
 
@@ -155,7 +156,7 @@ async def test_a_token_revoked_by_another_process_ends_streams_within_the_rechec
     async with open_sse(service, token) as sse:
         await sse_subscribed(service, 1)
         # straight in the store, as the mare CLI would: this process hears nothing of it
-        assert service.app.state.repo.revoke_token(token_id, utcnow())
+        assert services_of(service.app).repo.revoke_token(token_id, utcnow())
         code, _ = await ws_closed(ws)  # at the next periodic check (RECHECK_S)
         await sse.wait_ended()
     assert code == 4401
@@ -193,7 +194,7 @@ async def test_a_liaison_whose_zones_change_gets_the_new_scope_on_open_streams(
         r = await admin(service, "PATCH", "/api/v1/users/liaison9", json={"zones": ["beta"]})
         assert r.status_code == 200 and r.json()["zones"] == ["beta"]
         await recv(ws, "snapshot")  # the WebSocket was rescoped: a snapshot of the new view
-        hub = service.app.state.hub
+        hub = services_of(service.app).hub
         async with asyncio.timeout(20):  # the SSE stream's filter follows the same check
             while not all(
                 s.alert_filter is not None and s.alert_filter({"zone": "beta"})

@@ -12,6 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.api.push.websocket import ProtocolError, parse_subscribe
+from app.api.services import services_of
 from tests.app.push.conftest import Service, position, vessel
 
 BOX = [12.0, 35.0, 12.5, 35.5]
@@ -158,7 +159,7 @@ def raw_ws(port: int, messages: list[dict[str, Any]]) -> socket.socket:
 async def test_a_client_that_stops_reading_is_held_back_and_stalls_nobody(
     service: Service,
 ) -> None:
-    hub = service.app.state.hub
+    hub = services_of(service.app).hub
     slow = await asyncio.to_thread(
         raw_ws,
         service.port,
