@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.identity import Role, User
+from app.store.audit import record
 from app.store.errors import AlreadyExists
 from app.store.repo_base import RepoBase
 from app.wallclock import now_ms, utcnow
@@ -212,12 +213,10 @@ class AccountsRepo(RepoBase):
         self, c: Any, username: str, action: str, target: str, detail: dict[str, Any] | None
     ) -> None:
         """Append an entry on ``c`` (the store's ``audit_log``; no detail is stored as ``{}``)."""
-        a = self.store.tables["audit_log"]
-        c.execute(
-            a.insert().values(
-                time=now_ms(), actor=username, action=action, target=target, details=detail or {}
-            )
-        )
+        record(
+            c, self.store, actor=username, action=action, target=target, details=detail,
+            now_ms=now_ms(),
+        )  # fmt: skip
 
     def audit_of(self, target: str) -> list[dict[str, Any]]:
 

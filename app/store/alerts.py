@@ -190,6 +190,30 @@ class AlertsRepo(RepoBase):
     def _rows(self, q: Any) -> list[Any]:
         return list(self.store.read(lambda c: c.execute(q).all()))
 
+    def episodes(self, f: AlertFilter) -> list[dict[str, Any]]:
+        """Return every episode the filter matches in the event contract's form, by start.
+
+        For exports (CISE, reports): the episode as ``mare detect`` writes it, without the
+        alert's lifecycle (state, assignee, comments), which is the desk's, not the event's.
+        """
+        e = self._events
+        q = self._where(select(e), f).order_by(e.c.start_time, e.c.id)
+        return [
+            {
+                "kind": r.kind,
+                "mmsi": r.mmsi,
+                "other_mmsi": r.other_mmsi,
+                "zone": r.zone,
+                "start": format_time(r.start_time),
+                "end": _iso(r.end_time),
+                "lat": None if r.lat is None else round(r.lat, 5),
+                "lon": None if r.lon is None else round(r.lon, 5),
+                "severity": r.severity,
+                "details": r.details,
+            }
+            for r in self._rows(q)
+        ]
+
     def list_alerts(
         self, f: AlertFilter, *, limit: int, before_id: int | None = None
     ) -> list[dict[str, Any]]:

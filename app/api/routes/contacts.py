@@ -16,10 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CurrentUser, RepoDep, allow
 from app.api.errors import ApiError
 from app.api.routes.common import parse_bbox, parse_time
+from app.api.services import services_of
 from app.auth.scope import Scope, zone_ids_at
 from app.identity import ALL_ROLES, EDITORS
 from app.store.contacts import add_contacts, list_contacts
-from app.store.repo_base import now_ms
+from app.wallclock import now_ms
 from geo.contact_files import ContactFileError, parse_csv, parse_geojson, parse_rows, to_geojson
 from geo.contacts import Contact
 
@@ -122,9 +123,7 @@ async def post_contacts(user: CurrentUser, repo: RepoDep, request: Request) -> d
         return add_contacts(repo.store, contacts, actor=user.username, via=via, now_ms=now_ms())
 
     stored = await run_in_threadpool(store)
-    pipeline = getattr(request.app.state, "pipeline", None)
-    if pipeline is not None:
-        pipeline.add_contacts(stored)
+    services_of(request.app).pipeline.add_contacts(stored)
     return {"imported": len(stored), "contacts": [c.to_dict() for c in stored]}
 
 

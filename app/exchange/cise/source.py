@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.exchange.cise.entities import VesselFacts
-from app.store.events import query_events
+from app.store.repo import AlertFilter, Repo
 from app.store.store import Store
 
 
@@ -21,8 +21,13 @@ def stored_events(
     kinds: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Return the contract form of the episodes overlapping [t0, t1) in these zones."""
-    rows = query_events(store, t0_ms=t0_ms, t1_ms=t1_ms, zones=zones or None, kinds=kinds or None)
-    return [r.event.to_dict() for r in rows]
+    f = AlertFilter(
+        kinds=list(kinds or []),
+        zones=list(zones) if zones else None,
+        start_ms=t0_ms,
+        end_ms=None if t1_ms is None else t1_ms - 1,
+    )
+    return Repo(store).episodes(f)
 
 
 def stored_vessels(store: Store, mmsis: Iterable[int]) -> dict[int, VesselFacts]:

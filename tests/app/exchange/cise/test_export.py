@@ -21,7 +21,7 @@ from app.cli import cli
 from app.exchange.cise.errors import CiseSchemaError
 from app.exchange.cise.validate import check_entity, entity_errors, parse_xml, tag_of
 from app.store import open_store
-from app.store.events import save_events
+from app.store.repo import Repo
 from geo.events import Event
 from simulate.scenario import SCENARIOS
 
@@ -147,7 +147,7 @@ def test_export_from_the_store_by_window_and_zone_carries_the_stored_vessels(
     events = read_jsonl(events_path)
     store = open_store(url)
     try:
-        save_events(store, [Event.from_dict(e) for e in events], now_ms=0)
+        Repo(store).write_events([Event.from_dict(e) for e in events])
     finally:
         store.close()
     zone = Counter(e["zone"] for e in events if e["zone"]).most_common(1)[0][0]
