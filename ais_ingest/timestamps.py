@@ -8,6 +8,7 @@ before the sentence by a logger (ISO 8601 or epoch). The first found wins; else 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +18,12 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def epoch_to_ms(value: float) -> int:
-    """Return epoch milliseconds for a value in seconds or in milliseconds (decided by size)."""
+    """Return epoch milliseconds for a value in seconds or in milliseconds (decided by size).
+
+    ValueError for a value that is no time at all (``inf``, ``nan``: a corrupt field).
+    """
+    if not math.isfinite(value):
+        raise ValueError(f"not a time: {value}")
     if abs(value) >= _MS_THRESHOLD:
         return int(round(value))
     return int(round(value * 1000.0))

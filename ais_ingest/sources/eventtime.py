@@ -1,7 +1,7 @@
 r"""When a logged line was heard, for pacing a replay; not the decoder's event time.
 
-The decoder has its own, faster parser for the same fields (``ais_ingest.timestamps``); this
-one only has to be right enough to space a replay, and simple. It looks, in order, at:
+The fields are read by the decoder's own parsers (``ais_ingest.timestamps``), so a replay is
+paced by the same times the decoder stamps on the records. It looks, in order, at:
 
 1. an NMEA 4.10 tag block ``\s:station,c:1718000000*hh\!AIVDM...``: ``c:`` is Unix time in
    seconds, but some receivers write milliseconds, told apart by magnitude;
@@ -15,34 +15,14 @@ The tag block checksum is not verified: a wrong one only misplaces one line in t
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
-
-#: Epoch values at or above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is 1973.
-MS_THRESHOLD = 1e11
+from ais_ingest.timestamps import (
+    parse_leading_timestamp,
+    parse_tag_fields,
+    parse_trailing_metadata,
+)
 
 #: Where a sentence (or its tag block) starts after a leading timestamp.
 _SENTENCE_START = "!$\\"
-
-
-def _epoch(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    if not math.isfinite(value) or value < 0:
-        return None
-    return value / 1000.0 if value >= MS_THRESHOLD else value
-
-
-def _iso(text: str) -> float | None:
-    try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.timestamp()
 
 
 def _tag_block_time(line: str) -> float | None:
@@ -51,36 +31,16 @@ def _tag_block_time(line: str) -> float | None:
         return None
     body = line[1:end]
     star = body.rfind("*")
-    if star >= 0:
-        body = body[:star]
-    for field in body.split(","):
-        if field.startswith("c:"):
-            return _epoch(field[2:])
-    return None
-
-
-def _leading_time(prefix: str) -> float | None:
-    prefix = prefix.strip().rstrip(",;|").strip()
-    if not prefix:
-        return None
-    if prefix[0].isdigit() and ("-" in prefix[1:] or "T" in prefix):
-        return _iso(prefix)
-    return _epoch(prefix)
+    tag = parse_tag_fields(body[:star] if star >= 0 else body)  # checksum not needed here
+    return None if tag is None or tag.time_ms is None else tag.time_ms / 1000.0
 
 
 def _trailing_time(line: str) -> float | None:
     star = line.rfind("*")
     if star < 0:
         return None
-    tail = line[star + 3 :].rstrip()
-    comma = tail.rfind(",")
-    if comma < 0:
-        return None
-    last = tail[comma + 1 :]
-    # Nine or more digits: an epoch in seconds or milliseconds, not a station or slot number.
-    if len(last) >= 9 and last.isdigit():
-        return _epoch(last)
-    return None
+    time_ms, _ = parse_trailing_metadata(line[star + 3 :].strip())
+    return None if time_ms is None else time_ms / 1000.0
 
 
 def line_event_time(line: str) -> float | None:
@@ -104,9 +64,9 @@ def line_event_time(line: str) -> float | None:
     if line[0] not in "!$":
         for i, ch in enumerate(line):
             if ch in _SENTENCE_START:
-                when = _leading_time(line[:i])
-                if when is not None:
-                    return when
+                ms = parse_leading_timestamp(line[:i])
+                if ms is not None:
+                    return ms / 1000.0
                 if ch == "\\":
                     return _tag_block_time(line[i:])
                 break

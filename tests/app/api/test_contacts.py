@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from app.api.services import services_of
 from geo.events import format_time
 from tests.app.api.conftest import T0, Service
 from tests.app.api.nmea import position, static
@@ -46,7 +47,7 @@ def test_bulk_import_scope_and_audit(backend: str, request: pytest.FixtureReques
     fc = svc.get("/api/v1/contacts?format=geojson", "liaison").json()
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 1
     # the import is in the audit log, under who made it
-    audit = svc.app.state.repo.audit_of("contacts:1-2")
+    audit = services_of(svc.app).repo.audit_of("contacts:1-2")
     assert [(a["user"], a["action"]) for a in audit] == [("officer1", "contacts.import")]
 
 
