@@ -85,6 +85,18 @@ class EngineConfig:
         Watch's 12 h, which are set for satellite revisit times. Type 27 (long-range, often via
         satellite) gets 6 h, as Skylight. Vessels last seen in a port or anchorage zone are not
         gaps.
+    coverage_cell_deg, coverage_window_s, coverage_min_evidence, coverage_good
+        Receiver coverage learned from the feed (`geo.coverage`): cells of 0.1 deg (~6 nm,
+        finer than the few-mile fringe of a shore station's range), a sliding window of 24 h
+        (a day of traffic and propagation's daily cycle), a cell judged once 30 reports' worth
+        were expected there (five minutes of one class A ship), and "good" where at least half
+        of what vessels send is heard, the figure below which a 30-min silence of a class B
+        ship (60 reports at 30 s) stops being improbable if losses come in bursts, as they do at
+        a range's fringe. A gap that starts where reception is worse is downgraded.
+    coverage_interp_max_s, coverage_edge_risk
+        Silences up to 6 h (a crossing of a coverage hole) are spread along the straight line
+        between their fixes when coverage is learned; longer ones say nothing of the way. A
+        gap at the edge of coverage weighs a quarter of a gap in the risk score.
     loiter_speed_kn, loiter_min_s
         Loitering: speed over ground below 2 kn for at least 1 h at sea, outside port and
         anchorage zones (the issue's defaults; Global Fishing Watch's loitering events also use
@@ -178,6 +190,13 @@ class EngineConfig:
     gap_k: float = 20.0
     gap_floor_s: float = 1800.0
     gap_long_range_floor_s: float = 6 * 3600.0
+
+    coverage_cell_deg: float = 0.1
+    coverage_window_s: float = 24 * 3600.0
+    coverage_min_evidence: float = 30.0
+    coverage_good: float = 0.5
+    coverage_interp_max_s: float = 6 * 3600.0
+    coverage_edge_risk: float = 0.25
 
     loiter_speed_kn: float = 2.0
     loiter_min_s: float = 3600.0

@@ -28,10 +28,11 @@ from ais_ingest.records import Batch, StaticReport
 from geo.clock import ClockGuard
 from geo.config import EngineConfig
 from geo.contacts import Contact
+from geo.coverage import Coverage
 from geo.detectors.base import Describer, Place, PlaceIndex, SliceContext
 from geo.detectors.contacts import ContactFusion
 from geo.detectors.encounter import EncounterDetector
-from geo.detectors.gap import GapDetector
+from geo.detectors.gap import GapDetector, expected_interval_s
 from geo.detectors.identity import IdentityDetector
 from geo.detectors.loitering import LoiterDetector
 from geo.detectors.mmsi import invalid_mmsi_event
@@ -121,7 +122,8 @@ class Engine:
         self.places = PlaceIndex(tuple(places))
         self.fleet = Fleet()
         self.tracker = Tracker(config)
-        self.gaps = GapDetector(config)
+        self.coverage = Coverage(config)
+        self.gaps = GapDetector(config, self.coverage)
         self.loiter = LoiterDetector(config)
         self.encounters = EncounterDetector(config)
         self.identity = IdentityDetector(config)
@@ -268,6 +270,7 @@ class Engine:
         assert self.slice is not None
         s_ms = self._slice_ms
         end = (self.slice + 1) * s_ms
+        self.coverage.commit(end)
         events = self._fill_deferred()
         if self.had_data:
             events += self.encounters.tick(end, self.fleet, True, self.say)
@@ -324,6 +327,7 @@ class Engine:
             np.add.at(zhash, prow, self._keys[z])
             supp[prow[self._supp_zone[z]]] = True
         return {
+            "station": self.coverage.station_codes(pos.source),
             "valid": valid,
             "offs": offs,
             "zidx": z.astype(np.int64),
@@ -415,6 +419,19 @@ class Engine:
         events += self.gaps.process(ctx, fleet, self._near)
         events += self.zone_det.process(ctx, fleet, self._near)
         events += self.loiter.process(ctx, fleet, self._near)
+        self.coverage.observe(
+            slot,
+            t,
+            lon,
+            lat,
+            ctx.prev_t,
+            ctx.prev_lon,
+            ctx.prev_lat,
+            expected_interval_s(ctx.prev_type, ctx.prev_sog, ctx.prev_status),
+            ctx.prev_supp,
+            pre["station"][rows],
+            starts,
+        )
         last = starts[1:] - 1
         ls = slot[last]
         fleet.t[ls] = t[last]
@@ -482,6 +499,7 @@ class Engine:
             prev_lon=prev(lon, fleet.lon),
             prev_lat=prev(lat, fleet.lat),
             prev_sog=prev(sog, fleet.sog),
+            prev_cog=prev(cog, fleet.cog),
             prev_type=prev(mtype, fleet.msg_type),
             prev_status=prev(status, fleet.status),
             prev_supp=prev(supp, fleet.supp),
@@ -559,6 +577,7 @@ class Engine:
             "fleet": self.fleet.to_state(),
             "tracker": self.tracker.to_state(),
             "gaps": self.gaps.to_state(),
+            "coverage": self.coverage.to_state(),
             "zones": self.zone_det.to_state(),
             "loiter": self.loiter.to_state(),
             "encounters": self.encounters.to_state(),
@@ -603,6 +622,7 @@ class Engine:
         n = len(eng.fleet)
         eng.tracker.load_state(state["tracker"])
         eng.gaps.load_state(state["gaps"])
+        eng.coverage.load_state(state.get("coverage", {}))
         eng.zone_det.load_state(state["zones"], n)
         eng.loiter.load_state(state["loiter"], n)
         eng.encounters.load_state(state["encounters"])

@@ -69,6 +69,12 @@ class Risk:
         }
 
 
+def at_coverage_edge(ev: Event) -> bool:
+    """Return True for a gap that started where receivers lose vessels (`geo.coverage`)."""
+    cover = ev.details.get("coverage")
+    return isinstance(cover, dict) and cover.get("verdict") == "edge"
+
+
 def _duration(ev: Event) -> str:
     d = ev.details.get("duration")
     if isinstance(d, str):
@@ -98,6 +104,10 @@ def describe(ev: Event, mmsi: int) -> str:
     if ev.kind is EventKind.LOITERING:
         return f"loitering for {_duration(ev)}{tail}"
     if ev.kind is EventKind.AIS_GAP:
+        if at_coverage_edge(ev):
+            if ev.end_ms is None:
+                return f"lost at the edge of receiver coverage{tail}"
+            return f"AIS silent for {_duration(ev)} at the edge of coverage{tail}"
         if ev.end_ms is None:
             return f"went dark{tail}"
         return f"AIS silent for {_duration(ev)}{tail}"
@@ -138,6 +148,8 @@ def risk_score(
         weight = cfg.risk_weights.get(ev.kind.value, 0.0)
         if ev.kind in _ZONE_KINDS:
             weight *= SEVERITY_FACTOR.get(ev.severity, 1.0)
+        elif ev.kind is EventKind.AIS_GAP and at_coverage_edge(ev):
+            weight *= cfg.coverage_edge_risk
         ended = ev.end_ms if ev.end_ms is not None else now_ms
         age = max(0.0, (now_ms - ended) / 1000.0)
         points = weight * 0.5 ** (age / cfg.risk_half_life_s)

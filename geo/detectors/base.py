@@ -191,6 +191,8 @@ class SliceContext:
     #: 1 when the fix starts the track somewhere else (the reported position jumped there, see
     #: `geo.tracker`), 2 when it jumped back near where it was before that jump; else 0.
     moved: I8 = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    #: Course over ground of the fix before each record (dead reckoning of where it went).
+    prev_cog: F64 = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return int(self.t.shape[0])

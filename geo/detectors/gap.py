@@ -6,6 +6,13 @@ ITU-R M.1371-5 Table 1 (class A) and Table 2 (class B "CS"). A gap is reported o
 vessel reappears (duration, distance, implied speed); in live mode an open "went dark" alert with
 the same episode key is raised at the first slice end after the threshold passed, and the
 closing event updates it.
+
+Every gap carries ``details.coverage`` (`geo.coverage.CoverageAt`): how well the receivers hear
+the place where the vessel vanished and the way it was going, learned from the feed itself. The
+verdict is made once per episode, when the threshold passes (the open alert), and the closing
+event keeps it, so an episode never changes its mind. At the edge of coverage (``edge``) the gap
+is downgraded to severity low and worded as a loss of contact, not suppressed: see
+`geo.coverage.Coverage.assess` for why.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from geo.config import EngineConfig
+from geo.coverage import Coverage
 from geo.detectors.base import (
     F64,
     I8,
@@ -56,9 +64,11 @@ def gap_threshold_s(msg_type: U8, sog: F64, status: I8, cfg: EngineConfig) -> F6
 class GapDetector:
     """Reports silences at sea; keeps which vessels already have an open "went dark" alert."""
 
-    def __init__(self, cfg: EngineConfig) -> None:
+    def __init__(self, cfg: EngineConfig, coverage: Coverage | None = None) -> None:
         self.cfg = cfg
+        self.coverage = coverage if coverage is not None else Coverage(cfg)
         self.dark: set[int] = set()  # slots with an open alert
+        self.cover: dict[int, dict[str, Any]] = {}  # slot -> coverage verdict of its open alert
 
     def process(self, ctx: SliceContext, fleet: Fleet, describe: Any) -> list[Event]:
         """Mark ``ctx.gap`` and return closed gap events for vessels that reappeared."""
@@ -70,12 +80,20 @@ class GapDetector:
         for i in np.flatnonzero(gap).tolist():
             s = int(ctx.slot[i])
             self.dark.discard(s)
+            cover = self.cover.pop(s, None)
             if ctx.prev_supp[i]:
                 continue  # silent in port or at anchorage: not a gap at sea
-            events.append(self._event(ctx, i, float(thr[i]), describe))
+            events.append(self._event(ctx, i, float(thr[i]), describe, cover))
         return events
 
-    def _event(self, ctx: SliceContext, i: int, thr: float, describe: Any) -> Event:
+    def _event(
+        self,
+        ctx: SliceContext,
+        i: int,
+        thr: float,
+        describe: Any,
+        cover: dict[str, Any] | None,
+    ) -> Event:
         t0, t1 = int(ctx.prev_t[i]), int(ctx.t[i])
         lon0, lat0 = float(ctx.prev_lon[i]), float(ctx.prev_lat[i])
         d = distance_m(lon0, lat0, float(ctx.lon[i]), float(ctx.lat[i]))
@@ -83,6 +101,17 @@ class GapDetector:
         details = self._open_details(
             lon0, lat0, float(ctx.prev_sog[i]), int(ctx.prev_type[i]), thr, describe
         )
+        if cover is None:  # reappeared before any slice end saw it dark: judge it now
+            cover = self.coverage.assess(
+                lon0,
+                lat0,
+                float(ctx.prev_sog[i]),
+                float(ctx.prev_cog[i]),
+                thr,
+                t0 + int(thr * 1000),
+            ).to_dict()
+        details["coverage"] = cover
+        edge = cover["verdict"] == "edge"
         details.update(
             {
                 "duration_s": round(dur, 1),
@@ -99,7 +128,11 @@ class GapDetector:
             f"silent for {format_duration(dur)} at sea, reappeared {nm(d)} nm away"
             f" ({round(knots(d, dur), 1)} kn implied)"
         )
-        sev = Severity.HIGH if dur >= 6 * 3600 else Severity.MEDIUM
+        if edge:
+            details["summary"] += "; lost at the edge of receiver coverage"
+            sev = Severity.LOW
+        else:
+            sev = Severity.HIGH if dur >= 6 * 3600 else Severity.MEDIUM
         return Event(EventKind.AIS_GAP, int(ctx.mmsi[i]), t0, t1, lat0, lon0, sev, details=details)
 
     @staticmethod
@@ -128,12 +161,22 @@ class GapDetector:
                 continue
             self.dark.add(s)
             lon, lat = float(fleet.lon[s]), float(fleet.lat[s])
-            details = self._open_details(
-                lon, lat, float(fleet.sog[s]), int(fleet.msg_type[s]), float(thr[s]), describe
-            )
-            details["summary"] = (
-                f"went dark at sea: silent longer than {format_duration(float(thr[s]))}"
-            )
+            sog, th = float(fleet.sog[s]), float(thr[s])
+            details = self._open_details(lon, lat, sog, int(fleet.msg_type[s]), th, describe)
+            cover = self.coverage.assess(
+                lon, lat, sog, float(fleet.cog[s]), th, boundary_ms
+            ).to_dict()
+            self.cover[s] = cover
+            details["coverage"] = cover
+            if cover["verdict"] == "edge":
+                details["summary"] = (
+                    f"lost at the edge of receiver coverage: silent longer than"
+                    f" {format_duration(th)}"
+                )
+                sev = Severity.LOW
+            else:
+                details["summary"] = f"went dark at sea: silent longer than {format_duration(th)}"
+                sev = Severity.MEDIUM
             events.append(
                 Event(
                     EventKind.AIS_GAP,
@@ -142,14 +185,15 @@ class GapDetector:
                     None,
                     lat,
                     lon,
-                    Severity.MEDIUM,
+                    sev,
                     details=details,
                 )
             )
         return events
 
     def to_state(self) -> dict[str, Any]:
-        return {"dark": sorted(self.dark)}
+        return {"dark": sorted(self.dark), "cover": [[s, c] for s, c in sorted(self.cover.items())]}
 
     def load_state(self, obj: dict[str, Any]) -> None:
         self.dark = set(obj["dark"])
+        self.cover = {int(s): c for s, c in obj.get("cover", [])}

@@ -1,0 +1,516 @@
+"""Receiver coverage learned from the feed itself, so that "went dark" is told from "out of range".
+
+A vessel that sails beyond the last shore station's range falls silent exactly as one that
+switches its transponder off. Nobody hands Mare a coverage map (receivers come and go, ranges
+breathe with the weather), so it learns one from what it hears, per cell of
+``coverage_cell_deg`` (0.1 deg, ~6 nm: finer than the few-mile fringe of a VHF station's range,
+coarse enough that a cell crossed by one ship has evidence):
+
+- *heard*: the fixes accepted in the cell;
+- *expected*: what the vessels there should have sent: for each pair of consecutive fixes of a
+  vessel, the time between them over its reference interval. A pair a few intervals apart counts
+  in the first fix's cell; a longer silence (up to ``coverage_interp_max_s``, at a speed a ship
+  can do) is spread along the straight line between the fixes, so the cells a vessel crossed
+  unheard learn that nothing is heard there (Global Fishing Watch measures reception the same
+  way, against positions interpolated along tracks); a longer one counts ``gap_floor_s`` worth
+  at its start only;
+- the reference interval is ITU-R M.1371's nominal one for the class and speed, times the
+  vessel's own best demonstrated rate (the lowest per-slice mean of its intervals over nominal,
+  drifting up slowly): a vessel seen only by satellite every 30 min is "fully heard" at one fix
+  in 30 min, and its silences are judged by the sampling detectors, not blamed on reception.
+
+Reception quality ``q = heard / expected`` (at most 1) is pooled over a sliding window of
+``coverage_window_s`` (24 h: a day of traffic, and propagation's daily cycle) in hourly buckets.
+Per receiving station (the tag block ``s:``, else the feed's name) the heard fixes per cell are
+kept too, and each station's last report, so an event can say who covers a place and whether
+those receivers are still talking.
+
+Determinism: contributions of a slice are held aside and merged when the slice closes
+(`commit`), into the bucket of the hour the slice ends in; every lookup therefore sees the same
+slices whatever the batch sizes, live or replayed. Counts are integers (expected reports in
+thousandths), so sums do not depend on the order they are made in.
+
+`assess` is what the gap detector asks where a vessel vanished; see `Coverage.assess` for the
+verdicts and why the edge is downgraded rather than suppressed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geo.config import KNOT_MS, EngineConfig
+from geo.detectors.base import F64, I64, B
+
+MILLI = 1000
+HOUR_MS = 3_600_000
+_STATION_BITS = 16  # room for 65,536 station names; more are folded into the last code
+_M_PER_DEG = 111_195.0
+#: Upward drift of a vessel's best demonstrated rate: doubles in 6 h without better evidence,
+#: so a vessel that leaves terrestrial range for satellite-only reception is re-learned.
+_RATE_DOUBLING_MS = 6 * HOUR_MS
+#: Intervals longer than this never enter the demonstrated rate (satellite revisits are shorter).
+_RATE_MAX_MS = 2 * HOUR_MS
+
+VERDICTS = ("good", "edge", "unknown")
+
+
+def _reduce(keys: I64, *values: I64) -> tuple[I64, ...]:
+    """Return the unique keys (sorted) and the sum of each value column per key."""
+    uk, inv = np.unique(keys, return_inverse=True)
+    inv = inv.ravel()
+    out: list[I64] = [uk]
+    for v in values:  # float sums of integers are exact below 2**53
+        out.append(np.rint(np.bincount(inv, weights=v, minlength=len(uk))).astype(np.int64))
+    return tuple(out)
+
+
+class _Bucket:
+    """One hour: heard and expected per cell, heard per (cell, station), as sorted arrays.
+
+    Slices are appended raw and reduced when the bucket is read (or has grown): lookups are
+    rare (a gap's assessment), slices many, and integer sums do not care about the order.
+    """
+
+    _COMPACT_ROWS = 1 << 16
+
+    def __init__(self) -> None:
+        e = np.zeros(0, dtype=np.int64)
+        self._keys, self._heard, self._exp = e, e, e
+        self._st_keys, self._st_heard = e, e
+        self._raw: list[tuple[I64, I64, I64, I64]] = []
+        self._raw_rows = 0
+
+    def add(self, keys: I64, heard: I64, exp: I64, st_keys: I64) -> None:
+        self._raw.append((keys, heard, exp, st_keys))
+        self._raw_rows += len(keys)
+        if self._raw_rows > self._COMPACT_ROWS:
+            self._compact()
+
+    def _compact(self) -> None:
+        if not self._raw:
+            return
+        keys, heard, exp, st_keys = (np.concatenate(c) for c in zip(*self._raw, strict=True))
+        self._raw, self._raw_rows = [], 0
+        self._keys, self._heard, self._exp = _reduce(
+            np.concatenate([self._keys, keys]),
+            np.concatenate([self._heard, heard]),
+            np.concatenate([self._exp, exp]),
+        )
+        self._st_keys, self._st_heard = _reduce(
+            np.concatenate([self._st_keys, st_keys]),
+            np.concatenate([self._st_heard, np.ones(len(st_keys), np.int64)]),
+        )
+
+    @property
+    def keys(self) -> I64:
+        self._compact()
+        return self._keys
+
+    @property
+    def exp(self) -> I64:
+        self._compact()
+        return self._exp
+
+    def get(self, cells: I64) -> tuple[int, int]:
+        """Heard and expected summed over ``cells`` (sorted)."""
+        self._compact()
+        i = np.searchsorted(self._keys, cells)
+        ok = i < len(self._keys)
+        i, cells = i[ok], cells[ok]
+        hit = i[self._keys[i] == cells]
+        return int(self._heard[hit].sum()), int(self._exp[hit].sum())
+
+    def stations(self, cell: int) -> dict[int, int]:
+        self._compact()
+        bounds = [cell << _STATION_BITS, (cell + 1) << _STATION_BITS]
+        lo, hi = np.searchsorted(self._st_keys, bounds).tolist()
+        return {
+            int(k) & ((1 << _STATION_BITS) - 1): int(h)
+            for k, h in zip(self._st_keys[lo:hi], self._st_heard[lo:hi], strict=True)
+        }
+
+    def to_state(self) -> dict[str, list[int]]:
+        self._compact()
+        return {
+            "cells": self._keys.tolist(),
+            "heard": self._heard.tolist(),
+            "expected": self._exp.tolist(),
+            "station_cells": self._st_keys.tolist(),
+            "station_heard": self._st_heard.tolist(),
+        }
+
+    @classmethod
+    def from_state(cls, obj: dict[str, list[int]]) -> _Bucket:
+        b = cls()
+        b._keys, b._heard, b._exp, b._st_keys, b._st_heard = (
+            np.array(obj[k], dtype=np.int64)
+            for k in ("cells", "heard", "expected", "station_cells", "station_heard")
+        )
+        return b
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageAt:
+    """Coverage where a vessel vanished, as carried in ``ais_gap`` details (``coverage``)."""
+
+    verdict: str  # one of VERDICTS
+    reception: float | None  # worst reception on the way (last fix's cell and cells ahead)
+    at_last_fix: float | None  # reception in the last fix's cell (or its 3 x 3 block)
+    evidence: float  # expected reports behind ``at_last_fix``
+    cells_ahead: int  # cells with evidence on the dead-reckoned way during the threshold
+    stations: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON object of the event contract's ``details.coverage``."""
+        return {
+            "verdict": self.verdict,
+            "reception": None if self.reception is None else round(self.reception, 3),
+            "at_last_fix": None if self.at_last_fix is None else round(self.at_last_fix, 3),
+            "evidence_reports": round(self.evidence, 1),
+            "cells_ahead": self.cells_ahead,
+            "stations": list(self.stations),
+        }
+
+
+class Coverage:
+    """Hourly buckets of heard and expected reports per cell (and heard per station and cell)."""
+
+    def __init__(self, cfg: EngineConfig) -> None:
+        self.cfg = cfg
+        self.deg = cfg.coverage_cell_deg
+        self.cols = int(round(360.0 / self.deg))
+        self.rows = int(round(180.0 / self.deg))
+        self.window_h = max(1, int(round(cfg.coverage_window_s / 3600.0)))
+        self.min_evidence_milli = int(cfg.coverage_min_evidence * MILLI)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.buckets: dict[int, _Bucket] = {}  # hour -> what was heard and expected in it
+        self.station_names: list[str] = []
+        self.station_code: dict[str, int] = {}
+        self.station_last: dict[int, int] = {}
+        self.rate: F64 = np.zeros(0)  # best demonstrated interval over nominal, per slot (0: none)
+        self.rate_t: I64 = np.zeros(0, dtype=np.int64)
+        self._pending: list[dict[str, Any]] = []
+
+    # -- the hot path --------------------------------------------------------------------------
+
+    def station_codes(self, sources: list[str]) -> I64:
+        """Return a small integer per row for its receiving station (names interned once)."""
+        code = self.station_code
+        for name in set(sources) - code.keys():
+            code[name] = min(len(self.station_names), (1 << _STATION_BITS) - 1)
+            self.station_names.append(name)
+        return np.fromiter(map(code.__getitem__, sources), np.int64, len(sources))
+
+    def cells(self, lon: F64, lat: F64) -> I64:
+        """Return the cell index of each point (rows from the south pole, columns from -180)."""
+        inv = 1.0 / self.deg
+        row = np.minimum(((lat + 90.0) * inv).astype(np.int64), self.rows - 1)
+        col = (((lon + 180.0) % 360.0) * inv).astype(np.int64) % self.cols
+        return row * self.cols + col
+
+    def _ensure(self, n: int) -> None:
+        if n > len(self.rate):
+            cap = max(n, 2 * len(self.rate), 256)
+            rate = np.zeros(cap)
+            rate[: len(self.rate)] = self.rate
+            rt = np.zeros(cap, dtype=np.int64)
+            rt[: len(self.rate_t)] = self.rate_t
+            self.rate, self.rate_t = rate, rt
+
+    def reference_s(self, slot: I64, nominal_s: F64) -> F64:
+        """Interval against which a vessel's reports are expected: nominal x demonstrated rate."""
+        self._ensure(int(slot.max()) + 1 if len(slot) else 0)
+        r = self.rate[slot] if len(slot) else np.zeros(0)
+        return nominal_s * np.maximum(r, 1.0)
+
+    def observe(
+        self,
+        slot: I64,
+        t: I64,
+        lon: F64,
+        lat: F64,
+        prev_t: I64,
+        prev_lon: F64,
+        prev_lat: F64,
+        prev_nominal_s: F64,
+        prev_supp: B,
+        station: I64,
+        starts: I64,
+    ) -> None:
+        """Hold one slice part's accepted fixes aside until the slice closes (see `commit`).
+
+        Records come grouped by vessel (``starts``, as `SliceContext`), so the cell of each
+        record's previous fix is the cell of the record before it, except for a group's first.
+        """
+        n = len(t)
+        if n == 0:
+            return
+        cell = self.cells(lon, lat)
+        prev_cell = np.empty_like(cell)
+        prev_cell[1:] = cell[:-1]
+        g = starts[:-1]
+        prev_cell[g] = self.cells(np.nan_to_num(prev_lon[g]), np.nan_to_num(prev_lat[g]))
+        has = prev_t >= 0
+        dt = np.where(has, t - prev_t, 0)
+        ref_ms = self.reference_s(slot, prev_nominal_s) * 1000.0
+        short = has & (dt <= np.maximum(4.0 * ref_ms, 600_000.0))
+        exp = np.where(short, dt * MILLI // np.maximum(ref_ms, 1.0), 0).astype(np.int64)
+        part: dict[str, Any] = {
+            "cell": cell,
+            "station": station,
+            "exp_cell": prev_cell[short],
+            "exp": exp[short],
+        }
+        # The vessel's demonstrated rate, from every interval a receiver could plausibly leave.
+        rs = has & (dt > 0) & (dt <= _RATE_MAX_MS)
+        part["rate_slot"] = slot[rs]
+        part["rate_r"] = (dt[rs] * MILLI // np.maximum(prev_nominal_s[rs] * 1000.0, 1.0)).astype(
+            np.int64
+        )
+        long_ = np.flatnonzero(has & ~short & ~prev_supp)
+        if len(long_):
+            lc, le = self._silences(
+                dt[long_], ref_ms[long_], prev_lon[long_], prev_lat[long_], lon[long_], lat[long_]
+            )
+            part["exp_cell"] = np.concatenate([part["exp_cell"], lc])
+            part["exp"] = np.concatenate([part["exp"], le])
+        self._pending.append(part)
+
+    def _silences(
+        self, dt: I64, ref_ms: F64, lon0: F64, lat0: F64, lon1: F64, lat1: F64
+    ) -> tuple[I64, I64]:
+        """Expected-but-unheard reports of long silences, along the way where it is known."""
+        cells: list[I64] = []
+        exps: list[I64] = []
+        step_m = self.deg * _M_PER_DEG / 2.0
+        for i in range(len(dt)):
+            d_lon = (float(lon1[i]) - float(lon0[i]) + 540.0) % 360.0 - 180.0
+            d_lat = float(lat1[i]) - float(lat0[i])
+            dist = math.hypot(d_lon * math.cos(math.radians(float(lat0[i]))), d_lat) * _M_PER_DEG
+            secs = float(dt[i]) / 1000.0
+            plausible = dist / max(secs, 1.0) <= self.cfg.jump_speed_b_kn * KNOT_MS
+            if secs <= self.cfg.coverage_interp_max_s and plausible:
+                total = int(float(dt[i]) * MILLI // max(float(ref_ms[i]), 1.0))
+                k = int(min(200, max(1, math.ceil(dist / step_m))))
+                f = (np.arange(k, dtype=np.float64) + 0.5) / k
+                c = self.cells(float(lon0[i]) + f * d_lon, float(lat0[i]) + f * d_lat)
+                e = np.full(k, total // k, dtype=np.int64)
+                e[0] += total - int(e.sum())
+            else:
+                cap_ms = self.cfg.gap_floor_s * 1000.0
+                total = int(min(float(dt[i]), cap_ms) * MILLI // max(float(ref_ms[i]), 1.0))
+                c = self.cells(lon0[i : i + 1], lat0[i : i + 1])
+                e = np.array([total], dtype=np.int64)
+            cells.append(c)
+            exps.append(e)
+        return np.concatenate(cells), np.concatenate(exps)
+
+    # -- slice close ---------------------------------------------------------------------------
+
+    def commit(self, end_ms: int) -> None:
+        """Merge the closed slice's contributions into the hour it ends in; drop old hours."""
+        hour = (end_ms - 1) // HOUR_MS
+        if self._pending:
+            self._merge(hour, end_ms)
+        for h in [h for h in self.buckets if h <= hour - self.window_h]:
+            self._expire(h)
+
+    def _merge(self, hour: int, end_ms: int) -> None:
+        parts, self._pending = self._pending, []
+        cell = np.concatenate([p["cell"] for p in parts])
+        station = np.concatenate([p["station"] for p in parts])
+        exp_cell = np.concatenate([p["exp_cell"] for p in parts])
+        exp = np.concatenate([p["exp"] for p in parts])
+        keys = np.concatenate([cell, exp_cell])
+        heard = np.concatenate([np.ones(len(cell), np.int64), np.zeros(len(exp_cell), np.int64)])
+        expected = np.concatenate([np.zeros(len(cell), np.int64), exp])
+        st_keys = cell * (1 << _STATION_BITS) + station
+        bucket = self.buckets.get(hour)
+        if bucket is None:
+            bucket = self.buckets[hour] = _Bucket()
+        bucket.add(keys, heard, expected, st_keys)
+        for s in np.flatnonzero(np.bincount(station)).tolist():
+            self.station_last[s] = end_ms
+        self._merge_rates(parts, end_ms)
+
+    def _merge_rates(self, parts: list[dict[str, Any]], end_ms: int) -> None:
+        slot = np.concatenate([p["rate_slot"] for p in parts])
+        if not len(slot):
+            return
+        r = np.concatenate([p["rate_r"] for p in parts])
+        counts = np.bincount(slot)
+        us = np.flatnonzero(counts)
+        sums = np.rint(np.bincount(slot, weights=r)[us])  # exact: integers below 2**53
+        mean = sums / counts[us] / MILLI
+        self._ensure(int(us.max()) + 1)
+        old = self.rate[us]
+        age = (end_ms - self.rate_t[us]) / _RATE_DOUBLING_MS
+        drifted = np.where(old > 0, old * np.exp2(np.minimum(age, 60.0)), np.inf)
+        self.rate[us] = np.minimum(drifted, mean)
+        self.rate_t[us] = end_ms
+
+    def _expire(self, hour: int) -> None:
+        del self.buckets[hour]
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def quality(self, lon: float, lat: float, pool: bool = True) -> tuple[float | None, float]:
+        """Return ``(reception, evidence)`` at a point: heard over expected, expected reports.
+
+        With ``pool``, a cell with too little evidence of its own borrows its 3 x 3 block's.
+        Reception is None where the evidence is under ``coverage_min_evidence``.
+        """
+        c = int(self.cells(np.array([lon]), np.array([lat]))[0])
+        h, e = self.counts([c])
+        if e < self.min_evidence_milli and pool:
+            h, e = self.counts(self._block(c))
+        if e < self.min_evidence_milli:
+            return None, e / MILLI
+        return min(1.0, h * MILLI / e), e / MILLI
+
+    def counts(self, cells: list[int]) -> tuple[int, int]:
+        """Heard and expected (thousandths) in the window, summed over some cells."""
+        keys = np.array(sorted(cells), dtype=np.int64)
+        h = e = 0
+        for b in self.buckets.values():
+            hh, ee = b.get(keys)
+            h += hh
+            e += ee
+        return h, e
+
+    def _block(self, c: int) -> list[int]:
+        row, col = divmod(c, self.cols)
+        return [
+            (row + dr) * self.cols + (col + dc) % self.cols
+            for dr in (-1, 0, 1)
+            for dc in (-1, 0, 1)
+            if 0 <= row + dr < self.rows
+        ]
+
+    def stations_at(
+        self, lon: float, lat: float, now_ms: int, top: int = 3
+    ) -> list[dict[str, Any]]:
+        """Stations that heard the cell (or its block), by share, and how long each is silent."""
+        c = int(self.cells(np.array([lon]), np.array([lat]))[0])
+        per: dict[int, int] = {}
+        for cells in ([c], self._block(c)):
+            for b in self.buckets.values():
+                for cc in cells:
+                    for s, h in b.stations(cc).items():
+                        per[s] = per.get(s, 0) + h
+            if per:
+                break
+        total = sum(per.values())
+        out = []
+        for s, h in sorted(per.items(), key=lambda x: (-x[1], x[0]))[:top]:
+            last = self.station_last.get(s, now_ms)
+            out.append(
+                {
+                    "station": self.station_names[s],
+                    "share": round(h / total, 3),
+                    "silent_s": max(0, (now_ms - last) // 1000),
+                }
+            )
+        return out
+
+    def assess(
+        self,
+        lon: float,
+        lat: float,
+        sog: float,
+        cog: float,
+        horizon_s: float,
+        now_ms: int,
+    ) -> CoverageAt:
+        """Coverage where a vessel vanished, and the verdict the gap detector acts on.
+
+        Reception is taken at the last fix and on the way the vessel was going: dead-reckoned
+        at its last speed and course for ``horizon_s`` (the silence threshold), the cells with
+        evidence it would have crossed. The worst of them decides:
+
+        - ``good``: at least ``coverage_good`` (half of what vessels send is heard): a silence
+          past the threshold there is not the receivers' doing; an alert as before;
+        - ``edge``: less: the receivers lose vessels there, and the silence may be nothing but
+          the vessel sailing out of range. Downgraded (severity low, worded as such, a quarter
+          of the risk weight), not suppressed: Global Fishing Watch drops gaps that start in
+          poor reception because its product is statistics, but a watch officer's is vessels,
+          and a smuggler who knows where the coast stations stop switches off just there;
+        - ``unknown``: too little evidence (a cold start, an extract of a few vessels): an alert
+          as before, saying coverage is unknown.
+        """
+        q0, ev0 = self.quality(lon, lat)
+        ahead: list[float] = []
+        if math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0:
+            dist = sog * KNOT_MS * horizon_s
+            step = self.deg * _M_PER_DEG / 2.0
+            k = int(min(24, max(1, math.ceil(dist / step))))
+            f = np.arange(1, k + 1, dtype=np.float64) / k * dist / _M_PER_DEG
+            coslat = max(math.cos(math.radians(lat)), 0.01)
+            lons = lon + f * math.sin(math.radians(cog)) / coslat
+            lats = np.clip(lat + f * math.cos(math.radians(cog)), -89.99, 89.99)
+            start = int(self.cells(np.array([lon]), np.array([lat]))[0])
+            seen: set[int] = {start}
+            for c, lo, la in zip(
+                self.cells(lons, lats).tolist(), lons.tolist(), lats.tolist(), strict=True
+            ):
+                if c in seen:
+                    continue
+                seen.add(c)
+                q, _ = self.quality(lo, la, pool=False)
+                if q is not None:
+                    ahead.append(q)
+        known = ([q0] if q0 is not None else []) + ahead
+        worst = min(known) if known else None
+        if worst is None:
+            verdict = "unknown"
+        elif worst >= self.cfg.coverage_good:
+            verdict = "good"
+        else:
+            verdict = "edge"
+        return CoverageAt(
+            verdict, worst, q0, ev0, len(ahead), tuple(self.stations_at(lon, lat, now_ms))
+        )
+
+    # -- snapshot ------------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to resume, pending slice contributions included (JSON-able)."""
+        pending = []
+        for p in self._pending:
+            pending.append(
+                {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in p.items()}
+            )
+        n = len(self.rate)
+        return {
+            "buckets": {str(h): b.to_state() for h, b in sorted(self.buckets.items())},
+            "stations": list(self.station_names),
+            "station_last": [[s, t] for s, t in sorted(self.station_last.items())],
+            "rate": self.rate[:n].tolist(),
+            "rate_t": self.rate_t[:n].tolist(),
+            "pending": pending,
+        }
+
+    def load_state(self, obj: dict[str, Any]) -> None:
+        """Inverse of `to_state` (an empty object leaves an empty map: older snapshots)."""
+        self._reset()
+        for name in obj.get("stations", []):
+            self.station_code[name] = len(self.station_names)
+            self.station_names.append(name)
+        for h, b in obj.get("buckets", {}).items():
+            self.buckets[int(h)] = _Bucket.from_state(b)
+        self.station_last = {s: t for s, t in obj.get("station_last", [])}
+        rate = obj.get("rate", [])
+        self._ensure(len(rate))
+        self.rate[: len(rate)] = np.array(rate, dtype=np.float64)
+        self.rate_t[: len(rate)] = np.array(obj.get("rate_t", []), dtype=np.int64)
+        for p in obj.get("pending", []):
+            part = {
+                k: (np.array(v, dtype=np.int64) if isinstance(v, list) else v) for k, v in p.items()
+            }
+            self._pending.append(part)

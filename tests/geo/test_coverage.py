@@ -1,0 +1,209 @@
+"""Coverage learned from the feed: a gap where the receivers stop is not a vessel going dark."""
+
+import json
+import math
+import random
+from dataclasses import replace
+
+import numpy as np
+
+from ais_ingest.records import PositionReport, Record
+from geo.config import EngineConfig
+from geo.coverage import Coverage
+from geo.engine import Engine
+from geo.events import Event, EventKind, Severity
+from geo.risk import risk_score
+from tests.geo.engine_scenarios import (
+    PLACES,
+    batches,
+    canonical,
+    final,
+    make_engine,
+    ms,
+    of_kind,
+    run_raw,
+    track,
+)
+
+#: Two shore stations 2 deg of longitude apart on 35 N, each hearing 40 nm: a hole of ~19 nm
+#: between them. Reception falls from 95 % to nothing over the last 8 nm of a range.
+STATIONS = (("west", 12.0, 35.0), ("east", 14.0, 35.0))
+RANGE_NM = 40.0
+
+
+def heard_by(rep: PositionReport, rng: random.Random) -> str | None:
+    """The station that hears a report, if any (the nearest one in range, with fringe loss)."""
+    assert rep.lat is not None and rep.lon is not None
+    best = None
+    for name, lon, lat in STATIONS:
+        d = math.hypot((rep.lon - lon) * math.cos(math.radians(35.0)), rep.lat - lat) * 60.0
+        if best is None or d < best[1]:
+            best = (name, d)
+    assert best is not None
+    name, d = best
+    p = 0.95 if d < RANGE_NM - 8 else max(0.0, 0.95 * (RANGE_NM - d) / 8.0)
+    return name if rng.random() < p else None
+
+
+def received(recs: list[Record], seed: int) -> list[Record]:
+    rng = random.Random(seed)
+    out: list[Record] = []
+    for r in recs:
+        assert isinstance(r, PositionReport)
+        st = heard_by(r, rng)
+        if st is not None:
+            out.append(replace(r, source=st))
+    return out
+
+
+def channel_traffic() -> list[Record]:
+    """Ships crossing between the two stations' ranges every 20 min, both ways, for 10 h."""
+    recs: list[Record] = []
+    for k in range(30):
+        start = k * 1200.0
+        lat = 34.92 + 0.01 * (k % 7)  # one row of cells: later ships follow earlier ones
+        if k % 2 == 0:
+            recs += track(247100000 + k, start, start + 6 * 3600, 10, lat, 11.6, 14.0, 90.0)
+        else:
+            recs += track(247100000 + k, start, start + 6 * 3600, 10, lat, 14.4, 14.0, 270.0)
+    # a fishing boat working near the west station all day: evidence of good reception there
+    recs += track(247200001, 0, 12 * 3600, 30, 35.25, 11.8, 1.5, 45.0, msg_type=18)
+    return recs
+
+
+def dark_vessel() -> list[Record]:
+    """A class A ship in the west station's good coverage, off for 1 h 30 min at hour 8."""
+    on = track(247300001, 7 * 3600, 8 * 3600, 10, 35.1, 11.7, 6.0, 90.0)
+    back = track(247300001, 9.5 * 3600, 10 * 3600, 10, 35.1, 11.7 + 0.2, 6.0, 90.0)
+    return on + back
+
+
+def scenario() -> list[Record]:
+    return sorted(received(channel_traffic() + dark_vessel(), 1), key=lambda r: r.time_ms)
+
+
+SCENARIO = scenario()
+RAW = run_raw(SCENARIO)
+# Closed gaps only: ships still silent at the end just stopped (the tracks end in coverage).
+GAPS = [g for g in of_kind(final(RAW), EventKind.AIS_GAP) if not g.open]
+
+
+def gap_of(mmsi: int) -> list[Event]:
+    return [g for g in GAPS if g.mmsi == mmsi]
+
+
+def test_switching_off_in_good_coverage_is_an_alert() -> None:
+    (gap,) = gap_of(247300001)
+    cov = gap.details["coverage"]
+    assert cov["verdict"] == "good" and cov["reception"] >= 0.5
+    assert gap.severity is Severity.MEDIUM
+    assert cov["stations"][0]["station"] == "west"
+    assert "edge" not in gap.details["summary"]
+
+
+def test_crossing_the_hole_between_stations_is_lost_at_the_edge_not_dark() -> None:
+    crossings = [g for g in GAPS if 247100000 <= g.mmsi < 247100100]
+    assert len(crossings) >= 20  # nearly every ship falls silent crossing the hole
+    late = [g for g in crossings if g.start_ms > ms(3 * 3600)]  # once ships crossed that way
+    assert late and all(g.details["coverage"]["verdict"] == "edge" for g in late)
+    assert all(g.severity is Severity.LOW for g in late)
+    assert all("edge of receiver coverage" in g.details["summary"] for g in late)
+    # the open "went dark" alert of each carried the same verdict as its closing update
+    opens = {e.key(): e for e in RAW if e.kind is EventKind.AIS_GAP and e.open}
+    for g in late:
+        assert opens[g.key()].details["coverage"] == g.details["coverage"]
+        assert opens[g.key()].severity is Severity.LOW
+
+
+def test_an_edge_gap_weighs_a_quarter_in_the_risk_score() -> None:
+    edge = next(g for g in GAPS if g.details["coverage"]["verdict"] == "edge")
+    good = replace(edge, details={**edge.details, "coverage": {"verdict": "good"}})
+    assert risk_score(edge.mmsi, [edge], edge.end_ms or 0).score == 5
+    assert risk_score(edge.mmsi, [good], edge.end_ms or 0).score == 20
+    assert "edge of coverage" in risk_score(edge.mmsi, [edge], edge.end_ms or 0).explain()[0]
+
+
+def test_a_vessel_alone_in_a_capture_keeps_its_alert() -> None:
+    # An extract of one vessel: nothing is known of coverage but its own reports, which were
+    # all heard; its silence is not explained away.
+    recs = track(247000001, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += track(247000001, 5400, 7200, 10, 34.0, 12.5, 12.0, 90.0)
+    (gap,) = of_kind(final(run_raw(recs)), EventKind.AIS_GAP)
+    assert gap.details["coverage"]["verdict"] == "good"
+    assert gap.severity is Severity.MEDIUM
+
+
+def test_satellite_like_sampling_is_judged_on_the_vessels_own_rate() -> None:
+    # One fix every 30 min for 12 h (a satellite feed), then silent for 10 h: reception is
+    # measured against the rate the vessel is heard at, not the 10 s it transmits at.
+    recs = track(247000002, 0, 12 * 3600, 1800, 34.0, 12.0, 10.0, 90.0)
+    recs += track(247000002, 22 * 3600, 24 * 3600, 1800, 34.0, 12.0 + 1.6, 10.0, 90.0)
+    recs += track(247000003, 0, 24 * 3600, 60, 40.0, 5.0, 0.1, 0.0, status=1)  # keeps time going
+    gaps = [g for g in of_kind(final(run_raw(recs)), EventKind.AIS_GAP) if g.mmsi == 247000002]
+    assert gaps and all(g.details["coverage"]["verdict"] != "edge" for g in gaps)
+
+
+def test_coverage_does_not_depend_on_batch_sizes_or_the_clock() -> None:
+    rng = random.Random(3)
+    sizes = [rng.randint(1, 5000) for _ in range(60)]
+    assert canonical(run_raw(SCENARIO, sizes=sizes)) == canonical(RAW)
+    eng = make_engine()
+    out = []
+    for b in batches(SCENARIO, [rng.randint(1, 3000) for _ in range(200)]):
+        out += eng.process(b)
+        out += eng.advance(int(b.positions.time_ms.max()) + 45_000 if len(b.positions) else 0)
+    out += eng.flush()
+    assert canonical(final(out)) == canonical(final(RAW))
+
+
+def test_coverage_survives_a_snapshot() -> None:
+    k = int(len(SCENARIO) * 0.6)
+    eng = make_engine()
+    out = eng.process(batches(SCENARIO[:k])[0])
+    blob = eng.snapshot()
+    assert json.loads(blob)["coverage"]["buckets"]
+    eng2 = Engine.restore(blob, [], places=PLACES)
+    out += eng2.process(batches(SCENARIO[k:])[0]) + eng2.flush()
+    assert canonical(out) == canonical(RAW)
+
+
+def test_old_snapshots_without_coverage_restore_with_an_empty_map() -> None:
+    eng = make_engine()
+    eng.process(batches(SCENARIO[:5000])[0])
+    state = json.loads(eng.snapshot())
+    del state["coverage"]
+    eng2 = Engine.restore(json.dumps(state).encode(), [], places=PLACES)
+    assert eng2.coverage.buckets == {}
+
+
+def test_hours_leave_the_window() -> None:
+    cov = Coverage(EngineConfig(coverage_window_s=2 * 3600.0))
+    one = np.array([0], dtype=np.int64)
+    for h in range(4):
+        t = np.array([ms(h * 3600 + 60)], dtype=np.int64)
+        cov.observe(
+            one, t, np.array([12.0]), np.array([35.0]), t - 10_000, np.array([12.0]),
+            np.array([35.0]), np.array([10.0]), np.array([False]), one, np.array([0, 1]),
+        )  # fmt: skip
+        cov.commit(ms(h * 3600 + 120))
+    assert len(cov.buckets) == 2
+    cell = int(cov.cells(np.array([12.0]), np.array([35.0]))[0])
+    assert cov.counts([cell]) == (2, 2000)
+
+
+def test_long_silences_teach_the_cells_on_the_way() -> None:
+    cov = Coverage(EngineConfig())
+    one = np.array([0], dtype=np.int64)
+    t1 = np.array([ms(3600)], dtype=np.int64)
+    cov.observe(
+        one, t1, np.array([13.0]), np.array([35.0]), t1 - 3_600_000, np.array([12.0]),
+        np.array([35.0]), np.array([10.0]), np.array([False]), one, np.array([0, 1]),
+    )  # fmt: skip
+    cov.commit(ms(3660))
+    # 360 reports expected over an hour, spread over the ten cells crossed, none heard but the
+    # last fix
+    (bucket,) = cov.buckets.values()
+    assert len(bucket.keys) >= 10
+    assert int(bucket.exp.sum()) == 360_000
+    q, evidence = cov.quality(12.5, 35.0, pool=False)
+    assert evidence > 0 and (q is None or q == 0.0)
