@@ -89,10 +89,16 @@ class EngineConfig:
         Receiver coverage learned from the feed (`geo.coverage`): cells of 0.1 deg (~6 nm,
         finer than the few-mile fringe of a shore station's range), a sliding window of 24 h
         (a day of traffic and propagation's daily cycle), a cell judged once 30 reports' worth
-        were expected there (five minutes of one class A ship), and "good" where at least half
-        of what vessels send is heard, the figure below which a 30-min silence of a class B
-        ship (60 reports at 30 s) stops being improbable if losses come in bursts, as they do at
-        a range's fringe. A gap that starts where reception is worse is downgraded.
+        were expected there (five minutes of one class A ship), and "good" where at least 60 %
+        of what vessels send is heard: slot collisions alone cost a busy area 5-20 % of its
+        reports (SOTDMA loading stays under half the slots almost everywhere), so a place that
+        loses more is losing vessels to distance, at the fringe of a station's range. Class A
+        and class B are mapped apart (class B is heard at about 60 % of class A's range). A gap
+        that starts where reception is worse is downgraded.
+    coverage_track_half_life_s, coverage_track_evidence
+        A vessel's own recent reception halves its weight every 20 min (the last half hour or so
+        before a silence counts) and is judged once 10 reports' worth were expected (half an
+        hour of a slow class B boat).
     coverage_interp_max_s, coverage_edge_risk
         Silences up to 6 h (a crossing of a coverage hole) are spread along the straight line
         between their fixes when coverage is learned; longer ones say nothing of the way. A
@@ -194,7 +200,9 @@ class EngineConfig:
     coverage_cell_deg: float = 0.1
     coverage_window_s: float = 24 * 3600.0
     coverage_min_evidence: float = 30.0
-    coverage_good: float = 0.5
+    coverage_good: float = 0.6
+    coverage_track_half_life_s: float = 1200.0
+    coverage_track_evidence: float = 10.0
     coverage_interp_max_s: float = 6 * 3600.0
     coverage_edge_risk: float = 0.25
 

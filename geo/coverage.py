@@ -14,12 +14,14 @@ coarse enough that a cell crossed by one ship has evidence):
   unheard learn that nothing is heard there (Global Fishing Watch measures reception the same
   way, against positions interpolated along tracks); a longer one counts ``gap_floor_s`` worth
   at its start only;
+- per vessel, its own recent reception the same way (heard over expected, halving every
+  ``coverage_track_half_life_s``), which needs no map;
 - the reference interval is ITU-R M.1371's nominal one for the class and speed, times the
   vessel's own best demonstrated rate (the lowest per-slice mean of its intervals over nominal,
   drifting up slowly): a vessel seen only by satellite every 30 min is "fully heard" at one fix
   in 30 min, and its silences are judged by the sampling detectors, not blamed on reception.
 
-Reception quality ``q = heard / expected`` (at most 1) is pooled over a sliding window of
+Reception ``q = heard / expected`` (at most 1) is pooled over a sliding window of
 ``coverage_window_s`` (24 h: a day of traffic, and propagation's daily cycle) in hourly buckets.
 Per receiving station (the tag block ``s:``, else the feed's name) the heard fixes per cell are
 kept too, and each station's last report, so an event can say who covers a place and whether
@@ -43,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from geo.config import KNOT_MS, EngineConfig
-from geo.detectors.base import F64, I64, B
+from geo.detectors.base import F64, I64, U8, B
 
 MILLI = 1000
 HOUR_MS = 3_600_000
@@ -56,6 +58,12 @@ _RATE_DOUBLING_MS = 6 * HOUR_MS
 _RATE_MAX_MS = 2 * HOUR_MS
 
 VERDICTS = ("good", "edge", "unknown")
+_PER_SLOT = ("rate", "rate_t", "trk_h", "trk_e", "trk_t")
+
+
+def is_class_b(msg_type: U8) -> B:
+    """Return True for class B "CS" reports (types 18 and 19)."""
+    return (msg_type == 18) | (msg_type == 19)  # type: ignore[no-any-return]
 
 
 def _reduce(keys: I64, *values: I64) -> tuple[I64, ...]:
@@ -162,6 +170,7 @@ class CoverageAt:
     at_last_fix: float | None  # reception in the last fix's cell (or its 3 x 3 block)
     evidence: float  # expected reports behind ``at_last_fix``
     cells_ahead: int  # cells with evidence on the dead-reckoned way during the threshold
+    own: float | None  # the vessel's own recent reception (its last half hour or so)
     stations: tuple[dict[str, Any], ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,6 +181,7 @@ class CoverageAt:
             "at_last_fix": None if self.at_last_fix is None else round(self.at_last_fix, 3),
             "evidence_reports": round(self.evidence, 1),
             "cells_ahead": self.cells_ahead,
+            "own_reception": None if self.own is None else round(self.own, 3),
             "stations": list(self.stations),
         }
 
@@ -193,8 +203,13 @@ class Coverage:
         self.station_names: list[str] = []
         self.station_code: dict[str, int] = {}
         self.station_last: dict[int, int] = {}
-        self.rate: F64 = np.zeros(0)  # best demonstrated interval over nominal, per slot (0: none)
+        # per slot: best demonstrated interval over nominal (0: none yet) and when it was set;
+        # the vessel's own recent reception (heard, expected; decayed) and when it was updated
+        self.rate: F64 = np.zeros(0)
         self.rate_t: I64 = np.zeros(0, dtype=np.int64)
+        self.trk_h: F64 = np.zeros(0)
+        self.trk_e: F64 = np.zeros(0)
+        self.trk_t: I64 = np.zeros(0, dtype=np.int64)
         self._pending: list[dict[str, Any]] = []
 
     # -- the hot path --------------------------------------------------------------------------
@@ -207,21 +222,27 @@ class Coverage:
             self.station_names.append(name)
         return np.fromiter(map(code.__getitem__, sources), np.int64, len(sources))
 
-    def cells(self, lon: F64, lat: F64) -> I64:
-        """Return the cell index of each point (rows from the south pole, columns from -180)."""
+    def cells(self, lon: F64, lat: F64, class_b: B | bool = False) -> I64:
+        """Return the key of each point's cell for a transmitter class.
+
+        Class A and class B are mapped apart: a class B "CS" unit sends 2 W against class A's
+        12.5 W from a lower antenna, so a station that hears every ship in a cell may hear few
+        of the boats there. Keys are ``2 x cell + is_b``, cells counted in rows from the south
+        pole and columns from -180.
+        """
         inv = 1.0 / self.deg
         row = np.minimum(((lat + 90.0) * inv).astype(np.int64), self.rows - 1)
         col = (((lon + 180.0) % 360.0) * inv).astype(np.int64) % self.cols
-        return row * self.cols + col
+        return (row * self.cols + col) * 2 + np.asarray(class_b, dtype=np.int64)
 
     def _ensure(self, n: int) -> None:
         if n > len(self.rate):
             cap = max(n, 2 * len(self.rate), 256)
-            rate = np.zeros(cap)
-            rate[: len(self.rate)] = self.rate
-            rt = np.zeros(cap, dtype=np.int64)
-            rt[: len(self.rate_t)] = self.rate_t
-            self.rate, self.rate_t = rate, rt
+            for name in _PER_SLOT:
+                old = getattr(self, name)
+                new = np.zeros(cap, dtype=old.dtype)
+                new[: len(old)] = old
+                setattr(self, name, new)
 
     def reference_s(self, slot: I64, nominal_s: F64) -> F64:
         """Interval against which a vessel's reports are expected: nominal x demonstrated rate."""
@@ -242,6 +263,8 @@ class Coverage:
         prev_supp: B,
         station: I64,
         starts: I64,
+        msg_type: U8,
+        prev_type: U8,
     ) -> None:
         """Hold one slice part's accepted fixes aside until the slice closes (see `commit`).
 
@@ -251,16 +274,19 @@ class Coverage:
         n = len(t)
         if n == 0:
             return
-        cell = self.cells(lon, lat)
+        cell = self.cells(lon, lat, is_class_b(msg_type))
+        prev_b = is_class_b(prev_type)
         prev_cell = np.empty_like(cell)
         prev_cell[1:] = cell[:-1]
         g = starts[:-1]
-        prev_cell[g] = self.cells(np.nan_to_num(prev_lon[g]), np.nan_to_num(prev_lat[g]))
+        prev_cell[g] = self.cells(np.nan_to_num(prev_lon[g]), np.nan_to_num(prev_lat[g]), prev_b[g])
         has = prev_t >= 0
         dt = np.where(has, t - prev_t, 0)
         ref_ms = self.reference_s(slot, prev_nominal_s) * 1000.0
         short = has & (dt <= np.maximum(4.0 * ref_ms, 600_000.0))
         exp = np.where(short, dt * MILLI // np.maximum(ref_ms, 1.0), 0).astype(np.int64)
+        # the vessel's own reception: every interval, a silence counting up to the dark floor
+        own = np.minimum(dt, self.cfg.gap_floor_s * 1000.0) * MILLI // np.maximum(ref_ms, 1.0)
         part: dict[str, Any] = {
             "cell": cell,
             "station": station,
@@ -269,6 +295,8 @@ class Coverage:
         }
         # The vessel's demonstrated rate, from every interval a receiver could plausibly leave.
         rs = has & (dt > 0) & (dt <= _RATE_MAX_MS)
+        part["slot"] = slot
+        part["own"] = own.astype(np.int64)
         part["rate_slot"] = slot[rs]
         part["rate_r"] = (dt[rs] * MILLI // np.maximum(prev_nominal_s[rs] * 1000.0, 1.0)).astype(
             np.int64
@@ -276,14 +304,15 @@ class Coverage:
         long_ = np.flatnonzero(has & ~short & ~prev_supp)
         if len(long_):
             lc, le = self._silences(
-                dt[long_], ref_ms[long_], prev_lon[long_], prev_lat[long_], lon[long_], lat[long_]
-            )
+                dt[long_], ref_ms[long_], prev_lon[long_], prev_lat[long_], lon[long_], lat[long_],
+                prev_b[long_],
+            )  # fmt: skip
             part["exp_cell"] = np.concatenate([part["exp_cell"], lc])
             part["exp"] = np.concatenate([part["exp"], le])
         self._pending.append(part)
 
     def _silences(
-        self, dt: I64, ref_ms: F64, lon0: F64, lat0: F64, lon1: F64, lat1: F64
+        self, dt: I64, ref_ms: F64, lon0: F64, lat0: F64, lon1: F64, lat1: F64, class_b: B
     ) -> tuple[I64, I64]:
         """Expected-but-unheard reports of long silences, along the way where it is known."""
         cells: list[I64] = []
@@ -299,13 +328,15 @@ class Coverage:
                 total = int(float(dt[i]) * MILLI // max(float(ref_ms[i]), 1.0))
                 k = int(min(200, max(1, math.ceil(dist / step_m))))
                 f = (np.arange(k, dtype=np.float64) + 0.5) / k
-                c = self.cells(float(lon0[i]) + f * d_lon, float(lat0[i]) + f * d_lat)
+                c = self.cells(
+                    float(lon0[i]) + f * d_lon, float(lat0[i]) + f * d_lat, bool(class_b[i])
+                )
                 e = np.full(k, total // k, dtype=np.int64)
                 e[0] += total - int(e.sum())
             else:
                 cap_ms = self.cfg.gap_floor_s * 1000.0
                 total = int(min(float(dt[i]), cap_ms) * MILLI // max(float(ref_ms[i]), 1.0))
-                c = self.cells(lon0[i : i + 1], lat0[i : i + 1])
+                c = self.cells(lon0[i : i + 1], lat0[i : i + 1], bool(class_b[i]))
                 e = np.array([total], dtype=np.int64)
             cells.append(c)
             exps.append(e)
@@ -338,6 +369,7 @@ class Coverage:
         for s in np.flatnonzero(np.bincount(station)).tolist():
             self.station_last[s] = end_ms
         self._merge_rates(parts, end_ms)
+        self._merge_tracks(parts, end_ms)
 
     def _merge_rates(self, parts: list[dict[str, Any]], end_ms: int) -> None:
         slot = np.concatenate([p["rate_slot"] for p in parts])
@@ -355,18 +387,38 @@ class Coverage:
         self.rate[us] = np.minimum(drifted, mean)
         self.rate_t[us] = end_ms
 
+    def _merge_tracks(self, parts: list[dict[str, Any]], end_ms: int) -> None:
+        slot = np.concatenate([p["slot"] for p in parts])
+        own = np.concatenate([p["own"] for p in parts])
+        heard = np.bincount(slot)
+        us = np.flatnonzero(heard)
+        exp = np.rint(np.bincount(slot, weights=own)[us]) / MILLI
+        self._ensure(int(us.max()) + 1)
+        decay = np.exp2(-(end_ms - self.trk_t[us]) / (self.cfg.coverage_track_half_life_s * 1000))
+        self.trk_h[us] = self.trk_h[us] * decay + heard[us]
+        self.trk_e[us] = self.trk_e[us] * decay + exp
+        self.trk_t[us] = end_ms
+
+    def own_reception(self, slot: int) -> tuple[float | None, float]:
+        """Return a vessel's own recent reception (heard over expected) and its evidence."""
+        if slot >= len(self.trk_e) or self.trk_e[slot] < self.cfg.coverage_track_evidence:
+            return None, float(self.trk_e[slot]) if slot < len(self.trk_e) else 0.0
+        return min(1.0, float(self.trk_h[slot] / self.trk_e[slot])), float(self.trk_e[slot])
+
     def _expire(self, hour: int) -> None:
         del self.buckets[hour]
 
     # -- lookups -------------------------------------------------------------------------------
 
-    def quality(self, lon: float, lat: float, pool: bool = True) -> tuple[float | None, float]:
+    def quality(
+        self, lon: float, lat: float, class_b: bool = False, pool: bool = True
+    ) -> tuple[float | None, float]:
         """Return ``(reception, evidence)`` at a point: heard over expected, expected reports.
 
         With ``pool``, a cell with too little evidence of its own borrows its 3 x 3 block's.
         Reception is None where the evidence is under ``coverage_min_evidence``.
         """
-        c = int(self.cells(np.array([lon]), np.array([lat]))[0])
+        c = int(self.cells(np.array([lon]), np.array([lat]), class_b)[0])
         h, e = self.counts([c])
         if e < self.min_evidence_milli and pool:
             h, e = self.counts(self._block(c))
@@ -384,10 +436,10 @@ class Coverage:
             e += ee
         return h, e
 
-    def _block(self, c: int) -> list[int]:
-        row, col = divmod(c, self.cols)
+    def _block(self, key: int) -> list[int]:
+        row, col = divmod(key >> 1, self.cols)
         return [
-            (row + dr) * self.cols + (col + dc) % self.cols
+            ((row + dr) * self.cols + (col + dc) % self.cols) * 2 + (key & 1)
             for dr in (-1, 0, 1)
             for dc in (-1, 0, 1)
             if 0 <= row + dr < self.rows
@@ -396,10 +448,13 @@ class Coverage:
     def stations_at(
         self, lon: float, lat: float, now_ms: int, top: int = 3
     ) -> list[dict[str, Any]]:
-        """Stations that heard the cell (or its block), by share, and how long each is silent."""
+        """Stations that heard the cell (or its block), by share, and how long each is silent.
+
+        Both classes count: the question is who covers the place.
+        """
         c = int(self.cells(np.array([lon]), np.array([lat]))[0])
         per: dict[int, int] = {}
-        for cells in ([c], self._block(c)):
+        for cells in ([c, c + 1], self._block(c) + self._block(c + 1)):
             for b in self.buckets.values():
                 for cc in cells:
                     for s, h in b.stations(cc).items():
@@ -427,14 +482,19 @@ class Coverage:
         cog: float,
         horizon_s: float,
         now_ms: int,
+        msg_type: int = 1,
+        slot: int | None = None,
     ) -> CoverageAt:
         """Coverage where a vessel vanished, and the verdict the gap detector acts on.
 
-        Reception is taken at the last fix and on the way the vessel was going: dead-reckoned
-        at its last speed and course for ``horizon_s`` (the silence threshold), the cells with
-        evidence it would have crossed. The worst of them decides:
+        Reception, for the vessel's class, is taken at the last fix and on the way it was
+        going: dead-reckoned at its last speed and course for ``horizon_s`` (the silence
+        threshold), the cells with evidence it would have crossed; and in the vessel's own
+        recent reports (`own_reception`: a boat working at the fringe of a range is heard in
+        fits and starts before it is not heard at all, whatever the map knows yet). The worst
+        of these decides:
 
-        - ``good``: at least ``coverage_good`` (half of what vessels send is heard): a silence
+        - ``good``: at least ``coverage_good`` (60 % of what vessels send is heard): a silence
           past the threshold there is not the receivers' doing; an alert as before;
         - ``edge``: less: the receivers lose vessels there, and the silence may be nothing but
           the vessel sailing out of range. Downgraded (severity low, worded as such, a quarter
@@ -444,7 +504,8 @@ class Coverage:
         - ``unknown``: too little evidence (a cold start, an extract of a few vessels): an alert
           as before, saying coverage is unknown.
         """
-        q0, ev0 = self.quality(lon, lat)
+        class_b = msg_type in (18, 19)
+        q0, ev0 = self.quality(lon, lat, class_b)
         ahead: list[float] = []
         if math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0:
             dist = sog * KNOT_MS * horizon_s
@@ -454,18 +515,19 @@ class Coverage:
             coslat = max(math.cos(math.radians(lat)), 0.01)
             lons = lon + f * math.sin(math.radians(cog)) / coslat
             lats = np.clip(lat + f * math.cos(math.radians(cog)), -89.99, 89.99)
-            start = int(self.cells(np.array([lon]), np.array([lat]))[0])
+            start = int(self.cells(np.array([lon]), np.array([lat]), class_b)[0])
             seen: set[int] = {start}
             for c, lo, la in zip(
-                self.cells(lons, lats).tolist(), lons.tolist(), lats.tolist(), strict=True
+                self.cells(lons, lats, class_b).tolist(), lons.tolist(), lats.tolist(), strict=True
             ):
                 if c in seen:
                     continue
                 seen.add(c)
-                q, _ = self.quality(lo, la, pool=False)
+                q, _ = self.quality(lo, la, class_b, pool=False)
                 if q is not None:
                     ahead.append(q)
-        known = ([q0] if q0 is not None else []) + ahead
+        q_own, _ = self.own_reception(slot) if slot is not None else (None, 0.0)
+        known = ([q0] if q0 is not None else []) + ahead + ([q_own] if q_own is not None else [])
         worst = min(known) if known else None
         if worst is None:
             verdict = "unknown"
@@ -474,7 +536,7 @@ class Coverage:
         else:
             verdict = "edge"
         return CoverageAt(
-            verdict, worst, q0, ev0, len(ahead), tuple(self.stations_at(lon, lat, now_ms))
+            verdict, worst, q0, ev0, len(ahead), q_own, tuple(self.stations_at(lon, lat, now_ms))
         )
 
     # -- snapshot ------------------------------------------------------------------------------
@@ -491,8 +553,7 @@ class Coverage:
             "buckets": {str(h): b.to_state() for h, b in sorted(self.buckets.items())},
             "stations": list(self.station_names),
             "station_last": [[s, t] for s, t in sorted(self.station_last.items())],
-            "rate": self.rate[:n].tolist(),
-            "rate_t": self.rate_t[:n].tolist(),
+            **{name: getattr(self, name)[:n].tolist() for name in _PER_SLOT},
             "pending": pending,
         }
 
@@ -505,10 +566,11 @@ class Coverage:
         for h, b in obj.get("buckets", {}).items():
             self.buckets[int(h)] = _Bucket.from_state(b)
         self.station_last = {s: t for s, t in obj.get("station_last", [])}
-        rate = obj.get("rate", [])
-        self._ensure(len(rate))
-        self.rate[: len(rate)] = np.array(rate, dtype=np.float64)
-        self.rate_t[: len(rate)] = np.array(obj.get("rate_t", []), dtype=np.int64)
+        n = len(obj.get("rate", []))
+        self._ensure(n)
+        for name in _PER_SLOT:
+            arr = getattr(self, name)
+            arr[:n] = np.array(obj.get(name, [0] * n), dtype=arr.dtype)
         for p in obj.get("pending", []):
             part = {
                 k: (np.array(v, dtype=np.int64) if isinstance(v, list) else v) for k, v in p.items()

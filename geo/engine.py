@@ -431,6 +431,8 @@ class Engine:
             ctx.prev_supp,
             pre["station"][rows],
             starts,
+            mtype,
+            ctx.prev_type,
         )
         last = starts[1:] - 1
         ls = slot[last]

@@ -164,7 +164,7 @@ class GapDetector:
             sog, th = float(fleet.sog[s]), float(thr[s])
             details = self._open_details(lon, lat, sog, int(fleet.msg_type[s]), th, describe)
             cover = self.coverage.assess(
-                lon, lat, sog, float(fleet.cog[s]), th, boundary_ms
+                lon, lat, sog, float(fleet.cog[s]), th, boundary_ms, int(fleet.msg_type[s]), s
             ).to_dict()
             self.cover[s] = cover
             details["coverage"] = cover
