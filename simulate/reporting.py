@@ -8,9 +8,16 @@ Reporting intervals follow ITU-R M.1371-5 Annex 1 Table 1 (class A) and Table 2 
 - SAR aircraft (type 9): 10 s;
 - static and voyage data (type 5, type 24 A+B): every 6 min.
 
-Reception: every transmission is heard by the nearest station with a loss that grows with
-distance (slot collisions and fading, independent per message), and, within range, by the second
-nearest one too (the duplicates an aggregated feed carries). A few received lines are corrupted.
+Reception (`Network`): a shore station hears a transmitter fully within 70 % of its range and
+not at all beyond 105 % of it (the radio horizon of a mast and a ship's antenna), with a fringe
+between where reception falls off. The range depends on the transmitter (class B "CS" sends 2 W
+against class A's 12.5 W from a lower antenna: about 60 % of the range; each ship's antenna height
+moves its range by up to 15 %; a SAR aircraft at altitude is heard far beyond a ship's horizon)
+and on propagation, which breathes with the day (8 % of range, peaking at a different hour at
+each station). The station with the best margin hears with the scenario's base loss (slot
+collisions), the next one too, less often (the duplicates an aggregated feed carries); a few
+received lines are corrupted. So vessels sail out of coverage, between stations and off the
+edge of the network, as they do off a real coast; the truth knows when (`Network.probability`).
 """
 
 from __future__ import annotations
@@ -145,7 +152,7 @@ class Transponder:
 
 @dataclass(frozen=True, slots=True)
 class Station:
-    """A shore receiver: name (tag block ``s:``), position, nominal VHF range."""
+    """A shore receiver: name (tag block ``s:``), position, nominal VHF range for class A."""
 
     name: str
     lon: float
@@ -170,9 +177,25 @@ STATIONS: tuple[Station, ...] = (
     Station("augusta", 15.22, 37.24, 60, False),
     Station("bouri", 12.65, 33.90, 60, True),
 )
-_ST_LON = np.array([s.lon for s in STATIONS])
-_ST_LAT = np.array([s.lat for s in STATIONS])
-_ST_RANGE_M = np.array([s.range_nm * NM for s in STATIONS])
+#: Range of a transmitter class relative to a station's nominal (class A) range.
+CLASS_RANGE: dict[str, float] = {"A": 1.0, "B": 0.6, "aircraft": 1.6}
+#: Reception is full within this share of a range and gone beyond the second.
+FULL_TO, GONE_AT = 0.7, 1.05
+#: Daily swing of propagation, as a share of range.
+DAILY_SWING = 0.08
+DAY_MS = 86_400_000
+
+
+def fringe(rel: F64) -> F64:
+    """Share of transmissions a station hears at ``rel`` times its range (1 near, 0 beyond).
+
+    Examples
+    --------
+    >>> fringe(np.array([0.5, 0.7, 0.875, 1.05, 1.2])).round(2).tolist()
+    [1.0, 1.0, 0.35, 0.0, 0.0]
+    """
+    x = np.clip((GONE_AT - rel) / (GONE_AT - FULL_TO), 0.0, 1.0)
+    return x**1.5
 
 
 @dataclass(slots=True)
@@ -187,35 +210,73 @@ class Reception:
     secondary_rx: I64
 
 
-def receive(
-    tx_ms: I64,
-    lon: F64,
-    lat: F64,
-    rng: np.random.Generator,
-    *,
-    base_loss: float,
-    dup_prob: float,
-) -> Reception:
-    """Decide reception of transmissions by the two nearest stations.
+class Network:
+    """The shore stations of a run: who hears a transmission, and how likely."""
 
-    Loss is ``base_loss`` near a station, rising by 0.15 at the edge of its range; the second
-    station hears a message with ``dup_prob`` near it, falling to zero at the edge of its range.
-    """
-    n = len(tx_ms)
-    coslat = np.cos(np.radians(35.0))
-    dx = (lon[:, None] - _ST_LON[None, :]) * coslat
-    dy = lat[:, None] - _ST_LAT[None, :]
-    d = np.sqrt(dx * dx + dy * dy) * KM_PER_DEG_LAT * 1000.0
-    rel = d / _ST_RANGE_M[None, :]
-    order = np.argsort(rel, axis=1)
-    p = order[:, 0]
-    q = order[:, 1]
-    rows = np.arange(n)
-    rp = np.minimum(rel[rows, p], 1.5)
-    rq = rel[rows, q]
-    u = rng.random((n, 4))
-    primary_ok = u[:, 0] >= base_loss + 0.15 * np.minimum(rp, 1.0) ** 2
-    secondary_ok = (rq < 1.0) & (u[:, 1] < dup_prob * (1.0 - rq))
-    primary_rx = tx_ms + (40 + u[:, 2] * 400).astype(np.int64)
-    secondary_rx = tx_ms + (300 + u[:, 3] * 1500).astype(np.int64)
-    return Reception(p, primary_ok, primary_rx, q, secondary_ok, secondary_rx)
+    def __init__(self, stations: tuple[Station, ...] = STATIONS, scale: float = 1.0) -> None:
+        if len(stations) < 2:
+            raise ValueError("a network needs at least two stations")
+        self.stations = stations
+        self.names = [s.name for s in stations]
+        self._lon = np.array([s.lon for s in stations])
+        self._lat = np.array([s.lat for s in stations])
+        self._range_m = np.array([s.range_nm * NM * scale for s in stations])
+        # the hour of best propagation, spread over the day and fixed per station
+        self._phase = np.arange(len(stations)) * (2.0 * np.pi / len(stations))
+
+    @classmethod
+    def of(cls, names: tuple[str, ...] | None, scale: float = 1.0) -> Network:
+        """Build a network of the `STATIONS` named (all if None), ranges times ``scale``."""
+        if names is None:
+            return cls(STATIONS, scale)
+        by_name = {s.name: s for s in STATIONS}
+        return cls(tuple(by_name[n] for n in names), scale)
+
+    def _rel(self, tx_ms: I64, lon: F64, lat: F64, reach: F64) -> F64:
+        """Distance over effective range, per transmission and station."""
+        coslat = np.cos(np.radians(35.0))
+        dx = (lon[:, None] - self._lon[None, :]) * coslat
+        dy = lat[:, None] - self._lat[None, :]
+        d = np.sqrt(dx * dx + dy * dy) * KM_PER_DEG_LAT * 1000.0
+        day = 2.0 * np.pi * (tx_ms % DAY_MS) / DAY_MS
+        prop = 1.0 + DAILY_SWING * np.sin(day[:, None] + self._phase[None, :])
+        out: F64 = d / (self._range_m[None, :] * prop * reach[:, None])
+        return out
+
+    def _two_best(self, rel: F64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F64, F64]:
+        order = np.argsort(rel, axis=1)
+        p, q = order[:, 0], order[:, 1]
+        rows = np.arange(len(rel))
+        return p, q, rel[rows, p], rel[rows, q]
+
+    def probability(
+        self, tx_ms: I64, lon: F64, lat: F64, reach: F64, *, base_loss: float, dup_prob: float
+    ) -> F64:
+        """Chance that a transmission reaches the feed (by either of the two best stations)."""
+        _, _, rp, rq = self._two_best(self._rel(tx_ms, lon, lat, reach))
+        miss = (1.0 - (1.0 - base_loss) * fringe(rp)) * (1.0 - dup_prob * fringe(rq))
+        return 1.0 - miss
+
+    def receive(
+        self,
+        tx_ms: I64,
+        lon: F64,
+        lat: F64,
+        reach: F64,
+        rng: np.random.Generator,
+        *,
+        base_loss: float,
+        dup_prob: float,
+    ) -> Reception:
+        """Decide reception of transmissions by the two stations with the best margin.
+
+        ``reach`` scales each transmitter's range (class and antenna, see `CLASS_RANGE`).
+        """
+        n = len(tx_ms)
+        p, q, rp, rq = self._two_best(self._rel(tx_ms, lon, lat, reach))
+        u = rng.random((n, 4))
+        primary_ok = u[:, 0] < (1.0 - base_loss) * fringe(rp)
+        secondary_ok = u[:, 1] < dup_prob * fringe(rq)
+        primary_rx = tx_ms + (40 + u[:, 2] * 400).astype(np.int64)
+        secondary_rx = tx_ms + (300 + u[:, 3] * 1500).astype(np.int64)
+        return Reception(p, primary_ok, primary_rx, q, secondary_ok, secondary_rx)

@@ -44,7 +44,8 @@ from simulate.nmea import (
     single_lines,
     static_payloads,
 )
-from simulate.reporting import STATIONS, Transponder, receive
+from simulate.reporting import CLASS_RANGE, Network, Transponder
+from simulate.silences import SilenceTruth
 from simulate.traffic import add_background
 from simulate.truth import Label, RxLog, ZoneTruth, load_zones, refine
 from simulate.watchlist import reserve_all
@@ -56,7 +57,6 @@ F64 = npt.NDArray[np.float64]
 WINDOW_MS = 15 * 60_000
 DEFAULT_START = "2026-06-01T00:00:00Z"
 DEFAULT_ZONES = shipped.ZONE_FILE
-_STATION_NAMES = [s.name for s in STATIONS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,8 @@ class Scenario:
     corrupt_rate: float
     holdout: bool
     description: str
+    stations: tuple[str, ...] | None = None  # names of `simulate.reporting.STATIONS`; None: all
+    range_scale: float = 1.0
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -84,6 +86,11 @@ SCENARIOS: dict[str, Scenario] = {
                  "held out: dense traffic, more duplicates"),
         Scenario("degraded", 260, (3, 6), 0.2, 0.15, 1e-3, True,
                  "held out: poor reception, many corrupt lines"),
+        Scenario("coverage", 220, (4, 7), 0.07, 0.3, 2e-4, False,
+                 "no receivers on the Libyan coast and shorter ranges: vessels sail in and out"
+                 " of coverage, some switch off near its edge",
+                 ("lampedusa", "malta", "pantelleria", "pozzallo", "mazara", "kelibia", "sfax",
+                  "augusta"), 0.85),
     )
 }  # fmt: skip
 
@@ -128,6 +135,8 @@ class Simulation:
         self.end = self.start + int(hours * 3_600_000)
         self.zones = load_zones(zones) if zones is not None and zones.exists() else None
         self.truth = truth
+        self.net = Network.of(self.scenario.stations, self.scenario.range_scale)
+        self.reach: list[float] = []  # each agent's range factor (class and antenna height)
         rng = random.Random(seed)
         registry = Registry(rng)
         reserve_all(registry)
@@ -177,6 +186,8 @@ class Simulation:
                 tx.append(Transponder(plan.agents[i], r))
                 bias.append(float(r.normal(0, 2.5)))
                 has_rot.append(bool(r.random() < 0.7))
+                cls = plan.agents[i].vessel.ais_class
+                self.reach.append(CLASS_RANGE.get(cls, 1.0) * float(r.uniform(0.85, 1.15)))
             rng = np.random.default_rng([self.seed, 13, w])
             out: list[tuple[int, int, str]] = []
             cols = self._positions(w0, w1, tx, np.array(bias), np.array(has_rot), rng)
@@ -204,7 +215,8 @@ class Simulation:
         has_rot: npt.NDArray[np.bool_],
         rng: np.random.Generator,
     ) -> dict[str, Any] | None:
-        keys = ("agent", "t", "lon", "lat", "sog", "cog", "status", "rot", "turning", "genuine")
+        keys = ("agent", "t", "lon", "lat", "sog", "cog", "status", "rot", "turning", "genuine",
+                "tx_lon", "tx_lat")  # fmt: skip
         parts: dict[str, list[Any]] = {k: [] for k in keys}
         for i, ag in enumerate(self.plan.agents):
             t = tx[i].positions(w0, w1)
@@ -227,6 +239,8 @@ class Simulation:
             parts["rot"].append(np.where(s.turning, s.rot, 0.0))
             parts["turning"].append(s.turning)
             parts["genuine"].append(genuine)
+            parts["tx_lon"].append(s.lon)  # where the transmitter is, whatever it claims
+            parts["tx_lat"].append(s.lat)
         if not parts["t"]:
             return None
         c = {k: np.concatenate(v) for k, v in parts.items()}
@@ -290,14 +304,17 @@ class Simulation:
                     mmsi[m], alt, np.clip(np.rint(c["sog_rep"][m]), 0, 1022).astype(np.int64),
                     c["lon"][m], c["lat"][m], course10[m], second[m])  # fmt: skip
         sc = self.scenario
-        rec = receive(t, c["lon"], c["lat"], rng, base_loss=sc.base_loss, dup_prob=sc.dup_prob)
+        reach = np.array(self.reach)[agent]
+        rec = self.net.receive(
+            t, c["tx_lon"], c["tx_lat"], reach, rng, base_loss=sc.base_loss, dup_prob=sc.dup_prob
+        )
         bad_p = rec.primary_ok & (rng.random(n) < sc.corrupt_rate)
         bad_q = rec.secondary_ok & (rng.random(n) < sc.corrupt_rate)
         idx = np.concatenate([np.nonzero(rec.primary_ok)[0], np.nonzero(rec.secondary_ok)[0]])
         st = np.concatenate([rec.primary[rec.primary_ok], rec.secondary[rec.secondary_ok]])
         rx = np.concatenate([rec.primary_rx[rec.primary_ok], rec.secondary_rx[rec.secondary_ok]])
         bad = np.concatenate([bad_p[rec.primary_ok], bad_q[rec.secondary_ok]])
-        stations = [_STATION_NAMES[s] for s in st.tolist()]
+        stations = [self.net.names[s] for s in st.tolist()]
         lines = single_lines(payload[idx], c["channel"][idx], stations, rx // 1000)
         for k in np.nonzero(bad)[0].tolist():
             lines[k] = corrupt(lines[k], k)
@@ -363,8 +380,9 @@ class Simulation:
             return seq
         sent = np.array([m[1] for m in msgs], np.int64)
         sc = self.scenario
-        rec = receive(sent, np.array(lons), np.array(lats), rng, base_loss=sc.base_loss,
-                      dup_prob=sc.dup_prob)  # fmt: skip
+        reach = np.array([self.reach[m[0]] for m in msgs])
+        rec = self.net.receive(sent, np.array(lons), np.array(lats), reach, rng,
+                               base_loss=sc.base_loss, dup_prob=sc.dup_prob)  # fmt: skip
         chan = rng.random(len(msgs)) < 0.5
         for k, (i, _, parts) in enumerate(msgs):
             first: int | None = None
@@ -375,7 +393,7 @@ class Simulation:
             ):
                 if not ok:
                     continue
-                station = STATIONS[int(st)]
+                station = self.net.stations[int(st)]
                 lines = framer.frame(parts, station.name, int(rx) // 1000, ch, station.groups)
                 for line in lines:
                     out.append((int(rx), seq, line))
@@ -390,6 +408,11 @@ class Simulation:
     # -- truth -------------------------------------------------------------------------------
     def _finish(self, log: RxLog, zt: ZoneTruth | None, counts: Counter[str]) -> None:
         mmsi_of = {i: ag.mmsi for i, ag in enumerate(self.plan.agents)}
+        sc = self.scenario
+        silences = SilenceTruth(
+            self.plan.agents, log, self.net, self.reach, self.zones, self.end,
+            base_loss=sc.base_loss, dup_prob=sc.dup_prob,
+        )  # fmt: skip
         labels = []
         for p in self.plan.labels:
             lab = refine(p, log, mmsi_of)
@@ -397,7 +420,10 @@ class Simulation:
                 continue
             if lab.kind == "loitering" and lab.end_ms - lab.start_ms < bh.LOITER_MIN_MS:
                 continue
+            if p.rule == "gap":
+                lab = silences.annotate_dark(lab, p.agent)
             labels.append(lab)
+        labels.extend(silences.out_of_range())
         if zt is not None:
             zt.finish()
             labels.extend(zt.labels)

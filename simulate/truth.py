@@ -127,6 +127,10 @@ class RxLog:
 #: off a track cannot be told from a corrupt message, which a detector must drop silently (issue
 #: 5: an outlier does not corrupt the track, and is not an alert by itself).
 SPOOF_MIN_FIXES = 2
+#: An identity change is labelled once two static reports with the new identity were received:
+#: one could be a corrupt report (the engine's ``identity_confirm``), and a vessel that sails
+#: out of range after its first new report has not shown the change to anyone.
+IDENTITY_MIN_STATICS = 2
 
 
 def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None:
@@ -185,7 +189,7 @@ def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None
         old_keys = {k for s, k in statics if s < p.start}
         old = [s for s, _ in statics if s < p.start]
         new = [s for s, k in statics if s >= p.start and k not in old_keys]
-        if old and new:
+        if old and len(new) >= IDENTITY_MIN_STATICS:
             start, end = old[-1], new[0]
             if len(tg):
                 k = min(int(np.searchsorted(tg, end)), len(tg) - 1)

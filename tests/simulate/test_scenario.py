@@ -222,10 +222,14 @@ def test_truth_labels_are_consistent(run: Run) -> None:
     for lab in labels:
         assert lab.start_ms <= lab.end_ms
         assert START <= lab.start_ms <= run.sim.end + 5000
-        if lab.kind == "ais_gap":
+        if lab.kind == "ais_gap" and lab.details["cause"] == "dark":
             assert 55 * 60_000 <= lab.end_ms - lab.start_ms <= 6 * 3_600_000 + 120_000
             v = by_mmsi[lab.mmsi].vessel
             assert lab.details["implied_speed_kn"] <= v.max_speed + 1
+            assert 0.0 <= lab.details["reception"] <= 1.0
+        elif lab.kind == "ais_gap":
+            assert lab.details["cause"] == "out_of_range"
+            assert lab.end_ms - lab.start_ms > lab.details["threshold_minutes"] * 60_000
         if lab.kind == "position_jump" and "jump_km" in lab.details:
             assert lab.details["jump_km"] >= 100
         if lab.kind == "encounter":

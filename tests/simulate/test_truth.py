@@ -49,13 +49,23 @@ def test_a_spoof_of_which_one_false_fix_was_heard_is_not_labelled() -> None:
 
 def test_identity_change_runs_from_last_old_static_to_first_new_one() -> None:
     log = RxLog({0})
-    for k, key in enumerate(["A", "B", "A", "B", "A2", "B"]):
+    for k, key in enumerate(["A", "B", "A", "B", "A2", "B", "A2"]):
         log.static(0, T0 + k * 3 * MIN, (key,))
     p = PlannedLabel(
         "identity_change", "identity", 0, T0 + 10 * MIN, T0 + 10 * MIN, "static_change"
     )
     lab = refine(p, log, {0: 1})
     assert lab is not None and (lab.start_ms, lab.end_ms) == (T0 + 9 * MIN, T0 + 12 * MIN)
+
+
+def test_an_identity_change_heard_once_before_leaving_range_is_not_labelled() -> None:
+    log = RxLog({0})
+    for k, key in enumerate(["A", "B", "A", "B", "A2"]):
+        log.static(0, T0 + k * 3 * MIN, (key,))
+    p = PlannedLabel(
+        "identity_change", "identity", 0, T0 + 10 * MIN, T0 + 10 * MIN, "static_change"
+    )
+    assert refine(p, log, {0: 1}) is None
 
 
 SQUARE = [[12.0, 34.0], [12.1, 34.0], [12.1, 34.1], [12.0, 34.1], [12.0, 34.0]]
