@@ -10,10 +10,10 @@ not a second transmitter on someone else's MMSI). Every ``ais_gap`` label says w
 - ``dark``: the planned switch-offs (`simulate.behaviours.add_gaps`), refined against what was
   received (`simulate.truth.refine`). Such a label carries the reception the vessel would have
   had, had it kept transmitting, from its last fix over the threshold: the worst chance,
-  minute by minute along its true track, that a report of it reaches the feed. Under one half
-  (Global Fishing Watch's condition for calling a gap intentional is good reception where it
-  starts) the label is ``optional``: a detector may call it dark or out of range, and is not
-  scored on it;
+  minute by minute along its true track, that a report of it reaches the feed. Under the
+  engine's ``coverage_good`` (60 %; Global Fishing Watch's condition for calling a gap
+  intentional is good reception where it starts) the label is ``optional``: a detector may
+  call it dark or out of range, and is not scored on it;
 - ``out_of_range``: every other such silence of a vessel still transmitting, between two fixes
   heard or from the last fix heard to the end of the capture or of the vessel's voyage (then
   ``open``). One shorter than 1.2 times its threshold is ``optional`` too: whether a detector
@@ -38,11 +38,12 @@ from simulate.world import haversine_m
 F64 = npt.NDArray[np.float64]
 
 MIN = 60_000
-#: Reception under which a dark gap's start is not good coverage (see the module docstring).
-GOOD_RECEPTION = 0.5
+_CFG = EngineConfig()
+#: Reception under which a dark gap's start is not good coverage (see the module docstring):
+#: the engine's definition of good coverage, one rule in one place.
+GOOD_RECEPTION = _CFG.coverage_good
 #: Silences shorter than this many thresholds are optional (see the module docstring).
 MARGINAL = 1.2
-_CFG = EngineConfig()
 
 
 def threshold_ms(agent: Agent, t_ms: int) -> int:
