@@ -101,3 +101,39 @@ def test_kinds_under_the_target_are_listed_and_kinds_without_labels_are_not() ->
     events = [_obj("ais_gap", 1, "01:00:10", "03:00:05"), _obj("zone_dwell", 3, "01:00:00", None)]
     low = below_target(match(events, labels, end_ms=parse_time("2026-06-01T06:00:00Z")))
     assert low == ["ais_gap recall 0.500", "zone_dwell precision 0.000"]
+
+
+def _gap(start: str, end: str | None, details: dict[str, Any]) -> dict[str, Any]:
+    return {**_obj("ais_gap", 5, start, end), "details": details}
+
+
+def test_silences_are_scored_by_cause_and_coverage_verdict() -> None:
+    dark = _gap("01:00:00", "03:00:00", {"cause": "dark"})
+    away = _gap("04:00:00", "05:00:00", {"cause": "out_of_range"})
+    called_dark = _gap("01:00:05", "03:00:00", {"coverage": {"verdict": "good"}})
+    called_edge = _gap("04:00:05", "05:00:00", {"coverage": {"verdict": "edge"}})
+    s = match([called_dark, called_edge], [dark, away])
+    assert (s["ais_gap"].recall, s["ais_gap"].precision) == (1.0, 1.0)
+    assert (s["ais_gap_out_of_range"].recall, s["ais_gap_out_of_range"].precision) == (1.0, 1.0)
+    # the wrong cause named is a miss of one kind and a false event of the other
+    wrong = _gap("04:00:05", "05:00:00", {"coverage": {"verdict": "good"}})
+    s = match([wrong], [away])
+    assert s["ais_gap_out_of_range"].recall == 0.0 and s["ais_gap"].precision == 0.0
+
+
+def test_optional_silences_count_neither_way() -> None:
+    lab = _gap("01:00:00", "01:40:00", {"cause": "dark", "optional": True})
+    edge = _gap("01:00:05", "01:40:00", {"coverage": {"verdict": "edge"}})
+    s = match([edge], [lab])
+    assert s["ais_gap_out_of_range"].precision == 1.0
+    assert "ais_gap" not in s and match([], [lab]) == {}
+
+
+def test_an_open_gap_naming_the_wrong_cause_is_scored() -> None:
+    away = _gap("04:00:00", "06:00:00", {"cause": "out_of_range", "open": True})
+    open_dark = _gap("04:00:05", None, {"coverage": {"verdict": "good"}})
+    s = match([open_dark], [away], end_ms=parse_time("2026-06-01T06:00:00Z"))
+    assert s["ais_gap"].precision == 0.0 and s["ais_gap"].open_events == 0
+    stray = _gap("04:00:05", None, {"coverage": {"verdict": "good"}})
+    s = match([stray], [], end_ms=parse_time("2026-06-01T06:00:00Z"))
+    assert s["ais_gap"].open_events == 1 and s["ais_gap"].events == 0

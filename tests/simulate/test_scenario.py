@@ -258,3 +258,39 @@ def test_summary_counts_vessels_and_labels(run: Run) -> None:
     assert s["vessels"] >= 80
     assert sum(s["labels"].values()) == len(run.sim.labels)
     assert s["duplicate_lines"] > 0
+
+
+@pytest.fixture(scope="module")
+def edge_run() -> Run:
+    sim = Simulation(hours=3, seed=11, start_ms=START, vessels=90, scenario="coverage")
+    return Run(sim, list(sim))
+
+
+def test_coverage_scenario_labels_silences_out_of_range_that_no_fix_breaks(edge_run: Run) -> None:
+    sim = edge_run.sim
+    gaps = [lab for lab in sim.labels if lab.kind == "ais_gap"]
+    out = [lab for lab in gaps if lab.details["cause"] == "out_of_range"]
+    assert len(out) >= 5
+    heard: dict[int, list[int]] = defaultdict(list)
+    for t, line in edge_run.lines:
+        if _valid(line):
+            body = line.split("\\")[2]
+            try:
+                msg = _dec(body).asdict()
+            except Exception:  # noqa: BLE001 - fragments of multipart statics
+                continue
+            if msg.get("msg_type") in (1, 2, 3, 18):
+                heard[int(msg["mmsi"])].append(t)
+    for lab in out:
+        inside = [t for t in heard[lab.mmsi] if lab.start_ms < t < lab.end_ms]
+        assert not inside, (lab, inside[:3])
+        assert lab.end_ms - lab.start_ms > lab.details["threshold_minutes"] * 60_000
+    # the receivers of this scenario leave the Libyan coast unheard
+    assert not any(s in sim.net.names for s in ("tripoli", "misrata", "bouri", "zarzis"))
+
+
+def test_lines_are_tagged_with_the_scenarios_stations_only(edge_run: Run) -> None:
+    names = set(edge_run.sim.net.names)
+    for _, line in edge_run.lines[::53]:
+        if _valid(line) and "s:" in line:  # (later fragments of a g: group carry no s:)
+            assert line.split("s:")[1].split(",")[0].split("*")[0] in names

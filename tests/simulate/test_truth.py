@@ -2,8 +2,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from simulate.agent import PlannedLabel
+from simulate.reporting import CLASS_RANGE, Network
 from simulate.truth import RxLog, ZoneTruth, load_zones, refine
 
 T0 = 1_780_272_000_000
@@ -178,3 +180,20 @@ def test_a_vessel_silent_inside_and_seen_again_outside_has_no_dwell(tmp_path: Pa
     assert [(lab.mmsi, lab.start_ms, lab.end_ms) for lab in zt.labels] == [
         (2, T0 + 10 * MIN, T0 + 100 * MIN)
     ]
+
+
+def test_stations_hear_fully_near_and_nothing_beyond_their_range() -> None:
+    net = Network.of(("lampedusa", "malta"))
+    lamp = net.stations[0]
+    t = np.full(4, T0, np.int64)
+    # due south of Lampedusa: 10 nm, the fringe, and well beyond its 75 nm (and Malta's)
+    lon, lat = np.full(4, lamp.lon), lamp.lat - np.array([10.0, 65.0, 95.0, 130.0]) / 60.0
+    a = net.probability(t, lon, lat, np.full(4, CLASS_RANGE["A"]), base_loss=0.05, dup_prob=0.0)
+    b = net.probability(t, lon, lat, np.full(4, CLASS_RANGE["B"]), base_loss=0.05, dup_prob=0.0)
+    assert a[0] > 0.9 and 0.0 < a[1] < a[0] and a[3] == 0.0
+    assert b[0] > 0.9 and b[1] < a[1] and b[2] == 0.0  # class B is heard less far
+
+
+def test_a_network_needs_two_stations() -> None:
+    with pytest.raises(ValueError):
+        Network.of(("malta",))
