@@ -87,10 +87,11 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("degraded", 260, (3, 6), 0.2, 0.15, 1e-3, True,
                  "held out: poor reception, many corrupt lines"),
         Scenario("coverage", 220, (4, 7), 0.07, 0.3, 2e-4, False,
-                 "no receivers on the Libyan coast and shorter ranges: vessels sail in and out"
-                 " of coverage, some switch off near its edge",
+                 "no receivers on the Libyan coast (the Bouri field's alone offshore) and"
+                 " shorter ranges: vessels sail in and out of coverage, some switch off at its"
+                 " edge",
                  ("lampedusa", "malta", "pantelleria", "pozzallo", "mazara", "kelibia", "sfax",
-                  "augusta"), 0.85),
+                  "augusta", "bouri"), 0.85),
     )
 }  # fmt: skip
 

@@ -281,12 +281,16 @@ def test_coverage_scenario_labels_silences_out_of_range_that_no_fix_breaks(edge_
                 continue
             if msg.get("msg_type") in (1, 2, 3, 18):
                 heard[int(msg["mmsi"])].append(t)
+    # a spoofed position or a second transmitter on the MMSI is heard, not the vessel itself
+    faked = {ag.mmsi for ag in sim.plan.agents if ag.spoofs or ag.log_as is not None}
     for lab in out:
+        if lab.mmsi in faked:
+            continue
         inside = [t for t in heard[lab.mmsi] if lab.start_ms < t < lab.end_ms]
         assert not inside, (lab, inside[:3])
         assert lab.end_ms - lab.start_ms > lab.details["threshold_minutes"] * 60_000
     # the receivers of this scenario leave the Libyan coast unheard
-    assert not any(s in sim.net.names for s in ("tripoli", "misrata", "bouri", "zarzis"))
+    assert not any(s in sim.net.names for s in ("tripoli", "misrata", "zarzis"))
 
 
 def test_lines_are_tagged_with_the_scenarios_stations_only(edge_run: Run) -> None:
