@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from app.store.audit import recent
-
 from app.store import Store
+from app.store.audit import recent
 from app.store.contacts import add_contacts, list_contacts, set_fusion
 from geo.contacts import Contact, ContactKind
 
