@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import secrets
 import time
 from collections import Counter
@@ -31,6 +30,7 @@ from app.api.push.signing import (
     sign,
 )
 from app.auth.scope import Scope
+from app.exchange.delivery import Deliveries, RetryPolicy, is_final
 from app.identity import Role, User
 from app.live.hub import Hub, HubClosed
 from app.store import webhooks as table
@@ -95,16 +95,13 @@ class WebhookDispatcher:
         self.hub = hub
         self.engine = engine
         self.allowlist = allowlist
-        self.max_attempts = max_attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.max_pending = max_pending
+        self.retry = RetryPolicy(max_attempts, base_delay, max_delay)
         self.timeout = timeout
         #: Attempts by outcome (``ok``, ``failed``, ``retried``, ``gave_up``, ``dropped``).
         self.counts: Counter[str] = Counter()
         self._subs: list[dict[str, Any]] | None = None
         self._loaded = 0.0
-        self._pending: set[asyncio.Task[None]] = set()
+        self._pending = Deliveries(max_pending)
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -116,10 +113,10 @@ class WebhookDispatcher:
         self._task = asyncio.get_running_loop().create_task(self._run(sub), name="webhooks")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._pending) if t is not None]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._pending.stop()
         self._task = None
         if self._client is not None:
             await self._client.aclose()
@@ -167,18 +164,15 @@ class WebhookDispatcher:
 
     def _spawn(self, target: dict[str, Any], seq: int, alert: dict[str, Any]) -> None:
         delivery = secrets.token_hex(12)
-        if len(self._pending) >= self.max_pending:
+        if self._pending.full:
             self.counts["dropped"] += 1
             self.hub.drops["webhook"] += 1
-            drop = self._log(target, delivery, alert, 0, None, "dropped: too many pending", 0.0)
-            task = asyncio.get_running_loop().create_task(drop)
+            self._pending.spawn(
+                self._log(target, delivery, alert, 0, None, "dropped: too many pending", 0.0)
+            )
         else:
             payload = {"event": "alert", "seq": seq, "alert": alert}
-            task = asyncio.get_running_loop().create_task(
-                self._deliver_quietly(target, payload, delivery)
-            )
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+            self._pending.spawn(self._deliver_quietly(target, payload, delivery))
 
     async def _log(
         self,
@@ -240,7 +234,7 @@ class WebhookDispatcher:
     async def deliver(self, target: dict[str, Any], payload: dict[str, Any], delivery: str) -> bool:
         """Deliver with retries; return whether the receiver accepted (2xx)."""
         alert = payload.get("alert")
-        for n in range(1, self.max_attempts + 1):
+        for n in range(1, self.retry.max_attempts + 1):
             status, error, ms = await self.attempt(target, payload, delivery)
             await self._log(target, delivery, alert, n, status, error, ms)
             if error is None:
@@ -249,13 +243,11 @@ class WebhookDispatcher:
                     self.hub.observe_latency("webhook_alert", ms / 1000)
                 return True
             self.counts["failed"] += 1
-            permanent = status is not None and 400 <= status < 500 and status not in (408, 429)
-            if permanent or (status is None and not self.allowlist.allows(target["url"])):
+            if is_final(status) or (status is None and not self.allowlist.allows(target["url"])):
                 break
-            if n < self.max_attempts:
+            if n < self.retry.max_attempts:
                 self.counts["retried"] += 1
-                delay = min(self.base_delay * 2 ** (n - 1), self.max_delay)
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+                await asyncio.sleep(self.retry.delay(n))
         self.counts["gave_up"] += 1
         return False
 
