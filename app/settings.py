@@ -126,6 +126,16 @@ class ServiceSettings(Settings):
     queue_batches: int = Field(default=64, ge=1)
     #: "serve" refuses weak secrets; "demo" and "test" generate or accept them.
     mode: str = "serve"
+    #: CISE partner agencies (JSON, docs/cise.md Partners): who Mare pushes alerts to, under
+    #: which agreement, and whose pushes it accepts; None: no partners.
+    cise_partners_file: Path | None = None
+    #: This Mare's CISE service id (Sender of its pushes; its entities' UUIDs derive from it)
+    #: and the authority named as their source.
+    cise_service_id: str = Field(default="mare", min_length=1)
+    cise_authority: str = Field(default="Mare", min_length=1)
+    #: Partner endpoints an admin allows, comma-separated URL prefixes (as the webhook list);
+    #: a partner elsewhere is never sent to. Empty allows none.
+    cise_allowlist: str = ""
 
     @field_validator("sources", mode="before")
     @classmethod

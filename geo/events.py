@@ -26,6 +26,8 @@ class EventKind(StrEnum):
     WATCHLIST_MATCH = "watchlist_match"
     DARK_TARGET = "dark_target"
     CONTACT_ASSOCIATION = "contact_association"
+    #: Reported by a partner agency (over CISE) and of no kind Mare detects itself.
+    PARTNER_REPORT = "partner_report"
 
 
 class Severity(StrEnum):

@@ -157,17 +157,10 @@ class ServiceCollector(Collector):
     def _push(self) -> Iterator[Metric]:
         webhooks = getattr(self.services, "webhooks", None)
         if webhooks is not None:
-            fam = CounterMetricFamily(
-                "mare_webhook_attempts",
-                "Webhook delivery attempts by outcome (ok, failed, retried, gave_up, dropped)",
-                labels=["outcome"],
-            )
-            for outcome in ("ok", "failed", "retried", "gave_up", "dropped"):
-                fam.add_metric([outcome], webhooks.counts.get(outcome, 0))
-            yield fam
-            pending = GaugeMetricFamily("mare_webhook_pending", "Webhook deliveries in flight")
-            pending.add_metric([], webhooks.pending)
-            yield pending
+            yield from _deliveries("mare_webhook", "Webhook", webhooks)
+        cise = getattr(self.services, "cise", None)
+        if cise is not None:
+            yield from _deliveries("mare_cise_push", "CISE push", cise.dispatcher)
         relay = getattr(self.services, "relay", None)
         if relay is not None:
             sent = CounterMetricFamily("mare_relay_lines_sent", "NMEA lines relayed (per client)")
@@ -267,3 +260,18 @@ class ServiceMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _deliveries(prefix: str, what: str, dispatcher: Any) -> Iterator[Metric]:
+    """Yield a dispatcher's attempts by outcome and its deliveries in flight."""
+    fam = CounterMetricFamily(
+        f"{prefix}_attempts",
+        f"{what} delivery attempts by outcome (ok, failed, retried, gave_up, dropped)",
+        labels=["outcome"],
+    )
+    for outcome in ("ok", "failed", "retried", "gave_up", "dropped"):
+        fam.add_metric([outcome], dispatcher.counts.get(outcome, 0))
+    yield fam
+    pending = GaugeMetricFamily(f"{prefix}_pending", f"{what} deliveries in flight")
+    pending.add_metric([], dispatcher.pending)
+    yield pending

@@ -22,6 +22,7 @@ from app.api.push.seq_recorder import SeqRecorder
 from app.api.push.stream_auth import StreamAuth
 from app.api.readiness import Readiness
 from app.auth.service import AuthService
+from app.exchange.cise.exchange import CiseExchange
 from app.live.hub import Hub
 from app.live.picture import LivePicture
 from app.live.relay import NmeaRelay
@@ -56,6 +57,7 @@ class Services:
     stream_auth: StreamAuth | None = None
     metrics: ServiceMetrics | None = None
     readiness: Readiness | None = None
+    cise: CiseExchange | None = None
 
     def streams(self) -> StreamAuth:
         """Return the identity re-checks of open streams, made on first use (on the loop)."""

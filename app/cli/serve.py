@@ -49,11 +49,12 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _check_files(settings: ServiceSettings) -> None:
-    """Read the zone, watchlist and assets files before uvicorn starts.
+    """Read the zone, watchlist, assets and CISE partners files before uvicorn starts.
 
     The service reads them again at start; a bad one found there ends in the lifespan's
     tracebacks, with the feature and reason buried in them. Here it is one line naming both.
     """
+    from app.exchange.cise.partners import CisePartnerFileError, load_partners
     from app.live.assets import AssetFileError, load_assets_file
     from geo.errors import GeoError
     from geo.watchlist import load_watchlist
@@ -66,7 +67,9 @@ def _check_files(settings: ServiceSettings) -> None:
             load_watchlist(settings.watchlist_file)
         if settings.assets_file is not None:
             load_assets_file(settings.assets_file)
-    except (GeoError, AssetFileError) as exc:
+        if settings.cise_partners_file is not None:
+            load_partners(settings.cise_partners_file)
+    except (GeoError, AssetFileError, CisePartnerFileError) as exc:
         raise _fail(str(exc)) from None
 
 

@@ -218,6 +218,29 @@ class AccountsRepo(RepoBase):
             now_ms=now_ms(),
         )  # fmt: skip
 
+    def audit_by_action(self, prefix: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Return the newest audit entries whose action starts with ``prefix``, newest first."""
+        from geo.events import format_time
+
+        a = self.store.tables["audit_log"]
+        q = (
+            select(a)
+            .where(a.c.action.startswith(prefix, autoescape=True))
+            .order_by(a.c.id.desc())
+            .limit(limit)
+        )
+        rows = self.store.read(lambda c: c.execute(q).all())
+        return [
+            {
+                "time": format_time(r.time),
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+                "detail": r.details or None,
+            }
+            for r in rows
+        ]
+
     def audit_of(self, target: str) -> list[dict[str, Any]]:
 
         a = self.store.tables["audit_log"]

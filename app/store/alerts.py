@@ -121,11 +121,19 @@ class AlertsRepo(RepoBase):
 
     def write_events(self, evs: list[Event]) -> list[dict[str, Any]]:
         """Insert new episodes, update known ones; return their alerts (with ids)."""
-        if not evs:
+        return self.write_keyed_events([(event_key(ev), ev) for ev in evs])
+
+    def write_keyed_events(self, keyed: list[tuple[str, Event]]) -> list[dict[str, Any]]:
+        """Write events under the caller's keys; otherwise as `write_events`.
+
+        A partner's report is keyed by the partner's identity of it, so it never overwrites an
+        episode of Mare's own and its later versions update it.
+        """
+        if not keyed:
             return []
         latest: dict[str, Event] = {}
-        for ev in evs:
-            latest[event_key(ev)] = ev
+        for key, ev in keyed:
+            latest[key] = ev
         keys = list(latest)
         recorded = now_ms()
         e = self._events

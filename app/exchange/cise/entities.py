@@ -32,6 +32,9 @@ VESSEL_NS = "http://www.cise.eu/datamodel/v1/entity/vessel/"
 #: UUIDs of Mare's entities are version-5 UUIDs in this namespace (fixed: changing it would
 #: change every identifier partners have stored).
 MARE_UUID_NS = uuid.UUID("5b0f0b8e-3c1e-4d55-9a39-4d6172650001")
+#: An event's Metadata/Comments: this prefix, then JSON of its severity and details (the
+#: evidence, which the model has no field for); a Mare receiver reads them back exactly.
+MARE_COMMENT_PREFIX = "mare: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,17 +259,31 @@ def vessel_element(
     return elem
 
 
-def people_on_board(event: Mapping[str, Any]) -> int | None:
-    """Return the number of people a contact event reports on board, None if not known."""
-    details = event.get("details") or {}
-    for key in ("people", "persons_on_board"):
-        value = details.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            return int(value)
-    contact = details.get("contact")
-    if isinstance(contact, Mapping):
-        return people_on_board({"details": contact})
+def _count(value: object) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return int(value)
     return None
+
+
+def people_on_board(event: Mapping[str, Any]) -> int | None:
+    """Return the people a dark target (or a mothership's boat) carries, None if not known."""
+    details = event.get("details") or {}
+    for key in ("people", "target_people"):
+        n = _count(details.get(key))
+        if n is not None:
+            return n
+    return None
+
+
+def vessel_mmsis(event: Mapping[str, Any]) -> list[int]:
+    """Return the MMSIs of an event's AIS vessels (a dark target's number is not one)."""
+    target = vocab.TARGET_FIELD.get(str(event.get("kind")))
+    out = []
+    for key in ("mmsi", "other_mmsi"):
+        value = event.get(key)
+        if key != target and isinstance(value, int) and 0 < value <= 999_999_999:
+            out.append(value)
+    return out
 
 
 def entity_root(event: Mapping[str, Any]) -> str:
@@ -277,11 +294,11 @@ def entity_root(event: Mapping[str, Any]) -> str:
 
 
 def _dark_boat(event: Mapping[str, Any]) -> VesselFacts:
-    details = event.get("details") or {}
-    nested = details.get("contact")
-    contact: Mapping[str, Any] = nested if isinstance(nested, Mapping) else details
-    length = contact.get("length_m")
-    track = details.get("track_id") or details.get("contact_id") or details.get("target_id")
+    """Return the boat without AIS of a dark target or a mothership's meeting."""
+    details: Mapping[str, Any] = event.get("details") or {}
+    length = details.get("length_m", details.get("target_length_m"))
+    number = event.get(vocab.TARGET_FIELD.get(str(event.get("kind")), "mmsi"))
+    label = details.get("target") or (f"DT-{number}" if number else event_key_text(event))
     return VesselFacts(
         mmsi=None,
         lat=event.get("lat"),
@@ -289,7 +306,7 @@ def _dark_boat(event: Mapping[str, Any]) -> VesselFacts:
         time_ms=parse_time(event["end"] or event["start"]),
         length_m=float(length) if isinstance(length, int | float) else None,
         persons_on_board=people_on_board(event),
-        local_id=str(track) if track is not None else event_key_text(event),
+        local_id=str(label),
     )
 
 
@@ -338,7 +355,10 @@ def event_element(
     summary = details.get("summary")
     _metadata(
         elem,
-        comments="mare details: " + json.dumps(details, separators=(",", ":"), sort_keys=True),
+        comments=MARE_COMMENT_PREFIX
+        + json.dumps(
+            {"severity": severity, "details": details}, separators=(",", ":"), sort_keys=True
+        ),
         created_ms=created_ms,
         description=str(summary) if summary else kind.replace("_", " "),
         designation=f"mare:{kind}",
@@ -366,18 +386,14 @@ def event_element(
         if kind == "ais_gap":
             _text(rel, "LocationRole", "LastPlace")
         _text(rel, "SourceType", "Observation" if from_contact else "Declaration")
-    mmsi = event.get("mmsi")
-    if kind == "dark_target":
-        _involved(elem, _dark_boat(event), "Participant", sender=sender)
-    elif isinstance(mmsi, int) and mmsi > 0:
+    for n, mmsi in enumerate(vessel_mmsis(event)):
         facts = known.get(mmsi) or facts_from_event(event, mmsi)
-        role = vocab.VESSEL_ROLE.get(kind, vocab.DEFAULT_VESSEL_ROLE)
+        if n == 0 and mmsi == event.get("mmsi"):
+            role = vocab.VESSEL_ROLE.get(kind, vocab.DEFAULT_VESSEL_ROLE)
+        else:
+            role = vocab.OTHER_VESSEL_ROLE
         _involved(elem, facts, role, sender=sender)
-    other = event.get("other_mmsi")
-    if isinstance(other, int) and other > 0:
-        facts = known.get(other) or facts_from_event(event, other)
-        _involved(elem, facts, vocab.OTHER_VESSEL_ROLE, sender=sender)
-    if kind == "contact_association":
+    if kind in vocab.TARGET_FIELD:
         _involved(elem, _dark_boat(event), "Participant", sender=sender)
     if root == "Anomaly":
         _text(elem, "AnomalyType", vocab.ANOMALY_TYPE.get(kind, vocab.DEFAULT_ANOMALY_TYPE))
@@ -389,6 +405,11 @@ def event_element(
 def _incident_fields(elem: Element, event: Mapping[str, Any], severity: str) -> None:
     details: Mapping[str, Any] = event.get("details") or {}
     confidence = details.get("confidence")
+    contacts = details.get("contacts")
+    if confidence is None and isinstance(contacts, list):
+        known = [c.get("confidence") for c in contacts if isinstance(c, Mapping)]
+        numbers = [c for c in known if isinstance(c, int | float) and not isinstance(c, bool)]
+        confidence = max(numbers) if numbers else None
     certainty = "Possible"
     if isinstance(confidence, int | float) and not isinstance(confidence, bool):
         certainty = (
@@ -437,8 +458,6 @@ def involved_mmsis(events: Sequence[Mapping[str, Any]]) -> list[int]:
     """Return the MMSIs events involve, in order of first appearance."""
     seen: dict[int, None] = {}
     for ev in events:
-        for key in ("mmsi", "other_mmsi"):
-            value = ev.get(key)
-            if isinstance(value, int) and value > 0 and ev.get("kind") != "dark_target":
-                seen.setdefault(value, None)
+        for mmsi in vessel_mmsis(ev):
+            seen.setdefault(mmsi, None)
     return list(seen)

@@ -29,6 +29,7 @@ from app.exchange.cise.entities import (
     involved_mmsis,
     merge_facts,
     vessel_element,
+    vessel_mmsis,
 )
 from app.exchange.cise.errors import CiseError, CiseSchemaError
 from app.exchange.cise.validate import check_entity, parse_xml, serialize, tag_of
@@ -94,12 +95,7 @@ def facts_from_events(events: Sequence[Mapping[str, Any]]) -> dict[int, VesselFa
     identity: dict[int, VesselFacts] = {}
     last: dict[int, tuple[int, float, float]] = {}
     for ev in events:
-        if ev.get("kind") == "dark_target":
-            continue
-        for key in ("mmsi", "other_mmsi"):
-            mmsi = ev.get(key)
-            if not isinstance(mmsi, int) or mmsi <= 0:
-                continue
+        for mmsi in vessel_mmsis(ev):
             found = facts_from_event(ev, mmsi)
             # A later event's identity wins (an identity change names the new one).
             identity[mmsi] = merge_facts(found, identity[mmsi]) if mmsi in identity else found

@@ -22,6 +22,7 @@ ANOMALY_TYPE: Final[dict[str, str]] = {
     "identity_change": "DetecionOfChangesInAISParameters",  # sic: the model's spelling
     "invalid_mmsi": "Other",
     "watchlist_match": "Other",
+    "partner_report": "Other",
     "dark_target": "WithoutAISTransmission",
     "contact_association": "UnexpectedMovement",
 }
@@ -30,6 +31,9 @@ DEFAULT_ANOMALY_TYPE: Final = "Other"
 
 #: Kinds that become an IrregularMigrationIncident when people are on board.
 MIGRATION_KINDS: Final = frozenset({"dark_target", "contact_association"})
+#: The field of these kinds that holds a dark target's number (``DT-…``), not an MMSI: a dark
+#: target's own ``mmsi``, the boat a mothership met in ``other_mmsi``.
+TARGET_FIELD: Final[dict[str, str]] = {"dark_target": "mmsi", "contact_association": "other_mmsi"}
 
 #: CISE type of an incoming Anomaly back to a Mare kind, for a partner that is not Mare (a Mare
 #: partner names its kind in Metadata/Designation ``mare:<kind>``, which wins).

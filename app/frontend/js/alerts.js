@@ -120,7 +120,8 @@ export class AlertFeed {
 
   item(a, fresh) {
     const role = this.user.role;
-    const vessel = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : String(a.mmsi);
+    const vessel = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : a.mmsi ? String(a.mmsi) : "no MMSI";
+    const source = a.details?.source?.via === "cise" ? a.details.source.authority : null;
     const zone = a.zone ? this.zoneName(a.zone) : null;
     const acts = [];
     const stored = a.stored !== false; // nothing to act on before the database has it
@@ -165,6 +166,7 @@ export class AlertFeed {
       h(
         "div",
         { class: "meta" },
+        source ? h("span", { class: "source", title: `Shared over CISE by ${source}` }, `from ${source} · `) : "",
         vessel,
         zone ? ` · ${zone}` : "",
         ` · ${state}`,

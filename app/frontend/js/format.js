@@ -108,6 +108,7 @@ export const KIND_TEXT = {
   identity_change: "Identity change",
   invalid_mmsi: "Invalid MMSI",
   watchlist_match: "Watchlist match",
+  partner_report: "Partner report",
 };
 
 export function kindText(kind) {

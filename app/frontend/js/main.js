@@ -18,6 +18,7 @@ import { fmtNum, fmtUtc, h, kindText, setEventTime, toast } from "./format.js";
 import { LiveFeed } from "./live.js";
 import { MareMap } from "./map.js";
 import { VesselPanel } from "./panel.js";
+import { showPartners } from "./partners.js";
 import { Replay } from "./replay.js";
 import { VesselStore } from "./store.js";
 
@@ -93,6 +94,8 @@ async function start(user) {
   app.user = user || storedUser();
   $("login").hidden = true;
   $("user-name").textContent = `${app.user.username} · ${app.user.role}`;
+  $("partners").hidden = app.user.role !== "admin";
+  $("partners").addEventListener("click", () => showPartners());
   const map = app.map;
 
   app.panel = new VesselPanel({

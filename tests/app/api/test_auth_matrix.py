@@ -21,6 +21,8 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("POST", "/api/v1/auth/login"),
+    # A partner agency's endpoint: partners present their own token (tests/app/exchange).
+    ("POST", "/api/v1/cise/push"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),

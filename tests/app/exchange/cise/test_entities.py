@@ -13,6 +13,7 @@ from app.exchange.cise.entities import (
     VesselFacts,
     event_element,
     event_uuid,
+    involved_mmsis,
     vessel_element,
     vessel_uuid,
 )
@@ -118,30 +119,46 @@ def test_a_watchlist_match_implies_a_risk_with_the_watchlists_note() -> None:
 def test_a_dark_target_with_people_is_an_irregular_migration_incident() -> None:
     ev = event(
         "dark_target",
-        mmsi=0,
-        details={"people": 60, "length_m": 11, "confidence": 0.8, "track_id": "T-17"},
-    )
+        mmsi=1_763_447_710,  # the target's number, not an MMSI
+        details={
+            "target": "DT-447710", "target_number": 1_763_447_710, "people": 60,
+            "length_m": 11.0, "contacts": [{"kind": "aircraft", "confidence": 0.8},
+                                           {"kind": "sar", "confidence": 0.5}],
+            "summary": "boat without AIS DT-447710, 60 people",
+        },
+    )  # fmt: skip
     doc = roundtrip(event_element(ev, sender=SENDER))
     assert doc.tag == "IrregularMigrationIncident"
-    assert doc.findtext("InvolvedObjectRel/Object/TotalPersonsOnBoard") == "60"
-    assert doc.findtext("InvolvedObjectRel/Object/Length") == "11"
-    assert doc.find("InvolvedObjectRel/Object/MMSI") is None
-    assert doc.findtext("Certainty") == "Likely"
+    [boat] = doc.findall("InvolvedObjectRel/Object")
+    assert boat.findtext("TotalPersonsOnBoard") == "60" and boat.findtext("Length") == "11"
+    assert boat.find("MMSI") is None  # a target number is never sent as an MMSI
+    assert boat.findtext("Metadata/Designation") == "track:DT-447710"
+    assert doc.findtext("Certainty") == "Likely"  # the best contact's confidence
     assert doc.findtext("Severity") == "Severe"
     assert doc.findtext("ImpliedRiskRel/Risk/RiskType") == "IllegalImmigration"
+    assert doc.findtext("NatureType") == "Observed"
 
 
 def test_a_dark_target_without_people_is_an_anomaly_without_ais() -> None:
-    doc = roundtrip(event_element(event("dark_target", mmsi=0, details={}), sender=SENDER))
+    ev = event("dark_target", mmsi=1_342_165_466, details={"target": "DT-165466", "people": None})
+    doc = roundtrip(event_element(ev, sender=SENDER))
     assert doc.tag == "Anomaly"
     assert doc.findtext("AnomalyType") == "WithoutAISTransmission"
+    assert doc.find("InvolvedObjectRel/Object/MMSI") is None
 
 
 def test_a_mothership_is_the_means_of_a_crossing_with_people_on_board() -> None:
-    ev = event("contact_association", details={"contact": {"people": 45}})
+    ev = event(
+        "contact_association",
+        other_mmsi=1_763_447_710,  # the boat it met: a target number
+        details={"target": "DT-447710", "target_people": 45, "target_length_m": 9.5,
+                 "how": "met", "summary": "met boat without AIS DT-447710"},
+    )  # fmt: skip
     doc = roundtrip(event_element(ev, sender=SENDER))
     assert doc.tag == "IrregularMigrationIncident"
     assert objects(doc) == [("642123456", "Mean"), (None, "Participant")]
+    assert doc.findtext("InvolvedObjectRel[2]/Object/TotalPersonsOnBoard") == "45"
+    assert involved_mmsis([ev]) == [642123456]
 
 
 def test_a_kind_added_later_is_still_sent_as_other() -> None:

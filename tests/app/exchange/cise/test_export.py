@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 import app.cli.commands  # noqa: F401  (registers the commands)
 from app.cli import cli
+from app.exchange.cise.entities import involved_mmsis
 from app.exchange.cise.errors import CiseSchemaError
 from app.exchange.cise.validate import check_entity, entity_errors, parse_xml, tag_of
 from app.store import open_store
@@ -36,12 +37,24 @@ def mare(*args: str, env: dict[str, str] | None = None) -> None:
     assert res.returncode == 0, res.stderr
 
 
+#: Sightings of boats without AIS during the simulated hours (the simulator has no contacts):
+#: a rubber boat off Zuwara seen by a patrol aircraft then a satellite, and a hotline call.
+CONTACTS = """time,lat,lon,radius_m,kind,source,course,speed_kn,length_m,people,confidence,note
+2026-06-01T01:00:00Z,33.05,12.30,500,aircraft,Seabird 1,10,6,12,60,0.9,rubber boat
+2026-06-01T01:40:00Z,33.12,12.32,800,sar,Sentinel-1,,,,,0.7,
+2026-06-01T02:10:00Z,34.40,15.90,300,hotline,Alarm Phone,,,,40,0.6,boat in distress
+"""
+
+
 def simulated_events(tmp: Path, scenario: str) -> tuple[Path, Path]:
     feed, events = tmp / f"{scenario}.nmea", tmp / f"{scenario}.jsonl"
+    contacts = tmp / "contacts.csv"
+    contacts.write_text(CONTACTS)
     mare("simulate", "--hours", "3", "--seed", "5", "--vessels", "40", "--scenario", scenario,
          "--out", str(feed), "--watchlist-out", str(tmp / "watchlist.csv"),
          "--truth", str(tmp / "truth.jsonl"))  # fmt: skip
-    mare("detect", str(feed), "--watchlist", str(tmp / "watchlist.csv"), "--out", str(events))
+    mare("detect", str(feed), "--watchlist", str(tmp / "watchlist.csv"),
+         "--contacts", str(contacts), "--out", str(events))  # fmt: skip
     return feed, events
 
 
@@ -70,9 +83,15 @@ def test_every_document_from_a_scenario_is_valid(tmp_path: Path, scenario: str) 
                               "--authority", "MRCC Roma", "--service-id", "it.mrcc"])  # fmt: skip
     assert res.exit_code == 0, res.output
     roots = validate_folder(out)
-    vessels = {ev[k] for ev in events for k in ("mmsi", "other_mmsi") if ev[k]}
-    assert roots == {"Anomaly": len(events), "Vessel": len(vessels)}
-    kinds = {doc_kind(p) for p in out.glob("Anomaly-*.xml")}
+    vessels = set(involved_mmsis(events))
+    incidents = [ev for ev in events if ev["kind"] == "dark_target" and ev["details"]["people"]]
+    assert incidents  # the contacts' boats no AIS vessel explains (60 and 40 people)
+    assert roots == {
+        "Anomaly": len(events) - len(incidents),
+        "IrregularMigrationIncident": len(incidents),
+        "Vessel": len(vessels),
+    }
+    kinds = {doc_kind(p) for p in out.iterdir() if not p.name.startswith("Vessel-")}
     assert kinds == {ev["kind"] for ev in events}
     # every behaviour the run shows (a scenario with little coverage hears less of them)
     shown = {lab["kind"] for lab in read_jsonl(tmp_path / "truth.jsonl")}
@@ -167,7 +186,7 @@ def test_export_from_the_store_by_window_and_zone_carries_the_stored_vessels(
     assert res.exit_code == 0, res.output
     roots = validate_folder(out)
     assert roots["Anomaly"] == len(expected)
-    assert roots["Vessel"] == len({e["mmsi"] for e in expected})
+    assert roots["Vessel"] == len(involved_mmsis(expected))
     # The store knows the vessels' static data, which the events alone do not carry.
     typed = [
         p
