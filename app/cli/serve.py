@@ -9,7 +9,7 @@ import secrets
 import socket
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -311,9 +311,9 @@ def _free_tcp_port(host: str, ports: range) -> int:
     return 0
 
 
-def _relay_url(app: object) -> str | None:
+def _relay_url(app: Any) -> str | None:
     """Return ``tcp://host:port`` of the running NMEA relay; None when it is off."""
-    relay = getattr(getattr(app, "state", None), "relay", None)
+    relay = services_of(app).relay
     address = relay.address if relay is not None else None
     if address is None:
         return None
