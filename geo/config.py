@@ -71,6 +71,14 @@ class EngineConfig:
         drop lone points); two in the same impossible place are a spoofed interval.
     alt_timeout_s
         A lone outlier is forgotten after this long.
+    shared_quiet_s, shared_switch_s, max_tracks
+        A shared-MMSI episode (several transmitters on one number) stays open until only one
+        track has been heard for a day: vessels that share a number around the world are
+        heard in turns, hours or days apart, and each turn is the same conflict, not a new
+        alert. The detectors follow another of its tracks once the followed one has been
+        silent for 10 min (or two of its report intervals) while that one reports, well before
+        it would count as dark. At most four far tracks are kept per MMSI (the oldest
+        forgotten first).
     jump_return_window_s
         A vessel whose position jumps back to where it was before a jump within this window is
         the same episode (a spoofing interval), reported as an update of the first event.
@@ -113,20 +121,26 @@ class EngineConfig:
         minutes, not the hours of a fish transshipment, so 20 min; the distance stays at GFW's
         500 m because two vessels alongside are reported up to a few hundred metres apart (GNSS
         antenna offsets and a class B boat reporting every 3 min while drifting).
-    encounter_stale_s
-        A vessel's last position counts in a slice if it is at most this old (a slow class B
-        reports every 3 min; 10 min allows two lost reports).
-    encounter_break_s, encounter_unseen_s
-        A pair seen apart for longer than ``encounter_break_s`` (10 min) ends the episode. A pair
-        of which one vessel is unheard is not apart: absence of reports is not evidence of
-        separation, so the episode waits ``encounter_unseen_s``, 30 min, the floor below which
-        a silent vessel at sea is not dark (``gap_floor_s``), before it ends.
+    encounter_break_s
+        A pair whose vessels have both been heard for this long (10 min) past the last time they
+        were together, without being together again, has parted: the episode ends. A vessel
+        simply unheard is not apart (absence of reports is not evidence of separation): its
+        next fix fills the silence by interpolation (``interp_max_s``).
+    interp_max_s
+        Two fixes of a vessel at most this far apart (3 h) are joined by a constant-speed great
+        circle where a rule needs positions at common times (encounters). Satellite AIS sees a
+        vessel every 10 to 90 minutes, so an hour's sampling with a lost pass still joins up;
+        a slow vessel (under 2 kn at both fixes) strays at most ``2 kn x 3 h / 2 = 3 nm`` from
+        the chord, and in practice drifts along it. Longer silences are not bridged.
     zone_confirm_fixes, zone_confirm_s
         Hysteresis: a zone transition is committed after this many consecutive fixes on the new
         side spanning at least this long, so a vessel jittering on a boundary gives one entry.
     identity_confirm
         A changed name, callsign, IMO or ship type counts after this many consecutive static
         reports carrying the same new value, so one corrupt static report cannot flip-flop it.
+    identity_memory_s
+        A value a field had within the last week that comes back is a flip, not a change:
+        the names of vessels sharing an MMSI alternate, and only the first flip is news.
     future_max_s, future_confirm_records
         A position stamped more than 5 min ahead of the engine's clock is held back; the next
         record within the clock shows it was corrupt (dropped, counted), while 10 consecutive
@@ -192,10 +206,17 @@ class EngineConfig:
     excursion_fixes: int = 2
     alt_timeout_s: float = 1800.0
     jump_return_window_s: float = 6 * 3600.0
+    shared_quiet_s: float = 24 * 3600.0
+    shared_switch_s: float = 600.0
+    max_tracks: int = 4
 
     gap_k: float = 20.0
     gap_floor_s: float = 1800.0
     gap_long_range_floor_s: float = 6 * 3600.0
+    gap_sampling_k: float = 6.0
+    gap_sampling_cap_s: float = 3600.0
+    gap_sampling_half_life_s: float = 3 * 3600.0
+    gap_sampling_min_fixes: int = 20
 
     coverage_cell_deg: float = 0.1
     coverage_window_s: float = 24 * 3600.0
@@ -212,14 +233,14 @@ class EngineConfig:
     encounter_distance_m: float = 500.0
     encounter_speed_kn: float = 2.0
     encounter_min_s: float = 1200.0
-    encounter_stale_s: float = 600.0
     encounter_break_s: float = 600.0
-    encounter_unseen_s: float = 1800.0
+    interp_max_s: float = 3 * 3600.0
 
     zone_confirm_fixes: int = 2
     zone_confirm_s: float = 20.0
 
     identity_confirm: int = 2
+    identity_memory_s: float = 7 * 24 * 3600.0
 
     future_max_s: float = 300.0
     future_confirm_records: int = 10

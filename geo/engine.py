@@ -272,8 +272,7 @@ class Engine:
         end = (self.slice + 1) * s_ms
         self.coverage.commit(end)
         events = self._fill_deferred()
-        if self.had_data:
-            events += self.encounters.tick(end, self.fleet, True, self.say)
+        events += self.encounters.tick(end, self.fleet, self.say)
         events += self._timers(end)
         events += self.contacts.tick(end, self.fleet, self._near, self._zone_of)
         if new_sid > self.slice + 1:
@@ -285,7 +284,7 @@ class Engine:
         return (
             self.gaps.tick(boundary, self.fleet, self._near)
             + self.zone_det.tick(boundary, self.fleet, self._near)
-            + self.encounters.tick(boundary, self.fleet, False, self.say)
+            + self.encounters.tick(boundary, self.fleet, self.say)
         )
 
     def _fill_deferred(self) -> list[Event]:
@@ -371,7 +370,7 @@ class Engine:
         self._first_seen(batch, a, b, statics)
         for rep in statics:
             if rep.mmsi > 0:  # MMSI 0 is shared by unconfigured units: no identity to follow
-                self.deferred += self.identity.process(rep, None, None)
+                self.deferred += self._identity(rep)
                 self.contacts.note_length(rep.mmsi, rep.length)
             self.deferred += self.watch.check(
                 rep.mmsi, rep.time_ms, None, None, imo=rep.imo, name=rep.name, callsign=rep.callsign
@@ -379,6 +378,28 @@ class Engine:
         if pre is None or a == b:
             return []
         return self._positions(batch, pre, a, b)
+
+    def _identity(self, rep: StaticReport) -> list[Event]:
+        """Identity of one static report; a new name on a shared MMSI updates that episode."""
+        slot = self.fleet.slot_of.get(rep.mmsi)
+        shared = slot is not None and self.tracker.is_shared(slot)
+        known = len(self.identity.describe_names(rep.mmsi))
+        events = self.identity.process(rep, None, None, shared=shared)
+        if shared and slot is not None and len(self.identity.describe_names(rep.mmsi)) > known:
+            ev = self.tracker.shared_event(slot, rep.mmsi)
+            if ev is not None:
+                events.append(self._with_names(ev))
+        return events
+
+    def _with_names(self, ev: Event) -> Event:
+        """Add to a shared-MMSI episode the names the MMSI's static reports carried during it."""
+        if ev.details.get("cause") != "shared_mmsi":
+            return ev
+        details = dict(ev.details)
+        details["names"] = self.identity.names_seen(ev.mmsi, ev.start_ms)
+        if details["names"]:
+            details["summary"] += ": " + ", ".join(n["name"] for n in details["names"])
+        return replace(ev, details=details)
 
     def _positions(self, batch: Batch, pre: dict[str, Any], a: int, b: int) -> list[Event]:
         pos = batch.positions
@@ -406,6 +427,7 @@ class Engine:
         starts = np.r_[np.flatnonzero(first), len(rows)].astype(np.int64)
         lon, lat, mtype = pos.lon[rows], pos.lat[rows], pos.msg_type[rows]
         accepted, moved, events = self.tracker.filter(fleet, slot, t, lon, lat, mtype, starts)
+        events = [self._with_names(ev) for ev in events]
         if not accepted.all():
             rows, mm, t, slot = rows[accepted], mm[accepted], t[accepted], slot[accepted]
             lon, lat, mtype = lon[accepted], lat[accepted], mtype[accepted]
@@ -434,6 +456,7 @@ class Engine:
             mtype,
             ctx.prev_type,
         )
+        self.encounters.process(ctx)
         last = starts[1:] - 1
         ls = slot[last]
         fleet.t[ls] = t[last]

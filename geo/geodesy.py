@@ -241,3 +241,87 @@ def geodesic_area_nm2(geometry: Any) -> float:
     geod = Geod(a=EARTH_RADIUS_M, b=EARTH_RADIUS_M)
     area_m2, _ = geod.geometry_area_perimeter(geometry)
     return abs(float(area_m2)) / METRES_PER_NM**2
+
+
+def unit_vectors(lat: Any, lon: Any) -> FloatArray:
+    """Points on the unit sphere (earth-centred x, y, z), one row per point, degrees in.
+
+    Straight-line (chord) distances between these rows are monotone in great-circle distance
+    everywhere, so a k-d tree over them answers "within d metres" queries with no seam at the
+    antimeridian and no singularity at the poles, which a lon/lat index has at both.
+
+    Examples
+    --------
+    >>> unit_vectors(np.array([0.0, 90.0]), np.array([180.0, 0.0])).round(12).tolist()
+    [[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    p = np.radians(np.asarray(lat, dtype=float))
+    lam = np.radians(np.asarray(lon, dtype=float))
+    c = np.cos(p)
+    return np.column_stack([c * np.cos(lam), c * np.sin(lam), np.sin(p)]) + 0.0
+
+
+def chord_of_m(distance_m: float) -> float:
+    """Chord length on the unit sphere of a great-circle distance in metres.
+
+    Examples
+    --------
+    >>> round(chord_of_m(math.pi * EARTH_RADIUS_M), 12)  # half the globe: the diameter
+    2.0
+    """
+    return 2.0 * math.sin(min(distance_m / EARTH_RADIUS_M, math.pi) / 2.0)
+
+
+def lat_lon_of(xyz: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Latitude and longitude (degrees, longitude in [-180, 180]) of vectors, any length.
+
+    The inverse of `unit_vectors`; a sum of unit vectors gives the spherical mean position,
+    which, unlike the mean of longitudes, is right for points either side of ±180°.
+    A zero vector (points spread evenly round the globe) has no direction and gives (0, 0).
+
+    Examples
+    --------
+    >>> v = unit_vectors(np.array([10.0, 10.0]), np.array([179.5, -179.5])).sum(axis=0)
+    >>> lat, lon = lat_lon_of(v[None, :])
+    >>> round(float(lat[0]), 3), round(abs(float(lon[0])), 6)
+    (10.0, 180.0)
+    """
+    v = np.atleast_2d(np.asarray(xyz, dtype=float))
+    lat = np.degrees(np.arctan2(v[:, 2], np.hypot(v[:, 0], v[:, 1])))
+    lon = np.degrees(np.arctan2(v[:, 1], v[:, 0]))
+    return lat, lon
+
+
+def interpolate_track(
+    t0: Any, lat0: Any, lon0: Any, t1: Any, lat1: Any, lon1: Any, t: Any
+) -> tuple[FloatArray, FloatArray]:
+    """Positions at times ``t`` on the great circle between two fixes, at constant speed.
+
+    Spherical linear interpolation (slerp), element-wise: exact for a vessel that held a great
+    circle at constant speed between the fixes, and free of the antimeridian seam that a linear
+    interpolation of longitudes has (halfway from 179.9°E to 179.9°W is 180°, not 0°). Equal
+    times give the first fix; antipodal fixes have no unique great circle and give a point on
+    one of them.
+
+    Examples
+    --------
+    >>> lat, lon = interpolate_track(0, 0.0, 179.9, 10, 0.0, -179.9, 5)
+    >>> round(float(lat), 9), round(abs(float(lon)), 9)
+    (0.0, 180.0)
+    """
+    a = unit_vectors(lat0, lon0)
+    b = unit_vectors(lat1, lon1)
+    span = np.asarray(t1, dtype=float) - np.asarray(t0, dtype=float)
+    f = np.where(span > 0, (np.asarray(t, dtype=float) - t0) / np.where(span > 0, span, 1.0), 0.0)
+    f = np.atleast_1d(f)[:, None]
+    dot = np.clip(np.sum(a * b, axis=1), -1.0, 1.0)[:, None]
+    omega = np.arccos(dot)
+    s = np.sin(omega)
+    small = s < 1e-12
+    safe = np.where(small, 1.0, s)
+    wa = np.where(small, 1.0 - f, np.sin((1.0 - f) * omega) / safe)
+    wb = np.where(small, f, np.sin(f * omega) / safe)
+    lat, lon = lat_lon_of(wa * a + wb * b)
+    if np.ndim(t) == 0 and np.ndim(t0) == 0:
+        return lat[0], lon[0]
+    return lat, lon

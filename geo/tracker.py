@@ -14,10 +14,20 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   first accepted fix of the new track is flagged ``moved``: the vessel did not sail there, so
   the zone detector takes its zones as they are instead of reporting entries and exits (and on
   a jump back compares them with those before the first jump);
-- the outlier's track keeps reporting *interleaved* with the old track: two transmitters share
-  the MMSI, one ``position_jump`` episode (cause ``two_transmitters``) with both positions, at
-  the second transmitter's position, open until it has been silent for ``alt_timeout_s``; the
-  first track stays the one the detectors follow.
+- the outlier's track keeps reporting *interleaved* with the old track, or the position moves
+  back and forth between places (back to where it was before a jump after more than
+  ``jump_return_window_s``, or away again after coming back): several transmitters share the
+  MMSI. That is one ``position_jump`` episode (cause ``shared_mmsi``) per MMSI and period,
+  listing every track seen (first and last fix, fixes) and, from the engine, the names; further
+  transmitters join it, and it stays open until only one track has been heard for
+  ``shared_quiet_s``. The detectors follow one track at a time: the one followed before, until
+  it falls silent (``shared_switch_s``, or two of its report intervals) while another reports,
+  then that one, taken as it is (flagged ``moved``, no jump event: the episode already says
+  why).
+
+Timeouts are in event time and stretch with the vessel's own sampling (``gap_sampling_k``
+report intervals, the median of its last three, when that is longer): a vessel seen once an hour
+by satellite confirms a far track over hours, not minutes.
 
 Hot state (last fix per vessel) lives in numpy arrays indexed by a slot per MMSI so that a whole
 slice is checked in a few vectorised operations; Python runs only for the vessels flagged.
@@ -25,6 +35,7 @@ slice is checked in a few vectorised operations; Python runs only for the vessel
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -57,6 +68,12 @@ _HOT = {
     "n_fixes": (np.int64, 0),
     "seen_t": (np.int64, -1),
     "mmsi_col": (np.int64, 0),
+    # The vessel's own sampling (see `sampling_s`): log2 of the decaying maximum of its report
+    # intervals at time `skey_t`, and its first fix. Terrestrial and satellite reception make
+    # report intervals differ by a factor of 100.
+    "skey": (np.float64, np.nan),
+    "skey_t": (np.int64, -1),
+    "first_t": (np.int64, -1),
 }
 
 
@@ -78,6 +95,9 @@ class Fleet:
         self.n_fixes: I64 = np.zeros(0, dtype=np.int64)
         self.seen_t: I64 = np.zeros(0, dtype=np.int64)  # last record time, accepted or not
         self.mmsi_col: I64 = np.zeros(0, dtype=np.int64)
+        self.skey: F64 = np.zeros(0)
+        self.skey_t: I64 = np.zeros(0, dtype=np.int64)
+        self.first_t: I64 = np.zeros(0, dtype=np.int64)
         self._grow(256)
 
     def __len__(self) -> int:
@@ -109,6 +129,11 @@ class Fleet:
             self.mmsi_col[first_new : len(self.mmsi)] = self.mmsi[first_new:]
         return out
 
+    def sampling_s(self, slots: I64, at_ms: I64, half_life_s: float) -> F64:
+        """Each vessel's own report interval at a time (see `sampling_at`), NaN if unknown."""
+        out: F64 = sampling_at(self.skey[slots], self.skey_t[slots], at_ms, half_life_s)
+        return out
+
     def to_state(self) -> dict[str, Any]:
         n = len(self.mmsi)
         cols = {}
@@ -126,10 +151,49 @@ class Fleet:
         mmsis = np.array(obj["mmsi"], dtype=np.int64)
         fleet.slots(mmsis)
         n = len(mmsis)
-        for name, (dtype, _) in _HOT.items():
+        for name, (dtype, missing) in _HOT.items():
+            if name not in obj["cols"]:  # a snapshot from before the column existed
+                getattr(fleet, name)[:n] = missing
+                continue
             vals = [np.nan if v is None else v for v in obj["cols"][name]]
             getattr(fleet, name)[:n] = np.array(vals, dtype=dtype)
         return fleet
+
+
+NO_SAMPLING = -1e6
+"""``skey`` of a vessel with no interval yet (2 to this power is 0)."""
+
+
+def sampling_at(skey: Any, skey_t: Any, at_ms: Any, half_life_s: float) -> Any:
+    """Return a vessel's sampling: the decaying maximum of its report intervals at a time.
+
+    Each interval (capped, see `EngineConfig.gap_sampling_cap_s`) counts at its full length
+    when it ends and half as much every ``half_life_s`` after; the sampling is the largest of
+    these. Stored as ``skey = log2(value at skey_t)``, so a new interval is one ``max``:
+    ``skey' = max(skey - (t - skey_t) / H, log2(dt))`` at ``t``.
+
+    Examples
+    --------
+    Satellite passes every 90 min, an hour's cap: an hour, 1.5 h after the last pass ~0.7 h.
+
+    >>> round(float(sampling_at(np.log2(3600.0), 0, 0, 3 * 3600.0)))
+    3600
+    >>> round(float(sampling_at(np.log2(3600.0), 0, 5_400_000, 3 * 3600.0)))
+    2546
+    """
+    key = np.asarray(skey, dtype=float) - (np.asarray(at_ms) - np.asarray(skey_t)) / 1000.0 / (
+        half_life_s
+    )
+    return np.where(np.isnan(skey) | (np.asarray(skey) <= NO_SAMPLING / 2), np.nan, 2.0**key)
+
+
+def sampling_update(
+    skey: float, skey_t: int, dt_s: float, t_ms: int, half_life_s: float, cap_s: float
+) -> tuple[float, int]:
+    """Add one report interval ending at ``t_ms`` to a vessel's sampling (scalar form)."""
+    old = NO_SAMPLING if skey != skey else skey - (t_ms - skey_t) / 1000.0 / half_life_s
+    new = math.log2(min(max(dt_s, 1e-3), cap_s))
+    return max(old, new), t_ms
 
 
 def tolerance_m(msg_type: U8, cfg: EngineConfig) -> F64:
@@ -172,7 +236,7 @@ class Fix:
 
 @dataclass(slots=True)
 class AltTrack:
-    """Fixes consistent with each other but not with the vessel's track."""
+    """Fixes consistent with each other but not with the track the detectors follow."""
 
     first: Fix
     last: Fix
@@ -180,17 +244,24 @@ class AltTrack:
     interleaved: int = 0  # fixes of the main track received since `first`
     anchor_t: int = -1  # time of the main track's last fix when `first` arrived
     reported: bool = False  # reported as an excursion (a short jump and back)
+    member: bool = False  # a track of the open shared-MMSI episode
 
 
 @dataclass(slots=True)
 class SharedEpisode:
-    """Two transmitters on one MMSI: open while the second keeps reporting."""
+    """Several transmitters on one MMSI: open while a track other than the followed one reports.
+
+    ``tracks`` lists every track seen as ``[first, last, fixes]``; ``last_b`` is the latest fix
+    of a track other than the one followed then.
+    """
 
     start: int
     track_a: Fix
     first_b: Fix
     last_b: Fix
     fixes_b: int
+    tracks: list[list[Any]]
+    switches: int = 0
 
 
 @dataclass(slots=True)
@@ -202,10 +273,15 @@ class JumpMemory:
     details: dict[str, Any]
     lat: float
     lon: float
+    returned: bool = False  # the track already came back once
 
 
 def _fix_from(obj: dict[str, Any]) -> Fix:
     return Fix(**obj)
+
+
+def _fix_dict(f: Fix) -> dict[str, Any]:
+    return {"time_ms": f.t, "lat": round(f.lat, 5), "lon": round(f.lon, 5)}
 
 
 class Tracker:
@@ -213,7 +289,7 @@ class Tracker:
 
     def __init__(self, cfg: EngineConfig) -> None:
         self.cfg = cfg
-        self.alt: dict[int, AltTrack] = {}  # by slot
+        self.alt: dict[int, list[AltTrack]] = {}  # by slot
         self.memory: dict[int, JumpMemory] = {}
         self.shared: dict[int, SharedEpisode] = {}
         self.rejected = 0
@@ -225,9 +301,16 @@ class Tracker:
             cfg.long_range_tolerance_m if b.msg_type == 27 else cfg.fix_tolerance_m
         )
         limit = cfg.jump_speed_b_kn if b.msg_type in (18, 19) else cfg.jump_speed_a_kn
+        return self._speed(a, b, tol) <= limit
+
+    def _speed(self, a: Fix, b: Fix, tol: float = 0.0) -> float:
         d = max(distance_m(a.lon, a.lat, b.lon, b.lat) - tol, 0.0)
-        dt = (b.t - a.t) / 1000.0 + cfg.time_tolerance_s
-        return d / dt / KNOT_MS <= limit
+        dt = abs(b.t - a.t) / 1000.0 + self.cfg.time_tolerance_s
+        return d / dt / KNOT_MS
+
+    def is_shared(self, slot: int) -> bool:
+        """Whether the vessel's MMSI is in an open shared-MMSI episode."""
+        return slot in self.shared
 
     def filter(
         self,
@@ -249,7 +332,6 @@ class Tracker:
         cfg = self.cfg
         is_first = np.zeros(n, dtype=np.bool_)
         is_first[starts[:-1]] = True
-        prev_idx = np.arange(n) - 1
         fs = slot[is_first]
         p_t = np.empty(n, dtype=np.int64)
         p_lon = np.empty(n)
@@ -260,7 +342,6 @@ class Tracker:
         p_lon[is_first] = fleet.lon[fs]
         p_lat[is_first] = fleet.lat[fs]
         p_type[is_first] = fleet.msg_type[fs]
-        del prev_idx
         has_prev = p_t >= 0
         speed = implied_speed_kn(
             p_t,
@@ -295,32 +376,84 @@ class Tracker:
                     int(fleet.msg_type[s]),
                 )
             n_fixes = int(fleet.n_fixes[s])
+            skey, skey_t = float(fleet.skey[s]), int(fleet.skey_t[s])
+            half, cap = cfg.gap_sampling_half_life_s, cfg.gap_sampling_cap_s
             for i in range(a, b):
                 fix = Fix(int(t[i]), float(lon[i]), float(lat[i]), int(msg_type[i]))
                 n_before = n_fixes
                 self._returned = False
-                ok, primary, n_fixes = self._one(s, fleet.mmsi[s], primary, n_fixes, fix, events)
+                at = primary.t if primary is not None else fix.t
+                typical = float(sampling_at(skey, skey_t, at, half))
+                if typical != typical:
+                    typical = cap  # not known yet: as sparse as counted
+                before = primary
+                ok, primary, n_fixes = self._one(
+                    s, fleet.mmsi[s], primary, n_fixes, fix, events, typical
+                )
                 accepted[i] = ok
                 if ok and n_fixes == 1 and n_before > 0:  # a new track, not the first fix
                     moved[i] = 2 if self._returned else 1
+                if ok and before is not None:
+                    skey, skey_t = sampling_update(
+                        skey, skey_t, (fix.t - before.t) / 1000.0, fix.t, half, cap
+                    )
         self.rejected += int(n - accepted.sum())
         return accepted, moved, events
 
-    def _one(
-        self, s: int, mmsi: int, primary: Fix | None, n_fixes: int, fix: Fix, events: list[Event]
-    ) -> tuple[bool, Fix, int]:
+    def _switch_ms(self, typical_s: float) -> float:
+        """Silence of the followed track after which another track of a shared MMSI is followed.
+
+        Two of its report intervals, at least ``shared_switch_s``: well inside the "went dark"
+        threshold (six intervals, 30 min at least), so a track that stops while another one
+        reports is followed over, not reported dark.
+        """
+        own = 2.0 * typical_s if typical_s == typical_s else 0.0
+        return max(self.cfg.shared_switch_s, own) * 1000.0
+
+    def _timeout_ms(self, base_s: float, typical_s: float) -> float:
+        own = self.cfg.gap_sampling_k * typical_s if typical_s == typical_s else 0.0
+        return max(base_s, own) * 1000.0
+
+    def _expire(self, s: int, mmsi: int, fix: Fix, typical: float, events: list[Event]) -> None:
+        """Forget outliers and tracks that fell silent; close a shared episode that ended."""
         cfg = self.cfg
-        alt = self.alt.get(s)
-        if alt is not None and fix.t - alt.last.t > cfg.alt_timeout_s * 1000:
-            del self.alt[s]
-            alt = None
+        quiet = self._timeout_ms(cfg.shared_quiet_s, typical)
         ep = self.shared.get(s)
-        if ep is not None and fix.t - ep.last_b.t > cfg.alt_timeout_s * 1000:
+        if ep is not None and fix.t - ep.last_b.t > quiet:
             del self.shared[s]
             events.append(self._shared_event(mmsi, ep, closed=True))
             ep = None
+        alts = self.alt.get(s)
+        if not alts:
+            return
+        lone = self._timeout_ms(cfg.alt_timeout_s, typical)
+        keep = [
+            a for a in alts if fix.t - a.last.t <= (quiet if a.member and ep is not None else lone)
+        ]
+        for a in keep:
+            if ep is None:
+                a.member = False
+        if keep:
+            self.alt[s] = keep[-cfg.max_tracks :]
+        else:
+            del self.alt[s]
+
+    def _one(
+        self,
+        s: int,
+        mmsi: int,
+        primary: Fix | None,
+        n_fixes: int,
+        fix: Fix,
+        events: list[Event],
+        typical: float = float("nan"),
+    ) -> tuple[bool, Fix, int]:
+        cfg = self.cfg
+        self._expire(s, mmsi, fix, typical, events)
+        alts = self.alt.get(s, [])
+        ep = self.shared.get(s)
         if primary is None or self._plausible(primary, fix):
-            if alt is not None:
+            for alt in alts:
                 alt.interleaved += 1
                 if (
                     alt.interleaved == 1
@@ -330,28 +463,80 @@ class Tracker:
                 ):
                     alt.reported = True
                     events.append(self._excursion(mmsi, primary, alt, fix))
+            if ep is not None:
+                ep.tracks[0][1] = fix
+                ep.tracks[0][2] += 1
             return True, fix, n_fixes + 1
-        if alt is not None and self._plausible(alt.last, fix):
+        fits = [a for a in alts if self._plausible(a.last, fix)]
+        if fits:
+            alt = min(fits, key=lambda a: (self._speed(a.last, fix), -a.last.t))
             alt.count += 1
             alt.last = fix
-            if ep is not None:
+            if ep is not None and alt.member:
                 ep.last_b = fix
                 ep.fixes_b += 1
+                self._track_of(ep, alt)[1:] = [fix, alt.count]
+                if fix.t - primary.t > self._switch_ms(typical):
+                    return self._switch(s, ep, primary, alt, fix)
                 return False, primary, n_fixes
             if alt.count < cfg.track_confirm_fixes:
                 return False, primary, n_fixes
+            if ep is not None:  # one more transmitter on a shared MMSI, or one heard again
+                alt.member = True
+                ep.last_b = fix
+                ep.fixes_b += alt.count
+                again = [tr for tr in ep.tracks if self._plausible(tr[1], alt.first)]
+                if again:
+                    tr = max(again, key=lambda tr: tr[1].t)
+                    alt.first = tr[0]
+                    tr[1], tr[2] = fix, int(tr[2]) + alt.count
+                    return False, primary, n_fixes
+                ep.tracks.append([alt.first, fix, alt.count])
+                events.append(self._shared_event(mmsi, ep, closed=False))
+                return False, primary, n_fixes
             if alt.interleaved > 0:
-                ep = SharedEpisode(alt.anchor_t, primary, alt.first, fix, alt.count)
+                ep = SharedEpisode(
+                    alt.anchor_t, primary, alt.first, fix, alt.count,
+                    [[primary, primary, n_fixes], [alt.first, fix, alt.count]],
+                )  # fmt: skip
+                alt.member = True
                 self.shared[s] = ep
                 events.append(self._shared_event(mmsi, ep, closed=False))
                 return False, primary, n_fixes
-            del self.alt[s]
+            alts.remove(alt)
+            if not alts:
+                self.alt.pop(s, None)
             self._moved(s, mmsi, primary, n_fixes, alt, fix, events)
             return True, fix, 1
         if distance_m(primary.lon, primary.lat, fix.lon, fix.lat) < cfg.jump_min_distance_m:
             return False, primary, n_fixes
-        self.alt[s] = AltTrack(first=fix, last=fix, anchor_t=primary.t)
+        alts.append(AltTrack(first=fix, last=fix, anchor_t=primary.t))
+        self.alt[s] = alts[-cfg.max_tracks :]
         return False, primary, n_fixes
+
+    @staticmethod
+    def _track_of(ep: SharedEpisode, alt: AltTrack) -> list[Any]:
+        for tr in ep.tracks:
+            if tr[0] == alt.first:
+                return tr
+        ep.tracks.append([alt.first, alt.last, alt.count])
+        return ep.tracks[-1]
+
+    def _switch(
+        self, s: int, ep: SharedEpisode, primary: Fix, alt: AltTrack, fix: Fix
+    ) -> tuple[bool, Fix, int]:
+        """Follow another track of a shared MMSI: the followed one fell silent."""
+        alts = self.alt[s]
+        alts.remove(alt)
+        old = AltTrack(first=primary, last=primary, count=1, anchor_t=fix.t, member=True)
+        for tr in ep.tracks:
+            if tr[1] == primary:
+                old.first, old.count = tr[0], int(tr[2])
+        alts.append(old)
+        ep.tracks.sort(key=lambda tr: 0 if tr[0] == alt.first else 1)
+        ep.switches += 1
+        ep.last_b = primary if primary.t > ep.last_b.t else ep.last_b
+        return True, fix, 1
 
     def _moved(
         self,
@@ -365,34 +550,26 @@ class Tracker:
     ) -> None:
         cfg = self.cfg
         mem = self.memory.pop(s, None)
-        if (
-            mem is not None
-            and alt.first.t - mem.event_start <= cfg.jump_return_window_s * 1000
-            and self._plausible(mem.before, alt.first)
-        ):
-            details = dict(mem.details)
-            details["returned"] = {
-                "time_ms": alt.first.t,
-                "lat": round(alt.first.lat, 5),
-                "lon": round(alt.first.lon, 5),
-                "after": format_duration((alt.first.t - mem.event_start) / 1000.0),
-            }
-            details["summary"] = (
-                details["summary"] + f"; back on its track after {details['returned']['after']}"
+        if mem is not None and self._plausible(mem.before, alt.first):
+            if not mem.returned and (
+                alt.first.t - mem.event_start <= cfg.jump_return_window_s * 1000
+            ):
+                self._came_back(mmsi, mem, alt, events)
+                self.memory[s] = JumpMemory(
+                    before, mem.event_start, mem.details, mem.lat, mem.lon, returned=True
+                )
+                return
+            # Back and forth between places: several transmitters, not one vessel that moved.
+            ep = SharedEpisode(
+                mem.event_start, mem.before, before, before, 1,
+                [[alt.first, fix, alt.count], [before, before, n_fixes]],
+            )  # fmt: skip
+            self.shared[s] = ep
+            self.alt.setdefault(s, []).append(
+                AltTrack(first=before, last=before, count=n_fixes, anchor_t=fix.t, member=True)
             )
             self._returned = True
-            events.append(
-                Event(
-                    EventKind.POSITION_JUMP,
-                    mmsi,
-                    mem.event_start,
-                    alt.first.t,
-                    mem.lat,
-                    mem.lon,
-                    Severity.MEDIUM,
-                    details=details,
-                )
-            )
+            events.append(self._shared_event(mmsi, ep, closed=False))
             return
         if n_fixes < 2:
             return  # no established track yet: the first fix was the odd one, nothing to report
@@ -400,12 +577,8 @@ class Tracker:
         dt = (alt.first.t - before.t) / 1000.0
         info: dict[str, Any] = {
             "cause": "position_jump",
-            "from": {"time_ms": before.t, "lat": round(before.lat, 5), "lon": round(before.lon, 5)},
-            "to": {
-                "time_ms": alt.first.t,
-                "lat": round(alt.first.lat, 5),
-                "lon": round(alt.first.lon, 5),
-            },
+            "from": _fix_dict(before),
+            "to": _fix_dict(alt.first),
             "distance_nm": nm(d),
             "elapsed_s": round(dt, 1),
             "implied_speed_kn": round(knots(d, dt), 1) if dt > 0 else None,
@@ -430,10 +603,33 @@ class Tracker:
         )
         self.memory[s] = JumpMemory(before, before.t, info, alt.first.lat, alt.first.lon)
 
+    def _came_back(self, mmsi: int, mem: JumpMemory, alt: AltTrack, events: list[Event]) -> None:
+        details = dict(mem.details)
+        details["returned"] = {
+            **_fix_dict(alt.first),
+            "after": format_duration((alt.first.t - mem.event_start) / 1000.0),
+        }
+        details["summary"] = (
+            details["summary"] + f"; back on its track after {details['returned']['after']}"
+        )
+        self._returned = True
+        events.append(
+            Event(
+                EventKind.POSITION_JUMP,
+                mmsi,
+                mem.event_start,
+                alt.first.t,
+                mem.lat,
+                mem.lon,
+                Severity.MEDIUM,
+                details=details,
+            )
+        )
+
     def _excursion(self, mmsi: int, before: Fix | None, alt: AltTrack, back: Fix) -> Event:
         """Report a short jump and back: consistent fixes far off, then the track again.
 
-        Keyed like the two-transmitter episode that the same fixes would open if the far track
+        Keyed like the shared-MMSI episode that the same fixes would open if the far track
         went on interleaving (start at the track's last fix before the first far one), so such
         an episode updates this event instead of adding a second.
         """
@@ -442,13 +638,9 @@ class Tracker:
         away = (back.t - alt.first.t) / 1000.0
         details: dict[str, Any] = {
             "cause": "excursion",
-            "from": {"time_ms": a.t, "lat": round(a.lat, 5), "lon": round(a.lon, 5)},
-            "to": {
-                "time_ms": alt.first.t,
-                "lat": round(alt.first.lat, 5),
-                "lon": round(alt.first.lon, 5),
-            },
-            "returned": {"time_ms": back.t, "lat": round(back.lat, 5), "lon": round(back.lon, 5)},
+            "from": _fix_dict(a),
+            "to": _fix_dict(alt.first),
+            "returned": _fix_dict(back),
             "distance_nm": nm(d),
             "far_fixes": alt.count,
             "summary": (
@@ -469,25 +661,41 @@ class Tracker:
             details=details,
         )
 
+    def shared_event(self, slot: int, mmsi: int) -> Event | None:
+        """Return the open shared-MMSI episode of a vessel as an event (to update its names)."""
+        ep = self.shared.get(slot)
+        return None if ep is None else self._shared_event(mmsi, ep, closed=False)
+
     def _shared_event(self, mmsi: int, ep: SharedEpisode, *, closed: bool) -> Event:
         a, b = ep.track_a, ep.first_b
         d = distance_m(a.lon, a.lat, b.lon, b.lat)
+        tracks = [
+            {"first": _fix_dict(f), "last": _fix_dict(last), "fixes": int(k)}
+            for f, last, k in sorted(ep.tracks, key=lambda tr: tr[0].t)
+        ]
+        spread = max(
+            (
+                distance_m(x[1].lon, x[1].lat, y[1].lon, y[1].lat)
+                for i, x in enumerate(ep.tracks)
+                for y in ep.tracks[i + 1 :]
+            ),
+            default=d,
+        )
         details: dict[str, Any] = {
-            "cause": "two_transmitters",
-            "track_a": {"time_ms": a.t, "lat": round(a.lat, 5), "lon": round(a.lon, 5)},
-            "track_b": {"time_ms": b.t, "lat": round(b.lat, 5), "lon": round(b.lon, 5)},
-            "distance_nm": nm(d),
-            "summary": f"two transmitters share this MMSI, {nm(d)} nm apart",
+            "cause": "shared_mmsi",
+            "track_a": _fix_dict(a),
+            "track_b": _fix_dict(b),
+            "distance_nm": nm(max(d, spread)),
+            "tracks": tracks,
+            "switches": ep.switches,
+            "summary": (
+                f"{len(tracks)} transmitters share this MMSI, up to {nm(max(d, spread))} nm apart"
+            ),
         }
         if closed:
-            last = ep.last_b
-            details["track_b_last"] = {
-                "time_ms": last.t,
-                "lat": round(last.lat, 5),
-                "lon": round(last.lon, 5),
-            }
+            details["track_b_last"] = _fix_dict(ep.last_b)
             details["track_b_fixes"] = ep.fixes_b
-            details["summary"] += f", for {format_duration((last.t - ep.start) / 1000.0)}"
+            details["summary"] += f", for {format_duration((ep.last_b.t - ep.start) / 1000.0)}"
         return Event(
             EventKind.POSITION_JUMP,
             mmsi,
@@ -500,39 +708,52 @@ class Tracker:
         )
 
     def to_state(self) -> dict[str, Any]:
+        def ep_state(ep: SharedEpisode) -> dict[str, Any]:
+            out = asdict(ep)
+            out["tracks"] = [[asdict(f), asdict(last), k] for f, last, k in ep.tracks]
+            return out
+
         return {
-            "alt": {str(k): asdict(v) for k, v in self.alt.items()},
+            "alt": {str(k): [asdict(a) for a in v] for k, v in self.alt.items()},
             "memory": {str(k): asdict(v) for k, v in self.memory.items()},
-            "shared": {str(k): asdict(v) for k, v in self.shared.items()},
+            "shared": {str(k): ep_state(v) for k, v in self.shared.items()},
             "rejected": self.rejected,
         }
 
     def load_state(self, obj: dict[str, Any]) -> None:
-        self.alt = {
-            int(k): AltTrack(
+        def alt_of(v: dict[str, Any]) -> AltTrack:
+            return AltTrack(
                 _fix_from(v["first"]),
                 _fix_from(v["last"]),
                 v["count"],
                 v["interleaved"],
                 v["anchor_t"],
                 bool(v.get("reported", False)),
+                bool(v.get("member", False)),
             )
+
+        self.alt = {
+            int(k): [alt_of(a) for a in (v if isinstance(v, list) else [v])]
             for k, v in obj["alt"].items()
         }
         self.memory = {
             int(k): JumpMemory(
-                _fix_from(v["before"]), v["event_start"], v["details"], v["lat"], v["lon"]
+                _fix_from(v["before"]),
+                v["event_start"],
+                v["details"],
+                v["lat"],
+                v["lon"],
+                bool(v.get("returned", False)),
             )
             for k, v in obj["memory"].items()
         }
-        self.shared = {
-            int(k): SharedEpisode(
-                v["start"],
-                _fix_from(v["track_a"]),
-                _fix_from(v["first_b"]),
-                _fix_from(v["last_b"]),
-                v["fixes_b"],
+        self.shared = {}
+        for k, v in obj["shared"].items():
+            a, b0, b1 = _fix_from(v["track_a"]), _fix_from(v["first_b"]), _fix_from(v["last_b"])
+            tracks = [
+                [_fix_from(f), _fix_from(last), int(n)] for f, last, n in v.get("tracks", [])
+            ] or [[a, a, 1], [b0, b1, int(v["fixes_b"])]]
+            self.shared[int(k)] = SharedEpisode(
+                v["start"], a, b0, b1, v["fixes_b"], tracks, int(v.get("switches", 0))
             )
-            for k, v in obj["shared"].items()
-        }
         self.rejected = int(obj["rejected"])

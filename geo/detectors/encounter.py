@@ -1,48 +1,107 @@
 """``encounter``: two vessels close together, both slow, for a sustained time, outside ports.
 
-At the end of every slice with data, the latest fix of every vessel that is fresh (at most
-``encounter_stale_s`` old), slow and not in a port or anchorage zone goes into a shapely
-`STRtree`; one ``dwithin`` query returns the candidate pairs, which are then checked by
-great-circle distance. Never all pairs: the tree makes it O(n log n) in the slow vessels.
+The definition is on time and distance, never on report counts, so it holds on any sampling
+(terrestrial AIS every few seconds, satellite AIS every half hour): two vessels are *together*
+at a time when their positions at that time are within ``encounter_distance_m`` and both were
+slow (under ``encounter_speed_kn``) and outside port and anchorage zones.
 
-A pair seen close starts an episode; it is reported (open) once it has lasted
-``encounter_min_s`` and closed (an update of the same episode key) when the pair has been seen
-apart (both fresh, not close or not slow) for ``encounter_break_s``. A pair of which one vessel
-is simply unheard (three class B reports lost in a row under poor reception is a 12-minute
-silence) is not apart: the episode waits up to ``encounter_unseen_s`` for them to be seen
-together again. The event is keyed on the lower MMSI, ``other_mmsi`` is the
-higher, and ``details`` carries both identities.
+Positions at common times. Two vessels never report at the same instant, so each vessel's track
+is resampled on a common grid (multiples of ``slice_s``, one minute; Global Fishing Watch
+resamples to 10 minutes for the same reason): every accepted fix adds the vessel's positions at
+the grid times since its previous fix, on the great circle between the two fixes at constant
+speed (`geo.geodesy.interpolate_track`). That needs the two fixes at most ``interp_max_s``
+apart (3 h): a slow vessel (under 2 kn at both ends) can stray at most ``v * gap / 2`` from the
+chord, and no more is assumed. After a longer silence, and at a vessel's first fix, the fix
+itself stands for its grid minute. A resampled position is a candidate when the vessel was slow
+and outside ports at both fixes around it (a vessel that stopped alongside between two fixes an
+hour apart, one of them fast, is not claimed to have been there all hour).
+
+At every slice end the new candidates are matched with every candidate of the same grid time:
+one k-d tree (scipy) over unit vectors per grid time, so the search is O(n log n) and has no
+seam at ±180° and no singularity at the poles. A vessel's candidates for a grid time arrive with
+its first fix after that time, so a sparse vessel's pairs are found up to ``interp_max_s`` late
+(live alerts on a dense feed come within one report interval).
+
+A pair together starts an episode; it is reported (open) once it has lasted
+``encounter_min_s`` and closed (an update of the same episode key, ``end`` the last time seen
+together) when both vessels have been heard for ``encounter_break_s`` past that time without
+being together again, or when nothing can bring them together within the break any more (no
+fix for ``interp_max_s + encounter_break_s``). A vessel unheard for a while is not apart: when
+it reports again the resampled positions fill the silence, and a pair together on both sides of
+it stays one episode. The event is keyed on the lower MMSI, ``other_mmsi`` is the higher, and
+``details`` carries both identities.
+
+What no sampling can show: an encounter shorter than ``encounter_min_s`` plus about two report
+intervals (e.g. 20 min seen by one fix of each vessel, or under 2 h 20 min at one fix an hour):
+the resampled positions are together only between both vessels' first and last fixes inside it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
-import shapely
+from scipy.spatial import cKDTree
 
-from geo.config import EngineConfig
-from geo.detectors.base import Describer, describe_place, format_duration, haversine_m
+from geo.config import KNOT_MS, EngineConfig
+from geo.detectors.base import (
+    F64,
+    I64,
+    Describer,
+    SliceContext,
+    describe_place,
+    format_duration,
+    haversine_m,
+)
 from geo.events import Event, EventKind, Severity
+from geo.geodesy import chord_of_m, interpolate_track, lat_lon_of, unit_vectors
 from geo.tracker import Fleet
-
-_M_PER_DEG = 111_320.0
 
 
 @dataclass(slots=True)
 class Pair:
-    """An open encounter candidate."""
+    """An open encounter candidate; ``sx, sy, sz`` sum the midpoints as vectors."""
 
     start: int
     last: int
     n: int
-    sum_lon: float
-    sum_lat: float
+    sx: float
+    sy: float
+    sz: float
     min_m: float
     sum_m: float
     emitted: bool = False
     details: dict[str, Any] | None = None
+
+    def where(self) -> tuple[float, float]:
+        """Mean position (lat, lon) of the pair over the episode, right across ±180°."""
+        lat, lon = lat_lon_of(np.array([[self.sx, self.sy, self.sz]]))
+        return float(lat[0]), float(lon[0])
+
+
+@dataclass(slots=True)
+class Points:
+    """Candidate positions of one grid time: vessel slot, latitude, longitude."""
+
+    slot: I64
+    lat: F64
+    lon: F64
+
+    @classmethod
+    def empty(cls) -> Points:
+        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+
+    def __len__(self) -> int:
+        return len(self.slot)
+
+
+def _cat(parts: list[Points]) -> Points:
+    return Points(
+        np.concatenate([p.slot for p in parts]),
+        np.concatenate([p.lat for p in parts]),
+        np.concatenate([p.lon for p in parts]),
+    )
 
 
 class EncounterDetector:
@@ -51,91 +110,152 @@ class EncounterDetector:
     def __init__(self, cfg: EngineConfig) -> None:
         self.cfg = cfg
         self.pairs: dict[tuple[int, int], Pair] = {}
+        self.points: dict[int, Points] = {}  # grid time (ms) -> candidates already matched
+        self.new: list[tuple[I64, Points]] = []  # candidates not matched yet, with grid times
 
-    def close_pairs(
-        self, boundary_ms: int, fleet: Fleet
-    ) -> tuple[list[tuple[int, int]], list[float]]:
-        """Return slot pairs (lower MMSI first) close together at ``boundary_ms``, and distances."""
+    @property
+    def _grid_ms(self) -> int:
+        return int(self.cfg.slice_s * 1000)
+
+    # -- resampling ------------------------------------------------------------------------------
+
+    def process(self, ctx: SliceContext) -> None:
+        """Resample a slice part's fixes on the grid; keep the slow ones for the slice end."""
         cfg = self.cfg
-        n = len(fleet)
-        t = fleet.t[:n]
-        cand = (
-            (t >= 0)
-            & (boundary_ms - t <= cfg.encounter_stale_s * 1000)
-            & (fleet.sog[:n] < cfg.encounter_speed_kn)
-            & ~fleet.supp[:n]
+        if not len(ctx):
+            return
+        g = self._grid_ms
+        t, pt = ctx.t, ctx.prev_t
+        span_s = (t - pt) / 1000.0
+        has_prev = (pt >= 0) & (span_s > 0)
+        interp = has_prev & (span_s <= cfg.interp_max_s)
+        implied = np.where(
+            has_prev,
+            haversine_m(ctx.prev_lon, ctx.prev_lat, ctx.lon, ctx.lat)
+            / np.where(has_prev, span_s, 1.0)
+            / KNOT_MS,
+            np.inf,
         )
-        idx = np.flatnonzero(cand)
-        if len(idx) < 2:
-            return [], []
-        lon, lat = fleet.lon[idx], fleet.lat[idx]
-        pts = shapely.points(lon, lat)
-        tree = shapely.STRtree(pts)
-        max_lat = float(np.max(np.abs(lat)))
-        reach_deg = cfg.encounter_distance_m / (_M_PER_DEG * max(np.cos(np.radians(max_lat)), 0.01))
-        a, b = tree.query(pts, predicate="dwithin", distance=reach_deg * 1.01)
-        keep = a < b
-        a, b = a[keep], b[keep]
-        if not len(a):
-            return [], []
-        d = haversine_m(lon[a], lat[a], lon[b], lat[b])
-        close = d <= cfg.encounter_distance_m
-        sa, sb, d = idx[a[close]], idx[b[close]], d[close]
-        mm = fleet.mmsi_col
-        swap = mm[sa] > mm[sb]
-        lo = np.where(swap, sb, sa)
-        hi = np.where(swap, sa, sb)
-        order = np.lexsort((mm[hi], mm[lo]))
-        return list(zip(lo[order].tolist(), hi[order].tolist(), strict=True)), d[order].tolist()
+        sog = np.where(np.isnan(ctx.sog), implied, ctx.sog)
+        psog = np.where(np.isnan(ctx.prev_sog), implied, ctx.prev_sog)
+        slow = (sog < cfg.encounter_speed_kn) & ~ctx.supp
+        slow_before = (psog < cfg.encounter_speed_kn) & ~ctx.prev_supp
+        last_k = t // g
+        first_k = np.where(interp, pt // g + 1, last_k)
+        cand = np.where(interp, slow & slow_before, slow)
+        count = np.where(cand, last_k - first_k + 1, 0)
+        if not count.any():
+            return
+        rows = np.repeat(np.arange(len(t)), count)
+        offs = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+        gt = (first_k[rows] + offs) * g
+        ip = interp[rows]
+        lat0 = np.where(ip, ctx.prev_lat[rows], ctx.lat[rows])
+        lon0 = np.where(ip, ctx.prev_lon[rows], ctx.lon[rows])
+        t0 = np.where(ip, pt[rows], t[rows])
+        lat, lon = interpolate_track(
+            t0, lat0, lon0, t[rows], ctx.lat[rows], ctx.lon[rows], gt.astype(np.float64)
+        )
+        self.new.append((gt.astype(np.int64), Points(ctx.slot[rows].astype(np.int64), lat, lon)))
 
-    def tick(self, boundary_ms: int, fleet: Fleet, observe: bool, say: Describer) -> list[Event]:
-        """Update episodes at a slice end; ``observe`` when the slice carried positions."""
+    # -- matching --------------------------------------------------------------------------------
+
+    def _observations(self, fleet: Fleet) -> list[tuple[int, int, int, float, F64]]:
+        """Match the new candidates with their grid time's others: (t, mmsi lo, mmsi hi, m, v)."""
+        if not self.new:
+            return []
+        gt = np.concatenate([g for g, _ in self.new])
+        pts = _cat([p for _, p in self.new])
+        self.new = []
+        order = np.argsort(gt, kind="stable")
+        gt = gt[order]
+        pts = Points(pts.slot[order], pts.lat[order], pts.lon[order])
+        reach = chord_of_m(self.cfg.encounter_distance_m) * (1.0 + 1e-9)
+        mm = fleet.mmsi_col
+        out: list[tuple[int, int, int, float, F64]] = []
+        bounds = np.flatnonzero(np.r_[True, gt[1:] != gt[:-1], True])
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            when = int(gt[a])
+            fresh = Points(pts.slot[a:b], pts.lat[a:b], pts.lon[a:b])
+            old = self.points.get(when, Points.empty())
+            both = _cat([old, fresh]) if len(old) else fresh
+            self.points[when] = both
+            if len(both) < 2:
+                continue
+            xyz = unit_vectors(both.lat, both.lon)
+            ij = cKDTree(xyz).query_pairs(reach, output_type="ndarray")
+            if not len(ij):
+                continue
+            i, j = ij[:, 0], ij[:, 1]
+            keep = ((i >= len(old)) | (j >= len(old))) & (both.slot[i] != both.slot[j])
+            i, j = i[keep], j[keep]
+            if not len(i):
+                continue
+            d = haversine_m(both.lon[i], both.lat[i], both.lon[j], both.lat[j])
+            close = d <= self.cfg.encounter_distance_m
+            i, j, d = i[close], j[close], d[close]
+            mid = xyz[i] + xyz[j]
+            for k in range(len(i)):
+                ma, mb = int(mm[both.slot[i[k]]]), int(mm[both.slot[j[k]]])
+                lo, hi = (ma, mb) if ma < mb else (mb, ma)
+                out.append((when, lo, hi, float(d[k]), mid[k]))
+        out.sort(key=lambda o: (o[0], o[1], o[2]))
+        return out
+
+    def tick(self, boundary_ms: int, fleet: Fleet, say: Describer) -> list[Event]:
+        """Match the slice's new candidates, update episodes, close those that ended."""
         cfg = self.cfg
         events: list[Event] = []
-        seen: set[tuple[int, int]] = set()
-        if observe:
-            pairs, dists = self.close_pairs(boundary_ms, fleet)
-            for (sa, sb), dist in zip(pairs, dists, strict=True):
-                key = (fleet.mmsi[sa], fleet.mmsi[sb])
-                seen.add(key)
-                tj = int(min(fleet.t[sa], fleet.t[sb]))  # both known there at this time
-                lon = (float(fleet.lon[sa]) + float(fleet.lon[sb])) / 2.0
-                lat = (float(fleet.lat[sa]) + float(fleet.lat[sb])) / 2.0
-                p = self.pairs.get(key)
-                if p is None:
-                    self.pairs[key] = p = Pair(tj, tj, 0, 0.0, 0.0, dist, 0.0)
-                p.last = max(p.last, tj)
-                p.n += 1
-                p.sum_lon += lon
-                p.sum_lat += lat
-                p.sum_m += dist
-                p.min_m = min(p.min_m, dist)
-                if not p.emitted and p.last - p.start >= cfg.encounter_min_s * 1000:
-                    p.emitted = True
-                    p.details = self._details(key, p, say)
-                    events.append(self._event(key, p, None))
-        for key in sorted(k for k, p in self.pairs.items() if k not in seen):
+        brk = int(cfg.encounter_break_s * 1000)
+        for when, lo, hi, dist, mid in self._observations(fleet):
+            key = (lo, hi)
+            p = self.pairs.get(key)
+            if p is not None and when - p.last > brk:
+                del self.pairs[key]  # apart (or unheard past any interpolation) in between
+                if p.emitted:
+                    events.append(self._event(key, p, p.last))
+                p = None
+            if p is None:
+                self.pairs[key] = p = Pair(when, when, 0, 0.0, 0.0, 0.0, dist, 0.0)
+            p.start = min(p.start, when)
+            p.last = max(p.last, when)
+            p.n += 1
+            p.sx += float(mid[0])
+            p.sy += float(mid[1])
+            p.sz += float(mid[2])
+            p.sum_m += dist
+            p.min_m = min(p.min_m, dist)
+            if not p.emitted and p.last - p.start >= cfg.encounter_min_s * 1000:
+                p.emitted = True
+                p.details = self._details(key, p, say)
+                events.append(self._event(key, p, None))
+        give_up = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
+        for key in sorted(self.pairs):
             p = self.pairs[key]
-            limit = cfg.encounter_break_s
-            if not self._both_fresh(key, boundary_ms, fleet):
-                limit = max(limit, cfg.encounter_unseen_s)  # unseen is not apart
-            if boundary_ms - p.last > limit * 1000:
+            heard = self._heard_until(key, fleet)
+            if heard - p.last > brk or boundary_ms - p.last > give_up:
                 del self.pairs[key]
                 if p.emitted:
                     events.append(self._event(key, p, p.last))
+        horizon = boundary_ms - give_up - 2 * self._grid_ms
+        for when in [w for w in self.points if w < horizon]:
+            del self.points[when]
         return events
 
-    def _both_fresh(self, key: tuple[int, int], boundary_ms: int, fleet: Fleet) -> bool:
-        """Whether both vessels have a fix recent enough to say where they are now."""
-        stale = self.cfg.encounter_stale_s * 1000
+    @staticmethod
+    def _heard_until(key: tuple[int, int], fleet: Fleet) -> int:
+        """Latest time up to which both vessels' positions are known (their older last fix)."""
+        out = None
         for m in key:
             slot = fleet.slot_of.get(m)
-            if slot is None or boundary_ms - int(fleet.t[slot]) > stale:
-                return False
-        return True
+            t = -1 if slot is None else int(fleet.t[slot])
+            out = t if out is None else min(out, t)
+        return -1 if out is None else out
+
+    # -- events ----------------------------------------------------------------------------------
 
     def _details(self, key: tuple[int, int], p: Pair, say: Describer) -> dict[str, Any]:
-        lon, lat = p.sum_lon / p.n, p.sum_lat / p.n
+        lat, lon = p.where()
         return {
             "vessel": say.vessel(key[0]),
             "other": say.vessel(key[1]),
@@ -154,6 +274,7 @@ class EncounterDetector:
                 "min_distance_m": round(p.min_m),
                 "mean_distance_m": round(p.sum_m / p.n),
                 "observations": p.n,
+                "resampled_every_s": self.cfg.slice_s,
             }
         )
         where = describe_place(details.get("near"))
@@ -162,7 +283,7 @@ class EncounterDetector:
             + (f", {where}" if where else "")
             + ("" if end is not None else " (ongoing)")
         )
-        lat, lon = p.sum_lat / p.n, p.sum_lon / p.n
+        lat, lon = p.where()
         return Event(
             EventKind.ENCOUNTER,
             key[0],
@@ -175,8 +296,29 @@ class EncounterDetector:
             details=details,
         )
 
+    # -- snapshot --------------------------------------------------------------------------------
+
     def to_state(self) -> dict[str, Any]:
-        return {"pairs": [[a, b, asdict(p)] for (a, b), p in self.pairs.items()]}
+        def pts(p: Points) -> list[list[Any]]:
+            return [p.slot.tolist(), p.lat.tolist(), p.lon.tolist()]
+
+        return {
+            "pairs": [[a, b, asdict(p)] for (a, b), p in self.pairs.items()],
+            "points": [[w, *pts(p)] for w, p in sorted(self.points.items())],
+            "new": [[g.tolist(), *pts(p)] for g, p in self.new],
+        }
 
     def load_state(self, obj: dict[str, Any]) -> None:
-        self.pairs = {(int(a), int(b)): Pair(**p) for a, b, p in obj["pairs"]}
+        names = {f.name for f in fields(Pair)}
+        self.pairs = {}
+        for a, b, p in obj["pairs"]:
+            if "sx" not in p and "sum_lon" in p:  # a snapshot from before the vector sums
+                v = unit_vectors(p["sum_lat"] / p["n"], p["sum_lon"] / p["n"])[0] * p["n"]
+                p = {**p, "sx": float(v[0]), "sy": float(v[1]), "sz": float(v[2])}
+            self.pairs[(int(a), int(b))] = Pair(**{k: v for k, v in p.items() if k in names})
+
+        def pts(s: list[int], la: list[float], lo: list[float]) -> Points:
+            return Points(np.array(s, np.int64), np.array(la, float), np.array(lo, float))
+
+        self.points = {int(w): pts(s, la, lo) for w, s, la, lo in obj.get("points", [])}
+        self.new = [(np.array(g, np.int64), pts(s, la, lo)) for g, s, la, lo in obj.get("new", [])]

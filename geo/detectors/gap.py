@@ -1,11 +1,23 @@
-"""``ais_gap``: a vessel at sea silent for far longer than its class and speed require.
+"""``ais_gap``: a vessel at sea silent for far longer than its class, speed and sampling require.
 
-The threshold is ``max(k x expected report interval, floor)`` (see `EngineConfig` for the
-numbers and why). The expected interval is taken at the last fix before the silence, from
-ITU-R M.1371-5 Table 1 (class A) and Table 2 (class B "CS"). A gap is reported once, when the
-vessel reappears (duration, distance, implied speed); in live mode an open "went dark" alert with
-the same episode key is raised at the first slice end after the threshold passed, and the
-closing event updates it.
+The threshold is ``max(k x expected report interval, floor, gap_sampling_k x the vessel's own
+report interval)`` (see `EngineConfig` for the numbers and why). The expected interval is taken
+at the last fix before the silence, from ITU-R M.1371-5 Table 1 (class A) and Table 2 (class B
+"CS"). The vessel's own interval is what the feed actually delivers of it: the decaying maximum
+of its recent report intervals, each capped at ``gap_sampling_cap_s`` (`geo.tracker.sampling_at`).
+A maximum, because satellite AIS comes in passes (a few reports seconds apart, then an hour and
+a half of nothing) and the silence between passes is the sampling; decaying, so a vessel that
+comes into terrestrial range is held to its new sampling within hours; capped, so a gap does not
+excuse the next one for long, and any silence over ``gap_sampling_k x cap`` (6 h) at sea is a
+gap whatever the feed. Gaps themselves are not sampling (a vessel that goes dark twice is
+held to its usual sampling both times). Before a vessel has been watched for ``gap_floor_s``
+or ``gap_sampling_min_fixes`` fixes (its first satellite pass, say) its own sampling is unknown
+and the feed's is taken (`GapDetector.feed_sampling_s`: seconds on a terrestrial feed, an hour
+on a satellite one); before the feed's is known either, only a silence over 6 h is a gap.
+
+A gap is reported once, when the vessel reappears (duration, distance, implied speed); in live
+mode an open "went dark" alert with the same episode key is raised at the first slice end after
+the threshold passed, and the closing event updates it.
 
 Every gap carries ``details.coverage`` (`geo.coverage.CoverageAt`): how well the receivers hear
 the place where the vessel vanished and the way it was going, learned from the feed itself. The
@@ -27,6 +39,7 @@ from geo.detectors.base import (
     F64,
     I8,
     U8,
+    B,
     SliceContext,
     distance_m,
     format_duration,
@@ -34,7 +47,7 @@ from geo.detectors.base import (
     nm,
 )
 from geo.events import Event, EventKind, Severity
-from geo.tracker import Fleet
+from geo.tracker import NO_SAMPLING, Fleet, sampling_at, sampling_update
 
 
 def expected_interval_s(msg_type: U8, sog: F64, status: I8) -> F64:
@@ -55,10 +68,80 @@ def expected_interval_s(msg_type: U8, sog: F64, status: I8) -> F64:
     return np.where(msg_type == 27, 180.0, out)
 
 
-def gap_threshold_s(msg_type: U8, sog: F64, status: I8, cfg: EngineConfig) -> F64:
-    """Silence after which a vessel is dark, element-wise."""
+def gap_threshold_s(
+    msg_type: U8, sog: F64, status: I8, cfg: EngineConfig, typical_s: F64 | None = None
+) -> F64:
+    """Silence after which a vessel is dark, element-wise.
+
+    ``typical_s`` is each vessel's own report interval (NaN: not known yet, taken as the cap
+    ``gap_sampling_cap_s``: only a silence past the longest sampling counted is a gap); None
+    leaves sampling out (the nominal threshold of a dense feed).
+    """
     base = np.maximum(cfg.gap_k * expected_interval_s(msg_type, sog, status), cfg.gap_floor_s)
-    return np.where(msg_type == 27, np.maximum(base, cfg.gap_long_range_floor_s), base)
+    base = np.where(msg_type == 27, np.maximum(base, cfg.gap_long_range_floor_s), base)
+    if typical_s is None:
+        return base
+    own = cfg.gap_sampling_k * np.where(np.isnan(typical_s), cfg.gap_sampling_cap_s, typical_s)
+    return np.maximum(base, own)
+
+
+def sampling_before(ctx: SliceContext, fleet: Fleet, cfg: EngineConfig) -> tuple[F64, F64, F64]:
+    """Each fix's interval from the previous, and the vessel's own sampling when it went quiet.
+
+    Returns ``(dt, sampling, after)``: ``dt`` in seconds (NaN at a vessel's first fix),
+    `sampling_at` as it stood at the previous fix (NaN while unknown: no interval yet, or the
+    vessel watched for less than ``gap_floor_s`` and fewer than ``gap_sampling_min_fixes``
+    fixes), and the running ``skey`` after each fix (see `keep_sampling`), every interval
+    counted. Exact per fix (a running maximum per vessel, in numpy), so it does not depend on
+    how a slice is cut into batches. `GapDetector.process` redoes the rare vessels with a gap
+    one fix at a time, since a gap is not sampling.
+    """
+    n = len(ctx)
+    half, cap = cfg.gap_sampling_half_life_s, cfg.gap_sampling_cap_s
+    slot = ctx.slot
+    t_ref = int(ctx.t[0])
+    has = ctx.prev_t >= 0
+    dt = np.where(ctx.prev_t >= 0, (ctx.t - ctx.prev_t) / 1000.0, np.nan)
+    rel_t = (ctx.t - t_ref) / 1000.0 / half
+    key = np.where(has, np.log2(np.clip(np.nan_to_num(dt, nan=1.0), 1e-3, cap)) + rel_t,
+                   NO_SAMPLING)  # fmt: skip
+    stored = fleet.skey[slot]
+    stored = np.where(
+        np.isnan(stored), NO_SAMPLING, stored - (t_ref - fleet.skey_t[slot]) / 1000.0 / half
+    )
+    stored = np.maximum(stored, NO_SAMPLING)
+    group = np.repeat(np.arange(len(ctx.starts) - 1), np.diff(ctx.starts))
+    big = 4.0 * -NO_SAMPLING
+    after = np.maximum.accumulate(np.maximum(key, stored) + group * big) - group * big
+    before = np.empty(n)
+    before[1:] = after[:-1]
+    first_rows = ctx.starts[:-1]
+    before[first_rows] = stored[first_rows]
+    sampling = np.where(
+        before <= NO_SAMPLING / 2,
+        np.nan,
+        2.0 ** (before - (ctx.prev_t - t_ref) / 1000.0 / half),
+    )
+    first_t = np.where(fleet.first_t[slot] >= 0, fleet.first_t[slot], ctx.t[first_rows][group])
+    at = np.arange(n) - first_rows[group]
+    watched = ((ctx.prev_t - first_t) >= cfg.gap_floor_s * 1000) | (
+        fleet.n_fixes[slot] + at >= cfg.gap_sampling_min_fixes
+    )
+    return dt, np.where(watched, sampling, np.nan), after
+
+
+def keep_sampling(ctx: SliceContext, fleet: Fleet, after: F64) -> None:
+    """Store each vessel's sampling after its last fix of the part, and its first fix ever.
+
+    ``skey`` is kept at the part's first time, the reference `sampling_before` used.
+    """
+    slot = ctx.slot
+    first_rows = ctx.starts[:-1]
+    fs = slot[first_rows]
+    fleet.first_t[fs] = np.where(fleet.first_t[fs] >= 0, fleet.first_t[fs], ctx.t[first_rows])
+    last = ctx.starts[1:] - 1
+    fleet.skey[slot[last]] = after[last]
+    fleet.skey_t[slot[last]] = int(ctx.t[0])
 
 
 class GapDetector:
@@ -69,12 +152,61 @@ class GapDetector:
         self.coverage = coverage if coverage is not None else Coverage(cfg)
         self.dark: set[int] = set()  # slots with an open alert
         self.cover: dict[int, dict[str, Any]] = {}  # slot -> coverage verdict of its open alert
+        # The feed's own sampling (see `feed_sampling_s`): a decaying time-weighted mean of
+        # log2(vessel sampling), folded in at slice ends, and this slice's part of it.
+        self.prior = [0.0, 0.0, -1]  # sum of w * log2(w), sum of w, at (ms); w an interval
+        self.pending = [0.0, 0.0]
+
+    def feed_sampling_s(self) -> float | None:
+        """Return what the feed delivers of a vessel it has just met, from those it knows.
+
+        A vessel seen for a few minutes has no sampling of its own yet (a satellite pass looks
+        like that, and so does a vessel that a shore station heard briefly before it went dark).
+        The feed knows better: the mean log of every report interval that was not a gap (capped
+        as a vessel's), weighted by the time it covers (so a vessel counts by time, not by how
+        often it reports; a satellite pass's burst weighs seconds, the 90 minutes after it an
+        hour), halving every ``gap_sampling_half_life_s``. Seconds on a terrestrial feed, an
+        hour on a satellite one. None until half an hour of intervals is known.
+        """
+        num, den, _ = self.prior
+        if den < 1800.0:
+            return None
+        return float(2.0 ** (num / den))
+
+    def _fold(self, boundary_ms: int) -> None:
+        """Fold this slice's sampling into the feed's (at slice ends: batch-independent)."""
+        num, den, at = self.prior
+        if at >= 0:
+            decay = 2.0 ** (-(boundary_ms - at) / 1000.0 / self.cfg.gap_sampling_half_life_s)
+            num, den = num * decay, den * decay
+        self.prior = [num + self.pending[0], den + self.pending[1], boundary_ms]
+        self.pending = [0.0, 0.0]
 
     def process(self, ctx: SliceContext, fleet: Fleet, describe: Any) -> list[Event]:
-        """Mark ``ctx.gap`` and return closed gap events for vessels that reappeared."""
-        thr = gap_threshold_s(ctx.prev_type, ctx.prev_sog, ctx.prev_status, self.cfg)
-        dt = (ctx.t - ctx.prev_t) / 1000.0
-        gap = (ctx.prev_t >= 0) & (dt > thr)
+        """Mark ``ctx.gap``, keep each vessel's sampling, return gaps of vessels that reappeared.
+
+        A fix the vessel's reported position jumped to (``ctx.moved``) is not a reappearance:
+        the tracker reports the jump, and the silence before it belongs to another track.
+        """
+        dt, typical, after = sampling_before(ctx, fleet, self.cfg)
+        known = ~np.isnan(typical)
+        prior = self.feed_sampling_s()
+        if prior is not None:
+            typical = np.where(known, typical, prior)
+        thr = gap_threshold_s(ctx.prev_type, ctx.prev_sog, ctx.prev_status, self.cfg, typical)
+        gap = (ctx.prev_t >= 0) & (np.nan_to_num(dt, nan=0.0) > thr)
+        if len(ctx.moved) == len(ctx):
+            gap &= ctx.moved == 0
+        redo = ctx.groups_with(gap)
+        stored = [(float(fleet.skey[ctx.slot[a]]), int(fleet.skey_t[ctx.slot[a]])) for a, _ in redo]
+        keep_sampling(ctx, fleet, after)
+        for (a, b), (skey, skey_t) in zip(redo, stored, strict=True):
+            self._one_by_one(ctx, fleet, a, b, skey, skey_t, known, typical, thr, gap)
+        use = ~gap & (ctx.prev_t >= 0)
+        if use.any():
+            w = np.clip(dt[use], 1e-3, self.cfg.gap_sampling_cap_s)
+            self.pending[0] += float(np.sum(w * np.log2(w)))
+            self.pending[1] += float(np.sum(w))
         ctx.gap = gap
         events: list[Event] = []
         for i in np.flatnonzero(gap).tolist():
@@ -85,6 +217,54 @@ class GapDetector:
                 continue  # silent in port or at anchorage: not a gap at sea
             events.append(self._event(ctx, i, float(thr[i]), describe, cover))
         return events
+
+    def _one_by_one(
+        self,
+        ctx: SliceContext,
+        fleet: Fleet,
+        a: int,
+        b: int,
+        skey: float,
+        skey_t: int,
+        known: B,
+        typical: F64,
+        thr: F64,
+        gap: B,
+    ) -> None:
+        """Redo one vessel's part fix by fix: a gap is not sampling, nor is its silence.
+
+        The sampling held when the vessel fell silent is held again when it reappears (its
+        decay does not run through the gap), so the reports after a gap are judged as the
+        ones before it; the vectorised pass counted the gap as an interval.
+        """
+        cfg = self.cfg
+        half, cap = cfg.gap_sampling_half_life_s, cfg.gap_sampling_cap_s
+        for i in range(a, b):
+            t, pt = int(ctx.t[i]), int(ctx.prev_t[i])
+            if pt < 0:
+                continue
+            if known[i]:  # watched long enough (same rule as the pass), else the feed's prior
+                own = float(sampling_at(skey, skey_t, pt, half))
+                typical[i] = own
+            else:
+                own = float(typical[i])
+            one = gap_threshold_s(
+                ctx.prev_type[i : i + 1],
+                ctx.prev_sog[i : i + 1],
+                ctx.prev_status[i : i + 1],
+                cfg,
+                np.array([own]),
+            )
+            thr[i] = float(one[0])
+            dt = (t - pt) / 1000.0
+            gap[i] = dt > thr[i] and (len(ctx.moved) != len(ctx) or ctx.moved[i] == 0)
+            if gap[i]:
+                if skey == skey:
+                    skey, skey_t = skey - (pt - skey_t) / 1000.0 / half, t
+            else:
+                skey, skey_t = sampling_update(skey, skey_t, dt, t, half, cap)
+        s = int(ctx.slot[a])
+        fleet.skey[s], fleet.skey_t[s] = skey, skey_t
 
     def _event(
         self,
@@ -149,11 +329,18 @@ class GapDetector:
 
     def tick(self, boundary_ms: int, fleet: Fleet, describe: Any) -> list[Event]:
         """Open "went dark" alerts for vessels at sea silent too long by ``boundary_ms``."""
+        self._fold(boundary_ms)
         n = len(fleet)
         if n == 0:
             return []
         t = fleet.t[:n]
-        thr = gap_threshold_s(fleet.msg_type[:n], fleet.sog[:n], fleet.status[:n], self.cfg)
+        thr = gap_threshold_s(
+            fleet.msg_type[:n],
+            fleet.sog[:n],
+            fleet.status[:n],
+            self.cfg,
+            self._sampling_at_last_fix(fleet, n),
+        )
         due = (t >= 0) & ~fleet.supp[:n] & ((boundary_ms - t) / 1000.0 > thr)
         events: list[Event] = []
         for s in np.flatnonzero(due).tolist():
@@ -191,9 +378,26 @@ class GapDetector:
             )
         return events
 
+    def _sampling_at_last_fix(self, fleet: Fleet, n: int) -> F64:
+        """Each vessel's sampling when it fell silent (NaN if not known yet, as in `process`)."""
+        slots = np.arange(n)
+        out = fleet.sampling_s(slots, fleet.t[:n], self.cfg.gap_sampling_half_life_s)
+        watched = ((fleet.t[:n] - fleet.first_t[:n]) >= self.cfg.gap_floor_s * 1000) | (
+            fleet.n_fixes[:n] >= self.cfg.gap_sampling_min_fixes
+        )
+        prior = self.feed_sampling_s()
+        return np.where(watched, out, np.nan if prior is None else prior)
+
     def to_state(self) -> dict[str, Any]:
-        return {"dark": sorted(self.dark), "cover": [[s, c] for s, c in sorted(self.cover.items())]}
+        return {
+            "dark": sorted(self.dark),
+            "cover": [[s, c] for s, c in sorted(self.cover.items())],
+            "prior": self.prior,
+            "pending": self.pending,
+        }
 
     def load_state(self, obj: dict[str, Any]) -> None:
         self.dark = set(obj["dark"])
         self.cover = {int(s): c for s, c in obj.get("cover", [])}
+        self.prior = list(obj.get("prior", [0.0, 0.0, -1]))
+        self.pending = list(obj.get("pending", [0.0, 0.0]))

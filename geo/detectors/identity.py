@@ -6,6 +6,16 @@ The first static report sets the identity without an event. Text is compared aft
 (debounce) before it counts, so a single corrupt report neither raises an event nor flips the
 identity back and forth. Fields confirmed by the same report make one event, which starts at the
 first report that carried the new value and ends at the confirming one.
+
+A change is a value that *replaces* the old one. Several transmitters on one MMSI make the name
+(and callsign, IMO, type) alternate between a few values; each flip is not a change:
+
+- while the MMSI is in a shared-MMSI episode (the tracker saw several tracks), a new value is
+  taken silently: the episode, which lists the names seen (`names_seen`), is the one alert;
+- a value that the field already had within ``identity_memory_s`` (a flip back) is taken
+  silently too: the first flip fired, the alternation after it adds nothing.
+
+So a real change (a renamed vessel) fires once, and a storm of flips fires at most once.
 """
 
 from __future__ import annotations
@@ -44,6 +54,8 @@ class Identity:
     accepted: dict[str, Value] = field(default_factory=dict)
     candidate: dict[str, list[Any]] = field(default_factory=dict)  # field -> [value, n, first ms]
     last_type: int = 0  # message type of the last static report (5 class A, 24/19 class B)
+    past: dict[str, dict[str, int]] = field(default_factory=dict)  # field -> value -> last ms
+    names: dict[str, list[int]] = field(default_factory=dict)  # name -> [first, last, reports]
 
 
 class IdentityDetector:
@@ -53,14 +65,27 @@ class IdentityDetector:
         self.cfg = cfg
         self.vessels: dict[int, Identity] = {}
 
-    def process(self, rep: StaticReport, lat: float | None, lon: float | None) -> list[Event]:
-        """Update the vessel's identity with one static report; return a change event if any."""
+    def process(
+        self, rep: StaticReport, lat: float | None, lon: float | None, *, shared: bool = False
+    ) -> list[Event]:
+        """Update the vessel's identity with one static report; return a change event if any.
+
+        ``shared``: the MMSI is in an open shared-MMSI episode (see the module docstring).
+        """
         ident = self.vessels.get(rep.mmsi)
         values = static_values(rep)
         if ident is None:
-            self.vessels[rep.mmsi] = Identity(dict(values), {}, rep.msg_type)
+            self.vessels[rep.mmsi] = ident = Identity(dict(values), {}, rep.msg_type)
+            self._remember(ident, values, rep.time_ms)
             return []
+        self._remember(ident, values, rep.time_ms)
         ident.last_type = rep.msg_type
+        memory_ms = self.cfg.identity_memory_s * 1000
+        flips = {
+            k
+            for k, v in values.items()
+            if rep.time_ms - ident.past.get(k, {}).get(str(v), -(2**62)) <= memory_ms
+        }
         changes: dict[str, dict[str, Value | None]] = {}
         first_seen = rep.time_ms
         for name, value in values.items():
@@ -78,6 +103,10 @@ class IdentityDetector:
             if cand[1] >= self.cfg.identity_confirm:
                 del ident.candidate[name]
                 ident.accepted[name] = value
+                ident.past.setdefault(name, {})[str(old)] = rep.time_ms
+                ident.past[name][str(value)] = rep.time_ms
+                if shared or name in flips:
+                    continue  # one transmitter of several, or a flip back: not a change
                 changes[name] = {"from": old, "to": value}
                 first_seen = min(first_seen, int(cand[2]))
         if not changes:
@@ -103,6 +132,46 @@ class IdentityDetector:
             )
         ]
 
+    @staticmethod
+    def _remember(ident: Identity, values: dict[str, Value], t: int) -> None:
+        """Keep when each field last had its accepted value, and every name seen."""
+        for k, v in values.items():
+            if ident.accepted.get(k) != v:
+                continue
+            past = ident.past.setdefault(k, {})
+            past[str(v)] = t
+            if len(past) > 16:  # a bounded memory: the oldest value goes
+                del past[min(past, key=lambda x: past[x])]
+        name = values.get("name")
+        if isinstance(name, str):
+            seen = ident.names.get(name)
+            if seen is None:
+                if len(ident.names) >= 16:
+                    del ident.names[min(ident.names, key=lambda x: ident.names[x][1])]
+                ident.names[name] = [t, t, 1]
+            else:
+                seen[1] = max(seen[1], t)
+                seen[2] += 1
+
+    def describe_names(self, mmsi: int) -> list[str]:
+        """Every name the vessel's static reports carried (bounded to the last 16)."""
+        ident = self.vessels.get(mmsi)
+        return [] if ident is None else list(ident.names)
+
+    def names_seen(self, mmsi: int, since_ms: int) -> list[dict[str, Any]]:
+        """Names a vessel's static reports carried since a time, oldest first, with counts."""
+        ident = self.vessels.get(mmsi)
+        if ident is None:
+            return []
+        rows = sorted(
+            (first, name, last, n) for name, (first, last, n) in ident.names.items()
+            if last >= since_ms
+        )  # fmt: skip
+        return [
+            {"name": name, "first_ms": first, "last_ms": last, "reports": n}
+            for first, name, last, n in rows
+        ]
+
     def describe(self, mmsi: int) -> dict[str, Any]:
         """Known identity of a vessel (empty fields left out), with its MMSI."""
         ident = self.vessels.get(mmsi)
@@ -113,7 +182,13 @@ class IdentityDetector:
 
     def to_state(self) -> dict[str, Any]:
         return {
-            str(m): {"accepted": i.accepted, "candidate": i.candidate, "last_type": i.last_type}
+            str(m): {
+                "accepted": i.accepted,
+                "candidate": i.candidate,
+                "last_type": i.last_type,
+                "past": i.past,
+                "names": i.names,
+            }
             for m, i in self.vessels.items()
         }
 
@@ -123,6 +198,8 @@ class IdentityDetector:
                 dict(v["accepted"]),
                 {k: list(c) for k, c in v["candidate"].items()},
                 int(v["last_type"]),
+                {k: dict(p) for k, p in v.get("past", {}).items()},
+                {k: list(n) for k, n in v.get("names", {}).items()},
             )
             for m, v in obj.items()
         }

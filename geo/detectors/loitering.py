@@ -21,6 +21,7 @@ import numpy as np
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import B, SliceContext, distance_m, format_duration, haversine_m, nm
 from geo.events import Event, EventKind, Severity
+from geo.geodesy import lat_lon_of, unit_vectors
 from geo.tracker import Fleet
 
 
@@ -32,13 +33,37 @@ class Episode:
     last: int
     lon0: float
     lat0: float
-    sum_lon: float
-    sum_lat: float
+    sx: float  # positions summed as unit vectors: their mean is right across ±180°
+    sy: float
+    sz: float
     n: int
     max_drift_m: float = 0.0
     emitted: bool = False
     zones: list[str] | None = None
     near: Any = None
+
+    def add(self, lon: float, lat: float) -> None:
+        v = unit_vectors(lat, lon)[0]
+        self.sx += float(v[0])
+        self.sy += float(v[1])
+        self.sz += float(v[2])
+        self.n += 1
+
+    def where(self) -> tuple[float, float]:
+        """Mean position (lon, lat) of the fixes of the run."""
+        lat, lon = lat_lon_of(np.array([[self.sx, self.sy, self.sz]]))
+        return float(lon[0]), float(lat[0])
+
+
+def _episode(obj: dict[str, Any]) -> Episode:
+    """Rebuild an episode from a snapshot, also one written before vector sums."""
+    if "sx" not in obj and "sum_lon" in obj:
+        n = obj["n"]
+        v = unit_vectors(obj["sum_lat"] / n, obj["sum_lon"] / n)[0] * n
+        obj = {**obj, "sx": float(v[0]), "sy": float(v[1]), "sz": float(v[2])}
+        obj.pop("sum_lon")
+        obj.pop("sum_lat")
+    return Episode(**obj)
 
 
 def slow_mask(ctx: SliceContext, cfg: EngineConfig) -> B:
@@ -100,9 +125,7 @@ class LoiterDetector:
     def _extend(ep: Episode, ctx: SliceContext, i: int) -> None:
         lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
         ep.last = int(ctx.t[i])
-        ep.sum_lon += lon
-        ep.sum_lat += lat
-        ep.n += 1
+        ep.add(lon, lat)
         ep.max_drift_m = max(ep.max_drift_m, distance_m(ep.lon0, ep.lat0, lon, lat))
 
     def _step(
@@ -123,14 +146,15 @@ class LoiterDetector:
         t = int(ctx.t[i])
         lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
         if ep is None:
-            self.runs[s] = ep = Episode(t, t, lon, lat, lon, lat, 1)
+            self.runs[s] = ep = Episode(t, t, lon, lat, 0.0, 0.0, 0.0, 0)
+            ep.add(lon, lat)
             self.in_run[s] = True
         else:
             self._extend(ep, ctx, i)
         if not ep.emitted and t - ep.since >= self.cfg.loiter_min_s * 1000:
             ep.emitted = True
             ep.zones = ctx.zone_names(i)
-            ep.near = describe(ep.sum_lon / ep.n, ep.sum_lat / ep.n)
+            ep.near = describe(*ep.where())
             events.append(self._event(ep, int(ctx.mmsi[i]), None))
 
     def _close(self, s: int, ep: Episode, mmsi: int, events: list[Event]) -> None:
@@ -141,7 +165,7 @@ class LoiterDetector:
 
     def _event(self, ep: Episode, mmsi: int, end: int | None) -> Event:
         dur = ((end if end is not None else ep.last) - ep.since) / 1000.0
-        lat, lon = ep.sum_lat / ep.n, ep.sum_lon / ep.n
+        lon, lat = ep.where()
         where = ", ".join(ep.zones or []) or "open sea"
         details: dict[str, Any] = {
             "duration_s": round(dur, 1),
@@ -171,6 +195,6 @@ class LoiterDetector:
 
     def load_state(self, obj: dict[str, Any], n_slots: int) -> None:
         self._ensure(n_slots)
-        self.runs = {int(s): Episode(**ep) for s, ep in obj["runs"].items()}
+        self.runs = {int(s): _episode(ep) for s, ep in obj["runs"].items()}
         for s in self.runs:
             self.in_run[s] = True

@@ -1,0 +1,101 @@
+"""One identity conflict, not a storm: several transmitters on one MMSI are one episode, and a
+real identity change still fires once (issue 12, item 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ais_ingest.records import Record
+from geo.events import Event, EventKind
+from tests.geo.engine_scenarios import of_kind, run, static, track
+
+V = 273000001
+BG = 247900002
+HOUR = 3600
+
+
+def background(hours: float) -> list[Record]:
+    """Another ship far away, every 4 min: the rest of a feed, keeping the clock moving."""
+    return track(BG, 0, hours * HOUR, 240, 40.0, 5.0, 11.0, 45.0)
+
+
+def heard(recs: list[Record], windows: Sequence[tuple[float, float]]) -> list[Record]:
+    """Only the reports inside the given windows (hours), as a feed hears a far vessel."""
+    return [
+        r
+        for r in recs
+        if any(a * HOUR <= r.time_ms / 1000 - 1_780_000_000 < b * HOUR for a, b in windows)
+    ]
+
+
+def names(static_every_s: float, hours: float, name: str, offset: float) -> list[Record]:
+    out: list[Record] = []
+    t = offset
+    while t < hours * HOUR:
+        out.append(static(t, V, name=name))
+        t += static_every_s
+    return out
+
+
+def kinds(events: list[Event]) -> dict[EventKind, int]:
+    out: dict[EventKind, int] = {}
+    for e in events:
+        out[e.kind] = out.get(e.kind, 0) + 1
+    return out
+
+
+def test_three_vessels_sharing_an_mmsi_for_three_days_are_one_episode() -> None:
+    """Far apart, heard in turns and interleaved, names alternating: one shared_mmsi episode."""
+    days = 72
+    a = track(V, 0, days * HOUR, 600, 36.0, 14.0, 9.0, 90.0)  # Med
+    b = track(V, 200, days * HOUR, 900, 51.0, 2.0, 7.0, 0.0)  # North Sea
+    c = track(V, 400, days * HOUR, 1200, 1.2, 104.0, 10.0, 45.0)  # Singapore Strait
+    recs = heard(a, [(0, 20), (30, 50), (60, 72)])
+    recs += heard(b, [(5, 35), (45, 72)])
+    recs += heard(c, [(10, 15), (40, 43), (66, 70)])
+    recs += heard(names(1800, days, "AURORA", 30), [(0, 20), (30, 50), (60, 72)])
+    recs += heard(names(2100, days, "NORDIC STAR", 250), [(5, 35), (45, 72)])
+    recs += heard(names(2400, days, "SEA LION", 450), [(10, 15), (40, 43), (66, 70)])
+    events = run(recs + background(days))
+    assert kinds(events) == {EventKind.POSITION_JUMP: 1}
+    (ep,) = events
+    d = ep.details
+    assert d["cause"] == "shared_mmsi"
+    assert len(d["tracks"]) == 3
+    assert {n["name"] for n in d["names"]} >= {"AURORA", "NORDIC STAR", "SEA LION"}
+
+
+def test_two_vessels_heard_in_turns_a_day_each_are_one_episode_not_a_jump_per_turn() -> None:
+    days = 8
+    a = track(V, 0, days * 24 * HOUR, 1800, 36.0, 14.0, 6.0, 90.0)
+    b = track(V, 900, days * 24 * HOUR, 1800, 43.0, 7.5, 6.0, 200.0)
+    turns_a = [(d * 24, d * 24 + 12) for d in range(days)]
+    turns_b = [(d * 24 + 12, d * 24 + 24) for d in range(days)]
+    events = run(heard(a, turns_a) + heard(b, turns_b) + background(days * 24))
+    assert kinds(events) == {EventKind.POSITION_JUMP: 1}
+    assert events[0].details["cause"] == "shared_mmsi"
+
+
+def test_a_renamed_vessel_is_one_identity_change() -> None:
+    recs = track(V, 0, 10 * HOUR, 30, 35.0, 13.0, 10.0, 90.0)
+    recs += names(360, 4, "SALEM", 10) + names(360, 10, "NOUR", 4 * HOUR + 10)
+    (ev,) = of_kind(run(recs), EventKind.IDENTITY_CHANGE)
+    assert ev.details["changes"] == {"name": {"from": "SALEM", "to": "NOUR"}}
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=2, max_size=20))
+def test_names_flipping_between_two_values_fire_at_most_once(runs: list[int]) -> None:
+    """Two transmitters in one place (no position evidence): runs of statics of either name."""
+    recs: list[Record] = []
+    t = 10.0
+    for k, n in enumerate(runs):
+        for _ in range(n):
+            recs.append(static(t, V, name="ALPHA" if k % 2 == 0 else "BRAVO"))
+            t += 360
+    recs += track(V, 0, t, 120, 35.0, 13.0, 10.0, 90.0)
+    changes = of_kind(run(recs), EventKind.IDENTITY_CHANGE)
+    assert len(changes) <= 1
