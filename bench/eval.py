@@ -21,10 +21,23 @@ switch-off where reception was poor, a silence barely past its threshold: see
 `simulate.silences`) counts for neither recall nor misses; an event matching it counts as right
 whichever of the two kinds it is.
 
-Held-out runs (scenarios ``busy`` and ``degraded``, and seeds >= 1000) are never to be used for
-tuning the engine: they are reported apart, flagged ``holdout``. Figures under the issue's target
-(0.95) are marked ``!`` and listed at the end. The runs go two at a time (``--jobs``): about three
-minutes of CPU in all, a minute and a half of wall time on two idle cores.
+Labels are also ``optional`` where the feed's sampling leaves them undecidable: a silence
+shorter than ``gap_sampling_k`` of the longest sampling a vessel of the run can show (at one
+report an hour a 4-hour silence is how the vessel is seen, not evidence of a switch-off; see
+`geo.detectors.gap`), and an encounter whose vessels were heard together inside it for under
+20 minutes (`simulate.truth`). The truth drops what no sampling shows at all (a spoof seen by one
+fix, a name change carried by one static message).
+
+Shapes of real feeds (issue 12), each scored on its own: terrestrial (every report heard),
+decimated extracts (one report per vessel per 5, 10, 30, 60 min), satellite passes, shared MMSIs,
+and the antimeridian (a default run moved 167.5° east, so the Sicily channel straddles ±180°,
+its zones moved and split there). The ``worst`` table takes, per kind, the lowest recall and
+precision over the shapes: that is the figure to quote.
+
+Held-out runs (scenarios ``busy`` and ``degraded``, and seeds >= 1000) are never to be used
+for tuning the engine: they are reported apart, flagged ``holdout``. Figures
+under the issue's target (0.95) are marked ``!`` and listed at the end. The runs go two at a time
+(``--jobs``): about five minutes of CPU in all, three of wall time on two idle cores.
 
 Usage: ``python -m bench.eval [--quick] [--jobs N] [--only TEXT] [--dump DIR] [--out FILE]``.
 """
@@ -93,14 +106,36 @@ class RunSpec:
     seed: int
     hours: float
     vessels: int | None = None
+    shift_deg: float = 0.0  # the whole run moved east (the antimeridian shape)
 
     @property
     def holdout(self) -> bool:
-        return self.scenario in ("busy", "degraded") or self.seed >= 1000
+        return self.scenario in HELD_OUT_SCENARIOS or self.seed >= 1000
+
+    @property
+    def shape(self) -> str:
+        """The feed shape this run stands for (scored on its own)."""
+        if self.shift_deg:
+            return "antimeridian"
+        if self.scenario.startswith("sparse") or self.scenario in (
+            "satellite",
+            "shared",
+            "coverage",
+        ):
+            return self.scenario
+        return "terrestrial"
 
     @property
     def name(self) -> str:
-        return f"{self.scenario}/seed={self.seed}/{self.hours:g}h"
+        shift = f"/lon+{self.shift_deg:g}" if self.shift_deg else ""
+        return f"{self.scenario}/seed={self.seed}/{self.hours:g}h{shift}"
+
+
+HELD_OUT_SCENARIOS = frozenset({"busy", "degraded"})
+#: Scenarios that stand for a shape of feed of their own (scored apart, see the docstring).
+FEED_SHAPES = frozenset(
+    {"sparse5", "sparse10", "sparse30", "sparse60", "satellite", "shared", "coverage"}
+)
 
 
 RUNS: tuple[RunSpec, ...] = (
@@ -119,6 +154,22 @@ RUNS: tuple[RunSpec, ...] = (
     # Issue 12: receivers that do not cover everything (and seeds >= 1000 held out).
     RunSpec("coverage", 5, 6),
     RunSpec("coverage", 5001, 6),
+    # Issue 12: shapes of real feeds, each with a run to develop on and one held out.
+    *(
+        RunSpec(name, seed + k, 6, shift_deg=shift)
+        for seed in (61, 6101)
+        for k, (name, shift) in enumerate(
+            (
+                ("sparse5", 0.0),
+                ("sparse10", 0.0),
+                ("sparse30", 0.0),
+                ("sparse60", 0.0),
+                ("satellite", 0.0),
+                ("shared", 0.0),
+                ("default", 167.5),
+            )
+        )  # fmt: skip
+    ),
 )
 QUICK_RUNS: tuple[RunSpec, ...] = (
     RunSpec("smuggling", 3, 3, 120),
@@ -272,14 +323,18 @@ def merge_scores(parts: Iterable[dict[str, KindScore]]) -> dict[str, KindScore]:
 def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScore], dict[str, Any]]:
     """Simulate, detect and score one run; with ``dump``, write its events and labels there."""
     from ais_ingest.decoder import Decoder
+    from ais_ingest.records import Batch
     from geo.engine import Engine
     from geo.watchlist import load_watchlist
     from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
+    from simulate.sampling import shift_longitude, shift_zones
     from simulate.scenario import Simulation
     from simulate.watchlist import SAMPLE_FILE
 
     zones_file = SHIPPED_ZONE_FILE if SHIPPED_ZONE_FILE.exists() else None
     zones = load_zone_file(zones_file) if zones_file is not None else []
+    if spec.shift_deg:
+        zones = shift_zones(zones, spec.shift_deg)
     t0 = time.perf_counter()
     c0 = time.process_time()
     sim = Simulation(
@@ -292,20 +347,27 @@ def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScor
     chunk: list[str] = []
     last = sim.start
     lines = 0
+
+    def feed(batch: Batch) -> None:
+        if spec.shift_deg:
+            batch = shift_longitude(batch, spec.shift_deg)
+        events.extend(e.to_dict() for e in engine.process(batch))
+
     for t, line in sim:
         chunk.append(line)
         last = t
         if len(chunk) == 8192:
-            events.extend(e.to_dict() for e in engine.process(decoder.decode(chunk, last)))
+            feed(decoder.decode(chunk, last))
             lines += len(chunk)
             chunk = []
     if chunk:
-        events.extend(e.to_dict() for e in engine.process(decoder.decode(chunk, last)))
+        feed(decoder.decode(chunk, last))
         lines += len(chunk)
-    events.extend(e.to_dict() for e in engine.process(decoder.flush()))
+    feed(decoder.flush())
     events.extend(e.to_dict() for e in engine.flush())
     events = _episodes(events)
     labels = [lab.to_dict() for lab in sim.labels]
+    mark_undecidable(labels, sim.sampling, engine.config)
     scores = match(events, labels, end_ms=sim.end)
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
@@ -316,6 +378,7 @@ def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScor
     info = {
         "run": spec.name,
         "holdout": spec.holdout,
+        "shape": spec.shape,
         "lines": lines,
         "labels": len(labels),
         "events": len(events),
@@ -324,6 +387,25 @@ def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScor
         "zones": zones_file is not None,
     }
     return scores, info
+
+
+def mark_undecidable(labels: list[dict[str, Any]], sampling: Any, config: Any) -> None:
+    """Mark ``optional`` the silences a feed's sampling leaves undecidable (module docstring).
+
+    At one report every N minutes a vessel's own sampling is up to 2N (the bins' phase), capped
+    like the engine's, and a silence within ``gap_sampling_k`` of it is how the vessel is seen.
+    Satellite passes come every 90-100 min and one in five is missed: the cap.
+    """
+    if sampling.kind == "all":
+        return
+    cap = config.gap_sampling_cap_s
+    own = cap if sampling.kind == "satellite" else min(2 * sampling.every_ms / 1000.0, cap)
+    limit_ms = max(config.gap_floor_s, config.gap_sampling_k * own) * 1000
+    for lab in labels:
+        if lab["kind"] == "ais_gap":
+            s0, s1 = _window(lab)
+            if s1 - s0 <= limit_ms:
+                lab["details"] = {**(lab.get("details") or {}), "optional": True}
 
 
 def _episodes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -349,6 +431,28 @@ def _table(title: str, scores: dict[str, KindScore]) -> str:
             f"{kind:<17}{s.labels:>7}{s.events:>7}{s.open_events:>6}{cells[0]:>9}{cells[1]:>9}"
         )
     return "\n".join(rows)
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}" + ("!" if v < TARGET else "")
+
+
+def worst_of(shapes: dict[str, dict[str, KindScore]]) -> dict[str, dict[str, Any]]:
+    """Per kind, the lowest recall and precision over the shapes, and which shape it was."""
+    out: dict[str, dict[str, Any]] = {}
+    kinds = sorted({k for sc in shapes.values() for k in sc})
+    for kind in kinds:
+        row: dict[str, Any] = {"recall": None, "recall_shape": None, "precision": None,
+                               "precision_shape": None}  # fmt: skip
+        for name, sc in shapes.items():
+            s = sc.get(kind)
+            if s is None:
+                continue
+            for what, v in (("recall", s.recall), ("precision", s.precision)):
+                if v is not None and (row[what] is None or v < row[what]):
+                    row[what], row[f"{what}_shape"] = round(v, 4), name
+        out[kind] = row
+    return out
 
 
 def below_target(scores: dict[str, KindScore]) -> list[str]:
@@ -394,12 +498,23 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(title, dict(sorted(scores.items()))), file=sys.stderr)
     tuning = merge_scores(tuned)
     holdout = merge_scores(held)
+    by_shape: dict[str, list[dict[str, KindScore]]] = defaultdict(list)
+    for spec, (scores, _) in zip(specs, results, strict=True):
+        by_shape[spec.shape].append(scores)
+    shapes = {name: merge_scores(parts) for name, parts in sorted(by_shape.items())}
+    worst = worst_of(shapes)
     report = {
         "runs": per_run,
         "tuning": {k: s.to_dict() for k, s in tuning.items()},
         "holdout": {k: s.to_dict() for k, s in holdout.items()},
+        "shapes": {n: {k: s.to_dict(0) for k, s in sc.items()} for n, sc in shapes.items()},
+        "worst": worst,
         "target": TARGET,
-        "below_target": {"tuning": below_target(tuning), "holdout": below_target(holdout)},
+        "below_target": {
+            "tuning": below_target(tuning),
+            "holdout": below_target(holdout),
+            **{f"shape:{n}": below_target(sc) for n, sc in shapes.items()},
+        },
         "note": "holdout runs must not be used to tune the engine",
     }
     text = json.dumps(report, indent=2, default=str)
@@ -409,6 +524,12 @@ def main(argv: list[str] | None = None) -> int:
     cpu = sum(r["cpu_seconds"] for r in per_run)
     print(_table("== tuning runs ==", tuning), file=sys.stderr)
     print(_table("== HELD-OUT runs (never tune on these) ==", holdout), file=sys.stderr)
+    for name, sc in shapes.items():
+        print(_table(f"== shape: {name} ==", sc), file=sys.stderr)
+    print("== worst over the shapes (the figure to quote) ==", file=sys.stderr)
+    for kind, w in worst.items():
+        print(f"{kind:<17} recall {_fmt(w['recall'])} ({w['recall_shape']})  precision "
+              f"{_fmt(w['precision'])} ({w['precision_shape']})", file=sys.stderr)  # fmt: skip
     for name, part in (("tuning", tuning), ("held-out", holdout)):
         low = below_target(part)
         print(f"{name}: " + ("every kind >= target" if not low else "below target (!): "

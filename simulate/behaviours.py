@@ -513,3 +513,72 @@ def plan_loitering(plan: Plan, zones: list[Zone] | None) -> None:
 
 def _pt(p: Point) -> shapely.Point:
     return shapely.Point(p)
+
+
+def add_shared_mmsis(plan: Plan, n: int) -> None:
+    """MMSIs shared by two or three vessels far apart: each keeps its own name and track.
+
+    Misconfigured transponders (a copied MMSI, a default number) put several real vessels on one
+    MMSI, heard at once, interleaved, with their static names alternating. One label per MMSI
+    for the whole period (``cause: shared_mmsi``): it is one identity conflict, however many
+    transmitters and flips. Each picks its vessel when the plan reaches ten minutes before it.
+    """
+    rng = plan.rng
+    for k in range(n):
+        if plan.end - plan.start < 90 * MIN:
+            return
+        dur = min(rng.randint(120, 300) * MIN, plan.end - plan.start - 40 * MIN)
+        first = plan.start + 20 * MIN
+        c0 = rng.randint(first, max(first, plan.end - dur - 10 * MIN))
+        extra = 2 if k % 3 == 2 else 1
+        plan.schedule(c0 - 10 * MIN, partial(_share, c0=c0, dur=dur, extra=extra))
+
+
+def _share(plan: Plan, c0: int, dur: int, extra: int) -> None:
+    rng = plan.rng
+    roles = (Role.CARGO, Role.TANKER, Role.TRAWLER)
+    cands = _candidates(plan, roles, c0 - 10 * MIN, c0 + dur + 10 * MIN)
+    if not cands:
+        return
+    i = rng.choice(cands)
+    target = plan.agents[i]
+    here = target.track.position_at(c0)
+    windows: list[tuple[int, int]] = []
+    for j in range(extra):
+        s0 = c0 + j * rng.randint(20, 60) * MIN
+        s1 = min(c0 + dur, plan.end)
+        if s1 - s0 < 60 * MIN:
+            break
+        for _ in range(20):
+            ground = rng.choice(LY_GROUNDS + TN_GROUNDS)
+            p = random_sea_point(plan, ground, 8000)
+            if p is not None and distance_m(here, p) > 100_000:
+                break
+        else:
+            continue
+        builder = TrackBuilder(plan.world, s0, p, rng)
+        track = builder.zigzag(ground, 8000, s1 - s0 + MIN, (3, 8)).build()
+        reg = plan.registry
+        other = replace(
+            target.vessel,
+            name=reg.name(target.vessel.flag),
+            callsign=reg.callsign(target.vessel.flag),
+            imo=0,
+        )
+        plan.add(Agent(other, track, on=s0, off=s1, log_as=i, scenario="shared_mmsi"))
+        windows.append((s0, s1))
+    if not windows:
+        return
+    plan.busy.add(i)
+    plan.label(
+        PlannedLabel(
+            "position_jump",
+            "shared_mmsi",
+            i,
+            min(w[0] for w in windows),
+            max(w[1] for w in windows),
+            "spoof",
+            point=None,
+            details={"cause": "shared_mmsi", "transmitters": 1 + len(windows)},
+        )  # fmt: skip
+    )

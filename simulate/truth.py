@@ -127,6 +127,12 @@ class RxLog:
 #: off a track cannot be told from a corrupt message, which a detector must drop silently (issue
 #: 5: an outlier does not corrupt the track, and is not an alert by itself).
 SPOOF_MIN_FIXES = 2
+#: An encounter whose vessels were heard inside it for less than 20 minutes (from the later
+#: first fix to the earlier last fix) is labelled ``optional`` (``details.optional``: neither
+#: found nor missed, an event on it is right): the definition's minimum, which no detector
+#: can be required to see in less (a 20-minute meeting seen by one fix of each vessel, as a
+#: sparse feed shows it), though fixes just outside it may show it.
+ENCOUNTER_MIN_MS = 20 * 60_000
 #: An identity change is labelled once two static reports with the new identity were received:
 #: one could be a corrupt report (the engine's ``identity_confirm``), and a vessel that sails
 #: out of range after its first new report has not shown the change to anyone.
@@ -148,9 +154,16 @@ def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None
             to = to[go]
             osel = to[(to >= p.start) & (to <= p.end)]
             if not sel.any() or not len(osel):
-                return None
-            start = max(int(tg[sel][0]), int(osel[0]))
-            end = min(int(tg[sel][-1]), int(osel[-1]))
+                if p.kind != "encounter":
+                    return None
+                start, end = p.start, p.end  # unseen inside: a detector may still bridge it
+                details["optional"] = True
+            else:
+                start = max(int(tg[sel][0]), int(osel[0]))
+                end = min(int(tg[sel][-1]), int(osel[-1]))
+            if p.kind == "encounter" and end - start < ENCOUNTER_MIN_MS:
+                details["optional"] = True
+                start, end = min(start, end), max(start, end)
         elif sel.any():
             start, end = int(tg[sel][0]), int(tg[sel][-1])
         if sel.any():

@@ -1,7 +1,9 @@
 from typing import Any
 
-from bench.eval import RunSpec, below_target, match, merge_scores
+from bench.eval import RunSpec, below_target, mark_undecidable, match, merge_scores, worst_of
+from geo.config import EngineConfig
 from geo.events import parse_time
+from simulate.sampling import FeedSampling
 
 
 def _obj(kind: str, mmsi: int, start: str, end: str | None, **kw: Any) -> dict[str, Any]:
@@ -137,3 +139,36 @@ def test_an_open_gap_naming_the_wrong_cause_is_scored() -> None:
     stray = _gap("04:00:05", None, {"coverage": {"verdict": "good"}})
     s = match([stray], [], end_ms=parse_time("2026-06-01T06:00:00Z"))
     assert s["ais_gap"].open_events == 1 and s["ais_gap"].events == 0
+
+
+def test_an_optional_label_is_neither_found_nor_missed_and_an_event_on_it_is_right() -> None:
+    lab = _obj("encounter", 1, "01:00:00", "01:15:00", other=2)
+    lab["details"] = {"optional": True}
+    seen = match([_obj("encounter", 1, "01:00:00", "01:30:00", other=2)], [lab])["encounter"]
+    assert (seen.labels, seen.recall, seen.events, seen.precision) == (0, None, 1, 1.0)
+    assert "encounter" not in match([], [lab])  # nothing to score: no label counted, no miss
+
+
+def test_silences_within_six_of_a_sparse_feeds_intervals_are_undecidable() -> None:
+    labels = [
+        _obj("ais_gap", 1, "01:00:00", "03:00:00"),
+        _obj("ais_gap", 2, "01:00:00", "08:00:00"),
+    ]
+    mark_undecidable(labels, FeedSampling.parse("every:30", 1), EngineConfig())
+    assert [bool(lab.get("details", {}).get("optional")) for lab in labels] == [True, False]
+    dense = [_obj("ais_gap", 1, "01:00:00", "03:00:00")]
+    mark_undecidable(dense, FeedSampling.parse("all", 1), EngineConfig())
+    assert "details" not in dense[0]
+
+
+def test_the_quoted_figure_is_the_worst_shape_per_kind() -> None:
+    good = match(
+        [_obj("loitering", 1, "01:00:00", "03:00:00")],
+        [_obj("loitering", 1, "01:00:00", "03:00:00")],
+    )
+    bad = match([], [_obj("loitering", 1, "01:00:00", "03:00:00")])
+    worst = worst_of({"terrestrial": good, "sparse60": bad})
+    assert worst["loitering"]["recall"] == 0.0 and worst["loitering"]["recall_shape"] == "sparse60"
+    assert worst["loitering"]["precision"] == 1.0
+    assert RunSpec("default", 61, 6, shift_deg=167.5).shape == "antimeridian"
+    assert RunSpec("sparse30", 63, 6).shape == "sparse30"

@@ -24,7 +24,7 @@ from app.exchange.cise.validate import check_entity, entity_errors, parse_xml, t
 from app.store import open_store
 from app.store.repo import Repo
 from geo.events import Event
-from simulate.scenario import SCENARIOS
+from simulate.scenario import FULL_FEED_SCENARIOS
 
 MARE = str(Path(sys.executable).with_name("mare"))
 runner = CliRunner()
@@ -74,7 +74,7 @@ def validate_folder(out: Path) -> Counter[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("scenario", sorted(FULL_FEED_SCENARIOS))
 def test_every_document_from_a_scenario_is_valid(tmp_path: Path, scenario: str) -> None:
     _, events_path = simulated_events(tmp_path, scenario)
     events = read_jsonl(events_path)
