@@ -15,6 +15,7 @@ MODULES = (
     "bench.service",
     "bench.dashboard",
     "bench.demo",
+    "bench.cise",
 )
 
 

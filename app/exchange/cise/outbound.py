@@ -37,8 +37,9 @@ from app.exchange.cise.entities import (
     vessel_mmsis,
 )
 from app.exchange.cise.envelope import PushMeta, build_push
+from app.exchange.cise.errors import CiseSchemaError
 from app.exchange.cise.partners import Partner, covers
-from app.exchange.cise.validate import serialize
+from app.exchange.cise.validate import check_message, parse_xml, serialize
 from app.exchange.delivery import Deliveries, RetryPolicy, is_final
 from app.live.hub import Hub, HubClosed
 from app.wallclock import now_ms
@@ -214,7 +215,9 @@ class CiseDispatcher:
             security_level=partner.security_level,
             sensitivity=partner.sensitivity,
         )
-        return serialize(build_push(meta, entities))
+        body = serialize(build_push(meta, entities))
+        check_message(parse_xml(body))  # a partner gets nothing its gateway would bounce
+        return body
 
     async def _audit(
         self, partner: Partner, action: str, alert: dict[str, Any], detail: dict[str, Any]
@@ -255,7 +258,15 @@ class CiseDispatcher:
     async def deliver(self, partner: Partner, alert: dict[str, Any]) -> bool:
         """Deliver one alert with retries, auditing every attempt; return whether it arrived."""
         message_id = str(uuid.uuid4())
-        body = await asyncio.to_thread(self.message, partner, alert, message_id)
+        try:
+            body = await asyncio.to_thread(self.message, partner, alert, message_id)
+        except CiseSchemaError as exc:  # a defect in Mare's mapping: say so, send nothing
+            self.counts["gave_up"] += 1
+            failed: dict[str, Any] = {"partner": partner.id, "message_id": message_id}
+            failed["error"] = f"not sent: {exc}"
+            await self._audit(partner, "cise.push.failed", alert, failed)
+            log.error("CISE push of alert %s not sent: %s", alert.get("id"), exc)
+            return False
         for n in range(1, self.retry.max_attempts + 1):
             t0 = time.perf_counter()
             status, error = await self.attempt(partner, body)
