@@ -24,8 +24,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from ais_ingest.decoder import Decoder
+from app.api.docs_pages import DocsPolicy
 from app.api.errors import add_exception_handlers
 from app.api.push.seq_recorder import attach as attach_seq_recorder
 from app.api.routers import ROUTERS
@@ -225,12 +227,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 await asyncio.to_thread(services.maintenance.stop)
             await stop_service(app)
 
-    app = FastAPI(
+    # The API docs pages load Swagger UI and ReDoc from the package, not a CDN: operation
+    # rooms are often air-gapped, and a blank /docs there is no documentation at all.
+    app = FastAPIOffline(
         title="Mare",
         version="1",
         summary="AIS vessel tracking and interdiction for the central Mediterranean",
         lifespan=lifespan,
     )
+    app.add_middleware(DocsPolicy)
     add_exception_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

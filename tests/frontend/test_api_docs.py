@@ -1,0 +1,59 @@
+"""The API documentation pages work in an air-gapped room: nothing loaded from elsewhere.
+
+Swagger UI (``/docs``) and ReDoc (``/redoc``) are rendered in real headless Chromium with every
+request to another host aborted; both must list the API's operations, from assets the service
+itself serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.app.api.conftest import Service, make_settings, start
+from tests.frontend.test_dashboard import CHROMIUM_ARGS, Recorder
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    tmp: Path = tmp_path_factory.mktemp("docs")
+    yield from start(make_settings(tmp, f"sqlite:///{tmp / 'mare.sqlite'}"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "operation"),
+    [
+        ("/docs", ".opblock-summary-path[data-path='/api/v1/vessels']"),
+        ("/redoc", "text='/api/v1/vessels/{mmsi}/intercepts'"),
+    ],
+)
+def test_api_docs_render_with_every_foreign_request_blocked(
+    browser: Browser, svc: Service, path: str, operation: str
+) -> None:
+    base = str(svc.client.base_url).rstrip("/")
+    rec = Recorder(urlparse(base).netloc)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.route("**/*", rec.route)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + path)
+    page.wait_for_selector(operation, state="attached", timeout=60_000)
+    ctx.close()
+    assert not rec.foreign, f"requests to other hosts: {rec.foreign}"
+    assert not errors, errors
+    assert any("/static-offline-docs/" in u for u in rec.urls), rec.urls
