@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.store import open_store
 from app.store.repo import Repo
 from geo.events import Event
 from simulate.scenario import FULL_FEED_SCENARIOS
+from tests.app.store.conftest import create_database, drop_database
 
 MARE = str(Path(sys.executable).with_name("mare"))
 runner = CliRunner()
@@ -160,12 +162,26 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "--risk-type" in res.output
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each backend, its schema as `mare db upgrade` leaves it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mare.sqlite'}"
+        return
+    url = create_database("mare_cise")
+    try:
+        mare("db", "upgrade", "--url", url)
+        yield url
+    finally:
+        drop_database(url)
+
+
 @pytest.mark.slow
 def test_export_from_the_store_by_window_and_zone_carries_the_stored_vessels(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
     feed, events_path = simulated_events(tmp_path, "default")
-    url = f"sqlite:///{tmp_path / 'mare.sqlite'}"
+    url = database_url
     mare("ingest", str(feed), env={**os.environ, "MARE_DATABASE_URL": url})
     events = read_jsonl(events_path)
     store = open_store(url)
