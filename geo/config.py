@@ -141,16 +141,21 @@ class EngineConfig:
     identity_memory_s
         A value a field had within the last week that comes back is a flip, not a change:
         the names of vessels sharing an MMSI alternate, and only the first flip is news.
-    future_max_s, future_confirm_records
-        A position stamped more than 5 min ahead of the engine's clock is held back; the next
-        record within the clock shows it was corrupt (dropped, counted), while 10 consecutive
-        records ahead, each within 5 min of the one before, show that time really moved (a
-        capture resuming after a hole) and are let through. A corrupt clock can then move the
-        engine's time by at most 5 min, a sixth of the 30-min dark floor, so it cannot raise a
-        "went dark" alert for a vessel that was not already silent for most of it. Five minutes
-        is far beyond the skew of a sane feed (tag-block times come from NTP-synchronised
-        receivers, seconds apart); ten records is under a minute of a busy feed, and an
-        isolated bad timestamp never makes ten in a row.
+    future_max_s, future_pace_steps, future_confirm_records, future_confirm_span_s
+    future_confirm_bulk
+        The clock guard (`geo.clock`). A position ahead of the engine's clock by more than
+        ``max(5 min, pace)``, where the pace is the event time the feed's last three forward
+        steps covered, is held back and judged by the records that follow: dropped once those
+        still at the old time amount to a quarter of the held run; let through once the run's
+        own records span its lead over the clock (less 5 min), or once 10 of them span a minute
+        (a capture resuming after a hole: a vessel reports every 2-10 s under way, whereas a
+        burst of forged or corrupt sentences is one instant), or once there are 1,000 (a busy
+        feed resumed: a few seconds of it). Five
+        minutes is far beyond the skew of a sane terrestrial feed (tag-block times come from
+        NTP- or GNSS-disciplined receivers, seconds apart) and a sixth of the 30-min dark floor,
+        so a corrupt time stamp let through on a busy feed cannot raise a "went dark" alert by
+        itself; three steps let a sparse capture (a few vessels every 10-60 min) move at its own
+        sampling while a stamp hours or years ahead of it is held.
     risk_half_life_s, risk_weights
         Risk contributions halve every 24 h: yesterday's encounter still matters, last week's
         barely. A ``contact_association`` (an AIS vessel met or escorted a boat without AIS)
@@ -243,7 +248,10 @@ class EngineConfig:
     identity_memory_s: float = 7 * 24 * 3600.0
 
     future_max_s: float = 300.0
+    future_pace_steps: int = 3
     future_confirm_records: int = 10
+    future_confirm_span_s: float = 60.0
+    future_confirm_bulk: int = 1000
 
     risk_half_life_s: float = 24 * 3600.0
     risk_weights: dict[str, float] = field(default_factory=_default_risk_weights)

@@ -49,6 +49,12 @@ from geo.zones import Zone
 SNAPSHOT_VERSION = 1
 _DEFAULT_CONFIG = EngineConfig()
 
+#: Why a position record the engine was given did not reach a vessel's track (besides the
+#: clock guard's ``future_time``): ``same_time`` (a second fix of a vessel at the very time of
+#: its previous one, as in a capture without time stamps), ``out_of_order`` (older than the
+#: vessel's latest fix), ``no_position`` (latitude or longitude unavailable).
+UNUSED_REASONS = ("same_time", "out_of_order", "no_position")
+
 
 class SnapshotError(GeoError):
     """A snapshot that cannot be restored (wrong format or version)."""
@@ -137,6 +143,8 @@ class Engine:
         self.book: dict[int, dict[tuple[Any, ...], Event]] = {}
         self.records = 0
         self.clock = ClockGuard(config)  # records stamped too far ahead of event time
+        #: Position records not used, by reason (see `record_counts`).
+        self.unused: dict[str, int] = dict.fromkeys(UNUSED_REASONS, 0)
         zone_list = list(zones)
         self.zone_det = ZoneDetector(config, zone_list)
         self.set_zones(zone_list)
@@ -161,6 +169,13 @@ class Engine:
         return int(self.config.slice_s * 1000)
 
     # -- wording helpers -----------------------------------------------------------------------
+
+    def _last_fix(self, mmsi: int) -> tuple[int, float, float, float] | None:
+        slot = self.fleet.slot_of.get(mmsi)
+        f = self.fleet
+        if slot is None or f.t[slot] < 0:
+            return None
+        return int(f.t[slot]), float(f.lon[slot]), float(f.lat[slot]), float(f.sog[slot])
 
     def _near(self, lon: float, lat: float) -> dict[str, object] | None:
         return self.places.nearest(lon, lat)
@@ -193,7 +208,9 @@ class Engine:
     def process(self, batch: Batch) -> list[Event]:
         """Consume one batch of records; return the events (new or updated episodes) it caused."""
         self.records += len(batch)
-        batch = self.clock.filter(batch, self.watermark)
+        return self._run(self.clock.filter(batch, self.watermark))
+
+    def _run(self, batch: Batch) -> list[Event]:
         pos = batch.positions
         n = len(pos)
         s_ms = self._slice_ms
@@ -255,11 +272,17 @@ class Engine:
         return events
 
     def flush(self) -> list[Event]:
-        """Close the current slice, as live mode would a minute later (end of a capture)."""
-        self.clock.drop_held()
+        """Close the current slice, as live mode would a minute later (end of a capture).
+
+        Records the clock guard still holds are judged first (`ClockGuard.finish`).
+        """
+        events: list[Event] = []
+        tail = self.clock.finish(self.watermark, self._last_fix)
+        if len(tail):
+            events = self._run(tail)
         if self.slice is None:
-            return self.contacts.flush(self._near, self._zone_of)
-        events = self.advance(
+            return events + self.contacts.flush(self._near, self._zone_of)
+        events += self.advance(
             int((self.slice + 1) * self._slice_ms + self.config.live_lateness_s * 1000)
         )
         events += self.contacts.flush(self._near, self._zone_of)
@@ -315,6 +338,7 @@ class Engine:
             & (pos.mmsi > 0)
         )
         rows = np.flatnonzero(valid)
+        self.unused["no_position"] += int(np.count_nonzero(~(np.isfinite(lat) & np.isfinite(lon))))
         p, z = self.index.query(lon[rows], lat[rows])
         prow = rows[p]
         counts = np.bincount(prow, minlength=n)
@@ -414,11 +438,13 @@ class Engine:
         slot = fleet.slots(um)[inv.ravel()]
         first = np.r_[True, mm[1:] != mm[:-1]]
         # Strictly increasing time per vessel: later duplicates and stragglers are dropped.
-        drop = np.zeros(len(rows), dtype=np.bool_)
-        drop[1:] = ~first[1:] & (t[1:] <= t[:-1])
-        drop |= first & (t <= fleet.seen_t[slot])
+        before = np.where(first, fleet.seen_t[slot], np.r_[np.int64(-1), t[:-1]])
+        drop = t <= before
         np.maximum.at(fleet.seen_t, slot, t)
         if drop.any():
+            same = int(np.count_nonzero(t[drop] == before[drop]))
+            self.unused["same_time"] += same
+            self.unused["out_of_order"] += int(np.count_nonzero(drop)) - same
             keep = ~drop
             rows, mm, t, slot = rows[keep], mm[keep], t[keep], slot[keep]
             first = np.r_[True, mm[1:] != mm[:-1]] if len(rows) else first[:0]
@@ -547,8 +573,23 @@ class Engine:
 
     @property
     def clock_jumps(self) -> int:
-        """Confirmed forward jumps of event time (a capture resuming after a hole)."""
+        """Held runs let through: event time moved further than the feed's pace at once."""
         return self.clock.jumps
+
+    def record_counts(self) -> dict[str, Any]:
+        """Return what became of the records given to the engine (the account every report uses).
+
+        ``records`` were given; ``unused`` counts position records that reached no track, by
+        reason (``future_time`` from the clock guard, then `UNUSED_REASONS`); ``held`` are
+        waiting for the clock guard's judgement now; ``clock_jumps`` counts held runs let
+        through.
+        """
+        return {
+            "records": self.records,
+            "unused": {"future_time": self.clock.dropped, **self.unused},
+            "held": self.clock.holding,
+            "clock_jumps": self.clock.jumps,
+        }
 
     def now_ms(self) -> int:
         """Event time the engine has reached (the watermark), 0 before any record."""
@@ -597,6 +638,7 @@ class Engine:
             "had_data": self.had_data,
             "records": self.records,
             "clock": self.clock.to_state(),
+            "unused": dict(self.unused),
             "seen": sorted(self.seen),
             "deferred": [event_to_state(e) for e in self.deferred],
             "fleet": self.fleet.to_state(),
@@ -641,6 +683,7 @@ class Engine:
         eng.had_data = state["had_data"]
         eng.records = state["records"]
         eng.clock.load_state(state.get("clock", {}))
+        eng.unused.update(state.get("unused", {}))
         eng.seen = set(state["seen"])
         eng.deferred = [event_from_state(e) for e in state["deferred"]]
         eng.fleet = Fleet.from_state(state["fleet"])
