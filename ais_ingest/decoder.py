@@ -105,6 +105,13 @@ class Decoder:
         Called once per `decode` call that accepted any line, with the accepted raw lines in
         arrival order (see the module docstring); runs inline, so it must be quick and must not
         raise. None (the default) costs nothing. It may be set after construction.
+    max_ahead_seconds
+        For lines whose receive time is when they were heard (``clocked`` in `decode`: a live
+        feed), a time of their own more than this ahead of it is impossible, a wrong or forged
+        clock: such a line takes its receive time (counted, ``event_time.restamped``), so no
+        sentence can carry event time past the wall clock, however many arrive. Receive time
+        rather than dropping: a receiver or logger whose clock runs fast (local time written as
+        UTC, an unsynchronised clock) still gives valid positions, heard now. None disables it.
     """
 
     #: Chunks shorter than this go line by line: numpy's fixed cost per call exceeds the gain.
@@ -116,8 +123,10 @@ class Decoder:
         dedupe_seconds: float = 10.0,
         fragment_timeout_seconds: float = 5.0,
         on_accepted: Callable[[Sequence[str]], None] | None = None,
+        max_ahead_seconds: float | None = 300.0,
     ) -> None:
         self.stats = IngestStats()
+        self.max_ahead_ms = None if max_ahead_seconds is None else int(max_ahead_seconds * 1000)
         self.on_accepted = on_accepted
         # Raw lines of the multipart messages assembled in this call, by their last line's
         # number; kept only while ``on_accepted`` is set.
@@ -178,6 +187,7 @@ class Decoder:
         received_ms: int | Sequence[int],
         source: str | Sequence[str],
         fragments: list[_Fragment],
+        clocked: bool | Sequence[bool] = False,
     ) -> list[_Message]:
         """Frame lines one by one, verify checksums, assemble multipart; return the messages.
 
@@ -198,10 +208,24 @@ class Decoder:
                 ok_array[np.asarray(tag_rows)] &= checksums_ok(tag_bodies, tag_given)
             ok = ok_array.tolist()
             line_fragments: list[_Fragment] = []
+            times = self.stats.times
+            limit = self.max_ahead_ms
             for k, (body, _cs, t_ms, station, group, line, number) in enumerate(framed):
                 if not ok[k]:
                     counts["bad_checksum"] += 1
                     continue
+                rx = received_ms if isinstance(received_ms, int) else received_ms[number]
+                if t_ms == rx:
+                    times["receive"] += 1
+                elif (
+                    limit is not None
+                    and t_ms > rx + limit
+                    and (clocked if isinstance(clocked, bool) else clocked[number])
+                ):
+                    times["restamped"] += 1
+                    t_ms = rx
+                else:
+                    times["own"] += 1
                 parts = body.split(",")
                 if len(parts) != 7 or parts[0][2:] not in _SENTENCE_TYPES:
                     counts["bad_framing"] += 1
@@ -243,6 +267,37 @@ class Decoder:
                 out = sorted(out + assembled) if out else assembled
         return out
 
+    def _times_of_rows(
+        self,
+        fr: FramedChunk,
+        received_ms: int | Sequence[int],
+        clocked: bool | Sequence[bool],
+    ) -> None:
+        """Count where the regular rows' times came from; restamp those impossibly ahead."""
+        ok = fr.ok
+        rx = (
+            np.int64(received_ms)
+            if isinstance(received_ms, int)
+            else np.asarray(received_ms, dtype=np.int64)[fr.rows]
+        )
+        own = fr.time_ms != rx
+        times = self.stats.times
+        n_ok = int(np.count_nonzero(ok))
+        n_own = int(np.count_nonzero(own & ok))
+        limit = self.max_ahead_ms
+        if limit is not None and n_own and (not isinstance(clocked, bool) or clocked):
+            ahead = own & (fr.time_ms > rx + limit)
+            if not isinstance(clocked, bool):
+                ahead &= np.asarray(clocked, dtype=np.bool_)[fr.rows]
+            if ahead.any():
+                fr.time_ms[ahead] = rx[ahead] if isinstance(rx, np.ndarray) else rx
+                n_re = int(np.count_nonzero(ahead & ok))
+                times["restamped"] += n_re
+                n_own -= n_re
+                n_ok -= n_re
+        times["own"] += n_own
+        times["receive"] += n_ok - n_own
+
     def _assemble(self, fragments: list[_Fragment]) -> list[_Message]:
         """Run fragments (in line order) through the assembler; return completed messages."""
         add = self._assembler.add
@@ -270,12 +325,16 @@ class Decoder:
         lines: Sequence[str],
         received_ms: int | Sequence[int],
         source: str | Sequence[str] = "",
+        *,
+        clocked: bool | Sequence[bool] = False,
     ) -> Batch:
         """Decode a chunk of lines (without line endings) received at ``received_ms``.
 
         ``received_ms`` (one value, or one per line) is the event time of lines that carry none
         of their own; ``source`` (one name, or one per line) names the feed for lines without a
-        station of their own, and keeps fragments of different feeds apart.
+        station of their own, and keeps fragments of different feeds apart. ``clocked`` (one
+        value, or one per line) says the receive time is when the line was heard, not a
+        stand-in such as a capture file's modification time (see ``max_ahead_seconds``).
         """
         if self._joined:  # left by a call that raised, or a hook unset from another thread
             self._joined = {}
@@ -291,12 +350,13 @@ class Decoder:
         irregular: Iterable[int] = range(n)
         if n >= self.vector_min_lines:
             fr = frame_chunk(lines, received_ms, source, self._tag_info)
+            self._times_of_rows(fr, received_ms, clocked)
             irregular = fr.irregular.tolist()
             counts["bad_checksum"] += int(fr.ok.size - np.count_nonzero(fr.ok))
             multi = fr.total > 1
             single = np.flatnonzero(fr.ok & ~multi)
             fragments = self._regular_fragments(lines, fr, np.flatnonzero(fr.ok & multi))
-        messages = self._line_messages(lines, irregular, received_ms, source, fragments)
+        messages = self._line_messages(lines, irregular, received_ms, source, fragments, clocked)
         dup_single, dup_msg = self._duplicates(fr, single, messages)
         if self.on_accepted is not None:
             self._accept(lines, fr, single, dup_single, messages, dup_msg)

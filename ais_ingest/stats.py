@@ -22,15 +22,23 @@ REASONS: tuple[str, ...] = (
 )
 BUCKETS: tuple[str, ...] = ("records", "multipart_joined", *REASONS)
 
+#: Where the event time of each checksum-valid sentence came from (not line buckets: a
+#: sentence is counted here whatever becomes of it later). ``own``: its tag block, logger
+#: timestamp or receiver metadata; ``receive``: none of those, so its receive time (for a
+#: capture file, the file's modification time); ``restamped``: its own time was further ahead
+#: of its receipt than any sane clock is (`Decoder` ``max_ahead_seconds``), so receive time.
+TIME_SOURCES: tuple[str, ...] = ("own", "receive", "restamped")
+
 
 class IngestStats:
     """Line counters by outcome; ``as_dict()`` is what ``--stats FILE`` writes."""
 
-    __slots__ = ("lines", "counts")
+    __slots__ = ("lines", "counts", "times")
 
     def __init__(self) -> None:
         self.lines = 0
         self.counts: dict[str, int] = dict.fromkeys(BUCKETS, 0)
+        self.times: dict[str, int] = dict.fromkeys(TIME_SOURCES, 0)
 
     def add(self, bucket: str, n: int = 1) -> None:
         self.counts[bucket] += n
@@ -40,6 +48,8 @@ class IngestStats:
             self.lines += other.lines
             for k, v in other.counts.items():
                 self.counts[k] += v
+            for k, v in other.times.items():
+                self.times[k] += v
 
     @property
     def records(self) -> int:
@@ -52,3 +62,7 @@ class IngestStats:
 
     def as_dict(self) -> dict[str, int]:
         return {"lines": self.lines, **self.counts}
+
+    def report(self) -> dict[str, object]:
+        """Return what ``--stats FILE`` writes: the line buckets, then ``event_time`` sources."""
+        return {**self.as_dict(), "event_time": dict(self.times)}

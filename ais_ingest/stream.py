@@ -39,6 +39,7 @@ async def decode_stream(
     texts: list[str] = []
     times: list[int] = []
     sources: list[str] = []
+    clocked: list[bool] = []
     deadline = 0.0
     try:
         while True:
@@ -56,16 +57,23 @@ async def decode_stream(
                 texts.extend(item.lines)
                 times.extend([int(item.received_at * 1000)] * n)
                 sources.extend([item.source] * n)
+                clocked.extend([item.clocked] * n)
             ended = item is None and not timed_out
             while len(texts) >= batch_size:  # a big read is cut into full batches
-                batch = decoder.decode(texts[:batch_size], times[:batch_size], sources[:batch_size])
+                batch = decoder.decode(
+                    texts[:batch_size],
+                    times[:batch_size],
+                    sources[:batch_size],
+                    clocked=clocked[:batch_size],
+                )
                 del texts[:batch_size], times[:batch_size], sources[:batch_size]
+                del clocked[:batch_size]
                 deadline = time.monotonic() + batch_seconds
                 if len(batch):
                     yield batch
             if texts and (ended or timed_out):
-                batch = decoder.decode(texts, times, sources)
-                texts, times, sources = [], [], []
+                batch = decoder.decode(texts, times, sources, clocked=clocked)
+                texts, times, sources, clocked = [], [], [], []
                 if len(batch):
                     yield batch
             if ended:

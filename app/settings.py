@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     dedupe_seconds: float = Field(default=10.0, ge=0)
     #: An unfinished multipart message is dropped after this many seconds (receive time).
     fragment_timeout_seconds: float = Field(default=5.0, gt=0)
+    #: A line from a live feed stamped more than this many seconds after it was heard gets its
+    #: receive time (a fast or forged clock; `ais_ingest.decoder.Decoder`); 0 turns it off.
+    max_ahead_seconds: float = Field(default=300.0, ge=0)
+
+    @property
+    def decoder_max_ahead(self) -> float | None:
+        """Return ``max_ahead_seconds`` as the decoder takes it (None: off)."""
+        return self.max_ahead_seconds or None
+
     #: Webhook targets an admin allows, comma-separated URL prefixes (``https://hooks.example.org,
     #: http://10.0.0.5:8080/mare``); a subscription elsewhere is refused. Empty allows none.
     webhook_allowlist: str = ""

@@ -128,6 +128,8 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         decoder=Decoder(
             dedupe_seconds=settings.dedupe_seconds,
             fragment_timeout_seconds=settings.fragment_timeout_seconds,
+            # The demo plays its simulation at --speed times real time: ahead on purpose.
+            max_ahead_seconds=None if settings.mode == "demo" else settings.decoder_max_ahead,
         ),
         snapshot_path=settings.snapshot_path,
         snapshot_seconds=settings.snapshot_seconds,

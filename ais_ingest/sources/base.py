@@ -40,6 +40,26 @@ class LineChunk(NamedTuple):
     lines: list[str]
     source: str
 
+    @property
+    def clocked(self) -> bool:
+        """Whether ``received_at`` is when the lines were heard (a network feed, stdin).
+
+        Then no line can carry a time much later than it (`ais_ingest.decoder.Decoder`,
+        ``max_ahead_seconds``).
+        """
+        return True
+
+
+class ReplayChunk(LineChunk):
+    """Lines of a capture file: their receive time is its modification time or the pacing."""
+
+    __slots__ = ()
+
+    @property
+    def clocked(self) -> bool:
+        """Never: a file's lines were heard whenever it was recorded."""
+        return False
+
 
 #: What sources produce internally: ``(received_at, lines, peer or None)``.
 RawChunk = tuple[float, list[str], str | None]
@@ -62,6 +82,9 @@ class SourceStats:
 
 class LineSource(AsyncIterator[tuple[float, str]]):
     """Base of every source: subclasses implement :meth:`_produce` and maybe :meth:`_open`."""
+
+    #: How its chunks are made: `LineChunk` (receive time = when heard) or `ReplayChunk`.
+    _chunk: type[LineChunk] = LineChunk
 
     def __init__(self, spec: SourceSpec, *, max_line: int = MAX_LINE) -> None:
         self.spec = spec
@@ -142,13 +165,13 @@ class LineSource(AsyncIterator[tuple[float, str]]):
         if self._pos < len(self._lines):
             rest = self._lines[self._pos :]
             self._pos = len(self._lines)
-            yield LineChunk(self._received_at, rest, self._source_name(self._peer))
+            yield self._chunk(self._received_at, rest, self._source_name(self._peer))
         while True:
             try:
                 received_at, lines, peer = await self._next_chunk()
             except StopAsyncIteration:
                 return
-            yield LineChunk(received_at, lines, self._source_name(peer))
+            yield self._chunk(received_at, lines, self._source_name(peer))
 
     async def tagged(self) -> AsyncGenerator[TaggedLine, None]:
         """Yield the lines one by one with their source name (``name#peer`` for listeners)."""

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncGenerator
 
 from ais_ingest.errors import SourceError
-from ais_ingest.sources.base import LineSource, RawChunk, SourceStats
+from ais_ingest.sources.base import LineSource, RawChunk, ReplayChunk, SourceStats
 from ais_ingest.sources.eventtime import line_event_time
 from ais_ingest.sources.lines import MAX_LINE, LineSplitter
 from ais_ingest.sources.pacing import Pacer
@@ -83,6 +83,8 @@ async def stream_lines(
 
 class FileSource(LineSource):
     """``file:PATH[?speed=F]`` or bare paths: every line of every file, in order."""
+
+    _chunk = ReplayChunk
 
     def __init__(self, spec: SourceSpec, *, max_line: int = MAX_LINE) -> None:
         super().__init__(spec, max_line=max_line)

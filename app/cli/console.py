@@ -23,6 +23,11 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def warn_line(message: str) -> None:
+    """Print one warning line on stderr (the text as given, no markup)."""
+    err.print("[yellow]warning:[/] " + escape(message), soft_wrap=True, highlight=False)
+
+
 def warn_legacy_database(settings: Settings) -> None:
     """Say once that var_dir's ``mare.db`` (the old default of ingest and db) is not read."""
     legacy = settings.legacy_database_file
@@ -58,5 +63,7 @@ def decoder_from_settings() -> Decoder:
     """Return a decoder with the configured dedupe window and fragment timeout."""
     s = get_settings()
     return Decoder(
-        dedupe_seconds=s.dedupe_seconds, fragment_timeout_seconds=s.fragment_timeout_seconds
+        dedupe_seconds=s.dedupe_seconds,
+        fragment_timeout_seconds=s.fragment_timeout_seconds,
+        max_ahead_seconds=s.decoder_max_ahead,
     )

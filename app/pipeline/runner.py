@@ -41,7 +41,6 @@ from typing import Any, Protocol, TypeVar
 from ais_ingest.decoder import Decoder
 from ais_ingest.records import Batch
 from ais_ingest.sources import LineSource, merge_chunks
-from ais_ingest.sources.base import LineChunk
 from ais_ingest.stream import decode_stream
 from app.live.picture import LivePicture
 from app.pipeline.backlog import Backlog, Pending
@@ -598,6 +597,6 @@ class Pipeline:
 
 
 async def _chunks(source: Any) -> Any:
-    """Re-yield merged chunks as `LineChunk`s (what `decode_stream` takes)."""
-    async for received_at, lines, name in source:
-        yield LineChunk(received_at, lines, name)
+    """Re-yield merged chunks (`LineChunk`s, what `decode_stream` takes) as they are."""
+    async for chunk in source:
+        yield chunk
