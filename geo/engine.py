@@ -274,7 +274,11 @@ class Engine:
     def flush(self) -> list[Event]:
         """Close the current slice, as live mode would a minute later (end of a capture).
 
-        Records the clock guard still holds are judged first (`ClockGuard.finish`).
+        Records the clock guard still holds are judged first (`ClockGuard.finish`). Then every
+        encounter and loitering episode still open is emitted once more in its state at the end
+        (same key, ``end`` null, ``details.ongoing_until`` its last observation, its duration
+        so far), so the last version of each episode is its final one, not the one that first
+        passed the threshold.
         """
         events: list[Event] = []
         tail = self.clock.finish(self.watermark, self._last_fix)
@@ -286,6 +290,7 @@ class Engine:
             int((self.slice + 1) * self._slice_ms + self.config.live_lateness_s * 1000)
         )
         events += self.contacts.flush(self._near, self._zone_of)
+        events += self.encounters.ongoing() + self.loiter.ongoing(self.fleet)
         self._remember(events)
         return events
 

@@ -15,7 +15,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
+from ais_ingest.decoder import Decoder, chunked, read_lines
 from ais_ingest.errors import IngestError
 from ais_ingest.sources import SourceSpec, merge_chunks, parse_source_url
 from ais_ingest.stats import IngestStats
@@ -27,8 +27,10 @@ from app.cli.console import (
     fail,
     file_progress,
     warn_legacy_database,
+    warn_line,
 )
 from app.cli.output import RecordWriter
+from app.cli.timing import CaptureClock, mostly_untimed, untimed, untimed_message
 from app.settings import get_settings
 from app.store import Store, StoreError, open_store
 
@@ -51,7 +53,7 @@ def _summary(stats: IngestStats, seconds: float) -> Table:
 
 def _write_stats(path: Path | None, stats: IngestStats) -> None:
     if path is not None:
-        path.write_text(json.dumps(stats.as_dict(), indent=2) + "\n")
+        path.write_text(json.dumps(stats.report(), indent=2) + "\n")
 
 
 @cli.command()
@@ -74,6 +76,7 @@ def decode(
     except ValueError as exc:
         raise fail(str(exc)) from None
     total = sum(p.stat().st_size for p in captures)
+    untimed_captures: list[str] = []
     started = time.perf_counter()
     progress = file_progress()
     try:
@@ -81,11 +84,14 @@ def decode(
             task = progress.add_task("decoding", total=total)
             for path in captures:
                 progress.update(task, description=f"decoding {path.name}")
-                received_ms = capture_time_ms(path)
+                clock = CaptureClock(path)
+                before = dict(dec.stats.times)
                 for chunk in chunked(read_lines(path), 8192):
-                    batch = dec.decode(chunk, received_ms, path.name)
+                    batch = dec.decode(chunk, clock.end_ms, path.name)
                     writer.write(batch.records())
                     progress.advance(task, sum(len(line) + 1 for line in chunk))
+                if mostly_untimed(untimed(before, dec.stats)):
+                    untimed_captures.append(untimed_message(clock, untimed(before, dec.stats)))
             dec.flush()
     except BrokenPipeError:  # `mare decode x | head`: the reader has all it wants
         sys.stderr.close()
@@ -95,6 +101,8 @@ def decode(
     finally:
         if out is not None:
             sink.close()
+    for line in untimed_captures:
+        warn_line(line)
     err.print(_summary(dec.stats, time.perf_counter() - started))
     _write_stats(stats_file, dec.stats)
 

@@ -11,17 +11,18 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
+from ais_ingest.decoder import Decoder, chunked, read_lines
 from app.cli import cli
-from app.cli.console import decoder_from_settings, err, fail, file_progress
+from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
+from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
 from geo import shipped
 from geo.detectors.base import Place
 from geo.engine import Engine
@@ -74,6 +75,89 @@ def _summary(events: list[Event], lines: int, records: int, seconds: float) -> T
     return table
 
 
+#: Why a record was not used, as the summary says it.
+UNUSED_WORDS = {
+    "future_time": "stamped far ahead of the feed's own time",
+    "same_time": "at the same time as the vessel's previous fix",
+    "out_of_order": "older than the vessel's latest fix",
+    "no_position": "without a position",
+}
+#: A run that leaves more than this share of its records unused says so in one warning line.
+UNUSED_WARN_SHARE = 0.01
+
+
+def unused_lines(counts: dict[str, Any]) -> tuple[str, str | None]:
+    """Return the summary's line on unused records, and a warning line if they are many."""
+    unused = {k: v for k, v in counts["unused"].items() if v}
+    records = counts["records"]
+    parts = ", ".join(f"{n:,} {UNUSED_WORDS.get(k, k)} ({k})" for k, n in unused.items())
+    line = f"records not used: {sum(unused.values()):,} of {records:,}" + (
+        f": {parts}" if parts else ""
+    )
+    # Positions that are not available (lat 91) are the sender's; the rest Mare set aside.
+    dropped = {k: v for k, v in unused.items() if k != "no_position"}
+    total = sum(dropped.values())
+    share = total / records if records else 0.0
+    warn = None
+    if share > UNUSED_WARN_SHARE:
+        words = ", ".join(f"{n:,} {UNUSED_WORDS.get(k, k)}" for k, n in dropped.items())
+        warn = f"{total:,} of {records:,} records ({100 * share:.1f} %) were set aside: {words}"
+    return line, warn
+
+
+class UntimedCapture(Exception):
+    """A capture without usable time stamps, given to behaviour detection without a span."""
+
+
+def run_detect(
+    captures: list[Path],
+    engine: Engine,
+    decoder: Decoder,
+    progress: Progress | None = None,
+    *,
+    assume_span_s: float | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> tuple[list[Event], int]:
+    """Decode captures batch by batch through the engine; return episodes and lines read.
+
+    A capture whose sentences mostly carry no time of their own raises `UntimedCapture` as
+    soon as its first lines show it, unless ``assume_span_s`` says how to spread them
+    (`app.cli.timing`); with it, ``warn`` gets one line naming the fallback.
+    """
+    log = EpisodeLog()
+    lines = 0
+    task = (
+        progress.add_task("detecting", total=sum(p.stat().st_size for p in captures))
+        if progress
+        else None
+    )
+    for path in captures:
+        if progress is not None and task is not None:
+            progress.update(task, description=f"detecting {path.name}")
+        clock = CaptureClock(path, assume_span_s)
+        before = dict(decoder.stats.times)
+        checked = False
+        first = 0
+        for chunk in chunked(read_lines(path), 8192):
+            lines += len(chunk)
+            batch = decoder.decode(chunk, clock.received(first, len(chunk)), path.name)
+            first += len(chunk)
+            if not checked and untimed(before, decoder.stats)[1]:
+                checked = True
+                if assume_span_s is None and mostly_untimed(untimed(before, decoder.stats)):
+                    counts = untimed(before, decoder.stats)
+                    raise UntimedCapture(untimed_message(clock, counts, so_far=True))
+            log.add(engine.process(batch))
+            if progress is not None and task is not None:
+                progress.advance(task, sum(len(line) + 1 for line in chunk))
+        counts = untimed(before, decoder.stats)
+        if warn is not None and mostly_untimed(counts):
+            warn(untimed_message(clock, counts))
+    log.add(engine.process(decoder.flush()))
+    log.add(engine.flush())
+    return log.ordered(), lines
+
+
 def _load_inputs(
     captures: list[Path],
     zones_path: Path | None,
@@ -101,31 +185,6 @@ def _load_inputs(
     return zones, watchlist, places
 
 
-def run_detect(
-    captures: list[Path], engine: Engine, decoder: Decoder, progress: Progress | None = None
-) -> tuple[list[Event], int]:
-    """Decode captures batch by batch through the engine; return episodes and lines read."""
-    log = EpisodeLog()
-    lines = 0
-    task = (
-        progress.add_task("detecting", total=sum(p.stat().st_size for p in captures))
-        if progress
-        else None
-    )
-    for path in captures:
-        if progress is not None and task is not None:
-            progress.update(task, description=f"detecting {path.name}")
-        received_ms = capture_time_ms(path)
-        for chunk in chunked(read_lines(path), 8192):
-            lines += len(chunk)
-            log.add(engine.process(decoder.decode(chunk, received_ms, path.name)))
-            if progress is not None and task is not None:
-                progress.advance(task, sum(len(line) + 1 for line in chunk))
-    log.add(engine.process(decoder.flush()))
-    log.add(engine.flush())
-    return log.ordered(), lines
-
-
 @cli.command()
 def detect(
     captures: Annotated[list[Path], typer.Argument(help="Capture files, plain or .gz.")],
@@ -148,22 +207,50 @@ def detect(
             help="Contacts (CSV or GeoJSON, repeatable) fused with the AIS on event time.",
         ),
     ] = None,
+    assume_time: Annotated[
+        str | None,
+        typer.Option(
+            "--assume-time",
+            metavar="SPAN",
+            help="For captures without time stamps: their lines were received evenly over "
+            "SPAN (90s, 3m, 1h30m) in file order, ending at the file's modification time.",
+        ),
+    ] = None,
+    stats_file: Annotated[
+        Path | None,
+        typer.Option("--stats", help="Write the decoder's and the engine's counters as JSON."),
+    ] = None,
 ) -> None:
     """Run the behaviour engine over captures and write one event per episode."""
     from app.cli.contacts import read_contact_files
 
     zone_list, wl, place_list = _load_inputs(captures, zones, watchlist, places)
+    try:
+        span = None if assume_time is None else parse_span(assume_time)
+    except ValueError as exc:
+        raise fail(f"--assume-time: {exc}") from None
     engine = Engine(zone_list, watchlist=wl, places=place_list)
     if contacts:
         engine.add_contacts(read_contact_files(contacts))
     decoder = decoder_from_settings()
     started = time.perf_counter()
     progress = file_progress()
+    warnings: list[str] = []
     try:
         with progress:
-            events, lines = run_detect(captures, engine, decoder, progress)
+            events, lines = run_detect(
+                captures, engine, decoder, progress, assume_span_s=span, warn=warnings.append
+            )
     except (OSError, EOFError) as exc:
         raise fail(f"cannot read capture: {exc}") from None
+    except UntimedCapture as exc:
+        raise fail(
+            f"{exc}. Behaviour detection runs on event time: give --assume-time SPAN (how long "
+            "the recording lasted, e.g. 3m) to spread the lines in file order, or decode the "
+            "capture with `mare decode`"
+        ) from None
+    for line in warnings:
+        warn_line(line)
     try:
         if str(out) == "-":
             write_events(sys.stdout, events)
@@ -173,3 +260,16 @@ def detect(
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc}") from None
     err.print(_summary(events, lines, engine.records, time.perf_counter() - started))
+    counts = engine.record_counts()
+    summary, too_many = unused_lines(counts)
+    err.print(summary, highlight=False, soft_wrap=True)
+    if too_many is not None:
+        warn_line(
+            too_many + (f" (see {stats_file})" if stats_file else " (--stats FILE for all counts)")
+        )
+    if stats_file is not None:
+        report = {**decoder.stats.report(), "engine": counts}
+        try:
+            stats_file.write_text(json.dumps(report, indent=2) + "\n")
+        except OSError as exc:
+            raise fail(f"cannot write {stats_file}: {exc}") from None

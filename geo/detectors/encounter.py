@@ -54,7 +54,7 @@ from geo.detectors.base import (
     format_duration,
     haversine_m,
 )
-from geo.events import Event, EventKind, Severity
+from geo.events import Event, EventKind, Severity, format_time
 from geo.geodesy import chord_of_m, interpolate_track, lat_lon_of, unit_vectors
 from geo.tracker import Fleet
 
@@ -277,6 +277,8 @@ class EncounterDetector:
                 "resampled_every_s": self.cfg.slice_s,
             }
         )
+        if end is None:
+            details["ongoing_until"] = format_time(p.last)  # last seen together so far
         where = describe_place(details.get("near"))
         details["summary"] = (
             f"encounter of {key[0]} with {key[1]} for {format_duration(dur)}"
@@ -295,6 +297,10 @@ class EncounterDetector:
             other_mmsi=key[1],
             details=details,
         )
+
+    def ongoing(self) -> list[Event]:
+        """Return the present version of every reported episode still open (end of a capture)."""
+        return [self._event(key, p, None) for key, p in sorted(self.pairs.items()) if p.emitted]
 
     # -- snapshot --------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import B, SliceContext, distance_m, format_duration, haversine_m, nm
-from geo.events import Event, EventKind, Severity
+from geo.events import Event, EventKind, Severity, format_time
 from geo.geodesy import lat_lon_of, unit_vectors
 from geo.tracker import Fleet
 
@@ -181,9 +181,18 @@ class LoiterDetector:
         }
         if end is None:
             details["summary"] += " (ongoing)"
+            details["ongoing_until"] = format_time(ep.last)  # last slow fix so far
         return Event(
             EventKind.LOITERING, mmsi, ep.since, end, lat, lon, Severity.MEDIUM, details=details
         )
+
+    def ongoing(self, fleet: Fleet) -> list[Event]:
+        """Return the present version of every reported episode still open (end of a capture)."""
+        return [
+            self._event(ep, fleet.mmsi[s], None)
+            for s, ep in sorted(self.runs.items())
+            if ep.emitted
+        ]
 
     def open_since(self, slot: int) -> int | None:
         """Start of a vessel's open slow run, if any."""

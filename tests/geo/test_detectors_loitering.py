@@ -1,6 +1,6 @@
 from geo.events import EventKind
 from geo.zones import ZoneKind
-from tests.geo.engine_scenarios import ms, of_kind, run, run_raw, track, zone
+from tests.geo.engine_scenarios import final, ms, of_kind, run, run_raw, track, zone
 
 PORT = zone("port", ZoneKind.PORT, (12.50, 35.00, 12.60, 35.10))
 
@@ -8,10 +8,13 @@ PORT = zone("port", ZoneKind.PORT, (12.50, 35.00, 12.60, 35.10))
 def test_slow_vessel_at_sea_for_more_than_an_hour_loiters_once() -> None:
     recs = track(642000001, 0, 2 * 3600, 30, 33.5, 12.5, 0.8, 45.0, msg_type=18)
     raw = run_raw(recs)
-    loiter = of_kind(raw, EventKind.LOITERING)
+    loiter = of_kind(final(raw), EventKind.LOITERING)
     assert len(loiter) == 1 and loiter[0].open  # ongoing at the end of the capture
     assert loiter[0].start_ms == ms(0)
     assert loiter[0].details["near"]["name"] == "Zuwara"
+    # the version written at the end is the state there, not the one at the threshold
+    assert loiter[0].details["duration"] == "2 h"
+    assert loiter[0].details["ongoing_until"] == "2026-05-28T22:26:40Z"
 
 
 def test_loitering_closes_when_the_vessel_gets_under_way() -> None:
