@@ -53,6 +53,7 @@ class ServiceCollector(Collector):
         for name, n in sorted(ingest.items()):
             outcome.add_metric([name], n)
         yield outcome
+        yield from self._event_time(pipeline)
         for key, help_text in (
             ("batches", "Decoded batches through the engine"),
             ("records", "Records through the engine"),
@@ -122,6 +123,45 @@ class ServiceCollector(Collector):
             vessels = GaugeMetricFamily("mare_vessels_live", "Vessels in the live picture")
             vessels.add_metric([], len(live))
             yield vessels
+
+    def _event_time(self, pipeline: Any) -> Iterator[Metric]:
+        """Where event time came from, and every record the engine held back or did not use."""
+        times = CounterMetricFamily(
+            "mare_ingest_event_time",
+            "Sentences by where their event time came from: own (tag block, logger, receiver), "
+            "receive (none of their own), restamped (own time further ahead of their receipt "
+            "than MARE_MAX_AHEAD_SECONDS, so their receive time)",
+            labels=["source"],
+        )
+        for name, n in sorted(pipeline.decoder.stats.times.items()):
+            times.add_metric([name], n)
+        yield times
+        counts = pipeline.engine.record_counts()
+        unused = CounterMetricFamily(
+            "mare_engine_records_unused",
+            "Records the engine did not use, by reason: future_time (stamped far ahead of the "
+            "feed's own time, see geo/clock.py), same_time, out_of_order, no_position",
+            labels=["reason"],
+        )
+        for reason, n in sorted(counts["unused"].items()):
+            unused.add_metric([reason], n)
+        yield unused
+        held = GaugeMetricFamily(
+            "mare_engine_records_held", "Records held back by the clock guard, awaiting judgement"
+        )
+        held.add_metric([], counts["held"])
+        yield held
+        jumps = CounterMetricFamily(
+            "mare_engine_clock_jumps",
+            "Held runs let through: event time moved further than the feed's pace at once",
+        )
+        jumps.add_metric([], counts["clock_jumps"])
+        yield jumps
+        now = GaugeMetricFamily(
+            "mare_engine_event_time_seconds", "Event time the engine has reached (epoch s)"
+        )
+        now.add_metric([], pipeline.engine.now_ms() / 1000.0)
+        yield now
 
     def _hub(self) -> Iterator[Metric]:
         hub = getattr(self.services, "hub", None)

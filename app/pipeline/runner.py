@@ -46,6 +46,7 @@ from app.live.picture import LivePicture
 from app.pipeline.backlog import Backlog, Pending
 from app.pipeline.clock import LiveClock
 from app.pipeline.counters import PipelineCounters
+from app.pipeline.set_aside import SetAsideLog
 from app.pipeline.snapshot import write_snapshot
 from app.store.alerts import event_key, provisional_alert
 from app.store.errors import StoreUnavailable
@@ -138,6 +139,7 @@ class Pipeline:
         #: Alert writes past ``alert_max_delay`` and not done yet (their alerts went unstored).
         self._late_alerts = 0
         self.clock = LiveClock()
+        self.set_aside = SetAsideLog()
         self.counters = PipelineCounters(ingest=self.decoder.stats)
         self.engine_q: asyncio.Queue[Batch] = asyncio.Queue(queue_batches)
         self.store_q: asyncio.Queue[tuple[Batch, list[dict[str, Any]]]] = asyncio.Queue(
@@ -320,6 +322,7 @@ class Pipeline:
         c.statics += len(batch.statics)
         events = self.engine.process(batch)
         self._contact_outcomes()
+        self.set_aside.check(self.engine.record_counts(), self.decoder.stats.times)
         self.clock.saw(self.engine.now_ms())
         changed = self.live.apply_batch(batch)
         touched = self._after(events, changed)
