@@ -8,15 +8,10 @@ from typing import Any
 import pytest
 
 from ais_ingest.decoder import Decoder
-from ais_ingest.timestamps import nmea_checksum
 from app.pipeline.set_aside import SetAsideLog
 from geo.engine import Engine
 from tests.app.push.conftest import position
-
-
-def tagged(t_s: int, sentence: str) -> str:
-    tag = f"c:{t_s}"
-    return f"\\{tag}*{nmea_checksum(tag):02X}\\{sentence}"
+from tests.app.test_detect_cli import tagged
 
 
 def test_a_forged_clock_is_said_once_a_minute_at_most(caplog: pytest.LogCaptureFixture) -> None:
