@@ -91,7 +91,8 @@ def test_a_replayed_capture_is_not_restamped(tmp_path: Path) -> None:
     async def decode() -> list[int]:
         dec = Decoder()
         out: list[int] = []
-        async for batch in decode_stream(merge_chunks([f"file:{capture}"]), dec):
+        chunks = merge_chunks([f"file:{capture}"])
+        async for batch in decode_stream(chunks, dec, batch_size=2048, batch_seconds=0.1):
             out += batch.positions.time_ms.tolist()
         assert dec.stats.times["restamped"] == 0
         return out
