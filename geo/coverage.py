@@ -49,7 +49,8 @@ from geo.detectors.base import F64, I64, U8, B
 
 MILLI = 1000
 HOUR_MS = 3_600_000
-_STATION_BITS = 16  # room for 65,536 station names; more are folded into the last code
+_STATION_BITS = 16  # room for 65,535 station names; more are folded into the last but one
+_NO_STATION = (1 << _STATION_BITS) - 1  # rows of expected reports that no station heard
 _M_PER_DEG = 111_195.0
 #: Upward drift of a vessel's best demonstrated rate: doubles in 6 h without better evidence,
 #: so a vessel that leaves terrestrial range for satellite-only reception is re-learned.
@@ -59,6 +60,8 @@ _RATE_MAX_MS = 2 * HOUR_MS
 
 VERDICTS = ("good", "edge", "unknown")
 _PER_SLOT = ("rate", "rate_t", "trk_h", "trk_e", "trk_t")
+#: Closed slices held back before their buckets take them (see `Coverage.commit`).
+_FLUSH_SLICES = 30
 
 
 def is_class_b(msg_type: U8) -> B:
@@ -77,87 +80,93 @@ def _reduce(keys: I64, *values: I64) -> tuple[I64, ...]:
 
 
 class _Bucket:
-    """One hour: heard and expected per cell, heard per (cell, station), as sorted arrays.
+    """One hour: heard and expected per (cell, station), keys ``cell << 16 | station``, sorted.
 
-    Slices are appended raw and reduced when the bucket is read (or has grown): lookups are
-    rare (a gap's assessment), slices many, and integer sums do not care about the order.
+    A cell's figures are the sum over its range of keys. Slices are appended reduced and
+    merged when the bucket is read (or has grown): lookups are rare (a gap's judgement), slices
+    many, and integer sums do not care about the order.
     """
 
-    _COMPACT_ROWS = 1 << 16
+    _COMPACT_ROWS = 1 << 14
 
     def __init__(self) -> None:
         e = np.zeros(0, dtype=np.int64)
         self._keys, self._heard, self._exp = e, e, e
-        self._st_keys, self._st_heard = e, e
-        self._raw: list[tuple[I64, I64, I64, I64]] = []
+        self._cum_h, self._cum_e = np.zeros(1, np.int64), np.zeros(1, np.int64)
+        self._raw: list[tuple[I64, I64, I64]] = []
         self._raw_rows = 0
 
-    def add(self, keys: I64, heard: I64, exp: I64, st_keys: I64) -> None:
-        self._raw.append((keys, heard, exp, st_keys))
-        self._raw_rows += len(keys)
+    def add(self, keys: I64, heard: I64, exp: I64) -> None:
+        """Add rows, reduced at once (thousands of fixes fall in a few hundred cells)."""
+        k, h, e = _reduce(keys, heard, exp)
+        self._raw.append((k, h, e))
+        self._raw_rows += len(k)
         if self._raw_rows > self._COMPACT_ROWS:
             self._compact()
 
     def _compact(self) -> None:
         if not self._raw:
             return
-        keys, heard, exp, st_keys = (np.concatenate(c) for c in zip(*self._raw, strict=True))
+        keys, heard, exp = (np.concatenate(c) for c in zip(*self._raw, strict=True))
         self._raw, self._raw_rows = [], 0
         self._keys, self._heard, self._exp = _reduce(
             np.concatenate([self._keys, keys]),
             np.concatenate([self._heard, heard]),
             np.concatenate([self._exp, exp]),
         )
-        self._st_keys, self._st_heard = _reduce(
-            np.concatenate([self._st_keys, st_keys]),
-            np.concatenate([self._st_heard, np.ones(len(st_keys), np.int64)]),
-        )
+        self._cum_h = np.concatenate([[0], np.cumsum(self._heard)])
+        self._cum_e = np.concatenate([[0], np.cumsum(self._exp)])
 
     @property
-    def keys(self) -> I64:
+    def cells(self) -> I64:
+        """Return the cells with figures (each once)."""
         self._compact()
-        return self._keys
+        return np.unique(self._keys >> _STATION_BITS)
 
     @property
-    def exp(self) -> I64:
+    def expected(self) -> int:
+        """Return the expected reports (thousandths) of the whole bucket."""
         self._compact()
-        return self._exp
+        return int(self._cum_e[-1])
 
     def get(self, cells: I64) -> tuple[int, int]:
-        """Heard and expected summed over ``cells`` (sorted)."""
+        """Return heard and expected summed over ``cells`` (each once)."""
         self._compact()
-        i = np.searchsorted(self._keys, cells)
-        ok = i < len(self._keys)
-        i, cells = i[ok], cells[ok]
-        hit = i[self._keys[i] == cells]
-        return int(self._heard[hit].sum()), int(self._exp[hit].sum())
+        lo = np.searchsorted(self._keys, cells << _STATION_BITS)
+        hi = np.searchsorted(self._keys, (cells + 1) << _STATION_BITS)
+        h = self._cum_h[hi] - self._cum_h[lo]
+        e = self._cum_e[hi] - self._cum_e[lo]
+        return int(h.sum()), int(e.sum())
 
     def stations(self, cell: int) -> dict[int, int]:
+        """Return heard per station code in one cell."""
         self._compact()
         bounds = [cell << _STATION_BITS, (cell + 1) << _STATION_BITS]
-        lo, hi = np.searchsorted(self._st_keys, bounds).tolist()
+        lo, hi = np.searchsorted(self._keys, bounds).tolist()
+        mask = (1 << _STATION_BITS) - 1
         return {
-            int(k) & ((1 << _STATION_BITS) - 1): int(h)
-            for k, h in zip(self._st_keys[lo:hi], self._st_heard[lo:hi], strict=True)
+            int(k) & mask: int(h)
+            for k, h in zip(self._keys[lo:hi], self._heard[lo:hi], strict=True)
+            if h and int(k) & mask != _NO_STATION
         }
 
     def to_state(self) -> dict[str, list[int]]:
         self._compact()
         return {
-            "cells": self._keys.tolist(),
+            "keys": self._keys.tolist(),
             "heard": self._heard.tolist(),
             "expected": self._exp.tolist(),
-            "station_cells": self._st_keys.tolist(),
-            "station_heard": self._st_heard.tolist(),
         }
 
     @classmethod
     def from_state(cls, obj: dict[str, list[int]]) -> _Bucket:
         b = cls()
-        b._keys, b._heard, b._exp, b._st_keys, b._st_heard = (
-            np.array(obj[k], dtype=np.int64)
-            for k in ("cells", "heard", "expected", "station_cells", "station_heard")
+        keys, heard, exp = (  # (a bucket of an earlier layout restores empty)
+            np.array(obj.get(k, []), dtype=np.int64) for k in ("keys", "heard", "expected")
         )
+        if len(keys) != len(heard) or len(keys) != len(exp):
+            return b
+        b.add(keys, heard, exp)
         return b
 
 
@@ -211,6 +220,7 @@ class Coverage:
         self.trk_e: F64 = np.zeros(0)
         self.trk_t: I64 = np.zeros(0, dtype=np.int64)
         self._pending: list[dict[str, Any]] = []
+        self._closed: list[tuple[int, list[dict[str, Any]]]] = []  # (hour, parts) not in buckets
 
     # -- the hot path --------------------------------------------------------------------------
 
@@ -218,7 +228,7 @@ class Coverage:
         """Return a small integer per row for its receiving station (names interned once)."""
         code = self.station_code
         for name in set(sources) - code.keys():
-            code[name] = min(len(self.station_names), (1 << _STATION_BITS) - 1)
+            code[name] = min(len(self.station_names), _NO_STATION - 1)
             self.station_names.append(name)
         return np.fromiter(map(code.__getitem__, sources), np.int64, len(sources))
 
@@ -268,18 +278,13 @@ class Coverage:
     ) -> None:
         """Hold one slice part's accepted fixes aside until the slice closes (see `commit`).
 
-        Records come grouped by vessel (``starts``, as `SliceContext`), so the cell of each
-        record's previous fix is the cell of the record before it, except for a group's first.
+        ``starts`` (vessel groups, as in `SliceContext`) is not needed since intervals count
+        where they end; it stays for callers that pass a context's fields.
         """
         n = len(t)
         if n == 0:
             return
         cell = self.cells(lon, lat, is_class_b(msg_type))
-        prev_b = is_class_b(prev_type)
-        prev_cell = np.empty_like(cell)
-        prev_cell[1:] = cell[:-1]
-        g = starts[:-1]
-        prev_cell[g] = self.cells(np.nan_to_num(prev_lon[g]), np.nan_to_num(prev_lat[g]), prev_b[g])
         has = prev_t >= 0
         dt = np.where(has, t - prev_t, 0)
         ref_ms = self.reference_s(slot, prev_nominal_s) * 1000.0
@@ -287,11 +292,12 @@ class Coverage:
         exp = np.where(short, dt * MILLI // np.maximum(ref_ms, 1.0), 0).astype(np.int64)
         # the vessel's own reception: every interval, a silence counting up to the dark floor
         own = np.minimum(dt, self.cfg.gap_floor_s * 1000.0) * MILLI // np.maximum(ref_ms, 1.0)
+        # An interval of a few reports counts where it ends: the cell where it began but for
+        # the odd boundary crossing, and one key per fix halves what is reduced.
         part: dict[str, Any] = {
-            "cell": cell,
+            "key": (cell << _STATION_BITS) + station,
+            "exp": exp,
             "station": station,
-            "exp_cell": prev_cell[short],
-            "exp": exp[short],
         }
         # The vessel's demonstrated rate, from every interval a receiver could plausibly leave.
         rs = has & (dt > 0) & (dt <= _RATE_MAX_MS)
@@ -305,10 +311,10 @@ class Coverage:
         if len(long_):
             lc, le = self._silences(
                 dt[long_], ref_ms[long_], prev_lon[long_], prev_lat[long_], lon[long_], lat[long_],
-                prev_b[long_],
+                is_class_b(prev_type[long_]),
             )  # fmt: skip
-            part["exp_cell"] = np.concatenate([part["exp_cell"], lc])
-            part["exp"] = np.concatenate([part["exp"], le])
+            part["silent_key"] = (lc << _STATION_BITS) + _NO_STATION
+            part["silent_exp"] = le
         self._pending.append(part)
 
     def _silences(
@@ -345,31 +351,55 @@ class Coverage:
     # -- slice close ---------------------------------------------------------------------------
 
     def commit(self, end_ms: int) -> None:
-        """Merge the closed slice's contributions into the hour it ends in; drop old hours."""
+        """Close a slice: its contributions go to the hour it ends in; old hours are dropped.
+
+        What the next slice's fixes depend on (each vessel's demonstrated rate, its own
+        reception, each station's last report) is updated now; the buckets, read only when a
+        gap is judged, take the closed slices of an hour in one go (`_flush`), which costs a
+        fraction of merging them one by one and gives the same integer sums.
+        """
         hour = (end_ms - 1) // HOUR_MS
         if self._pending:
-            self._merge(hour, end_ms)
-        for h in [h for h in self.buckets if h <= hour - self.window_h]:
-            self._expire(h)
+            parts, self._pending = self._pending, []
+            self._merge_rates(parts, end_ms)
+            self._merge_tracks(parts, end_ms)
+            station = np.concatenate([p["station"] for p in parts])
+            for s in np.flatnonzero(np.bincount(station)).tolist():
+                self.station_last[s] = end_ms
+            if self._closed and self._closed[0][0] != hour:
+                self._flush()
+            self._closed.append((hour, parts))
+            if len(self._closed) >= _FLUSH_SLICES:
+                self._flush()
+        expired = [h for h in self.buckets if h <= hour - self.window_h]
+        if expired:
+            self._flush()
+            for h in expired:
+                self._expire(h)
 
-    def _merge(self, hour: int, end_ms: int) -> None:
-        parts, self._pending = self._pending, []
-        cell = np.concatenate([p["cell"] for p in parts])
-        station = np.concatenate([p["station"] for p in parts])
-        exp_cell = np.concatenate([p["exp_cell"] for p in parts])
+    def _flush(self) -> None:
+        """Add the closed slices held back to their hours' buckets."""
+        by_hour: dict[int, list[dict[str, Any]]] = {}
+        for hour, parts in self._closed:
+            by_hour.setdefault(hour, []).extend(parts)
+        self._closed = []
+        for hour, parts in by_hour.items():
+            self._merge(hour, parts)
+
+    def _merge(self, hour: int, parts: list[dict[str, Any]]) -> None:
+        key = np.concatenate([p["key"] for p in parts])
         exp = np.concatenate([p["exp"] for p in parts])
-        keys = np.concatenate([cell, exp_cell])
-        heard = np.concatenate([np.ones(len(cell), np.int64), np.zeros(len(exp_cell), np.int64)])
-        expected = np.concatenate([np.zeros(len(cell), np.int64), exp])
-        st_keys = cell * (1 << _STATION_BITS) + station
+        heard = np.ones(len(key), np.int64)
+        silent = [p for p in parts if "silent_key" in p]
+        if silent:
+            sk = np.concatenate([p["silent_key"] for p in silent])
+            key = np.concatenate([key, sk])
+            exp = np.concatenate([exp, *(p["silent_exp"] for p in silent)])
+            heard = np.concatenate([heard, np.zeros(len(sk), np.int64)])
         bucket = self.buckets.get(hour)
         if bucket is None:
             bucket = self.buckets[hour] = _Bucket()
-        bucket.add(keys, heard, expected, st_keys)
-        for s in np.flatnonzero(np.bincount(station)).tolist():
-            self.station_last[s] = end_ms
-        self._merge_rates(parts, end_ms)
-        self._merge_tracks(parts, end_ms)
+        bucket.add(key, heard, exp)
 
     def _merge_rates(self, parts: list[dict[str, Any]], end_ms: int) -> None:
         slot = np.concatenate([p["rate_slot"] for p in parts])
@@ -428,6 +458,7 @@ class Coverage:
 
     def counts(self, cells: list[int]) -> tuple[int, int]:
         """Heard and expected (thousandths) in the window, summed over some cells."""
+        self._flush()
         keys = np.array(sorted(cells), dtype=np.int64)
         h = e = 0
         for b in self.buckets.values():
@@ -452,6 +483,7 @@ class Coverage:
 
         Both classes count: the question is who covers the place.
         """
+        self._flush()
         c = int(self.cells(np.array([lon]), np.array([lat]))[0])
         per: dict[int, int] = {}
         for cells in ([c, c + 1], self._block(c) + self._block(c + 1)):
@@ -543,6 +575,7 @@ class Coverage:
 
     def to_state(self) -> dict[str, Any]:
         """Everything needed to resume, pending slice contributions included (JSON-able)."""
+        self._flush()
         pending = []
         for p in self._pending:
             pending.append(

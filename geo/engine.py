@@ -32,7 +32,7 @@ from geo.coverage import Coverage
 from geo.detectors.base import Describer, Place, PlaceIndex, SliceContext
 from geo.detectors.contacts import ContactFusion
 from geo.detectors.encounter import EncounterDetector
-from geo.detectors.gap import GapDetector, expected_interval_s
+from geo.detectors.gap import GapDetector
 from geo.detectors.identity import IdentityDetector
 from geo.detectors.loitering import LoiterDetector
 from geo.detectors.mmsi import invalid_mmsi_event
@@ -480,7 +480,7 @@ class Engine:
             ctx.prev_t,
             ctx.prev_lon,
             ctx.prev_lat,
-            expected_interval_s(ctx.prev_type, ctx.prev_sog, ctx.prev_status),
+            ctx.prev_nominal_s,
             ctx.prev_supp,
             pre["station"][rows],
             starts,

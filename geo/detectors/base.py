@@ -193,6 +193,8 @@ class SliceContext:
     moved: I8 = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     #: Course over ground of the fix before each record (dead reckoning of where it went).
     prev_cog: F64 = field(default_factory=lambda: np.zeros(0))
+    #: ITU-R M.1371 reporting interval at the fix before each record (set by the gap detector).
+    prev_nominal_s: F64 = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return int(self.t.shape[0])

@@ -188,6 +188,7 @@ class GapDetector:
         A fix the vessel's reported position jumped to (``ctx.moved``) is not a reappearance:
         the tracker reports the jump, and the silence before it belongs to another track.
         """
+        ctx.prev_nominal_s = expected_interval_s(ctx.prev_type, ctx.prev_sog, ctx.prev_status)
         dt, typical, after = sampling_before(ctx, fleet, self.cfg)
         known = ~np.isnan(typical)
         prior = self.feed_sampling_s()
