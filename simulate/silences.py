@@ -17,7 +17,8 @@ not a second transmitter on someone else's MMSI). Every ``ais_gap`` label says w
 - ``out_of_range``: every other such silence of a vessel still transmitting, between two fixes
   heard or from the last fix heard to the end of the capture or of the vessel's voyage (then
   ``open``). One shorter than 1.2 times its threshold is ``optional`` too: whether a detector
-  sees it past the threshold turns on a reported speed a tenth of a knot either side of a band.
+  sees it past the threshold turns on a reported speed a tenth of a knot either side of a band;
+  and so is one the engine's sampling rule does not count as a gap (see `_sampled_well`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from simulate.truth import Label, RxLog, Zone
 from simulate.world import haversine_m
 
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 
 MIN = 60_000
 _CFG = EngineConfig()
@@ -130,8 +132,32 @@ class SilenceTruth:
                 thr = threshold_ms(ag, a)
                 if b - a <= thr or not self._at_sea(float(lon[k]), float(lat[k])):
                     continue
-                labels.append(self._label(i, ag, k, a, b, thr, lon, lat, is_open=k == len(t) - 1))
+                lab = self._label(i, ag, k, a, b, thr, lon, lat, is_open=k == len(t) - 1)
+                if not self._sampled_well(t[: k + 1], b - a):
+                    lab.details["optional"] = True
+                labels.append(lab)
         return labels
+
+    @staticmethod
+    def _sampled_well(before: I64, silence_ms: int) -> bool:
+        """Return True if the silence is long against how the vessel was heard before it.
+
+        The engine calls a silence a gap only once it is longer than ``gap_sampling_k`` times
+        the vessel's own interval (the longest of the last hours, up to ``gap_sampling_cap_s``),
+        and takes the cap for a vessel heard for less than ``gap_floor_s`` and fewer than
+        ``gap_sampling_min_fixes`` fixes (`geo.detectors.gap`): a boat heard in fits at the
+        fringe of a range is a sparse feed of its own. A silence that rule does not count is
+        ``optional`` here: reported or not, it is not scored.
+        """
+        cfg = _CFG
+        watched = (
+            int(before[-1] - before[0]) >= cfg.gap_floor_s * 1000
+            or len(before) >= cfg.gap_sampling_min_fixes
+        )
+        recent = before[before >= before[-1] - int(cfg.gap_sampling_half_life_s * 1000)]
+        longest = float(np.diff(recent).max()) / 1000.0 if len(recent) > 1 else 0.0
+        typical = min(longest, cfg.gap_sampling_cap_s) if watched else cfg.gap_sampling_cap_s
+        return silence_ms > cfg.gap_sampling_k * typical * 1000
 
     def _label(
         self,
