@@ -98,6 +98,9 @@ class ServiceSettings(Settings):
 
     #: Ingest sources the pipeline reads (``udp://0.0.0.0:10110``, ``tcp://...``), comma list.
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Radar track feeds (TTM/TLL target sentences), comma list of source URLs with the radar's
+    #: options ``lat``, ``lon`` (its site, for TTM), ``every``, ``radius`` (`app.live.radar`).
+    radar_sources: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: ``host:port`` on which the NMEA relay re-serves the accepted sentences over TCP
     #: (``127.0.0.1:10111``, ``[::1]:10111``; port 0 takes a free one); empty: no relay.
     relay_listen: str = ""
@@ -146,12 +149,21 @@ class ServiceSettings(Settings):
     #: a partner elsewhere is never sent to. Empty allows none.
     cise_allowlist: str = ""
 
-    @field_validator("sources", mode="before")
+    @field_validator("sources", "radar_sources", mode="before")
     @classmethod
     def _split_sources(cls, value: Any) -> Any:
         """Accept ``MARE_SOURCES=udp://0.0.0.0:10110,tcp://host:4001`` (or a list)."""
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("radar_sources")
+    @classmethod
+    def _check_radar_sources(cls, value: list[str]) -> list[str]:
+        from app.live.radar import parse_radar_source
+
+        for url in value:
+            parse_radar_source(url)  # a SourceURLError (a ValueError) names the bad one
         return value
 
     @field_validator("relay_listen")

@@ -12,14 +12,15 @@ once: a reachable area must not re-read 170 kB of coastline), the engine
 (from its snapshot when there is one), the live picture (from stored vessels), auth (the
 bootstrap token), the NMEA relay when ``MARE_RELAY_LISTEN`` asks for one (fed by the decoder's
 `on_accepted` hook, so it listens before the first line is decoded), and last the pipeline,
-whose sources start streaming at once.
+whose sources start streaming at once, then the radar feeds (``MARE_RADAR_SOURCES``), whose
+contacts go to the running engine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -38,13 +39,16 @@ from app.auth.throttle import LoginThrottle, Policy
 from app.live.assets import load_assets_file
 from app.live.hub import Hub
 from app.live.picture import LivePicture
+from app.live.radar import RadarFeeds, wall_ms
 from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.snapshot import restore_or_new
 from app.pipeline.zone_watch import ZoneWatcher
 from app.settings import ServiceSettings
+from app.store.contacts import add_contacts
 from app.store.maintainer import Maintainer
 from app.store.repo import Repo
+from geo.contacts import Contact
 from geo.land import load_land
 from geo.places import load_places
 from geo.watchlist import load_watchlist
@@ -150,10 +154,18 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         seq_recorder=recorder,
     )
     install(app, services)
+    radar = RadarFeeds(settings.radar_sources, radar_store(repo), pipeline.add_contacts)
+    services.radar = radar
+    started = False
     try:
         services.relay = await start_relay(settings, pipeline.decoder)
         await pipeline.start()
+        started = True
+        await radar.start()  # after the pipeline: its contacts go to the running engine
     except BaseException:
+        await radar.stop()
+        if started:
+            await pipeline.stop()
         if services.relay is not None:
             await services.relay.stop()
         await hub.close()
@@ -195,9 +207,28 @@ async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay 
     return relay
 
 
+def radar_store(repo: Repo) -> Callable[[list[Contact]], Awaitable[list[Contact]]]:
+    """Return how radar feeds store their contacts: per feed, as ``radar:NAME``, unaudited."""
+
+    def write(contacts: list[Contact]) -> list[Contact]:
+        out: list[Contact] = []
+        for name in sorted({c.source for c in contacts}):
+            mine = [c for c in contacts if c.source == name]
+            out += add_contacts(repo.store, mine, actor=f"radar:{name}"[:64], via="radar",
+                                now_ms=wall_ms(), audit=False)  # fmt: skip
+        return out
+
+    async def store(contacts: list[Contact]) -> list[Contact]:
+        return await asyncio.to_thread(write, contacts)
+
+    return store
+
+
 async def stop_service(app: FastAPI) -> None:
     """Stop the pipeline (draining, snapshot), the relay, the hub and the store."""
     services = services_of(app)
+    if services.radar is not None:
+        await services.radar.stop()
     if services.zone_watch is not None:
         await asyncio.to_thread(services.zone_watch.stop)
     await services.pipeline.stop()

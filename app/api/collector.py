@@ -206,6 +206,21 @@ class ServiceCollector(Collector):
             sent = CounterMetricFamily("mare_relay_lines_sent", "NMEA lines relayed (per client)")
             sent.add_metric([], relay.lines_sent)
             yield sent
+        radar = self.services.radar
+        if radar is not None and radar.specs:
+            st = radar.stats
+            lines = CounterMetricFamily(
+                "mare_radar_lines",
+                "Radar feed lines by outcome: contact (kept), thinned (same target within the "
+                "feed's every=), lost (status L), or the reason it was refused",
+                labels=["outcome"],
+            )
+            lines.add_metric(["contact"], st.contacts)
+            lines.add_metric(["thinned"], st.thinned)
+            lines.add_metric(["lost"], st.lost)
+            for reason, n in sorted(st.refused.items()):
+                lines.add_metric([reason], n)
+            yield lines
 
     def _maintenance(self) -> Iterator[Metric]:
         maintainer = getattr(self.services, "maintenance", None)

@@ -25,6 +25,7 @@ from app.auth.service import AuthService
 from app.exchange.cise.exchange import CiseExchange
 from app.live.hub import Hub
 from app.live.picture import LivePicture
+from app.live.radar import RadarFeeds
 from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.zone_watch import ZoneWatcher
@@ -58,6 +59,7 @@ class Services:
     metrics: ServiceMetrics | None = None
     readiness: Readiness | None = None
     cise: CiseExchange | None = None
+    radar: RadarFeeds | None = None
 
     def streams(self) -> StreamAuth:
         """Return the identity re-checks of open streams, made on first use (on the loop)."""
