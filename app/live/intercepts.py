@@ -127,7 +127,8 @@ def _area(v: dict[str, Any], fix_ms: int, now_ms: int, land: Any) -> ReachableAr
     )
 
 
-def _area_reach(placed: list[PlacedAsset], area: ReachableArea) -> list[dict[str, Any]]:
+def area_reach_rows(placed: list[PlacedAsset], area: ReachableArea) -> list[dict[str, Any]]:
+    """Return each placed asset's time to reach ``area`` (nearest, cover), soonest first."""
     rows = []
     for p in placed:
         if p.asset is None:
@@ -200,13 +201,13 @@ def intercept_picture(
     solvable = dr.target(v["mmsi"])
     if v["dark"]:
         # Dark: where it could be by now, not where its last course would have taken it.
-        area_reach = _area_reach(placed, _area(v, fix_ms, now_ms, land))
+        area_reach = area_reach_rows(placed, _area(v, fix_ms, now_ms, land))
     elif solvable is not None:
         by_asset = {id(p.asset): p for p in placed if p.asset is not None}
         ranked = rank_intercepts([p.asset for p in placed if p.asset is not None], solvable)
         intercepts = [{**r.to_dict(), **by_asset[id(r.asset)].fields()} for r in ranked]
     else:
-        area_reach = _area_reach(placed, _area(v, fix_ms, now_ms, land))
+        area_reach = area_reach_rows(placed, _area(v, fix_ms, now_ms, land))
         order = {r["asset"]: i for i, r in enumerate(area_reach)}
         for p in sorted(
             (p for p in placed if p.asset is not None), key=lambda p: order[p.row["name"]]

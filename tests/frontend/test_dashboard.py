@@ -358,9 +358,11 @@ def test_add_move_and_delete_an_asset_by_hand_on_the_map(
         [x, y],
     )
     page.mouse.click(x, y, button="right")
+    answer(page, what="asset")  # not a contact
     # Patrol One is fixed, so the menu first asks: a new asset, or move one here.
     answer(page, action="add")
     answer(page, name="Hand Patrol", kind="aircraft", max_speed_kn="150")
+    shot(page, "asset-add-submitted")
     added = wait(lambda: server_assets(svc).get("Hand Patrol"), 30, "asset added")
     assert added["kind"] == "aircraft" and added["max_speed_kn"] == 150
     assert (added["lon"], added["lat"]) == pytest.approx((lon, lat), abs=1e-3)
@@ -369,6 +371,7 @@ def test_add_move_and_delete_an_asset_by_hand_on_the_map(
     # Moved with the same menu, somewhere else.
     x2, y2 = map_point(page, 120, 160)
     page.mouse.click(x2, y2, button="right")
+    answer(page, what="asset")
     answer(page, action=str(added["id"]))
     moved = wait(
         lambda: (a := server_assets(svc)["Hand Patrol"])["lat"] != added["lat"] and a,
@@ -391,6 +394,51 @@ def test_add_move_and_delete_an_asset_by_hand_on_the_map(
     page.wait_for_function(
         "() => !window.mare.map.state.assets.some(a => a.name === 'Hand Patrol')", timeout=30_000
     )
+
+
+def test_report_a_contact_by_right_click_then_see_the_dark_target_and_who_gets_there(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    page, _ = session
+    page.click("[data-mode=live]")
+    page.evaluate("window.mare.map.flyTo(13.0, 35.0, 8)")
+    time.sleep(1.0)
+    x, y = map_point(page, -180, 120)
+    lon, lat = page.evaluate(
+        "([x, y]) => { const r = document.getElementById('map').getBoundingClientRect();"
+        " return window.mare.map.unproject(x - r.left, y - r.top); }",
+        [x, y],
+    )
+    page.mouse.click(x, y, button="right")
+    answer(page, what="contact")
+    answer(page, kind="sar", source="S1A", people="35", length_m="9")
+    contact = wait(lambda: svc.get("/api/v1/contacts").json(), 30, "contact stored")[-1]
+    assert (contact["kind"], contact["source"], contact["people"]) == ("sar", "S1A", 35)
+    assert (contact["lon"], contact["lat"]) == pytest.approx((lon, lat), abs=1e-3)
+    # the engine's clock moves on past the contact's settle time with another vessel's fixes
+    t1 = svc.event_time()
+    svc.send([position(OTHER, 13.8 + 0.001 * i, 34.2, t1 + 60 * i) for i in range(16)])
+    page.wait_for_function(
+        "() => window.mare.map.state.targets.some(t => t.source === 'sar S1A')", timeout=60_000
+    )
+    layers = page.evaluate("window.mare.map.deck.props.layers.map(l => l.id)")
+    assert "targets" in layers and "target-labels" in layers
+    label = page.evaluate("window.mare.map.state.targets[0].target")
+    assert label.startswith("DT-")
+    wait(lambda: colour_near(page, x, y, (236, 72, 190), 10) >= 12, 60, "target pixels")
+    shot(page, "dark-target")
+
+    def click_opens() -> bool:  # the first click after a layer change can go unpicked
+        page.mouse.click(x, y)
+        time.sleep(1.0)
+        return page.query_selector("#target-title") is not None
+
+    wait(click_opens, 30, "target panel")
+    page.wait_for_selector("#area-reach >> text=Patrol One", timeout=30_000)
+    assert "sar S1A" in (page.text_content("#panel-body") or "")
+    page.wait_for_function("() => window.mare.map.state.reach !== null", timeout=30_000)
+    shot(page, "dark-target-reach")
+    page.click("#panel-close")
 
 
 def test_a_reporting_vessels_intercepts_rank_the_assets_with_point_and_time(

@@ -120,7 +120,13 @@ export class AlertFeed {
 
   item(a, fresh) {
     const role = this.user.role;
-    const vessel = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : a.mmsi ? String(a.mmsi) : "no MMSI";
+    // A dark target has no MMSI (its number stands in the field): name it by its target name.
+    const target = a.details?.target;
+    const plain = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : a.mmsi ? String(a.mmsi) : "no MMSI";
+    const vessel =
+      a.kind === "dark_target" && target
+        ? `${target} · no AIS`
+        : plain + (a.kind === "contact_association" && target ? ` with ${target}` : "");
     const source = a.details?.source?.via === "cise" ? a.details.source.authority : null;
     const zone = a.zone ? this.zoneName(a.zone) : null;
     const acts = [];

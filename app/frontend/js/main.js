@@ -14,12 +14,14 @@ import { AlertFeed } from "./alerts.js";
 import { Assets } from "./assets.js";
 import { Drawing } from "./draw.js";
 import { Filters, Search, loadZones } from "./filters.js";
-import { fmtNum, fmtUtc, h, kindText, setEventTime, toast } from "./format.js";
+import { openDialog } from "./dialog.js";
+import { fmtLatLon, fmtNum, fmtUtc, h, kindText, setEventTime, toast } from "./format.js";
 import { LiveFeed } from "./live.js";
 import { MareMap } from "./map.js";
 import { VesselPanel } from "./panel.js";
 import { showPartners } from "./partners.js";
 import { Replay } from "./replay.js";
+import { Targets } from "./targets.js";
 import { VesselStore } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
@@ -133,12 +135,14 @@ async function start(user) {
 
   app.assets = new Assets({ map, user: app.user });
   app.assets.start();
+  app.targets = new Targets({ map, user: app.user, panel: app.panel });
+  app.targets.start();
   $("map").addEventListener("contextmenu", (ev) => {
-    if (app.mode !== "live" || !app.assets.canEdit) return;
+    if (app.mode !== "live" || !(app.assets.canEdit || app.targets.canReport)) return;
     ev.preventDefault();
     const r = $("map").getBoundingClientRect();
     const at = map.unproject(ev.clientX - r.left, ev.clientY - r.top);
-    if (at) app.assets.contextAt(at[0], at[1]);
+    if (at) contextAt(at[0], at[1]);
   });
 
   const filters = new Filters({ store: app.store, onChange: () => map.render() });
@@ -290,7 +294,8 @@ function zoneName(id) {
 
 function focusAlert(a) {
   if (Number.isFinite(a.lon) && Number.isFinite(a.lat)) app.map.flyTo(a.lon, a.lat, 9);
-  if (a.mmsi) app.panel.open(a.mmsi);
+  if (a.kind === "dark_target") app.targets.openNumber(a.mmsi);
+  else if (a.mmsi) app.panel.open(a.mmsi);
 }
 
 function setMode(mode) {
@@ -306,6 +311,30 @@ function setMode(mode) {
   if (mode === "live") app.map.set({ draw: null });
 }
 
+/** Right-click on the map: report a contact (a boat seen without AIS) or place an own asset. */
+async function contextAt(lon, lat) {
+  if (!app.assets.canEdit) return app.targets.report(lon, lat);
+  const vals = await openDialog({
+    title: `At ${fmtLatLon(lat, lon)}`,
+    fields: [
+      {
+        name: "what",
+        label: "Here",
+        type: "select",
+        value: "contact",
+        options: [
+          { value: "contact", label: "Report a contact (boat without AIS)" },
+          { value: "asset", label: "Add or move an own asset" },
+        ],
+      },
+    ],
+    submitLabel: "Next",
+  });
+  if (!vals) return;
+  if (vals.what === "contact") await app.targets.report(lon, lat);
+  else await app.assets.contextAt(lon, lat);
+}
+
 function onMapClick(info) {
   if (app.mode === "draw") return; // drawing reads the DOM's own clicks (no tap delay)
   const id = info.layer?.id;
@@ -316,6 +345,8 @@ function onMapClick(info) {
   } else if (id === "assets" && info.object) {
     const { position, text, ...asset } = info.object;
     app.assets.open(asset);
+  } else if (id === "targets" && info.object) {
+    app.targets.open(info.object);
   } else if ((id === "replay-heads" || id === "replay-trips" || id === "retro-tracks") && info.object) {
     app.panel.open(info.object.mmsi);
   }
@@ -348,6 +379,13 @@ function showTooltip(info) {
       h("b", {}, a.name),
       h("div", { class: "muted" }, `own ${a.kind === "aircraft" ? "aircraft" : "patrol vessel"} · up to ${fmtNum(a.max_speed_kn, 0)} kn`),
       h("div", {}, a.on_ais ? `on its AIS (MMSI ${a.mmsi})` : "position set by hand"),
+    ];
+  } else if (id === "targets" && info.object) {
+    const t = info.object;
+    lines = [
+      h("b", {}, `${t.target}: boat without AIS`),
+      h("div", { class: "muted" }, `${t.source} · last seen ${fmtUtc(t.last_seen)}`),
+      h("div", {}, `${t.people ? `${t.people} people · ` : ""}${t.n_contacts} contact(s)`),
     ];
   } else if (id === "intercept-points" && info.object?.label) {
     lines = [h("b", {}, info.object.label)];

@@ -17,6 +17,7 @@ import { ICON_NAMES, SELECTED_COLOR, buildIconAtlas, severityColor, zoneColor } 
 import { VERTICES_PER_MARK, expand, flatLayer } from "./flat.js";
 import { eventNow, fmtDuration, parseTime } from "./format.js";
 import { ASSET_COLOR, buildAssetAtlas } from "./assets.js";
+import { TARGET_COLOR, targetLabel } from "./targets.js";
 
 const {
   Deck,
@@ -156,6 +157,7 @@ export class MareMap {
       intercepts: null,
       alerts: [],
       assets: [],
+      targets: [],
       replay: null,
       replayTime: 0,
       draw: null,
@@ -431,6 +433,7 @@ export class MareMap {
     } else {
       out.push(...this.liveLayers());
     }
+    if (s.mode !== "replay" && s.targets.length) out.push(...this.targetLayers());
     if (s.mode !== "replay" && s.assets.length) out.push(...this.assetLayers());
     if (s.intercepts) out.push(...this.interceptLayers());
     if (s.draw) out.push(...this.drawLayers());
@@ -634,6 +637,51 @@ export class MareMap {
         getLineColor: (a) => severityColor(a.severity),
         pickable: true,
       }),
+    ];
+  }
+
+  /** Dark targets (boats without AIS): magenta rings with a dot, labelled with their name, who
+   * saw them and how long ago (relabelled every 30 s); apart from the AIS vessels' layer. */
+  targetLayers() {
+    const s = this.state;
+    const items = this.memo("target-items", [s.targets, s.minuteTick], () => {
+      const now = eventNow();
+      return s.targets.map((t) => ({ ...t, position: [t.lon, t.lat], text: targetLabel(t, now) }));
+    });
+    return [
+      this.memo("targets", [items], () =>
+        new ScatterplotLayer({
+          id: "targets",
+          data: items,
+          getPosition: (t) => t.position,
+          getRadius: 7,
+          radiusUnits: "pixels",
+          stroked: true,
+          filled: true,
+          getFillColor: [...TARGET_COLOR, 255],
+          getLineColor: [255, 255, 255, 255],
+          lineWidthUnits: "pixels",
+          getLineWidth: 2,
+          pickable: true,
+        }),
+      ),
+      this.memo("target-labels", [items], () =>
+        new TextLayer({
+          id: "target-labels",
+          data: items,
+          getPosition: (t) => t.position,
+          getText: (t) => t.text,
+          getSize: 11,
+          sizeUnits: "pixels",
+          getColor: [...TARGET_COLOR, 255],
+          getPixelOffset: [0, -16],
+          fontFamily: "system-ui, sans-serif",
+          characterSet: charsetOf(items),
+          background: true,
+          getBackgroundColor: [11, 16, 22, 190],
+          backgroundPadding: [3, 1],
+        }),
+      ),
     ];
   }
 

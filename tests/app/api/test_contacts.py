@@ -101,3 +101,26 @@ def test_live_fusion_dark_target_and_mothership(service: Service) -> None:
         lambda: [c for c in service.get("/api/v1/contacts").json() if c["target"]]
     )
     assert stored[0]["target"] == dark[0]["mmsi"] and stored[0]["mmsi"] is None
+
+
+def test_dark_targets_reach_and_who_gets_there_first(service: Service) -> None:
+    t0 = service.event_time()
+    lines = [position(247_000_010, 13.2, 35.2, t0 + 60 * k, speed=8.0) for k in range(26)]
+    boat = {"time": _iso(t0 + 120), "lat": 35.3, "lon": 12.3, "kind": "sar", "source": "S1A",
+            "length_m": 9}  # fmt: skip
+    assert service.post("/api/v1/contacts", "officer", json=boat).status_code == 201
+    asset = {"name": "Patrol 1", "kind": "vessel", "max_speed_kn": 25, "lat": 35.6, "lon": 12.3}
+    assert service.post("/api/v1/assets", json=asset).status_code == 201
+    service.send(lines)
+    (t,) = service.wait_for(lambda: service.get("/api/v1/targets").json(), timeout=20)
+    assert t["target"].startswith("DT-") and t["source"] == "sar S1A" and t["zone"] == "alpha"
+    assert t["max_speed_kn"] == 10.0 and t["age_s"] >= 0 and t["n_contacts"] == 1
+    reach = service.get(f"/api/v1/targets/{t['number']}/reach").json()
+    area = next(f for f in reach["features"] if f["properties"]["kind"] == "reachable")
+    assert area["properties"]["max_speed_kn"] == 10.0
+    x = service.get(f"/api/v1/targets/{t['number']}/intercepts").json()
+    (row,) = x["area_reach"]
+    assert row["asset"] == "Patrol 1" and row["nearest_h"] > 0
+    assert [v["number"] for v in service.get("/api/v1/targets", "liaison").json()] == [t["number"]]
+    assert service.get("/api/v1/targets/1000000000").status_code == 404
+    assert service.get("/api/v1/targets/5").status_code == 422
