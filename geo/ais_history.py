@@ -62,13 +62,24 @@ class AisHistory:
         self.retention_ms = int(retention_s * 1000)
         self.chunks: deque[Chunk] = deque()
         self.last_ms: int | None = None
+        #: Per fleet slot, the time of the fix last kept (-1: none yet).
+        self.recorded: I64 = np.zeros(0, dtype=np.int64)
 
     def record(self, end_ms: int, fleet: Fleet) -> None:
-        """Keep the fixes that arrived since the last call (the slice ending at ``end_ms``)."""
+        """Keep each vessel's last fix if it changed since the last call (a slice's end).
+
+        Compared per vessel, not by time: a slice holds the fixes of its minute and late ones
+        (the engine's slices follow the running maximum of event time), and a fix stamped on
+        the boundary itself belongs to the slice it starts.
+        """
         n = len(fleet)
         t = fleet.t[:n]
-        since = self.last_ms if self.last_ms is not None else -1
-        sel = np.flatnonzero((t > since) & (t <= end_ms))
+        if len(self.recorded) < n:
+            grown = np.full(max(n, 2 * len(self.recorded)), -1, dtype=np.int64)
+            grown[: len(self.recorded)] = self.recorded
+            self.recorded = grown
+        sel = np.flatnonzero(t > self.recorded[:n])
+        self.recorded[sel] = t[sel]
         if len(sel):
             self.chunks.append(
                 Chunk(end_ms, fleet.mmsi_col[sel].copy(), t[sel].copy(),
@@ -186,6 +197,7 @@ class AisHistory:
 
         return {
             "last_ms": self.last_ms,
+            "recorded": self.recorded.tolist(),
             "chunks": [
                 [c.end_ms, c.mmsi.tolist(), c.t.tolist(), c.lat.tolist(), c.lon.tolist(),
                  col(c.sog), col(c.cog)]
@@ -198,6 +210,7 @@ class AisHistory:
             return np.array([np.nan if v is None else v for v in a], dtype=np.float64)
 
         self.last_ms = obj.get("last_ms")
+        self.recorded = np.array(obj.get("recorded", []), dtype=np.int64)
         self.chunks = deque(
             Chunk(int(e), np.array(m, dtype=np.int64), np.array(t, dtype=np.int64),
                   fcol(la), fcol(lo), fcol(s), fcol(c))

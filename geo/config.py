@@ -175,7 +175,9 @@ class EngineConfig:
         Skylight matches Sentinel-1 detections to AIS within 1.5 km all told; with SAR's default
         radius of 500 m, the 1 km margin is the same. A vessel whose reported length is less than
         half or more than twice the contact's (plus 10 m) does not explain it: an inflatable
-        seen alongside a fishing vessel is not the fishing vessel. Hotline contacts (a boat in
+        seen alongside a fishing vessel is not the fishing vessel. Nor does a vessel explain a
+        contact with more than 20 people on board unless it is a passenger vessel (types 60-69)
+        or of unknown type: a crowded boat is not a trawler's crew. Hotline contacts (a boat in
         distress relayed by phone) are never matched: they are about boats without AIS.
     contact_history_s
         How long AIS history (each vessel's position at each slice end) is kept to fuse late
@@ -187,11 +189,13 @@ class EngineConfig:
         speed (`geo.contacts.speed_bound_kn`) plus both contacts' radii; a dark target unseen for
         ``dark_track_close_s`` is closed.
     association_near_m, association_slow_kn
-        An AIS vessel within this distance (plus the contact's radius) of a dark target, both
-        at or under this speed, met it: the encounter rule's "near and slow together", with
-        the distance widened from 500 m to a nautical mile because the boat's position is a
-        sighting, not a GNSS fix. One such contact is evidence enough: in open water far from
-        port, a boat without AIS stopped beside a vessel is the pattern itself.
+        An AIS vessel within this distance (plus the contact's radius, counted up to 500 m) of a
+        dark target, both at or under this speed, met it: the encounter rule's "near and slow
+        together", with the distance doubled from 500 m because the boat's position is a
+        sighting, not a GNSS fix; a vague position (a phone call's 2 km) cannot show nearness,
+        hence the cap. One such contact is evidence enough: in open water, a boat without AIS
+        stopped beside a vessel is the pattern itself. Vessels in port and anchorage zones are
+        not candidates, as for encounters.
     association_escort_m, association_escort_course_deg, association_escort_speed_kn
         An AIS vessel within 3 nm of a moving dark target at two contacts at least
         ``association_escort_min_s`` apart, on a course within 30 deg and at a speed within
@@ -263,7 +267,7 @@ class EngineConfig:
     contact_history_s: float = 2 * 3600.0
     dark_track_gap_s: float = 6 * 3600.0
     dark_track_close_s: float = 12 * 3600.0
-    association_near_m: float = 1852.0
+    association_near_m: float = 1000.0
     association_slow_kn: float = 3.0
     association_escort_m: float = 3 * 1852.0
     association_escort_course_deg: float = 30.0

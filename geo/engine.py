@@ -135,6 +135,7 @@ class Engine:
         self.identity = IdentityDetector(config)
         self.watch = WatchlistDetector(watchlist)
         self.contacts = ContactFusion(config)
+        self.contacts.in_harbour = self._in_harbour
         self.seen: set[int] = set()
         self.slice: int | None = None
         self.watermark: int | None = None
@@ -185,6 +186,9 @@ class Engine:
 
     def _zone_names_at_point(self, lon: float, lat: float) -> list[str]:
         return [z.name for z in self.index.zones_at(lon, lat)]
+
+    def _in_harbour(self, lon: float, lat: float) -> bool:
+        return any(z.suppresses_behaviour for z in self.index.zones_at(lon, lat))
 
     def _zone_of(self, lon: float, lat: float) -> str | None:
         """Return the smallest zone holding a point: the most specific place it is in."""
@@ -400,7 +404,7 @@ class Engine:
         for rep in statics:
             if rep.mmsi > 0:  # MMSI 0 is shared by unconfigured units: no identity to follow
                 self.deferred += self._identity(rep)
-                self.contacts.note_length(rep.mmsi, rep.length)
+                self.contacts.note_static(rep.mmsi, rep.length, rep.ship_type)
             self.deferred += self.watch.check(
                 rep.mmsi, rep.time_ms, None, None, imo=rep.imo, name=rep.name, callsign=rep.callsign
             )

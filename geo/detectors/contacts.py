@@ -45,6 +45,10 @@ _KEEP_CONTACTS = 20  # contacts listed in a dark_target's details (the latest)
 
 Near = Callable[[float, float], dict[str, object] | None]
 ZoneOf = Callable[[float, float], str | None]
+#: People on board beyond which a contact is a migrant boat or a passenger vessel, not a crew.
+CROWDED = 20
+#: The part of a contact's radius that counts towards "near": a vague position cannot show it.
+NEAR_RADIUS_CAP_M = 500.0
 
 
 def target_number(first: Contact) -> int:
@@ -175,9 +179,12 @@ class ContactFusion:
         self.pending: list[tuple[tuple[Any, ...], Contact]] = []
         self.tracks: dict[int, DarkTrack] = {}
         self.lengths: dict[int, float] = {}
+        self.types: dict[int, int] = {}
         self.outcomes: list[Outcome] = []
         self.late = 0
         self.fused = 0
+        #: Whether a point lies in a port or anchorage zone (set by the engine; none by default).
+        self.in_harbour: Callable[[float, float], bool] = lambda lon, lat: False
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -190,10 +197,12 @@ class ContactFusion:
             key = (*c.order_key(), c.id if c.id is not None else -1)
             bisect.insort(self.pending, (key, c), key=lambda kc: kc[0])
 
-    def note_length(self, mmsi: int, length_m: int | None) -> None:
-        """Remember a vessel's reported length (from its static reports)."""
+    def note_static(self, mmsi: int, length_m: int | None, ship_type: int | None) -> None:
+        """Remember a vessel's reported length and type (from its static reports)."""
         if length_m is not None and length_m > 0:
             self.lengths[mmsi] = float(length_m)
+        if ship_type is not None and ship_type > 0:
+            self.types[mmsi] = int(ship_type)
 
     def take_outcomes(self) -> list[Outcome]:
         """Return and forget the outcomes since the last call (for the store)."""
@@ -264,8 +273,18 @@ class ContactFusion:
         assoc = self._associate(track, c, placed, d, near)
         return [self._dark_event(track, near), *assoc]
 
-    def _length_ok(self, c_len: float | None, mmsi: int) -> bool:
-        return lengths_agree(c_len, self.lengths.get(mmsi))
+    def _could_be(self, c: Contact, mmsi: int) -> bool:
+        """Return whether the AIS vessel may be what the contact saw (length, people on board).
+
+        A boat seen with more than `CROWDED` people on board is not a fishing vessel or a
+        cargo ship: only a passenger vessel (types 60-69) or one of unknown type may explain it.
+        """
+        if not lengths_agree(c.length_m, self.lengths.get(mmsi)):
+            return False
+        if c.people is not None and c.people > CROWDED:
+            kind = self.types.get(mmsi)
+            return kind is None or 60 <= kind <= 69
+        return True
 
     def _match(self, c: Contact, placed: Placed, d: Any) -> tuple[int, float] | None:
         from geo.contacts import ContactKind
@@ -277,7 +296,7 @@ class ContactFusion:
         best: tuple[float, int, int] | None = None
         for i in np.flatnonzero(ratio <= 1.0).tolist():
             mmsi = int(placed.mmsi[i])
-            if not self._length_ok(c.length_m, mmsi):
+            if not self._could_be(c, mmsi):
                 continue
             cand = (float(ratio[i]), mmsi, i)
             if best is None or cand < best:
@@ -333,9 +352,13 @@ class ContactFusion:
             return []
         t_speed, t_course = tr.velocity()
         events: list[Event] = []
+        near_gate = cfg.association_near_m + min(c.radius, NEAR_RADIUS_CAP_M)
+        escort_gate = cfg.association_escort_m + min(c.radius, NEAR_RADIUS_CAP_M)
         for i in np.argsort(d, kind="stable").tolist():
             mmsi = int(placed.mmsi[i])
             dist = float(d[i])
+            if dist > escort_gate or self.in_harbour(float(placed.lon[i]), float(placed.lat[i])):
+                continue
             sog = float(placed.sog[i])
             cog = float(placed.cog[i])
             sog_ok = math.isfinite(sog)
@@ -344,10 +367,10 @@ class ContactFusion:
                     "target_speed_kn": None if t_speed is None else round(t_speed, 1)}  # fmt: skip
             item: dict[str, Any] | None = None
             slow_target = t_speed is None or t_speed <= cfg.association_slow_kn
-            if (dist <= cfg.association_near_m + c.radius and sog_ok
+            if (dist <= near_gate and sog_ok
                     and sog <= cfg.association_slow_kn and slow_target):  # fmt: skip
                 item = {"how": "met", **base}
-            elif (dist <= cfg.association_escort_m + c.radius and sog_ok
+            elif (sog_ok
                   and sog > cfg.association_slow_kn and t_speed is not None
                   and t_course is not None and math.isfinite(cog)
                   and abs(sog - t_speed) <= cfg.association_escort_speed_kn
@@ -460,7 +483,10 @@ class ContactFusion:
             "summary": summary,
             "why": "no AIS vessel within the contact's uncertainty and margin at its time",
         }
-        severity = Severity.HIGH if people else Severity.MEDIUM
+        # One satellite detection alone may be a false one (sea clutter, a rig): unconfirmed.
+        lone_sat = len(tr.contacts) == 1 and last.kind.value in ("sar", "optical")
+        severity = Severity.HIGH if people else Severity.LOW if lone_sat else Severity.MEDIUM
+        details["confirmed"] = not lone_sat
         return Event(
             EventKind.DARK_TARGET, tr.number, tr.first.time_ms,
             last.time_ms if tr.closed else None, last.lat, last.lon, severity,
@@ -480,6 +506,7 @@ class ContactFusion:
             "pending": [c.to_state() for _, c in self.pending],
             "tracks": [self.tracks[n].to_state() for n in sorted(self.tracks)],
             "lengths": {str(k): v for k, v in self.lengths.items()},
+            "types": {str(k): v for k, v in self.types.items()},
             "late": self.late,
             "fused": self.fused,
         }
@@ -493,5 +520,6 @@ class ContactFusion:
             tr = DarkTrack.from_state(t)
             self.tracks[tr.number] = tr
         self.lengths = {int(k): float(v) for k, v in obj.get("lengths", {}).items()}
+        self.types = {int(k): int(v) for k, v in obj.get("types", {}).items()}
         self.late = int(obj.get("late", 0))
         self.fused = int(obj.get("fused", 0))

@@ -199,3 +199,20 @@ def test_dark_target_closes_after_quiet_time() -> None:
     out = final(run_with(recs, [_at(600, 33.0, 12.0)]))
     (ev,) = of_kind(out, EventKind.DARK_TARGET)
     assert ev.end_ms == ms(600)
+
+
+def test_a_crowded_boat_is_not_explained_by_a_fishing_vessel_of_its_size() -> None:
+    crew = _at(3600, 33.6075, 12.3015, length_m=20)  # a 20 m boat by a 24 m trawler: the trawler
+    crowded = _at(3600, 33.6075, 12.3015, length_m=20, people=120)  # 120 aboard: not its crew
+    assert of_kind(final(run_with(fisher_meets_boat(), [crew])), EventKind.DARK_TARGET) == []
+    out = final(run_with(fisher_meets_boat(), [crowded]))
+    assert len(of_kind(out, EventKind.DARK_TARGET)) == 1
+    assert len(of_kind(out, EventKind.CONTACT_ASSOCIATION)) == 1
+
+
+def test_vague_positions_cannot_show_a_meeting() -> None:
+    # a hotline call 2.5 km from a drifting vessel: its 2 km radius does not make them "near"
+    call = _at(3600, 33.631, 12.3, ContactKind.HOTLINE, people=50)
+    out = final(run_with(fisher_meets_boat(), [call]))
+    assert len(of_kind(out, EventKind.DARK_TARGET)) == 1
+    assert of_kind(out, EventKind.CONTACT_ASSOCIATION) == []
