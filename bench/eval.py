@@ -7,7 +7,11 @@ JSON on stdout and as a table on stderr.
 
 Matching: an event matches a label of the same kind and MMSI (for encounters the unordered pair
 of MMSIs; for zone events also the zone id) whose time window overlaps the event's, widened by a
-per-kind tolerance. Matching is one to one, closest start first. An event still open at the end of
+per-kind tolerance. A ``dark_target`` (a boat without AIS, no MMSI) matches the label of the boat
+that made at least one of its contacts; contacts come from the simulator with the capture
+(sightings, hotline calls, SAR passes with their false detections and misses:
+`simulate.dark_boats`) and are handed to the engine as the capture plays, as a live service
+gets them. Matching is one to one, closest start first. An event still open at the end of
 the capture (``end`` null) lasts until the end of the capture, as its label does, and is scored
 like any other; only open ``ais_gap`` events that match no label are left out of precision and
 reported as ``open`` (a vessel whose voyage ends where the simulator stops it, in coverage, looks
@@ -73,6 +77,10 @@ TOLERANCE_MS: dict[str, int] = {
     "identity_change": 15 * MIN,
     "invalid_mmsi": 10 * MIN,
     "watchlist_match": 10 * MIN,
+    # A mothership's association starts at the first contact that saw them together, which may
+    # be anywhere in the meeting; a dark target is matched by its contacts, not by time.
+    "contact_association": 60 * MIN,
+    "dark_target": 24 * 60 * MIN,
 }
 DEFAULT_TOLERANCE_MS = 10 * MIN
 #: Issue 5's target: recall and precision of at least 0.95 for every kind.
@@ -228,8 +236,21 @@ def _window(obj: dict[str, Any], end_ms: int | None = None) -> tuple[int, int]:
     return start, max(start, end)
 
 
+def _contact_keys(obj: dict[str, Any]) -> set[tuple[int, float, float]]:
+    """Return the contacts of a dark_target event or label as (time ms, lat, lon)."""
+    out: set[tuple[int, float, float]] = set()
+    for c in obj.get("details", {}).get("contacts", []):
+        if isinstance(c, dict):
+            out.add((parse_time(c["time"]), round(float(c["lat"]), 5), round(float(c["lon"]), 5)))
+        else:
+            out.add((int(c[0]), round(float(c[1]), 5), round(float(c[2]), 5)))
+    return out
+
+
 def _key(obj: dict[str, Any]) -> tuple[Any, ...]:
     kind = obj["kind"]
+    if kind == "dark_target":
+        return (kind,)
     if kind == "encounter":
         pair = sorted(int(x) for x in (obj["mmsi"], obj.get("other_mmsi") or 0))
         return (kind, *pair)
@@ -264,7 +285,10 @@ def match(
     for i, ev in enumerate(events):
         e0, e1 = _window(ev, end_ms)
         t = tol.get(ev["kind"], DEFAULT_TOLERANCE_MS)
+        seen = _contact_keys(ev) if ev["kind"] == "dark_target" else set()
         for j in by_key.get(_key(ev), []):
+            if seen and not seen & _contact_keys(labels[j]):
+                continue
             l0, l1 = _window(labels[j])
             if e0 <= l1 + t and l0 - t <= e1:
                 pairs.append((abs(e0 - l0), i, j))
@@ -353,13 +377,20 @@ def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScor
             batch = shift_longitude(batch, spec.shift_deg)
         events.extend(e.to_dict() for e in engine.process(batch))
 
+    # Contacts go to the engine as a live service gets them; a run moved across the globe
+    # (antimeridian shape) scores the AIS kinds only: its contacts stay where they were made.
+    contacts = sim.contacts if not spec.shift_deg else []
+    given = 0
     for t, line in sim:
         chunk.append(line)
         last = t
         if len(chunk) == 8192:
+            engine.add_contacts(contacts[given:])
+            given = len(contacts)
             feed(decoder.decode(chunk, last))
             lines += len(chunk)
             chunk = []
+    engine.add_contacts(contacts[given:])
     if chunk:
         feed(decoder.decode(chunk, last))
         lines += len(chunk)
@@ -367,6 +398,10 @@ def run_one(spec: RunSpec, dump: Path | None = None) -> tuple[dict[str, KindScor
     events.extend(e.to_dict() for e in engine.flush())
     events = _episodes(events)
     labels = [lab.to_dict() for lab in sim.labels]
+    if spec.shift_deg:
+        labels = [
+            lab for lab in labels if lab["kind"] not in ("dark_target", "contact_association")
+        ]
     mark_undecidable(labels, sim.sampling, engine.config)
     scores = match(events, labels, end_ms=sim.end)
     if dump is not None:

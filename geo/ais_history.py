@@ -132,7 +132,7 @@ class AisHistory:
             (np.abs(tt - t_ms) <= w)
             & (tt <= until_ms)
             & (np.abs(la - lat) <= dlat)
-            & (np.abs(lo - lon) <= dlon)
+            & (np.abs((lo - lon + 180.0) % 360.0 - 180.0) <= dlon)  # across the antimeridian
         )
         if not keep.any():
             return _empty()

@@ -30,9 +30,11 @@ import numpy as np
 import numpy.typing as npt
 
 from geo import shipped
+from geo.contacts import Contact
 from geo.events import parse_time
 from simulate import behaviours as bh
 from simulate.agent import Plan
+from simulate.dark_boats import DarkTraffic
 from simulate.fleet import Registry
 from simulate.nmea import (
     Framer,
@@ -161,6 +163,10 @@ class Simulation:
         reserve_all(registry)
         self.plan = Plan(world(), rng, registry, self.start, self.end)
         self._schedule(vessels if vessels is not None else self.scenario.vessels)
+        lo, hi = self.scenario.density
+        n_dark = max(1, round(random.Random(f"{seed}/dark-n").randint(lo, hi) * 2 * hours / 6))
+        #: Boats without AIS and their contacts (own random streams: the AIS is unchanged).
+        self.dark = DarkTraffic(seed, self.start, self.end, n_dark) if truth else None
         self.labels: list[Label] = []
         self.summary: dict[str, Any] = {}
         self.sampling = FeedSampling.parse(self.scenario.sampling, seed)
@@ -180,6 +186,15 @@ class Simulation:
         bh.add_ngo(plan, bh.count(plan, h, 1, 1))
         if self.scenario.shared[1]:
             bh.add_shared_mmsis(plan, bh.count(plan, h, *self.scenario.shared))
+
+    @property
+    def contacts(self) -> list[Contact]:
+        """Contacts made so far (sightings, calls, SAR detections), up to the lines yielded.
+
+        Those of a 15-min window are all here before its first line is yielded, so a consumer
+        that hands the new ones to the engine as it reads lines gives them in time.
+        """
+        return self.dark.contacts if self.dark is not None else []
 
     @property
     def n_agents(self) -> int:
@@ -204,6 +219,9 @@ class Simulation:
         for w, w0 in enumerate(range(self.start, self.end, WINDOW_MS)):
             w1 = min(w0 + WINDOW_MS, self.end)
             plan.advance(w1)
+            if self.dark is not None:
+                self.dark.plan(plan)
+                self.dark.window(plan, w0, w1)
             for i in range(len(tx), len(plan.agents)):  # agents planned in this slice
                 r = np.random.default_rng([self.seed, 7, i])
                 tx.append(Transponder(plan.agents[i], r))
@@ -469,6 +487,9 @@ class Simulation:
         if zt is not None:
             zt.finish()
             labels.extend(zt.labels)
+        if self.dark is not None:
+            labels.extend(self.dark.labels(self.plan, log))
+            counts["contacts"] = len(self.dark.contacts)
         labels.sort(key=lambda x: (x.start_ms, x.kind, x.mmsi))
         self.labels = labels
         by_kind = Counter(lab.kind for lab in labels)
@@ -489,6 +510,7 @@ class Simulation:
                     "transmissions",
                     "lost_transmissions",
                     "vessels",
+                    "contacts",
                 )
             },  # fmt: skip
             "labels": dict(sorted(by_kind.items())),

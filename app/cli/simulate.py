@@ -40,6 +40,13 @@ def simulate_command(
     watchlist_out: Annotated[
         Path | None, typer.Option("--watchlist-out", help="Write the matching watchlist CSV.")
     ] = None,
+    contacts_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--contacts",
+            help="Write the contacts (sightings, hotline calls, SAR detections) as contact CSV.",
+        ),
+    ] = None,
     summary_out: Annotated[
         Path | None, typer.Option("--summary", help="Write the run's counts as JSON.")
     ] = None,
@@ -109,6 +116,10 @@ def simulate_command(
     try:
         if truth is not None:
             write_truth(sim.labels, truth)
+        if contacts_out is not None:
+            from geo.contact_files import to_csv
+
+            contacts_out.write_text(to_csv(sim.contacts), encoding="utf-8")
         if watchlist_out is not None:
             write_watchlist(watchlist_out)
         if summary_out is not None:

@@ -172,3 +172,16 @@ def test_the_quoted_figure_is_the_worst_shape_per_kind() -> None:
     assert worst["loitering"]["precision"] == 1.0
     assert RunSpec("default", 61, 6, shift_deg=167.5).shape == "antimeridian"
     assert RunSpec("sparse30", 63, 6).shape == "sparse30"
+
+
+def test_dark_target_matches_the_boat_that_made_one_of_its_contacts() -> None:
+    t = parse_time("2026-06-01T01:00:00Z")
+    label = _obj("dark_target", 0, "01:00:00", "02:00:00")
+    label["details"] = {"contacts": [[t, 33.5, 12.2], [t + 3_600_000, 33.6, 12.2]]}
+    right = _obj("dark_target", 1_000_000_001, "02:00:00", None)
+    right["details"] = {"contacts": [{"time": "2026-06-01T02:00:00Z", "lat": 33.6, "lon": 12.2}]}
+    wrong = _obj("dark_target", 1_000_000_002, "01:00:00", None)
+    wrong["details"] = {"contacts": [{"time": "2026-06-01T01:00:00Z", "lat": 34.0, "lon": 12.2}]}
+    s = match([right, wrong], [label])["dark_target"]
+    assert (s.recall, s.precision) == (1.0, 0.5)
+    assert s.false == [wrong]
