@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,34 @@ def contacts_check(svc: Service, ids: dict[str, int]) -> None:
     assert any("beta" in c["zones"] for c in everyone)
 
 
+def targets_check(svc: Service, ids: dict[str, int]) -> None:
+    """Dark targets are a liaison's where first seen in its zones: listed, and by number."""
+    from tests.app.api.nmea import position
+
+    def targets(role: str) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = svc.get("/api/v1/targets", role).json()
+        return got
+
+    if not {"alpha", "beta"} <= {t["zone"] for t in targets("admin")}:
+        t0 = svc.event_time()
+        iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0))
+        boats = [
+            {"time": iso, "lat": 35.3, "lon": 12.4, "kind": "sar"},
+            {"time": iso, "lat": 35.3, "lon": 13.4, "kind": "sar"},
+        ]
+        assert svc.post("/api/v1/contacts", json=boats).status_code == 201
+        svc.send([position(247_000_077, 14.5, 34.0, t0 + 60 * k) for k in range(16)])
+        svc.wait_for(lambda: {"alpha", "beta"} <= {t["zone"] for t in targets("admin")}, timeout=20)
+    every = targets("admin")
+    own = targets("liaison")
+    assert own and {t["zone"] for t in own} == {"alpha"}
+    other = next(t["number"] for t in every if t["zone"] == "beta")
+    mine = own[0]["number"]
+    for suffix in ("", "/reach", "/intercepts"):
+        assert status(svc, "GET", f"/api/v1/targets/{other}{suffix}") == 404, suffix
+        assert status(svc, "GET", f"/api/v1/targets/{mine}{suffix}") == 200, suffix
+
+
 def about_the_caller(svc: Service, ids: dict[str, int]) -> None:
     """Identity routes: about the caller itself, nothing zone-bound (answered, not refused)."""
     assert svc.get("/api/v1/auth/me", "liaison").json()["zones"] == ["alpha"]
@@ -272,6 +301,10 @@ RULE: dict[tuple[str, str], Check] = {
     ),
     ("GET", "/api/v1/alerts/stream"): sse_check,
     ("GET", "/api/v1/contacts"): contacts_check,
+    ("GET", "/api/v1/targets"): targets_check,
+    ("GET", "/api/v1/targets/{number:int}"): targets_check,
+    ("GET", "/api/v1/targets/{number:int}/reach"): targets_check,
+    ("GET", "/api/v1/targets/{number:int}/intercepts"): targets_check,
     ("WS", "/api/v1/live"): websocket_check,
     ("GET", "/api/v1/webhooks"): webhook_check,
     ("POST", "/api/v1/webhooks"): webhook_check,
