@@ -23,10 +23,11 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pynmea2
 
-from ais_ingest.errors import IngestError
+from ais_ingest.errors import IngestError, SourceURLError
 
 _NM_M = 1852.0
 #: Distance unit → metres, speed unit (same letter) → knots.
@@ -199,3 +200,60 @@ def midnight_ms(ms: int) -> int:
     d = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return int((d - timedelta(hours=d.hour, minutes=d.minute, seconds=d.second,
                               microseconds=d.microsecond)).timestamp() * 1000)  # fmt: skip
+
+
+# -- feed URLs ---------------------------------------------------------------------------
+
+_OWN_OPTIONS = ("lat", "lon", "every", "radius")
+
+
+@dataclass(frozen=True, slots=True)
+class RadarFeedSpec:
+    """A radar feed: the line source's URL and the radar's own options."""
+
+    url: str
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+    every_s: float = 60.0
+    radius_m: float | None = None
+
+
+def _float(url: str, key: str, text: str, lo: float, hi: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise SourceURLError(
+            f"bad radar source {url!r}: {key} must be {lo:g}..{hi:g}, not {text!r}"
+        )
+    return value
+
+
+def parse_radar_source(url: str) -> RadarFeedSpec:
+    """Split a radar feed URL into the line source's URL and the radar's options.
+
+    Examples
+    --------
+    >>> s = parse_radar_source("udp://0.0.0.0:10120?name=lampedusa&lat=35.5&lon=12.6&every=30")
+    >>> s.url, s.name, s.lat, s.lon, s.every_s
+    ('udp://0.0.0.0:10120?name=lampedusa', 'lampedusa', 35.5, 12.6, 30.0)
+    """
+    parts = urlsplit(url)
+    own: dict[str, str] = {}
+    rest: list[tuple[str, str]] = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key in _OWN_OPTIONS:
+            own[key] = value
+        else:
+            rest.append((key, value))
+    base = urlunsplit(parts._replace(query=urlencode(rest)))
+    if ("lat" in own) != ("lon" in own):
+        raise SourceURLError(f"bad radar source {url!r}: give both lat and lon, or neither")
+    lat = _float(url, "lat", own["lat"], -90, 90) if "lat" in own else None
+    lon = _float(url, "lon", own["lon"], -180, 180) if "lon" in own else None
+    every = _float(url, "every", own["every"], 1, 3600) if "every" in own else 60.0
+    radius = _float(url, "radius", own["radius"], 1, 100_000) if "radius" in own else None
+    name = dict(rest).get("name") or f"{parts.scheme}:{parts.port or ''}"
+    return RadarFeedSpec(base, name, lat, lon, every, radius)

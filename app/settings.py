@@ -160,7 +160,7 @@ class ServiceSettings(Settings):
     @field_validator("radar_sources")
     @classmethod
     def _check_radar_sources(cls, value: list[str]) -> list[str]:
-        from app.live.radar import parse_radar_source
+        from ais_ingest.radar import parse_radar_source
 
         for url in value:
             parse_radar_source(url)  # a SourceURLError (a ValueError) names the bad one

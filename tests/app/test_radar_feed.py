@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from ais_ingest.errors import SourceURLError
+from ais_ingest.radar import parse_radar_source
 from app.api.services import services_of
-from app.live.radar import RadarStats, RadarTracks, parse_radar_source
+from app.live.radar import RadarStats, RadarTracks
 from tests.app.api.conftest import T0, Service, make_settings, start
 
 

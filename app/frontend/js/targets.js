@@ -38,6 +38,7 @@ export class Targets {
     this.user = user;
     this.panel = panel;
     this.list = [];
+    this.key = "";
     this.timer = 0;
     this.seq = 0;
   }
@@ -54,7 +55,12 @@ export class Targets {
   async load() {
     try {
       const list = await api("/targets");
-      this.list = Array.isArray(list) ? list : [];
+      const next = Array.isArray(list) ? list : [];
+      // Redraw only on a change: a new layer every poll would cost a frame for nothing.
+      const key = JSON.stringify(next.map((t) => [t.number, t.last_seen_ms, t.n_contacts, t.closed]));
+      if (key === this.key) return;
+      this.key = key;
+      this.list = next;
       this.map.set({ targets: this.list });
     } catch (err) {
       toast(`Dark targets unavailable: ${err.message}`);
