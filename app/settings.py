@@ -136,6 +136,10 @@ class ServiceSettings(Settings):
     maintenance_seconds: float = Field(default=3600.0, gt=0)
     #: Capacity of each queue between pipeline stages, in batches.
     queue_batches: int = Field(default=64, ge=1)
+    #: Largest request body accepted, in bytes (a zone import of the shipped set is 1.8 MB);
+    #: checked before authentication, so an anonymous client cannot make the service hold a
+    #: large body in memory. Sign-in routes accept at most 64 KiB whatever this says.
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     #: "serve" refuses weak secrets; "demo" and "test" generate or accept them.
     mode: str = "serve"
     #: CISE partner agencies (JSON, docs/cise.md Partners): who Mare pushes alerts to, under

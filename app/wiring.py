@@ -30,6 +30,9 @@ from fastapi_offline import FastAPIOffline
 from ais_ingest.decoder import Decoder
 from app.api.docs_pages import DocsPolicy
 from app.api.errors import add_exception_handlers
+from app.api.guard import RequestGuard
+from app.api.headers import SecurityHeaders
+from app.api.openapi import document_errors
 from app.api.push.seq_recorder import attach as attach_seq_recorder
 from app.api.routers import ROUTERS
 from app.api.routes.watchlist import engine_watchlist
@@ -270,6 +273,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.add_middleware(DocsPolicy)
     add_exception_handlers(app)
+    app.add_middleware(RequestGuard, max_body=cfg.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the guard's refusals carry them too
     for router in ROUTERS:
         app.include_router(router)
+    document_errors(app)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -159,6 +160,20 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """Answer 422 for a value the database refused (out of its type's range, unstorable).
+
+    The routes bound what they can (ids, MMSIs, lengths) and the guard refuses NUL, so this is
+    the net under them: the caller sent something the store cannot keep, which is the caller's
+    to fix (422), not a fault of the service; the log keeps the driver's words for the bug.
+    """
+    log.warning("database refused a value: %s", _first_line(exc))
+    return JSONResponse(
+        _body("invalid_request", "a value in the request cannot be stored (out of range)"),
+        status_code=422,
+    )
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     """Install the handlers: `ApiError`, auth, the package table, validation and HTTP errors."""
     app.add_exception_handler(ApiError, _api_error)
@@ -166,5 +181,6 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotStarted, _not_started)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sqlalchemy.exc.DataError, _data_error)
     for base in (GeoError, IngestError, StoreError):
         app.add_exception_handler(base, _table_error)

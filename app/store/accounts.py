@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.identity import Role, User
 from app.store.audit import record
 from app.store.errors import AlreadyExists
+from app.store.ids import row_id
 from app.store.repo_base import RepoBase
 from app.wallclock import now_ms, utcnow
 from geo.events import format_time
@@ -33,9 +34,7 @@ class TokenRow:
 
 def _row_id(text: str) -> int | None:
     """Return a token id from its text form, None if it cannot be one (not a 32-bit row id)."""
-    if not text.isdigit() or len(text) > 10 or int(text) > 2**31 - 1:
-        return None
-    return int(text)
+    return row_id(text)
 
 
 def _user(row: Any) -> User:

@@ -20,6 +20,7 @@ from app.auth.scope import Scope
 from app.identity import User
 from app.live.picture import public
 from app.store.alerts import AlertFilter
+from app.store.ids import is_digits, row_id
 from geo.bbox import Bbox, contains, pieces
 from geo.events import parse_time
 from geo.zones import zone_to_feature
@@ -103,7 +104,7 @@ def vessels(
 
 def vessel(state: Services, user: User, fid: str) -> dict[str, Any] | None:
     """Return one vessel by MMSI."""
-    if not fid.isdigit():
+    if not is_digits(fid) or len(fid) > 9:
         return None
     raw = state.live.get(int(fid))
     if raw is None:
@@ -171,9 +172,10 @@ def alerts(
 
 def alert(state: Services, user: User, fid: str) -> dict[str, Any] | None:
     """Return one alert by id."""
-    if not fid.isdigit():
+    alert_id = row_id(fid)
+    if alert_id is None:
         return None
-    a = state.repo.get_alert(int(fid))
+    a = state.repo.get_alert(alert_id)
     if a is None:
         return None
     if not Scope.of(user).sees_alert(a):

@@ -37,6 +37,7 @@ from app.auth.errors import Unauthorized
 from app.auth.service import user_from_ticket, user_from_token
 from app.identity import ALL_ROLES, User
 from app.live.hub import AlertEntry, Hub, HubClosed, Subscription
+from app.store.ids import is_digits
 
 router = APIRouter(tags=["alerts"])
 
@@ -81,7 +82,7 @@ def frame(seq: int, alert: dict[str, Any]) -> bytes:
 def parse_last_id(header: str | None, query: str | None) -> int | None:
     """Return the resume point (header first), None when absent or not one of our ids."""
     for value in (header, query):
-        if value is not None and value.strip().isdigit():
+        if value is not None and is_digits(value.strip()):
             return int(value.strip())
     return None
 

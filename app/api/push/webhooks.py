@@ -25,6 +25,7 @@ from app.api.deps import CurrentUser, allow
 from app.api.errors import ApiError, not_found
 from app.api.push.dispatch import SEVERITIES, WebhookDispatcher
 from app.api.push.signing import Allowlist
+from app.api.routes.common import IdPath
 from app.api.services import NotStarted, services_of
 from app.auth.scope import Scope
 from app.identity import Role, User
@@ -124,13 +125,13 @@ async def create_webhook(request: Request, user: CurrentUser, body: WebhookIn) -
 
 
 @router.get("/{sub_id}", dependencies=[allow(*MANAGERS)])
-async def get_webhook(request: Request, user: CurrentUser, sub_id: int) -> dict[str, Any]:
+async def get_webhook(request: Request, user: CurrentUser, sub_id: IdPath) -> dict[str, Any]:
     """Return one subscription (without its secret)."""
     return await _owned(request, user, sub_id)
 
 
 @router.delete("/{sub_id}", status_code=204, dependencies=[allow(*MANAGERS)])
-async def delete_webhook(request: Request, user: CurrentUser, sub_id: int) -> Response:
+async def delete_webhook(request: Request, user: CurrentUser, sub_id: IdPath) -> Response:
     """Unsubscribe (its delivery log goes too)."""
     await _owned(request, user, sub_id)
     await run_in_threadpool(table.delete_subscription, sql_engine(request.app), sub_id)
@@ -142,7 +143,7 @@ async def delete_webhook(request: Request, user: CurrentUser, sub_id: int) -> Re
 async def webhook_deliveries(
     request: Request,
     user: CurrentUser,
-    sub_id: int,
+    sub_id: IdPath,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Return the delivery log, newest attempt first."""
@@ -151,7 +152,7 @@ async def webhook_deliveries(
 
 
 @router.post("/{sub_id}/test", dependencies=[allow(*MANAGERS)])
-async def test_webhook(request: Request, user: CurrentUser, sub_id: int) -> dict[str, Any]:
+async def test_webhook(request: Request, user: CurrentUser, sub_id: IdPath) -> dict[str, Any]:
     """Send one signed ``ping`` now (no retries) and say how the target answered."""
     await _owned(request, user, sub_id)
     engine = sql_engine(request.app)

@@ -11,12 +11,11 @@ from fastapi import Path
 from pydantic import BaseModel
 
 from app.api.errors import bad_request
+from app.store.ids import MAX_ID
 from geo.bbox import make_bbox
 from geo.events import parse_time as parse_time_text
 
 MAX_LIMIT = 10_000
-#: Row ids are 32-bit in the tables; a larger one names nothing (and must not reach the driver).
-MAX_ID = 2**31 - 1
 
 IdPath = Annotated[int, Path(ge=0, le=MAX_ID)]
 MmsiPath = Annotated[int, Path(ge=0, le=999_999_999)]

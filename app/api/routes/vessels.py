@@ -30,6 +30,7 @@ from app.live.intercepts import intercept_picture
 from app.live.picture import public
 from app.live.shiptypes import FAMILIES, ship_family
 from app.live.tracks import simplify_track
+from app.store.ids import is_digits
 from geo.bbox import contains
 from geo.events import EventKind, format_time
 from geo.reach import reachable_area
@@ -49,7 +50,7 @@ def _type_matcher(value: str | None) -> Any:
     codes: set[int] = set()
     fams: set[str] = set()
     for it in items:
-        if it.isdigit():
+        if is_digits(it):
             codes.add(int(it))
         elif it.lower() in FAMILIES:
             fams.add(it.lower())
@@ -129,7 +130,7 @@ def list_vessels(
 
 
 def _search_rank(v: dict[str, Any], q: str, qn: str | None) -> int | None:
-    digits = q.isdigit()
+    digits = is_digits(q)
     if digits and v["mmsi"] == int(q):
         return 0
     if digits and v["imo"] is not None and v["imo"] == int(q):
