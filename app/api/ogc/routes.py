@@ -117,7 +117,11 @@ def collection(request: Request, user: CurrentUser, collection_id: str) -> dict[
     return _describe(request, _collection(collection_id))
 
 
-@router.get("/collections/{collection_id}/items", response_class=JSONResponse)
+@router.get(
+    "/collections/{collection_id}/items",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}, "description": "A page of features"}},
+)
 def items(
     request: Request,
     user: CurrentUser,
@@ -152,7 +156,11 @@ def items(
     return JSONResponse(body, media_type=GEOJSON)
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", response_class=JSONResponse)
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}, "description": "One feature"}},
+)
 def item(request: Request, user: CurrentUser, collection_id: str, feature_id: str) -> JSONResponse:
     """Return one feature (404 if absent or outside a liaison's scope)."""
     c = _collection(collection_id)

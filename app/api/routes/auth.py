@@ -59,7 +59,10 @@ AuthDep = Annotated[AuthService, Depends(_auth)]
 @router.post(
     "/login",
     response_model=LoginOut,
-    responses={429: {"description": "Too many failed logins for the user or from the client"}},
+    responses={
+        401: {"description": "Wrong username or password (or the user is disabled)"},
+        429: {"description": "Too many failed logins for the user or from the client"},
+    },
 )
 async def login(body: LoginIn, auth: AuthDep, request: Request) -> dict[str, Any]:
     """Exchange a username and password for a bearer token (argon2-checked, throttled).

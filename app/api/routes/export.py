@@ -20,6 +20,10 @@ router = APIRouter(prefix="/api/v1/export", tags=["export"], dependencies=[allow
 
 Fmt = Annotated[str, Query(pattern="^(geojson|csv)$")]
 GEOJSON = "application/geo+json"
+#: What the export routes answer (the media type follows ``format``).
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {}, "text/csv": {}}, "description": "The file"}
+}
 
 
 def _file(body: str, media: str, name: str) -> Response:
@@ -36,7 +40,7 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
     return buf.getvalue()
 
 
-@router.get("/track/{mmsi:int}")
+@router.get("/track/{mmsi:int}", responses=FILES)
 def export_track(
     mmsi: MmsiPath,
     repo: RepoDep,
@@ -89,7 +93,7 @@ ALERT_COLUMNS = [
 ]  # fmt: skip
 
 
-@router.get("/alerts")
+@router.get("/alerts", responses=FILES)
 def export_alerts(
     repo: RepoDep,
     f: AlertFilterDep,

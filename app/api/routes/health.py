@@ -20,6 +20,16 @@ from app.api.services import services_of
 router = APIRouter(tags=["health"])
 
 
+NOT_READY = {
+    "type": "object",
+    "required": ["status", "reasons"],
+    "properties": {
+        "status": {"type": "string", "enum": ["not ready"]},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """Say the process is up (liveness; no auth: for load balancers and probes)."""
@@ -28,7 +38,12 @@ def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    responses={503: {"description": 'Not ready: `{"status": "not ready", "reasons": [...]}`'}},
+    responses={
+        503: {
+            "description": "Not ready: the reasons (database, stopped pipeline stages)",
+            "content": {"application/json": {"schema": NOT_READY}},
+        }
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     """Say whether the database answers and the pipeline runs (readiness; no auth)."""

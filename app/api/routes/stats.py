@@ -54,7 +54,11 @@ def _basemap_bytes(path: str) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-@router.get("/api/v1/basemap", dependencies=[allow(*ALL_ROLES)])
+@router.get(
+    "/api/v1/basemap",
+    dependencies=[allow(*ALL_ROLES)],
+    responses={200: {"content": {"application/geo+json": {}}, "description": "Land"}},
+)
 def basemap(request: Request) -> Response:
     """Return land polygons (GSHHG) for the map: the basemap needs no tile server."""
     body = _basemap_bytes(str(services_of(request.app).settings.basemap_file))
