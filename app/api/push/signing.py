@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 SIGNATURE_HEADER = "X-Mare-Signature"
 TIMESTAMP_HEADER = "X-Mare-Timestamp"
@@ -43,6 +43,18 @@ def verify(secret: str, body: bytes, signature: str, now: float) -> bool:
     return abs(now - sent) <= TOLERANCE_SECONDS
 
 
+def has_dot_segments(path: str) -> bool:
+    """Return whether a URL path climbs or stays (``..``, ``.``), however it is encoded.
+
+    Clients resolve dot segments before sending (RFC 3986, 5.2.4) and servers decode ``%2e``
+    and backslashes, so ``/hooks/../latest/meta-data`` under an allowed ``/hooks`` lands on
+    ``/latest/meta-data``. A webhook target never needs one: such a URL is refused, not
+    resolved, so the URL stored is the URL compared is the URL requested.
+    """
+    decoded = unquote(path).replace("\\", "/")
+    return any(seg in (".", "..") for seg in decoded.split("/"))
+
+
 @dataclass(frozen=True, slots=True)
 class _Prefix:
     scheme: str
@@ -61,6 +73,8 @@ def _split(url: str) -> _Prefix | None:
         return None
     if parts.username is not None or parts.password is not None:
         return None
+    if has_dot_segments(parts.path):
+        return None
     default = 443 if parts.scheme == "https" else 80
     return _Prefix(parts.scheme, parts.hostname.lower(), port or default, parts.path or "/")
 
@@ -69,9 +83,9 @@ class Allowlist:
     """Target prefixes an admin allows (``MARE_WEBHOOK_ALLOWLIST``, comma-separated).
 
     A target is allowed when scheme, host and port equal an entry's and its path starts with
-    the entry's path at a segment boundary. Hosts compare as written (no DNS): the admin lists
-    the names receivers use. Redirects are never followed, so an allowed host cannot hand a
-    delivery on to one that is not.
+    the entry's path at a segment boundary; a path with dot segments is never allowed. Hosts
+    compare as written (no DNS): the admin lists the names receivers use. Redirects are never
+    followed, so an allowed host cannot hand a delivery on to one that is not.
     """
 
     def __init__(self, entries: str | list[str]) -> None:

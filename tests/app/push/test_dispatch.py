@@ -197,16 +197,46 @@ async def test_redirects_are_not_followed(
     db: sa.Engine, receiver: tuple[Receiver, int], hub: Hub
 ) -> None:
     rec, port = receiver
-    rec.redirect_to = "http://169.254.169.254/latest/meta-data"
-    subscribe(db, f"http://127.0.0.1:{port}/")
-    disp = WebhookDispatcher(hub, db, Allowlist(f"http://127.0.0.1:{port}"), base_delay=0.01)
+    # a reachable place outside the allowed path: a client that followed would land there
+    rec.redirect_to = f"http://127.0.0.1:{port}/private/meta-data"
+    sub = subscribe(db, f"http://127.0.0.1:{port}/hooks/mare")
+    disp = WebhookDispatcher(
+        hub, db, Allowlist(f"http://127.0.0.1:{port}/hooks"), base_delay=0.01, max_attempts=2
+    )
     await disp.start()
     try:
         hub.publish_alert(ALERT)
-        await until(lambda: disp.counts["failed"] >= 1)
+        await until(lambda: disp.counts["gave_up"] == 1)
     finally:
         await disp.stop()
-    assert all(r.path == "/" for r in rec.got)
+    assert [r.path for r in rec.got] == ["/hooks/mare", "/hooks/mare"]
+    assert {d["status_code"] for d in table.list_deliveries(db, sub["id"], 10)} == {307}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/hooks/../latest/meta-data/iam",
+        "/hooks/%2e%2e/latest",
+        "/hooks/%2E%2E%2Flatest",
+        "/hooks/..%5Clatest",
+        "/hooks/./../x",
+    ],
+)
+def test_dot_segments_cannot_climb_out_of_an_allowed_path(url: str) -> None:
+    allow = Allowlist("http://127.0.0.1:8259/hooks")
+    assert allow.allows("http://127.0.0.1:8259/hooks/mare")
+    assert not allow.allows("http://127.0.0.1:8259" + url)
+
+
+def test_a_failed_statement_does_not_carry_the_webhook_secret(db: sa.Engine) -> None:
+    secret = "do-not-log-me-" + "z" * 20
+    subscribe(db, "http://127.0.0.1:1/a")
+    with pytest.raises(sa.exc.StatementError) as caught:  # the id is taken: IntegrityError
+        with db.begin() as conn:
+            t = sa.table("webhook_subscriptions", sa.column("id"), sa.column("secret"))
+            conn.execute(t.insert().values(id=1, secret=secret))
+    assert secret not in str(caught.value)
 
 
 async def test_only_matching_subscriptions_receive(

@@ -16,6 +16,18 @@ def test_subscription_outside_the_allowlist_is_refused(service: Service) -> None
     assert r.status_code == 422 and r.json()["error"] == "webhook_not_allowed"
 
 
+def test_a_target_climbing_out_of_the_allowed_path_is_refused_and_never_pinged(
+    service: Service,
+) -> None:
+    base = f"http://127.0.0.1:{service.receiver_port}"
+    before = len(service.receiver.got)
+    with service.client() as c:
+        for url in (f"{base}/hooks/../latest/meta-data/iam", f"{base}/hooks/%2e%2e/latest"):
+            r = c.post("/api/v1/webhooks", json={"name": "x", "url": url})
+            assert r.status_code == 422 and r.json()["error"] == "webhook_not_allowed", url
+    assert not [g.path for g in service.receiver.got[before:] if not g.path.startswith("/hooks")]
+
+
 def test_alert_reaches_a_subscribed_receiver_signed_with_the_secret_shown_once(
     service: Service,
 ) -> None:
