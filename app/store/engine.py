@@ -64,19 +64,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str | None) -> Engine:
-    """Create the engine for a ``MARE_DATABASE_URL`` value; nothing is connected yet."""
+    """Create the engine for a ``MARE_DATABASE_URL`` value; nothing is connected yet.
+
+    ``hide_parameters``: a failed statement's error (logged with its traceback) would
+    otherwise carry its bound values, among them webhook secrets and password hashes.
+    """
     sa_url = resolve_url(url)
     if sa_url.startswith("sqlite"):
         path = make_url(sa_url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(sa_url)
+        engine = create_engine(sa_url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
         sa_url,
         pool_pre_ping=True,
         pool_size=4,
+        hide_parameters=True,
         connect_args={"connect_timeout": 5, "application_name": "mare"},
     )
 
