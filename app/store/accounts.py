@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.identity import Role, User
 from app.store.audit import record
-from app.store.errors import AlreadyExists
+from app.store.errors import AlreadyExists, LastAdmin
 from app.store.ids import row_id
 from app.store.repo_base import RepoBase
 from app.wallclock import now_ms, utcnow
@@ -120,7 +120,14 @@ class AccountsRepo(RepoBase):
         role: Role | None,
         zones: list[str] | None,
         disabled: bool | None = None,
+        actor: str | None = None,
     ) -> User | None:
+        """Change a user; `LastAdmin` if it would leave no enabled admin.
+
+        The check, the change and its audit entry (when ``actor`` is given) are one
+        transaction, the other admins' rows locked on PostgreSQL: two admins demoting each
+        other at once cannot both succeed.
+        """
         values: dict[str, Any] = {}
         if password_hash is not None:
             values["password_hash"] = password_hash
@@ -132,8 +139,35 @@ class AccountsRepo(RepoBase):
         if values:
             u = self.store.tables["users"]
             stmt = update(u).where(u.c.username == username).values(**values)
-            self.store.write(lambda c: c.execute(stmt), "updating a user")
+            demotes = values.get("disabled") is True or values.get("role", "admin") != "admin"
+
+            def run(c: Any) -> None:
+                if demotes:
+                    self._keep_an_admin(c, username)
+                before = c.execute(select(u).where(u.c.username == username)).first()
+                c.execute(stmt)
+                if actor is not None and before is not None:
+                    changed = {
+                        k: v
+                        for k, v in values.items()
+                        if k != "password_hash" and getattr(before, k) != v
+                    }
+                    if "password_hash" in values:
+                        changed["password"] = "changed"
+                    self._audit(c, actor, "user.update", f"user:{username}", changed)
+
+            self.store.write(run, "updating a user")
         return self.get_user(username)
+
+    def _keep_an_admin(self, c: Any, username: str) -> None:
+        """Raise `LastAdmin` if ``username`` is the only enabled admin."""
+        u = self.store.tables["users"]
+        admins = select(u.c.username).where(u.c.role == Role.ADMIN.value, u.c.disabled.is_(False))
+        if c.dialect.name == "postgresql":
+            admins = admins.with_for_update()
+        names = set(c.execute(admins).scalars())
+        if names == {username}:
+            raise LastAdmin(f"{username} is the last enabled admin: make another admin first")
 
     def add_token(
         self,

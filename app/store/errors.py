@@ -42,3 +42,7 @@ class AlreadyExists(StoreError):
 
 class InvalidTransition(StoreError):
     """An alert state change the lifecycle does not allow (resolved is final)."""
+
+
+class LastAdmin(InvalidTransition):
+    """A change that would leave no enabled admin (nobody could manage users any more)."""

@@ -121,6 +121,14 @@ async def create_webhook(request: Request, user: CurrentUser, body: WebhookIn) -
         )
     )
     dispatcher_of(request).invalidate()
+    detail = {"name": body.name, "url": body.url, "zones": zones}  # never the secret
+    await run_in_threadpool(
+        request.app.state.repo.audit,
+        user.username,
+        "webhook.create",
+        target=f"webhook:{created['id']}",
+        detail=detail,
+    )
     return {**created, "secret": secret}
 
 
@@ -136,6 +144,9 @@ async def delete_webhook(request: Request, user: CurrentUser, sub_id: IdPath) ->
     await _owned(request, user, sub_id)
     await run_in_threadpool(table.delete_subscription, sql_engine(request.app), sub_id)
     dispatcher_of(request).invalidate()
+    await run_in_threadpool(
+        request.app.state.repo.audit, user.username, "webhook.delete", target=f"webhook:{sub_id}"
+    )
     return Response(status_code=204)
 
 

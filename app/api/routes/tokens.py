@@ -50,14 +50,19 @@ def create_token(body: TokenIn, user: CurrentUser, request: Request) -> dict[str
     """Create an API token; the ``token`` field is shown this once."""
     auth: AuthService = services_of(request.app).auth
     token, row = auth.create_api_token(user, body.name, body.role, body.expires_in_days)
-    return {**token_json(row), "token": token}
+    out = token_json(row)
+    detail = {k: out[k] for k in ("name", "role", "expires_at")}
+    detail["expires_at"] = None if row.expires_at is None else row.expires_at.isoformat()
+    auth.repo.audit(user.username, "token.create", target=f"token:{row.id}", detail=detail)
+    return {**out, "token": token}
 
 
 @router.delete("/{token_id}", status_code=204)
-def revoke_token(token_id: str, request: Request) -> Response:
+def revoke_token(token_id: str, user: CurrentUser, request: Request) -> Response:
     """Revoke a token: it stops working at once, open streams on it included."""
     auth: AuthService = services_of(request.app).auth
     if not auth.revoke(token_id):
         raise not_found(f"token {token_id}")
+    auth.repo.audit(user.username, "token.revoke", target=f"token:{token_id.strip()}")
     services_of(request.app).identities_changed()
     return Response(status_code=204)

@@ -1,4 +1,8 @@
-"""``/api/v1/users``: people and their roles (admin only)."""
+"""``/api/v1/users``: people and their roles (admin only).
+
+Every change is in the audit log (who, when, which fields; never a password), and the last
+enabled admin can be neither demoted nor disabled: a 409, not a service nobody can manage.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.api.deps import RepoDep, allow
+from app.api.deps import CurrentUser, RepoDep, allow
 from app.api.errors import ApiError, bad_request, not_found
 from app.api.routes.auth import UserOut
 from app.api.services import services_of
@@ -59,13 +63,18 @@ def list_users(repo: RepoDep) -> list[dict[str, Any]]:
 
 
 @router.post("", response_model=UserOut, status_code=201)
-def create_user(body: UserIn, repo: RepoDep, request: Request) -> dict[str, Any]:
+def create_user(
+    body: UserIn, actor: CurrentUser, repo: RepoDep, request: Request
+) -> dict[str, Any]:
     """Create a user (409 if the name is taken)."""
     _check_zones(repo, body.role, body.zones)
     if repo.get_user(body.username) is not None:
         raise ApiError(409, "conflict", f"user {body.username} already exists")
     auth: AuthService = services_of(request.app).auth
-    return auth.create_user(body.username, body.password, body.role, body.zones).to_json()
+    created = auth.create_user(body.username, body.password, body.role, body.zones)
+    detail = {"role": body.role.value, "zones": body.zones}
+    repo.audit(actor.username, "user.create", target=f"user:{body.username}", detail=detail)
+    return created.to_json()
 
 
 @router.get("/{username}", response_model=UserOut)
@@ -78,7 +87,9 @@ def get_user(username: str, repo: RepoDep) -> dict[str, Any]:
 
 
 @router.patch("/{username}", response_model=UserOut)
-def update_user(username: str, body: UserPatch, repo: RepoDep, request: Request) -> dict[str, Any]:
+def update_user(
+    username: str, body: UserPatch, actor: CurrentUser, repo: RepoDep, request: Request
+) -> dict[str, Any]:
     """Change a user's password, role, zones or disabled flag (open streams follow at once)."""
     user = repo.get_user(username)
     if user is None:
@@ -94,6 +105,7 @@ def update_user(username: str, body: UserPatch, repo: RepoDep, request: Request)
         role=role,
         zones=zones,
         disabled=body.disabled,
+        actor=actor.username,
     )
     if updated is None:
         raise not_found(f"user {username}")
