@@ -241,6 +241,14 @@ def pg_service(tmp_path: Path, postgis_url: str) -> Iterator[Service]:
     yield from start(make_settings(tmp_path, postgis_url))
 
 
+@pytest.fixture(params=["sqlite", "postgis"])
+def svc(request: pytest.FixtureRequest) -> Service:
+    """The service on each backend in turn: SQLite (the desk default) and PostGIS (production)."""
+    name = "service" if request.param == "sqlite" else "pg_service"
+    found: Service = request.getfixturevalue(name)
+    return found
+
+
 #: Event time of the scenario's first fix (2026-09-21T14:13:20Z); the live clock follows it.
 T0 = 1_790_000_000
 IN_ALPHA = 247_000_001

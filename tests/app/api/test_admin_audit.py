@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.app.api.conftest import PASSWORD, Service
-
-
-@pytest.fixture(params=["sqlite", "postgis"])
-def svc(request: pytest.FixtureRequest) -> Service:
-    return request.getfixturevalue("service" if request.param == "sqlite" else "pg_service")
 
 
 def actions(svc: Service, target: str) -> list[tuple[str, str]]:

@@ -16,11 +16,6 @@ from tests.app.api.conftest import PASSWORD, Service
 BIG_ID = 2**31
 
 
-@pytest.fixture(params=["sqlite", "postgis"])
-def svc(request: pytest.FixtureRequest) -> Service:
-    return request.getfixturevalue("service" if request.param == "sqlite" else "pg_service")
-
-
 HOOK = {"name": "h", "url": "http://127.0.0.1:9/hooks"}
 CASES: list[tuple[str, str, dict[str, Any], int]] = [
     ("GET", "/api/v1/alerts?zone=%00", {}, 422),
