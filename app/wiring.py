@@ -227,6 +227,25 @@ def radar_store(repo: Repo) -> Callable[[list[Contact]], Awaitable[list[Contact]
     return store
 
 
+#: The hub consumers that are clients' open responses (webhooks are the service's own).
+STREAM_KINDS = ("sse", "websocket")
+
+
+def end_streams(app: FastAPI) -> None:
+    """End the clients' open streams as a server's shutdown begins (call on its loop).
+
+    uvicorn waits for every open response to finish before it runs the app's shutdown, and
+    an SSE response never finishes: with one client connected, SIGTERM left the service
+    running (a supervisor's SIGKILL then skipped the shutdown snapshot). Clients reconnect
+    with ``Last-Event-ID`` to whichever instance comes up next.
+    """
+    hub: Hub | None = getattr(app.state, "hub", None)
+    if hub is not None:
+        ended = hub.end_streams(STREAM_KINDS)
+        if ended:
+            log.info("shutting down: %d open stream(s) ended", ended)
+
+
 async def stop_service(app: FastAPI) -> None:
     """Stop the pipeline (draining, snapshot), the relay, the hub and the store."""
     services = services_of(app)

@@ -124,20 +124,33 @@ def _check_port(host: str, port: int) -> None:
             raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-async def _serve(app: object, host: str, port: int, on_started: object = None) -> None:
+#: After a shutdown begins, how long open requests may still run before they are cancelled.
+GRACEFUL_SHUTDOWN_S = 10
+
+
+async def _serve(app: Any, host: str, port: int, on_started: object = None) -> None:
     import uvicorn
 
     from app.api.push.deflate import SharedDeflateProtocol
+    from app.wiring import end_streams
+
+    class Server(uvicorn.Server):
+        """uvicorn that ends the app's open streams as its shutdown begins (`end_streams`)."""
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            end_streams(app)
+            await super().shutdown(sockets)
 
     config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         host=host,
         port=port,
         log_level="warning",
         lifespan="on",
         ws=SharedDeflateProtocol,  # one compression of a diff for all clients (bench.service)
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,  # then the snapshot, whatever hangs
     )
-    server = uvicorn.Server(config)
+    server = Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)

@@ -574,6 +574,22 @@ class Hub:
     def closed(self) -> bool:
         return self._closed
 
+    def end_streams(self, kinds: Iterable[str]) -> int:
+        """End the subscriptions of ``kinds`` (their `wait` raises `HubClosed`); return how many.
+
+        The hub stays open: what is published afterwards still reaches the others (webhooks
+        during a shutdown's drain). A server that is shutting down ends its clients' streams
+        this way, since it waits for every open response before the app's own shutdown.
+        """
+        wanted = set(kinds)
+        with self._lock:
+            subs = [s for s in self._subs if s.kind in wanted]
+            self._subs.difference_update(subs)
+        for sub in subs:
+            sub.closed = True
+            sub._notify()
+        return len(subs)
+
     async def close(self) -> None:
         """Stop accepting publications and end every subscriber's `wait` with `HubClosed`."""
         self._closed = True
