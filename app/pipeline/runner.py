@@ -11,8 +11,11 @@ Positions are written every STORE_SECONDS, at once after an alert. An alert is w
 with the vessel states of its vessels (its vessel name comes from them), and its batch's
 positions right after it in the same thread.
 
-Every ``put`` is non-blocking: a queue that is full drops the item and counts it for its stage,
-so a slow database never stalls ingest (the UDP socket then never backs up into the kernel).
+Every ``put`` is non-blocking, so a slow database never stalls ingest (the UDP socket then never
+backs up into the kernel). A full engine queue drops the batch, counted for its stage and
+logged; a full store queue means the writer is stuck (a locked table, a database that hangs
+instead of refusing): its overflow and every later write go to the backlog below, in order,
+like a refused write, so a stall costs memory, not positions.
 
 A database that is away (a write refused after the store's own retries) starts an outage: the
 refused write and every later one go, in order, to a bounded `Backlog` instead of the database,
@@ -72,6 +75,8 @@ ALERT_MAX_DELAY_S = 2.0
 #: Backoff between attempts to write the backlog again (each attempt is the store's retries).
 BACKLOG_RETRY_MIN_S = 0.5
 BACKLOG_RETRY_MAX_S = 5.0
+#: At most one log line a minute a stage about what it dropped (the counters have every one).
+DROP_LOG_SECONDS = 60.0
 
 
 class Sink(Protocol):
@@ -142,13 +147,16 @@ class Pipeline:
         self.set_aside = SetAsideLog()
         self.counters = PipelineCounters(ingest=self.decoder.stats)
         self.engine_q: asyncio.Queue[Batch] = asyncio.Queue(queue_batches)
-        self.store_q: asyncio.Queue[tuple[Batch, list[dict[str, Any]]]] = asyncio.Queue(
+        #: (order of the write, batch, its vessels' states)
+        self.store_q: asyncio.Queue[tuple[int, Batch, list[dict[str, Any]]]] = asyncio.Queue(
             queue_batches
         )
-        #: Events with the states of their vessels, written together before the events.
-        self.alerts_q: asyncio.Queue[tuple[list[Event], list[dict[str, Any]]]] = asyncio.Queue(
+        #: (order of the write, events, the states of their vessels written before the events)
+        self.alerts_q: asyncio.Queue[tuple[int, list[Event], list[dict[str, Any]]]] = asyncio.Queue(
             queue_batches * 4
         )
+        #: Loop time of the last log line about drops, by stage (one line a minute at most).
+        self._drop_logged: dict[str, float] = {}
         #: Set by an alert: the position writer writes what is queued now.
         self._store_now = asyncio.Event()
         self.counters.queues.update(engine=self.engine_q, store=self.store_q, alerts=self.alerts_q)
@@ -283,7 +291,19 @@ class Pipeline:
         try:
             q.put_nowait(item)
         except asyncio.QueueFull:
-            self.counters.drop(stage, records)
+            self._dropped(stage, records)
+
+    def _dropped(self, stage: str, records: int) -> None:
+        """Count records dropped in front of ``stage``; say so in the log (once a minute)."""
+        self.counters.drop(stage, records)
+        now = asyncio.get_running_loop().time()
+        if now - self._drop_logged.get(stage, -DROP_LOG_SECONDS) >= DROP_LOG_SECONDS:
+            self._drop_logged[stage] = now
+            log.warning(
+                "%s stage behind: %d records dropped so far (mare_pipeline_dropped_records_total)",
+                stage,
+                self.counters.dropped_records[stage],
+            )
 
     async def _run_ingest(self) -> None:
         chunks: Any = merge_chunks(self.opened)
@@ -350,12 +370,29 @@ class Pipeline:
         job.add_done_callback(done)
 
     def _put_store(self, batch: Batch, touched: set[int]) -> None:
-        self._put(self.store_q, (batch, self.live.entries(touched)), "store", len(batch))
+        item = (next(self._seq), batch, self.live.entries(touched))
+        if self._outage_since is None and not self.store_q.full():
+            self.store_q.put_nowait(item)
+            return
+        # The writer is stuck or the database away: keep the write, and (once) the older ones
+        # still queued, in the backlog in the order they were made.
+        stall = self._outage_since is None
+        if stall:
+            self._behind = True  # writes handed to the writer meanwhile go behind these
+        queued = [item]
+        while not self.store_q.empty():
+            queued.append(self.store_q.get_nowait())
+            self.store_q.task_done()
+        for seq, b, states in queued:
+            pending = Pending(seq, "store", len(b), self.sink.write_positions, (b, states))
+            full = f"database slow or locked: the store queue is full ({self.store_q.maxsize})"
+            self._keep(pending, StoreUnavailable(full) if stall else None)
+            stall = False
 
     def _queue_events(self, events: list[Event]) -> None:
         if events:
             mmsis = {m for ev in events for m in (ev.mmsi, ev.other_mmsi) if m is not None}
-            item = (events, self.live.entries(mmsis))
+            item = (next(self._seq), events, self.live.entries(mmsis))
             self._put(self.alerts_q, item, "alerts", len(events))
 
     def _after(self, events: list[Event], changed: set[int]) -> set[int]:
@@ -411,13 +448,15 @@ class Pipeline:
             last = loop.time()
             while not self.store_q.empty():
                 items.append(self.store_q.get_nowait())
-            batches = [b for b, _ in items]
+            batches = [b for _, b, _ in items]
             merged = Batch.concat(batches) if len(batches) > 1 else batches[0]
             latest: dict[int, dict[str, Any]] = {}
-            for _, vs in items:
+            for _, _, vs in items:
                 for v in vs:
                     latest[v["mmsi"]] = v
-            pending = Pending(next(self._seq), "store", len(merged), self.sink.write_positions,
+            # in the order of its newest part: its vessel states are the latest of them all
+            seq = max(s for s, _, _ in items)
+            pending = Pending(seq, "store", len(merged), self.sink.write_positions,
                               (merged, list(latest.values())))  # fmt: skip
             try:
                 if self._outage_since is not None:
@@ -436,9 +475,8 @@ class Pipeline:
 
     async def _run_alerts(self) -> None:
         while True:
-            events, states = await self.alerts_q.get()
-            pending = Pending(next(self._seq), "alerts", len(events), self._store_alerts,
-                              (events, states))  # fmt: skip
+            seq, events, states = await self.alerts_q.get()
+            pending = Pending(seq, "alerts", len(events), self._store_alerts, (events, states))
             try:
                 if self._outage_since is not None:
                     self._publish_unstored(events, states)
@@ -514,7 +552,7 @@ class Pipeline:
             )
         self._outage[f"kept_{pending.stage}"] += pending.records
         for old in self.backlog.add(pending):
-            self.counters.drop(old.stage, old.records)
+            self._dropped(old.stage, old.records)
             self._outage[f"dropped_{old.stage}"] += old.records
         self.counters.store_backlog = dict(self.backlog.records)
         self._backlog_ready.set()
@@ -536,7 +574,7 @@ class Pipeline:
                 except Exception:
                     self.counters.store_errors += 1
                     log.exception("writing a kept %s write failed; dropped", pending.stage)
-                    self.counters.drop(pending.stage, pending.records)
+                    self._dropped(pending.stage, pending.records)
                     self._outage[f"dropped_{pending.stage}"] += pending.records
                     result = None
                 self.backlog.remove(pending)

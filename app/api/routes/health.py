@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.readiness import Readiness
 from app.api.services import services_of
+from app.pipeline import Pipeline
 
 router = APIRouter(tags=["health"])
 
@@ -36,6 +37,23 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def store_behind(pipeline: Pipeline) -> list[str]:
+    """Return why writes are not reaching the database, if they are kept in memory.
+
+    The pipeline keeps writes in its backlog while the database refuses them or hangs (a
+    locked table fills the store queue): the process still ingests and alerts, but what it
+    holds is lost if it dies, and queries miss it, which an orchestrator should know.
+    """
+    counters = pipeline.counters
+    if not counters.store_down:
+        return []
+    kept = counters.store_backlog
+    return [
+        f"database behind: {kept.get('store', 0)} records and {kept.get('alerts', 0)} events "
+        "kept in memory until it takes them"
+    ]
+
+
 @router.get(
     "/readyz",
     responses={
@@ -50,7 +68,7 @@ async def readyz(request: Request) -> JSONResponse:
     services = services_of(request.app)
     if services.readiness is None:
         services.readiness = Readiness(services.store)
-    reasons = services.pipeline.stopped_stages()
+    reasons = services.pipeline.stopped_stages() + store_behind(services.pipeline)
     db = await services.readiness.database()
     if db is not None:
         reasons.insert(0, db)

@@ -5,8 +5,9 @@ Ingest goes on, an alert still reaches an SSE client (unstored, ``stored: false`
 shows the backlog; once the database accepts connections again the positions and the alert are
 stored exactly once and the alert is published again with its id. Slow: a table lock held by
 another session blocks every position write; ingest goes on, an alert queued behind the blocked
-write goes out unstored, drops are counted only beyond the store queue, and every position is
-either stored or counted as dropped.
+write goes out unstored, what overflows the store queue is kept in the backlog (the database
+is then shown down, in /metrics and /readyz, and the log says so once), and once the lock goes
+every position is stored and none dropped.
 """
 
 from __future__ import annotations
@@ -149,9 +150,10 @@ def test_alerts_reach_the_watch_while_the_database_is_away_and_are_stored_when_i
     assert not [m for m in said if m.startswith("storing")], said  # no line a failed write
 
 
-def test_a_locked_table_never_stalls_ingest_or_alerts_and_drops_only_beyond_the_queue(
-    tmp_path: Path, db_url: str
+def test_a_locked_table_never_stalls_ingest_or_alerts_and_loses_no_position(
+    tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="app.pipeline")
     settings = make_settings(
         tmp_path, db_url, metrics_token=METRICS_TOKEN, queue_batches=8, batch_size=5
     )
@@ -184,24 +186,30 @@ def test_a_locked_table_never_stalls_ingest_or_alerts_and_drops_only_beyond_the_
             for _ in range(2):
                 burst(5)
             assert metric(svc, "mare_pipeline_dropped_records_total", stage="store") == 0
-            # well beyond it: ingest goes on, what does not fit is dropped and counted
+            # well beyond it: ingest goes on, the overflow is kept in memory, and it shows
             for _ in range(30):
                 burst(5)
-            dropped = metric(svc, "mare_pipeline_dropped_records_total", stage="store")
-            assert dropped > 0
-            assert metric(svc, "mare_store_down") == 0  # slow, not away: nothing to keep
+            assert metric(svc, "mare_pipeline_dropped_records_total", stage="store") == 0
+            assert metric(svc, "mare_store_down") == 1
+            assert metric(svc, "mare_store_backlog_records", stage="store") > 0
+            ready = svc.client.get("/readyz")
+            assert ready.status_code == 503
+            assert any("database behind" in r for r in ready.json()["reasons"]), ready.text
             locker.rollback()  # the lock goes
             _, stored = next_alert(lines)
             assert isinstance(stored["id"], int) and stored["start"] == alert["start"]
 
         through: int = counters.positions
-
-        def settled() -> bool:
-            kept = count(db_url, "SELECT count(*) FROM positions")
-            lost = metric(svc, "mare_pipeline_dropped_records_total", stage="store")
-            return kept + lost == through
-
-        svc.wait_for(settled, WAIT)
-        assert metric(svc, "mare_pipeline_dropped_records_total", stage="engine") == 0
-        assert count(db_url, "SELECT count(*) FROM positions") == through - dropped
+        positions = "SELECT count(*) FROM positions"
+        svc.wait_for(lambda: count(db_url, positions) == through, WAIT)
+        svc.wait_for(lambda: metric(svc, "mare_store_down") == 0, WAIT)
+        assert svc.client.get("/readyz").status_code == 200
+        for stage in ("engine", "store", "alerts"):
+            assert metric(svc, "mare_pipeline_dropped_records_total", stage=stage) == 0
         assert count(db_url, "SELECT count(*) FROM events") == 1
+        duplicates = "SELECT count(*) FROM (SELECT DISTINCT mmsi, time FROM positions) d"
+        assert count(db_url, duplicates) == through
+
+    said = [r.getMessage() for r in caplog.records if r.name == "app.pipeline"]
+    assert len([m for m in said if "store queue is full" in m]) == 1, said
+    assert len([m for m in said if m.startswith("database back after")]) == 1, said
