@@ -73,7 +73,8 @@ class SourceStats:
     bytes: int = 0
     #: Lines cut at the line length cap.
     truncated: int = 0
-    #: Datagrams dropped because the consumer fell behind (UDP only).
+    #: Datagrams dropped because the consumer fell behind (UDP only; the kernel's own drops,
+    #: when its buffer filled before the source read, are `UdpSource.kernel_drops`).
     dropped: int = 0
     connects: int = 0
     disconnects: int = 0

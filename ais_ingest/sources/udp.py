@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import socket
 import time
 from collections import deque
 from collections.abc import AsyncGenerator
+from pathlib import Path
 
 from ais_ingest.errors import SourceError
 from ais_ingest.sources.base import LineSource, RawChunk, log
@@ -38,6 +40,28 @@ RCVBUF = 4 * 1024 * 1024
 MAX_DATAGRAM = 65_535
 #: Datagrams read per readiness at most, so a flood still lets the event loop run other work.
 MAX_READS = 256
+#: Where Linux lists UDP sockets with their drop counts (last column), by inode (tenth).
+PROC_UDP = (Path("/proc/net/udp"), Path("/proc/net/udp6"))
+
+
+def socket_drops(sock: socket.socket) -> int | None:
+    """Return the datagrams the kernel dropped for ``sock`` (its buffer full); None if unknown.
+
+    The count is the socket's own since it was opened (``sk_drops``), the figure
+    ``SO_RXQ_OVFL`` reports; read from ``/proc/net/udp*`` by the socket's inode on demand, so
+    the hot path pays nothing for it. None where there is no such file (not Linux).
+    """
+    inode = str(os.fstat(sock.fileno()).st_ino)
+    for table in PROC_UDP:
+        try:
+            text = table.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) >= 13 and fields[9] == inode:
+                return int(fields[12])
+    return None
 
 
 def _peer(addr: tuple[str | object, ...]) -> str:
@@ -62,6 +86,10 @@ class UdpSource(LineSource):
             return None
         sockname = self._sock.getsockname()
         return str(sockname[0]), int(sockname[1])
+
+    def kernel_drops(self) -> int | None:
+        """Return the datagrams the kernel dropped before this source could read them."""
+        return None if self._sock is None else socket_drops(self._sock)
 
     def _read_ready(self, sock: socket.socket) -> None:
         now = time.time()

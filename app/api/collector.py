@@ -29,6 +29,7 @@ class ServiceCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._pipeline()
+        yield from self._sources()
         yield from self._hub()
         yield from self._push()
         yield from self._login()
@@ -162,6 +163,37 @@ class ServiceCollector(Collector):
         )
         now.add_metric([], pipeline.engine.now_ms() / 1000.0)
         yield now
+
+    def _sources(self) -> Iterator[Metric]:
+        """Per source: lines read, and datagrams lost before they were read (UDP).
+
+        Two places lose datagrams: the kernel, when the socket's buffer is full because the
+        service did not read in time (a burst, a busy loop), and the source's own bounded
+        queue when the decoder falls behind. Neither reaches the decoder's line accounting.
+        """
+        pipeline = getattr(self.services, "pipeline", None)
+        if pipeline is None:
+            return
+        lines = CounterMetricFamily(
+            "mare_source_lines", "Lines each ingest source read", labels=["source"]
+        )
+        dropped = CounterMetricFamily(
+            "mare_source_datagrams_dropped",
+            "Datagrams lost before the decoder: where=kernel (the socket's receive buffer was "
+            "full), where=queue (the source's own queue was full)",
+            labels=["source", "where"],
+        )
+        for source in pipeline.opened:
+            lines.add_metric([source.name], source.stats.lines)
+            kernel_drops = getattr(source, "kernel_drops", None)
+            if kernel_drops is None:
+                continue
+            dropped.add_metric([source.name, "queue"], source.stats.dropped)
+            kernel = kernel_drops()
+            if kernel is not None:
+                dropped.add_metric([source.name, "kernel"], kernel)
+        yield lines
+        yield dropped
 
     def _hub(self) -> Iterator[Metric]:
         hub = getattr(self.services, "hub", None)

@@ -21,6 +21,7 @@ from ais_ingest.sources import (
     open_source,
 )
 from ais_ingest.sources.tcp import backoff_delay
+from ais_ingest.sources.udp import UdpSource
 
 # A type 5 in two fragments and single-sentence position reports (gpsd's sample.aivdm).
 FRAG1 = "!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C"
@@ -457,3 +458,28 @@ async def test_gpsd_source_sends_the_watch_and_drops_gpsd_json() -> None:
     await server.wait_closed()
     assert commands == [b'?WATCH={"enable":true,"nmea":true}\n']
     assert [line for _, line in got] == [POS[0], FRAG1, FRAG2]
+
+
+async def test_udp_every_datagram_is_read_or_counted_as_dropped_by_the_kernel_or_the_source() -> (
+    None
+):
+    sent = 30_000
+    async with open_source("udp://127.0.0.1:0") as source:
+        assert isinstance(source, UdpSource)
+        port = listening_port(source)
+        assert source.kernel_drops() == 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            # the event loop is blocked meanwhile: the socket's buffer fills and overflows
+            for i in range(sent):
+                sender.sendto(f"x{i:05d}".encode(), ("127.0.0.1", port))
+        kernel = source.kernel_drops()
+        assert kernel is not None and kernel > 0
+        # every datagram the kernel kept is read: the rest is counted (a hang here fails)
+        expected = sent - kernel
+        async with asyncio.timeout(60):
+            lines = [line for _, line in await take(source, expected - source.stats.dropped)]
+        assert len(set(lines)) == len(lines) == expected - source.stats.dropped
+        assert source.kernel_drops() == kernel
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(b"END", ("127.0.0.1", port))
+        assert [line for _, line in await take(source, 1)] == ["END"]  # nothing left unread

@@ -77,3 +77,24 @@ async def test_clients_alerts_and_delivery_latency_are_exposed(service: Service)
     assert value(m, "mare_alerts_total", kind="loitering") >= 1
     assert value(m, "mare_delivery_latency_seconds_count", stage="websocket_alert") >= 1
     assert (("outcome", "gave_up"),) in m["mare_webhook_attempts_total"]
+
+
+def test_every_datagram_sent_is_a_source_line_or_a_counted_drop(service: Service) -> None:
+    (source,) = service.app.state.pipeline.opened
+    before = scrape(service)
+    sent = 2_000
+    service.send_udp([f"junk {i}" for i in range(sent)])
+
+    def accounted() -> Metrics | None:
+        m = scrape(service)
+        total = sum(
+            value(m, name, **labels) - value(before, name, **labels)
+            for name, labels in (
+                ("mare_source_lines_total", {"source": source.name}),
+                ("mare_source_datagrams_dropped_total", {"source": source.name, "where": "kernel"}),
+                ("mare_source_datagrams_dropped_total", {"source": source.name, "where": "queue"}),
+            )
+        )
+        return m if total == sent else None
+
+    until(accounted)
