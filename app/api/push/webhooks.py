@@ -143,7 +143,7 @@ async def delete_webhook(request: Request, user: CurrentUser, sub_id: IdPath) ->
     """Unsubscribe (its delivery log goes too)."""
     await _owned(request, user, sub_id)
     await run_in_threadpool(table.delete_subscription, sql_engine(request.app), sub_id)
-    dispatcher_of(request).invalidate()
+    dispatcher_of(request).forget(sub_id)  # its queued deliveries and retries stop now
     await run_in_threadpool(
         request.app.state.repo.audit, user.username, "webhook.delete", target=f"webhook:{sub_id}"
     )

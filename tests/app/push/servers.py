@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -54,6 +55,10 @@ class Receiver:
     script: list[int] = field(default_factory=lambda: [200])
     got: list[Received] = field(default_factory=list)
     redirect_to: str | None = None
+    #: Seconds each answer takes (a slow receiver); requests in flight now and at most.
+    delay: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -72,6 +77,12 @@ class Receiver:
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.got.append(Received(scope["path"], headers, body))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
         status = self.script[min(len(self.got), len(self.script)) - 1]
         extra = []
         if self.redirect_to is not None:

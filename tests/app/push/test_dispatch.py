@@ -295,3 +295,52 @@ def test_allowlist_matches_scheme_host_port_and_path_segments() -> None:
     assert not allow.allows("ftp://10.0.0.5:8080/")
     assert not Allowlist("")
     assert not Allowlist("").allows("http://10.0.0.5:8080/")
+
+
+async def test_a_failing_target_gets_one_request_at_a_time_per_subscription_in_order(
+    db: sa.Engine, receiver: tuple[Receiver, int], hub: Hub
+) -> None:
+    rec, port = receiver
+    rec.script = [500]  # down for good
+    rec.delay = 0.05
+    subs = [subscribe(db, f"http://127.0.0.1:{port}/hooks/{i}") for i in range(9)]
+    disp = WebhookDispatcher(
+        hub, db, Allowlist(f"http://127.0.0.1:{port}/hooks"), base_delay=0.01, max_attempts=2
+    )
+    await disp.start()
+    try:
+        for n in range(20):
+            hub.publish_alert({**ALERT, "id": 100 + n})
+        await until(lambda: disp.counts["gave_up"] == 9 * 20, 60)
+    finally:
+        await disp.stop()
+    # 180 deliveries of 2 attempts each, yet never more requests at once than subscriptions
+    assert len(rec.got) == 9 * 20 * 2
+    assert rec.most_in_flight <= len(subs)
+    for i in range(9):  # each subscription's alerts in the order they were published
+        seqs = [json.loads(r.body)["alert"]["id"] for r in rec.got if r.path == f"/hooks/{i}"]
+        assert seqs == sorted(seqs)
+
+
+async def test_a_deleted_subscription_gets_no_more_retries(
+    db: sa.Engine, receiver: tuple[Receiver, int], hub: Hub
+) -> None:
+    rec, port = receiver
+    rec.script = [500]
+    sub = subscribe(db, f"http://127.0.0.1:{port}/hooks/a")
+    disp = WebhookDispatcher(
+        hub, db, Allowlist(f"http://127.0.0.1:{port}/hooks"), base_delay=0.05, max_attempts=50
+    )
+    await disp.start()
+    try:
+        for n in range(5):
+            hub.publish_alert({**ALERT, "id": 200 + n})
+        await until(lambda: len(rec.got) >= 2)
+        table.delete_subscription(db, sub["id"])
+        disp.forget(sub["id"])
+        assert disp.pending == 0
+        seen = len(rec.got)
+        await asyncio.sleep(1.0)  # twenty retry periods: a retry that was still due would show
+        assert len(rec.got) <= seen + 1  # at most the attempt already on the wire
+    finally:
+        await disp.stop()
