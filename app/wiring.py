@@ -45,6 +45,7 @@ from app.live.picture import LivePicture
 from app.live.radar import RadarFeeds, wall_ms
 from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
+from app.pipeline.catchup import CatchUp, catch_up
 from app.pipeline.snapshot import restore_or_new
 from app.pipeline.zone_watch import ZoneWatcher
 from app.settings import ServiceSettings
@@ -103,11 +104,20 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
     # engine takes them again; those its snapshot still holds are not queued twice.
     since = engine.now_ms() - int(engine.config.contact_history_s * 1000)
     engine.add_contacts(repo.unfused_contacts(since if engine.now_ms() else 0))
+    # positions stored after the snapshot (a crash): replayed, so no episode is raised twice
+    caught = catch_up(engine, repo) if restored else CatchUp()
     live = LivePicture()
     live.load(repo.load_vessels())
     scores = {m: engine.vessel_risk(m).score for m in engine.book}
     live.set_risk(scores)
-    return {"repo": repo, "land": land, "engine": engine, "restored": restored, "live": live}
+    return {
+        "repo": repo,
+        "land": land,
+        "engine": engine,
+        "restored": restored,
+        "live": live,
+        "caught": caught,
+    }
 
 
 async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
@@ -126,6 +136,8 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         await asyncio.to_thread(auth.bootstrap_admin, settings.bootstrap_admin_token)
     hub = Hub(alert_seq_start=await asyncio.to_thread(repo.max_stream_seq))
     recorder = attach_seq_recorder(hub, repo)  # SSE resumption from the store on hub ids
+    for alert in parts["caught"].new_alerts:  # stored by the catch-up: the crash cut them off
+        hub.publish_alert(alert)
     pipeline = Pipeline(
         engine=parts["engine"],
         live=parts["live"],

@@ -75,6 +75,8 @@ ALERT_MAX_DELAY_S = 2.0
 #: Backoff between attempts to write the backlog again (each attempt is the store's retries).
 BACKLOG_RETRY_MIN_S = 0.5
 BACKLOG_RETRY_MAX_S = 5.0
+#: Seconds after start of the first engine snapshot (then every ``snapshot_seconds``).
+FIRST_SNAPSHOT_S = 5.0
 #: At most one log line a minute a stage about what it dropped (the counters have every one).
 DROP_LOG_SECONDS = 60.0
 
@@ -629,12 +631,16 @@ class Pipeline:
         return asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
 
     async def _run_snapshots(self) -> None:
+        # The first one soon: after a crash before it, a new engine has nothing to tell from
+        # when the store holds what it saw (`app.pipeline.catchup` starts from a snapshot).
+        await asyncio.sleep(min(FIRST_SNAPSHOT_S, self.snapshot_seconds))
         while True:
+            if self.engine.now_ms():
+                try:
+                    await self.save_snapshot()
+                except Exception:
+                    log.exception("engine snapshot failed")
             await asyncio.sleep(self.snapshot_seconds)
-            try:
-                await self.save_snapshot()
-            except Exception:
-                log.exception("engine snapshot failed")
 
 
 async def _chunks(source: Any) -> Any:

@@ -384,3 +384,10 @@ class AlertsRepo(RepoBase):
             {"user": user, "time": format_time(now_ms()), "text": text},
         ]
         return self._change(alert_id, user, "comment", {"comments": comments}, {"text": text})
+
+    def known_keys(self, keys: list[str]) -> set[str]:
+        """Return which of the episode keys (`event_key`) the store holds already."""
+        if not keys:
+            return set()
+        e = self._events.c
+        return {r.key for r in self._rows(select(e.key).where(e.key.in_(keys)))}

@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 from sqlalchemy import select
 
-from ais_ingest.records import Batch
+from ais_ingest.records import POSITION_COLUMNS, Batch, PositionColumns
 from app.live.picture import VESSEL_FIELDS, vessel_from_row
 from app.store import Store
 from app.store import queries as q
@@ -51,6 +51,27 @@ class PositionsRepo(RepoBase):
             )
             self.store.write(lambda c: c.execute(stmt, rows), "saving vessel states")
         return inserted
+
+    def positions_after(self, after_ms: int, limit: int) -> PositionColumns:
+        """Return up to ``limit`` stored positions stamped after ``after_ms``, in time order.
+
+        What a restarted engine replays to catch up from its snapshot (`app.pipeline.catchup`).
+        """
+        t = self.store.tables["positions"]
+        names = {"speed": "sog", "course": "cog"}  # the columns' names in the table
+        cols = [t.c[names.get(k, "time" if k == "time_ms" else k)] for k in POSITION_COLUMNS]
+        query = (
+            select(*cols, t.c.source)
+            .where(t.c.time > after_ms)
+            .order_by(t.c.time, t.c.mmsi)
+            .limit(limit)
+        )
+        rows = self.store.read(lambda c: c.execute(query).all(), "reading positions")
+        out: dict[str, Any] = {}
+        for i, (name, (dtype, missing)) in enumerate(POSITION_COLUMNS.items()):
+            values = [missing if r[i] is None else r[i] for r in rows]
+            out[name] = np.asarray(values, dtype=dtype)
+        return PositionColumns(**out, source=[r[-1] or "" for r in rows])
 
     def load_vessels(self) -> list[dict[str, Any]]:
         """Return the stored vessel states (to refill the live picture at start).
