@@ -20,10 +20,20 @@ import pytest
 
 from ais_ingest.sources import LineSource, open_source
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("gpsfake") is None or shutil.which("gpsd") is None,
-    reason="gpsd and gpsfake (Debian packages gpsd, gpsd-clients) are not installed",
-)
+#: Where Debian puts daemons, off a non-root user's PATH (a CI runner's).
+SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+
+
+def tool(name: str) -> str:
+    """Return the path of ``name`` (PATH, then the sbin directories); fail the test if absent.
+
+    A missing gpsd fails the run instead of skipping it: a green run must have talked to a
+    real gpsd (scripts/install-system-deps.sh installs it).
+    """
+    found = shutil.which(name) or shutil.which(name, path=os.pathsep.join(SBIN))
+    if found is None:
+        pytest.fail(f"{name} is not installed (Debian packages gpsd, gpsd-clients)")
+    return found
 
 
 def _feed(src_data_dir: Path, tmp_path: Path) -> list[str]:
@@ -40,8 +50,11 @@ def _feed(src_data_dir: Path, tmp_path: Path) -> list[str]:
 @contextmanager
 def gpsfake(log: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
     # Its own session, so that stopping it stops the gpsd it started and nothing else.
+    # gpsfake starts the gpsd it finds on PATH: give it the one found, sbin or not
+    path = f"{Path(tool('gpsd')).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     child = subprocess.Popen(
-        ["gpsfake", "-P", str(port), "-c", "0.01", "-q", str(log)],
+        [tool("gpsfake"), "-P", str(port), "-c", "0.01", "-q", str(log)],
+        env={**os.environ, "PATH": path},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=log.parent,
