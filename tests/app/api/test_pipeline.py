@@ -108,7 +108,7 @@ def test_zone_change_reaches_the_running_engine(shared_service: Service) -> None
     }
     r = shared_service.post("/api/v1/zones", "analyst", json=feature)
     assert r.status_code == 201, r.text
-    shared_service.wait_for(lambda: "gamma" in engine_zones(), timeout=1.0)
+    shared_service.wait_for(lambda: "gamma" in engine_zones())
     # And it is in effect: a vessel crossing into it raises an entry alert for "gamma".
     mmsi = 247_000_077
     shared_service.send([position(mmsi, 13.95 + 0.01 * i, 35.2, T0 + 180 * i) for i in range(10)])
@@ -124,4 +124,4 @@ def test_zone_change_reaches_the_running_engine(shared_service: Service) -> None
         "/api/v1/zones/gamma", headers=shared_service.headers("officer")
     )
     assert gone.status_code == 204
-    shared_service.wait_for(lambda: "gamma" not in engine_zones(), timeout=1.0)
+    shared_service.wait_for(lambda: "gamma" not in engine_zones())
