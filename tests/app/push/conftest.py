@@ -193,7 +193,22 @@ def running(tmp: Path, database_url: str | None = None) -> Iterator[Service]:
             yield Service(f"http://127.0.0.1:{port}", port, app, tokens, receiver, rport)
 
 
-@pytest.fixture(scope="module", name="service")
-def service_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    with running(tmp_path_factory.mktemp("push")) as svc:
-        yield svc
+@pytest.fixture(scope="module", name="service", params=["sqlite", "postgis"])
+def service_fixture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    """The service for a module, once on SQLite and once on PostGIS (production's)."""
+    if request.param == "sqlite":
+        with running(tmp_path_factory.mktemp("push")) as svc:
+            yield svc
+        return
+    from app.store import open_store
+    from tests.app.store.conftest import create_database, drop_database
+
+    url = create_database("mare_push")
+    try:
+        open_store(url, upgrade=True).close()  # `mare db upgrade`
+        with running(tmp_path_factory.mktemp("push"), url) as svc:
+            yield svc
+    finally:
+        drop_database(url)
