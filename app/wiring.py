@@ -36,7 +36,7 @@ from app.api.openapi import document_errors
 from app.api.push.seq_recorder import attach as attach_seq_recorder
 from app.api.routers import ROUTERS
 from app.api.routes.watchlist import engine_watchlist
-from app.api.services import Services, install, services_of
+from app.api.services import NotStarted, Services, install, services_of
 from app.auth.service import AuthService, check_secret
 from app.auth.throttle import LoginThrottle, Policy
 from app.live.assets import load_assets_file
@@ -251,11 +251,13 @@ def end_streams(app: FastAPI) -> None:
     running (a supervisor's SIGKILL then skipped the shutdown snapshot). Clients reconnect
     with ``Last-Event-ID`` to whichever instance comes up next.
     """
-    hub: Hub | None = getattr(app.state, "hub", None)
-    if hub is not None:
-        ended = hub.end_streams(STREAM_KINDS)
-        if ended:
-            log.info("shutting down: %d open stream(s) ended", ended)
+    try:
+        hub = services_of(app).hub
+    except NotStarted:  # the start failed: no stream to end
+        return
+    ended = hub.end_streams(STREAM_KINDS)
+    if ended:
+        log.info("shutting down: %d open stream(s) ended", ended)
 
 
 async def stop_service(app: FastAPI) -> None:

@@ -80,7 +80,7 @@ async def test_clients_alerts_and_delivery_latency_are_exposed(service: Service)
 
 
 def test_every_datagram_sent_is_a_source_line_or_a_counted_drop(service: Service) -> None:
-    (source,) = service.app.state.pipeline.opened
+    (source,) = services_of(service.app).pipeline.opened
     before = scrape(service)
     sent = 2_000
     service.send_udp([f"junk {i}" for i in range(sent)])

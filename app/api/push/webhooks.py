@@ -123,7 +123,7 @@ async def create_webhook(request: Request, user: CurrentUser, body: WebhookIn) -
     dispatcher_of(request).invalidate()
     detail = {"name": body.name, "url": body.url, "zones": zones}  # never the secret
     await run_in_threadpool(
-        request.app.state.repo.audit,
+        services_of(request.app).repo.audit,
         user.username,
         "webhook.create",
         target=f"webhook:{created['id']}",
@@ -145,7 +145,10 @@ async def delete_webhook(request: Request, user: CurrentUser, sub_id: IdPath) ->
     await run_in_threadpool(table.delete_subscription, sql_engine(request.app), sub_id)
     dispatcher_of(request).forget(sub_id)  # its queued deliveries and retries stop now
     await run_in_threadpool(
-        request.app.state.repo.audit, user.username, "webhook.delete", target=f"webhook:{sub_id}"
+        services_of(request.app).repo.audit,
+        user.username,
+        "webhook.delete",
+        target=f"webhook:{sub_id}",
     )
     return Response(status_code=204)
 

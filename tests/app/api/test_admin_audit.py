@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from app.api.services import services_of
 from tests.app.api.conftest import PASSWORD, Service
 
 
 def actions(svc: Service, target: str) -> list[tuple[str, str]]:
-    return [(e["user"], e["action"]) for e in svc.app.state.repo.audit_of(target)]
+    return [(e["user"], e["action"]) for e in services_of(svc.app).repo.audit_of(target)]
 
 
 def test_user_token_and_webhook_changes_are_in_the_audit_log(svc: Service) -> None:
@@ -20,7 +21,7 @@ def test_user_token_and_webhook_changes_are_in_the_audit_log(svc: Service) -> No
     assert r.status_code == 200, r.text
     r = svc.client.patch("/api/v1/users/cg2", json={"disabled": True}, headers=svc.headers("admin"))
     assert r.status_code == 200, r.text
-    log = svc.app.state.repo.audit_of("user:cg2")
+    log = services_of(svc.app).repo.audit_of("user:cg2")
     assert [e["action"] for e in log] == ["user.create", "user.update", "user.update"]
     assert {e["user"] for e in log} == {"admin"}
     assert log[1]["detail"]["role"] == "analyst" and log[1]["detail"]["password"] == "changed"
@@ -36,13 +37,15 @@ def test_user_token_and_webhook_changes_are_in_the_audit_log(svc: Service) -> No
         ("admin", "token.create"),
         ("admin", "token.revoke"),
     ]
-    assert token["token"] not in str(svc.app.state.repo.audit_of(f"token:{token['id']}"))
+    assert token["token"] not in str(services_of(svc.app).repo.audit_of(f"token:{token['id']}"))
 
 
 def test_webhook_creation_and_deletion_are_audited_without_the_secret(svc: Service) -> None:
     from app.api.push.signing import Allowlist
 
-    svc.app.state.webhooks.allowlist = Allowlist("http://127.0.0.1:9/hooks")
+    webhooks = services_of(svc.app).webhooks
+    assert webhooks is not None
+    webhooks.allowlist = Allowlist("http://127.0.0.1:9/hooks")
     secret = "a-webhook-secret-" + "q" * 20
     r = svc.post(
         "/api/v1/webhooks",
@@ -55,7 +58,7 @@ def test_webhook_creation_and_deletion_are_audited_without_the_secret(svc: Servi
         svc.client.delete(f"/api/v1/webhooks/{sub_id}", headers=svc.headers("officer")).status_code
         == 204
     )
-    log = svc.app.state.repo.audit_of(f"webhook:{sub_id}")
+    log = services_of(svc.app).repo.audit_of(f"webhook:{sub_id}")
     assert [(e["user"], e["action"]) for e in log] == [
         ("officer1", "webhook.create"),
         ("officer1", "webhook.delete"),
