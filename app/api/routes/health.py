@@ -48,10 +48,14 @@ def store_behind(pipeline: Pipeline) -> list[str]:
     if not counters.store_down:
         return []
     kept = counters.store_backlog
-    return [
+    reason = (
         f"database behind: {kept.get('store', 0)} records and {kept.get('alerts', 0)} events "
         "kept in memory until it takes them"
-    ]
+    )
+    lost = counters.dropped_records.get("store", 0) + counters.dropped_records.get("alerts", 0)
+    if lost:
+        reason += f"; {lost} records dropped since start (mare_pipeline_dropped_records_total)"
+    return [reason]
 
 
 @router.get(
