@@ -47,6 +47,15 @@ def test_decode_missing_capture_is_one_clear_error() -> None:
     assert "Traceback" not in result.output
 
 
+def _udp_unread(port: int) -> int | None:
+    """Return the bytes waiting in the kernel for the UDP socket on ``port`` (Linux)."""
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].upper().endswith(f":{port:04X}"):
+            return int(fields[4].split(":")[1], 16)
+    return None
+
+
 def _udp_port_taken(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
@@ -79,8 +88,12 @@ def test_ingest_over_real_udp_counts_every_line(tmp_path: Path) -> None:
             sender.sendto(("\r\n".join(lines[i : i + 10]) + "\r\n").encode(), ("127.0.0.1", port))
             time.sleep(0.005)
         sender.close()
-        time.sleep(1.0)
-        assert time.monotonic() < deadline
+        # until the command has read every datagram (not a fixed sleep: a loaded machine
+        # reads later), then a moment for the decoder, which runs as the source yields
+        while _udp_unread(port):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.3)
     finally:
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=20)
