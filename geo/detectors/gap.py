@@ -162,14 +162,16 @@ class GapDetector:
 
         A vessel seen for a few minutes has no sampling of its own yet (a satellite pass looks
         like that, and so does a vessel that a shore station heard briefly before it went dark).
-        The feed knows better: the mean log of every report interval that was not a gap (capped
-        as a vessel's), weighted by the time it covers (so a vessel counts by time, not by how
-        often it reports; a satellite pass's burst weighs seconds, the 90 minutes after it an
-        hour), halving every ``gap_sampling_half_life_s``. Seconds on a terrestrial feed, an
-        hour on a satellite one. None until half an hour of intervals is known.
+        The feed knows better: the mean log sampling of the vessels whose own sampling is known
+        (watched long enough), each report weighted by the time it covers (so a vessel counts by
+        time, not by how often it reports), halving every ``gap_sampling_half_life_s``. Only
+        known vessels: in the first hour and a half of a satellite feed every vessel has shown
+        nothing but the bursts of its first pass, and a mean of those would call every second
+        pass a gap. Seconds on a terrestrial feed, an hour on a satellite one. None until ten
+        minutes of such reports are known.
         """
         num, den, _ = self.prior
-        if den < 1800.0:
+        if den < 600.0:
             return None
         return float(2.0 ** (num / den))
 
@@ -203,10 +205,11 @@ class GapDetector:
         keep_sampling(ctx, fleet, after)
         for (a, b), (skey, skey_t) in zip(redo, stored, strict=True):
             self._one_by_one(ctx, fleet, a, b, skey, skey_t, known, typical, thr, gap)
-        use = ~gap & (ctx.prev_t >= 0)
+        use = known & ~gap & (ctx.prev_t >= 0)
         if use.any():
             w = np.clip(dt[use], 1e-3, self.cfg.gap_sampling_cap_s)
-            self.pending[0] += float(np.sum(w * np.log2(w)))
+            own = np.clip(typical[use], 1e-3, self.cfg.gap_sampling_cap_s)
+            self.pending[0] += float(np.sum(w * np.log2(own)))
             self.pending[1] += float(np.sum(w))
         ctx.gap = gap
         events: list[Event] = []
