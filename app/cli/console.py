@@ -1,4 +1,4 @@
-"""What every command shares: the stderr console, one-line errors, progress bars, the decoder.
+"""What every command shares: the consoles, one-line errors, progress bars, the decoder, counters.
 
 Records and events go to stdout (or a file); everything for the person at the terminal goes to
 stderr, so `mare decode x | jq` stays clean.
@@ -6,15 +6,29 @@ stderr, so `mare decode x | jq` stays clean.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from ais_ingest.decoder import Decoder
+from ais_ingest.stats import IngestStats
 from app.settings import DATABASE_FILE, Settings, get_settings
 
+#: For the person at the terminal: progress, summaries, warnings, errors.
 err = Console(stderr=True)
+#: What a command answers (logins, confirmations): stdout, never wrapped mid-URL.
+out = Console(soft_wrap=True)
+
+#: ``--stats FILE`` of `mare decode` and `mare ingest` (DESIGN.md: the counters add up to lines).
+StatsOpt = Annotated[
+    Path | None, typer.Option("--stats", help="Write the final counters as JSON to this file.")
+]
 
 
 def fail(message: str) -> typer.Exit:
@@ -67,3 +81,22 @@ def decoder_from_settings() -> Decoder:
         fragment_timeout_seconds=s.fragment_timeout_seconds,
         max_ahead_seconds=s.decoder_max_ahead,
     )
+
+
+def lines_summary(stats: IngestStats, seconds: float) -> Table:
+    """Return the table of lines by outcome that `mare decode` and `mare ingest` end with."""
+    table = Table(title="Lines by outcome", show_header=True)
+    table.add_column("outcome")
+    table.add_column("lines", justify="right")
+    for key, value in stats.as_dict().items():
+        if value or key in ("lines", "records"):
+            table.add_row(key, f"{value:,}")
+    rate = stats.lines / seconds if seconds > 0 else 0.0
+    table.caption = f"{stats.lines:,} lines in {seconds:.2f} s ({rate:,.0f} lines/s)"
+    return table
+
+
+def write_stats(path: Path | None, stats: IngestStats) -> None:
+    """Write the final counters as JSON to ``path`` (``--stats``); nothing when it is None."""
+    if path is not None:
+        path.write_text(json.dumps(stats.report(), indent=2) + "\n")

@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.cli import cli
+from app.cli.console import err, fail
 from geo.events import parse_time
-
-console = Console(stderr=True)
 
 
 @cli.command("simulate")
@@ -57,21 +55,16 @@ def simulate_command(
     from simulate.watchlist import write_watchlist
 
     if scenario not in SCENARIOS:
-        console.print(
-            f"[red]error:[/] unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})"
-        )
-        raise typer.Exit(2)
+        raise fail(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
     try:
         start_ms = None if start is None else parse_time(start)
     except ValueError:
-        console.print(f"[red]error:[/] --start {start!r} is not an ISO 8601 time")
-        raise typer.Exit(2) from None
+        raise fail(f"--start {start!r} is not an ISO 8601 time") from None
     zone_file = zones if zones is not None else DEFAULT_ZONES
     if zones is not None and not zones.exists():
-        console.print(f"[red]error:[/] zone file {zones} does not exist")
-        raise typer.Exit(2)
+        raise fail(f"zone file {zones} does not exist")
     try:
-        with console.status("planning routes and behaviours"):
+        with err.status("planning routes and behaviours"):
             sim = Simulation(
                 hours=hours,
                 seed=seed,
@@ -86,8 +79,7 @@ def simulate_command(
         else:
             fh = out.open("w", encoding="ascii", newline="\n")
     except OSError as e:
-        console.print(f"[red]error:[/] {e}")
-        raise typer.Exit(2) from None
+        raise fail(str(e)) from None
     total = sim.end - sim.start
     with (
         fh,
@@ -96,7 +88,7 @@ def simulate_command(
             BarColumn(),
             TextColumn("{task.percentage:>3.0f}%  {task.fields[lines]:,} lines"),
             TimeElapsedColumn(),
-            console=console,
+            console=err,
             transient=True,
         ) as progress,
     ):
@@ -125,8 +117,7 @@ def simulate_command(
         if summary_out is not None:
             summary_out.write_text(json.dumps(sim.summary, indent=2) + "\n")
     except OSError as e:
-        console.print(f"[red]error:[/] {e}")
-        raise typer.Exit(2) from None
+        raise fail(str(e)) from None
     _print_summary(sim.summary, out, truth)
 
 
@@ -143,4 +134,4 @@ def _print_summary(summary: dict[str, object], out: Path, truth: Path | None) ->
             table.add_row(f"labels: {kind}", str(k))
     if truth is None:
         table.add_row("truth", "not written (use --truth)")
-    console.print(table)
+    err.print(table)
