@@ -123,10 +123,8 @@ def save_zones(
         )  # fmt: skip
 
     def run(conn: Connection) -> int:
-        if replace:
-            conn.execute(delete(t).where(t.c.id.not_in(ids)) if ids else delete(t))
-        else:
-            conn.execute(delete(t).where(t.c.id.in_(ids)))
+        # Replace: every row goes (the kept ids are inserted again below); else only these ids.
+        conn.execute(delete(t) if replace else delete(t).where(t.c.id.in_(ids)))
         if rows:
             conn.execute(t.insert(), rows)
         version = _bump(conn, store)

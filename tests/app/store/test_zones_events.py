@@ -35,6 +35,15 @@ def test_zones_round_trip_and_bump_the_version(store: Store) -> None:
     assert [z.id for z in load_zones(store)] == ["gamma"] and zones_version(store) == 2
 
 
+def test_replace_keeps_updates_and_deletes_by_id(store: Store) -> None:
+    save_zones(store, [zone("alpha"), zone("beta")], now_ms=T0)
+    renamed = Zone(id="beta", name="Beta again", kind=ZoneKind.PORT, geometry=MultiPolygon([BOX]))
+    save_zones(store, [renamed, zone("gamma")], now_ms=T0 + 1, replace=True)
+    got = {z.id: z for z in load_zones(store)}
+    assert sorted(got) == ["beta", "gamma"] and zones_version(store) == 2
+    assert (got["beta"].name, got["beta"].kind) == ("Beta again", ZoneKind.PORT)
+
+
 def test_invalid_zone_is_refused_with_id_and_reason_and_nothing_written(store: Store) -> None:
     save_zones(store, [zone("alpha")], now_ms=T0)
     with pytest.raises(ZoneInvalid) as err:
