@@ -12,6 +12,7 @@ import app.cli.serve  # noqa: F401
 import app.cli.demo  # noqa: F401
 import app.cli.simulate  # noqa: F401
 import app.cli.db  # noqa: F401
+import app.cli.zones  # noqa: F401
 import app.cli.users  # noqa: F401
 import app.cli.contacts  # noqa: F401
 import app.cli.cise  # noqa: F401
