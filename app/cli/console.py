@@ -6,6 +6,7 @@ stderr, so `mare decode x | jq` stays clean.
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +25,17 @@ from app.settings import DATABASE_FILE, Settings, get_settings
 err = Console(stderr=True)
 #: What a command answers (logins, confirmations): stdout, never wrapped mid-URL.
 out = Console(soft_wrap=True)
+
+#: ``--url`` of the commands that work on a database (``mare db``, ``zones``, ``contacts``).
+DatabaseUrlOpt = Annotated[
+    str | None,
+    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else var/mare.sqlite)."),
+]
+#: ``--actor`` of the commands that leave an audit entry.
+ActorOpt = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who the audit log names (default: cli:<login name>)."),
+]
 
 #: ``--stats FILE`` of `mare decode` and `mare ingest` (DESIGN.md: the counters add up to lines).
 StatsOpt = Annotated[
@@ -100,3 +112,13 @@ def write_stats(path: Path | None, stats: IngestStats) -> None:
     """Write the final counters as JSON to ``path`` (``--stats``); nothing when it is None."""
     if path is not None:
         path.write_text(json.dumps(stats.report(), indent=2) + "\n")
+
+
+def actor_name(given: str | None) -> str:
+    """Return who an audit entry of a command names: ``--actor``, else ``cli:<login name>``."""
+    if given:
+        return given
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (a container's uid without a passwd entry)
+        return "cli"

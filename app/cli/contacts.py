@@ -7,7 +7,6 @@ are stored in one transaction with one audit entry naming who ran the command.
 
 from __future__ import annotations
 
-import getpass
 import json
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Annotated
 import typer
 
 from app.cli import cli
-from app.cli.console import err, fail
+from app.cli.console import ActorOpt, DatabaseUrlOpt, actor_name, err, fail
 from app.settings import get_settings
 from app.store.errors import StoreError
 from geo.contact_files import ContactFileError, parse_text, to_csv, to_geojson
@@ -26,11 +25,6 @@ contacts_cli = typer.Typer(
     help="Contacts (sightings, radar, satellite detections, hotline calls).", no_args_is_help=True
 )
 cli.add_typer(contacts_cli, name="contacts")
-
-UrlOption = Annotated[
-    str | None,
-    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else var/mare.sqlite)."),
-]
 
 
 def read_contact_files(paths: list[Path]) -> list[Contact]:
@@ -53,17 +47,15 @@ def read_contact_files(paths: list[Path]) -> list[Contact]:
 @contacts_cli.command("import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="CSV or GeoJSON contact files.")],
-    url: UrlOption = None,
-    actor: Annotated[
-        str | None, typer.Option("--actor", help="Who is importing (default: the OS user).")
-    ] = None,
+    url: DatabaseUrlOpt = None,
+    actor: ActorOpt = None,
 ) -> None:
     """Import contacts; nothing is stored unless every row of every file is valid."""
     from app.store import open_store
     from app.store.contacts import add_contacts
 
     contacts = read_contact_files(files)
-    who = actor or f"cli:{getpass.getuser()}"
+    who = actor_name(actor)
     via = ",".join(p.name for p in files)[:200]
     try:
         store = open_store(url or get_settings().database_url)
@@ -82,7 +74,7 @@ def import_cmd(
 @contacts_cli.command("export")
 def export_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help=".csv or .geojson (- : CSV on stdout).")],
-    url: UrlOption = None,
+    url: DatabaseUrlOpt = None,
 ) -> None:
     """Write every stored contact as CSV (the import format) or GeoJSON."""
     from app.store import open_store

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from sqlalchemy import text
 
 from app.cli import cli
-from app.cli.console import fail, warn_legacy_database
+from app.cli.console import DatabaseUrlOpt, fail, warn_legacy_database
 from app.settings import get_settings
 from app.store.engine import make_engine, redact, resolve_url, with_retries
 from app.store.errors import StoreError
@@ -22,14 +20,8 @@ def _db_group() -> None:
     warn_legacy_database(get_settings())
 
 
-UrlOption = Annotated[
-    str | None,
-    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else var/mare.sqlite)."),
-]
-
-
 @db.command("upgrade")
-def upgrade_cmd(url: UrlOption = None) -> None:
+def upgrade_cmd(url: DatabaseUrlOpt = None) -> None:
     """Upgrade the database schema to this version of Mare (PostGIS: run before serving)."""
     from app.store import migrate
 
@@ -49,7 +41,7 @@ def upgrade_cmd(url: UrlOption = None) -> None:
 
 
 @db.command("info")
-def info_cmd(url: UrlOption = None) -> None:
+def info_cmd(url: DatabaseUrlOpt = None) -> None:
     """Show the schema revision, row counts and (PostGIS) the daily partitions."""
     from app.store import migrate, partitions
 
@@ -77,7 +69,7 @@ def info_cmd(url: UrlOption = None) -> None:
 
 
 @db.command("maintain")
-def maintain_cmd(url: UrlOption = None) -> None:
+def maintain_cmd(url: DatabaseUrlOpt = None) -> None:
     """Create days ahead, build the GiST of days that are over, apply retention (run daily).
 
     On PostGIS the day being written has no GiST (it costs most of a row's insert); queries

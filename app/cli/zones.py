@@ -9,7 +9,6 @@ store's zone notification.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -18,7 +17,15 @@ from typing import Annotated, Any
 import typer
 
 from app.cli import cli
-from app.cli.console import err, fail, out, warn_legacy_database
+from app.cli.console import (
+    ActorOpt,
+    DatabaseUrlOpt,
+    actor_name,
+    err,
+    fail,
+    out,
+    warn_legacy_database,
+)
 from app.settings import get_settings
 from app.store.errors import StoreError
 from app.store.repo import Repo
@@ -31,11 +38,6 @@ zones_cli = typer.Typer(
     help="Zones in the database: import a zone file, export them as one.", no_args_is_help=True
 )
 cli.add_typer(zones_cli, name="zones")
-
-UrlOpt = Annotated[
-    str | None,
-    typer.Option("--url", help="Database URL (default: MARE_DATABASE_URL, else var/mare.sqlite)."),
-]
 
 
 @zones_cli.callback()
@@ -50,14 +52,6 @@ def _open(url: str | None) -> Repo:
         raise fail(str(exc)) from None
 
 
-def _actor() -> str:
-    """Return who the audit log names: the command line and the account that ran it."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (a container's uid without a passwd entry)
-        return "cli"
-
-
 @zones_cli.command("import")
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="Zone file: a GeoJSON FeatureCollection.")],
@@ -67,7 +61,8 @@ def import_cmd(
             "--replace", help="The database keeps exactly the file's zones (others are deleted)."
         ),
     ] = False,
-    url: UrlOpt = None,
+    url: DatabaseUrlOpt = None,
+    actor: ActorOpt = None,
 ) -> None:
     """Add the zones of a file, replacing those with the same id (all or nothing)."""
     try:
@@ -81,7 +76,7 @@ def import_cmd(
         save_zones(repo.store, zones, now_ms=now_ms(), replace=replace)
         removed = sorted(before - set(ids)) if replace else []
         repo.audit(
-            _actor(),
+            actor_name(actor),
             "zone.import",
             target="zones",
             detail={
@@ -118,7 +113,7 @@ def export_cmd(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the zone file here, not stdout.")
     ] = None,
-    url: UrlOpt = None,
+    url: DatabaseUrlOpt = None,
 ) -> None:
     """Write the database's zones as a zone file that `mare zones import` reads back."""
     repo = _open(url)

@@ -174,7 +174,7 @@ def test_import_adds_and_updates_by_id_and_replace_keeps_only_the_file(db: Db) -
     everything = parse_zones(json.loads(db.export()))
     assert len(everything) == len(load_zone_file(shipped.ZONE_FILE)) + len(small)
 
-    done = db.ok("zones", "import", str(SMALL), "--replace")
+    done = db.ok("zones", "import", str(SMALL), "--replace", "--actor", "ops-desk")
     removed = sorted(z.id for z in everything if z.id not in {s.id for s in small})
     assert f"(0 new, {len(small)} updated, {len(removed)} removed)" in done.stdout
     assert_same_zones(parse_zones(json.loads(db.export())), small)
@@ -183,7 +183,8 @@ def test_import_adds_and_updates_by_id_and_replace_keeps_only_the_file(db: Db) -
     entries = [e for e in db.audit() if e["action"] == "zone.import"]
     assert len(entries) == 3 and all(e["target"] == "zones" for e in entries)
     last = entries[-1]
-    assert last["actor"].startswith("cli")
+    assert [e["actor"].startswith("cli:") for e in entries] == [True, True, False]
+    assert last["actor"] == "ops-desk"
     assert last["details"] == {
         "ids": [z.id for z in small],
         "replace": True,
