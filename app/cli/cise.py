@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from app.cli import cli
-from app.cli.console import err, fail
+from app.cli.console import DatabaseUrlOpt, err, fail
 from app.exchange.cise import vocab
 from app.exchange.cise.entities import Sender
 from app.exchange.cise.errors import CiseError
@@ -92,9 +92,7 @@ def export_cmd(
     kind: Annotated[
         list[str] | None, typer.Option("--kind", help="Only this event kind (repeatable).")
     ] = None,
-    url: Annotated[
-        str | None, typer.Option("--url", help="Database (default: MARE_DATABASE_URL).")
-    ] = None,
+    url: DatabaseUrlOpt = None,
     authority: Annotated[
         str, typer.Option("--authority", help="The sending authority's name.")
     ] = "Mare",
