@@ -130,9 +130,11 @@ def test_installed_wheel_carries_data_and_frontend_and_runs_detect(tmp_path: Pat
     approach = work / "approach.nmea"
     lampedusa_approach(approach)
     installed = venv / "bin" / "mare"
-    run([installed, "detect", capture, approach, "--out", work / "wheel.jsonl"], work, env)
+    # the pyais sample has no time stamps: spread over 3 min, as mare detect asks for them
+    detect: list[str | Path] = ["detect", capture, approach, "--assume-time", "3m", "--out"]
+    run([installed, *detect, work / "wheel.jsonl"], work, env)
     checkout = Path(sys.executable).with_name("mare")
-    run([checkout, "detect", capture, approach, "--out", work / "checkout.jsonl"], work, env)
+    run([checkout, *detect, work / "checkout.jsonl"], work, env)
     events = (work / "wheel.jsonl").read_text(encoding="utf-8")
     assert events == (work / "checkout.jsonl").read_text(encoding="utf-8")
     found = {(e["kind"], e["zone"]) for e in map(json.loads, events.splitlines())}
