@@ -1,69 +1,7 @@
-"""AIS ship type codes (ITU-R M.1371-5 Table 53) as words and as the API's filter families."""
+"""Ship type words and families for the API: the one mapping lives in `geo.shiptypes`."""
 
 from __future__ import annotations
 
-#: Families the vessel list filters on (docs/api.md ``ship_type``); "other" is the rest.
-FAMILIES = ("cargo", "tanker", "fishing", "passenger", "pleasure", "hsc", "sar", "other")
+from geo.shiptypes import FAMILIES, ship_family, ship_type_text
 
-_SPECIAL_3X = {
-    0: "Fishing",
-    1: "Towing",
-    2: "Towing (large)",
-    3: "Dredging or underwater ops",
-    4: "Diving ops",
-    5: "Military ops",
-    6: "Sailing",
-    7: "Pleasure craft",
-}
-_SPECIAL_5X = {
-    0: "Pilot vessel",
-    1: "Search and rescue vessel",
-    2: "Tug",
-    3: "Port tender",
-    4: "Anti-pollution equipment",
-    5: "Law enforcement",
-    8: "Medical transport",
-    9: "Noncombatant ship",
-}
-_BY_FIRST = {
-    2: "Wing in ground",
-    4: "High-speed craft",
-    6: "Passenger",
-    7: "Cargo",
-    8: "Tanker",
-    9: "Other",
-}
-
-
-def ship_type_text(code: int | None) -> str | None:
-    """Return words for a ship type code; None when not available (0) or unknown."""
-    if code is None or code <= 0 or code > 99:
-        return None
-    first, second = divmod(code, 10)
-    if first == 3:
-        return _SPECIAL_3X.get(second, "Other")
-    if first == 5:
-        return _SPECIAL_5X.get(second, "Special craft")
-    return _BY_FIRST.get(first, "Reserved")
-
-
-def ship_family(code: int | None) -> str:
-    """Return the filter family of a ship type code (docs/api.md)."""
-    if code is None:
-        return "other"
-    first, second = divmod(code, 10)
-    if first == 7:
-        return "cargo"
-    if first == 8:
-        return "tanker"
-    if first == 6:
-        return "passenger"
-    if first == 4:
-        return "hsc"
-    if code == 30:
-        return "fishing"
-    if code in (36, 37):
-        return "pleasure"
-    if code in (51, 55):
-        return "sar"
-    return "other"
+__all__ = ["FAMILIES", "ship_family", "ship_type_text"]
