@@ -11,3 +11,7 @@ class ZoneFileError(GeoError):
 
 class PlacesFileError(GeoError, ValueError):
     """A places CSV that cannot be read; the message names the file, the row and why."""
+
+
+class AlertRulesError(GeoError):
+    """An alert rules file that cannot be applied; the message names the rule and why."""

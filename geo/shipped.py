@@ -27,6 +27,8 @@ COUNTRIES_FILE = DATA_DIR / "coast" / "countries_ne10m.geojson"
 PLACES_FILE = DATA_DIR / "places.csv"
 #: SAR region outlines.
 SAR_FILE = DATA_DIR / "sar" / "sar_regions_unverified.geojson"
+#: The alert rules shipped for that zone set (which events are alerts a person handles).
+ALERT_RULES_FILE = DATA_DIR / "alert_rules.json"
 #: The sample watchlist `mare demo` and the simulator use.
 WATCHLIST_SAMPLE = DATA_DIR / "watchlist_sample.csv"
 #: The sample own assets `mare demo` loads.

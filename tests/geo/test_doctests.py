@@ -16,6 +16,9 @@ MODULES = [
     "geo.contacts",
     "geo.contact_files",
     "geo.bbox",
+    "geo.alert_rules",
+    "geo.triage",
+    "geo.shiptypes",
 ]
 
 

@@ -1,0 +1,116 @@
+"""Triage: the engine's events through the alert rules, and which situation each belongs to.
+
+The same triage runs live (`app.pipeline`), in `mare detect` and in `make eval`, on what the
+engine knows when the event is emitted (the vessel's identity, class, flag, risk and watchlist
+hits so far), so a replay decides exactly as the live run did.
+
+A *situation* is what a person handles as one alert: the visit of one vessel to one zone
+(its entry, dwell and exit), or one episode of anything else (a jump and its return are
+already one episode in `geo.detectors`). `situation_key` names it; the store folds every
+event of a situation into the one alert the situation raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ais_ingest.mmsi import flag_of
+from geo.alert_rules import AlertRules, Decision, VesselFacts
+from geo.engine import Engine
+from geo.events import Event, EventKind
+
+_ZONE_KINDS = {EventKind.ZONE_ENTRY, EventKind.ZONE_DWELL, EventKind.ZONE_EXIT}
+_CLASS_B_TYPES = (18, 19, 24)
+
+
+def situation_key(ev: Event) -> str:
+    """Return the key of the situation an event belongs to.
+
+    A zone event's situation is the visit: (vessel, zone, entry time to the second). An exit
+    carries the time spent inside (``details.inside_s``), from which its entry time follows.
+
+    Examples
+    --------
+    >>> from geo.events import Severity
+    >>> entry = Event(EventKind.ZONE_ENTRY, 7, 60_000, 60_000, 35.0, 12.0, Severity.LOW,
+    ...               zone="z")
+    >>> leave = Event(EventKind.ZONE_EXIT, 7, 3_660_000, 3_660_000, 35.1, 12.1, Severity.LOW,
+    ...               zone="z", details={"inside_s": 3600.0})
+    >>> situation_key(entry) == situation_key(leave) == "visit|7|z|60"
+    True
+    """
+    if ev.kind in _ZONE_KINDS and ev.zone is not None:
+        entered = ev.start_ms
+        if ev.kind is EventKind.ZONE_EXIT:
+            inside = ev.details.get("inside_s")
+            if isinstance(inside, int | float):
+                entered = ev.start_ms - int(round(float(inside) * 1000))
+        return f"visit|{ev.mmsi}|{ev.zone}|{int(round(entered / 1000))}"
+    kind, mmsi, other, zone, start = ev.key()
+    return f"{kind}|{mmsi}|{other if other is not None else ''}|{zone or ''}|{start}"
+
+
+@dataclass(frozen=True, slots=True)
+class Triaged:
+    """An event, what the rules decided and the situation it belongs to."""
+
+    event: Event
+    decision: Decision
+    situation: str
+
+
+class Triage:
+    """Applies alert rules to an engine's events with what the engine knows of their vessels."""
+
+    def __init__(self, engine: Engine, rules: AlertRules) -> None:
+        self.engine = engine
+        self.rules = rules
+
+    def facts(self, mmsi: int) -> VesselFacts:
+        """Return what the engine knows of a vessel now (identity, class, flag, risk, watchlist)."""
+        eng = self.engine
+        ident = eng.identity.describe(mmsi)
+        slot = eng.fleet.slot_of.get(mmsi)
+        cls: str | None = None
+        if slot is not None:
+            t = int(eng.fleet.msg_type[slot])
+            cls = "B" if t in _CLASS_B_TYPES else "A" if t in (1, 2, 3, 5) else None
+        flag = flag_of(mmsi)
+        watched = any(e.kind is EventKind.WATCHLIST_MATCH for e in eng.book.get(mmsi, {}).values())
+        ship_type = ident.get("ship_type")
+        imo = ident.get("imo")
+        return VesselFacts(
+            mmsi=mmsi,
+            risk=eng.vessel_risk(mmsi).score,
+            ship_type=int(ship_type) if isinstance(ship_type, int) else None,
+            ais_class=cls,
+            flag=flag.iso_alpha2 if flag is not None else None,
+            imo=int(imo) if isinstance(imo, int) and imo > 0 else None,
+            name=ident.get("name") or None,
+            watchlisted=watched,
+        )
+
+    def decide(self, events: list[Event]) -> list[Triaged]:
+        """Decide each event (an encounter by the riskier of its two vessels)."""
+        out: list[Triaged] = []
+        cache: dict[int, VesselFacts] = {}
+
+        def facts(m: int) -> VesselFacts:
+            f = cache.get(m)
+            if f is None:
+                f = cache[m] = self.facts(m)
+            return f
+
+        index = self.engine.index
+        for ev in events:
+            v = facts(ev.mmsi)
+            if ev.other_mmsi is not None:
+                o = facts(ev.other_mmsi)
+                if o.risk > v.risk or (o.watchlisted and not v.watchlisted):
+                    v = o
+            here: list[tuple[str, str]] = []
+            if ev.zone is None and ev.lat is not None and ev.lon is not None:
+                here = [(z.id, str(z.kind)) for z in index.zones_at(ev.lon, ev.lat)]
+            decision = self.rules.decide(ev, v, here)
+            out.append(Triaged(ev, decision, situation_key(ev)))
+        return out
