@@ -16,17 +16,17 @@ NM_M = 1852.0  # metres in one nautical mile
 
 def _default_risk_weights() -> dict[str, float]:
     return {
-        "watchlist_match": 40.0,
-        "encounter": 30.0,
+        "watchlist_match": 50.0,
+        "encounter": 50.0,
         "ais_gap": 20.0,
         "loitering": 15.0,
-        "position_jump": 15.0,
+        "position_jump": 50.0,
         "identity_change": 15.0,
         "invalid_mmsi": 10.0,
         "zone_entry": 5.0,
         "zone_dwell": 5.0,
         "zone_exit": 0.0,
-        "contact_association": 35.0,
+        "contact_association": 60.0,
         "dark_target": 0.0,
     }
 
@@ -156,10 +156,16 @@ class EngineConfig:
         so a corrupt time stamp let through on a busy feed cannot raise a "went dark" alert by
         itself; three steps let a sparse capture (a few vessels every 10-60 min) move at its own
         sampling while a stamp hours or years ahead of it is held.
-    risk_half_life_s, risk_weights
+    risk_half_life_s, risk_weights, risk_departure_waters_factor
         Risk contributions halve every 24 h: yesterday's encounter still matters, last week's
-        barely. A ``contact_association`` (an AIS vessel met or escorted a boat without AIS)
-        weighs more than an encounter of two AIS vessels: it is the mothership pattern itself.
+        barely. The weights are calibrated on the simulator's labelled scenarios (``make
+        eval``, suspect precision and recall) and published with their reasons in
+        docs/risk.md: a watchlist hit, an encounter at sea and spoofing each make a suspect
+        (50) by themselves; going dark, loitering and identity changes need company, except
+        that going dark in departure waters (a departure area, or the territorial sea or
+        contiguous zone of a country with one) counts ``risk_departure_waters_factor`` times.
+        A ``contact_association`` (an AIS vessel met or escorted a boat without AIS) weighs
+        more than an encounter of two AIS vessels: it is the mothership pattern itself.
     contact_settle_s
         A contact is fused once event time is this far past it, so that the AIS fixes after it
         (a class B vessel reports every 3 min at low speed, and two may be lost) are in: the
@@ -259,6 +265,7 @@ class EngineConfig:
 
     risk_half_life_s: float = 24 * 3600.0
     risk_weights: dict[str, float] = field(default_factory=_default_risk_weights)
+    risk_departure_waters_factor: float = 2.5
 
     contact_settle_s: float = 600.0
     contact_interp_max_s: float = 1200.0

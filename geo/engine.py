@@ -40,7 +40,7 @@ from geo.detectors.watchlist import WatchlistDetector
 from geo.detectors.zones import ZoneDetector, zone_keys
 from geo.errors import GeoError
 from geo.events import Event, EventKind, Severity
-from geo.risk import Risk, risk_score
+from geo.risk import Risk, Where, departure_waters, risk_score
 from geo.tracker import Fleet, Tracker
 from geo.watchlist import Watchlist
 from geo.zone_index import ZoneIndex
@@ -146,6 +146,9 @@ class Engine:
         self.clock = ClockGuard(config)  # records stamped too far ahead of event time
         #: Position records not used, by reason (see `record_counts`).
         self.unused: dict[str, int] = dict.fromkeys(UNUSED_REASONS, 0)
+        #: Departure waters of the zone set (risk), made on first use after a zone change.
+        self._waters: Where | None = None
+        self._waters_of: tuple[Zone, ...] | None = None
         zone_list = list(zones)
         self.zone_det = ZoneDetector(config, zone_list)
         self.set_zones(zone_list)
@@ -607,7 +610,11 @@ class Engine:
     def vessel_risk(self, mmsi: int, now_ms: int | None = None) -> Risk:
         """Risk score of a vessel at ``now_ms`` (default: the engine's event time)."""
         now = self.now_ms() if now_ms is None else now_ms
-        return risk_score(mmsi, self.book.get(mmsi, {}).values(), now, self.config)
+        if self._waters_of is not self.zones:
+            self._waters = departure_waters(self.zones)
+            self._waters_of = self.zones
+        events = self.book.get(mmsi, {}).values()
+        return risk_score(mmsi, events, now, self.config, self._waters)
 
     def vessel_events(self, mmsi: int) -> list[Event]:
         """Latest version of every episode the vessel took part in, oldest first."""

@@ -1,7 +1,10 @@
 """A 0-100 risk score per vessel, from weighted indicators that fade with time.
 
-Each event a vessel took part in contributes ``weight(kind) x severity factor x decay``, where
-decay halves every ``risk_half_life_s`` after the episode ended (an open episode does not decay).
+Each event a vessel took part in contributes ``weight(kind) x factor x decay``, where decay
+halves every ``risk_half_life_s`` after the episode ended (an open episode does not decay); zone
+events weigh by their zone's severity and one zone counts once (its strongest event), going dark
+in departure waters counts ``risk_departure_waters_factor`` times. The weights and the reasons
+for them are published in docs/risk.md.
 The score is the sum, capped at 100; every contribution is worded so a watch officer sees why
 ("encounter with 642123456 for 2 h 40 min, 38 nm N of Zuwara: +30"). Pure: the events and the
 time are arguments.
@@ -9,13 +12,18 @@ time are arguments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from geo.config import EngineConfig
 from geo.detectors.base import describe_place, format_duration
 from geo.events import Event, EventKind, Severity
+from geo.zone_index import ZoneIndex
+from geo.zones import Zone, ZoneKind
+
+#: Where an event happened, in words, when that makes it weigh more (None: nowhere special).
+Where = Callable[[float, float], str | None]
 
 #: Zone events count by the zone's severity: an entry into a departure hotspot (high) weighs
 #: more than one into a SAR region (low); ports and anchorages (info) count nothing.
@@ -121,12 +129,51 @@ def describe(ev: Event, mmsi: int) -> str:
     return str(summary) if summary else ev.kind.value.replace("_", " ")
 
 
+def departure_waters(zones: Sequence[Zone]) -> Where:
+    """Return a test for "departure waters".
+
+    Departure waters are a departure area, or the territorial sea or contiguous zone of a
+    country that has one (within 24 nm of a departure coast).
+
+    Derived from the zone set, not from a list of countries: a zone file for another sea with
+    its own departure areas gets its own departure waters.
+    """
+    countries = {z.country for z in zones if z.kind is ZoneKind.DEPARTURE_HOTSPOT and z.country}
+    near = [
+        z
+        for z in zones
+        if z.kind is ZoneKind.DEPARTURE_HOTSPOT
+        or (
+            z.kind in (ZoneKind.TERRITORIAL_SEA, ZoneKind.CONTIGUOUS_ZONE)
+            and z.country in countries
+        )
+    ]
+    if not near:
+        return lambda lon, lat: None
+    index = ZoneIndex(near)
+
+    def where(lon: float, lat: float) -> str | None:
+        here = index.zones_at(lon, lat)
+        if not here:
+            return None
+        best = min(here, key=lambda z: z.kind is not ZoneKind.DEPARTURE_HOTSPOT)
+        return f"in departure waters ({best.name})"
+
+    return where
+
+
 def risk_score(
-    mmsi: int, events: Iterable[Event], now_ms: int, cfg: EngineConfig | None = None
+    mmsi: int,
+    events: Iterable[Event],
+    now_ms: int,
+    cfg: EngineConfig | None = None,
+    where: Where | None = None,
 ) -> Risk:
     """Score vessel ``mmsi`` at ``now_ms`` from the events it took part in.
 
-    Later versions of an episode (same `Event.key`) replace earlier ones.
+    Later versions of an episode (same `Event.key`) replace earlier ones. ``where`` tells
+    departure waters (`departure_waters`): going dark there counts
+    ``cfg.risk_departure_waters_factor`` times as much.
 
     Examples
     --------
@@ -144,21 +191,38 @@ def risk_score(
             latest[ev.key()] = ev
     contributions: list[Contribution] = []
     total = 0.0
+    by_zone: dict[str, tuple[float, Event, str]] = {}
     for ev in latest.values():
         weight = cfg.risk_weights.get(ev.kind.value, 0.0)
         if ev.kind in _ZONE_KINDS:
             weight *= SEVERITY_FACTOR.get(ev.severity, 1.0)
-        elif ev.kind is EventKind.AIS_GAP and at_coverage_edge(ev):
-            weight *= cfg.coverage_edge_risk
+        extra = ""
+        if ev.kind is EventKind.AIS_GAP and at_coverage_edge(ev):
+            weight *= cfg.coverage_edge_risk  # lost at the edge of coverage: not a switch-off
+        elif ev.kind is EventKind.AIS_GAP and where is not None and ev.lat is not None:
+            place = where(float(ev.lon or 0.0), float(ev.lat))
+            if place is not None:
+                weight *= cfg.risk_departure_waters_factor
+                extra = f" {place}"
         ended = ev.end_ms if ev.end_ms is not None else now_ms
         age = max(0.0, (now_ms - ended) / 1000.0)
         points = weight * 0.5 ** (age / cfg.risk_half_life_s)
         if points < 0.5:
             continue
+        text = f"{describe(ev, mmsi)}{extra}"
+        if ev.kind in _ZONE_KINDS and ev.zone is not None:
+            # one zone counts once: a boat working a bank inside a departure area re-enters it
+            # all day, and that is one fact about it, not twenty
+            best = by_zone.get(ev.zone)
+            if best is None or points > best[0]:
+                by_zone[ev.zone] = (points, ev, text)
+            continue
         total += points
         pts = int(round(points))
-        contributions.append(
-            Contribution(ev.kind.value, pts, f"{describe(ev, mmsi)}: +{pts}", ev.start_ms)
-        )
+        contributions.append(Contribution(ev.kind.value, pts, f"{text}: +{pts}", ev.start_ms))
+    for points, ev, text in by_zone.values():
+        total += points
+        pts = int(round(points))
+        contributions.append(Contribution(ev.kind.value, pts, f"{text}: +{pts}", ev.start_ms))
     contributions.sort(key=lambda c: (-c.points, c.time_ms, c.kind))
     return Risk(mmsi, min(100, int(round(total))), now_ms, tuple(contributions))

@@ -1,6 +1,7 @@
 from geo.config import EngineConfig
 from geo.events import Event, EventKind, Severity
 from geo.risk import describe, risk_score
+from geo.zones import SHIPPED_ZONE_FILE
 
 H = 3_600_000
 NEAR = {"name": "Zuwara", "country": "LY", "distance_nm": 38.2, "direction": "N"}
@@ -22,15 +23,15 @@ def enc(start: int, end: int | None) -> Event:
 
 def test_every_contribution_is_explained_in_words() -> None:
     r = risk_score(672654321, [enc(0, 9_600_000)], now_ms=9_600_000)
-    assert r.score == 30
-    assert r.explain() == ["encounter with 642123456 for 2 h 40 min, 38 nm N of Zuwara: +30"]
+    assert r.score == 50
+    assert r.explain() == ["encounter with 642123456 for 2 h 40 min, 38 nm N of Zuwara: +50"]
 
 
 def test_contributions_decay_with_a_24_hour_half_life_but_open_episodes_do_not() -> None:
     closed = risk_score(642123456, [enc(0, H)], now_ms=H + 24 * H)
-    assert closed.score == 15
+    assert closed.score == 25
     still_open = risk_score(642123456, [enc(0, None)], now_ms=H + 24 * H)
-    assert still_open.score == 30
+    assert still_open.score == 50
 
 
 def test_later_version_of_an_episode_replaces_the_open_one() -> None:
@@ -72,5 +73,31 @@ def test_zone_events_weigh_by_zone_severity_and_ports_count_nothing() -> None:
 
 
 def test_weights_are_configurable() -> None:
-    cfg = EngineConfig(risk_weights={"encounter": 50.0})
-    assert risk_score(642123456, [enc(0, H)], H, cfg).score == 50
+    cfg = EngineConfig(risk_weights={"encounter": 35.0})
+    assert risk_score(642123456, [enc(0, H)], H, cfg).score == 35
+
+
+def test_going_dark_in_departure_waters_counts_two_and_a_half_times() -> None:
+    from geo.risk import departure_waters
+    from geo.zones import load_zone_file
+
+    where = departure_waters(load_zone_file(SHIPPED_ZONE_FILE))
+    off_zuwara = Event(EventKind.AIS_GAP, 1, 0, H, 32.95, 12.1, Severity.MEDIUM)
+    mid_channel = Event(EventKind.AIS_GAP, 1, 0, H, 36.5, 13.5, Severity.MEDIUM)
+    near = risk_score(1, [off_zuwara], H, where=where)
+    far = risk_score(1, [mid_channel], H, where=where)
+    assert (near.score, far.score) == (50, 20)
+    assert "in departure waters (Departure area off Zuwara)" in near.explain()[0]
+    assert far.explain() == ["AIS silent for 1 h: +20"]
+
+
+def test_one_zone_counts_once_however_often_it_is_entered() -> None:
+    def entry(start: int) -> Event:
+        return Event(
+            EventKind.ZONE_ENTRY, 1, start, start, None, None, Severity.HIGH, zone="bank",
+            details={"zone_name": "Bank"},
+        )  # fmt: skip
+
+    r = risk_score(1, [entry(i * 60_000) for i in range(12)], now_ms=12 * 60_000)
+    assert r.score == 10
+    assert r.explain() == ["entered Bank: +10"]
