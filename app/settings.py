@@ -106,6 +106,9 @@ class ServiceSettings(Settings):
     relay_listen: str = ""
     #: Zone file loaded into an empty database at start (the shipped central-Med set).
     zone_file: Path = shipped.ZONE_FILE
+    #: Alert rules (`geo.alert_rules`) in force until an admin saves others through the API;
+    #: an invalid file stops the start, naming the rule and the reason.
+    alert_rules_file: Path = shipped.ALERT_RULES_FILE
     #: Watchlist CSV loaded into an empty database at start; None for none.
     watchlist_file: Path | None = None
     #: Own assets (CSV or JSON: name, kind, mmsi and/or lat/lon, max_speed_kn) upserted by name

@@ -53,6 +53,7 @@ from app.store.contacts import add_contacts
 from app.store.maintainer import Maintainer
 from app.store.repo import Repo
 from geo.contacts import Contact
+from geo.alert_rules import load_rules_file, parse_rules
 from geo.land import load_land
 from geo.places import load_places
 from geo.watchlist import load_watchlist
@@ -71,7 +72,12 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
     """Blocking part of the start (store, seeds, land, engine), run in a worker thread."""
     # Read before the store opens: a refused file stops the start with nothing to close.
     assets = load_assets_file(settings.assets_file) if settings.assets_file is not None else None
+    rules = load_rules_file(settings.alert_rules_file)
     repo = Repo.open(settings.resolved_database_url)
+    saved = repo.alert_rules_document()
+    if saved is not None:  # what an admin saved wins over the file (validated when saved)
+        rules = parse_rules(saved)
+        log.info("alert rules: as last saved through the API")
     if not repo.list_zones() and settings.zone_file.is_file():
         repo.put_zones(load_zone_file(settings.zone_file))
         log.info("zones seeded from %s", settings.zone_file)
@@ -117,6 +123,7 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
         "restored": restored,
         "live": live,
         "caught": caught,
+        "rules": rules,
     }
 
 
@@ -155,6 +162,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         queue_batches=settings.queue_batches,
         batch_size=settings.batch_size,
         batch_seconds=settings.batch_seconds,
+        rules=parts["rules"],
     )
     services = Services(
         settings=settings,

@@ -29,7 +29,7 @@ from app.store.errors import (
     ZoneInvalid,
 )
 from geo.engine import SnapshotError
-from geo.errors import GeoError, ZoneFileError
+from geo.errors import AlertRulesError, GeoError, ZoneFileError
 from geo.watchlist import WatchlistError
 
 log = logging.getLogger("app.api.errors")
@@ -70,6 +70,7 @@ TABLE: list[tuple[type[Exception], int, str]] = [
     (StoreError, 503, "store_unavailable"),
     (ZoneFileError, 422, "invalid_zone"),
     (WatchlistError, 422, "invalid_watchlist"),
+    (AlertRulesError, 422, "invalid_rules"),
     (SnapshotError, 422, "invalid_snapshot"),
     (GeoError, 422, "invalid_request"),
     (SourceURLError, 422, "invalid_source"),

@@ -9,6 +9,7 @@ from app.api import metrics
 from app.api.ogc import routes as ogc
 from app.api.push import sse, webhooks, websocket
 from app.api.routes import (
+    alert_rules,
     alerts,
     assets,
     auth,
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     vessels.router,
     zones.router,
     alerts.router,
+    alert_rules.router,
     watchlist.router,
     assets.router,
     contacts.router,

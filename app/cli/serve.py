@@ -37,12 +37,13 @@ DbWaitOpt = Annotated[
 
 
 def check_files(settings: ServiceSettings) -> None:
-    """Read the zone, watchlist and assets files before uvicorn starts.
+    """Read the zone, watchlist, assets and alert rules files before uvicorn starts.
 
     The service reads them again at start; a bad one found there ends in the lifespan's
     tracebacks, with the feature and reason buried in them. Here it is one line naming both.
     """
     from app.live.assets import AssetFileError, load_assets_file
+    from geo.alert_rules import load_rules_file
     from geo.errors import GeoError
     from geo.watchlist import load_watchlist
     from geo.zones import load_zone_file
@@ -54,6 +55,7 @@ def check_files(settings: ServiceSettings) -> None:
             load_watchlist(settings.watchlist_file)
         if settings.assets_file is not None:
             load_assets_file(settings.assets_file)
+        load_rules_file(settings.alert_rules_file)
     except (GeoError, AssetFileError) as exc:
         raise fail(str(exc)) from None
 

@@ -53,9 +53,11 @@ from app.pipeline.set_aside import SetAsideLog
 from app.pipeline.snapshot import write_snapshot
 from app.store.alerts import event_key, provisional_alert
 from app.store.errors import StoreUnavailable
+from geo.alert_rules import AlertRules, every_event_alerts
 from geo.contacts import Contact
 from geo.engine import Engine
 from geo.events import Event
+from geo.triage import Triage, Triaged
 from geo.watchlist import Watchlist
 from geo.zones import Zone
 
@@ -86,7 +88,7 @@ class Sink(Protocol):
 
     def write_positions(self, batch: Batch, vessels: list[dict[str, Any]] | None = None) -> int: ...
 
-    def write_events(self, events: list[Event]) -> list[dict[str, Any]]: ...
+    def write_events(self, events: Sequence[Event | Triaged]) -> list[dict[str, Any]]: ...
 
     def set_contact_fusion(self, outcomes: list[tuple[int, int | None, int | None]]) -> int: ...
 
@@ -119,8 +121,11 @@ class Pipeline:
         store_seconds: float = STORE_SECONDS,
         alert_max_delay: float = ALERT_MAX_DELAY_S,
         backlog: Backlog | None = None,
+        rules: AlertRules | None = None,
     ) -> None:
         self.engine = engine
+        #: Which events are alerts (`geo.alert_rules`); without rules every event is one.
+        self.triage = Triage(engine, rules if rules is not None else every_event_alerts())
         self.live = live
         self.sink = sink
         self.hub = hub
@@ -153,8 +158,9 @@ class Pipeline:
         self.store_q: asyncio.Queue[tuple[int, Batch, list[dict[str, Any]]]] = asyncio.Queue(
             queue_batches
         )
-        #: (order of the write, events, the states of their vessels written before the events)
-        self.alerts_q: asyncio.Queue[tuple[int, list[Event], list[dict[str, Any]]]] = asyncio.Queue(
+        #: (order of the write, events with the rules' decisions, the states of their vessels
+        #: written before the events)
+        self.alerts_q: asyncio.Queue[tuple[int, list[Triaged], list[dict[str, Any]]]] = asyncio.Queue(
             queue_batches * 4
         )
         #: Loop time of the last log line about drops, by stage (one line a minute at most).
@@ -263,6 +269,14 @@ class Pipeline:
     def set_zones(self, zones: Sequence[Zone]) -> None:
         """Give the running engine a new zone set (takes effect before the next batch)."""
         self._on_loop(self.engine.set_zones, list(zones))
+
+    def set_rules(self, rules: AlertRules) -> None:
+        """Apply new alert rules to the events from the next batch on."""
+
+        def apply() -> None:
+            self.triage.rules = rules
+
+        self._on_loop(apply)
 
     def set_watchlist(self, watchlist: Watchlist) -> None:
         """Give the running engine a new watchlist (entries keep their ids as line numbers)."""
@@ -394,7 +408,7 @@ class Pipeline:
     def _queue_events(self, events: list[Event]) -> None:
         if events:
             mmsis = {m for ev in events for m in (ev.mmsi, ev.other_mmsi) if m is not None}
-            item = (next(self._seq), events, self.live.entries(mmsis))
+            item = (next(self._seq), self.triage.decide(events), self.live.entries(mmsis))
             self._put(self.alerts_q, item, "alerts", len(events))
 
     def _after(self, events: list[Event], changed: set[int]) -> set[int]:
@@ -520,11 +534,13 @@ class Pipeline:
         self.counters.store_errors += 1
         log.error("storing %d events failed", pending.records, exc_info=exc)
 
-    def _publish_unstored(self, events: list[Event], states: list[dict[str, Any]]) -> None:
+    def _publish_unstored(self, events: list[Triaged], states: list[dict[str, Any]]) -> None:
         names = {v["mmsi"]: v.get("name") for v in states}
-        latest = {event_key(ev): ev for ev in events}  # one alert an episode, as stored
-        for ev in latest.values():
-            self.hub.publish_alert(provisional_alert(ev, names.get(ev.mmsi)))
+        latest = {event_key(t.event): t for t in events}  # one alert an episode, as stored
+        for t in latest.values():
+            if not t.decision.alert:
+                continue  # only recorded: nobody is waiting for it
+            self.hub.publish_alert(provisional_alert(t, names.get(t.event.mmsi)))
             self.counters.alerts_published += 1
             self.counters.alerts_unstored += 1
 
@@ -604,7 +620,7 @@ class Pipeline:
         self.counters.store_down = 0
 
     def _store_alerts(
-        self, events: list[Event], states: list[dict[str, Any]]
+        self, events: list[Triaged], states: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """Write the events' vessel states, then the events (in the writer thread)."""
         if states:

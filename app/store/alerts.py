@@ -7,6 +7,7 @@ updates the row (end, details, severity) and keeps the lifecycle a person gave i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,9 @@ from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 
 from app.store.repo_base import RepoBase
 from app.wallclock import now_ms
+from geo.alert_rules import Decision
 from geo.events import Event, Severity, format_time
+from geo.triage import Triaged, situation_key
 
 SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
 #: Most stored alerts one stream resumption replays (the most recently written).
@@ -33,6 +36,15 @@ class AlertFilter:
     states: list[str] = field(default_factory=list)
     start_ms: int | None = None
     end_ms: int | None = None
+    #: False: events that are not alerts too (a vessel's history).
+    alerts_only: bool = True
+
+
+def as_triaged(ev: Event | Triaged) -> Triaged:
+    """Return an event as triaged (without a decision: an alert of its own situation)."""
+    if isinstance(ev, Triaged):
+        return ev
+    return Triaged(ev, Decision(True, None, ev.severity), situation_key(ev))
 
 
 def event_key(ev: Event) -> str:
@@ -67,16 +79,21 @@ def alert_json(r: Any) -> dict[str, Any]:
         "resolved_at": _iso(r.resolved_at),
         "comments": r.comments,
         "vessel_name": r.vessel_name,
+        "alert": bool(r.alert),
+        "rule": r.rule,
+        "related": r.related or [],
     }
 
 
-def provisional_alert(ev: Event, vessel_name: str | None) -> dict[str, Any]:
+def provisional_alert(ev: Event | Triaged, vessel_name: str | None) -> dict[str, Any]:
     """Return the Alert JSON of an event the store has not taken yet (the database is away).
 
     It has no ``id`` (ids are the store's) and says ``stored: false``; its stored version
     follows, with its id, once the database is back. Clients tell the two apart, and match
     them, by the episode: ``kind``, ``mmsi``, ``other_mmsi``, ``zone`` and ``start``.
     """
+    t = as_triaged(ev)
+    ev = t.event
     return {
         "id": None,
         "stored": False,
@@ -88,7 +105,7 @@ def provisional_alert(ev: Event, vessel_name: str | None) -> dict[str, Any]:
         "end": _iso(ev.end_ms),
         "lat": ev.lat,
         "lon": ev.lon,
-        "severity": ev.severity.value,
+        "severity": t.decision.severity.value,
         "details": ev.details,
         "state": "new",
         "assignee": None,
@@ -98,7 +115,26 @@ def provisional_alert(ev: Event, vessel_name: str | None) -> dict[str, Any]:
         "resolved_at": None,
         "comments": [],
         "vessel_name": vessel_name,
+        "alert": t.decision.alert,
+        "rule": t.decision.rule,
+        "related": [],
     }
+
+
+def _related(ev: Event, severity: str) -> dict[str, Any]:
+    """Return an event folded into its situation's alert, as the alert lists it."""
+    return {
+        "key": event_key(ev),
+        "kind": ev.kind.value,
+        "start": format_time(ev.start_ms),
+        "end": _iso(ev.end_ms),
+        "severity": severity,
+        "summary": ev.details.get("summary"),
+    }
+
+
+def _worse(a: str, b: str) -> str:
+    return a if SEVERITY_RANK.get(a, -1) >= SEVERITY_RANK.get(b, -1) else b
 
 
 def _alert_select(ev: Table, vs: Table) -> Any:
@@ -119,40 +155,78 @@ class AlertsRepo(RepoBase):
     def _events(self) -> Table:
         return self.store.tables["events"]
 
-    def write_events(self, evs: list[Event]) -> list[dict[str, Any]]:
-        """Insert new episodes, update known ones; return their alerts (with ids)."""
-        return self.write_keyed_events([(event_key(ev), ev) for ev in evs])
+    def write_events(self, evs: Sequence[Event | Triaged]) -> list[dict[str, Any]]:
+        """Store episodes and fold each into its situation's alert; return the alerts written.
 
-    def write_keyed_events(self, keyed: list[tuple[str, Event]]) -> list[dict[str, Any]]:
+        An episode the rules made an alert opens its situation's alert unless the situation
+        has one: then it (and any event of the situation, alert or not) is kept as an event and
+        folded into that alert (listed in ``related``; the worse severity), which is returned
+        to be published again. An episode stored as an event becomes an alert when a later
+        version of it is decided one (the vessel's risk rose); an alert stays an alert.
+        """
+        return self.write_keyed_events([(event_key(as_triaged(e).event), e) for e in evs])
+
+    def write_keyed_events(
+        self, keyed: Sequence[tuple[str, Event | Triaged]]
+    ) -> list[dict[str, Any]]:
         """Write events under the caller's keys; otherwise as `write_events`.
 
         A partner's report is keyed by the partner's identity of it, so it never overwrites an
-        episode of Mare's own and its later versions update it.
+        episode of Mare's own and its later versions update it; it is a situation of its own.
         """
         if not keyed:
             return []
-        latest: dict[str, Event] = {}
-        for key, ev in keyed:
-            latest[key] = ev
+        latest: dict[str, Triaged] = {}
+        for key, item in keyed:
+            t = as_triaged(item)
+            if key != event_key(t.event):
+                t = Triaged(t.event, t.decision, key)
+            latest[key] = t
         keys = list(latest)
+        sits = sorted({t.situation for t in latest.values()})
         recorded = now_ms()
         e = self._events
 
         def run(c: Any) -> list[Any]:
-            known = {k: i for k, i in c.execute(select(e.c.key, e.c.id).where(e.c.key.in_(keys)))}
-            for key, ev in latest.items():
+            cols = (e.c.id, e.c.key, e.c.alert, e.c.situation, e.c.severity, e.c.end_time,
+                    e.c.start_time, e.c.related)  # fmt: skip
+            known = {r.key: r for r in c.execute(select(*cols).where(e.c.key.in_(keys)))}
+            hosts: dict[str, dict[str, Any]] = {}
+            for r in c.execute(select(*cols).where(e.c.situation.in_(sits), e.c.alert)):
+                hosts.setdefault(r.situation, r._asdict())
+            touched: dict[int, dict[str, Any]] = {}
+            for key, t in latest.items():
+                ev, d = t.event, t.decision
+                host = hosts.get(t.situation)
+                row = known.get(key)
+                mine = row is not None and row.alert
                 values = {
                     "end_time": ev.end_ms,
                     "lat": ev.lat,
                     "lon": ev.lon,
-                    "severity": ev.severity.value,
+                    "severity": d.severity.value,
                     "details": ev.details,
                     "updated_at": recorded,
                 }
-                if key in known:
-                    c.execute(update(e).where(e.c.id == known[key]).values(**values))
+                if mine:
+                    assert row is not None
+                    values["severity"] = _worse(d.severity.value, row.severity)
+                    c.execute(update(e).where(e.c.id == row.id).values(**values))
+                    touched[row.id] = {}
+                    continue
+                becomes_alert = d.alert and (
+                    host is None or (row is not None and host["id"] == row.id)
+                )
+                if row is not None:
+                    if becomes_alert:
+                        values.update(alert=True, rule=d.rule)
+                    c.execute(update(e).where(e.c.id == row.id).values(**values))
+                    if becomes_alert:
+                        touched[row.id] = {}
+                        hosts[t.situation] = {"id": row.id, "related": [], "severity":
+                                              d.severity.value, "end_time": ev.end_ms}  # fmt: skip
                 else:
-                    c.execute(
+                    res = c.execute(
                         e.insert().values(
                             key=key,
                             kind=ev.kind.value,
@@ -163,22 +237,57 @@ class AlertsRepo(RepoBase):
                             state="new",
                             comments=[],
                             created_at=recorded,
+                            alert=becomes_alert,
+                            rule=d.rule,
+                            situation=t.situation,
+                            related=[],
                             **values,
                         )
                     )
+                    if becomes_alert:
+                        new_id = int(res.inserted_primary_key[0])
+                        touched[new_id] = {}
+                        hosts[t.situation] = {"id": new_id, "related": [], "severity":
+                                              d.severity.value, "end_time": ev.end_ms}  # fmt: skip
+                if host is not None and not becomes_alert:
+                    self._fold(c, host, ev, d.severity.value, recorded)
+                    touched[host["id"]] = {}
+            if not touched:
+                return []
             return list(
                 c.execute(
-                    _alert_select(e, self.store.tables["vessel_states"]).where(e.c.key.in_(keys))
+                    _alert_select(e, self.store.tables["vessel_states"]).where(
+                        e.c.id.in_(sorted(touched))
+                    )
                 ).all()
             )
 
         rows = self.store.write(run, "writing alerts")
-        by_key = {r.key: r for r in rows}
-        return [alert_json(by_key[k]) for k in keys if k in by_key]
+        return [alert_json(r) for r in sorted(rows, key=lambda r: r.id)]
+
+    def _fold(self, c: Any, host: dict[str, Any], ev: Event, severity: str, recorded: int) -> None:
+        """Fold event ``ev`` into its situation's alert ``host`` (a dict kept current)."""
+        e = self._events
+        item = _related(ev, severity)
+        related = [x for x in (host.get("related") or []) if x.get("key") != item["key"]]
+        related.append(item)
+        related.sort(key=lambda x: (x["start"], x["kind"]))
+        end = ev.end_ms if ev.end_ms is not None else ev.start_ms
+        old_end = host.get("end_time")
+        host_end = end if old_end is None else max(old_end, end)
+        worse = _worse(severity, host["severity"])
+        c.execute(
+            update(e)
+            .where(e.c.id == host["id"])
+            .values(related=related, end_time=host_end, severity=worse, updated_at=recorded)
+        )
+        host.update(related=related, end_time=host_end, severity=worse)
 
     def _where(self, q: Any, f: AlertFilter) -> Any:
         ev = self._events
         e = ev.c
+        if f.alerts_only:
+            q = q.where(e.alert)
         if f.kinds:
             q = q.where(e.kind.in_(f.kinds))
         if f.zones is not None:
@@ -240,7 +349,8 @@ class AlertsRepo(RepoBase):
         return alert_json(rows[0]) if rows else None
 
     def alerts_for_vessel(self, mmsi: int, limit: int) -> list[dict[str, Any]]:
-        return self.list_alerts(AlertFilter(mmsi=mmsi), limit=limit)
+        """Return a vessel's latest events, alerts or not (``alert`` tells which)."""
+        return self.list_alerts(AlertFilter(mmsi=mmsi, alerts_only=False), limit=limit)
 
     def alerts_published_between(
         self, after: int, upto: int, fresh_from: int
@@ -259,6 +369,7 @@ class AlertsRepo(RepoBase):
         q = (
             _alert_select(e, self.store.tables["vessel_states"])
             .add_columns(c.stream_seq.label("pub_seq"), c.updated_at.label("written_ms"))
+            .where(c.alert)
             .where(
                 or_(
                     and_(c.stream_seq > after, c.stream_seq <= upto),
@@ -308,7 +419,7 @@ class AlertsRepo(RepoBase):
         if not zones:
             return set()
         e = self._events.c
-        rows = self._rows(select(e.mmsi, e.other_mmsi).where(e.zone.in_(sorted(zones))))
+        rows = self._rows(select(e.mmsi, e.other_mmsi).where(e.zone.in_(sorted(zones)), e.alert))
         out: set[int] = set()
         for m, o in rows:
             out.add(int(m))
@@ -319,7 +430,7 @@ class AlertsRepo(RepoBase):
     def alert_counts(self, zones: frozenset[str] | None) -> tuple[dict[str, int], int]:
         """Return alerts by kind and how many are not resolved (within ``zones`` if given)."""
         e = self._events.c
-        q = select(e.kind, e.state, func.count()).group_by(e.kind, e.state)
+        q = select(e.kind, e.state, func.count()).where(e.alert).group_by(e.kind, e.state)
         if zones is not None:
             q = q.where(e.zone.in_(sorted(zones)))
         by_kind: Counter[str] = Counter()

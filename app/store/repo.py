@@ -13,11 +13,12 @@ from app.store.alerts import AlertFilter, AlertsRepo
 from app.store.contacts import ContactsRepo
 from app.store.history import PositionsRepo
 from app.store.reference import DataRepo
+from app.store.rules import RulesRepo
 
 __all__ = ["AlertFilter", "Repo", "TokenRow"]
 
 
-class Repo(AccountsRepo, AlertsRepo, ContactsRepo, DataRepo, PositionsRepo):
+class Repo(AccountsRepo, AlertsRepo, ContactsRepo, DataRepo, PositionsRepo, RulesRepo):
     """The service's data functions; see the module docstring."""
 
     def __init__(self, store: Store) -> None:

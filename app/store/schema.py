@@ -255,12 +255,30 @@ def make_metadata(postgis: bool) -> MetaData:
         # The live hub's sequence id (the SSE event id) of the row's latest published version;
         # NULL until published (0010). Alert streams resume from the store by it.
         Column("stream_seq", BigInteger),
+        # Alert rules (0012): whether the episode is an alert a person handles (else an event,
+        # recorded on its vessel), the rule that decided, the situation it belongs to (a zone
+        # visit: entry, dwell and exit are one alert) and the situation's other events folded
+        # into this alert ([{kind, start, end, severity, summary}]).
+        Column("alert", Boolean, nullable=False, server_default=text("true")),
+        Column("rule", String(64)),
+        Column("situation", String(200)),
+        Column("related", Json, nullable=False, server_default=text("'[]'")),
     )
     Index("ix_events_start_time", ev.c.start_time)
     Index("ix_events_stream_seq", ev.c.stream_seq)
     Index("ix_events_mmsi", ev.c.mmsi)
     Index("ix_events_zone", ev.c.zone)
     Index("ix_events_state", ev.c.state)
+    Index("ix_events_situation", ev.c.situation)
+    Index("ix_events_alert", ev.c.alert)
+    Table(  # the alert rules in force, one row (0012): the file an admin last saved
+        "alert_rules",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("document", Json, nullable=False),
+        Column("updated_at", EpochMs(), nullable=False),
+        Column("updated_by", String(64), nullable=False),
+    )
 
     Table(
         "watchlist",
@@ -365,7 +383,7 @@ def _webhook_tables(md: MetaData) -> None:
 
 
 def _contacts_table(md: MetaData, postgis: bool) -> None:
-    """Contacts: boats seen without AIS (0011), `geo.contacts.Contact` with who entered them.
+    """Contacts: boats seen without AIS (0012), `geo.contacts.Contact` with who entered them.
 
     ``mmsi`` is the AIS vessel the engine attached the contact to, ``target`` the dark target
     number it started or continued; both NULL until fused (and both NULL if never fused).

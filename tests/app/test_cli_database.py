@@ -301,6 +301,11 @@ def test_demo_refuses_a_database_with_users_that_was_never_a_demos(
         ),
         ("MARE_ASSETS_FILE", "name,kind,mmsi,lat,lon,max_speed_kn\nX,vessel,,,,-3\n", "row 1"),
         ("MARE_WATCHLIST_FILE", "mmsi,imo\nnot-a-number,\n", "watchlist"),
+        (
+            "MARE_ALERT_RULES_FILE",
+            '{"rules": [{"id": "typo", "when": {"kinds": ["zone_entri"]}, "then": "alert"}]}',
+            "rule 'typo': unknown kinds 'zone_entri'",
+        ),
     ],
 )
 def test_serve_refuses_a_bad_zone_watchlist_or_assets_file_in_one_line(

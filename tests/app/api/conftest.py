@@ -36,6 +36,9 @@ PG_URL = os.environ.get("MARE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0
 PASSWORD = "correct horse battery"
 ADMIN_TOKEN = "mare_t_" + "a" * 40
 
+#: Rules under which every event is an alert (tests not about the rules themselves).
+EVERY_EVENT_RULES = Path(__file__).resolve().parents[2] / "data" / "rules" / "every_event.json"
+
 
 def box(a: float, b: float, c: float, d: float) -> dict[str, Any]:
     """Return a GeoJSON Polygon of the lon/lat box (a, b)-(c, d)."""
@@ -124,6 +127,8 @@ def make_settings(tmp: Path, database_url: str, **extra: Any) -> ServiceSettings
         "var_dir": tmp / "var",
         "sources": ["udp://127.0.0.1:0"],
         "zone_file": zone_file,
+        # every event an alert: these tests are about the service, not about which events alert
+        "alert_rules_file": EVERY_EVENT_RULES,
         "watchlist_file": None,
         "bootstrap_admin_token": ADMIN_TOKEN,
         "batch_seconds": 0.05,
@@ -224,6 +229,7 @@ MOVED_TABLES = (
     "audit_log",
     "vessel_states",
     "contacts",
+    "alert_rules",
 )
 
 

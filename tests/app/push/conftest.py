@@ -48,6 +48,9 @@ ZONES = {
     ],
 }
 
+#: Rules under which every event is an alert (tests not about the rules themselves).
+EVERY_EVENT_RULES = Path(__file__).resolve().parents[2] / "data" / "rules" / "every_event.json"
+
 
 def push_routers() -> list[Any]:
     from app.api.metrics import router as metrics_router
@@ -170,6 +173,7 @@ def running(tmp: Path, database_url: str | None = None) -> Iterator[Service]:
             var_dir=tmp / "var",
             sources=["udp://127.0.0.1:0"],
             zone_file=zone_file,
+            alert_rules_file=EVERY_EVENT_RULES,
             watchlist_file=None,
             land_file=tmp / "no-land.geojson",
             bootstrap_admin_token=ADMIN_TOKEN,

@@ -24,7 +24,7 @@ ADMIN_URL = os.environ.get(
 )
 TABLES = (
     "positions, vessels, vessel_identities, zones, store_meta, events, watchlist, api_tokens, "
-    "users, audit_log, assets, vessel_states, contacts"
+    "users, audit_log, assets, vessel_states, contacts, alert_rules"
 )
 
 

@@ -1,0 +1,46 @@
+"""``/api/v1/alert-rules``: the rules that decide which events are alerts (`geo.alert_rules`).
+
+Everyone may read them (a liaison sees why it gets what it gets); only admins change them. A
+saved document is validated like the rules file, against the zones in the store, and refused
+with ``422 invalid_rules`` naming the rule and the reason; a good one is stored, audited
+(``alert_rules.update``, the rule ids before and after) and applied by the running pipeline to
+events from its next batch on. Alerts already raised stay as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from app.api.deps import CurrentUser, PipelineDep, RepoDep, allow
+from app.identity import ALL_ROLES, Role
+from geo.alert_rules import parse_rules
+
+router = APIRouter(prefix="/api/v1/alert-rules", tags=["alert rules"])
+
+
+def _summary(document: dict[str, Any]) -> list[str]:
+    return [str(r.get("id")) for r in document.get("rules", []) if isinstance(r, dict)]
+
+
+@router.get("", dependencies=[allow(*ALL_ROLES)])
+def get_rules(pipeline: PipelineDep) -> dict[str, Any]:
+    """Return the rules in force (the document as saved, or as the rules file has it)."""
+    return pipeline.triage.rules.to_dict()
+
+
+@router.put("", dependencies=[allow(Role.ADMIN)])
+def put_rules(
+    user: CurrentUser,
+    repo: RepoDep,
+    pipeline: PipelineDep,
+    document: dict[str, Any] = Body(),  # noqa: B008
+) -> dict[str, Any]:
+    """Replace the rules; a bad one is refused naming the rule and why (nothing changes)."""
+    rules = parse_rules(document, zone_ids={z.id for z in repo.list_zones()})
+    before = _summary(pipeline.triage.rules.to_dict())
+    detail = {"before": before, "after": _summary(rules.to_dict())}
+    repo.save_alert_rules(rules.to_dict(), user.username, detail)
+    pipeline.set_rules(rules)
+    return rules.to_dict()
