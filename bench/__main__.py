@@ -12,6 +12,7 @@ MODULES = (
     "bench.ingest",
     "bench.store",
     "bench.engine",
+    "bench.alerts",
     "bench.service",
     "bench.dashboard",
     "bench.demo",
