@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -537,3 +538,134 @@ def test_wall_display_link_takes_the_token_from_the_fragment_and_clears_it(
     assert all(token not in u for u in rec.urls)  # never sent in a URL
     assert not rec.foreign
     ctx.close()
+
+
+def test_open_count_is_the_servers_whatever_the_feed_holds(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    page, _ = session
+
+    def server_open() -> int:
+        return int(svc.get("/api/v1/stats").json()["alerts_open"])
+
+    wait(lambda: page.text_content("#stat-open") == str(server_open()), what="server count")
+    # a feed filtered down to nothing does not change the count: it is not the feed's
+    page.select_option("#alert-severity", "critical")
+    page.wait_for_function("() => !document.querySelector('#alert-list .alert[data-state=new]')")
+    page.wait_for_timeout(1500)
+    assert page.text_content("#stat-open") == str(server_open())
+    page.select_option("#alert-severity", "")
+    # an alert resolved elsewhere (another desk, the API) comes down the live feed and the
+    # count follows the server's
+    before = server_open()
+    first = svc.get("/api/v1/alerts", params={"state": "new"}).json()["items"][0]
+    assert svc.post(f"/api/v1/alerts/{first['id']}/resolve", json={}).status_code == 200
+    wait(lambda: page.text_content("#stat-open") == str(before - 1), what="count after resolve")
+
+
+def fmt_duration(s: int) -> str:
+    """The dashboard's `fmtDuration` (format.js), to compare its words."""
+    if s < 60:
+        return f"{max(0, s)} s"
+    m = s // 60
+    if m < 60:
+        return f"{m} min"
+    h = m // 60
+    return f"{h} h {m % 60:02d} min" if h < 48 else f"{h // 24} d {h % 24} h"
+
+
+def test_alert_ages_tick_each_second_on_the_engines_clock(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    page, _ = session
+    page.click("[data-alerts=all]")
+    el = page.wait_for_selector("#alert-list time.when")
+    assert el is not None
+    start = el.get_attribute("datetime")
+    assert start is not None
+    # overwritten text comes back within a second or two: the list ticks by itself
+    el.evaluate("t => { t.textContent = 'stale'; }")
+    wait(lambda: el.text_content() != "stale", timeout=5, what="tick")
+    # ... and counts from the engine's clock (the scenario's days-old event time), not the
+    # browser's: an age of minutes, not of weeks
+    engine = datetime.fromisoformat(
+        svc.get("/api/v1/stats").json()["event_time"].replace("Z", "+00:00")
+    )
+    age = engine - datetime.fromisoformat(start.replace("Z", "+00:00"))
+    text = el.text_content() or ""
+    seconds = int(age.total_seconds())
+    near = {f"{fmt_duration(seconds + d)} ago" for d in range(-90, 91)}
+    assert text in near, (text, seconds)
+    page.click("[data-alerts=open]")
+
+
+def test_alerts_are_grouped_per_vessel_in_the_feed(session: tuple[Page, Recorder]) -> None:
+    page, _ = session
+    page.click("[data-alerts=all]")
+    groups = page.evaluate(
+        """() => [...document.querySelectorAll('#alert-list > .vessel-group')].map(g => ({
+            mmsi: g.dataset.mmsi,
+            alerts: g.querySelectorAll('.alert').length,
+            head: g.querySelector('.group-head .vessel').textContent,
+        }))"""
+    )
+    assert groups and all(g["alerts"] >= 1 for g in groups)
+    mmsis = [g["mmsi"] for g in groups]
+    assert len(mmsis) == len(set(mmsis))  # one group a vessel
+    assert all(g["mmsi"] in g["head"] for g in groups)
+    loose = page.evaluate("document.querySelectorAll('#alert-list > .alert').length")
+    assert loose == 0
+    page.click("[data-alerts=open]")
+
+
+def test_rings_mean_suspects_only_and_the_legend_says_so(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    page, _ = session
+    legend = page.text_content(".legend") or ""
+    assert "suspect (risk ≥ 50)" in legend
+    layers = page.evaluate("window.mare.map.deck.props.layers.map(l => l.id)")
+    assert "alerts" not in layers  # open alerts are no longer drawn as rings
+    ringed = page.evaluate("window.mare.store.slotsWith(2).map(Number)")
+    vessels = svc.get("/api/v1/vessels", params={"limit": 1000}).json()["items"]
+    assert sorted(ringed) == sorted(v["mmsi"] for v in vessels if (v["risk"] or 0) >= 50)
+
+
+def test_an_admin_edits_the_alert_rules_and_a_bad_rule_is_refused_by_name(
+    browser: Browser, svc: Service
+) -> None:
+    base = str(svc.client.base_url).rstrip("/")
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{base}/#token={svc.tokens['admin']}")
+    page.wait_for_function("() => window.mare.alerts !== null && window.mare.rules", timeout=60_000)
+    page.click("#alert-rules")
+    page.wait_for_selector(".rules-dialog table.rules tr[data-rule=everything]")
+    area = page.locator(".rules-dialog textarea")
+    bad = {"rules": [{"id": "typo", "when": {"kinds": ["zone_entri"]}, "then": "alert"}]}
+    area.fill(json.dumps(bad))
+    page.click(".rules-dialog button[type=submit]")
+    page.wait_for_selector(".rules-dialog .error >> text=rule 'typo': unknown kinds 'zone_entri'")
+    assert svc.get("/api/v1/alert-rules").json()["rules"][0]["id"] == "everything"
+    good = {
+        "rules": [
+            {"id": "everything", "description": "Every event.", "when": {}, "then": "alert"},
+        ],
+        "narrow": [],
+    }
+    area.fill(json.dumps(good))
+    page.click(".rules-dialog button[type=submit]")
+    page.wait_for_selector(".rules-dialog", state="detached")
+    assert svc.get("/api/v1/alert-rules").json() == good
+    [entry] = svc.app.state.repo.audit_of("alert_rules")
+    assert entry["user"] == "admin"
+    ctx.close()
+
+
+def test_an_officer_reads_the_rules_but_cannot_edit_them(session: tuple[Page, Recorder]) -> None:
+    page, _ = session
+    page.click("#alert-rules")
+    page.wait_for_selector(".rules-dialog table.rules tbody tr")
+    assert page.locator(".rules-dialog textarea").count() == 0
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".rules-dialog", state="detached")

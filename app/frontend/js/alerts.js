@@ -1,10 +1,13 @@
-// The alert feed: newest first, live over the WebSocket, with the lifecycle actions the role
-// allows (docs/api.md, Roles): officers and admins acknowledge, assign and resolve; liaisons
-// acknowledge and comment on their zones' alerts; analysts comment.
+// The alert feed: grouped per vessel (the vessel with the newest alert first, its alerts newest
+// first), live over the WebSocket, with the lifecycle actions the role allows (docs/api.md,
+// Roles): officers and admins acknowledge, assign and resolve; liaisons acknowledge and comment
+// on their zones' alerts; analysts comment. One alert is one situation (docs/alerts.md): the
+// later events of a zone visit arrive as updates of it and are listed under it. Ages tick once a
+// second on the engine's clock (`eventNow`); the open count in the top bar is the server's.
 
 import { api, download } from "./api.js";
 import { openDialog } from "./dialog.js";
-import { fmtAgo, fmtUtc, h, kindText, toast } from "./format.js";
+import { fmtAgo, fmtClock, fmtUtc, h, kindText, toast } from "./format.js";
 
 const CAN = {
   acknowledge: new Set(["admin", "officer", "liaison"]),
@@ -80,10 +83,22 @@ export class AlertFeed {
     );
   }
 
-  openCount() {
-    let n = 0;
-    for (const a of this.alerts.values()) if (a.state === "new") n++;
-    return n;
+  /** Re-word every age in the list from the engine's clock (called once a second). */
+  tick() {
+    for (const t of this.list.querySelectorAll("time.when[datetime]")) {
+      t.textContent = fmtAgo(t.getAttribute("datetime"));
+    }
+  }
+
+  /** The visible alerts grouped by vessel: groups ordered by their newest alert. */
+  groups(items) {
+    const by = new Map();
+    for (const a of items) {
+      const g = by.get(a.mmsi);
+      if (g) g.push(a);
+      else by.set(a.mmsi, [a]);
+    }
+    return [...by.values()];
   }
 
   /**
@@ -113,9 +128,27 @@ export class AlertFeed {
   draw(freshId = null) {
     const items = this.visible().slice(0, 200);
     const focused = document.activeElement?.closest?.(".alert")?.dataset.id;
-    this.list.replaceChildren(...items.map((a) => this.item(a, keyOf(a) === freshId)));
+    this.list.replaceChildren(...this.groups(items).map((g) => this.group(g, freshId)));
     if (focused) this.list.querySelector(`.alert[data-id="${focused}"] .what`)?.focus();
     this.onChange(this);
+  }
+
+  group(alerts, freshId) {
+    const a = alerts[0];
+    const vessel = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : String(a.mmsi);
+    const worst = alerts.reduce((w, x) => (SEVERITIES.indexOf(x.severity) > SEVERITIES.indexOf(w) ? x.severity : w), "info");
+    return h(
+      "li",
+      { class: "vessel-group", dataset: { mmsi: String(a.mmsi) } },
+      h(
+        "div",
+        { class: "group-head" },
+        h("span", { class: `pill sev-${worst}` }, worst),
+        h("button", { type: "button", class: "vessel", title: "Open the vessel", onclick: () => this.onFocus(a) }, vessel),
+        h("span", { class: "count muted", title: "Alerts of this vessel in the list" }, `${alerts.length} alert${alerts.length === 1 ? "" : "s"}`),
+      ),
+      h("ol", { class: "group-alerts" }, alerts.map((x) => this.item(x, keyOf(x) === freshId))),
+    );
   }
 
   item(a, fresh) {
@@ -178,6 +211,13 @@ export class AlertFeed {
         ` · ${state}`,
         a.assignee ? ` · → ${a.assignee}` : "",
       ),
+      a.related?.length
+        ? h(
+            "ul",
+            { class: "related", "aria-label": "Later events of this situation" },
+            a.related.map((r) => h("li", {}, `${fmtClock(r.start)} ${r.summary || kindText(r.kind)}`)),
+          )
+        : null,
       a.comments?.length
         ? h("ul", { class: "comments" }, a.comments.slice(-3).map((c) => h("li", {}, `${c.user}: ${c.text}`)))
         : null,

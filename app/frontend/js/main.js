@@ -22,6 +22,7 @@ import { VesselPanel } from "./panel.js";
 import { showPartners } from "./partners.js";
 import { Replay } from "./replay.js";
 import { Targets } from "./targets.js";
+import { RulesEditor } from "./rules.js";
 import { VesselStore } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
@@ -114,10 +115,9 @@ async function start(user) {
     user: app.user,
     zoneName: (id) => zoneName(id),
     onFocus: focusAlert,
-    onChange: (feed) => {
-      $("stat-open").textContent = String(feed.openCount());
-      map.set({ alerts: [...feed.alerts.values()] });
-    },
+    // The open count is the server's (GET /stats), never the feed's: the feed holds only the
+    // latest 300. A change in the feed asks the server again (at most once a second).
+    onChange: () => scheduleStats(),
   });
   document.querySelectorAll("[data-alerts]").forEach((b) =>
     b.addEventListener("click", () => {
@@ -126,6 +126,8 @@ async function start(user) {
     }),
   );
   $("alert-severity").addEventListener("change", (ev) => app.alerts.setMinSeverity(ev.target.value));
+  app.rules = new RulesEditor({ user: app.user });
+  $("alert-rules").addEventListener("click", () => app.rules.open());
   // The export is for those who may read everything (the API refuses liaisons).
   $("export-alerts").hidden = app.user.role === "liaison";
   $("export-alerts").addEventListener("click", (ev) => {
@@ -254,6 +256,17 @@ async function start(user) {
 
   refreshStats();
   setInterval(refreshStats, 15_000);
+  // Ages tick by themselves, once a second, on the engine's clock.
+  setInterval(() => app.alerts.tick(), 1000);
+}
+
+let statsTimer = 0;
+function scheduleStats() {
+  if (statsTimer) return;
+  statsTimer = setTimeout(() => {
+    statsTimer = 0;
+    refreshStats();
+  }, 1000);
 }
 
 function afterVesselsChanged(upsert) {
@@ -271,9 +284,10 @@ async function refreshStats() {
   try {
     const s = await api("/stats");
     setEventTime(s.event_time);
-    $("stat-open").textContent = String(s.alerts_open ?? app.alerts.openCount());
+    $("stat-open").textContent = String(s.alerts_open);
+    app.alerts.tick();
   } catch {
-    /* the feed shows the count it knows */
+    /* keep the last count the server gave */
   }
 }
 
@@ -340,7 +354,7 @@ function onMapClick(info) {
   const id = info.layer?.id;
   if (id === "vessels" && info.index >= 0) {
     app.panel.open(app.store.mmsi[info.index]);
-  } else if ((id === "alerts" || id === "replay-alerts") && info.object) {
+  } else if (id === "replay-alerts" && info.object) {
     app.panel.open(info.object.mmsi);
   } else if (id === "assets" && info.object) {
     const { position, text, ...asset } = info.object;
@@ -368,7 +382,7 @@ function showTooltip(info) {
   } else if ((id === "zones" || id === "zone-fills") && info.object) {
     const p = info.object.properties || {};
     lines = [h("b", {}, p.name || p.id), h("div", { class: "muted" }, String(p.kind || "").replaceAll("_", " "))];
-  } else if ((id === "alerts" || id === "replay-alerts") && info.object) {
+  } else if (id === "replay-alerts" && info.object) {
     const a = info.object;
     lines = [h("b", {}, kindText(a.kind)), h("div", { class: "muted" }, `${a.vessel_name || a.mmsi} · ${fmtUtc(a.start)}`)];
   } else if ((id === "replay-heads" || id === "replay-trips" || id === "retro-tracks") && info.object) {

@@ -444,25 +444,8 @@ export class MareMap {
     const s = this.state;
     const st = this.store;
     const out = [];
-    if (s.alerts.length) {
-      out.push(
-        this.memo("alerts", [s.alerts], () =>
-          new ScatterplotLayer({
-            id: "alerts",
-            data: s.alerts.filter((a) => Number.isFinite(a.lon) && Number.isFinite(a.lat) && a.state !== "resolved"),
-            getPosition: (a) => [a.lon, a.lat],
-            getRadius: 11,
-            radiusUnits: "pixels",
-            stroked: true,
-            filled: false,
-            lineWidthUnits: "pixels",
-            getLineWidth: 1.5,
-            getLineColor: (a) => [...severityColor(a.severity), 160],
-            pickable: true,
-          }),
-        ),
-      );
-    }
+    // Rings mean one thing on this map: a suspect (risk >= SUSPECT_RISK), ringed where the
+    // vessel is now. Open alerts are in the feed, grouped by vessel, not drawn as marks.
     // The ring list changes only when some vessel enters or leaves it (or slots move); between
     // those, a diff only rewrites the rings' positions, copied from the store by slot.
     // Rings and vessels are drawn without instancing (flat.js): one entry per vertex, six per mark.
@@ -625,16 +608,15 @@ export class MareMap {
         updateTriggers: { getPosition: t },
       }),
       new ScatterplotLayer({
+        // a shaded disc, not a ring: rings mean suspects (legend)
         id: "replay-alerts",
         data: r.alertMarks.filter((a) => a.t <= t && t - a.t < 3600),
         getPosition: (a) => [a.lon, a.lat],
         getRadius: 12,
         radiusUnits: "pixels",
-        stroked: true,
-        filled: false,
-        lineWidthUnits: "pixels",
-        getLineWidth: 2,
-        getLineColor: (a) => severityColor(a.severity),
+        stroked: false,
+        filled: true,
+        getFillColor: (a) => [...severityColor(a.severity).slice(0, 3), 90],
         pickable: true,
       }),
     ];

@@ -172,10 +172,17 @@ export class VesselPanel {
               v.recent_events.map((e) =>
                 h(
                   "tr",
-                  {},
+                  { dataset: { alert: String(e.alert !== false) } },
                   h("td", {}, fmtUtc(e.start)),
                   h("td", {}, h("span", { class: `pill sev-${e.severity}` }, e.severity)),
-                  h("td", {}, kindText(e.kind), e.zone ? ` · ${e.zone}` : ""),
+                  h(
+                    "td",
+                    {},
+                    kindText(e.kind),
+                    e.zone ? ` · ${e.zone}` : "",
+                    // recorded on the vessel (and in its risk) but not an alert anyone handles
+                    e.alert === false ? h("span", { class: "muted", title: "Recorded, not alerted (alert rules)" }, " · event") : "",
+                  ),
                 ),
               ),
             ),
