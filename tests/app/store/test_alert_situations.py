@@ -13,8 +13,11 @@ H = 3_600_000
 
 
 def visit(kind: EventKind, start: int, end: int | None, **details: object) -> Event:
-    return Event(kind, 642000001, start, end, 33.0, 12.1, Severity.HIGH, zone="departure-zuwara",
-                 details={"zone_kind": "departure_hotspot", "summary": kind.value, **details})  # fmt: skip
+    details = {"zone_kind": "departure_hotspot", "summary": kind.value, **details}
+    return Event(
+        kind, 642000001, start, end, 33.0, 12.1, Severity.HIGH, zone="departure-zuwara",
+        details=details,
+    )  # fmt: skip
 
 
 def tri(ev: Event, alert: bool, severity: Severity = Severity.HIGH) -> Triaged:
