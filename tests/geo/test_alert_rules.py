@@ -224,6 +224,8 @@ NAMELESS = VesselFacts(642000004, ais_class="A")
         (ev(EventKind.IDENTITY_CHANGE), CARGO, True),
         (ev(EventKind.WATCHLIST_MATCH), CARGO, True),
         (ev(EventKind.LOITERING), CARGO, False),
+        (ev(EventKind.DARK_TARGET), NAMELESS, True),
+        (ev(EventKind.CONTACT_ASSOCIATION), CARGO, True),
     ],
 )  # fmt: skip
 def test_shipped_rules_alert_on_what_the_watch_acts_on(
