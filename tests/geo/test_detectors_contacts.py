@@ -123,7 +123,7 @@ def test_association_raises_the_vessels_risk_with_words() -> None:
     eng.flush()
     risk = eng.vessel_risk(FISHER, ms(3600))
     (c,) = [c for c in risk.contributions if c.kind == "contact_association"]
-    assert c.points == 35 and c.text.startswith("met boat without AIS DT-")
+    assert c.points == 60 and c.text.startswith("met boat without AIS DT-")
 
 
 def test_escort_at_matched_course_and_speed_is_an_association() -> None:
