@@ -15,7 +15,10 @@ Figures, beside each other:
   (`SUSPECT_SCENARIOS`) should reach risk 50, ordinary traffic (``traffic``, ``ngo_rescue``, and
   vessels without labels) should not; other scripted vessels (identity changes, invalid MMSIs,
   departures, vessels gone dark away from departure areas) are listed, not scored. With the
-  time from a vessel's first indicator (its first label of a scored kind) to its crossing.
+  time from a vessel's first indicator (the start of its first positive label: its encounter,
+  gap, jump, watchlist hit...) to its crossing; detectors report an episode once it is
+  confirmed (an encounter after 20 min together, a gap after 30 min of silence), so this is
+  mostly their confirmation time.
 """
 
 from __future__ import annotations
@@ -181,8 +184,8 @@ def suspect_report(
     mmsis = sorted(floor.first_ms)
     scen = vessel_scenarios(labels, mmsis, zones)
     first_label: dict[int, int] = {}
-    for lab in labels:
-        if lab["kind"] in POSITIVE or lab["kind"] == "loitering":
+    for lab in positive_labels(labels, zones):  # the behaviour itself, not earlier passages
+        if lab["kind"] in POSITIVE:
             for m in (lab["mmsi"], lab.get("other_mmsi")):
                 if m is not None:
                     t = parse_time(lab["start"])

@@ -383,7 +383,7 @@ def _webhook_tables(md: MetaData) -> None:
 
 
 def _contacts_table(md: MetaData, postgis: bool) -> None:
-    """Contacts: boats seen without AIS (0012), `geo.contacts.Contact` with who entered them.
+    """Contacts: boats seen without AIS (0011), `geo.contacts.Contact` with who entered them.
 
     ``mmsi`` is the AIS vessel the engine attached the contact to, ``target`` the dark target
     number it started or continued; both NULL until fused (and both NULL if never fused).
