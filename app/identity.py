@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from geo.alert_rules import Narrowing
+
 
 class Role(StrEnum):
     """The four roles of docs/api.md; a liaison is further scoped to a set of zones."""
@@ -33,6 +35,9 @@ class User:
     token_id: str | None = None
     #: A disabled user keeps its row (audit history, tokens) but no token or password works.
     disabled: bool = False
+    #: The alert rules' narrowings that apply to this user (docs/alerts.md): each keeps only
+    #: some of the alerts the user may see, never more.
+    narrow: tuple[Narrowing, ...] = ()
 
     @property
     def is_liaison(self) -> bool:

@@ -164,6 +164,8 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         batch_seconds=settings.batch_seconds,
         rules=parts["rules"],
     )
+    # people's narrowings follow the rules in force (a saved change: from the next check on)
+    auth.narrowings = lambda username, role: pipeline.triage.rules.narrowings_for(username, role)
     services = Services(
         settings=settings,
         repo=repo,

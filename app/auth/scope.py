@@ -6,6 +6,9 @@ Every route, stream, webhook and OGC collection asks a `Scope` and never ``user.
 directly, so the rule cannot drift between copies: ``tests/app/api/test_scope_rule.py`` walks
 every endpoint with a liaison and fails on any that shows it something outside.
 
+The alert rules' narrowings that apply to a user (``narrow``, docs/alerts.md) are part of its
+scope for alerts: asked after the zones, they can only take alerts away, never add one.
+
 Out-of-scope objects are answered as if they did not exist (`OutOfScope` is a 404, docs/api.md):
 a 403 would tell a liaison that a vessel or alert is there.
 """
@@ -20,6 +23,7 @@ from shapely.geometry import Point
 
 from app.auth.errors import ClaimOutsideScope, OutOfScope
 from app.identity import User
+from geo.alert_rules import Narrowing, keeps
 from geo.zones import Zone
 
 
@@ -37,14 +41,18 @@ class AlertedVessels(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What one user may see: ``zones`` None for everything, else only those zones."""
+    """What one user may see: ``zones`` None for everything, else only those zones.
+
+    ``narrow``: of the alerts in those zones, only those every narrowing keeps.
+    """
 
     zones: frozenset[str] | None
+    narrow: tuple[Narrowing, ...] = ()
 
     @classmethod
     def of(cls, user: User) -> Scope:
         """Return the scope of ``user`` (a liaison: its zones; anyone else: everything)."""
-        return cls(user.zone_scope)
+        return cls(user.zone_scope, user.narrow)
 
     # Zones ------------------------------------------------------------------------------------
 
@@ -95,11 +103,17 @@ class Scope:
 
     def sees_alert(self, alert: Mapping[str, Any]) -> bool:
         """Return whether an alert (the API's Alert JSON or an event's dict) is in scope."""
-        return self.sees_zone(alert.get("zone"))
+        if not self.sees_zone(alert.get("zone")):
+            return False
+        if not self.narrow:
+            return True
+        details = alert.get("details") or {}
+        zone_kind = details.get("zone_kind") if isinstance(details, Mapping) else None
+        return all(keeps(n, alert, zone_kind) for n in self.narrow)
 
     def alert_filter(self) -> Callable[[Mapping[str, Any]], bool] | None:
         """Return a predicate for the hub's alert streams (None: every alert)."""
-        return None if self.zones is None else self.sees_alert
+        return None if self.zones is None and not self.narrow else self.sees_alert
 
     # Vessels ----------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ UTC: expiry is a real-world deadline.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.identity import Role, User
 from app.settings import WEAK_SECRETS
 from app.store.repo import Repo, TokenRow
 from app.wallclock import utcnow
+from geo.alert_rules import Narrowing
 
 log = logging.getLogger("app.auth")
 
@@ -60,6 +62,9 @@ class AuthService:
         self.repo = repo
         self.token_hours = token_hours
         self.throttle = throttle or LoginThrottle()
+        #: The narrowings of the alert rules in force for (username, role); the composition
+        #: root points it at the pipeline's rules, so a saved change applies to the next check.
+        self.narrowings: Callable[[str, str], tuple[Narrowing, ...]] = lambda _u, _r: ()
 
     # -- users --------------------------------------------------------------------------------
 
@@ -100,7 +105,8 @@ class AuthService:
         zones = user.zones if role is Role.LIAISON else None
         if role is Role.LIAISON and zones is None:
             zones = ()
-        return User(user.username, role, zones, str(row.id))
+        narrow = self.narrowings(user.username, role.value)
+        return User(user.username, role, zones, str(row.id), narrow=narrow)
 
     def login(
         self, username: str, password: str, client: str = "unknown"

@@ -15,7 +15,7 @@ from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 
 from app.store.repo_base import RepoBase
 from app.wallclock import now_ms
-from geo.alert_rules import Decision
+from geo.alert_rules import Decision, Narrowing
 from geo.events import Event, Severity, format_time
 from geo.triage import Triaged, situation_key
 
@@ -38,6 +38,8 @@ class AlertFilter:
     end_ms: int | None = None
     #: False: events that are not alerts too (a vessel's history).
     alerts_only: bool = True
+    #: The asker's narrowings (`geo.alert_rules.Narrowing`): an alert must be kept by each.
+    narrow: tuple[Narrowing, ...] = ()
 
 
 def as_triaged(ev: Event | Triaged) -> Triaged:
@@ -298,10 +300,27 @@ class AlertsRepo(RepoBase):
             q = q.where(_rank(ev) >= SEVERITY_RANK[f.min_severity])
         if f.states:
             q = q.where(e.state.in_(f.states))
+        q = self._narrowed(q, f.narrow)
         if f.start_ms is not None:  # overlaps the window: still open or ended after its start
             q = q.where(or_(e.end_time.is_(None), e.end_time >= f.start_ms))
         if f.end_ms is not None:
             q = q.where(e.start_time <= f.end_ms)
+        return q
+
+    def _narrowed(self, q: Any, narrow: Sequence[Narrowing]) -> Any:
+        """Keep only the alerts every narrowing keeps (`geo.alert_rules.keeps`, in SQL)."""
+        ev = self._events
+        zones = self.store.tables["zones"]
+        for n in narrow:
+            if n.kinds:
+                q = q.where(ev.c.kind.in_(sorted(n.kinds)))
+            if n.zones:
+                q = q.where(ev.c.zone.in_(sorted(n.zones)))
+            if n.zone_kinds:
+                of_kind = select(zones.c.id).where(zones.c.kind.in_(sorted(n.zone_kinds)))
+                q = q.where(ev.c.zone.in_(of_kind))
+            if n.min_severity is not None:
+                q = q.where(_rank(ev) >= SEVERITY_RANK[n.min_severity.value])
         return q
 
     def _rows(self, q: Any) -> list[Any]:
@@ -427,12 +446,18 @@ class AlertsRepo(RepoBase):
                 out.add(int(o))
         return out
 
-    def alert_counts(self, zones: frozenset[str] | None) -> tuple[dict[str, int], int]:
-        """Return alerts by kind and how many are not resolved (within ``zones`` if given)."""
+    def alert_counts(
+        self, zones: frozenset[str] | None, narrow: Sequence[Narrowing] = ()
+    ) -> tuple[dict[str, int], int]:
+        """Return alerts by kind and how many are not resolved (within ``zones`` if given).
+
+        ``narrow``: the asker's narrowings, so a count is of the alerts the asker gets.
+        """
         e = self._events.c
         q = select(e.kind, e.state, func.count()).where(e.alert).group_by(e.kind, e.state)
         if zones is not None:
             q = q.where(e.zone.in_(sorted(zones)))
+        q = self._narrowed(q, narrow)
         by_kind: Counter[str] = Counter()
         open_n = 0
         for kind, state, n in self._rows(q):

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.store.repo_base import RepoBase, now_ms
+from app.store.repo_base import RepoBase
+from app.wallclock import now_ms
 
 
 class RulesRepo(RepoBase):

@@ -160,7 +160,8 @@ def alerts(
 ) -> list[dict[str, Any]]:
     """Return alerts in scope matching the filters, newest first."""
     start, end = window if window is not None else (None, None)
-    f = AlertFilter(zones=Scope.of(user).narrow_zones(None), start_ms=start, end_ms=end)
+    scope = Scope.of(user)
+    f = AlertFilter(zones=scope.narrow_zones(None), start_ms=start, end_ms=end, narrow=scope.narrow)
     rows = state.repo.list_alerts(f, limit=MAX_ALERTS)
     out = []
     for a in rows:

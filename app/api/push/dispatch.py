@@ -22,6 +22,7 @@ import logging
 import secrets
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -39,6 +40,7 @@ from app.exchange.delivery import RetryPolicy, is_final
 from app.identity import Role, User
 from app.live.hub import Hub, HubClosed
 from app.store import webhooks as table
+from geo.alert_rules import Narrowing
 
 log = logging.getLogger("app.api.push.webhooks")
 
@@ -50,18 +52,21 @@ RELOAD_SECONDS = 30.0
 DROP_LOG_SECONDS = 60.0
 
 
-def owner_scope(identity: tuple[str, list[str] | None, bool] | None) -> Scope | None:
+def owner_scope(
+    identity: tuple[str, list[str] | None, bool] | None, narrow: tuple[Narrowing, ...] = ()
+) -> Scope | None:
     """Return the scope of a subscription's owner as the store has it now (None: delivers nothing).
 
     A subscription delivers what its owner may see today, not what it could when it subscribed:
     a liaison moved to other zones, or disabled, stops receiving the old zones' alerts.
+    ``narrow``: the alert rules' narrowings that apply to the owner (they only take away).
     """
     if identity is None:
         return None
     role, zones, disabled = identity
     if disabled:
         return None
-    user = User("", Role(role), tuple(zones) if zones is not None else None)
+    user = User("", Role(role), tuple(zones) if zones is not None else None, narrow=narrow)
     return Scope.of(user)
 
 
@@ -115,6 +120,8 @@ class WebhookDispatcher:
         self._wake: dict[int, asyncio.Event] = {}
         #: Drop-log writes in flight (kept so they are awaited at stop).
         self._logs: set[asyncio.Task[None]] = set()
+        #: The alert rules' narrowings for (username, role); the service sets it (none here).
+        self.narrowings: Callable[[str, str], tuple[Narrowing, ...]] = lambda _u, _r: ()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self._drop_logged = -DROP_LOG_SECONDS
@@ -161,7 +168,9 @@ class WebhookDispatcher:
             subs, owners = await asyncio.to_thread(self._read_subscriptions)
             self._subs = subs
             for s in subs:
-                s["owner_scope"] = owner_scope(owners.get(s["owner"]))
+                who = owners.get(s["owner"])
+                narrow = self.narrowings(s["owner"], who[0]) if who is not None else ()
+                s["owner_scope"] = owner_scope(who, narrow)
             self._loaded = time.monotonic()
             alive = {s["id"] for s in self._subs}
             for gone in set(self._queues) - alive:  # deleted elsewhere (another process)

@@ -45,6 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     dispatcher = WebhookDispatcher(
         services.hub, services.repo.engine, Allowlist(services.settings.webhook_allowlist)
     )
+    dispatcher.narrowings = lambda name, role: services.auth.narrowings(name, role)
     await dispatcher.start()
     services.webhooks = dispatcher
     try:

@@ -4,7 +4,8 @@ Everyone may read them (a liaison sees why it gets what it gets); only admins ch
 saved document is validated like the rules file, against the zones in the store, and refused
 with ``422 invalid_rules`` naming the rule and the reason; a good one is stored, audited
 (``alert_rules.update``, the rule ids before and after) and applied by the running pipeline to
-events from its next batch on. Alerts already raised stay as they are.
+events from its next batch on, and its narrowings to people's streams and webhooks at once.
+Alerts already raised stay as they are.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from app.api.deps import CurrentUser, PipelineDep, RepoDep, allow
+from app.api.deps import CurrentUser, PipelineDep, RepoDep, ServicesDep, allow
 from app.identity import ALL_ROLES, Role
 from geo.alert_rules import parse_rules
 
@@ -34,13 +35,15 @@ def get_rules(pipeline: PipelineDep) -> dict[str, Any]:
 def put_rules(
     user: CurrentUser,
     repo: RepoDep,
-    pipeline: PipelineDep,
+    services: ServicesDep,
     document: dict[str, Any] = Body(),  # noqa: B008
 ) -> dict[str, Any]:
     """Replace the rules; a bad one is refused naming the rule and why (nothing changes)."""
     rules = parse_rules(document, zone_ids={z.id for z in repo.list_zones()})
+    pipeline = services.pipeline
     before = _summary(pipeline.triage.rules.to_dict())
     detail = {"before": before, "after": _summary(rules.to_dict())}
     repo.save_alert_rules(rules.to_dict(), user.username, detail)
     pipeline.set_rules(rules)
+    services.identities_changed()  # narrowings: open streams and webhooks re-read at once
     return rules.to_dict()

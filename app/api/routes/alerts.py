@@ -72,7 +72,8 @@ def alert_filter(
     for s in states:
         if s not in STATES:
             raise bad_request(f"state {s!r}: one of {', '.join(STATES)}")
-    zones = Scope.of(user).narrow_zones(z.strip() for z in (zone or "").split(","))
+    scope = Scope.of(user)
+    zones = scope.narrow_zones(z.strip() for z in (zone or "").split(","))
     start_ms, end_ms = parse_time(start, "start"), parse_time(end, "end")
     if start_ms is not None and end_ms is not None and start_ms > end_ms:
         raise bad_request("start is after end")
@@ -84,6 +85,7 @@ def alert_filter(
         states=states,
         start_ms=start_ms,
         end_ms=end_ms,
+        narrow=scope.narrow,
     )
 
 

@@ -34,7 +34,8 @@ def stats(user: CurrentUser, repo: RepoDep, live: LiveDep, request: Request) -> 
         if v["last_seen_ms"] is not None
         and (now is None or now - v["last_seen_ms"] <= LIVE_WINDOW_MS)
     )
-    by_kind, open_n = repo.alert_counts(Scope.of(user).zones)
+    mine = Scope.of(user)
+    by_kind, open_n = repo.alert_counts(mine.zones, mine.narrow)
     return {
         "vessels_live": live_n,
         "vessels_dark": sum(1 for v in vessels if v["dark"]),

@@ -62,3 +62,75 @@ def test_saved_rules_are_audited_and_decide_the_next_events(service: Service) ->
     assert not any(e["alert"] for e in alpha)  # recorded on the vessel (it went dark too), no alert
     # the rules survive a restart of the service: they are the store's now
     assert service.app.state.repo.alert_rules_document() == BETA_ONLY
+
+
+#: Entries of Maltese vessels low, of the others high; liaisons keep only high and above.
+LIAISONS_HIGH: dict[str, Any] = {
+    "rules": [
+        {"id": "maltese", "when": {"kinds": ["zone_entry"], "flags": ["MT"]}, "then": "alert",
+         "severity": "low"},
+        {"id": "entries", "when": {"kinds": ["zone_entry"]}, "then": "alert", "severity": "high"},
+        {"id": "rest", "when": {}, "then": "event"},
+    ],
+    "narrow": [
+        {"id": "liaisons-high", "applies_to": {"roles": ["liaison"]},
+         "keep": {"min_severity": "high"}},
+    ],
+}  # fmt: skip
+ITALIAN, MALTESE, IN_BETA = 247000021, 215000022, 247000023
+
+
+def test_a_liaison_gets_its_zones_alerts_narrowed_by_the_rules_that_apply_to_it(
+    service: Service,
+) -> None:
+    from app.api.push.stream_auth import alert_filter_for
+
+    def put(doc: dict[str, Any]) -> None:
+        r = service.client.put("/api/v1/alert-rules", headers=service.headers("admin"), json=doc)
+        assert r.status_code == 200, r.text
+
+    put(LIAISONS_HIGH)
+    # two vessels into alpha (the liaison's zone), one into beta (not its zone)
+    service.send(
+        crossing(ITALIAN, 11.95, 35.2) + crossing(MALTESE, 11.95, 35.3)
+        + crossing(IN_BETA, 12.95, 35.2)
+    )  # fmt: skip
+
+    def three() -> list[dict[str, Any]] | None:
+        items = service.get("/api/v1/alerts", "officer").json()["items"]
+        return items if len(items) == 3 else None
+
+    everything = sorted(service.wait_for(three, timeout=20), key=lambda a: a["mmsi"])
+    assert [(a["mmsi"], a["zone"], a["severity"]) for a in everything] == [
+        (MALTESE, "alpha", "low"),
+        (ITALIAN, "alpha", "high"),
+        (IN_BETA, "beta", "high"),
+    ]
+    mine = service.get("/api/v1/alerts", "liaison").json()["items"]
+    assert [(a["mmsi"], a["zone"]) for a in mine] == [(ITALIAN, "alpha")]
+    assert service.get("/api/v1/stats", "liaison").json()["alerts_open"] == 1
+    assert service.get("/api/v1/stats", "officer").json()["alerts_open"] == 3
+    assert service.get(f"/api/v1/alerts/{everything[0]['id']}", "liaison").status_code == 404
+    # the streams ask the same rule of the same user
+    liaison = service.app.state.auth.authenticate(service.tokens["liaison"])
+    assert [n.id for n in liaison.narrow] == ["liaisons-high"]
+    keep = alert_filter_for(liaison)
+    assert keep is not None and [keep(a) for a in everything] == [False, True, False]
+    officer = service.app.state.auth.authenticate(service.tokens["officer"])
+    assert officer.narrow == () and alert_filter_for(officer) is None
+    # a narrowing never widens: one that keeps only beta leaves the liaison of alpha nothing
+    put(
+        {
+            **LIAISONS_HIGH,
+            "narrow": [
+                *LIAISONS_HIGH["narrow"],
+                {
+                    "id": "beta-only",
+                    "applies_to": {"users": ["liaison1"]},
+                    "keep": {"zones": ["beta"]},
+                },
+            ],
+        }
+    )
+    assert service.get("/api/v1/alerts", "liaison").json()["items"] == []
+    assert service.get("/api/v1/stats", "liaison").json()["alerts_open"] == 0
