@@ -657,7 +657,7 @@ def test_an_admin_edits_the_alert_rules_and_a_bad_rule_is_refused_by_name(
     page.click(".rules-dialog button[type=submit]")
     page.wait_for_selector(".rules-dialog", state="detached")
     assert svc.get("/api/v1/alert-rules").json() == good
-    [entry] = svc.app.state.repo.audit_of("alert_rules")
+    [entry] = services_of(svc.app).repo.audit_of("alert_rules")
     assert entry["user"] == "admin"
     ctx.close()
 

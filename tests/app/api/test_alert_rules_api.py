@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.services import services_of
 from tests.app.api.conftest import Service, crossing
 
 #: Only entries into beta are alerts; everything else is recorded on the vessel.
@@ -33,13 +34,13 @@ def test_a_bad_rule_is_refused_naming_it_and_nothing_changes(service: Service) -
     assert r.json()["error"] == "invalid_rules"
     assert "rule 'gamma': unknown zones 'gamma'" in r.json()["message"]
     assert service.get("/api/v1/alert-rules").json()["rules"][0]["id"] == "everything"
-    assert service.app.state.repo.audit_of("alert_rules") == []
+    assert services_of(service.app).repo.audit_of("alert_rules") == []
 
 
 def test_saved_rules_are_audited_and_decide_the_next_events(service: Service) -> None:
     r = service.client.put("/api/v1/alert-rules", headers=service.headers("admin"), json=BETA_ONLY)
     assert r.status_code == 200, r.text
-    [entry] = service.app.state.repo.audit_of("alert_rules")
+    [entry] = services_of(service.app).repo.audit_of("alert_rules")
     assert entry["user"] == "admin" and entry["action"] == "alert_rules.update"
     assert entry["detail"] == {"before": ["everything"], "after": ["beta-entries", "rest"]}
     assert service.get("/api/v1/alert-rules", "liaison").json() == BETA_ONLY
@@ -61,7 +62,7 @@ def test_saved_rules_are_audited_and_decide_the_next_events(service: Service) ->
     assert ("zone_entry", False, "rest") in [(e["kind"], e["alert"], e["rule"]) for e in alpha]
     assert not any(e["alert"] for e in alpha)  # recorded on the vessel (it went dark too), no alert
     # the rules survive a restart of the service: they are the store's now
-    assert service.app.state.repo.alert_rules_document() == BETA_ONLY
+    assert services_of(service.app).repo.alert_rules_document() == BETA_ONLY
 
 
 #: Entries of Maltese vessels low, of the others high; liaisons keep only high and above.
@@ -112,12 +113,12 @@ def test_a_liaison_gets_its_zones_alerts_narrowed_by_the_rules_that_apply_to_it(
     assert service.get("/api/v1/stats", "officer").json()["alerts_open"] == 3
     assert service.get(f"/api/v1/alerts/{everything[0]['id']}", "liaison").status_code == 404
     # the streams ask the same rule of the same user
-    liaison = service.app.state.auth.authenticate(service.tokens["liaison"])
-    assert [n.id for n in liaison.narrow] == ["liaisons-high"]
+    liaison = services_of(service.app).auth.authenticate(service.tokens["liaison"])
+    assert liaison is not None and [n.id for n in liaison.narrow] == ["liaisons-high"]
     keep = alert_filter_for(liaison)
     assert keep is not None and [keep(a) for a in everything] == [False, True, False]
-    officer = service.app.state.auth.authenticate(service.tokens["officer"])
-    assert officer.narrow == () and alert_filter_for(officer) is None
+    officer = services_of(service.app).auth.authenticate(service.tokens["officer"])
+    assert officer is not None and officer.narrow == () and alert_filter_for(officer) is None
     # a narrowing never widens: one that keeps only beta leaves the liaison of alpha nothing
     put(
         {

@@ -260,6 +260,7 @@ def nothing_zone_bound(reason: str) -> Check:
 RULE: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/stats"): stats_check,
     ("GET", "/api/v1/basemap"): nothing_zone_bound("coastline, the same for everyone"),
+    ("GET", "/api/v1/alert-rules"): nothing_zone_bound("the rules document, the same for everyone"),
     ("POST", "/api/v1/auth/logout"): nothing_zone_bound("ends the caller's own token"),
     ("GET", "/api/v1/auth/me"): about_the_caller,
     ("POST", "/api/v1/auth/ticket"): nothing_zone_bound("a ticket carries the caller's scope"),

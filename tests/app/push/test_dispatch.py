@@ -344,3 +344,17 @@ async def test_a_deleted_subscription_gets_no_more_retries(
         assert len(rec.got) <= seen + 1  # at most the attempt already on the wire
     finally:
         await disp.stop()
+def test_a_liaisons_webhook_is_narrowed_by_the_rules_that_apply_to_its_owner() -> None:
+    from geo.alert_rules import parse_rules
+
+    rules = parse_rules(
+        {"rules": [], "narrow": [{"id": "high", "applies_to": {"roles": ["liaison"]},
+                                  "keep": {"min_severity": "high"}}]}
+    )  # fmt: skip
+    narrow = rules.narrowings_for("liaison1", "liaison")
+    sub: dict[str, Any] = {"active": True, "zones": None, "kinds": None, "min_severity": None}
+    sub["owner_scope"] = owner_scope(("liaison", ["a"], False), narrow)
+    assert matches(sub, {"zone": "a", "kind": "zone_entry", "severity": "high"})
+    assert not matches(sub, {"zone": "a", "kind": "zone_entry", "severity": "medium"})
+    # and never widens: still only its zone
+    assert not matches(sub, {"zone": "b", "kind": "zone_entry", "severity": "critical"})
