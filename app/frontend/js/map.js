@@ -155,7 +155,6 @@ export class MareMap {
       track: null,
       reach: null,
       intercepts: null,
-      alerts: [],
       assets: [],
       targets: [],
       replay: null,
