@@ -60,9 +60,9 @@ SUSPECT_SCENARIOS = frozenset(
     {"mothership", "mothership_encounter", "watchlist", "spoof_jump", "spoof_clone",
      "dark-near-departure"}
 )  # fmt: skip
-#: Vessels that must not: ordinary traffic and the NGO rescue ships (they stop in the Libyan SAR
-#: region, a hard negative).
-ORDINARY_SCENARIOS = frozenset({"traffic", "ngo_rescue", "unlabelled"})
+#: Vessels that must not: ordinary traffic (also when it sails out of receiver range), and the
+#: NGO rescue ships (they stop in the Libyan SAR region, a hard negative).
+ORDINARY_SCENARIOS = frozenset({"traffic", "ngo_rescue", "unlabelled", "out_of_range"})
 NEAR_DEPARTURE_NM = 25.0
 _DEG_PER_NM = 1.0 / 60.0
 
@@ -141,6 +141,8 @@ def positive_labels(
     for lab in labels:
         if lab.get("scenario") not in POSITIVE.get(lab["kind"], ()):
             continue
+        if (lab.get("details") or {}).get("optional"):
+            continue  # the truth itself does not require it to be found
         want = POSITIVE_ZONE_KIND.get(lab["kind"])
         if want is not None and kind_of.get(lab.get("zone") or "") != want:
             continue

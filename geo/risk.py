@@ -83,6 +83,16 @@ def at_coverage_edge(ev: Event) -> bool:
     return isinstance(cover, dict) and cover.get("verdict") == "edge"
 
 
+def _heard_well(ev: Event) -> bool:
+    """Return False for a gap where the receivers' coverage is unknown or poor (`geo.coverage`).
+
+    Going dark in departure waters weighs more only where silence means something: where the
+    feed shows the place well covered (or says nothing of coverage, as older engines' events).
+    """
+    cover = ev.details.get("coverage")
+    return not isinstance(cover, dict) or cover.get("verdict") in (None, "good")
+
+
 def _duration(ev: Event) -> str:
     d = ev.details.get("duration")
     if isinstance(d, str):
@@ -199,7 +209,12 @@ def risk_score(
         extra = ""
         if ev.kind is EventKind.AIS_GAP and at_coverage_edge(ev):
             weight *= cfg.coverage_edge_risk  # lost at the edge of coverage: not a switch-off
-        elif ev.kind is EventKind.AIS_GAP and where is not None and ev.lat is not None:
+        elif (
+            ev.kind is EventKind.AIS_GAP
+            and where is not None
+            and ev.lat is not None
+            and _heard_well(ev)
+        ):
             place = where(float(ev.lon or 0.0), float(ev.lat))
             if place is not None:
                 weight *= cfg.risk_departure_waters_factor

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
@@ -274,16 +274,14 @@ class AlertsRepo(RepoBase):
         related = [x for x in (host.get("related") or []) if x.get("key") != item["key"]]
         related.append(item)
         related.sort(key=lambda x: (x["start"], x["kind"]))
-        end = ev.end_ms if ev.end_ms is not None else ev.start_ms
-        old_end = host.get("end_time")
-        host_end = end if old_end is None else max(old_end, end)
         worse = _worse(severity, host["severity"])
+        # the row's own start and end stay its episode's (exports read them as the event)
         c.execute(
             update(e)
             .where(e.c.id == host["id"])
-            .values(related=related, end_time=host_end, severity=worse, updated_at=recorded)
+            .values(related=related, severity=worse, updated_at=recorded)
         )
-        host.update(related=related, end_time=host_end, severity=worse)
+        host.update(related=related, severity=worse)
 
     def _where(self, q: Any, f: AlertFilter) -> Any:
         ev = self._events
@@ -331,9 +329,10 @@ class AlertsRepo(RepoBase):
 
         For exports (CISE, reports): the episode as ``mare detect`` writes it, without the
         alert's lifecycle (state, assignee, comments), which is the desk's, not the event's.
+        Every episode, alert or not: which ones the desk handles is the desk's too.
         """
         e = self._events
-        q = self._where(select(e), f).order_by(e.c.start_time, e.c.id)
+        q = self._where(select(e), replace(f, alerts_only=False)).order_by(e.c.start_time, e.c.id)
         return [
             {
                 "kind": r.kind,

@@ -101,3 +101,18 @@ def test_one_zone_counts_once_however_often_it_is_entered() -> None:
     r = risk_score(1, [entry(i * 60_000) for i in range(12)], now_ms=12 * 60_000)
     assert r.score == 10
     assert r.explain() == ["entered Bank: +10"]
+
+
+def test_departure_waters_weigh_more_only_where_the_receivers_hear_well() -> None:
+    from geo.risk import departure_waters
+    from geo.zones import load_zone_file
+
+    where = departure_waters(load_zone_file(SHIPPED_ZONE_FILE))
+
+    def gap(verdict: str) -> Event:
+        return Event(EventKind.AIS_GAP, 1, 0, H, 32.95, 12.1, Severity.MEDIUM,
+                     details={"coverage": {"verdict": verdict}})  # fmt: skip
+
+    assert risk_score(1, [gap("good")], H, where=where).score == 50
+    assert risk_score(1, [gap("unknown")], H, where=where).score == 20
+    assert risk_score(1, [gap("edge")], H, where=where).score == 5  # lost, not switched off

@@ -36,7 +36,8 @@ def test_entry_dwell_and_exit_of_one_visit_are_one_alert_that_updates(store: Sto
     [again] = repo.write_events([tri(closed, alert=True), tri(leave, alert=True)])
     assert again["id"] == alert["id"]
     assert [r["kind"] for r in again["related"]] == ["zone_exit"]
-    assert again["end"] == "2026-06-01T09:46:40Z"
+    assert again["end"] == "2026-06-01T09:46:40Z"  # the closed dwell's own end
+    assert again["related"][0]["start"] == "2026-06-01T09:46:40Z"
     # one alert in the lists and counts; every event on the vessel
     alerts = repo.list_alerts(AlertFilter(), limit=10)
     assert [a["id"] for a in alerts] == [alert["id"]]
@@ -57,6 +58,7 @@ def test_a_later_event_of_the_situation_raises_the_alerts_severity(store: Store)
     leave = visit(EventKind.ZONE_EXIT, T0 + H, T0 + H, inside_s=3600.0)
     [updated] = repo.write_events([tri(leave, alert=False, severity=Severity.CRITICAL)])
     assert updated["id"] == alert["id"] and updated["severity"] == "critical"
+    assert (updated["start"], updated["end"]) == (alert["start"], alert["end"])  # its episode's
 
 
 def test_an_event_becomes_an_alert_when_a_later_version_is_decided_one(store: Store) -> None:
