@@ -30,6 +30,8 @@ from tests.app.processes import interrupt
 pytestmark = pytest.mark.slow
 MARE = str(Path(sys.executable).with_name("mare"))
 
+EVERY_EVENT_RULES = Path(__file__).resolve().parents[3] / "data" / "rules" / "every_event.json"
+
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
@@ -86,6 +88,8 @@ def launch(
         "MARE_CISE_PARTNERS_FILE": str(home / "partners.json"),
         "MARE_BATCH_SECONDS": "0.05",
         "MARE_RETENTION_DAYS": "36500",
+        # every event an alert: this is about the exchange, not about which events alert
+        "MARE_ALERT_RULES_FILE": str(EVERY_EVENT_RULES),
         **env,
     }  # fmt: skip
     proc = subprocess.Popen(
