@@ -52,8 +52,8 @@ from app.settings import ServiceSettings
 from app.store.contacts import add_contacts
 from app.store.maintainer import Maintainer
 from app.store.repo import Repo
-from geo.contacts import Contact
 from geo.alert_rules import load_rules_file, parse_rules
+from geo.contacts import Contact
 from geo.land import load_land
 from geo.places import load_places
 from geo.watchlist import load_watchlist
