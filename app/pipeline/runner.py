@@ -63,6 +63,9 @@ from geo.zones import Zone
 
 log = logging.getLogger("app.pipeline")
 
+#: What the alerts queue holds: (order of the write, triaged events, their vessels' states).
+AlertsItem = tuple[int, list[Triaged], list[dict[str, Any]]]
+
 T = TypeVar("T")
 
 TICK_SECONDS = 1.0
@@ -160,8 +163,8 @@ class Pipeline:
         )
         #: (order of the write, events with the rules' decisions, the states of their vessels
         #: written before the events)
-        self.alerts_q: asyncio.Queue[tuple[int, list[Triaged], list[dict[str, Any]]]] = asyncio.Queue(
-            queue_batches * 4
+        self.alerts_q: asyncio.Queue[tuple[int, list[Triaged], list[dict[str, Any]]]] = (
+            asyncio.Queue(queue_batches * 4)
         )
         #: Loop time of the last log line about drops, by stage (one line a minute at most).
         self._drop_logged: dict[str, float] = {}

@@ -344,6 +344,8 @@ async def test_a_deleted_subscription_gets_no_more_retries(
         assert len(rec.got) <= seen + 1  # at most the attempt already on the wire
     finally:
         await disp.stop()
+
+
 def test_a_liaisons_webhook_is_narrowed_by_the_rules_that_apply_to_its_owner() -> None:
     from geo.alert_rules import parse_rules
 
