@@ -118,7 +118,11 @@ def _int_field(raw: str, what: str, line: int) -> int | None:
 
 def parse_watchlist(text: str) -> Watchlist:
     """Parse watchlist CSV text; raises `WatchlistError` naming the line at fault."""
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a stray carriage return, a NUL: refused, never a crash
+        raise WatchlistError(f"watchlist line {reader.line_num}: {exc}") from None
     if not rows:
         raise WatchlistError("watchlist is empty: expected the header mmsi,imo,name,callsign,note")
     header = tuple(h.strip().lower() for h in rows[0])

@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from tests.app.api.conftest import EVERY_EVENT_RULES
+
 MARE = Path(sys.executable).parent / "mare"
 TOKEN = "mare_t_" + "k" * 40
 
@@ -69,6 +71,8 @@ def serve(
         "MARE_ZONE_FILE": str(zone_file),
         "MARE_BOOTSTRAP_ADMIN_TOKEN": TOKEN,
         "MARE_RETENTION_DAYS": "36500",
+        # every event an alert: these tests are about the process, not the alert rules
+        "MARE_ALERT_RULES_FILE": str(EVERY_EVENT_RULES),
         **env,
     }
     log = tmp / f"{name}.log"

@@ -52,3 +52,13 @@ def test_watchlist_match_once_per_vessel_and_entry() -> None:
     got = sorted((e.mmsi, e.details["matched_on"]) for e in matches)
     assert got == [(247000001, "name"), (642123456, "imo"), (642123456, "mmsi")]
     assert all(e.lat is not None for e in matches)
+
+
+def test_a_stray_carriage_return_is_refused_by_line_not_a_crash() -> None:
+    import pytest
+
+    from geo.watchlist import WatchlistError, parse_watchlist
+
+    # schemathesis sent this shape to /watchlist/import: the CSV reader raised, a 500
+    with pytest.raises(WatchlistError, match="line 3"):
+        parse_watchlist("mmsi,imo,name,callsign,note\n1,,A\rB,,\n\x00")
