@@ -20,8 +20,6 @@ import io
 import json
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +29,12 @@ from app.exchange.cise.entities import Sender, event_element, involved_mmsis, ve
 from app.exchange.cise.export import export, facts_from_events
 from app.exchange.cise.validate import entity_schema, serialize
 from bench.engine import build_capture
+from bench.timing import best_of
 from geo.engine import Engine
 from geo.places import load_places
 from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
 
 SENDER = Sender(authority="Bench ROC", service_id="bench.mare")
-
-
-def _best(fn: Callable[[], int], repeats: int) -> tuple[float, float, int]:
-    best_wall = best_cpu = float("inf")
-    out = 0
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return best_wall, best_cpu, out
 
 
 def _figure(wall: float, cpu: float, n: int) -> dict[str, Any]:
@@ -94,9 +82,9 @@ def run(repeats: int = 3) -> dict[str, Any]:
     try:
         out = {
             "events": len(events),
-            "export": _figure(*_best(exported, repeats)),
-            "build_only": _figure(*_best(built, repeats)),
-            "json_lines": _figure(*_best(json_lines, repeats)),
+            "export": _figure(*best_of(exported, repeats)),
+            "build_only": _figure(*best_of(built, repeats)),
+            "json_lines": _figure(*best_of(json_lines, repeats)),
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

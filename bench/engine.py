@@ -17,8 +17,6 @@ code costs.
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import pyais
 from ais_ingest.decoder import Decoder, chunked, read_lines
 from ais_ingest.records import Batch
 from app.cli.detect import SHIPPED_PLACES, run_detect, write_events
+from bench.timing import best_of
 from geo.engine import Engine
 from geo.places import load_places
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
@@ -57,17 +56,6 @@ def build_capture(seed: int = 1, min_lines: int = MIN_LINES) -> Path:
 
 def _zones() -> list[Zone]:
     return load_zone_file(SHIPPED_ZONE_FILE) if SHIPPED_ZONE_FILE.is_file() else []
-
-
-def _best(fn: Callable[[], int], repeats: int) -> tuple[float, float, int]:
-    best_wall = best_cpu = float("inf")
-    out = 0
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return best_wall, best_cpu, out
 
 
 def run(repeats: int = 3) -> dict[str, Any]:
@@ -110,7 +98,7 @@ def run(repeats: int = 3) -> dict[str, Any]:
         "records": n_records,
         "zones": len(zones),
     }
-    wall, cpu, n_events = _best(engine, repeats)
+    wall, cpu, n_events = best_of(engine, repeats)
     results["engine"] = {
         "records_per_s_wall": round(n_records / wall),
         "records_per_s_cpu": round(n_records / cpu),
@@ -118,7 +106,7 @@ def run(repeats: int = 3) -> dict[str, Any]:
         "events": n_events,
     }
     for name, fn in (("detect_end_to_end", detect), ("pyais_decode", bare_pyais)):
-        wall, cpu, count = _best(fn, repeats)
+        wall, cpu, count = best_of(fn, repeats)
         results[name] = {
             "lines_per_s_wall": round(n_lines / wall),
             "lines_per_s_cpu": round(n_lines / cpu),

@@ -9,8 +9,6 @@ decoding, not disks. Each is run ``repeats`` times and the best run counts (nois
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from pyais.stream import IterMessages
 
 from ais_ingest.decoder import Decoder, chunked
 from ais_ingest.timestamps import nmea_checksum
+from bench.timing import best_of
 
 AISHUB = Path(__file__).parents[1] / "tests/data/ais/aishub/aishub_2015_3min.nmea"
 OUT = Path(__file__).parent / "out"
@@ -39,16 +38,6 @@ def build_capture(copies: int = 2, corrupt: float = 0.005, seed: int = 0) -> byt
                 line = line[:k] + chr(rng.randrange(48, 120)) + line[k + 1 :]
             out.append(f"\\{tag}*{nmea_checksum(tag):02X}\\{line}")
     return ("\n".join(out) + "\n").encode("ascii")
-
-
-def _best(fn: Callable[[], int], repeats: int) -> tuple[float, int]:
-    best = float("inf")
-    result = 0
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
 
 
 def _mare(data: bytes) -> int:
@@ -104,7 +93,7 @@ def run(repeats: int = 3) -> dict[str, Any]:
         ("pyais_stream", lambda: _pyais_stream(data)),
         ("aiscat", lambda: _aiscat(data)),
     ):
-        seconds, count = _best(fn, repeats)
+        seconds, _, count = best_of(fn, repeats)
         results[name] = {"lines_per_s": round(n / seconds), "outputs": count, "seconds": seconds}
     mare = results["mare_full_path"]["lines_per_s"]
     results["ratio_vs_pyais_decode"] = round(mare / results["pyais_decode"]["lines_per_s"], 2)
