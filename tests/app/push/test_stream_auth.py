@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from app.api.push import stream_auth
 from app.api.services import services_of
 from app.auth.tokens import API_PREFIX, hash_token, new_token
 from app.identity import Role, User
@@ -162,21 +163,32 @@ async def test_a_token_revoked_by_another_process_ends_streams_within_the_rechec
     assert code == 4401
 
 
-async def test_an_expiring_token_ends_its_streams_at_expiry(service: Service) -> None:
+async def test_an_expiring_token_ends_its_streams_at_expiry(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
     owner = new_user(service, "expiring1", Role.OFFICER)
-    token, _ = api_token(service, owner, seconds=4.0)
-    row_expiry = utcnow() + timedelta(seconds=4.0)
+    token, _ = api_token(service, owner, seconds=3600.0)
+    row_expiry = utcnow() + timedelta(seconds=3600.0)  # taken after the row's: bounds it
     ws = await open_ws(service, token)
     async with open_sse(service, token) as sse:
         await sse_subscribed(service, 1)
         service.publish_alert(mmsi=402000001)  # alive until then
         assert (await recv(ws, "alert"))["alert"]["mmsi"] == 402000001
         assert (await sse.wait_alert())["mmsi"] == 402000001
+        # The streams' clock jumps to one second before the expiry (however long the set-up
+        # took on a loaded machine) and the guards are woken to re-read it: each must wait
+        # out that second and end its stream at the deadline, not at the next period.
+        skew = row_expiry - utcnow() - timedelta(seconds=1.0)
+
+        def streams_clock() -> datetime:
+            return utcnow() + skew
+
+        monkeypatch.setattr(stream_auth, "utcnow", streams_clock)
+        services_of(service.app).identities_changed()
         code, errors = await ws_closed(ws)
         await sse.wait_ended()
     assert code == 4401 and "expired" in errors[-1]["message"]
-    # not before its expiry (row_expiry was taken just after the row's own, so it bounds it)
-    assert utcnow() >= row_expiry - timedelta(seconds=0.1)
+    assert streams_clock() >= row_expiry - timedelta(seconds=0.1)  # not before it
 
 
 async def test_a_liaison_whose_zones_change_gets_the_new_scope_on_open_streams(
