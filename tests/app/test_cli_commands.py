@@ -1,0 +1,53 @@
+"""`mare` imports only the module of the command it runs; every name maps to its module."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import COMMAND_MODULES
+
+_REGISTERED = """
+import importlib, json, sys
+import typer.main
+from app.cli import cli, load_commands
+load_commands(sys.argv[1:])
+print(json.dumps(sorted(typer.main.get_command(cli).commands)))
+"""
+
+
+def _registered(*argv: str) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", _REGISTERED, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    names: list[str] = json.loads(out.stdout)
+    return names
+
+
+@pytest.mark.parametrize("name", sorted(COMMAND_MODULES))
+def test_a_command_alone_registers_its_own_name(name: str) -> None:
+    assert name in _registered(name, "--help")
+
+
+def test_help_and_unknown_names_load_every_command() -> None:
+    every = _registered("--help")
+    assert set(COMMAND_MODULES) <= set(every)
+    assert _registered("no-such-command") == every
+
+
+def test_decode_does_not_import_the_service_engine_or_store() -> None:
+    script = (
+        "import sys\n"
+        "sys.argv = ['mare', 'decode', '--help']\n"
+        "from app.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('app.api', 'app.store', 'geo.engine', 'sqlalchemy', 'scipy', 'fastapi')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
