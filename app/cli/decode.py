@@ -57,7 +57,7 @@ def decode(
                 before = dict(dec.stats.times)
                 for chunk in chunked(read_lines(path), 8192):
                     batch = dec.decode(chunk, clock.end_ms, path.name)
-                    writer.write(batch.records())
+                    writer.write_batch(batch)
                     progress.advance(task, sum(len(line) + 1 for line in chunk))
                 if mostly_untimed(untimed(before, dec.stats)):
                     untimed_captures.append(untimed_message(clock, untimed(before, dec.stats)))
