@@ -55,6 +55,7 @@ from ais_ingest.framing import (
     TagInfo,
     frame_chunk,
     payload_keys,
+    plain_tag_info,
     tag_info_of,
 )
 from ais_ingest.lineframe import TagParser, checksums_ok, frame_lines
@@ -143,7 +144,9 @@ class Decoder:
         cache = self._tag_infos
         if text in cache:
             return cache[text]
-        info = tag_info_of(self._tags(text.decode("ascii")))
+        info: TagInfo = plain_tag_info(text)
+        if info is None:
+            info = tag_info_of(self._tags(text.decode("ascii")))
         if len(cache) >= _TAG_INFO_CACHE_SIZE:
             cache.clear()
         cache[text] = info

@@ -1,0 +1,80 @@
+"""Tag blocks in the whole-chunk framer: the same records and counts as the per-line framer."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyais import encode_dict
+
+from ais_ingest.decoder import Decoder
+from ais_ingest.framing import plain_tag_info, tag_info_of
+from ais_ingest.lineframe import TagParser
+from ais_ingest.records import Batch
+from ais_ingest.timestamps import nmea_checksum
+
+
+def _tag(body: str, digits: str | None = None) -> str:
+    return f"\\{body}*{digits if digits is not None else f'{nmea_checksum(body):02X}'}\\"
+
+
+def _decode(lines: list[str], *, per_line: bool) -> tuple[Batch, dict[str, int]]:
+    dec = Decoder()
+    if per_line:
+        dec.vector_min_lines = 10**9
+    assert len(lines) >= Decoder.vector_min_lines  # else both would go line by line
+    batch = Batch.concat([dec.decode(lines, 1_700_000_000_000, "feed"), dec.flush()])
+    return batch, dict(dec.stats.counts)
+
+
+def test_tag_blocks_of_every_shape_frame_alike_in_a_whole_chunk_and_line_by_line() -> None:
+    rng = random.Random(7)
+    shapes = [
+        lambda i: _tag(f"s:r{i % 13},c:{1_700_000_000 + i}"),
+        lambda i: _tag(f"c:{1_700_000_000 + i},s:st:{i % 5}"),
+        lambda i: _tag(f"s:,c:{1_700_000_000 + i}"),
+        lambda i: _tag(f"c:{1_700_000_000_000 + i * 250}"),  # milliseconds
+        lambda i: _tag(f"c:{1_700_000_000 + i}.5,s:x"),
+        lambda i: _tag(f"s:a*b,c:{1_700_000_000 + i}"),
+        lambda i: _tag(f"s:r1,c:{1_700_000_000 + i},n:{i}"),
+        lambda i: _tag(f"s:r1,c:{1_700_000_000 + i}", "00"),  # bad checksum
+        lambda i: _tag(f"s:r1,c:{1_700_000_000 + i}", f"{nmea_checksum(f's:r1,c:{i}'):02x}"),
+        lambda i: _tag(f"s:r1,c:{1_700_000_000 + i}", f"{nmea_checksum(f's:r1,c:{i}'):02x}"),
+        lambda i: _tag(f"c:{i},s:r2", "aF"),
+        lambda i: _tag(f"c:{i},s:r2", "G1"),
+        lambda i: _tag(f"c:x{i},s:r2"),
+        lambda i: _tag(f"g:1-1-{i},s:r2,c:{1_700_000_000 + i}"),
+    ]
+    lines = []
+    for i in range(1200):
+        msg: dict[str, str | int | float | bytes | bool] = {
+            "type": 1,
+            "mmsi": 247_000_000 + i % 40,
+            "lat": 35 + i / 1e3,
+            "lon": 12.5,
+        }
+        sentence = next(iter(encode_dict(msg, radio_channel="A")))
+        lines.append(rng.choice(shapes)(i) + sentence)
+    whole, whole_counts = _decode(lines, per_line=False)
+    each, each_counts = _decode(lines, per_line=True)
+    assert whole_counts == each_counts
+    assert whole_counts["bad_checksum"] > 100 and whole_counts["records"] > 600
+    assert list(whole.positions) == list(each.positions)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    station=st.text(st.sampled_from("ab1:*,- "), max_size=6),
+    seconds=st.text(st.sampled_from("0123456789.e-"), min_size=0, max_size=13),
+    order=st.booleans(),
+    digits=st.sampled_from(["5A", "5a", "aF", "G1", "1", "123"]),
+)
+def test_the_plain_tag_reader_agrees_with_the_general_parser(
+    station: str, seconds: str, order: bool, digits: str
+) -> None:
+    body = f"s:{station},c:{seconds}" if order else f"c:{seconds},s:{station}"
+    text = f"{body}*{digits}"
+    plain = plain_tag_info(text.encode("ascii"))
+    if plain is not None:
+        assert plain == tag_info_of(TagParser()(text))
