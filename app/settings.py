@@ -114,10 +114,10 @@ class ServiceSettings(Settings):
     #: Own assets (CSV or JSON: name, kind, mmsi and/or lat/lon, max_speed_kn) upserted by name
     #: at every start (`app.live.assets`); None for none. An invalid file stops the start.
     assets_file: Path | None = None
-    #: Land polygons for reachable areas and the basemap (GSHHG "h", about 200 m).
+    #: Land polygons for reachable areas (GSHHG "h", about 200 m).
     land_file: Path = shipped.LAND_FILE
-    #: Coarser land for the dashboard basemap (GSHHG "i"): a tenth of the bytes, same picture
-    #: at the scale of the central Mediterranean.
+    #: Land and borders for the dashboard's basemap (Natural Earth 10m, the whole Mediterranean
+    #: and its approaches: the map never shows land cut off at a data box).
     basemap_file: Path = shipped.BASEMAP_FILE
     #: Places for the engine's "38 nm N of Zuwara" wording.
     places_file: Path = shipped.PLACES_FILE

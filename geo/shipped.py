@@ -17,8 +17,9 @@ DATA_DIR = Path(__file__).resolve().with_name("data")
 ZONE_FILE = DATA_DIR / "zones" / "central_med.geojson"
 #: Land for reachable areas (GSHHG "h", about 200 m).
 LAND_FILE = DATA_DIR / "coast" / "land_gshhg_h.geojson"
-#: Coarser land for the dashboard's basemap (GSHHG "i").
-BASEMAP_FILE = DATA_DIR / "coast" / "land_gshhg_i.geojson"
+#: The dashboard's basemap: Natural Earth 10m land and borders of the whole Mediterranean and
+#: its approaches (the GSHHG files stop at the central-Mediterranean box, a rectangle zoomed out).
+BASEMAP_FILE = DATA_DIR / "coast" / "basemap_med.geojson"
 #: Full-resolution land (GSHHG "f"), for building the zone set.
 LAND_FULL_FILE = DATA_DIR / "coast" / "land_gshhg_f.geojson"
 #: Country outlines (Natural Earth 1:10m).

@@ -32,6 +32,7 @@ MUST_HAVE = (
     "geo/data/coast/land_gshhg_f.geojson",
     "geo/data/coast/land_gshhg_h.geojson",
     "geo/data/coast/land_gshhg_i.geojson",
+    "geo/data/coast/basemap_med.geojson",
     "geo/data/coast/countries_ne10m.geojson",
     "geo/data/places.csv",
     "geo/shipped.py",
