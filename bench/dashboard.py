@@ -6,6 +6,9 @@ diff path (the handler the WebSocket feeds: JSON text parsed, written into the t
 one redraw per frame); the bare page draws the same 10,000 points as a ScatterplotLayer and
 replaces its position buffer each second. Frame times are requestAnimationFrame intervals.
 
+Replay at analyst scale (``bench.replay``): 250,000 positions played at 300×, frames per second
+while playing and the time back to Live, beside a bare deck.gl TripsLayer of the same data.
+
 Time to first vessel: the real service on SQLite, fed 500 vessels over its UDP source, then the
 dashboard opened with a ``#token=`` link; from navigation start to the first frame drawn with
 vessels in it (the ``mare:first-vessels`` event).
@@ -23,6 +26,7 @@ from statistics import median
 from typing import Any
 
 from app.api.services import services_of
+from bench import replay
 
 N_VESSELS = 10_000
 SECONDS = 10.0
@@ -215,6 +219,7 @@ def run() -> dict[str, Any]:
             page.wait_for_function("() => typeof window.__benchStep === 'function'")
             result["bare_deck"] = _measure(page, "window.__benchStep();")
             ctx.close()
+            result["replay"] = replay.run(browser, base, TOKEN, SECONDS)
             browser.close()
     finally:
         server.should_exit = True

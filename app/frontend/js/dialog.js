@@ -34,6 +34,9 @@ export function openDialog({ title, fields = [], submitLabel = "Save", body = nu
           required: f.required,
           min: f.min,
           max: f.max,
+          pattern: f.pattern,
+          placeholder: f.placeholder,
+          inputmode: f.inputmode,
         });
       }
       inputs[f.name] = input;

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { openDialog } from "./dialog.js";
-import { eventNow, fmtUtc, h, isoToLocalInput, localInputToIso, toast } from "./format.js";
+import { UTC_FIELD, eventNow, fmtUtc, h, isoToLocalInput, localInputToIso, toast } from "./format.js";
 import { ZONE_KINDS } from "./style.js";
 
 /** Slug for a zone id from its name (the zone file's `id` is a unique slug). */
@@ -160,8 +160,8 @@ export class Drawing {
     const v = await openDialog({
       title: "Who was inside, and when",
       fields: [
-        { name: "start", label: "From (UTC)", type: "datetime-local", value: isoToLocalInput(now - 24 * 3_600_000), required: true },
-        { name: "end", label: "To (UTC)", type: "datetime-local", value: isoToLocalInput(now), required: true },
+        { name: "start", label: "From (UTC)", ...UTC_FIELD, value: isoToLocalInput(now - 24 * 3_600_000), required: true },
+        { name: "end", label: "To (UTC)", ...UTC_FIELD, value: isoToLocalInput(now), required: true },
       ],
       submitLabel: "Search",
     });

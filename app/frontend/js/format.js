@@ -130,11 +130,19 @@ export function toast(text) {
   toastTimer = setTimeout(() => el.classList.remove("show"), 3500);
 }
 
-/** ISO string for a datetime-local input value, read as UTC (the room works in UTC). */
+/** A UTC time field: text "2026-06-01 03:10", 24-hour, whatever the browser's locale (a
+ * datetime-local input shows 12-hour AM/PM in an en-US browser, and the browser's zone). */
+export const UTC_PATTERN = "\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}(:\\d{2})?";
+export const UTC_FIELD = { type: "text", pattern: UTC_PATTERN, placeholder: "YYYY-MM-DD HH:MM", inputmode: "numeric" };
+
+/** ISO string for a UTC field's value ("2026-06-01 03:10" or with a T), or null. */
 export function localInputToIso(value) {
-  return value ? `${value.length === 16 ? value + ":00" : value}Z` : null;
+  const v = String(value || "").trim().replace(" ", "T");
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(v)) return null;
+  return `${v.length === 16 ? v + ":00" : v}Z`;
 }
 
+/** A UTC field's value for a time in ms: "2026-06-01 03:10". */
 export function isoToLocalInput(ms) {
-  return new Date(ms).toISOString().slice(0, 16);
+  return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 }

@@ -318,6 +318,7 @@ function setMode(mode) {
   app.mode = mode;
   document.querySelectorAll(".modes [data-mode]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === mode)));
   if (prev === "replay" && mode !== "replay") app.replay.stop();
+  if (mode === "replay") app.replay.defaultWindow();
   if (prev === "draw" && mode !== "draw" && app.drawing.active) app.drawing.cancel();
   $("replay-bar").hidden = mode !== "replay";
   if (mode === "draw") app.drawing.start();
@@ -355,7 +356,13 @@ function onMapClick(info) {
   if (id === "vessels" && info.index >= 0) {
     app.panel.open(app.store.mmsi[info.index]);
   } else if (id === "replay-alerts" && info.object) {
-    app.panel.open(info.object.mmsi);
+    // one vessel's alerts open it; a cluster of several zooms in on them
+    const c = info.object;
+    if (c.mmsi) app.panel.open(c.mmsi);
+    else app.map.flyTo(c.lon, c.lat, app.map.viewState.zoom + 2);
+  } else if (id === "replay-heads" && info.index >= 0) {
+    const v = app.replay.vesselOfHead(info.index);
+    if (v) app.panel.open(v.mmsi);
   } else if (id === "assets" && info.object) {
     const { position, text, ...asset } = info.object;
     app.assets.open(asset);
@@ -382,9 +389,14 @@ function showTooltip(info) {
   } else if ((id === "zones" || id === "zone-fills") && info.object) {
     const p = info.object.properties || {};
     lines = [h("b", {}, p.name || p.id), h("div", { class: "muted" }, String(p.kind || "").replaceAll("_", " "))];
+  } else if (id === "replay-alerts" && info.object?.count > 1) {
+    lines = [h("b", {}, `${info.object.count} vessels with alerts`), h("div", { class: "muted" }, "click to zoom in")];
   } else if (id === "replay-alerts" && info.object) {
-    const a = info.object;
+    const a = info.object.alert;
     lines = [h("b", {}, kindText(a.kind)), h("div", { class: "muted" }, `${a.vessel_name || a.mmsi} · ${fmtUtc(a.start)}`)];
+  } else if (id === "replay-heads" && info.index >= 0) {
+    const v = app.replay.vesselOfHead(info.index);
+    if (v) lines = [h("b", {}, v.name || `MMSI ${v.mmsi}`)];
   } else if ((id === "replay-heads" || id === "replay-trips" || id === "retro-tracks") && info.object) {
     lines = [h("b", {}, info.object.name || `MMSI ${info.object.mmsi}`)];
   } else if (id === "assets" && info.object) {

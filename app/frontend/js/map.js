@@ -13,11 +13,14 @@
 // layers that derive from it (suspect rings, dark labels) are keyed by versions the store bumps
 // only when their membership changes.
 
-import { ICON_NAMES, SELECTED_COLOR, buildIconAtlas, severityColor, zoneColor } from "./style.js";
+import { ICON_NAMES, MAP_COLORS, SELECTED_COLOR, buildIconAtlas, severityColor, zoneColor } from "./style.js";
 import { VERTICES_PER_MARK, expand, flatLayer } from "./flat.js";
 import { eventNow, fmtDuration, parseTime } from "./format.js";
 import { ASSET_COLOR, buildAssetAtlas } from "./assets.js";
 import { TARGET_COLOR, targetLabel } from "./targets.js";
+import { ofGroup, placeLabels } from "./labels.js";
+import { MarksLayer, REPLAY_TRAIL_S, alertClusters, moveHeads, projectPairs, replayLayers, toWorld } from "./tracks.js";
+import { ChartOverlay, SCROLL_SPEED, clampView, graticule, keyView } from "./chart.js";
 
 const {
   Deck,
@@ -29,7 +32,6 @@ const {
   LineLayer,
   PolygonLayer,
   GeoJsonLayer,
-  TripsLayer,
   FlyToInterpolator,
   MapView,
 } = window.deck;
@@ -51,6 +53,10 @@ export function charsetOf(items) {
   for (const it of items) for (const ch of it.text || "") set.add(ch);
   return [...set];
 }
+
+/** One character set for every label layer, so the font atlas is built once, not on each new
+ * set of labels: ASCII, Latin-1 and the marks the labels use. */
+const LABEL_CHARSET = [...ASCII, ...Array.from({ length: 96 }, (_, i) => String.fromCharCode(160 + i)), "·", "′", "–", "—", "…"];
 
 /** Douglas-Peucker on one ring (tolerance in degrees); keeps the ends. */
 export function simplifyRing(ring, tol) {
@@ -139,6 +145,41 @@ function largestRing(geometry) {
   return best;
 }
 
+/** Zone names as a chart prints them: "Port of Sfax" is "Sfax", "Malta territorial sea (12 nm,
+ * approximate)" is "Malta territorial sea"; the full name is in the tooltip. Never the id while
+ * there is a name. */
+export function zoneLabel(props) {
+  const name = String(props?.name || props?.id || "").trim();
+  return name.replace(/\s*\([^)]*\)\s*$/, "").replace(/^Port of\s+/i, "");
+}
+
+/** The one empty list (a memo key that must not change when nothing changed). */
+const NONE = Object.freeze([]);
+
+/** Port names from this zoom (about 25 nm across the screen's width): below it they are dots. */
+const PORT_LABEL_ZOOM = 7.5;
+/** Which zone names win when two would overlap: the small areas of interest before the wide belts. */
+const ZONE_LABEL_ORDER = ["departure_hotspot", "arrival_area", "patrol_area", "custom", "territorial_sea", "contiguous_zone", "sar_region"];
+
+/** The zoom from which a zone's name is shown: when its box spans some 160 px on screen. */
+function zoneLabelZoom(geometry) {
+  let w = Infinity;
+  let e = -Infinity;
+  let s = Infinity;
+  let n = -Infinity;
+  const walk = (c) => {
+    if (typeof c[0] === "number") {
+      w = Math.min(w, c[0]);
+      e = Math.max(e, c[0]);
+      s = Math.min(s, c[1]);
+      n = Math.max(n, c[1]);
+    } else c.forEach(walk);
+  };
+  if (geometry?.coordinates) walk(geometry.coordinates);
+  const span = Math.max(e - w, (n - s) * 1.2, 1e-3);
+  return Math.max(5, Math.log2((160 * 360) / (512 * span)));
+}
+
 export class MareMap {
   constructor(container, description, store, handlers) {
     this.store = store;
@@ -190,7 +231,9 @@ export class MareMap {
       parent: container,
       views: converted.views,
       initialViewState: this.viewState,
-      controller: { doubleClickZoom: false, keyboard: true },
+      // The keyboard is the map's own (keyView): deck.gl's listens on its canvas, which never
+      // has the focus; the focusable element is the map's container.
+      controller: { doubleClickZoom: false, keyboard: false, scrollZoom: { speed: SCROLL_SPEED, smooth: false } },
       layers: [],
       useDevicePixels: 1,
       // No multisampling on the vessel canvas: icons are smoothed by their atlas and circles by
@@ -206,9 +249,11 @@ export class MareMap {
               ? "pointer"
               : "grab",
       onViewStateChange: ({ viewState }) => {
-        this.viewState = viewState;
-        this.base.setProps({ viewState });
-        this.handlers.onView?.(viewState);
+        const vs = clampView(viewState, container.clientWidth, container.clientHeight);
+        this.viewState = vs;
+        this.base.setProps({ viewState: vs });
+        this.afterView();
+        return vs;
       },
       onHover: (info) => this.handlers.onHover?.(this.pickZone(info)),
       onClick: (info, event) => this.handlers.onClick?.(info, event),
@@ -224,6 +269,30 @@ export class MareMap {
       this.state.minuteTick++;
       this.render();
     }, 30_000);
+    this.container = container;
+    this.overlay = new ChartOverlay(container.parentElement || container);
+    container.addEventListener("keydown", (ev) => {
+      if (ev.target !== container || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      const next = keyView(this.viewState, ev.key, ev.shiftKey, container.clientWidth, container.clientHeight);
+      if (!next) return;
+      ev.preventDefault();
+      this.setView(next);
+    });
+    requestAnimationFrame(() => this.setView(this.viewState));
+  }
+
+  /** Move the view (clamped to the basemap's box) on both Decks. */
+  setView(vs) {
+    this.viewState = clampView({ ...vs, pitch: 0, bearing: 0 }, this.container.clientWidth, this.container.clientHeight);
+    this.deck.setProps({ initialViewState: this.viewState });
+    this.base.setProps({ viewState: this.viewState });
+    this.afterView();
+  }
+
+  /** After every view change: labels re-placed if the zoom changed, chart furniture redrawn. */
+  afterView() {
+    this.handlers.onView?.(this.viewState);
+    this.render();
   }
 
   set(patch) {
@@ -236,6 +305,10 @@ export class MareMap {
     this.pending = requestAnimationFrame(() => {
       this.pending = 0;
       const base = this.baseLayers();
+      if (this.overlayKey !== this.viewState) {
+        this.overlayKey = this.viewState;
+        this.overlay?.update(this.deck.getViewports()[0], this.cache.get("graticule-lines")?.layer);
+      }
       const prev = this.baseLayerList;
       if (base.length !== prev.length || base.some((l, i) => l !== prev[i])) {
         this.baseLayerList = base;
@@ -283,9 +356,7 @@ export class MareMap {
   }
 
   panTo(lon, lat) {
-    this.viewState = { ...this.viewState, longitude: lon, latitude: lat };
-    this.deck.setProps({ initialViewState: this.viewState });
-    this.base.setProps({ viewState: this.viewState });
+    this.setView({ ...this.viewState, longitude: lon, latitude: lat });
   }
 
   bbox() {
@@ -329,9 +400,94 @@ export class MareMap {
         }
         at = best;
       }
-      labels.push({ position: at, text: f.properties?.name || f.properties?.id || "", kind });
+      const port = kind === "port" || kind === "anchorage";
+      labels.push({
+        position: at,
+        text: zoneLabel(f.properties),
+        kind,
+        group: port ? "port" : "zone",
+        size: port ? 11 : 12,
+        minZoom: port ? PORT_LABEL_ZOOM : zoneLabelZoom(f.geometry),
+        rank: ZONE_LABEL_ORDER.indexOf(kind),
+      });
     }
+    labels.sort((a, b) => (a.group === b.group ? 0 : a.group === "port" ? -1 : 1) || a.rank - b.rank);
     this.set({ zones: fc, zoneFills: { type: "FeatureCollection", features: small }, zoneLabels: labels, zoneHover: -1 });
+  }
+
+  /** The view's bounding box grown `f` times its size about its centre, [w, s, e, n]. */
+  viewBox(f = 1) {
+    const b = this.bbox() || [10, 30, 20, 40];
+    const cx = (b[0] + b[2]) / 2;
+    const cy = (b[1] + b[3]) / 2;
+    const hw = ((b[2] - b[0]) / 2) * f;
+    const hh = ((b[3] - b[1]) / 2) * f;
+    return [cx - hw, Math.max(-80, cy - hh), cx + hw, Math.min(80, cy + hh)];
+  }
+
+  /** Changes when the graticule must be rebuilt: a new spacing, or the view left the lines
+   * drawn (they cover twice the view each way). */
+  gridKey() {
+    const b = this.bbox() || [0, 0, 1, 1];
+    const w = b[2] - b[0];
+    const h = b[3] - b[1];
+    return `${Math.round(this.viewState.zoom * 4)}|${Math.round((b[0] + b[2]) / 2 / w)}|${Math.round((b[1] + b[3]) / 2 / h)}`;
+  }
+
+  /** Every label that wants a place on the map, in the placement's terms (labels.js). */
+  labelCandidates() {
+    const s = this.state;
+    const st = this.store;
+    const live = s.mode !== "replay";
+    const suspects = live ? this.memo("suspect-list", [st.suspectVersion], () => this.suspectList()) : null;
+    const dark = live && s.showDark ? this.memo("dark-list", [st.darkVersion], () => ({ list: st.slotsWith(1) })) : null;
+    const assets = live && s.assets.length ? this.assetItems() : NONE;
+    const targets = live && s.targets.length ? this.targetItems() : NONE;
+    const key = [s.zoneLabels, s.showZones, suspects, dark, suspects || dark ? st.version : -1, assets, targets, s.intercepts, s.minuteTick];
+    return this.memo("label-candidates", key, () => {
+      const out = [];
+      const at = (m) => {
+        const i = st.slot.get(m);
+        return i === undefined ? [NaN, NaN] : [st.positions[2 * i], st.positions[2 * i + 1]];
+      };
+      for (const m of suspects?.list || []) {
+        const v = st.get(m);
+        out.push({ group: "suspect", ref: m, text: v?.name || String(m), position: at(m), size: 11, offset: [0, -21], pad: [3, 1] });
+      }
+      for (const a of assets) out.push({ group: "asset", ref: a, text: a.text, position: a.position, size: 11, offset: [0, 17], pad: [3, 1] });
+      for (const t of targets) out.push({ group: "target", ref: t, text: t.text, position: t.position, size: 11, offset: [0, -16], pad: [3, 1] });
+      for (const p of s.intercepts?.points || []) {
+        if (p.label) out.push({ group: "intercept", ref: p, text: p.label, position: p.position, size: 11, offset: [0, -16], pad: [4, 2] });
+      }
+      if (dark) {
+        const now = eventNow();
+        for (const m of dark.list) {
+          const v = st.get(m);
+          const since = parseTime(v?.dark_since || v?.last_seen);
+          out.push({ group: "dark", ref: m, text: `dark ${fmtDuration(now - since)}`, position: at(m), size: 11, offset: [0, 17], pad: [3, 1] });
+        }
+      }
+      if (s.showZones) for (const z of s.zoneLabels) out.push({ ...z, offset: [0, 0], pad: [0, 0] });
+      return out;
+    });
+  }
+
+  /** The labels placed at the present zoom, by layer: {zone, suspect, asset, target, ...}. */
+  placedLabels() {
+    const candidates = this.labelCandidates();
+    return this.memo("placed-labels", [candidates, this.viewState.zoom], () => {
+      const placed = placeLabels(candidates, this.viewState.zoom);
+      const by = { zone: ofGroup(placed, "zone", "port") };
+      for (const g of ["suspect", "asset", "target", "intercept", "dark"]) by[g] = ofGroup(placed, g);
+      return by;
+    });
+  }
+
+  suspectList() {
+    const st = this.store;
+    const list = st.slotsWith(2);
+    const slots = Int32Array.from(list, (m) => st.slot.get(m));
+    return { list, slots, positions: new Float32Array(slots.length * 2 * VERTICES_PER_MARK) };
   }
 
   /** The base Deck's layers: the static picture under everything else. */
@@ -339,8 +495,32 @@ export class MareMap {
     const s = this.state;
     const out = [];
     if (s.land) {
-      out.push(this.memo("land", [s.land], () => this.templates.land.clone({ data: s.land })));
+      // Coarser land zoomed out (the same picture at that scale, a tenth of the vertices), and
+      // the coast and borders as plain GL lines: deck.gl's stroked polygons draw each segment
+      // as an instance, which software WebGL pays per segment on every redraw (flat.js).
+      const level = LAND_LEVELS.findIndex((l) => this.viewState.zoom < l.below);
+      const lod = this.memo(`land-lod-${level}`, [s.land], () => landLevel(s.land, LAND_LEVELS[level].tol));
+      out.push(
+        this.memo("land", [lod, s.theme], () =>
+          this.templates.land.clone({ data: lod.polygons, stroked: false, getFillColor: MAP_COLORS.land }),
+        ),
+        this.memo("coast", [lod, s.theme], () => lineLayer("coast", lod.coast, MAP_COLORS.coast)),
+        this.memo("borders", [lod, s.theme], () => lineLayer("borders", lod.borders, MAP_COLORS.border)),
+      );
     }
+    const grid = this.memo("graticule-lines", [this.gridKey()], () => graticule(this.viewBox(2), this.viewState.zoom));
+    out.push(
+      this.memo("graticule", [grid], () =>
+        new PathLayer({
+          id: "graticule",
+          data: grid.lines,
+          getPath: (d) => d.path,
+          getColor: MAP_COLORS.grid,
+          widthUnits: "pixels",
+          getWidth: 1,
+        }),
+      ),
+    );
     if (s.zones && s.showZones) {
       out.push(
         this.memo("zone-fills", [s.zoneFills, s.zoneHover], () =>
@@ -348,7 +528,7 @@ export class MareMap {
             id: "zone-fills",
             data: s.zoneFills,
             stroked: false,
-            getFillColor: (f) => [...zoneColor(f.properties?.kind), 34],
+            getFillColor: (f) => [...zoneColor(f.properties?.kind), 18],
             autoHighlight: false,
             highlightedObjectIndex: s.zoneHover,
           }),
@@ -358,19 +538,26 @@ export class MareMap {
             data: s.zones,
             filled: false,
             pickable: false,
-            getLineColor: (f) => [...zoneColor(f.properties?.kind), 190],
-          }),
-        ),
-        this.memo("zone-names", [s.zoneLabels], () =>
-          this.templates["zone-names"].clone({
-            data: s.zoneLabels,
-            getPosition: (d) => d.position,
-            getText: (d) => d.text,
-            characterSet: charsetOf(s.zoneLabels),
+            // subdued: a zone is context, the vessels are the picture
+            getLineColor: (f) => [...zoneColor(f.properties?.kind), 110],
+            getLineWidth: 1,
           }),
         ),
       );
     }
+    const placed = this.placedLabels();
+    out.push(
+      this.memo("zone-names", [placed.zone], () =>
+        this.templates["zone-names"].clone({
+          data: placed.zone,
+          getPosition: (d) => d.position,
+          getText: (d) => d.text,
+          getSize: (d) => d.size,
+          getColor: (d) => (d.group === "port" ? MAP_COLORS.portText : MAP_COLORS.zoneText),
+          characterSet: LABEL_CHARSET,
+        }),
+      ),
+    );
     return out;
   }
 
@@ -448,11 +635,7 @@ export class MareMap {
     // The ring list changes only when some vessel enters or leaves it (or slots move); between
     // those, a diff only rewrites the rings' positions, copied from the store by slot.
     // Rings and vessels are drawn without instancing (flat.js): one entry per vertex, six per mark.
-    const suspects = this.memo("suspect-list", [st.suspectVersion], () => {
-      const list = st.slotsWith(2);
-      const slots = Int32Array.from(list, (m) => st.slot.get(m));
-      return { list, slots, positions: new Float32Array(slots.length * 2 * VERTICES_PER_MARK) };
-    });
+    const suspects = this.memo("suspect-list", [st.suspectVersion], () => this.suspectList());
     out.push(
       this.memo("suspects", [suspects, st.version], () => {
         const { slots, positions } = suspects;
@@ -499,35 +682,14 @@ export class MareMap {
         });
       }),
     );
+    const placed = this.placedLabels();
+    out.push(
+      this.memo("suspect-names", [placed.suspect], () =>
+        labelLayer("suspect-names", placed.suspect, MAP_COLORS.suspectText, [0, -21]),
+      ),
+    );
     if (s.showDark) {
-      const dark = this.memo("dark-list", [st.darkVersion], () => ({ list: st.slotsWith(1) }));
-      out.push(
-        this.memo("dark-labels", [dark, st.version, s.minuteTick], () => {
-          const now = eventNow();
-          return new TextLayer({
-            id: "dark-labels",
-            data: dark.list,
-            getPosition: (m) => {
-              const i = st.slot.get(m);
-              return i === undefined ? [0, 0] : [st.positions[2 * i], st.positions[2 * i + 1]];
-            },
-            getText: (m) => {
-              const v = st.get(m);
-              const since = parseTime(v?.dark_since || v?.last_seen);
-              return `dark ${fmtDuration(now - since)}`;
-            },
-            getSize: 11,
-            sizeUnits: "pixels",
-            getColor: [170, 178, 190, 230],
-            getPixelOffset: [0, 17],
-            fontFamily: "system-ui, sans-serif",
-            background: true,
-            getBackgroundColor: [11, 16, 22, 170],
-            backgroundPadding: [3, 1],
-            updateTriggers: { getPosition: st.version, getText: [st.version, s.minuteTick] },
-          });
-        }),
-      );
+      out.push(this.memo("dark-labels", [placed.dark], () => labelLayer("dark-labels", placed.dark, MAP_COLORS.darkText, [0, 17])));
     }
     if (st.selected !== null) {
       out.push(
@@ -579,56 +741,61 @@ export class MareMap {
     const s = this.state;
     const r = s.replay;
     const t = s.replayTime;
+    // Alerts: one disc a vessel, clustered by screen cell; recounted each replay minute or zoom.
+    const clusters = this.memo("replay-alert-list", [r, Math.floor(t / 60), Math.round(this.viewState.zoom * 4)], () =>
+      alertClusters(r.alertMarks, t, this.viewState.zoom),
+    );
+    const [w, so, e, n] = this.viewBox(1.2);
+    const box = [...toWorld(w, so), ...toWorld(e, n)];
+    const marks = this.memo("replay-marks", [r, t, ...box], () => {
+      moveHeads(r.columns, t, REPLAY_TRAIL_S, box);
+      return replayLayers(r.columns, t, REPLAY_TRAIL_S);
+    });
     return [
-      new TripsLayer({
-        id: "replay-trips",
-        data: r.vessels,
-        getPath: (d) => d.path,
-        getTimestamps: (d) => d.timestamps,
-        getColor: (d) => (d.risk >= 50 ? [240, 140, 60] : [95, 196, 214]),
-        widthUnits: "pixels",
-        getWidth: 2,
-        widthMinPixels: 2,
-        trailLength: 1800,
-        fadeTrail: true,
-        currentTime: t,
-        capRounded: true,
-        jointRounded: true,
-        pickable: true,
-      }),
-      new ScatterplotLayer({
-        id: "replay-heads",
-        data: r.heads,
-        getPosition: (d) => d.position,
-        getRadius: 4,
-        radiusUnits: "pixels",
-        getFillColor: (d) => (d.risk >= 50 ? [240, 140, 60] : [95, 196, 214]),
-        pickable: true,
-        updateTriggers: { getPosition: t },
-      }),
-      new ScatterplotLayer({
-        // a shaded disc, not a ring: rings mean suspects (legend)
-        id: "replay-alerts",
-        data: r.alertMarks.filter((a) => a.t <= t && t - a.t < 3600),
-        getPosition: (a) => [a.lon, a.lat],
-        getRadius: 12,
-        radiusUnits: "pixels",
-        stroked: false,
-        filled: true,
-        getFillColor: (a) => [...severityColor(a.severity).slice(0, 3), 90],
-        pickable: true,
-      }),
+      ...marks,
+      this.memo("replay-alerts", [clusters], () =>
+        new ScatterplotLayer({
+          // a shaded disc, not a ring: rings mean suspects (legend)
+          id: "replay-alerts",
+          data: clusters,
+          getPosition: (a) => [a.lon, a.lat],
+          getRadius: (a) => (a.count > 1 ? 12 + Math.min(10, 3 * Math.log2(a.count)) : 12),
+          radiusUnits: "pixels",
+          stroked: false,
+          filled: true,
+          getFillColor: (a) => [...severityColor(a.severity).slice(0, 3), 110],
+          pickable: true,
+        }),
+      ),
+      this.memo("replay-alert-counts", [clusters], () =>
+        new TextLayer({
+          id: "replay-alert-counts",
+          data: clusters.filter((c) => c.count > 1),
+          getPosition: (a) => [a.lon, a.lat],
+          getText: (a) => a.text,
+          getSize: 11,
+          sizeUnits: "pixels",
+          getColor: MAP_COLORS.text,
+          fontFamily: "system-ui, sans-serif",
+          characterSet: LABEL_CHARSET,
+        }),
+      ),
     ];
   }
 
   /** Dark targets (boats without AIS): magenta rings with a dot, labelled with their name, who
    * saw them and how long ago (relabelled every 30 s); apart from the AIS vessels' layer. */
-  targetLayers() {
+  targetItems() {
     const s = this.state;
-    const items = this.memo("target-items", [s.targets, s.minuteTick], () => {
+    return this.memo("target-items", [s.targets, s.minuteTick], () => {
       const now = eventNow();
       return s.targets.map((t) => ({ ...t, position: [t.lon, t.lat], text: targetLabel(t, now) }));
     });
+  }
+
+  targetLayers() {
+    const items = this.targetItems();
+    const placed = this.placedLabels();
     return [
       this.memo("targets", [items], () =>
         new ScatterplotLayer({
@@ -646,41 +813,15 @@ export class MareMap {
           pickable: true,
         }),
       ),
-      this.memo("target-labels", [items], () =>
-        new TextLayer({
-          id: "target-labels",
-          data: items,
-          getPosition: (t) => t.position,
-          getText: (t) => t.text,
-          getSize: 11,
-          sizeUnits: "pixels",
-          getColor: [...TARGET_COLOR, 255],
-          getPixelOffset: [0, -16],
-          fontFamily: "system-ui, sans-serif",
-          characterSet: charsetOf(items),
-          background: true,
-          getBackgroundColor: [11, 16, 22, 190],
-          backgroundPadding: [3, 1],
-        }),
-      ),
+      this.memo("target-labels", [placed.target], () => labelLayer("target-labels", placed.target, [...TARGET_COLOR, 255], [0, -16])),
     ];
   }
 
   /** Own assets: a handful of marks in layers of their own, so the vessel layer's per-diff cost
    * is untouched. Rebuilt on a diff only when some asset follows a vessel of the store. */
   assetLayers() {
-    const s = this.state;
-    const st = this.store;
-    const tracked = s.assets.some((a) => a.mmsi && st.slot.has(a.mmsi));
-    const items = this.memo("asset-items", [s.assets, tracked ? st.version : -1], () =>
-      s.assets
-        .map((a) => {
-          const i = a.mmsi ? st.slot.get(a.mmsi) : undefined;
-          const position = i === undefined ? [a.lon, a.lat] : [st.positions[2 * i], st.positions[2 * i + 1]];
-          return { ...a, position, text: a.name };
-        })
-        .filter((a) => Number.isFinite(a.position[0]) && Number.isFinite(a.position[1])),
-    );
+    const items = this.assetItems();
+    const placed = this.placedLabels();
     if (!this.assetAtlas) this.assetAtlas = buildAssetAtlas();
     return [
       this.memo("assets", [items], () =>
@@ -697,24 +838,23 @@ export class MareMap {
           pickable: true,
         }),
       ),
-      this.memo("asset-names", [items], () =>
-        new TextLayer({
-          id: "asset-names",
-          data: items,
-          getPosition: (a) => a.position,
-          getText: (a) => a.text,
-          getSize: 11,
-          sizeUnits: "pixels",
-          getColor: [...ASSET_COLOR, 255],
-          getPixelOffset: [0, 17],
-          fontFamily: "system-ui, sans-serif",
-          characterSet: charsetOf(items),
-          background: true,
-          getBackgroundColor: [11, 16, 22, 190],
-          backgroundPadding: [3, 1],
-        }),
-      ),
+      this.memo("asset-names", [placed.asset], () => labelLayer("asset-names", placed.asset, [...ASSET_COLOR, 255], [0, 17])),
     ];
+  }
+
+  assetItems() {
+    const s = this.state;
+    const st = this.store;
+    const tracked = s.assets.some((a) => a.mmsi && st.slot.has(a.mmsi));
+    return this.memo("asset-items", [s.assets, tracked ? st.version : -1], () =>
+      s.assets
+        .map((a) => {
+          const i = a.mmsi ? st.slot.get(a.mmsi) : undefined;
+          const position = i === undefined ? [a.lon, a.lat] : [st.positions[2 * i], st.positions[2 * i + 1]];
+          return { ...a, position, text: a.name };
+        })
+        .filter((a) => Number.isFinite(a.position[0]) && Number.isFinite(a.position[1])),
+    );
   }
 
   interceptLayers() {
@@ -746,22 +886,8 @@ export class MareMap {
           pickable: true,
         }),
       ),
-      this.memo("intercept-labels", [x], () =>
-        new TextLayer({
-          id: "intercept-labels",
-          data: x.points.filter((p) => p.label),
-          getPosition: (d) => d.position,
-          getText: (d) => d.label,
-          getSize: 11,
-          sizeUnits: "pixels",
-          getColor: [230, 236, 242],
-          getPixelOffset: [0, -16],
-          fontFamily: "system-ui, sans-serif",
-          characterSet: charsetOf(x.points.map((p) => ({ text: p.label || "" }))),
-          background: true,
-          getBackgroundColor: [11, 16, 22, 210],
-          backgroundPadding: [4, 2],
-        }),
+      this.memo("intercept-labels", [this.placedLabels().intercept], () =>
+        labelLayer("intercept-labels", this.placedLabels().intercept, MAP_COLORS.text, [0, -16], [4, 2]),
       ),
     ];
   }
@@ -806,4 +932,88 @@ export class MareMap {
     );
     return out;
   }
+}
+
+/** A layer of placed labels (labels.js): text on a background, each where placement put it. */
+function labelLayer(id, data, color, offset, padding = [3, 1]) {
+  return new TextLayer({
+    id,
+    data,
+    getPosition: (d) => d.position,
+    getText: (d) => d.text,
+    getSize: 11,
+    sizeUnits: "pixels",
+    getColor: color,
+    getPixelOffset: offset,
+    fontFamily: "system-ui, sans-serif",
+    characterSet: LABEL_CHARSET,
+    background: true,
+    getBackgroundColor: MAP_COLORS.labelBackground,
+    backgroundPadding: padding,
+  });
+}
+
+/** Land by zoom: below `below`, rings simplified to `tol` degrees. */
+const LAND_LEVELS = [
+  { below: 5.5, tol: 0.03 },
+  { below: 7.5, tol: 0.008 },
+  { below: Infinity, tol: 0 },
+];
+
+/** The basemap at one level of detail: land polygons, and coast and borders as line lists. */
+function landLevel(fc, tol) {
+  const polygons = [];
+  const coast = [];
+  const borders = [];
+  const simplify = (ring) => (tol > 0 ? simplifyRing(ring, tol) : ring);
+  const addLine = (out, line) => {
+    for (let i = 1; i < line.length; i++) out.push(line[i - 1][0], line[i - 1][1], line[i][0], line[i][1]);
+  };
+  for (const f of fc.features || []) {
+    const g = f.geometry;
+    if (!g) continue;
+    if (f.properties?.kind === "border") {
+      const lines = g.type === "LineString" ? [g.coordinates] : g.coordinates;
+      for (const l of lines) addLine(borders, tol > 0 ? simplifyLine(l, tol) : l);
+      continue;
+    }
+    const polys = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+    const kept = [];
+    for (const poly of polys) {
+      const rings = poly.map(simplify).filter((r) => r.length >= 4);
+      if (!rings.length) continue;
+      kept.push(rings);
+      for (const r of rings) addLine(coast, r);
+    }
+    if (kept.length) polygons.push({ type: "Feature", properties: {}, geometry: { type: "MultiPolygon", coordinates: kept } });
+  }
+  return {
+    polygons: { type: "FeatureCollection", features: polygons },
+    coast: projectPairs(Float32Array.from(coast)),
+    borders: projectPairs(Float32Array.from(borders)),
+  };
+}
+
+/** Douglas-Peucker on an open line (simplifyRing keeps both ends too). */
+function simplifyLine(line, tol) {
+  return line.length <= 8 ? line : simplifyRing(line, tol);
+}
+
+/** Plain 1-pixel GL lines from a flat array of segment ends [x0, y0, x1, y1, ...]. */
+function lineLayer(id, segments, color) {
+  const n = segments.length / 2;
+  const colors = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) colors.set(color.length === 4 ? color : [...color, 255], 4 * i);
+  return new MarksLayer({
+    id,
+    topology: "line-list",
+    data: {
+      length: n,
+      attributes: {
+        getPosition: { value: segments, size: 2 },
+        getTime: { value: new Float32Array(n), size: 1 },
+        getColor: { value: colors, size: 4, normalized: true },
+      },
+    },
+  });
 }

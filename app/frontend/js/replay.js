@@ -1,28 +1,13 @@
 // Analyst replay: a window and an area from /api/v1/replay, tracks played on a time slider
-// (deck.gl TripsLayer), alerts marked on the timeline and shown on the map at their time.
+// (columns drawn as GL lines and points, tracks.js), alerts marked on the timeline and shown on
+// the map at their time. The window defaults to the engine's clock (/stats event_time), not the
+// browser's: a service replaying an older capture has nothing at the browser's "now".
 
 import { api } from "./api.js";
 import { openDialog } from "./dialog.js";
-import { fmtUtc, h, isoToLocalInput, kindText, localInputToIso, parseTime, toast } from "./format.js";
+import { eventNow, fmtUtc, h, isoToLocalInput, kindText, localInputToIso, parseTime, toast } from "./format.js";
+import { replayColumns } from "./tracks.js";
 import { severityColor } from "./style.js";
-
-/** Position of a track at time t (seconds since start), linear between fixes. */
-export function positionAt(path, times, t) {
-  const n = times.length;
-  if (!n || t < times[0]) return null;
-  if (t >= times[n - 1]) return path[n - 1];
-  let lo = 0;
-  let hi = n - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (times[mid] <= t) lo = mid;
-    else hi = mid;
-  }
-  const f = (t - times[lo]) / (times[hi] - times[lo] || 1);
-  const a = path[lo];
-  const b = path[hi];
-  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f];
-}
 
 export class Replay {
   constructor({ map, els }) {
@@ -34,11 +19,20 @@ export class Replay {
     this.last = 0;
   }
 
+  /** The last six hours of the engine's clock, until the user picks a window of their own. */
+  defaultWindow() {
+    const e = this.els;
+    if (this.picked) return;
+    const now = eventNow();
+    const end = now - (now % 60_000) + 60_000;
+    e.end.value = isoToLocalInput(end);
+    e.start.value = isoToLocalInput(end - 6 * 3_600_000);
+  }
+
   mount() {
     const e = this.els;
-    const now = Date.now();
-    e.end.value = isoToLocalInput(now - (now % 60_000));
-    e.start.value = isoToLocalInput(now - 6 * 3_600_000 - (now % 60_000));
+    this.defaultWindow();
+    for (const input of [e.start, e.end]) input.addEventListener("input", () => (this.picked = true));
     e.form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       this.load();
@@ -85,7 +79,9 @@ export class Replay {
     const alertMarks = (r.alerts || [])
       .filter((a) => Number.isFinite(a.lon) && Number.isFinite(a.lat))
       .map((a) => ({ ...a, t: (parseTime(a.start) - t0) / 1000 }));
-    this.data = { ...r, t0, duration, alertMarks, heads: [] };
+    this.data = null;
+    const columns = replayColumns(r.vessels, t0);
+    this.data = { vessels: r.vessels, t0, duration, alertMarks, columns };
     e.time.max = String(Math.max(1, Math.round(duration)));
     e.time.disabled = false;
     e.play.disabled = false;
@@ -98,8 +94,7 @@ export class Replay {
         }),
       ),
     );
-    const points = r.vessels.reduce((n, v) => n + v.path.length, 0);
-    e.status.textContent = `${r.vessels.length} vessels, ${points} positions, ${alertMarks.length} alerts`;
+    e.status.textContent = `${r.vessels.length} vessels, ${columns.positions} positions, ${alertMarks.length} alerts`;
     this.seek(0);
   }
 
@@ -108,11 +103,6 @@ export class Replay {
     const d = this.data;
     const time = Math.max(0, Math.min(d.duration, t));
     this.time = time;
-    d.heads = [];
-    for (const v of d.vessels) {
-      const p = positionAt(v.path, v.timestamps, time);
-      if (p) d.heads.push({ position: p, mmsi: v.mmsi, name: v.name, risk: v.risk });
-    }
     this.els.time.value = String(Math.round(time));
     this.els.clock.textContent = fmtUtc(d.t0 + time * 1000);
     this.map.set({ replay: d, replayTime: time });
@@ -143,9 +133,17 @@ export class Replay {
     this.els.play.setAttribute("aria-label", "Play");
   }
 
+  /** Leave the replay: its arrays are dropped (the page keeps nothing of it). */
   stop() {
     this.pause();
+    this.data = null;
     this.map.set({ replay: null });
+  }
+
+  /** The replayed vessel whose head is the `index`th drawn (for picking). */
+  vesselOfHead(index) {
+    const c = this.data?.columns;
+    return c && index >= 0 && index < c.heads ? this.data.vessels[c.headVessel[index]] : null;
   }
 
   async exportTracks() {

@@ -16,6 +16,44 @@ export const RISK_BANDS = [
 export const DARK_COLOR = [138, 147, 160];
 export const SELECTED_COLOR = [255, 255, 255];
 
+/** The map's own colours per theme (the page's are CSS variables in mare.css, same names).
+ * `sea` is the map's background (--sea in mare.css); the rest are deck.gl RGBA. */
+export const THEMES = {
+  dark: {
+    sea: [14, 22, 32],
+    land: [30, 39, 50],
+    coast: [88, 104, 122],
+    border: [66, 80, 96],
+    grid: [140, 160, 180, 40],
+    zoneText: [190, 200, 214, 210],
+    portText: [160, 170, 186, 230],
+    text: [230, 236, 242, 255],
+    suspectText: [255, 209, 102, 255],
+    darkText: [170, 178, 190, 230],
+    labelBackground: [11, 16, 22, 180],
+  },
+  light: {
+    sea: [214, 228, 238],
+    land: [241, 238, 228],
+    coast: [140, 150, 160],
+    border: [186, 176, 164],
+    grid: [40, 70, 100, 45],
+    zoneText: [40, 56, 78, 220],
+    portText: [62, 72, 88, 235],
+    text: [20, 30, 40, 255],
+    suspectText: [150, 80, 0, 255],
+    darkText: [70, 78, 90, 235],
+    labelBackground: [255, 255, 255, 205],
+  },
+};
+
+/** The colours in force: THEMES[theme], switched in place by setMapTheme(). */
+export const MAP_COLORS = { ...THEMES.dark };
+
+export function setMapTheme(name) {
+  Object.assign(MAP_COLORS, THEMES[name] || THEMES.dark);
+}
+
 export function riskColor(risk) {
   const r = Number(risk) || 0;
   for (const band of RISK_BANDS) if (r >= band.min) return band.color;

@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { openDialog } from "./dialog.js";
-import { eventNow, fmtDuration, fmtHours, fmtLatLon, fmtNum, fmtUtc, h, isoToLocalInput, localInputToIso, toast } from "./format.js";
+import { eventNow, fmtDuration, fmtHours, fmtLatLon, fmtNum, fmtUtc, h, isoToLocalInput, localInputToIso, toast, UTC_FIELD } from "./format.js";
 
 /** The dark targets' colour: magenta, which no vessel risk colour uses (legend: "no AIS"). */
 export const TARGET_COLOR = [236, 72, 190];
@@ -73,7 +73,7 @@ export class Targets {
       title: `Contact at ${fmtLatLon(lat, lon)}`,
       body: h("p", { class: "muted" }, "A boat seen without AIS. Time in UTC."),
       fields: [
-        { name: "time", label: "Time (UTC)", type: "datetime-local", value: isoToLocalInput(eventNow()), required: true },
+        { name: "time", label: "Time (UTC)", ...UTC_FIELD, value: isoToLocalInput(eventNow()), required: true },
         { name: "kind", label: "Seen by", type: "select", value: "aircraft", options: CONTACT_KINDS },
         { name: "source", label: "Source (callsign, satellite, line)" },
         { name: "radius_m", label: "Uncertainty (m, empty: the kind's default)", type: "number", min: 1, max: 100000 },

@@ -1,0 +1,91 @@
+// Label placement: every label of the map competes for room once, most important first, and a
+// label that would touch one already placed is dropped (greedy collision, as chart plotters and
+// web maps place labels). deck.gl's CollisionFilterExtension is not in the bundle pydeck ships.
+//
+// Placement is done in world pixels at the view's zoom (Web Mercator: 512 px for the world at
+// zoom 0), so it depends on the zoom only: a pan moves every label alike and keeps the result.
+// Priority: suspects, dark targets and own assets first, then dark vessels, then ports, then
+// zones (the order of PRIORITY); within a priority the caller's order stands (zones by size).
+
+export const PRIORITY = { suspect: 0, asset: 0, target: 0, intercept: 0, dark: 1, port: 2, zone: 3 };
+
+/** Room kept free around every label, in pixels (so two never touch, even anti-aliased). */
+export const GAP = 3;
+
+const measureCtx = document.createElement("canvas").getContext("2d");
+const widths = new Map();
+
+/** Width in pixels of `text` at `size` px in the labels' font (cached per text and size). */
+export function textWidth(text, size) {
+  const key = `${size}|${text}`;
+  let w = widths.get(key);
+  if (w === undefined) {
+    measureCtx.font = `${size}px system-ui, sans-serif`;
+    w = measureCtx.measureText(text).width;
+    if (widths.size > 20_000) widths.clear();
+    widths.set(key, w);
+  }
+  return w;
+}
+
+/** Web Mercator world pixels of lon/lat at `zoom`. */
+export function worldPixels(lon, lat, zoom) {
+  const scale = 512 * 2 ** zoom;
+  const phi = (Math.max(-85, Math.min(85, lat)) * Math.PI) / 180;
+  return [((lon + 180) / 360) * scale, (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI)) * scale];
+}
+
+/**
+ * Place labels without overlap. Each candidate: {text, position: [lon, lat], group, size,
+ * offset: [dx, dy] (pixels, from the position to the label's centre), pad: [px, py] (the
+ * background's padding), minZoom?}. Returns the candidates kept, in priority order, each with
+ * `box` ([x0, y0, x1, y1] in world pixels at `zoom`).
+ */
+export function placeLabels(candidates, zoom) {
+  const order = candidates
+    .map((c, i) => ({ c, i, p: PRIORITY[c.group] ?? 9 }))
+    .filter(({ c }) => c.text && !(c.minZoom > zoom) && Number.isFinite(c.position[0]) && Number.isFinite(c.position[1]))
+    .sort((a, b) => a.p - b.p || a.i - b.i);
+  const CELL = 128;
+  const grid = new Map();
+  const kept = [];
+  for (const { c } of order) {
+    const [x, y] = worldPixels(c.position[0], c.position[1], zoom);
+    const w = textWidth(c.text, c.size) / 2 + (c.pad?.[0] || 0) + GAP;
+    const h = c.size * 0.65 + (c.pad?.[1] || 0) + GAP;
+    const cx = x + (c.offset?.[0] || 0);
+    const cy = y + (c.offset?.[1] || 0);
+    const box = [cx - w, cy - h, cx + w, cy + h];
+    const gx0 = Math.floor(box[0] / CELL);
+    const gx1 = Math.floor(box[2] / CELL);
+    const gy0 = Math.floor(box[1] / CELL);
+    const gy1 = Math.floor(box[3] / CELL);
+    let free = true;
+    for (let gx = gx0; gx <= gx1 && free; gx++) {
+      for (let gy = gy0; gy <= gy1 && free; gy++) {
+        for (const b of grid.get(`${gx},${gy}`) || []) {
+          if (b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3]) {
+            free = false;
+            break;
+          }
+        }
+      }
+    }
+    if (!free) continue;
+    for (let gx = gx0; gx <= gx1; gx++) {
+      for (let gy = gy0; gy <= gy1; gy++) {
+        const k = `${gx},${gy}`;
+        const cell = grid.get(k);
+        if (cell) cell.push(box);
+        else grid.set(k, [box]);
+      }
+    }
+    kept.push({ ...c, box });
+  }
+  return kept;
+}
+
+/** The kept labels of one group (the layers keep one group each). */
+export function ofGroup(placed, ...groups) {
+  return placed.filter((l) => groups.includes(l.group));
+}

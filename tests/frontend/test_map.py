@@ -1,0 +1,415 @@
+"""The map as a chart (labels that never overlap, land to the edges, scale bar, keys, wheel)
+and the replay on it (the engine's clock, 24-hour UTC, heads where the vessels were).
+
+Real headless Chromium against the real service on SQLite with the shipped central-Med zone set,
+own assets and dark vessels placed close together so that their labels compete. What is checked
+comes from outside the page: label boxes from deck.gl's own text layout (TextLayer
+getBoundingRect, not the placement code's estimates), land and sea from the shipped basemap file
+tested with shapely at each sampled pixel, colours from the theme constants below.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from shapely import STRtree, points
+from shapely.geometry import shape
+
+from app.api.services import services_of
+from geo import shipped
+from tests.app.api.conftest import Service, make_settings, start
+from tests.app.api.nmea import position
+from tests.frontend.pixels import Image, close_to, decode_png
+from tests.frontend.test_dashboard import CHROMIUM_ARGS, SHOTS, Recorder, wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: The dark theme's sea and land (style.js THEMES.dark, mare.css --sea), stated here, not read
+#: from the page.
+SEA = (14, 22, 32)
+LAND = (30, 39, 50)
+NM = 1852.0
+DARK_BASE = 247_100_100
+T_START = 1_790_000_000
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    tmp = tmp_path_factory.mktemp("chart")
+    settings = make_settings(tmp, f"sqlite:///{tmp / 'mare.sqlite'}", zone_file=shipped.ZONE_FILE)
+    for s in start(settings):
+        _seed(s)
+        yield s
+
+
+def _seed(s: Service) -> None:
+    """Own assets and dark vessels whose labels compete for the same few pixels."""
+    # Five own assets a few hundred metres apart off Lampedusa: five names on one spot.
+    for i in range(5):
+        r = s.post(
+            "/api/v1/assets",
+            json={
+                "name": f"Patrol {i + 1}",
+                "kind": "vessel",
+                "lat": 35.40 + 0.004 * i,
+                "lon": 12.60 + 0.004 * i,
+                "max_speed_kn": 30,
+            },
+        )
+        assert r.status_code in (200, 201), r.text
+    # Six vessels that fall silent side by side: six "dark N min" labels on one spot, and a
+    # seventh that keeps reporting so the engine's clock moves past their silence.
+    lines = []
+    for k in range(6):
+        lines += [
+            position(DARK_BASE + k, 13.4 + 0.003 * k, 35.0, T_START + 120 * i) for i in range(4)
+        ]
+    s.send(lines)
+    s.wait_for(lambda: services_of(s.app).live.get(DARK_BASE + 5), timeout=30)
+    s.send(
+        [position(DARK_BASE + 9, 13.6 + 0.01 * i, 34.2, T_START + 600 + 180 * i) for i in range(16)]
+    )
+    s.wait_for(lambda: s.get(f"/api/v1/vessels/{DARK_BASE}").json()["dark"], timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(svc: Service) -> Iterator[Page]:
+    base = str(svc.client.base_url).rstrip("/")
+    rec = Recorder(urlparse(base).netloc)
+    with sync_playwright() as p:
+        browser: Browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
+        pg = ctx.new_page()
+        pg.route("**/*", rec.route)
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(f"{base}/#token={svc.tokens['officer']}")
+        pg.wait_for_function(
+            "() => window.mare.map && window.mare.map.state.land && window.mare.map.state.zones"
+            " && window.mare.map.state.assets.length >= 5 && window.mare.store.length >= 6",
+            timeout=120_000,
+        )
+        # The panels over the map are not the map: hidden while its pixels are read.
+        pg.add_style_tag(
+            content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden !important; }"
+        )
+        yield pg
+        assert not errors, errors
+        assert not rec.foreign, rec.foreign
+        ctx.close()
+        browser.close()
+
+
+def set_view(page: Page, lon: float, lat: float, zoom: float) -> dict[str, Any]:
+    """Move the map and wait until both canvases have drawn it; return the view it settled on."""
+    page.evaluate(
+        "([lon, lat, zoom]) => window.mare.map.setView({...window.mare.map.viewState,"
+        " longitude: lon, latitude: lat, zoom})",
+        [lon, lat, zoom],
+    )
+    page.wait_for_timeout(300)
+    frames = page.evaluate("window.__mareFrames || 0")
+    wait(lambda: page.evaluate("window.__mareFrames || 0") > frames + 1, 30, "frames")
+    page.wait_for_timeout(700)
+    vs: dict[str, Any] = page.evaluate(
+        "(() => { const v = window.mare.map.viewState; const r ="
+        " document.getElementById('map').getBoundingClientRect();"
+        " return {longitude: v.longitude, latitude: v.latitude, zoom: v.zoom,"
+        " left: r.left, top: r.top, width: r.width, height: r.height}; })()"
+    )
+    return vs
+
+
+def to_lonlat(vs: dict[str, Any], x: float, y: float) -> tuple[float, float]:
+    """Web Mercator, as any chart: screen pixel of the map (x, y) to lon/lat."""
+    scale = 512 * 2 ** vs["zoom"]
+    cx = (vs["longitude"] + 180) / 360
+    phi = math.radians(vs["latitude"])
+    cy = 0.5 - math.log(math.tan(math.pi / 4 + phi / 2)) / (2 * math.pi)
+    mx = cx + (x - vs["width"] / 2) / scale
+    my = cy + (y - vs["height"] / 2) / scale
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * my))))
+    return mx * 360 - 180, lat
+
+
+def to_screen(vs: dict[str, Any], lon: float, lat: float) -> tuple[float, float]:
+    scale = 512 * 2 ** vs["zoom"]
+    cx = (vs["longitude"] + 180) / 360
+    cy = 0.5 - math.log(math.tan(math.pi / 4 + math.radians(vs["latitude"]) / 2)) / (2 * math.pi)
+    x = (lon + 180) / 360
+    y = 0.5 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)
+    return vs["width"] / 2 + (x - cx) * scale, vs["height"] / 2 + (y - cy) * scale
+
+
+@pytest.fixture(scope="module")
+def land() -> Any:
+    fc = json.loads(shipped.BASEMAP_FILE.read_text(encoding="utf-8"))
+    polys = [shape(f["geometry"]) for f in fc["features"] if f["properties"]["kind"] == "land"]
+    return STRtree(polys), polys
+
+
+def map_shot(page: Page, vs: dict[str, Any], name: str) -> Image:
+    png = page.screenshot(
+        clip={"x": vs["left"], "y": vs["top"], "width": vs["width"], "height": vs["height"]}
+    )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / f"{name}.png").write_bytes(png)
+    return decode_png(png)
+
+
+#: Three zooms: the whole Mediterranean (the smallest the map allows), the central Med, and
+#: the Strait of Messina.
+VIEWS = [(16.0, 37.0, 3.0), (14.2, 35.2, 6.2), (15.55, 38.1, 9.5)]
+
+
+def label_boxes(page: Page) -> list[dict[str, Any]]:
+    """Every text label drawn on either canvas, boxed by deck.gl's own text layout."""
+    boxes: list[dict[str, Any]] = page.evaluate(
+        """() => {
+          const out = [];
+          for (const deck of [window.mare.map.base, window.mare.map.deck]) {
+            const vp = deck.getViewports()[0];
+            for (const layer of deck.layerManager.getLayers()) {
+              if (layer.constructor.layerName !== 'TextLayer' || !layer.props.visible) continue;
+              const {fontSize} = layer.state.fontAtlasManager.props;
+              const data = Array.from(layer.props.data);
+              const pad = layer.props.background ? layer.props.backgroundPadding : [0, 0];
+              data.forEach((d, index) => {
+                const info = {index, data, target: []};
+                const [x, y, w, h] = layer.getBoundingRect(d, info);
+                const get = (a) => typeof a === 'function' ? a(d, info) : a;
+                const size = get(layer.props.getSize);
+                const off = get(layer.props.getPixelOffset);
+                const pos = layer.props.getPosition(d, info);
+                const [px, py] = vp.project(pos);
+                const k = size / fontSize;
+                out.push({layer: layer.id, text: layer.props.getText(d, info),
+                  x0: px + off[0] + x * k - pad[0], y0: py + off[1] + y * k - pad[1],
+                  x1: px + off[0] + (x + w) * k + pad[0], y1: py + off[1] + (y + h) * k + pad[1]});
+              });
+            }
+          }
+          return out;
+        }"""
+    )
+    return boxes
+
+
+def test_labels_never_overlap_at_three_zooms(page: Page) -> None:
+    seen: set[str] = set()
+    for lon, lat, zoom in VIEWS:
+        vs = set_view(page, lon, lat, zoom)
+        boxes = label_boxes(page)
+        img = map_shot(page, vs, f"chart-labels-z{zoom}")
+        inside = [
+            b
+            for b in boxes
+            if b["x1"] > 0 and b["y1"] > 0 and b["x0"] < vs["width"] and b["y0"] < vs["height"]
+        ]
+        seen |= {b["layer"] for b in inside}
+        for i, a in enumerate(inside):
+            for b in inside[i + 1 :]:
+                overlap = (
+                    a["x0"] < b["x1"]
+                    and b["x0"] < a["x1"]
+                    and a["y0"] < b["y1"]
+                    and b["y0"] < a["y1"]
+                )
+                assert not overlap, (zoom, a, b)
+        # every label is really drawn where its box is: text pixels unlike the sea inside it
+        whole = [
+            b
+            for b in inside
+            if b["x0"] >= 0 and b["y0"] >= 0 and b["x1"] < vs["width"] and b["y1"] < vs["height"]
+        ]
+        for b in whole:
+            x0, x1 = max(0, int(b["x0"])), min(vs["width"] - 1, int(b["x1"]))
+            y0, y1 = max(0, int(b["y0"])), min(vs["height"] - 1, int(b["y1"]))
+            bright = sum(
+                1
+                for y in range(y0, y1 + 1)
+                for x in range(x0, x1 + 1)
+                if sum(img.pixel(x, y)) > 3 * 110
+            )
+            assert bright >= 3, (zoom, b)
+    # the labels that compete were there: zone and port names, own assets, dark vessels
+    assert {"zone-names", "asset-names", "dark-labels"} <= seen, seen
+
+
+def test_zone_labels_are_names_not_ids(page: Page) -> None:
+    set_view(page, 14.2, 35.2, 6.2)
+    texts = {b["text"] for b in label_boxes(page) if b["layer"] == "zone-names"}
+    assert texts and not any("-" in t and " " not in t for t in texts), texts
+    assert "Malta territorial sea" in texts or "SAR Region of Malta" in texts, texts
+
+
+def test_land_reaches_the_viewport_edges_at_every_zoom(page: Page, land: Any) -> None:
+    tree, polys = land
+    for lon, lat, zoom in VIEWS:
+        vs = set_view(page, lon, lat, zoom)
+        img = map_shot(page, vs, f"chart-land-z{zoom}")
+        w, h = img.width, img.height
+        edges = {
+            "left": [(2, y) for y in range(20, h - 20, 6)],
+            "right": [(w - 3, y) for y in range(20, h - 20, 6)],
+            "top": [(x, 2) for x in range(20, w - 20, 6)],
+            "bottom": [(x, h - 3) for x in range(20, w - 20, 6)],
+        }
+        deg_px = 360 / (512 * 2 ** vs["zoom"])
+        for edge, pts in edges.items():
+            land_hits = sea_hits = land_ok = sea_ok = 0
+            for x, y in pts:
+                lo, la = to_lonlat(vs, x, y)
+                pt = points(lo, la)
+                near = [polys[i] for i in tree.query(pt.buffer(deg_px * 8))]
+                inland = any(p.contains(pt.buffer(deg_px * 8)) for p in near)
+                at_sea = not near
+                px = img.pixel(x, y)
+                if inland:
+                    land_hits += 1
+                    land_ok += close_to(px, LAND, 12)
+                elif at_sea:
+                    sea_hits += 1
+                    sea_ok += close_to(px, SEA, 12)
+            assert land_hits == 0 or land_ok >= 0.85 * land_hits, (zoom, edge, land_ok, land_hits)
+            assert sea_hits == 0 or sea_ok >= 0.85 * sea_hits, (zoom, edge, sea_ok, sea_hits)
+        # land where the basemap has land, on every edge of the widest view
+        if zoom == VIEWS[0][2]:
+            for edge, pts in edges.items():
+                assert any(close_to(img.pixel(x, y), LAND, 12) for x, y in pts), edge
+
+
+def test_scale_bar_reads_nautical_miles_of_the_view(page: Page) -> None:
+    for lon, lat, zoom in VIEWS:
+        vs = set_view(page, lon, lat, zoom)
+        nm, px = page.evaluate(
+            "(() => { const s = document.getElementById('scalebar');"
+            " const bar = s.querySelector('i').getBoundingClientRect();"
+            " return [Number(s.dataset.nm), bar.width]; })()"
+        )
+        assert page.text_content("#scalebar") == f"{nm:g} nm"
+        clat = to_lonlat(vs, vs["width"] / 2, vs["height"] / 2)[1]
+        metres_per_px = 40_075_016.686 * math.cos(math.radians(clat)) / (512 * 2 ** vs["zoom"])
+        assert px == pytest.approx(nm * NM / metres_per_px, rel=0.03), (zoom, nm, px)
+        assert 30 <= px <= 125
+
+
+def shift_of(a: Image, b: Image, dx_range: range, dy_range: range) -> tuple[int, int]:
+    """The (dx, dy) for which b looks most like a moved by it (least absolute difference)."""
+    best = (0, 0)
+    best_err = float("inf")
+    xs = range(200, a.width - 200, 9)
+    ys = range(200, a.height - 200, 9)
+    for dx in dx_range:
+        for dy in dy_range:
+            err = 0
+            for y in ys:
+                for x in xs:
+                    p, q = a.pixel(x, y), b.pixel(x + dx, y + dy)
+                    err += abs(p[0] - q[0]) + abs(p[1] - q[1]) + abs(p[2] - q[2])
+            if err < best_err:
+                best, best_err = (dx, dy), err
+    return best
+
+
+def test_arrow_keys_pan_the_focused_map_and_plus_zooms(page: Page) -> None:
+    vs = set_view(page, 15.0, 38.0, 7.0)
+    before = map_shot(page, vs, "chart-keys-before")
+    page.locator("#map").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(1200)
+    after = map_shot(page, vs, "chart-keys-after")
+    # the picture moved left by the pan step (the view went east): the land moved with it
+    dx, dy = shift_of(before, after, range(-150, 1, 10), range(-10, 11, 10))
+    assert (dx, dy) == (-120, 0) or (abs(dx + 120) <= 10 and dy == 0), (dx, dy)
+    z0 = page.evaluate("window.mare.map.viewState.zoom")
+    page.keyboard.press("+")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.mare.map.viewState.zoom") == pytest.approx(z0 + 0.5)
+    page.keyboard.press("-")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.mare.map.viewState.zoom") == pytest.approx(z0)
+
+
+def test_one_wheel_notch_zooms_a_quarter_level(page: Page) -> None:
+    vs = set_view(page, 15.0, 38.0, 7.0)
+    page.mouse.move(vs["left"] + vs["width"] / 2, vs["top"] + vs["height"] / 2)
+    z0 = page.evaluate("window.mare.map.viewState.zoom")
+    page.mouse.wheel(0, -100)
+    page.wait_for_timeout(800)
+    z1 = page.evaluate("window.mare.map.viewState.zoom")
+    assert 0.1 < z1 - z0 < 0.35, (z0, z1)
+
+
+MOVER = DARK_BASE + 9
+#: The theme's colour of a replayed vessel under risk 50 (tracks.js OTHER, style.js band < 25).
+REPLAY_RGB = (95, 196, 214)
+
+
+def test_replay_window_defaults_to_the_engines_clock_in_24_hour_utc(
+    page: Page, svc: Service
+) -> None:
+    page.click("[data-mode=replay]")
+    start = page.input_value("#replay-start")
+    end = page.input_value("#replay-end")
+    for value in (start, end):
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", value), value
+    engine = datetime.fromisoformat(
+        svc.get("/api/v1/stats").json()["event_time"].replace("Z", "+00:00")
+    )
+    end_t = datetime.strptime(end, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    start_t = datetime.strptime(start, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert timedelta(0) < end_t - engine <= timedelta(minutes=2), (end, engine)
+    assert end_t - start_t == timedelta(hours=6)
+    page.click("[data-mode=live]")
+
+
+def mover_at(t: float) -> tuple[float, float]:
+    """Where the moving vessel of the seed is at unix time t (linear between its fixes)."""
+    i = (t - (T_START + 600)) / 180
+    return 13.6 + 0.01 * i, 34.2
+
+
+def test_replay_draws_the_vessels_where_they_were_and_live_drops_it(page: Page) -> None:
+    vs = set_view(page, 13.66, 34.2, 9.0)
+    page.click("[data-mode=replay]")
+    page.fill(
+        "#replay-start", datetime.fromtimestamp(T_START - 600, UTC).strftime("%Y-%m-%d %H:%M")
+    )
+    page.fill("#replay-end", datetime.fromtimestamp(T_START + 3600, UTC).strftime("%Y-%m-%d %H:%M"))
+    page.uncheck("#replay-view")
+    page.click("#replay-form button[type=submit]")
+    page.wait_for_function(
+        "() => /\\d+ vessels/.test(document.getElementById('replay-status').textContent)",
+        timeout=60_000,
+    )
+    t = T_START + 600 + 180 * 5.5
+    page.evaluate(f"window.mare.replay.seek({t - (T_START - 600)})")
+    page.wait_for_timeout(1500)
+    lon, lat = mover_at(t)
+    x, y = to_screen(vs, lon, lat)
+    img = map_shot(page, vs, "replay-head")
+    hits = sum(close_to(px, REPLAY_RGB, 30) for px in img.near(x, y, 4))
+    assert hits >= 4, hits
+    # its tail reaches back along its track: replay colour a few pixels west of the head
+    tail = sum(close_to(px, REPLAY_RGB, 60) for px in img.near(x - 12, y, 2))
+    assert tail >= 1
+    page.click("[data-mode=live]")
+    page.wait_for_function(
+        "() => window.mare.map.state.replay === null && !window.mare.replay.data"
+    )
+    page.wait_for_timeout(1000)
+    img = map_shot(page, vs, "replay-left")
+    assert sum(close_to(px, REPLAY_RGB, 30) for px in img.near(x, y, 4)) == 0
+    ids = page.evaluate("window.mare.map.deck.props.layers.map(l => l.id)")
+    assert "replay-trips" not in ids and "vessels" in ids
