@@ -1,7 +1,8 @@
 """The liaison rule, in one place: what a user may see.
 
 A coastguard liaison sees the alerts of its zones, the zones themselves, and the vessels that
-bear an alert of those zones (both vessels of an encounter); every other role sees everything.
+bear an alert of those zones (both vessels of an encounter), and the suspect cases that touch
+those vessels or zones; every other role sees everything.
 Every route, stream, webhook and OGC collection asks a `Scope` and never ``user.zones``
 directly, so the rule cannot drift between copies: ``tests/app/api/test_scope_rule.py`` walks
 every endpoint with a liaison and fails on any that shows it something outside.
@@ -122,6 +123,26 @@ class Scope:
         if self.zones is None:
             return None
         return set(store.mmsis_with_alerts(self.zones))
+
+    # Cases ------------------------------------------------------------------------------------
+
+    def sees_case(self, store: AlertedVessels, mmsis: Iterable[int], zones: Iterable[str]) -> bool:
+        """Return whether a case touches the scope.
+
+        It does when one of its vessels (its own and the linked ones) is in scope, or one of
+        its attached events lies in a zone of the scope.
+        """
+        if self.zones is None:
+            return True
+        allowed = self.mmsis(store) or set()
+        return any(m in allowed for m in mmsis) or self.sees_any_zone(zones)
+
+    def check_case(
+        self, store: AlertedVessels, case_id: int, mmsis: Iterable[int], zones: Iterable[str]
+    ) -> None:
+        """Raise `OutOfScope` (a 404) for a case that does not touch the scope."""
+        if not self.sees_case(store, mmsis, zones):
+            raise OutOfScope(f"case {case_id}")
 
     def check_vessel(self, store: AlertedVessels, mmsi: int) -> None:
         """Raise `OutOfScope` (a 404) for a vessel outside the scope."""

@@ -13,12 +13,14 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 
+from app.store.cases import active_cases_of, with_case
 from app.store.repo_base import RepoBase
 from app.wallclock import now_ms
 from geo.alert_rules import Decision, Narrowing
-from geo.events import Event, Severity, format_time
+from geo.events import Event, EventKind, Severity, format_time
 from geo.triage import Triaged, situation_key
 
+WATCH = EventKind.WATCHLIST_MATCH
 SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
 #: Most stored alerts one stream resumption replays (the most recently written).
 RESUME_LIMIT = 10_000
@@ -190,6 +192,8 @@ class AlertsRepo(RepoBase):
         e = self._events
 
         def run(c: Any) -> list[Any]:
+            hits = [t.event.mmsi for t in latest.values() if t.event.kind is WATCH]
+            cases = active_cases_of(c, self.store.tables, hits)
             cols = (e.c.id, e.c.key, e.c.alert, e.c.situation, e.c.severity, e.c.end_time,
                     e.c.start_time, e.c.related)  # fmt: skip
             known = {r.key: r for r in c.execute(select(*cols).where(e.c.key.in_(keys)))}
@@ -207,7 +211,7 @@ class AlertsRepo(RepoBase):
                     "lat": ev.lat,
                     "lon": ev.lon,
                     "severity": d.severity.value,
-                    "details": ev.details,
+                    "details": with_case(ev.kind.value, ev.details, cases.get(ev.mmsi)),
                     "updated_at": recorded,
                 }
                 if mine:

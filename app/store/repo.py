@@ -10,6 +10,7 @@ from __future__ import annotations
 from app.store import Store, open_store
 from app.store.accounts import AccountsRepo, TokenRow
 from app.store.alerts import AlertFilter, AlertsRepo
+from app.store.case_timeline import CaseViewsRepo
 from app.store.contacts import ContactsRepo
 from app.store.history import PositionsRepo
 from app.store.reference import DataRepo
@@ -18,7 +19,9 @@ from app.store.rules import RulesRepo
 __all__ = ["AlertFilter", "Repo", "TokenRow"]
 
 
-class Repo(AccountsRepo, AlertsRepo, ContactsRepo, DataRepo, PositionsRepo, RulesRepo):
+class Repo(
+    AccountsRepo, CaseViewsRepo, AlertsRepo, ContactsRepo, DataRepo, PositionsRepo, RulesRepo
+):
     """The service's data functions; see the module docstring."""
 
     def __init__(self, store: Store) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, REAL
@@ -330,6 +331,7 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("updated_at", EpochMs(), nullable=False),
     )
     _contacts_table(md, postgis)
+    _case_tables(md)
     audit = Table(
         "audit_log",
         md,
@@ -420,6 +422,67 @@ def _contacts_table(md: MetaData, postgis: bool) -> None:
     Index("ix_contacts_time", t.c.time)
     if postgis:
         Index("ix_contacts_geom", t.c.geom, postgresql_using="gist")
+
+
+def _case_tables(md: MetaData) -> None:
+    """Suspect cases (0013): the case, its notes, attachments and field changes (`app.store.cases`).
+
+    Notes are append-only: an edit keeps the earlier texts in ``revisions``. ``case_links``
+    holds linked vessels (``ref`` an MMSI), contacts and events (``ref`` their id), one row each.
+    """
+    cases = Table(
+        "cases",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("mmsi", Integer, nullable=False),
+        Column("title", String(200), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("assignee", String(64)),
+        Column("watch_entry", Integer),  # the watchlist entry the case put on, if any
+        Column("created_by", String(64), nullable=False),
+        Column("created_at", EpochMs(), nullable=False),
+        Column("updated_at", EpochMs(), nullable=False),
+    )
+    Index("ix_cases_mmsi", cases.c.mmsi)
+    owner = ForeignKey("cases.id", ondelete="CASCADE")
+    notes = Table(
+        "case_notes",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("case_id", Integer, owner, nullable=False),
+        Column("author", String(64), nullable=False),
+        Column("time", EpochMs(), nullable=False),
+        Column("text", Text, nullable=False),
+        Column("edited_by", String(64)),
+        Column("edited_at", EpochMs()),
+        Column("revisions", Json, nullable=False, server_default=text("'[]'")),
+    )
+    Index("ix_case_notes_case_id", notes.c.case_id)
+    Table(
+        "case_links",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("ref", BigInteger, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("added_by", String(64), nullable=False),
+        Column("added_at", EpochMs(), nullable=False),
+        UniqueConstraint("case_id", "kind", "ref", name="uq_case_links_case_kind_ref"),
+    )
+    changes = Table(
+        "case_changes",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+        Column("time", EpochMs(), nullable=False),
+        Column("actor", String(64), nullable=False),
+        Column("field", String(16), nullable=False),
+        Column("old", String(200)),
+        Column("new", String(200)),
+        Column("note", Text, nullable=False),
+    )
+    Index("ix_case_changes_case_id", changes.c.case_id)
 
 
 def tables(postgis: bool) -> dict[str, Table]:

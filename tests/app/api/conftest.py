@@ -230,6 +230,10 @@ MOVED_TABLES = (
     "vessel_states",
     "contacts",
     "alert_rules",
+    "cases",
+    "case_notes",
+    "case_links",
+    "case_changes",
 )
 
 

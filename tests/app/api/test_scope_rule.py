@@ -244,6 +244,22 @@ def targets_check(svc: Service, ids: dict[str, int]) -> None:
         assert status(svc, "GET", f"/api/v1/targets/{mine}{suffix}") == 200, suffix
 
 
+def cases_check(svc: Service, ids: dict[str, int]) -> None:
+    """A liaison lists and reads the cases of its zones' vessels; another case is a 404."""
+    made = {c["mmsi"]: c["id"] for c in svc.get("/api/v1/cases").json()}
+    for mmsi in (IN_ALPHA, IN_BETA):
+        if mmsi not in made:
+            r = svc.post("/api/v1/cases", "analyst", json={"mmsi": mmsi, "title": f"case {mmsi}"})
+            assert r.status_code == 201, r.text
+            made[mmsi] = r.json()["id"]
+    own = [c["mmsi"] for c in svc.get("/api/v1/cases", "liaison").json()]
+    assert own == [IN_ALPHA]
+    assert {IN_ALPHA, IN_BETA} <= {c["mmsi"] for c in svc.get("/api/v1/cases").json()}
+    for suffix in ("", "/timeline"):
+        assert status(svc, "GET", f"/api/v1/cases/{made[IN_BETA]}{suffix}") == 404, suffix
+        assert status(svc, "GET", f"/api/v1/cases/{made[IN_ALPHA]}{suffix}") == 200, suffix
+
+
 def about_the_caller(svc: Service, ids: dict[str, int]) -> None:
     """Identity routes: about the caller itself, nothing zone-bound (answered, not refused)."""
     assert svc.get("/api/v1/auth/me", "liaison").json()["zones"] == ["alpha"]
@@ -302,6 +318,9 @@ RULE: dict[tuple[str, str], Check] = {
     ),
     ("GET", "/api/v1/alerts/stream"): sse_check,
     ("GET", "/api/v1/contacts"): contacts_check,
+    ("GET", "/api/v1/cases"): cases_check,
+    ("GET", "/api/v1/cases/{case_id:int}"): cases_check,
+    ("GET", "/api/v1/cases/{case_id:int}/timeline"): cases_check,
     ("GET", "/api/v1/targets"): targets_check,
     ("GET", "/api/v1/targets/{number:int}"): targets_check,
     ("GET", "/api/v1/targets/{number:int}/reach"): targets_check,
