@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "users": "app.cli.users",
     "contacts": "app.cli.contacts",
     "cise": "app.cli.cise",
+    "case": "app.cli.cases",
 }
 
 

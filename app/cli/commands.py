@@ -16,3 +16,4 @@ import app.cli.zones  # noqa: F401
 import app.cli.users  # noqa: F401
 import app.cli.contacts  # noqa: F401
 import app.cli.cise  # noqa: F401
+import app.cli.cases  # noqa: F401

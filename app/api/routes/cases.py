@@ -18,7 +18,9 @@ from app.api.case_view import load_case, visible_cases
 from app.api.deps import CurrentUser, RepoDep, allow
 from app.api.routes.common import IdPath
 from app.api.routes.watchlist import reload_engine
+from app.api.services import services_of
 from app.auth.scope import Scope
+from app.dossier import Exported, export
 from app.identity import ALL_ROLES, Role
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -176,3 +178,35 @@ async def timeline(case_id: IdPath, user: CurrentUser, repo: RepoDep) -> dict[st
     """Return the timeline from the vessel's first sighting, in time order."""
     view = await run_in_threadpool(load_case, repo, Scope.of(user), case_id)
     return {"case": case_id, "items": view["timeline"]}
+
+
+@router.get(
+    "/{case_id:int}/dossier",
+    dependencies=[allow(*ALL_ROLES)],
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
+)
+async def dossier(
+    case_id: IdPath,
+    user: CurrentUser,
+    repo: RepoDep,
+    request: Request,
+    format: Annotated[Literal["pdf", "html"], Query()] = "pdf",
+) -> Response:
+    """Return the case as one PDF or HTML dossier; the audit log records what it contained.
+
+    The same case exported twice by the same person gives the same bytes (dated by its newest
+    fact, not by the clock). A liaison's dossier holds what the liaison's screen holds.
+    """
+    land = services_of(request.app).land
+
+    def build() -> Exported:
+        view = load_case(repo, Scope.of(user), case_id)
+        out = export(view, fmt=format, prepared_by=user.username, land=land)
+        repo.record_export(case_id, actor=user.username, contents=out.contents)
+        return out
+
+    out = await run_in_threadpool(build)
+    disposition = f'attachment; filename="{out.filename}"'
+    return Response(
+        out.body, media_type=out.media_type, headers={"Content-Disposition": disposition}
+    )

@@ -255,7 +255,7 @@ def cases_check(svc: Service, ids: dict[str, int]) -> None:
     own = [c["mmsi"] for c in svc.get("/api/v1/cases", "liaison").json()]
     assert own == [IN_ALPHA]
     assert {IN_ALPHA, IN_BETA} <= {c["mmsi"] for c in svc.get("/api/v1/cases").json()}
-    for suffix in ("", "/timeline"):
+    for suffix in ("", "/timeline", "/dossier?format=html"):
         assert status(svc, "GET", f"/api/v1/cases/{made[IN_BETA]}{suffix}") == 404, suffix
         assert status(svc, "GET", f"/api/v1/cases/{made[IN_ALPHA]}{suffix}") == 200, suffix
 
@@ -321,6 +321,7 @@ RULE: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/cases"): cases_check,
     ("GET", "/api/v1/cases/{case_id:int}"): cases_check,
     ("GET", "/api/v1/cases/{case_id:int}/timeline"): cases_check,
+    ("GET", "/api/v1/cases/{case_id:int}/dossier"): cases_check,
     ("GET", "/api/v1/targets"): targets_check,
     ("GET", "/api/v1/targets/{number:int}"): targets_check,
     ("GET", "/api/v1/targets/{number:int}/reach"): targets_check,
