@@ -75,12 +75,13 @@ def load_case(repo: Repo, scope: Scope, case_id: int) -> dict[str, Any]:
     track = repo.case_track(case["mmsi"])
     f = AlertFilter(zones=scope.narrow_zones(None), narrow=scope.narrow)
     events, total = repo.case_events(case["mmsi"], f)
+    attached = _attached(repo, case, events, scope)
     return {
         "case": case,
         "vessel": vessel,
         "track": track,
         "events": events,
         "events_total": total,
-        "attached": _attached(repo, case, events, scope),
-        "timeline": repo.timeline(case, vessel, track, events),
+        "attached": attached,
+        "timeline": repo.timeline(case, vessel, track, events, attached["contacts"]),
     }

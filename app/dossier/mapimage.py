@@ -61,10 +61,16 @@ def extent(lons: Sequence[float], lats: Sequence[float]) -> tuple[float, float, 
     )
 
 
+def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the vessel's events and the attached ones (another vessel's, say), once each."""
+    ids = {e["id"] for e in view["events"]}
+    return [*view["events"], *(e for e in view["attached"]["events"] if e["id"] not in ids)]
+
+
 def _points(view: dict[str, Any]) -> tuple[list[float], list[float]]:
     lons = list(view["track"]["lon"])
     lats = list(view["track"]["lat"])
-    for e in view["events"]:
+    for e in _events(view):
         if e.get("lon") is not None and e.get("lat") is not None:
             lons.append(e["lon"])
             lats.append(e["lat"])
@@ -111,7 +117,7 @@ def draw(view: dict[str, Any], land: Any) -> Figure:
             zorder=4,
         )
     shown: set[str] = set()
-    for e in view["events"]:
+    for e in _events(view):
         if e.get("lon") is None or e.get("lat") is None:
             continue
         sev = str(e.get("severity"))

@@ -11,6 +11,7 @@ AIS carries no owner, so "same owner" is the IMO number (which stays with the hu
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,9 @@ MAX_EVENTS = 2000
 
 def _order(kind: str) -> int:
     """Same-time entries in the order they happen: seen, then events, then people's acts."""
-    return ["first_seen", "positions", "event", "alert", "status", "link", "note"].index(kind)
+    return ["first_seen", "positions", "event", "alert", "contact", "status", "link", "note"].index(
+        kind
+    )
 
 
 class CaseViewsRepo(CasesRepo, AlertsRepo):
@@ -104,15 +107,20 @@ class CaseViewsRepo(CasesRepo, AlertsRepo):
         identity: dict[str, Any],
         track: dict[str, list[Any]],
         events: list[dict[str, Any]],
+        contacts: Sequence[dict[str, Any]] = (),
     ) -> list[dict[str, Any]]:
-        """Return the case's timeline entries in time order (see the module docstring)."""
+        """Return the case's timeline entries in time order (see the module docstring).
+
+        ``contacts`` are the attached sightings (as the API shows them), each an entry at its
+        time.
+        """
         out: list[dict[str, Any]] = []
         times = np.asarray(track["time_ms"], dtype=np.int64)
         if identity["first_seen"] is not None or len(times):
             first = identity["first_seen"] or format_time(int(times[0]))
             where = ""
             if len(times):
-                where = f" at {track['lat'][0]:.4f}, {track['lon'][0]:.4f}"
+                where = f" at {track['lat'][0]:.4f} N, {track['lon'][0]:.4f} E"
             out.append({"time": first, "kind": "first_seen", "text": f"first seen{where}"})
         if len(times):
             days = times // DAY_MS
@@ -141,6 +149,20 @@ class CaseViewsRepo(CasesRepo, AlertsRepo):
                     "kind": "alert" if e["alert"] else "event",
                     "text": f"{e['kind']}{where}: {summary} ({e['severity']})",
                     "ref": e["id"],
+                }
+            )
+        for ct in contacts:
+            seen = f"{ct['kind']} contact at {ct['lat']:.4f}, {ct['lon']:.4f}"
+            extra = [f"{ct['people']} people" if ct.get("people") else "", ct.get("note") or ""]
+            more = "; ".join(x for x in extra if x)
+            out.append(
+                {
+                    "time": ct["time"],
+                    "kind": "contact",
+                    "ref": ct["id"],
+                    "text": seen
+                    + (f" ({ct['source']})" if ct.get("source") else "")
+                    + (f": {more}" if more else ""),
                 }
             )
         for ch in case["changes"]:

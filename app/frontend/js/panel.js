@@ -3,6 +3,7 @@
 // (intercepts), both answered by the service from geo/ and drawn on the map.
 
 import { ApiError, api, download } from "./api.js";
+import { caseSection } from "./cases.js";
 import { openDialog } from "./dialog.js";
 import {
   eventNow,
@@ -143,6 +144,7 @@ export class VesselPanel {
             contributions.map((c) => h("li", {}, h("span", { class: "pts" }, `+${c.points}`), h("span", {}, c.text))),
           )
         : h("p", { class: "muted" }, "Nothing raises this vessel's risk."),
+      caseSection(v, this.user),
       h("div", { id: "intercepts" }),
       h("h3", {}, "Track (last 24 h)"),
       h("p", { id: "track-info", class: "muted" }, "Loading…"),
@@ -182,6 +184,7 @@ export class VesselPanel {
                     e.zone ? ` · ${e.zone}` : "",
                     // recorded on the vessel (and in its risk) but not an alert anyone handles
                     e.alert === false ? h("span", { class: "muted", title: "Recorded, not alerted (alert rules)" }, " · event") : "",
+                    e.details?.case_id ? h("span", { class: "case-ref" }, ` · case ${e.details.case_id}`) : "",
                   ),
                 ),
               ),

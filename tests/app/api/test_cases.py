@@ -116,6 +116,10 @@ def test_attachments_and_suggested_links(svc: Service) -> None:
         == 201
     )
     full = svc.get(f"/api/v1/cases/{cid}").json()
+    items = svc.get(f"/api/v1/cases/{cid}/timeline").json()["items"]
+    seen = [i for i in items if i["kind"] == "contact"]
+    assert [(i["ref"], i["time"]) for i in seen] == [(stored, "2026-09-21T14:20:00Z")]
+    assert seen[0]["text"] == "aircraft contact at 35.2500, 12.2500"
     att = full["attached"]
     assert [v["mmsi"] if "mmsi" in v else v["ref"] for v in att["linked_vessels"]] == [IN_BETA]
     assert att["linked_vessels"][0]["name"] == "BRAVO"

@@ -160,7 +160,7 @@ def test_the_map_check_would_see_a_map_without_land(tmp_path: Path) -> None:
     view: dict[str, Any] = {
         "track": {"time_ms": [0, 1], "lon": [18.0, 18.1], "lat": [35.0, 35.05]},
         "events": [],
-        "attached": {"contacts": []},
+        "attached": {"contacts": [], "events": []},
     }
     png = mapimage.png(view, load_land(LAND_FILE))
     assert png == mapimage.png(view, load_land(LAND_FILE))
