@@ -31,7 +31,8 @@ def visible_cases(repo: Repo, scope: Scope, cases: list[dict[str, Any]]) -> list
     if scope.zones is None:
         return cases
     reach = repo.case_reach(c["id"] for c in cases)
-    return [c for c in cases if scope.sees_case(repo, *reach[c["id"]])]
+    sees = scope.case_filter(repo)
+    return [c for c in cases if sees(*reach[c["id"]])]
 
 
 def _attached(

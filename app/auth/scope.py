@@ -132,10 +132,17 @@ class Scope:
         It does when one of its vessels (its own and the linked ones) is in scope, or one of
         its attached events lies in a zone of the scope.
         """
+        return self.case_filter(store)(mmsis, zones)
+
+    def case_filter(self, store: AlertedVessels) -> Callable[[Iterable[int], Iterable[str]], bool]:
+        """Return `sees_case` as a predicate over (MMSIs, zones), the store asked once.
+
+        For a list of cases: the vessels in scope are read once, not once a case.
+        """
         if self.zones is None:
-            return True
+            return lambda mmsis, zones: True
         allowed = self.mmsis(store) or set()
-        return any(m in allowed for m in mmsis) or self.sees_any_zone(zones)
+        return lambda mmsis, zones: any(m in allowed for m in mmsis) or self.sees_any_zone(zones)
 
     def check_case(
         self, store: AlertedVessels, case_id: int, mmsis: Iterable[int], zones: Iterable[str]
