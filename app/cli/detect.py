@@ -222,8 +222,6 @@ def detect(
     ] = None,
 ) -> None:
     """Run the behaviour engine over captures and write one event per episode."""
-    from app.cli.contacts import read_contact_files
-
     zone_list, wl, place_list = _load_inputs(captures, zones, watchlist, places)
     try:
         span = None if assume_time is None else parse_span(assume_time)
@@ -231,6 +229,8 @@ def detect(
         raise fail(f"--assume-time: {exc}") from None
     engine = Engine(zone_list, watchlist=wl, places=place_list)
     if contacts:
+        from app.cli.contacts import read_contact_files  # it imports the store: only if asked
+
         engine.add_contacts(read_contact_files(contacts))
     decoder = decoder_from_settings()
     started = time.perf_counter()

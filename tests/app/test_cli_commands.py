@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from app.cli import COMMAND_MODULES
+
+#: A capture with tag blocks (event time), which `mare detect` takes without --assume-time.
+CAPTURE = "tests/data/ais/libais/tagblock.nmea"
 
 _REGISTERED = """
 import importlib, json, sys
@@ -51,3 +55,19 @@ def test_decode_does_not_import_the_service_engine_or_store() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_detect_imports_the_store_only_for_contacts(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        f"sys.argv = ['mare', 'detect', {CAPTURE!r}, '-o', {str(tmp_path / 'ev.jsonl')!r}]\n"
+        "from app.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('app.store' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert (tmp_path / "ev.jsonl").is_file()
