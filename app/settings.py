@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     #: is short; busy feeds fill batches by size long before it.
     batch_size: int = Field(default=2048, ge=1)
     batch_seconds: float = Field(default=0.1, gt=0)
+    #: Lines per batch of ``mare ingest`` when every source is a file read at full speed: no
+    #: alert waits on those, and the store pays its cost per batch (a transaction, the duplicate
+    #: check, BRIN summary, vessel upsert) once per this many lines (bench.cli).
+    file_batch_size: int = Field(default=100_000, ge=1)
     #: The same payload heard again within this many seconds (event time) is a duplicate.
     dedupe_seconds: float = Field(default=10.0, ge=0)
     #: An unfinished multipart message is dropped after this many seconds (receive time).

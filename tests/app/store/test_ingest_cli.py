@@ -8,13 +8,19 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
+from ais_ingest.records import PositionColumns
+from ais_ingest.sources import parse_source_url
 from app.cli import cli
 from app.cli import commands as _commands  # noqa: F401  (registers the commands)
+from app.cli.ingest import batch_size_for
 from app.settings import get_settings
 from app.store import Store
+from app.store.positions import prepare
 
 TAGGED = "tests/data/ais/libais/tagblock.nmea"
 UNTIMED = "tests/data/ais/pyais/nmea_data_sample.txt"
+AISHUB = "tests/data/ais/aishub/aishub_2015_3min.nmea"
 
 
 @pytest.fixture
@@ -65,3 +71,28 @@ def test_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPatch)
         get_settings.cache_clear()
     assert result.exit_code == 2 and "error:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_files_read_at_full_speed_get_the_file_batch_size() -> None:
+    s = get_settings()
+    assert s.file_batch_size > s.batch_size
+    assert batch_size_for([parse_source_url(AISHUB)]) == s.file_batch_size
+    assert batch_size_for([parse_source_url(f"file:{AISHUB}?speed=10")]) == s.batch_size
+    both = [parse_source_url(AISHUB), parse_source_url("udp://127.0.0.1:10110")]
+    assert batch_size_for(both) == s.batch_size
+
+
+def test_a_file_in_many_batches_is_stored_whole_and_counted_once(
+    configured: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches written while the next decodes: every one committed and counted, in order.
+    monkeypatch.setenv("MARE_FILE_BATCH_SIZE", "6000")
+    get_settings.cache_clear()
+    dec = Decoder()
+    rx = capture_time_ms(AISHUB)
+    batches = [dec.decode(c, rx, "x") for c in chunked(read_lines(AISHUB), 6000)]
+    storable = len(prepare(PositionColumns.concat(b.positions for b in batches)))
+    first = _ingest(AISHUB)
+    assert f"stored {storable:,} positions" in first and storable > 50_000
+    assert _count(configured, "positions") == storable
+    assert "stored 0 positions" in _ingest(AISHUB)
