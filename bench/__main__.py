@@ -10,6 +10,7 @@ from typing import Any
 #: Benchmark modules, each with ``run() -> dict``; a module not yet present is reported as such.
 MODULES = (
     "bench.ingest",
+    "bench.cli",
     "bench.store",
     "bench.engine",
     "bench.alerts",

@@ -1,0 +1,192 @@
+"""The one-machine commands as a user runs them: whole processes, each beside its baseline.
+
+``mare decode``, ``mare detect`` and ``mare ingest`` are timed as processes (start-up, imports,
+reading the file, writing the output or the database), and so is the baseline: a Python process
+that imports pyais and calls `pyais.decode` on every line of the same capture, nothing else.
+Each figure is the best of ``repeats`` runs (noise only slows); CPU is the child's user +
+system time (for ingest, the database's is on top: see ``bench.store``).
+
+Captures: ``real``, the AISHub feed with tag blocks as `bench.ingest` builds it, four times
+three minutes apart (`bench.ingest.build_capture`, 341k lines, 0.5 % corrupt), and ``sim``,
+the engine benchmark's simulated capture
+(`bench.engine.build_capture`, 310k lines, many receivers, so many duplicates and tag texts).
+``mare ingest`` writes into a dedicated PostGIS database (created, upgraded and dropped here;
+``MARE_TEST_DATABASE_URL`` names the server), emptied before each run; its figure is stored
+positions per second of the whole process. Its baselines: the same with the live batch size
+for files (``MARE_FILE_BATCH_SIZE=2048``, what files got before), and ``--no-store``.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from app.store.engine import make_engine
+from app.store.migrate import upgrade
+from bench import engine as engine_bench
+from bench import ingest as ingest_bench
+from bench.timing import best_of
+
+#: Copies of the AISHub feed in the real capture: enough lines that start-up is not all.
+REAL_COPIES = 4
+MARE = str(Path(sys.executable).with_name("mare"))
+ADMIN = os.environ.get("MARE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PYAIS = """
+import sys
+import pyais
+
+n = 0
+with open(sys.argv[1], encoding="ascii", errors="replace") as f:
+    for line in f:
+        try:
+            pyais.decode(line.rstrip("\\r\\n"))
+            n += 1
+        except Exception:
+            pass
+print(n)
+"""
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed(argv: list[str], repeats: int, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Best wall and best CPU seconds of running ``argv`` ``repeats`` times."""
+    cpu = [float("inf")]
+
+    def once() -> int:
+        c0 = _children_cpu()
+        subprocess.run(
+            argv,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            timeout=900,
+        )
+        cpu[0] = min(cpu[0], _children_cpu() - c0)
+        return 0
+
+    wall, _, _ = best_of(once, repeats)
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu[0], 3)}
+
+
+def _capture_files() -> dict[str, Path]:
+    real = ingest_bench.OUT / f"aishub_tagged_x{REAL_COPIES}.nmea"
+    if not real.is_file():
+        real.parent.mkdir(parents=True, exist_ok=True)
+        tmp = real.with_suffix(".tmp")
+        tmp.write_bytes(ingest_bench.build_capture(copies=REAL_COPIES))
+        tmp.replace(real)
+    return {"real": real, "sim": engine_bench.build_capture()}
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(1 for _ in f)
+
+
+def _ratio(a: dict[str, float], b: dict[str, float], key: str) -> float:
+    return round(b[key] / a[key], 2)
+
+
+class _Database:
+    """A dedicated PostGIS database for the ingest runs, emptied before each."""
+
+    def __init__(self) -> None:
+        self.name = f"mare_bench_cli_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(ADMIN, autocommit=True) as c:
+            c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        self.url = ADMIN.rsplit("/", 1)[0] + "/" + self.name
+        with psycopg.connect(self.url, autocommit=True) as c:
+            c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        engine = make_engine(self.url)
+        upgrade(engine)
+        engine.dispose()
+
+    def empty(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as c:
+            c.execute("TRUNCATE positions, vessels, vessel_identities RESTART IDENTITY CASCADE")
+            parts = c.execute(
+                "SELECT inhrelid::regclass::text FROM pg_inherits "
+                "WHERE inhparent = 'positions'::regclass"
+            ).fetchall()
+            for (part,) in parts:
+                c.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(part)))
+
+    def positions(self) -> int:
+        with psycopg.connect(self.url) as c:
+            row = c.execute("SELECT count(*) FROM positions").fetchone()
+        return int(row[0]) if row else 0
+
+    def drop(self) -> None:
+        with psycopg.connect(ADMIN, autocommit=True) as c:
+            c.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+            )
+
+
+def _ingest(db: _Database, capture: Path, repeats: int, **env: str) -> dict[str, Any]:
+    best = {"wall_s": float("inf"), "cpu_s": float("inf")}
+    stored = 0
+    for _ in range(repeats):
+        db.empty()
+        run = _timed([MARE, "ingest", str(capture)], 1, {"MARE_DATABASE_URL": db.url, **env})
+        best = {k: min(best[k], run[k]) for k in best}
+        stored = db.positions()
+    return {**best, "positions": stored, "positions_per_s": round(stored / best["wall_s"])}
+
+
+def run(repeats: int = 3) -> dict[str, Any]:
+    """Measure and return the figures."""
+    captures = _capture_files()
+    out: dict[str, Any] = {}
+    for name, path in captures.items():
+        n = _lines(path)
+        pyais = _timed([sys.executable, "-c", PYAIS, str(path)], repeats)
+        fig: dict[str, Any] = {"lines": n, "pyais_decode_process": pyais}
+        for fmt in ("none", "jsonl"):
+            argv = [MARE, "decode", "--format", fmt, "-o", os.devnull, str(path)]
+            run_ = _timed(argv, repeats)
+            fig[f"decode_{fmt}"] = {**run_, "lines_per_s": round(n / run_["wall_s"])}
+            fig[f"decode_{fmt}_vs_pyais_wall"] = _ratio(run_, pyais, "wall_s")
+            fig[f"decode_{fmt}_vs_pyais_cpu"] = _ratio(run_, pyais, "cpu_s")
+        if name == "sim":  # the real capture has no positions in the shipped zones
+            det = _timed([MARE, "detect", "-o", os.devnull, str(path)], repeats)
+            fig["detect"] = {**det, "lines_per_s": round(n / det["wall_s"])}
+            fig["detect_vs_pyais_wall"] = _ratio(det, pyais, "wall_s")
+            fig["detect_vs_pyais_cpu"] = _ratio(det, pyais, "cpu_s")
+        out[name] = fig
+    db = _Database()
+    try:
+        for name, path in captures.items():
+            fig = out[name]
+            fig["ingest_postgis"] = _ingest(db, path, repeats)
+            fig["ingest_postgis_live_batches"] = _ingest(
+                db, path, repeats, MARE_FILE_BATCH_SIZE="2048"
+            )
+            no_store = _timed([MARE, "ingest", "--no-store", str(path)], repeats)
+            rate = round(fig["lines"] / no_store["wall_s"])
+            fig["ingest_no_store"] = {**no_store, "lines_per_s": rate}
+    finally:
+        db.drop()
+    out["load_average"] = [round(x, 1) for x in os.getloadavg()]
+    out["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
