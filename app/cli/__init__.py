@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "contacts": "app.cli.contacts",
     "cise": "app.cli.cise",
     "case": "app.cli.cases",
+    "report": "app.cli.report",
 }
 
 

@@ -17,3 +17,4 @@ import app.cli.users  # noqa: F401
 import app.cli.contacts  # noqa: F401
 import app.cli.cise  # noqa: F401
 import app.cli.cases  # noqa: F401
+import app.cli.report  # noqa: F401

@@ -11,6 +11,7 @@ from app.store import Store, open_store
 from app.store.accounts import AccountsRepo, TokenRow
 from app.store.alerts import AlertFilter, AlertsRepo
 from app.store.case_timeline import CaseViewsRepo
+from app.store.daily import DailyRepo
 from app.store.contacts import ContactsRepo
 from app.store.history import PositionsRepo
 from app.store.reference import DataRepo
@@ -20,7 +21,14 @@ __all__ = ["AlertFilter", "Repo", "TokenRow"]
 
 
 class Repo(
-    AccountsRepo, CaseViewsRepo, AlertsRepo, ContactsRepo, DataRepo, PositionsRepo, RulesRepo
+    AccountsRepo,
+    CaseViewsRepo,
+    DailyRepo,
+    AlertsRepo,
+    ContactsRepo,
+    DataRepo,
+    PositionsRepo,
+    RulesRepo,
 ):
     """The service's data functions; see the module docstring."""
 
