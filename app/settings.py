@@ -141,6 +141,10 @@ class ServiceSettings(Settings):
     #: Database maintenance period in seconds (partitions ahead, GiST of closed days,
     #: retention); it also runs at start and just after each UTC midnight.
     maintenance_seconds: float = Field(default=3600.0, gt=0)
+    #: Daily situation reports (docs/reports.md): made just after each UTC midnight of the
+    #: service's wall clock (this many seconds after it) for the whole area and each liaison.
+    daily_reports: bool = True
+    report_after_midnight_seconds: float = Field(default=300.0, ge=0, le=86_400)
     #: Capacity of each queue between pipeline stages, in batches.
     queue_batches: int = Field(default=64, ge=1)
     #: Largest request body accepted, in bytes (a zone import of the shipped set is 1.8 MB);

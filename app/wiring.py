@@ -48,6 +48,7 @@ from app.pipeline import Pipeline
 from app.pipeline.catchup import CatchUp, catch_up
 from app.pipeline.snapshot import restore_or_new
 from app.pipeline.zone_watch import ZoneWatcher
+from app.reports.schedule import DailyReports, liaison_scopes
 from app.settings import ServiceSettings
 from app.store.contacts import add_contacts
 from app.store.maintainer import Maintainer
@@ -286,6 +287,20 @@ async def stop_service(app: FastAPI) -> None:
     await asyncio.to_thread(services.repo.close)
 
 
+def daily_reports(services: Services, settings: ServiceSettings) -> DailyReports | None:
+    """Start the daily reports' thread (whole area and each liaison's zones); None when off."""
+    if not settings.daily_reports:
+        return None
+    repo, auth = services.repo, services.auth
+    reports = DailyReports(
+        repo,
+        lambda: liaison_scopes(repo, auth.narrowings),
+        after_midnight_s=settings.report_after_midnight_seconds,
+    )
+    reports.start()
+    return reports
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """Return the application for ``settings`` (default: read from ``MARE_*``)."""
     cfg = settings if settings is not None else ServiceSettings()
@@ -300,8 +315,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 services.store, cfg.retention_days, cfg.maintenance_seconds
             )
             services.maintenance.start()
+            services.reports = daily_reports(services, cfg)
             yield
         finally:
+            if services.reports is not None:  # before the store closes
+                await asyncio.to_thread(services.reports.stop)
             if services.maintenance is not None:  # before the store closes
                 await asyncio.to_thread(services.maintenance.stop)
             await stop_service(app)

@@ -29,6 +29,7 @@ from app.live.radar import RadarFeeds
 from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.zone_watch import ZoneWatcher
+from app.reports.schedule import DailyReports
 from app.settings import ServiceSettings
 from app.store.maintainer import Maintainer
 from app.store.repo import Repo
@@ -60,6 +61,8 @@ class Services:
     readiness: Readiness | None = None
     cise: CiseExchange | None = None
     radar: RadarFeeds | None = None
+    #: The daily reports made after each UTC midnight (None when ``MARE_DAILY_REPORTS`` is off).
+    reports: DailyReports | None = None
 
     def streams(self) -> StreamAuth:
         """Return the identity re-checks of open streams, made on first use (on the loop)."""

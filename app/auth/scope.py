@@ -116,6 +116,32 @@ class Scope:
         """Return a predicate for the hub's alert streams (None: every alert)."""
         return None if self.zones is None and not self.narrow else self.sees_alert
 
+    # Reports ----------------------------------------------------------------------------------
+
+    def sees_report(self, zones: Iterable[str] | None, narrow: Iterable[str]) -> bool:
+        """Return whether a report of ``zones`` (None: the whole area) is in scope.
+
+        A report shows what its scope shows: a liaison sees those of its own zones only, and
+        a user with narrowings only those made under at least the same narrowings (ids), so a
+        report never holds an alert the user's own list would not.
+        """
+        if self.zones is not None and (zones is None or not set(zones) <= self.zones):
+            return False
+        return {n.id for n in self.narrow} <= set(narrow)
+
+    def report_scope(
+        self, requested: Iterable[str] | None
+    ) -> tuple[list[str] | None, tuple[Narrowing, ...]]:
+        """Return the zones and narrowings of a report the user makes (`ClaimOutsideScope`).
+
+        A liaison's covers its own zones (all of them unless it names some, and never
+        another); anyone else's the zones it names, or the whole area.
+        """
+        asked = None if requested is None else sorted({z for z in requested if z})
+        if self.zones is None:
+            return asked or None, self.narrow
+        return self.claim_zones(asked or None), self.narrow
+
     # Vessels ----------------------------------------------------------------------------------
 
     def mmsis(self, store: AlertedVessels) -> set[int] | None:

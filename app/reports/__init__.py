@@ -21,6 +21,7 @@ __all__ = [
     "make_report",
     "parse_day",
     "render",
+    "render_all",
 ]
 
 #: Formats by name, with their media types.
@@ -38,6 +39,16 @@ def render(report: DayReport, fmt: str) -> bytes:
 
         return render_html(report)
     raise ReportError(f"format {fmt!r}: pdf or html")
+
+
+def render_all(report: DayReport) -> dict[str, bytes]:
+    """Return ``report`` in every format, its pictures drawn once."""
+    from app.reports.charts import pictures
+    from app.reports.html import render_html
+    from app.reports.pdf import render_pdf
+
+    pics = pictures(report)
+    return {"pdf": render_pdf(report, pics), "html": render_html(report, pics)}
 
 
 def make_report(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import shapely
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from app.reports.content import SERIES, DayReport
 from geo.shipped import BASEMAP_FILE
@@ -184,6 +186,19 @@ def map_png(report: DayReport, width_in: float = 7.2, height_in: float = 4.0) ->
     return _png(fig, MAP_DPI)
 
 
+@dataclass(frozen=True, slots=True)
+class Pictures:
+    """The report's pictures, drawn once for both formats."""
+
+    map: bytes
+    trend: bytes
+
+
+def pictures(report: DayReport) -> Pictures:
+    """Return the report's map and trend plots."""
+    return Pictures(map_png(report), trend_png(report))
+
+
 def trend_png(report: DayReport, width_in: float = 7.2, height_in: float = 1.35) -> bytes:
     """Return the day against the 28 days before: one small bar plot per series."""
     fig = Figure(figsize=(width_in, height_in))
@@ -202,6 +217,8 @@ def trend_png(report: DayReport, width_in: float = 7.2, height_in: float = 1.35)
         shown = f"{today:g}"
         ax.set_title(f"{title}: {shown}\n7 d {mean7:.1f} · 28 d {mean28:.1f}", fontsize=6.5)
         ax.set_xticks([])
+        ax.set_ylim(0, max(1.0, max(values) * 1.15))  # a quiet month: an axis from 0, not -0.05
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=key != "dark_hours"))
         ax.tick_params(axis="y", labelsize=5.5, length=2)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from app.reports.charts import map_png, trend_png
+from app.reports.charts import Pictures, pictures
 from app.reports.content import DayReport
 from app.reports.tables import Section, gaps_text, headline, sections
 
@@ -43,8 +43,9 @@ def _section(s: Section) -> str:
     return "\n".join(parts)
 
 
-def render_html(report: DayReport) -> bytes:
+def render_html(report: DayReport, pics: Pictures | None = None) -> bytes:
     """Return the report as UTF-8 HTML bytes."""
+    pics = pics or pictures(report)
     day = report.day.strftime("%A %d %B %Y")
     figs = "".join(
         f"<div><small>{escape(label)}</small><b>{escape(value)}</b><small>{escape(beside)}"
@@ -62,8 +63,8 @@ def render_html(report: DayReport) -> bytes:
         f"<p>Scope: {escape(report.scope_text)}{escape(narrowed)}. "
         f"{report.figures['vessels']} vessels took part in the day's episodes.</p>",
         f'<div class="figs">{figs}</div>',
-        _img(map_png(report), "Map of the day"),
-        _img(trend_png(report), "The day against the 7 and 28 days before"),
+        _img(pics.map, "Map of the day"),
+        _img(pics.trend, "The day against the 7 and 28 days before"),
         "<h2>Vessels by risk at the end of the day</h2>",
         f"<ol>{top}</ol>" if top else "<p>No vessel of the day carries any risk.</p>",
         f'<p class="note">{escape(gaps_text(report))}</p>',

@@ -26,7 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.reports.charts import map_png, trend_png
+from app.reports.charts import Pictures, pictures
 from app.reports.content import DayReport
 from app.reports.tables import Section, gaps_text, handling_row, headline, minutes, sections
 
@@ -175,8 +175,9 @@ def _section(s: Section) -> list[Any]:
     return out
 
 
-def render_pdf(report: DayReport) -> bytes:
+def render_pdf(report: DayReport, pics: Pictures | None = None) -> bytes:
     """Return the report as PDF bytes (the same bytes for the same report)."""
+    pics = pics or pictures(report)
     buf = io.BytesIO()
     title = f"Daily situation report {report.day.isoformat()} ({report.scope_text})"
 
@@ -213,8 +214,8 @@ def render_pdf(report: DayReport) -> bytes:
         Spacer(1, 2 * mm),
         _figures(report),
         Spacer(1, 1.5 * mm),
-        _image(map_png(report), WIDTH, 4.0 / 7.2),
-        _image(trend_png(report), WIDTH, 1.35 / 7.2),
+        _image(pics.map, WIDTH, 4.0 / 7.2),
+        _image(pics.trend, WIDTH, 1.35 / 7.2),
         _first_page_bottom(report),
         PageBreak(),
     ]

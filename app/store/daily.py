@@ -152,6 +152,18 @@ class DailyRepo(AlertsRepo):
             for r in self._rows(q)
         ]
 
+    def day_has_data(self, t0_ms: int, t1_ms: int) -> bool:
+        """Return whether anything was stored for [t0, t1): an episode or a position."""
+        e = self._events
+        p = self.store.tables["positions"]
+        ev = select(e.c.id).where(e.c.start_time >= t0_ms, e.c.start_time < t1_ms).limit(1)
+        pos = select(p.c.mmsi).where(p.c.time >= t0_ms, p.c.time < t1_ms).limit(1)
+
+        def run(c: Any) -> bool:
+            return c.execute(ev).first() is not None or c.execute(pos).first() is not None
+
+        return bool(self.store.read(run, "reading"))
+
     def vessel_facts(self, mmsis: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Return name, callsign, IMO, ship type and flag of stored vessels by MMSI."""
         if not mmsis:

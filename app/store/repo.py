@@ -11,10 +11,11 @@ from app.store import Store, open_store
 from app.store.accounts import AccountsRepo, TokenRow
 from app.store.alerts import AlertFilter, AlertsRepo
 from app.store.case_timeline import CaseViewsRepo
-from app.store.daily import DailyRepo
 from app.store.contacts import ContactsRepo
+from app.store.daily import DailyRepo
 from app.store.history import PositionsRepo
 from app.store.reference import DataRepo
+from app.store.reports import ReportsRepo
 from app.store.rules import RulesRepo
 
 __all__ = ["AlertFilter", "Repo", "TokenRow"]
@@ -29,6 +30,7 @@ class Repo(
     DataRepo,
     PositionsRepo,
     RulesRepo,
+    ReportsRepo,
 ):
     """The service's data functions; see the module docstring."""
 

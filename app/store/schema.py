@@ -332,6 +332,24 @@ def make_metadata(postgis: bool) -> MetaData:
     )
     _contacts_table(md, postgis)
     _case_tables(md)
+    Table(  # the daily situation reports kept by the service (0014), one per day and scope
+        "reports",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("day", String(10), nullable=False),
+        Column("scope", String(2000), nullable=False),
+        Column("zones", Json),
+        Column("narrow", Json, nullable=False),
+        Column("pdf", LargeBinary, nullable=False),
+        Column("html", LargeBinary, nullable=False),
+        Column("pdf_size", Integer, nullable=False),
+        Column("html_size", Integer, nullable=False),
+        Column("pdf_sha256", String(64), nullable=False),
+        Column("html_sha256", String(64), nullable=False),
+        Column("created_at", EpochMs(), nullable=False),
+        Column("created_by", String(64), nullable=False),
+        UniqueConstraint("day", "scope", name="ux_reports_day_scope"),
+    )
     audit = Table(
         "audit_log",
         md,

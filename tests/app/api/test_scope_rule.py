@@ -260,6 +260,23 @@ def cases_check(svc: Service, ids: dict[str, int]) -> None:
         assert status(svc, "GET", f"/api/v1/cases/{made[IN_ALPHA]}{suffix}") == 200, suffix
 
 
+def reports_check(svc: Service, ids: dict[str, int]) -> None:
+    """Reports: a liaison lists, downloads and makes only its own zones' (the scenario's day)."""
+    day = {"day": "2026-09-21"}
+    beta = svc.post("/api/v1/reports", json={**day, "zones": ["beta"]})
+    assert beta.status_code == 201, beta.text
+    own = svc.post("/api/v1/reports", "liaison", json=day)
+    assert own.status_code == 201 and own.json()["zones"] == ["alpha"], own.text
+    outside = svc.post("/api/v1/reports", "liaison", json={**day, "zones": ["beta"]})
+    assert outside.status_code == 422
+    listed = [r["zones"] for r in svc.get("/api/v1/reports", "liaison").json()["items"]]
+    assert listed and all(z == ["alpha"] for z in listed), listed
+    everyone = [r["zones"] for r in svc.get("/api/v1/reports").json()["items"]]
+    assert ["beta"] in everyone
+    assert status(svc, "GET", f"/api/v1/reports/{beta.json()['id']}") == 404
+    assert status(svc, "GET", f"/api/v1/reports/{own.json()['id']}") == 200
+
+
 def about_the_caller(svc: Service, ids: dict[str, int]) -> None:
     """Identity routes: about the caller itself, nothing zone-bound (answered, not refused)."""
     assert svc.get("/api/v1/auth/me", "liaison").json()["zones"] == ["alpha"]
@@ -327,6 +344,9 @@ RULE: dict[tuple[str, str], Check] = {
     ("GET", "/api/v1/targets/{number:int}/reach"): targets_check,
     ("GET", "/api/v1/targets/{number:int}/intercepts"): targets_check,
     ("WS", "/api/v1/live"): websocket_check,
+    ("GET", "/api/v1/reports"): reports_check,
+    ("POST", "/api/v1/reports"): reports_check,
+    ("GET", "/api/v1/reports/{report_id:int}"): reports_check,
     ("GET", "/api/v1/webhooks"): webhook_check,
     ("POST", "/api/v1/webhooks"): webhook_check,
     ("GET", "/api/v1/webhooks/{sub_id}"): webhook_check,

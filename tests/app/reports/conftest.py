@@ -11,11 +11,15 @@ from bench.report_day import fill
 from tests.app.store.conftest import create_database, drop_database
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgis"])
+@pytest.fixture(scope="session", params=["sqlite", "postgis"])
 def day_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """The URL of a database holding the simulated day (bench.report_day), per backend."""
+    """The URL of a database holding the simulated day (bench.report_day), per backend.
+
+    One per session: filling it is most of these tests' time; tests add to it (reports,
+    users) and never take away what another test reads.
+    """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('day') / 'mare.sqlite'}"
     else:
