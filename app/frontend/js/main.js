@@ -21,6 +21,7 @@ import { MareMap } from "./map.js";
 import { VesselPanel } from "./panel.js";
 import { showPartners } from "./partners.js";
 import { Replay } from "./replay.js";
+import { showReports } from "./reports.js";
 import { Targets } from "./targets.js";
 import { RulesEditor } from "./rules.js";
 import { VesselStore } from "./store.js";
@@ -99,6 +100,7 @@ async function start(user) {
   $("user-name").textContent = `${app.user.username} · ${app.user.role}`;
   $("partners").hidden = app.user.role !== "admin";
   $("partners").addEventListener("click", () => showPartners());
+  $("reports").addEventListener("click", () => showReports());
   const map = app.map;
 
   app.panel = new VesselPanel({

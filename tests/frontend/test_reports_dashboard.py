@@ -1,0 +1,73 @@
+"""The dashboard's Reports: listed, made for a day, downloaded; a liaison sees only its own.
+
+Real headless Chromium against the real service on SQLite, with the two-zone scenario's day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.app.api.conftest import Service, feed_scenario, make_settings, start
+from tests.frontend.test_dashboard import Recorder, shot
+from tests.frontend.test_dashboard import browser as browser  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+
+DAY = "2026-09-21"  # the scenario's day (tests.app.api.conftest.T0)
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    tmp: Path = tmp_path_factory.mktemp("reports-dash")
+    for s in start(make_settings(tmp, f"sqlite:///{tmp / 'mare.sqlite'}")):
+        feed_scenario(s)
+        yield s
+
+
+def test_make_list_and_download_a_report(browser: Browser, svc: Service) -> None:
+    base = str(svc.client.base_url).rstrip("/")
+    rec = Recorder(urlparse(base).netloc)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    page = ctx.new_page()
+    page.route("**/*", rec.route)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/#token={svc.tokens['officer']}")
+    page.wait_for_selector("#reports:visible", timeout=60_000)
+    page.click("#reports")
+    page.wait_for_selector(".dialog #reports-none")
+    page.fill(".dialog input[name=day]", DAY)
+    page.click(".dialog button[type=submit]")
+    row = page.wait_for_selector(".dialog .reports-table tbody tr", timeout=120_000)
+    assert row is not None
+    assert DAY in row.inner_text() and "whole area" in row.inner_text()
+    assert "officer1" in row.inner_text()
+    shot(page, "reports")
+    with page.expect_download() as got:
+        page.click(".dialog .reports-table button[data-format=pdf]")
+    download = got.value
+    assert download.suggested_filename == f"sitrep-{DAY}-all.pdf"
+    data = Path(download.path()).read_bytes()
+    listed = svc.get("/api/v1/reports").json()["items"]
+    assert data.startswith(b"%PDF-")
+    assert data == svc.get(f"/api/v1/reports/{listed[0]['id']}").content
+    assert not rec.foreign and not errors, (rec.foreign, errors)
+    ctx.close()
+
+    # a liaison: its own zone's report only, made from the same form
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    page.goto(f"{base}/#token={svc.tokens['liaison']}")
+    page.click("#reports")
+    page.wait_for_selector(".dialog #reports-none")  # the officer's whole-area report: not its
+    page.fill(".dialog input[name=day]", DAY)
+    page.click(".dialog button[type=submit]")
+    row = page.wait_for_selector(".dialog .reports-table tbody tr", timeout=120_000)
+    assert row is not None and "alpha" in row.inner_text()
+    assert len(page.query_selector_all(".dialog .reports-table tbody tr")) == 1
+    ctx.close()
