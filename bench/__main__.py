@@ -18,6 +18,7 @@ MODULES = (
     "bench.dashboard",
     "bench.demo",
     "bench.cise",
+    "bench.report",
 )
 
 
