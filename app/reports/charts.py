@@ -1,7 +1,8 @@
 """The report's pictures, drawn offline with matplotlib: the day's map and the trend plots.
 
-The map is the shipped coastline (GSHHG "i", the dashboard's basemap, `geo.shipped`) clipped
-to the day's extent, with the day's events on it; no tile server, no internet. Figures are made
+The map is the dashboard's shipped basemap (Natural Earth land, GSHHG "h" in the central box,
+land borders; `geo.shipped`) clipped to the day's extent, with the day's events on it; no tile
+server, no internet. Figures are made
 with matplotlib's object API (no pyplot state, so reports can be drawn from worker threads)
 and saved as PNG without the "Software" metadata, so the same report gives the same bytes.
 
@@ -19,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
@@ -61,11 +63,18 @@ PNG_META: dict[str, str | None] = {"Software": None}
 
 
 @lru_cache(maxsize=2)
-def _land(path: str) -> Any:
-    """Return the coastline file's land as one geometry (read once per process)."""
+def _basemap(path: str) -> tuple[Any, Any]:
+    """Return the basemap file's land polygons and land borders as arrays (read once)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    geoms = [shapely.geometry.shape(f["geometry"]) for f in data["features"]]
-    return shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
+    land: list[Any] = []
+    borders: list[Any] = []
+    for f in data["features"]:
+        geom = shapely.geometry.shape(f["geometry"])
+        kind = (f.get("properties") or {}).get("kind", "land")
+        (borders if kind == "border" or geom.geom_type.endswith("LineString") else land).append(
+            geom
+        )
+    return np.array(land, dtype=object), np.array(borders, dtype=object)
 
 
 def _rings(geom: Any) -> list[Any]:
@@ -114,14 +123,19 @@ def map_png(report: DayReport, width_in: float = 7.2, height_in: float = 4.0) ->
     fig = Figure(figsize=(width_in, height_in))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_facecolor(COLOURS["sea"])
-    land = shapely.clip_by_rect(_land(str(BASEMAP_FILE)), x0 - 0.1, y0 - 0.1, x1 + 0.1, y1 + 0.1)
-    rings = _rings(land)
+    land, borders = _basemap(str(BASEMAP_FILE))
+    box = (x0 - 0.1, y0 - 0.1, x1 + 0.1, y1 + 0.1)
+    rings = [r for g in shapely.clip_by_rect(land, *box) for r in _rings(g)]
     if rings:
         ax.add_collection(
             PolyCollection(
                 rings, facecolors=COLOURS["land"], edgecolors=COLOURS["coast"], linewidths=0.4
             )
         )
+    for line in shapely.get_parts(shapely.clip_by_rect(borders, *box)):
+        if not line.is_empty and line.geom_type == "LineString":
+            xy = shapely.get_coordinates(line)
+            ax.plot(xy[:, 0], xy[:, 1], color=COLOURS["coast"], linewidth=0.3, linestyle=":")
     for kind, geom in report.zone_shapes:
         colour = {
             "departure_hotspot": COLOURS["departure"],
@@ -176,7 +190,7 @@ def map_png(report: DayReport, width_in: float = 7.2, height_in: float = 4.0) ->
     ax.text(
         0.995,
         0.005,
-        "Coastline: GSHHG 2.3.6",
+        "Land: Natural Earth, GSHHG 2.3.6",
         transform=ax.transAxes,
         fontsize=5,
         ha="right",
