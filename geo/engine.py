@@ -282,10 +282,11 @@ class Engine:
         """Close the current slice, as live mode would a minute later (end of a capture).
 
         Records the clock guard still holds are judged first (`ClockGuard.finish`). Then every
-        encounter and loitering episode still open is emitted once more in its state at the end
-        (same key, ``end`` null, ``details.ongoing_until`` its last observation, its duration
-        so far), so the last version of each episode is its final one, not the one that first
-        passed the threshold.
+        encounter, loitering, "went dark" gap and zone dwell still open is emitted once more in
+        its state at the end (same key, ``end`` null, ``details.ongoing_until`` its last
+        observation: for a gap the feed's last time, when the vessel was still silent; its
+        duration so far), so the last version of each episode is its final one, not the one
+        that first passed the threshold.
         """
         events: list[Event] = []
         tail = self.clock.finish(self.watermark, self._last_fix)
@@ -293,11 +294,14 @@ class Engine:
             events = self._run(tail)
         if self.slice is None:
             return events + self.contacts.flush(self._near, self._zone_of)
+        until = self.watermark if self.watermark is not None else self.slice * self._slice_ms
         events += self.advance(
             int((self.slice + 1) * self._slice_ms + self.config.live_lateness_s * 1000)
         )
         events += self.contacts.flush(self._near, self._zone_of)
         events += self.encounters.ongoing() + self.loiter.ongoing(self.fleet)
+        events += self.gaps.ongoing(self.fleet, until, self._near)
+        events += self.zone_det.ongoing(self.fleet)
         self._remember(events)
         return events
 

@@ -46,7 +46,7 @@ from geo.detectors.base import (
     knots,
     nm,
 )
-from geo.events import Event, EventKind, Severity
+from geo.events import Event, EventKind, Severity, format_time
 from geo.tracker import NO_SAMPLING, Fleet, sampling_at, sampling_update
 
 
@@ -152,6 +152,7 @@ class GapDetector:
         self.coverage = coverage if coverage is not None else Coverage(cfg)
         self.dark: set[int] = set()  # slots with an open alert
         self.cover: dict[int, dict[str, Any]] = {}  # slot -> coverage verdict of its open alert
+        self.thr: dict[int, float] = {}  # slot -> threshold (s) its open alert was raised on
         # The feed's own sampling (see `feed_sampling_s`): a decaying time-weighted mean of
         # log2(vessel sampling), folded in at slice ends, and this slice's part of it.
         self.prior = [0.0, 0.0, -1]  # sum of w * log2(w), sum of w, at (ms); w an interval
@@ -217,6 +218,7 @@ class GapDetector:
             s = int(ctx.slot[i])
             self.dark.discard(s)
             cover = self.cover.pop(s, None)
+            self.thr.pop(s, None)
             if ctx.prev_supp[i]:
                 continue  # silent in port or at anchorage: not a gap at sea
             events.append(self._event(ctx, i, float(thr[i]), describe, cover))
@@ -358,6 +360,7 @@ class GapDetector:
                 lon, lat, sog, float(fleet.cog[s]), th, boundary_ms, int(fleet.msg_type[s]), s
             ).to_dict()
             self.cover[s] = cover
+            self.thr[s] = th
             details["coverage"] = cover
             if cover["verdict"] == "edge":
                 details["summary"] = (
@@ -382,6 +385,51 @@ class GapDetector:
             )
         return events
 
+    def ongoing(self, fleet: Fleet, until_ms: int, describe: Any) -> list[Event]:
+        """Return the final version of every "went dark" episode still open (end of a capture).
+
+        ``until_ms`` is the feed's own time at the end (its last record): the vessel was still
+        silent then, so ``details.ongoing_until`` is that time and ``duration_s`` the silence up
+        to it, not the threshold that opened the alert. Same key as the open alert (``end``
+        null), so a batch run's last version of the episode is this one.
+        """
+        events: list[Event] = []
+        for s in sorted(self.dark):
+            if s >= len(fleet) or fleet.t[s] < 0:
+                continue
+            t0 = int(fleet.t[s])
+            lon, lat = float(fleet.lon[s]), float(fleet.lat[s])
+            sog = float(fleet.sog[s])
+            th = self.thr.get(s, self.cfg.gap_floor_s)
+            details = self._open_details(lon, lat, sog, int(fleet.msg_type[s]), th, describe)
+            cover = self.cover.get(s)
+            if cover is not None:
+                details["coverage"] = cover
+            dur = max(0.0, (until_ms - t0) / 1000.0)
+            details.update(
+                {
+                    "duration_s": round(dur, 1),
+                    "duration": format_duration(dur),
+                    "ongoing_until": format_time(max(until_ms, t0)),
+                }
+            )
+            edge = cover is not None and cover.get("verdict") == "edge"
+            if edge:
+                details["summary"] = (
+                    f"lost at the edge of receiver coverage: silent for {format_duration(dur)}"
+                    " (ongoing)"
+                )
+                sev = Severity.LOW
+            else:
+                details["summary"] = (
+                    f"went dark at sea: silent for {format_duration(dur)} (ongoing)"
+                )
+                sev = Severity.HIGH if dur >= 6 * 3600 else Severity.MEDIUM
+            events.append(
+                Event(EventKind.AIS_GAP, fleet.mmsi[s], t0, None, lat, lon, sev, details=details)
+            )
+        return events
+
     def _sampling_at_last_fix(self, fleet: Fleet, n: int) -> F64:
         """Each vessel's sampling when it fell silent (NaN if not known yet, as in `process`)."""
         slots = np.arange(n)
@@ -396,6 +444,7 @@ class GapDetector:
         return {
             "dark": sorted(self.dark),
             "cover": [[s, c] for s, c in sorted(self.cover.items())],
+            "thr": [[s, v] for s, v in sorted(self.thr.items())],
             "prior": self.prior,
             "pending": self.pending,
         }
@@ -403,5 +452,6 @@ class GapDetector:
     def load_state(self, obj: dict[str, Any]) -> None:
         self.dark = set(obj["dark"])
         self.cover = {int(s): c for s, c in obj.get("cover", [])}
+        self.thr = {int(s): float(v) for s, v in obj.get("thr", [])}
         self.prior = list(obj.get("prior", [0.0, 0.0, -1]))
         self.pending = list(obj.get("pending", [0.0, 0.0]))

@@ -25,7 +25,7 @@ import numpy as np
 
 from geo.config import EngineConfig
 from geo.detectors.base import U64, SliceContext, format_duration
-from geo.events import Event, EventKind
+from geo.events import Event, EventKind, format_time
 from geo.tracker import Fleet
 from geo.zones import Zone, ZoneAlert
 
@@ -362,6 +362,48 @@ class ZoneDetector:
     ) -> list[Event]:
         """Fire nothing: a dwell is proven by a fix (see `_prove`), not by the clock alone."""
         return []
+
+    def ongoing(self, fleet: Fleet) -> list[Event]:
+        """Return the final version of every dwell still open (end of a capture).
+
+        Same key as the open alert (``end`` null); ``details.ongoing_until`` is the vessel's
+        last fix inside the zone (the first fix outside, if an exit is pending, dates the exit
+        and is not inside) and ``duration_s`` the stay from the entry up to it.
+        """
+        events: list[Event] = []
+        for slot, zid in sorted(self.dwell_open):
+            zone = self.by_id.get(zid)
+            m = self.members.get(slot)
+            if zone is None or m is None or zid not in m.inside or slot >= len(fleet):
+                continue
+            entered = m.inside[zid]
+            pending = m.pending.get(zid)
+            last = int(fleet.t[slot]) if pending is None else pending.since
+            opened = self.dwell_open[(slot, zid)]
+            inside_s = max(0.0, (last - entered) / 1000.0)
+            d = dict(opened["details"])
+            d.update(
+                {
+                    "duration_s": round(inside_s, 1),
+                    "duration": format_duration(inside_s),
+                    "ongoing_until": format_time(max(last, entered)),
+                    "summary": f"in {zone.name} for {format_duration(inside_s)} (ongoing)",
+                }
+            )
+            events.append(
+                Event(
+                    EventKind.ZONE_DWELL,
+                    int(fleet.mmsi[slot]),
+                    entered,
+                    None,
+                    opened["lat"],
+                    opened["lon"],
+                    zone.severity,
+                    zone=zid,
+                    details=d,
+                )
+            )
+        return events
 
     def inside(self, slot: int) -> list[str]:
         """Zone ids a vessel is committed inside."""

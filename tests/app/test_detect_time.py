@@ -147,3 +147,66 @@ def test_assume_time_takes_spans_a_person_writes() -> None:
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_a_vessel_still_dark_at_the_end_is_written_with_its_silence_so_far(
+    tmp_path: Path,
+) -> None:
+    """Issue 12: a "went dark" episode open at the end kept the state of its first alert."""
+    end = T0 + 4 * 3600
+    lines = [(t, drift(A, t, 34.0, 12.5)) for t in range(T0, T0 + 3600 + 1, 60)]
+    lines += [(t, drift(B, t, 34.5, 12.5)) for t in range(T0, end + 1, 60)]
+    capture = tmp_path / "dark.nmea"
+    capture.write_text("\n".join(x for _, x in sorted(lines)) + "\n", encoding="ascii")
+    code, output, events, _ = detect(tmp_path, capture)
+    assert code == 0, output
+    (gap,) = [e for e in events if e["kind"] == "ais_gap"]
+    assert gap["mmsi"] == A and gap["end"] is None
+    assert parse_time(gap["start"]) == (T0 + 3600) * 1000
+    assert parse_time(gap["details"]["ongoing_until"]) == end * 1000
+    assert gap["details"]["duration_s"] == 3 * 3600.0
+    assert gap["details"]["summary"].endswith("silent for 3 h (ongoing)")
+    assert gap["details"]["threshold_s"] < 3 * 3600
+
+
+def test_a_dwell_still_open_at_the_end_is_written_with_the_stay_so_far(tmp_path: Path) -> None:
+    """A dwell alert raised at its deadline is written with the whole stay, end null."""
+    zones = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": "box",
+                    "name": "The box",
+                    "kind": "patrol_area",
+                    "alerts": ["entry", "exit", "dwell"],
+                    "dwell_minutes": 30,
+                },
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[12.0, 33.5], [13.0, 33.5], [13.0, 34.5], [12.0, 34.5], [12.0, 33.5]]
+                    ],
+                },
+            }  # fmt: skip
+        ],
+    }
+    zpath = tmp_path / "box.geojson"
+    zpath.write_text(json.dumps(zones), encoding="utf-8")
+    inside = [drift(A, t, 34.0, 12.5) for t in range(T0, T0 + 2 * 3600 + 1, 60)]
+    capture = tmp_path / "dwell.nmea"
+    capture.write_text("\n".join(inside) + "\n", encoding="ascii")
+    out = tmp_path / "dwell.jsonl"
+    res = runner.invoke(cli, ["detect", str(capture), "--zones", str(zpath), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    events = [json.loads(x) for x in out.read_text().splitlines()]
+    (dwell,) = [e for e in events if e["kind"] == "zone_dwell"]
+    assert dwell["end"] is None and parse_time(dwell["start"]) == T0 * 1000  # first seen inside
+    until = parse_time(dwell["details"]["ongoing_until"])
+    assert until == (T0 + 2 * 3600) * 1000
+    assert dwell["details"]["duration_s"] == (until - parse_time(dwell["start"])) / 1000
+    assert dwell["details"]["summary"] == (
+        f"in The box for {dwell['details']['duration']} (ongoing)"
+    )
+    assert dwell["details"]["duration_s"] == 2 * 3600.0
