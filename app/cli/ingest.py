@@ -24,8 +24,10 @@ from app.cli.console import (
     fail,
     lines_summary,
     warn_legacy_database,
+    warn_line,
     write_stats,
 )
+from app.cli.timing import ingest_untimed_message
 from app.settings import get_settings
 from app.store import Store, StoreError, WriteResult, open_store
 
@@ -75,6 +77,12 @@ def ingest(
         if store is not None:
             store.close()
     err.print(lines_summary(dec.stats, time.perf_counter() - started))
+    try:
+        untimed = ingest_untimed_message(specs, dec.stats)
+    except IngestError:  # a capture gone since it was read: its fallback cannot be named
+        untimed = None
+    if untimed is not None:
+        warn_line(untimed)
     if store is not None:
         err.print(
             f"stored {stored.positions:,} positions of {len(stored.vessels):,} vessels "

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from ais_ingest.decoder import capture_time_ms, read_lines
 from ais_ingest.records import iso_utc
+from ais_ingest.sources.files import expand_paths
+from ais_ingest.sources.spec import SourceSpec
 from ais_ingest.stats import IngestStats
 
 #: A capture whose sentences mostly carry no time of their own has no usable timestamps.
@@ -94,4 +96,36 @@ def untimed_message(clock: CaptureClock, counts: tuple[int, int], *, so_far: boo
         f"{clock.path.name}: {share} carry no time of their own; they were spread in file order "
         f"over {clock.span_ms / 1000:g} s ending at the file's modification time, "
         f"{iso_utc(clock.end_ms)} (--assume-time)"
+    )
+
+
+def ingest_untimed_message(specs: list[SourceSpec], stats: IngestStats) -> str | None:
+    """One line naming the fallback when the captures `mare ingest` read had no usable times.
+
+    Only captures (``file:`` sources) can lack times: a network feed or stdin is heard now, and
+    its receive time is its event time. Read at full speed, a capture's lines without a time
+    of their own take the file's modification time (so the same file stored twice gives the
+    same positions once, `ais_ingest.sources.files`); replayed with ``speed``, the wall clock
+    of the replay. Either way the records are stored at times that are not when they were
+    sent, which nothing else would tell the user. None when most sentences carried a time.
+    """
+    files = [s for s in specs if s.kind == "file"]
+    if not files or not mostly_untimed((stats.times["receive"], sum(stats.times.values()))):
+        return None
+    no_time, total = stats.times["receive"], sum(stats.times.values())
+    share = f"all {total:,} sentences" if no_time == total else f"{no_time:,} of {total:,}"
+    fallbacks = []
+    for spec in files:
+        if spec.speed:
+            fallbacks.append(f"{spec.name}: the wall clock of the replay (speed={spec.speed:g})")
+            continue
+        for path in expand_paths(spec.paths):
+            fallbacks.append(
+                f"{Path(path).name}: the file's modification time, {iso_utc(capture_time_ms(path))}"
+            )
+    live = " (live sources included)" if len(files) < len(specs) else ""
+    return (
+        f"{share}{live} carry no time of their own; they were stored at "
+        + "; ".join(fallbacks)
+        + ". Behaviour detection on them needs `mare detect --assume-time SPAN`"
     )

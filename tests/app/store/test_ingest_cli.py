@@ -96,3 +96,16 @@ def test_a_file_in_many_batches_is_stored_whole_and_counted_once(
     assert f"stored {storable:,} positions" in first and storable > 50_000
     assert _count(configured, "positions") == storable
     assert "stored 0 positions" in _ingest(AISHUB)
+
+
+def test_a_capture_without_times_gets_one_warning_naming_the_fallback(configured: Store) -> None:
+    """Issue 12: ingest gave pyais's sample the file's mtime for every line, saying nothing."""
+    untimed = CliRunner().invoke(cli, ["ingest", "--no-store", UNTIMED])
+    assert untimed.exit_code == 0, untimed.output
+    warnings = [x for x in untimed.output.splitlines() if x.startswith("warning:")]
+    assert len(warnings) == 1, untimed.output
+    text = " ".join(untimed.output.split())
+    assert "carry no time of their own" in text and "modification time" in text
+    assert "nmea_data_sample.txt" in text and "--assume-time" in text
+    tagged = CliRunner().invoke(cli, ["ingest", "--no-store", TAGGED])
+    assert tagged.exit_code == 0 and "warning:" not in tagged.output
