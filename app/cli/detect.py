@@ -3,6 +3,13 @@
 The engine emits an open version of a long episode when it passes its threshold and a closed
 version when it ends (same `Event.key`); the output file keeps the last version of each
 episode, so it holds one line per episode, ordered by start time.
+
+Each version goes through the alert rules (`geo.triage`, the shipped rules or ``--rules``) when
+the engine emits it, on what the engine knows then, exactly as the live pipeline decides it.
+Each line says what a live run made of the episode, as an alert's body does: ``alert`` (true if
+any version was decided an alert: live, an alert once raised stays one), ``rule`` (the rule that
+decided), ``situation`` (the key that folds related episodes into one alert) and ``severity``
+(the rules' severity, raised by the vessel's risk).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -24,11 +32,13 @@ from app.cli import cli
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
 from geo import shipped
+from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file, max_severity
 from geo.detectors.base import Place
 from geo.engine import Engine
 from geo.errors import GeoError
 from geo.events import Event
 from geo.places import load_places
+from geo.triage import Triage, Triaged
 from geo.watchlist import Watchlist, load_watchlist
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
@@ -36,14 +46,27 @@ SHIPPED_PLACES = shipped.PLACES_FILE
 
 
 class EpisodeLog:
-    """Latest version of each episode, by `Event.key`."""
+    """Latest version of each episode, by `Event.key`, with what the alert rules made of it."""
 
-    def __init__(self) -> None:
+    def __init__(self, triage: Triage | None = None) -> None:
+        self.triage = triage
         self.latest: dict[tuple[object, ...], Event] = {}
+        self.decided: dict[tuple[object, ...], Triaged] = {}
 
-    def add(self, events: Iterable[Event]) -> None:
+    def add(self, events: list[Event]) -> None:
         for ev in events:
             self.latest[ev.key()] = ev
+        if self.triage is None:
+            return
+        for t in self.triage.decide(events):
+            key = t.event.key()
+            old = self.decided.get(key)
+            if old is not None and old.decision.alert and not t.decision.alert:
+                t = Triaged(t.event, old.decision, t.situation)  # an alert stays an alert
+            elif old is not None:
+                sev = max_severity(t.decision.severity, old.decision.severity)
+                t = Triaged(t.event, replace(t.decision, severity=sev), t.situation)
+            self.decided[key] = t
 
     def ordered(self) -> list[Event]:
         return sorted(
@@ -51,22 +74,36 @@ class EpisodeLog:
             key=lambda e: (e.start_ms, e.kind.value, e.mmsi, e.other_mmsi or 0, e.zone or ""),
         )
 
+    def line(self, ev: Event) -> dict[str, Any]:
+        """Return an episode's output object: the contract's, and the rules' verdict."""
+        obj = ev.to_dict()
+        t = self.decided.get(ev.key())
+        if t is not None:
+            obj["severity"] = t.decision.severity.value
+            obj.update(alert=t.decision.alert, rule=t.decision.rule, situation=t.situation)
+        return obj
 
-def write_events(sink: IO[str], events: Iterable[Event]) -> None:
-    """Write contract JSON lines."""
+
+def write_events(sink: IO[str], events: Iterable[Event], log: EpisodeLog | None = None) -> None:
+    """Write contract JSON lines (with the rules' verdict when ``log`` has one)."""
     for ev in events:
-        sink.write(json.dumps(ev.to_dict(), separators=(",", ":"), ensure_ascii=False) + "\n")
+        obj = log.line(ev) if log is not None else ev.to_dict()
+        sink.write(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
 
 
-def _summary(events: list[Event], lines: int, records: int, seconds: float) -> Table:
+def _summary(
+    events: list[Event], lines: int, records: int, seconds: float, log: EpisodeLog
+) -> Table:
     table = Table(title="Events by kind", show_header=True)
     table.add_column("kind")
     table.add_column("events", justify="right")
     table.add_column("still open", justify="right")
+    table.add_column("alerts", justify="right")
     by_kind = Counter(e.kind.value for e in events)
     open_kind = Counter(e.kind.value for e in events if e.open)
+    alerted = Counter(e.kind.value for e in events if log.line(e).get("alert"))
     for kind in sorted(by_kind):
-        table.add_row(kind, f"{by_kind[kind]:,}", f"{open_kind[kind]:,}")
+        table.add_row(kind, f"{by_kind[kind]:,}", f"{open_kind[kind]:,}", f"{alerted[kind]:,}")
     rate = records / seconds if seconds > 0 else 0.0
     table.caption = (
         f"{len(events):,} events from {lines:,} lines / {records:,} records in {seconds:.2f} s"
@@ -117,6 +154,7 @@ def run_detect(
     *,
     assume_span_s: float | None = None,
     warn: Callable[[str], None] | None = None,
+    log: EpisodeLog | None = None,
 ) -> tuple[list[Event], int]:
     """Decode captures batch by batch through the engine; return episodes and lines read.
 
@@ -124,7 +162,7 @@ def run_detect(
     soon as its first lines show it, unless ``assume_span_s`` says how to spread them
     (`app.cli.timing`); with it, ``warn`` gets one line naming the fallback.
     """
-    log = EpisodeLog()
+    log = log if log is not None else EpisodeLog()
     lines = 0
     task = (
         progress.add_task("detecting", total=sum(p.stat().st_size for p in captures))
@@ -220,6 +258,13 @@ def detect(
         Path | None,
         typer.Option("--stats", help="Write the decoder's and the engine's counters as JSON."),
     ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            help="Alert rules deciding which events are alerts (default: the shipped rules).",
+        ),
+    ] = None,
 ) -> None:
     """Run the behaviour engine over captures and write one event per episode."""
     zone_list, wl, place_list = _load_inputs(captures, zones, watchlist, places)
@@ -228,6 +273,11 @@ def detect(
     except ValueError as exc:
         raise fail(f"--assume-time: {exc}") from None
     engine = Engine(zone_list, watchlist=wl, places=place_list)
+    try:
+        rule_set = load_rules_file(rules or SHIPPED_RULES_FILE, zone_ids={z.id for z in zone_list})
+    except GeoError as exc:
+        raise fail(str(exc)) from None
+    log = EpisodeLog(Triage(engine, rule_set))
     if contacts:
         from app.cli.contacts import read_contact_files  # it imports the store: only if asked
 
@@ -239,7 +289,13 @@ def detect(
     try:
         with progress:
             events, lines = run_detect(
-                captures, engine, decoder, progress, assume_span_s=span, warn=warnings.append
+                captures,
+                engine,
+                decoder,
+                progress,
+                assume_span_s=span,
+                warn=warnings.append,
+                log=log,
             )
     except (OSError, EOFError) as exc:
         raise fail(f"cannot read capture: {exc}") from None
@@ -253,13 +309,13 @@ def detect(
         warn_line(line)
     try:
         if str(out) == "-":
-            write_events(sys.stdout, events)
+            write_events(sys.stdout, events, log)
         else:
             with out.open("w", encoding="utf-8") as sink:
-                write_events(sink, events)
+                write_events(sink, events, log)
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc}") from None
-    err.print(_summary(events, lines, engine.records, time.perf_counter() - started))
+    err.print(_summary(events, lines, engine.records, time.perf_counter() - started, log))
     counts = engine.record_counts()
     summary, too_many = unused_lines(counts)
     err.print(summary, highlight=False, soft_wrap=True)
