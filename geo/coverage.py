@@ -16,10 +16,20 @@ coarse enough that a cell crossed by one ship has evidence):
   at its start only;
 - per vessel, its own recent reception the same way (heard over expected, halving every
   ``coverage_track_half_life_s``), which needs no map;
-- the reference interval is ITU-R M.1371's nominal one for the class and speed, times the
-  vessel's own best demonstrated rate (the lowest per-slice mean of its intervals over nominal,
-  drifting up slowly): a vessel seen only by satellite every 30 min is "fully heard" at one fix
-  in 30 min, and its silences are judged by the sampling detectors, not blamed on reception.
+- the reference interval is ITU-R M.1371's nominal one for the class and speed, or the
+  vessel's own demonstrated interval if longer: the lowest, over time, of the mean interval of
+  a slice (unless it has only an interval or two, under a quarter of the running mean of the
+  last ``_RATE_INTERVALS``: then that mean), in seconds (drifting up slowly). A vessel seen only by
+  satellite every 30 min is "fully heard" at one fix in 30 min, and its silences are judged by
+  the sampling detectors, not blamed on reception. A mean of several intervals, not the
+  shortest one: a decimated extract (one report per vessel per N minutes, bins at their own
+  phase) has the odd interval of seconds where a bin's first report follows the last bin's
+  closely, and one such interval taken as the rate made every other interval of the extract
+  look like 1 report heard in 60, every cell "the edge of coverage" and every switch-off "lost
+  at the edge" (issue 12: ``ais_gap`` recall 0.00 on the 10-minute extract). In seconds, not
+  as a multiple of the nominal interval: an extract samples a vessel every N minutes whatever
+  its speed, and a multiple learned at anchor (nominal 3 min) made the same vessel under way
+  (nominal 10 s) look heard once in eighteen.
 
 Reception ``q = heard / expected`` (at most 1) is pooled over a sliding window of
 ``coverage_window_s`` (24 h: a day of traffic, and propagation's daily cycle) in hourly buckets.
@@ -57,9 +67,20 @@ _M_PER_DEG = 111_195.0
 _RATE_DOUBLING_MS = 6 * HOUR_MS
 #: Intervals longer than this never enter the demonstrated rate (satellite revisits are shorter).
 _RATE_MAX_MS = 2 * HOUR_MS
+#: Fewest expected reports a reception figure rests on for a sparsely sampled vessel.
+_MIN_SPARSE_EVIDENCE = 3
+#: A vessel heard at best once in this many nominal intervals is sampled sparsely.
+_SPARSE_X = 10.0
+#: Intervals in the running mean that makes the demonstrated rate: a rate must be shown over
+#: several reports, not by one short interval (see the module docstring).
+_RATE_INTERVALS = 8
+#: Intervals in one slice that show a rate by themselves (a vessel heard every few seconds).
+_RATE_SLICE_INTERVALS = 3
+#: A slice's mean interval this many times under the running mean is an extract's odd one.
+_RATE_OUTLIER = 4.0
 
 VERDICTS = ("good", "edge", "unknown")
-_PER_SLOT = ("rate", "rate_t", "trk_h", "trk_e", "trk_t")
+_PER_SLOT = ("every_s", "rate_t", "rate_m", "rate_n", "trk_h", "trk_e", "trk_t")
 #: Closed slices held back before their buckets take them (see `Coverage.commit`).
 _FLUSH_SLICES = 30
 
@@ -214,8 +235,11 @@ class Coverage:
         self.station_last: dict[int, int] = {}
         # per slot: best demonstrated interval over nominal (0: none yet) and when it was set;
         # the vessel's own recent reception (heard, expected; decayed) and when it was updated
-        self.rate: F64 = np.zeros(0)
+        self.every_s: F64 = np.zeros(0)
         self.rate_t: I64 = np.zeros(0, dtype=np.int64)
+        # the running mean of the last intervals (s), and how many it has seen
+        self.rate_m: F64 = np.zeros(0)
+        self.rate_n: I64 = np.zeros(0, dtype=np.int64)
         self.trk_h: F64 = np.zeros(0)
         self.trk_e: F64 = np.zeros(0)
         self.trk_t: I64 = np.zeros(0, dtype=np.int64)
@@ -246,8 +270,8 @@ class Coverage:
         return (row * self.cols + col) * 2 + np.asarray(class_b, dtype=np.int64)
 
     def _ensure(self, n: int) -> None:
-        if n > len(self.rate):
-            cap = max(n, 2 * len(self.rate), 256)
+        if n > len(self.every_s):
+            cap = max(n, 2 * len(self.every_s), 256)
             for name in _PER_SLOT:
                 old = getattr(self, name)
                 new = np.zeros(cap, dtype=old.dtype)
@@ -255,10 +279,10 @@ class Coverage:
                 setattr(self, name, new)
 
     def reference_s(self, slot: I64, nominal_s: F64) -> F64:
-        """Interval against which a vessel's reports are expected: nominal x demonstrated rate."""
+        """Interval against which a vessel's reports are expected: nominal, or its own if longer."""
         self._ensure(int(slot.max()) + 1 if len(slot) else 0)
-        r = self.rate[slot] if len(slot) else np.zeros(0)
-        return nominal_s * np.maximum(r, 1.0)
+        r = self.every_s[slot] if len(slot) else np.zeros(0)
+        return np.maximum(nominal_s, r)
 
     def observe(
         self,
@@ -288,6 +312,12 @@ class Coverage:
         has = prev_t >= 0
         dt = np.where(has, t - prev_t, 0)
         ref_ms = self.reference_s(slot, prev_nominal_s) * 1000.0
+        # A vessel with no rate shown yet (its first interval) is heard as it is sampled, if
+        # the interval is shorter than a silence could be (``gap_floor_s``): it counts one
+        # report expected, not dt / nominal (an extract's first 10-minute interval is not 60
+        # reports missed). A longer first interval is a silence like any other.
+        first = has & (self.every_s[slot] <= 0) & (dt <= self.cfg.gap_floor_s * 1000.0)
+        ref_ms = np.where(first, np.maximum(ref_ms, dt.astype(np.float64)), ref_ms)
         short = has & (dt <= np.maximum(4.0 * ref_ms, 600_000.0))
         exp = np.where(short, dt * MILLI // np.maximum(ref_ms, 1.0), 0).astype(np.int64)
         # the vessel's own reception: every interval, a silence counting up to the dark floor
@@ -304,9 +334,7 @@ class Coverage:
         part["slot"] = slot
         part["own"] = own.astype(np.int64)
         part["rate_slot"] = slot[rs]
-        part["rate_r"] = (dt[rs] * MILLI // np.maximum(prev_nominal_s[rs] * 1000.0, 1.0)).astype(
-            np.int64
-        )
+        part["rate_r"] = dt[rs].astype(np.int64)  # ms: thousandths of a second
         long_ = np.flatnonzero(has & ~short & ~prev_supp)
         if len(long_):
             lc, le = self._silences(
@@ -408,13 +436,32 @@ class Coverage:
         r = np.concatenate([p["rate_r"] for p in parts])
         counts = np.bincount(slot)
         us = np.flatnonzero(counts)
+        c = counts[us]
         sums = np.rint(np.bincount(slot, weights=r)[us])  # exact: integers below 2**53
-        mean = sums / counts[us] / MILLI
+        mean = sums / c / MILLI
         self._ensure(int(us.max()) + 1)
-        old = self.rate[us]
+        # The slice's intervals enter the running mean as one step of their count (order-free).
+        n_old = self.rate_n[us]
+        # (a plain mean of the first ones, so a first odd interval does not linger)
+        keep = np.where(
+            n_old < _RATE_INTERVALS, n_old / (n_old + c), (1.0 - 1.0 / _RATE_INTERVALS) ** c
+        )
+        running = keep * self.rate_m[us] + (1.0 - keep) * mean
+        self.rate_m[us] = running
+        self.rate_n[us] = n_old + c
+        old = self.every_s[us]
         age = (end_ms - self.rate_t[us]) / _RATE_DOUBLING_MS
         drifted = np.where(old > 0, old * np.exp2(np.minimum(age, 60.0)), np.inf)
-        self.rate[us] = np.minimum(drifted, mean)
+        # A slice of several intervals shows a rate by itself (a terrestrial feed: the best
+        # slice is the vessel heard at its nominal rate), and so does one near the vessel's
+        # running mean (a vessel at a station's fringe, heard one report in three); one or two
+        # far under it do not (an extract's odd short interval): the running mean stands.
+        shown_here = np.where(
+            (c >= _RATE_SLICE_INTERVALS) | (mean * _RATE_OUTLIER >= running), mean, running
+        )
+        # Until the mean has seen its intervals it is the rate as it stands (not yet a floor).
+        shown = n_old >= _RATE_INTERVALS
+        self.every_s[us] = np.where(shown, np.minimum(drifted, shown_here), shown_here)
         self.rate_t[us] = end_ms
 
     def _merge_tracks(self, parts: list[dict[str, Any]], end_ms: int) -> None:
@@ -441,18 +488,24 @@ class Coverage:
     # -- lookups -------------------------------------------------------------------------------
 
     def quality(
-        self, lon: float, lat: float, class_b: bool = False, pool: bool = True
+        self,
+        lon: float,
+        lat: float,
+        class_b: bool = False,
+        pool: bool = True,
+        min_evidence_milli: int | None = None,
     ) -> tuple[float | None, float]:
         """Return ``(reception, evidence)`` at a point: heard over expected, expected reports.
 
         With ``pool``, a cell with too little evidence of its own borrows its 3 x 3 block's.
         Reception is None where the evidence is under ``coverage_min_evidence``.
         """
+        need = self.min_evidence_milli if min_evidence_milli is None else min_evidence_milli
         c = int(self.cells(np.array([lon]), np.array([lat]), class_b)[0])
         h, e = self.counts([c])
-        if e < self.min_evidence_milli and pool:
+        if e < need and pool:
             h, e = self.counts(self._block(c))
-        if e < self.min_evidence_milli:
+        if e < need:
             return None, e / MILLI
         return min(1.0, h * MILLI / e), e / MILLI
 
@@ -506,6 +559,22 @@ class Coverage:
             )
         return out
 
+    def evidence_needed(self, slot: int | None, nominal_s: float | None = None) -> int:
+        """Return the expected reports (thousandths) a reception figure needs for a vessel.
+
+        ``coverage_min_evidence`` reports on a terrestrial feed. A vessel the feed samples
+        sparsely, its best demonstrated interval ``every_s`` more than `_SPARSE_X` times its
+        nominal one ``nominal_s`` (a decimated extract, satellite passes; a vessel at the fringe
+        of a station, heard one report in three, is not), is judged where vessels are sampled
+        alike, and there each expected report stands for many: `_MIN_SPARSE_EVIDENCE` of them
+        (a cell silent for three of its expected reports) are evidence enough.
+        """
+        if slot is None or nominal_s is None or slot >= len(self.every_s):
+            return self.min_evidence_milli
+        if self.every_s[slot] <= _SPARSE_X * nominal_s:
+            return self.min_evidence_milli
+        return min(self.min_evidence_milli, _MIN_SPARSE_EVIDENCE * MILLI)
+
     def assess(
         self,
         lon: float,
@@ -516,6 +585,7 @@ class Coverage:
         now_ms: int,
         msg_type: int = 1,
         slot: int | None = None,
+        nominal_s: float | None = None,
     ) -> CoverageAt:
         """Coverage where a vessel vanished, and the verdict the gap detector acts on.
 
@@ -537,7 +607,12 @@ class Coverage:
           as before, saying coverage is unknown.
         """
         class_b = msg_type in (18, 19)
-        q0, ev0 = self.quality(lon, lat, class_b)
+        need = self.evidence_needed(slot, nominal_s)
+        # A sparsely sampled vessel shows no fringe at its last fix (one report in ten minutes
+        # is heard well until the receivers lose it altogether): the way ahead decides, and its
+        # cells borrow their blocks' evidence as the last fix's cell does.
+        sparse = need < self.min_evidence_milli
+        q0, ev0 = self.quality(lon, lat, class_b, min_evidence_milli=need)
         ahead: list[float] = []
         if math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0:
             dist = sog * KNOT_MS * horizon_s
@@ -555,7 +630,7 @@ class Coverage:
                 if c in seen:
                     continue
                 seen.add(c)
-                q, _ = self.quality(lo, la, class_b, pool=False)
+                q, _ = self.quality(lo, la, class_b, pool=sparse, min_evidence_milli=need)
                 if q is not None:
                     ahead.append(q)
         q_own, _ = self.own_reception(slot) if slot is not None else (None, 0.0)
@@ -581,7 +656,7 @@ class Coverage:
             pending.append(
                 {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in p.items()}
             )
-        n = len(self.rate)
+        n = len(self.every_s)
         return {
             "buckets": {str(h): b.to_state() for h, b in sorted(self.buckets.items())},
             "stations": list(self.station_names),
@@ -599,7 +674,7 @@ class Coverage:
         for h, b in obj.get("buckets", {}).items():
             self.buckets[int(h)] = _Bucket.from_state(b)
         self.station_last = {s: t for s, t in obj.get("station_last", [])}
-        n = len(obj.get("rate", []))
+        n = len(obj.get("rate_t", []))
         self._ensure(n)
         for name in _PER_SLOT:
             arr = getattr(self, name)

@@ -356,9 +356,13 @@ class GapDetector:
             lon, lat = float(fleet.lon[s]), float(fleet.lat[s])
             sog, th = float(fleet.sog[s]), float(thr[s])
             details = self._open_details(lon, lat, sog, int(fleet.msg_type[s]), th, describe)
+            nominal = expected_interval_s(
+                fleet.msg_type[s : s + 1], fleet.sog[s : s + 1], fleet.status[s : s + 1]
+            )
             cover = self.coverage.assess(
-                lon, lat, sog, float(fleet.cog[s]), th, boundary_ms, int(fleet.msg_type[s]), s
-            ).to_dict()
+                lon, lat, sog, float(fleet.cog[s]), th, boundary_ms, int(fleet.msg_type[s]), s,
+                float(nominal[0]),
+            ).to_dict()  # fmt: skip
             self.cover[s] = cover
             self.thr[s] = th
             details["coverage"] = cover
