@@ -111,6 +111,11 @@ class EngineConfig:
         Silences up to 6 h (a crossing of a coverage hole) are spread along the straight line
         between their fixes when coverage is learned; longer ones say nothing of the way. A
         gap at the edge of coverage weighs a quarter of a gap in the risk score.
+    station_rate_half_life_s, station_busy_per_min, station_silent_k, station_silent_min_s
+        A receiving station is down (`geo.stations`) once silent for 30 of its usual intervals
+        between reports and at least 10 min, if it was busy (2 reports a minute or more, its
+        rate halving its weight every 30 min): a shore station hears dozens of ships, several
+        reports a second, so ten silent minutes are a broken receiver, not quiet seas.
     loiter_speed_kn, loiter_min_s
         Loitering: speed over ground below 2 kn for at least 1 h at sea, outside port and
         anchorage zones (the issue's defaults; Global Fishing Watch's loitering events also use
@@ -241,6 +246,10 @@ class EngineConfig:
     coverage_track_evidence: float = 10.0
     coverage_interp_max_s: float = 6 * 3600.0
     coverage_edge_risk: float = 0.25
+    station_rate_half_life_s: float = 1800.0
+    station_busy_per_min: float = 2.0
+    station_silent_k: float = 30.0
+    station_silent_min_s: float = 600.0
 
     loiter_speed_kn: float = 2.0
     loiter_min_s: float = 3600.0

@@ -56,6 +56,7 @@ import numpy as np
 
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import F64, I64, U8, B
+from geo.stations import StationWatch
 
 MILLI = 1000
 HOUR_MS = 3_600_000
@@ -80,7 +81,7 @@ _RATE_SLICE_INTERVALS = 3
 _RATE_OUTLIER = 4.0
 
 VERDICTS = ("good", "edge", "unknown")
-_PER_SLOT = ("every_s", "rate_t", "rate_m", "rate_n", "trk_h", "trk_e", "trk_t")
+_PER_SLOT = ("every_s", "rate_t", "rate_m", "rate_n", "trk_h", "trk_e", "trk_t", "st_last")
 #: Closed slices held back before their buckets take them (see `Coverage.commit`).
 _FLUSH_SLICES = 30
 
@@ -243,6 +244,8 @@ class Coverage:
         self.trk_h: F64 = np.zeros(0)
         self.trk_e: F64 = np.zeros(0)
         self.trk_t: I64 = np.zeros(0, dtype=np.int64)
+        self.st_last: I64 = np.zeros(0, dtype=np.int64)  # station of the last fix, code + 1
+        self.stations = StationWatch(self.cfg)
         self._pending: list[dict[str, Any]] = []
         self._closed: list[tuple[int, list[dict[str, Any]]]] = []  # (hour, parts) not in buckets
 
@@ -344,6 +347,8 @@ class Coverage:
             part["silent_key"] = (lc << _STATION_BITS) + _NO_STATION
             part["silent_exp"] = le
         self._pending.append(part)
+        last = starts[1:] - 1
+        self.st_last[slot[last]] = station[last] + 1
 
     def _silences(
         self, dt: I64, ref_ms: F64, lon0: F64, lat0: F64, lon1: F64, lat1: F64, class_b: B
@@ -392,6 +397,7 @@ class Coverage:
             self._merge_rates(parts, end_ms)
             self._merge_tracks(parts, end_ms)
             station = np.concatenate([p["station"] for p in parts])
+            self.stations.heard(station, end_ms)
             for s in np.flatnonzero(np.bincount(station)).tolist():
                 self.station_last[s] = end_ms
             if self._closed and self._closed[0][0] != hour:
@@ -529,6 +535,14 @@ class Coverage:
             if 0 <= row + dr < self.rows
         ]
 
+    def station_name(self, code: int) -> str:
+        """Return a station's name from its code."""
+        return self.station_names[code] if 0 <= code < len(self.station_names) else "?"
+
+    def last_station(self, slot: int) -> int:
+        """Return the code of the station that heard a vessel's last fix (-1: not known)."""
+        return int(self.st_last[slot]) - 1 if slot < len(self.st_last) else -1
+
     def stations_at(
         self, lon: float, lat: float, now_ms: int, top: int = 3
     ) -> list[dict[str, Any]]:
@@ -663,6 +677,7 @@ class Coverage:
             "station_last": [[s, t] for s, t in sorted(self.station_last.items())],
             **{name: getattr(self, name)[:n].tolist() for name in _PER_SLOT},
             "pending": pending,
+            "station_watch": self.stations.to_state(),
         }
 
     def load_state(self, obj: dict[str, Any]) -> None:
@@ -674,6 +689,7 @@ class Coverage:
         for h, b in obj.get("buckets", {}).items():
             self.buckets[int(h)] = _Bucket.from_state(b)
         self.station_last = {s: t for s, t in obj.get("station_last", [])}
+        self.stations.load_state(obj.get("station_watch", {}))
         n = len(obj.get("rate_t", []))
         self._ensure(n)
         for name in _PER_SLOT:

@@ -39,7 +39,7 @@ from geo.detectors.mmsi import invalid_mmsi_event
 from geo.detectors.watchlist import WatchlistDetector
 from geo.detectors.zones import ZoneDetector, zone_keys
 from geo.errors import GeoError
-from geo.events import Event, EventKind, Severity
+from geo.events import Event, EventKind, Severity, format_time
 from geo.risk import Risk, Where, departure_waters, risk_score
 from geo.tracker import Fleet, Tracker
 from geo.watchlist import Watchlist
@@ -605,7 +605,31 @@ class Engine:
             "unused": {"future_time": self.clock.dropped, **self.unused},
             "held": self.clock.holding,
             "clock_jumps": self.clock.jumps,
+            "station_outages": self.station_outages(),
+            "silences_in_outages": self.coverage.stations.explained,
         }
+
+    def station_outages(self) -> list[dict[str, Any]]:
+        """Receiving stations that fell silent while the feed went on (`geo.stations`).
+
+        A data-quality condition: the vessels only that station heard are not reported as
+        gone dark while it is down. One entry per outage in the last day, oldest first:
+        ``station``, ``since`` (its last report), ``until`` (its next, None while down) and
+        ``silent_s``.
+        """
+        now = self.now_ms()
+        out = []
+        for o in self.coverage.stations.outages(now):
+            end = now if o.until_ms is None else o.until_ms
+            out.append(
+                {
+                    "station": self.coverage.station_name(o.station),
+                    "since": format_time(o.since_ms),
+                    "until": None if o.until_ms is None else format_time(o.until_ms),
+                    "silent_s": round((end - o.since_ms) / 1000.0, 1),
+                }
+            )
+        return out
 
     def now_ms(self) -> int:
         """Event time the engine has reached (the watermark), 0 before any record."""

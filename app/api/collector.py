@@ -158,6 +158,18 @@ class ServiceCollector(Collector):
         )
         jumps.add_metric([], counts["clock_jumps"])
         yield jumps
+        down = GaugeMetricFamily(
+            "mare_engine_stations_down",
+            "Receiving stations silent now while the feed goes on (geo/stations.py)",
+        )
+        down.add_metric([], sum(1 for o in counts["station_outages"] if o["until"] is None))
+        yield down
+        explained = CounterMetricFamily(
+            "mare_engine_silences_in_outages",
+            "Vessel silences put down to their station's outage: no ais_gap raised",
+        )
+        explained.add_metric([], counts["silences_in_outages"])
+        yield explained
         now = GaugeMetricFamily(
             "mare_engine_event_time_seconds", "Event time the engine has reached (epoch s)"
         )

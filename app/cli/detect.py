@@ -142,6 +142,20 @@ def unused_lines(counts: dict[str, Any]) -> tuple[str, str | None]:
     return line, warn
 
 
+def outage_lines(counts: dict[str, Any]) -> list[str]:
+    """One line per receiving station that fell silent, and the silences put down to it."""
+    out = []
+    for o in counts.get("station_outages", []):
+        until = o["until"] or "the end (still silent)"
+        out.append(
+            f"receiver {o['station']} silent from {o['since']} to {until} "
+            f"({o['silent_s'] / 60:.0f} min): its vessels' silences are not gaps"
+        )
+    if out:
+        out[-1] += f"; {counts.get('silences_in_outages', 0):,} silences put down to outages"
+    return out
+
+
 class UntimedCapture(Exception):
     """A capture without usable time stamps, given to behaviour detection without a span."""
 
@@ -319,6 +333,8 @@ def detect(
     counts = engine.record_counts()
     summary, too_many = unused_lines(counts)
     err.print(summary, highlight=False, soft_wrap=True)
+    for line in outage_lines(counts):
+        warn_line(line)
     if too_many is not None:
         warn_line(
             too_many + (f" (see {stats_file})" if stats_file else " (--stats FILE for all counts)")

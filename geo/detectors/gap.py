@@ -153,6 +153,7 @@ class GapDetector:
         self.dark: set[int] = set()  # slots with an open alert
         self.cover: dict[int, dict[str, Any]] = {}  # slot -> coverage verdict of its open alert
         self.thr: dict[int, float] = {}  # slot -> threshold (s) its open alert was raised on
+        self.held: set[int] = set()  # slots silent while their station is down (no alert)
         # The feed's own sampling (see `feed_sampling_s`): a decaying time-weighted mean of
         # log2(vessel sampling), folded in at slice ends, and this slice's part of it.
         self.prior = [0.0, 0.0, -1]  # sum of w * log2(w), sum of w, at (ms); w an interval
@@ -216,11 +217,16 @@ class GapDetector:
         events: list[Event] = []
         for i in np.flatnonzero(gap).tolist():
             s = int(ctx.slot[i])
+            alerted = s in self.dark
             self.dark.discard(s)
             cover = self.cover.pop(s, None)
             self.thr.pop(s, None)
             if ctx.prev_supp[i]:
                 continue  # silent in port or at anchorage: not a gap at sea
+            down = not alerted and self._outage(s, int(ctx.prev_t[i]), int(ctx.t[i]), float(thr[i]))
+            self.held.discard(s)
+            if down:
+                continue  # its receiver was down: a data-quality condition, counted there
             events.append(self._event(ctx, i, float(thr[i]), describe, cover))
         return events
 
@@ -352,6 +358,8 @@ class GapDetector:
         for s in np.flatnonzero(due).tolist():
             if s in self.dark:
                 continue
+            if self._outage(s, int(t[s]), boundary_ms, float(thr[s])):
+                continue
             self.dark.add(s)
             lon, lat = float(fleet.lon[s]), float(fleet.lat[s])
             sog, th = float(fleet.sog[s]), float(thr[s])
@@ -388,6 +396,21 @@ class GapDetector:
                 )
             )
         return events
+
+    def _outage(self, slot: int, t0: int, t1: int, thr_s: float) -> bool:
+        """Whether the silence of ``slot`` from ``t0`` to ``t1`` is its station's outage.
+
+        Counted once per silence (`geo.stations`); a vessel still silent once its station is
+        back is judged again at each slice end, the outage taken out of its silence.
+        """
+        watch = self.coverage.stations
+        if watch.explains(self.coverage.last_station(slot), t0, t1, thr_s):
+            if slot not in self.held:
+                self.held.add(slot)
+                watch.explained += 1
+            return True
+        self.held.discard(slot)
+        return False
 
     def ongoing(self, fleet: Fleet, until_ms: int, describe: Any) -> list[Event]:
         """Return the final version of every "went dark" episode still open (end of a capture).
@@ -449,6 +472,7 @@ class GapDetector:
             "dark": sorted(self.dark),
             "cover": [[s, c] for s, c in sorted(self.cover.items())],
             "thr": [[s, v] for s, v in sorted(self.thr.items())],
+            "held": sorted(self.held),
             "prior": self.prior,
             "pending": self.pending,
         }
@@ -457,5 +481,6 @@ class GapDetector:
         self.dark = set(obj["dark"])
         self.cover = {int(s): c for s, c in obj.get("cover", [])}
         self.thr = {int(s): float(v) for s, v in obj.get("thr", [])}
+        self.held = {int(s) for s in obj.get("held", [])}
         self.prior = list(obj.get("prior", [0.0, 0.0, -1]))
         self.pending = list(obj.get("pending", [0.0, 0.0]))

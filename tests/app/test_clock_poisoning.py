@@ -80,6 +80,8 @@ def test_every_record_held_or_not_used_is_in_metrics_by_reason(service: Service)
     sources = {dict(k)["source"] for k in m["mare_ingest_event_time_total"]}
     assert sources == {"own", "receive", "restamped"}
     assert "mare_engine_clock_jumps_total" in m and "mare_engine_records_held" in m
+    assert m["mare_engine_stations_down"] == {(): 0.0}  # one feed, talking
+    assert m["mare_engine_silences_in_outages_total"] == {(): 0.0}
 
 
 def test_a_replayed_capture_is_not_restamped(tmp_path: Path) -> None:
