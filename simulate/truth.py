@@ -123,9 +123,12 @@ class RxLog:
         return sorted(self._static.get(a, []), key=lambda x: x[0])
 
 
-#: A spoofed position is labelled once at least two false fixes were received: a single fix far
-#: off a track cannot be told from a corrupt message, which a detector must drop silently (issue
-#: 5: an outlier does not corrupt the track, and is not an alert by itself).
+#: A spoofed position is labelled once at least two false fixes were received, and two genuine
+#: ones: a single fix far off a track cannot be told from a corrupt message, which a detector
+#: must drop silently (issue 5: an outlier does not corrupt the track, and is not an alert by
+#: itself), whichever of the two transmitters that one fix came from (a satellite feed that
+#: caught a cloned MMSI's transmitter on three passes and the real vessel on one shows a track
+#: and one fix far off it).
 SPOOF_MIN_FIXES = 2
 #: An encounter whose vessels were heard inside it for less than 20 minutes (from the later
 #: first fix to the earlier last fix) is labelled ``optional`` (``details.optional``: neither
@@ -184,7 +187,7 @@ def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None
     elif p.rule == "spoof":
         spoofed = t[~genuine]
         spoofed = spoofed[(spoofed >= p.start) & (spoofed <= p.end)]
-        if len(spoofed) >= SPOOF_MIN_FIXES:
+        if len(spoofed) >= SPOOF_MIN_FIXES and len(tg) >= SPOOF_MIN_FIXES:
             before, after = tg[tg < spoofed[0]], tg[tg > spoofed[-1]]
             start = int(before[-1]) if len(before) else int(spoofed[0])
             end = int(after[0]) if len(after) else int(spoofed[-1])
