@@ -43,6 +43,23 @@ def zone_keys(zones: Sequence[Zone]) -> U64:
 _NEVER = np.iinfo(np.int64).max
 
 
+def _dwell(
+    mmsi: int, entered: int, end: int | None, opened: dict[str, Any], zone: Zone, d: dict[str, Any]
+) -> Event:
+    """Return a version of a dwell episode, placed where its alert was raised."""
+    return Event(
+        EventKind.ZONE_DWELL,
+        mmsi,
+        entered,
+        end,
+        opened["lat"],
+        opened["lon"],
+        zone.severity,
+        zone=zone.id,
+        details=d,
+    )
+
+
 @dataclass(slots=True)
 class Pending:
     """A transition seen but not yet confirmed."""
@@ -184,19 +201,7 @@ class ZoneDetector:
         d = dict(opened["details"])
         d["duration_s"] = round(inside_s, 1)
         d["summary"] = f"stayed {format_duration(inside_s)} in {zone.name}{why}"
-        events.append(
-            Event(
-                EventKind.ZONE_DWELL,
-                mmsi,
-                entered,
-                t,
-                opened["lat"],
-                opened["lon"],
-                zone.severity,
-                zone=zid,
-                details=d,
-            )
-        )
+        events.append(_dwell(mmsi, entered, t, opened, zone, d))
 
     def _step(
         self,
@@ -390,19 +395,7 @@ class ZoneDetector:
                     "summary": f"in {zone.name} for {format_duration(inside_s)} (ongoing)",
                 }
             )
-            events.append(
-                Event(
-                    EventKind.ZONE_DWELL,
-                    int(fleet.mmsi[slot]),
-                    entered,
-                    None,
-                    opened["lat"],
-                    opened["lon"],
-                    zone.severity,
-                    zone=zid,
-                    details=d,
-                )
-            )
+            events.append(_dwell(int(fleet.mmsi[slot]), entered, None, opened, zone, d))
         return events
 
     def inside(self, slot: int) -> list[str]:
