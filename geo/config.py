@@ -112,10 +112,12 @@ class EngineConfig:
         between their fixes when coverage is learned; longer ones say nothing of the way. A
         gap at the edge of coverage weighs a quarter of a gap in the risk score.
     station_rate_half_life_s, station_busy_per_min, station_silent_k, station_silent_min_s
+    station_min_vessels
         A receiving station is down (`geo.stations`) once silent for 30 of its usual intervals
         between reports and at least 10 min, if it was busy (2 reports a minute or more, its
-        rate halving its weight every 30 min): a shore station hears dozens of ships, several
-        reports a second, so ten silent minutes are a broken receiver, not quiet seas.
+        rate halving its weight every 30 min, from 3 vessels or more): a shore station hears
+        dozens of ships, several reports a second, so ten silent minutes are a broken
+        receiver, not quiet seas; a station hearing one vessel is silent when it is.
     loiter_speed_kn, loiter_min_s
         Loitering: speed over ground below 2 kn for at least 1 h at sea, outside port and
         anchorage zones (the issue's defaults; Global Fishing Watch's loitering events also use
@@ -250,6 +252,7 @@ class EngineConfig:
     station_busy_per_min: float = 2.0
     station_silent_k: float = 30.0
     station_silent_min_s: float = 600.0
+    station_min_vessels: int = 3
 
     loiter_speed_kn: float = 2.0
     loiter_min_s: float = 3600.0

@@ -234,7 +234,7 @@ class Coverage:
         self.station_names: list[str] = []
         self.station_code: dict[str, int] = {}
         self.station_last: dict[int, int] = {}
-        # per slot: best demonstrated interval over nominal (0: none yet) and when it was set;
+        # per slot: best demonstrated interval in seconds (0: none yet) and when it was set;
         # the vessel's own recent reception (heard, expected; decayed) and when it was updated
         self.every_s: F64 = np.zeros(0)
         self.rate_t: I64 = np.zeros(0, dtype=np.int64)
@@ -397,7 +397,7 @@ class Coverage:
             self._merge_rates(parts, end_ms)
             self._merge_tracks(parts, end_ms)
             station = np.concatenate([p["station"] for p in parts])
-            self.stations.heard(station, end_ms)
+            self.stations.heard(station, end_ms, np.concatenate([p["slot"] for p in parts]))
             for s in np.flatnonzero(np.bincount(station)).tolist():
                 self.station_last[s] = end_ms
             if self._closed and self._closed[0][0] != hour:

@@ -6,11 +6,14 @@ at once. Judged one by one, each of them "went dark at sea", and a watch floor g
 
 - each station's report rate (reports a second, from the tag block ``s:`` or the feed's name)
   is kept per closed slice, an average halving every ``station_rate_half_life_s``;
-- a station is **down** once it has been silent for ``station_silent_k`` times its usual
-  interval between reports, and at least ``station_silent_min_s``, while the feed's clock moves
-  on (other stations still talk, or live time passes). Only a station that was busy (at least
-  ``station_busy_per_min`` reports a minute) can be judged: a station hearing one boat an hour
-  is silent for ordinary reasons;
+- a station is **down** once it hears several vessels (``station_min_vessels`` in a slice,
+  lately: a station hearing one or two falls silent when they do, and their silence is
+  theirs), was busy (``station_busy_per_min`` reports a minute or more: a station hearing one
+  boat an hour is silent for ordinary reasons), and has been silent for ``station_silent_k``
+  times its usual interval between reports and at least ``station_silent_min_s``, while the
+  feed went on: another station talked after it fell silent (a hole in the whole feed, a
+  capture that resumes hours later, is not one receiver's outage: its vessels' silences stay
+  gaps);
 - the outage ends at the station's next report; past outages are kept for a day
   (``coverage_window_s``), so a silence judged after the station came back is still explained.
 
@@ -52,10 +55,11 @@ class StationWatch:
         self.last: dict[int, int] = {}  # end of the last slice with a report of the station
         self.closed: list[Outage] = []  # ended outages within the window
         self.explained = 0  # silences put down to an outage (no ais_gap raised)
+        self.ships: dict[int, float] = {}  # vessels heard in a slice lately (a decaying peak)
         self._at = -1  # end of the last slice committed
 
-    def heard(self, station: I64, end_ms: int) -> None:
-        """Take a closed slice's reports (one station code per report) at its end."""
+    def heard(self, station: I64, end_ms: int, slot: I64 | None = None) -> None:
+        """Take a closed slice's reports (station code and vessel slot per report) at its end."""
         span_s = (end_ms - self._at) / 1000.0 if self._at >= 0 else self.cfg.slice_s
         span_s = max(span_s, 1.0)
         self._at = end_ms
@@ -63,6 +67,11 @@ class StationWatch:
             return
         counts = np.bincount(station)
         decay = 2.0 ** (-span_s / self.cfg.station_rate_half_life_s)
+        if slot is not None and len(slot) == len(station):
+            pairs = np.unique(station * (1 << 32) + slot)
+            ships = np.bincount(pairs >> 32, minlength=len(counts))
+            for s in np.flatnonzero(ships).tolist():
+                self.ships[s] = max(int(ships[s]), self.ships.get(s, 0.0) * decay)
         for s in np.flatnonzero(counts).tolist():
             last = self.last.get(s)
             if last is not None and self._down_since(s, end_ms - int(span_s * 1000)) is not None:
@@ -84,9 +93,16 @@ class StationWatch:
         rate = self.rate.get(s, 0.0)
         if last is None or rate * 60.0 < self.cfg.station_busy_per_min:
             return None
+        if self.ships.get(s, 0.0) < self.cfg.station_min_vessels:
+            return None  # a station hearing one or two vessels falls silent when they do
         silent_s = (now_ms - last) / 1000.0
         needed = max(self.cfg.station_silent_min_s, self.cfg.station_silent_k / rate)
-        return last if silent_s >= needed else None
+        if silent_s < needed:
+            return None
+        # the feed went on: another station talked after this one fell silent (a hole in the
+        # whole feed, a capture that resumes hours later, is not one receiver's outage)
+        others = max((t for st, t in self.last.items() if st != s), default=-1)
+        return last if others > last else None
 
     def outages(self, now_ms: int) -> list[Outage]:
         """Outages within the window, ended or going on at ``now_ms``, oldest first."""
@@ -118,6 +134,7 @@ class StationWatch:
             "last": [[s, t] for s, t in sorted(self.last.items())],
             "closed": [[o.station, o.since_ms, o.until_ms] for o in self.closed],
             "explained": self.explained,
+            "ships": [[s, v] for s, v in sorted(self.ships.items())],
             "at": self._at,
         }
 
@@ -126,4 +143,5 @@ class StationWatch:
         self.last = {int(s): int(t) for s, t in obj.get("last", [])}
         self.closed = [Outage(int(s), int(a), b) for s, a, b in obj.get("closed", [])]
         self.explained = int(obj.get("explained", 0))
+        self.ships = {int(s): float(v) for s, v in obj.get("ships", [])}
         self._at = int(obj.get("at", -1))
