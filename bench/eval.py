@@ -557,7 +557,7 @@ def floor_table(per_run: list[dict[str, Any]]) -> str:
             f"< {ALERT_LOAD_TARGET:g}): {'met' if ok else 'NOT MET'}; rules "
             f"{'lost no' if kept else 'LOST a'} labelled positive; "
             f"{a['positives_alerted']}/{a['labelled_positives']} positives alerted"
-            + ("" if every else " (the others have no event: detection, not rules)")
+            + ("" if every else " (the others have no event of their kind: detection, not rules)")
         )
     return "\n".join(rows)
 
