@@ -81,33 +81,36 @@ def _seed(s: Service) -> None:
 
 
 @pytest.fixture(scope="module")
-def page(svc: Service) -> Iterator[Page]:
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(svc: Service, browser: Browser) -> Iterator[Page]:
     base = str(svc.client.base_url).rstrip("/")
     rec = Recorder(urlparse(base).netloc)
-    with sync_playwright() as p:
-        browser: Browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
-        pg = ctx.new_page()
-        pg.route("**/*", rec.route)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(f"{base}/#token={svc.tokens['officer']}")
-        pg.wait_for_function(
-            "() => window.mare.map && window.mare.map.state.land && window.mare.map.state.zones"
-            " && window.mare.map.state.assets.length >= 5 && window.mare.store.length >= 6",
-            timeout=120_000,
-        )
-        # The panels over the map are not the map: hidden while its pixels are read.
-        pg.add_style_tag(
-            content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden !important; }"
-        )
-        yield pg
-        assert not errors, errors
-        assert not rec.foreign, rec.foreign
-        ctx.close()
-        browser.close()
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
+    pg = ctx.new_page()
+    pg.route("**/*", rec.route)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{base}/#token={svc.tokens['officer']}")
+    pg.wait_for_function(
+        "() => window.mare.map && window.mare.map.state.land && window.mare.map.state.zones"
+        " && window.mare.map.state.assets.length >= 5 && window.mare.store.length >= 6",
+        timeout=120_000,
+    )
+    # The panels over the map are not the map: hidden while its pixels are read.
+    pg.add_style_tag(
+        content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden !important; }"
+    )
+    yield pg
+    assert not errors, errors
+    assert not rec.foreign, rec.foreign
+    ctx.close()
 
 
 def set_view(page: Page, lon: float, lat: float, zoom: float) -> dict[str, Any]:
@@ -413,3 +416,86 @@ def test_replay_draws_the_vessels_where_they_were_and_live_drops_it(page: Page) 
     assert sum(close_to(px, REPLAY_RGB, 30) for px in img.near(x, y, 4)) == 0
     ids = page.evaluate("window.mare.map.deck.props.layers.map(l => l.id)")
     assert "replay-trips" not in ids and "vessels" in ids
+
+
+#: The light theme's sea and top bar (style.js THEMES.light.sea, mare.css --topbar light).
+LIGHT_SEA = (214, 228, 238)
+LIGHT_BAR = (255, 255, 255)
+DARK_BAR = (11, 16, 22)
+
+
+def sea_pixel(page: Page, land: Any) -> tuple[int, int, int]:
+    """The colour of a point of open sea far from land, vessels and labels (south of Malta)."""
+    vs = set_view(page, 14.5, 34.6, 7.0)
+    x, y = to_screen(vs, 14.9, 34.35)
+    tree, polys = land
+    # open sea, per the basemap file
+    assert not len(tree.query(points(14.9, 34.35).buffer(0.3), predicate="intersects"))
+    img = map_shot(page, vs, "theme-sea")
+    return img.pixel(int(x), int(y))
+
+
+def bar_pixel(page: Page) -> tuple[int, int, int]:
+    img = decode_png(page.screenshot(clip={"x": 700, "y": 2, "width": 4, "height": 4}))
+    return img.pixel(1, 1)
+
+
+def test_theme_follows_the_system_then_the_users_pick_which_is_remembered(
+    svc: Service, land: Any, browser: Browser
+) -> None:
+    base = str(svc.client.base_url).rstrip("/")
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
+    pg = ctx.new_page()
+    pg.goto(f"{base}/#token={svc.tokens['officer']}")
+    pg.wait_for_function("() => window.mare.map && window.mare.map.state.land", timeout=120_000)
+    pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
+    assert close_to(sea_pixel(pg, land), LIGHT_SEA, 6)
+    assert close_to(bar_pixel(pg), LIGHT_BAR, 8)
+    # the user's pick wins over the system's, and is there after a reload
+    pg.click("#theme-toggle")
+    pg.wait_for_timeout(800)
+    assert close_to(sea_pixel(pg, land), SEA, 6)
+    assert close_to(bar_pixel(pg), DARK_BAR, 8)
+    pg.reload()
+    pg.wait_for_function("() => window.mare.map && window.mare.map.state.land", timeout=120_000)
+    pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
+    assert close_to(sea_pixel(pg, land), SEA, 6)
+    ctx.close()
+
+
+def test_dark_system_theme_draws_the_dark_sea(page: Page, land: Any) -> None:
+    assert close_to(sea_pixel(page, land), SEA, 6)
+    assert close_to(bar_pixel(page), DARK_BAR, 8)
+
+
+def test_alert_list_walks_with_j_and_k_and_enter_opens(page: Page) -> None:
+    page.add_style_tag(content=".alerts { visibility: visible !important; }")
+    page.wait_for_selector("#alert-list .alert .what", timeout=60_000)
+    page.click("[data-alerts=all]")
+    n = page.eval_on_selector_all("#alert-list .alert .what", "els => els.length")
+    page.locator("#map").focus()
+    page.keyboard.press("j")
+    first = page.evaluate("document.activeElement.closest('.alert')?.dataset.id")
+    assert first is not None
+    if n >= 2:
+        page.keyboard.press("j")
+        second = page.evaluate("document.activeElement.closest('.alert')?.dataset.id")
+        assert second not in (None, first)
+        page.keyboard.press("ArrowUp")
+        assert page.evaluate("document.activeElement.closest('.alert')?.dataset.id") == first
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#panel:not([hidden]) #panel-title", timeout=30_000)
+    page.click("#panel-close")
+    page.click("[data-alerts=open]")
+    page.add_style_tag(content=".alerts { visibility: hidden !important; }")
+
+
+def test_question_mark_lists_the_shortcuts_and_escape_closes(page: Page) -> None:
+    page.locator("#map").focus()
+    page.keyboard.press("?")
+    page.wait_for_selector("#shortcuts")
+    text = page.text_content("#shortcuts") or ""
+    for words in ("Pan the map", "Zoom the map", "Next and previous alert", "Search vessels"):
+        assert words in text
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#shortcuts", state="detached")

@@ -25,6 +25,8 @@ import { showReports } from "./reports.js";
 import { Targets } from "./targets.js";
 import { RulesEditor } from "./rules.js";
 import { VesselStore } from "./store.js";
+import { mountTheme } from "./theme.js";
+import { mountKeys, showShortcuts } from "./keys.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -48,6 +50,7 @@ async function boot() {
     onHover: showTooltip,
     onClick: onMapClick,
   });
+  mountTheme(app.map);
   $("login-form").addEventListener("submit", onLogin);
   $("logout").addEventListener("click", () => signOut());
   if (token()) {
@@ -214,6 +217,8 @@ async function start(user) {
   document.querySelector('[data-mode="replay"]').hidden = !canReplay;
   document.querySelector('[data-mode="draw"]').hidden = app.user.role === "liaison";
 
+  mountKeys({ alertList: $("alert-list") });
+  $("shortcuts-open").addEventListener("click", () => showShortcuts());
   document.addEventListener("keydown", onKey);
 
   app.feed = new LiveFeed({

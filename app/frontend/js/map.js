@@ -281,6 +281,15 @@ export class MareMap {
     requestAnimationFrame(() => this.setView(this.viewState));
   }
 
+  /** Redraw every layer in the colours of `theme` (style.js MAP_COLORS, already switched). */
+  setTheme(theme) {
+    if (this.state.theme === theme) return;
+    this.state.theme = theme;
+    this.cache.clear();
+    this.baseLayerList = [];
+    this.render();
+  }
+
   /** Move the view (clamped to the basemap's box) on both Decks. */
   setView(vs) {
     this.viewState = clampView({ ...vs, pitch: 0, bearing: 0 }, this.container.clientWidth, this.container.clientHeight);
