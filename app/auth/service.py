@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.errors import TooManyAttempts, Unauthorized, WeakSecretError
 from app.auth.passwords import hash_password, verify_password
+from app.auth.scope import Scope
 from app.auth.throttle import Attempt, Locked, LoginThrottle
 from app.auth.tickets import TICKETS
 from app.auth.tokens import API_PREFIX, LOGIN_PREFIX, hash_token, new_token
@@ -78,6 +79,23 @@ class AuthService:
             role=role,
             zones=zones if role is Role.LIAISON else None,
         )
+
+    def who_sees(self, alert: dict[str, Any]) -> list[str]:
+        """Return the names of the enabled users who may see ``alert``, sorted.
+
+        Those are the people it can be assigned to: a liaison of another zone (or one whose
+        alert rules narrow the alert away) would be handed an alert it cannot open. The rule is
+        the request's own (`Scope` over the user as a token of theirs would stand for it).
+        """
+        out: list[str] = []
+        for u in self.repo.list_users():
+            if u.disabled:
+                continue
+            zones = (u.zones or ()) if u.role is Role.LIAISON else None
+            who = User(u.username, u.role, zones, narrow=self.narrowings(u.username, u.role.value))
+            if Scope.of(who).sees_alert(alert):
+                out.append(u.username)
+        return sorted(out)
 
     # -- tokens -------------------------------------------------------------------------------
 

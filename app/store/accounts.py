@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.identity import Role, User
@@ -16,6 +16,17 @@ from app.store.ids import row_id
 from app.store.repo_base import RepoBase
 from app.wallclock import now_ms, utcnow
 from geo.events import format_time
+
+
+def _audit_entry(r: Any, who: str) -> dict[str, Any]:
+    """Return an audit row as the API shows it (``who``: the key naming the actor)."""
+    return {
+        "time": format_time(r.time),
+        who: r.actor,
+        "action": r.action,
+        "target": r.target,
+        "detail": r.details or None,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +264,6 @@ class AccountsRepo(RepoBase):
 
     def audit_by_action(self, prefix: str, limit: int = 200) -> list[dict[str, Any]]:
         """Return the newest audit entries whose action starts with ``prefix``, newest first."""
-        from geo.events import format_time
-
         a = self.store.tables["audit_log"]
         q = (
             select(a)
@@ -263,16 +272,31 @@ class AccountsRepo(RepoBase):
             .limit(limit)
         )
         rows = self.store.read(lambda c: c.execute(q).all())
-        return [
-            {
-                "time": format_time(r.time),
-                "actor": r.actor,
-                "action": r.action,
-                "target": r.target,
-                "detail": r.details or None,
-            }
-            for r in rows
-        ]
+        return [_audit_entry(r, "actor") for r in rows]
+
+    def audit_of_vessel(self, mmsi: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Return the audit entries about a vessel, oldest first, each with its ``target``.
+
+        A vessel's trail is what people did about it wherever it was recorded: on the vessel
+        itself (``vessel:M``), on its alerts (``alert:ID``, either vessel of an encounter) and on
+        its watchlist entries (``watchlist:ID``); the newest ``limit`` of them.
+        """
+        a, ev, w = (self.store.tables[n] for n in ("audit_log", "events", "watchlist"))
+
+        def read(c: Any) -> list[Any]:
+            alerts = c.execute(
+                select(ev.c.id).where(or_(ev.c.mmsi == mmsi, ev.c.other_mmsi == mmsi))
+            ).scalars()
+            watch = c.execute(select(w.c.id).where(w.c.mmsi == mmsi)).scalars()
+            targets = [f"vessel:{mmsi}"]
+            targets += [f"alert:{i}" for i in alerts] + [f"watchlist:{i}" for i in watch]
+            rows: list[Any] = []
+            for k in range(0, len(targets), 500):  # bound the IN list (SQLite's variable cap)
+                q = select(a).where(a.c.target.in_(targets[k : k + 500]))
+                rows += c.execute(q.order_by(a.c.id.desc()).limit(limit)).all()
+            return sorted(rows, key=lambda r: r.id)[-limit:]
+
+        return [_audit_entry(r, "user") for r in self.store.read(read)]
 
     def audit_of(self, target: str) -> list[dict[str, Any]]:
 

@@ -166,9 +166,13 @@ def assign(
     alert_id: IdPath, body: AssignIn, user: CurrentUser, repo: RepoDep, request: Request
 ) -> dict[str, Any]:
     """Assign an alert to a user (or unassign with null)."""
-    _visible(user, repo, alert_id)
+    alert = _visible(user, repo, alert_id)
     if body.assignee is not None and repo.get_user(body.assignee) is None:
         raise bad_request(f"no user {body.assignee!r} to assign to")
+    if body.assignee is not None and body.assignee not in services_of(request.app).auth.who_sees(
+        alert
+    ):
+        raise bad_request(f"user {body.assignee!r} may not see alert {alert_id}")
     return _changed(request, repo.assign(alert_id, user.username, body.assignee))
 
 

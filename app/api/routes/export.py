@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import RepoDep, allow
+from app.api.deps import LiveDep, RepoDep, allow
 from app.api.errors import bad_request
 from app.api.routes.alerts import AlertFilterDep
 from app.api.routes.common import MAX_LIMIT, MmsiPath, parse_time
+from app.api.routes.replay import RetroIn, retro_search
 from app.identity import READERS
 from geo.events import format_time
 
@@ -118,3 +119,43 @@ def export_alerts(
     return _file(
         json.dumps({"type": "FeatureCollection", "features": features}), GEOJSON, "alerts.geojson"
     )
+
+
+RETRO_COLUMNS = ["mmsi", "name", "first_inside", "last_inside", "positions"]
+#: Vessels whose tracks a GeoJSON export of a retroactive search carries (each a query).
+RETRO_TRACKS_MAX = 2_000
+
+
+@router.post("/retro", responses=FILES)
+def export_retro(body: RetroIn, repo: RepoDep, live: LiveDep, format: Fmt = "geojson") -> Response:
+    """Return a retroactive geofence search as a file: the vessels, and in GeoJSON their tracks.
+
+    The same search as ``POST /geofence/retro`` (same body, same rows, in the same order), so
+    the file is what the analyst saw. In GeoJSON the first feature is the searched area and
+    each vessel is a LineString of its positions in the window (a Point for a single fix).
+    """
+    s, e, rows = retro_search(body, repo, live)
+    if format == "csv":
+        out = [[r[c] for c in RETRO_COLUMNS] for r in rows]
+        return _file(_csv(RETRO_COLUMNS, out), "text/csv", "retro.csv")
+    features: list[dict[str, Any]] = [
+        {
+            "type": "Feature",
+            "geometry": body.polygon,
+            "properties": {"role": "area", "start": format_time(s), "end": format_time(e)},
+        }
+    ]
+    for k, r in enumerate(rows):
+        geometry = None
+        if k < RETRO_TRACKS_MAX:
+            cols = repo.track(r["mmsi"], s, e)
+            coords = [[lo, la] for lo, la in zip(cols["lon"], cols["lat"], strict=True)]
+            if len(coords) == 1:
+                geometry = {"type": "Point", "coordinates": coords[0]}
+            elif coords:
+                geometry = {"type": "LineString", "coordinates": coords}
+        features.append(
+            {"type": "Feature", "geometry": geometry, "properties": {"role": "vessel", **r}}
+        )
+    body_text = json.dumps({"type": "FeatureCollection", "features": features})
+    return _file(body_text, GEOJSON, "retro.geojson")

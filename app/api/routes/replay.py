@@ -18,7 +18,8 @@ from app.api.deps import LiveDep, RepoDep, allow
 from app.api.errors import bad_request
 from app.api.routes.common import parse_bbox, parse_time
 from app.identity import READERS
-from app.store.repo import AlertFilter
+from app.live.picture import LivePicture
+from app.store.repo import AlertFilter, Repo
 from geo.bbox import contains
 from geo.events import format_time
 
@@ -78,9 +79,10 @@ class RetroIn(BaseModel):
     limit: int = Field(default=10_000, ge=1, le=100_000)
 
 
-@router.post("/geofence/retro")
-def retro_geofence(body: RetroIn, repo: RepoDep, live: LiveDep) -> list[dict[str, Any]]:
-    """Return the vessels inside the polygon between start and end, first and last time inside."""
+def retro_search(
+    body: RetroIn, repo: Repo, live: LivePicture
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """Return the window and the vessels inside the polygon in it (shared with the export)."""
     s, e = window(body.start, body.end, cap_ms=None)
     if body.polygon.get("type") not in ("Polygon", "MultiPolygon"):
         raise bad_request("polygon must be a GeoJSON Polygon or MultiPolygon")
@@ -104,4 +106,10 @@ def retro_geofence(body: RetroIn, repo: RepoDep, live: LiveDep) -> list[dict[str
                 "positions": r["positions"],
             }
         )
-    return out
+    return s, e, out
+
+
+@router.post("/geofence/retro")
+def retro_geofence(body: RetroIn, repo: RepoDep, live: LiveDep) -> list[dict[str, Any]]:
+    """Return the vessels inside the polygon between start and end, first and last time inside."""
+    return retro_search(body, repo, live)[2]

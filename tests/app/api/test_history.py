@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.api.services import services_of
-from tests.app.api.checks import check_history
+from tests.app.api.checks import check_handling, check_history
 from tests.app.api.conftest import Service
 from tests.app.api.nmea import position, static
 
@@ -12,6 +12,12 @@ def test_replay_retro_geofence_and_exports(
     shared_service: Service, scenario: dict[str, int]
 ) -> None:
     check_history(shared_service)
+
+
+def test_assignees_are_who_may_see_the_alert_and_a_vessels_audit_gathers_its_alerts(
+    shared_service: Service, scenario: dict[str, int]
+) -> None:
+    check_handling(shared_service, scenario)
 
 
 def test_watchlist_import_reaches_the_engine_and_raises_a_match(shared_service: Service) -> None:

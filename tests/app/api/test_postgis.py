@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.api.services import services_of
-from tests.app.api.checks import check_history
+from tests.app.api.checks import check_handling, check_history
 from tests.app.api.conftest import IN_ALPHA, IN_BETA, Service, feed_scenario
 
 pytestmark = pytest.mark.postgis
@@ -34,6 +34,7 @@ def test_service_on_postgis_stores_and_answers_like_sqlite(pg_service: Service) 
 
     pg_service.wait_for(stored)
     check_history(pg_service)
+    check_handling(pg_service, ids)
 
 
 def save_zone_elsewhere(url: str, zid: str, lon: float) -> None:

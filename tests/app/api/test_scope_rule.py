@@ -370,6 +370,40 @@ RULE: dict[tuple[str, str], Check] = {
 }
 
 
+def refused(method: str, template: str, **kw: Any) -> Check:
+    """A route closed to liaisons: a 403 for the liaison, answered for an officer."""
+
+    def check(svc: Service, ids: dict[str, int]) -> None:
+        path = template.format(mmsi=IN_ALPHA, alert_id=ids["alpha"])
+        assert status(svc, method, path, **kw) == 403, path
+        shown = svc.client.request(method, path, headers=svc.headers("officer"), **kw)
+        assert shown.status_code == 200, (path, shown.text)
+
+    return check
+
+
+RETRO = {
+    "polygon": {
+        "type": "Polygon",
+        "coordinates": [[[11.9, 35.0], [13.5, 35.0], [13.5, 35.4], [11.9, 35.4], [11.9, 35.0]]],
+    },
+    "start": "2026-09-21T14:00:00Z",
+    "end": "2026-09-21T15:00:00Z",
+}
+
+#: Routes a liaison may not call at all, from the dashboard's analyst and handling tools: their
+#: answers (other people's names and actions, history across zones) are not zone-bound, so the
+#: rule is a refusal. Listed so that opening one to liaisons later fails here.
+CLOSED: dict[tuple[str, str], Check] = {
+    ("GET", "/api/v1/alerts/{alert_id:int}/assignees"): refused(
+        "GET", "/api/v1/alerts/{alert_id}/assignees"
+    ),
+    ("GET", "/api/v1/vessels/{mmsi:int}/audit"): refused("GET", "/api/v1/vessels/{mmsi}/audit"),
+    ("POST", "/api/v1/geofence/retro"): refused("POST", "/api/v1/geofence/retro", json=RETRO),
+    ("POST", "/api/v1/export/retro"): refused("POST", "/api/v1/export/retro", json=RETRO),
+}
+
+
 def liaison_routes(app: Any) -> set[tuple[str, str]]:
     """Return (method, path) of every route a liaison's token is admitted to."""
     out: set[tuple[str, str]] = set()
@@ -395,6 +429,24 @@ def test_every_route_a_liaison_may_call_is_in_the_rule_table(
     assert not missing, f"routes a liaison may call that the scope table does not name: {missing}"
     stale = sorted(set(RULE) - routes)
     assert not stale, f"the scope table names routes that are gone: {stale}"
+
+
+@pytest.mark.parametrize("route", sorted(CLOSED), ids=lambda r: f"{r[0]} {r[1]}")
+def test_a_route_closed_to_liaisons_refuses_them(
+    route: tuple[str, str], scoped: tuple[Service, dict[str, int]]
+) -> None:
+    svc, ids = scoped
+    assert route not in liaison_routes(svc.app)
+    assert route in {(m, p) for m, p in all_routes(svc.app)}, "the closed table names a gone route"
+    CLOSED[route](svc, ids)
+
+
+def all_routes(app: Any) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        for method in set(getattr(route, "methods", None) or ()) - {"HEAD", "OPTIONS"}:
+            out.add((method, str(route.path)))
+    return out
 
 
 @pytest.mark.parametrize("route", sorted(RULE), ids=lambda r: f"{r[0]} {r[1]}")
