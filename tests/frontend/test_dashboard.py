@@ -149,20 +149,35 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def vessel_pixels_drawn(page: Page, mmsi: int) -> bool:
-    """True when the canvas shows the vessel's colour around its projected position."""
-    info = page.evaluate(
-        """(m) => { const s = window.mare.store; const i = s.slot.get(m);
-             if (i === undefined) return null;
-             const p = window.mare.map.project(s.positions[2*i], s.positions[2*i+1]);
+def screen_at(page: Page, lon: float, lat: float) -> tuple[float, float]:
+    x, y = page.evaluate(
+        """([lon, lat]) => { const p = window.mare.map.project(lon, lat);
              const r = document.getElementById('map').getBoundingClientRect();
-             return {x: p[0] + r.left, y: p[1] + r.top,
-                     rgb: Array.from(s.colors.slice(4*i, 4*i+3))}; }""",
-        mmsi,
+             return [p[0] + r.left, p[1] + r.top]; }""",
+        [lon, lat],
     )
-    if info is None:
-        return False
-    return colour_near(page, info["x"], info["y"], tuple(info["rgb"]), 12) >= 6
+    return float(x), float(y)
+
+
+#: The legend's risk colours (index.html), independent of what the page says it draws.
+RISK_RGB = ((75, (235, 70, 70)), (50, (240, 140, 60)), (25, (230, 200, 80)), (0, (95, 196, 214)))
+
+
+DARK_RGB = (138, 147, 160)  # the legend's "dark (time since)"
+
+
+def legend_rgb(v: dict[str, Any]) -> tuple[int, int, int]:
+    """The legend's colour for a vessel as the server describes it (dark, else its risk)."""
+    if v["dark"]:
+        return DARK_RGB
+    return next(rgb for floor, rgb in RISK_RGB if v["risk"]["score"] >= floor)
+
+
+def vessel_pixels_drawn(page: Page, svc: Service, mmsi: int) -> bool:
+    """True when the canvas shows the legend's colour for the vessel at its position."""
+    v = svc.get(f"/api/v1/vessels/{mmsi}").json()
+    x, y = screen_at(page, v["lon"], v["lat"])
+    return colour_near(page, x, y, legend_rgb(v), 12) >= 6
 
 
 def colour_near(page: Page, x: float, y: float, rgb: tuple[int, ...], r: int) -> int:
@@ -195,8 +210,11 @@ def test_sign_in_form_then_live_vessels_are_drawn_on_the_canvas(
     page.wait_for_function("() => window.mare.map.firstDrawn !== null", timeout=120_000)
     assert page.is_hidden("#login")
     # The canvas, not only the DOM: the vessel's risk colour at its projected position.
-    wait(lambda: vessel_pixels_drawn(page, IN_ALPHA), timeout=120, what="vessel pixels")
-    # ... and nowhere near an empty stretch of sea far from every vessel.
+    wait(lambda: vessel_pixels_drawn(page, svc, IN_ALPHA), timeout=120, what="vessel pixels")
+    # ... and not on an empty stretch of sea far from every vessel (the Ionian, 16 E 34 N)
+    x, y = screen_at(page, 16.0, 34.0)
+    alfa = legend_rgb(svc.get(f"/api/v1/vessels/{IN_ALPHA}").json())
+    assert colour_near(page, x, y, alfa, 12) == 0
     token = page.evaluate("sessionStorage.getItem('mare.token')")
     assert token and all(token not in u for u in rec.urls)
     assert page.text_content("#link-state") == "live"
@@ -290,6 +308,7 @@ def test_draw_a_polygon_and_save_it_as_a_zone(session: tuple[Page, Recorder], sv
         page.mouse.click(cx + dx, cy + dy)
         time.sleep(0.3)
     wait(lambda: page.evaluate("window.mare.map.state.draw.points.length") == 4, 30, "corners")
+    drawn = page.evaluate("window.mare.map.state.draw.points")
     page.locator("#map").focus()
     page.keyboard.press("Enter")
     answer(page, use="zone")
@@ -301,12 +320,91 @@ def test_draw_a_polygon_and_save_it_as_a_zone(session: tuple[Page, Recorder], sv
 
     (zone,) = wait(saved, 30, "zone saved")
     assert zone["properties"]["kind"] == "patrol_area"
-    assert len(zone["geometry"]["coordinates"][0]) == 5 or zone["geometry"]["type"] != "Polygon"
+    # the four corners clicked, closed: whether stored as a Polygon or a one-part MultiPolygon
+    geometry = zone["geometry"]
+    rings = {"Polygon": lambda c: c, "MultiPolygon": lambda c: c[0]}[geometry["type"]](
+        geometry["coordinates"]
+    )
+    assert len(rings) == 1 and len(rings[0]) == 5 and rings[0][0] == rings[0][-1]
+    stored = sorted(map(tuple, rings[0][:4]))
+    for a, b in zip(stored, sorted(map(tuple, drawn)), strict=True):
+        assert a == pytest.approx(b, abs=1e-5)
     page.wait_for_function(
         "() => window.mare.map.state.zones.features.some(f => f.properties.name === 'Drawn box')",
         timeout=30_000,
     )
     shot(page, "zone")
+
+
+RETRO_RGB = (190, 120, 230)  # the violet the results' text promises for their tracks
+
+
+def test_retroactive_geofence_lists_opens_exports_and_clears_its_results(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    page, _ = session
+    page.click("[data-mode=live]")
+    page.evaluate("window.mare.map.flyTo(12.0, 35.2, 10)")
+    page.wait_for_function(
+        "() => Math.abs(window.mare.map.viewState.zoom - 10) < 0.01", timeout=30_000
+    )
+    time.sleep(1.0)
+    page.click("[data-mode=draw]")
+    for dx, dy in ((-100, -60), (100, -60), (100, 60), (-100, 60)):
+        x, y = map_point(page, dx, dy)
+        page.mouse.click(x, y)
+        time.sleep(0.3)
+    wait(lambda: page.evaluate("window.mare.map.state.draw.points.length") == 4, 30, "corners")
+    page.locator("#map").focus()
+    page.keyboard.press("Enter")
+    answer(page, use="retro")
+    start = datetime.fromtimestamp(T0 - 600, tz=UTC).strftime("%Y-%m-%dT%H:%M")
+    end = datetime.fromtimestamp(T0 + 3 * 3600, tz=UTC).strftime("%Y-%m-%dT%H:%M")
+    answer(page, start=start, end=end)
+    page.wait_for_selector(f"#retro-results tr[data-mmsi='{IN_ALPHA}']", timeout=30_000)
+    polygon = page.evaluate(
+        "(() => { const p = window.mare.map.state.draw.points;"
+        " return {type: 'Polygon', coordinates: [[...p, p[0]]]}; })()"
+    )
+    body = {"polygon": polygon, "start": start + ":00Z", "end": end + ":00Z"}
+    expected = svc.post("/api/v1/geofence/retro", "analyst", json=body).json()
+    listed = page.eval_on_selector_all(
+        "#retro-results tbody tr", "rs => rs.map(r => +r.dataset.mmsi)"
+    )
+    assert listed == [r["mmsi"] for r in expected] and IN_ALPHA in listed
+    # the tracks are drawn, in violet, where the vessel went inside the window (west of the
+    # alpha zone's own outline at 12.0 E)
+    x, y = screen_at(page, 11.975, 35.2)
+    wait(lambda: colour_near(page, x, y, RETRO_RGB, 4) >= 3, 60, "retro track pixels")
+    shot(page, "retro")
+
+    # exported by the server: the same rows in CSV, the area and one track a vessel in GeoJSON
+    with page.expect_download() as dl:
+        page.click("#retro-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8"))))
+    assert [int(r["mmsi"]) for r in rows] == listed
+    with page.expect_download() as dl:
+        page.click("#retro-geojson")
+    fc = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+    assert fc["features"][0]["properties"]["role"] == "area"
+    assert fc["features"][0]["geometry"] == polygon
+    assert [f["properties"]["mmsi"] for f in fc["features"][1:]] == listed
+
+    # a row opens its vessel; the results stay under the panel
+    page.click(f"#retro-results tr[data-mmsi='{IN_ALPHA}'] button.link")
+    page.wait_for_selector("#panel-title >> text=ALFA STAR")
+    assert page.is_visible("#retro-results")
+    page.click("#panel-close")
+
+    # leaving the mode clears the list, the area and the tracks, on screen too
+    page.click("[data-mode=live]")
+    assert page.is_hidden("#retro")
+    assert page.evaluate("window.mare.map.state.retroTracks.length") == 0
+    page.wait_for_function(
+        "() => !window.mare.map.deck.props.layers.some(l => l.id === 'retro-tracks')",
+        timeout=30_000,
+    )
+    wait(lambda: colour_near(page, x, y, RETRO_RGB, 4) == 0, 30, "retro track gone")
 
 
 ASSET_RGB = (70, 225, 120)  # frontend/js/assets.js ASSET_COLOR
@@ -669,3 +767,63 @@ def test_an_officer_reads_the_rules_but_cannot_edit_them(session: tuple[Page, Re
     assert page.locator(".rules-dialog textarea").count() == 0
     page.keyboard.press("Escape")
     page.wait_for_selector(".rules-dialog", state="detached")
+
+
+def test_assign_picks_from_the_people_who_may_see_the_alert_and_the_trail_shows_it(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    page, _ = session
+    page.click("[data-alerts=all]")
+    # the alert the feed acknowledged earlier, as the server has it
+    acked = svc.get("/api/v1/alerts", params={"state": "acknowledged"}).json()["items"]
+    alert_id, mmsi = acked[0]["id"], acked[0]["mmsi"]
+    item = page.wait_for_selector(f".alert[data-id='{alert_id}']:has(button:has-text('Assign'))")
+    assert item is not None
+    item.query_selector("button:has-text('Assign')").click()  # type: ignore[union-attr]
+    field = page.wait_for_selector(".dialog select[name=assignee]")
+    assert field is not None
+    offered = field.evaluate("s => [...s.options].map(o => o.value)")
+    assert offered == svc.get(f"/api/v1/alerts/{alert_id}/assignees", "officer").json()
+    assert "analyst1" in offered
+    answer(page, assignee="analyst1")
+    page.wait_for_selector(".dialog", state="detached")
+
+    def assigned() -> bool:
+        toast = page.text_content("#toast") or ""
+        assert "Could not" not in toast, toast
+        return bool(svc.get(f"/api/v1/alerts/{alert_id}").json()["assignee"] == "analyst1")
+
+    wait(assigned, 60, "assigned on the server")
+    page.wait_for_selector(f".alert[data-id='{alert_id}'] .meta >> text=→ analyst1")
+
+    # the alert's trail, from its History button
+    page.click(f".alert[data-id='{alert_id}'] button.history")
+    page.wait_for_selector("#alert-audit >> text=officer1")
+    trail = page.text_content("#alert-audit") or ""
+    assert "assign" in trail and "analyst1" in trail and "acknowledge" in trail
+    shot(page, "alert-history")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".dialog", state="detached")
+
+    # the vessel's trail in its panel gathers its alerts'
+    page.evaluate("(m) => window.mare.panel.open(m)", mmsi)
+    page.wait_for_selector(f"#vessel-audit-list >> text=alert {alert_id}")
+    shot(page, "vessel-audit")
+    page.click("#panel-close")
+    page.click("[data-alerts=open]")
+
+
+def test_an_analyst_sees_neither_assign_nor_audit(browser: Browser, svc: Service) -> None:
+    base = str(svc.client.base_url).rstrip("/")
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{base}/#token={svc.tokens['analyst']}")
+    page.wait_for_function("() => window.mare.panel !== null", timeout=60_000)
+    page.click("[data-alerts=all]")
+    page.wait_for_selector(".alert button:has-text('Comment')")
+    assert page.locator(".alert button.history").count() == 0
+    assert page.locator(".alert button:has-text('Assign')").count() == 0
+    page.evaluate("(m) => window.mare.panel.open(m)", IN_ALPHA)
+    page.wait_for_selector("#panel-title >> text=ALFA STAR")
+    assert page.locator("#vessel-audit").count() == 0
+    ctx.close()

@@ -14,6 +14,8 @@ const CAN = {
   assign: new Set(["admin", "officer"]),
   resolve: new Set(["admin", "officer"]),
   comment: new Set(["admin", "officer", "analyst", "liaison"]),
+  // who did what to it (GET /alerts/{id}/audit): for those who handle alerts
+  history: new Set(["admin", "officer"]),
 };
 
 /** Severities in rising order; the feed's filter and the API's `severity` are a minimum. */
@@ -176,6 +178,9 @@ export class AlertFeed {
     if (stored && allowed(role, "comment")) {
       acts.push(h("button", { type: "button", onclick: () => this.comment(a) }, "Comment"));
     }
+    if (stored && allowed(role, "history")) {
+      acts.push(h("button", { type: "button", class: "history", onclick: () => this.history(a) }, "History"));
+    }
     const state = !stored
       ? "not stored yet"
       : a.state === "new"
@@ -235,13 +240,46 @@ export class AlertFeed {
     }
   }
 
+  /** Assign to one of the people who may see the alert (the server's list, names only). */
   async assign(a) {
+    let names;
+    try {
+      names = await api(`/alerts/${a.id}/assignees`);
+    } catch (err) {
+      toast(`Could not list the people for alert ${a.id}: ${err.message}`);
+      return;
+    }
+    const current = names.includes(a.assignee) ? a.assignee : names.includes(this.user.username) ? this.user.username : names[0];
     const v = await openDialog({
       title: `Assign alert ${a.id}`,
-      fields: [{ name: "assignee", label: "Assign to (user name)", value: a.assignee || this.user.username, required: true }],
+      fields: [
+        {
+          name: "assignee",
+          label: "Assign to",
+          type: "select",
+          value: current,
+          options: names.map((n) => ({ value: n, label: n === this.user.username ? `${n} (me)` : n })),
+        },
+      ],
       submitLabel: "Assign",
     });
-    if (v) await this.act(a, "assign", { assignee: v.assignee.trim() });
+    if (v && v.assignee) await this.act(a, "assign", { assignee: v.assignee });
+  }
+
+  /** Show who did what to the alert, and when (its audit trail). */
+  async history(a) {
+    let trail;
+    try {
+      trail = await api(`/alerts/${a.id}/audit`);
+    } catch (err) {
+      toast(`History of alert ${a.id}: ${err.message}`);
+      return;
+    }
+    await openDialog({
+      title: `History of alert ${a.id}`,
+      body: auditList(trail, "alert-audit"),
+      submitLabel: "Close",
+    });
   }
 
   async resolve(a) {
@@ -279,4 +317,25 @@ export class AlertFeed {
       toast(`Export failed: ${err.message}`),
     );
   }
+}
+
+/** An audit trail as a list: when, who, what (and about which alert, for a vessel's trail). */
+export function auditList(trail, id) {
+  if (!trail.length) return h("p", { class: "muted", id }, "Nobody has acted on it yet.");
+  return h(
+    "ol",
+    { class: "audit", id },
+    trail.map((e) =>
+      h(
+        "li",
+        {},
+        h("time", { datetime: e.time }, fmtUtc(e.time)),
+        h("b", {}, e.user),
+        ` ${String(e.action).replaceAll(".", " ")}`,
+        e.target && !e.target.startsWith("vessel:") ? h("span", { class: "muted" }, ` · ${e.target.replace(":", " ")}`) : "",
+        e.detail?.assignee ? ` → ${e.detail.assignee}` : "",
+        e.detail?.text ? `: “${e.detail.text}”` : "",
+      ),
+    ),
+  );
 }

@@ -128,8 +128,8 @@ export async function logout() {
 }
 
 /** Download an export through fetch (the token stays in the header) and save it as a file. */
-export async function download(path, params, fallbackName) {
-  const res = await api(path, { params, raw: true });
+export async function download(path, params, fallbackName, { method = "GET", body } = {}) {
+  const res = await api(path, { params, raw: true, method, body });
   const blob = await res.blob();
   const disp = res.headers.get("content-disposition") || "";
   const m = /filename="?([^";]+)"?/.exec(disp);

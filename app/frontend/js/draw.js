@@ -1,9 +1,9 @@
 // Draw a polygon on the map, then save it as a zone (POST /api/v1/zones) or ask who was inside
-// it between two times (POST /api/v1/geofence/retro), with the list and their tracks shown.
+// it between two times (POST /api/v1/geofence/retro); retro.js lists who, and draws their tracks.
 
 import { api } from "./api.js";
 import { openDialog } from "./dialog.js";
-import { UTC_FIELD, eventNow, fmtUtc, h, isoToLocalInput, localInputToIso, toast } from "./format.js";
+import { UTC_FIELD, eventNow, isoToLocalInput, localInputToIso, toast } from "./format.js";
 import { ZONE_KINDS } from "./style.js";
 
 /** Slug for a zone id from its name (the zone file's `id` is a unique slug). */
@@ -19,14 +19,14 @@ export function slugify(name) {
 }
 
 export class Drawing {
-  constructor({ map, user, bar, hint, onZoneSaved, onDone, showResults }) {
+  constructor({ map, user, bar, hint, onZoneSaved, onDone, onResults }) {
     this.map = map;
     this.user = user;
     this.bar = bar;
     this.hint = hint;
     this.onZoneSaved = onZoneSaved;
     this.onDone = onDone;
-    this.showResults = showResults;
+    this.onResults = onResults;
     this.points = [];
     this.active = false;
   }
@@ -187,35 +187,9 @@ export class Drawing {
         }
       }),
     );
-    this.map.set({ retroTracks: tracks, draw: { points: [...this.points] } });
+    this.map.set({ draw: { points: [...this.points] } });
     this.active = false;
     this.bar.hidden = true;
-    this.showResults(
-      h(
-        "div",
-        {},
-        h("h1", {}, "Inside the area"),
-        h("p", { class: "muted" }, `${fmtUtc(start)} to ${fmtUtc(end)}: ${items.length} vessel${items.length === 1 ? "" : "s"}; tracks in violet.`),
-        h(
-          "table",
-          { class: "small", id: "retro-results" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Vessel"), h("th", {}, "First in"), h("th", {}, "Last in"), h("th", {}, "Fixes"))),
-          h(
-            "tbody",
-            {},
-            items.map((r) =>
-              h(
-                "tr",
-                {},
-                h("td", {}, r.name || "–", h("br"), h("span", { class: "muted mono" }, String(r.mmsi))),
-                h("td", {}, fmtUtc(r.first_inside)),
-                h("td", {}, fmtUtc(r.last_inside)),
-                h("td", {}, String(r.positions ?? "–")),
-              ),
-            ),
-          ),
-        ),
-      ),
-    );
+    this.onResults({ polygon, start, end }, items, tracks);
   }
 }

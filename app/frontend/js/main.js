@@ -22,6 +22,7 @@ import { VesselPanel } from "./panel.js";
 import { showPartners } from "./partners.js";
 import { Replay } from "./replay.js";
 import { showReports } from "./reports.js";
+import { RetroResults } from "./retro.js";
 import { Targets } from "./targets.js";
 import { RulesEditor } from "./rules.js";
 import { VesselStore } from "./store.js";
@@ -198,12 +199,9 @@ async function start(user) {
     hint: $("draw-hint"),
     onZoneSaved: () => refreshZones(),
     onDone: () => setMode("live"),
-    showResults: (node) => {
-      app.panel.root.hidden = false;
-      app.panel.mmsi = null;
-      app.panel.body.replaceChildren(node);
-    },
+    onResults: (search, items, tracks) => app.retro.show(search, items, tracks),
   });
+  app.retro = new RetroResults({ root: $("retro"), map, onOpen: (mmsi) => app.panel.open(mmsi) });
   $("draw-undo").addEventListener("click", () => app.drawing.undo());
   $("map").addEventListener("click", (ev) => {
     if (app.mode !== "draw" || !app.drawing.active) return;
@@ -327,9 +325,10 @@ function setMode(mode) {
   if (prev === "replay" && mode !== "replay") app.replay.stop();
   if (mode === "replay") app.replay.defaultWindow();
   if (prev === "draw" && mode !== "draw" && app.drawing.active) app.drawing.cancel();
+  if (prev === "draw") app.retro.clear(); // results and their tracks belong to the mode
   $("replay-bar").hidden = mode !== "replay";
   if (mode === "draw") app.drawing.start();
-  app.map.set({ mode, retroTracks: mode === "draw" ? [] : app.map.state.retroTracks });
+  app.map.set({ mode });
   if (mode === "live") app.map.set({ draw: null });
 }
 
@@ -439,7 +438,7 @@ function onKey(ev) {
     ev.preventDefault();
     $("search").focus();
   } else if (ev.key === "Escape" && !document.querySelector(".dialog-backdrop")) {
-    if (app.mode === "draw") setMode("live");
+    if (app.mode === "draw" && app.panel.root.hidden) setMode("live");
     else if (!app.panel.root.hidden) {
       app.panel.close();
       $("map").focus();

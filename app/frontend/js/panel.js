@@ -3,6 +3,7 @@
 // (intercepts), both answered by the service from geo/ and drawn on the map.
 
 import { ApiError, api, download } from "./api.js";
+import { auditList } from "./alerts.js";
 import { caseSection } from "./cases.js";
 import { openDialog } from "./dialog.js";
 import {
@@ -71,6 +72,7 @@ export class VesselPanel {
     this.render(v);
     this.root.focus();
     this.loadTrack(v, seq);
+    if (["admin", "officer"].includes(this.user.role)) this.loadAudit(v, seq);
     if (v.dark) this.loadReach(v, seq);
     if (v.dark || (v.risk?.score ?? v.risk ?? 0) >= SUSPECT_RISK) this.loadIntercepts(v, seq);
   }
@@ -191,6 +193,7 @@ export class VesselPanel {
             ),
           )
         : h("p", { class: "muted" }, "No events."),
+      canWatch ? h("section", {}, h("h3", {}, "Audit trail"), h("div", { id: "vessel-audit" }, h("p", { class: "muted" }, "Loading…"))) : null,
       h(
         "div",
         { class: "actions" },
@@ -234,6 +237,18 @@ export class VesselPanel {
     } catch (err) {
       const el = info();
       if (el && seq === this.seq) el.textContent = `Track unavailable: ${err.message}`;
+    }
+  }
+
+  /** Who did what about the vessel (itself, its alerts, its watchlist entries): for those who
+   * handle alerts, as the API allows (GET /vessels/{mmsi}/audit). */
+  async loadAudit(v, seq) {
+    const box = () => this.body.querySelector("#vessel-audit");
+    try {
+      const trail = await api(`/vessels/${v.mmsi}/audit`);
+      if (seq === this.seq) box()?.replaceChildren(auditList(trail, "vessel-audit-list"));
+    } catch (err) {
+      if (seq === this.seq) box()?.replaceChildren(h("p", { class: "muted" }, `Unavailable: ${err.message}`));
     }
   }
 
