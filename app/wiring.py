@@ -47,6 +47,7 @@ from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.catchup import CatchUp, catch_up
 from app.pipeline.snapshot import restore_or_new
+from app.pipeline.vessel_watch import VesselWatcher, vessel_changes
 from app.pipeline.zone_watch import ZoneWatcher
 from app.reports.schedule import DailyReports, liaison_scopes
 from app.settings import ServiceSettings
@@ -204,6 +205,15 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         )
         watch.start()
         services.zone_watch = watch
+    # vessels stored by other processes (mare ingest, another service) join the live picture
+    vessels = await asyncio.to_thread(
+        VesselWatcher,
+        vessel_changes(repo.positions, settings.resolved_database_url),
+        lambda: repo.vessels_newer_than(parts["live"].fix_times()),
+        pipeline.adopt_vessels,
+    )
+    vessels.start()
+    services.vessel_watch = vessels
 
 
 async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay | None:
@@ -278,6 +288,8 @@ async def stop_service(app: FastAPI) -> None:
         await services.radar.stop()
     if services.zone_watch is not None:
         await asyncio.to_thread(services.zone_watch.stop)
+    if services.vessel_watch is not None:
+        await asyncio.to_thread(services.vessel_watch.stop)
     await services.pipeline.stop()
     if services.relay is not None:
         services.pipeline.decoder.on_accepted = None

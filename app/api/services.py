@@ -28,6 +28,7 @@ from app.live.picture import LivePicture
 from app.live.radar import RadarFeeds
 from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
+from app.pipeline.vessel_watch import VesselWatcher
 from app.pipeline.zone_watch import ZoneWatcher
 from app.reports.schedule import DailyReports
 from app.settings import ServiceSettings
@@ -54,6 +55,7 @@ class Services:
     seq_recorder: SeqRecorder
     relay: NmeaRelay | None = None
     zone_watch: ZoneWatcher | None = None
+    vessel_watch: VesselWatcher | None = None
     maintenance: Maintainer | None = None
     webhooks: WebhookDispatcher | None = None
     stream_auth: StreamAuth | None = None

@@ -113,6 +113,34 @@ class LivePicture:
                 v.update({k: row[k] for k in row if k in v})
                 self._v[v["mmsi"]] = v
 
+    def fix_times(self) -> dict[int, int | None]:
+        """Return each held vessel's latest fix time (ms), to compare with the store's."""
+        with self._lock:
+            return {m: v["last_seen_ms"] for m, v in self._v.items()}
+
+    def adopt(self, entries: Iterable[dict[str, Any]]) -> set[int]:
+        """Take entries stored by another process: new vessels, or later fixes than held.
+
+        Fields the entry lacks (None) keep what is held, so a static report seen here first is
+        not erased by another writer's row without one; dark flags and risk stay this engine's.
+        """
+        changed: set[int] = set()
+        with self._lock:
+            for e in entries:
+                mmsi = int(e["mmsi"])
+                v = self._v.get(mmsi)
+                if v is None:
+                    self._v[mmsi] = dict(e)
+                    changed.add(mmsi)
+                    continue
+                t = e.get("last_seen_ms")
+                if t is None or (v["last_seen_ms"] is not None and t <= v["last_seen_ms"]):
+                    continue
+                keep = ("dark", "dark_since", "risk")
+                v.update({k: x for k, x in e.items() if x is not None and k not in keep})
+                changed.add(mmsi)
+        return changed
+
     def apply_batch(self, batch: Batch) -> set[int]:
         """Take each vessel's latest fix and any static data; return the MMSIs changed."""
         changed: set[int] = set()

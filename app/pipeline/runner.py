@@ -273,6 +273,18 @@ class Pipeline:
         """Give the running engine a new zone set (takes effect before the next batch)."""
         self._on_loop(self.engine.set_zones, list(zones))
 
+    def adopt_vessels(self, entries: list[dict[str, Any]]) -> None:
+        """Put vessels another process stored into the live picture, and push them to clients."""
+
+        def apply() -> None:
+            changed = self.live.adopt(entries)
+            if changed:
+                vessels = self.live.vessels(changed)
+                self.hub.publish_vessels(vessels)
+                self.counters.vessel_updates_published += len(vessels)
+
+        self._on_loop(apply)
+
     def set_rules(self, rules: AlertRules) -> None:
         """Apply new alert rules to the events from the next batch on."""
 

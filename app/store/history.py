@@ -86,6 +86,27 @@ class PositionsRepo(RepoBase):
         rest = self.store.read(lambda c: c.execute(only).all())
         return [dict(r.data) for r in rows] + [vessel_from_row(r) for r in rest]
 
+    def vessels_newer_than(self, held: dict[int, int | None]) -> list[dict[str, Any]]:
+        """Return the stored vessels that ``held`` (MMSI → latest fix, ms) lacks or holds older.
+
+        As live-picture entries: what another process wrote since this one looked.
+        """
+        ves = self.store.tables["vessels"]
+        times = self.store.read(lambda c: c.execute(select(ves.c.mmsi, ves.c.time)).all())
+        wanted = [
+            int(m)
+            for m, t in times
+            if m not in held or (t is not None and (held[m] is None or t > (held[m] or 0)))
+        ]
+        if not wanted:
+            return []
+        cols = [c for c in ves.c if c.name != "geom"]
+        rows: list[Any] = []
+        for k in range(0, len(wanted), 500):  # bound the IN list (SQLite's variable cap)
+            q = select(*cols).where(ves.c.mmsi.in_(wanted[k : k + 500]))
+            rows += self.store.read(lambda c, q=q: c.execute(q).all())
+        return [vessel_from_row(r) for r in rows]
+
     def last_position_ms(self, mmsi: int) -> int | None:
         vs = self.store.tables["vessel_states"]
         q = select(vs.c.last_seen).where(vs.c.mmsi == mmsi)

@@ -8,6 +8,7 @@ that batch is acknowledged.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,7 @@ from app.store.engine import (
     with_retries,
 )
 from app.store.errors import SchemaOutOfDate
+from app.store.notify import VESSELS_CHANNEL, announce
 from app.store.positions import insert_postgis, insert_sqlite, prepare, summarize
 from app.store.schema import tables
 from app.store.vessels import upsert_positions, upsert_statics
@@ -56,6 +58,9 @@ class Store:
         self.backoff_s = backoff_s
         self.where = redact(engine.url.render_as_string(hide_password=True))
         self._partitions: set[date] = set()
+        #: Names this store's writes in their ``mare_vessels`` notifications, so that a
+        #: process can tell its own batches from another's (`app.pipeline.vessel_watch`).
+        self.writer = secrets.token_hex(8)
 
     def retry(self, fn: Any, what: str) -> Any:
         """Run ``fn()`` with this store's retry schedule (see `with_retries`)."""
@@ -114,6 +119,8 @@ class Store:
                 touched |= upsert_statics(conn, t["vessels"], t["vessel_identities"], batch.statics)
                 if self.postgis and inserted:
                     summarize(conn, prepared.cols.time_ms)
+                if self.postgis and touched:  # delivered on commit, to every listener
+                    announce(conn, VESSELS_CHANNEL, self.writer)
             return WriteResult(inserted, len(touched))
 
         result: WriteResult = self.retry(run, "writing a batch")

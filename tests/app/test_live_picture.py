@@ -32,3 +32,26 @@ def test_each_vessel_takes_its_newest_fix_and_an_older_one_changes_nothing() -> 
     assert (v["speed"], v["course"], v["heading"], v["ais_class"]) == (10.0, 90.0, 90, "A")
     assert live.apply_batch(batch([247000001], [14.0], [T0 + 2000])) == set()
     assert live.get(247000001)["lon"] == 12.0  # type: ignore[index]
+
+
+def test_adopted_entries_add_vessels_and_later_fixes_but_keep_this_engines_flags() -> None:
+    from app.live.picture import new_vessel
+
+    live = LivePicture()
+    live.apply_batch(batch([247000001], [12.0], [T0 + 2000]))
+    live.set_risk({247000001: 60})
+
+    def stored(mmsi: int, lon: float, t: int) -> dict[str, object]:
+        return {**new_vessel(mmsi), "lon": lon, "lat": 34.0, "last_seen_ms": t, "name": "ELSEWHERE"}
+
+    # an older fix from another writer changes nothing; a new vessel is taken whole
+    assert live.adopt([stored(247000001, 11.0, T0 + 1000), stored(247000003, 13.0, T0)]) == {
+        247000003
+    }
+    assert live.get(247000001)["lon"] == 12.0  # type: ignore[index]
+    assert live.get(247000003)["name"] == "ELSEWHERE"  # type: ignore[index]
+    assert live.fix_times() == {247000001: T0 + 2000, 247000003: T0}
+    # a later one moves it, its risk stays the one this engine gave
+    assert live.adopt([stored(247000001, 12.5, T0 + 3000)]) == {247000001}
+    v = live.get(247000001)
+    assert v is not None and (v["lon"], v["risk"], v["name"]) == (12.5, 60, "ELSEWHERE")

@@ -35,6 +35,9 @@ def test_service_on_postgis_stores_and_answers_like_sqlite(pg_service: Service) 
     pg_service.wait_for(stored)
     check_history(pg_service)
     check_handling(pg_service, ids)
+    # its own batches announced on mare_vessels are not news to it: nothing compared
+    watch = services_of(pg_service.app).vessel_watch
+    assert watch is not None and watch.checks == 0
 
 
 def save_zone_elsewhere(url: str, zid: str, lon: float) -> None:
