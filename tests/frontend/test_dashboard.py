@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -24,14 +27,16 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 from app.api.services import services_of
 from tests.app.api.conftest import (
     IN_ALPHA,
+    MOVED_TABLES,
     PASSWORD,
     T0,
     Service,
     feed_scenario,
     make_settings,
+    postgis_url,  # noqa: F401 - the session's PostGIS database, a fixture
     start,
 )
-from tests.app.api.nmea import position
+from tests.app.api.nmea import position, static
 from tests.frontend.pixels import close_to, decode_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -61,11 +66,46 @@ def wait(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition
         time.sleep(0.2)
 
 
+#: The tests that also run against PostGIS (marked ``on_postgis``): those whose answers come
+#: from the store's dialect-specific SQL (tracks, replay, the retroactive geofence, alert
+#: filters and exports, the audit trail, vessels stored by another process) and the sign-in
+#: they start from. The others draw what the live picture holds, the same on both backends;
+#: running them twice would double the module's three minutes for nothing a backend changes.
+on_postgis = pytest.mark.on_postgis
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("on_postgis") is not None
+        backends = ["sqlite", "postgis"] if both else ["sqlite"]
+        metafunc.parametrize("backend", backends, scope="module")
+
+
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    tmp = tmp_path_factory.mktemp("dash")
-    for s in start(make_settings(tmp, f"sqlite:///{tmp / 'mare.sqlite'}")):
+def svc(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    tmp = tmp_path_factory.mktemp(f"dash-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / 'mare.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgis_url")
+        empty_postgis(url)
+    for s in start(make_settings(tmp, url)):
         yield _seed(s)
+
+
+def empty_postgis(url: str) -> None:
+    """Empty the session's PostGIS database of what another module left (as `pg_service`)."""
+    from sqlalchemy import text
+
+    from app.store import open_store
+
+    store = open_store(url, upgrade=True)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(MOVED_TABLES)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("TRUNCATE vessels, vessel_identities, positions CASCADE"))
+    store.close()
 
 
 def _seed(s: Service) -> Service:
@@ -181,7 +221,11 @@ def vessel_pixels_drawn(page: Page, svc: Service, mmsi: int) -> bool:
 
 
 def colour_near(page: Page, x: float, y: float, rgb: tuple[int, ...], r: int) -> int:
-    """Count the screen pixels within ``r`` of (x, y) close to ``rgb``."""
+    """Count the screen pixels within ``r`` of (x, y) close to ``rgb`` (none off the screen)."""
+    size = page.viewport_size
+    assert size is not None
+    if not (r <= x < size["width"] - r and r <= y < size["height"] - r):
+        return 0  # e.g. while the view still flies there
     png = page.screenshot(clip={"x": x - r, "y": y - r, "width": 2 * r + 1, "height": 2 * r + 1})
     img = decode_png(png)
     return sum(close_to(px, (rgb[0], rgb[1], rgb[2])) for px in img.near(r, r, r))
@@ -199,6 +243,7 @@ def answer(page: Page, **values: str) -> None:
     page.click(".dialog button[type=submit]")
 
 
+@on_postgis
 def test_sign_in_form_then_live_vessels_are_drawn_on_the_canvas(
     session: tuple[Page, Recorder], svc: Service
 ) -> None:
@@ -221,6 +266,7 @@ def test_sign_in_form_then_live_vessels_are_drawn_on_the_canvas(
     shot(page, "live")
 
 
+@on_postgis
 def test_search_by_name_opens_the_vessel_panel_with_track_and_risk(
     session: tuple[Page, Recorder],
 ) -> None:
@@ -240,6 +286,7 @@ def test_search_by_name_opens_the_vessel_panel_with_track_and_risk(
     page.click("#panel-close")
 
 
+@on_postgis
 def test_acknowledge_an_alert_from_the_feed(session: tuple[Page, Recorder], svc: Service) -> None:
     page, _ = session
     item = page.wait_for_selector(".alert[data-state=new]")
@@ -273,6 +320,7 @@ def test_dark_vessel_shows_its_reachable_area_and_intercepts(
     page.click("#panel-close")
 
 
+@on_postgis
 def test_replay_plays_the_window_on_the_time_slider(session: tuple[Page, Recorder]) -> None:
     page, _ = session
     page.click("[data-mode=replay]")
@@ -336,19 +384,29 @@ def test_draw_a_polygon_and_save_it_as_a_zone(session: tuple[Page, Recorder], sv
     shot(page, "zone")
 
 
+def live_view(page: Page, lon: float, lat: float, zoom: float) -> None:
+    """Back to Live, centred on (lon, lat) at ``zoom`` or closer (flyTo never zooms out)."""
+    page.click("[data-mode=live]")
+    page.evaluate(f"window.mare.map.flyTo({lon}, {lat}, {zoom})")
+    page.wait_for_function(
+        "([lon, lat, zoom]) => { const v = window.mare.map.viewState;"
+        " return Math.abs(v.longitude - lon) < 1e-4 && Math.abs(v.latitude - lat) < 1e-4"
+        " && v.zoom >= zoom - 0.01; }",
+        arg=[lon, lat, zoom],
+        timeout=30_000,
+    )
+    time.sleep(1.0)
+
+
 RETRO_RGB = (190, 120, 230)  # the violet the results' text promises for their tracks
 
 
+@on_postgis
 def test_retroactive_geofence_lists_opens_exports_and_clears_its_results(
     session: tuple[Page, Recorder], svc: Service
 ) -> None:
     page, _ = session
-    page.click("[data-mode=live]")
-    page.evaluate("window.mare.map.flyTo(12.0, 35.2, 10)")
-    page.wait_for_function(
-        "() => Math.abs(window.mare.map.viewState.zoom - 10) < 0.01", timeout=30_000
-    )
-    time.sleep(1.0)
+    live_view(page, 12.0, 35.2, 9)
     page.click("[data-mode=draw]")
     for dx, dy in ((-100, -60), (100, -60), (100, 60), (-100, 60)):
         x, y = map_point(page, dx, dy)
@@ -374,7 +432,7 @@ def test_retroactive_geofence_lists_opens_exports_and_clears_its_results(
     assert listed == [r["mmsi"] for r in expected] and IN_ALPHA in listed
     # the tracks are drawn, in violet, where the vessel went inside the window (west of the
     # alpha zone's own outline at 12.0 E)
-    x, y = screen_at(page, 11.975, 35.2)
+    x, y = screen_at(page, 11.962, 35.2)
     wait(lambda: colour_near(page, x, y, RETRO_RGB, 4) >= 3, 60, "retro track pixels")
     shot(page, "retro")
 
@@ -590,6 +648,7 @@ def _csv_ids(text: str, severities: set[str] | None = None) -> set[int]:
     return {int(r["id"]) for r in rows}
 
 
+@on_postgis
 def test_alert_export_in_csv_follows_the_feeds_filters(
     session: tuple[Page, Recorder], svc: Service
 ) -> None:
@@ -769,6 +828,7 @@ def test_an_officer_reads_the_rules_but_cannot_edit_them(session: tuple[Page, Re
     page.wait_for_selector(".rules-dialog", state="detached")
 
 
+@on_postgis
 def test_assign_picks_from_the_people_who_may_see_the_alert_and_the_trail_shows_it(
     session: tuple[Page, Recorder], svc: Service
 ) -> None:
@@ -827,3 +887,122 @@ def test_an_analyst_sees_neither_assign_nor_audit(browser: Browser, svc: Service
     page.wait_for_selector("#panel-title >> text=ALFA STAR")
     assert page.locator("#vessel-audit").count() == 0
     ctx.close()
+
+
+NEWCOMER = 247_000_950
+
+
+@on_postgis
+def test_vessels_stored_by_another_process_appear_without_a_restart(
+    session: tuple[Page, Recorder], svc: Service, tmp_path: Path
+) -> None:
+    """`mare ingest` into the service's database, as a second desk would: on the map at once."""
+    page, _ = session
+    t1 = svc.event_time()
+    lines = static(NEWCOMER, "SECOND DESK", t1)
+    lines += [position(NEWCOMER, 13.3 + 0.01 * i, 34.0, t1 + 60 * i) for i in range(3)]
+    capture = tmp_path / "second-desk.nmea"
+    capture.write_text("\n".join(lines) + "\n", encoding="ascii")
+    assert svc.get(f"/api/v1/vessels/{NEWCOMER}").status_code == 404
+    url = services_of(svc.app).settings.resolved_database_url
+    mare = str(Path(sys.executable).with_name("mare"))
+    env = {**os.environ, "MARE_DATABASE_URL": url}
+    run = subprocess.run(
+        [mare, "ingest", f"file:{capture}"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    v = wait(lambda: (r := svc.get(f"/api/v1/vessels/{NEWCOMER}")).status_code == 200 and r.json(),
+             60, "vessel in the service")  # fmt: skip
+    assert v["name"] == "SECOND DESK" and v["lon"] == pytest.approx(13.32)
+    # ... and pushed to the open page, drawn where it is in the legend's colour
+    page.wait_for_function("(m) => window.mare.store.slot.has(m)", arg=NEWCOMER, timeout=60_000)
+    page.evaluate("window.mare.map.flyTo(13.32, 34.0, 8)")
+    wait(lambda: vessel_pixels_drawn(page, svc, NEWCOMER), 60, "newcomer pixels")
+    shot(page, "second-desk")
+
+
+#: The picture's layout (frontend/js/picture.js): 12 px margins, the time top left, a 34 x 46
+#: north arrow top right, the legend bottom left.
+MARGIN = 12
+CARD_RGB = (20, 28, 38)
+WHITE = (255, 255, 255)
+LEGEND_RGB = [rgb for _, rgb in RISK_RGB] + [DARK_RGB, ASSET_RGB]
+
+
+def count(img: Any, box: tuple[int, int, int, int], rgb: tuple[int, int, int], tol: int) -> int:
+    x0, y0, x1, y1 = box
+    return sum(
+        close_to(img.pixel(x, y), rgb, tol)
+        for y in range(max(0, y0), min(img.height, y1))
+        for x in range(max(0, x0), min(img.width, x1))
+    )
+
+
+def legend_drawn(img: Any) -> list[tuple[int, int, int]]:
+    """Return the legend colours missing from the image's bottom-left corner (none: all drawn)."""
+    corner = (0, img.height - 260, 320, img.height)
+    return [rgb for rgb in LEGEND_RGB if count(img, corner, rgb, 6) < 20]
+
+
+@on_postgis
+def test_the_map_picture_is_saved_as_png_with_legend_time_and_north_arrow(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    page, _ = session
+    live_view(page, 12.3, 35.1, 8)
+    with page.expect_download() as dl:
+        page.click("#save-picture")
+    assert dl.value.suggested_filename.startswith("mare-map-")
+    assert dl.value.suggested_filename.endswith(".png")
+    img = decode_png(Path(dl.value.path()).read_bytes())
+    box = page.locator("#map").bounding_box()
+    assert box is not None and (img.width, img.height) == (box["width"], box["height"])
+    # the legend, every colour of the page's legend as a swatch in the bottom-left corner
+    assert legend_drawn(img) == []
+    # the time, white text on a card in the top-left corner
+    stamp = (MARGIN, MARGIN, MARGIN + 200, MARGIN + 26)
+    assert count(img, stamp, CARD_RGB, 6) > 1500 and count(img, stamp, WHITE, 60) > 60
+    # the north arrow in the top-right corner: white, narrow at the top and wide at the base
+    left = img.width - MARGIN - 34
+    widths = [
+        count(img, (left, y, left + 34, y + 1), WHITE, 60) for y in range(MARGIN, MARGIN + 30)
+    ]
+    drawn = [y for y, w in enumerate(widths) if w > 0]
+    assert drawn and drawn[0] <= 8, widths
+    assert widths[drawn[0]] <= 3 and max(widths[drawn[0] + 12 :]) >= 12, widths
+    assert count(img, (left, MARGIN + 30, left + 34, MARGIN + 44), WHITE, 60) > 10  # the "N"
+    # ... and the map itself: the vessel in the legend's colour where it is on screen
+    v = svc.get(f"/api/v1/vessels/{IN_ALPHA}").json()
+    x, y = screen_at(page, v["lon"], v["lat"])
+    mx, my = x - box["x"], y - box["y"]
+    assert (
+        count(img, (int(mx) - 12, int(my) - 12, int(mx) + 13, int(my) + 13), legend_rgb(v), 40) >= 6
+    )
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    Path(dl.value.path()).replace(SHOTS / "picture.png")
+
+
+def test_print_shows_the_map_and_its_legend_without_the_controls(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    page, _ = session
+    page.emulate_media(media="print")
+    try:
+        page.wait_for_function(
+            "() => { const i = document.getElementById('print-map');"
+            " return i && i.complete && i.naturalWidth > 0; }",
+            timeout=30_000,
+        )
+        for control in (".topbar", "#alerts", "#filters", "#replay-bar", "#draw-bar", "#panel"):
+            assert page.is_hidden(control), control
+        assert page.is_visible("#print-map")
+        img = decode_png(page.screenshot())
+        assert legend_drawn(img) == []
+        pic = page.locator("#print-map").bounding_box()
+        assert pic is not None and pic["y"] == 0  # the map takes the page: no top bar above
+        shot(page, "print")
+        pdf = page.pdf(print_background=True)
+        assert pdf.startswith(b"%PDF") and b"/Image" in pdf
+    finally:
+        page.emulate_media(media="screen")
+    page.wait_for_selector(".topbar", state="visible")

@@ -20,6 +20,7 @@ import { LiveFeed } from "./live.js";
 import { MareMap } from "./map.js";
 import { VesselPanel } from "./panel.js";
 import { showPartners } from "./partners.js";
+import { printPictureOnPrint, saveMapPicture } from "./picture.js";
 import { Replay } from "./replay.js";
 import { showReports } from "./reports.js";
 import { RetroResults } from "./retro.js";
@@ -140,6 +141,11 @@ async function start(user) {
     ev.preventDefault();
     app.alerts.exportAlerts();
   });
+
+  // the map picture: saved as PNG, and what is printed in place of the live canvases
+  const picture = { map, container: $("map"), legend: document.querySelector(".legend") };
+  $("save-picture").addEventListener("click", () => saveMapPicture(picture).catch((err) => toast(`Picture not saved: ${err.message}`)));
+  printPictureOnPrint(picture);
 
   app.assets = new Assets({ map, user: app.user });
   app.assets.start();
