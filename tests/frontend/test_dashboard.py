@@ -167,7 +167,8 @@ def browser() -> Iterator[Browser]:
 def session(browser: Browser, svc: Service) -> Iterator[tuple[Page, Recorder]]:
     base = str(svc.client.base_url).rstrip("/")
     rec = Recorder(urlparse(base).netloc)
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    # the watch floor's dark theme, whose colours these tests expect
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
     page = ctx.new_page()
     page.route("**/*", rec.route)
     page.on("websocket", lambda ws: rec.websocket(ws.url))

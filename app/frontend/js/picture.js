@@ -42,7 +42,7 @@ export function composeMapPicture({ map, container, legend, now = eventNow() }) 
 }
 
 function box(ctx, x, y, w, hgt) {
-  ctx.fillStyle = "rgba(20, 28, 38, 0.92)";
+  ctx.fillStyle = "#141c26"; // opaque: the same card on any theme's sea
   ctx.strokeStyle = "#263344";
   ctx.lineWidth = 1;
   ctx.fillRect(x, y, w, hgt);
