@@ -56,6 +56,21 @@ class Settings(BaseSettings):
         """Return ``max_ahead_seconds`` as the decoder takes it (None: off)."""
         return self.max_ahead_seconds or None
 
+    #: NATS servers of the bus (``nats://host:4222``, comma-separated for a cluster); unset:
+    #: one process runs every stage (`mare serve`). Set: the stages run as ``mare worker
+    #: ingest|engine|store`` and ``mare serve --api-only`` processes (docs/scaling.md).
+    bus_url: str | None = None
+    #: Partitions of the MMSI space, fixed for a deployment (each has its engine state). One
+    #: by default: encounters between vessels of different partitions and the receiver
+    #: coverage learned from other partitions' vessels are not exchanged yet, so only one
+    #: partition gives exactly the events of one process (docs/scaling.md).
+    bus_partitions: int = Field(default=1, ge=1, le=1024)
+    #: Prefix of the deployment's subjects, streams and bucket on a shared NATS.
+    bus_prefix: str = Field(default="mare", pattern=r"^[A-Za-z0-9_-]+$")
+    #: Seconds between snapshots of each partition's engine (JetStream key-value store): a
+    #: replaced worker replays at most this much of the stream.
+    bus_snapshot_seconds: float = Field(default=30.0, gt=0)
+
     #: Webhook targets an admin allows, comma-separated URL prefixes (``https://hooks.example.org,
     #: http://10.0.0.5:8080/mare``); a subscription elsewhere is refused. Empty allows none.
     webhook_allowlist: str = ""

@@ -153,3 +153,20 @@ def load_watchlist(path: str | Path) -> Watchlist:
     except (OSError, UnicodeDecodeError) as exc:
         raise WatchlistError(f"cannot read watchlist {path}: {exc}") from exc
     return parse_watchlist(text)
+
+
+def stored_watchlist(rows: Iterable[dict[str, object]]) -> Watchlist:
+    """Return the engine's `Watchlist` of stored entries (their id as line number)."""
+    return Watchlist(
+        [
+            WatchEntry(
+                int(str(r["id"])),
+                r["mmsi"],  # type: ignore[arg-type]
+                r["imo"],  # type: ignore[arg-type]
+                normalise_text(r["name"]),  # type: ignore[arg-type]
+                normalise_text(r["callsign"]),  # type: ignore[arg-type]
+                str(r["note"] or ""),
+            )
+            for r in rows
+        ]
+    )

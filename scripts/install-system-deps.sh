@@ -8,6 +8,7 @@ PACKAGES=(
   gpsd gpsd-clients                        # the gpsd source is tested against a real gpsd (gpsfake)
   gdal-bin                                 # ogrinfo reads the OGC API like QGIS would
   chromium chromium-driver                 # the dashboard is tested in real headless Chromium
+  nats-server                              # the pipeline over JetStream (app/bus) is tested on it
 )
 
 missing=()
@@ -44,4 +45,12 @@ if printf '%s\n' "${missing[@]:-}" | grep -qx postgresql-15; then
     ver=$(ls /etc/postgresql | sort -V | tail -n 1)
     $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main reload || true
   fi
+fi
+
+# NATS with JetStream on 127.0.0.1:4222 for the bus tests (app/bus), unless one runs there already
+# (a machine that starts its own). Tests that kill NATS start their own on another port.
+if command -v nats-server >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; then
+  mkdir -p /tmp/mare-nats
+  setsid nohup nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/mare-nats >/tmp/mare-nats/log 2>&1 &
+  for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.1; done
 fi

@@ -9,6 +9,7 @@ import app.cli.decode  # noqa: F401
 import app.cli.ingest  # noqa: F401
 import app.cli.detect  # noqa: F401
 import app.cli.serve  # noqa: F401
+import app.cli.worker  # noqa: F401
 import app.cli.demo  # noqa: F401
 import app.cli.simulate  # noqa: F401
 import app.cli.db  # noqa: F401

@@ -18,7 +18,7 @@ from app.api.routes.common import IdPath
 from app.api.services import services_of
 from app.identity import EDITORS, READERS
 from app.store.repo import Repo
-from geo.watchlist import WatchEntry, Watchlist, normalise_text, parse_watchlist
+from geo.watchlist import Watchlist, normalise_text, parse_watchlist, stored_watchlist
 
 router = APIRouter(prefix="/api/v1/watchlist", tags=["watchlist"])
 
@@ -46,19 +46,7 @@ class WatchIn(BaseModel):
 
 def engine_watchlist(rows: list[dict[str, Any]]) -> Watchlist:
     """Return the engine's `Watchlist` of stored entries (id as line number)."""
-    return Watchlist(
-        [
-            WatchEntry(
-                int(r["id"]),
-                r["mmsi"],
-                r["imo"],
-                normalise_text(r["name"]),
-                normalise_text(r["callsign"]),
-                r["note"] or "",
-            )
-            for r in rows
-        ]
-    )
+    return stored_watchlist(rows)
 
 
 def reload_engine(request: Request, repo: Repo) -> None:

@@ -1,0 +1,242 @@
+"""``mare worker engine``: the engines of the partitions this worker owns.
+
+One `Engine` per partition, fed by a durable JetStream consumer on the partition's subject in
+stream order. For each record message: the engine's events (triaged by the alert rules, as one
+process does) are published to the partition's event subject and acknowledged by JetStream
+*before* the record message is acked, so a worker killed at any point loses nothing: what was
+not acked is delivered again.
+
+Every ``snapshot_seconds`` the partition's state goes to the key-value store with the sequence
+of the last record message it includes (`app.bus.snapshots`). A worker that takes a partition
+over restores that snapshot and has the consumer start right after its sequence -- the acked
+messages since the snapshot as well as the unacked tail -- so the engine, deterministic on
+event time, walks the same path again. What it published on that path before is not published
+again: the last event message of the partition names the record message it came from
+(``Mare-Source-Seq``), and events of messages up to it are skipped. No event is lost, none is
+doubled, whatever the duplicate window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from nats.js.kv import KeyValue
+
+from ais_ingest.records import Batch
+from app.bus import messages, snapshots
+from app.bus.codec import CodecError, decode_batch, encode_events
+from app.bus.connect import RETRY_S, retrying
+from app.bus.subjects import Layout
+from geo.alert_rules import AlertRules
+from geo.engine import Engine
+from geo.events import Event
+from geo.triage import Triage
+
+log = logging.getLogger("app.bus.engine")
+
+T = TypeVar("T")
+
+#: Record messages fetched at a time (each is one ingest batch of one partition).
+FETCH = 32
+#: Unacked record messages a partition's consumer lets out: bounded memory, and redelivery
+#: after a crash of at most this many messages (plus what the snapshot is behind).
+MAX_ACK_PENDING = 512
+#: Seconds before JetStream delivers an unacked message again (a worker that hangs).
+ACK_WAIT_S = 30.0
+
+
+@dataclass
+class EngineFactory:
+    """What a partition's engine is made of: a new one, or one from a snapshot blob."""
+
+    new: Callable[[], Engine]
+    restore: Callable[[bytes], Engine]
+    rules: AlertRules
+
+
+@dataclass
+class PartitionStats:
+    """What one partition's engine did since this worker took it (for logs and tests)."""
+
+    messages: int = 0
+    records: int = 0
+    events: int = 0
+    skipped_published: int = 0
+    bad: int = 0
+    flushes: int = 0
+    snapshots: int = 0
+    resumed_from: int = 0
+    last_seq: int = 0
+    lag_ms: list[float] = field(default_factory=list)
+
+
+class PartitionWorker:
+    """One partition: restore, consume in order, publish events, ack, snapshot."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        kv: KeyValue,
+        layout: Layout,
+        partition: int,
+        factory: EngineFactory,
+        *,
+        snapshot_seconds: float,
+    ) -> None:
+        self.js = js
+        self.kv = kv
+        self.layout = layout
+        self.partition = partition
+        self.factory = factory
+        self.snapshot_seconds = snapshot_seconds
+        self.stats = PartitionStats()
+        self.engine: Engine | None = None
+        self.seq = 0  # last record message the engine has taken in
+        self._snap_seq = 0
+        self._published = 0  # last record message whose events are on the event subject
+
+    async def _start(self) -> JetStreamContext.PullSubscription:
+        snap = await snapshots.load(self.kv, self.partition)
+        if snap is None:
+            self.engine, self.seq = self.factory.new(), 0
+        else:
+            self.engine, self.seq = self.factory.restore(snap.blob), snap.seq
+        self._snap_seq = self.stats.resumed_from = self.seq
+        self._published = await self._last_published()
+        name = self.layout.engine_consumer(self.partition)
+        stream = self.layout.records_stream
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(stream, name)  # restart it right after the snapshot
+        cfg = ConsumerConfig(
+            durable_name=name,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if self.seq else DeliverPolicy.ALL,
+            opt_start_seq=self.seq + 1 if self.seq else None,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=ACK_WAIT_S,
+            max_ack_pending=MAX_ACK_PENDING,
+            filter_subject=self.layout.records_subject(self.partition),
+        )
+        await self.js.add_consumer(stream, cfg)
+        return await self.js.pull_subscribe_bind(durable=name, stream=stream)
+
+    async def _last_published(self) -> int:
+        try:
+            last = await self.js.get_last_msg(
+                self.layout.events_stream, self.layout.events_subject(self.partition)
+            )
+        except NotFoundError:
+            return 0
+        return int((last.headers or {}).get(messages.SOURCE_SEQ, 0))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set; then snapshot once more."""
+        sub = await self._retrying(self._start)
+        loop = asyncio.get_running_loop()
+        last_snap = loop.time()
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await sub.fetch(FETCH, timeout=0.5)
+                except (nats.errors.TimeoutError, TimeoutError):
+                    msgs = []
+                except (nats.errors.Error, OSError) as exc:  # NATS away: it reconnects
+                    log.debug("partition %d: fetch failed: %s", self.partition, exc)
+                    await asyncio.sleep(RETRY_S)
+                    continue
+                for msg in msgs:
+                    await self._handle(msg)
+                if loop.time() - last_snap >= self.snapshot_seconds and self.seq > self._snap_seq:
+                    await self.snapshot()
+                    last_snap = loop.time()
+        finally:
+            if self.seq > self._snap_seq:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.snapshot(), 5.0)
+
+    async def _handle(self, msg: Msg) -> None:
+        seq = msg.metadata.sequence.stream
+        if seq <= self.seq:  # delivered again, already taken in (a lost ack)
+            await self._retrying(msg.ack)
+            return
+        assert self.engine is not None
+        kind = messages.kind_of(msg.headers)
+        events: list[Event]
+        if kind == "batch":
+            try:
+                batch = decode_batch(msg.data)
+            except CodecError as exc:  # counted and skipped, never a stuck partition
+                log.error("partition %d: message %d skipped: %s", self.partition, seq, exc)
+                self.stats.bad += 1
+                batch = Batch()
+            events = self.engine.process(batch)
+            self.stats.records += len(batch)
+        elif kind == "tick":
+            events = self.engine.advance(int((msg.headers or {})[messages.FRONTIER]))
+        else:
+            events = self.engine.flush()
+            self.stats.flushes += 1
+        self.seq = self.stats.last_seq = seq
+        self.stats.messages += 1
+        if events:
+            self.stats.events += len(events)
+            if seq <= self._published:
+                self.stats.skipped_published += 1
+            else:
+                triaged = Triage(self.engine, self.factory.rules).decide(events)
+                await self._publish(seq, encode_events(triaged))
+        await self._retrying(msg.ack)
+
+    async def _publish(self, seq: int, payload: bytes) -> None:
+        headers = {
+            messages.MSG_ID: f"{self.layout.prefix}:{self.partition}:{seq}",
+            messages.SOURCE_SEQ: str(seq),
+        }
+        subject = self.layout.events_subject(self.partition)
+
+        async def pub() -> None:
+            await self.js.publish(subject, payload, headers=headers, timeout=5.0)
+
+        await self._retrying(pub)
+        self._published = seq
+
+    async def snapshot(self) -> None:
+        """Write the partition's state now (with the sequence it includes)."""
+        assert self.engine is not None
+        seq, blob = self.seq, self.engine.snapshot()
+        await self._retrying(
+            lambda: snapshots.save(self.kv, self.partition, snapshots.PartitionSnapshot(seq, blob))
+        )
+        self._snap_seq = seq
+        self.stats.snapshots += 1
+
+    async def _retrying(self, fn: Callable[[], Awaitable[T]]) -> T:
+        return await retrying(fn, f"partition {self.partition}")
+
+
+async def run_engines(
+    js: JetStreamContext,
+    kv: KeyValue,
+    layout: Layout,
+    partitions: Sequence[int],
+    factory: EngineFactory,
+    stop: asyncio.Event,
+    *,
+    snapshot_seconds: float,
+) -> list[PartitionWorker]:
+    """Run one `PartitionWorker` per owned partition until ``stop``; return them."""
+    workers = [
+        PartitionWorker(js, kv, layout, p, factory, snapshot_seconds=snapshot_seconds)
+        for p in partitions
+    ]
+    await asyncio.gather(*(w.run(stop) for w in workers))
+    return workers

@@ -1,0 +1,29 @@
+"""What a record message says besides its batch: its kind, and the event time of a tick.
+
+Ingest publishes three kinds to every partition's subject: ``batch`` (records), ``tick`` (event
+time has passed to ``Mare-Frontier`` ms: the live clock of `app.pipeline.clock`, decided once
+by ingest and recorded in the stream, so a replay after a restart closes the same slices) and
+``flush`` (a finite input ended: close everything, as `mare detect` does at the end).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+KIND = "Mare-Kind"
+FRONTIER = "Mare-Frontier"
+#: On an event message: the record message (stream sequence) whose events it carries.
+SOURCE_SEQ = "Mare-Source-Seq"
+MSG_ID = "Nats-Msg-Id"
+
+Kind = Literal["batch", "tick", "flush"]
+
+
+def kind_of(headers: dict[str, str] | None) -> Kind:
+    """Return a record message's kind (``batch`` when it says none)."""
+    k = (headers or {}).get(KIND, "batch")
+    if k == "tick":
+        return "tick"
+    if k == "flush":
+        return "flush"
+    return "batch"

@@ -1,0 +1,161 @@
+"""``mare worker store``: positions and events into the store, idempotently; live news out.
+
+Two durable consumers, one on every partition's records, one on every partition's events.
+A message is acked only after the store took what it carries, so a store worker killed at
+any point loses nothing; what it wrote and did not ack comes again and is written again as
+nothing new: positions are unique on their natural key (mmsi, time, lat, lon;
+`app.store.positions`), events on their episode key (`app.store.alerts.event_key`, the
+latest version wins). Vessel states (the live picture, `app.live.picture`) are kept here as
+one process keeps them and written with their positions.
+
+What the API nodes push comes from here, after storage, on core NATS subjects: vessel
+updates, and alerts as stored (with their ids). An API node that was away misses them and
+reads the store, as a client that reconnects does (``Last-Event-ID``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import nats.errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from ais_ingest.records import Batch
+from app.bus import messages
+from app.bus.codec import CodecError, decode_batch, decode_events
+from app.bus.connect import RETRY_S, retrying
+from app.bus.subjects import Layout
+from app.live.picture import LivePicture
+from app.store.repo import Repo
+from geo.triage import Triaged
+
+log = logging.getLogger("app.bus.store")
+
+T = TypeVar("T")
+FETCH = 64
+ACK_WAIT_S = 60.0
+
+
+@dataclass
+class StoreStats:
+    """What the store worker wrote (for logs, tests and the benchmark)."""
+
+    record_messages: int = 0
+    positions_offered: int = 0
+    positions_inserted: int = 0
+    event_messages: int = 0
+    events: int = 0
+    bad: int = 0
+
+
+class StoreWorker:
+    """Writes what the bus carries; see the module docstring."""
+
+    def __init__(self, nc: Client, js: JetStreamContext, layout: Layout, repo: Repo) -> None:
+        self.nc = nc
+        self.js = js
+        self.layout = layout
+        self.repo = repo
+        self.live = LivePicture()
+        self.stats = StoreStats()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume records and events until ``stop`` is set."""
+        self.live.load(await asyncio.to_thread(self.repo.load_vessels))
+        await asyncio.gather(
+            self._consume("store-records", self.layout.records_stream, self._records, stop),
+            self._consume("store-events", self.layout.events_stream, self._events, stop),
+        )
+
+    async def _consume(
+        self,
+        durable: str,
+        stream: str,
+        handle: Callable[[list[Msg]], Awaitable[None]],
+        stop: asyncio.Event,
+    ) -> None:
+        cfg = ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=ACK_WAIT_S,
+            max_ack_pending=FETCH * 16,
+        )
+        await self._retrying(lambda: self.js.add_consumer(stream, cfg))
+        sub = await self._retrying(lambda: self.js.pull_subscribe_bind(durable, stream=stream))
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(FETCH, timeout=0.5)
+            except (nats.errors.TimeoutError, TimeoutError):
+                continue
+            except (nats.errors.Error, OSError) as exc:
+                log.debug("%s: fetch failed: %s", durable, exc)
+                await asyncio.sleep(RETRY_S)
+                continue
+            await handle(msgs)
+            for m in msgs:
+                await self._retrying(m.ack)
+
+    async def _records(self, msgs: list[Msg]) -> None:
+        batches: list[Batch] = []
+        for m in msgs:
+            if messages.kind_of(m.headers) != "batch":
+                continue
+            try:
+                batches.append(decode_batch(m.data))
+            except CodecError as exc:
+                self.stats.bad += 1
+                log.error("records message skipped: %s", exc)
+        self.stats.record_messages += len(msgs)
+        if not batches:
+            return
+        merged = Batch.concat(batches)
+        changed = self.live.apply_batch(merged)
+        states = self.live.entries(changed)
+        n = await asyncio.to_thread(self.repo.write_positions, merged, states)
+        self.stats.positions_offered += len(merged.positions)
+        self.stats.positions_inserted += n
+        vessels = self.live.vessels(changed)
+        if vessels:
+            await self._tell(self.layout.vessels_subject, vessels)
+
+    async def _events(self, msgs: list[Msg]) -> None:
+        triaged: list[Triaged] = []
+        for m in msgs:
+            try:
+                triaged += decode_events(m.data)
+            except CodecError as exc:
+                self.stats.bad += 1
+                log.error("events message skipped: %s", exc)
+        self.stats.event_messages += len(msgs)
+        if not triaged:
+            return
+        changed = self.live.apply_events([t.event for t in triaged])
+        states = self.live.entries(changed | {t.event.mmsi for t in triaged})
+
+        def write() -> list[dict[str, Any]]:
+            if states:
+                self.repo.write_positions(Batch(), states)
+            return self.repo.write_events(triaged)
+
+        alerts = await asyncio.to_thread(write)
+        self.stats.events += len(triaged)
+        if alerts:
+            await self._tell(self.layout.alerts_subject, alerts)
+
+    async def _tell(self, subject: str, items: list[dict[str, Any]]) -> None:
+        """Publish live news (core NATS: at most once; the store has it all)."""
+        try:
+            await self.nc.publish(subject, json.dumps(items, default=str).encode())
+        except (nats.errors.Error, OSError) as exc:
+            log.debug("live news to %s not sent: %s", subject, exc)
+
+    async def _retrying(self, fn: Callable[[], Awaitable[T]]) -> T:
+        return await retrying(fn, "store worker")

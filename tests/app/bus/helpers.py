@@ -1,0 +1,199 @@
+"""Helpers of the bus tests: a NATS server of their own, a feed, and the events on the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from nats.js import JetStreamContext
+
+from ais_ingest.decoder import Decoder
+from ais_ingest.records import Batch
+from app.bus.codec import decode_events, triaged_from_state, triaged_to_state
+from app.bus.engine_worker import EngineFactory
+from app.bus.ingest_worker import split
+from app.bus.setup import engine_factory
+from app.bus.subjects import Layout
+from app.settings import ServiceSettings
+from geo.triage import Triage, Triaged
+from tests.app.api.conftest import EVERY_EVENT_RULES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class NatsServer:
+    """A ``nats-server -js`` process of a test's own."""
+
+    port: int
+    store: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nats-server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: what a crashed node looks like (JetStream recovers from its files)."""
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+def start_nats(store: Path) -> NatsServer:
+    store.mkdir(parents=True, exist_ok=True)
+    server = NatsServer(free_port(), store)
+    server.start()
+    return server
+
+
+@cache
+def factory() -> EngineFactory:
+    """Engines as a worker makes them: zones as stored (seeded from the shipped file, in the
+    store's order, which the events' wording follows), shipped places, every event an alert.
+    """
+    db = Path(tempfile.mkdtemp(prefix="mare-bus-ref-")) / "ref.sqlite"
+    settings = ServiceSettings(database_url=f"sqlite:///{db}", alert_rules_file=EVERY_EVENT_RULES)
+    return engine_factory(settings)
+
+
+def decode_file(path: Path, size: int = 2048) -> list[Batch]:
+    """The capture as decoded batches (the decoder as ingest runs it), last one flushed."""
+    return list(_decoded(path, size))
+
+
+@cache
+def _decoded(path: Path, size: int) -> tuple[Batch, ...]:
+    """Decoded once per session: the references of several tests come from it."""
+    dec = Decoder()
+    lines = path.read_text().splitlines()
+    out = [dec.decode(lines[i : i + size], 0, path.name) for i in range(0, len(lines), size)]
+    out.append(dec.flush())
+    return tuple(b for b in out if len(b))
+
+
+State = dict[str, Any]
+Folded = dict[str, State]
+
+
+@cache
+def one_process(path: Path) -> Folded:
+    """Events of one engine over the whole feed (as `mare detect`): latest version per key."""
+    eng = factory().new()
+    triage = Triage(eng, factory().rules)
+    latest: Folded = {}
+    for b in _decoded(path, 2048):
+        fold(latest, triage.decide(eng.process(b)))
+    fold(latest, triage.decide(eng.flush()))
+    return latest
+
+
+def fold(latest: Folded, events: list[Triaged]) -> None:
+    for t in events:
+        latest[repr(t.event.key())] = triaged_to_state(t)
+
+
+def fold_states(by_partition: dict[int, list[State]]) -> Folded:
+    """Events of every partition folded to the latest version per key."""
+    latest: Folded = {}
+    for evs in by_partition.values():
+        for e in evs:
+            latest[repr(triaged_from_state(e).event.key())] = e
+    return latest
+
+
+async def bus_event_lists(js: JetStreamContext, layout: Layout) -> dict[int, list[State]]:
+    """Every event published, in order, by partition (a double would show as one)."""
+    info = await js.stream_info(layout.events_stream)
+    out: dict[int, list[State]] = {}
+    if not info.state.messages:
+        return out
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(layout.events_stream, seq)
+        part = int((msg.subject or "").rsplit(".", 1)[1])
+        evs = decode_events(msg.data or b"")
+        out.setdefault(part, []).extend(triaged_to_state(t) for t in evs)
+    return out
+
+
+def versions(by_partition: dict[int, list[State]]) -> dict[int, list[str]]:
+    """Every event version by partition, sorted: a loss or a double shows, batch order not.
+
+    The engine's events are the same whatever the batch sizes, but two events of one call may
+    come in another order when the batch boundaries differ (ingest batches by time and size).
+    """
+    return {
+        k: sorted(json.dumps(e, sort_keys=True) for e in evs) for k, evs in by_partition.items()
+    }
+
+
+@cache
+def expected(path: Path, partitions: int) -> dict[int, list[str]]:
+    """`versions` of what the bus must publish for a capture (see `partitioned`)."""
+    return versions(partitioned(list(_decoded(path, 2048)), partitions))
+
+
+def partitioned(batches: list[Batch], partitions: int) -> dict[int, list[State]]:
+    """What the bus must publish: one engine per partition over its records, flushed."""
+    out: dict[int, list[State]] = {}
+    for k in range(partitions):
+        eng = factory().new()
+        triage = Triage(eng, factory().rules)
+        evs: list[State] = []
+        for b in batches:
+            part = split(b, partitions).get(k)
+            if part is not None:
+                evs += [triaged_to_state(t) for t in triage.decide(eng.process(part))]
+        evs += [triaged_to_state(t) for t in triage.decide(eng.flush())]
+        if evs:
+            out[k] = evs
+    return out
+
+
+async def wait_for(cond: object, timeout: float, what: str) -> None:
+    """Poll an async predicate until true (a failure names what never happened)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await cond():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

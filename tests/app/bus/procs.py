@@ -1,0 +1,53 @@
+"""``mare worker ...`` as real processes (SIGKILL is what these tests are about)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.app.api.conftest import EVERY_EVENT_RULES
+
+MARE = Path(sys.executable).parent / "mare"
+
+
+def worker_env(tmp: Path, url: str, prefix: str, partitions: int, db: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARE_")}
+    env |= {
+        "MARE_BUS_URL": url,
+        "MARE_BUS_PREFIX": prefix,
+        "MARE_BUS_PARTITIONS": str(partitions),
+        "MARE_BUS_SNAPSHOT_SECONDS": "0.3",
+        "MARE_DATABASE_URL": db,
+        "MARE_VAR_DIR": str(tmp / "var"),
+        "MARE_ALERT_RULES_FILE": str(EVERY_EVENT_RULES),
+        "MARE_RETENTION_DAYS": "36500",
+    }
+    return env
+
+
+class Worker:
+    """One ``mare worker`` process; its output goes to a log file."""
+
+    def __init__(self, tmp: Path, env: dict[str, str], *args: str) -> None:
+        self.log = tmp / f"worker-{'-'.join(a.replace('/', '_') for a in args)}.log"
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [str(MARE), "worker", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.log.read_text(errors="replace")
