@@ -168,6 +168,9 @@ class ServiceSettings(Settings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     #: "serve" refuses weak secrets; "demo" and "test" generate or accept them.
     mode: str = "serve"
+    #: An API node on the bus (``mare serve --api-only``): no sources, no engine of its own;
+    #: the picture and the alerts come from the store worker over ``bus_url``.
+    api_only: bool = False
     #: CISE partner agencies (JSON, docs/cise.md Partners): who Mare pushes alerts to, under
     #: which agreement, and whose pushes it accepts; None: no partners.
     cise_partners_file: Path | None = None

@@ -39,6 +39,8 @@ from app.api.routes.watchlist import engine_watchlist
 from app.api.services import NotStarted, Services, install, services_of
 from app.auth.service import AuthService, check_secret
 from app.auth.throttle import LoginThrottle, Policy
+from app.bus.api_feed import ApiFeed
+from app.bus.subjects import Layout
 from app.live.assets import load_assets_file
 from app.live.hub import Hub
 from app.live.picture import LivePicture
@@ -152,14 +154,14 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         live=parts["live"],
         sink=repo,
         hub=hub,
-        sources=list(settings.sources),
+        sources=[] if settings.api_only else list(settings.sources),
         decoder=Decoder(
             dedupe_seconds=settings.dedupe_seconds,
             fragment_timeout_seconds=settings.fragment_timeout_seconds,
             # The demo plays its simulation at --speed times real time: ahead on purpose.
             max_ahead_seconds=None if settings.mode == "demo" else settings.decoder_max_ahead,
         ),
-        snapshot_path=settings.snapshot_path,
+        snapshot_path=None if settings.api_only else settings.snapshot_path,
         snapshot_seconds=settings.snapshot_seconds,
         queue_batches=settings.queue_batches,
         batch_size=settings.batch_size,
@@ -189,6 +191,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         await pipeline.start()
         started = True
         await radar.start()  # after the pipeline: its contacts go to the running engine
+        services.bus_feed = await start_bus_feed(settings, hub, parts["live"])
     except BaseException:
         await radar.stop()
         if started:
@@ -214,6 +217,16 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
     )
     vessels.start()
     services.vessel_watch = vessels
+
+
+async def start_bus_feed(settings: ServiceSettings, hub: Hub, live: LivePicture) -> ApiFeed | None:
+    """Start an API node's feed of vessels and stored alerts from the bus (None: one process)."""
+    if not settings.api_only or not settings.bus_url:
+        return None
+    feed = ApiFeed(settings.bus_url, Layout(settings.bus_prefix, settings.bus_partitions), hub,
+                   live)  # fmt: skip
+    await feed.start()
+    return feed
 
 
 async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay | None:
@@ -290,6 +303,8 @@ async def stop_service(app: FastAPI) -> None:
         await asyncio.to_thread(services.zone_watch.stop)
     if services.vessel_watch is not None:
         await asyncio.to_thread(services.vessel_watch.stop)
+    if services.bus_feed is not None:
+        await services.bus_feed.stop()
     await services.pipeline.stop()
     if services.relay is not None:
         services.pipeline.decoder.on_accepted = None

@@ -22,6 +22,7 @@ from app.api.push.seq_recorder import SeqRecorder
 from app.api.push.stream_auth import StreamAuth
 from app.api.readiness import Readiness
 from app.auth.service import AuthService
+from app.bus.api_feed import ApiFeed
 from app.exchange.cise.exchange import CiseExchange
 from app.live.hub import Hub
 from app.live.picture import LivePicture
@@ -65,6 +66,8 @@ class Services:
     radar: RadarFeeds | None = None
     #: The daily reports made after each UTC midnight (None when ``MARE_DAILY_REPORTS`` is off).
     reports: DailyReports | None = None
+    #: An API node's feed from the bus (``mare serve --api-only``), None in one process.
+    bus_feed: ApiFeed | None = None
 
     def streams(self) -> StreamAuth:
         """Return the identity re-checks of open streams, made on first use (on the loop)."""

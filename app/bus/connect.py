@@ -34,13 +34,15 @@ RETRY_S = 0.5
 DUPLICATE_WINDOW_S = 120.0
 #: How long the streams keep messages: long enough for a store worker that was away a day.
 MAX_AGE_S = 2 * 24 * 3600.0
+#: Stored alerts as the API nodes hear them: an API node reads the store for anything older.
+ALERTS_MAX_AGE_S = 3600.0
 
 
 async def connect(url: str, *, name: str) -> Client:
     """Connect to ``url`` (comma-separated servers of a cluster), reconnecting forever."""
 
-    async def disconnected() -> None:
-        log.warning("%s: disconnected from NATS", name)
+    async def disconnected() -> None:  # also at every close: the reconnect is the news
+        log.info("%s: disconnected from NATS", name)
 
     async def reconnected() -> None:
         log.warning("%s: reconnected to NATS", name)
@@ -77,16 +79,17 @@ async def retrying(fn: Callable[[], Awaitable[T]], what: str) -> T:
 
 async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
     """Create the records and events streams and the snapshot bucket if missing."""
-    for name, subject in (
-        (layout.records_stream, layout.records_subject("*")),
-        (layout.events_stream, layout.events_subject("*")),
+    for name, subject, max_age in (
+        (layout.records_stream, layout.records_subject("*"), MAX_AGE_S),
+        (layout.events_stream, layout.events_subject("*"), MAX_AGE_S),
+        (layout.alerts_stream, layout.alerts_subject, ALERTS_MAX_AGE_S),
     ):
         cfg = StreamConfig(
             name=name,
             subjects=[subject],
             storage=StorageType.FILE,
             duplicate_window=DUPLICATE_WINDOW_S,
-            max_age=MAX_AGE_S,
+            max_age=max_age,
         )
         try:
             await js.stream_info(name)
@@ -101,7 +104,7 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
 
 async def drop_layout(js: JetStreamContext, layout: Layout) -> None:
     """Delete a deployment's streams and bucket (tests and benchmarks clean up with it)."""
-    for name in (layout.records_stream, layout.events_stream):
+    for name in (layout.records_stream, layout.events_stream, layout.alerts_stream):
         try:
             await js.delete_stream(name)
         except NotFoundError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -53,6 +54,7 @@ class StoreStats:
     positions_inserted: int = 0
     event_messages: int = 0
     events: int = 0
+    alerts: int = 0
     bad: int = 0
 
 
@@ -66,10 +68,13 @@ class StoreWorker:
         self.repo = repo
         self.live = LivePicture()
         self.stats = StoreStats()
+        self._seq = 0  # last alert id given (`_number`)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume records and events until ``stop`` is set."""
         self.live.load(await asyncio.to_thread(self.repo.load_vessels))
+        last: int | None = await asyncio.to_thread(self.repo.max_stream_seq)
+        self._seq = last or 0
         await asyncio.gather(
             self._consume("store-records", self.layout.records_stream, self._records, stop),
             self._consume("store-events", self.layout.events_stream, self._events, stop),
@@ -122,9 +127,8 @@ class StoreWorker:
         n = await asyncio.to_thread(self.repo.write_positions, merged, states)
         self.stats.positions_offered += len(merged.positions)
         self.stats.positions_inserted += n
-        vessels = self.live.vessels(changed)
-        if vessels:
-            await self._tell(self.layout.vessels_subject, vessels)
+        if states:
+            await self._tell(states)
 
     async def _events(self, msgs: list[Msg]) -> None:
         triaged: list[Triaged] = []
@@ -143,19 +147,34 @@ class StoreWorker:
         def write() -> list[dict[str, Any]]:
             if states:
                 self.repo.write_positions(Batch(), states)
-            return self.repo.write_events(triaged)
+            alerts = self.repo.write_events(triaged)
+            numbered = [(self._number(), a) for a in alerts]
+            # on the row before any node publishes it: a stream resuming from the store
+            # finds every id a client may hold
+            self.repo.record_stream_seqs([(int(a["id"]), seq) for seq, a in numbered])
+            return [{"seq": seq, "alert": a} for seq, a in numbered]
 
-        alerts = await asyncio.to_thread(write)
+        numbered = await asyncio.to_thread(write)
         self.stats.events += len(triaged)
-        if alerts:
-            await self._tell(self.layout.alerts_subject, alerts)
+        if states:
+            await self._tell(states)
+        if numbered:
+            payload = json.dumps(numbered, default=str).encode()
+            await self._retrying(lambda: self.js.publish(self.layout.alerts_subject, payload))
+            self.stats.alerts += len(numbered)
 
-    async def _tell(self, subject: str, items: list[dict[str, Any]]) -> None:
-        """Publish live news (core NATS: at most once; the store has it all)."""
+    def _number(self) -> int:
+        """Return the next alert id: the hub's rule (wall-clock ms, increasing), made here once."""
+        self._seq = max(self._seq + 1, int(time.time() * 1000))
+        return self._seq
+
+    async def _tell(self, states: list[dict[str, Any]]) -> None:
+        """Publish vessel states (core NATS: at most once; the next update repairs a loss)."""
         try:
-            await self.nc.publish(subject, json.dumps(items, default=str).encode())
+            payload = json.dumps(states, default=str).encode()
+            await self.nc.publish(self.layout.vessels_subject, payload)
         except (nats.errors.Error, OSError) as exc:
-            log.debug("live news to %s not sent: %s", subject, exc)
+            log.debug("vessel states not sent: %s", exc)
 
     async def _retrying(self, fn: Callable[[], Awaitable[T]]) -> T:
         return await retrying(fn, "store worker")

@@ -64,8 +64,8 @@ class Layout:
     def events_subject(self, partition: int | str) -> str:
         return f"{self.prefix}.events.{partition}"
 
-    # live picture and stored alerts: store worker -> API nodes (core NATS, no persistence:
-    # an API node that was away reads the store, as a client that reconnects does)
+    # live picture (core NATS: the next update repairs a lost one) and stored alerts (a
+    # stream, so an API node that reconnects misses none): store worker -> API nodes
     @property
     def vessels_subject(self) -> str:
         return f"{self.prefix}.live.vessels"
@@ -73,6 +73,10 @@ class Layout:
     @property
     def alerts_subject(self) -> str:
         return f"{self.prefix}.live.alerts"
+
+    @property
+    def alerts_stream(self) -> str:
+        return f"{self._upper}_ALERTS"
 
     # engine state per partition
     @property

@@ -174,7 +174,17 @@ def bound_port(server: object) -> int | None:
 
 @cli.command()
 def serve(
-    host: HostOpt = "127.0.0.1", port: PortOpt = 8000, db_wait: DbWaitOpt = DB_WAIT_S
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    db_wait: DbWaitOpt = DB_WAIT_S,
+    api_only: Annotated[
+        bool,
+        typer.Option(
+            "--api-only",
+            help="An API node on the bus (MARE_BUS_URL): the picture and alerts come from "
+            "`mare worker store`; sources are read by `mare worker ingest`.",
+        ),
+    ] = False,
 ) -> None:
     """Run the API, the dashboard and the ingest sources of the configuration (MARE_*)."""
     from app.auth.errors import WeakSecretError
@@ -182,6 +192,12 @@ def serve(
     from app.wiring import check_secrets, create_app
 
     settings = ServiceSettings(mode="serve")
+    if api_only and not settings.bus_url:
+        raise fail("--api-only needs MARE_BUS_URL (e.g. nats://127.0.0.1:4222)")
+    if settings.bus_url and not api_only:
+        err.print("MARE_BUS_URL is set: serving as an API node; the stages run as "
+                  "`mare worker ingest|engine|store` (docs/scaling.md)", markup=False)  # fmt: skip
+    settings = ServiceSettings(mode="serve", api_only=bool(settings.bus_url))
     try:
         check_secrets(settings)
     except WeakSecretError as exc:
@@ -191,7 +207,7 @@ def serve(
     check_files(settings)
     where = check_database(settings.resolved_database_url, db_wait)
     err.print(f"Mare on http://{host}:{port}  (database: {where})", soft_wrap=True, markup=False)
-    if not settings.sources:
+    if not settings.sources and not settings.api_only:
         err.print(
             "[yellow]warning:[/] no AIS source configured, nothing will be ingested: set "
             "MARE_SOURCES (comma-separated, e.g. MARE_SOURCES=udp://0.0.0.0:10110)",

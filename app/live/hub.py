@@ -325,12 +325,23 @@ class Hub:
             self._append(_Change(self._vessel_seq, [], [], gone, time.monotonic()))
         self._notify_all(vessels=True)
 
-    def publish_alert(self, alert: dict[str, Any]) -> None:
-        """Append the Alert JSON to the ring with the next sequence id; never waits."""
+    def publish_alert(self, alert: dict[str, Any], seq: int | None = None) -> None:
+        """Append the Alert JSON to the ring with the next sequence id; never waits.
+
+        ``seq``: the id another process gave the alert (an API node on the bus gets alerts
+        numbered by the store worker, so every node shows a client the same ids). Ids come in
+        order there; one not above the last is one this hub has, and is skipped. The first one
+        may be below this hub's start (another machine's clock): the ring starts from it.
+        """
         if self._closed:
             return
         with self._lock:
-            seq = max(self._alert_seq + 1, int(time.time() * 1000))
+            if seq is None:
+                seq = max(self._alert_seq + 1, int(time.time() * 1000))
+            elif seq <= self._alert_seq:
+                if self._alert_n:
+                    return
+                self._alert_floor = seq - 1
             self._alert_seq = seq
             self._alert_n += 1
             if len(self._ring) == self._ring.maxlen:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,16 +85,24 @@ def serve(
             env=environ,
         )
     served = Served(proc, f"http://127.0.0.1:{port}", udp, log)
-    deadline = time.monotonic() + 90  # a guard against a hang, not a measurement
+    wait_ready(proc, served.base, served.output, 90)
+    return served
+
+
+def wait_ready(
+    proc: subprocess.Popen[bytes], base: str, output: Callable[[], str], within_s: float
+) -> None:
+    """Return once ``base/readyz`` says 200; fail with the process's output if it never does."""
+    deadline = time.monotonic() + within_s  # a guard against a hang, not a measurement
     while True:
         if proc.poll() is not None:
-            raise AssertionError(f"mare serve exited ({proc.returncode}):\n{served.output()}")
+            raise AssertionError(f"mare serve exited ({proc.returncode}):\n{output()}")
         try:
-            if httpx.get(f"{served.base}/readyz", timeout=5).status_code == 200:
-                return served
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            raise AssertionError(f"mare serve never became ready:\n{served.output()}")
+            raise AssertionError(f"mare serve never became ready:\n{output()}")
         time.sleep(0.2)

@@ -6,9 +6,12 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.app.api.conftest import EVERY_EVENT_RULES
+from tests.app.bus.helpers import free_port
+from tests.app.serve_process import wait_ready
 
 MARE = Path(sys.executable).parent / "mare"
 
@@ -51,3 +54,33 @@ class Worker:
                 self.proc.kill()
                 self.proc.wait()
         return self.log.read_text(errors="replace")
+
+
+TOKEN = "mare_t_" + "b" * 40
+
+
+@dataclass
+class ApiNode:
+    """A ``mare serve --api-only`` process and its address."""
+
+    proc: subprocess.Popen[bytes]
+    base: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def api_node(tmp: Path, env: dict[str, str], name: str) -> ApiNode:
+    """Start an API node on a free port; return once ``/readyz`` says 200."""
+    port = free_port()
+    log = tmp / f"api-{name}.log"
+    environ = env | {"MARE_BOOTSTRAP_ADMIN_TOKEN": TOKEN, "MARE_VAR_DIR": str(tmp / f"var-{name}")}
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [str(MARE), "serve", "--api-only", "--port", str(port)],
+            env=environ, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    node = ApiNode(proc, f"http://127.0.0.1:{port}", log)
+    wait_ready(proc, node.base, node.output, 120)
+    return node
