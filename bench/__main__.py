@@ -19,6 +19,7 @@ MODULES = (
     "bench.demo",
     "bench.cise",
     "bench.report",
+    "bench.bus",
 )
 
 

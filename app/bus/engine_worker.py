@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -78,6 +79,9 @@ class PartitionStats:
     resumed_from: int = 0
     last_seq: int = 0
     lag_ms: list[float] = field(default_factory=list)
+    #: Wall time (Unix s) of the first and the last record message taken in (throughput).
+    first_at: float = 0.0
+    last_at: float = 0.0
 
 
 class PartitionWorker:
@@ -187,6 +191,8 @@ class PartitionWorker:
             self.stats.flushes += 1
         self.seq = self.stats.last_seq = seq
         self.stats.messages += 1
+        self.stats.last_at = time.time()
+        self.stats.first_at = self.stats.first_at or self.stats.last_at
         if events:
             self.stats.events += len(events)
             if seq <= self._published:
@@ -195,6 +201,9 @@ class PartitionWorker:
                 triaged = Triage(self.engine, self.factory.rules).decide(events)
                 await self._publish(seq, encode_events(triaged))
         await self._retrying(msg.ack)
+        sent = (msg.headers or {}).get(messages.SENT)
+        if sent is not None:  # publish by ingest -> events published and the message acked
+            self.stats.lag_ms.append((time.time() - float(sent)) * 1000)
 
     async def _publish(self, seq: int, payload: bytes) -> None:
         headers = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -101,7 +102,8 @@ class BusPublisher:
                     part.statics if i == 0 else [],
                 )
                 if len(piece):
-                    await self._pub(k, encode_batch(piece), {messages.KIND: "batch"})
+                    headers = {messages.KIND: "batch", messages.SENT: f"{time.time():.6f}"}
+                    await self._pub(k, encode_batch(piece), headers)
 
     async def tick(self) -> None:
         """Publish the live clock's event time to every partition (if any record came yet)."""

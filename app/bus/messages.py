@@ -15,6 +15,8 @@ FRONTIER = "Mare-Frontier"
 #: On an event message: the record message (stream sequence) whose events it carries.
 SOURCE_SEQ = "Mare-Source-Seq"
 MSG_ID = "Nats-Msg-Id"
+#: On a record message: when ingest published it (Unix seconds), for the lag of what follows.
+SENT = "Mare-Sent"
 
 Kind = Literal["batch", "tick", "flush"]
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -109,6 +112,10 @@ def engine_worker(
         str,
         typer.Option("--partitions", help="Partitions owned: all, 0,3,5 or k/W (k-th of W)."),
     ] = "all",
+    stats_file: Annotated[
+        Path | None,
+        typer.Option("--stats", help="At exit, write what each partition did (JSON), with lag."),
+    ] = None,
 ) -> None:
     """Run the engines of the owned partitions (resuming from their snapshots)."""
     from app.bus.connect import connect, ensure_layout
@@ -127,12 +134,23 @@ def engine_worker(
         js = nc.jetstream()
         kv = await ensure_layout(js, layout)
         err.print(f"engine worker: partitions {owned} of {layout.partitions}", markup=False)
+        cpu0 = time.process_time()  # the work, not the imports and the start
         workers = await run_engines(js, kv, layout, owned, factory, stop,
                                     snapshot_seconds=settings.bus_snapshot_seconds)  # fmt: skip
         for w in workers:
             s = w.stats
             err.print(f"partition {w.partition}: {s.messages:,} messages, {s.events:,} events,"
                       f" resumed after {s.resumed_from}", markup=False)  # fmt: skip
+        if stats_file is not None:
+            stats_file.write_text(json.dumps({
+                "cpu_s": time.process_time() - cpu0,
+                "records": sum(w.stats.records for w in workers),
+                "messages": sum(w.stats.messages for w in workers),
+                "lag_ms": [v for w in workers for v in w.stats.lag_ms],
+                "first_at": min((w.stats.first_at for w in workers if w.stats.first_at),
+                                default=0.0),
+                "last_at": max((w.stats.last_at for w in workers), default=0.0),
+            }))  # fmt: skip
         await nc.close()
 
     _run(main)
