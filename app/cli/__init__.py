@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "cise": "app.cli.cise",
     "case": "app.cli.cases",
     "report": "app.cli.report",
+    "worker": "app.cli.worker",
 }
 
 
