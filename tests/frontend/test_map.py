@@ -499,3 +499,105 @@ def test_question_mark_lists_the_shortcuts_and_escape_closes(page: Page) -> None
         assert words in text
     page.keyboard.press("Escape")
     page.wait_for_selector("#shortcuts", state="detached")
+
+
+CLUSTER_BASE = 247_100_300
+#: Eight watchlisted vessels 0.02° (about 1 nm) apart in open sea between Lampedusa and
+#: Pantelleria: each raises a watchlist alert when it first reports.
+CLUSTER = [(12.20 + 0.02 * k, 35.95) for k in range(8)]
+CLUSTER_T = T_START + 3400
+
+
+def alert_discs(page: Page) -> list[dict[str, Any]]:
+    """The replay's alert discs as drawn: deck.gl layer data projected to screen pixels."""
+    discs: list[dict[str, Any]] = page.evaluate(
+        """() => {
+          const vp = window.mare.map.deck.getViewports()[0];
+          const layer = window.mare.map.deck.layerManager.getLayers()
+            .find((l) => l.id === 'replay-alerts');
+          return layer ? Array.from(layer.props.data).map((c) => {
+            const [x, y] = vp.project([c.lon, c.lat]);
+            return {x, y, count: c.count, mmsi: c.mmsi};
+          }) : [];
+        }"""
+    )
+    return discs
+
+
+def test_replay_alerts_are_one_disc_a_vessel_clustered_when_zoomed_out(
+    page: Page, svc: Service
+) -> None:
+    for k in range(len(CLUSTER)):
+        r = svc.post("/api/v1/watchlist", json={"mmsi": CLUSTER_BASE + k, "note": "cluster"})
+        assert r.status_code == 201, r.text
+    lines = []
+    for k, (lon, lat) in enumerate(CLUSTER):
+        lines += [
+            position(CLUSTER_BASE + k, lon, lat, CLUSTER_T + 60 * i, speed=0.0) for i in (0, 2)
+        ]
+    svc.send(lines)
+    # the feed goes on (another vessel far away): the engine's clock closes the minute in
+    # which the watchlisted vessels were first seen, and their matches come out
+    svc.send([position(CLUSTER_BASE + 99, 13.0, 34.0, CLUSTER_T + 60 * i) for i in range(3, 7)])
+    mmsis = {CLUSTER_BASE + k for k in range(len(CLUSTER))}
+
+    def alerted() -> bool:
+        rows = svc.get("/api/v1/alerts", params={"limit": 500}).json()
+        items = rows["items"] if isinstance(rows, dict) else rows
+        return mmsis <= {a.get("mmsi") for a in items}
+
+    svc.wait_for(alerted, timeout=30)
+    page.click("[data-mode=replay]")
+    page.fill(
+        "#replay-start", datetime.fromtimestamp(CLUSTER_T - 600, UTC).strftime("%Y-%m-%d %H:%M")
+    )
+    page.fill(
+        "#replay-end", datetime.fromtimestamp(CLUSTER_T + 1200, UTC).strftime("%Y-%m-%d %H:%M")
+    )
+    page.uncheck("#replay-view")
+    page.click("#replay-form button[type=submit]")
+    page.wait_for_function(
+        "() => /\\d+ vessels/.test(document.getElementById('replay-status').textContent)",
+        timeout=60_000,
+    )
+    t0 = page.evaluate("window.mare.replay.data.t0") / 1000
+    lon0, lat0 = CLUSTER[0]
+    lon1 = CLUSTER[-1][0]
+    centre = ((lon0 + lon1) / 2, lat0)
+    try:
+        # Zoomed in: one disc a vessel, where the vessel is, and sea between neighbours.
+        vs = set_view(page, centre[0], centre[1], 11.0)
+        page.evaluate(f"window.mare.replay.seek({CLUSTER_T - 300 - t0})")
+        page.wait_for_timeout(1200)
+        before = map_shot(page, vs, "replay-alerts-before")
+        page.evaluate(f"window.mare.replay.seek({CLUSTER_T + 300 - t0})")
+        page.wait_for_timeout(1200)
+        after = map_shot(page, vs, "replay-alerts-z11")
+        discs = [d for d in alert_discs(page) if d["mmsi"] in mmsis]
+        assert sorted(d["mmsi"] for d in discs) == sorted(mmsis), discs
+        assert all(d["count"] == 1 for d in discs), discs
+        for lon, lat in CLUSTER:
+            x, y = to_screen(vs, lon, lat)
+            # the disc (radius 12 px) around the head (4 px): changed pixels 6-9 px out
+            ring = [(x + dx, y + dy) for dx, dy in ((8, 0), (-8, 0), (0, 8), (0, -8), (6, 6))]
+            changed = sum(
+                1
+                for px, py in ring
+                if not close_to(after.pixel(int(px), int(py)), before.pixel(int(px), int(py)), 12)
+            )
+            assert changed >= 4, (lon, lat, changed)
+            mx, _ = to_screen(vs, lon + 0.01, lat)
+            assert close_to(after.pixel(int(mx), int(y)), before.pixel(int(mx), int(y)), 12)
+        # Zoomed out: the eight vessels' alerts are counted discs, not eight rings on one spot.
+        vs = set_view(page, centre[0], centre[1], 6.0)
+        discs = [d for d in alert_discs(page) if abs(d["y"] - to_screen(vs, *centre)[1]) < 40]
+        assert 1 <= len(discs) <= 2, discs
+        assert sum(d["count"] for d in discs) == len(CLUSTER), discs
+        img = map_shot(page, vs, "replay-alerts-z6")
+        big = max(discs, key=lambda d: d["count"])
+        assert big["count"] >= 4
+        # the count is drawn in the disc: text pixels brighter than the disc around it
+        bright = sum(1 for px in img.near(big["x"], big["y"], 5) if sum(px) > 3 * 150)
+        assert bright >= 3, bright
+    finally:
+        page.click("[data-mode=live]")
