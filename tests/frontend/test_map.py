@@ -463,6 +463,62 @@ def test_theme_follows_the_system_then_the_users_pick_which_is_remembered(
     ctx.close()
 
 
+#: A vessel of risk under 25 in each theme (style.js THEMES.*.risk[3], mare.css --risk-0).
+LOW_RISK = {"dark": (95, 196, 214), "light": (10, 116, 137)}
+
+
+def luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+
+    def lin(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_vessels_keep_their_contrast_on_the_light_sea(svc: Service, browser: Browser) -> None:
+    # the requirement itself: a mark at least 3:1 against its sea (WCAG non-text contrast)
+    assert contrast(LOW_RISK["light"], LIGHT_SEA) >= 3.0
+    assert contrast(LOW_RISK["dark"], SEA) >= 3.0
+    base = str(svc.client.base_url).rstrip("/")
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
+    pg = ctx.new_page()
+    pg.goto(f"{base}/#token={svc.tokens['officer']}")
+    pg.wait_for_function(
+        "() => window.mare.map && window.mare.map.state.land && window.mare.store.length >= 6",
+        timeout=120_000,
+    )
+    legend = pg.eval_on_selector(
+        ".legend .sw", "el => getComputedStyle(el).backgroundColor"
+    )  # the first swatch: risk < 25
+    assert legend == "rgb({}, {}, {})".format(*LOW_RISK["light"]), legend
+    pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
+    lon, lat = pg.evaluate(
+        f"(() => {{ const s = window.mare.store, i = s.slot.get({MOVER});"
+        " return [s.positions[2 * i], s.positions[2 * i + 1]]; })()"
+    )
+    vs = set_view(pg, lon, lat, 10.0)
+    x, y = to_screen(vs, lon, lat)
+    img = map_shot(pg, vs, "light-vessel")
+    assert sum(close_to(px, LOW_RISK["light"], 25) for px in img.near(x, y, 6)) >= 6
+    # switched to dark: the same vessel in the dark theme's colour, no reload
+    pg.click("#theme-toggle")
+    pg.wait_for_timeout(800)
+    vs = set_view(pg, lon, lat, 10.0)
+    img = map_shot(pg, vs, "dark-vessel")
+    assert sum(close_to(px, LOW_RISK["dark"], 25) for px in img.near(x, y, 6)) >= 6
+    assert sum(close_to(px, LOW_RISK["light"], 25) for px in img.near(x, y, 6)) == 0
+    pg.evaluate("localStorage.removeItem('mare.theme')")
+    ctx.close()
+
+
 def test_dark_system_theme_draws_the_dark_sea(page: Page, land: Any) -> None:
     assert close_to(sea_pixel(page, land), SEA, 6)
     assert close_to(bar_pixel(page), DARK_BAR, 8)

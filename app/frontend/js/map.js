@@ -285,6 +285,7 @@ export class MareMap {
   setTheme(theme) {
     if (this.state.theme === theme) return;
     this.state.theme = theme;
+    this.store.restyle();
     this.cache.clear();
     this.baseLayerList = [];
     this.render();
@@ -669,7 +670,7 @@ export class MareMap {
           filled: false,
           lineWidthUnits: "pixels",
           getLineWidth: 2,
-          getLineColor: [255, 209, 102, 230],
+          getLineColor: MAP_COLORS.suspectRing,
           updateTriggers: { getPosition: st.version },
         });
       }),

@@ -5,7 +5,7 @@
 // columns (map.js vesselData() repeats them per vertex and deck.gl uploads them in one go), so a
 // diff of 10,000 vessels costs one pass over the diff, never a rebuild of JavaScript objects.
 
-import { DARK_COLOR, ICON, SUSPECT_RISK, iconAngle, riskColor, vesselSize } from "./style.js";
+import { ICON, MAP_COLORS, SUSPECT_RISK, iconAngle, riskColor, vesselSize } from "./style.js";
 
 export class VesselStore {
   constructor(capacity = 16384) {
@@ -118,7 +118,7 @@ export class VesselStore {
     const hidden = !Number.isFinite(lon) || !Number.isFinite(lat) || !this.visible(v);
     this.flags[i] = (dark ? 1 : 0) | (suspect ? 2 : 0) | (hidden ? 4 : 0);
     this.sizes[i] = hidden ? 0 : vesselSize(v);
-    const c = dark ? DARK_COLOR : riskColor(v.risk);
+    const c = dark ? MAP_COLORS.darkVessel : riskColor(v.risk);
     const q = i * 4;
     this.colors[q] = c[0];
     this.colors[q + 1] = c[1];
@@ -172,7 +172,7 @@ export class VesselStore {
     if (upsert.length || remove.length) this.touch(false);
   }
 
-  /** Re-run the filter over every vessel (after the user changed a filter). */
+  /** Re-run the filter and the colours over every vessel (a filter or the theme changed). */
   restyle() {
     for (let i = 0; i < this.length; i++) this.paint(i, this.objects[i]);
     this.touch(true);

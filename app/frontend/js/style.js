@@ -7,17 +7,21 @@
 /** Suspect threshold: a risk score from here on draws the highlight ring (half the scale). */
 export const SUSPECT_RISK = 50;
 
+/** Risk bands, highest first; their colours are the theme's (THEMES[theme].risk, same order). */
 export const RISK_BANDS = [
-  { min: 75, color: [235, 70, 70], label: "75+" },
-  { min: 50, color: [240, 140, 60], label: "50–74" },
-  { min: 25, color: [230, 200, 80], label: "25–49" },
-  { min: 0, color: [95, 196, 214], label: "< 25" },
+  { min: 75, label: "75+" },
+  { min: 50, label: "50–74" },
+  { min: 25, label: "25–49" },
+  { min: 0, label: "< 25" },
 ];
-export const DARK_COLOR = [138, 147, 160];
 export const SELECTED_COLOR = [255, 255, 255];
 
 /** The map's own colours per theme (the page's are CSS variables in mare.css, same names).
- * `sea` is the map's background (--sea in mare.css); the rest are deck.gl RGBA. */
+ * `sea` is the map's background (--sea in mare.css); the rest are deck.gl RGBA.
+ * Vessel marks (`risk`, `darkVessel`, `suspectRing`) keep at least 3:1 contrast against the
+ * theme's sea (WCAG's figure for graphics): the dark theme's light tints read as washed out
+ * on the light sea (1.2-1.9:1), so the light theme has deeper tints of the same hues. The
+ * legend's swatches are the same colours (mare.css --risk-*, --dark-vessel, --suspect-ring). */
 export const THEMES = {
   dark: {
     sea: [14, 22, 32],
@@ -31,6 +35,14 @@ export const THEMES = {
     suspectText: [255, 209, 102, 255],
     darkText: [170, 178, 190, 230],
     labelBackground: [11, 16, 22, 180],
+    risk: [
+      [235, 70, 70],
+      [240, 140, 60],
+      [230, 200, 80],
+      [95, 196, 214],
+    ],
+    darkVessel: [138, 147, 160],
+    suspectRing: [255, 209, 102, 230],
   },
   light: {
     sea: [214, 228, 238],
@@ -44,6 +56,14 @@ export const THEMES = {
     suspectText: [150, 80, 0, 255],
     darkText: [70, 78, 90, 235],
     labelBackground: [255, 255, 255, 205],
+    risk: [
+      [198, 40, 40],
+      [179, 90, 18],
+      [138, 109, 0],
+      [10, 116, 137],
+    ],
+    darkVessel: [96, 104, 116],
+    suspectRing: [150, 80, 0, 235],
   },
 };
 
@@ -54,10 +74,11 @@ export function setMapTheme(name) {
   Object.assign(MAP_COLORS, THEMES[name] || THEMES.dark);
 }
 
+/** The theme's colour of a risk score's band. */
 export function riskColor(risk) {
   const r = Number(risk) || 0;
-  for (const band of RISK_BANDS) if (r >= band.min) return band.color;
-  return RISK_BANDS[RISK_BANDS.length - 1].color;
+  const i = RISK_BANDS.findIndex((band) => r >= band.min);
+  return MAP_COLORS.risk[i < 0 ? RISK_BANDS.length - 1 : i];
 }
 
 /** Zone kinds (DESIGN.md): sovereign lines in blues, SAR in green, hotspots in reds. */

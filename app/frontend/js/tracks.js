@@ -10,6 +10,8 @@
 //   moved by cursors per vessel that only step forward while playing; the fade is in the shader.
 // Leaving the replay drops every array (Replay.stop), so Live is as fast as before it.
 
+import { riskColor } from "./style.js";
+
 const { Layer, ScatterplotLayer, project32, picking } = window.deck;
 
 /** Web Mercator world units (512 for the world at zoom 0, y north). Marks are projected once,
@@ -154,9 +156,6 @@ MarksLayer.defaultProps = {
 /** Seconds of track behind each head (faded out along it). */
 export const REPLAY_TRAIL_S = 1800;
 
-const SUSPECT = [240, 140, 60];
-const OTHER = [95, 196, 214];
-
 /** The replay's tracks as columns (see the top of this file); `t0` in ms. */
 export function replayColumns(vessels, t0) {
   const nV = vessels.length;
@@ -169,7 +168,7 @@ export function replayColumns(vessels, t0) {
   let o = 0;
   vessels.forEach((v, k) => {
     start[k] = o;
-    const c = (v.risk ?? 0) >= 50 ? SUSPECT : OTHER;
+    const c = riskColor(v.risk);
     colors.set([c[0], c[1], c[2], 255], 4 * k);
     for (let i = 0; i < v.path.length; i++, o++) {
       const [x, y] = toWorld(v.path[i][0], v.path[i][1]);
