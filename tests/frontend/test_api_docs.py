@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.app.api.conftest import Service, make_settings, start
-from tests.frontend.test_dashboard import CHROMIUM_ARGS, Recorder
+from tests.frontend.browser import Recorder
 
 pytestmark = [pytest.mark.browser]
 
@@ -24,14 +24,6 @@ pytestmark = [pytest.mark.browser]
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     tmp: Path = tmp_path_factory.mktemp("docs")
     yield from start(make_settings(tmp, f"sqlite:///{tmp / 'mare.sqlite'}"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize(

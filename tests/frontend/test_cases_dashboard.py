@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.app.api.conftest import IN_ALPHA, Service, feed_scenario, make_settings, start
-from tests.frontend.test_dashboard import CHROMIUM_ARGS, Recorder, answer, shot
+from tests.frontend.browser import Recorder, answer, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,14 +25,6 @@ def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     for s in start(make_settings(tmp, f"sqlite:///{tmp / 'mare.sqlite'}")):
         feed_scenario(s)
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_panel(page: Page, base: str, token: str) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.app.api.conftest import Service, make_settings, start
 from tests.app.exchange.cise.test_service import TUNIS_IN, gap_push, post_push
-from tests.frontend.test_dashboard import CHROMIUM_ARGS, Recorder, shot
+from tests.frontend.browser import Recorder, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,14 +35,6 @@ def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     settings = make_settings(tmp, f"sqlite:///{tmp / 'mare.sqlite'}", cise_partners_file=path,
                              cise_authority="Italian Navy ROC")  # fmt: skip
     yield from start(settings)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_a_partners_alert_names_its_source_and_admins_see_the_agreements(

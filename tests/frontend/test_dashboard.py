@@ -15,14 +15,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from app.api.services import services_of
 from tests.app.api.conftest import (
@@ -37,33 +37,13 @@ from tests.app.api.conftest import (
     start,
 )
 from tests.app.api.nmea import position, static
+from tests.frontend.browser import SHOTS, Recorder, answer, shot, wait
 from tests.frontend.pixels import close_to, decode_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 DARK = 247_000_900
 OTHER = 247_000_901
-
-
-def wait(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met in {timeout:.0f} s")
-        time.sleep(0.2)
 
 
 #: The tests that also run against PostGIS (marked ``on_postgis``): those whose answers come
@@ -131,38 +111,6 @@ def _seed(s: Service) -> Service:
     return s
 
 
-class Recorder:
-    """Every URL the page asked for; requests to other hosts are aborted and remembered."""
-
-    def __init__(self, host: str) -> None:
-        self.host = host
-        self.urls: list[str] = []
-        self.foreign: list[str] = []
-
-    def route(self, route: Route) -> None:
-        url = route.request.url
-        self.urls.append(url)
-        parsed = urlparse(url)
-        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc != self.host:
-            self.foreign.append(url)
-            route.abort()
-        else:
-            route.continue_()
-
-    def websocket(self, url: str) -> None:
-        self.urls.append(url)
-        if urlparse(url).netloc != self.host:
-            self.foreign.append(url)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture(scope="module")
 def session(browser: Browser, svc: Service) -> Iterator[tuple[Page, Recorder]]:
     base = str(svc.client.base_url).rstrip("/")
@@ -183,11 +131,6 @@ def session(browser: Browser, svc: Service) -> Iterator[tuple[Page, Recorder]]:
     assert not errors, errors
     assert not rec.foreign, f"requests to other hosts: {rec.foreign}"
     ctx.close()
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def screen_at(page: Page, lon: float, lat: float) -> tuple[float, float]:
@@ -230,18 +173,6 @@ def colour_near(page: Page, x: float, y: float, rgb: tuple[int, ...], r: int) ->
     png = page.screenshot(clip={"x": x - r, "y": y - r, "width": 2 * r + 1, "height": 2 * r + 1})
     img = decode_png(png)
     return sum(close_to(px, (rgb[0], rgb[1], rgb[2])) for px in img.near(r, r, r))
-
-
-def answer(page: Page, **values: str) -> None:
-    """Fill the open dialog's fields (a select by value, an input by text) and submit it."""
-    for name, value in values.items():
-        field = page.wait_for_selector(f".dialog [name={name}]")
-        assert field is not None
-        if field.evaluate("el => el.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    page.click(".dialog button[type=submit]")
 
 
 @on_postgis

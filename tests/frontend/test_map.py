@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from shapely import STRtree, points
 from shapely.geometry import shape
 
@@ -27,8 +27,8 @@ from app.api.services import services_of
 from geo import shipped
 from tests.app.api.conftest import Service, make_settings, start
 from tests.app.api.nmea import position
+from tests.frontend.browser import SHOTS, Recorder, wait
 from tests.frontend.pixels import Image, close_to, decode_png
-from tests.frontend.test_dashboard import CHROMIUM_ARGS, SHOTS, Recorder, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,14 +78,6 @@ def _seed(s: Service) -> None:
         [position(DARK_BASE + 9, 13.6 + 0.01 * i, 34.2, T_START + 600 + 180 * i) for i in range(16)]
     )
     s.wait_for(lambda: s.get(f"/api/v1/vessels/{DARK_BASE}").json()["dark"], timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.app.api.conftest import Service, feed_scenario, make_settings, start
-from tests.frontend.test_dashboard import Recorder, shot
-from tests.frontend.test_dashboard import browser as browser  # noqa: F401 - the fixture
+from tests.frontend.browser import Recorder, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
