@@ -45,6 +45,14 @@ class EngineConfig:
         In live mode `Engine.advance(now)` closes only slices that ended this long before
         ``now``, so records delayed in the network still land in their slice and live alerts
         equal the replayed ones.
+    ongoing_update_s, ongoing_update_doubling_s
+        An episode still open (encounter, loitering, "went dark", zone dwell) is published
+        again, in its present state (``end`` null, ``details.ongoing_until``, its duration so
+        far), at every ``ongoing_update_s`` of event time while something new was seen (30 min:
+        a watch officer's alert list should not say "for 20 min" of a meeting two hours old),
+        and past ``ongoing_update_doubling_s`` (6 h) only each time its duration doubles: a
+        vessel that sailed out of every receiver's range for good stays dark for days, and its
+        alert need not be rewritten, nor its webhooks sent, twice an hour all that time.
     jump_speed_a_kn, jump_speed_b_kn
         Implied speed between two fixes above which the second is an outlier. Global Fishing
         Watch's segmenter splits tracks above 25 kn, which suits fishing vessels; the central
@@ -217,6 +225,8 @@ class EngineConfig:
 
     slice_s: float = 60.0
     live_lateness_s: float = 30.0
+    ongoing_update_s: float = 1800.0
+    ongoing_update_doubling_s: float = 6 * 3600.0
 
     jump_speed_a_kn: float = 50.0
     jump_speed_b_kn: float = 60.0

@@ -11,13 +11,17 @@ first record closes them, and `Engine.flush` closes the last one.
 
 Episodes that last (loitering, encounter, AIS gap, dwell) are emitted once as an *open* event when
 they pass their threshold and once more, closed, when they end: the second has the same
-`Event.key` and supersedes the first. Consumers that want one line per episode keep the last
-version per key (`mare detect` does).
+`Event.key` and supersedes the first. While open they are emitted again in their present state
+at the slice ends where ``ongoing_update_s`` of event time passes (`EngineConfig`: every 30 min,
+then at each doubling), so a live alert never says "for 20 min" of a meeting hours old;
+`Engine.flush` emits them once more at the end of a capture. Consumers that want one line per
+episode keep the last version per key (`mare detect` does); a live service publishes each.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,7 +43,7 @@ from geo.detectors.mmsi import invalid_mmsi_event
 from geo.detectors.watchlist import WatchlistDetector
 from geo.detectors.zones import ZoneDetector, zone_keys
 from geo.errors import GeoError
-from geo.events import Event, EventKind, Severity, format_time
+from geo.events import Event, EventKind, Severity, format_time, parse_time
 from geo.risk import Risk, Where, departure_waters, risk_score
 from geo.tracker import Fleet, Tracker
 from geo.watchlist import Watchlist
@@ -316,8 +320,45 @@ class Engine:
         events += self.contacts.tick(end, self.fleet, self._near, self._zone_of)
         if new_sid > self.slice + 1:
             events += self._timers(new_sid * s_ms)
+        events += self._updates(self.slice * s_ms, new_sid * s_ms, events)
         self.had_data = False
         return events
+
+    def _updates(self, lo_ms: int, hi_ms: int, fresh: list[Event]) -> list[Event]:
+        """Open episodes again in their present state, if an update boundary is in (lo, hi].
+
+        The boundary ``b`` is a multiple of ``ongoing_update_s`` of event time, so live ticks
+        and a replay's skipped empty slices publish the same versions (nothing is heard between
+        a slice's end and ``hi``). Up to ``ongoing_update_doubling_s`` an episode is due when
+        something was seen since the last boundary (a gap: always, its silence grew); after,
+        when its duration doubled since then. Episodes emitted in this close are skipped.
+        """
+        period = int(self.config.ongoing_update_s * 1000)
+        if period <= 0:
+            return []
+        b = hi_ms // period * period
+        if b <= lo_ms:
+            return []
+        dbl = self.config.ongoing_update_doubling_s * 1000.0
+
+        def doubled(start_ms: int) -> bool:
+            d = b - start_ms
+            return d > dbl and int(math.log2(d / dbl)) > int(math.log2(max(d - period, dbl) / dbl))
+
+        def due(ev: Event) -> bool:
+            if b - ev.start_ms > dbl:
+                return doubled(ev.start_ms)
+            last = ev.details.get("ongoing_until")
+            return isinstance(last, str) and parse_time(last) > b - period
+
+        done = {ev.key() for ev in fresh}
+        gaps = self.gaps.ongoing(self.fleet, b, self._near, lambda t0: b - t0 <= dbl or doubled(t0))
+        others = self.encounters.ongoing() + self.loiter.ongoing(self.fleet)
+        return [
+            ev
+            for ev in gaps + [ev for ev in others + self.zone_det.ongoing(self.fleet) if due(ev)]
+            if ev.key() not in done
+        ]
 
     def _timers(self, boundary: int) -> list[Event]:
         return (

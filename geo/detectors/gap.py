@@ -412,19 +412,23 @@ class GapDetector:
         self.held.discard(slot)
         return False
 
-    def ongoing(self, fleet: Fleet, until_ms: int, describe: Any) -> list[Event]:
-        """Return the final version of every "went dark" episode still open (end of a capture).
+    def ongoing(self, fleet: Fleet, until_ms: int, describe: Any, due: Any = None) -> list[Event]:
+        """Return the present version of every "went dark" episode still open.
 
-        ``until_ms`` is the feed's own time at the end (its last record): the vessel was still
-        silent then, so ``details.ongoing_until`` is that time and ``duration_s`` the silence up
-        to it, not the threshold that opened the alert. Same key as the open alert (``end``
-        null), so a batch run's last version of the episode is this one.
+        ``until_ms`` is the feed's own time (its last record at the end of a capture, a slice
+        end live): the vessel was still silent then, so ``details.ongoing_until`` is that time
+        and ``duration_s`` the silence up to it, not the threshold that opened the alert. Same
+        key as the open alert (``end`` null), so a batch run's last version of the episode is
+        the one at its end. ``due(start_ms)``, if given, picks the episodes wanted (before any
+        is worded: a live service keeps vessels that left for good dark for days).
         """
         events: list[Event] = []
         for s in sorted(self.dark):
             if s >= len(fleet) or fleet.t[s] < 0:
                 continue
             t0 = int(fleet.t[s])
+            if due is not None and not due(t0):
+                continue
             lon, lat = float(fleet.lon[s]), float(fleet.lat[s])
             sog = float(fleet.sog[s])
             th = self.thr.get(s, self.cfg.gap_floor_s)
