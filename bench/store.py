@@ -299,13 +299,13 @@ def run() -> dict[str, Any]:
         cpu_bulk = sum(bulk.cpu_us().values())
         out["copy_over_executemany_by_cpu"] = round(sum(plain.cpu_us().values()) / cpu_bulk, 1)
 
-        # 5. The same rows again: the anti-join path, must store nothing.
+        # 5. The same rows again: every key found stored, must store nothing.
         again = _load(store, _batches(cols.take(np.arange(min(100_000, n_load)))))
         out["postgis_reingest_positions_per_s"] = round(again.per_s)
         out["postgis_reingest_stored"] = again.stored  # must be 0: the natural key holds
 
         # 6. Late rows for a closed day (its GiST built, stored rows in the same minutes): the
-        #    anti-join and the GiST inserts both run, e.g. re-ingesting an old capture.
+        #    duplicate check and the GiST inserts both run, e.g. re-ingesting an old capture.
         if built:
             late_t0 = load_t0 // DAY_MS * DAY_MS - DAY_MS + 6 * 3_600_000
             late = _load(store, _batches(_traffic(min(100_000, n_load), late_t0, seed=3)))

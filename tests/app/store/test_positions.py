@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import psycopg
 import pytest
@@ -41,6 +43,15 @@ def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
     cols = traffic(n_vessels=2, n_fixes=5).positions
     doubled = PositionColumns.concat([cols, cols])
     assert store.write_batch(Batch(doubled)).positions_inserted == len(cols)
+
+
+def test_a_row_at_minus_zero_is_the_stored_row_at_zero(store: Store) -> None:
+    """The duplicate check compares keys as bytes; -0.0 equals 0.0 there as in SQL."""
+    at = [PositionReport(T0, 247000001, 1, 0.0, 0.0, None, None, None, None, None, True, 0, "")]
+    assert store.write_batch(Batch.from_records(at)).positions_inserted == 1
+    minus = [replace(at[0], lat=-0.0, lon=-0.0)]
+    assert store.write_batch(Batch.from_records(minus)).positions_inserted == 0
+    assert count(store, "positions") == 1
 
 
 def test_position_without_fix_updates_last_seen_only(store: Store) -> None:
