@@ -132,8 +132,8 @@ def _valid_payload(mat: U8) -> npt.NDArray[np.bool_]:
     return np.asarray(~bad.any(axis=1))
 
 
-def _run_ids(blob: U8, first: I64, length: I64) -> tuple[npt.NDArray[np.intp], list[bytes]]:
-    """Group consecutive rows with the same text; return each row's group and the texts.
+def _run_heads(blob: U8, first: I64, length: I64) -> tuple[npt.NDArray[np.intp], I64]:
+    """Group consecutive rows with the same text; return each row's group and each group's row.
 
     Tag blocks repeat in runs (one station, one second), so comparing each row with the one
     before finds the few distinct texts without sorting or hashing.
@@ -143,8 +143,50 @@ def _run_ids(blob: U8, first: I64, length: I64) -> tuple[npt.NDArray[np.intp], l
     same = np.empty(texts.size, dtype=np.bool_)
     same[0] = False
     same[1:] = texts[1:] == texts[:-1]
-    heads = np.flatnonzero(~same)
-    return np.cumsum(~same) - 1, texts[heads].tolist()
+    return np.cumsum(~same) - 1, np.flatnonzero(~same)
+
+
+_PLAIN_TAIL = 16  # ",c:" ten digits "*hh" end a plain tag text
+_DELIMITER = np.zeros(256, dtype=np.bool_)
+_DELIMITER[[_COMMA, _STAR]] = True
+_TENS = 10 ** np.arange(9, -1, -1, dtype=np.int64)
+
+
+def plain_tag_infos(
+    blob: U8, first: I64, end: I64
+) -> tuple[npt.NDArray[np.bool_], I64, I64, list[str]]:
+    """`plain_tag_info` of many tag texts (``blob[first:end]``) at once, for ten-digit times.
+
+    Returns which texts are of the form ``s:<station>,c:<ten digits>*hh`` (a station without
+    ``,`` or ``*``), their times in ms, and an index of their station into the returned names
+    (-1 for an empty one). Every other text is for `plain_tag_info` one by one; a feed of many
+    stations has a new text every second per station, so this is most of a chunk's texts.
+    """
+    n = first.size
+    ok = (end - first >= 2 + _PLAIN_TAIL) & (blob[first] == ord("s"))
+    ok &= blob[first + 1] == ord(":")
+    tail = _gather(blob, end - _PLAIN_TAIL, _PLAIN_TAIL)
+    ok &= (tail[:, 0] == _COMMA) & (tail[:, 1] == ord("c")) & (tail[:, 2] == ord(":"))
+    ok &= _IS_DIGIT[tail[:, 3:13]].all(axis=1) & (tail[:, 13] == _STAR)
+    ok &= (_HEX_ANY[tail[:, 14]] != 255) & (_HEX_ANY[tail[:, 15]] != 255)
+    time_ms = (tail[:, 3:13].astype(np.int64) - 48) @ _TENS * 1000
+    code = np.full(n, -1, dtype=np.int64)
+    names: list[str] = []
+    rows = np.flatnonzero(ok)
+    if rows.size:
+        s_len = end[rows] - _PLAIN_TAIL - first[rows] - 2
+        width = max(int(s_len.max()), 1)
+        mat = payload_matrix(blob, first[rows] + 2, s_len, width, 0)
+        clean = ~_DELIMITER[mat].any(axis=1)  # a station holds no ',' or '*'
+        ok[rows[~clean]] = False
+        rows, station = rows[clean], mat[clean].view(f"S{width}").ravel()
+        uniq, inverse = np.unique(station, return_inverse=True)
+        names = [x.decode("ascii") for x in uniq.tolist()]
+        code[rows] = inverse.ravel()
+        if names and names[0] == "":  # "s:," names no station
+            code[rows] -= 1
+            names = names[1:]
+    return ok, time_ms, code, names
 
 
 def _xor_spans(blob: U8, a: I64, b: I64) -> I64:
@@ -277,13 +319,22 @@ def frame_chunk(
     if tag_rows.size:
         t_first = starts[rows[tag_rows]] + 1
         t_star = p[tag_rows] - 4  # "*hh" ends the tag text, before the backslash at p - 1
-        run, texts = _run_ids(b, t_first, t_star + 3 - t_first)
-        infos = [tag_info(t) for t in texts]
-        usable = np.array([i is not None for i in infos], dtype=np.bool_)
-        run_time = np.array([-1 if i is None or i[0] is None else i[0] for i in infos])
-        has_time = np.array([i is not None and i[0] is not None for i in infos])
-        names = [i[1] if i is not None else "" for i in infos]
-        has_name = np.array([bool(name) for name in names], dtype=np.bool_)
+        run, heads = _run_heads(b, t_first, t_star + 3 - t_first)
+        h_first, h_end = t_first[heads], t_star[heads] + 3
+        plain, run_time, run_name, names = plain_tag_infos(b, h_first, h_end)
+        usable = plain.copy()
+        has_time = plain.copy()
+        for r in np.flatnonzero(~plain).tolist():  # other shapes: the general tag reader
+            info = tag_info(bytes(b[h_first[r] : h_end[r]]))
+            if info is None:
+                continue
+            usable[r] = True
+            if info[0] is not None:
+                has_time[r], run_time[r] = True, info[0]
+            if info[1]:
+                run_name[r] = len(names)
+                names.append(info[1])
+        has_name = run_name >= 0
         # Tag checksum: XOR of the fields; either case of hex digit (a usable tag has two).
         t_hex = _gather(b, t_star + 1, 2)
         t_given = _HEX_ANY[t_hex[:, 0]].astype(np.int64) * 16 + _HEX_ANY[t_hex[:, 1]]
@@ -291,7 +342,7 @@ def frame_chunk(
         timed = has_time[run]
         time_ms[tag_rows[timed]] = run_time[run[timed]]
         with_name = has_name[run]
-        name_code[tag_rows[with_name]] = run[with_name]
+        name_code[tag_rows[with_name]] = run_name[run[with_name]]
         shape[tag_rows] &= usable[run]  # malformed tag or ``g:`` group: per-line framer
     keep = np.flatnonzero(shape)
     regular[:] = False

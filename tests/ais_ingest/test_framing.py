@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+import re
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyais import encode_dict
 
 from ais_ingest.decoder import Decoder
-from ais_ingest.framing import plain_tag_info, tag_info_of
+from ais_ingest.framing import plain_tag_info, plain_tag_infos, tag_info_of
 from ais_ingest.lineframe import TagParser
 from ais_ingest.records import Batch
 from ais_ingest.timestamps import nmea_checksum
@@ -78,3 +80,30 @@ def test_the_plain_tag_reader_agrees_with_the_general_parser(
     plain = plain_tag_info(text.encode("ascii"))
     if plain is not None:
         assert plain == tag_info_of(TagParser()(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(
+        st.builds(
+            lambda station, seconds, digits: f"s:{station},c:{seconds}*{digits}",
+            st.text(st.sampled_from("ab1:*,- "), max_size=6),
+            st.text(st.sampled_from("0123456789.e-"), min_size=8, max_size=11),
+            st.sampled_from(["5A", "5a", "aF", "G1", "1", "123"]),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_the_tag_reader_of_many_texts_agrees_with_the_one_by_one(texts: list[str]) -> None:
+    raw = "\n".join(texts).encode("ascii")
+    blob = np.frombuffer(raw + b"\n" * 64, dtype=np.uint8)
+    ends = np.cumsum([len(t) + 1 for t in texts]) - 1
+    first = ends - np.array([len(t) for t in texts])
+    ok, time_ms, code, names = plain_tag_infos(blob, first, ends)
+    for i, text in enumerate(texts):
+        one = plain_tag_info(text.encode("ascii"))
+        if ok[i]:
+            assert one == (int(time_ms[i]), names[code[i]] if code[i] >= 0 else "")
+        else:  # left to the one-by-one reader: only a time that is not ten digits may be plain
+            assert one is None or not re.fullmatch(r".*,c:[0-9]{10}\*..", text)
