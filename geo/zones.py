@@ -26,10 +26,12 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
@@ -162,14 +164,24 @@ def _parse_dwell(label: str, raw: Any) -> float | None:
     return value
 
 
-def _check_coordinates(label: str, geom: dict[str, Any]) -> None:
-    """Refuse non-numeric, non-finite or out-of-WGS84-range coordinates before shapely sees them."""
+def _check_coordinates(label: str, geom: dict[str, Any]) -> dict[str, Any]:
+    """Refuse non-numeric, non-finite or out-of-WGS84-range coordinates before shapely sees them.
+
+    Return the geometry to build: its rings as numpy arrays when each is a list of JSON
+    numbers of one dimension (shapely then builds it in C; from lists it takes every point in
+    Python, most of loading the shipped zones), else as given.
+    """
     try:
         rings = _rings(geom)
-        positions = [pt[:2] for ring in rings for pt in ring if _is_position(pt)]
-        if sum(len(r) for r in rings) != len(positions):
-            raise TypeError
-        coords = np.asarray(positions, dtype=float).reshape(-1, 2)
+        arrays = [_ring_array(ring) for ring in rings]
+        if all(a is not None for a in arrays):
+            parts = [a[:, :2] for a in arrays if a is not None]
+            coords = np.concatenate(parts) if parts else np.zeros((0, 2))
+        else:
+            positions = [pt[:2] for ring in rings for pt in ring if _is_position(pt)]
+            if sum(len(r) for r in rings) != len(positions):
+                raise TypeError
+            coords = np.asarray(positions, dtype=float).reshape(-1, 2)
     except (TypeError, ValueError):
         raise _fail(label, "coordinates are not nested arrays of [lon, lat] numbers") from None
     lon, lat = coords[:, 0], coords[:, 1]
@@ -183,6 +195,29 @@ def _check_coordinates(label: str, geom: dict[str, Any]) -> None:
             f"coordinate ({bad[0]:g}, {bad[1]:g}) is outside the WGS84 range "
             "(GeoJSON positions are [lon, lat] in degrees)",
         )
+    if not all(a is not None for a in arrays):
+        return geom
+    it = iter(arrays)
+    if geom["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": [next(it) for _ in geom["coordinates"]]}
+    polys = [[next(it) for _ in poly] for poly in geom["coordinates"]]
+    return {"type": "MultiPolygon", "coordinates": polys}
+
+
+def _ring_array(ring: list[Any]) -> npt.NDArray[np.float64] | None:
+    """Return a ring of [lon, lat] or [lon, lat, z] JSON numbers as an array, else None.
+
+    Type checks by ``set(map(type, ...))`` run in C: bool, str and nested lists are refused as
+    by `_is_position`, which decides every ring this does not take.
+    """
+    if not ring or set(map(type, ring)) != {list}:
+        return None
+    dims = set(map(len, ring))
+    if len(dims) != 1 or not dims <= {2, 3}:
+        return None
+    if not set(map(type, chain.from_iterable(ring))) <= {int, float}:
+        return None
+    return np.array(ring, dtype=float)
 
 
 def _is_position(pt: Any) -> bool:
@@ -215,9 +250,9 @@ def _parse_geometry(label: str, raw: Any, repair: bool) -> MultiPolygon:
     gtype = raw.get("type")
     if gtype not in ("Polygon", "MultiPolygon"):
         raise _fail(label, f"geometry must be a Polygon or MultiPolygon, got {gtype!r}")
-    _check_coordinates(label, raw)
+    built = _check_coordinates(label, raw)
     try:
-        geom = shape(raw)
+        geom = shape(built)
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
         raise _fail(label, f"malformed {gtype}: {exc}") from None
     geom = shapely.force_2d(geom)

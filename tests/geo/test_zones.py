@@ -158,6 +158,18 @@ def test_duplicate_id_is_refused_naming_both_features() -> None:
             ("outside the WGS84 range",),
         ),
         ({"type": "Polygon", "coordinates": [[["12", 35], [13, 35], [13, 36]]]}, ("numbers",)),
+        (
+            {"type": "Polygon", "coordinates": [[[12, 35], [13, True], [13, 36], [12, 35]]]},
+            ("numbers",),
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[12, 35], [13, 35, 1], [13, 36], [12, 35]]]},
+            ("malformed Polygon",),
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[12, 35], [13, 35], [13, [36]], [12, 35]]]},
+            ("numbers",),
+        ),
         ({"type": "Polygon", "coordinates": [[[12, 35], [13, 35]]]}, ("malformed Polygon",)),
         ({"type": "Polygon"}, ("numbers",)),
     ],
