@@ -272,6 +272,39 @@ def chord_of_m(distance_m: float) -> float:
     return 2.0 * math.sin(min(distance_m / EARTH_RADIUS_M, math.pi) / 2.0)
 
 
+def pairs_within(xyz: FloatArray, reach: float) -> npt.NDArray[np.intp]:
+    """Pairs ``(i, j)``, ``i < j``, of rows of ``xyz`` at most ``reach`` apart, as an (n, 2) array.
+
+    What a k-d tree's ``query_pairs`` gives (in another order), by a sweep: the rows sorted on
+    the axis of widest spread, each paired with the rows after it within ``reach`` on that axis
+    (`numpy.searchsorted`), then the full distance. On unit vectors (`unit_vectors`) a chord of
+    ``reach`` is a thin slab of the sphere, so candidates are few unless points crowd within
+    ``reach`` of each other, where the answer itself is that large. Importing scipy's k-d tree
+    took 0.25 s of every `mare detect`'s start.
+
+    Examples
+    --------
+    >>> pairs_within(np.array([[0.0, 0, 0], [0.5, 0, 0], [2.0, 0, 0]]), 1.0).tolist()
+    [[0, 1]]
+    """
+    n = len(xyz)
+    if n < 2:
+        return np.empty((0, 2), dtype=np.intp)
+    axis = int(np.argmax(np.ptp(xyz, axis=0)))
+    order = np.argsort(xyz[:, axis], kind="stable")
+    x = xyz[order, axis]
+    count = np.searchsorted(x, x + reach, side="right") - np.arange(1, n + 1)
+    total = int(count.sum())
+    if total == 0:
+        return np.empty((0, 2), dtype=np.intp)
+    a = np.repeat(np.arange(n), count)
+    b = a + 1 + np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    ia, ib = order[a], order[b]
+    d = xyz[ia] - xyz[ib]
+    keep = np.einsum("ij,ij->i", d, d) <= reach * reach
+    return np.column_stack((np.minimum(ia, ib)[keep], np.maximum(ia, ib)[keep]))
+
+
 def lat_lon_of(xyz: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Latitude and longitude (degrees, longitude in [-180, 180]) of vectors, any length.
 

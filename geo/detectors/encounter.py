@@ -17,7 +17,7 @@ and outside ports at both fixes around it (a vessel that stopped alongside betwe
 hour apart, one of them fast, is not claimed to have been there all hour).
 
 At every slice end the new candidates are matched with every candidate of the same grid time:
-one k-d tree (scipy) over unit vectors per grid time, so the search is O(n log n) and has no
+one sweep over unit vectors per grid time (`geo.geodesy.pairs_within`), so the search has no
 seam at ±180° and no singularity at the poles. A vessel's candidates for a grid time arrive with
 its first fix after that time, so a sparse vessel's pairs are found up to ``interp_max_s`` late
 (live alerts on a dense feed come within one report interval).
@@ -42,7 +42,6 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import (
@@ -55,7 +54,7 @@ from geo.detectors.base import (
     haversine_m,
 )
 from geo.events import Event, EventKind, Severity, format_time
-from geo.geodesy import chord_of_m, interpolate_track, lat_lon_of, unit_vectors
+from geo.geodesy import chord_of_m, interpolate_track, lat_lon_of, pairs_within, unit_vectors
 from geo.tracker import Fleet
 
 
@@ -183,7 +182,7 @@ class EncounterDetector:
             if len(both) < 2:
                 continue
             xyz = unit_vectors(both.lat, both.lon)
-            ij = cKDTree(xyz).query_pairs(reach, output_type="ndarray")
+            ij = pairs_within(xyz, reach)
             if not len(ij):
                 continue
             i, j = ij[:, 0], ij[:, 1]
