@@ -247,6 +247,8 @@ class Coverage:
         self.st_last: I64 = np.zeros(0, dtype=np.int64)  # station of the last fix, code + 1
         self.stations = StationWatch(self.cfg)
         self._pending: list[dict[str, Any]] = []
+        #: Next stand-in for another engine's vessel (`add_shared`): above every slot.
+        self._stand_ins = 1 << 31
         self._closed: list[tuple[int, list[dict[str, Any]]]] = []  # (hour, parts) not in buckets
 
     # -- the hot path --------------------------------------------------------------------------
@@ -392,12 +394,14 @@ class Coverage:
         fraction of merging them one by one and gives the same integer sums.
         """
         hour = (end_ms - 1) // HOUR_MS
+        self._stand_ins = 1 << 31
         if self._pending:
             parts, self._pending = self._pending, []
             self._merge_rates(parts, end_ms)
             self._merge_tracks(parts, end_ms)
             station = np.concatenate([p["station"] for p in parts])
-            self.stations.heard(station, end_ms, np.concatenate([p["slot"] for p in parts]))
+            who = np.concatenate([p.get("who", p["slot"]) for p in parts])
+            self.stations.heard(station, end_ms, who)
             for s in np.flatnonzero(np.bincount(station)).tolist():
                 self.station_last[s] = end_ms
             if self._closed and self._closed[0][0] != hour:
@@ -410,6 +414,91 @@ class Coverage:
             self._flush()
             for h in expired:
                 self._expire(h)
+
+    # -- several engines, one map (`app.bus`: one engine per partition of the vessels) ---------
+
+    def shared_pending(self) -> dict[str, Any]:
+        """Return what the open slice adds to the map and the stations, reduced, by name.
+
+        The per-vessel parts (rates, own reception) stay with the engine that owns the vessel;
+        the map's cells and the stations' reports are what every engine's gap judgement reads,
+        so engines that split the vessels between them exchange these at each slice close and
+        each `add_shared` the others': integer sums, so every engine holds the map one engine
+        over all vessels would. Station codes are local to an engine: names travel instead.
+        """
+        parts = self._pending
+        out: dict[str, Any] = {"stations": [], "cells": [], "station": [], "heard": [],
+                               "exp": [], "silent_cells": [], "silent_exp": [],
+                               "reports": [], "vessels": []}  # fmt: skip
+        if not parts:
+            return out
+        key = np.concatenate([p["key"] for p in parts])
+        exp = np.concatenate([p["exp"] for p in parts])
+        ukey, heard, uexp = _reduce(key, np.ones(len(key), np.int64), exp)
+        station = ukey & ((1 << _STATION_BITS) - 1)
+        codes = np.unique(station)
+        out["stations"] = [self.station_names[c] for c in codes.tolist()]
+        out["cells"] = (ukey >> _STATION_BITS).tolist()
+        out["station"] = np.searchsorted(codes, station).tolist()
+        out["heard"] = heard.tolist()
+        out["exp"] = uexp.tolist()
+        silent = [p for p in parts if "silent_key" in p]
+        if silent:
+            sk, se = _reduce(
+                np.concatenate([p["silent_key"] for p in silent]),
+                np.concatenate([p["silent_exp"] for p in silent]),
+            )
+            out["silent_cells"] = (sk >> _STATION_BITS).tolist()
+            out["silent_exp"] = se.tolist()
+        st = np.concatenate([p["station"] for p in parts])
+        slot = np.concatenate([p["slot"] for p in parts])
+        pairs = np.unique(st * (1 << 32) + slot)
+        reports = np.bincount(np.searchsorted(codes, st), minlength=len(codes))
+        vessels = np.bincount(np.searchsorted(codes, pairs >> 32), minlength=len(codes))
+        out["reports"] = reports.tolist()
+        out["vessels"] = vessels.tolist()
+        return out
+
+    def add_shared(self, other: dict[str, Any]) -> None:
+        """Add another engine's `shared_pending` to the open slice (merged at `commit`).
+
+        Its reports come back as rows (a cell's heard count as that many rows, its expected
+        count on the first) and its vessels as stand-ins distinct from every slot, so `commit`
+        merges them exactly as it merges the engine's own.
+        """
+        if not other["stations"] and not other["silent_cells"]:
+            return
+        codes = self.station_codes(list(other["stations"]))
+        heard = np.asarray(other["heard"], np.int64)
+        key = np.repeat(
+            (np.asarray(other["cells"], np.int64) << _STATION_BITS)
+            + codes[np.asarray(other["station"], np.int64)],
+            heard,
+        )
+        exp = np.zeros(len(key), np.int64)
+        firsts = np.cumsum(heard) - heard
+        exp[firsts] = np.asarray(other["exp"], np.int64)
+        reports = np.asarray(other["reports"], np.int64)
+        vessels = np.asarray(other["vessels"], np.int64)
+        station = np.repeat(codes, reports)
+        who = np.empty(len(station), np.int64)
+        at = 0
+        for r, v in zip(reports.tolist(), vessels.tolist(), strict=True):
+            ids = self._stand_ins + np.arange(v, dtype=np.int64)
+            self._stand_ins += v
+            who[at : at + r] = np.resize(ids, r)
+            at += r
+        none = np.zeros(0, np.int64)
+        part: dict[str, Any] = {
+            "key": key, "exp": exp, "station": station, "who": who,
+            "slot": none, "own": none, "rate_slot": none, "rate_r": none,
+        }  # fmt: skip
+        if other["silent_cells"]:
+            part["silent_key"] = (
+                np.asarray(other["silent_cells"], np.int64) << _STATION_BITS
+            ) + _NO_STATION
+            part["silent_exp"] = np.asarray(other["silent_exp"], np.int64)
+        self._pending.append(part)
 
     def _flush(self) -> None:
         """Add the closed slices held back to their hours' buckets."""
@@ -473,6 +562,8 @@ class Coverage:
     def _merge_tracks(self, parts: list[dict[str, Any]], end_ms: int) -> None:
         slot = np.concatenate([p["slot"] for p in parts])
         own = np.concatenate([p["own"] for p in parts])
+        if not len(slot):  # only other engines' contributions (`add_shared`)
+            return
         heard = np.bincount(slot)
         us = np.flatnonzero(heard)
         exp = np.rint(np.bincount(slot, weights=own)[us]) / MILLI

@@ -117,6 +117,36 @@ def event_from_state(obj: dict[str, Any]) -> Event:
     )
 
 
+def assign_slices(
+    batch: Batch, watermark: int | None, current: int | None, slice_ms: int
+) -> tuple[Any, Any, list[int]]:
+    """Return each record's slice clock and slice: ``(clock, position slices, static slices)``.
+
+    The clock of a position is the running maximum of event times in arrival order (from
+    ``watermark``), its slice that clock's minute; a static report takes its own time's slice
+    bounded by the ``current`` slice and the batch's last. One rule for the engine and for
+    whoever must know its slices without running it (the bus's ingest, `app.bus`).
+    """
+    pos = batch.positions
+    n = len(pos)
+    if n:
+        t = pos.time_ms
+        cm = np.maximum.accumulate(t if watermark is None else np.maximum(t, watermark))
+        pos_sid = cm // slice_ms
+    else:
+        cm = pos_sid = np.zeros(0, dtype=np.int64)
+    hi = int(pos_sid[-1]) if n else current
+    sta_sid: list[int] = []
+    for rep in batch.statics:
+        sid = rep.time_ms // slice_ms
+        if current is not None:
+            sid = max(sid, current)
+        if hi is not None:
+            sid = min(sid, hi)
+        sta_sid.append(sid)
+    return cm, pos_sid, sta_sid
+
+
 class Engine:
     """Tracker, zone index and detectors behind one `process(batch)`; see the module docstring."""
 
@@ -224,26 +254,8 @@ class Engine:
     def _run(self, batch: Batch) -> list[Event]:
         pos = batch.positions
         n = len(pos)
-        s_ms = self._slice_ms
         events: list[Event] = []
-        if n:
-            t = pos.time_ms
-            cm = np.maximum.accumulate(
-                t if self.watermark is None else np.maximum(t, self.watermark)
-            )
-            pos_sid = cm // s_ms
-        else:
-            cm = pos_sid = np.zeros(0, dtype=np.int64)
-        lo = self.slice if self.slice is not None else None
-        hi = int(pos_sid[-1]) if n else self.slice
-        sta_sid: list[int] = []
-        for rep in batch.statics:
-            sid = rep.time_ms // s_ms
-            if lo is not None:
-                sid = max(sid, lo)
-            if hi is not None:
-                sid = min(sid, hi)
-            sta_sid.append(sid)
+        cm, pos_sid, sta_sid = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
         sids = sorted(set(np.unique(pos_sid).tolist()) | set(sta_sid))
         pre = self._prepare(batch) if n else None
         for sid in sids:

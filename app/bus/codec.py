@@ -31,16 +31,22 @@ class CodecError(ValueError):
     """Bytes that are not a batch or an event list of this format."""
 
 
-def encode_batch(batch: Batch) -> bytes:
-    """Return ``batch`` as bytes (see the module docstring)."""
+def encode_batch(batch: Batch, clock: dict[str, Any] | None = None) -> bytes:
+    """Return ``batch`` as bytes (see the module docstring), with ingest's ``clock`` if given.
+
+    The clock is what ingest, the one authority on event time, says of the batch's records
+    (their slices, the event time reached; `app.bus.ingest_worker`).
+    """
     pos = batch.positions
     sources = sorted(set(pos.source))
     index = {s: i for i, s in enumerate(sources)}
-    header = {
+    header: dict[str, Any] = {
         "n": len(pos),
         "sources": sources,
         "statics": [asdict(s) for s in batch.statics],
     }
+    if clock is not None:
+        header["clock"] = clock
     parts = [np.ascontiguousarray(getattr(pos, name)).tobytes() for name in POSITION_COLUMNS]
     src = np.fromiter((index[s] for s in pos.source), dtype=np.int32, count=len(pos.source))
     head = json.dumps(header, separators=(",", ":")).encode()
@@ -49,6 +55,11 @@ def encode_batch(batch: Batch) -> bytes:
 
 def decode_batch(data: bytes) -> Batch:
     """Inverse of `encode_batch` (`CodecError` on bytes that are not one)."""
+    return decode_clocked(data)[0]
+
+
+def decode_clocked(data: bytes) -> tuple[Batch, dict[str, Any] | None]:
+    """Inverse of `encode_batch`: the batch and ingest's clock (None when it has none)."""
     try:
         (hlen,) = _LEN.unpack_from(data, 0)
         header = json.loads(data[4 : 4 + hlen])
@@ -65,11 +76,12 @@ def decode_batch(data: bytes) -> Batch:
         names: list[str] = header["sources"]
         pos = PositionColumns(**cols, source=[names[i] for i in src.tolist()])
         statics = [StaticReport(**s) for s in header["statics"]]
+        clock = header.get("clock")
     except (ValueError, KeyError, TypeError, IndexError, struct.error) as exc:
         if isinstance(exc, CodecError):
             raise
         raise CodecError(f"not a batch: {exc}") from exc
-    return Batch(pos, statics)
+    return Batch(pos, statics), clock
 
 
 def triaged_to_state(t: Triaged) -> dict[str, Any]:

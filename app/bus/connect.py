@@ -83,6 +83,7 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
         (layout.records_stream, layout.records_subject("*"), MAX_AGE_S),
         (layout.events_stream, layout.events_subject("*"), MAX_AGE_S),
         (layout.alerts_stream, layout.alerts_subject, ALERTS_MAX_AGE_S),
+        (layout.exchange_stream, layout.exchange_subject("*", "*", "*"), MAX_AGE_S),
     ):
         cfg = StreamConfig(
             name=name,
@@ -104,7 +105,12 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
 
 async def drop_layout(js: JetStreamContext, layout: Layout) -> None:
     """Delete a deployment's streams and bucket (tests and benchmarks clean up with it)."""
-    for name in (layout.records_stream, layout.events_stream, layout.alerts_stream):
+    for name in (
+        layout.records_stream,
+        layout.events_stream,
+        layout.alerts_stream,
+        layout.exchange_stream,
+    ):
         try:
             await js.delete_stream(name)
         except NotFoundError:

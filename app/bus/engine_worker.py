@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import nats.errors
+import numpy as np
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -35,13 +37,22 @@ from nats.js.kv import KeyValue
 
 from ais_ingest.records import Batch
 from app.bus import messages, snapshots
-from app.bus.codec import CodecError, decode_batch, encode_events
+from app.bus.codec import CodecError, decode_clocked, encode_events
 from app.bus.connect import RETRY_S, retrying
+from app.bus.slice_exchange import (
+    Exchange,
+    PartitionTriage,
+    SharedEncounters,
+    cross_encounters,
+    facts_from_state,
+    facts_to_state,
+    share,
+)
 from app.bus.subjects import Layout
-from geo.alert_rules import AlertRules
+from geo.alert_rules import AlertRules, VesselFacts
 from geo.engine import Engine
 from geo.events import Event
-from geo.triage import Triage
+from geo.triage import Triage, Triaged
 
 log = logging.getLogger("app.bus.engine")
 
@@ -105,6 +116,8 @@ class PartitionWorker:
         self.snapshot_seconds = snapshot_seconds
         self.stats = PartitionStats()
         self.engine: Engine | None = None
+        self.shared: SharedEncounters | None = None
+        self.exchange = Exchange(js, layout, partition)
         self.seq = 0  # last record message the engine has taken in
         self._snap_seq = 0
         self._published = 0  # last record message whose events are on the event subject
@@ -115,6 +128,7 @@ class PartitionWorker:
             self.engine, self.seq = self.factory.new(), 0
         else:
             self.engine, self.seq = self.factory.restore(snap.blob), snap.seq
+        self.shared = share(self.engine, self._own, snap.blob if snap is not None else None)
         self._snap_seq = self.stats.resumed_from = self.seq
         self._published = await self._last_published()
         name = self.layout.engine_consumer(self.partition)
@@ -167,43 +181,142 @@ class PartitionWorker:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.snapshot(), 5.0)
 
+    def _own(self, mmsi: int) -> bool:
+        return int(mmsi) % self.layout.partitions == self.partition
+
     async def _handle(self, msg: Msg) -> None:
         seq = msg.metadata.sequence.stream
         if seq <= self.seq:  # delivered again, already taken in (a lost ack)
             await self._retrying(msg.ack)
             return
-        assert self.engine is not None
-        kind = messages.kind_of(msg.headers)
+        engine = self.engine
+        assert engine is not None
+        headers = msg.headers or {}
+        kind = messages.kind_of(headers)
         events: list[Event]
         if kind == "batch":
             try:
-                batch = decode_batch(msg.data)
+                batch, clock = decode_clocked(msg.data)
             except CodecError as exc:  # counted and skipped, never a stuck partition
                 log.error("partition %d: message %d skipped: %s", self.partition, seq, exc)
                 self.stats.bad += 1
-                batch = Batch()
-            events = self.engine.process(batch)
+                batch, clock = Batch(), None
+            events = await self._batch(batch, clock)
             self.stats.records += len(batch)
         elif kind == "tick":
-            events = self.engine.advance(int((msg.headers or {})[messages.FRONTIER]))
+            now = int(headers[messages.FRONTIER])
+            lateness = int(round(engine.config.live_lateness_s * 1000))
+            events = await self._enter((now - lateness) // self._slice_ms, tick=True)
+            events += engine.advance(now)
         else:
-            events = self.engine.flush()
+            events = []
+            if engine.slice is not None:
+                events = await self._enter(engine.slice + 1, tick=True)
+            events += engine.flush()
             self.stats.flushes += 1
         self.seq = self.stats.last_seq = seq
         self.stats.messages += 1
         self.stats.last_at = time.time()
         self.stats.first_at = self.stats.first_at or self.stats.last_at
         if events:
-            self.stats.events += len(events)
-            if seq <= self._published:
-                self.stats.skipped_published += 1
-            else:
-                triaged = Triage(self.engine, self.factory.rules).decide(events)
-                await self._publish(seq, encode_events(triaged))
+            triaged = await self._triage(events, headers.get(messages.STEP, f"m{seq}"))
+            if triaged:
+                self.stats.events += len(triaged)
+                if seq <= self._published:
+                    self.stats.skipped_published += 1
+                else:
+                    await self._publish(seq, encode_events(triaged))
         await self._retrying(msg.ack)
-        sent = (msg.headers or {}).get(messages.SENT)
+        sent = headers.get(messages.SENT)
         if sent is not None:  # publish by ingest -> events published and the message acked
             self.stats.lag_ms.append((time.time() - float(sent)) * 1000)
+
+    @property
+    def _slice_ms(self) -> int:
+        assert self.engine is not None
+        return int(self.engine.config.slice_s * 1000)
+
+    async def _batch(self, batch: Batch, clock: dict[str, Any] | None) -> list[Event]:
+        """Feed a batch slice by slice as ingest assigned them, closing where it says."""
+        engine = self.engine
+        assert engine is not None
+        if clock is None:  # a message from before ingest kept the clock: the engine's own
+            return engine.process(batch)
+        events: list[Event] = []
+        runs = {int(sid): int(n) for sid, n in clock["runs"]}
+        statics = list(zip(batch.statics, clock["statics"], strict=True))
+        pos = batch.positions
+        at = 0
+        for sid in clock["sids"]:
+            events += await self._enter(int(sid))
+            n = runs.get(int(sid), 0)
+            piece = Batch(pos.take(np.arange(at, at + n)), [r for r, s in statics if s == sid])
+            at += n
+            if len(piece):
+                events += engine.process(piece)
+        if clock["watermark"] is not None:  # event time as one engine over the feed has it
+            w = int(clock["watermark"])
+            engine.watermark = w if engine.watermark is None else max(engine.watermark, w)
+        return events
+
+    async def _enter(self, sid: int, *, tick: bool = False) -> list[Event]:
+        """Be in slice ``sid``: close the slices before it, after the exchange (module doc)."""
+        engine = self.engine
+        assert engine is not None
+        if engine.slice is None:
+            if not tick:  # the feed's first slice, which every partition starts in
+                engine.slice = sid
+                floor = sid * self._slice_ms
+                engine.watermark = floor
+            return []
+        if sid <= engine.slice:
+            return []
+        await self._swap_close(sid)
+        if tick:
+            return []  # the caller's advance or flush closes the slice
+        lateness = int(round(engine.config.live_lateness_s * 1000))
+        return engine.advance(sid * self._slice_ms + lateness)
+
+    async def _swap_close(self, sid: int) -> None:
+        """Exchange the closing slice's cross-partition parts; merge them all into the engine."""
+        engine, shared = self.engine, self.shared
+        assert engine is not None and shared is not None
+        assert engine.slice is not None
+        end = (engine.slice + 1) * self._slice_ms
+        mine = {
+            "enc": shared.contribution(end, engine.identity.describe),
+            "cov": engine.coverage.shared_pending(),
+            "sampling": list(engine.gaps.pending),
+        }
+        if self.layout.partitions == 1:
+            shared.take([json.loads(json.dumps(mine["enc"]))])
+            return
+        parts = await self.exchange.swap("c", str(sid), mine, range(self.layout.partitions))
+        for j in sorted(parts):
+            if j != self.partition:
+                engine.coverage.add_shared(parts[j]["cov"])
+        engine.gaps.pending = [sum(int(parts[j]["sampling"][i]) for j in parts) for i in (0, 1)]
+        shared.take(parts[j]["enc"] for j in sorted(parts))
+
+    async def _triage(self, events: list[Event], step: str) -> list[Triaged]:
+        """Triage the events this partition publishes, with the facts of others' vessels."""
+        engine = self.engine
+        assert engine is not None
+        own = self._own
+        cross = cross_encounters(events, own)
+        foreign: dict[int, VesselFacts] = {}
+        if cross:
+            mine = Triage(engine, self.factory.rules)
+            offer = {str(e.other_mmsi): facts_to_state(mine.facts(int(e.other_mmsi)))
+                     for e in cross if e.other_mmsi is not None and own(e.other_mmsi)}  # fmt: skip
+            want = sorted({int(e.other_mmsi) % self.layout.partitions
+                           for e in cross if own(e.mmsi) and e.other_mmsi is not None})  # fmt: skip
+            got = await self.exchange.swap("f", step, offer or None, want)
+            for j in want:
+                for m, f in got[j].items():
+                    foreign[int(m)] = facts_from_state(f)
+        published = [e for e in events if own(e.mmsi)]
+        return PartitionTriage(engine, self.factory.rules, foreign).decide(published)
 
     async def _publish(self, seq: int, payload: bytes) -> None:
         headers = {

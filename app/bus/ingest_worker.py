@@ -1,10 +1,11 @@
 """``mare worker ingest``: sources decoded and deduplicated once, published by partition.
 
 The decoder is the one the single process runs (`ais_ingest`), so deduplication across
-receivers and multipart assembly see the whole feed; each batch is then split by MMSI
-partition (`app.bus.subjects.partition_of`) and published to the partitions' subjects.
-Every partition gets the same ticks of the live clock (`app.pipeline.clock.LiveClock`,
-decided here once and recorded in the stream) and, when finite inputs end, a flush.
+receivers and multipart assembly see the whole feed; each batch is then judged by the clock
+guard, given its slices, split by MMSI partition (`app.bus.subjects.partition_of`) and
+published to every partition's subject (`BusPublisher`). Every partition gets the same ticks
+of the live clock (`app.pipeline.clock.LiveClock`, decided here once and recorded in the
+stream) and, when finite inputs end, a flush.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ import numpy as np
 from nats.js import JetStreamContext
 
 from ais_ingest.decoder import Decoder
-from ais_ingest.records import Batch, StaticReport
+from ais_ingest.records import Batch
 from ais_ingest.sources import LineSource, merge_chunks
 from ais_ingest.stream import decode_stream
 from app.bus import messages
 from app.bus.codec import encode_batch
 from app.bus.subjects import Layout, partition_of
 from app.pipeline.clock import LiveClock
+from geo.clock import ClockGuard
+from geo.config import EngineConfig
+from geo.engine import assign_slices
 
 log = logging.getLogger("app.bus.ingest")
 
@@ -45,34 +49,39 @@ class IngestStats:
     ticks: int = 0
 
 
-def split(batch: Batch, partitions: int) -> dict[int, Batch]:
-    """Return the batch's records by partition, each in arrival order (empty ones left out)."""
-    pos = batch.positions
-    out: dict[int, Batch] = {}
-    if len(pos):
-        part = partition_of(pos.mmsi, partitions)
-        for k in np.unique(part).tolist():
-            out[int(k)] = Batch(pos.take(part == k), [])
-    statics: dict[int, list[StaticReport]] = {}
-    for s in batch.statics:
-        statics.setdefault(s.mmsi % partitions, []).append(s)
-    for k, sts in statics.items():
-        out.setdefault(k, Batch()).statics.extend(sts)
-    return out
-
-
 class BusPublisher:
-    """Publishes batches, ticks and flushes to a deployment's record subjects."""
+    """Publishes batches, ticks and flushes to a deployment's record subjects.
+
+    Ingest is the one authority on event time: it runs the engine's guard against records
+    stamped far ahead (`geo.clock.ClockGuard`) over the whole feed and assigns every record
+    its slice as one engine over the whole feed would (`geo.engine.assign_slices`), and tells
+    each partition with its records (the ``clock`` of `app.bus.codec.encode_batch`). So every
+    partition closes the same slices at the same points of the feed, whichever vessels it
+    holds, and the partitions can exchange what crosses them there (`app.bus.slice_exchange`).
+    """
 
     def __init__(self, js: JetStreamContext, layout: Layout) -> None:
         self.js = js
         self.layout = layout
         self.stats = IngestStats()
         self.clock = LiveClock()
+        self.config = EngineConfig()
+        self.guard = ClockGuard(self.config)
+        self.slice: int | None = None  # the slice one engine over the whole feed is in
+        self.watermark: int | None = None
         #: Message ids: this run and a counter, so a publish retried after a lost ack is
         #: dropped by JetStream's duplicate window.
         self._run = uuid.uuid4().hex[:12]
         self._n = 0
+        self._steps = 0
+
+    @property
+    def _slice_ms(self) -> int:
+        return int(self.config.slice_s * 1000)
+
+    def _step(self) -> str:
+        self._steps += 1
+        return f"{self._run}-{self._steps}"
 
     async def _pub(self, partition: int, payload: bytes, headers: dict[str, str]) -> None:
         self._n += 1
@@ -88,36 +97,86 @@ class BusPublisher:
         self.stats.messages += 1
 
     async def batch(self, batch: Batch) -> None:
-        """Publish one decoded batch, split by partition."""
+        """Publish one decoded batch (judged by the guard first), split by partition."""
+        if not len(batch):
+            return
+        pos = batch.positions
+        for i in range(0, max(len(pos), 1), MAX_RECORDS):
+            piece = Batch(
+                pos.take(np.arange(i, min(i + MAX_RECORDS, len(pos)))),
+                batch.statics if i == 0 else [],
+            )
+            await self._clocked(self.guard.filter(piece, self.watermark))
+
+    async def _clocked(self, batch: Batch) -> None:
+        """Assign slices to a judged batch and publish it to every partition, as one step."""
         if not len(batch):
             return
         self.stats.batches += 1
         self.stats.records += len(batch)
-        if len(batch.positions):
-            self.clock.saw(int(batch.positions.time_ms.max()))
-        for k, part in sorted(split(batch, self.layout.partitions).items()):
-            for i in range(0, max(len(part.positions), 1), MAX_RECORDS):
-                piece = Batch(
-                    part.positions.take(np.arange(i, min(i + MAX_RECORDS, len(part.positions)))),
-                    part.statics if i == 0 else [],
-                )
-                if len(piece):
-                    headers = {messages.KIND: "batch", messages.SENT: f"{time.time():.6f}"}
-                    await self._pub(k, encode_batch(piece), headers)
+        pos = batch.positions
+        cm, pos_sid, sta_sid = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
+        sids = sorted(set(pos_sid.tolist()) | set(sta_sid))
+        if sids and (self.slice is None or sids[-1] > self.slice):
+            self.slice = sids[-1]
+        if len(pos):
+            last = int(cm[-1])
+            self.watermark = last if self.watermark is None else max(self.watermark, last)
+            self.clock.saw(int(pos.time_ms.max()))
+        assert self.watermark is not None or not len(pos)
+        part = partition_of(pos.mmsi, self.layout.partitions)
+        step = self._step()
+        sent = f"{time.time():.6f}"
+        for k in range(self.layout.partitions):
+            mine = part == k
+            ks = pos_sid[mine]
+            bounds = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True]).tolist()
+            if not len(ks):
+                bounds = []
+            runs = [[int(ks[a]), b - a] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+            statics = [
+                (r, sid) for r, sid in zip(batch.statics, sta_sid, strict=True)
+                if r.mmsi % self.layout.partitions == k
+            ]  # fmt: skip
+            clock = {
+                "sids": sids,
+                "runs": runs,
+                "statics": [sid for _, sid in statics],
+                "watermark": self.watermark,
+            }
+            piece = Batch(pos.take(mine), [r for r, _ in statics])
+            headers = {messages.KIND: "batch", messages.SENT: sent, messages.STEP: step}
+            await self._pub(k, encode_batch(piece, clock), headers)
 
     async def tick(self) -> None:
-        """Publish the live clock's event time to every partition (if any record came yet)."""
+        """Publish the live clock's event time to every partition when it closes a slice."""
         now = self.clock.now_ms()
-        if now is None:
+        if now is None or self.slice is None:
             return
+        target = int((now - self.config.live_lateness_s * 1000) // self._slice_ms)
+        if target <= self.slice:
+            return  # no engine would close anything
+        self.slice = target
+        floor = target * self._slice_ms
+        self.watermark = floor if self.watermark is None else max(self.watermark, floor)
         self.stats.ticks += 1
+        step = self._step()
         for k in range(self.layout.partitions):
-            await self._pub(k, b"", {messages.KIND: "tick", messages.FRONTIER: str(now)})
+            headers = {messages.KIND: "tick", messages.FRONTIER: str(now), messages.STEP: step}
+            await self._pub(k, b"", headers)
 
     async def flush(self) -> None:
-        """Tell every partition that the input ended (its engine closes everything)."""
+        """Tell every partition that the input ended (its engine closes everything).
+
+        Records the guard still holds are judged first, as `geo.engine.Engine.flush` does
+        (without a vessel's own fix to vouch for one: ingest keeps no tracks).
+        """
+        await self._clocked(self.guard.finish(self.watermark))
+        step = self._step()
         for k in range(self.layout.partitions):
-            await self._pub(k, b"", {messages.KIND: "flush"})
+            await self._pub(k, b"", {messages.KIND: "flush", messages.STEP: step})
+        if self.slice is not None:
+            self.slice += 1
 
 
 async def run_ingest(

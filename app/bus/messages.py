@@ -1,9 +1,12 @@
 """What a record message says besides its batch: its kind, and the event time of a tick.
 
-Ingest publishes three kinds to every partition's subject: ``batch`` (records), ``tick`` (event
-time has passed to ``Mare-Frontier`` ms: the live clock of `app.pipeline.clock`, decided once
-by ingest and recorded in the stream, so a replay after a restart closes the same slices) and
-``flush`` (a finite input ended: close everything, as `mare detect` does at the end).
+Ingest publishes three kinds to every partition's subject: ``batch`` (records, with ingest's
+clock in the body, `app.bus.codec`), ``tick`` (event time has passed to ``Mare-Frontier`` ms:
+the live clock of `app.pipeline.clock`, decided once by ingest and recorded in the stream, so
+a replay after a restart closes the same slices) and ``flush`` (a finite input ended: close
+everything, as `mare detect` does at the end). Every partition gets every message of a step
+(one decoded batch, one tick, the flush), under the same ``Mare-Step``: the partitions close
+the same slices at the same points and exchange what they must there (`app.bus.slice_exchange`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ FRONTIER = "Mare-Frontier"
 #: On an event message: the record message (stream sequence) whose events it carries.
 SOURCE_SEQ = "Mare-Source-Seq"
 MSG_ID = "Nats-Msg-Id"
+#: On a record message: the ingest step it belongs to (the same on every partition's message).
+STEP = "Mare-Step"
 #: On a record message: when ingest published it (Unix seconds), for the lag of what follows.
 SENT = "Mare-Sent"
 

@@ -78,6 +78,14 @@ class Layout:
     def alerts_stream(self) -> str:
         return f"{self._upper}_ALERTS"
 
+    # what crosses partitions at a slice close, and an encounter's facts: engine workers
+    @property
+    def exchange_stream(self) -> str:
+        return f"{self._upper}_EXCHANGE"
+
+    def exchange_subject(self, kind: str, key: str, partition: int | str) -> str:
+        return f"{self.prefix}.xchg.{kind}.{key}.{partition}"
+
     # engine state per partition
     @property
     def snapshot_bucket(self) -> str:

@@ -49,6 +49,9 @@ from geo.detectors.base import (
 from geo.events import Event, EventKind, Severity, format_time
 from geo.tracker import NO_SAMPLING, Fleet, sampling_at, sampling_update
 
+#: Fixed point of the feed sampling's slice sums (``w x log2(sampling)``, in 2**-20 s).
+_PRIOR_Q = float(1 << 20)
+
 
 def expected_interval_s(msg_type: U8, sog: F64, status: I8) -> F64:
     """Nominal seconds between position reports (ITU-R M.1371-5), element-wise.
@@ -157,7 +160,10 @@ class GapDetector:
         # The feed's own sampling (see `feed_sampling_s`): a decaying time-weighted mean of
         # log2(vessel sampling), folded in at slice ends, and this slice's part of it.
         self.prior = [0.0, 0.0, -1]  # sum of w * log2(w), sum of w, at (ms); w an interval
-        self.pending = [0.0, 0.0]
+        #: This slice's part in fixed point (`_PRIOR_Q`; w in ms): integer sums are the same
+        #: whatever the order and grouping of the vessels, in one engine or split between
+        #: several that add up their parts at the slice's end (`app.bus.slice_exchange`).
+        self.pending = [0, 0]
 
     def feed_sampling_s(self) -> float | None:
         """Return what the feed delivers of a vessel it has just met, from those it knows.
@@ -183,8 +189,8 @@ class GapDetector:
         if at >= 0:
             decay = 2.0 ** (-(boundary_ms - at) / 1000.0 / self.cfg.gap_sampling_half_life_s)
             num, den = num * decay, den * decay
-        self.prior = [num + self.pending[0], den + self.pending[1], boundary_ms]
-        self.pending = [0.0, 0.0]
+        self.prior = [num + self.pending[0] / _PRIOR_Q, den + self.pending[1] / 1000.0, boundary_ms]
+        self.pending = [0, 0]
 
     def process(self, ctx: SliceContext, fleet: Fleet, describe: Any) -> list[Event]:
         """Mark ``ctx.gap``, keep each vessel's sampling, return gaps of vessels that reappeared.
@@ -211,8 +217,8 @@ class GapDetector:
         if use.any():
             w = np.clip(dt[use], 1e-3, self.cfg.gap_sampling_cap_s)
             own = np.clip(typical[use], 1e-3, self.cfg.gap_sampling_cap_s)
-            self.pending[0] += float(np.sum(w * np.log2(own)))
-            self.pending[1] += float(np.sum(w))
+            self.pending[0] += int(np.rint(w * np.log2(own) * _PRIOR_Q).astype(np.int64).sum())
+            self.pending[1] += int(np.rint(w * 1000.0).astype(np.int64).sum())
         ctx.gap = gap
         events: list[Event] = []
         for i in np.flatnonzero(gap).tolist():
@@ -487,4 +493,7 @@ class GapDetector:
         self.thr = {int(s): float(v) for s, v in obj.get("thr", [])}
         self.held = {int(s) for s in obj.get("held", [])}
         self.prior = list(obj.get("prior", [0.0, 0.0, -1]))
-        self.pending = list(obj.get("pending", [0.0, 0.0]))
+        num, den = obj.get("pending", [0, 0])
+        if isinstance(num, float) or isinstance(den, float):  # a snapshot from before fixed point
+            num, den = int(round(num * _PRIOR_Q)), int(round(den * 1000.0))
+        self.pending = [num, den]

@@ -20,7 +20,6 @@ from ais_ingest.decoder import Decoder
 from ais_ingest.records import Batch
 from app.bus.codec import decode_events, triaged_from_state, triaged_to_state
 from app.bus.engine_worker import EngineFactory
-from app.bus.ingest_worker import split
 from app.bus.setup import engine_factory
 from app.bus.subjects import Layout
 from app.settings import ServiceSettings
@@ -168,25 +167,24 @@ def versions(by_partition: dict[int, list[State]]) -> dict[int, list[str]]:
 
 @cache
 def expected(path: Path, partitions: int) -> dict[int, list[str]]:
-    """`versions` of what the bus must publish for a capture (see `partitioned`)."""
-    return versions(partitioned(list(_decoded(path, 2048)), partitions))
-
-
-def partitioned(batches: list[Batch], partitions: int) -> dict[int, list[State]]:
-    """What the bus must publish: one engine per partition over its records, flushed."""
+    """`versions` of what the bus must publish for a capture: every event version of one process
+    (`one_process_versions`), by the partition of its vessel (an encounter's lower MMSI)."""
     out: dict[int, list[State]] = {}
-    for k in range(partitions):
-        eng = factory().new()
-        triage = Triage(eng, factory().rules)
-        evs: list[State] = []
-        for b in batches:
-            part = split(b, partitions).get(k)
-            if part is not None:
-                evs += [triaged_to_state(t) for t in triage.decide(eng.process(part))]
-        evs += [triaged_to_state(t) for t in triage.decide(eng.flush())]
-        if evs:
-            out[k] = evs
-    return out
+    for e in one_process_versions(path):
+        out.setdefault(int(e["event"]["mmsi"]) % partitions, []).append(e)
+    return versions(out)
+
+
+@cache
+def one_process_versions(path: Path) -> tuple[State, ...]:
+    """Every event version one engine over the whole feed emits, triaged, in order."""
+    eng = factory().new()
+    triage = Triage(eng, factory().rules)
+    out: list[State] = []
+    for b in _decoded(path, 2048):
+        out += [triaged_to_state(t) for t in triage.decide(eng.process(b))]
+    out += [triaged_to_state(t) for t in triage.decide(eng.flush())]
+    return tuple(out)
 
 
 async def wait_for(cond: object, timeout: float, what: str) -> None:

@@ -84,13 +84,13 @@ async def test_any_number_of_workers_gives_the_same_events(
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 18 item 2 open: encounters across partitions and the coverage learned from "
-    "other partitions' vessels are not exchanged (docs/scaling.md)",
-)
+@pytest.mark.parametrize("scenario", ["default", "smuggling"])
 async def test_four_partitions_give_the_events_of_one_process(
-    system_nats: str, prefix: str
+    system_nats: str, prefix: str, scenario: str
 ) -> None:
-    got = await run_bus(system_nats, Layout(prefix, 4), [[0, 1, 2, 3]], feed("default"))
-    assert fold_states(got) == one_process(feed("default"))
+    capture = feed(scenario)
+    got = await run_bus(system_nats, Layout(prefix, 4), [[0, 1, 2, 3]], capture)
+    assert fold_states(got) == one_process(capture)
+    assert versions(got) == expected(capture, 4)  # every version, each once
+    kinds = {e["event"]["kind"] for e in one_process(capture).values()}
+    assert "encounter" in kinds  # what crosses partitions is in the capture
