@@ -171,11 +171,14 @@ class PartitionWorker:
                     log.debug("partition %d: fetch failed: %s", self.partition, exc)
                     await asyncio.sleep(RETRY_S)
                     continue
-                for msg in msgs:
+                for msg in msgs:  # a message may wait at a slice close: snapshots go between
                     await self._handle(msg)
-                if loop.time() - last_snap >= self.snapshot_seconds and self.seq > self._snap_seq:
-                    await self.snapshot()
-                    last_snap = loop.time()
+                    if (
+                        loop.time() - last_snap >= self.snapshot_seconds
+                        and self.seq > self._snap_seq
+                    ):
+                        await self.snapshot()
+                        last_snap = loop.time()
         finally:
             if self.seq > self._snap_seq:
                 with contextlib.suppress(Exception):

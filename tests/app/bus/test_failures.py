@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from app.bus import snapshots
 from app.bus.codec import triaged_from_state
 from app.bus.connect import connect, ensure_layout
 from app.bus.ingest_worker import BusPublisher
@@ -142,6 +143,20 @@ async def acked_some(url: str, layout: Layout, consumer: tuple[str, str], n: int
         await nc.close()
 
 
+async def snapshotted(url: str, layout: Layout, partition: int) -> None:
+    """Wait until a partition's engine has a snapshot in the key-value store."""
+    nc = await connect(url, name="test-wait")
+    kv = await ensure_layout(nc.jetstream(), layout)
+
+    async def some() -> bool:
+        return await snapshots.load(kv, partition) is not None
+
+    try:
+        await wait_for(some, 60, f"a snapshot of partition {partition}")
+    finally:
+        await nc.close()
+
+
 async def published(url: str, layout: Layout) -> dict[int, list[dict[str, object]]]:
     nc = await connect(url, name="test-read")
     try:
@@ -163,6 +178,7 @@ async def test_engine_worker_killed_mid_stream_loses_and_doubles_nothing(
 
     async def kill_and_replace() -> None:
         await acked_some(system_nats, layout, engine_consumers(layout)[0], 5)
+        await snapshotted(system_nats, layout, 0)
         await asyncio.sleep(0.8)  # a snapshot or two behind the acks: a tail to replay
         workers[0].kill9()
         workers.append(Worker(tmp_path, env, "engine", "--partitions", "0"))
