@@ -14,7 +14,8 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   first accepted fix of the new track is flagged ``moved``: the vessel did not sail there, so
   the zone detector takes its zones as they are instead of reporting entries and exits (and on
   a jump back compares them with those before the first jump);
-- the outlier's track keeps reporting *interleaved* with the old track, or the position moves
+- the outlier's track keeps reporting *interleaved* with the old track (two of its fixes with
+  one of the old track's between are enough, as for an excursion), or the position moves
   back and forth between places (back to where it was before a jump after more than
   ``jump_return_window_s``, or away again after coming back): several transmitters share the
   MMSI. That is one ``position_jump`` episode (cause ``shared_mmsi``) per MMSI and period,
@@ -479,7 +480,11 @@ class Tracker:
                 if fix.t - primary.t > self._switch_ms(typical):
                     return self._switch(s, ep, primary, alt, fix)
                 return False, primary, n_fixes
-            if alt.count < cfg.track_confirm_fixes:
+            # Interleaved with the followed track, two fixes consistent with each other far off
+            # are a second transmitter, as two are an excursion: a sparse feed (an extract, one
+            # report in 30 or 60 min) may never show a clone's third fix.
+            shared_now = ep is None and alt.interleaved > 0 and alt.count >= cfg.excursion_fixes
+            if alt.count < cfg.track_confirm_fixes and not shared_now:
                 return False, primary, n_fixes
             if ep is not None:  # one more transmitter on a shared MMSI, or one heard again
                 alt.member = True
