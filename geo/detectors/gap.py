@@ -156,6 +156,9 @@ class GapDetector:
         self.dark: set[int] = set()  # slots with an open alert
         self.cover: dict[int, dict[str, Any]] = {}  # slot -> coverage verdict of its open alert
         self.thr: dict[int, float] = {}  # slot -> threshold (s) its open alert was raised on
+        # slot -> its open alert's last fix (t, lon, lat, sog, msg_type): a jump to another
+        # transmitter's track moves the vessel's fix on while this silence goes on
+        self.last: dict[int, tuple[int, float, float, float, int]] = {}
         self.held: set[int] = set()  # slots silent while their station is down (no alert)
         # The feed's own sampling (see `feed_sampling_s`): a decaying time-weighted mean of
         # log2(vessel sampling), folded in at slice ends, and this slice's part of it.
@@ -227,6 +230,7 @@ class GapDetector:
             self.dark.discard(s)
             cover = self.cover.pop(s, None)
             self.thr.pop(s, None)
+            self.last.pop(s, None)
             if ctx.prev_supp[i]:
                 continue  # silent in port or at anchorage: not a gap at sea
             down = not alerted and self._outage(s, int(ctx.prev_t[i]), int(ctx.t[i]), float(thr[i]))
@@ -369,6 +373,7 @@ class GapDetector:
             self.dark.add(s)
             lon, lat = float(fleet.lon[s]), float(fleet.lat[s])
             sog, th = float(fleet.sog[s]), float(thr[s])
+            self.last[s] = (int(t[s]), lon, lat, sog, int(fleet.msg_type[s]))
             details = self._open_details(lon, lat, sog, int(fleet.msg_type[s]), th, describe)
             nominal = expected_interval_s(
                 fleet.msg_type[s : s + 1], fleet.sog[s : s + 1], fleet.status[s : s + 1]
@@ -432,13 +437,13 @@ class GapDetector:
         for s in sorted(self.dark):
             if s >= len(fleet) or fleet.t[s] < 0:
                 continue
-            t0 = int(fleet.t[s])
+            here = (int(fleet.t[s]), float(fleet.lon[s]), float(fleet.lat[s]),
+                    float(fleet.sog[s]), int(fleet.msg_type[s]))  # fmt: skip
+            t0, lon, lat, sog, msg_type = self.last.get(s, here)
             if due is not None and not due(t0):
                 continue
-            lon, lat = float(fleet.lon[s]), float(fleet.lat[s])
-            sog = float(fleet.sog[s])
             th = self.thr.get(s, self.cfg.gap_floor_s)
-            details = self._open_details(lon, lat, sog, int(fleet.msg_type[s]), th, describe)
+            details = self._open_details(lon, lat, sog, msg_type, th, describe)
             cover = self.cover.get(s)
             if cover is not None:
                 details["coverage"] = cover
@@ -482,6 +487,10 @@ class GapDetector:
             "dark": sorted(self.dark),
             "cover": [[s, c] for s, c in sorted(self.cover.items())],
             "thr": [[s, v] for s, v in sorted(self.thr.items())],
+            "last": [
+                [s, t, lo, la, None if v != v else v, m]  # (JSON has no NaN)
+                for s, (t, lo, la, v, m) in sorted(self.last.items())
+            ],  # fmt: skip
             "held": sorted(self.held),
             "prior": self.prior,
             "pending": self.pending,
@@ -491,6 +500,10 @@ class GapDetector:
         self.dark = set(obj["dark"])
         self.cover = {int(s): c for s, c in obj.get("cover", [])}
         self.thr = {int(s): float(v) for s, v in obj.get("thr", [])}
+        self.last = {  # (older snapshots: the vessel's fix, as then)
+            int(s): (int(t), float(lo), float(la), float("nan" if v is None else v), int(m))
+            for s, t, lo, la, v, m in obj.get("last", [])
+        }
         self.held = {int(s) for s in obj.get("held", [])}
         self.prior = list(obj.get("prior", [0.0, 0.0, -1]))
         num, den = obj.get("pending", [0, 0])

@@ -95,3 +95,17 @@ def test_an_episode_with_nothing_new_is_not_republished() -> None:
     last_fix = ms(1.5 * HOUR)
     after = [e for e in loiter[:-1] if parse_time(e.details["ongoing_until"]) == last_fix]
     assert len(after) == 1  # at the boundary after the last slow fix, not at every one since
+
+
+def test_a_dark_vessel_whose_mmsi_turns_up_far_away_keeps_its_episode() -> None:
+    # silent from 30 min, "went dark" at an hour; at 90 min a transmitter with its MMSI reports
+    # 200 nm away (a new track, followed from its third fix); the silence goes on meanwhile
+    recs = sorted(
+        track(642000002, 0, 1800, 60, 33.0, 12.0, 10.0, 90.0)
+        + track(642000002, 5400, 4 * HOUR, 60, 36.0, 15.0, 10.0, 90.0)
+        + track(642000003, 0, 4 * HOUR, 60, 34.0, 12.0, 10.0, 90.0),
+        key=lambda r: r.time_ms,
+    )
+    gap = _versions(run_raw(recs), EventKind.AIS_GAP, 642000002)
+    assert len(gap) > 2 and {e.key() for e in gap} == {gap[0].key()}
+    assert len({str(e.details["last_position"]) for e in gap}) == 1
