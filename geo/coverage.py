@@ -44,6 +44,15 @@ thousandths), so sums do not depend on the order they are made in.
 
 `assess` is what the gap detector asks where a vessel vanished; see `Coverage.assess` for the
 verdicts and why the edge is downgraded rather than suppressed.
+
+A feed of a few vessels cannot learn where coverage ends: an extract of the vessels of interest
+(one report each per 5 or 10 min) is "fully heard" wherever it was heard, and a vessel that
+sails out of range vanishes in cells nothing else crossed. What an analyst running `mare detect`
+on an extract knows better is the coverage of the full feed it was cut from: `CoverageMap` is
+the learnt figures of a run (heard and expected per cell and class, the window summed), saved
+by ``mare detect --coverage-out`` and given to another with ``--coverage``. Its counts are
+added to the feed's own in every lookup (`Coverage.set_prior`): evidence pooled, so a full
+feed's thousands of expected reports decide a cell and an extract's few do not dilute them.
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ import numpy as np
 
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import F64, I64, U8, B
+from geo.errors import CoverageMapError
 from geo.stations import StationWatch
 
 MILLI = 1000
@@ -192,6 +202,58 @@ class _Bucket:
         return b
 
 
+MAP_FORMAT = "mare-coverage-map"
+MAP_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageMap:
+    """Heard and expected reports (thousandths) per cell key (`Coverage.cells`), keys sorted."""
+
+    cell_deg: float
+    keys: I64
+    heard: I64
+    expected: I64
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON document (``cells``: ``[key, heard, expected]`` rows)."""
+        rows = zip(self.keys.tolist(), self.heard.tolist(), self.expected.tolist(), strict=True)
+        return {
+            "format": MAP_FORMAT,
+            "version": MAP_VERSION,
+            "cell_deg": self.cell_deg,
+            "cells": [list(r) for r in rows],
+        }
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> CoverageMap:
+        """Read `to_dict` output; anything else raises `CoverageMapError` saying why.
+
+        Examples
+        --------
+        >>> m = CoverageMap.from_dict({"format": "mare-coverage-map", "version": 1,
+        ...     "cell_deg": 0.1, "cells": [[7, 2, 4000], [3, 1, 1000]]})
+        >>> m.keys.tolist(), m.expected.tolist()
+        ([3, 7], [1000, 4000])
+        """
+        if not isinstance(obj, dict) or obj.get("format") != MAP_FORMAT:
+            raise CoverageMapError(f"not a coverage map (format is not {MAP_FORMAT!r})")
+        if obj.get("version") != MAP_VERSION:
+            raise CoverageMapError(f"coverage map version {obj.get('version')!r} is not 1")
+        deg = obj.get("cell_deg")
+        cells = obj.get("cells")
+        if not isinstance(deg, int | float) or deg <= 0 or not isinstance(cells, list):
+            raise CoverageMapError("a coverage map needs cell_deg > 0 and a list of cells")
+        try:
+            arr = np.array(cells, dtype=np.int64).reshape(-1, 3)
+        except (TypeError, ValueError):
+            raise CoverageMapError("each cell must be [key, heard, expected] integers") from None
+        if len(arr) and (arr.min() < 0 or len(np.unique(arr[:, 0])) != len(arr)):
+            raise CoverageMapError("cell figures must be non-negative and keys unique")
+        arr = arr[np.argsort(arr[:, 0])]
+        return cls(float(deg), arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy())
+
+
 @dataclass(frozen=True, slots=True)
 class CoverageAt:
     """Coverage where a vessel vanished, as carried in ``ais_gap`` details (``coverage``)."""
@@ -227,6 +289,7 @@ class Coverage:
         self.rows = int(round(180.0 / self.deg))
         self.window_h = max(1, int(round(cfg.coverage_window_s / 3600.0)))
         self.min_evidence_milli = int(cfg.coverage_min_evidence * MILLI)
+        self.prior: CoverageMap | None = None  # configuration, like zones: not in a snapshot
         self._reset()
 
     def _reset(self) -> None:
@@ -607,7 +670,7 @@ class Coverage:
         return min(1.0, h * MILLI / e), e / MILLI
 
     def counts(self, cells: list[int]) -> tuple[int, int]:
-        """Heard and expected (thousandths) in the window, summed over some cells."""
+        """Heard and expected (thousandths) in the window and the prior, summed over cells."""
         self._flush()
         keys = np.array(sorted(cells), dtype=np.int64)
         h = e = 0
@@ -615,7 +678,31 @@ class Coverage:
             hh, ee = b.get(keys)
             h += hh
             e += ee
+        p = self.prior
+        if p is not None and len(p.keys):
+            i = np.minimum(np.searchsorted(p.keys, keys), len(p.keys) - 1)
+            hit = i[p.keys[i] == keys]
+            h += int(p.heard[hit].sum())
+            e += int(p.expected[hit].sum())
         return h, e
+
+    def set_prior(self, prior: CoverageMap | None) -> None:
+        """Judge coverage with a map learnt from another feed too (module docstring)."""
+        if prior is not None and abs(prior.cell_deg - self.deg) > 1e-9:
+            raise CoverageMapError(
+                f"the coverage map has cells of {prior.cell_deg} deg, the engine {self.deg} deg"
+            )
+        self.prior = prior
+
+    def learnt_map(self) -> CoverageMap:
+        """Return what this feed taught, the window's hours summed, stations folded."""
+        self._flush()
+        parts = [b.to_state() for b in self.buckets.values()]
+        keys = np.array([k for p in parts for k in p["keys"]], dtype=np.int64) >> _STATION_BITS
+        heard = np.array([x for p in parts for x in p["heard"]], dtype=np.int64)
+        exp = np.array([x for p in parts for x in p["expected"]], dtype=np.int64)
+        k, h, e = _reduce(keys, heard, exp) if len(keys) else (keys, heard, exp)
+        return CoverageMap(self.deg, k, h, e)
 
     def _block(self, key: int) -> list[int]:
         row, col = divmod(key >> 1, self.cols)

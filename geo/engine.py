@@ -32,7 +32,7 @@ from ais_ingest.records import Batch, StaticReport
 from geo.clock import ClockGuard
 from geo.config import EngineConfig
 from geo.contacts import Contact
-from geo.coverage import Coverage
+from geo.coverage import Coverage, CoverageMap
 from geo.detectors.base import Describer, Place, PlaceIndex, SliceContext
 from geo.detectors.contacts import ContactFusion
 from geo.detectors.encounter import EncounterDetector
@@ -197,6 +197,10 @@ class Engine:
         self._keys = zone_keys(self.zones)
         self._supp_zone = np.array([z.suppresses_behaviour for z in self.zones], dtype=np.bool_)
         self.zone_det.set_zones(self.zones)
+
+    def set_coverage_map(self, prior: CoverageMap | None) -> None:
+        """Judge receiver coverage with a map learnt from a fuller feed too (`geo.coverage`)."""
+        self.coverage.set_prior(prior)
 
     def set_watchlist(self, watchlist: Watchlist) -> None:
         """Swap the watchlist (hot reload): later records are checked against the new entries."""

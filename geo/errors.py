@@ -15,3 +15,7 @@ class PlacesFileError(GeoError, ValueError):
 
 class AlertRulesError(GeoError):
     """An alert rules file that cannot be applied; the message names the rule and why."""
+
+
+class CoverageMapError(GeoError):
+    """A coverage map file that cannot be used; the message says why."""

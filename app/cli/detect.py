@@ -33,6 +33,7 @@ from app.cli.console import decoder_from_settings, err, fail, file_progress, war
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
 from geo import shipped
 from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file, max_severity
+from geo.coverage import CoverageMap
 from geo.detectors.base import Place
 from geo.engine import Engine
 from geo.errors import GeoError
@@ -154,6 +155,18 @@ def outage_lines(counts: dict[str, Any]) -> list[str]:
     if out:
         out[-1] += f"; {counts.get('silences_in_outages', 0):,} silences put down to outages"
     return out
+
+
+def read_coverage_map(path: Path) -> CoverageMap:
+    """Read a coverage map file (``--coverage``); a bad one is one clear error line."""
+    try:
+        return CoverageMap.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise fail(f"cannot read coverage map {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # not JSON
+        raise fail(f"coverage map {path} is not JSON: {exc}") from None
+    except GeoError as exc:
+        raise fail(f"coverage map {path}: {exc}") from None
 
 
 class UntimedCapture(Exception):
@@ -279,6 +292,18 @@ def detect(
             help="Alert rules deciding which events are alerts (default: the shipped rules).",
         ),
     ] = None,
+    coverage: Annotated[
+        Path | None,
+        typer.Option(
+            "--coverage",
+            help="Receiver coverage learnt from a fuller feed (--coverage-out of a run on it): "
+            "an extract of a few vessels cannot tell out of range from gone dark without it.",
+        ),
+    ] = None,
+    coverage_out: Annotated[
+        Path | None,
+        typer.Option("--coverage-out", help="Write the receiver coverage this run learnt."),
+    ] = None,
 ) -> None:
     """Run the behaviour engine over captures and write one event per episode."""
     zone_list, wl, place_list = _load_inputs(captures, zones, watchlist, places)
@@ -287,6 +312,8 @@ def detect(
     except ValueError as exc:
         raise fail(f"--assume-time: {exc}") from None
     engine = Engine(zone_list, watchlist=wl, places=place_list)
+    if coverage is not None:
+        engine.set_coverage_map(read_coverage_map(coverage))
     try:
         rule_set = load_rules_file(rules or SHIPPED_RULES_FILE, zone_ids={z.id for z in zone_list})
     except GeoError as exc:
@@ -339,6 +366,11 @@ def detect(
         warn_line(
             too_many + (f" (see {stats_file})" if stats_file else " (--stats FILE for all counts)")
         )
+    if coverage_out is not None:
+        try:
+            coverage_out.write_text(json.dumps(engine.coverage.learnt_map().to_dict()) + "\n")
+        except OSError as exc:
+            raise fail(f"cannot write {coverage_out}: {exc}") from None
     if stats_file is not None:
         report = {**decoder.stats.report(), "engine": counts}
         try:

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pyais
+import pytest
 from typer.testing import CliRunner
 
 import app.cli.commands  # noqa: F401  (registers the commands)
@@ -241,3 +242,46 @@ def test_detect_refuses_a_bad_contact_file_naming_row_and_field(tmp_path: Path) 
     )
     assert res.exit_code == 2
     assert "row 1, kind: 'balloon' is not one of" in res.output
+
+
+def test_detect_saves_the_coverage_it_learnt_and_judges_with_a_saved_one(tmp_path: Path) -> None:
+    cap, zones = str(capture(tmp_path)), str(zones_file(tmp_path))
+    saved = tmp_path / "coverage.json"
+    args = ["detect", cap, "--zones", zones, "--out", str(tmp_path / "a.jsonl")]
+    res = runner.invoke(cli, [*args, "--coverage-out", str(saved)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(saved.read_text())
+    assert doc["format"] == "mare-coverage-map" and doc["cell_deg"] == 0.1
+    heard = sum(h for _, h, _ in doc["cells"])
+    assert heard == 360 + 180 + 150  # every fix the capture's vessels were heard at
+    # Judged with it: the same gap, its coverage now resting on the saved evidence too.
+    out = tmp_path / "b.jsonl"
+    res = runner.invoke(cli, [*args[:-1], str(out), "--coverage", str(saved)])
+    assert res.exit_code == 0, res.output
+    (gap,) = [json.loads(x) for x in out.read_text().splitlines() if '"ais_gap"' in x]
+    (before,) = [
+        json.loads(x) for x in (tmp_path / "a.jsonl").read_text().splitlines() if '"ais_gap"' in x
+    ]
+    assert gap["start"] == before["start"]
+    cov, cov0 = gap["details"]["coverage"], before["details"]["coverage"]
+    assert cov["evidence_reports"] > cov0["evidence_reports"]
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"format": "mare-coverage-map", "version": 9}', "version 9 is not 1"),
+        ('{"type": "FeatureCollection"}', "not a coverage map"),
+    ],
+)
+def test_a_bad_coverage_map_is_one_clear_error(tmp_path: Path, text: str, why: str) -> None:
+    bad = tmp_path / "cov.json"
+    bad.write_text(text)
+    res = runner.invoke(
+        cli,
+        ["detect", str(capture(tmp_path)), "--zones", str(zones_file(tmp_path)),
+         "--out", str(tmp_path / "e"), "--coverage", str(bad)],
+    )  # fmt: skip
+    assert res.exit_code == 2
+    assert why in res.output and "Traceback" not in res.output

@@ -3,14 +3,17 @@
 import json
 import math
 import random
+import re
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from ais_ingest.records import PositionReport, Record
 from geo.config import EngineConfig
-from geo.coverage import Coverage
+from geo.coverage import Coverage, CoverageMap
 from geo.engine import Engine
+from geo.errors import CoverageMapError
 from geo.events import Event, EventKind, Severity
 from geo.risk import risk_score
 from tests.geo.engine_scenarios import (
@@ -211,3 +214,51 @@ def test_long_silences_teach_the_cells_on_the_way() -> None:
     assert bucket.expected == 360_000
     q, evidence = cov.quality(12.5, 35.0, pool=False)
     assert evidence > 0 and (q is None or q == 0.0)
+
+
+def extract(recs: list[Record], mmsis: set[int], every_s: float) -> list[Record]:
+    """An analyst's extract: a few vessels, one report each per ``every_s`` at most."""
+    out: list[Record] = []
+    last: dict[int, int] = {}
+    for r in recs:
+        if r.mmsi in mmsis and r.time_ms - last.get(r.mmsi, -(10**15)) >= every_s * 1000:
+            out.append(r)
+            last[r.mmsi] = r.time_ms
+    return out
+
+
+def test_an_extract_judged_with_the_full_feeds_map_sees_the_edge() -> None:
+    full = make_engine()
+    full.process(batches(SCENARIO)[0])
+    full.flush()
+    learnt = CoverageMap.from_dict(json.loads(json.dumps(full.coverage.learnt_map().to_dict())))
+    assert len(learnt.keys) > 10 and learnt.expected.sum() > learnt.heard.sum() * 1000 // 2
+    # an extract of one ship that crossed the hole, one report in 5 min
+    (mmsi,) = {g.mmsi for g in GAPS if g.mmsi == 247100021}
+    recs = extract(SCENARIO, {mmsi}, 300.0)
+    (alone,) = of_kind(final(run_raw(recs)), EventKind.AIS_GAP)
+    # by itself it hears its vessel at its sampling, everywhere: it cannot see the edge
+    assert alone.details["coverage"]["verdict"] == "good"
+    eng = make_engine()
+    eng.set_coverage_map(learnt)
+    (gap,) = of_kind(final(eng.process(batches(recs)[0]) + eng.flush()), EventKind.AIS_GAP)
+    assert gap.key() == alone.key() and gap.details["coverage"]["verdict"] == "edge"
+    assert gap.severity is Severity.LOW
+
+
+def test_a_bad_coverage_map_is_refused_saying_why() -> None:
+    good = {"format": "mare-coverage-map", "version": 1, "cell_deg": 0.1, "cells": [[1, 2, 3]]}
+    assert CoverageMap.from_dict(good).heard.tolist() == [2]
+    for bad, why in (
+        ({**good, "format": "geojson"}, "not a coverage map"),
+        ({**good, "version": 2}, "version"),
+        ({**good, "cells": [[1, 2]]}, "[key, heard, expected]"),
+        ({**good, "cells": [[1, -2, 3]]}, "non-negative"),
+        ({**good, "cells": [[1, 2, 3], [1, 2, 3]]}, "unique"),
+        ([], "not a coverage map"),
+    ):
+        with pytest.raises(CoverageMapError, match=re.escape(why)):
+            CoverageMap.from_dict(bad)
+    coarse = CoverageMap.from_dict({**good, "cell_deg": 0.5})
+    with pytest.raises(CoverageMapError, match="cells of 0.5 deg"):
+        make_engine().set_coverage_map(coarse)
