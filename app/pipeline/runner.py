@@ -32,6 +32,7 @@ loop (`call_soon_threadsafe`), never race with `Engine.process`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import logging
@@ -268,6 +269,32 @@ class Pipeline:
             fn(*args)
         else:
             loop.call_soon_threadsafe(fn, *args)
+
+    def call_on_loop(self, fn: Callable[[], T], timeout: float = 30.0) -> T:
+        """Run ``fn`` on the pipeline's loop and return its result (from a worker thread).
+
+        For reads of the engine's state that must not interleave with a batch (the engine is
+        the loop's); directly when there is no loop, or when called on it.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return fn()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            return fn()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(fn())
+            except BaseException as exc:  # handed to the caller
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return done.result(timeout)
 
     def set_zones(self, zones: Sequence[Zone]) -> None:
         """Give the running engine a new zone set (takes effect before the next batch)."""

@@ -5,7 +5,9 @@ saved document is validated like the rules file, against the zones in the store,
 with ``422 invalid_rules`` naming the rule and the reason; a good one is stored, audited
 (``alert_rules.update``, the rule ids before and after) and applied by the running pipeline to
 events from its next batch on, and its narrowings to people's streams and webhooks at once.
-Alerts already raised stay as they are.
+What is open is reviewed at once (`app.pipeline.rule_change`, audited as
+``alert_rules.review``): an alert the new rules would not raise is withdrawn unless a person
+has taken it on, an open episode they would alert on is raised; resolved alerts are history.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import APIRouter, Body
 
 from app.api.deps import CurrentUser, PipelineDep, RepoDep, ServicesDep, allow
 from app.identity import ALL_ROLES, Role
+from app.pipeline.rule_change import review_open_alerts
 from geo.alert_rules import parse_rules
 
 router = APIRouter(prefix="/api/v1/alert-rules", tags=["alert rules"])
@@ -46,4 +49,6 @@ def put_rules(
     repo.save_alert_rules(rules.to_dict(), user.username, detail)
     pipeline.set_rules(rules)
     services.identities_changed()  # narrowings: open streams and webhooks re-read at once
+    if not services.settings.api_only:  # (an API node of the bus runs no engine)
+        review_open_alerts(pipeline, repo, rules, user.username)
     return rules.to_dict()

@@ -110,6 +110,12 @@ export class AlertFeed {
    */
   push(alert) {
     const key = keyOf(alert);
+    if (alert.alert === false) {
+      // withdrawn by new alert rules: kept on the vessel as an event, gone from the list
+      const had = this.alerts.delete(key);
+      if (had) this.draw();
+      return false;
+    }
     const provisional = `p:${episode(alert)}`;
     const known = this.alerts.has(key) || this.alerts.has(provisional);
     if (alert.id != null) this.alerts.delete(provisional);

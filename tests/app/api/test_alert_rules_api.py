@@ -135,3 +135,59 @@ def test_a_liaison_gets_its_zones_alerts_narrowed_by_the_rules_that_apply_to_it(
     )
     assert service.get("/api/v1/alerts", "liaison").json()["items"] == []
     assert service.get("/api/v1/stats", "liaison").json()["alerts_open"] == 0
+
+
+A_IN_HAND, B_UNTOUCHED, C_IN_BETA = 247000031, 247000032, 247000033
+
+
+def test_changed_rules_review_open_alerts_keeping_what_a_person_has_in_hand(svc: Service) -> None:
+    every = svc.get("/api/v1/alert-rules").json()
+
+    def put(doc: dict[str, Any]) -> None:
+        r = svc.client.put("/api/v1/alert-rules", headers=svc.headers("admin"), json=doc)
+        assert r.status_code == 200, r.text
+
+    # every event an alert: two vessels into alpha, one into beta; then they fall silent while
+    # a fourth, away from the zones, sails on for three hours
+    svc.send(
+        crossing(A_IN_HAND, 11.95, 35.2) + crossing(B_UNTOUCHED, 11.95, 35.3)
+        + crossing(C_IN_BETA, 12.95, 35.2) + crossing(247000039, 11.0, 36.5, steps=62)
+    )  # fmt: skip
+
+    def entries() -> dict[int, dict[str, Any]] | None:
+        items = svc.get("/api/v1/alerts?kind=zone_entry").json()["items"]
+        found = {a["mmsi"]: a for a in items}
+        return found if len(found) == 3 else None
+
+    def gaps() -> set[int] | None:
+        items = svc.get("/api/v1/alerts?kind=ais_gap").json()["items"]
+        found = {a["mmsi"] for a in items if a["end"] is None}
+        return found if len(found) == 3 else None
+
+    entry = svc.wait_for(entries, timeout=20)
+    svc.wait_for(gaps, timeout=20)
+    a_id = entry[A_IN_HAND]["id"]
+    assert svc.post(f"/api/v1/alerts/{a_id}/acknowledge", "officer").status_code == 200
+    put(BETA_ONLY)
+    # B's entry and every dark vessel's alert withdrawn (events on the vessel now), A's entry
+    # kept (the officer has it), C's entry decided by the new rule; resolved ones untouched
+    now = {(a["mmsi"], a["kind"]): a for a in svc.get("/api/v1/alerts").json()["items"]}
+    assert set(now) == {(A_IN_HAND, "zone_entry"), (C_IN_BETA, "zone_entry")}
+    assert now[(C_IN_BETA, "zone_entry")]["rule"] == "beta-entries"
+    assert now[(C_IN_BETA, "zone_entry")]["severity"] == "high"
+    b = svc.get(f"/api/v1/vessels/{B_UNTOUCHED}").json()["recent_events"]
+    assert {(e["kind"], e["alert"]) for e in b} >= {("zone_entry", False), ("ais_gap", False)}
+    [review] = [
+        e for e in services_of(svc.app).repo.audit_of("alert_rules")
+        if e["action"] == "alert_rules.review"
+    ]  # fmt: skip
+    assert review["user"] == "admin"
+    assert review["detail"]["kept_in_hand"] == [a_id]
+    assert entry[B_UNTOUCHED]["id"] in review["detail"]["withdrawn"]
+    assert len(review["detail"]["withdrawn"]) == 1 + 3  # B's entry, three "went dark"
+    # back to every event an alert: the vessels still dark are alerts again; B's entry, over
+    # and done with, stays an event
+    put(every)
+    again = {(a["mmsi"], a["kind"]) for a in svc.get("/api/v1/alerts").json()["items"]}
+    assert {(m, "ais_gap") for m in (A_IN_HAND, B_UNTOUCHED, C_IN_BETA)} <= again
+    assert (B_UNTOUCHED, "zone_entry") not in again
