@@ -474,7 +474,10 @@ def run_one(
     scores = match(events, labels, end_ms=sim.end)
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
-        stem = f"{spec.scenario}-{spec.seed}"
+        # (the run's whole name: the 6-h and 24-h runs of a seed are two files)
+        stem = f"{spec.scenario}-{spec.seed}-{spec.hours:g}h" + (
+            f"-lon{spec.shift_deg:+g}" if spec.shift_deg else ""
+        )
         for name, objs in (("events", events), ("truth", labels)):
             with (dump / f"{stem}.{name}.jsonl").open("w") as f:
                 f.writelines(json.dumps(o, default=str) + "\n" for o in objs)
