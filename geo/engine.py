@@ -655,7 +655,8 @@ class Engine:
         ``records`` were given; ``unused`` counts position records that reached no track, by
         reason (``future_time`` from the clock guard, then `UNUSED_REASONS`); ``held`` are
         waiting for the clock guard's judgement now; ``clock_jumps`` counts held runs let
-        through.
+        through; ``contacts`` counts contacts fused, waiting, and fused late by kind
+        (`ContactFusion.counts`).
         """
         return {
             "records": self.records,
@@ -664,6 +665,7 @@ class Engine:
             "clock_jumps": self.clock.jumps,
             "station_outages": self.station_outages(),
             "silences_in_outages": self.coverage.stations.explained,
+            "contacts": self.contacts.counts(),
         }
 
     def station_outages(self) -> list[dict[str, Any]]:

@@ -170,6 +170,21 @@ class ServiceCollector(Collector):
         )
         explained.add_metric([], counts["silences_in_outages"])
         yield explained
+        contacts = counts["contacts"]
+        late = CounterMetricFamily(
+            "mare_contacts_late",
+            "Contacts fused more than 2 h behind the engine clock (its AIS history): the fixes "
+            "before them were partly gone, so fused against what was left; by source kind",
+            labels=["kind"],
+        )
+        for kind, n in sorted(contacts["late"].items()):
+            late.add_metric([kind], n)
+        yield late
+        waiting = GaugeMetricFamily(
+            "mare_contacts_pending", "Contacts waiting for event time to pass them (settle time)"
+        )
+        waiting.add_metric([], contacts["pending"])
+        yield waiting
         now = GaugeMetricFamily(
             "mare_engine_event_time_seconds", "Event time the engine has reached (epoch s)"
         )

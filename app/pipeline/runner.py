@@ -36,6 +36,7 @@ import concurrent.futures
 import contextlib
 import itertools
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -57,7 +58,7 @@ from app.store.errors import StoreUnavailable
 from geo.alert_rules import AlertRules, every_event_alerts
 from geo.contacts import Contact
 from geo.engine import Engine
-from geo.events import Event
+from geo.events import Event, format_time
 from geo.triage import Triage, Triaged
 from geo.watchlist import Watchlist
 from geo.zones import Zone
@@ -409,11 +410,18 @@ class Pipeline:
 
     def _contact_outcomes(self) -> None:
         """Record, in the writer thread, what fusion made of stored contacts (vessel, target)."""
-        rows = [
-            (o.contact.id, o.mmsi, o.target)
-            for o in self.engine.contacts.take_outcomes()
-            if o.contact.id is not None
-        ]
+        outcomes = self.engine.contacts.take_outcomes()
+        late = [o.contact for o in outcomes if o.late]
+        if late:
+            kinds = Counter(c.kind.value for c in late)
+            log.warning(
+                "%d contact(s) fused more than %d h behind the engine clock (%s), the oldest at "
+                "%s: the AIS before them was partly gone (mare_contacts_late_total)",
+                len(late), self.engine.config.contact_history_s // 3600,
+                ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
+                format_time(min(c.time_ms for c in late)),
+            )  # fmt: skip
+        rows = [(o.contact.id, o.mmsi, o.target) for o in outcomes if o.contact.id is not None]
         if not rows or self._writer is None:
             return
         self.counters.contacts_fused += len(rows)

@@ -162,12 +162,16 @@ class DarkTrack:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What fusion made of one contact: attached to ``mmsi``, or part of dark ``target``."""
+    """What fusion made of one contact: attached to ``mmsi``, or part of dark ``target``.
+
+    ``late``: fused more than ``contact_history_s`` behind the engine clock (`is_late`).
+    """
 
     contact: Contact
     mmsi: int | None
     target: int | None
     distance_m: float | None
+    late: bool = False
 
 
 class ContactFusion:
@@ -175,13 +179,15 @@ class ContactFusion:
 
     def __init__(self, cfg: EngineConfig) -> None:
         self.cfg = cfg
-        self.history = AisHistory(cfg.contact_history_s)
+        # a contact up to contact_history_s behind the clock has every fix it may use
+        self.history = AisHistory(cfg.contact_history_s + cfg.contact_interp_max_s)
         self.pending: list[tuple[tuple[Any, ...], Contact]] = []
         self.tracks: dict[int, DarkTrack] = {}
         self.lengths: dict[int, float] = {}
         self.types: dict[int, int] = {}
         self.outcomes: list[Outcome] = []
-        self.late = 0
+        #: Contacts fused more than ``contact_history_s`` behind the engine clock, by kind.
+        self.late: dict[str, int] = {}
         self.fused = 0
         #: Whether a point lies in a port or anchorage zone (set by the engine; none by default).
         self.in_harbour: Callable[[float, float], bool] = lambda lon, lat: False
@@ -242,9 +248,9 @@ class ContactFusion:
     def _fuse(self, c: Contact, near: Near, zone_of: ZoneOf) -> list[Event]:
         cfg = self.cfg
         self.fused += 1
-        oldest = self.history.oldest_ms
-        if oldest is None or c.time_ms < oldest + cfg.contact_interp_max_s * 1000:
-            self.late += 1
+        late = self.is_late(c)
+        if late:
+            self.late[c.kind.value] = self.late.get(c.kind.value, 0) + 1
         reach = max(cfg.association_escort_m, cfg.contact_match_margin_m) + c.radius
         placed = self.history.positions_at(
             c.time_ms,
@@ -263,15 +269,32 @@ class ContactFusion:
         match = self._match(c, placed, d)
         if match is not None:
             i, dist = match
-            self.outcomes.append(Outcome(c, int(placed.mmsi[i]), None, dist))
+            self.outcomes.append(Outcome(c, int(placed.mmsi[i]), None, dist, late))
             return []
         track, is_new = self._track_for(c, zone_of)
         if is_new and len(d):
             j = int(np.argmin(d))
             track.nearest_ais = {"mmsi": int(placed.mmsi[j]), "distance_nm": nm(float(d[j]))}
-        self.outcomes.append(Outcome(c, None, track.number, None))
+        self.outcomes.append(Outcome(c, None, track.number, None, late))
         assoc = self._associate(track, c, placed, d, near)
         return [self._dark_event(track, near), *assoc]
+
+    def is_late(self, c: Contact) -> bool:
+        """Return whether a contact is more than ``contact_history_s`` behind the engine clock.
+
+        The AIS history before it is then partly gone: it is fused against what is left (a
+        hotline call or a SAR scene delivered hours late still shows its boat) and counted.
+        """
+        now = self.history.last_ms
+        return now is not None and c.time_ms < now - int(self.cfg.contact_history_s * 1000)
+
+    def counts(self) -> dict[str, Any]:
+        """Return the contacts fused, waiting, and fused late (by kind) since the start."""
+        return {
+            "fused": self.fused,
+            "pending": len(self.pending),
+            "late": dict(sorted(self.late.items())),
+        }
 
     def _could_be(self, c: Contact, mmsi: int) -> bool:
         """Return whether the AIS vessel may be what the contact saw (length, people on board).
@@ -507,7 +530,7 @@ class ContactFusion:
             "tracks": [self.tracks[n].to_state() for n in sorted(self.tracks)],
             "lengths": {str(k): v for k, v in self.lengths.items()},
             "types": {str(k): v for k, v in self.types.items()},
-            "late": self.late,
+            "late": dict(sorted(self.late.items())),
             "fused": self.fused,
         }
 
@@ -521,5 +544,6 @@ class ContactFusion:
             self.tracks[tr.number] = tr
         self.lengths = {int(k): float(v) for k, v in obj.get("lengths", {}).items()}
         self.types = {int(k): int(v) for k, v in obj.get("types", {}).items()}
-        self.late = int(obj.get("late", 0))
+        late = obj.get("late", {})  # an int in older snapshots, which counted it wrongly
+        self.late = {str(k): int(v) for k, v in late.items()} if isinstance(late, dict) else {}
         self.fused = int(obj.get("fused", 0))

@@ -216,3 +216,23 @@ def test_vague_positions_cannot_show_a_meeting() -> None:
     out = final(run_with(fisher_meets_boat(), [call]))
     assert len(of_kind(out, EventKind.DARK_TARGET)) == 1
     assert of_kind(out, EventKind.CONTACT_ASSOCIATION) == []
+
+
+def test_a_contact_hours_behind_the_clock_is_fused_and_counted_late_by_kind() -> None:
+    # a 4 h capture; a SAR scene of t=600 s handed over at 3 h, a sighting of 2 h 50 min on time
+    recs = track(FERRY, 0, 4 * 3600, 60, LAT, LON, 12.0, 90.0)
+    eng = make_engine()
+    out: list[Event] = []
+    bs = batches(recs, [60] * 4)
+    for i, b in enumerate(bs):
+        out += eng.process(b)
+        if i == 2:  # the clock at 3 h
+            eng.add_contacts([_at(600, 33.0, 12.0, ContactKind.SAR),
+                              _at(3 * 3600 - 600, 33.2, 14.5)])  # fmt: skip
+    out += eng.flush()
+    assert eng.record_counts()["contacts"] == {"fused": 2, "pending": 0, "late": {"sar": 1}}
+    outcomes = {o.contact.kind: o for o in eng.contacts.take_outcomes()}
+    assert outcomes[ContactKind.SAR].late and not outcomes[ContactKind.AIRCRAFT].late
+    assert len(of_kind(final(out), EventKind.DARK_TARGET)) == 2  # fused all the same
+    state = Engine.restore(eng.snapshot(), []).record_counts()["contacts"]
+    assert state["late"] == {"sar": 1}

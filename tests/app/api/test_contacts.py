@@ -124,3 +124,27 @@ def test_dark_targets_reach_and_who_gets_there_first(service: Service) -> None:
     assert [v["number"] for v in service.get("/api/v1/targets", "liaison").json()] == [t["number"]]
     assert service.get("/api/v1/targets/1000000000").status_code == 404
     assert service.get("/api/v1/targets/5").status_code == 422
+
+
+def _late_sar(svc: Service) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = svc.get("/metrics").text
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            if s.name == "mare_contacts_late_total" and s.labels == {"kind": "sar"}:
+                return float(s.value)
+    return 0.0
+
+
+def test_a_contact_hours_behind_the_engine_clock_is_counted_late(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    t0 = service.event_time()
+    before = _late_sar(service)
+    scene = {"time": _iso(t0 - 3 * 3600), "lat": 35.0, "lon": 12.9, "kind": "sar", "source": "S1"}
+    assert service.post("/api/v1/contacts", "officer", json=scene).status_code == 201
+    service.send([position(247_000_011, 13.4, 35.1, t0 + 60 * k, speed=8.0) for k in range(4)])
+    assert service.wait_for(lambda: _late_sar(service) > before, timeout=20)
+    assert _late_sar(service) == before + 1
+    assert any("behind the engine clock (sar 1)" in r.getMessage() for r in caplog.records)
