@@ -108,11 +108,18 @@ def test_dark_targets_reach_and_who_gets_there_first(service: Service) -> None:
     lines = [position(247_000_010, 13.2, 35.2, t0 + 60 * k, speed=8.0) for k in range(26)]
     boat = {"time": _iso(t0 + 120), "lat": 35.3, "lon": 12.3, "kind": "sar", "source": "S1A",
             "length_m": 9}  # fmt: skip
-    assert service.post("/api/v1/contacts", "officer", json=boat).status_code == 201
+    elsewhere = {**boat, "lat": 35.45, "lon": 13.4, "source": "S1B"}  # in beta: not the liaison's
+    assert service.post("/api/v1/contacts", "officer", json=[boat, elsewhere]).status_code == 201
     asset = {"name": "Patrol 1", "kind": "vessel", "max_speed_kn": 25, "lat": 35.6, "lon": 12.3}
     assert service.post("/api/v1/assets", json=asset).status_code == 201
     service.send(lines)
-    (t,) = service.wait_for(lambda: service.get("/api/v1/targets").json(), timeout=20)
+    def zoned() -> list[dict[str, Any]] | None:
+        got = [x for x in service.get("/api/v1/targets").json() if x["zone"]]
+        return got if len(got) == 2 else None
+
+    both = service.wait_for(zoned, timeout=20)
+    assert {x["zone"] for x in both} == {"alpha", "beta"}
+    (t,) = [x for x in both if x["zone"] == "alpha"]
     assert t["target"].startswith("DT-") and t["source"] == "sar S1A" and t["zone"] == "alpha"
     assert t["max_speed_kn"] == 10.0 and t["age_s"] >= 0 and t["n_contacts"] == 1
     reach = service.get(f"/api/v1/targets/{t['number']}/reach").json()
