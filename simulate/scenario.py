@@ -165,8 +165,9 @@ class Simulation:
         self._schedule(vessels if vessels is not None else self.scenario.vessels)
         lo, hi = self.scenario.density
         n_dark = max(1, round(random.Random(f"{seed}/dark-n").randint(lo, hi) * 2 * hours / 6))
-        #: Boats without AIS and their contacts (own random streams: the AIS is unchanged).
-        self.dark = DarkTraffic(seed, self.start, self.end, n_dark) if truth else None
+        #: Boats without AIS and their contacts (own random streams: the AIS is unchanged);
+        #: planned without truth too, for the demo's sightings, calls and SAR passes.
+        self.dark: DarkTraffic | None = DarkTraffic(seed, self.start, self.end, n_dark)
         self.labels: list[Label] = []
         self.summary: dict[str, Any] = {}
         self.sampling = FeedSampling.parse(self.scenario.sampling, seed)
@@ -527,7 +528,19 @@ def iter_simulation(
     scenario: str = "default",
 ) -> Iterator[tuple[int, str]]:
     """Lines of a run, lazily and in time order, without truth bookkeeping (the demo's feed)."""
-    sim = Simulation(
+    return demo_simulation(hours, seed, start_ms, vessels=vessels, scenario=scenario).lines()
+
+
+def demo_simulation(
+    hours: float,
+    seed: int,
+    start_ms: int | None = None,
+    *,
+    vessels: int | None = None,
+    scenario: str = "default",
+) -> Simulation:
+    """Return a run without truth bookkeeping whose contacts appear as its lines are read."""
+    return Simulation(
         hours=hours,
         seed=seed,
         start_ms=start_ms,
@@ -536,4 +549,3 @@ def iter_simulation(
         zones=None,
         truth=False,
     )
-    return sim.lines()

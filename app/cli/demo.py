@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -45,7 +46,7 @@ def demo(
     ),
 ) -> None:
     """Run simulated central-Med traffic over real UDP through the real pipeline, on SQLite."""
-    from app.cli.demo_feed import UdpFeeder, demo_password
+    from app.cli.demo_feed import ContactPoster, UdpFeeder, demo_password
     from app.settings import ServiceSettings
     from app.wiring import create_app
     from geo import shipped
@@ -71,6 +72,7 @@ def demo(
     feeder = UdpFeeder(speed=speed, hours=hours, seed=seed, vessels=vessels)
     feeder.start()
     app = create_app(settings)
+    closing: list[Callable[[], None]] = []
 
     def started(server: object) -> None:
         auth = services_of(app).auth
@@ -82,11 +84,15 @@ def demo(
             raise RuntimeError("the demo's UDP source did not bind")
         feeder.aim("127.0.0.1", address[1])
         bound = bound_port(server) or port
+        poster = ContactPoster(f"http://{_loopback(host)}:{bound}", token)
+        closing.append(poster.close)
+        feeder.post_contacts(poster)
         out.print(f"Mare demo: http://{host}:{bound}/  (database: {where})", markup=False)
         out.print(f"  login: admin / {password}")
         out.print(f"  token: {token}")
         out.print(f"  wall display: http://{host}:{bound}/#token={token}")
         out.print(f"  AIS over UDP on 127.0.0.1:{address[1]} (speed x{speed:g}); Ctrl-C stops")
+        out.print("  boats without AIS: sightings, hotline calls and SAR passes via the API")
         relay = relay_url(app)
         if relay is not None:
             out.print(f"  NMEA relay: {relay} (OpenCPN: add a TCP network connection to it)")
@@ -99,6 +105,8 @@ def demo(
             raise fail(str(exc)) from None
         finally:
             feeder.stop()
+            for close in closing:
+                close()
 
 
 #: The audit action a demo leaves in its database: a database with users and without it is
@@ -133,6 +141,15 @@ def _refuse_foreign_database(url: str, where: str) -> None:
             "its zones and simulated traffic there and reset admin's password; point "
             "MARE_DATABASE_URL at a fresh database (or unset it for the demo's own SQLite)"
         )
+
+
+def _loopback(host: str) -> str:
+    """Return an address of this machine where a server bound to ``host`` answers."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
 
 
 def _hash(password: str) -> str:

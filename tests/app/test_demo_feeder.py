@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from app.cli.demo_feed import UdpFeeder
+from app.cli.demo_feed import DEFAULT_LAG_S, REPORT_LAG_S, UdpFeeder
+from geo.contacts import Contact
 
 
 def _c(line: str) -> int:
@@ -39,3 +40,25 @@ def test_the_lead_minutes_arrive_at_once_then_the_feed_runs_in_real_time() -> No
     assert feeder.error is None
     assert times == sorted(times)
     assert len(mmsis) >= 30  # every vessel reported in the lead, ships at anchor (3 min) too
+
+
+def test_contacts_are_posted_once_each_in_the_order_their_reports_reach_the_room() -> None:
+    posted: list[list[Contact]] = []
+    feeder = UdpFeeder(speed=900.0, hours=6, seed=3, vessels=30, lead=0, scenario="smuggling")
+    feeder.post_contacts(posted.append)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        feeder.aim("127.0.0.1", sock.getsockname()[1])
+        feeder.start()
+        assert feeder.finished.wait(300)
+    assert feeder.error is None
+    got = [c for cs in posted for c in cs]
+    assert got and len(got) == feeder.contacts_sent
+    assert len({(c.time_ms, c.lat, c.lon) for c in got}) == len(got)  # once each
+    assert {c.kind.value for c in got} >= {"aircraft", "sar"}
+
+    def due(c: Contact) -> float:
+        return c.time_ms + REPORT_LAG_S.get(c.kind.value, DEFAULT_LAG_S) * 1000
+
+    for before, after in zip(posted, posted[1:], strict=False):
+        assert max(map(due, before)) <= min(map(due, after))  # a SAR scene an hour late
