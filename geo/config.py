@@ -188,7 +188,10 @@ class EngineConfig:
     contact_interp_max_s
         AIS fixes up to this far before and after a contact are used; a vessel heard only on one
         side of it is dead-reckoned from its speed and course (with ``contact_drift_ms`` of
-        allowance a second for the unknown manoeuvre).
+        allowance a second for the unknown manoeuvre, and as much for the time to the nearer
+        fix when interpolated). An hour: extracts of one report per vessel every 30-60 min and
+        satellite AIS (a pass every 90-100 min) are how most SAR scenes are matched, and a
+        vessel not placed at all cannot explain a detection or be a mothership.
     contact_match_margin_m
         A contact is explained by an AIS vessel whose interpolated position is within the
         contact's uncertainty radius plus this margin: the AIS position error, the vessel's own
@@ -197,8 +200,8 @@ class EngineConfig:
         radius of 500 m, the 1 km margin is the same. A vessel whose reported length is less than
         half or more than twice the contact's (plus 10 m) does not explain it: an inflatable
         seen alongside a fishing vessel is not the fishing vessel. Nor does a vessel explain a
-        contact with more than 20 people on board unless it is a passenger vessel (types 60-69)
-        or of unknown type: a crowded boat is not a trawler's crew. Hotline contacts (a boat in
+        contact with more than 20 people on board unless it is known to be a passenger vessel
+        (types 60-69): a crowded boat is not a trawler's crew. Hotline contacts (a boat in
         distress relayed by phone) are never matched: they are about boats without AIS.
     contact_history_s
         How long AIS history (each vessel's position at each slice end) is kept to fuse late
@@ -290,7 +293,7 @@ class EngineConfig:
     risk_departure_waters_factor: float = 2.5
 
     contact_settle_s: float = 600.0
-    contact_interp_max_s: float = 1200.0
+    contact_interp_max_s: float = 3600.0
     contact_drift_ms: float = 0.5
     contact_match_margin_m: float = 1000.0
     contact_history_s: float = 2 * 3600.0

@@ -9,14 +9,20 @@ Boats leave the Libyan and Tunisian departure areas for Lampedusa, Linosa, Malta
 4-7 kn: inflatables of 8-12 m with 40-90 people, or wooden boats of 12-20 m with up to 300
 (``BOAT_KINDS``). A share of them (``MEET_SHARE``) first meet a mothership drifting off Libya
 and lie alongside it (100-250 m off) for 25-45 min; that is a ``contact_association`` label for
-the mothership, and every boat seen at least once is a ``dark_target`` label.
+the mothership, and every boat seen at least once is a ``dark_target`` label. A share of the
+small AIS boats that leave a departure area (``ESCORT_SHARE``, scenario ``departure``) escort
+a boat without AIS 0.5-1.5 nm abeam for ``ESCORT_MINUTES``: a ``contact_association`` label
+(scenario ``escort``) for the escort. Escorts are planned as those boats leave, from a stream
+of their own, so the other boats and their contacts are the same with or without them.
 
 Sources, with their documented rates:
 
 - **Patrol aircraft** (Frontex, national, NGO): daylight only (07:00-19:00 UTC), each boat at sea
   is sighted at a rate of one per ``AIRCRAFT_EVERY_H`` hours; a boat alongside a mothership is
-  seen during the meeting with probability ``MEETING_SIGHTED`` (aircraft orbit motherships).
-  Position error 150 m (1 sigma per axis), length within 1.5 m, people within 20 %.
+  seen during the meeting with probability ``MEETING_SIGHTED`` (aircraft orbit motherships), an
+  escorted boat 2-3 times 10-25 min apart with ``ESCORT_SIGHTED``, by the aircraft on station.
+  Position error 150 m (1 sigma per axis), length within 1.5 m, people within 20 %, course and
+  speed estimated (``SIGHTED_COURSE_DEG``, ``SIGHTED_SPEED_KN``, 1 sigma).
 - **Hotline calls**: ``HOTLINE_SHARE`` of boats call once, 1-6 h after departure; the position
   (read from a satellite phone) is off by 600 m (1 sigma) and the people count is given.
 - **SAR satellite passes** (Sentinel-1 IW over the central Mediterranean): daily at 05:05 and
@@ -65,6 +71,20 @@ SAR_DETECT_LARGE = 0.85
 SAR_DETECT_SHIP = 0.9
 SAR_FALSE_PER_PASS = 1.5
 AIRCRAFT = ("Eagle 1", "Seabird", "Osprey 3")
+#: An AIS vessel no station heard within this of a contact cannot be placed at its time (the
+#: engine's `contact_interp_max_s`): its SAR detection is a boat without AIS to the room too,
+#: and a mothership's association seen by no such contact is optional.
+HEARD_NEAR_MS = HOUR
+ESCORT_SHARE = 0.5
+ESCORT_MINUTES = (60, 120)
+ESCORT_SIGHTED = 0.8
+#: Error (1 sigma) of an aircraft's estimate of a boat's speed (kn) and course (deg).
+SIGHTED_SPEED_KN = 0.7
+SIGHTED_COURSE_DEG = 10.0
+#: Fixes after a contact the engine waits for (its ``contact_settle_s``).
+HEARD_AFTER_MS = 10 * MIN
+#: Longest run since a fix over which a vessel is placed (the engine's ``RECKON_RUN_M``).
+PLACE_RUN_M = 5000.0
 HOTLINES = ("Alarm Phone",)
 
 
@@ -80,6 +100,7 @@ class DarkBoat:
     mother: int | None = None  # agent index
     meeting: tuple[int, int] | None = None
     contacts: list[Contact] = field(default_factory=list)
+    escorted: bool = False  # the mother sailed alongside it (else they lay together)
 
 
 def _gauss_offset(
@@ -104,6 +125,10 @@ class DarkTraffic:
         self.contacts: list[Contact] = []  # all made so far, in time order per window
         self.truth: dict[tuple[int, float, float], str] = {}  # contact -> what it saw
         self._pending: list[Contact] = []
+        self.seed = seed
+        #: Escorts come from their own stream: the other boats and passes stay the same.
+        self.escort_rng = random.Random(f"{seed}/escorts")
+        self._escort_seen: set[int] = set()
 
     # -- planning ------------------------------------------------------------------------------
 
@@ -127,14 +152,15 @@ class DarkTraffic:
             (c for b in self.boats for c in b.contacts), key=lambda c: c.order_key()
         )
 
-    def _kind(self) -> tuple[str, float, int]:
-        r = self.rng.random()
+    def _kind(self, rng: random.Random | None = None) -> tuple[str, float, int]:
+        rng = self.rng if rng is None else rng
+        r = rng.random()
         for name, (l0, l1), (p0, p1), share in BOAT_KINDS:
             if r < share:
-                return name, round(self.rng.uniform(l0, l1), 1), self.rng.randint(p0, p1)
+                return name, round(rng.uniform(l0, l1), 1), rng.randint(p0, p1)
             r -= share
         name, (l0, l1), (p0, p1), _ = BOAT_KINDS[-1]
-        return name, round(self.rng.uniform(l0, l1), 1), self.rng.randint(p0, p1)
+        return name, round(rng.uniform(l0, l1), 1), rng.randint(p0, p1)
 
     def _boat(self, plan: Plan, k: int, mother: int | None) -> DarkBoat | None:
         rng = self.rng
@@ -193,13 +219,26 @@ class DarkTraffic:
             b.track.start + 20 * MIN <= t <= b.track.end - 20 * MIN and self.start <= t < self.end
         )
 
-    def _sighting(self, b: DarkBoat, t: int) -> None:
-        p = _gauss_offset(self.rng, b.track.position_at(t), 150.0)
-        length = round(b.length_m + self.rng.uniform(-1.5, 1.5), 1)
-        people = max(1, int(b.people * self.rng.uniform(0.8, 1.2)))
+    def _sighting(
+        self, b: DarkBoat, t: int, rng: random.Random | None = None, on_station: str = ""
+    ) -> None:
+        rng = self.rng if rng is None else rng
+        p = _gauss_offset(rng, b.track.position_at(t), 150.0)
+        length = round(b.length_m + rng.uniform(-1.5, 1.5), 1)
+        people = max(1, int(b.people * rng.uniform(0.8, 1.2)))
+        drawn = rng.choice(AIRCRAFT)  # drawn either way: the stream stays the same
+        # the observer's estimate of course and speed (its own stream: the rest stays the same)
+        est = random.Random(f"{self.seed}/heading/{b.number}/{t}")
+        now = b.track.sample(np.array([t], dtype=np.int64))
+        speed = max(0.0, round(float(now.sog[0]) + est.gauss(0, SIGHTED_SPEED_KN), 1))
+        course = (
+            round((float(now.cog[0]) + est.gauss(0, SIGHTED_COURSE_DEG)) % 360)
+            if speed > 1
+            else None
+        )
         self._contact(b, t, p, ContactKind.AIRCRAFT, radius_m=500.0,
-                      source=self.rng.choice(AIRCRAFT), length_m=length, people=people,
-                      note=f"{b.kind} boat")  # fmt: skip
+                      source=on_station or drawn, length_m=length, people=people,
+                      speed_kn=speed, course=course, note=f"{b.kind} boat")  # fmt: skip
 
     def _aircraft(self, b: DarkBoat) -> None:
         t = max(b.track.start, self.start)
@@ -213,8 +252,8 @@ class DarkTraffic:
         if b.meeting is not None and self.rng.random() < MEETING_SIGHTED:
             e0, e1 = b.meeting
             t = self.rng.randint(e0 + 5 * MIN, e1 - 5 * MIN)
-            if self.start <= t < self.end:
-                self._sighting(b, t)
+            if self.start <= t < self.end:  # by the aircraft on station over that mothership
+                self._sighting(b, t, on_station=AIRCRAFT[b.mother % len(AIRCRAFT)])
 
     def _hotline(self, b: DarkBoat) -> None:
         if self.rng.random() >= HOTLINE_SHARE:
@@ -226,10 +265,71 @@ class DarkTraffic:
         self._contact(b, t, p, ContactKind.HOTLINE, source=self.rng.choice(HOTLINES),
                       people=b.people, note="call relayed: engine trouble")  # fmt: skip
 
+    # -- escorts -------------------------------------------------------------------------------
+
+    def _escorts(self, plan: Plan, w0: int) -> None:
+        """Let some small AIS boats that just left a departure area escort a boat without AIS.
+
+        Planned as the AIS plan adds them (they leave through the run), each once: with
+        probability `ESCORT_SHARE` a boat without AIS sails 0.5-1.5 nm abeam of it for
+        `ESCORT_MINUTES`, then goes its own way; an aircraft on station reports them 2-3
+        times (`ESCORT_SIGHTED`), 10-25 min apart.
+        """
+        rng = self.escort_rng
+        new = [i for i, ag in enumerate(plan.agents)
+               if ag.scenario == "departure" and i not in self._escort_seen]  # fmt: skip
+        for i in new:
+            self._escort_seen.add(i)
+            if rng.random() >= ESCORT_SHARE:
+                continue
+            boat = self._escorted(plan, i, len(self.boats) + 1000, w0)
+            if boat is None:
+                continue
+            self.boats.append(boat)
+            e0, e1 = boat.meeting or (0, 0)
+            if rng.random() < ESCORT_SIGHTED:
+                t = rng.randint(e0 + 20 * MIN, max(e0 + 20 * MIN, e1 - 30 * MIN))
+                for _ in range(rng.randint(2, 3)):
+                    if w0 <= t < min(e1, self.end):
+                        self._sighting(boat, t, rng, AIRCRAFT[i % len(AIRCRAFT)])
+                    t += rng.randint(10, 25) * MIN
+            self._pending = sorted(
+                self._pending + [c for c in boat.contacts if c.time_ms >= w0],
+                key=lambda c: c.order_key(),
+            )
+
+    def _escorted(self, plan: Plan, mother: int, number: int, w0: int) -> DarkBoat | None:
+        rng = self.escort_rng
+        m = plan.agents[mother].track
+        e0 = max(m.start, w0) + rng.randint(10, 20) * MIN
+        e1 = min(e0 + rng.randint(*ESCORT_MINUTES) * MIN, m.end - 10 * MIN)
+        if e1 - e0 < 45 * MIN:
+            return None
+        kind, length, people = self._kind(rng)
+        side = rng.choice((-90.0, 90.0))
+        dest = plan.world.place(rng.choice(ARRIVALS_FROM_LY)).sea
+
+        apart = rng.uniform(1000, 2700)  # held, give or take 100 m
+
+        def abeam(t: int) -> Point:
+            heading = float(m.sample(np.array([t], dtype=np.int64)).cog[0])
+            return offset(m.position_at(t), heading + side, apart + rng.uniform(-100, 100))
+
+        b = TrackBuilder(plan.world, e0, abeam(e0), rng)
+        for t in range(e0 + 5 * MIN, e1 + 1, 5 * MIN):
+            b.goto(abeam(t), t)
+        try:
+            b.sail_to(dest, rng.uniform(4, 7))
+        except NoRoute:
+            return None
+        return DarkBoat(number, b.build(), kind, length, people, mother, (e0, e1),
+                        escorted=True)  # fmt: skip
+
     # -- window by window ----------------------------------------------------------------------
 
     def window(self, plan: Plan, w0: int, w1: int) -> list[Contact]:
         """Return the contacts with times in [w0, w1): the boats' own, and SAR passes'."""
+        self._escorts(plan, w0)
         out = [c for c in self._pending if w0 <= c.time_ms < w1]
         day = w0 - w0 % DAY
         for d in (day, day + DAY):
@@ -286,9 +386,13 @@ class DarkTraffic:
     def labels(self, plan: Plan, log: RxLog) -> list[Label]:
         """Return the truth: a dark_target per boat seen, an association per boat met.
 
-        A SAR detection of an AIS vessel that no station heard within 20 min of the pass, or
-        that sends MMSI 0, is a boat without AIS for the operation centre too (out of coverage,
-        or nothing to attach it to): it is labelled ``dark_target`` (scenario ``unheard_ais``).
+        An association whose mothership is not `_placeable` at any contact made during the
+        meeting is ``optional``: nothing places the vessel beside the boat.
+
+        A SAR detection of an AIS vessel that what stations heard does not place at the pass
+        (`_placeable`: what the engine has when it fuses it), or that sends MMSI 0, is a boat
+        without AIS for the operation centre too (out of coverage, or nothing to attach it
+        to): it is labelled ``dark_target`` (scenario ``unheard_ais``).
         """
         seen = {(c.time_ms, c.lat, c.lon) for c in self.contacts}
         out: list[Label] = []
@@ -297,10 +401,8 @@ class DarkTraffic:
             if not what.startswith("ais:"):
                 continue
             agent = int(what.rsplit(":", 1)[1])
-            t, genuine, _, _ = log.pos(agent)
-            near = t[genuine & (np.abs(t - c.time_ms) <= 20 * MIN)]
             # MMSI 0 (an unconfigured transponder) is never tracked: no identity to attach to
-            if len(near) == 0 or plan.agents[agent].mmsi == 0:
+            if not _placeable(plan, log, agent, c.time_ms) or plan.agents[agent].mmsi == 0:
                 details = {"ais_mmsi": int(what.split(":")[1]),
                            "contacts": [[c.time_ms, c.lat, c.lon]]}  # fmt: skip
                 out.append(Label("dark_target", 0, c.time_ms, c.time_ms, "unheard_ais",
@@ -325,9 +427,28 @@ class DarkTraffic:
                     continue  # nobody saw them together: no evidence to find
                 mmsi = plan.agents[b.mother].mmsi
                 p = plan.agents[b.mother].track.position_at(e0)
-                out.append(Label("contact_association", mmsi, e0, e1, "mothership",
-                                 lat=p[1], lon=p[0], details=details))  # fmt: skip
+                # nobody could place the mothership beside the boat: undecidable (optional)
+                placed = any(_placeable(plan, log, b.mother, c.time_ms) for c in during)
+                assoc = {**details, **({} if placed else {"optional": True})}
+                how = "escort" if b.escorted else "mothership"
+                out.append(Label("contact_association", mmsi, e0, e1, how,
+                                 lat=p[1], lon=p[0], details=assoc))  # fmt: skip
         return out
+
+
+def _placeable(plan: Plan, log: RxLog, agent: int, t_ms: int) -> bool:
+    """Return whether what was heard of a vessel places it at ``t_ms`` (see `HEARD_NEAR_MS`).
+
+    A fix from `HEARD_NEAR_MS` before to `HEARD_AFTER_MS` after, from which the vessel ran
+    (at its speed then) no more than `PLACE_RUN_M`: beyond, where it turned is anyone's guess.
+    """
+    t, genuine, _, _ = log.pos(agent)
+    near = t[genuine & (t >= t_ms - HEARD_NEAR_MS) & (t <= t_ms + HEARD_AFTER_MS)]
+    if not len(near):
+        return False
+    sog = plan.agents[agent].track.sample(near.astype(np.int64)).sog
+    run = np.abs(near - t_ms) / 1000.0 * np.nan_to_num(sog) * 1852.0 / 3600.0
+    return bool(np.any(run <= PLACE_RUN_M))
 
 
 def _dist(a: Point, b: Point) -> float:

@@ -8,9 +8,12 @@ contacts that arrive within the settle time. For each contact:
 1. Every AIS vessel heard near it is placed at the contact's time (`AisHistory.positions_at`).
    The nearest whose distance is within the contact's radius plus ``contact_match_margin_m``
    (plus a dead-reckoning allowance), and whose length does not contradict the contact's,
-   explains it: the contact is attached to that vessel, and that is all.
-2. Otherwise the contact is dark. It joins the dark target it is consistent with (seen within
-   ``dark_track_gap_s``, reachable at the boat's speed bound), else starts one. Each target is
+   explains it: the contact is attached to that vessel, and that is all. The contacts of one
+   look by one source (`_same_look`: a SAR scene) are matched together, one to one.
+2. Otherwise the contact is dark. It joins the dark target it fits best (seen within
+   ``dark_track_gap_s``, reachable at the boat's speed bound, on its predicted course or where
+   it stopped: `_track_score`; people counts and lengths agreeing; never two contacts of one
+   look), else starts one. Each target is
    one ``dark_target`` event, updated with each contact and closed when unseen for
    ``dark_track_close_s``. A target's number (its event's ``mmsi``) is derived from its first
    contact: ten digits from 1,000,000,000 up, never a real MMSI (nine digits), and the same in
@@ -19,7 +22,8 @@ contacts that arrive within the settle time. For each contact:
    ``association_near_m`` plus the contact's radius) and both slow, or escorting (within
    ``association_escort_m`` at matched course and speed at two contacts). That is a
    ``contact_association`` event naming the vessel (``mmsi``) and the target (``other_mmsi``),
-   with the evidence in ``details``.
+   with the evidence in ``details``; for a target seen only by one satellite detection (which
+   may be clutter) once a second contact confirms it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from geo.config import KNOT_MS, EngineConfig
 from geo.contacts import Contact, boat_class, speed_bound_kn
 from geo.detectors.base import bearing_deg, describe_place, distance_m, haversine_m, nm
 from geo.events import Event, EventKind, Severity, format_time
+from geo.geodesy import destination_point
 
 TARGET_BASE = 1_000_000_000
 TARGET_SPAN = 2**31 - 1 - TARGET_BASE
@@ -49,6 +54,13 @@ ZoneOf = Callable[[float, float], str | None]
 CROWDED = 20
 #: The part of a contact's radius that counts towards "near": a vague position cannot show it.
 NEAR_RADIUS_CAP_M = 500.0
+#: How far back contacts tell what a dark target does now (`DarkTrack.velocity`), seconds.
+RECENT_S = 3600.0
+#: Two contacts by one source this close in time are one look at two boats (`_same_look`), s.
+SAME_LOOK_S = 60.0
+_SAME_LOOK_SCAN = 5  # a track's latest contacts checked for one look
+#: Speed error of a dark target's dead reckoning between contacts (`_track_score`), knots.
+PREDICT_KN = 2.0
 
 
 def target_number(first: Contact) -> int:
@@ -87,6 +99,58 @@ def lengths_agree(seen: float | None, known: float | None) -> bool:
     return 0.5 * known <= seen <= 2.0 * known + 10.0
 
 
+def people_agree(seen: int | None, known: int | None) -> bool:
+    """Return whether a people count may be of the boat counted ``known`` (unknown: it may).
+
+    Counts from the air are estimates (a packed inflatable is "about 60"), a hotline's from
+    the people on board; within a factor of two they may be one boat, beyond it they are not.
+
+    Examples
+    --------
+    >>> people_agree(60, 75), people_agree(70, 240), people_agree(None, 240)
+    (True, False, True)
+    """
+    if seen is None or known is None or seen <= 0 or known <= 0:
+        return True
+    return max(seen, known) <= 2 * min(seen, known)
+
+
+def _same_look(a: Contact, b: Contact) -> bool:
+    """Return whether two contacts are one look by one source (so of two different boats).
+
+    One satellite scene or one observer's report at one moment sees each boat once: two
+    contacts from the same source within `SAME_LOOK_S` are two boats, unless the source's
+    own track number (``ref``) says they are one.
+    """
+    return (
+        a.kind is b.kind
+        and a.source == b.source
+        and abs(a.time_ms - b.time_ms) <= SAME_LOOK_S * 1000
+        and (a.ref is None or a.ref != b.ref)
+    )
+
+
+def _track_score(tr: DarkTrack, c: Contact, d_last: float, dt: float, radii: float,
+                 v_max: float) -> float:  # fmt: skip
+    """Return how well a contact fits a track: 0 on its predicted position, over 1 outside.
+
+    With a course and speed from its recent contacts the boat is dead-reckoned to the
+    contact's time, give or take `PREDICT_KN` (boats on this route hold their course for
+    hours), or it stopped (drifting at up to `PREDICT_KN`: engine trouble, a meeting) where
+    it was last seen; without, anywhere within reach at its speed bound is as likely. Boats
+    leave the same beaches on the same courses: "within reach at 10 kn" over hours takes in
+    most of them, where "on its course or stopped" takes in its own.
+    """
+    speed, course = tr.velocity(RECENT_S * 3)
+    if speed is None or course is None or not dt:
+        return d_last / (v_max * dt + radii)
+    run_nm = nm(speed * KNOT_MS * dt) * (1 if c.time_ms >= tr.last.time_ms else -1)
+    lat, lon = destination_point(tr.last.lat, tr.last.lon, course, run_nm)
+    d_pred = distance_m(lon, lat, c.lon, c.lat)
+    spread = PREDICT_KN * KNOT_MS * dt + radii
+    return min(d_pred, d_last) / spread
+
+
 def _angle_diff(a: float, b: float) -> float:
     d = abs(a - b) % 360.0
     return min(d, 360.0 - d)
@@ -122,11 +186,27 @@ class DarkTrack:
         known = [c.people for c in self.contacts if c.people is not None]
         return max(known) if known else None
 
-    def velocity(self) -> tuple[float | None, float | None]:
-        """Return (speed kn, course) from the last two contacts 5+ min apart, else reported."""
+    @property
+    def confirmed(self) -> bool:
+        """Whether more than one lone satellite detection shows the boat (that may be clutter)."""
+        return len(self.contacts) > 1 or self.first.kind.value not in ("sar", "optical")
+
+    def velocity(self, within_s: float | None = None) -> tuple[float | None, float | None]:
+        """Return (speed kn, course) now: reported by the last contact, else from two contacts.
+
+        The last contact's own speed and course when it gave them, else from the last two
+        contacts 5+ min apart (and at most ``within_s`` apart, when given). A boat's average
+        over hours says where it is heading, not what it does now: one that sailed out for two
+        hours and lies stopped beside a vessel has "5 kn" from its contacts.
+        """
         last = self.last
+        if last.speed_kn is not None and math.isfinite(last.speed_kn):
+            course = last.course if last.course is not None and last.speed_kn > 0.5 else None
+            return last.speed_kn, course
         for prev in reversed(self.contacts[:-1]):
             dt = (last.time_ms - prev.time_ms) / 1000.0
+            if within_s is not None and dt > within_s:
+                break
             if dt >= 300.0:
                 d = distance_m(prev.lon, prev.lat, last.lon, last.lat)
                 if d <= prev.radius + last.radius:
@@ -226,8 +306,18 @@ class ContactFusion:
         """Fuse every pending contact at or before ``until_ms``; close targets quiet since."""
         events: list[Event] = []
         while self.pending and self.pending[0][1].time_ms <= until_ms:
-            _, c = self.pending.pop(0)
-            events += self._fuse(c, near, zone_of)
+            first = self.pending[0][1]
+            rows = [0]  # the rest of its look that has settled too (pending is in time order)
+            for n in range(1, len(self.pending)):
+                c = self.pending[n][1]
+                if c.time_ms > min(until_ms, first.time_ms + int(SAME_LOOK_S * 1000)):
+                    break
+                if _same_look(first, c):
+                    rows.append(n)
+            look = [self.pending[n][1] for n in rows]
+            for n in reversed(rows):
+                del self.pending[n]
+            events += self._fuse_look(look, near, zone_of)
         close_ms = int(self.cfg.dark_track_close_s * 1000)
         for tr in sorted(self.tracks.values(), key=lambda t: t.number):
             if not tr.closed and tr.last.time_ms + close_ms <= until_ms:
@@ -245,12 +335,33 @@ class ContactFusion:
 
     # -- fusion of one contact -----------------------------------------------------------------
 
-    def _fuse(self, c: Contact, near: Near, zone_of: ZoneOf) -> list[Event]:
+    def _fuse_look(self, look: list[Contact], near: Near, zone_of: ZoneOf) -> list[Event]:
+        """Fuse the contacts of one look by one source (a SAR scene: `_same_look`) together.
+
+        In one look each vessel is seen once, so it explains one contact at most: the closest
+        pairs (by distance over the gate) are taken first, as Skylight and Global Fishing Watch
+        match a scene's detections to AIS one to one.
+        """
+        placed = [self._place(c) for c in look]
+        pairs = sorted(
+            (ratio, mmsi, k, i)
+            for k, (c, (p, d)) in enumerate(zip(look, placed, strict=True))
+            for ratio, mmsi, i in self._candidates(c, p, d)
+        )
+        match: dict[int, int] = {}
+        taken: set[int] = set()
+        for _, mmsi, k, i in pairs:
+            if k not in match and mmsi not in taken:
+                match[k] = i
+                taken.add(mmsi)
+        events: list[Event] = []
+        for k, c in enumerate(look):
+            events += self._fuse(c, *placed[k], match.get(k), near, zone_of)
+        return events
+
+    def _place(self, c: Contact) -> tuple[Placed, Any]:
+        """Return the AIS vessels placed at a contact's time near it, and their distances."""
         cfg = self.cfg
-        self.fused += 1
-        late = self.is_late(c)
-        if late:
-            self.late[c.kind.value] = self.late.get(c.kind.value, 0) + 1
         reach = max(cfg.association_escort_m, cfg.contact_match_margin_m) + c.radius
         placed = self.history.positions_at(
             c.time_ms,
@@ -266,18 +377,32 @@ class ContactFusion:
                         np.full(len(placed.lat), c.lat))
             if len(placed.mmsi) else np.zeros(0)
         )  # fmt: skip
-        match = self._match(c, placed, d)
+        return placed, d
+
+    def _fuse(
+        self,
+        c: Contact,
+        placed: Placed,
+        d: Any,
+        match: int | None,
+        near: Near,
+        zone_of: ZoneOf,
+    ) -> list[Event]:
+        self.fused += 1
+        late = self.is_late(c)
+        if late:
+            self.late[c.kind.value] = self.late.get(c.kind.value, 0) + 1
         if match is not None:
-            i, dist = match
-            self.outcomes.append(Outcome(c, int(placed.mmsi[i]), None, dist, late))
+            self.outcomes.append(Outcome(c, int(placed.mmsi[match]), None, float(d[match]), late))
             return []
         track, is_new = self._track_for(c, zone_of)
         if is_new and len(d):
             j = int(np.argmin(d))
             track.nearest_ais = {"mmsi": int(placed.mmsi[j]), "distance_nm": nm(float(d[j]))}
         self.outcomes.append(Outcome(c, None, track.number, None, late))
+        held = [] if is_new else self._confirmed_now(track, c, near)
         assoc = self._associate(track, c, placed, d, near)
-        return [self._dark_event(track, near), *assoc]
+        return [self._dark_event(track, near), *held, *assoc]
 
     def is_late(self, c: Contact) -> bool:
         """Return whether a contact is more than ``contact_history_s`` behind the engine clock.
@@ -300,33 +425,32 @@ class ContactFusion:
         """Return whether the AIS vessel may be what the contact saw (length, people on board).
 
         A boat seen with more than `CROWDED` people on board is not a fishing vessel or a
-        cargo ship: only a passenger vessel (types 60-69) or one of unknown type may explain it.
+        cargo ship: only a vessel known to be a passenger vessel (types 60-69) may explain it.
+        One of unknown type does not (sparse and satellite feeds carry few static reports): a
+        crowded boat attached to it would hide the very boat the room looks for, where a
+        passenger vessel taken for a dark target costs a look.
         """
         if not lengths_agree(c.length_m, self.lengths.get(mmsi)):
             return False
         if c.people is not None and c.people > CROWDED:
             kind = self.types.get(mmsi)
-            return kind is None or 60 <= kind <= 69
+            return kind is not None and 60 <= kind <= 69
         return True
 
-    def _match(self, c: Contact, placed: Placed, d: Any) -> tuple[int, float] | None:
+    def _candidates(self, c: Contact, placed: Placed, d: Any) -> list[tuple[float, int, int]]:
+        """Return the vessels that may explain a contact: (distance over gate, mmsi, row)."""
         from geo.contacts import ContactKind
 
         if c.kind is ContactKind.HOTLINE or not len(d):
-            return None
+            return []
         gate = c.radius + self.cfg.contact_match_margin_m + placed.allowance_m
         ratio = d / gate
-        best: tuple[float, int, int] | None = None
+        out = []
         for i in np.flatnonzero(ratio <= 1.0).tolist():
             mmsi = int(placed.mmsi[i])
-            if not self._could_be(c, mmsi):
-                continue
-            cand = (float(ratio[i]), mmsi, i)
-            if best is None or cand < best:
-                best = cand
-        if best is None:
-            return None
-        return best[2], float(d[best[2]])
+            if self._could_be(c, mmsi):
+                out.append((float(ratio[i]), mmsi, i))
+        return out
 
     def _track_for(self, c: Contact, zone_of: ZoneOf) -> tuple[DarkTrack, bool]:
         gap_ms = self.cfg.dark_track_gap_s * 1000
@@ -346,12 +470,19 @@ class ContactFusion:
             dt = abs(c.time_ms - tr.last.time_ms) / 1000.0
             if dt > self.cfg.dark_track_gap_s:
                 continue
-            if not lengths_agree(c.length_m, tr.length_m):
+            if not lengths_agree(c.length_m, tr.length_m) or not people_agree(c.people, tr.people):
+                continue
+            if any(_same_look(c, x) for x in tr.contacts[-_SAME_LOOK_SCAN:]):
                 continue
             v = max(tr.max_speed_kn(), speed_bound_kn(c.length_m, c.speed_kn)) * KNOT_MS
-            allowed = v * dt + tr.last.radius + c.radius
-            score = distance_m(tr.last.lon, tr.last.lat, c.lon, c.lat) / allowed
-            if score <= 1.0 and (best is None or (score, tr.number) < best):
+            radii = tr.last.radius + c.radius
+            d_last = distance_m(tr.last.lon, tr.last.lat, c.lon, c.lat)
+            if d_last > v * dt + radii:
+                continue  # out of reach at the boat's speed bound
+            score = _track_score(tr, c, d_last, dt, radii, v)
+            if score > 1.0:
+                continue
+            if best is None or (score, tr.number) < best:
                 best = (score, tr.number)
         if best is not None:
             tr = self.tracks[best[1]]
@@ -373,7 +504,7 @@ class ContactFusion:
         cfg = self.cfg
         if not len(d):
             return []
-        t_speed, t_course = tr.velocity()
+        t_speed, t_course = tr.velocity(RECENT_S)
         events: list[Event] = []
         near_gate = cfg.association_near_m + min(c.radius, NEAR_RADIUS_CAP_M)
         escort_gate = cfg.association_escort_m + min(c.radius, NEAR_RADIUS_CAP_M)
@@ -405,22 +536,37 @@ class ContactFusion:
             ev_list = tr.evidence.setdefault(mmsi, [])
             if any(e["time_ms"] == c.time_ms and e["contact"] == c.id for e in ev_list):
                 continue
+            item["_at"] = (round(float(placed.lat[i]), 5), round(float(placed.lon[i]), 5))
             ev_list.append(item)
             ev_list.sort(key=lambda e: (e["time_ms"], e["how"]))
-            ev = self._association_event(tr, mmsi, ev_list, placed, i, near)
+            ev = self._association_event(tr, mmsi, ev_list, near)
+            if ev is not None:
+                events.append(ev)
+        return events
+
+    def _confirmed_now(self, tr: DarkTrack, c: Contact, near: Near) -> list[Event]:
+        """Return the associations a lone satellite detection held back, now that ``c`` joined.
+
+        A second contact confirms its boat (`DarkTrack.confirmed`): until then, clutter or an
+        unheard ship beside a stopped vessel is not a meeting.
+        """
+        if len(tr.contacts) != 2:
+            return []
+        other = tr.contacts[0] if tr.contacts[1] is c else tr.contacts[1]
+        if other.kind.value not in ("sar", "optical"):
+            return []
+        events = []
+        for mmsi in sorted(tr.evidence):
+            ev = self._association_event(tr, mmsi, tr.evidence[mmsi], near)
             if ev is not None:
                 events.append(ev)
         return events
 
     def _association_event(
-        self,
-        tr: DarkTrack,
-        mmsi: int,
-        evidence: list[dict[str, Any]],
-        placed: Placed,
-        i: int,
-        near: Near,
+        self, tr: DarkTrack, mmsi: int, evidence: list[dict[str, Any]], near: Near
     ) -> Event | None:
+        if not tr.confirmed:
+            return None  # kept: `_confirmed_now` says it when another contact confirms the boat
         met = [e for e in evidence if e["how"] == "met"]
         escorts = [e for e in evidence if e["how"] == "escorted"]
         span_s = (escorts[-1]["time_ms"] - escorts[0]["time_ms"]) / 1000.0 if escorts else 0.0
@@ -430,7 +576,7 @@ class ContactFusion:
         first = met[0] if met else escorts[0]
         start = min(e["time_ms"] for e in (met + (escorts if escorted else [])))
         end = max(e["time_ms"] for e in (met + (escorts if escorted else [])))
-        lat, lon = float(placed.lat[i]), float(placed.lon[i])
+        lat, lon = evidence[-1]["_at"]
         place = near(tr.first.lon, tr.first.lat)
         label = target_label(tr.number)
         how = "met" if met else "escorted"
@@ -448,7 +594,9 @@ class ContactFusion:
             "target": label,
             "target_number": tr.number,
             "how": how,
-            "evidence": [{k: v for k, v in e.items() if k != "time_ms"} for e in evidence],
+            "evidence": [
+                {k: v for k, v in e.items() if k not in ("time_ms", "_at")} for e in evidence
+            ],  # fmt: skip
             "contacts": sorted({e["contact"] for e in evidence if e["contact"] is not None}),
             "first_evidence": first["time"],
             "closest_m": closest,
@@ -507,9 +655,8 @@ class ContactFusion:
             "why": "no AIS vessel within the contact's uncertainty and margin at its time",
         }
         # One satellite detection alone may be a false one (sea clutter, a rig): unconfirmed.
-        lone_sat = len(tr.contacts) == 1 and last.kind.value in ("sar", "optical")
-        severity = Severity.HIGH if people else Severity.LOW if lone_sat else Severity.MEDIUM
-        details["confirmed"] = not lone_sat
+        severity = Severity.HIGH if people else Severity.MEDIUM if tr.confirmed else Severity.LOW
+        details["confirmed"] = tr.confirmed
         return Event(
             EventKind.DARK_TARGET, tr.number, tr.first.time_ms,
             last.time_ms if tr.closed else None, last.lat, last.lon, severity,
@@ -523,7 +670,11 @@ class ContactFusion:
         return [self.tracks[n] for n in sorted(self.tracks) if not self.tracks[n].closed]
 
     def to_state(self) -> dict[str, Any]:
-        keep = self.cfg.contact_settle_s + self.cfg.contact_interp_max_s * 2
+        # what the pending contacts and those still on time (within the settle time) may use
+        last = self.history.last_ms or 0
+        oldest = min([last - int(self.cfg.contact_settle_s * 1000)]
+                     + [c.time_ms for _, c in self.pending[:1]])  # fmt: skip
+        keep = (last - oldest) / 1000.0 + self.cfg.contact_interp_max_s
         return {
             "history": self.history.to_state(keep),
             "pending": [c.to_state() for _, c in self.pending],

@@ -236,3 +236,68 @@ def test_a_contact_hours_behind_the_clock_is_fused_and_counted_late_by_kind() ->
     assert len(of_kind(final(out), EventKind.DARK_TARGET)) == 2  # fused all the same
     state = Engine.restore(eng.snapshot(), []).record_counts()["contacts"]
     assert state["late"] == {"sar": 1}
+
+
+def test_in_one_scene_a_vessel_explains_one_detection_the_nearest() -> None:
+    # two detections of one SAR scene 100 m and 1,100 m from the drifting trawler (at 33.6083
+    # after an hour at 0.5 kn): one is it
+    near = _at(3600, 33.6092, 12.3, ContactKind.SAR, source="S1")
+    far = _at(3600, 33.6182, 12.3, ContactKind.SAR, source="S1")
+    eng = make_engine()
+    eng.add_contacts([far, near])
+    out: list[Event] = []
+    for b in batches(fisher_meets_boat()):
+        out += eng.process(b)
+    out += eng.flush()
+    got = {o.contact.lat: o for o in eng.contacts.take_outcomes()}
+    assert got[near.lat].mmsi == FISHER and got[far.lat].mmsi is None
+    assert got[far.lat].target is not None
+    # the same two from two sources at two times are both the trawler
+    apart = [near, _at(3660, 33.6182, 12.3, ContactKind.SAR, source="S2")]
+    assert of_kind(final(run_with(fisher_meets_boat(), apart)), EventKind.DARK_TARGET) == []
+
+
+def test_two_boats_in_one_look_or_of_other_crowds_are_two_targets() -> None:
+    one_look = [_at(3600, 33.0, 12.0, people=70, source="Eagle 1"),
+                _at(3603, 33.003, 12.0, people=60, source="Eagle 1")]  # fmt: skip
+    assert len(of_kind(final(run_with(ferry(), one_look)), EventKind.DARK_TARGET)) == 2
+    crowds = [_at(3600, 33.0, 12.0, people=60), _at(5400, 33.02, 12.0, people=250)]
+    assert len(of_kind(final(run_with(ferry(), crowds)), EventKind.DARK_TARGET)) == 2
+    same = [_at(3600, 33.0, 12.0, people=60), _at(5400, 33.02, 12.0, people=75)]
+    assert len(of_kind(final(run_with(ferry(), same)), EventKind.DARK_TARGET)) == 1
+
+
+def test_a_boat_stopped_beside_a_vessel_met_it_whatever_its_speed_before() -> None:
+    # seen under way 2 h before (8 nm off), then reported stopped 150 m from the trawler
+    before = _at(0, 33.47, 12.3, people=70, length_m=9, speed_kn=5.0, course=0.0)
+    alongside = _at(7200, 33.6075, 12.3015, people=70, length_m=9, speed_kn=0.0)
+    out = final(run_with(fisher_meets_boat(), [before, alongside]))
+    (assoc,) = of_kind(out, EventKind.CONTACT_ASSOCIATION)
+    assert assoc.mmsi == FISHER and assoc.details["how"] == "met"
+
+
+def test_a_lone_satellite_detection_beside_a_stopped_vessel_waits_for_a_second_contact() -> None:
+    lone = _at(3600, 33.6075, 12.3015, ContactKind.SAR, length_m=9)
+    assert (
+        of_kind(final(run_with(fisher_meets_boat(), [lone])), EventKind.CONTACT_ASSOCIATION) == []
+    )
+    seen_again = _at(5400, 33.62, 12.31, people=60, length_m=9)
+    out = final(run_with(fisher_meets_boat(), [lone, seen_again]))
+    (assoc,) = of_kind(out, EventKind.CONTACT_ASSOCIATION)
+    assert assoc.mmsi == FISHER and assoc.start_ms == lone.time_ms
+
+
+def test_a_vessel_heard_every_40_minutes_is_placed_at_a_detection_between() -> None:
+    # a trawler at 3 kn heard at 0, 40 and 80 min; a SAR detection of it at 65 min
+    sparse = track(FISHER, 0, 4800, 2400, 33.6, 12.3, 3.0, 0.0)
+    sparse.append(static(5, FISHER, to_bow=16, to_stern=8, ship_type=30))
+    moved = 3 * 1852 / 111_320 * 65 / 60
+    sar = _at(3900, 33.6 + moved, 12.3, ContactKind.SAR, length_m=22)
+    assert of_kind(final(run_with(sparse + ferry(), [sar])), EventKind.DARK_TARGET) == []
+
+
+def test_a_crowded_boat_is_not_explained_by_a_vessel_of_unknown_type() -> None:
+    drifter = track(FISHER, 0, 7200, 30, 33.6, 12.3, 0.5, 0.0)  # no static report: type unknown
+    crowded = _at(3600, 33.6045, 12.3, people=50)
+    out = final(run_with(drifter, [crowded]))
+    assert len(of_kind(out, EventKind.DARK_TARGET)) == 1
