@@ -113,6 +113,7 @@ def test_dark_targets_reach_and_who_gets_there_first(service: Service) -> None:
     asset = {"name": "Patrol 1", "kind": "vessel", "max_speed_kn": 25, "lat": 35.6, "lon": 12.3}
     assert service.post("/api/v1/assets", json=asset).status_code == 201
     service.send(lines)
+
     def zoned() -> list[dict[str, Any]] | None:
         got = [x for x in service.get("/api/v1/targets").json() if x["zone"]]
         return got if len(got) == 2 else None
