@@ -253,7 +253,7 @@ class DarkTraffic:
             e0, e1 = b.meeting
             t = self.rng.randint(e0 + 5 * MIN, e1 - 5 * MIN)
             if self.start <= t < self.end:  # by the aircraft on station over that mothership
-                self._sighting(b, t, on_station=AIRCRAFT[b.mother % len(AIRCRAFT)])
+                self._sighting(b, t, on_station=AIRCRAFT[(b.mother or 0) % len(AIRCRAFT)])
 
     def _hotline(self, b: DarkBoat) -> None:
         if self.rng.random() >= HOTLINE_SHARE:
