@@ -544,13 +544,14 @@ class Coverage:
         reports = np.asarray(other["reports"], np.int64)
         vessels = np.asarray(other["vessels"], np.int64)
         station = np.repeat(codes, reports)
-        who = np.empty(len(station), np.int64)
-        at = 0
-        for r, v in zip(reports.tolist(), vessels.tolist(), strict=True):
-            ids = self._stand_ins + np.arange(v, dtype=np.int64)
-            self._stand_ins += v
-            who[at : at + r] = np.resize(ids, r)
-            at += r
+        # a station's reports go to its v stand-ins in turn: v distinct vessels, as many reports
+        v = np.repeat(np.maximum(vessels, 1), reports)
+        first = np.repeat(np.cumsum(vessels) - vessels, reports)
+        at = np.arange(len(station), dtype=np.int64) - np.repeat(
+            np.cumsum(reports) - reports, reports
+        )
+        who = self._stand_ins + first + at % v
+        self._stand_ins += int(vessels.sum())
         none = np.zeros(0, np.int64)
         part: dict[str, Any] = {
             "key": key, "exp": exp, "station": station, "who": who,

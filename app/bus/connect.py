@@ -83,7 +83,7 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
         (layout.records_stream, layout.records_subject("*"), MAX_AGE_S),
         (layout.events_stream, layout.events_subject("*"), MAX_AGE_S),
         (layout.alerts_stream, layout.alerts_subject, ALERTS_MAX_AGE_S),
-        (layout.exchange_stream, layout.exchange_subject("*", "*", "*"), MAX_AGE_S),
+        (layout.exchange_stream, layout.exchange_subject("*", "*", "*") + ".*", MAX_AGE_S),
     ):
         cfg = StreamConfig(
             name=name,

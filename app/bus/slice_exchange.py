@@ -24,8 +24,10 @@ stream. An encounter is triaged by the riskier of its two vessels: the owner of 
 MMSI, when the other partition owns the lower, publishes that vessel's facts at the end of the
 step (`swap` under the step's key), and the lower's owner waits for them.
 
-Exchanged messages live in the ``<P>_EXCHANGE`` stream, one subject per close (or step) and
-partition; the last message of a subject is the part (a replay publishes the same bytes again).
+Exchanged messages live in the ``<P>_EXCHANGE`` stream, one subject per close (or step),
+partition and chunk (a large part, a world feed's first close with every vessel's identity, is
+cut under NATS's largest message); the last message of a subject is the part (a replay
+publishes the same bytes again).
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ log = logging.getLogger("app.bus.exchange")
 Contribution = dict[str, Any]
 #: Longest pause between two looks for another partition's part (the first is 2 ms).
 POLL_MAX_S = 0.05
+#: Bytes per message of a part: under NATS's default largest message (1 MiB).
+CHUNK_BYTES = 512 * 1024
+#: On the first message of a part: how many messages it is in.
+CHUNKS = "Mare-Chunks"
 
 
 class JudgedClock(ClockGuard):
@@ -285,14 +291,11 @@ class Exchange:
         if mine is not None:
             data = zlib.compress(json.dumps(mine, separators=(",", ":")).encode(), 1)
             subject = self.layout.exchange_subject(kind, key, self.partition)
-            headers = {messages.MSG_ID: subject}
-            while True:
-                try:
-                    await self.js.publish(subject, data, headers=headers, timeout=5.0)
-                    break
-                except (nats.errors.Error, OSError, TimeoutError) as exc:
-                    log.debug("%s: publish failed (%s); retrying", subject, exc)
-                    await asyncio.sleep(RETRY_S)
+            chunks = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)]
+            # the first chunk last: it names the others, so a reader that finds it has them all
+            for i in [*range(1, len(chunks)), 0]:
+                head = {messages.MSG_ID: f"{subject}.{i}", CHUNKS: str(len(chunks))}
+                await self._publish(f"{subject}.{i}", chunks[i], head)
             out[self.partition] = json.loads(zlib.decompress(data))
         loop = asyncio.get_running_loop()
         t0 = loop.time()
@@ -302,12 +305,25 @@ class Exchange:
         self.waited_s += loop.time() - t0
         return out
 
+    async def _publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        while True:
+            try:
+                await self.js.publish(subject, data, headers=headers, timeout=5.0)
+                return
+            except (nats.errors.Error, OSError, TimeoutError) as exc:
+                log.debug("%s: publish failed (%s); retrying", subject, exc)
+                await asyncio.sleep(RETRY_S)
+
     async def _wait(self, subject: str) -> Contribution:
         pause = 0.002
         while True:
             try:
-                msg = await self.js.get_last_msg(self.layout.exchange_stream, subject)
-                return dict(json.loads(zlib.decompress(msg.data or b"")))
+                first = await self.js.get_last_msg(self.layout.exchange_stream, f"{subject}.0")
+                parts = [first.data or b""]
+                for i in range(1, int((first.headers or {}).get(CHUNKS, 1))):
+                    msg = await self.js.get_last_msg(self.layout.exchange_stream, f"{subject}.{i}")
+                    parts.append(msg.data or b"")
+                return dict(json.loads(zlib.decompress(b"".join(parts))))
             except NotFoundError:
                 pass
             except (nats.errors.Error, OSError, TimeoutError) as exc:

@@ -262,3 +262,63 @@ def test_a_bad_coverage_map_is_refused_saying_why() -> None:
     coarse = CoverageMap.from_dict({**good, "cell_deg": 0.5})
     with pytest.raises(CoverageMapError, match="cells of 0.5 deg"):
         make_engine().set_coverage_map(coarse)
+
+
+def test_coverages_of_split_vessels_sum_to_one_map_with_add_shared() -> None:
+    """Two engines' coverage, each of half the vessels, exchanged at every slice close: the map,
+    the stations' counts and silences are those of one coverage over every vessel."""
+    rng = np.random.default_rng(5)
+    one, halves = Coverage(EngineConfig()), [Coverage(EngineConfig()), Coverage(EngineConfig())]
+    names = ["west", "east", "sat"]
+    last: dict[int, tuple[int, float, float]] = {}
+    for k in range(1, 40):  # 39 one-minute slices of 12 vessels
+        end = ms(k * 60)
+        mm = np.arange(12, dtype=np.int64)
+        t = end - rng.integers(1_000, 59_000, 12)
+        lon = 12.0 + rng.random(12) * 0.5
+        lat = 35.0 + rng.random(12) * 0.5
+        prev = [last.get(int(m), (-1, np.nan, np.nan)) for m in mm]
+        st = rng.integers(0, 3, 12)
+        if k > 20:
+            st[st == 1] = 0  # "east" falls silent
+        for cov, keep in ((one, mm >= 0), (halves[0], mm % 2 == 0), (halves[1], mm % 2 == 1)):
+            s = mm[keep]  # slots: the MMSIs themselves (each coverage has its own slots)
+            codes = cov.station_codes([names[i] for i in st[keep]])
+            cov.observe(
+                s, t[keep], lon[keep], lat[keep],
+                np.array([p[0] for p in prev], np.int64)[keep],
+                np.array([p[1] for p in prev])[keep], np.array([p[2] for p in prev])[keep],
+                np.full(keep.sum(), 10.0), np.zeros(keep.sum(), bool), codes,
+                np.arange(keep.sum() + 1), np.ones(keep.sum(), np.uint8),
+                np.ones(keep.sum(), np.uint8),
+            )  # fmt: skip
+        parts = [h.shared_pending() for h in halves]
+        halves[0].add_shared(parts[1])
+        halves[1].add_shared(parts[0])
+        for cov in (one, *halves):
+            cov.commit(end)
+        rows = zip(mm.tolist(), t.tolist(), lon.tolist(), lat.tolist(), strict=True)
+        last.update({m: (a, b, c) for m, a, b, c in rows})
+
+    def shared(cov: Coverage) -> dict[str, object]:
+        """What every engine must hold alike, by station name (codes are each one's own)."""
+        state = cov.to_state()
+        name = dict(enumerate(state["stations"]))
+        buckets = {
+            h: sorted(
+                ((k >> 16, name.get(k & 0xFFFF, "-")), heard, exp)
+                for k, heard, exp in zip(b["keys"], b["heard"], b["expected"], strict=True)
+            )
+            for h, b in state["buckets"].items()
+        }
+        watch = state["station_watch"]
+        return {
+            "buckets": buckets,
+            "rate": {name[s]: v for s, v in watch["rate"]},
+            "ships": {name[s]: v for s, v in watch["ships"]},
+            "last": {name[s]: t for s, t in state["station_last"]},
+            "outages": [(name[o.station], o.since_ms) for o in cov.stations.outages(ms(2400))],
+        }
+
+    assert shared(halves[0]) == shared(one) == shared(halves[1])
+    assert shared(one)["outages"] == [("east", ms(20 * 60))]  # what the exchange must carry

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.bus import slice_exchange
 from app.bus.connect import connect, ensure_layout
 from app.bus.engine_worker import PartitionWorker, run_engines
 from app.bus.ingest_worker import BusPublisher
@@ -94,3 +95,19 @@ async def test_four_partitions_give_the_events_of_one_process(
     assert versions(got) == expected(capture, 4)  # every version, each once
     kinds = {e["event"]["kind"] for e in one_process(capture).values()}
     assert "encounter" in kinds  # what crosses partitions is in the capture
+
+
+@pytest.mark.timeout(180)
+async def test_parts_larger_than_a_message_travel_in_chunks(
+    system_nats: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(slice_exchange, "CHUNK_BYTES", 256)  # a world feed's first close
+    layout = Layout(prefix, 2)
+    got = await run_bus(system_nats, layout, [[0], [1]], feed("default"))
+    assert versions(got) == expected(feed("default"), 2)
+    nc = await connect(system_nats, name="test")
+    try:
+        info = await nc.jetstream().stream_info(layout.exchange_stream, subjects_filter=">")
+    finally:
+        await nc.close()
+    assert any(s.endswith(".1") for s in info.state.subjects or {})  # parts did take chunks
