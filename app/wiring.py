@@ -48,6 +48,7 @@ from app.live.radar import RadarFeeds, wall_ms
 from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.catchup import CatchUp, catch_up
+from app.pipeline.clock import LiveClock
 from app.pipeline.snapshot import restore_or_new
 from app.pipeline.vessel_watch import VesselWatcher, vessel_changes
 from app.pipeline.zone_watch import ZoneWatcher
@@ -191,7 +192,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         await pipeline.start()
         started = True
         await radar.start()  # after the pipeline: its contacts go to the running engine
-        services.bus_feed = await start_bus_feed(settings, hub, parts["live"])
+        services.bus_feed = await start_bus_feed(settings, hub, parts["live"], pipeline)
     except BaseException:
         await radar.stop()
         if started:
@@ -219,12 +220,19 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
     services.vessel_watch = vessels
 
 
-async def start_bus_feed(settings: ServiceSettings, hub: Hub, live: LivePicture) -> ApiFeed | None:
-    """Start an API node's feed of vessels and stored alerts from the bus (None: one process)."""
+async def start_bus_feed(
+    settings: ServiceSettings, hub: Hub, live: LivePicture, pipeline: Pipeline
+) -> ApiFeed | None:
+    """Start an API node's feed of vessels, alerts and events from the bus (None: one process).
+
+    The node's event time is the engines' as published (`app.bus.api_feed`): its clock does
+    not run on with the wall clock, so every node answers intercepts at the same time.
+    """
     if not settings.api_only or not settings.bus_url:
         return None
-    feed = ApiFeed(settings.bus_url, Layout(settings.bus_prefix, settings.bus_partitions), hub,
-                   live)  # fmt: skip
+    pipeline.clock = LiveClock(outage_s=0.0)
+    layout = Layout(settings.bus_prefix, settings.bus_partitions)
+    feed = ApiFeed(settings.bus_url, layout, hub, live, pipeline.engine, pipeline.clock)
     await feed.start()
     return feed
 

@@ -633,6 +633,14 @@ class Engine:
 
     # -- queries -------------------------------------------------------------------------------
 
+    def remember(self, events: Iterable[Event]) -> None:
+        """Take events another engine emitted into the book (risk, a vessel's events).
+
+        What an engine that runs no detectors needs to answer for vessels: an API node of the
+        bus (`app.bus.api_feed`) keeps its book from the events the engine workers publish.
+        """
+        self._remember(list(events))
+
     def _remember(self, events: list[Event]) -> None:
         for ev in events:
             for m in (ev.mmsi, ev.other_mmsi):

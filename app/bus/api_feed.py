@@ -1,4 +1,4 @@
-"""What an API node (``mare serve --api-only``) hears from the bus: vessels and stored alerts.
+"""What an API node (``mare serve --api-only``) hears from the bus: vessels, alerts, events.
 
 An API node has no engine of its own to feed its hub: the store worker tells it, after
 storage, which vessels changed (core NATS: a lost update is repaired by the next one) and which
@@ -7,6 +7,13 @@ right place after a reconnect, so no alert is skipped). Alerts arrive numbered b
 worker, the one numbering every API node shares, and the number is on the stored row, so a
 client that reconnects to *another* node with ``Last-Event-ID`` resumes where it was (from that
 node's ring, or from the store for older numbers).
+
+What a node answers from engine state -- a vessel's risk and its episodes, the event time that
+intercepts and reach are computed at -- comes from every event the engine workers published
+(the events stream, read from its start by an ordered consumer): the node's engine keeps them
+in its book as the engines do (`geo.engine.Engine.remember`) and takes its event time from
+them (partition 0 tells it at least every second of event time), without wall-clock drift, so
+every node that has read the same events answers the same.
 """
 
 from __future__ import annotations
@@ -19,10 +26,14 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 
+from app.bus import messages
+from app.bus.codec import decode_events
 from app.bus.connect import connect, ensure_layout
 from app.bus.subjects import Layout
 from app.live.hub import Hub
 from app.live.picture import LivePicture
+from app.pipeline.clock import LiveClock
+from geo.engine import Engine
 
 log = logging.getLogger("app.bus.api")
 
@@ -30,14 +41,25 @@ log = logging.getLogger("app.bus.api")
 class ApiFeed:
     """Feeds an API node's live picture and hub from the bus."""
 
-    def __init__(self, url: str, layout: Layout, hub: Hub, live: LivePicture) -> None:
+    def __init__(
+        self,
+        url: str,
+        layout: Layout,
+        hub: Hub,
+        live: LivePicture,
+        engine: Engine,
+        clock: LiveClock,
+    ) -> None:
         self.url = url
         self.layout = layout
         self.hub = hub
         self.live = live
+        self.engine = engine
+        self.clock = clock
         self.nc: Client | None = None
         self.alerts = 0
         self.vessel_updates = 0
+        self.events = 0
 
     async def start(self) -> None:
         """Connect and subscribe (alerts from those stored from now on)."""
@@ -50,6 +72,12 @@ class ApiFeed:
             cb=self._alerts,
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.NEW,
+        )
+        await js.subscribe(
+            self.layout.events_subject("*"),
+            cb=self._events,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.ALL,
         )
 
     async def stop(self) -> None:
@@ -74,3 +102,18 @@ class ApiFeed:
                 self.alerts += 1
         except (ValueError, KeyError, TypeError) as exc:
             log.error("alerts from the bus skipped: %s", exc)
+
+    async def _events(self, msg: Msg) -> None:
+        """Every event the engines published, and their event time: the node's engine book."""
+        try:
+            events = [t.event for t in decode_events(msg.data)]
+            now = int((msg.headers or {}).get(messages.WATERMARK, 0))
+        except ValueError as exc:  # a CodecError, or a watermark that is not a number
+            log.error("events from the bus skipped: %s", exc)
+            return
+        self.engine.remember(events)
+        self.events += len(events)
+        if now:
+            w = self.engine.watermark
+            self.engine.watermark = now if w is None else max(w, now)
+            self.clock.saw(self.engine.watermark)

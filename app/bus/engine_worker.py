@@ -4,7 +4,9 @@ One `Engine` per partition, fed by a durable JetStream consumer on the partition
 stream order. For each record message: the engine's events (triaged by the alert rules, as one
 process does) are published to the partition's event subject and acknowledged by JetStream
 *before* the record message is acked, so a worker killed at any point loses nothing: what was
-not acked is delivered again.
+not acked is delivered again. An event message also tells the engine's event time and the risk
+scores of the partition's vessels that changed (what one process keeps in its live picture and
+answers for a vessel; the store worker and the API nodes keep them, `app.bus.api_feed`).
 
 Every ``snapshot_seconds`` the partition's state goes to the key-value store with the sequence
 of the last record message it includes (`app.bus.snapshots`). A worker that takes a partition
@@ -65,6 +67,9 @@ FETCH = 32
 MAX_ACK_PENDING = 512
 #: Seconds before JetStream delivers an unacked message again (a worker that hangs).
 ACK_WAIT_S = 30.0
+#: Event time (ms) after which partition 0 tells it on its event subject even without events:
+#: the API nodes' clock (`app.bus.api_feed`).
+CLOCK_EVERY_MS = 1000
 
 
 @dataclass
@@ -121,6 +126,8 @@ class PartitionWorker:
         self.seq = 0  # last record message the engine has taken in
         self._snap_seq = 0
         self._published = 0  # last record message whose events are on the event subject
+        self._risk_sent: dict[int, int] = {}  # risk scores told (a new worker tells them again)
+        self._told_ms = 0  # event time on the last event message
 
     async def _start(self) -> JetStreamContext.PullSubscription:
         snap = await snapshots.load(self.kv, self.partition)
@@ -221,14 +228,20 @@ class PartitionWorker:
         self.stats.messages += 1
         self.stats.last_at = time.time()
         self.stats.first_at = self.stats.first_at or self.stats.last_at
-        if events:
-            triaged = await self._triage(events, headers.get(messages.STEP, f"m{seq}"))
-            if triaged:
-                self.stats.events += len(triaged)
-                if seq <= self._published:
-                    self.stats.skipped_published += 1
-                else:
-                    await self._publish(seq, encode_events(triaged))
+        step = headers.get(messages.STEP, f"m{seq}")
+        triaged = await self._triage(events, step) if events else []
+        self.stats.events += len(triaged)
+        touched = {m for e in events for m in (e.mmsi, e.other_mmsi) if m is not None}
+        if kind == "batch":
+            touched |= set(np.unique(batch.positions.mmsi).tolist())
+        risk = self._risk_changes(touched)
+        now = engine.now_ms()
+        clock_due = self.partition == 0 and now - self._told_ms >= CLOCK_EVERY_MS
+        if triaged or risk or clock_due:
+            if seq <= self._published:
+                self.stats.skipped_published += 1
+            else:
+                await self._publish(seq, encode_events(triaged), risk, now)
         await self._retrying(msg.ack)
         sent = headers.get(messages.SENT)
         if sent is not None:  # publish by ingest -> events published and the message acked
@@ -321,11 +334,27 @@ class PartitionWorker:
         published = [e for e in events if own(e.mmsi)]
         return PartitionTriage(engine, self.factory.rules, foreign).decide(published)
 
-    async def _publish(self, seq: int, payload: bytes) -> None:
+    def _risk_changes(self, touched: set[int]) -> dict[int, int]:
+        """Risk scores of this partition's touched vessels that changed since last told."""
+        engine = self.engine
+        assert engine is not None
+        out: dict[int, int] = {}
+        for m in sorted(touched):
+            if self._own(m) and m in engine.book:
+                score = engine.vessel_risk(m).score
+                if self._risk_sent.get(m) != score:
+                    out[m] = self._risk_sent[m] = score
+        return out
+
+    async def _publish(self, seq: int, payload: bytes, risk: dict[int, int], now: int) -> None:
         headers = {
             messages.MSG_ID: f"{self.layout.prefix}:{self.partition}:{seq}",
             messages.SOURCE_SEQ: str(seq),
+            messages.WATERMARK: str(now),
         }
+        if risk:
+            headers[messages.RISK] = json.dumps({str(m): s for m, s in risk.items()})
+        self._told_ms = now
         subject = self.layout.events_subject(self.partition)
 
         async def pub() -> None:

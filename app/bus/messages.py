@@ -11,6 +11,7 @@ the same slices at the same points and exchange what they must there (`app.bus.s
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 KIND = "Mare-Kind"
@@ -20,6 +21,10 @@ SOURCE_SEQ = "Mare-Source-Seq"
 MSG_ID = "Nats-Msg-Id"
 #: On a record message: the ingest step it belongs to (the same on every partition's message).
 STEP = "Mare-Step"
+#: On an event message: the engine's event time after the record message (ms), and the risk
+#: scores of its vessels that changed (JSON object, MMSI -> score).
+WATERMARK = "Mare-Watermark"
+RISK = "Mare-Risk"
 #: On a record message: when ingest published it (Unix seconds), for the lag of what follows.
 SENT = "Mare-Sent"
 
@@ -34,3 +39,18 @@ def kind_of(headers: dict[str, str] | None) -> Kind:
     if k == "flush":
         return "flush"
     return "batch"
+
+
+def risk_of(headers: dict[str, str] | None) -> dict[int, int]:
+    """Return an event message's risk scores (MMSI -> score; empty when it tells none).
+
+    A header that is not such an object raises ``ValueError`` (the caller counts the message
+    as bad).
+    """
+    raw = (headers or {}).get(RISK)
+    if not raw:
+        return {}
+    try:
+        return {int(m): int(s) for m, s in json.loads(raw).items()}
+    except (AttributeError, TypeError) as exc:
+        raise ValueError(f"{RISK}: not an object of scores") from exc

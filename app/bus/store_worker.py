@@ -132,16 +132,19 @@ class StoreWorker:
 
     async def _events(self, msgs: list[Msg]) -> None:
         triaged: list[Triaged] = []
+        scores: dict[int, int] = {}
         for m in msgs:
             try:
                 triaged += decode_events(m.data)
-            except CodecError as exc:
+                scores |= messages.risk_of(m.headers)
+            except ValueError as exc:  # a CodecError, or a risk header that is not one
                 self.stats.bad += 1
                 log.error("events message skipped: %s", exc)
         self.stats.event_messages += len(msgs)
-        if not triaged:
+        changed = self.live.apply_events([t.event for t in triaged]) if triaged else set()
+        changed |= self.live.set_risk(scores)
+        if not triaged and not changed:
             return
-        changed = self.live.apply_events([t.event for t in triaged])
         states = self.live.entries(changed | {t.event.mmsi for t in triaged})
 
         def write() -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from app.bus.engine_worker import EngineFactory
 from app.bus.setup import engine_factory
 from app.bus.subjects import Layout
 from app.settings import ServiceSettings
+from geo.engine import Engine
 from geo.triage import Triage, Triaged
 from tests.app.api.conftest import EVERY_EVENT_RULES
 
@@ -124,6 +125,16 @@ def one_process(path: Path) -> Folded:
         fold(latest, triage.decide(eng.process(b)))
     fold(latest, triage.decide(eng.flush()))
     return latest
+
+
+@cache
+def one_process_engine(path: Path) -> Engine:
+    """One engine after the whole feed and its end (what an API node's answers must match)."""
+    eng = factory().new()
+    for b in _decoded(path, 2048):
+        eng.process(b)
+    eng.flush()
+    return eng
 
 
 def fold(latest: Folded, events: list[Triaged]) -> None:

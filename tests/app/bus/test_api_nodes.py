@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from app.bus.subjects import Layout
+from tests.app.bus.helpers import one_process_engine, wait_for
 from tests.app.bus.procs import TOKEN, ApiNode, Worker, api_node, worker_env
 from tests.app.bus.scenarios import feed
 from tests.app.bus.test_failures import (
@@ -29,6 +30,7 @@ from tests.app.bus.test_failures import (
     publish_slowly,
     store_consumers,
 )
+from tests.app.bus.test_worker_processes import publish
 from tests.app.store.conftest import create_database, drop_database
 
 
@@ -79,6 +81,15 @@ class Reader(threading.Thread):
                     return
 
 
+def deployment(
+    tmp: Path, url: str, layout: Layout, db_url: str
+) -> tuple[list[Worker], list[ApiNode]]:
+    """An engine worker (every partition), the store worker and two API nodes, started."""
+    env = worker_env(tmp, url, layout.prefix, layout.partitions, db_url)
+    workers = [Worker(tmp, env, "engine"), Worker(tmp, env, "store")]
+    return workers, [api_node(tmp, env, "a"), api_node(tmp, env, "b")]
+
+
 def stored_alerts(url: str) -> dict[int, int]:
     """Stored alerts: id -> the id of its latest publication (numbered by the store worker)."""
     with psycopg.connect(url) as conn:
@@ -93,9 +104,7 @@ async def test_client_resumes_on_another_api_node_without_a_gap(
     system_nats: str, prefix: str, tmp_path: Path, db_url: str
 ) -> None:
     layout = Layout(prefix, 1)
-    env = worker_env(tmp_path, system_nats, prefix, 1, db_url)
-    workers = [Worker(tmp_path, env, "engine"), Worker(tmp_path, env, "store")]
-    nodes = [api_node(tmp_path, env, "a"), api_node(tmp_path, env, "b")]
+    workers, nodes = deployment(tmp_path, system_nats, layout, db_url)
     reader = Reader(nodes)
     reader.start()
 
@@ -125,3 +134,56 @@ async def test_client_resumes_on_another_api_node_without_a_gap(
     # both nodes gave the store worker's ids: a client's Last-Event-ID means the same anywhere
     last = {a["id"]: s for s, a in reader.got}
     assert last == want
+
+
+def answers(node: ApiNode, mmsi: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A node's risk of a vessel (its detail) and its intercept picture."""
+    with httpx.Client(base_url=node.base, headers={"Authorization": f"Bearer {TOKEN}"},
+                      timeout=60) as c:  # fmt: skip
+        detail = c.get(f"/api/v1/vessels/{mmsi}")
+        detail.raise_for_status()
+        intercepts = c.get(f"/api/v1/vessels/{mmsi}/intercepts")
+        intercepts.raise_for_status()
+    return detail.json()["risk"], intercepts.json()
+
+
+@pytest.mark.slow
+@pytest.mark.postgis
+@pytest.mark.timeout(300)
+async def test_every_api_node_answers_risk_and_intercepts_as_one_process(
+    system_nats: str, prefix: str, tmp_path: Path, db_url: str
+) -> None:
+    layout = Layout(prefix, 2)
+    workers, nodes = deployment(tmp_path, system_nats, layout, db_url)
+    capture = feed("smuggling")
+    ref = one_process_engine(capture)
+    risky = sorted(m for m in ref.book if ref.vessel_risk(m).score > 0 and m % 2 == 0)[:4]
+    risky += sorted(m for m in ref.book if ref.vessel_risk(m).score > 0 and m % 2 == 1)[:4]
+    assert len(risky) >= 4, "the capture has vessels at risk in both partitions"
+    want = {m: ref.vessel_risk(m).score for m in risky}
+
+    async def caught_up() -> bool:  # both nodes have read every event (a guard, no timing)
+        try:
+            got = await asyncio.to_thread(
+                lambda: [answers(n, m)[0]["score"] for n in nodes for m in risky]
+            )
+        except httpx.HTTPStatusError:  # not in the node's picture yet
+            return False
+        return got == [want[m] for _ in nodes for m in risky]
+
+    try:
+        await publish(system_nats, layout, capture)
+        await drained(system_nats, layout, engine_consumers(layout) + store_consumers(layout))
+        await wait_for(caught_up, 120, "both API nodes to answer each vessel's risk")
+        seen = {m: [await asyncio.to_thread(answers, n, m) for n in nodes] for m in risky}
+    finally:
+        logs = [w.stop() for w in workers]
+        for n in nodes:
+            n.proc.terminate()
+            n.proc.wait(30)
+    for m, ((risk_a, icpt_a), (risk_b, icpt_b)) in seen.items():
+        assert risk_a == risk_b, (m, logs)
+        assert [c["points"] for c in risk_a["contributions"]] == [
+            c.points for c in ref.vessel_risk(m).contributions
+        ]
+        assert icpt_a == icpt_b, m
