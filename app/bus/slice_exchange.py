@@ -63,7 +63,7 @@ log = logging.getLogger("app.bus.exchange")
 
 Contribution = dict[str, Any]
 #: Longest pause between two looks for another partition's part (the first is 2 ms).
-POLL_MAX_S = 0.05
+POLL_MAX_S = 0.02
 #: Bytes per message of a part: under NATS's default largest message (1 MiB).
 CHUNK_BYTES = 512 * 1024
 #: On the first message of a part: how many messages it is in.
