@@ -187,7 +187,8 @@ class SharedEncounters(EncounterDetector):
         for c in parts:
             if c["heard"]:
                 hm = np.array([h[0] for h in c["heard"]], np.int64)
-                self.mirror.t[self.mirror.slots(hm)] = [h[1] for h in c["heard"]]
+                slots = self.mirror.slots(hm)  # first: new slots may grow the columns
+                self.mirror.t[slots] = [h[1] for h in c["heard"]]
             for m, w in c["words"].items():
                 self.words[int(m)] = w
             if not c["mmsi"]:
