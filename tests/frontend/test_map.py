@@ -347,6 +347,37 @@ def test_one_wheel_notch_zooms_a_quarter_level(page: Page) -> None:
 
 
 MOVER = DARK_BASE + 9
+
+
+def test_a_vessel_report_redraws_the_vessels_not_the_basemap(page: Page, svc: Service) -> None:
+    """The base canvas (land, coast, graticule, zones and their names) is drawn again only when
+    the view or the zones change: under software WebGL a basemap redraw on every vessel diff
+    cost about a second a diff with 10,000 vessels (bench.dashboard)."""
+    set_view(page, 13.5, 34.6, 8.0)
+    page.wait_for_timeout(1000)
+    page.evaluate(
+        "window.__baseBefore = window.mare.map.base.props.layers;"
+        " window.__versionBefore = window.mare.store.version"
+    )
+    last = page.evaluate(
+        f"(() => {{ const s = window.mare.store, i = s.slot.get({MOVER});"
+        " return [s.positions[2 * i], s.positions[2 * i + 1]]; })()"
+    )
+    t = svc.get(f"/api/v1/vessels/{MOVER}").json()["last_seen"]
+    t_s = int(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp())
+    # the vessel moves on (and the dark vessels' labels are placed again with it)
+    svc.send([position(MOVER, last[0] + 0.01, 34.2, t_s + 60)])
+    wait(
+        lambda: page.evaluate(f"window.mare.store.get({MOVER}).lon") > last[0] + 0.005, 30, "moved"
+    )
+    page.wait_for_timeout(800)
+    assert page.evaluate("window.mare.store.version > window.__versionBefore")
+    assert page.evaluate("window.mare.map.base.props.layers === window.__baseBefore")
+    # a view change does redraw it
+    set_view(page, 13.6, 34.6, 8.5)
+    assert page.evaluate("window.mare.map.base.props.layers !== window.__baseBefore")
+
+
 #: The theme's colour of a replayed vessel under risk 50 (tracks.js OTHER, style.js band < 25).
 REPLAY_RGB = (95, 196, 214)
 

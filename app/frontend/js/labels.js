@@ -85,6 +85,20 @@ export function placeLabels(candidates, zoom) {
   return kept;
 }
 
+/** Whether two placements of a group draw the same labels at the same places. */
+export function sameLabels(a, b) {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.text !== y.text || x.size !== y.size || x.group !== y.group) return false;
+    if (x.position[0] !== y.position[0] || x.position[1] !== y.position[1]) return false;
+    if ((x.offset?.[0] || 0) !== (y.offset?.[0] || 0) || (x.offset?.[1] || 0) !== (y.offset?.[1] || 0)) return false;
+  }
+  return true;
+}
+
 /** The kept labels of one group (the layers keep one group each). */
 export function ofGroup(placed, ...groups) {
   return placed.filter((l) => groups.includes(l.group));

@@ -18,7 +18,7 @@ import { VERTICES_PER_MARK, expand, flatLayer } from "./flat.js";
 import { eventNow, fmtDuration, parseTime } from "./format.js";
 import { ASSET_COLOR, buildAssetAtlas } from "./assets.js";
 import { TARGET_COLOR, targetLabel } from "./targets.js";
-import { ofGroup, placeLabels } from "./labels.js";
+import { ofGroup, placeLabels, sameLabels } from "./labels.js";
 import { MarksLayer, REPLAY_TRAIL_S, alertClusters, moveHeads, projectPairs, replayLayers, toWorld } from "./tracks.js";
 import { ChartOverlay, SCROLL_SPEED, clampView, graticule, keyView } from "./chart.js";
 
@@ -489,6 +489,13 @@ export class MareMap {
       const placed = placeLabels(candidates, this.viewState.zoom);
       const by = { zone: ofGroup(placed, "zone", "port") };
       for (const g of ["suspect", "asset", "target", "intercept", "dark"]) by[g] = ofGroup(placed, g);
+      // A group placed as before keeps its array, so its layer is not rebuilt. Placement reruns
+      // on every vessel diff while suspects or dark vessels are labelled; without this the zone
+      // names were a new layer each time, and the base Deck redrew the whole basemap once a
+      // second (about a second of software WebGL per diff with 10,000 vessels).
+      const prev = this.placedGroups || {};
+      for (const g of Object.keys(by)) if (sameLabels(prev[g], by[g])) by[g] = prev[g];
+      this.placedGroups = by;
       return by;
     });
   }
