@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import nats
@@ -78,7 +79,11 @@ async def retrying(fn: Callable[[], Awaitable[T]], what: str) -> T:
 
 
 async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
-    """Create the records and events streams and the snapshot bucket if missing."""
+    """Create the streams and the snapshot bucket if missing; give a stream its subjects.
+
+    A stream made by an earlier release with other subjects (the exchange's chunks) is
+    updated in place: its messages stay, what is published now lands in it.
+    """
     for name, subject, max_age in (
         (layout.records_stream, layout.records_subject("*"), MAX_AGE_S),
         (layout.events_stream, layout.events_subject("*"), MAX_AGE_S),
@@ -93,9 +98,12 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
             max_age=max_age,
         )
         try:
-            await js.stream_info(name)
+            info = await js.stream_info(name)
         except NotFoundError:
             await js.add_stream(cfg)
+            continue
+        if list(info.config.subjects or []) != [subject]:  # made by an earlier release
+            await js.update_stream(replace(info.config, subjects=[subject]))
     try:
         return await js.key_value(layout.snapshot_bucket)
     except BucketNotFoundError:

@@ -111,3 +111,21 @@ async def test_parts_larger_than_a_message_travel_in_chunks(
     finally:
         await nc.close()
     assert any(s.endswith(".1") for s in info.state.subjects or {})  # parts did take chunks
+
+
+@pytest.mark.timeout(60)
+async def test_a_stream_of_an_earlier_release_gets_todays_subjects(
+    system_nats: str, prefix: str
+) -> None:
+    layout = Layout(prefix, 2)
+    nc = await connect(system_nats, name="test")
+    try:
+        js = nc.jetstream()
+        old = layout.exchange_subject("*", "*", "*")  # before parts came in chunks
+        await js.add_stream(name=layout.exchange_stream, subjects=[old])
+        await ensure_layout(js, layout)
+        info = await js.stream_info(layout.exchange_stream)
+        await js.publish(layout.exchange_subject("c", "7", 0) + ".0", b"{}")
+    finally:
+        await nc.close()
+    assert info.config.subjects == [old + ".*"]
