@@ -170,9 +170,12 @@ def versions(by_partition: dict[int, list[State]]) -> dict[int, list[str]]:
 
     The engine's events are the same whatever the batch sizes, but two events of one call may
     come in another order when the batch boundaries differ (ingest batches by time and size).
+    A partition whose messages carried no event (only risk scores and event time) has none.
     """
     return {
-        k: sorted(json.dumps(e, sort_keys=True) for e in evs) for k, evs in by_partition.items()
+        k: sorted(json.dumps(e, sort_keys=True) for e in evs)
+        for k, evs in by_partition.items()
+        if evs
     }
 
 
