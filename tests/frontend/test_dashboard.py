@@ -27,10 +27,10 @@ from playwright.sync_api import Browser, Page
 from app.api.services import services_of
 from tests.app.api.conftest import (
     IN_ALPHA,
-    MOVED_TABLES,
     PASSWORD,
     T0,
     Service,
+    empty_postgis,
     feed_scenario,
     make_settings,
     postgis_url,  # noqa: F401 - the session's PostGIS database, a fixture
@@ -73,19 +73,6 @@ def svc(
         empty_postgis(url)
     for s in start(make_settings(tmp, url)):
         yield _seed(s)
-
-
-def empty_postgis(url: str) -> None:
-    """Empty the session's PostGIS database of what another module left (as `pg_service`)."""
-    from sqlalchemy import text
-
-    from app.store import open_store
-
-    store = open_store(url, upgrade=True)
-    with store.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(MOVED_TABLES)} RESTART IDENTITY CASCADE"))
-        conn.execute(text("TRUNCATE vessels, vessel_identities, positions CASCADE"))
-    store.close()
 
 
 def _seed(s: Service) -> Service:

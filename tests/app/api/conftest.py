@@ -240,15 +240,23 @@ MOVED_TABLES = (
 @pytest.fixture
 def pg_service(tmp_path: Path, postgis_url: str) -> Iterator[Service]:
     """The service on PostGIS (tables emptied first: the database lives for the session)."""
+    empty_postgis(postgis_url)
+    yield from start(make_settings(tmp_path, postgis_url))
+
+
+def empty_postgis(url: str) -> None:
+    """Empty the session's PostGIS database of what earlier tests stored (`mare db upgrade`
+    first, as a deployment runs it): the service's tables and the positions and vessels, so a
+    test sees only its own traffic whatever ran before it."""
     from sqlalchemy import text
 
     from app.store import open_store
 
-    store = open_store(postgis_url, upgrade=True)  # `mare db upgrade`, as a deployment runs it
-    with store.engine.begin() as conn:  # the store's tables the service moved onto
+    store = open_store(url, upgrade=True)
+    with store.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(MOVED_TABLES)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("TRUNCATE vessels, vessel_identities, positions CASCADE"))
     store.close()
-    yield from start(make_settings(tmp_path, postgis_url))
 
 
 @pytest.fixture(params=["sqlite", "postgis"])
