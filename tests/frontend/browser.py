@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Browser, Page, Route
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -58,6 +58,19 @@ class Recorder:
         self.urls.append(url)
         if urlparse(url).netloc != self.host:
             self.foreign.append(url)
+
+
+def watched_page(browser: Browser, base: str, **context: Any) -> tuple[Page, Recorder, list[str]]:
+    """A page in a context of its own (1440x900 unless `context` says otherwise) whose every
+    request and WebSocket goes through a `Recorder` and whose uncaught script errors are kept."""
+    rec = Recorder(urlparse(base).netloc)
+    ctx = browser.new_context(**{"viewport": {"width": 1440, "height": 900}, **context})
+    page = ctx.new_page()
+    page.route("**/*", rec.route)
+    page.on("websocket", lambda ws: rec.websocket(ws.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, rec, errors
 
 
 def shot(page: Page, name: str) -> None:

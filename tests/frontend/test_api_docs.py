@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser
 
 from tests.app.api.conftest import Service, make_settings, start
-from tests.frontend.browser import Recorder
+from tests.frontend.browser import watched_page
 
 pytestmark = [pytest.mark.browser]
 
@@ -37,12 +36,8 @@ def test_api_docs_render_with_every_foreign_request_blocked(
     browser: Browser, svc: Service, path: str, operation: str
 ) -> None:
     base = str(svc.client.base_url).rstrip("/")
-    rec = Recorder(urlparse(base).netloc)
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.route("**/*", rec.route)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, rec, errors = watched_page(browser, base, viewport={"width": 1280, "height": 900})
+    ctx = page.context
     page.goto(base + path)
     page.wait_for_selector(operation, state="attached", timeout=60_000)
     ctx.close()

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.app.api.conftest import IN_ALPHA, Service, feed_scenario, make_settings, start
-from tests.frontend.browser import Recorder, answer, shot
+from tests.frontend.browser import answer, shot, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,12 +39,8 @@ def test_an_analyst_opens_a_case_adds_a_note_and_a_liaison_reads_it(
     browser: Browser, svc: Service, tmp_path: Path
 ) -> None:
     base = str(svc.client.base_url).rstrip("/")
-    rec = Recorder(urlparse(base).netloc)
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
-    page = ctx.new_page()
-    page.route("**/*", rec.route)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, rec, errors = watched_page(browser, base, accept_downloads=True)
+    ctx = page.context
     open_panel(page, base, svc.tokens["analyst"])
     page.click("#act-case-open")
     answer(page, title="Mother ship near Lampedusa", note="Seen towing two rubber boats")

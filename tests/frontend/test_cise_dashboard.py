@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser
 
 from tests.app.api.conftest import Service, make_settings, start
 from tests.app.exchange.cise.test_service import TUNIS_IN, gap_push, post_push
-from tests.frontend.browser import Recorder, shot
+from tests.frontend.browser import shot, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,12 +41,8 @@ def test_a_partners_alert_names_its_source_and_admins_see_the_agreements(
 ) -> None:
     assert post_push(svc, gap_push()).status_code == 200
     base = str(svc.client.base_url).rstrip("/")
-    rec = Recorder(urlparse(base).netloc)
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = ctx.new_page()
-    page.route("**/*", rec.route)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, rec, errors = watched_page(browser, base)
+    ctx = page.context
     page.goto(f"{base}/#token={svc.tokens['admin']}")
     item = page.wait_for_selector(".alert .meta .source", timeout=60_000)
     assert item is not None and item.inner_text().startswith("from Garde Nationale Tunis")

@@ -37,7 +37,7 @@ from tests.app.api.conftest import (
     start,
 )
 from tests.app.api.nmea import position, static
-from tests.frontend.browser import SHOTS, Recorder, answer, shot, wait
+from tests.frontend.browser import SHOTS, Recorder, answer, shot, wait, watched_page
 from tests.frontend.pixels import close_to, decode_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -101,14 +101,9 @@ def _seed(s: Service) -> Service:
 @pytest.fixture(scope="module")
 def session(browser: Browser, svc: Service) -> Iterator[tuple[Page, Recorder]]:
     base = str(svc.client.base_url).rstrip("/")
-    rec = Recorder(urlparse(base).netloc)
     # the watch floor's dark theme, whose colours these tests expect
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
-    page = ctx.new_page()
-    page.route("**/*", rec.route)
-    page.on("websocket", lambda ws: rec.websocket(ws.url))
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, rec, errors = watched_page(browser, base, color_scheme="dark")
+    ctx = page.context
     page.on(
         "console",
         lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,

@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -27,7 +26,7 @@ from app.api.services import services_of
 from geo import shipped
 from tests.app.api.conftest import Service, make_settings, start
 from tests.app.api.nmea import position
-from tests.frontend.browser import SHOTS, Recorder, wait
+from tests.frontend.browser import SHOTS, wait, watched_page
 from tests.frontend.pixels import Image, close_to, decode_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -83,12 +82,8 @@ def _seed(s: Service) -> None:
 @pytest.fixture(scope="module")
 def page(svc: Service, browser: Browser) -> Iterator[Page]:
     base = str(svc.client.base_url).rstrip("/")
-    rec = Recorder(urlparse(base).netloc)
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
-    pg = ctx.new_page()
-    pg.route("**/*", rec.route)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg, rec, errors = watched_page(browser, base, color_scheme="dark")
+    ctx = pg.context
     pg.goto(f"{base}/#token={svc.tokens['officer']}")
     pg.wait_for_function(
         "() => window.mare.map && window.mare.map.state.land && window.mare.map.state.zones"

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser
 
 from tests.app.api.conftest import Service, feed_scenario, make_settings, start
-from tests.frontend.browser import Recorder, shot
+from tests.frontend.browser import shot, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -30,12 +29,8 @@ def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 def test_make_list_and_download_a_report(browser: Browser, svc: Service) -> None:
     base = str(svc.client.base_url).rstrip("/")
-    rec = Recorder(urlparse(base).netloc)
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
-    page = ctx.new_page()
-    page.route("**/*", rec.route)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, rec, errors = watched_page(browser, base, accept_downloads=True)
+    ctx = page.context
     page.goto(f"{base}/#token={svc.tokens['officer']}")
     page.wait_for_selector("#reports:visible", timeout=60_000)
     page.click("#reports")

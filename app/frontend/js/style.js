@@ -77,8 +77,9 @@ export function setMapTheme(name) {
 /** The theme's colour of a risk score's band. */
 export function riskColor(risk) {
   const r = Number(risk) || 0;
-  const i = RISK_BANDS.findIndex((band) => r >= band.min);
-  return MAP_COLORS.risk[i < 0 ? RISK_BANDS.length - 1 : i];
+  let i = 0;
+  while (i < RISK_BANDS.length - 1 && r < RISK_BANDS[i].min) i++;
+  return MAP_COLORS.risk[i];
 }
 
 /** Zone kinds (DESIGN.md): sovereign lines in blues, SAR in green, hotspots in reds. */
