@@ -79,7 +79,10 @@ class UdpFeeder:
         vessels: int | None = None,
         scenario: str = "default",
         lead: float = LEAD_SECONDS,
+        start_ms: int | None = None,
     ) -> None:
+        # start_ms: the event time the feed runs from (the wall clock when None); what the
+        # simulation holds depends on the time of day (SAR passes are at fixed UTC times)
         if speed <= 0:
             raise ValueError("speed must be positive")
         if lead < 0:
@@ -91,6 +94,7 @@ class UdpFeeder:
         self.vessels = vessels
         self.scenario = scenario
         self.lead = lead
+        self.start_ms = start_ms
         self.lines_sent = 0
         self.datagrams_sent = 0
         self.contacts_sent = 0
@@ -156,7 +160,7 @@ class UdpFeeder:
 
     def _feed(self) -> None:
         t0 = time.monotonic()
-        now_ms = int(time.time() * 1000)
+        now_ms = self.start_ms if self.start_ms is not None else int(time.time() * 1000)
         lines = self._lines(now_ms - int(self.lead * 1000))
         pending: tuple[int, str] | None = next(lines, None)
         self.ready.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 
 from app.cli.demo_feed import DEFAULT_LAG_S, REPORT_LAG_S, UdpFeeder
 from geo.contacts import Contact
@@ -44,7 +45,16 @@ def test_the_lead_minutes_arrive_at_once_then_the_feed_runs_in_real_time() -> No
 
 def test_contacts_are_posted_once_each_in_the_order_their_reports_reach_the_room() -> None:
     posted: list[list[Contact]] = []
-    feeder = UdpFeeder(speed=900.0, hours=6, seed=3, vessels=30, lead=0, scenario="smuggling")
+    # from 03:00 UTC: the 05:05 SAR pass and its scene (an hour later) are inside the 6 h
+    feeder = UdpFeeder(
+        speed=900.0,
+        hours=6,
+        seed=3,
+        vessels=30,
+        lead=0,
+        scenario="smuggling",
+        start_ms=int(datetime(2026, 6, 1, 3, 0, tzinfo=UTC).timestamp() * 1000),
+    )
     feeder.post_contacts(posted.append)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
