@@ -180,16 +180,22 @@ class PartitionWorker:
                     continue
                 for msg in msgs:  # a message may wait at a slice close: snapshots go between
                     await self._handle(msg)
-                    if (
-                        loop.time() - last_snap >= self.snapshot_seconds
-                        and self.seq > self._snap_seq
-                    ):
-                        await self.snapshot()
-                        last_snap = loop.time()
+                    last_snap = await self._snapshot_if_due(last_snap)
+                # A quiet feed snapshots too: a burst followed by silence is not left for
+                # whoever takes the partition over to replay in full.
+                last_snap = await self._snapshot_if_due(last_snap)
         finally:
             if self.seq > self._snap_seq:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.snapshot(), 5.0)
+
+    async def _snapshot_if_due(self, last: float) -> float:
+        """Snapshot when ``snapshot_seconds`` have passed and there is something new."""
+        now = asyncio.get_running_loop().time()
+        if now - last < self.snapshot_seconds or self.seq <= self._snap_seq:
+            return last
+        await self.snapshot()
+        return asyncio.get_running_loop().time()
 
     def _own(self, mmsi: int) -> bool:
         return int(mmsi) % self.layout.partitions == self.partition

@@ -83,19 +83,21 @@ async def publish_slowly(
 ) -> None:
     """Publish the capture in steps; call the hooks a third and two thirds of the way."""
     nc = await connect(url, name="test-ingest")
-    js = nc.jetstream()
-    await ensure_layout(js, layout)
-    pub = BusPublisher(js, layout)
-    batches = decode_file(capture, 512)
-    for i, b in enumerate(batches):
-        if i == len(batches) // 3:
-            await at_third()
-        if at_two_thirds is not None and i == 2 * len(batches) // 3:
-            await at_two_thirds()
-        await pub.batch(b)
-        await asyncio.sleep(0.02)
-    await pub.flush()
-    await nc.close()
+    try:
+        js = nc.jetstream()
+        await ensure_layout(js, layout)
+        pub = BusPublisher(js, layout)
+        batches = decode_file(capture, 512)
+        for i, b in enumerate(batches):
+            if i == len(batches) // 3:
+                await at_third()
+            if at_two_thirds is not None and i == 2 * len(batches) // 3:
+                await at_two_thirds()
+            await pub.batch(b)
+            await asyncio.sleep(0.02)
+        await pub.flush()
+    finally:
+        await nc.close()
 
 
 async def drained(url: str, layout: Layout, consumers: list[tuple[str, str]]) -> None:

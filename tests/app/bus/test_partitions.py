@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from nats.js.client import JetStreamContext
+from nats.js.kv import KeyValue
 
-from app.bus import slice_exchange
+from ais_ingest.records import Batch
+from app.bus import slice_exchange, snapshots
 from app.bus.connect import connect, ensure_layout
 from app.bus.engine_worker import PartitionWorker, run_engines
 from app.bus.ingest_worker import BusPublisher
@@ -26,42 +30,53 @@ from tests.app.bus.helpers import (
 from tests.app.bus.scenarios import feed
 
 
+async def publish(
+    js: JetStreamContext, layout: Layout, batches: Sequence[Batch], *, end: bool
+) -> KeyValue:
+    """Put the batches on the bus (and the end of input if ``end``); return the snapshot store."""
+    kv = await ensure_layout(js, layout)
+    pub = BusPublisher(js, layout)
+    for b in batches:
+        await pub.batch(b)
+    if end:
+        await pub.flush()
+    return kv
+
+
 async def run_bus(
     url: str, layout: Layout, owners: list[list[int]], capture: Path
 ) -> dict[int, list[State]]:
     """Publish the capture; run one engine 'worker' per ownership set; return what they said."""
     nc = await connect(url, name="test")
-    js = nc.jetstream()
-    kv = await ensure_layout(js, layout)
-    pub = BusPublisher(js, layout)
-    for b in decode_file(capture):
-        await pub.batch(b)
-    await pub.flush()
     stop = asyncio.Event()
-    workers: list[list[PartitionWorker]] = []
+    try:
+        js = nc.jetstream()
+        kv = await publish(js, layout, decode_file(capture), end=True)
+        workers: list[list[PartitionWorker]] = []
 
-    async def worker(parts: list[int]) -> None:
-        workers.append(await run_engines(js, kv, layout, parts, factory(), stop,
-                                         snapshot_seconds=60))  # fmt: skip
+        async def worker(parts: list[int]) -> None:
+            workers.append(await run_engines(js, kv, layout, parts, factory(), stop,
+                                             snapshot_seconds=60))  # fmt: skip
 
-    tasks = [asyncio.create_task(worker(o)) for o in owners]
+        tasks = [asyncio.create_task(worker(o)) for o in owners]
 
-    async def done() -> bool:
-        for p in range(layout.partitions):
-            try:
-                c = await js.consumer_info(layout.records_stream, layout.engine_consumer(p))
-            except Exception:
-                return False
-            if c.num_pending or c.num_ack_pending:
-                return False
-        return True
+        async def done() -> bool:
+            for p in range(layout.partitions):
+                try:
+                    c = await js.consumer_info(layout.records_stream, layout.engine_consumer(p))
+                except Exception:
+                    return False
+                if c.num_pending or c.num_ack_pending:
+                    return False
+            return True
 
-    await wait_for(done, 60, "every partition to take in its records")
-    stop.set()
-    await asyncio.gather(*tasks)
-    events = await bus_event_lists(js, layout)
-    await nc.close()
-    return events
+        await wait_for(done, 60, "every partition to take in its records")
+        stop.set()
+        await asyncio.gather(*tasks)
+        return await bus_event_lists(js, layout)
+    finally:  # a failure stops the workers and closes the connection too
+        stop.set()
+        await nc.close()
 
 
 @pytest.mark.timeout(120)
@@ -129,3 +144,33 @@ async def test_a_stream_of_an_earlier_release_gets_todays_subjects(
     finally:
         await nc.close()
     assert info.config.subjects == [old + ".*"]
+
+
+@pytest.mark.timeout(120)
+async def test_a_partition_that_goes_quiet_snapshots_what_it_took_in(
+    system_nats: str, prefix: str
+) -> None:
+    """A burst then silence: the state is saved without waiting for the next message.
+
+    The records are on the stream before the worker starts, so it takes them all in well
+    within ``snapshot_seconds``; a snapshot taken only between messages would never come.
+    """
+    layout = Layout(prefix, 1)
+    nc = await connect(system_nats, name="test")
+    stop = asyncio.Event()
+    try:
+        js = nc.jetstream()
+        kv = await publish(js, layout, decode_file(feed("default"))[:3], end=False)
+        task = asyncio.create_task(
+            run_engines(js, kv, layout, [0], factory(), stop, snapshot_seconds=2.0)
+        )
+
+        async def saved() -> bool:
+            return await snapshots.load(kv, 0) is not None
+
+        await wait_for(saved, 60, "a snapshot of the quiet partition")
+        stop.set()
+        await task
+    finally:
+        stop.set()
+        await nc.close()
