@@ -689,6 +689,25 @@ def test_alerts_are_grouped_per_vessel_in_the_feed(session: tuple[Page, Recorder
     page.click("[data-alerts=open]")
 
 
+def test_alerts_and_the_vessel_panel_name_zones_not_their_ids(
+    session: tuple[Page, Recorder],
+) -> None:
+    page, _ = session
+    page.click("[data-alerts=all]")
+    card = page.wait_for_selector(
+        f"#alert-list .vessel-group[data-mmsi='{IN_ALPHA}'] .alert:has-text('Zone entry')"
+    )
+    assert card is not None
+    text = card.text_content() or ""
+    assert "Alpha box" in text and "· alpha" not in text, text
+    page.click("[data-alerts=open]")
+    page.fill("#search", "alfa")
+    page.wait_for_selector("#search-results li[role=option] >> text=ALFA STAR")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#panel-body td >> text=/Zone entry · Alpha box/")
+    page.click("#panel-close")
+
+
 def test_rings_mean_suspects_only_and_the_legend_says_so(
     session: tuple[Page, Recorder], svc: Service
 ) -> None:

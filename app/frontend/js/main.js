@@ -114,6 +114,7 @@ async function start(user) {
     map,
     store: app.store,
     user: app.user,
+    zoneName: (id) => zoneName(id),
   });
   $("panel-close").addEventListener("click", () => app.panel.close());
 
@@ -307,6 +308,9 @@ async function refreshZones() {
     app.zones = await loadZones();
     app.map.setZones(app.zones);
     app.filters?.setZoneOptions(app.zones);
+    // Alert cards name their zone: those drawn before the zones came (or were renamed) show
+    // the new names now.
+    app.alerts?.draw();
   } catch (err) {
     toast(`Zones unavailable: ${err.message}`);
   }

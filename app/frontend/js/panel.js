@@ -30,8 +30,9 @@ const ASSET_COLORS = [
 ];
 
 export class VesselPanel {
-  constructor({ root, body, map, store, user, onClose, onFollow }) {
+  constructor({ root, body, map, store, user, zoneName = (id) => id, onClose, onFollow }) {
     this.root = root;
+    this.zoneName = zoneName;
     this.body = body;
     this.map = map;
     this.store = store;
@@ -183,7 +184,7 @@ export class VesselPanel {
                     "td",
                     {},
                     kindText(e.kind),
-                    e.zone ? ` · ${e.zone}` : "",
+                    e.zone ? ` · ${this.zoneName(e.zone)}` : "",
                     // recorded on the vessel (and in its risk) but not an alert anyone handles
                     e.alert === false ? h("span", { class: "muted", title: "Recorded, not alerted (alert rules)" }, " · event") : "",
                     e.details?.case_id ? h("span", { class: "case-ref" }, ` · case ${e.details.case_id}`) : "",
