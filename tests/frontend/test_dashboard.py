@@ -708,6 +708,20 @@ def test_alerts_and_the_vessel_panel_name_zones_not_their_ids(
     page.click("#panel-close")
 
 
+def test_every_control_of_the_alert_feed_lies_inside_its_card(
+    session: tuple[Page, Recorder],
+) -> None:
+    page, _ = session
+    outside = page.evaluate(
+        """() => { const card = document.getElementById('alerts').getBoundingClientRect();
+             return [...document.querySelectorAll('#alerts > header :is(button, select, a)')]
+               .filter(e => { const r = e.getBoundingClientRect();
+                 return r.left < card.left || r.right > card.right || r.right > innerWidth; })
+               .map(e => e.textContent.trim() || e.id); }"""
+    )
+    assert outside == []
+
+
 def test_rings_mean_suspects_only_and_the_legend_says_so(
     session: tuple[Page, Recorder], svc: Service
 ) -> None:
