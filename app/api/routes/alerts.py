@@ -32,6 +32,8 @@ from geo.events import EventKind, Severity
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 STATES = ("new", "acknowledged", "resolved")
+#: What the dashboard and /stats call open: every alert no one has resolved yet.
+OPEN_STATES = ("new", "acknowledged")
 
 
 class AssignIn(BaseModel):
@@ -68,10 +70,14 @@ def alert_filter(
     for k in kinds:
         if k not in {e.value for e in EventKind}:
             raise bad_request(f"kind {k!r} is not an event kind")
-    states = [s.strip() for s in (state or "").split(",") if s.strip()]
-    for s in states:
-        if s not in STATES:
-            raise bad_request(f"state {s!r}: one of {', '.join(STATES)}")
+    states: list[str] = []
+    for s in (x.strip() for x in (state or "").split(",")):
+        if s == "open":
+            states += [o for o in OPEN_STATES if o not in states]
+        elif s in STATES:
+            states += [s] if s not in states else []
+        elif s:
+            raise bad_request(f"state {s!r}: one of open, {', '.join(STATES)}")
     scope = Scope.of(user)
     zones = scope.narrow_zones(z.strip() for z in (zone or "").split(","))
     start_ms, end_ms = parse_time(start, "start"), parse_time(end, "end")

@@ -92,6 +92,13 @@ def test_alert_lifecycle_is_audited_with_who_and_when(
     assert all(a["time"].endswith("Z") for a in audit)
     resolved = shared_service.get("/api/v1/alerts?state=resolved").json()["items"]
     assert [a["id"] for a in resolved] == [aid]
+    still_open = shared_service.get("/api/v1/alerts?state=open").json()["items"]
+    assert still_open and aid not in {a["id"] for a in still_open}
+    assert {a["state"] for a in still_open} <= {"new", "acknowledged"}
+    every = shared_service.get("/api/v1/alerts?state=open,resolved").json()["items"]
+    assert {a["id"] for a in every} == {a["id"] for a in still_open} | {aid}
+    bad = shared_service.get("/api/v1/alerts?state=closed")
+    assert bad.status_code == 422 and "one of open" in bad.json()["message"]
 
 
 def test_zone_change_reaches_the_running_engine(shared_service: Service) -> None:
