@@ -1,27 +1,22 @@
 """The dossier as PDF (reportlab): a cover with identity, summary and map, then the tables.
 
 ``invariant=1`` removes the creation date and the random document id, so the same `Dossier`
-and map give the same bytes. Text is set in DejaVu Sans (the TrueType font matplotlib ships,
-embedded as a subset), so names and notes in any European or Arabic script print as typed
-rather than as boxes.
+and map give the same bytes. Text is set in DejaVu Sans (`app.reports.fonts`), so names and
+notes in any European script print as typed rather than as boxes; Arabic prints its letters,
+but neither joined nor right to left (reportlab does not shape text).
 """
 
 from __future__ import annotations
 
 import io
-from functools import cache
 from itertools import zip_longest
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import matplotlib
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Image,
     KeepTogether,
@@ -34,8 +29,8 @@ from reportlab.platypus import (
 )
 
 from app.dossier.content import Dossier, Section
+from app.reports.fonts import BOLD, FONT, register
 
-FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 #: Column widths (fractions of the text width) by section, so long text wraps where it should.
 WIDTHS = {
     "Timeline": (0.2, 0.1, 0.6, 0.1),
@@ -44,13 +39,6 @@ WIDTHS = {
     "Contacts": (0.2, 0.1, 0.2, 0.14, 0.08, 0.28),
     "Events attached": (0.2, 0.15, 0.12, 0.1, 0.43),
 }
-
-
-@cache
-def _fonts() -> None:
-    base = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont(FONT, str(base / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(base / "DejaVuSans-Bold.ttf")))
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -118,7 +106,7 @@ def _section(sec: Section, st: dict[str, ParagraphStyle], width: float) -> list[
 
 def render(doc: Dossier, map_png: bytes) -> bytes:
     """Return the PDF of a dossier with its map (same inputs, same bytes)."""
-    _fonts()
+    register()
     st = _styles()
     buf = io.BytesIO()
     label = f"Mare case {doc.case_id} - as of {doc.as_of} - prepared by {doc.prepared_by}"

@@ -1,8 +1,8 @@
 """The report as a PDF (reportlab): page 1 for the commander, the detail tables behind it.
 
-reportlab's ``invariant`` mode fixes the creation date and the document id, the pictures are
-PNGs without run-dependent metadata and the fonts are the PDF standard ones (nothing to find on
-the system), so the same report gives the same bytes.
+reportlab's ``invariant`` mode fixes the creation date and the document id and the pictures are
+PNGs without run-dependent metadata, so the same report gives the same bytes. Text is in the
+embedded DejaVu Sans of `app.reports.fonts`, so vessel names in any script print as sent.
 """
 
 from __future__ import annotations
@@ -28,25 +28,32 @@ from reportlab.platypus import (
 
 from app.reports.charts import Pictures, pictures
 from app.reports.content import DayReport
+from app.reports.fonts import BOLD, FONT, register
 from app.reports.tables import Section, gaps_text, handling_row, headline, minutes, sections
 
 MARGIN = 11 * mm
 WIDTH = A4[0] - 2 * MARGIN
 _base = getSampleStyleSheet()
 TITLE = ParagraphStyle(
-    "t", parent=_base["Title"], fontSize=14, leading=17, spaceAfter=1, alignment=0
+    "t", parent=_base["Title"], fontName=BOLD, fontSize=14, leading=17, spaceAfter=1, alignment=0
 )
 H2 = ParagraphStyle(
-    "h2", parent=_base["Heading2"], fontSize=9.5, leading=12, spaceBefore=5, spaceAfter=2
+    "h2",
+    parent=_base["Heading2"],
+    fontName=BOLD,
+    fontSize=9.5,
+    leading=12,
+    spaceBefore=5,
+    spaceAfter=2,
 )
-BODY = ParagraphStyle("b", parent=_base["BodyText"], fontSize=7, leading=8.6)
+BODY = ParagraphStyle("b", parent=_base["BodyText"], fontName=FONT, fontSize=7, leading=8.6)
 SMALL = ParagraphStyle("s", parent=BODY, fontSize=6.3, leading=7.6)
 CELL = ParagraphStyle("c", parent=BODY, fontSize=6.3, leading=7.4)
-FIG_VALUE = ParagraphStyle("fv", parent=BODY, fontSize=13, leading=15, fontName="Helvetica-Bold")
+FIG_VALUE = ParagraphStyle("fv", parent=BODY, fontSize=13, leading=15, fontName=BOLD)
 GRID = TableStyle(
     [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 6.3),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 6.3),
+        ("FONT", (0, 0), (-1, -1), FONT, 6.3),
+        ("FONT", (0, 0), (-1, 0), BOLD, 6.3),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde3ea")),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#b0b8c0")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -177,13 +184,14 @@ def _section(s: Section) -> list[Any]:
 
 def render_pdf(report: DayReport, pics: Pictures | None = None) -> bytes:
     """Return the report as PDF bytes (the same bytes for the same report)."""
+    register()
     pics = pics or pictures(report)
     buf = io.BytesIO()
     title = f"Daily situation report {report.day.isoformat()} ({report.scope_text})"
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 6.5)
+        canvas.setFont(FONT, 6.5)
         canvas.setFillColor(colors.HexColor("#555555"))
         canvas.drawString(MARGIN, 6 * mm, f"Mare - {title}")
         canvas.drawRightString(A4[0] - MARGIN, 6 * mm, f"page {doc.page}")

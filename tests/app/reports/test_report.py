@@ -80,6 +80,22 @@ def test_page_one_states_the_days_figures(repo: Repo) -> None:
     assert len(pages) >= 2
 
 
+def test_names_beyond_latin_1_print_as_sent(repo: Repo) -> None:
+    """Names from registries, watchlists and zone files are not AIS's 6-bit ASCII.
+
+    (Right-to-left scripts print their letters, unjoined and left to right: reportlab
+    neither shapes nor reorders them.)
+    """
+    report = build_report(repo, DAY)
+    assert report.alerts
+    names = ["ΑΓΙΑ ΕΙΡΗΝΗ", "ĦAL FAR Ż", "ŠTIPANJA ČIŽ"]  # Greek, Maltese, Croatian
+    for a, name in zip(report.alerts, names, strict=False):
+        a["name"] = name
+    text = " ".join(" ".join(pdf_text(render(report, "pdf"))).split())
+    for a in report.alerts[: len(names)]:
+        assert f"{a['name']} ({a['mmsi']})" in text
+
+
 def test_the_html_says_what_the_pdf_says(repo: Repo) -> None:
     report = build_report(repo, DAY)
     page = render(report, "html").decode()
