@@ -16,8 +16,8 @@ from geo.events import format_time
 from geo.reach import ReachableArea, reachable_area
 
 
-def target_view(tr: DarkTrack, now_ms: int) -> dict[str, Any]:
-    """Return one dark target as the API's Target JSON (docs/api.md)."""
+def target_view(fusion: ContactFusion, tr: DarkTrack, now_ms: int) -> dict[str, Any]:
+    """Return one dark target of the fusion as the API's Target JSON (docs/api.md)."""
     last = tr.last
     speed, course = tr.velocity()
     return {
@@ -41,7 +41,7 @@ def target_view(tr: DarkTrack, now_ms: int) -> dict[str, Any]:
         "max_speed_kn": tr.max_speed_kn(),
         "zone": tr.zone,
         "closed": tr.closed,
-        "associated": sorted(tr.evidence),
+        "associated": fusion.associated(tr),
         "contacts": [c.to_dict() for c in tr.contacts[-10:]],
     }
 
@@ -49,7 +49,7 @@ def target_view(tr: DarkTrack, now_ms: int) -> dict[str, Any]:
 def list_targets(fusion: ContactFusion, now_ms: int, *, closed: bool) -> list[dict[str, Any]]:
     """Return the open dark targets (and the closed ones still kept, if asked), by number."""
     return [
-        target_view(fusion.tracks[n], now_ms)
+        target_view(fusion, fusion.tracks[n], now_ms)
         for n in sorted(fusion.tracks)
         if closed or not fusion.tracks[n].closed
     ]

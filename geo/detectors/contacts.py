@@ -562,20 +562,41 @@ class ContactFusion:
                 events.append(ev)
         return events
 
-    def _association_event(
-        self, tr: DarkTrack, mmsi: int, evidence: list[dict[str, Any]], near: Near
-    ) -> Event | None:
+    def associated(self, tr: DarkTrack) -> list[int]:
+        """Return the AIS vessels associated with a target, as their `contact_association` says.
+
+        A single escort sighting is evidence kept for later, not yet an association: the
+        target's details and the dashboard name only the vessels that pass the rule.
+        """
+        return [m for m in sorted(tr.evidence) if self._association_basis(tr, tr.evidence[m])]
+
+    def _association_basis(
+        self, tr: DarkTrack, evidence: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Return the evidence items an association rests on (none: no association yet).
+
+        A meeting counts at once; escorting counts from two sightings at least
+        ``association_escort_min_s`` apart. Only a confirmed boat is associated (a lone
+        satellite detection beside a stopped ship may be clutter).
+        """
         if not tr.confirmed:
-            return None  # kept: `_confirmed_now` says it when another contact confirms the boat
+            return []  # kept: `_confirmed_now` says it when another contact confirms the boat
         met = [e for e in evidence if e["how"] == "met"]
         escorts = [e for e in evidence if e["how"] == "escorted"]
         span_s = (escorts[-1]["time_ms"] - escorts[0]["time_ms"]) / 1000.0 if escorts else 0.0
         escorted = len(escorts) >= 2 and span_s >= self.cfg.association_escort_min_s
-        if not met and not escorted:
+        return met + (escorts if escorted else [])
+
+    def _association_event(
+        self, tr: DarkTrack, mmsi: int, evidence: list[dict[str, Any]], near: Near
+    ) -> Event | None:
+        basis = self._association_basis(tr, evidence)
+        if not basis:
             return None
-        first = met[0] if met else escorts[0]
-        start = min(e["time_ms"] for e in (met + (escorts if escorted else [])))
-        end = max(e["time_ms"] for e in (met + (escorts if escorted else [])))
+        met = [e for e in basis if e["how"] == "met"]
+        first = met[0] if met else basis[0]
+        start = min(e["time_ms"] for e in basis)
+        end = max(e["time_ms"] for e in basis)
         lat, lon = evidence[-1]["_at"]
         place = near(tr.first.lon, tr.first.lat)
         label = target_label(tr.number)
@@ -649,7 +670,7 @@ class ContactFusion:
             "last_seen": format_time(last.time_ms),
             "radius_m": last.radius,
             "nearest_ais": tr.nearest_ais,
-            "associated": sorted(tr.evidence),
+            "associated": self.associated(tr),
             "near": place,
             "summary": summary,
             "why": "no AIS vessel within the contact's uncertainty and margin at its time",

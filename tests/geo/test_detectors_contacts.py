@@ -138,6 +138,22 @@ def test_escort_at_matched_course_and_speed_is_an_association() -> None:
     assert assoc.start_ms == c1.time_ms and assoc.end_ms == c2.time_ms
 
 
+def test_one_escort_sighting_is_evidence_kept_not_an_association() -> None:
+    escort = track(FISHER, 0, 7200, 30, 33.0, 12.3, 6.0, 0.0)
+    dlat_30min = 3 * 1852 / 111_320
+    c1 = _at(1800, 33.0 + dlat_30min, 12.32, speed_kn=6.0, course=0.0, length_m=9)
+    eng = make_engine()
+    eng.add_contacts([c1])
+    out: list[Event] = []
+    for b in batches(escort):
+        out += eng.process(b)
+    assert not of_kind(out, EventKind.CONTACT_ASSOCIATION)
+    (tr,) = eng.contacts.tracks.values()
+    assert list(tr.evidence) == [FISHER]  # kept: a second sighting may make it an escort
+    assert eng.contacts.associated(tr) == []
+    assert all(d.details["associated"] == [] for d in of_kind(out, EventKind.DARK_TARGET))
+
+
 def test_same_answers_whatever_the_batches_or_the_arrival_of_contacts() -> None:
     contacts = [
         _at(3600, 33.6075, 12.3015, length_m=9, people=70),

@@ -36,7 +36,7 @@ def _target(engine: Engine, user: Any, number: int, now_ms: int) -> dict[str, An
     tr = engine.contacts.tracks.get(number)
     if tr is None or not Scope.of(user).sees_zone(tr.zone):
         raise not_found(f"dark target {number}")
-    return target_view(tr, now_ms)
+    return target_view(engine.contacts, tr, now_ms)
 
 
 @router.get("")
