@@ -4,7 +4,8 @@ on any request to another host (an air-gapped room), screenshots, and polling.""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -71,6 +72,19 @@ def watched_page(browser: Browser, base: str, **context: Any) -> tuple[Page, Rec
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page, rec, errors
+
+
+@contextmanager
+def signed_in(browser: Browser, base: str, token: str, **context: Any) -> Iterator[Page]:
+    """A page of a context of its own (1440x900 unless `context` says otherwise), opened with
+    the wall-display link (`#token=`) as another role's user would; the context closes after."""
+    ctx = browser.new_context(**{"viewport": {"width": 1440, "height": 900}, **context})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{base}/#token={token}")
+        yield page
+    finally:
+        ctx.close()
 
 
 def shot(page: Page, name: str) -> None:

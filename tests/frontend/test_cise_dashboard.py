@@ -15,7 +15,7 @@ from playwright.sync_api import Browser
 
 from tests.app.api.conftest import Service, make_settings, start
 from tests.app.exchange.cise.test_service import TUNIS_IN, gap_push, post_push
-from tests.frontend.browser import shot, watched_page
+from tests.frontend.browser import shot, signed_in, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -58,11 +58,8 @@ def test_a_partners_alert_names_its_source_and_admins_see_the_agreements(
     page.keyboard.press("Escape")
     ctx.close()
     # only admins get the button
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = ctx.new_page()
-    page.goto(f"{base}/#token={svc.tokens['officer']}")
-    page.wait_for_selector(".alert .meta .source", timeout=60_000)
-    assert page.is_hidden("#partners")
-    ctx.close()
+    with signed_in(browser, base, svc.tokens["officer"]) as page:
+        page.wait_for_selector(".alert .meta .source", timeout=60_000)
+        assert page.is_hidden("#partners")
     assert not errors, errors
     assert not rec.foreign

@@ -37,7 +37,7 @@ from tests.app.api.conftest import (
     start,
 )
 from tests.app.api.nmea import position, static
-from tests.frontend.browser import SHOTS, Recorder, answer, shot, wait, watched_page
+from tests.frontend.browser import SHOTS, Recorder, answer, shot, signed_in, wait, watched_page
 from tests.frontend.pixels import close_to, decode_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -739,31 +739,32 @@ def test_an_admin_edits_the_alert_rules_and_a_bad_rule_is_refused_by_name(
     browser: Browser, svc: Service
 ) -> None:
     base = str(svc.client.base_url).rstrip("/")
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = ctx.new_page()
-    page.goto(f"{base}/#token={svc.tokens['admin']}")
-    page.wait_for_function("() => window.mare.alerts !== null && window.mare.rules", timeout=60_000)
-    page.click("#alert-rules")
-    page.wait_for_selector(".rules-dialog table.rules tr[data-rule=everything]")
-    area = page.locator(".rules-dialog textarea")
-    bad = {"rules": [{"id": "typo", "when": {"kinds": ["zone_entri"]}, "then": "alert"}]}
-    area.fill(json.dumps(bad))
-    page.click(".rules-dialog button[type=submit]")
-    page.wait_for_selector(".rules-dialog .error >> text=rule 'typo': unknown kinds 'zone_entri'")
-    assert svc.get("/api/v1/alert-rules").json()["rules"][0]["id"] == "everything"
-    good = {
-        "rules": [
-            {"id": "everything", "description": "Every event.", "when": {}, "then": "alert"},
-        ],
-        "narrow": [],
-    }
-    area.fill(json.dumps(good))
-    page.click(".rules-dialog button[type=submit]")
-    page.wait_for_selector(".rules-dialog", state="detached")
-    assert svc.get("/api/v1/alert-rules").json() == good
-    [entry] = services_of(svc.app).repo.audit_of("alert_rules")
-    assert entry["user"] == "admin"
-    ctx.close()
+    with signed_in(browser, base, svc.tokens["admin"]) as page:
+        page.wait_for_function(
+            "() => window.mare.alerts !== null && window.mare.rules", timeout=60_000
+        )
+        page.click("#alert-rules")
+        page.wait_for_selector(".rules-dialog table.rules tr[data-rule=everything]")
+        area = page.locator(".rules-dialog textarea")
+        bad = {"rules": [{"id": "typo", "when": {"kinds": ["zone_entri"]}, "then": "alert"}]}
+        area.fill(json.dumps(bad))
+        page.click(".rules-dialog button[type=submit]")
+        page.wait_for_selector(
+            ".rules-dialog .error >> text=rule 'typo': unknown kinds 'zone_entri'"
+        )
+        assert svc.get("/api/v1/alert-rules").json()["rules"][0]["id"] == "everything"
+        good = {
+            "rules": [
+                {"id": "everything", "description": "Every event.", "when": {}, "then": "alert"},
+            ],
+            "narrow": [],
+        }
+        area.fill(json.dumps(good))
+        page.click(".rules-dialog button[type=submit]")
+        page.wait_for_selector(".rules-dialog", state="detached")
+        assert svc.get("/api/v1/alert-rules").json() == good
+        [entry] = services_of(svc.app).repo.audit_of("alert_rules")
+        assert entry["user"] == "admin"
 
 
 def test_an_officer_reads_the_rules_but_cannot_edit_them(session: tuple[Page, Recorder]) -> None:
@@ -822,18 +823,15 @@ def test_assign_picks_from_the_people_who_may_see_the_alert_and_the_trail_shows_
 
 def test_an_analyst_sees_neither_assign_nor_audit(browser: Browser, svc: Service) -> None:
     base = str(svc.client.base_url).rstrip("/")
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = ctx.new_page()
-    page.goto(f"{base}/#token={svc.tokens['analyst']}")
-    page.wait_for_function("() => window.mare.panel !== null", timeout=60_000)
-    page.click("[data-alerts=all]")
-    page.wait_for_selector(".alert button:has-text('Comment')")
-    assert page.locator(".alert button.history").count() == 0
-    assert page.locator(".alert button:has-text('Assign')").count() == 0
-    page.evaluate("(m) => window.mare.panel.open(m)", IN_ALPHA)
-    page.wait_for_selector("#panel-title >> text=ALFA STAR")
-    assert page.locator("#vessel-audit").count() == 0
-    ctx.close()
+    with signed_in(browser, base, svc.tokens["analyst"]) as page:
+        page.wait_for_function("() => window.mare.panel !== null", timeout=60_000)
+        page.click("[data-alerts=all]")
+        page.wait_for_selector(".alert button:has-text('Comment')")
+        assert page.locator(".alert button.history").count() == 0
+        assert page.locator(".alert button:has-text('Assign')").count() == 0
+        page.evaluate("(m) => window.mare.panel.open(m)", IN_ALPHA)
+        page.wait_for_selector("#panel-title >> text=ALFA STAR")
+        assert page.locator("#vessel-audit").count() == 0
 
 
 NEWCOMER = 247_000_950

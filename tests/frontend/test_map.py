@@ -26,7 +26,7 @@ from app.api.services import services_of
 from geo import shipped
 from tests.app.api.conftest import Service, make_settings, start
 from tests.app.api.nmea import position
-from tests.frontend.browser import SHOTS, wait, watched_page
+from tests.frontend.browser import SHOTS, signed_in, wait, watched_page
 from tests.frontend.pixels import Image, close_to, decode_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -462,23 +462,20 @@ def test_theme_follows_the_system_then_the_users_pick_which_is_remembered(
     svc: Service, land: Any, browser: Browser
 ) -> None:
     base = str(svc.client.base_url).rstrip("/")
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
-    pg = ctx.new_page()
-    pg.goto(f"{base}/#token={svc.tokens['officer']}")
-    pg.wait_for_function("() => window.mare.map && window.mare.map.state.land", timeout=120_000)
-    pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
-    assert close_to(sea_pixel(pg, land), LIGHT_SEA, 6)
-    assert close_to(bar_pixel(pg), LIGHT_BAR, 8)
-    # the user's pick wins over the system's, and is there after a reload
-    pg.click("#theme-toggle")
-    pg.wait_for_timeout(800)
-    assert close_to(sea_pixel(pg, land), SEA, 6)
-    assert close_to(bar_pixel(pg), DARK_BAR, 8)
-    pg.reload()
-    pg.wait_for_function("() => window.mare.map && window.mare.map.state.land", timeout=120_000)
-    pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
-    assert close_to(sea_pixel(pg, land), SEA, 6)
-    ctx.close()
+    with signed_in(browser, base, svc.tokens["officer"], color_scheme="light") as pg:
+        pg.wait_for_function("() => window.mare.map && window.mare.map.state.land", timeout=120_000)
+        pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
+        assert close_to(sea_pixel(pg, land), LIGHT_SEA, 6)
+        assert close_to(bar_pixel(pg), LIGHT_BAR, 8)
+        # the user's pick wins over the system's, and is there after a reload
+        pg.click("#theme-toggle")
+        pg.wait_for_timeout(800)
+        assert close_to(sea_pixel(pg, land), SEA, 6)
+        assert close_to(bar_pixel(pg), DARK_BAR, 8)
+        pg.reload()
+        pg.wait_for_function("() => window.mare.map && window.mare.map.state.land", timeout=120_000)
+        pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
+        assert close_to(sea_pixel(pg, land), SEA, 6)
 
 
 #: A vessel of risk under 25 in each theme (style.js THEMES.*.risk[3], mare.css --risk-0).
@@ -506,35 +503,32 @@ def test_vessels_keep_their_contrast_on_the_light_sea(svc: Service, browser: Bro
     assert contrast(LOW_RISK["light"], LIGHT_SEA) >= 3.0
     assert contrast(LOW_RISK["dark"], SEA) >= 3.0
     base = str(svc.client.base_url).rstrip("/")
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
-    pg = ctx.new_page()
-    pg.goto(f"{base}/#token={svc.tokens['officer']}")
-    pg.wait_for_function(
-        "() => window.mare.map && window.mare.map.state.land && window.mare.store.length >= 6",
-        timeout=120_000,
-    )
-    legend = pg.eval_on_selector(
-        ".legend .sw", "el => getComputedStyle(el).backgroundColor"
-    )  # the first swatch: risk < 25
-    assert legend == "rgb({}, {}, {})".format(*LOW_RISK["light"]), legend
-    pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
-    lon, lat = pg.evaluate(
-        f"(() => {{ const s = window.mare.store, i = s.slot.get({MOVER});"
-        " return [s.positions[2 * i], s.positions[2 * i + 1]]; })()"
-    )
-    vs = set_view(pg, lon, lat, 10.0)
-    x, y = to_screen(vs, lon, lat)
-    img = map_shot(pg, vs, "light-vessel")
-    assert sum(close_to(px, LOW_RISK["light"], 25) for px in img.near(x, y, 6)) >= 6
-    # switched to dark: the same vessel in the dark theme's colour, no reload
-    pg.click("#theme-toggle")
-    pg.wait_for_timeout(800)
-    vs = set_view(pg, lon, lat, 10.0)
-    img = map_shot(pg, vs, "dark-vessel")
-    assert sum(close_to(px, LOW_RISK["dark"], 25) for px in img.near(x, y, 6)) >= 6
-    assert sum(close_to(px, LOW_RISK["light"], 25) for px in img.near(x, y, 6)) == 0
-    pg.evaluate("localStorage.removeItem('mare.theme')")
-    ctx.close()
+    with signed_in(browser, base, svc.tokens["officer"], color_scheme="light") as pg:
+        pg.wait_for_function(
+            "() => window.mare.map && window.mare.map.state.land && window.mare.store.length >= 6",
+            timeout=120_000,
+        )
+        legend = pg.eval_on_selector(
+            ".legend .sw", "el => getComputedStyle(el).backgroundColor"
+        )  # the first swatch: risk < 25
+        assert legend == "rgb({}, {}, {})".format(*LOW_RISK["light"]), legend
+        pg.add_style_tag(content=".alerts, .legend, .toast, .grid-ticks { visibility: hidden; }")
+        lon, lat = pg.evaluate(
+            f"(() => {{ const s = window.mare.store, i = s.slot.get({MOVER});"
+            " return [s.positions[2 * i], s.positions[2 * i + 1]]; })()"
+        )
+        vs = set_view(pg, lon, lat, 10.0)
+        x, y = to_screen(vs, lon, lat)
+        img = map_shot(pg, vs, "light-vessel")
+        assert sum(close_to(px, LOW_RISK["light"], 25) for px in img.near(x, y, 6)) >= 6
+        # switched to dark: the same vessel in the dark theme's colour, no reload
+        pg.click("#theme-toggle")
+        pg.wait_for_timeout(800)
+        vs = set_view(pg, lon, lat, 10.0)
+        img = map_shot(pg, vs, "dark-vessel")
+        assert sum(close_to(px, LOW_RISK["dark"], 25) for px in img.near(x, y, 6)) >= 6
+        assert sum(close_to(px, LOW_RISK["light"], 25) for px in img.near(x, y, 6)) == 0
+        pg.evaluate("localStorage.removeItem('mare.theme')")
 
 
 def test_dark_system_theme_draws_the_dark_sea(page: Page, land: Any) -> None:

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.app.api.conftest import Service, feed_scenario, make_settings, start
-from tests.frontend.browser import shot, watched_page
+from tests.frontend.browser import shot, signed_in, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -54,14 +54,11 @@ def test_make_list_and_download_a_report(browser: Browser, svc: Service) -> None
     ctx.close()
 
     # a liaison: its own zone's report only, made from the same form
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = ctx.new_page()
-    page.goto(f"{base}/#token={svc.tokens['liaison']}")
-    page.click("#reports")
-    page.wait_for_selector(".dialog #reports-none")  # the officer's whole-area report: not its
-    page.fill(".dialog input[name=day]", DAY)
-    page.click(".dialog button[type=submit]")
-    row = page.wait_for_selector(".dialog .reports-table tbody tr", timeout=120_000)
-    assert row is not None and "alpha" in row.inner_text()
-    assert len(page.query_selector_all(".dialog .reports-table tbody tr")) == 1
-    ctx.close()
+    with signed_in(browser, base, svc.tokens["liaison"]) as page:
+        page.click("#reports")
+        page.wait_for_selector(".dialog #reports-none")  # the officer's whole-area report: not its
+        page.fill(".dialog input[name=day]", DAY)
+        page.click(".dialog button[type=submit]")
+        row = page.wait_for_selector(".dialog .reports-table tbody tr", timeout=120_000)
+        assert row is not None and "alpha" in row.inner_text()
+        assert len(page.query_selector_all(".dialog .reports-table tbody tr")) == 1
