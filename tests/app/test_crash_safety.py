@@ -61,13 +61,20 @@ def scenario() -> list[tuple[str, int, int]]:
 
 
 class Sender(threading.Thread):
-    """Sends the lines at a steady rate to whichever UDP port is current."""
+    """Sends the lines at a steady rate to whichever UDP port is current.
+
+    ``gate`` cleared holds the feed (the rate carries on from where it stood when it opens
+    again): the test holds it while the restarted service starts, so that how long a start
+    takes on a loaded machine does not decide how much of the run is left after it.
+    """
 
     def __init__(self, lines: list[str], port: int) -> None:
         super().__init__(daemon=True)
         self.lines = lines
         self.port = port
         self.sent = 0
+        self.gate = threading.Event()
+        self.gate.set()
 
     def run(self) -> None:
         import socket
@@ -75,6 +82,10 @@ class Sender(threading.Thread):
         start = time.monotonic()
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for i, line in enumerate(self.lines):
+                if not self.gate.is_set():
+                    held = time.monotonic()
+                    self.gate.wait()
+                    start += time.monotonic() - held
                 delay = start + i / RATE - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
@@ -150,8 +161,11 @@ def db_url() -> Iterator[str]:
     drop_database(url)
 
 
-def read_sse(served: Served, got: list[dict[str, Any]], stop: threading.Event) -> None:
+def read_sse(
+    served: Served, got: list[dict[str, Any]], stop: threading.Event, opened: threading.Event
+) -> None:
     with served.client(timeout=300) as c, c.stream("GET", "/api/v1/alerts/stream") as r:
+        opened.set()
         data = None
         for line in r.iter_lines():
             if line.startswith("data:"):
@@ -178,6 +192,8 @@ def test_kill_9_mid_stream_then_restart_loses_only_the_lines_in_flight_and_raise
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(30)
     killed_at = sender.sent
+    time.sleep(1.0)  # lines sent while nobody listens: lost, as on a real feed
+    sender.gate.clear()
     before_kill = stored_positions(db_url)
     events_before = stored_events(db_url)
     related_before = stored_related(db_url)
@@ -185,11 +201,13 @@ def test_kill_9_mid_stream_then_restart_loses_only_the_lines_in_flight_and_raise
     assert events_before, "no alert before the kill: the scenario did not cross a zone yet"
 
     second = serve(tmp_path, db_url, ZONES, "second", MARE_SOURCES=f"udp://127.0.0.1:{udp}")
-    resumed_at = sender.sent
     pushed: list[dict[str, Any]] = []
-    stop = threading.Event()
-    reader = threading.Thread(target=read_sse, args=(second, pushed, stop), daemon=True)
+    stop, opened = threading.Event(), threading.Event()
+    reader = threading.Thread(target=read_sse, args=(second, pushed, stop, opened), daemon=True)
     reader.start()
+    assert opened.wait(120), "the alert stream of the restarted service did not open"
+    resumed_at = sender.sent
+    sender.gate.set()
     sender.join(300)
     assert not sender.is_alive()
 
