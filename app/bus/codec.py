@@ -6,7 +6,10 @@ budget the decoder and the engine spend carefully (STYLE habit 5). Columns keep 
 so a batch decoded from the bus is the batch that was encoded, NaNs and -1 codes included.
 
 Events travel as the engine's own snapshot form (`geo.engine.event_to_state`) with the rules'
-decision and the situation, so the store worker writes exactly what one process would.
+decision and the situation, so the store worker writes exactly what one process would. An
+event message may carry more beside them (``extra``): what contact fusion made of stored
+contacts, and the dark targets its partition owns (`app.bus.engine_worker`). Contacts travel
+in their snapshot form (`geo.contacts.Contact.to_state`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from ais_ingest.records import POSITION_COLUMNS, Batch, PositionColumns, StaticReport
 from geo.alert_rules import Decision
+from geo.contacts import Contact
 from geo.engine import event_from_state, event_to_state
 from geo.events import Severity
 from geo.triage import Triaged
@@ -102,14 +106,40 @@ def triaged_from_state(obj: dict[str, Any]) -> Triaged:
     return Triaged(event_from_state(obj["event"]), decision, str(obj["situation"]))
 
 
-def encode_events(events: list[Triaged]) -> bytes:
-    """Return triaged events as one JSON document."""
-    return json.dumps([triaged_to_state(t) for t in events], separators=(",", ":")).encode()
+def encode_events(events: list[Triaged], extra: dict[str, Any] | None = None) -> bytes:
+    """Return triaged events as one JSON document (an object with ``extra``'s keys if given)."""
+    body: Any = [triaged_to_state(t) for t in events]
+    if extra:
+        body = {**extra, "events": body}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def decode_events(data: bytes) -> list[Triaged]:
-    """Inverse of `encode_events` (`CodecError` on anything else)."""
+    """Inverse of `encode_events`: the events (`CodecError` on anything else)."""
+    return decode_event_message(data)[0]
+
+
+def decode_event_message(data: bytes) -> tuple[list[Triaged], dict[str, Any]]:
+    """Inverse of `encode_events`: the events and the extra (empty when none)."""
     try:
-        return [triaged_from_state(o) for o in json.loads(data)]
+        body = json.loads(data)
+        extra: dict[str, Any] = {}
+        if isinstance(body, dict):
+            extra = {k: v for k, v in body.items() if k != "events"}
+            body = body["events"]
+        return [triaged_from_state(o) for o in body], extra
     except (ValueError, KeyError, TypeError) as exc:
         raise CodecError(f"not an event list: {exc}") from exc
+
+
+def encode_contacts(contacts: list[Contact]) -> bytes:
+    """Return contacts as one JSON document."""
+    return json.dumps([c.to_state() for c in contacts], separators=(",", ":")).encode()
+
+
+def decode_contacts(data: bytes) -> list[Contact]:
+    """Inverse of `encode_contacts` (`CodecError` on anything else)."""
+    try:
+        return [Contact.from_state(o) for o in json.loads(data)]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CodecError(f"not a contact list: {exc}") from exc

@@ -89,6 +89,7 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
         (layout.events_stream, layout.events_subject("*"), MAX_AGE_S),
         (layout.alerts_stream, layout.alerts_subject, ALERTS_MAX_AGE_S),
         (layout.exchange_stream, layout.exchange_subject("*", "*", "*") + ".*", MAX_AGE_S),
+        (layout.contacts_stream, layout.contacts_subject, MAX_AGE_S),
     ):
         cfg = StreamConfig(
             name=name,
@@ -118,6 +119,7 @@ async def drop_layout(js: JetStreamContext, layout: Layout) -> None:
         layout.events_stream,
         layout.alerts_stream,
         layout.exchange_stream,
+        layout.contacts_stream,
     ):
         try:
             await js.delete_stream(name)

@@ -39,8 +39,9 @@ from nats.js.kv import KeyValue
 
 from ais_ingest.records import Batch
 from app.bus import messages, snapshots
-from app.bus.codec import CodecError, decode_clocked, encode_events
+from app.bus.codec import CodecError, decode_clocked, decode_contacts, encode_events
 from app.bus.connect import RETRY_S, retrying
+from app.bus.shared_fusion import SharedFusion
 from app.bus.slice_exchange import (
     Exchange,
     PartitionTriage,
@@ -122,6 +123,7 @@ class PartitionWorker:
         self.stats = PartitionStats()
         self.engine: Engine | None = None
         self.shared: SharedEncounters | None = None
+        self.fusion: SharedFusion | None = None
         self.exchange = Exchange(js, layout, partition)
         self.seq = 0  # last record message the engine has taken in
         self._snap_seq = 0
@@ -136,6 +138,7 @@ class PartitionWorker:
         else:
             self.engine, self.seq = self.factory.restore(snap.blob), snap.seq
         self.shared = share(self.engine, self._own, snap.blob if snap is not None else None)
+        self.fusion = self.engine.contacts = SharedFusion.adopt(self.engine.contacts)
         self._snap_seq = self.stats.resumed_from = self.seq
         self._published = await self._last_published()
         name = self.layout.engine_consumer(self.partition)
@@ -219,6 +222,13 @@ class PartitionWorker:
                 batch, clock = Batch(), None
             events = await self._batch(batch, clock)
             self.stats.records += len(batch)
+        elif kind == "contacts":
+            events = []
+            try:
+                engine.add_contacts(decode_contacts(msg.data))
+            except CodecError as exc:
+                log.error("partition %d: message %d skipped: %s", self.partition, seq, exc)
+                self.stats.bad += 1
         elif kind == "tick":
             now = int(headers[messages.FRONTIER])
             lateness = int(round(engine.config.live_lateness_s * 1000))
@@ -227,7 +237,7 @@ class PartitionWorker:
         else:
             events = []
             if engine.slice is not None:
-                events = await self._enter(engine.slice + 1, tick=True)
+                events = await self._enter(engine.slice + 1, tick=True, flush=True)
             events += engine.flush()
             self.stats.flushes += 1
         self.seq = self.stats.last_seq = seq
@@ -241,13 +251,15 @@ class PartitionWorker:
         if kind == "batch":
             touched |= set(np.unique(batch.positions.mmsi).tolist())
         risk = self._risk_changes(touched)
+        assert self.fusion is not None
+        extra = self.fusion.news(self._own, outcomes=self.partition == 0)
         now = engine.now_ms()
         clock_due = self.partition == 0 and now - self._told_ms >= CLOCK_EVERY_MS
-        if triaged or risk or clock_due:
+        if triaged or risk or clock_due or extra:
             if seq <= self._published:
                 self.stats.skipped_published += 1
             else:
-                await self._publish(seq, encode_events(triaged), risk, now)
+                await self._publish(seq, encode_events(triaged, extra), risk, now)
         await self._retrying(msg.ack)
         sent = headers.get(messages.SENT)
         if sent is not None:  # publish by ingest -> events published and the message acked
@@ -281,7 +293,7 @@ class PartitionWorker:
             engine.watermark = w if engine.watermark is None else max(engine.watermark, w)
         return events
 
-    async def _enter(self, sid: int, *, tick: bool = False) -> list[Event]:
+    async def _enter(self, sid: int, *, tick: bool = False, flush: bool = False) -> list[Event]:
         """Be in slice ``sid``: close the slices before it, after the exchange (module doc)."""
         engine = self.engine
         assert engine is not None
@@ -293,22 +305,27 @@ class PartitionWorker:
             return []
         if sid <= engine.slice:
             return []
-        await self._swap_close(sid)
+        await self._swap_close(sid, flush=flush)
         if tick:
             return []  # the caller's advance or flush closes the slice
         lateness = int(round(engine.config.live_lateness_s * 1000))
         return engine.advance(sid * self._slice_ms + lateness)
 
-    async def _swap_close(self, sid: int) -> None:
-        """Exchange the closing slice's cross-partition parts; merge them all into the engine."""
-        engine, shared = self.engine, self.shared
-        assert engine is not None and shared is not None
+    async def _swap_close(self, sid: int, *, flush: bool = False) -> None:
+        """Exchange the closing slice's cross-partition parts; merge them all into the engine.
+
+        ``flush``: the close before the end of input, after which every pending contact is
+        fused (`geo.engine.Engine.flush`): the placements of all of them go with it.
+        """
+        engine, shared, fusion = self.engine, self.shared, self.fusion
+        assert engine is not None and shared is not None and fusion is not None
         assert engine.slice is not None
         end = (engine.slice + 1) * self._slice_ms
         mine = {
             "enc": shared.contribution(end, engine.identity.describe),
             "cov": engine.coverage.shared_pending(),
             "sampling": list(engine.gaps.pending),
+            "fusion": fusion.contribution(end, engine.fleet, flush=flush),
         }
         if self.layout.partitions == 1:
             shared.take([json.loads(json.dumps(mine["enc"]))])
@@ -319,6 +336,7 @@ class PartitionWorker:
                 engine.coverage.add_shared(parts[j]["cov"])
         engine.gaps.pending = [sum(int(parts[j]["sampling"][i]) for j in parts) for i in (0, 1)]
         shared.take(parts[j]["enc"] for j in sorted(parts))
+        fusion.take([parts[j]["fusion"] for j in sorted(parts)], end, flush=flush)
 
     async def _triage(self, events: list[Event], step: str) -> list[Triaged]:
         """Triage the events this partition publishes, with the facts of others' vessels."""

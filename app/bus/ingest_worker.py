@@ -25,11 +25,13 @@ from ais_ingest.records import Batch
 from ais_ingest.sources import LineSource, merge_chunks
 from ais_ingest.stream import decode_stream
 from app.bus import messages
-from app.bus.codec import encode_batch
+from app.bus.codec import encode_batch, encode_contacts
+from app.bus.contacts import pump_contacts
 from app.bus.subjects import Layout, partition_of
 from app.pipeline.clock import LiveClock
 from geo.clock import ClockGuard
 from geo.config import EngineConfig
+from geo.contacts import Contact
 from geo.engine import assign_slices
 
 log = logging.getLogger("app.bus.ingest")
@@ -47,6 +49,9 @@ class IngestStats:
     records: int = 0
     messages: int = 0
     ticks: int = 0
+    contacts: int = 0
+    #: Contacts messages that were not contacts (logged and skipped).
+    bad_contacts: int = 0
 
 
 class BusPublisher:
@@ -74,6 +79,9 @@ class BusPublisher:
         self._run = uuid.uuid4().hex[:12]
         self._n = 0
         self._steps = 0
+        #: One step at a time: every partition's messages of a step before the next step's,
+        #: so the records, the ticks and the contacts come in one order on every partition.
+        self.lock = asyncio.Lock()
 
     @property
     def _slice_ms(self) -> int:
@@ -85,7 +93,7 @@ class BusPublisher:
 
     async def _pub(self, partition: int, payload: bytes, headers: dict[str, str]) -> None:
         self._n += 1
-        headers[messages.MSG_ID] = f"{self._run}:{self._n}"
+        headers.setdefault(messages.MSG_ID, f"{self._run}:{self._n}")
         subject = self.layout.records_subject(partition)
         while True:
             try:
@@ -106,7 +114,28 @@ class BusPublisher:
                 pos.take(np.arange(i, min(i + MAX_RECORDS, len(pos)))),
                 batch.statics if i == 0 else [],
             )
-            await self._clocked(self.guard.filter(piece, self.watermark))
+            async with self.lock:
+                await self._clocked(self.guard.filter(piece, self.watermark))
+
+    async def contacts(self, contacts: list[Contact], key: str) -> None:
+        """Publish contacts to every partition as one step (every partition fuses them all).
+
+        ``key`` names them once (the contacts stream's sequence): a step published again after
+        a restart within JetStream's duplicate window is dropped there.
+        """
+        if not contacts:
+            return
+        payload = encode_contacts(contacts)
+        async with self.lock:
+            step = self._step()
+            for k in range(self.layout.partitions):
+                headers = {
+                    messages.KIND: "contacts",
+                    messages.STEP: step,
+                    messages.MSG_ID: f"contacts:{key}:{k}",
+                }
+                await self._pub(k, payload, headers)
+            self.stats.contacts += len(contacts)
 
     async def _clocked(self, batch: Batch) -> None:
         """Assign slices to a judged batch and publish it to every partition, as one step."""
@@ -150,12 +179,16 @@ class BusPublisher:
 
     async def tick(self) -> None:
         """Publish the live clock's event time to every partition when it closes a slice."""
-        now = self.clock.now_ms()
-        if now is None or self.slice is None:
-            return
-        target = int((now - self.config.live_lateness_s * 1000) // self._slice_ms)
-        if target <= self.slice:
-            return  # no engine would close anything
+        async with self.lock:  # the slice it closes is decided after the step before
+            now = self.clock.now_ms()
+            if now is None or self.slice is None:
+                return
+            target = int((now - self.config.live_lateness_s * 1000) // self._slice_ms)
+            if target <= self.slice:
+                return  # no engine would close anything
+            await self._tick(now, target)
+
+    async def _tick(self, now: int, target: int) -> None:
         self.slice = target
         floor = target * self._slice_ms
         self.watermark = floor if self.watermark is None else max(self.watermark, floor)
@@ -171,12 +204,13 @@ class BusPublisher:
         Records the guard still holds are judged first, as `geo.engine.Engine.flush` does
         (without a vessel's own fix to vouch for one: ingest keeps no tracks).
         """
-        await self._clocked(self.guard.finish(self.watermark))
-        step = self._step()
-        for k in range(self.layout.partitions):
-            await self._pub(k, b"", {messages.KIND: "flush", messages.STEP: step})
-        if self.slice is not None:
-            self.slice += 1
+        async with self.lock:
+            await self._clocked(self.guard.finish(self.watermark))
+            step = self._step()
+            for k in range(self.layout.partitions):
+                await self._pub(k, b"", {messages.KIND: "flush", messages.STEP: step})
+            if self.slice is not None:
+                self.slice += 1
 
 
 async def run_ingest(
@@ -188,9 +222,17 @@ async def run_ingest(
     batch_seconds: float,
     tick_seconds: float | None,
     flush_at_end: bool,
+    contacts: bool = True,
 ) -> IngestStats:
-    """Read the sources until they end (or the task is cancelled); publish as they decode."""
+    """Read the sources until they end (or the task is cancelled); publish as they decode.
+
+    Meanwhile the contacts published on the bus go to every partition (`app.bus.contacts`).
+    """
     ticker: asyncio.Task[None] | None = None
+    stop = asyncio.Event()
+    pump = None
+    if contacts:
+        pump = asyncio.create_task(pump_contacts(publisher, stop), name="bus contacts")
 
     async def ticks(every: float) -> None:
         while True:
@@ -214,5 +256,8 @@ async def run_ingest(
     finally:
         if ticker is not None:
             ticker.cancel()
+        stop.set()
+        if pump is not None:
+            await asyncio.gather(pump, return_exceptions=True)
         await stream.aclose()  # type: ignore[attr-defined]
     return publisher.stats

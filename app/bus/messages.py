@@ -1,9 +1,10 @@
 """What a record message says besides its batch: its kind, and the event time of a tick.
 
-Ingest publishes three kinds to every partition's subject: ``batch`` (records, with ingest's
+Ingest publishes four kinds to every partition's subject: ``batch`` (records, with ingest's
 clock in the body, `app.bus.codec`), ``tick`` (event time has passed to ``Mare-Frontier`` ms:
 the live clock of `app.pipeline.clock`, decided once by ingest and recorded in the stream, so
-a replay after a restart closes the same slices) and ``flush`` (a finite input ended: close
+a replay after a restart closes the same slices), ``contacts`` (sightings, radar and satellite
+detections to fuse, `app.bus.contacts`) and ``flush`` (a finite input ended: close
 everything, as `mare detect` does at the end). Every partition gets every message of a step
 (one decoded batch, one tick, the flush), under the same ``Mare-Step``: the partitions close
 the same slices at the same points and exchange what they must there (`app.bus.slice_exchange`).
@@ -28,7 +29,7 @@ RISK = "Mare-Risk"
 #: On a record message: when ingest published it (Unix seconds), for the lag of what follows.
 SENT = "Mare-Sent"
 
-Kind = Literal["batch", "tick", "flush"]
+Kind = Literal["batch", "tick", "contacts", "flush"]
 
 
 def kind_of(headers: dict[str, str] | None) -> Kind:
@@ -38,6 +39,8 @@ def kind_of(headers: dict[str, str] | None) -> Kind:
         return "tick"
     if k == "flush":
         return "flush"
+    if k == "contacts":
+        return "contacts"
     return "batch"
 
 

@@ -56,6 +56,16 @@ class Layout:
     def records_subject(self, partition: int | str) -> str:
         return f"{self.prefix}.records.{partition}"
 
+    # contacts: API nodes and `mare contacts import` -> ingest (which gives them to every
+    # partition in its sequence of steps, `app.bus.contacts`)
+    @property
+    def contacts_stream(self) -> str:
+        return f"{self._upper}_CONTACTS"
+
+    @property
+    def contacts_subject(self) -> str:
+        return f"{self.prefix}.contacts"
+
     # events: engine workers -> store worker
     @property
     def events_stream(self) -> str:

@@ -290,6 +290,14 @@ class ContactFusion:
         if ship_type is not None and ship_type > 0:
             self.types[mmsi] = int(ship_type)
 
+    def length_of(self, mmsi: int) -> float | None:
+        """Return a vessel's reported length (None when it reported none)."""
+        return self.lengths.get(mmsi)
+
+    def type_of(self, mmsi: int) -> int | None:
+        """Return a vessel's reported ship type (None when it reported none)."""
+        return self.types.get(mmsi)
+
     def take_outcomes(self) -> list[Outcome]:
         """Return and forget the outcomes since the last call (for the store)."""
         out, self.outcomes = self.outcomes, []
@@ -361,9 +369,23 @@ class ContactFusion:
 
     def _place(self, c: Contact) -> tuple[Placed, Any]:
         """Return the AIS vessels placed at a contact's time near it, and their distances."""
+        placed = self.placed_at(c)
+        d = (
+            haversine_m(placed.lon, placed.lat, np.full(len(placed.lon), c.lon),
+                        np.full(len(placed.lat), c.lat))
+            if len(placed.mmsi) else np.zeros(0)
+        )  # fmt: skip
+        return placed, d
+
+    def placed_at(self, c: Contact) -> Placed:
+        """Return the AIS vessels heard near a contact, placed at its time (MMSI order).
+
+        A vessel's placement reads its own fixes only, so the placements of vessels held by
+        several engines (the partitions of the bus) are the union of each engine's.
+        """
         cfg = self.cfg
         reach = max(cfg.association_escort_m, cfg.contact_match_margin_m) + c.radius
-        placed = self.history.positions_at(
+        return self.history.positions_at(
             c.time_ms,
             c.lon,
             c.lat,
@@ -372,12 +394,6 @@ class ContactFusion:
             cfg.contact_drift_ms,
             c.time_ms + int(cfg.contact_settle_s * 1000),
         )
-        d = (
-            haversine_m(placed.lon, placed.lat, np.full(len(placed.lon), c.lon),
-                        np.full(len(placed.lat), c.lat))
-            if len(placed.mmsi) else np.zeros(0)
-        )  # fmt: skip
-        return placed, d
 
     def _fuse(
         self,
@@ -430,10 +446,10 @@ class ContactFusion:
         crowded boat attached to it would hide the very boat the room looks for, where a
         passenger vessel taken for a dark target costs a look.
         """
-        if not lengths_agree(c.length_m, self.lengths.get(mmsi)):
+        if not lengths_agree(c.length_m, self.length_of(mmsi)):
             return False
         if c.people is not None and c.people > CROWDED:
-            kind = self.types.get(mmsi)
+            kind = self.type_of(mmsi)
             return kind is not None and 60 <= kind <= 69
         return True
 

@@ -26,6 +26,7 @@ from app.settings import ServiceSettings
 from geo.engine import Engine
 from geo.triage import Triage, Triaged
 from tests.app.api.conftest import EVERY_EVENT_RULES
+from tests.app.bus.scenarios import contacts
 
 
 def free_port() -> int:
@@ -115,10 +116,18 @@ State = dict[str, Any]
 Folded = dict[str, State]
 
 
-@cache
-def one_process(path: Path) -> Folded:
-    """Events of one engine over the whole feed (as `mare detect`): latest version per key."""
+def _engine(path: Path, with_contacts: bool) -> Engine:
+    """A new engine, given the capture's contacts first if asked (as the bus tests give them)."""
     eng = factory().new()
+    if with_contacts:
+        eng.add_contacts(contacts(path))
+    return eng
+
+
+@cache
+def one_process(path: Path, with_contacts: bool = False) -> Folded:
+    """Events of one engine over the whole feed (as `mare detect`): latest version per key."""
+    eng = _engine(path, with_contacts)
     triage = Triage(eng, factory().rules)
     latest: Folded = {}
     for b in _decoded(path, 2048):
@@ -128,9 +137,9 @@ def one_process(path: Path) -> Folded:
 
 
 @cache
-def one_process_engine(path: Path) -> Engine:
+def one_process_engine(path: Path, with_contacts: bool = False) -> Engine:
     """One engine after the whole feed and its end (what an API node's answers must match)."""
-    eng = factory().new()
+    eng = _engine(path, with_contacts)
     for b in _decoded(path, 2048):
         eng.process(b)
     eng.flush()
@@ -180,19 +189,20 @@ def versions(by_partition: dict[int, list[State]]) -> dict[int, list[str]]:
 
 
 @cache
-def expected(path: Path, partitions: int) -> dict[int, list[str]]:
+def expected(path: Path, partitions: int, with_contacts: bool = False) -> dict[int, list[str]]:
     """`versions` of what the bus must publish for a capture: every event version of one process
-    (`one_process_versions`), by the partition of its vessel (an encounter's lower MMSI)."""
+    (`one_process_versions`), by the partition of its vessel (an encounter's lower MMSI, a
+    dark target's number)."""
     out: dict[int, list[State]] = {}
-    for e in one_process_versions(path):
+    for e in one_process_versions(path, with_contacts):
         out.setdefault(int(e["event"]["mmsi"]) % partitions, []).append(e)
     return versions(out)
 
 
 @cache
-def one_process_versions(path: Path) -> tuple[State, ...]:
+def one_process_versions(path: Path, with_contacts: bool = False) -> tuple[State, ...]:
     """Every event version one engine over the whole feed emits, triaged, in order."""
-    eng = factory().new()
+    eng = _engine(path, with_contacts)
     triage = Triage(eng, factory().rules)
     out: list[State] = []
     for b in _decoded(path, 2048):

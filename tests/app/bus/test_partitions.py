@@ -16,6 +16,7 @@ from app.bus.connect import connect, ensure_layout
 from app.bus.engine_worker import PartitionWorker, run_engines
 from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
+from geo.contacts import Contact
 from tests.app.bus.helpers import (
     State,
     bus_event_lists,
@@ -27,15 +28,25 @@ from tests.app.bus.helpers import (
     versions,
     wait_for,
 )
-from tests.app.bus.scenarios import feed
+from tests.app.bus.scenarios import contacts, feed
 
 
 async def publish(
-    js: JetStreamContext, layout: Layout, batches: Sequence[Batch], *, end: bool
+    js: JetStreamContext,
+    layout: Layout,
+    batches: Sequence[Batch],
+    *,
+    end: bool,
+    first: list[Contact] | None = None,
 ) -> KeyValue:
-    """Put the batches on the bus (and the end of input if ``end``); return the snapshot store."""
+    """Put the batches on the bus (and the end of input if ``end``); return the snapshot store.
+
+    ``first``: contacts that go before the batches, as ingest gives them (one step).
+    """
     kv = await ensure_layout(js, layout)
     pub = BusPublisher(js, layout)
+    if first:
+        await pub.contacts(first, "first")
     for b in batches:
         await pub.batch(b)
     if end:
@@ -44,14 +55,18 @@ async def publish(
 
 
 async def run_bus(
-    url: str, layout: Layout, owners: list[list[int]], capture: Path
+    url: str, layout: Layout, owners: list[list[int]], capture: Path, with_contacts: bool = False
 ) -> dict[int, list[State]]:
-    """Publish the capture; run one engine 'worker' per ownership set; return what they said."""
+    """Publish the capture; run one engine 'worker' per ownership set; return what they said.
+
+    ``with_contacts``: the capture's contacts go first.
+    """
     nc = await connect(url, name="test")
     stop = asyncio.Event()
     try:
         js = nc.jetstream()
-        kv = await publish(js, layout, decode_file(capture), end=True)
+        first = contacts(capture) if with_contacts else None
+        kv = await publish(js, layout, decode_file(capture), end=True, first=first)
         workers: list[list[PartitionWorker]] = []
 
         async def worker(parts: list[int]) -> None:
@@ -110,6 +125,22 @@ async def test_four_partitions_give_the_events_of_one_process(
     assert versions(got) == expected(capture, 4)  # every version, each once
     kinds = {e["event"]["kind"] for e in one_process(capture).values()}
     assert "encounter" in kinds  # what crosses partitions is in the capture
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("owners", [[[0, 1, 2, 3]], [[0, 2], [1, 3]]])
+async def test_contacts_are_fused_as_one_process_fuses_them(
+    system_nats: str, prefix: str, owners: list[list[int]]
+) -> None:
+    capture = feed("smuggling", hours=3.0)  # four boats without AIS, one met by a vessel
+    got = await run_bus(system_nats, Layout(prefix, 4), owners, capture, with_contacts=True)
+    assert fold_states(got) == one_process(capture, True)
+    assert versions(got) == expected(capture, 4, True)  # every version, each once
+    kinds = [e["event"]["kind"] for e in one_process(capture, True).values()]
+    assert kinds.count("dark_target") >= 2 and "contact_association" in kinds
+    targets = {e["event"]["mmsi"] % 4 for e in one_process(capture, True).values()
+               if e["event"]["kind"] == "dark_target"}  # fmt: skip
+    assert len(targets) >= 2, "dark targets owned by more than one partition"
 
 
 @pytest.mark.timeout(180)

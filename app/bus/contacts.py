@@ -1,0 +1,82 @@
+"""Contacts (sightings, radar, satellite detections) on their way to the engine workers.
+
+Whoever stores contacts with the bus on -- an API node (``POST /api/v1/contacts``, a radar
+feed) or ``mare contacts import`` -- publishes them, with their store ids, on the contacts
+subject (stream ``<P>_CONTACTS``). They do not go to the partitions from there: ingest, the
+one authority on the order of steps, takes them in (`pump_contacts`) and publishes each
+message as one step of its sequence to *every* partition (`BusPublisher.contacts`), between
+two batches. So every partition adds the same contacts at the same point of the feed, a
+replay after a restart adds them at that point again, and every partition's fusion -- which is
+replicated, `app.bus.shared_fusion` -- fuses each contact at the same slice close, on event
+time. A contacts message is acked once every partition's step is confirmed; one taken twice
+(ingest killed between the two) is dropped by JetStream's duplicate window, and a contact
+that still came twice is one pending contact (fusion keys stored contacts by id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import nats.errors
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from app.bus.codec import CodecError, decode_contacts, encode_contacts
+from app.bus.connect import RETRY_S, retrying
+from app.bus.subjects import Layout
+from geo.contacts import Contact
+
+if TYPE_CHECKING:  # ingest runs the pump: no import at run time the other way
+    from app.bus.ingest_worker import BusPublisher
+
+log = logging.getLogger("app.bus.contacts")
+
+#: Contacts per message at most: about 250 bytes each, well under NATS's 1 MiB.
+PER_MESSAGE = 1000
+#: Ingest's durable consumer of the contacts stream.
+CONSUMER = "ingest-contacts"
+
+
+async def publish_contacts(
+    js: JetStreamContext, layout: Layout, contacts: Sequence[Contact]
+) -> None:
+    """Publish stored contacts for the engines (retried until JetStream takes them)."""
+    items = list(contacts)
+    for i in range(0, len(items), PER_MESSAGE):
+        payload = encode_contacts(items[i : i + PER_MESSAGE])
+
+        async def pub(payload: bytes = payload) -> None:
+            await js.publish(layout.contacts_subject, payload, timeout=5.0)
+
+        await retrying(pub, "contacts")
+
+
+async def pump_contacts(publisher: BusPublisher, stop: asyncio.Event) -> None:
+    """Give the contacts published on the bus to every partition, in ingest's steps."""
+    js, layout = publisher.js, publisher.layout
+    cfg = ConsumerConfig(durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, ack_wait=60.0)
+    await retrying(lambda: js.add_consumer(layout.contacts_stream, cfg), "contacts consumer")
+    sub = await retrying(
+        lambda: js.pull_subscribe_bind(CONSUMER, stream=layout.contacts_stream), "contacts"
+    )
+    while not stop.is_set():
+        try:
+            msgs = await sub.fetch(16, timeout=0.5)
+        except (nats.errors.TimeoutError, TimeoutError):
+            continue
+        except (nats.errors.Error, OSError) as exc:
+            log.debug("contacts: fetch failed: %s", exc)
+            await asyncio.sleep(RETRY_S)
+            continue
+        for msg in msgs:
+            try:
+                contacts = decode_contacts(msg.data)
+            except CodecError as exc:  # counted and skipped, never a stuck feed
+                publisher.stats.bad_contacts += 1
+                log.error("contacts message %d skipped: %s", msg.metadata.sequence.stream, exc)
+                contacts = []
+            await publisher.contacts(contacts, str(msg.metadata.sequence.stream))
+            await retrying(msg.ack, "contacts ack")
