@@ -184,15 +184,15 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         seq_recorder=recorder,
     )
     install(app, services)
-    radar = RadarFeeds(settings.radar_sources, radar_store(repo), pipeline.add_contacts)
+    radar = RadarFeeds(settings.radar_sources, radar_store(repo), services.fuse_contacts)
     services.radar = radar
     started = False
     try:
         services.relay = await start_relay(settings, pipeline.decoder)
         await pipeline.start()
         started = True
-        await radar.start()  # after the pipeline: its contacts go to the running engine
         services.bus_feed = await start_bus_feed(settings, hub, parts["live"], pipeline)
+        await radar.start()  # after the pipeline (or the bus): its contacts go to the engine
     except BaseException:
         await radar.stop()
         if started:

@@ -35,6 +35,7 @@ from app.reports.schedule import DailyReports
 from app.settings import ServiceSettings
 from app.store.maintainer import Maintainer
 from app.store.repo import Repo
+from geo.contacts import Contact
 from geo.engine import Engine
 
 
@@ -68,6 +69,17 @@ class Services:
     reports: DailyReports | None = None
     #: An API node's feed from the bus (``mare serve --api-only``), None in one process.
     bus_feed: ApiFeed | None = None
+
+    async def fuse_contacts(self, contacts: list[Contact]) -> None:
+        """Hand stored contacts to the engines: this process's, or the bus's on an API node.
+
+        On the bus it returns once JetStream holds them (`app.bus.contacts`), so a contact
+        a client was told is stored reaches the engine workers even if this node dies next.
+        """
+        if self.bus_feed is not None:
+            await self.bus_feed.publish_contacts(contacts)
+        else:
+            self.pipeline.add_contacts(contacts)
 
     def streams(self) -> StreamAuth:
         """Return the identity re-checks of open streams, made on first use (on the loop)."""

@@ -13,7 +13,13 @@ intercepts and reach are computed at -- comes from every event the engine worker
 (the events stream, read from its start by an ordered consumer): the node's engine keeps them
 in its book as the engines do (`geo.engine.Engine.remember`) and takes its event time from
 them (partition 0 tells it at least every second of event time), without wall-clock drift, so
-every node that has read the same events answers the same.
+every node that has read the same events answers the same. The dark targets come with the
+events too: the partition that owns a target tells its state when it changes (the event
+message's extra, `app.bus.shared_fusion`), and the node answers ``/api/v1/targets`` from them
+as one process answers from its fusion.
+
+Contacts stored on a node (``POST /api/v1/contacts``, its radar feeds) go to the engine workers
+through the bus (`publish_contacts`).
 """
 
 from __future__ import annotations
@@ -27,12 +33,15 @@ from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 
 from app.bus import messages
-from app.bus.codec import decode_events
+from app.bus.codec import decode_event_message
 from app.bus.connect import connect, ensure_layout
+from app.bus.contacts import publish_contacts
 from app.bus.subjects import Layout
 from app.live.hub import Hub
 from app.live.picture import LivePicture
 from app.pipeline.clock import LiveClock
+from geo.contacts import Contact
+from geo.detectors.contacts import DarkTrack
 from geo.engine import Engine
 
 log = logging.getLogger("app.bus.api")
@@ -60,6 +69,8 @@ class ApiFeed:
         self.alerts = 0
         self.vessel_updates = 0
         self.events = 0
+        #: Messages from the bus that were not what their subject carries (logged, skipped).
+        self.bad = 0
 
     async def start(self) -> None:
         """Connect and subscribe (alerts from those stored from now on)."""
@@ -103,14 +114,28 @@ class ApiFeed:
         except (ValueError, KeyError, TypeError) as exc:
             log.error("alerts from the bus skipped: %s", exc)
 
+    async def publish_contacts(self, contacts: list[Contact]) -> None:
+        """Send stored contacts to the engine workers (returns once JetStream holds them)."""
+        assert self.nc is not None, "the feed is started with the node"
+        await publish_contacts(self.nc.jetstream(), self.layout, contacts)
+
     async def _events(self, msg: Msg) -> None:
         """Every event the engines published, and their event time: the node's engine book."""
         try:
-            events = [t.event for t in decode_events(msg.data)]
+            triaged, extra = decode_event_message(msg.data)
+            events = [t.event for t in triaged]
             now = int((msg.headers or {}).get(messages.WATERMARK, 0))
-        except ValueError as exc:  # a CodecError, or a watermark that is not a number
+            targets = [DarkTrack.from_state(t) for t in extra.get("targets", [])]
+            gone = [int(n) for n in extra.get("gone", [])]
+        except (ValueError, KeyError, TypeError) as exc:  # not an event message of ours
+            self.bad += 1
             log.error("events from the bus skipped: %s", exc)
             return
+        tracks = self.engine.contacts.tracks
+        for tr in targets:
+            tracks[tr.number] = tr
+        for n in gone:
+            tracks.pop(n, None)
         self.engine.remember(events)
         self.events += len(events)
         if now:

@@ -31,7 +31,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from ais_ingest.records import Batch
 from app.bus import messages
-from app.bus.codec import CodecError, decode_batch, decode_events
+from app.bus.codec import CodecError, decode_batch, decode_event_message
 from app.bus.connect import RETRY_S, retrying
 from app.bus.subjects import Layout
 from app.live.picture import LivePicture
@@ -55,6 +55,7 @@ class StoreStats:
     event_messages: int = 0
     events: int = 0
     alerts: int = 0
+    contacts_fused: int = 0
     bad: int = 0
 
 
@@ -133,16 +134,22 @@ class StoreWorker:
     async def _events(self, msgs: list[Msg]) -> None:
         triaged: list[Triaged] = []
         scores: dict[int, int] = {}
+        fused: list[tuple[int, int | None, int | None]] = []
         for m in msgs:
             try:
-                triaged += decode_events(m.data)
+                events, extra = decode_event_message(m.data)
                 scores |= messages.risk_of(m.headers)
-            except ValueError as exc:  # a CodecError, or a risk header that is not one
+                fused += [(int(c), v, t) for c, v, t in extra.get("fused", [])]
+                triaged += events
+            except (ValueError, TypeError) as exc:  # a CodecError, a header or extra not one
                 self.stats.bad += 1
                 log.error("events message skipped: %s", exc)
         self.stats.event_messages += len(msgs)
         changed = self.live.apply_events([t.event for t in triaged]) if triaged else set()
         changed |= self.live.set_risk(scores)
+        if fused:  # what the stored contacts were fused to, as one process records it
+            await asyncio.to_thread(self.repo.set_contact_fusion, fused)
+            self.stats.contacts_fused += len(fused)
         if not triaged and not changed:
             return
         states = self.live.entries(changed | {t.event.mmsi for t in triaged})

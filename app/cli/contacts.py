@@ -69,6 +69,38 @@ def import_cmd(
         raise fail(str(exc)) from None
     span = f" (ids {stored[0].id}-{stored[-1].id})" if stored else ""
     typer.echo(f"imported {len(stored)} contacts{span}")
+    settings = get_settings()
+    if settings.bus_url and stored:
+        send_to_bus(settings.bus_url, settings.bus_prefix, settings.bus_partitions, stored)
+        typer.echo(f"sent {len(stored)} contacts to the engine workers ({settings.bus_url})")
+
+
+def send_to_bus(url: str, prefix: str, partitions: int, contacts: list[Contact]) -> None:
+    """Hand stored contacts to the engine workers on the bus (`app.bus.contacts`).
+
+    A running single process takes imported contacts at its next start (they are stored and
+    not fused yet); engine workers never read the store, so they get them here.
+    """
+    import asyncio
+
+    from app.bus.connect import connect, ensure_layout
+    from app.bus.contacts import publish_contacts
+    from app.bus.subjects import Layout
+
+    async def send() -> None:
+        nc = await connect(url, name="mare-contacts")
+        try:
+            js = nc.jetstream()
+            layout = Layout(prefix, partitions)
+            await ensure_layout(js, layout)
+            await asyncio.wait_for(publish_contacts(js, layout, contacts), 60)
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(send())
+    except (OSError, TimeoutError) as exc:
+        raise fail(f"contacts stored, but not sent to the bus ({url}): {exc}") from None
 
 
 @contacts_cli.command("export")

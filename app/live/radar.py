@@ -87,14 +87,14 @@ class RadarTracks:
 
 
 Store = Callable[[list[Contact]], Awaitable[list[Contact]]]
+#: Hands stored contacts to the engines (this process's, or the bus's on an API node).
+Fuse = Callable[[list[Contact]], Awaitable[None]]
 
 
 class RadarFeeds:
     """Runs the configured feeds: read, thin, store (a second at a time), hand to the engine."""
 
-    def __init__(
-        self, urls: Sequence[str], store: Store, fuse: Callable[[list[Contact]], None]
-    ) -> None:
+    def __init__(self, urls: Sequence[str], store: Store, fuse: Fuse) -> None:
         self.specs = [parse_radar_source(u) for u in urls]
         self.store = store
         self.fuse = fuse
@@ -146,7 +146,7 @@ class RadarFeeds:
                 log.exception("storing %d radar contacts failed; dropped", len(batch))
                 self.stats.refused["store_failed"] += len(batch)
                 continue
-            self.fuse(stored)
+            await self.fuse(stored)
 
     async def stop(self) -> None:
         """Stop reading, store what is queued, close the sources."""
@@ -159,7 +159,7 @@ class RadarFeeds:
             left.append(self._queue.get_nowait())
         if left:
             with contextlib.suppress(Exception):
-                self.fuse(await self.store(left))
+                await self.fuse(await self.store(left))
         for s in self.sources:
             await s.aclose()
 

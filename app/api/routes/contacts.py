@@ -2,7 +2,8 @@
 
 A POST is all or nothing: one bad row refuses the request with a 422 that names every bad row
 and field (``detail.problems``), and nothing is stored. Stored contacts go to the running engine
-at once, which fuses them with the AIS picture on event time (`geo.detectors.contacts`).
+at once (on the bus: to the engine workers, `app.bus.contacts`), which fuses them with the AIS
+picture on event time (`geo.detectors.contacts`).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ async def post_contacts(user: CurrentUser, repo: RepoDep, request: Request) -> d
         return add_contacts(repo.store, contacts, actor=user.username, via=via, now_ms=now_ms())
 
     stored = await run_in_threadpool(store)
-    services_of(request.app).pipeline.add_contacts(stored)
+    await services_of(request.app).fuse_contacts(stored)
     return {"imported": len(stored), "contacts": [c.to_dict() for c in stored]}
 
 
