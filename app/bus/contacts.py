@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
 
 import nats.errors
 from nats.js import JetStreamContext
@@ -29,8 +28,8 @@ from app.bus.connect import RETRY_S, retrying
 from app.bus.subjects import Layout
 from geo.contacts import Contact
 
-if TYPE_CHECKING:  # ingest runs the pump: no import at run time the other way
-    from app.bus.ingest_worker import BusPublisher
+#: Gives contacts to every partition as one step, named by a key (`BusPublisher.contacts`).
+Give = Callable[[list[Contact], str], Awaitable[None]]
 
 log = logging.getLogger("app.bus.contacts")
 
@@ -54,9 +53,17 @@ async def publish_contacts(
         await retrying(pub, "contacts")
 
 
-async def pump_contacts(publisher: BusPublisher, stop: asyncio.Event) -> None:
-    """Give the contacts published on the bus to every partition, in ingest's steps."""
-    js, layout = publisher.js, publisher.layout
+async def pump_contacts(
+    js: JetStreamContext,
+    layout: Layout,
+    give: Give,
+    stop: asyncio.Event,
+    bad: Callable[[], None] = lambda: None,
+) -> None:
+    """Give the contacts published on the bus to every partition, in ingest's steps.
+
+    ``bad`` is told of each message that is not contacts (logged and skipped).
+    """
     cfg = ConsumerConfig(durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, ack_wait=60.0)
     await retrying(lambda: js.add_consumer(layout.contacts_stream, cfg), "contacts consumer")
     sub = await retrying(
@@ -75,8 +82,8 @@ async def pump_contacts(publisher: BusPublisher, stop: asyncio.Event) -> None:
             try:
                 contacts = decode_contacts(msg.data)
             except CodecError as exc:  # counted and skipped, never a stuck feed
-                publisher.stats.bad_contacts += 1
+                bad()
                 log.error("contacts message %d skipped: %s", msg.metadata.sequence.stream, exc)
                 contacts = []
-            await publisher.contacts(contacts, str(msg.metadata.sequence.stream))
+            await give(contacts, str(msg.metadata.sequence.stream))
             await retrying(msg.ack, "contacts ack")

@@ -41,7 +41,7 @@ from ais_ingest.records import Batch
 from app.bus import messages, snapshots
 from app.bus.codec import CodecError, decode_clocked, decode_contacts, encode_events
 from app.bus.connect import RETRY_S, retrying
-from app.bus.shared_fusion import SharedFusion
+from app.bus.shared_fusion import NO_PLACEMENTS, SharedFusion
 from app.bus.slice_exchange import (
     Exchange,
     PartitionTriage,
@@ -336,7 +336,8 @@ class PartitionWorker:
                 engine.coverage.add_shared(parts[j]["cov"])
         engine.gaps.pending = [sum(int(parts[j]["sampling"][i]) for j in parts) for i in (0, 1)]
         shared.take(parts[j]["enc"] for j in sorted(parts))
-        fusion.take([parts[j]["fusion"] for j in sorted(parts)], end, flush=flush)
+        fusion.take([parts[j].get("fusion", NO_PLACEMENTS) for j in sorted(parts)], end,
+                    flush=flush)  # fmt: skip
 
     async def _triage(self, events: list[Event], step: str) -> list[Triaged]:
         """Triage the events this partition publishes, with the facts of others' vessels."""

@@ -117,6 +117,10 @@ class BusPublisher:
             async with self.lock:
                 await self._clocked(self.guard.filter(piece, self.watermark))
 
+    def bad_contacts(self) -> None:
+        """Count a contacts message that was not one (`app.bus.contacts.pump_contacts`)."""
+        self.stats.bad_contacts += 1
+
     async def contacts(self, contacts: list[Contact], key: str) -> None:
         """Publish contacts to every partition as one step (every partition fuses them all).
 
@@ -232,7 +236,11 @@ async def run_ingest(
     stop = asyncio.Event()
     pump = None
     if contacts:
-        pump = asyncio.create_task(pump_contacts(publisher, stop), name="bus contacts")
+        pump = asyncio.create_task(
+            pump_contacts(publisher.js, publisher.layout, publisher.contacts, stop,
+                          bad=publisher.bad_contacts),
+            name="bus contacts",
+        )  # fmt: skip
 
     async def ticks(every: float) -> None:
         while True:

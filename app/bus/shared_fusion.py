@@ -36,6 +36,11 @@ from geo.detectors.contacts import ContactFusion
 from geo.tracker import Fleet
 
 Part = dict[str, Any]
+#: The part of a close made before contacts were on the bus (a replay after an upgrade).
+NO_PLACEMENTS: Part = {"placed": [], "facts": {}}
+#: Contacts of a dark target an API node is told at most (its first and its latest): a radar
+#: track's contacts, one a minute for days, would outgrow NATS's largest message.
+TOLD_CONTACTS = 1000
 _COLUMNS = ("mmsi", "lat", "lon", "sog", "cog", "allowance_m")
 
 
@@ -124,7 +129,11 @@ class SharedFusion(ContactFusion):
             mark = (len(tr.contacts), tr.closed, tuple(len(v) for v in tr.evidence.values()))
             if self.told.get(n) != mark:
                 self.told[n] = mark
-                targets.append(tr.to_state())
+                state = tr.to_state()
+                if len(tr.contacts) > TOLD_CONTACTS:
+                    cs = state["contacts"]
+                    state["contacts"] = cs[:1] + cs[1 - TOLD_CONTACTS :]
+                targets.append(state)
         gone = sorted(n for n in self.told if n not in self.tracks)
         for n in gone:
             del self.told[n]

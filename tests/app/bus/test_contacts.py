@@ -63,7 +63,9 @@ async def pumped(url: str, layout: Layout, n: int) -> BusPublisher:
         await ensure_layout(js, layout)
         pub = BusPublisher(js, layout)
         stop = asyncio.Event()
-        task = asyncio.create_task(pump_contacts(pub, stop))
+        task = asyncio.create_task(
+            pump_contacts(js, layout, pub.contacts, stop, bad=pub.bad_contacts)
+        )
 
         async def given() -> bool:
             return pub.stats.contacts + pub.stats.bad_contacts >= n
