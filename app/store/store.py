@@ -174,12 +174,17 @@ class Store:
         self.engine.dispose()
 
 
-def _check_schema(conn: Connection) -> None:
-    head = migrate.head_revision()
+def _stored_revision(conn: Connection) -> str | None:
     try:
         current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception:  # noqa: BLE001 - no alembic_version table: never migrated
-        current = None
+        return None
+    return None if current is None else str(current)
+
+
+def _check_schema(conn: Connection) -> None:
+    head = migrate.head_revision()
+    current = _stored_revision(conn)
     if current != head:
         raise SchemaOutOfDate(
             f"database schema is at {current or 'nothing'}, this Mare needs {head}: "
@@ -204,7 +209,8 @@ def open_store(
     store = Store(engine, attempts=attempts, backoff_s=backoff_s)
     do_upgrade = (not store.postgis) if upgrade is None else upgrade
     try:
-        if do_upgrade:
+        # Alembic only when there is something to do: importing it is most of a start-up.
+        if do_upgrade and store.read(_stored_revision, "connecting") != migrate.head_revision():
             store.retry(lambda: migrate.upgrade(engine), "upgrading the schema")
         store.read(_check_schema, "connecting")
         if store.postgis:

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, inspect, select, text
 
 from app.store import Store
 from app.store.autogen import include_object
 from app.store.engine import make_engine
-from app.store.migrate import upgrade
+from app.store.migrate import alembic_config, head_revision, upgrade
 from app.store.repo import Repo
 from app.store.schema import make_metadata
 from tests.app.store.conftest import create_database, drop_database
@@ -331,3 +334,25 @@ def test_webhook_tables_the_service_made_are_adopted_with_their_rows(fresh_url: 
             assert compare_metadata(ctx, make_metadata(engine.dialect.name == "postgresql")) == []
     finally:
         engine.dispose()
+
+
+def test_head_revision_read_from_the_files_is_alembics() -> None:
+    """Opening a store reads the head from the revision files, without importing Alembic."""
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_a_store_opened_at_head_does_not_import_alembic(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from app.store import open_store\n"
+        f"open_store('sqlite:///{tmp_path}/a.db').close()\n"  # creates and upgrades
+        "assert 'alembic' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    again = (
+        "import sys\n"
+        "from app.store import open_store\n"
+        f"open_store('sqlite:///{tmp_path}/a.db').close()\n"
+        "assert 'alembic' not in sys.modules, 'alembic imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", again], check=True, timeout=120)
