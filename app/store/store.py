@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,12 @@ from app.store.engine import (
 from app.store.errors import SchemaOutOfDate
 from app.store.notify import VESSELS_CHANNEL, announce
 from app.store.positions import insert_postgis, insert_sqlite, prepare, summarize
-from app.store.schema import tables
-from app.store.vessels import upsert_positions, upsert_statics
+from app.store.vessels import (
+    upsert_positions,
+    upsert_positions_pg,
+    upsert_statics,
+    upsert_statics_pg,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,6 @@ class Store:
     ) -> None:
         self.engine = engine
         self.postgis = engine.dialect.name == "postgresql"
-        self.tables: dict[str, Table] = tables(self.postgis)
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.where = redact(engine.url.render_as_string(hide_password=True))
@@ -61,6 +65,17 @@ class Store:
         #: Names this store's writes in their ``mare_vessels`` notifications, so that a
         #: process can tell its own batches from another's (`app.pipeline.vessel_watch`).
         self.writer = secrets.token_hex(8)
+
+    @cached_property
+    def tables(self) -> dict[str, Table]:
+        """The tables of this backend, built when first used.
+
+        Building them imports GeoAlchemy2 (~0.1 s of CPU, for its dialect modules), which a
+        PostGIS ingest does not need: its writes are raw SQL and COPY.
+        """
+        from app.store.schema import tables
+
+        return tables(self.postgis)
 
     def retry(self, fn: Any, what: str) -> Any:
         """Run ``fn()`` with this store's retry schedule (see `with_retries`)."""
@@ -103,7 +118,7 @@ class Store:
         ``last_seen``. Raises `StoreUnavailable` if the database stays unreachable.
         """
         prepared = prepare(batch.positions)
-        t = self.tables
+        t = None if self.postgis else self.tables
 
         def run() -> WriteResult:
             if self.postgis and len(prepared):
@@ -111,12 +126,16 @@ class Store:
                 days = {partitions.day_of(int(ms)) for ms in first_ms.tolist()}
                 self._ensure_days(days)
             with self.engine.begin() as conn:
-                if self.postgis:
+                if t is None:
                     inserted = insert_postgis(conn, prepared)
+                    touched = upsert_positions_pg(conn, batch.positions)
+                    touched |= upsert_statics_pg(conn, batch.statics)
                 else:
                     inserted = insert_sqlite(conn, prepared)
-                touched = upsert_positions(conn, t["vessels"], batch.positions)
-                touched |= upsert_statics(conn, t["vessels"], t["vessel_identities"], batch.statics)
+                    touched = upsert_positions(conn, t["vessels"], batch.positions)
+                    touched |= upsert_statics(
+                        conn, t["vessels"], t["vessel_identities"], batch.statics
+                    )
                 if self.postgis and inserted:
                     summarize(conn, prepared.cols.time_ms)
                 if self.postgis and touched:  # delivered on commit, to every listener

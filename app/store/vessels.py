@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Integer, Table, and_, any_, bindparam, case, func, or_, select
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Connection, Table, and_, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ais_ingest.mmsi import flag_alpha2_array
@@ -176,14 +177,24 @@ def _upsert_positions_pg(conn: Connection, cols: PositionColumns, has_fix: np.nd
     return {int(x) for x in mmsi.tolist()}
 
 
-def upsert_positions(conn: Connection, t: Table, cols: PositionColumns) -> set[int]:
-    """Upsert last seen and latest fix of every vessel in the columns; return their MMSIs."""
+def _has_fix(cols: PositionColumns) -> np.ndarray:
     has_fix = np.isfinite(cols.lat) & np.isfinite(cols.lon)
     has_fix &= (np.abs(cols.lat) <= 90) & (np.abs(cols.lon) <= 180)
+    return has_fix
+
+
+def upsert_positions_pg(conn: Connection, cols: PositionColumns) -> set[int]:
+    """`upsert_positions` on PostGIS, in raw SQL: it needs no `Table` (nor the schema built)."""
+    return _upsert_positions_pg(conn, cols, _has_fix(cols)) if len(cols) else set()
+
+
+def upsert_positions(conn: Connection, t: Table, cols: PositionColumns) -> set[int]:
+    """Upsert last seen and latest fix of every vessel in the columns; return their MMSIs."""
+    if conn.dialect.name == "postgresql":
+        return upsert_positions_pg(conn, cols)
     if not len(cols):
         return set()
-    if conn.dialect.name == "postgresql":
-        return _upsert_positions_pg(conn, cols, has_fix)
+    has_fix = _has_fix(cols)
     rows = _position_rows(cols, has_fix)
     if not rows:
         return set()
@@ -204,17 +215,6 @@ def upsert_positions(conn: Connection, t: Table, cols: PositionColumns) -> set[i
         set_[c] = case((newer, ex[c]), else_=t.c[c])
     conn.execute(ins.on_conflict_do_update(index_elements=["mmsi"], set_=set_), values)
     return set(rows)
-
-
-def _among(conn: Connection, column: Any, values: list[int]) -> Any:
-    """``column IN values``; on PostgreSQL ``= ANY`` of one array parameter.
-
-    A batch names thousands of vessels: rendering and parsing one bound parameter each cost
-    more than the query (~20 us a vessel of client CPU, measured).
-    """
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam("among", values, type_=postgresql.ARRAY(Integer)))
-    return column.in_(values)
 
 
 def _merge_statics(statics: Sequence[StaticReport]) -> dict[int, list[StaticReport]]:
@@ -251,9 +251,8 @@ _PG_IDENTITY_INSERT = (
     + ", name, callsign, imo, ship_type FROM mare_istage ORDER BY ord"
 )
 #: One statement for all of a batch's vessels: the SQLite path's upsert (the same SET clauses),
-#: from rows staged by one COPY. An executemany sent a statement per vessel, ~25 us each; the
-#: rows passed as 16 arrays cost ~15 us a vessel of client CPU in psycopg's list dumper, and the
-#: identity rows, one statement each in a pipeline, ~30 us (measured on the AISHub capture).
+#: from the rows staged in ``mare_sstage``. An executemany sent a statement per vessel, ~25 us
+#: each.
 _PG_STATIC_UPSERT = (
     f"INSERT INTO vessels AS v ({', '.join(c for c, _ in _STATIC_ARRAYS)})\nSELECT "
     + ", ".join(_MS.format(f"u.{c}") if c in _TIMES else f"u.{c}" for c, _ in _STATIC_ARRAYS)
@@ -271,18 +270,37 @@ ON CONFLICT (mmsi) DO UPDATE SET
 def upsert_statics(
     conn: Connection, t: Table, ident: Table, statics: Sequence[StaticReport]
 ) -> set[int]:
-    """Merge static reports into vessels and record identity changes; return their MMSIs."""
+    """Merge static reports into vessels and record identity changes; return their MMSIs.
+
+    Through SQLAlchemy (SQLite); PostGIS takes `upsert_statics_pg`, the same merge.
+    """
     by = _merge_statics(statics)
     if not by:
         return set()
-    current = {
-        r.mmsi: r
-        for r in conn.execute(
-            select(t.c.mmsi, t.c.static_time, *[t.c[f] for f in STATIC_FIELDS]).where(
-                _among(conn, t.c.mmsi, list(by))
-            )
-        )
+    query = select(t.c.mmsi, t.c.static_time, *[t.c[f] for f in STATIC_FIELDS])
+    current = {r.mmsi: r for r in conn.execute(query.where(t.c.mmsi.in_(list(by))))}
+    values, history = _merged(by, current)
+    ins = _insert(conn, t)
+    ex = ins.excluded
+    set_: dict[str, Any] = {
+        "first_seen": _least(conn, t.c.first_seen, ex.first_seen),
+        "last_seen": _greatest(conn, t.c.last_seen, ex.last_seen),
+        "static_time": _greatest(
+            conn, func.coalesce(t.c.static_time, ex.static_time), ex.static_time
+        ),
     }
+    for f in STATIC_FIELDS:
+        set_[f] = ex[f]  # already merged against the stored row above, in this transaction
+    conn.execute(ins.on_conflict_do_update(index_elements=["mmsi"], set_=set_), values)
+    if history:
+        conn.execute(ident.insert(), history)
+    return set(by)
+
+
+def _merged(
+    by: dict[int, list[StaticReport]], current: dict[int, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Merge each vessel's reports onto its stored row: (vessel rows, identity changes)."""
     flags = flag_alpha2_array(np.fromiter(by, dtype=np.int64, count=len(by))).tolist()
     values, history = [], []
     for (mmsi, reports), flag in zip(by.items(), flags, strict=True):
@@ -318,23 +336,42 @@ def upsert_statics(
             | {"static_time": static_time}
             | state
         )
-    if conn.dialect.name == "postgresql":
-        _upsert_statics_pg(conn, values, history)
-        return set(by)
-    ins = _insert(conn, t)
-    ex = ins.excluded
-    set_: dict[str, Any] = {
-        "first_seen": _least(conn, t.c.first_seen, ex.first_seen),
-        "last_seen": _greatest(conn, t.c.last_seen, ex.last_seen),
-        "static_time": _greatest(
-            conn, func.coalesce(t.c.static_time, ex.static_time), ex.static_time
-        ),
-    }
-    for f in STATIC_FIELDS:
-        set_[f] = ex[f]  # already merged against the stored row above, in this transaction
-    conn.execute(ins.on_conflict_do_update(index_elements=["mmsi"], set_=set_), values)
-    if history:
-        conn.execute(ident.insert(), history)
+    return values, history
+
+
+#: The stored static fields of some vessels, ``static_time`` in epoch ms as `EpochMs` reads it.
+_PG_CURRENT_STATICS = (
+    "SELECT mmsi, floor(extract(epoch FROM static_time) * 1000)::bigint AS static_time, "
+    + ", ".join(STATIC_FIELDS)
+    + " FROM vessels WHERE mmsi = ANY(%s::integer[])"
+)
+
+
+def upsert_statics_pg(conn: Connection, statics: Sequence[StaticReport]) -> set[int]:
+    """`upsert_statics` on PostGIS in raw SQL: no `Table`, so the ingest never builds the schema.
+
+    The stored rows are read by one array parameter (an IN of one bound parameter per vessel,
+    rendered by SQLAlchemy and parsed by psycopg, cost ~20 us a vessel); the merged rows and the
+    identity changes go through COPY into temp stage tables, then one statement each: passed as
+    16 arrays they cost ~15 us a vessel in psycopg's list dumper, and an identity change was one
+    statement of a pipeline, ~30 us (client CPU, measured on the AISHub capture).
+    """
+    by = _merge_statics(statics)
+    if not by:
+        return set()
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor(row_factory=namedtuple_row) as pg:
+        rows = pg.execute(_PG_CURRENT_STATICS, (list(by),)).fetchall()
+        values, history = _merged(by, {r.mmsi: r for r in rows})
+        cols = [c for c, _ in _STATIC_ARRAYS]
+        _copy_stage(pg, "mare_sstage", _SSTAGE_DDL, [[v[c] for c in cols] for v in values])
+        pg.execute(_PG_STATIC_UPSERT)
+        if history:
+            stage = [
+                [i, h["mmsi"], h["time"], *(h[f] for f in IDENTITY)] for i, h in enumerate(history)
+            ]
+            _copy_stage(pg, "mare_istage", _ISTAGE_DDL, stage)
+            pg.execute(_PG_IDENTITY_INSERT)
     return set(by)
 
 
@@ -345,20 +382,3 @@ def _copy_stage(pg: Any, table: str, ddl: str, rows: Sequence[Sequence[Any]]) ->
     with pg.copy(f"COPY {table} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _upsert_statics_pg(
-    conn: Connection, values: list[dict[str, Any]], history: list[dict[str, Any]]
-) -> None:
-    """Upsert merged static rows and insert identity rows on PostGIS, each through a COPY."""
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as pg:
-        cols = [c for c, _ in _STATIC_ARRAYS]
-        _copy_stage(pg, "mare_sstage", _SSTAGE_DDL, [[v[c] for c in cols] for v in values])
-        pg.execute(_PG_STATIC_UPSERT)
-        if history:
-            rows = [
-                [i, h["mmsi"], h["time"], *(h[f] for f in IDENTITY)] for i, h in enumerate(history)
-            ]
-            _copy_stage(pg, "mare_istage", _ISTAGE_DDL, rows)
-            pg.execute(_PG_IDENTITY_INSERT)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -109,3 +112,25 @@ def test_a_capture_without_times_gets_one_warning_naming_the_fallback(configured
     assert "nmea_data_sample.txt" in text and "--assume-time" in text
     tagged = CliRunner().invoke(cli, ["ingest", "--no-store", TAGGED])
     assert tagged.exit_code == 0 and "warning:" not in tagged.output
+
+
+def test_ingest_into_postgis_imports_neither_alembic_nor_geoalchemy(configured: Store) -> None:
+    """Their imports were a third of the command's start-up; its writes are raw SQL and COPY."""
+    if not configured.postgis:
+        pytest.skip("SQLite's writes go through the SQLAlchemy tables")
+    code = (
+        "import sys\n"
+        f"sys.argv = ['mare', 'ingest', {TAGGED!r}]\n"
+        "from app.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(sorted(m for m in ('alembic', 'geoalchemy2') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "MARE_DATABASE_URL": configured.engine.url.render_as_string(False)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
