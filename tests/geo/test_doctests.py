@@ -19,6 +19,7 @@ MODULES = [
     "geo.alert_rules",
     "geo.triage",
     "geo.shiptypes",
+    "geo.zone_grid",
 ]
 
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
+from geo import zone_grid
 from geo.errors import GeoError, ZoneFileError
 from geo.events import Severity
 from geo.zone_index import ZoneIndex
@@ -376,3 +377,36 @@ def test_tree_path_for_many_zones_equals_scalar_contains(seed: int) -> None:
     }
     p, z = idx.query(lon, lat)
     assert set(zip(p.tolist(), z.tolist(), strict=True)) == expected
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    polys=st.lists(_polygons(), min_size=1, max_size=3),
+    seed=st.integers(0, 2**32 - 1),
+    cells=st.sampled_from([1, 3, 16, 256]),
+)
+def test_membership_grids_answer_as_contains_xy_query_after_query(
+    polys: list[MultiPolygon], seed: int, cells: int
+) -> None:
+    """Points on and next to the boundaries, asked again once their cells are learnt."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(zone_grid, "CELLS", cells)
+        zones = [_zone(f"z{i}", g) for i, g in enumerate(polys)]
+        idx = ZoneIndex(zones)
+        rng = np.random.default_rng(seed)
+        verts = np.concatenate([shapely.get_coordinates(g) for g in polys])
+        near = verts[rng.integers(0, len(verts), 200)] + rng.normal(0, 1e-7, (200, 2))
+        for _ in range(3):
+            pts = np.r_[rng.uniform(-1, 11, (200, 2)), near, verts[:30]]
+            rng.shuffle(pts)
+            lon, lat = pts[:, 0], pts[:, 1]
+            want = {
+                (int(i), j)
+                for j, zone in enumerate(zones)
+                for i in np.flatnonzero(shapely.contains_xy(zone.geometry, lon, lat))
+            }
+            p, z = idx.query(lon, lat)
+            assert set(zip(p.tolist(), z.tolist(), strict=True)) == want
+            for i in range(0, len(lon), 37):
+                expected = [zones[j] for j in sorted(j for k, j in want if k == i)]
+                assert idx.zones_at(lon[i], lat[i]) == expected
