@@ -271,8 +271,10 @@ class PositionColumns:
     def take(self, index: npt.NDArray[np.intp] | B) -> PositionColumns:
         """Return the rows selected by an index or boolean mask, as a new `PositionColumns`."""
         cols = {name: getattr(self, name)[index] for name in POSITION_COLUMNS}
-        idx = np.arange(len(self))[index]
-        return PositionColumns(**cols, source=[self.source[i] for i in idx])
+        source = self.source
+        return PositionColumns(
+            **cols, source=[source[i] for i in np.arange(len(self))[index].tolist()]
+        )
 
     def report(self, i: int) -> PositionReport:
         """Return row ``i`` as a `PositionReport` with None for unavailable values."""

@@ -58,7 +58,7 @@ def decode(
                 for chunk in chunked(read_lines(path), 8192):
                     batch = dec.decode(chunk, clock.end_ms, path.name)
                     writer.write_batch(batch)
-                    progress.advance(task, sum(len(line) + 1 for line in chunk))
+                    progress.advance(task, sum(map(len, chunk)) + len(chunk))
                 if mostly_untimed(untimed(before, dec.stats)):
                     untimed_captures.append(untimed_message(clock, untimed(before, dec.stats)))
             dec.flush()

@@ -214,7 +214,7 @@ def run_detect(
                     raise UntimedCapture(untimed_message(clock, counts, so_far=True))
             log.add(engine.process(batch))
             if progress is not None and task is not None:
-                progress.advance(task, sum(len(line) + 1 for line in chunk))
+                progress.advance(task, sum(map(len, chunk)) + len(chunk))
         counts = untimed(before, decoder.stats)
         if warn is not None and mostly_untimed(counts):
             warn(untimed_message(clock, counts))
