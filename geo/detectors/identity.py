@@ -81,11 +81,6 @@ class IdentityDetector:
         self._remember(ident, values, rep.time_ms)
         ident.last_type = rep.msg_type
         memory_ms = self.cfg.identity_memory_s * 1000
-        flips = {
-            k
-            for k, v in values.items()
-            if rep.time_ms - ident.past.get(k, {}).get(str(v), -(2**62)) <= memory_ms
-        }
         changes: dict[str, dict[str, Value | None]] = {}
         first_seen = rep.time_ms
         for name, value in values.items():
@@ -101,11 +96,14 @@ class IdentityDetector:
                 ident.candidate[name] = cand = [value, 0, rep.time_ms]
             cand[1] += 1
             if cand[1] >= self.cfg.identity_confirm:
+                # A flip back to a value the field had within the memory (as remembered before
+                # this report's confirmation): asked only of a confirmed change, the rare case.
+                flip = rep.time_ms - ident.past.get(name, {}).get(str(value), -(2**62)) <= memory_ms
                 del ident.candidate[name]
                 ident.accepted[name] = value
                 ident.past.setdefault(name, {})[str(old)] = rep.time_ms
                 ident.past[name][str(value)] = rep.time_ms
-                if shared or name in flips:
+                if shared or flip:
                     continue  # one transmitter of several, or a flip back: not a change
                 changes[name] = {"from": old, "to": value}
                 first_seen = min(first_seen, int(cand[2]))
