@@ -20,6 +20,9 @@ as one process answers from its fusion.
 
 Contacts stored on a node (``POST /api/v1/contacts``, its radar feeds) go to the engine workers
 through the bus (`publish_contacts`).
+
+Alert rules an admin saves on a node go to the engine workers the same way
+(`publish_rules`, `app.bus.rules_update`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from app.bus import messages
 from app.bus.codec import decode_event_message
 from app.bus.connect import connect, ensure_layout
 from app.bus.contacts import publish_contacts
+from app.bus.rules_update import publish_rules
 from app.bus.subjects import Layout
 from app.live.hub import Hub
 from app.live.picture import LivePicture
@@ -95,6 +99,12 @@ class ApiFeed:
         if self.nc is not None:
             await self.nc.close()
             self.nc = None
+
+    async def publish_rules(self, document: dict[str, Any]) -> str:
+        """Tell the engine workers new alert rules; return the step (`app.bus.rules_update`)."""
+        if self.nc is None:
+            raise RuntimeError("the bus feed is not started")
+        return await publish_rules(self.nc.jetstream(), self.layout, document)
 
     async def _vessels(self, msg: Msg) -> None:
         try:

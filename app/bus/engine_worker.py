@@ -16,6 +16,11 @@ event time, walks the same path again. What it published on that path before is 
 again: the last event message of the partition names the record message it came from
 (``Mare-Source-Seq``), and events of messages up to it are skipped. No event is lost, none is
 doubled, whatever the duplicate window.
+
+A ``rules`` record message (an admin saved alert rules on an API node, `app.bus.rules_update`)
+changes the rules this partition triages with from that message on; the rules in force go
+with each snapshot, so a worker that takes the partition over triages the replayed messages
+under the rules that were in force at each of them.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from ais_ingest.records import Batch
 from app.bus import messages, snapshots
 from app.bus.codec import CodecError, decode_clocked, decode_contacts, encode_events
 from app.bus.connect import RETRY_S, retrying
+from app.bus.rules_update import decode_rules
 from app.bus.shared_fusion import NO_PLACEMENTS, SharedFusion
 from app.bus.slice_exchange import (
     Exchange,
@@ -52,8 +58,9 @@ from app.bus.slice_exchange import (
     share,
 )
 from app.bus.subjects import Layout
-from geo.alert_rules import AlertRules, VesselFacts
+from geo.alert_rules import AlertRules, VesselFacts, parse_rules
 from geo.engine import Engine
+from geo.errors import AlertRulesError
 from geo.events import Event
 from geo.triage import Triage, Triaged
 
@@ -92,6 +99,9 @@ class PartitionStats:
     skipped_published: int = 0
     bad: int = 0
     flushes: int = 0
+    #: Rules messages applied, and the engine's event time (ms) at the last one.
+    rule_changes: int = 0
+    rules_from_ms: int | None = None
     snapshots: int = 0
     resumed_from: int = 0
     last_seq: int = 0
@@ -122,6 +132,7 @@ class PartitionWorker:
         self.snapshot_seconds = snapshot_seconds
         self.stats = PartitionStats()
         self.engine: Engine | None = None
+        self.rules: AlertRules = factory.rules  # in force at the last message taken in
         self.shared: SharedEncounters | None = None
         self.fusion: SharedFusion | None = None
         self.exchange = Exchange(js, layout, partition)
@@ -137,6 +148,8 @@ class PartitionWorker:
             self.engine, self.seq = self.factory.new(), 0
         else:
             self.engine, self.seq = self.factory.restore(snap.blob), snap.seq
+            if snap.rules is not None:
+                self.rules = parse_rules(snap.rules)
         self.shared = share(self.engine, self._own, snap.blob if snap is not None else None)
         self.fusion = self.engine.contacts = SharedFusion.adopt(self.engine.contacts)
         self._snap_seq = self.stats.resumed_from = self.seq
@@ -234,6 +247,9 @@ class PartitionWorker:
             lateness = int(round(engine.config.live_lateness_s * 1000))
             events = await self._enter((now - lateness) // self._slice_ms, tick=True)
             events += engine.advance(now)
+        elif kind == "rules":
+            events = []
+            self._take_rules(msg.data, seq)
         else:
             events = []
             if engine.slice is not None:
@@ -264,6 +280,21 @@ class PartitionWorker:
         sent = headers.get(messages.SENT)
         if sent is not None:  # publish by ingest -> events published and the message acked
             self.stats.lag_ms.append((time.time() - float(sent)) * 1000)
+
+    def _take_rules(self, data: bytes, seq: int) -> None:
+        """Triage with the rules of a ``rules`` message from now on (a bad one: counted)."""
+        engine = self.engine
+        assert engine is not None
+        try:
+            zone_ids = {z.id for z in engine.zones}
+            self.rules = parse_rules(decode_rules(data), zone_ids=zone_ids)
+        except (ValueError, AlertRulesError) as exc:  # the API node validated it: a bug
+            log.error("partition %d: rules in message %d skipped: %s", self.partition, seq, exc)
+            self.stats.bad += 1
+            return
+        self.stats.rule_changes += 1
+        self.stats.rules_from_ms = engine.now_ms()
+        log.info("partition %d: new alert rules from message %d", self.partition, seq)
 
     @property
     def _slice_ms(self) -> int:
@@ -347,7 +378,7 @@ class PartitionWorker:
         cross = cross_encounters(events, own)
         foreign: dict[int, VesselFacts] = {}
         if cross:
-            mine = Triage(engine, self.factory.rules)
+            mine = Triage(engine, self.rules)
             offer = {str(e.other_mmsi): facts_to_state(mine.facts(int(e.other_mmsi)))
                      for e in cross if e.other_mmsi is not None and own(e.other_mmsi)}  # fmt: skip
             want = sorted({int(e.other_mmsi) % self.layout.partitions
@@ -357,7 +388,7 @@ class PartitionWorker:
                 for m, f in got[j].items():
                     foreign[int(m)] = facts_from_state(f)
         published = [e for e in events if own(e.mmsi)]
-        return PartitionTriage(engine, self.factory.rules, foreign).decide(published)
+        return PartitionTriage(engine, self.rules, foreign).decide(published)
 
     def _risk_changes(self, touched: set[int]) -> dict[int, int]:
         """Risk scores of this partition's touched vessels that changed since last told."""
@@ -392,9 +423,8 @@ class PartitionWorker:
         """Write the partition's state now (with the sequence it includes)."""
         assert self.engine is not None
         seq, blob = self.seq, self.engine.snapshot()
-        await self._retrying(
-            lambda: snapshots.save(self.kv, self.partition, snapshots.PartitionSnapshot(seq, blob))
-        )
+        snap = snapshots.PartitionSnapshot(seq, blob, self.rules.to_dict())
+        await self._retrying(lambda: snapshots.save(self.kv, self.partition, snap))
         self._snap_seq = seq
         self.stats.snapshots += 1
 

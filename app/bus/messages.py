@@ -8,6 +8,11 @@ detections to fuse, `app.bus.contacts`) and ``flush`` (a finite input ended: clo
 everything, as `mare detect` does at the end). Every partition gets every message of a step
 (one decoded batch, one tick, the flush), under the same ``Mare-Step``: the partitions close
 the same slices at the same points and exchange what they must there (`app.bus.slice_exchange`).
+
+An API node publishes a fifth, ``rules`` (the alert rules document an admin saved, JSON in
+the body: `app.bus.rules_update`), to every partition's subject: the engine worker triages with
+it from that message on, so the rules change at a fixed place in the stream and a replay after
+a restart changes them at the same place.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ RISK = "Mare-Risk"
 #: On a record message: when ingest published it (Unix seconds), for the lag of what follows.
 SENT = "Mare-Sent"
 
-Kind = Literal["batch", "tick", "contacts", "flush"]
+Kind = Literal["batch", "tick", "contacts", "flush", "rules"]
 
 
 def kind_of(headers: dict[str, str] | None) -> Kind:
@@ -41,6 +46,8 @@ def kind_of(headers: dict[str, str] | None) -> Kind:
         return "flush"
     if k == "contacts":
         return "contacts"
+    if k == "rules":
+        return "rules"
     return "batch"
 
 

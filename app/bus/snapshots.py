@@ -16,6 +16,7 @@ import hashlib
 import json
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
@@ -30,10 +31,15 @@ class SnapshotMissing(Exception):
 
 @dataclass(frozen=True, slots=True)
 class PartitionSnapshot:
-    """An engine snapshot and the last record sequence it includes."""
+    """An engine snapshot, the last record sequence it includes and the rules then in force.
+
+    ``rules`` is the alert rules document the partition triaged with at ``seq``
+    (`app.bus.rules_update`); None in a snapshot from before rules travelled on the bus.
+    """
 
     seq: int
     blob: bytes
+    rules: dict[str, Any] | None = None
 
 
 def _header_key(partition: int) -> str:
@@ -63,7 +69,7 @@ async def load(kv: KeyValue, partition: int) -> PartitionSnapshot | None:
     packed = b"".join(parts)
     if hashlib.sha256(packed).hexdigest() != head["sha256"]:
         raise SnapshotMissing(f"partition {partition}: snapshot does not match its digest")
-    return PartitionSnapshot(int(head["seq"]), zlib.decompress(packed))
+    return PartitionSnapshot(int(head["seq"]), zlib.decompress(packed), head.get("rules"))
 
 
 async def save(kv: KeyValue, partition: int, snap: PartitionSnapshot) -> int:
@@ -80,12 +86,14 @@ async def save(kv: KeyValue, partition: int, snap: PartitionSnapshot) -> int:
     chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)] or [b""]
     for i, chunk in enumerate(chunks):
         await kv.put(_chunk_key(partition, gen, i), chunk)
-    head = {
+    head: dict[str, Any] = {
         "seq": snap.seq,
         "gen": gen,
         "chunks": len(chunks),
         "sha256": hashlib.sha256(packed).hexdigest(),
     }
+    if snap.rules is not None:
+        head["rules"] = snap.rules
     await kv.put(_header_key(partition), json.dumps(head).encode())
     if old:
         for i in range(int(old["chunks"])):

@@ -11,7 +11,7 @@ closed episodes that were only recorded, are history: left as they were.
 
 The engine is the pipeline's loop's: it is read there (`Pipeline.call_on_loop`); the store is
 written from the caller's thread. On an API node of the bus (no engine here) nothing is
-reviewed: the engine workers apply new rules from their next start.
+reviewed: the rules go to the engine workers in their record stream (`app.bus.rules_update`).
 """
 
 from __future__ import annotations

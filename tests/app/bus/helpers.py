@@ -211,6 +211,18 @@ def one_process_versions(path: Path, with_contacts: bool = False) -> tuple[State
     return tuple(out)
 
 
+async def engines_caught_up(js: JetStreamContext, layout: Layout) -> bool:
+    """Whether every partition's engine consumer has taken in and acked every record message."""
+    for p in range(layout.partitions):
+        try:
+            c = await js.consumer_info(layout.records_stream, layout.engine_consumer(p))
+        except Exception:
+            return False
+        if c.num_pending or c.num_ack_pending:
+            return False
+    return True
+
+
 async def wait_for(cond: object, timeout: float, what: str) -> None:
     """Poll an async predicate until true (a failure names what never happened)."""
     deadline = time.monotonic() + timeout

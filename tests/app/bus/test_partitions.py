@@ -21,6 +21,7 @@ from tests.app.bus.helpers import (
     State,
     bus_event_lists,
     decode_file,
+    engines_caught_up,
     expected,
     factory,
     fold_states,
@@ -75,17 +76,7 @@ async def run_bus(
 
         tasks = [asyncio.create_task(worker(o)) for o in owners]
 
-        async def done() -> bool:
-            for p in range(layout.partitions):
-                try:
-                    c = await js.consumer_info(layout.records_stream, layout.engine_consumer(p))
-                except Exception:
-                    return False
-                if c.num_pending or c.num_ack_pending:
-                    return False
-            return True
-
-        await wait_for(done, 60, "every partition to take in its records")
+        await wait_for(lambda: engines_caught_up(js, layout), 60, "every partition's records")
         stop.set()
         await asyncio.gather(*tasks)
         return await bus_event_lists(js, layout)

@@ -1,0 +1,141 @@
+"""New alert rules reach running engine workers through the record stream, on real NATS."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nats.js import JetStreamContext
+from nats.js.kv import KeyValue
+
+from app.bus import messages, snapshots
+from app.bus.codec import decode_events, triaged_to_state
+from app.bus.connect import connect, ensure_layout
+from app.bus.engine_worker import PartitionWorker, run_engines
+from app.bus.ingest_worker import BusPublisher
+from app.bus.rules_update import decode_rules, publish_rules
+from app.bus.subjects import Layout
+from tests.app.bus.helpers import (
+    decode_file,
+    engines_caught_up,
+    expected,
+    factory,
+    wait_for,
+)
+from tests.app.bus.procs import TOKEN, api_node, worker_env
+from tests.app.bus.scenarios import feed
+
+#: Rules under which nothing is an alert: every event after them must say so.
+QUIET = {"rules": [{"id": "nothing-alerts", "when": {}, "then": "event"}]}
+
+
+async def _drain(js: JetStreamContext, kv: KeyValue, layout: Layout) -> list[PartitionWorker]:
+    """Run one worker over every partition until it has taken in every record message."""
+    stop = asyncio.Event()
+    got: list[PartitionWorker] = []
+
+    async def work() -> None:
+        got.extend(await run_engines(js, kv, layout, range(layout.partitions), factory(), stop,
+                                     snapshot_seconds=3600))  # fmt: skip
+
+    task = asyncio.create_task(work())
+
+    await wait_for(lambda: engines_caught_up(js, layout), 90, "every partition to take in records")
+    stop.set()
+    await task
+    return got
+
+
+async def _rules_seq(js: JetStreamContext, layout: Layout) -> dict[int, int]:
+    """The stream sequence of each partition's rules message."""
+    info = await js.stream_info(layout.records_stream)
+    out: dict[int, int] = {}
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(layout.records_stream, seq)
+        if messages.kind_of(msg.headers) == "rules":
+            out[int((msg.subject or "").rsplit(".", 1)[1])] = seq
+    return out
+
+
+async def _published(js: JetStreamContext, layout: Layout) -> list[tuple[int, int, dict[str, Any]]]:
+    """Every event published: (partition, the record message it came from, the event)."""
+    info = await js.stream_info(layout.events_stream)
+    out = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(layout.events_stream, seq)
+        part = int((msg.subject or "").rsplit(".", 1)[1])
+        source = int((msg.headers or {})[messages.SOURCE_SEQ])
+        out += [(part, source, triaged_to_state(t)) for t in decode_events(msg.data or b"")]
+    return out
+
+
+@pytest.mark.timeout(240)
+async def test_rules_saved_mid_feed_decide_from_their_message_on_also_after_restart(
+    system_nats: str, prefix: str
+) -> None:
+    layout = Layout(prefix, 2)
+    capture = feed("smuggling")
+    batches = decode_file(capture)
+    half = len(batches) // 2
+    nc = await connect(system_nats, name="test")
+    try:
+        js = nc.jetstream()
+        kv = await ensure_layout(js, layout)
+        pub = BusPublisher(js, layout)
+        for b in batches[:half]:
+            await pub.batch(b)
+        await publish_rules(js, layout, QUIET)
+        first = await _drain(js, kv, layout)
+        assert [w.stats.rule_changes for w in first] == [1, 1]
+        snap = await snapshots.load(kv, 0)
+        assert snap is not None and snap.rules == QUIET  # the rules go with the snapshot
+        # a new worker (its factory has every-event rules) takes over from the snapshot
+        for b in batches[half:]:
+            await pub.batch(b)
+        await pub.flush()
+        second = await _drain(js, kv, layout)
+        assert [w.stats.rule_changes for w in second] == [0, 0]
+        at = await _rules_seq(js, layout)
+        got = await _published(js, layout)
+    finally:
+        await nc.close()
+    before = [e for p, src, e in got if src < at[p]]
+    after = [e for p, src, e in got if src > at[p]]
+    assert before and after
+    assert all(e["alert"] for e in before)  # the factory's rules: every event
+    assert not any(e["alert"] for e in after)
+    # the events themselves are those of one process: rules decide, they do not detect
+    counts = Counter(p for p, _, _ in got)
+    assert counts == {p: len(v) for p, v in expected(capture, 2).items()}
+
+
+@pytest.mark.timeout(180)
+async def test_rules_saved_on_an_api_node_go_to_every_partition(
+    system_nats: str, prefix: str, tmp_path: Path
+) -> None:
+    layout = Layout(prefix, 2)
+    env = worker_env(tmp_path, system_nats, prefix, 2, f"sqlite:///{tmp_path / 'mare.sqlite'}")
+    node = await asyncio.to_thread(api_node, tmp_path, env, "a")
+    try:
+        async with httpx.AsyncClient(base_url=node.base, timeout=60) as c:
+            r = await c.put(
+                "/api/v1/alert-rules", json=QUIET, headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+        assert r.status_code == 200, r.text
+    finally:
+        node.proc.terminate()
+        node.proc.wait(30)
+    nc = await connect(system_nats, name="test")
+    try:
+        js = nc.jetstream()
+        at = await _rules_seq(js, layout)
+        bodies = [decode_rules((await js.get_msg(layout.records_stream, s)).data or b"")
+                  for s in at.values()]  # fmt: skip
+    finally:
+        await nc.close()
+    assert sorted(at) == [0, 1]
+    assert bodies == [QUIET, QUIET]
