@@ -66,6 +66,7 @@ import numpy as np
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import F64, I64, U8, B
 from geo.errors import CoverageMapError
+from geo.silence_reception import silence_reception
 from geo.stations import StationWatch
 
 MILLI = 1000
@@ -259,7 +260,7 @@ class CoverageAt:
     """Coverage where a vessel vanished, as carried in ``ais_gap`` details (``coverage``)."""
 
     verdict: str  # one of VERDICTS
-    reception: float | None  # worst reception on the way (last fix's cell and cells ahead)
+    reception: float | None  # the figure judged (`geo.silence_reception`)
     at_last_fix: float | None  # reception in the last fix's cell (or its 3 x 3 block)
     evidence: float  # expected reports behind ``at_last_fix``
     cells_ahead: int  # cells with evidence on the dead-reckoned way during the threshold
@@ -786,8 +787,9 @@ class Coverage:
         going: dead-reckoned at its last speed and course for ``horizon_s`` (the silence
         threshold), the cells with evidence it would have crossed; and in the vessel's own
         recent reports (`own_reception`: a boat working at the fringe of a range is heard in
-        fits and starts before it is not heard at all, whatever the map knows yet). The worst
-        of these decides:
+        fits and starts before it is not heard at all, whatever the map knows yet). One figure
+        is made of them (`geo.silence_reception`: the vessel's own reception before its cell's,
+        the mean over the way, the cell as well where the way runs off the map), and decides:
 
         - ``good``: at least ``coverage_good`` (60 % of what vessels send is heard): a silence
           past the threshold there is not the receivers' doing; an alert as before;
@@ -807,6 +809,7 @@ class Coverage:
         sparse = need < self.min_evidence_milli
         q0, ev0 = self.quality(lon, lat, class_b, min_evidence_milli=need)
         ahead: list[float] = []
+        off_map = False  # a cell on the way where nothing was ever heard nor expected
         if math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0:
             dist = sog * KNOT_MS * horizon_s
             step = self.deg * _M_PER_DEG / 2.0
@@ -823,20 +826,20 @@ class Coverage:
                 if c in seen:
                     continue
                 seen.add(c)
-                q, _ = self.quality(lo, la, class_b, pool=sparse, min_evidence_milli=need)
+                q, ev = self.quality(lo, la, class_b, pool=sparse, min_evidence_milli=need)
                 if q is not None:
                     ahead.append(q)
+                off_map = off_map or ev == 0.0
         q_own, _ = self.own_reception(slot) if slot is not None else (None, 0.0)
-        known = ([q0] if q0 is not None else []) + ahead + ([q_own] if q_own is not None else [])
-        worst = min(known) if known else None
-        if worst is None:
+        judged = silence_reception(q0, q_own, ahead, off_map)
+        if judged is None:
             verdict = "unknown"
-        elif worst >= self.cfg.coverage_good:
+        elif judged >= self.cfg.coverage_good:
             verdict = "good"
         else:
             verdict = "edge"
         return CoverageAt(
-            verdict, worst, q0, ev0, len(ahead), q_own, tuple(self.stations_at(lon, lat, now_ms))
+            verdict, judged, q0, ev0, len(ahead), q_own, tuple(self.stations_at(lon, lat, now_ms))
         )
 
     # -- snapshot ------------------------------------------------------------------------------
