@@ -87,10 +87,17 @@ def _heard_well(ev: Event) -> bool:
     """Return False for a gap where the receivers' coverage is unknown or poor (`geo.coverage`).
 
     Going dark in departure waters weighs more only where silence means something: where the
-    feed shows the place well covered (or says nothing of coverage, as older engines' events).
+    feed shows the place well covered and the vessel itself was being heard well up to its
+    last fix (its own recent reception measured, ``own_reception``), or where the event says
+    nothing of coverage (older engines' events). A vessel the feed has barely heard (it just
+    came into range, or the feed has just started) has no reception of its own yet, and its
+    silence may be nothing but not having been heard (in ``make eval``, four of the six NGO
+    ships that became suspects on one silence alone, tuning and held-out runs alike).
     """
     cover = ev.details.get("coverage")
-    return not isinstance(cover, dict) or cover.get("verdict") in (None, "good")
+    if not isinstance(cover, dict):
+        return True
+    return cover.get("verdict") == "good" and cover.get("own_reception") is not None
 
 
 def _duration(ev: Event) -> str:

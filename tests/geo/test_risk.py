@@ -109,10 +109,20 @@ def test_departure_waters_weigh_more_only_where_the_receivers_hear_well() -> Non
 
     where = departure_waters(load_zone_file(SHIPPED_ZONE_FILE))
 
-    def gap(verdict: str) -> Event:
+    def gap(verdict: str, own: float | None = 0.9) -> Event:
         return Event(EventKind.AIS_GAP, 1, 0, H, 32.95, 12.1, Severity.MEDIUM,
-                     details={"coverage": {"verdict": verdict}})  # fmt: skip
+                     details={"coverage": {"verdict": verdict, "own_reception": own}})  # fmt: skip
 
     assert risk_score(1, [gap("good")], H, where=where).score == 50
     assert risk_score(1, [gap("unknown")], H, where=where).score == 20
     assert risk_score(1, [gap("edge")], H, where=where).score == 5  # lost, not switched off
+
+
+def test_one_gap_of_a_vessel_of_unknown_own_reception_weighs_plain() -> None:
+    from geo.risk import departure_waters
+    from geo.zones import load_zone_file
+
+    where = departure_waters(load_zone_file(SHIPPED_ZONE_FILE))
+    gap = Event(EventKind.AIS_GAP, 1, 0, H, 32.95, 12.1, Severity.MEDIUM,
+                details={"coverage": {"verdict": "good", "own_reception": None}})  # fmt: skip
+    assert risk_score(1, [gap], H, where=where).score == 20
