@@ -8,6 +8,11 @@ JetStream keeps, so a worker that restores an older snapshot and reads the strea
 its rules at the same place and decides the same events the same way. The rules in force are
 saved with each snapshot (`app.bus.snapshots`) for the same reason.
 
+The node publishes to the partitions one after the other while ingest goes on, so two partitions
+may take the change one ingest step apart (milliseconds of feed); each partition's place is fixed
+once written. Ingest could sequence it as a step of its own, at the cost of ingest watching the
+store; not done.
+
 Chosen over a key-value entry that workers watch: a watch fires at a wall-clock moment, between
 whatever messages the worker happens to be handling, and a replay could not tell where that was.
 """
