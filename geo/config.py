@@ -111,6 +111,13 @@ class EngineConfig:
         loses more is losing vessels to distance, at the fringe of a station's range. Class A
         and class B are mapped apart (class B is heard at about 60 % of class A's range). A gap
         that starts where reception is worse is downgraded.
+    coverage_full
+        Reception of a place that loses nothing to distance: 80 %, what slot collisions leave
+        (they cost a busy area 5-20 %). A sparsely sampled vessel (an extract, satellite AIS)
+        must have been last heard where reception is that full to be called dark: its sampling
+        hides the fade across a station's fringe that a terrestrial vessel's own reception
+        shows, so a last report in a cell already losing reports to distance is a vessel at
+        the fringe (`geo.coverage.Coverage.assess`).
     coverage_track_half_life_s, coverage_track_evidence
         A vessel's own recent reception halves its weight every 20 min (the last half hour or so
         before a silence counts) and is judged once 10 reports' worth were expected (half an
@@ -257,6 +264,7 @@ class EngineConfig:
     coverage_window_s: float = 24 * 3600.0
     coverage_min_evidence: float = 30.0
     coverage_good: float = 0.6
+    coverage_full: float = 0.8
     coverage_track_half_life_s: float = 1200.0
     coverage_track_evidence: float = 10.0
     coverage_interp_max_s: float = 6 * 3600.0

@@ -81,8 +81,10 @@ _RATE_DOUBLING_MS = 6 * HOUR_MS
 _RATE_MAX_MS = 2 * HOUR_MS
 #: Fewest expected reports a reception figure rests on for a sparsely sampled vessel.
 _MIN_SPARSE_EVIDENCE = 3
-#: A vessel heard at best once in this many nominal intervals is sampled sparsely.
-_SPARSE_X = 10.0
+#: A vessel heard at best once in this many nominal intervals is sampled sparsely: one at a
+#: station's fringe, heard one report in three, is not; a class B boat of a 5-minute extract
+#: (one report in ten of its 30 s) must not sit on the boundary.
+_SPARSE_X = 5.0
 #: Intervals in the running mean that makes the demonstrated rate: a rate must be shown over
 #: several reports, not by one short interval (see the module docstring).
 _RATE_INTERVALS = 8
@@ -800,6 +802,15 @@ class Coverage:
           and a smuggler who knows where the coast stations stop switches off just there;
         - ``unknown``: too little evidence (a cold start, an extract of a few vessels): an alert
           as before, saying coverage is unknown.
+
+        A sparsely sampled vessel (`evidence_needed`: an extract, satellite AIS) is ``good``
+        only if, besides, its last fix's cell is fully heard (``coverage_full``, what slot
+        collisions leave): one report in five minutes is heard well until the receivers lose
+        the vessel altogether, so its own reception never shows the fade across a station's
+        fringe, and a last report where the feed already loses reports to distance is a vessel
+        at the fringe. The cells beyond, where it would be lost, are seldom crossed by anything
+        heard: waiting for their evidence called such vessels dark (issue 12: most false
+        ``ais_gap`` of the 5-minute extracts were last heard where 60-78 % was heard).
         """
         class_b = msg_type in (18, 19)
         need = self.evidence_needed(slot, nominal_s)
@@ -832,9 +843,10 @@ class Coverage:
                 off_map = off_map or ev == 0.0
         q_own, _ = self.own_reception(slot) if slot is not None else (None, 0.0)
         judged = silence_reception(q0, q_own, ahead, off_map)
+        fringe = sparse and q0 is not None and q0 < self.cfg.coverage_full
         if judged is None:
             verdict = "unknown"
-        elif judged >= self.cfg.coverage_good:
+        elif judged >= self.cfg.coverage_good and not fringe:
             verdict = "good"
         else:
             verdict = "edge"

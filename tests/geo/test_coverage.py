@@ -246,6 +246,37 @@ def test_an_extract_judged_with_the_full_feeds_map_sees_the_edge() -> None:
     assert gap.severity is Severity.LOW
 
 
+def _map_of(cell_q: dict[tuple[float, float], float]) -> CoverageMap:
+    """A learnt map: 1,000 class A reports expected in each cell, the given share heard."""
+    cov = Coverage(EngineConfig())
+    keys = [int(cov.cells(np.array([lon]), np.array([lat]))[0]) for lon, lat in cell_q]
+    heard = [int(q * 1000) for q in cell_q.values()]
+    return CoverageMap.from_dict(
+        {
+            "format": "mare-coverage-map",
+            "version": 1,
+            "cell_deg": 0.1,
+            "cells": [[k, h, 1_000_000] for k, h in zip(keys, heard, strict=True)],
+        }
+    )
+
+
+@pytest.mark.parametrize(("every_s", "q", "verdict"), [
+    (10.0, 0.7, "good"),  # heard every 10 s: its own reception shows a fade, the map need not
+    (300.0, 0.7, "edge"),  # one report in 5 min, last heard where 30 % is lost to distance
+    (300.0, 0.9, "good"),  # ... or where only slot collisions cost anything
+])  # fmt: skip
+def test_a_sparse_vessel_last_heard_at_a_stations_fringe_is_lost_at_the_edge(
+    every_s: float, q: float, verdict: str
+) -> None:
+    cov = Coverage(EngineConfig())
+    cov.set_prior(_map_of({(12.05, 35.05): q}))
+    cov._ensure(1)
+    cov.every_s[0] = every_s  # the vessel's demonstrated interval, as `observe` learns it
+    got = cov.assess(12.05, 35.05, 10.0, 90.0, 1800.0, ms(0), msg_type=1, slot=0, nominal_s=10.0)
+    assert (got.verdict, got.at_last_fix) == (verdict, q)
+
+
 def test_a_bad_coverage_map_is_refused_saying_why() -> None:
     good = {"format": "mare-coverage-map", "version": 1, "cell_deg": 0.1, "cells": [[1, 2, 3]]}
     assert CoverageMap.from_dict(good).heard.tolist() == [2]
