@@ -25,6 +25,11 @@ switch-off where reception was poor, a silence barely past its threshold: see
 `simulate.silences`) counts for neither recall nor misses; an event matching it counts as right
 whichever of the two kinds it is.
 
+A silence a station's outage made (the truth's ``cause: outage``, scenario ``outage``: shore
+stations down for a while) is no label to find: it is the feed's hole, not a vessel's doing,
+and an ``ais_gap`` event over it, open or closed, is a false one (of the kind its verdict
+names). Each run reports how many such silences there were and how many got an event.
+
 Labels are also ``optional`` where the feed's sampling leaves them undecidable: a silence
 shorter than ``gap_sampling_k`` of the longest sampling a vessel of the run can show (at one
 report an hour a 4-hour silence is how the vessel is seen, not evidence of a switch-off; see
@@ -142,6 +147,7 @@ class RunSpec:
             "satellite",
             "shared",
             "coverage",
+            "outage",
         ):
             return self.scenario
         return "terrestrial"
@@ -157,7 +163,7 @@ HELD_OUT_SCENARIOS = frozenset({"busy", "degraded"})
 EXTRACT_SHAPES = frozenset({"sparse5", "sparse10", "sparse30", "sparse60"})
 #: Scenarios that stand for a shape of feed of their own (scored apart, see the docstring).
 FEED_SHAPES = frozenset(
-    {"sparse5", "sparse10", "sparse30", "sparse60", "satellite", "shared", "coverage"}
+    {"sparse5", "sparse10", "sparse30", "sparse60", "satellite", "shared", "coverage", "outage"}
 )
 
 
@@ -182,6 +188,9 @@ RUNS: tuple[RunSpec, ...] = (
     # Issue 12: receivers that do not cover everything (and seeds >= 1000 held out).
     RunSpec("coverage", 5, 6),
     RunSpec("coverage", 5001, 6),
+    # Receivers that go down for a while (a real feed's holes): no gap for what they lost.
+    RunSpec("outage", 8, 6),
+    RunSpec("outage", 5008, 6),
     # Issue 12: shapes of real feeds, each with a run to develop on and one held out.
     *(
         RunSpec(name, seed + k, 6, shift_deg=shift)
@@ -294,7 +303,8 @@ def match(
     """
     tol = TOLERANCE_MS if tolerance_ms is None else tolerance_ms
     events = [{**ev, "kind": scored_kind(ev, label=False)} for ev in events]
-    labels = [{**lab, "kind": scored_kind(lab, label=True)} for lab in labels]
+    holes = [lab for lab in labels if is_outage(lab)]
+    labels = [{**lab, "kind": scored_kind(lab, label=True)} for lab in labels if not is_outage(lab)]
     optional = [bool((lab.get("details") or {}).get("optional")) for lab in labels]
     scores: dict[str, KindScore] = defaultdict(KindScore)
     by_key: dict[tuple[Any, ...], list[int]] = defaultdict(list)
@@ -336,13 +346,38 @@ def match(
         elif (
             ev.get("end") is None
             and ev["kind"] in OPEN_UNSCORED
-            and not _other_silence(ev, labels, end_ms)
+            and not _other_silence(ev, [*labels, *holes], end_ms)
         ):
             s.open_events += 1
         else:
             s.events += 1
             s.false.append(ev)
     return dict(scores)
+
+
+def is_outage(lab: dict[str, Any]) -> bool:
+    """Return True for a silence label that a station's outage made (see the docstring)."""
+    return lab["kind"] == "ais_gap" and (lab.get("details") or {}).get("cause") == "outage"
+
+
+def outage_report(
+    events: Sequence[dict[str, Any]], labels: Sequence[dict[str, Any]]
+) -> dict[str, int]:
+    """Return how many silences outages made and how many of them got an ``ais_gap`` event."""
+    holes = [lab for lab in labels if is_outage(lab)]
+    alerted = 0
+    for lab in holes:
+        l0, l1 = _window(lab)
+        t = TOLERANCE_MS["ais_gap"]
+        if any(
+            ev["kind"] == "ais_gap"
+            and int(ev["mmsi"]) == int(lab["mmsi"])
+            and _window(ev, l1)[0] <= l1 + t
+            and l0 - t <= _window(ev, l1)[1]
+            for ev in events
+        ):
+            alerted += 1
+    return {"silences": len(holes), "alerted": alerted}
 
 
 def _other_silence(
@@ -492,6 +527,7 @@ def run_one(
         "cpu_seconds": round(time.process_time() - c0, 1),
         "zones": zones_file is not None,
         "coverage_map": COVERAGE_MAP_RUN.name if with_map else None,
+        "outage_silences": outage_report(events, labels),
         "alert_load": load_report(floor, events, labels, zones, sim.end),
         "suspects": suspect_report(floor, labels, zones),
     }
@@ -653,6 +689,10 @@ def main(argv: list[str] | None = None) -> int:
         per_run.append(info)
         title = f"{spec.name}{' (holdout)' if spec.holdout else ''} ({info['cpu_seconds']} s CPU)"
         print(_table(title, dict(sorted(scores.items()))), file=sys.stderr)
+        holes = info["outage_silences"]
+        if holes["silences"]:
+            print(f"silences made by station outages: {holes['silences']}, with an ais_gap: "
+                  f"{holes['alerted']}", file=sys.stderr)  # fmt: skip
     tuning = merge_scores(tuned)
     holdout = merge_scores(held)
     by_shape: dict[str, list[dict[str, KindScore]]] = defaultdict(list)

@@ -18,10 +18,15 @@ each station). The station with the best margin hears with the scenario's base l
 collisions), the next one too, less often (the duplicates an aggregated feed carries); a few
 received lines are corrupted. So vessels sail out of coverage, between stations and off the
 edge of the network, as they do off a real coast; the truth knows when (`Network.probability`).
+
+Stations also go down (`Outage`: power, the uplink), as a real feed's holes: while one is down
+it hears nothing, and the best stations still up hear what they can, so the vessels that it
+alone heard fall silent at once, and come back when it does.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,6 +203,43 @@ def fringe(rel: F64) -> F64:
     return x**1.5
 
 
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """A station that hears nothing from ``start_ms`` to ``end_ms`` (index into the network)."""
+
+    station: int
+    start_ms: int
+    end_ms: int
+
+
+#: An outage lasts 45 min to 2 h (a power cut, a lost uplink, until someone restarts it).
+OUTAGE_MS = (45 * 60_000, 120 * 60_000)
+
+
+def draw_outages(
+    n_stations: int, start_ms: int, end_ms: int, count: int, seed: int
+) -> list[Outage]:
+    """Draw ``count`` outages of distinct stations inside a run, each ending before it does.
+
+    Deterministic: one generator seeded by the run's seed and nothing else.
+
+    Examples
+    --------
+    >>> o = draw_outages(12, 0, 6 * 3_600_000, 2, seed=8)
+    >>> len(o), len({x.station for x in o}), all(x.end_ms < 6 * 3_600_000 for x in o)
+    (2, 2, True)
+    """
+    rng = random.Random(f"{seed}/outages")
+    stations = rng.sample(range(n_stations), min(count, n_stations))
+    out = []
+    for st in stations:
+        dur = rng.randint(*OUTAGE_MS)
+        lo, hi = start_ms + 3_600_000, end_ms - dur - 30 * 60_000
+        t0 = rng.randint(lo, max(lo, hi))
+        out.append(Outage(st, t0, min(t0 + dur, end_ms - 1)))
+    return sorted(out, key=lambda o: (o.start_ms, o.station))
+
+
 @dataclass(slots=True)
 class Reception:
     """Which station heard each transmission, and when (ms)."""
@@ -213,10 +255,16 @@ class Reception:
 class Network:
     """The shore stations of a run: who hears a transmission, and how likely."""
 
-    def __init__(self, stations: tuple[Station, ...] = STATIONS, scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        stations: tuple[Station, ...] = STATIONS,
+        scale: float = 1.0,
+        outages: tuple[Outage, ...] = (),
+    ) -> None:
         if len(stations) < 2:
             raise ValueError("a network needs at least two stations")
         self.stations = stations
+        self.outages = outages
         self.names = [s.name for s in stations]
         self._lon = np.array([s.lon for s in stations])
         self._lat = np.array([s.lat for s in stations])
@@ -232,8 +280,8 @@ class Network:
         by_name = {s.name: s for s in STATIONS}
         return cls(tuple(by_name[n] for n in names), scale)
 
-    def _rel(self, tx_ms: I64, lon: F64, lat: F64, reach: F64) -> F64:
-        """Distance over effective range, per transmission and station."""
+    def _rel(self, tx_ms: I64, lon: F64, lat: F64, reach: F64, outages: bool = True) -> F64:
+        """Distance over effective range, per transmission and station (infinite: down)."""
         coslat = np.cos(np.radians(35.0))
         dx = (lon[:, None] - self._lon[None, :]) * coslat
         dy = lat[:, None] - self._lat[None, :]
@@ -241,6 +289,8 @@ class Network:
         day = 2.0 * np.pi * (tx_ms % DAY_MS) / DAY_MS
         prop = 1.0 + DAILY_SWING * np.sin(day[:, None] + self._phase[None, :])
         out: F64 = d / (self._range_m[None, :] * prop * reach[:, None])
+        for o in self.outages if outages else ():
+            out[(tx_ms >= o.start_ms) & (tx_ms < o.end_ms), o.station] = np.inf
         return out
 
     def _two_best(self, rel: F64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F64, F64]:
@@ -250,10 +300,21 @@ class Network:
         return p, q, rel[rows, p], rel[rows, q]
 
     def probability(
-        self, tx_ms: I64, lon: F64, lat: F64, reach: F64, *, base_loss: float, dup_prob: float
+        self,
+        tx_ms: I64,
+        lon: F64,
+        lat: F64,
+        reach: F64,
+        *,
+        base_loss: float,
+        dup_prob: float,
+        outages: bool = True,
     ) -> F64:
-        """Chance that a transmission reaches the feed (by either of the two best stations)."""
-        _, _, rp, rq = self._two_best(self._rel(tx_ms, lon, lat, reach))
+        """Chance that a transmission reaches the feed (by either of the two best stations).
+
+        ``outages`` False: the chance had every station been up.
+        """
+        _, _, rp, rq = self._two_best(self._rel(tx_ms, lon, lat, reach, outages))
         miss = (1.0 - (1.0 - base_loss) * fringe(rp)) * (1.0 - dup_prob * fringe(rq))
         return 1.0 - miss
 

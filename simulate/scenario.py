@@ -46,7 +46,7 @@ from simulate.nmea import (
     single_lines,
     static_payloads,
 )
-from simulate.reporting import CLASS_RANGE, Network, Transponder
+from simulate.reporting import CLASS_RANGE, Network, Transponder, draw_outages
 from simulate.sampling import FeedSampling
 from simulate.silences import SilenceTruth
 from simulate.traffic import add_background
@@ -78,6 +78,7 @@ class Scenario:
     range_scale: float = 1.0
     sampling: str = "all"  # how the feed samples each vessel (`simulate.sampling`)
     shared: tuple[int, int] = (0, 0)  # MMSIs shared by two or three transmitters, per 6 h
+    outages: int = 0  # stations down for a while, per 6 h (`simulate.reporting.Outage`)
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -107,6 +108,10 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("shared", 200, (3, 6), 0.07, 0.3, 2e-4, False,
                  "MMSIs shared by two or three vessels far apart, names alternating",
                  shared=(2, 3)),
+        Scenario("outage", 220, (3, 6), 0.07, 0.3, 2e-4, False,
+                 "two shore stations down for 45 min to 2 h each: every vessel that only one"
+                 " of them heard falls silent at once, and is heard again when it is back",
+                 outages=2),
     )
 }  # fmt: skip
 #: Scenarios whose feed carries every report heard, so their captures exercise every detector
@@ -157,6 +162,10 @@ class Simulation:
         self.zones = load_zones(zones) if zones is not None and zones.exists() else None
         self.truth = truth
         self.net = Network.of(self.scenario.stations, self.scenario.range_scale)
+        if self.scenario.outages:
+            n = max(1, round(self.scenario.outages * hours / 6))
+            down = draw_outages(len(self.net.stations), self.start, self.end, n, seed)
+            self.net = Network(self.net.stations, self.scenario.range_scale, tuple(down))
         self.reach: list[float] = []  # each agent's range factor (class and antenna height)
         rng = random.Random(seed)
         registry = Registry(rng)

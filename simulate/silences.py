@@ -18,7 +18,13 @@ not a second transmitter on someone else's MMSI). Every ``ais_gap`` label says w
   heard or from the last fix heard to the end of the capture or of the vessel's voyage (then
   ``open``). One shorter than 1.2 times its threshold is ``optional`` too: whether a detector
   sees it past the threshold turns on a reported speed a tenth of a knot either side of a band;
-  and so is one the engine's sampling rule does not count as a gap (see `_sampled_well`).
+  and so is one the engine's sampling rule does not count as a gap (see `_sampled_well`);
+- ``outage``: a silence that a station's outage made (`simulate.reporting.Outage`): take out
+  the minutes when the outage took the reception the vessel would have had (`outage_ms`), and
+  what is left is not past the threshold. Not dark, and not the vessel out of range: the
+  feed's own hole, which `make eval` expects no ``ais_gap`` for. A silence that is partly an
+  outage and partly more is labelled ``out_of_range`` and ``optional``, and a switch-off while
+  the vessel's station is down gets the poor reception it had (``optional``).
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ _CFG = EngineConfig()
 GOOD_RECEPTION = _CFG.coverage_good
 #: Silences shorter than this many thresholds are optional (see the module docstring).
 MARGINAL = 1.2
+#: Share of its reports reaching the feed above which a vessel is heard (`outage_ms`).
+HEARD_AT_ALL = 0.02
 
 
 def threshold_ms(agent: Agent, t_ms: int) -> int:
@@ -83,18 +91,24 @@ class SilenceTruth:
         if self.quiet is not None:
             shapely.prepare(self.quiet)
 
-    def reception(self, i: int, t0: int, t1: int) -> float:
-        """Worst chance, minute by minute on agent ``i``'s true track, of being heard."""
+    def _per_minute(self, i: int, t0: int, t1: int, outages: bool = True) -> F64:
+        """Chance, minute by minute on agent ``i``'s true track, of being heard (empty: gone)."""
         ag = self.agents[i]
         t = np.arange(t0, max(t0 + 1, t1), MIN, dtype=np.int64)
         t = t[(t >= ag.track.start) & (t <= ag.track.end)]
         if not len(t):
-            return 0.0
+            return np.zeros(0)
         s = ag.track.sample(t)
-        p = self.net.probability(
+        return self.net.probability(
             t, s.lon, s.lat, np.full(len(t), self.reach[i]),
-            base_loss=self.base_loss, dup_prob=self.dup_prob,
+            base_loss=self.base_loss, dup_prob=self.dup_prob, outages=outages,
         )  # fmt: skip
+
+    def reception(self, i: int, t0: int, t1: int) -> float:
+        """Worst chance, minute by minute on agent ``i``'s true track, of being heard."""
+        p = self._per_minute(i, t0, t1)
+        if not len(p):
+            return 0.0
         return float(p.min())
 
     def annotate_dark(self, lab: Label, agent: int) -> Label:
@@ -133,10 +147,34 @@ class SilenceTruth:
                 if b - a <= thr or not self._at_sea(float(lon[k]), float(lat[k])):
                     continue
                 lab = self._label(i, ag, k, a, b, thr, lon, lat, is_open=k == len(t) - 1)
-                if not self._sampled_well(t[: k + 1], b - a):
+                down_ms = self.outage_ms(i, a, b)
+                if down_ms and b - a - down_ms <= thr:
+                    lab = self._outage_label(lab, down_ms)
+                elif down_ms or not self._sampled_well(t[: k + 1], b - a):
                     lab.details["optional"] = True
                 labels.append(lab)
         return labels
+
+    def outage_ms(self, i: int, t0: int, t1: int) -> int:
+        """Time (ms, by the minute) in ``[t0, t1)`` when an outage made agent ``i`` unheard.
+
+        A minute counts when the vessel would have been heard at all had every station been up
+        (`HEARD_AT_ALL` of its reports: a class A sends six a minute, so a boat at a station's
+        fringe is still heard every few minutes) and the outage took at least half of that:
+        the silence is the receiver's, not the vessel's.
+        """
+        if not self.net.outages or not any(
+            o.start_ms < t1 and t0 < o.end_ms for o in self.net.outages
+        ):
+            return 0
+        up, now = self._per_minute(i, t0, t1, outages=False), self._per_minute(i, t0, t1)
+        return int(((up >= HEARD_AT_ALL) & (now < 0.5 * up)).sum()) * MIN
+
+    @staticmethod
+    def _outage_label(lab: Label, down_ms: int) -> Label:
+        details = {k: v for k, v in lab.details.items() if k != "optional"}
+        details.update({"cause": "outage", "outage_minutes": round(down_ms / MIN, 1)})
+        return replace(lab, scenario="outage", details=details)
 
     @staticmethod
     def _sampled_well(before: I64, silence_ms: int) -> bool:

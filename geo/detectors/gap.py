@@ -236,7 +236,10 @@ class GapDetector:
             down = not alerted and self._outage(s, int(ctx.prev_t[i]), int(ctx.t[i]), float(thr[i]))
             self.held.discard(s)
             if down:
-                continue  # its receiver was down: a data-quality condition, counted there
+                # its receiver was down: a data-quality condition, counted there; the vessel
+                # was there unheard, so its loiter or meeting goes on over the silence
+                gap[i] = False
+                continue
             events.append(self._event(ctx, i, float(thr[i]), describe, cover))
         return events
 

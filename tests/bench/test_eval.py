@@ -1,6 +1,14 @@
 from typing import Any
 
-from bench.eval import RunSpec, below_target, mark_undecidable, match, merge_scores, worst_of
+from bench.eval import (
+    RunSpec,
+    below_target,
+    mark_undecidable,
+    match,
+    merge_scores,
+    outage_report,
+    worst_of,
+)
 from geo.config import EngineConfig
 from geo.events import parse_time
 from simulate.sampling import FeedSampling
@@ -139,6 +147,20 @@ def test_an_open_gap_naming_the_wrong_cause_is_scored() -> None:
     stray = _gap("04:00:05", None, {"coverage": {"verdict": "good"}})
     s = match([stray], [], end_ms=parse_time("2026-06-01T06:00:00Z"))
     assert s["ais_gap"].open_events == 1 and s["ais_gap"].events == 0
+
+
+def test_a_silence_an_outage_made_is_no_label_and_a_gap_over_it_is_false() -> None:
+    hole = _gap("02:00:00", "03:00:00", {"cause": "outage", "outage_minutes": 55})
+    assert match([], [hole]) == {}  # nothing to find: no label, no miss
+    closed = _gap("02:00:05", "03:00:00", {"coverage": {"verdict": "good"}})
+    s = match([closed], [hole])
+    assert (s["ais_gap"].events, s["ais_gap"].precision, s["ais_gap"].recall) == (1, 0.0, None)
+    # open over it: not "a voyage the simulator ended", a false event too
+    still = _gap("02:00:05", None, {"coverage": {"verdict": "edge"}})
+    s = match([still], [hole], end_ms=parse_time("2026-06-01T06:00:00Z"))
+    assert s["ais_gap_out_of_range"].precision == 0.0 and s["ais_gap_out_of_range"].open_events == 0
+    assert outage_report([closed], [hole]) == {"silences": 1, "alerted": 1}
+    assert outage_report([], [hole]) == {"silences": 1, "alerted": 0}
 
 
 def test_an_optional_label_is_neither_found_nor_missed_and_an_event_on_it_is_right() -> None:

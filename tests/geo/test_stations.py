@@ -77,6 +77,18 @@ def test_a_ship_that_stays_dark_after_its_station_is_back_is_a_gap() -> None:
     assert eng.record_counts()["silences_in_outages"] == len(WEST)
 
 
+def test_a_loiter_goes_on_over_its_stations_outage() -> None:
+    """The vessel was there unheard: one loitering episode, not two either side of the hole."""
+    drifter = 247_300_099
+    recs = traffic(down=None)
+    recs += heard(track(drifter, 0, 6 * HOUR, 10, 35.1, 11.6, 0.4), "west", (2 * HOUR, 3 * HOUR))
+    recs = [r for r in recs if not (r.mmsi in WEST and ms(2 * HOUR) <= r.time_ms < ms(3 * HOUR))]
+    _, events = run(recs)
+    assert of_kind(events, EventKind.AIS_GAP) == []
+    (loiter,) = [e for e in of_kind(events, EventKind.LOITERING) if e.mmsi == drifter]
+    assert loiter.start_ms < ms(HOUR) and (loiter.end_ms is None or loiter.end_ms > ms(5 * HOUR))
+
+
 def test_outages_survive_a_snapshot() -> None:
     recs = sorted(traffic(down=(2 * HOUR, 3 * HOUR)), key=lambda r: r.time_ms)
     cut = next(i for i, r in enumerate(recs) if r.time_ms >= ms(2.5 * HOUR))

@@ -298,3 +298,30 @@ def test_lines_are_tagged_with_the_scenarios_stations_only(edge_run: Run) -> Non
     for _, line in edge_run.lines[::53]:
         if _valid(line) and "s:" in line:  # (later fragments of a g: group carry no s:)
             assert line.split("s:")[1].split(",")[0].split("*")[0] in names
+
+
+@pytest.fixture(scope="module")
+def outage_run() -> Run:
+    sim = Simulation(hours=4, seed=10, start_ms=START, vessels=120, scenario="outage")
+    return Run(sim, list(sim))
+
+
+def test_a_station_that_is_down_hears_nothing_and_its_silences_are_labelled_so(
+    outage_run: Run,
+) -> None:
+    sim = outage_run.sim
+    (down,) = sim.net.outages  # one per 6 h of two, rounded, in 4 h
+    name = sim.net.names[down.station]
+    tagged = [t for t, line in outage_run.lines if f"s:{name}," in line]
+    assert tagged and not [t for t in tagged if down.start_ms + 2000 < t < down.end_ms - 1000]
+    assert any(t < down.start_ms for t in tagged) and any(t > down.end_ms for t in tagged)
+    holes = [lab for lab in sim.labels if lab.details.get("cause") == "outage"]
+    assert len(holes) >= 2  # every vessel only Malta heard, at once
+    for lab in holes:
+        assert lab.kind == "ais_gap" and not lab.details.get("optional")
+        assert lab.start_ms < down.end_ms and down.start_ms < lab.end_ms
+        assert abs(lab.start_ms - down.start_ms) < 15 * 60_000
+    # what is left of such a silence, the outage taken out, is within the threshold
+    for lab in holes:
+        rest = lab.end_ms - lab.start_ms - lab.details["outage_minutes"] * 60_000
+        assert rest <= lab.details["threshold_minutes"] * 60_000
