@@ -152,8 +152,13 @@ class ServiceSettings(Settings):
     bootstrap_admin_token: str | None = None
     #: Token that may read /metrics besides admins.
     metrics_token: str | None = None
-    #: Engine snapshot period in seconds; also written at shutdown.
+    #: Engine snapshot period in seconds; also written at shutdown, with the receiver
+    #: coverage the engine learnt (`coverage_path`).
     snapshot_seconds: float = Field(default=60.0, gt=0)
+    #: Receiver coverage learnt from a fuller feed (``mare detect --coverage-out`` of a run on
+    #: it), which the live engine judges "went dark" with as well, as ``mare detect
+    #: --coverage`` does; None: only what the service learns itself.
+    coverage_file: Path | None = None
     #: Database maintenance period in seconds (partitions ahead, GiST of closed days,
     #: retention); it also runs at start and just after each UTC midnight.
     maintenance_seconds: float = Field(default=3600.0, gt=0)
@@ -217,6 +222,11 @@ class ServiceSettings(Settings):
     def snapshot_path(self) -> Path:
         """Return where the engine snapshot lives (next to the SQLite file by default)."""
         return self.var_dir / "engine.snapshot"
+
+    @property
+    def coverage_path(self) -> Path:
+        """Return where the learnt coverage is kept, for a start without a usable snapshot."""
+        return self.var_dir / "coverage.json"
 
 
 @lru_cache(maxsize=1)

@@ -49,7 +49,7 @@ from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.catchup import CatchUp, catch_up
 from app.pipeline.clock import LiveClock
-from app.pipeline.snapshot import restore_or_new
+from app.pipeline.snapshot import read_coverage_map, restore_or_new
 from app.pipeline.vessel_watch import VesselWatcher, vessel_changes
 from app.pipeline.zone_watch import ZoneWatcher
 from app.reports.schedule import DailyReports, liaison_scopes
@@ -110,7 +110,11 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
         zones,
         watchlist=engine_watchlist(repo.list_watch()),
         places=load_places(settings.places_file) if settings.places_file.is_file() else [],
+        coverage_path=settings.coverage_path,
     )
+    if settings.coverage_file is not None:  # configuration, like zones: not in a snapshot
+        engine.set_coverage_map(read_coverage_map(settings.coverage_file))
+        log.info("receiver coverage: judged with %s too", settings.coverage_file)
     # Contacts stored but not fused before a stop (after the snapshot, or with none): the
     # engine takes them again; those its snapshot still holds are not queued twice.
     since = engine.now_ms() - int(engine.config.contact_history_s * 1000)
@@ -163,6 +167,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
             max_ahead_seconds=None if settings.mode == "demo" else settings.decoder_max_ahead,
         ),
         snapshot_path=None if settings.api_only else settings.snapshot_path,
+        coverage_path=None if settings.api_only else settings.coverage_path,
         snapshot_seconds=settings.snapshot_seconds,
         queue_batches=settings.queue_batches,
         batch_size=settings.batch_size,

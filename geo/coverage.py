@@ -207,6 +207,8 @@ class _Bucket:
 
 MAP_FORMAT = "mare-coverage-map"
 MAP_VERSION = 1
+#: What a service carries over a restart (`Coverage.hours_document`).
+HOURS_FORMAT = "mare-coverage-hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -707,6 +709,55 @@ class Coverage:
         exp = np.array([x for p in parts for x in p["expected"]], dtype=np.int64)
         k, h, e = _reduce(keys, heard, exp) if len(keys) else (keys, heard, exp)
         return CoverageMap(self.deg, k, h, e)
+
+    def hours_document(self) -> dict[str, Any]:
+        """Return what the window has learnt, hour by hour, to carry over a restart (JSON).
+
+        Unlike `learnt_map` (the window summed, for another feed to judge with), the hours stay
+        apart and keep their stations, so a service that starts without its snapshot
+        (`add_hours`) is where it was: each hour leaves the window when it would have.
+        """
+        self._flush()
+        return {
+            "format": HOURS_FORMAT,
+            "version": MAP_VERSION,
+            "cell_deg": self.deg,
+            "stations": list(self.station_names),
+            "hours": {str(h): b.to_state() for h, b in sorted(self.buckets.items())},
+        }
+
+    def add_hours(self, doc: Any) -> int:
+        """Take the hours of a `hours_document` (another process's); return how many.
+
+        Station codes are this coverage's (names travel); hours it holds already are added
+        to. Anything but such a document raises `CoverageMapError` saying why.
+        """
+        if not isinstance(doc, dict) or doc.get("format") != HOURS_FORMAT:
+            raise CoverageMapError(f"not learnt coverage (format is not {HOURS_FORMAT!r})")
+        if doc.get("version") != MAP_VERSION or doc.get("cell_deg") != self.deg:
+            raise CoverageMapError(
+                f"learnt coverage of version {doc.get('version')!r}, cells of"
+                f" {doc.get('cell_deg')!r} deg: this engine reads version 1, {self.deg} deg"
+            )
+        names, hours = doc.get("stations"), doc.get("hours")
+        if not isinstance(names, list) or not isinstance(hours, dict):
+            raise CoverageMapError("learnt coverage needs a list of stations and hours")
+        self._flush()
+        codes = np.append(self.station_codes([str(n) for n in names]), _NO_STATION)
+        mask = (1 << _STATION_BITS) - 1
+        for h, b in hours.items():
+            try:
+                keys, heard, exp = (np.array(b[k], np.int64) for k in ("keys", "heard", "expected"))
+                if not len(keys) == len(heard) == len(exp) or keys.ndim != 1:
+                    raise ValueError
+                st = keys & mask
+                st = np.where(st == _NO_STATION, len(names), st)
+                keys = ((keys >> _STATION_BITS) << _STATION_BITS) + codes[st]
+                hour = int(h)
+            except (KeyError, TypeError, ValueError, IndexError):
+                raise CoverageMapError(f"learnt coverage: hour {h!r} is not readable") from None
+            self.buckets.setdefault(hour, _Bucket()).add(keys, heard, exp)
+        return len(hours)
 
     def _block(self, key: int) -> list[int]:
         row, col = divmod(key >> 1, self.cols)

@@ -31,12 +31,13 @@ from ais_ingest.decoder import Decoder, chunked, read_lines
 from app.cli import cli
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
+from app.pipeline.snapshot import read_coverage_map as read_map
 from geo import shipped
 from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file, max_severity
 from geo.coverage import CoverageMap
 from geo.detectors.base import Place
 from geo.engine import Engine
-from geo.errors import GeoError
+from geo.errors import CoverageMapError, GeoError
 from geo.events import Event
 from geo.places import load_places
 from geo.triage import Triage, Triaged
@@ -160,13 +161,9 @@ def outage_lines(counts: dict[str, Any]) -> list[str]:
 def read_coverage_map(path: Path) -> CoverageMap:
     """Read a coverage map file (``--coverage``); a bad one is one clear error line."""
     try:
-        return CoverageMap.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise fail(f"cannot read coverage map {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # not JSON
-        raise fail(f"coverage map {path} is not JSON: {exc}") from None
-    except GeoError as exc:
-        raise fail(f"coverage map {path}: {exc}") from None
+        return read_map(path)
+    except CoverageMapError as exc:
+        raise fail(str(exc)) from None
 
 
 class UntimedCapture(Exception):

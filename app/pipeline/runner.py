@@ -52,7 +52,7 @@ from app.pipeline.backlog import Backlog, Pending
 from app.pipeline.clock import LiveClock
 from app.pipeline.counters import PipelineCounters
 from app.pipeline.set_aside import SetAsideLog
-from app.pipeline.snapshot import write_snapshot
+from app.pipeline.snapshot import coverage_blob, write_snapshot
 from app.store.alerts import event_key, provisional_alert
 from app.store.errors import StoreUnavailable
 from geo.alert_rules import AlertRules, every_event_alerts
@@ -119,6 +119,7 @@ class Pipeline:
         sources: Sequence[str | LineSource] = (),
         decoder: Decoder | None = None,
         snapshot_path: Path | None = None,
+        coverage_path: Path | None = None,
         snapshot_seconds: float,
         queue_batches: int,
         batch_size: int,
@@ -137,6 +138,8 @@ class Pipeline:
         self.sources = list(sources)
         self.decoder = decoder or Decoder()
         self.snapshot_path = snapshot_path
+        #: Where the learnt coverage goes with each snapshot (`app.pipeline.snapshot`).
+        self.coverage_path = coverage_path
         self.snapshot_seconds = snapshot_seconds
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
@@ -244,7 +247,10 @@ class Pipeline:
         """Snapshot the engine now (serialised on the loop, written in a thread)."""
         assert self.snapshot_path is not None
         blob = self.engine.snapshot()
+        cover = coverage_blob(self.engine) if self.coverage_path is not None else None
         await asyncio.to_thread(write_snapshot, self.snapshot_path, blob)
+        if self.coverage_path is not None and cover is not None:
+            await asyncio.to_thread(write_snapshot, self.coverage_path, cover)
         self.counters.snapshots += 1
 
     @property

@@ -182,6 +182,32 @@ def test_old_snapshots_without_coverage_restore_with_an_empty_map() -> None:
 T1 = np.array([1], dtype=np.uint8)
 
 
+def test_learnt_hours_carried_to_a_new_engine_judge_as_they_did() -> None:
+    """A service that starts without its snapshot takes the hours it had learnt."""
+    k = int(len(SCENARIO) * 0.6)
+    eng = make_engine()
+    eng.process(batches(SCENARIO[:k])[0])
+    doc = json.loads(json.dumps(eng.coverage.hours_document()))
+    fresh = make_engine()
+    fresh.coverage.station_codes(["sat", "east"])  # other codes for the same names
+    assert fresh.coverage.add_hours(doc) == len(eng.coverage.buckets) > 1
+    assert fresh.coverage.learnt_map().to_dict() == eng.coverage.learnt_map().to_dict()
+    now = eng.now_ms()
+    for lon, lat in ((11.8, 35.25), (13.0, 35.0), (14.2, 35.0)):
+        assert fresh.coverage.quality(lon, lat) == eng.coverage.quality(lon, lat)
+        who = [(s["station"], s["share"]) for s in eng.coverage.stations_at(lon, lat, now)]
+        assert [
+            (s["station"], s["share"]) for s in fresh.coverage.stations_at(lon, lat, now)
+        ] == who
+    for bad, why in (
+        ({**doc, "format": "mare-coverage-map"}, "not learnt coverage"),
+        ({**doc, "cell_deg": 0.5}, "0.5 deg"),
+        ({**doc, "hours": {"1": {"keys": [1, 2], "heard": [1], "expected": [1]}}}, "hour '1'"),
+    ):
+        with pytest.raises(CoverageMapError, match=re.escape(why)):
+            make_engine().coverage.add_hours(bad)
+
+
 def test_hours_leave_the_window() -> None:
     cov = Coverage(EngineConfig(coverage_window_s=2 * 3600.0))
     one = np.array([0], dtype=np.int64)

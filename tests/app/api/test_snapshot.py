@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from app.api.services import services_of
@@ -55,6 +56,49 @@ def test_restart_keeps_an_open_loitering_candidate(tmp_path: Path) -> None:
         (alert,) = svc.wait_for(loitering)
         # The episode starts at the first slow fix, before the restart.
         assert alert["start"] == format_time(T0 * 1000)
+    finally:
+        for _ in run:
+            pass
+
+
+def _heard_at(svc: Service, mmsi: int, time_s: int) -> bool:
+    v = services_of(svc.app).live.get(mmsi)
+    return v is not None and v["last_seen_ms"] == time_s * 1000
+
+
+def test_a_start_without_its_snapshot_keeps_the_coverage_it_learnt(tmp_path: Path) -> None:
+    """Coverage is written beside the snapshot, so a start without one is not blind for a day."""
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'mare.sqlite'}")
+    ships = [247_100_000 + k for k in range(5)]
+    run = start(settings)
+    svc = next(run)
+    svc.send(
+        [
+            position(m, 12.0 + 0.002 * t, 35.0 + 0.02 * k, T0 + 60 * t)
+            for t in range(90)
+            for k, m in enumerate(ships)
+        ]  # fmt: skip
+    )
+    svc.wait_for(lambda: _heard_at(svc, ships[-1], T0 + 60 * 89))
+    for _ in run:  # stop: the snapshot and the coverage beside it
+        pass
+    learnt = json.loads(settings.coverage_path.read_text())
+    assert learnt["format"] == "mare-coverage-hours" and learnt["stations"] == ["test"]
+    assert sum(sum(h["heard"]) for h in learnt["hours"].values()) >= 5 * 60  # an hour or more
+    settings.snapshot_path.unlink()  # an upgrade that reads it no more, one deleted, ...
+    # and a map of a fuller feed, as `mare detect --coverage` takes one
+    fuller = tmp_path / "fuller.json"
+    fuller.write_text(json.dumps({"format": "mare-coverage-map", "version": 1, "cell_deg": 0.1,
+                                  "cells": [[7, 2, 4000]]}))  # fmt: skip
+    run = start(make_settings(tmp_path, f"sqlite:///{tmp_path / 'mare.sqlite'}",
+                              coverage_file=fuller))  # fmt: skip
+    svc = next(run)
+    try:
+        services = services_of(svc.app)
+        assert not services.engine_restored
+        assert services.engine.coverage.hours_document() == learnt
+        prior = services.engine.coverage.prior
+        assert prior is not None and prior.keys.tolist() == [7]
     finally:
         for _ in run:
             pass
