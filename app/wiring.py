@@ -49,7 +49,7 @@ from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.catchup import CatchUp, catch_up
 from app.pipeline.clock import LiveClock
-from app.pipeline.snapshot import read_coverage_map, restore_or_new
+from app.pipeline.snapshot import restore_or_new
 from app.pipeline.vessel_watch import VesselWatcher, vessel_changes
 from app.pipeline.zone_watch import ZoneWatcher
 from app.reports.schedule import DailyReports, liaison_scopes
@@ -59,6 +59,7 @@ from app.store.maintainer import Maintainer
 from app.store.repo import Repo
 from geo.alert_rules import load_rules_file, parse_rules
 from geo.contacts import Contact
+from geo.coverage import load_coverage_map
 from geo.land import load_land
 from geo.places import load_places
 from geo.watchlist import load_watchlist
@@ -113,7 +114,7 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
         coverage_path=settings.coverage_path,
     )
     if settings.coverage_file is not None:  # configuration, like zones: not in a snapshot
-        engine.set_coverage_map(read_coverage_map(settings.coverage_file))
+        engine.set_coverage_map(load_coverage_map(settings.coverage_file))
         log.info("receiver coverage: judged with %s too", settings.coverage_file)
     # Contacts stored but not fused before a stop (after the snapshot, or with none): the
     # engine takes them again; those its snapshot still holds are not queued twice.

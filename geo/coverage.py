@@ -57,8 +57,10 @@ feed's thousands of expected reports decide a cell and an extract's few do not d
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -257,6 +259,18 @@ class CoverageMap:
             raise CoverageMapError("cell figures must be non-negative and keys unique")
         arr = arr[np.argsort(arr[:, 0])]
         return cls(float(deg), arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy())
+
+
+def load_coverage_map(path: Path) -> CoverageMap:
+    """Read a coverage map file (``mare detect --coverage-out``); `CoverageMapError`: why not."""
+    try:
+        return CoverageMap.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise CoverageMapError(f"cannot read coverage map {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # not JSON
+        raise CoverageMapError(f"coverage map {path} is not JSON: {exc}") from None
+    except CoverageMapError as exc:
+        raise CoverageMapError(f"coverage map {path}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("shared", 200, (3, 6), 0.07, 0.3, 2e-4, False,
                  "MMSIs shared by two or three vessels far apart, names alternating",
                  shared=(2, 3)),
-        Scenario("outage", 220, (3, 6), 0.07, 0.3, 2e-4, False,
+        Scenario("outage", 220, (4, 7), 0.07, 0.3, 2e-4, False,
                  "two shore stations down for 45 min to 2 h each: every vessel that only one"
                  " of them heard falls silent at once, and is heard again when it is back",
                  outages=2),

@@ -31,10 +31,9 @@ from ais_ingest.decoder import Decoder, chunked, read_lines
 from app.cli import cli
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
-from app.pipeline.snapshot import read_coverage_map as read_map
 from geo import shipped
 from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file, max_severity
-from geo.coverage import CoverageMap
+from geo.coverage import CoverageMap, load_coverage_map
 from geo.detectors.base import Place
 from geo.engine import Engine
 from geo.errors import CoverageMapError, GeoError
@@ -161,7 +160,7 @@ def outage_lines(counts: dict[str, Any]) -> list[str]:
 def read_coverage_map(path: Path) -> CoverageMap:
     """Read a coverage map file (``--coverage``); a bad one is one clear error line."""
     try:
-        return read_map(path)
+        return load_coverage_map(path)
     except CoverageMapError as exc:
         raise fail(str(exc)) from None
 

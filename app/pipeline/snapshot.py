@@ -20,7 +20,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from geo.coverage import CoverageMap
 from geo.detectors.base import Place
 from geo.engine import Engine, SnapshotError
 from geo.errors import CoverageMapError
@@ -39,18 +38,6 @@ def write_snapshot(path: Path, blob: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-def read_coverage_map(path: Path) -> CoverageMap:
-    """Read a coverage map file (``mare detect --coverage-out``); `CoverageMapError`: why not."""
-    try:
-        return CoverageMap.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise CoverageMapError(f"cannot read coverage map {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # not JSON
-        raise CoverageMapError(f"coverage map {path} is not JSON: {exc}") from None
-    except CoverageMapError as exc:
-        raise CoverageMapError(f"coverage map {path}: {exc}") from None
 
 
 def coverage_blob(engine: Engine) -> bytes:
