@@ -16,6 +16,8 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.api.bus_metrics import bus_metrics
+
 #: Publish-to-delivery latencies span sub-millisecond (local WebSocket) to seconds (a webhook
 #: to a slow receiver); the 250 ms target of the service benchmark sits on a bucket edge.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -34,6 +36,7 @@ class ServiceCollector(Collector):
         yield from self._push()
         yield from self._login()
         yield from self._maintenance()
+        yield from bus_metrics(getattr(self.services, "bus_feed", None))
 
     def _pipeline(self) -> Iterator[Metric]:
         pipeline = getattr(self.services, "pipeline", None)

@@ -27,6 +27,7 @@ Alert rules an admin saves on a node go to the engine workers the same way
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -41,6 +42,7 @@ from app.bus.connect import connect, ensure_layout
 from app.bus.contacts import publish_contacts
 from app.bus.rules_update import publish_rules
 from app.bus.subjects import Layout
+from app.bus.worker_stats import WorkerReports
 from app.live.hub import Hub
 from app.live.picture import LivePicture
 from app.pipeline.clock import LiveClock
@@ -75,6 +77,9 @@ class ApiFeed:
         self.events = 0
         #: Messages from the bus that were not what their subject carries (logged, skipped).
         self.bad = 0
+        #: Every worker's counters, for this node's /metrics (`app.bus.worker_stats`).
+        self.reports = WorkerReports()
+        self._follow: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Connect and subscribe (alerts from those stored from now on)."""
@@ -94,8 +99,13 @@ class ApiFeed:
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.ALL,
         )
+        self._follow = asyncio.create_task(self.reports.follow(js, self.layout), name="reports")
 
     async def stop(self) -> None:
+        if self._follow is not None:
+            self._follow.cancel()
+            await asyncio.gather(self._follow, return_exceptions=True)
+            self._follow = None
         if self.nc is not None:
             await self.nc.close()
             self.nc = None

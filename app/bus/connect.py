@@ -125,7 +125,8 @@ async def drop_layout(js: JetStreamContext, layout: Layout) -> None:
             await js.delete_stream(name)
         except NotFoundError:
             pass
-    try:
-        await js.delete_key_value(layout.snapshot_bucket)
-    except (BucketNotFoundError, NotFoundError):
-        pass
+    for bucket in (layout.snapshot_bucket, layout.reports_bucket):
+        try:
+            await js.delete_key_value(bucket)
+        except (BucketNotFoundError, NotFoundError):
+            pass

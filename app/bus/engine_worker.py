@@ -58,6 +58,7 @@ from app.bus.slice_exchange import (
     share,
 )
 from app.bus.subjects import Layout
+from app.bus.worker_stats import Report, report_until
 from geo.alert_rules import AlertRules, VesselFacts, parse_rules
 from geo.engine import Engine
 from geo.errors import AlertRulesError
@@ -431,6 +432,23 @@ class PartitionWorker:
     async def _retrying(self, fn: Callable[[], Awaitable[T]]) -> T:
         return await retrying(fn, f"partition {self.partition}")
 
+    def report(self) -> Report:
+        """Return what this partition counted since this worker took it (its report)."""
+        s = self.stats
+        return {
+            "counters": {
+                "messages": s.messages,
+                "records": s.records,
+                "events": s.events,
+                "bad_messages": s.bad,
+                "skipped_published": s.skipped_published,
+                "snapshots": s.snapshots,
+                "closes": self.exchange.swaps,
+                "close_wait_seconds": self.exchange.waited_s,
+            },
+            "gauges": {"close_waiting_seconds": self.exchange.waiting_s()},
+        }
+
 
 async def run_engines(
     js: JetStreamContext,
@@ -447,5 +465,9 @@ async def run_engines(
         PartitionWorker(js, kv, layout, p, factory, snapshot_seconds=snapshot_seconds)
         for p in partitions
     ]
-    await asyncio.gather(*(w.run(stop) for w in workers))
+
+    def reports() -> dict[str, Report]:
+        return {f"engine.{w.partition}": w.report() for w in workers}
+
+    await asyncio.gather(*(w.run(stop) for w in workers), report_until(js, layout, reports, stop))
     return workers

@@ -28,6 +28,7 @@ from app.bus import messages
 from app.bus.codec import encode_batch, encode_contacts
 from app.bus.contacts import pump_contacts
 from app.bus.subjects import Layout, partition_of
+from app.bus.worker_stats import Report, report_until
 from app.pipeline.clock import LiveClock
 from geo.clock import ClockGuard
 from geo.config import EngineConfig
@@ -90,6 +91,20 @@ class BusPublisher:
     def _step(self) -> str:
         self._steps += 1
         return f"{self._run}-{self._steps}"
+
+    def report(self) -> Report:
+        """Return what ingest counted (its report, `app.bus.worker_stats`)."""
+        s = self.stats
+        return {
+            "counters": {
+                "batches": s.batches,
+                "records": s.records,
+                "messages": s.messages,
+                "ticks": s.ticks,
+                "contacts": s.contacts,
+                "bad_messages": s.bad_contacts,
+            }
+        }
 
     async def _pub(self, partition: int, payload: bytes, headers: dict[str, str]) -> None:
         self._n += 1
@@ -241,6 +256,10 @@ async def run_ingest(
                           bad=publisher.bad_contacts),
             name="bus contacts",
         )  # fmt: skip
+    reporter = asyncio.create_task(
+        report_until(publisher.js, publisher.layout, lambda: {"ingest": publisher.report()}, stop),
+        name="bus ingest reports",
+    )
 
     async def ticks(every: float) -> None:
         while True:
@@ -265,7 +284,7 @@ async def run_ingest(
         if ticker is not None:
             ticker.cancel()
         stop.set()
-        if pump is not None:
-            await asyncio.gather(pump, return_exceptions=True)
+        await asyncio.gather(reporter, *([pump] if pump is not None else []),
+                             return_exceptions=True)  # fmt: skip
         await stream.aclose()  # type: ignore[attr-defined]
     return publisher.stats

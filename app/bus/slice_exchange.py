@@ -68,6 +68,9 @@ POLL_MAX_S = 0.02
 CHUNK_BYTES = 512 * 1024
 #: On the first message of a part: how many messages it is in.
 CHUNKS = "Mare-Chunks"
+#: Seconds a partition waits for another's part before it says so in the log (once a wait):
+#: past a busy moment, that partition's worker is dead or stuck (docs/scaling.md).
+STALL_LOG_S = 30.0
 
 
 class JudgedClock(ClockGuard):
@@ -282,6 +285,8 @@ class Exchange:
         self.partition = partition
         self.waited_s = 0.0
         self.swaps = 0
+        #: Since when (loop time) this partition waits for another's part (None: it does not).
+        self.waiting_since: float | None = None
 
     async def swap(
         self, kind: str, key: str, mine: Contribution | None, want: Iterable[int]
@@ -299,12 +304,20 @@ class Exchange:
                 await self._publish(f"{subject}.{i}", chunks[i], head)
             out[self.partition] = json.loads(zlib.decompress(data))
         loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        for j in want:
-            if j not in out:
-                out[j] = await self._wait(self.layout.exchange_subject(kind, key, j))
+        t0 = self.waiting_since = loop.time()
+        try:
+            for j in want:
+                if j not in out:
+                    out[j] = await self._wait(self.layout.exchange_subject(kind, key, j), j)
+        finally:
+            self.waiting_since = None
         self.waited_s += loop.time() - t0
         return out
+
+    def waiting_s(self) -> float:
+        """Return how long this partition has been waiting for another's part (0: it is not)."""
+        since = self.waiting_since
+        return 0.0 if since is None else asyncio.get_running_loop().time() - since
 
     async def _publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
         while True:
@@ -315,9 +328,17 @@ class Exchange:
                 log.debug("%s: publish failed (%s); retrying", subject, exc)
                 await asyncio.sleep(RETRY_S)
 
-    async def _wait(self, subject: str) -> Contribution:
+    async def _wait(self, subject: str, partition: int) -> Contribution:
         pause = 0.002
+        told = False
         while True:
+            if not told and self.waiting_s() > STALL_LOG_S:
+                told = True
+                log.warning(
+                    "partition %d waits for partition %d at %s: is its engine worker running? "
+                    "(mare_bus_close_waiting_seconds)",
+                    self.partition, partition, subject,
+                )  # fmt: skip
             try:
                 first = await self.js.get_last_msg(self.layout.exchange_stream, f"{subject}.0")
                 parts = [first.data or b""]

@@ -34,6 +34,7 @@ from app.bus import messages
 from app.bus.codec import CodecError, decode_batch, decode_event_message
 from app.bus.connect import RETRY_S, retrying
 from app.bus.subjects import Layout
+from app.bus.worker_stats import Report, report_until
 from app.live.picture import LivePicture
 from app.store.repo import Repo
 from geo.triage import Triaged
@@ -79,7 +80,23 @@ class StoreWorker:
         await asyncio.gather(
             self._consume("store-records", self.layout.records_stream, self._records, stop),
             self._consume("store-events", self.layout.events_stream, self._events, stop),
+            report_until(self.js, self.layout, lambda: {"store": self.report()}, stop),
         )
+
+    def report(self) -> Report:
+        """Return what the store worker counted (its report, `app.bus.worker_stats`)."""
+        s = self.stats
+        return {
+            "counters": {
+                "messages": s.record_messages + s.event_messages,
+                "positions_offered": s.positions_offered,
+                "positions_stored": s.positions_inserted,
+                "events": s.events,
+                "alerts": s.alerts,
+                "contacts_fused": s.contacts_fused,
+                "bad_messages": s.bad,
+            }
+        }
 
     async def _consume(
         self,

@@ -101,6 +101,11 @@ class Layout:
     def snapshot_bucket(self) -> str:
         return f"{self._upper}_ENGINE"
 
+    # what each worker counted (its /metrics), read by the API nodes
+    @property
+    def reports_bucket(self) -> str:
+        return f"{self._upper}_WORKERS"
+
     def engine_consumer(self, partition: int) -> str:
         return f"engine-{partition}"
 
