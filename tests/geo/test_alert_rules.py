@@ -225,6 +225,8 @@ NAMELESS = VesselFacts(642000004, ais_class="A")
         (ev(EventKind.WATCHLIST_MATCH), CARGO, True),
         (ev(EventKind.LOITERING), CARGO, False),
         (ev(EventKind.DARK_TARGET), NAMELESS, True),
+        # a lone satellite detection (unconfirmed: low) is on the map, not yet an alert
+        (ev(EventKind.DARK_TARGET, severity=Severity.LOW), NAMELESS, False),
         (ev(EventKind.CONTACT_ASSOCIATION), CARGO, True),
     ],
 )  # fmt: skip
