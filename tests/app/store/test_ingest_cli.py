@@ -114,10 +114,10 @@ def test_a_capture_without_times_gets_one_warning_naming_the_fallback(configured
     assert tagged.exit_code == 0 and "warning:" not in tagged.output
 
 
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)  # SQLite writes through the tables
 def test_ingest_into_postgis_imports_neither_alembic_nor_geoalchemy(configured: Store) -> None:
     """Their imports were a third of the command's start-up; its writes are raw SQL and COPY."""
-    if not configured.postgis:
-        pytest.skip("SQLite's writes go through the SQLAlchemy tables")
+    assert configured.postgis
     code = (
         "import sys\n"
         f"sys.argv = ['mare', 'ingest', {TAGGED!r}]\n"
