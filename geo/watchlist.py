@@ -1,8 +1,9 @@
 """The watchlist contract of DESIGN.md: CSV ``mmsi,imo,name,callsign,note``.
 
-Any of the first four may be empty, but not all of them. Names and callsigns match case- and
-whitespace-insensitively and ignore the ``@`` padding of AIS six-bit text, so ``"SEA  STAR@@"``
-matches ``"sea star"``.
+Any of the first four may be empty, but not all of them. Names and callsigns match on the keys of
+`geo.names` (case, spacing, punctuation, the ``@`` padding of AIS six-bit text, vessel-type
+prefixes and Roman numerals aside), so ``"F/V SEA  STAR II@@"`` on the air matches ``"sea star 2"``
+on the list.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.errors import GeoError
+from geo.names import callsign_key, name_key
 
 HEADER = ("mmsi", "imo", "name", "callsign", "note")
 _SPACES = re.compile(r"\s+")
@@ -77,10 +79,10 @@ class Watchlist:
                 self.by_mmsi.setdefault(e.mmsi, []).append(e)
             if e.imo is not None:
                 self.by_imo.setdefault(e.imo, []).append(e)
-            if e.name is not None:
-                self.by_name.setdefault(e.name, []).append(e)
-            if e.callsign is not None:
-                self.by_callsign.setdefault(e.callsign, []).append(e)
+            if (key := name_key(e.name)) is not None:
+                self.by_name.setdefault(key, []).append(e)
+            if (key := callsign_key(e.callsign)) is not None:
+                self.by_callsign.setdefault(key, []).append(e)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -98,8 +100,8 @@ class Watchlist:
         probes: Iterable[tuple[str, list[WatchEntry]]] = (
             ("mmsi", self.by_mmsi.get(mmsi, []) if mmsi is not None else []),
             ("imo", self.by_imo.get(imo, []) if imo else []),
-            ("callsign", self.by_callsign.get(normalise_text(callsign) or "", [])),
-            ("name", self.by_name.get(normalise_text(name) or "", [])),
+            ("callsign", self.by_callsign.get(callsign_key(callsign) or "", [])),
+            ("name", self.by_name.get(name_key(name) or "", [])),
         )
         for how, hits in probes:
             for e in hits:

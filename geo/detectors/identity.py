@@ -7,6 +7,10 @@ The first static report sets the identity without an event. Text is compared aft
 identity back and forth. Fields confirmed by the same report make one event, which starts at the
 first report that carried the new value and ends at the confirming one.
 
+A name or callsign typed another way (``MINGYANGZHOU 9`` for ``MING YANG ZHOU 9``, ``F/V SEA STAR
+II`` for ``SEA STAR 2``: the same key in `geo.names`) is the same vessel: the identity takes the new
+spelling without an event.
+
 A change is a value that *replaces* the old one. Several transmitters on one MMSI make the name
 (and callsign, IMO, type) alternate between a few values; each flip is not a change:
 
@@ -26,10 +30,21 @@ from typing import Any
 from ais_ingest.records import StaticReport
 from geo.config import EngineConfig
 from geo.events import Event, EventKind, Severity
+from geo.names import callsign_key, name_key
 from geo.watchlist import normalise_text
 
 FIELDS = ("name", "callsign", "imo", "ship_type")
 Value = str | int
+_KEYS = {"name": name_key, "callsign": callsign_key}
+
+
+def respelt(field_name: str, value: Value, old: Value) -> bool:
+    """Whether a new text value is the old one typed another way (see the module docstring)."""
+    key = _KEYS.get(field_name)
+    if key is None or not isinstance(value, str) or not isinstance(old, str):
+        return False
+    new_key = key(value)
+    return new_key is not None and new_key == key(old)
 
 
 def static_values(rep: StaticReport) -> dict[str, Value]:
@@ -88,7 +103,8 @@ class IdentityDetector:
             if old is None:
                 ident.accepted[name] = value  # first time this field is known: not a change
                 continue
-            if value == old:
+            if value == old or respelt(name, value, old):
+                ident.accepted[name] = value  # the spelling on the air now
                 ident.candidate.pop(name, None)
                 continue
             cand = ident.candidate.get(name)

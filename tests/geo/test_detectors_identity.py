@@ -49,3 +49,16 @@ def test_imo_change_is_high_severity() -> None:
     ]
     (ev,) = of_kind(run(recs), EventKind.IDENTITY_CHANGE)
     assert ev.severity.value == "high"
+
+
+def test_a_name_or_callsign_typed_another_way_is_not_a_change() -> None:
+    """Crews retype names: the 2015 AISHub feed has MINGYANGZHOU 9 -> MING YANG ZHOU 9."""
+    recs = base() + [
+        static(5, V, name="MINGYANGZHOU 9", callsign="BZ-123"),
+        *(static(t, V, name="MING YANG ZHOU 9", callsign="BZ 123") for t in (365, 725, 1085)),
+        *(static(t, V, name="F/V SEA STAR II") for t in (1445, 1805)),
+        *(static(t, V, name="SEA STAR 2") for t in (2165, 2525, 2885)),
+    ]
+    (ev,) = of_kind(run(recs), EventKind.IDENTITY_CHANGE)  # the one real change
+    assert ev.details["changes"] == {"name": {"from": "MING YANG ZHOU 9", "to": "F/V SEA STAR II"}}
+    assert ev.details["identity"]["callsign"] == "BZ 123"  # the spelling on the air now

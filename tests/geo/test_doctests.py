@@ -20,6 +20,7 @@ MODULES = [
     "geo.triage",
     "geo.shiptypes",
     "geo.zone_grid",
+    "geo.names",
 ]
 
 

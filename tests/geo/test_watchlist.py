@@ -62,3 +62,14 @@ def test_a_stray_carriage_return_is_refused_by_line_not_a_crash() -> None:
     # schemathesis sent this shape to /watchlist/import: the CSV reader raised, a 500
     with pytest.raises(WatchlistError, match="line 3"):
         parse_watchlist("mmsi,imo,name,callsign,note\n1,,A\rB,,\n\x00")
+
+
+def test_a_listed_name_matches_however_the_crew_types_it() -> None:
+    """A registry's "SEA STAR 2" is the transponder's "F/V SEA STAR II"; EL AMAL 6 is not 9."""
+    wl = parse_watchlist(
+        "mmsi,imo,name,callsign,note\n,,Sea Star 2,,trawler\n,,EL AMAL 6,,\n,,,9HA-1234,\n"
+    )
+    assert [e.note for e, _ in wl.match(name="F/V SEA STAR II@@")] == ["trawler"]
+    assert [e.note for e, _ in wl.match(name="SEASTAR 2")] == ["trawler"]
+    assert wl.match(name="EL AMAL 9") == []
+    assert wl.match(callsign="9HA1234")[0][0].line == 4

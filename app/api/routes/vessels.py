@@ -33,6 +33,7 @@ from app.live.tracks import simplify_track
 from app.store.ids import is_digits
 from geo.bbox import contains
 from geo.events import EventKind, format_time
+from geo.names import name_key
 from geo.reach import reachable_area
 from geo.vessel_speeds import max_speed_kn
 from geo.watchlist import normalise_text
@@ -129,7 +130,12 @@ def list_vessels(
     return {"items": items, "next_cursor": encode_cursor(items[-1]["mmsi"]) if more else None}
 
 
-def _search_rank(v: dict[str, Any], q: str, qn: str | None) -> int | None:
+def _search_rank(v: dict[str, Any], q: str, qn: str | None, qk: str | None) -> int | None:
+    """Rank of a vessel for a query (lower is better); None when it does not match.
+
+    ``qn`` is the query as display text, ``qk`` its `name_key`: "sea star ii" finds SEA STAR 2 and
+    "mingyang" finds MING YANG ZHOU 9, after the vessels whose text matches as typed.
+    """
     digits = is_digits(q)
     if digits and v["mmsi"] == int(q):
         return 0
@@ -143,8 +149,11 @@ def _search_rank(v: dict[str, Any], q: str, qn: str | None) -> int | None:
             return 3
         if name.startswith(qn):
             return 4
+    key = name_key(name) if qk is not None else None
+    if key is not None and qk is not None and key.startswith(qk):
+        return 5 if key == qk else 6
     if digits and str(v["mmsi"]).startswith(q):
-        return 5
+        return 7
     return None
 
 
@@ -160,12 +169,13 @@ def search_vessels(
     if re.fullmatch(r"(?i)imo\s*\d+", text):
         text = re.sub(r"\D", "", text)
     qn = normalise_text(text)
+    qk = name_key(text)
     scope = Scope.of(user).mmsis(repo)
     ranked: list[tuple[int, int, dict[str, Any]]] = []
     for v in live.all():
         if scope is not None and v["mmsi"] not in scope:
             continue
-        rank = _search_rank(v, text, qn)
+        rank = _search_rank(v, text, qn, qk)
         if rank is not None:
             ranked.append((rank, v["mmsi"], v))
     ranked.sort(key=lambda r: (r[0], r[1]))

@@ -35,8 +35,9 @@ def test_udp_lines_become_vessels_with_static_data_and_zone_alerts(
     assert line["geometry"]["type"] == "LineString"
     # A straight run at constant speed simplifies to its two ends.
     assert line["properties"]["times"] == [track["times"][0], track["times"][-1]]
-    hits = shared_service.get("/api/v1/vessels/search?q=alfa  star").json()["items"]
-    assert [v["mmsi"] for v in hits] == [IN_ALPHA]
+    for q in ("alfa  star", "alfastar", "m/v alfa-star", "alfas"):  # as typed, then by name key
+        hits = shared_service.get(f"/api/v1/vessels/search?q={q}").json()["items"]
+        assert [v["mmsi"] for v in hits] == [IN_ALPHA], q
     assert (
         shared_service.get(f"/api/v1/vessels/search?q={IN_BETA}").json()["items"][0]["mmsi"]
         == IN_BETA
