@@ -70,14 +70,11 @@ def alert_filter(
     for k in kinds:
         if k not in {e.value for e in EventKind}:
             raise bad_request(f"kind {k!r} is not an event kind")
-    states: list[str] = []
-    for s in (x.strip() for x in (state or "").split(",")):
-        if s == "open":
-            states += [o for o in OPEN_STATES if o not in states]
-        elif s in STATES:
-            states += [s] if s not in states else []
-        elif s:
+    asked = [x.strip() for x in (state or "").split(",") if x.strip()]
+    for s in asked:
+        if s != "open" and s not in STATES:
             raise bad_request(f"state {s!r}: one of open, {', '.join(STATES)}")
+    states = list(dict.fromkeys(o for s in asked for o in (OPEN_STATES if s == "open" else (s,))))
     scope = Scope.of(user)
     zones = scope.narrow_zones(z.strip() for z in (zone or "").split(","))
     start_ms, end_ms = parse_time(start, "start"), parse_time(end, "end")
