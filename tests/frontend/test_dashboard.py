@@ -25,6 +25,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from app.api.services import services_of
+from geo.events import format_time
 from tests.app.api.conftest import (
     IN_ALPHA,
     PASSWORD,
@@ -521,6 +522,23 @@ def test_report_a_contact_by_right_click_then_see_the_dark_target_and_who_gets_t
     page.click("#panel-close")
 
 
+def test_a_dark_targets_alert_is_named_by_its_target_not_its_number(
+    session: tuple[Page, Recorder], svc: Service
+) -> None:
+    """Its number stands in the MMSI field (10 digits): the feed says "DT-… · no AIS" instead."""
+    page, _ = session
+    t1 = svc.event_time()
+    seen = {"time": format_time(t1 * 1000), "lat": 34.9, "lon": 13.4, "kind": "aircraft"}
+    assert svc.post("/api/v1/contacts", "officer", json=seen).status_code == 201
+    svc.send([position(OTHER, 13.9 + 0.001 * i, 34.2, t1 + 60 * i) for i in range(16)])
+    head = ".vessel-group:has(.what:text-matches('dark target', 'i')) .group-head .vessel"
+    page.wait_for_selector(head, timeout=60_000)
+    title = page.text_content(head) or ""
+    number = page.get_attribute(head + " >> xpath=../..", "data-mmsi") or ""
+    assert title.startswith("DT-") and title.endswith("· no AIS"), title
+    assert number and number not in title, (number, title)
+
+
 def test_a_reporting_vessels_intercepts_rank_the_assets_with_point_and_time(
     session: tuple[Page, Recorder],
 ) -> None:
@@ -683,7 +701,8 @@ def test_alerts_are_grouped_per_vessel_in_the_feed(session: tuple[Page, Recorder
     assert groups and all(g["alerts"] >= 1 for g in groups)
     mmsis = [g["mmsi"] for g in groups]
     assert len(mmsis) == len(set(mmsis))  # one group a vessel
-    assert all(g["mmsi"] in g["head"] for g in groups)
+    # a vessel's head names its MMSI; a dark target's its DT- name (its number is no MMSI)
+    assert all((g["mmsi"] in g["head"]) != g["head"].startswith("DT-") for g in groups), groups
     loose = page.evaluate("document.querySelectorAll('#alert-list > .alert').length")
     assert loose == 0
     page.click("[data-alerts=open]")

@@ -7,7 +7,7 @@
 
 import { api, download } from "./api.js";
 import { openDialog } from "./dialog.js";
-import { fmtAgo, fmtClock, fmtUtc, h, kindText, toast } from "./format.js";
+import { alertSubject, fmtAgo, fmtClock, fmtUtc, h, kindText, toast } from "./format.js";
 
 const CAN = {
   acknowledge: new Set(["admin", "officer", "liaison"]),
@@ -143,7 +143,7 @@ export class AlertFeed {
 
   group(alerts, freshId) {
     const a = alerts[0];
-    const vessel = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : String(a.mmsi);
+    const vessel = alertSubject(a);
     const worst = alerts.reduce((w, x) => (SEVERITIES.indexOf(x.severity) > SEVERITIES.indexOf(w) ? x.severity : w), "info");
     return h(
       "li",
@@ -161,13 +161,8 @@ export class AlertFeed {
 
   item(a, fresh) {
     const role = this.user.role;
-    // A dark target has no MMSI (its number stands in the field): name it by its target name.
     const target = a.details?.target;
-    const plain = a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : a.mmsi ? String(a.mmsi) : "no MMSI";
-    const vessel =
-      a.kind === "dark_target" && target
-        ? `${target} · no AIS`
-        : plain + (a.kind === "contact_association" && target ? ` with ${target}` : "");
+    const vessel = alertSubject(a) + (a.kind === "contact_association" && target ? ` with ${target}` : "");
     const source = a.details?.source?.via === "cise" ? a.details.source.authority : null;
     const zone = a.zone ? this.zoneName(a.zone) : null;
     const acts = [];

@@ -115,6 +115,16 @@ export function kindText(kind) {
   return KIND_TEXT[kind] || String(kind || "").replaceAll("_", " ");
 }
 
+/**
+ * Who an alert is about, as people name it: "SIRTE SPIRIT · 642898259", or for a dark target
+ * (whose number stands in the MMSI field) "DT-532443 · no AIS".
+ */
+export function alertSubject(a) {
+  const target = a.details?.target;
+  if (a.kind === "dark_target" && target) return `${target} · no AIS`;
+  return a.vessel_name ? `${a.vessel_name} · ${a.mmsi}` : a.mmsi ? String(a.mmsi) : "no MMSI";
+}
+
 export function vesselLabel(v) {
   if (!v) return "–";
   return v.name ? `${v.name} (${v.mmsi})` : String(v.mmsi);

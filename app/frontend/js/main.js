@@ -15,7 +15,7 @@ import { Assets } from "./assets.js";
 import { Drawing } from "./draw.js";
 import { Filters, Search, loadZones } from "./filters.js";
 import { openDialog } from "./dialog.js";
-import { fmtLatLon, fmtNum, fmtUtc, h, kindText, setEventTime, toast } from "./format.js";
+import { alertSubject, fmtLatLon, fmtNum, fmtUtc, h, kindText, setEventTime, toast } from "./format.js";
 import { LiveFeed } from "./live.js";
 import { MareMap } from "./map.js";
 import { VesselPanel } from "./panel.js";
@@ -238,7 +238,7 @@ async function start(user) {
     },
     onAlert: (alert) => {
       const fresh = app.alerts.push(alert); // a stored version of an unstored one is not news
-      if (fresh && ["high", "critical"].includes(alert.severity)) toast(`${kindText(alert.kind)}: ${alert.vessel_name || alert.mmsi}`);
+      if (fresh && ["high", "critical"].includes(alert.severity)) toast(`${kindText(alert.kind)}: ${alertSubject(alert)}`);
     },
     onState: (s) => {
       const el = $("link-state");
