@@ -50,6 +50,15 @@ def test_make_list_and_download_a_report(browser: Browser, svc: Service) -> None
     listed = svc.get("/api/v1/reports").json()["items"]
     assert data.startswith(b"%PDF-")
     assert data == svc.get(f"/api/v1/reports/{listed[0]['id']}").content
+    # a report of chosen zones: ticked by name from the zone list, listed by name
+    page.click(".dialog button.ghost:text('Cancel')")
+    page.click("#reports")
+    page.fill(".dialog input[name=day]", DAY)
+    page.check(".dialog .checks label:has-text('Beta box') input")
+    page.click(".dialog button[type=submit]")
+    page.wait_for_selector(".dialog .reports-table tbody tr:has-text('Beta box')", timeout=120_000)
+    made = svc.get("/api/v1/reports").json()["items"]
+    assert sorted(str(r["zones"]) for r in made) == ["None", "['beta']"]
     assert not rec.foreign and not errors, (rec.foreign, errors)
     ctx.close()
 
@@ -57,8 +66,10 @@ def test_make_list_and_download_a_report(browser: Browser, svc: Service) -> None
     with signed_in(browser, base, svc.tokens["liaison"]) as page:
         page.click("#reports")
         page.wait_for_selector(".dialog #reports-none")  # the officer's whole-area report: not its
+        offered = page.locator(".dialog .checks label").all_inner_texts()
+        assert [t.strip() for t in offered] == ["Alpha box"]  # its own zones only
         page.fill(".dialog input[name=day]", DAY)
         page.click(".dialog button[type=submit]")
         row = page.wait_for_selector(".dialog .reports-table tbody tr", timeout=120_000)
-        assert row is not None and "alpha" in row.inner_text()
+        assert row is not None and "Alpha box" in row.inner_text()
         assert len(page.query_selector_all(".dialog .reports-table tbody tr")) == 1

@@ -21,7 +21,7 @@ export function openDialog({ title, fields = [], submitLabel = "Save", body = nu
       } else if (f.type === "checks") {
         input = h(
           "div",
-          { class: "checks", role: "group", "aria-label": f.label },
+          { class: f.many ? "checks many" : "checks", role: "group", "aria-label": f.label },
           f.options.map((o) =>
             h("label", {}, h("input", { type: "checkbox", value: o.value, checked: o.checked }), o.label),
           ),

@@ -11,9 +11,24 @@ function yesterday() {
   return d.toISOString().slice(0, 10);
 }
 
+/** Zone ids as people read them: the zone's name where the list knows it. */
+let zoneNames = new Map();
+
+function named(ids) {
+  return ids.map((z) => zoneNames.get(z) || z).join(", ");
+}
+
 function scopeText(r) {
-  const zones = r.zones ? r.zones.join(", ") : "whole area";
-  return r.narrow.length ? `${zones} (narrowed: ${r.narrow.join(", ")})` : zones;
+  const zones = r.zones ? named(r.zones) : "whole area";
+  return r.narrow.length ? `${zones} (narrowed: ${named(r.narrow)})` : zones;
+}
+
+/** The zones a report may cover (a liaison's own only, as GET /zones gives them), by kind then name. */
+async function zoneOptions() {
+  const fc = await api("/zones").catch(() => ({ features: [] }));
+  const zones = fc.features.map((f) => f.properties).sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+  zoneNames = new Map(zones.map((z) => [z.id, z.name]));
+  return zones.map((z) => ({ value: z.id, label: z.name }));
 }
 
 function kb(n) {
@@ -44,8 +59,9 @@ function row(r) {
 
 export async function showReports() {
   let page;
+  let zones;
   try {
-    page = await api("/reports", { params: { limit: 60 } });
+    [page, zones] = await Promise.all([api("/reports", { params: { limit: 60 } }), zoneOptions()]);
   } catch (err) {
     toast(`Reports unavailable: ${err.message}`);
     return;
@@ -68,15 +84,14 @@ export async function showReports() {
     body,
     fields: [
       { name: "day", label: "Day (UTC)", type: "date", value: yesterday(), required: true },
-      { name: "zones", label: "Zones (ids, comma-separated; empty: whole area or all of yours)", value: "" },
+      { name: "zones", label: "Zones (none ticked: the whole area, or all of yours)", type: "checks", many: true, options: zones },
     ],
     submitLabel: "Make report",
   });
   if (!asked) return;
-  const zones = asked.zones.split(",").map((z) => z.trim()).filter(Boolean);
   toast(`Making the report of ${asked.day}…`);
   try {
-    const made = await api("/reports", { method: "POST", body: { day: asked.day, zones: zones.length ? zones : null } });
+    const made = await api("/reports", { method: "POST", body: { day: asked.day, zones: asked.zones.length ? asked.zones : null } });
     toast(`Report of ${made.day} made (${scopeText(made)}).`);
   } catch (err) {
     toast(`Report not made: ${err.message}`);
