@@ -101,10 +101,17 @@ class LineSource(AsyncIterator[tuple[float, str]]):
         self._peer: str | None = None
         self._pos = 0
 
+    #: Whether the source ends by itself after `stop_input` (it then hands out what it holds);
+    #: a source that holds nothing between reads is simply cancelled (`merge_chunks`).
+    drains_on_stop = False
+
     @property
     def address(self) -> tuple[str, int] | None:
         """The local address a listener is bound to once started, else None."""
         return None
+
+    def stop_input(self) -> None:
+        """Take no more input; a draining source then ends once it has handed out what it holds."""
 
     def _rename_if_ephemeral(self) -> None:
         """Name a listener asked for port 0 by the port it got, unless named explicitly."""

@@ -30,34 +30,68 @@ class _Finished:
 
 
 async def merge_chunks(
-    sources: Iterable[SourceSpec | str | LineSource], *, queue_size: int = MERGE_QUEUE
+    sources: Iterable[SourceSpec | str | LineSource],
+    *,
+    queue_size: int = MERGE_QUEUE,
+    stop: asyncio.Event | None = None,
 ) -> AsyncGenerator[LineChunk, None]:
     """Yield ``(received_at, lines, source_name)`` chunks from all ``sources`` as they arrive.
 
     Every source is started before anything is yielded, so a port in use or a missing file is
     a ``SourceError`` up front. Closing the iterator (or cancelling its consumer) closes all.
     Lines of one source keep their order; sources interleave by arrival.
+
+    ``stop`` ends the merge gracefully (Ctrl-C, SIGTERM): the sources take no more input, and
+    what they already read is still yielded before the iterator ends, so a stop loses no line
+    that reached the process.
     """
     opened = [s if isinstance(s, LineSource) else open_source(s) for s in sources]
     queue: asyncio.Queue[LineChunk | _Finished] = asyncio.Queue(queue_size)
     tasks: list[asyncio.Task[None]] = []
+    stopping = False
+    reading: set[LineSource] = set()  # sources waiting on their input (not on the queue)
 
     async def pump(source: LineSource) -> None:
         error: BaseException | None = None
+        chunks = source.chunks()
         try:
-            async for chunk in source.chunks():
+            while not (stopping and not source.drains_on_stop):
+                reading.add(source)
+                try:
+                    chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                finally:
+                    reading.discard(source)
                 await queue.put(chunk)
+        except asyncio.CancelledError:
+            if not stopping:
+                raise
+            # stopped while waiting on its input: nothing read is lost (see `stop_when_asked`)
         except Exception as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             error = exc
         finally:
+            await chunks.aclose()
             await source.aclose()
         await queue.put(_Finished(error))
+
+    async def stop_when_asked(event: asyncio.Event) -> None:
+        """Stop every source's input; cancel those holding nothing only while they wait on it."""
+        nonlocal stopping
+        await event.wait()
+        stopping = True
+        for source, task in zip(opened, tasks, strict=False):
+            source.stop_input()
+            if not source.drains_on_stop and source in reading:
+                task.cancel()
 
     try:
         for source in opened:
             await source.start()
         tasks = [asyncio.create_task(pump(s), name=f"source {s.name}") for s in opened]
-        running = len(tasks)
+        if stop is not None:
+            tasks.append(asyncio.create_task(stop_when_asked(stop), name="merge stop"))
+        running = len(opened)
         while running:
             item = await queue.get()
             if isinstance(item, _Finished):

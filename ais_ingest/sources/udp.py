@@ -73,12 +73,14 @@ class UdpSource(LineSource):
     """``udp://HOST:PORT``: datagrams from any sender; each line tagged with its sender."""
 
     _sock: socket.socket | None = None
+    drains_on_stop = True
 
     def __init__(self, spec: SourceSpec, *, max_line: int = MAX_LINE) -> None:
         super().__init__(spec, max_line=max_line)
         self._queue: deque[tuple[float, bytes, str]] = deque()
         self._queued_bytes = 0
         self._ready = asyncio.Event()
+        self._stopping = False
 
     @property
     def address(self) -> tuple[str, int] | None:
@@ -103,6 +105,26 @@ class UdpSource(LineSource):
                 log.warning("%s: %s", self.name, exc)
                 return
             self._received(now, data, addr)
+
+    def stop_input(self) -> None:
+        """Read what the kernel already holds, stop listening, end once the queue is handed out.
+
+        A datagram the kernel accepted was sent to us: at a stop (Ctrl-C, SIGTERM) it is read
+        and decoded like any other instead of vanishing with the socket.
+        """
+        if self._stopping:
+            return
+        self._stopping = True
+        sock = self._sock
+        if sock is not None:
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop().remove_reader(sock.fileno())
+            for _ in range(QUEUE_BYTES // 512):  # bounded: at most the queue's worth
+                before = len(self._queue)
+                self._read_ready(sock)
+                if len(self._queue) - before < MAX_READS:
+                    break
+        self._ready.set()
 
     def _received(self, now: float, data: bytes, addr: tuple[str | object, ...]) -> None:
         if self._queued_bytes + len(data) > QUEUE_BYTES:
@@ -145,6 +167,8 @@ class UdpSource(LineSource):
         try:
             while True:
                 while not queue:
+                    if self._stopping:
+                        return
                     self._ready.clear()
                     await self._ready.wait()
                 now, data, peer = queue.popleft()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -93,6 +94,30 @@ def ingest(
         raise fail(error)
 
 
+def _stop_on_signals() -> asyncio.Event:
+    """Make Ctrl-C and SIGTERM (``systemctl stop``) a graceful stop; a second one quits now.
+
+    A graceful stop takes no more input and stores what was already read (lines in the
+    decoder's batch, datagrams in the socket's buffer) before the command ends: a stop loses no
+    line that reached the process, and the summary counts them. The handlers go with the loop.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            if main is not None:
+                main.cancel()
+            return
+        stop.set()
+        err.print("stopping: storing what was read (Ctrl-C again to quit now)")
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    return stop
+
+
 @dataclass
 class Stored:
     """What committed transactions stored (a batch is counted only after its commit)."""
@@ -149,8 +174,9 @@ async def _run_ingest(
         stored.vessels.update(batch.positions.mmsi.tolist())
         stored.vessels.update(s.mmsi for s in batch.statics)
 
+    stop = _stop_on_signals()
     with Live(console=err, refresh_per_second=4, transient=True) as live:
-        chunks = merge_chunks(specs)
+        chunks = merge_chunks(specs, stop=stop)
         stream = decode_stream(
             chunks, dec, batch_size=batch_size_for(specs), batch_seconds=settings.batch_seconds
         )

@@ -429,6 +429,30 @@ async def test_merge_chunks_hands_over_whole_reads_with_their_source(tmp_path: P
     assert datagram.lines == [POS[0], POS[1]] and datagram.source.startswith("udp-in#127.0.0.1:")
 
 
+async def test_a_stop_ends_the_merge_with_every_datagram_the_kernel_took() -> None:
+    """Ctrl-C: UDP hands out what its socket holds; an idle TCP listener just stops; merge ends."""
+    udp = open_source("udp://127.0.0.1:0")
+    tcp = open_source("tcp-listen://127.0.0.1:0")
+    stop = asyncio.Event()
+    chunks = merge_chunks([udp, tcp], stop=stop)
+    async with contextlib.aclosing(chunks):
+        first = asyncio.ensure_future(anext(chunks))  # starts both sources
+        await asyncio.sleep(0)
+        while udp.address is None or tcp.address is None:
+            await asyncio.sleep(0.01)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for i in range(500):  # queued in the kernel: the loop does not run in between
+                sender.sendto(f"{POS[i % 4]}\r\n".encode(), ("127.0.0.1", listening_port(udp)))
+        stop.set()
+        got: list[str] = []
+        async with asyncio.timeout(TIMEOUT):
+            got.extend((await first).lines)
+            async for chunk in chunks:
+                got.extend(chunk.lines)
+    assert got == [POS[i % 4] for i in range(500)]
+    assert udp.address is None and tcp.address is None  # both closed
+
+
 # --- gpsd protocol (a real TCP server speaking gpsd's protocol; the real gpsd is in
 # test_sources_gpsd.py) ---------------------------------------------------------------------
 
