@@ -10,7 +10,8 @@ time t drops from the front every entry older than t - window (the front only: a
 newer one waits). A payload is a duplicate when its latest entry is still held and lies within
 the window. `Deduplicator.duplicates` applies that rule to a whole batch with the same result as
 one call per payload in order, but does Python work only for the few payloads that can be
-duplicates (seen before and still held, or repeated within the batch); see its docstring.
+duplicates (seen before and still held, or repeated within the batch); see its docstring. A
+batch in time order needs none of that loop (`ais_ingest.dedupe_ordered`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from itertools import compress, repeat
 
 import numpy as np
 import numpy.typing as npt
+
+from ais_ingest.dedupe_ordered import ordered_duplicates
 
 _MIN = int(np.iinfo(np.int64).min)
 _GONE = -(1 << 80)  # below any running max minus any window: "no longer held"
@@ -109,7 +112,24 @@ class Deduplicator:
         held = np.fromiter(map(self._index.get, keys, repeat(-1)), dtype=np.int64, count=n)
         ptr = self._ptr
         interesting |= held >= ptr
-        resolved = self._resolve(keys, times, interesting, held, dup) if interesting.any() else {}
+        resolved: dict[bytes, tuple[int, list[tuple[int, int, int]]]] = {}
+        if interesting.any():
+            fast = ordered_duplicates(
+                keys,
+                times,
+                by_hash=order,
+                hashes=hashes,
+                interesting=interesting,
+                held=held,
+                live=self._times[ptr - self._base :],
+                ptr=ptr,
+                window=window,
+                extra=self._extra,
+            )
+            if fast is not None:
+                dup = fast
+            else:
+                resolved = self._resolve(keys, times, interesting, held, dup)
         self._append(keys, times, dup, resolved)
         return dup
 
