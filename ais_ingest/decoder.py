@@ -617,11 +617,57 @@ class Decoder:
 
 def read_lines(path: str | Path) -> Iterator[str]:
     """Yield the lines of a capture (plain or .gz), without line endings, CRLF or LF."""
+    for chunk in read_chunks(path, 8192):
+        yield from chunk
+
+
+#: Bytes read at a time by `read_chunks`.
+READ_BLOCK = 1 << 20
+
+
+def read_chunks(path: str | Path, size: int, *, block: int = READ_BLOCK) -> Iterator[list[str]]:
+    """Yield a capture's lines in lists of ``size`` (the last one shorter), without endings.
+
+    The same lines as reading the file as ASCII text with universal newlines (CR, LF, CRLF;
+    a byte that is not ASCII becomes U+FFFD), but split a block at a time in C: line by line
+    through a text file costs about a third of a microsecond a line, a tenth of decoding it.
+    """
     p = Path(path)
     opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "rt", encoding="ascii", errors="replace", newline=None) as fh:
-        for line in fh:
-            yield line.rstrip("\r\n")
+    lines: list[str] = []
+    start = 0
+    with opener(p, "rb") as fh:
+        rest: list[bytes] = []
+        while data := fh.read(block):
+            # The last line end that cannot be the CR of a CRLF split across two blocks.
+            cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
+            if cut < 0:
+                rest.append(data)
+                continue
+            head = b"".join([*rest, data[: cut + 1]]) if rest else data[: cut + 1]
+            rest = [data[cut + 1 :]]
+            lines = lines[start:] + _split_lines(head)
+            start = 0
+            while len(lines) - start >= size:
+                yield lines[start : start + size]
+                start += size
+        tail = b"".join(rest)
+    if tail:
+        lines = lines[start:] + _split_lines(tail + b"\n")
+        start = 0
+    while start < len(lines):
+        yield lines[start : start + size]
+        start += size
+
+
+def _split_lines(data: bytes) -> list[str]:
+    """Lines of ``data``, which ends with a line end (CR, LF or CRLF)."""
+    text = data.decode("ascii", "replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    lines.pop()
+    return lines
 
 
 def chunked(lines: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -656,7 +702,7 @@ def decode_files(
     for path in paths:
         name = Path(path).name
         rx_ms = capture_time_ms(path) if received_ms is None else received_ms
-        for chunk in chunked(read_lines(path), batch_lines):
+        for chunk in read_chunks(path, batch_lines):
             batch = dec.decode(chunk, rx_ms, source=name)
             if len(batch):
                 yield batch

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ais_ingest.decoder import chunked, read_lines
+from ais_ingest.decoder import read_chunks
 from app.cli import cli
 from app.cli.console import (
     StatsOpt,
@@ -55,7 +55,7 @@ def decode(
                 progress.update(task, description=f"decoding {path.name}")
                 clock = CaptureClock(path)
                 before = dict(dec.stats.times)
-                for chunk in chunked(read_lines(path), 8192):
+                for chunk in read_chunks(path, 8192):
                     batch = dec.decode(chunk, clock.end_ms, path.name)
                     writer.write_batch(batch)
                     progress.advance(task, sum(map(len, chunk)) + len(chunk))

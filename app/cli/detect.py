@@ -27,7 +27,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from ais_ingest.decoder import Decoder, chunked, read_lines
+from ais_ingest.decoder import Decoder, read_chunks
 from app.cli import cli
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
@@ -199,7 +199,7 @@ def run_detect(
         before = dict(decoder.stats.times)
         checked = False
         first = 0
-        for chunk in chunked(read_lines(path), 8192):
+        for chunk in read_chunks(path, 8192):
             lines += len(chunk)
             batch = decoder.decode(chunk, clock.received(first, len(chunk)), path.name)
             first += len(chunk)
