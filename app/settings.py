@@ -1,5 +1,8 @@
 """Configuration from ``MARE_*`` environment variables; nothing else reads ``os.environ``.
 
+(`app.defaults` keeps the decoder's defaults and only asks whether one is overridden, so that
+the batch commands start without pydantic.)
+
 One module, one default per knob: `Settings` holds what every command reads (database, batches,
 dedupe), `ServiceSettings` adds what only the live service needs (sources, tokens, snapshot,
 relay, the secrets serve mode refuses to run without). The shipped data files' defaults come
@@ -15,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app import defaults
 from geo import shipped
 
 #: The SQLite file under ``MARE_VAR_DIR`` when ``MARE_DATABASE_URL`` is unset, for every command.
@@ -44,12 +48,12 @@ class Settings(BaseSettings):
     #: check, BRIN summary, vessel upsert) once per this many lines (bench.cli).
     file_batch_size: int = Field(default=100_000, ge=1)
     #: The same payload heard again within this many seconds (event time) is a duplicate.
-    dedupe_seconds: float = Field(default=10.0, ge=0)
+    dedupe_seconds: float = Field(default=defaults.DEDUPE_SECONDS, ge=0)
     #: An unfinished multipart message is dropped after this many seconds (receive time).
-    fragment_timeout_seconds: float = Field(default=5.0, gt=0)
+    fragment_timeout_seconds: float = Field(default=defaults.FRAGMENT_TIMEOUT_SECONDS, gt=0)
     #: A line from a live feed stamped more than this many seconds after it was heard gets its
     #: receive time (a fast or forged clock; `ais_ingest.decoder.Decoder`); 0 turns it off.
-    max_ahead_seconds: float = Field(default=300.0, ge=0)
+    max_ahead_seconds: float = Field(default=defaults.MAX_AHEAD_SECONDS, ge=0)
 
     @property
     def decoder_max_ahead(self) -> float | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,7 +19,10 @@ from rich.table import Table
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.stats import IngestStats
-from app.settings import DATABASE_FILE, Settings, get_settings
+from app import defaults
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 #: For the person at the terminal: progress, summaries, warnings, errors.
 err = Console(stderr=True)
@@ -56,6 +59,8 @@ def warn_line(message: str) -> None:
 
 def warn_legacy_database(settings: Settings) -> None:
     """Say once that var_dir's ``mare.db`` (the old default of ingest and db) is not read."""
+    from app.settings import DATABASE_FILE
+
     legacy = settings.legacy_database_file
     if legacy is None:
         return
@@ -86,7 +91,19 @@ def file_progress() -> Progress:
 
 
 def decoder_from_settings() -> Decoder:
-    """Return a decoder with the configured dedupe window and fragment timeout."""
+    """Return a decoder with the configured dedupe window, fragment timeout and clock limit.
+
+    Unless the environment overrides one of them, their defaults need no `Settings`
+    (`app.defaults`: the batch commands then start without importing pydantic).
+    """
+    if defaults.decoder_defaults_apply():
+        return Decoder(
+            dedupe_seconds=defaults.DEDUPE_SECONDS,
+            fragment_timeout_seconds=defaults.FRAGMENT_TIMEOUT_SECONDS,
+            max_ahead_seconds=defaults.MAX_AHEAD_SECONDS or None,
+        )
+    from app.settings import get_settings
+
     s = get_settings()
     return Decoder(
         dedupe_seconds=s.dedupe_seconds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,40 @@ def test_detect_imports_the_store_only_for_contacts(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
     assert (tmp_path / "ev.jsonl").is_file()
+
+
+_SETTINGS_PROBE = """
+import sys
+sys.argv = ['mare', *sys.argv[1:]]
+from app.cli import main
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print('pydantic_settings' in sys.modules)
+"""
+
+
+def _decode_probe(tmp_path: Path, env: dict[str, str]) -> tuple[bool, dict[str, int]]:
+    stats = tmp_path / "stats.json"
+    argv = ["decode", "--format", "none", "--stats", str(stats), CAPTURE, CAPTURE]
+    out = subprocess.run(
+        [sys.executable, "-c", _SETTINGS_PROBE, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.upper().startswith("MARE_")} | env,
+    )
+    assert out.returncode == 0, out.stderr
+    counts: dict[str, int] = json.loads(stats.read_text())
+    return out.stdout.strip().splitlines()[-1] == "True", counts
+
+
+def test_decode_starts_without_pydantic_settings_unless_a_decoder_knob_is_set(
+    tmp_path: Path,
+) -> None:
+    """The capture twice: its second copy is all duplicates, unless the window is 0."""
+    imported, counts = _decode_probe(tmp_path, {})
+    assert not imported and counts["duplicate"] > 0
+    imported, counts = _decode_probe(tmp_path, {"mare_dedupe_seconds": "0"})
+    assert imported and counts["duplicate"] == 0
