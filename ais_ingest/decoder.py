@@ -37,9 +37,11 @@ from ais_ingest.assembler import Assembler
 from ais_ingest.decode import (
     RECORD_TYPES,
     DecodeFailure,
+    Message,
     StaticMerger,
     UnsupportedType,
     decode_message,
+    predecode,
 )
 from ais_ingest.dedupe import Deduplicator, payload_key
 from ais_ingest.fastpath import (
@@ -86,8 +88,7 @@ _RECORD[sorted(RECORD_TYPES)] = True
 _FAST_HEAD = np.zeros(256, dtype=np.bool_)
 _FAST_HEAD[[ord(c) for c in FAST_TYPE_CHARS]] = True
 
-# A message for the string paths: (line number, payload, fill, time_ms, station, lines).
-_Message = tuple[int, str, int, int, str, int]
+_Message = Message  # (line number, payload, fill, time_ms, station, lines)
 # A multipart fragment: (line number, key, num, total, payload, fill, time_ms, station, line).
 _Fragment = tuple[int, tuple[str, ...], int, int, str, int, int, str, str]
 
@@ -561,15 +562,21 @@ class Decoder:
         slow_pos_order: list[int] = []
         slow_static: list[StaticReport] = []
         slow_static_order: list[int] = []
-        for k, payload, fill, t_ms, station, nlines in py_msgs:
-            try:
-                pos, sta = decode_message(payload, fill, t_ms, station, self._merger)
-            except UnsupportedType:
-                counts["unsupported_type"] += nlines
-                continue
-            except DecodeFailure:
-                counts["decode_error"] += nlines
-                continue
+        merge = self._merger.merge
+        for (k, payload, fill, t_ms, station, nlines), done in zip(
+            py_msgs, predecode(py_msgs), strict=True
+        ):
+            if done is not None:  # types 9 and 24; halves merged here, in arrival order
+                pos, sta = done[0], [merge(half) for half in done[1]]
+            else:
+                try:
+                    pos, sta = decode_message(payload, fill, t_ms, station, self._merger)
+                except UnsupportedType:
+                    counts["unsupported_type"] += nlines
+                    continue
+                except DecodeFailure:
+                    counts["decode_error"] += nlines
+                    continue
             counts["records"] += 1
             counts["multipart_joined"] += nlines - 1
             slow_pos.extend(pos)

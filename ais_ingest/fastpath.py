@@ -1,6 +1,7 @@
 """Vectorised decoding of the frequent message types a whole batch at a time.
 
-Position reports (types 1, 2, 3 and 18) are most of all AIS traffic and type 5 most of the rest.
+Position reports (types 1, 2, 3 and 18) are most of all AIS traffic and type 5 most of the rest;
+class B static reports (type 24) and SAR aircraft (type 9) are decoded here too, into objects.
 Each has a fixed layout, so a batch of payloads is a character matrix (padded with zero bits to
 the standard length): numpy packs its six-bit values into 64-bit words and reads every field
 with a shift and a mask over all rows, instead of Python work per message. Values are the same
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ais_ingest.records import PositionColumns, StaticReport
+from ais_ingest.records import PositionColumns, PositionReport, StaticReport
 
 PAYLOAD_CHARS = 28
 FAST_TYPE_CHARS = frozenset("123B")  # first payload character of types 1, 2, 3 and 18
@@ -268,3 +269,114 @@ def decode_position_chars(
         source=sources,
     )
     return cols, ok
+
+
+#: Least bits of a type 9 (its fields up to the UTC second end at bit 134, `decode._MIN_BITS`),
+#: of a type 24 part A (the name ends at bit 160) and of a part B (to starboard ends at 162).
+TYPE9_BITS, TYPE24A_BITS, TYPE24B_BITS = 147, 160, 162
+#: MMSIs of auxiliary craft (98MIDXXXX): a type 24 part B carries a mother ship's MMSI where
+#: others carry the hull dimensions.
+_AUXILIARY = (980_000_000, 989_999_999)
+
+
+def decode_type9(
+    payloads: list[str], time_ms: list[int], sources: list[str]
+) -> list[PositionReport | None]:
+    """Decode type 9 (SAR aircraft) payloads of at least `TYPE9_BITS` bits.
+
+    The reports `ais_ingest.decode.decode_message` makes with pyais; None for a payload with
+    characters outside the six-bit alphabet (pyais says what is wrong with it).
+    """
+    if not payloads:
+        return []
+    bits = _Bits(_chars(payloads, PAYLOAD_CHARS))
+    out: list[PositionReport | None] = []
+    for ok, t, mmsi, speed, acc, lon, lat, course, second, source in zip(
+        bits.ok.tolist(),
+        time_ms,
+        bits.field(8, 30).tolist(),
+        bits.field(50, 10).tolist(),
+        bits.field(60, 1).tolist(),
+        _lat_lon(bits.signed(61, 28)).tolist(),
+        _lat_lon(bits.signed(89, 27)).tolist(),
+        bits.field(116, 12).tolist(),
+        bits.field(128, 6).tolist(),
+        sources,
+        strict=True,
+    ):
+        if not ok:
+            out.append(None)
+            continue
+        report = PositionReport(
+            time_ms=t,
+            mmsi=mmsi,
+            msg_type=9,
+            lat=None if abs(lat) > 90 else lat,
+            lon=None if abs(lon) > 180 else lon,
+            speed=None if speed == 1023 else float(speed),  # whole knots
+            course=None if course >= 3600 else course / 10.0,
+            heading=None,
+            status=None,
+            turn=None,
+            accuracy=bool(acc),
+            second=None if second >= 60 else second,
+            source=source,
+        )
+        out.append(report)
+    return out
+
+
+def decode_type24(
+    payloads: list[str], nbits: list[int], time_ms: list[int], sources: list[str]
+) -> list[StaticReport | None]:
+    """Decode type 24 halves (part A: the name; part B: type, vendor, callsign, dimensions).
+
+    The halves `ais_ingest.decode.decode_message` makes with pyais before merging them; None
+    where pyais must say what is wrong: characters outside the alphabet, a part number other
+    than 0 or 1, fewer bits than the part's fields (``nbits``: payload bits less fill bits).
+    """
+    if not payloads:
+        return []
+    bits = _Bits(_chars(payloads, PAYLOAD_CHARS))
+    mmsi = bits.field(8, 30)
+    part = bits.field(38, 2)
+    need = np.where(part == 0, TYPE24A_BITS, TYPE24B_BITS)
+    ok = (bits.ok & (part <= 1) & (np.asarray(nbits) >= need)).tolist()
+    dims = [bits.field(132, 9), bits.field(141, 9), bits.field(150, 6), bits.field(156, 6)]
+    auxiliary = (mmsi >= _AUXILIARY[0]) & (mmsi <= _AUXILIARY[1])
+    bow, stern, port, starboard = (_or_none(np.where(auxiliary, 0, d)) for d in dims)
+    out: list[StaticReport | None] = []
+    for i, (good, a_part, t, m, name, ship_type, vendor, callsign, source) in enumerate(
+        zip(
+            ok,
+            (part == 0).tolist(),
+            time_ms,
+            mmsi.tolist(),
+            bits.text(40, 20),
+            _or_none(bits.field(40, 8)),
+            bits.text(48, 3),
+            bits.text(90, 7),
+            sources,
+            strict=True,
+        )
+    ):
+        if not good:
+            out.append(None)
+        elif a_part:
+            out.append(StaticReport(time_ms=t, mmsi=m, msg_type=24, name=name, source=source))
+        else:
+            half = StaticReport(
+                time_ms=t,
+                mmsi=m,
+                msg_type=24,
+                callsign=callsign,
+                ship_type=ship_type,
+                to_bow=bow[i],
+                to_stern=stern[i],
+                to_port=port[i],
+                to_starboard=starboard[i],
+                vendor_id=vendor,
+                source=source,
+            )
+            out.append(half)
+    return out
