@@ -27,8 +27,9 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from ais_ingest.decoder import Decoder, read_chunks
+from ais_ingest.decoder import Decoder
 from app.cli import cli
+from app.cli.ahead import decode_chunks, worth_ahead
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
 from geo import shipped
@@ -178,12 +179,14 @@ def run_detect(
     assume_span_s: float | None = None,
     warn: Callable[[str], None] | None = None,
     log: EpisodeLog | None = None,
+    ahead: bool = False,
 ) -> tuple[list[Event], int]:
     """Decode captures batch by batch through the engine; return episodes and lines read.
 
     A capture whose sentences mostly carry no time of their own raises `UntimedCapture` as
     soon as its first lines show it, unless ``assume_span_s`` says how to spread them
-    (`app.cli.timing`); with it, ``warn`` gets one line naming the fallback.
+    (`app.cli.timing`); with it, ``warn`` gets one line naming the fallback. ``ahead``:
+    decode in a second process beside the engine (`app.cli.ahead`; the same events).
     """
     log = log if log is not None else EpisodeLog()
     lines = 0
@@ -192,29 +195,33 @@ def run_detect(
         if progress
         else None
     )
-    for path in captures:
-        if progress is not None and task is not None:
-            progress.update(task, description=f"detecting {path.name}")
-        clock = CaptureClock(path, assume_span_s)
-        before = dict(decoder.stats.times)
-        checked = False
-        first = 0
-        for chunk in read_chunks(path, 8192):
-            lines += len(chunk)
-            batch = decoder.decode(chunk, clock.received(first, len(chunk)), path.name)
-            first += len(chunk)
-            if not checked and untimed(before, decoder.stats)[1]:
-                checked = True
-                if assume_span_s is None and mostly_untimed(untimed(before, decoder.stats)):
-                    counts = untimed(before, decoder.stats)
-                    raise UntimedCapture(untimed_message(clock, counts, so_far=True))
-            log.add(engine.process(batch))
+    clocks = [CaptureClock(path, assume_span_s) for path in captures]
+    current = -1
+    before = previous = dict(decoder.stats.times)
+    checked = False
+    for item in decode_chunks(captures, clocks, decoder, ahead=ahead):
+        if item.batch is None:  # a capture's end (nothing to say of one without lines)
+            counts = untimed(before, decoder.stats)
+            if item.capture == current and warn is not None and mostly_untimed(counts):
+                warn(untimed_message(clocks[current], counts))
+            continue
+        if item.capture < 0:  # the decoder's flush, after the last capture
+            log.add(engine.process(item.batch))
+            continue
+        if item.capture != current:
+            current, before, checked = item.capture, previous, False
             if progress is not None and task is not None:
-                progress.advance(task, sum(map(len, chunk)) + len(chunk))
-        counts = untimed(before, decoder.stats)
-        if warn is not None and mostly_untimed(counts):
-            warn(untimed_message(clock, counts))
-    log.add(engine.process(decoder.flush()))
+                progress.update(task, description=f"detecting {captures[current].name}")
+        lines += item.lines
+        if not checked and untimed(before, decoder.stats)[1]:
+            checked = True
+            if assume_span_s is None and mostly_untimed(untimed(before, decoder.stats)):
+                counts = untimed(before, decoder.stats)
+                raise UntimedCapture(untimed_message(clocks[current], counts, so_far=True))
+        log.add(engine.process(item.batch))
+        previous = dict(decoder.stats.times)
+        if progress is not None and task is not None:
+            progress.advance(task, item.nbytes)
     log.add(engine.flush())
     return log.ordered(), lines
 
@@ -333,6 +340,7 @@ def detect(
                 assume_span_s=span,
                 warn=warnings.append,
                 log=log,
+                ahead=worth_ahead(captures),
             )
     except (OSError, EOFError) as exc:
         raise fail(f"cannot read capture: {exc}") from None

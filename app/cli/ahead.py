@@ -1,0 +1,131 @@
+"""Captures decoded chunk by chunk, in this process or a step ahead in a forked one.
+
+`mare detect` decodes a chunk, then runs the engine on it: on the simulated capture of
+`bench.cli` 0.7 s of decoding and 1.2 s of engine taking turns on one core. With a second
+core the decoding can run beside the engine: a child forked after the command has built its
+decoder decodes with that very decoder (settings and state) and sends each chunk's batch with
+the decoder's counters, up to `AHEAD_BATCHES` ahead; the parent's decoder takes the counters
+as they arrive, so whatever reads them (the untimed-capture check, the summary, ``--stats``)
+reads what decoding in process would have given. Batches and their order are the same either
+way: the engine sees the same input and gives the same events.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Empty
+from typing import Any, Protocol
+
+from ais_ingest.decoder import Decoder, read_chunks
+from ais_ingest.records import Batch
+from ais_ingest.stats import IngestStats
+
+#: Lines per decode call (and per engine call), as `mare decode` takes them.
+CHUNK_LINES = 8192
+#: Batches the child may hold decoded before the parent takes them (memory stays bounded).
+AHEAD_BATCHES = 4
+#: Captures smaller than this are decoded in process: starting and feeding a child costs more.
+AHEAD_MIN_BYTES = 4 << 20
+
+
+class Clock(Protocol):
+    """Receive times of a capture's lines (`app.cli.timing.CaptureClock`)."""
+
+    def received(self, first: int, count: int) -> int | list[int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """One chunk's batch: which capture, how many lines and bytes (with line ends) it read.
+
+    After a capture's last chunk comes its end: the same ``capture``, no lines, no batch. The
+    last item of a run is the decoder's flush: ``capture`` -1, no lines.
+    """
+
+    capture: int
+    lines: int
+    nbytes: int
+    batch: Batch | None
+
+
+def worth_ahead(captures: Sequence[Path]) -> bool:
+    """Return whether decoding in a second process pays: two cores, fork, a large capture."""
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return sum(p.stat().st_size for p in captures) >= AHEAD_MIN_BYTES
+
+
+def decode_chunks(
+    captures: Sequence[Path], clocks: Sequence[Clock], decoder: Decoder, *, ahead: bool = False
+) -> Iterator[Decoded]:
+    """Decode the captures in chunks of `CHUNK_LINES` lines, in order, then flush the decoder.
+
+    ``ahead``: in a forked child (module docstring). An error reading a capture is raised
+    here as it was raised there; closing the iterator early stops the child.
+    """
+    if not ahead:
+        yield from _decode(captures, clocks, decoder)
+        return
+    ctx = multiprocessing.get_context("fork")
+    queue: Any = ctx.Queue(maxsize=AHEAD_BATCHES)
+    child = ctx.Process(target=_child, args=(queue, captures, clocks, decoder), daemon=True)
+    child.start()
+    try:
+        while True:
+            try:
+                kind, item, stats = queue.get(timeout=1.0)
+            except Empty:
+                if child.exitcode is None:
+                    continue
+                try:  # it may have exited right after its last item
+                    kind, item, stats = queue.get(timeout=1.0)
+                except Empty:
+                    raise OSError(f"the decoding process ended ({child.exitcode})") from None
+            if kind == "error":
+                raise item
+            decoder.stats = stats
+            yield item
+            if item.capture < 0:
+                break
+        child.join()
+    finally:
+        if child.is_alive():
+            child.terminate()
+            child.join()
+        queue.close()
+
+
+def _decode(
+    captures: Sequence[Path], clocks: Sequence[Clock], decoder: Decoder
+) -> Iterator[Decoded]:
+    for i, (path, clock) in enumerate(zip(captures, clocks, strict=True)):
+        first = 0
+        for chunk in read_chunks(path, CHUNK_LINES):
+            batch = decoder.decode(chunk, clock.received(first, len(chunk)), path.name)
+            first += len(chunk)
+            yield Decoded(i, len(chunk), sum(map(len, chunk)) + len(chunk), batch)
+        yield Decoded(i, 0, 0, None)
+    yield Decoded(-1, 0, 0, decoder.flush())
+
+
+def _child(queue: Any, captures: Sequence[Path], clocks: Sequence[Clock], decoder: Decoder) -> None:
+    """Decode in the forked child; send each item with the counters after it, or the error.
+
+    The queue pickles in a thread of its own, later: the counters go as a copy taken now.
+    """
+    try:
+        for item in _decode(captures, clocks, decoder):
+            counters = IngestStats()
+            counters.merge([decoder.stats])
+            queue.put(("batch", item, counters))
+    except (OSError, EOFError) as exc:
+        queue.put(("error", exc, None))
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it
+        pass
+    finally:
+        queue.close()
+        queue.join_thread()

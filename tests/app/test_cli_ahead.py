@@ -1,0 +1,72 @@
+"""Decoding a step ahead in a forked process gives `mare detect` exactly what decoding in
+process gives: the same events, lines and counters, the same refusals and read errors."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ais_ingest.decoder import Decoder
+from app.cli.detect import EpisodeLog, UntimedCapture, run_detect, write_events
+from app.defaults import DEDUPE_SECONDS
+from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file
+from geo.engine import Engine
+from geo.triage import Triage
+from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
+
+ZONES = load_zone_file(SHIPPED_ZONE_FILE)
+TIMED = Path("tests/data/ais/libais/tagblock.nmea")
+UNTIMED = Path("tests/data/ais/aishub/aishub_2015_3min.nmea")
+
+
+def _detect(
+    captures: list[Path], *, ahead: bool, span: float | None = None
+) -> tuple[str, int, dict[str, object], list[str]]:
+    engine = Engine(ZONES)
+    log = EpisodeLog(Triage(engine, load_rules_file(SHIPPED_RULES_FILE, zone_ids=set())))
+    decoder = Decoder(dedupe_seconds=DEDUPE_SECONDS)
+    warnings: list[str] = []
+    events, lines = run_detect(
+        captures, engine, decoder, assume_span_s=span, warn=warnings.append, log=log, ahead=ahead
+    )
+    out = io.StringIO()
+    write_events(out, events, log)
+    return out.getvalue(), lines, decoder.stats.report(), warnings
+
+
+def test_ahead_gives_the_events_lines_counters_and_warnings_of_in_process(
+    tmp_path: Path,
+) -> None:
+    """Several captures: timed, empty, and a gzipped untimed one spread over a span."""
+    empty = tmp_path / "empty.nmea"
+    empty.write_text("")
+    packed = tmp_path / "untimed.nmea.gz"
+    packed.write_bytes(gzip.compress(UNTIMED.read_bytes()))
+    captures = [TIMED, empty, packed, TIMED]
+    here = _detect(captures, ahead=False, span=180.0)
+    there = _detect(captures, ahead=True, span=180.0)
+    assert there == here
+    assert here[1] > 5_000 and here[3]  # lines read; untimed captures named in warnings
+
+
+def test_ahead_refuses_an_untimed_capture_as_in_process() -> None:
+    with pytest.raises(UntimedCapture) as here:
+        _detect([TIMED, UNTIMED], ahead=False)
+    with pytest.raises(UntimedCapture) as there:
+        _detect([TIMED, UNTIMED], ahead=True)
+    assert str(there.value) == str(here.value)
+
+
+def test_a_read_error_in_the_child_is_raised_in_the_parent(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.nmea.gz"
+    data = gzip.compress(TIMED.read_bytes() * 20)
+    broken.write_bytes(data[: len(data) // 2])
+    shutil.copy(TIMED, tmp_path / "ok.nmea")
+    with pytest.raises(EOFError):
+        _detect([tmp_path / "ok.nmea", broken], ahead=False)
+    with pytest.raises(EOFError):
+        _detect([tmp_path / "ok.nmea", broken], ahead=True)
