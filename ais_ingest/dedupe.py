@@ -127,8 +127,8 @@ class Deduplicator:
                 extra=self._extra,
             )
             if fast is not None:
-                dup = fast
-            else:
+                dup, interesting = fast
+            if interesting.any():
                 resolved = self._resolve(keys, times, interesting, held, dup)
         self._append(keys, times, dup, resolved)
         return dup
@@ -151,12 +151,14 @@ class Deduplicator:
         live = self._times[ptr - base :]
         hist_pm = np.maximum.accumulate(live) if live.size else live
         hist_max = int(hist_pm[-1]) if live.size else _MIN
-        # Running max of the times of the sure-new payloads decoded before each row.
-        sure = np.where(interesting, _MIN, times)
+        # Running max of the times of the sure-new payloads decoded before each row (``dup``
+        # may hold answers given already, `ais_ingest.dedupe_ordered`: those are not kept).
+        sure = np.where(interesting | dup, _MIN, times)
         before = np.empty_like(sure)
         before[0] = _MIN
         np.maximum.accumulate(sure[:-1], out=before[1:])
         rows = np.flatnonzero(interesting)
+        given = np.cumsum(dup)[rows].tolist()  # duplicates answered already, up to each row
         t_list = times[rows].tolist()
         before_list = before[rows].tolist()
         held_list = held[rows].tolist()
@@ -182,7 +184,7 @@ class Deduplicator:
                 entries = [e for e in entries if mi <= e[2] + window]  # still held
             else:
                 entries = []
-            g = start + r - ndup
+            g = start + r - given[j] - ndup
             pm = max(hist_max, mi, t)
             entries.append((g, t, pm))
             # The reference deletes a payload when an entry with its latest time goes, even an

@@ -9,10 +9,12 @@ time minus the window, so an entry newer than the current time minus the window 
 and one older is out of the window anyway. The copies of a payload then form runs, each
 starting at a kept copy; `ordered_duplicates` finds them with one sort by hash.
 
-What it leaves to the loop (returns None): a batch out of order, a run longer than the window
-(whose later copies are new again: the greedy rule is then a chain), hash collisions between
-different payloads, payloads with several entries held (the loop's bookkeeping), and a kept
-copy whose previous entry of the same payload is still held when it is added.
+What it leaves to the loop: a batch out of order or with two payloads of one hash (the whole
+batch), and the payloads whose runs are longer than the window (whose later copies are new
+again: the greedy rule is then a chain), that have several entries held (the loop's
+bookkeeping), or a kept copy added while an entry of theirs is still held (with times in whole
+seconds, a copy exactly one window after the last). The loop then runs over those payloads'
+rows only, with the answers given here for the others.
 """
 
 from __future__ import annotations
@@ -39,15 +41,18 @@ def ordered_duplicates(
     ptr: int,
     window: int,
     extra: Mapping[bytes, tuple[int, int, list[int]]],
-) -> npt.NDArray[np.bool_] | None:
-    """Return which payloads of a time-ordered batch are duplicates, or None if it cannot tell.
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """Decide the payloads of a time-ordered batch; None if the batch is not one.
 
     Parameters are the state `Deduplicator.duplicates` holds: ``by_hash`` orders the rows by
     ``hashes`` (stable), ``interesting`` marks rows repeated in the batch or held before it,
     ``held`` is each row's payload's latest entry number (-1: none), ``live`` the times of the
-    entries from ``ptr`` on, ``extra`` the payloads with several entries held. When it returns
-    flags, the state needs no more than `Deduplicator._append` with nothing resolved: no kept
-    row leaves an entry of its payload held behind it.
+    entries from ``ptr`` on, ``extra`` the payloads with several entries held.
+
+    Returns the duplicate flags and the rows left to the loop (`Deduplicator._resolve`): every
+    row of a payload whose answer or bookkeeping this cannot give (module docstring). Their
+    flags are False here; every other payload needs no bookkeeping beyond
+    `Deduplicator._append`: no kept row leaves an entry of its payload held behind it.
     """
     n = times.size
     if n > 1 and bool((times[1:] < times[:-1]).any()):
@@ -62,14 +67,17 @@ def ordered_duplicates(
         return None  # two payloads share a hash
     first = np.ones(rows.size, dtype=np.bool_)
     first[1:] = ~same
+    group = np.cumsum(first) - 1  # payload number of each row
+    loop = np.zeros(int(group[-1]) + 1 if rows.size else 0, dtype=np.bool_)  # per payload
     t = times[rows]
     latest = held[rows]
     hist = first & (latest >= ptr)  # the payload's latest entry from before the batch
     if hist.any() and extra:
-        for key, g in zip(compress(ks, hist.tolist()), latest[hist].tolist(), strict=True):
+        for g, key, e in zip(
+            group[hist].tolist(), compress(ks, hist.tolist()), latest[hist].tolist(), strict=True
+        ):
             more = extra.get(key)
-            if more is not None and more[0] == g:
-                return None
+            loop[g] = more is not None and more[0] == e  # several entries held
     hist_pm = np.maximum.accumulate(live) if live.size else live
     hist_t = np.zeros_like(t)
     hist_pmt = np.zeros_like(t)
@@ -88,21 +96,27 @@ def ordered_duplicates(
     at = np.where(starts, np.arange(rows.size), 0)
     np.maximum.accumulate(at, out=at)
     anchor_t, anchor_pm = anchor_t[at], anchor_pm[at]
-    if bool((t[cont] - anchor_t[cont] >= window).any()):
-        return None  # a run longer than the window: a chain of kept copies
+    # A run longer than the window is a chain of kept copies: the loop follows it.
+    loop[group[cont & (t - anchor_t >= window)]] = True
     dup = np.zeros(n, dtype=np.bool_)
     dup[rows[cont]] = True
+    unknown = np.zeros(n, dtype=np.bool_)
+    unknown[rows[loop[group]]] = True
     # A kept copy with an entry before it: that entry must no longer be held when it is added
-    # (running max of the kept times before it above the entry's running max + window).
-    again = ~cont & has_prev
+    # (the running max of the times kept before it above the entry's running max + window;
+    # rows of payloads left to the loop count as not kept, so the test errs towards the loop).
+    again = ~cont & has_prev & ~loop[group]
     if again.any():
-        kept = np.where(dup, _MIN, times)
+        kept = np.where(dup | unknown, _MIN, times)
         before = np.empty_like(kept)
         before[0] = _MIN
         np.maximum.accumulate(kept[:-1], out=before[1:])
         prev_pm = np.empty_like(t)
         prev_pm[1:] = anchor_pm[:-1]
         prev_pm[first] = hist_pmt[first]
-        if bool((before[rows[again]] <= prev_pm[again] + window).any()):
-            return None
-    return dup
+        still = again & (before[rows] <= prev_pm + window)
+        if still.any():
+            loop[group[still]] = True
+            unknown[rows[loop[group]]] = True
+    dup &= ~unknown
+    return dup, unknown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -67,3 +68,27 @@ def test_a_time_ordered_batch_is_decided_without_the_loop(
     monkeypatch.setattr(Deduplicator, "_resolve", loop)
     assert _run(new, events, [1_000, 2_500, 4_000]) == want
     assert sum(want) == 4_000 and len(new) == len(ref)
+
+
+def test_only_the_payloads_the_rule_cannot_settle_go_through_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A beacon repeating one payload every 2 s for a minute (a chain of kept copies) and one
+    heard again exactly a window later: only their rows are left to the loop."""
+    looped: list[int] = []
+    resolve = Deduplicator._resolve
+
+    def counting(self: Deduplicator, keys: Any, times: Any, interesting: Any, *rest: Any) -> Any:
+        looped.append(int(interesting.sum()))
+        return resolve(self, keys, times, interesting, *rest)
+
+    events = [(f"p{(i // 3) % 700}", 1_000 * (i // 3)) for i in range(6_000)]
+    events += [("beacon", 2_000 * k) for k in range(30)] + [("p5", 15_000)]
+    events.sort(key=lambda e: e[1])
+    ref = ReferenceDeduplicator(10_000)
+    want = [ref.is_duplicate(p, t) for p, t in events]
+    new = Deduplicator(10_000)
+    monkeypatch.setattr(Deduplicator, "_resolve", counting)
+    assert _run(new, events, [3_000]) == want
+    assert looped and max(looped) <= 40
+    assert len(new) == len(ref)
