@@ -1,18 +1,26 @@
 """The pipeline over JetStream: lag and throughput with 1, 2 and 4 engine workers, beside one.
 
-Bounded and on loopback: a NATS server of the benchmark's own (free port, store in a temporary
-directory), a world-scale feed (`world`: `TILES` copies of a simulated sea of ``VESSELS``
-vessels, 60,000 in all, `FEED_MINUTES` of event time), the same decoded batches for every run,
-`PARTITIONS` partitions with the slice exchange between them. Figures:
+On loopback, with a NATS server of the benchmark's own (free port, store in a temporary
+directory). The feed is `bench.world_feed`: 60,000 distinct vessels on the world's shipping
+lanes offering 5,000 messages/s, decoded batches of the live size, the same batches for every
+run, `PARTITIONS` partitions with the slice exchange between them. Two lengths:
+
+- ``python -m bench.bus --full`` (``make bench-bus``): the issue's run, **10 minutes** of feed
+  (3M records), every lag run offered the whole of it at 5,000 messages/s (10 minutes of wall
+  time each, 45 to 50 minutes in all);
+- `run` with no argument (``make bench``): the same feed cut to `BOUNDED_MINUTES` of event
+  time and `BOUNDED_LAG_S` seconds of lag, and says so in its ``feed``.
+
+Figures:
 
 - ``single_process``: what `mare serve` does with a batch (engine, triage, risk of the
-  touched vessels) in this process on the same batches -- ``lag_ms`` when the
-  batches come at ``RATE`` records/s (from a batch's due time to its events), and ``burst``
-  throughput when they come as fast as the engine takes them;
+  touched vessels) in this process on the same batches -- ``lag_ms`` when the batches come at
+  the feed's rate (from a batch's due time to its events), and ``burst`` throughput when they
+  come as fast as the engine takes them;
 - ``bus.workers_W``: ``W`` ``mare worker engine`` processes over ``PARTITIONS`` partitions:
-  ``lag_ms`` from the ingest's publish to the events' publish (the ack) at ``RATE`` for
-  ``LAG_SECONDS``, and the burst throughput of the stream published beforehand; CPU seconds
-  per 1,000 records of the workers (process CPU, what the code costs on a shared machine);
+  ``lag_ms`` from the ingest's publish to the events' publish (the ack) at the feed's rate,
+  and the burst throughput of the stream published beforehand; CPU seconds per 1,000 records
+  of the workers and of the NATS server, and how many cores the workers kept busy;
 - ``slope_records_s_per_worker``: least squares over the bursts, what one more worker adds.
 
 A 2-core machine shared with others bounds what 4 workers can show: past 2 busy processes the
@@ -31,104 +39,52 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ais_ingest.decoder import Decoder
-from ais_ingest.records import Batch, PositionColumns
-from app.bus.connect import connect, ensure_layout
+from ais_ingest.records import Batch
+from app.bus.connect import connect, drop_layout, ensure_layout
 from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
 from app.settings import ServiceSettings
+from bench import world_feed
 from bench.timing import best_of
+from bench.world_feed import RATE
 from geo.alert_rules import load_rules_file
 from geo.engine import Engine
 from geo.places import load_places
 from geo.triage import Triage
 from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
 
-OUT = Path(__file__).parent / "out"
 MARE = Path(sys.executable).parent / "mare"
-#: Vessels the simulator plans in a bounded time on 2 cores; the world is `TILES` copies.
-VESSELS = 2000
-HOURS = 0.25
-#: Copies of the simulated sea, each under its own MMSIs and moved by 12 deg of longitude:
-#: 30 x 2,000 = 60,000 vessels, the issue's world-scale feed.
-TILES = 30
-#: Minutes of the feed's event time in the burst runs (the issue's 10; 5 bound the run on 2 cores).
-FEED_MINUTES = 5
-#: Records per second offered in the lag runs (the issue's world-scale feed is 5,000 msg/s).
-RATE = 5000
-#: Seconds of feed offered in the lag runs (bounded: the issue's 10 minutes at 5,000/s is 40
-#: minutes of wall time over the four configurations on a shared machine).
-LAG_SECONDS = 60
+#: The issue's run: minutes of feed, every lag run offered all of it.
+FULL_MINUTES = 10
+#: `make bench`'s bounded run: minutes of feed for the bursts, seconds of it in the lag runs.
+BOUNDED_MINUTES = 2
+BOUNDED_LAG_S = 60
 PARTITIONS = 4
 WORKERS = (1, 2, 4)
 #: Records per decoded batch: the live batch size (`Settings.batch_size`).
 BATCH_LINES = 2048
 
 
-def build_feed() -> Path:
-    """Write (once) and return the simulated feed."""
-    from simulate.scenario import iter_simulation
+def paced(batches: list[Batch], seconds: float) -> Iterator[tuple[Batch, float]]:
+    """Yield the batches of the first ``seconds`` of offer at `RATE`, each with its due time.
 
-    path = OUT / f"bus_sim_{VESSELS}v_{HOURS}h.nmea"
-    if not path.is_file():
-        OUT.mkdir(parents=True, exist_ok=True)
-        lines = [line for _, line in iter_simulation(HOURS, 11, vessels=VESSELS)]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("\n".join(lines) + "\n", encoding="ascii")
-        tmp.replace(path)
-    return path
-
-
-def decode(path: Path) -> Batch:
-    dec = Decoder()
-    lines = path.read_text().splitlines()
-    out = [dec.decode(lines[i : i + BATCH_LINES], 0) for i in range(0, len(lines), BATCH_LINES)]
-    return Batch.concat([*out, dec.flush()])
-
-
-def world(sea: Batch) -> list[Batch]:
-    """`TILES` copies of the simulated sea, in time order, in batches of `BATCH_LINES`.
-
-    Copy ``k`` gives each vessel a new MMSI (MID ``200 + k``, the vessel's rank in the sea:
-    distinct in and across copies) and moves it ``12 k`` degrees east; the first `FEED_MINUTES`
-    of event time are kept.
+    The due time (seconds from the start of the offer) is when the batch's last record has
+    come; the caller waits for it (``time.sleep`` or ``asyncio.sleep``) and hands it on.
     """
-    pos = sea.positions
-    end = int(pos.time_ms.min()) + FEED_MINUTES * 60_000
-    pos = pos.take(pos.time_ms < end)
-    statics = [s for s in sea.statics if s.time_ms < end]
-    ranks = {m: i for i, m in enumerate(sorted(set(pos.mmsi.tolist()) | {s.mmsi for s in statics}))}
-    rank = np.array([ranks[m] for m in pos.mmsi.tolist()], dtype=np.int64)
-    copies = []
-    all_statics = []
-    for k in range(TILES):
-        c = pos.take(np.arange(len(pos)))
-        c.mmsi = (200 + k) * 1_000_000 + rank
-        c.lon = (c.lon + 12.0 * k + 180.0) % 360.0 - 180.0
-        copies.append(c)
-        all_statics += [replace(s, mmsi=(200 + k) * 1_000_000 + ranks[s.mmsi]) for s in statics]
-    merged = PositionColumns.concat(copies)
-    merged = merged.take(np.argsort(merged.time_ms, kind="stable"))
-    all_statics.sort(key=lambda s: s.time_ms)
-    out = []
-    st = 0
-    for i in range(0, len(merged), BATCH_LINES):
-        part = merged.take(np.arange(i, min(i + BATCH_LINES, len(merged))))
-        last = int(part.time_ms[-1])
-        j = st
-        while j < len(all_statics) and all_statics[j].time_ms <= last:
-            j += 1
-        out.append(Batch(part, all_statics[st:j]))
-        st = j
-    if st < len(all_statics):
-        out.append(Batch(PositionColumns.empty(), all_statics[st:]))
-    return out
+    offered = 0
+    due = 0.0
+    for b in batches:
+        if offered >= RATE * seconds:
+            return
+        due += len(b) / RATE
+        yield b, due
+        offered += len(b)
 
 
 def pct(values: list[float]) -> dict[str, float]:
@@ -141,8 +97,8 @@ def pct(values: list[float]) -> dict[str, float]:
     }
 
 
-def single_process(batches: list[Batch]) -> dict[str, Any]:
-    """The engine in one process: burst throughput, and lag at RATE."""
+def single_process(batches: list[Batch], lag_s: float) -> dict[str, Any]:
+    """The engine in one process: burst throughput, and lag at `RATE` for ``lag_s``."""
     zones = load_zone_file(SHIPPED_ZONE_FILE)
     places = (
         load_places(Path("geo/data/places.csv")) if Path("geo/data/places.csv").is_file() else []
@@ -168,25 +124,23 @@ def single_process(batches: list[Batch]) -> dict[str, Any]:
     wall, cpu, _ = best_of(burst, 1)  # one run: the world feed is long
     eng = Engine(zones, places=places)
     lags: list[float] = []
-    t0 = time.perf_counter()
-    due = 0.0
     offered = 0
-    for b in batches:
-        if offered >= RATE * LAG_SECONDS:
-            break
-        due += len(b) / RATE
-        now = time.perf_counter() - t0
-        if now < due:
-            time.sleep(due - now)
+    t0 = time.perf_counter()
+    for b, due in paced(batches, lag_s):
+        wait = due - (time.perf_counter() - t0)
+        if wait > 0:
+            time.sleep(wait)
         step(eng, b)
         lags.append((time.perf_counter() - t0 - due) * 1000)
         offered += len(b)
+    took = time.perf_counter() - t0
     return {
         "records": records,
         "burst_records_s": round(records / wall),
         "cpu_s_per_1000_records": round(cpu / records * 1000, 4),
         "lag_ms": pct(lags),
         "lag_records": offered,
+        "lag_records_s": round(offered / took),
     }
 
 
@@ -215,6 +169,11 @@ class Nats:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    def cpu_s(self) -> float:
+        """CPU seconds the server has used (user and system, from /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
@@ -232,17 +191,19 @@ def workers_env(root: Path, url: str, prefix: str) -> dict[str, str]:
     return env
 
 
-async def bus_run(url: str, root: Path, batches: list[Batch], workers: int) -> dict[str, Any]:
-    """W engine workers: burst (stream published first), then lag at RATE."""
+async def bus_run(
+    nats: Nats, root: Path, batches: list[Batch], workers: int, lag_s: float
+) -> dict[str, Any]:
+    """W engine workers: burst (stream published first), then lag at `RATE` for ``lag_s``."""
     out: dict[str, Any] = {}
     for mode in ("burst", "lag"):
         prefix = f"bench{workers}{mode}"
         layout = Layout(prefix, PARTITIONS)
-        nc = await connect(url, name="bench")
+        nc = await connect(nats.url, name="bench")
         js = nc.jetstream()
         await ensure_layout(js, layout)
         pub = BusPublisher(js, layout)
-        env = workers_env(root, url, prefix)
+        nats_cpu = nats.cpu_s()
         if mode == "burst":
             c0 = time.process_time()
             for b in batches:
@@ -251,57 +212,60 @@ async def bus_run(url: str, root: Path, batches: list[Batch], workers: int) -> d
                 (time.process_time() - c0) / sum(len(b) for b in batches) * 1000, 4
             )
         stats = [root / f"{prefix}-{k}.json" for k in range(workers)]
-        log = (root / f"{prefix}.log").open("ab")
-        procs = [
-            subprocess.Popen(
-                [
-                    str(MARE),
-                    "worker",
-                    "engine",
-                    "--partitions",
-                    f"{k}/{workers}",
-                    "--stats",
-                    str(stats[k]),
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            for k in range(workers)
-        ]
-        await _consumers_ready(js, layout, procs, root / f"{prefix}.log")
-        t0 = time.perf_counter()
-        offered = sum(len(b) for b in batches)
-        if mode == "lag":
-            offered = 0
-            due = 0.0
-            for b in batches:
-                if offered >= RATE * LAG_SECONDS:
-                    break
-                due += len(b) / RATE
-                now = time.perf_counter() - t0
-                if now < due:
-                    await asyncio.sleep(due - now)
-                await pub.batch(b)
-                offered += len(b)
-        await _drained(js, layout, procs, root / f"{prefix}.log")
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            p.wait(60)
-        log.close()
+        log_path = root / f"{prefix}.log"
+        with log_path.open("ab") as log:
+            procs = [
+                subprocess.Popen(
+                    [
+                        str(MARE),
+                        "worker",
+                        "engine",
+                        "--partitions",
+                        f"{k}/{workers}",
+                        "--stats",
+                        str(stats[k]),
+                    ],
+                    env=workers_env(root, nats.url, prefix),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )  # fmt: skip
+                for k in range(workers)
+            ]
+            await _consumers_ready(js, layout, procs, log_path)
+            t0 = time.perf_counter()
+            offered = sum(len(b) for b in batches)
+            if mode == "lag":
+                offered = 0
+                for b, due in paced(batches, lag_s):
+                    wait = due - (time.perf_counter() - t0)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    await pub.batch(b)
+                    offered += len(b)
+            await _drained(js, layout, procs, log_path)
+            took = time.perf_counter() - t0
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                p.wait(60)
         got = [json.loads(s.read_text()) for s in stats]
         cpu = sum(g["cpu_s"] for g in got)
         records = sum(g["records"] for g in got)
-        lags = [v for g in got for v in g["lag_ms"]]
         if mode == "burst":  # first record message taken in to the last, over all workers
             span = max(g["last_at"] for g in got) - min(g["first_at"] for g in got if g["first_at"])
             out["burst_records_s"] = round(records / span)
             out["burst_s"] = round(span, 2)
             out["cpu_s_per_1000_records"] = round(cpu / max(records, 1) * 1000, 4)
+            out["nats_cpu_s_per_1000_records"] = round(
+                (nats.cpu_s() - nats_cpu) / max(records, 1) * 1000, 4
+            )
+            out["burst_busy_cores"] = round(cpu / span, 2)
         else:
-            out["lag_ms"] = pct(lags)
+            out["lag_ms"] = pct([v for g in got for v in g["lag_ms"]])
             out["lag_records"] = offered
+            out["lag_records_s"] = round(offered / took)
+            out["lag_busy_cores"] = round(cpu / took, 2)
+        await drop_layout(js, layout)
         await nc.close()
     return out
 
@@ -340,30 +304,40 @@ async def _drained(
         await asyncio.sleep(0.05)
 
 
-def run() -> dict[str, Any]:
+def run(minutes: float = BOUNDED_MINUTES, lag_s: float = BOUNDED_LAG_S) -> dict[str, Any]:
+    """Every figure in one run; the defaults are `make bench`'s bounded run (``--full``: 10 min)."""
     if shutil.which("nats-server") is None:
         return {"skipped": "nats-server not installed (make system-deps)"}
-    batches = world(decode(build_feed()))
+    batches = world_feed.batches(minutes * 60, BATCH_LINES)
+    full = minutes >= FULL_MINUTES and lag_s >= FULL_MINUTES * 60
     report: dict[str, Any] = {
         "feed": {
-            "vessels": VESSELS * TILES,
-            "minutes": FEED_MINUTES,
+            "vessels": len(np.unique(np.concatenate([b.positions.mmsi for b in batches]))),
+            "minutes": minutes,
             "records": sum(len(b) for b in batches),
             "rate_records_s": RATE,
+            "lag_seconds": lag_s,
             "partitions": PARTITIONS,
+            "bounded": None
+            if full
+            else (
+                f"{minutes} min of feed, {lag_s} s of it at {RATE}/s in the lag runs; "
+                f"the issue's run (10 min, all of it paced) is `make bench-bus`"
+            ),
+            "load_average_at_start": round(os.getloadavg()[0], 2),
         },  # fmt: skip
-        "single_process": single_process(batches),
+        "single_process": single_process(batches, lag_s),
     }
     root = Path(tempfile.mkdtemp(prefix="mare-bench-bus-"))
     nats = Nats(root / "nats")
     try:
-        bus = {}
-        for w in WORKERS:
-            bus[f"workers_{w}"] = asyncio.run(bus_run(nats.url, root, batches, w))
-        report["bus"] = bus
+        report["bus"] = {
+            f"workers_{w}": asyncio.run(bus_run(nats, root, batches, w, lag_s)) for w in WORKERS
+        }
     finally:
         nats.stop()
         shutil.rmtree(root, ignore_errors=True)
+    report["feed"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
     xs = np.array(WORKERS, dtype=float)
     ys = np.array([report["bus"][f"workers_{w}"]["burst_records_s"] for w in WORKERS], float)
     slope, intercept = np.polyfit(xs, ys, 1)
@@ -372,5 +346,18 @@ def run() -> dict[str, Any]:
     return report
 
 
+def main(argv: list[str]) -> int:
+    """``python -m bench.bus [--full]``: the bounded run, or the issue's 10-minute one."""
+    if argv not in ([], ["--full"]):
+        print("usage: python -m bench.bus [--full]", file=sys.stderr)
+        return 2
+    full = argv == ["--full"]
+    minutes, lag_s = (
+        (FULL_MINUTES, FULL_MINUTES * 60.0) if full else (BOUNDED_MINUTES, BOUNDED_LAG_S)
+    )
+    print(json.dumps(run(minutes, lag_s), indent=2))
+    return 0
+
+
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    raise SystemExit(main(sys.argv[1:]))
