@@ -21,6 +21,10 @@ A ``rules`` record message (an admin saved alert rules on an API node, `app.bus.
 changes the rules this partition triages with from that message on; the rules in force go
 with each snapshot, so a worker that takes the partition over triages the replayed messages
 under the rules that were in force at each of them.
+
+The jobs around it have modules of their own: the engine at the start and its snapshots
+(`app.bus.engine_start`), the slices and their closes with the other partitions
+(`app.bus.engine_slices`).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import nats.errors
 import numpy as np
@@ -43,27 +47,20 @@ from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
 
 from ais_ingest.records import Batch
-from app.bus import messages, snapshots
+from app.bus import engine_start, messages
 from app.bus.codec import CodecError, decode_clocked, decode_contacts, encode_events
 from app.bus.connect import RETRY_S, retrying
+from app.bus.engine_slices import Slices
+from app.bus.engine_start import EngineFactory
 from app.bus.rules_update import decode_rules
-from app.bus.shared_fusion import NO_PLACEMENTS, SharedFusion
-from app.bus.slice_exchange import (
-    Exchange,
-    PartitionTriage,
-    SharedEncounters,
-    cross_encounters,
-    facts_from_state,
-    facts_to_state,
-    share,
-)
+from app.bus.shared_fusion import SharedFusion
+from app.bus.slice_exchange import Exchange, share
 from app.bus.subjects import Layout
 from app.bus.worker_stats import Report, report_until
-from geo.alert_rules import AlertRules, VesselFacts, parse_rules
+from geo.alert_rules import AlertRules, parse_rules
 from geo.engine import Engine
 from geo.errors import AlertRulesError
 from geo.events import Event
-from geo.triage import Triage, Triaged
 
 log = logging.getLogger("app.bus.engine")
 
@@ -79,15 +76,6 @@ ACK_WAIT_S = 30.0
 #: Event time (ms) after which partition 0 tells it on its event subject even without events:
 #: the API nodes' clock (`app.bus.api_feed`).
 CLOCK_EVERY_MS = 1000
-
-
-@dataclass
-class EngineFactory:
-    """What a partition's engine is made of: a new one, or one from a snapshot blob."""
-
-    new: Callable[[], Engine]
-    restore: Callable[[bytes], Engine]
-    rules: AlertRules
 
 
 @dataclass
@@ -134,8 +122,8 @@ class PartitionWorker:
         self.stats = PartitionStats()
         self.engine: Engine | None = None
         self.rules: AlertRules = factory.rules  # in force at the last message taken in
-        self.shared: SharedEncounters | None = None
         self.fusion: SharedFusion | None = None
+        self.slices: Slices | None = None
         self.exchange = Exchange(js, layout, partition)
         self.seq = 0  # last record message the engine has taken in
         self._snap_seq = 0
@@ -144,15 +132,13 @@ class PartitionWorker:
         self._told_ms = 0  # event time on the last event message
 
     async def _start(self) -> JetStreamContext.PullSubscription:
-        snap = await snapshots.load(self.kv, self.partition)
-        if snap is None:
-            self.engine, self.seq = self.factory.new(), 0
-        else:
-            self.engine, self.seq = self.factory.restore(snap.blob), snap.seq
-            if snap.rules is not None:
-                self.rules = parse_rules(snap.rules)
-        self.shared = share(self.engine, self._own, snap.blob if snap is not None else None)
-        self.fusion = self.engine.contacts = SharedFusion.adopt(self.engine.contacts)
+        got = await engine_start.resume(self.js, self.kv, self.layout, self.partition,
+                                        self.factory)  # fmt: skip
+        self.engine, self.seq, self.rules = got.engine, got.seq, got.rules
+        shared = share(self.engine, self._own, got.blob)
+        fusion = self.engine.contacts = SharedFusion.adopt(self.engine.contacts)
+        self.fusion = fusion
+        self.slices = Slices(self.engine, shared, fusion, self.exchange, self.layout, self._own)
         self._snap_seq = self.stats.resumed_from = self.seq
         self._published = await self._last_published()
         name = self.layout.engine_consumer(self.partition)
@@ -226,47 +212,17 @@ class PartitionWorker:
         assert engine is not None
         headers = msg.headers or {}
         kind = messages.kind_of(headers)
-        events: list[Event]
-        if kind == "batch":
-            try:
-                batch, clock = decode_clocked(msg.data)
-            except CodecError as exc:  # counted and skipped, never a stuck partition
-                log.error("partition %d: message %d skipped: %s", self.partition, seq, exc)
-                self.stats.bad += 1
-                batch, clock = Batch(), None
-            events = await self._batch(batch, clock)
-            self.stats.records += len(batch)
-        elif kind == "contacts":
-            events = []
-            try:
-                engine.add_contacts(decode_contacts(msg.data))
-            except CodecError as exc:
-                log.error("partition %d: message %d skipped: %s", self.partition, seq, exc)
-                self.stats.bad += 1
-        elif kind == "tick":
-            now = int(headers[messages.FRONTIER])
-            lateness = int(round(engine.config.live_lateness_s * 1000))
-            events = await self._enter((now - lateness) // self._slice_ms, tick=True)
-            events += engine.advance(now)
-        elif kind == "rules":
-            events = []
-            self._take_rules(msg.data, seq)
-        else:
-            events = []
-            if engine.slice is not None:
-                events = await self._enter(engine.slice + 1, tick=True, flush=True)
-            events += engine.flush()
-            self.stats.flushes += 1
+        events, batch = await self._take(kind, msg.data, headers, seq)
         self.seq = self.stats.last_seq = seq
         self.stats.messages += 1
         self.stats.last_at = time.time()
         self.stats.first_at = self.stats.first_at or self.stats.last_at
         step = headers.get(messages.STEP, f"m{seq}")
-        triaged = await self._triage(events, step) if events else []
+        assert self.slices is not None
+        triaged = await self.slices.triage(events, step, self.rules) if events else []
         self.stats.events += len(triaged)
         touched = {m for e in events for m in (e.mmsi, e.other_mmsi) if m is not None}
-        if kind == "batch":
-            touched |= set(np.unique(batch.positions.mmsi).tolist())
+        touched |= set(np.unique(batch.positions.mmsi).tolist())
         risk = self._risk_changes(touched)
         assert self.fusion is not None
         extra = self.fusion.news(self._own, outcomes=self.partition == 0)
@@ -282,6 +238,36 @@ class PartitionWorker:
         if sent is not None:  # publish by ingest -> events published and the message acked
             self.stats.lag_ms.append((time.time() - float(sent)) * 1000)
 
+    async def _take(
+        self, kind: str, data: bytes, headers: dict[str, str], seq: int
+    ) -> tuple[list[Event], Batch]:
+        """Take a record message in: the engine's events, and the batch it carried (if any)."""
+        engine, slices = self.engine, self.slices
+        assert engine is not None and slices is not None
+        if kind == "batch":
+            try:
+                batch, clock = decode_clocked(data)
+            except CodecError as exc:  # counted and skipped, never a stuck partition
+                log.error("partition %d: message %d skipped: %s", self.partition, seq, exc)
+                self.stats.bad += 1
+                batch, clock = Batch(), None
+            self.stats.records += len(batch)
+            return await slices.batch(batch, clock), batch
+        if kind == "contacts":
+            try:
+                engine.add_contacts(decode_contacts(data))
+            except CodecError as exc:
+                log.error("partition %d: message %d skipped: %s", self.partition, seq, exc)
+                self.stats.bad += 1
+        elif kind == "tick":
+            return await slices.tick(int(headers[messages.FRONTIER])), Batch()
+        elif kind == "rules":
+            self._take_rules(data, seq)
+        else:
+            self.stats.flushes += 1
+            return await slices.end(), Batch()
+        return [], Batch()
+
     def _take_rules(self, data: bytes, seq: int) -> None:
         """Triage with the rules of a ``rules`` message from now on (a bad one: counted)."""
         engine = self.engine
@@ -296,100 +282,6 @@ class PartitionWorker:
         self.stats.rule_changes += 1
         self.stats.rules_from_ms = engine.now_ms()
         log.info("partition %d: new alert rules from message %d", self.partition, seq)
-
-    @property
-    def _slice_ms(self) -> int:
-        assert self.engine is not None
-        return int(self.engine.config.slice_s * 1000)
-
-    async def _batch(self, batch: Batch, clock: dict[str, Any] | None) -> list[Event]:
-        """Feed a batch slice by slice as ingest assigned them, closing where it says."""
-        engine = self.engine
-        assert engine is not None
-        if clock is None:  # a message from before ingest kept the clock: the engine's own
-            return engine.process(batch)
-        events: list[Event] = []
-        runs = {int(sid): int(n) for sid, n in clock["runs"]}
-        statics = list(zip(batch.statics, clock["statics"], strict=True))
-        pos = batch.positions
-        at = 0
-        for sid in clock["sids"]:
-            events += await self._enter(int(sid))
-            n = runs.get(int(sid), 0)
-            piece = Batch(pos.take(np.arange(at, at + n)), [r for r, s in statics if s == sid])
-            at += n
-            if len(piece):
-                events += engine.process(piece)
-        if clock["watermark"] is not None:  # event time as one engine over the feed has it
-            w = int(clock["watermark"])
-            engine.watermark = w if engine.watermark is None else max(engine.watermark, w)
-        return events
-
-    async def _enter(self, sid: int, *, tick: bool = False, flush: bool = False) -> list[Event]:
-        """Be in slice ``sid``: close the slices before it, after the exchange (module doc)."""
-        engine = self.engine
-        assert engine is not None
-        if engine.slice is None:
-            if not tick:  # the feed's first slice, which every partition starts in
-                engine.slice = sid
-                floor = sid * self._slice_ms
-                engine.watermark = floor
-            return []
-        if sid <= engine.slice:
-            return []
-        await self._swap_close(sid, flush=flush)
-        if tick:
-            return []  # the caller's advance or flush closes the slice
-        lateness = int(round(engine.config.live_lateness_s * 1000))
-        return engine.advance(sid * self._slice_ms + lateness)
-
-    async def _swap_close(self, sid: int, *, flush: bool = False) -> None:
-        """Exchange the closing slice's cross-partition parts; merge them all into the engine.
-
-        ``flush``: the close before the end of input, after which every pending contact is
-        fused (`geo.engine.Engine.flush`): the placements of all of them go with it.
-        """
-        engine, shared, fusion = self.engine, self.shared, self.fusion
-        assert engine is not None and shared is not None and fusion is not None
-        assert engine.slice is not None
-        end = (engine.slice + 1) * self._slice_ms
-        mine = {
-            "enc": shared.contribution(end, engine.identity.describe),
-            "cov": engine.coverage.shared_pending(),
-            "sampling": list(engine.gaps.pending),
-            "fusion": fusion.contribution(end, engine.fleet, flush=flush),
-        }
-        if self.layout.partitions == 1:
-            shared.take([json.loads(json.dumps(mine["enc"]))])
-            return
-        parts = await self.exchange.swap("c", str(sid), mine, range(self.layout.partitions))
-        for j in sorted(parts):
-            if j != self.partition:
-                engine.coverage.add_shared(parts[j]["cov"])
-        engine.gaps.pending = [sum(int(parts[j]["sampling"][i]) for j in parts) for i in (0, 1)]
-        shared.take(parts[j]["enc"] for j in sorted(parts))
-        fusion.take([parts[j].get("fusion", NO_PLACEMENTS) for j in sorted(parts)], end,
-                    flush=flush)  # fmt: skip
-
-    async def _triage(self, events: list[Event], step: str) -> list[Triaged]:
-        """Triage the events this partition publishes, with the facts of others' vessels."""
-        engine = self.engine
-        assert engine is not None
-        own = self._own
-        cross = cross_encounters(events, own)
-        foreign: dict[int, VesselFacts] = {}
-        if cross:
-            mine = Triage(engine, self.rules)
-            offer = {str(e.other_mmsi): facts_to_state(mine.facts(int(e.other_mmsi)))
-                     for e in cross if e.other_mmsi is not None and own(e.other_mmsi)}  # fmt: skip
-            want = sorted({int(e.other_mmsi) % self.layout.partitions
-                           for e in cross if own(e.mmsi) and e.other_mmsi is not None})  # fmt: skip
-            got = await self.exchange.swap("f", step, offer or None, want)
-            for j in want:
-                for m, f in got[j].items():
-                    foreign[int(m)] = facts_from_state(f)
-        published = [e for e in events if own(e.mmsi)]
-        return PartitionTriage(engine, self.rules, foreign).decide(published)
 
     def _risk_changes(self, touched: set[int]) -> dict[int, int]:
         """Risk scores of this partition's touched vessels that changed since last told."""
@@ -421,11 +313,11 @@ class PartitionWorker:
         self._published = seq
 
     async def snapshot(self) -> None:
-        """Write the partition's state now (with the sequence it includes)."""
+        """Write the partition's state now (with the sequence it includes), and its coverage."""
         assert self.engine is not None
-        seq, blob = self.seq, self.engine.snapshot()
-        snap = snapshots.PartitionSnapshot(seq, blob, self.rules.to_dict())
-        await self._retrying(lambda: snapshots.save(self.kv, self.partition, snap))
+        seq = self.seq
+        snap, cover = engine_start.capture(self.engine, self.partition, seq, self.rules)
+        await self._retrying(lambda: engine_start.write(self.kv, snap, cover))
         self._snap_seq = seq
         self.stats.snapshots += 1
 

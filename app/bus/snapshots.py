@@ -8,18 +8,25 @@ A value is at most NATS's largest message (1 MiB by default), and a partition's 
 of thousands of vessels is more, so a snapshot is written in chunks under a new generation's
 keys first and its header (``p<k>``) last: the header is the commit, so a worker killed while
 writing leaves the previous snapshot whole, and the old generation's chunks are deleted after.
+
+Beside it, under keys of its own (``cov<k>``), the receiver coverage the partition has learnt,
+in the form the single process writes to ``var/coverage.json`` (hour by hour, stations by
+name): it outlives a snapshot that cannot be read (`app.bus.engine_start`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+
+log = logging.getLogger("app.bus.snapshots")
 
 #: Bytes per chunk: under NATS's default largest message (1 MiB) with room for the headers.
 CHUNK_BYTES = 512 * 1024
@@ -46,14 +53,14 @@ def _header_key(partition: int) -> str:
     return f"p{partition}"
 
 
-def _chunk_key(partition: int, gen: int, i: int) -> str:
-    return f"p{partition}.g{gen}.c{i}"
+def _coverage_key(partition: int) -> str:
+    return f"cov{partition}"
 
 
-async def load(kv: KeyValue, partition: int) -> PartitionSnapshot | None:
-    """Return the partition's latest snapshot, or None when it has none yet."""
+async def _load_chunked(kv: KeyValue, key: str) -> tuple[dict[str, Any], bytes] | None:
+    """Return the header and the unpacked bytes written under ``key`` (`_save_chunked`)."""
     try:
-        entry = await kv.get(_header_key(partition))
+        entry = await kv.get(key)
     except KeyNotFoundError:
         return None
     if entry.value is None:
@@ -62,22 +69,22 @@ async def load(kv: KeyValue, partition: int) -> PartitionSnapshot | None:
     parts = []
     for i in range(int(head["chunks"])):
         try:
-            chunk = await kv.get(_chunk_key(partition, int(head["gen"]), i))
+            chunk = await kv.get(f"{key}.g{int(head['gen'])}.c{i}")
         except KeyNotFoundError as exc:
-            raise SnapshotMissing(f"partition {partition}: chunk {i} is gone") from exc
+            raise SnapshotMissing(f"{key}: chunk {i} is gone") from exc
         parts.append(chunk.value or b"")
     packed = b"".join(parts)
     if hashlib.sha256(packed).hexdigest() != head["sha256"]:
-        raise SnapshotMissing(f"partition {partition}: snapshot does not match its digest")
-    return PartitionSnapshot(int(head["seq"]), zlib.decompress(packed), head.get("rules"))
+        raise SnapshotMissing(f"{key}: does not match its digest")
+    return head, zlib.decompress(packed)
 
 
-async def save(kv: KeyValue, partition: int, snap: PartitionSnapshot) -> int:
-    """Write a snapshot (chunks, then the header); return its size compressed, in bytes."""
-    packed = zlib.compress(snap.blob, 1)
+async def _save_chunked(kv: KeyValue, key: str, blob: bytes, head: dict[str, Any]) -> int:
+    """Write ``blob`` compressed in chunks, then ``head`` under ``key``; return the size."""
+    packed = zlib.compress(blob, 1)
     old: dict[str, int] | None = None
     try:
-        entry = await kv.get(_header_key(partition))
+        entry = await kv.get(key)
         if entry.value is not None:
             old = json.loads(entry.value)
     except KeyNotFoundError:
@@ -85,20 +92,77 @@ async def save(kv: KeyValue, partition: int, snap: PartitionSnapshot) -> int:
     gen = (old["gen"] + 1) if old else 1
     chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)] or [b""]
     for i, chunk in enumerate(chunks):
-        await kv.put(_chunk_key(partition, gen, i), chunk)
-    head: dict[str, Any] = {
-        "seq": snap.seq,
-        "gen": gen,
-        "chunks": len(chunks),
-        "sha256": hashlib.sha256(packed).hexdigest(),
-    }
-    if snap.rules is not None:
-        head["rules"] = snap.rules
-    await kv.put(_header_key(partition), json.dumps(head).encode())
+        await kv.put(f"{key}.g{gen}.c{i}", chunk)
+    head = {**head, "gen": gen, "chunks": len(chunks),
+            "sha256": hashlib.sha256(packed).hexdigest()}  # fmt: skip
+    await kv.put(key, json.dumps(head).encode())
     if old:
         for i in range(int(old["chunks"])):
             try:
-                await kv.delete(_chunk_key(partition, int(old["gen"]), i))
+                await kv.delete(f"{key}.g{int(old['gen'])}.c{i}")
             except KeyNotFoundError:
                 pass
     return len(packed)
+
+
+async def load(kv: KeyValue, partition: int) -> PartitionSnapshot | None:
+    """Return the partition's latest snapshot, or None when it has none yet."""
+    got = await _load_chunked(kv, _header_key(partition))
+    if got is None:
+        return None
+    head, blob = got
+    return PartitionSnapshot(int(head["seq"]), blob, head.get("rules"))
+
+
+async def save(kv: KeyValue, partition: int, snap: PartitionSnapshot) -> int:
+    """Write a snapshot (chunks, then the header); return its size compressed, in bytes."""
+    head: dict[str, Any] = {"seq": snap.seq}
+    if snap.rules is not None:
+        head["rules"] = snap.rules
+    return await _save_chunked(kv, _header_key(partition), snap.blob, head)
+
+
+@dataclass(frozen=True, slots=True)
+class LearntCoverage:
+    """A partition's learnt coverage (`geo.coverage.Coverage.hours_document`, JSON) at ``seq``.
+
+    ``end_ms``: the engine's event time then. Every partition's map is the map of one engine
+    over all vessels (`app.bus.slice_exchange`), so any partition's is the deployment's.
+    """
+
+    partition: int
+    seq: int
+    end_ms: int
+    doc: bytes
+
+
+async def save_coverage(kv: KeyValue, cover: LearntCoverage) -> int:
+    """Write a partition's learnt coverage beside its snapshot, under keys of its own."""
+    head = {"seq": cover.seq, "end_ms": cover.end_ms}
+    return await _save_chunked(kv, _coverage_key(cover.partition), cover.doc, head)
+
+
+async def latest_coverage(kv: KeyValue, partitions: int, own: int) -> LearntCoverage | None:
+    """Return partition ``own``'s learnt coverage, else the latest of the others', or None.
+
+    Not a sum: the maps are copies of one (`LearntCoverage`). The partition's own goes first:
+    its sequence is of its own record messages, where its consumer starts again; another's
+    (the partition's were lost) may leave out the partition's last slice or two. One that
+    cannot be read is passed over.
+    """
+    best: LearntCoverage | None = None
+    for p in [own, *(p for p in range(partitions) if p != own)]:
+        try:
+            got = await _load_chunked(kv, _coverage_key(p))
+        except (SnapshotMissing, ValueError, KeyError, zlib.error) as exc:
+            log.warning("learnt coverage of partition %d unusable: %s", p, exc)
+            continue
+        if got is None:
+            continue
+        head, doc = got
+        cover = LearntCoverage(p, int(head["seq"]), int(head["end_ms"]), doc)
+        if p == own:
+            return cover
+        if best is None or cover.end_ms > best.end_ms:
+            best = cover
+    return best

@@ -19,7 +19,7 @@ from nats.js import JetStreamContext
 from ais_ingest.decoder import Decoder
 from ais_ingest.records import Batch
 from app.bus.codec import decode_events, triaged_from_state, triaged_to_state
-from app.bus.engine_worker import EngineFactory
+from app.bus.engine_start import EngineFactory
 from app.bus.setup import engine_factory
 from app.bus.subjects import Layout
 from app.settings import ServiceSettings
