@@ -54,6 +54,7 @@ from app.pipeline.vessel_watch import VesselWatcher, vessel_changes
 from app.pipeline.zone_watch import ZoneWatcher
 from app.reports.schedule import DailyReports, liaison_scopes
 from app.settings import ServiceSettings
+from app.store import contact_posts
 from app.store.contacts import add_contacts
 from app.store.maintainer import Maintainer
 from app.store.repo import Repo
@@ -197,7 +198,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         services.relay = await start_relay(settings, pipeline.decoder)
         await pipeline.start()
         started = True
-        services.bus_feed = await start_bus_feed(settings, hub, parts["live"], pipeline)
+        services.bus_feed = await start_bus_feed(settings, hub, parts["live"], pipeline, repo)
         await radar.start()  # after the pipeline (or the bus): its contacts go to the engine
     except BaseException:
         await radar.stop()
@@ -227,7 +228,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
 
 
 async def start_bus_feed(
-    settings: ServiceSettings, hub: Hub, live: LivePicture, pipeline: Pipeline
+    settings: ServiceSettings, hub: Hub, live: LivePicture, pipeline: Pipeline, repo: Repo
 ) -> ApiFeed | None:
     """Start an API node's feed of vessels, alerts and events from the bus (None: one process).
 
@@ -238,7 +239,10 @@ async def start_bus_feed(
         return None
     pipeline.clock = LiveClock(outage_s=0.0)
     layout = Layout(settings.bus_prefix, settings.bus_partitions)
-    feed = ApiFeed(settings.bus_url, layout, hub, live, pipeline.engine, pipeline.clock)
+    store = repo.store
+    feed = ApiFeed(settings.bus_url, layout, hub, live, pipeline.engine, pipeline.clock,
+                   unsent=lambda before: contact_posts.unsent(store, before),
+                   mark_sent=lambda post, at: contact_posts.mark_sent(store, post, at))  # fmt: skip
     await feed.start()
     return feed
 

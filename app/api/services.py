@@ -71,15 +71,21 @@ class Services:
     bus_feed: ApiFeed | None = None
 
     async def fuse_contacts(self, contacts: list[Contact]) -> None:
+        """Hand stored contacts (a radar feed's) to the engines (`hand_contacts`)."""
+        self.hand_contacts(contacts)
+
+    def hand_contacts(self, contacts: list[Contact], post: int | None = None) -> bool:
         """Hand stored contacts to the engines: this process's, or the bus's on an API node.
 
-        On the bus it returns once JetStream holds them (`app.bus.contacts`), so a contact
-        a client was told is stored reaches the engine workers even if this node dies next.
+        Return whether they were handed now. On the bus they are published in the background
+        (`app.bus.contact_outbox`): a stored POST (``post``) that this node does not get to
+        send is sent by any API node, so the client need not wait for NATS.
         """
         if self.bus_feed is not None:
-            await self.bus_feed.publish_contacts(contacts)
-        else:
-            self.pipeline.add_contacts(contacts)
+            self.bus_feed.send_contacts(post, contacts)
+            return False
+        self.pipeline.add_contacts(contacts)
+        return True
 
     def streams(self) -> StreamAuth:
         """Return the identity re-checks of open streams, made on first use (on the loop)."""

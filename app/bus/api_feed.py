@@ -19,7 +19,8 @@ message's extra, `app.bus.shared_fusion`), and the node answers ``/api/v1/target
 as one process answers from its fusion.
 
 Contacts stored on a node (``POST /api/v1/contacts``, its radar feeds) go to the engine workers
-through the bus (`publish_contacts`).
+through the bus in the background (`send_contacts`, `app.bus.contact_outbox`): a client is not
+held up while NATS is away.
 
 Alert rules an admin saves on a node go to the engine workers the same way
 (`publish_rules`, `app.bus.rules_update`).
@@ -30,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from nats.aio.client import Client
@@ -39,13 +41,14 @@ from nats.js.api import DeliverPolicy
 from app.bus import messages
 from app.bus.codec import decode_event_message
 from app.bus.connect import connect, ensure_layout
-from app.bus.contacts import publish_contacts
+from app.bus.contact_outbox import ContactOutbox
 from app.bus.rules_update import publish_rules
 from app.bus.subjects import Layout
 from app.bus.worker_stats import WorkerReports
 from app.live.hub import Hub
 from app.live.picture import LivePicture
 from app.pipeline.clock import LiveClock
+from app.store.contact_posts import Posted
 from geo.contacts import Contact
 from geo.detectors.contacts import DarkTrack
 from geo.engine import Engine
@@ -64,7 +67,11 @@ class ApiFeed:
         live: LivePicture,
         engine: Engine,
         clock: LiveClock,
+        *,
+        unsent: Callable[[int], list[Posted]] | None = None,
+        mark_sent: Callable[[int, int], None] | None = None,
     ) -> None:
+        """``unsent`` and ``mark_sent``: the store's POSTs of contacts (`ContactOutbox`)."""
         self.url = url
         self.layout = layout
         self.hub = hub
@@ -80,6 +87,8 @@ class ApiFeed:
         #: Every worker's counters, for this node's /metrics (`app.bus.worker_stats`).
         self.reports = WorkerReports()
         self._follow: asyncio.Task[None] | None = None
+        self._posts = (unsent, mark_sent)
+        self.outbox: ContactOutbox | None = None
 
     async def start(self) -> None:
         """Connect and subscribe (alerts from those stored from now on)."""
@@ -100,8 +109,15 @@ class ApiFeed:
             deliver_policy=DeliverPolicy.ALL,
         )
         self._follow = asyncio.create_task(self.reports.follow(js, self.layout), name="reports")
+        unsent, mark_sent = self._posts
+        self.outbox = ContactOutbox(js, self.layout, unsent or (lambda _before: []),
+                                    mark_sent or (lambda _post, _at: None))  # fmt: skip
+        if unsent is not None:
+            self.outbox.start()
 
     async def stop(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.stop()
         if self._follow is not None:
             self._follow.cancel()
             await asyncio.gather(self._follow, return_exceptions=True)
@@ -134,10 +150,10 @@ class ApiFeed:
         except (ValueError, KeyError, TypeError) as exc:
             log.error("alerts from the bus skipped: %s", exc)
 
-    async def publish_contacts(self, contacts: list[Contact]) -> None:
-        """Send stored contacts to the engine workers (returns once JetStream holds them)."""
-        assert self.nc is not None, "the feed is started with the node"
-        await publish_contacts(self.nc.jetstream(), self.layout, contacts)
+    def send_contacts(self, post: int | None, contacts: list[Contact]) -> None:
+        """Send stored contacts to the engine workers in the background (`ContactOutbox`)."""
+        assert self.outbox is not None, "the feed is started with the node"
+        self.outbox.send(post, contacts)
 
     async def _events(self, msg: Msg) -> None:
         """Every event the engines published, and their event time: the node's engine book."""

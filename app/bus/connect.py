@@ -33,6 +33,9 @@ RETRY_S = 0.5
 #: (a publish retried after a lost acknowledgement). The engine worker does not rely on it
 #: for a replay after a restart (it skips what it published, `app.bus.engine_worker`).
 DUPLICATE_WINDOW_S = 120.0
+#: The contacts stream's window: an API node that sends a stored POST again (its outbox,
+#: `app.bus.contact_outbox`) within it is dropped by JetStream, not given twice.
+CONTACTS_DUPLICATE_WINDOW_S = 3600.0
 #: How long the streams keep messages: long enough for a store worker that was away a day.
 MAX_AGE_S = 2 * 24 * 3600.0
 #: Stored alerts as the API nodes hear them: an API node reads the store for anything older.
@@ -84,18 +87,19 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
     A stream made by an earlier release with other subjects (the exchange's chunks) is
     updated in place: its messages stay, what is published now lands in it.
     """
-    for name, subject, max_age in (
-        (layout.records_stream, layout.records_subject("*"), MAX_AGE_S),
-        (layout.events_stream, layout.events_subject("*"), MAX_AGE_S),
-        (layout.alerts_stream, layout.alerts_subject, ALERTS_MAX_AGE_S),
-        (layout.exchange_stream, layout.exchange_subject("*", "*", "*") + ".*", MAX_AGE_S),
-        (layout.contacts_stream, layout.contacts_subject, MAX_AGE_S),
+    dup = DUPLICATE_WINDOW_S
+    for name, subject, max_age, window in (
+        (layout.records_stream, layout.records_subject("*"), MAX_AGE_S, dup),
+        (layout.events_stream, layout.events_subject("*"), MAX_AGE_S, dup),
+        (layout.alerts_stream, layout.alerts_subject, ALERTS_MAX_AGE_S, dup),
+        (layout.exchange_stream, layout.exchange_subject("*", "*", "*") + ".*", MAX_AGE_S, dup),
+        (layout.contacts_stream, layout.contacts_subject, MAX_AGE_S, CONTACTS_DUPLICATE_WINDOW_S),
     ):
         cfg = StreamConfig(
             name=name,
             subjects=[subject],
             storage=StorageType.FILE,
-            duplicate_window=DUPLICATE_WINDOW_S,
+            duplicate_window=window,
             max_age=max_age,
         )
         try:
@@ -103,8 +107,10 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
         except NotFoundError:
             await js.add_stream(cfg)
             continue
-        if list(info.config.subjects or []) != [subject]:  # made by an earlier release
-            await js.update_stream(replace(info.config, subjects=[subject]))
+        made = info.config
+        if list(made.subjects or []) != [subject] or made.duplicate_window != window:
+            # made by an earlier release: updated in place
+            await js.update_stream(replace(made, subjects=[subject], duplicate_window=window))
     try:
         return await js.key_value(layout.snapshot_bucket)
     except BucketNotFoundError:

@@ -23,6 +23,7 @@ import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from app.bus import messages
 from app.bus.codec import CodecError, decode_contacts, encode_contacts
 from app.bus.connect import RETRY_S, retrying
 from app.bus.subjects import Layout
@@ -40,15 +41,20 @@ CONSUMER = "ingest-contacts"
 
 
 async def publish_contacts(
-    js: JetStreamContext, layout: Layout, contacts: Sequence[Contact]
+    js: JetStreamContext, layout: Layout, contacts: Sequence[Contact], msg_id: str | None = None
 ) -> None:
-    """Publish stored contacts for the engines (retried until JetStream takes them)."""
+    """Publish stored contacts for the engines (retried until JetStream takes them).
+
+    ``msg_id`` names the publication (a stored POST's, `app.bus.contact_outbox`): sent again
+    within the contacts stream's duplicate window, JetStream keeps the first only.
+    """
     items = list(contacts)
     for i in range(0, len(items), PER_MESSAGE):
         payload = encode_contacts(items[i : i + PER_MESSAGE])
+        headers = {messages.MSG_ID: f"{msg_id}:{i // PER_MESSAGE}"} if msg_id else None
 
-        async def pub(payload: bytes = payload) -> None:
-            await js.publish(layout.contacts_subject, payload, timeout=5.0)
+        async def pub(payload: bytes = payload, headers: dict[str, str] | None = headers) -> None:
+            await js.publish(layout.contacts_subject, payload, timeout=5.0, headers=headers)
 
         await retrying(pub, "contacts")
 

@@ -96,24 +96,39 @@ def add_contacts(
     a live radar feed passes ``audit=False``, its source being a machine whose every update
     would otherwise be an audit line (the feed itself is configured, and so on record).
     """
-    t = store.tables["contacts"]
-    rows = [_row_values(c, actor, now_ms) for c in contacts]
+    if not contacts:
+        return []
 
     def run(conn: Connection) -> list[int]:
-        ids: list[int] = []
-        for row in rows:  # one by one for the ids on both backends (imports are small)
-            ids.append(int(conn.execute(t.insert().values(**row).returning(t.c.id)).scalar_one()))
-        if audit and ids:
-            record(conn, store, actor=actor, action="contacts.import",
-                   target=f"contacts:{ids[0]}-{ids[-1]}",
-                   details={"count": len(ids), "via": via, "ids": ids[:1000]},
-                   now_ms=now_ms)  # fmt: skip
-        return ids
+        return insert_contacts(conn, store, contacts, actor=actor, via=via, now_ms=now_ms,
+                               audit=audit)  # fmt: skip
 
-    if not rows:
-        return []
     ids = store.write(run, "storing contacts")
     return [c.with_id(i) for c, i in zip(contacts, ids, strict=True)]
+
+
+def insert_contacts(
+    conn: Connection,
+    store: Store,
+    contacts: Sequence[Contact],
+    *,
+    actor: str,
+    via: str,
+    now_ms: int,
+    audit: bool = True,
+) -> list[int]:
+    """Insert contacts (and their audit entry) in the caller's transaction; return their ids."""
+    t = store.tables["contacts"]
+    ids: list[int] = []
+    for c in contacts:  # one by one for the ids on both backends (imports are small)
+        row = _row_values(c, actor, now_ms)
+        ids.append(int(conn.execute(t.insert().values(**row).returning(t.c.id)).scalar_one()))
+    if audit and ids:
+        record(conn, store, actor=actor, action="contacts.import",
+               target=f"contacts:{ids[0]}-{ids[-1]}",
+               details={"count": len(ids), "via": via, "ids": ids[:1000]},
+               now_ms=now_ms)  # fmt: skip
+    return ids
 
 
 def list_contacts(

@@ -350,6 +350,18 @@ def make_metadata(postgis: bool) -> MetaData:
         Column("created_by", String(64), nullable=False),
         UniqueConstraint("day", "scope", name="ux_reports_day_scope"),
     )
+    Table(  # stored POSTs of contacts: idempotency key, outbox of an API node (0015)
+        "contact_posts",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("key", String(64)),
+        Column("digest", String(64), nullable=False),
+        Column("ids", Json, nullable=False),
+        Column("created_at", EpochMs(), nullable=False),
+        Column("created_by", String(64), nullable=False),
+        Column("sent_at", EpochMs()),
+        UniqueConstraint("key", name="ux_contact_posts_key"),
+    )
     audit = Table(
         "audit_log",
         md,

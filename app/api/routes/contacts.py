@@ -2,16 +2,20 @@
 
 A POST is all or nothing: one bad row refuses the request with a 422 that names every bad row
 and field (``detail.problems``), and nothing is stored. Stored contacts go to the running engine
-at once (on the bus: to the engine workers, `app.bus.contacts`), which fuses them with the AIS
-picture on event time (`geo.detectors.contacts`).
+at once (on the bus: to the engine workers in the background, `app.bus.contact_outbox`), which
+fuses them with the AIS picture on event time (`geo.detectors.contacts`). A client that retries
+sends the same ``Idempotency-Key`` and is answered the first POST's contacts
+(`app.store.contact_posts`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, RepoDep, allow
@@ -20,13 +24,16 @@ from app.api.routes.common import parse_bbox, parse_time
 from app.api.services import services_of
 from app.auth.scope import Scope, zone_ids_at
 from app.identity import ALL_ROLES, EDITORS
-from app.store.contacts import add_contacts, list_contacts
+from app.store.contact_posts import Posted, store_post
+from app.store.contacts import list_contacts
 from app.wallclock import now_ms
 from geo.contact_files import ContactFileError, parse_csv, parse_geojson, parse_rows, to_geojson
 from geo.contacts import Contact
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"])
 
+#: Longest ``Idempotency-Key`` (a UUID is 36 characters).
+MAX_KEY = 200
 #: Largest POST, in contacts: a day of a busy desk's sightings and a few SAR scenes.
 MAX_CONTACTS = 10_000
 _CONTACT_SCHEMA: dict[str, Any] = {
@@ -89,6 +96,9 @@ def parse_body(raw: bytes, content_type: str) -> list[Contact]:
     "",
     status_code=201,
     dependencies=[allow(*EDITORS)],
+    responses={
+        202: {"description": "On an API node of the bus: stored, sent to the engines after"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -108,9 +118,18 @@ def parse_body(raw: bytes, content_type: str) -> list[Contact]:
         }
     },
 )
-async def post_contacts(user: CurrentUser, repo: RepoDep, request: Request) -> dict[str, Any]:
-    """Add contacts (one, a list, GeoJSON Points or the CSV), all or nothing; audited."""
+async def post_contacts(user: CurrentUser, repo: RepoDep, request: Request) -> JSONResponse:
+    """Add contacts (one, a list, GeoJSON Points or the CSV), all or nothing; audited.
+
+    201 in one process (the engine has them); 202 on an API node of the bus (stored, sent to
+    the engine workers in the background). A retry with the same ``Idempotency-Key`` answers
+    the first request's contacts (header ``Idempotent-Replayed: true``), not stored again.
+    """
     raw = await request.body()
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= MAX_KEY:
+        raise ApiError(422, "invalid_idempotency_key", f"an Idempotency-Key is 1 to {MAX_KEY} "
+                       "characters")  # fmt: skip
     contacts = parse_body(raw, request.headers.get("content-type", "").lower())
     if not contacts:
         raise ApiError(422, "invalid_contacts", "no contacts in the body")
@@ -119,13 +138,25 @@ async def post_contacts(user: CurrentUser, repo: RepoDep, request: Request) -> d
             413, "too_large", f"{len(contacts)} contacts; at most {MAX_CONTACTS} a request"
         )
     via = request.query_params.get("via", "api")[:40]
+    services = services_of(request.app)
+    on_bus = services.bus_feed is not None
+    digest = hashlib.sha256(raw).hexdigest()
 
-    def store() -> list[Contact]:
-        return add_contacts(repo.store, contacts, actor=user.username, via=via, now_ms=now_ms())
+    def store() -> Posted:
+        return store_post(repo.store, contacts, actor=user.username, via=via, now_ms=now_ms(),
+                          digest=digest, key=key, sent=not on_bus)  # fmt: skip
 
-    stored = await run_in_threadpool(store)
-    await services_of(request.app).fuse_contacts(stored)
-    return {"imported": len(stored), "contacts": [c.to_dict() for c in stored]}
+    posted = await run_in_threadpool(store)
+    headers = {}
+    if posted.replayed:
+        if posted.digest != digest:
+            raise ApiError(422, "idempotency_key_reused",
+                           "this Idempotency-Key came with another body before")  # fmt: skip
+        headers["Idempotent-Replayed"] = "true"
+    else:
+        services.hand_contacts(posted.contacts, posted.id)
+    body = {"imported": len(posted.contacts), "contacts": [c.to_dict() for c in posted.contacts]}
+    return JSONResponse(body, status_code=202 if on_bus else 201, headers=headers)
 
 
 @router.get("", dependencies=[allow(*ALL_ROLES)])

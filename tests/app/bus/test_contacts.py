@@ -140,7 +140,7 @@ def post(node: ApiNode, rows: list[dict[str, Any]]) -> None:
     with httpx.Client(base_url=node.base, headers={"Authorization": f"Bearer {TOKEN}"},
                       timeout=60) as c:  # fmt: skip
         r = c.post("/api/v1/contacts", json=rows)
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202, r.text
 
 
 def fused_contacts(node: ApiNode) -> list[tuple[int | None, int | None]]:
