@@ -198,7 +198,8 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         services.relay = await start_relay(settings, pipeline.decoder)
         await pipeline.start()
         started = True
-        services.bus_feed = await start_bus_feed(settings, hub, parts["live"], pipeline, repo)
+        services.bus_feed = await start_bus_feed(settings, hub, parts["live"], pipeline, repo,
+                                                 services.identities_changed)  # fmt: skip
         await radar.start()  # after the pipeline (or the bus): its contacts go to the engine
     except BaseException:
         await radar.stop()
@@ -228,12 +229,19 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
 
 
 async def start_bus_feed(
-    settings: ServiceSettings, hub: Hub, live: LivePicture, pipeline: Pipeline, repo: Repo
+    settings: ServiceSettings,
+    hub: Hub,
+    live: LivePicture,
+    pipeline: Pipeline,
+    repo: Repo,
+    identities_changed: Callable[[], None],
 ) -> ApiFeed | None:
     """Start an API node's feed of vessels, alerts and events from the bus (None: one process).
 
     The node's event time is the engines' as published (`app.bus.api_feed`): its clock does
-    not run on with the wall clock, so every node answers intercepts at the same time.
+    not run on with the wall clock, so every node answers intercepts at the same time. Rules
+    saved on any node are this node's from then on (``identities_changed``: people's
+    narrowings follow them).
     """
     if not settings.api_only or not settings.bus_url:
         return None
@@ -242,9 +250,20 @@ async def start_bus_feed(
     store = repo.store
     feed = ApiFeed(settings.bus_url, layout, hub, live, pipeline.engine, pipeline.clock,
                    unsent=lambda before: contact_posts.unsent(store, before),
-                   mark_sent=lambda post, at: contact_posts.mark_sent(store, post, at))  # fmt: skip
+                   mark_sent=lambda post, at: contact_posts.mark_sent(store, post, at),
+                   on_rules=lambda: take_rules(pipeline, repo, identities_changed))  # fmt: skip
     await feed.start()
     return feed
+
+
+async def take_rules(
+    pipeline: Pipeline, repo: Repo, identities_changed: Callable[[], None]
+) -> None:
+    """Apply the alert rules saved last (on any API node) to this node."""
+    document = await asyncio.to_thread(repo.alert_rules_document)
+    if document is not None:
+        pipeline.set_rules(parse_rules(document))
+        identities_changed()
 
 
 async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay | None:

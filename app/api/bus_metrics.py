@@ -67,4 +67,5 @@ BUS_HELP = {
     "batches": "Decoded batches ingest published",
     "ticks": "Live-clock ticks ingest published",
     "contacts": "Contacts ingest gave to the partitions",
+    "rule_changes": "Alert rules saved on an API node that ingest gave to the partitions",
 }

@@ -22,8 +22,9 @@ Contacts stored on a node (``POST /api/v1/contacts``, its radar feeds) go to the
 through the bus in the background (`send_contacts`, `app.bus.contact_outbox`): a client is not
 held up while NATS is away.
 
-Alert rules an admin saves on a node go to the engine workers the same way
-(`publish_rules`, `app.bus.rules_update`).
+Alert rules an admin saves on a node go to the engine workers the same way (`publish_rules`,
+`app.bus.rules_update`), and to every API node, which answers with them and narrows people's
+streams with them from then on (``on_rules``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nats.aio.client import Client
@@ -42,7 +43,7 @@ from app.bus import messages
 from app.bus.codec import decode_event_message
 from app.bus.connect import connect, ensure_layout
 from app.bus.contact_outbox import ContactOutbox
-from app.bus.rules_update import publish_rules
+from app.bus.rules_update import follow_rules, publish_rules
 from app.bus.subjects import Layout
 from app.bus.worker_stats import WorkerReports
 from app.live.hub import Hub
@@ -70,8 +71,13 @@ class ApiFeed:
         *,
         unsent: Callable[[int], list[Posted]] | None = None,
         mark_sent: Callable[[int, int], None] | None = None,
+        on_rules: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """``unsent`` and ``mark_sent``: the store's POSTs of contacts (`ContactOutbox`)."""
+        """Feed a node; what the store and the node's rules add is optional.
+
+        ``unsent`` and ``mark_sent``: the store's POSTs of contacts (`ContactOutbox`);
+        ``on_rules``: told of rules saved on any node (the latest at the start, then each).
+        """
         self.url = url
         self.layout = layout
         self.hub = hub
@@ -88,6 +94,7 @@ class ApiFeed:
         self.reports = WorkerReports()
         self._follow: asyncio.Task[None] | None = None
         self._posts = (unsent, mark_sent)
+        self._on_rules = on_rules
         self.outbox: ContactOutbox | None = None
 
     async def start(self) -> None:
@@ -109,6 +116,8 @@ class ApiFeed:
             deliver_policy=DeliverPolicy.ALL,
         )
         self._follow = asyncio.create_task(self.reports.follow(js, self.layout), name="reports")
+        if self._on_rules is not None:
+            await follow_rules(js, self.layout, self._on_rules)
         unsent, mark_sent = self._posts
         self.outbox = ContactOutbox(js, self.layout, unsent or (lambda _before: []),
                                     mark_sent or (lambda _post, _at: None))  # fmt: skip

@@ -88,16 +88,17 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
     updated in place: its messages stay, what is published now lands in it.
     """
     dup = DUPLICATE_WINDOW_S
-    for name, subject, max_age, window in (
-        (layout.records_stream, layout.records_subject("*"), MAX_AGE_S, dup),
-        (layout.events_stream, layout.events_subject("*"), MAX_AGE_S, dup),
-        (layout.alerts_stream, layout.alerts_subject, ALERTS_MAX_AGE_S, dup),
-        (layout.exchange_stream, layout.exchange_subject("*", "*", "*") + ".*", MAX_AGE_S, dup),
-        (layout.contacts_stream, layout.contacts_subject, MAX_AGE_S, CONTACTS_DUPLICATE_WINDOW_S),
+    contacts = [layout.contacts_subject, layout.rules_subject]
+    for name, subjects, max_age, window in (
+        (layout.records_stream, [layout.records_subject("*")], MAX_AGE_S, dup),
+        (layout.events_stream, [layout.events_subject("*")], MAX_AGE_S, dup),
+        (layout.alerts_stream, [layout.alerts_subject], ALERTS_MAX_AGE_S, dup),
+        (layout.exchange_stream, [layout.exchange_subject("*", "*", "*") + ".*"], MAX_AGE_S, dup),
+        (layout.contacts_stream, contacts, MAX_AGE_S, CONTACTS_DUPLICATE_WINDOW_S),
     ):
         cfg = StreamConfig(
             name=name,
-            subjects=[subject],
+            subjects=subjects,
             storage=StorageType.FILE,
             duplicate_window=window,
             max_age=max_age,
@@ -108,9 +109,9 @@ async def ensure_layout(js: JetStreamContext, layout: Layout) -> KeyValue:
             await js.add_stream(cfg)
             continue
         made = info.config
-        if list(made.subjects or []) != [subject] or made.duplicate_window != window:
+        if list(made.subjects or []) != subjects or made.duplicate_window != window:
             # made by an earlier release: updated in place
-            await js.update_stream(replace(made, subjects=[subject], duplicate_window=window))
+            await js.update_stream(replace(made, subjects=subjects, duplicate_window=window))
     try:
         return await js.key_value(layout.snapshot_bucket)
     except BucketNotFoundError:

@@ -31,6 +31,8 @@ from geo.contacts import Contact
 
 #: Gives contacts to every partition as one step, named by a key (`BusPublisher.contacts`).
 Give = Callable[[list[Contact], str], Awaitable[None]]
+#: Gives a rules message's body to every partition as one step (`BusPublisher.rules`).
+GiveRules = Callable[[bytes, str], Awaitable[None]]
 
 log = logging.getLogger("app.bus.contacts")
 
@@ -65,10 +67,13 @@ async def pump_contacts(
     give: Give,
     stop: asyncio.Event,
     bad: Callable[[], None] = lambda: None,
+    rules: GiveRules | None = None,
 ) -> None:
     """Give the contacts published on the bus to every partition, in ingest's steps.
 
-    ``bad`` is told of each message that is not contacts (logged and skipped).
+    ``bad`` is told of each message that is not contacts (logged and skipped). Alert rules
+    saved on an API node come in the same stream (`app.bus.rules_update`): ``rules`` gives
+    each to every partition as one step, in the stream's order with the contacts.
     """
     cfg = ConsumerConfig(durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, ack_wait=60.0)
     await retrying(lambda: js.add_consumer(layout.contacts_stream, cfg), "contacts consumer")
@@ -85,6 +90,11 @@ async def pump_contacts(
             await asyncio.sleep(RETRY_S)
             continue
         for msg in msgs:
+            if msg.subject == layout.rules_subject:
+                if rules is not None:
+                    await rules(msg.data, str(msg.metadata.sequence.stream))
+                await retrying(msg.ack, "rules ack")
+                continue
             try:
                 contacts = decode_contacts(msg.data)
             except CodecError as exc:  # counted and skipped, never a stuck feed

@@ -53,6 +53,8 @@ class IngestStats:
     contacts: int = 0
     #: Contacts messages that were not contacts (logged and skipped).
     bad_contacts: int = 0
+    #: Alert rules saved on an API node, given to every partition.
+    rule_changes: int = 0
 
 
 class BusPublisher:
@@ -103,6 +105,7 @@ class BusPublisher:
                 "ticks": s.ticks,
                 "contacts": s.contacts,
                 "bad_messages": s.bad_contacts,
+                "rule_changes": s.rule_changes,
             }
         }
 
@@ -155,6 +158,20 @@ class BusPublisher:
                 }
                 await self._pub(k, payload, headers)
             self.stats.contacts += len(contacts)
+
+    async def rules(self, body: bytes, key: str) -> None:
+        """Publish alert rules saved on an API node to every partition as one step.
+
+        Every partition switches at this place of the feed (`app.bus.rules_update`); ``key``
+        (the contacts stream's sequence) names the step once, as for contacts.
+        """
+        async with self.lock:
+            step = self._step()
+            for k in range(self.layout.partitions):
+                headers = {messages.KIND: "rules", messages.STEP: step,
+                           messages.MSG_ID: f"rules:{key}:{k}"}  # fmt: skip
+                await self._pub(k, body, headers)
+            self.stats.rule_changes += 1
 
     async def _clocked(self, batch: Batch) -> None:
         """Assign slices to a judged batch and publish it to every partition, as one step."""
@@ -253,7 +270,7 @@ async def run_ingest(
     if contacts:
         pump = asyncio.create_task(
             pump_contacts(publisher.js, publisher.layout, publisher.contacts, stop,
-                          bad=publisher.bad_contacts),
+                          bad=publisher.bad_contacts, rules=publisher.rules),
             name="bus contacts",
         )  # fmt: skip
     reporter = asyncio.create_task(

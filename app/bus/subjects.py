@@ -66,6 +66,12 @@ class Layout:
     def contacts_subject(self) -> str:
         return f"{self.prefix}.contacts"
 
+    # alert rules an admin saved on an API node: in the contacts stream, so ingest gives them
+    # to every partition as one step of its sequence, and every API node takes them too
+    @property
+    def rules_subject(self) -> str:
+        return f"{self.prefix}.control.rules"
+
     # events: engine workers -> store worker
     @property
     def events_stream(self) -> str:

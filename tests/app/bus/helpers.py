@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,7 +20,9 @@ from nats.js import JetStreamContext
 from ais_ingest.decoder import Decoder
 from ais_ingest.records import Batch
 from app.bus.codec import decode_events, triaged_from_state, triaged_to_state
+from app.bus.contacts import pump_contacts
 from app.bus.engine_start import EngineFactory
+from app.bus.ingest_worker import BusPublisher
 from app.bus.setup import engine_factory
 from app.bus.subjects import Layout
 from app.settings import ServiceSettings
@@ -231,3 +234,21 @@ async def wait_for(cond: object, timeout: float, what: str) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+async def run_pump(
+    js: JetStreamContext, layout: Layout, pub: BusPublisher, done: Callable[[], bool], what: str
+) -> None:
+    """Run ingest's pump of the contacts stream (contacts and rules) until ``done()``."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(pump_contacts(js, layout, pub.contacts, stop,
+                                             bad=pub.bad_contacts, rules=pub.rules))  # fmt: skip
+
+    async def given() -> bool:
+        return done()
+
+    try:
+        await wait_for(given, 120, what)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)

@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from app.bus import messages
 from app.bus.codec import decode_contacts
 from app.bus.connect import connect, ensure_layout
-from app.bus.contacts import pump_contacts
 from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
 from app.cli import cli
@@ -27,7 +26,7 @@ from app.cli import contacts as _contacts  # noqa: F401  (registers the command)
 from app.live.targets import list_targets
 from app.store import open_store
 from geo.contacts import CONTACT_FIELDS, Contact, ContactKind
-from tests.app.bus.helpers import one_process_engine, wait_for
+from tests.app.bus.helpers import one_process_engine, run_pump, wait_for
 from tests.app.bus.procs import TOKEN, ApiNode
 from tests.app.bus.scenarios import contacts, feed
 from tests.app.bus.test_api_nodes import db_url, deployment
@@ -62,19 +61,8 @@ async def pumped(url: str, layout: Layout, n: int) -> BusPublisher:
         js = nc.jetstream()
         await ensure_layout(js, layout)
         pub = BusPublisher(js, layout)
-        stop = asyncio.Event()
-        task = asyncio.create_task(
-            pump_contacts(js, layout, pub.contacts, stop, bad=pub.bad_contacts)
-        )
-
-        async def given() -> bool:
-            return pub.stats.contacts + pub.stats.bad_contacts >= n
-
-        try:
-            await wait_for(given, 120, f"ingest to give {n} contacts to the partitions")
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 30)
+        await run_pump(js, layout, pub, lambda: pub.stats.contacts + pub.stats.bad_contacts >= n,
+                       f"ingest to give {n} contacts to the partitions")  # fmt: skip
         return pub
     finally:
         await nc.close()

@@ -24,9 +24,10 @@ from tests.app.bus.helpers import (
     engines_caught_up,
     expected,
     factory,
+    run_pump,
     wait_for,
 )
-from tests.app.bus.procs import TOKEN, api_node, worker_env
+from tests.app.bus.procs import TOKEN, ApiNode, api_node, worker_env
 from tests.app.bus.scenarios import feed
 
 #: Rules under which nothing is an alert: every event after them must say so.
@@ -88,7 +89,8 @@ async def test_rules_saved_mid_feed_decide_from_their_message_on_also_after_rest
         pub = BusPublisher(js, layout)
         for b in batches[:half]:
             await pub.batch(b)
-        await publish_rules(js, layout, QUIET)
+        await publish_rules(js, layout, QUIET)  # as an API node does; ingest gives it
+        await run_pump(js, layout, pub, lambda: pub.stats.rule_changes == 1, "ingest's rules")
         first = await _drain(js, kv, layout)
         assert [w.stats.rule_changes for w in first] == [1, 1]
         snap = await snapshots.load(kv, 0)
@@ -113,29 +115,67 @@ async def test_rules_saved_mid_feed_decide_from_their_message_on_also_after_rest
     assert counts == {p: len(v) for p, v in expected(capture, 2).items()}
 
 
-@pytest.mark.timeout(180)
-async def test_rules_saved_on_an_api_node_go_to_every_partition(
+async def _steps(js: JetStreamContext, layout: Layout) -> dict[int, list[tuple[str, str]]]:
+    """Every partition's record messages: (kind, ingest's step)."""
+    info = await js.stream_info(layout.records_stream)
+    out: dict[int, list[tuple[str, str]]] = {}
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(layout.records_stream, seq)
+        part = int((msg.subject or "").rsplit(".", 1)[1])
+        kind = messages.kind_of(msg.headers)
+        out.setdefault(part, []).append((kind, (msg.headers or {}).get(messages.STEP, "")))
+    return out
+
+
+def _get_rules(node: ApiNode) -> dict[str, Any]:
+    with httpx.Client(base_url=node.base, timeout=60,
+                      headers={"Authorization": f"Bearer {TOKEN}"}) as c:  # fmt: skip
+        r = c.get("/api/v1/alert-rules")
+        r.raise_for_status()
+        return dict(r.json())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_rules_saved_on_an_api_node_reach_every_node_and_partition_at_one_step(
     system_nats: str, prefix: str, tmp_path: Path
 ) -> None:
     layout = Layout(prefix, 2)
     env = worker_env(tmp_path, system_nats, prefix, 2, f"sqlite:///{tmp_path / 'mare.sqlite'}")
-    node = await asyncio.to_thread(api_node, tmp_path, env, "a")
+    a = await asyncio.to_thread(api_node, tmp_path, env, "a")
+    b = await asyncio.to_thread(api_node, tmp_path, env, "b")
+    nc = await connect(system_nats, name="test")
     try:
-        async with httpx.AsyncClient(base_url=node.base, timeout=60) as c:
+        assert await asyncio.to_thread(_get_rules, b) != QUIET
+        js = nc.jetstream()
+        pub = BusPublisher(js, layout)
+        batches = decode_file(feed("smuggling"))
+        for batch in batches[:3]:
+            await pub.batch(batch)
+        async with httpx.AsyncClient(base_url=a.base, timeout=60) as c:
             r = await c.put(
                 "/api/v1/alert-rules", json=QUIET, headers={"Authorization": f"Bearer {TOKEN}"}
             )
         assert r.status_code == 200, r.text
-    finally:
-        node.proc.terminate()
-        node.proc.wait(30)
-    nc = await connect(system_nats, name="test")
-    try:
-        js = nc.jetstream()
+
+        async def b_has_them() -> bool:
+            return await asyncio.to_thread(_get_rules, b) == QUIET
+
+        await wait_for(b_has_them, 60, "node b to answer the rules saved on node a")
+        await run_pump(js, layout, pub, lambda: pub.stats.rule_changes == 1, "ingest's rules")
+        for batch in batches[3:6]:
+            await pub.batch(batch)
+        steps = await _steps(js, layout)
         at = await _rules_seq(js, layout)
         bodies = [decode_rules((await js.get_msg(layout.records_stream, s)).data or b"")
                   for s in at.values()]  # fmt: skip
     finally:
         await nc.close()
+        for node in (a, b):
+            node.proc.terminate()
+            node.proc.wait(30)
     assert sorted(at) == [0, 1]
     assert bodies == [QUIET, QUIET]
+    # one step of ingest's sequence, at the same place of every partition's stream
+    assert steps[0] == steps[1]
+    assert [k for k, _ in steps[0]] == ["batch"] * 3 + ["rules"] + ["batch"] * 3
