@@ -9,23 +9,26 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from nats.js import JetStreamContext
+from nats.js.kv import KeyValue
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.records import Batch
 from app.bus.codec import decode_events, triaged_from_state, triaged_to_state
+from app.bus.connect import connect, ensure_layout
 from app.bus.contacts import pump_contacts
 from app.bus.engine_start import EngineFactory
 from app.bus.ingest_worker import BusPublisher
 from app.bus.setup import engine_factory
 from app.bus.subjects import Layout
 from app.settings import ServiceSettings
+from geo.contacts import Contact
 from geo.engine import Engine
 from geo.triage import Triage, Triaged
 from tests.app.api.conftest import EVERY_EVENT_RULES
@@ -252,3 +255,40 @@ async def run_pump(
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+
+
+async def publish_capture(url: str, layout: Layout, capture: Path) -> None:
+    """Publish the capture as one process takes it (its batches, then the end of input)."""
+    nc = await connect(url, name="test-ingest")
+    try:
+        js = nc.jetstream()
+        await ensure_layout(js, layout)
+        pub = BusPublisher(js, layout)
+        for b in decode_file(capture):
+            await pub.batch(b)
+        await pub.flush()
+    finally:
+        await nc.close()
+
+
+async def publish_batches(
+    js: JetStreamContext,
+    layout: Layout,
+    batches: Sequence[Batch],
+    *,
+    end: bool,
+    first: list[Contact] | None = None,
+) -> KeyValue:
+    """Put the batches on the bus (and the end of input if ``end``); return the snapshot store.
+
+    ``first``: contacts that go before the batches, as ingest gives them (one step).
+    """
+    kv = await ensure_layout(js, layout)
+    pub = BusPublisher(js, layout)
+    if first:
+        await pub.contacts(first, "first")
+    for b in batches:
+        await pub.batch(b)
+    if end:
+        await pub.flush()
+    return kv

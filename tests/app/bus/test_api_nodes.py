@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -20,8 +19,9 @@ import psycopg
 import pytest
 
 from app.bus.subjects import Layout
-from tests.app.bus.helpers import one_process_engine, wait_for
-from tests.app.bus.procs import TOKEN, ApiNode, Worker, api_node, worker_env
+from tests.app.bus.conftest import Deployment
+from tests.app.bus.helpers import one_process_engine, publish_capture, wait_for
+from tests.app.bus.procs import TOKEN, ApiNode
 from tests.app.bus.scenarios import feed
 from tests.app.bus.test_failures import (
     acked_some,
@@ -30,18 +30,6 @@ from tests.app.bus.test_failures import (
     publish_slowly,
     store_consumers,
 )
-from tests.app.bus.test_worker_processes import publish
-from tests.app.store.conftest import create_database, drop_database
-
-
-@pytest.fixture
-def db_url() -> Iterator[str]:
-    from app.store import open_store
-
-    url = create_database("mare_bus_api")
-    open_store(url, upgrade=True).close()
-    yield url
-    drop_database(url)
 
 
 class Reader(threading.Thread):
@@ -81,15 +69,6 @@ class Reader(threading.Thread):
                     return
 
 
-def deployment(
-    tmp: Path, url: str, layout: Layout, db_url: str
-) -> tuple[list[Worker], list[ApiNode]]:
-    """An engine worker (every partition), the store worker and two API nodes, started."""
-    env = worker_env(tmp, url, layout.prefix, layout.partitions, db_url)
-    workers = [Worker(tmp, env, "engine"), Worker(tmp, env, "store")]
-    return workers, [api_node(tmp, env, "a"), api_node(tmp, env, "b")]
-
-
 def stored_alerts(url: str) -> dict[int, int]:
     """Stored alerts: id -> the id of its latest publication (numbered by the store worker)."""
     with psycopg.connect(url) as conn:
@@ -101,10 +80,11 @@ def stored_alerts(url: str) -> dict[int, int]:
 @pytest.mark.postgis
 @pytest.mark.timeout(300)
 async def test_client_resumes_on_another_api_node_without_a_gap(
-    system_nats: str, prefix: str, tmp_path: Path, db_url: str
+    system_nats: str, prefix: str, db_url: str, deploy: Callable[[Layout], Deployment]
 ) -> None:
     layout = Layout(prefix, 1)
-    workers, nodes = deployment(tmp_path, system_nats, layout, db_url)
+    deployed = deploy(layout)
+    nodes = deployed.nodes
     reader = Reader(nodes)
     reader.start()
 
@@ -123,10 +103,7 @@ async def test_client_resumes_on_another_api_node_without_a_gap(
             await asyncio.sleep(0.1)
     finally:
         reader.stop.set()
-        logs = [w.stop() for w in workers]
-        for n in nodes:
-            n.proc.terminate()
-            n.proc.wait(30)
+        logs = deployed.stop()
     seqs = [s for s, _ in reader.got]
     assert reader.moves == 1, nodes[0].output()
     assert want and set(want) == {a["id"] for _, a in reader.got}, (logs, nodes[1].output())
@@ -151,10 +128,11 @@ def answers(node: ApiNode, mmsi: int) -> tuple[dict[str, Any], dict[str, Any]]:
 @pytest.mark.postgis
 @pytest.mark.timeout(300)
 async def test_every_api_node_answers_risk_and_intercepts_as_one_process(
-    system_nats: str, prefix: str, tmp_path: Path, db_url: str
+    system_nats: str, prefix: str, deploy: Callable[[Layout], Deployment]
 ) -> None:
     layout = Layout(prefix, 2)
-    workers, nodes = deployment(tmp_path, system_nats, layout, db_url)
+    deployed = deploy(layout)
+    nodes = deployed.nodes
     capture = feed("smuggling")
     ref = one_process_engine(capture)
     risky = sorted(m for m in ref.book if ref.vessel_risk(m).score > 0 and m % 2 == 0)[:4]
@@ -172,15 +150,12 @@ async def test_every_api_node_answers_risk_and_intercepts_as_one_process(
         return got == [want[m] for _ in nodes for m in risky]
 
     try:
-        await publish(system_nats, layout, capture)
+        await publish_capture(system_nats, layout, capture)
         await drained(system_nats, layout, engine_consumers(layout) + store_consumers(layout))
         await wait_for(caught_up, 120, "both API nodes to answer each vessel's risk")
         seen = {m: [await asyncio.to_thread(answers, n, m) for n in nodes] for m in risky}
     finally:
-        logs = [w.stop() for w in workers]
-        for n in nodes:
-            n.proc.terminate()
-            n.proc.wait(30)
+        logs = deployed.stop()
     for m, ((risk_a, icpt_a), (risk_b, icpt_b)) in seen.items():
         assert risk_a == risk_b, (m, logs)
         assert [c["points"] for c in risk_a["contributions"]] == [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,11 @@ from app.cli import contacts as _contacts  # noqa: F401  (registers the command)
 from app.live.targets import list_targets
 from app.store import open_store
 from geo.contacts import CONTACT_FIELDS, Contact, ContactKind
-from tests.app.bus.helpers import one_process_engine, run_pump, wait_for
+from tests.app.bus.conftest import Deployment
+from tests.app.bus.helpers import one_process_engine, publish_capture, run_pump, wait_for
 from tests.app.bus.procs import TOKEN, ApiNode
 from tests.app.bus.scenarios import contacts, feed
-from tests.app.bus.test_api_nodes import db_url, deployment
 from tests.app.bus.test_failures import drained, engine_consumers, store_consumers
-from tests.app.bus.test_worker_processes import publish
-
-__all__ = ["db_url"]  # the fixture, shared with the API node tests
 
 T0 = 1_780_000_000_000
 
@@ -144,7 +142,7 @@ def fused_contacts(node: ApiNode) -> list[tuple[int | None, int | None]]:
 @pytest.mark.postgis
 @pytest.mark.timeout(420)
 async def test_contacts_posted_to_any_node_give_every_node_the_dark_targets(
-    system_nats: str, prefix: str, tmp_path: Path, db_url: str
+    system_nats: str, prefix: str, deploy: Callable[[Layout], Deployment]
 ) -> None:
     layout = Layout(prefix, 2)
     capture = feed("smuggling", hours=3.0)
@@ -154,7 +152,8 @@ async def test_contacts_posted_to_any_node_give_every_node_the_dark_targets(
     assert len({t["number"] % 2 for t in want}) == 2, "dark targets in both partitions"
     rows = [{k: v for k, v in c.to_dict().items() if k in CONTACT_FIELDS}
             for c in contacts(capture)]  # fmt: skip
-    workers, nodes = deployment(tmp_path, system_nats, layout, db_url)
+    deployed = deploy(layout)
+    nodes = deployed.nodes
 
     async def every_node_has_them() -> bool:  # a guard, not a measurement
         got = await asyncio.to_thread(lambda: [targets_of(n) for n in nodes])
@@ -165,13 +164,10 @@ async def test_contacts_posted_to_any_node_give_every_node_the_dark_targets(
         await asyncio.to_thread(post, nodes[0], rows[:half])
         await asyncio.to_thread(post, nodes[1], rows[half:])
         await pumped(system_nats, layout, len(rows))  # before the feed, as the reference
-        await publish(system_nats, layout, capture)
+        await publish_capture(system_nats, layout, capture)
         await drained(system_nats, layout, engine_consumers(layout) + store_consumers(layout))
         await wait_for(every_node_has_them, 180, "both API nodes to show the dark targets")
         fused = await asyncio.to_thread(fused_contacts, nodes[1])
     finally:
-        logs = [w.stop() for w in workers]
-        for n in nodes:
-            n.proc.terminate()
-            n.proc.wait(30)
+        logs = deployed.stop()
     assert fused == sorted(((o.mmsi, o.target) for o in ref.contacts.outcomes), key=str), logs

@@ -15,9 +15,14 @@ from app.bus.setup import engine_factory
 from app.bus.subjects import Layout
 from app.settings import ServiceSettings
 from geo.coverage import _STATION_BITS
-from tests.app.bus.helpers import decode_file, engines_caught_up, factory, wait_for
+from tests.app.bus.helpers import (
+    decode_file,
+    engines_caught_up,
+    factory,
+    publish_batches,
+    wait_for,
+)
 from tests.app.bus.scenarios import feed
-from tests.app.bus.test_partitions import publish
 
 
 def by_name(doc: dict[str, Any]) -> dict[tuple[str, int, str | None], tuple[int, int]]:
@@ -50,7 +55,7 @@ async def test_a_partition_without_its_snapshot_keeps_the_coverage_learnt(
     nc = await connect(system_nats, name="test")
     try:
         js = nc.jetstream()
-        kv = await publish(js, layout, decode_file(feed("default")), end=False)
+        kv = await publish_batches(js, layout, decode_file(feed("default")), end=False)
         stop = asyncio.Event()
         task = asyncio.create_task(run_engines(js, kv, layout, [0, 1], factory(), stop,
                                                snapshot_seconds=3600))  # fmt: skip

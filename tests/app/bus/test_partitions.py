@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from nats.js.client import JetStreamContext
-from nats.js.kv import KeyValue
 
-from ais_ingest.records import Batch
 from app.bus import slice_exchange, snapshots
 from app.bus.connect import connect, ensure_layout
 from app.bus.engine_worker import PartitionWorker, run_engines
-from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
-from geo.contacts import Contact
 from tests.app.bus.helpers import (
     State,
     bus_event_lists,
@@ -26,33 +20,11 @@ from tests.app.bus.helpers import (
     factory,
     fold_states,
     one_process,
+    publish_batches,
     versions,
     wait_for,
 )
 from tests.app.bus.scenarios import contacts, feed
-
-
-async def publish(
-    js: JetStreamContext,
-    layout: Layout,
-    batches: Sequence[Batch],
-    *,
-    end: bool,
-    first: list[Contact] | None = None,
-) -> KeyValue:
-    """Put the batches on the bus (and the end of input if ``end``); return the snapshot store.
-
-    ``first``: contacts that go before the batches, as ingest gives them (one step).
-    """
-    kv = await ensure_layout(js, layout)
-    pub = BusPublisher(js, layout)
-    if first:
-        await pub.contacts(first, "first")
-    for b in batches:
-        await pub.batch(b)
-    if end:
-        await pub.flush()
-    return kv
 
 
 async def run_bus(
@@ -67,7 +39,7 @@ async def run_bus(
     try:
         js = nc.jetstream()
         first = contacts(capture) if with_contacts else None
-        kv = await publish(js, layout, decode_file(capture), end=True, first=first)
+        kv = await publish_batches(js, layout, decode_file(capture), end=True, first=first)
         workers: list[list[PartitionWorker]] = []
 
         async def worker(parts: list[int]) -> None:
@@ -182,7 +154,7 @@ async def test_a_partition_that_goes_quiet_snapshots_what_it_took_in(
     stop = asyncio.Event()
     try:
         js = nc.jetstream()
-        kv = await publish(js, layout, decode_file(feed("default"))[:3], end=False)
+        kv = await publish_batches(js, layout, decode_file(feed("default"))[:3], end=False)
         task = asyncio.create_task(
             run_engines(js, kv, layout, [0], factory(), stop, snapshot_seconds=2.0)
         )

@@ -11,29 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from app.bus.connect import connect, ensure_layout
-from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
-from tests.app.bus.helpers import decode_file, expected, fold_states, one_process, versions
+from tests.app.bus.helpers import expected, fold_states, one_process, publish_capture, versions
 from tests.app.bus.procs import Worker, worker_env
 from tests.app.bus.scenarios import feed
 from tests.app.bus.test_failures import drained, engine_consumers, published, sqlite_url
 
 PARTITIONS = 4
-
-
-async def publish(url: str, layout: Layout, capture: Path) -> None:
-    """Publish the capture as one process takes it (its batches, then the end of input)."""
-    nc = await connect(url, name="test-ingest")
-    try:
-        js = nc.jetstream()
-        await ensure_layout(js, layout)
-        pub = BusPublisher(js, layout)
-        for b in decode_file(capture):
-            await pub.batch(b)
-        await pub.flush()
-    finally:
-        await nc.close()
 
 
 @pytest.mark.slow
@@ -48,7 +32,7 @@ async def test_engine_worker_processes_give_the_events_of_one_process(
              for k in range(workers)]  # fmt: skip
     capture = feed("smuggling")
     try:
-        await publish(system_nats, layout, capture)
+        await publish_capture(system_nats, layout, capture)
         await drained(system_nats, layout, engine_consumers(layout))
     finally:
         logs = [w.stop() for w in procs]
