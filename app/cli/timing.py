@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ais_ingest.decoder import capture_time_ms, read_lines
 from ais_ingest.records import iso_utc
-from ais_ingest.sources.files import expand_paths
-from ais_ingest.sources.spec import SourceSpec
 from ais_ingest.stats import IngestStats
+
+if TYPE_CHECKING:  # the sources package imports asyncio: `mare ingest` only (0.02 s)
+    from ais_ingest.sources.spec import SourceSpec
 
 #: A capture whose sentences mostly carry no time of their own has no usable timestamps.
 UNTIMED_SHARE = 0.5
@@ -119,6 +121,8 @@ def ingest_untimed_message(specs: list[SourceSpec], stats: IngestStats) -> str |
         if spec.speed:
             fallbacks.append(f"{spec.name}: the wall clock of the replay (speed={spec.speed:g})")
             continue
+        from ais_ingest.sources.files import expand_paths
+
         for path in expand_paths(spec.paths):
             fallbacks.append(
                 f"{Path(path).name}: the file's modification time, {iso_utc(capture_time_ms(path))}"

@@ -82,11 +82,11 @@ try:
     main()
 except SystemExit as exc:
     assert not exc.code, exc.code
-print('pydantic_settings' in sys.modules)
+print('pydantic_settings' in sys.modules, 'asyncio' in sys.modules)
 """
 
 
-def _decode_probe(tmp_path: Path, env: dict[str, str]) -> tuple[bool, dict[str, int]]:
+def _decode_probe(tmp_path: Path, env: dict[str, str]) -> tuple[bool, bool, dict[str, int]]:
     stats = tmp_path / "stats.json"
     argv = ["decode", "--format", "none", "--stats", str(stats), CAPTURE, CAPTURE]
     out = subprocess.run(
@@ -98,14 +98,16 @@ def _decode_probe(tmp_path: Path, env: dict[str, str]) -> tuple[bool, dict[str, 
     )
     assert out.returncode == 0, out.stderr
     counts: dict[str, int] = json.loads(stats.read_text())
-    return out.stdout.strip().splitlines()[-1] == "True", counts
+    settings, asyncio = out.stdout.strip().splitlines()[-1].split()
+    return settings == "True", asyncio == "True", counts
 
 
 def test_decode_starts_without_pydantic_settings_unless_a_decoder_knob_is_set(
     tmp_path: Path,
 ) -> None:
     """The capture twice: its second copy is all duplicates, unless the window is 0."""
-    imported, counts = _decode_probe(tmp_path, {})
+    imported, asyncio, counts = _decode_probe(tmp_path, {})
     assert not imported and counts["duplicate"] > 0
-    imported, counts = _decode_probe(tmp_path, {"mare_dedupe_seconds": "0"})
+    assert not asyncio  # the sources package (live feeds, asyncio) is `mare ingest`'s
+    imported, _, counts = _decode_probe(tmp_path, {"mare_dedupe_seconds": "0"})
     assert imported and counts["duplicate"] == 0
