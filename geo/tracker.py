@@ -293,6 +293,9 @@ class Tracker:
         self.alt: dict[int, list[AltTrack]] = {}  # by slot
         self.memory: dict[int, JumpMemory] = {}
         self.shared: dict[int, SharedEpisode] = {}
+        # The last jump episode reported per slot (start, latest time): a shared-MMSI episode
+        # opening soon after takes its start, so it updates that event (`_episode_start`).
+        self.jumped: dict[int, tuple[int, int]] = {}
         self.rejected = 0
         self._returned = False  # the last accepted jump went back to the track before a jump
 
@@ -464,6 +467,7 @@ class Tracker:
                 ):
                     alt.reported = True
                     events.append(self._excursion(mmsi, primary, alt, fix))
+                    self.jumped[s] = (events[-1].start_ms, fix.t)
             if ep is not None:
                 ep.tracks[0][1] = fix
                 ep.tracks[0][2] += 1
@@ -501,7 +505,8 @@ class Tracker:
                 return False, primary, n_fixes
             if alt.interleaved > 0:
                 ep = SharedEpisode(
-                    alt.anchor_t, primary, alt.first, fix, alt.count,
+                    self._episode_start(s, alt.anchor_t, fix.t, typical), primary, alt.first,
+                    fix, alt.count,
                     [[primary, primary, n_fixes], [alt.first, fix, alt.count]],
                 )  # fmt: skip
                 alt.member = True
@@ -518,6 +523,21 @@ class Tracker:
         alts.append(AltTrack(first=fix, last=fix, anchor_t=primary.t))
         self.alt[s] = alts[-cfg.max_tracks :]
         return False, primary, n_fixes
+
+    def _episode_start(self, s: int, start: int, t: int, typical: float = float("nan")) -> int:
+        """Start of a shared-MMSI episode opening at ``t``: that of a jump reported just before.
+
+        The first sign of a second transmitter is often a jump: the clone heard while the
+        vessel was not (a position jump), or two of its fixes between the vessel's (an
+        excursion). The same transmitters interleaving afterwards are the same conflict: the
+        episode takes that event's start (its key), so it updates it instead of adding a second
+        event (one per MMSI and period, the period being ``shared_quiet_s``, as an episode's
+        own), even where the tracks it lists were first heard a little before.
+        """
+        jump = self.jumped.pop(s, None)
+        if jump is None or t - jump[1] > self._timeout_ms(self.cfg.shared_quiet_s, typical):
+            return start
+        return jump[0]
 
     @staticmethod
     def _track_of(ep: SharedEpisode, alt: AltTrack) -> list[Any]:
@@ -560,13 +580,14 @@ class Tracker:
                 alt.first.t - mem.event_start <= cfg.jump_return_window_s * 1000
             ):
                 self._came_back(mmsi, mem, alt, events)
+                self.jumped[s] = (mem.event_start, alt.first.t)
                 self.memory[s] = JumpMemory(
                     before, mem.event_start, mem.details, mem.lat, mem.lon, returned=True
                 )
                 return
             # Back and forth between places: several transmitters, not one vessel that moved.
             ep = SharedEpisode(
-                mem.event_start, mem.before, before, before, 1,
+                self._episode_start(s, mem.event_start, fix.t), mem.before, before, before, 1,
                 [[alt.first, fix, alt.count], [before, before, n_fixes]],
             )  # fmt: skip
             self.shared[s] = ep
@@ -607,6 +628,7 @@ class Tracker:
             )
         )
         self.memory[s] = JumpMemory(before, before.t, info, alt.first.lat, alt.first.lon)
+        self.jumped[s] = (before.t, alt.first.t)
 
     def _came_back(self, mmsi: int, mem: JumpMemory, alt: AltTrack, events: list[Event]) -> None:
         details = dict(mem.details)
@@ -722,6 +744,7 @@ class Tracker:
             "alt": {str(k): [asdict(a) for a in v] for k, v in self.alt.items()},
             "memory": {str(k): asdict(v) for k, v in self.memory.items()},
             "shared": {str(k): ep_state(v) for k, v in self.shared.items()},
+            "jumped": {str(k): list(v) for k, v in self.jumped.items()},
             "rejected": self.rejected,
         }
 
@@ -761,4 +784,5 @@ class Tracker:
             self.shared[int(k)] = SharedEpisode(
                 v["start"], a, b0, b1, v["fixes_b"], tracks, int(v.get("switches", 0))
             )
+        self.jumped = {int(k): (int(v[0]), int(v[1])) for k, v in obj.get("jumped", {}).items()}
         self.rejected = int(obj["rejected"])

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ais_ingest.records import Record
 from geo.events import Event, EventKind
-from tests.geo.engine_scenarios import of_kind, run, static, track
+from tests.geo.engine_scenarios import ms, of_kind, pos, run, static, track
 
 V = 273000001
 BG = 247900002
@@ -99,3 +99,28 @@ def test_names_flipping_between_two_values_fire_at_most_once(runs: list[int]) ->
     recs += track(V, 0, t, 120, 35.0, 13.0, 10.0, 90.0)
     changes = of_kind(run(recs), EventKind.IDENTITY_CHANGE)
     assert len(changes) <= 1
+
+
+def test_a_clone_first_heard_while_the_vessel_was_not_is_one_episode_not_a_jump_and_one() -> None:
+    """The clone's fixes while the vessel is out of reception read as a jump; once the two
+    interleave that is the same conflict: the episode takes the jump's start and replaces it."""
+    a = heard(track(V, 0, 3 * HOUR, 60, 36.0, 14.0, 10.0, 90.0), [(0, 0.5), (40 / 60, 3)])
+    b = track(V, 31 * 60 + 20, 3 * HOUR, 60, 38.5, 18.0, 9.0, 0.0)  # ~200 nm away
+    events = run(a + b + background(3))
+    assert kinds(events) == {EventKind.POSITION_JUMP: 1}
+    (ep,) = events
+    assert ep.details["cause"] == "shared_mmsi"
+    assert ep.start_ms <= ms(31 * 60)  # from the first sign of the clone, the jump
+
+
+def test_an_excursion_then_a_third_transmitter_are_one_episode() -> None:
+    """As AISHub heard MMSI 244711426 (2015): an odd first fix, then three transmitters 14 to
+    110 nm apart interleaving every few seconds: one shared_mmsi episode, no excursion beside it."""
+    odd = [pos(0, V, 52.0433, 5.1012, 0.0, 100.7)]
+    moored = track(V, 6, 180, 9, 51.7781, 5.3381, 0.0, 0.0)
+    under_way = track(V, 6.5, 180, 12, 52.0019, 5.2018, 8.5, 295.0)
+    far = track(V, 30, 180, 15, 53.3176, 6.9380, 0.0, 0.0)
+    events = run(odd + moored + under_way + far)
+    assert kinds(events) == {EventKind.POSITION_JUMP: 1}
+    assert events[0].details["cause"] == "shared_mmsi"
+    assert len(events[0].details["tracks"]) == 3
