@@ -216,7 +216,8 @@ class GapDetector:
         keep_sampling(ctx, fleet, after)
         for (a, b), (skey, skey_t) in zip(redo, stored, strict=True):
             self._one_by_one(ctx, fleet, a, b, skey, skey_t, known, typical, thr, gap)
-        use = known & ~gap & (ctx.prev_t >= 0)
+        # (a vessel whose only interval before was a gap has no sampling of its own yet: NaN)
+        use = known & ~np.isnan(typical) & ~gap & (ctx.prev_t >= 0)
         if use.any():
             w = np.clip(dt[use], 1e-3, self.cfg.gap_sampling_cap_s)
             own = np.clip(typical[use], 1e-3, self.cfg.gap_sampling_cap_s)

@@ -69,3 +69,17 @@ def test_batch_run_reports_the_same_episode_as_live() -> None:
     # opened, its present state at 21:30 and 22:00 of event time, closed: one episode
     assert [e.open for e in raw] == [True, True, True, False]
     assert len({e.key() for e in raw}) == 1
+
+
+def test_a_vessel_whose_first_interval_was_a_gap_leaves_the_feeds_sampling_sound() -> None:
+    """Its next intervals have no sampling of its own behind them (the gap is not sampling):
+    they must not enter the feed's mean as NaN (a cast to integers made it -2**63, and every
+    vessel new to the feed was then held to a sampling of zero)."""
+    eng = make_engine()
+    others = track(247000036, 0, 12 * 3600, 60, 35.0, 13.0, 8.0, 45.0)
+    back = track(247000037, 0, 0, 10, 34.5, 12.0, 12.0, 90.0)
+    back += track(247000037, 9 * 3600, 9 * 3600 + 600, 10, 34.5, 13.5, 12.0, 90.0)
+    for b in batches(others + back, [100] * 20):
+        eng.process(b)
+    feed = eng.gaps.feed_sampling_s()
+    assert feed is not None and 30.0 < feed < 120.0
