@@ -101,6 +101,9 @@ class EngineConfig:
         Watch's 12 h, which are set for satellite revisit times. Type 27 (long-range, often via
         satellite) gets 6 h, as Skylight. Vessels last seen in a port or anchorage zone are not
         gaps.
+    gap_min_fixes
+        A silence counts only after a vessel's second fix: one report of a ship never heard
+        again shows no transmitter that stopped (a receiver's fringe, a night of ducting).
     coverage_cell_deg, coverage_window_s, coverage_min_evidence, coverage_good
         Receiver coverage learned from the feed (`geo.coverage`): cells of 0.1 deg (~6 nm,
         finer than the few-mile fringe of a shore station's range), a sliding window of 24 h
@@ -259,6 +262,7 @@ class EngineConfig:
     gap_sampling_cap_s: float = 3600.0
     gap_sampling_half_life_s: float = 3 * 3600.0
     gap_sampling_min_fixes: int = 20
+    gap_min_fixes: int = 2
 
     coverage_cell_deg: float = 0.1
     coverage_window_s: float = 24 * 3600.0

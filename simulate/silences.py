@@ -18,7 +18,9 @@ not a second transmitter on someone else's MMSI). Every ``ais_gap`` label says w
   heard or from the last fix heard to the end of the capture or of the vessel's voyage (then
   ``open``). One shorter than 1.2 times its threshold is ``optional`` too: whether a detector
   sees it past the threshold turns on a reported speed a tenth of a knot either side of a band;
-  and so is one the engine's sampling rule does not count as a gap (see `_sampled_well`);
+  and so is one the engine's sampling rule does not count as a gap (see `_sampled_well`), and
+  one after the vessel's first fix heard (a vessel heard once shows no transmitter that
+  stopped: the engine's ``gap_min_fixes``; the same holds for a switch-off, `simulate.truth`);
 - ``outage``: a silence that a station's outage made (`simulate.reporting.Outage`): take out
   the minutes when the outage took the reception the vessel would have had (`outage_ms`), and
   what is left is not past the threshold. Not dark, and not the vessel out of range: the
@@ -151,6 +153,8 @@ class SilenceTruth:
                 if down_ms and b - a - down_ms <= thr:
                     lab = self._outage_label(lab, down_ms)
                 elif down_ms or not self._sampled_well(t[: k + 1], b - a):
+                    lab.details["optional"] = True
+                elif k + 1 < _CFG.gap_min_fixes:  # heard once: no silence to speak of
                     lab.details["optional"] = True
                 labels.append(lab)
         return labels

@@ -27,6 +27,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import shape
 
+from geo.config import EngineConfig
 from geo.events import format_time
 from simulate.agent import PlannedLabel
 from simulate.world import haversine_m
@@ -140,6 +141,9 @@ ENCOUNTER_MIN_MS = 20 * 60_000
 #: one could be a corrupt report (the engine's ``identity_confirm``), and a vessel that sails
 #: out of range after its first new report has not shown the change to anyone.
 IDENTITY_MIN_STATICS = 2
+#: A switch-off after the vessel's first fix received is ``optional``: one report of a vessel
+#: never heard again shows no transmitter that stopped (the engine's ``gap_min_fixes``).
+GAP_MIN_FIXES = EngineConfig().gap_min_fixes
 
 
 def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None:
@@ -184,6 +188,8 @@ def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None
             details = {"duration_minutes": round((end - start) / 60_000, 1),
                        "distance_nm": round(dist / 1852, 2),
                        "implied_speed_kn": round(dist / 1852 / max(hours, 1e-9), 2)}  # fmt: skip
+            if len(before) < GAP_MIN_FIXES:
+                details["optional"] = True
     elif p.rule == "spoof":
         spoofed = t[~genuine]
         spoofed = spoofed[(spoofed >= p.start) & (spoofed <= p.end)]

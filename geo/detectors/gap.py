@@ -15,6 +15,12 @@ or ``gap_sampling_min_fixes`` fixes (its first satellite pass, say) its own samp
 and the feed's is taken (`GapDetector.feed_sampling_s`: seconds on a terrestrial feed, an hour
 on a satellite one); before the feed's is known either, only a silence over 6 h is a gap.
 
+A vessel heard only once (``gap_min_fixes``) has no silence to speak of: nothing showed it
+transmitting, and one report of a ship never heard again is what a receiver's fringe, or a
+night of ducting, hands a feed every hour (a capture of sample messages is all such vessels).
+Global Fishing Watch likewise counts a gap only for a vessel with a track of regular positions
+before it.
+
 A gap is reported once, when the vessel reappears (duration, distance, implied speed); in live
 mode an open "went dark" alert with the same episode key is raised at the first slice end after
 the threshold passed, and the closing event updates it.
@@ -224,6 +230,9 @@ class GapDetector:
             self.pending[0] += int(np.rint(w * np.log2(own) * _PRIOR_Q).astype(np.int64).sum())
             self.pending[1] += int(np.rint(w * 1000.0).astype(np.int64).sum())
         ctx.gap = gap
+        # fixes of the vessel up to and including the one before each silence
+        group = np.repeat(np.arange(len(ctx.starts) - 1), np.diff(ctx.starts))
+        before = fleet.n_fixes[ctx.slot] + np.arange(len(ctx)) - ctx.starts[:-1][group]
         events: list[Event] = []
         for i in np.flatnonzero(gap).tolist():
             s = int(ctx.slot[i])
@@ -232,8 +241,8 @@ class GapDetector:
             cover = self.cover.pop(s, None)
             self.thr.pop(s, None)
             self.last.pop(s, None)
-            if ctx.prev_supp[i]:
-                continue  # silent in port or at anchorage: not a gap at sea
+            if ctx.prev_supp[i] or before[i] < self.cfg.gap_min_fixes:
+                continue  # silent in port or at anchorage, or heard once: not a gap at sea
             down = not alerted and self._outage(s, int(ctx.prev_t[i]), int(ctx.t[i]), float(thr[i]))
             self.held.discard(s)
             if down:
@@ -368,6 +377,7 @@ class GapDetector:
             self._sampling_at_last_fix(fleet, n),
         )
         due = (t >= 0) & ~fleet.supp[:n] & ((boundary_ms - t) / 1000.0 > thr)
+        due &= fleet.n_fixes[:n] >= self.cfg.gap_min_fixes
         events: list[Event] = []
         for s in np.flatnonzero(due).tolist():
             if s in self.dark:

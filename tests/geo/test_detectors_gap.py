@@ -71,6 +71,29 @@ def test_batch_run_reports_the_same_episode_as_live() -> None:
     assert len({e.key() for e in raw}) == 1
 
 
+def test_a_vessel_heard_once_is_never_dark_open_or_closed() -> None:
+    """As libais's sample capture (USCG, 2012): vessels heard once among a station's reports
+    of others for days. One report shows no transmitter that stopped: no alert."""
+    once = track(247000031, 0, 0, 10, 34.0, 12.0, 12.0, 90.0)
+    once_back = track(247000032, 0, 0, 10, 34.5, 12.0, 12.0, 90.0)
+    once_back += track(247000032, 9 * 3600, 9 * 3600, 10, 34.5, 13.5, 12.0, 90.0)
+    others = track(247000033, 0, 9 * 3600 + 60, 60, 35.0, 13.0, 8.0, 45.0)
+    eng = make_engine()
+    events = []
+    for b in batches(once + once_back + others, [200] * 40):
+        events += eng.process(b)
+        events += eng.advance(max(r.time_ms for r in b.records()))
+    events += eng.flush()
+    assert of_kind(events, EventKind.AIS_GAP) == []
+
+
+def test_a_vessel_heard_twice_before_its_silence_is_dark() -> None:
+    recs = track(247000034, 0, 10, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += track(247000035, 0, 4 * 3600, 60, 35.0, 13.0, 8.0, 45.0)
+    (gap,) = of_kind(run(recs), EventKind.AIS_GAP)
+    assert gap.mmsi == 247000034 and gap.end_ms is None
+
+
 def test_a_vessel_whose_first_interval_was_a_gap_leaves_the_feeds_sampling_sound() -> None:
     """Its next intervals have no sampling of its own behind them (the gap is not sampling):
     they must not enter the feed's mean as NaN (a cast to integers made it -2**63, and every
