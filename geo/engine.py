@@ -302,11 +302,11 @@ class Engine:
         """Close the current slice, as live mode would a minute later (end of a capture).
 
         Records the clock guard still holds are judged first (`ClockGuard.finish`). Then every
-        encounter, loitering, "went dark" gap and zone dwell still open is emitted once more in
-        its state at the end (same key, ``end`` null, ``details.ongoing_until`` its last
-        observation: for a gap the feed's last time, when the vessel was still silent; its
-        duration so far), so the last version of each episode is its final one, not the one
-        that first passed the threshold.
+        encounter, loitering, "went dark" gap, zone dwell and shared-MMSI episode still open is
+        emitted once more in its state at the end (same key, ``end`` null,
+        ``details.ongoing_until`` its last observation: for a gap the feed's last time, when
+        the vessel was still silent; its duration so far), so the last version of each episode
+        is its final one, not the one that first passed the threshold.
         """
         events: list[Event] = []
         tail = self.clock.finish(self.watermark, self._last_fix)
@@ -321,7 +321,7 @@ class Engine:
         events += self.contacts.flush(self._near, self._zone_of)
         events += self.encounters.ongoing() + self.loiter.ongoing(self.fleet)
         events += self.gaps.ongoing(self.fleet, until, self._near)
-        events += self.zone_det.ongoing(self.fleet)
+        events += self.zone_det.ongoing(self.fleet) + self._shared_ongoing()
         self._remember(events)
         return events
 
@@ -370,11 +370,16 @@ class Engine:
         done = {ev.key() for ev in fresh}
         gaps = self.gaps.ongoing(self.fleet, b, self._near, lambda t0: b - t0 <= dbl or doubled(t0))
         others = self.encounters.ongoing() + self.loiter.ongoing(self.fleet)
+        others += self._shared_ongoing()
         return [
             ev
             for ev in gaps + [ev for ev in others + self.zone_det.ongoing(self.fleet) if due(ev)]
             if ev.key() not in done
         ]
+
+    def _shared_ongoing(self) -> list[Event]:
+        """Open shared-MMSI episodes in their present state, with their names."""
+        return [self._with_names(ev) for ev in self.tracker.ongoing(self.fleet.mmsi)]
 
     def _timers(self, boundary: int) -> list[Event]:
         return (

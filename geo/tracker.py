@@ -21,10 +21,12 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   MMSI. That is one ``position_jump`` episode (cause ``shared_mmsi``) per MMSI and period,
   listing every track seen (first and last fix, fixes) and, from the engine, the names; further
   transmitters join it, and it stays open until only one track has been heard for
-  ``shared_quiet_s``. The detectors follow one track at a time: the one followed before, until
-  it falls silent (``shared_switch_s``, or two of its report intervals) while another reports,
-  then that one, taken as it is (flagged ``moved``, no jump event: the episode already says
-  why).
+  ``shared_quiet_s``. The jumps and excursions that were its first signs (the clone heard
+  while the vessel was not) are the same episode: every position_jump event of an MMSI within
+  that period takes the first one's start, its key (`Tracker._episode_start`). The detectors
+  follow one track at a time: the one followed before, until it falls silent
+  (``shared_switch_s``, or two of its report intervals) while another reports, then that one,
+  taken as it is (flagged ``moved``, no jump event: the episode already says why).
 
 Timeouts are in event time and stretch with the vessel's own sampling (``gap_sampling_k``
 report intervals, the median of its last three, when that is longer): a vessel seen once an hour
@@ -37,7 +39,7 @@ slice is checked in a few vectorised operations; Python runs only for the vessel
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -55,7 +57,7 @@ from geo.detectors.base import (
     knots,
     nm,
 )
-from geo.events import Event, EventKind, Severity
+from geo.events import Event, EventKind, Severity, format_time
 
 _HOT = {
     "t": (np.int64, -1),
@@ -293,8 +295,9 @@ class Tracker:
         self.alt: dict[int, list[AltTrack]] = {}  # by slot
         self.memory: dict[int, JumpMemory] = {}
         self.shared: dict[int, SharedEpisode] = {}
-        # The last jump episode reported per slot (start, latest time): a shared-MMSI episode
-        # opening soon after takes its start, so it updates that event (`_episode_start`).
+        # The position_jump episode of each slot (start, latest time): a jump, an excursion or a
+        # shared-MMSI episode soon after takes its start, so it updates that event
+        # (`_episode_start`).
         self.jumped: dict[int, tuple[int, int]] = {}
         self.rejected = 0
         self._returned = False  # the last accepted jump went back to the track before a jump
@@ -466,8 +469,9 @@ class Tracker:
                     and ep is None
                 ):
                     alt.reported = True
-                    events.append(self._excursion(mmsi, primary, alt, fix))
-                    self.jumped[s] = (events[-1].start_ms, fix.t)
+                    ev = self._excursion(mmsi, primary, alt, fix)
+                    start = self._episode_start(s, ev.start_ms, fix.t, typical)
+                    events.append(replace(ev, start_ms=start))
             if ep is not None:
                 ep.tracks[0][1] = fix
                 ep.tracks[0][2] += 1
@@ -525,19 +529,22 @@ class Tracker:
         return False, primary, n_fixes
 
     def _episode_start(self, s: int, start: int, t: int, typical: float = float("nan")) -> int:
-        """Start of a shared-MMSI episode opening at ``t``: that of a jump reported just before.
+        """Start (key) of a position_jump reported at ``t``: the last one's if that was recent.
 
-        The first sign of a second transmitter is often a jump: the clone heard while the
-        vessel was not (a position jump), or two of its fixes between the vessel's (an
-        excursion). The same transmitters interleaving afterwards are the same conflict: the
-        episode takes that event's start (its key), so it updates it instead of adding a second
-        event (one per MMSI and period, the period being ``shared_quiet_s``, as an episode's
-        own), even where the tracks it lists were first heard a little before.
+        Recent: within ``shared_quiet_s``, stretched with the vessel's sampling; else ``start``.
+
+        The first signs of a second transmitter are jumps: the clone heard while the vessel
+        was not (a position jump, and back), two of its fixes between the vessel's (an
+        excursion). Then the transmitters interleave and the shared-MMSI episode opens. All of
+        it is one conflict, one episode per MMSI and period (the period an episode's own): each
+        event takes the first one's start, so it updates that event instead of adding another,
+        even where the tracks it lists were first heard a little before.
         """
-        jump = self.jumped.pop(s, None)
-        if jump is None or t - jump[1] > self._timeout_ms(self.cfg.shared_quiet_s, typical):
-            return start
-        return jump[0]
+        jump = self.jumped.get(s)
+        if jump is not None and t - jump[1] <= self._timeout_ms(self.cfg.shared_quiet_s, typical):
+            start = jump[0]
+        self.jumped[s] = (start, t)
+        return start
 
     @staticmethod
     def _track_of(ep: SharedEpisode, alt: AltTrack) -> list[Any]:
@@ -579,8 +586,8 @@ class Tracker:
             if not mem.returned and (
                 alt.first.t - mem.event_start <= cfg.jump_return_window_s * 1000
             ):
+                self._episode_start(s, mem.event_start, alt.first.t)
                 self._came_back(mmsi, mem, alt, events)
-                self.jumped[s] = (mem.event_start, alt.first.t)
                 self.memory[s] = JumpMemory(
                     before, mem.event_start, mem.details, mem.lat, mem.lon, returned=True
                 )
@@ -615,11 +622,12 @@ class Tracker:
             "summary": f"position jumped {nm(d)} nm in {format_duration(max(dt, 0.0))}",
         }
         severity = Severity.HIGH if d > 50 * 1852 else Severity.MEDIUM
+        start = self._episode_start(s, before.t, alt.first.t)
         events.append(
             Event(
                 EventKind.POSITION_JUMP,
                 mmsi,
-                before.t,
+                start,
                 alt.first.t,
                 alt.first.lat,
                 alt.first.lon,
@@ -627,8 +635,7 @@ class Tracker:
                 details=info,
             )
         )
-        self.memory[s] = JumpMemory(before, before.t, info, alt.first.lat, alt.first.lon)
-        self.jumped[s] = (before.t, alt.first.t)
+        self.memory[s] = JumpMemory(before, start, info, alt.first.lat, alt.first.lon)
 
     def _came_back(self, mmsi: int, mem: JumpMemory, alt: AltTrack, events: list[Event]) -> None:
         details = dict(mem.details)
@@ -693,7 +700,21 @@ class Tracker:
         ep = self.shared.get(slot)
         return None if ep is None else self._shared_event(mmsi, ep, closed=False)
 
-    def _shared_event(self, mmsi: int, ep: SharedEpisode, *, closed: bool) -> Event:
+    def ongoing(self, mmsi_of: list[int]) -> list[Event]:
+        """Every open shared-MMSI episode in its present state (tracks, fixes, last heard).
+
+        The episode is emitted when it opens and when a transmitter joins; its tracks go on
+        reporting between. ``details.ongoing_until`` is the last fix of any of its tracks, and
+        the duration runs to it, so a capture's last version of the episode is its final one.
+        """
+        return [
+            self._shared_event(mmsi_of[s], ep, closed=False, ongoing=True)
+            for s, ep in sorted(self.shared.items())
+        ]
+
+    def _shared_event(
+        self, mmsi: int, ep: SharedEpisode, *, closed: bool, ongoing: bool = False
+    ) -> Event:
         a, b = ep.track_a, ep.first_b
         d = distance_m(a.lon, a.lat, b.lon, b.lat)
         tracks = [
@@ -723,6 +744,13 @@ class Tracker:
             details["track_b_last"] = _fix_dict(ep.last_b)
             details["track_b_fixes"] = ep.fixes_b
             details["summary"] += f", for {format_duration((ep.last_b.t - ep.start) / 1000.0)}"
+        elif ongoing:
+            until = max(max(int(tr[1].t) for tr in ep.tracks), ep.last_b.t)
+            dur = max(0.0, (until - ep.start) / 1000.0)
+            details["ongoing_until"] = format_time(until)
+            details["duration_s"] = round(dur, 1)
+            details["duration"] = format_duration(dur)
+            details["summary"] += f", for {format_duration(dur)} (ongoing)"
         return Event(
             EventKind.POSITION_JUMP,
             mmsi,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ais_ingest.records import Record
-from geo.events import Event, EventKind
+from geo.events import Event, EventKind, format_time
 from tests.geo.engine_scenarios import ms, of_kind, pos, run, static, track
 
 V = 273000001
@@ -124,3 +124,28 @@ def test_an_excursion_then_a_third_transmitter_are_one_episode() -> None:
     assert kinds(events) == {EventKind.POSITION_JUMP: 1}
     assert events[0].details["cause"] == "shared_mmsi"
     assert len(events[0].details["tracks"]) == 3
+
+
+def test_an_episode_open_at_the_end_of_a_capture_is_written_in_its_final_state() -> None:
+    """Item 4: the batch output's version lists every fix of its tracks and says until when
+    they were heard, not what it knew when the second transmitter was confirmed."""
+    a = track(V, 0, 6 * HOUR, 600, 36.0, 14.0, 9.0, 90.0)
+    b = track(V, 300, 6 * HOUR, 600, 43.0, 7.5, 6.0, 200.0)
+    (ep,) = run(a + b + background(6))
+    d = ep.details
+    assert ep.end_ms is None and d["cause"] == "shared_mmsi"
+    assert sum(tr["fixes"] for tr in d["tracks"]) == len(a) + len(b)
+    assert d["ongoing_until"] == format_time(max(r.time_ms for r in a + b))
+    assert d["duration_s"] == (max(r.time_ms for r in a + b) - ep.start_ms) / 1000
+
+
+def test_a_jump_an_excursion_then_interleaving_are_one_episode() -> None:
+    """A clone heard in bursts: three fixes while the vessel is silent (a jump), two between
+    its fixes (an excursion), then interleaved: one event, the episode, from the jump on."""
+    a = heard(track(V, 0, 2 * HOUR, 10, 36.0, 14.0, 10.0, 90.0), [(0, 0.25), (0.3, 2)])
+    b = track(V, 0.25 * HOUR + 15, 2 * HOUR, 30, 38.5, 18.0, 9.0, 0.0)
+    b = heard(b, [(0.25, 0.3), (0.4, 0.41), (0.6, 2)])
+    events = run(a + b + background(2))
+    assert kinds(events) == {EventKind.POSITION_JUMP: 1}
+    assert events[0].details["cause"] == "shared_mmsi"
+    assert events[0].start_ms <= ms(0.25 * HOUR + 15)
