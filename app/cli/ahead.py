@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from queue import Empty
+from queue import Empty, Full
 from typing import Any, Protocol
 
 from ais_ingest.decoder import Decoder, read_chunks
@@ -72,7 +72,9 @@ def decode_chunks(
         return
     ctx = multiprocessing.get_context("fork")
     queue: Any = ctx.Queue(maxsize=AHEAD_BATCHES)
-    child = ctx.Process(target=_child, args=(queue, captures, clocks, decoder), daemon=True)
+    child = ctx.Process(
+        target=_child, args=(queue, captures, clocks, decoder, os.getpid()), daemon=True
+    )
     child.start()
     try:
         while True:
@@ -112,20 +114,39 @@ def _decode(
     yield Decoded(-1, 0, 0, decoder.flush())
 
 
-def _child(queue: Any, captures: Sequence[Path], clocks: Sequence[Clock], decoder: Decoder) -> None:
+def _child(
+    queue: Any, captures: Sequence[Path], clocks: Sequence[Clock], decoder: Decoder, parent: int
+) -> None:
     """Decode in the forked child; send each item with the counters after it, or the error.
 
-    The queue pickles in a thread of its own, later: the counters go as a copy taken now.
+    The queue pickles in a thread of its own, later: the counters go as a copy taken now. A
+    parent killed without its cleanup (SIGTERM, SIGKILL) leaves the queue full and unread:
+    the child then stops within a second instead of waiting for ever.
     """
     try:
         for item in _decode(captures, clocks, decoder):
             counters = IngestStats()
             counters.merge([decoder.stats])
-            queue.put(("batch", item, counters))
+            if not _put(queue, ("batch", item, counters), parent):
+                return
     except (OSError, EOFError) as exc:
-        queue.put(("error", exc, None))
+        _put(queue, ("error", exc, None), parent)
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it
         pass
     finally:
         queue.close()
-        queue.join_thread()
+        if os.getppid() == parent:
+            queue.join_thread()
+        else:
+            queue.cancel_join_thread()
+
+
+def _put(queue: Any, message: tuple[str, Any, Any], parent: int) -> bool:
+    """Put ``message``, waiting while the parent lives; False once the parent is gone."""
+    while True:
+        try:
+            queue.put(message, timeout=1.0)
+            return True
+        except Full:
+            if os.getppid() != parent:
+                return False
