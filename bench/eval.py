@@ -35,7 +35,9 @@ shorter than ``gap_sampling_k`` of the longest sampling a vessel of the run can 
 report an hour a 4-hour silence is how the vessel is seen, not evidence of a switch-off; see
 `geo.detectors.gap`), and an encounter whose vessels were heard together inside it for under
 20 minutes (`simulate.truth`). The truth drops what no sampling shows at all (a spoof seen by one
-fix, a name change carried by one static message).
+fix, a name change carried by one static message). A clone's zone transitions (a second
+transmitter on a vessel's MMSI, heard crossing a zone) are ``optional``: the feed shows them
+under that MMSI, and which track a detector follows is its choice (`simulate.truth.ZoneTruth`).
 
 Shapes of real feeds (issue 12), each scored on its own: terrestrial (every report heard),
 decimated extracts (one report per vessel per 5, 10, 30, 60 min), satellite passes, shared MMSIs,

@@ -400,6 +400,12 @@ class Simulation:
             o = np.argsort(fix_t[g], kind="stable")
             scen = [agents[i].scenario for i in agent[g][o].tolist()]
             zt.observe(mmsi[g][o], fix_t[g][o], c["lon"][g][o], c["lat"][g][o], scen)
+            clone = np.array([ag.log_as is not None for ag in agents], dtype=np.bool_)[agent]
+            g = got & clone & (cls != "aircraft") & (mmsi != 0)
+            if zt.clones is not None and g.any():
+                o = np.argsort(fix_t[g], kind="stable")
+                scen = [agents[i].scenario for i in agent[g][o].tolist()]
+                zt.clones.observe(agent[g][o], fix_t[g][o], c["lon"][g][o], c["lat"][g][o], scen)
         return seq
 
     # -- statics -----------------------------------------------------------------------------
@@ -495,7 +501,7 @@ class Simulation:
             labels.append(lab)
         labels.extend(silences.out_of_range())
         if zt is not None:
-            zt.finish()
+            zt.finish(mmsi_of)
             labels.extend(zt.labels)
         if self.dark is not None:
             labels.extend(self.dark.labels(self.plan, log))

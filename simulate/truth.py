@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -301,13 +301,22 @@ class ZoneTruth:
     A visit of a zone with a dwell alert in which a fix shows the vessel still inside
     ``dwell_minutes`` after the entry is a ``zone_dwell`` from the entry to the exit, or to the
     vessel's last fix if it is still inside at the end (`finish`).
+
+    A second transmitter on a vessel's MMSI (a clone, `simulate.behaviours.add_shared_mmsis`)
+    crosses zones too, under that MMSI: heard alone for hours, it is all the feed shows of the
+    MMSI, and a detector follows it. Its transitions (`clones`, fed by agent) are labelled
+    ``optional``, neither asked for nor false: which of the tracks a detector follows at a time
+    is its choice.
     """
 
-    def __init__(self, zones: list[Zone]) -> None:
+    def __init__(self, zones: list[Zone], *, optional: bool = False) -> None:
         self.zones = [z for z in zones if z.alerts & {"entry", "exit", "dwell"}]
         self.state: dict[int, _Side] = {}
         self.labels: list[Label] = []
         self._dwell: dict[tuple[int, int], tuple[float, float]] = {}  # where each visit began
+        self.optional = optional
+        #: The clones' transitions, keyed by agent (`finish` names their MMSI).
+        self.clones: ZoneTruth | None = None if optional else ZoneTruth(zones, optional=True)
 
     def observe(self, mmsi: I64, t: I64, lon: F64, lat: F64, scenario: list[str]) -> None:
         """Feed the genuine fixes of one window (sorted by time)."""
@@ -379,7 +388,10 @@ class ZoneTruth:
                 self._dwell_label(m, z, since, t0, st.seen_in.pop(z, since), scen)
         kind = "zone_entry" if entered else "zone_exit"
         if (entered and "entry" in zone.alerts) or (not entered and "exit" in zone.alerts):
-            self.labels.append(Label(kind, m, t0, t0, scen, zone=zone.id, lon=lon, lat=lat))
+            self.labels.append(
+                Label(kind, m, t0, t0, scen, zone=zone.id, lon=lon, lat=lat,
+                      details={"optional": True} if self.optional else {})
+            )  # fmt: skip
 
     def _dwell_label(self, m: int, z: int, since: int, until: int, seen: int, scen: str) -> None:
         """Label a visit from ``since`` to ``until`` as a dwell if a fix shows it lasted.
@@ -395,18 +407,27 @@ class ZoneTruth:
         if seen - since < zone.dwell_minutes * 60_000:
             return
         details: dict[str, Any] = {"dwell_minutes": zone.dwell_minutes}
+        if self.optional:
+            details["optional"] = True
         self.labels.append(
             Label("zone_dwell", m, since, until, scen, zone=zone.id, lon=lon, lat=lat,
                   details=details)
         )  # fmt: skip
 
-    def finish(self) -> None:
-        """End of the capture: visits still going that passed their dwell time are dwells."""
+    def finish(self, mmsi_of: dict[int, int] | None = None) -> None:
+        """End of the capture: visits still going that passed their dwell time are dwells.
+
+        ``mmsi_of`` (agent -> MMSI) adds the clones' transitions, under the MMSI they used.
+        """
         for m, st in self.state.items():
             for z, since in sorted(st.entered.items()):
                 self._dwell_label(m, z, since, st.last_t, st.seen_in.get(z, since), st.scenario)
             st.entered.clear()
             st.seen_in.clear()
+        if self.clones is not None and mmsi_of is not None:
+            self.clones.finish()
+            self.labels += [replace(lab, mmsi=mmsi_of[lab.mmsi]) for lab in self.clones.labels]
+            self.clones.labels = []
 
 
 def write_truth(labels: list[Label], path: Path) -> None:

@@ -197,3 +197,17 @@ def test_stations_hear_fully_near_and_nothing_beyond_their_range() -> None:
 def test_a_network_needs_two_stations() -> None:
     with pytest.raises(ValueError):
         Network.of(("malta",))
+
+
+def test_a_clones_zone_transitions_are_optional_labels_under_the_mmsi_it_used(
+    tmp_path: Path,
+) -> None:
+    """A second transmitter on an MMSI, heard crossing a zone, is what the feed shows of that
+    MMSI: its transitions are neither asked of a detector nor false (issue 12's shared MMSIs)."""
+    zt = ZoneTruth(load_zones(_zone_file(tmp_path)))
+    _observe(zt, [247000001] * 3, [0, 1, 2], [12.5, 12.5, 12.5])  # the vessel, far away
+    assert zt.clones is not None
+    _observe(zt.clones, [7] * 6, [0, 1, 2, 3, 4, 5], [12.2, 12.2, 12.05, 12.05, 12.05, 12.2])
+    zt.finish({7: 247000001})
+    got = [(lab.kind, lab.mmsi, lab.details.get("optional")) for lab in zt.labels]
+    assert got == [("zone_entry", 247000001, True)]
