@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -45,6 +45,7 @@ from app.live.assets import load_assets_file
 from app.live.hub import Hub
 from app.live.picture import LivePicture
 from app.live.radar import RadarFeeds, wall_ms
+from app.live.radar import Store as RadarStore
 from app.live.relay import NmeaRelay
 from app.pipeline import Pipeline
 from app.pipeline.catchup import CatchUp, catch_up
@@ -191,7 +192,7 @@ async def start_service(app: FastAPI, settings: ServiceSettings) -> None:
         seq_recorder=recorder,
     )
     install(app, services)
-    radar = RadarFeeds(settings.radar_sources, radar_store(repo), services.fuse_contacts)
+    radar = RadarFeeds(settings.radar_sources, radar_store(repo, services), services.fuse_contacts)
     services.radar = radar
     started = False
     try:
@@ -293,18 +294,31 @@ async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay 
     return relay
 
 
-def radar_store(repo: Repo) -> Callable[[list[Contact]], Awaitable[list[Contact]]]:
-    """Return how radar feeds store their contacts: per feed, as ``radar:NAME``, unaudited."""
+def radar_store(repo: Repo, services: Services) -> RadarStore:
+    """Return how radar feeds store their contacts: per feed, as ``radar:NAME``, unaudited.
 
-    def write(contacts: list[Contact]) -> list[Contact]:
-        out: list[Contact] = []
+    On an API node each feed's second of contacts is stored as a POST too, in the same
+    transaction (`app.store.contact_posts`): the node's outbox sends it, or any other node's if
+    this one dies first, so a radar contact stored is a radar contact fused.
+    """
+
+    def write(contacts: list[Contact]) -> list[tuple[int | None, list[Contact]]]:
+        out: list[tuple[int | None, list[Contact]]] = []
+        on_bus = services.bus_feed is not None
         for name in sorted({c.source for c in contacts}):
             mine = [c for c in contacts if c.source == name]
-            out += add_contacts(repo.store, mine, actor=f"radar:{name}"[:64], via="radar",
-                                now_ms=wall_ms(), audit=False)  # fmt: skip
+            actor = f"radar:{name}"[:64]
+            if not on_bus:
+                out.append((None, add_contacts(repo.store, mine, actor=actor, via="radar",
+                                               now_ms=wall_ms(), audit=False)))  # fmt: skip
+                continue
+            posted = contact_posts.store_post(repo.store, mine, actor=actor, via="radar",
+                                              now_ms=wall_ms(), digest="", key=None, sent=False,
+                                              audit=False)  # fmt: skip
+            out.append((posted.id, posted.contacts))
         return out
 
-    async def store(contacts: list[Contact]) -> list[Contact]:
+    async def store(contacts: list[Contact]) -> list[tuple[int | None, list[Contact]]]:
         return await asyncio.to_thread(write, contacts)
 
     return store

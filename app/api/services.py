@@ -70,9 +70,9 @@ class Services:
     #: An API node's feed from the bus (``mare serve --api-only``), None in one process.
     bus_feed: ApiFeed | None = None
 
-    async def fuse_contacts(self, contacts: list[Contact]) -> None:
+    async def fuse_contacts(self, contacts: list[Contact], post: int | None = None) -> None:
         """Hand stored contacts (a radar feed's) to the engines (`hand_contacts`)."""
-        self.hand_contacts(contacts)
+        self.hand_contacts(contacts, post)
 
     def hand_contacts(self, contacts: list[Contact], post: int | None = None) -> bool:
         """Hand stored contacts to the engines: this process's, or the bus's on an API node.

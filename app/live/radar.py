@@ -86,9 +86,12 @@ class RadarTracks:
         )
 
 
-Store = Callable[[list[Contact]], Awaitable[list[Contact]]]
+#: Contacts as stored: with their ids, and the stored POST that carries them to the bus on an
+#: API node (its outbox sends it if this node cannot), None in one process.
+Stored = tuple[int | None, list[Contact]]
+Store = Callable[[list[Contact]], Awaitable[list[Stored]]]
 #: Hands stored contacts to the engines (this process's, or the bus's on an API node).
-Fuse = Callable[[list[Contact]], Awaitable[None]]
+Fuse = Callable[[list[Contact], int | None], Awaitable[None]]
 
 
 class RadarFeeds:
@@ -146,7 +149,8 @@ class RadarFeeds:
                 log.exception("storing %d radar contacts failed; dropped", len(batch))
                 self.stats.refused["store_failed"] += len(batch)
                 continue
-            await self.fuse(stored)
+            for post, contacts in stored:
+                await self.fuse(contacts, post)
 
     async def stop(self) -> None:
         """Stop reading, store what is queued, close the sources."""
@@ -159,7 +163,8 @@ class RadarFeeds:
             left.append(self._queue.get_nowait())
         if left:
             with contextlib.suppress(Exception):
-                await self.fuse(await self.store(left))
+                for post, contacts in await self.store(left):
+                    await self.fuse(contacts, post)
         for s in self.sources:
             await s.aclose()
 

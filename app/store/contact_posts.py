@@ -47,10 +47,12 @@ def store_post(
     digest: str,
     key: str | None,
     sent: bool,
+    audit: bool = True,
 ) -> Posted:
     """Store a POST's contacts and the POST, or return the POST stored before with ``key``.
 
     ``sent``: the engines are handed the contacts now (one process), not in the background.
+    ``audit``: False for a radar feed (`app.store.contacts.add_contacts` says why).
     """
     t = store.tables["contact_posts"]
     hashed = request_key(actor, key) if key is not None else None
@@ -60,7 +62,8 @@ def store_post(
             return before
 
     def run(conn: Connection) -> tuple[int, list[int]]:
-        ids = insert_contacts(conn, store, contacts, actor=actor, via=via, now_ms=now_ms)
+        ids = insert_contacts(conn, store, contacts, actor=actor, via=via, now_ms=now_ms,
+                              audit=audit)  # fmt: skip
         row = {"key": hashed, "digest": digest, "ids": ids, "created_at": now_ms,
                "created_by": actor, "sent_at": now_ms if sent else None}  # fmt: skip
         post = int(conn.execute(t.insert().values(**row).returning(t.c.id)).scalar_one())

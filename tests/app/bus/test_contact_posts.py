@@ -7,6 +7,8 @@ stores nothing twice, and a POST a node did not send is sent by another (the out
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,8 @@ from app.bus.subjects import Layout
 from app.store import contact_posts, open_store
 from geo.contacts import Contact, ContactKind
 from tests.app.bus.helpers import NatsServer, wait_for
-from tests.app.bus.procs import TOKEN, api_node, worker_env
+from tests.app.bus.procs import TOKEN, ApiNode, api_node, worker_env
+from tests.app.test_radar_feed import ttm
 
 ROWS = [{"time": "2026-06-01T03:10:00Z", "lat": 33.9, "lon": 12.1, "kind": "sar"},
         {"time": "2026-06-01T03:20:00Z", "lat": 34.0, "lon": 12.2, "kind": "hotline",
@@ -56,15 +59,22 @@ async def contacts_on_the_bus(url: str, layout: Layout) -> list[list[Contact]]:
         await nc.close()
 
 
+def _api_node(
+    nats: NatsServer, prefix: str, tmp_path: Path, **env: str
+) -> tuple[Layout, str, ApiNode]:
+    """An API node on a fresh SQLite database, with two partitions on ``nats``."""
+    db = f"sqlite:///{tmp_path / 'mare.sqlite'}"
+    open_store(db, upgrade=True).close()
+    node = api_node(tmp_path, worker_env(tmp_path, nats.url, prefix, 2, db) | env, "a")
+    return Layout(prefix, 2), db, node
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 async def test_a_post_is_answered_while_nats_is_away_and_sent_when_it_is_back(
     own_nats: NatsServer, prefix: str, tmp_path: Path
 ) -> None:
-    layout = Layout(prefix, 2)
-    db = f"sqlite:///{tmp_path / 'mare.sqlite'}"
-    open_store(db, upgrade=True).close()
-    node = api_node(tmp_path, worker_env(tmp_path, own_nats.url, prefix, 2, db), "a")
+    layout, db, node = _api_node(own_nats, prefix, tmp_path)
     try:
         own_nats.stop()  # JetStream cannot take anything now
         first = await asyncio.to_thread(post, node.base, "k-1")
@@ -125,3 +135,41 @@ async def test_a_post_a_node_did_not_send_is_sent_by_another_once(
     finally:
         await nc.close()
         store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_radar_contacts_stored_on_a_node_reach_the_bus_once_nats_is_back(
+    own_nats: NatsServer, prefix: str, tmp_path: Path
+) -> None:
+    """A radar feed's contacts are kept as a POST until JetStream takes them, as a client's."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    radar = f"udp://127.0.0.1:{port}?name=coast&lat=35.2&lon=12.2&every=30"
+    layout, db, node = _api_node(own_nats, prefix, tmp_path, MARE_RADAR_SOURCES=radar)
+    try:
+        own_nats.stop()
+        t0 = int(time.time())
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for k in range(4):  # kept at 0 and 30 s
+                s.sendto((ttm(7, t0 + 10 * k) + "\r\n").encode(), ("127.0.0.1", port))
+
+        async def stored() -> bool:
+            return rows(db, "SELECT count(*) FROM contacts") == [(2,)]
+
+        await wait_for(stored, 60, "the radar contacts stored")
+        assert rows(db, "SELECT created_by, sent_at FROM contact_posts") == [("radar:coast", None)]
+        own_nats.start()
+
+        async def sent() -> bool:
+            return rows(db, "SELECT count(*) FROM contact_posts WHERE sent_at IS NULL") == [(0,)]
+
+        await wait_for(sent, 120, "the node to send the radar contacts once NATS is back")
+        got = await contacts_on_the_bus(own_nats.url, layout)
+        ids = [r[0] for r in rows(db, "SELECT id FROM contacts ORDER BY id")]
+        assert [[c.id for c in m] for m in got] == [ids]
+        assert {c.source for m in got for c in m} == {"coast"}
+    finally:
+        node.proc.terminate()
+        node.proc.wait(30)
