@@ -22,8 +22,8 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   listing every track seen (first and last fix, fixes) and, from the engine, the names; further
   transmitters join it, and it stays open until only one track has been heard for
   ``shared_quiet_s``. The jumps and excursions that were its first signs (the clone heard
-  while the vessel was not) are the same episode: every position_jump event of an MMSI within
-  that period takes the first one's start, its key (`Tracker._episode_start`). The detectors
+  while the vessel was not) are the same episode: a position_jump event of an MMSI within
+  ``alt_timeout_s`` of the last takes its start, its key (`Tracker._episode_start`). The detectors
   follow one track at a time: the one followed before, until it falls silent
   (``shared_switch_s``, or two of its report intervals) while another reports, then that one,
   taken as it is (flagged ``moved``, no jump event: the episode already says why).
@@ -531,17 +531,19 @@ class Tracker:
     def _episode_start(self, s: int, start: int, t: int, typical: float = float("nan")) -> int:
         """Start (key) of a position_jump reported at ``t``: the last one's if that was recent.
 
-        Recent: within ``shared_quiet_s``, stretched with the vessel's sampling; else ``start``.
+        Recent: within ``alt_timeout_s`` (as long as a far track is remembered), stretched
+        with the vessel's sampling; else ``start``.
 
         The first signs of a second transmitter are jumps: the clone heard while the vessel
         was not (a position jump, and back), two of its fixes between the vessel's (an
-        excursion). Then the transmitters interleave and the shared-MMSI episode opens. All of
-        it is one conflict, one episode per MMSI and period (the period an episode's own): each
-        event takes the first one's start, so it updates that event instead of adding another,
-        even where the tracks it lists were first heard a little before.
+        excursion), minutes apart. Then the transmitters interleave and the shared-MMSI
+        episode opens. All of it is one conflict, one episode per MMSI and period: each event
+        takes the first one's start, so it updates that event instead of adding another, even
+        where the tracks it lists were first heard a little before. A jump hours after another
+        (a move, then a spoof elsewhere) is an episode of its own.
         """
         jump = self.jumped.get(s)
-        if jump is not None and t - jump[1] <= self._timeout_ms(self.cfg.shared_quiet_s, typical):
+        if jump is not None and t - jump[1] <= self._timeout_ms(self.cfg.alt_timeout_s, typical):
             start = jump[0]
         self.jumped[s] = (start, t)
         return start

@@ -118,3 +118,14 @@ def test_a_boundary_crossed_while_the_position_was_spoofed_is_reported_at_the_re
     (entry,) = of_kind(events, EventKind.ZONE_ENTRY)
     assert entry.zone == "ahead" and ms(2410) <= entry.start_ms <= ms(2440)
     assert {e.kind for e in events} == {EventKind.POSITION_JUMP, EventKind.ZONE_ENTRY}
+
+
+def test_a_move_and_an_excursion_ten_hours_later_are_two_episodes() -> None:
+    """A jump takes an earlier one's start only as a sign of the same conflict, minutes apart
+    (a clone heard in bursts); a move, then a spoofed excursion ten hours later, are two."""
+    recs = track(V, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += track(V, 1810, 36_000, 10, 34.0, 13.5, 12.0, 90.0)  # 75 nm east in 10 s, for good
+    recs = [r for r in recs if r.time_ms not in (ms(30_000), ms(30_010))]
+    recs += [pos(30_000, V, 36.0, 14.0, 12.0), pos(30_010, V, 36.0, 14.0, 12.0)]  # two far fixes
+    jumps = of_kind(run(recs), EventKind.POSITION_JUMP)
+    assert [j.details["cause"] for j in jumps] == ["position_jump", "excursion"]
