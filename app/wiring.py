@@ -56,7 +56,6 @@ from app.pipeline.zone_watch import ZoneWatcher
 from app.reports.schedule import DailyReports, liaison_scopes
 from app.settings import ServiceSettings
 from app.store import contact_posts
-from app.store.contacts import add_contacts
 from app.store.maintainer import Maintainer
 from app.store.repo import Repo
 from geo.alert_rules import load_rules_file, parse_rules
@@ -297,9 +296,9 @@ async def start_relay(settings: ServiceSettings, decoder: Decoder) -> NmeaRelay 
 def radar_store(repo: Repo, services: Services) -> RadarStore:
     """Return how radar feeds store their contacts: per feed, as ``radar:NAME``, unaudited.
 
-    On an API node each feed's second of contacts is stored as a POST too, in the same
-    transaction (`app.store.contact_posts`): the node's outbox sends it, or any other node's if
-    this one dies first, so a radar contact stored is a radar contact fused.
+    Each feed's second of contacts is stored as a POST, as a client's (`app.store.contact_posts`):
+    on an API node the outbox sends it, or any other node's if this one dies first, so a radar
+    contact stored is a radar contact fused.
     """
 
     def write(contacts: list[Contact]) -> list[tuple[int | None, list[Contact]]]:
@@ -307,14 +306,9 @@ def radar_store(repo: Repo, services: Services) -> RadarStore:
         on_bus = services.bus_feed is not None
         for name in sorted({c.source for c in contacts}):
             mine = [c for c in contacts if c.source == name]
-            actor = f"radar:{name}"[:64]
-            if not on_bus:
-                out.append((None, add_contacts(repo.store, mine, actor=actor, via="radar",
-                                               now_ms=wall_ms(), audit=False)))  # fmt: skip
-                continue
-            posted = contact_posts.store_post(repo.store, mine, actor=actor, via="radar",
-                                              now_ms=wall_ms(), digest="", key=None, sent=False,
-                                              audit=False)  # fmt: skip
+            posted = contact_posts.store_post(repo.store, mine, actor=f"radar:{name}"[:64],
+                                              via="radar", now_ms=wall_ms(), digest="", key=None,
+                                              sent=not on_bus, audit=False)  # fmt: skip
             out.append((posted.id, posted.contacts))
         return out
 
