@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -257,18 +258,26 @@ async def run_pump(
         await asyncio.wait_for(task, 30)
 
 
-async def publish_capture(url: str, layout: Layout, capture: Path) -> None:
-    """Publish the capture as one process takes it (its batches, then the end of input)."""
+@contextlib.asynccontextmanager
+async def ingest_publisher(
+    url: str, layout: Layout
+) -> AsyncIterator[tuple[JetStreamContext, BusPublisher]]:
+    """Connect as ingest does: the layout made sure of, a publisher on it; closed after."""
     nc = await connect(url, name="test-ingest")
     try:
         js = nc.jetstream()
         await ensure_layout(js, layout)
-        pub = BusPublisher(js, layout)
+        yield js, BusPublisher(js, layout)
+    finally:
+        await nc.close()
+
+
+async def publish_capture(url: str, layout: Layout, capture: Path) -> None:
+    """Publish the capture as one process takes it (its batches, then the end of input)."""
+    async with ingest_publisher(url, layout) as (_, pub):
         for b in decode_file(capture):
             await pub.batch(b)
         await pub.flush()
-    finally:
-        await nc.close()
 
 
 async def publish_batches(

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from app.bus import messages
 from app.bus.codec import decode_contacts
-from app.bus.connect import connect, ensure_layout
+from app.bus.connect import connect
 from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
 from app.cli import cli
@@ -28,7 +28,13 @@ from app.live.targets import list_targets
 from app.store import open_store
 from geo.contacts import CONTACT_FIELDS, Contact, ContactKind
 from tests.app.bus.conftest import Deployment
-from tests.app.bus.helpers import one_process_engine, publish_capture, run_pump, wait_for
+from tests.app.bus.helpers import (
+    ingest_publisher,
+    one_process_engine,
+    publish_capture,
+    run_pump,
+    wait_for,
+)
 from tests.app.bus.procs import TOKEN, ApiNode
 from tests.app.bus.scenarios import contacts, feed
 from tests.app.bus.test_failures import drained, engine_consumers, store_consumers
@@ -54,16 +60,10 @@ async def records_of(url: str, layout: Layout) -> dict[int, list[tuple[str, byte
 
 async def pumped(url: str, layout: Layout, n: int) -> BusPublisher:
     """Run ingest's contacts pump until it has given ``n`` contacts to the partitions."""
-    nc = await connect(url, name="test-ingest")
-    try:
-        js = nc.jetstream()
-        await ensure_layout(js, layout)
-        pub = BusPublisher(js, layout)
+    async with ingest_publisher(url, layout) as (js, pub):
         await run_pump(js, layout, pub, lambda: pub.stats.contacts + pub.stats.bad_contacts >= n,
                        f"ingest to give {n} contacts to the partitions")  # fmt: skip
         return pub
-    finally:
-        await nc.close()
 
 
 @pytest.mark.timeout(120)

@@ -19,7 +19,6 @@ from sqlalchemy import text
 from app.bus import snapshots
 from app.bus.codec import triaged_from_state
 from app.bus.connect import connect, ensure_layout
-from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
 from app.store.repo import Repo
 from tests.app.bus.helpers import (
@@ -27,6 +26,7 @@ from tests.app.bus.helpers import (
     bus_event_lists,
     decode_file,
     expected,
+    ingest_publisher,
     versions,
     wait_for,
 )
@@ -82,11 +82,7 @@ async def publish_slowly(
     at_two_thirds: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Publish the capture in steps; call the hooks a third and two thirds of the way."""
-    nc = await connect(url, name="test-ingest")
-    try:
-        js = nc.jetstream()
-        await ensure_layout(js, layout)
-        pub = BusPublisher(js, layout)
+    async with ingest_publisher(url, layout) as (_, pub):
         batches = decode_file(capture, 512)
         for i, b in enumerate(batches):
             if i == len(batches) // 3:
@@ -96,8 +92,6 @@ async def publish_slowly(
             await pub.batch(b)
             await asyncio.sleep(0.02)
         await pub.flush()
-    finally:
-        await nc.close()
 
 
 async def drained(url: str, layout: Layout, consumers: list[tuple[str, str]]) -> None:
