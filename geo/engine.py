@@ -41,13 +41,13 @@ from geo.detectors.identity import IdentityDetector
 from geo.detectors.loitering import LoiterDetector
 from geo.detectors.mmsi import invalid_mmsi_event
 from geo.detectors.watchlist import WatchlistDetector
-from geo.detectors.zones import ZoneDetector, zone_keys
+from geo.detectors.zones import ZoneDetector
 from geo.errors import GeoError
 from geo.events import Event, EventKind, Severity, format_time, parse_time
+from geo.membership import Membership, ZoneLookup
 from geo.risk import Risk, Where, departure_waters, risk_score
 from geo.tracker import Fleet, Tracker
 from geo.watchlist import Watchlist
-from geo.zone_index import ZoneIndex
 from geo.zones import Zone
 
 SNAPSHOT_VERSION = 1
@@ -193,9 +193,8 @@ class Engine:
     def set_zones(self, zones: Iterable[Zone]) -> None:
         """Swap the zone set (hot reload): vessels keep state, leave removed zones silently."""
         self.zones: tuple[Zone, ...] = tuple(zones)
-        self.index = ZoneIndex(self.zones)
-        self._keys = zone_keys(self.zones)
-        self._supp_zone = np.array([z.suppresses_behaviour for z in self.zones], dtype=np.bool_)
+        self.lookup = ZoneLookup(self.zones)
+        self.index = self.lookup.index
         self.zone_det.set_zones(self.zones)
 
     def set_coverage_map(self, prior: CoverageMap | None) -> None:
@@ -250,18 +249,31 @@ class Engine:
 
     # -- the pipeline --------------------------------------------------------------------------
 
-    def process(self, batch: Batch) -> list[Event]:
-        """Consume one batch of records; return the events (new or updated episodes) it caused."""
-        self.records += len(batch)
-        return self._run(self.clock.filter(batch, self.watermark))
+    def process(self, batch: Batch, membership: Membership | None = None) -> list[Event]:
+        """Consume one batch of records; return the events (new or updated episodes) it caused.
 
-    def _run(self, batch: Batch) -> list[Event]:
+        ``membership``: the batch's zone membership made beforehand by a `ZoneLookup` of the
+        same zone set (`geo.membership`); the engine makes it when it is not given, or not for
+        this zone set, or when the clock guard held records back (the batch run is then
+        another one).
+        """
+        self.records += len(batch)
+        run = self.clock.filter(batch, self.watermark)
+        if membership is not None and not (
+            run.positions is batch.positions
+            and membership.zone_ids == self.lookup.ids
+            and len(membership.valid) == len(batch.positions)
+        ):
+            membership = None
+        return self._run(run, membership)
+
+    def _run(self, batch: Batch, membership: Membership | None = None) -> list[Event]:
         pos = batch.positions
         n = len(pos)
         events: list[Event] = []
         cm, pos_sid, sta_sid = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
         sids = sorted(set(np.unique(pos_sid).tolist()) | set(sta_sid))
-        pre = self._prepare(batch) if n else None
+        pre = self._prepare(batch, membership) if n else None
         for sid in sids:
             if self.slice is not None and sid > self.slice:
                 events += self._close(sid)
@@ -402,38 +414,19 @@ class Engine:
         self.deferred = []
         return out
 
-    def _prepare(self, batch: Batch) -> dict[str, Any]:
-        """Per-batch vectorised work: validity, zone membership (one query), hashes, suppression."""
+    def _prepare(self, batch: Batch, membership: Membership | None) -> dict[str, Any]:
+        """Per-batch vectorised work: validity and zone membership (`geo.membership`), stations."""
         pos = batch.positions
-        n = len(pos)
+        m = membership if membership is not None else self.lookup.of(pos)
         lat, lon = pos.lat, pos.lon
-        valid = (
-            np.isfinite(lat)
-            & np.isfinite(lon)
-            & (np.abs(lat) <= 90.0)
-            & (np.abs(lon) <= 180.0)
-            & (pos.msg_type != 9)
-            & (pos.mmsi > 0)
-        )
-        rows = np.flatnonzero(valid)
         self.unused["no_position"] += int(np.count_nonzero(~(np.isfinite(lat) & np.isfinite(lon))))
-        p, z = self.index.query(lon[rows], lat[rows])
-        prow = rows[p]
-        counts = np.bincount(prow, minlength=n)
-        offs = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=offs[1:])
-        zhash = np.zeros(n, dtype=np.uint64)
-        supp = np.zeros(n, dtype=np.bool_)
-        if len(z):
-            np.add.at(zhash, prow, self._keys[z])
-            supp[prow[self._supp_zone[z]]] = True
         return {
             "station": self.coverage.station_codes(pos.source),
-            "valid": valid,
-            "offs": offs,
-            "zidx": z.astype(np.int64),
-            "zhash": zhash,
-            "supp": supp,
+            "valid": m.valid,
+            "offs": m.offs,
+            "zidx": m.zidx,
+            "zhash": m.zhash,
+            "supp": m.supp,
         }
 
     def _first_seen(self, batch: Batch, a: int, b: int, statics: list[StaticReport]) -> None:
@@ -441,7 +434,8 @@ class Engine:
 
         MMSI 0 is included: it is the commonest placeholder of an unconfigured transponder, so it
         gets its `invalid_mmsi` event like any other impossible number (its positions are still
-        kept out of tracking, see `_prepare`). The event carries the first valid fix, if any.
+        kept out of tracking, see `geo.membership.trackable`). The event carries the first valid
+        fix, if any.
         """
         pos = batch.positions
         mm = pos.mmsi[a:b]

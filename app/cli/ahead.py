@@ -8,6 +8,10 @@ the decoder's counters, up to `AHEAD_BATCHES` ahead; the parent's decoder takes 
 as they arrive, so whatever reads them (the untimed-capture check, the summary, ``--stats``)
 reads what decoding in process would have given. Batches and their order are the same either
 way: the engine sees the same input and gives the same events.
+
+The child also works out each batch's zone membership when given the engine's `ZoneLookup`
+(`geo.membership`: it needs no engine state), so that the engine, the longer of the two
+paths, does not: the parent passes it to `Engine.process` with the batch.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from queue import Empty, Full
 from typing import Any, Protocol
@@ -23,6 +27,7 @@ from typing import Any, Protocol
 from ais_ingest.decoder import Decoder, read_chunks
 from ais_ingest.records import Batch
 from ais_ingest.stats import IngestStats
+from geo.membership import Membership, ZoneLookup
 
 #: Lines per decode call (and per engine call), as `mare decode` takes them.
 CHUNK_LINES = 8192
@@ -43,13 +48,15 @@ class Decoded:
     """One chunk's batch: which capture, how many lines and bytes (with line ends) it read.
 
     After a capture's last chunk comes its end: the same ``capture``, no lines, no batch. The
-    last item of a run is the decoder's flush: ``capture`` -1, no lines.
+    last item of a run is the decoder's flush: ``capture`` -1, no lines. ``membership``: the
+    batch's zone membership, when the decoding process worked it out.
     """
 
     capture: int
     lines: int
     nbytes: int
     batch: Batch | None
+    membership: Membership | None = None
 
 
 def worth_ahead(captures: Sequence[Path]) -> bool:
@@ -60,12 +67,18 @@ def worth_ahead(captures: Sequence[Path]) -> bool:
 
 
 def decode_chunks(
-    captures: Sequence[Path], clocks: Sequence[Clock], decoder: Decoder, *, ahead: bool = False
+    captures: Sequence[Path],
+    clocks: Sequence[Clock],
+    decoder: Decoder,
+    *,
+    ahead: bool = False,
+    lookup: ZoneLookup | None = None,
 ) -> Iterator[Decoded]:
     """Decode the captures in chunks of `CHUNK_LINES` lines, in order, then flush the decoder.
 
-    ``ahead``: in a forked child (module docstring). An error reading a capture is raised
-    here as it was raised there; closing the iterator early stops the child.
+    ``ahead``: in a forked child (module docstring), which adds each batch's membership in
+    ``lookup``'s zones when given. An error reading a capture is raised here as it was raised
+    there; closing the iterator early stops the child.
     """
     if not ahead:
         yield from _decode(captures, clocks, decoder)
@@ -73,7 +86,7 @@ def decode_chunks(
     ctx = multiprocessing.get_context("fork")
     queue: Any = ctx.Queue(maxsize=AHEAD_BATCHES)
     child = ctx.Process(
-        target=_child, args=(queue, captures, clocks, decoder, os.getpid()), daemon=True
+        target=_child, args=(queue, captures, clocks, decoder, lookup, os.getpid()), daemon=True
     )
     child.start()
     try:
@@ -115,7 +128,12 @@ def _decode(
 
 
 def _child(
-    queue: Any, captures: Sequence[Path], clocks: Sequence[Clock], decoder: Decoder, parent: int
+    queue: Any,
+    captures: Sequence[Path],
+    clocks: Sequence[Clock],
+    decoder: Decoder,
+    lookup: ZoneLookup | None,
+    parent: int,
 ) -> None:
     """Decode in the forked child; send each item with the counters after it, or the error.
 
@@ -125,6 +143,8 @@ def _child(
     """
     try:
         for item in _decode(captures, clocks, decoder):
+            if lookup is not None and item.batch is not None and len(item.batch.positions):
+                item = replace(item, membership=lookup.of(item.batch.positions))
             counters = IngestStats()
             counters.merge([decoder.stats])
             if not _put(queue, ("batch", item, counters), parent):

@@ -199,14 +199,15 @@ def run_detect(
     current = -1
     before = previous = dict(decoder.stats.times)
     checked = False
-    for item in decode_chunks(captures, clocks, decoder, ahead=ahead):
+    items = decode_chunks(captures, clocks, decoder, ahead=ahead, lookup=engine.lookup)
+    for item in items:
         if item.batch is None:  # a capture's end (nothing to say of one without lines)
             counts = untimed(before, decoder.stats)
             if item.capture == current and warn is not None and mostly_untimed(counts):
                 warn(untimed_message(clocks[current], counts))
             continue
         if item.capture < 0:  # the decoder's flush, after the last capture
-            log.add(engine.process(item.batch))
+            log.add(engine.process(item.batch, item.membership))
             continue
         if item.capture != current:
             current, before, checked = item.capture, previous, False
@@ -218,7 +219,7 @@ def run_detect(
             if assume_span_s is None and mostly_untimed(untimed(before, decoder.stats)):
                 counts = untimed(before, decoder.stats)
                 raise UntimedCapture(untimed_message(clocks[current], counts, so_far=True))
-        log.add(engine.process(item.batch))
+        log.add(engine.process(item.batch, item.membership))
         previous = dict(decoder.stats.times)
         if progress is not None and task is not None:
             progress.advance(task, item.nbytes)
