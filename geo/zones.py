@@ -14,7 +14,8 @@ change what is inside (a bow-tie becomes two triangles, a ring drawn across itse
 only the caller knows whether that is benign (the shipped zone builder repairs the Italian SAR
 region, whose published vertex list crosses itself by a few metres in the Gulf of Trieste).
 
-`geo/` does no I/O except the thin `load_zone_file`, which only reads the JSON text.
+`geo/` does no I/O except the thin `load_zone_file`, which only reads the JSON text (or its
+parsed form beside it, `geo.zone_binary`, when that was made from these very bytes).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
-from geo import shipped
+from geo import shipped, zone_binary
 from geo.errors import ZoneFileError
 from geo.events import Severity
 
@@ -296,7 +297,9 @@ def as_multipolygon(geom: shapely.Geometry) -> MultiPolygon:
     return part if isinstance(part, MultiPolygon) else MultiPolygon([part])
 
 
-def _parse_feature(index: int, feature: Any, repair: bool) -> Zone:
+def _parse_feature(
+    index: int, feature: Any, repair: bool, geometry: MultiPolygon | None = None
+) -> Zone:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise _fail(f"#{index}", "is not a GeoJSON Feature")
     props = feature.get("properties")
@@ -336,7 +339,8 @@ def _parse_feature(index: int, feature: Any, repair: bool) -> Zone:
     country = props.get("country")
     if country is not None and not isinstance(country, str):
         raise _fail(label, "country must be a string")
-    geometry = _parse_geometry(label, feature.get("geometry"), repair)
+    if geometry is None:
+        geometry = _parse_geometry(label, feature.get("geometry"), repair)
     return Zone(
         id=zone_id,
         name=name.strip(),
@@ -386,9 +390,13 @@ def load_zone_file(path: str | Path, *, repair: bool = False) -> list[Zone]:
     """Read a zone file (GeoJSON) and parse it with `parse_zones`; I/O errors name the path."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise ZoneFileError(f"zone file {p}: cannot read ({exc.strerror or exc})") from None
+    parsed = _read_binary(p, raw)
+    if parsed is not None:
+        return parsed
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -397,6 +405,26 @@ def load_zone_file(path: str | Path, *, repair: bool = False) -> list[Zone]:
         return parse_zones(obj, repair=repair)
     except ZoneFileError as exc:
         raise ZoneFileError(f"zone file {p}: {exc}") from None
+
+
+def _read_binary(path: Path, raw: bytes) -> list[Zone] | None:
+    """Return the zones of ``path``'s binary form (`geo.zone_binary`) if made from ``raw``."""
+    try:
+        blob = zone_binary.binary_path(path).read_bytes()
+    except OSError:
+        return None
+    stored = zone_binary.load(blob, raw)
+    if stored is None:
+        return None
+    try:
+        features = [{"type": "Feature", "properties": props} for props, _ in stored]
+        zones = [
+            _parse_feature(i, f, False, geom)
+            for i, (f, (_, geom)) in enumerate(zip(features, stored, strict=True))
+        ]
+    except ZoneFileError:
+        return None
+    return zones if len({z.id for z in zones}) == len(zones) else None
 
 
 def _listify(coords: Any, ndigits: int | None) -> Any:

@@ -39,7 +39,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, MultiPoint, Point, box
 from shapely.geometry.base import BaseGeometry
 
-from geo import shipped
+from geo import shipped, zone_binary
 from geo.events import Severity
 from geo.zones import (
     Zone,
@@ -48,6 +48,7 @@ from geo.zones import (
     ZoneRepairWarning,
     as_multipolygon,
     parse_zones,
+    zone_to_feature,
     zones_to_geojson,
 )
 
@@ -592,15 +593,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         (data / "places.csv").read_text(encoding="utf-8"),
     )
     text = render(zones)
-    parse_zones(json.loads(text))  # the loader must accept what we ship
+    shipped_zones = parse_zones(json.loads(text))  # the loader must accept what we ship
     out: Path = args.out
     if args.check:
         same = out.exists() and out.read_text(encoding="utf-8") == text
+        binary = zone_binary.binary_path(out)
+        fresh = binary.exists() and zone_binary.load(binary.read_bytes(), out.read_bytes())
         print(f"{out}: {'up to date' if same else 'DIFFERS from a fresh build'}")
-        return 0 if same else 1
+        print(f"{binary}: {'up to date' if fresh else 'STALE: made from other zones'}")
+        return 0 if same and fresh else 1
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}: {len(zones)} zones, {len(text.encode()) / 1e6:.2f} MB")
+    stored = [(zone_to_feature(z)["properties"], z.geometry) for z in shipped_zones]
+    binary = zone_binary.write_binary(out, stored)
+    print(f"wrote {out}: {len(zones)} zones, {len(text.encode()) / 1e6:.2f} MB, and {binary}")
     return 0
 
 

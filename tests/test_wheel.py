@@ -29,6 +29,7 @@ PACKAGES = ("app", "ais_ingest", "geo", "simulate")
 #: What the issue names; the git check below covers the rest.
 MUST_HAVE = (
     "geo/data/zones/central_med.geojson",
+    "geo/data/zones/central_med.wkb",
     "geo/data/coast/land_gshhg_f.geojson",
     "geo/data/coast/land_gshhg_h.geojson",
     "geo/data/coast/land_gshhg_i.geojson",
