@@ -87,6 +87,23 @@ class ZoneGrid:
             out[edge] = shapely.contains_xy(self.geom, x[edge], y[edge])
         return out
 
+    def contains_one(self, x: float, y: float) -> bool:
+        """`contains` of one point, in Python: numpy's per-call cost was most of a point's test.
+
+        The same cell as `contains` takes (float operations in the same order, truncated), so
+        the same answer.
+        """
+        ix = min(max(int((x - self.minx) / self.size), 0), self.nx - 1)
+        iy = min(max(int((y - self.miny) / self.size), 0), self.ny - 1)
+        cell = iy * self.nx + ix
+        state = int(self.state[cell])
+        if state == _UNKNOWN:
+            self._classify(np.array([cell], dtype=np.int64))
+            state = int(self.state[cell])
+        if state == _EDGE:
+            return bool(shapely.contains_xy(self.geom, x, y))
+        return state == _INSIDE
+
     def _classify(self, cells: npt.NDArray[np.int64]) -> None:
         ix, iy = cells % self.nx, cells // self.nx
         x0 = self.minx + ix * self.size

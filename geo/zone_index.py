@@ -128,14 +128,25 @@ class ZoneIndex:
         order = np.lexsort((z, p))
         return p[order], z[order]
 
-    def _contains(self, j: int, x: FloatArray, y: FloatArray) -> BoolArray:
-        """``contains_xy`` of zone ``j`` for points in its bounding box, through its grid."""
+    def _grid(self, j: int) -> ZoneGrid | None:
+        """Zone ``j``'s membership grid, made on its first query."""
         if j not in self._grids:
             self._grids[j] = ZoneGrid.over(self._geoms[j])
-        grid = self._grids[j]
+        return self._grids[j]
+
+    def _contains(self, j: int, x: FloatArray, y: FloatArray) -> BoolArray:
+        """``contains_xy`` of zone ``j`` for points in its bounding box, through its grid."""
+        grid = self._grid(j)
         if grid is None:
             return np.asarray(shapely.contains_xy(self._geoms[j], x, y), dtype=np.bool_)
         return grid.contains(x, y)
+
+    def _contains_one(self, j: int, x: float, y: float) -> bool:
+        """`_contains` of one point (in zone ``j``'s bounding box)."""
+        grid = self._grid(j)
+        if grid is None:
+            return bool(shapely.contains_xy(self._geoms[j], x, y))
+        return grid.contains_one(x, y)
 
     def query_within(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[IntArray, IntArray]:
         """Return the same pairs as `query`, through ``STRtree.query(points, "within")``.
@@ -164,17 +175,16 @@ class ZoneIndex:
     def zones_at(self, lon: float, lat: float) -> list[Zone]:
         """Zones containing one point, in index order (empty for NaN coordinates).
 
-        The same answer as `query` of one point; its bounding-box test runs in Python, as
-        numpy's per-call cost over every zone was most of a single point's query.
+        The same answer as `query` of one point; its bounding-box and grid tests run in Python,
+        as numpy's per-call cost was most of a single point's query.
         """
         x, y = float(np.float64(lon)), float(np.float64(lat))  # as query's float arrays read them
         if not (math.isfinite(x) and math.isfinite(y)):
             return []
-        px, py = np.array([x]), np.array([y])
         return [
             self.zones[j]
             for j, (minx, miny, maxx, maxy) in enumerate(self._box_list)
-            if minx <= x <= maxx and miny <= y <= maxy and self._contains(j, px, py)[0]
+            if minx <= x <= maxx and miny <= y <= maxy and self._contains_one(j, x, y)
         ]
 
 
