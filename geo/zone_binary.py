@@ -3,12 +3,15 @@
 Parsing the shipped zone set (1.8 MB of GeoJSON, 89k vertices) costs 0.09-0.1 s at every
 start of `mare detect`: the JSON, a numpy array per ring and the validity check of every
 geometry, each about a quarter. Its parsed form, the zones' properties and their geometries as
-WKB (exact float64 coordinates), loads in under 0.01 s. It is only a faster way to the same
-zones: `scripts/build_zones.py` writes it (`write_binary`) from the zones parsed from the
-GeoJSON it writes, and it names the GeoJSON by a digest of its bytes, so a zone file edited
-since is parsed again (`geo.zones.load_zone_file`) and gives what it says. The properties are
-the zone file's own and are checked as when parsed; the geometries were checked when the
-GeoJSON was parsed to write this.
+WKB (exact float64 coordinates), loads in 0.01 s. It also keeps each zone's membership grid
+classified whole (`geo.zone_grid`, zlib-compressed: 25 kB), so that a run learns none of it.
+It is only a faster way to the same zones: `scripts/build_zones.py` writes it (`stored`,
+`write_binary`) from the zones parsed from the GeoJSON it writes, and it names the GeoJSON by
+a digest of its bytes, so a zone file edited since is parsed again
+(`geo.zones.load_zone_file`) and gives what it says. The properties are the zone file's own
+and are checked as when parsed; the geometries were checked when the GeoJSON was parsed to
+write this; a grid made with other parameters than today's (`geo.zone_grid.LAYOUT`) is not
+used.
 """
 
 from __future__ import annotations
@@ -16,19 +19,25 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon
 
-__all__ = ["binary_path", "digest", "dump", "load", "write_binary"]
+from geo.zone_grid import LAYOUT, ZoneGrid
+
+__all__ = ["binary_path", "digest", "dump", "load", "stored", "write_binary"]
 
 MAGIC = b"MAREZWKB"
-VERSION = 1
+VERSION = 2
 _HEAD = struct.Struct("<8sII")  # magic, version, length of the JSON header
-#: One zone as stored: its feature's properties (the zone file's contract) and its geometry.
-Stored = tuple[dict[str, Any], MultiPolygon]
+#: One zone as stored: its feature's properties (the zone file's contract), its geometry and
+#: its membership grid's state (`geo.zone_grid.ZoneGrid.learn_all`), if any.
+Stored = tuple[dict[str, Any], MultiPolygon, bytes | None]
 
 
 def binary_path(path: Path) -> Path:
@@ -43,9 +52,13 @@ def digest(source: bytes) -> str:
 
 def dump(zones: list[Stored], source: bytes) -> bytes:
     """Return the binary form of parsed zones, made from a zone file whose bytes are ``source``."""
-    blobs = [bytes(shapely.to_wkb(geom)) for _, geom in zones]
-    props = [{**p, "wkb": len(blob)} for (p, _), blob in zip(zones, blobs, strict=True)]
-    head = json.dumps({"source": digest(source), "zones": props}).encode()
+    blobs, props = [], []
+    for p, geom, cells in zones:
+        wkb = bytes(shapely.to_wkb(geom))
+        grid = zlib.compress(cells) if cells is not None else b""
+        blobs += [wkb, grid]
+        props.append({**p, "wkb": len(wkb), "grid": len(grid)})
+    head = json.dumps({"source": digest(source), "grid": LAYOUT, "zones": props}).encode()
     return b"".join([_HEAD.pack(MAGIC, VERSION, len(head)), head, *blobs])
 
 
@@ -62,18 +75,42 @@ def load(blob: bytes, source: bytes) -> list[Stored] | None:
         if head["source"] != digest(source):
             return None
         at = _HEAD.size + size
-        props, parts = [], []
+        props, parts, grids = [], [], []
         for p in head["zones"]:
-            n = p.pop("wkb")
+            n, g = p.pop("wkb"), p.pop("grid")
             props.append(p)
             parts.append(blob[at : at + n])
-            at += n
+            grids.append(zlib.decompress(blob[at + n : at + n + g]) if g else None)
+            at += n + g
         geoms = shapely.from_wkb(parts).tolist()
-    except (ValueError, KeyError, TypeError, struct.error, shapely.errors.GEOSException):
+    except (ValueError, KeyError, TypeError, struct.error, zlib.error, GEOSException):
         return None
     if at != len(blob) or not all(isinstance(g, MultiPolygon) for g in geoms):
         return None
-    return list(zip(props, geoms, strict=True))
+    if head["grid"] != LAYOUT:
+        grids = [None] * len(grids)
+    return list(zip(props, geoms, grids, strict=True))
+
+
+class Parsed(Protocol):
+    """A parsed zone (`geo.zones.Zone`): what the binary form keeps of it besides properties."""
+
+    @property
+    def geometry(self) -> MultiPolygon: ...
+
+
+Z = TypeVar("Z", bound=Parsed)
+
+
+def stored(zones: Sequence[Z], properties: Callable[[Z], dict[str, Any]]) -> list[Stored]:
+    """Return parsed zones as stored: their properties, geometry and whole membership grid."""
+    out: list[Stored] = []
+    for z in zones:
+        geom = shapely.from_wkb(shapely.to_wkb(z.geometry))  # prepared here, not the caller's
+        shapely.prepare(geom)
+        grid = ZoneGrid.over(geom)
+        out.append((properties(z), z.geometry, grid.learn_all() if grid is not None else None))
+    return out
 
 
 def write_binary(path: Path, zones: list[Stored]) -> Path:

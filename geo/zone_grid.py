@@ -16,6 +16,12 @@ grown by `MARGIN` degrees on every side, far more than the rounding that puts a 
 cell, so the tested box holds every point that lands in the cell. On the engine benchmark's
 capture ~12k cells are classified once, 7 % of them edges; the zone queries' CPU went from
 0.65 s to 0.24-0.33 s (load 10-12).
+
+Learning those cells was still half of the queries' cost in one run of `mare detect` (0.08-0.1
+s of 0.17-0.2). The shipped zone set's grids are classified whole when it is built
+(`learn_all`, 571k cells in ~2 s) and kept in its binary form (`geo.zone_binary`); a zone
+loaded from there carries its grid (`Zone.cells`, the `state` bytes for `LAYOUT`), which
+`over` takes instead of an empty one. Classifying a cell early or late gives the same answer.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ CELLS = 128
 MARGIN = 1e-9
 
 _UNKNOWN, _INSIDE, _OUTSIDE, _EDGE = 0, 1, 2, 3
+#: What a stored grid was made for: grids made with other parameters are not used.
+LAYOUT = {"cells": CELLS, "margin": MARGIN}
 
 
 class ZoneGrid:
@@ -59,15 +67,29 @@ class ZoneGrid:
         self.state = np.zeros(nx * ny, dtype=np.int8)
 
     @classmethod
-    def over(cls, geom: Geometry) -> ZoneGrid | None:
-        """Return the grid of a (prepared) zone, or None if its bounds give no cells."""
+    def over(cls, geom: Geometry, known: bytes | None = None) -> ZoneGrid | None:
+        """Return the grid of a (prepared) zone, or None if its bounds give no cells.
+
+        ``known``: its cells classified beforehand (`learn_all` of a grid of `LAYOUT`), used
+        when they fit.
+        """
         minx, miny, maxx, maxy = (float(v) for v in shapely.bounds(geom))
         size = max(maxx - minx, maxy - miny) / CELLS
         if not (math.isfinite(size) and size > 0):
             return None
         nx = int((maxx - minx) / size) + 1
         ny = int((maxy - miny) / size) + 1
-        return cls(geom, minx, miny, size, nx, ny)
+        grid = cls(geom, minx, miny, size, nx, ny)
+        if known is not None and len(known) == nx * ny:
+            grid.state = np.frombuffer(known, dtype=np.int8).copy()
+        return grid
+
+    def learn_all(self) -> bytes:
+        """Classify every cell not yet classified; return the grid's state to store."""
+        cells = np.flatnonzero(self.state == _UNKNOWN)
+        for i in range(0, cells.size, 1 << 14):
+            self._classify(cells[i : i + (1 << 14)])
+        return self.state.tobytes()
 
     def contains(
         self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]

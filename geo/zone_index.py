@@ -129,9 +129,9 @@ class ZoneIndex:
         return p[order], z[order]
 
     def _grid(self, j: int) -> ZoneGrid | None:
-        """Zone ``j``'s membership grid, made on its first query."""
+        """Zone ``j``'s membership grid, made on its first query (from its stored cells if any)."""
         if j not in self._grids:
-            self._grids[j] = ZoneGrid.over(self._geoms[j])
+            self._grids[j] = ZoneGrid.over(self._geoms[j], self.zones[j].cells)
         return self._grids[j]
 
     def _contains(self, j: int, x: FloatArray, y: FloatArray) -> BoolArray:

@@ -25,7 +25,7 @@ import math
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
 from pathlib import Path
@@ -123,6 +123,9 @@ class Zone:
     severity: Severity = Severity.MEDIUM
     note: str = ""
     country: str | None = None
+    #: The zone's membership grid classified beforehand (`geo.zone_grid.ZoneGrid.learn_all`),
+    #: when it came from a zone file's binary form: a faster way to the same answers.
+    cells: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def suppresses_behaviour(self) -> bool:
@@ -298,7 +301,11 @@ def as_multipolygon(geom: shapely.Geometry) -> MultiPolygon:
 
 
 def _parse_feature(
-    index: int, feature: Any, repair: bool, geometry: MultiPolygon | None = None
+    index: int,
+    feature: Any,
+    repair: bool,
+    geometry: MultiPolygon | None = None,
+    cells: bytes | None = None,
 ) -> Zone:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise _fail(f"#{index}", "is not a GeoJSON Feature")
@@ -351,6 +358,7 @@ def _parse_feature(
         severity=severity,
         note=note,
         country=country,
+        cells=cells,
     )
 
 
@@ -417,10 +425,9 @@ def _read_binary(path: Path, raw: bytes) -> list[Zone] | None:
     if stored is None:
         return None
     try:
-        features = [{"type": "Feature", "properties": props} for props, _ in stored]
         zones = [
-            _parse_feature(i, f, False, geom)
-            for i, (f, (_, geom)) in enumerate(zip(features, stored, strict=True))
+            _parse_feature(i, {"type": "Feature", "properties": props}, False, geom, cells)
+            for i, (props, geom, cells) in enumerate(stored)
         ]
     except ZoneFileError:
         return None

@@ -604,7 +604,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if same and fresh else 1
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    stored = [(zone_to_feature(z)["properties"], z.geometry) for z in shipped_zones]
+    stored = zone_binary.stored(shipped_zones, lambda z: zone_to_feature(z)["properties"])
     binary = zone_binary.write_binary(out, stored)
     print(f"wrote {out}: {len(zones)} zones, {len(text.encode()) / 1e6:.2f} MB, and {binary}")
     return 0

@@ -6,9 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import shapely
 
 from geo import shipped, zone_binary
+from geo.zone_index import ZoneIndex
 from geo.zones import load_zone_file, parse_zones, zone_to_feature
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "zones"
@@ -16,7 +18,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "zones"
 
 def _write_binary(path: Path) -> Path:
     zones = parse_zones(json.loads(path.read_text(encoding="utf-8")))
-    stored = [(zone_to_feature(z)["properties"], z.geometry) for z in zones]
+    stored = zone_binary.stored(zones, lambda z: zone_to_feature(z)["properties"])
     return zone_binary.write_binary(path, stored)
 
 
@@ -51,3 +53,20 @@ def test_a_binary_form_of_another_format_is_ignored(tmp_path: Path) -> None:
     blob = _write_binary(path).read_bytes()
     assert zone_binary.load(blob[:-5], path.read_bytes()) is None
     assert zone_binary.load(blob, path.read_bytes()) is not None
+
+
+def test_zones_with_their_stored_grids_answer_as_zones_that_learn_them() -> None:
+    """Random points over the shipped set and points next to its vertices."""
+    loaded = load_zone_file(shipped.ZONE_FILE)
+    parsed = parse_zones(json.loads(shipped.ZONE_FILE.read_bytes()))
+    assert all(z.cells for z in loaded) and not any(z.cells for z in parsed)
+    rng = np.random.default_rng(3)
+    verts = np.concatenate([shapely.get_coordinates(z.geometry) for z in parsed])
+    near = verts[rng.integers(0, len(verts), 3000)] + rng.normal(0, 1e-6, (3000, 2))
+    lon = np.r_[rng.uniform(7, 20, 20_000), near[:, 0]]
+    lat = np.r_[rng.uniform(30, 40, 20_000), near[:, 1]]
+    stored, learnt = ZoneIndex(loaded), ZoneIndex(parsed)
+    for a, b in zip(stored.query(lon, lat), learnt.query(lon, lat), strict=True):
+        assert np.array_equal(a, b)
+    for i in range(0, len(lon), 101):
+        assert stored.zones_at(lon[i], lat[i]) == learnt.zones_at(lon[i], lat[i])
