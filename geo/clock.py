@@ -39,6 +39,11 @@ At the end of a stream
     wrong time stamp does not move a ship: a record a day ahead lies a few metres from where a
     12-knot vessel was, not 288 nm. So a capture of two fixes an hour apart keeps both, and a
     corrupt last line is dropped (`finish`).
+Records without a position
+    (latitude or longitude unavailable, as a SAR aircraft's report often is) move no track and
+    say nothing of where a vessel went: ahead of the feed's bound they are neither held nor
+    witnesses, and are counted as what they are, ``no_position`` (`no_position`), not as a
+    corrupt time. Within the bound they pass, and the engine counts them the same way.
 Static reports
     are never held alone: within the feed's bound they pass; ahead of it they travel with a
     held run they agree with (released or dropped with it), otherwise they are dropped.
@@ -77,6 +82,7 @@ class ClockGuard:
         self.against = 0  # records since the run began that said time had not moved
         self.steps: list[int] = []  # clock values after its last forward steps (the pace)
         self.dropped = 0
+        self.no_position = 0  # records without a position set aside ahead of the bound
         self.jumps = 0
         self._released_statics: list[StaticReport] = []  # of a run let through in this call
 
@@ -156,10 +162,14 @@ class ClockGuard:
         h = len(self.held)
         both = PositionColumns.concat([self.held, pos]) if h else pos
         t = both.time_ms.tolist()
+        placed = (np.isfinite(both.lat) & np.isfinite(both.lon)).tolist()
         order: list[int] = list(range(h, h + start))
         run: list[int] = list(range(h))
         for i in range(h + start, len(t)):
             ti = t[i]
+            if not placed[i] and ti > clock + self.bound():
+                self.no_position += 1  # ahead, and no position to judge or to vouch for it
+                continue
             if ti <= clock + self.bound():
                 order.append(i)
                 if ti > clock:
@@ -275,6 +285,7 @@ class ClockGuard:
         """Return the guard's state as plain JSON-able values."""
         return {
             "dropped": self.dropped,
+            "no_position": self.no_position,
             "jumps": self.jumps,
             "against": self.against,
             "steps": list(self.steps),
@@ -285,6 +296,7 @@ class ClockGuard:
     def load_state(self, obj: dict[str, Any]) -> None:
         """Resume from `to_state` output (missing keys: a fresh guard)."""
         self.dropped = int(obj.get("dropped", 0))
+        self.no_position = int(obj.get("no_position", 0))
         self.jumps = int(obj.get("jumps", 0))
         self.against = int(obj.get("against", 0))
         self.steps = [int(v) for v in obj.get("steps", [])]

@@ -667,7 +667,11 @@ class Engine:
         """
         return {
             "records": self.records,
-            "unused": {"future_time": self.clock.dropped, **self.unused},
+            "unused": {
+                "future_time": self.clock.dropped,
+                **self.unused,
+                "no_position": self.unused["no_position"] + self.clock.no_position,
+            },
             "held": self.clock.holding,
             "clock_jumps": self.clock.jumps,
             "station_outages": self.station_outages(),

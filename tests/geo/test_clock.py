@@ -192,3 +192,20 @@ def test_a_held_run_and_its_static_reports_survive_a_snapshot() -> None:
     assert eng2.record_counts()["unused"]["future_time"] == 0
     assert eng2.record_counts()["held"] == 0
     assert kinds(final(out)) == kinds(ref)
+
+
+@pytest.mark.parametrize("size", [None, 1, 50])
+def test_a_record_without_a_position_days_ahead_is_counted_as_no_position(
+    size: int | None,
+) -> None:
+    """libais's sample: a SAR aircraft's report six days ahead, latitude and longitude
+    unavailable, was counted a corrupt time ("12.5 % set aside"); it is a record without a
+    position, and moves nothing."""
+    recs = busy_hour()
+    ahead = pos(1800 + 6 * 86_400, 111_232_500, float("nan"), float("nan"), None, None, 9)
+    recs.insert(len(recs) // 2, ahead)
+    events, eng = run_engine(recs, size)
+    assert_clock_at(eng, ms(3600))
+    unused = eng.record_counts()["unused"]
+    assert unused["future_time"] == 0 and unused["no_position"] == 1
+    assert [e for e in events if e.kind is EventKind.AIS_GAP] == []
