@@ -543,18 +543,30 @@ def mark_undecidable(labels: list[dict[str, Any]], sampling: Any, config: Any) -
     """Mark ``optional`` the silences a feed's sampling leaves undecidable (module docstring).
 
     At one report every N minutes a vessel's own sampling is up to 2N (the bins' phase), capped
-    like the engine's, and a silence within ``gap_sampling_k`` of it is how the vessel is seen.
-    Satellite passes come every 90-100 min and one in five is missed: the cap.
+    like the engine's, and a silence the engine's rule explains by it
+    (`geo.detectors.gap.sampling_threshold_s`: six intervals, or 12 h on a feed as sparse as
+    one report in 45 min) is how the vessel is seen. Satellite passes: the cap, so 12 h.
     """
     if sampling.kind == "all":
         return
+    import numpy as np
+
+    from geo.detectors.gap import sampling_threshold_s
+
     cap = config.gap_sampling_cap_s
     own = cap if sampling.kind == "satellite" else min(2 * sampling.every_ms / 1000.0, cap)
-    limit_ms = max(config.gap_floor_s, config.gap_sampling_k * own) * 1000
+    term = float(sampling_threshold_s(np.array([own]), config)[0])
+    limit_ms = max(config.gap_floor_s, term) * 1000
     for lab in labels:
         if lab["kind"] == "ais_gap":
             s0, s1 = _window(lab)
-            if s1 - s0 <= limit_ms:
+            # A satellite feed is out of view of a vessel 7 h of every 12: a switch-off's
+            # reception over its threshold is nil for hours, so, as a switch-off in poor
+            # reception (`simulate.silences`), it may be called dark or lost: not scored.
+            dark_by_passes = sampling.kind == "satellite" and (
+                (lab.get("details") or {}).get("cause") == "dark"
+            )
+            if s1 - s0 <= limit_ms or dark_by_passes:
                 lab["details"] = {**(lab.get("details") or {}), "optional": True}
 
 

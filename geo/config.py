@@ -101,6 +101,16 @@ class EngineConfig:
         Watch's 12 h, which are set for satellite revisit times. Type 27 (long-range, often via
         satellite) gets 6 h, as Skylight. Vessels last seen in a port or anchorage zone are not
         gaps.
+    gap_sparse_sampling_s, gap_sparse_floor_s
+        A vessel the feed hears once in 45 min or less often (its own sampling, see
+        `geo.detectors.gap`) is seen by satellite passes or an hourly archive, and such a feed
+        leaves holes of many hours with nothing wrong: passes missed in a row, the
+        constellation's geometry (a place is overflown at about the same times twice a day).
+        A silence is a gap there from 12 h, as Global Fishing Watch counts gaps in its
+        satellite-heavy feed (Welch et al. 2022 chose 12 h from that daily cycle of coverage);
+        so also before anything is known of a vessel's or the feed's sampling. No terrestrial
+        reception leaves a vessel in range 45 min between reports (ITU's longest nominal
+        interval is 3 min).
     gap_min_fixes
         A silence counts only after a vessel's second fix: one report of a ship never heard
         again shows no transmitter that stopped (a receiver's fringe, a night of ducting).
@@ -262,6 +272,8 @@ class EngineConfig:
     gap_sampling_cap_s: float = 3600.0
     gap_sampling_half_life_s: float = 3 * 3600.0
     gap_sampling_min_fixes: int = 20
+    gap_sparse_sampling_s: float = 2700.0
+    gap_sparse_floor_s: float = 12 * 3600.0
     gap_min_fixes: int = 2
 
     coverage_cell_deg: float = 0.1

@@ -38,7 +38,7 @@ import numpy.typing as npt
 import shapely
 
 from geo.config import EngineConfig
-from geo.detectors.gap import gap_threshold_s
+from geo.detectors.gap import gap_threshold_s, sampling_threshold_s
 from simulate.agent import Agent
 from simulate.reporting import Network
 from simulate.truth import Label, RxLog, Zone
@@ -184,12 +184,13 @@ class SilenceTruth:
     def _sampled_well(before: I64, silence_ms: int) -> bool:
         """Return True if the silence is long against how the vessel was heard before it.
 
-        The engine calls a silence a gap only once it is longer than ``gap_sampling_k`` times
-        the vessel's own interval (the longest of the last hours, up to ``gap_sampling_cap_s``),
-        and takes the cap for a vessel heard for less than ``gap_floor_s`` and fewer than
-        ``gap_sampling_min_fixes`` fixes (`geo.detectors.gap`): a boat heard in fits at the
-        fringe of a range is a sparse feed of its own. A silence that rule does not count is
-        ``optional`` here: reported or not, it is not scored.
+        The engine calls a silence a gap only once it is longer than what the vessel's own
+        interval explains (the longest of the last hours, up to ``gap_sampling_cap_s``; not
+        known for a vessel heard for less than ``gap_floor_s`` and fewer than
+        ``gap_sampling_min_fixes`` fixes): `geo.detectors.gap.sampling_threshold_s`, the same
+        function here. A boat heard in fits at the fringe of a range is a sparse feed of its
+        own. A silence that rule does not count is ``optional`` here: reported or not, it is
+        not scored.
         """
         cfg = _CFG
         watched = (
@@ -198,8 +199,8 @@ class SilenceTruth:
         )
         recent = before[before >= before[-1] - int(cfg.gap_sampling_half_life_s * 1000)]
         longest = float(np.diff(recent).max()) / 1000.0 if len(recent) > 1 else 0.0
-        typical = min(longest, cfg.gap_sampling_cap_s) if watched else cfg.gap_sampling_cap_s
-        return silence_ms > cfg.gap_sampling_k * typical * 1000
+        typical = min(longest, cfg.gap_sampling_cap_s) if watched else float("nan")
+        return silence_ms > float(sampling_threshold_s(np.array([typical]), cfg)[0]) * 1000
 
     def _label(
         self,

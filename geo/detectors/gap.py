@@ -8,12 +8,25 @@ of its recent report intervals, each capped at ``gap_sampling_cap_s`` (`geo.trac
 A maximum, because satellite AIS comes in passes (a few reports seconds apart, then an hour and
 a half of nothing) and the silence between passes is the sampling; decaying, so a vessel that
 comes into terrestrial range is held to its new sampling within hours; capped, so a gap does not
-excuse the next one for long, and any silence over ``gap_sampling_k x cap`` (6 h) at sea is a
-gap whatever the feed. Gaps themselves are not sampling (a vessel that goes dark twice is
+excuse the next one for long. Gaps themselves are not sampling (a vessel that goes dark twice is
 held to its usual sampling both times). Before a vessel has been watched for ``gap_floor_s``
 or ``gap_sampling_min_fixes`` fixes (its first satellite pass, say) its own sampling is unknown
 and the feed's is taken (`GapDetector.feed_sampling_s`: seconds on a terrestrial feed, an hour
-on a satellite one); before the feed's is known either, only a silence over 6 h is a gap.
+on a satellite one).
+
+Satellite AIS (`sampling_threshold_s`). Six intervals is right for a feed that hears a vessel
+steadily, and wrong for one that hears it by satellite passes: a vessel heard at every pass for
+hours is then missed for eight or nine, passes lost in a row to the constellation's geometry
+and to collisions (GFW's encounter test data, `tests/data/peers/`: two vessels alongside, heard
+every hour or so, then neither for 8 h). Revisit holes have a long tail that a vessel's recent
+intervals do not show. So a vessel the feed hears once in ``gap_sparse_sampling_s`` (45 min) or
+less often, and one of which nothing is known yet, is dark only after ``gap_sparse_floor_s``
+(12 h): Global Fishing Watch's minimum gap, chosen from the twice-daily cycle of satellite
+coverage (Welch et al. 2022, "Hot spots of unseen fishing vessels"; Skylight's 6 h is for
+terrestrial-and-satellite feeds that hear a vessel more often). GFW asks, besides, for good
+reception where the gap starts (over 10 positions a day in the cell) and 14 positions in the
+12 h before it; Mare's counterparts are the coverage verdict below and the vessel's own
+sampling. An extract of one report in 5 or 10 minutes keeps its six intervals (30 min to 2 h).
 
 A vessel heard only once (``gap_min_fixes``) has no silence to speak of: nothing showed it
 transmitting, and one report of a ship never heard again is what a receiver's fringe, or a
@@ -30,7 +43,8 @@ the place where the vessel vanished and the way it was going, learned from the f
 verdict is made once per episode, when the threshold passes (the open alert), and the closing
 event keeps it, so an episode never changes its mind. At the edge of coverage (``edge``) the gap
 is downgraded to severity low and worded as a loss of contact, not suppressed: see
-`geo.coverage.Coverage.assess` for why.
+`geo.coverage.Coverage.assess` for why. Where coverage is ``unknown`` a gap is medium at most
+(`gap_severity`): high needs receivers shown to hear the place.
 """
 
 from __future__ import annotations
@@ -90,8 +104,46 @@ def gap_threshold_s(
     base = np.where(msg_type == 27, np.maximum(base, cfg.gap_long_range_floor_s), base)
     if typical_s is None:
         return base
-    own = cfg.gap_sampling_k * np.where(np.isnan(typical_s), cfg.gap_sampling_cap_s, typical_s)
-    return np.maximum(base, own)
+    return np.maximum(base, sampling_threshold_s(typical_s, cfg))
+
+
+def sampling_threshold_s(own_s: F64, cfg: EngineConfig) -> F64:
+    """Silence that a vessel's own sampling explains, element-wise (NaN: not known).
+
+    ``gap_sampling_k`` (6) of its report intervals, on a feed that hears it at least once in
+    ``gap_sparse_sampling_s`` (45 min); ``gap_sparse_floor_s`` (12 h) on a sparser one
+    (satellite passes, an hourly archive) and while nothing is known of its sampling. The
+    truth of `make eval` uses the same rule (`simulate.silences`).
+
+    Examples
+    --------
+    >>> own = np.array([10.0, 1200.0, 2640.0, 2700.0, 5700.0, np.nan])
+    >>> (sampling_threshold_s(own, EngineConfig()) / 3600.0).round(2).tolist()
+    [0.02, 2.0, 4.4, 12.0, 12.0, 12.0]
+    """
+    own = np.minimum(own_s, cfg.gap_sampling_cap_s)
+    sparse = np.isnan(own) | (own >= cfg.gap_sparse_sampling_s)
+    return np.where(sparse, cfg.gap_sparse_floor_s, cfg.gap_sampling_k * np.nan_to_num(own))
+
+
+def gap_severity(duration_s: float, verdict: str | None) -> Severity:
+    """Severity of a silence at sea by how sure it is a switch-off.
+
+    High only for a long one (6 h) where the receivers were shown to hear well (``good``);
+    where nothing shows how well they hear (``unknown``: a cold start, an extract or satellite
+    feed of a few vessels) a silence is medium at most, and at the edge of coverage low
+    (Global Fishing Watch calls a gap a likely disabling only where reception was good).
+
+    Examples
+    --------
+    >>> [gap_severity(7 * 3600.0, v).value for v in ("good", "unknown", None, "edge")]
+    ['high', 'medium', 'medium', 'low']
+    """
+    if verdict == "edge":
+        return Severity.LOW
+    if verdict == "good" and duration_s >= 6 * 3600:
+        return Severity.HIGH
+    return Severity.MEDIUM
 
 
 def sampling_before(ctx: SliceContext, fleet: Fleet, cfg: EngineConfig) -> tuple[F64, F64, F64]:
@@ -345,9 +397,7 @@ class GapDetector:
         )
         if edge:
             details["summary"] += "; lost at the edge of receiver coverage"
-            sev = Severity.LOW
-        else:
-            sev = Severity.HIGH if dur >= 6 * 3600 else Severity.MEDIUM
+        sev = gap_severity(dur, cover["verdict"])
         return Event(EventKind.AIS_GAP, int(ctx.mmsi[i]), t0, t1, lat0, lon0, sev, details=details)
 
     @staticmethod
@@ -469,18 +519,17 @@ class GapDetector:
                     "ongoing_until": format_time(max(until_ms, t0)),
                 }
             )
-            edge = cover is not None and cover.get("verdict") == "edge"
-            if edge:
+            verdict = None if cover is None else cover.get("verdict")
+            if verdict == "edge":
                 details["summary"] = (
                     f"lost at the edge of receiver coverage: silent for {format_duration(dur)}"
                     " (ongoing)"
                 )
-                sev = Severity.LOW
             else:
                 details["summary"] = (
                     f"went dark at sea: silent for {format_duration(dur)} (ongoing)"
                 )
-                sev = Severity.HIGH if dur >= 6 * 3600 else Severity.MEDIUM
+            sev = gap_severity(dur, verdict)
             events.append(
                 Event(EventKind.AIS_GAP, fleet.mmsi[s], t0, None, lat, lon, sev, details=details)
             )

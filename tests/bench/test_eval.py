@@ -173,11 +173,21 @@ def test_an_optional_label_is_neither_found_nor_missed_and_an_event_on_it_is_rig
 
 def test_silences_within_six_of_a_sparse_feeds_intervals_are_undecidable() -> None:
     labels = [
-        _obj("ais_gap", 1, "01:00:00", "03:00:00"),
-        _obj("ais_gap", 2, "01:00:00", "08:00:00"),
+        _obj("ais_gap", 1, "01:00:00", "02:30:00"),
+        _obj("ais_gap", 2, "01:00:00", "04:00:00"),
     ]
-    mark_undecidable(labels, FeedSampling.parse("every:30", 1), EngineConfig())
+    mark_undecidable(labels, FeedSampling.parse("every:10", 1), EngineConfig())
     assert [bool(lab.get("details", {}).get("optional")) for lab in labels] == [True, False]
+
+
+def test_on_an_hourly_or_satellite_feed_silences_under_twelve_hours_are_undecidable() -> None:
+    for sampling in ("every:30", "every:60", "satellite"):
+        labels = [
+            _obj("ais_gap", 1, "01:00:00", "12:00:00"),
+            _obj("ais_gap", 2, "01:00:00", "14:00:00"),
+        ]
+        mark_undecidable(labels, FeedSampling.parse(sampling, 1), EngineConfig())
+        assert [bool(lab.get("details", {}).get("optional")) for lab in labels] == [True, False]
     dense = [_obj("ais_gap", 1, "01:00:00", "03:00:00")]
     mark_undecidable(dense, FeedSampling.parse("all", 1), EngineConfig())
     assert "details" not in dense[0]

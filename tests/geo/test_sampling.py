@@ -138,7 +138,7 @@ def test_a_day_of_sparse_reports_is_not_a_string_of_gaps(every_min: int) -> None
 
 @pytest.mark.parametrize(
     ("every_min", "silent_h", "gaps"),
-    [(1, 0.75, 1), (10, 0.75, 0), (10, 1.5, 1), (30, 2.5, 0), (30, 4, 1), (60, 5, 0), (60, 8, 1)],
+    [(1, 0.75, 1), (10, 0.75, 0), (10, 1.5, 1), (30, 2.5, 0), (30, 4, 1), (60, 8, 0), (60, 13, 1)],
 )
 def test_a_silence_is_a_gap_when_it_is_long_for_the_vessels_sampling(
     every_min: int, silent_h: float, gaps: int
