@@ -161,6 +161,12 @@ class EngineConfig:
         were together, without being together again, has parted: the episode ends. A vessel
         simply unheard is not apart (absence of reports is not evidence of separation): its
         next fix fills the silence by interpolation (``interp_max_s``).
+    encounter_stitch_s
+        A pair last together before both went unheard past any interpolation, and together
+        again within 12 h of that (the satellite feed's holes, ``gap_sparse_floor_s``), is one
+        meeting, the silence inside it (``details.unheard_s``): nothing showed them apart.
+        Global Fishing Watch merges a pair's encounters less than 24 h apart whatever came
+        between; Mare merges only across silence, and half as far.
     interp_max_s
         Two fixes of a vessel at most this far apart (3 h) are joined by a constant-speed great
         circle where a rule needs positions at common times (encounters). Satellite AIS sees a
@@ -298,6 +304,7 @@ class EngineConfig:
     encounter_speed_kn: float = 2.0
     encounter_min_s: float = 1200.0
     encounter_break_s: float = 600.0
+    encounter_stitch_s: float = 12 * 3600.0
     interp_max_s: float = 3 * 3600.0
 
     zone_confirm_fixes: int = 2

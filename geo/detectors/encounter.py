@@ -28,8 +28,13 @@ together) when both vessels have been heard for ``encounter_break_s`` past that 
 being together again, or when nothing can bring them together within the break any more (no
 fix for ``interp_max_s + encounter_break_s``). A vessel unheard for a while is not apart: when
 it reports again the resampled positions fill the silence, and a pair together on both sides of
-it stays one episode. The event is keyed on the lower MMSI, ``other_mmsi`` is the higher, and
-``details`` carries both identities.
+it stays one episode. Past what interpolation bridges (a satellite feed's eight hours without
+either vessel), a reported episode given up while neither was heard apart is set aside, and a
+pair together again within ``encounter_stitch_s`` is the same meeting: reopened, same key,
+``details.unheard_s`` the silence inside it (Global Fishing Watch merges a pair's encounters
+the same way; its test data, `tests/data/peers/`, is one meeting of 12.5 h around 8 h in which
+neither vessel was heard). The event is keyed on the lower MMSI, ``other_mmsi`` is the
+higher, and ``details`` carries both identities.
 
 What no sampling can show: an encounter shorter than ``encounter_min_s`` plus about two report
 intervals (e.g. 20 min seen by one fix of each vessel, or under 2 h 20 min at one fix an hour):
@@ -72,6 +77,11 @@ class Pair:
     sum_m: float
     emitted: bool = False
     details: dict[str, Any] | None = None
+    unheard_ms: int = 0  # silences of both that the episode was stitched across
+    # (set aside unheard) each vessel's last fix then, and when both had been heard since
+    quiet0: int = -1
+    quiet1: int = -1
+    back: int = -1
 
     def where(self) -> tuple[float, float]:
         """Mean position (lat, lon) of the pair over the episode, right across ±180°."""
@@ -109,6 +119,9 @@ class EncounterDetector:
     def __init__(self, cfg: EngineConfig) -> None:
         self.cfg = cfg
         self.pairs: dict[tuple[int, int], Pair] = {}
+        #: Reported episodes given up while both vessels were unheard: the same meeting if they
+        #: are together again within ``encounter_stitch_s`` (see `tick`).
+        self.unheard: dict[tuple[int, int], Pair] = {}
         self.points: dict[int, Points] = {}  # grid time (ms) -> candidates already matched
         self.new: list[tuple[I64, Points]] = []  # candidates not matched yet, with grid times
 
@@ -206,16 +219,32 @@ class EncounterDetector:
         cfg = self.cfg
         events: list[Event] = []
         brk = int(cfg.encounter_break_s * 1000)
+        give_up = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
+        stitch = int(cfg.encounter_stitch_s * 1000)
+        revived: list[tuple[int, int]] = []
         for when, lo, hi, dist, mid in self._observations(fleet):
             key = (lo, hi)
             p = self.pairs.get(key)
             if p is not None and when - p.last > brk:
-                del self.pairs[key]  # apart (or unheard past any interpolation) in between
-                if p.emitted:
-                    events.append(self._event(key, p, p.last))
-                p = None
+                if p.emitted and give_up < when - p.last <= stitch:
+                    # both unheard past any interpolation (no slice end saw them heard apart):
+                    # together again, the same meeting
+                    p.unheard_ms += when - p.last
+                    revived.append(key)
+                else:
+                    del self.pairs[key]  # apart in between
+                    if p.emitted:
+                        events.append(self._event(key, p, p.last))
+                    p = None
             if p is None:
-                self.pairs[key] = p = Pair(when, when, 0, 0.0, 0.0, 0.0, dist, 0.0)
+                p = self.unheard.pop(key, None)
+                if p is not None and when - p.last <= stitch:
+                    p.unheard_ms += when - p.last
+                    p.back = -1
+                    revived.append(key)
+                else:
+                    p = Pair(when, when, 0, 0.0, 0.0, 0.0, dist, 0.0)
+                self.pairs[key] = p
             p.start = min(p.start, when)
             p.last = max(p.last, when)
             p.n += 1
@@ -228,7 +257,9 @@ class EncounterDetector:
                 p.emitted = True
                 p.details = self._details(key, p, say)
                 events.append(self._event(key, p, None))
-        give_up = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
+        for key in dict.fromkeys(revived):  # reopened: its present version now
+            if key in self.pairs:
+                events.append(self._event(key, self.pairs[key], None))
         for key in sorted(self.pairs):
             p = self.pairs[key]
             heard = self._heard_until(key, fleet)
@@ -236,20 +267,47 @@ class EncounterDetector:
                 del self.pairs[key]
                 if p.emitted:
                     events.append(self._event(key, p, p.last))
+                    if heard - p.last <= brk:  # given up unheard: nothing showed them apart
+                        p.quiet0, p.quiet1 = self._last_fixes(key, fleet)
+                        p.back = -1
+                        self.unheard[key] = p
+        self._forget_unheard(boundary_ms, fleet)
         horizon = boundary_ms - give_up - 2 * self._grid_ms
         for when in [w for w in self.points if w < horizon]:
             del self.points[when]
         return events
 
+    def _forget_unheard(self, boundary_ms: int, fleet: Fleet) -> None:
+        """Drop episodes set aside unheard once they cannot be the same meeting any more.
+
+        Past ``encounter_stitch_s``; or once both vessels, heard again, have been heard for
+        ``interp_max_s + encounter_break_s`` without being together (a sparse vessel's
+        positions reach the grid up to ``interp_max_s`` after the time they stand for).
+        """
+        cfg = self.cfg
+        stitch = int(cfg.encounter_stitch_s * 1000)
+        allow = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
+        for key in sorted(self.unheard):
+            p = self.unheard[key]
+            t0, t1 = self._last_fixes(key, fleet)
+            if p.back < 0 and t0 > p.quiet0 and t1 > p.quiet1:
+                p.back = min(t0, t1)  # both heard again
+            if boundary_ms - p.last > stitch or (p.back >= 0 and min(t0, t1) - p.back > allow):
+                del self.unheard[key]
+
     @staticmethod
-    def _heard_until(key: tuple[int, int], fleet: Fleet) -> int:
-        """Latest time up to which both vessels' positions are known (their older last fix)."""
-        out = None
+    def _last_fixes(key: tuple[int, int], fleet: Fleet) -> tuple[int, int]:
+        """Each vessel's last fix time (-1: never heard)."""
+        out = []
         for m in key:
             slot = fleet.slot_of.get(m)
-            t = -1 if slot is None else int(fleet.t[slot])
-            out = t if out is None else min(out, t)
-        return -1 if out is None else out
+            out.append(-1 if slot is None else int(fleet.t[slot]))
+        return out[0], out[1]
+
+    @classmethod
+    def _heard_until(cls, key: tuple[int, int], fleet: Fleet) -> int:
+        """Latest time up to which both vessels' positions are known (their older last fix)."""
+        return min(cls._last_fixes(key, fleet))
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -276,6 +334,8 @@ class EncounterDetector:
                 "resampled_every_s": self.cfg.slice_s,
             }
         )
+        if p.unheard_ms:
+            details["unheard_s"] = round(p.unheard_ms / 1000.0, 1)
         if end is None:
             details["ongoing_until"] = format_time(p.last)  # last seen together so far
         where = describe_place(details.get("near"))
@@ -309,6 +369,7 @@ class EncounterDetector:
 
         return {
             "pairs": [[a, b, asdict(p)] for (a, b), p in self.pairs.items()],
+            "unheard": [[a, b, asdict(p)] for (a, b), p in sorted(self.unheard.items())],
             "points": [[w, *pts(p)] for w, p in sorted(self.points.items())],
             "new": [[g.tolist(), *pts(p)] for g, p in self.new],
         }
@@ -321,6 +382,10 @@ class EncounterDetector:
                 v = unit_vectors(p["sum_lat"] / p["n"], p["sum_lon"] / p["n"])[0] * p["n"]
                 p = {**p, "sx": float(v[0]), "sy": float(v[1]), "sz": float(v[2])}
             self.pairs[(int(a), int(b))] = Pair(**{k: v for k, v in p.items() if k in names})
+        self.unheard = {
+            (int(a), int(b)): Pair(**{k: v for k, v in p.items() if k in names})
+            for a, b, p in obj.get("unheard", [])
+        }
 
         def pts(s: list[int], la: list[float], lo: list[float]) -> Points:
             return Points(np.array(s, np.int64), np.array(la, float), np.array(lo, float))

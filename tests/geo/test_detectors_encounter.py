@@ -1,6 +1,7 @@
+from ais_ingest.records import Record
 from geo.events import EventKind
 from geo.zones import ZoneKind
-from tests.geo.engine_scenarios import of_kind, run, static, track, zone
+from tests.geo.engine_scenarios import ms, of_kind, pos, run, static, track, zone
 
 MOTHER, BOAT = 642100001, 642100002
 
@@ -60,3 +61,34 @@ def test_a_pair_seen_apart_ends_the_episode_even_if_it_meets_again_later() -> No
     recs += track(BOAT, 2730, 3600, 30, 33.462, 12.30, 15.0, 180.0, msg_type=18)  # and back
     recs += track(BOAT, 3630, 5400, 30, 33.401, 12.30, 0.0, 90.0, msg_type=18)
     assert len(of_kind(run(recs), EventKind.ENCOUNTER)) == 2
+
+
+def _alongside_by_passes(hours: float, *missed: tuple[float, float]) -> list[Record]:
+    """A mothership and a boat drifting together, heard twice an hour as satellite passes are,
+    not at all in the ``missed`` hours."""
+    out: list[Record] = []
+    for t in range(0, int(hours * 3600) + 1, 1800):
+        if any(a * 3600 <= t < b * 3600 for a, b in missed):
+            continue
+        lon = 12.30 + t * 0.3 * 1852 / 3600 / 111_320 / 0.83  # 0.3 kn east
+        out.append(pos(t, MOTHER, 33.40, lon, 0.3, 90.0))
+        out.append(pos(t + 40, BOAT, 33.401, lon, 0.3, 90.0))
+    return out
+
+
+def test_a_pair_together_either_side_of_eight_hours_unheard_is_one_encounter() -> None:
+    (enc,) = of_kind(run(_alongside_by_passes(16, (4, 12))), EventKind.ENCOUNTER)
+    assert enc.details["unheard_s"] >= 7.5 * 3600
+    assert enc.start_ms <= ms(600) and enc.details["duration_s"] >= 15.5 * 3600
+
+
+def test_a_pair_heard_apart_after_its_silence_is_a_new_encounter() -> None:
+    recs = _alongside_by_passes(4)
+    # both unheard from 4 h to 10 h; the boat then far off for 4 h, then back alongside
+    for t in range(10 * 3600, 18 * 3600 + 1, 1800):
+        lon = 12.30 + 0.02
+        recs.append(pos(t, MOTHER, 33.40, lon, 0.3, 90.0))
+        far = 10 * 3600 <= t < 14 * 3600
+        recs.append(pos(t + 40, BOAT, 33.50 if far else 33.401, lon, 0.3, 90.0))
+    encs = of_kind(run(recs), EventKind.ENCOUNTER)
+    assert len(encs) == 2 and all("unheard_s" not in e.details for e in encs)
