@@ -10,7 +10,14 @@ on is not that:
   `PASS_MS` (10 min) every 90 to 100 minutes (the orbit, drifting with the vessel's longitude:
   a phase per vessel), misses a whole pass one time in five (collisions over busy seas, the
   vessel's antenna), and of the transmissions during a pass keeps only a few (`PASS_KEEP`,
-  about one in forty: a class A under way is heard one to three times a pass).
+  about one in forty: a class A under way is heard one to three times a pass). The orbits
+  overfly a place at about the same times twice a day, so a vessel is in view for
+  `VISIBLE_MS` (5 h: three or four passes) of every `CYCLE_MS` (12 h), at a phase of its own,
+  and unheard for seven hours and more in between: the holes of a real satellite feed (GFW's
+  encounter test data, `tests/data/peers/`: two vessels heard every hour or so, then neither
+  for 8 h; Welch et al. 2022 measured the twice-daily cycle). The receiver's footprint covers
+  the whole region (the scenario's ``range_scale``): the passes, not distance, decide what is
+  heard.
 
 `FeedSampling.thin` applies one of these on top of the shore stations' reception, to the
 static messages as well as the positions, before the truth logs what was received: the labels
@@ -42,6 +49,8 @@ PASS_MS = 10 * MIN_MS
 PERIOD_MS = (90 * MIN_MS, 100 * MIN_MS)
 PASS_MISSED = 0.2
 PASS_KEEP = 0.025
+CYCLE_MS = 12 * 60 * MIN_MS
+VISIBLE_MS = 5 * 60 * MIN_MS
 
 
 def _unit(seed: int, purpose: int, a: I64, b: I64) -> npt.NDArray[np.float64]:
@@ -130,7 +139,9 @@ class FeedSampling:
         inside = (t - phase) - k * period < PASS_MS
         seen = _unit(self.seed, 4, agent, k) >= PASS_MISSED
         heard = _unit(self.seed, 5, agent, t) < PASS_KEEP
-        out: B = inside & seen & heard
+        view = (_unit(self.seed, 6, agent, zero) * CYCLE_MS).astype(np.int64)
+        in_view = (t - view) % CYCLE_MS < VISIBLE_MS
+        out: B = inside & seen & heard & in_view
         return out
 
 

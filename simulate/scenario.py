@@ -103,8 +103,9 @@ SCENARIOS: dict[str, Scenario] = {
                    f"an extract keeping one report per vessel per {m} min", sampling=f"every:{m}")
           for m in (5, 10, 30, 60)),
         Scenario("satellite", 200, (5, 8), 0.07, 0.3, 2e-4, False,
-                 "satellite passes: a vessel heard 1-3 times every 90-100 min",
-                 sampling="satellite"),
+                 "satellite passes: a vessel heard 1-3 times every 90-100 min for 5 h, then"
+                 " unheard for 7 h, anywhere in the region",
+                 range_scale=20.0, sampling="satellite"),
         Scenario("shared", 200, (3, 6), 0.07, 0.3, 2e-4, False,
                  "MMSIs shared by two or three vessels far apart, names alternating",
                  shared=(2, 3)),

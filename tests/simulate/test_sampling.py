@@ -69,10 +69,20 @@ def test_satellite_passes_bring_a_few_fixes_every_hour_and_a_half() -> None:
     silences = [b - a for ts in fixes.values() for a, b in zip(ts, ts[1:], strict=False)]
     bursts = [s for s in silences if s < PASS_MS]
     long = [s for s in silences if s >= 80 * 60_000]
-    assert long and len(long) >= len(silences) // 4
+    assert long and len(long) >= len(silences) // 6
     assert all(s < PASS_MS for s in bursts)
     per_vessel = [len(ts) for ts in fixes.values()]
     assert np.median(per_vessel) <= 16  # a handful of fixes in six hours
+
+
+def test_satellite_passes_leave_every_vessel_unheard_for_seven_hours_twice_a_day() -> None:
+    """In view for 5 h of every 12: a vessel followed for 20 h has a hole of 7 h at least."""
+    sim = Simulation(hours=24, seed=6, start_ms=START, vessels=30, scenario="satellite", zones=None)
+    fixes = fixes_by_mmsi(decoded(sim))
+    followed = [ts for ts in fixes.values() if ts[-1] - ts[0] >= 20 * 3_600_000]
+    assert followed
+    for ts in followed:
+        assert max(b - a for a, b in zip(ts, ts[1:], strict=False)) >= 7 * 3_600_000
 
 
 def test_the_shared_scenario_puts_several_names_on_one_mmsi_and_labels_it_once() -> None:
