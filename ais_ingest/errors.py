@@ -11,3 +11,7 @@ class SourceURLError(IngestError):
 
 class SourceError(IngestError):
     """A source that cannot be opened or read (file missing, port in use, ...)."""
+
+
+class TableError(IngestError):
+    """A decoded table (CSV, JSON lines) that cannot be read as positions: a column is missing."""

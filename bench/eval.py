@@ -471,7 +471,7 @@ def run_one(
         from geo.coverage import CoverageMap
 
         engine.set_coverage_map(CoverageMap.from_dict(coverage_map))
-    floor = Floor(engine, Triage(engine, load_rules_file(zone_ids={z.id for z in zones})))
+    floor = Floor(engine, Triage(engine, load_rules_file(zone_ids={z.id for z in zones})).follow())
     decoder = Decoder()
     events: list[dict[str, Any]] = []
     chunk: list[str] = []

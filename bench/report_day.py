@@ -48,7 +48,7 @@ def fill(
     repo.upsert_assets([a.model_dump() for a in load_assets_file(ASSETS_SAMPLE)])
     sim = Simulation(hours=hours, seed=seed, vessels=vessels, start_ms=start_ms, zones=ZONE_FILE)
     engine = Engine(zones, watchlist=wl)
-    triage = Triage(engine, load_rules_file(zone_ids={z.id for z in zones}))
+    triage = Triage(engine, load_rules_file(zone_ids={z.id for z in zones})).follow()
     decoder = Decoder()
     positions = 0
     written: list[dict[str, Any]] = []

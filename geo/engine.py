@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -147,6 +147,10 @@ def assign_slices(
     return cm, pos_sid, sta_sid
 
 
+#: Called with a step's events and the event time the step reached (`Engine.on_step`).
+StepListener = Callable[[list[Event], int], None]
+
+
 class Engine:
     """Tracker, zone index and detectors behind one `process(batch)`; see the module docstring."""
 
@@ -176,6 +180,7 @@ class Engine:
         self.had_data = False
         self.deferred: list[Event] = []  # identity-type events waiting for a position
         self.book: dict[int, dict[tuple[Any, ...], Event]] = {}
+        self._step_listeners: list[StepListener] = []
         self.records = 0
         self.clock = ClockGuard(config)  # records stamped too far ahead of event time
         #: Position records not used, by reason (see `record_counts`).
@@ -276,7 +281,7 @@ class Engine:
         pre = self._prepare(batch, membership) if n else None
         for sid in sids:
             if self.slice is not None and sid > self.slice:
-                events += self._close(sid)
+                events += self._step(self._close(sid), (self.slice + 1) * self._slice_ms)
             if self.slice is None or sid > self.slice:
                 self.slice = sid
             a = int(np.searchsorted(pos_sid, sid, "left"))
@@ -285,11 +290,13 @@ class Engine:
                 (r for r, s in zip(batch.statics, sta_sid, strict=True) if s == sid),
                 key=lambda r: r.time_ms,
             )
-            events += self._part(batch, pre, a, b, statics)
+            part = self._part(batch, pre, a, b, statics)
+            reached = [int(cm[b - 1])] if b > a else []
+            reached += [r.time_ms for r in statics[-1:]]
+            events += self._step(part, max([self.watermark or 0, *reached]))
         if n:
             last = int(cm[-1])
             self.watermark = last if self.watermark is None else max(self.watermark, last)
-        self._remember(events)
         return events
 
     def advance(self, now_ms: int) -> list[Event]:
@@ -303,12 +310,12 @@ class Engine:
         target = int((now_ms - self.config.live_lateness_s * 1000) // self._slice_ms)
         if target <= self.slice:
             return []
+        end = (self.slice + 1) * self._slice_ms
         events = self._close(target)
         self.slice = target
         floor = target * self._slice_ms
         self.watermark = floor if self.watermark is None else max(self.watermark, floor)
-        self._remember(events)
-        return events
+        return self._step(events, end)
 
     def flush(self) -> list[Event]:
         """Close the current slice, as live mode would a minute later (end of a capture).
@@ -325,17 +332,18 @@ class Engine:
         if len(tail):
             events = self._run(tail)
         if self.slice is None:
-            return events + self.contacts.flush(self._near, self._zone_of)
+            return events + self._step(
+                self.contacts.flush(self._near, self._zone_of), self.now_ms()
+            )
         until = self.watermark if self.watermark is not None else self.slice * self._slice_ms
         events += self.advance(
             int((self.slice + 1) * self._slice_ms + self.config.live_lateness_s * 1000)
         )
-        events += self.contacts.flush(self._near, self._zone_of)
-        events += self.encounters.ongoing() + self.loiter.ongoing(self.fleet)
-        events += self.gaps.ongoing(self.fleet, until, self._near)
-        events += self.zone_det.ongoing(self.fleet) + self._shared_ongoing()
-        self._remember(events)
-        return events
+        last = self.contacts.flush(self._near, self._zone_of)
+        last += self.encounters.ongoing() + self.loiter.ongoing(self.fleet)
+        last += self.gaps.ongoing(self.fleet, until, self._near)
+        last += self.zone_det.ongoing(self.fleet) + self._shared_ongoing()
+        return events + self._step(last, self.now_ms())
 
     def _close(self, new_sid: int) -> list[Event]:
         assert self.slice is not None
@@ -639,6 +647,23 @@ class Engine:
         bus (`app.bus.api_feed`) keeps its book from the events the engine workers publish.
         """
         self._remember(list(events))
+
+    def on_step(self, listener: StepListener) -> None:
+        """Call ``listener(events, now_ms)`` with each step's events as the step ends.
+
+        A step is a slice's records, or the closing of a slice; ``now_ms`` is the event time it
+        reached. Why: what is made of an event (the alert rules weigh the vessel's risk) must be
+        made on what was known at its step, not at the end of whatever batch held it, or a
+        capture read in bigger batches (a file, a table) decides differently from live.
+        """
+        self._step_listeners.append(listener)
+
+    def _step(self, events: list[Event], now_ms: int) -> list[Event]:
+        self._remember(events)
+        if events:
+            for listener in self._step_listeners:
+                listener(events, now_ms)
+        return events
 
     def _remember(self, events: list[Event]) -> None:
         for ev in events:

@@ -65,9 +65,28 @@ class Triage:
     def __init__(self, engine: Engine, rules: AlertRules) -> None:
         self.engine = engine
         self.rules = rules
+        #: Decisions made at the engine's steps (`follow`), by event identity, until asked for.
+        self._at_step: dict[int, Triaged] = {}
 
-    def facts(self, mmsi: int) -> VesselFacts:
-        """Return what the engine knows of a vessel now (identity, class, flag, risk, watchlist)."""
+    def follow(self) -> Triage:
+        """Decide each event at the engine step that emits it (`Engine.on_step`).
+
+        `decide` then returns those decisions: the same for a capture read in one batch as
+        for the live feed, since a vessel's risk is read when its event happened, not at the
+        end of a batch that may hold hours of the vessel's later life.
+        """
+        self.engine.on_step(self._step)
+        return self
+
+    def _step(self, events: list[Event], now_ms: int) -> None:
+        for t in self._decide_now(events, now_ms):
+            self._at_step[id(t.event)] = t
+
+    def facts(self, mmsi: int, now_ms: int | None = None) -> VesselFacts:
+        """Return what the engine knows of a vessel (identity, class, flag, risk, watchlist).
+
+        ``now_ms`` is the event time the risk is read at (default: the engine's).
+        """
         eng = self.engine
         ident = eng.identity.describe(mmsi)
         slot = eng.fleet.slot_of.get(mmsi)
@@ -81,7 +100,7 @@ class Triage:
         imo = ident.get("imo")
         return VesselFacts(
             mmsi=mmsi,
-            risk=eng.vessel_risk(mmsi).score,
+            risk=eng.vessel_risk(mmsi, now_ms).score,
             ship_type=int(ship_type) if isinstance(ship_type, int) else None,
             ais_class=cls,
             flag=flag.iso_alpha2 if flag is not None else None,
@@ -91,14 +110,29 @@ class Triage:
         )
 
     def decide(self, events: list[Event]) -> list[Triaged]:
-        """Decide each event (an encounter by the riskier of its two vessels)."""
+        """Decide each event (an encounter by the riskier of its two vessels).
+
+        An event decided at its step (`follow`) keeps that decision; any other is decided on
+        what the engine knows now. Decisions of a step that no call asked for are dropped.
+        """
+        made, self._at_step = self._at_step, {}
+
+        def at_step(ev: Event) -> Triaged | None:
+            t = made.get(id(ev))
+            return t if t is not None and t.event is ev else None
+
+        todo = [ev for ev in events if at_step(ev) is None]
+        fresh = {id(t.event): t for t in self._decide_now(todo, None)} if todo else {}
+        return [at_step(ev) or fresh[id(ev)] for ev in events]
+
+    def _decide_now(self, events: list[Event], now_ms: int | None) -> list[Triaged]:
         out: list[Triaged] = []
         cache: dict[int, VesselFacts] = {}
 
         def facts(m: int) -> VesselFacts:
             f = cache.get(m)
             if f is None:
-                f = cache[m] = self.facts(m)
+                f = cache[m] = self.facts(m, now_ms)
             return f
 
         index = self.engine.index

@@ -250,9 +250,9 @@ class PartitionTriage(Triage):
         super().__init__(engine, rules)
         self.foreign = foreign
 
-    def facts(self, mmsi: int) -> VesselFacts:
+    def facts(self, mmsi: int, now_ms: int | None = None) -> VesselFacts:
         f = self.foreign.get(mmsi)
-        return f if f is not None else super().facts(mmsi)
+        return f if f is not None else super().facts(mmsi, now_ms)
 
 
 def facts_to_state(f: VesselFacts) -> dict[str, Any]:

@@ -28,9 +28,12 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ais_ingest.decoder import Decoder
+from ais_ingest.errors import TableError
+from ais_ingest.tables import TableStats
 from app.cli import cli
 from app.cli.ahead import decode_chunks, worth_ahead
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
+from app.cli.tables import run_tables, split_inputs
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
 from geo import shipped
 from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file, max_severity
@@ -256,7 +259,13 @@ def _load_inputs(
 
 @cli.command()
 def detect(
-    captures: Annotated[list[Path], typer.Argument(help="Capture files, plain or .gz.")],
+    captures: Annotated[
+        list[Path],
+        typer.Argument(
+            help="NMEA captures, or decoded position tables (CSV or JSON lines: MarineCadastre, "
+            "DMA, GFW, `mare decode` output); plain or .gz."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Events as JSON lines (- for stdout).")],
     zones: Annotated[
         Path | None,
@@ -312,6 +321,10 @@ def detect(
     """Run the behaviour engine over captures and write one event per episode."""
     zone_list, wl, place_list = _load_inputs(captures, zones, watchlist, places)
     try:
+        captures, tables = split_inputs(captures)
+    except (TableError, OSError) as exc:
+        raise fail(str(exc)) from None
+    try:
         span = None if assume_time is None else parse_span(assume_time)
     except ValueError as exc:
         raise fail(f"--assume-time: {exc}") from None
@@ -322,7 +335,7 @@ def detect(
         rule_set = load_rules_file(rules or SHIPPED_RULES_FILE, zone_ids={z.id for z in zone_list})
     except GeoError as exc:
         raise fail(str(exc)) from None
-    log = EpisodeLog(Triage(engine, rule_set))
+    log = EpisodeLog(Triage(engine, rule_set).follow())
     if contacts:
         from app.cli.contacts import read_contact_files  # it imports the store: only if asked
 
@@ -331,20 +344,29 @@ def detect(
     started = time.perf_counter()
     progress = file_progress()
     warnings: list[str] = []
+    table_stats: TableStats | None = None
     try:
         with progress:
-            events, lines = run_detect(
-                captures,
-                engine,
-                decoder,
-                progress,
-                assume_span_s=span,
-                warn=warnings.append,
-                log=log,
-                ahead=worth_ahead(captures),
-            )
+            if tables:
+                table_stats = run_tables(tables, engine, log.add, progress)
+                events, lines = log.ordered(), table_stats.rows
+                if (skipped := table_stats.warning()) is not None:
+                    warnings.append(skipped)
+            else:
+                events, lines = run_detect(
+                    captures,
+                    engine,
+                    decoder,
+                    progress,
+                    assume_span_s=span,
+                    warn=warnings.append,
+                    log=log,
+                    ahead=worth_ahead(captures),
+                )
     except (OSError, EOFError) as exc:
         raise fail(f"cannot read capture: {exc}") from None
+    except TableError as exc:
+        raise fail(str(exc)) from None
     except UntimedCapture as exc:
         raise fail(
             f"{exc}. Behaviour detection runs on event time: give --assume-time SPAN (how long "
@@ -377,7 +399,10 @@ def detect(
         except OSError as exc:
             raise fail(f"cannot write {coverage_out}: {exc}") from None
     if stats_file is not None:
-        report = {**decoder.stats.report(), "engine": counts}
+        report: dict[str, Any] = (
+            {"tables": table_stats.report()} if table_stats else decoder.stats.report()
+        )
+        report["engine"] = counts
         try:
             stats_file.write_text(json.dumps(report, indent=2) + "\n")
         except OSError as exc:

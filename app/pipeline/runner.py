@@ -131,7 +131,7 @@ class Pipeline:
     ) -> None:
         self.engine = engine
         #: Which events are alerts (`geo.alert_rules`); without rules every event is one.
-        self.triage = Triage(engine, rules if rules is not None else every_event_alerts())
+        self.triage = Triage(engine, rules if rules is not None else every_event_alerts()).follow()
         self.live = live
         self.sink = sink
         self.hub = hub

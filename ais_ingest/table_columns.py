@@ -1,0 +1,98 @@
+"""Which column of a decoded AIS table is which: the names data providers give them.
+
+Much real AIS reaches an analyst already decoded, as a table of positions: MarineCadastre's US
+extracts (``MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,...``), the Danish Maritime
+Authority's (``# Timestamp,Type of mobile,MMSI,Latitude,Longitude,...``), Global Fishing Watch's
+message tables (``ssvid,timestamp,lat,lon,speed,course,...``), satellite providers' CSV and
+Mare's own ``mare decode`` output. Their headers differ in spelling only, so a column is known by
+its name folded to lower-case letters and digits and looked up among the aliases below; the
+first alias present wins (the order says which of two candidates is the better one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+#: Mare's field -> header aliases, folded (`fold`), best first.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "mmsi": ("mmsi", "ssvid", "userid", "mmsinumber", "sourcemmsi"),
+    "time": (
+        "time", "timestamp", "basedatetime", "timestamputc", "datetimeutc", "datetime",
+        "msgtime", "receivedat", "positiontime", "dt", "ts", "tsposition",
+    ),
+    "lat": ("lat", "latitude", "y"),
+    "lon": ("lon", "longitude", "long", "lng", "x"),
+    "speed": ("speed", "sog", "speedoverground", "speedknots"),
+    "course": ("course", "cog", "courseoverground"),
+    "heading": ("heading", "trueheading", "hdg"),
+    "status": ("status", "navstatus", "navigationalstatus", "navigationstatus"),
+    "turn": ("turn", "rot", "rateofturn"),
+    "msg_type": ("msgtype", "messagetype", "messageid", "msgid", "type"),
+    "ais_class": ("aisclass", "transceiverclass", "typeofmobile", "class", "transponderclass"),
+    "source": ("source", "station", "receiver", "receiverid"),
+    "record": ("record",),
+    # static and voyage data, carried on every row by most extracts
+    "name": ("name", "vesselname", "shipname"),
+    "callsign": ("callsign", "call"),
+    "imo": ("imo", "imonumber"),
+    "ship_type": ("shiptype", "vesseltype", "shipandcargotype", "shiptypecode"),
+    "to_bow": ("tobow", "a", "dima"),
+    "to_stern": ("tostern", "b", "dimb"),
+    "to_port": ("toport", "c", "dimc"),
+    "to_starboard": ("tostarboard", "d", "dimd"),
+    "length": ("length", "lengthm", "shiplength"),
+    "width": ("width", "beam", "widthm", "shipwidth"),
+    "destination": ("destination",),
+    "draught": ("draught", "draft"),
+}  # fmt: skip
+
+#: The columns a table must have for its rows to be positions.
+REQUIRED = ("mmsi", "time", "lat", "lon")
+
+#: Static fields, in `StaticReport`'s order; a change of any of them is a new static record.
+STATIC_FIELDS = (
+    "name", "callsign", "imo", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard",
+    "destination", "draught",
+)  # fmt: skip
+
+#: Ship types written as words (the Danish Maritime Authority's extracts) -> the ITU-R M.1371
+#: code of the category (its first code where the category has several).
+SHIP_TYPE_WORDS: dict[str, int] = {
+    "wig": 20, "fishing": 30, "towing": 31, "towinglong": 32, "towinglongwide": 32,
+    "dredging": 33, "diving": 34, "military": 35, "sailing": 36, "pleasure": 37, "hsc": 40,
+    "pilot": 50, "sar": 51, "tug": 52, "porttender": 53, "antipollution": 54,
+    "lawenforcement": 55, "spare1": 56, "spare2": 57, "medical": 58,
+    "notpartiestoanarmedconflict": 59, "passenger": 60, "cargo": 70, "tanker": 80, "other": 90,
+}  # fmt: skip
+
+
+def fold(name: str) -> str:
+    """Return a header as lower-case letters and digits: ``# Timestamp`` -> ``timestamp``."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def match_columns(headers: Iterable[str]) -> dict[str, str]:
+    """Return Mare's field -> the table's header for every field the headers name.
+
+    A header is used for one field only; fields are matched in `ALIASES` order, so ``type``
+    (a message type in most tables) is not taken when a better ``msg_type`` column exists.
+    """
+    by_fold: dict[str, str] = {}
+    for h in headers:
+        by_fold.setdefault(fold(h), h)
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for field, aliases in ALIASES.items():
+        for alias in aliases:
+            header = by_fold.get(alias)
+            if header is not None and header not in used:
+                out[field] = header
+                used.add(header)
+                break
+    return out
+
+
+def missing_required(columns: dict[str, str]) -> list[str]:
+    """Return the required fields a table's columns lack, in `REQUIRED` order."""
+    return [f for f in REQUIRED if f not in columns]

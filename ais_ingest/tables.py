@@ -1,0 +1,318 @@
+"""Decoded AIS tables (CSV or JSON lines) as time-ordered record batches for the engine.
+
+An analyst's extract is more often a table than NMEA (`ais_ingest.table_columns` names the
+providers). A table is read whole, with pandas' C parser, because extracts are ordered by vessel
+as often as by time and the engine runs on event time: rows are sorted by time across every table
+of the run (stable, so file order breaks ties) before the first batch is given out.
+
+Every row is accounted for (`TableStats`): it became a position, a static record only (a row of
+static data without a position, e.g. ``mare decode``'s ``record=static`` rows), or it was skipped
+for one named reason, the first example of each kept for the warning. A table whose header lacks
+one of MMSI, time, latitude and longitude is refused, naming what is missing and what it has.
+
+Values as tables write them: not-available codes (latitude 91, longitude 181, speed 102.3,
+course 360, heading 511) become Mare's missing values; the transponder class comes from a message
+type column (``1``, ``AIS.18``) or a class column (``A``, ``Class B``, ``SAR Airborne``); a table
+with neither is class A. Static fields repeated on every row become a static record only when
+they change for the vessel. Only a length and a width (no antenna offsets) are kept as
+``to_bow`` = length and ``to_port`` = width, so a vessel's length and beam are right.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import re
+import warnings
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ais_ingest.errors import TableError
+from ais_ingest.mmsi import MmsiKind, classify_mmsi_array, kind_code
+from ais_ingest.records import POSITION_TYPES, STATIC_TYPES, Batch, PositionColumns
+from ais_ingest.table_columns import match_columns, missing_required
+from ais_ingest.table_statics import static_reports
+from ais_ingest.table_times import NO_TIME, parse_times
+
+#: Why a table row did not become a record. Names are part of the ``--stats`` JSON.
+SKIP_REASONS = ("bad_row", "bad_time", "bad_mmsi", "not_a_vessel", "other_message")
+#: Bytes read to tell a table from an NMEA capture.
+SNIFF_BYTES = 16384
+#: Message types of stations that are not vessels (base station, aid to navigation, ...).
+NOT_VESSEL_TYPES = frozenset({4, 11, 16, 17, 20, 21, 22, 23})
+
+
+@dataclass
+class TableStats:
+    """Rows read and what became of them; ``rows == positions + statics_only + skipped``."""
+
+    rows: int = 0
+    positions: int = 0
+    statics_only: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    #: reason -> "file row N: text" of its first skipped row
+    first: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, reason: str, n: int, example: str) -> None:
+        if n:
+            self.skipped[reason] += n
+            self.first.setdefault(reason, example)
+
+    def report(self) -> dict[str, Any]:
+        """Return what ``--stats FILE`` writes for the tables of a run."""
+        return {
+            "rows": self.rows,
+            "positions": self.positions,
+            "statics_only": self.statics_only,
+            "skipped": {r: self.skipped.get(r, 0) for r in SKIP_REASONS},
+            "first_skipped": dict(self.first),
+        }
+
+    def warning(self) -> str | None:
+        """One line naming what was skipped and the first example of each reason, if any."""
+        total = sum(self.skipped.values())
+        if not total:
+            return None
+        parts = "; ".join(f"{n:,} {r} (first: {self.first[r]})" for r, n in self.skipped.items())
+        return f"{total:,} of {self.rows:,} table rows skipped: {parts}"
+
+
+def _head(path: Path) -> str:
+    with path.open("rb") as f:
+        raw = f.read(SNIFF_BYTES)
+    if raw[:2] == b"\x1f\x8b":
+        with gzip.open(path, "rb") as g:
+            raw = g.read(SNIFF_BYTES)
+    return raw.decode("utf-8", errors="replace")
+
+
+def _first_line(text: str) -> str:
+    return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+
+
+def _looks_nmea(line: str) -> bool:
+    return line[:1] in "!\\$" or "VDM," in line or "VDO," in line
+
+
+def _delimiter(text: str) -> str:
+    try:
+        return csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def is_table(path: Path) -> bool:
+    """Return True if ``path`` holds a decoded table, False for an NMEA capture (or anything else).
+
+    A CSV whose header names at least two of Mare's fields but not all four required ones is a
+    table that cannot be read: `TableError` says which columns are missing.
+    """
+    line = _first_line(_head(path))
+    if not line or _looks_nmea(line):
+        return False
+    if line.startswith("{"):
+        return True
+    header = next(csv.reader([line], delimiter=_delimiter(line)))
+    columns = match_columns(header)
+    if len(columns) < 2:
+        return False
+    missing = missing_required(columns)
+    if missing:
+        raise TableError(
+            f"{path}: a table needs columns for {', '.join(missing)}; its header has: "
+            + ", ".join(h.strip() for h in header)
+        )
+    return True
+
+
+def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
+    head = _first_line(_head(path))
+    sep = _delimiter(head)
+    columns = match_columns(next(csv.reader([head], delimiter=sep)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding_errors="replace",
+                on_bad_lines="warn",
+            )
+        except (pd.errors.ParserError, UnicodeError) as exc:
+            raise TableError(f"{path}: not a readable table: {exc}") from None
+    # The C parser says each row of the wrong field count in one warning: "Skipping line N: ..."
+    bad = [m for w in caught for m in re.findall(r"Skipping line (\d+): ([^\n]*)", str(w.message))]
+    if bad:
+        stats.rows += len(bad)
+        stats.skip("bad_row", len(bad), f"{path.name} line {bad[0][0]}: {bad[0][1]}")
+    # All columns are read (``usecols`` would let rows of the wrong field count through).
+    frame = frame[list(columns.values())]
+    return frame.rename(columns={v: k for k, v in columns.items()})
+
+
+def _frame_jsonl(path: Path, stats: TableStats) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+        for number, text in enumerate(f, start=1):
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except ValueError:
+                obj = None
+            if not isinstance(obj, dict):
+                stats.rows += 1
+                stats.skip("bad_row", 1, f"{path.name} line {number}: not a JSON object")
+                continue
+            rows.append(obj)
+    columns = match_columns(dict.fromkeys(k for r in rows[:1000] for k in r))
+    missing = missing_required(columns)
+    if missing:
+        raise TableError(f"{path}: JSON lines need fields for {', '.join(missing)}")
+    frame = pd.DataFrame.from_records(rows, columns=list(columns.values()))
+    return frame.rename(columns={v: k for k, v in columns.items()})
+
+
+def _numbers(frame: pd.DataFrame, name: str) -> npt.NDArray[np.float64]:
+    if name not in frame:
+        return np.full(len(frame), np.nan)
+    return np.array(pd.to_numeric(frame[name], errors="coerce"), dtype=np.float64)
+
+
+def _message_types(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """Each row's AIS message type: a type column, else the class column, else the MMSI.
+
+    Without either column an MMSI of the SAR aircraft layout (111MIDXXX) is an aircraft (type
+    9) and an AtoN's or a coast station's is no vessel; the rest are class A (type 1).
+    """
+    mmsi = _numbers(frame, "mmsi")
+    kinds = classify_mmsi_array(np.where(np.isfinite(mmsi), mmsi, 0).astype(np.int64))
+    out = np.ones(len(frame), dtype=np.int64)
+    out[kinds == kind_code(MmsiKind.SAR_AIRCRAFT)] = 9
+    out[(kinds == kind_code(MmsiKind.ATON)) | (kinds == kind_code(MmsiKind.COAST_STATION))] = 4
+    if "ais_class" in frame:
+        cls = frame["ais_class"].astype("string").str.lower().str.replace("class", "").str.strip()
+        out[(cls == "b").fillna(False).to_numpy()] = 18
+        air = cls.str.contains("sar|air", regex=True).fillna(False).to_numpy()
+        out[air] = 9
+        station = cls.str.contains("base|aton|aid", regex=True).fillna(False).to_numpy()
+        out[station] = 4
+    if "msg_type" in frame:
+        digits = frame["msg_type"].astype("string").str.extract(r"(\d+)\s*$")[0]
+        given = pd.to_numeric(digits, errors="coerce").to_numpy(dtype=np.float64)
+        ok = np.isfinite(given)
+        # A column named ``type`` may hold ship types (20-99): then it says nothing of messages.
+        if ok.any() and given[ok].min() >= 1 and given[ok].max() <= 27:
+            out[ok] = given[ok].astype(np.int64)
+    return out
+
+
+def _example(path: Path, frame: pd.DataFrame, mask: npt.NDArray[np.bool_], col: str) -> str:
+    i = int(np.flatnonzero(mask)[0])
+    value = frame[col].iloc[i] if col in frame else None
+    return f"{path.name} row {i + 1}: {col} {value!r}"
+
+
+def _positions(frame: pd.DataFrame, times: npt.NDArray[np.int64]) -> PositionColumns:
+    n = len(frame)
+    cols = PositionColumns.empty(n)
+    cols.time_ms = times
+    cols.mmsi = _numbers(frame, "mmsi").astype(np.int64)
+    cols.msg_type = frame["_type"].to_numpy(dtype=np.uint8)
+    lat, lon = _numbers(frame, "lat"), _numbers(frame, "lon")
+    bad = ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))
+    lat[bad] = np.nan
+    lon[bad] = np.nan
+    cols.lat, cols.lon = lat, lon
+    speed, course = _numbers(frame, "speed"), _numbers(frame, "course")
+    speed[(speed < 0) | (speed >= 102.3)] = np.nan
+    course[(course < 0) | (course >= 360)] = np.nan
+    cols.speed, cols.course = speed.astype(np.float32), course.astype(np.float32)
+    heading, status = _numbers(frame, "heading"), _numbers(frame, "status")
+    cols.heading = np.where((heading >= 0) & (heading < 360), heading, -1).astype(np.int16)
+    cols.status = np.where((status >= 0) & (status <= 15), status, -1).astype(np.int8)
+    turn = _numbers(frame, "turn")
+    turn[np.abs(turn) > 720] = np.nan
+    cols.turn = turn.astype(np.float32)
+    if "source" in frame:
+        cols.source = frame["source"].fillna("").astype(str).tolist()
+    return cols
+
+
+@dataclass
+class Tables:
+    """The rows of a run's tables as records, ordered by event time."""
+
+    positions: PositionColumns
+    batch_statics: list[Any]
+    stats: TableStats
+
+    def batches(self, size: int = 50_000) -> Iterator[Batch]:
+        """Yield batches of ``size`` positions with the static records of their time range."""
+        pos, statics = self.positions, self.batch_statics
+        s_times = np.array([s.time_ms for s in statics], dtype=np.int64)
+        n = len(pos)
+        start = 0
+        s_at = 0
+        while start < n or s_at < len(statics):
+            stop = min(start + size, n)
+            last = int(pos.time_ms[stop - 1]) if stop > start else np.iinfo(np.int64).max
+            s_stop = len(statics) if stop >= n else int(np.searchsorted(s_times, last, "right"))
+            yield Batch(pos.take(np.arange(start, stop)), statics[s_at:s_stop])
+            start, s_at = stop, s_stop
+
+
+def read_tables(paths: Sequence[Path]) -> Tables:
+    """Read every table, account for each row, and return the records ordered by time."""
+    stats = TableStats()
+    frames: list[pd.DataFrame] = []
+    for path in paths:
+        frame = (
+            _frame_jsonl(path, stats)
+            if _first_line(_head(path)).startswith("{")
+            else _frame_csv(path, stats)
+        )
+        stats.rows += len(frame)
+        times = parse_times(frame["time"])
+        mmsi = _numbers(frame, "mmsi")
+        types = _message_types(frame)
+        checks = (
+            ("bad_time", times == NO_TIME, "time"),
+            ("bad_mmsi", ~((mmsi >= 1) & (mmsi <= 999_999_999) & (mmsi % 1 == 0)), "mmsi"),
+            ("not_a_vessel", np.isin(types, list(NOT_VESSEL_TYPES)), "msg_type"),
+            ("other_message", ~np.isin(types, list(POSITION_TYPES | STATIC_TYPES)), "msg_type"),
+        )
+        keep = np.ones(len(frame), dtype=bool)
+        for reason, mask, col in checks:
+            mask = mask & keep
+            stats.skip(
+                reason, int(mask.sum()), _example(path, frame, mask, col) if mask.any() else ""
+            )
+            keep &= ~mask
+        frame = frame.loc[keep].assign(_time=times[keep], _type=types[keep])
+        frames.append(frame)
+    if not frames:
+        return Tables(PositionColumns.empty(), [], stats)
+    rows = pd.concat(frames, ignore_index=True).sort_values("_time", kind="stable")
+    rows = rows.reset_index(drop=True)
+    static_only = rows["_type"].isin(list(STATIC_TYPES - POSITION_TYPES)).to_numpy().copy()
+    if "record" in rows:
+        static_only |= (rows["record"].astype("string") == "static").fillna(False).to_numpy()
+    stats.statics_only = int(static_only.sum())
+    statics = static_reports(rows)
+    fixes = rows.loc[~static_only]
+    stats.positions = len(fixes)
+    positions = _positions(fixes, fixes["_time"].to_numpy(dtype=np.int64))
+    return Tables(positions, statics, stats)
