@@ -301,7 +301,7 @@ class ServiceCollector(Collector):
                 "mare_maintenance_done",
                 "What maintenance did: partitions_created, partitions_indexed (GiST of a closed "
                 "day), partitions_dropped (PostGIS retention), positions_deleted (SQLite "
-                "retention)",
+                "retention), contact_posts_expired (sent contact POSTs older than a day)",
                 "action",
                 st.done,
             ),

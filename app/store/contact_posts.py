@@ -6,6 +6,11 @@ first POST and gets its contacts, and two at once cannot both store (the second'
 fails on the key and it reads the first's). ``sent_at`` is when the engines were handed the
 contacts: at once in one process; on the bus when JetStream took them (`mark_sent`), and
 until then `unsent` lists the POST for any API node to send again.
+
+A sent POST is kept `KEY_WINDOW_MS` (a day, as payment APIs keep idempotency keys) and then
+removed by the database's maintenance (`expire`): a client retries within minutes, and a table
+of every POST ever made would only grow. The contacts themselves stay (`contacts`); an unsent
+POST stays until it is sent.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.store.contacts import insert_contacts, list_contacts
 from app.store.store import Store
 from geo.contacts import Contact
+
+#: How long a sent POST (its idempotency key) is kept: a retry after this stores anew.
+KEY_WINDOW_MS = 24 * 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +119,10 @@ def mark_sent(store: Store, post: int, now_ms: int) -> None:
     t = store.tables["contact_posts"]
     q = update(t).where(t.c.id == post, t.c.sent_at.is_(None)).values(sent_at=now_ms)
     store.write(lambda c: c.execute(q), "recording contacts sent")
+
+
+def expire(store: Store, now_ms: int) -> int:
+    """Remove sent POSTs older than `KEY_WINDOW_MS`; return how many went."""
+    t = store.tables["contact_posts"]
+    q = delete(t).where(t.c.sent_at.is_not(None), t.c.created_at < now_ms - KEY_WINDOW_MS)
+    return int(store.write(lambda c: c.execute(q).rowcount, "expiring contact posts"))

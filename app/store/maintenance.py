@@ -15,16 +15,26 @@ from typing import Any
 
 from sqlalchemy import text
 
+from app.store import contact_posts
 from app.store.store import Store
 
 #: The session advisory lock key of maintenance ("MAINT"); distinct from the writer's key.
 MAINTENANCE_KEY = 0x4D41494E54
 
 
+def _maintain(store: Store, now_ms: int, retention_days: int) -> dict[str, Any]:
+    done = store.maintain(now_ms, retention_days)
+    done["contact_posts_expired"] = contact_posts.expire(store, now_ms)
+    return done
+
+
 def maintain_exclusive(store: Store, now_ms: int, retention_days: int) -> dict[str, Any] | None:
-    """Run `Store.maintain` unless another process is maintaining; None when skipped."""
+    """Run `Store.maintain` and expire old contact POSTs, unless another process is at it.
+
+    None when skipped.
+    """
     if not store.postgis:
-        return store.maintain(now_ms, retention_days)
+        return _maintain(store, now_ms, retention_days)
     conn = store.retry(store.engine.connect, "connecting for maintenance")
     try:
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": MAINTENANCE_KEY})
@@ -32,7 +42,7 @@ def maintain_exclusive(store: Store, now_ms: int, retention_days: int) -> dict[s
             return None
         conn.commit()  # the lock is the session's: no transaction stays open while we work
         try:
-            return store.maintain(now_ms, retention_days)
+            return _maintain(store, now_ms, retention_days)
         finally:
             try:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MAINTENANCE_KEY})
