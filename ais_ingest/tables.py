@@ -1,9 +1,10 @@
-"""Decoded AIS tables (CSV or JSON lines) as time-ordered record batches for the engine.
+"""Decoded AIS tables (CSV, JSON lines, GIS point layers) as time-ordered record batches.
 
 An analyst's extract is more often a table than NMEA (`ais_ingest.table_columns` names the
-providers). A table is read whole, with pandas' C parser, because extracts are ordered by vessel
-as often as by time and the engine runs on event time: rows are sorted by time across every table
-of the run (stable, so file order breaks ties) before the first batch is given out.
+providers; `ais_ingest.table_layers` reads GIS layers). A table is read whole, with pandas' C
+parser, because extracts are ordered by vessel as often as by time and the engine runs on event
+time: rows are sorted by time across every table of the run (stable, so file order breaks
+ties) before the first batch is given out.
 
 Every row is accounted for (`TableStats`): it became a position, a static record only (a row of
 static data without a position, e.g. ``mare decode``'s ``record=static`` rows), or it was skipped
@@ -39,6 +40,7 @@ from ais_ingest.errors import TableError
 from ais_ingest.mmsi import MmsiKind, classify_mmsi_array, kind_code
 from ais_ingest.records import POSITION_TYPES, STATIC_TYPES, Batch, PositionColumns
 from ais_ingest.table_columns import match_columns, missing_required
+from ais_ingest.table_layers import is_layer, read_layer
 from ais_ingest.table_statics import static_reports
 from ais_ingest.table_times import NO_TIME, parse_times
 
@@ -115,7 +117,10 @@ def is_table(path: Path) -> bool:
     A CSV whose header names at least two of Mare's fields but not all four required ones is a
     table that cannot be read: `TableError` says which columns are missing.
     """
-    line = _first_line(_head(path))
+    head = _head(path)
+    if is_layer(path, head):
+        return True
+    line = _first_line(head)
     if not line or _looks_nmea(line):
         return False
     if line.startswith("{"):
@@ -161,9 +166,26 @@ def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
     return frame.rename(columns={v: k for k, v in columns.items()})
 
 
+def _frame_layer(path: Path, stats: TableStats) -> pd.DataFrame:
+    frame, pointless = read_layer(path)
+    stats.rows += pointless
+    stats.skip("bad_row", pointless, f"{path.name}: {pointless} features without a point")
+    columns = match_columns(frame.columns.astype(str))
+    columns.pop("lat", None)  # the geometry is the position
+    columns.pop("lon", None)
+    missing = [f for f in missing_required(columns) if f not in ("lat", "lon")]
+    if missing:
+        raise TableError(f"{path}: a layer needs attributes for {', '.join(missing)}; it has: "
+                         + ", ".join(map(str, frame.columns[:-2])))  # fmt: skip
+    out = frame[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
+    return out.assign(lat=frame["_lat"].to_numpy(), lon=frame["_lon"].to_numpy())
+
+
 def _frame_jsonl(path: Path, stats: TableStats) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with path.open("rb") as f:
+        packed = f.read(2) == b"\x1f\x8b"
+    opener = gzip.open if packed else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as f:
         for number, text in enumerate(f, start=1):
             if not text.strip():
@@ -279,11 +301,13 @@ def read_tables(paths: Sequence[Path]) -> Tables:
     stats = TableStats()
     frames: list[pd.DataFrame] = []
     for path in paths:
-        frame = (
-            _frame_jsonl(path, stats)
-            if _first_line(_head(path)).startswith("{")
-            else _frame_csv(path, stats)
-        )
+        head = _head(path)
+        if is_layer(path, head):
+            frame = _frame_layer(path, stats)
+        elif _first_line(head).startswith("{"):
+            frame = _frame_jsonl(path, stats)
+        else:
+            frame = _frame_csv(path, stats)
         stats.rows += len(frame)
         times = parse_times(frame["time"])
         mmsi = _numbers(frame, "mmsi")

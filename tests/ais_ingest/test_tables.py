@@ -214,3 +214,40 @@ def test_nmea_and_other_text_are_not_tables(tmp_path: Path) -> None:
     prose = tmp_path / "d.txt"
     prose.write_text("hello, world\n")
     assert not any(is_table(p) for p in (nmea, tagged, logged, prose))
+
+
+def test_a_geopackage_point_layer_in_another_crs_is_read_in_wgs84(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    fixes = gpd.GeoDataFrame(
+        {
+            "MMSI": [219000001, 219000001],
+            "Timestamp": ["2017-07-01 00:01:00", "2017-07-01 00:00:00"],
+            "SOG": [9.5, 9.4],
+            "Name": ["NORDSO", "NORDSO"],
+        },
+        geometry=[Point(11.001, 55.001), Point(11.0, 55.0)],
+        crs="EPSG:4326",
+    ).to_crs("EPSG:3857")
+    path = tmp_path / "ais.gpkg"
+    fixes.to_file(path, driver="GPKG")
+    assert is_table(path)
+    read = read_tables([path])
+    assert [iso_utc(int(t)) for t in read.positions.time_ms] == [
+        "2017-07-01T00:00:00Z",
+        "2017-07-01T00:01:00Z",
+    ]
+    assert read.positions.lat.round(6).tolist() == [55.0, 55.001]
+    assert read.positions.lon.round(6).tolist() == [11.0, 11.001]
+    assert [s.name for s in read.batch_statics] == ["NORDSO"]
+    tracks = gpd.GeoDataFrame(
+        {"MMSI": [219000001], "Timestamp": ["2017-07-01"]},
+        geometry=[LineString([(11, 55), (11.1, 55.1)])],
+        crs="EPSG:4326",
+    )
+    lines = tmp_path / "tracks.geojson"
+    tracks.to_file(lines, driver="GeoJSON")
+    assert is_table(lines)
+    with pytest.raises(TableError, match="a layer of LineString features; Mare needs one point"):
+        read_tables([lines])
