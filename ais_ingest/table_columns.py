@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import pandas as pd
+
 #: Mare's field -> header aliases, folded (`fold`), best first.
 ALIASES: dict[str, tuple[str, ...]] = {
     "mmsi": ("mmsi", "ssvid", "userid", "mmsinumber", "sourcemmsi"),
@@ -96,3 +98,19 @@ def match_columns(headers: Iterable[str]) -> dict[str, str]:
 def missing_required(columns: dict[str, str]) -> list[str]:
     """Return the required fields a table's columns lack, in `REQUIRED` order."""
     return [f for f in REQUIRED if f not in columns]
+
+
+def numeric(column: pd.Series) -> pd.Series:
+    """Return a column as numbers (NaN where not one), decimal commas read as points.
+
+    A European spreadsheet exports ``40,5`` with ``;`` between fields; a column that is text
+    and reads as numbers only with its commas as points is read so.
+    """
+    numbers = pd.to_numeric(column, errors="coerce")
+    if column.dtype.kind in "biuf":
+        return numbers
+    text = column.astype("string")
+    failed = numbers.isna() & text.notna()
+    if failed.sum() * 2 <= text.notna().sum():
+        return numbers
+    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")

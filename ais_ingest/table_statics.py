@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ais_ingest.records import StaticReport
-from ais_ingest.table_columns import SHIP_TYPE_WORDS, STATIC_FIELDS, fold
+from ais_ingest.table_columns import SHIP_TYPE_WORDS, STATIC_FIELDS, fold, numeric
 
 #: Class A's static report interval (ITU-R M.1371: every 6 minutes).
 REPEAT_MS = 360_000
@@ -23,7 +23,7 @@ _INTS = ("imo", "to_bow", "to_stern", "to_port", "to_starboard")
 
 
 def _ship_types(column: pd.Series) -> pd.Series:
-    numbers = pd.to_numeric(column, errors="coerce")
+    numbers = numeric(column)
     words = column.astype("string").map(lambda v: SHIP_TYPE_WORDS.get(fold(v)), na_action="ignore")
     out = numbers.where(numbers.notna(), pd.to_numeric(words, errors="coerce"))
     return out.where((out >= 0) & (out <= 255))
@@ -36,19 +36,17 @@ def _static_frame(rows: pd.DataFrame) -> pd.DataFrame:
         col = rows[name].astype("string").str.strip() if name in rows else None
         out[name] = col.where(col != "") if col is not None else pd.NA
     for name in _INTS:
-        num = pd.to_numeric(rows[name], errors="coerce") if name in rows else None
+        num = numeric(rows[name]) if name in rows else None
         out[name] = num.where(num > 0) if num is not None else np.nan
     if "length" in rows and "to_bow" not in rows:
-        out["to_bow"] = pd.to_numeric(rows["length"], errors="coerce").where(lambda v: v > 0)
+        out["to_bow"] = numeric(rows["length"]).where(lambda v: v > 0)
         out["to_stern"] = out["to_bow"].where(out["to_bow"].isna(), 0)
     if "width" in rows and "to_port" not in rows:
-        out["to_port"] = pd.to_numeric(rows["width"], errors="coerce").where(lambda v: v > 0)
+        out["to_port"] = numeric(rows["width"]).where(lambda v: v > 0)
         out["to_starboard"] = out["to_port"].where(out["to_port"].isna(), 0)
     out["ship_type"] = _ship_types(rows["ship_type"]) if "ship_type" in rows else np.nan
     out["draught"] = (
-        pd.to_numeric(rows["draught"], errors="coerce").where(lambda v: v > 0)
-        if "draught" in rows
-        else np.nan
+        numeric(rows["draught"]).where(lambda v: v > 0) if "draught" in rows else np.nan
     )
     return out[list(STATIC_FIELDS)]
 

@@ -39,7 +39,7 @@ import pandas as pd
 from ais_ingest.errors import TableError
 from ais_ingest.mmsi import MmsiKind, classify_mmsi_array, kind_code
 from ais_ingest.records import POSITION_TYPES, STATIC_TYPES, Batch, PositionColumns
-from ais_ingest.table_columns import match_columns, missing_required
+from ais_ingest.table_columns import match_columns, missing_required, numeric
 from ais_ingest.table_layers import is_layer, read_layer
 from ais_ingest.table_statics import static_reports
 from ais_ingest.table_times import NO_TIME, parse_times
@@ -93,7 +93,7 @@ def _head(path: Path) -> str:
     if raw[:2] == b"\x1f\x8b":
         with gzip.open(path, "rb") as g:
             raw = g.read(SNIFF_BYTES)
-    return raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")  # a spreadsheet's CSV may open with a BOM
 
 
 def _first_line(text: str) -> str:
@@ -141,7 +141,6 @@ def is_table(path: Path) -> bool:
 def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
     head = _first_line(_head(path))
     sep = _delimiter(head)
-    columns = match_columns(next(csv.reader([head], delimiter=sep)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
@@ -151,6 +150,7 @@ def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
                 dtype=str,
                 keep_default_na=False,
                 na_values=[""],
+                encoding="utf-8-sig",
                 encoding_errors="replace",
                 on_bad_lines="warn",
             )
@@ -162,6 +162,7 @@ def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
         stats.rows += len(bad)
         stats.skip("bad_row", len(bad), f"{path.name} line {bad[0][0]}: {bad[0][1]}")
     # All columns are read (``usecols`` would let rows of the wrong field count through).
+    columns = match_columns(frame.columns.astype(str))
     frame = frame[list(columns.values())]
     return frame.rename(columns={v: k for k, v in columns.items()})
 
@@ -210,7 +211,7 @@ def _frame_jsonl(path: Path, stats: TableStats) -> pd.DataFrame:
 def _numbers(frame: pd.DataFrame, name: str) -> npt.NDArray[np.float64]:
     if name not in frame:
         return np.full(len(frame), np.nan)
-    return np.array(pd.to_numeric(frame[name], errors="coerce"), dtype=np.float64)
+    return np.array(numeric(frame[name]), dtype=np.float64)
 
 
 def _message_types(frame: pd.DataFrame) -> npt.NDArray[np.int64]:

@@ -251,3 +251,16 @@ def test_a_geopackage_point_layer_in_another_crs_is_read_in_wgs84(tmp_path: Path
     assert is_table(lines)
     with pytest.raises(TableError, match="a layer of LineString features; Mare needs one point"):
         read_tables([lines])
+
+
+def test_a_european_spreadsheet_export_bom_semicolons_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbfMMSI;BaseDateTime;LAT;LON;SOG\r\n"
+        b"247000001;2024-01-01T00:00:00;40,5;12,25;3,2\r\n"
+        b"247000001;2024-01-01T00:01:00;40,501;12,25;3,2\r\n"
+    )
+    assert is_table(path)
+    pos = read_tables([path]).positions
+    assert pos.lat.tolist() == [40.5, 40.501] and pos.lon.tolist() == [12.25, 12.25]
+    assert [pos.report(i).speed for i in range(2)] == [3.2, 3.2]
