@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,6 +30,7 @@ from app.cli.console import (
     warn_line,
     write_stats,
 )
+from app.cli.tables import store_tables, table_sources
 from app.cli.timing import ingest_untimed_message
 from app.settings import get_settings
 from app.store import Store, StoreError, WriteResult, open_store
@@ -55,6 +58,7 @@ def ingest(
     """
     try:
         specs = [parse_source_url(s) for s in sources]
+        tables = table_sources(specs)
     except IngestError as exc:
         raise fail(str(exc)) from None
     store: Store | None = None
@@ -64,6 +68,9 @@ def ingest(
             store = open_store(get_settings().database_url)
         except StoreError as exc:
             raise fail(str(exc)) from None
+    if tables:
+        _ingest_tables(tables, store, stats_file)
+        return
     dec = decoder_from_settings()
     stored = Stored()
     started = time.perf_counter()
@@ -92,6 +99,27 @@ def ingest(
     write_stats(stats_file, dec.stats)
     if error is not None:
         raise fail(error)
+
+
+def _ingest_tables(tables: list[Path], store: Store | None, stats_file: Path | None) -> None:
+    """Store decoded tables (`app.cli.tables`): one summary line, skipped rows in one warning."""
+    started = time.perf_counter()
+    try:
+        stats, positions, vessels = store_tables(tables, store, get_settings().file_batch_size)
+    except (IngestError, StoreError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        if store is not None:
+            store.close()
+    seconds = time.perf_counter() - started
+    rate = stats.rows / max(seconds, 1e-9)
+    err.print(f"{stats.rows:,} table rows in {seconds:.2f} s ({rate:,.0f} rows/s)")
+    if (skipped := stats.warning()) is not None:
+        warn_line(skipped)
+    if store is not None:
+        err.print(f"stored {positions:,} positions of {vessels:,} vessels in {store.where}")
+    if stats_file is not None:
+        stats_file.write_text(json.dumps({"tables": stats.report()}, indent=2) + "\n")
 
 
 def _stop_on_signals() -> asyncio.Event:

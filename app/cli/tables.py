@@ -1,8 +1,8 @@
-"""``mare detect`` over decoded tables (CSV, JSON lines) instead of NMEA captures.
+"""``mare detect`` and ``mare ingest`` over decoded tables (CSV, JSON lines, GIS layers).
 
-A run takes either kind, not both: a table is read whole and sorted by time before the engine
-sees a row (`ais_ingest.tables`), while captures stream in file order, and the engine's clock
-cannot merge the two without holding a whole capture in memory too.
+A run takes either tables or NMEA captures, not both: a table is read whole and sorted by time
+before the engine or the store sees a row (`ais_ingest.tables`), while captures stream in file
+order, and the engine's clock cannot merge the two without holding a whole capture in memory.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from pathlib import Path
 from rich.progress import Progress
 
 from ais_ingest.errors import TableError
+from ais_ingest.sources import SourceSpec
+from ais_ingest.sources.files import expand_paths
 from ais_ingest.tables import TableStats, is_table, read_tables
+from app.store import Store
 from geo.engine import Engine
 from geo.events import Event
 
@@ -47,3 +50,40 @@ def run_tables(
             progress.advance(task, len(batch.positions))
     add(engine.flush())
     return read.stats
+
+
+def table_sources(specs: list[SourceSpec]) -> list[Path]:
+    """Return the tables among ``mare ingest``'s sources: none, or all of them.
+
+    Only files read at full speed can be tables (a table has no pace to replay it at); a run
+    that mixes tables with captures or live sources is refused (`TableError`).
+    """
+    files = [
+        Path(p) for s in specs if s.kind == "file" and not s.speed for p in expand_paths(s.paths)
+    ]
+    tables, captures = [p for p in files if is_table(p)], [p for p in files if not is_table(p)]
+    if tables and (
+        captures
+        or len(files) != sum(len(s.paths) for s in specs)
+        or any(s.kind != "file" or s.speed for s in specs)
+    ):
+        raise TableError(
+            f"ingest decoded tables ({tables[0].name}) in a run of their own: they are read "
+            "whole and ordered by time, not streamed as captures and live feeds are"
+        )
+    return tables
+
+
+def store_tables(
+    tables: list[Path], store: Store | None, batch_size: int
+) -> tuple[TableStats, int, int]:
+    """Store the tables' records in time order; return the row account, positions, vessels."""
+    read = read_tables(tables)
+    positions = 0
+    vessels: set[int] = set()
+    for batch in read.batches(batch_size):
+        if store is not None:
+            positions += store.write_batch(batch).positions_inserted
+        vessels.update(batch.positions.mmsi.tolist())
+        vessels.update(s.mmsi for s in batch.statics)
+    return read.stats, positions, len(vessels)
