@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from app.settings import get_settings
 from app.store import Store, open_store
 from app.store.engine import make_engine
 from app.store.migrate import upgrade
@@ -24,7 +25,7 @@ ADMIN_URL = os.environ.get(
 )
 TABLES = (
     "positions, vessels, vessel_identities, zones, store_meta, events, watchlist, api_tokens, "
-    "users, audit_log, assets, vessel_states, contacts, alert_rules"
+    "users, audit_log, assets, vessel_states, contacts, alert_rules, contact_posts"
 )
 
 
@@ -79,3 +80,12 @@ def store(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterato
         s = open_store(url, attempts=2, backoff_s=0.05)
     yield s
     s.close()
+
+
+@pytest.fixture
+def configured(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """Point MARE_DATABASE_URL at the (fresh) store the `store` fixture opened."""
+    monkeypatch.setenv("MARE_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    yield store
+    get_settings.cache_clear()

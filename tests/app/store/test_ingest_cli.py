@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -24,15 +23,6 @@ from app.store.positions import prepare
 TAGGED = "tests/data/ais/libais/tagblock.nmea"
 UNTIMED = "tests/data/ais/pyais/nmea_data_sample.txt"
 AISHUB = "tests/data/ais/aishub/aishub_2015_3min.nmea"
-
-
-@pytest.fixture
-def configured(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    """Point MARE_DATABASE_URL at the (fresh) store the `store` fixture opened."""
-    monkeypatch.setenv("MARE_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    yield store
-    get_settings.cache_clear()
 
 
 def _count(store: Store, table: str) -> int:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.cli import commands as _commands  # noqa: F401  (registers the commands)
-from app.settings import get_settings
 from app.store import Store
 
 TAGGED = "tests/data/ais/libais/tagblock.nmea"
-
-
-@pytest.fixture
-def configured(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    monkeypatch.setenv("MARE_DATABASE_URL", store.engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    yield store
-    get_settings.cache_clear()
 
 
 def _positions(store: Store) -> list[tuple[int, int, float, float]]:
