@@ -35,11 +35,23 @@ export function worldPixels(lon, lat, zoom) {
   return [((lon + 180) / 360) * scale, (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI)) * scale];
 }
 
+/** The offsets a label of `c` may take, preferred first: its own, the mirror across its point,
+ * then beside the point's symbol on the right and on the left (chart plotters' four places). */
+function offsetsOf(c, halfBox) {
+  const [dx, dy] = [c.offset?.[0] || 0, c.offset?.[1] || 0];
+  if (!(c.symbol > 0)) return [[dx, dy]];
+  const side = c.symbol + halfBox; // the box's edge on the symbol's
+  return [[dx, dy], [dx, -dy], [side, 0], [-side, 0]];
+}
+
 /**
  * Place labels without overlap. Each candidate: {text, position: [lon, lat], group, size,
  * offset: [dx, dy] (pixels, from the position to the label's centre), pad: [px, py] (the
- * background's padding), minZoom?}. Returns the candidates kept, in priority order, each with
- * `box` ([x0, y0, x1, y1] in world pixels at `zoom`).
+ * background's padding), symbol? (radius in pixels of the point's symbol), minZoom?}.
+ * A label covers neither another label nor the symbol of another candidate's point: the
+ * symbols are placed first, and a label whose own place is taken tries the mirrored place and
+ * the two sides of its symbol before it is dropped. Returns the candidates kept, in priority
+ * order, each with `box` ([x0, y0, x1, y1] in world pixels at `zoom`) and the `offset` used.
  */
 export function placeLabels(candidates, zoom) {
   const order = candidates
@@ -48,39 +60,49 @@ export function placeLabels(candidates, zoom) {
     .sort((a, b) => a.p - b.p || a.i - b.i);
   const CELL = 128;
   const grid = new Map();
-  const kept = [];
-  for (const { c } of order) {
+  const cells = (box, visit) => {
+    for (let gx = Math.floor(box[0] / CELL); gx <= Math.floor(box[2] / CELL); gx++) {
+      for (let gy = Math.floor(box[1] / CELL); gy <= Math.floor(box[3] / CELL); gy++) {
+        if (visit(`${gx},${gy}`) === false) return false;
+      }
+    }
+    return true;
+  };
+  const add = (box, owner) =>
+    cells(box, (k) => {
+      const cell = grid.get(k);
+      if (cell) cell.push({ box, owner });
+      else grid.set(k, [{ box, owner }]);
+    });
+  // A label may cover its own point's symbol only (an offset of 0 is a zone name on its area).
+  const free = (box, owner) =>
+    cells(box, (k) => {
+      for (const o of grid.get(k) || []) {
+        const b = o.box;
+        if (o.owner !== owner && b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3]) return false;
+      }
+      return true;
+    });
+  const at = new Map();
+  for (const { c, i } of order) {
     const [x, y] = worldPixels(c.position[0], c.position[1], zoom);
+    at.set(i, [x, y]);
+    if (c.symbol > 0) add([x - c.symbol, y - c.symbol, x + c.symbol, y + c.symbol], i);
+  }
+  const kept = [];
+  for (const { c, i } of order) {
+    const [x, y] = at.get(i);
     const w = textWidth(c.text, c.size) / 2 + (c.pad?.[0] || 0) + GAP;
     const h = c.size * 0.65 + (c.pad?.[1] || 0) + GAP;
-    const cx = x + (c.offset?.[0] || 0);
-    const cy = y + (c.offset?.[1] || 0);
-    const box = [cx - w, cy - h, cx + w, cy + h];
-    const gx0 = Math.floor(box[0] / CELL);
-    const gx1 = Math.floor(box[2] / CELL);
-    const gy0 = Math.floor(box[1] / CELL);
-    const gy1 = Math.floor(box[3] / CELL);
-    let free = true;
-    for (let gx = gx0; gx <= gx1 && free; gx++) {
-      for (let gy = gy0; gy <= gy1 && free; gy++) {
-        for (const b of grid.get(`${gx},${gy}`) || []) {
-          if (b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3]) {
-            free = false;
-            break;
-          }
-        }
-      }
+    for (const offset of offsetsOf(c, w)) {
+      const cx = x + offset[0];
+      const cy = y + offset[1];
+      const box = [cx - w, cy - h, cx + w, cy + h];
+      if (!free(box, i)) continue;
+      add(box, `label ${i}`);
+      kept.push({ ...c, offset, box });
+      break;
     }
-    if (!free) continue;
-    for (let gx = gx0; gx <= gx1; gx++) {
-      for (let gy = gy0; gy <= gy1; gy++) {
-        const k = `${gx},${gy}`;
-        const cell = grid.get(k);
-        if (cell) cell.push(box);
-        else grid.set(k, [box]);
-      }
-    }
-    kept.push({ ...c, box });
   }
   return kept;
 }

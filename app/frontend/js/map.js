@@ -155,6 +155,9 @@ export function zoneLabel(props) {
 
 /** The one empty list (a memo key that must not change when nothing changed). */
 const NONE = Object.freeze([]);
+/** Radius in pixels of each labelled point's symbol (suspect ring, asset icon, dark target's
+ * disc, a vessel's icon): no other label may cover it (labels.js). */
+const SYMBOL_PX = { suspect: 15, asset: 10, target: 8, dark: 7 };
 
 /** Port names from this zoom (about 25 nm across the screen's width): below it they are dots. */
 const PORT_LABEL_ZOOM = 7.5;
@@ -462,10 +465,10 @@ export class MareMap {
       };
       for (const m of suspects?.list || []) {
         const v = st.get(m);
-        out.push({ group: "suspect", ref: m, text: v?.name || String(m), position: at(m), size: 11, offset: [0, -21], pad: [3, 1] });
+        out.push({ group: "suspect", ref: m, text: v?.name || String(m), position: at(m), size: 11, offset: [0, -21], pad: [3, 1], symbol: SYMBOL_PX.suspect });
       }
-      for (const a of assets) out.push({ group: "asset", ref: a, text: a.text, position: a.position, size: 11, offset: [0, 17], pad: [3, 1] });
-      for (const t of targets) out.push({ group: "target", ref: t, text: t.text, position: t.position, size: 11, offset: [0, -16], pad: [3, 1] });
+      for (const a of assets) out.push({ group: "asset", ref: a, text: a.text, position: a.position, size: 11, offset: [0, 17], pad: [3, 1], symbol: SYMBOL_PX.asset });
+      for (const t of targets) out.push({ group: "target", ref: t, text: t.text, position: t.position, size: 11, offset: [0, -16], pad: [3, 1], symbol: SYMBOL_PX.target });
       for (const p of s.intercepts?.points || []) {
         if (p.label) out.push({ group: "intercept", ref: p, text: p.label, position: p.position, size: 11, offset: [0, -16], pad: [4, 2] });
       }
@@ -474,7 +477,7 @@ export class MareMap {
         for (const m of dark.list) {
           const v = st.get(m);
           const since = parseTime(v?.dark_since || v?.last_seen);
-          out.push({ group: "dark", ref: m, text: `dark ${fmtDuration(now - since)}`, position: at(m), size: 11, offset: [0, 17], pad: [3, 1] });
+          out.push({ group: "dark", ref: m, text: `dark ${fmtDuration(now - since)}`, position: at(m), size: 11, offset: [0, 17], pad: [3, 1], symbol: SYMBOL_PX.dark });
         }
       }
       if (s.showZones) for (const z of s.zoneLabels) out.push({ ...z, offset: [0, 0], pad: [0, 0] });
@@ -951,7 +954,8 @@ export class MareMap {
   }
 }
 
-/** A layer of placed labels (labels.js): text on a background, each where placement put it. */
+/** A layer of placed labels (labels.js): text on a background, each where placement put it
+ * (`offset` is the place a label takes when placement did not move it beside its symbol). */
 function labelLayer(id, data, color, offset, padding = [3, 1]) {
   return new TextLayer({
     id,
@@ -961,7 +965,7 @@ function labelLayer(id, data, color, offset, padding = [3, 1]) {
     getSize: 11,
     sizeUnits: "pixels",
     getColor: color,
-    getPixelOffset: offset,
+    getPixelOffset: (d) => d.offset || offset,
     fontFamily: "system-ui, sans-serif",
     characterSet: LABEL_CHARSET,
     background: true,
