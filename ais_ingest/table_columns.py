@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Mare's field -> header aliases, folded (`fold`), best first.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -106,6 +108,8 @@ def numeric(column: pd.Series) -> pd.Series:
     A European spreadsheet exports ``40,5`` with ``;`` between fields; a column that is text
     and reads as numbers only with its commas as points is read so.
     """
+    import pandas as pd  # only to read a table (`ais_ingest.table_sniff` must not load it)
+
     numbers = pd.to_numeric(column, errors="coerce")
     if column.dtype.kind in "biuf":
         return numbers

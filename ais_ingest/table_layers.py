@@ -17,18 +17,6 @@ import pandas as pd
 
 from ais_ingest.errors import TableError
 
-#: Suffixes read as GIS layers whatever their first bytes (a Shapefile's .shp is binary).
-LAYER_SUFFIXES = frozenset({".gpkg", ".geojson", ".shp", ".fgb", ".geojsonl", ".geojsons"})
-GEOPACKAGE_MAGIC = b"SQLite format 3\x00"
-
-
-def is_layer(path: Path, head: str) -> bool:
-    """Return True for a GeoPackage, a GeoJSON (collection or sequence) or a known GIS suffix."""
-    if path.suffix.lower() in LAYER_SUFFIXES or head.startswith(GEOPACKAGE_MAGIC.decode()):
-        return True
-    start = head.lstrip()[:4096]
-    return start.startswith("{") and '"Feature' in start and '"geometry"' in start
-
 
 def read_layer(path: Path) -> tuple[pd.DataFrame, int]:
     """Return a layer's attributes with ``lat`` and ``lon`` columns, and rows without a point."""

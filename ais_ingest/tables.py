@@ -21,14 +21,12 @@ they change for the vessel. Only a length and a width (no antenna offsets) are k
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import re
 import warnings
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,107 +38,19 @@ from ais_ingest.errors import TableError
 from ais_ingest.mmsi import MmsiKind, classify_mmsi_array, kind_code
 from ais_ingest.records import POSITION_TYPES, STATIC_TYPES, Batch, PositionColumns
 from ais_ingest.table_columns import match_columns, missing_required, numeric
-from ais_ingest.table_layers import is_layer, read_layer
+from ais_ingest.table_layers import read_layer
+from ais_ingest.table_sniff import delimiter, first_line, is_layer, read_head
 from ais_ingest.table_statics import static_reports
+from ais_ingest.table_stats import TableStats
 from ais_ingest.table_times import NO_TIME, parse_times
 
-#: Why a table row did not become a record. Names are part of the ``--stats`` JSON.
-SKIP_REASONS = ("bad_row", "bad_time", "bad_mmsi", "not_a_vessel", "other_message")
-#: Bytes read to tell a table from an NMEA capture.
-SNIFF_BYTES = 16384
 #: Message types of stations that are not vessels (base station, aid to navigation, ...).
 NOT_VESSEL_TYPES = frozenset({4, 11, 16, 17, 20, 21, 22, 23})
 
 
-@dataclass
-class TableStats:
-    """Rows read and what became of them; ``rows == positions + statics_only + skipped``."""
-
-    rows: int = 0
-    positions: int = 0
-    statics_only: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    #: reason -> "file row N: text" of its first skipped row
-    first: dict[str, str] = field(default_factory=dict)
-
-    def skip(self, reason: str, n: int, example: str) -> None:
-        if n:
-            self.skipped[reason] += n
-            self.first.setdefault(reason, example)
-
-    def report(self) -> dict[str, Any]:
-        """Return what ``--stats FILE`` writes for the tables of a run."""
-        return {
-            "rows": self.rows,
-            "positions": self.positions,
-            "statics_only": self.statics_only,
-            "skipped": {r: self.skipped.get(r, 0) for r in SKIP_REASONS},
-            "first_skipped": dict(self.first),
-        }
-
-    def warning(self) -> str | None:
-        """One line naming what was skipped and the first example of each reason, if any."""
-        total = sum(self.skipped.values())
-        if not total:
-            return None
-        parts = "; ".join(f"{n:,} {r} (first: {self.first[r]})" for r, n in self.skipped.items())
-        return f"{total:,} of {self.rows:,} table rows skipped: {parts}"
-
-
-def _head(path: Path) -> str:
-    with path.open("rb") as f:
-        raw = f.read(SNIFF_BYTES)
-    if raw[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as g:
-            raw = g.read(SNIFF_BYTES)
-    return raw.decode("utf-8-sig", errors="replace")  # a spreadsheet's CSV may open with a BOM
-
-
-def _first_line(text: str) -> str:
-    return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-
-
-def _looks_nmea(line: str) -> bool:
-    return line[:1] in "!\\$" or "VDM," in line or "VDO," in line
-
-
-def _delimiter(text: str) -> str:
-    try:
-        return csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def is_table(path: Path) -> bool:
-    """Return True if ``path`` holds a decoded table, False for an NMEA capture (or anything else).
-
-    A CSV whose header names at least two of Mare's fields but not all four required ones is a
-    table that cannot be read: `TableError` says which columns are missing.
-    """
-    head = _head(path)
-    if is_layer(path, head):
-        return True
-    line = _first_line(head)
-    if not line or _looks_nmea(line):
-        return False
-    if line.startswith("{"):
-        return True
-    header = next(csv.reader([line], delimiter=_delimiter(line)))
-    columns = match_columns(header)
-    if len(columns) < 2:
-        return False
-    missing = missing_required(columns)
-    if missing:
-        raise TableError(
-            f"{path}: a table needs columns for {', '.join(missing)}; its header has: "
-            + ", ".join(h.strip() for h in header)
-        )
-    return True
-
-
 def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
-    head = _first_line(_head(path))
-    sep = _delimiter(head)
+    head = first_line(read_head(path))
+    sep = delimiter(head)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
@@ -302,10 +212,10 @@ def read_tables(paths: Sequence[Path]) -> Tables:
     stats = TableStats()
     frames: list[pd.DataFrame] = []
     for path in paths:
-        head = _head(path)
+        head = read_head(path)
         if is_layer(path, head):
             frame = _frame_layer(path, stats)
-        elif _first_line(head).startswith("{"):
+        elif first_line(head).startswith("{"):
             frame = _frame_jsonl(path, stats)
         else:
             frame = _frame_csv(path, stats)

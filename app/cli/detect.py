@@ -29,7 +29,7 @@ from rich.table import Table
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.errors import TableError
-from ais_ingest.tables import TableStats
+from ais_ingest.table_stats import TableStats
 from app.cli import cli
 from app.cli.ahead import decode_chunks, worth_ahead
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line

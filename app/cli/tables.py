@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.progress import Progress
 
 from ais_ingest.errors import TableError
 from ais_ingest.sources import SourceSpec
 from ais_ingest.sources.files import expand_paths
-from ais_ingest.tables import TableStats, is_table, read_tables
-from app.store import Store
+from ais_ingest.table_sniff import is_table
+from ais_ingest.table_stats import TableStats
 from geo.engine import Engine
 from geo.events import Event
+
+if TYPE_CHECKING:  # `mare detect` does not import the store (SQLAlchemy) unless asked to
+    from app.store import Store
 
 
 def split_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -40,6 +44,8 @@ def run_tables(
     progress: Progress | None = None,
 ) -> TableStats:
     """Feed the tables' records to the engine in time order; ``add`` takes each step's events."""
+    from ais_ingest.tables import read_tables  # pandas: only when there are tables
+
     task = progress.add_task("reading tables", total=None) if progress else None
     read = read_tables(tables)
     if progress is not None and task is not None:
@@ -78,6 +84,8 @@ def store_tables(
     tables: list[Path], store: Store | None, batch_size: int
 ) -> tuple[TableStats, int, int]:
     """Store the tables' records in time order; return the row account, positions, vessels."""
+    from ais_ingest.tables import read_tables  # pandas: only when there are tables
+
     read = read_tables(tables)
     positions = 0
     vessels: set[int] = set()

@@ -13,8 +13,9 @@ import pytest
 from ais_ingest.errors import TableError
 from ais_ingest.records import iso_utc
 from ais_ingest.table_columns import match_columns
+from ais_ingest.table_sniff import is_table
 from ais_ingest.table_times import NO_TIME, parse_times
-from ais_ingest.tables import is_table, read_tables
+from ais_ingest.tables import read_tables
 
 MARINECADASTRE = (
     "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
