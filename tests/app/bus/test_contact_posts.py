@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,18 +122,26 @@ async def test_a_post_a_node_did_not_send_is_sent_by_another_once(
             sent=False,
         )  # fmt: skip  (its node died before sending)
 
-        def outbox() -> ContactOutbox:
-            return ContactOutbox(js, layout, lambda before: contact_posts.unsent(store, before),
+        # Two nodes look at once: each reads the POST before either has sent it (without the
+        # barrier, the first node's send could be marked before the second one's read).
+        both_read = threading.Barrier(2)
+
+        def read_together(before: int) -> list[contact_posts.Posted]:
+            posts = contact_posts.unsent(store, before)
+            both_read.wait(timeout=30)
+            return posts
+
+        def outbox(unsent: Callable[[int], list[contact_posts.Posted]]) -> ContactOutbox:
+            return ContactOutbox(js, layout, unsent,
                                  lambda p, at: contact_posts.mark_sent(store, p, at))  # fmt: skip
 
-        a, b = outbox(), outbox()
-        assert await a.sweep() == 1  # two nodes at once
-        assert await b.sweep() == 1
+        a, b = outbox(read_together), outbox(read_together)
+        assert list(await asyncio.gather(a.sweep(), b.sweep())) == [1, 1]
         await asyncio.gather(a.sending(), b.sending())
         assert contact_posts.unsent(store, 2**62) == []
         got = await contacts_on_the_bus(system_nats, layout)
         assert [[c.id for c in m] for m in got] == [[c.id for c in old.contacts]]  # once
-        assert await outbox().sweep() == 0
+        assert await outbox(lambda before: contact_posts.unsent(store, before)).sweep() == 0
     finally:
         await nc.close()
         store.close()
