@@ -23,7 +23,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "mmsi": ("mmsi", "ssvid", "userid", "mmsinumber", "sourcemmsi"),
     "time": (
         "time", "timestamp", "basedatetime", "timestamputc", "datetimeutc", "datetime",
-        "msgtime", "receivedat", "positiontime", "dt", "ts", "tsposition",
+        "msgtime", "receivedat", "positiontime", "dt", "ts", "tsposition", "times", "timems",
+        "timesec", "timeseconds", "epoch", "epochtime", "unixtime", "posixtime", "timestampms",
     ),
     "lat": ("lat", "latitude", "y"),
     "lon": ("lon", "longitude", "long", "lng", "x"),

@@ -165,3 +165,16 @@ def test_skipped_rows_are_one_warning_line_naming_the_first(tmp_path: Path) -> N
     assert "1 of 3 table rows skipped: 1 bad_time (first: t.csv row 3: time 'not a time')" in (
         " ".join(run.stderr.split())
     )
+
+
+def test_gfw_s_encounter_fixture_read_as_it_is_published(tmp_path: Path) -> None:
+    """The peer's own CSV (``mmsi,time_s,lat,lon``: epoch seconds), given to `mare detect`
+    unconverted: one encounter of the pair (tests/geo/test_peer_fixtures.py judges its span)."""
+    fixture = Path(__file__).parents[1] / "data" / "peers" / "gfw_encounter_real_series.csv"
+    out = tmp_path / "e.jsonl"
+    run = _mare("detect", fixture, "--out", out)
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    meetings = [r for r in rows if r["kind"] == "encounter"]
+    assert [(r["mmsi"], r["other_mmsi"]) for r in meetings] == [(441910000, 563418000)]
+    assert meetings[0]["start"] == "2015-03-19T07:23:00Z"
