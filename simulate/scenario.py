@@ -58,6 +58,9 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 WINDOW_MS = 15 * 60_000
+#: Identifiers a static message carries: a type 5; a type 24 part A (name), part B (callsign).
+_CARRIES_A = frozenset({"imo", "name", "callsign"})
+_CARRIES_B = (frozenset({"name"}), frozenset({"callsign"}))
 DEFAULT_START = "2026-06-01T00:00:00Z"
 DEFAULT_ZONES = shipped.ZONE_FILE
 
@@ -467,7 +470,9 @@ class Simulation:
                 counts["static_lines"] += len(lines)
                 first = int(rx) if first is None else min(first, int(rx))
             if first is not None:
-                log.static(i, first // 1000 * 1000, tuple(p for p, _ in parts))
+                cls_a = self.plan.agents[i].vessel.ais_class == "A"
+                carries = _CARRIES_A if cls_a else _CARRIES_B[part_no[k]]
+                log.static(i, first // 1000 * 1000, tuple(p for p, _ in parts), carries)
         return seq
 
     @staticmethod

@@ -80,6 +80,8 @@ class RxLog:
         self._chunks: list[tuple[I64, I64, npt.NDArray[np.bool_], F64, F64]] = []
         self._by_agent: dict[int, tuple[I64, npt.NDArray[np.bool_], F64, F64]] | None = None
         self._static: dict[int, list[tuple[int, tuple[object, ...]]]] = defaultdict(list)
+        #: per agent: (time, identifiers a received static message carried)
+        self._carried: dict[int, list[tuple[int, frozenset[str]]]] = defaultdict(list)
 
     def positions(
         self, agent: I64, t: I64, genuine: npt.NDArray[np.bool_], lon: F64, lat: F64
@@ -92,10 +94,25 @@ class RxLog:
             self._chunks.append((agent, t, genuine, lon, lat))
             self._by_agent = None
 
-    def static(self, agent: int, t: int, identity: tuple[object, ...]) -> None:
-        """Record a received static message and the identity it carried."""
+    def static(
+        self,
+        agent: int,
+        t: int,
+        identity: tuple[object, ...],
+        carries: frozenset[str] = frozenset({"imo", "name", "callsign"}),
+    ) -> None:
+        """Record a received static message, the identity it carried and which identifiers.
+
+        A type 5 carries IMO, name and callsign; a class B unit's type 24 part A the name only,
+        part B the callsign: a feed that kept one part shows only its identifier.
+        """
         if self.agents is None or agent in self.agents:
             self._static[agent].append((t, identity))
+            self._carried[agent].append((t, carries))
+
+    def statics_carrying(self, a: int, fields: set[str]) -> list[int]:
+        """Return when an agent's received static messages carried any of ``fields``."""
+        return sorted(t for t, c in self._carried.get(a, []) if c & fields)
 
     def pos(self, a: int) -> tuple[I64, npt.NDArray[np.bool_], F64, F64]:
         """All received fixes of an agent, time-ordered: (t, genuine, lon, lat)."""
@@ -200,8 +217,12 @@ def refine(p: PlannedLabel, log: RxLog, mmsi_of: dict[int, int]) -> Label | None
     elif p.rule in ("seen", "seen_static"):
         statics = log.statics(p.agent)
         times = [int(x) for x in t] + [s for s, _ in statics]
+        # a match on an identifier needs a static message that carried it (not every part does)
+        on = p.details.get("matched_on", ())
+        wanted = {str(f) for f in on if f != "mmsi"} if isinstance(on, list | tuple) else set()
+        matching = log.statics_carrying(p.agent, wanted) if wanted else [s for s, _ in statics]
         if times:
-            first = min(times) if p.rule == "seen" else min((s for s, _ in statics), default=None)
+            first = min(times) if p.rule == "seen" else min(matching, default=None)
             if first is not None:
                 start, end = first, max(times)
         if len(t):

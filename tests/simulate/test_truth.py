@@ -70,6 +70,21 @@ def test_an_identity_change_heard_once_before_leaving_range_is_not_labelled() ->
     assert refine(p, log, {0: 1}) is None
 
 
+def test_a_callsign_match_needs_a_static_message_that_carried_the_callsign() -> None:
+    """A class B unit's type 24 part A carries its name only: a feed that kept part A and
+    lost part B (a satellite pass, an archive) shows no callsign to match."""
+    p = PlannedLabel(
+        "watchlist_match", "watchlist", 0, T0, T0 + 60 * MIN, "seen_static",
+        details={"matched_on": ["callsign"]},
+    )  # fmt: skip
+    log = _log([T0 + MIN, T0 + 30 * MIN])
+    log.static(0, T0 + 2 * MIN, ("A",), frozenset({"name"}))
+    assert refine(p, log, {0: 1}) is None
+    log.static(0, T0 + 20 * MIN, ("B",), frozenset({"callsign"}))
+    lab = refine(p, log, {0: 1})
+    assert lab is not None and lab.start_ms == T0 + 20 * MIN
+
+
 SQUARE = [[12.0, 34.0], [12.1, 34.0], [12.1, 34.1], [12.0, 34.1], [12.0, 34.0]]
 
 
