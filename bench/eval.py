@@ -547,14 +547,14 @@ def mark_undecidable(labels: list[dict[str, Any]], sampling: Any, config: Any) -
 
     At one report every N minutes a vessel's own sampling is up to 2N (the bins' phase), capped
     like the engine's, and a silence the engine's rule explains by it
-    (`geo.detectors.gap.sampling_threshold_s`: six intervals, or 12 h on a feed as sparse as
+    (`geo.silence_rule.sampling_threshold_s`: six intervals, or 12 h on a feed as sparse as
     one report in 45 min) is how the vessel is seen. Satellite passes: the cap, so 12 h.
     """
     if sampling.kind == "all":
         return
     import numpy as np
 
-    from geo.detectors.gap import sampling_threshold_s
+    from geo.silence_rule import sampling_threshold_s
 
     cap = config.gap_sampling_cap_s
     own = cap if sampling.kind == "satellite" else min(2 * sampling.every_ms / 1000.0, cap)

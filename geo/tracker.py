@@ -28,9 +28,10 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   (``shared_switch_s``, or two of its report intervals) while another reports, then that one,
   taken as it is (flagged ``moved``, no jump event: the episode already says why).
 
-Timeouts are in event time and stretch with the vessel's own sampling (``gap_sampling_k``
-report intervals, the median of its last three, when that is longer): a vessel seen once an hour
-by satellite confirms a far track over hours, not minutes.
+Timeouts are in event time and stretch with the vessel's own sampling when that is longer
+(`geo.silence_rule`: ``gap_sampling_k`` report intervals, 12 h on a feed as sparse as one report
+in 45 min): a vessel seen once an hour by satellite confirms a far track over hours, not
+minutes, and a clone heard at one pass is still remembered when the original is heard again.
 
 Hot state (last fix per vessel) lives in numpy arrays indexed by a slot per MMSI so that a whole
 slice is checked in a few vectorised operations; Python runs only for the vessels flagged.
@@ -58,6 +59,7 @@ from geo.detectors.base import (
     nm,
 )
 from geo.events import Event, EventKind, Severity, format_time
+from geo.silence_rule import sampling_threshold_s
 
 _HOT = {
     "t": (np.int64, -1),
@@ -418,7 +420,11 @@ class Tracker:
         return max(self.cfg.shared_switch_s, own) * 1000.0
 
     def _timeout_ms(self, base_s: float, typical_s: float) -> float:
-        own = self.cfg.gap_sampling_k * typical_s if typical_s == typical_s else 0.0
+        """Return ``base_s``, or the silence the vessel's sampling explains if longer.
+
+        12 h on a satellite feed: a far track heard at one pass is remembered until the next.
+        """
+        own = float(sampling_threshold_s(np.array([typical_s]), self.cfg)[0])
         return max(base_s, own) * 1000.0
 
     def _expire(self, s: int, mmsi: int, fix: Fix, typical: float, events: list[Event]) -> None:

@@ -38,7 +38,8 @@ import numpy.typing as npt
 import shapely
 
 from geo.config import EngineConfig
-from geo.detectors.gap import gap_threshold_s, sampling_threshold_s
+from geo.detectors.gap import gap_threshold_s
+from geo.silence_rule import sampling_threshold_s
 from simulate.agent import Agent
 from simulate.reporting import Network
 from simulate.truth import Label, RxLog, Zone
@@ -187,7 +188,7 @@ class SilenceTruth:
         The engine calls a silence a gap only once it is longer than what the vessel's own
         interval explains (the longest of the last hours, up to ``gap_sampling_cap_s``; not
         known for a vessel heard for less than ``gap_floor_s`` and fewer than
-        ``gap_sampling_min_fixes`` fixes): `geo.detectors.gap.sampling_threshold_s`, the same
+        ``gap_sampling_min_fixes`` fixes): `geo.silence_rule.sampling_threshold_s`, the same
         function here. A boat heard in fits at the fringe of a range is a sparse feed of its
         own. A silence that rule does not count is ``optional`` here: reported or not, it is
         not scored.

@@ -14,19 +14,20 @@ or ``gap_sampling_min_fixes`` fixes (its first satellite pass, say) its own samp
 and the feed's is taken (`GapDetector.feed_sampling_s`: seconds on a terrestrial feed, an hour
 on a satellite one).
 
-Satellite AIS (`sampling_threshold_s`). Six intervals is right for a feed that hears a vessel
-steadily, and wrong for one that hears it by satellite passes: a vessel heard at every pass for
-hours is then missed for eight or nine, passes lost in a row to the constellation's geometry
-and to collisions (GFW's encounter test data, `tests/data/peers/`: two vessels alongside, heard
-every hour or so, then neither for 8 h). Revisit holes have a long tail that a vessel's recent
-intervals do not show. So a vessel the feed hears once in ``gap_sparse_sampling_s`` (45 min) or
-less often, and one of which nothing is known yet, is dark only after ``gap_sparse_floor_s``
-(12 h): Global Fishing Watch's minimum gap, chosen from the twice-daily cycle of satellite
-coverage (Welch et al. 2022, "Hot spots of unseen fishing vessels"; Skylight's 6 h is for
-terrestrial-and-satellite feeds that hear a vessel more often). GFW asks, besides, for good
-reception where the gap starts (over 10 positions a day in the cell) and 14 positions in the
-12 h before it; Mare's counterparts are the coverage verdict below and the vessel's own
-sampling. An extract of one report in 5 or 10 minutes keeps its six intervals (30 min to 2 h).
+Satellite AIS (`geo.silence_rule.sampling_threshold_s`). Six intervals is right for a feed that
+hears a vessel steadily, and wrong for one that hears it by satellite passes: a vessel heard at
+every pass for hours is then missed for eight or nine, passes lost in a row to the
+constellation's geometry and to collisions (GFW's encounter test data, `tests/data/peers/`: two
+vessels alongside, heard every hour or so, then neither for 8 h). Revisit holes have a long tail
+that a vessel's recent intervals do not show. So a vessel the feed hears once in
+``gap_sparse_sampling_s`` (45 min) or less often, and one of which nothing is known yet, is dark
+only after ``gap_sparse_floor_s`` (12 h): Global Fishing Watch's minimum gap, chosen from the
+twice-daily cycle of satellite coverage (Welch et al. 2022, "Hot spots of unseen fishing
+vessels"; Skylight's 6 h is for terrestrial-and-satellite feeds that hear a vessel more often).
+GFW asks, besides, for good reception where the gap starts (over 10 positions a day in the cell)
+and 14 positions in the 12 h before it; Mare's counterparts are the coverage verdict below and
+the vessel's own sampling. An extract of one report in 5 or 10 minutes keeps its six intervals
+(30 min to 2 h).
 
 A vessel heard only once (``gap_min_fixes``) has no silence to speak of: nothing showed it
 transmitting, and one report of a ship never heard again is what a receiver's fringe, or a
@@ -67,6 +68,7 @@ from geo.detectors.base import (
     nm,
 )
 from geo.events import Event, EventKind, Severity, format_time
+from geo.silence_rule import sampling_threshold_s
 from geo.tracker import NO_SAMPLING, Fleet, sampling_at, sampling_update
 
 #: Fixed point of the feed sampling's slice sums (``w x log2(sampling)``, in 2**-20 s).
@@ -105,25 +107,6 @@ def gap_threshold_s(
     if typical_s is None:
         return base
     return np.maximum(base, sampling_threshold_s(typical_s, cfg))
-
-
-def sampling_threshold_s(own_s: F64, cfg: EngineConfig) -> F64:
-    """Silence that a vessel's own sampling explains, element-wise (NaN: not known).
-
-    ``gap_sampling_k`` (6) of its report intervals, on a feed that hears it at least once in
-    ``gap_sparse_sampling_s`` (45 min); ``gap_sparse_floor_s`` (12 h) on a sparser one
-    (satellite passes, an hourly archive) and while nothing is known of its sampling. The
-    truth of `make eval` uses the same rule (`simulate.silences`).
-
-    Examples
-    --------
-    >>> own = np.array([10.0, 1200.0, 2640.0, 2700.0, 5700.0, np.nan])
-    >>> (sampling_threshold_s(own, EngineConfig()) / 3600.0).round(2).tolist()
-    [0.02, 2.0, 4.4, 12.0, 12.0, 12.0]
-    """
-    own = np.minimum(own_s, cfg.gap_sampling_cap_s)
-    sparse = np.isnan(own) | (own >= cfg.gap_sparse_sampling_s)
-    return np.where(sparse, cfg.gap_sparse_floor_s, cfg.gap_sampling_k * np.nan_to_num(own))
 
 
 def gap_severity(duration_s: float, verdict: str | None) -> Severity:

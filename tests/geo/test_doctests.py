@@ -21,6 +21,8 @@ MODULES = [
     "geo.shiptypes",
     "geo.zone_grid",
     "geo.names",
+    "geo.silence_rule",
+    "geo.detectors.gap",
 ]
 
 

@@ -14,7 +14,7 @@ import math
 
 from ais_ingest.records import Record
 from geo.events import EventKind, Severity
-from tests.geo.engine_scenarios import of_kind, pos, run
+from tests.geo.engine_scenarios import ms, of_kind, pos, run
 
 HOUR = 3600
 REVISIT = 95 * 60
@@ -78,3 +78,16 @@ def test_a_gap_where_coverage_is_unknown_is_not_high() -> None:
     (gap,) = of_kind(run(recs), EventKind.AIS_GAP)
     assert gap.details["coverage"]["verdict"] == "unknown"
     assert gap.severity is Severity.MEDIUM
+
+
+def test_a_clone_heard_at_one_pass_between_two_windows_is_a_position_jump() -> None:
+    """The original heard until 7 h, a second transmitter on its MMSI twice at 11 h, 270 nm
+    away, the original again from 18 h: the far track is remembered across the satellite's
+    hole (12 h on so sparse a feed, as a gap), and the conflict reported."""
+    recs = passes(SHIP, 7, 34.0, 14.0)
+    recs += [pos(11 * HOUR + k * 160, SHIP, 35.8, 9.0, 4.4, 0.0) for k in range(2)]
+    recs += [r for r in passes(SHIP, 30, 34.0, 14.0) if r.time_ms >= ms(18 * HOUR)]
+    for k in range(4):
+        recs += passes(OTHERS + k, 30, 35.0 + k / 2, 18.0, phase_s=(k + 1) * REVISIT / 5)
+    jumps = of_kind(run(recs), EventKind.POSITION_JUMP)
+    assert [j.mmsi for j in jumps] == [SHIP]
