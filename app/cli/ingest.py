@@ -33,7 +33,7 @@ from app.cli.console import (
 from app.cli.tables import store_tables, table_sources
 from app.cli.timing import ingest_untimed_message
 from app.settings import get_settings
-from app.store import Store, StoreError, WriteResult, open_store
+from app.store import Staged, Store, StoreError, WriteResult, open_store
 
 
 @cli.command()
@@ -185,16 +185,17 @@ async def _run_ingest(
     """Decode the sources and store each batch, one write in flight while the next decodes.
 
     Batches are written in order, each after the one before has committed; ``stored`` counts a
-    batch once its write returned. Decoding (this thread) overlaps the previous batch's write
-    (a worker thread, mostly waiting on the database).
+    batch once its write returned. Decoding and staging (`Store.stage`, the client's numpy
+    share of a write) run in this thread while the previous batch's write runs in a worker
+    thread, mostly waiting on the database: the writer's connection never waits on our CPU.
     """
     settings = get_settings()
     started = time.perf_counter()
     positions = statics = 0
     writing: asyncio.Task[tuple[Batch, WriteResult]] | None = None
 
-    async def write(into: Store, batch: Batch) -> tuple[Batch, WriteResult]:
-        return batch, await asyncio.to_thread(into.write_batch, batch)
+    async def write(into: Store, staged: Staged) -> tuple[Batch, WriteResult]:
+        return staged.batch, await asyncio.to_thread(into.write_staged, staged)
 
     def count(done: tuple[Batch, WriteResult]) -> None:
         batch, result = done
@@ -214,9 +215,10 @@ async def _run_ingest(
                     positions += len(batch.positions)
                     statics += len(batch.statics)
                     if store is not None:
+                        staged = store.stage(batch)
                         if writing is not None:
                             count(await writing)
-                        writing = asyncio.create_task(write(store, batch))
+                        writing = asyncio.create_task(write(store, staged))
                     live.update(_status(dec, started, positions, statics, stored))
         finally:
             if writing is not None:  # Ctrl-C or the end: the write in flight finishes first

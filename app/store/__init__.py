@@ -7,6 +7,6 @@ states), over the same store. Nothing else in Mare talks SQL.
 """
 
 from app.store.errors import StoreError, StoreUnavailable
-from app.store.store import Store, WriteResult, open_store
+from app.store.store import Staged, Store, WriteResult, open_store
 
-__all__ = ["Store", "StoreError", "StoreUnavailable", "WriteResult", "open_store"]
+__all__ = ["Staged", "Store", "StoreError", "StoreUnavailable", "WriteResult", "open_store"]

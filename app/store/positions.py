@@ -84,12 +84,15 @@ _COPY_TRAILER = b"\xff\xff"
 class Prepared:
     """The storable rows of a batch: with a position, deduplicated, in (mmsi, time) order.
 
-    ``src`` indexes ``sources`` per row; ``sources[0]`` is "" (stored as NULL).
+    ``src`` indexes ``sources`` per row; ``sources[0]`` is "" (stored as NULL). ``payload``,
+    when set, is `copy_rows` of these very rows, built ahead (`with_payload`) so that a
+    writer holding the database's connection spends no CPU on it.
     """
 
     cols: PositionColumns
     sources: list[str]
     src: npt.NDArray[np.int16]
+    payload: bytes | None = None
 
     def __len__(self) -> int:
         return len(self.cols)
@@ -188,6 +191,11 @@ def copy_rows(p: Prepared) -> bytes:
     return b"".join(parts)
 
 
+def with_payload(p: Prepared) -> Prepared:
+    """Return ``p`` with its binary COPY built (`copy_rows`), for `insert_postgis` to send."""
+    return Prepared(p.cols, p.sources, p.src, copy_rows(p)) if len(p) else p
+
+
 def time_ranges(
     time_ms: npt.NDArray[np.int64], max_ranges: int = MAX_RANGES
 ) -> tuple[list[datetime], list[datetime]]:
@@ -238,10 +246,17 @@ def stored_keys(data: bytes) -> Any:
 
 
 def new_rows(p: Prepared, stored: Any) -> Prepared:
-    """Return the rows of ``p`` whose natural key is not among ``stored`` (`stored_keys`)."""
+    """Return the rows of ``p`` whose natural key is not among ``stored`` (`stored_keys`).
+
+    ``p`` itself when none is (its payload stays good): a capture's batch overlapping the
+    previous one in time, but not in rows, is not encoded twice.
+    """
     c = p.cols
     mine = _keys(c.mmsi, (c.time_ms - PG_EPOCH_MS) * 1000, c.lat, c.lon)
-    keep = np.flatnonzero(~np.isin(mine, stored))
+    new = ~np.isin(mine, stored)
+    if new.all():
+        return p
+    keep = np.flatnonzero(new)
     return Prepared(c.take(keep), p.sources, p.src[keep])
 
 
@@ -265,7 +280,7 @@ def insert_postgis(conn: Connection, p: Prepared) -> int:
         if not len(p):
             return 0
         with cur.copy(f"COPY positions ({COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
-            copy.write(copy_rows(p))
+            copy.write(copy_rows(p) if p.payload is None else p.payload)
         return len(p)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, Table, delete, text
 
-from ais_ingest.records import Batch
+from ais_ingest.records import Batch, StaticReport
 from app.store import migrate, partitions
 from app.store.engine import (
     DEFAULT_ATTEMPTS,
@@ -29,10 +29,20 @@ from app.store.engine import (
 )
 from app.store.errors import SchemaOutOfDate
 from app.store.notify import VESSELS_CHANNEL, announce
-from app.store.positions import insert_postgis, insert_sqlite, prepare, summarize
+from app.store.positions import (
+    Prepared,
+    insert_postgis,
+    insert_sqlite,
+    prepare,
+    summarize,
+    with_payload,
+)
 from app.store.vessels import (
+    VesselStage,
+    merge_statics,
+    stage_positions_pg,
     upsert_positions,
-    upsert_positions_pg,
+    upsert_stage_pg,
     upsert_statics,
     upsert_statics_pg,
 )
@@ -44,6 +54,20 @@ class WriteResult:
 
     positions_inserted: int
     vessels_upserted: int
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A batch with everything its write needs that the database has no part in (`Store.stage`).
+
+    On PostGIS: the storable rows with their binary COPY, the vessel rows, the static reports
+    grouped by vessel; on SQLite the storable rows only.
+    """
+
+    batch: Batch
+    positions: Prepared
+    vessels: VesselStage | None = None
+    statics: dict[int, list[StaticReport]] | None = None
 
 
 class Store:
@@ -117,7 +141,28 @@ class Store:
         Positions without lat/lon are not stored as positions but still move the vessel's
         ``last_seen``. Raises `StoreUnavailable` if the database stays unreachable.
         """
+        return self.write_staged(self.stage(batch))
+
+    def stage(self, batch: Batch) -> Staged:
+        """Do the client's share of a batch's write, which needs no connection (numpy).
+
+        A writer that stages the next batch while the one before is in the database
+        (`mare ingest` of a capture) keeps its CPU off the write's critical path: on the
+        AISHub capture of `bench.cli`, 0.25-0.3 s of the 0.45-0.5 s of client CPU.
+        """
         prepared = prepare(batch.positions)
+        if not self.postgis:
+            return Staged(batch, prepared)
+        return Staged(
+            batch,
+            with_payload(prepared),
+            stage_positions_pg(batch.positions),
+            merge_statics(batch.statics),
+        )
+
+    def write_staged(self, staged: Staged) -> WriteResult:
+        """Write a `stage`d batch in one transaction (`write_batch`); return after commit."""
+        batch, prepared = staged.batch, staged.positions
         t = None if self.postgis else self.tables
 
         def run() -> WriteResult:
@@ -128,8 +173,8 @@ class Store:
             with self.engine.begin() as conn:
                 if t is None:
                     inserted = insert_postgis(conn, prepared)
-                    touched = upsert_positions_pg(conn, batch.positions)
-                    touched |= upsert_statics_pg(conn, batch.statics)
+                    touched = upsert_stage_pg(conn, staged.vessels)
+                    touched |= upsert_statics_pg(conn, staged.statics or {})
                 else:
                     inserted = insert_sqlite(conn, prepared)
                     touched = upsert_positions(conn, t["vessels"], batch.positions)

@@ -10,6 +10,7 @@ gaps. Each change of identity (name, callsign, IMO, ship type) adds a row to
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -136,8 +137,23 @@ def _groups(mmsi: np.ndarray, time_ms: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return order, first, last
 
 
-def _upsert_positions_pg(conn: Connection, cols: PositionColumns, has_fix: np.ndarray) -> set[int]:
-    """Binary COPY of one row per vessel (built by numpy) then one upsert: no per-row Python."""
+@dataclass(frozen=True, slots=True)
+class VesselStage:
+    """One row per vessel of a batch (first and last seen, latest fix) as a binary COPY.
+
+    Built from the batch alone (`stage_positions_pg`), so that it can be built before the
+    transaction that sends it (`upsert_stage_pg`).
+    """
+
+    payload: bytes
+    mmsi: list[int]
+
+
+def stage_positions_pg(cols: PositionColumns) -> VesselStage | None:
+    """Encode the columns' vessel rows for `upsert_stage_pg` in numpy: no per-row Python."""
+    if not len(cols):
+        return None
+    has_fix = _has_fix(cols)
     order, first, last = _groups(cols.mmsi, cols.time_ms)
     mmsi = cols.mmsi[order][first]
     fi = np.flatnonzero(has_fix)
@@ -166,15 +182,23 @@ def _upsert_positions_pg(conn: Connection, cols: PositionColumns, has_fix: np.nd
     a["msg_type"] = np.where(has, cols.msg_type[r].astype(np.int16), -1)
     flags = flag_alpha2_array(mmsi)
     a["flag"] = np.where(flags == "", "--", flags).astype("S2")
+    payload = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8 + a.tobytes() + b"\xff\xff"
+    return VesselStage(payload, mmsi.tolist())
+
+
+def upsert_stage_pg(conn: Connection, stage: VesselStage | None) -> set[int]:
+    """COPY the staged vessel rows into a temp table, then one upsert; return their MMSIs."""
+    if stage is None:
+        return set()
     raw: Any = conn.connection.driver_connection
     with raw.cursor() as cur:
         cur.execute(_VSTAGE_DDL)
         cur.execute("DELETE FROM mare_vstage")  # empty unless used twice in one transaction; a
         # TRUNCATE gives the table a new file each time, ~2 ms a batch (measured)
         with cur.copy("COPY mare_vstage FROM STDIN (FORMAT binary)") as copy:
-            copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8 + a.tobytes() + b"\xff\xff")
+            copy.write(stage.payload)
         cur.execute(_PG_UPSERT)
-    return {int(x) for x in mmsi.tolist()}
+    return set(stage.mmsi)
 
 
 def _has_fix(cols: PositionColumns) -> np.ndarray:
@@ -185,7 +209,7 @@ def _has_fix(cols: PositionColumns) -> np.ndarray:
 
 def upsert_positions_pg(conn: Connection, cols: PositionColumns) -> set[int]:
     """`upsert_positions` on PostGIS, in raw SQL: it needs no `Table` (nor the schema built)."""
-    return _upsert_positions_pg(conn, cols, _has_fix(cols)) if len(cols) else set()
+    return upsert_stage_pg(conn, stage_positions_pg(cols))
 
 
 def upsert_positions(conn: Connection, t: Table, cols: PositionColumns) -> set[int]:
@@ -347,8 +371,17 @@ _PG_CURRENT_STATICS = (
 )
 
 
-def upsert_statics_pg(conn: Connection, statics: Sequence[StaticReport]) -> set[int]:
+def merge_statics(statics: Sequence[StaticReport]) -> dict[int, list[StaticReport]]:
+    """Group static reports by vessel in time order, for `upsert_statics_pg` (no database)."""
+    return _merge_statics(statics)
+
+
+def upsert_statics_pg(
+    conn: Connection, statics: Sequence[StaticReport] | dict[int, list[StaticReport]]
+) -> set[int]:
     """`upsert_statics` on PostGIS in raw SQL: no `Table`, so the ingest never builds the schema.
+
+    ``statics`` as reports, or as `merge_statics` grouped them beforehand.
 
     The stored rows are read by one array parameter (an IN of one bound parameter per vessel,
     rendered by SQLAlchemy and parsed by psycopg, cost ~20 us a vessel); the merged rows and the
@@ -356,7 +389,7 @@ def upsert_statics_pg(conn: Connection, statics: Sequence[StaticReport]) -> set[
     16 arrays they cost ~15 us a vessel in psycopg's list dumper, and an identity change was one
     statement of a pipeline, ~30 us (client CPU, measured on the AISHub capture).
     """
-    by = _merge_statics(statics)
+    by = statics if isinstance(statics, dict) else _merge_statics(statics)
     if not by:
         return set()
     raw: Any = conn.connection.driver_connection
