@@ -11,6 +11,7 @@ import asyncio
 import bz2
 import gzip
 import lzma
+import os
 import threading
 import zlib
 from collections.abc import Callable
@@ -53,6 +54,20 @@ def _pool() -> ThreadPoolExecutor:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mare-read")
         return _executor
+
+
+def _forget_pool() -> None:
+    """Give a forked child a pool of its own (`mare ingest`'s decoding child reads captures).
+
+    A fork copies the pool but none of its threads: the pool believes its workers run, and a
+    read submitted in the child waits for ever.
+    """
+    global _executor, _executor_lock
+    _executor = None
+    _executor_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def open_capture(path: str) -> ByteStream:
