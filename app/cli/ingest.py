@@ -7,9 +7,10 @@ import contextlib
 import json
 import signal
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.live import Live
@@ -30,10 +31,13 @@ from app.cli.console import (
     warn_line,
     write_stats,
 )
+from app.cli.ingest_ahead import AheadDecoding, worth_ahead
 from app.cli.tables import store_tables, table_sources
 from app.cli.timing import ingest_untimed_message
 from app.settings import get_settings
-from app.store import Staged, Store, StoreError, WriteResult, open_store
+
+if TYPE_CHECKING:
+    from app.store import Staged, Store, WriteResult
 
 
 @cli.command()
@@ -61,27 +65,43 @@ def ingest(
         tables = table_sources(specs)
     except IngestError as exc:
         raise fail(str(exc)) from None
-    store: Store | None = None
+    dec = decoder_from_settings()
+    ahead: AheadDecoding | None = None
     if not no_store:
         warn_legacy_database(get_settings())
+        if not tables and worth_ahead(specs):  # forked before the store's imports
+            settings = get_settings()
+            ahead = AheadDecoding(
+                specs, dec, batch_size=batch_size_for(specs), batch_seconds=settings.batch_seconds
+            )
+    from app.store import StoreError, open_store
+
+    store: Store | None = None
+    if not no_store:
         try:
             store = open_store(get_settings().database_url)
         except StoreError as exc:
+            if ahead is not None:
+                ahead.close()
             raise fail(str(exc)) from None
     if tables:
         _ingest_tables(tables, store, stats_file)
         return
-    dec = decoder_from_settings()
     stored = Stored()
     started = time.perf_counter()
     error: str | None = None
     try:
-        asyncio.run(_run_ingest(specs, dec, store, stored))
+        if ahead is not None and store is not None:
+            _write_ahead(ahead, store, stored)
+        else:
+            asyncio.run(_run_ingest(specs, dec, store, stored))
     except KeyboardInterrupt:
         pass
     except (IngestError, StoreError) as exc:
         error = str(exc)
     finally:
+        if ahead is not None:
+            ahead.close()
         if store is not None:
             store.close()
     err.print(lines_summary(dec.stats, time.perf_counter() - started))
@@ -103,6 +123,8 @@ def ingest(
 
 def _ingest_tables(tables: list[Path], store: Store | None, stats_file: Path | None) -> None:
     """Store decoded tables (`app.cli.tables`): one summary line, skipped rows in one warning."""
+    from app.store import StoreError
+
     started = time.perf_counter()
     try:
         stats, positions, vessels = store_tables(tables, store, get_settings().file_batch_size)
@@ -120,6 +142,58 @@ def _ingest_tables(tables: list[Path], store: Store | None, stats_file: Path | N
         err.print(f"stored {positions:,} positions of {vessels:,} vessels in {store.where}")
     if stats_file is not None:
         stats_file.write_text(json.dumps({"tables": stats.report()}, indent=2) + "\n")
+
+
+def _write_ahead(ahead: AheadDecoding, store: Store, stored: Stored) -> None:
+    """Store the batches a forked child decodes (`app.cli.ingest_ahead`), as `_run_ingest` does.
+
+    In order, one write in flight (a worker thread) while this thread stages the next batch.
+    Ctrl-C or SIGTERM: the child stops taking input and what it read is still stored; a
+    second one quits now, after the write in flight.
+    """
+    dec = ahead.decoder
+    started = time.perf_counter()
+    positions = statics = 0
+    writing: tuple[Batch, Future[WriteResult]] | None = None
+
+    def count(batch: Batch, result: WriteResult) -> None:
+        stored.positions += result.positions_inserted
+        stored.vessels.update(batch.positions.mmsi.tolist())
+        stored.vessels.update(s.mmsi for s in batch.statics)
+
+    stopping = False
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            raise KeyboardInterrupt
+        stopping = True
+        err.print("stopping: storing what was read (Ctrl-C again to quit now)")
+        ahead.stop()
+
+    handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    pool = ThreadPoolExecutor(1, thread_name_prefix="mare-ingest-writer")
+    try:
+        with Live(console=err, refresh_per_second=4, transient=True) as live:
+            for batch in ahead.batches():
+                positions += len(batch.positions)
+                statics += len(batch.statics)
+                staged = store.stage(batch)
+                if writing is not None:
+                    done, writing = writing, None
+                    count(done[0], done[1].result())
+                writing = (batch, pool.submit(store.write_staged, staged))
+                live.update(_status(dec, started, positions, statics, stored))
+            if writing is not None:
+                done, writing = writing, None
+                count(done[0], done[1].result())
+    finally:
+        if writing is not None:  # a stop or an error: the write in flight finishes first
+            with contextlib.suppress(Exception):
+                count(writing[0], writing[1].result())
+        pool.shutdown()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +18,7 @@ from typer.testing import CliRunner
 from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
 from ais_ingest.records import PositionColumns
 from ais_ingest.sources import parse_source_url
-from app.cli import cli
+from app.cli import cli, ingest_ahead
 from app.cli import commands as _commands  # noqa: F401  (registers the commands)
 from app.cli.ingest import batch_size_for
 from app.settings import get_settings
@@ -23,6 +28,7 @@ from app.store.positions import prepare
 TAGGED = "tests/data/ais/libais/tagblock.nmea"
 UNTIMED = "tests/data/ais/pyais/nmea_data_sample.txt"
 AISHUB = "tests/data/ais/aishub/aishub_2015_3min.nmea"
+MARE = str(Path(sys.executable).with_name("mare"))
 
 
 def _count(store: Store, table: str) -> int:
@@ -124,3 +130,54 @@ def test_ingest_into_postgis_imports_neither_alembic_nor_geoalchemy(configured: 
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_capture_decoded_ahead_is_stored_and_counted_as_in_process(
+    configured: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A forked child decodes, this process writes: the same rows, counters and summary."""
+    monkeypatch.setattr(ingest_ahead, "AHEAD_MIN_BYTES", 0)
+    monkeypatch.setenv("MARE_FILE_BATCH_SIZE", "6000")  # several batches, one write in flight
+    get_settings.cache_clear()
+    assert ingest_ahead.worth_ahead([parse_source_url(AISHUB)])
+    dec = Decoder()
+    rx = capture_time_ms(AISHUB)
+    batches = [dec.decode(c, rx, "x") for c in chunked(read_lines(AISHUB), 6000)]
+    storable = len(prepare(PositionColumns.concat(b.positions for b in batches)))
+    here, there = tmp_path / "here.json", tmp_path / "there.json"
+    _ingest(AISHUB, "--no-store", "--stats", str(here))  # --no-store decodes in process
+    first = _ingest(AISHUB, "--stats", str(there))
+    assert json.loads(there.read_text()) == json.loads(here.read_text())
+    assert f"stored {storable:,} positions" in first and storable > 50_000
+    assert _count(configured, "positions") == storable
+    assert "stored 0 positions" in _ingest(AISHUB)
+
+
+def test_live_and_paced_sources_and_small_captures_decode_in_process() -> None:
+    assert not ingest_ahead.worth_ahead([parse_source_url(f"file:{AISHUB}?speed=10")])
+    assert not ingest_ahead.worth_ahead([parse_source_url("udp://127.0.0.1:10110")])
+    assert not ingest_ahead.worth_ahead([parse_source_url(TAGGED)])  # under AHEAD_MIN_BYTES
+
+
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)
+def test_sigterm_while_decoding_ahead_stores_what_it_counts(
+    configured: Store, tmp_path: Path
+) -> None:
+    """A stop at any point: exit 0, and the summary's positions are exactly those stored."""
+    big = tmp_path / "big.nmea"
+    big.write_bytes(Path(AISHUB).read_bytes() * 3)  # over AHEAD_MIN_BYTES: decoded ahead
+    assert ingest_ahead.worth_ahead([parse_source_url(str(big))])
+    env = {
+        **os.environ,
+        "MARE_DATABASE_URL": configured.engine.url.render_as_string(False),
+        "MARE_FILE_BATCH_SIZE": "2048",  # many batches: the stop lands while some are left
+    }
+    proc = subprocess.Popen([MARE, "ingest", str(big)], env=env, stderr=subprocess.PIPE, text=True)
+    while proc.poll() is None and not _count(configured, "positions"):
+        time.sleep(0.01)  # until a first batch is stored (or the command is done)
+    proc.send_signal(signal.SIGTERM)
+    _, errors = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "stopping: storing what was read" in errors, errors
+    said = re.search(r"stored ([\d,]+) positions", errors)
+    assert said is not None, errors
+    assert int(said[1].replace(",", "")) == _count(configured, "positions")
