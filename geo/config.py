@@ -150,6 +150,9 @@ class EngineConfig:
         Loitering: speed over ground below 2 kn for at least 1 h at sea, outside port and
         anchorage zones (the issue's defaults; Global Fishing Watch's loitering events also use
         2 kn).
+    loiter_implied_min_s
+        Without SOG, a speed is implied over 5 min at least: 200 m of position noise between
+        two fixes 15 s apart is 26 kn (`geo.detectors.loitering`).
     encounter_distance_m, encounter_speed_kn, encounter_min_s
         Global Fishing Watch: within 500 m, both under 2 kn, for at least 2 h; AI2 Skylight:
         within 250 m for over 30 min. A mothership handing over a boat off Libya takes tens of
@@ -299,6 +302,7 @@ class EngineConfig:
 
     loiter_speed_kn: float = 2.0
     loiter_min_s: float = 3600.0
+    loiter_implied_min_s: float = 300.0
 
     encounter_distance_m: float = 500.0
     encounter_speed_kn: float = 2.0

@@ -1,9 +1,16 @@
 """``loitering``: a vessel slow for a long time at sea, outside port and anchorage zones.
 
-"Slow" is speed over ground under ``loiter_speed_kn`` (the implied speed from the previous fix
-when SOG is unavailable). An episode opens at the first slow fix at sea and is reported, as an
-open event, once it has lasted ``loiter_min_s``; the first fix that is fast, in a port or
-anchorage, or after an AIS gap closes it (an update with the same episode key). Episodes that
+"Slow" is speed over ground under ``loiter_speed_kn``. Without SOG (tables of positions only,
+as Global Fishing Watch's fixtures) the speed is implied between fixes at least
+``loiter_implied_min_s`` apart: satellite and merged feeds give fixes seconds apart whose
+positions differ by a few hundred metres (two receivers, two position sources): 27 to 146 kn
+between fixes of a vessel drifting at 0.3 kn in GFW's own encounter fixture, which split one
+loitering into four. A SOG-less fix sooner than that after the vessel's *base* (its last fix
+so judged) keeps the state the vessel is in.
+
+An episode opens at the first slow fix at sea and is reported, as an open event, once it has
+lasted ``loiter_min_s``; the first fix that is fast, in a port or anchorage, or after an AIS
+gap closes it (an update with the same episode key). Episodes that
 end sooner are forgotten: one event per episode, never one per message.
 
 Vessels that stay in the same state (cruising, or already loitering) are handled in numpy;
@@ -85,12 +92,19 @@ class LoiterDetector:
         self.cfg = cfg
         self.runs: dict[int, Episode] = {}
         self.in_run = np.zeros(256, dtype=np.bool_)
+        #: Vessels reporting without SOG: the fix their next implied speed is measured from.
+        self.base: dict[int, tuple[int, float, float]] = {}
+        self.has_base = np.zeros(256, dtype=np.bool_)
 
     def _ensure(self, n: int) -> None:
         if n > len(self.in_run):
-            grown = np.zeros(max(n, 2 * len(self.in_run)), dtype=np.bool_)
+            size = max(n, 2 * len(self.in_run))
+            grown = np.zeros(size, dtype=np.bool_)
             grown[: len(self.in_run)] = self.in_run
             self.in_run = grown
+            based = np.zeros(size, dtype=np.bool_)
+            based[: len(self.has_base)] = self.has_base
+            self.has_base = based
 
     def process(
         self, ctx: SliceContext, fleet: Fleet, describe: Callable[[float, float], Any]
@@ -100,7 +114,8 @@ class LoiterDetector:
         cfg = self.cfg
         slow = slow_mask(ctx, cfg)
         running = self.in_run[ctx.slot]
-        change = (slow != running) | ctx.gap
+        # fixes without SOG, and every fix of a vessel judged from its base, one by one
+        change = (slow != running) | ctx.gap | np.isnan(ctx.sog) | self.has_base[ctx.slot]
         if running.any():
             since_by_slot = np.full(len(fleet), np.iinfo(np.int64).max, dtype=np.int64)
             for s, ep in self.runs.items():
@@ -113,13 +128,38 @@ class LoiterDetector:
         for a, b in ctx.groups_with(change):
             handled[a:b] = True
             for i in range(a, b):
-                self._step(ctx, i, bool(slow[i]), describe, events)
+                self._step(ctx, i, self._slow(ctx, i, bool(slow[i])), describe, events)
         quiet = running & ~handled
         if quiet.any():
             for i in np.flatnonzero(quiet).tolist():
                 ep = self.runs[int(ctx.slot[i])]
                 self._extend(ep, ctx, i)
         return events
+
+    def _slow(self, ctx: SliceContext, i: int, by_prev: bool) -> bool:
+        """Whether fix ``i`` is slow: by its SOG, else by the speed implied since its base."""
+        s = int(ctx.slot[i])
+        t, lon, lat = int(ctx.t[i]), float(ctx.lon[i]), float(ctx.lat[i])
+        if not np.isnan(ctx.sog[i]) or ctx.prev_t[i] < 0 or ctx.supp[i]:
+            if s in self.base:
+                del self.base[s]
+                self.has_base[s] = False
+            if np.isnan(ctx.sog[i]) and not ctx.supp[i]:  # a first fix: the base from now on
+                self.base[s] = (t, lon, lat)
+                self.has_base[s] = True
+            return by_prev
+        base = self.base.get(s)
+        if base is None:  # the first fix without SOG: measured from the fix before it
+            base = (int(ctx.prev_t[i]), float(ctx.prev_lon[i]), float(ctx.prev_lat[i]))
+            self.has_base[s] = True
+        dt = (t - base[0]) / 1000.0
+        if dt < self.cfg.loiter_implied_min_s:
+            self.base[s] = base
+            return s in self.runs  # too soon to tell: as it was
+        self.base[s] = (t, lon, lat)
+        return bool(
+            distance_m(base[1], base[2], lon, lat) / dt / KNOT_MS < self.cfg.loiter_speed_kn
+        )
 
     @staticmethod
     def _extend(ep: Episode, ctx: SliceContext, i: int) -> None:
@@ -200,10 +240,18 @@ class LoiterDetector:
         return ep.since if ep else None
 
     def to_state(self) -> dict[str, Any]:
-        return {"runs": {str(s): asdict(ep) for s, ep in self.runs.items()}}
+        return {
+            "runs": {str(s): asdict(ep) for s, ep in self.runs.items()},
+            "base": {str(s): list(b) for s, b in self.base.items()},
+        }
 
     def load_state(self, obj: dict[str, Any], n_slots: int) -> None:
         self._ensure(n_slots)
         self.runs = {int(s): _episode(ep) for s, ep in obj["runs"].items()}
         for s in self.runs:
             self.in_run[s] = True
+        self.base = {
+            int(s): (int(b[0]), float(b[1]), float(b[2])) for s, b in obj.get("base", {}).items()
+        }
+        for s in self.base:
+            self.has_base[s] = True

@@ -178,3 +178,7 @@ def test_gfw_s_encounter_fixture_read_as_it_is_published(tmp_path: Path) -> None
     meetings = [r for r in rows if r["kind"] == "encounter"]
     assert [(r["mmsi"], r["other_mmsi"]) for r in meetings] == [(441910000, 563418000)]
     assert meetings[0]["start"] == "2015-03-19T07:23:00Z"
+    # the track has no SOG and fixes seconds apart 200 m off each other: one loitering each,
+    # not one broken wherever two such fixes imply 27 to 146 kn
+    loitering = sorted(r["mmsi"] for r in rows if r["kind"] == "loitering")
+    assert loitering == [441910000, 563418000]

@@ -1,3 +1,4 @@
+from ais_ingest.records import PositionReport, Record
 from geo.events import EventKind
 from geo.zones import ZoneKind
 from tests.geo.engine_scenarios import final, ms, of_kind, run, run_raw, track, zone
@@ -41,3 +42,38 @@ def test_unavailable_speed_falls_back_to_implied_speed() -> None:
     recs = track(247000003, 0, 2 * 3600, 60, 33.5, 12.5, 0.5)
     recs = [r.__class__(**{**{f: getattr(r, f) for f in r.__slots__}, "speed": None}) for r in recs]
     assert len(of_kind(run(recs), EventKind.LOITERING)) == 1
+
+
+def _without_sog(recs: list[Record], dt_ms: int = 0, dlat: float = 0.0) -> list[Record]:
+    fields = PositionReport.__slots__
+    return [
+        PositionReport(
+            **{
+                **{f: getattr(r, f) for f in fields},
+                "speed": None,
+                "time_ms": r.time_ms + dt_ms,
+                "lat": (r.lat or 0.0) + dlat,
+            }
+        )
+        for r in recs
+        if isinstance(r, PositionReport)
+    ]
+
+
+def test_an_implied_speed_over_seconds_does_not_break_a_drift_without_sog() -> None:
+    """Fixes in pairs 15 s apart whose positions differ by 200 m (two receivers), no SOG: each
+    pair implies 26 kn, yet the vessel drifts at 0.3 kn for 3 h: one episode, not several."""
+    recs = track(247000004, 0, 3 * 3600, 600, 33.5, 12.5, 0.3)
+    both = sorted(
+        _without_sog(recs) + _without_sog(recs, 15_000, 200 / 111_320), key=lambda r: r.time_ms
+    )
+    (loiter,) = of_kind(final(run_raw(both)), EventKind.LOITERING)
+    assert loiter.open and loiter.start_ms <= ms(900)
+
+
+def test_a_vessel_without_sog_that_gets_under_way_ends_its_loitering() -> None:
+    """Every 10 s without SOG: drifting 2 h, then 10 kn; the episode ends within minutes."""
+    recs = _without_sog(track(247000005, 0, 7200, 10, 33.5, 12.5, 0.3))
+    recs += _without_sog(track(247000005, 7210, 9000, 10, 33.5, 12.5, 10.0))
+    (loiter,) = of_kind(run(recs), EventKind.LOITERING)
+    assert loiter.end_ms is not None and ms(7200) <= loiter.end_ms <= ms(7200 + 600)
