@@ -27,12 +27,13 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from queue import Empty, Full
+from queue import Empty
 from typing import Any, Protocol
 
 from ais_ingest.decoder import Decoder, read_chunks
 from ais_ingest.records import Batch, StaticReport
 from ais_ingest.stats import IngestStats
+from app.cli.child_queue import put_while_parent_lives
 from geo.membership import Membership, ZoneLookup
 
 #: Lines per decode call (and per engine call), as `mare decode` takes them.
@@ -156,10 +157,10 @@ def _child(
                 item = replace(item, membership=lookup.of(batch.positions))
             counters = IngestStats()
             counters.merge([decoder.stats])
-            if not _put(queue, ("batch", *_pack(item, counters)), parent):
+            if not put_while_parent_lives(queue, ("batch", *_pack(item, counters)), parent):
                 return
     except (OSError, EOFError) as exc:
-        _put(queue, ("error", exc, None, []), parent)
+        put_while_parent_lives(queue, ("error", exc, None, []), parent)
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it
         pass
     finally:
@@ -191,14 +192,3 @@ def _unpack(item: Decoded, statics: list[Any]) -> Decoded:
     if not statics or item.batch is None:
         return item
     return replace(item, batch=Batch(item.batch.positions, [StaticReport(*r) for r in statics]))
-
-
-def _put(queue: Any, message: tuple[str, Any, Any, list[Any]], parent: int) -> bool:
-    """Put ``message``, waiting while the parent lives; False once the parent is gone."""
-    while True:
-        try:
-            queue.put(message, timeout=1.0)
-            return True
-        except Full:
-            if os.getppid() != parent:
-                return False

@@ -28,7 +28,7 @@ import pickle
 import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from queue import Empty, Full
+from queue import Empty
 from typing import Any
 
 from ais_ingest.decoder import Decoder
@@ -37,6 +37,7 @@ from ais_ingest.records import Batch
 from ais_ingest.sources import SourceSpec, merge_chunks
 from ais_ingest.stats import IngestStats
 from ais_ingest.stream import decode_stream
+from app.cli.child_queue import put_while_parent_lives
 
 #: Batches the child may hold decoded before the parent takes them (memory stays bounded: a
 #: file batch of 100k lines is ~5 MB pickled).
@@ -184,23 +185,3 @@ def _sendable(exc: Exception) -> Exception:
     except Exception:  # noqa: BLE001 - any exception that cannot cross keeps its message
         return IngestError(str(exc))
     return exc
-
-
-def put_while_parent_lives(queue: Any, message: object, parent: int) -> bool:
-    """Put ``message`` on a child's queue to ``parent``; False once the parent is gone.
-
-    A full queue is waited on a second at a time, so that a child whose parent was killed
-    (SIGKILL: no cleanup ran, nobody reads) ends instead of waiting for ever.
-    """
-    while not _put_within_a_second(queue, message):
-        if os.getppid() != parent:
-            return False
-    return True
-
-
-def _put_within_a_second(queue: Any, message: object) -> bool:
-    try:
-        queue.put(message, timeout=1.0)
-    except Full:
-        return False
-    return True
