@@ -67,7 +67,8 @@ def table_sources(specs: list[SourceSpec]) -> list[Path]:
     files = [
         Path(p) for s in specs if s.kind == "file" and not s.speed for p in expand_paths(s.paths)
     ]
-    tables, captures = [p for p in files if is_table(p)], [p for p in files if not is_table(p)]
+    kinds = {p: is_table(p) for p in files}  # each file's head read once
+    tables, captures = [p for p in files if kinds[p]], [p for p in files if not kinds[p]]
     if tables and (
         captures
         or len(files) != sum(len(s.paths) for s in specs)

@@ -76,14 +76,6 @@ def test_mare_decode_output_as_csv_and_json_lines_gives_the_same_events(
         )
 
 
-def _static_by_vessel(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
-    latest: dict[str, dict[str, str]] = {}
-    for r in rows:
-        if r["record"] == "static":
-            latest.setdefault(r["mmsi"], {}).update({k: v for k, v in r.items() if v})
-    return latest
-
-
 def test_a_marinecadastre_extract_ordered_by_vessel_gives_the_same_episodes(
     sim: dict[str, Path],
 ) -> None:
