@@ -147,19 +147,33 @@ def _ingest_tables(tables: list[Path], store: Store | None, stats_file: Path | N
 def _write_ahead(ahead: AheadDecoding, store: Store, stored: Stored) -> None:
     """Store the batches a forked child decodes (`app.cli.ingest_ahead`), as `_run_ingest` does.
 
-    In order, one write in flight (a worker thread) while this thread stages the next batch.
-    Ctrl-C or SIGTERM: the child stops taking input and what it read is still stored; a
-    second one quits now, after the write in flight.
+    In order, one batch in flight (a worker thread) while this thread stages the next; the
+    batches go into transactions of up to `GROUP_POSITIONS` positions (`GroupWrite`: one vessel
+    upsert for all of them), counted once committed. Ctrl-C or SIGTERM: the child stops taking
+    input and what it read is still stored; a second one quits now, after committing what was
+    sent.
     """
+    from app.store.group_write import GROUP_POSITIONS, GroupWrite
+
     dec = ahead.decoder
     started = time.perf_counter()
     positions = statics = 0
-    writing: tuple[Batch, Future[WriteResult]] | None = None
+    group = GroupWrite(store)
+    in_group: list[Batch] = []  # the batches the group's commit will count
+    writing: Future[WriteResult | None] | None = None
 
-    def count(batch: Batch, result: WriteResult) -> None:
+    def count(batches: list[Batch], result: WriteResult | None) -> None:
+        if result is None:  # sent in the group's transaction, not committed yet
+            return
         stored.positions += result.positions_inserted
-        stored.vessels.update(batch.positions.mmsi.tolist())
-        stored.vessels.update(s.mmsi for s in batch.statics)
+        for batch in batches:
+            stored.vessels.update(batch.positions.mmsi.tolist())
+            stored.vessels.update(s.mmsi for s in batch.statics)
+        batches.clear()
+
+    def add(staged: Staged) -> WriteResult | None:
+        done = group.add(staged)
+        return group.commit() if done is None and group.positions >= GROUP_POSITIONS else done
 
     stopping = False
 
@@ -180,17 +194,22 @@ def _write_ahead(ahead: AheadDecoding, store: Store, stored: Stored) -> None:
                 statics += len(batch.statics)
                 staged = store.stage(batch)
                 if writing is not None:
-                    done, writing = writing, None
-                    count(done[0], done[1].result())
-                writing = (batch, pool.submit(store.write_staged, staged))
+                    count(in_group, writing.result())
+                in_group.append(batch)
+                writing = pool.submit(add, staged)
                 live.update(_status(dec, started, positions, statics, stored))
             if writing is not None:
-                done, writing = writing, None
-                count(done[0], done[1].result())
+                count(in_group, writing.result())
+            writing = pool.submit(group.commit)
+            count(in_group, writing.result())
+            writing = None
     finally:
-        if writing is not None:  # a stop or an error: the write in flight finishes first
+        if writing is not None:  # a stop or an error: what was sent is committed first
             with contextlib.suppress(Exception):
-                count(writing[0], writing[1].result())
+                count(in_group, writing.result())
+                if in_group:
+                    count(in_group, pool.submit(group.commit).result())
+        pool.submit(group.close).result()
         pool.shutdown()
         for sig, handler in handlers.items():
             signal.signal(sig, handler)

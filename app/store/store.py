@@ -129,8 +129,16 @@ class Store:
         """Note day partitions that exist (read at open), so writes do not create them again."""
         self._partitions |= set(days)
 
-    def _ensure_days(self, days: set[date]) -> None:
-        missing = days - self._partitions
+    def ensure_partitions(self, prepared: Prepared) -> None:
+        """Create the day partitions these rows need that do not exist yet (PostGIS).
+
+        Outside the write's transaction: DDL there would hold the partition's lock until it
+        commits.
+        """
+        if not self.postgis or not len(prepared):
+            return
+        first_ms = np.unique(prepared.cols.time_ms // partitions.DAY_MS) * partitions.DAY_MS
+        missing = {partitions.day_of(int(ms)) for ms in first_ms.tolist()} - self._partitions
         if missing:
             partitions.create_partitions(self.engine, missing)
             self._partitions |= missing
@@ -168,10 +176,7 @@ class Store:
         t = None if self.postgis else self.tables
 
         def run() -> WriteResult:
-            if self.postgis and len(prepared):
-                first_ms = np.unique(prepared.cols.time_ms // partitions.DAY_MS) * partitions.DAY_MS
-                days = {partitions.day_of(int(ms)) for ms in first_ms.tolist()}
-                self._ensure_days(days)
+            self.ensure_partitions(prepared)
             with self.engine.begin() as conn:
                 if t is None:
                     inserted = insert_postgis(conn, prepared)

@@ -7,12 +7,15 @@ import threading
 import time
 from collections.abc import Iterator
 
+import numpy as np
 import psycopg
 import pytest
 
+from ais_ingest.records import Batch
 from app.store import StoreUnavailable, open_store
 from app.store.engine import make_engine
 from app.store.errors import StoreURLError
+from app.store.group_write import GroupWrite
 from app.store.migrate import upgrade
 
 from .conftest import ADMIN_URL, create_database, drop_database
@@ -79,6 +82,31 @@ def test_connection_killed_mid_write_is_retried_without_loss_or_duplicates(own_d
     assert killed == 1
     assert result and result[0].positions_inserted == len(batch.positions)  # type: ignore[attr-defined]
     assert count(own_db) == len(batch.positions)
+    store.close()
+
+
+def _kill_idle_writer(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'mare' AND state = 'idle in transaction' "
+            "AND datname = current_database()"
+        ).fetchone()
+    assert killed == (1,)
+
+
+def test_connections_killed_inside_a_group_are_retried_with_every_batch(own_db: str) -> None:
+    """Each kill loses the transaction: the batches sent before it are sent again, once."""
+    store = open_store(own_db, attempts=5, backoff_s=0.05)
+    cols = traffic().positions
+    thirds = np.array_split(np.argsort(cols.time_ms, kind="stable"), 3)
+    group = GroupWrite(store)
+    for part in thirds:
+        group.add(store.stage(Batch(cols.take(part))))
+        _kill_idle_writer(own_db)  # after the batch's COPY, in the open transaction
+    result = group.commit()
+    assert result.positions_inserted == len(cols) == count(own_db)
+    assert result.vessels_upserted == 12
     store.close()
 
 

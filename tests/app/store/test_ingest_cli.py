@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from ais_ingest.decoder import Decoder, capture_time_ms, chunked, read_lines
@@ -34,6 +34,15 @@ MARE = str(Path(sys.executable).with_name("mare"))
 def _count(store: Store, table: str) -> int:
     t = store.tables[table]
     return int(store.read(lambda conn: conn.execute(select(func.count()).select_from(t)).scalar()))
+
+
+def _writing(store: Store) -> bool:
+    """Whether a writer holds the positions' advisory lock: a batch is being written."""
+    held = text(
+        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+        "WHERE l.locktype = 'advisory' AND d.datname = current_database()"
+    )
+    return bool(store.read(lambda conn: conn.execute(held).scalar()))
 
 
 def _ingest(*captures: str) -> str:
@@ -173,8 +182,8 @@ def test_sigterm_while_decoding_ahead_stores_what_it_counts(
         "MARE_FILE_BATCH_SIZE": "2048",  # many batches: the stop lands while some are left
     }
     proc = subprocess.Popen([MARE, "ingest", str(big)], env=env, stderr=subprocess.PIPE, text=True)
-    while proc.poll() is None and not _count(configured, "positions"):
-        time.sleep(0.01)  # until a first batch is stored (or the command is done)
+    while proc.poll() is None and not _writing(configured):
+        time.sleep(0.01)  # until a first batch is being written (or the command is done)
     proc.send_signal(signal.SIGTERM)
     _, errors = proc.communicate(timeout=120)
     assert proc.returncode == 0 and "stopping: storing what was read" in errors, errors
