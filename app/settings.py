@@ -41,12 +41,12 @@ class Settings(BaseSettings):
     #: Records per batch and the longest a partial batch waits, in seconds (receive time). The
     #: wait is part of every live alert's latency (the service's target is p99 < 250 ms), so it
     #: is short; busy feeds fill batches by size long before it.
-    batch_size: int = Field(default=2048, ge=1)
-    batch_seconds: float = Field(default=0.1, gt=0)
+    batch_size: int = Field(default=defaults.BATCH_SIZE, ge=1)
+    batch_seconds: float = Field(default=defaults.BATCH_SECONDS, gt=0)
     #: Lines per batch of ``mare ingest`` when every source is a file read at full speed: no
     #: alert waits on those, and the store pays its cost per batch (a transaction, the duplicate
     #: check, BRIN summary, vessel upsert) once per this many lines (bench.cli).
-    file_batch_size: int = Field(default=100_000, ge=1)
+    file_batch_size: int = Field(default=defaults.FILE_BATCH_SIZE, ge=1)
     #: The same payload heard again within this many seconds (event time) is a duplicate.
     dedupe_seconds: float = Field(default=defaults.DEDUPE_SECONDS, ge=0)
     #: An unfinished multipart message is dropped after this many seconds (receive time).

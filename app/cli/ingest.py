@@ -20,6 +20,7 @@ from ais_ingest.errors import IngestError
 from ais_ingest.records import Batch
 from ais_ingest.sources import SourceSpec, merge_chunks, parse_source_url
 from ais_ingest.stream import decode_stream
+from app import defaults
 from app.cli import cli
 from app.cli.console import (
     StatsOpt,
@@ -34,7 +35,6 @@ from app.cli.console import (
 from app.cli.ingest_ahead import AheadDecoding, worth_ahead
 from app.cli.tables import store_tables, table_sources
 from app.cli.timing import ingest_untimed_message
-from app.settings import get_settings
 
 if TYPE_CHECKING:
     from app.store import Staged, Store, WriteResult
@@ -67,23 +67,18 @@ def ingest(
         raise fail(str(exc)) from None
     dec = decoder_from_settings()
     ahead: AheadDecoding | None = None
-    if not no_store:
-        warn_legacy_database(get_settings())
-        if not tables and worth_ahead(specs):  # forked before the store's imports
-            settings = get_settings()
-            ahead = AheadDecoding(
-                specs, dec, batch_size=batch_size_for(specs), batch_seconds=settings.batch_seconds
-            )
-    from app.store import StoreError, open_store
+    if not no_store and not tables and worth_ahead(specs):
+        # Forked before `Settings` and the store are imported (~0.4 s): the child decodes meanwhile.
+        size, wait = batching(specs)
+        ahead = AheadDecoding(specs, dec, batch_size=size, batch_seconds=wait)
+    try:
+        store = None if no_store else _open_store()
+    except BaseException:
+        if ahead is not None:
+            ahead.close()
+        raise
+    from app.store import StoreError
 
-    store: Store | None = None
-    if not no_store:
-        try:
-            store = open_store(get_settings().database_url)
-        except StoreError as exc:
-            if ahead is not None:
-                ahead.close()
-            raise fail(str(exc)) from None
     if tables:
         _ingest_tables(tables, store, stats_file)
         return
@@ -121,8 +116,21 @@ def ingest(
         raise fail(error)
 
 
+def _open_store() -> Store:
+    """Open the configured database, or fail with one line; `Settings` is first built here."""
+    from app.settings import get_settings
+    from app.store import StoreError, open_store
+
+    warn_legacy_database(get_settings())
+    try:
+        return open_store(get_settings().database_url)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+
+
 def _ingest_tables(tables: list[Path], store: Store | None, stats_file: Path | None) -> None:
     """Store decoded tables (`app.cli.tables`): one summary line, skipped rows in one warning."""
+    from app.settings import get_settings
     from app.store import StoreError
 
     started = time.perf_counter()
@@ -259,17 +267,28 @@ def _status(dec: Decoder, started: float, positions: int, statics: int, stored: 
     )
 
 
-def batch_size_for(specs: list[SourceSpec]) -> int:
-    """Lines per batch: the file batch size when every source is a capture read at full speed.
+def batching(specs: list[SourceSpec]) -> tuple[int, float]:
+    """Lines per batch and the longest a partial batch waits, for decoding ``specs``.
 
-    No alert waits on a file read at full speed, and the store's cost per batch (a
-    transaction, its duplicate check, BRIN summary and vessel upsert) is then paid per 100k
-    lines instead of per 2k; a live or paced source keeps the live size, short for latency.
+    The file batch size when every source is a capture read at full speed: no alert waits on
+    those, and the store's cost per batch (a transaction, its duplicate check, BRIN summary and
+    vessel upsert) is then paid per 100k lines instead of per 2k; a live or paced source keeps
+    the live size, short for latency. Their defaults need no `Settings` unless the environment
+    sets one (`app.defaults`): a capture's decoding child is forked before pydantic's import.
     """
+    files = all(s.kind == "file" and not s.speed for s in specs)
+    if defaults.batch_defaults_apply():
+        size = defaults.FILE_BATCH_SIZE if files else defaults.BATCH_SIZE
+        return size, defaults.BATCH_SECONDS
+    from app.settings import get_settings
+
     settings = get_settings()
-    if all(s.kind == "file" and not s.speed for s in specs):
-        return settings.file_batch_size
-    return settings.batch_size
+    return (settings.file_batch_size if files else settings.batch_size), settings.batch_seconds
+
+
+def batch_size_for(specs: list[SourceSpec]) -> int:
+    """Lines per batch for decoding ``specs`` (`batching`)."""
+    return batching(specs)[0]
 
 
 async def _run_ingest(
@@ -282,7 +301,7 @@ async def _run_ingest(
     share of a write) run in this thread while the previous batch's write runs in a worker
     thread, mostly waiting on the database: the writer's connection never waits on our CPU.
     """
-    settings = get_settings()
+    size, wait = batching(specs)
     started = time.perf_counter()
     positions = statics = 0
     writing: asyncio.Task[tuple[Batch, WriteResult]] | None = None
@@ -299,9 +318,7 @@ async def _run_ingest(
     stop = _stop_on_signals()
     with Live(console=err, refresh_per_second=4, transient=True) as live:
         chunks = merge_chunks(specs, stop=stop)
-        stream = decode_stream(
-            chunks, dec, batch_size=batch_size_for(specs), batch_seconds=settings.batch_seconds
-        )
+        stream = decode_stream(chunks, dec, batch_size=size, batch_seconds=wait)
         try:
             with contextlib.suppress(asyncio.CancelledError):
                 async for batch in stream:

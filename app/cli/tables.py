@@ -18,11 +18,11 @@ from ais_ingest.sources import SourceSpec
 from ais_ingest.sources.files import expand_paths
 from ais_ingest.table_sniff import is_table
 from ais_ingest.table_stats import TableStats
-from geo.engine import Engine
-from geo.events import Event
 
 if TYPE_CHECKING:  # `mare detect` does not import the store (SQLAlchemy) unless asked to
     from app.store import Store
+    from geo.engine import Engine  # nor `mare ingest` the engine (0.1 s before its fork)
+    from geo.events import Event
 
 
 def split_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:

@@ -141,6 +141,44 @@ def test_ingest_into_postgis_imports_neither_alembic_nor_geoalchemy(configured: 
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+_FORK_PROBE = """
+import sys
+from app.cli import ingest_ahead
+ingest_ahead.AHEAD_MIN_BYTES = 0
+forked = ingest_ahead.AheadDecoding.__init__
+seen = []
+def probe(self, *args, **kwargs):
+    seen.extend(m for m in ('pydantic_settings', 'geo.engine', 'sqlalchemy') if m in sys.modules)
+    seen.append(kwargs['batch_size'])
+    forked(self, *args, **kwargs)
+ingest_ahead.AheadDecoding.__init__ = probe
+sys.argv = ['mare', 'ingest', sys.argv[1]]
+from app.cli import main
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(seen)
+"""
+
+
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)
+def test_a_capture_s_decoding_child_is_forked_before_settings_and_the_store_load(
+    configured: Store,
+) -> None:
+    """pydantic-settings and the engine took 0.2 s of CPU before the fork, on the wall."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("MARE_")}
+    env["MARE_DATABASE_URL"] = configured.engine.url.render_as_string(False)
+    run = [sys.executable, "-c", _FORK_PROBE, AISHUB]
+    out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == f"[{get_settings().file_batch_size}]"
+    env["MARE_FILE_BATCH_SIZE"] = "6000"  # a batch knob set: Settings reads it, first
+    out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "['pydantic_settings', 6000]"
+
+
 def test_a_capture_decoded_ahead_is_stored_and_counted_as_in_process(
     configured: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
