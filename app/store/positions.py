@@ -25,6 +25,7 @@ import psycopg
 from sqlalchemy import Connection
 
 from ais_ingest.records import PositionColumns
+from app.store.order import by_vessel_time_position
 from app.store.partitions import DAY_MS, day_of, partition_name
 
 #: Microseconds between the Unix epoch and PostgreSQL's (2000-01-01), for binary timestamptz.
@@ -112,9 +113,10 @@ def prepare(cols: PositionColumns) -> Prepared:
     )
     idx = np.flatnonzero(ok)
     if idx.size:
-        order = np.lexsort((cols.lon[idx], cols.lat[idx], cols.time_ms[idx], cols.mmsi[idx]))
-        idx = idx[order]
         m, t, la, lo = cols.mmsi[idx], cols.time_ms[idx], cols.lat[idx], cols.lon[idx]
+        order = by_vessel_time_position(m, t, la, lo)
+        idx = idx[order]
+        m, t, la, lo = m[order], t[order], la[order], lo[order]
         keep = np.ones(idx.size, dtype=bool)
         keep[1:] = (m[1:] != m[:-1]) | (t[1:] != t[:-1]) | (la[1:] != la[:-1]) | (lo[1:] != lo[:-1])
         idx = idx[keep]

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ais_ingest.mmsi import flag_alpha2_array
 from ais_ingest.records import PositionColumns, StaticReport
+from app.store.order import by_vessel_time
 
 FIX_COLUMNS = ("time", "lat", "lon", "sog", "cog", "heading", "status", "msg_type")
 STATIC_FIELDS = (
@@ -133,7 +134,7 @@ _VSTAGE_DTYPE = np.dtype(
 
 def _groups(mmsi: np.ndarray, time_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (order, first index, last index) of each vessel's rows sorted by time."""
-    order = np.lexsort((time_ms, mmsi))
+    order = by_vessel_time(mmsi, time_ms)
     m = mmsi[order]
     first = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
     last = np.r_[first[1:] - 1, m.size - 1]
