@@ -5,13 +5,13 @@ from dataclasses import replace
 import numpy as np
 import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
 from app.store import Store, open_store
-from app.store.positions import time_ranges
+from app.store.positions import _target, prepare, time_ranges
 
-from .data import T0, traffic
+from .data import HOUR, T0, traffic
 
 
 def count(store: Store, table: str) -> int:
@@ -189,3 +189,26 @@ def test_the_brin_ranges_written_are_summarized_unless_the_partition_is_busy(
         assert store.write_batch(Batch(cols)).positions_inserted == 0
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)
+def test_a_batch_of_one_day_and_one_across_midnight_land_in_their_days(store: Store) -> None:
+    """One day's rows are copied into its partition directly, two days' routed: all stored."""
+    cols = traffic(n_vessels=3, n_fixes=30, step_ms=HOUR).positions  # 30 h from midnight
+    day_one = cols.take(np.flatnonzero(cols.time_ms < T0 + 24 * HOUR))
+    assert _target(prepare(day_one)) == "positions_p20260601"
+    assert _target(prepare(cols)) == "positions"
+    assert store.write_batch(Batch(day_one)).positions_inserted == len(day_one)
+    assert store.write_batch(Batch(cols)).positions_inserted == len(cols) - len(day_one)
+    assert store.write_batch(Batch(cols)).positions_inserted == 0
+    by_table = store.read(
+        lambda c: dict(
+            c.execute(
+                text("SELECT tableoid::regclass::text, count(*) FROM positions GROUP BY 1")
+            ).all()
+        )
+    )
+    assert by_table == {
+        "positions_p20260601": len(day_one),
+        "positions_p20260602": len(cols) - len(day_one),
+    }
