@@ -286,10 +286,11 @@ def batching(specs: list[SourceSpec]) -> tuple[int, float]:
     """Lines per batch and the longest a partial batch waits, for decoding ``specs``.
 
     The file batch size when every source is a capture read at full speed: no alert waits on
-    those, and the store's cost per batch (a transaction, its duplicate check, BRIN summary and
-    vessel upsert) is then paid per 100k lines instead of per 2k; a live or paced source keeps
-    the live size, short for latency. Their defaults need no `Settings` unless the environment
-    sets one (`app.defaults`): a capture's decoding child is forked before pydantic's import.
+    those, and the store's cost per batch (its duplicate check and BRIN summary; a capture's
+    transaction and vessel upsert go per group of batches) is then paid per 100k lines instead
+    of per 2k; a live or paced source keeps the live size, short for latency. Their defaults
+    need no `Settings` unless the environment sets one (`app.defaults`): a capture's decoding
+    child is forked before pydantic's import.
     """
     files = all(s.kind == "file" and not s.speed for s in specs)
     if defaults.batch_defaults_apply():
