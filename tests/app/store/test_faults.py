@@ -69,7 +69,7 @@ def test_connection_killed_mid_write_is_retried_without_loss_or_duplicates(own_d
         for _ in range(200):
             row = admin.execute(
                 "SELECT pid FROM pg_stat_activity WHERE application_name = 'mare' "
-                "AND wait_event_type = 'Lock'"
+                "AND wait_event_type = 'Lock' AND datname = current_database()"
             ).fetchone()
             if row:
                 admin.execute("SELECT pg_terminate_backend(%s)", (row[0],))
