@@ -57,245 +57,29 @@ feed's thousands of expected reports decide a cell and an extract's few do not d
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from geo.config import KNOT_MS, EngineConfig
+from geo.coverage_buckets import NO_STATION, STATION_BITS, Bucket, is_class_b, reduce_keys
+from geo.coverage_exchange import add_shared, shared_pending
+from geo.coverage_map import CoverageMap, add_hours, hours_document, load_coverage_map
+from geo.coverage_verdict import VERDICTS, CoverageAt, assess
 from geo.detectors.base import F64, I64, U8, B
 from geo.errors import CoverageMapError
-from geo.silence_reception import silence_reception
 from geo.stations import StationWatch
+from geo.vessel_reception import MILLI, VesselReception
 
-MILLI = 1000
+__all__ = ["VERDICTS", "Coverage", "CoverageAt", "CoverageMap", "is_class_b", "load_coverage_map"]
+
 HOUR_MS = 3_600_000
-_STATION_BITS = 16  # room for 65,535 station names; more are folded into the last but one
-_NO_STATION = (1 << _STATION_BITS) - 1  # rows of expected reports that no station heard
 _M_PER_DEG = 111_195.0
-#: Upward drift of a vessel's best demonstrated rate: doubles in 6 h without better evidence,
-#: so a vessel that leaves terrestrial range for satellite-only reception is re-learned.
-_RATE_DOUBLING_MS = 6 * HOUR_MS
 #: Intervals longer than this never enter the demonstrated rate (satellite revisits are shorter).
 _RATE_MAX_MS = 2 * HOUR_MS
-#: Fewest expected reports a reception figure rests on for a sparsely sampled vessel.
-_MIN_SPARSE_EVIDENCE = 3
-#: A vessel heard at best once in this many nominal intervals is sampled sparsely: one at a
-#: station's fringe, heard one report in three, is not; a class B boat of a 5-minute extract
-#: (one report in ten of its 30 s) must not sit on the boundary.
-_SPARSE_X = 5.0
-#: Intervals in the running mean that makes the demonstrated rate: a rate must be shown over
-#: several reports, not by one short interval (see the module docstring).
-_RATE_INTERVALS = 8
-#: Intervals in one slice that show a rate by themselves (a vessel heard every few seconds).
-_RATE_SLICE_INTERVALS = 3
-#: A slice's mean interval this many times under the running mean is an extract's odd one.
-_RATE_OUTLIER = 4.0
-
-VERDICTS = ("good", "edge", "unknown")
-_PER_SLOT = ("every_s", "rate_t", "rate_m", "rate_n", "trk_h", "trk_e", "trk_t", "st_last")
 #: Closed slices held back before their buckets take them (see `Coverage.commit`).
 _FLUSH_SLICES = 30
-
-
-def is_class_b(msg_type: U8) -> B:
-    """Return True for class B "CS" reports (types 18 and 19)."""
-    return (msg_type == 18) | (msg_type == 19)  # type: ignore[no-any-return]
-
-
-def _reduce(keys: I64, *values: I64) -> tuple[I64, ...]:
-    """Return the unique keys (sorted) and the sum of each value column per key."""
-    uk, inv = np.unique(keys, return_inverse=True)
-    inv = inv.ravel()
-    out: list[I64] = [uk]
-    for v in values:  # float sums of integers are exact below 2**53
-        out.append(np.rint(np.bincount(inv, weights=v, minlength=len(uk))).astype(np.int64))
-    return tuple(out)
-
-
-class _Bucket:
-    """One hour: heard and expected per (cell, station), keys ``cell << 16 | station``, sorted.
-
-    A cell's figures are the sum over its range of keys. Slices are appended reduced and
-    merged when the bucket is read (or has grown): lookups are rare (a gap's judgement), slices
-    many, and integer sums do not care about the order.
-    """
-
-    _COMPACT_ROWS = 1 << 14
-
-    def __init__(self) -> None:
-        e = np.zeros(0, dtype=np.int64)
-        self._keys, self._heard, self._exp = e, e, e
-        self._cum_h, self._cum_e = np.zeros(1, np.int64), np.zeros(1, np.int64)
-        self._raw: list[tuple[I64, I64, I64]] = []
-        self._raw_rows = 0
-
-    def add(self, keys: I64, heard: I64, exp: I64) -> None:
-        """Add rows, reduced at once (thousands of fixes fall in a few hundred cells)."""
-        k, h, e = _reduce(keys, heard, exp)
-        self._raw.append((k, h, e))
-        self._raw_rows += len(k)
-        if self._raw_rows > self._COMPACT_ROWS:
-            self._compact()
-
-    def _compact(self) -> None:
-        if not self._raw:
-            return
-        keys, heard, exp = (np.concatenate(c) for c in zip(*self._raw, strict=True))
-        self._raw, self._raw_rows = [], 0
-        self._keys, self._heard, self._exp = _reduce(
-            np.concatenate([self._keys, keys]),
-            np.concatenate([self._heard, heard]),
-            np.concatenate([self._exp, exp]),
-        )
-        self._cum_h = np.concatenate([[0], np.cumsum(self._heard)])
-        self._cum_e = np.concatenate([[0], np.cumsum(self._exp)])
-
-    @property
-    def cells(self) -> I64:
-        """Return the cells with figures (each once)."""
-        self._compact()
-        return np.unique(self._keys >> _STATION_BITS)
-
-    @property
-    def expected(self) -> int:
-        """Return the expected reports (thousandths) of the whole bucket."""
-        self._compact()
-        return int(self._cum_e[-1])
-
-    def get(self, cells: I64) -> tuple[int, int]:
-        """Return heard and expected summed over ``cells`` (each once)."""
-        self._compact()
-        lo = np.searchsorted(self._keys, cells << _STATION_BITS)
-        hi = np.searchsorted(self._keys, (cells + 1) << _STATION_BITS)
-        h = self._cum_h[hi] - self._cum_h[lo]
-        e = self._cum_e[hi] - self._cum_e[lo]
-        return int(h.sum()), int(e.sum())
-
-    def stations(self, cell: int) -> dict[int, int]:
-        """Return heard per station code in one cell."""
-        self._compact()
-        bounds = [cell << _STATION_BITS, (cell + 1) << _STATION_BITS]
-        lo, hi = np.searchsorted(self._keys, bounds).tolist()
-        mask = (1 << _STATION_BITS) - 1
-        return {
-            int(k) & mask: int(h)
-            for k, h in zip(self._keys[lo:hi], self._heard[lo:hi], strict=True)
-            if h and int(k) & mask != _NO_STATION
-        }
-
-    def to_state(self) -> dict[str, list[int]]:
-        self._compact()
-        return {
-            "keys": self._keys.tolist(),
-            "heard": self._heard.tolist(),
-            "expected": self._exp.tolist(),
-        }
-
-    @classmethod
-    def from_state(cls, obj: dict[str, list[int]]) -> _Bucket:
-        b = cls()
-        keys, heard, exp = (  # (a bucket of an earlier layout restores empty)
-            np.array(obj.get(k, []), dtype=np.int64) for k in ("keys", "heard", "expected")
-        )
-        if len(keys) != len(heard) or len(keys) != len(exp):
-            return b
-        b.add(keys, heard, exp)
-        return b
-
-
-MAP_FORMAT = "mare-coverage-map"
-MAP_VERSION = 1
-#: What a service carries over a restart (`Coverage.hours_document`).
-HOURS_FORMAT = "mare-coverage-hours"
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageMap:
-    """Heard and expected reports (thousandths) per cell key (`Coverage.cells`), keys sorted."""
-
-    cell_deg: float
-    keys: I64
-    heard: I64
-    expected: I64
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document (``cells``: ``[key, heard, expected]`` rows)."""
-        rows = zip(self.keys.tolist(), self.heard.tolist(), self.expected.tolist(), strict=True)
-        return {
-            "format": MAP_FORMAT,
-            "version": MAP_VERSION,
-            "cell_deg": self.cell_deg,
-            "cells": [list(r) for r in rows],
-        }
-
-    @classmethod
-    def from_dict(cls, obj: Any) -> CoverageMap:
-        """Read `to_dict` output; anything else raises `CoverageMapError` saying why.
-
-        Examples
-        --------
-        >>> m = CoverageMap.from_dict({"format": "mare-coverage-map", "version": 1,
-        ...     "cell_deg": 0.1, "cells": [[7, 2, 4000], [3, 1, 1000]]})
-        >>> m.keys.tolist(), m.expected.tolist()
-        ([3, 7], [1000, 4000])
-        """
-        if not isinstance(obj, dict) or obj.get("format") != MAP_FORMAT:
-            raise CoverageMapError(f"not a coverage map (format is not {MAP_FORMAT!r})")
-        if obj.get("version") != MAP_VERSION:
-            raise CoverageMapError(f"coverage map version {obj.get('version')!r} is not 1")
-        deg = obj.get("cell_deg")
-        cells = obj.get("cells")
-        if not isinstance(deg, int | float) or deg <= 0 or not isinstance(cells, list):
-            raise CoverageMapError("a coverage map needs cell_deg > 0 and a list of cells")
-        try:
-            arr = np.array(cells, dtype=np.int64).reshape(-1, 3)
-        except (TypeError, ValueError):
-            raise CoverageMapError("each cell must be [key, heard, expected] integers") from None
-        if len(arr) and (arr.min() < 0 or len(np.unique(arr[:, 0])) != len(arr)):
-            raise CoverageMapError("cell figures must be non-negative and keys unique")
-        arr = arr[np.argsort(arr[:, 0])]
-        return cls(float(deg), arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy())
-
-
-def load_coverage_map(path: Path) -> CoverageMap:
-    """Read a coverage map file (``mare detect --coverage-out``); `CoverageMapError`: why not."""
-    try:
-        return CoverageMap.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise CoverageMapError(f"cannot read coverage map {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # not JSON
-        raise CoverageMapError(f"coverage map {path} is not JSON: {exc}") from None
-    except CoverageMapError as exc:
-        raise CoverageMapError(f"coverage map {path}: {exc}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageAt:
-    """Coverage where a vessel vanished, as carried in ``ais_gap`` details (``coverage``)."""
-
-    verdict: str  # one of VERDICTS
-    reception: float | None  # the figure judged (`geo.silence_reception`)
-    at_last_fix: float | None  # reception in the last fix's cell (or its 3 x 3 block)
-    evidence: float  # expected reports behind ``at_last_fix``
-    cells_ahead: int  # cells with evidence on the dead-reckoned way during the threshold
-    own: float | None  # the vessel's own recent reception (its last half hour or so)
-    stations: tuple[dict[str, Any], ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON object of the event contract's ``details.coverage``."""
-        return {
-            "verdict": self.verdict,
-            "reception": None if self.reception is None else round(self.reception, 3),
-            "at_last_fix": None if self.at_last_fix is None else round(self.at_last_fix, 3),
-            "evidence_reports": round(self.evidence, 1),
-            "cells_ahead": self.cells_ahead,
-            "own_reception": None if self.own is None else round(self.own, 3),
-            "stations": list(self.stations),
-        }
 
 
 class Coverage:
@@ -312,25 +96,16 @@ class Coverage:
         self._reset()
 
     def _reset(self) -> None:
-        self.buckets: dict[int, _Bucket] = {}  # hour -> what was heard and expected in it
+        self.buckets: dict[int, Bucket] = {}  # hour -> what was heard and expected in it
         self.station_names: list[str] = []
         self.station_code: dict[str, int] = {}
         self.station_last: dict[int, int] = {}
-        # per slot: best demonstrated interval in seconds (0: none yet) and when it was set;
-        # the vessel's own recent reception (heard, expected; decayed) and when it was updated
-        self.every_s: F64 = np.zeros(0)
-        self.rate_t: I64 = np.zeros(0, dtype=np.int64)
-        # the running mean of the last intervals (s), and how many it has seen
-        self.rate_m: F64 = np.zeros(0)
-        self.rate_n: I64 = np.zeros(0, dtype=np.int64)
-        self.trk_h: F64 = np.zeros(0)
-        self.trk_e: F64 = np.zeros(0)
-        self.trk_t: I64 = np.zeros(0, dtype=np.int64)
-        self.st_last: I64 = np.zeros(0, dtype=np.int64)  # station of the last fix, code + 1
+        # per slot: demonstrated rate, own reception, station of the last fix
+        self.vessels = VesselReception(self.cfg)
         self.stations = StationWatch(self.cfg)
-        self._pending: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
         #: Next stand-in for another engine's vessel (`add_shared`): above every slot.
-        self._stand_ins = 1 << 31
+        self.stand_ins = 1 << 31
         self._closed: list[tuple[int, list[dict[str, Any]]]] = []  # (hour, parts) not in buckets
 
     # -- the hot path --------------------------------------------------------------------------
@@ -339,7 +114,7 @@ class Coverage:
         """Return a small integer per row for its receiving station (names interned once)."""
         code = self.station_code
         for name in set(sources) - code.keys():
-            code[name] = min(len(self.station_names), _NO_STATION - 1)
+            code[name] = min(len(self.station_names), NO_STATION - 1)
             self.station_names.append(name)
         return np.fromiter(map(code.__getitem__, sources), np.int64, len(sources))
 
@@ -356,20 +131,9 @@ class Coverage:
         col = (((lon + 180.0) % 360.0) * inv).astype(np.int64) % self.cols
         return (row * self.cols + col) * 2 + np.asarray(class_b, dtype=np.int64)
 
-    def _ensure(self, n: int) -> None:
-        if n > len(self.every_s):
-            cap = max(n, 2 * len(self.every_s), 256)
-            for name in _PER_SLOT:
-                old = getattr(self, name)
-                new = np.zeros(cap, dtype=old.dtype)
-                new[: len(old)] = old
-                setattr(self, name, new)
-
     def reference_s(self, slot: I64, nominal_s: F64) -> F64:
         """Interval against which a vessel's reports are expected: nominal, or its own if longer."""
-        self._ensure(int(slot.max()) + 1 if len(slot) else 0)
-        r = self.every_s[slot] if len(slot) else np.zeros(0)
-        return np.maximum(nominal_s, r)
+        return self.vessels.reference_s(slot, nominal_s)
 
     def observe(
         self,
@@ -403,7 +167,7 @@ class Coverage:
         # the interval is shorter than a silence could be (``gap_floor_s``): it counts one
         # report expected, not dt / nominal (an extract's first 10-minute interval is not 60
         # reports missed). A longer first interval is a silence like any other.
-        first = has & (self.every_s[slot] <= 0) & (dt <= self.cfg.gap_floor_s * 1000.0)
+        first = has & (self.vessels.every_s[slot] <= 0) & (dt <= self.cfg.gap_floor_s * 1000.0)
         ref_ms = np.where(first, np.maximum(ref_ms, dt.astype(np.float64)), ref_ms)
         short = has & (dt <= np.maximum(4.0 * ref_ms, 600_000.0))
         exp = np.where(short, dt * MILLI // np.maximum(ref_ms, 1.0), 0).astype(np.int64)
@@ -412,7 +176,7 @@ class Coverage:
         # An interval of a few reports counts where it ends: the cell where it began but for
         # the odd boundary crossing, and one key per fix halves what is reduced.
         part: dict[str, Any] = {
-            "key": (cell << _STATION_BITS) + station,
+            "key": (cell << STATION_BITS) + station,
             "exp": exp,
             "station": station,
         }
@@ -428,11 +192,11 @@ class Coverage:
                 dt[long_], ref_ms[long_], prev_lon[long_], prev_lat[long_], lon[long_], lat[long_],
                 is_class_b(prev_type[long_]),
             )  # fmt: skip
-            part["silent_key"] = (lc << _STATION_BITS) + _NO_STATION
+            part["silent_key"] = (lc << STATION_BITS) + NO_STATION
             part["silent_exp"] = le
-        self._pending.append(part)
+        self.pending.append(part)
         last = starts[1:] - 1
-        self.st_last[slot[last]] = station[last] + 1
+        self.vessels.st_last[slot[last]] = station[last] + 1
 
     def _silences(
         self, dt: I64, ref_ms: F64, lon0: F64, lat0: F64, lon1: F64, lat1: F64, class_b: B
@@ -472,118 +236,42 @@ class Coverage:
 
         What the next slice's fixes depend on (each vessel's demonstrated rate, its own
         reception, each station's last report) is updated now; the buckets, read only when a
-        gap is judged, take the closed slices of an hour in one go (`_flush`), which costs a
+        gap is judged, take the closed slices of an hour in one go (`flush`), which costs a
         fraction of merging them one by one and gives the same integer sums.
         """
         hour = (end_ms - 1) // HOUR_MS
-        self._stand_ins = 1 << 31
-        if self._pending:
-            parts, self._pending = self._pending, []
-            self._merge_rates(parts, end_ms)
-            self._merge_tracks(parts, end_ms)
+        self.stand_ins = 1 << 31
+        if self.pending:
+            parts, self.pending = self.pending, []
+            self.vessels.merge_rates(parts, end_ms)
+            self.vessels.merge_tracks(parts, end_ms)
             station = np.concatenate([p["station"] for p in parts])
             who = np.concatenate([p.get("who", p["slot"]) for p in parts])
             self.stations.heard(station, end_ms, who)
             for s in np.flatnonzero(np.bincount(station)).tolist():
                 self.station_last[s] = end_ms
             if self._closed and self._closed[0][0] != hour:
-                self._flush()
+                self.flush()
             self._closed.append((hour, parts))
             if len(self._closed) >= _FLUSH_SLICES:
-                self._flush()
+                self.flush()
         expired = [h for h in self.buckets if h <= hour - self.window_h]
         if expired:
-            self._flush()
+            self.flush()
             for h in expired:
                 self._expire(h)
 
-    # -- several engines, one map (`app.bus`: one engine per partition of the vessels) ---------
+    # -- several engines, one map (`geo.coverage_exchange`) ----------------------------------
 
     def shared_pending(self) -> dict[str, Any]:
-        """Return what the open slice adds to the map and the stations, reduced, by name.
-
-        The per-vessel parts (rates, own reception) stay with the engine that owns the vessel;
-        the map's cells and the stations' reports are what every engine's gap judgement reads,
-        so engines that split the vessels between them exchange these at each slice close and
-        each `add_shared` the others': integer sums, so every engine holds the map one engine
-        over all vessels would. Station codes are local to an engine: names travel instead.
-        """
-        parts = self._pending
-        out: dict[str, Any] = {"stations": [], "cells": [], "station": [], "heard": [],
-                               "exp": [], "silent_cells": [], "silent_exp": [],
-                               "reports": [], "vessels": []}  # fmt: skip
-        if not parts:
-            return out
-        key = np.concatenate([p["key"] for p in parts])
-        exp = np.concatenate([p["exp"] for p in parts])
-        ukey, heard, uexp = _reduce(key, np.ones(len(key), np.int64), exp)
-        station = ukey & ((1 << _STATION_BITS) - 1)
-        codes = np.unique(station)
-        out["stations"] = [self.station_names[c] for c in codes.tolist()]
-        out["cells"] = (ukey >> _STATION_BITS).tolist()
-        out["station"] = np.searchsorted(codes, station).tolist()
-        out["heard"] = heard.tolist()
-        out["exp"] = uexp.tolist()
-        silent = [p for p in parts if "silent_key" in p]
-        if silent:
-            sk, se = _reduce(
-                np.concatenate([p["silent_key"] for p in silent]),
-                np.concatenate([p["silent_exp"] for p in silent]),
-            )
-            out["silent_cells"] = (sk >> _STATION_BITS).tolist()
-            out["silent_exp"] = se.tolist()
-        st = np.concatenate([p["station"] for p in parts])
-        slot = np.concatenate([p["slot"] for p in parts])
-        pairs = np.unique(st * (1 << 32) + slot)
-        reports = np.bincount(np.searchsorted(codes, st), minlength=len(codes))
-        vessels = np.bincount(np.searchsorted(codes, pairs >> 32), minlength=len(codes))
-        out["reports"] = reports.tolist()
-        out["vessels"] = vessels.tolist()
-        return out
+        """Return what the open slice adds to the map and the stations (`shared_pending`)."""
+        return shared_pending(self)
 
     def add_shared(self, other: dict[str, Any]) -> None:
-        """Add another engine's `shared_pending` to the open slice (merged at `commit`).
+        """Add another engine's `shared_pending` to the open slice (`add_shared`)."""
+        add_shared(self, other)
 
-        Its reports come back as rows (a cell's heard count as that many rows, its expected
-        count on the first) and its vessels as stand-ins distinct from every slot, so `commit`
-        merges them exactly as it merges the engine's own.
-        """
-        if not other["stations"] and not other["silent_cells"]:
-            return
-        codes = self.station_codes(list(other["stations"]))
-        heard = np.asarray(other["heard"], np.int64)
-        key = np.repeat(
-            (np.asarray(other["cells"], np.int64) << _STATION_BITS)
-            + codes[np.asarray(other["station"], np.int64)],
-            heard,
-        )
-        exp = np.zeros(len(key), np.int64)
-        firsts = np.cumsum(heard) - heard
-        exp[firsts] = np.asarray(other["exp"], np.int64)
-        reports = np.asarray(other["reports"], np.int64)
-        vessels = np.asarray(other["vessels"], np.int64)
-        station = np.repeat(codes, reports)
-        # a station's reports go to its v stand-ins in turn: v distinct vessels, as many reports
-        v = np.repeat(np.maximum(vessels, 1), reports)
-        first = np.repeat(np.cumsum(vessels) - vessels, reports)
-        at = np.arange(len(station), dtype=np.int64) - np.repeat(
-            np.cumsum(reports) - reports, reports
-        )
-        who = self._stand_ins + first + at % v
-        self._stand_ins += int(vessels.sum())
-        none = np.zeros(0, np.int64)
-        part: dict[str, Any] = {
-            "key": key, "exp": exp, "station": station, "who": who,
-            "slot": none, "own": none, "rate_slot": none, "rate_r": none,
-        }  # fmt: skip
-        if other["silent_cells"]:
-            part["silent_key"] = (
-                np.asarray(other["silent_cells"], np.int64) << _STATION_BITS
-            ) + _NO_STATION
-            part["silent_exp"] = np.asarray(other["silent_exp"], np.int64)
-        self._pending.append(part)
-
-    def _flush(self) -> None:
+    def flush(self) -> None:
         """Add the closed slices held back to their hours' buckets."""
         by_hour: dict[int, list[dict[str, Any]]] = {}
         for hour, parts in self._closed:
@@ -604,63 +292,8 @@ class Coverage:
             heard = np.concatenate([heard, np.zeros(len(sk), np.int64)])
         bucket = self.buckets.get(hour)
         if bucket is None:
-            bucket = self.buckets[hour] = _Bucket()
+            bucket = self.buckets[hour] = Bucket()
         bucket.add(key, heard, exp)
-
-    def _merge_rates(self, parts: list[dict[str, Any]], end_ms: int) -> None:
-        slot = np.concatenate([p["rate_slot"] for p in parts])
-        if not len(slot):
-            return
-        r = np.concatenate([p["rate_r"] for p in parts])
-        counts = np.bincount(slot)
-        us = np.flatnonzero(counts)
-        c = counts[us]
-        sums = np.rint(np.bincount(slot, weights=r)[us])  # exact: integers below 2**53
-        mean = sums / c / MILLI
-        self._ensure(int(us.max()) + 1)
-        # The slice's intervals enter the running mean as one step of their count (order-free).
-        n_old = self.rate_n[us]
-        # (a plain mean of the first ones, so a first odd interval does not linger)
-        keep = np.where(
-            n_old < _RATE_INTERVALS, n_old / (n_old + c), (1.0 - 1.0 / _RATE_INTERVALS) ** c
-        )
-        running = keep * self.rate_m[us] + (1.0 - keep) * mean
-        self.rate_m[us] = running
-        self.rate_n[us] = n_old + c
-        old = self.every_s[us]
-        age = (end_ms - self.rate_t[us]) / _RATE_DOUBLING_MS
-        drifted = np.where(old > 0, old * np.exp2(np.minimum(age, 60.0)), np.inf)
-        # A slice of several intervals shows a rate by itself (a terrestrial feed: the best
-        # slice is the vessel heard at its nominal rate), and so does one near the vessel's
-        # running mean (a vessel at a station's fringe, heard one report in three); one or two
-        # far under it do not (an extract's odd short interval): the running mean stands.
-        shown_here = np.where(
-            (c >= _RATE_SLICE_INTERVALS) | (mean * _RATE_OUTLIER >= running), mean, running
-        )
-        # Until the mean has seen its intervals it is the rate as it stands (not yet a floor).
-        shown = n_old >= _RATE_INTERVALS
-        self.every_s[us] = np.where(shown, np.minimum(drifted, shown_here), shown_here)
-        self.rate_t[us] = end_ms
-
-    def _merge_tracks(self, parts: list[dict[str, Any]], end_ms: int) -> None:
-        slot = np.concatenate([p["slot"] for p in parts])
-        own = np.concatenate([p["own"] for p in parts])
-        if not len(slot):  # only other engines' contributions (`add_shared`)
-            return
-        heard = np.bincount(slot)
-        us = np.flatnonzero(heard)
-        exp = np.rint(np.bincount(slot, weights=own)[us]) / MILLI
-        self._ensure(int(us.max()) + 1)
-        decay = np.exp2(-(end_ms - self.trk_t[us]) / (self.cfg.coverage_track_half_life_s * 1000))
-        self.trk_h[us] = self.trk_h[us] * decay + heard[us]
-        self.trk_e[us] = self.trk_e[us] * decay + exp
-        self.trk_t[us] = end_ms
-
-    def own_reception(self, slot: int) -> tuple[float | None, float]:
-        """Return a vessel's own recent reception (heard over expected) and its evidence."""
-        if slot >= len(self.trk_e) or self.trk_e[slot] < self.cfg.coverage_track_evidence:
-            return None, float(self.trk_e[slot]) if slot < len(self.trk_e) else 0.0
-        return min(1.0, float(self.trk_h[slot] / self.trk_e[slot])), float(self.trk_e[slot])
 
     def _expire(self, hour: int) -> None:
         del self.buckets[hour]
@@ -691,7 +324,7 @@ class Coverage:
 
     def counts(self, cells: list[int]) -> tuple[int, int]:
         """Heard and expected (thousandths) in the window and the prior, summed over cells."""
-        self._flush()
+        self.flush()
         keys = np.array(sorted(cells), dtype=np.int64)
         h = e = 0
         for b in self.buckets.values():
@@ -716,62 +349,21 @@ class Coverage:
 
     def learnt_map(self) -> CoverageMap:
         """Return what this feed taught, the window's hours summed, stations folded."""
-        self._flush()
+        self.flush()
         parts = [b.to_state() for b in self.buckets.values()]
-        keys = np.array([k for p in parts for k in p["keys"]], dtype=np.int64) >> _STATION_BITS
+        keys = np.array([k for p in parts for k in p["keys"]], dtype=np.int64) >> STATION_BITS
         heard = np.array([x for p in parts for x in p["heard"]], dtype=np.int64)
         exp = np.array([x for p in parts for x in p["expected"]], dtype=np.int64)
-        k, h, e = _reduce(keys, heard, exp) if len(keys) else (keys, heard, exp)
+        k, h, e = reduce_keys(keys, heard, exp) if len(keys) else (keys, heard, exp)
         return CoverageMap(self.deg, k, h, e)
 
     def hours_document(self) -> dict[str, Any]:
-        """Return what the window has learnt, hour by hour, to carry over a restart (JSON).
-
-        Unlike `learnt_map` (the window summed, for another feed to judge with), the hours stay
-        apart and keep their stations, so a service that starts without its snapshot
-        (`add_hours`) is where it was: each hour leaves the window when it would have.
-        """
-        self._flush()
-        return {
-            "format": HOURS_FORMAT,
-            "version": MAP_VERSION,
-            "cell_deg": self.deg,
-            "stations": list(self.station_names),
-            "hours": {str(h): b.to_state() for h, b in sorted(self.buckets.items())},
-        }
+        """Return what the window has learnt, hour by hour (`geo.coverage_map.hours_document`)."""
+        return hours_document(self)
 
     def add_hours(self, doc: Any) -> int:
-        """Take the hours of a `hours_document` (another process's); return how many.
-
-        Station codes are this coverage's (names travel); hours it holds already are added
-        to. Anything but such a document raises `CoverageMapError` saying why.
-        """
-        if not isinstance(doc, dict) or doc.get("format") != HOURS_FORMAT:
-            raise CoverageMapError(f"not learnt coverage (format is not {HOURS_FORMAT!r})")
-        if doc.get("version") != MAP_VERSION or doc.get("cell_deg") != self.deg:
-            raise CoverageMapError(
-                f"learnt coverage of version {doc.get('version')!r}, cells of"
-                f" {doc.get('cell_deg')!r} deg: this engine reads version 1, {self.deg} deg"
-            )
-        names, hours = doc.get("stations"), doc.get("hours")
-        if not isinstance(names, list) or not isinstance(hours, dict):
-            raise CoverageMapError("learnt coverage needs a list of stations and hours")
-        self._flush()
-        codes = np.append(self.station_codes([str(n) for n in names]), _NO_STATION)
-        mask = (1 << _STATION_BITS) - 1
-        for h, b in hours.items():
-            try:
-                keys, heard, exp = (np.array(b[k], np.int64) for k in ("keys", "heard", "expected"))
-                if not len(keys) == len(heard) == len(exp) or keys.ndim != 1:
-                    raise ValueError
-                st = keys & mask
-                st = np.where(st == _NO_STATION, len(names), st)
-                keys = ((keys >> _STATION_BITS) << _STATION_BITS) + codes[st]
-                hour = int(h)
-            except (KeyError, TypeError, ValueError, IndexError):
-                raise CoverageMapError(f"learnt coverage: hour {h!r} is not readable") from None
-            self.buckets.setdefault(hour, _Bucket()).add(keys, heard, exp)
-        return len(hours)
+        """Take the hours of a `hours_document`; return how many (`geo.coverage_map.add_hours`)."""
+        return add_hours(self, doc)
 
     def _block(self, key: int) -> list[int]:
         row, col = divmod(key >> 1, self.cols)
@@ -788,7 +380,7 @@ class Coverage:
 
     def last_station(self, slot: int) -> int:
         """Return the code of the station that heard a vessel's last fix (-1: not known)."""
-        return int(self.st_last[slot]) - 1 if slot < len(self.st_last) else -1
+        return self.vessels.last_station(slot)
 
     def stations_at(
         self, lon: float, lat: float, now_ms: int, top: int = 3
@@ -797,7 +389,7 @@ class Coverage:
 
         Both classes count: the question is who covers the place.
         """
-        self._flush()
+        self.flush()
         c = int(self.cells(np.array([lon]), np.array([lat]))[0])
         per: dict[int, int] = {}
         for cells in ([c, c + 1], self._block(c) + self._block(c + 1)):
@@ -820,121 +412,24 @@ class Coverage:
             )
         return out
 
-    def evidence_needed(self, slot: int | None, nominal_s: float | None = None) -> int:
-        """Return the expected reports (thousandths) a reception figure needs for a vessel.
-
-        ``coverage_min_evidence`` reports on a terrestrial feed. A vessel the feed samples
-        sparsely, its best demonstrated interval ``every_s`` more than `_SPARSE_X` times its
-        nominal one ``nominal_s`` (a decimated extract, satellite passes; a vessel at the fringe
-        of a station, heard one report in three, is not), is judged where vessels are sampled
-        alike, and there each expected report stands for many: `_MIN_SPARSE_EVIDENCE` of them
-        (a cell silent for three of its expected reports) are evidence enough.
-        """
-        if slot is None or nominal_s is None or slot >= len(self.every_s):
-            return self.min_evidence_milli
-        if self.every_s[slot] <= _SPARSE_X * nominal_s:
-            return self.min_evidence_milli
-        return min(self.min_evidence_milli, _MIN_SPARSE_EVIDENCE * MILLI)
-
-    def assess(
-        self,
-        lon: float,
-        lat: float,
-        sog: float,
-        cog: float,
-        horizon_s: float,
-        now_ms: int,
-        msg_type: int = 1,
-        slot: int | None = None,
-        nominal_s: float | None = None,
-    ) -> CoverageAt:
-        """Coverage where a vessel vanished, and the verdict the gap detector acts on.
-
-        Reception, for the vessel's class, is taken at the last fix and on the way it was
-        going: dead-reckoned at its last speed and course for ``horizon_s`` (the silence
-        threshold), the cells with evidence it would have crossed; and in the vessel's own
-        recent reports (`own_reception`: a boat working at the fringe of a range is heard in
-        fits and starts before it is not heard at all, whatever the map knows yet). One figure
-        is made of them (`geo.silence_reception`: the vessel's own reception before its cell's,
-        the mean over the way, the cell as well where the way runs off the map), and decides:
-
-        - ``good``: at least ``coverage_good`` (60 % of what vessels send is heard): a silence
-          past the threshold there is not the receivers' doing; an alert as before;
-        - ``edge``: less: the receivers lose vessels there, and the silence may be nothing but
-          the vessel sailing out of range. Downgraded (severity low, worded as such, a quarter
-          of the risk weight), not suppressed: Global Fishing Watch drops gaps that start in
-          poor reception because its product is statistics, but a watch officer's is vessels,
-          and a smuggler who knows where the coast stations stop switches off just there;
-        - ``unknown``: too little evidence (a cold start, an extract of a few vessels): an alert
-          as before, saying coverage is unknown.
-
-        A sparsely sampled vessel (`evidence_needed`: an extract, satellite AIS) is ``good``
-        only if, besides, its last fix's cell is fully heard (``coverage_full``, what slot
-        collisions leave): one report in five minutes is heard well until the receivers lose
-        the vessel altogether, so its own reception never shows the fade across a station's
-        fringe, and a last report where the feed already loses reports to distance is a vessel
-        at the fringe. The cells beyond, where it would be lost, are seldom crossed by anything
-        heard: waiting for their evidence called such vessels dark (issue 12: most false
-        ``ais_gap`` of the 5-minute extracts were last heard where 60-78 % was heard).
-        """
-        class_b = msg_type in (18, 19)
-        need = self.evidence_needed(slot, nominal_s)
-        # A sparsely sampled vessel shows no fringe at its last fix (one report in ten minutes
-        # is heard well until the receivers lose it altogether): the way ahead decides, and its
-        # cells borrow their blocks' evidence as the last fix's cell does.
-        sparse = need < self.min_evidence_milli
-        q0, ev0 = self.quality(lon, lat, class_b, min_evidence_milli=need)
-        ahead: list[float] = []
-        off_map = False  # a cell on the way where nothing was ever heard nor expected
-        if math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0:
-            dist = sog * KNOT_MS * horizon_s
-            step = self.deg * _M_PER_DEG / 2.0
-            k = int(min(24, max(1, math.ceil(dist / step))))
-            f = np.arange(1, k + 1, dtype=np.float64) / k * dist / _M_PER_DEG
-            coslat = max(math.cos(math.radians(lat)), 0.01)
-            lons = lon + f * math.sin(math.radians(cog)) / coslat
-            lats = np.clip(lat + f * math.cos(math.radians(cog)), -89.99, 89.99)
-            start = int(self.cells(np.array([lon]), np.array([lat]), class_b)[0])
-            seen: set[int] = {start}
-            for c, lo, la in zip(
-                self.cells(lons, lats, class_b).tolist(), lons.tolist(), lats.tolist(), strict=True
-            ):
-                if c in seen:
-                    continue
-                seen.add(c)
-                q, ev = self.quality(lo, la, class_b, pool=sparse, min_evidence_milli=need)
-                if q is not None:
-                    ahead.append(q)
-                off_map = off_map or ev == 0.0
-        q_own, _ = self.own_reception(slot) if slot is not None else (None, 0.0)
-        judged = silence_reception(q0, q_own, ahead, off_map)
-        fringe = sparse and q0 is not None and q0 < self.cfg.coverage_full
-        if judged is None:
-            verdict = "unknown"
-        elif judged >= self.cfg.coverage_good and not fringe:
-            verdict = "good"
-        else:
-            verdict = "edge"
-        return CoverageAt(
-            verdict, judged, q0, ev0, len(ahead), q_own, tuple(self.stations_at(lon, lat, now_ms))
-        )
+    #: Coverage where a vessel vanished, and the verdict (`geo.coverage_verdict.assess`).
+    assess = assess
 
     # -- snapshot ------------------------------------------------------------------------------
 
     def to_state(self) -> dict[str, Any]:
         """Everything needed to resume, pending slice contributions included (JSON-able)."""
-        self._flush()
+        self.flush()
         pending = []
-        for p in self._pending:
+        for p in self.pending:
             pending.append(
                 {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in p.items()}
             )
-        n = len(self.every_s)
         return {
             "buckets": {str(h): b.to_state() for h, b in sorted(self.buckets.items())},
             "stations": list(self.station_names),
             "station_last": [[s, t] for s, t in sorted(self.station_last.items())],
-            **{name: getattr(self, name)[:n].tolist() for name in _PER_SLOT},
+            **self.vessels.to_state(),
             "pending": pending,
             "station_watch": self.stations.to_state(),
         }
@@ -946,16 +441,12 @@ class Coverage:
             self.station_code[name] = len(self.station_names)
             self.station_names.append(name)
         for h, b in obj.get("buckets", {}).items():
-            self.buckets[int(h)] = _Bucket.from_state(b)
+            self.buckets[int(h)] = Bucket.from_state(b)
         self.station_last = {s: t for s, t in obj.get("station_last", [])}
         self.stations.load_state(obj.get("station_watch", {}))
-        n = len(obj.get("rate_t", []))
-        self._ensure(n)
-        for name in _PER_SLOT:
-            arr = getattr(self, name)
-            arr[:n] = np.array(obj.get(name, [0] * n), dtype=arr.dtype)
+        self.vessels.load_state(obj)
         for p in obj.get("pending", []):
             part = {
                 k: (np.array(v, dtype=np.int64) if isinstance(v, list) else v) for k, v in p.items()
             }
-            self._pending.append(part)
+            self.pending.append(part)

@@ -297,8 +297,8 @@ def test_a_sparse_vessel_last_heard_at_a_stations_fringe_is_lost_at_the_edge(
 ) -> None:
     cov = Coverage(EngineConfig())
     cov.set_prior(_map_of({(12.05, 35.05): q}))
-    cov._ensure(1)
-    cov.every_s[0] = every_s  # the vessel's demonstrated interval, as `observe` learns it
+    cov.vessels.ensure(1)
+    cov.vessels.every_s[0] = every_s  # the vessel's demonstrated interval, as `observe` learns it
     got = cov.assess(12.05, 35.05, 10.0, 90.0, 1800.0, ms(0), msg_type=1, slot=0, nominal_s=10.0)
     assert (got.verdict, got.at_last_fix) == (verdict, q)
 

@@ -14,7 +14,7 @@ from app.bus.engine_worker import PartitionWorker, run_engines
 from app.bus.setup import engine_factory
 from app.bus.subjects import Layout
 from app.settings import ServiceSettings
-from geo.coverage import _STATION_BITS
+from geo.coverage_buckets import STATION_BITS as _STATION_BITS
 from tests.app.bus.helpers import (
     decode_file,
     engines_caught_up,

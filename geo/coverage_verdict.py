@@ -1,0 +1,153 @@
+"""The verdict on coverage where a vessel fell silent: ``good``, ``edge`` or ``unknown``.
+
+`assess` is what the gap detector asks (through `geo.coverage.Coverage.assess`) where a vessel
+vanished; `CoverageAt` is what it answers, carried in ``ais_gap`` details. See `assess` for the
+verdicts and why the edge is downgraded rather than suppressed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from geo.config import KNOT_MS, EngineConfig
+from geo.detectors.base import F64, I64, B
+from geo.silence_reception import silence_reception
+from geo.vessel_reception import VesselReception
+
+VERDICTS = ("good", "edge", "unknown")
+
+
+class LearntCoverage(Protocol):
+    """What `assess` reads of `geo.coverage.Coverage` (which imports this module)."""
+
+    cfg: EngineConfig
+    deg: float
+    min_evidence_milli: int
+    vessels: VesselReception
+
+    def cells(self, lon: F64, lat: F64, class_b: B | bool = False) -> I64: ...
+
+    def quality(  # (positional here: any signature taking these in this order will do)
+        self, lon: float, lat: float, class_b: bool, pool: bool, need: int, /
+    ) -> tuple[float | None, float]: ...
+
+    def stations_at(
+        self, lon: float, lat: float, now_ms: int, top: int = 3
+    ) -> list[dict[str, Any]]: ...
+
+
+_M_PER_DEG = 111_195.0
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageAt:
+    """Coverage where a vessel vanished, as carried in ``ais_gap`` details (``coverage``)."""
+
+    verdict: str  # one of VERDICTS
+    reception: float | None  # the figure judged (`geo.silence_reception`)
+    at_last_fix: float | None  # reception in the last fix's cell (or its 3 x 3 block)
+    evidence: float  # expected reports behind ``at_last_fix``
+    cells_ahead: int  # cells with evidence on the dead-reckoned way during the threshold
+    own: float | None  # the vessel's own recent reception (its last half hour or so)
+    stations: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON object of the event contract's ``details.coverage``."""
+        return {
+            "verdict": self.verdict,
+            "reception": None if self.reception is None else round(self.reception, 3),
+            "at_last_fix": None if self.at_last_fix is None else round(self.at_last_fix, 3),
+            "evidence_reports": round(self.evidence, 1),
+            "cells_ahead": self.cells_ahead,
+            "own_reception": None if self.own is None else round(self.own, 3),
+            "stations": list(self.stations),
+        }
+
+
+def assess(
+    cov: LearntCoverage,
+    lon: float,
+    lat: float,
+    sog: float,
+    cog: float,
+    horizon_s: float,
+    now_ms: int,
+    msg_type: int = 1,
+    slot: int | None = None,
+    nominal_s: float | None = None,
+) -> CoverageAt:
+    """Coverage where a vessel vanished, and the verdict the gap detector acts on.
+
+    Reception, for the vessel's class, is taken at the last fix and on the way it was
+    going: dead-reckoned at its last speed and course for ``horizon_s`` (the silence
+    threshold), the cells with evidence it would have crossed; and in the vessel's own
+    recent reports (`VesselReception.own_reception`: a boat working at the fringe of a
+    range is heard in fits and starts before it is not heard at all, whatever the map knows
+    yet). One figure
+    is made of them (`geo.silence_reception`: the vessel's own reception before its cell's,
+    the mean over the way, the cell as well where the way runs off the map), and decides:
+
+    - ``good``: at least ``coverage_good`` (60 % of what vessels send is heard): a silence
+      past the threshold there is not the receivers' doing; an alert as before;
+    - ``edge``: less: the receivers lose vessels there, and the silence may be nothing but
+      the vessel sailing out of range. Downgraded (severity low, worded as such, a quarter
+      of the risk weight), not suppressed: Global Fishing Watch drops gaps that start in
+      poor reception because its product is statistics, but a watch officer's is vessels,
+      and a smuggler who knows where the coast stations stop switches off just there;
+    - ``unknown``: too little evidence (a cold start, an extract of a few vessels): an alert
+      as before, saying coverage is unknown.
+
+    A sparsely sampled vessel (`VesselReception.evidence_needed`: an extract, satellite AIS)
+    is ``good`` only if, besides, its last fix's cell is fully heard (``coverage_full``, what slot
+    collisions leave): one report in five minutes is heard well until the receivers lose
+    the vessel altogether, so its own reception never shows the fade across a station's
+    fringe, and a last report where the feed already loses reports to distance is a vessel
+    at the fringe. The cells beyond, where it would be lost, are seldom crossed by anything
+    heard: waiting for their evidence called such vessels dark (issue 12: most false
+    ``ais_gap`` of the 5-minute extracts were last heard where 60-78 % was heard).
+    """
+    class_b = msg_type in (18, 19)
+    need = cov.vessels.evidence_needed(slot, nominal_s)
+    # A sparsely sampled vessel shows no fringe at its last fix (one report in ten minutes
+    # is heard well until the receivers lose it altogether): the way ahead decides, and its
+    # cells borrow their blocks' evidence as the last fix's cell does.
+    sparse = need < cov.min_evidence_milli
+    q0, ev0 = cov.quality(lon, lat, class_b, True, need)
+    ahead: list[float] = []
+    off_map = False  # a cell on the way where nothing was ever heard nor expected
+    if math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0:
+        dist = sog * KNOT_MS * horizon_s
+        step = cov.deg * _M_PER_DEG / 2.0
+        k = int(min(24, max(1, math.ceil(dist / step))))
+        f = np.arange(1, k + 1, dtype=np.float64) / k * dist / _M_PER_DEG
+        coslat = max(math.cos(math.radians(lat)), 0.01)
+        lons = lon + f * math.sin(math.radians(cog)) / coslat
+        lats = np.clip(lat + f * math.cos(math.radians(cog)), -89.99, 89.99)
+        start = int(cov.cells(np.array([lon]), np.array([lat]), class_b)[0])
+        seen: set[int] = {start}
+        for c, lo, la in zip(
+            cov.cells(lons, lats, class_b).tolist(), lons.tolist(), lats.tolist(), strict=True
+        ):
+            if c in seen:
+                continue
+            seen.add(c)
+            q, ev = cov.quality(lo, la, class_b, sparse, need)
+            if q is not None:
+                ahead.append(q)
+            off_map = off_map or ev == 0.0
+    q_own, _ = cov.vessels.own_reception(slot) if slot is not None else (None, 0.0)
+    judged = silence_reception(q0, q_own, ahead, off_map)
+    fringe = sparse and q0 is not None and q0 < cov.cfg.coverage_full
+    if judged is None:
+        verdict = "unknown"
+    elif judged >= cov.cfg.coverage_good and not fringe:
+        verdict = "good"
+    else:
+        verdict = "edge"
+    return CoverageAt(
+        verdict, judged, q0, ev0, len(ahead), q_own, tuple(cov.stations_at(lon, lat, now_ms))
+    )
