@@ -111,6 +111,11 @@ class EngineConfig:
         so also before anything is known of a vessel's or the feed's sampling. No terrestrial
         reception leaves a vessel in range 45 min between reports (ITU's longest nominal
         interval is 3 min).
+    gap_sparse_min_reports, gap_sparse_track_s
+        Such a vessel's silence is a switch-off only if the feed heard it 14 times in the 12 h
+        before it (Welch et al. 2022's bar for a disabling; GFW's own analyses ask for 19);
+        one heard less often is lost at the edge of coverage (`geo.sparse_tracking`). The
+        count is weighted with a mean life of 12 h (a steady rate gives the 12 h count).
     gap_min_fixes
         A silence counts only after a vessel's second fix: one report of a ship never heard
         again shows no transmitter that stopped (a receiver's fringe, a night of ducting).
@@ -283,6 +288,8 @@ class EngineConfig:
     gap_sampling_min_fixes: int = 20
     gap_sparse_sampling_s: float = 2700.0
     gap_sparse_floor_s: float = 12 * 3600.0
+    gap_sparse_min_reports: float = 14.0
+    gap_sparse_track_s: float = 12 * 3600.0
     gap_min_fixes: int = 2
 
     coverage_cell_deg: float = 0.1

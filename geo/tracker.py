@@ -79,6 +79,10 @@ _HOT = {
     "skey": (np.float64, np.nan),
     "skey_t": (np.int64, -1),
     "first_t": (np.int64, -1),
+    # Reports heard of the vessel over the last 12 h or so, at `trk_n_t` (`geo.sparse_tracking`).
+    "trk_n": (np.float64, 0.0),
+    "trk_n_t": (np.int64, -1),
+    "trk_since": (np.int64, -1),
 }
 
 
@@ -103,6 +107,9 @@ class Fleet:
         self.skey: F64 = np.zeros(0)
         self.skey_t: I64 = np.zeros(0, dtype=np.int64)
         self.first_t: I64 = np.zeros(0, dtype=np.int64)
+        self.trk_n: F64 = np.zeros(0)
+        self.trk_n_t: I64 = np.zeros(0, dtype=np.int64)
+        self.trk_since: I64 = np.zeros(0, dtype=np.int64)
         self._grow(256)
 
     def __len__(self) -> int:

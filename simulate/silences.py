@@ -13,7 +13,10 @@ not a second transmitter on someone else's MMSI). Every ``ais_gap`` label says w
   minute by minute along its true track, that a report of it reaches the feed. Under the
   engine's ``coverage_good`` (60 %; Global Fishing Watch's condition for calling a gap
   intentional is good reception where it starts) the label is ``optional``: a detector may
-  call it dark or out of range, and is not scored on it;
+  call it dark or out of range, and is not scored on it. Every switch-off of the satellite
+  shape is: a pass keeps one transmission in forty, and the holes between passes are the
+  feed's. Nothing better is possible there: a vessel heard one to three times a pass is never
+  heard the 14 times in 12 h that tell a switch-off from a hole (`geo.sparse_tracking`);
 - ``out_of_range``: every other such silence of a vessel still transmitting, between two fixes
   heard or from the last fix heard to the end of the capture or of the vessel's voyage (then
   ``open``). One shorter than 1.2 times its threshold is ``optional`` too: whether a detector

@@ -68,7 +68,8 @@ from geo.detectors.base import (
     nm,
 )
 from geo.events import Event, EventKind, Severity, format_time
-from geo.silence_rule import sampling_threshold_s
+from geo.silence_rule import sampling_threshold_s, sparse_sampling
+from geo.sparse_tracking import reports_12h, sparse_verdict, tracked_rows
 from geo.tracker import NO_SAMPLING, Fleet, sampling_at, sampling_update
 
 #: Fixed point of the feed sampling's slice sums (``w x log2(sampling)``, in 2**-20 s).
@@ -188,6 +189,26 @@ def keep_sampling(ctx: SliceContext, fleet: Fleet, after: F64) -> None:
     fleet.skey_t[slot[last]] = int(ctx.t[0])
 
 
+def keep_tracked(ctx: SliceContext, fleet: Fleet, cfg: EngineConfig) -> F64:
+    """Count each fix in its vessel's reports of the last 12 h (`geo.sparse_tracking`).
+
+    Returns the reports in the 12 h before each row's previous fix (`reports_12h`); stores
+    each vessel's weighted count after its last fix, and its first fix.
+    """
+    first_rows = ctx.starts[:-1]
+    fs = ctx.slot[first_rows]
+    before, after = tracked_rows(ctx.t, ctx.starts, fleet.trk_n[fs], fleet.trk_n_t[fs], cfg)
+    group = np.repeat(np.arange(len(first_rows)), np.diff(ctx.starts))
+    since = np.where(fleet.trk_since[fs] >= 0, fleet.trk_since[fs], ctx.t[first_rows])
+    fleet.trk_since[fs] = since
+    n_prev = fleet.n_fixes[ctx.slot] + np.arange(len(ctx)) - first_rows[group]
+    last = ctx.starts[1:] - 1
+    fleet.trk_n[ctx.slot[last]] = after[last]
+    fleet.trk_n_t[ctx.slot[last]] = ctx.t[last]
+    out: F64 = reports_12h(before, n_prev, ctx.prev_t - since[group], cfg)
+    return out
+
+
 class GapDetector:
     """Reports silences at sea; keeps which vessels already have an open "went dark" alert."""
 
@@ -255,8 +276,10 @@ class GapDetector:
         redo = ctx.groups_with(gap)
         stored = [(float(fleet.skey[ctx.slot[a]]), int(fleet.skey_t[ctx.slot[a]])) for a, _ in redo]
         keep_sampling(ctx, fleet, after)
+        tracked = keep_tracked(ctx, fleet, self.cfg)
         for (a, b), (skey, skey_t) in zip(redo, stored, strict=True):
-            self._one_by_one(ctx, fleet, a, b, skey, skey_t, known, typical, thr, gap)
+            self._one_by_one(ctx, fleet, a, b, skey, skey_t, known, typical, thr, gap, prior)
+        sparse = sparse_sampling(typical, self.cfg)
         # (a vessel whose only interval before was a gap has no sampling of its own yet: NaN)
         use = known & ~np.isnan(typical) & ~gap & (ctx.prev_t >= 0)
         if use.any():
@@ -285,6 +308,9 @@ class GapDetector:
                 # was there unheard, so its loiter or meeting goes on over the silence
                 gap[i] = False
                 continue
+            if cover is None:  # reappeared before any slice end saw it dark: judge it now
+                cover = self._judge_reappeared(ctx, i, float(thr[i]))
+                cover = sparse_verdict(cover, bool(sparse[i]), float(tracked[i]), self.cfg)
             events.append(self._event(ctx, i, float(thr[i]), describe, cover))
         return events
 
@@ -300,19 +326,29 @@ class GapDetector:
         typical: F64,
         thr: F64,
         gap: B,
+        prior: float | None,
     ) -> None:
         """Redo one vessel's part fix by fix: a gap is not sampling, nor is its silence.
 
         The sampling held when the vessel fell silent is held again when it reappears (its
         decay does not run through the gap), so the reports after a gap are judged as the
-        ones before it; the vectorised pass counted the gap as an interval.
+        ones before it; the vectorised pass counted the gap as an interval. Nor is a gap
+        watching: the vessel is watched again from its reappearance (``first_t``), so a
+        satellite pass's few reports seconds apart, then a hole, then another pass are not
+        taken for a sampling of seconds watched for hours (`sampling_before`).
         """
         cfg = self.cfg
         half, cap = cfg.gap_sampling_half_life_s, cfg.gap_sampling_cap_s
+        s = int(ctx.slot[a])
+        since = -1  # the reappearance after this part's last gap
         for i in range(a, b):
             t, pt = int(ctx.t[i]), int(ctx.prev_t[i])
             if pt < 0:
                 continue
+            if since >= 0 and known[i] and pt - since < cfg.gap_floor_s * 1000:
+                if fleet.n_fixes[s] + i - a < cfg.gap_sampling_min_fixes:
+                    known[i] = False
+                    typical[i] = np.nan if prior is None else prior
             if known[i]:  # watched long enough (same rule as the pass), else the feed's prior
                 own = float(sampling_at(skey, skey_t, pt, half))
                 typical[i] = own
@@ -329,12 +365,14 @@ class GapDetector:
             dt = (t - pt) / 1000.0
             gap[i] = dt > thr[i] and (len(ctx.moved) != len(ctx) or ctx.moved[i] == 0)
             if gap[i]:
+                since = t
                 if skey == skey:
                     skey, skey_t = skey - (pt - skey_t) / 1000.0 / half, t
             else:
                 skey, skey_t = sampling_update(skey, skey_t, dt, t, half, cap)
-        s = int(ctx.slot[a])
         fleet.skey[s], fleet.skey_t[s] = skey, skey_t
+        if since >= 0:
+            fleet.first_t[s] = since
 
     def _event(
         self,
@@ -342,7 +380,7 @@ class GapDetector:
         i: int,
         thr: float,
         describe: Any,
-        cover: dict[str, Any] | None,
+        cover: dict[str, Any],
     ) -> Event:
         t0, t1 = int(ctx.prev_t[i]), int(ctx.t[i])
         lon0, lat0 = float(ctx.prev_lon[i]), float(ctx.prev_lat[i])
@@ -351,15 +389,6 @@ class GapDetector:
         details = self._open_details(
             lon0, lat0, float(ctx.prev_sog[i]), int(ctx.prev_type[i]), thr, describe
         )
-        if cover is None:  # reappeared before any slice end saw it dark: judge it now
-            cover = self.coverage.assess(
-                lon0,
-                lat0,
-                float(ctx.prev_sog[i]),
-                float(ctx.prev_cog[i]),
-                thr,
-                t0 + int(thr * 1000),
-            ).to_dict()
         details["coverage"] = cover
         edge = cover["verdict"] == "edge"
         details.update(
@@ -383,6 +412,18 @@ class GapDetector:
         sev = gap_severity(dur, cover["verdict"])
         return Event(EventKind.AIS_GAP, int(ctx.mmsi[i]), t0, t1, lat0, lon0, sev, details=details)
 
+    def _judge_reappeared(self, ctx: SliceContext, i: int, thr: float) -> dict[str, Any]:
+        """Coverage where a vessel that reappeared before any slice end saw it dark vanished."""
+        t0 = int(ctx.prev_t[i])
+        return self.coverage.assess(
+            float(ctx.prev_lon[i]),
+            float(ctx.prev_lat[i]),
+            float(ctx.prev_sog[i]),
+            float(ctx.prev_cog[i]),
+            thr,
+            t0 + int(thr * 1000),
+        ).to_dict()
+
     @staticmethod
     def _open_details(
         lon: float, lat: float, sog: float, msg_type: int, thr: float, describe: Any
@@ -402,13 +443,9 @@ class GapDetector:
         if n == 0:
             return []
         t = fleet.t[:n]
-        thr = gap_threshold_s(
-            fleet.msg_type[:n],
-            fleet.sog[:n],
-            fleet.status[:n],
-            self.cfg,
-            self._sampling_at_last_fix(fleet, n),
-        )
+        own = self._sampling_at_last_fix(fleet, n)
+        thr = gap_threshold_s(fleet.msg_type[:n], fleet.sog[:n], fleet.status[:n], self.cfg, own)
+        sparse = sparse_sampling(own, self.cfg)
         due = (t >= 0) & ~fleet.supp[:n] & ((boundary_ms - t) / 1000.0 > thr)
         due &= fleet.n_fixes[:n] >= self.cfg.gap_min_fixes
         events: list[Event] = []
@@ -429,6 +466,10 @@ class GapDetector:
                 lon, lat, sog, float(fleet.cog[s]), th, boundary_ms, int(fleet.msg_type[s]), s,
                 float(nominal[0]),
             ).to_dict()  # fmt: skip
+            heard = reports_12h(
+                fleet.trk_n[s], fleet.n_fixes[s], fleet.t[s] - fleet.trk_since[s], self.cfg
+            )
+            cover = sparse_verdict(cover, bool(sparse[s]), float(heard), self.cfg)
             self.cover[s] = cover
             self.thr[s] = th
             details["coverage"] = cover

@@ -5,7 +5,8 @@ stretches of passes (the constellation's geometry, collisions over busy seas): e
 hours without a report is how such a feed shows a vessel (GFW's pipe-encounters test data,
 `tests/data/peers/`, has two vessels alongside, both unheard for 8 h). Global Fishing Watch
 calls a gap in it from 12 h; Mare does the same for a vessel the feed hears once in 45 min or
-less often (`geo.detectors.gap.sampling_threshold_s`).
+less often (`geo.detectors.gap.sampling_threshold_s`), and calls it dark only if the feed heard
+it 14 times in the 12 h before (`geo.sparse_tracking`).
 """
 
 from __future__ import annotations
@@ -91,3 +92,46 @@ def test_a_clone_heard_at_one_pass_between_two_windows_is_a_position_jump() -> N
         recs += passes(OTHERS + k, 30, 35.0 + k / 2, 18.0, phase_s=(k + 1) * REVISIT / 5)
     jumps = of_kind(run(recs), EventKind.POSITION_JUMP)
     assert [j.mmsi for j in jumps] == [SHIP]
+
+
+def test_a_vessel_heard_once_a_pass_is_lost_at_the_edge_not_dark_after_twelve_hours() -> None:
+    """Heard once a pass (eight times in 12 h), then 15 h silent: fewer than the 14 reports in
+    the 12 h before that Global Fishing Watch asks of a disabling, so the silence is the
+    constellation losing the vessel (``edge``, low), not a switch-off."""
+    recs = passes(SHIP, 40, 34.0, 14.0, missed=((12, 27),))[::2]
+    for k in range(4):
+        recs += passes(OTHERS + k, 40, 35.0 + k / 2, 18.0, phase_s=(k + 1) * REVISIT / 5)
+    (gap,) = of_kind(run(recs), EventKind.AIS_GAP)
+    assert gap.mmsi == SHIP and gap.details["threshold_s"] == 12 * HOUR
+    assert gap.details["coverage"]["verdict"] == "edge"
+    assert gap.details["coverage"]["reports_12h"] == 8
+    assert gap.severity is Severity.LOW
+
+
+def test_a_vessel_heard_twice_a_pass_is_still_dark_after_twelve_hours() -> None:
+    """The same switch-off of a vessel heard twice a pass (16 times in 12 h): tracked as
+    closely as GFW asks, so the silence is called dark (medium: coverage unknown)."""
+    (gap,) = of_kind(run(feed(40, (12, 27))), EventKind.AIS_GAP)
+    assert gap.details["coverage"]["verdict"] == "unknown"
+    assert gap.details["coverage"]["reports_12h"] == 16
+    assert gap.severity is Severity.MEDIUM
+
+
+def test_a_loiter_after_a_hole_is_not_cut_by_the_first_passes_sampling() -> None:
+    """A pass hears the vessel three times in ten minutes, the satellite then loses it for
+    13 h; it is heard again drifting (three fixes over 1 h 40 min, one pass missed between).
+    The seconds between the first pass's reports are not its sampling: the hole was not
+    watching, so after it the vessel is as unknown as at first (the feed's hour), and the
+    95-minute wait for the next pass is no gap to cut the loiter with."""
+    recs: list[Record] = [pos(t, SHIP, 33.52 - t / 60_000, 15.42 - t / 30_000, 10.0, 250.0)
+                          for t in (0, 100, 570)]  # fmt: skip
+    back = 13 * HOUR
+    recs += [pos(back + t, SHIP, 33.1463 + t / 400_000, 14.7418 + t / 900_000, 0.5, 20.0)
+             for t in (0, 180, 5990)]  # fmt: skip
+    for k in range(4):
+        recs += passes(OTHERS + k, 16, 35.0 + k / 2, 18.0, phase_s=(k + 1) * REVISIT / 5)
+    events = [e for e in run(recs) if e.mmsi == SHIP]
+    gaps = of_kind(events, EventKind.AIS_GAP)
+    assert [g.start_ms for g in gaps] == [ms(570)]  # the hole itself, lost at the edge
+    (loiter,) = of_kind(events, EventKind.LOITERING)
+    assert loiter.start_ms == ms(back)
