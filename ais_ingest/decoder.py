@@ -324,6 +324,18 @@ class Decoder:
         return out
 
     # ------------------------------------------------------------------ one chunk
+    def frame(
+        self, lines: Sequence[str], received_ms: int | Sequence[int], source: str | Sequence[str]
+    ) -> FramedChunk | None:
+        """Return the whole-chunk framing that `decode` starts with (None: line by line).
+
+        It reads no state but a cache of tag texts and changes nothing `decode_framed` reads,
+        so it may run ahead of it, in another process (`app.cli.frame_ahead`).
+        """
+        if len(lines) < self.vector_min_lines:
+            return None
+        return frame_chunk(lines, received_ms, source, self._tag_info)
+
     def decode(
         self,
         lines: Sequence[str],
@@ -340,6 +352,19 @@ class Decoder:
         value, or one per line) says the receive time is when the line was heard, not a
         stand-in such as a capture file's modification time (see ``max_ahead_seconds``).
         """
+        fr = self.frame(lines, received_ms, source)
+        return self.decode_framed(lines, fr, received_ms, source, clocked=clocked)
+
+    def decode_framed(
+        self,
+        lines: Sequence[str],
+        fr: FramedChunk | None,
+        received_ms: int | Sequence[int],
+        source: str | Sequence[str] = "",
+        *,
+        clocked: bool | Sequence[bool] = False,
+    ) -> Batch:
+        """`decode` of a chunk that `frame` framed with the same ``received_ms`` and ``source``."""
         if self._joined:  # left by a call that raised, or a hook unset from another thread
             self._joined = {}
         n = len(lines)
@@ -348,12 +373,10 @@ class Decoder:
         if n == 0:
             return Batch()
         counts = stats.counts
-        fr: FramedChunk | None = None
         single = np.zeros(0, dtype=np.intp)
         fragments: list[_Fragment] = []
         irregular: Iterable[int] = range(n)
-        if n >= self.vector_min_lines:
-            fr = frame_chunk(lines, received_ms, source, self._tag_info)
+        if fr is not None:
             self._times_of_rows(fr, received_ms, clocked)
             irregular = fr.irregular.tolist()
             counts["bad_checksum"] += int(fr.ok.size - np.count_nonzero(fr.ok))

@@ -219,6 +219,15 @@ def _line_starts(lines: Sequence[str], raw: bytes) -> I64:
     return starts
 
 
+def _padded(raw: bytes) -> U8:
+    return np.frombuffer(raw + b"\n" * (_PAD + (-len(raw) % 8)), dtype=np.uint8)
+
+
+def chunk_blob(lines: Sequence[str]) -> U8:
+    """Return `FramedChunk.blob` of ``lines``: cheaper to make again than to send elsewhere."""
+    return _padded("\n".join(lines).encode("ascii", "replace"))
+
+
 def frame_chunk(
     lines: Sequence[str],
     received_ms: int | Sequence[int],
@@ -242,7 +251,7 @@ def frame_chunk(
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:] - 1
     ends[-1] = len(raw)
-    blob = np.frombuffer(raw + b"\n" * (_PAD + (-len(raw) % 8)), dtype=np.uint8)
+    blob = _padded(raw)
     if b"\x00" in raw:  # NUL would vanish from the fixed-width texts used as keys
         nul = np.flatnonzero(blob == 0)
         regular[np.searchsorted(starts, nul, side="right") - 1] = False

@@ -27,22 +27,23 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from queue import Empty
 from typing import Any, Protocol
 
 from ais_ingest.decoder import Decoder, read_chunks
 from ais_ingest.records import Batch, StaticReport
 from ais_ingest.stats import IngestStats
-from app.cli.child_queue import put_while_parent_lives
+from app.cli.child_queue import (
+    close_child_side,
+    end_child,
+    get_from_child,
+    put_while_parent_lives,
+)
 from geo.membership import Membership, ZoneLookup
 
 #: Lines per decode call (and per engine call), as `mare decode` takes them.
 CHUNK_LINES = 8192
 #: Batches the child may hold decoded before the parent takes them (memory stays bounded).
 AHEAD_BATCHES = 4
-#: Captures smaller than this are decoded in process: starting and feeding a child costs more.
-AHEAD_MIN_BYTES = 4 << 20
-
 _static_values = operator.attrgetter(*(f.name for f in fields(StaticReport)))
 
 
@@ -66,13 +67,6 @@ class Decoded:
     nbytes: int
     batch: Batch | None
     membership: Membership | None = None
-
-
-def worth_ahead(captures: Sequence[Path]) -> bool:
-    """Return whether decoding in a second process pays: two cores, fork, a large capture."""
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    return sum(p.stat().st_size for p in captures) >= AHEAD_MIN_BYTES
 
 
 def decode_chunks(
@@ -100,15 +94,7 @@ def decode_chunks(
     child.start()
     try:
         while True:
-            try:
-                kind, item, stats, statics = queue.get(timeout=1.0)
-            except Empty:
-                if child.exitcode is None:
-                    continue
-                try:  # it may have exited right after its last item
-                    kind, item, stats, statics = queue.get(timeout=1.0)
-                except Empty:
-                    raise OSError(f"the decoding process ended ({child.exitcode})") from None
+            kind, item, stats, statics = get_from_child(queue, child, "decoding")
             if kind == "error":
                 raise item
             decoder.stats = stats
@@ -117,10 +103,7 @@ def decode_chunks(
                 break
         child.join()
     finally:
-        if child.is_alive():
-            child.terminate()
-            child.join()
-        queue.close()
+        end_child(child, queue)
 
 
 def _decode(
@@ -164,11 +147,7 @@ def _child(
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it
         pass
     finally:
-        queue.close()
-        if os.getppid() == parent:
-            queue.join_thread()
-        else:
-            queue.cancel_join_thread()
+        close_child_side(queue, parent)
 
 
 def _behind(queue: Any) -> bool:

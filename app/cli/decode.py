@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from ais_ingest.decoder import read_chunks
 from app.cli import cli
+from app.cli.child_queue import worth_ahead
 from app.cli.console import (
     StatsOpt,
     decoder_from_settings,
@@ -21,6 +21,7 @@ from app.cli.console import (
     warn_line,
     write_stats,
 )
+from app.cli.frame_ahead import framed_chunks
 from app.cli.output import RecordWriter
 from app.cli.timing import CaptureClock, mostly_untimed, untimed, untimed_message
 
@@ -48,19 +49,26 @@ def decode(
     untimed_captures: list[str] = []
     started = time.perf_counter()
     progress = file_progress()
+    clocks = [CaptureClock(path) for path in captures]
+    received = [clock.end_ms for clock in clocks]
     try:
         with progress:
             task = progress.add_task("decoding", total=total)
-            for path in captures:
-                progress.update(task, description=f"decoding {path.name}")
-                clock = CaptureClock(path)
-                before = dict(dec.stats.times)
-                for chunk in read_chunks(path, 8192):
-                    batch = dec.decode(chunk, clock.end_ms, path.name)
-                    writer.write_batch(batch)
-                    progress.advance(task, sum(map(len, chunk)) + len(chunk))
-                if mostly_untimed(untimed(before, dec.stats)):
-                    untimed_captures.append(untimed_message(clock, untimed(before, dec.stats)))
+            current, before = -1, dict(dec.stats.times)
+            chunks = framed_chunks(captures, received, dec, ahead=worth_ahead(captures))
+            for i, chunk, framed in chunks:
+                if i != current:
+                    current = i
+                    progress.update(task, description=f"decoding {captures[i].name}")
+                if chunk is None:  # the capture's end
+                    if mostly_untimed(untimed(before, dec.stats)):
+                        counts = untimed(before, dec.stats)
+                        untimed_captures.append(untimed_message(clocks[i], counts))
+                    before = dict(dec.stats.times)
+                    continue
+                batch = dec.decode_framed(chunk, framed, received[i], captures[i].name)
+                writer.write_batch(batch)
+                progress.advance(task, sum(map(len, chunk)) + len(chunk))
             dec.flush()
     except BrokenPipeError:  # `mare decode x | head`: the reader has all it wants
         sys.stderr.close()

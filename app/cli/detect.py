@@ -31,7 +31,8 @@ from ais_ingest.decoder import Decoder
 from ais_ingest.errors import TableError
 from ais_ingest.table_stats import TableStats
 from app.cli import cli
-from app.cli.ahead import decode_chunks, worth_ahead
+from app.cli.ahead import decode_chunks
+from app.cli.child_queue import worth_ahead
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
 from app.cli.tables import run_tables, split_inputs
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message

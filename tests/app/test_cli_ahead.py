@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from ais_ingest.decoder import Decoder
-from app.cli.ahead import AHEAD_MIN_BYTES
+from app.cli.child_queue import AHEAD_MIN_BYTES
 from app.cli.detect import EpisodeLog, UntimedCapture, run_detect, write_events
 from app.defaults import DEDUPE_SECONDS
 from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file
 from geo.engine import Engine
 from geo.triage import Triage
 from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
+from tests.app.processes import children_end_with_parent
 
 ZONES = load_zone_file(SHIPPED_ZONE_FILE)
 TIMED = Path("tests/data/ais/libais/tagblock.nmea")
@@ -79,20 +76,6 @@ def test_a_read_error_in_the_child_is_raised_in_the_parent(tmp_path: Path) -> No
         _detect([tmp_path / "ok.nmea", broken], ahead=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    return status != "Z"
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, timeout=10)
-    return [int(x) for x in out.stdout.split()]
-
-
 @pytest.mark.timeout(120)
 def test_the_child_stops_when_the_parent_is_killed(tmp_path: Path) -> None:
     """SIGKILL leaves no cleanup: the child, its queue full and unread, must not wait for ever."""
@@ -100,22 +83,4 @@ def test_the_child_stops_when_the_parent_is_killed(tmp_path: Path) -> None:
     capture.write_bytes(UNTIMED.read_bytes() * 2)  # over AHEAD_MIN_BYTES
     assert capture.stat().st_size >= AHEAD_MIN_BYTES
     argv = [MARE, "detect", "--assume-time", "6m", "-o", str(tmp_path / "ev.jsonl"), str(capture)]
-    parent = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    children: list[int] = []
-    try:
-        deadline = time.monotonic() + 60
-        while not children and parent.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            children = _children(parent.pid)
-        assert children, "no decoding process was started"
-        parent.kill()
-        parent.wait(timeout=30)
-        deadline = time.monotonic() + 30
-        while any(map(_alive, children)) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not any(map(_alive, children))
-    finally:
-        parent.kill()
-        for pid in children:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+    children_end_with_parent(argv)
