@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 from rich.progress import Progress
 
 from ais_ingest.errors import TableError
-from ais_ingest.sources import SourceSpec
-from ais_ingest.sources.files import expand_paths
 from ais_ingest.table_sniff import is_table
 from ais_ingest.table_stats import TableStats
 
-if TYPE_CHECKING:  # `mare detect` does not import the store (SQLAlchemy) unless asked to
+if TYPE_CHECKING:  # `mare detect` imports neither the store (SQLAlchemy) nor the sources
+    from ais_ingest.sources import SourceSpec  # (asyncio: ~0.015 s of its start-up)
     from app.store import Store
     from geo.engine import Engine  # nor `mare ingest` the engine (0.1 s before its fork)
     from geo.events import Event
@@ -64,6 +63,8 @@ def table_sources(specs: list[SourceSpec]) -> list[Path]:
     Only files read at full speed can be tables (a table has no pace to replay it at); a run
     that mixes tables with captures or live sources is refused (`TableError`).
     """
+    from ais_ingest.sources.files import expand_paths
+
     files = [
         Path(p) for s in specs if s.kind == "file" and not s.speed for p in expand_paths(s.paths)
     ]
