@@ -172,6 +172,11 @@ class IdentityDetector:
         ident = self.vessels.get(mmsi)
         return [] if ident is None else list(ident.names)
 
+    def names_count(self, mmsi: int) -> int:
+        """How many names the vessel's static reports carried (bounded to the last 16)."""
+        ident = self.vessels.get(mmsi)
+        return 0 if ident is None else len(ident.names)
+
     def names_seen(self, mmsi: int, since_ms: int) -> list[dict[str, Any]]:
         """Names a vessel's static reports carried since a time, oldest first, with counts."""
         ident = self.vessels.get(mmsi)

@@ -49,11 +49,11 @@ class Episode:
     zones: list[str] | None = None
     near: Any = None
 
-    def add(self, lon: float, lat: float) -> None:
-        v = unit_vectors(lat, lon)[0]
-        self.sx += float(v[0])
-        self.sy += float(v[1])
-        self.sz += float(v[2])
+    def add(self, v: list[float]) -> None:
+        """Add a fix, as its row of `unit_vectors` (made for a whole slice at once)."""
+        self.sx += v[0]
+        self.sy += v[1]
+        self.sz += v[2]
         self.n += 1
 
     def where(self) -> tuple[float, float]:
@@ -124,16 +124,23 @@ class LoiterDetector:
             since = since_by_slot[ctx.slot]
             change |= running & (ctx.t - since >= cfg.loiter_min_s * 1000)
         events: list[Event] = []
+        groups = ctx.groups_with(change)
         handled = np.zeros(len(ctx), dtype=np.bool_)
-        for a, b in ctx.groups_with(change):
+        for a, b in groups:
             handled[a:b] = True
-            for i in range(a, b):
-                self._step(ctx, i, self._slow(ctx, i, bool(slow[i])), describe, events)
         quiet = running & ~handled
-        if quiet.any():
-            for i in np.flatnonzero(quiet).tolist():
-                ep = self.runs[int(ctx.slot[i])]
-                self._extend(ep, ctx, i)
+        rows = np.flatnonzero(handled | quiet)
+        if not rows.size:
+            return events
+        # The fixes' unit vectors (a run's mean position), for all of them at once.
+        xyz = dict(
+            zip(rows.tolist(), unit_vectors(ctx.lat[rows], ctx.lon[rows]).tolist(), strict=True)
+        )
+        for a, b in groups:
+            for i in range(a, b):
+                self._step(ctx, i, self._slow(ctx, i, bool(slow[i])), describe, events, xyz[i])
+        for i in np.flatnonzero(quiet).tolist():
+            self._extend(self.runs[int(ctx.slot[i])], ctx, i, xyz[i])
         return events
 
     def _slow(self, ctx: SliceContext, i: int, by_prev: bool) -> bool:
@@ -162,10 +169,10 @@ class LoiterDetector:
         )
 
     @staticmethod
-    def _extend(ep: Episode, ctx: SliceContext, i: int) -> None:
+    def _extend(ep: Episode, ctx: SliceContext, i: int, v: list[float]) -> None:
         lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
         ep.last = int(ctx.t[i])
-        ep.add(lon, lat)
+        ep.add(v)
         ep.max_drift_m = max(ep.max_drift_m, distance_m(ep.lon0, ep.lat0, lon, lat))
 
     def _step(
@@ -175,6 +182,7 @@ class LoiterDetector:
         slow: bool,
         describe: Callable[[float, float], Any],
         events: list[Event],
+        v: list[float],
     ) -> None:
         s = int(ctx.slot[i])
         ep = self.runs.get(s)
@@ -187,10 +195,10 @@ class LoiterDetector:
         lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
         if ep is None:
             self.runs[s] = ep = Episode(t, t, lon, lat, 0.0, 0.0, 0.0, 0)
-            ep.add(lon, lat)
+            ep.add(v)
             self.in_run[s] = True
         else:
-            self._extend(ep, ctx, i)
+            self._extend(ep, ctx, i, v)
         if not ep.emitted and t - ep.since >= self.cfg.loiter_min_s * 1000:
             ep.emitted = True
             ep.zones = ctx.zone_names(i)
