@@ -12,6 +12,7 @@ event of a situation into the one alert the situation raised.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ais_ingest.mmsi import flag_of
@@ -65,8 +66,9 @@ class Triage:
     def __init__(self, engine: Engine, rules: AlertRules) -> None:
         self.engine = engine
         self.rules = rules
-        #: Decisions made at the engine's steps (`follow`), by event identity, until asked for.
-        self._at_step: dict[int, Triaged] = {}
+        #: Decisions made at the engine's steps (`follow`), by event identity, until asked for,
+        #: with the facts of the event's vessels they were made on.
+        self._at_step: dict[int, tuple[Triaged, dict[int, VesselFacts]]] = {}
 
     def follow(self) -> Triage:
         """Decide each event at the engine step that emits it (`Engine.on_step`).
@@ -79,8 +81,18 @@ class Triage:
         return self
 
     def _step(self, events: list[Event], now_ms: int) -> None:
-        for t in self._decide_now(events, now_ms):
-            self._at_step[id(t.event)] = t
+        for t, facts in self._decide_now(events, now_ms):
+            self._at_step[id(t.event)] = (t, facts)
+
+    def facts_at_step(self, ev: Event, mmsi: int) -> VesselFacts:
+        """Return a vessel of ``ev`` as the event's step knew it (as now, if not followed).
+
+        Another partition, which owns the event's other vessel, decides with these facts.
+        """
+        got = self._at_step.get(id(ev))
+        if got is not None and got[0].event is ev and mmsi in got[1]:
+            return got[1][mmsi]
+        return self.facts(mmsi)
 
     def facts(self, mmsi: int, now_ms: int | None = None) -> VesselFacts:
         """Return what the engine knows of a vessel (identity, class, flag, risk, watchlist).
@@ -109,24 +121,44 @@ class Triage:
             watchlisted=watched,
         )
 
-    def decide(self, events: list[Event]) -> list[Triaged]:
+    def decide(
+        self, events: list[Event], known: dict[int, dict[int, VesselFacts]] | None = None
+    ) -> list[Triaged]:
         """Decide each event (an encounter by the riskier of its two vessels).
 
         An event decided at its step (`follow`) keeps that decision; any other is decided on
-        what the engine knows now. Decisions of a step that no call asked for are dropped.
+        what the engine knows now. ``known`` gives, by event identity, facts of vessels this
+        engine does not follow (an encounter's other vessel, from its own partition): such an
+        event is decided again with them, beside the step's facts of its own vessel.
+        Decisions of a step that no call asked for are dropped.
         """
         made, self._at_step = self._at_step, {}
+        known = known or {}
+        out: list[Triaged | None] = []
+        todo: list[Event] = []
+        for ev in events:
+            got = made.get(id(ev))
+            if got is None or got[0].event is not ev:
+                out.append(None)
+                todo.append(ev)
+            elif id(ev) in known:
+                step_facts = got[1]
+                facts = {**step_facts, **known[id(ev)]}
+                out.append(self._decide_one(ev, facts.__getitem__))
+            else:
+                out.append(got[0])
+        if todo:
+            fresh = iter(self._decide_now(todo, None, known))
+            out = [t if t is not None else next(fresh)[0] for t in out]
+        return [t for t in out if t is not None]
 
-        def at_step(ev: Event) -> Triaged | None:
-            t = made.get(id(ev))
-            return t if t is not None and t.event is ev else None
-
-        todo = [ev for ev in events if at_step(ev) is None]
-        fresh = {id(t.event): t for t in self._decide_now(todo, None)} if todo else {}
-        return [at_step(ev) or fresh[id(ev)] for ev in events]
-
-    def _decide_now(self, events: list[Event], now_ms: int | None) -> list[Triaged]:
-        out: list[Triaged] = []
+    def _decide_now(
+        self,
+        events: list[Event],
+        now_ms: int | None,
+        known: dict[int, dict[int, VesselFacts]] | None = None,
+    ) -> list[tuple[Triaged, dict[int, VesselFacts]]]:
+        out: list[tuple[Triaged, dict[int, VesselFacts]]] = []
         cache: dict[int, VesselFacts] = {}
 
         def facts(m: int) -> VesselFacts:
@@ -135,16 +167,19 @@ class Triage:
                 f = cache[m] = self.facts(m, now_ms)
             return f
 
-        index = self.engine.index
         for ev in events:
-            v = facts(ev.mmsi)
-            if ev.other_mmsi is not None:
-                o = facts(ev.other_mmsi)
-                if o.risk > v.risk or (o.watchlisted and not v.watchlisted):
-                    v = o
-            here: list[tuple[str, str]] = []
-            if ev.zone is None and ev.lat is not None and ev.lon is not None:
-                here = [(z.id, str(z.kind)) for z in index.zones_at(ev.lon, ev.lat)]
-            decision = self.rules.decide(ev, v, here)
-            out.append(Triaged(ev, decision, situation_key(ev)))
+            given = (known or {}).get(id(ev), {})
+            used = {m: given.get(m) or facts(m) for m in (ev.mmsi, ev.other_mmsi) if m is not None}
+            out.append((self._decide_one(ev, used.__getitem__), used))
         return out
+
+    def _decide_one(self, ev: Event, facts: Callable[[int], VesselFacts]) -> Triaged:
+        v = facts(ev.mmsi)
+        if ev.other_mmsi is not None:
+            o = facts(ev.other_mmsi)
+            if o.risk > v.risk or (o.watchlisted and not v.watchlisted):
+                v = o
+        here: list[tuple[str, str]] = []
+        if ev.zone is None and ev.lat is not None and ev.lon is not None:
+            here = [(z.id, str(z.kind)) for z in self.engine.index.zones_at(ev.lon, ev.lat)]
+        return Triaged(ev, self.rules.decide(ev, v, here), situation_key(ev))

@@ -20,7 +20,6 @@ from ais_ingest.records import Batch
 from app.bus.shared_fusion import NO_PLACEMENTS, SharedFusion
 from app.bus.slice_exchange import (
     Exchange,
-    PartitionTriage,
     SharedEncounters,
     cross_encounters,
     facts_from_state,
@@ -44,6 +43,7 @@ class Slices:
         exchange: Exchange,
         layout: Layout,
         own: Callable[[int], bool],
+        rules: AlertRules,
     ) -> None:
         self.engine = engine
         self.shared = shared
@@ -52,6 +52,17 @@ class Slices:
         self.layout = layout
         self.partition = exchange.partition
         self.own = own
+        #: Decides each event at the engine step that emits it, as one process does.
+        self._triage = Triage(engine, rules).follow()
+
+    @property
+    def rules(self) -> AlertRules:
+        """The alert rules in force (a ``rules`` message changes them between messages)."""
+        return self._triage.rules
+
+    @rules.setter
+    def rules(self, rules: AlertRules) -> None:
+        self._triage.rules = rules
 
     @property
     def slice_ms(self) -> int:
@@ -135,20 +146,23 @@ class Slices:
         fusion.take([parts[j].get("fusion", NO_PLACEMENTS) for j in sorted(parts)], end,
                     flush=flush)  # fmt: skip
 
-    async def triage(self, events: list[Event], step: str, rules: AlertRules) -> list[Triaged]:
-        """Triage the events this partition publishes, with the facts of others' vessels."""
-        engine, own = self.engine, self.own
+    async def triage(self, events: list[Event], step: str) -> list[Triaged]:
+        """Triage the events this partition publishes, each as its engine step knew it.
+
+        An encounter across partitions is decided with the other vessel's facts at that step,
+        asked of its partition (which offers its own vessels' facts of the same event).
+        """
+        own, triage = self.own, self._triage
         cross = cross_encounters(events, own)
-        foreign: dict[int, VesselFacts] = {}
+        known: dict[int, dict[int, VesselFacts]] = {}
         if cross:
-            mine = Triage(engine, rules)
-            offer = {str(e.other_mmsi): facts_to_state(mine.facts(int(e.other_mmsi)))
+            offer = {repr(e.key()): facts_to_state(triage.facts_at_step(e, int(e.other_mmsi)))
                      for e in cross if e.other_mmsi is not None and own(e.other_mmsi)}  # fmt: skip
             want = sorted({int(e.other_mmsi) % self.layout.partitions
                            for e in cross if own(e.mmsi) and e.other_mmsi is not None})  # fmt: skip
             got = await self.exchange.swap("f", step, offer or None, want)
-            for j in want:
-                for m, f in got[j].items():
-                    foreign[int(m)] = facts_from_state(f)
-        published = [e for e in events if own(e.mmsi)]
-        return PartitionTriage(engine, rules, foreign).decide(published)
+            theirs = {k: facts_from_state(f) for j in want for k, f in got[j].items()}
+            for e in cross:
+                if own(e.mmsi) and e.other_mmsi is not None and repr(e.key()) in theirs:
+                    known[id(e)] = {int(e.other_mmsi): theirs[repr(e.key())]}
+        return triage.decide([e for e in events if own(e.mmsi)], known)

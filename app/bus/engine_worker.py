@@ -138,7 +138,8 @@ class PartitionWorker:
         shared = share(self.engine, self._own, got.blob)
         fusion = self.engine.contacts = SharedFusion.adopt(self.engine.contacts)
         self.fusion = fusion
-        self.slices = Slices(self.engine, shared, fusion, self.exchange, self.layout, self._own)
+        self.slices = Slices(self.engine, shared, fusion, self.exchange, self.layout, self._own,
+                             self.rules)  # fmt: skip
         self._snap_seq = self.stats.resumed_from = self.seq
         self._published = await self._last_published()
         name = self.layout.engine_consumer(self.partition)
@@ -219,7 +220,7 @@ class PartitionWorker:
         self.stats.first_at = self.stats.first_at or self.stats.last_at
         step = headers.get(messages.STEP, f"m{seq}")
         assert self.slices is not None
-        triaged = await self.slices.triage(events, step, self.rules) if events else []
+        triaged = await self.slices.triage(events, step) if events else []
         self.stats.events += len(triaged)
         touched = {m for e in events for m in (e.mmsi, e.other_mmsi) if m is not None}
         touched |= set(np.unique(batch.positions.mmsi).tolist())
@@ -279,6 +280,8 @@ class PartitionWorker:
             log.error("partition %d: rules in message %d skipped: %s", self.partition, seq, exc)
             self.stats.bad += 1
             return
+        if self.slices is not None:  # decisions at the engine's steps from this message on
+            self.slices.rules = self.rules
         self.stats.rule_changes += 1
         self.stats.rules_from_ms = engine.now_ms()
         log.info("partition %d: new alert rules from message %d", self.partition, seq)

@@ -49,7 +49,7 @@ from ais_ingest.records import Batch
 from app.bus import messages
 from app.bus.connect import RETRY_S
 from app.bus.subjects import Layout
-from geo.alert_rules import AlertRules, VesselFacts
+from geo.alert_rules import VesselFacts
 from geo.clock import ClockGuard, LastFix
 from geo.config import EngineConfig
 from geo.detectors.base import Describer, SliceContext
@@ -57,7 +57,6 @@ from geo.detectors.encounter import EncounterDetector, Points
 from geo.engine import Engine
 from geo.events import Event, EventKind
 from geo.tracker import Fleet
-from geo.triage import Triage
 
 log = logging.getLogger("app.bus.exchange")
 
@@ -241,18 +240,6 @@ def share(engine: Engine, own: Callable[[int], bool], snapshot: bytes | None) ->
         shared.load_state(json.loads(snapshot)["encounters"])
     engine.encounters = shared
     return shared
-
-
-class PartitionTriage(Triage):
-    """Triage with the facts of other partitions' vessels that an encounter needs."""
-
-    def __init__(self, engine: Engine, rules: AlertRules, foreign: dict[int, VesselFacts]) -> None:
-        super().__init__(engine, rules)
-        self.foreign = foreign
-
-    def facts(self, mmsi: int, now_ms: int | None = None) -> VesselFacts:
-        f = self.foreign.get(mmsi)
-        return f if f is not None else super().facts(mmsi, now_ms)
 
 
 def facts_to_state(f: VesselFacts) -> dict[str, Any]:

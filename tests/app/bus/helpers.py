@@ -31,7 +31,7 @@ from app.bus.subjects import Layout
 from app.settings import ServiceSettings
 from geo.contacts import Contact
 from geo.engine import Engine
-from geo.triage import Triage, Triaged
+from geo.triage import Triage
 from tests.app.api.conftest import EVERY_EVENT_RULES
 from tests.app.bus.scenarios import contacts
 
@@ -133,14 +133,8 @@ def _engine(path: Path, with_contacts: bool) -> Engine:
 
 @cache
 def one_process(path: Path, with_contacts: bool = False) -> Folded:
-    """Events of one engine over the whole feed (as `mare detect`): latest version per key."""
-    eng = _engine(path, with_contacts)
-    triage = Triage(eng, factory().rules)
-    latest: Folded = {}
-    for b in _decoded(path, 2048):
-        fold(latest, triage.decide(eng.process(b)))
-    fold(latest, triage.decide(eng.flush()))
-    return latest
+    """Events of one engine over the whole feed (as `mare serve`): latest version per key."""
+    return fold_states({0: list(one_process_versions(path, with_contacts))})
 
 
 @cache
@@ -151,11 +145,6 @@ def one_process_engine(path: Path, with_contacts: bool = False) -> Engine:
         eng.process(b)
     eng.flush()
     return eng
-
-
-def fold(latest: Folded, events: list[Triaged]) -> None:
-    for t in events:
-        latest[repr(t.event.key())] = triaged_to_state(t)
 
 
 def fold_states(by_partition: dict[int, list[State]]) -> Folded:
@@ -208,9 +197,13 @@ def expected(path: Path, partitions: int, with_contacts: bool = False) -> dict[i
 
 @cache
 def one_process_versions(path: Path, with_contacts: bool = False) -> tuple[State, ...]:
-    """Every event version one engine over the whole feed emits, triaged, in order."""
+    """Every event version one engine over the whole feed emits, triaged, in order.
+
+    Each is decided at the engine step that emitted it, as `mare serve` decides live: a
+    record message of the bus holds several steps, and its last must not decide the first.
+    """
     eng = _engine(path, with_contacts)
-    triage = Triage(eng, factory().rules)
+    triage = Triage(eng, factory().rules).follow()
     out: list[State] = []
     for b in _decoded(path, 2048):
         out += [triaged_to_state(t) for t in triage.decide(eng.process(b))]
