@@ -12,7 +12,7 @@ first alias present wins (the order says which of two candidates is the better o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "turn": ("turn", "rot", "rateofturn"),
     "msg_type": ("msgtype", "messagetype", "messageid", "msgid", "type"),
     "ais_class": ("aisclass", "transceiverclass", "typeofmobile", "class", "transponderclass"),
-    "source": ("source", "station", "receiver", "receiverid"),
+    # GFW's ``receiver_type`` (satellite or terrestrial) where no receiver is named: coverage
+    # is learnt per source, and a satellite's sparse passes must not set a shore's rates
+    "source": ("source", "station", "receiver", "receiverid", "receivertype"),
     "record": ("record",),
     # static and voyage data, carried on every row by most extracts
     "name": ("name", "vesselname", "shipname"),
@@ -77,11 +79,15 @@ def fold(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
-def match_columns(headers: Iterable[str]) -> dict[str, str]:
+def match_columns(
+    headers: Iterable[str], fits: Callable[[str, str], bool] | None = None
+) -> dict[str, str]:
     """Return Mare's field -> the table's header for every field the headers name.
 
     A header is used for one field only; fields are matched in `ALIASES` order, so ``type``
     (a message type in most tables) is not taken when a better ``msg_type`` column exists.
+    ``fits(field, header)``, where the values are at hand, turns away a header whose values
+    are not the field's: GFW's ``msgid`` is a message's UUID, its ``type`` the message type.
     """
     by_fold: dict[str, str] = {}
     for h in headers:
@@ -91,11 +97,34 @@ def match_columns(headers: Iterable[str]) -> dict[str, str]:
     for field, aliases in ALIASES.items():
         for alias in aliases:
             header = by_fold.get(alias)
-            if header is not None and header not in used:
-                out[field] = header
-                used.add(header)
-                break
+            if header is None or header in used or (fits is not None and not fits(field, header)):
+                continue
+            out[field] = header
+            used.add(header)
+            break
     return out
+
+
+#: A message type as tables write it: ``1``, ``18.0``, ``AIS.27`` (GFW), ``Type 5``.
+MESSAGE_TYPE = r"^\s*(?:[A-Za-z][A-Za-z .:_-]*?)?(\d{1,2})(?:\.0+)?\s*$"
+
+
+def message_types(column: pd.Series) -> pd.Series | None:
+    """Return a column's AIS message types (NaN where a row has none), or None if not one.
+
+    A column so named may hold something else: ship types (20-99, often headed ``type``) or
+    message identifiers (GFW's ``msgid``). Nine in ten of the values given must read as a
+    type from 1 to 27.
+    """
+    import pandas as pd  # only to read a table (`ais_ingest.table_sniff` must not load it)
+
+    text = column.astype("string")
+    given = pd.to_numeric(text.str.extract(MESSAGE_TYPE)[0], errors="coerce")
+    ok = (given >= 1) & (given <= 27)
+    present = int(text.notna().sum())
+    if present == 0 or int(ok.sum()) * 10 < present * 9:
+        return None
+    return given.where(ok)
 
 
 def missing_required(columns: dict[str, str]) -> list[str]:

@@ -68,7 +68,7 @@ def is_table(path: Path) -> bool:
     line = first_line(head)
     if not line or looks_nmea(line):
         return False
-    if line.startswith("{"):
+    if line.startswith(("{", "[")):  # JSON lines, or one JSON array of objects
         return True
     header = next(csv.reader([line], delimiter=delimiter(line)))
     columns = match_columns(header)

@@ -37,7 +37,7 @@ import pandas as pd
 from ais_ingest.errors import TableError
 from ais_ingest.mmsi import MmsiKind, classify_mmsi_array, kind_code
 from ais_ingest.records import POSITION_TYPES, STATIC_TYPES, Batch, PositionColumns
-from ais_ingest.table_columns import match_columns, missing_required, numeric
+from ais_ingest.table_columns import match_columns, message_types, missing_required, numeric
 from ais_ingest.table_layers import read_layer
 from ais_ingest.table_sniff import delimiter, first_line, is_layer, read_head
 from ais_ingest.table_statics import static_reports
@@ -46,6 +46,15 @@ from ais_ingest.table_times import NO_TIME, parse_times
 
 #: Message types of stations that are not vessels (base station, aid to navigation, ...).
 NOT_VESSEL_TYPES = frozenset({4, 11, 16, 17, 20, 21, 22, 23})
+
+
+def _columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Mare's field -> the frame's column, a message-type column only if its values are some."""
+
+    def fits(field: str, header: str) -> bool:
+        return field != "msg_type" or message_types(frame[header]) is not None
+
+    return match_columns(frame.columns.astype(str), fits)
 
 
 def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
@@ -72,7 +81,7 @@ def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
         stats.rows += len(bad)
         stats.skip("bad_row", len(bad), f"{path.name} line {bad[0][0]}: {bad[0][1]}")
     # All columns are read (``usecols`` would let rows of the wrong field count through).
-    columns = match_columns(frame.columns.astype(str))
+    columns = _columns(frame)
     frame = frame[list(columns.values())]
     return frame.rename(columns={v: k for k, v in columns.items()})
 
@@ -81,7 +90,7 @@ def _frame_layer(path: Path, stats: TableStats) -> pd.DataFrame:
     frame, pointless = read_layer(path)
     stats.rows += pointless
     stats.skip("bad_row", pointless, f"{path.name}: {pointless} features without a point")
-    columns = match_columns(frame.columns.astype(str))
+    columns = _columns(frame)
     columns.pop("lat", None)  # the geometry is the position
     columns.pop("lon", None)
     missing = [f for f in missing_required(columns) if f not in ("lat", "lon")]
@@ -92,28 +101,52 @@ def _frame_layer(path: Path, stats: TableStats) -> pd.DataFrame:
     return out.assign(lat=frame["_lat"].to_numpy(), lon=frame["_lon"].to_numpy())
 
 
-def _frame_jsonl(path: Path, stats: TableStats) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
+def _json_objects(path: Path, stats: TableStats) -> list[dict[str, Any]]:
+    """Return the objects of JSON lines, or of one JSON array (GFW's, web APIs' exports).
+
+    Anything else in either is a bad row, counted.
+    """
     with path.open("rb") as f:
         packed = f.read(2) == b"\x1f\x8b"
     opener = gzip.open if packed else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
-        for number, text in enumerate(f, start=1):
-            if not text.strip():
-                continue
+    rows: list[dict[str, Any]] = []
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace") as f:
+        if first_line(read_head(path)).startswith("["):
             try:
-                obj = json.loads(text)
-            except ValueError:
-                obj = None
+                items = json.load(f)
+            except ValueError as exc:
+                raise TableError(f"{path}: not a readable JSON array: {exc}") from None
+            if not isinstance(items, list):
+                raise TableError(f"{path}: a JSON document must be an array of objects")
+            lines: Iterator[tuple[int, Any, str]] = (
+                (n, item, "item") for n, item in enumerate(items, start=1)
+            )
+        else:
+            lines = ((n, _json_or_none(text), "line") for n, text in enumerate(f, start=1)
+                     if text.strip())  # fmt: skip
+        for number, obj, where in lines:
             if not isinstance(obj, dict):
                 stats.rows += 1
-                stats.skip("bad_row", 1, f"{path.name} line {number}: not a JSON object")
+                stats.skip("bad_row", 1, f"{path.name} {where} {number}: not a JSON object")
                 continue
             rows.append(obj)
-    columns = match_columns(dict.fromkeys(k for r in rows[:1000] for k in r))
+    return rows
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _frame_json(path: Path, stats: TableStats) -> pd.DataFrame:
+    rows = _json_objects(path, stats)
+    keys = list(dict.fromkeys(k for r in rows[:1000] for k in r))
+    columns = _columns(pd.DataFrame.from_records(rows[:1000], columns=keys))
     missing = missing_required(columns)
     if missing:
-        raise TableError(f"{path}: JSON lines need fields for {', '.join(missing)}")
+        raise TableError(f"{path}: JSON objects need fields for {', '.join(missing)}")
     frame = pd.DataFrame.from_records(rows, columns=list(columns.values()))
     return frame.rename(columns={v: k for k, v in columns.items()})
 
@@ -142,13 +175,11 @@ def _message_types(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
         out[air] = 9
         station = cls.str.contains("base|aton|aid", regex=True).fillna(False).to_numpy()
         out[station] = 4
-    if "msg_type" in frame:
-        digits = frame["msg_type"].astype("string").str.extract(r"(\d+)\s*$")[0]
-        given = pd.to_numeric(digits, errors="coerce").to_numpy(dtype=np.float64)
+    types = message_types(frame["msg_type"]) if "msg_type" in frame else None
+    if types is not None:  # `_columns` chose it for its values; a row without one keeps its guess
+        given = types.to_numpy(dtype=np.float64, na_value=np.nan)
         ok = np.isfinite(given)
-        # A column named ``type`` may hold ship types (20-99): then it says nothing of messages.
-        if ok.any() and given[ok].min() >= 1 and given[ok].max() <= 27:
-            out[ok] = given[ok].astype(np.int64)
+        out[ok] = given[ok].astype(np.int64)
     return out
 
 
@@ -215,8 +246,8 @@ def read_tables(paths: Sequence[Path]) -> Tables:
         head = read_head(path)
         if is_layer(path, head):
             frame = _frame_layer(path, stats)
-        elif first_line(head).startswith("{"):
-            frame = _frame_jsonl(path, stats)
+        elif first_line(head).startswith(("{", "[")):
+            frame = _frame_json(path, stats)
         else:
             frame = _frame_csv(path, stats)
         stats.rows += len(frame)

@@ -263,8 +263,9 @@ def detect(
     captures: Annotated[
         list[Path],
         typer.Argument(
-            help="NMEA captures, or decoded position tables (CSV or JSON lines: MarineCadastre, "
-            "DMA, GFW, `mare decode` output); plain or .gz."
+            help="NMEA captures, or decoded position tables (CSV, JSON lines or a JSON array: "
+            "MarineCadastre, DMA, GFW, `mare decode` output; or a GeoPackage, GeoJSON or "
+            "Shapefile point layer); plain or .gz."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Events as JSON lines (- for stdout).")],

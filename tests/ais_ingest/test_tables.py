@@ -168,6 +168,48 @@ def test_gfw_json_lines_gzipped(tmp_path: Path) -> None:
     assert [s.name for s in read.batch_statics] == ["VOLGA", "VOLGA"]
 
 
+def test_gfw_messages_as_one_json_array_msgid_is_no_message_type(tmp_path: Path) -> None:
+    # GFW's message schema as pipe-gaps' test data has it: one JSON array, numbers as text,
+    # ``msgid`` a UUID (these end in digits that read as message types 4, 5, 1 and 18) and
+    # ``type`` the message type; a satellite's long-range broadcasts (type 27) and a report
+    def message(uuid: str, t: float, kind: str, receiver: str) -> dict[str, object]:
+        return {"ssvid": "226013750", "msgid": uuid, "timestamp": t,
+                "lat": "44.556666666666665", "lon": "-0.24666666666666667", "course": "511.0",
+                "speed_knots": "0.0", "type": kind, "receiver_type": receiver}  # fmt: skip
+
+    items = [
+        message("295fa26f-cee9-1d86-8d28-d5ed96c32834", 1704412120.0, "AIS.27", "satellite"),
+        message("662f36fb-a643-3454-b774-bbf17319d665", 1704378820.0, "AIS.27", "satellite"),
+        message("5219f2bc-0184-8324-1d60-c5cc7d84ba01", 1704420758.0, "AIS.1", "terrestrial"),
+        message("48a89ffc-50a4-13d7-ffa9-9de88915ce18", 1704356136.0, "AIS.27", "satellite"),
+        "not a message",
+    ]
+    path = tmp_path / "messages.json"
+    path.write_text(json.dumps(items, indent=2))
+    assert is_table(path)
+    read = read_tables([path])
+    report = read.stats.report()
+    assert report["positions"] == 4
+    assert report["skipped"]["bad_row"] == 1
+    assert "messages.json item 5: not a JSON object" in report["first_skipped"]["bad_row"]
+    assert read.positions.msg_type.tolist() == [27, 27, 27, 1]
+    assert read.positions.source == ["satellite", "satellite", "satellite", "terrestrial"]
+    assert np.isnan(read.positions.course).all()  # 511: not available
+    assert read.positions.speed.tolist() == [0.0] * 4
+
+
+def test_a_type_column_of_ship_types_says_nothing_of_messages(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "mmsi,time,lat,lon,type\n"
+        "247000001,2024-01-01T00:00:00Z,40.0,12.0,70\n"
+        "247000002,2024-01-01T00:00:10Z,40.0,12.0,18\n"
+        "247000003,2024-01-01T00:00:20Z,40.0,12.0,30\n"
+    )
+    read = read_tables([path])
+    assert read.positions.msg_type.tolist() == [1, 1, 1]
+
+
 def test_bad_rows_are_counted_with_the_first_example_and_nothing_else_lost(
     tmp_path: Path,
 ) -> None:
