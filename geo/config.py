@@ -158,6 +158,11 @@ class EngineConfig:
     loiter_implied_min_s
         Without SOG, a speed is implied over 5 min at least: 200 m of position noise between
         two fixes 15 s apart is 26 kn (`geo.detectors.loitering`).
+    loiter_drift_slack_nm
+        A slow run's positions must agree with its SOG: a vessel under 2 kn cannot be further
+        from where the run began than 1.5 times 2 kn over the time since, plus this much
+        (position noise, two antennas). Further, the SOG is wrong (a transponder sending 0,
+        a table whose speeds were zeroed) and the run ends there.
     encounter_distance_m, encounter_speed_kn, encounter_min_s
         Global Fishing Watch: within 500 m, both under 2 kn, for at least 2 h; AI2 Skylight:
         within 250 m for over 30 min. A mothership handing over a boat off Libya takes tens of
@@ -310,6 +315,7 @@ class EngineConfig:
     loiter_speed_kn: float = 2.0
     loiter_min_s: float = 3600.0
     loiter_implied_min_s: float = 300.0
+    loiter_drift_slack_nm: float = 1.0
 
     encounter_distance_m: float = 500.0
     encounter_speed_kn: float = 2.0

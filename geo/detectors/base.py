@@ -100,6 +100,9 @@ def format_duration(seconds: float) -> str:
 
 
 _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+#: Beyond this a place names nothing: "4,951 nm NE of Tobruk" is no help to anyone reading an
+#: alert off Taiwan; an event there says where it is by its position alone.
+NEAR_MAX_NM = 250.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +131,8 @@ class PlaceIndex:
     def nearest(self, lon: float, lat: float) -> dict[str, object] | None:
         """Return ``{"name", "country", "distance_nm", "direction"}`` of the nearest place.
 
-        ``direction`` is where the point lies as seen from the place ("N" of Zuwara).
+        ``direction`` is where the point lies as seen from the place ("N" of Zuwara). None if
+        the nearest is further than `NEAR_MAX_NM`: places are a region's gazetteer.
         """
         if not self.places or not (math.isfinite(lon) and math.isfinite(lat)):
             return None
@@ -136,6 +140,8 @@ class PlaceIndex:
             self._lon, self._lat, np.full_like(self._lon, lon), np.full_like(self._lat, lat)
         )
         i = int(np.argmin(d))
+        if d[i] > NEAR_MAX_NM * 1852.0:
+            return None
         p = self.places[i]
         direction = _COMPASS[int(((bearing_deg(p.lon, p.lat, lon, lat) + 22.5) % 360.0) // 45.0)]
         return {

@@ -9,9 +9,12 @@ loitering into four. A SOG-less fix sooner than that after the vessel's *base* (
 so judged) keeps the state the vessel is in.
 
 An episode opens at the first slow fix at sea and is reported, as an open event, once it has
-lasted ``loiter_min_s``; the first fix that is fast, in a port or anchorage, or after an AIS
-gap closes it (an update with the same episode key). Episodes that
-end sooner are forgotten: one event per episode, never one per message.
+lasted ``loiter_min_s``; the first fix that is fast, in a port or anchorage, after an AIS
+gap, or where the vessel's reported position jumped to (``ctx.moved``: a position jump, or
+another transmitter of a shared MMSI now followed; the vessel did not drift there) closes it
+(an update with the same episode key). So does a fix further from where the run began than
+its SOG allows (`drifted_too_far`): the positions, not a SOG stuck at 0, say it is under
+way. Episodes that end sooner are forgotten: one event per episode, never one per message.
 
 Vessels that stay in the same state (cruising, or already loitering) are handled in numpy;
 Python runs only for the vessels whose state changes in a slice.
@@ -114,8 +117,9 @@ class LoiterDetector:
         cfg = self.cfg
         slow = slow_mask(ctx, cfg)
         running = self.in_run[ctx.slot]
+        moved = ctx.moved > 0 if len(ctx.moved) == len(ctx) else np.zeros(len(ctx), np.bool_)
         # fixes without SOG, and every fix of a vessel judged from its base, one by one
-        change = (slow != running) | ctx.gap | np.isnan(ctx.sog) | self.has_base[ctx.slot]
+        change = (slow != running) | ctx.gap | moved | np.isnan(ctx.sog) | self.has_base[ctx.slot]
         if running.any():
             since_by_slot = np.full(len(fleet), np.iinfo(np.int64).max, dtype=np.int64)
             for s, ep in self.runs.items():
@@ -138,22 +142,46 @@ class LoiterDetector:
         )
         for a, b in groups:
             for i in range(a, b):
-                self._step(ctx, i, self._slow(ctx, i, bool(slow[i])), describe, events, xyz[i])
+                jumped = bool(moved[i])
+                is_slow = self._slow(ctx, i, bool(slow[i]), jumped)
+                self._step(ctx, i, is_slow, jumped, describe, events, xyz[i])
         for i in np.flatnonzero(quiet).tolist():
-            self._extend(self.runs[int(ctx.slot[i])], ctx, i, xyz[i])
+            ep = self.runs[int(ctx.slot[i])]
+            if self.drifted_too_far(ep, ctx, i):
+                self._step(ctx, i, True, False, describe, events, xyz[i])
+            else:
+                self._extend(ep, ctx, i, xyz[i])
         return events
 
-    def _slow(self, ctx: SliceContext, i: int, by_prev: bool) -> bool:
-        """Whether fix ``i`` is slow: by its SOG, else by the speed implied since its base."""
+    def drifted_too_far(self, ep: Episode, ctx: SliceContext, i: int) -> bool:
+        """Whether fix ``i`` is further from the run's start than a slow vessel could be.
+
+        1.5 times the threshold speed over the time since the start, plus
+        ``loiter_drift_slack_nm``: currents and wind move a drifting vessel, never faster than
+        the speed that defines it as slow.
+        """
+        cfg = self.cfg
+        elapsed_s = (int(ctx.t[i]) - ep.since) / 1000.0
+        allowed_m = 1.5 * cfg.loiter_speed_kn * KNOT_MS * elapsed_s
+        allowed_m += cfg.loiter_drift_slack_nm * 1852.0
+        return distance_m(ep.lon0, ep.lat0, float(ctx.lon[i]), float(ctx.lat[i])) > allowed_m
+
+    def _slow(self, ctx: SliceContext, i: int, by_prev: bool, moved: bool) -> bool:
+        """Whether fix ``i`` is slow: by its SOG, else by the speed implied since its base.
+
+        A fix the position jumped to has no base: without SOG it is not slow until a fix far
+        enough after it says so.
+        """
         s = int(ctx.slot[i])
         t, lon, lat = int(ctx.t[i]), float(ctx.lon[i]), float(ctx.lat[i])
-        if not np.isnan(ctx.sog[i]) or ctx.prev_t[i] < 0 or ctx.supp[i]:
+        if not np.isnan(ctx.sog[i]) or ctx.prev_t[i] < 0 or ctx.supp[i] or moved:
             if s in self.base:
                 del self.base[s]
                 self.has_base[s] = False
             if np.isnan(ctx.sog[i]) and not ctx.supp[i]:  # a first fix: the base from now on
                 self.base[s] = (t, lon, lat)
                 self.has_base[s] = True
+                return by_prev and not moved
             return by_prev
         base = self.base.get(s)
         if base is None:  # the first fix without SOG: measured from the fix before it
@@ -180,13 +208,14 @@ class LoiterDetector:
         ctx: SliceContext,
         i: int,
         slow: bool,
+        moved: bool,
         describe: Callable[[float, float], Any],
         events: list[Event],
         v: list[float],
     ) -> None:
         s = int(ctx.slot[i])
         ep = self.runs.get(s)
-        if ep is not None and (ctx.gap[i] or not slow):
+        if ep is not None and (ctx.gap[i] or moved or not slow or self.drifted_too_far(ep, ctx, i)):
             self._close(s, ep, int(ctx.mmsi[i]), events)
             ep = None
         if not slow:

@@ -77,3 +77,20 @@ def test_a_vessel_without_sog_that_gets_under_way_ends_its_loitering() -> None:
     recs += _without_sog(track(247000005, 7210, 9000, 10, 33.5, 12.5, 10.0))
     (loiter,) = of_kind(run(recs), EventKind.LOITERING)
     assert loiter.end_ms is not None and ms(7200) <= loiter.end_ms <= ms(7200 + 600)
+
+
+def test_a_sog_stuck_at_zero_on_a_vessel_under_way_is_not_loitering() -> None:
+    # a transponder (or a table whose speeds were zeroed) says 0 kn while the positions move
+    # at 8 kn: the positions are what the vessel did
+    fields = PositionReport.__slots__
+    recs: list[Record] = [
+        PositionReport(**{**{f: getattr(r, f) for f in fields}, "speed": 0.0})
+        for r in track(247000003, 0, 4 * 3600, 120, 33.5, 12.5, 8.0, 45.0)
+        if isinstance(r, PositionReport)
+    ]
+    assert of_kind(run(recs), EventKind.LOITERING) == []
+    # and when it then stops for good, that is loitering, drifting no further than it may
+    recs += track(247000003, 4 * 3600 + 120, 7 * 3600, 120, 33.9, 12.9, 0.3, 45.0)
+    (loiter,) = of_kind(run(recs), EventKind.LOITERING)
+    assert loiter.start_ms >= ms(4 * 3600)
+    assert loiter.details["max_drift_nm"] < 1.5

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from geo import shipped
+from geo.detectors.base import PlaceIndex
 from geo.errors import PlacesFileError
 from geo.places import load_places
 
@@ -27,3 +28,9 @@ def test_a_bad_row_is_refused_naming_the_row(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_places_error(tmp_path: Path) -> None:
     with pytest.raises(PlacesFileError, match="nowhere.csv"):
         load_places(tmp_path / "nowhere.csv")
+
+
+def test_a_place_half_a_world_away_names_nothing() -> None:
+    index = PlaceIndex(load_places(shipped.PLACES_FILE))
+    assert index.nearest(12.1, 33.0) is not None  # off Zuwara
+    assert index.nearest(120.5, 24.3) is None  # off Taiwan: no central-Med place is "near"

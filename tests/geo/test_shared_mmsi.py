@@ -149,3 +149,21 @@ def test_a_jump_an_excursion_then_interleaving_are_one_episode() -> None:
     assert kinds(events) == {EventKind.POSITION_JUMP: 1}
     assert events[0].details["cause"] == "shared_mmsi"
     assert events[0].start_ms <= ms(0.25 * HOUR + 15)
+
+
+def test_two_moored_vessels_on_one_mmsi_loiter_apart_never_as_one() -> None:
+    """GFW gpsdio-segment's 416000000: boats 100 nm apart, SOG 0, heard in turns. The
+    detectors follow one track at a time; a switch to the other is not the vessel drifting
+    100 nm at 0 kn, so a slow run ends there and the other track's starts anew."""
+    hours = 24
+    a = track(V, 0, hours * HOUR, 600, 34.0, 13.0, 0.0, 0.0)
+    b = track(V, 300, hours * HOUR, 600, 35.6, 13.4, 0.0, 0.0)
+    recs = heard(a, [(0, 6), (12, 18)]) + heard(b, [(6, 12), (18, 24)])
+    events = run(recs + background(hours))
+    loiters = of_kind(events, EventKind.LOITERING)
+    assert loiters, "each track's slow hours are loitering"
+    assert all(e.details["max_drift_nm"] < 1.0 for e in loiters), [
+        (format_time(e.start_ms), e.details["max_drift_nm"]) for e in loiters
+    ]
+    (jump,) = of_kind(events, EventKind.POSITION_JUMP)
+    assert jump.details["cause"] == "shared_mmsi"
