@@ -20,13 +20,15 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   ``jump_return_window_s``, or away again after coming back): several transmitters share the
   MMSI. That is one ``position_jump`` episode (cause ``shared_mmsi``) per MMSI and period,
   listing every track seen (first and last fix, fixes) and, from the engine, the names; further
-  transmitters join it, and it stays open until only one track has been heard for
-  ``shared_quiet_s``. The jumps and excursions that were its first signs (the clone heard
-  while the vessel was not) are the same episode: a position_jump event of an MMSI within
-  ``alt_timeout_s`` of the last takes its start, its key (`Tracker._episode_start`). The detectors
-  follow one track at a time: the one followed before, until it falls silent
-  (``shared_switch_s``, or two of its report intervals) while another reports, then that one,
-  taken as it is (flagged ``moved``, no jump event: the episode already says why).
+  transmitters join it (while it is open a far fix is remembered as long as its tracks are,
+  and two consistent ones are a transmitter: one heard at two passes hours apart), and it
+  stays open until only one track has been heard for ``shared_quiet_s``. The jumps and
+  excursions that were its first signs (the clone heard while the vessel was not) are the
+  same episode: a position_jump event of an MMSI within ``alt_timeout_s`` of the last takes
+  its start, its key (`Tracker._episode_start`). The detectors follow one track at a time:
+  the one followed before, until it falls silent (``shared_switch_s``, or two of its report
+  intervals) while another reports, then that one, taken as it is (flagged ``moved``, no
+  jump event: the episode already says why).
 
 Timeouts are in event time and stretch with the vessel's own sampling when that is longer
 (`geo.silence_rule`: ``gap_sampling_k`` report intervals, 12 h on a feed as sparse as one report
@@ -446,15 +448,22 @@ class Tracker:
         alts = self.alt.get(s)
         if not alts:
             return
-        lone = self._timeout_ms(cfg.alt_timeout_s, typical)
+        # A far fix is a lone bad one unless the MMSI is known to be shared: then it is likelier
+        # one more transmitter, heard again at its next pass, and it is remembered as long
+        # as the episode's tracks are (members first, when there are too many).
+        lone = self._timeout_ms(cfg.alt_timeout_s, typical) if ep is None else quiet
         keep = [
             a for a in alts if fix.t - a.last.t <= (quiet if a.member and ep is not None else lone)
         ]
         for a in keep:
             if ep is None:
                 a.member = False
+        if len(keep) > cfg.max_tracks:
+            others = [a for a in keep if not a.member]
+            drop = others[: len(keep) - cfg.max_tracks]  # the oldest lone fixes go first
+            keep = [a for a in keep if not any(a is d for d in drop)][-cfg.max_tracks :]
         if keep:
-            self.alt[s] = keep[-cfg.max_tracks :]
+            self.alt[s] = keep
         else:
             del self.alt[s]
 
@@ -504,7 +513,7 @@ class Tracker:
             # Interleaved with the followed track, two fixes consistent with each other far off
             # are a second transmitter, as two are an excursion: a sparse feed (an extract, one
             # report in 30 or 60 min) may never show a clone's third fix.
-            shared_now = ep is None and alt.interleaved > 0 and alt.count >= cfg.excursion_fixes
+            shared_now = alt.interleaved > 0 and alt.count >= cfg.excursion_fixes
             if alt.count < cfg.track_confirm_fixes and not shared_now:
                 return False, primary, n_fixes
             if ep is not None:  # one more transmitter on a shared MMSI, or one heard again

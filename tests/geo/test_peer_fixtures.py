@@ -6,6 +6,10 @@ vessels, 441910000 and 563418000, alongside in the Mozambique Channel on 2015-03
 way a satellite feed sees them (bursts of reports, holes of an hour or two, and eight hours in
 which neither is heard). GFW's test expects one encounter of the pair, 07:40 to 20:10 (its raw
 encounters merged, on a 10-minute grid). Positions only: no speed or course, class A.
+
+`tests/data/peers/gfw_segment_416000000.csv` is GFW's segmenter's (gpsdio-segment, Apache-2.0)
+real track of MMSI 416000000, a number several Taiwanese vessels transmit, read as `mare detect`
+reads a table: the segmenter splits it per vessel; Mare must make it one shared-MMSI episode.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import csv
 from pathlib import Path
 
 from ais_ingest.records import PositionReport, Record
-from geo.events import EventKind, Severity, parse_time
-from tests.geo.engine_scenarios import of_kind, run
+from ais_ingest.tables import read_tables
+from geo.events import Event, EventKind, Severity, parse_time
+from tests.geo.engine_scenarios import final, make_engine, of_kind, run
 
-DATA = Path(__file__).parents[1] / "data" / "peers" / "gfw_encounter_real_series.csv"
+PEERS = Path(__file__).parents[1] / "data" / "peers"
+DATA = PEERS / "gfw_encounter_real_series.csv"
 PAIR = (441910000, 563418000)
 #: GFW's expected merged encounter (``_get_merged_expected``: 1426750800 to 1426795800).
 GFW_START = parse_time("2015-03-19T07:40:00Z")
@@ -68,3 +74,27 @@ def test_gfw_real_series_raises_no_going_dark_alert() -> None:
     gaps = of_kind(run(records()), EventKind.AIS_GAP)
     assert [g for g in gaps if g.severity in (Severity.MEDIUM, Severity.HIGH)] == []
     assert all(g.end_ms is None or g.end_ms - g.start_ms < 3 * 3600_000 for g in gaps)
+
+
+def detect_table(path: Path) -> list[Event]:
+    """The final events of a table read as `mare detect` reads it (no zones)."""
+    eng = make_engine((), None, None)
+    out: list[Event] = []
+    for batch in read_tables([path]).batches():
+        out += eng.process(batch)
+    return final(out + eng.flush())
+
+
+def test_gfw_shared_mmsi_416000000_is_one_episode_listing_its_transmitters() -> None:
+    events = detect_table(PEERS / "gfw_segment_416000000.csv")
+    (ep,) = of_kind(events, EventKind.POSITION_JUMP)
+    d = ep.details
+    assert d["cause"] == "shared_mmsi"
+    firsts = {(round(t["first"]["lat"]), round(t["first"]["lon"])) for t in d["tracks"]}
+    # Kaohsiung, Taichung and the Indian Ocean (heard twice, 93 min apart)
+    assert {(23, 120), (24, 120), (-10, 61)} <= firsts
+    assert of_kind(events, EventKind.IDENTITY_CHANGE) == []
+    # speeds are zeroed in every row: a slow run never spans transmitters or a passage
+    for loiter in of_kind(events, EventKind.LOITERING):
+        hours = (loiter.end_ms or parse_time(loiter.details["ongoing_until"])) - loiter.start_ms
+        assert loiter.details["max_drift_nm"] <= 1.5 * 2.0 * hours / 3_600_000 + 1.0

@@ -167,3 +167,21 @@ def test_two_moored_vessels_on_one_mmsi_loiter_apart_never_as_one() -> None:
     ]
     (jump,) = of_kind(events, EventKind.POSITION_JUMP)
     assert jump.details["cause"] == "shared_mmsi"
+
+
+def test_a_third_transmitter_heard_twice_an_hour_and_a_half_apart_joins_the_episode() -> None:
+    """GFW gpsdio-segment's 416000000 again: while two boats off Taiwan share the number, it is
+    heard twice in the Indian Ocean, 93 min apart. Two consistent fixes far off are a
+    transmitter (as they are an excursion); the episode lists it."""
+    hours = 8
+    a = track(V, 0, hours * HOUR, 300, 22.56, 120.31, 0.0, 0.0)
+    b = track(V, 150, hours * HOUR, 420, 24.29, 120.52, 0.0, 0.0)
+    c = [
+        pos(5 * HOUR + 2697, V, -9.774, 61.374, 0.0, 0.0),
+        pos(7 * HOUR + 1112, V, -9.755, 61.339, 0.0, 0.0),
+    ]
+    events = run(a + b + c + background(hours))
+    (ep,) = of_kind(events, EventKind.POSITION_JUMP)
+    assert ep.details["cause"] == "shared_mmsi"
+    lats = sorted(round(t["first"]["lat"]) for t in ep.details["tracks"])
+    assert lats == [-10, 23, 24]
