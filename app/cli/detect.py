@@ -111,9 +111,10 @@ def _summary(
     for kind in sorted(by_kind):
         table.add_row(kind, f"{by_kind[kind]:,}", f"{open_kind[kind]:,}", f"{alerted[kind]:,}")
     rate = records / seconds if seconds > 0 else 0.0
+    n = len(events)
     table.caption = (
-        f"{len(events):,} events from {lines:,} lines / {records:,} records in {seconds:.2f} s"
-        f" ({rate:,.0f} records/s)"
+        f"{n:,} event{'' if n == 1 else 's'} from {lines:,} lines / {records:,} records in "
+        f"{seconds:.2f} s ({rate:,.0f} records/s)"
     )
     return table
 
