@@ -16,11 +16,17 @@ from typing import Any
 AHEAD_MIN_BYTES = 4 << 20
 
 
+def can_fork_ahead() -> bool:
+    """Return whether a child can work beside this process: two cores, and ``fork``.
+
+    The child inherits what is imported and built, and imports nothing.
+    """
+    return (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
+
+
 def worth_ahead(captures: Sequence[Path]) -> bool:
-    """Return whether a second process pays: two cores, fork, captures of `AHEAD_MIN_BYTES`."""
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    return sum(p.stat().st_size for p in captures) >= AHEAD_MIN_BYTES
+    """Return whether a second process pays: `can_fork_ahead`, captures of `AHEAD_MIN_BYTES`."""
+    return can_fork_ahead() and sum(p.stat().st_size for p in captures) >= AHEAD_MIN_BYTES
 
 
 def put_while_parent_lives(queue: Any, message: object, parent: int) -> bool:

@@ -28,7 +28,6 @@ import pickle
 import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from queue import Empty
 from typing import Any
 
 from ais_ingest.decoder import Decoder
@@ -37,14 +36,18 @@ from ais_ingest.records import Batch
 from ais_ingest.sources import SourceSpec, merge_chunks
 from ais_ingest.stats import IngestStats
 from ais_ingest.stream import decode_stream
-from app.cli.child_queue import put_while_parent_lives
+from app.cli.child_queue import (
+    AHEAD_MIN_BYTES,
+    can_fork_ahead,
+    close_child_side,
+    end_child,
+    get_from_child,
+    put_while_parent_lives,
+)
 
 #: Batches the child may hold decoded before the parent takes them (memory stays bounded: a
 #: file batch of 100k lines is ~5 MB pickled).
 AHEAD_BATCHES = 2
-#: Captures smaller than this are decoded in process: forking and feeding a child costs more
-#: than it saves (the same threshold as `mare detect`'s child).
-AHEAD_MIN_BYTES = 4 << 20
 
 
 def worth_ahead(specs: Sequence[SourceSpec]) -> bool:
@@ -54,7 +57,7 @@ def worth_ahead(specs: Sequence[SourceSpec]) -> bool:
     their input, not on the CPU. Two cores and ``fork`` are needed (the child inherits the
     decoder and imports nothing).
     """
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if not can_fork_ahead():
         return False
     if not specs or any(s.kind != "file" or s.speed for s in specs):
         return False
@@ -100,16 +103,9 @@ class AheadDecoding:
         """Yield the child's batches in order; raise its error as it was raised there."""
         while True:
             try:
-                kind, item, stats = self._queue.get(timeout=1.0)
-            except Empty:
-                if self._child.exitcode is None:
-                    continue
-                try:  # it may have exited right after its last item
-                    kind, item, stats = self._queue.get(timeout=1.0)
-                except Empty:
-                    raise IngestError(
-                        f"the decoding process ended ({self._child.exitcode})"
-                    ) from None
+                kind, item, stats = get_from_child(self._queue, self._child, "decoding")
+            except OSError as exc:  # it ended without a word: said as ingest says errors
+                raise IngestError(str(exc)) from None
             if stats is not None:
                 self.decoder.stats = stats
             if kind == "error":
@@ -121,10 +117,7 @@ class AheadDecoding:
 
     def close(self) -> None:
         """Stop the child if it still runs and release the queue."""
-        if self._child.is_alive():
-            self._child.terminate()
-            self._child.join()
-        self._queue.close()
+        end_child(self._child, self._queue)
 
 
 @dataclass(frozen=True)
@@ -154,11 +147,7 @@ def _child(queue: Any, job: _Job) -> None:
         message = ("error", _sendable(exc), _counters(job.decoder))
         put_while_parent_lives(queue, message, job.parent)
     finally:
-        queue.close()
-        if os.getppid() == job.parent:
-            queue.join_thread()
-        else:
-            queue.cancel_join_thread()
+        close_child_side(queue, job.parent)
 
 
 async def _decode(queue: Any, job: _Job) -> None:
