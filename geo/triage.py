@@ -134,23 +134,20 @@ class Triage:
         """
         made, self._at_step = self._at_step, {}
         known = known or {}
-        out: list[Triaged | None] = []
-        todo: list[Event] = []
-        for ev in events:
+
+        def at_step(ev: Event) -> Triaged | None:
             got = made.get(id(ev))
             if got is None or got[0].event is not ev:
-                out.append(None)
-                todo.append(ev)
-            elif id(ev) in known:
-                step_facts = got[1]
-                facts = {**step_facts, **known[id(ev)]}
-                out.append(self._decide_one(ev, facts.__getitem__))
-            else:
-                out.append(got[0])
-        if todo:
-            fresh = iter(self._decide_now(todo, None, known))
-            out = [t if t is not None else next(fresh)[0] for t in out]
-        return [t for t in out if t is not None]
+                return None
+            if id(ev) in known:
+                return self._decide_one(ev, {**got[1], **known[id(ev)]}.__getitem__)
+            return got[0]
+
+        decided = {id(ev): t for ev in events if (t := at_step(ev)) is not None}
+        todo = [ev for ev in events if id(ev) not in decided]
+        for t, _ in self._decide_now(todo, None, known):
+            decided[id(t.event)] = t
+        return [decided[id(ev)] for ev in events]
 
     def _decide_now(
         self,
