@@ -23,7 +23,6 @@ and not a duplicate, whether or not it then decodes; fragments that never make a
 
 from __future__ import annotations
 
-import gzip
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, islice
@@ -61,6 +60,7 @@ from ais_ingest.framing import (
     tag_info_of,
 )
 from ais_ingest.lineframe import TagParser, checksums_ok, frame_lines
+from ais_ingest.packed import open_packed
 from ais_ingest.records import (
     POSITION_COLUMNS,
     Batch,
@@ -646,7 +646,7 @@ class Decoder:
 
 
 def read_lines(path: str | Path) -> Iterator[str]:
-    """Yield the lines of a capture (plain or .gz), without line endings, CRLF or LF."""
+    """Yield the lines of a capture (plain or packed), without line endings, CRLF or LF."""
     for chunk in read_chunks(path, 8192):
         yield from chunk
 
@@ -659,14 +659,13 @@ def read_chunks(path: str | Path, size: int, *, block: int = READ_BLOCK) -> Iter
     """Yield a capture's lines in lists of ``size`` (the last one shorter), without endings.
 
     The same lines as reading the file as ASCII text with universal newlines (CR, LF, CRLF;
-    a byte that is not ASCII becomes U+FFFD), but split a block at a time in C: line by line
+    a byte that is not ASCII becomes U+FFFD) of the unpacked capture (`open_packed`: gzip,
+    bzip2, xz, Zstandard, a zip of one file), but split a block at a time in C: line by line
     through a text file costs about a third of a microsecond a line, a tenth of decoding it.
     """
-    p = Path(path)
-    opener = gzip.open if p.suffix == ".gz" else open
     lines: list[str] = []
     start = 0
-    with opener(p, "rb") as fh:
+    with open_packed(path) as fh:
         rest: list[bytes] = []
         while data := fh.read(block):
             # The last line end that cannot be the CR of a CRLF split across two blocks.

@@ -15,3 +15,11 @@ class SourceError(IngestError):
 
 class TableError(IngestError):
     """A decoded table (CSV, JSON lines) that cannot be read as positions: a column is missing."""
+
+
+class PackingError(SourceError, OSError):
+    """A packed file that cannot be unpacked as one capture (a zip of several files, damaged).
+
+    An `OSError` too, as a file that cannot be opened is: every reader that says "cannot read"
+    for one says it for this (the forked decoding children send their OSErrors to the parent).
+    """

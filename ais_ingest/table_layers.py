@@ -16,14 +16,17 @@ import numpy as np
 import pandas as pd
 
 from ais_ingest.errors import TableError
+from ais_ingest.packed import zipped_layer
 
 
 def read_layer(path: Path) -> tuple[pd.DataFrame, int]:
     """Return a layer's attributes with ``lat`` and ``lon`` columns, and rows without a point."""
     import pyogrio  # GDAL: loaded only for a layer
 
+    # A zipped layer (how Shapefiles are handed round) is read inside the zip, whatever its name.
+    source = zipped_layer(path) or path
     try:
-        gdf = pyogrio.read_dataframe(path)
+        gdf = pyogrio.read_dataframe(source)
     except Exception as exc:  # noqa: BLE001 - GDAL's errors are many; each is one message here
         raise TableError(f"{path}: not a readable GIS layer: {exc}") from None
     geoms = gdf.geometry

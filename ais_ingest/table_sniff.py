@@ -7,10 +7,10 @@ must cost nothing when the input is NMEA, so pandas and GDAL are loaded only to 
 from __future__ import annotations
 
 import csv
-import gzip
 from pathlib import Path
 
 from ais_ingest.errors import TableError
+from ais_ingest.packed import open_packed, zipped_layer
 from ais_ingest.table_columns import match_columns, missing_required
 
 #: Bytes read to tell a table from an NMEA capture.
@@ -21,12 +21,9 @@ GEOPACKAGE_MAGIC = b"SQLite format 3\x00"
 
 
 def read_head(path: Path) -> str:
-    """Return the file's first `SNIFF_BYTES`, unzipped, as text (a spreadsheet's BOM dropped)."""
-    with path.open("rb") as f:
+    """Return the file's first `SNIFF_BYTES`, unpacked, as text (a spreadsheet's BOM dropped)."""
+    with open_packed(path) as f:
         raw = f.read(SNIFF_BYTES)
-    if raw[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as g:
-            raw = g.read(SNIFF_BYTES)
     return raw.decode("utf-8-sig", errors="replace")
 
 
@@ -49,7 +46,10 @@ def delimiter(text: str) -> str:
 
 
 def is_layer(path: Path, head: str) -> bool:
-    """Return True for a GeoPackage, a GeoJSON (collection or sequence) or a known GIS suffix."""
+    """Return True for a GeoPackage, a GeoJSON (collection or sequence) or a known GIS suffix.
+
+    ``head`` is unpacked: a zipped layer (`zipped_layer`) is told before it is read.
+    """
     if path.suffix.lower() in LAYER_SUFFIXES or head.startswith(GEOPACKAGE_MAGIC.decode()):
         return True
     start = head.lstrip()[:4096]
@@ -62,6 +62,8 @@ def is_table(path: Path) -> bool:
     A CSV whose header names at least two of Mare's fields but not all four required ones is a
     table that cannot be read: `TableError` says which columns are missing.
     """
+    if zipped_layer(path) is not None:
+        return True
     head = read_head(path)
     if is_layer(path, head):
         return True

@@ -21,14 +21,14 @@ they change for the vessel. Only a length and a width (no antenna offsets) are k
 
 from __future__ import annotations
 
-import gzip
+import io
 import json
 import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,7 @@ import pandas as pd
 
 from ais_ingest.errors import TableError
 from ais_ingest.mmsi import MmsiKind, classify_mmsi_array, kind_code
+from ais_ingest.packed import open_packed, zipped_layer
 from ais_ingest.records import POSITION_TYPES, STATIC_TYPES, Batch, PositionColumns
 from ais_ingest.table_columns import match_columns, message_types, missing_required, numeric
 from ais_ingest.table_layers import read_layer
@@ -64,7 +65,7 @@ def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
             frame = pd.read_csv(
-                path,
+                packed := open_packed(path),
                 sep=sep,
                 dtype=str,
                 keep_default_na=False,
@@ -75,6 +76,8 @@ def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
             )
         except (pd.errors.ParserError, UnicodeError) as exc:
             raise TableError(f"{path}: not a readable table: {exc}") from None
+        finally:
+            packed.close()
     # The C parser says each row of the wrong field count in one warning: "Skipping line N: ..."
     bad = [m for w in caught for m in re.findall(r"Skipping line (\d+): ([^\n]*)", str(w.message))]
     if bad:
@@ -106,11 +109,9 @@ def _json_objects(path: Path, stats: TableStats) -> list[dict[str, Any]]:
 
     Anything else in either is a bad row, counted.
     """
-    with path.open("rb") as f:
-        packed = f.read(2) == b"\x1f\x8b"
-    opener = gzip.open if packed else open
     rows: list[dict[str, Any]] = []
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace") as f:
+    packed = cast("IO[bytes]", open_packed(path))
+    with io.TextIOWrapper(packed, encoding="utf-8-sig", errors="replace") as f:
         if first_line(read_head(path)).startswith("["):
             try:
                 items = json.load(f)
@@ -243,8 +244,8 @@ def read_tables(paths: Sequence[Path]) -> Tables:
     stats = TableStats()
     frames: list[pd.DataFrame] = []
     for path in paths:
-        head = read_head(path)
-        if is_layer(path, head):
+        head = "" if (zipped := zipped_layer(path) is not None) else read_head(path)
+        if zipped or is_layer(path, head):
             frame = _frame_layer(path, stats)
         elif first_line(head).startswith(("{", "[")):
             frame = _frame_json(path, stats)

@@ -20,7 +20,7 @@ from ais_ingest.sources.base import LineSource, RawChunk, ReplayChunk, SourceSta
 from ais_ingest.sources.eventtime import line_event_time
 from ais_ingest.sources.lines import MAX_LINE, LineSplitter
 from ais_ingest.sources.pacing import Pacer
-from ais_ingest.sources.reading import READ_ERRORS, ChunkReader, open_capture, run_blocking
+from ais_ingest.sources.reading import ChunkReader, open_capture, run_blocking
 from ais_ingest.sources.spec import SourceSpec
 
 
@@ -109,7 +109,7 @@ class FileSource(LineSource):
             try:
                 async for item in stream_lines(reader, splitter, self.stats, pacer, mtime):
                     yield item
-            except READ_ERRORS as exc:
+            except OSError as exc:  # damaged packed data too (`open_packed`)
                 raise SourceError(
                     f"cannot read {path}: {exc} (after line {self.stats.lines - done})"
                 ) from exc

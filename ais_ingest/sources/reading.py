@@ -8,15 +8,13 @@ is closed only then, never under a running read.
 from __future__ import annotations
 
 import asyncio
-import bz2
-import gzip
-import lzma
 import os
 import threading
-import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
+
+from ais_ingest.packed import open_packed
 
 T = TypeVar("T")
 
@@ -26,26 +24,17 @@ CHUNK = 256 * 1024
 #: Reads from pipes return what is there; this only bounds one read.
 READ_SIZE_PIPE = 65536
 
-#: What a damaged capture raises while being read (gzip's BadGzipFile is an OSError).
-READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 
 class ByteStream(Protocol):
-    """What a capture is read through: plain, gzip, bzip2 and xz files all fit."""
+    """What a capture is read through: every packing `open_packed` unpacks fits."""
 
     def read1(self, size: int = -1, /) -> bytes: ...
 
     def close(self) -> None: ...
-
-
-_MAGIC: tuple[tuple[bytes, Callable[[str], ByteStream]], ...] = (
-    (b"\x1f\x8b", lambda path: gzip.GzipFile(path, "rb")),
-    (b"BZh", bz2.BZ2File),
-    (b"\xfd7zXZ\x00", lzma.LZMAFile),
-)
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -71,18 +60,11 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 def open_capture(path: str) -> ByteStream:
-    """Open a capture for reading bytes, decompressing gzip, bzip2 or xz told by magic bytes.
+    """Open a capture for reading bytes however it is packed (`open_packed`).
 
-    The content decides, not the name: captures get renamed, and ``.gz`` files that are not
-    compressed exist. Blocking; call it through :func:`run_blocking`.
+    Blocking; call it through :func:`run_blocking`. Closed by `ChunkReader.close`.
     """
-    with open(path, "rb") as probe:
-        head = probe.read(6)
-    for magic, opener in _MAGIC:
-        if head.startswith(magic):
-            # Opened by name, so that closing the decompressor closes the file too.
-            return opener(path)
-    return open(path, "rb")  # noqa: SIM115 - closed by ChunkReader.close
+    return cast(ByteStream, open_packed(path))
 
 
 async def run_blocking(func: Callable[[], T]) -> T:
@@ -112,7 +94,7 @@ class ChunkReader:
                     break
                 parts.append(data)
                 got += len(data)
-        except READ_ERRORS as exc:
+        except OSError as exc:  # damaged packed data too (`open_packed`)
             if not parts:
                 raise
             self._error = exc

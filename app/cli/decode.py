@@ -28,7 +28,10 @@ from app.cli.timing import CaptureClock, mostly_untimed, untimed, untimed_messag
 
 @cli.command()
 def decode(
-    captures: Annotated[list[Path], typer.Argument(help="Capture files, plain or .gz.")],
+    captures: Annotated[
+        list[Path],
+        typer.Argument(help="Capture files: plain, gzip, bzip2, xz, zstd or a zip of one."),
+    ],
     fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or none.")] = "jsonl",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write records here, not stdout.")

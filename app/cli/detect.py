@@ -266,7 +266,7 @@ def detect(
         typer.Argument(
             help="NMEA captures, or decoded position tables (CSV, JSON lines or a JSON array: "
             "MarineCadastre, DMA, GFW, `mare decode` output; or a GeoPackage, GeoJSON or "
-            "Shapefile point layer); plain or .gz."
+            "Shapefile point layer, zipped or not); plain, gzip, bzip2, xz, zstd or a zip of one."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Events as JSON lines (- for stdout).")],

@@ -82,7 +82,7 @@ def test_a_truncated_capture_is_the_same_error_ahead(
     data = gzip.compress(build_capture(copies=1))
     broken.write_bytes(data[: len(data) // 2])
     for ahead in (False, True):
-        with pytest.raises(EOFError):
+        with pytest.raises(OSError, match="broken.nmea.gz: damaged packed data"):
             _decode([broken], ahead=ahead)
     monkeypatch.setattr(child_queue, "AHEAD_MIN_BYTES", 0)
     result = CliRunner().invoke(cli, ["decode", "--format", "none", str(broken)])

@@ -9,13 +9,17 @@ NMEA run's events, byte for byte where the table carries all the NMEA says.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import lzma
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from backports.zstd import compress as zstd_compress
 
 MARE = str(Path(sys.executable).with_name("mare"))
 
@@ -174,3 +178,80 @@ def test_gfw_s_encounter_fixture_read_as_it_is_published(tmp_path: Path) -> None
     # not one broken wherever two such fixes imply 27 to 146 kn
     loitering = sorted(r["mmsi"] for r in rows if r["kind"] == "loitering")
     assert loitering == [441910000, 563418000]
+
+
+def test_packed_tables_and_captures_give_the_plain_files_events(sim: dict[str, Path]) -> None:
+    """MarineCadastre ships a zip of one CSV (to 2023) and Zstandard CSV (2024 on), the DMA a
+    zip, receivers rotate logs to xz: each gives what the unpacked file gives, by content."""
+    d = sim["dir"]
+    plain_table = d / "plain.events"
+    assert _mare("detect", sim["csv"], "--out", plain_table).returncode == 0
+    packed = {
+        "AIS_2022_06_01.zip": _zip_of(sim["csv"].read_bytes(), "AIS_2022_06_01.csv"),
+        "ais-2024-01-01.csv.zst": zstd_compress(sim["csv"].read_bytes()),
+        "capture.zip": _zip_of(sim["nmea"].read_bytes(), "logs/capture.nmea"),
+        "capture.log": lzma.compress(sim["nmea"].read_bytes()),  # renamed: no suffix tells
+    }
+    for name, body in packed.items():
+        (d / name).write_bytes(body)
+        out = d / f"{name}.events"
+        run = _mare("detect", d / name, "--out", out)
+        assert run.returncode == 0, run.stderr
+        want = plain_table if "AIS" in name or "ais" in name else sim["events"]
+        assert _episodes(out) == _episodes(want), name
+    run = _mare("decode", d / "capture.log", "--format", "csv", "--out", d / "from_xz.csv")
+    assert run.returncode == 0, run.stderr
+    assert (d / "from_xz.csv").read_bytes() == sim["csv"].read_bytes()
+
+
+def test_a_zip_of_several_files_or_a_damaged_one_is_refused_by_name(tmp_path: Path) -> None:
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as z:
+        z.writestr("a.nmea", "!AIVDM\n")
+        z.writestr("b.nmea", "!AIVDM\n")
+    cut = tmp_path / "cut.zst"
+    rows = "".join(f"2470{i:05d},2024-01-01T00:00:00Z,36.{i},12.0\n" for i in range(20_000))
+    packed = zstd_compress(("mmsi,time,lat,lon\n" + rows).encode())
+    cut.write_bytes(packed[: len(packed) // 2])  # a copy interrupted
+    for command in (["detect", "--out", tmp_path / "e"], ["decode", "--format", "none"]):
+        run = _mare(*command, two)
+        assert run.returncode == 2, run.stderr
+        assert "two.zip: a zip of 2 files (a.nmea, b.nmea)" in " ".join(run.stderr.split())
+        run = _mare(*command, cut)
+        assert run.returncode == 2, run.stderr
+        assert "cut.zst: damaged packed data" in " ".join(run.stderr.split())
+        assert "Traceback" not in run.stderr
+
+
+def test_a_zipped_shapefile_is_read_as_its_layer(tmp_path: Path) -> None:
+    """How GIS layers are handed round: the Shapefile's parts in a zip, in a folder."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    layer = gpd.GeoDataFrame(
+        {
+            "mmsi": [247000001] * 4,
+            "time": [f"2024-01-01T00:{m:02d}:00Z" for m in (0, 20, 40, 59)],
+            "sog": [0.5] * 4,
+        },
+        geometry=[Point(12.0 + i * 1e-4, 36.0) for i in range(4)],
+        crs="EPSG:4326",
+    )
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    layer.to_file(shp / "fixes.shp")
+    packed = tmp_path / "fixes_shapefile.zip"
+    with zipfile.ZipFile(packed, "w") as z:
+        for part in shp.iterdir():
+            z.write(part, f"fixes/{part.name}")
+    out = tmp_path / "e.jsonl"
+    run = _mare("detect", packed, "--out", out, "--stats", tmp_path / "s.json")
+    assert run.returncode == 0, run.stderr
+    assert "from 4 lines / 4 records" in " ".join(run.stderr.split()), run.stderr
+
+
+def _zip_of(body: bytes, name: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, body)
+    return buf.getvalue()
