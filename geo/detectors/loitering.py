@@ -243,7 +243,9 @@ class LoiterDetector:
     def _event(self, ep: Episode, mmsi: int, end: int | None) -> Event:
         dur = ((end if end is not None else ep.last) - ep.since) / 1000.0
         lon, lat = ep.where()
-        where = ", ".join(ep.zones or []) or "open sea"
+        # Outside every zone nothing here says where the vessel is: "open sea" was said of
+        # vessels moored in ports the shipped coast does not cover (a US extract's harbour).
+        where = f" in {', '.join(ep.zones)}" if ep.zones else ""
         details: dict[str, Any] = {
             "duration_s": round(dur, 1),
             "duration": format_duration(dur),
@@ -253,7 +255,7 @@ class LoiterDetector:
             "zones": ep.zones or [],
             "near": ep.near,
             "summary": (
-                f"slow (< {self.cfg.loiter_speed_kn:g} kn) for {format_duration(dur)} in {where}"
+                f"slow (< {self.cfg.loiter_speed_kn:g} kn) for {format_duration(dur)}{where}"
             ),
         }
         if end is None:

@@ -16,6 +16,8 @@ def test_slow_vessel_at_sea_for_more_than_an_hour_loiters_once() -> None:
     # the version written at the end is the state there, not the one at the threshold
     assert loiter[0].details["duration"] == "2 h"
     assert loiter[0].details["ongoing_until"] == "2026-05-28T22:26:40Z"
+    # outside every zone nothing says where it is: not "open sea" (it may be a port abroad)
+    assert loiter[0].details["summary"] == "slow (< 2 kn) for 2 h (ongoing)"
 
 
 def test_loitering_closes_when_the_vessel_gets_under_way() -> None:
