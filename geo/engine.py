@@ -293,6 +293,11 @@ class Engine:
         cm, pos_sid, sta_sid = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
         sids = sorted(set(np.unique(pos_sid).tolist()) | set(sta_sid))
         pre = self._prepare(batch, membership) if n else None
+        # Each slice's static reports, grouped in one pass: a table's batch spans hundreds of
+        # slices, and a scan of all its statics per slice was most of `mare detect` on one.
+        by_slice: dict[int, list[StaticReport]] = {}
+        for rep, s in zip(batch.statics, sta_sid, strict=True):
+            by_slice.setdefault(s, []).append(rep)
         for sid in sids:
             if self.slice is not None and sid > self.slice:
                 events += self._step(self._close(sid), (self.slice + 1) * self._slice_ms)
@@ -300,10 +305,7 @@ class Engine:
                 self.slice = sid
             a = int(np.searchsorted(pos_sid, sid, "left"))
             b = int(np.searchsorted(pos_sid, sid, "right"))
-            statics = sorted(
-                (r for r, s in zip(batch.statics, sta_sid, strict=True) if s == sid),
-                key=lambda r: r.time_ms,
-            )
+            statics = sorted(by_slice.get(sid, ()), key=lambda r: r.time_ms)
             part = self._part(batch, pre, a, b, statics)
             reached = [int(cm[b - 1])] if b > a else []
             reached += [r.time_ms for r in statics[-1:]]
