@@ -46,6 +46,11 @@ StatsOpt = Annotated[
 ]
 
 
+def counted(n: int, noun: str) -> str:
+    """Return ``n`` with its noun, plural unless one: "1 vessel", "2,000 vessels"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def fail(message: str) -> typer.Exit:
     """Print one clear error line and return the exit to raise (status 2), never a traceback."""
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)

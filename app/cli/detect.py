@@ -33,7 +33,14 @@ from ais_ingest.table_stats import TableStats
 from app.cli import cli
 from app.cli.ahead import decode_chunks
 from app.cli.child_queue import worth_ahead
-from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
+from app.cli.console import (
+    counted,
+    decoder_from_settings,
+    err,
+    fail,
+    file_progress,
+    warn_line,
+)
 from app.cli.tables import run_tables, split_inputs
 from app.cli.timing import CaptureClock, mostly_untimed, parse_span, untimed, untimed_message
 from geo import shipped
@@ -113,7 +120,7 @@ def _summary(
     rate = records / seconds if seconds > 0 else 0.0
     n = len(events)
     table.caption = (
-        f"{n:,} event{'' if n == 1 else 's'} from {lines:,} lines / {records:,} records in "
+        f"{counted(n, 'event')} from {lines:,} lines / {records:,} records in "
         f"{seconds:.2f} s ({rate:,.0f} records/s)"
     )
     return table

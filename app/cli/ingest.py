@@ -25,6 +25,7 @@ from app import defaults
 from app.cli import cli
 from app.cli.console import (
     StatsOpt,
+    counted,
     decoder_from_settings,
     err,
     fail,
@@ -111,8 +112,8 @@ def ingest(
         warn_line(untimed)
     if store is not None:
         err.print(
-            f"stored {stored.positions:,} positions of {len(stored.vessels):,} vessels "
-            f"in {store.where}"
+            f"stored {counted(stored.positions, 'position')} of "
+            f"{counted(len(stored.vessels), 'vessel')} in {store.where}"
         )
     write_stats(stats_file, dec.stats)
     if error is not None:
@@ -162,7 +163,10 @@ def _ingest_tables(tables: list[Path], store: Store | None, stats_file: Path | N
     if (skipped := stats.warning()) is not None:
         warn_line(skipped)
     if store is not None:
-        err.print(f"stored {positions:,} positions of {vessels:,} vessels in {store.where}")
+        err.print(
+            f"stored {counted(positions, 'position')} of {counted(vessels, 'vessel')} "
+            f"in {store.where}"
+        )
     if stats_file is not None:
         stats_file.write_text(json.dumps({"tables": stats.report()}, indent=2) + "\n")
 

@@ -49,3 +49,9 @@ def test_tables_and_captures_go_to_separate_runs(configured: Store, tmp_path: Pa
     result = CliRunner().invoke(cli, ["ingest", str(table), TAGGED])
     assert result.exit_code == 2
     assert "in a run of their own" in result.output
+
+
+def test_one_vessel_is_said_as_one(configured: Store, tmp_path: Path) -> None:
+    table = tmp_path / "one.csv"
+    table.write_text("mmsi,time,lat,lon\n247000001,2024-01-01T00:00:00Z,36.0,12.0\n")
+    assert "stored 1 position of 1 vessel in" in " ".join(_run("ingest", str(table)).split())
