@@ -11,6 +11,7 @@ columns. Times are event times in integer milliseconds since the Unix epoch, UTC
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -144,6 +145,11 @@ class PositionReport:
                 out[f.name] = getattr(self, f.name)
         out["ais_class"] = self.ais_class.value
         return out
+
+
+#: An IMO number as providers and lists write it: MarineCadastre ``IMO9739666``, sanctions lists
+#: ``IMO 9739666`` or ``IMO: 9739666``; the prefix is dropped before the number is read.
+IMO_PREFIX = re.compile(r"^\s*IMO[\s:#.-]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

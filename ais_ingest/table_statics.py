@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ais_ingest.records import StaticReport
+from ais_ingest.records import IMO_PREFIX, StaticReport
 from ais_ingest.table_columns import SHIP_TYPE_WORDS, STATIC_FIELDS, fold, numeric
 
 #: Class A's static report interval (ITU-R M.1371: every 6 minutes).
@@ -36,7 +36,10 @@ def _static_frame(rows: pd.DataFrame) -> pd.DataFrame:
         col = rows[name].astype("string").str.strip() if name in rows else None
         out[name] = col.where(col != "") if col is not None else pd.NA
     for name in _INTS:
-        num = numeric(rows[name]) if name in rows else None
+        column = rows[name] if name in rows else None
+        if column is not None and name == "imo" and column.dtype.kind not in "biuf":
+            column = column.astype("string").str.replace(IMO_PREFIX, "", regex=True)
+        num = numeric(column) if column is not None else None
         out[name] = num.where(num > 0) if num is not None else np.nan
     if "length" in rows and "to_bow" not in rows:
         out["to_bow"] = numeric(rows["length"]).where(lambda v: v > 0)

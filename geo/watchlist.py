@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ais_ingest.records import IMO_PREFIX
 from geo.errors import GeoError
 from geo.names import callsign_key, name_key
 
@@ -109,13 +110,14 @@ class Watchlist:
         return [out[k] for k in sorted(out)]
 
 
-def _int_field(raw: str, what: str, line: int) -> int | None:
+def _int_field(raw: str, what: str, line: int, prefix: re.Pattern[str] | None = None) -> int | None:
     raw = raw.strip()
-    if not raw:
+    digits = prefix.sub("", raw) if prefix is not None else raw
+    if not digits:
         return None
-    if not raw.isdigit():
+    if not digits.isdigit():
         raise WatchlistError(f"watchlist line {line}: {what} {raw!r} is not a number")
-    return int(raw)
+    return int(digits)
 
 
 def parse_watchlist(text: str) -> Watchlist:
@@ -140,7 +142,7 @@ def parse_watchlist(text: str) -> Watchlist:
         mmsi = _int_field(row[0], "mmsi", n)
         if mmsi is not None and not 0 < mmsi <= 999_999_999:
             raise WatchlistError(f"watchlist line {n}: mmsi {mmsi} is not nine digits")
-        imo = _int_field(row[1], "imo", n)
+        imo = _int_field(row[1], "imo", n, IMO_PREFIX)
         name, callsign = normalise_text(row[2]), normalise_text(row[3])
         if mmsi is None and imo is None and name is None and callsign is None:
             raise WatchlistError(f"watchlist line {n}: no mmsi, imo, name or callsign")

@@ -112,7 +112,7 @@ def test_marinecadastre_rows_become_positions_and_one_static_per_change(tmp_path
     assert (s.name, s.callsign, s.imo, s.ship_type, s.length, s.beam, s.draught) == (
         "SEA STAR",
         "WXY1",
-        None,  # "IMO9000001" is not a number; the name still counts
+        9000001,  # MarineCadastre writes "IMO9000001"
         70,
         120,
         20,

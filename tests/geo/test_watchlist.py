@@ -20,6 +20,15 @@ def test_parse_normalises_names_and_callsigns() -> None:
     assert wl.match(mmsi=642123456)[0][0].line == 2
 
 
+def test_an_imo_number_is_read_as_lists_write_it() -> None:
+    """Sanctions lists write ``IMO 9123456``, MarineCadastre ``IMO9123456``."""
+    for written in ("IMO 9123456", "IMO9123456", "imo: 9123456", " 9123456 "):
+        wl = parse_watchlist(f"mmsi,imo,name,callsign,note\n,{written},,,\n")
+        assert wl.match(imo=9123456)[0][1] == "imo", written
+    with pytest.raises(WatchlistError, match="imo 'IMO 91234X6' is not a number"):
+        parse_watchlist("mmsi,imo,name,callsign,note\n,IMO 91234X6,,,\n")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
