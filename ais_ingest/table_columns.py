@@ -74,6 +74,19 @@ SHIP_TYPE_WORDS: dict[str, int] = {
 }  # fmt: skip
 
 
+#: Navigational status written as words (the DMA's extracts, folded) -> ITU-R M.1371's code.
+NAV_STATUS_WORDS: dict[str, int] = {
+    "underwayusingengine": 0, "atanchor": 1, "notundercommand": 2,
+    "restrictedmanoeuverability": 3, "restrictedmanoeuvrability": 3,
+    "restrictedmaneuverability": 3, "constrainedbyherdraught": 4, "moored": 5, "aground": 6,
+    "engagedinfishing": 7, "underwaysailing": 8, "reservedforfutureamendmenthsc": 9,
+    "reservedforfutureamendmentwig": 10, "powerdrivenvesseltowingastern": 11,
+    "powerdrivenvesselpushingaheadortowingalongside": 12, "reservedforfutureuse": 13,
+    "aissart": 14, "aissartisactive": 14, "unknownvalue": 15, "unknown": 15, "notdefined": 15,
+    "undefined": 15,
+}  # fmt: skip
+
+
 def fold(name: str) -> str:
     """Return a header as lower-case letters and digits: ``# Timestamp`` -> ``timestamp``."""
     return re.sub(r"[^0-9a-z]", "", name.lower())
@@ -130,6 +143,18 @@ def message_types(column: pd.Series) -> pd.Series | None:
 def missing_required(columns: dict[str, str]) -> list[str]:
     """Return the required fields a table's columns lack, in `REQUIRED` order."""
     return [f for f in REQUIRED if f not in columns]
+
+
+def coded(column: pd.Series, words: dict[str, int]) -> pd.Series:
+    """Return a column of codes written as numbers or as words (``words``: folded -> code)."""
+    import pandas as pd  # only to read a table
+
+    numbers = numeric(column)
+    if column.dtype.kind in "biuf":
+        return numbers
+    named = column.astype("string").map(lambda v: words.get(fold(v)), na_action="ignore")
+    out = numbers.where(numbers.notna(), pd.to_numeric(named, errors="coerce"))
+    return pd.Series(out.to_numpy(dtype="float64", na_value=float("nan")), index=column.index)
 
 
 def numeric(column: pd.Series) -> pd.Series:

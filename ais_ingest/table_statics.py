@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ais_ingest.records import IMO_PREFIX, StaticReport
-from ais_ingest.table_columns import SHIP_TYPE_WORDS, STATIC_FIELDS, fold, numeric
+from ais_ingest.table_columns import SHIP_TYPE_WORDS, STATIC_FIELDS, coded, numeric
 
 #: Class A's static report interval (ITU-R M.1371: every 6 minutes).
 REPEAT_MS = 360_000
@@ -23,9 +23,7 @@ _INTS = ("imo", "to_bow", "to_stern", "to_port", "to_starboard")
 
 
 def _ship_types(column: pd.Series) -> pd.Series:
-    numbers = numeric(column)
-    words = column.astype("string").map(lambda v: SHIP_TYPE_WORDS.get(fold(v)), na_action="ignore")
-    out = numbers.where(numbers.notna(), pd.to_numeric(words, errors="coerce"))
+    out = coded(column, SHIP_TYPE_WORDS)
     return out.where((out >= 0) & (out <= 255))
 
 

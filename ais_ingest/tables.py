@@ -38,7 +38,14 @@ from ais_ingest.errors import TableError
 from ais_ingest.mmsi import MmsiKind, classify_mmsi_array, kind_code
 from ais_ingest.packed import open_packed, zipped_layer
 from ais_ingest.records import POSITION_TYPES, STATIC_TYPES, Batch, PositionColumns
-from ais_ingest.table_columns import match_columns, message_types, missing_required, numeric
+from ais_ingest.table_columns import (
+    NAV_STATUS_WORDS,
+    coded,
+    match_columns,
+    message_types,
+    missing_required,
+    numeric,
+)
 from ais_ingest.table_layers import read_layer
 from ais_ingest.table_sniff import delimiter, first_line, is_layer, read_head
 from ais_ingest.table_statics import static_reports
@@ -205,7 +212,12 @@ def _positions(frame: pd.DataFrame, times: npt.NDArray[np.int64]) -> PositionCol
     speed[(speed < 0) | (speed >= 102.3)] = np.nan
     course[(course < 0) | (course >= 360)] = np.nan
     cols.speed, cols.course = speed.astype(np.float32), course.astype(np.float32)
-    heading, status = _numbers(frame, "heading"), _numbers(frame, "status")
+    heading = _numbers(frame, "heading")
+    status = (
+        np.array(coded(frame["status"], NAV_STATUS_WORDS), dtype=np.float64)
+        if "status" in frame
+        else np.full(n, np.nan)
+    )
     cols.heading = np.where((heading >= 0) & (heading < 360), heading, -1).astype(np.int16)
     cols.status = np.where((status >= 0) & (status <= 15), status, -1).astype(np.int8)
     turn = _numbers(frame, "turn")

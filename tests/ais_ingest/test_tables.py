@@ -144,6 +144,8 @@ def test_dma_rows_day_first_words_and_stations(tmp_path: Path) -> None:
         10,
         "ESBJERG",
     )
+    # the status in words, as the DMA writes it: a vessel under way, not one of unknown status
+    assert read.positions.status.tolist() == [0, 0]
     report = read.stats.report()
     assert report["skipped"]["not_a_vessel"] == 1
     assert "row 2" in report["first_skipped"]["not_a_vessel"]
@@ -307,3 +309,13 @@ def test_a_european_spreadsheet_export_bom_semicolons_decimal_commas(tmp_path: P
     pos = read_tables([path]).positions
     assert pos.lat.tolist() == [40.5, 40.501] and pos.lon.tolist() == [12.25, 12.25]
     assert [pos.report(i).speed for i in range(2)] == [3.2, 3.2]
+
+
+def test_navigational_status_in_the_words_providers_write() -> None:
+    from ais_ingest.table_columns import NAV_STATUS_WORDS, coded
+
+    written = pd.Series(["At anchor", "Moored", "Engaged in fishing", "5", "Unknown value",
+                         "Restricted manoeuverability", "no such status", None])  # fmt: skip
+    got = coded(written, NAV_STATUS_WORDS).tolist()
+    assert got[:6] == [1, 5, 7, 5, 15, 3]
+    assert all(v != v for v in got[6:])  # NaN: not a status
