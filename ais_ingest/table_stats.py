@@ -14,11 +14,17 @@ SNIFF_BYTES = 16384
 
 @dataclass
 class TableStats:
-    """Rows read and what became of them; ``rows == positions + statics_only + skipped``."""
+    """Rows read and what became of them.
+
+    ``rows == positions + statics_only + duplicates + skipped``. A duplicate is a position row
+    the table repeats exactly (GFW's tables carry a message heard by two receivers twice): it
+    is the same fix, not lost data, so it is counted but not warned of.
+    """
 
     rows: int = 0
     positions: int = 0
     statics_only: int = 0
+    duplicates: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     #: reason -> "file row N: text" of its first skipped row
     first: dict[str, str] = field(default_factory=dict)
@@ -34,6 +40,7 @@ class TableStats:
             "rows": self.rows,
             "positions": self.positions,
             "statics_only": self.statics_only,
+            "duplicates": self.duplicates,
             "skipped": {r: self.skipped.get(r, 0) for r in SKIP_REASONS},
             "first_skipped": dict(self.first),
         }

@@ -236,6 +236,11 @@ class Tables:
     batch_statics: list[Any]
     stats: TableStats
 
+    def times(self) -> npt.NDArray[np.int64]:
+        """Every record's event time (positions, then static reports)."""
+        statics = np.array([s.time_ms for s in self.batch_statics], dtype=np.int64)
+        return np.concatenate([self.positions.time_ms.astype(np.int64), statics])
+
     def batches(self, size: int = 50_000) -> Iterator[Batch]:
         """Yield batches of ``size`` positions with the static records of their time range."""
         pos, statics = self.positions, self.batch_statics
@@ -292,6 +297,10 @@ def read_tables(paths: Sequence[Path]) -> Tables:
     stats.statics_only = int(static_only.sum())
     statics = static_reports(rows)
     fixes = rows.loc[~static_only]
+    same = [c for c in ("mmsi", "_time", "lat", "lon", "speed", "course", "heading") if c in fixes]
+    repeated = fixes.duplicated(subset=same).to_numpy()
+    stats.duplicates = int(repeated.sum())
+    fixes = fixes.loc[~repeated]
     stats.positions = len(fixes)
     positions = _positions(fixes, fixes["_time"].to_numpy(dtype=np.int64))
     return Tables(positions, statics, stats)

@@ -44,6 +44,13 @@ Records without a position
     say nothing of where a vessel went: ahead of the feed's bound they are neither held nor
     witnesses, and are counted as what they are, ``no_position`` (`no_position`), not as a
     corrupt time. Within the bound they pass, and the engine counts them the same way.
+A whole capture known beforehand (batch mode)
+    A table is read whole and sorted by time before the engine sees a row, so its own times
+    say what is plausible (`vouched_end`): a corrupt clock shows as a few records far beyond
+    all the rest, a sparse capture as steps like the others. Every record up to the time the
+    capture vouches for is in step (`trust_until`); the rules above judge only what lies
+    beyond it. A satellite pass hours after a terrestrial track, or a vessel heard again in
+    port four days after its last fix, is the capture's own data, not a clock far ahead.
 Static reports
     are never held alone: within the feed's bound they pass; ahead of it they travel with a
     held run they agree with (released or dropped with it), otherwise they are dropped.
@@ -63,6 +70,7 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
 from geo.config import KNOT_MS, EngineConfig
@@ -70,6 +78,37 @@ from geo.detectors.base import distance_m
 
 #: A vessel's last accepted fix as the engine knows it: (time ms, lon, lat, speed kn or NaN).
 LastFix = Callable[[int], tuple[int, float, float, float] | None]
+
+
+#: A capture's tail beyond its vouched end holds less than this share of its records.
+OUTLIER_TAIL_SHARE = 0.05
+#: ... and the silence before it is longer than all the capture before it and than this.
+OUTLIER_MIN_GAP_MS = 3_600_000
+
+
+def vouched_end(times: npt.NDArray[np.int64]) -> int | None:
+    """Return the latest time a whole capture's own times vouch for, or None if it has none.
+
+    ``times`` are every record's time (any order). A tail of the capture is taken for a corrupt
+    clock only if it holds under `OUTLIER_TAIL_SHARE` of the records and the silence before it
+    is longer than the whole capture before it and than `OUTLIER_MIN_GAP_MS`: ten records
+    stamped 2035 in a day's extract. A tail that is a good share of the capture, or that comes
+    after a silence shorter than the capture so far, is data (a vessel's next satellite pass,
+    its return after days in port): the capture's last time is vouched for. The largest such
+    outlier tail decides.
+    """
+    n = len(times)
+    if not n:
+        return None
+    t = np.sort(np.asarray(times, dtype=np.int64))
+    k = np.arange(max(1, int(np.ceil(n * (1 - OUTLIER_TAIL_SHARE)))), n)  # tails t[k:]
+    if len(k):
+        gap = t[k] - t[k - 1]
+        before = t[k - 1] - t[0]
+        outlier = (gap > before) & (gap > OUTLIER_MIN_GAP_MS)
+        if outlier.any():
+            return int(t[k[np.argmax(outlier)] - 1])
+    return int(t[-1])
 
 
 class ClockGuard:
@@ -85,6 +124,7 @@ class ClockGuard:
         self.no_position = 0  # records without a position set aside ahead of the bound
         self.jumps = 0
         self._released_statics: list[StaticReport] = []  # of a run let through in this call
+        self.trusted_until: int | None = None  # records up to this time are in step (batch)
 
     # -- the rules -----------------------------------------------------------------------------
 
@@ -99,6 +139,18 @@ class ClockGuard:
     def bound(self) -> int:
         """How far (ms) ahead of the clock a record may be and still be in step with the feed."""
         return max(self._tau, self.pace())
+
+    def trust_until(self, time_ms: int | None) -> None:
+        """Take records up to ``time_ms`` as in step: the whole capture vouches for them.
+
+        Batch mode only (`vouched_end` of a capture read whole); a live feed has no end.
+        """
+        self.trusted_until = time_ms
+
+    def _in_step(self, t: int, clock: int) -> bool:
+        return t <= clock + self.bound() or (
+            self.trusted_until is not None and t <= self.trusted_until
+        )
 
     def _explains(self, times: list[int], clock: int) -> bool:
         """Whether a held run's own records justify its lead over ``clock``."""
@@ -143,9 +195,13 @@ class ClockGuard:
         t = pos.time_ms
         start = 0
         if not len(self.held):
-            # Rows up to the first one beyond five minutes are in step whatever the pace.
+            # Rows up to the first one beyond five minutes are in step whatever the pace, and
+            # so are rows the whole capture vouches for.
             before = np.maximum.accumulate(np.r_[np.int64(clock), t[:-1]])
-            beyond = np.flatnonzero(t > before + self._tau)
+            ahead = t > before + self._tau
+            if self.trusted_until is not None:
+                ahead &= t > self.trusted_until
+            beyond = np.flatnonzero(ahead)
             start = int(beyond[0]) if len(beyond) else len(t)
             if start:
                 cm = np.maximum.accumulate(np.r_[np.int64(clock), t[:start]])
@@ -167,10 +223,11 @@ class ClockGuard:
         run: list[int] = list(range(h))
         for i in range(h + start, len(t)):
             ti = t[i]
-            if not placed[i] and ti > clock + self.bound():
+            in_step = self._in_step(ti, clock)
+            if not placed[i] and not in_step:
                 self.no_position += 1  # ahead, and no position to judge or to vouch for it
                 continue
-            if ti <= clock + self.bound():
+            if in_step:
                 order.append(i)
                 if ti > clock:
                     clock = ti
@@ -219,7 +276,7 @@ class ClockGuard:
         released, self._released_statics = self._released_statics, []
         if clock is None or not statics:
             return statics, released
-        limit = clock + self.bound()
+        limit = max(clock + self.bound(), self.trusted_until or clock)
         if all(r.time_ms <= limit for r in statics):
             return statics, released
         keep: list[StaticReport] = []

@@ -44,9 +44,12 @@ def run_tables(
 ) -> TableStats:
     """Feed the tables' records to the engine in time order; ``add`` takes each step's events."""
     from ais_ingest.tables import read_tables  # pandas: only when there are tables
+    from geo.clock import vouched_end
 
     task = progress.add_task("reading tables", total=None) if progress else None
     read = read_tables(tables)
+    # A table is read whole: its own times say which are plausible (`geo.clock.vouched_end`).
+    engine.clock.trust_until(vouched_end(read.times()))
     if progress is not None and task is not None:
         progress.update(task, description="detecting", total=len(read.positions) or 1)
     for batch in read.batches():

@@ -3,9 +3,11 @@ time stamps far ahead move nothing, whatever the batch sizes."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ais_ingest.records import Batch, Record
+from geo.clock import vouched_end
 from geo.engine import Engine
 from geo.events import Event, EventKind
 from tests.geo.engine_scenarios import (
@@ -209,3 +211,60 @@ def test_a_record_without_a_position_days_ahead_is_counted_as_no_position(
     unused = eng.record_counts()["unused"]
     assert unused["future_time"] == 0 and unused["no_position"] == 1
     assert [e for e in events if e.kind is EventKind.AIS_GAP] == []
+
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+
+def _times(*spans: tuple[int, int, int]) -> np.ndarray:
+    """Times (ms) of records ``(start ms, count, step ms)`` per span."""
+    return np.concatenate([start + step * np.arange(n) for start, n, step in spans])
+
+
+@pytest.mark.parametrize(
+    ("times", "end"),
+    [
+        # a day's extract, then ten records stamped ten years on: a corrupt clock
+        (_times((0, 2000, 43_000), (3650 * DAY_MS, 10, 1000)), 1999 * 43_000),
+        # a lone record nine days after a day of 1,000: not vouched for either
+        (_times((0, 1000, 86_000), (10 * DAY_MS, 1, 1)), 999 * 86_000),
+        # GFW 710001751: 5 fixes one day, 11 on the fourth day after (in port): the capture
+        (_times((0, 5, 60_000), (4 * DAY_MS, 11, 110_000)), 4 * DAY_MS + 10 * 110_000),
+        # GFW 412588888: five days of a track, then a satellite pass 5 h 18 min after
+        (
+            _times((0, 160, 45 * 60_000), (160 * 45 * 60_000 + 5 * HOUR_MS, 7, 5000)),
+            160 * 45 * 60_000 + 5 * HOUR_MS + 6 * 5000,
+        ),  # fmt: skip
+        # two fixes an hour apart; one record
+        (_times((0, 1, 1), (HOUR_MS, 1, 1)), HOUR_MS),
+        (_times((5, 1, 1)), 5),
+    ],
+)
+def test_a_whole_capture_vouches_for_its_times_but_a_corrupt_tail(
+    times: np.ndarray, end: int
+) -> None:
+    assert vouched_end(times) == end
+    assert vouched_end(times[::-1].copy()) == end  # any order
+    assert vouched_end(np.zeros(0, dtype=np.int64)) is None
+
+
+def test_a_vessel_heard_again_after_days_in_a_table_keeps_its_fixes() -> None:
+    """Batch mode over a capture read whole: nothing of a sparse vessel's return is dropped,
+    and a corrupt tail still is."""
+    back = [*track(247000001, 0, 600, 60, 36.0, 12.0, 0.0),  # in port, then heard days later
+            *track(247000001, 4 * 86_400, 4 * 86_400 + 960, 120, 36.0, 12.0, 0.0)]  # fmt: skip
+    for trusted in (False, True):
+        eng = make_engine((), None, None)
+        if trusted:
+            eng.clock.trust_until(vouched_end(np.array([r.time_ms for r in back])))
+        eng.process(Batch.from_records(back))
+        eng.flush()
+        used = eng.record_counts()["unused"]["future_time"]
+        assert used == (0 if trusted else 9), trusted  # GFW 710001751's return: 9 fixes
+    corrupt = [*busy_hour(), *forged(3650 * 86_400.0, 3)]
+    eng = make_engine((), None, None)
+    eng.clock.trust_until(vouched_end(np.array([r.time_ms for r in corrupt])))
+    eng.process(Batch.from_records(corrupt))
+    eng.flush()
+    assert eng.record_counts()["unused"]["future_time"] == 3

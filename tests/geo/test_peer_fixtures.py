@@ -18,8 +18,9 @@ import csv
 from pathlib import Path
 
 from ais_ingest.records import PositionReport, Record
-from ais_ingest.tables import read_tables
-from geo.events import Event, EventKind, Severity, parse_time
+from app.cli.tables import run_tables
+from geo.engine import Engine
+from geo.events import Event, EventKind, Severity, format_time, parse_time
 from tests.geo.engine_scenarios import final, make_engine, of_kind, run
 
 PEERS = Path(__file__).parents[1] / "data" / "peers"
@@ -76,13 +77,12 @@ def test_gfw_real_series_raises_no_going_dark_alert() -> None:
     assert all(g.end_ms is None or g.end_ms - g.start_ms < 3 * 3600_000 for g in gaps)
 
 
-def detect_table(path: Path) -> list[Event]:
+def detect_table(path: Path, engine: Engine | None = None) -> list[Event]:
     """The final events of a table read as `mare detect` reads it (no zones)."""
-    eng = make_engine((), None, None)
+    eng = engine or make_engine((), None, None)
     out: list[Event] = []
-    for batch in read_tables([path]).batches():
-        out += eng.process(batch)
-    return final(out + eng.flush())
+    run_tables([path], eng, out.extend)
+    return final(out)
 
 
 def test_gfw_shared_mmsi_416000000_is_one_episode_listing_its_transmitters() -> None:
@@ -98,3 +98,27 @@ def test_gfw_shared_mmsi_416000000_is_one_episode_listing_its_transmitters() -> 
     for loiter in of_kind(events, EventKind.LOITERING):
         hours = (loiter.end_ms or parse_time(loiter.details["ongoing_until"])) - loiter.start_ms
         assert loiter.details["max_drift_nm"] <= 1.5 * 2.0 * hours / 3_600_000 + 1.0
+
+
+def test_gfw_vessel_heard_again_in_port_days_later_keeps_its_fixes() -> None:
+    """gpsdio-segment's regr_710001751 (REBELO XXII): one fix on 01-23, then a segment in port on
+    01-27. The return was dropped as "stamped far ahead" (9 fixes in 19 min, where the guard
+    wanted 10, and a boat in port moves too little to vouch for its time)."""
+    eng = make_engine((), None, None)
+    events = detect_table(PEERS / "gfw_segment_regr_710001751.jsonl", eng)
+    counts = eng.record_counts()
+    assert counts["unused"]["future_time"] == 0 and counts["unused"]["same_time"] == 0
+    (gap,) = of_kind(events, EventKind.AIS_GAP)
+    # the return ends the silence: it is a fix of the track, not a record set aside
+    assert gap.end_ms is not None and format_time(gap.end_ms) == "2021-01-27T08:43:27Z"
+
+
+def test_gfw_shared_mmsi_412588888_keeps_the_satellite_pass_after_the_track() -> None:
+    """regr_412588888: HONGDA8 in Douala and GUIHEYU33168 off Zhejiang on one MMSI; GFW's
+    data ends with a satellite pass over Douala 5 h 18 min after the Chinese track's last fix."""
+    eng = make_engine((), None, None)
+    events = detect_table(PEERS / "gfw_segment_regr_412588888.jsonl", eng)
+    assert eng.record_counts()["unused"]["future_time"] == 0
+    (ep,) = of_kind(events, EventKind.POSITION_JUMP)
+    assert ep.details["cause"] == "shared_mmsi"
+    assert {n["name"] for n in ep.details["names"]} >= {"HONGDA8", "GUIHEYU33168"}
