@@ -147,14 +147,17 @@ def missing_required(columns: dict[str, str]) -> list[str]:
 
 def coded(column: pd.Series, words: dict[str, int]) -> pd.Series:
     """Return a column of codes written as numbers or as words (``words``: folded -> code)."""
-    import pandas as pd  # only to read a table
+    import numpy as np  # only to read a table, as pandas
+    import pandas as pd
 
     numbers = numeric(column)
-    if column.dtype.kind in "biuf":
-        return numbers
-    named = column.astype("string").map(lambda v: words.get(fold(v)), na_action="ignore")
-    out = numbers.where(numbers.notna(), pd.to_numeric(named, errors="coerce"))
-    return pd.Series(out.to_numpy(dtype="float64", na_value=float("nan")), index=column.index)
+    out = numbers.to_numpy(dtype="float64", na_value=float("nan"), copy=True)
+    words_at = np.flatnonzero(np.isnan(out) & column.notna().to_numpy())
+    if len(words_at):  # each distinct word looked up once
+        text = column.iloc[words_at].astype(str)
+        codes = {w: words.get(fold(w)) for w in text.unique()}
+        out[words_at] = [np.nan if (c := codes[w]) is None else c for w in text.tolist()]
+    return pd.Series(out, index=column.index)
 
 
 def numeric(column: pd.Series) -> pd.Series:

@@ -21,6 +21,7 @@ they change for the vessel. Only a length and a width (no antenna offsets) are k
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -65,6 +66,28 @@ def _columns(frame: pd.DataFrame) -> dict[str, str]:
     return match_columns(frame.columns.astype(str), fits)
 
 
+#: Fields that are numbers in every provider's tables: the C parser reads them (a string
+#: column converted later cost a second and a half per million values and column). A column
+#: of them with text in it (a decimal comma, "N/A") is read as text and converted as before.
+NUMBER_FIELDS = frozenset({
+    "mmsi", "lat", "lon", "speed", "course", "heading", "turn", "to_bow", "to_stern",
+    "to_port", "to_starboard", "length", "width", "draught",
+})  # fmt: skip
+
+
+def _csv_dtypes(head: str, sep: str) -> type[str] | dict[str, type[str]]:
+    """Text for every column but those of `NUMBER_FIELDS`, whose type the parser infers.
+
+    Names, call signs, times and IMO numbers stay text whatever they look like (a call sign
+    of digits keeps its leading zero). A header that repeats a name is read all as text.
+    """
+    header = next(csv.reader([head], delimiter=sep))
+    if len(set(header)) != len(header):
+        return str
+    numbers = {h for f, h in match_columns(header).items() if f in NUMBER_FIELDS}
+    return {h: str for h in header if h not in numbers}
+
+
 def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
     head = first_line(read_head(path))
     sep = delimiter(head)
@@ -74,7 +97,7 @@ def _frame_csv(path: Path, stats: TableStats) -> pd.DataFrame:
             frame = pd.read_csv(
                 packed := open_packed(path),
                 sep=sep,
-                dtype=str,
+                dtype=_csv_dtypes(head, sep),
                 keep_default_na=False,
                 na_values=[""],
                 encoding="utf-8-sig",

@@ -319,3 +319,21 @@ def test_navigational_status_in_the_words_providers_write() -> None:
     got = coded(written, NAV_STATUS_WORDS).tolist()
     assert got[:6] == [1, 5, 7, 5, 15, 3]
     assert all(v != v for v in got[6:])  # NaN: not a status
+
+
+def test_numbers_are_parsed_as_numbers_and_text_stays_text(tmp_path: Path) -> None:
+    """The parser reads the number columns; a call sign of digits keeps its leading zero, and
+    a number column with text in it is still read value by value."""
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "MMSI,BaseDateTime,LAT,LON,SOG,VesselName,CallSign,IMO\n"
+        "247000001,2024-01-01T00:00:00,36.5,12.25,3.5,007,0123,IMO9000001\n"
+        "247000001,2024-01-01T00:01:00,N/A,12.26,3.5,007,0123,IMO9000001\n"
+        "247000001,2024-01-01T00:02:00,36.5,12.27,n/a,007,0123,IMO9000001\n"
+    )
+    read = read_tables([path])
+    assert read.positions.lat.tolist()[::2] == [36.5, 36.5]
+    assert np.isnan(read.positions.lat[1]) and np.isnan(read.positions.speed[2])
+    assert read.positions.lon.tolist()[::2] == [12.25, 12.27]  # no fix where lat is missing
+    (s,) = read.batch_statics
+    assert (s.name, s.callsign, s.imo) == ("007", "0123", 9000001)
