@@ -90,6 +90,14 @@ class EngineConfig:
     jump_return_window_s
         A vessel whose position jumps back to where it was before a jump within this window is
         the same episode (a spoofing interval), reported as an update of the first event.
+    dr_min_silence_s, dr_horizon_s, dr_base_nm, dr_run_share, dr_drift_kn, dr_slow_kn
+        A fix implausible from the track that lies on the dead reckoning of the track as it was
+        before its last silence (of 30 min or more, up to a day), while the fixes heard in the
+        silence could not have been visited between the two at the class's top speed, shows
+        that those fixes were a second transmitter (`geo.silence_return`, which gives the
+        reasons): within ``1 nm + 0.2 x run + 1 kn x hours`` of the reckoning (a course kept
+        within about 11 degrees, currents of up to 1 kn); a vessel under 2 kn without a course
+        is reckoned where it was.
     gap_k, gap_floor_s, gap_long_range_floor_s
         A vessel is dark when silent for more than ``max(gap_k x expected interval, floor)``
         with the expected interval from ITU-R M.1371 by class, speed and navigational status
@@ -280,6 +288,12 @@ class EngineConfig:
     excursion_fixes: int = 2
     alt_timeout_s: float = 1800.0
     jump_return_window_s: float = 6 * 3600.0
+    dr_min_silence_s: float = 1800.0
+    dr_horizon_s: float = 24 * 3600.0
+    dr_base_nm: float = 1.0
+    dr_run_share: float = 0.2
+    dr_drift_kn: float = 1.0
+    dr_slow_kn: float = 2.0
     shared_quiet_s: float = 24 * 3600.0
     shared_switch_s: float = 600.0
     max_tracks: int = 4

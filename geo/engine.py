@@ -551,7 +551,10 @@ class Engine:
             first = _group_firsts(mm)
         starts = _group_starts(first)
         lon, lat, mtype = pos.lon[rows], pos.lat[rows], pos.msg_type[rows]
-        accepted, moved, events = self.tracker.filter(fleet, slot, t, lon, lat, mtype, starts)
+        sog, cog = pos.speed[rows].astype(np.float64), pos.course[rows].astype(np.float64)
+        accepted, moved, events = self.tracker.filter(
+            fleet, slot, t, lon, lat, mtype, starts, sog, cog
+        )
         events = [self._with_names(ev) for ev in events]
         if not accepted.all():
             rows, mm, t, slot = rows[accepted], mm[accepted], t[accepted], slot[accepted]

@@ -29,6 +29,11 @@ outlier: it is held aside, never fed to the detectors. What happens next decides
   the one followed before, until it falls silent (``shared_switch_s``, or two of its report
   intervals) while another reports, then that one, taken as it is (flagged ``moved``, no
   jump event: the episode already says why).
+- a fix that would be a lone outlier lies on the dead reckoning of the track as it was before
+  its last long silence, while the fixes heard in the silence (the track followed since, two
+  at least) could not have been visited between the two at the class's top speed: across a
+  satellite hole a clone within reach was taken for the vessel, and this is the vessel. That
+  opens the shared-MMSI episode at once (`geo.silence_return`, with the tolerances).
 
 Timeouts are in event time and stretch with the vessel's own sampling when that is longer
 (`geo.silence_rule`: ``gap_sampling_k`` report intervals, 12 h on a feed as sparse as one report
@@ -61,6 +66,7 @@ from geo.detectors.base import (
     nm,
 )
 from geo.events import Event, EventKind, Severity, format_time
+from geo.silence_return import Anchor, Anchors
 from geo.silence_rule import sampling_threshold_s
 
 _HOT = {
@@ -276,6 +282,8 @@ class SharedEpisode:
     fixes_b: int
     tracks: list[list[Any]]
     switches: int = 0
+    #: Why a vessel's return showed it (`geo.silence_return.clone_evidence`), if that opened it.
+    reckoning: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -310,6 +318,8 @@ class Tracker:
         # shared-MMSI episode soon after takes its start, so it updates that event
         # (`_episode_start`).
         self.jumped: dict[int, tuple[int, int]] = {}
+        # Each vessel's last long silences off its dead reckoning (`geo.silence_return`).
+        self.anchors = Anchors(cfg)
         self.rejected = 0
         self._returned = False  # the last accepted jump went back to the track before a jump
 
@@ -339,12 +349,15 @@ class Tracker:
         lat: F64,
         msg_type: U8,
         starts: I64,
+        sog: F64,
+        cog: F64,
     ) -> tuple[B, I8, list[Event]]:
         """Return which fixes of a slice part are accepted, which start a new track, and events.
 
         A fix that starts a new track is one the vessel's reported position jumped to: there is
         no path between it and the fix before. The arrays are grouped by vessel (``starts`` as in
-        `SliceContext`), time-ordered within each group.
+        `SliceContext`), time-ordered within each group; ``sog`` and ``cog`` (NaN unknown) start
+        the dead reckoning across a silence (`geo.silence_return`).
         """
         n = len(t)
         cfg = self.cfg
@@ -376,6 +389,8 @@ class Tracker:
         if self.alt or self.shared:
             watched = set(self.alt) | set(self.shared)
             bad |= np.isin(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
+        # A fix after a long silence may start a silence's track (`Anchors.after_silence`).
+        bad |= has_prev & (t - p_t >= cfg.dr_min_silence_s * 1000)
         accepted = np.ones(n, dtype=np.bool_)
         moved = np.zeros(n, dtype=np.int8)
         events: list[Event] = []
@@ -393,7 +408,8 @@ class Tracker:
                     float(fleet.lat[s]),
                     int(fleet.msg_type[s]),
                 )
-            n_fixes = int(fleet.n_fixes[s])
+            n_fixes = count = int(fleet.n_fixes[s])
+            p_sog, p_cog = float(fleet.sog[s]), float(fleet.cog[s])
             skey, skey_t = float(fleet.skey[s]), int(fleet.skey_t[s])
             half, cap = cfg.gap_sampling_half_life_s, cfg.gap_sampling_cap_s
             for i in range(a, b):
@@ -406,11 +422,22 @@ class Tracker:
                     typical = cap  # not known yet: as sparse as counted
                 before = primary
                 ok, primary, n_fixes = self._one(
-                    s, fleet.mmsi[s], primary, n_fixes, fix, events, typical
+                    s, fleet.mmsi[s], primary, n_fixes, fix, events, typical, count
                 )
                 accepted[i] = ok
                 if ok and n_fixes == 1 and n_before > 0:  # a new track, not the first fix
                     moved[i] = 2 if self._returned else 1
+                if ok:
+                    count += 1
+                if s in self.shared or moved[i]:
+                    self.anchors.forget(s)
+                elif ok and before is not None:
+                    self.anchors.after_silence(
+                        s, (before.t, before.lat, before.lon, before.msg_type), p_sog, p_cog,
+                        (fix.t, fix.lat, fix.lon), count,
+                    )  # fmt: skip
+                if ok:
+                    p_sog, p_cog = float(sog[i]), float(cog[i])
                 if ok and before is not None:
                     skey, skey_t = sampling_update(
                         skey, skey_t, (fix.t - before.t) / 1000.0, fix.t, half, cap
@@ -476,7 +503,9 @@ class Tracker:
         fix: Fix,
         events: list[Event],
         typical: float = float("nan"),
+        count: int = 0,
     ) -> tuple[bool, Fix, int]:
+        """Decide one fix of a vessel (``count``: its accepted fixes so far, all tracks)."""
         cfg = self.cfg
         self._expire(s, mmsi, fix, typical, events)
         alts = self.alt.get(s, [])
@@ -546,9 +575,50 @@ class Tracker:
             return True, fix, 1
         if distance_m(primary.lon, primary.lat, fix.lon, fix.lat) < cfg.jump_min_distance_m:
             return False, primary, n_fixes
+        if ep is None and s in self.anchors:
+            back = self.anchors.clone_heard(
+                s, count, (primary.lat, primary.lon), fix.t, fix.lat, fix.lon
+            )
+            if back is not None:
+                self._back_on_reckoning(s, mmsi, primary, fix, count, back, events, typical)
+                return False, primary, n_fixes
         alts.append(AltTrack(first=fix, last=fix, anchor_t=primary.t))
         self.alt[s] = alts[-cfg.max_tracks :]
         return False, primary, n_fixes
+
+    def _back_on_reckoning(
+        self,
+        s: int,
+        mmsi: int,
+        primary: Fix,
+        fix: Fix,
+        count: int,
+        back: tuple[Anchor, dict[str, Any]],
+        events: list[Event],
+        typical: float,
+    ) -> None:
+        """Open the shared-MMSI episode that a vessel's return on its dead reckoning shows.
+
+        The fixes heard in its silence, the track followed since, were a second transmitter
+        (`geo.silence_return`). That track stays followed (the detectors go over to the
+        vessel's once it falls silent, as between any two tracks of an episode); the vessel's
+        is a track of the episode from its last fix before the silence, keyed from there as an
+        excursion or interleaved tracks are from the followed track's last fix before them.
+        """
+        anchor, evidence = back
+        before = Fix(anchor.t, anchor.lon, anchor.lat, anchor.msg_type)
+        after = Fix(anchor.after_t, anchor.after_lon, anchor.after_lat, primary.msg_type)
+        ep = SharedEpisode(
+            self._episode_start(s, anchor.t, fix.t, typical), primary, fix, fix, 1,
+            [[after, primary, count - anchor.count + 1], [before, fix, anchor.count]],
+            reckoning=evidence,
+        )  # fmt: skip
+        self.shared[s] = ep
+        self.alt.setdefault(s, []).append(
+            AltTrack(first=before, last=fix, count=anchor.count, anchor_t=primary.t, member=True)
+        )
+        self.anchors.forget(s)
+        events.append(self._shared_event(mmsi, ep, closed=False))
 
     def _episode_start(self, s: int, start: int, t: int, typical: float = float("nan")) -> int:
         """Start (key) of a position_jump reported at ``t``: the last one's if that was recent.
@@ -764,6 +834,8 @@ class Tracker:
                 f"{len(tracks)} transmitters share this MMSI, up to {nm(max(d, spread))} nm apart"
             ),
         }
+        if ep.reckoning is not None:
+            details["dead_reckoning"] = ep.reckoning
         if closed:
             details["track_b_last"] = _fix_dict(ep.last_b)
             details["track_b_fixes"] = ep.fixes_b
@@ -797,6 +869,7 @@ class Tracker:
             "memory": {str(k): asdict(v) for k, v in self.memory.items()},
             "shared": {str(k): ep_state(v) for k, v in self.shared.items()},
             "jumped": {str(k): list(v) for k, v in self.jumped.items()},
+            "anchors": self.anchors.to_state(),
             "rejected": self.rejected,
         }
 
@@ -834,7 +907,9 @@ class Tracker:
                 [_fix_from(f), _fix_from(last), int(n)] for f, last, n in v.get("tracks", [])
             ] or [[a, a, 1], [b0, b1, int(v["fixes_b"])]]
             self.shared[int(k)] = SharedEpisode(
-                v["start"], a, b0, b1, v["fixes_b"], tracks, int(v.get("switches", 0))
-            )
+                v["start"], a, b0, b1, v["fixes_b"], tracks, int(v.get("switches", 0)),
+                v.get("reckoning"),
+            )  # fmt: skip
         self.jumped = {int(k): (int(v[0]), int(v[1])) for k, v in obj.get("jumped", {}).items()}
+        self.anchors.load_state(obj.get("anchors", {}))
         self.rejected = int(obj["rejected"])

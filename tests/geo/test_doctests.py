@@ -22,6 +22,7 @@ MODULES = [
     "geo.zone_grid",
     "geo.names",
     "geo.silence_rule",
+    "geo.silence_return",
     "geo.detectors.gap",
 ]
 
