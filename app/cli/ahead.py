@@ -11,7 +11,7 @@ way: the engine sees the same input and gives the same events.
 
 The child also works out a batch's zone membership when given the engine's `ZoneLookup`
 (`geo.membership`: it needs no engine state) and the parent is behind, at least one batch
-unread in the queue: the parent passes it to `Engine.process` with the batch, and the engine
+unread in the pipe: the parent passes it to `Engine.process` with the batch, and the engine
 works out the others itself. So the work goes to whichever process has time for it, and the
 events are the same whoever did it (callgrind, bench.cli's simulated capture: with the child
 doing every batch's, the parent ran 10.1 G instructions and the child 10.8 G). Static reports
@@ -21,9 +21,7 @@ travel as tuples: unpickling the simulated capture's 9.4k frozen dataclasses cos
 
 from __future__ import annotations
 
-import multiprocessing
 import operator
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -32,12 +30,7 @@ from typing import Any, Protocol
 from ais_ingest.decoder import Decoder, read_chunks
 from ais_ingest.records import Batch, StaticReport
 from ais_ingest.stats import IngestStats
-from app.cli.child_queue import (
-    close_child_side,
-    end_child,
-    get_from_child,
-    put_while_parent_lives,
-)
+from app.cli.child_pipe import Child, ToParent
 from geo.membership import Membership, ZoneLookup
 
 #: Lines per decode call (and per engine call), as `mare decode` takes them.
@@ -86,15 +79,10 @@ def decode_chunks(
     if not ahead:
         yield from _decode(captures, clocks, decoder)
         return
-    ctx = multiprocessing.get_context("fork")
-    queue: Any = ctx.Queue(maxsize=AHEAD_BATCHES)
-    child = ctx.Process(
-        target=_child, args=(queue, captures, clocks, decoder, lookup, os.getpid()), daemon=True
-    )
-    child.start()
+    child = Child(_child, (captures, clocks, decoder, lookup), what="decoding", depth=AHEAD_BATCHES)
     try:
         while True:
-            kind, item, stats, statics = get_from_child(queue, child, "decoding")
+            kind, item, stats, statics = child.receive()
             if kind == "error":
                 raise item
             decoder.stats = stats
@@ -103,7 +91,7 @@ def decode_chunks(
                 break
         child.join()
     finally:
-        end_child(child, queue)
+        child.close()
 
 
 def _decode(
@@ -120,42 +108,28 @@ def _decode(
 
 
 def _child(
-    queue: Any,
+    parent: ToParent,
     captures: Sequence[Path],
     clocks: Sequence[Clock],
     decoder: Decoder,
     lookup: ZoneLookup | None,
-    parent: int,
 ) -> None:
     """Decode in the forked child; send each item with the counters after it, or the error.
 
-    The queue pickles in a thread of its own, later: the counters go as a copy taken now. A
-    parent killed without its cleanup (SIGTERM, SIGKILL) leaves the queue full and unread:
-    the child then stops within a second instead of waiting for ever.
+    A parent that is gone (killed without its cleanup) ends the child at its next send.
     """
     try:
         for item in _decode(captures, clocks, decoder):
             batch = item.batch
-            if lookup is not None and batch is not None and len(batch.positions) and _behind(queue):
-                item = replace(item, membership=lookup.of(batch.positions))
-            counters = IngestStats()
-            counters.merge([decoder.stats])
-            if not put_while_parent_lives(queue, ("batch", *_pack(item, counters)), parent):
+            if lookup is not None and batch is not None and len(batch.positions):
+                if parent.behind():
+                    item = replace(item, membership=lookup.of(batch.positions))
+            if not parent.send(("batch", *_pack(item, decoder.stats))):  # pickled now
                 return
     except (OSError, EOFError) as exc:
-        put_while_parent_lives(queue, ("error", exc, None, []), parent)
+        parent.send(("error", exc, None, []))
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it
         pass
-    finally:
-        close_child_side(queue, parent)
-
-
-def _behind(queue: Any) -> bool:
-    """Whether the parent has a batch still to read (where the queue cannot say: yes)."""
-    try:
-        return int(queue.qsize()) >= 1
-    except NotImplementedError:  # macOS
-        return True
 
 
 def _pack(item: Decoded, counters: IngestStats) -> tuple[Decoded, IngestStats, list[Any]]:

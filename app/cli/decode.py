@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from app.cli import cli
-from app.cli.child_queue import worth_ahead
+from app.cli.child_pipe import ChildEnded, worth_ahead
 from app.cli.console import (
     StatsOpt,
     decoder_from_settings,
@@ -76,6 +76,8 @@ def decode(
     except BrokenPipeError:  # `mare decode x | head`: the reader has all it wants
         sys.stderr.close()
         raise typer.Exit(0) from None
+    except ChildEnded as exc:  # the decoding child, killed
+        raise fail(str(exc)) from None
     except (OSError, EOFError) as exc:
         raise fail(f"cannot read capture: {exc}") from None
     finally:

@@ -32,7 +32,7 @@ from ais_ingest.errors import TableError
 from ais_ingest.table_stats import TableStats
 from app.cli import cli
 from app.cli.ahead import decode_chunks
-from app.cli.child_queue import worth_ahead
+from app.cli.child_pipe import ChildEnded, worth_ahead
 from app.cli.console import (
     counted,
     decoder_from_settings,
@@ -373,6 +373,8 @@ def detect(
                     log=log,
                     ahead=worth_ahead(captures),
                 )
+    except ChildEnded as exc:  # the decoding child, killed
+        raise fail(str(exc)) from None
     except (OSError, EOFError) as exc:
         raise fail(f"cannot read capture: {exc}") from None
     except TableError as exc:

@@ -11,30 +11,23 @@ framing, reading the file twice), so it pays only with a core free.
 
 A read error is raised here as in process (this process reads the lines itself). The child
 ignores Ctrl-C (the terminal sends it to the whole process group): this process decides, and
-closing the iterator stops the child; a parent killed outright leaves the queue unread, and the
-child then ends within a second (`put_while_parent_lives`).
+closing the iterator stops the child; a parent killed outright breaks the child's pipe, and the
+child ends (`app.cli.child_pipe`).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from ais_ingest.decoder import Decoder, read_chunks
 from ais_ingest.framing import FramedChunk, chunk_blob
-from app.cli.child_queue import (
-    close_child_side,
-    end_child,
-    get_from_child,
-    put_while_parent_lives,
-)
+from app.cli.child_pipe import Child, ToParent
 
 #: Lines per chunk, as `mare decode` has always decoded them.
 CHUNK_LINES = 8192
@@ -75,28 +68,23 @@ def framed_chunks(
                 yield Chunk(i, lines, decoder.frame(lines, received_ms[i], path.name))
             yield Chunk(i, None, None)
         return
-    ctx = multiprocessing.get_context("fork")
-    queue: Any = ctx.Queue(maxsize=AHEAD_CHUNKS)
-    child = ctx.Process(
-        target=_child, args=(queue, captures, received_ms, decoder, os.getpid()), daemon=True
-    )
-    child.start()
+    child = Child(_child, (captures, received_ms, decoder), what="framing", depth=AHEAD_CHUNKS)
     try:
         for i, path in enumerate(captures):
             for lines in read_chunks(path, CHUNK_LINES):
-                framed = _receive(queue, child)
+                framed = _receive(child)
                 if framed is not None:
                     framed.blob = chunk_blob(lines)
                 yield Chunk(i, lines, framed)
             yield Chunk(i, None, None)
         child.join()
     finally:
-        end_child(child, queue)
+        child.close()
 
 
-def _receive(queue: Any, child: Any) -> FramedChunk | None:
+def _receive(child: Child) -> FramedChunk | None:
     """Return the child's next framing; raise its error as it was raised there."""
-    kind, item = get_from_child(queue, child, "framing")
+    kind, item = child.receive()
     if kind == "error":
         raise item
     framed: FramedChunk | None = item
@@ -104,11 +92,10 @@ def _receive(queue: Any, child: Any) -> FramedChunk | None:
 
 
 def _child(
-    queue: Any,
+    parent: ToParent,
     captures: Sequence[Path],
     received_ms: Sequence[int],
     decoder: Decoder,
-    parent: int,
 ) -> None:
     """Frame in the forked child; send each chunk's framing (its byte array left out)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -118,9 +105,7 @@ def _child(
                 framed = decoder.frame(lines, rx_ms, path.name)
                 if framed is not None:
                     framed = replace(framed, blob=_NO_BLOB)
-                if not put_while_parent_lives(queue, ("chunk", framed), parent):
+                if not parent.send(("chunk", framed)):
                     return
     except (OSError, EOFError) as exc:
-        put_while_parent_lives(queue, ("error", exc), parent)
-    finally:
-        close_child_side(queue, parent)
+        parent.send(("error", exc))

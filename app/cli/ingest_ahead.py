@@ -22,28 +22,18 @@ from __future__ import annotations
 
 import asyncio
 import glob
-import multiprocessing
 import os
 import pickle
 import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ais_ingest.decoder import Decoder
 from ais_ingest.errors import IngestError
 from ais_ingest.records import Batch
 from ais_ingest.sources import SourceSpec, merge_chunks
-from ais_ingest.stats import IngestStats
 from ais_ingest.stream import decode_stream
-from app.cli.child_queue import (
-    AHEAD_MIN_BYTES,
-    can_fork_ahead,
-    close_child_side,
-    end_child,
-    get_from_child,
-    put_while_parent_lives,
-)
+from app.cli.child_pipe import AHEAD_MIN_BYTES, Child, ChildEnded, ToParent, can_fork_ahead
 
 #: Batches the child may hold decoded before the parent takes them (memory stays bounded: a
 #: file batch of 100k lines is ~5 MB pickled).
@@ -85,26 +75,20 @@ class AheadDecoding:
         batch_seconds: float,
     ) -> None:
         self.decoder = decoder
-        ctx = multiprocessing.get_context("fork")
-        self._queue: Any = ctx.Queue(maxsize=AHEAD_BATCHES)
-        self._child = ctx.Process(
-            target=_child,
-            args=(self._queue, _Job(list(specs), decoder, batch_size, batch_seconds, os.getpid())),
-            daemon=True,
-        )
-        self._child.start()
+        job = _Job(list(specs), decoder, batch_size, batch_seconds)
+        self._child = Child(_child, (job,), what="decoding", depth=AHEAD_BATCHES)
 
     def stop(self) -> None:
         """Ask the child to take no more input; what it has read still comes (graceful stop)."""
-        if self._child.pid is not None and self._child.exitcode is None:
+        if self._child.pid is not None and self._child.process.exitcode is None:
             os.kill(self._child.pid, signal.SIGUSR1)
 
     def batches(self) -> Iterator[Batch]:
         """Yield the child's batches in order; raise its error as it was raised there."""
         while True:
             try:
-                kind, item, stats = get_from_child(self._queue, self._child, "decoding")
-            except OSError as exc:  # it ended without a word: said as ingest says errors
+                kind, item, stats = self._child.receive()
+            except ChildEnded as exc:  # killed, or it ended without a word: an ingest error
                 raise IngestError(str(exc)) from None
             if stats is not None:
                 self.decoder.stats = stats
@@ -116,55 +100,44 @@ class AheadDecoding:
         self._child.join()
 
     def close(self) -> None:
-        """Stop the child if it still runs and release the queue."""
-        end_child(self._child, self._queue)
+        """Stop the child if it still runs and close the pipe."""
+        self._child.close()
 
 
 @dataclass(frozen=True)
 class _Job:
-    """What the child decodes and how; ``parent`` is the pid it sends to."""
+    """What the child decodes and how."""
 
     specs: list[SourceSpec]
     decoder: Decoder
     batch_size: int
     batch_seconds: float
-    parent: int
 
 
-def _child(queue: Any, job: _Job) -> None:
+def _child(parent: ToParent, job: _Job) -> None:
     """Decode in the forked child; send each batch with the counters after it, then the end.
 
-    The queue pickles in a thread of its own, later: the counters go as a copy taken now. A
-    parent killed without its cleanup leaves the queue full and unread: the child then stops
-    within a second instead of waiting for ever.
+    A message is pickled as it is sent: the counters are those after its batch. A parent
+    killed without its cleanup breaks the pipe: the child then stops.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        asyncio.run(_decode(queue, job))
-        put_while_parent_lives(queue, ("end", None, _counters(job.decoder)), job.parent)
+        asyncio.run(_decode(parent, job))
+        parent.send(("end", None, job.decoder.stats))  # dropped if the parent is gone
     except Exception as exc:  # noqa: BLE001 - raised in the parent as it was raised here
-        message = ("error", _sendable(exc), _counters(job.decoder))
-        put_while_parent_lives(queue, message, job.parent)
-    finally:
-        close_child_side(queue, job.parent)
+        parent.send(("error", _sendable(exc), job.decoder.stats))
 
 
-async def _decode(queue: Any, job: _Job) -> None:
+async def _decode(parent: ToParent, job: _Job) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, stop.set)
     chunks = merge_chunks(job.specs, stop=stop)
     dec = job.decoder
     stream = decode_stream(chunks, dec, batch_size=job.batch_size, batch_seconds=job.batch_seconds)
     async for batch in stream:
-        if not put_while_parent_lives(queue, ("batch", batch, _counters(dec)), job.parent):
+        if not parent.send(("batch", batch, dec.stats)):
             return
-
-
-def _counters(decoder: Decoder) -> IngestStats:
-    counters = IngestStats()
-    counters.merge([decoder.stats])
-    return counters
 
 
 def _sendable(exc: Exception) -> Exception:

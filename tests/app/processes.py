@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -40,6 +41,16 @@ def forked(pid: int) -> list[int]:
     return [int(x) for x in out.stdout.split()]
 
 
+def wait_forked(parent: subprocess.Popen[bytes] | subprocess.Popen[str]) -> list[int]:
+    """The pids of the processes ``parent`` started, once it has started one (or ended)."""
+    deadline = time.monotonic() + 60
+    pids: list[int] = []
+    while not pids and parent.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+        pids = forked(parent.pid)
+    return pids
+
+
 def children_end_with_parent(argv: list[str], *, stop_first: bool = False) -> None:
     """Run ``argv``, SIGKILL it once it has forked, and assert its children end within 30 s.
 
@@ -49,10 +60,7 @@ def children_end_with_parent(argv: list[str], *, stop_first: bool = False) -> No
     parent = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pids: list[int] = []
     try:
-        deadline = time.monotonic() + 60
-        while not pids and parent.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            pids = forked(parent.pid)
+        pids = wait_forked(parent)
         assert pids, "no child process was started"
         if stop_first:
             os.kill(parent.pid, signal.SIGSTOP)
@@ -68,3 +76,41 @@ def children_end_with_parent(argv: list[str], *, stop_first: bool = False) -> No
         for pid in pids:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def kill_child_mid_message(
+    argv: list[str],
+    env: dict[str, str] | None = None,
+    *,
+    ready: Callable[[], bool] = lambda: True,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv``, SIGKILL its forked child in the middle of a message, return how it ended.
+
+    Once it has forked and ``ready()`` holds, the parent is stopped, so the child fills the
+    pipe to it and waits in the middle of a message (each is larger than a pipe holds); the
+    child is killed, the parent continued. It must then end by itself: a parent that waits for
+    the rest of the message for ever fails here after 90 s.
+    """
+    parent = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        pids = wait_forked(parent)
+        assert len(pids) == 1, f"expected one forked child, found {pids}"
+        while not ready() and parent.poll() is None:
+            time.sleep(0.01)
+        os.kill(parent.pid, signal.SIGSTOP)
+        time.sleep(2.0)  # the child decodes its first messages and blocks writing one
+        assert alive(pids[0]), "the child ended before it could be killed"
+        os.kill(pids[0], signal.SIGKILL)
+        os.kill(parent.pid, signal.SIGCONT)
+        try:
+            _, errors = parent.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the parent hung after its child was killed") from None
+        return subprocess.CompletedProcess(argv, parent.returncode, "", errors)
+    finally:
+        parent.kill()
+        parent.wait()
+        assert parent.stderr is not None
+        parent.stderr.close()

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from ais_ingest.decoder import Decoder
-from app.cli.child_queue import AHEAD_MIN_BYTES
+from app.cli.child_pipe import AHEAD_MIN_BYTES
 from app.cli.detect import EpisodeLog, UntimedCapture, run_detect, write_events
 from app.defaults import DEDUPE_SECONDS
 from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file
 from geo.engine import Engine
 from geo.triage import Triage
 from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
-from tests.app.processes import children_end_with_parent
+from tests.app.processes import children_end_with_parent, kill_child_mid_message
 
 ZONES = load_zone_file(SHIPPED_ZONE_FILE)
 TIMED = Path("tests/data/ais/libais/tagblock.nmea")
@@ -85,3 +85,15 @@ def test_the_child_stops_when_the_parent_is_killed(tmp_path: Path) -> None:
     assert capture.stat().st_size >= AHEAD_MIN_BYTES
     argv = [MARE, "detect", "--assume-time", "6m", "-o", str(tmp_path / "ev.jsonl"), str(capture)]
     children_end_with_parent(argv)
+
+
+def test_a_decoding_child_killed_mid_message_is_one_clear_error(tmp_path: Path) -> None:
+    """The parent held the queue's write end too: no end of file came, it waited for ever."""
+    capture = tmp_path / "twice.nmea"
+    capture.write_bytes(UNTIMED.read_bytes() * 2)  # over AHEAD_MIN_BYTES
+    argv = [MARE, "detect", "--assume-time", "6m", "-o", str(tmp_path / "ev.jsonl"), str(capture)]
+    ended = kill_child_mid_message(argv)
+    assert ended.returncode == 2, ended.stderr
+    said = " ".join(ended.stderr.split())
+    assert "error: the decoding process was killed by SIGKILL" in said
+    assert "Traceback" not in said

@@ -13,12 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ais_ingest.decoder import Decoder
-from app.cli import child_queue, cli
+from app.cli import child_pipe, cli
 from app.cli import commands as _commands  # noqa: F401  (registers the commands)
 from app.cli.frame_ahead import framed_chunks
 from app.cli.output import RecordWriter
 from bench.ingest import build_capture
-from tests.app.processes import children_end_with_parent
+from tests.app.processes import children_end_with_parent, kill_child_mid_message
 
 UNTIMED = Path("tests/data/ais/aishub/aishub_2015_3min.nmea")
 MARE = str(Path(sys.executable).with_name("mare"))
@@ -64,7 +64,7 @@ def test_decode_cli_ahead_writes_what_it_writes_in_process(
     captures = [str(p) for p in _captures(tmp_path)]
     runs = []
     for min_bytes in (1 << 62, 0):  # in process, then ahead
-        monkeypatch.setattr(child_queue, "AHEAD_MIN_BYTES", min_bytes)
+        monkeypatch.setattr(child_pipe, "AHEAD_MIN_BYTES", min_bytes)
         out, stats = tmp_path / f"out{min_bytes}.jsonl", tmp_path / f"stats{min_bytes}.json"
         argv = ["decode", *captures, "-o", str(out), "--stats", str(stats)]
         result = CliRunner().invoke(cli, argv)
@@ -84,7 +84,7 @@ def test_a_truncated_capture_is_the_same_error_ahead(
     for ahead in (False, True):
         with pytest.raises(OSError, match="broken.nmea.gz: damaged packed data"):
             _decode([broken], ahead=ahead)
-    monkeypatch.setattr(child_queue, "AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(child_pipe, "AHEAD_MIN_BYTES", 0)
     result = CliRunner().invoke(cli, ["decode", "--format", "none", str(broken)])
     assert result.exit_code == 2 and "cannot read capture" in result.output
 
@@ -93,5 +93,16 @@ def test_a_truncated_capture_is_the_same_error_ahead(
 def test_the_framing_child_stops_when_the_parent_is_killed(tmp_path: Path) -> None:
     capture = tmp_path / "big.nmea"
     capture.write_bytes(build_capture(copies=3))
-    assert capture.stat().st_size >= child_queue.AHEAD_MIN_BYTES
+    assert capture.stat().st_size >= child_pipe.AHEAD_MIN_BYTES
     children_end_with_parent([MARE, "decode", "-o", os.devnull, str(capture)], stop_first=True)
+
+
+def test_a_framing_child_killed_mid_message_is_one_clear_error(tmp_path: Path) -> None:
+    """The parent held the queue's write end too: no end of file came, it waited for ever."""
+    capture = tmp_path / "big.nmea"
+    capture.write_bytes(build_capture(copies=3))
+    ended = kill_child_mid_message([MARE, "decode", "-o", os.devnull, str(capture)])
+    assert ended.returncode == 2, ended.stderr
+    said = " ".join(ended.stderr.split())
+    assert "error: the framing process was killed by SIGKILL" in said
+    assert "Traceback" not in said

@@ -24,6 +24,7 @@ from app.cli.ingest import batch_size_for
 from app.settings import get_settings
 from app.store import Store
 from app.store.positions import prepare
+from tests.app.processes import kill_child_mid_message
 
 TAGGED = "tests/data/ais/libais/tagblock.nmea"
 UNTIMED = "tests/data/ais/pyais/nmea_data_sample.txt"
@@ -228,3 +229,44 @@ def test_sigterm_while_decoding_ahead_stores_what_it_counts(
     said = re.search(r"stored ([\d,]+) positions", errors)
     assert said is not None, errors
     assert int(said[1].replace(",", "")) == _count(configured, "positions")
+
+
+@pytest.mark.parametrize("store", ["postgis"], indirect=True)
+def test_a_decoding_child_killed_mid_batch_stores_whole_batches_and_says_so(
+    configured: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent held the queue's write end too: no end of file came, it waited for ever.
+
+    Now one clear error, and what was stored is whole batches, counted: a second ingest adds
+    the rest, nothing lost and nothing twice.
+    """
+    big = tmp_path / "big.nmea"
+    big.write_bytes(Path(AISHUB).read_bytes() * 3)  # over AHEAD_MIN_BYTES: decoded ahead
+    env = {
+        **os.environ,
+        "MARE_DATABASE_URL": configured.engine.url.render_as_string(False),
+        "MARE_FILE_BATCH_SIZE": "20000",  # batches of ~1 MB: more than a pipe holds
+    }
+    ended = kill_child_mid_message(
+        [MARE, "ingest", str(big)], env, ready=lambda: _writing(configured)
+    )
+    assert ended.returncode == 2, ended.stderr
+    said = " ".join(ended.stderr.split())
+    assert "error: the decoding process was killed by SIGKILL" in said, said
+    assert "Traceback" not in said
+    first = re.search(r"stored ([\d,]+) positions", said)
+    assert first is not None, said
+    assert int(first[1].replace(",", "")) == _count(configured, "positions")
+    dec = Decoder()
+    rx = capture_time_ms(str(big))
+    batches = [dec.decode(c, rx, "x") for c in chunked(read_lines(str(big)), 20000)]
+    storable = len(prepare(PositionColumns.concat(b.positions for b in batches)))
+    monkeypatch.setenv("MARE_FILE_BATCH_SIZE", "20000")
+    get_settings.cache_clear()
+    second = _ingest(str(big))
+    rest = re.search(r"stored ([\d,]+) positions", second)
+    assert rest is not None, second
+    stored_first = int(first[1].replace(",", ""))
+    assert 0 < stored_first < storable  # whole batches were stored before the kill, not all
+    assert stored_first + int(rest[1].replace(",", "")) == storable
+    assert _count(configured, "positions") == storable

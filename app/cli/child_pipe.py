@@ -1,0 +1,173 @@
+"""Forked children of the batch commands: when one pays, and the one-way pipe to the parent.
+
+`app.cli.ahead` (`mare detect`), `app.cli.frame_ahead` (`mare decode`), `app.cli.ingest_ahead`.
+
+A child sends its results to the parent over a one-way pipe (`multiprocessing.Pipe`, not a
+`multiprocessing.Queue`), and each side closes the end it does not use right after the fork.
+Only the child then holds the write end: a child that dies, even in the middle of a message
+(SIGKILL, the OOM killer), is an end of file in the parent (`ChildEnded`, naming how it
+ended), where the queue's parent, which held a write end too, waited for the rest of the
+message for ever. Only the parent holds the read end: a parent that dies is a broken pipe in
+the child, which then ends (`ToParent.send` returns False).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import queue
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+#: Captures smaller than this are decoded in process: starting and feeding a child costs more.
+AHEAD_MIN_BYTES = 4 << 20
+
+
+def can_fork_ahead() -> bool:
+    """Return whether a child can work beside this process: two cores, and ``fork``.
+
+    The child inherits what is imported and built, and imports nothing.
+    """
+    return (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def worth_ahead(captures: Sequence[Path]) -> bool:
+    """Return whether a second process pays: `can_fork_ahead`, captures of `AHEAD_MIN_BYTES`."""
+    return can_fork_ahead() and sum(p.stat().st_size for p in captures) >= AHEAD_MIN_BYTES
+
+
+class ChildEnded(Exception):
+    """The child ended before it sent its last message (killed, or exited without a word)."""
+
+
+class ToParent:
+    """A forked child's end of its pipe: messages pickled when sent, written by a thread.
+
+    The writing thread lets the child work on while up to ``depth`` messages (one being
+    written) wait for the parent to read them: memory stays bounded. A message is pickled in
+    `send`, so it is what its objects were then (the decoder's counters go on changing).
+    """
+
+    def __init__(self, conn: Connection, depth: int) -> None:
+        self._conn = conn
+        self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=max(depth - 1, 1))
+        self._unread = 0  # sent and not yet all written: the parent has them still to read
+        self._lock = threading.Lock()
+        self.parent_gone = False
+        self._writer = threading.Thread(target=self._write, name="mare-to-parent", daemon=True)
+        self._writer.start()
+
+    def send(self, message: object) -> bool:
+        """Send ``message``, waiting while ``depth`` are unread; False once the parent is gone."""
+        if self.parent_gone:
+            return False
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._unread += 1
+        self._waiting.put(data)
+        return not self.parent_gone
+
+    def behind(self) -> bool:
+        """Whether the parent has a message still to read."""
+        return self._unread > 0
+
+    def close(self) -> None:
+        """Wait until the parent has read every message (or is gone), then close the pipe."""
+        self._waiting.put(None)
+        self._writer.join()
+        self._conn.close()
+
+    def _write(self) -> None:
+        while (data := self._waiting.get()) is not None:
+            if not self.parent_gone:  # once gone, what comes is dropped: `send` never blocks
+                try:
+                    self._conn.send_bytes(data)
+                except OSError:  # BrokenPipeError: nobody holds the read end any more
+                    self.parent_gone = True
+            with self._lock:
+                self._unread -= 1
+
+
+class Child:
+    """A child forked to run ``target(to_parent, *args)``, and its messages (`receive`).
+
+    ``what``: what the child does, for the error if it dies (``decoding``, ``framing``).
+    ``depth``: messages the child may have sent that this process has not read yet.
+    """
+
+    def __init__(
+        self,
+        target: Callable[..., None],
+        args: tuple[Any, ...],
+        *,
+        what: str,
+        depth: int,
+    ) -> None:
+        self.what = what
+        ctx = multiprocessing.get_context("fork")
+        reader, writer = ctx.Pipe(duplex=False)
+        self.process: Any = ctx.Process(
+            target=_run, args=(target, args, reader, writer, depth), daemon=True
+        )
+        self.process.start()
+        writer.close()  # the child's alone now: its death is this end's EOF
+        self._reader = reader
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id."""
+        pid: int | None = self.process.pid
+        return pid
+
+    def receive(self) -> Any:
+        """Return the child's next message; `ChildEnded` if it ended before sending one."""
+        try:
+            return self._reader.recv()
+        except (EOFError, OSError):  # OSError: "got end of file during message"
+            raise ChildEnded(self._how_it_ended()) from None
+
+    def join(self) -> None:
+        """Wait for the child to exit (after its last message)."""
+        self.process.join()
+
+    def close(self) -> None:
+        """Stop the child if it still runs and close this end (the parent's cleanup)."""
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+        self._reader.close()
+
+    def _how_it_ended(self) -> str:
+        self.process.join(timeout=5.0)  # it closed the pipe: it is exiting, or has
+        code = self.process.exitcode
+        if code is None:
+            how = "closed its pipe"
+        elif code < 0:
+            try:
+                how = f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        else:
+            how = f"exited with status {code}"
+        return f"the {self.what} process {how} before it sent all its results"
+
+
+def _run(
+    target: Callable[..., None],
+    args: tuple[Any, ...],
+    reader: Connection,
+    writer: Connection,
+    depth: int,
+) -> None:
+    """Run ``target`` in the child, on its end of the pipe only; return once all is written."""
+    reader.close()  # the parent's alone: its death is a broken pipe here
+    to_parent = ToParent(writer, depth)
+    try:
+        target(to_parent, *args)
+    finally:
+        to_parent.close()
