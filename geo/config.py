@@ -58,6 +58,14 @@ class EngineConfig:
         Watch's segmenter splits tracks above 25 kn, which suits fishing vessels; the central
         Mediterranean has high-speed ferries (Malta-Sicily HSC at ~38 kn) on class A and fast
         RIBs and speedboats on class B, so the limits are class-aware and higher.
+    reported_speed_factor, reported_speed_slack_kn
+        A move faster than the class's limit is still one vessel's when both fixes report a
+        speed and the move needs no more than ``factor`` times their mean plus ``slack``: a
+        tuna seiner's helicopter (MMSI 98x, 60-100 kn in GFW's segmenter fixtures) flies as it
+        reports. Two transmitters sharing an MMSI each report their own ship's speed, a few
+        knots, so their hundreds of implied knots stay a jump; a clone would have to report
+        aircraft speeds on both fixes to pass. 1.25 and 5 kn: SOG is an instant's speed, the
+        move an average over minutes (a turn, a slowing for landing).
     fix_tolerance_m, long_range_tolerance_m
         Position uncertainty subtracted from the distance before computing implied speed: about
         30 m for a GNSS fix; type 27 long-range positions are rounded to 1/10 minute (~185 m)
@@ -280,6 +288,8 @@ class EngineConfig:
 
     jump_speed_a_kn: float = 50.0
     jump_speed_b_kn: float = 60.0
+    reported_speed_factor: float = 1.25
+    reported_speed_slack_kn: float = 5.0
     fix_tolerance_m: float = 30.0
     long_range_tolerance_m: float = 1852.0
     time_tolerance_s: float = 2.0

@@ -221,10 +221,17 @@ def tolerance_m(msg_type: U8, cfg: EngineConfig) -> F64:
     return np.where(msg_type == 27, cfg.long_range_tolerance_m, cfg.fix_tolerance_m)
 
 
-def speed_limit_kn(msg_type: U8, cfg: EngineConfig) -> F64:
-    """Plausible top speed per fix by transponder class (types 18/19 are class B)."""
+def speed_limit_kn(msg_type: U8, cfg: EngineConfig, sog0: F64, sog1: F64) -> F64:
+    """Plausible top speed of a move ending at each fix.
+
+    The class's (types 18/19 are class B), or, higher, the speed both ends report
+    (``reported_speed_factor`` and ``reported_speed_slack_kn``: a helicopter flies as it says).
+    """
     is_b = (msg_type == 18) | (msg_type == 19)
-    return np.where(is_b, cfg.jump_speed_b_kn, cfg.jump_speed_a_kn)
+    by_class = np.where(is_b, cfg.jump_speed_b_kn, cfg.jump_speed_a_kn)
+    with np.errstate(invalid="ignore"):
+        reported = (sog0 + sog1) / 2 * cfg.reported_speed_factor + cfg.reported_speed_slack_kn
+    return np.fmax(by_class, reported)  # NaN (a speed unknown) leaves the class's limit
 
 
 def implied_speed_kn(
@@ -252,6 +259,7 @@ class Fix:
     lon: float
     lat: float
     msg_type: int
+    sog: float = float("nan")  # reported speed, knots (NaN unknown)
 
 
 @dataclass(slots=True)
@@ -328,8 +336,10 @@ class Tracker:
         tol = (cfg.long_range_tolerance_m if a.msg_type == 27 else cfg.fix_tolerance_m) + (
             cfg.long_range_tolerance_m if b.msg_type == 27 else cfg.fix_tolerance_m
         )
-        limit = cfg.jump_speed_b_kn if b.msg_type in (18, 19) else cfg.jump_speed_a_kn
-        return self._speed(a, b, tol) <= limit
+        limit = speed_limit_kn(
+            np.array([b.msg_type], dtype=np.uint8), cfg, np.array([a.sog]), np.array([b.sog])
+        )
+        return self._speed(a, b, tol) <= float(limit[0])
 
     def _speed(self, a: Fix, b: Fix, tol: float = 0.0) -> float:
         d = max(distance_m(a.lon, a.lat, b.lon, b.lat) - tol, 0.0)
@@ -385,7 +395,10 @@ class Tracker:
             tolerance_m(msg_type, cfg),
             cfg,
         )
-        bad = has_prev & (speed > speed_limit_kn(msg_type, cfg))
+        prev_sog = np.empty(n)
+        prev_sog[1:] = sog[:-1]
+        prev_sog[is_first] = fleet.sog[fs]
+        bad = has_prev & (speed > speed_limit_kn(msg_type, cfg, prev_sog, sog))
         if self.alt or self.shared:
             watched = set(self.alt) | set(self.shared)
             bad |= np.isin(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
@@ -407,13 +420,14 @@ class Tracker:
                     float(fleet.lon[s]),
                     float(fleet.lat[s]),
                     int(fleet.msg_type[s]),
+                    float(fleet.sog[s]),
                 )
             n_fixes = count = int(fleet.n_fixes[s])
             p_sog, p_cog = float(fleet.sog[s]), float(fleet.cog[s])
             skey, skey_t = float(fleet.skey[s]), int(fleet.skey_t[s])
             half, cap = cfg.gap_sampling_half_life_s, cfg.gap_sampling_cap_s
             for i in range(a, b):
-                fix = Fix(int(t[i]), float(lon[i]), float(lat[i]), int(msg_type[i]))
+                fix = Fix(int(t[i]), float(lon[i]), float(lat[i]), int(msg_type[i]), float(sog[i]))
                 n_before = n_fixes
                 self._returned = False
                 at = primary.t if primary is not None else fix.t

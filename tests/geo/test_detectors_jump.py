@@ -129,3 +129,21 @@ def test_a_move_and_an_excursion_ten_hours_later_are_two_episodes() -> None:
     recs += [pos(30_000, V, 36.0, 14.0, 12.0), pos(30_010, V, 36.0, 14.0, 12.0)]  # two far fixes
     jumps = of_kind(run(recs), EventKind.POSITION_JUMP)
     assert [j.details["cause"] for j in jumps] == ["position_jump", "excursion"]
+
+
+def test_a_craft_flying_as_fast_as_it_reports_is_not_a_jump() -> None:
+    """A tuna seiner's helicopter (MMSI 98x, GFW's segmenter fixture 987357559) reports 75 kn
+    and moves at 75 kn: above class A's 50, yet one craft. Fixes a minute apart, and after
+    a 20-minute gap on deck its next flight starts where it landed."""
+    heli = 987357559
+    recs = track(heli, 0, 1200, 60, -2.9, -81.2, 75.0, 80.0)
+    recs += track(heli, 2400, 3600, 60, -2.87, -80.78, 75.0, 80.0)
+    events = run(recs)
+    assert of_kind(events, EventKind.POSITION_JUMP) == []
+
+
+def test_a_clone_reporting_a_ship_s_speed_far_away_is_still_a_jump() -> None:
+    """The same 75-kn-apart fixes reporting 10 kn each: no craft moves faster than it says."""
+    recs = track(V, 0, 1800, 10, 34.0, 12.0, 10.0, 90.0)
+    recs += track(V, 1810, 3600, 10, 34.0, 12.5, 10.0, 90.0)  # 25 nm on in 10 s, at 10 kn
+    assert len(of_kind(run(recs), EventKind.POSITION_JUMP)) == 1
