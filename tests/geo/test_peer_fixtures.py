@@ -122,3 +122,11 @@ def test_gfw_shared_mmsi_412588888_keeps_the_satellite_pass_after_the_track() ->
     (ep,) = of_kind(events, EventKind.POSITION_JUMP)
     assert ep.details["cause"] == "shared_mmsi"
     assert {n["name"] for n in ep.details["names"]} >= {"HONGDA8", "GUIHEYU33168"}
+
+
+def test_gfw_helicopter_987357559_flying_as_it_reports_is_no_jump() -> None:
+    """gpsdio-segment's 987357559: a craft of a parent ship (98x; a tuna seiner's helicopter,
+    60-102 kn reported and flown) in four flights GFW segments one after another. It made
+    three shared-MMSI episodes and a critical jump when only class A's 50 kn was believed."""
+    events = detect_table(PEERS / "gfw_segment_987357559.jsonl")
+    assert of_kind(events, EventKind.POSITION_JUMP) == []
