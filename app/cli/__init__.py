@@ -8,9 +8,15 @@ decode 300k lines. ``mare --help`` and any name not in `COMMAND_MODULES` import 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
-import typer
+# Before numpy's first import: OpenBLAS otherwise starts a thread per core that spins after
+# each call (0.02-0.03 s of CPU in every command, on the wall where cores are few); Mare's
+# array work is element-wise, none of it a matrix product that threads would speed up.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import typer  # noqa: E402
 
 cli = typer.Typer(
     name="mare",
