@@ -18,6 +18,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer  # noqa: E402
 
+from app.cli.typer_params import install  # noqa: E402
+
+install()  # typer coerces str, Path and bool values without pydantic (0.1 s of start-up)
+
 cli = typer.Typer(
     name="mare",
     help="Mare: AIS vessel tracking and interdiction for the central Mediterranean.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,3 +115,22 @@ def kill_child_mid_message(
         parent.wait()
         assert parent.stderr is not None
         parent.stderr.close()
+
+
+def imported_by(argv: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Run ``mare`` with ``argv`` in a fresh interpreter; return which of ``modules`` it imported.
+
+    The command must succeed.
+    """
+    script = (
+        "import sys\n"
+        f"sys.argv = ['mare', *{argv!r}]\n"
+        "from app.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        f"print('imported:' + ','.join(sorted(m for m in {modules!r} if m in sys.modules)))\n"
+    )
+    run = [sys.executable, "-c", script]
+    out = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    said = out.stdout.splitlines()[-1].removeprefix("imported:")
+    return [m for m in said.split(",") if m]

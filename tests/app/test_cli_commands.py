@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import COMMAND_MODULES
+from tests.app.processes import imported_by
 
 #: A capture with tag blocks (event time), which `mare detect` takes without --assume-time.
 CAPTURE = "tests/data/ais/libais/tagblock.nmea"
@@ -60,18 +61,8 @@ def test_decode_does_not_import_the_service_engine_or_store() -> None:
 
 def test_detect_imports_the_store_only_for_contacts(tmp_path: Path) -> None:
     """Nor pandas, which only decoded tables need (0.2 s of every NMEA run's start-up)."""
-    script = (
-        "import sys\n"
-        f"sys.argv = ['mare', 'detect', {CAPTURE!r}, '-o', {str(tmp_path / 'ev.jsonl')!r}]\n"
-        "from app.cli import main\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "print('app.store' in sys.modules or 'pandas' in sys.modules)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "False"
+    argv = ["detect", CAPTURE, "-o", str(tmp_path / "ev.jsonl")]
+    assert imported_by(argv, ("app.store", "pandas")) == []
     assert (tmp_path / "ev.jsonl").is_file()
 
 
