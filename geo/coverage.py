@@ -111,11 +111,17 @@ class Coverage:
     # -- the hot path --------------------------------------------------------------------------
 
     def station_codes(self, sources: list[str]) -> I64:
-        """Return a small integer per row for its receiving station (names interned once)."""
+        """Return a small integer per row for its receiving station (names interned once).
+
+        New names get codes in the order they first appear: a set's order changes with each
+        process's string hashing, and codes break ties in what events say (the stations that
+        heard a place), so the same capture gave other details in another process.
+        """
         code = self.station_code
-        for name in set(sources) - code.keys():
-            code[name] = min(len(self.station_names), NO_STATION - 1)
-            self.station_names.append(name)
+        for name in dict.fromkeys(sources):
+            if name not in code:
+                code[name] = min(len(self.station_names), NO_STATION - 1)
+                self.station_names.append(name)
         return np.fromiter(map(code.__getitem__, sources), np.int64, len(sources))
 
     def cells(self, lon: F64, lat: F64, class_b: B | bool = False) -> I64:

@@ -379,3 +379,13 @@ def test_coverages_of_split_vessels_sum_to_one_map_with_add_shared() -> None:
 
     assert shared(halves[0]) == shared(one) == shared(halves[1])
     assert shared(one)["outages"] == [("east", ms(20 * 60))]  # what the exchange must carry
+
+
+def test_station_codes_follow_first_appearance_whatever_the_process_hashing() -> None:
+    """Codes break ties in the stations an ``ais_gap`` names; a set's order differed between
+    two processes (string hashing), and so did the same capture's event details."""
+    cov = Coverage(EngineConfig())
+    names = [f"station-{k:02d}" for k in (7, 3, 19, 0, 12, 5, 16, 1, 9, 14, 2, 18, 6, 11, 4)]
+    codes = cov.station_codes([*names, *reversed(names)])
+    assert cov.station_names == names
+    assert codes.tolist() == [*range(len(names)), *reversed(range(len(names)))]
