@@ -109,6 +109,12 @@ def assess(
     at the fringe. The cells beyond, where it would be lost, are seldom crossed by anything
     heard: waiting for their evidence called such vessels dark (issue 12: most false
     ``ais_gap`` of the 5-minute extracts were last heard where 60-78 % was heard).
+
+    Where the way runs off the map (a cell no vessel was ever heard nor expected in), the
+    fringe at the last fix counts (`geo.silence_reception`), less the fade (`_fade`): how
+    much reception fell per metre on the way in, over half the way ahead. A fast boat whose
+    cells went from 85-95 % to 65 % heard is out of range within the threshold; a slow one,
+    or one whose reception did not fall, keeps the cell's figure.
     """
     class_b = msg_type in (18, 19)
     need = cov.vessels.evidence_needed(slot, nominal_s)
@@ -119,35 +125,97 @@ def assess(
     q0, ev0 = cov.quality(lon, lat, class_b, True, need)
     ahead: list[float] = []
     off_map = False  # a cell on the way where nothing was ever heard nor expected
-    if math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0:
-        dist = sog * KNOT_MS * horizon_s
-        step = cov.deg * _M_PER_DEG / 2.0
-        k = int(min(24, max(1, math.ceil(dist / step))))
-        f = np.arange(1, k + 1, dtype=np.float64) / k * dist / _M_PER_DEG
-        coslat = max(math.cos(math.radians(lat)), 0.01)
-        lons = lon + f * math.sin(math.radians(cog)) / coslat
-        lats = np.clip(lat + f * math.cos(math.radians(cog)), -89.99, 89.99)
-        start = int(cov.cells(np.array([lon]), np.array([lat]), class_b)[0])
-        seen: set[int] = {start}
-        for c, lo, la in zip(
-            cov.cells(lons, lats, class_b).tolist(), lons.tolist(), lats.tolist(), strict=True
-        ):
-            if c in seen:
-                continue
-            seen.add(c)
-            q, ev = cov.quality(lo, la, class_b, sparse, need)
-            if q is not None:
-                ahead.append(q)
-            off_map = off_map or ev == 0.0
+    fade = 0.0
+    moving = math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0
+    dist = sog * KNOT_MS * horizon_s if moving else 0.0
+    for q, ev, _ in _way(cov, lon, lat, cog, dist, class_b, sparse, need):
+        if q is not None:
+            ahead.append(q)
+        off_map = off_map or ev == 0.0
+    if off_map and q0 is not None:
+        fade = _fade(cov, lon, lat, cog, dist, class_b, sparse, need, q0)
     q_own, _ = cov.vessels.own_reception(slot) if slot is not None else (None, 0.0)
-    judged = silence_reception(q0, q_own, ahead, off_map)
-    fringe = sparse and q0 is not None and q0 < cov.cfg.coverage_full
+    good, full = cov.cfg.coverage_good, cov.cfg.coverage_full
+    judged = silence_reception(q0, q_own, ahead, off_map, fade=fade)
+    fringe = sparse and q0 is not None and q0 < full
     if judged is None:
         verdict = "unknown"
-    elif judged >= cov.cfg.coverage_good and not fringe:
+    elif judged >= good and not fringe:
         verdict = "good"
     else:
         verdict = "edge"
     return CoverageAt(
         verdict, judged, q0, ev0, len(ahead), q_own, tuple(cov.stations_at(lon, lat, now_ms))
     )
+
+
+def _way(
+    cov: LearntCoverage,
+    lon: float,
+    lat: float,
+    bearing: float,
+    dist: float,
+    class_b: bool,
+    sparse: bool,
+    need: int,
+) -> list[tuple[float | None, float, float]]:
+    """Return ``(reception, evidence, metres)`` of each cell on a dead-reckoned way.
+
+    The way runs ``dist`` metres from the point on ``bearing`` (degrees), sampled at half a
+    cell (at most 24 samples); each cell once, in order, with the distance of its farthest
+    sample, not the point's own cell.
+    """
+    if dist <= 0.0:
+        return []
+    step = cov.deg * _M_PER_DEG / 2.0
+    k = int(min(24, max(1, math.ceil(dist / step))))
+    f = np.arange(1, k + 1, dtype=np.float64) / k * dist
+    coslat = max(math.cos(math.radians(lat)), 0.01)
+    lons = lon + f / _M_PER_DEG * math.sin(math.radians(bearing)) / coslat
+    lats = np.clip(lat + f / _M_PER_DEG * math.cos(math.radians(bearing)), -89.99, 89.99)
+    start = int(cov.cells(np.array([lon]), np.array([lat]), class_b)[0])
+    out: list[tuple[float | None, float, float]] = []
+    index: dict[int, int] = {start: -1}
+    for c, lo, la, m in zip(
+        cov.cells(lons, lats, class_b).tolist(),
+        lons.tolist(),
+        lats.tolist(),
+        f.tolist(),
+        strict=True,
+    ):
+        if c in index:
+            j = index[c]
+            if j >= 0:
+                out[j] = (out[j][0], out[j][1], m)
+            continue
+        index[c] = len(out)
+        q, ev = cov.quality(lo, la, class_b, sparse, need)
+        out.append((q, ev, m))
+    return out
+
+
+def _fade(
+    cov: LearntCoverage,
+    lon: float,
+    lat: float,
+    cog: float,
+    dist: float,
+    class_b: bool,
+    sparse: bool,
+    need: int,
+    q0: float,
+) -> float:
+    """Return how much reception is taken to fall, on average, over a way run off the map.
+
+    Reception at a station's fringe falls with distance; a vessel heading out of the map
+    keeps falling as it fell on its way to the last fix. That way is the course reversed,
+    as far back as the way ahead is long (the track itself is not kept; a vessel that turned
+    within it is judged on cells it may not have crossed): the steepest fall per metre from a
+    cell there to the last fix's, over half the way ahead (its mean), none where reception
+    rose toward the last fix.
+    """
+    rate = 0.0
+    for q, _, m in _way(cov, lon, lat, cog + 180.0, dist, class_b, sparse, need):
+        if q is not None and m > 0.0:
+            rate = max(rate, (q - q0) / m)
+    return rate * dist / 2.0

@@ -24,7 +24,12 @@ so), and the learnt reception of the cells on its dead-reckoned way over the sil
   left is the fringe at the last fix: the cell's own figure then counts beside the vessel's.
   This is the fast boat heard two reports in three by one station, heading out to sea past
   anything any vessel was heard in: it sailed out of range (the three false "went dark"
-  alerts that trusting the vessel's own reception alone gave).
+  alerts that trusting the vessel's own reception alone gave). And where reception fell on
+  the way to the last fix, it is taken to fall on at that rate past the map's end (``fade``,
+  `geo.coverage_verdict`): a boat whose cells went from 85-95 % to 65 % heard, at 20 kn,
+  is out of range within the threshold, while the cell's own figure (65 %) would call it
+  covered (the false "went dark" of the `coverage` and antimeridian runs: class B boats at
+  19-24 kn, cells of 0.65-0.66 at their last fix, 0.73-0.95 on the way in).
 
 The worst of these decides: a silence is called the receivers' doing only where some part of
 the picture says they lose vessels.
@@ -40,6 +45,8 @@ def silence_reception(
     own: float | None,
     ahead: Sequence[float],
     off_map: bool,
+    *,
+    fade: float = 0.0,
 ) -> float | None:
     """Return the reception a silence is judged on (None: nothing known).
 
@@ -53,6 +60,9 @@ def silence_reception(
         Learnt reception of each cell with evidence on the dead-reckoned way.
     off_map
         Whether the way crosses a cell where no vessel was ever heard nor expected.
+    fade
+        How much reception falls, on average, over a way off the map, as it fell on the way
+        to the last fix (`geo.coverage_verdict`); 0 where it did not fall.
 
     Examples
     --------
@@ -62,6 +72,8 @@ def silence_reception(
     0.746
     >>> silence_reception(0.557, 0.745, [], off_map=True)  # heading past the map: cell counts
     0.557
+    >>> silence_reception(0.66, 0.72, [], off_map=True, fade=0.1)  # fading as it heads out
+    0.56
     >>> silence_reception(None, None, [], off_map=True) is None
     True
     """
@@ -70,5 +82,5 @@ def silence_reception(
     if ahead:
         known.append(sum(ahead) / len(ahead))
     if off_map and at_last_fix is not None:
-        known.append(at_last_fix)
+        known.append(max(0.0, at_last_fix - fade))
     return min(known) if known else None

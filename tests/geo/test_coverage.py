@@ -303,6 +303,47 @@ def test_a_sparse_vessel_last_heard_at_a_stations_fringe_is_lost_at_the_edge(
     assert (got.verdict, got.at_last_fix) == (verdict, q)
 
 
+def _judge(
+    cells: dict[tuple[float, float], float],
+    every_s: float,
+    sog: float,
+    horizon_s: float,
+    own: float | None = None,
+    at: tuple[float, float] = (12.25, 35.05),
+) -> tuple[str, float | None]:
+    """The verdict on a class A vessel last heard at ``at`` heading east, under a learnt map."""
+    cov = Coverage(EngineConfig())
+    cov.set_prior(_map_of(cells))
+    cov.vessels.ensure(1)
+    cov.vessels.every_s[0] = every_s
+    if own is not None:  # the vessel's own recent reception, 100 reports' worth expected
+        cov.vessels.trk_h[0], cov.vessels.trk_e[0] = 100.0 * own, 100.0
+    got = cov.assess(*at, sog, 90.0, horizon_s, ms(0), msg_type=1, slot=0, nominal_s=10.0)
+    return got.verdict, got.reception
+
+
+@pytest.mark.parametrize(("behind", "verdict"), [
+    (0.90, "edge"),  # reception fell from 90 % to 66 % on its way: it keeps falling
+    (0.67, "good"),  # it barely fell: the fringe cell alone is no edge
+    (0.50, "good"),  # it rose toward the last fix
+])  # fmt: skip
+def test_a_vessel_heading_off_the_map_from_a_fading_fringe_is_lost_at_the_edge(
+    behind: float, verdict: str
+) -> None:
+    # A fast boat heard every report (not sparse), last heard in a cell heard 66 %, heading
+    # east past every cell anything was heard in: 24 kn over the 30-min threshold is 12 nm.
+    cells = {(12.05, 35.05): behind, (12.15, 35.05): behind, (12.25, 35.05): 0.66}
+    got, reception = _judge(cells, 10.0, 24.0, 1800.0, own=0.72)
+    assert got == verdict
+    assert reception is not None and reception <= 0.66
+
+
+def test_a_slow_vessel_off_the_map_keeps_the_fringe_cells_figure() -> None:
+    # The same fade behind, at 4 kn: its way off the map is 2 nm, a third of a cell.
+    cells = {(12.05, 35.05): 0.90, (12.15, 35.05): 0.90, (12.25, 35.05): 0.66}
+    assert _judge(cells, 10.0, 4.0, 1800.0, own=0.72)[0] == "good"
+
+
 def test_a_bad_coverage_map_is_refused_saying_why() -> None:
     good = {"format": "mare-coverage-map", "version": 1, "cell_deg": 0.1, "cells": [[1, 2, 3]]}
     assert CoverageMap.from_dict(good).heard.tolist() == [2]

@@ -47,3 +47,11 @@ def test_a_way_off_the_map_lets_the_fringe_at_the_last_fix_count() -> None:
 @pytest.mark.timeout(10)
 def test_nothing_known_is_none() -> None:
     assert silence_reception(None, None, [], off_map=False) is None
+
+
+@pytest.mark.timeout(10)
+def test_a_way_off_the_map_keeps_fading_as_it_faded_on_the_way_in() -> None:
+    got = silence_reception(0.66, 0.72, [], off_map=True, fade=0.1)
+    assert got is not None and got < GOOD
+    assert silence_reception(0.95, 0.97, [], off_map=True, fade=0.1) == pytest.approx(0.85)
+    assert silence_reception(0.66, 0.72, [], off_map=False, fade=0.1) == 0.72  # on the map
