@@ -151,7 +151,8 @@ class EngineConfig:
         must have been last heard where reception is that full to be called dark: its sampling
         hides the fade across a station's fringe that a terrestrial vessel's own reception
         shows, so a last report in a cell already losing reports to distance is a vessel at
-        the fringe (`geo.coverage.Coverage.assess`).
+        the fringe (`geo.coverage.Coverage.assess`), unless it was kept at its sampling (its own
+        reception at its interval this full) and every cell of its way is better heard.
     coverage_track_half_life_s, coverage_track_evidence
         A vessel's own recent reception halves its weight every 20 min (the last half hour or so
         before a silence counts) and is judged once 10 reports' worth were expected (half an

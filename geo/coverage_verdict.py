@@ -16,7 +16,7 @@ import numpy as np
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import F64, I64, B
 from geo.silence_reception import silence_reception
-from geo.vessel_reception import VesselReception
+from geo.vessel_reception import MILLI, VesselReception
 
 VERDICTS = ("good", "edge", "unknown")
 
@@ -41,6 +41,10 @@ class LearntCoverage(Protocol):
 
 
 _M_PER_DEG = 111_195.0
+#: Expected reports at a sparse vessel's own sampling that show it kept at that sampling: one
+#: interval's worth (an extract of one report in 10 min holds about three in its last half
+#: hour, one in 30 min under two; `VesselReception.own_reception` decays by the half hour).
+_KEPT_EVIDENCE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,22 @@ def assess(
     heard: waiting for their evidence called such vessels dark (issue 12: most false
     ``ais_gap`` of the 5-minute extracts were last heard where 60-78 % was heard).
 
+    Unless it was heading into coverage: kept at its sampling up to the silence (its own
+    reception at its demonstrated interval, `VesselReception.own_reception` over the last
+    half hour or so, at least ``coverage_full``: an extract's vessel, heard in every one of
+    its bins, not a vessel at a station's fringe heard one report in five, whose "sampling"
+    is the fade itself), and every cell of its way over the threshold known (30 reports'
+    worth, ``coverage_min_evidence``, not a sparse cell's three), better heard than its last
+    fix's and at least ``coverage_good``. Then its own reception at the extract's resolution
+    and the way decide: the map shows it would have been heard all along the way it was
+    going, and where it was the feed kept it, whatever its class does there on average. A
+    vessel that sails out of range from a fringe goes the other way, along it, or off the
+    map. A held-out 10-minute extract's switch-off was "lost at the edge" from a cell where
+    class A is heard 46 % (the truth: 79 % for that ship), on its way to cells heard 65-85 %.
+    Every condition must hold, so the rule never calls dark a vessel whose way the map does
+    not know; a vessel that turned in the silence is judged on the way it was going (the
+    tolerance of any dead reckoning).
+
     Where the way runs off the map (a cell no vessel was ever heard nor expected in), the
     fringe at the last fix counts (`geo.silence_reception`), less the fade (`_fade`): how
     much reception fell per metre on the way in, over half the way ahead. A fast boat whose
@@ -128,16 +148,34 @@ def assess(
     fade = 0.0
     moving = math.isfinite(sog) and math.isfinite(cog) and sog > 0.5 and horizon_s > 0
     dist = sog * KNOT_MS * horizon_s if moving else 0.0
+    # every cell on the way has a figure resting on a terrestrial feed's evidence
+    known = True
     for q, ev, _ in _way(cov, lon, lat, cog, dist, class_b, sparse, need):
         if q is not None:
             ahead.append(q)
+        known = known and q is not None and ev * MILLI >= cov.min_evidence_milli
         off_map = off_map or ev == 0.0
     if off_map and q0 is not None:
         fade = _fade(cov, lon, lat, cog, dist, class_b, sparse, need, q0)
     q_own, _ = cov.vessels.own_reception(slot) if slot is not None else (None, 0.0)
     good, full = cov.cfg.coverage_good, cov.cfg.coverage_full
-    judged = silence_reception(q0, q_own, ahead, off_map, fade=fade)
-    fringe = sparse and q0 is not None and q0 < full
+    # A sparse vessel heading into coverage (see above): kept at its sampling up to the
+    # silence, every cell of its way known and better heard than its last fix's.
+    kept = None
+    if sparse and slot is not None:
+        kept, _ = cov.vessels.own_reception(slot, _KEPT_EVIDENCE)
+    inward = (
+        kept is not None
+        and kept >= full
+        and bool(ahead)
+        and known
+        and q0 is not None
+        and min(ahead) > q0
+        and min(ahead) >= good
+    )
+    own = kept if inward else q_own
+    judged = silence_reception(q0, own, ahead, off_map, fade=fade)
+    fringe = sparse and not inward and q0 is not None and q0 < full
     if judged is None:
         verdict = "unknown"
     elif judged >= good and not fringe:
@@ -145,7 +183,7 @@ def assess(
     else:
         verdict = "edge"
     return CoverageAt(
-        verdict, judged, q0, ev0, len(ahead), q_own, tuple(cov.stations_at(lon, lat, now_ms))
+        verdict, judged, q0, ev0, len(ahead), own, tuple(cov.stations_at(lon, lat, now_ms))
     )
 
 

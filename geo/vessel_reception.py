@@ -128,9 +128,13 @@ class VesselReception:
         self.trk_e[us] = self.trk_e[us] * decay + exp
         self.trk_t[us] = end_ms
 
-    def own_reception(self, slot: int) -> tuple[float | None, float]:
-        """Return a vessel's own recent reception (heard over expected) and its evidence."""
-        if slot >= len(self.trk_e) or self.trk_e[slot] < self.cfg.coverage_track_evidence:
+    def own_reception(self, slot: int, evidence: float | None = None) -> tuple[float | None, float]:
+        """Return a vessel's own recent reception (heard over expected) and its evidence.
+
+        None under ``evidence`` expected reports (``coverage_track_evidence`` unless given).
+        """
+        need = self.cfg.coverage_track_evidence if evidence is None else evidence
+        if slot >= len(self.trk_e) or self.trk_e[slot] < need or self.trk_e[slot] <= 0.0:
             return None, float(self.trk_e[slot]) if slot < len(self.trk_e) else 0.0
         return min(1.0, float(self.trk_h[slot] / self.trk_e[slot])), float(self.trk_e[slot])
 

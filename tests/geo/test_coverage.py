@@ -322,6 +322,23 @@ def _judge(
     return got.verdict, got.reception
 
 
+@pytest.mark.parametrize(("ahead", "own", "verdict"), [
+    ((0.65, 0.71, 0.85), 1.0, "good"),  # every cell of its way better heard than where it was
+    ((0.65, 0.55, 0.85), 1.0, "edge"),  # a cell on the way where it could have been lost
+    ((0.46, 0.46, 0.46), 1.0, "edge"),  # along the fringe, not into coverage
+    ((0.65, 0.71, 0.85), 0.63, "edge"),  # it missed reports: a vessel fading, not an extract's
+    ((0.65, 0.71, 0.85), None, "edge"),  # nothing shows it kept at its sampling
+])  # fmt: skip
+def test_a_sparse_vessel_heading_from_the_fringe_into_coverage_is_judged_on_its_way(
+    ahead: tuple[float, ...], own: float | None, verdict: str
+) -> None:
+    # One report in 10 min (an extract), last heard where the class is heard 46 %, heading
+    # for a station: 12 kn over the hour its sampling allows covers the next cells east.
+    cells = {(12.05, 35.05): 0.46, **{(12.15 + 0.1 * i, 35.05): q for i, q in enumerate(ahead)}}
+    got, _ = _judge(cells, 600.0, 12.0, 3600.0, own=own, at=(12.05, 35.05))
+    assert got == verdict
+
+
 @pytest.mark.parametrize(("behind", "verdict"), [
     (0.90, "edge"),  # reception fell from 90 % to 66 % on its way: it keeps falling
     (0.67, "good"),  # it barely fell: the fringe cell alone is no edge
