@@ -75,13 +75,16 @@ def install() -> None:
         simple = item in (str, bool) or (item is Path and info.path_type is None)
         if descriptor.file_annotation is not None or info.parser is not None or not simple:
             return typer_build(descriptor)
-        return LightParam(
-            parameter_info=info,
-            annotation=annotation,
-            descriptor=descriptor,
-            item=item,
-            many=many,
-        )
+        try:
+            return LightParam(
+                parameter_info=info,
+                annotation=annotation,
+                descriptor=descriptor,
+                item=item,
+                many=many,
+            )
+        except (TypeError, AttributeError):  # a typer whose private classes changed: its own
+            return typer_build(descriptor)
 
     build._mare_light = True  # type: ignore[attr-defined]
     build.typer_build = typer_build  # type: ignore[attr-defined]  # tests compare the two
