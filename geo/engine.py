@@ -504,7 +504,8 @@ class Engine:
         slot = self.fleet.slot_of.get(rep.mmsi)
         shared = slot is not None and self.tracker.is_shared(slot)
         known = self.identity.names_count(rep.mmsi) if shared else 0
-        events = self.identity.process(rep, None, None, shared=shared)
+        jumped = self.tracker.last_jump_ms(slot) if slot is not None else None
+        events = self.identity.process(rep, None, None, shared=shared, jumped_ms=jumped)
         if shared and slot is not None and self.identity.names_count(rep.mmsi) > known:
             ev = self.tracker.shared_event(slot, rep.mmsi)
             if ev is not None:

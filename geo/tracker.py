@@ -346,6 +346,11 @@ class Tracker:
         dt = abs(b.t - a.t) / 1000.0 + self.cfg.time_tolerance_s
         return d / dt / KNOT_MS
 
+    def last_jump_ms(self, slot: int) -> int | None:
+        """When the vessel's position last jumped (its latest jump or shared-MMSI fix), if ever."""
+        jump = self.jumped.get(slot)
+        return None if jump is None else jump[1]
+
     def is_shared(self, slot: int) -> bool:
         """Whether the vessel's MMSI is in an open shared-MMSI episode."""
         return slot in self.shared

@@ -17,7 +17,13 @@ A change is a value that *replaces* the old one. Several transmitters on one MMS
 - while the MMSI is in a shared-MMSI episode (the tracker saw several tracks), a new value is
   taken silently: the episode, which lists the names seen (`names_seen`), is the one alert;
 - a value that the field already had within ``identity_memory_s`` (a flip back) is taken
-  silently too: the first flip fired, the alternation after it adds nothing.
+  silently too: the first flip fired, the alternation after it adds nothing;
+- a value confirmed after the MMSI's position jumped to a place its track could not reach,
+  the old value last heard before that jump, came with the jump: it is the second
+  transmitter's (or the spoof's), which the jump or shared-MMSI episode already reports. GFW's
+  segmenter fixture 412588888: a vessel silent in Douala, its MMSI heard off China five hours
+  before the Chinese boat's name was confirmed; the episode opened only when Douala was heard
+  again, a day on, and the name change had been a second critical alert beside it.
 
 So a real change (a renamed vessel) fires once, and a storm of flips fires at most once.
 """
@@ -81,11 +87,18 @@ class IdentityDetector:
         self.vessels: dict[int, Identity] = {}
 
     def process(
-        self, rep: StaticReport, lat: float | None, lon: float | None, *, shared: bool = False
+        self,
+        rep: StaticReport,
+        lat: float | None,
+        lon: float | None,
+        *,
+        shared: bool = False,
+        jumped_ms: int | None = None,
     ) -> list[Event]:
         """Update the vessel's identity with one static report; return a change event if any.
 
-        ``shared``: the MMSI is in an open shared-MMSI episode (see the module docstring).
+        ``shared``: the MMSI is in an open shared-MMSI episode; ``jumped_ms``: when its position
+        last jumped to a place its track could not reach, if it did (see the module docstring).
         """
         ident = self.vessels.get(rep.mmsi)
         values = static_values(rep)
@@ -115,12 +128,19 @@ class IdentityDetector:
                 # A flip back to a value the field had within the memory (as remembered before
                 # this report's confirmation): asked only of a confirmed change, the rare case.
                 flip = rep.time_ms - ident.past.get(name, {}).get(str(value), -(2**62)) <= memory_ms
+                old_heard = ident.past.get(name, {}).get(str(old))
+                came_with_jump = (
+                    jumped_ms is not None
+                    and old_heard is not None
+                    and old_heard < jumped_ms <= rep.time_ms
+                    and rep.time_ms - jumped_ms <= memory_ms
+                )
                 del ident.candidate[name]
                 ident.accepted[name] = value
                 ident.past.setdefault(name, {})[str(old)] = rep.time_ms
                 ident.past[name][str(value)] = rep.time_ms
-                if shared or flip:
-                    continue  # one transmitter of several, or a flip back: not a change
+                if shared or flip or came_with_jump:
+                    continue  # another transmitter's, or a flip back: not a change
                 changes[name] = {"from": old, "to": value}
                 first_seen = min(first_seen, int(cand[2]))
         if not changes:

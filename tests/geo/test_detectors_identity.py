@@ -62,3 +62,26 @@ def test_a_name_or_callsign_typed_another_way_is_not_a_change() -> None:
     (ev,) = of_kind(run(recs), EventKind.IDENTITY_CHANGE)  # the one real change
     assert ev.details["changes"] == {"name": {"from": "MING YANG ZHOU 9", "to": "F/V SEA STAR II"}}
     assert ev.details["identity"]["callsign"] == "BZ 123"  # the spelling on the air now
+
+
+def _moved_with_a_new_name(jump: bool) -> list:  # type: ignore[type-arg]
+    """A vessel named SEA STAR, then (after 20 min unheard) fixes and statics of NOUR: 600 nm
+    off if ``jump`` (no track reaches it), else on the vessel's own way."""
+    lat, lon = (40.0, 20.0) if jump else (33.5, 12.63)
+    recs = track(V, 0, 1800, 10, 33.5, 12.5, 10.0)
+    recs += track(V, 3000, 7200, 10, lat, lon, 10.0)
+    recs += [static(t, V, name="SEA STAR", callsign="5AAA1") for t in (5, 365, 725)]
+    recs += [static(t, V, name="NOUR", callsign="5BBB2") for t in (3365, 3725, 4085)]
+    return sorted(recs, key=lambda r: r.time_ms)
+
+
+def test_a_name_that_came_with_an_impossible_jump_is_the_jump_s_not_a_change() -> None:
+    """GFW's 412588888: the other transmitter's name, confirmed after the MMSI's position
+    jumped to it, is reported by the jump (or shared-MMSI) episode, not a second alert."""
+    events = run(_moved_with_a_new_name(jump=True))
+    assert of_kind(events, EventKind.POSITION_JUMP)
+    assert of_kind(events, EventKind.IDENTITY_CHANGE) == []
+    # the same renaming where the vessel could have sailed is a change
+    events = run(_moved_with_a_new_name(jump=False))
+    assert of_kind(events, EventKind.POSITION_JUMP) == []
+    assert len(of_kind(events, EventKind.IDENTITY_CHANGE)) == 1

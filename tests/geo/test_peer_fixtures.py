@@ -122,6 +122,9 @@ def test_gfw_shared_mmsi_412588888_keeps_the_satellite_pass_after_the_track() ->
     (ep,) = of_kind(events, EventKind.POSITION_JUMP)
     assert ep.details["cause"] == "shared_mmsi"
     assert {n["name"] for n in ep.details["names"]} >= {"HONGDA8", "GUIHEYU33168"}
+    # the Chinese boat's name, confirmed after the MMSI's position jumped 6,400 nm to it, is
+    # the second transmitter's: listed in the episode, not a second alert beside it
+    assert of_kind(events, EventKind.IDENTITY_CHANGE) == []
 
 
 def test_gfw_helicopter_987357559_flying_as_it_reports_is_no_jump() -> None:
