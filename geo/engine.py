@@ -558,6 +558,10 @@ class Engine:
         )
         events = [self._with_names(ev) for ev in events]
         if not accepted.all():
+            off = ~accepted
+            events += self.gaps.heard_off_track(
+                slot[off], mm[off], t[off], lon[off], lat[off], mtype[off], self._near
+            )
             rows, mm, t, slot = rows[accepted], mm[accepted], t[accepted], slot[accepted]
             lon, lat, mtype = lon[accepted], lat[accepted], mtype[accepted]
             moved = moved[accepted]

@@ -306,6 +306,24 @@ class JumpMemory:
     returned: bool = False  # the track already came back once
 
 
+def move_speed_kn(a: Fix, b: Fix, cfg: EngineConfig, tol: float = 0.0) -> float:
+    """Speed a move from ``a`` to ``b`` needs, ``tol`` metres of position error taken off."""
+    d = max(distance_m(a.lon, a.lat, b.lon, b.lat) - tol, 0.0)
+    dt = abs(b.t - a.t) / 1000.0 + cfg.time_tolerance_s
+    return d / dt / KNOT_MS
+
+
+def plausible_move(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
+    """Whether one craft could have made both fixes: the filter's rule, fix against fix."""
+    tol = (cfg.long_range_tolerance_m if a.msg_type == 27 else cfg.fix_tolerance_m) + (
+        cfg.long_range_tolerance_m if b.msg_type == 27 else cfg.fix_tolerance_m
+    )
+    limit = speed_limit_kn(
+        np.array([b.msg_type], dtype=np.uint8), cfg, np.array([a.sog]), np.array([b.sog])
+    )
+    return move_speed_kn(a, b, cfg, tol) <= float(limit[0])
+
+
 def _fix_from(obj: dict[str, Any]) -> Fix:
     return Fix(**obj)
 
@@ -332,19 +350,10 @@ class Tracker:
         self._returned = False  # the last accepted jump went back to the track before a jump
 
     def _plausible(self, a: Fix, b: Fix) -> bool:
-        cfg = self.cfg
-        tol = (cfg.long_range_tolerance_m if a.msg_type == 27 else cfg.fix_tolerance_m) + (
-            cfg.long_range_tolerance_m if b.msg_type == 27 else cfg.fix_tolerance_m
-        )
-        limit = speed_limit_kn(
-            np.array([b.msg_type], dtype=np.uint8), cfg, np.array([a.sog]), np.array([b.sog])
-        )
-        return self._speed(a, b, tol) <= float(limit[0])
+        return plausible_move(a, b, self.cfg)
 
     def _speed(self, a: Fix, b: Fix, tol: float = 0.0) -> float:
-        d = max(distance_m(a.lon, a.lat, b.lon, b.lat) - tol, 0.0)
-        dt = abs(b.t - a.t) / 1000.0 + self.cfg.time_tolerance_s
-        return d / dt / KNOT_MS
+        return move_speed_kn(a, b, self.cfg, tol)
 
     def last_jump_ms(self, slot: int) -> int | None:
         """When the vessel's position last jumped (its latest jump or shared-MMSI fix), if ever."""

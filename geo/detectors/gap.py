@@ -59,6 +59,7 @@ from geo.coverage import Coverage
 from geo.detectors.base import (
     F64,
     I8,
+    I64,
     U8,
     B,
     SliceContext,
@@ -67,11 +68,12 @@ from geo.detectors.base import (
     knots,
     nm,
 )
+from geo.detectors.gap_return import OffTrackReturns
 from geo.detectors.gap_sampling import keep_sampling, keep_tracked, sampling_before
 from geo.events import Event, EventKind, Severity, format_time
 from geo.silence_rule import sampling_threshold_s, sparse_sampling
 from geo.sparse_tracking import reports_12h, sparse_verdict
-from geo.tracker import Fleet, sampling_at, sampling_update
+from geo.tracker import Fix, Fleet, sampling_at, sampling_update
 
 #: Fixed point of the feed sampling's slice sums (``w x log2(sampling)``, in 2**-20 s).
 _PRIOR_Q = float(1 << 20)
@@ -144,6 +146,7 @@ class GapDetector:
         # transmitter's track moves the vessel's fix on while this silence goes on
         self.last: dict[int, tuple[int, float, float, float, int]] = {}
         self.held: set[int] = set()  # slots silent while their station is down (no alert)
+        self.returns = OffTrackReturns(cfg)  # dark vessels heard again off the followed track
         # The feed's own sampling (see `feed_sampling_s`): a decaying time-weighted mean of
         # log2(vessel sampling), folded in at slice ends, and this slice's part of it.
         self.prior = [0.0, 0.0, -1]  # sum of w * log2(w), sum of w, at (ms); w an interval
@@ -221,6 +224,7 @@ class GapDetector:
             cover = self.cover.pop(s, None)
             self.thr.pop(s, None)
             self.last.pop(s, None)
+            self.returns.forget(s)
             if ctx.prev_supp[i] or before[i] < self.cfg.gap_min_fixes:
                 continue  # silent in port or at anchorage, or heard once: not a gap at sea
             down = not alerted and self._outage(s, int(ctx.prev_t[i]), int(ctx.t[i]), float(thr[i]))
@@ -304,12 +308,26 @@ class GapDetector:
         describe: Any,
         cover: dict[str, Any],
     ) -> Event:
-        t0, t1 = int(ctx.prev_t[i]), int(ctx.t[i])
-        lon0, lat0 = float(ctx.prev_lon[i]), float(ctx.prev_lat[i])
-        d = distance_m(lon0, lat0, float(ctx.lon[i]), float(ctx.lat[i]))
-        dur = (t1 - t0) / 1000.0
+        silent = Fix(int(ctx.prev_t[i]), float(ctx.prev_lon[i]), float(ctx.prev_lat[i]),
+                     int(ctx.prev_type[i]), float(ctx.prev_sog[i]))  # fmt: skip
+        back = Fix(int(ctx.t[i]), float(ctx.lon[i]), float(ctx.lat[i]), int(ctx.msg_type[i]))
+        return self._closed(int(ctx.mmsi[i]), silent, back, thr, describe, cover)
+
+    def _closed(
+        self,
+        mmsi: int,
+        silent: Fix,
+        back: Fix,
+        thr: float,
+        describe: Any,
+        cover: dict[str, Any],
+        other_track: bool = False,
+    ) -> Event:
+        """Return the gap from the silent track's last fix to its first fix heard again."""
+        d = distance_m(silent.lon, silent.lat, back.lon, back.lat)
+        dur = (back.t - silent.t) / 1000.0
         details = self._open_details(
-            lon0, lat0, float(ctx.prev_sog[i]), int(ctx.prev_type[i]), thr, describe
+            silent.lon, silent.lat, silent.sog, silent.msg_type, thr, describe
         )
         details["coverage"] = cover
         edge = cover["verdict"] == "edge"
@@ -319,20 +337,53 @@ class GapDetector:
                 "duration": format_duration(dur),
                 "distance_nm": nm(d),
                 "implied_speed_kn": round(knots(d, dur), 1),
-                "reappeared": {
-                    "lat": round(float(ctx.lat[i]), 5),
-                    "lon": round(float(ctx.lon[i]), 5),
-                },
+                "reappeared": {"lat": round(back.lat, 5), "lon": round(back.lon, 5)},
             }
         )
         details["summary"] = (
             f"silent for {format_duration(dur)} at sea, reappeared {nm(d)} nm away"
             f" ({round(knots(d, dur), 1)} kn implied)"
         )
+        if other_track:
+            details["other_transmitter"] = True
+            details["summary"] += "; another transmitter used its MMSI meanwhile"
         if edge:
             details["summary"] += "; lost at the edge of receiver coverage"
         sev = gap_severity(dur, cover["verdict"])
-        return Event(EventKind.AIS_GAP, int(ctx.mmsi[i]), t0, t1, lat0, lon0, sev, details=details)
+        return Event(
+            EventKind.AIS_GAP, mmsi, silent.t, back.t, silent.lat, silent.lon, sev, details=details
+        )
+
+    def heard_off_track(
+        self, slot: I64, mmsi: I64, t: I64, lon: F64, lat: F64, msg_type: U8, describe: Any
+    ) -> list[Event]:
+        """End the silences of dark vessels heard again off the followed track.
+
+        ``slot`` and the rest are the fixes the tracker set aside (`geo.detectors.gap_return`).
+        """
+        events: list[Event] = []
+        if not self.last:
+            return events
+        for i in np.flatnonzero(np.isin(slot, list(self.last))).tolist():
+            s = int(slot[i])
+            last = self.last.get(s)
+            if last is None or s not in self.dark:
+                continue
+            t0, lon0, lat0, sog0, type0 = last
+            silent = Fix(t0, lon0, lat0, type0, sog0)
+            fix = Fix(int(t[i]), float(lon[i]), float(lat[i]), int(msg_type[i]))
+            back = self.returns.hear(s, silent, fix)
+            if back is None:
+                continue
+            self.dark.discard(s)
+            self.last.pop(s)
+            thr = self.thr.pop(s, self.cfg.gap_floor_s)
+            cover = self.cover.pop(s, None) or {"verdict": "unknown"}
+            self.held.discard(s)
+            events.append(
+                self._closed(int(mmsi[i]), silent, back, thr, describe, cover, other_track=True)
+            )
+        return events
 
     def _judge_reappeared(self, ctx: SliceContext, i: int, thr: float) -> dict[str, Any]:
         """Coverage where a vessel that reappeared before any slice end saw it dark vanished."""
@@ -501,6 +552,7 @@ class GapDetector:
                 for s, (t, lo, la, v, m) in sorted(self.last.items())
             ],  # fmt: skip
             "held": sorted(self.held),
+            "returns": self.returns.to_state(),
             "prior": self.prior,
             "pending": self.pending,
         }
@@ -514,6 +566,7 @@ class GapDetector:
             for s, t, lo, la, v, m in obj.get("last", [])
         }
         self.held = {int(s) for s in obj.get("held", [])}
+        self.returns.load_state(obj.get("returns", []))
         self.prior = list(obj.get("prior", [0.0, 0.0, -1]))
         num, den = obj.get("pending", [0, 0])
         if isinstance(num, float) or isinstance(den, float):  # a snapshot from before fixed point

@@ -125,6 +125,11 @@ def test_gfw_shared_mmsi_412588888_keeps_the_satellite_pass_after_the_track() ->
     # the Chinese boat's name, confirmed after the MMSI's position jumped 6,400 nm to it, is
     # the second transmitter's: listed in the episode, not a second alert beside it
     assert of_kind(events, EventKind.IDENTITY_CHANGE) == []
+    # HONGDA8's silence from 01-04 18:48 ends when a satellite hears it again off Douala,
+    # though the detectors follow the Chinese boat's track by then
+    (silence,) = [g for g in of_kind(events, EventKind.AIS_GAP) if g.start_ms == ep.start_ms]
+    assert silence.end_ms is not None and format_time(silence.end_ms) == "2021-01-08T05:05:27Z"
+    assert silence.details["other_transmitter"] is True
 
 
 def test_gfw_helicopter_987357559_flying_as_it_reports_is_no_jump() -> None:

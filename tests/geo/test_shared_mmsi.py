@@ -185,3 +185,29 @@ def test_a_third_transmitter_heard_twice_an_hour_and_a_half_apart_joins_the_epis
     assert ep.details["cause"] == "shared_mmsi"
     lats = sorted(round(t["first"]["lat"]) for t in ep.details["tracks"])
     assert lats == [-10, 23, 24]
+
+
+def _dark_then_clone(back: list[Record]) -> list[Event]:
+    """V sails 2 h and falls silent; from 3 h another transmitter on its MMSI reports 380 nm
+    away, every minute (on the half minute), to 9 h; ``back`` is what is heard of V meanwhile."""
+    a = track(V, 0, 2 * HOUR, 60, 35.0, 12.0, 8.0, 90.0)
+    clone = track(V, 3 * HOUR + 30, 9 * HOUR, 60, 38.5, 19.0, 10.0, 0.0)
+    return run(a + clone + back + background(9))
+
+
+def test_a_dark_vessel_heard_again_while_a_clone_is_followed_ends_its_silence() -> None:
+    """The silence ends at the vessel's own return (6 h), not at the clone's first fix, and
+    not at the end of the capture: the detectors follow the clone by then."""
+    back = track(V, 6 * HOUR, 7 * HOUR, 60, 35.0, 12.6, 8.0, 90.0)
+    (gap,) = of_kind(_dark_then_clone(back), EventKind.AIS_GAP)
+    assert gap.start_ms == ms(2 * HOUR)
+    assert gap.end_ms == ms(6 * HOUR)
+    assert gap.details["other_transmitter"] is True
+    assert gap.details["reappeared"] == {"lat": 35.0, "lon": 12.6}
+
+
+def test_a_lone_fix_near_a_dark_vessel_does_not_end_its_silence() -> None:
+    """One fix is as often a corrupt position: the silence goes on until a second confirms."""
+    back = [pos(6 * HOUR, V, 35.0, 12.6, 8.0)]
+    (gap,) = of_kind(_dark_then_clone(back), EventKind.AIS_GAP)
+    assert gap.start_ms == ms(2 * HOUR) and gap.end_ms is None
