@@ -35,6 +35,24 @@ U8 = npt.NDArray[np.uint8]
 B = npt.NDArray[np.bool_]
 
 
+def has_position(lat: npt.NDArray[Any], lon: npt.NDArray[Any]) -> B:
+    """Whether each row has a position: finite, in range, and not 0 degrees N 0 degrees E.
+
+    A transponder without a GPS fix may send 0/0 instead of the "not available" codes (91/181),
+    and a data pipeline may write 0 for a missing latitude and longitude; no vessel reports
+    from that exact point of the Gulf of Guinea. Taken for a fix, it is a jump of thousands of
+    miles and back (a position_jump or shared-MMSI alarm on a vessel that did nothing).
+
+    Examples
+    --------
+    >>> has_position(np.array([35.5, 0.0, 0.0, 91.0]), np.array([12.6, 0.0, 4.2, 12.6])).tolist()
+    [True, False, True, False]
+    """
+    ok: B = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
+    ok &= (lat != 0.0) | (lon != 0.0)
+    return ok
+
+
 def iso_utc_many(ms: I64) -> list[str]:
     """Return `iso_utc` of every value, formatted by numpy in one call (the same text)."""
     dt = ms.astype("datetime64[ms]")

@@ -72,7 +72,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
+from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport, has_position
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import distance_m
 
@@ -218,7 +218,7 @@ class ClockGuard:
         h = len(self.held)
         both = PositionColumns.concat([self.held, pos]) if h else pos
         t = both.time_ms.tolist()
-        placed = (np.isfinite(both.lat) & np.isfinite(both.lon)).tolist()
+        placed = has_position(both.lat, both.lon).tolist()
         order: list[int] = list(range(h, h + start))
         run: list[int] = list(range(h))
         for i in range(h + start, len(t)):

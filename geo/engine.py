@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ais_ingest.records import Batch, StaticReport
+from ais_ingest.records import Batch, StaticReport, has_position
 from geo.clock import ClockGuard
 from geo.config import EngineConfig
 from geo.contacts import Contact
@@ -57,7 +57,8 @@ _DEFAULT_CONFIG = EngineConfig()
 #: Why a position record the engine was given did not reach a vessel's track (besides the
 #: clock guard's ``future_time``): ``same_time`` (a second fix of a vessel at the very time of
 #: its previous one, as in a capture without time stamps), ``out_of_order`` (older than the
-#: vessel's latest fix), ``no_position`` (latitude or longitude unavailable).
+#: vessel's latest fix), ``no_position`` (latitude or longitude unavailable, or 0 N 0 E:
+#: `ais_ingest.records.has_position`).
 UNUSED_REASONS = ("same_time", "out_of_order", "no_position")
 
 
@@ -443,7 +444,7 @@ class Engine:
         pos = batch.positions
         m = membership if membership is not None else self.lookup.of(pos)
         lat, lon = pos.lat, pos.lon
-        self.unused["no_position"] += int(np.count_nonzero(~(np.isfinite(lat) & np.isfinite(lon))))
+        self.unused["no_position"] += int(np.count_nonzero(~has_position(lat, lon)))
         return {
             "station": self.coverage.station_codes(pos.source),
             "valid": m.valid,
@@ -476,7 +477,7 @@ class Engine:
             lat = lon = None
             if len(times):
                 la, lo = pos.lat[a:b][sel], pos.lon[a:b][sel]
-                ok = np.flatnonzero(np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90.0))
+                ok = np.flatnonzero(has_position(la, lo))
                 if len(ok):
                     lat, lon = float(la[ok[0]]), float(lo[ok[0]])
             ev = invalid_mmsi_event(m, first, lat, lon)

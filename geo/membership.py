@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ais_ingest.records import PositionColumns
+from ais_ingest.records import PositionColumns, has_position
 from geo.detectors.base import I64, U64, B
 from geo.detectors.zones import zone_keys
 from geo.zone_index import ZoneIndex
@@ -49,15 +49,7 @@ def trackable(pos: PositionColumns) -> B:
     Type 9 (SAR aircraft) is left out: an aircraft's speed and path would read as jumps and
     its positions as a vessel's zone visits.
     """
-    lat, lon = pos.lat, pos.lon
-    valid: B = (
-        np.isfinite(lat)
-        & np.isfinite(lon)
-        & (np.abs(lat) <= 90.0)
-        & (np.abs(lon) <= 180.0)
-        & (pos.msg_type != 9)
-        & (pos.mmsi > 0)
-    )
+    valid: B = has_position(pos.lat, pos.lon) & (pos.msg_type != 9) & (pos.mmsi > 0)
     return valid
 
 

@@ -25,7 +25,7 @@ import numpy.typing as npt
 import psycopg
 from sqlalchemy import Connection
 
-from ais_ingest.records import PositionColumns
+from ais_ingest.records import PositionColumns, has_position
 from app.store.order import by_vessel_time_position
 from app.store.partitions import DAY_MS, day_of, partition_name
 
@@ -106,12 +106,7 @@ def prepare(cols: PositionColumns) -> Prepared:
     Sorted by (mmsi, time) to find the duplicates; the order also keeps a vessel's points of a
     batch together in the heap.
     """
-    ok = (
-        np.isfinite(cols.lat)
-        & np.isfinite(cols.lon)
-        & (np.abs(cols.lat) <= 90.0)
-        & (np.abs(cols.lon) <= 180.0)
-    )
+    ok = has_position(cols.lat, cols.lon)
     idx = np.flatnonzero(ok)
     if idx.size:
         m, t, la, lo = cols.mmsi[idx], cols.time_ms[idx], cols.lat[idx], cols.lon[idx]

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, and_, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ais_ingest.mmsi import flag_alpha2_array
-from ais_ingest.records import PositionColumns, StaticReport
+from ais_ingest.records import PositionColumns, StaticReport, has_position
 from app.store.order import by_vessel_time
 
 FIX_COLUMNS = ("time", "lat", "lon", "sog", "cog", "heading", "status", "msg_type")
@@ -229,9 +229,7 @@ def upsert_stage_pg(conn: Connection, stage: VesselStage | None) -> set[int]:
 
 
 def _has_fix(cols: PositionColumns) -> np.ndarray:
-    has_fix = np.isfinite(cols.lat) & np.isfinite(cols.lon)
-    has_fix &= (np.abs(cols.lat) <= 90) & (np.abs(cols.lon) <= 180)
-    return has_fix
+    return has_position(cols.lat, cols.lon)
 
 
 def upsert_positions_pg(conn: Connection, cols: PositionColumns) -> set[int]:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ais_ingest.records import Batch, Record
+from ais_ingest.records import Batch, PositionReport, Record
 from geo.engine import Engine, SnapshotError
 from geo.events import Event, EventKind
 from geo.watchlist import parse_watchlist
@@ -17,6 +17,7 @@ from tests.geo.engine_scenarios import (
     final,
     make_engine,
     ms,
+    of_kind,
     pos,
     run_raw,
     static,
@@ -214,3 +215,19 @@ def test_records_held_back_by_the_clock_guard_survive_a_snapshot() -> None:
     eng2 = Engine.restore(eng.snapshot(), [], places=PLACES)
     out += eng2.process(Batch.from_records(recs[k:])) + eng2.flush()
     assert canonical(out) == canonical(ref) and eng2.future_dropped == 1
+
+
+def test_fixes_at_0n_0e_are_no_positions_not_a_jump_and_back() -> None:
+    """A transponder that loses its GPS fix may send 0/0 for a while: counted as without a
+    position, not a 2,000 nm jump to the Gulf of Guinea and back."""
+    v = 247000001
+    recs = track(v, 0, 3600, 60, 35.5, 12.6, 8.0)
+    recs = [
+        pos(r.time_ms / 1000 - 1_780_000_000 + 20, v, 0.0, 0.0) if 1200 <= i * 60 < 1500 else r
+        for i, r in enumerate(recs)
+        if isinstance(r, PositionReport)
+    ]
+    eng = make_engine()
+    events = final(eng.process(Batch.from_records(recs)) + eng.flush())
+    assert of_kind(events, EventKind.POSITION_JUMP) == []
+    assert eng.record_counts()["unused"]["no_position"] == 5

@@ -47,9 +47,9 @@ def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
 
 def test_a_row_at_minus_zero_is_the_stored_row_at_zero(store: Store) -> None:
     """The duplicate check compares keys as bytes; -0.0 equals 0.0 there as in SQL."""
-    at = [PositionReport(T0, 247000001, 1, 0.0, 0.0, None, None, None, None, None, True, 0, "")]
+    at = [PositionReport(T0, 247000001, 1, 0.0, 5.0, None, None, None, None, None, True, 0, "")]
     assert store.write_batch(Batch.from_records(at)).positions_inserted == 1
-    minus = [replace(at[0], lat=-0.0, lon=-0.0)]
+    minus = [replace(at[0], lat=-0.0)]
     assert store.write_batch(Batch.from_records(minus)).positions_inserted == 0
     assert count(store, "positions") == 1
 
@@ -65,6 +65,16 @@ def test_position_without_fix_updates_last_seen_only(store: Store) -> None:
     row = store.read(lambda c: c.execute(select(v).where(v.c.mmsi == 247000001)).one())
     assert (row.time, row.last_seen, row.lat, row.lon) == (T0, T0 + 60_000, 35.0, 12.0)
     assert row.flag == "IT"
+
+
+def test_a_position_at_0n_0e_is_no_fix(store: Store) -> None:
+    """What a transponder without a GPS fix may send: the vessel was heard, it is not there."""
+    fix = PositionReport(T0, 247000001, 1, 35.0, 12.0, 5.0, 90.0, 90, 0, None, True, 0, "")
+    nowhere = replace(fix, time_ms=T0 + 60_000, lat=0.0, lon=0.0)
+    assert store.write_batch(Batch.from_records([fix, nowhere])).positions_inserted == 1
+    v = store.tables["vessels"]
+    row = store.read(lambda c: c.execute(select(v).where(v.c.mmsi == 247000001)).one())
+    assert (row.time, row.last_seen, row.lat, row.lon) == (T0, T0 + 60_000, 35.0, 12.0)
 
 
 def test_late_older_fix_does_not_move_the_vessel_back(store: Store) -> None:
