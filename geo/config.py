@@ -58,6 +58,14 @@ class EngineConfig:
         Watch's segmenter splits tracks above 25 kn, which suits fishing vessels; the central
         Mediterranean has high-speed ferries (Malta-Sicily HSC at ~38 kn) on class A and fast
         RIBs and speedboats on class B, so the limits are class-aware and higher.
+    dash_s, sustained_speed_kn
+        Those top speeds are dashes: a fast ferry or a speedboat holds 40-60 kn for hours, not
+        for a day (a RIB's fuel lasts a few hundred miles). Over a longer interval the distance
+        allowed grows at ``sustained_speed_kn`` after the first ``dash_s`` (3 h, 35 kn: above
+        any merchant ship's service speed; GFW's segmenter allows 30 kn throughout). Without
+        it, on a satellite track of a fishing boat heard twice a day, a fix 784 nm off (another
+        transmitter on its MMSI, GFW's regr_417000694) was a 53 kn move within class B's 60 kn,
+        and the boat was followed there and "jumped" back.
     reported_speed_factor, reported_speed_slack_kn
         A move faster than the class's limit is still one vessel's when both fixes report a
         speed and the move needs no more than ``factor`` times their mean plus ``slack``: a
@@ -289,6 +297,8 @@ class EngineConfig:
 
     jump_speed_a_kn: float = 50.0
     jump_speed_b_kn: float = 60.0
+    dash_s: float = 3 * 3600.0
+    sustained_speed_kn: float = 35.0
     reported_speed_factor: float = 1.25
     reported_speed_slack_kn: float = 5.0
     fix_tolerance_m: float = 30.0

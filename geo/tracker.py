@@ -221,14 +221,19 @@ def tolerance_m(msg_type: U8, cfg: EngineConfig) -> F64:
     return np.where(msg_type == 27, cfg.long_range_tolerance_m, cfg.fix_tolerance_m)
 
 
-def speed_limit_kn(msg_type: U8, cfg: EngineConfig, sog0: F64, sog1: F64) -> F64:
-    """Plausible top speed of a move ending at each fix.
+def speed_limit_kn(
+    msg_type: U8, cfg: EngineConfig, sog0: F64, sog1: F64, dt_s: F64 | float = 0.0
+) -> F64:
+    """Plausible top mean speed of a move ending at each fix, ``dt_s`` after the one before.
 
-    The class's (types 18/19 are class B), or, higher, the speed both ends report
+    The class's (types 18/19 are class B) for a dash of up to ``dash_s``, the distance growing
+    at ``sustained_speed_kn`` beyond it; or, higher, the speed both ends report
     (``reported_speed_factor`` and ``reported_speed_slack_kn``: a helicopter flies as it says).
     """
     is_b = (msg_type == 18) | (msg_type == 19)
-    by_class = np.where(is_b, cfg.jump_speed_b_kn, cfg.jump_speed_a_kn)
+    top = np.where(is_b, cfg.jump_speed_b_kn, cfg.jump_speed_a_kn)
+    dt = np.maximum(dt_s, cfg.dash_s)
+    by_class = (top * cfg.dash_s + np.minimum(top, cfg.sustained_speed_kn) * (dt - cfg.dash_s)) / dt
     with np.errstate(invalid="ignore"):
         reported = (sog0 + sog1) / 2 * cfg.reported_speed_factor + cfg.reported_speed_slack_kn
     return np.fmax(by_class, reported)  # NaN (a speed unknown) leaves the class's limit
@@ -319,8 +324,9 @@ def plausible_move(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
         cfg.long_range_tolerance_m if b.msg_type == 27 else cfg.fix_tolerance_m
     )
     limit = speed_limit_kn(
-        np.array([b.msg_type], dtype=np.uint8), cfg, np.array([a.sog]), np.array([b.sog])
-    )
+        np.array([b.msg_type], dtype=np.uint8), cfg, np.array([a.sog]), np.array([b.sog]),
+        abs(b.t - a.t) / 1000.0,
+    )  # fmt: skip
     return move_speed_kn(a, b, cfg, tol) <= float(limit[0])
 
 
@@ -412,7 +418,8 @@ class Tracker:
         prev_sog = np.empty(n)
         prev_sog[1:] = sog[:-1]
         prev_sog[is_first] = fleet.sog[fs]
-        bad = has_prev & (speed > speed_limit_kn(msg_type, cfg, prev_sog, sog))
+        limit = speed_limit_kn(msg_type, cfg, prev_sog, sog, (t - p_t) / 1000.0)
+        bad = has_prev & (speed > limit)
         if self.alt or self.shared:
             watched = set(self.alt) | set(self.shared)
             bad |= np.isin(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))

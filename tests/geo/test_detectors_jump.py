@@ -147,3 +147,27 @@ def test_a_clone_reporting_a_ship_s_speed_far_away_is_still_a_jump() -> None:
     recs = track(V, 0, 1800, 10, 34.0, 12.0, 10.0, 90.0)
     recs += track(V, 1810, 3600, 10, 34.0, 12.5, 10.0, 90.0)  # 25 nm on in 10 s, at 10 kn
     assert len(of_kind(run(recs), EventKind.POSITION_JUMP)) == 1
+
+
+def test_a_fix_a_day_s_sailing_at_class_b_top_speed_away_is_not_followed() -> None:
+    """Top speeds are dashes (`EngineConfig.dash_s`): a class B boat heard by satellite every
+    8 h, then a fix 780 nm off 14 h 40 min after the last pass (53 kn, inside class B's 60 kn),
+    then the boat on its track again (GFW's regr_417000694). The far fix is not the boat: the
+    track is not moved there (no silence "reappeared 784 nm away", no jump back)."""
+    recs: list[Record] = []
+    for h in (0, 8, 16, 24, 40, 48):  # two reports a pass, 4 kn north
+        recs += track(V, h * 3600, h * 3600 + 120, 120, -2.7 + h * 4 / 60, 78.7, 4.0, 0.0,
+                      msg_type=18)  # fmt: skip
+    recs.append(pos(24 * 3600 + 120 + 52_800, V, 2.73, 66.2, 3.6, 333.0, msg_type=18))
+    events = run(recs)
+    assert of_kind(events, EventKind.POSITION_JUMP) == []
+    assert all(g.details["reappeared"]["lon"] > 78 for g in of_kind(events, EventKind.AIS_GAP))
+
+
+def test_a_speedboat_s_four_hour_dash_at_45_kn_is_a_move_not_a_jump() -> None:
+    """Silent from Zuwara to off Lampedusa at 45 kn for 4 h: within the dash and sustained
+    speeds, so the vessel is followed there (the silence is a gap, not a position jump)."""
+    recs = track(V, 0, 1800, 60, 32.95, 12.08, 6.0, 0.0, msg_type=18)
+    recs += track(V, 1800 + 4 * 3600, 1800 + 5 * 3600, 60, 35.95, 12.2, 6.0, 0.0, msg_type=18)
+    events = run(recs)
+    assert of_kind(events, EventKind.POSITION_JUMP) == []
