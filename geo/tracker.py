@@ -66,6 +66,7 @@ from geo.detectors.base import (
     nm,
 )
 from geo.events import Event, EventKind, Severity, format_time
+from geo.shared_tracks import transmitters
 from geo.silence_return import Anchor, Anchors
 from geo.silence_rule import sampling_threshold_s
 
@@ -848,7 +849,7 @@ class Tracker:
         d = distance_m(a.lon, a.lat, b.lon, b.lat)
         tracks = [
             {"first": _fix_dict(f), "last": _fix_dict(last), "fixes": int(k)}
-            for f, last, k in sorted(ep.tracks, key=lambda tr: tr[0].t)
+            for f, last, k in transmitters(ep.tracks, self._plausible, self._speed)
         ]
         spread = max(
             (

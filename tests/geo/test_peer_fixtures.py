@@ -138,3 +138,26 @@ def test_gfw_helicopter_987357559_flying_as_it_reports_is_no_jump() -> None:
     three shared-MMSI episodes and a critical jump when only class A's 50 kn was believed."""
     events = detect_table(PEERS / "gfw_segment_987357559.jsonl")
     assert of_kind(events, EventKind.POSITION_JUMP) == []
+
+
+def test_gfw_376091000_two_transmitters_heard_in_turns_are_listed_as_two() -> None:
+    """gpsdio-segment's 376091000: one MMSI off Colombia and off Mozambique all day (GFW: two
+    segments). Each switch between them listed the tracks afresh: "6 transmitters"."""
+    events = detect_table(PEERS / "gfw_segment_376091000.jsonl")
+    (ep,) = of_kind(events, EventKind.POSITION_JUMP)
+    assert ep.details["cause"] == "shared_mmsi"
+    assert ep.details["summary"].startswith("2 transmitters")
+    lats = sorted(round(tr["first"]["lat"]) for tr in ep.details["tracks"])
+    assert lats == [-14, 11]
+
+
+def test_gfw_regr_417000694_the_boat_is_not_followed_to_fixes_780_nm_off() -> None:
+    """gpsdio-segment's regr_417000694: a satellite-heard class B boat near 2.7°S 78.7°E, and
+    two fixes near 3°N 66°E (GFW: one-message segments). The first, 14 h 40 min after the
+    boat's last fix, needed 53 kn (under class B's 60): the boat was followed there, a silence
+    "reappeared 784 nm away", then a jump back and a false ongoing silence."""
+    events = detect_table(PEERS / "gfw_segment_regr_417000694.jsonl")
+    for gap in of_kind(events, EventKind.AIS_GAP):
+        assert gap.lon is not None and gap.lon > 75
+        assert gap.end_ms is None or gap.details["reappeared"]["lon"] > 75
+    assert len(of_kind(events, EventKind.POSITION_JUMP)) <= 1

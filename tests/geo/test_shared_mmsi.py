@@ -187,12 +187,12 @@ def test_a_third_transmitter_heard_twice_an_hour_and_a_half_apart_joins_the_epis
     assert lats == [-10, 23, 24]
 
 
-def _dark_then_clone(back: list[Record]) -> list[Event]:
+def _dark_then_clone(back: Sequence[Record]) -> list[Event]:
     """V sails 2 h and falls silent; from 3 h another transmitter on its MMSI reports 380 nm
     away, every minute (on the half minute), to 9 h; ``back`` is what is heard of V meanwhile."""
     a = track(V, 0, 2 * HOUR, 60, 35.0, 12.0, 8.0, 90.0)
     clone = track(V, 3 * HOUR + 30, 9 * HOUR, 60, 38.5, 19.0, 10.0, 0.0)
-    return run(a + clone + back + background(9))
+    return run([*a, *clone, *back, *background(9)])
 
 
 def test_a_dark_vessel_heard_again_while_a_clone_is_followed_ends_its_silence() -> None:
