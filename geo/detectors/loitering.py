@@ -6,7 +6,8 @@ as Global Fishing Watch's fixtures) the speed is implied between fixes at least
 positions differ by a few hundred metres (two receivers, two position sources): 27 to 146 kn
 between fixes of a vessel drifting at 0.3 kn in GFW's own encounter fixture, which split one
 loitering into four. A SOG-less fix sooner than that after the vessel's *base* (its last fix
-so judged) keeps the state the vessel is in.
+so judged) keeps the state the vessel is in. A run so judged begins at the base: the vessel was
+slow from there (`LoiterDetector._opened`).
 
 An episode opens at the first slow fix at sea and is reported, as an open event, once it has
 lasted ``loiter_min_s``; the first fix that is fast, in a port or anchorage, after an AIS
@@ -98,6 +99,9 @@ class LoiterDetector:
         #: Vessels reporting without SOG: the fix their next implied speed is measured from.
         self.base: dict[int, tuple[int, float, float]] = {}
         self.has_base = np.zeros(256, dtype=np.bool_)
+        #: The base the last fix judged without SOG was measured from (else None): the vessel
+        #: was slow from there, so a run it opens begins there.
+        self._measured_from: tuple[int, float, float] | None = None
 
     def _ensure(self, n: int) -> None:
         if n > len(self.in_run):
@@ -174,6 +178,7 @@ class LoiterDetector:
         """
         s = int(ctx.slot[i])
         t, lon, lat = int(ctx.t[i]), float(ctx.lon[i]), float(ctx.lat[i])
+        self._measured_from = None
         if not np.isnan(ctx.sog[i]) or ctx.prev_t[i] < 0 or ctx.supp[i] or moved:
             if s in self.base:
                 del self.base[s]
@@ -192,9 +197,10 @@ class LoiterDetector:
             self.base[s] = base
             return s in self.runs  # too soon to tell: as it was
         self.base[s] = (t, lon, lat)
-        return bool(
-            distance_m(base[1], base[2], lon, lat) / dt / KNOT_MS < self.cfg.loiter_speed_kn
-        )
+        if distance_m(base[1], base[2], lon, lat) / dt / KNOT_MS >= self.cfg.loiter_speed_kn:
+            return False
+        self._measured_from = base
+        return True
 
     @staticmethod
     def _extend(ep: Episode, ctx: SliceContext, i: int, v: list[float]) -> None:
@@ -221,10 +227,8 @@ class LoiterDetector:
         if not slow:
             return
         t = int(ctx.t[i])
-        lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
         if ep is None:
-            self.runs[s] = ep = Episode(t, t, lon, lat, 0.0, 0.0, 0.0, 0)
-            ep.add(v)
+            self.runs[s] = ep = self._opened(ctx, i, v)
             self.in_run[s] = True
         else:
             self._extend(ep, ctx, i, v)
@@ -233,6 +237,25 @@ class LoiterDetector:
             ep.zones = ctx.zone_names(i)
             ep.near = describe(*ep.where())
             events.append(self._event(ep, int(ctx.mmsi[i]), None))
+
+    def _opened(self, ctx: SliceContext, i: int, v: list[float]) -> Episode:
+        """Return the run fix ``i`` opens; without SOG, from the base it was judged slow from.
+
+        Two positions an hour apart a few metres from each other say the vessel was slow for
+        that hour, from the first (GFW's loitering test: two reports 1 h apart, one loitering
+        of that hour); opened at the second, the run was an hour short. Not across a silence
+        (``ctx.gap``): nothing was seen of it then.
+        """
+        t, lon, lat = int(ctx.t[i]), float(ctx.lon[i]), float(ctx.lat[i])
+        base = self._measured_from
+        if base is None or ctx.gap[i]:
+            ep = Episode(t, t, lon, lat, 0.0, 0.0, 0.0, 0)
+        else:
+            ep = Episode(base[0], t, base[1], base[2], 0.0, 0.0, 0.0, 0)
+            ep.add(unit_vectors(np.array([base[2]]), np.array([base[1]])).tolist()[0])
+            ep.max_drift_m = distance_m(base[1], base[2], lon, lat)
+        ep.add(v)
+        return ep
 
     def _close(self, s: int, ep: Episode, mmsi: int, events: list[Event]) -> None:
         del self.runs[s]

@@ -161,3 +161,20 @@ def test_gfw_regr_417000694_the_boat_is_not_followed_to_fixes_780_nm_off() -> No
         assert gap.lon is not None and gap.lon > 75
         assert gap.end_ms is None or gap.details["reappeared"]["lon"] > 75
     assert len(of_kind(events, EventKind.POSITION_JUMP)) <= 1
+
+
+def test_gfw_loitering_two_positions_an_hour_apart_without_speed(tmp_path: Path) -> None:
+    """GFW's pipe-loitering test (`test_calculate_loitering_stats.py`, Apache-2.0): MMSI
+    503040990 off Queensland, two reports an hour apart and a metre apart, no speed; GFW's
+    daily loitering record is that hour, 00:14:54 to 01:14:54. Judged by the speed implied
+    between the two, the run opened at the second: an hour short, no event at all."""
+    table = tmp_path / "loiter.jsonl"
+    table.write_text(
+        '{"ssvid": "503040990", "timestamp": "2023-10-28T00:14:54+00:00",'
+        ' "lat": -20.174032, "lon": 148.89871}\n'
+        '{"ssvid": "503040990", "timestamp": "2023-10-28T01:14:54+00:00",'
+        ' "lat": -20.174042, "lon": 148.89871}\n'
+    )
+    (loiter,) = of_kind(detect_table(table), EventKind.LOITERING)
+    assert format_time(loiter.start_ms) == "2023-10-28T00:14:54Z"
+    assert loiter.details["duration_s"] == 3600.0
