@@ -31,9 +31,14 @@ def sparse_sampling(own_s: F64, cfg: EngineConfig) -> B:
     >>> sparse_sampling(np.array([10.0, 2640.0, 2700.0, np.nan]), EngineConfig()).tolist()
     [False, False, True, True]
     """
+    return _capped(own_s, cfg)[1]
+
+
+def _capped(own_s: F64, cfg: EngineConfig) -> tuple[F64, B]:
+    """Each sampling capped at ``gap_sampling_cap_s``, and whether it is sparse (or unknown)."""
     own = np.minimum(own_s, cfg.gap_sampling_cap_s)
-    out: B = np.isnan(own) | (own >= cfg.gap_sparse_sampling_s)
-    return out
+    sparse: B = np.isnan(own) | (own >= cfg.gap_sparse_sampling_s)
+    return own, sparse
 
 
 def sampling_threshold_s(own_s: F64, cfg: EngineConfig) -> F64:
@@ -45,7 +50,23 @@ def sampling_threshold_s(own_s: F64, cfg: EngineConfig) -> F64:
     >>> (sampling_threshold_s(own, EngineConfig()) / 3600.0).round(2).tolist()
     [0.02, 2.0, 4.4, 12.0, 12.0, 12.0]
     """
-    own = np.minimum(own_s, cfg.gap_sampling_cap_s)
-    sparse = sparse_sampling(own_s, cfg)
-    out: F64 = np.where(sparse, cfg.gap_sparse_floor_s, cfg.gap_sampling_k * np.nan_to_num(own))
+    own, sparse = _capped(own_s, cfg)  # NaN rows are sparse: the product's NaN is not taken
+    out: F64 = np.where(sparse, cfg.gap_sparse_floor_s, cfg.gap_sampling_k * own)
     return out
+
+
+def sampling_threshold_one(own_s: float, cfg: EngineConfig) -> float:
+    """`sampling_threshold_s` of one vessel (a float, NaN: not known), the same figure.
+
+    The scalar form for the rules asked one fix at a time (`geo.tracker`): a one-element
+    array cost more than the arithmetic.
+
+    Examples
+    --------
+    >>> [sampling_threshold_one(x, EngineConfig()) / 3600.0 for x in (1200.0, float("nan"))]
+    [2.0, 12.0]
+    """
+    own = own_s if own_s != own_s else min(own_s, cfg.gap_sampling_cap_s)
+    if own != own or own >= cfg.gap_sparse_sampling_s:
+        return float(cfg.gap_sparse_floor_s)
+    return float(cfg.gap_sampling_k * own)

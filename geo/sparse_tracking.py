@@ -54,13 +54,14 @@ def tracked_at(count: Any, count_t: Any, at_ms: Any, cfg: EngineConfig) -> Any:
 
 
 def tracked_rows(
-    t: I64, starts: I64, stored: F64, stored_t: I64, cfg: EngineConfig
+    t: I64, starts: I64, stored: F64, stored_t: I64, cfg: EngineConfig, group: I64 | None = None
 ) -> tuple[F64, F64]:
     """Return the count at each row's previous fix and after each row, per vessel group.
 
     ``t`` are a slice part's accepted fixes grouped by vessel (``starts``, as in
     `SliceContext`), in time order within a group; ``stored`` and ``stored_t`` each group's
-    count as it stood at its last fix before the part (0 and -1 for a new vessel).
+    count as it stood at its last fix before the part (0 and -1 for a new vessel). ``group``:
+    each row's group, when the caller has it (`SliceContext.group`).
 
     Examples
     --------
@@ -78,17 +79,19 @@ def tracked_rows(
         return np.zeros(0), np.zeros(0)
     life_ms = cfg.gap_sparse_track_s * 1000.0
     first_rows = starts[:-1]
-    group = np.repeat(np.arange(len(first_rows)), np.diff(starts))
+    if group is None:
+        group = np.repeat(np.arange(len(first_rows)), np.diff(starts))
     t_ref = float(t.min())
     w = np.exp((t - t_ref) / life_ms)  # a part spans a slice: w stays near 1
     s_t = np.where(stored_t >= 0, stored_t, t[first_rows]).astype(np.float64)
-    base = np.nan_to_num(stored) * np.exp((s_t - t_ref) / life_ms)
+    stored = np.where(np.isnan(stored), 0.0, stored)  # (a count: never infinite)
+    base = stored * np.exp((s_t - t_ref) / life_ms)
     cs = np.cumsum(w)
     offset = np.where(first_rows > 0, cs[first_rows - 1], 0.0)
     after = (base[group] + cs - offset[group]) / w
     before = np.empty(n)
     before[1:] = after[:-1]
-    before[first_rows] = np.nan_to_num(stored)  # as it stood at the fix before the part
+    before[first_rows] = stored  # as it stood at the fix before the part
     return before, after
 
 

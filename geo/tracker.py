@@ -68,7 +68,7 @@ from geo.detectors.base import (
 from geo.events import Event, EventKind, Severity, format_time
 from geo.shared_tracks import transmitters
 from geo.silence_return import Anchor, Anchors
-from geo.silence_rule import sampling_threshold_s
+from geo.silence_rule import sampling_threshold_one
 
 _HOT = {
     "t": (np.int64, -1),
@@ -208,6 +208,19 @@ def sampling_at(skey: Any, skey_t: Any, at_ms: Any, half_life_s: float) -> Any:
     return np.where(np.isnan(skey) | (np.asarray(skey) <= NO_SAMPLING / 2), np.nan, 2.0**key)
 
 
+def sampling_at_one(skey: float, skey_t: int, at_ms: int, half_life_s: float) -> float:
+    """`sampling_at` of one vessel, as a float: the same figure, without one-element arrays.
+
+    Examples
+    --------
+    >>> round(sampling_at_one(float(np.log2(3600.0)), 0, 5_400_000, 3 * 3600.0))
+    2546
+    """
+    if skey != skey or skey <= NO_SAMPLING / 2:
+        return float("nan")
+    return float(2.0 ** (skey - (at_ms - skey_t) / 1000.0 / half_life_s))
+
+
 def sampling_update(
     skey: float, skey_t: int, dt_s: float, t_ms: int, half_life_s: float, cap_s: float
 ) -> tuple[float, int]:
@@ -238,6 +251,28 @@ def speed_limit_kn(
     with np.errstate(invalid="ignore"):
         reported = (sog0 + sog1) / 2 * cfg.reported_speed_factor + cfg.reported_speed_slack_kn
     return np.fmax(by_class, reported)  # NaN (a speed unknown) leaves the class's limit
+
+
+def speed_limit_one(
+    msg_type: int, cfg: EngineConfig, sog0: float, sog1: float, dt_s: float = 0.0
+) -> float:
+    """`speed_limit_kn` of one move, as a float (the outlier filter's fix-by-fix rules).
+
+    The same operations in the same order on floats: the same figure, without the cost of
+    one-element arrays.
+
+    Examples
+    --------
+    >>> cfg, a = EngineConfig(), np.array([1], dtype=np.uint8)
+    >>> one = speed_limit_kn(a, cfg, np.array([np.nan]), np.array([12.0]), 3600.0)
+    >>> speed_limit_one(1, cfg, float("nan"), 12.0, 3600.0) == float(one[0])
+    True
+    """
+    top = cfg.jump_speed_b_kn if msg_type in (18, 19) else cfg.jump_speed_a_kn
+    dt = max(dt_s, cfg.dash_s)
+    by_class = (top * cfg.dash_s + min(top, cfg.sustained_speed_kn) * (dt - cfg.dash_s)) / dt
+    reported = (sog0 + sog1) / 2 * cfg.reported_speed_factor + cfg.reported_speed_slack_kn
+    return float(by_class if reported != reported else max(by_class, reported))
 
 
 def implied_speed_kn(
@@ -324,11 +359,8 @@ def plausible_move(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
     tol = (cfg.long_range_tolerance_m if a.msg_type == 27 else cfg.fix_tolerance_m) + (
         cfg.long_range_tolerance_m if b.msg_type == 27 else cfg.fix_tolerance_m
     )
-    limit = speed_limit_kn(
-        np.array([b.msg_type], dtype=np.uint8), cfg, np.array([a.sog]), np.array([b.sog]),
-        abs(b.t - a.t) / 1000.0,
-    )  # fmt: skip
-    return move_speed_kn(a, b, cfg, tol) <= float(limit[0])
+    limit = speed_limit_one(b.msg_type, cfg, a.sog, b.sog, abs(b.t - a.t) / 1000.0)
+    return move_speed_kn(a, b, cfg, tol) <= limit
 
 
 def _fix_from(obj: dict[str, Any]) -> Fix:
@@ -453,7 +485,7 @@ class Tracker:
                 n_before = n_fixes
                 self._returned = False
                 at = primary.t if primary is not None else fix.t
-                typical = float(sampling_at(skey, skey_t, at, half))
+                typical = sampling_at_one(skey, skey_t, at, half)
                 if typical != typical:
                     typical = cap  # not known yet: as sparse as counted
                 before = primary
@@ -496,7 +528,7 @@ class Tracker:
 
         12 h on a satellite feed: a far track heard at one pass is remembered until the next.
         """
-        own = float(sampling_threshold_s(np.array([typical_s]), self.cfg)[0])
+        own = sampling_threshold_one(typical_s, self.cfg)
         return max(base_s, own) * 1000.0
 
     def _expire(self, s: int, mmsi: int, fix: Fix, typical: float, events: list[Event]) -> None:

@@ -201,9 +201,23 @@ class SliceContext:
     prev_cog: F64 = field(default_factory=lambda: np.zeros(0))
     #: ITU-R M.1371 reporting interval at the fix before each record (set by the gap detector).
     prev_nominal_s: F64 = field(default_factory=lambda: np.zeros(0))
+    _group: I64 = field(init=False, repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    _step_m: F64 = field(init=False, repr=False, default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
+
+    def group(self) -> I64:
+        """Each record's vessel group (index into ``starts``), made once per part."""
+        if len(self._group) != len(self):
+            self._group = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+        return self._group
+
+    def step_m(self) -> F64:
+        """Great-circle metres from each record's previous fix (NaN without one), made once."""
+        if len(self._step_m) != len(self):
+            self._step_m = haversine_m(self.prev_lon, self.prev_lat, self.lon, self.lat)
+        return self._step_m
 
     def groups_with(self, mask: B) -> list[tuple[int, int]]:
         """Return ``(start, stop)`` of the vessel groups where ``mask`` holds for any record."""

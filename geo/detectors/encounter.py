@@ -143,9 +143,7 @@ class EncounterDetector:
         interp = has_prev & (span_s <= cfg.interp_max_s)
         implied = np.where(
             has_prev,
-            haversine_m(ctx.prev_lon, ctx.prev_lat, ctx.lon, ctx.lat)
-            / np.where(has_prev, span_s, 1.0)
-            / KNOT_MS,
+            ctx.step_m() / np.where(has_prev, span_s, 1.0) / KNOT_MS,
             np.inf,
         )
         sog = np.where(np.isnan(ctx.sog), implied, ctx.sog)

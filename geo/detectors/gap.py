@@ -88,25 +88,35 @@ def expected_interval_s(msg_type: U8, sog: F64, status: I8) -> F64:
     ...     np.array([12.0, 0.1, 8.0, 0.5]), np.array([0, 1, -1, -1], dtype=np.int8)).tolist()
     [10.0, 180.0, 30.0, 180.0]
     """
-    sog0 = np.nan_to_num(sog, nan=0.0)
+    # An unknown speed (NaN) is taken as 0: ``~(sog > 3)`` holds for it, ``sog > x`` does not.
+    # Nested `numpy.where`, not `numpy.select` and `numpy.nan_to_num`: called on every slice
+    # part, where their Python-level set-up cost more than the arithmetic.
     is_b = (msg_type == 18) | (msg_type == 19)
-    anchored = ((status == 1) | (status == 5)) & (sog0 <= 3.0)
-    class_a = np.select([anchored, sog0 > 23.0, sog0 > 14.0], [180.0, 2.0, 6.0], 10.0)
-    class_b = np.where(sog0 > 2.0, 30.0, 180.0)
-    out = np.where(is_b, class_b, class_a)
-    return np.where(msg_type == 27, 180.0, out)
+    anchored = ((status == 1) | (status == 5)) & ~(sog > 3.0)
+    class_a = np.where(anchored, 180.0, np.where(sog > 23.0, 2.0, np.where(sog > 14.0, 6.0, 10.0)))
+    out: F64 = np.where(is_b, np.where(sog > 2.0, 30.0, 180.0), class_a)
+    out[msg_type == 27] = 180.0
+    return out
 
 
 def gap_threshold_s(
-    msg_type: U8, sog: F64, status: I8, cfg: EngineConfig, typical_s: F64 | None = None
+    msg_type: U8,
+    sog: F64,
+    status: I8,
+    cfg: EngineConfig,
+    typical_s: F64 | None = None,
+    nominal_s: F64 | None = None,
 ) -> F64:
     """Silence after which a vessel is dark, element-wise.
 
     ``typical_s`` is each vessel's own report interval (NaN: not known yet, taken as the cap
     ``gap_sampling_cap_s``: only a silence past the longest sampling counted is a gap); None
-    leaves sampling out (the nominal threshold of a dense feed).
+    leaves sampling out (the nominal threshold of a dense feed). ``nominal_s``: the
+    `expected_interval_s` of the same rows, when the caller has it already.
     """
-    base = np.maximum(cfg.gap_k * expected_interval_s(msg_type, sog, status), cfg.gap_floor_s)
+    if nominal_s is None:
+        nominal_s = expected_interval_s(msg_type, sog, status)
+    base = np.maximum(cfg.gap_k * nominal_s, cfg.gap_floor_s)
     base = np.where(msg_type == 27, np.maximum(base, cfg.gap_long_range_floor_s), base)
     if typical_s is None:
         return base
@@ -194,8 +204,10 @@ class GapDetector:
         prior = self.feed_sampling_s()
         if prior is not None:
             typical = np.where(known, typical, prior)
-        thr = gap_threshold_s(ctx.prev_type, ctx.prev_sog, ctx.prev_status, self.cfg, typical)
-        gap = (ctx.prev_t >= 0) & (np.nan_to_num(dt, nan=0.0) > thr)
+        thr = gap_threshold_s(
+            ctx.prev_type, ctx.prev_sog, ctx.prev_status, self.cfg, typical, ctx.prev_nominal_s
+        )
+        gap = (ctx.prev_t >= 0) & (dt > thr)  # (dt is NaN only where there is no prev_t)
         if len(ctx.moved) == len(ctx):
             gap &= ctx.moved == 0
         redo = ctx.groups_with(gap)
@@ -214,7 +226,7 @@ class GapDetector:
             self.pending[1] += int(np.rint(w * 1000.0).astype(np.int64).sum())
         ctx.gap = gap
         # fixes of the vessel up to and including the one before each silence
-        group = np.repeat(np.arange(len(ctx.starts) - 1), np.diff(ctx.starts))
+        group = ctx.group()
         before = fleet.n_fixes[ctx.slot] + np.arange(len(ctx)) - ctx.starts[:-1][group]
         events: list[Event] = []
         for i in np.flatnonzero(gap).tolist():

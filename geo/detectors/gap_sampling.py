@@ -32,16 +32,16 @@ def sampling_before(ctx: SliceContext, fleet: Fleet, cfg: EngineConfig) -> tuple
     slot = ctx.slot
     t_ref = int(ctx.t[0])
     has = ctx.prev_t >= 0
-    dt = np.where(ctx.prev_t >= 0, (ctx.t - ctx.prev_t) / 1000.0, np.nan)
+    span = (ctx.t - ctx.prev_t) / 1000.0  # (taken only where there is a previous fix)
+    dt = np.where(has, span, np.nan)
     rel_t = (ctx.t - t_ref) / 1000.0 / half
-    key = np.where(has, np.log2(np.clip(np.nan_to_num(dt, nan=1.0), 1e-3, cap)) + rel_t,
-                   NO_SAMPLING)  # fmt: skip
+    key = np.where(has, np.log2(np.minimum(np.maximum(span, 1e-3), cap)) + rel_t, NO_SAMPLING)
     stored = fleet.skey[slot]
     stored = np.where(
         np.isnan(stored), NO_SAMPLING, stored - (t_ref - fleet.skey_t[slot]) / 1000.0 / half
     )
     stored = np.maximum(stored, NO_SAMPLING)
-    group = np.repeat(np.arange(len(ctx.starts) - 1), np.diff(ctx.starts))
+    group = ctx.group()
     big = 4.0 * -NO_SAMPLING
     after = np.maximum.accumulate(np.maximum(key, stored) + group * big) - group * big
     before = np.empty(n)
@@ -83,8 +83,10 @@ def keep_tracked(ctx: SliceContext, fleet: Fleet, cfg: EngineConfig) -> F64:
     """
     first_rows = ctx.starts[:-1]
     fs = ctx.slot[first_rows]
-    before, after = tracked_rows(ctx.t, ctx.starts, fleet.trk_n[fs], fleet.trk_n_t[fs], cfg)
-    group = np.repeat(np.arange(len(first_rows)), np.diff(ctx.starts))
+    group = ctx.group()
+    before, after = tracked_rows(
+        ctx.t, ctx.starts, fleet.trk_n[fs], fleet.trk_n_t[fs], cfg, group=group
+    )
     since = np.where(fleet.trk_since[fs] >= 0, fleet.trk_since[fs], ctx.t[first_rows])
     fleet.trk_since[fs] = since
     n_prev = fleet.n_fixes[ctx.slot] + np.arange(len(ctx)) - first_rows[group]

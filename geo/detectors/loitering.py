@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from geo.config import KNOT_MS, EngineConfig
-from geo.detectors.base import B, SliceContext, distance_m, format_duration, haversine_m, nm
+from geo.detectors.base import B, SliceContext, distance_m, format_duration, nm
 from geo.events import Event, EventKind, Severity, format_time
 from geo.geodesy import lat_lon_of, unit_vectors
 from geo.tracker import Fleet
@@ -82,7 +82,7 @@ def slow_mask(ctx: SliceContext, cfg: EngineConfig) -> B:
     dt = (ctx.t - ctx.prev_t) / 1000.0
     implied = np.where(
         (ctx.prev_t >= 0) & (dt > 0),
-        haversine_m(ctx.prev_lon, ctx.prev_lat, ctx.lon, ctx.lat) / np.maximum(dt, 1e-9) / KNOT_MS,
+        ctx.step_m() / np.maximum(dt, 1e-9) / KNOT_MS,
         np.inf,
     )
     speed = np.where(np.isnan(ctx.sog), implied, ctx.sog)
