@@ -639,10 +639,12 @@ class Engine:
         status = pos.status[rows]
         supp = pre["supp"][rows]
 
+        fs = slot[first]
+
         def prev(col: Any, stored: Any) -> Any:
             out = np.empty_like(col)
             out[1:] = col[:-1]
-            out[first] = stored[slot[first]]
+            out[first] = stored[fs]
             return out
 
         offs, zidx, zones = pre["offs"], pre["zidx"], self.zones

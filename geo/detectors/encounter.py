@@ -91,11 +91,16 @@ class Pair:
 
 @dataclass(slots=True)
 class Points:
-    """Candidate positions of one grid time: vessel slot, latitude, longitude."""
+    """Candidate positions of one grid time: vessel slot, latitude, longitude.
+
+    ``xyz``: their `unit_vectors`, kept with the points already matched so that a grid time's
+    late candidates do not make them again (None: not made yet).
+    """
 
     slot: I64
     lat: F64
     lon: F64
+    xyz: F64 | None = None
 
     @classmethod
     def empty(cls) -> Points:
@@ -192,7 +197,12 @@ class EncounterDetector:
             self.points[when] = both
             if len(both) < 2:
                 continue
-            xyz = unit_vectors(both.lat, both.lon)
+            if old.xyz is not None and len(old.xyz) == len(old):
+                fresh_xyz = unit_vectors(fresh.lat, fresh.lon)  # row by row: the same figures
+                xyz = np.concatenate([old.xyz, fresh_xyz]) if len(old) else fresh_xyz
+            else:
+                xyz = unit_vectors(both.lat, both.lon)
+            both.xyz = xyz
             ij = pairs_within(xyz, reach)
             if not len(ij):
                 continue

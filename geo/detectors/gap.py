@@ -427,22 +427,32 @@ class GapDetector:
         n = len(fleet)
         if n == 0:
             return []
-        t = fleet.t[:n]
-        own = self._sampling_at_last_fix(fleet, n)
-        thr = gap_threshold_s(fleet.msg_type[:n], fleet.sog[:n], fleet.status[:n], self.cfg, own)
+        # Only vessels at sea, not dark yet, silent past the floor that every threshold is at
+        # least (`gap_threshold_s`) can be due: the thresholds are worked out for them alone.
+        silent_s = (boundary_ms - fleet.t[:n]) / 1000.0
+        cand = (fleet.t[:n] >= 0) & ~fleet.supp[:n] & (silent_s > self.cfg.gap_floor_s)
+        cand &= fleet.n_fixes[:n] >= self.cfg.gap_min_fixes
+        if self.dark:
+            cand[[s for s in self.dark if s < n]] = False
+        rows = np.flatnonzero(cand)
+        if not len(rows):
+            return []
+        t = fleet.t[rows]
+        own = self._sampling_at_last_fix(fleet, rows)
+        thr = gap_threshold_s(
+            fleet.msg_type[rows], fleet.sog[rows], fleet.status[rows], self.cfg, own
+        )
         sparse = sparse_sampling(own, self.cfg)
-        due = (t >= 0) & ~fleet.supp[:n] & ((boundary_ms - t) / 1000.0 > thr)
-        due &= fleet.n_fixes[:n] >= self.cfg.gap_min_fixes
+        due = silent_s[rows] > thr
         events: list[Event] = []
-        for s in np.flatnonzero(due).tolist():
-            if s in self.dark:
-                continue
-            if self._outage(s, int(t[s]), boundary_ms, float(thr[s])):
+        for k in np.flatnonzero(due).tolist():
+            s = int(rows[k])
+            if self._outage(s, int(t[k]), boundary_ms, float(thr[k])):
                 continue
             self.dark.add(s)
             lon, lat = float(fleet.lon[s]), float(fleet.lat[s])
-            sog, th = float(fleet.sog[s]), float(thr[s])
-            self.last[s] = (int(t[s]), lon, lat, sog, int(fleet.msg_type[s]))
+            sog, th = float(fleet.sog[s]), float(thr[k])
+            self.last[s] = (int(t[k]), lon, lat, sog, int(fleet.msg_type[s]))
             details = self._open_details(lon, lat, sog, int(fleet.msg_type[s]), th, describe)
             nominal = expected_interval_s(
                 fleet.msg_type[s : s + 1], fleet.sog[s : s + 1], fleet.status[s : s + 1]
@@ -454,7 +464,7 @@ class GapDetector:
             heard = reports_12h(
                 fleet.trk_n[s], fleet.n_fixes[s], fleet.t[s] - fleet.trk_since[s], self.cfg
             )
-            cover = sparse_verdict(cover, bool(sparse[s]), float(heard), self.cfg)
+            cover = sparse_verdict(cover, bool(sparse[k]), float(heard), self.cfg)
             self.cover[s] = cover
             self.thr[s] = th
             details["coverage"] = cover
@@ -471,7 +481,7 @@ class GapDetector:
                 Event(
                     EventKind.AIS_GAP,
                     fleet.mmsi[s],
-                    int(t[s]),
+                    int(t[k]),
                     None,
                     lat,
                     lon,
@@ -544,12 +554,12 @@ class GapDetector:
             )
         return events
 
-    def _sampling_at_last_fix(self, fleet: Fleet, n: int) -> F64:
-        """Each vessel's sampling when it fell silent (NaN if not known yet, as in `process`)."""
-        slots = np.arange(n)
-        out = fleet.sampling_s(slots, fleet.t[:n], self.cfg.gap_sampling_half_life_s)
-        watched = ((fleet.t[:n] - fleet.first_t[:n]) >= self.cfg.gap_floor_s * 1000) | (
-            fleet.n_fixes[:n] >= self.cfg.gap_sampling_min_fixes
+    def _sampling_at_last_fix(self, fleet: Fleet, slots: I64) -> F64:
+        """Vessels' sampling when they fell silent (NaN if not known yet, as in `process`)."""
+        t = fleet.t[slots]
+        out = fleet.sampling_s(slots, t, self.cfg.gap_sampling_half_life_s)
+        watched = ((t - fleet.first_t[slots]) >= self.cfg.gap_floor_s * 1000) | (
+            fleet.n_fixes[slots] >= self.cfg.gap_sampling_min_fixes
         )
         prior = self.feed_sampling_s()
         return np.where(watched, out, np.nan if prior is None else prior)
