@@ -5,6 +5,13 @@ at most one every `RECORD_STEP_S` a vessel (a vessel reporting every 10 s keeps 
 two minutes), and rows older than the retention are dropped. `positions_at` then interpolates
 each nearby vessel to a given time between its fixes before and after, or dead-reckons it from
 one side, with an allowance for the unknown that grows with the time to the nearer fix.
+
+Between two fixes the allowance is the vessel's space-time prism (Hägerstrand; Miller 2005, the
+"potential path area" of movement analysis): at the speed it reported it can be anywhere within
+reach of both fixes, which is a thin lens along the chord when it sailed straight and a wide one
+when the fixes are closer than its run (it turned, or went round something). `awaiting` says
+whether a vessel that could be at a place still has its fix after a time to come, so a contact
+on a sparse feed waits for it instead of being judged from one side.
 """
 
 from __future__ import annotations
@@ -39,6 +46,36 @@ TURN_SHARE = 0.25
 #: is reckoned over, metres: beyond it the error of its turn is wider than any match gate (a
 #: ship at 12 kn heard 57 min before a SAR pass, on a lane with a waypoint, was 11 km off).
 RECKON_RUN_M = 5000.0
+#: Speed no vessel of the region exceeds, knots: what bounds where one heard a while ago may be
+#: now (fast ferries and patrol craft make 30 kn; `positions_at` searches as far).
+REACH_KN = 30.0
+
+
+def prism_allowance_m(chord_m: float, run_m: float, f: float) -> float:
+    """Return how far a vessel may be from the chord's point at fraction ``f`` of its gap, metres.
+
+    Between fixes ``chord_m`` apart, a vessel that could run ``run_m`` in the gap (its speed
+    at the fixes times the gap) was within ``f * run_m`` of the first fix and ``(1 - f) *
+    run_m`` of the second at fraction ``f``: the farthest point of that lens from the
+    interpolated point. A vessel that ran straight (``run_m`` = ``chord_m``) is on the chord;
+    one whose fixes are closer than its run turned somewhere between.
+
+    Examples
+    --------
+    >>> prism_allowance_m(10_000.0, 10_000.0, 0.5), round(prism_allowance_m(0.0, 10_000.0, 0.5))
+    (0.0, 5000)
+    >>> round(prism_allowance_m(8_000.0, 10_000.0, 0.5))  # a 37 deg turn halfway: 3 km off
+    3000
+    """
+    if run_m <= chord_m:
+        return 0.0
+    r0, r1 = f * run_m, (1.0 - f) * run_m
+    if chord_m <= abs(r0 - r1):  # one disc inside the other: the smaller is the lens
+        return r0 + f * chord_m if r0 <= r1 else r1 + (1.0 - f) * chord_m
+    # else the farthest points are the lens' corners: a along the chord from the first fix, h off
+    a = (r0 * r0 - r1 * r1 + chord_m * chord_m) / (2.0 * chord_m)
+    h = math.sqrt(max(0.0, r0 * r0 - a * a))
+    return math.hypot(a - f * chord_m, h)
 
 
 def _nearest_on(
@@ -90,6 +127,13 @@ def _empty() -> Placed:
     return Placed(np.zeros(0, dtype=np.int64), z, z, z, z, z)
 
 
+def _plane_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    """Return the distance between two nearby points on the local plane, metres."""
+    k = math.cos(math.radians((lat0 + lat1) / 2.0))
+    dlon = (lon1 - lon0 + 180.0) % 360.0 - 180.0
+    return math.hypot(lat1 - lat0, dlon * k) * _M_PER_DEG
+
+
 class AisHistory:
     """A ring of per-slice fixes; see the module docstring."""
 
@@ -132,6 +176,39 @@ class AisHistory:
         """Return the end of the oldest slice kept (None when empty)."""
         return self.chunks[0].end_ms if self.chunks else None
 
+    def awaiting(
+        self, t_ms: int, lon: float, lat: float, within_m: float, window_s: float, now_ms: int
+    ) -> bool:
+        """Return whether a vessel that may have been near (lon, lat) at ``t_ms`` is yet unheard.
+
+        Near: within ``within_m``; yet unheard: no fix after ``t_ms`` by ``now_ms``, which is
+        within ``window_s`` of it.
+
+        A vessel heard within ``window_s`` before ``t_ms``, not since, whose last fix is near
+        enough to have been within ``within_m`` at `REACH_KN`: until its next fix comes (or the
+        window passes) `positions_at` could only reckon it from one side, which on a feed of one
+        report an hour places nothing. Vessels heard since, or too far to matter, are not waited
+        for, so a terrestrial feed (every vessel heard within seconds) waits for nobody.
+        """
+        w = int(window_s * 1000)
+        if now_ms >= t_ms + w:
+            return False
+        parts = [c for c in self.chunks if c.end_ms >= t_ms - w]
+        if not parts:
+            return False
+        mm = np.concatenate([c.mmsi for c in parts])
+        tt = np.concatenate([c.t for c in parts])
+        heard_after = np.unique(mm[(tt > t_ms) & (tt <= now_ms)])
+        sel = (tt <= t_ms) & (tt >= t_ms - w) & ~np.isin(mm, heard_after)
+        if not sel.any():
+            return False
+        la = np.concatenate([c.lat for c in parts])[sel]
+        lo = np.concatenate([c.lon for c in parts])[sel]
+        ago_s = (t_ms - tt[sel]) / 1000.0
+        k = math.cos(math.radians(lat))
+        d = np.hypot(la - lat, ((lo - lon + 180.0) % 360.0 - 180.0) * k) * _M_PER_DEG
+        return bool(np.any(d <= within_m + REACH_KN * KNOT_MS * ago_s))
+
     def positions_at(
         self,
         t_ms: int,
@@ -165,7 +242,7 @@ class AisHistory:
         lo = np.concatenate([c.lon for c in parts])
         sg = np.concatenate([c.sog for c in parts])
         cg = np.concatenate([c.cog for c in parts])
-        reach_m = within_m + window_s * 30.0 * KNOT_MS  # a vessel at 30 kn over the window
+        reach_m = within_m + window_s * REACH_KN * KNOT_MS  # any vessel over the window
         dlat = reach_m / _M_PER_DEG
         dlon = dlat / max(0.05, math.cos(math.radians(lat)))
         keep = (
@@ -198,6 +275,11 @@ class AisHistory:
                 s = sg[after] if math.isfinite(sg[after]) else sg[before]
                 c = cg[after] if math.isfinite(cg[after]) else cg[before]
                 allow = min(t_ms - t0, t1 - t_ms) / 1000.0 * drift_ms
+                speeds = [float(v) for v in (sg[before], sg[after]) if math.isfinite(v)]
+                if speeds and t1 > t0:
+                    chord = _plane_m(la[before], lo[before], la[after], lo[after])
+                    run_m = max(speeds) * KNOT_MS * (t1 - t0) / 1000.0
+                    allow += min(RECKON_RUN_M, prism_allowance_m(chord, run_m, f))
             else:
                 i = before if before is not None else after
                 assert i is not None

@@ -249,13 +249,19 @@ class EngineConfig:
         A contact is fused once event time is this far past it, so that the AIS fixes after it
         (a class B vessel reports every 3 min at low speed, and two may be lost) are in: the
         position of each vessel is then interpolated to the contact's time, not extrapolated.
+        A vessel that may have been at the contact (heard before it, near enough at 30 kn) and
+        is not heard since holds it longer, up to ``contact_interp_max_s``: on a sparse feed its
+        next fix is tens of minutes away (`ContactFusion.awaiting`).
     contact_interp_max_s
-        AIS fixes up to this far before and after a contact are used; a vessel heard only on one
-        side of it is dead-reckoned from its speed and course (with ``contact_drift_ms`` of
-        allowance a second for the unknown manoeuvre, and as much for the time to the nearer
-        fix when interpolated). An hour: extracts of one report per vessel every 30-60 min and
-        satellite AIS (a pass every 90-100 min) are how most SAR scenes are matched, and a
-        vessel not placed at all cannot explain a detection or be a mothership.
+        AIS fixes up to this far before and after a contact are used, so two fixes up to twice
+        this apart are interpolated across; a vessel heard only on one side of it is
+        dead-reckoned from its speed and course (with ``contact_drift_ms`` of allowance a
+        second for the unknown manoeuvre, and as much for the time to the nearer fix when
+        interpolated, plus the vessel's space-time prism between the fixes at the speed it
+        reported, up to 5 km: `geo.ais_history.prism_allowance_m`). An hour: extracts of one
+        report per vessel every 30-60 min and satellite AIS (a pass every 90-100 min) are how
+        most SAR scenes are matched, and a vessel not placed at all cannot explain a detection
+        or be a mothership.
     contact_match_margin_m
         A contact is explained by an AIS vessel whose interpolated position is within the
         contact's uncertainty radius plus this margin: the AIS position error, the vessel's own

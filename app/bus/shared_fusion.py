@@ -37,7 +37,7 @@ from geo.tracker import Fleet
 
 Part = dict[str, Any]
 #: The part of a close made before contacts were on the bus (a replay after an upgrade).
-NO_PLACEMENTS: Part = {"placed": [], "facts": {}}
+NO_PLACEMENTS: Part = {"placed": [], "facts": {}, "waits": []}
 #: Contacts of a dark target an API node is told at most (its first and its latest): a radar
 #: track's contacts, one a minute for days, would outgrow NATS's largest message.
 TOLD_CONTACTS = 1000
@@ -49,6 +49,8 @@ class SharedFusion(ContactFusion):
 
     merged: dict[tuple[Any, ...], list[Placed]]
     facts: dict[int, tuple[float | None, int | None]]
+    #: Per contact of the close to come, whether a vessel of any partition is awaited.
+    waits: dict[tuple[Any, ...], bool]
     #: This partition's dark targets as last told (a new worker tells them all again).
     told: dict[int, tuple[Any, ...]]
 
@@ -59,6 +61,7 @@ class SharedFusion(ContactFusion):
         obj.__dict__.update(vars(base))
         obj.merged = {}
         obj.facts = {}
+        obj.waits = {}
         obj.told = {}
         return obj
 
@@ -78,19 +81,23 @@ class SharedFusion(ContactFusion):
         fuses (recording twice at one end keeps nothing twice).
         """
         self.history.record(end_ms, fleet)
+        self._now_ms = end_ms  # the clock the close fuses at (`ContactFusion.fuse_until`)
         rows: list[list[list[Any]]] = []
         facts: dict[str, list[Any]] = {}
+        waits: list[bool] = []
         for c in self.due(end_ms, flush=flush):
             p = super().placed_at(c)
             rows.append([getattr(p, col).tolist() for col in _COLUMNS])
             for m in p.mmsi.tolist():
                 facts[str(m)] = [self.lengths.get(m), self.types.get(m)]
-        return {"placed": rows, "facts": facts}
+            waits.append(super().awaiting(c, end_ms))
+        return {"placed": rows, "facts": facts, "waits": waits}
 
     def take(self, parts: list[Part], end_ms: int, *, flush: bool) -> None:
         """Merge every partition's placements (partition order) for the close to come."""
         self.merged = {}
         self.facts = {}
+        self.waits = {}
         due = self.due(end_ms, flush=flush)
         for part in parts:
             if len(part["placed"]) != len(due):
@@ -106,6 +113,9 @@ class SharedFusion(ContactFusion):
                 *(col.astype(np.float64)[order] for col in cols[1:]),
             )
             self.merged.setdefault(_key(c), []).append(placed)  # a contact reported twice
+            # a vessel of any partition still to be heard after it: every partition waits
+            waits = [bool(p["waits"][k]) for p in parts if "waits" in p]
+            self.waits[_key(c)] = self.waits.get(_key(c), False) or any(waits)
 
     def news(self, own: Callable[[int], bool], *, outcomes: bool) -> dict[str, Any]:
         """Return what fusion did in a step that others keep (an event message's ``extra``).
@@ -148,6 +158,10 @@ class SharedFusion(ContactFusion):
     def placed_at(self, c: Contact) -> Placed:
         merged = self.merged.get(_key(c))
         return merged.pop(0) if merged else super().placed_at(c)
+
+    def awaiting(self, c: Contact, now_ms: int) -> bool:
+        waits = self.waits.get(_key(c))
+        return super().awaiting(c, now_ms) if waits is None else waits
 
     def length_of(self, mmsi: int) -> float | None:
         if mmsi in self.facts:

@@ -1,9 +1,10 @@
 """Contact fusion: which AIS vessel explains a contact, which boats have none, who met them.
 
-Contacts wait until event time is ``contact_settle_s`` past them, then are fused in a total
-order (time, position, kind, source), never in arrival order, so a capture with its contacts
-gives the same answers however it is cut into batches, and live equals ``mare detect`` for
-contacts that arrive within the settle time. For each contact:
+Contacts wait until event time is ``contact_settle_s`` past them (and, on a sparse feed, until
+each vessel that may have been at one is heard after it: `ContactFusion.awaiting`), then are
+fused in a total order (time, position, kind, source), never in arrival order, so a capture
+with its contacts gives the same answers however it is cut into batches, and live equals
+``mare detect`` for contacts that arrive within the settle time. For each contact:
 
 1. Every AIS vessel heard near it is placed at the contact's time (`AisHistory.positions_at`).
    The nearest whose distance is within the contact's radius plus ``contact_match_margin_m``
@@ -269,6 +270,8 @@ class ContactFusion:
         #: Contacts fused more than ``contact_history_s`` behind the engine clock, by kind.
         self.late: dict[str, int] = {}
         self.fused = 0
+        #: The clock of the tick fusing now (None: the end of a capture, `fuse_until`).
+        self._now_ms: int | None = None
         #: Whether a point lies in a port or anchorage zone (set by the engine; none by default).
         self.in_harbour: Callable[[float, float], bool] = lambda lon, lat: False
 
@@ -308,11 +311,21 @@ class ContactFusion:
     def tick(self, end_ms: int, fleet: Any, near: Near, zone_of: ZoneOf) -> list[Event]:
         """At a slice end: record AIS history, fuse settled contacts, close quiet targets."""
         self.history.record(end_ms, fleet)
-        return self.fuse_until(end_ms - int(self.cfg.contact_settle_s * 1000), near, zone_of)
+        return self.fuse_until(
+            end_ms - int(self.cfg.contact_settle_s * 1000), near, zone_of, now_ms=end_ms
+        )
 
-    def fuse_until(self, until_ms: int, near: Near, zone_of: ZoneOf) -> list[Event]:
-        """Fuse every pending contact at or before ``until_ms``; close targets quiet since."""
+    def fuse_until(
+        self, until_ms: int, near: Near, zone_of: ZoneOf, *, now_ms: int, wait: bool = True
+    ) -> list[Event]:
+        """Fuse every pending contact at or before ``until_ms``; close targets quiet since.
+
+        ``now_ms`` is the clock (the fixes in by then place vessels). With ``wait`` a contact
+        also waits for the next fix of each vessel that may have been at it (`awaiting`), up
+        to ``contact_interp_max_s``; at the end of a capture every fix there will be is in.
+        """
         events: list[Event] = []
+        self._now_ms = now_ms
         while self.pending and self.pending[0][1].time_ms <= until_ms:
             first = self.pending[0][1]
             rows = [0]  # the rest of its look that has settled too (pending is in time order)
@@ -322,6 +335,8 @@ class ContactFusion:
                     break
                 if _same_look(first, c):
                     rows.append(n)
+            if wait and any(self.awaiting(self.pending[n][1], now_ms) for n in rows):
+                break  # a vessel near it is still to be heard after it: in time order, wait
             look = [self.pending[n][1] for n in rows]
             for n in reversed(rows):
                 del self.pending[n]
@@ -339,7 +354,9 @@ class ContactFusion:
         """Fuse every contact still pending (the end of a capture: nothing more will come)."""
         if not self.pending:
             return []
-        return self.fuse_until(self.pending[-1][1].time_ms, near, zone_of)
+        last = self.pending[-1][1].time_ms
+        now = last if self.history.last_ms is None else max(last, self.history.last_ms)
+        return self.fuse_until(last, near, zone_of, now_ms=now, wait=False)
 
     # -- fusion of one contact -----------------------------------------------------------------
 
@@ -384,15 +401,41 @@ class ContactFusion:
         several engines (the partitions of the bus) are the union of each engine's.
         """
         cfg = self.cfg
-        reach = max(cfg.association_escort_m, cfg.contact_match_margin_m) + c.radius
         return self.history.positions_at(
             c.time_ms,
             c.lon,
             c.lat,
-            reach,
+            self._reach_m(c),
             cfg.contact_interp_max_s,
             cfg.contact_drift_ms,
-            c.time_ms + int(cfg.contact_settle_s * 1000),
+            self._fixes_until(c),
+        )
+
+    def _reach_m(self, c: Contact) -> float:
+        """Return how far from a contact a vessel may explain it or keep it company, metres."""
+        return max(self.cfg.association_escort_m, self.cfg.contact_match_margin_m) + c.radius
+
+    def _fixes_until(self, c: Contact) -> int:
+        """Return the time up to which fixes place vessels at a contact (its fusion's clock).
+
+        A contact is fused once every vessel that may have been at it has its fix after it
+        (or ``contact_interp_max_s`` has passed: `awaiting`), so the fixes in by then place
+        those vessels the same whenever it is fused; at the end of a capture, every fix.
+        """
+        return max(self._now_ms or 0, c.time_ms + int(self.cfg.contact_settle_s * 1000))
+
+    def awaiting(self, c: Contact, now_ms: int) -> bool:
+        """Return whether a vessel that may have been at a contact is still to be heard after it.
+
+        A sparse feed (an extract of one report an hour, satellite passes) hears a vessel
+        beside a detection tens of minutes before and after it: placed from one side only it
+        is reckoned over a run too long to place it (`geo.ais_history.RECKON_RUN_M`), and its
+        own detection becomes a boat without AIS. So a contact waits for that vessel's next
+        fix, at most ``contact_interp_max_s`` after it (an hour: two fixes up to two hours
+        apart are interpolated, with the prism of `geo.ais_history.prism_allowance_m`).
+        """
+        return self.history.awaiting(
+            c.time_ms, c.lon, c.lat, self._reach_m(c), self.cfg.contact_interp_max_s, now_ms
         )
 
     def _fuse(
