@@ -81,8 +81,6 @@ ESCORT_SIGHTED = 0.8
 #: Error (1 sigma) of an aircraft's estimate of a boat's speed (kn) and course (deg).
 SIGHTED_SPEED_KN = 0.7
 SIGHTED_COURSE_DEG = 10.0
-#: Fixes after a contact the engine waits for (its ``contact_settle_s``).
-HEARD_AFTER_MS = 10 * MIN
 #: Longest run since a fix over which a vessel is placed (the engine's ``RECKON_RUN_M``).
 PLACE_RUN_M = 5000.0
 HOTLINES = ("Alarm Phone",)
@@ -439,11 +437,20 @@ class DarkTraffic:
 def _placeable(plan: Plan, log: RxLog, agent: int, t_ms: int) -> bool:
     """Return whether what was heard of a vessel places it at ``t_ms`` (see `HEARD_NEAR_MS`).
 
-    A fix from `HEARD_NEAR_MS` before to `HEARD_AFTER_MS` after, from which the vessel ran
-    (at its speed then) no more than `PLACE_RUN_M`: beyond, where it turned is anyone's guess.
+    What anyone placing it would use: its last fix before and its first after, each within
+    `HEARD_NEAR_MS`. Both: it was between them (a feed of one report an hour still shows
+    where a ship on passage was at a SAR pass). One: reckoned from it, if it ran (at its
+    speed then) no more than `PLACE_RUN_M` since: beyond, where it turned is anyone's guess.
+    An older fix says less than a newer one: a vessel stopped an hour ago and under way at
+    20 kn since is not placed by the hour-old fix.
     """
     t, genuine, _, _ = log.pos(agent)
-    near = t[genuine & (t >= t_ms - HEARD_NEAR_MS) & (t <= t_ms + HEARD_AFTER_MS)]
+    t = t[genuine]
+    before = t[(t <= t_ms) & (t >= t_ms - HEARD_NEAR_MS)]
+    after = t[(t > t_ms) & (t <= t_ms + HEARD_NEAR_MS)]
+    if len(before) and len(after):
+        return True
+    near = before[-1:] if len(before) else after[:1]
     if not len(near):
         return False
     sog = plan.agents[agent].track.sample(near.astype(np.int64)).sog
