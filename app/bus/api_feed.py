@@ -51,7 +51,7 @@ from app.live.picture import LivePicture
 from app.pipeline.clock import LiveClock
 from app.store.contact_posts import Posted
 from geo.contacts import Contact
-from geo.detectors.contacts import DarkTrack
+from geo.detectors.dark_tracks import DarkTrack
 from geo.engine import Engine
 
 log = logging.getLogger("app.bus.api")

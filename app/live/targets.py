@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.live.intercepts import area_reach_rows, place_asset
-from geo.detectors.contacts import ContactFusion, DarkTrack, target_label
+from geo.detectors.contacts import ContactFusion
+from geo.detectors.dark_tracks import DarkTrack, target_label
 from geo.events import format_time
 from geo.reach import ReachableArea, reachable_area
 

@@ -10,10 +10,10 @@ with its contacts gives the same answers however it is cut into batches, and liv
    The nearest whose distance is within the contact's radius plus ``contact_match_margin_m``
    (plus a dead-reckoning allowance), and whose length does not contradict the contact's,
    explains it: the contact is attached to that vessel, and that is all. The contacts of one
-   look by one source (`_same_look`: a SAR scene) are matched together, one to one.
+   look by one source (`same_look`: a SAR scene) are matched together, one to one.
 2. Otherwise the contact is dark. It joins the dark target it fits best (seen within
    ``dark_track_gap_s``, reachable at the boat's speed bound, on its predicted course or where
-   it stopped: `_track_score`; people counts and lengths agreeing; never two contacts of one
+   it stopped: `track_score`; people counts and lengths agreeing; never two contacts of one
    look), else starts one. Each target is
    one ``dark_target`` event, updated with each contact and closed when unseen for
    ``dark_track_close_s``. A target's number (its event's ``mmsi``) is derived from its first
@@ -30,10 +30,9 @@ with its contacts gives the same answers however it is cut into batches, and liv
 from __future__ import annotations
 
 import bisect
-import hashlib
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,12 +40,24 @@ import numpy as np
 from geo.ais_history import AisHistory, Placed
 from geo.config import KNOT_MS, EngineConfig
 from geo.contacts import Contact, boat_class, speed_bound_kn
-from geo.detectors.base import bearing_deg, describe_place, distance_m, haversine_m, nm
+from geo.detectors.base import describe_place, distance_m, haversine_m, nm
+from geo.detectors.dark_tracks import (
+    RECENT_S,
+    SAME_LOOK_S,
+    SAME_LOOK_SCAN,
+    TARGET_BASE,
+    TARGET_SPAN,
+    DarkTrack,
+    angle_diff,
+    lengths_agree,
+    people_agree,
+    same_look,
+    target_label,
+    target_number,
+    track_score,
+)
 from geo.events import Event, EventKind, Severity, format_time
-from geo.geodesy import destination_point
 
-TARGET_BASE = 1_000_000_000
-TARGET_SPAN = 2**31 - 1 - TARGET_BASE
 _KEEP_CONTACTS = 20  # contacts listed in a dark_target's details (the latest)
 
 Near = Callable[[float, float], dict[str, object] | None]
@@ -55,190 +66,6 @@ ZoneOf = Callable[[float, float], str | None]
 CROWDED = 20
 #: The part of a contact's radius that counts towards "near": a vague position cannot show it.
 NEAR_RADIUS_CAP_M = 500.0
-#: How far back contacts tell what a dark target does now (`DarkTrack.velocity`), seconds.
-RECENT_S = 3600.0
-#: Two contacts by one source this close in time are one look at two boats (`_same_look`), s.
-SAME_LOOK_S = 60.0
-_SAME_LOOK_SCAN = 5  # a track's latest contacts checked for one look
-#: Speed error of a dark target's dead reckoning between contacts (`_track_score`), knots.
-PREDICT_KN = 2.0
-
-
-def target_number(first: Contact) -> int:
-    """Return the number of a dark target started by ``first`` (deterministic, not an MMSI).
-
-    Examples
-    --------
-    >>> from geo.contacts import ContactKind
-    >>> n = target_number(Contact(1_780_000_000_000, 33.9, 12.1, ContactKind.SAR))
-    >>> TARGET_BASE <= n < 2**31, n == target_number(Contact(1_780_000_000_000, 33.9, 12.1,
-    ...                                                       ContactKind.SAR))
-    (True, True)
-    """
-    key = f"{first.time_ms}|{first.lat:.6f}|{first.lon:.6f}|{first.kind.value}|{first.source}"
-    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-    return TARGET_BASE + int.from_bytes(digest, "big") % TARGET_SPAN
-
-
-def target_label(number: int) -> str:
-    """Return how a dark target is named to people: ``DT-`` and its last six digits."""
-    return f"DT-{number % 1_000_000:06d}"
-
-
-def lengths_agree(seen: float | None, known: float | None) -> bool:
-    """Return whether a seen length may be a boat of the known length (unknown: it may).
-
-    Half to twice the known length, plus 10 m for a sighting's estimate.
-
-    Examples
-    --------
-    >>> lengths_agree(9, 24), lengths_agree(20, 24), lengths_agree(None, 24)
-    (False, True, True)
-    """
-    if seen is None or known is None:
-        return True
-    return 0.5 * known <= seen <= 2.0 * known + 10.0
-
-
-def people_agree(seen: int | None, known: int | None) -> bool:
-    """Return whether a people count may be of the boat counted ``known`` (unknown: it may).
-
-    Counts from the air are estimates (a packed inflatable is "about 60"), a hotline's from
-    the people on board; within a factor of two they may be one boat, beyond it they are not.
-
-    Examples
-    --------
-    >>> people_agree(60, 75), people_agree(70, 240), people_agree(None, 240)
-    (True, False, True)
-    """
-    if seen is None or known is None or seen <= 0 or known <= 0:
-        return True
-    return max(seen, known) <= 2 * min(seen, known)
-
-
-def _same_look(a: Contact, b: Contact) -> bool:
-    """Return whether two contacts are one look by one source (so of two different boats).
-
-    One satellite scene or one observer's report at one moment sees each boat once: two
-    contacts from the same source within `SAME_LOOK_S` are two boats, unless the source's
-    own track number (``ref``) says they are one.
-    """
-    return (
-        a.kind is b.kind
-        and a.source == b.source
-        and abs(a.time_ms - b.time_ms) <= SAME_LOOK_S * 1000
-        and (a.ref is None or a.ref != b.ref)
-    )
-
-
-def _track_score(tr: DarkTrack, c: Contact, d_last: float, dt: float, radii: float,
-                 v_max: float) -> float:  # fmt: skip
-    """Return how well a contact fits a track: 0 on its predicted position, over 1 outside.
-
-    With a course and speed from its recent contacts the boat is dead-reckoned to the
-    contact's time, give or take `PREDICT_KN` (boats on this route hold their course for
-    hours), or it stopped (drifting at up to `PREDICT_KN`: engine trouble, a meeting) where
-    it was last seen; without, anywhere within reach at its speed bound is as likely. Boats
-    leave the same beaches on the same courses: "within reach at 10 kn" over hours takes in
-    most of them, where "on its course or stopped" takes in its own.
-    """
-    speed, course = tr.velocity(RECENT_S * 3)
-    if speed is None or course is None or not dt:
-        return d_last / (v_max * dt + radii)
-    run_nm = nm(speed * KNOT_MS * dt) * (1 if c.time_ms >= tr.last.time_ms else -1)
-    lat, lon = destination_point(tr.last.lat, tr.last.lon, course, run_nm)
-    d_pred = distance_m(lon, lat, c.lon, c.lat)
-    spread = PREDICT_KN * KNOT_MS * dt + radii
-    return min(d_pred, d_last) / spread
-
-
-def _angle_diff(a: float, b: float) -> float:
-    d = abs(a - b) % 360.0
-    return min(d, 360.0 - d)
-
-
-@dataclass(slots=True)
-class DarkTrack:
-    """A boat without AIS: its contacts in time order and what they say about it."""
-
-    number: int
-    zone: str | None
-    contacts: list[Contact]
-    closed: bool = False
-    nearest_ais: dict[str, Any] | None = None
-    #: mmsi -> evidence items (dicts) of meeting or escorting this target
-    evidence: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-
-    @property
-    def first(self) -> Contact:
-        return self.contacts[0]
-
-    @property
-    def last(self) -> Contact:
-        return self.contacts[-1]
-
-    @property
-    def length_m(self) -> float | None:
-        known = [c.length_m for c in self.contacts if c.length_m is not None]
-        return max(known) if known else None
-
-    @property
-    def people(self) -> int | None:
-        known = [c.people for c in self.contacts if c.people is not None]
-        return max(known) if known else None
-
-    @property
-    def confirmed(self) -> bool:
-        """Whether more than one lone satellite detection shows the boat (that may be clutter)."""
-        return len(self.contacts) > 1 or self.first.kind.value not in ("sar", "optical")
-
-    def velocity(self, within_s: float | None = None) -> tuple[float | None, float | None]:
-        """Return (speed kn, course) now: reported by the last contact, else from two contacts.
-
-        The last contact's own speed and course when it gave them, else from the last two
-        contacts 5+ min apart (and at most ``within_s`` apart, when given). A boat's average
-        over hours says where it is heading, not what it does now: one that sailed out for two
-        hours and lies stopped beside a vessel has "5 kn" from its contacts.
-        """
-        last = self.last
-        if last.speed_kn is not None and math.isfinite(last.speed_kn):
-            course = last.course if last.course is not None and last.speed_kn > 0.5 else None
-            return last.speed_kn, course
-        for prev in reversed(self.contacts[:-1]):
-            dt = (last.time_ms - prev.time_ms) / 1000.0
-            if within_s is not None and dt > within_s:
-                break
-            if dt >= 300.0:
-                d = distance_m(prev.lon, prev.lat, last.lon, last.lat)
-                if d <= prev.radius + last.radius:
-                    return 0.0, None
-                return d / dt / KNOT_MS, bearing_deg(prev.lon, prev.lat, last.lon, last.lat)
-        return last.speed_kn, last.course
-
-    def max_speed_kn(self) -> float:
-        observed = [c.speed_kn for c in self.contacts if c.speed_kn is not None]
-        return speed_bound_kn(self.length_m, max(observed) if observed else None)
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "zone": self.zone,
-            "contacts": [c.to_state() for c in self.contacts],
-            "closed": self.closed,
-            "nearest_ais": self.nearest_ais,
-            "evidence": {str(k): v for k, v in self.evidence.items()},
-        }
-
-    @classmethod
-    def from_state(cls, obj: dict[str, Any]) -> DarkTrack:
-        return cls(
-            number=int(obj["number"]),
-            zone=obj.get("zone"),
-            contacts=[Contact.from_state(c) for c in obj["contacts"]],
-            closed=bool(obj.get("closed")),
-            nearest_ais=obj.get("nearest_ais"),
-            evidence={int(k): list(v) for k, v in obj.get("evidence", {}).items()},
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +160,7 @@ class ContactFusion:
                 c = self.pending[n][1]
                 if c.time_ms > min(until_ms, first.time_ms + int(SAME_LOOK_S * 1000)):
                     break
-                if _same_look(first, c):
+                if same_look(first, c):
                     rows.append(n)
             if wait and any(self.awaiting(self.pending[n][1], now_ms) for n in rows):
                 break  # a vessel near it is still to be heard after it: in time order, wait
@@ -361,7 +188,7 @@ class ContactFusion:
     # -- fusion of one contact -----------------------------------------------------------------
 
     def _fuse_look(self, look: list[Contact], near: Near, zone_of: ZoneOf) -> list[Event]:
-        """Fuse the contacts of one look by one source (a SAR scene: `_same_look`) together.
+        """Fuse the contacts of one look by one source (a SAR scene: `same_look`) together.
 
         In one look each vessel is seen once, so it explains one contact at most: the closest
         pairs (by distance over the gate) are taken first, as Skylight and Global Fishing Watch
@@ -531,14 +358,14 @@ class ContactFusion:
                 continue
             if not lengths_agree(c.length_m, tr.length_m) or not people_agree(c.people, tr.people):
                 continue
-            if any(_same_look(c, x) for x in tr.contacts[-_SAME_LOOK_SCAN:]):
+            if any(same_look(c, x) for x in tr.contacts[-SAME_LOOK_SCAN:]):
                 continue
             v = max(tr.max_speed_kn(), speed_bound_kn(c.length_m, c.speed_kn)) * KNOT_MS
             radii = tr.last.radius + c.radius
             d_last = distance_m(tr.last.lon, tr.last.lat, c.lon, c.lat)
             if d_last > v * dt + radii:
                 continue  # out of reach at the boat's speed bound
-            score = _track_score(tr, c, d_last, dt, radii, v)
+            score = track_score(tr, c, d_last, dt, radii, v)
             if score > 1.0:
                 continue
             if best is None or (score, tr.number) < best:
@@ -587,7 +414,7 @@ class ContactFusion:
                   and sog > cfg.association_slow_kn and t_speed is not None
                   and t_course is not None and math.isfinite(cog)
                   and abs(sog - t_speed) <= cfg.association_escort_speed_kn
-                  and _angle_diff(cog, t_course) <= cfg.association_escort_course_deg):  # fmt: skip
+                  and angle_diff(cog, t_course) <= cfg.association_escort_course_deg):  # fmt: skip
                 item = {"how": "escorted", **base, "vessel_course": round(cog),
                         "target_course": round(t_course)}  # fmt: skip
             if item is None:

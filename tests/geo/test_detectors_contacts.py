@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ais_ingest.records import Record
 from geo.contacts import Contact, ContactKind
-from geo.detectors.contacts import TARGET_BASE, target_label
+from geo.detectors.dark_tracks import TARGET_BASE, target_label
 from geo.engine import Engine
 from geo.events import Event, EventKind
 from tests.geo.engine_scenarios import (

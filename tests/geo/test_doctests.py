@@ -24,6 +24,7 @@ MODULES = [
     "geo.silence_rule",
     "geo.silence_return",
     "geo.detectors.gap",
+    "geo.detectors.dark_tracks",
     "geo.ais_history",
 ]
 

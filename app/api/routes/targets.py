@@ -18,7 +18,7 @@ from app.api.services import Services
 from app.auth.scope import Scope
 from app.identity import ALL_ROLES
 from app.live.targets import list_targets, target_area, target_intercepts, target_view
-from geo.detectors.contacts import TARGET_BASE
+from geo.detectors.dark_tracks import TARGET_BASE
 from geo.engine import Engine
 
 router = APIRouter(prefix="/api/v1/targets", tags=["targets"], dependencies=[allow(*ALL_ROLES)])
