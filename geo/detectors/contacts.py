@@ -192,7 +192,8 @@ class ContactFusion:
 
         In one look each vessel is seen once, so it explains one contact at most: the closest
         pairs (by distance over the gate) are taken first, as Skylight and Global Fishing Watch
-        match a scene's detections to AIS one to one.
+        match a scene's detections to AIS one to one. The same holds for the dark targets its
+        other contacts join (`_assign`).
         """
         placed = [self._place(c) for c in look]
         pairs = sorted(
@@ -206,9 +207,11 @@ class ContactFusion:
             if k not in match and mmsi not in taken:
                 match[k] = i
                 taken.add(mmsi)
+        dark = [k for k in range(len(look)) if k not in match]
+        joins = dict(zip(dark, self._assign([look[k] for k in dark]), strict=True))
         events: list[Event] = []
         for k, c in enumerate(look):
-            events += self._fuse(c, *placed[k], match.get(k), near, zone_of)
+            events += self._fuse(c, *placed[k], match.get(k), joins.get(k), near, zone_of)
         return events
 
     def _place(self, c: Contact) -> tuple[Placed, Any]:
@@ -271,6 +274,7 @@ class ContactFusion:
         placed: Placed,
         d: Any,
         match: int | None,
+        join: int | None,
         near: Near,
         zone_of: ZoneOf,
     ) -> list[Event]:
@@ -281,7 +285,7 @@ class ContactFusion:
         if match is not None:
             self.outcomes.append(Outcome(c, int(placed.mmsi[match]), None, float(d[match]), late))
             return []
-        track, is_new = self._track_for(c, zone_of)
+        track, is_new = self._track_for(c, zone_of, join)
         if is_new and len(d):
             j = int(np.argmin(d))
             track.nearest_ais = {"mmsi": int(placed.mmsi[j]), "distance_nm": nm(float(d[j]))}
@@ -338,42 +342,80 @@ class ContactFusion:
                 out.append((float(ratio[i]), mmsi, i))
         return out
 
-    def _track_for(self, c: Contact, zone_of: ZoneOf) -> tuple[DarkTrack, bool]:
+    def _by_ref(self, c: Contact) -> DarkTrack | None:
+        """Return the open target a radar's own track number ties a contact to (if any)."""
+        if c.ref is None:
+            return None
         gap_ms = self.cfg.dark_track_gap_s * 1000
-        best: tuple[float, int] | None = None
-        if c.ref is not None:  # a radar's own track number ties its updates together
-            for tr in self.tracks.values():
-                if (
-                    not tr.closed
-                    and tr.last.ref == c.ref
-                    and abs(c.time_ms - tr.last.time_ms) <= gap_ms
-                ):
-                    tr.contacts.append(c)
-                    return tr, False
         for tr in self.tracks.values():
-            if tr.closed:
-                continue
-            dt = abs(c.time_ms - tr.last.time_ms) / 1000.0
-            if dt > self.cfg.dark_track_gap_s:
-                continue
-            if not lengths_agree(c.length_m, tr.length_m) or not people_agree(c.people, tr.people):
-                continue
-            if any(same_look(c, x) for x in tr.contacts[-SAME_LOOK_SCAN:]):
-                continue
-            v = max(tr.max_speed_kn(), speed_bound_kn(c.length_m, c.speed_kn)) * KNOT_MS
-            radii = tr.last.radius + c.radius
-            d_last = distance_m(tr.last.lon, tr.last.lat, c.lon, c.lat)
-            if d_last > v * dt + radii:
-                continue  # out of reach at the boat's speed bound
-            score = track_score(tr, c, d_last, dt, radii, v)
-            if score > 1.0:
-                continue
-            if best is None or (score, tr.number) < best:
-                best = (score, tr.number)
-        if best is not None:
-            tr = self.tracks[best[1]]
+            if (
+                not tr.closed
+                and tr.last.ref == c.ref
+                and abs(c.time_ms - tr.last.time_ms) <= gap_ms
+            ):
+                return tr
+        return None
+
+    def _fit(self, c: Contact, tr: DarkTrack) -> float | None:
+        """Return how well a contact fits an open target (`track_score`), None if it cannot."""
+        if tr.closed:
+            return None
+        dt = abs(c.time_ms - tr.last.time_ms) / 1000.0
+        if dt > self.cfg.dark_track_gap_s:
+            return None
+        if not lengths_agree(c.length_m, tr.length_m) or not people_agree(c.people, tr.people):
+            return None
+        if any(same_look(c, x) for x in tr.contacts[-SAME_LOOK_SCAN:]):
+            return None
+        v = max(tr.max_speed_kn(), speed_bound_kn(c.length_m, c.speed_kn)) * KNOT_MS
+        radii = tr.last.radius + c.radius
+        d_last = distance_m(tr.last.lon, tr.last.lat, c.lon, c.lat)
+        if d_last > v * dt + radii:
+            return None  # out of reach at the boat's speed bound
+        score = track_score(tr, c, d_last, dt, radii, v)
+        return None if score > 1.0 else score
+
+    def _assign(self, dark: list[Contact]) -> list[int | None]:
+        """Return the target each dark contact of one look joins (None: it starts one).
+
+        One look sees each boat once, so each target takes one of its contacts at most: the
+        best fits are taken first over the whole look (global nearest neighbour, as
+        multi-target trackers assign a scan's detections), not contact by contact in the
+        order of their positions, where a detection that fits a target less well could take
+        it from the one that fits it best. A radar's own track number decides first.
+        """
+        out: list[int | None] = [None] * len(dark)
+        taken: set[int] = set()
+        free: list[int] = []
+        for k, c in enumerate(dark):
+            tr = self._by_ref(c)
+            if tr is not None and tr.number not in taken:
+                out[k] = tr.number
+                taken.add(tr.number)
+            else:
+                free.append(k)
+        pairs = sorted(
+            (score, tr.number, k)
+            for k in free
+            for tr in self.tracks.values()
+            if tr.number not in taken and (score := self._fit(dark[k], tr)) is not None
+        )
+        done: set[int] = set()
+        for _, number, k in pairs:
+            if k not in done and number not in taken:
+                out[k] = number
+                done.add(k)
+                taken.add(number)
+        return out
+
+    def _track_for(self, c: Contact, zone_of: ZoneOf, join: int | None) -> tuple[DarkTrack, bool]:
+        """Return the target a dark contact joins (``join``: `_assign`), or start one."""
+        if join is not None:
+            tr = self.tracks[join]
+            by_ref = c.ref is not None and tr.last.ref == c.ref  # a radar's updates, as they come
             tr.contacts.append(c)
-            tr.contacts.sort(key=lambda x: x.order_key())
+            if not by_ref:
+                tr.contacts.sort(key=lambda x: x.order_key())
             return tr, False
         number = target_number(c)
         while number in self.tracks:  # the same first contact twice: a duplicate report
