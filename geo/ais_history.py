@@ -185,26 +185,38 @@ class AisHistory:
         within ``window_s`` of it.
 
         A vessel heard within ``window_s`` before ``t_ms``, not since, whose last fix is near
-        enough to have been within ``within_m`` at `REACH_KN`: until its next fix comes (or the
-        window passes) `positions_at` could only reckon it from one side, which on a feed of one
-        report an hour places nothing. Vessels heard since, or too far to matter, are not waited
-        for, so a terrestrial feed (every vessel heard within seconds) waits for nobody.
+        enough to have been within ``within_m`` at `REACH_KN`, and whose next fix is still to
+        be expected by its own sampling: ``now_ms`` is within twice its last interval between
+        fixes of its last fix (a decimated extract's intervals run up to twice its period); a
+        vessel heard once has no sampling to expect a fix by. Until that fix comes (or the
+        window passes) `positions_at` could only reckon it from one side, which on a feed of
+        one report an hour places nothing. A vessel heard every few seconds and silent since
+        is not waited for: its silence is its own (switched off, out of range), not the feed's
+        sampling. So a terrestrial feed waits for nobody.
         """
         w = int(window_s * 1000)
-        if now_ms >= t_ms + w:
+        if now_ms >= t_ms + w or not self.chunks:
             return False
-        parts = [c for c in self.chunks if c.end_ms >= t_ms - w]
-        if not parts:
-            return False
+        parts = list(self.chunks)
         mm = np.concatenate([c.mmsi for c in parts])
         tt = np.concatenate([c.t for c in parts])
         heard_after = np.unique(mm[(tt > t_ms) & (tt <= now_ms)])
-        sel = (tt <= t_ms) & (tt >= t_ms - w) & ~np.isin(mm, heard_after)
-        if not sel.any():
+        sel = np.flatnonzero((tt <= t_ms) & ~np.isin(mm, heard_after))
+        if not len(sel):
             return False
-        la = np.concatenate([c.lat for c in parts])[sel]
-        lo = np.concatenate([c.lon for c in parts])[sel]
-        ago_s = (t_ms - tt[sel]) / 1000.0
+        order = sel[np.lexsort((tt[sel], mm[sel]))]
+        mm, tt = mm[order], tt[order]
+        last = np.r_[mm[1:] != mm[:-1], True]  # each vessel's last fix before t_ms
+        prev_t = np.r_[-1, tt[:-1]]
+        has_prev = np.r_[False, mm[1:] == mm[:-1]]
+        interval = np.where(has_prev, tt - prev_t, 0)
+        expected = has_prev & (now_ms < tt + 2 * interval)
+        pick = last & (tt >= t_ms - w) & expected
+        if not pick.any():
+            return False
+        la = np.concatenate([c.lat for c in parts])[order][pick]
+        lo = np.concatenate([c.lon for c in parts])[order][pick]
+        ago_s = (t_ms - tt[pick]) / 1000.0
         k = math.cos(math.radians(lat))
         d = np.hypot(la - lat, ((lo - lon + 180.0) % 360.0 - 180.0) * k) * _M_PER_DEG
         return bool(np.any(d <= within_m + REACH_KN * KNOT_MS * ago_s))

@@ -31,7 +31,7 @@ def run_with(records: Sequence[Record], contacts: Sequence[Contact]) -> list[Eve
 def legs(mmsi: int, every_s: float, *turns: tuple[float, float, float]) -> list[Record]:
     """Fixes every ``every_s`` of a vessel sailing (until_s, sog, course) legs from (LAT, LON)."""
     out: list[Record] = []
-    t = 0.0
+    t = -every_s  # heard before too: its sampling is known
     while t <= turns[-1][0]:
         sog, course = next((s, c) for until_s, s, c in turns if t <= until_s)
         out.append(pos(t, mmsi, *where(turns, t), sog, course))
@@ -83,7 +83,7 @@ def test_a_ship_that_turned_between_two_fixes_explains_its_detection_at_the_turn
     # the chord's point is 2.7 km off it, inside what the ship could have sailed
     turns = [(1800.0, 12.0, 90.0), (7200.0, 12.0, 30.0)]
     recs = [*legs(SHIP, 2400, *turns), ship_static()]
-    assert [r.time_ms for r in recs[:2]] == [ms(0), ms(2400)]
+    assert [r.time_ms for r in recs[:3]] == [ms(-2400), ms(0), ms(2400)]
     at_turn = sar(1800, where(turns, 1800), 150)
     assert of_kind(run_with(recs, [at_turn]), EventKind.DARK_TARGET) == []
 
@@ -113,16 +113,32 @@ def test_the_prism_is_thin_on_a_straight_run_and_wide_where_the_fixes_are_close(
 
 
 def test_a_contact_waits_for_the_next_fix_of_a_vessel_that_may_be_at_it() -> None:
-    h = AisHistory(3 * 3600)
-    h.chunks.append(_chunk(ms(60), [SHIP], [ms(0)], [LAT], [LON]))
-    h.last_ms = ms(60)
+    h = heard_at(-1800, 0)
     t = ms(1800)
-    # heard 30 min before 5 km off: it may be there; a vessel 80 km off may not
+    # heard every 30 min, last 30 min before 5 km off: it may be there; 80 km off it may not
     assert h.awaiting(t, LON + 5000 / 92_000, LAT, 5000.0, 3600.0, t + 600_000)
     assert not h.awaiting(t, LON + 0.9, LAT, 5000.0, 3600.0, t + 600_000)
     assert not h.awaiting(t, LON, LAT, 5000.0, 3600.0, t + 3_600_000)  # the window passed
     h.chunks.append(_chunk(ms(2400), [SHIP], [ms(2400)], [LAT], [LON + 0.01]))
     assert not h.awaiting(t, LON, LAT, 5000.0, 3600.0, ms(2400))  # heard after it
+    once = heard_at(0)
+    assert not once.awaiting(t, LON, LAT, 5000.0, 3600.0, t + 600_000)  # sampling unknown
+
+
+def test_a_vessel_heard_every_two_minutes_and_silent_since_is_not_waited_for() -> None:
+    h = heard_at(-120, 0)
+    t = ms(60)
+    assert h.awaiting(t, LON, LAT, 5000.0, 3600.0, ms(180))  # its next fix is due
+    assert not h.awaiting(t, LON, LAT, 5000.0, 3600.0, t + 600_000)  # silent: its own doing
+
+
+def heard_at(*times_s: float) -> AisHistory:
+    """Return a history of SHIP heard at (LAT, LON) at these times, a slice each."""
+    h = AisHistory(3 * 3600)
+    for t in times_s:
+        h.chunks.append(_chunk(ms(t + 60), [SHIP], [ms(t)], [LAT], [LON]))
+    h.last_ms = ms(times_s[-1] + 60)
+    return h
 
 
 def _chunk(end_ms: int, mmsi: list[int], t: list[int], lat: list[float], lon: list[float]) -> Chunk:
