@@ -27,8 +27,9 @@ def transmitters(
     ``plausible(a, b)`` says whether one craft could have made fixes ``a`` then ``b``;
     ``speed(a, b)`` the speed the move needs. Fixes have a time ``t``.
     """
+    ordered = sorted(tracks, key=lambda tr: (tr[0].t, tr[1].t))
     out: list[list[Any]] = []
-    for first, last, fixes in sorted(tracks, key=lambda tr: (tr[0].t, tr[1].t)):
+    for first, last, fixes in ordered:
         same = next((m for m in out if m[0] == first), None)
         if same is not None:
             same[1] = last if last.t > same[1].t else same[1]
@@ -42,4 +43,4 @@ def transmitters(
         shared_fix = 1 if m[1] == first else 0  # the boundary fix is in both
         m[1] = last
         m[2] = int(m[2]) + int(fixes) - shared_fix
-    return out if len(out) >= 2 else [list(tr) for tr in tracks]
+    return out if len(out) >= 2 else [list(tr) for tr in ordered]

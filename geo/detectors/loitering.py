@@ -99,9 +99,6 @@ class LoiterDetector:
         #: Vessels reporting without SOG: the fix their next implied speed is measured from.
         self.base: dict[int, tuple[int, float, float]] = {}
         self.has_base = np.zeros(256, dtype=np.bool_)
-        #: The base the last fix judged without SOG was measured from (else None): the vessel
-        #: was slow from there, so a run it opens begins there.
-        self._measured_from: tuple[int, float, float] | None = None
 
     def _ensure(self, n: int) -> None:
         if n > len(self.in_run):
@@ -147,8 +144,8 @@ class LoiterDetector:
         for a, b in groups:
             for i in range(a, b):
                 jumped = bool(moved[i])
-                is_slow = self._slow(ctx, i, bool(slow[i]), jumped)
-                self._step(ctx, i, is_slow, jumped, describe, events, xyz[i])
+                is_slow, base = self._slow(ctx, i, bool(slow[i]), jumped)
+                self._step(ctx, i, is_slow, jumped, describe, events, xyz[i], base)
         for i in np.flatnonzero(quiet).tolist():
             ep = self.runs[int(ctx.slot[i])]
             if self.drifted_too_far(ep, ctx, i):
@@ -170,15 +167,17 @@ class LoiterDetector:
         allowed_m += cfg.loiter_drift_slack_nm * 1852.0
         return distance_m(ep.lon0, ep.lat0, float(ctx.lon[i]), float(ctx.lat[i])) > allowed_m
 
-    def _slow(self, ctx: SliceContext, i: int, by_prev: bool, moved: bool) -> bool:
+    def _slow(
+        self, ctx: SliceContext, i: int, by_prev: bool, moved: bool
+    ) -> tuple[bool, tuple[int, float, float] | None]:
         """Whether fix ``i`` is slow: by its SOG, else by the speed implied since its base.
 
         A fix the position jumped to has no base: without SOG it is not slow until a fix far
-        enough after it says so.
+        enough after it says so. Also returns the base a slow implied speed was measured from:
+        the vessel was slow from there, so a run this fix opens begins there (`_opened`).
         """
         s = int(ctx.slot[i])
         t, lon, lat = int(ctx.t[i]), float(ctx.lon[i]), float(ctx.lat[i])
-        self._measured_from = None
         if not np.isnan(ctx.sog[i]) or ctx.prev_t[i] < 0 or ctx.supp[i] or moved:
             if s in self.base:
                 del self.base[s]
@@ -186,8 +185,8 @@ class LoiterDetector:
             if np.isnan(ctx.sog[i]) and not ctx.supp[i]:  # a first fix: the base from now on
                 self.base[s] = (t, lon, lat)
                 self.has_base[s] = True
-                return by_prev and not moved
-            return by_prev
+                return by_prev and not moved, None
+            return by_prev, None
         base = self.base.get(s)
         if base is None:  # the first fix without SOG: measured from the fix before it
             base = (int(ctx.prev_t[i]), float(ctx.prev_lon[i]), float(ctx.prev_lat[i]))
@@ -195,12 +194,11 @@ class LoiterDetector:
         dt = (t - base[0]) / 1000.0
         if dt < self.cfg.loiter_implied_min_s:
             self.base[s] = base
-            return s in self.runs  # too soon to tell: as it was
+            return s in self.runs, None  # too soon to tell: as it was
         self.base[s] = (t, lon, lat)
         if distance_m(base[1], base[2], lon, lat) / dt / KNOT_MS >= self.cfg.loiter_speed_kn:
-            return False
-        self._measured_from = base
-        return True
+            return False, None
+        return True, base
 
     @staticmethod
     def _extend(ep: Episode, ctx: SliceContext, i: int, v: list[float]) -> None:
@@ -218,6 +216,7 @@ class LoiterDetector:
         describe: Callable[[float, float], Any],
         events: list[Event],
         v: list[float],
+        base: tuple[int, float, float] | None = None,
     ) -> None:
         s = int(ctx.slot[i])
         ep = self.runs.get(s)
@@ -228,7 +227,7 @@ class LoiterDetector:
             return
         t = int(ctx.t[i])
         if ep is None:
-            self.runs[s] = ep = self._opened(ctx, i, v)
+            self.runs[s] = ep = self._opened(ctx, i, v, base)
             self.in_run[s] = True
         else:
             self._extend(ep, ctx, i, v)
@@ -238,7 +237,9 @@ class LoiterDetector:
             ep.near = describe(*ep.where())
             events.append(self._event(ep, int(ctx.mmsi[i]), None))
 
-    def _opened(self, ctx: SliceContext, i: int, v: list[float]) -> Episode:
+    def _opened(
+        self, ctx: SliceContext, i: int, v: list[float], base: tuple[int, float, float] | None
+    ) -> Episode:
         """Return the run fix ``i`` opens; without SOG, from the base it was judged slow from.
 
         Two positions an hour apart a few metres from each other say the vessel was slow for
@@ -247,7 +248,6 @@ class LoiterDetector:
         (``ctx.gap``): nothing was seen of it then.
         """
         t, lon, lat = int(ctx.t[i]), float(ctx.lon[i]), float(ctx.lat[i])
-        base = self._measured_from
         if base is None or ctx.gap[i]:
             ep = Episode(t, t, lon, lat, 0.0, 0.0, 0.0, 0)
         else:
