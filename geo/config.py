@@ -82,6 +82,12 @@ class EngineConfig:
     time_tolerance_s
         Added to the time between fixes: two stations stamp the same message a second or two
         apart.
+    repeat_s, repeat_m
+        A fix within 5 s and 2 m of the last one of a far track is that report heard again (two
+        stations, or a satellite and a shore station, stamp one message up to a few seconds
+        apart: GFW's segmenter fixtures repeat fixes 1 to 5 s on), not a second fix confirming
+        it: no transmitter reports again so soon from so near (ITU-R M.1371: 10 s below 14 kn
+        on a steady course; 2-3 1/3 s turning or faster, 2 m on at 1.2 kn and more).
     jump_min_distance_m
         A rejected fix closer than this to the track is dropped silently as noise, not reported.
     track_confirm_fixes
@@ -310,6 +316,8 @@ class EngineConfig:
     fix_tolerance_m: float = 30.0
     long_range_tolerance_m: float = 1852.0
     time_tolerance_s: float = 2.0
+    repeat_s: float = 5.0
+    repeat_m: float = 2.0
     jump_min_distance_m: float = 1852.0
     track_confirm_fixes: int = 3
     excursion_fixes: int = 2

@@ -363,6 +363,24 @@ def plausible_move(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
     return move_speed_kn(a, b, cfg, tol) <= limit
 
 
+def same_report(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
+    """Whether ``b`` is ``a`` heard again (one message, two stations): no confirmation of it.
+
+    Within ``repeat_s`` and ``repeat_m`` (see `EngineConfig`): a corrupt position heard by
+    two stations a second apart was two fixes that agree, an excursion.
+
+    Examples
+    --------
+    >>> cfg = EngineConfig()
+    >>> a = Fix(0, 15.0, 36.0, 1)
+    >>> [same_report(a, Fix(t, 15.0, 36.0, 1), cfg) for t in (1000, 30_000)]
+    [True, False]
+    """
+    return abs(b.t - a.t) <= cfg.repeat_s * 1000.0 and (
+        distance_m(a.lon, a.lat, b.lon, b.lat) <= cfg.repeat_m
+    )
+
+
 def _fix_from(obj: dict[str, Any]) -> Fix:
     return Fix(**obj)
 
@@ -598,6 +616,8 @@ class Tracker:
         fits = [a for a in alts if self._plausible(a.last, fix)]
         if fits:
             alt = min(fits, key=lambda a: (self._speed(a.last, fix), -a.last.t))
+            if same_report(alt.last, fix, cfg):
+                return False, primary, n_fixes
             alt.count += 1
             alt.last = fix
             if ep is not None and alt.member:

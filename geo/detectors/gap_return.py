@@ -7,9 +7,10 @@ own next fixes, being off the followed track, are set aside by the tracker. They
 silence: that is when the vessel was heard again. A fix the silent vessel could have reached
 from its last fix (the filter's own rule, `geo.tracker.plausible_move`), confirmed by a next
 fix consistent with it, ends the silence at the first of the two: a lone far fix is as often a
-corrupt position, and GFW's segmenter likewise leaves single fixes out of tracks. Ending it at
-the other transmitter's fix instead would say the vessel was heard when it was not (tried: the
-shared-MMSI scenarios' ``ais_gap`` precision fell from 1.00 to 0.78).
+corrupt position, and GFW's segmenter likewise leaves single fixes out of tracks (nor is the
+same report stamped again by a second station a confirmation, `geo.tracker.same_report`).
+Ending it at the other transmitter's fix instead would say the vessel was heard when it was
+not (tried: the shared-MMSI scenarios' ``ais_gap`` precision fell from 1.00 to 0.78).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from geo.config import EngineConfig
-from geo.tracker import Fix, plausible_move
+from geo.tracker import Fix, plausible_move, same_report
 
 
 class OffTrackReturns:
@@ -33,6 +34,8 @@ class OffTrackReturns:
         if not plausible_move(silent, fix, self.cfg):
             return None
         held = self.pending.get(slot)
+        if held is not None and held[0] == silent.t and same_report(held[1], fix, self.cfg):
+            return None
         if held is not None and held[0] == silent.t and plausible_move(held[1], fix, self.cfg):
             del self.pending[slot]
             return held[1]

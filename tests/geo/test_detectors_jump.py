@@ -171,3 +171,19 @@ def test_a_speedboat_s_four_hour_dash_at_45_kn_is_a_move_not_a_jump() -> None:
     recs += track(V, 1800 + 4 * 3600, 1800 + 5 * 3600, 60, 35.95, 12.2, 6.0, 0.0, msg_type=18)
     events = run(recs)
     assert of_kind(events, EventKind.POSITION_JUMP) == []
+
+
+def test_a_far_fix_heard_twice_by_two_stations_is_one_bad_fix() -> None:
+    """Two stations stamp one message a second or two apart: one report heard twice, not two
+    fixes that agree. A corrupt position so heard was an excursion (a position_jump)."""
+    recs = track(V, 0, 3600, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += [pos(1001, V, 36.0, 15.0, 12.0), pos(1002, V, 36.0, 15.0, 12.0)]
+    assert run(recs) == []
+
+
+def test_a_far_transmitter_heard_twice_then_again_is_still_a_second_transmitter() -> None:
+    """The repeat is no confirmation; the transmitter's next report, 30 s on, is."""
+    recs = track(V, 0, 3600, 10, 34.0, 12.0, 12.0, 90.0)
+    recs += [pos(t, V, 36.0, 15.0, 0.0) for t in (1001, 1002, 1031, 1061)]
+    (ev,) = of_kind(run(recs), EventKind.POSITION_JUMP)
+    assert ev.details["cause"] == "shared_mmsi"
