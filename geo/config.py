@@ -174,7 +174,8 @@ class EngineConfig:
     coverage_interp_max_s, coverage_edge_risk
         Silences up to 6 h (a crossing of a coverage hole) are spread along the straight line
         between their fixes when coverage is learned; longer ones say nothing of the way. A
-        gap at the edge of coverage weighs a quarter of a gap in the risk score.
+        gap at the edge of coverage weighs a quarter of a gap in the risk score, as does the
+        silence of a ship's craft or a SAR aircraft (`geo.detectors.gap.routine_silence`).
     station_rate_half_life_s, station_busy_per_min, station_silent_k, station_silent_min_s
     station_min_vessels
         A receiving station is down (`geo.stations`) once silent for 30 of its usual intervals

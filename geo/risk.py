@@ -83,6 +83,11 @@ def at_coverage_edge(ev: Event) -> bool:
     return isinstance(cover, dict) and cover.get("verdict") == "edge"
 
 
+def routine_gap(ev: Event) -> bool:
+    """Return True for a silence that is the station's routine (`geo.detectors.gap`)."""
+    return bool(ev.details.get("routine_silence"))
+
+
 def _heard_well(ev: Event) -> bool:
     """Return False for a gap where the receivers' coverage is unknown or poor (`geo.coverage`).
 
@@ -214,8 +219,9 @@ def risk_score(
         if ev.kind in _ZONE_KINDS:
             weight *= SEVERITY_FACTOR.get(ev.severity, 1.0)
         extra = ""
-        if ev.kind is EventKind.AIS_GAP and at_coverage_edge(ev):
-            weight *= cfg.coverage_edge_risk  # lost at the edge of coverage: not a switch-off
+        if ev.kind is EventKind.AIS_GAP and (at_coverage_edge(ev) or routine_gap(ev)):
+            # lost at the edge of coverage, a ship's craft back on board: not a switch-off
+            weight *= cfg.coverage_edge_risk
         elif (
             ev.kind is EventKind.AIS_GAP
             and where is not None

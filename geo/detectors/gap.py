@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from ais_ingest.mmsi import MmsiKind, classify_mmsi
 from geo.config import EngineConfig
 from geo.coverage import Coverage
 from geo.detectors.base import (
@@ -123,24 +124,60 @@ def gap_threshold_s(
     return np.maximum(base, sampling_threshold_s(typical_s, cfg))
 
 
-def gap_severity(duration_s: float, verdict: str | None) -> Severity:
+#: Stations whose silences are their routine (ITU-R M.585-9 Annex 1): a craft associated with a
+#: parent ship (``98MIDXXXX``: its boats, tenders, helicopter) is silent while stowed on board, a
+#: SAR aircraft (``111MIDXXX``) once it has landed.
+ROUTINE_SILENCE = {
+    MmsiKind.CRAFT_ASSOCIATED: "a craft of a parent ship (MMSI 98x) is silent while on board",
+    MmsiKind.SAR_AIRCRAFT: "a SAR aircraft (MMSI 111x) is silent once landed",
+}
+
+
+def routine_silence(mmsi: int) -> str | None:
+    """Why a station's silence is its routine, or None for a vessel (see `ROUTINE_SILENCE`).
+
+    Such a silence is reported low, as at the edge of coverage, not dropped: a 98x number is
+    no proof of a parent ship nearby. GFW's segmenter fixture 987357559, a tuna seiner's
+    helicopter, gave a "went dark" alert per landing.
+
+    Examples
+    --------
+    >>> routine_silence(987357559), routine_silence(247123456)
+    ('a craft of a parent ship (MMSI 98x) is silent while on board', None)
+    """
+    return ROUTINE_SILENCE.get(classify_mmsi(mmsi))
+
+
+def gap_severity(duration_s: float, verdict: str | None, routine: bool = False) -> Severity:
     """Severity of a silence at sea by how sure it is a switch-off.
 
     High only for a long one (6 h) where the receivers were shown to hear well (``good``);
     where nothing shows how well they hear (``unknown``: a cold start, an extract or satellite
     feed of a few vessels) a silence is medium at most, and at the edge of coverage low
-    (Global Fishing Watch calls a gap a likely disabling only where reception was good).
+    (Global Fishing Watch calls a gap a likely disabling only where reception was good), as is
+    a ``routine`` silence (`routine_silence`).
 
     Examples
     --------
     >>> [gap_severity(7 * 3600.0, v).value for v in ("good", "unknown", None, "edge")]
     ['high', 'medium', 'medium', 'low']
+    >>> gap_severity(7 * 3600.0, "good", routine=True).value
+    'low'
     """
-    if verdict == "edge":
+    if verdict == "edge" or routine:
         return Severity.LOW
     if verdict == "good" and duration_s >= 6 * 3600:
         return Severity.HIGH
     return Severity.MEDIUM
+
+
+def _routine(mmsi: int, details: dict[str, Any]) -> bool:
+    """Mark a routine silence in ``details`` (``routine_silence``, summary); whether it is one."""
+    why = routine_silence(mmsi)
+    if why is not None:
+        details["routine_silence"] = why
+        details["summary"] += f"; {why}"
+    return why is not None
 
 
 class GapDetector:
@@ -361,7 +398,8 @@ class GapDetector:
             details["summary"] += "; another transmitter used its MMSI meanwhile"
         if edge:
             details["summary"] += "; lost at the edge of receiver coverage"
-        sev = gap_severity(dur, cover["verdict"])
+        routine = _routine(mmsi, details)
+        sev = gap_severity(dur, cover["verdict"], routine)
         return Event(
             EventKind.AIS_GAP, mmsi, silent.t, back.t, silent.lat, silent.lon, sev, details=details
         )
@@ -473,10 +511,10 @@ class GapDetector:
                     f"lost at the edge of receiver coverage: silent longer than"
                     f" {format_duration(th)}"
                 )
-                sev = Severity.LOW
             else:
                 details["summary"] = f"went dark at sea: silent longer than {format_duration(th)}"
-                sev = Severity.MEDIUM
+            routine = _routine(int(fleet.mmsi[s]), details)
+            sev = gap_severity(0.0, cover["verdict"], routine)
             events.append(
                 Event(
                     EventKind.AIS_GAP,
@@ -548,7 +586,8 @@ class GapDetector:
                 details["summary"] = (
                     f"went dark at sea: silent for {format_duration(dur)} (ongoing)"
                 )
-            sev = gap_severity(dur, verdict)
+            routine = _routine(int(fleet.mmsi[s]), details)
+            sev = gap_severity(dur, verdict, routine)
             events.append(
                 Event(EventKind.AIS_GAP, fleet.mmsi[s], t0, None, lat, lon, sev, details=details)
             )

@@ -106,3 +106,19 @@ def test_a_vessel_whose_first_interval_was_a_gap_leaves_the_feeds_sampling_sound
         eng.process(b)
     feed = eng.gaps.feed_sampling_s()
     assert feed is not None and 30.0 < feed < 120.0
+
+
+def test_a_ship_craft_silent_at_sea_is_reported_low_not_dark() -> None:
+    """A craft of a parent ship (98MIDXXXX, ITU-R M.585-9: boats, tenders, a helicopter) falls
+    silent when it is taken back on board: low, worded so, every version of the episode; a
+    ship's silence on the same track is the "went dark" alert it was."""
+    severities = {}
+    for mmsi in (247000006, 982470006):
+        recs = track(mmsi, 0, 1800, 10, 34.0, 12.0, 12.0, 90.0)
+        recs += track(247000005, 0, 7200, 10, 34.5, 12.0, 12.0, 90.0)  # keeps time moving
+        recs += track(mmsi, 7200, 7300, 10, 34.0, 12.6, 12.0, 90.0)
+        raw = of_kind(run_raw(recs), EventKind.AIS_GAP)
+        severities[mmsi] = {e.severity.value for e in raw}
+        if mmsi == 982470006:
+            assert all("on board" in e.details["summary"] for e in raw)
+    assert severities == {247000006: {"medium"}, 982470006: {"low"}}

@@ -178,3 +178,12 @@ def test_gfw_loitering_two_positions_an_hour_apart_without_speed(tmp_path: Path)
     (loiter,) = of_kind(detect_table(table), EventKind.LOITERING)
     assert format_time(loiter.start_ms) == "2023-10-28T00:14:54Z"
     assert loiter.details["duration_s"] == 3600.0
+
+
+def test_gfw_helicopter_987357559_each_landing_is_a_low_silence_not_went_dark() -> None:
+    """The helicopter is silent on its ship between flights: 11 silences of 3 h to 3 d 16 h.
+    Three (5 to 17 h) were medium "went dark" alerts, the longer ones low: every one is low."""
+    gaps = of_kind(detect_table(PEERS / "gfw_segment_987357559.jsonl"), EventKind.AIS_GAP)
+    assert len(gaps) == 11
+    assert {g.severity for g in gaps} == {Severity.LOW}
+    assert all(g.details["routine_silence"] for g in gaps)

@@ -126,3 +126,13 @@ def test_one_gap_of_a_vessel_of_unknown_own_reception_weighs_plain() -> None:
     gap = Event(EventKind.AIS_GAP, 1, 0, H, 32.95, 12.1, Severity.MEDIUM,
                 details={"coverage": {"verdict": "good", "own_reception": None}})  # fmt: skip
     assert risk_score(1, [gap], H, where=where).score == 20
+
+
+def test_a_ship_craft_silent_on_board_weighs_as_a_loss_of_contact() -> None:
+    """A craft of a parent ship back on board is no switch-off, even where receivers hear well."""
+    details = {
+        "coverage": {"verdict": "good", "own_reception": 0.9},
+        "routine_silence": "a craft of a parent ship (MMSI 98x) is silent while on board",
+    }
+    craft = Event(EventKind.AIS_GAP, 1, 0, H, 35.0, 12.0, Severity.LOW, details=details)
+    assert risk_score(1, [craft], H).score == 5
