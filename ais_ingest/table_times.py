@@ -2,12 +2,13 @@
 
 Seen in real extracts: ISO 8601 with or without ``T``, a zone or fractions (MarineCadastre,
 Mare's own output, most APIs); BigQuery's ``2019-01-01 00:00:00 UTC`` (Global Fishing Watch);
-``01/03/2024 00:00:00`` (the Danish Maritime Authority writes day first; US tools month
-first); epoch seconds or milliseconds. A time without a zone is UTC, as AIS times are by
-convention. Slashed dates are read both ways and the reading that parses more rows wins; when
-both parse every row (no day above 12), the one whose times span less wins, since an extract
-read the wrong way round jumps between months; a tie is read day first, the AIS providers'
-(European) habit.
+``01/03/2024 00:00:00`` (the Danish Maritime Authority writes day first; US tools month first);
+``20210701_144207`` (exactEarth's satellite CSV, as AISdb's test data keeps it, its milliseconds
+in a column of their own); epoch seconds or milliseconds. A time without a zone is UTC, as AIS
+times are by convention. Slashed dates are read both ways and the reading that parses more rows
+wins; when both parse every row (no day above 12), the one whose times span less wins, since an
+extract read the wrong way round jumps between months; a tie is read day first, the AIS
+providers' (European) habit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pandas as pd
 #: Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 EPOCH_MS_ABOVE = 1e11
 SLASHED = ("%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M")
+#: exactEarth's ``YYYYMMDD_HHMMSS`` (no separators but the underscore between date and time).
+COMPACT = r"^\d{8}_\d{6}$"
 #: The marker of "no time" in the returned array.
 NO_TIME = np.iinfo(np.int64).min
 
@@ -69,5 +72,8 @@ def parse_times(column: pd.Series) -> npt.NDArray[np.int64]:
         return _epoch(numbers)
     if text.str.contains("/", regex=False).fillna(False).any():
         return _slashed(text)
+    compact = text.str.match(COMPACT).fillna(False)
+    if compact.sum() * 2 > text.notna().sum():
+        return _to_ms(pd.to_datetime(text, format="%Y%m%d_%H%M%S", errors="coerce", utc=True))
     text = text.str.replace(r"\s*UTC$", "Z", regex=True)
     return _to_ms(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True))

@@ -54,6 +54,15 @@ def test_times_in_every_form_providers_write() -> None:
     ]
 
 
+def test_exactearth_compact_times_as_aisdb_keeps_them() -> None:
+    """AISdb's test data (``test_data_20210701.csv``, exactEarth's CSV): every row was bad_time."""
+    assert _times(["20210701_144207", "20210701_171259", "2021"]) == [
+        "2021-07-01T14:42:07Z",
+        "2021-07-01T17:12:59Z",
+        None,
+    ]
+
+
 def test_slashed_dates_are_read_the_way_the_data_allows() -> None:
     # a day above 12 settles it either way
     assert _times(["13/03/2024 10:00:00", "01/03/2024 10:00:00"]) == [
