@@ -452,6 +452,10 @@ class Engine:
         fresh = np.isin(pos.mmsi, unseen) if unseen else np.zeros(len(pos), dtype=np.bool_)
         return {
             "fresh": fresh,
+            # Records at a place their MMSI held within the hour (`geo.recent_places`).
+            "repeat": self.tracker.places.repeats(
+                pos.mmsi, pos.time_ms, pos.lon, pos.lat, pos.speed, m.valid
+            ),
             "station": self.coverage.station_codes(pos.source),
             "valid": m.valid,
             "offs": m.offs,
@@ -568,12 +572,13 @@ class Engine:
         starts = _group_starts(first)
         lon, lat, mtype = pos.lon[rows], pos.lat[rows], pos.msg_type[rows]
         sog, cog = pos.speed[rows].astype(np.float64), pos.course[rows].astype(np.float64)
+        repeat = pre["repeat"][rows]
         accepted, moved, events = self.tracker.filter(
-            fleet, slot, t, lon, lat, mtype, starts, sog, cog
+            fleet, slot, t, lon, lat, mtype, starts, sog, cog, repeat if repeat.any() else None
         )
         events = [self._with_names(ev) for ev in events]
         if not accepted.all():
-            off = ~accepted
+            off = ~accepted & (moved >= 0)  # a stale repeat is no sign of the vessel
             events += self.gaps.heard_off_track(
                 slot[off], mm[off], t[off], lon[off], lat[off], mtype[off], self._near
             )
@@ -740,6 +745,7 @@ class Engine:
                 "future_time": self.clock.dropped,
                 **self.unused,
                 "no_position": self.unused["no_position"] + self.clock.no_position,
+                "stale_repeat": self.tracker.stale,
             },
             "held": self.clock.holding,
             "clock_jumps": self.clock.jumps,

@@ -47,6 +47,7 @@ slice is checked in a few vectorised operations; Python runs only for the vessel
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -66,6 +67,7 @@ from geo.detectors.base import (
     nm,
 )
 from geo.events import Event, EventKind, Severity, format_time
+from geo.recent_places import RecentPlaces
 from geo.shared_tracks import transmitters
 from geo.silence_return import Anchor, Anchors
 from geo.silence_rule import sampling_threshold_one
@@ -381,6 +383,15 @@ def same_report(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
     )
 
 
+#: A repeat the track can reach is stale only this far from, and this long after, the track's
+#: latest fix (`Tracker._stale`).
+STALE_MOVE_M = 200.0
+#: A repeat this close to a far track's latest fix is that track's own place, metres: two
+#: records in one 1e-4 degree cell (`geo.recent_places`) are at most ~16 m apart.
+STALE_SAME_PLACE_M = 20.0
+STALE_MIN_AGE_MS = 60_000
+
+
 def _fix_from(obj: dict[str, Any]) -> Fix:
     return Fix(**obj)
 
@@ -404,6 +415,9 @@ class Tracker:
         # Each vessel's last long silences off its dead reckoning (`geo.silence_return`).
         self.anchors = Anchors(cfg)
         self.rejected = 0
+        #: Fixes set aside as stale repeats (`_stale`), counted apart from other outliers.
+        self.stale = 0
+        self.places = RecentPlaces(window_s=cfg.stale_window_s)
         self._returned = False  # the last accepted jump went back to the track before a jump
 
     def _plausible(self, a: Fix, b: Fix) -> bool:
@@ -432,13 +446,17 @@ class Tracker:
         starts: I64,
         sog: F64,
         cog: F64,
+        repeat: B | None = None,
     ) -> tuple[B, I8, list[Event]]:
         """Return which fixes of a slice part are accepted, which start a new track, and events.
 
         A fix that starts a new track is one the vessel's reported position jumped to: there is
         no path between it and the fix before. The arrays are grouped by vessel (``starts`` as in
         `SliceContext`), time-ordered within each group; ``sog`` and ``cog`` (NaN unknown) start
-        the dead reckoning across a silence (`geo.silence_return`).
+        the dead reckoning across a silence (`geo.silence_return`). ``moved`` is 1 for a fix
+        that starts a new track, 2 for one back on the track before a jump, -1 for a stale
+        repeat (not accepted, and no sign of the vessel either: `_stale`), judged among the
+        fixes ``repeat`` marks (`geo.recent_places`).
         """
         n = len(t)
         cfg = self.cfg
@@ -476,6 +494,8 @@ class Tracker:
             bad |= np.isin(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
         # A fix after a long silence may start a silence's track (`Anchors.after_silence`).
         bad |= has_prev & (t - p_t >= cfg.dr_min_silence_s * 1000)
+        if repeat is not None:
+            bad |= repeat  # a stale repeat's judgement (`_stale`)
         accepted = np.ones(n, dtype=np.bool_)
         moved = np.zeros(n, dtype=np.int8)
         events: list[Event] = []
@@ -500,6 +520,16 @@ class Tracker:
             half, cap = cfg.gap_sampling_half_life_s, cfg.gap_sampling_cap_s
             for i in range(a, b):
                 fix = Fix(int(t[i]), float(lon[i]), float(lat[i]), int(msg_type[i]), float(sog[i]))
+                if (
+                    repeat is not None
+                    and repeat[i]
+                    and primary is not None
+                    and self._stale(primary, fix, self.alt.get(s, ()))
+                ):
+                    accepted[i] = False
+                    moved[i] = -1
+                    self.stale += 1
+                    continue
                 n_before = n_fixes
                 self._returned = False
                 at = primary.t if primary is not None else fix.t
@@ -530,6 +560,24 @@ class Tracker:
                     )
         self.rejected += int(n - accepted.sum())
         return accepted, moved, events
+
+    def _stale(self, primary: Fix, fix: Fix, alts: Sequence[AltTrack]) -> bool:
+        """Whether a repeat (`geo.recent_places`: a place its MMSI held within the hour) is stale.
+
+        One the track cannot reach is, unless a far track's latest fix is there: a second
+        transmitter sending one place again and again (a spoofer's fixed position, with a
+        speed) repeats its own place, not the vessel's. One the track can reach is stale only
+        far from the track's latest fix, where the next true fix would be a jump from it (a
+        repeat a minute late does no harm, and a vessel crossing its own wake does not leave
+        its last fix behind).
+        """
+        for alt in alts:
+            if distance_m(alt.last.lon, alt.last.lat, fix.lon, fix.lat) <= STALE_SAME_PLACE_M:
+                return False
+        if not self._plausible(primary, fix):
+            return True
+        far = distance_m(primary.lon, primary.lat, fix.lon, fix.lat)
+        return far >= STALE_MOVE_M and fix.t - primary.t >= STALE_MIN_AGE_MS
 
     def _switch_ms(self, typical_s: float) -> float:
         """Silence of the followed track after which another track of a shared MMSI is followed.
@@ -959,6 +1007,8 @@ class Tracker:
             "jumped": {str(k): list(v) for k, v in self.jumped.items()},
             "anchors": self.anchors.to_state(),
             "rejected": self.rejected,
+            "stale": self.stale,
+            "places": self.places.to_state(),
         }
 
     def load_state(self, obj: dict[str, Any]) -> None:
@@ -1001,3 +1051,5 @@ class Tracker:
         self.jumped = {int(k): (int(v[0]), int(v[1])) for k, v in obj.get("jumped", {}).items()}
         self.anchors.load_state(obj.get("anchors", {}))
         self.rejected = int(obj["rejected"])
+        self.stale = int(obj.get("stale", 0))
+        self.places = RecentPlaces.from_state(obj.get("places", {}), self.cfg.stale_window_s)

@@ -144,7 +144,8 @@ class ServiceCollector(Collector):
         unused = CounterMetricFamily(
             "mare_engine_records_unused",
             "Records the engine did not use, by reason: future_time (stamped far ahead of the "
-            "feed's own time, see geo/clock.py), same_time, out_of_order, no_position",
+            "feed's own time, see geo/clock.py), same_time, out_of_order, no_position, "
+            "stale_repeat (an old place of the vessel handed on again, geo/recent_places.py)",
             labels=["reason"],
         )
         for reason, n in sorted(counts["unused"].items()):

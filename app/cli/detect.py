@@ -132,6 +132,7 @@ UNUSED_WORDS = {
     "same_time": "at the same time as the vessel's previous fix",
     "out_of_order": "older than the vessel's latest fix",
     "no_position": "without a position",
+    "stale_repeat": "repeating a place the vessel had left (a feed's stale repeat)",
 }
 #: A run that leaves more than this share of its records unused says so in one warning line.
 UNUSED_WARN_SHARE = 0.01

@@ -76,7 +76,7 @@ def test_ten_forged_sentences_a_year_ahead_do_not_move_event_time(service: Servi
 def test_every_record_held_or_not_used_is_in_metrics_by_reason(service: Service) -> None:
     m = scrape(service)
     reasons = {dict(k)["reason"] for k in m["mare_engine_records_unused_total"]}
-    assert reasons == {"future_time", "same_time", "out_of_order", "no_position"}
+    assert reasons == {"future_time", "same_time", "out_of_order", "no_position", "stale_repeat"}
     sources = {dict(k)["source"] for k in m["mare_ingest_event_time_total"]}
     assert sources == {"own", "receive", "restamped"}
     assert "mare_engine_clock_jumps_total" in m and "mare_engine_records_held" in m

@@ -67,6 +67,7 @@ def test_a_sparse_pair_alongside_for_four_hours_gives_its_episodes(tmp_path: Pat
         "same_time": 0,
         "out_of_order": 0,
         "no_position": 0,
+        "stale_repeat": 0,
     }
     assert report["engine"]["held"] == 0
     assert "records not used: 0 of" in output and "warning" not in output

@@ -123,6 +123,7 @@ def test_forged_sentences_in_a_sparse_capture_are_voted_down() -> None:
         "same_time": 0,
         "out_of_order": 0,
         "no_position": 0,
+        "stale_repeat": 0,
     }
     assert [e for e in events if e.kind is EventKind.AIS_GAP] == []
 
