@@ -209,7 +209,12 @@ class Decoder:
         if framed:
             ok_array = checksums_ok([f[0] for f in framed], [f[1] for f in framed])
             if tag_rows:
-                ok_array[np.asarray(tag_rows)] &= checksums_ok(tag_bodies, tag_given)
+                at = np.asarray(tag_rows)
+                tag_ok = checksums_ok(tag_bodies, tag_given)
+                # a wrong ``*00`` is a placeholder (`ais_ingest.framing.placeholder_tags`)
+                unchecked = (np.asarray(tag_given) == 0) & ~tag_ok
+                ok_array[at] &= tag_ok | unchecked
+                self.stats.unchecked_tags += int(np.count_nonzero(ok_array[at] & unchecked))
             ok = ok_array.tolist()
             line_fragments: list[_Fragment] = []
             times = self.stats.times
@@ -380,6 +385,7 @@ class Decoder:
             self._times_of_rows(fr, received_ms, clocked)
             irregular = fr.irregular.tolist()
             counts["bad_checksum"] += int(fr.ok.size - np.count_nonzero(fr.ok))
+            stats.unchecked_tags += fr.unchecked
             multi = fr.total > 1
             single = np.flatnonzero(fr.ok & ~multi)
             fragments = self._regular_fragments(lines, fr, np.flatnonzero(fr.ok & multi))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -87,6 +88,9 @@ class FramedChunk:
     source: str | Sequence[str]  # the chunk's source (one, or one per line)
     ok: npt.NDArray[np.bool_]  # sentence checksum and tag block checksum both right
     irregular: npt.NDArray[np.intp]  # line numbers for the per-line framer
+    #: Rows whose tag block gives the placeholder checksum ``*00`` (`placeholder_tags`), taken
+    #: on their sentence's own checksum: ``ok`` counts them right.
+    unchecked: int = 0
 
     def stations(self, index: npt.NDArray[np.intp]) -> list[str]:
         """Return the station of rows ``index``: the tag block's ``s:``, else the source."""
@@ -322,6 +326,7 @@ def frame_chunk(
     else:
         time_ms = np.asarray(received_ms, dtype=np.int64)[rows]
     tag_ok = np.ones(rows.size, dtype=np.bool_)
+    unchecked = np.zeros(rows.size, dtype=np.bool_)
     name_code = np.full(rows.size, -1, dtype=np.int64)
     names: list[str] = []
     tag_rows = np.flatnonzero(shape & tagged[rows])
@@ -347,7 +352,10 @@ def frame_chunk(
         # Tag checksum: XOR of the fields; either case of hex digit (a usable tag has two).
         t_hex = _gather(b, t_star + 1, 2)
         t_given = _HEX_ANY[t_hex[:, 0]].astype(np.int64) * 16 + _HEX_ANY[t_hex[:, 1]]
-        tag_ok[tag_rows] = _xor_spans(b, t_first, t_star) == t_given
+        t_xor = _xor_spans(b, t_first, t_star)
+        placeholder = placeholder_tags(t_xor, t_given)
+        tag_ok[tag_rows] = (t_xor == t_given) | placeholder
+        unchecked[tag_rows] = placeholder
         timed = has_time[run]
         time_ms[tag_rows[timed]] = run_time[run[timed]]
         with_name = has_name[run]
@@ -378,7 +386,24 @@ def frame_chunk(
         source=source,
         ok=body_ok & tag_ok[keep],
         irregular=np.flatnonzero(~regular),
+        unchecked=int(np.count_nonzero(body_ok & unchecked[keep])),
     )
+
+
+def placeholder_tags(computed: Any, given: Any) -> Any:
+    """Return which tag blocks carry ``*00`` for a checksum they lack: a writer's placeholder.
+
+    Spire's satellite feed writes ``c:1662052384,s:FM112*00`` (GFW's ais-tools test data):
+    every line's tag block fails its checksum while the sentence behind it is intact. Such a tag
+    is taken on its sentence's checksum (the caller still checks that), and counted; a corrupt
+    tag block reads ``00`` where its checksum was in one case in 256 of the few corrupt lines.
+
+    Examples
+    --------
+    >>> placeholder_tags(np.array([0x2A, 0x2A, 0]), np.array([0, 0x2A, 0])).tolist()
+    [True, False, False]
+    """
+    return (np.asarray(given) == 0) & (np.asarray(computed) != 0)
 
 
 #: The tag blocks most feeds send, station and time in whole seconds either way round

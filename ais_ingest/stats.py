@@ -33,12 +33,15 @@ TIME_SOURCES: tuple[str, ...] = ("own", "receive", "restamped")
 class IngestStats:
     """Line counters by outcome; ``as_dict()`` is what ``--stats FILE`` writes."""
 
-    __slots__ = ("lines", "counts", "times")
+    __slots__ = ("lines", "counts", "times", "unchecked_tags")
 
     def __init__(self) -> None:
         self.lines = 0
         self.counts: dict[str, int] = dict.fromkeys(BUCKETS, 0)
         self.times: dict[str, int] = dict.fromkeys(TIME_SOURCES, 0)
+        #: Sentences taken although their tag block's checksum is the placeholder ``*00``
+        #: (`ais_ingest.framing.placeholder_tags`): not a bucket, they are counted as any other.
+        self.unchecked_tags = 0
 
     def add(self, bucket: str, n: int = 1) -> None:
         self.counts[bucket] += n
@@ -50,6 +53,7 @@ class IngestStats:
                 self.counts[k] += v
             for k, v in other.times.items():
                 self.times[k] += v
+            self.unchecked_tags += other.unchecked_tags
 
     @property
     def records(self) -> int:
@@ -64,5 +68,13 @@ class IngestStats:
         return {"lines": self.lines, **self.counts}
 
     def report(self) -> dict[str, object]:
-        """Return what ``--stats FILE`` writes: the line buckets, then ``event_time`` sources."""
-        return {**self.as_dict(), "event_time": dict(self.times)}
+        """Return what ``--stats FILE`` writes: the line buckets, then two objects, not buckets.
+
+        ``event_time`` sources, and ``tag_checksums`` (``placeholder``: sentences taken although
+        their tag block's checksum was the placeholder ``*00``).
+        """
+        return {
+            **self.as_dict(),
+            "event_time": dict(self.times),
+            "tag_checksums": {"placeholder": self.unchecked_tags},
+        }

@@ -369,7 +369,11 @@ class ReferenceDecoder:
             return Batch()
         ok_array = self._checksums_ok([f[0] for f in framed], [f[1] for f in framed])
         if tag_rows:
-            ok_array[np.asarray(tag_rows)] &= self._checksums_ok(tag_bodies, tag_given)
+            at = np.asarray(tag_rows)
+            tag_ok = self._checksums_ok(tag_bodies, tag_given)
+            placeholder = (np.asarray(tag_given) == 0) & ~tag_ok  # a writer's "*00"
+            ok_array[at] &= tag_ok | placeholder
+            self.stats.unchecked_tags += int(np.count_nonzero(ok_array[at] & placeholder))
         ok = ok_array.tolist()
         fast_payloads: list[str] = []
         fast_times: list[int] = []

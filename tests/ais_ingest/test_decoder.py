@@ -128,8 +128,39 @@ def test_event_time_from_tag_block_seconds_and_milliseconds() -> None:
 
 def test_tag_block_with_bad_checksum_is_counted() -> None:
     line = sentences({"type": 1, "mmsi": MMSI, "lat": 35.5, "lon": 12.6})[0]
-    batch, dec = run(["\\c:1718000000*00\\" + line])
+    batch, dec = run(["\\c:1718000000*3F\\" + line])
     assert len(batch) == 0 and dec.stats.counts["bad_checksum"] == 1
+
+
+SPIRE = [  # ais-tools' spire-test.nmea (GlobalFishingWatch/ais-tools, Apache-2.0), split
+    "\\c:1662052384,s:FM112*00\\!AIVDM,2,1,1,A,502CuBh0000000000000000000000000000000"
+    "000000040Ht00000000000,0*37",
+    "\\c:1662052384,s:FM112*00\\!AIVDM,2,2,1,A,00000000000,2*25",
+]
+
+
+def test_spire_tag_blocks_with_a_placeholder_checksum_are_read_and_counted() -> None:
+    """Spire's satellite feed writes ``*00`` for every tag block's checksum: each sentence was
+    dropped as bad_checksum, a whole satellite feed read as nothing."""
+    batch, dec = run(SPIRE)
+    assert dec.stats.counts["bad_checksum"] == 0 and dec.stats.counts["records"] == 1
+    (rep,) = batch.statics
+    assert rep.mmsi == 2_424_139 and rep.time_ms == 1_662_052_384_000 and rep.source == "FM112"
+    assert dec.stats.unchecked_tags == 2 and dec.stats.report()["tag_checksums"] == {
+        "placeholder": 2
+    }
+
+
+def test_placeholder_tag_on_a_single_sentence_line_takes_its_time() -> None:
+    """The whole-chunk framer (plain ``c:``/``s:`` tags) takes the ``*00`` tag as the per-line
+    framer does; a corrupt sentence behind it is still bad."""
+    line = sentences({"type": 1, "mmsi": MMSI, "lat": 35.5, "lon": 12.6})[0]
+    good = "\\c:1718000000,s:FM112*00\\" + line
+    bad = good[:-6] + ("A" if good[-6] != "A" else "B") + good[-5:]
+    batch, dec = run([good] * 300 + [bad])
+    assert only_position(batch).time_ms == 1_718_000_000_000
+    assert dec.stats.counts["bad_checksum"] == 1
+    assert dec.stats.unchecked_tags == 300
 
 
 def test_leading_iso_and_epoch_timestamps_give_event_time() -> None:

@@ -209,6 +209,7 @@ def test_decoder_equals_the_sequential_reference_on_mixed_feeds_in_random_chunks
     new.flush()
     ref.flush()
     assert new.stats.as_dict() == ref.stats.as_dict()
+    assert new.stats.unchecked_tags == ref.stats.unchecked_tags
     assert new.stats.accounted == len(lines)
 
 
