@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from app.cli import cli
+from app.cli.batch_gc import quiet_gc
 from app.cli.child_pipe import ChildEnded, worth_ahead
 from app.cli.console import (
     StatsOpt,
@@ -54,6 +55,7 @@ def decode(
     progress = file_progress()
     clocks = [CaptureClock(path) for path in captures]
     received = [clock.end_ms for clock in clocks]
+    quiet_gc()  # before the fork: the child's too
     try:
         with progress:
             task = progress.add_task("decoding", total=total)

@@ -32,6 +32,7 @@ from ais_ingest.errors import TableError
 from ais_ingest.table_stats import TableStats
 from app.cli import cli
 from app.cli.ahead import decode_chunks
+from app.cli.batch_gc import quiet_gc
 from app.cli.child_pipe import ChildEnded, worth_ahead
 from app.cli.console import (
     counted,
@@ -352,6 +353,7 @@ def detect(
 
         engine.add_contacts(read_contact_files(contacts))
     decoder = decoder_from_settings()
+    quiet_gc()  # before the fork: the child's too
     started = time.perf_counter()
     progress = file_progress()
     warnings: list[str] = []

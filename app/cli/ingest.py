@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import signal
 import time
@@ -23,6 +22,7 @@ from ais_ingest.sources import SourceSpec, merge_chunks, parse_source_url
 from ais_ingest.stream import decode_stream
 from app import defaults
 from app.cli import cli
+from app.cli.batch_gc import quiet_gc
 from app.cli.console import (
     StatsOpt,
     counted,
@@ -72,7 +72,7 @@ def ingest(
     if not no_store and not tables and worth_ahead(specs):
         # Forked before `Settings` and the store are imported (~0.4 s): the child decodes meanwhile.
         size, wait = batching(specs)
-        _freeze_imports()  # before the fork: the child's too
+        quiet_gc()  # before the fork: the child's too
         ahead = AheadDecoding(specs, dec, batch_size=size, batch_seconds=wait)
     try:
         store = None if no_store else _open_store()
@@ -82,7 +82,7 @@ def ingest(
         raise
     from app.store import StoreError
 
-    _freeze_imports()
+    quiet_gc()
     if tables:
         _ingest_tables(tables, store, stats_file)
         return
@@ -118,18 +118,6 @@ def ingest(
     write_stats(stats_file, dec.stats)
     if error is not None:
         raise fail(error)
-
-
-def _freeze_imports() -> None:
-    """Keep what is alive now (the imported modules) out of the cyclic GC's passes.
-
-    An ingest allocates enough containers (batches, static reports, the rows of their merges)
-    to set off full collections, and each walked every object of typer, numpy, rich,
-    SQLAlchemy, psycopg and pydantic, as did the collections at exit: 0.15-0.25 s of CPU of
-    `bench.cli`'s real capture (perf: 11 % of the process's samples in the collector).
-    Frozen objects are never collected; modules are not garbage.
-    """
-    gc.freeze()
 
 
 def _open_store() -> Store:
