@@ -132,6 +132,35 @@ def _group_starts(first: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     return np.append(np.flatnonzero(first), len(first)).astype(np.int64)
 
 
+def _first_fixes(
+    pos: Any, a: int, b: int, mmsis: list[int]
+) -> dict[int, tuple[int, float | None, float | None]]:
+    """Each of ``mmsis``' earliest time in rows ``a:b`` and its first position in row order.
+
+    One sort for them all: a scan of the rows per vessel was quadratic where thousands of
+    vessels are new in one slice part (the first minute of a capture of the world's ports).
+    """
+    mm = pos.mmsi[a:b]
+    rows = np.flatnonzero(np.isin(mm, mmsis))
+    if not len(rows):
+        return {}
+    rows = rows[np.argsort(mm[rows], kind="stable")]  # by MMSI, row order within
+    first = _group_firsts(mm[rows])
+    starts = np.flatnonzero(first)
+    tmin = np.minimum.reduceat(pos.time_ms[a:b][rows], starts)
+    lat, lon = pos.lat[a:b][rows], pos.lon[a:b][rows]
+    valid = np.flatnonzero(has_position(lat, lon))
+    ends = np.append(starts[1:], len(rows))
+    k = np.searchsorted(valid, starts)  # each group's first valid row, if before its end
+    at = valid[np.minimum(k, max(len(valid) - 1, 0))] if len(valid) else ends
+    has = (k < len(valid)) & (at < ends)
+    out: dict[int, tuple[int, float | None, float | None]] = {}
+    groups = zip(mm[rows][starts].tolist(), tmin.tolist(), has.tolist(), at.tolist(), strict=True)
+    for m, t, ok, i in groups:
+        out[m] = (t, float(lat[i]), float(lon[i])) if ok else (t, None, None)
+    return out
+
+
 def assign_slices(
     batch: Batch, watermark: int | None, current: int | None, slice_ms: int
 ) -> tuple[Any, Any, list[int]]:
@@ -369,7 +398,7 @@ class Engine:
         self.coverage.commit(end)
         events = self._fill_deferred()
         events += self.encounters.tick(end, self.fleet, self.say)
-        events += self._timers(end)
+        events += self._timers(end, encounters=False)  # ticked: at ``end`` again, a no-op
         events += self.contacts.tick(end, self.fleet, self._near, self._zone_of)
         if new_sid > self.slice + 1:
             events += self._timers(new_sid * s_ms)
@@ -418,12 +447,13 @@ class Engine:
         """Open shared-MMSI episodes in their present state, with their names."""
         return [self._with_names(ev) for ev in self.tracker.ongoing(self.fleet.mmsi)]
 
-    def _timers(self, boundary: int) -> list[Event]:
-        return (
-            self.gaps.tick(boundary, self.fleet, self._near)
-            + self.zone_det.tick(boundary, self.fleet, self._near)
-            + self.encounters.tick(boundary, self.fleet, self.say)
+    def _timers(self, boundary: int, *, encounters: bool = True) -> list[Event]:
+        events = self.gaps.tick(boundary, self.fleet, self._near) + self.zone_det.tick(
+            boundary, self.fleet, self._near
         )
+        if encounters:
+            events += self.encounters.tick(boundary, self.fleet, self.say)
+        return events
 
     def _fill_deferred(self) -> list[Event]:
         out: list[Event] = []
@@ -481,20 +511,17 @@ class Engine:
         if fresh is None or fresh[a:b].any():
             cands |= set(np.unique(mm if fresh is None else mm[fresh[a:b]]).tolist())
         new = sorted(m for m in cands - self.seen if m >= 0)
+        if not new:
+            return
+        firsts = _first_fixes(pos, a, b, new)
+        static_first: dict[int, int] = {}
+        for r in statics:
+            static_first[r.mmsi] = min(r.time_ms, static_first.get(r.mmsi, r.time_ms))
         for m in new:
             self.seen.add(m)
-            sel = mm == m
-            times = pos.time_ms[a:b][sel]
-            first = min(
-                ([int(times.min())] if len(times) else [])
-                + [r.time_ms for r in statics if r.mmsi == m]
-            )
-            lat = lon = None
-            if len(times):
-                la, lo = pos.lat[a:b][sel], pos.lon[a:b][sel]
-                ok = np.flatnonzero(has_position(la, lo))
-                if len(ok):
-                    lat, lon = float(la[ok[0]]), float(lo[ok[0]])
+            first_fix, lat, lon = firsts.get(m, (None, None, None))
+            times = [t for t in (first_fix, static_first.get(m)) if t is not None]
+            first = min(times)
             ev = invalid_mmsi_event(m, first, lat, lon)
             if ev is not None:
                 self.deferred.append(ev)

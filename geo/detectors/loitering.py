@@ -146,12 +146,20 @@ class LoiterDetector:
                 jumped = bool(moved[i])
                 is_slow, base = self._slow(ctx, i, bool(slow[i]), jumped)
                 self._step(ctx, i, is_slow, jumped, describe, events, xyz[i], base)
-        for i in np.flatnonzero(quiet).tolist():
-            ep = self.runs[int(ctx.slot[i])]
-            if self.drifted_too_far(ep, ctx, i):
+        # A quiet fix extends its vessel's run unless it drifted too far (`drifted_too_far`,
+        # `_extend`: the same figures, one distance a fix; thousands a part in a port).
+        q = np.flatnonzero(quiet)
+        allowed, runs = self.allowed_drift_m, self.runs
+        cols = (q.tolist(), ctx.slot[q].tolist(), ctx.t[q].tolist())
+        for i, s, t, lon, lat in zip(*cols, ctx.lon[q].tolist(), ctx.lat[q].tolist(), strict=True):
+            ep = runs[s]
+            d = distance_m(ep.lon0, ep.lat0, lon, lat)
+            if d > allowed(t - ep.since):
                 self._step(ctx, i, True, False, describe, events, xyz[i])
             else:
-                self._extend(ep, ctx, i, xyz[i])
+                ep.last = t
+                ep.add(xyz[i])
+                ep.max_drift_m = max(ep.max_drift_m, d)
         return events
 
     def drifted_too_far(self, ep: Episode, ctx: SliceContext, i: int) -> bool:
@@ -161,11 +169,15 @@ class LoiterDetector:
         ``loiter_drift_slack_nm``: currents and wind move a drifting vessel, never faster than
         the speed that defines it as slow.
         """
-        cfg = self.cfg
-        elapsed_s = (int(ctx.t[i]) - ep.since) / 1000.0
-        allowed_m = 1.5 * cfg.loiter_speed_kn * KNOT_MS * elapsed_s
-        allowed_m += cfg.loiter_drift_slack_nm * 1852.0
+        allowed_m = self.allowed_drift_m(int(ctx.t[i]) - ep.since)
         return distance_m(ep.lon0, ep.lat0, float(ctx.lon[i]), float(ctx.lat[i])) > allowed_m
+
+    def allowed_drift_m(self, elapsed_ms: int) -> float:
+        """How far from its start a run may drift in ``elapsed_ms`` (`drifted_too_far`)."""
+        cfg = self.cfg
+        return 1.5 * cfg.loiter_speed_kn * KNOT_MS * (elapsed_ms / 1000.0) + (
+            cfg.loiter_drift_slack_nm * 1852.0
+        )
 
     def _slow(
         self, ctx: SliceContext, i: int, by_prev: bool, moved: bool
