@@ -44,6 +44,7 @@ the resampled positions are together only between both vessels' first and last f
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -175,7 +176,7 @@ class EncounterDetector:
 
     # -- matching --------------------------------------------------------------------------------
 
-    def _observations(self, fleet: Fleet) -> list[tuple[int, int, int, float, F64]]:
+    def _observations(self, fleet: Fleet) -> list[tuple[int, int, int, float, list[float]]]:
         """Match the new candidates with their grid time's others: (t, mmsi lo, mmsi hi, m, v)."""
         if not self.new:
             return []
@@ -187,7 +188,7 @@ class EncounterDetector:
         pts = Points(pts.slot[order], pts.lat[order], pts.lon[order])
         reach = chord_of_m(self.cfg.encounter_distance_m) * (1.0 + 1e-9)
         mm = fleet.mmsi_col
-        out: list[tuple[int, int, int, float, F64]] = []
+        out: list[tuple[int, int, int, float, list[float]]] = []
         bounds = np.flatnonzero(np.r_[True, gt[1:] != gt[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             when = int(gt[a])
@@ -214,12 +215,12 @@ class EncounterDetector:
             d = haversine_m(both.lon[i], both.lat[i], both.lon[j], both.lat[j])
             close = d <= self.cfg.encounter_distance_m
             i, j, d = i[close], j[close], d[close]
-            mid = xyz[i] + xyz[j]
-            for k in range(len(i)):
-                ma, mb = int(mm[both.slot[i[k]]]), int(mm[both.slot[j[k]]])
+            mid = (xyz[i] + xyz[j]).tolist()
+            ends = (mm[both.slot[i]].tolist(), mm[both.slot[j]].tolist(), d.tolist(), mid)
+            for ma, mb, dist, v in zip(*ends, strict=True):
                 lo, hi = (ma, mb) if ma < mb else (mb, ma)
-                out.append((when, lo, hi, float(d[k]), mid[k]))
-        out.sort(key=lambda o: (o[0], o[1], o[2]))
+                out.append((when, lo, hi, dist, v))
+        out.sort(key=itemgetter(0, 1, 2))
         return out
 
     def tick(self, boundary_ms: int, fleet: Fleet, say: Describer) -> list[Event]:
@@ -256,9 +257,9 @@ class EncounterDetector:
             p.start = min(p.start, when)
             p.last = max(p.last, when)
             p.n += 1
-            p.sx += float(mid[0])
-            p.sy += float(mid[1])
-            p.sz += float(mid[2])
+            p.sx += mid[0]
+            p.sy += mid[1]
+            p.sz += mid[2]
             p.sum_m += dist
             p.min_m = min(p.min_m, dist)
             if not p.emitted and p.last - p.start >= cfg.encounter_min_s * 1000:
