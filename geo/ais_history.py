@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from geo.arrays import distinct, member
 from geo.config import KNOT_MS
 from geo.tracker import Fleet
 
@@ -200,8 +201,8 @@ class AisHistory:
         parts = list(self.chunks)
         mm = np.concatenate([c.mmsi for c in parts])
         tt = np.concatenate([c.t for c in parts])
-        heard_after = np.unique(mm[(tt > t_ms) & (tt <= now_ms)])
-        sel = np.flatnonzero((tt <= t_ms) & ~np.isin(mm, heard_after))
+        heard_after = distinct(mm[(tt > t_ms) & (tt <= now_ms)])
+        sel = np.flatnonzero((tt <= t_ms) & ~member(mm, heard_after))
         if not len(sel):
             return False
         order = sel[np.lexsort((tt[sel], mm[sel]))]

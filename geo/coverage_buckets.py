@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from geo.arrays import distinct
 from geo.detectors.base import I64, U8, B
 
 STATION_BITS = 16  # room for 65,535 station names; more are folded into the last but one
@@ -73,7 +74,7 @@ class Bucket:
     def cells(self) -> I64:
         """Return the cells with figures (each once)."""
         self._compact()
-        return np.unique(self._keys >> STATION_BITS)
+        return distinct(self._keys >> STATION_BITS)
 
     @property
     def expected(self) -> int:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from geo.arrays import distinct
 from geo.coverage_buckets import NO_STATION, STATION_BITS, reduce_keys
 from geo.detectors.base import I64
 
@@ -47,7 +48,7 @@ def shared_pending(cov: SharedCoverage) -> dict[str, Any]:
     exp = np.concatenate([p["exp"] for p in parts])
     ukey, heard, uexp = reduce_keys(key, np.ones(len(key), np.int64), exp)
     station = ukey & ((1 << STATION_BITS) - 1)
-    codes = np.unique(station)
+    codes = distinct(station)
     out["stations"] = [cov.station_names[c] for c in codes.tolist()]
     out["cells"] = (ukey >> STATION_BITS).tolist()
     out["station"] = np.searchsorted(codes, station).tolist()
@@ -63,7 +64,7 @@ def shared_pending(cov: SharedCoverage) -> dict[str, Any]:
         out["silent_exp"] = se.tolist()
     st = np.concatenate([p["station"] for p in parts])
     slot = np.concatenate([p["slot"] for p in parts])
-    pairs = np.unique(st * (1 << 32) + slot)
+    pairs = distinct(st * (1 << 32) + slot)
     reports = np.bincount(np.searchsorted(codes, st), minlength=len(codes))
     vessels = np.bincount(np.searchsorted(codes, pairs >> 32), minlength=len(codes))
     out["reports"] = reports.tolist()

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ais_ingest.records import Batch, StaticReport, has_position
+from geo.arrays import distinct, member
 from geo.clock import ClockGuard
 from geo.config import EngineConfig
 from geo.contacts import Contact
@@ -141,7 +142,7 @@ def _first_fixes(
     vessels are new in one slice part (the first minute of a capture of the world's ports).
     """
     mm = pos.mmsi[a:b]
-    rows = np.flatnonzero(np.isin(mm, mmsis))
+    rows = np.flatnonzero(member(mm, mmsis))
     if not len(rows):
         return {}
     rows = rows[np.argsort(mm[rows], kind="stable")]  # by MMSI, row order within
@@ -321,7 +322,7 @@ class Engine:
         n = len(pos)
         events: list[Event] = []
         cm, pos_sid, sta_sid = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
-        sids = sorted(set(np.unique(pos_sid).tolist()) | set(sta_sid))
+        sids = sorted(set(distinct(pos_sid).tolist()) | set(sta_sid))
         pre = self._prepare(batch, membership) if n else None
         # Each slice's static reports, grouped in one pass: a table's batch spans hundreds of
         # slices, and a scan of all its statics per slice was most of `mare detect` on one.
@@ -477,9 +478,9 @@ class Engine:
         self.unused["no_position"] += int(np.count_nonzero(~has_position(lat, lon)))
         # MMSIs this engine had not seen when the batch came: only their rows can be new in a
         # slice part (`_first_seen`), which then skips the others without sorting them.
-        ids = np.unique(pos.mmsi)
+        ids = distinct(pos.mmsi)
         unseen = [m for m in ids.tolist() if m not in self.seen]
-        fresh = np.isin(pos.mmsi, unseen) if unseen else np.zeros(len(pos), dtype=np.bool_)
+        fresh = member(pos.mmsi, unseen) if unseen else np.zeros(len(pos), dtype=np.bool_)
         return {
             "fresh": fresh,
             # Records at a place their MMSI held within the hour (`geo.recent_places`).
@@ -509,7 +510,7 @@ class Engine:
         mm = pos.mmsi[a:b]
         cands = {r.mmsi for r in statics}
         if fresh is None or fresh[a:b].any():
-            cands |= set(np.unique(mm if fresh is None else mm[fresh[a:b]]).tolist())
+            cands |= set(distinct(mm if fresh is None else mm[fresh[a:b]]).tolist())
         new = sorted(m for m in cands - self.seen if m >= 0)
         if not new:
             return

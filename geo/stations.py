@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from geo.arrays import distinct
 from geo.config import EngineConfig
 from geo.detectors.base import I64
 
@@ -68,7 +69,7 @@ class StationWatch:
         counts = np.bincount(station)
         decay = 2.0 ** (-span_s / self.cfg.station_rate_half_life_s)
         if slot is not None and len(slot) == len(station):
-            pairs = np.unique(station * (1 << 32) + slot)
+            pairs = distinct(station * (1 << 32) + slot)
             ships = np.bincount(pairs >> 32, minlength=len(counts))
             for s in np.flatnonzero(ships).tolist():
                 self.ships[s] = max(int(ships[s]), self.ships.get(s, 0.0) * decay)

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from geo.arrays import member
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import (
     F64,
@@ -491,7 +492,7 @@ class Tracker:
         bad = has_prev & (speed > limit)
         if self.alt or self.shared:
             watched = set(self.alt) | set(self.shared)
-            bad |= np.isin(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
+            bad |= member(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
         # A fix after a long silence may start a silence's track (`Anchors.after_silence`).
         bad |= has_prev & (t - p_t >= cfg.dr_min_silence_s * 1000)
         if repeat is not None:

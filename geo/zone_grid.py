@@ -33,6 +33,8 @@ import numpy.typing as npt
 import shapely
 from shapely import Geometry
 
+from geo.arrays import distinct
+
 #: Most cells along the longer side of a zone's bounding box (a grid is at most 16 KiB). On the
 #: engine benchmark's capture 64, 128 and 256 cost about the same: fewer, larger cells to learn
 #: against more points in edge cells.
@@ -101,7 +103,7 @@ class ZoneGrid:
         state = self.state[cell]
         unknown = state == _UNKNOWN
         if unknown.any():
-            self._classify(np.unique(cell[unknown]))
+            self._classify(distinct(cell[unknown]))
             state = self.state[cell]
         out: npt.NDArray[np.bool_] = state == _INSIDE
         edge = np.flatnonzero(state == _EDGE)

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from ais_ingest.mmsi import MmsiKind, classify_mmsi
+from geo.arrays import member
 from geo.config import EngineConfig
 from geo.coverage import Coverage
 from geo.detectors.base import (
@@ -414,7 +415,7 @@ class GapDetector:
         events: list[Event] = []
         if not self.last:
             return events
-        for i in np.flatnonzero(np.isin(slot, list(self.last))).tolist():
+        for i in np.flatnonzero(member(slot, list(self.last))).tolist():
             s = int(slot[i])
             last = self.last.get(s)
             if last is None or s not in self.dark:

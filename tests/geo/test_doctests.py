@@ -26,6 +26,7 @@ MODULES = [
     "geo.detectors.gap",
     "geo.detectors.dark_tracks",
     "geo.ais_history",
+    "geo.arrays",
 ]
 
 
