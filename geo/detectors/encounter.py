@@ -176,8 +176,8 @@ class EncounterDetector:
 
     # -- matching --------------------------------------------------------------------------------
 
-    def _observations(self, fleet: Fleet) -> list[tuple[int, int, int, float, list[float]]]:
-        """Match the new candidates with their grid time's others: (t, mmsi lo, mmsi hi, m, v)."""
+    def _observations(self, fleet: Fleet) -> list[tuple[int, int, int, float, float, float, float]]:
+        """Match the new candidates with their grid time's others: (t, lo, hi, m, midpoint)."""
         if not self.new:
             return []
         gt = np.concatenate([g for g, _ in self.new])
@@ -188,7 +188,7 @@ class EncounterDetector:
         pts = Points(pts.slot[order], pts.lat[order], pts.lon[order])
         reach = chord_of_m(self.cfg.encounter_distance_m) * (1.0 + 1e-9)
         mm = fleet.mmsi_col
-        out: list[tuple[int, int, int, float, list[float]]] = []
+        out: list[tuple[int, int, int, float, float, float, float]] = []
         bounds = np.flatnonzero(np.r_[True, gt[1:] != gt[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             when = int(gt[a])
@@ -215,11 +215,11 @@ class EncounterDetector:
             d = haversine_m(both.lon[i], both.lat[i], both.lon[j], both.lat[j])
             close = d <= self.cfg.encounter_distance_m
             i, j, d = i[close], j[close], d[close]
-            mid = (xyz[i] + xyz[j]).tolist()
-            ends = (mm[both.slot[i]].tolist(), mm[both.slot[j]].tolist(), d.tolist(), mid)
-            for ma, mb, dist, v in zip(*ends, strict=True):
+            mid = (xyz[i] + xyz[j]).T.tolist()  # x, y, z: no list a pair
+            ends = (mm[both.slot[i]].tolist(), mm[both.slot[j]].tolist(), d.tolist(), *mid)
+            for ma, mb, dist, x, y, z in zip(*ends, strict=True):
                 lo, hi = (ma, mb) if ma < mb else (mb, ma)
-                out.append((when, lo, hi, dist, v))
+                out.append((when, lo, hi, dist, x, y, z))
         out.sort(key=itemgetter(0, 1, 2))
         return out
 
@@ -231,7 +231,7 @@ class EncounterDetector:
         give_up = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
         stitch = int(cfg.encounter_stitch_s * 1000)
         revived: list[tuple[int, int]] = []
-        for when, lo, hi, dist, mid in self._observations(fleet):
+        for when, lo, hi, dist, x, y, z in self._observations(fleet):
             key = (lo, hi)
             p = self.pairs.get(key)
             if p is not None and when - p.last > brk:
@@ -257,9 +257,9 @@ class EncounterDetector:
             p.start = min(p.start, when)
             p.last = max(p.last, when)
             p.n += 1
-            p.sx += mid[0]
-            p.sy += mid[1]
-            p.sz += mid[2]
+            p.sx += x
+            p.sy += y
+            p.sz += z
             p.sum_m += dist
             p.min_m = min(p.min_m, dist)
             if not p.emitted and p.last - p.start >= cfg.encounter_min_s * 1000:
