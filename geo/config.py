@@ -109,13 +109,13 @@ class EngineConfig:
         silent for 10 min (or two of its report intervals) while that one reports, well before
         it would count as dark. At most four far tracks are kept per MMSI (the oldest
         forgotten first).
-    stale_window_s, stale_min_sog_kn, stale_tolerance_m
-        A fix the track cannot reach that lies within ``stale_tolerance_m`` of a place the
-        vessel's own track held in the last ``stale_window_s``, while reporting at least
-        ``stale_min_sog_kn``, is a stale repeat: a feed handing on an old position with a new
-        time (`geo.recent_places`), set aside and counted (``stale_repeat``), not a second
-        transmitter. 5 m: a float32 rounding of a repeated position is 1-2 m; a moving vessel
-        is not at one place twice to 5 m within the hour. A stopped one is not judged by it.
+    stale_window_s, stale_min_sog_kn
+        A record reporting at least ``stale_min_sog_kn`` in the 1e-4 degree cell (about 11 m)
+        of a record of its MMSI a minute to ``stale_window_s`` before is a repeat
+        (`geo.recent_places`); one the track cannot reach, or far behind the track's latest
+        fix, is a stale repeat: a feed handing on an old position with a new time, set aside
+        and counted (``stale_repeat``), not a second transmitter. A moving vessel is not at
+        one place twice within the hour; a stopped one is not judged by it.
     jump_return_window_s
         A vessel whose position jumps back to where it was before a jump within this window is
         the same episode (a spoofing interval), reported as an update of the first event.
@@ -342,7 +342,6 @@ class EngineConfig:
     max_tracks: int = 4
     stale_window_s: float = 3600.0
     stale_min_sog_kn: float = 1.0
-    stale_tolerance_m: float = 5.0
 
     gap_k: float = 20.0
     gap_floor_s: float = 1800.0

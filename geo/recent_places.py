@@ -6,11 +6,11 @@ suddenly 3 km back along its own wake, then ahead again (gpsdio-segment's 367382
 fix is a jump no craft can make, and those repeats are consistent with one another, so without
 this memory they become a second transmitter and a high shared-MMSI alert on one vessel.
 
-A record that reports way on (1 kn or more) in the same 1e-4 degree cell (11 m north-south,
-less east-west) as a record of its MMSI between a minute and an hour before is marked a
-*repeat*; the outlier filter then decides whether it is stale (`geo.tracker`): a moving vessel
-is not at one place twice within the hour, a second transmitter is not at the first's old
-places, and a stopped one (a moored clone reporting 0 kn) is not judged by it at all.
+A record that reports way on (``stale_min_sog_kn``, 1 kn) in the same 1e-4 degree cell
+(11 m north-south, less east-west) as a record of its MMSI between a minute and an hour before
+is marked a *repeat*; the outlier filter then decides whether it is stale (`geo.tracker`): a
+moving vessel is not at one place twice within the hour, a second transmitter is not at the
+first's old places, and a stopped one (a moored clone reporting 0 kn) is not judged by it.
 
 The memory is a direct-mapped hash table of the records of the last hour or so, one 64-bit
 entry each (a 32-bit fingerprint of MMSI and cell, and the time in seconds), 2**18 entries: an
@@ -39,9 +39,10 @@ _HIGH = np.uint64(0xFFFFFFFF00000000)
 class RecentPlaces:
     """The feed's recent records by MMSI and place (see the module docstring)."""
 
-    def __init__(self, bits: int = 18, window_s: float = 3600.0) -> None:
+    def __init__(self, bits: int = 18, window_s: float = 3600.0, min_sog_kn: float = 1.0) -> None:
         self.bits = bits
         self.window_s = int(window_s)
+        self.min_sog_kn = min_sog_kn
         self._shift = np.uint64(64 - bits)
         self.table = np.zeros(1 << bits, dtype=np.uint64)
 
@@ -53,7 +54,7 @@ class RecentPlaces:
         """
         out = np.zeros(len(t_ms), dtype=np.bool_)
         with np.errstate(invalid="ignore"):
-            rows = np.flatnonzero(valid & (sog >= 1.0))
+            rows = np.flatnonzero(valid & (sog >= self.min_sog_kn))
         if not len(rows):
             return out
         cell = (lat[rows] * 1e4).astype(np.int64) * _P + (lon[rows] * 1e4).astype(np.int64)
@@ -90,8 +91,8 @@ class RecentPlaces:
         }
 
     @classmethod
-    def from_state(cls, obj: dict[str, Any], window_s: float) -> RecentPlaces:
-        out = cls(int(obj.get("bits", 18)), window_s)
+    def from_state(cls, obj: dict[str, Any], window_s: float, min_sog_kn: float) -> RecentPlaces:
+        out = cls(int(obj.get("bits", 18)), window_s, min_sog_kn)
         idx = np.array(obj.get("idx", []), dtype=np.intp)
         out.table[idx] = np.array(obj.get("entry", []), dtype=np.uint64)
         return out

@@ -418,7 +418,7 @@ class Tracker:
         self.rejected = 0
         #: Fixes set aside as stale repeats (`_stale`), counted apart from other outliers.
         self.stale = 0
-        self.places = RecentPlaces(window_s=cfg.stale_window_s)
+        self.places = RecentPlaces(window_s=cfg.stale_window_s, min_sog_kn=cfg.stale_min_sog_kn)
         self._returned = False  # the last accepted jump went back to the track before a jump
 
     def _plausible(self, a: Fix, b: Fix) -> bool:
@@ -1053,4 +1053,6 @@ class Tracker:
         self.anchors.load_state(obj.get("anchors", {}))
         self.rejected = int(obj["rejected"])
         self.stale = int(obj.get("stale", 0))
-        self.places = RecentPlaces.from_state(obj.get("places", {}), self.cfg.stale_window_s)
+        self.places = RecentPlaces.from_state(
+            obj.get("places", {}), self.cfg.stale_window_s, self.cfg.stale_min_sog_kn
+        )
