@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ais_ingest.records import PositionReport, Record
 from geo.engine import Engine
 from geo.events import Event, EventKind
+from geo.tracker import repeats_to_judge
 from tests.geo.engine_scenarios import batches, final, make_engine, of_kind, pos, track
 from tests.geo.test_peer_fixtures import detect_table
 
@@ -110,3 +113,19 @@ def test_a_clone_sending_one_place_with_a_speed_is_still_a_second_transmitter() 
     (ep,) = of_kind(events, EventKind.POSITION_JUMP)
     assert ep.details["cause"] == "shared_mmsi"
     assert eng.record_counts()["unused"]["stale_repeat"] == 0
+
+
+def test_repeats_near_the_fix_before_are_decided_for_whole_vessels() -> None:
+    # Three vessels' groups: [0, 3) repeats near the fix before (no stale one can be there);
+    # [3, 5) a repeat 1 km behind the fix before, two minutes later (to judge); [5, 7) a near
+    # repeat in a vessel with another reason to go fix by fix. Only the first group's clear.
+    starts = np.array([0, 3, 5, 7])
+    t = np.array([0, 30, 60, 0, 120, 0, 30], dtype=np.int64) * 1000
+    p_t = np.array([-1, 0, 30, -1, 0, -1, 0], dtype=np.int64) * 1000
+    lat = np.array([36.0, 36.0001, 36.0002, 36.0, 36.0, 36.0, 36.0001])
+    p_lat = np.array([36.0, 36.0, 36.0001, 36.0, 36.009, 36.0, 36.0])
+    lon = np.full(7, 15.0)
+    repeat = np.array([False, True, True, True, True, False, True])
+    bad = np.array([False, False, False, False, False, True, False])
+    kept = repeats_to_judge(repeat, bad, p_t >= 0, p_t, lon, p_lat, t, lon, lat, starts)
+    assert kept.tolist() == [False, False, False, True, True, False, True]
