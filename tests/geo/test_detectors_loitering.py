@@ -1,7 +1,22 @@
+import pytest
+
 from ais_ingest.records import PositionReport, Record
+from geo.engine import Engine
 from geo.events import EventKind
 from geo.zones import ZoneKind
-from tests.geo.engine_scenarios import final, ms, of_kind, run, run_raw, track, zone
+from tests.geo.engine_scenarios import (
+    PLACES,
+    batches,
+    canonical,
+    final,
+    make_engine,
+    ms,
+    of_kind,
+    run,
+    run_raw,
+    track,
+    zone,
+)
 
 PORT = zone("port", ZoneKind.PORT, (12.50, 35.00, 12.60, 35.10))
 
@@ -96,3 +111,43 @@ def test_a_sog_stuck_at_zero_on_a_vessel_under_way_is_not_loitering() -> None:
     (loiter,) = of_kind(run(recs), EventKind.LOITERING)
     assert loiter.start_ms >= ms(4 * 3600)
     assert loiter.details["max_drift_nm"] < 1.5
+
+
+def _moored_fleet(n: int, hours: float = 2.0) -> list[Record]:
+    """``n`` vessels drifting slowly at sea, a fix a minute each: quiet fixes, part after part."""
+    recs: list[Record] = []
+    for k in range(n):
+        recs += track(642300000 + k, 0, hours * 3600, 60, 33.5 + 0.05 * k, 12.5, 0.3, 10.0 * k)
+    return sorted(recs, key=lambda r: r.time_ms)
+
+
+def test_a_run_extended_a_part_at_a_time_counts_every_fix() -> None:
+    # Most fixes of a loitering vessel are quiet ones (no change of state), summed by vessel.
+    loiter = of_kind(final(run_raw(_moored_fleet(3))), EventKind.LOITERING)
+    assert len(loiter) == 3
+    assert {e.details["fixes"] for e in loiter} == {121}
+    assert all(e.details["duration"] == "2 h" for e in loiter)
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.55, 0.8])
+def test_quiet_fixes_not_yet_added_to_their_run_survive_a_snapshot(cut: float) -> None:
+    recs = _moored_fleet(3)
+    whole = canonical(run_raw(recs))
+    k = int(len(recs) * cut)
+    eng = make_engine([])
+    out = eng.process(batches(recs[:k])[0])
+    eng2 = Engine.restore(eng.snapshot(), [], places=PLACES)
+    out += eng2.process(batches(recs[k:])[0]) + eng2.flush()
+    assert canonical(out) == whole
+
+
+def test_a_quiet_vessel_that_drifts_too_far_in_a_part_ends_its_run() -> None:
+    # Slow by its SOG, but its positions run away at 25 kn: judged fix by fix from its start.
+    recs = track(642400001, 0, 4200, 60, 33.5, 12.5, 0.5, 0.0)
+    recs += [
+        PositionReport(**{**{f: getattr(r, f) for f in PositionReport.__slots__}, "speed": 0.5})
+        for r in track(642400001, 4260, 3 * 3600, 60, 33.501, 12.5, 25.0, 0.0)
+    ]
+    loiter = of_kind(final(run_raw(recs)), EventKind.LOITERING)
+    (ended,) = loiter  # it broke where it drifted beyond what 2 kn allows, and stayed broken
+    assert ended.end_ms is not None and ms(4260) < ended.end_ms < ms(5400)
