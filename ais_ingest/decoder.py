@@ -201,10 +201,13 @@ class Decoder:
         last fragment. Messages come out in line order.
         """
         counts = self.stats.counts
-        framed, tag_rows, tag_bodies, tag_given, bad = frame_lines(
+        framed, tag_rows, tag_bodies, tag_given, bad, joined = frame_lines(
             lines, numbers, received_ms, source, self._tags
         )
         counts["bad_framing"] += bad
+        if joined:  # each sentence of a line that holds several is a line of its own
+            self.stats.lines += joined
+            self.stats.joined += joined
         out: list[_Message] = []
         if framed:
             ok_array = checksums_ok([f[0] for f in framed], [f[1] for f in framed])

@@ -56,26 +56,94 @@ class TagParser:
         return result
 
 
+#: One sentence of a line, framed: body, given checksum, time, whether the time is the line's
+#: own, station, group, tag block, and what follows the checksum.
+_Unit = tuple[str, int, int, bool, str, tuple[int, int, str] | None, Tag | None, str]
+
+
+def _frame_unit(text: str, rx_ms: int, src: str, parse_tag: TagParser) -> _Unit | None:
+    """Frame the sentence ``text`` starts with; None when it is none (bad framing)."""
+    t_ms = rx_ms
+    has_time = False
+    station = src
+    group: tuple[int, int, str] | None = None
+    tag: Tag | None = None
+    head = text[:1]
+    if head == "!":
+        rest = text
+    else:
+        prefix = ""
+        if head == "\\":
+            end = text.find("\\", 1)
+            tag = parse_tag(text[1:end]) if end > 0 else None
+            rest = text[end + 1 :]
+            if tag is None:
+                return None
+        else:  # a logger's timestamp, maybe then a tag block, before the sentence
+            i = text.find("!")
+            if i < 0:
+                return None
+            prefix, rest = text[:i].rstrip(), text[i:]
+            if prefix.endswith("\\"):
+                start = prefix.find("\\")
+                tag = parse_tag(prefix[start + 1 : -1]) if start < len(prefix) - 1 else None
+                if tag is None:
+                    return None
+                prefix = prefix[:start]
+        if tag is not None:
+            fields = tag[2]
+            if fields.time_ms is not None:
+                t_ms = fields.time_ms
+                has_time = True
+            if fields.station:
+                station = fields.station
+            if fields.group is not None:  # a group id is only unique within one feed
+                num, total, gid = fields.group
+                group = (num, total, f"{src}\x1f{gid}")
+        if rest[:1] != "!":
+            i = rest.find("!")
+            if i < 0:
+                return None
+            prefix, rest = prefix + rest[:i], rest[i:]
+        if prefix.strip():
+            ts = parse_leading_timestamp(prefix)
+            if ts is None:
+                return None
+            if not has_time:
+                t_ms = ts
+                has_time = True
+    star = rest.find("*")
+    cs = HEX.get(rest[star + 1 : star + 3]) if star > 0 else None
+    if cs is None:
+        return None
+    return rest[1:star], cs, t_ms, has_time, station, group, tag, rest[star + 3 :]
+
+
 def frame_lines(
     lines: Sequence[str],
     numbers: Iterable[int],
     received_ms: int | Sequence[int],
     source: str | Sequence[str],
     parse_tag: TagParser,
-) -> tuple[list[Framed], list[int], list[str], list[int], int]:
+) -> tuple[list[Framed], list[int], list[str], list[int], int, int]:
     """Split lines ``numbers`` of ``lines`` into sentence parts.
 
     Returns the framed sentences; for those with a tag block, the index into the framed list,
-    the tag block body and its given checksum (all checksums are verified at once); and the
-    number of lines that are not AIS sentences (bad framing).
+    the tag block body and its given checksum (all checksums are verified at once); the
+    number of lines that are not AIS sentences, or not all (bad framing); and the number of
+    sentences that followed another on its line.
+
+    Spire's satellite feed (ais-tools' ``spire-test.nmea``) writes a multipart message's
+    parts on one line, each with its tag block (or only a group tag): each sentence of such
+    a line is framed on its own and counted as a line, the parts after the first taking the
+    first's time, station and way of numbering parts where they do not give their own.
     """
     framed: list[Framed] = []
     append = framed.append
     tag_rows: list[int] = []
     tag_bodies: list[str] = []
     tag_given: list[int] = []
-    bad = 0
-    hexmap = HEX
+    bad = joined = 0
     per_line = not isinstance(received_ms, int)
     rx_ms = received_ms if isinstance(received_ms, int) else 0
     per_source = not isinstance(source, str)
@@ -86,89 +154,28 @@ def frame_lines(
             rx_ms = received_ms[n]  # type: ignore[index]
         if per_source:
             src = source[n]
-        t_ms = rx_ms
-        has_time = False
-        station = src
-        group: tuple[int, int, str] | None = None
-        head = line[:1]
-        if head == "!":
-            rest = line
-        else:
-            prefix = ""
-            if head == "\\":
-                end = line.find("\\", 1)
-                tag = parse_tag(line[1:end]) if end > 0 else None
-                rest = line[end + 1 :]
-                if tag is None:
-                    bad += 1
-                    continue
-            else:  # a logger's timestamp, maybe then a tag block, before the sentence
-                i = line.find("!")
-                if i < 0:
-                    bad += 1
-                    continue
-                prefix, rest = line[:i].rstrip(), line[i:]
-                tag = None
-                if prefix.endswith("\\"):
-                    start = prefix.find("\\")
-                    tag = parse_tag(prefix[start + 1 : -1]) if start < len(prefix) - 1 else None
-                    if tag is None:
-                        bad += 1
-                        continue
-                    prefix = prefix[:start]
-            if tag is not None:
-                tag_rows.append(len(framed))
-                tag_bodies.append(tag[0])
-                tag_given.append(tag[1])
-                fields = tag[2]
-                if fields.time_ms is not None:
-                    t_ms = fields.time_ms
-                    has_time = True
-                if fields.station:
-                    station = fields.station
-                if fields.group is not None:  # a group id is only unique within one feed
-                    num, total, gid = fields.group
-                    group = (num, total, f"{src}\x1f{gid}")
-            if rest[:1] != "!":
-                i = rest.find("!")
-                if i < 0:
-                    if tag is not None:
-                        tag_rows.pop()
-                        tag_bodies.pop()
-                        tag_given.pop()
-                    bad += 1
-                    continue
-                prefix, rest = prefix + rest[:i], rest[i:]
-            if prefix.strip():
-                ts = parse_leading_timestamp(prefix)
-                if ts is None:
-                    if tag is not None:
-                        tag_rows.pop()
-                        tag_bodies.pop()
-                        tag_given.pop()
-                    bad += 1
-                    continue
-                if not has_time:
-                    t_ms = ts
-                    has_time = True
-        star = rest.find("*")
-        cs = hexmap.get(rest[star + 1 : star + 3]) if star > 0 else None
-        if cs is None:
-            if tag_rows and tag_rows[-1] == len(framed):
-                tag_rows.pop()
-                tag_bodies.pop()
-                tag_given.pop()
+        unit = _frame_unit(line, rx_ms, src, parse_tag)
+        if unit is None:
             bad += 1
             continue
-        tail = rest[star + 3 :]
+        body, cs, t_ms, has_time, station, group, tag, tail = unit
+        if tail[:1] in ("\\", "!"):  # more sentences on the line
+            units = _joined(line, unit, rx_ms, src, parse_tag)
+            if units is None:
+                bad += 1  # the line, once: a sentence of it is none
+                continue
+            joined += len(units) - 1
+            for body, cs, t_ms, station, group, tag, own in units:
+                if tag is not None:
+                    tag_rows.append(len(framed))
+                    tag_bodies.append(tag[0])
+                    tag_given.append(tag[1])
+                append((body, cs, t_ms, station, group, own, n))
+            continue
         if tail:
             tail = tail.rstrip()
             if tail:
                 if tail[0] != ",":
-                    if tag_rows and tag_rows[-1] == len(framed):
-                        tag_rows.pop()
-                        tag_bodies.pop()
-                        tag_given.pop()
                     bad += 1
                     continue
                 meta_ms, meta_station = parse_trailing_metadata(tail[1:])
@@ -176,8 +183,47 @@ def frame_lines(
                     t_ms = meta_ms
                 if meta_station and station == src:
                     station = meta_station
-        append((rest[1:star], cs, t_ms, station, group, line, n))
-    return framed, tag_rows, tag_bodies, tag_given, bad
+        if tag is not None:
+            tag_rows.append(len(framed))
+            tag_bodies.append(tag[0])
+            tag_given.append(tag[1])
+        append((body, cs, t_ms, station, group, line, n))
+    return framed, tag_rows, tag_bodies, tag_given, bad, joined
+
+
+_Joined = tuple[str, int, int, str, tuple[int, int, str] | None, Tag | None, str]
+
+
+def _joined(
+    line: str, lead: _Unit, rx_ms: int, src: str, parse_tag: TagParser
+) -> list[_Joined] | None:
+    """Frame every sentence of a line that holds several (`frame_lines`); None if one is none.
+
+    Each is returned with its own text; the ones after the first take the first's time and
+    station when their tag block gives none, and number their parts as the first does.
+    """
+    out: list[_Joined] = []
+    _body, _cs, t0, _own_time, station0, group0, _tag, _rest = lead
+    unit: _Unit | None = lead
+    text = line
+    while unit is not None:
+        body, cs, t_ms, has_time, station, group, tag, tail = unit
+        more = tail[:1] in ("\\", "!")
+        if not more and tail.strip():
+            return None  # receiver metadata belongs to single sentences
+        if out:
+            t_ms = t_ms if has_time else t0
+            station = station0 if station == src else station
+            if group0 is None:
+                group = None
+            elif group is None:
+                group = (group0[0] + len(out), group0[1], group0[2])
+        out.append((body, cs, t_ms, station, group, tag, text[: len(text) - len(tail)]))
+        if not more:
+            return out
+        text = tail
+        unit = _frame_unit(text, rx_ms, src, parse_tag)
+    return None
 
 
 def checksums_ok(bodies: list[str], given: list[int]) -> npt.NDArray[np.bool_]:

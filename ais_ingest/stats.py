@@ -33,7 +33,7 @@ TIME_SOURCES: tuple[str, ...] = ("own", "receive", "restamped")
 class IngestStats:
     """Line counters by outcome; ``as_dict()`` is what ``--stats FILE`` writes."""
 
-    __slots__ = ("lines", "counts", "times", "unchecked_tags")
+    __slots__ = ("lines", "counts", "times", "unchecked_tags", "joined")
 
     def __init__(self) -> None:
         self.lines = 0
@@ -42,6 +42,9 @@ class IngestStats:
         #: Sentences taken although their tag block's checksum is the placeholder ``*00``
         #: (`ais_ingest.framing.placeholder_tags`): not a bucket, they are counted as any other.
         self.unchecked_tags = 0
+        #: Sentences that followed another on one line (Spire writes a message's parts on
+        #: one line): each is counted as a line of its own, so ``lines`` counts them too.
+        self.joined = 0
 
     def add(self, bucket: str, n: int = 1) -> None:
         self.counts[bucket] += n
@@ -54,6 +57,7 @@ class IngestStats:
             for k, v in other.times.items():
                 self.times[k] += v
             self.unchecked_tags += other.unchecked_tags
+            self.joined += other.joined
 
     @property
     def records(self) -> int:
@@ -68,13 +72,15 @@ class IngestStats:
         return {"lines": self.lines, **self.counts}
 
     def report(self) -> dict[str, object]:
-        """Return what ``--stats FILE`` writes: the line buckets, then two objects, not buckets.
+        """Return what ``--stats FILE`` writes: the line buckets, then what is not a bucket.
 
-        ``event_time`` sources, and ``tag_checksums`` (``placeholder``: sentences taken although
-        their tag block's checksum was the placeholder ``*00``).
+        ``event_time`` sources, ``tag_checksums`` (``placeholder``: sentences taken although
+        their tag block's checksum was the placeholder ``*00``) and ``joined_sentences``
+        (sentences that followed another on its line, each counted in ``lines``).
         """
         return {
             **self.as_dict(),
             "event_time": dict(self.times),
             "tag_checksums": {"placeholder": self.unchecked_tags},
+            "joined_sentences": self.joined,
         }

@@ -151,6 +151,42 @@ def test_spire_tag_blocks_with_a_placeholder_checksum_are_read_and_counted() -> 
     }
 
 
+SPIRE_JOINED = [  # the same file as written: a message's parts on one line
+    SPIRE[0] + SPIRE[1],
+    SPIRE[0] + "\\g:2-1-1*00\\" + SPIRE[1].split("\\")[-1],
+]
+
+
+def test_spire_multipart_joined_on_one_line_is_assembled() -> None:
+    """Spire writes both parts of a type 5 on one line, the second with its own tag block or
+    only a group tag: the line was bad framing, every satellite static report lost."""
+    dec = Decoder()
+    batch = dec.decode(SPIRE_JOINED[:1], 1_000_000)
+    (rep,) = batch.statics
+    assert rep.mmsi == 2_424_139 and rep.time_ms == 1_662_052_384_000 and rep.source == "FM112"
+    batch = Decoder(dedupe_seconds=0).decode(SPIRE_JOINED[1:], 1_000_000)
+    (rep,) = batch.statics  # the second part takes the first's time and station
+    assert rep.mmsi == 2_424_139 and rep.time_ms == 1_662_052_384_000 and rep.source == "FM112"
+    dec.flush()
+    # each sentence of a joined line is counted as a line, and said to be one
+    assert dec.stats.lines == dec.stats.accounted == 2 and dec.stats.joined == 1
+    assert dec.stats.report()["joined_sentences"] == 1
+
+
+def test_joined_lines_among_regular_ones_are_framed_one_sentence_at_a_time() -> None:
+    """In a chunk the whole-chunk framer takes, a joined line is left to the per-line framer;
+    a line with something that is no sentence after a good one is bad framing, counted once."""
+    pos = sentences({"type": 1, "mmsi": MMSI, "lat": 35.5, "lon": 12.6})[0]
+    head = "\\c:1662052384,s:FM112*00\\"
+    lines = [head + pos] * 400 + SPIRE_JOINED + [head + pos + "\\c:1662052384*00\\!AIVDM,garbage"]
+    dec = Decoder(dedupe_seconds=0)
+    batch = dec.decode(lines, 1_000_000)
+    dec.flush()
+    assert len(batch.positions) == 400 and len(batch.statics) == 2
+    assert dec.stats.lines == dec.stats.accounted == len(lines) + 2 and dec.stats.joined == 2
+    assert dec.stats.counts["bad_framing"] == 1 and dec.stats.counts["multipart_joined"] == 2
+
+
 def test_placeholder_tag_on_a_single_sentence_line_takes_its_time() -> None:
     """The whole-chunk framer (plain ``c:``/``s:`` tags) takes the ``*00`` tag as the per-line
     framer does; a corrupt sentence behind it is still bad."""
