@@ -122,6 +122,9 @@ class Fleet:
         self.trk_n: F64 = np.zeros(0)
         self.trk_n_t: I64 = np.zeros(0, dtype=np.int64)
         self.trk_since: I64 = np.zeros(0, dtype=np.int64)
+        # The MMSIs with slots, sorted, and the slot of each (`slots`).
+        self._sorted: I64 = np.zeros(0, dtype=np.int64)
+        self._sorted_slot: I64 = np.zeros(0, dtype=np.int64)
         self._grow(256)
 
     def __len__(self) -> int:
@@ -136,12 +139,22 @@ class Fleet:
         self.cap = cap
 
     def slots(self, mmsi_unique: I64) -> I64:
-        """Return the slot of each MMSI, creating slots for new ones (in the given order)."""
-        out = np.empty(len(mmsi_unique), dtype=np.int64)
+        """Return the slot of each MMSI, creating slots for new ones (in the given order).
+
+        Known MMSIs are looked up in a sorted copy, all at once: a slice part of a global feed
+        names thousands of vessels, and one dict lookup each was most of the call.
+        """
+        known, known_slot = self._sorted, self._sorted_slot
+        at = np.minimum(np.searchsorted(known, mmsi_unique), max(len(known) - 1, 0))
+        hit = known[at] == mmsi_unique if len(known) else np.zeros(len(mmsi_unique), np.bool_)
+        out = np.where(hit, known_slot[at] if len(known) else 0, -1)
+        if hit.all():
+            return out
         slot_of = self.slot_of
         first_new = len(self.mmsi)
-        for i, m in enumerate(mmsi_unique.tolist()):
-            s = slot_of.get(m)
+        for i in np.flatnonzero(~hit).tolist():
+            m = int(mmsi_unique[i])
+            s = slot_of.get(m)  # twice in ``mmsi_unique``: the slot just made
             if s is None:
                 s = len(self.mmsi)
                 slot_of[m] = s
@@ -149,8 +162,12 @@ class Fleet:
             out[i] = s
         if len(self.mmsi) > self.cap:
             self._grow(max(2 * self.cap, len(self.mmsi)))
-        if len(self.mmsi) > first_new:
-            self.mmsi_col[first_new : len(self.mmsi)] = self.mmsi[first_new:]
+        n = len(self.mmsi)
+        self.mmsi_col[first_new:n] = self.mmsi[first_new:]
+        order = np.argsort(self.mmsi_col[first_new:n])
+        where = np.searchsorted(known, self.mmsi_col[first_new:n][order])
+        self._sorted = np.insert(known, where, self.mmsi_col[first_new:n][order])
+        self._sorted_slot = np.insert(known_slot, where, first_new + order)
         return out
 
     def sampling_s(self, slots: I64, at_ms: I64, half_life_s: float) -> F64:
@@ -350,20 +367,26 @@ class JumpMemory:
     returned: bool = False  # the track already came back once
 
 
-def move_speed_kn(a: Fix, b: Fix, cfg: EngineConfig, tol: float = 0.0) -> float:
-    """Speed a move from ``a`` to ``b`` needs, ``tol`` metres of position error taken off."""
-    d = max(distance_m(a.lon, a.lat, b.lon, b.lat) - tol, 0.0)
+def move_speed_kn(
+    a: Fix, b: Fix, cfg: EngineConfig, tol: float = 0.0, metres: float | None = None
+) -> float:
+    """Speed a move from ``a`` to ``b`` needs, ``tol`` metres of position error taken off.
+
+    ``metres``: the distance between them, when the caller has it already.
+    """
+    far = distance_m(a.lon, a.lat, b.lon, b.lat) if metres is None else metres
+    d = max(far - tol, 0.0)
     dt = abs(b.t - a.t) / 1000.0 + cfg.time_tolerance_s
     return d / dt / KNOT_MS
 
 
-def plausible_move(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
+def plausible_move(a: Fix, b: Fix, cfg: EngineConfig, metres: float | None = None) -> bool:
     """Whether one craft could have made both fixes: the filter's rule, fix against fix."""
     tol = (cfg.long_range_tolerance_m if a.msg_type == 27 else cfg.fix_tolerance_m) + (
         cfg.long_range_tolerance_m if b.msg_type == 27 else cfg.fix_tolerance_m
     )
     limit = speed_limit_one(b.msg_type, cfg, a.sog, b.sog, abs(b.t - a.t) / 1000.0)
-    return move_speed_kn(a, b, cfg, tol) <= limit
+    return move_speed_kn(a, b, cfg, tol, metres) <= limit
 
 
 def same_report(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
@@ -607,9 +630,9 @@ class Tracker:
         for alt in alts:
             if distance_m(alt.last.lon, alt.last.lat, fix.lon, fix.lat) <= STALE_SAME_PLACE_M:
                 return False
-        if not self._plausible(primary, fix):
-            return True
         far = distance_m(primary.lon, primary.lat, fix.lon, fix.lat)
+        if not plausible_move(primary, fix, self.cfg, far):
+            return True
         return far >= STALE_MOVE_M and fix.t - primary.t >= STALE_MIN_AGE_MS
 
     def _switch_ms(self, typical_s: float) -> float:
