@@ -72,15 +72,15 @@ class IngestStats:
         return {"lines": self.lines, **self.counts}
 
     def report(self) -> dict[str, object]:
-        """Return what ``--stats FILE`` writes: the line buckets, then what is not a bucket.
+        """Return what ``--stats FILE`` writes: the line buckets, then objects, not buckets.
 
         ``event_time`` sources, ``tag_checksums`` (``placeholder``: sentences taken although
-        their tag block's checksum was the placeholder ``*00``) and ``joined_sentences``
-        (sentences that followed another on its line, each counted in ``lines``).
+        their tag block's checksum was the placeholder ``*00``) and ``joined`` (``sentences``
+        that followed another on its line, each counted in ``lines``).
         """
         return {
             **self.as_dict(),
             "event_time": dict(self.times),
             "tag_checksums": {"placeholder": self.unchecked_tags},
-            "joined_sentences": self.joined,
+            "joined": {"sentences": self.joined},
         }

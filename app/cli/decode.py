@@ -35,7 +35,8 @@ def decode(
     ],
     fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or none.")] = "jsonl",
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write records here, not stdout.")
+        Path | None,
+        typer.Option("--out", "-o", help="Write records here, not stdout (- is stdout)."),
     ] = None,
     stats_file: StatsOpt = None,
 ) -> None:
@@ -44,7 +45,8 @@ def decode(
         if not path.is_file():
             raise fail(f"no such capture: {path}")
     dec = decoder_from_settings()
-    sink = out.open("w", newline="") if out is not None else sys.stdout
+    to_file = out is not None and str(out) != "-"  # "-": stdout, as `mare detect -o -`
+    sink = out.open("w", newline="") if out is not None and to_file else sys.stdout
     try:
         writer = RecordWriter(sink, fmt)
     except ValueError as exc:
@@ -83,7 +85,7 @@ def decode(
     except (OSError, EOFError) as exc:
         raise fail(f"cannot read capture: {exc}") from None
     finally:
-        if out is not None:
+        if to_file:
             sink.close()
     for line in untimed_captures:
         warn_line(line)

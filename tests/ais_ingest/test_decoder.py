@@ -170,7 +170,7 @@ def test_spire_multipart_joined_on_one_line_is_assembled() -> None:
     dec.flush()
     # each sentence of a joined line is counted as a line, and said to be one
     assert dec.stats.lines == dec.stats.accounted == 2 and dec.stats.joined == 1
-    assert dec.stats.report()["joined_sentences"] == 1
+    assert dec.stats.report()["joined"] == {"sentences": 1}
 
 
 def test_joined_lines_among_regular_ones_are_framed_one_sentence_at_a_time() -> None:
