@@ -89,6 +89,10 @@ def slow_mask(ctx: SliceContext, cfg: EngineConfig) -> B:
     return (speed < cfg.loiter_speed_kn) & ~ctx.supp
 
 
+#: Quiet fixes of a part from which `LoiterDetector._extend_quiet` works in numpy.
+QUIET_IN_NUMPY = 64
+
+
 class LoiterDetector:
     """Open slow runs per vessel; see the module docstring."""
 
@@ -102,12 +106,13 @@ class LoiterDetector:
         self.run_lat0 = np.zeros(256)
         self.run_since = np.zeros(256, dtype=np.int64)
         self.pending = np.zeros(256, dtype=np.bool_)
-        # Quiet fixes not yet added to their runs (`_extend_quiet`): summed by slot, folded
-        # into the episode when it is next looked at (`_folded`).
+        # A run's sums, fixes, last time and drift as columns by slot (`_extend_quiet`): where
+        # ``hot``, these are the run's and its episode's are behind until `_synced`.
         self.q_sx, self.q_sy, self.q_sz = np.zeros(256), np.zeros(256), np.zeros(256)
         self.q_n = np.zeros(256, dtype=np.int64)
         self.q_last = np.zeros(256, dtype=np.int64)
         self.q_drift = np.zeros(256)
+        self.hot = np.zeros(256, dtype=np.bool_)
         #: Vessels reporting without SOG: the fix their next implied speed is measured from.
         self.base: dict[int, tuple[int, float, float]] = {}
         self.has_base = np.zeros(256, dtype=np.bool_)
@@ -130,25 +135,27 @@ class LoiterDetector:
                 grown(self.q_last),
                 grown(self.q_drift),
             )
+            self.hot = grown(self.hot)
 
-    def _folded(self, s: int) -> Episode:
-        """Return slot ``s``'s run with its quiet fixes added (`_extend_quiet`)."""
+    def _synced(self, s: int) -> Episode:
+        """Return slot ``s``'s run, its episode brought up to its columns (`_extend_quiet`)."""
         ep = self.runs[s]
-        k = int(self.q_n[s])
-        if k:
-            ep.sx += float(self.q_sx[s])
-            ep.sy += float(self.q_sy[s])
-            ep.sz += float(self.q_sz[s])
-            ep.n += k
-            ep.last = int(self.q_last[s])
-            ep.max_drift_m = max(ep.max_drift_m, float(self.q_drift[s]))
-            self.q_sx[s] = self.q_sy[s] = self.q_sz[s] = self.q_drift[s] = 0.0
-            self.q_n[s] = 0
+        if self.hot[s]:
+            ep.sx, ep.sy, ep.sz = float(self.q_sx[s]), float(self.q_sy[s]), float(self.q_sz[s])
+            ep.n, ep.last = int(self.q_n[s]), int(self.q_last[s])
+            ep.max_drift_m = float(self.q_drift[s])
         return ep
 
-    def _fold_all(self) -> None:
-        for s in np.flatnonzero(self.q_n).tolist():
-            self._folded(s)
+    def _folded(self, s: int) -> Episode:
+        """Return slot ``s``'s run to change one fix at a time: the episode holds it again."""
+        ep = self._synced(s)
+        self.hot[s] = False
+        return ep
+
+    def _sync_all(self) -> None:
+        for s in np.flatnonzero(self.hot).tolist():
+            if s in self.runs:
+                self._synced(s)
 
     def _track(self, s: int, ep: Episode) -> None:
         """Hold run ``ep`` of slot ``s`` (opened, or read from a snapshot)."""
@@ -218,24 +225,48 @@ class LoiterDetector:
     def _extend_quiet(self, q: Any, qs: Any, qt: Any, drift: Any, ctx: SliceContext) -> None:
         """Extend the runs of vessels whose every fix of the part stays within their drift.
 
-        Summed by vessel in numpy and kept apart until the run is next looked at
-        (`_folded`): 166k quiet fixes in 119k vessels' parts of `bench.cli`'s real capture
-        (moored and anchored ships outside the shipped zones) took 0.08 s one vessel at a time.
+        In numpy, on the runs' columns (``hot``), which the episodes catch up with when next
+        looked at (`_synced`): 166k quiet fixes in 119k vessels' parts of `bench.cli`'s real
+        capture (ships moored or anchored outside the shipped zones) took 0.08 s one at a
+        time. The sums are added fix by fix in time order, one vessel's fixes one rank at a
+        time, as one at a time did: the same floats whatever the batches (a run's mean
+        position is in its events, which must not depend on how the feed was cut).
         """
         if not len(q):
+            return
+        xyz = unit_vectors(ctx.lat[q], ctx.lon[q])
+        if len(q) < QUIET_IN_NUMPY:  # a few: one at a time costs less, and adds the same
+            cols = (qs.tolist(), qt.tolist(), xyz.tolist(), drift.tolist())
+            for s, t, v, d in zip(*cols, strict=True):
+                ep = self._folded(s)
+                ep.last = t
+                ep.add(v)
+                ep.max_drift_m = max(ep.max_drift_m, d)
             return
         first = np.ones(len(q), dtype=np.bool_)
         first[1:] = qs[1:] != qs[:-1]
         starts = np.flatnonzero(first)
-        ends = np.append(starts[1:], len(q)) - 1
-        sums = np.add.reduceat(unit_vectors(ctx.lat[q], ctx.lon[q]), starts, axis=0)
-        sl = qs[starts]  # one row a vessel: plain fancy-index updates are right
-        self.q_sx[sl] += sums[:, 0]
-        self.q_sy[sl] += sums[:, 1]
-        self.q_sz[sl] += sums[:, 2]
-        self.q_n[sl] += np.diff(starts, append=len(q))
+        sl = qs[starts]
+        for s in sl[~self.hot[sl]].tolist():  # runs changed one fix at a time: their episode's
+            ep = self.runs[s]
+            self.q_sx[s], self.q_sy[s], self.q_sz[s] = ep.sx, ep.sy, ep.sz
+            self.q_n[s], self.q_last[s], self.q_drift[s] = ep.n, ep.last, ep.max_drift_m
+        self.hot[sl] = True
+        sizes = np.diff(starts, append=len(q))
+        ends = starts + sizes - 1
+        self.q_n[sl] += sizes
         self.q_last[sl] = qt[ends]
         self.q_drift[sl] = np.maximum(self.q_drift[sl], np.maximum.reduceat(drift, starts))
+        # The r-th fix of every vessel that has one, r = 0, 1, ...: ranks sorted once.
+        rank = np.arange(len(q)) - np.repeat(starts, sizes)
+        order = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[order], np.arange(int(rank.max()) + 2)).tolist()
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+            at = order[lo:hi]
+            s = qs[at]
+            self.q_sx[s] += xyz[at, 0]
+            self.q_sy[s] += xyz[at, 1]
+            self.q_sz[s] += xyz[at, 2]
 
     def drifted_too_far(self, ep: Episode, ctx: SliceContext, i: int) -> bool:
         """Whether fix ``i`` is further from the run's start than a slow vessel could be.
@@ -378,7 +409,7 @@ class LoiterDetector:
 
     def ongoing(self, fleet: Fleet) -> list[Event]:
         """Return the present version of every reported episode still open (end of a capture)."""
-        self._fold_all()
+        self._sync_all()
         return [
             self._event(ep, fleet.mmsi[s], None)
             for s, ep in sorted(self.runs.items())
@@ -391,7 +422,7 @@ class LoiterDetector:
         return ep.since if ep else None
 
     def to_state(self) -> dict[str, Any]:
-        self._fold_all()
+        self._sync_all()
         return {
             "runs": {str(s): asdict(ep) for s, ep in self.runs.items()},
             "base": {str(s): list(b) for s, b in self.base.items()},
@@ -400,8 +431,7 @@ class LoiterDetector:
     def load_state(self, obj: dict[str, Any], n_slots: int) -> None:
         self._ensure(n_slots)
         self.runs = {}
-        self.q_n[:] = 0
-        self.q_sx[:] = self.q_sy[:] = self.q_sz[:] = self.q_drift[:] = 0.0
+        self.hot[:] = False
         for s, ep in obj["runs"].items():
             self._track(int(s), _episode(ep))
         self.base = {
