@@ -3,6 +3,7 @@ aside and counted, not made a second transmitter (`geo.recent_places`, issue 12 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from ais_ingest.records import PositionReport, Record
 from geo.engine import Engine
 from geo.events import Event, EventKind
+from geo.recent_places import RecentPlaces
 from geo.tracker import repeats_to_judge
 from tests.geo.engine_scenarios import batches, final, make_engine, of_kind, pos, track
 from tests.geo.test_peer_fixtures import detect_table
@@ -129,3 +131,26 @@ def test_repeats_near_the_fix_before_are_decided_for_whole_vessels() -> None:
     bad = np.array([False, False, False, False, False, True, False])
     kept = repeats_to_judge(repeat, bad, p_t >= 0, p_t, lon, p_lat, t, lon, lat, starts)
     assert kept.tolist() == [False, False, False, True, True, False, True]
+
+
+def test_a_full_memory_of_places_is_packed_in_the_snapshot_and_read_back() -> None:
+    # A busy feed fills the table: 2**18 entries were ~7 MB of JSON numbers in every snapshot.
+    rng = np.random.default_rng(5)
+    n = 300_000
+    places = RecentPlaces()
+    places.repeats(
+        rng.integers(200_000_000, 800_000_000, n),
+        np.sort(rng.integers(0, 3_000_000, n)),
+        rng.uniform(-180, 180, n),
+        rng.uniform(-80, 80, n),
+        np.full(n, 10.0),
+        np.ones(n, dtype=np.bool_),
+    )
+    state = places.to_state()
+    assert len(json.dumps(state)) < 3_600_000
+    again = RecentPlaces.from_state(json.loads(json.dumps(state)), 3600.0, 1.0)
+    assert np.array_equal(again.table, places.table)
+    # a snapshot written before, with JSON lists, still reads
+    live = np.flatnonzero(places.table)
+    old = {"bits": 18, "idx": live.tolist(), "entry": places.table[live].tolist()}
+    assert np.array_equal(RecentPlaces.from_state(old, 3600.0, 1.0).table, places.table)
