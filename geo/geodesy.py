@@ -272,7 +272,7 @@ def chord_of_m(distance_m: float) -> float:
     return 2.0 * math.sin(min(distance_m / EARTH_RADIUS_M, math.pi) / 2.0)
 
 
-def pairs_within(xyz: FloatArray, reach: float) -> npt.NDArray[np.intp]:
+def pairs_within(xyz: FloatArray, reach: float, *, first_new: int = 0) -> npt.NDArray[np.intp]:
     """Pairs ``(i, j)``, ``i < j``, of rows of ``xyz`` at most ``reach`` apart, as an (n, 2) array.
 
     What a k-d tree's ``query_pairs`` gives (in another order), by a sweep: the rows sorted on
@@ -282,28 +282,50 @@ def pairs_within(xyz: FloatArray, reach: float) -> npt.NDArray[np.intp]:
     ``reach`` of each other, where the answer itself is that large. Importing scipy's k-d tree
     took 0.25 s of every `mare detect`'s start.
 
+    ``first_new``: only the pairs with a row at or after it (rows before it were matched with
+    each other already), in the order of the full answer, for the price of those alone: a
+    grid time's late candidates are a few rows beside thousands (bench.cli's real capture).
+
     Examples
     --------
     >>> pairs_within(np.array([[0.0, 0, 0], [0.5, 0, 0], [2.0, 0, 0]]), 1.0).tolist()
     [[0, 1]]
+    >>> pairs_within(np.array([[0.0, 0, 0], [0.5, 0, 0], [1.2, 0, 0]]), 1.0, first_new=2).tolist()
+    [[1, 2]]
     """
     n = len(xyz)
-    if n < 2:
+    if n < 2 or first_new >= n:
         return np.empty((0, 2), dtype=np.intp)
     cols = np.ascontiguousarray(xyz.T)  # `numpy.ptp` down the rows, 4x as fast as along axis 0
     axis = int(np.argmax(cols.max(axis=1) - cols.min(axis=1)))
     order = np.argsort(xyz[:, axis], kind="stable")
     x = xyz[order, axis]
-    count = np.searchsorted(x, x + reach, side="right") - np.arange(1, n + 1)
-    total = int(count.sum())
-    if total == 0:
+    # (a, b): sorted positions, a < b, b within reach after a on the axis (x[b] <= x[a] + reach)
+    new = np.flatnonzero(order >= first_new) if first_new > 0 else np.arange(n)
+    a, b = _runs(new + 1, np.searchsorted(x, x[new] + reach, side="right"), new)
+    if first_new > 0:  # and a new row's pairs with the old rows before it, the same test
+        b0, a0 = _runs(np.searchsorted(x + reach, x[new], side="left"), new, new)
+        old = order[a0] < first_new
+        a, b = np.concatenate([a, a0[old]]), np.concatenate([b, b0[old]])
+    if not len(a):
         return np.empty((0, 2), dtype=np.intp)
-    a = np.repeat(np.arange(n), count)
-    b = a + 1 + np.arange(total) - np.repeat(np.cumsum(count) - count, count)
     ia, ib = order[a], order[b]
     d = xyz[ia] - xyz[ib]
     keep = np.einsum("ij,ij->i", d, d) <= reach * reach
-    return np.column_stack((np.minimum(ia, ib)[keep], np.maximum(ia, ib)[keep]))
+    if first_new > 0:
+        by = np.lexsort((b[keep], a[keep]))  # the sweep's order: a, then b
+        ia, ib = ia[keep][by], ib[keep][by]
+    else:
+        ia, ib = ia[keep], ib[keep]
+    return np.column_stack((np.minimum(ia, ib), np.maximum(ia, ib)))
+
+
+def _runs(lo: Any, hi: Any, at: Any) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """For each i, the positions ``lo[i] .. hi[i] - 1``, each beside ``at[i]``."""
+    count = np.maximum(hi - lo, 0)
+    total = int(count.sum())
+    span = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    return np.repeat(at, count), np.repeat(lo, count) + span
 
 
 def lat_lon_of(xyz: FloatArray) -> tuple[FloatArray, FloatArray]:

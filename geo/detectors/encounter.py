@@ -204,11 +204,11 @@ class EncounterDetector:
             else:
                 xyz = unit_vectors(both.lat, both.lon)
             both.xyz = xyz
-            ij = pairs_within(xyz, reach)
+            ij = pairs_within(xyz, reach, first_new=len(old))  # the old matched already
             if not len(ij):
                 continue
             i, j = ij[:, 0], ij[:, 1]
-            keep = ((i >= len(old)) | (j >= len(old))) & (both.slot[i] != both.slot[j])
+            keep = both.slot[i] != both.slot[j]
             i, j = i[keep], j[keep]
             if not len(i):
                 continue

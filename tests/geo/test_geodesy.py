@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import Point
 
@@ -16,6 +18,7 @@ from geo.geodesy import (
     geodesic_area_nm2,
     haversine_nm,
     initial_bearing_deg,
+    pairs_within,
     rhumb_points,
 )
 
@@ -104,3 +107,25 @@ def test_spherical_area_of_a_geodesic_disc() -> None:
     # pi r^2 on the plane; the cap of radius r on a sphere is 2 pi R^2 (1 - cos(r/R)).
     cap = 2 * math.pi * EARTH_RADIUS_NM**2 * (1 - math.cos(30.0 / EARTH_RADIUS_NM))
     assert geodesic_area_nm2(disc) == pytest.approx(cap, rel=5e-4)
+
+
+_GRID_POINTS = st.lists(
+    st.tuples(*[st.integers(0, 3)] * 3), max_size=30
+)  # a coarse grid: ties on every axis, and pairs exactly ``reach`` apart
+
+
+@given(_GRID_POINTS, st.sampled_from([0.0, 1.0, 1.5, 3.0]), st.integers(0, 31))
+def test_pairs_within_a_late_rows_pairs_are_the_full_answers_in_its_order(
+    points: list[tuple[int, int, int]], reach: float, first_new: int
+) -> None:
+    xyz = np.array(points, dtype=float).reshape(-1, 3)
+    full = pairs_within(xyz, reach)
+    brute = {
+        (i, j)
+        for i in range(len(xyz))
+        for j in range(i + 1, len(xyz))
+        if np.sum((xyz[i] - xyz[j]) ** 2) <= reach * reach
+    }
+    assert {(int(i), int(j)) for i, j in full} == brute
+    late = full[(full[:, 0] >= first_new) | (full[:, 1] >= first_new)]
+    assert pairs_within(xyz, reach, first_new=first_new).tolist() == late.tolist()
