@@ -43,8 +43,8 @@ the resampled positions are together only between both vessels' first and last f
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from operator import itemgetter
+import math
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -59,35 +59,17 @@ from geo.detectors.base import (
     format_duration,
     haversine_m,
 )
+from geo.detectors.encounter_pairs import (
+    PAIR_FIELDS,
+    Key,
+    Observations,
+    Pair,
+    PairTable,
+    pack,
+)
 from geo.events import Event, EventKind, Severity, format_time
-from geo.geodesy import chord_of_m, interpolate_track, lat_lon_of, pairs_within, unit_vectors
+from geo.geodesy import chord_of_m, interpolate_track, pairs_within, unit_vectors
 from geo.tracker import Fleet
-
-
-@dataclass(slots=True)
-class Pair:
-    """An open encounter candidate; ``sx, sy, sz`` sum the midpoints as vectors."""
-
-    start: int
-    last: int
-    n: int
-    sx: float
-    sy: float
-    sz: float
-    min_m: float
-    sum_m: float
-    emitted: bool = False
-    details: dict[str, Any] | None = None
-    unheard_ms: int = 0  # silences of both that the episode was stitched across
-    # (set aside unheard) each vessel's last fix then, and when both had been heard since
-    quiet0: int = -1
-    quiet1: int = -1
-    back: int = -1
-
-    def where(self) -> tuple[float, float]:
-        """Mean position (lat, lon) of the pair over the episode, right across ±180°."""
-        lat, lon = lat_lon_of(np.array([[self.sx, self.sy, self.sz]]))
-        return float(lat[0]), float(lon[0])
 
 
 @dataclass(slots=True)
@@ -124,7 +106,7 @@ class EncounterDetector:
 
     def __init__(self, cfg: EngineConfig) -> None:
         self.cfg = cfg
-        self.pairs: dict[tuple[int, int], Pair] = {}
+        self.pairs = PairTable()
         #: Reported episodes given up while both vessels were unheard: the same meeting if they
         #: are together again within ``encounter_stitch_s`` (see `tick`).
         self.unheard: dict[tuple[int, int], Pair] = {}
@@ -176,10 +158,10 @@ class EncounterDetector:
 
     # -- matching --------------------------------------------------------------------------------
 
-    def _observations(self, fleet: Fleet) -> list[tuple[int, int, int, float, float, float, float]]:
-        """Match the new candidates with their grid time's others: (t, lo, hi, m, midpoint)."""
+    def _observations(self, fleet: Fleet) -> Observations | None:
+        """Match the new candidates with their grid time's others (None: no pair together)."""
         if not self.new:
-            return []
+            return None
         gt = np.concatenate([g for g, _ in self.new])
         pts = _cat([p for _, p in self.new])
         self.new = []
@@ -188,7 +170,7 @@ class EncounterDetector:
         pts = Points(pts.slot[order], pts.lat[order], pts.lon[order])
         reach = chord_of_m(self.cfg.encounter_distance_m) * (1.0 + 1e-9)
         mm = fleet.mmsi_col
-        out: list[tuple[int, int, int, float, float, float, float]] = []
+        out: list[tuple[int, I64, I64, F64, F64]] = []  # grid time, slots, distances, sums
         bounds = np.flatnonzero(np.r_[True, gt[1:] != gt[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             when = int(gt[a])
@@ -215,25 +197,88 @@ class EncounterDetector:
             d = haversine_m(both.lon[i], both.lat[i], both.lon[j], both.lat[j])
             close = d <= self.cfg.encounter_distance_m
             i, j, d = i[close], j[close], d[close]
-            mid = (xyz[i] + xyz[j]).T.tolist()  # x, y, z: no list a pair
-            ends = (mm[both.slot[i]].tolist(), mm[both.slot[j]].tolist(), d.tolist(), *mid)
-            for ma, mb, dist, x, y, z in zip(*ends, strict=True):
-                lo, hi = (ma, mb) if ma < mb else (mb, ma)
-                out.append((when, lo, hi, dist, x, y, z))
-        out.sort(key=itemgetter(0, 1, 2))
-        return out
+            if len(i):
+                out.append((when, both.slot[i], both.slot[j], d, xyz[i] + xyz[j]))
+        if not out:
+            return None
+        at = np.repeat([o[0] for o in out], [len(o[3]) for o in out]).astype(np.int64)
+        si = np.concatenate([o[1] for o in out])
+        sj = np.concatenate([o[2] for o in out])
+        mid = np.concatenate([o[4] for o in out])
+        ma, mb = mm[si], mm[sj]
+        swap = mb < ma
+        lo, hi = np.where(swap, mb, ma), np.where(swap, ma, mb)
+        s0, s1 = np.where(swap, sj, si), np.where(swap, si, sj)
+        order = np.lexsort((hi, lo, at))  # stable: a pair twice at a time, as found
+        return Observations(
+            at[order],
+            lo[order],
+            hi[order],
+            s0[order],
+            s1[order],
+            np.concatenate([o[3] for o in out])[order],
+            *np.ascontiguousarray(mid[order].T),
+        )
 
     def tick(self, boundary_ms: int, fleet: Fleet, say: Describer) -> list[Event]:
-        """Match the slice's new candidates, update episodes, close those that ended."""
+        """Match the slice's new candidates, update episodes, close those that ended.
+
+        The observations that only extend an episode update the pairs' columns at once
+        (`PairTable.absorb`); the rules (`_apply`) decide the others, one by one in time order.
+        """
         cfg = self.cfg
         events: list[Event] = []
         brk = int(cfg.encounter_break_s * 1000)
         give_up = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
+        obs = self._observations(fleet)
+        if obs is not None:
+            self._match(obs, events, say)
+        heard = self.pairs.heard(fleet)
+        last = self.pairs.cols["last"]
+        ended = (heard - last > brk) | (boundary_ms - last > give_up)
+        if ended.any():
+            # heard apart, or past what can bring them together: closed
+            idx = np.flatnonzero(ended & self.pairs.cols["emitted"])
+            for (key, p), until in zip(self.pairs.pairs(idx), heard[idx].tolist(), strict=True):
+                events.append(self._event(key, p, p.last))
+                if until - p.last <= brk:  # given up unheard: nothing showed them apart
+                    p.quiet0, p.quiet1 = self._last_fixes(key, fleet)
+                    p.back = -1
+                    self.unheard[key] = p
+            self.pairs.put(~ended)
+        self._forget_unheard(boundary_ms, fleet)
+        horizon = boundary_ms - give_up - 2 * self._grid_ms
+        for when in [w for w in self.points if w < horizon]:
+            del self.points[when]
+        return events
+
+    def _match(self, obs: Observations, events: list[Event], say: Describer) -> None:
+        """Update the pairs with a slice end's observations, adding the events they make."""
+        brk = int(self.cfg.encounter_break_s * 1000)
+        min_ms = math.ceil(self.cfg.encounter_min_s * 1000)  # an integer span reaches it when ≥
+        aside = np.array([pack(a, b) for a, b in self.unheard], np.int64)
+        left, pairs, slots = self.pairs.absorb(obs, brk, min_ms, aside)
+        self._apply(obs, left, pairs, events, say)
+        self.pairs.put(np.ones(len(self.pairs), bool), PairTable.rows(pairs, slots))
+
+    def _apply(
+        self,
+        obs: Observations,
+        idx: I64,
+        pairs: dict[Key, Pair],
+        events: list[Event],
+        say: Describer,
+    ) -> None:
+        """Apply observations ``idx`` to ``pairs`` one by one: breaks, reports and stitches."""
+        cfg = self.cfg
+        brk = int(cfg.encounter_break_s * 1000)
+        give_up = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
         stitch = int(cfg.encounter_stitch_s * 1000)
-        revived: list[tuple[int, int]] = []
-        for when, lo, hi, dist, x, y, z in self._observations(fleet):
+        revived: list[Key] = []
+        cols = (obs.when, obs.lo, obs.hi, obs.dist, obs.x, obs.y, obs.z)
+        for when, lo, hi, dist, x, y, z in zip(*(c[idx].tolist() for c in cols), strict=True):
             key = (lo, hi)
-            p = self.pairs.get(key)
+            p = pairs.get(key)
             if p is not None and when - p.last > brk:
                 if p.emitted and give_up < when - p.last <= stitch:
                     # both unheard past any interpolation (no slice end saw them heard apart):
@@ -241,7 +286,7 @@ class EncounterDetector:
                     p.unheard_ms += when - p.last
                     revived.append(key)
                 else:
-                    del self.pairs[key]  # apart in between
+                    del pairs[key]  # apart in between
                     if p.emitted:
                         events.append(self._event(key, p, p.last))
                     p = None
@@ -253,7 +298,7 @@ class EncounterDetector:
                     revived.append(key)
                 else:
                     p = Pair(when, when, 0, 0.0, 0.0, 0.0, dist, 0.0)
-                self.pairs[key] = p
+                pairs[key] = p
             p.start = min(p.start, when)
             p.last = max(p.last, when)
             p.n += 1
@@ -267,47 +312,8 @@ class EncounterDetector:
                 p.details = self._details(key, p, say)
                 events.append(self._event(key, p, None))
         for key in dict.fromkeys(revived):  # reopened: its present version now
-            if key in self.pairs:
-                events.append(self._event(key, self.pairs[key], None))
-        for key in self._ended(boundary_ms, fleet):
-            p = self.pairs[key]
-            heard = self._heard_until(key, fleet)
-            if heard - p.last > brk or boundary_ms - p.last > give_up:
-                del self.pairs[key]
-                if p.emitted:
-                    events.append(self._event(key, p, p.last))
-                    if heard - p.last <= brk:  # given up unheard: nothing showed them apart
-                        p.quiet0, p.quiet1 = self._last_fixes(key, fleet)
-                        p.back = -1
-                        self.unheard[key] = p
-        self._forget_unheard(boundary_ms, fleet)
-        horizon = boundary_ms - give_up - 2 * self._grid_ms
-        for when in [w for w in self.points if w < horizon]:
-            del self.points[when]
-        return events
-
-    def _ended(self, boundary_ms: int, fleet: Fleet) -> list[tuple[int, int]]:
-        """Keys of the open pairs that may end at this slice end, in order; `tick` decides.
-
-        Those heard apart for ``encounter_break_s`` or past ``give_up``, found for all pairs at
-        once: a port full of slow vessels keeps thousands of pairs open (bench.cli's real
-        capture, 10k), and deciding each in Python at every slice end was a third of the
-        engine there.
-        """
-        if not self.pairs:
-            return []
-        cfg = self.cfg
-        brk = int(cfg.encounter_break_s * 1000)
-        give_up = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
-        keys = list(self.pairs)
-        n = len(keys)
-        slot_of, t = fleet.slot_of, np.append(fleet.t, -1)  # slot -1: never heard
-        s0 = np.fromiter((slot_of.get(k[0], -1) for k in keys), np.int64, n)
-        s1 = np.fromiter((slot_of.get(k[1], -1) for k in keys), np.int64, n)
-        last = np.fromiter((p.last for p in self.pairs.values()), np.int64, n)
-        heard = np.minimum(t[s0], t[s1])
-        ended = np.flatnonzero((heard - last > brk) | (boundary_ms - last > give_up))
-        return sorted(keys[i] for i in ended.tolist())
+            if key in pairs:
+                events.append(self._event(key, pairs[key], None))
 
     def _forget_unheard(self, boundary_ms: int, fleet: Fleet) -> None:
         """Drop episodes set aside unheard once they cannot be the same meeting any more.
@@ -335,11 +341,6 @@ class EncounterDetector:
             slot = fleet.slot_of.get(m)
             out.append(-1 if slot is None else int(fleet.t[slot]))
         return out[0], out[1]
-
-    @classmethod
-    def _heard_until(cls, key: tuple[int, int], fleet: Fleet) -> int:
-        """Latest time up to which both vessels' positions are known (their older last fix)."""
-        return min(cls._last_fixes(key, fleet))
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -391,7 +392,8 @@ class EncounterDetector:
 
     def ongoing(self) -> list[Event]:
         """Return the present version of every reported episode still open (end of a capture)."""
-        return [self._event(key, p, None) for key, p in sorted(self.pairs.items()) if p.emitted]
+        shown = np.flatnonzero(self.pairs.cols["emitted"])
+        return [self._event(key, p, None) for key, p in self.pairs.pairs(shown)]
 
     # -- snapshot --------------------------------------------------------------------------------
 
@@ -400,20 +402,22 @@ class EncounterDetector:
             return [p.slot.tolist(), p.lat.tolist(), p.lon.tolist()]
 
         return {
-            "pairs": [[a, b, asdict(p)] for (a, b), p in self.pairs.items()],
+            "pairs": self.pairs.to_state(),
             "unheard": [[a, b, asdict(p)] for (a, b), p in sorted(self.unheard.items())],
             "points": [[w, *pts(p)] for w, p in sorted(self.points.items())],
             "new": [[g.tolist(), *pts(p)] for g, p in self.new],
         }
 
     def load_state(self, obj: dict[str, Any]) -> None:
-        names = {f.name for f in fields(Pair)}
-        self.pairs = {}
+        names = set(PAIR_FIELDS)
+        pairs = {}
         for a, b, p in obj["pairs"]:
             if "sx" not in p and "sum_lon" in p:  # a snapshot from before the vector sums
                 v = unit_vectors(p["sum_lat"] / p["n"], p["sum_lon"] / p["n"])[0] * p["n"]
                 p = {**p, "sx": float(v[0]), "sy": float(v[1]), "sz": float(v[2])}
-            self.pairs[(int(a), int(b))] = Pair(**{k: v for k, v in p.items() if k in names})
+            pairs[(int(a), int(b))] = Pair(**{k: v for k, v in p.items() if k in names})
+        self.pairs = PairTable()
+        self.pairs.put(np.zeros(0, bool), PairTable.rows(pairs, {}))  # slots: looked up
         self.unheard = {
             (int(a), int(b)): Pair(**{k: v for k, v in p.items() if k in names})
             for a, b, p in obj.get("unheard", [])
