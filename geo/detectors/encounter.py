@@ -17,10 +17,10 @@ and outside ports at both fixes around it (a vessel that stopped alongside betwe
 hour apart, one of them fast, is not claimed to have been there all hour).
 
 At every slice end the new candidates are matched with every candidate of the same grid time:
-one sweep over unit vectors per grid time (`geo.geodesy.pairs_within`), so the search has no
-seam at ±180° and no singularity at the poles. A vessel's candidates for a grid time arrive with
-its first fix after that time, so a sparse vessel's pairs are found up to ``interp_max_s`` late
-(live alerts on a dense feed come within one report interval).
+a sweep over unit vectors, every grid time's at once (`geo.geodesy.pairs_within_each`), so the
+search has no seam at ±180° and no singularity at the poles. A vessel's candidates for a grid
+time arrive with its first fix after that time, so a sparse vessel's pairs are found up to
+``interp_max_s`` late (live alerts on a dense feed come within one report interval).
 
 A pair together starts an episode; it is reported (open) once it has lasted
 ``encounter_min_s`` and closed (an update of the same episode key, ``end`` the last time seen
@@ -68,7 +68,7 @@ from geo.detectors.encounter_pairs import (
     pack,
 )
 from geo.events import Event, EventKind, Severity, format_time
-from geo.geodesy import chord_of_m, interpolate_track, pairs_within, unit_vectors
+from geo.geodesy import chord_of_m, interpolate_track, pairs_within_each, unit_vectors
 from geo.tracker import Fleet
 
 
@@ -169,54 +169,61 @@ class EncounterDetector:
         gt = gt[order]
         pts = Points(pts.slot[order], pts.lat[order], pts.lon[order])
         reach = chord_of_m(self.cfg.encounter_distance_m) * (1.0 + 1e-9)
-        mm = fleet.mmsi_col
-        out: list[tuple[int, I64, I64, F64, F64]] = []  # grid time, slots, distances, sums
+        xyz = unit_vectors(pts.lat, pts.lon)  # row by row: the same figures as a time's alone
+        sets: list[Points] = []  # a grid time's candidates, the matched first
+        whens, firsts = [], []
         bounds = np.flatnonzero(np.r_[True, gt[1:] != gt[:-1], True])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             when = int(gt[a])
-            fresh = Points(pts.slot[a:b], pts.lat[a:b], pts.lon[a:b])
-            old = self.points.get(when, Points.empty())
-            both = _cat([old, fresh]) if len(old) else fresh
+            fresh = Points(pts.slot[a:b], pts.lat[a:b], pts.lon[a:b], xyz[a:b])
+            old = self.points.get(when)
+            if old is None or not len(old):
+                self.points[when] = fresh
+                if b - a > 1:
+                    sets.append(fresh)
+                    whens.append(when)
+                    firsts.append(0)
+                continue
+            both = _cat([old, fresh])
             self.points[when] = both
-            if len(both) < 2:
-                continue
-            if old.xyz is not None and len(old.xyz) == len(old):
-                fresh_xyz = unit_vectors(fresh.lat, fresh.lon)  # row by row: the same figures
-                xyz = np.concatenate([old.xyz, fresh_xyz]) if len(old) else fresh_xyz
-            else:
-                xyz = unit_vectors(both.lat, both.lon)
-            both.xyz = xyz
-            ij = pairs_within(xyz, reach, first_new=len(old))  # the old matched already
-            if not len(ij):
-                continue
-            i, j = ij[:, 0], ij[:, 1]
-            keep = both.slot[i] != both.slot[j]
-            i, j = i[keep], j[keep]
-            if not len(i):
-                continue
-            d = haversine_m(both.lon[i], both.lat[i], both.lon[j], both.lat[j])
-            close = d <= self.cfg.encounter_distance_m
-            i, j, d = i[close], j[close], d[close]
-            if len(i):
-                out.append((when, both.slot[i], both.slot[j], d, xyz[i] + xyz[j]))
-        if not out:
+            matched = old.xyz
+            if matched is None or len(matched) != len(old):
+                matched = unit_vectors(old.lat, old.lon)
+            both.xyz = np.concatenate([matched, xyz[a:b]])
+            sets.append(both)
+            whens.append(when)
+            firsts.append(len(old))
+        if not sets:
             return None
-        at = np.repeat([o[0] for o in out], [len(o[3]) for o in out]).astype(np.int64)
-        si = np.concatenate([o[1] for o in out])
-        sj = np.concatenate([o[2] for o in out])
-        mid = np.concatenate([o[4] for o in out])
-        ma, mb = mm[si], mm[sj]
+        # every grid time's new pairs in one sweep, the old matched already
+        sizes = np.array([len(p) for p in sets])
+        both = _cat(sets)
+        where = np.concatenate([p.xyz for p in sets if p.xyz is not None])
+        at, i, j = pairs_within_each(where, sizes, reach, np.array(firsts))
+        first = np.cumsum(sizes) - sizes
+        i, j = i + first[at], j + first[at]
+        keep = both.slot[i] != both.slot[j]
+        at, i, j = at[keep], i[keep], j[keep]
+        d = haversine_m(both.lon[i], both.lat[i], both.lon[j], both.lat[j])
+        close = d <= self.cfg.encounter_distance_m
+        at, i, j, d = at[close], i[close], j[close], d[close]
+        if not len(i):
+            return None
+        si, sj = both.slot[i], both.slot[j]
+        ma, mb = fleet.mmsi_col[si], fleet.mmsi_col[sj]
         swap = mb < ma
         lo, hi = np.where(swap, mb, ma), np.where(swap, ma, mb)
         s0, s1 = np.where(swap, sj, si), np.where(swap, si, sj)
-        order = np.lexsort((hi, lo, at))  # stable: a pair twice at a time, as found
+        when_of = np.array(whens, np.int64)[at]
+        order = np.lexsort((hi, lo, when_of))  # stable: a pair twice at a time, as found
+        mid = where[i] + where[j]
         return Observations(
-            at[order],
+            when_of[order],
             lo[order],
             hi[order],
             s0[order],
             s1[order],
-            np.concatenate([o[3] for o in out])[order],
+            d[order],
             *np.ascontiguousarray(mid[order].T),
         )
 

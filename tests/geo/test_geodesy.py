@@ -19,6 +19,7 @@ from geo.geodesy import (
     haversine_nm,
     initial_bearing_deg,
     pairs_within,
+    pairs_within_each,
     rhumb_points,
 )
 
@@ -129,3 +130,37 @@ def test_pairs_within_a_late_rows_pairs_are_the_full_answers_in_its_order(
     assert {(int(i), int(j)) for i, j in full} == brute
     late = full[(full[:, 0] >= first_new) | (full[:, 1] >= first_new)]
     assert pairs_within(xyz, reach, first_new=first_new).tolist() == late.tolist()
+
+
+@given(st.lists(st.tuples(_GRID_POINTS, st.integers(0, 31)), max_size=6))
+def test_pairs_within_each_is_pairs_within_of_each_set_in_turn(
+    sets: list[tuple[list[tuple[int, int, int]], int]],
+) -> None:
+    xyzs = [np.array(points, dtype=float).reshape(-1, 3) for points, _ in sets]
+    want = [
+        (s, int(i), int(j))
+        for s, (xyz, (_, first_new)) in enumerate(zip(xyzs, sets, strict=True))
+        for i, j in pairs_within(xyz, 1.5, first_new=first_new)
+    ]
+    at, i, j = pairs_within_each(
+        np.concatenate([np.zeros((0, 3)), *xyzs]),
+        np.array([len(xyz) for xyz in xyzs], np.intp),
+        1.5,
+        np.array([first_new for _, first_new in sets], np.intp),
+    )
+    assert list(zip(at.tolist(), i.tolist(), j.tolist(), strict=True)) == want
+
+
+def test_pairs_within_each_sorts_large_sets_alone_to_the_same_answer() -> None:
+    rng = np.random.default_rng(7)
+    xyzs = [rng.integers(0, 30, (2500, 3)).astype(float) for _ in range(2)]  # ties everywhere
+    firsts = [0, 2400]
+    want = [
+        (s, int(i), int(j))
+        for s, (xyz, first_new) in enumerate(zip(xyzs, firsts, strict=True))
+        for i, j in pairs_within(xyz, 1.5, first_new=first_new)  # 2,500 rows: the one sort
+    ]
+    at, i, j = pairs_within_each(
+        np.concatenate(xyzs), np.array([2500, 2500]), 1.5, np.array(firsts)
+    )
+    assert list(zip(at.tolist(), i.tolist(), j.tolist(), strict=True)) == want
