@@ -281,7 +281,7 @@ class EncounterDetector:
         brk = int(cfg.encounter_break_s * 1000)
         give_up = int((cfg.interp_max_s + cfg.encounter_break_s) * 1000)
         stitch = int(cfg.encounter_stitch_s * 1000)
-        revived: list[Key] = []
+        revived: list[tuple[Key, Pair]] = []
         cols = (obs.when, obs.lo, obs.hi, obs.dist, obs.x, obs.y, obs.z)
         for when, lo, hi, dist, x, y, z in zip(*(c[idx].tolist() for c in cols), strict=True):
             key = (lo, hi)
@@ -291,7 +291,7 @@ class EncounterDetector:
                     # both unheard past any interpolation (no slice end saw them heard apart):
                     # together again, the same meeting
                     p.unheard_ms += when - p.last
-                    revived.append(key)
+                    revived.append((key, p))
                 else:
                     del pairs[key]  # apart in between
                     if p.emitted:
@@ -302,7 +302,7 @@ class EncounterDetector:
                 if p is not None and when - p.last <= stitch:
                     p.unheard_ms += when - p.last
                     p.back = -1
-                    revived.append(key)
+                    revived.append((key, p))
                 else:
                     p = Pair(when, when, 0, 0.0, 0.0, 0.0, dist, 0.0)
                 pairs[key] = p
@@ -318,9 +318,11 @@ class EncounterDetector:
                 p.emitted = True
                 p.details = self._details(key, p, say)
                 events.append(self._event(key, p, None))
-        for key in dict.fromkeys(revived):  # reopened: its present version now
-            if key in pairs:
-                events.append(self._event(key, pairs[key], None))
+        # Reopened: its present version now, unless it broke again since (then it was closed,
+        # and the pair open under its key is another episode, reported when it qualifies).
+        for key, p in {id(p): (key, p) for key, p in revived}.values():
+            if pairs.get(key) is p:
+                events.append(self._event(key, p, None))
 
     def _forget_unheard(self, boundary_ms: int, fleet: Fleet) -> None:
         """Drop episodes set aside unheard once they cannot be the same meeting any more.

@@ -77,3 +77,27 @@ def test_the_random_slice_ends_take_every_path_of_the_rules() -> None:
     closed = [e for e in events if e.end_ms is not None]
     assert closed and len(closed) < len(events)
     assert any("unheard_s" in e.details for e in events)
+
+
+def test_a_pair_stitched_and_broken_again_at_one_slice_end_reports_what_happened() -> None:
+    # Set aside unheard at T, together again at T + 4 h (one meeting: stitched), then again at
+    # T + 4 h 20 min, with nothing between (apart: the meeting ended). Both reach one slice end
+    # when a late feed delivers them together; the new pair was reported as if it were the
+    # stitched one, without its details, and the engine stopped on an assertion.
+    det = EncounterDetector(EngineConfig())
+    t = 10**12
+    _set_aside(det, t)
+    when = np.array([t + 240 * MIN, t + 260 * MIN])
+    obs = Observations(
+        when, np.array([2, 2]), np.array([4, 4]), np.array([2, 2]), np.array([4, 4]),
+        np.array([30.0, 30.0]), np.zeros(2), np.zeros(2), np.full(2, 2.0),
+    )  # fmt: skip
+    events: list[Event] = []
+    det._match(obs, events, SAY)
+    # the stitched meeting, closed where it broke: its last version, not reopened after it
+    (closed,) = events
+    assert closed.end_ms == t + 240 * MIN and closed.start_ms == t - 40 * MIN
+    assert closed.details["unheard_s"] == 240 * 60
+    # the pair open now began at the second meeting and is not reported yet (too short)
+    ((key, p),) = det.pairs.pairs()
+    assert key == (2, 4) and p.start == t + 260 * MIN and not p.emitted
