@@ -474,12 +474,10 @@ class Engine:
         """Per-batch vectorised work: validity and zone membership (`geo.membership`), stations."""
         pos = batch.positions
         m = membership if membership is not None else self.lookup.of(pos)
-        lat, lon = pos.lat, pos.lon
-        self.unused["no_position"] += int(np.count_nonzero(~has_position(lat, lon)))
+        self.unused["no_position"] += m.no_position
         # MMSIs this engine had not seen when the batch came: only their rows can be new in a
         # slice part (`_first_seen`), which then skips the others without sorting them.
-        ids = distinct(pos.mmsi)
-        unseen = [m for m in ids.tolist() if m not in self.seen]
+        unseen = [mmsi for mmsi in m.mmsis.tolist() if mmsi not in self.seen]
         fresh = member(pos.mmsi, unseen) if unseen else np.zeros(len(pos), dtype=np.bool_)
         return {
             "fresh": fresh,
@@ -487,7 +485,7 @@ class Engine:
             "repeat": self.tracker.places.repeats(
                 pos.mmsi, pos.time_ms, pos.lon, pos.lat, pos.speed, m.valid
             ),
-            "station": self.coverage.station_codes(pos.source),
+            "station": self.coverage.station_codes(list(m.stations))[m.station_idx],
             "valid": m.valid,
             "offs": m.offs,
             "zidx": m.zidx,

@@ -9,7 +9,8 @@ as they arrive, so whatever reads them (the untimed-capture check, the summary, 
 reads what decoding in process would have given. Batches and their order are the same either
 way: the engine sees the same input and gives the same events.
 
-The child also works out a batch's zone membership when given the engine's `ZoneLookup`
+The child also works out a batch's zone membership (with the rest of the engine's per-batch
+work that reads the batch alone: its MMSIs, its stations) when given the engine's `ZoneLookup`
 (`geo.membership`: it needs no engine state) and the parent is behind, at least one batch
 unread in the pipe: the parent passes it to `Engine.process` with the batch, and the engine
 works out the others itself. So the work goes to whichever process has time for it, and the

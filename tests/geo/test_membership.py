@@ -39,3 +39,16 @@ def test_membership_lists_each_trackable_position_s_zones_in_index_order() -> No
     got = [(r, int(j)) for r in range(len(pos)) for j in m.zidx[m.offs[r] : m.offs[r + 1]]]
     assert got == list(zip(rows.tolist(), z.tolist(), strict=True))
     assert got and not m.supp[~m.valid].any() and not m.zhash[~m.valid].any()
+
+
+def test_membership_carries_the_batch_s_mmsis_stations_and_missing_fixes() -> None:
+    """What the engine's per batch work reads of the batch alone comes made with the zones."""
+    (b,) = batches(SCENARIO)
+    pos = b.positions
+    pos.source = [("sat", "east", "sat", "west")[i % 4] for i in range(len(pos))]
+    pos.lat[3] = np.nan
+    m = ZoneLookup(ZONES).of(pos)
+    assert m.mmsis.tolist() == np.unique(pos.mmsi).tolist()
+    assert m.stations == ("sat", "east", "west")  # in order of first appearance
+    assert [m.stations[i] for i in m.station_idx.tolist()] == pos.source
+    assert m.no_position == 1
