@@ -77,6 +77,9 @@ class Identity:
     last_type: int = 0  # message type of the last static report (5 class A, 24/19 class B)
     past: dict[str, dict[str, int]] = field(default_factory=dict)  # field -> value -> last ms
     names: dict[str, list[int]] = field(default_factory=dict)  # name -> [first, last, reports]
+    #: The last report's raw fields, ``past`` keys and name, when another report with the
+    #: same raw fields needs only stamping (`IdentityDetector._settle`); not in snapshots.
+    same: tuple[Any, ...] | None = None
 
 
 class IdentityDetector:
@@ -101,11 +104,24 @@ class IdentityDetector:
         last jumped to a place its track could not reach, if it did (see the module docstring).
         """
         ident = self.vessels.get(rep.mmsi)
+        raw = (rep.name, rep.callsign, rep.imo, rep.ship_type)
+        if ident is not None and ident.same is not None and raw == ident.same[0]:
+            # The vessel's identity again, word for word, nothing pending: most reports.
+            for k, v in ident.same[1]:
+                ident.past[k][v] = rep.time_ms
+            name = ident.same[2]
+            if name is not None:
+                seen = ident.names[name]
+                seen[1] = max(seen[1], rep.time_ms)
+                seen[2] += 1
+            ident.last_type = rep.msg_type
+            return []
         values = static_values(rep)
         if ident is None:
             self.vessels[rep.mmsi] = ident = Identity(dict(values), {}, rep.msg_type)
             self._remember(ident, values, rep.time_ms)
             return []
+        ident.same = None
         self._remember(ident, values, rep.time_ms)
         ident.last_type = rep.msg_type
         memory_ms = self.cfg.identity_memory_s * 1000
@@ -144,6 +160,7 @@ class IdentityDetector:
                 changes[name] = {"from": old, "to": value}
                 first_seen = min(first_seen, int(cand[2]))
         if not changes:
+            self._settle(ident, raw, values)
             return []
         words = "; ".join(f"{k} {v['from']} -> {v['to']}" for k, v in changes.items())
         details: dict[str, Any] = {
@@ -165,6 +182,25 @@ class IdentityDetector:
                 details=details,
             )
         ]
+
+    @staticmethod
+    def _settle(ident: Identity, raw: tuple[Any, ...], values: dict[str, Value]) -> None:
+        """Let a report that says ``raw`` again skip the work, if this one left nothing pending.
+
+        Such a report would find every value accepted, each already in ``past`` (within its
+        bound) and its name in ``names``: `_remember`'s work is then to stamp those entries.
+        """
+        if ident.candidate or any(ident.accepted.get(k) != v for k, v in values.items()):
+            return
+        past = ident.past
+        for k, v in values.items():
+            if str(v) not in past.get(k, ()) or len(past[k]) > 16:
+                return
+        name = values.get("name")
+        if isinstance(name, str) and name not in ident.names:
+            return
+        stamps = tuple((k, str(v)) for k, v in values.items())
+        ident.same = (raw, stamps, name if isinstance(name, str) else None)
 
     @staticmethod
     def _remember(ident: Identity, values: dict[str, Value], t: int) -> None:

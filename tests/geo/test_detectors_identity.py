@@ -1,3 +1,11 @@
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ais_ingest.records import StaticReport
+from geo.config import EngineConfig
+from geo.detectors.identity import IdentityDetector
 from geo.events import EventKind
 from tests.geo.engine_scenarios import of_kind, run, static, track
 
@@ -85,3 +93,58 @@ def test_a_name_that_came_with_an_impossible_jump_is_the_jump_s_not_a_change() -
     events = run(_moved_with_a_new_name(jump=False))
     assert of_kind(events, EventKind.POSITION_JUMP) == []
     assert len(of_kind(events, EventKind.IDENTITY_CHANGE)) == 1
+
+
+_NAMES = st.sampled_from(
+    ["SEA STAR", "sea  star@@", "NOUR", "MING YANG ZHOU 9", None, *"ABCDEFGHIJKLMNOPQRS"]
+)
+_REPORTS = st.lists(
+    st.tuples(
+        st.integers(0, 2),  # vessel
+        _NAMES,
+        st.sampled_from(["5AAA1", "5BBB2", None]),
+        st.sampled_from([9123456, 0, None]),
+        st.sampled_from([70, 30, None]),
+        st.booleans(),  # shared
+        st.sampled_from([None, 0, 10**9]),  # jumped
+        st.integers(1, 4),  # said this many times in a row
+    ),
+    max_size=40,
+)
+
+
+def _both_ways(said: list[tuple[Any, ...]]) -> None:
+    """Each report's events and the state after it, with and without the short way."""
+    fast, slow = IdentityDetector(EngineConfig()), IdentityDetector(EngineConfig())
+    for i, (v, name, callsign, imo, ship_type, shared, jumped) in enumerate(said):
+        rep = StaticReport(60_000 * i, 642000001 + v, 5, name, callsign, imo, ship_type)
+        got = fast.process(rep, 1.0, 2.0, shared=shared, jumped_ms=jumped)
+        for other in slow.vessels.values():
+            other.same = None  # never the short way
+        assert got == slow.process(rep, 1.0, 2.0, shared=shared, jumped_ms=jumped)
+        assert fast.to_state() == slow.to_state()
+
+
+@given(_REPORTS)
+@settings(max_examples=150, deadline=None)
+def test_a_report_repeating_the_last_one_word_for_word_is_handled_as_any_other(
+    reports: list[tuple[Any, ...]],
+) -> None:
+    """The short way for a vessel's identity said again (`Identity.same`) changes nothing."""
+    _both_ways([r[:-1] for r in reports for _ in range(r[-1])] * 2)
+
+
+def test_a_name_said_again_after_many_keeps_the_memory_bounded() -> None:
+    """Silent changes (shared MMSI) fill the names' memory past its bound of 16 values."""
+    names = [n for n in "ABCDEFGHIJKLMNOPQRS" for _ in range(2)] + ["S"] * 3
+    _both_ways([(0, n, None, None, None, True, None) for n in names])
+
+
+def test_a_vessel_s_identity_said_again_is_only_stamped() -> None:
+    det = IdentityDetector(EngineConfig())
+    for t in range(4):
+        det.process(StaticReport(60_000 * t, V, 5, "SEA STAR", "5AAA1", 9123456), None, None)
+    ident = det.vessels[V]
+    assert ident.same is not None  # the third and fourth took the short way
+    assert ident.names == {"SEA STAR": [0, 180_000, 4]}
+    assert ident.past["imo"] == {"9123456": 180_000}
