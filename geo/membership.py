@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from ais_ingest.records import PositionColumns, has_position
 from geo.arrays import distinct
@@ -30,6 +31,8 @@ from geo.zone_index import ZoneIndex
 from geo.zones import Zone
 
 __all__ = ["Membership", "ZoneLookup", "trackable"]
+
+I32 = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +47,20 @@ class Membership:
     Of the batch besides: ``mmsis``, its distinct MMSIs, sorted; ``no_position``, how many of
     its positions have none (`has_position`); ``stations``, its receiving stations (the
     ``source`` column) in order of first appearance, and ``station_idx``, each row's index in
-    them.
+    them. Indexes are 32-bit: the decoding process of `mare detect` sends a `Membership`
+    with each batch it is made for, and 64-bit ones were a fifth of what it sent.
     """
 
     zone_ids: tuple[str, ...]
     valid: B
-    offs: I64
-    zidx: I64
+    offs: I32
+    zidx: I32
     zhash: U64
     supp: B
     mmsis: I64
     no_position: int
     stations: tuple[str, ...]
-    station_idx: I64
+    station_idx: I32
 
 
 def trackable(pos: PositionColumns) -> B:
@@ -86,7 +90,7 @@ class ZoneLookup:
         rows = np.flatnonzero(valid)
         p, z = self.index.query(pos.lon[rows], pos.lat[rows])
         prow = rows[p]
-        offs = np.zeros(n + 1, dtype=np.int64)
+        offs = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(np.bincount(prow, minlength=n), out=offs[1:])
         zhash = np.zeros(n, dtype=np.uint64)
         supp = np.zeros(n, dtype=np.bool_)
@@ -99,11 +103,11 @@ class ZoneLookup:
             self.ids,
             valid,
             offs,
-            z.astype(np.int64),
+            z.astype(np.int32),
             zhash,
             supp,
             distinct(pos.mmsi),
             int(np.count_nonzero(~has_position(pos.lat, pos.lon))),
             names,
-            np.fromiter(map(at.__getitem__, pos.source), np.int64, len(pos.source)),
+            np.fromiter(map(at.__getitem__, pos.source), np.int32, len(pos.source)),
         )

@@ -52,3 +52,10 @@ def test_membership_carries_the_batch_s_mmsis_stations_and_missing_fixes() -> No
     assert m.stations == ("sat", "east", "west")  # in order of first appearance
     assert [m.stations[i] for i in m.station_idx.tolist()] == pos.source
     assert m.no_position == 1
+
+
+def test_membership_indexes_are_32_bit_for_the_decoding_process_to_send_less() -> None:
+    (b,) = batches(SCENARIO)
+    m = ZoneLookup(ZONES).of(b.positions)
+    assert m.offs.dtype == m.zidx.dtype == m.station_idx.dtype == np.int32
+    assert len(m.zidx) and m.offs[-1] == len(m.zidx)
