@@ -251,10 +251,10 @@ class GapDetector:
         redo = ctx.groups_with(gap)
         stored = [(float(fleet.skey[ctx.slot[a]]), int(fleet.skey_t[ctx.slot[a]])) for a, _ in redo]
         keep_sampling(ctx, fleet, after)
-        tracked = keep_tracked(ctx, fleet, self.cfg)
         for (a, b), (skey, skey_t) in zip(redo, stored, strict=True):
             self._one_by_one(ctx, fleet, a, b, skey, skey_t, known, typical, thr, gap, prior)
-        sparse = sparse_sampling(typical, self.cfg)
+        gaps = np.flatnonzero(gap)  # (as the vessels redone one by one left them)
+        tracked = keep_tracked(ctx, fleet, self.cfg, gaps)
         # (a vessel whose only interval before was a gap has no sampling of its own yet: NaN)
         use = known & ~np.isnan(typical) & ~gap & (ctx.prev_t >= 0)
         if use.any():
@@ -263,11 +263,12 @@ class GapDetector:
             self.pending[0] += int(np.rint(w * np.log2(own) * _PRIOR_Q).astype(np.int64).sum())
             self.pending[1] += int(np.rint(w * 1000.0).astype(np.int64).sum())
         ctx.gap = gap
-        # fixes of the vessel up to and including the one before each silence
-        group = ctx.group()
-        before = fleet.n_fixes[ctx.slot] + np.arange(len(ctx)) - ctx.starts[:-1][group]
+        # Of each silence: the fixes of the vessel up to and including the one before it, and
+        # whether the feed samples the vessel sparsely.
+        before = fleet.n_fixes[ctx.slot[gaps]] + gaps - ctx.starts[:-1][ctx.group()[gaps]]
+        sparse = sparse_sampling(typical[gaps], self.cfg)
         events: list[Event] = []
-        for i in np.flatnonzero(gap).tolist():
+        for k, i in enumerate(gaps.tolist()):
             s = int(ctx.slot[i])
             alerted = s in self.dark
             self.dark.discard(s)
@@ -275,7 +276,7 @@ class GapDetector:
             self.thr.pop(s, None)
             self.last.pop(s, None)
             self.returns.forget(s)
-            if ctx.prev_supp[i] or before[i] < self.cfg.gap_min_fixes:
+            if ctx.prev_supp[i] or before[k] < self.cfg.gap_min_fixes:
                 continue  # silent in port or at anchorage, or heard once: not a gap at sea
             down = not alerted and self._outage(s, int(ctx.prev_t[i]), int(ctx.t[i]), float(thr[i]))
             self.held.discard(s)
@@ -286,7 +287,7 @@ class GapDetector:
                 continue
             if cover is None:  # reappeared before any slice end saw it dark: judge it now
                 cover = self._judge_reappeared(ctx, i, float(thr[i]))
-                cover = sparse_verdict(cover, bool(sparse[i]), float(tracked[i]), self.cfg)
+                cover = sparse_verdict(cover, bool(sparse[k]), float(tracked[k]), self.cfg)
             events.append(self._event(ctx, i, float(thr[i]), describe, cover))
         return events
 

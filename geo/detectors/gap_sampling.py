@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from geo.config import EngineConfig
-from geo.detectors.base import F64, SliceContext
+from geo.detectors.base import F64, I64, SliceContext
 from geo.sparse_tracking import reports_12h, tracked_rows
 from geo.tracker import NO_SAMPLING, Fleet
 
@@ -75,11 +75,12 @@ def keep_sampling(ctx: SliceContext, fleet: Fleet, after: F64) -> None:
     fleet.skey_t[slot[last]] = int(ctx.t[0])
 
 
-def keep_tracked(ctx: SliceContext, fleet: Fleet, cfg: EngineConfig) -> F64:
+def keep_tracked(ctx: SliceContext, fleet: Fleet, cfg: EngineConfig, rows: I64) -> F64:
     """Count each fix in its vessel's reports of the last 12 h (`geo.sparse_tracking`).
 
-    Returns the reports in the 12 h before each row's previous fix (`reports_12h`); stores
-    each vessel's weighted count after its last fix, and its first fix.
+    Returns the reports in the 12 h before the previous fix of each of ``rows`` (the gap
+    detector asks at the rare silences only, `reports_12h`); stores each vessel's weighted
+    count after its last fix, and its first fix.
     """
     first_rows = ctx.starts[:-1]
     fs = ctx.slot[first_rows]
@@ -89,9 +90,10 @@ def keep_tracked(ctx: SliceContext, fleet: Fleet, cfg: EngineConfig) -> F64:
     )
     since = np.where(fleet.trk_since[fs] >= 0, fleet.trk_since[fs], ctx.t[first_rows])
     fleet.trk_since[fs] = since
-    n_prev = fleet.n_fixes[ctx.slot] + np.arange(len(ctx)) - first_rows[group]
     last = ctx.starts[1:] - 1
     fleet.trk_n[ctx.slot[last]] = after[last]
     fleet.trk_n_t[ctx.slot[last]] = ctx.t[last]
-    out: F64 = reports_12h(before, n_prev, ctx.prev_t - since[group], cfg)
+    g = group[rows]
+    n_prev = fleet.n_fixes[ctx.slot[rows]] + rows - first_rows[g]
+    out: F64 = reports_12h(before[rows], n_prev, ctx.prev_t[rows] - since[g], cfg)
     return out
