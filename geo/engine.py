@@ -599,11 +599,18 @@ class Engine:
         lon, lat, mtype = pos.lon[rows], pos.lat[rows], pos.msg_type[rows]
         sog, cog = pos.speed[rows].astype(np.float64), pos.course[rows].astype(np.float64)
         repeat = pre["repeat"][rows]
-        accepted, moved, events = self.tracker.filter(
+        accepted, moved, events, step = self.tracker.filter(
             fleet, slot, t, lon, lat, mtype, starts, sog, cog, repeat if repeat.any() else None
         )
         events = [self._with_names(ev) for ev in events]
+        remeasure = None
         if not accepted.all():
+            # a fix whose fix before was set aside steps from another one now
+            prev_kept = np.empty(len(accepted), dtype=np.bool_)
+            prev_kept[:1] = True
+            prev_kept[1:] = accepted[:-1]
+            remeasure = ~(prev_kept | first)[accepted]
+            step = step[accepted]
             off = ~accepted & (moved >= 0)  # a stale repeat is no sign of the vessel
             events += self.gaps.heard_off_track(
                 slot[off], mm[off], t[off], lon[off], lat[off], mtype[off], self._near
@@ -616,6 +623,7 @@ class Engine:
             first = _group_firsts(mm)
             starts = _group_starts(first)
         ctx = self._context(pos, pre, rows, slot, mm, t, lon, lat, mtype, first, starts)
+        ctx.use_steps(step, remeasure)
         ctx.moved = moved
         events += self.gaps.process(ctx, fleet, self._near)
         events += self.zone_det.process(ctx, fleet, self._near)

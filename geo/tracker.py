@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -295,19 +295,9 @@ def speed_limit_one(
     return float(by_class if reported != reported else max(by_class, reported))
 
 
-def implied_speed_kn(
-    t0: I64,
-    lon0: F64,
-    lat0: F64,
-    tol0: F64,
-    t1: I64,
-    lon1: F64,
-    lat1: F64,
-    tol1: F64,
-    cfg: EngineConfig,
-) -> F64:
-    """Speed needed to go from fix 0 to fix 1, after both position and timing uncertainty."""
-    d = np.maximum(haversine_m(lon0, lat0, lon1, lat1) - tol0 - tol1, 0.0)
+def implied_speed_kn(t0: I64, step_m: F64, tol0: F64, t1: I64, tol1: F64, cfg: EngineConfig) -> F64:
+    """Speed needed between two fixes ``step_m`` apart, after position and timing uncertainty."""
+    d = np.maximum(step_m - tol0 - tol1, 0.0)
     dt = (t1 - t0) / 1000.0 + cfg.time_tolerance_s
     return d / dt / KNOT_MS
 
@@ -447,6 +437,19 @@ def repeats_to_judge(
     return kept
 
 
+class Filtered(NamedTuple):
+    """What `Tracker.filter` made of a slice part's fixes."""
+
+    accepted: B
+    moved: I8
+    events: list[Event]
+    #: Metres from each fix to the fix before it (the vessel's latest before the part for its
+    #: first; NaN without one), as the speed test measured them: the detectors measure the
+    #: same steps (`SliceContext.step_m`), so where the fix before is still the one before
+    #: they take these floats instead of measuring again.
+    step_m: F64
+
+
 def _fix_from(obj: dict[str, Any]) -> Fix:
     return Fix(**obj)
 
@@ -502,7 +505,7 @@ class Tracker:
         sog: F64,
         cog: F64,
         repeat: B | None = None,
-    ) -> tuple[B, I8, list[Event]]:
+    ) -> Filtered:
         """Return which fixes of a slice part are accepted, which start a new track, and events.
 
         A fix that starts a new track is one the vessel's reported position jumped to: there is
@@ -528,17 +531,9 @@ class Tracker:
         p_lat[is_first] = fleet.lat[fs]
         p_type[is_first] = fleet.msg_type[fs]
         has_prev = p_t >= 0
-        speed = implied_speed_kn(
-            p_t,
-            p_lon,
-            p_lat,
-            tolerance_m(p_type, cfg),
-            t,
-            lon,
-            lat,
-            tolerance_m(msg_type, cfg),
-            cfg,
-        )
+        step = haversine_m(p_lon, p_lat, lon, lat)
+        tol0, tol1 = tolerance_m(p_type, cfg), tolerance_m(msg_type, cfg)
+        speed = implied_speed_kn(p_t, step, tol0, t, tol1, cfg)
         prev_sog = np.empty(n)
         prev_sog[1:] = sog[:-1]
         prev_sog[is_first] = fleet.sog[fs]
@@ -556,7 +551,7 @@ class Tracker:
         moved = np.zeros(n, dtype=np.int8)
         events: list[Event] = []
         if not bad.any():
-            return accepted, moved, events
+            return Filtered(accepted, moved, events, step)
         hit = np.logical_or.reduceat(bad, starts[:-1])
         for g in np.flatnonzero(hit).tolist():
             a, b = int(starts[g]), int(starts[g + 1])
@@ -615,7 +610,7 @@ class Tracker:
                         skey, skey_t, (fix.t - before.t) / 1000.0, fix.t, half, cap
                     )
         self.rejected += int(n - accepted.sum())
-        return accepted, moved, events
+        return Filtered(accepted, moved, events, step)
 
     def _stale(self, primary: Fix, fix: Fix, alts: Sequence[AltTrack]) -> bool:
         """Whether a repeat (`geo.recent_places`: a place its MMSI held within the hour) is stale.
