@@ -11,14 +11,17 @@ import importlib
 import os
 import sys
 
+from app.cli.batch_gc import imports_frozen
+
 # Before numpy's first import: OpenBLAS otherwise starts a thread per core that spins after
 # each call (0.02-0.03 s of CPU in every command, on the wall where cores are few); Mare's
 # array work is element-wise, none of it a matrix product that threads would speed up.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import typer  # noqa: E402
+with imports_frozen():  # nothing to collect in what they build (app.cli.batch_gc)
+    import typer
 
-from app.cli.typer_params import install  # noqa: E402
+    from app.cli.typer_params import install
 
 install()  # typer coerces str, Path and bool values without pydantic (0.1 s of start-up)
 
@@ -68,5 +71,6 @@ def load_commands(argv: list[str]) -> None:
 
 def main() -> None:
     """Entry point of the ``mare`` console script."""
-    load_commands(sys.argv[1:])
+    with imports_frozen():
+        load_commands(sys.argv[1:])
     cli()
