@@ -42,7 +42,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -133,7 +133,9 @@ class Flag:
 
 def _load_table() -> dict[int, Flag]:
     """Read the packaged ITU MID table and check the invariants the lookups rely on."""
-    text = resources.files("ais_ingest").joinpath("mid_table.csv").read_text(encoding="utf-8")
+    # Beside this module, as geo.shipped finds its data: importlib.resources would be the
+    # batch commands' only user of it (0.003-0.004 s of their start-up to import).
+    text = Path(__file__).with_name("mid_table.csv").read_text(encoding="utf-8")
     table: dict[int, Flag] = {}
     for row in csv.DictReader(io.StringIO(text)):
         mid = int(row["mid"])

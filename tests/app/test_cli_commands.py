@@ -66,6 +66,15 @@ def test_detect_imports_the_store_only_for_contacts(tmp_path: Path) -> None:
     assert (tmp_path / "ev.jsonl").is_file()
 
 
+def test_batch_commands_import_neither_rich_emoji_codes_nor_importlib_resources(
+    tmp_path: Path,
+) -> None:
+    """A file name's ``:colons:`` are not emoji; the MID table is read beside its module."""
+    unneeded = ("rich._emoji_codes", "importlib.resources")
+    assert imported_by(["decode", CAPTURE, "-o", str(tmp_path / "r.jsonl")], unneeded) == []
+    assert imported_by(["detect", CAPTURE, "-o", str(tmp_path / "ev.jsonl")], unneeded) == []
+
+
 _SETTINGS_PROBE = """
 import sys
 sys.argv = ['mare', *sys.argv[1:]]
