@@ -80,8 +80,13 @@ def ingest(
         if ahead is not None:
             ahead.close()
         raise
-    from app.store import StoreError
+    # The store's errors only with a store: importing it (SQLAlchemy, pydantic, ~0.3 s) was
+    # most of --no-store's start-up.
+    failures: tuple[type[Exception], ...] = (IngestError,)
+    if store is not None:
+        from app.store import StoreError
 
+        failures = (IngestError, StoreError)
     quiet_gc()
     if tables:
         _ingest_tables(tables, store, stats_file)
@@ -96,7 +101,7 @@ def ingest(
             asyncio.run(_run_ingest(specs, dec, store, stored))
     except KeyboardInterrupt:
         pass
-    except (IngestError, StoreError) as exc:
+    except failures as exc:
         error = str(exc)
     finally:
         if ahead is not None:

@@ -66,6 +66,12 @@ def test_detect_imports_the_store_only_for_contacts(tmp_path: Path) -> None:
     assert (tmp_path / "ev.jsonl").is_file()
 
 
+def test_ingest_without_a_store_imports_neither_the_store_nor_settings() -> None:
+    """SQLAlchemy, pydantic and the store were ~0.3 s of ``--no-store``'s start-up."""
+    unneeded = ("app.store", "sqlalchemy", "pydantic", "app.settings")
+    assert imported_by(["ingest", "--no-store", CAPTURE], unneeded) == []
+
+
 def test_batch_commands_import_neither_rich_emoji_codes_nor_importlib_resources(
     tmp_path: Path,
 ) -> None:
