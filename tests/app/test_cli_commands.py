@@ -72,6 +72,19 @@ def test_ingest_without_a_store_imports_neither_the_store_nor_settings() -> None
     assert imported_by(["ingest", "--no-store", CAPTURE], unneeded) == []
 
 
+def test_the_service_settings_are_built_when_first_made_not_on_import() -> None:
+    """`mare ingest`, `db` and `zones` import `app.settings` for `Settings` alone."""
+    code = (
+        "from app.settings import ServiceSettings as S\n"
+        "before = S.__pydantic_complete__\n"
+        "S()\n"
+        "print(before, S.__pydantic_complete__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
+
+
 def test_batch_commands_import_neither_rich_emoji_codes_nor_importlib_resources(
     tmp_path: Path,
 ) -> None:
