@@ -62,6 +62,7 @@ from geo.detectors.base import (
     U8,
     B,
     distance_m,
+    distance_one_m,
     format_duration,
     haversine_m,
     knots,
@@ -625,7 +626,7 @@ class Tracker:
         for alt in alts:
             if distance_m(alt.last.lon, alt.last.lat, fix.lon, fix.lat) <= STALE_SAME_PLACE_M:
                 return False
-        far = distance_m(primary.lon, primary.lat, fix.lon, fix.lat)
+        far = distance_one_m(primary.lon, primary.lat, fix.lon, fix.lat)  # `repeats_to_judge`'s
         if not plausible_move(primary, fix, self.cfg, far):
             return True
         return far >= STALE_MOVE_M and fix.t - primary.t >= STALE_MIN_AGE_MS

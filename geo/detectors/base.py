@@ -45,6 +45,17 @@ def haversine_m(lon0: F64, lat0: F64, lon1: F64, lat1: F64) -> F64:
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(np.maximum(a, 0.0), 1.0)))  # type: ignore[no-any-return]
 
 
+def distance_one_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
+    """Return `haversine_m` of one pair of points: the same float as its element of an array.
+
+    For a rule decided in arrays for most fixes and fix by fix for the rest: `distance_m`
+    (``math``) differs from numpy's functions in the last bit for about one pair in 3,000, so
+    a decision at a threshold would depend on which path the batches sent a fix down.
+    """
+    one = haversine_m(np.array([lon0]), np.array([lat0]), np.array([lon1]), np.array([lat1]))
+    return float(one[0])
+
+
 def distance_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     """Return the great-circle distance in metres between two points (scalar version)."""
     p0 = math.radians(lat0)

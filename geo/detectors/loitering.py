@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 
 from geo.config import KNOT_MS, EngineConfig
-from geo.detectors.base import B, SliceContext, distance_m, format_duration, haversine_m, nm
+from geo.detectors.base import (
+    B,
+    SliceContext,
+    distance_m,
+    distance_one_m,
+    format_duration,
+    haversine_m,
+    nm,
+)
 from geo.events import Event, EventKind, Severity, format_time
 from geo.geodesy import lat_lon_of, unit_vectors
 from geo.tracker import Fleet
@@ -75,6 +83,16 @@ def _episode(obj: dict[str, Any]) -> Episode:
         obj.pop("sum_lon")
         obj.pop("sum_lat")
     return Episode(**obj)
+
+
+def _drift_m(ep: Episode, ctx: SliceContext, i: int) -> float:
+    """Fix ``i``'s distance from the run's start: the quiet path's figure (`haversine_m`).
+
+    A vessel's fixes take the array path or this one depending on what else its part held,
+    so both must give the same float, or a fix at the drift limit would end a run in one
+    batching and not in another.
+    """
+    return distance_one_m(ep.lon0, ep.lat0, float(ctx.lon[i]), float(ctx.lat[i]))
 
 
 def slow_mask(ctx: SliceContext, cfg: EngineConfig) -> B:
@@ -276,7 +294,7 @@ class LoiterDetector:
         the speed that defines it as slow.
         """
         allowed_m = self.allowed_drift_m(int(ctx.t[i]) - ep.since)
-        return distance_m(ep.lon0, ep.lat0, float(ctx.lon[i]), float(ctx.lat[i])) > allowed_m
+        return _drift_m(ep, ctx, i) > allowed_m
 
     def allowed_drift_m(self, elapsed_ms: int) -> float:
         """How far from its start a run may drift in ``elapsed_ms`` (`drifted_too_far`)."""
@@ -320,10 +338,9 @@ class LoiterDetector:
 
     @staticmethod
     def _extend(ep: Episode, ctx: SliceContext, i: int, v: list[float]) -> None:
-        lon, lat = float(ctx.lon[i]), float(ctx.lat[i])
         ep.last = int(ctx.t[i])
         ep.add(v)
-        ep.max_drift_m = max(ep.max_drift_m, distance_m(ep.lon0, ep.lat0, lon, lat))
+        ep.max_drift_m = max(ep.max_drift_m, _drift_m(ep, ctx, i))
 
     def _step(
         self,
@@ -372,7 +389,7 @@ class LoiterDetector:
         else:
             ep = Episode(base[0], t, base[1], base[2], 0.0, 0.0, 0.0, 0)
             ep.add(unit_vectors(np.array([base[2]]), np.array([base[1]])).tolist()[0])
-            ep.max_drift_m = distance_m(base[1], base[2], lon, lat)
+            ep.max_drift_m = distance_one_m(base[1], base[2], lon, lat)
         ep.add(v)
         return ep
 

@@ -7,13 +7,25 @@ make a replay's jumps differ from a live run's.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from geo.config import EngineConfig
+from geo.detectors.base import haversine_m
+from geo.detectors.loitering import Episode, LoiterDetector
 from geo.silence_rule import sampling_threshold_one, sampling_threshold_s
-from geo.tracker import sampling_at, sampling_at_one, speed_limit_kn, speed_limit_one
+from geo.tracker import (
+    Fix,
+    Tracker,
+    repeats_to_judge,
+    sampling_at,
+    sampling_at_one,
+    speed_limit_kn,
+    speed_limit_one,
+)
 
 CFG = EngineConfig()
 speeds = st.one_of(st.just(float("nan")), st.floats(0.0, 120.0))
@@ -57,3 +69,34 @@ def test_sampling_at_one_is_sampling_at(skey: float, skey_t: int, later_ms: int)
     want = float(sampling_at(skey, skey_t, skey_t + later_ms, half))
     got = sampling_at_one(skey, skey_t, skey_t + later_ms, half)
     assert got == want or (got != got and want != want)
+
+
+# Pairs of points where `math` and numpy's haversine fall either side of a rule's border:
+# 199.99999999999997 m (numpy) against 200.0 m (math), and 7408.0 against 7408.000000000001.
+STALE_BORDER = (14.439168455352467, 36.47225314620108, 14.44087410800738, 36.47108961008707)
+DRIFT_BORDER = (13.547166424988255, 33.96879550673101, 13.616219279515585, 33.93477404669994)
+
+
+def test_a_repeat_at_the_stale_border_is_judged_alike_in_arrays_and_fix_by_fix() -> None:
+    # 200 m behind the track's latest fix, two minutes after it: `repeats_to_judge` decides
+    # most vessels' repeats, `Tracker._stale` the rest; the batches choose which.
+    lon0, lat0, lon1, lat1 = STALE_BORDER
+    primary, fix = Fix(0, lon0, lat0, 1, 5.0), Fix(120_000, lon1, lat1, 1, 5.0)
+    one = np.ones(1, dtype=np.bool_)
+    judged = repeats_to_judge(
+        one, ~one, one, np.array([0]), np.array([lon0]), np.array([lat0]),
+        np.array([120_000]), np.array([lon1]), np.array([lat1]), np.array([0, 1]),
+    )  # fmt: skip
+    assert Tracker(CFG)._stale(primary, fix, []) == bool(judged[0])
+
+
+def test_a_fix_at_the_drift_limit_ends_a_loitering_run_alike_on_both_paths() -> None:
+    # An hour into a run, a fix at its allowed drift: the quiet path decides in arrays,
+    # `drifted_too_far` fix by fix.
+    lon0, lat0, lon1, lat1 = DRIFT_BORDER
+    det = LoiterDetector(CFG)
+    allowed = det.allowed_drift_m(3_600_000)
+    ep = Episode(0, 0, lon0, lat0, 0.0, 0.0, 0.0, 0)
+    ctx = SimpleNamespace(t=np.array([3_600_000]), lon=np.array([lon1]), lat=np.array([lat1]))
+    quiet = haversine_m(np.array([lon0]), np.array([lat0]), ctx.lon, ctx.lat) > allowed
+    assert det.drifted_too_far(ep, ctx, 0) == bool(quiet[0])  # type: ignore[arg-type]
