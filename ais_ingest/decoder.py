@@ -427,25 +427,30 @@ class Decoder:
             pos_parts.append(
                 self._valid(cols, valid, np.array([m[0] for m in fast_msgs], dtype=np.int64))
             )
-        statics, slow_pos = self._string_messages(t5_msgs, py_msgs)
+        statics, static_order, slow_pos = self._string_messages(t5_msgs, py_msgs)
         if slow_pos[0]:
             pos_parts.append(
                 (PositionColumns.from_reports(slow_pos[0]), np.asarray(slow_pos[1], dtype=np.int64))
             )
         self._sync_orphans()
         if not pos_parts:
-            return Batch(PositionColumns.empty(), statics)
+            return Batch(PositionColumns.empty(), statics, np.zeros(len(statics), np.int64))
+        # Where the statics arrived among the positions (their messages' line keys): the
+        # engine's clock runs over both in arrival order (`Batch.static_at`).
+        order = np.concatenate([o for _, o in pos_parts])
+        perm = np.argsort(order, kind="stable")
+        at = np.searchsorted(order[perm], np.asarray(static_order, np.int64), side="right")
+        at = at.astype(np.int64)
         if len(pos_parts) == 1:
-            return Batch(pos_parts[0][0], statics)
+            return Batch(pos_parts[0][0], statics, at)
         # Rows stay in arrival order: downstream expects each vessel's fixes in time order, and
         # a class B unit's type 18 (fast path) and 19 (pyais) interleave.
-        perm = np.argsort(np.concatenate([o for _, o in pos_parts]), kind="stable")
         columns = {
             name: np.concatenate([getattr(c, name) for c, _ in pos_parts])[perm]
             for name in POSITION_COLUMNS
         }
         sources = np.array(list(chain.from_iterable(c.source for c, _ in pos_parts)), dtype=object)
-        return Batch(PositionColumns(**columns, source=sources[perm].tolist()), statics)
+        return Batch(PositionColumns(**columns, source=sources[perm].tolist()), statics, at)
 
     def _accept(
         self,
@@ -587,8 +592,8 @@ class Decoder:
 
     def _string_messages(
         self, t5_msgs: list[_Message], py_msgs: list[_Message]
-    ) -> tuple[list[StaticReport], tuple[list[PositionReport], list[int]]]:
-        """Decode type 5 (vectorised) and pyais messages; statics in arrival order."""
+    ) -> tuple[list[StaticReport], list[int], tuple[list[PositionReport], list[int]]]:
+        """Decode type 5 (vectorised) and pyais messages; statics in arrival order, and it."""
         counts = self.stats.counts
         slow_pos: list[PositionReport] = []
         slow_pos_order: list[int] = []
@@ -615,7 +620,7 @@ class Decoder:
             slow_pos_order.extend([k] * len(pos))
             slow_static.extend(sta)
             slow_static_order.extend([k] * len(sta))
-        statics = slow_static
+        statics, static_order = slow_static, slow_static_order
         if t5_msgs:
             reports, t5_ok = decode_type5(
                 [m[1] for m in t5_msgs], [m[3] for m in t5_msgs], [m[4] for m in t5_msgs]
@@ -629,9 +634,13 @@ class Decoder:
                 )
                 merged = slow_static + reports
                 statics = [merged[i] for _, i in pairs]
+                static_order = [k for k, _ in pairs]
             else:
                 statics = reports
-        return statics, (slow_pos, slow_pos_order)
+                static_order = [
+                    m[0] for m, good in zip(t5_msgs, t5_ok.tolist(), strict=True) if good
+                ]
+        return statics, static_order, (slow_pos, slow_pos_order)
 
     def _sync_orphans(self) -> None:
         new = self._assembler.orphaned - self._orphans_counted

@@ -360,29 +360,56 @@ class Batch:
     """A bounded group of decoded records, the unit every later stage consumes.
 
     Positions and statics are separate lists, each in arrival order; `records()` merges them back
-    by event time (stable), which is the order a per-record consumer wants.
+    by event time (stable), which is the order a per-record consumer wants. ``static_at`` says
+    where the statics arrived among the positions: static ``i`` came after the first
+    ``static_at[i]`` positions (non-decreasing). The engine's clock runs over both in arrival
+    order (`geo.engine.assign_slices`), so a static report's slice is the same whatever the
+    batches. None: not known, taken as arriving in time order (`arrivals`), as a table sorted
+    by time does.
     """
 
     positions: PositionColumns = field(default_factory=PositionColumns.empty)
     statics: list[StaticReport] = field(default_factory=list)
+    static_at: npt.NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return len(self.positions) + len(self.statics)
+
+    def arrivals(self) -> npt.NDArray[np.int64]:
+        """Return ``static_at``, or where the statics fall among the positions by time."""
+        if self.static_at is not None:
+            return self.static_at
+        times = np.array([s.time_ms for s in self.statics], dtype=np.int64)
+        if not len(self.positions) or not len(times):
+            return np.full(len(times), len(self.positions), dtype=np.int64)
+        clock = np.maximum.accumulate(self.positions.time_ms)
+        at: npt.NDArray[np.int64] = np.searchsorted(clock, times, side="right").astype(np.int64)
+        return np.maximum.accumulate(at)
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Batch:
         pos: list[PositionReport] = []
         sta: list[StaticReport] = []
+        at: list[int] = []
         for r in records:
-            (pos if isinstance(r, PositionReport) else sta).append(r)  # type: ignore[arg-type]
-        return cls(PositionColumns.from_reports(pos), sta)
+            if isinstance(r, PositionReport):
+                pos.append(r)
+            else:
+                sta.append(r)
+                at.append(len(pos))
+        return cls(PositionColumns.from_reports(pos), sta, np.array(at, dtype=np.int64))
 
     @classmethod
     def concat(cls, batches: Iterable[Batch]) -> Batch:
         batches = list(batches)
+        offsets = np.cumsum([0] + [len(b.positions) for b in batches])
         return cls(
             PositionColumns.concat(b.positions for b in batches),
             [s for b in batches for s in b.statics],
+            np.concatenate(
+                [np.zeros(0, np.int64)]
+                + [b.arrivals() + k for b, k in zip(batches, offsets[:-1], strict=True)]
+            ).astype(np.int64),
         )
 
     def records(self) -> list[Record]:

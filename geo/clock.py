@@ -124,6 +124,8 @@ class ClockGuard:
         self.no_position = 0  # records without a position set aside ahead of the bound
         self.jumps = 0
         self._released_statics: list[StaticReport] = []  # of a run let through in this call
+        self._released_at: list[int] = []  # where they go among this call's rows (`_released`)
+        self._before: npt.NDArray[np.int64] | None = None  # `_scan`'s, for `filter`
         self.trusted_until: int | None = None  # records up to this time are in step (batch)
 
     # -- the rules -----------------------------------------------------------------------------
@@ -184,12 +186,23 @@ class ClockGuard:
         if clock is None and n:
             clock = int(t[0])
             self._stepped(clock)
+        self._before = None
         if n and clock is not None:
             pos, clock = self._positions(pos, clock)
+        kept_at = batch.arrivals()
         statics, released = self._statics(batch.statics, clock)
         if pos is batch.positions and statics is batch.statics and not released:
             return batch
-        return Batch(pos, released + statics)
+        if statics is not batch.statics:
+            keep = {id(r) for r in statics}
+            kept_at = kept_at[[id(r) in keep for r in batch.statics]]
+        if self._before is not None:  # where the kept statics are among the rows let through
+            kept_at = self._before[kept_at]
+        rel_at, self._released_at = self._released_at, []
+        at = np.concatenate([np.asarray(rel_at, np.int64), kept_at]).astype(np.int64)
+        order = np.argsort(at, kind="stable")  # a released run's statics where it was let through
+        both = released + statics
+        return Batch(pos, [both[i] for i in order.tolist()], at[order])
 
     def _positions(self, pos: PositionColumns, clock: int) -> tuple[PositionColumns, int]:
         t = pos.time_ms
@@ -221,7 +234,9 @@ class ClockGuard:
         placed = has_position(both.lat, both.lon).tolist()
         order: list[int] = list(range(h, h + start))
         run: list[int] = list(range(h))
+        before = list(range(start))  # rows let through before each input row (`filter`)
         for i in range(h + start, len(t)):
+            before.append(len(order))
             ti = t[i]
             in_step = self._in_step(ti, clock)
             if not placed[i] and not in_step:
@@ -248,8 +263,10 @@ class ClockGuard:
             if self._explains(times, clock):
                 order += run
                 clock = max(clock, max(times))
-                self._released(times)
+                self._released(times, len(order))
                 run = []
+        before.append(len(order))
+        self._before = np.array(before, dtype=np.int64)
         self.held = both.take(np.array(run, dtype=np.intp))
         if not run:
             self.against = 0
@@ -261,11 +278,15 @@ class ClockGuard:
         self.against = 0
         return []
 
-    def _released(self, times: list[int]) -> None:
-        """Count a run let through; its own steps are the feed's pace from now on."""
+    def _released(self, times: list[int], at: int) -> None:
+        """Count a run let through; its own steps are the feed's pace from now on.
+
+        ``at``: how many rows of this call's output come before the run's static reports.
+        """
         self.jumps += 1
         self.against = 0
         self.steps = sorted(set(times))[-(self.cfg.future_pace_steps + 1) :]
+        self._released_at += [at] * len(self.held_statics)
         self._released_statics += self.held_statics
         self.held_statics = []
 
@@ -323,9 +344,9 @@ class ClockGuard:
                 )
             )
         ):
-            self._released(times)
-            out = Batch(self.held, self._released_statics)
-            self._released_statics = []
+            self._released(times, len(times))
+            out = Batch(self.held, self._released_statics, np.array(self._released_at, np.int64))
+            self._released_statics, self._released_at = [], []
         else:
             self.dropped += len(times) + len(self.held_statics)
         self.held = PositionColumns.empty()

@@ -24,7 +24,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -162,34 +162,53 @@ def _first_fixes(
     return out
 
 
+class Clocked(NamedTuple):
+    """A batch's records on the engine's clock (`assign_slices`)."""
+
+    clock: npt.NDArray[np.int64]  # each position's clock
+    pos_sid: npt.NDArray[np.int64]  # each position's slice
+    sta_clock: list[int]  # each static report's clock
+    sta_sid: list[int]  # each static report's slice
+    last: int | None  # the clock after the batch (None: no record)
+
+
 def assign_slices(
     batch: Batch, watermark: int | None, current: int | None, slice_ms: int
-) -> tuple[Any, Any, list[int]]:
-    """Return each record's slice clock and slice: ``(clock, position slices, static slices)``.
+) -> Clocked:
+    """Return each record's clock and slice, positions and static reports alike.
 
-    The clock of a position is the running maximum of event times in arrival order (from
-    ``watermark``), its slice that clock's minute; a static report takes its own time's slice
-    bounded by the ``current`` slice and the batch's last. One rule for the engine and for
+    The clock of a record is the running maximum of event times over positions and static
+    reports in arrival order (`Batch.static_at`), from ``watermark`` and the start of the
+    ``current`` slice; its slice that clock's minute. So a record's slice depends on the
+    records before it alone, not on where the batches were cut: a static report that took its
+    own time's slice bounded by the batch's put an identity event in another minute when
+    `mare detect` read 32k lines a batch instead of 8k. One rule for the engine and for
     whoever must know its slices without running it (the bus's ingest, `app.bus`).
     """
     pos = batch.positions
-    n = len(pos)
-    if n:
-        t = pos.time_ms
-        cm = np.maximum.accumulate(t if watermark is None else np.maximum(t, watermark))
-        pos_sid = cm // slice_ms
-    else:
-        cm = pos_sid = np.zeros(0, dtype=np.int64)
-    hi = int(pos_sid[-1]) if n else current
-    sta_sid: list[int] = []
-    for rep in batch.statics:
-        sid = rep.time_ms // slice_ms
-        if current is not None:
-            sid = max(sid, current)
-        if hi is not None:
-            sid = min(sid, hi)
-        sta_sid.append(sid)
-    return cm, pos_sid, sta_sid
+    n, k = len(pos), len(batch.statics)
+    floor = [
+        v for v in (watermark, None if current is None else current * slice_ms) if v is not None
+    ]
+    if not k:
+        if not n:
+            return Clocked(pos.time_ms, pos.time_ms, [], [], None)
+        t = pos.time_ms if not floor else np.maximum(pos.time_ms, max(floor))
+        cm = np.maximum.accumulate(t)
+        return Clocked(cm, cm // slice_ms, [], [], int(cm[-1]))
+    at = batch.arrivals()
+    times = np.array([r.time_ms for r in batch.statics], dtype=np.int64)
+    merged = np.insert(pos.time_ms, at, times)
+    if floor:
+        merged = np.maximum(merged, max(floor))
+    clock = np.maximum.accumulate(merged)
+    is_static = np.zeros(n + k, dtype=np.bool_)
+    is_static[at + np.arange(k)] = True
+    cm = clock[~is_static]
+    sta_cm = clock[is_static]
+    return Clocked(
+        cm, cm // slice_ms, sta_cm.tolist(), (sta_cm // slice_ms).tolist(), int(clock[-1])
+    )
 
 
 #: Called with a step's events and the event time the step reached (`Engine.on_step`).
@@ -321,14 +340,17 @@ class Engine:
         pos = batch.positions
         n = len(pos)
         events: list[Event] = []
-        cm, pos_sid, sta_sid = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
+        clocked = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
+        cm, pos_sid, sta_sid = clocked.clock, clocked.pos_sid, clocked.sta_sid
         sids = sorted(set(distinct(pos_sid).tolist()) | set(sta_sid))
         pre = self._prepare(batch, membership) if n else None
         # Each slice's static reports, grouped in one pass: a table's batch spans hundreds of
         # slices, and a scan of all its statics per slice was most of `mare detect` on one.
         by_slice: dict[int, list[StaticReport]] = {}
-        for rep, s in zip(batch.statics, sta_sid, strict=True):
+        reached_by: dict[int, int] = {}
+        for rep, c, s in zip(batch.statics, clocked.sta_clock, sta_sid, strict=True):
             by_slice.setdefault(s, []).append(rep)
+            reached_by[s] = c
         for sid in sids:
             if self.slice is not None and sid > self.slice:
                 events += self._step(self._close(sid), (self.slice + 1) * self._slice_ms)
@@ -339,10 +361,10 @@ class Engine:
             statics = sorted(by_slice.get(sid, ()), key=lambda r: r.time_ms)
             part = self._part(batch, pre, a, b, statics)
             reached = [int(cm[b - 1])] if b > a else []
-            reached += [r.time_ms for r in statics[-1:]]
+            reached += [reached_by[sid]] if sid in reached_by else []
             events += self._step(part, max([self.watermark or 0, *reached]))
-        if n:
-            last = int(cm[-1])
+        if clocked.last is not None:
+            last = clocked.last
             self.watermark = last if self.watermark is None else max(self.watermark, last)
         return events
 

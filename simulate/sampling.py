@@ -156,7 +156,7 @@ def shift_longitude(batch: Batch, degrees: float) -> Batch:
     if not len(pos):
         return batch
     lon = (pos.lon + degrees + 180.0) % 360.0 - 180.0
-    return Batch(replace(pos, lon=lon), batch.statics)
+    return Batch(replace(pos, lon=lon), batch.statics, batch.static_at)
 
 
 def shift_zones(zones: Sequence[Zone], degrees: float) -> list[Zone]:

@@ -127,11 +127,13 @@ class BusPublisher:
         if not len(batch):
             return
         pos = batch.positions
+        at = batch.arrivals()
         for i in range(0, max(len(pos), 1), MAX_RECORDS):
-            piece = Batch(
-                pos.take(np.arange(i, min(i + MAX_RECORDS, len(pos)))),
-                batch.statics if i == 0 else [],
-            )
+            j = min(i + MAX_RECORDS, len(pos))
+            # each static report with the rows it arrived among (the last piece: after them all)
+            a = int(np.searchsorted(at, i, "left")) if i else 0
+            b = int(np.searchsorted(at, j, "left")) if j < len(pos) else len(at)
+            piece = Batch(pos.take(np.arange(i, j)), batch.statics[a:b], at[a:b] - i)
             async with self.lock:
                 await self._clocked(self.guard.filter(piece, self.watermark))
 
@@ -180,15 +182,17 @@ class BusPublisher:
         self.stats.batches += 1
         self.stats.records += len(batch)
         pos = batch.positions
-        cm, pos_sid, sta_sid = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
+        clocked = assign_slices(batch, self.watermark, self.slice, self._slice_ms)
+        pos_sid, sta_sid = clocked.pos_sid, clocked.sta_sid
         sids = sorted(set(pos_sid.tolist()) | set(sta_sid))
         if sids and (self.slice is None or sids[-1] > self.slice):
             self.slice = sids[-1]
-        if len(pos):
-            last = int(cm[-1])
+        if clocked.last is not None:
+            last = clocked.last
             self.watermark = last if self.watermark is None else max(self.watermark, last)
+        if len(pos):
             self.clock.saw(int(pos.time_ms.max()))
-        assert self.watermark is not None or not len(pos)
+        assert self.watermark is not None
         part = partition_of(pos.mmsi, self.layout.partitions)
         step = self._step()
         sent = f"{time.time():.6f}"

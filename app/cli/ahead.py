@@ -138,11 +138,17 @@ def _pack(item: Decoded, counters: IngestStats) -> tuple[Decoded, IngestStats, l
     if item.batch is None or not item.batch.statics:
         return item, counters, []
     rows = [_static_values(r) for r in item.batch.statics]
-    return replace(item, batch=Batch(item.batch.positions, [])), counters, rows
+    # ``static_at`` stays with the batch, for the statics `_unpack` puts back
+    return (
+        replace(item, batch=Batch(item.batch.positions, [], item.batch.arrivals())),
+        counters,
+        rows,
+    )
 
 
 def _unpack(item: Decoded, statics: list[Any]) -> Decoded:
     """Return the item the child sent, its static reports rebuilt (`_pack`)."""
     if not statics or item.batch is None:
         return item
-    return replace(item, batch=Batch(item.batch.positions, [StaticReport(*r) for r in statics]))
+    batch = Batch(item.batch.positions, [StaticReport(*r) for r in statics], item.batch.static_at)
+    return replace(item, batch=batch)
