@@ -296,9 +296,8 @@ class PositionColumns:
         """Return the rows selected by an index or boolean mask, as a new `PositionColumns`."""
         cols = {name: getattr(self, name)[index] for name in POSITION_COLUMNS}
         source = self.source
-        return PositionColumns(
-            **cols, source=[source[i] for i in np.arange(len(self))[index].tolist()]
-        )
+        rows = np.arange(len(self))[index].tolist()
+        return PositionColumns(**cols, source=list(map(source.__getitem__, rows)))
 
     def report(self, i: int) -> PositionReport:
         """Return row ``i`` as a `PositionReport` with None for unavailable values."""

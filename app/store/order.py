@@ -42,7 +42,21 @@ def by_vessel_time_position(
     Rows sharing a vessel and a time (two messages in one second) are a few; only they are
     sorted again by position.
     """
-    order = by_vessel_time(mmsi, time_ms)
+    return ties_by_position(by_vessel_time(mmsi, time_ms), mmsi, time_ms, lat, lon)
+
+
+def ties_by_position(
+    order: IntArray,
+    mmsi: npt.NDArray[np.integer],
+    time_ms: IntArray,
+    lat: npt.NDArray[np.floating],
+    lon: npt.NDArray[np.floating],
+) -> IntArray:
+    """Sort, in place, the runs of equal (mmsi, time) of ``order`` (rows sorted by the pair).
+
+    ``order`` may hold some of the rows only (`by_vessel_time` of all rows, restricted to a
+    subset, is the subset's `by_vessel_time`: the sort is stable).
+    """
     if order.size < 2:
         return order
     m, t = mmsi[order], time_ms[order]

@@ -26,7 +26,7 @@ import psycopg
 from sqlalchemy import Connection
 
 from ais_ingest.records import PositionColumns, has_position
-from app.store.order import by_vessel_time_position
+from app.store.order import by_vessel_time, ties_by_position
 from app.store.partitions import DAY_MS, day_of, partition_name
 
 #: Microseconds between the Unix epoch and PostgreSQL's (2000-01-01), for binary timestamptz.
@@ -100,19 +100,21 @@ class Prepared:
         return len(self.cols)
 
 
-def prepare(cols: PositionColumns) -> Prepared:
+def prepare(cols: PositionColumns, order: npt.NDArray[np.int64] | None = None) -> Prepared:
     """Drop rows without a usable position and duplicates of the natural key; sort by vessel.
 
     Sorted by (mmsi, time) to find the duplicates; the order also keeps a vessel's points of a
-    batch together in the heap.
+    batch together in the heap. ``order``: `by_vessel_time` of all the rows, if known.
     """
     ok = has_position(cols.lat, cols.lon)
-    idx = np.flatnonzero(ok)
+    if order is None:
+        idx = np.flatnonzero(ok)
+        idx = idx[by_vessel_time(cols.mmsi[idx], cols.time_ms[idx])]
+    else:
+        idx = order[ok[order]]
     if idx.size:
+        idx = ties_by_position(idx, cols.mmsi, cols.time_ms, cols.lat, cols.lon)
         m, t, la, lo = cols.mmsi[idx], cols.time_ms[idx], cols.lat[idx], cols.lon[idx]
-        order = by_vessel_time_position(m, t, la, lo)
-        idx = idx[order]
-        m, t, la, lo = m[order], t[order], la[order], lo[order]
         keep = np.ones(idx.size, dtype=bool)
         keep[1:] = (m[1:] != m[:-1]) | (t[1:] != t[:-1]) | (la[1:] != la[:-1]) | (lo[1:] != lo[:-1])
         idx = idx[keep]
@@ -123,7 +125,7 @@ def prepare(cols: PositionColumns) -> Prepared:
         src = np.full(len(out), names.index(out.source[0]) if out.source else 0, np.int16)
     else:
         lookup = {s: i for i, s in enumerate(names)}
-        src = np.fromiter((lookup[s] for s in out.source), dtype=np.int16, count=len(out))
+        src = np.fromiter(map(lookup.__getitem__, out.source), dtype=np.int16, count=len(out))
     return Prepared(out, names, src)
 
 
@@ -161,8 +163,11 @@ def copy_rows(p: Prepared) -> bytes:
     key = p.src.astype(np.int64) << len(_NULLABLE)
     for bit, name in enumerate(_NULLABLE):
         key |= missing[name].astype(np.int64) << bit
-    order = np.argsort(key, kind="stable")
-    keys, starts = np.unique(key[order], return_index=True)
+    # A feed has few sources: the key then fits 16 bits, which numpy sorts stably by radix.
+    order = np.argsort(key.astype(np.uint16) if n and key.max() < 1 << 16 else key, kind="stable")
+    sorted_keys = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if n else order
+    keys = sorted_keys[starts]
     texts = [x.encode() for x in p.sources]
     parts = [_COPY_HEADER]
     for k, a, b in zip(keys.tolist(), starts.tolist(), [*starts[1:].tolist(), n], strict=True):

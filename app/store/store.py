@@ -29,6 +29,7 @@ from app.store.engine import (
 )
 from app.store.errors import SchemaOutOfDate
 from app.store.notify import VESSELS_CHANNEL, announce
+from app.store.order import by_vessel_time
 from app.store.positions import (
     Prepared,
     insert_postgis,
@@ -160,13 +161,15 @@ class Store:
         ``encode=False`` leaves the rows' binary COPY to the transaction, built after the
         duplicate check: a live batch whose check drops rows is then encoded once, not twice.
         """
-        prepared = prepare(batch.positions)
+        cols = batch.positions
         if not self.postgis:
-            return Staged(batch, prepared)
+            return Staged(batch, prepare(cols))
+        order = by_vessel_time(cols.mmsi, cols.time_ms)  # one sort for the rows and the vessels
+        prepared = prepare(cols, order)
         return Staged(
             batch,
             with_payload(prepared) if encode else prepared,
-            stage_positions_pg(batch.positions),
+            stage_positions_pg(cols, order),
             merge_statics(batch.statics),
         )
 

@@ -132,13 +132,11 @@ _VSTAGE_DTYPE = np.dtype(
 )
 
 
-def _groups(mmsi: np.ndarray, time_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (order, first index, last index) of each vessel's rows sorted by time."""
-    order = by_vessel_time(mmsi, time_ms)
-    m = mmsi[order]
+def _groups(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the first and last index of each vessel's run in MMSIs in vessel order."""
     first = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
     last = np.r_[first[1:] - 1, m.size - 1]
-    return order, first, last
+    return first, last
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,19 +151,25 @@ class VesselStage:
     rows: np.ndarray
 
 
-def stage_positions_pg(cols: PositionColumns) -> VesselStage | None:
-    """Encode the columns' vessel rows for `upsert_stage_pg` in numpy: no per-row Python."""
+def stage_positions_pg(
+    cols: PositionColumns, order: np.ndarray | None = None
+) -> VesselStage | None:
+    """Encode the columns' vessel rows for `upsert_stage_pg` in numpy: no per-row Python.
+
+    ``order``: `by_vessel_time` of the rows, if known (`Store.stage` sorts a batch once).
+    """
     if not len(cols):
         return None
     has_fix = _has_fix(cols)
-    order, first, last = _groups(cols.mmsi, cols.time_ms)
+    if order is None:
+        order = by_vessel_time(cols.mmsi, cols.time_ms)
+    first, last = _groups(cols.mmsi[order])
     mmsi = cols.mmsi[order][first]
-    fi = np.flatnonzero(has_fix)
+    fixes = order[has_fix[order]]  # the rows with a fix, in (mmsi, time) order
     n = mmsi.size
     fix_row = np.full(n, -1, dtype=np.int64)
-    if fi.size:
-        forder, _, flast = _groups(cols.mmsi[fi], cols.time_ms[fi])
-        fix_idx = fi[forder][flast]
+    if fixes.size:
+        fix_idx = fixes[_groups(cols.mmsi[fixes])[1]]
         fix_row[np.searchsorted(mmsi, cols.mmsi[fix_idx])] = fix_idx
     has = fix_row >= 0
     r = np.where(has, fix_row, 0)

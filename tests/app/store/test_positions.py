@@ -9,7 +9,9 @@ from sqlalchemy import func, select, text
 
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
 from app.store import Store, open_store
-from app.store.positions import _target, prepare, time_ranges
+from app.store.order import by_vessel_time
+from app.store.positions import _target, prepare, time_ranges, with_payload
+from app.store.vessels import stage_positions_pg
 
 from .data import HOUR, T0, traffic
 
@@ -222,3 +224,20 @@ def test_a_batch_of_one_day_and_one_across_midnight_land_in_their_days(store: St
         "positions_p20260601": len(day_one),
         "positions_p20260602": len(cols) - len(day_one),
     }
+
+
+def test_rows_staged_from_the_batch_sort_are_the_rows_staged_alone() -> None:
+    """`Store.stage` sorts a batch once for its rows and its vessels: the same rows either way."""
+    cols = traffic(n_vessels=4, n_fixes=6).positions
+    blind = cols.take(np.arange(3))
+    blind.lat[:] = np.nan  # rows without a position, dropped, in the sort of all rows
+    tied = cols.take(np.arange(4))
+    tied.lat[:] += 0.01  # same vessel and time, another place: sorted by position after
+    both = PositionColumns.concat([cols, blind, tied, cols])
+    order = by_vessel_time(both.mmsi, both.time_ms)
+    alone, shared = prepare(both), prepare(both, order)
+    assert with_payload(shared).payload == with_payload(alone).payload
+    assert len(alone) == len(cols) + len(tied)
+    staged = stage_positions_pg(both, order)
+    assert staged is not None
+    assert staged.rows.tobytes() == stage_positions_pg(both).rows.tobytes()  # type: ignore[union-attr]
