@@ -17,6 +17,11 @@ entry each (a 32-bit fingerprint of MMSI and cell, and the time in seconds), 2**
 hour of a 70-message-a-second feed, each written over by a later record that hashes alike. It
 is kept once per batch, vectorised over the batch's moving records: about 1 % of the engine's
 time on `mare detect`'s capture, where a table looked up slice part by slice part cost 3 %.
+The answer is the one record after another gives, whatever the batches: a slot two of a
+batch's records write in a way the vectorised rule does not follow (two places that hash
+alike, a cell's records out of time order, more than ``window_s`` apart) is kept one record at
+a time (`_one_by_one`), so live (2,048 lines a batch) and `mare detect` (8,192) mark the same
+repeats.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ _P = np.int64(3_600_007)  # cells in a row of longitude and then some: a cell's 
 _Q = np.int64(0x5BD1E995)  # mixes the MMSI into the cell's number before the hash
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 _HIGH = np.uint64(0xFFFFFFFF00000000)
+_LOW = np.uint64(0xFFFFFFFF)
+_MASK64 = (1 << 64) - 1
+_BIG = np.int64(1 << 40)  # apart from one slot's times to the next's in a running minimum
 
 
 class RecentPlaces:
@@ -46,6 +54,8 @@ class RecentPlaces:
         self.min_sog_kn = min_sog_kn
         self._shift = np.uint64(64 - bits)
         self.table = np.zeros(1 << bits, dtype=np.uint64)
+        self._scratch = np.zeros(1 << bits, dtype=np.intp)  # `_several`'s, by slot
+        self._mark = np.zeros(1 << bits, dtype=np.bool_)
 
     def repeats(self, mmsi: I64, t_ms: I64, lon: F64, lat: F64, sog: Any, valid: B) -> B:
         """Mark the records at a place their MMSI held a minute to ``window_s`` before.
@@ -63,20 +73,89 @@ class RecentPlaces:
         idx = (h >> self._shift).astype(np.intp)
         fp = (h << np.uint64(self.bits)) & _HIGH  # bits the index did not use
         entry = fp | (t_ms[rows] // 1000).astype(np.uint64)
-        table = self.table
-        # One subtraction compares fingerprints and times: for the same fingerprint it is the
-        # record's age; for another (or an empty entry, or a newer one) it is 2**32 or more.
-        age = entry - table[idx]
+        several = self._several(idx)
+        if several is not None:
+            out[rows[several[self._shared_slots(idx[several], entry[several])]]] = True
+            alone = np.ones(len(rows), dtype=np.bool_)
+            alone[several] = False
+            rows, idx, entry = rows[alone], idx[alone], entry[alone]
+        # One record a slot now. One subtraction compares fingerprints and times: for the same
+        # fingerprint it is the record's age; for another (or an empty entry, or a newer one)
+        # it is 2**32 or more.
+        age = entry - self.table[idx]
         recent = age <= self.window_s
-        hit = recent & (age >= MIN_AGE_S)
-        # The earliest record of a cell wins: the batch's in reverse order (the last write of
-        # an index is its first record), and not over an entry of the same cell still recent.
+        out[rows[recent & (age >= MIN_AGE_S)]] = True
         write = ~recent
-        table[idx[write][::-1]] = entry[write][::-1]
-        age = entry - table[idx]
-        hit |= (age >= MIN_AGE_S) & (age <= self.window_s)
-        out[rows[hit]] = True
+        self.table[idx[write]] = entry[write]
         return out
+
+    def _several(self, idx: Any) -> Any:
+        """Return the records (positions in ``idx``) whose slot another one shares, or None."""
+        rank = np.arange(len(idx))
+        self._scratch[idx] = rank  # each slot keeps its last writer: no sort
+        shared = self._scratch[idx] != rank
+        if not shared.any():
+            return None
+        self._mark[idx[shared]] = True
+        several = np.flatnonzero(self._mark[idx])
+        self._mark[idx[shared]] = False
+        return several
+
+    def _shared_slots(self, idx: Any, entry: Any) -> Any:
+        """Keep slots that several records share, one record after another; return the repeats.
+
+        Such a slot's records are one cell of one vessel most of the time, in any order (a
+        merged feed's copies from several receivers) and within ``window_s``: then the slot's
+        entry stays as the batch found it up to the first record not recent by it, and from
+        there it is the earliest record seen since, which a running minimum gives for all
+        such slots at once. A slot two places share, or records further apart, goes through
+        `_one_by_one`.
+        """
+        n = len(idx)
+        order = np.argsort(idx, kind="stable")  # each slot's records in arrival order
+        si, se = idx[order], entry[order]
+        starts = np.flatnonzero(np.r_[True, si[1:] != si[:-1]])
+        groups = len(starts)
+        g = np.repeat(np.arange(groups), np.diff(np.r_[starts, n]))
+        fp, secs = se & _HIGH, (se & _LOW).astype(np.int64)
+        one_place = ~np.logical_or.reduceat(fp != fp[starts][g], starts)
+        span = np.maximum.reduceat(secs, starts) - np.minimum.reduceat(secs, starts)
+        easy = one_place & (span <= self.window_s)
+        at = np.arange(n)
+        age0 = se - self.table[si]  # against the entry the batch found
+        first_write = np.minimum.reduceat(np.where(age0 <= self.window_s, n, at), starts)
+        before = at < first_write[g]
+        hit = before & (age0 >= MIN_AGE_S)
+        # the earliest record since the first write, each slot on its own (offsets of _BIG)
+        low = np.minimum.accumulate(np.where(before, _BIG // 2, secs) - g * _BIG)
+        earlier = np.empty(n, dtype=np.int64)
+        earlier[:1] = 0
+        earlier[1:] = low[:-1]
+        hit |= (at > first_write[g]) & (secs - (earlier + g * _BIG) >= MIN_AGE_S)
+        hit &= easy[g]
+        wrote = easy & (first_write < n)
+        ends = np.r_[starts[1:], n] - 1
+        kept = (low[ends] + np.arange(groups) * _BIG).astype(np.uint64)
+        self.table[si[starts[wrote]]] = fp[starts[wrote]] | kept[wrote]
+        rest = np.flatnonzero(~easy[g])
+        for k in self._one_by_one(si[rest], se[rest]):
+            hit[rest[k]] = True
+        out = np.empty(n, dtype=np.bool_)
+        out[order] = hit
+        return out
+
+    def _one_by_one(self, idx: Any, entry: Any) -> list[int]:
+        """Keep ``idx``'s slots one record at a time (arrival order); return the repeats' ranks."""
+        table, window = self.table, self.window_s
+        hits: list[int] = []
+        for k, (i, e) in enumerate(zip(idx.tolist(), entry.tolist(), strict=True)):
+            age = (e - int(table[i])) & _MASK64
+            if age <= window:
+                if age >= MIN_AGE_S:
+                    hits.append(k)
+            else:
+                table[i] = e
+        return hits
 
     def to_state(self) -> dict[str, Any]:
         """Return the entries of the last ``window_s`` (older ones can no longer match).
