@@ -41,6 +41,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from geo.geodesy import (
+    EARTH_RADIUS_NM,
     LocalFrame,
     destination_point,
     haversine_nm,
@@ -59,6 +60,9 @@ AREA_OUTGROWS = (
 COURSE_UNKNOWN = "course unknown: no intercept from a guessed course"
 SPEED_UNKNOWN = "speed unknown: no intercept from a guessed speed"
 FIX_TOO_OLD = "last fix too old to dead-reckon"
+BEYOND_HALF_GLOBE = "no meeting within half the globe: the asset closes too slowly"
+#: The furthest an asset can steer to on one great circle: beyond, its run is no distance.
+HALF_GLOBE_NM = math.pi * EARTH_RADIUS_NM
 
 STATIONARY_KN = 0.5
 """Below this speed over ground a target is taken as stopped at its fix.
@@ -339,6 +343,10 @@ def solve_intercept(
     )
     if t_plane is None:
         return None, reason
+    # A chase closing at a hair's speed "meets" after laps of the globe (1 kn after 0.99999 kn
+    # from a mile astern: 100,000 h): no course the asset can hold reaches it.
+    if asset_speed_kn * t_plane > HALF_GLOBE_NM:
+        return None, BEYOND_HALF_GLOBE
     if t_plane == 0.0:
         t = 0.0
     else:
@@ -352,6 +360,8 @@ def solve_intercept(
             target_speed_kn,
             t_plane,
         )
+    if asset_speed_kn * t > HALF_GLOBE_NM:
+        return None, BEYOND_HALF_GLOBE
     run = target_speed_kn * t
     lat, lon = destination_point(target_lat, target_lon, target_course_deg, run)
     dist = float(haversine_nm(asset_lat, asset_lon, lat, lon))

@@ -19,6 +19,7 @@ from geo.geodesy import (
 )
 from geo.intercept import (
     AREA_OUTGROWS,
+    BEYOND_HALF_GLOBE,
     SAME_SPEED_OPENING,
     TOO_SLOW,
     Asset,
@@ -320,3 +321,15 @@ def test_intercept_is_the_earliest_meeting_on_the_sphere(
     assert_consistent_on_the_sphere(i, va, t_lat, t_lon, course, vt)
     # Earliest: before it, the target was always out of reach.
     assert all(gap(t) > -1e-6 for t in np.linspace(0.0, i.time_h, 50)[:-1])
+
+
+def test_a_chase_that_closes_at_a_hairs_speed_has_no_intercept() -> None:
+    """1 kn after a target a mile ahead at 0.99999 kn: 100,000 h of laps round the globe.
+
+    The planar answer then put the meeting 8,073 nm from the asset after a run of 100,000 nm
+    (hypothesis found it): beyond half the globe no course reaches the target.
+    """
+    t_lat, t_lon = ahead(0.0, 1.0)
+    assert solve_intercept(*A, 1.0, t_lat, t_lon, 0.0, 0.99999) == (None, BEYOND_HALF_GLOBE)
+    i = intercept(*A, 1.0, t_lat, t_lon, 0.0, 0.9)  # 10 h: still one
+    assert i is not None and i.time_h == pytest.approx(10.0, rel=1e-3)
