@@ -45,6 +45,9 @@ def haversine_m(lon0: F64, lat0: F64, lon1: F64, lat1: F64) -> F64:
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(np.maximum(a, 0.0), 1.0)))  # type: ignore[no-any-return]
 
 
+_arcsin = np.arcsin
+
+
 def distance_one_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     """Return `haversine_m` of one pair of points: the same float as its element of an array.
 
@@ -52,8 +55,16 @@ def distance_one_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     (``math``) differs from numpy's functions in the last bit for about one pair in 3,000, so
     a decision at a threshold would depend on which path the batches sent a fix down.
     """
-    one = haversine_m(np.array([lon0]), np.array([lat0]), np.array([lon1]), np.array([lat1]))
-    return float(one[0])
+    # `haversine_m`'s operations in its order on Python floats: ``math``'s sin, cos and sqrt
+    # give numpy's floats here, its asin does not, so numpy's arcsin takes the one value
+    # (0 of 10^6 random pairs differ; a one-element array cost ten times as much, and the
+    # outlier filter asks this of every repeat it judges fix by fix).
+    p0 = math.radians(lat0)
+    p1 = math.radians(lat1)
+    s0 = math.sin((p1 - p0) / 2.0)
+    s1 = math.sin(math.radians(lon1 - lon0) / 2.0)
+    a = s0 * s0 + math.cos(p0) * math.cos(p1) * (s1 * s1)
+    return 2.0 * EARTH_RADIUS_M * float(_arcsin(math.sqrt(min(max(a, 0.0), 1.0))))
 
 
 def distance_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
