@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geo.config import EngineConfig
-from geo.detectors.base import haversine_m
+from geo.detectors.base import distance_one_m, haversine_m
 from geo.detectors.loitering import Episode, LoiterDetector
 from geo.silence_rule import sampling_threshold_one, sampling_threshold_s
 from geo.tracker import (
@@ -100,3 +100,17 @@ def test_a_fix_at_the_drift_limit_ends_a_loitering_run_alike_on_both_paths() -> 
     ctx = SimpleNamespace(t=np.array([3_600_000]), lon=np.array([lon1]), lat=np.array([lat1]))
     quiet = haversine_m(np.array([lon0]), np.array([lat0]), ctx.lon, ctx.lat) > allowed
     assert det.drifted_too_far(ep, ctx, 0) == bool(quiet[0])  # type: ignore[arg-type]
+
+
+def test_distance_one_m_is_haversine_m_of_one_pair() -> None:
+    """Random pairs near and far, and the same point twice: the very floats, fix by fix."""
+    rng = np.random.default_rng(21)
+    n = 20_000
+    lon0, lat0 = rng.uniform(-180, 180, n), rng.uniform(-90, 90, n)
+    near = rng.random(n) < 0.7
+    lon1 = np.where(near, lon0 + rng.normal(0, 0.01, n), rng.uniform(-180, 180, n))
+    lat1 = np.where(near, np.clip(lat0 + rng.normal(0, 0.01, n), -90, 90), rng.uniform(-90, 90, n))
+    lon1[:100], lat1[:100] = lon0[:100], lat0[:100]
+    whole = haversine_m(lon0, lat0, lon1, lat1).tolist()
+    cols = (lon0.tolist(), lat0.tolist(), lon1.tolist(), lat1.tolist())
+    assert [distance_one_m(*p) for p in zip(*cols, strict=True)] == whole
