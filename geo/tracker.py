@@ -412,11 +412,8 @@ def repeats_to_judge(
     bad: B,
     has_prev: B,
     p_t: I64,
-    p_lon: F64,
-    p_lat: F64,
+    step_m: F64,
     t: I64,
-    lon: F64,
-    lat: F64,
     starts: I64,
 ) -> B:
     """Return the repeats `Tracker._stale` must judge fix by fix; the others are no stale ones.
@@ -427,11 +424,12 @@ def repeats_to_judge(
     vessel has no far track to check). A group with such a repeat, or another reason, keeps
     all its marks. Deciding the rest here keeps a feed of many repeats (a relay's, or
     `bench.cli`'s real capture, one feed four times) off the fix-by-fix path: 87k fixes
-    of that capture went through it, 27k now.
+    of that capture went through it, 27k now. ``step_m``: each fix's distance from the fix
+    before, as the speed test measured it (`Filtered.step_m`).
     """
     idx = np.flatnonzero(repeat & has_prev)
     cand = np.zeros(len(t), dtype=np.bool_)
-    far = haversine_m(p_lon[idx], p_lat[idx], lon[idx], lat[idx]) >= STALE_MOVE_M
+    far = step_m[idx] >= STALE_MOVE_M
     cand[idx] = far & (t[idx] - p_t[idx] >= STALE_MIN_AGE_MS)
     judge = np.logical_or.reduceat(bad | cand, starts[:-1])
     kept: B = repeat & np.repeat(judge, np.diff(starts))
@@ -546,7 +544,7 @@ class Tracker:
         # A fix after a long silence may start a silence's track (`Anchors.after_silence`).
         bad |= has_prev & (t - p_t >= cfg.dr_min_silence_s * 1000)
         if repeat is not None:
-            repeat = repeats_to_judge(repeat, bad, has_prev, p_t, p_lon, p_lat, t, lon, lat, starts)
+            repeat = repeats_to_judge(repeat, bad, has_prev, p_t, step, t, starts)
             bad |= repeat  # a stale repeat's judgement (`_stale`)
         accepted = np.ones(n, dtype=np.bool_)
         moved = np.zeros(n, dtype=np.int8)

@@ -83,10 +83,11 @@ def test_a_repeat_at_the_stale_border_is_judged_alike_in_arrays_and_fix_by_fix()
     lon0, lat0, lon1, lat1 = STALE_BORDER
     primary, fix = Fix(0, lon0, lat0, 1, 5.0), Fix(120_000, lon1, lat1, 1, 5.0)
     one = np.ones(1, dtype=np.bool_)
+    # the array path's distance, as `Tracker.filter` measures it for its speed test
+    step = haversine_m(np.array([lon0]), np.array([lat0]), np.array([lon1]), np.array([lat1]))
     judged = repeats_to_judge(
-        one, ~one, one, np.array([0]), np.array([lon0]), np.array([lat0]),
-        np.array([120_000]), np.array([lon1]), np.array([lat1]), np.array([0, 1]),
-    )  # fmt: skip
+        one, ~one, one, np.array([0]), step, np.array([120_000]), np.array([0, 1])
+    )
     assert Tracker(CFG)._stale(primary, fix, []) == bool(judged[0])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ais_ingest.records import PositionReport, Record
+from geo.detectors.base import haversine_m
 from geo.engine import Engine
 from geo.events import Event, EventKind
 from geo.recent_places import RecentPlaces
@@ -129,7 +130,8 @@ def test_repeats_near_the_fix_before_are_decided_for_whole_vessels() -> None:
     lon = np.full(7, 15.0)
     repeat = np.array([False, True, True, True, True, False, True])
     bad = np.array([False, False, False, False, False, True, False])
-    kept = repeats_to_judge(repeat, bad, p_t >= 0, p_t, lon, p_lat, t, lon, lat, starts)
+    step = haversine_m(lon, p_lat, lon, lat)
+    kept = repeats_to_judge(repeat, bad, p_t >= 0, p_t, step, t, starts)
     assert kept.tolist() == [False, False, False, True, True, False, True]
 
 
