@@ -6,7 +6,7 @@ it takes up again, afresh. A transmitter heard in turns with another then shows 
 tracks, each beginning where the one before ended: GFW's segmenter fixture 376091000 (one MMSI
 off Colombia and off Mozambique, interleaved all day) was "6 transmitters" for two. The list an
 analyst reads joins them: a track carries on an earlier one when it begins at or after that
-one's last fix and one craft could have made both (`geo.tracker.plausible_move`), or when it
+one's last fix and one craft could have made both (`geo.speed_test.plausible_move`), or when it
 begins at the same fix (listed twice); of several it could carry on, the one it needs the
 least speed to. Tracks heard at the same time never join: they are what makes the episode.
 """

@@ -54,7 +54,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from geo.arrays import member
-from geo.config import KNOT_MS, EngineConfig
+from geo.config import EngineConfig
 from geo.detectors.base import (
     F64,
     I8,
@@ -69,10 +69,27 @@ from geo.detectors.base import (
     nm,
 )
 from geo.events import Event, EventKind, Severity, format_time
+from geo.plain_groups import (
+    STALE_MIN_AGE_MS,
+    STALE_MOVE_M,
+    STALE_SAME_PLACE_M,
+    Latest,
+    repeats_to_judge,
+    settle_plain,
+)
 from geo.recent_places import RecentPlaces
 from geo.shared_tracks import transmitters
 from geo.silence_return import Anchor, Anchors
 from geo.silence_rule import sampling_threshold_one
+from geo.speed_test import (
+    Fix,
+    implied_speed_kn,
+    move_speed_kn,
+    plausible_move,
+    same_report,
+    speed_limit_kn,
+    tolerance_m,
+)
 
 _HOT = {
     "t": (np.int64, -1),
@@ -251,69 +268,6 @@ def sampling_update(
     return max(old, new), t_ms
 
 
-def tolerance_m(msg_type: U8, cfg: EngineConfig) -> F64:
-    """Position uncertainty per fix: coarse for type 27 long-range reports."""
-    return np.where(msg_type == 27, cfg.long_range_tolerance_m, cfg.fix_tolerance_m)
-
-
-def speed_limit_kn(
-    msg_type: U8, cfg: EngineConfig, sog0: F64, sog1: F64, dt_s: F64 | float = 0.0
-) -> F64:
-    """Plausible top mean speed of a move ending at each fix, ``dt_s`` after the one before.
-
-    The class's (types 18/19 are class B) for a dash of up to ``dash_s``, the distance growing
-    at ``sustained_speed_kn`` beyond it; or, higher, the speed both ends report
-    (``reported_speed_factor`` and ``reported_speed_slack_kn``: a helicopter flies as it says).
-    """
-    is_b = (msg_type == 18) | (msg_type == 19)
-    top = np.where(is_b, cfg.jump_speed_b_kn, cfg.jump_speed_a_kn)
-    dt = np.maximum(dt_s, cfg.dash_s)
-    by_class = (top * cfg.dash_s + np.minimum(top, cfg.sustained_speed_kn) * (dt - cfg.dash_s)) / dt
-    with np.errstate(invalid="ignore"):
-        reported = (sog0 + sog1) / 2 * cfg.reported_speed_factor + cfg.reported_speed_slack_kn
-    return np.fmax(by_class, reported)  # NaN (a speed unknown) leaves the class's limit
-
-
-def speed_limit_one(
-    msg_type: int, cfg: EngineConfig, sog0: float, sog1: float, dt_s: float = 0.0
-) -> float:
-    """`speed_limit_kn` of one move, as a float (the outlier filter's fix-by-fix rules).
-
-    The same operations in the same order on floats: the same figure, without the cost of
-    one-element arrays.
-
-    Examples
-    --------
-    >>> cfg, a = EngineConfig(), np.array([1], dtype=np.uint8)
-    >>> one = speed_limit_kn(a, cfg, np.array([np.nan]), np.array([12.0]), 3600.0)
-    >>> speed_limit_one(1, cfg, float("nan"), 12.0, 3600.0) == float(one[0])
-    True
-    """
-    top = cfg.jump_speed_b_kn if msg_type in (18, 19) else cfg.jump_speed_a_kn
-    dt = max(dt_s, cfg.dash_s)
-    by_class = (top * cfg.dash_s + min(top, cfg.sustained_speed_kn) * (dt - cfg.dash_s)) / dt
-    reported = (sog0 + sog1) / 2 * cfg.reported_speed_factor + cfg.reported_speed_slack_kn
-    return float(by_class if reported != reported else max(by_class, reported))
-
-
-def implied_speed_kn(t0: I64, step_m: F64, tol0: F64, t1: I64, tol1: F64, cfg: EngineConfig) -> F64:
-    """Speed needed between two fixes ``step_m`` apart, after position and timing uncertainty."""
-    d = np.maximum(step_m - tol0 - tol1, 0.0)
-    dt = (t1 - t0) / 1000.0 + cfg.time_tolerance_s
-    return d / dt / KNOT_MS
-
-
-@dataclass(slots=True)
-class Fix:
-    """One fix held by the outlier filter."""
-
-    t: int
-    lon: float
-    lat: float
-    msg_type: int
-    sog: float = float("nan")  # reported speed, knots (NaN unknown)
-
-
 @dataclass(slots=True)
 class AltTrack:
     """Fixes consistent with each other but not with the track the detectors follow."""
@@ -356,84 +310,6 @@ class JumpMemory:
     lat: float
     lon: float
     returned: bool = False  # the track already came back once
-
-
-def move_speed_kn(
-    a: Fix, b: Fix, cfg: EngineConfig, tol: float = 0.0, metres: float | None = None
-) -> float:
-    """Speed a move from ``a`` to ``b`` needs, ``tol`` metres of position error taken off.
-
-    ``metres``: the distance between them, when the caller has it already.
-    """
-    far = distance_m(a.lon, a.lat, b.lon, b.lat) if metres is None else metres
-    d = max(far - tol, 0.0)
-    dt = abs(b.t - a.t) / 1000.0 + cfg.time_tolerance_s
-    return d / dt / KNOT_MS
-
-
-def plausible_move(a: Fix, b: Fix, cfg: EngineConfig, metres: float | None = None) -> bool:
-    """Whether one craft could have made both fixes: the filter's rule, fix against fix."""
-    tol = (cfg.long_range_tolerance_m if a.msg_type == 27 else cfg.fix_tolerance_m) + (
-        cfg.long_range_tolerance_m if b.msg_type == 27 else cfg.fix_tolerance_m
-    )
-    limit = speed_limit_one(b.msg_type, cfg, a.sog, b.sog, abs(b.t - a.t) / 1000.0)
-    return move_speed_kn(a, b, cfg, tol, metres) <= limit
-
-
-def same_report(a: Fix, b: Fix, cfg: EngineConfig) -> bool:
-    """Whether ``b`` is ``a`` heard again (one message, two stations): no confirmation of it.
-
-    Within ``repeat_s`` and ``repeat_m`` (see `EngineConfig`): a corrupt position heard by
-    two stations a second apart was two fixes that agree, an excursion.
-
-    Examples
-    --------
-    >>> cfg = EngineConfig()
-    >>> a = Fix(0, 15.0, 36.0, 1)
-    >>> [same_report(a, Fix(t, 15.0, 36.0, 1), cfg) for t in (1000, 30_000)]
-    [True, False]
-    """
-    return abs(b.t - a.t) <= cfg.repeat_s * 1000.0 and (
-        distance_m(a.lon, a.lat, b.lon, b.lat) <= cfg.repeat_m
-    )
-
-
-#: A repeat the track can reach is stale only this far from, and this long after, the track's
-#: latest fix (`Tracker._stale`).
-STALE_MOVE_M = 200.0
-#: A repeat this close to a far track's latest fix is that track's own place, metres: two
-#: records in one 1e-4 degree cell (`geo.recent_places`) are at most ~16 m apart.
-STALE_SAME_PLACE_M = 20.0
-STALE_MIN_AGE_MS = 60_000
-
-
-def repeats_to_judge(
-    repeat: B,
-    bad: B,
-    has_prev: B,
-    p_t: I64,
-    step_m: F64,
-    t: I64,
-    starts: I64,
-) -> B:
-    """Return the repeats `Tracker._stale` must judge fix by fix; the others are no stale ones.
-
-    In a vessel's group with no other reason to go fix by fix (``bad``), every fix is
-    plausible from the one before, so each is accepted and the fix before is the track's
-    latest: a repeat there is stale only far from it and long after it (`Tracker._stale`: the
-    vessel has no far track to check). A group with such a repeat, or another reason, keeps
-    all its marks. Deciding the rest here keeps a feed of many repeats (a relay's, or
-    `bench.cli`'s real capture, one feed four times) off the fix-by-fix path: 87k fixes
-    of that capture went through it, 27k now. ``step_m``: each fix's distance from the fix
-    before, as the speed test measured it (`Filtered.step_m`).
-    """
-    idx = np.flatnonzero(repeat & has_prev)
-    cand = np.zeros(len(t), dtype=np.bool_)
-    far = step_m[idx] >= STALE_MOVE_M
-    cand[idx] = far & (t[idx] - p_t[idx] >= STALE_MIN_AGE_MS)
-    judge = np.logical_or.reduceat(bad | cand, starts[:-1])
-    kept: B = repeat & np.repeat(judge, np.diff(starts))
-    return kept
 
 
 class Filtered(NamedTuple):
@@ -538,9 +414,12 @@ class Tracker:
         prev_sog[is_first] = fleet.sog[fs]
         limit = speed_limit_kn(msg_type, cfg, prev_sog, sog, (t - p_t) / 1000.0)
         bad = has_prev & (speed > limit)
+        # vessels with a far track or a shared-MMSI episode: every fix goes fix by fix
+        followed = np.zeros(n, dtype=np.bool_)
         if self.alt or self.shared:
             watched = set(self.alt) | set(self.shared)
-            bad |= member(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
+            followed = member(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
+            bad |= followed
         # A fix after a long silence may start a silence's track (`Anchors.after_silence`).
         bad |= has_prev & (t - p_t >= cfg.dr_min_silence_s * 1000)
         if repeat is not None:
@@ -552,7 +431,21 @@ class Tracker:
         if not bad.any():
             return Filtered(accepted, moved, events, step)
         hit = np.logical_or.reduceat(bad, starts[:-1])
-        for g in np.flatnonzero(hit).tolist():
+        groups = np.flatnonzero(hit)
+        first = starts[groups]
+        gs = slot[first]
+        latest = Latest(
+            fleet.t[gs], fleet.lon[gs], fleet.lat[gs], fleet.msg_type[gs], fleet.sog[gs]
+        )
+        eligible = (latest.t >= 0) & ~followed[first]  # a track to judge against, and no other
+        done = settle_plain(
+            latest, first, starts[groups + 1] - first, eligible, (t, lon, lat, msg_type, sog),
+            repeat, cfg,
+        )  # fmt: skip
+        accepted[done.rows] = done.accepted
+        moved[done.rows[done.stale]] = -1
+        self.stale += int(np.count_nonzero(done.stale))
+        for g in groups[~done.groups].tolist():
             a, b = int(starts[g]), int(starts[g + 1])
             s = int(slot[a])
             primary = None

@@ -75,7 +75,8 @@ from geo.detectors.gap_sampling import keep_sampling, keep_tracked, sampling_bef
 from geo.events import Event, EventKind, Severity, format_time
 from geo.silence_rule import sampling_threshold_s, sparse_sampling
 from geo.sparse_tracking import reports_12h, sparse_verdict
-from geo.tracker import Fix, Fleet, sampling_at, sampling_update
+from geo.speed_test import Fix
+from geo.tracker import Fleet, sampling_at, sampling_update
 
 #: Fixed point of the feed sampling's slice sums (``w x log2(sampling)``, in 2**-20 s).
 _PRIOR_Q = float(1 << 20)

@@ -5,10 +5,10 @@ vessel falls silent and the tracker goes over to another transmitter's track, th
 episode stays open on the silent vessel's last fix (`GapDetector.last`), and the silent vessel's
 own next fixes, being off the followed track, are set aside by the tracker. They still end its
 silence: that is when the vessel was heard again. A fix the silent vessel could have reached
-from its last fix (the filter's own rule, `geo.tracker.plausible_move`), confirmed by a next
+from its last fix (the filter's own rule, `geo.speed_test.plausible_move`), confirmed by a next
 fix consistent with it, ends the silence at the first of the two: a lone far fix is as often a
 corrupt position, and GFW's segmenter likewise leaves single fixes out of tracks (nor is the
-same report stamped again by a second station a confirmation, `geo.tracker.same_report`).
+same report stamped again by a second station a confirmation, `geo.speed_test.same_report`).
 Ending it at the other transmitter's fix instead would say the vessel was heard when it was
 not (tried: the shared-MMSI scenarios' ``ais_gap`` precision fell from 1.00 to 0.78).
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from geo.config import EngineConfig
-from geo.tracker import Fix, plausible_move, same_report
+from geo.speed_test import Fix, plausible_move, same_report
 
 
 class OffTrackReturns:

@@ -1,6 +1,6 @@
 from geo.config import EngineConfig
 from geo.detectors.gap_return import OffTrackReturns
-from geo.tracker import Fix
+from geo.speed_test import Fix
 
 H = 3_600_000
 

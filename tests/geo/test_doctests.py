@@ -27,6 +27,8 @@ MODULES = [
     "geo.detectors.dark_tracks",
     "geo.ais_history",
     "geo.arrays",
+    "geo.tracker",
+    "geo.speed_test",
 ]
 
 

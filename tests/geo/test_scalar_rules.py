@@ -16,16 +16,10 @@ from hypothesis import strategies as st
 from geo.config import EngineConfig
 from geo.detectors.base import distance_one_m, haversine_m
 from geo.detectors.loitering import Episode, LoiterDetector
+from geo.plain_groups import repeats_to_judge
 from geo.silence_rule import sampling_threshold_one, sampling_threshold_s
-from geo.tracker import (
-    Fix,
-    Tracker,
-    repeats_to_judge,
-    sampling_at,
-    sampling_at_one,
-    speed_limit_kn,
-    speed_limit_one,
-)
+from geo.speed_test import Fix, speed_limit_kn, speed_limit_one
+from geo.tracker import Tracker, sampling_at, sampling_at_one
 
 CFG = EngineConfig()
 speeds = st.one_of(st.just(float("nan")), st.floats(0.0, 120.0))

@@ -12,8 +12,8 @@ from ais_ingest.records import PositionReport, Record
 from geo.detectors.base import haversine_m
 from geo.engine import Engine
 from geo.events import Event, EventKind
+from geo.plain_groups import repeats_to_judge
 from geo.recent_places import RecentPlaces
-from geo.tracker import repeats_to_judge
 from tests.geo.engine_scenarios import batches, final, make_engine, of_kind, pos, track
 from tests.geo.test_peer_fixtures import detect_table
 
