@@ -48,6 +48,7 @@ from geo.errors import GeoError
 from geo.events import Event, EventKind, Severity, format_time, parse_time
 from geo.membership import Membership, ZoneLookup
 from geo.risk import Risk, Where, departure_waters, risk_score
+from geo.seen_mmsis import SeenMmsis
 from geo.tracker import Fleet, Tracker
 from geo.watchlist import Watchlist
 from geo.zones import Zone
@@ -238,7 +239,7 @@ class Engine:
         self.watch = WatchlistDetector(watchlist)
         self.contacts = ContactFusion(config)
         self.contacts.in_harbour = self._in_harbour
-        self.seen: set[int] = set()
+        self.seen = SeenMmsis()
         self.slice: int | None = None
         self.watermark: int | None = None
         self.had_data = False
@@ -499,8 +500,8 @@ class Engine:
         self.unused["no_position"] += m.no_position
         # MMSIs this engine had not seen when the batch came: only their rows can be new in a
         # slice part (`_first_seen`), which then skips the others without sorting them.
-        unseen = [mmsi for mmsi in m.mmsis.tolist() if mmsi not in self.seen]
-        fresh = member(pos.mmsi, unseen) if unseen else np.zeros(len(pos), dtype=np.bool_)
+        unseen = self.seen.unseen(m.mmsis)
+        fresh = member(pos.mmsi, unseen) if len(unseen) else np.zeros(len(pos), dtype=np.bool_)
         return {
             "fresh": fresh,
             # Records at a place their MMSI held within the hour (`geo.recent_places`).
@@ -531,7 +532,7 @@ class Engine:
         cands = {r.mmsi for r in statics}
         if fresh is None or fresh[a:b].any():
             cands |= set(distinct(mm if fresh is None else mm[fresh[a:b]]).tolist())
-        new = sorted(m for m in cands - self.seen if m >= 0)
+        new = sorted(m for m in cands if m >= 0 and m not in self.seen)
         if not new:
             return
         firsts = _first_fixes(pos, a, b, new)
@@ -929,7 +930,7 @@ class Engine:
         eng.records = state["records"]
         eng.clock.load_state(state.get("clock", {}))
         eng.unused.update(state.get("unused", {}))
-        eng.seen = set(state["seen"])
+        eng.seen = SeenMmsis(state["seen"])
         eng.deferred = [event_from_state(e) for e in state["deferred"]]
         eng.fleet = Fleet.from_state(state["fleet"])
         n = len(eng.fleet)

@@ -93,20 +93,21 @@ def settle_plain(
     length: I64,
     eligible: B,
     fixes: tuple[I64, F64, F64, U8, F64],
-    repeat: B | None,
+    repeat: B,
     cfg: EngineConfig,
 ) -> Settled:
     """Decide the groups of ``eligible`` whose every fix is accepted or a stale repeat.
 
     A group is a vessel's fixes ``first[g]:first[g] + length[g]`` of the part's ``fixes``
-    (time, lon, lat, message type, SOG); eligible ones have a latest fix and no far track or
-    shared-MMSI episode (the caller knows). Fix ``k`` of every group still undecided is judged
-    in round ``k`` against its group's track's latest fix then, as the loop would: a repeat
-    (``repeat``) the track cannot reach, or far and long after its latest fix, is stale and
-    leaves the track as it was; any other fix must be a plausible move from the latest, within
-    `geo.config.EngineConfig.dr_min_silence_s` of it (a longer silence may start a dead
-    reckoning's track, `geo.silence_return`), and becomes the latest. A group with a fix that
-    is neither, or a decision within `MARGIN` of a threshold, is left to the loop.
+    (time, lon, lat, message type, SOG); eligible ones have a latest fix, no far track or
+    shared-MMSI episode and a repeat to judge (`geo.tracker.Tracker._settle` knows). Fix
+    ``k`` of every group still undecided is judged in round ``k`` against its group's track's
+    latest fix then, as the loop would: a repeat (``repeat``) the track cannot reach, or far
+    and long after its latest fix, is stale and leaves the track as it was; any other fix must
+    be a plausible move from the latest, within `geo.config.EngineConfig.dr_min_silence_s` of
+    it (a longer silence may start a dead reckoning's track, `geo.silence_return`), and becomes
+    the latest. A group with a fix that is neither, or a decision within `MARGIN` of a
+    threshold, is left to the loop.
     """
     t, lon, lat, msg_type, sog = fixes
     live = eligible & (length <= MAX_FIXES)
@@ -128,11 +129,9 @@ def settle_plain(
         limit = speed_limit_kn(msg_type[i], cfg, psog[gi], sog[i], dt_s)
         plausible = speed <= limit
         unsure = np.abs(speed - limit) <= MARGIN * limit
-        old = np.zeros(len(i), dtype=np.bool_)
-        if repeat is not None:
-            rep = repeat[i]
-            old = rep & (~plausible | ((far >= STALE_MOVE_M) & (dt_ms >= STALE_MIN_AGE_MS)))
-            unsure |= rep & (np.abs(far - STALE_MOVE_M) <= MARGIN * STALE_MOVE_M)
+        rep = repeat[i]
+        old = rep & (~plausible | ((far >= STALE_MOVE_M) & (dt_ms >= STALE_MIN_AGE_MS)))
+        unsure |= rep & (np.abs(far - STALE_MOVE_M) <= MARGIN * STALE_MOVE_M)
         take = ~old
         undecided = unsure | (take & (~plausible | (dt_ms >= silence_ms)))
         live[gi[undecided]] = False

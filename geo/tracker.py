@@ -415,7 +415,7 @@ class Tracker:
         limit = speed_limit_kn(msg_type, cfg, prev_sog, sog, (t - p_t) / 1000.0)
         bad = has_prev & (speed > limit)
         # vessels with a far track or a shared-MMSI episode: every fix goes fix by fix
-        followed = np.zeros(n, dtype=np.bool_)
+        followed = None
         if self.alt or self.shared:
             watched = set(self.alt) | set(self.shared)
             followed = member(slot, np.fromiter(watched, dtype=np.int64, count=len(watched)))
@@ -432,20 +432,12 @@ class Tracker:
             return Filtered(accepted, moved, events, step)
         hit = np.logical_or.reduceat(bad, starts[:-1])
         groups = np.flatnonzero(hit)
-        first = starts[groups]
-        gs = slot[first]
-        latest = Latest(
-            fleet.t[gs], fleet.lon[gs], fleet.lat[gs], fleet.msg_type[gs], fleet.sog[gs]
-        )
-        eligible = (latest.t >= 0) & ~followed[first]  # a track to judge against, and no other
-        done = settle_plain(
-            latest, first, starts[groups + 1] - first, eligible, (t, lon, lat, msg_type, sog),
-            repeat, cfg,
-        )  # fmt: skip
-        accepted[done.rows] = done.accepted
-        moved[done.rows[done.stale]] = -1
-        self.stale += int(np.count_nonzero(done.stale))
-        for g in groups[~done.groups].tolist():
+        if repeat is not None:
+            fixes = (t, lon, lat, msg_type, sog)
+            groups = self._settle(
+                fleet, groups, slot, starts, fixes, repeat, followed, accepted, moved
+            )
+        for g in groups.tolist():
             a, b = int(starts[g]), int(starts[g + 1])
             s = int(slot[a])
             primary = None
@@ -503,6 +495,43 @@ class Tracker:
                     )
         self.rejected += int(n - accepted.sum())
         return Filtered(accepted, moved, events, step)
+
+    def _settle(
+        self,
+        fleet: Fleet,
+        groups: I64,
+        slot: I64,
+        starts: I64,
+        fixes: tuple[I64, F64, F64, U8, F64],
+        repeat: B,
+        followed: B | None,
+        accepted: B,
+        moved: I8,
+    ) -> I64:
+        """Decide in arrays the groups `settle_plain` can; return the loop's.
+
+        Those are groups with a repeat to judge, a track and no far one (``followed``): a group
+        without a repeat went fix by fix for an outlier or a silence, the loop's anyway.
+        """
+        eligible = np.logical_or.reduceat(repeat, starts[:-1])[groups]
+        if not eligible.any():
+            return groups
+        first = starts[groups]
+        gs = slot[first]
+        latest = Latest(
+            fleet.t[gs], fleet.lon[gs], fleet.lat[gs], fleet.msg_type[gs], fleet.sog[gs]
+        )
+        eligible &= latest.t >= 0
+        if followed is not None:
+            eligible &= ~followed[first]
+        done = settle_plain(
+            latest, first, starts[groups + 1] - first, eligible, fixes, repeat, self.cfg
+        )
+        accepted[done.rows] = done.accepted
+        moved[done.rows[done.stale]] = -1
+        self.stale += int(np.count_nonzero(done.stale))
+        left: I64 = groups[~done.groups]
+        return left
 
     def _stale(self, primary: Fix, fix: Fix, alts: Sequence[AltTrack]) -> bool:
         """Whether a repeat (`geo.recent_places`: a place its MMSI held within the hour) is stale.

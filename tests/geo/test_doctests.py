@@ -29,6 +29,7 @@ MODULES = [
     "geo.arrays",
     "geo.tracker",
     "geo.speed_test",
+    "geo.seen_mmsis",
 ]
 
 
