@@ -14,10 +14,19 @@ tenth of decoding a 300k-line capture whose rare messages are all of those two t
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ais_ingest.fastpath import TYPE9_BITS, decode_type9, decode_type24
+from ais_ingest.fastpath import (
+    TYPE9_BITS,
+    TYPE19_BITS,
+    TYPE27_BITS,
+    decode_type9,
+    decode_type19,
+    decode_type24,
+    decode_type27,
+)
 from ais_ingest.records import PositionReport, StaticReport
 
 #: Message types this module turns into records.
@@ -188,42 +197,59 @@ Message = tuple[int, str, int, int, str, int]
 def predecode(
     messages: list[Message],
 ) -> list[tuple[list[PositionReport], list[StaticReport]] | None]:
-    """Decode the types 9 and 24 among ``messages`` a batch at a time; None for the others.
+    """Decode the types 9, 19, 24 and 27 among ``messages`` a batch at a time; None for others.
 
     What `decode_message` returns for each, except that a type 24 half is not yet merged with
     the vessel's other half: the caller merges the halves in arrival order, with those that
     pyais decodes. A message the fast path leaves (bad characters, too few bits, an unknown
-    part number) is None too, for `decode_message` to decode or refuse.
+    part number) is None too, for `decode_message` to decode or refuse. So pyais is imported
+    (0.2-0.25 s, its message classes built with attrs) only for such a message: `mare
+    detect`'s decoding process imported it before its first batch for any capture with a type
+    19 in it, and the engine waited.
     """
     out: list[tuple[list[PositionReport], list[StaticReport]] | None] = [None] * len(messages)
-    nine: list[int] = []
-    halves: list[int] = []
+    by_type: dict[str, list[int]] = {"9": [], "C": [], "H": [], "K": []}
+    least = {"9": TYPE9_BITS, "C": TYPE19_BITS, "H": 0, "K": TYPE27_BITS}
     for i, (_, payload, fill, _, _, _) in enumerate(messages):
         head = payload[0]
-        if head == "9" and len(payload) * _SIXBIT_BITS - fill >= TYPE9_BITS:
-            nine.append(i)
-        elif head == "H":
-            halves.append(i)
-    if nine:
-        picked = [messages[i] for i in nine]
-        reports = decode_type9(
-            [m[1] for m in picked], [m[3] for m in picked], [m[4] for m in picked]
-        )
-        for i, pos in zip(nine, reports, strict=True):
-            if pos is not None:
-                out[i] = ([pos], [])
-    if halves:
-        picked = [messages[i] for i in halves]
+        if head in least and len(payload) * _SIXBIT_BITS - fill >= least[head]:
+            by_type[head].append(i)
+
+    def picked(head: str) -> list[Message]:
+        return [messages[i] for i in by_type[head]]
+
+    for i, pos in zip(by_type["9"], _positions(picked("9"), decode_type9), strict=True):
+        if pos is not None:
+            out[i] = ([pos], [])
+    for i, pos in zip(by_type["K"], _positions(picked("K"), decode_type27), strict=True):
+        if pos is not None:
+            out[i] = ([pos], [])
+    if by_type["C"]:
+        nineteen = picked("C")
+        both = decode_type19([m[1] for m in nineteen], [m[3] for m in nineteen],
+                             [m[4] for m in nineteen])  # fmt: skip
+        for i, pair in zip(by_type["C"], both, strict=True):
+            if pair is not None:
+                out[i] = ([pair[0]], [pair[1]])
+    if by_type["H"]:
+        halves = picked("H")
         statics = decode_type24(
-            [m[1] for m in picked],
-            [len(m[1]) * _SIXBIT_BITS - m[2] for m in picked],
-            [m[3] for m in picked],
-            [m[4] for m in picked],
+            [m[1] for m in halves],
+            [len(m[1]) * _SIXBIT_BITS - m[2] for m in halves],
+            [m[3] for m in halves],
+            [m[4] for m in halves],
         )
-        for i, half in zip(halves, statics, strict=True):
+        for i, half in zip(by_type["H"], statics, strict=True):
             if half is not None:
                 out[i] = ([], [half])
     return out
+
+
+def _positions(
+    messages: list[Message],
+    decode: Callable[[list[str], list[int], list[str]], list[PositionReport | None]],
+) -> list[PositionReport | None]:
+    return decode([m[1] for m in messages], [m[3] for m in messages], [m[4] for m in messages])
 
 
 def _position(

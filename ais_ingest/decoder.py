@@ -603,8 +603,9 @@ class Decoder:
         for (k, payload, fill, t_ms, station, nlines), done in zip(
             py_msgs, predecode(py_msgs), strict=True
         ):
-            if done is not None:  # types 9 and 24; halves merged here, in arrival order
-                pos, sta = done[0], [merge(half) for half in done[1]]
+            if done is not None:  # types 9, 19, 24 and 27; type 24 halves merged here, in
+                # arrival order (a type 19 carries the whole of its static data)
+                pos, sta = done[0], [merge(s) if s.msg_type == 24 else s for s in done[1]]
             else:
                 try:
                     pos, sta = decode_message(payload, fill, t_ms, station, self._merger)

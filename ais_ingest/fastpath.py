@@ -279,6 +279,39 @@ TYPE9_BITS, TYPE24A_BITS, TYPE24B_BITS = 147, 160, 162
 _AUXILIARY = (980_000_000, 989_999_999)
 
 
+def _report(
+    t: int,
+    mmsi: int,
+    msg_type: int,
+    lat: float,
+    lon: float,
+    accuracy: int,
+    source: str,
+    *,
+    speed: float | None,
+    course: float | None,
+    heading: int | None = None,
+    status: int | None = None,
+    second: int | None = None,
+) -> PositionReport:
+    """Return the position report of a type decoded into objects (out of range: unavailable)."""
+    return PositionReport(
+        time_ms=t,
+        mmsi=mmsi,
+        msg_type=msg_type,
+        lat=None if abs(lat) > 90 else lat,
+        lon=None if abs(lon) > 180 else lon,
+        speed=speed,
+        course=course,
+        heading=heading,
+        status=status,
+        turn=None,
+        accuracy=bool(accuracy),
+        second=second,
+        source=source,
+    )
+
+
 def decode_type9(
     payloads: list[str], time_ms: list[int], sources: list[str]
 ) -> list[PositionReport | None]:
@@ -307,22 +340,14 @@ def decode_type9(
         if not ok:
             out.append(None)
             continue
-        report = PositionReport(
-            time_ms=t,
-            mmsi=mmsi,
-            msg_type=9,
-            lat=None if abs(lat) > 90 else lat,
-            lon=None if abs(lon) > 180 else lon,
-            speed=None if speed == 1023 else float(speed),  # whole knots
-            course=None if course >= 3600 else course / 10.0,
-            heading=None,
-            status=None,
-            turn=None,
-            accuracy=bool(acc),
-            second=None if second >= 60 else second,
-            source=source,
-        )
-        out.append(report)
+        out.append(
+            _report(
+                t, mmsi, 9, lat, lon, acc, source,
+                speed=None if speed == 1023 else float(speed),  # whole knots
+                course=None if course >= 3600 else course / 10.0,
+                second=None if second >= 60 else second,
+            )
+        )  # fmt: skip
     return out
 
 
@@ -379,4 +404,126 @@ def decode_type24(
                 source=source,
             )
             out.append(half)
+    return out
+
+
+#: Least bits of a type 19 (to starboard ends at bit 300, `decode._MIN_BITS`) and of a type 27
+#: (the course ends at bit 93); their standard lengths in payload characters.
+TYPE19_BITS, TYPE27_BITS = 301, 94
+TYPE19_CHARS, TYPE27_CHARS = 52, 16
+
+
+def decode_type19(
+    payloads: list[str], time_ms: list[int], sources: list[str]
+) -> list[tuple[PositionReport, StaticReport] | None]:
+    """Decode type 19 (extended class B position) payloads of at least `TYPE19_BITS` bits.
+
+    The position and the static report (name, type, dimensions) that
+    `ais_ingest.decode.decode_message` makes with pyais; None for a payload with characters
+    outside the six-bit alphabet (pyais says what is wrong with it). The position fields lie
+    where type 18 has them.
+    """
+    if not payloads:
+        return []
+    bits = _Bits(_chars(payloads, TYPE19_CHARS))
+    dims = [_or_none(bits.field(a, w)) for a, w in ((271, 9), (280, 9), (289, 6), (295, 6))]
+    out: list[tuple[PositionReport, StaticReport] | None] = []
+    for i, (
+        ok,
+        t,
+        mmsi,
+        speed,
+        acc,
+        lon,
+        lat,
+        course,
+        heading,
+        second,
+        name,
+        kind,
+        src,
+    ) in enumerate(
+        zip(
+            bits.ok.tolist(),
+            time_ms,
+            bits.field(8, 30).tolist(),
+            bits.field(46, 10).tolist(),
+            bits.field(56, 1).tolist(),
+            _lat_lon(bits.signed(57, 28)).tolist(),
+            _lat_lon(bits.signed(85, 27)).tolist(),
+            bits.field(112, 12).tolist(),
+            bits.field(124, 9).tolist(),
+            bits.field(133, 6).tolist(),
+            bits.text(143, 20),
+            _or_none(bits.field(263, 8)),
+            sources,
+            strict=True,
+        )
+    ):
+        if not ok:
+            out.append(None)
+            continue
+        position = _report(
+            t, mmsi, 19, lat, lon, acc, src,
+            speed=None if speed == 1023 else speed / 10.0,
+            course=None if course >= 3600 else course / 10.0,
+            heading=heading if heading < 360 else None,
+            second=None if second >= 60 else second,
+        )  # fmt: skip
+        static = StaticReport(
+            time_ms=t,
+            mmsi=mmsi,
+            msg_type=19,
+            name=name,
+            ship_type=kind,
+            to_bow=dims[0][i],
+            to_stern=dims[1][i],
+            to_port=dims[2][i],
+            to_starboard=dims[3][i],
+            source=src,
+        )
+        out.append((position, static))
+    return out
+
+
+def decode_type27(
+    payloads: list[str], time_ms: list[int], sources: list[str]
+) -> list[PositionReport | None]:
+    """Decode type 27 (long-range broadcast) payloads of at least `TYPE27_BITS` bits.
+
+    The reports `ais_ingest.decode.decode_message` makes with pyais: positions in tenths of a
+    minute, whole knots (63 not available) and whole degrees (over 360 not available); None for
+    a payload with characters outside the six-bit alphabet.
+    """
+    if not payloads:
+        return []
+    bits = _Bits(_chars(payloads, TYPE27_CHARS))
+    # pyais's rounding of raw/600 to 6 decimals, in integers (as `_lat_lon` for raw/600000)
+    lon_all = (10000 * bits.signed(44, 18) + 3) // 6 / 1e6
+    lat_all = (10000 * bits.signed(62, 17) + 3) // 6 / 1e6
+    out: list[PositionReport | None] = []
+    for ok, t, mmsi, acc, status, lon, lat, speed, course, src in zip(
+        bits.ok.tolist(),
+        time_ms,
+        bits.field(8, 30).tolist(),
+        bits.field(38, 1).tolist(),
+        bits.field(40, 4).tolist(),
+        lon_all.tolist(),
+        lat_all.tolist(),
+        bits.field(79, 6).tolist(),
+        bits.field(85, 9).tolist(),
+        sources,
+        strict=True,
+    ):
+        if not ok:
+            out.append(None)
+            continue
+        out.append(
+            _report(
+                t, mmsi, 27, lat, lon, acc, src,
+                speed=None if speed == 63 else float(speed),
+                course=None if course > 360 else float(course),
+                status=status,
+            )
+        )  # fmt: skip
     return out
