@@ -39,7 +39,9 @@ from app.cli.tables import store_tables, table_sources
 from app.cli.timing import ingest_untimed_message
 
 if TYPE_CHECKING:
+    from ais_ingest.records import StaticReport
     from app.store import Staged, Store, WriteResult
+    from app.store.vessels import VesselStage
 
 
 @cli.command()
@@ -126,13 +128,22 @@ def ingest(
 
 
 def _open_store() -> Store:
-    """Open the configured database, or fail with one line; `Settings` is first built here."""
-    from app.settings import get_settings
+    """Open the configured database, or fail with one line; `Settings` is first built here.
+
+    Not built when ``MARE_DATABASE_URL`` is the only setting in the environment
+    (`defaults.database_url_alone`): the URL is all it would say, and pydantic's import is
+    ~0.1 s of CPU before the first write, while a capture's first batch is decoded already.
+    """
     from app.store import StoreError, open_store
 
-    warn_legacy_database(get_settings())
+    url = defaults.database_url_alone()
+    if url is None:
+        from app.settings import get_settings
+
+        warn_legacy_database(get_settings())
+        url = get_settings().database_url
     try:
-        return open_store(get_settings().database_url)
+        return open_store(url)
     except StoreError as exc:
         raise fail(str(exc)) from None
 
@@ -169,17 +180,22 @@ def _write_ahead(ahead: AheadDecoding, store: Store, stored: Stored) -> None:
 
     In order, one batch in flight (a worker thread) while this thread stages the next; the
     batches go into transactions of up to `GROUP_POSITIONS` positions (`GroupWrite`: one vessel
-    upsert for all of them), counted once committed. Ctrl-C or SIGTERM: the child stops taking
-    input and what it read is still stored; a second one quits now, after committing what was
-    sent.
+    upsert for all of them), counted once committed; while the last batch's positions are in
+    the database, this thread merges the group's vessels for the commit (`merge_group`).
+    Ctrl-C or SIGTERM: the child stops taking input and what it read is still stored; a second
+    one quits now, after committing what was sent.
     """
-    from app.store.group_write import GROUP_POSITIONS, GroupWrite
+    from app.store.group_write import GROUP_POSITIONS, GroupWrite, merge_group
 
     dec = ahead.decoder
     started = time.perf_counter()
     positions = statics = 0
     group = GroupWrite(store)
     in_group: list[Batch] = []  # the batches the group's commit will count
+    # what the batches sent since the last commit bring to their vessels (`merge_group`)
+    vessels: list[VesselStage | None] = []
+    reports: list[StaticReport] = []
+    unmerged = 0  # their positions
     writing: Future[WriteResult | None] | None = None
 
     def count(batches: list[Batch], result: WriteResult | None) -> None:
@@ -191,9 +207,9 @@ def _write_ahead(ahead: AheadDecoding, store: Store, stored: Stored) -> None:
             stored.vessels.update(s.mmsi for s in batch.statics)
         batches.clear()
 
-    def add(staged: Staged) -> WriteResult | None:
+    def add(staged: Staged, commit: bool) -> WriteResult | None:
         done = group.add(staged)
-        return group.commit() if done is None and group.positions >= GROUP_POSITIONS else done
+        return group.commit() if done is None and commit else done
 
     stopping = False
 
@@ -213,14 +229,22 @@ def _write_ahead(ahead: AheadDecoding, store: Store, stored: Stored) -> None:
                 positions += len(batch.positions)
                 statics += len(batch.statics)
                 staged = store.stage(batch)
+                vessels.append(staged.vessels)
+                reports += batch.statics
+                unmerged += len(staged.positions)
+                full = unmerged >= GROUP_POSITIONS
+                if full:  # committed by its writer, as the group's last batch
+                    vessels, reports, unmerged = [], [], 0
                 if writing is not None:
                     count(in_group, writing.result())
                 in_group.append(batch)
-                writing = pool.submit(add, staged)
+                writing = pool.submit(add, staged, full)
                 live.update(_status(dec, started, positions, statics, stored))
+            # merged here while the last batch's positions are in the database, not after
+            merged = merge_group(vessels, reports) if vessels and store.postgis else None
             if writing is not None:
                 count(in_group, writing.result())
-            writing = pool.submit(group.commit)
+            writing = pool.submit(group.commit, merged)
             count(in_group, writing.result())
             writing = None
     finally:

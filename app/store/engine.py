@@ -9,14 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.settings import Settings, get_settings
 from app.store.errors import StoreUnavailable, StoreURLError
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 T = TypeVar("T")
 
@@ -33,6 +35,9 @@ def resolve_url(url: str | None, settings: Settings | None = None) -> str:
     default for every command.
     """
     if url is None or not url.strip():
+        # here, not at import: pydantic is ~0.1 s of a capture's ingest start (`app.cli.ingest`)
+        from app.settings import get_settings
+
         url = (settings or get_settings()).resolved_database_url
     url = url.strip()
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):

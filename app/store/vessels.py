@@ -350,46 +350,86 @@ def upsert_statics(
     return set(by)
 
 
+#: One vessel's static upsert row and its identity changes (`_merge_one`).
+Merged = tuple[dict[str, Any], list[dict[str, Any]]]
+
+
 def _merged(
-    by: dict[int, list[StaticReport]], current: dict[int, Any]
+    by: dict[int, list[StaticReport]],
+    current: dict[int, Any],
+    blank: dict[int, Merged] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Merge each vessel's reports onto its stored row: (vessel rows, identity changes)."""
+    """Merge each vessel's reports onto its stored row: (vessel rows, identity changes).
+
+    ``blank``: `merge_unstored` of these very reports, taken for the vessels whose stored row
+    has no static data (the merge is then the same).
+    """
     flags = flag_alpha2_array(np.fromiter(by, dtype=np.int64, count=len(by))).tolist()
     values, history = [], []
     for (mmsi, reports), flag in zip(by.items(), flags, strict=True):
         cur = current.get(mmsi)
-        state = {f: (getattr(cur, f) if cur else None) for f in STATIC_FIELDS}
-        static_time = cur.static_time if cur else None
-        first = min(r.time_ms for r in reports)
-        for r in reports:
-            newer = static_time is None or r.time_ms >= static_time
-            before = tuple(state[f] for f in IDENTITY)
-            for f in STATIC_FIELDS:
-                v = getattr(r, f)
-                if v is not None and (newer or state[f] is None):
-                    state[f] = v
-            after = tuple(state[f] for f in IDENTITY)
-            if newer:
-                static_time = r.time_ms
-                if after != before and any(v is not None for v in after):
-                    history.append(
-                        {
-                            "mmsi": mmsi,
-                            "time": r.time_ms,
-                            **dict(zip(IDENTITY, after, strict=False)),
-                        }
-                    )
-        values.append(
-            {
-                "mmsi": mmsi,
-                "first_seen": first,
-                "last_seen": max(r.time_ms for r in reports),
-                "flag": flag or None,
-            }
-            | {"static_time": static_time}
-            | state
-        )
+        if blank is not None and _no_statics(cur):
+            value, changes = blank[mmsi]
+        else:
+            value, changes = _merge_one(mmsi, reports, cur, flag)
+        values.append(value)
+        history += changes
     return values, history
+
+
+def merge_unstored(by: dict[int, list[StaticReport]]) -> dict[int, Merged]:
+    """Merge each vessel's reports as `_merged` does onto a stored row without static data.
+
+    Needs no database: a writer computes it ahead (`app.store.group_write`), and the upsert
+    merges again only the vessels whose stored row has some.
+    """
+    flags = flag_alpha2_array(np.fromiter(by, dtype=np.int64, count=len(by))).tolist()
+    return {
+        mmsi: _merge_one(mmsi, reports, None, flag)
+        for (mmsi, reports), flag in zip(by.items(), flags, strict=True)
+    }
+
+
+def _no_statics(cur: Any) -> bool:
+    return cur is None or (
+        cur.static_time is None and all(getattr(cur, f) is None for f in STATIC_FIELDS)
+    )
+
+
+def _merge_one(mmsi: int, reports: list[StaticReport], cur: Any, flag: str) -> Merged:
+    state = {f: (getattr(cur, f) if cur else None) for f in STATIC_FIELDS}
+    static_time = cur.static_time if cur else None
+    first = min(r.time_ms for r in reports)
+    history = []
+    for r in reports:
+        newer = static_time is None or r.time_ms >= static_time
+        before = tuple(state[f] for f in IDENTITY)
+        for f in STATIC_FIELDS:
+            v = getattr(r, f)
+            if v is not None and (newer or state[f] is None):
+                state[f] = v
+        after = tuple(state[f] for f in IDENTITY)
+        if newer:
+            static_time = r.time_ms
+            if after != before and any(v is not None for v in after):
+                history.append(
+                    {
+                        "mmsi": mmsi,
+                        "time": r.time_ms,
+                        **dict(zip(IDENTITY, after, strict=False)),
+                    }
+                )
+    value = (
+        {
+            "mmsi": mmsi,
+            "first_seen": first,
+            "last_seen": max(r.time_ms for r in reports),
+            "flag": flag or None,
+        }
+        | {"static_time": static_time}
+        | state
+    )
+    return value, history
 
 
 #: The stored static fields of some vessels, ``static_time`` in epoch ms as `EpochMs` reads it.
@@ -406,11 +446,14 @@ def merge_statics(statics: Sequence[StaticReport]) -> dict[int, list[StaticRepor
 
 
 def upsert_statics_pg(
-    conn: Connection, statics: Sequence[StaticReport] | dict[int, list[StaticReport]]
+    conn: Connection,
+    statics: Sequence[StaticReport] | dict[int, list[StaticReport]],
+    blank: dict[int, Merged] | None = None,
 ) -> set[int]:
     """`upsert_statics` on PostGIS in raw SQL: no `Table`, so the ingest never builds the schema.
 
-    ``statics`` as reports, or as `merge_statics` grouped them beforehand.
+    ``statics`` as reports, or as `merge_statics` grouped them beforehand; ``blank``, if
+    given, their `merge_unstored`.
 
     The stored rows are read by one array parameter (an IN of one bound parameter per vessel,
     rendered by SQLAlchemy and parsed by psycopg, cost ~20 us a vessel); the merged rows and the
@@ -424,7 +467,7 @@ def upsert_statics_pg(
     raw: Any = conn.connection.driver_connection
     with raw.cursor(row_factory=namedtuple_row) as pg:
         rows = pg.execute(_PG_CURRENT_STATICS, (list(by),)).fetchall()
-        values, history = _merged(by, {r.mmsi: r for r in rows})
+        values, history = _merged(by, {r.mmsi: r for r in rows}, blank)
         cols = [c for c, _ in _STATIC_ARRAYS]
         _copy_stage(pg, "mare_sstage", _SSTAGE_DDL, [[v[c] for c in cols] for v in values])
         pg.execute(_PG_STATIC_UPSERT)

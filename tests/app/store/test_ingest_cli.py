@@ -142,6 +142,36 @@ def test_ingest_into_postgis_imports_neither_alembic_nor_geoalchemy(configured: 
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+_SETTINGS_PROBE = """
+import sys
+sys.argv = ['mare', 'ingest', sys.argv[1]]
+from app.cli import main
+try:
+    main()
+except SystemExit as exc:
+    print('exit', exc.code)
+print('pydantic' in sys.modules)
+"""
+
+
+def test_ingest_into_the_database_url_alone_builds_no_settings(configured: Store) -> None:
+    """The URL is all `Settings` would hold; pydantic's import was ~0.1 s before the first write.
+
+    Any other setting in the environment is read and validated by `Settings`, as before.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("MARE_")}
+    env["MARE_DATABASE_URL"] = configured.engine.url.render_as_string(False)
+    run = [sys.executable, "-c", _SETTINGS_PROBE, TAGGED]
+    out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert _count(configured, "positions") > 0
+    env["MARE_RETENTION_DAYS"] = "0"
+    out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "retention_days" in out.stderr and "greater than or equal to 1" in out.stderr
+
+
 _FORK_PROBE = """
 import sys
 from app.cli import ingest_ahead
