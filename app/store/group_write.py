@@ -42,8 +42,7 @@ from app.store.vessels import (
     merge_statics,
     merge_unstored,
     merge_vessel_stages,
-    upsert_stage_pg,
-    upsert_statics_pg,
+    upsert_vessels_pg,
 )
 
 #: Positions a group gathers before it commits: what a retry keeps in memory (~60 bytes a
@@ -125,8 +124,7 @@ class GroupWrite:
                 conn = self._send()
                 if merged is None:
                     merged = self._merge()
-                touched = upsert_stage_pg(conn, merged.vessels)
-                touched |= upsert_statics_pg(conn, merged.statics, merged.unstored)
+                touched = upsert_vessels_pg(conn, merged.vessels, merged.statics, merged.unstored)
                 if touched:  # delivered on commit, to every listener
                     announce(conn, VESSELS_CHANNEL, self.store.writer)
                 conn.commit()

@@ -43,9 +43,8 @@ from app.store.vessels import (
     merge_statics,
     stage_positions_pg,
     upsert_positions,
-    upsert_stage_pg,
     upsert_statics,
-    upsert_statics_pg,
+    upsert_vessels_pg,
 )
 
 
@@ -183,8 +182,7 @@ class Store:
             with self.engine.begin() as conn:
                 if t is None:
                     inserted = insert_postgis(conn, prepared)
-                    touched = upsert_stage_pg(conn, staged.vessels)
-                    touched |= upsert_statics_pg(conn, staged.statics or {})
+                    touched = upsert_vessels_pg(conn, staged.vessels, staged.statics or {})
                 else:
                     inserted = insert_sqlite(conn, prepared)
                     touched = upsert_positions(conn, t["vessels"], batch.positions)
