@@ -100,7 +100,13 @@ class AheadDecoding:
         self._child.join()
 
     def close(self) -> None:
-        """Stop the child if it still runs and close the pipe."""
+        """Stop the child if it still runs and close the pipe.
+
+        By SIGKILL: the child ignores SIGTERM (`Child.close`'s), so a parent that failed before
+        taking every batch (a database behind its schema, unreachable) waited on it for ever.
+        """
+        if self._child.pid is not None and self._child.process.exitcode is None:
+            os.kill(self._child.pid, signal.SIGKILL)
         self._child.close()
 
 

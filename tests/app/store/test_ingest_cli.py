@@ -25,6 +25,7 @@ from app.settings import get_settings
 from app.store import Store
 from app.store.positions import prepare
 from tests.app.processes import kill_child_mid_message
+from tests.app.store.conftest import create_database, drop_database
 
 TAGGED = "tests/data/ais/libais/tagblock.nmea"
 UNTIMED = "tests/data/ais/pyais/nmea_data_sample.txt"
@@ -170,6 +171,30 @@ def test_ingest_into_the_database_url_alone_builds_no_settings(configured: Store
     out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
     assert "retention_days" in out.stderr and "greater than or equal to 1" in out.stderr
+
+
+_AHEAD = """
+import sys
+from app.cli import ingest_ahead
+ingest_ahead.AHEAD_MIN_BYTES = 0
+sys.argv = ['mare', 'ingest', sys.argv[1]]
+from app.cli import main
+main()
+"""
+
+
+def test_a_database_behind_its_schema_fails_a_capture_decoded_ahead_at_once() -> None:
+    """The decoding child ignores SIGTERM: the parent's cleanup waited on it for ever."""
+    url = create_database("mare_ingest")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("MARE_")}
+        env["MARE_DATABASE_URL"] = url
+        run = [sys.executable, "-c", _AHEAD, AISHUB]
+        out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        drop_database(url)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().endswith("run `mare db upgrade`")
 
 
 _FORK_PROBE = """
