@@ -1,0 +1,40 @@
+"""The forked child's pipe holds a whole batch, so the parent reads it without waiting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.cli.child_pipe import PIPE_BYTES, Child, ToParent
+
+#: About the size of one batch `mare detect`'s child sends (8192 lines, with membership).
+BATCH_BYTES = 600_000
+
+
+def _pipe_max() -> int:
+    return int(Path("/proc/sys/fs/pipe-max-size").read_text())
+
+
+def _send_one(parent: ToParent, size: int) -> None:
+    parent.send(b"x" * size)
+
+
+def test_the_pipe_is_grown_to_hold_a_batch() -> None:
+    assert _pipe_max() >= PIPE_BYTES  # the kernel's default; a lower one leaves the 64 KiB pipe
+    child = Child(_send_one, (BATCH_BYTES,), what="sending", depth=2)
+    try:
+        assert child.pipe_bytes is not None and child.pipe_bytes >= PIPE_BYTES
+        # The whole batch went into the pipe: the child could finish and exit before any read.
+        child.process.join(timeout=10)
+        assert child.process.exitcode == 0
+        assert child.receive() == b"x" * BATCH_BYTES
+    finally:
+        child.close()
+
+
+def test_a_message_larger_than_the_pipe_still_arrives_whole() -> None:
+    child = Child(_send_one, (3 * PIPE_BYTES + 17,), what="sending", depth=2)
+    try:
+        assert child.receive() == b"x" * (3 * PIPE_BYTES + 17)
+        child.join()
+    finally:
+        child.close()
