@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ais_ingest.decoder import Decoder
-from app.cli.detect import SHIPPED_PLACES, run_detect, write_events
+from app.cli.detect import SHIPPED_PLACES
+from app.cli.detect_run import run_detect, write_events
 from app.exchange.cise.entities import Sender, event_element, involved_mmsis, vessel_element
 from app.exchange.cise.export import export, facts_from_events
 from app.exchange.cise.validate import entity_schema, serialize

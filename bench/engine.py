@@ -24,7 +24,8 @@ import pyais
 
 from ais_ingest.decoder import Decoder, chunked, read_lines
 from ais_ingest.records import Batch
-from app.cli.detect import SHIPPED_PLACES, run_detect, write_events
+from app.cli.detect import SHIPPED_PLACES
+from app.cli.detect_run import run_detect, write_events
 from bench.timing import best_of
 from geo.engine import Engine
 from geo.places import load_places

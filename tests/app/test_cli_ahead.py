@@ -13,7 +13,7 @@ import pytest
 
 from ais_ingest.decoder import Decoder
 from app.cli.child_pipe import AHEAD_MIN_BYTES
-from app.cli.detect import EpisodeLog, UntimedCapture, run_detect, write_events
+from app.cli.detect_run import EpisodeLog, UntimedCapture, run_detect, write_events
 from app.defaults import DEDUPE_SECONDS
 from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file
 from geo.engine import Engine
