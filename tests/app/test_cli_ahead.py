@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -97,3 +98,14 @@ def test_a_decoding_child_killed_mid_message_is_one_clear_error(tmp_path: Path) 
     said = " ".join(ended.stderr.split())
     assert "error: the decoding process was killed by SIGKILL" in said
     assert "Traceback" not in said
+
+
+def test_the_command_forks_before_it_imports_the_engine() -> None:
+    """The decoding child starts while the engine's side is imported (`app.cli.detect_run`)."""
+    code = (
+        "import sys, app.cli.detect\n"
+        "print(*(m in sys.modules for m in ('geo.engine', 'geo.triage', 'app.cli.detect_run')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False", "False"]
