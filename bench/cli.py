@@ -3,8 +3,9 @@
 ``mare decode``, ``mare detect`` and ``mare ingest`` are timed as processes (start-up, imports,
 reading the file, writing the output or the database), and so is the baseline: a Python process
 that imports pyais and calls `pyais.decode` on every line of the same capture, nothing else.
-Each figure is the best of ``repeats`` runs (noise only slows); CPU is the child's user +
-system time (for ingest, the database's is on top: see ``bench.store``).
+Each figure is the best of ``repeats`` runs (noise only slows), the baseline and the commands
+it is set beside run in turn (`_rounds`); CPU is the child's user + system time (for ingest,
+the database's is on top: see ``bench.store``).
 
 Captures: ``real``, the AISHub feed with tag blocks as `bench.ingest` builds it, four times
 three minutes apart (`bench.ingest.build_capture`, 341k lines, 0.5 % corrupt), and ``sim``,
@@ -35,7 +36,6 @@ from app.store.engine import make_engine
 from app.store.migrate import upgrade
 from bench import engine as engine_bench
 from bench import ingest as ingest_bench
-from bench.timing import best_of
 
 #: Copies of the AISHub feed in the real capture: enough lines that start-up is not all.
 REAL_COPIES = 4
@@ -64,23 +64,36 @@ def _children_cpu() -> float:
 
 def _timed(argv: list[str], repeats: int, env: dict[str, str] | None = None) -> dict[str, float]:
     """Best wall and best CPU seconds of running ``argv`` ``repeats`` times."""
-    cpu = [float("inf")]
+    return _rounds({"run": argv}, repeats, env)["run"]
 
-    def once() -> int:
-        c0 = _children_cpu()
-        subprocess.run(
-            argv,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})},
-            timeout=900,
-        )
-        cpu[0] = min(cpu[0], _children_cpu() - c0)
-        return 0
 
-    wall, _, _ = best_of(once, repeats)
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu[0], 3)}
+def _rounds(
+    argvs: dict[str, list[str]], repeats: int, env: dict[str, str] | None = None
+) -> dict[str, dict[str, float]]:
+    """Best wall and CPU seconds of each command, the commands run in turn ``repeats`` times.
+
+    In turn, not each ``repeats`` times in a row: a ratio of two best times is then taken
+    over the same stretch of the machine's time, where a baseline timed a minute apart met
+    another load (pyais' process took 5.6-8.9 s on the same lines in one session).
+    """
+    best = {name: {"wall_s": float("inf"), "cpu_s": float("inf")} for name in argvs}
+    for _ in range(repeats):
+        for name, argv in argvs.items():
+            c0, w0 = _children_cpu(), time.perf_counter()
+            subprocess.run(
+                argv,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                timeout=900,
+            )
+            wall, cpu = time.perf_counter() - w0, _children_cpu() - c0
+            best[name] = {
+                "wall_s": min(best[name]["wall_s"], wall),
+                "cpu_s": min(best[name]["cpu_s"], cpu),
+            }
+    return {name: {k: round(v, 3) for k, v in b.items()} for name, b in best.items()}
 
 
 #: Mare's packages, compiled before timing as an install compiles them (pip writes the bytecode
@@ -170,20 +183,19 @@ def run(repeats: int = 3) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, path in captures.items():
         n = _lines(path)
-        pyais = _timed([sys.executable, "-c", PYAIS, str(path)], repeats)
-        fig: dict[str, Any] = {"lines": n, "pyais_decode_process": pyais}
+        argvs = {"pyais": [sys.executable, "-c", PYAIS, str(path)]}
         for fmt in ("none", "jsonl"):
-            argv = [MARE, "decode", "--format", fmt, "-o", os.devnull, str(path)]
-            run_ = _timed(argv, repeats)
-            fig[f"decode_{fmt}"] = {**run_, "lines_per_s": round(n / run_["wall_s"])}
-            fig[f"decode_{fmt}_vs_pyais_wall"] = _ratio(run_, pyais, "wall_s")
-            fig[f"decode_{fmt}_vs_pyais_cpu"] = _ratio(run_, pyais, "cpu_s")
+            argvs[f"decode_{fmt}"] = [MARE, "decode", "--format", fmt, "-o", os.devnull, str(path)]
         # The real capture has no positions in the shipped zones; its ports are full of slow
         # vessels side by side (thousands of open encounter pairs and loitering runs).
-        det = _timed([MARE, "detect", "-o", os.devnull, str(path)], repeats)
-        fig["detect"] = {**det, "lines_per_s": round(n / det["wall_s"])}
-        fig["detect_vs_pyais_wall"] = _ratio(det, pyais, "wall_s")
-        fig["detect_vs_pyais_cpu"] = _ratio(det, pyais, "cpu_s")
+        argvs["detect"] = [MARE, "detect", "-o", os.devnull, str(path)]
+        runs = _rounds(argvs, repeats)
+        pyais = runs.pop("pyais")
+        fig: dict[str, Any] = {"lines": n, "pyais_decode_process": pyais}
+        for cmd, run_ in runs.items():
+            fig[cmd] = {**run_, "lines_per_s": round(n / run_["wall_s"])}
+            fig[f"{cmd}_vs_pyais_wall"] = _ratio(run_, pyais, "wall_s")
+            fig[f"{cmd}_vs_pyais_cpu"] = _ratio(run_, pyais, "cpu_s")
         out[name] = fig
     db = _Database()
     try:
