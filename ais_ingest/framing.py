@@ -153,7 +153,7 @@ def _run_heads(blob: U8, first: I64, length: I64) -> tuple[npt.NDArray[np.intp],
 _PLAIN_TAIL = 16  # ",c:" ten digits "*hh" end a plain tag text
 _DELIMITER = np.zeros(256, dtype=np.bool_)
 _DELIMITER[[_COMMA, _STAR]] = True
-_TENS = 10 ** np.arange(9, -1, -1, dtype=np.int64)
+_TENS_F = 10.0 ** np.arange(9, -1, -1)
 
 
 def plain_tag_infos(
@@ -163,17 +163,20 @@ def plain_tag_infos(
 
     Returns which texts are of the form ``s:<station>,c:<ten digits>*hh`` (a station without
     ``,`` or ``*``), their times in ms, and an index of their station into the returned names
-    (-1 for an empty one). Every other text is for `plain_tag_info` one by one; a feed of many
-    stations has a new text every second per station, so this is most of a chunk's texts.
+    (-1 for an empty one), the names in byte order. Every other text is for `plain_tag_info`
+    one by one; a feed of many stations has a new text every second per station, so this is
+    most of a chunk's texts.
     """
     n = first.size
     ok = (end - first >= 2 + _PLAIN_TAIL) & (blob[first] == ord("s"))
     ok &= blob[first + 1] == ord(":")
     tail = _gather(blob, end - _PLAIN_TAIL, _PLAIN_TAIL)
     ok &= (tail[:, 0] == _COMMA) & (tail[:, 1] == ord("c")) & (tail[:, 2] == ord(":"))
-    ok &= _IS_DIGIT[tail[:, 3:13]].all(axis=1) & (tail[:, 13] == _STAR)
+    digits = tail[:, 3:13] - np.uint8(48)  # wraps: a byte that is no digit becomes 10 or more
+    ok &= (digits.max(axis=1) < 10) & (tail[:, 13] == _STAR)
     ok &= (_HEX_ANY[tail[:, 14]] != 255) & (_HEX_ANY[tail[:, 15]] != 255)
-    time_ms = (tail[:, 3:13].astype(np.int64) - 48) @ _TENS * 1000
+    # In floats for the BLAS product: exact, every partial sum an integer below 1e10 < 2**53.
+    time_ms = (digits @ _TENS_F).astype(np.int64) * 1000
     code = np.full(n, -1, dtype=np.int64)
     names: list[str] = []
     rows = np.flatnonzero(ok)
@@ -181,16 +184,47 @@ def plain_tag_infos(
         s_len = end[rows] - _PLAIN_TAIL - first[rows] - 2
         width = max(int(s_len.max()), 1)
         mat = payload_matrix(blob, first[rows] + 2, s_len, width, 0)
-        clean = ~_DELIMITER[mat].any(axis=1)  # a station holds no ',' or '*'
-        ok[rows[~clean]] = False
-        rows, station = rows[clean], mat[clean].view(f"S{width}").ravel()
-        uniq, inverse = np.unique(station, return_inverse=True)
-        names = [x.decode("ascii") for x in uniq.tolist()]
-        code[rows] = inverse.ravel()
+        which, reps = distinct_rows(mat)
+        # A station holds no ',' or '*': checked on the few distinct ones.
+        clean: npt.NDArray[np.bool_] = np.asarray(~_DELIMITER[reps].any(axis=1))
+        keep = clean[which]
+        ok[rows[~keep]] = False
+        rows, which = rows[keep], which[keep]
+        station = reps.view(f"S{width}").ravel().tolist()  # trailing NULs go, as numpy's
+        kept = sorted(np.flatnonzero(clean).tolist(), key=station.__getitem__)
+        rank = np.full(len(station), -1, dtype=np.int64)
+        rank[kept] = np.arange(len(kept))
+        names = [station[i].decode("ascii") for i in kept]
+        code[rows] = rank[which]
         if names and names[0] == "":  # "s:," names no station
             code[rows] -= 1
             names = names[1:]
     return ok, time_ms, code, names
+
+
+def distinct_rows(mat: U8) -> tuple[I64, U8]:
+    """Return each row's index into the distinct rows of ``mat``, and those rows.
+
+    A chunk's tag texts name a handful of stations: each row is keyed by a 64-bit hash of
+    its bytes (the bytes themselves up to eight) and every row is then compared with its
+    key's first row, so a collision is found, and then ``numpy.unique`` of the rows decides.
+    Sorting the rows as strings cost a third of the tag reader.
+    """
+    n, width = mat.shape
+    words = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)
+    words[:, :width] = mat
+    cols = words.view("<u8")
+    key = cols[:, 0].copy()
+    for j in range(1, cols.shape[1]):
+        key *= np.uint64(0x100000001B3)
+        key ^= cols[:, j]
+    _, at, which = np.unique(key, return_index=True, return_inverse=True)
+    which = which.ravel()
+    reps = mat[at]
+    if not (reps[which] == mat).all():  # two stations of one key
+        reps, which = np.unique(mat, axis=0, return_inverse=True)
+        which = which.ravel()
+    return which.astype(np.int64), reps
 
 
 def _xor_spans(blob: U8, a: I64, b: I64) -> I64:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pyais import encode_dict
 
 from ais_ingest.decoder import Decoder
-from ais_ingest.framing import plain_tag_info, plain_tag_infos, tag_info_of
+from ais_ingest.framing import distinct_rows, plain_tag_info, plain_tag_infos, tag_info_of
 from ais_ingest.lineframe import TagParser
 from ais_ingest.records import Batch
 from ais_ingest.timestamps import nmea_checksum
@@ -87,7 +87,8 @@ def test_the_plain_tag_reader_agrees_with_the_general_parser(
     texts=st.lists(
         st.builds(
             lambda station, seconds, digits: f"s:{station},c:{seconds}*{digits}",
-            st.text(st.sampled_from("ab1:*,- "), max_size=6),
+            st.text(st.sampled_from("ab1:*,- "), max_size=6)
+            | st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789_*,"), max_size=24),
             st.text(st.sampled_from("0123456789.e-"), min_size=8, max_size=11),
             st.sampled_from(["5A", "5a", "aF", "G1", "1", "123"]),
         ),
@@ -107,3 +108,29 @@ def test_the_tag_reader_of_many_texts_agrees_with_the_one_by_one(texts: list[str
             assert one == (int(time_ms[i]), names[code[i]] if code[i] >= 0 else "")
         else:  # left to the one-by-one reader: only a time that is not ten digits may be plain
             assert one is None or not re.fullmatch(r".*,c:[0-9]{10}\*..", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.binary(min_size=1, max_size=20), min_size=1, max_size=30),
+    width=st.integers(1, 20),
+)
+def test_distinct_rows_find_each_row_once(rows: list[bytes], width: int) -> None:
+    mat = np.array([list(r.ljust(width, b"\0")[:width]) for r in rows], dtype=np.uint8)
+    which, reps = distinct_rows(mat)
+    assert (reps[which] == mat).all()  # every row is its distinct row
+    assert len({bytes(r) for r in reps}) == len(reps) == len({bytes(r) for r in mat})
+
+
+def test_distinct_rows_tell_apart_two_rows_of_one_hash() -> None:
+    """Rows of 9-16 bytes are keyed ``w0 * P ^ w1``: two rows made to share a key differ."""
+    p = 0x100000001B3
+    w0, w1 = 0x6F6C6C65746E6170, 0x0000000000616972  # "pantelleria" as two words
+    v0 = w0 + 1
+    v1 = (w0 * p ^ w1 ^ v0 * p) % (1 << 64)
+    words = np.array([[w0, w1], [v0, v1], [w0, w1]], dtype="<u8")
+    mat = words.view(np.uint8).reshape(3, 16)
+    which, reps = distinct_rows(mat)
+    assert len(reps) == 2
+    assert which[0] == which[2] != which[1]
+    assert (reps[which] == mat).all()
