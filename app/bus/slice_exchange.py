@@ -53,7 +53,8 @@ from geo.alert_rules import VesselFacts
 from geo.clock import ClockGuard, LastFix
 from geo.config import EngineConfig
 from geo.detectors.base import Describer, SliceContext
-from geo.detectors.encounter import EncounterDetector, Points
+from geo.detectors.encounter import EncounterDetector
+from geo.detectors.encounter_points import Points
 from geo.engine import Engine
 from geo.events import Event, EventKind
 from geo.tracker import Fleet

@@ -17,8 +17,9 @@ and outside ports at both fixes around it (a vessel that stopped alongside betwe
 hour apart, one of them fast, is not claimed to have been there all hour).
 
 At every slice end the new candidates are matched with every candidate of the same grid time:
-a sweep over unit vectors, every grid time's at once (`geo.geodesy.pairs_within_each`), so the
-search has no seam at ±180° and no singularity at the poles. A vessel's candidates for a grid
+a sweep over unit vectors, every grid time's at once, each grid time's candidates kept sorted
+for the next (`geo.detectors.encounter_points.match`), so the search has no seam at ±180° and no
+singularity at the poles. A vessel's candidates for a grid
 time arrive with its first fix after that time, so a sparse vessel's pairs are found up to
 ``interp_max_s`` late (live alerts on a dense feed come within one report interval).
 
@@ -44,14 +45,13 @@ the resampled positions are together only between both vessels' first and last f
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from geo.config import KNOT_MS, EngineConfig
 from geo.detectors.base import (
-    F64,
     I64,
     Describer,
     SliceContext,
@@ -67,30 +67,10 @@ from geo.detectors.encounter_pairs import (
     PairTable,
     pack,
 )
+from geo.detectors.encounter_points import Points, match, sweep_rank
 from geo.events import Event, EventKind, Severity, format_time
-from geo.geodesy import chord_of_m, interpolate_track, pairs_within_each, unit_vectors
+from geo.geodesy import chord_of_m, interpolate_track, unit_vectors
 from geo.tracker import Fleet
-
-
-@dataclass(slots=True)
-class Points:
-    """Candidate positions of one grid time: vessel slot, latitude, longitude.
-
-    ``xyz``: their `unit_vectors`, kept with the points already matched so that a grid time's
-    late candidates do not make them again (None: not made yet).
-    """
-
-    slot: I64
-    lat: F64
-    lon: F64
-    xyz: F64 | None = None
-
-    @classmethod
-    def empty(cls) -> Points:
-        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-
-    def __len__(self) -> int:
-        return len(self.slot)
 
 
 def _cat(parts: list[Points]) -> Points:
@@ -159,7 +139,12 @@ class EncounterDetector:
     # -- matching --------------------------------------------------------------------------------
 
     def _observations(self, fleet: Fleet) -> Observations | None:
-        """Match the new candidates with their grid time's others (None: no pair together)."""
+        """Match the new candidates with their grid time's others (None: no pair together).
+
+        In order of (time, lo, hi); a pair's several observations at one time (a vessel twice at
+        a time) in the order the sweep of all the grid time's candidates found them
+        (`sweep_rank`), as before the candidates were kept sorted.
+        """
         if not self.new:
             return None
         gt = np.concatenate([g for g, _ in self.new])
@@ -168,55 +153,40 @@ class EncounterDetector:
         order = np.argsort(gt, kind="stable")
         gt = gt[order]
         pts = Points(pts.slot[order], pts.lat[order], pts.lon[order])
+        pts.v = unit_vectors(pts.lat, pts.lon).T  # row by row: the same figures as a time's alone
         reach = chord_of_m(self.cfg.encounter_distance_m) * (1.0 + 1e-9)
-        xyz = unit_vectors(pts.lat, pts.lon)  # row by row: the same figures as a time's alone
-        sets: list[Points] = []  # a grid time's candidates, the matched first
-        whens, firsts = [], []
-        bounds = np.flatnonzero(np.r_[True, gt[1:] != gt[:-1], True])
-        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            when = int(gt[a])
-            fresh = Points(pts.slot[a:b], pts.lat[a:b], pts.lon[a:b], xyz[a:b])
-            old = self.points.get(when)
-            if old is None or not len(old):
-                self.points[when] = fresh
-                if b - a > 1:
-                    sets.append(fresh)
-                    whens.append(when)
-                    firsts.append(0)
-                continue
-            both = _cat([old, fresh])
-            self.points[when] = both
-            matched = old.xyz
-            if matched is None or len(matched) != len(old):
-                matched = unit_vectors(old.lat, old.lon)
-            both.xyz = np.concatenate([matched, xyz[a:b]])
-            sets.append(both)
-            whens.append(when)
-            firsts.append(len(old))
-        if not sets:
-            return None
-        # every grid time's new pairs in one sweep, the old matched already
-        sizes = np.array([len(p) for p in sets])
-        both = _cat(sets)
-        where = np.concatenate([p.xyz for p in sets if p.xyz is not None])
-        at, i, j = pairs_within_each(where, sizes, reach, np.array(firsts))
-        first = np.cumsum(sizes) - sizes
-        i, j = i + first[at], j + first[at]
-        keep = both.slot[i] != both.slot[j]
+        m = match(self.points, gt, pts, reach)
+        at, i, j = m.at, m.i, m.j
+        keep = m.slot[i] != m.slot[j]
         at, i, j = at[keep], i[keep], j[keep]
-        d = haversine_m(both.lon[i], both.lat[i], both.lon[j], both.lat[j])
+        d = haversine_m(m.lon[i], m.lat[i], m.lon[j], m.lat[j])
         close = d <= self.cfg.encounter_distance_m
         at, i, j, d = at[close], i[close], j[close], d[close]
         if not len(i):
             return None
-        si, sj = both.slot[i], both.slot[j]
+        si, sj = m.slot[i], m.slot[j]
         ma, mb = fleet.mmsi_col[si], fleet.mmsi_col[sj]
         swap = mb < ma
         lo, hi = np.where(swap, mb, ma), np.where(swap, ma, mb)
         s0, s1 = np.where(swap, sj, si), np.where(swap, si, sj)
-        when_of = np.array(whens, np.int64)[at]
-        order = np.lexsort((hi, lo, when_of))  # stable: a pair twice at a time, as found
-        mid = where[i] + where[j]
+        when_of = np.array(m.whens, np.int64)[at]
+        key = pack(lo, hi)
+        # by (time, lo, hi), stably: grid times are few (a radix sort), pairs many; and by pair
+        # then time for `PairTable.absorb`, from the same sorts
+        small = at.astype(np.int16) if len(m.whens) <= 2**15 else at
+        by_pair = np.argsort(small, kind="stable")
+        by_pair = by_pair[np.argsort(key[by_pair], kind="stable")]
+        order = by_pair[np.argsort(small[by_pair], kind="stable")]
+        w, k = when_of[order], key[order]
+        if np.any((w[1:] == w[:-1]) & (k[1:] == k[:-1])):
+            # rare, a vessel twice at a time: its pairs in the order the full sweep found them
+            ri, rj = sweep_rank(m, i), sweep_rank(m, j)
+            order = np.lexsort((np.maximum(ri, rj), np.minimum(ri, rj), key, when_of))
+            by_pair = order[np.argsort(key[order], kind="stable")]
+        rank = np.empty(len(order), np.intp)
+        rank[order] = np.arange(len(order))
+        i, j = i[order], j[order]
+        x, y, z = (m.v[r, i] + m.v[r, j] for r in range(3))
         return Observations(
             when_of[order],
             lo[order],
@@ -224,7 +194,10 @@ class EncounterDetector:
             s0[order],
             s1[order],
             d[order],
-            *np.ascontiguousarray(mid[order].T),
+            x,
+            y,
+            z,
+            by_pair=rank[by_pair],
         )
 
     def tick(self, boundary_ms: int, fleet: Fleet, say: Describer) -> list[Event]:
@@ -408,7 +381,7 @@ class EncounterDetector:
 
     def to_state(self) -> dict[str, Any]:
         def pts(p: Points) -> list[list[Any]]:
-            return [p.slot.tolist(), p.lat.tolist(), p.lon.tolist()]
+            return [c.tolist() for c in p.arrived()]
 
         return {
             "pairs": self.pairs.to_state(),

@@ -5,8 +5,6 @@ import math
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given
-from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import Point
 
@@ -18,8 +16,6 @@ from geo.geodesy import (
     geodesic_area_nm2,
     haversine_nm,
     initial_bearing_deg,
-    pairs_within,
-    pairs_within_each,
     rhumb_points,
 )
 
@@ -108,59 +104,3 @@ def test_spherical_area_of_a_geodesic_disc() -> None:
     # pi r^2 on the plane; the cap of radius r on a sphere is 2 pi R^2 (1 - cos(r/R)).
     cap = 2 * math.pi * EARTH_RADIUS_NM**2 * (1 - math.cos(30.0 / EARTH_RADIUS_NM))
     assert geodesic_area_nm2(disc) == pytest.approx(cap, rel=5e-4)
-
-
-_GRID_POINTS = st.lists(
-    st.tuples(*[st.integers(0, 3)] * 3), max_size=30
-)  # a coarse grid: ties on every axis, and pairs exactly ``reach`` apart
-
-
-@given(_GRID_POINTS, st.sampled_from([0.0, 1.0, 1.5, 3.0]), st.integers(0, 31))
-def test_pairs_within_a_late_rows_pairs_are_the_full_answers_in_its_order(
-    points: list[tuple[int, int, int]], reach: float, first_new: int
-) -> None:
-    xyz = np.array(points, dtype=float).reshape(-1, 3)
-    full = pairs_within(xyz, reach)
-    brute = {
-        (i, j)
-        for i in range(len(xyz))
-        for j in range(i + 1, len(xyz))
-        if np.sum((xyz[i] - xyz[j]) ** 2) <= reach * reach
-    }
-    assert {(int(i), int(j)) for i, j in full} == brute
-    late = full[(full[:, 0] >= first_new) | (full[:, 1] >= first_new)]
-    assert pairs_within(xyz, reach, first_new=first_new).tolist() == late.tolist()
-
-
-@given(st.lists(st.tuples(_GRID_POINTS, st.integers(0, 31)), max_size=6))
-def test_pairs_within_each_is_pairs_within_of_each_set_in_turn(
-    sets: list[tuple[list[tuple[int, int, int]], int]],
-) -> None:
-    xyzs = [np.array(points, dtype=float).reshape(-1, 3) for points, _ in sets]
-    want = [
-        (s, int(i), int(j))
-        for s, (xyz, (_, first_new)) in enumerate(zip(xyzs, sets, strict=True))
-        for i, j in pairs_within(xyz, 1.5, first_new=first_new)
-    ]
-    at, i, j = pairs_within_each(
-        np.concatenate([np.zeros((0, 3)), *xyzs]),
-        np.array([len(xyz) for xyz in xyzs], np.intp),
-        1.5,
-        np.array([first_new for _, first_new in sets], np.intp),
-    )
-    assert list(zip(at.tolist(), i.tolist(), j.tolist(), strict=True)) == want
-
-
-def test_pairs_within_each_sorts_large_sets_alone_to_the_same_answer() -> None:
-    rng = np.random.default_rng(7)
-    xyzs = [rng.integers(0, 30, (2500, 3)).astype(float) for _ in range(2)]  # ties everywhere
-    firsts = [0, 2400]
-    want = [
-        (s, int(i), int(j))
-        for s, (xyz, first_new) in enumerate(zip(xyzs, firsts, strict=True))
-        for i, j in pairs_within(xyz, 1.5, first_new=first_new)  # 2,500 rows: the one sort
-    ]
-    at, i, j = pairs_within_each(
-        np.concatenate(xyzs), np.array([2500, 2500]), 1.5, np.array(firsts)
-    )
-    assert list(zip(at.tolist(), i.tolist(), j.tolist(), strict=True)) == want
