@@ -162,7 +162,8 @@ class Decoder:
         out: list[_Fragment] = []
         rows = fr.rows[index]
         base = fr.starts[rows]
-        for number, s, p, a, m, seq_at, ch_at, num, total, fill, t_ms, station in zip(
+        source, group_ids = fr.source, fr.group_ids
+        for number, s, p, a, m, seq_at, ch_at, num, total, fill, t_ms, station, g in zip(
             rows.tolist(),
             base.tolist(),
             (fr.sent[index] - base).tolist(),
@@ -175,12 +176,18 @@ class Decoder:
             fr.fill[index].tolist(),
             fr.time_ms[index].tolist(),
             fr.stations(index),
+            fr.group_code[index].tolist(),
             strict=True,
         ):
             line = lines[number]
-            seq = line[seq_at - s] if seq_at >= 0 else ""
-            channel = line[ch_at - s] if ch_at >= 0 else ""
-            key = (station, line[p + 1 : p + 3], channel, seq)
+            key: tuple[str, ...]
+            if g >= 0:  # an NMEA 4.10 group: its id, unique within one feed (`frame_lines`)
+                src = source if isinstance(source, str) else source[number]
+                key = ("g", f"{src}\x1f{group_ids[g]}")
+            else:
+                seq = line[seq_at - s] if seq_at >= 0 else ""
+                channel = line[ch_at - s] if ch_at >= 0 else ""
+                key = (station, line[p + 1 : p + 3], channel, seq)
             out.append((number, key, num, total, line[a : a + m], fill, t_ms, station, line))
         return out
 
