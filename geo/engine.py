@@ -41,7 +41,7 @@ from geo.detectors.encounter import EncounterDetector
 from geo.detectors.gap import GapDetector
 from geo.detectors.identity import IdentityDetector
 from geo.detectors.loitering import LoiterDetector
-from geo.detectors.mmsi import invalid_mmsi_event
+from geo.detectors.mmsi import invalid_mmsi_event, with_problems
 from geo.detectors.watchlist import WatchlistDetector
 from geo.detectors.zones import ZoneDetector
 from geo.errors import GeoError
@@ -539,12 +539,15 @@ class Engine:
         static_first: dict[int, int] = {}
         for r in statics:
             static_first[r.mmsi] = min(r.time_ms, static_first.get(r.mmsi, r.time_ms))
-        for m in new:
+        watching = bool(len(self.watch.watchlist))
+        for m, problem in zip(new, with_problems(new).tolist(), strict=True):
             self.seen.add(m)
+            if not (problem or watching):
+                continue
             first_fix, lat, lon = firsts.get(m, (None, None, None))
             times = [t for t in (first_fix, static_first.get(m)) if t is not None]
             first = min(times)
-            ev = invalid_mmsi_event(m, first, lat, lon)
+            ev = invalid_mmsi_event(m, first, lat, lon) if problem else None
             if ev is not None:
                 self.deferred.append(ev)
             self.deferred += self.watch.check(m, first, None, None, check_mmsi=True)

@@ -8,10 +8,18 @@ craft-associated numbers do send positions legitimately and are not flagged.
 
 from __future__ import annotations
 
-from ais_ingest.mmsi import MmsiKind, classify_mmsi, flag_of
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from ais_ingest.mmsi import MmsiKind, classify_mmsi, classify_mmsi_array, flag_of, kind_code
 from geo.events import Event, EventKind, Severity
 
 _NOT_A_VESSEL = {MmsiKind.GROUP, MmsiKind.COAST_STATION, MmsiKind.HANDHELD_VHF}
+#: `classify_mmsi_array`'s codes of the kinds `mmsi_problem` names.
+_PROBLEM_CODES = np.zeros(256, dtype=np.bool_)
+_PROBLEM_CODES[[kind_code(k) for k in (MmsiKind.INVALID, *_NOT_A_VESSEL)]] = True
 
 
 def mmsi_problem(mmsi: int) -> str | None:
@@ -30,6 +38,18 @@ def mmsi_problem(mmsi: int) -> str | None:
     if kind in _NOT_A_VESSEL:
         return f"a {kind.value.replace('_', ' ')} number used by a vessel"
     return None
+
+
+def with_problems(mmsis: Sequence[int]) -> npt.NDArray[np.bool_]:
+    """Which MMSIs `mmsi_problem` has something to say of, all at once.
+
+    A capture of the world's ports meets ten thousand vessels in its first minutes, nearly all
+    with a valid number: classifying them in one array leaves the per-MMSI work to the few.
+    """
+    if not len(mmsis):
+        return np.zeros(0, dtype=np.bool_)
+    out: npt.NDArray[np.bool_] = _PROBLEM_CODES[classify_mmsi_array(np.asarray(mmsis))]
+    return out
 
 
 def invalid_mmsi_event(

@@ -1,4 +1,7 @@
-from geo.detectors.mmsi import mmsi_problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo.detectors.mmsi import mmsi_problem, with_problems
 from geo.events import EventKind
 from tests.geo.engine_scenarios import of_kind, run, static, track
 
@@ -27,3 +30,17 @@ def test_mmsi_zero_gets_one_invalid_mmsi_event_at_its_first_fix_but_no_track() -
     assert ev.mmsi == 0 and ev.lat == 33.5 and ev.lon == 12.5
     assert of_kind(events, EventKind.POSITION_JUMP) == []
     assert of_kind(events, EventKind.IDENTITY_CHANGE) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.integers(0, 1_099_999_999)
+        | st.sampled_from([0, 2470003, 24700003, 972011234, 970001234, 111247101, 992471234])
+        | st.integers(800_000_000, 999_999_999),
+        max_size=40,
+    )
+)
+def test_the_mmsis_with_a_problem_are_those_mmsi_problem_names(mmsis: list[int]) -> None:
+    """The engine asks `mmsi_problem` only of the MMSIs `with_problems` picks."""
+    assert with_problems(mmsis).tolist() == [mmsi_problem(m) is not None for m in mmsis]
