@@ -446,42 +446,34 @@ def frame_chunk(
             shaped, g_parts, g_ids, g_timed, g_time, g_code, g_names = group_tag_infos(
                 b, h_first[other], h_end[other]
             )
-            # A group of one, or parts out of range: the per-line framer's (as in the loop).
-            fits = shaped & (g_parts[:, 0] >= 1) & (g_parts[:, 0] <= g_parts[:, 1])
-            fits &= g_parts[:, 1] >= 2
-            taken = np.flatnonzero(fits)
-            at = other[taken]
-            id_of = (np.cumsum(shaped) - 1)[taken]  # `g_ids` are the shaped texts'
-            run_group[at] = len(group_ids) + np.arange(taken.size)
-            group_ids.extend(g_ids[i] for i in id_of.tolist())
-            run_parts[at] = g_parts[taken]
+            at = other[shaped]
+            run_group[at] = len(group_ids) + np.arange(at.size)
+            group_ids += g_ids
+            run_parts[at] = g_parts[shaped]
             usable[at] = True
-            with_time = at[g_timed[taken]]
-            has_time[with_time] = True
-            run_time[with_time] = g_time[taken][g_timed[taken]]
-            coded = g_code[taken] >= 0
-            run_name[at[coded]] = len(names) + g_code[taken][coded]
+            has_time[at], run_time[at] = g_timed[shaped], g_time[shaped]
+            code = g_code[shaped]
+            run_name[at] = np.where(code >= 0, len(names) + code, -1)
             names = names + g_names
             other = other[~shaped]
         for r in other.tolist():  # other shapes: the general tag reader
             info = tag_info(bytes(b[h_first[r] : h_end[r]]))
             if info is None:
                 continue
-            group = info[2]
-            if group is not None:
-                # A fragment of a group of several: its parts are the group's. A group of
-                # one, or parts out of range, are the per-line framer's (as are its counts).
-                if not 1 <= group[0] <= group[1] <= 9 or group[1] < 2:
-                    continue
-                run_group[r] = len(group_ids)
-                group_ids.append(group[2])
-                run_parts[r] = group[0], group[1]
             usable[r] = True
             if info[0] is not None:
                 has_time[r], run_time[r] = True, info[0]
             if info[1]:
                 run_name[r] = len(names)
                 names.append(info[1])
+            if info[2] is not None:
+                run_group[r] = len(group_ids)
+                group_ids.append(info[2][2])
+                run_parts[r] = info[2][:2]
+        # A fragment of a group of several takes its parts from the group; a group of one, or
+        # parts out of range, is the per-line framer's (as are its counts).
+        part, parts = run_parts[:, 0], run_parts[:, 1]
+        usable &= (run_group < 0) | ((1 <= part) & (part <= parts) & (parts >= 2) & (parts <= 9))
         has_name = run_name >= 0
         # Tag checksum: XOR of the fields; either case of hex digit (a usable tag has two).
         t_hex = _gather(b, t_star + 1, 2)
