@@ -539,7 +539,7 @@ class Engine:
         static_first: dict[int, int] = {}
         for r in statics:
             static_first[r.mmsi] = min(r.time_ms, static_first.get(r.mmsi, r.time_ms))
-        watching = bool(len(self.watch.watchlist))
+        watching = self.watch.watching
         for m, problem in zip(new, with_problems(new).tolist(), strict=True):
             self.seen.add(m)
             if not (problem or watching):

@@ -20,6 +20,11 @@ class WatchlistDetector:
         self.watchlist = watchlist or Watchlist()
         self.reported: set[tuple[int, int]] = set()
 
+    @property
+    def watching(self) -> bool:
+        """Whether any entry can match: without one, callers skip asking vessel by vessel."""
+        return bool(len(self.watchlist))
+
     def check(
         self,
         mmsi: int,
@@ -33,7 +38,7 @@ class WatchlistDetector:
         check_mmsi: bool = False,
     ) -> list[Event]:
         """Return new matches of one vessel's identifiers."""
-        if not len(self.watchlist):
+        if not self.watching:
             return []
         hits = self.watchlist.match(
             mmsi=mmsi if check_mmsi else None, imo=imo, name=name, callsign=callsign
