@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from ais_ingest.records import Batch, PositionColumns, PositionReport, StaticReport
 from app.store import Store, open_store
 from app.store.order import by_vessel_time
-from app.store.positions import _target, prepare, time_ranges, with_payload
+from app.store.positions import _target, insert_postgis, prepare, time_ranges, with_payload
 from app.store.vessels import stage_positions_pg
 
 from .data import HOUR, T0, traffic
@@ -199,6 +199,44 @@ def test_the_brin_ranges_written_are_summarized_unless_the_partition_is_busy(
                 assert store.write_batch(Batch(rest)).positions_inserted == len(rest)
             assert c.execute(BRIN_LEFT).fetchone()[0] > 0  # type: ignore[index]
         assert store.write_batch(Batch(cols)).positions_inserted == 0
+    finally:
+        store.close()
+
+
+@pytest.mark.postgis
+def test_the_duplicate_check_reads_through_brin_in_a_partition_without_statistics(
+    pg_url: str,
+) -> None:
+    """Batches written in one transaction into a new day's partition (no statistics yet).
+
+    The planner, left alone, costs a parallel seq scan there: every batch's check read every
+    row written before it. The check's planner settings last for its query only.
+    """
+    with psycopg.connect(pg_url, autocommit=True) as c:  # made again, as at midnight
+        c.execute("TRUNCATE positions, vessels")
+        c.execute("DROP TABLE IF EXISTS positions_p20260601")
+    store = open_store(pg_url, attempts=1)
+    try:
+        cols = traffic(n_vessels=40, n_fixes=60).positions
+        tens = cols.time_ms // 600_000
+        batches = [cols.take(np.flatnonzero(tens == t)) for t in np.unique(tens)]
+        planner = text(
+            "SELECT current_setting('enable_seqscan'), "
+            "current_setting('max_parallel_workers_per_gather')"
+        )
+        scans = text(
+            "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'positions_p20260601'"
+        )
+        with store.engine.connect() as conn, conn.begin():
+            before = conn.execute(planner).one()
+            for part in batches:
+                prepared = prepare(part)
+                store.ensure_partitions(prepared)
+                assert insert_postgis(conn, prepared) == len(prepared)
+            assert conn.execute(scans).one() == (0, len(batches))
+            assert conn.execute(planner).one() == before
+        assert len(batches) > 3
     finally:
         store.close()
 
