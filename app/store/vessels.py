@@ -10,6 +10,7 @@ of identity (name, callsign, IMO, ship type) adds a row to
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ STATIC_FIELDS = (
     "draught",
 )
 IDENTITY = ("name", "callsign", "imo", "ship_type")
+_static_fields = operator.attrgetter(*STATIC_FIELDS)
 
 
 def _insert(conn: Connection, table: Table) -> Any:
@@ -449,20 +451,31 @@ def _no_statics(cur: Any) -> bool:
 
 
 def _merge_one(mmsi: int, reports: list[StaticReport], cur: Any, flag: str) -> Merged:
+    """Apply a vessel's reports in time order onto its stored row (``cur``) or a blank one.
+
+    A vessel repeats one type 5 every six minutes: a newer report whose fields are those of
+    the last newer report applied changes nothing but the static time, and is not applied
+    field by field (the simulated capture of `bench.cli`: 9.4k reports of 270 vessels).
+    """
     state = {f: (getattr(cur, f) if cur else None) for f in STATIC_FIELDS}
     static_time = cur.static_time if cur else None
     first = min(r.time_ms for r in reports)
     history = []
+    last: tuple[Any, ...] | None = None  # the fields of the last newer report applied
     for r in reports:
         newer = static_time is None or r.time_ms >= static_time
+        fields = _static_fields(r)
+        if newer and fields == last:
+            static_time = r.time_ms
+            continue
         before = tuple(state[f] for f in IDENTITY)
-        for f in STATIC_FIELDS:
-            v = getattr(r, f)
+        for f, v in zip(STATIC_FIELDS, fields, strict=True):
             if v is not None and (newer or state[f] is None):
                 state[f] = v
         after = tuple(state[f] for f in IDENTITY)
         if newer:
             static_time = r.time_ms
+            last = fields
             if after != before and any(v is not None for v in after):
                 history.append(
                     {
