@@ -244,6 +244,8 @@ class Engine:
         self.watermark: int | None = None
         self.had_data = False
         self.deferred: list[Event] = []  # identity-type events waiting for a position
+        #: The open slice's MMSIs not seen before it: first time, first fix (`_settle_new`).
+        self.slice_new: dict[int, tuple[int, float | None, float | None]] = {}
         self.book: dict[int, dict[tuple[Any, ...], Event]] = {}
         self._step_listeners: list[StepListener] = []
         self.records = 0
@@ -420,6 +422,7 @@ class Engine:
         s_ms = self._slice_ms
         end = (self.slice + 1) * s_ms
         self.coverage.commit(end)
+        self._settle_new()
         events = self._fill_deferred()
         events += self.encounters.tick(end, self.fleet, self.say)
         events += self._timers(end, encounters=False)  # ticked: at ``end`` again, a no-op
@@ -516,16 +519,14 @@ class Engine:
             "supp": m.supp,
         }
 
-    def _first_seen(
+    def _note_new(
         self, batch: Batch, a: int, b: int, statics: list[StaticReport], fresh: Any = None
     ) -> None:
-        """Once per MMSI, on its first record: invalid MMSI and watchlist-by-MMSI checks.
+        """Keep, until the slice closes, the first record of each MMSI new in this slice part.
 
-        MMSI 0 is included: it is the commonest placeholder of an unconfigured transponder, so it
-        gets its `invalid_mmsi` event like any other impossible number (its positions are still
-        kept out of tracking, see `geo.membership.trackable`). The event carries the first valid
-        fix, if any. ``fresh``: which of the batch's rows have an MMSI not seen before the batch
-        (`_prepare`); only those can be new.
+        ``fresh``: which of the batch's rows have an MMSI not seen before the batch (`_prepare`);
+        only those can be new. An MMSI met again in a later part of the slice keeps its earliest
+        time, and its first fix in arrival order (`_settle_new`).
         """
         pos = batch.positions
         mm = pos.mmsi[a:b]
@@ -535,18 +536,40 @@ class Engine:
         new = sorted(m for m in cands if m >= 0 and m not in self.seen)
         if not new:
             return
-        firsts = _first_fixes(pos, a, b, new)
-        static_first: dict[int, int] = {}
+        found = _first_fixes(pos, a, b, new)
         for r in statics:
-            static_first[r.mmsi] = min(r.time_ms, static_first.get(r.mmsi, r.time_ms))
+            if r.mmsi >= 0 and r.mmsi not in self.seen:
+                t, lat, lon = found.get(r.mmsi, (r.time_ms, None, None))
+                found[r.mmsi] = (min(t, r.time_ms), lat, lon)
+        pending = self.slice_new
+        for m, (t, lat, lon) in found.items():
+            had = pending.get(m)
+            if had is None or had[1] is None:
+                pending[m] = (t if had is None else min(had[0], t), lat, lon)
+            else:
+                pending[m] = (min(had[0], t), had[1], had[2])
+
+    def _settle_new(self) -> None:
+        """Once per MMSI, when the slice it first came in closes: invalid MMSI and watchlist.
+
+        On the whole slice, not part by part: an MMSI whose first static report came in one
+        part and its first position in the next (a batch cutting the slice) had its event
+        without a fix, and its time hung on the cut too (live ingest cuts 2,048-line batches,
+        `mare detect` 8,192). The events wait for the close anyway (``deferred``).
+
+        MMSI 0 is included: it is the commonest placeholder of an unconfigured transponder, so it
+        gets its `invalid_mmsi` event like any other impossible number (its positions are still
+        kept out of tracking, see `geo.membership.trackable`). The event carries the slice's
+        first valid fix of the MMSI, if any.
+        """
+        pending, self.slice_new = self.slice_new, {}
+        new = sorted(pending)
         watching = self.watch.watching
         for m, problem in zip(new, with_problems(new).tolist(), strict=True):
             self.seen.add(m)
             if not (problem or watching):
                 continue
-            first_fix, lat, lon = firsts.get(m, (None, None, None))
-            times = [t for t in (first_fix, static_first.get(m)) if t is not None]
-            first = min(times)
+            first, lat, lon = pending[m]
             ev = invalid_mmsi_event(m, first, lat, lon) if problem else None
             if ev is not None:
                 self.deferred.append(ev)
@@ -555,7 +578,7 @@ class Engine:
     def _part(
         self, batch: Batch, pre: dict[str, Any] | None, a: int, b: int, statics: list[StaticReport]
     ) -> list[Event]:
-        self._first_seen(batch, a, b, statics, None if pre is None else pre["fresh"])
+        self._note_new(batch, a, b, statics, None if pre is None else pre["fresh"])
         for rep in statics:
             if rep.mmsi > 0:  # MMSI 0 is shared by unconfigured units: no identity to follow
                 self.deferred += self._identity(rep)
@@ -855,7 +878,7 @@ class Engine:
 
     def vessel_state(self, mmsi: int) -> VesselState | None:
         """Latest fix, identity, zones, open episodes and risk of a vessel; None if never seen."""
-        if mmsi not in self.seen:
+        if mmsi not in self.seen and mmsi not in self.slice_new:
             return None
         slot = self.fleet.slot_of.get(mmsi)
         f = self.fleet
@@ -890,6 +913,7 @@ class Engine:
             "unused": dict(self.unused),
             "seen": sorted(self.seen),
             "deferred": [event_to_state(e) for e in self.deferred],
+            "slice_new": [[m, *first] for m, first in self.slice_new.items()],
             "fleet": self.fleet.to_state(),
             "tracker": self.tracker.to_state(),
             "gaps": self.gaps.to_state(),
@@ -935,6 +959,7 @@ class Engine:
         eng.unused.update(state.get("unused", {}))
         eng.seen = SeenMmsis(state["seen"])
         eng.deferred = [event_from_state(e) for e in state["deferred"]]
+        eng.slice_new = {int(m): (t, lat, lon) for m, t, lat, lon in state.get("slice_new", [])}
         eng.fleet = Fleet.from_state(state["fleet"])
         n = len(eng.fleet)
         eng.tracker.load_state(state["tracker"])

@@ -154,3 +154,30 @@ def test_an_engine_on_real_traffic_snapshots_and_resumes_where_it_was() -> None:
     assert [[event_to_state(e) for e in evs] for evs in got] == [
         [event_to_state(e) for e in evs] for evs in out
     ]
+
+
+def invalid_mmsis(batches: list[Batch]) -> list[dict[str, object]]:
+    """The `invalid_mmsi` events of an engine over the batches, by MMSI."""
+    eng = Engine(())
+    out = [e for b in batches for e in eng.process(b)] + eng.flush()
+    kind = EventKind.INVALID_MMSI
+    return sorted((event_to_state(e) for e in out if e.kind is kind), key=lambda e: str(e["mmsi"]))
+
+
+def test_a_new_mmsi_is_judged_on_its_whole_first_slice_whatever_the_batches() -> None:
+    """MMSI 0's first static report and its first position in one slice, a batch cut between.
+
+    Judged part by part, its `invalid_mmsi` event had no fix when the cut fell between them
+    (2,048-line batches, as live ingest cuts them), and one when it did not (8,192, as `mare
+    detect` reads): the event now carries the slice's first fix either way.
+    """
+    from bench.ingest import build_capture  # the AISHub feed four times, as `bench.cli` tags it
+
+    lines = build_capture(copies=4).decode("ascii").splitlines()
+    expected = invalid_mmsis([Decoder().decode(lines, 0)])
+    (zero,) = [e for e in expected if e["mmsi"] == 0]
+    assert zero["lat"] is not None
+    for step in (2048, 8192, 32768):
+        dec = Decoder()
+        parts = [dec.decode(lines[i : i + step], 0) for i in range(0, len(lines), step)]
+        assert invalid_mmsis([*parts, dec.flush()]) == expected, step
