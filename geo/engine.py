@@ -537,17 +537,15 @@ class Engine:
         if not new:
             return
         found = _first_fixes(pos, a, b, new)
+        is_new = set(new)
         for r in statics:
-            if r.mmsi >= 0 and r.mmsi not in self.seen:
+            if r.mmsi in is_new:
                 t, lat, lon = found.get(r.mmsi, (r.time_ms, None, None))
                 found[r.mmsi] = (min(t, r.time_ms), lat, lon)
         pending = self.slice_new
         for m, (t, lat, lon) in found.items():
-            had = pending.get(m)
-            if had is None or had[1] is None:
-                pending[m] = (t if had is None else min(had[0], t), lat, lon)
-            else:
-                pending[m] = (min(had[0], t), had[1], had[2])
+            t0, lat0, lon0 = pending.get(m, (t, None, None))
+            pending[m] = (min(t0, t), *((lat, lon) if lat0 is None else (lat0, lon0)))
 
     def _settle_new(self) -> None:
         """Once per MMSI, when the slice it first came in closes: invalid MMSI and watchlist.

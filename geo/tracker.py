@@ -330,23 +330,20 @@ def _fix_from(obj: dict[str, Any]) -> Fix:
     return Fix(**{**obj, "sog": math.nan if sog is None else sog})
 
 
-def _unknown_speeds(state: Any) -> Any:
-    """Return ``state`` (the `asdict` of fixes) with an unknown ``sog`` (NaN) as null.
+def _state_of(obj: Any) -> dict[str, Any]:
+    """`asdict` of a fix, or of what holds fixes, with an unknown ``sog`` (NaN) as null.
 
     The engine's snapshot is strict JSON: a fix whose report said "speed not available"
     (102.3 kn, decoded NaN) made it fail as soon as such a fix was kept on an alternative
     track, in a jump's memory or in a shared-MMSI episode (`bench.cli`'s AISHub capture, once
     the feed comes round again): `mare serve` then logged "engine snapshot failed" at every
-    period, and a bus worker could not save its partition.
+    period, and a bus worker could not save its partition. `_fix_from` reads null back as NaN.
     """
-    if isinstance(state, dict):
-        return {
-            k: None if k == "sog" and isinstance(v, float) and math.isnan(v) else _unknown_speeds(v)
-            for k, v in state.items()
-        }
-    if isinstance(state, list):
-        return [_unknown_speeds(v) for v in state]
-    return state
+    return asdict(obj, dict_factory=_known_speeds)
+
+
+def _known_speeds(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {k: None if k == "sog" and v != v else v for k, v in items}
 
 
 def _fix_dict(f: Fix) -> dict[str, Any]:
@@ -988,14 +985,14 @@ class Tracker:
 
     def to_state(self) -> dict[str, Any]:
         def ep_state(ep: SharedEpisode) -> dict[str, Any]:
-            out = asdict(ep)
-            out["tracks"] = [[asdict(f), asdict(last), k] for f, last, k in ep.tracks]
+            out = _state_of(ep)
+            out["tracks"] = [[_state_of(f), _state_of(last), k] for f, last, k in ep.tracks]
             return out
 
         return {
-            "alt": _unknown_speeds({str(k): [asdict(a) for a in v] for k, v in self.alt.items()}),
-            "memory": _unknown_speeds({str(k): asdict(v) for k, v in self.memory.items()}),
-            "shared": _unknown_speeds({str(k): ep_state(v) for k, v in self.shared.items()}),
+            "alt": {str(k): [_state_of(a) for a in v] for k, v in self.alt.items()},
+            "memory": {str(k): _state_of(v) for k, v in self.memory.items()},
+            "shared": {str(k): ep_state(v) for k, v in self.shared.items()},
             "jumped": {str(k): list(v) for k, v in self.jumped.items()},
             "anchors": self.anchors.to_state(),
             "rejected": self.rejected,

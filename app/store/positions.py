@@ -63,8 +63,10 @@ _BRIN_ONLY = (
     "SELECT set_config('enable_seqscan', 'off', true), "
     "set_config('max_parallel_workers_per_gather', '0', true)"
 )
-_SAVE_PLANNER = (
-    "SELECT current_setting('enable_seqscan'), current_setting('max_parallel_workers_per_gather')"
+#: The writers' lock, and the planner settings `_RESTORE_PLANNER` puts back after the check.
+_LOCK_SAVING_PLANNER = (
+    "SELECT current_setting('enable_seqscan'), "
+    "current_setting('max_parallel_workers_per_gather'), pg_advisory_xact_lock(%s)"
 )
 _RESTORE_PLANNER = (
     "SELECT set_config('enable_seqscan', %s, true), "
@@ -292,12 +294,12 @@ def insert_postgis(conn: Connection, p: Prepared) -> int:
     raw: Any = conn.connection.driver_connection
     ranges, params = _ranges(*time_ranges(p.cols.time_ms))
     with raw.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
-        saved = cur.execute(_SAVE_PLANNER).fetchone()
+        saved = cur.execute(_LOCK_SAVING_PLANNER, (ADVISORY_KEY,)).fetchone()
+        assert saved is not None
         cur.execute(_BRIN_ONLY)
         with cur.copy(STORED_KEYS_SQL.format(ranges=ranges), params) as out:
             data = b"".join(bytes(block) for block in out)
-        cur.execute(_RESTORE_PLANNER, saved)
+        cur.execute(_RESTORE_PLANNER, saved[:2])
         if len(data) > _COPY_OUT_HEADER + 2:
             p = new_rows(p, stored_keys(data))
         if not len(p):
