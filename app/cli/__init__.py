@@ -69,8 +69,35 @@ def load_commands(argv: list[str]) -> None:
         importlib.import_module(module)
 
 
+#: Commands that end with `app.cli.quick_exit.exit_now` when run as the console script: batch
+#: runs, whose outputs are written and closed when they return.
+QUICK_EXIT = frozenset({"decode", "detect", "ingest"})
+
+
 def main() -> None:
-    """Entry point of the ``mare`` console script."""
+    """Run the command ``sys.argv`` names, and leave as `sys.exit` does."""
     with imports_frozen():
         load_commands(sys.argv[1:])
     cli()
+
+
+def run() -> None:
+    """Entry point of the ``mare`` console script: `main`, a batch command's exit at once.
+
+    A batch command (`QUICK_EXIT`) then skips the interpreter's teardown (`app.cli.quick_exit`);
+    `main` alone leaves as any program does, for a caller that goes on after it.
+    """
+    quick = len(sys.argv) > 1 and sys.argv[1] in QUICK_EXIT
+    try:
+        main()
+    except SystemExit as exc:
+        if not quick:
+            raise
+        code = exc.code
+    else:
+        if not quick:
+            return
+        code = None
+    from app.cli.quick_exit import exit_now
+
+    exit_now(code)
