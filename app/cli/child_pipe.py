@@ -13,12 +13,14 @@ the child, which then ends (`ToParent.send` returns False).
 
 from __future__ import annotations
 
+import array
 import fcntl
 import multiprocessing
 import os
 import pickle
 import queue
 import signal
+import termios
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -80,8 +82,13 @@ class ToParent:
         return not self.parent_gone
 
     def behind(self) -> bool:
-        """Whether the parent has a message still to read."""
-        return self._unread > 0
+        """Whether the parent has a message still to read: waiting here, or in the pipe.
+
+        Written is not read: the pipe holds one or two batches of `mare detect` (`PIPE_BYTES`),
+        and while the parent was still importing at the start, the child saw nothing waiting
+        and left the first 4-12 batches' zone membership (`app.cli.ahead`) to the parent.
+        """
+        return self._unread > 0 or pipe_holds(self._conn)
 
     def close(self) -> None:
         """Wait until the parent has read every message (or is gone), then close the pipe."""
@@ -169,6 +176,16 @@ class Child:
         else:
             how = f"exited with status {code}"
         return f"the {self.what} process {how} before it sent all its results"
+
+
+def pipe_holds(conn: Connection) -> bool:
+    """Whether the pipe of ``conn`` (either end) holds bytes not read yet; False where unknown."""
+    held = array.array("i", [0])
+    try:
+        fcntl.ioctl(conn.fileno(), termios.FIONREAD, held)
+    except OSError:
+        return False
+    return held[0] > 0
 
 
 def _grow_pipe(conn: Connection) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from pathlib import Path
 
-from app.cli.child_pipe import PIPE_BYTES, Child, ToParent
+from app.cli.child_pipe import PIPE_BYTES, Child, ToParent, pipe_holds
 
 #: About the size of one batch `mare detect`'s child sends (8192 lines, with membership).
 BATCH_BYTES = 600_000
@@ -38,3 +40,37 @@ def test_a_message_larger_than_the_pipe_still_arrives_whole() -> None:
         child.join()
     finally:
         child.close()
+
+
+def _send_and_watch(parent: ToParent, size: int) -> None:
+    """Send a batch and, once the writing thread has had time to put it in the pipe, whether
+    the parent is behind."""
+    parent.send(b"x" * size)
+    time.sleep(0.1)
+    parent.send(parent.behind())
+
+
+def test_the_parent_is_behind_while_a_batch_waits_in_the_pipe() -> None:
+    """Written is not read: the child took a batch in the pipe for one read, and at the start of
+    `mare detect` (the parent importing) left the first batches' zone membership to the parent."""
+    child = Child(_send_and_watch, (BATCH_BYTES // 2,), what="sending", depth=2)
+    try:
+        time.sleep(0.5)  # the parent busy: nothing read
+        assert child.receive() == b"x" * (BATCH_BYTES // 2)
+        assert child.receive() is True
+        child.join()
+    finally:
+        child.close()
+
+
+def test_pipe_holds_tells_unread_bytes_from_either_end() -> None:
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    try:
+        assert not pipe_holds(writer) and not pipe_holds(reader)
+        writer.send_bytes(b"batch")
+        assert pipe_holds(writer) and pipe_holds(reader)
+        assert reader.recv_bytes() == b"batch"
+        assert not pipe_holds(writer)
+    finally:
+        reader.close()
+        writer.close()
