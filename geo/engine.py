@@ -623,11 +623,13 @@ class Engine:
         first = _group_firsts(mm)
         # ``mm`` is sorted: its distinct values and each row's index in them, without a sort.
         slot = fleet.slots(mm[first])[np.cumsum(first) - 1]
-        # Strictly increasing time per vessel: later duplicates and stragglers are dropped.
+        # Strictly increasing time per vessel: later duplicates and stragglers are dropped. A
+        # row is compared with the vessel's latest time before the part as well as with the
+        # row before it: of several stragglers, the second was compared with the first alone.
         t_before = np.empty_like(t)
         t_before[:1] = -1
         t_before[1:] = t[:-1]
-        before = np.where(first, fleet.seen_t[slot], t_before)
+        before = np.maximum(np.where(first, -1, t_before), fleet.seen_t[slot])
         drop = t <= before
         # Each vessel's latest time is its group's last row (one slot a group, times sorted):
         # the same as `numpy.maximum.at` over every row, at a fraction of its cost.

@@ -156,6 +156,20 @@ def test_records_out_of_time_order_for_a_vessel_are_dropped_not_travelled_back()
     assert st_ is not None and st_.last_time_ms == ms(600)
 
 
+def test_every_record_older_than_a_vessels_latest_is_dropped_not_only_its_first() -> None:
+    """A feed's delayed records come several at a time (a satellite pass, a relayed receiver):
+    the second was compared with the first alone, taken, and the track went back in time."""
+    recs = track(247000001, 0, 600, 10, 34.0, 12.0, 12.0, 90.0)
+    late = [pos(100, 247000001, 34.0, 12.0, 12.0), pos(150, 247000001, 34.0, 12.01, 12.0)]
+    eng = make_engine()
+    eng.process(batches(recs)[0])
+    before = eng.record_counts()["unused"]["out_of_order"]
+    assert eng.process(batches([*late, pos(610, 247000001, 34.0, 12.0408, 12.0)])[0]) == []
+    st_ = eng.vessel_state(247000001)
+    assert st_ is not None and st_.last_time_ms == ms(610)
+    assert eng.record_counts()["unused"]["out_of_order"] - before == 2
+
+
 def _with_corrupt_clock() -> list[Record]:
     """Two ships an hour at sea; one record in the middle is stamped a day ahead."""
     a = track(247000011, 0, 3600, 10, 34.0, 12.0, 12.0, 90.0)
