@@ -53,6 +53,7 @@ from app.pipeline.clock import LiveClock
 from app.pipeline.counters import PipelineCounters
 from app.pipeline.set_aside import SetAsideLog
 from app.pipeline.snapshot import coverage_blob, write_snapshot
+from app.pipeline.snapshot_fork import Writes, can_fork, write_in_child
 from app.store.alerts import event_key, provisional_alert
 from app.store.errors import StoreUnavailable
 from geo.alert_rules import AlertRules, every_event_alerts
@@ -243,14 +244,23 @@ class Pipeline:
         if self.snapshot_path is not None:
             await self.save_snapshot()
 
-    async def save_snapshot(self) -> None:
-        """Snapshot the engine now (serialised on the loop, written in a thread)."""
+    async def save_snapshot(self, *, background: bool = False) -> None:
+        """Snapshot the engine now: serialised on the loop, written in a thread.
+
+        ``background``: both in a forked copy of the process while the loop goes on
+        (`app.pipeline.snapshot_fork`), for the periodic snapshots of a live feed.
+        """
         assert self.snapshot_path is not None
-        blob = self.engine.snapshot()
-        cover = coverage_blob(self.engine) if self.coverage_path is not None else None
-        await asyncio.to_thread(write_snapshot, self.snapshot_path, blob)
-        if self.coverage_path is not None and cover is not None:
-            await asyncio.to_thread(write_snapshot, self.coverage_path, cover)
+        engine = self.engine
+        writes: Writes = [(self.snapshot_path, engine.snapshot)]
+        if self.coverage_path is not None:
+            writes.append((self.coverage_path, partial(coverage_blob, engine)))
+        if background and can_fork():
+            await write_in_child(writes)
+        else:
+            blobs = [(path, make()) for path, make in writes]
+            for path, blob in blobs:
+                await asyncio.to_thread(write_snapshot, path, blob)
         self.counters.snapshots += 1
 
     @property
@@ -709,7 +719,7 @@ class Pipeline:
         while True:
             if self.engine.now_ms():
                 try:
-                    await self.save_snapshot()
+                    await self.save_snapshot(background=True)
                 except Exception:
                     log.exception("engine snapshot failed")
             await asyncio.sleep(self.snapshot_seconds)

@@ -1,0 +1,114 @@
+"""A live feed's engine snapshots are made in a forked copy: the loop goes on meanwhile, the file
+holds the state of the fork's moment, and a failure reaches the service as an error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from app.api.services import services_of
+from app.pipeline.snapshot_fork import SnapshotFailed, write_in_child
+from geo.engine import Engine
+from tests.app.api.conftest import T0, make_settings, start
+from tests.app.api.nmea import position
+
+MMSI = 636_000_123
+
+
+async def _while_snapshotting(state: dict[str, list[int]], path: Path) -> int:
+    """Snapshot ``state`` slowly in the child; meanwhile change it and count loop turns."""
+    turns = 0
+
+    def slow() -> bytes:
+        time.sleep(0.5)  # (in the child) a big engine's serialisation
+        return json.dumps(state).encode()
+
+    job = asyncio.ensure_future(write_in_child([(path, slow)]))
+    await asyncio.sleep(0)  # the fork is made: what follows is after its moment
+    while not job.done():
+        state["fixes"].append(len(state["fixes"]))  # the engine going on with the feed
+        turns += 1
+        await asyncio.sleep(0.01)
+    await job
+    return turns
+
+
+def test_the_loop_goes_on_and_the_file_holds_the_forks_moment(tmp_path: Path) -> None:
+    state = {"fixes": [0, 1, 2]}
+    path = tmp_path / "engine.json"
+    turns = asyncio.run(_while_snapshotting(state, path))
+    assert turns > 1  # the loop ran while the child serialised
+    assert json.loads(path.read_bytes()) == {"fixes": [0, 1, 2]}  # none of the later ones
+    assert len(state["fixes"]) == 3 + turns
+
+
+def test_a_failed_snapshot_raises_the_childs_error_and_keeps_the_last_file(tmp_path: Path) -> None:
+    path = tmp_path / "engine.json"
+    path.write_bytes(b'{"good": true}')
+
+    def broken() -> bytes:
+        raise ValueError("Out of range float values are not JSON compliant")
+
+    with pytest.raises(SnapshotFailed, match="Out of range float values"):
+        asyncio.run(write_in_child([(path, broken)]))
+    assert path.read_bytes() == b'{"good": true}'
+    assert not path.with_suffix(".json.tmp").exists()
+
+
+def test_the_services_periodic_snapshot_is_made_by_a_forked_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    makers = tmp_path / "makers"
+    snapshot = Engine.snapshot
+
+    def recorded(self: Engine) -> bytes:
+        with makers.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return snapshot(self)
+
+    monkeypatch.setattr(Engine, "snapshot", recorded)
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path / 'mare.sqlite'}", snapshot_seconds=0.2
+    )
+    run = start(settings)
+    svc = next(run)
+    try:
+        svc.send(
+            [position(MMSI, 12.3, 35.3, T0 + 60 * m, speed=0.5, course=10.0) for m in range(5)]
+        )
+        counters = services_of(svc.app).pipeline.counters
+        svc.wait_for(lambda: counters.snapshots >= 2)
+        blob = settings.snapshot_path.read_bytes()
+        restored = Engine.restore(blob, [])
+        state = restored.vessel_state(MMSI)
+        assert state is not None and state.last_time_ms == (T0 + 240) * 1000
+        pids = {int(p) for p in makers.read_text().split()}
+        assert os.getpid() not in pids  # made in the children, not on the service's loop
+    finally:
+        for _ in run:
+            pass
+
+
+async def _cancelled(path: Path) -> bool:
+    def slow() -> bytes:
+        time.sleep(0.5)
+        return b'{"written": "after the cancel"}'
+
+    job = asyncio.ensure_future(write_in_child([(path, slow)]))
+    await asyncio.sleep(0.05)
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    return path.is_file()
+
+
+def test_a_cancelled_snapshot_waits_for_its_child_to_end(tmp_path: Path) -> None:
+    """The snapshot at stop comes right after the periodic one is cancelled: same files."""
+    path = tmp_path / "engine.json"
+    assert asyncio.run(_cancelled(path))  # the child had finished when the cancel went through
+    assert json.loads(path.read_bytes()) == {"written": "after the cancel"}
