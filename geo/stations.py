@@ -72,7 +72,7 @@ class StationWatch:
             pairs = distinct(station * (1 << 32) + slot)
             ships = np.bincount(pairs >> 32, minlength=len(counts))
             for s in np.flatnonzero(ships).tolist():
-                self.ships[s] = max(int(ships[s]), self.ships.get(s, 0.0) * decay)
+                self.ships[s] = max(float(ships[s]), self.ships.get(s, 0.0) * decay)
         for s in np.flatnonzero(counts).tolist():
             last = self.last.get(s)
             if last is not None and self._down_since(s, end_ms - int(span_s * 1000)) is not None:
