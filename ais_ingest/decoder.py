@@ -681,8 +681,13 @@ def read_lines(path: str | Path) -> Iterator[str]:
 READ_BLOCK = 1 << 20
 
 
-def read_chunks(path: str | Path, size: int, *, block: int = READ_BLOCK) -> Iterator[list[str]]:
+def read_chunks(
+    path: str | Path, size: int, *, first: int | None = None, block: int = READ_BLOCK
+) -> Iterator[list[str]]:
     """Yield a capture's lines in lists of ``size`` (the last one shorter), without endings.
+
+    ``first``: the first list's size, when it differs (a pipeline that waits for it starts
+    sooner on a small one).
 
     The same lines as reading the file as ASCII text with universal newlines (CR, LF, CRLF;
     a byte that is not ASCII becomes U+FFFD) of the unpacked capture (`open_packed`: gzip,
@@ -691,6 +696,7 @@ def read_chunks(path: str | Path, size: int, *, block: int = READ_BLOCK) -> Iter
     """
     lines: list[str] = []
     start = 0
+    want = size if first is None else first
     with open_packed(path) as fh:
         rest: list[bytes] = []
         while data := fh.read(block):
@@ -703,16 +709,18 @@ def read_chunks(path: str | Path, size: int, *, block: int = READ_BLOCK) -> Iter
             rest = [data[cut + 1 :]]
             lines = lines[start:] + _split_lines(head)
             start = 0
-            while len(lines) - start >= size:
-                yield lines[start : start + size]
-                start += size
+            while len(lines) - start >= want:
+                yield lines[start : start + want]
+                start += want
+                want = size
         tail = b"".join(rest)
     if tail:
         lines = lines[start:] + _split_lines(tail + b"\n")
         start = 0
     while start < len(lines):
-        yield lines[start : start + size]
-        start += size
+        yield lines[start : start + want]
+        start += want
+        want = size
 
 
 def _split_lines(data: bytes) -> list[str]:

@@ -30,10 +30,10 @@ from typing import Any
 #: Captures smaller than this are decoded in process: starting and feeding a child costs more.
 AHEAD_MIN_BYTES = 4 << 20
 #: The pipe's capacity asked of Linux (its default is 64 KiB; 1 MiB is the unprivileged most,
-#: ``/proc/sys/fs/pipe-max-size``): a batch of `mare detect` (~0.55 MB) then waits in the pipe
-#: whole, and the parent reads it in one call instead of taking turns with the child's writing
-#: thread 64 KiB at a time (1.0-1.3 ms a batch, 0.4-0.9 with it; 43 batches on `bench.cli`'s
-#: real capture).
+#: ``/proc/sys/fs/pipe-max-size``): a batch of `mare detect` (~1.08 MB, 16,384 lines; ~0.55 MB
+#: when it was 8,192) then waits in the pipe all but its tail, and the parent reads it in one or
+#: two calls instead of taking turns with the child's writing thread 64 KiB at a time (1.0-1.3
+#: ms a batch of 8,192 lines, 0.4-0.9 with it; 43 batches on `bench.cli`'s real capture).
 PIPE_BYTES = 1 << 20
 
 

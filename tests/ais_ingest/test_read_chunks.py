@@ -26,17 +26,21 @@ def _as_text_file(path: Path) -> list[str]:
     st.integers(1, 9),
     st.integers(1, 6),
     st.booleans(),
+    st.one_of(st.none(), st.integers(1, 6)),
 )
 def test_blocks_split_anywhere_give_the_text_files_lines(
-    pieces: list[bytes], block: int, size: int, gz: bool
+    pieces: list[bytes], block: int, size: int, gz: bool, first: int | None
 ) -> None:
-    """CR, LF and CRLF (also split across blocks), non-ASCII bytes, no final line end."""
+    """CR, LF and CRLF (also split across blocks), non-ASCII bytes, no final line end; the
+    chunks of ``size`` lines after a ``first`` one of its own size."""
     data = b"".join(pieces)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ("c.nmea.gz" if gz else "c.nmea")
         path.write_bytes(gzip.compress(data) if gz else data)
         want = _as_text_file(path)
-        chunks = list(read_chunks(path, size, block=block))
+        chunks = list(read_chunks(path, size, first=first, block=block))
         assert [line for chunk in chunks for line in chunk] == want
-        assert all(len(c) == size for c in chunks[:-1]) and all(chunks)
+        sizes = [first or size] + [size] * (len(chunks) - 1)
+        assert all(len(c) == n for c, n in zip(chunks[:-1], sizes, strict=False)) and all(chunks)
+        assert not chunks or len(chunks[-1]) <= sizes[len(chunks) - 1]
         assert list(read_lines(path)) == want

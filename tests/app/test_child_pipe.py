@@ -8,7 +8,8 @@ from pathlib import Path
 
 from app.cli.child_pipe import PIPE_BYTES, Child, ToParent, pipe_holds
 
-#: About the size of one batch `mare detect`'s child sends (8192 lines, with membership).
+#: About the size of a batch of 8,192 lines with membership (`mare detect` sends 16,384: all
+#: but its tail waits in the pipe).
 BATCH_BYTES = 600_000
 
 
