@@ -8,16 +8,18 @@ the GIL. As Redis' ``BGSAVE`` does, the loop forks instead (a copy of its memory
 kernel on write, a few milliseconds), and the child serialises and writes the state of the
 moment of the fork while the parent goes on. The child runs nothing but that: no other thread
 exists in it, it logs nothing (a lock held by another thread at the fork would be held for
-ever there) and it ends with `os._exit`, running no exit handler and closing no connection
-politely. Its error, if any, comes back to the parent through a pipe, and the parent waits for
-it in a thread, to the end even when cancelled. The price is memory: a page the loop changes
-while the child writes is copied, at most the engine's size again for that time.
+ever there), it handles signals its own way (`_own_signals`) and it ends with `os._exit`,
+running no exit handler and closing no connection politely. Its error, if any, comes back to
+the parent through a pipe, and the parent waits for it in a thread, to the end even when
+cancelled. The price is memory: a page the loop changes while the child writes is copied, at
+most the engine's size again for that time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +47,7 @@ async def write_in_child(writes: Writes) -> None:
         os.close(r)
         status = 0
         try:
+            _own_signals()
             for path, make in writes:
                 write_snapshot(path, make())
         except BaseException:  # everything, to the parent: this process must not go on
@@ -66,6 +69,19 @@ async def write_in_child(writes: Writes) -> None:
             os.close(r)
     if status != 0:
         raise SnapshotFailed(said or f"the snapshot writer ended with status {status}")
+
+
+def _own_signals() -> None:
+    """Give the child its own signal handling, not the service's loop's.
+
+    The loop's handlers write the signal's number to the loop's wake-up pipe, which the child
+    shares: a Ctrl-C reaching the child too was a second one for the service (uvicorn's "force
+    quit" on a second SIGINT: no drain, no snapshot at stop). The child ignores SIGINT (it ends
+    by itself in seconds) and dies of SIGTERM, leaving the last snapshot in place.
+    """
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _wait(pid: int, r: int) -> tuple[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -112,3 +113,43 @@ def test_a_cancelled_snapshot_waits_for_its_child_to_end(tmp_path: Path) -> None
     path = tmp_path / "engine.json"
     assert asyncio.run(_cancelled(path))  # the child had finished when the cancel went through
     assert json.loads(path.read_bytes()) == {"written": "after the cancel"}
+
+
+async def _interrupted(path: Path, forked: list[int]) -> int:
+    """Ctrl-C reaching the snapshot's child: how many the service's loop saw."""
+    seen: list[int] = []
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, lambda: seen.append(1))
+
+    def slow() -> bytes:
+        time.sleep(0.5)
+        return b'{"after": "the interrupt"}'
+
+    try:
+        job = asyncio.ensure_future(write_in_child([(path, slow)]))
+        await asyncio.sleep(0.1)
+        os.kill(forked[0], signal.SIGINT)
+        await job
+        await asyncio.sleep(0.1)  # a wake-up byte would have been handled by now
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    return len(seen)
+
+
+def test_a_ctrl_c_reaching_the_child_is_not_a_second_one_for_the_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child shared the loop's wake-up pipe: uvicorn force-quits on a second SIGINT."""
+    forked: list[int] = []
+    fork = os.fork
+
+    def recorded() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded)
+    path = tmp_path / "engine.json"
+    assert asyncio.run(_interrupted(path, forked)) == 0
+    assert json.loads(path.read_bytes()) == {"after": "the interrupt"}  # it wrote on
