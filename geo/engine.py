@@ -627,9 +627,9 @@ class Engine:
         # row is compared with the vessel's latest time before the part as well as with the
         # row before it: of several stragglers, the second was compared with the first alone.
         t_before = np.empty_like(t)
-        t_before[:1] = -1
         t_before[1:] = t[:-1]
-        before = np.maximum(np.where(first, -1, t_before), fleet.seen_t[slot])
+        t_before[first] = -1  # (the first row is a group's first)
+        before = np.maximum(t_before, fleet.seen_t[slot])
         drop = t <= before
         # Each vessel's latest time is its group's last row (one slot a group, times sorted):
         # the same as `numpy.maximum.at` over every row, at a fraction of its cost.

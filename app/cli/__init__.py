@@ -87,16 +87,14 @@ def run() -> None:
     A batch command (`QUICK_EXIT`) then skips the interpreter's teardown (`app.cli.quick_exit`);
     `main` alone leaves as any program does, for a caller that goes on after it.
     """
-    quick = len(sys.argv) > 1 and sys.argv[1] in QUICK_EXIT
+    if len(sys.argv) < 2 or sys.argv[1] not in QUICK_EXIT:
+        main()
+        return
     try:
         main()
     except SystemExit as exc:
-        if not quick:
-            raise
         code = exc.code
     else:
-        if not quick:
-            return
         code = None
     from app.cli.quick_exit import exit_now
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,38 @@ def test_detect_to_stdout_writes_every_event_and_fails_with_its_message(tmp_path
     assert quick.returncode == slow.returncode != 0
     assert quick.stderr == slow.stderr
     assert "no such capture" in quick.stderr
+
+
+_TEARDOWN = """
+import os, sys, types
+class Torn:
+    def __del__(self) -> None:
+        os.write(1, b"torn down\\n")
+holder = types.ModuleType("holder")  # a module's objects are freed by the teardown
+holder.kept = Torn()
+sys.modules["holder"] = holder
+del holder
+sys.argv = ["mare", *sys.argv[1:]]
+import app.cli
+getattr(app.cli, os.environ["ENTRY"])()
+"""
+
+
+@pytest.mark.parametrize(("entry", "torn"), [("run", False), ("main", True)])
+def test_a_batch_command_run_as_the_console_script_skips_the_teardown(
+    tmp_path: Path, entry: str, torn: bool
+) -> None:
+    argv = ["detect", *CAPTURE, "-o", str(tmp_path / "ev.jsonl")]
+    done = subprocess.run(
+        [sys.executable, "-c", _TEARDOWN, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ENTRY": entry},
+    )
+    assert done.returncode == 0, done.stderr
+    assert ("torn down" in done.stdout) is torn
+    assert (tmp_path / "ev.jsonl").read_text() != ""
 
 
 def test_run_leaves_a_command_that_is_not_batch_to_the_interpreter(
