@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -46,14 +47,16 @@ from typing import Any
 import numpy as np
 
 from ais_ingest.records import Batch
+from app.bus import engine_start
 from app.bus.connect import connect, drop_layout, ensure_layout
 from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
+from app.pipeline.snapshot_fork import make_in_child
 from app.settings import ServiceSettings
 from bench import world_feed
 from bench.timing import best_of
 from bench.world_feed import RATE
-from geo.alert_rules import load_rules_file
+from geo.alert_rules import AlertRules, load_rules_file
 from geo.engine import Engine
 from geo.places import load_places
 from geo.triage import Triage
@@ -116,14 +119,18 @@ def single_process(batches: list[Batch], lag_s: float) -> dict[str, Any]:
             if m in eng.book:
                 eng.vessel_risk(m)
 
+    engines: list[Engine] = []
+
     def burst() -> int:
         eng = Engine(zones, places=places)
         triage = Triage(eng, rules).follow()
         for b in batches:
             step(eng, triage, b)
+        engines.append(eng)
         return records
 
     wall, cpu, _ = best_of(burst, 1)  # one run: the world feed is long
+    held = snapshot_hold(engines[-1], rules)
     eng = Engine(zones, places=places)
     triage = Triage(eng, rules).follow()
     lags: list[float] = []
@@ -144,6 +151,45 @@ def single_process(batches: list[Batch], lag_s: float) -> dict[str, Any]:
         "lag_ms": pct(lags),
         "lag_records": offered,
         "lag_records_s": round(offered / took),
+        "snapshot": held,
+    }
+
+
+def snapshot_hold(eng: Engine, rules: AlertRules) -> dict[str, Any]:
+    """How long a periodic snapshot of ``eng`` holds the loop: made on it, and made apart.
+
+    What an engine worker does every ``snapshot_seconds`` (`app.bus.engine_worker`): serialise
+    and pack its partition's state. On the loop (as before) no message is taken in for that
+    long; made by a forked child (`make_in_child`) the loop is held for the fork. The longest
+    turn of a loop that ticks every millisecond meanwhile says it. The state here is the whole
+    feed's (one process, `mare serve`, which forks the same way); a partition holds its share.
+    """
+
+    def packed() -> bytes:
+        return pickle.dumps(engine_start.packed(eng, 0, 1, rules))
+
+    t0 = time.perf_counter()
+    size = len(packed())
+    on_loop = time.perf_counter() - t0
+
+    async def apart() -> tuple[float, float]:
+        longest = 0.0
+        start = last = time.perf_counter()
+        job = asyncio.ensure_future(make_in_child(packed))
+        while not job.done():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            longest, last = max(longest, now - last), now
+        await job
+        return longest, time.perf_counter() - start
+
+    longest, made = asyncio.run(apart())
+    return {
+        "vessels": len(eng.fleet),
+        "packed_mb": round(size / 1e6, 1),
+        "on_loop_held_ms": round(on_loop * 1000, 1),
+        "apart_longest_loop_turn_ms": round(longest * 1000, 1),
+        "apart_made_in_s": round(made, 2),
     }
 
 

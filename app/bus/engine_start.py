@@ -103,18 +103,17 @@ async def _whole_feed_kept(js: JetStreamContext, layout: Layout) -> bool:
     return info.state.first_seq <= 1
 
 
-def capture(
-    engine: Engine, partition: int, seq: int, rules: AlertRules
-) -> tuple[snapshots.PartitionSnapshot, snapshots.LearntCoverage]:
-    """Return the partition's snapshot at ``seq`` and the coverage it has learnt (`write`)."""
+def packed(engine: Engine, partition: int, seq: int, rules: AlertRules) -> list[snapshots.Packed]:
+    """Return the partition's snapshot at ``seq`` and the coverage it has learnt, packed.
+
+    All the CPU of a snapshot, so that it can be done in a forked child (`write` is the I/O).
+    """
     snap = snapshots.PartitionSnapshot(seq, engine.snapshot(), rules.to_dict())
-    doc = coverage_blob(engine)
-    return snap, snapshots.LearntCoverage(partition, seq, engine.now_ms(), doc)
+    cover = snapshots.LearntCoverage(partition, seq, engine.now_ms(), coverage_blob(engine))
+    return [snapshots.pack(partition, snap), snapshots.pack_coverage(cover)]
 
 
-async def write(
-    kv: KeyValue, snap: snapshots.PartitionSnapshot, cover: snapshots.LearntCoverage
-) -> None:
-    """Write a `capture`: the snapshot, then the coverage beside it."""
-    await snapshots.save(kv, cover.partition, snap)
-    await snapshots.save_coverage(kv, cover)
+async def write(kv: KeyValue, packs: list[snapshots.Packed]) -> None:
+    """Write a `packed` snapshot: the snapshot, then the coverage beside it."""
+    for p in packs:
+        await snapshots.put(kv, p)

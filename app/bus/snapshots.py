@@ -58,7 +58,7 @@ def _coverage_key(partition: int) -> str:
 
 
 async def _load_chunked(kv: KeyValue, key: str) -> tuple[dict[str, Any], bytes] | None:
-    """Return the header and the unpacked bytes written under ``key`` (`_save_chunked`)."""
+    """Return the header and the unpacked bytes written under ``key`` (`put`)."""
     try:
         entry = await kv.get(key)
     except KeyNotFoundError:
@@ -79,9 +79,26 @@ async def _load_chunked(kv: KeyValue, key: str) -> tuple[dict[str, Any], bytes] 
     return head, zlib.decompress(packed)
 
 
-async def _save_chunked(kv: KeyValue, key: str, blob: bytes, head: dict[str, Any]) -> int:
-    """Write ``blob`` compressed in chunks, then ``head`` under ``key``; return the size."""
-    packed = zlib.compress(blob, 1)
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """What goes under a key, compressed already: the CPU half of a write, done apart.
+
+    A worker packs in a forked child (`app.bus.engine_worker`), so that compressing megabytes
+    holds its loop no more than serialising them does; `put` is the I/O half.
+    """
+
+    key: str
+    head: dict[str, Any]
+    data: bytes
+
+
+def _pack(key: str, blob: bytes, head: dict[str, Any]) -> Packed:
+    return Packed(key, head, zlib.compress(blob, 1))
+
+
+async def put(kv: KeyValue, packed: Packed) -> int:
+    """Write ``packed`` in chunks under a new generation, then its header; return the size."""
+    key, data = packed.key, packed.data
     old: dict[str, int] | None = None
     try:
         entry = await kv.get(key)
@@ -90,11 +107,11 @@ async def _save_chunked(kv: KeyValue, key: str, blob: bytes, head: dict[str, Any
     except KeyNotFoundError:
         pass
     gen = (old["gen"] + 1) if old else 1
-    chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)] or [b""]
+    chunks = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)] or [b""]
     for i, chunk in enumerate(chunks):
         await kv.put(f"{key}.g{gen}.c{i}", chunk)
-    head = {**head, "gen": gen, "chunks": len(chunks),
-            "sha256": hashlib.sha256(packed).hexdigest()}  # fmt: skip
+    head = {**packed.head, "gen": gen, "chunks": len(chunks),
+            "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
     await kv.put(key, json.dumps(head).encode())
     if old:
         for i in range(int(old["chunks"])):
@@ -102,7 +119,7 @@ async def _save_chunked(kv: KeyValue, key: str, blob: bytes, head: dict[str, Any
                 await kv.delete(f"{key}.g{int(old['gen'])}.c{i}")
             except KeyNotFoundError:
                 pass
-    return len(packed)
+    return len(data)
 
 
 async def load(kv: KeyValue, partition: int) -> PartitionSnapshot | None:
@@ -114,12 +131,17 @@ async def load(kv: KeyValue, partition: int) -> PartitionSnapshot | None:
     return PartitionSnapshot(int(head["seq"]), blob, head.get("rules"))
 
 
-async def save(kv: KeyValue, partition: int, snap: PartitionSnapshot) -> int:
-    """Write a snapshot (chunks, then the header); return its size compressed, in bytes."""
+def pack(partition: int, snap: PartitionSnapshot) -> Packed:
+    """Return a snapshot packed for `put`."""
     head: dict[str, Any] = {"seq": snap.seq}
     if snap.rules is not None:
         head["rules"] = snap.rules
-    return await _save_chunked(kv, _header_key(partition), snap.blob, head)
+    return _pack(_header_key(partition), snap.blob, head)
+
+
+async def save(kv: KeyValue, partition: int, snap: PartitionSnapshot) -> int:
+    """Write a snapshot (chunks, then the header); return its size compressed, in bytes."""
+    return await put(kv, pack(partition, snap))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +158,15 @@ class LearntCoverage:
     doc: bytes
 
 
-async def save_coverage(kv: KeyValue, cover: LearntCoverage) -> int:
-    """Write a partition's learnt coverage beside its snapshot, under keys of its own."""
+def pack_coverage(cover: LearntCoverage) -> Packed:
+    """Return a partition's learnt coverage packed for `put`, under keys of its own."""
     head = {"seq": cover.seq, "end_ms": cover.end_ms}
-    return await _save_chunked(kv, _coverage_key(cover.partition), cover.doc, head)
+    return _pack(_coverage_key(cover.partition), cover.doc, head)
+
+
+async def save_coverage(kv: KeyValue, cover: LearntCoverage) -> int:
+    """Write a partition's learnt coverage beside its snapshot."""
+    return await put(kv, pack_coverage(cover))
 
 
 async def latest_coverage(kv: KeyValue, partitions: int, own: int) -> LearntCoverage | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,9 @@ import pytest
 from app.bus import slice_exchange, snapshots
 from app.bus.connect import connect, ensure_layout
 from app.bus.engine_worker import PartitionWorker, run_engines
+from app.bus.ingest_worker import BusPublisher
 from app.bus.subjects import Layout
+from geo.engine import Engine
 from tests.app.bus.helpers import (
     State,
     bus_event_lists,
@@ -168,3 +172,58 @@ async def test_a_partition_that_goes_quiet_snapshots_what_it_took_in(
     finally:
         stop.set()
         await nc.close()
+
+
+@pytest.mark.timeout(120)
+async def test_a_periodic_snapshot_is_made_apart_while_the_partition_goes_on(
+    system_nats: str, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Serialised and packed by a forked child: the worker takes messages in meanwhile, and the
+    snapshot holds the state and the sequence of the fork's moment."""
+    makers = tmp_path / "makers"
+    snapshot = Engine.snapshot
+
+    def recorded(self: Engine) -> bytes:
+        makers.write_text(f"{os.getpid()} {self.records}")
+        time.sleep(3.0)  # (in the child) a big state's serialisation
+        return snapshot(self)
+
+    monkeypatch.setattr(Engine, "snapshot", recorded)
+    layout = Layout(prefix, 1)
+    batches = decode_file(feed("default"))
+    nc = await connect(system_nats, name="test")
+    stop = asyncio.Event()
+    try:
+        js = nc.jetstream()
+        kv = await ensure_layout(js, layout)
+        pub = BusPublisher(js, layout)
+        for b in batches[:3]:
+            await pub.batch(b)
+        worker = PartitionWorker(js, kv, layout, 0, factory(), snapshot_seconds=0.2)
+        task = asyncio.create_task(worker.run(stop))
+
+        async def forked() -> bool:
+            return makers.exists()
+
+        async def went_on() -> bool:
+            return worker.seq > forked_at
+
+        await wait_for(forked, 60, "the snapshot's child")
+        pid, records = (int(v) for v in makers.read_text().split())
+        forked_at = worker.seq
+        for b in batches[3:6]:
+            await pub.batch(b)
+        await wait_for(went_on, 60, "messages after the fork")
+        assert await snapshots.load(kv, 0) is None  # taken in while the child serialised
+        await wait_for(lambda: snapshots.load(kv, 0), 60, "the snapshot")
+        snap = await snapshots.load(kv, 0)
+        stop.set()
+        await task
+    finally:
+        stop.set()
+        await nc.close()
+    assert pid != os.getpid()
+    assert snap is not None and snap.seq <= forked_at
+    restored = factory().restore(snap.blob)
+    assert worker.engine is not None
+    assert restored.records == records < worker.engine.records

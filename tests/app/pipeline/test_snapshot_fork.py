@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.api.services import services_of
-from app.pipeline.snapshot_fork import SnapshotFailed, write_in_child
+from app.pipeline.snapshot_fork import SnapshotFailed, make_in_child, write_in_child
 from geo.engine import Engine
 from tests.app.api.conftest import T0, make_settings, start
 from tests.app.api.nmea import position
@@ -153,3 +153,58 @@ def test_a_ctrl_c_reaching_the_child_is_not_a_second_one_for_the_service(
     path = tmp_path / "engine.json"
     assert asyncio.run(_interrupted(path, forked)) == 0
     assert json.loads(path.read_bytes()) == {"after": "the interrupt"}  # it wrote on
+
+
+async def _made_while_changing(state: dict[str, list[int]]) -> tuple[bytes, int]:
+    turns = 0
+
+    def slow() -> bytes:
+        time.sleep(0.3)
+        return json.dumps(state).encode() + b" " * (8 << 20)  # more than a pipe holds
+
+    job = asyncio.ensure_future(make_in_child(slow))
+    await asyncio.sleep(0)
+    while not job.done():
+        state["fixes"].append(len(state["fixes"]))
+        turns += 1
+        await asyncio.sleep(0.01)
+    return await job, turns
+
+
+def test_bytes_made_in_a_child_are_the_forks_moment_and_come_back_whole() -> None:
+    state = {"fixes": [0, 1, 2]}
+    made, turns = asyncio.run(_made_while_changing(state))
+    assert turns > 1
+    assert len(made) == len(b'{"fixes": [0, 1, 2]}') + (8 << 20)
+    assert json.loads(made) == {"fixes": [0, 1, 2]}
+
+
+def test_bytes_that_cannot_be_made_raise_the_childs_error() -> None:
+    def broken() -> bytes:
+        raise ValueError("a state that cannot be serialised")
+
+    with pytest.raises(SnapshotFailed, match="a state that cannot be serialised"):
+        asyncio.run(make_in_child(broken))
+
+
+async def _cancel_making(pids: Path) -> None:
+    def slow() -> bytes:
+        pids.write_text(str(os.getpid()))
+        time.sleep(60)
+        return b"never"
+
+    job = asyncio.ensure_future(make_in_child(slow))
+    while not pids.exists() or not pids.read_text():
+        await asyncio.sleep(0.01)
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+
+
+@pytest.mark.timeout(30)
+def test_a_cancelled_making_kills_its_child(tmp_path: Path) -> None:
+    """Nothing of it is written anywhere: a worker stopping does not wait for it."""
+    pids = tmp_path / "pid"
+    asyncio.run(_cancel_making(pids))
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(pids.read_text()), 0)
