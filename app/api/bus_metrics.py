@@ -55,6 +55,7 @@ BUS_HELP = {
     "bad_messages": "Messages a bus worker skipped as not what their subject carries (logged)",
     "skipped_published": "Record messages replayed whose events were published already",
     "snapshots": "Engine snapshots written to the key-value store",
+    "snapshot_failures": "Periodic engine snapshots that failed (logged; the last one stands)",
     "closes": "Slice closes and encounter steps an engine partition exchanged",
     "close_wait_seconds": "Seconds an engine partition waited for others' parts at closes",
     "close_waiting_seconds": "Seconds an engine partition has been waiting at the present close "

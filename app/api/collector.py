@@ -72,6 +72,7 @@ class ServiceCollector(Collector):
             ("alerts_unstored", "Alerts published before the store took them (stored: false)"),
             ("store_retries", "Failed attempts to write the backlog while the database was away"),
             ("snapshots", "Engine snapshots written"),
+            ("snapshot_failures", "Periodic engine snapshots that failed (logged)"),
             ("contacts_fused", "Stored contacts the engine fused (to a vessel or a dark target)"),
         ):
             fam = CounterMetricFamily(f"mare_pipeline_{key}", help_text, labels=[])

@@ -95,6 +95,7 @@ class PartitionStats:
     rule_changes: int = 0
     rules_from_ms: int | None = None
     snapshots: int = 0
+    snapshot_failures: int = 0
     resumed_from: int = 0
     last_seq: int = 0
     lag_ms: list[float] = field(default_factory=list)
@@ -234,6 +235,7 @@ class PartitionWorker:
             packs: list[Packed] = pickle.loads(made)
             await self._retrying(lambda: engine_start.write(self.kv, packs))
         except Exception as exc:  # the next period tries again; the last snapshot stands
+            self.stats.snapshot_failures += 1
             log.warning("partition %d: snapshot at message %d failed: %s", partition, seq, exc)
             return
         self._snap_seq = max(self._snap_seq, seq)
@@ -379,6 +381,7 @@ class PartitionWorker:
                 "bad_messages": s.bad,
                 "skipped_published": s.skipped_published,
                 "snapshots": s.snapshots,
+                "snapshot_failures": s.snapshot_failures,
                 "closes": self.exchange.swaps,
                 "close_wait_seconds": self.exchange.waited_s,
             },

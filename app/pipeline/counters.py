@@ -42,6 +42,8 @@ class PipelineCounters:
     #: Records (positions; events) waiting in the backlog, by stage.
     store_backlog: dict[str, int] = field(default_factory=lambda: {"store": 0, "alerts": 0})
     snapshots: int = 0
+    #: Periodic snapshots that failed (logged): the last good one stands until one succeeds.
+    snapshot_failures: int = 0
     #: Stored contacts the engine fused (attached to a vessel or to a dark target).
     contacts_fused: int = 0
     dropped_batches: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
@@ -87,6 +89,7 @@ class PipelineCounters:
             "store_down": self.store_down,
             "store_backlog": dict(self.store_backlog),
             "snapshots": self.snapshots,
+            "snapshot_failures": self.snapshot_failures,
             "contacts_fused": self.contacts_fused,
             "dropped_batches": dict(self.dropped_batches),
             "dropped_records": dict(self.dropped_records),

@@ -720,7 +720,8 @@ class Pipeline:
             if self.engine.now_ms():
                 try:
                     await self.save_snapshot(background=True)
-                except Exception:
+                except Exception:  # the last one stands; a restart would replay more
+                    self.counters.snapshot_failures += 1
                     log.exception("engine snapshot failed")
             await asyncio.sleep(self.snapshot_seconds)
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from nats.js.kv import KeyValue
 
+from ais_ingest.records import Batch
 from app.bus import slice_exchange, snapshots
 from app.bus.connect import connect, ensure_layout
 from app.bus.engine_worker import PartitionWorker, run_engines
@@ -174,6 +178,30 @@ async def test_a_partition_that_goes_quiet_snapshots_what_it_took_in(
         await nc.close()
 
 
+@contextlib.asynccontextmanager
+async def one_partition(
+    url: str, prefix: str, batches: list[Batch]
+) -> AsyncIterator[tuple[PartitionWorker, KeyValue, BusPublisher]]:
+    """A worker of partition 0 of 1, snapshotting every 0.2 s, fed ``batches`` first."""
+    layout = Layout(prefix, 1)
+    nc = await connect(url, name="test")
+    stop = asyncio.Event()
+    try:
+        js = nc.jetstream()
+        kv = await ensure_layout(js, layout)
+        pub = BusPublisher(js, layout)
+        for b in batches:
+            await pub.batch(b)
+        worker = PartitionWorker(js, kv, layout, 0, factory(), snapshot_seconds=0.2)
+        task = asyncio.create_task(worker.run(stop))
+        yield worker, kv, pub
+        stop.set()
+        await task
+    finally:
+        stop.set()
+        await nc.close()
+
+
 @pytest.mark.timeout(120)
 async def test_a_periodic_snapshot_is_made_apart_while_the_partition_goes_on(
     system_nats: str, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -189,18 +217,8 @@ async def test_a_periodic_snapshot_is_made_apart_while_the_partition_goes_on(
         return snapshot(self)
 
     monkeypatch.setattr(Engine, "snapshot", recorded)
-    layout = Layout(prefix, 1)
     batches = decode_file(feed("default"))
-    nc = await connect(system_nats, name="test")
-    stop = asyncio.Event()
-    try:
-        js = nc.jetstream()
-        kv = await ensure_layout(js, layout)
-        pub = BusPublisher(js, layout)
-        for b in batches[:3]:
-            await pub.batch(b)
-        worker = PartitionWorker(js, kv, layout, 0, factory(), snapshot_seconds=0.2)
-        task = asyncio.create_task(worker.run(stop))
+    async with one_partition(system_nats, prefix, batches[:3]) as (worker, kv, pub):
 
         async def forked() -> bool:
             return makers.exists()
@@ -217,13 +235,28 @@ async def test_a_periodic_snapshot_is_made_apart_while_the_partition_goes_on(
         assert await snapshots.load(kv, 0) is None  # taken in while the child serialised
         await wait_for(lambda: snapshots.load(kv, 0), 60, "the snapshot")
         snap = await snapshots.load(kv, 0)
-        stop.set()
-        await task
-    finally:
-        stop.set()
-        await nc.close()
     assert pid != os.getpid()
     assert snap is not None and snap.seq <= forked_at
     restored = factory().restore(snap.blob)
     assert worker.engine is not None
     assert restored.records == records < worker.engine.records
+
+
+@pytest.mark.timeout(120)
+async def test_a_failing_snapshot_is_counted_and_the_partition_goes_on(
+    system_nats: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Engine) -> bytes:
+        raise ValueError("Out of range float values are not JSON compliant")
+
+    monkeypatch.setattr(Engine, "snapshot", broken)
+    batches = decode_file(feed("default"))[:3]
+    async with one_partition(system_nats, prefix, batches) as (worker, kv, _):
+
+        async def failed_twice() -> bool:
+            return worker.stats.snapshot_failures >= 2
+
+        await wait_for(failed_twice, 60, "two failed snapshots")
+        assert await snapshots.load(kv, 0) is None
+    assert worker.report()["counters"]["snapshot_failures"] >= 2
+    assert worker.stats.snapshots == 0

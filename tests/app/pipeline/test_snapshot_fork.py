@@ -4,18 +4,21 @@ holds the state of the fork's moment, and a failure reaches the service as an er
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.api.services import services_of
 from app.pipeline.snapshot_fork import SnapshotFailed, make_in_child, write_in_child
+from app.settings import ServiceSettings
 from geo.engine import Engine
-from tests.app.api.conftest import T0, make_settings, start
+from tests.app.api.conftest import T0, Service, make_settings, start
 from tests.app.api.nmea import position
 
 MMSI = 636_000_123
@@ -61,6 +64,20 @@ def test_a_failed_snapshot_raises_the_childs_error_and_keeps_the_last_file(tmp_p
     assert not path.with_suffix(".json.tmp").exists()
 
 
+@contextlib.contextmanager
+def snapshotting_service(tmp_path: Path) -> Iterator[tuple[ServiceSettings, Service]]:
+    """A service on SQLite that snapshots its engine every 0.2 s."""
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path / 'mare.sqlite'}", snapshot_seconds=0.2
+    )
+    run = start(settings)
+    try:
+        yield settings, next(run)
+    finally:
+        for _ in run:
+            pass
+
+
 def test_the_services_periodic_snapshot_is_made_by_a_forked_child(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,12 +90,7 @@ def test_the_services_periodic_snapshot_is_made_by_a_forked_child(
         return snapshot(self)
 
     monkeypatch.setattr(Engine, "snapshot", recorded)
-    settings = make_settings(
-        tmp_path, f"sqlite:///{tmp_path / 'mare.sqlite'}", snapshot_seconds=0.2
-    )
-    run = start(settings)
-    svc = next(run)
-    try:
+    with snapshotting_service(tmp_path) as (settings, svc):
         svc.send(
             [position(MMSI, 12.3, 35.3, T0 + 60 * m, speed=0.5, course=10.0) for m in range(5)]
         )
@@ -90,9 +102,6 @@ def test_the_services_periodic_snapshot_is_made_by_a_forked_child(
         assert state is not None and state.last_time_ms == (T0 + 240) * 1000
         pids = {int(p) for p in makers.read_text().split()}
         assert os.getpid() not in pids  # made in the children, not on the service's loop
-    finally:
-        for _ in run:
-            pass
 
 
 async def _cancelled(path: Path) -> bool:
@@ -208,3 +217,31 @@ def test_a_cancelled_making_kills_its_child(tmp_path: Path) -> None:
     asyncio.run(_cancel_making(pids))
     with pytest.raises(ProcessLookupError):  # killed and reaped
         os.kill(int(pids.read_text()), 0)
+
+
+def test_a_failing_periodic_snapshot_is_counted_in_metrics_and_the_last_one_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot that fails at every period is a restart that replays ever more: an operator
+    must see it in /metrics, not only in the log."""
+    snapshot = Engine.snapshot
+    calls = tmp_path / "calls"
+
+    def fails_after_the_first(self: Engine) -> bytes:
+        with calls.open("a") as f:  # (in the children: a counter here would stay there)
+            f.write("x")
+        if len(calls.read_text()) > 1:
+            raise ValueError("Out of range float values are not JSON compliant")
+        return snapshot(self)
+
+    monkeypatch.setattr(Engine, "snapshot", fails_after_the_first)
+    with snapshotting_service(tmp_path) as (settings, svc):
+        svc.send([position(MMSI, 12.3, 35.3, T0 + 60 * m, speed=0.5) for m in range(3)])
+        counters = services_of(svc.app).pipeline.counters
+        svc.wait_for(lambda: counters.snapshot_failures >= 2)
+        r = svc.get("/metrics")
+        assert r.status_code == 200, r.text
+        line = next(x for x in r.text.splitlines() if x.startswith("mare_pipeline_snapshot_fail"))
+        assert float(line.split()[-1]) >= 2
+        assert counters.snapshots == 1
+        assert Engine.restore(settings.snapshot_path.read_bytes(), []) is not None  # the first
