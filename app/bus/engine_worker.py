@@ -233,14 +233,10 @@ class PartitionWorker:
             made = await make_in_child(
                 lambda: pickle.dumps(engine_start.packed(engine, partition, seq, rules))
             )
-            packs: list[Packed] = pickle.loads(made)
-            await self._retrying(lambda: engine_start.write(self.kv, packs))
+            await self._write(pickle.loads(made), seq)
         except Exception as exc:  # the next period tries again; the last snapshot stands
             self.stats.snapshot_failures += 1
             log.warning("partition %d: snapshot at message %d failed: %s", partition, seq, exc)
-            return
-        self._snap_seq = max(self._snap_seq, seq)
-        self.stats.snapshots += 1
 
     def _own(self, mmsi: int) -> bool:
         return int(mmsi) % self.layout.partitions == self.partition
@@ -363,7 +359,10 @@ class PartitionWorker:
         """
         assert self.engine is not None
         seq = self.seq
-        packs = engine_start.packed(self.engine, self.partition, seq, self.rules)
+        await self._write(engine_start.packed(self.engine, self.partition, seq, self.rules), seq)
+
+    async def _write(self, packs: list[Packed], seq: int) -> None:
+        """Write a packed snapshot that includes the record messages up to ``seq``."""
         await self._retrying(lambda: engine_start.write(self.kv, packs))
         self._snap_seq = max(self._snap_seq, seq)
         self.stats.snapshots += 1

@@ -139,11 +139,6 @@ def pack(partition: int, snap: PartitionSnapshot) -> Packed:
     return _pack(_header_key(partition), snap.blob, head)
 
 
-async def save(kv: KeyValue, partition: int, snap: PartitionSnapshot) -> int:
-    """Write a snapshot (chunks, then the header); return its size compressed, in bytes."""
-    return await put(kv, pack(partition, snap))
-
-
 @dataclass(frozen=True, slots=True)
 class LearntCoverage:
     """A partition's learnt coverage (`geo.coverage.Coverage.hours_document`, JSON) at ``seq``.
@@ -162,11 +157,6 @@ def pack_coverage(cover: LearntCoverage) -> Packed:
     """Return a partition's learnt coverage packed for `put`, under keys of its own."""
     head = {"seq": cover.seq, "end_ms": cover.end_ms}
     return _pack(_coverage_key(cover.partition), cover.doc, head)
-
-
-async def save_coverage(kv: KeyValue, cover: LearntCoverage) -> int:
-    """Write a partition's learnt coverage beside its snapshot."""
-    return await put(kv, pack_coverage(cover))
 
 
 async def latest_coverage(kv: KeyValue, partitions: int, own: int) -> LearntCoverage | None:

@@ -116,7 +116,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _words(said: bytes) -> str:
-    return said[-4000:].decode(errors="replace").strip()
+    return said.decode(errors="replace").strip()
 
 
 def _own_signals() -> None:

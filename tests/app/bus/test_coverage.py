@@ -70,7 +70,8 @@ async def test_a_partition_without_its_snapshot_keeps_the_coverage_learnt(
         if loss == "snapshot deleted":
             await kv.purge("p1")
         else:
-            await snapshots.save(kv, 1, snapshots.PartitionSnapshot(before[1].seq, b"{}"))
+            unreadable = snapshots.PartitionSnapshot(before[1].seq, b"{}")
+            await snapshots.put(kv, snapshots.pack(1, unreadable))
         again = await _taken_over(js, kv, layout, 1)
         assert again.engine is not None
         assert by_name(again.engine.coverage.hours_document()) == by_name(learnt)
