@@ -1,7 +1,8 @@
 """Engine throughput and `mare detect` end-to-end, beside bare `pyais.decode` of the same lines.
 
 The capture is a simulated central-Mediterranean run (`simulate.iter_simulation`, fixed seed,
->= 300k lines, written once to ``bench/out/`` and reused). Three figures, each the best of
+>= 300k lines, written once to ``bench/out/`` and reused while the simulator's code is the same:
+its file name carries a digest of ``simulate/``). Three figures, each the best of
 ``repeats`` runs (noise only slows):
 
 - ``engine``: records/s through `Engine.process` alone, batches decoded beforehand (batch in,
@@ -16,6 +17,7 @@ code costs.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -33,13 +35,22 @@ from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
 OUT = Path(__file__).parent / "out"
 MIN_LINES = 300_000
+SIMULATOR = Path(__file__).parents[1] / "simulate"
+
+
+def simulator_digest() -> str:
+    """Return a short digest of the simulator's code, so a changed simulator writes anew."""
+    h = hashlib.sha256()
+    for path in sorted(SIMULATOR.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:10]
 
 
 def build_capture(seed: int = 1, min_lines: int = MIN_LINES) -> Path:
     """Write (once) and return a simulated capture of at least ``min_lines`` lines."""
     from simulate.scenario import iter_simulation
 
-    path = OUT / f"engine_sim_seed{seed}_{min_lines}.nmea"
+    path = OUT / f"engine_sim_seed{seed}_{min_lines}_{simulator_digest()}.nmea"
     if path.is_file():
         return path
     OUT.mkdir(parents=True, exist_ok=True)

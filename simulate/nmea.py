@@ -83,13 +83,17 @@ def encode_type1(
     heading: I64,
     second: I64,
     accuracy: I64,
+    msg_type: I64 | None = None,
 ) -> U8:
-    """Class A position reports (type 1), 168 bits each; raw units (0.1 kn, 0.1 deg)."""
+    """Class A position reports, 168 bits each; raw units (0.1 kn, 0.1 deg).
+
+    ``msg_type``: 1, 2 or 3 per row (the same layout); all type 1 when None.
+    """
     n = len(mmsi)
     z = np.zeros(n, np.int64)
     return pack(
         [
-            (z + 1, 6),
+            (z + 1 if msg_type is None else msg_type, 6),
             (z, 2),
             (mmsi, 30),
             (status, 4),

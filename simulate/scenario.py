@@ -46,8 +46,26 @@ from simulate.nmea import (
     single_lines,
     static_payloads,
 )
-from simulate.reporting import CLASS_RANGE, Network, Transponder, draw_outages
+from simulate.reporting import (
+    CLASS_RANGE,
+    Network,
+    Transponder,
+    class_a_types,
+    draw_outages,
+    type3_share,
+)
 from simulate.sampling import FeedSampling
+from simulate.shore import (
+    AID_INTERVAL_MS,
+    AID_REACH,
+    AIDS,
+    BASE_INTERVAL_MS,
+    BASE_REACH,
+    BASE_STATIONS,
+    aid_payload,
+    encode_type4,
+    schedule,
+)
 from simulate.silences import SilenceTruth
 from simulate.traffic import add_background
 from simulate.truth import Label, RxLog, ZoneTruth, load_zones, refine
@@ -225,6 +243,7 @@ class Simulation:
         tx: list[Transponder] = []
         bias: list[float] = []
         has_rot: list[bool] = []
+        type3: list[float] = []
         framer = Framer()
         counts: Counter[str] = Counter()
         seen: set[int] = set()
@@ -243,12 +262,19 @@ class Simulation:
                 has_rot.append(bool(r.random() < 0.7))
                 cls = plan.agents[i].vessel.ais_class
                 self.reach.append(CLASS_RANGE.get(cls, 1.0) * float(r.uniform(0.85, 1.15)))
+                # own streams from here: what the ones above draw stays as it was
+                type3.append(type3_share(np.random.default_rng([self.seed, 23, i])))
             rng = np.random.default_rng([self.seed, 13, w])
             out: list[tuple[int, int, str]] = []
             cols = self._positions(w0, w1, tx, np.array(bias), np.array(has_rot), rng)
             if cols is not None:
+                types_rng = np.random.default_rng([self.seed, 19, w])
+                cols["a_type"] = class_a_types(np.array(type3)[cols["agent"]], types_rng)
                 seq = self._emit_positions(cols, rng, log, zt, counts, seen, out, seq)
             seq = self._emit_statics(w0, w1, tx, rng, framer, log, counts, out, seq)
+            if self.sampling.kind == "all":  # an archive-like extract keeps vessels only
+                shore_rng = np.random.default_rng([self.seed, 17, w])
+                seq = self._emit_shore(w0, w1, shore_rng, framer, counts, out, seq)
             out.extend(pending)
             out.sort()
             pending = [x for x in out if x[0] >= w1] if w1 < self.end else []
@@ -348,7 +374,7 @@ class Simulation:
                 payload[m] = encode_type1(
                     mmsi[m], c["status"][m], c["rot_raw"][m], speed10[m], c["lon"][m],
                     c["lat"][m], course10[m], c["heading"][m], second[m],
-                    np.ones(int(m.sum()), np.int64))  # fmt: skip
+                    np.ones(int(m.sum()), np.int64), c["a_type"][m])  # fmt: skip
             elif kind == "B":
                 payload[m] = encode_type18(
                     mmsi[m], speed10[m], c["lon"][m], c["lat"][m], course10[m],
@@ -475,6 +501,68 @@ class Simulation:
                 log.static(i, first // 1000 * 1000, tuple(p for p, _ in parts), carries)
         return seq
 
+    # -- shore transmitters ------------------------------------------------------------------
+    def _emit_shore(
+        self,
+        w0: int,
+        w1: int,
+        rng: np.random.Generator,
+        framer: Framer,
+        counts: Counter[str],
+        out: list[tuple[int, int, str]],
+        seq: int,
+    ) -> int:
+        """Emit the base station reports and aids to navigation heard in a window."""
+        sites = {st.name: st for st in self.net.stations}
+        bases = [b for b in BASE_STATIONS if b.site in sites]
+        times = [schedule(w0, w1, BASE_INTERVAL_MS, b.mmsi * 7919) for b in bases]
+        times += [schedule(w0, w1, AID_INTERVAL_MS, a.mmsi * 7919) for a in AIDS]
+        nb = sum(len(t) for t in times[: len(bases)])
+        where = [(sites[b.site].lon, sites[b.site].lat) for b in bases]
+        where += [(a.lon, a.lat) for a in AIDS]
+        t = np.concatenate(times)
+        if not len(t):
+            return seq
+        who = np.repeat(np.arange(len(times)), [len(x) for x in times])
+        lon = np.array([p[0] for p in where])[who]
+        lat = np.array([p[1] for p in where])[who]
+        reach = np.where(np.arange(len(t)) < nb, BASE_REACH, AID_REACH)
+        sc = self.scenario
+        rec = self.net.receive(
+            t, lon, lat, reach, rng, base_loss=sc.base_loss, dup_prob=sc.dup_prob
+        )
+        mmsi = np.array([b.mmsi for b in bases], np.int64)[who[:nb]]
+        payload = encode_type4(mmsi, t[:nb], lon[:nb], lat[:nb])
+        channel = np.where(rng.random(len(t)) < 0.5, "A", "B")
+        bad = rng.random((len(t), 2)) < sc.corrupt_rate
+        lines: list[tuple[int, str]] = []
+        n_bad = 0
+        for ok, st, rx, dup in (
+            (rec.primary_ok, rec.primary, rec.primary_rx, 0),
+            (rec.secondary_ok, rec.secondary, rec.secondary_rx, 1),
+        ):
+            base = np.flatnonzero(ok[:nb])
+            names = [self.net.names[s] for s in st[base].tolist()]
+            got = single_lines(payload[base], channel[base], names, rx[base] // 1000)
+            for k, text in zip(base.tolist(), got, strict=True):
+                lines.append((int(rx[k]), corrupt(text, k) if bad[k, dup] else text))
+                n_bad += int(bad[k, dup])
+            for k in (nb + np.flatnonzero(ok[nb:])).tolist():
+                aid = AIDS[int(who[k]) - len(bases)]
+                station = self.net.stations[int(st[k])]
+                parts = [aid_payload(aid, int(t[k]) // 1000 % 60)]
+                c_sec = int(rx[k]) // 1000
+                text = framer.frame(parts, station.name, c_sec, str(channel[k]), station.groups)[0]
+                lines.append((int(rx[k]), corrupt(text, k) if bad[k, dup] else text))
+                n_bad += int(bad[k, dup])
+        for rx_ms, text in lines:
+            out.append((rx_ms, seq, text))
+            seq += 1
+        counts["lines"] += len(lines)
+        counts["shore_lines"] += len(lines)
+        counts["corrupt_lines"] += n_bad
+        return seq
+
     @staticmethod
     def _sample(sampling: FeedSampling, rec: Any, agent: I64, t: I64) -> None:
         """Keep only what the feed's sampling carries of the transmissions heard."""
@@ -527,6 +615,7 @@ class Simulation:
                     "lines",
                     "position_lines",
                     "static_lines",
+                    "shore_lines",
                     "duplicate_lines",
                     "corrupt_lines",
                     "transmissions",
