@@ -20,7 +20,9 @@ Figures:
 - ``bus.workers_W``: ``W`` ``mare worker engine`` processes over ``PARTITIONS`` partitions:
   ``lag_ms`` from the ingest's publish to the events' publish (the ack) at the feed's rate,
   and the burst throughput of the stream published beforehand; CPU seconds per 1,000 records
-  of the workers and of the NATS server, and how many cores the workers kept busy;
+  of the workers (from each one's first record message to its last, the forks that make its
+  periodic snapshots included: ``span_cpu_s`` of its ``--stats``) and of the NATS server, and
+  how many cores the workers kept busy over that span;
 - ``slope_records_s_per_worker``: least squares over the bursts, what one more worker adds.
 
 A 2-core machine shared with others bounds what 4 workers can show: past 2 busy processes the
@@ -298,10 +300,12 @@ async def bus_run(
             for p in procs:
                 p.wait(60)
         got = [json.loads(s.read_text()) for s in stats]
-        cpu = sum(g["cpu_s"] for g in got)
+        # CPU from each worker's first record message taken in to its last (its snapshots'
+        # forks included; its start, restore and snapshot at stop not: outside the span)
+        cpu = sum(g["span_cpu_s"] for g in got)
         records = sum(g["records"] for g in got)
+        span = max(g["last_at"] for g in got) - min(g["first_at"] for g in got if g["first_at"])
         if mode == "burst":  # first record message taken in to the last, over all workers
-            span = max(g["last_at"] for g in got) - min(g["first_at"] for g in got if g["first_at"])
             out["burst_records_s"] = round(records / span)
             out["burst_s"] = round(span, 2)
             out["cpu_s_per_1000_records"] = round(cpu / max(records, 1) * 1000, 4)
@@ -313,7 +317,7 @@ async def bus_run(
             out["lag_ms"] = pct([v for g in got for v in g["lag_ms"]])
             out["lag_records"] = offered
             out["lag_records_s"] = round(offered / took)
-            out["lag_busy_cores"] = round(cpu / took, 2)
+            out["lag_busy_cores"] = round(cpu / span, 2)
         await drop_layout(js, layout)
         await nc.close()
     return out

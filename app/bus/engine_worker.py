@@ -34,6 +34,7 @@ import contextlib
 import json
 import logging
 import pickle
+import resource
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,17 @@ class PartitionStats:
     #: Wall time (Unix s) of the first and the last record message taken in (throughput).
     first_at: float = 0.0
     last_at: float = 0.0
+    #: The process's CPU seconds (`process_cpu_s`) at those two moments: the work of the span,
+    #: without the start, the restore and the snapshot at stop.
+    cpu_first: float = 0.0
+    cpu_last: float = 0.0
+
+
+def process_cpu_s() -> float:
+    """Return the CPU seconds of this process and its reaped children (the snapshots' forks)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 class PartitionWorker:
@@ -253,8 +265,9 @@ class PartitionWorker:
         events, batch = await self._take(kind, msg.data, headers, seq)
         self.seq = self.stats.last_seq = seq
         self.stats.messages += 1
-        self.stats.last_at = time.time()
-        self.stats.first_at = self.stats.first_at or self.stats.last_at
+        self.stats.last_at, self.stats.cpu_last = time.time(), process_cpu_s()
+        if not self.stats.first_at:
+            self.stats.first_at, self.stats.cpu_first = self.stats.last_at, self.stats.cpu_last
         step = headers.get(messages.STEP, f"m{seq}")
         assert self.slices is not None
         triaged = await self.slices.triage(events, step) if events else []

@@ -142,8 +142,12 @@ def engine_worker(
             err.print(f"partition {w.partition}: {s.messages:,} messages, {s.events:,} events,"
                       f" resumed after {s.resumed_from}", markup=False)  # fmt: skip
         if stats_file is not None:
+            took_in = [w.stats for w in workers if w.stats.first_at]
             stats_file.write_text(json.dumps({
                 "cpu_s": time.process_time() - cpu0,
+                # from the first record message taken in to the last, snapshot forks included
+                "span_cpu_s": max((s.cpu_last for s in took_in), default=0.0)
+                - min((s.cpu_first for s in took_in), default=0.0),
                 "records": sum(w.stats.records for w in workers),
                 "messages": sum(w.stats.messages for w in workers),
                 "lag_ms": [v for w in workers for v in w.stats.lag_ms],

@@ -7,6 +7,8 @@ event version the bus publishes is compared with one engine over the whole captu
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -28,8 +30,9 @@ async def test_engine_worker_processes_give_the_events_of_one_process(
 ) -> None:
     layout = Layout(prefix, PARTITIONS)
     env = worker_env(tmp_path, system_nats, prefix, PARTITIONS, sqlite_url(tmp_path))
-    procs = [Worker(tmp_path, env, "engine", "--partitions", f"{k}/{workers}")
-             for k in range(workers)]  # fmt: skip
+    stats = [tmp_path / f"stats{k}.json" for k in range(workers)]
+    procs = [Worker(tmp_path, env, "engine", "--partitions", f"{k}/{workers}", "--stats",
+                    str(stats[k])) for k in range(workers)]  # fmt: skip
     capture = feed("smuggling")
     try:
         await publish_capture(system_nats, layout, capture)
@@ -43,3 +46,8 @@ async def test_engine_worker_processes_give_the_events_of_one_process(
     assert any(
         e["event"]["mmsi"] % PARTITIONS != e["event"]["other_mmsi"] % PARTITIONS for e in pairs
     ), "the capture has no encounter across partitions"
+    # each worker's CPU over its span of record messages, which no more cores can exceed
+    for got_stats in (json.loads(p.read_text()) for p in stats):
+        span = got_stats["last_at"] - got_stats["first_at"]
+        assert got_stats["records"] > 0 and span > 0
+        assert 0 < got_stats["span_cpu_s"] <= (os.cpu_count() or 1) * span + 0.05
