@@ -9,9 +9,9 @@ but the decoder, the dedupe and every line count meet them on every real feed, s
 simulator's raw feeds carry them too:
 
 - base stations (`BASE_STATIONS`) at the coastguard sites of the network report their
-  position and UTC every 10 s (ITU-R M.1371-5, A2/4.2: a base station's report rate);
+  position and UTC every 10 s (ITU-R M.1371's default rate for a base station);
 - aids to navigation (`AIDS`) at harbours and at the Bouri oil field report every 3 min
-  (M.1371-5, 3.3: an autonomous AtoN's default rate);
+  (the default rate of an AtoN station);
 
 each heard by the network like any transmitter of a mast's height. Archive-like feeds
 (a ``sampling`` other than ``all``) keep vessels only, as MarineCadastre's and GFW's do.
