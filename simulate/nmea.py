@@ -220,7 +220,7 @@ def single_lines(
 # -- static reports (pyais, cached per identity) ------------------------------------------------
 
 
-def _sentence_parts(line: str) -> tuple[str, str]:
+def sentence_parts(line: str) -> tuple[str, str]:
     """Split a pyais ``!AIVDO,...`` sentence into (payload, fill bits) for re-framing."""
     fields = line.split("*")[0].split(",")
     return fields[5], fields[6]
@@ -260,7 +260,7 @@ def static_payloads(v: Vessel) -> list[list[tuple[str, str]]]:
                 "destination": v.destination,
                 "dte": 0,
             }
-            _STATIC_CACHE[key] = [_sentence_parts(s) for s in encode_dict(msg)]
+            _STATIC_CACHE[key] = [sentence_parts(s) for s in encode_dict(msg)]
         else:
             a = encode_dict({"type": 24, "mmsi": v.mmsi, "partno": 0, "shipname": v.name})
             b = encode_dict(
@@ -277,7 +277,7 @@ def static_payloads(v: Vessel) -> list[list[tuple[str, str]]]:
                     "to_starboard": stbd,
                 }
             )
-            _STATIC_CACHE[key] = [_sentence_parts(a[0]), _sentence_parts(b[0])]
+            _STATIC_CACHE[key] = [sentence_parts(a[0]), sentence_parts(b[0])]
     parts = _STATIC_CACHE[key]
     if v.ais_class == "A":
         return [parts]

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from pyais import encode_dict
 
-from simulate.nmea import latlon_raw, pack
+from simulate.nmea import latlon_raw, pack, sentence_parts
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -123,7 +123,7 @@ def encode_type4(mmsi: I64, t_ms: I64, lon: F64, lat: F64) -> U8:
 @lru_cache(maxsize=4096)
 def aid_payload(aid: Aid, second: int) -> tuple[str, str]:
     """Payload and fill bits of an aid's report (type 21, one sentence) at a UTC second."""
-    line = encode_dict(
+    sentence = encode_dict(
         {
             "type": 21,
             "mmsi": aid.mmsi,
@@ -140,5 +140,4 @@ def aid_payload(aid: Aid, second: int) -> tuple[str, str]:
             "assigned": 0,
         }
     )[0]
-    fields = line.split("*")[0].split(",")
-    return fields[5], fields[6]
+    return sentence_parts(sentence)

@@ -155,10 +155,12 @@ def test_archive_like_extracts_keep_vessels_only() -> None:
 def test_mare_counts_shore_messages_as_unsupported_and_takes_every_vessel_report(
     lines: list[str],
 ) -> None:
-    shore_lines = [ln for ln in lines if ln.rsplit("!", 1)[-1].split(",")[5][:1] in ("4", "E")]
+    is_shore = [ln.rsplit("!", 1)[-1].split(",")[5][:1] in ("4", "E") for ln in lines]
+    shore_lines = [ln for ln, shore_line in zip(lines, is_shore, strict=True) if shore_line]
     with_shore, without = Decoder(), Decoder()
     a = with_shore.decode(lines, START, "sim")
-    b = without.decode([ln for ln in lines if ln not in set(shore_lines)], START, "sim")
+    vessels_only = [ln for ln, shore_line in zip(lines, is_shore, strict=True) if not shore_line]
+    b = without.decode(vessels_only, START, "sim")
     a_rest, b_rest = with_shore.flush(), without.flush()
     assert len(a) + len(a_rest) == len(b) + len(b_rest)
     assert np.array_equal(a.positions.mmsi, b.positions.mmsi)
