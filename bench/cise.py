@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ais_ingest.decoder import Decoder
-from app.cli.detect import SHIPPED_PLACES
+from app.cli.detect_inputs import SHIPPED_PLACES
 from app.cli.detect_run import run_detect, write_events
 from app.exchange.cise.entities import Sender, event_element, involved_mmsis, vessel_element
 from app.exchange.cise.export import export, facts_from_events

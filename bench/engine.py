@@ -26,7 +26,7 @@ import pyais
 
 from ais_ingest.decoder import Decoder, chunked, read_lines
 from ais_ingest.records import Batch
-from app.cli.detect import SHIPPED_PLACES
+from app.cli.detect_inputs import SHIPPED_PLACES
 from app.cli.detect_run import run_detect, write_events
 from bench.timing import best_of
 from geo.engine import Engine

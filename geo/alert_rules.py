@@ -210,6 +210,18 @@ class AlertRules:
     rules: tuple[Rule, ...] = ()
     narrow: tuple[Narrowing, ...] = ()
     source: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: The rules that may hold for an event kind, in file order (made on first use): most
+    #: rules name their kinds, and an event otherwise tried each of them (`decide`).
+    _by_kind: dict[str, tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def _for_kind(self, kind: str) -> tuple[Rule, ...]:
+        rules = self._by_kind.get(kind)
+        if rules is None:
+            rules = tuple(r for r in self.rules if not r.when.kinds or kind in r.when.kinds)
+            self._by_kind[kind] = rules
+        return rules
 
     def decide(
         self, ev: Event, vessel: VesselFacts, zones: Sequence[tuple[str, str]] = ()
@@ -230,7 +242,7 @@ class AlertRules:
         <Severity.HIGH: 'high'>
         """
         zones = zones_of(ev, zones)
-        for rule in self.rules:
+        for rule in self._for_kind(ev.kind.value):
             if rule.when.holds(ev, vessel, zones):
                 base = rule.severity or ev.severity
                 return Decision(rule.alert, rule.id, max_severity(base, risk_severity(vessel.risk)))

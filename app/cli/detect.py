@@ -34,33 +34,12 @@ from app.cli.child_pipe import ChildEnded, worth_ahead
 from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
 from app.cli.tables import run_tables, split_inputs
 from app.cli.timing import CaptureClock, parse_span
-from geo import shipped
-from geo.alert_rules import SHIPPED_RULES_FILE, load_rules_file
-from geo.coverage import CoverageMap, load_coverage_map
-from geo.detectors.base import Place
-from geo.errors import CoverageMapError, GeoError
+from geo.errors import GeoError
 from geo.membership import ZoneLookup
-from geo.places import load_places
-from geo.watchlist import Watchlist, load_watchlist
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
-SHIPPED_PLACES = shipped.PLACES_FILE
 
-
-def read_coverage_map(path: Path) -> CoverageMap:
-    """Read a coverage map file (``--coverage``); a bad one is one clear error line."""
-    try:
-        return load_coverage_map(path)
-    except CoverageMapError as exc:
-        raise fail(str(exc)) from None
-
-
-def _load_inputs(
-    captures: list[Path],
-    zones_path: Path | None,
-    watchlist_path: Path | None,
-    places_path: Path | None,
-) -> tuple[list[Zone], Watchlist | None, list[Place]]:
+def _load_zones(captures: list[Path], zones_path: Path | None) -> list[Zone]:
     for path in captures:
         if not path.is_file():
             raise fail(f"no such capture: {path}")
@@ -68,18 +47,9 @@ def _load_inputs(
     if not zpath.is_file():
         raise fail(f"no such zone file: {zpath}")
     try:
-        zones = load_zone_file(zpath)
-        watchlist = load_watchlist(watchlist_path) if watchlist_path is not None else None
+        return load_zone_file(zpath)
     except GeoError as exc:
         raise fail(str(exc)) from None
-    places: list[Place] = []
-    ppath = places_path or (SHIPPED_PLACES if SHIPPED_PLACES.is_file() else None)
-    if ppath is not None:
-        try:
-            places = load_places(ppath)
-        except (OSError, ValueError) as exc:
-            raise fail(f"cannot read places: {exc}") from None
-    return zones, watchlist, places
 
 
 @cli.command()
@@ -145,7 +115,7 @@ def detect(
     ] = None,
 ) -> None:
     """Run the behaviour engine over captures and write one event per episode."""
-    zone_list, wl, place_list = _load_inputs(captures, zones, watchlist, places)
+    zone_list = _load_zones(captures, zones)
     try:
         captures, tables = split_inputs(captures)
     except (TableError, OSError) as exc:
@@ -154,24 +124,24 @@ def detect(
         span = None if assume_time is None else parse_span(assume_time)
     except ValueError as exc:
         raise fail(f"--assume-time: {exc}") from None
-    prior = read_coverage_map(coverage) if coverage is not None else None
-    try:
-        rule_set = load_rules_file(rules or SHIPPED_RULES_FILE, zone_ids={z.id for z in zone_list})
-    except GeoError as exc:
-        raise fail(str(exc)) from None
     decoder = decoder_from_settings()
     clocks = [CaptureClock(path, span) for path in captures]
     ahead = not tables and worth_ahead(captures)
     quiet_gc()  # before the fork: the child's too
     started = time.perf_counter()
-    # The child is forked here, with what decoding needs, and decodes while this process
-    # imports and builds the engine's side (`app.cli.ahead.Decoding`).
+    # The child is forked here, with what decoding needs (the captures, the decoder, the
+    # zones), and decodes while this process reads the other inputs, imports and builds the
+    # engine's side (`app.cli.ahead.Decoding`); an input refused now stops it.
     lookup = ZoneLookup(zone_list) if ahead else None
     with Decoding(captures, clocks, decoder, ahead=ahead, lookup=lookup) as decoding:
         with imports_frozen():
             from app.cli import detect_run
+            from app.cli.detect_inputs import read_engine_inputs
             from geo.engine import Engine
             from geo.triage import Triage
+        wl, place_list, prior, rule_set = read_engine_inputs(
+            zone_list, watchlist, places, coverage, rules
+        )
         engine = Engine(zone_list, watchlist=wl, places=place_list)
         if prior is not None:
             engine.set_coverage_map(prior)

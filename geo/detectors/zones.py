@@ -78,6 +78,21 @@ class Membership:
     pending: dict[str, Pending] = field(default_factory=dict)
 
 
+def _from_first(groups: list[tuple[int, int]], need: Any) -> list[tuple[int, int]]:
+    """Each group's rows from its first that needs stepping.
+
+    The rows before it are in the zones the vessel is committed to (the hash says so) with
+    nothing pending and no dwell due: stepping them changes nothing. On `mare detect`'s
+    captures two thirds of the rows stepped were such, each a Python call.
+    """
+    if not groups:
+        return groups
+    rows = np.flatnonzero(need)
+    starts = np.array([a for a, _ in groups], dtype=np.int64)
+    first = rows[np.searchsorted(rows, starts)].tolist()
+    return [(f, b) for f, (_, b) in zip(first, groups, strict=True)]
+
+
 class ZoneDetector:
     """Per-vessel zone membership with hysteresis and dwell timers."""
 
@@ -126,7 +141,7 @@ class ZoneDetector:
         moved = ctx.moved if len(ctx.moved) == len(ctx) else np.zeros(len(ctx), dtype=np.int8)
         need |= (moved > 0) | (ctx.t >= self.due[ctx.slot])
         events: list[Event] = []
-        for a, b in ctx.groups_with(need):
+        for a, b in _from_first(ctx.groups_with(need), need):
             slot = int(ctx.slot[a])
             m = self.members.get(slot)
             for i in range(a, b):
@@ -138,7 +153,7 @@ class ZoneDetector:
                         self._arm_dwell(slot, zid, int(ctx.t[i]))
                 elif moved[i]:
                     self._rebase(slot, m, here, ctx, i, describe, events)
-                else:
+                elif m.pending or here != m.inside.keys():  # else nothing to step
                     self._step(slot, m, here, ctx, i, describe, events)
                 if ctx.t[i] >= self.due[slot]:
                     self._prove(slot, m, here, ctx, i, describe, events)
