@@ -17,9 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ais_ingest.decoder import Decoder
 from ais_ingest.stats import IngestStats
-from app import defaults
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -94,28 +92,6 @@ def file_progress() -> Progress:
         TimeRemainingColumn(),
         console=err,
         transient=True,
-    )
-
-
-def decoder_from_settings() -> Decoder:
-    """Return a decoder with the configured dedupe window, fragment timeout and clock limit.
-
-    Unless the environment overrides one of them, their defaults need no `Settings`
-    (`app.defaults`: the batch commands then start without importing pydantic).
-    """
-    if defaults.decoder_defaults_apply():
-        return Decoder(
-            dedupe_seconds=defaults.DEDUPE_SECONDS,
-            fragment_timeout_seconds=defaults.FRAGMENT_TIMEOUT_SECONDS,
-            max_ahead_seconds=defaults.MAX_AHEAD_SECONDS or None,
-        )
-    from app.settings import get_settings
-
-    s = get_settings()
-    return Decoder(
-        dedupe_seconds=s.dedupe_seconds,
-        fragment_timeout_seconds=s.fragment_timeout_seconds,
-        max_ahead_seconds=s.decoder_max_ahead,
     )
 
 

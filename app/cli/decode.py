@@ -14,7 +14,6 @@ from app.cli.batch_gc import quiet_gc
 from app.cli.child_pipe import ChildEnded, worth_ahead
 from app.cli.console import (
     StatsOpt,
-    decoder_from_settings,
     err,
     fail,
     file_progress,
@@ -22,6 +21,7 @@ from app.cli.console import (
     warn_line,
     write_stats,
 )
+from app.cli.decoder_config import decoder_from_settings
 from app.cli.frame_ahead import framed_chunks
 from app.cli.output import RecordWriter
 from app.cli.timing import CaptureClock, mostly_untimed, untimed, untimed_message

@@ -11,8 +11,10 @@ any version was decided an alert: live, an alert once raised stays one), ``rule`
 decided), ``situation`` (the key that folds related episodes into one alert) and ``severity``
 (the rules' severity, raised by the vessel's risk).
 
-This module reads and checks the inputs and starts the decoding; the engine's side
-(`app.cli.detect_run`) is imported after the fork, while the child decodes.
+This module reads and checks what decoding needs (captures, zones) and starts the decoding;
+the rest (the engine's side, `app.cli.detect_run`, its inputs, `app.cli.detect_inputs`, and
+rich's console) is imported and read after the fork, while the child decodes: the two
+processes are about equally busy, so work before the fork, when one core waits, is on the wall.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from app.cli import cli
 from app.cli.ahead import Decoding
 from app.cli.batch_gc import imports_frozen, quiet_gc
 from app.cli.child_pipe import ChildEnded, worth_ahead
-from app.cli.console import decoder_from_settings, err, fail, file_progress, warn_line
+from app.cli.decoder_config import decoder_from_settings
 from app.cli.tables import run_tables, split_inputs
 from app.cli.timing import CaptureClock, parse_span
 from geo.errors import GeoError
@@ -39,17 +41,24 @@ from geo.membership import ZoneLookup
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
 
+def _refuse(message: str) -> typer.Exit:
+    """`app.cli.console.fail` for an input refused before the fork, rich imported only then."""
+    from app.cli.console import fail
+
+    return fail(message)
+
+
 def _load_zones(captures: list[Path], zones_path: Path | None) -> list[Zone]:
     for path in captures:
         if not path.is_file():
-            raise fail(f"no such capture: {path}")
+            raise _refuse(f"no such capture: {path}")
     zpath = zones_path or SHIPPED_ZONE_FILE
     if not zpath.is_file():
-        raise fail(f"no such zone file: {zpath}")
+        raise _refuse(f"no such zone file: {zpath}")
     try:
         return load_zone_file(zpath)
     except GeoError as exc:
-        raise fail(str(exc)) from None
+        raise _refuse(str(exc)) from None
 
 
 @cli.command()
@@ -119,11 +128,11 @@ def detect(
     try:
         captures, tables = split_inputs(captures)
     except (TableError, OSError) as exc:
-        raise fail(str(exc)) from None
+        raise _refuse(str(exc)) from None
     try:
         span = None if assume_time is None else parse_span(assume_time)
     except ValueError as exc:
-        raise fail(f"--assume-time: {exc}") from None
+        raise _refuse(f"--assume-time: {exc}") from None
     decoder = decoder_from_settings()
     clocks = [CaptureClock(path, span) for path in captures]
     ahead = not tables and worth_ahead(captures)
@@ -136,6 +145,7 @@ def detect(
     with Decoding(captures, clocks, decoder, ahead=ahead, lookup=lookup) as decoding:
         with imports_frozen():
             from app.cli import detect_run
+            from app.cli.console import err, fail, file_progress, warn_line
             from app.cli.detect_inputs import read_engine_inputs
             from geo.engine import Engine
             from geo.triage import Triage

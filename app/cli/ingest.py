@@ -26,7 +26,6 @@ from app.cli.batch_gc import quiet_gc
 from app.cli.console import (
     StatsOpt,
     counted,
-    decoder_from_settings,
     err,
     fail,
     lines_summary,
@@ -34,6 +33,7 @@ from app.cli.console import (
     warn_line,
     write_stats,
 )
+from app.cli.decoder_config import decoder_from_settings
 from app.cli.ingest_ahead import AheadDecoding, worth_ahead
 from app.cli.tables import store_tables, table_sources
 from app.cli.timing import ingest_untimed_message

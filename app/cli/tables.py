@@ -11,13 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.progress import Progress
-
 from ais_ingest.errors import TableError
 from ais_ingest.table_sniff import is_table
 from ais_ingest.table_stats import TableStats
 
 if TYPE_CHECKING:  # `mare detect` imports neither the store (SQLAlchemy) nor the sources
+    from rich.progress import Progress  # (nor rich before its fork: `app.cli.detect`)
+
     from ais_ingest.sources import SourceSpec  # (asyncio: ~0.015 s of its start-up)
     from app.store import Store
     from geo.engine import Engine  # nor `mare ingest` the engine (0.1 s before its fork)

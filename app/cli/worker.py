@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from app.cli import cli
-from app.cli.console import decoder_from_settings, err, fail
+from app.cli.console import err, fail
+from app.cli.decoder_config import decoder_from_settings
 
 worker = typer.Typer(
     help="Stages of the pipeline as processes over NATS JetStream (MARE_BUS_URL).",

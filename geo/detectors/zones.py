@@ -19,15 +19,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from geo.config import EngineConfig
 from geo.detectors.base import U64, SliceContext, format_duration
 from geo.events import Event, EventKind, format_time
-from geo.tracker import Fleet
 from geo.zones import Zone, ZoneAlert
+
+if TYPE_CHECKING:  # the decoding child of `mare detect` imports this module, not the tracker
+    from geo.tracker import Fleet
 
 
 def zone_key(zone_id: str) -> int:
