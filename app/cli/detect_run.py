@@ -56,6 +56,11 @@ class EpisodeLog:
             key=lambda e: (e.start_ms, e.kind.value, e.mmsi, e.other_mmsi or 0, e.zone or ""),
         )
 
+    def alert(self, ev: Event) -> bool:
+        """Whether a live run made an alert of the episode (``alert`` of its `line`)."""
+        t = self.decided.get(ev.key())
+        return t is not None and t.decision.alert
+
     def line(self, ev: Event) -> dict[str, Any]:
         """Return an episode's output object: the contract's, and the rules' verdict."""
         obj = ev.to_dict()
@@ -84,7 +89,7 @@ def summary_table(
     table.add_column("alerts", justify="right")
     by_kind = Counter(e.kind.value for e in events)
     open_kind = Counter(e.kind.value for e in events if e.open)
-    alerted = Counter(e.kind.value for e in events if log.line(e).get("alert"))
+    alerted = Counter(e.kind.value for e in events if log.alert(e))
     for kind in sorted(by_kind):
         table.add_row(kind, f"{by_kind[kind]:,}", f"{open_kind[kind]:,}", f"{alerted[kind]:,}")
     rate = records / seconds if seconds > 0 else 0.0

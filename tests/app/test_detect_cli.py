@@ -1,5 +1,6 @@
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,12 @@ def test_detect_writes_one_contract_line_per_episode(tmp_path: Path) -> None:
     assert "Events by kind" in res.output and "ais_gap" in res.output
 
 
+def _alerts_by_kind(output: str) -> dict[str, int]:
+    """The "alerts" column of the summary's table (kind, events, still open, alerts)."""
+    rows = re.findall(r"^\W*([a-z_]+) +│ +[\d,]+ +│ +[\d,]+ +│ +([\d,]+) +│", output, re.M)
+    return {kind: int(n.replace(",", "")) for kind, n in rows}
+
+
 def test_detect_marks_which_episodes_the_alert_rules_make_alerts(tmp_path: Path) -> None:
     """Issue 13: batch = live: each episode says what the rules made of it, as live decides."""
     out = tmp_path / "events.jsonl"
@@ -116,13 +123,14 @@ def test_detect_marks_which_episodes_the_alert_rules_make_alerts(tmp_path: Path)
     assert objs["invalid_mmsi"]["alert"] is True and objs["invalid_mmsi"]["rule"] == "identity"
     assert objs["zone_exit"]["rule"] == "departures" and objs["zone_exit"]["severity"] == "high"
     assert all(o["situation"] for o in objs.values())
-    assert "alerts" in res.output
+    assert _alerts_by_kind(res.output) == {k: int(o["alert"]) for k, o in objs.items()}
 
     quiet = tmp_path / "quiet.json"
     quiet.write_text('{"rules": [{"id": "none", "when": {}, "then": "event"}]}')
     res = runner.invoke(cli, [*args, str(out), "--rules", str(quiet)])
     assert res.exit_code == 0, res.output
     assert [o["alert"] for o in map(json.loads, out.read_text().splitlines())] == [False] * 3
+    assert _alerts_by_kind(res.output) == dict.fromkeys(objs, 0)
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"rules": [{"id": "odd", "when": {"kinds": ["teleport"]}, "then": "alert"}]}')
