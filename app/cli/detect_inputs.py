@@ -1,7 +1,8 @@
 """What `mare detect` reads for the engine alone: watchlist, places, coverage map, alert rules.
 
 Read after the decoding child is forked (`app.cli.detect`): the child needs none of it, and
-the sooner it starts, the more of each batch's work it can take from the engine's process.
+the sooner it starts, the more of each batch's work (zone membership) it can take from the
+engine's process, the busier of the two.
 """
 
 from __future__ import annotations
