@@ -5,7 +5,9 @@ reading the file, writing the output or the database), and so is the baseline: a
 that imports pyais and calls `pyais.decode` on every line of the same capture, nothing else.
 Each figure is the best of ``repeats`` runs (noise only slows), the baseline and the commands
 it is set beside run in turn (`_rounds`); CPU is the child's user + system time (for ingest,
-the database's is on top: see ``bench.store``).
+the database's is on top: see ``bench.store``). One more ``mare detect`` run per capture says
+where its time went (``detect_timings``, its ``--timings``): which of its two processes the run
+waited for, and what the engine's process spent before the fork and in the engine.
 
 Captures: ``real``, the AISHub feed with tag blocks as `bench.ingest` builds it, four times
 three minutes apart (`bench.ingest.build_capture`, 341k lines, 0.5 % corrupt), and ``sim``,
@@ -20,10 +22,12 @@ for files (``MARE_FILE_BATCH_SIZE=2048``, what files got before), and ``--no-sto
 from __future__ import annotations
 
 import compileall
+import json
 import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -176,6 +180,16 @@ def _ingest(db: _Database, capture: Path, repeats: int, **env: str) -> dict[str,
     return {**best, "positions": stored, "positions_per_s": round(stored / best["wall_s"])}
 
 
+def _detect_timings(capture: Path) -> dict[str, Any]:
+    """One more ``mare detect`` run's `--timings`: which of its processes the run waited for."""
+    with tempfile.TemporaryDirectory() as d:
+        spent = Path(d) / "timings.json"
+        argv = [MARE, "detect", "-o", os.devnull, "--timings", str(spent), str(capture)]
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        timings: dict[str, Any] = json.loads(spent.read_text())
+    return timings
+
+
 def run(repeats: int = 3) -> dict[str, Any]:
     """Measure and return the figures."""
     _compile()
@@ -196,6 +210,7 @@ def run(repeats: int = 3) -> dict[str, Any]:
             fig[cmd] = {**run_, "lines_per_s": round(n / run_["wall_s"])}
             fig[f"{cmd}_vs_pyais_wall"] = _ratio(run_, pyais, "wall_s")
             fig[f"{cmd}_vs_pyais_cpu"] = _ratio(run_, pyais, "cpu_s")
+        fig["detect_timings"] = _detect_timings(path)
         out[name] = fig
     db = _Database()
     try:
@@ -216,6 +231,4 @@ def run(repeats: int = 3) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    import json
-
     print(json.dumps(run(), indent=2))

@@ -23,6 +23,7 @@ travel as tuples: unpickling the simulated capture's 9.4k frozen dataclasses cos
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Any, Protocol
 from ais_ingest.decoder import Decoder, read_chunks
 from ais_ingest.records import Batch, StaticReport
 from ais_ingest.stats import IngestStats
-from app.cli.child_pipe import Child, ToParent
+from app.cli.child_pipe import Child, ChildEnded, ToParent
 from geo.membership import Membership, ZoneLookup
 
 #: Lines per decode call (and per engine call). Twice `mare decode`'s: half as many batches,
@@ -91,6 +92,11 @@ class Decoding:
         self.captures = captures
         self.clocks = clocks
         self.decoder = decoder
+        #: Seconds this process waited for the child's batches (unpickling them included).
+        self.waited_s = 0.0
+        #: The child's CPU seconds and its `time.monotonic` when it had sent its last batch.
+        self.child_cpu_s: float | None = None
+        self.child_done: float | None = None
         self._child = (
             Child(_child, (captures, clocks, decoder, lookup), what="decoding", depth=AHEAD_BATCHES)
             if ahead
@@ -103,13 +109,21 @@ class Decoding:
             yield from _decode(self.captures, self.clocks, decoder)
             return
         while True:
+            t0 = time.perf_counter()
             kind, item, stats, statics = child.receive()
+            self.waited_s += time.perf_counter() - t0
             if kind == "error":
                 raise item
             decoder.stats = stats
             yield _unpack(item, statics)
             if item.capture < 0:
                 break
+        try:  # what the child took (`--timings`); a child gone since its last batch took it away
+            kind, timing, _, _ = child.receive()
+            if kind == "done":
+                self.child_cpu_s, self.child_done = timing
+        except ChildEnded:
+            pass
         child.join()
 
     def close(self) -> None:
@@ -146,7 +160,9 @@ def _child(
 ) -> None:
     """Decode in the forked child; send each item with the counters after it, or the error.
 
-    A parent that is gone (killed without its cleanup) ends the child at its next send.
+    After the last item, what decoding took: the child's CPU and when it was done
+    (`Decoding.child_cpu_s`, `Decoding.child_done`). A parent that is gone (killed without its
+    cleanup) ends the child at its next send.
     """
     try:
         for item in _decode(captures, clocks, decoder):
@@ -156,6 +172,7 @@ def _child(
                     item = replace(item, membership=lookup.of(batch.positions))
             if not parent.send(("batch", *_pack(item, decoder.stats))):  # pickled now
                 return
+        parent.send(("done", (time.process_time(), time.monotonic()), None, []))
     except (OSError, EOFError) as exc:
         parent.send(("error", exc, None, []))
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it

@@ -35,6 +35,7 @@ from app.cli.ahead import Decoding
 from app.cli.batch_gc import imports_frozen, quiet_gc
 from app.cli.child_pipe import ChildEnded, worth_ahead
 from app.cli.decoder_config import decoder_from_settings
+from app.cli.detect_timing import DetectTiming
 from app.cli.tables import run_tables, split_inputs
 from app.cli.timing import CaptureClock, parse_span
 from geo.errors import GeoError
@@ -104,6 +105,13 @@ def detect(
         Path | None,
         typer.Option("--stats", help="Write the decoder's and the engine's counters as JSON."),
     ] = None,
+    timings: Annotated[
+        Path | None,
+        typer.Option(
+            "--timings",
+            help="Write where the run's time went as JSON: each process's share, the engine's.",
+        ),
+    ] = None,
     rules: Annotated[
         Path | None,
         typer.Option(
@@ -143,6 +151,7 @@ def detect(
     # zones), and decodes while this process reads the other inputs, imports and builds the
     # engine's side (`app.cli.ahead.Decoding`); an input refused now stops it.
     lookup = ZoneLookup(zone_list) if ahead else None
+    timing = DetectTiming.at_fork()
     with Decoding(captures, clocks, decoder, ahead=ahead, lookup=lookup) as decoding:
         with imports_frozen():
             from app.cli import detect_run
@@ -173,7 +182,13 @@ def detect(
                         warnings.append(skipped)
                 else:
                     events, lines = detect_run.detect_decoded(
-                        decoding, clocks, engine, progress, warn=warnings.append, log=log
+                        decoding,
+                        clocks,
+                        engine,
+                        progress,
+                        warn=warnings.append,
+                        log=log,
+                        timing=timing,
                     )
         except ChildEnded as exc:  # the decoding child, killed
             raise fail(str(exc)) from None
@@ -213,6 +228,12 @@ def detect(
             coverage_out.write_text(json.dumps(engine.coverage.learnt_map().to_dict()) + "\n")
         except OSError as exc:
             raise fail(f"cannot write {coverage_out}: {exc}") from None
+    if timings is not None:
+        spent = timing.report(decoding, engine_timed=not tables)
+        try:
+            timings.write_text(json.dumps(spent, indent=2) + "\n")
+        except OSError as exc:
+            raise fail(f"cannot write {timings}: {exc}") from None
     if stats_file is not None:
         report: dict[str, Any] = (
             {"tables": table_stats.report()} if table_stats else decoder.stats.report()

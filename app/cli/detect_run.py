@@ -8,9 +8,11 @@ alert rules, rich's tables) is imported and built (`app.cli.ahead.Decoding`).
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +22,7 @@ from rich.table import Table
 from ais_ingest.decoder import Decoder
 from app.cli.ahead import Decoding
 from app.cli.console import counted
+from app.cli.detect_timing import DetectTiming
 from app.cli.timing import CaptureClock, mostly_untimed, untimed, untimed_message
 from geo.alert_rules import max_severity
 from geo.engine import Engine
@@ -179,15 +182,23 @@ def detect_decoded(
     *,
     warn: Callable[[str], None] | None = None,
     log: EpisodeLog | None = None,
+    timing: DetectTiming | None = None,
 ) -> tuple[list[Event], int]:
     """Run the engine over a started decoding of captures; return episodes and lines read.
 
     ``clocks`` are the captures' clocks the decoding was given. A capture whose sentences
     mostly carry no time of their own raises `UntimedCapture` as soon as its first lines show
     it, unless its clock spreads them over a span (`app.cli.timing`); with one, ``warn`` gets
-    one line naming the fallback.
+    one line naming the fallback. ``timing`` adds up the time in the engine (``--timings``).
     """
     log = log if log is not None else EpisodeLog()
+    clock = timing if timing is not None else DetectTiming(0.0, 0.0)
+
+    def run(step: Callable[[], list[Event]]) -> None:
+        t0 = time.perf_counter()
+        log.add(step())
+        clock.engine_s += time.perf_counter() - t0
+
     captures, decoder = decoding.captures, decoding.decoder
     lines = 0
     task = (
@@ -205,7 +216,7 @@ def detect_decoded(
                 warn(untimed_message(clocks[current], counts))
             continue
         if item.capture < 0:  # the decoder's flush, after the last capture
-            log.add(engine.process(item.batch, item.membership))
+            run(partial(engine.process, item.batch, item.membership))
             continue
         if item.capture != current:
             current, before, checked = item.capture, previous, False
@@ -218,9 +229,9 @@ def detect_decoded(
             if not spread and mostly_untimed(untimed(before, decoder.stats)):
                 counts = untimed(before, decoder.stats)
                 raise UntimedCapture(untimed_message(clocks[current], counts, so_far=True))
-        log.add(engine.process(item.batch, item.membership))
+        run(partial(engine.process, item.batch, item.membership))
         previous = dict(decoder.stats.times)
         if progress is not None and task is not None:
             progress.advance(task, item.nbytes)
-    log.add(engine.flush())
+    run(engine.flush)
     return log.ordered(), lines

@@ -293,3 +293,32 @@ def test_a_bad_coverage_map_is_one_clear_error(tmp_path: Path, text: str, why: s
     )  # fmt: skip
     assert res.exit_code == 2
     assert why in res.output and "Traceback" not in res.output
+
+
+def test_timings_say_which_process_the_run_waited_for(tmp_path: Path) -> None:
+    """``--timings``: the engine's process and the decoding child, each with its share."""
+    real = Path("tests/data/ais/aishub/aishub_2015_3min.nmea").read_bytes()
+    big = tmp_path / "twice.nmea"  # past `AHEAD_MIN_BYTES`: decoded in a forked child
+    big.write_bytes(real + real)
+    out, spent = tmp_path / "events.jsonl", tmp_path / "timings.json"
+    args = ["detect", str(big), "--assume-time", "6m", "--out", str(out)]
+    res = runner.invoke(cli, [*args, "--timings", str(spent)])
+    assert res.exit_code == 0, res.output
+    t = json.loads(spent.read_text())
+    child = t["decoding_child"]
+    assert child is not None and child["cpu_s"] > 0
+    assert 0 < child["done_after_fork_s"] <= t["after_fork_s"]
+    assert child["done_before_end_s"] >= 0
+    assert 0 < t["engine_s"] <= t["after_fork_s"]
+    assert 0 <= t["waiting_for_batches_s"] <= t["after_fork_s"]
+    assert t["before_fork_cpu_s"] > 0 and t["engine_process_cpu_s"] > t["before_fork_cpu_s"]
+    events = out.read_text()
+    assert runner.invoke(cli, args).exit_code == 0
+    assert out.read_text() == events  # timing a run changes nothing of what it finds
+
+    small = tmp_path / "small.nmea"  # decoded in this process: no child to time
+    small.write_bytes(real[: 1 << 20])
+    small_args = ["detect", str(small), "--assume-time", "1m", "--out", str(out)]
+    assert runner.invoke(cli, [*small_args, "--timings", str(spent)]).exit_code == 0
+    t = json.loads(spent.read_text())
+    assert t["decoding_child"] is None and t["engine_s"] > 0

@@ -180,6 +180,15 @@ def test_gfw_s_encounter_fixture_read_as_it_is_published(tmp_path: Path) -> None
     assert loitering == [441910000, 563418000]
 
 
+def test_timings_of_a_table_run_leave_the_engine_untimed(sim: dict[str, Path]) -> None:
+    """``--timings`` over a table: no decoding child, and the engine's calls were not timed."""
+    spent = sim["dir"] / "timings.json"
+    run = _mare("detect", sim["csv"], "--out", sim["dir"] / "t.events", "--timings", spent)
+    assert run.returncode == 0, run.stderr
+    t = json.loads(spent.read_text())
+    assert t["decoding_child"] is None and t["engine_s"] is None and t["after_fork_s"] > 0
+
+
 def test_packed_tables_and_captures_give_the_plain_files_events(sim: dict[str, Path]) -> None:
     """MarineCadastre ships a zip of one CSV (to 2023) and Zstandard CSV (2024 on), the DMA a
     zip, receivers rotate logs to xz: each gives what the unpacked file gives, by content."""
