@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from ais_ingest.decoder import Decoder
-from app.cli.detect_inputs import SHIPPED_PLACES
 from app.cli.detect_run import run_detect, write_events
 from app.exchange.cise.entities import Sender, event_element, involved_mmsis, vessel_element
 from app.exchange.cise.export import export, facts_from_events
@@ -33,6 +32,7 @@ from bench.engine import build_capture
 from bench.timing import best_of
 from geo.engine import Engine
 from geo.places import load_places
+from geo.shipped import PLACES_FILE
 from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
 
 SENDER = Sender(authority="Bench ROC", service_id="bench.mare")
@@ -52,7 +52,7 @@ def _figure(wall: float, cpu: float, n: int) -> dict[str, Any]:
 def run(repeats: int = 3) -> dict[str, Any]:
     """Measure and return the figures."""
     zones = load_zone_file(SHIPPED_ZONE_FILE) if SHIPPED_ZONE_FILE.is_file() else []
-    places = load_places(SHIPPED_PLACES) if SHIPPED_PLACES.is_file() else []
+    places = load_places(PLACES_FILE) if PLACES_FILE.is_file() else []
     engine = Engine(zones, places=places)
     found, _ = run_detect([build_capture()], engine, Decoder())
     events = [ev.to_dict() for ev in found]

@@ -26,11 +26,11 @@ import pyais
 
 from ais_ingest.decoder import Decoder, chunked, read_lines
 from ais_ingest.records import Batch
-from app.cli.detect_inputs import SHIPPED_PLACES
 from app.cli.detect_run import run_detect, write_events
 from bench.timing import best_of
 from geo.engine import Engine
 from geo.places import load_places
+from geo.shipped import PLACES_FILE
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
 OUT = Path(__file__).parent / "out"
@@ -76,7 +76,7 @@ def run(repeats: int = 3) -> dict[str, Any]:
     lines = list(read_lines(path))
     n_lines = len(lines)
     zones = _zones()
-    places = load_places(SHIPPED_PLACES) if SHIPPED_PLACES.is_file() else []
+    places = load_places(PLACES_FILE) if PLACES_FILE.is_file() else []
     dec = Decoder()
     batches: list[Batch] = [dec.decode(c, 0, "bench") for c in chunked(lines, 8192)]
     batches.append(dec.flush())

@@ -146,7 +146,6 @@ def detect(
     clocks = [CaptureClock(path, span) for path in captures]
     ahead = not tables and worth_ahead(captures)
     quiet_gc()  # before the fork: the child's too
-    started = time.perf_counter()
     # The child is forked here, with what decoding needs (the captures, the decoder, the
     # zones), and decodes while this process reads the other inputs, imports and builds the
     # engine's side (`app.cli.ahead.Decoding`); an input refused now stops it.
@@ -212,7 +211,7 @@ def detect(
                 detect_run.write_events(sink, events, log)
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc}") from None
-    seconds = time.perf_counter() - started
+    seconds = time.monotonic() - timing.forked
     err.print(detect_run.summary_table(events, lines, engine.records, seconds, log))
     counts = engine.record_counts()
     summary, too_many = detect_run.unused_lines(counts)

@@ -19,8 +19,6 @@ from geo.places import load_places
 from geo.watchlist import Watchlist, load_watchlist
 from geo.zones import Zone
 
-SHIPPED_PLACES = shipped.PLACES_FILE
-
 
 def read_coverage_map(path: Path) -> CoverageMap:
     """Read a coverage map file (``--coverage``); a bad one is one clear error line."""
@@ -43,7 +41,7 @@ def read_engine_inputs(
     except GeoError as exc:
         raise fail(str(exc)) from None
     places: list[Place] = []
-    ppath = places_path or (SHIPPED_PLACES if SHIPPED_PLACES.is_file() else None)
+    ppath = places_path or (shipped.PLACES_FILE if shipped.PLACES_FILE.is_file() else None)
     if ppath is not None:
         try:
             places = load_places(ppath)
