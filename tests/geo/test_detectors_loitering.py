@@ -1,8 +1,12 @@
+import numpy as np
 import pytest
 
 from ais_ingest.records import PositionReport, Record
+from geo.detectors.base import distance_one_m, nm
+from geo.detectors.loitering import Episode
 from geo.engine import Engine
 from geo.events import EventKind
+from geo.geodesy import unit_vectors
 from geo.zones import ZoneKind
 from tests.geo.engine_scenarios import (
     PLACES,
@@ -18,6 +22,7 @@ from tests.geo.engine_scenarios import (
     zone,
 )
 
+LOITER = EventKind.LOITERING
 PORT = zone("port", ZoneKind.PORT, (12.50, 35.00, 12.60, 35.10))
 
 
@@ -162,3 +167,53 @@ def test_a_runs_mean_position_does_not_depend_on_how_the_feed_was_cut(sizes: lis
     whole = of_kind(final(run_raw(recs)), EventKind.LOITERING)
     cut = of_kind(final(run_raw(recs, sizes=sizes * 2000)), EventKind.LOITERING)
     assert [(e.lat, e.lon, e.details) for e in cut] == [(e.lat, e.lon, e.details) for e in whole]
+
+
+def _stopping_fleet(n: int) -> list[Record]:
+    """``n`` vessels under way for five minutes, then drifting slowly for two hours.
+
+    Each one's first slow fix comes in the middle of a slice part, after its fast ones: the
+    part opens its run (`LoiterDetector._open_plain` when nothing else changes in it).
+    """
+    recs: list[Record] = []
+    for k in range(n):
+        mmsi, lat, off = 642500000 + k, 33.5 + 0.05 * k, 3.0 * k
+        fast = track(mmsi, off, off + 300, 10, lat, 12.5, 12.0, 90.0)
+        (_, lat1, lon1) = _fixes(fast)[-1]
+        recs += fast + track(mmsi, off + 310, off + 2 * 3600, 10, lat1, lon1, 0.3, 0.0)
+    return sorted(recs, key=lambda r: r.time_ms)
+
+
+def _fixes(recs: list[Record], slow_kn: float | None = None) -> list[tuple[int, float, float]]:
+    """Time, latitude and longitude of the position reports (under ``slow_kn``, if given)."""
+    out = []
+    for r in recs:
+        if isinstance(r, PositionReport) and r.lat is not None and r.lon is not None:
+            if slow_kn is None or (r.speed is not None and r.speed < slow_kn):
+                out.append((r.time_ms, r.lat, r.lon))
+    return out
+
+
+def _folded(slow: list[tuple[int, float, float]]) -> tuple[float, float, int, float]:
+    """A run's mean position, fixes and largest drift added up fix by fix, as one step does."""
+    t0, lat0, lon0 = slow[0]
+    ep = Episode(t0, t0, lon0, lat0, 0.0, 0.0, 0.0, 0)
+    for _, lat, lon in slow:
+        ep.add(unit_vectors(np.array([lat]), np.array([lon])).tolist()[0])
+        ep.max_drift_m = max(ep.max_drift_m, distance_one_m(lon0, lat0, lon, lat))
+    lon, lat = ep.where()
+    return lat, lon, ep.n, nm(ep.max_drift_m)
+
+
+@pytest.mark.parametrize("sizes", [None, [1], [13, 250], [4000]])
+def test_a_run_opened_mid_part_is_the_one_fix_by_fix_gives(sizes: list[int] | None) -> None:
+    recs = _stopping_fleet(4)
+    loiter = of_kind(final(run_raw(recs, sizes=None if sizes is None else sizes * 2000)), LOITER)
+    assert len(loiter) == 4
+    for ev in loiter:
+        slow = _fixes([r for r in recs if r.mmsi == ev.mmsi], slow_kn=2.0)
+        assert ev.start_ms == slow[0][0]  # the first slow fix, not the part's first
+        lat, lon, fixes, drift_nm = _folded(slow)
+        assert (ev.lat, ev.lon) == (lat, lon)  # the same floats, not merely close
+        assert ev.details["fixes"] == fixes
+        assert ev.details["max_drift_nm"] == drift_nm
