@@ -125,7 +125,7 @@ def _prepare(settings: ServiceSettings) -> dict[str, Any]:
     caught = catch_up(engine, repo) if restored else CatchUp()
     live = LivePicture()
     live.load(repo.load_vessels())
-    scores = {m: engine.vessel_risk(m).score for m in engine.book}
+    scores = {m: engine.vessel_risk_score(m) for m in engine.book}
     live.set_risk(scores)
     return {
         "repo": repo,

@@ -47,7 +47,7 @@ from geo.detectors.zones import ZoneDetector
 from geo.errors import GeoError
 from geo.events import Event, EventKind, Severity, format_time, parse_time
 from geo.membership import Membership, ZoneLookup
-from geo.risk import Risk, Where, departure_waters, risk_score
+from geo.risk import Risk, Where, departure_waters, risk_points, risk_score
 from geo.seen_mmsis import SeenMmsis
 from geo.tracker import Fleet, Tracker
 from geo.watchlist import Watchlist
@@ -866,11 +866,20 @@ class Engine:
     def vessel_risk(self, mmsi: int, now_ms: int | None = None) -> Risk:
         """Risk score of a vessel at ``now_ms`` (default: the engine's event time)."""
         now = self.now_ms() if now_ms is None else now_ms
+        events = self.book.get(mmsi, {}).values()
+        return risk_score(mmsi, events, now, self.config, self._departure_waters())
+
+    def vessel_risk_score(self, mmsi: int, now_ms: int | None = None) -> int:
+        """`vessel_risk`'s score alone (`geo.risk.risk_points`: no words, the same number)."""
+        now = self.now_ms() if now_ms is None else now_ms
+        events = self.book.get(mmsi, {}).values()
+        return risk_points(mmsi, events, now, self.config, self._departure_waters())
+
+    def _departure_waters(self) -> Where | None:
         if self._waters_of is not self.zones:
             self._waters = departure_waters(self.zones)
             self._waters_of = self.zones
-        events = self.book.get(mmsi, {}).values()
-        return risk_score(mmsi, events, now, self.config, self._waters)
+        return self._waters
 
     def vessel_events(self, mmsi: int) -> list[Event]:
         """Latest version of every episode the vessel took part in, oldest first."""

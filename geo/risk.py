@@ -206,13 +206,49 @@ def risk_score(
     >>> risk_score(1, [gap], now_ms=3_600_000 + 24 * 3_600_000).score
     10
     """
-    cfg = cfg or EngineConfig()
+    contributions: list[Contribution] = []
+    total = 0.0
+    for points, ev, extra in _counted(mmsi, events, now_ms, cfg or EngineConfig(), where):
+        total += points
+        pts = int(round(points))
+        text = f"{describe(ev, mmsi)}{extra}: +{pts}"
+        contributions.append(Contribution(ev.kind.value, pts, text, ev.start_ms))
+    contributions.sort(key=lambda c: (-c.points, c.time_ms, c.kind))
+    return Risk(mmsi, min(100, int(round(total))), now_ms, tuple(contributions))
+
+
+def risk_points(
+    mmsi: int,
+    events: Iterable[Event],
+    now_ms: int,
+    cfg: EngineConfig | None = None,
+    where: Where | None = None,
+) -> int:
+    """`risk_score`'s score alone, without wording its contributions.
+
+    What the alert rules and the live picture read at every step (a vessel's risk raises an
+    event's severity): the wording was most of the score's price there, and they drop it.
+    The same sum in the same order: the same number.
+
+    >>> gap = Event(EventKind.AIS_GAP, 1, 0, 3_600_000, 35.0, 12.0, Severity.MEDIUM)
+    >>> risk_points(1, [gap], now_ms=3_600_000)
+    20
+    """
+    total = 0.0
+    for points, _, _ in _counted(mmsi, events, now_ms, cfg or EngineConfig(), where):
+        total += points
+    return min(100, int(round(total)))
+
+
+def _counted(
+    mmsi: int, events: Iterable[Event], now_ms: int, cfg: EngineConfig, where: Where | None
+) -> list[tuple[float, Event, str]]:
+    """Return the events that count, with their points and where they were, in summing order."""
     latest: dict[tuple[Any, ...], Event] = {}
     for ev in events:
         if ev.mmsi == mmsi or ev.other_mmsi == mmsi:
             latest[ev.key()] = ev
-    contributions: list[Contribution] = []
-    total = 0.0
+    counted: list[tuple[float, Event, str]] = []
     by_zone: dict[str, tuple[float, Event, str]] = {}
     for ev in latest.values():
         weight = cfg.risk_weights.get(ev.kind.value, 0.0)
@@ -237,20 +273,12 @@ def risk_score(
         points = weight * 0.5 ** (age / cfg.risk_half_life_s)
         if points < 0.5:
             continue
-        text = f"{describe(ev, mmsi)}{extra}"
         if ev.kind in _ZONE_KINDS and ev.zone is not None:
             # one zone counts once: a boat working a bank inside a departure area re-enters it
             # all day, and that is one fact about it, not twenty
             best = by_zone.get(ev.zone)
             if best is None or points > best[0]:
-                by_zone[ev.zone] = (points, ev, text)
+                by_zone[ev.zone] = (points, ev, extra)
             continue
-        total += points
-        pts = int(round(points))
-        contributions.append(Contribution(ev.kind.value, pts, f"{text}: +{pts}", ev.start_ms))
-    for points, ev, text in by_zone.values():
-        total += points
-        pts = int(round(points))
-        contributions.append(Contribution(ev.kind.value, pts, f"{text}: +{pts}", ev.start_ms))
-    contributions.sort(key=lambda c: (-c.points, c.time_ms, c.kind))
-    return Risk(mmsi, min(100, int(round(total))), now_ms, tuple(contributions))
+        counted.append((points, ev, extra))
+    return counted + list(by_zone.values())

@@ -112,7 +112,7 @@ class Triage:
         imo = ident.get("imo")
         return VesselFacts(
             mmsi=mmsi,
-            risk=eng.vessel_risk(mmsi, now_ms).score,
+            risk=eng.vessel_risk_score(mmsi, now_ms),
             ship_type=int(ship_type) if isinstance(ship_type, int) else None,
             ais_class=cls,
             flag=flag.iso_alpha2 if flag is not None else None,

@@ -343,7 +343,7 @@ class PartitionWorker:
         out: dict[int, int] = {}
         for m in sorted(touched):
             if self._own(m) and m in engine.book:
-                score = engine.vessel_risk(m).score
+                score = engine.vessel_risk_score(m)
                 if self._risk_sent.get(m) != score:
                     out[m] = self._risk_sent[m] = score
         return out

@@ -487,7 +487,7 @@ class Pipeline:
                 if ev.other_mmsi is not None:
                     changed.add(ev.other_mmsi)
         book = self.engine.book
-        scores = {m: self.engine.vessel_risk(m).score for m in changed if m in book}
+        scores = {m: self.engine.vessel_risk_score(m) for m in changed if m in book}
         self.live.set_risk(scores)
         if changed:
             vessels = self.live.vessels(changed)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from geo.config import EngineConfig
 from geo.events import Event, EventKind, Severity
 from geo.risk import describe, risk_score
@@ -136,3 +138,46 @@ def test_a_ship_craft_silent_on_board_weighs_as_a_loss_of_contact() -> None:
     }
     craft = Event(EventKind.AIS_GAP, 1, 0, H, 35.0, 12.0, Severity.LOW, details=details)
     assert risk_score(1, [craft], H).score == 5
+
+
+def _cases() -> list[tuple[int, list[Event], int]]:
+    """Vessels' events and times that take every branch of the score (decay, zones, cap)."""
+    zone = [
+        Event(EventKind.ZONE_ENTRY, 1, t, t, None, None, sev, zone=z, details={"zone_name": z})
+        for t, sev, z in [
+            (0, Severity.HIGH, "a"),
+            (H, Severity.LOW, "b"),
+            (2 * H, Severity.HIGH, "a"),
+        ]
+    ]
+    covered: list[tuple[float, float, dict[str, Any]]] = [
+        (32.95, 12.1, {}),
+        (36.5, 13.5, {}),
+        (32.95, 12.1, {"coverage": {"verdict": "edge", "own_reception": 0.9}}),
+        (32.95, 12.1, {"coverage": {"verdict": "unknown", "own_reception": None}}),
+    ]
+    gaps = [
+        Event(EventKind.AIS_GAP, 1, i * H, i * H + H, lat, lon, Severity.MEDIUM, details=d)
+        for i, (lat, lon, d) in enumerate(covered)
+    ]
+    many = [
+        Event(EventKind.AIS_GAP, 7, i * H, i * H + H, None, None, Severity.MEDIUM) for i in range(9)
+    ]
+    out = [(642123456, [enc(0, H)], t) for t in (H, H + 24 * H, H + 24 * 40 * H)]
+    out += [(672654321, [enc(0, None), enc(0, 2 * H)], 3 * H)]
+    out += [(1, zone + gaps, t) for t in (5 * H, 30 * H, 300 * H)] + [(7, many, 10 * H)]
+    return out
+
+
+def test_the_score_alone_is_the_score_of_the_worded_risk() -> None:
+    from geo.risk import departure_waters, risk_points
+    from geo.zones import load_zone_file
+
+    where = departure_waters(load_zone_file(SHIPPED_ZONE_FILE))
+    scores = set()
+    for mmsi, events, now in _cases():
+        for w in (None, where):
+            full = risk_score(mmsi, events, now, where=w)
+            assert risk_points(mmsi, events, now, where=w) == full.score
+            scores.add(full.score)
+    assert len(scores) > 6 and 100 in scores  # cases that score apart, the cap among them
