@@ -13,14 +13,13 @@ the child, which then ends (`ToParent.send` returns False).
 
 from __future__ import annotations
 
-import array
+import ctypes
 import fcntl
 import multiprocessing
 import os
 import pickle
 import queue
 import signal
-import termios
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -62,11 +61,10 @@ class ToParent:
     `send`, so it is what its objects were then (the decoder's counters go on changing).
     """
 
-    def __init__(self, conn: Connection, depth: int) -> None:
+    def __init__(self, conn: Connection, depth: int, waiting: Any = None) -> None:
         self._conn = conn
+        self._flag = waiting  # `Child.receive`'s flag (shared memory), if given
         self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=max(depth - 1, 1))
-        self._unread = 0  # sent and not yet all written: the parent has them still to read
-        self._lock = threading.Lock()
         self.parent_gone = False
         self._writer = threading.Thread(target=self._write, name="mare-to-parent", daemon=True)
         self._writer.start()
@@ -76,19 +74,18 @@ class ToParent:
         if self.parent_gone:
             return False
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        with self._lock:
-            self._unread += 1
         self._waiting.put(data)
         return not self.parent_gone
 
-    def behind(self) -> bool:
-        """Whether the parent has a message still to read: waiting here, or in the pipe.
+    def parent_waiting(self) -> bool:
+        """Whether the parent is blocked in `Child.receive` now, waiting for a message.
 
-        Written is not read: the pipe holds one or two batches of `mare detect` (`PIPE_BYTES`),
-        and while the parent was still importing at the start, the child saw nothing waiting
-        and left the first 4-12 batches' zone membership (`app.cli.ahead`) to the parent.
+        Not whether a message is still unread: a parent that has just taken the last one is
+        busy with it for as long as the child takes over its next, and work the child left to
+        it then (`app.cli.ahead`'s zone membership: the first 2-4 batches of `mare detect` on
+        bench.cli's simulated capture) was on the parent's time, the busier process's.
         """
-        return self._unread > 0 or pipe_holds(self._conn)
+        return self._flag is not None and bool(self._flag.value)
 
     def close(self) -> None:
         """Wait until the parent has read every message (or is gone), then close the pipe."""
@@ -103,8 +100,6 @@ class ToParent:
                     self._conn.send_bytes(data)
                 except OSError:  # BrokenPipeError: nobody holds the read end any more
                     self.parent_gone = True
-            with self._lock:
-                self._unread -= 1
 
 
 class Child:
@@ -126,8 +121,9 @@ class Child:
         ctx = multiprocessing.get_context("fork")
         reader, writer = ctx.Pipe(duplex=False)
         _grow_pipe(writer)
+        self._waiting = ctx.RawValue(ctypes.c_bool, False)  # `ToParent.parent_waiting`
         self.process: Any = ctx.Process(
-            target=_run, args=(target, args, reader, writer, depth), daemon=True
+            target=_run, args=(target, args, reader, writer, depth, self._waiting), daemon=True
         )
         self.process.start()
         writer.close()  # the child's alone now: its death is this end's EOF
@@ -147,10 +143,13 @@ class Child:
 
     def receive(self) -> Any:
         """Return the child's next message; `ChildEnded` if it ended before sending one."""
+        self._waiting.value = True
         try:
             return self._reader.recv()
         except (EOFError, OSError):  # OSError: "got end of file during message"
             raise ChildEnded(self._how_it_ended()) from None
+        finally:
+            self._waiting.value = False
 
     def join(self) -> None:
         """Wait for the child to exit (after its last message)."""
@@ -178,16 +177,6 @@ class Child:
         return f"the {self.what} process {how} before it sent all its results"
 
 
-def pipe_holds(conn: Connection) -> bool:
-    """Whether the pipe of ``conn`` (either end) holds bytes not read yet; False where unknown."""
-    held = array.array("i", [0])
-    try:
-        fcntl.ioctl(conn.fileno(), termios.FIONREAD, held)
-    except OSError:
-        return False
-    return held[0] > 0
-
-
 def _grow_pipe(conn: Connection) -> None:
     """Ask for a pipe of `PIPE_BYTES`; where refused (a lower limit, not Linux), it stays."""
     setsize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only, Python 3.10+
@@ -205,10 +194,11 @@ def _run(
     reader: Connection,
     writer: Connection,
     depth: int,
+    waiting: Any = None,
 ) -> None:
     """Run ``target`` in the child, on its end of the pipe only; return once all is written."""
     reader.close()  # the parent's alone: its death is a broken pipe here
-    to_parent = ToParent(writer, depth)
+    to_parent = ToParent(writer, depth, waiting)
     try:
         target(to_parent, *args)
     finally:

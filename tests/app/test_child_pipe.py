@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from pathlib import Path
 
-from app.cli.child_pipe import PIPE_BYTES, Child, ToParent, pipe_holds
+from app.cli.child_pipe import PIPE_BYTES, Child, ToParent
 
 #: About the size of a batch of 8,192 lines with membership (`mare detect` sends 16,384: all
 #: but its tail waits in the pipe).
@@ -43,35 +42,22 @@ def test_a_message_larger_than_the_pipe_still_arrives_whole() -> None:
         child.close()
 
 
-def _send_and_watch(parent: ToParent, size: int) -> None:
-    """Send a batch and, once the writing thread has had time to put it in the pipe, whether
-    the parent is behind."""
-    parent.send(b"x" * size)
-    time.sleep(0.1)
-    parent.send(parent.behind())
+def _watch_the_parent(parent: ToParent) -> None:
+    """Whether the parent waits now (it sleeps first), then once it does (it receives)."""
+    before = parent.parent_waiting()
+    deadline = time.monotonic() + 30.0
+    while not parent.parent_waiting() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    parent.send((before, parent.parent_waiting()))
 
 
-def test_the_parent_is_behind_while_a_batch_waits_in_the_pipe() -> None:
-    """Written is not read: the child took a batch in the pipe for one read, and at the start of
-    `mare detect` (the parent importing) left the first batches' zone membership to the parent."""
-    child = Child(_send_and_watch, (BATCH_BYTES // 2,), what="sending", depth=2)
+def test_the_child_sees_the_parent_waiting_only_while_it_receives() -> None:
+    """`mare detect`'s child leaves a batch's zone membership to a parent that waits for it
+    (`app.cli.ahead`), and works it out for a busy one, even one with nothing unread."""
+    child = Child(_watch_the_parent, (), what="watching", depth=2)
     try:
-        time.sleep(0.5)  # the parent busy: nothing read
-        assert child.receive() == b"x" * (BATCH_BYTES // 2)
-        assert child.receive() is True
+        time.sleep(0.5)  # the parent busy, not waiting: the child looks now
+        assert child.receive() == (False, True)  # then it saw the parent waiting in receive
         child.join()
     finally:
         child.close()
-
-
-def test_pipe_holds_tells_unread_bytes_from_either_end() -> None:
-    reader, writer = multiprocessing.Pipe(duplex=False)
-    try:
-        assert not pipe_holds(writer) and not pipe_holds(reader)
-        writer.send_bytes(b"batch")
-        assert pipe_holds(writer) and pipe_holds(reader)
-        assert reader.recv_bytes() == b"batch"
-        assert not pipe_holds(writer)
-    finally:
-        reader.close()
-        writer.close()
