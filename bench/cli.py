@@ -4,8 +4,11 @@
 reading the file, writing the output or the database), and so is the baseline: a Python process
 that imports pyais and calls `pyais.decode` on every line of the same capture, nothing else.
 Each figure is the best of ``repeats`` runs (noise only slows), the baseline and the commands
-it is set beside run in turn (`_rounds`); CPU is the child's user + system time (for ingest,
-the database's is on top: see ``bench.store``). One more ``mare detect`` run per capture says
+it is set beside run in turn (`_rounds`): five, as three missed the quiet moments of a shared
+two-core machine (`mare detect` on the simulated capture, best of three: 1.02 s in one run of
+this module and 1.17 s in the next, six minutes later; its pyais baseline 3.03 and 3.13 s).
+CPU is the child's user + system time (for ingest, the database's is on top: see
+``bench.store``). One more ``mare detect`` run per capture says
 where its time went (``detect_timings``, its ``--timings``): which of its two processes the run
 waited for, and what the engine's process spent before the fork and in the engine.
 
@@ -190,7 +193,7 @@ def _detect_timings(capture: Path) -> dict[str, Any]:
     return timings
 
 
-def run(repeats: int = 3) -> dict[str, Any]:
+def run(repeats: int = 5) -> dict[str, Any]:
     """Measure and return the figures."""
     _compile()
     captures = _capture_files()
