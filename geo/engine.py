@@ -577,19 +577,25 @@ class Engine:
         self, batch: Batch, pre: dict[str, Any] | None, a: int, b: int, statics: list[StaticReport]
     ) -> list[Event]:
         self._note_new(batch, a, b, statics, None if pre is None else pre["fresh"])
+        watch = self.watch
+        watching = watch.watching
         for rep in statics:
             if rep.mmsi > 0:  # MMSI 0 is shared by unconfigured units: no identity to follow
                 self.deferred += self._identity(rep)
                 self.contacts.note_static(rep.mmsi, rep.length, rep.ship_type)
-            self.deferred += self.watch.check(
-                rep.mmsi, rep.time_ms, None, None, imo=rep.imo, name=rep.name, callsign=rep.callsign
-            )
+            if watching:
+                self.deferred += watch.check(
+                    rep.mmsi, rep.time_ms, None, None,
+                    imo=rep.imo, name=rep.name, callsign=rep.callsign,
+                )  # fmt: skip
         if pre is None or a == b:
             return []
         return self._positions(batch, pre, a, b)
 
     def _identity(self, rep: StaticReport) -> list[Event]:
         """Identity of one static report; a new name on a shared MMSI updates that episode."""
+        if self.identity.repeated(rep):  # most reports: no new name, nothing else to ask
+            return []
         slot = self.fleet.slot_of.get(rep.mmsi)
         shared = slot is not None and self.tracker.is_shared(slot)
         known = self.identity.names_count(rep.mmsi) if shared else 0

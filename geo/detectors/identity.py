@@ -103,19 +103,10 @@ class IdentityDetector:
         ``shared``: the MMSI is in an open shared-MMSI episode; ``jumped_ms``: when its position
         last jumped to a place its track could not reach, if it did (see the module docstring).
         """
+        if self.repeated(rep):
+            return []
         ident = self.vessels.get(rep.mmsi)
         raw = (rep.name, rep.callsign, rep.imo, rep.ship_type)
-        if ident is not None and ident.same is not None and raw == ident.same[0]:
-            # The vessel's identity again, word for word, nothing pending: most reports.
-            for k, v in ident.same[1]:
-                ident.past[k][v] = rep.time_ms
-            name = ident.same[2]
-            if name is not None:
-                seen = ident.names[name]
-                seen[1] = max(seen[1], rep.time_ms)
-                seen[2] += 1
-            ident.last_type = rep.msg_type
-            return []
         values = static_values(rep)
         if ident is None:
             self.vessels[rep.mmsi] = ident = Identity(dict(values), {}, rep.msg_type)
@@ -182,6 +173,28 @@ class IdentityDetector:
                 details=details,
             )
         ]
+
+    def repeated(self, rep: StaticReport) -> bool:
+        """Take a report that says the vessel's identity again, word for word; False if not one.
+
+        Most reports are (a vessel sends its static data every six minutes): they change no
+        value, only stamp when each was last heard, whether or not the MMSI is shared, so the
+        engine asks this first and leaves `process`'s other arguments unread.
+        """
+        ident = self.vessels.get(rep.mmsi)
+        if ident is None or ident.same is None:
+            return False
+        if (rep.name, rep.callsign, rep.imo, rep.ship_type) != ident.same[0]:
+            return False
+        for k, v in ident.same[1]:
+            ident.past[k][v] = rep.time_ms
+        name = ident.same[2]
+        if name is not None:
+            seen = ident.names[name]
+            seen[1] = max(seen[1], rep.time_ms)
+            seen[2] += 1
+        ident.last_type = rep.msg_type
+        return True
 
     @staticmethod
     def _settle(ident: Identity, raw: tuple[Any, ...], values: dict[str, Value]) -> None:
