@@ -13,8 +13,8 @@ the child, which then ends (`ToParent.send` returns False).
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
+import mmap
 import multiprocessing
 import os
 import pickle
@@ -61,7 +61,7 @@ class ToParent:
     `send`, so it is what its objects were then (the decoder's counters go on changing).
     """
 
-    def __init__(self, conn: Connection, depth: int, waiting: Any = None) -> None:
+    def __init__(self, conn: Connection, depth: int, waiting: mmap.mmap | None = None) -> None:
         self._conn = conn
         self._flag = waiting  # `Child.receive`'s flag (shared memory), if given
         self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=max(depth - 1, 1))
@@ -85,7 +85,7 @@ class ToParent:
         it then (`app.cli.ahead`'s zone membership: the first 2-4 batches of `mare detect` on
         bench.cli's simulated capture) was on the parent's time, the busier process's.
         """
-        return self._flag is not None and bool(self._flag.value)
+        return self._flag is not None and self._flag[0] == 1
 
     def close(self) -> None:
         """Wait until the parent has read every message (or is gone), then close the pipe."""
@@ -121,7 +121,9 @@ class Child:
         ctx = multiprocessing.get_context("fork")
         reader, writer = ctx.Pipe(duplex=False)
         _grow_pipe(writer)
-        self._waiting = ctx.RawValue(ctypes.c_bool, False)  # `ToParent.parent_waiting`
+        # `ToParent.parent_waiting`: one byte of anonymous memory, shared with the child as
+        # forked (a `multiprocessing.RawValue` imported 1-2 ms of modules before the fork)
+        self._waiting = mmap.mmap(-1, 1)
         self.process: Any = ctx.Process(
             target=_run, args=(target, args, reader, writer, depth, self._waiting), daemon=True
         )
@@ -143,13 +145,13 @@ class Child:
 
     def receive(self) -> Any:
         """Return the child's next message; `ChildEnded` if it ended before sending one."""
-        self._waiting.value = True
+        self._waiting[0] = 1
         try:
             return self._reader.recv()
         except (EOFError, OSError):  # OSError: "got end of file during message"
             raise ChildEnded(self._how_it_ended()) from None
         finally:
-            self._waiting.value = False
+            self._waiting[0] = 0
 
     def join(self) -> None:
         """Wait for the child to exit (after its last message)."""
@@ -194,7 +196,7 @@ def _run(
     reader: Connection,
     writer: Connection,
     depth: int,
-    waiting: Any = None,
+    waiting: mmap.mmap | None = None,
 ) -> None:
     """Run ``target`` in the child, on its end of the pipe only; return once all is written."""
     reader.close()  # the parent's alone: its death is a broken pipe here
