@@ -60,7 +60,7 @@ from bench.timing import best_of
 from bench.world_feed import RATE
 from geo.alert_rules import AlertRules, load_rules_file
 from geo.engine import Engine
-from geo.places import load_places
+from geo.places import shipped_places
 from geo.triage import Triage
 from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
 
@@ -105,9 +105,7 @@ def pct(values: list[float]) -> dict[str, float]:
 def single_process(batches: list[Batch], lag_s: float) -> dict[str, Any]:
     """The engine in one process: burst throughput, and lag at `RATE` for ``lag_s``."""
     zones = load_zone_file(SHIPPED_ZONE_FILE)
-    places = (
-        load_places(Path("geo/data/places.csv")) if Path("geo/data/places.csv").is_file() else []
-    )
+    places = shipped_places()
     records = sum(len(b) for b in batches)
     rules = load_rules_file(ServiceSettings().alert_rules_file)
 

@@ -31,8 +31,7 @@ from app.exchange.cise.validate import entity_schema, serialize
 from bench.engine import build_capture
 from bench.timing import best_of
 from geo.engine import Engine
-from geo.places import load_places
-from geo.shipped import PLACES_FILE
+from geo.places import shipped_places
 from geo.zones import SHIPPED_ZONE_FILE, load_zone_file
 
 SENDER = Sender(authority="Bench ROC", service_id="bench.mare")
@@ -52,8 +51,7 @@ def _figure(wall: float, cpu: float, n: int) -> dict[str, Any]:
 def run(repeats: int = 3) -> dict[str, Any]:
     """Measure and return the figures."""
     zones = load_zone_file(SHIPPED_ZONE_FILE) if SHIPPED_ZONE_FILE.is_file() else []
-    places = load_places(PLACES_FILE) if PLACES_FILE.is_file() else []
-    engine = Engine(zones, places=places)
+    engine = Engine(zones, places=shipped_places())
     found, _ = run_detect([build_capture()], engine, Decoder())
     events = [ev.to_dict() for ev in found]
     entity_schema()  # loaded once per process, outside the timing (~0.3 s)

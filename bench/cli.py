@@ -8,9 +8,9 @@ it is set beside run in turn (`_rounds`): five, as three missed the quiet moment
 two-core machine (`mare detect` on the simulated capture, best of three: 1.02 s in one run of
 this module and 1.17 s in the next, six minutes later; its pyais baseline 3.03 and 3.13 s).
 CPU is the child's user + system time (for ingest, the database's is on top: see
-``bench.store``). One more ``mare detect`` run per capture says
-where its time went (``detect_timings``, its ``--timings``): which of its two processes the run
-waited for, and what the engine's process spent before the fork and in the engine.
+``bench.store``). One more ``mare detect`` run per capture says where its time went
+(``detect_timings``, its ``--timings``): which of its two processes the run waited for, and
+what the engine's process spent before the fork and in the engine.
 
 Captures: ``real``, the AISHub feed with tag blocks as `bench.ingest` builds it, four times
 three minutes apart (`bench.ingest.build_capture`, 341k lines, 0.5 % corrupt), and ``sim``,

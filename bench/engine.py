@@ -29,8 +29,7 @@ from ais_ingest.records import Batch
 from app.cli.detect_run import run_detect, write_events
 from bench.timing import best_of
 from geo.engine import Engine
-from geo.places import load_places
-from geo.shipped import PLACES_FILE
+from geo.places import shipped_places
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
 OUT = Path(__file__).parent / "out"
@@ -76,7 +75,7 @@ def run(repeats: int = 3) -> dict[str, Any]:
     lines = list(read_lines(path))
     n_lines = len(lines)
     zones = _zones()
-    places = load_places(PLACES_FILE) if PLACES_FILE.is_file() else []
+    places = shipped_places()
     dec = Decoder()
     batches: list[Batch] = [dec.decode(c, 0, "bench") for c in chunked(lines, 8192)]
     batches.append(dec.flush())

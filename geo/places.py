@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from geo import shipped
 from geo.detectors.base import Place
 from geo.errors import PlacesFileError
 
@@ -34,3 +35,12 @@ def load_places(path: str | Path) -> list[Place]:
             raise PlacesFileError(f"places file {path}, row {n}: no name or out-of-range lon/lat")
         places.append(Place(name, lon, lat, r.get("country") or "", r.get("role") or ""))
     return places
+
+
+def shipped_places() -> list[Place]:
+    """Return the places Mare ships (`geo.shipped.PLACES_FILE`), none where it is absent.
+
+    The default of `mare detect` and of the benchmarks: a checkout trimmed of its data still
+    runs, its events without "38 nm N of Zuwara".
+    """
+    return load_places(shipped.PLACES_FILE) if shipped.PLACES_FILE.is_file() else []

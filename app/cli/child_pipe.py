@@ -61,9 +61,9 @@ class ToParent:
     `send`, so it is what its objects were then (the decoder's counters go on changing).
     """
 
-    def __init__(self, conn: Connection, depth: int, waiting: mmap.mmap | None = None) -> None:
+    def __init__(self, conn: Connection, depth: int, flag: mmap.mmap | None = None) -> None:
         self._conn = conn
-        self._flag = waiting  # `Child.receive`'s flag (shared memory), if given
+        self._flag = flag  # `Child.receive`'s "waiting" byte (shared memory), if given
         self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=max(depth - 1, 1))
         self.parent_gone = False
         self._writer = threading.Thread(target=self._write, name="mare-to-parent", daemon=True)
@@ -123,9 +123,9 @@ class Child:
         _grow_pipe(writer)
         # `ToParent.parent_waiting`: one byte of anonymous memory, shared with the child as
         # forked (a `multiprocessing.RawValue` imported 1-2 ms of modules before the fork)
-        self._waiting = mmap.mmap(-1, 1)
+        self._flag = mmap.mmap(-1, 1)
         self.process: Any = ctx.Process(
-            target=_run, args=(target, args, reader, writer, depth, self._waiting), daemon=True
+            target=_run, args=(target, args, reader, writer, depth, self._flag), daemon=True
         )
         self.process.start()
         writer.close()  # the child's alone now: its death is this end's EOF
@@ -145,13 +145,13 @@ class Child:
 
     def receive(self) -> Any:
         """Return the child's next message; `ChildEnded` if it ended before sending one."""
-        self._waiting[0] = 1
+        self._flag[0] = 1
         try:
             return self._reader.recv()
         except (EOFError, OSError):  # OSError: "got end of file during message"
             raise ChildEnded(self._how_it_ended()) from None
         finally:
-            self._waiting[0] = 0
+            self._flag[0] = 0
 
     def join(self) -> None:
         """Wait for the child to exit (after its last message)."""
@@ -196,11 +196,11 @@ def _run(
     reader: Connection,
     writer: Connection,
     depth: int,
-    waiting: mmap.mmap | None = None,
+    flag: mmap.mmap | None = None,
 ) -> None:
     """Run ``target`` in the child, on its end of the pipe only; return once all is written."""
     reader.close()  # the parent's alone: its death is a broken pipe here
-    to_parent = ToParent(writer, depth, waiting)
+    to_parent = ToParent(writer, depth, flag)
     try:
         target(to_parent, *args)
     finally:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.cli.console import fail
-from geo import shipped
 from geo.alert_rules import SHIPPED_RULES_FILE, AlertRules, load_rules_file
 from geo.coverage import CoverageMap, load_coverage_map
 from geo.detectors.base import Place
 from geo.errors import CoverageMapError, GeoError
-from geo.places import load_places
+from geo.places import load_places, shipped_places
 from geo.watchlist import Watchlist, load_watchlist
 from geo.zones import Zone
 
@@ -40,13 +39,10 @@ def read_engine_inputs(
         watchlist = load_watchlist(watchlist_path) if watchlist_path is not None else None
     except GeoError as exc:
         raise fail(str(exc)) from None
-    places: list[Place] = []
-    ppath = places_path or (shipped.PLACES_FILE if shipped.PLACES_FILE.is_file() else None)
-    if ppath is not None:
-        try:
-            places = load_places(ppath)
-        except (OSError, ValueError) as exc:
-            raise fail(f"cannot read places: {exc}") from None
+    try:
+        places = load_places(places_path) if places_path is not None else shipped_places()
+    except (OSError, ValueError) as exc:
+        raise fail(f"cannot read places: {exc}") from None
     prior = read_coverage_map(coverage_path) if coverage_path is not None else None
     try:
         rules = load_rules_file(rules_path or SHIPPED_RULES_FILE, zone_ids={z.id for z in zones})
