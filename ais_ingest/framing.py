@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ais_ingest.fastpath import PAYLOAD_CHARS
+from ais_ingest.lineblock import LineBlock
 from ais_ingest.timestamps import TagBlock
 
 I64 = npt.NDArray[np.int64]
@@ -328,6 +329,8 @@ def _padded(raw: bytes) -> U8:
 
 def chunk_blob(lines: Sequence[str]) -> U8:
     """Return `FramedChunk.blob` of ``lines``: cheaper to make again than to send elsewhere."""
+    if isinstance(lines, LineBlock):
+        return lines.padded(_PAD)
     return _padded("\n".join(lines).encode("ascii", "replace"))
 
 
@@ -343,20 +346,27 @@ def frame_chunk(
     from it (callers cache it: a station's lines within one second share it).
     """
     n = len(lines)
-    text = "\n".join(lines)
     regular = np.ones(n, dtype=np.bool_)
-    if text.isascii():
-        raw = text.encode("ascii")
-    else:  # a non-ASCII line keys dedupe differently once encoded: the per-line path takes it
-        raw = text.encode("ascii", "replace")
-        regular &= np.fromiter(map(str.isascii, lines), dtype=np.bool_, count=n)
-    starts = _line_starts(lines, raw)
+    # A non-ASCII line keys dedupe differently once encoded: the per-line path takes it.
+    if isinstance(lines, LineBlock):  # read as bytes: no str to join and encode again
+        blob, starts, size = lines.padded(_PAD), lines.starts(), max(lines.nbytes - 1, 0)
+        if not lines.data.isascii():
+            regular[lines.nonascii_lines()] = False
+        nul_possible = b"\x00" in lines.data
+    else:
+        text = "\n".join(lines)
+        if text.isascii():
+            raw = text.encode("ascii")
+        else:
+            raw = text.encode("ascii", "replace")
+            regular &= np.fromiter(map(str.isascii, lines), dtype=np.bool_, count=n)
+        starts, size, blob = _line_starts(lines, raw), len(raw), _padded(raw)
+        nul_possible = b"\x00" in raw
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:] - 1
-    ends[-1] = len(raw)
-    blob = _padded(raw)
-    if b"\x00" in raw:  # NUL would vanish from the fixed-width texts used as keys
-        nul = np.flatnonzero(blob == 0)
+    ends[-1] = size
+    if nul_possible:  # NUL would vanish from the fixed-width texts used as keys
+        nul = np.flatnonzero(blob[:size] == 0)
         regular[np.searchsorted(starts, nul, side="right") - 1] = False
     b = blob
     first = b[starts]

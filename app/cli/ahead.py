@@ -29,7 +29,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ais_ingest.decoder import Decoder, read_chunks
+from ais_ingest.decoder import Decoder
+from ais_ingest.lineblock import read_blocks
 from ais_ingest.records import Batch, StaticReport
 from ais_ingest.stats import IngestStats
 from app.cli.child_pipe import Child, ChildEnded, ToParent
@@ -143,10 +144,10 @@ def _decode(
 ) -> Iterator[Decoded]:
     for i, (path, clock) in enumerate(zip(captures, clocks, strict=True)):
         first = 0
-        for chunk in read_chunks(path, CHUNK_LINES, first=FIRST_CHUNK_LINES):
+        for chunk in read_blocks(path, CHUNK_LINES, first=FIRST_CHUNK_LINES):
             batch = decoder.decode(chunk, clock.received(first, len(chunk)), path.name)
             first += len(chunk)
-            yield Decoded(i, len(chunk), sum(map(len, chunk)) + len(chunk), batch)
+            yield Decoded(i, len(chunk), chunk.nbytes, batch)
         yield Decoded(i, 0, 0, None)
     yield Decoded(-1, 0, 0, decoder.flush())
 

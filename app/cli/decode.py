@@ -75,7 +75,7 @@ def decode(
                     continue
                 batch = dec.decode_framed(chunk, framed, received[i], captures[i].name)
                 writer.write_batch(batch)
-                progress.advance(task, sum(map(len, chunk)) + len(chunk))
+                progress.advance(task, chunk.nbytes)
             dec.flush()
     except BrokenPipeError:  # `mare decode x | head`: the reader has all it wants
         sys.stderr.close()
