@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ais_ingest.stats import IngestStats
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from app.settings import Settings
 
 # Neither console reads ``:name:`` as an emoji: Mare writes none, a file or zone name with
@@ -83,8 +84,16 @@ def warn_legacy_database(settings: Settings) -> None:
     )
 
 
-def file_progress() -> Progress:
-    """Return a transient progress bar on stderr for work measured in bytes of input."""
+def file_progress() -> Progress | None:
+    """Return a transient progress bar on stderr for work measured in bytes of input.
+
+    None where stderr is not a terminal: a transient bar shows nothing there, and its module
+    and display thread were a few milliseconds of every `mare decode` and `mare detect` run.
+    """
+    if not err.is_terminal:
+        return None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     return Progress(  # plain text: a file's name is not markup (nor are its :colons: emoji)
         TextColumn("{task.description}", markup=False),
         BarColumn(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -59,14 +60,15 @@ def decode(
     received = [clock.end_ms for clock in clocks]
     quiet_gc()  # before the fork: the child's too
     try:
-        with progress:
-            task = progress.add_task("decoding", total=total)
+        with progress if progress is not None else nullcontext():
+            task = progress.add_task("decoding", total=total) if progress is not None else None
             current, before = -1, dict(dec.stats.times)
             chunks = framed_chunks(captures, received, dec, ahead=worth_ahead(captures))
             for i, chunk, framed in chunks:
                 if i != current:
                     current = i
-                    progress.update(task, description=f"decoding {captures[i].name}")
+                    if progress is not None and task is not None:
+                        progress.update(task, description=f"decoding {captures[i].name}")
                 if chunk is None:  # the capture's end
                     if mostly_untimed(untimed(before, dec.stats)):
                         counts = untimed(before, dec.stats)
@@ -75,7 +77,8 @@ def decode(
                     continue
                 batch = dec.decode_framed(chunk, framed, received[i], captures[i].name)
                 writer.write_batch(batch)
-                progress.advance(task, chunk.nbytes)
+                if progress is not None and task is not None:
+                    progress.advance(task, chunk.nbytes)
             dec.flush()
     except BrokenPipeError:  # `mare decode x | head`: the reader has all it wants
         sys.stderr.close()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -173,7 +174,7 @@ def detect(
         warnings: list[str] = []
         table_stats: TableStats | None = None
         try:
-            with progress:
+            with progress if progress is not None else nullcontext():
                 if tables:
                     table_stats = run_tables(tables, engine, log.add, progress)
                     events, lines = log.ordered(), table_stats.rows

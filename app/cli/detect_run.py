@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.progress import Progress
 from rich.table import Table
 
 from ais_ingest.decoder import Decoder
@@ -28,6 +27,9 @@ from geo.alert_rules import max_severity
 from geo.engine import Engine
 from geo.events import Event
 from geo.triage import Triage, Triaged
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 class EpisodeLog:
