@@ -34,6 +34,7 @@ from ais_ingest.lineblock import read_blocks
 from ais_ingest.records import Batch, StaticReport
 from ais_ingest.stats import IngestStats
 from app.cli.child_pipe import Child, ChildEnded, ToParent
+from app.cli.detect_summary import DetectSummary, prepare, said
 from geo.membership import Membership, ZoneLookup
 
 #: Lines per decode call (and per engine call). Twice `mare decode`'s: half as many batches,
@@ -89,6 +90,7 @@ class Decoding:
         *,
         ahead: bool = False,
         lookup: ZoneLookup | None = None,
+        render: bool = False,
     ) -> None:
         self.captures = captures
         self.clocks = clocks
@@ -98,8 +100,16 @@ class Decoding:
         #: The child's CPU seconds and its `time.monotonic` when it had sent its last batch.
         self.child_cpu_s: float | None = None
         self.child_done: float | None = None
+        self._render = render and ahead
+        self._asked = False  # `render` asked the child: `rendered` reads its answer
         self._child = (
-            Child(_child, (captures, clocks, decoder, lookup), what="decoding", depth=AHEAD_BATCHES)
+            Child(
+                _child,
+                (captures, clocks, decoder, lookup, self._render),
+                what="decoding",
+                depth=AHEAD_BATCHES,
+                requests=self._render,
+            )
             if ahead
             else None
         )
@@ -124,8 +134,41 @@ class Decoding:
             if kind == "done":
                 self.child_cpu_s, self.child_done = timing
         except ChildEnded:
-            pass
+            self._render = False
+        if not self._render:  # else it waits for `render`'s request, or `close`
+            child.join()
+
+    def render(self, summary: DetectSummary) -> None:
+        """Have the child render the summary, once it has sent every batch (`rendered`).
+
+        Nothing without a child asked to render at construction (``render``), or with a
+        child gone: `rendered` then says None.
+        """
+        child = self._child
+        if child is None or not self._render:
+            return
+        self._render = False
+        try:
+            child.ask(summary)
+        except ChildEnded:
+            return
+        self._asked = True
+
+    def rendered(self) -> str | None:
+        """Return the child's rendering of the summary given to `render`.
+
+        None if it made none: this process then renders it (`app.cli.detect_summary`).
+        """
+        child = self._child
+        if child is None or not self._asked:
+            return None
+        self._asked = False
+        try:
+            kind, text, _, _ = child.receive()
+        except ChildEnded:
+            return None
         child.join()
+        return text if kind == "text" else None
 
     def close(self) -> None:
         """Stop the child if it still runs (nothing to do in process)."""
@@ -158,11 +201,13 @@ def _child(
     clocks: Sequence[Clock],
     decoder: Decoder,
     lookup: ZoneLookup | None,
+    render: bool = False,
 ) -> None:
     """Decode in the forked child; send each item with the counters after it, or the error.
 
     After the last item, what decoding took: the child's CPU and when it was done
-    (`Decoding.child_cpu_s`, `Decoding.child_done`). A parent that is gone (killed without its
+    (`Decoding.child_cpu_s`, `Decoding.child_done`). Then, with ``render``, the summaries the
+    parent asks for, rendered (`Decoding.render`). A parent that is gone (killed without its
     cleanup) ends the child at its next send.
     """
     try:
@@ -174,6 +219,10 @@ def _child(
             if not parent.send(("batch", *_pack(item, decoder.stats))):  # pickled now
                 return
         parent.send(("done", (time.process_time(), time.monotonic()), None, []))
+        if render:  # rich imported while the parent's engine finishes, not on its time
+            prepare()
+            while (summary := parent.request()) is not None:
+                parent.send(("text", said(summary), None, []))
     except (OSError, EOFError) as exc:
         parent.send(("error", exc, None, []))
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent reports it

@@ -1,4 +1,4 @@
-"""Forked children of the batch commands: when one pays, and the one-way pipe to the parent.
+"""Forked children of the batch commands: when one pays, and the pipe to the parent.
 
 `app.cli.ahead` (`mare detect`), `app.cli.frame_ahead` (`mare decode`), `app.cli.ingest_ahead`.
 
@@ -8,7 +8,8 @@ Only the child then holds the write end: a child that dies, even in the middle o
 (SIGKILL, the OOM killer), is an end of file in the parent (`ChildEnded`, naming how it
 ended), where the queue's parent, which held a write end too, waited for the rest of the
 message for ever. Only the parent holds the read end: a parent that dies is a broken pipe in
-the child, which then ends (`ToParent.send` returns False).
+the child, which then ends (`ToParent.send` returns False). A parent that may ask the child for
+more once its results are in (`Child.ask`) does so over a second one-way pipe, the other way.
 """
 
 from __future__ import annotations
@@ -61,9 +62,16 @@ class ToParent:
     `send`, so it is what its objects were then (the decoder's counters go on changing).
     """
 
-    def __init__(self, conn: Connection, depth: int, flag: mmap.mmap | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        depth: int,
+        flag: mmap.mmap | None = None,
+        requests: Connection | None = None,
+    ) -> None:
         self._conn = conn
         self._flag = flag  # `Child.receive`'s "waiting" byte (shared memory), if given
+        self._requests = requests  # `Child.ask`'s pipe, if the parent may ask
         self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=max(depth - 1, 1))
         self.parent_gone = False
         self._writer = threading.Thread(target=self._write, name="mare-to-parent", daemon=True)
@@ -87,11 +95,22 @@ class ToParent:
         """
         return self._flag is not None and self._flag[0] == 1
 
+    def request(self) -> Any:
+        """Return the parent's next request (`Child.ask`); None once it will ask no more."""
+        if self._requests is None:
+            return None
+        try:
+            return self._requests.recv()
+        except (EOFError, OSError):  # the parent closed its end, or is gone
+            return None
+
     def close(self) -> None:
         """Wait until the parent has read every message (or is gone), then close the pipe."""
         self._waiting.put(None)
         self._writer.join()
         self._conn.close()
+        if self._requests is not None:
+            self._requests.close()
 
     def _write(self) -> None:
         while (data := self._waiting.get()) is not None:
@@ -107,6 +126,8 @@ class Child:
 
     ``what``: what the child does, for the error if it dies (``decoding``, ``framing``).
     ``depth``: messages the child may have sent that this process has not read yet.
+    ``requests``: this process may ask the child for more once it has sent its results
+    (`ask`, `ToParent.request`), over a second pipe the other way.
     """
 
     def __init__(
@@ -116,20 +137,27 @@ class Child:
         *,
         what: str,
         depth: int,
+        requests: bool = False,
     ) -> None:
         self.what = what
         ctx = multiprocessing.get_context("fork")
         reader, writer = ctx.Pipe(duplex=False)
         _grow_pipe(writer)
+        asks, asked = ctx.Pipe(duplex=False) if requests else (None, None)
         # `ToParent.parent_waiting`: one byte of anonymous memory, shared with the child as
         # forked (a `multiprocessing.RawValue` imported 1-2 ms of modules before the fork)
         self._flag = mmap.mmap(-1, 1)
         self.process: Any = ctx.Process(
-            target=_run, args=(target, args, reader, writer, depth, self._flag), daemon=True
+            target=_run,
+            args=(target, args, reader, writer, depth, self._flag, asks, asked),
+            daemon=True,
         )
         self.process.start()
         writer.close()  # the child's alone now: its death is this end's EOF
+        if asks is not None:
+            asks.close()  # and its reading end of the requests: this one's close is its EOF
         self._reader = reader
+        self._asked = asked
 
     @property
     def pipe_bytes(self) -> int | None:
@@ -153,8 +181,19 @@ class Child:
         finally:
             self._flag[0] = 0
 
+    def ask(self, request: object) -> None:
+        """Send the child a request (`ToParent.request`); its answer is its next message."""
+        if self._asked is None:
+            raise ValueError("this child takes no requests")
+        try:
+            self._asked.send(request)
+        except OSError:  # a broken pipe: the child is gone
+            raise ChildEnded(self._how_it_ended()) from None
+
     def join(self) -> None:
-        """Wait for the child to exit (after its last message)."""
+        """Wait for the child to exit (after its last message; the end of any requests)."""
+        if self._asked is not None:
+            self._asked.close()
         self.process.join()
 
     def close(self) -> None:
@@ -163,6 +202,8 @@ class Child:
             self.process.terminate()
             self.process.join()
         self._reader.close()
+        if self._asked is not None:
+            self._asked.close()
 
     def _how_it_ended(self) -> str:
         self.process.join(timeout=5.0)  # it closed the pipe: it is exiting, or has
@@ -197,10 +238,14 @@ def _run(
     writer: Connection,
     depth: int,
     flag: mmap.mmap | None = None,
+    asks: Connection | None = None,
+    asked: Connection | None = None,
 ) -> None:
     """Run ``target`` in the child, on its end of the pipe only; return once all is written."""
     reader.close()  # the parent's alone: its death is a broken pipe here
-    to_parent = ToParent(writer, depth, flag)
+    if asked is not None:
+        asked.close()  # the parent's alone too: its close (or death) is the requests' end
+    to_parent = ToParent(writer, depth, flag, asks)
     try:
         target(to_parent, *args)
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,8 +25,19 @@ if TYPE_CHECKING:
 
 # Neither console reads ``:name:`` as an emoji: Mare writes none, a file or zone name with
 # colons is printed as it is, and rich's table of codes is not imported (0.003 s of start-up).
+
+
+def err_console(file: IO[str] | None = None) -> Console:
+    """Return `err`'s console: stderr's, or one on ``file`` that renders the same text.
+
+    ``file`` takes the place of stderr where stderr is not a terminal (rich sizes a console
+    by the standard streams, whatever its file): `app.cli.detect_summary.said`.
+    """
+    return Console(file=file, stderr=file is None, emoji=False)
+
+
 #: For the person at the terminal: progress, summaries, warnings, errors.
-err = Console(stderr=True, emoji=False)
+err = err_console()
 #: What a command answers (logins, confirmations): stdout, never wrapped mid-URL.
 out = Console(soft_wrap=True, emoji=False)
 
@@ -47,20 +58,17 @@ StatsOpt = Annotated[
 ]
 
 
-def counted(n: int, noun: str) -> str:
-    """Return ``n`` with its noun, plural unless one: "1 vessel", "2,000 vessels"."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
 def fail(message: str) -> typer.Exit:
     """Print one clear error line and return the exit to raise (status 2), never a traceback."""
     err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(2)
 
 
-def warn_line(message: str) -> None:
-    """Print one warning line on stderr (the text as given, no markup)."""
-    err.print("[yellow]warning:[/] " + escape(message), soft_wrap=True, highlight=False)
+def warn_line(message: str, console: Console | None = None) -> None:
+    """Print one warning line on stderr, or ``console`` (the text as given, no markup)."""
+    (console or err).print(
+        "[yellow]warning:[/] " + escape(message), soft_wrap=True, highlight=False
+    )
 
 
 def warn_legacy_database(settings: Settings) -> None:

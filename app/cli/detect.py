@@ -12,10 +12,12 @@ decided), ``situation`` (the key that folds related episodes into one alert) and
 (the rules' severity, raised by the vessel's risk).
 
 This module reads and checks what decoding needs (captures, zones) and starts the decoding;
-the rest (the engine's side, `app.cli.detect_run`, its inputs, `app.cli.detect_inputs`, and
-rich's console) is imported and read after the fork, while the child decodes: this process
-is the busier of the two (the child ends ~0.08 s before it on `bench.cli`'s captures), so its
-work before the fork, while the other core waits, is all on the wall.
+the rest (the engine's side, `app.cli.detect_run`, and its inputs, `app.cli.detect_inputs`)
+is imported and read after the fork, while the child decodes: this process is the busier of
+the two (the child ends ~0.1 s before it on `bench.cli`'s captures), so its work before the
+fork, while the other core waits, is all on the wall. Where stderr is not a terminal (no
+progress bar) it imports no rich either: the child, done decoding, renders the summary
+(`app.cli.detect_summary`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from app.cli.ahead import Decoding
 from app.cli.batch_gc import imports_frozen, quiet_gc
 from app.cli.child_pipe import ChildEnded, worth_ahead
 from app.cli.decoder_config import decoder_from_settings
+from app.cli.detect_summary import DetectSummary, may_be_terminal
 from app.cli.detect_timing import DetectTiming
+from app.cli.failure import refuse
 from app.cli.tables import run_tables, split_inputs
 from app.cli.timing import CaptureClock, parse_span
 from geo.errors import GeoError
@@ -44,24 +48,17 @@ from geo.membership import ZoneLookup
 from geo.zones import SHIPPED_ZONE_FILE, Zone, load_zone_file
 
 
-def _refuse(message: str) -> typer.Exit:
-    """`app.cli.console.fail` for an input refused before the fork, rich imported only then."""
-    from app.cli.console import fail
-
-    return fail(message)
-
-
 def _load_zones(captures: list[Path], zones_path: Path | None) -> list[Zone]:
     for path in captures:
         if not path.is_file():
-            raise _refuse(f"no such capture: {path}")
+            raise refuse(f"no such capture: {path}")
     zpath = zones_path or SHIPPED_ZONE_FILE
     if not zpath.is_file():
-        raise _refuse(f"no such zone file: {zpath}")
+        raise refuse(f"no such zone file: {zpath}")
     try:
         return load_zone_file(zpath)
     except GeoError as exc:
-        raise _refuse(str(exc)) from None
+        raise refuse(str(exc)) from None
 
 
 @cli.command()
@@ -138,11 +135,11 @@ def detect(
     try:
         captures, tables = split_inputs(captures)
     except (TableError, OSError) as exc:
-        raise _refuse(str(exc)) from None
+        raise refuse(str(exc)) from None
     try:
         span = None if assume_time is None else parse_span(assume_time)
     except ValueError as exc:
-        raise _refuse(f"--assume-time: {exc}") from None
+        raise refuse(f"--assume-time: {exc}") from None
     decoder = decoder_from_settings()
     clocks = [CaptureClock(path, span) for path in captures]
     ahead = not tables and worth_ahead(captures)
@@ -151,11 +148,15 @@ def detect(
     # zones), and decodes while this process reads the other inputs, imports and builds the
     # engine's side (`app.cli.ahead.Decoding`); an input refused now stops it.
     lookup = ZoneLookup(zone_list) if ahead else None
+    # On a terminal this process shows a progress bar (rich); elsewhere it imports rich only to
+    # print, and the child, idle by then, renders the summary (`app.cli.detect_summary`).
+    terminal = may_be_terminal()
     timing = DetectTiming.at_fork()
-    with Decoding(captures, clocks, decoder, ahead=ahead, lookup=lookup) as decoding:
+    with Decoding(
+        captures, clocks, decoder, ahead=ahead, lookup=lookup, render=not terminal
+    ) as decoding:
         with imports_frozen():
             from app.cli import detect_run
-            from app.cli.console import err, fail, file_progress, warn_line
             from app.cli.detect_inputs import read_engine_inputs
             from geo.engine import Engine
             from geo.triage import Triage
@@ -170,7 +171,11 @@ def detect(
             from app.cli.contacts import read_contact_files  # it imports the store: only if asked
 
             engine.add_contacts(read_contact_files(contacts))
-        progress = file_progress()
+        progress = None
+        if terminal:
+            from app.cli.console import file_progress
+
+            progress = file_progress()
         warnings: list[str] = []
         table_stats: TableStats | None = None
         try:
@@ -191,49 +196,53 @@ def detect(
                         timing=timing,
                     )
         except ChildEnded as exc:  # the decoding child, killed
-            raise fail(str(exc)) from None
+            raise refuse(str(exc)) from None
         except (OSError, EOFError) as exc:
-            raise fail(f"cannot read capture: {exc}") from None
+            raise refuse(f"cannot read capture: {exc}") from None
         except TableError as exc:
-            raise fail(str(exc)) from None
+            raise refuse(str(exc)) from None
         except detect_run.UntimedCapture as exc:
-            raise fail(
+            raise refuse(
                 f"{exc}. Behaviour detection runs on event time: give --assume-time SPAN (how "
                 "long the recording lasted, e.g. 3m) to spread the lines in file order, or "
                 "decode the capture with `mare decode`"
             ) from None
-    for line in warnings:
-        warn_line(line)
-    try:
-        if str(out) == "-":
-            detect_run.write_events(sys.stdout, events, log)
-        else:
-            with out.open("w", encoding="utf-8") as sink:
-                detect_run.write_events(sink, events, log)
-    except OSError as exc:
-        raise fail(f"cannot write {out}: {exc}") from None
-    seconds = time.monotonic() - timing.forked
-    err.print(detect_run.summary_table(events, lines, engine.records, seconds, log))
-    counts = engine.record_counts()
-    summary, too_many = detect_run.unused_lines(counts)
-    err.print(summary, highlight=False, soft_wrap=True)
-    for line in detect_run.outage_lines(counts):
-        warn_line(line)
-    if too_many is not None:
-        warn_line(
-            too_many + (f" (see {stats_file})" if stats_file else " (--stats FILE for all counts)")
+        seconds = time.monotonic() - timing.forked
+        counts = engine.record_counts()
+        unused, too_many = detect_run.unused_lines(counts)
+        notes = detect_run.outage_lines(counts)
+        if too_many is not None:
+            hint = f" (see {stats_file})" if stats_file else " (--stats FILE for all counts)"
+            notes.append(too_many + hint)
+        summary = DetectSummary(
+            detect_run.kind_counts(events, log),
+            detect_run.caption(events, lines, engine.records, seconds),
+            unused,
+            warnings=warnings,
+            notes=notes,
         )
+        decoding.render(summary)  # the child renders it while this process writes the events
+        try:
+            if str(out) == "-":
+                detect_run.write_events(sys.stdout, events, log)
+            else:
+                with out.open("w", encoding="utf-8") as sink:
+                    detect_run.write_events(sink, events, log)
+        except OSError as exc:
+            _warn(warnings)
+            raise refuse(f"cannot write {out}: {exc}") from None
+        _print(summary, decoding.rendered())
     if coverage_out is not None:
         try:
             coverage_out.write_text(json.dumps(engine.coverage.learnt_map().to_dict()) + "\n")
         except OSError as exc:
-            raise fail(f"cannot write {coverage_out}: {exc}") from None
+            raise refuse(f"cannot write {coverage_out}: {exc}") from None
     if timings is not None:
         spent = timing.report(decoding, engine_timed=not tables)
         try:
             timings.write_text(json.dumps(spent, indent=2) + "\n")
         except OSError as exc:
-            raise fail(f"cannot write {timings}: {exc}") from None
+            raise refuse(f"cannot write {timings}: {exc}") from None
     if stats_file is not None:
         report: dict[str, Any] = (
             {"tables": table_stats.report()} if table_stats else decoder.stats.report()
@@ -242,4 +251,24 @@ def detect(
         try:
             stats_file.write_text(json.dumps(report, indent=2) + "\n")
         except OSError as exc:
-            raise fail(f"cannot write {stats_file}: {exc}") from None
+            raise refuse(f"cannot write {stats_file}: {exc}") from None
+
+
+def _print(summary: DetectSummary, text: str | None) -> None:
+    """Print the summary on stderr: ``text``, the child's rendering of it, if it made one."""
+    if text is not None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    from app.cli.console import err
+    from app.cli.detect_summary import say
+
+    say(summary, err)
+
+
+def _warn(lines: list[str]) -> None:
+    """Print the run's warnings alone (it failed to write its events)."""
+    from app.cli.console import warn_line
+
+    for line in lines:
+        warn_line(line)

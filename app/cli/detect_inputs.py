@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.cli.console import fail
+from app.cli.failure import refuse
 from geo.alert_rules import SHIPPED_RULES_FILE, AlertRules, load_rules_file
 from geo.coverage import CoverageMap, load_coverage_map
 from geo.detectors.base import Place
@@ -24,7 +24,7 @@ def read_coverage_map(path: Path) -> CoverageMap:
     try:
         return load_coverage_map(path)
     except CoverageMapError as exc:
-        raise fail(str(exc)) from None
+        raise refuse(str(exc)) from None
 
 
 def read_engine_inputs(
@@ -38,14 +38,14 @@ def read_engine_inputs(
     try:
         watchlist = load_watchlist(watchlist_path) if watchlist_path is not None else None
     except GeoError as exc:
-        raise fail(str(exc)) from None
+        raise refuse(str(exc)) from None
     try:
         places = load_places(places_path) if places_path is not None else shipped_places()
     except (OSError, ValueError) as exc:
-        raise fail(f"cannot read places: {exc}") from None
+        raise refuse(f"cannot read places: {exc}") from None
     prior = read_coverage_map(coverage_path) if coverage_path is not None else None
     try:
         rules = load_rules_file(rules_path or SHIPPED_RULES_FILE, zone_ids={z.id for z in zones})
     except GeoError as exc:
-        raise fail(str(exc)) from None
+        raise refuse(str(exc)) from None
     return watchlist, places, prior, rules

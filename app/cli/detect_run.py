@@ -16,13 +16,12 @@ from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from ais_ingest.decoder import Decoder
 from app.cli.ahead import Decoding
-from app.cli.console import counted
+from app.cli.detect_summary import KindCount
 from app.cli.detect_timing import DetectTiming
 from app.cli.timing import CaptureClock, mostly_untimed, untimed, untimed_message
+from app.cli.words import counted
 from geo.alert_rules import max_severity
 from geo.engine import Engine
 from geo.events import Event
@@ -83,27 +82,21 @@ def write_events(sink: IO[str], events: Iterable[Event], log: EpisodeLog | None 
         sink.write(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
 
 
-def summary_table(
-    events: list[Event], lines: int, records: int, seconds: float, log: EpisodeLog
-) -> Table:
-    """Return the table of events by kind the run ends with, and its line on the records."""
-    table = Table(title="Events by kind", show_header=True)
-    table.add_column("kind")
-    table.add_column("events", justify="right")
-    table.add_column("still open", justify="right")
-    table.add_column("alerts", justify="right")
+def kind_counts(events: list[Event], log: EpisodeLog) -> list[KindCount]:
+    """Return the rows of the table of events by kind the run ends with."""
     by_kind = Counter(e.kind.value for e in events)
     open_kind = Counter(e.kind.value for e in events if e.open)
     alerted = Counter(e.kind.value for e in events if log.alert(e))
-    for kind in sorted(by_kind):
-        table.add_row(kind, f"{by_kind[kind]:,}", f"{open_kind[kind]:,}", f"{alerted[kind]:,}")
+    return [KindCount(k, by_kind[k], open_kind[k], alerted[k]) for k in sorted(by_kind)]
+
+
+def caption(events: list[Event], lines: int, records: int, seconds: float) -> str:
+    """Return the table's line on the records read and the time taken."""
     rate = records / seconds if seconds > 0 else 0.0
-    n = len(events)
-    table.caption = (
-        f"{counted(n, 'event')} from {lines:,} lines / {records:,} records in "
+    return (
+        f"{counted(len(events), 'event')} from {lines:,} lines / {records:,} records in "
         f"{seconds:.2f} s ({rate:,.0f} records/s)"
     )
-    return table
 
 
 #: Why a record was not used, as the summary says it.

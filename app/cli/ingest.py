@@ -25,7 +25,6 @@ from app.cli import cli
 from app.cli.batch_gc import quiet_gc
 from app.cli.console import (
     StatsOpt,
-    counted,
     err,
     fail,
     lines_summary,
@@ -37,6 +36,7 @@ from app.cli.decoder_config import decoder_from_settings
 from app.cli.ingest_ahead import AheadDecoding, worth_ahead
 from app.cli.tables import store_tables, table_sources
 from app.cli.timing import ingest_untimed_message
+from app.cli.words import counted
 
 if TYPE_CHECKING:
     from ais_ingest.records import StaticReport

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from app.cli.child_pipe import PIPE_BYTES, Child, ToParent
+import pytest
+
+from app.cli.child_pipe import PIPE_BYTES, Child, ChildEnded, ToParent
 
 #: About the size of a batch of 8,192 lines with membership (`mare detect` sends 16,384: all
 #: but its tail waits in the pipe).
@@ -59,5 +61,41 @@ def test_the_child_sees_the_parent_waiting_only_while_it_receives() -> None:
         time.sleep(0.5)  # the parent busy, not waiting: the child looks now
         assert child.receive() == (False, True)  # then it saw the parent waiting in receive
         child.join()
+    finally:
+        child.close()
+
+
+def _answer(parent: ToParent) -> None:
+    """Send a result, then answer each request (doubled) until there are no more."""
+    parent.send("result")
+    while (request := parent.request()) is not None:
+        parent.send(request * 2)
+    parent.send("no more requests")
+
+
+def test_a_child_answers_requests_after_its_results_until_they_end() -> None:
+    """`mare detect`'s child renders the summary it is asked for (`Decoding.render`)."""
+    child = Child(_answer, (), what="answering", depth=2, requests=True)
+    try:
+        assert child.receive() == "result"
+        child.ask("ab")
+        assert child.receive() == "abab"
+        child.ask(21)
+        assert child.receive() == 42
+        child.join()  # closes the requests: the child's `request` says None, and it ends
+        assert child.process.exitcode == 0
+        assert child.receive() == "no more requests"
+    finally:
+        child.close()
+
+
+def test_asking_a_child_gone_is_one_clear_error() -> None:
+    child = Child(_send_one, (10,), what="sending", depth=2, requests=True)
+    try:
+        assert child.receive() == b"x" * 10
+        child.process.join(timeout=10)
+        with pytest.raises(ChildEnded, match="sending process exited with status 0"):
+            child.ask("anyone?")
+            child.receive()
     finally:
         child.close()

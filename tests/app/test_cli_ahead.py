@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,3 +111,34 @@ def test_the_command_forks_before_it_imports_the_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_the_summary_the_child_renders_is_the_one_this_process_prints(tmp_path: Path) -> None:
+    """Where stderr is no terminal the decoding child renders the run's summary, the engine's
+    process writes it (`app.cli.detect_summary`); with ``TTY_COMPATIBLE=0`` rich is asked, and
+    this process prints it: the same text, warnings, table and notes."""
+    capture = tmp_path / "twice.nmea"
+    capture.write_bytes(UNTIMED.read_bytes() * 2)  # over AHEAD_MIN_BYTES
+    argv = [MARE, "detect", "--assume-time", "6m", "-o", str(tmp_path / "ev.jsonl"), str(capture)]
+    plain = {k: v for k, v in os.environ.items() if k not in ("TTY_COMPATIBLE", "FORCE_COLOR")}
+
+    def said(env: dict[str, str]) -> str:
+        run = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == 0, run.stderr
+        return re.sub(r"[\d.]+ s \([\d,]+ records/s\)", "T", " ".join(run.stderr.split()))
+
+    child = said(plain)
+    assert child == said({**plain, "TTY_COMPATIBLE": "0"})
+    assert "Events by kind" in child and "records not used" in child and "warning:" in child
+
+
+def test_the_engines_side_imports_no_rich() -> None:
+    """Where stderr is no terminal the engine's process imports rich only if it must print
+    (the child gone, a refusal): its console and tables are ~0.03 s of the run's wait."""
+    code = (
+        "import sys, app.cli.detect, app.cli.detect_run, app.cli.detect_inputs, geo.engine\n"
+        "print(sorted(m for m in sys.modules if m == 'rich' or m.startswith('rich.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
