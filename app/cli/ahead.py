@@ -18,6 +18,11 @@ the events are the same whoever did it (callgrind, bench.cli's simulated capture
 doing every batch's, the parent ran 10.1 G instructions and the child 10.8 G). Static reports
 travel as tuples: unpickling the simulated capture's 9.4k dataclasses cost the parent 0.04 s,
 building them from tuples a fifth of that.
+
+Once it has sent its last batch the child is idle (~0.1 s before the parent's engine is done,
+bench.cli's captures): asked to (``render``), it imports rich meanwhile and renders the
+summary the parent sends it (`Decoding.render`, `app.cli.detect_summary`), so that the
+parent, the process the run waits for, need not import rich to print it.
 """
 
 from __future__ import annotations
@@ -79,7 +84,8 @@ class Decoding:
     rest (the engine, its imports) while the child decodes the first batches: the engine's
     first wait for a batch (~0.03 s, the child's first 8192 lines) goes. An error reading a
     capture is raised by the iteration as it was raised there; `close` (or leaving the
-    ``with`` block) stops a child still running.
+    ``with`` block) stops a child still running. ``render``: the child renders the summary
+    `render` gives it (module docstring).
     """
 
     def __init__(
