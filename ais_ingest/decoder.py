@@ -59,8 +59,8 @@ from ais_ingest.framing import (
     plain_tag_info,
     tag_info_of,
 )
+from ais_ingest.lineblock import READ_BLOCK, whole_lines
 from ais_ingest.lineframe import TagParser, checksums_ok, frame_lines
-from ais_ingest.packed import open_packed
 from ais_ingest.records import (
     POSITION_COLUMNS,
     Batch,
@@ -677,10 +677,6 @@ def read_lines(path: str | Path) -> Iterator[str]:
         yield from chunk
 
 
-#: Bytes read at a time by `read_chunks`.
-READ_BLOCK = 1 << 20
-
-
 def read_chunks(
     path: str | Path, size: int, *, first: int | None = None, block: int = READ_BLOCK
 ) -> Iterator[list[str]]:
@@ -697,26 +693,13 @@ def read_chunks(
     lines: list[str] = []
     start = 0
     want = size if first is None else first
-    with open_packed(path) as fh:
-        rest: list[bytes] = []
-        while data := fh.read(block):
-            # The last line end that cannot be the CR of a CRLF split across two blocks.
-            cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
-            if cut < 0:
-                rest.append(data)
-                continue
-            head = b"".join([*rest, data[: cut + 1]]) if rest else data[: cut + 1]
-            rest = [data[cut + 1 :]]
-            lines = lines[start:] + _split_lines(head)
-            start = 0
-            while len(lines) - start >= want:
-                yield lines[start : start + want]
-                start += want
-                want = size
-        tail = b"".join(rest)
-    if tail:
-        lines = lines[start:] + _split_lines(tail + b"\n")
+    for head in whole_lines(path, block):
+        lines = lines[start:] + _split_lines(head)
         start = 0
+        while len(lines) - start >= want:
+            yield lines[start : start + want]
+            start += want
+            want = size
     while start < len(lines):
         yield lines[start : start + want]
         start += want

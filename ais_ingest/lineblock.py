@@ -25,7 +25,7 @@ from ais_ingest.packed import open_packed
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
 
-#: Bytes read at a time.
+#: Bytes read at a time (`whole_lines`).
 READ_BLOCK = 1 << 20
 _NL = ord("\n")
 _REPLACED = ord("?")  # what `str.encode("ascii", "replace")` makes of U+FFFD
@@ -115,6 +115,27 @@ def _normalized(data: bytes) -> bytes:
     return data
 
 
+def whole_lines(path: str | Path, block: int = READ_BLOCK) -> Iterator[bytes]:
+    """Yield a capture's bytes a read at a time, cut after its last whole line in the read.
+
+    Plain or packed (`open_packed`). Each piece ends with a line end (CR, LF or CRLF, a CRLF
+    never split between two pieces); a last line without one gets a line feed.
+    """
+    with open_packed(path) as fh:
+        rest: list[bytes] = []
+        while chunk := fh.read(block):
+            # The last line end that cannot be the CR of a CRLF split across two reads.
+            cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r", 0, len(chunk) - 1))
+            if cut < 0:
+                rest.append(chunk)
+                continue
+            yield b"".join([*rest, chunk[: cut + 1]]) if rest else chunk[: cut + 1]
+            rest = [chunk[cut + 1 :]]
+        tail = b"".join(rest)
+    if tail:
+        yield tail + b"\n"
+
+
 def read_blocks(
     path: str | Path, size: int, *, first: int | None = None, block: int = READ_BLOCK
 ) -> Iterator[LineBlock]:
@@ -124,22 +145,11 @@ def read_blocks(
     """
     held = _Held()
     want = size if first is None else first
-    with open_packed(path) as fh:
-        rest: list[bytes] = []
-        while chunk := fh.read(block):
-            # The last line end that cannot be the CR of a CRLF split across two reads.
-            cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r", 0, len(chunk) - 1))
-            if cut < 0:
-                rest.append(chunk)
-                continue
-            held.add(b"".join([*rest, chunk[: cut + 1]]) if rest else chunk[: cut + 1])
-            rest = [chunk[cut + 1 :]]
-            while len(held.ends) >= want:
-                yield held.take(want)
-                want = size
-        tail = b"".join(rest)
-    if tail:
-        held.add(tail + b"\n")
+    for raw in whole_lines(path, block):
+        held.add(raw)
+        while len(held.ends) >= want:
+            yield held.take(want)
+            want = size
     while len(held.ends):
         yield held.take(want)
         want = size
